@@ -1,0 +1,98 @@
+/**
+ * One place that builds AWS SDK clients: region, credentials, retry policy,
+ * timeouts, and a middleware that counts every call and every attempt by
+ * service and operation. Endpoints come from the SDK's own chain
+ * (AWS_ENDPOINT_URL and friends), so tests point clients at the emulator
+ * without code here knowing about it.
+ */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import type { Config } from '../config.js';
+
+export class CallCounter {
+  private readonly calls = new Map<string, number>();
+  private readonly attempts = new Map<string, number>();
+
+  record(kind: 'call' | 'attempt', service: string, operation: string): void {
+    const map = kind === 'call' ? this.calls : this.attempts;
+    const key = `${service}:${operation}`;
+    map.set(key, (map.get(key) ?? 0) + 1);
+  }
+
+  /** Logical calls (what the code asked for), by `service:Operation`. */
+  callsByOperation(): Record<string, number> {
+    return Object.fromEntries([...this.calls].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /** HTTP attempts, retries included. */
+  attemptsByOperation(): Record<string, number> {
+    return Object.fromEntries([...this.attempts].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  total(service?: string, kind: 'call' | 'attempt' = 'call'): number {
+    let n = 0;
+    for (const [key, count] of kind === 'call' ? this.calls : this.attempts) {
+      if (service === undefined || key.startsWith(`${service}:`)) n += count;
+    }
+    return n;
+  }
+}
+
+export type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
+
+export interface ClientOptions {
+  aws: Config['aws'];
+  credentials?: Credentials;
+  counter?: CallCounter;
+}
+
+interface MiddlewareClient {
+  middlewareStack: {
+    add: (middleware: never, options: never) => void;
+  };
+}
+
+const serviceOf = (clientName: string | undefined) => (clientName ?? 'aws').replace(/Client$/, '').toLowerCase();
+
+function instrument<C extends MiddlewareClient>(client: C, counter: CallCounter | undefined): C {
+  if (!counter) return client;
+  const count = (kind: 'call' | 'attempt') =>
+    ((next: (a: unknown) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => (args: unknown) => {
+      counter.record(kind, serviceOf(context.clientName), (context.commandName ?? 'Unknown').replace(/Command$/, ''));
+      return next(args);
+    }) as never;
+  client.middlewareStack.add(count('call'), { step: 'initialize', name: 'influxguardCountCalls' } as never);
+  // The deserialize step runs once per HTTP attempt, after the retry middleware.
+  client.middlewareStack.add(count('attempt'), { step: 'deserialize', name: 'influxguardCountAttempts', priority: 'low' } as never);
+  return client;
+}
+
+function common(region: string, opts: ClientOptions) {
+  return {
+    region,
+    maxAttempts: opts.aws.maxAttempts,
+    retryMode: 'standard' as const,
+    requestHandler: { connectionTimeout: opts.aws.connectTimeoutMs, requestTimeout: opts.aws.requestTimeoutMs },
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+  };
+}
+
+/** Clients for one account (one set of credentials), cached per region. */
+export function createClients(opts: ClientOptions) {
+  const ec2 = new Map<string, EC2Client>();
+  const sts = new Map<string, STSClient>();
+  const cached = <C>(map: Map<string, C>, region: string, make: () => C): C => {
+    let c = map.get(region);
+    if (!c) map.set(region, (c = make()));
+    return c;
+  };
+  return {
+    ec2: (region: string) => cached(ec2, region, () => instrument(new EC2Client(common(region, opts)), opts.counter)),
+    sts: (region: string) => cached(sts, region, () => instrument(new STSClient(common(region, opts)), opts.counter)),
+    destroy: () => {
+      for (const c of [...ec2.values(), ...sts.values()]) c.destroy();
+    },
+  };
+}
+export type Clients = ReturnType<typeof createClients>;

@@ -1,0 +1,50 @@
+/** EBS encryption: InfluxDB does not encrypt its data, so the disks must. */
+import type { InstanceCheck, Outcome, RegionCheck } from '../model.js';
+import { evidenceValue } from './support.js';
+
+export const volumeUnencrypted: InstanceCheck = {
+  id: 'ebs.volume-unencrypted',
+  title: 'EBS volume attached to an InfluxDB instance is not encrypted',
+  severity: 'HIGH',
+  section: 'AWS recommendations',
+  risk: 'InfluxDB stores data, WAL and metadata (including user password hashes) in plain files; an unencrypted volume or snapshot exposes all of it.',
+  remediation: {
+    text: 'Snapshot the volume, copy the snapshot with encryption (KMS), create a volume from it and swap it in; turn on EBS encryption by default so new volumes are encrypted.',
+    url: 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html',
+  },
+  evidence: ['aws'],
+  scope: 'instance',
+  needs: ['volumes'],
+  evaluate: ({ evidence }): Outcome[] =>
+    evidenceValue(evidence.volumes).map((v) => {
+      const resource = { type: 'AwsEc2Volume' as const, id: v.volumeId };
+      const details = { volumeId: v.volumeId, device: v.device, encrypted: v.encrypted, ...(v.kmsKeyId ? { kmsKeyId: v.kmsKeyId } : {}), ...(v.sizeGiB !== undefined ? { sizeGiB: v.sizeGiB } : {}) };
+      return v.encrypted
+        ? { status: 'PASSED', resource, summary: `${v.volumeId} (${v.device}) is encrypted`, details }
+        : { status: 'FAILED', resource, summary: `${v.volumeId} (${v.device}${v.sizeGiB !== undefined ? `, ${v.sizeGiB} GiB` : ''}) is not encrypted`, details };
+    }),
+};
+
+export const defaultEncryptionDisabled: RegionCheck = {
+  id: 'ebs.default-encryption-disabled',
+  title: 'EBS encryption by default is disabled',
+  severity: 'MEDIUM',
+  section: 'AWS recommendations',
+  risk: 'New volumes (including those restored from snapshots for InfluxDB nodes) are created unencrypted unless every launch remembers to ask.',
+  remediation: {
+    text: 'Enable EBS encryption by default in this account and region (EC2 console → Settings → EBS encryption, or `aws ec2 enable-ebs-encryption-by-default`).',
+    url: 'https://docs.aws.amazon.com/ebs/latest/userguide/encryption-by-default.html',
+  },
+  evidence: ['aws'],
+  scope: 'region',
+  needs: ['ebsDefaultEncryption'],
+  appliesTo: ({ instances }) => instances.length > 0,
+  evaluate: ({ accountId, region, evidence }) => {
+    const enabled = evidenceValue(evidence.ebsDefaultEncryption);
+    return [
+      enabled
+        ? { status: 'PASSED', summary: `EBS encryption by default is on in ${accountId}/${region}`, details: { ebsEncryptionByDefault: true } }
+        : { status: 'FAILED', summary: `EBS encryption by default is off in ${accountId}/${region}`, details: { ebsEncryptionByDefault: false } },
+    ];
+  },
+};

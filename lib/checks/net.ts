@@ -1,0 +1,302 @@
+/**
+ * The port-exposure family: one engine over a port table. Each row names the
+ * TCP ports it judges, the nodes it applies to, and how it judges one source;
+ * `net.unexpected-ports-open` derives its exclusions from the same table, so
+ * a port is judged by exactly one rule.
+ */
+import type { AllowedPort } from '../config.js';
+import type { CheckMeta, Instance, InstanceCheck, NetworkEvidence, Opening, Outcome, Severity } from '../model.js';
+import { isEnterprise } from '../model.js';
+import { cidrContains, ipInCidr, parseCidr } from '../util/cidr.js';
+import { describePorts, isWorldOpen, openingEvidence, opensTcpPort, reachableFromInternet } from '../evidence/network.js';
+import { evidenceValue } from './support.js';
+
+type Verdict = 'exposed' | 'allowed' | 'unknown';
+
+const PORTS_URL = 'https://docs.influxdata.com/influxdb/v1/administration/security/#ports';
+const ENTERPRISE_PORTS_URL = 'https://docs.influxdata.com/enterprise_influxdb/v1/administration/configure/ports/';
+
+export const HTTP_PORT = 8086;
+
+/** Inside the Enterprise cluster: a cluster group, a configured cluster CIDR, or one cluster node's address. */
+function insideCluster(o: Opening, net: NetworkEvidence): boolean {
+  if (o.peer.kind === 'securityGroup') return net.clusterGroupIds.includes(o.peer.groupId);
+  if (o.peer.kind !== 'cidr') return false;
+  const peer = parseCidr(o.peer.cidr)!;
+  if (net.clusterCidrs.some((c) => cidrContains(parseCidr(c)!, peer))) return true;
+  const hostBits = peer.family === 4 ? 32 : 128;
+  return peer.prefixLength === hostBits && net.clusterHostIps.some((ip) => ipInCidr(ip, peer));
+}
+
+interface PortRow {
+  meta: CheckMeta;
+  ports: number[];
+  appliesTo: (i: Instance) => boolean;
+  judge: (o: Opening, net: NetworkEvidence, i: Instance) => Verdict;
+  severity: (exposed: Opening[], net: NetworkEvidence) => Severity;
+  /** What a passing instance looks like, for people. */
+  passed: string;
+}
+
+/** The port table. Add a row to judge a new port; nothing else changes. */
+export const PORT_TABLE: PortRow[] = [
+  {
+    meta: {
+      id: 'net.http-port-public',
+      title: 'InfluxDB HTTP API port 8086 is open to the internet',
+      severity: 'HIGH',
+      section: 'Ports',
+      risk: 'Anyone on the internet can reach the HTTP API: query, write, and try credentials without limit.',
+      remediation: {
+        text: 'Remove 0.0.0.0/0 and ::/0 (and prefix lists containing them) from rules covering TCP 8086; allow only the client networks or a proxy, and keep authentication and HTTPS on.',
+        url: PORTS_URL,
+      },
+      evidence: ['aws'],
+    },
+    ports: [HTTP_PORT],
+    appliesTo: () => true,
+    judge: (o) => (o.peer.kind === 'unresolved' ? 'unknown' : isWorldOpen(o) ? 'exposed' : 'allowed'),
+    severity: (exposed, net) => (exposed.some((o) => reachableFromInternet(o, net)) ? 'CRITICAL' : 'HIGH'),
+    passed: 'no rule opens TCP 8086 to 0.0.0.0/0 or ::/0',
+  },
+  {
+    meta: {
+      id: 'net.rpc-port-exposed',
+      title: 'InfluxDB backup/restore RPC port 8088 is exposed',
+      severity: 'HIGH',
+      section: 'Ports',
+      risk: 'The RPC service on 8088 has no authentication: whoever reaches it can back up (read) or restore (overwrite) every database.',
+      remediation: {
+        text: 'Close TCP 8088, or allow it only from the single host that runs remote backups (a /32 or /128); Enterprise data nodes may allow it from the cluster’s own security groups.',
+        url: 'https://docs.influxdata.com/influxdb/v1/administration/backup_and_restore/',
+      },
+      evidence: ['aws'],
+    },
+    ports: [8088],
+    appliesTo: () => true,
+    judge: (o, net, i) => {
+      if (o.peer.kind === 'unresolved') return 'unknown';
+      if (o.peer.kind === 'securityGroup') return i.role === 'data' && insideCluster(o, net) ? 'allowed' : 'exposed';
+      if (isWorldOpen(o)) return 'exposed';
+      if (o.peer.prefixLength === (o.peer.family === 4 ? 32 : 128)) return 'allowed';
+      return i.role === 'data' && insideCluster(o, net) ? 'allowed' : 'exposed';
+    },
+    severity: (exposed) => (exposed.some(isWorldOpen) ? 'CRITICAL' : 'HIGH'),
+    passed: 'TCP 8088 is closed or open only to single hosts (or, on data nodes, to the cluster)',
+  },
+  {
+    meta: {
+      id: 'net.cluster-ports-exposed',
+      title: 'InfluxDB Enterprise cluster ports are exposed outside the cluster',
+      severity: 'HIGH',
+      section: 'Ports (Enterprise)',
+      risk: 'Meta (8089 raft, 8091 HTTP) and data (8088 RPC) ports carry cluster control and data; reachable from outside the cluster they let an attacker join, read or disrupt it.',
+      remediation: {
+        text: 'Allow TCP 8088, 8089 and 8091 only from the cluster’s own security groups (or configured cluster CIDRs).',
+        url: ENTERPRISE_PORTS_URL,
+      },
+      evidence: ['aws'],
+    },
+    ports: [8088, 8089, 8091],
+    appliesTo: (i) => isEnterprise(i.role),
+    judge: (o, net) => (o.peer.kind === 'unresolved' ? 'unknown' : insideCluster(o, net) ? 'allowed' : 'exposed'),
+    severity: () => 'HIGH',
+    passed: 'TCP 8088, 8089 and 8091 are open only inside the cluster',
+  },
+];
+
+interface GroupVerdicts {
+  exposed: Opening[];
+  unknown: Opening[];
+}
+
+function byGroup(openings: Opening[], verdict: (o: Opening) => Verdict): Map<string, GroupVerdicts> {
+  const groups = new Map<string, GroupVerdicts>();
+  for (const o of openings) {
+    const v = verdict(o);
+    if (v === 'allowed') continue;
+    const g = groups.get(o.groupId) ?? { exposed: [], unknown: [] };
+    g[v].push(o);
+    groups.set(o.groupId, g);
+  }
+  return groups;
+}
+
+/** The shared shape of every port check's outcomes: one per offending group, else one PASSED. */
+function outcomesByGroup(
+  groups: Map<string, GroupVerdicts>,
+  failed: (g: GroupVerdicts, groupId: string) => Outcome,
+  passed: string,
+  net: NetworkEvidence,
+): Outcome[] {
+  const out: Outcome[] = [];
+  for (const [groupId, g] of groups) {
+    if (g.exposed.length) {
+      out.push(failed(g, groupId));
+    } else {
+      const reasons = [...new Set(g.unknown.map((o) => (o.peer.kind === 'unresolved' ? o.peer.reason : '')))];
+      out.push({
+        status: 'NOT_AVAILABLE',
+        resource: { type: 'AwsEc2SecurityGroup', id: groupId },
+        summary: `cannot judge ${groupId}: ${reasons.join('; ')}`,
+        details: { reason: reasons.join('; '), rules: g.unknown.map(openingEvidence) },
+      });
+    }
+  }
+  if (out.length === 0) out.push({ status: 'PASSED', summary: passed, details: { securityGroups: net.groupIds } });
+  return out;
+}
+
+function internetContext(exposed: Opening[], net: NetworkEvidence) {
+  const reachable = exposed.some((o) => reachableFromInternet(o, net));
+  return {
+    internetReachable: reachable,
+    ...(net.publicIpv4.length ? { publicIps: net.publicIpv4 } : {}),
+    ...(net.publicIpv6.length ? { publicIpv6: net.publicIpv6 } : {}),
+  };
+}
+
+function portCheck(row: PortRow): InstanceCheck {
+  return {
+    ...row.meta,
+    scope: 'instance',
+    needs: ['network'],
+    appliesTo: ({ instance }) => row.appliesTo(instance),
+    evaluate: ({ instance, evidence }) => {
+      const net = evidenceValue(evidence.network);
+      const relevant = net.openings.filter((o) => row.ports.some((p) => opensTcpPort(o, p)));
+      const groups = byGroup(relevant, (o) => row.judge(o, net, instance));
+      return outcomesByGroup(
+        groups,
+        (g, groupId) => {
+          const ports = row.ports.filter((p) => g.exposed.some((o) => opensTcpPort(o, p)));
+          const sources = [...new Set(g.exposed.map((o) => (o.peer.kind === 'cidr' ? o.peer.cidr : o.source)))];
+          const ctx = internetContext(g.exposed, net);
+          return {
+            status: 'FAILED',
+            severity: row.severity(g.exposed, net),
+            resource: { type: 'AwsEc2SecurityGroup', id: groupId },
+            summary: `${groupId} allows TCP ${ports.join(', ')} from ${sources.join(', ')}${ctx.internetReachable ? ' and the instance has a public address' : ''}`,
+            details: { ports, rules: g.exposed.map(openingEvidence), ...ctx },
+          };
+        },
+        row.passed,
+        net,
+      );
+    },
+  };
+}
+
+/** The table's checks, in table order. */
+export const portExposureChecks: InstanceCheck[] = PORT_TABLE.map(portCheck);
+
+// ───────────────────────────── unexpected ports ─────────────────────────────
+
+type Range = [number, number];
+
+/** `ranges` minus `[from, to]`. */
+function subtract(ranges: Range[], [from, to]: Range): Range[] {
+  return ranges.flatMap(([a, b]): Range[] => {
+    if (to < a || from > b) return [[a, b]];
+    const out: Range[] = [];
+    if (a < from) out.push([a, from - 1]);
+    if (to < b) out.push([to + 1, b]);
+    return out;
+  });
+}
+
+/** Whether an allowlist entry's sources cover the opening's peer (unknown when the peer could not be read). */
+function sourceMatches(entry: AllowedPort, o: Opening): boolean | 'unknown' {
+  if (!entry.sources) return true;
+  let unknown = false;
+  for (const s of entry.sources) {
+    if (s.startsWith('sg-')) {
+      if (o.peer.kind === 'securityGroup' && o.peer.groupId === s) return true;
+    } else if (s.startsWith('pl-')) {
+      if (o.source === s) return true;
+    } else if (o.peer.kind === 'cidr') {
+      if (cidrContains(parseCidr(s)!, parseCidr(o.peer.cidr)!)) return true;
+    } else if (o.peer.kind === 'unresolved') {
+      unknown = true;
+    }
+  }
+  return unknown ? 'unknown' : false;
+}
+
+/** TCP ports judged by the table (or expected) for this node: never "unexpected". */
+export function judgedTcpPorts(i: Instance): number[] {
+  return [...new Set([HTTP_PORT, ...PORT_TABLE.filter((r) => r.appliesTo(i)).flatMap((r) => r.ports)])];
+}
+
+const PORTLESS = new Set(['icmp', 'icmpv6']);
+
+/**
+ * The ports an opening opens beyond what is expected, per protocol; and
+ * whether the answer hangs on a source that could not be read.
+ */
+export function unexpectedPorts(o: Opening, judged: number[], allowed: AllowedPort[]): { ranges: { protocol: string; ranges: Range[] }[]; unknown: boolean } {
+  if (PORTLESS.has(o.protocol)) return { ranges: [], unknown: false };
+  const protocols = o.protocol === 'all' ? ['tcp', 'udp'] : [o.protocol];
+  let unknown = false;
+  const out: { protocol: string; ranges: Range[] }[] = [];
+  for (const protocol of protocols) {
+    let ranges: Range[] = [[o.fromPort, o.toPort]];
+    if (protocol === 'tcp') for (const p of judged) ranges = subtract(ranges, [p, p]);
+    let ifUnknownMatched = ranges;
+    for (const entry of allowed) {
+      if (entry.protocol !== 'all' && entry.protocol !== protocol) continue;
+      const m = sourceMatches(entry, o);
+      if (m === true) ranges = subtract(ranges, [entry.fromPort, entry.toPort]);
+      if (m !== false) ifUnknownMatched = subtract(ifUnknownMatched, [entry.fromPort, entry.toPort]);
+    }
+    if (ranges.length && !ifUnknownMatched.length) unknown = true;
+    else if (ranges.length) out.push({ protocol, ranges });
+  }
+  return { ranges: out, unknown };
+}
+
+const rangesText = (rs: { protocol: string; ranges: Range[] }[]) =>
+  rs.map((r) => `${r.protocol.toUpperCase()} ${r.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',')}`).join('; ');
+
+export const unexpectedPortsOpen: InstanceCheck = {
+  id: 'net.unexpected-ports-open',
+  title: 'Security groups open ports other than InfluxDB’s',
+  severity: 'MEDIUM',
+  section: 'Ports',
+  risk: 'Every extra open port is another service an attacker can reach; InfluxData recommends closing all ports but 8086.',
+  remediation: {
+    text: 'Remove inbound rules for ports other than 8086 (8088/8089/8091 are judged by their own checks), or add the ports you really need to the allowlist (`--allow-port 22@sg-…`).',
+    url: PORTS_URL,
+  },
+  evidence: ['aws'],
+  scope: 'instance',
+  needs: ['network'],
+  evaluate: ({ instance, evidence, settings }) => {
+    const net = evidenceValue(evidence.network);
+    const judged = judgedTcpPorts(instance);
+    const extra = new Map<Opening, string>();
+    const groups = byGroup(net.openings, (o) => {
+      const u = unexpectedPorts(o, judged, settings.allowedPorts);
+      if (u.ranges.length) extra.set(o, rangesText(u.ranges));
+      return u.ranges.length ? 'exposed' : u.unknown ? 'unknown' : 'allowed';
+    });
+    return outcomesByGroup(
+      groups,
+      (g, groupId) => {
+        const world = g.exposed.some(isWorldOpen);
+        return {
+          status: 'FAILED',
+          severity: world ? 'HIGH' : 'MEDIUM',
+          resource: { type: 'AwsEc2SecurityGroup', id: groupId },
+          summary: `${groupId} opens ${g.exposed.map((o) => `${extra.get(o)} from ${o.peer.kind === 'cidr' ? o.peer.cidr : o.source}`).join('; ')}`,
+          details: {
+            rules: g.exposed.map((o) => ({ ...openingEvidence(o), opens: describePorts(o), unexpected: extra.get(o) })),
+            worldOpen: world,
+          },
+        };
+      },
+      `only TCP ${judged.join(', ')} and allowlisted ports are open`,
+      net,
+    );
+  },
+};

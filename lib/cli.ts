@@ -1,0 +1,193 @@
+/**
+ * The `influxguard` command line: parse flags → config → scan → render.
+ * Exit codes: 0 nothing at or above --fail-on failed; 1 something did;
+ * 2 usage or runtime error, with one line on stderr.
+ */
+import { parseArgs } from 'node:util';
+import { STSClient } from '@aws-sdk/client-sts';
+import { CallCounter, createClients } from './aws/clients.js';
+import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } from './config.js';
+import { InfluxguardError, oneLine, usageError } from './errors.js';
+import { SEVERITIES, severityRank, type ScanDocument, type Severity } from './model.js';
+import { renderTable } from './render/table.js';
+import { scan, type Progress } from './scan.js';
+import { VERSION } from './version.js';
+
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+}
+
+const USAGE = `usage: influxguard <command> [options]
+
+commands:
+  scan                 scan InfluxDB instances in an AWS account (EC2 instances selected by tag)
+
+scan options:
+  --region R           region to scan; repeat or comma-separate; "all" for every enabled region
+                       (default: AWS_REGION / AWS_DEFAULT_REGION / the profile's region)
+  --tag KEY[=VALUE]    select instances by tag; repeatable (default: tag "influxdb" present, or Service=influxdb)
+  --allow-port SPEC    an expected extra port: PORT[-PORT][/tcp|udp|all][@SOURCE,...]; repeatable
+                       e.g. 22@sg-0123456789abcdef0   9273/tcp@10.0.0.0/16
+  --cluster-cidr CIDR  a CIDR that counts as inside an Enterprise cluster; repeatable
+  --config FILE        JSON configuration file (see README); flags override it
+  --format F           table (default) or json (the CHECKS.md document)
+  --fail-on SEV        exit 1 when a FAILED finding is at or above SEV:
+                       INFORMATIONAL (default: any failure), LOW, MEDIUM, HIGH, CRITICAL, or none
+  --show-passed        list passed findings in the table too
+  --no-color           never colour the table (colour is used only on a terminal; NO_COLOR is honoured)
+  --quiet              no progress on stderr
+
+  -h, --help           this help
+  --version            print the version
+
+Credentials and endpoints come from the standard AWS chain (profile, environment,
+instance role) and AWS_ENDPOINT_URL.`;
+
+const OPTIONS = {
+  region: { type: 'string', multiple: true },
+  tag: { type: 'string', multiple: true },
+  'allow-port': { type: 'string', multiple: true },
+  'cluster-cidr': { type: 'string', multiple: true },
+  config: { type: 'string' },
+  format: { type: 'string' },
+  'fail-on': { type: 'string' },
+  'show-passed': { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    // Node's messages name the flag: "Unknown option '--regon'".
+    throw usageError(oneLine(err).replace(/\. To specify a positional argument.*$/, ''));
+  }
+}
+
+const splitList = (xs: string[] | undefined) => xs?.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+
+function overridesFrom(values: Values): ConfigInput {
+  const o: ConfigInput = {};
+  const regions = splitList(values.region);
+  if (regions) o.regions = regions;
+  if (values.tag) o.tagSelectors = parseTagSelectors(values.tag);
+  if (values['allow-port']) o.allowedPorts = values['allow-port'].map(parseAllowedPort);
+  if (values['cluster-cidr']) o.clusterCidrs = splitList(values['cluster-cidr'])!;
+  return o;
+}
+
+function failOn(value: string | undefined): Severity | 'none' {
+  if (value === undefined) return 'INFORMATIONAL';
+  const v = value.toUpperCase();
+  if (v === 'NONE') return 'none';
+  if ((SEVERITIES as readonly string[]).includes(v)) return v as Severity;
+  throw usageError(`--fail-on must be one of ${SEVERITIES.join(', ')} or none, not "${value}"`);
+}
+
+function format(value: string | undefined): 'table' | 'json' {
+  const v = value ?? 'table';
+  if (v === 'table' || v === 'json') return v;
+  throw usageError(`--format must be table or json, not "${value}"`);
+}
+
+/** Whether any FAILED finding is at or above the threshold. */
+export function failsAt(doc: ScanDocument, threshold: Severity | 'none'): boolean {
+  if (threshold === 'none') return false;
+  return doc.findings.some((f) => f.status === 'FAILED' && severityRank(f.severity) >= severityRank(threshold));
+}
+
+/** The region for account-level calls: the environment, the profile, else the first region asked for. */
+async function homeRegion(env: NodeJS.ProcessEnv, regions: string[]): Promise<string> {
+  const fromEnv = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (fromEnv) return fromEnv;
+  const explicit = regions.find((r) => r !== 'all');
+  if (explicit) return explicit;
+  const probe = new STSClient({});
+  try {
+    return await probe.config.region();
+  } catch {
+    throw usageError('no AWS region: set AWS_REGION, configure a profile region, or pass --region');
+  } finally {
+    probe.destroy();
+  }
+}
+
+function progressReporter(io: CliIO, enabled: boolean) {
+  let total = 0;
+  let done = 0;
+  let instances = 0;
+  const draw = (text: string) => io.stderr(`\r\x1b[K${text}`);
+  return {
+    onProgress: (p: Progress) => {
+      if (p.kind === 'start') total = p.regions.length;
+      else {
+        done++;
+        instances += p.instances;
+        if (p.error) {
+          if (enabled) draw('');
+          io.stderr(`influxguard: warning: region ${p.region} not scanned: ${p.error}\n`);
+        }
+      }
+      if (enabled) draw(`scanning: ${done}/${total} regions, ${instances} instances`);
+    },
+    clear: () => enabled && draw(''),
+  };
+}
+
+async function runScan(values: Values, io: CliIO): Promise<number> {
+  const fmt = format(values.format);
+  const threshold = failOn(values['fail-on']);
+  const config = loadConfig({ ...(values.config ? { file: values.config } : {}), env: io.env, overrides: overridesFrom(values) });
+  const region = await homeRegion(io.env, config.regions);
+  const counter = new CallCounter();
+  const clients = createClients({ aws: config.aws, counter });
+  const progress = progressReporter(io, io.stderrIsTTY && !values.quiet);
+  try {
+    const { document, instances } = await scan(config, { clients, homeRegion: region, onProgress: progress.onProgress });
+    progress.clear();
+    if (fmt === 'json') io.stdout(`${JSON.stringify(document, null, 2)}\n`);
+    else io.stdout(renderTable(document, { color: io.stdoutIsTTY && !values['no-color'] && !io.env.NO_COLOR, showPassed: values['show-passed'] ?? false, instances }));
+    if (document.summary.NOT_AVAILABLE > 0) {
+      io.stderr(`influxguard: warning: ${document.summary.NOT_AVAILABLE} finding(s) NOT_AVAILABLE: evidence could not be gathered (see their reasons)\n`);
+    }
+    return failsAt(document, threshold) ? 1 : 0;
+  } finally {
+    progress.clear();
+    clients.destroy();
+  }
+}
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  try {
+    const { values, positionals } = parse(argv);
+    if (values.version) {
+      io.stdout(`${VERSION}\n`);
+      return 0;
+    }
+    const [command, ...rest] = positionals;
+    if (values.help || command === 'help' || command === undefined) {
+      (command === undefined && !values.help ? io.stderr : io.stdout)(`${USAGE}\n`);
+      return command === undefined && !values.help ? 2 : 0;
+    }
+    if (rest.length) throw usageError(`unexpected argument "${rest[0]}"`);
+    if (command === 'scan') return await runScan(values, io);
+    throw usageError(`unknown command "${command}" (try --help)`);
+  } catch (err) {
+    if (err instanceof InfluxguardError) {
+      io.stderr(`influxguard: ${err.kind === 'usage' ? 'usage: ' : ''}${oneLine(err, 500)}\n`);
+      return 2;
+    }
+    io.stderr(`influxguard: internal error: ${oneLine(err, 500)}\n`);
+    if (io.env.INFLUXGUARD_DEBUG && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * One typed configuration, from defaults < config file < environment < CLI flags.
+ * Every bad value is reported by name; nothing is silently dropped.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { configError } from './errors.js';
+import { parseCidr } from './util/cidr.js';
+
+const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const SG_RE = /^sg-[0-9a-f]{8,17}$/;
+const PL_RE = /^pl-[0-9a-f]{8,17}$/;
+
+const cidrString = z.string().refine((s) => parseCidr(s) !== undefined, { message: 'is not a valid IPv4/IPv6 CIDR' });
+const sourceString = z
+  .string()
+  .refine((s) => SG_RE.test(s) || PL_RE.test(s) || parseCidr(s) !== undefined, {
+    message: 'is not a CIDR, a security group id (sg-…) or a prefix list id (pl-…)',
+  });
+const port = z.number().int().min(0).max(65535);
+
+export const AllowedPortSchema = z
+  .object({
+    protocol: z.enum(['tcp', 'udp', 'all']).default('tcp'),
+    fromPort: port,
+    toPort: port,
+    /** Sources the port is allowed from; absent means from anywhere the rule says. */
+    sources: z.array(sourceString).optional(),
+  })
+  .refine((r) => r.fromPort <= r.toPort, { message: 'fromPort is greater than toPort' });
+export type AllowedPort = z.infer<typeof AllowedPortSchema>;
+
+export const TagSelectorSchema = z.object({
+  key: z.string().min(1).max(128),
+  /** Any of these values; absent means the key is present with any value. */
+  values: z.array(z.string().max(256)).min(1).optional(),
+});
+export type TagSelector = z.infer<typeof TagSelectorSchema>;
+
+export const DEFAULT_TAG_SELECTORS: TagSelector[] = [{ key: 'influxdb' }, { key: 'Service', values: ['influxdb', 'InfluxDB'] }];
+
+export const ConfigSchema = z.object({
+  /** Regions to scan; empty means the current region, `['all']` every enabled region. */
+  regions: z.array(z.string().refine((r) => r === 'all' || REGION_RE.test(r), { message: 'is not a region name' })).default([]),
+  /** An instance is selected when it matches any selector. */
+  tagSelectors: z.array(TagSelectorSchema).min(1).default(DEFAULT_TAG_SELECTORS),
+  roleTagKey: z.string().min(1).default('influxdb:role'),
+  clusterTagKey: z.string().min(1).default('influxdb:cluster'),
+  /** Extra ports the operator expects open (e.g. 22 from a bastion group). */
+  allowedPorts: z.array(AllowedPortSchema).default([]),
+  /** CIDRs that count as inside an Enterprise cluster. */
+  clusterCidrs: z.array(cidrString).default([]),
+  regionConcurrency: z.number().int().min(1).max(64).default(4),
+  aws: z
+    .object({
+      maxAttempts: z.number().int().min(1).max(20).default(4),
+      connectTimeoutMs: z.number().int().min(100).default(3000),
+      requestTimeoutMs: z.number().int().min(100).default(20000),
+    })
+    .default({ maxAttempts: 4, connectTimeoutMs: 3000, requestTimeoutMs: 20000 }),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Validate a partial configuration, naming every bad field. */
+export function parseConfig(input: unknown, origin = 'configuration'): Config {
+  const result = ConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => {
+    const where = i.path.length ? i.path.join('.') : '(root)';
+    const value = valueAt(input, i.path);
+    const shown = value === undefined ? '' : ` (${JSON.stringify(value)?.slice(0, 80)})`;
+    return `${where}${shown}: ${i.message}`;
+  });
+  throw configError(`invalid ${origin}: ${problems.join('; ')}`);
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return typeof v === 'object' ? undefined : v;
+}
+
+// ─────────────── text forms used by flags and environment variables ───────────────
+
+/** `KEY` or `KEY=VALUE`; repeated keys merge their values. */
+export function parseTagSelectors(specs: string[]): TagSelector[] {
+  const byKey = new Map<string, Set<string> | undefined>();
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const key = (eq < 0 ? spec : spec.slice(0, eq)).trim();
+    if (!key) throw configError(`invalid tag selector "${spec}": expected KEY or KEY=VALUE`);
+    if (eq < 0) {
+      byKey.set(key, undefined);
+      continue;
+    }
+    const value = spec.slice(eq + 1);
+    if (!value) throw configError(`invalid tag selector "${spec}": empty value (use KEY alone to match any value)`);
+    if (byKey.has(key) && byKey.get(key) === undefined) continue; // key-only already matches every value
+    const values = byKey.get(key) ?? new Set<string>();
+    values.add(value);
+    byKey.set(key, values);
+  }
+  return [...byKey].map(([key, values]) => (values ? { key, values: [...values] } : { key }));
+}
+
+/** `PORT[-PORT][/tcp|udp|all][@SOURCE[,SOURCE…]]`, e.g. `22@sg-0abc1234` or `9100-9200/tcp@10.0.0.0/8`. */
+export function parseAllowedPort(spec: string): AllowedPort {
+  const m = spec.trim().match(/^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|all))?(?:@(.+))?$/i);
+  if (!m) throw configError(`invalid allowed port "${spec}": expected PORT[-PORT][/tcp|udp|all][@SOURCE,…]`);
+  const candidate = {
+    fromPort: Number(m[1]),
+    toPort: Number(m[2] ?? m[1]),
+    protocol: (m[3] ?? 'tcp').toLowerCase(),
+    ...(m[4] ? { sources: m[4].split(',').map((s) => s.trim()) } : {}),
+  };
+  const parsed = AllowedPortSchema.safeParse(candidate);
+  if (!parsed.success) {
+    throw configError(`invalid allowed port "${spec}": ${parsed.error.issues.map((i) => `${i.path.join('.') || 'value'} ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+const list = (s: string | undefined, sep: RegExp) =>
+  s === undefined ? undefined : s.split(sep).map((x) => x.trim()).filter(Boolean);
+
+/** The `INFLUXGUARD_*` environment variables, as a partial configuration. */
+export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
+  const out: ConfigInput = {};
+  const regions = list(env.INFLUXGUARD_REGIONS, /,/);
+  if (regions) out.regions = regions;
+  const tags = list(env.INFLUXGUARD_TAGS, /;/);
+  if (tags) out.tagSelectors = parseTagSelectors(tags);
+  const ports = list(env.INFLUXGUARD_ALLOWED_PORTS, /;/);
+  if (ports) out.allowedPorts = ports.map(parseAllowedPort);
+  const cidrs = list(env.INFLUXGUARD_CLUSTER_CIDRS, /,/);
+  if (cidrs) out.clusterCidrs = cidrs;
+  if (env.INFLUXGUARD_ROLE_TAG) out.roleTagKey = env.INFLUXGUARD_ROLE_TAG;
+  if (env.INFLUXGUARD_CLUSTER_TAG) out.clusterTagKey = env.INFLUXGUARD_CLUSTER_TAG;
+  return out;
+}
+
+export function configFromFile(path: string): ConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw configError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    return JSON.parse(text) as ConfigInput;
+  } catch (err) {
+    throw configError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Merge layers (later wins per top-level key) and validate the result. */
+export function loadConfig(layers: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigInput }): Config {
+  const fromFile = layers.file ? configFromFile(layers.file) : {};
+  if (layers.file) parseConfig(fromFile, `config file ${layers.file}`); // name the file in its own errors
+  const merged = { ...fromFile, ...configFromEnv(layers.env ?? {}), ...(layers.overrides ?? {}) };
+  return parseConfig(merged);
+}

@@ -1,0 +1,228 @@
+/**
+ * Discovery: plain typed records about one account × region. No check logic.
+ * Calls grow with pages, never with instances: instances come from one
+ * paginated DescribeInstances per tag selector, groups and volumes from
+ * filtered describes over id lists (chunks of 200 filter values), prefix
+ * lists once each.
+ */
+import {
+  GetEbsEncryptionByDefaultCommand,
+  paginateDescribeInstances,
+  paginateDescribeSecurityGroups,
+  paginateDescribeVolumes,
+  paginateGetManagedPrefixListEntries,
+  type EC2Client,
+  type Filter,
+  type Instance as Ec2Instance,
+  type IpPermission,
+  type SecurityGroup as Ec2SecurityGroup,
+  type Volume as Ec2Volume,
+} from '@aws-sdk/client-ec2';
+import type { Config, TagSelector } from '../config.js';
+import { toAwsCallError } from '../errors.js';
+import {
+  INFLUX_ROLES,
+  fail,
+  ok,
+  type InboundRule,
+  type InfluxRole,
+  type Instance,
+  type RegionInventory,
+  type Result,
+  type RuleSource,
+  type SecurityGroup,
+  type Volume,
+} from '../model.js';
+import { chunk, mapLimit, unique } from '../util/concurrency.js';
+
+/** EC2 accepts at most 200 values in one filter. */
+export const FILTER_VALUES_MAX = 200;
+const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
+
+/** Run an EC2 call; turn its failure into the reason string of a Result. */
+async function gather<T>(operation: string, fn: () => Promise<T>): Promise<Result<T>> {
+  try {
+    return ok(await fn());
+  } catch (err) {
+    return fail(toAwsCallError('ec2', operation, err).message);
+  }
+}
+
+async function collect<P, T>(operation: string, pages: AsyncIterable<P>, pick: (page: P) => T[] | undefined): Promise<T[]> {
+  const out: T[] = [];
+  try {
+    for await (const page of pages) out.push(...(pick(page) ?? []));
+  } catch (err) {
+    throw toAwsCallError('ec2', operation, err);
+  }
+  return out;
+}
+
+export function selectorFilter(sel: TagSelector): Filter {
+  return sel.values ? { Name: `tag:${sel.key}`, Values: sel.values } : { Name: 'tag-key', Values: [sel.key] };
+}
+
+/** Instances matching any selector. Throws AwsCallError: without instances there is nothing to scan. */
+export async function listInstances(ec2: EC2Client, accountId: string, region: string, config: Config): Promise<Instance[]> {
+  const byId = new Map<string, Instance>();
+  for (const sel of config.tagSelectors) {
+    const pages = paginateDescribeInstances(
+      { client: ec2, pageSize: 1000 },
+      { Filters: [selectorFilter(sel), { Name: 'instance-state-name', Values: LIVE_STATES }] },
+    );
+    const found = await collect('DescribeInstances', pages, (p) => p.Reservations?.flatMap((r) => r.Instances ?? []));
+    for (const raw of found) {
+      if (raw.InstanceId && !byId.has(raw.InstanceId)) byId.set(raw.InstanceId, toInstance(raw, accountId, region, config));
+    }
+  }
+  return [...byId.values()].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+}
+
+export function toInstance(raw: Ec2Instance, accountId: string, region: string, config: Config): Instance {
+  const tags = Object.fromEntries((raw.Tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? '']));
+  const roleTag = tags[config.roleTagKey]?.trim().toLowerCase();
+  const role: InfluxRole = INFLUX_ROLES.includes(roleTag as InfluxRole) ? (roleTag as InfluxRole) : 'oss';
+  const interfaces = (raw.NetworkInterfaces ?? []).map((ni) => ({
+    id: ni.NetworkInterfaceId ?? '',
+    privateIps: unique((ni.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress).filter((x): x is string => !!x)),
+    publicIps: unique(
+      [ni.Association?.PublicIp, ...(ni.PrivateIpAddresses ?? []).map((p) => p.Association?.PublicIp)].filter((x): x is string => !!x),
+    ),
+    ipv6: (ni.Ipv6Addresses ?? []).map((a) => a.Ipv6Address).filter((x): x is string => !!x),
+    securityGroupIds: (ni.Groups ?? []).map((g) => g.GroupId).filter((x): x is string => !!x),
+  }));
+  const fromInterfaces = <K extends 'privateIps' | 'publicIps' | 'ipv6' | 'securityGroupIds'>(k: K) => interfaces.flatMap((i) => i[k]);
+  const instance: Instance = {
+    accountId,
+    region,
+    instanceId: raw.InstanceId!,
+    state: raw.State?.Name ?? 'unknown',
+    role,
+    tags,
+    interfaces,
+    securityGroupIds: unique([...fromInterfaces('securityGroupIds'), ...(raw.SecurityGroups ?? []).map((g) => g.GroupId!).filter(Boolean)]),
+    privateIps: unique([...fromInterfaces('privateIps'), ...(raw.PrivateIpAddress ? [raw.PrivateIpAddress] : [])]),
+    publicIps: unique([...fromInterfaces('publicIps'), ...(raw.PublicIpAddress ? [raw.PublicIpAddress] : [])]),
+    ipv6: unique([...fromInterfaces('ipv6'), ...(raw.Ipv6Address ? [raw.Ipv6Address] : [])]),
+    blockDevices: (raw.BlockDeviceMappings ?? [])
+      .filter((b) => b.Ebs?.VolumeId)
+      .map((b) => ({ volumeId: b.Ebs!.VolumeId!, device: b.DeviceName ?? '' })),
+  };
+  if (tags.Name) instance.name = tags.Name;
+  if (raw.VpcId) instance.vpcId = raw.VpcId;
+  if (role !== 'oss') {
+    const cluster = tags[config.clusterTagKey] || raw.VpcId;
+    if (cluster) instance.cluster = cluster;
+  }
+  return instance;
+}
+
+export function toRules(perms: IpPermission[] | undefined): InboundRule[] {
+  const rules: InboundRule[] = [];
+  for (const p of perms ?? []) {
+    const protocol = normaliseProtocol(p.IpProtocol ?? '-1');
+    const ported = protocol === 'tcp' || protocol === 'udp';
+    const fromPort = ported && p.FromPort !== undefined && p.FromPort >= 0 ? p.FromPort : 0;
+    const toPort = ported && p.ToPort !== undefined && p.ToPort >= 0 ? p.ToPort : 65535;
+    const sources: RuleSource[] = [
+      ...(p.IpRanges ?? []).map((r) => ({ kind: 'cidr' as const, cidr: r.CidrIp!, description: r.Description })),
+      ...(p.Ipv6Ranges ?? []).map((r) => ({ kind: 'cidr' as const, cidr: r.CidrIpv6!, description: r.Description })),
+      ...(p.PrefixListIds ?? []).map((r) => ({ kind: 'prefixList' as const, prefixListId: r.PrefixListId!, description: r.Description })),
+      ...(p.UserIdGroupPairs ?? []).map((r) => ({
+        kind: 'securityGroup' as const,
+        groupId: r.GroupId!,
+        ownerId: r.UserId,
+        description: r.Description,
+      })),
+    ];
+    for (const source of sources) {
+      if (source.description === undefined) delete source.description;
+      if (source.kind === 'securityGroup' && source.ownerId === undefined) delete source.ownerId;
+      rules.push({ protocol, fromPort, toPort, source });
+    }
+  }
+  return rules;
+}
+
+const PROTOCOL_NUMBERS: Record<string, string> = { '-1': 'all', '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6' };
+export const normaliseProtocol = (p: string): string => PROTOCOL_NUMBERS[p] ?? p.toLowerCase();
+
+function toGroup(g: Ec2SecurityGroup): SecurityGroup {
+  const group: SecurityGroup = { groupId: g.GroupId!, groupName: g.GroupName ?? '', inbound: toRules(g.IpPermissions) };
+  if (g.VpcId) group.vpcId = g.VpcId;
+  if (g.OwnerId) group.ownerId = g.OwnerId;
+  return group;
+}
+
+function toVolume(v: Ec2Volume): Volume {
+  const vol: Volume = {
+    volumeId: v.VolumeId!,
+    encrypted: v.Encrypted === true,
+    attachments: (v.Attachments ?? []).filter((a) => a.InstanceId).map((a) => ({ instanceId: a.InstanceId!, device: a.Device ?? '' })),
+  };
+  if (v.KmsKeyId) vol.kmsKeyId = v.KmsKeyId;
+  if (v.Size !== undefined) vol.sizeGiB = v.Size;
+  if (v.VolumeType) vol.volumeType = v.VolumeType;
+  if (v.State) vol.state = v.State;
+  return vol;
+}
+
+async function describeInChunks<P, T>(
+  operation: string,
+  ids: string[],
+  page: (values: string[]) => AsyncIterable<P>,
+  pick: (p: P) => T[] | undefined,
+): Promise<T[]> {
+  const parts = await Promise.all(chunk(ids, FILTER_VALUES_MAX).map((values) => collect(operation, page(values), pick)));
+  return parts.flat();
+}
+
+/** Everything the checks need about one account × region's InfluxDB instances. */
+export async function discoverRegion(ec2: EC2Client, accountId: string, region: string, config: Config): Promise<RegionInventory> {
+  const instances = await listInstances(ec2, accountId, region, config);
+  if (instances.length === 0) {
+    const none = fail<never>('not read: the region has no InfluxDB instances');
+    return { accountId, region, instances, securityGroups: ok(new Map()), volumes: ok(new Map()), prefixLists: new Map(), ebsDefaultEncryption: none };
+  }
+  const groupIds = unique(instances.flatMap((i) => i.securityGroupIds));
+  const instanceIds = instances.map((i) => i.instanceId);
+
+  const [securityGroups, volumes, ebsDefaultEncryption] = await Promise.all([
+    gather('DescribeSecurityGroups', async () => {
+      const groups = await describeInChunks(
+        'DescribeSecurityGroups',
+        groupIds,
+        (values) => paginateDescribeSecurityGroups({ client: ec2, pageSize: 1000 }, { Filters: [{ Name: 'group-id', Values: values }] }),
+        (p) => p.SecurityGroups,
+      );
+      return new Map(groups.map((g) => [g.GroupId!, toGroup(g)]));
+    }),
+    gather('DescribeVolumes', async () => {
+      const vols = await describeInChunks(
+        'DescribeVolumes',
+        instanceIds,
+        (values) => paginateDescribeVolumes({ client: ec2, pageSize: 500 }, { Filters: [{ Name: 'attachment.instance-id', Values: values }] }),
+        (p) => p.Volumes,
+      );
+      return new Map(vols.map((v) => [v.VolumeId!, toVolume(v)]));
+    }),
+    gather('GetEbsEncryptionByDefault', async () => {
+      const out = await ec2.send(new GetEbsEncryptionByDefaultCommand({}));
+      return out.EbsEncryptionByDefault === true;
+    }),
+  ]);
+
+  const prefixListIds = securityGroups.ok
+    ? unique([...securityGroups.value.values()].flatMap((g) => g.inbound.flatMap((r) => (r.source.kind === 'prefixList' ? [r.source.prefixListId] : []))))
+    : [];
+  const resolved = await mapLimit(prefixListIds, 4, (id) =>
+    gather('GetManagedPrefixListEntries', () =>
+      collect('GetManagedPrefixListEntries', paginateGetManagedPrefixListEntries({ client: ec2 }, { PrefixListId: id }), (p) =>
+        p.Entries?.map((e) => e.Cidr!).filter(Boolean),
+      ),
+    ),
+  );
+  const prefixLists = new Map(prefixListIds.map((id, i) => [id, resolved[i]!]));
+
+  return { accountId, region, instances, securityGroups, volumes, prefixLists, ebsDefaultEncryption };
+}

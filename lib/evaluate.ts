@@ -1,0 +1,92 @@
+/**
+ * The evaluate stage: runs every registered check over gathered evidence and
+ * turns outcomes into findings. Pure: no SDK, no network, no clock. A check
+ * whose evidence failed, or that throws, yields NOT_AVAILABLE with the reason;
+ * nothing is ever dropped.
+ */
+import { EvidenceUnavailable } from './checks/support.js';
+import { oneLine } from './errors.js';
+import type {
+  Check,
+  CheckMeta,
+  Finding,
+  InstanceCheck,
+  InstanceContext,
+  Outcome,
+  RegionCheck,
+  RegionContext,
+  RegionFailure,
+  ResourceRef,
+  Result,
+  Severity,
+  Status,
+} from './model.js';
+
+const severityFor = (meta: CheckMeta, o: Outcome): Severity =>
+  o.severity ?? (o.status === 'FAILED' || o.status === 'WARNING' ? meta.severity : 'INFORMATIONAL');
+
+function unavailable(reason: string, resource?: ResourceRef): Outcome {
+  return { status: 'NOT_AVAILABLE', summary: `not evaluated: ${reason}`, details: { reason }, ...(resource ? { resource } : {}) };
+}
+
+/** Run one check: NOT_AVAILABLE when every evidence key it needs failed, or when it throws. */
+function run<Ctx>(check: { needs: readonly string[]; evaluate: (c: Ctx) => Outcome[] }, ctx: Ctx, evidence: Record<string, Result<unknown> | undefined>): Outcome[] {
+  const needed = check.needs.map((k) => evidence[k]);
+  const missing = needed.filter((r): r is { ok: false; reason: string } => !r || !r.ok);
+  if (missing.length === needed.length && needed.length > 0) {
+    return [unavailable([...new Set(needed.map((r) => (r && !r.ok ? r.reason : 'not gathered')))].join('; '))];
+  }
+  try {
+    return check.evaluate(ctx);
+  } catch (err) {
+    if (err instanceof EvidenceUnavailable) return [unavailable(err.reason)];
+    return [unavailable(`check failed: ${oneLine(err)}`)];
+  }
+}
+
+function toFinding(meta: CheckMeta, o: Outcome, where: Pick<Finding, 'accountId' | 'region' | 'instanceId' | 'endpoint'>, fallback: ResourceRef): Finding {
+  const status: Status = o.status;
+  return {
+    checkId: meta.id,
+    status,
+    severity: severityFor(meta, o),
+    title: meta.title,
+    ...(where.accountId !== undefined ? { accountId: where.accountId } : {}),
+    ...(where.region !== undefined ? { region: where.region } : {}),
+    ...(where.instanceId !== undefined ? { instanceId: where.instanceId } : {}),
+    resource: o.resource ?? fallback,
+    ...(where.endpoint !== undefined ? { endpoint: where.endpoint } : {}),
+    evidence: { summary: o.summary, ...(o.details ?? {}) },
+    remediation: meta.remediation,
+  };
+}
+
+const isInstanceCheck = (c: Check): c is InstanceCheck => c.scope === 'instance';
+const isRegionCheck = (c: Check): c is RegionCheck => c.scope === 'region';
+
+export function evaluateInstance(checks: readonly Check[], ctx: InstanceContext): Finding[] {
+  const { instance } = ctx;
+  const where = { accountId: instance.accountId, region: instance.region, instanceId: instance.instanceId };
+  const self: ResourceRef = { type: 'AwsEc2Instance', id: instance.instanceId };
+  return checks
+    .filter(isInstanceCheck)
+    .filter((c) => !c.appliesTo || c.appliesTo(ctx))
+    .flatMap((c) => run(c, ctx, ctx.evidence as unknown as Record<string, Result<unknown>>).map((o) => toFinding(c, o, where, self)));
+}
+
+export function evaluateRegion(checks: readonly Check[], ctx: RegionContext): Finding[] {
+  const where = { accountId: ctx.accountId, region: ctx.region };
+  const account: ResourceRef = { type: 'AwsAccount', id: ctx.accountId };
+  return checks
+    .filter(isRegionCheck)
+    .filter((c) => !c.appliesTo || c.appliesTo(ctx))
+    .flatMap((c) => run(c, ctx, ctx.evidence as unknown as Record<string, Result<unknown>>).map((o) => toFinding(c, o, where, account)));
+}
+
+/** A region whose instances could not be listed: every AWS-evidence check says so, once, at account level. */
+export function evaluateRegionFailure(checks: readonly Check[], failure: RegionFailure): Finding[] {
+  const account: ResourceRef = { type: 'AwsAccount', id: failure.accountId };
+  return checks
+    .filter((c) => c.evidence.includes('aws'))
+    .map((c) => toFinding(c, unavailable(failure.reason), { accountId: failure.accountId, region: failure.region }, account));
+}

@@ -1,0 +1,109 @@
+/**
+ * The exposure model: who can reach which port of an instance, from its
+ * security groups' inbound rules. Prefix lists are expanded into their CIDRs;
+ * a source that could not be read stays visible as `unresolved` so that checks
+ * answer NOT_AVAILABLE rather than a silent pass. Pure.
+ */
+import type { Instance, NetworkEvidence, Opening, Protocol, RegionInventory, Result } from '../model.js';
+import { fail, ok } from '../model.js';
+import { isGlobalIpv6, parseCidr, type Cidr } from '../util/cidr.js';
+import { unique } from '../util/concurrency.js';
+
+/** Cluster facts shared by the Enterprise nodes of one account × region, by cluster key. */
+export interface ClusterFacts {
+  groupIds: string[];
+  hostIps: string[];
+}
+
+export function clusterFacts(instances: Instance[]): Map<string, ClusterFacts> {
+  const out = new Map<string, ClusterFacts>();
+  for (const i of instances) {
+    if (!i.cluster) continue;
+    const facts = out.get(i.cluster) ?? { groupIds: [], hostIps: [] };
+    facts.groupIds = unique([...facts.groupIds, ...i.securityGroupIds]);
+    facts.hostIps = unique([...facts.hostIps, ...i.privateIps, ...i.ipv6]);
+    out.set(i.cluster, facts);
+  }
+  return out;
+}
+
+function cidrPeer(text: string, viaPrefixList?: string): Opening['peer'] {
+  const c: Cidr | undefined = parseCidr(text);
+  if (!c) return { kind: 'unresolved', reason: `unparseable CIDR ${JSON.stringify(text)}` };
+  return { kind: 'cidr', cidr: c.text, family: c.family, prefixLength: c.prefixLength, ...(viaPrefixList ? { viaPrefixList } : {}) };
+}
+
+export function networkEvidence(
+  instance: Instance,
+  inventory: Pick<RegionInventory, 'securityGroups' | 'prefixLists'>,
+  clusters: Map<string, ClusterFacts>,
+  clusterCidrs: string[],
+): Result<NetworkEvidence> {
+  if (!inventory.securityGroups.ok) return fail(inventory.securityGroups.reason);
+  const groups = inventory.securityGroups.value;
+  const openings: Opening[] = [];
+  for (const groupId of instance.securityGroupIds) {
+    const group = groups.get(groupId);
+    if (!group) {
+      openings.push({ groupId, protocol: 'all', fromPort: 0, toPort: 65535, source: groupId, peer: { kind: 'unresolved', reason: `security group ${groupId} was not returned by DescribeSecurityGroups` } });
+      continue;
+    }
+    for (const rule of group.inbound) {
+      const base = { groupId, protocol: rule.protocol as Protocol, fromPort: rule.fromPort, toPort: rule.toPort };
+      const src = rule.source;
+      if (src.kind === 'cidr') {
+        openings.push({ ...base, source: src.cidr, peer: cidrPeer(src.cidr) });
+      } else if (src.kind === 'securityGroup') {
+        openings.push({ ...base, source: src.groupId, peer: { kind: 'securityGroup', groupId: src.groupId } });
+      } else {
+        const entries = inventory.prefixLists.get(src.prefixListId) ?? fail(`prefix list ${src.prefixListId} was not resolved`);
+        if (!entries.ok) {
+          openings.push({ ...base, source: src.prefixListId, peer: { kind: 'unresolved', reason: entries.reason } });
+        } else {
+          for (const cidr of entries.value) openings.push({ ...base, source: src.prefixListId, peer: cidrPeer(cidr, src.prefixListId) });
+        }
+      }
+    }
+  }
+  const cluster = instance.cluster ? clusters.get(instance.cluster) : undefined;
+  return ok({
+    openings,
+    groupIds: instance.securityGroupIds,
+    clusterGroupIds: cluster?.groupIds ?? [],
+    clusterHostIps: cluster?.hostIps ?? [],
+    clusterCidrs: instance.cluster ? clusterCidrs : [],
+    publicIpv4: instance.publicIps,
+    publicIpv6: instance.ipv6.filter(isGlobalIpv6),
+  });
+}
+
+// ───────────── questions the checks ask of the model (pure helpers) ─────────────
+
+/** Whether the opening lets TCP traffic to `port` in. */
+export const opensTcpPort = (o: Opening, port: number): boolean =>
+  (o.protocol === 'tcp' || o.protocol === 'all') && o.fromPort <= port && port <= o.toPort;
+
+export const isWorldOpen = (o: Opening): boolean => o.peer.kind === 'cidr' && o.peer.prefixLength === 0;
+
+/** World-open AND an address of the same family on the instance: reachable from the internet. */
+export const reachableFromInternet = (o: Opening, net: NetworkEvidence): boolean =>
+  isWorldOpen(o) && o.peer.kind === 'cidr' && (o.peer.family === 4 ? net.publicIpv4.length > 0 : net.publicIpv6.length > 0);
+
+/** Text for people: `TCP 8086`, `TCP 0-65535`, `all traffic`. */
+export function describePorts(o: Pick<Opening, 'protocol' | 'fromPort' | 'toPort'>): string {
+  if (o.protocol === 'all') return 'all traffic';
+  const range = o.fromPort === o.toPort ? `${o.fromPort}` : `${o.fromPort}-${o.toPort}`;
+  return o.protocol === 'tcp' || o.protocol === 'udp' ? `${o.protocol.toUpperCase()} ${range}` : `protocol ${o.protocol}`;
+}
+
+/** The opening as evidence: what the rule says, no more. */
+export function openingEvidence(o: Opening): Record<string, unknown> {
+  return {
+    groupId: o.groupId,
+    protocol: o.protocol,
+    ports: o.protocol === 'all' ? 'all' : o.fromPort === o.toPort ? `${o.fromPort}` : `${o.fromPort}-${o.toPort}`,
+    source: o.peer.kind === 'cidr' ? o.peer.cidr : o.source,
+    ...(o.peer.kind === 'cidr' && o.peer.viaPrefixList ? { viaPrefixList: o.peer.viaPrefixList } : {}),
+    ...(o.peer.kind === 'unresolved' ? { unresolved: o.peer.reason } : {}),
+  };
+}

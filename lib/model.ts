@@ -1,0 +1,280 @@
+/**
+ * The plain data that flows between the three stages of the engine:
+ * discover (records) → gather (evidence) → evaluate (findings) → publish/render.
+ * Nothing in this file does I/O.
+ */
+import type { AllowedPort } from './config.js';
+
+export const STATUSES = ['FAILED', 'WARNING', 'NOT_AVAILABLE', 'PASSED'] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** Ordered from least to most severe (ASFF labels). */
+export const SEVERITIES = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+export const maxSeverity = (a: Severity, b: Severity): Severity => (severityRank(a) >= severityRank(b) ? a : b);
+/** One level up, capped at CRITICAL. */
+export const raiseSeverity = (s: Severity): Severity => SEVERITIES[Math.min(severityRank(s) + 1, SEVERITIES.length - 1)]!;
+
+/** Either data, or the reason it could not be had. Never thrown: gathered. */
+export type Result<T> = { ok: true; value: T } | { ok: false; reason: string };
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const fail = <T = never>(reason: string): Result<T> => ({ ok: false, reason });
+
+// ───────────────────────────── discovery records ─────────────────────────────
+
+export type InfluxRole = 'oss' | 'data' | 'meta';
+export const INFLUX_ROLES: readonly InfluxRole[] = ['oss', 'data', 'meta'];
+export const isEnterprise = (role: InfluxRole): boolean => role !== 'oss';
+
+export interface NetworkInterface {
+  id: string;
+  privateIps: string[];
+  publicIps: string[];
+  ipv6: string[];
+  securityGroupIds: string[];
+}
+
+export interface Instance {
+  accountId: string;
+  region: string;
+  instanceId: string;
+  name?: string;
+  state: string;
+  role: InfluxRole;
+  /** Cluster key of Enterprise nodes: the cluster tag, else the VPC. */
+  cluster?: string;
+  vpcId?: string;
+  tags: Record<string, string>;
+  interfaces: NetworkInterface[];
+  /** Union over the interfaces, in order of first appearance. */
+  securityGroupIds: string[];
+  privateIps: string[];
+  publicIps: string[];
+  ipv6: string[];
+  /** EBS volume ids from the block device mappings, with their device names. */
+  blockDevices: { volumeId: string; device: string }[];
+}
+
+export type Protocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'all' | string;
+
+/** One source of one inbound permission, as written in the security group. */
+export type RuleSource =
+  | { kind: 'cidr'; cidr: string; description?: string }
+  | { kind: 'prefixList'; prefixListId: string; description?: string }
+  | { kind: 'securityGroup'; groupId: string; ownerId?: string; description?: string };
+
+export interface InboundRule {
+  protocol: Protocol;
+  /** Inclusive port range; 0-65535 for all-traffic and port-less protocols. */
+  fromPort: number;
+  toPort: number;
+  source: RuleSource;
+}
+
+export interface SecurityGroup {
+  groupId: string;
+  groupName: string;
+  vpcId?: string;
+  ownerId?: string;
+  inbound: InboundRule[];
+}
+
+export interface Volume {
+  volumeId: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  sizeGiB?: number;
+  volumeType?: string;
+  state?: string;
+  attachments: { instanceId: string; device: string }[];
+}
+
+/** Everything discovery learned about one account × region. */
+export interface RegionInventory {
+  accountId: string;
+  region: string;
+  instances: Instance[];
+  securityGroups: Result<Map<string, SecurityGroup>>;
+  volumes: Result<Map<string, Volume>>;
+  /** Resolved managed prefix lists referenced by the groups above: CIDRs, or why not. */
+  prefixLists: Map<string, Result<string[]>>;
+  ebsDefaultEncryption: Result<boolean>;
+}
+
+/** A region whose instances could not even be listed. */
+export interface RegionFailure {
+  accountId: string;
+  region: string;
+  reason: string;
+}
+
+// ───────────────────────────── evidence ─────────────────────────────
+
+export type EvidenceSource = 'aws' | 'probe' | 'host';
+
+/** A permission of one group, with its source resolved and judged. */
+export interface Opening {
+  groupId: string;
+  protocol: Protocol;
+  fromPort: number;
+  toPort: number;
+  /** What the rule says, e.g. `0.0.0.0/0`, `sg-0abc`, `pl-0abc`. */
+  source: string;
+  /** A CIDR (possibly from a prefix list), a group reference, or a source that could not be read. */
+  peer:
+    | { kind: 'cidr'; cidr: string; family: 4 | 6; prefixLength: number; viaPrefixList?: string }
+    | { kind: 'securityGroup'; groupId: string }
+    | { kind: 'unresolved'; reason: string };
+}
+
+/** Who can reach the instance, derived from its groups (pure; see lib/evidence/network.ts). */
+export interface NetworkEvidence {
+  openings: Opening[];
+  /** Groups attached to the instance, in order. */
+  groupIds: string[];
+  /** Groups attached to any node of the same Enterprise cluster (empty for OSS). */
+  clusterGroupIds: string[];
+  /** Private addresses of the cluster's nodes: a /32 to one of them stays inside the cluster. */
+  clusterHostIps: string[];
+  /** Operator-configured CIDRs that count as inside the cluster. */
+  clusterCidrs: string[];
+  publicIpv4: string[];
+  /** Globally routable IPv6 addresses (not ULA or link-local). */
+  publicIpv6: string[];
+}
+
+export interface VolumeEvidence {
+  volumeId: string;
+  device: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  sizeGiB?: number;
+  volumeType?: string;
+}
+
+/**
+ * Evidence for one instance. Each key is gathered on its own and is either
+ * data or the reason it could not be had; later issues add `probe` and `host`.
+ */
+export interface InstanceEvidence {
+  network: Result<NetworkEvidence>;
+  volumes: Result<VolumeEvidence[]>;
+}
+
+export interface RegionEvidence {
+  ebsDefaultEncryption: Result<boolean>;
+}
+
+export type EvidenceKey = keyof InstanceEvidence | keyof RegionEvidence;
+
+// ───────────────────────────── checks and findings ─────────────────────────────
+
+export type ResourceType = 'AwsEc2Instance' | 'AwsEc2SecurityGroup' | 'AwsEc2Volume' | 'AwsAccount' | 'Other';
+export interface ResourceRef {
+  type: ResourceType;
+  id: string;
+}
+
+export interface Remediation {
+  text: string;
+  url: string;
+}
+
+/** What a check says about one resource. The engine adds the rest of the finding. */
+export interface Outcome {
+  status: Status;
+  /** Defaults to the check's base severity for FAILED/WARNING, INFORMATIONAL otherwise. */
+  severity?: Severity;
+  /** Defaults to the instance (instance checks) or the account (region checks). */
+  resource?: ResourceRef;
+  /** One line a person can read: what was observed. */
+  summary: string;
+  /** What was observed, as data. Never a secret. */
+  details?: Record<string, unknown>;
+}
+
+export type CheckScope = 'instance' | 'region';
+
+export interface CheckMeta {
+  id: string;
+  title: string;
+  /** Base severity of a failure; context may raise it. */
+  severity: Severity;
+  /** Section of InfluxData's "Manage security" guidance. */
+  section: string;
+  /** Why this matters. */
+  risk: string;
+  remediation: Remediation;
+  /** Evidence sources as CHECKS.md names them. */
+  evidence: EvidenceSource[];
+}
+
+/** Operator settings that checks read (never evidence, never secrets). */
+export interface CheckSettings {
+  /** Extra ports the operator expects open, e.g. 22 from a bastion group. */
+  allowedPorts: AllowedPort[];
+}
+
+export interface InstanceContext {
+  instance: Instance;
+  evidence: InstanceEvidence;
+  settings: CheckSettings;
+}
+
+export interface RegionContext {
+  accountId: string;
+  region: string;
+  instances: Instance[];
+  evidence: RegionEvidence;
+  settings: CheckSettings;
+}
+
+interface CheckBase<Ctx, K extends EvidenceKey> extends CheckMeta {
+  /**
+   * The evidence keys the check reads. When every one of them failed, the
+   * engine reports NOT_AVAILABLE with the reasons and does not call evaluate.
+   */
+  needs: readonly K[];
+  /** Whether the check speaks about this subject at all (e.g. Enterprise-only checks). */
+  appliesTo?: (ctx: Ctx) => boolean;
+  evaluate: (ctx: Ctx) => Outcome[];
+}
+
+export type InstanceCheck = CheckBase<InstanceContext, keyof InstanceEvidence> & { scope: 'instance' };
+export type RegionCheck = CheckBase<RegionContext, keyof RegionEvidence> & { scope: 'region' };
+export type Check = InstanceCheck | RegionCheck;
+
+/** A finding, exactly as the CHECKS.md output contract names its fields. */
+export interface Finding {
+  checkId: string;
+  status: Status;
+  severity: Severity;
+  title: string;
+  accountId?: string;
+  region?: string;
+  instanceId?: string;
+  resource: ResourceRef;
+  endpoint?: string;
+  evidence: Record<string, unknown>;
+  remediation: Remediation;
+}
+
+export interface Summary {
+  FAILED: number;
+  PASSED: number;
+  WARNING: number;
+  NOT_AVAILABLE: number;
+  /** Failing findings (FAILED and WARNING) by severity; every label present. */
+  bySeverity: Record<Severity, number>;
+}
+
+export interface ScanDocument {
+  scanId: string;
+  startedAt: string;
+  finishedAt: string;
+  scope: { accounts: string[]; regions: string[] };
+  findings: Finding[];
+  summary: Summary;
+}

@@ -1,0 +1,65 @@
+/**
+ * Table output for people: findings grouped by instance (or account/region,
+ * or endpoint), worst group first, worst finding first; passed checks are
+ * counted, not listed. Colour only when asked (the CLI asks on a TTY).
+ */
+import { SEVERITIES, severityRank, type Finding, type Instance, type ScanDocument, type Severity, type Status } from '../model.js';
+
+const ANSI = { reset: '\x1b[0m', bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', yellow: '\x1b[33m', green: '\x1b[32m', magenta: '\x1b[35m', cyan: '\x1b[36m' };
+const STATUS_ORDER: Status[] = ['FAILED', 'WARNING', 'NOT_AVAILABLE', 'PASSED'];
+const SEVERITY_COLOUR: Record<Severity, string> = { CRITICAL: ANSI.magenta, HIGH: ANSI.red, MEDIUM: ANSI.yellow, LOW: ANSI.cyan, INFORMATIONAL: ANSI.dim };
+const STATUS_COLOUR: Record<Status, string> = { FAILED: ANSI.red, WARNING: ANSI.yellow, NOT_AVAILABLE: ANSI.dim, PASSED: ANSI.green };
+
+export interface TableOptions {
+  color: boolean;
+  /** List passed findings too. */
+  showPassed?: boolean;
+  instances?: readonly Instance[];
+}
+
+const weight = (f: Finding) => (f.status === 'FAILED' || f.status === 'WARNING' ? severityRank(f.severity) + 1 : 0);
+const rowOrder = (a: Finding, b: Finding) =>
+  STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) || severityRank(b.severity) - severityRank(a.severity) || a.checkId.localeCompare(b.checkId);
+
+export function renderTable(doc: ScanDocument, opts: TableOptions): string {
+  const paint = (code: string, text: string) => (opts.color ? `${code}${text}${ANSI.reset}` : text);
+  const byId = new Map((opts.instances ?? []).map((i) => [i.instanceId, i]));
+  const groups = new Map<string, Finding[]>();
+  for (const f of doc.findings) {
+    const key = f.instanceId ?? f.endpoint ?? `${f.accountId ?? ''} ${f.region ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  const heading = (key: string, fs: Finding[]) => {
+    const f = fs[0]!;
+    const i = f.instanceId ? byId.get(f.instanceId) : undefined;
+    if (i) return `${i.instanceId}${i.name ? ` ${i.name}` : ''} (${i.role}, ${i.state}) ${i.accountId}/${i.region}`;
+    if (f.instanceId) return `${f.instanceId} ${f.accountId ?? ''}/${f.region ?? ''}`;
+    if (f.endpoint) return f.endpoint;
+    return `account ${key.trim().replace(' ', ' / ')}`;
+  };
+  const ordered = [...groups].sort(([ka, a], [kb, b]) => Math.max(...b.map(weight)) - Math.max(...a.map(weight)) || ka.localeCompare(kb));
+
+  const lines: string[] = [];
+  lines.push(paint(ANSI.bold, `influxguard scan ${doc.scanId}`) + paint(ANSI.dim, ` · accounts ${doc.scope.accounts.join(', ') || '-'} · regions ${doc.scope.regions.join(', ') || '-'}`));
+  const checkWidth = Math.max(10, ...doc.findings.map((f) => f.checkId.length));
+  const resWidth = Math.max(8, ...doc.findings.map((f) => f.resource.id.length));
+  for (const [key, fs] of ordered) {
+    lines.push('', paint(ANSI.bold, heading(key, fs)));
+    const shown = fs.filter((f) => opts.showPassed || f.status !== 'PASSED').sort(rowOrder);
+    for (const f of shown) {
+      const summary = typeof f.evidence.summary === 'string' ? f.evidence.summary : f.title;
+      lines.push(
+        `  ${paint(STATUS_COLOUR[f.status], f.status.padEnd(13))} ${paint(SEVERITY_COLOUR[f.severity], f.severity.padEnd(13))} ${f.checkId.padEnd(checkWidth)}  ${f.resource.id.padEnd(resWidth)}  ${summary}`,
+      );
+    }
+    const passed = fs.filter((f) => f.status === 'PASSED').length;
+    if (!opts.showPassed && passed) lines.push(paint(ANSI.dim, `  ${passed} passed`));
+  }
+  const s = doc.summary;
+  const sev = [...SEVERITIES].reverse().filter((x) => s.bySeverity[x] > 0).map((x) => `${s.bySeverity[x]} ${x}`);
+  lines.push(
+    '',
+    `${paint(ANSI.bold, 'Summary:')} ${paint(ANSI.red, `${s.FAILED} failed`)}${sev.length ? ` (${sev.join(', ')})` : ''}, ${s.WARNING} warning, ${s.NOT_AVAILABLE} not available, ${paint(ANSI.green, `${s.PASSED} passed`)} · ${groups.size} subjects · ${doc.findings.length} findings`,
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,117 @@
+/**
+ * The pipeline for one account: identity → regions → per region
+ * discover → gather → evaluate. A region that fails becomes NOT_AVAILABLE
+ * findings; the scan goes on. Clients, clock and ids are passed in.
+ */
+import { randomUUID } from 'node:crypto';
+import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import type { Clients } from './aws/clients.js';
+import { CHECKS } from './checks/index.js';
+import type { Config } from './config.js';
+import { discoverRegion } from './discover/ec2.js';
+import { AwsCallError, toAwsCallError, usageError } from './errors.js';
+import { evaluateInstance, evaluateRegion, evaluateRegionFailure } from './evaluate.js';
+import { gatherRegion } from './evidence/index.js';
+import type { Check, Finding, Instance, ScanDocument } from './model.js';
+import { summarise } from './summary.js';
+import { mapLimit } from './util/concurrency.js';
+
+export type Progress =
+  | { kind: 'start'; accountId: string; regions: string[] }
+  | { kind: 'region'; region: string; instances: number; findings: number; error?: string };
+
+export interface ScanDeps {
+  clients: Clients;
+  /** Region for account-level calls (STS, DescribeRegions) and the default scan region. */
+  homeRegion: string;
+  checks?: readonly Check[];
+  now?: () => Date;
+  newScanId?: () => string;
+  onProgress?: (p: Progress) => void;
+}
+
+export async function callerAccount(clients: Clients, region: string): Promise<string> {
+  try {
+    const id = await clients.sts(region).send(new GetCallerIdentityCommand({}));
+    return id.Account!;
+  } catch (err) {
+    throw toAwsCallError('sts', 'GetCallerIdentity', err);
+  }
+}
+
+/** The regions to scan: the home region by default, every enabled one for `all`; unknown names are a usage error. */
+export async function resolveRegions(config: Config, clients: Clients, homeRegion: string): Promise<string[]> {
+  const wanted = config.regions.length ? config.regions : [homeRegion];
+  const all = wanted.includes('all');
+  let known: Map<string, string>;
+  try {
+    const out = await clients.ec2(homeRegion).send(new DescribeRegionsCommand({ AllRegions: true }));
+    known = new Map((out.Regions ?? []).map((r) => [r.RegionName!, r.OptInStatus ?? 'opt-in-not-required']));
+  } catch (err) {
+    if (all) throw toAwsCallError('ec2', 'DescribeRegions', err);
+    return [...new Set(wanted)]; // cannot validate; a bad name will surface as NOT_AVAILABLE findings
+  }
+  if (all) return [...known].filter(([, s]) => s !== 'not-opted-in').map(([r]) => r).sort();
+  for (const r of wanted) {
+    if (!known.has(r)) throw usageError(`unknown region "${r}" (EC2 knows ${known.size} regions; try --region all)`);
+    if (known.get(r) === 'not-opted-in') throw usageError(`region "${r}" is not enabled for this account`);
+  }
+  return [...new Set(wanted)];
+}
+
+interface RegionScan {
+  findings: Finding[];
+  instances: Instance[];
+}
+
+async function scanRegion(config: Config, deps: ScanDeps, checks: readonly Check[], accountId: string, region: string): Promise<RegionScan> {
+  try {
+    const inventory = await discoverRegion(deps.clients.ec2(region), accountId, region, config);
+    const bundle = await gatherRegion(inventory, config);
+    const findings = [...bundle.instances.flatMap((ctx) => evaluateInstance(checks, ctx)), ...evaluateRegion(checks, bundle.region)];
+    deps.onProgress?.({ kind: 'region', region, instances: inventory.instances.length, findings: findings.length });
+    return { findings, instances: inventory.instances };
+  } catch (err) {
+    if (!(err instanceof AwsCallError)) throw err;
+    deps.onProgress?.({ kind: 'region', region, instances: 0, findings: 0, error: err.message });
+    return { findings: evaluateRegionFailure(checks, { accountId, region, reason: err.message }), instances: [] };
+  }
+}
+
+export function sortFindings(findings: Finding[], checks: readonly Check[]): Finding[] {
+  const order = new Map(checks.map((c, i) => [c.id, i]));
+  const key = (f: Finding) => [f.accountId ?? '', f.region ?? '', f.instanceId ?? '', f.endpoint ?? ''];
+  return findings.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]!.localeCompare(kb[i]!);
+    return (order.get(a.checkId) ?? 999) - (order.get(b.checkId) ?? 999) || a.resource.id.localeCompare(b.resource.id);
+  });
+}
+
+export interface ScanResult {
+  document: ScanDocument;
+  /** The instances the scan covered (for renderers and publishers; not part of the JSON contract). */
+  instances: Instance[];
+}
+
+export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> {
+  const now = deps.now ?? (() => new Date());
+  const checks = deps.checks ?? CHECKS;
+  const startedAt = now().toISOString();
+  const accountId = await callerAccount(deps.clients, deps.homeRegion);
+  const regions = await resolveRegions(config, deps.clients, deps.homeRegion);
+  deps.onProgress?.({ kind: 'start', accountId, regions });
+  const perRegion = await mapLimit(regions, config.regionConcurrency, (region) => scanRegion(config, deps, checks, accountId, region));
+  const findings = sortFindings(perRegion.flatMap((r) => r.findings), checks);
+  const document: ScanDocument = {
+    scanId: (deps.newScanId ?? randomUUID)(),
+    startedAt,
+    finishedAt: now().toISOString(),
+    scope: { accounts: [accountId], regions },
+    findings,
+    summary: summarise(findings),
+  };
+  return { document, instances: perRegion.flatMap((r) => r.instances) };
+}
