@@ -111,7 +111,8 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
   const vpcCidr = spec.vpcCidr ?? '10.0.0.0/16';
   const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: vpcCidr }));
   const vpcId = vpc.Vpc!.VpcId!;
-  const subnetCidr = vpcCidr.replace(/\.0\.0\/16$/, '.1.0/24');
+  // A /18 holds 16k addresses: room for the largest benchmark fleets.
+  const subnetCidr = vpcCidr.replace(/\.0\.0\/16$/, '.0.0/18');
   const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: subnetCidr }));
   const subnetId = subnet.Subnet!.SubnetId!;
 

@@ -1,9 +1,19 @@
 // @ts-check
-/** Starts one moto server for the whole run; test files isolate themselves by AWS account (see aws.ts). */
+/**
+ * Once per test run: start one moto server (test files isolate themselves by
+ * AWS account, see aws.ts) and build dist/ so CLI tests run the real binary.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { emulatorEnv, startEmulator } from '../../scripts/emulator.js';
 
 export default async function globalSetup() {
+  const root = new URL('../../', import.meta.url).pathname;
+  const build = promisify(execFile)(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`], { cwd: root }).catch((err) => {
+    throw new Error(`build failed before tests: ${err.stdout || err.message}`);
+  });
   const emulator = await startEmulator();
   Object.assign(process.env, emulatorEnv(emulator.endpoint));
   /** @type {any} */ (globalThis).__influxguardEmulator = emulator;
+  await build;
 }

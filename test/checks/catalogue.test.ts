@@ -1,0 +1,80 @@
+/** Table-driven over the whole registry, against the CHECKS.md contract. */
+import { describe, expect, it } from '@jest/globals';
+import { existsSync, readFileSync } from 'node:fs';
+import { CHECKS } from '../../lib/checks/index.js';
+import { SEVERITIES } from '../../lib/model.js';
+
+const vendored = readFileSync(new URL('../../docs/CHECKS.md', import.meta.url), 'utf8');
+const sharedPath = new URL('../../../shared/CHECKS.md', import.meta.url);
+
+interface Row {
+  id: string;
+  section: string;
+  evidence: string[];
+  severity: string;
+}
+const rows: Row[] = vendored
+  .split('\n')
+  .filter((l) => /^\| `[a-z]+\.[a-z0-9-]+` \|/.test(l))
+  .map((l) => {
+    const cells = l.split('|').map((c) => c.trim());
+    return {
+      id: cells[1]!.replace(/`/g, ''),
+      section: cells[2]!,
+      evidence: cells[3]!.replace(/\(.*?\)|with operator-supplied credentials/g, '').split(',').map((s) => s.trim()).filter(Boolean),
+      severity: cells[5]!.split(/[;, ]/)[0]!,
+    };
+  });
+const byId = new Map(rows.map((r) => [r.id, r]));
+
+/** Catalogue checks not implemented yet, each with the issue that brings it. Shrinks to empty. */
+const PENDING: Record<string, string> = Object.fromEntries(
+  [
+    ...['auth.disabled', 'auth.no-admin-user', 'auth.jwt-empty-secret', 'auth.diagnostics-unauthenticated', 'auth.v2-setup-open'],
+    ...['users.default-credentials', 'users.admin-privileges', 'tls.disabled', 'tls.certificate-invalid', 'tls.legacy-protocols'],
+    ...['headers.security-headers-missing', 'headers.cors-any-origin', 'headers.version-disclosed'],
+  ]
+    .map((id) => [id, 'probes'] as [string, string])
+    .concat(
+      ['tls.private-key-exposed', 'host.rpc-bind-all-interfaces', 'host.unexpected-listeners', 'host.version-vulnerable', 'host.evidence-unavailable'].map(
+        (id) => [id, 'host evidence'] as [string, string],
+      ),
+    ),
+);
+
+describe('the check catalogue', () => {
+  it('docs/CHECKS.md is the shared contract, unchanged', () => {
+    if (existsSync(sharedPath)) expect(vendored).toBe(readFileSync(sharedPath, 'utf8'));
+    expect(rows.length).toBeGreaterThanOrEqual(24);
+  });
+
+  it('has unique ids, all in CHECKS.md', () => {
+    const ids = CHECKS.map((c) => c.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(byId.has(id)).toBe(true);
+  });
+
+  it('covers the catalogue: every id is implemented or pending, never both', () => {
+    const implemented = new Set(CHECKS.map((c) => c.id));
+    for (const r of rows) expect(implemented.has(r.id) !== (r.id in PENDING)).toBe(true);
+  });
+
+  describe.each(CHECKS.map((c) => [c.id, c] as const))('%s', (id, c) => {
+    const row = byId.get(id)!;
+    it('has metadata: title, risk, remediation text and https URL', () => {
+      expect(c.title.length).toBeGreaterThan(10);
+      expect(c.risk.length).toBeGreaterThan(10);
+      expect(c.remediation.text.length).toBeGreaterThan(10);
+      expect(c.remediation.url).toMatch(/^https:\/\/[a-z0-9.-]+\.[a-z]{2,}\//);
+    });
+    it('matches its CHECKS.md row: section, evidence, base severity', () => {
+      expect(c.section).toBe(row.section);
+      expect([...c.evidence].sort()).toEqual([...row.evidence].sort());
+      expect(c.severity).toBe(row.severity);
+      expect(SEVERITIES).toContain(c.severity);
+    });
+    it('declares the evidence keys it reads', () => {
+      expect(c.needs.length).toBeGreaterThan(0);
+    });
+  });
+});
