@@ -208,7 +208,7 @@ export interface CheckMeta {
   risk: string;
   remediation: Remediation;
   /** Evidence sources as CHECKS.md names them. */
-  evidence: EvidenceSource[];
+  evidence: readonly EvidenceSource[];
 }
 
 /** Operator settings that checks read (never evidence, never secrets). */

@@ -62,6 +62,7 @@ export async function startEmulator(opts = {}) {
   const stop = () =>
     new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.ref(); // keep the caller alive until moto has exited
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 5000).unref();

@@ -20,8 +20,8 @@ export const volumeUnencrypted: InstanceCheck = {
       const resource = { type: 'AwsEc2Volume' as const, id: v.volumeId };
       const details = { volumeId: v.volumeId, device: v.device, encrypted: v.encrypted, ...(v.kmsKeyId ? { kmsKeyId: v.kmsKeyId } : {}), ...(v.sizeGiB !== undefined ? { sizeGiB: v.sizeGiB } : {}) };
       return v.encrypted
-        ? { status: 'PASSED', resource, summary: `${v.volumeId} (${v.device}) is encrypted`, details }
-        : { status: 'FAILED', resource, summary: `${v.volumeId} (${v.device}${v.sizeGiB !== undefined ? `, ${v.sizeGiB} GiB` : ''}) is not encrypted`, details };
+        ? { status: 'PASSED', resource, summary: `encrypted (${v.device})`, details }
+        : { status: 'FAILED', resource, summary: `not encrypted (${v.device}${v.sizeGiB !== undefined ? `, ${v.sizeGiB} GiB` : ''})`, details };
     }),
 };
 

@@ -138,7 +138,7 @@ function outcomesByGroup(
       out.push({
         status: 'NOT_AVAILABLE',
         resource: { type: 'AwsEc2SecurityGroup', id: groupId },
-        summary: `cannot judge ${groupId}: ${reasons.join('; ')}`,
+        summary: `cannot judge: ${reasons.join('; ')}`,
         details: { reason: reasons.join('; '), rules: g.unknown.map(openingEvidence) },
       });
     }
@@ -176,7 +176,7 @@ function portCheck(row: PortRow): InstanceCheck {
             status: 'FAILED',
             severity: row.severity(g.exposed, net),
             resource: { type: 'AwsEc2SecurityGroup', id: groupId },
-            summary: `${groupId} allows TCP ${ports.join(', ')} from ${sources.join(', ')}${ctx.internetReachable ? ' and the instance has a public address' : ''}`,
+            summary: `TCP ${ports.join(', ')} open to ${sources.join(', ')}${ctx.internetReachable ? '; the instance has a public address' : ''}`,
             details: { ports, rules: g.exposed.map(openingEvidence), ...ctx },
           };
         },
@@ -288,7 +288,7 @@ export const unexpectedPortsOpen: InstanceCheck = {
           status: 'FAILED',
           severity: world ? 'HIGH' : 'MEDIUM',
           resource: { type: 'AwsEc2SecurityGroup', id: groupId },
-          summary: `${groupId} opens ${g.exposed.map((o) => `${extra.get(o)} from ${o.peer.kind === 'cidr' ? o.peer.cidr : o.source}`).join('; ')}`,
+          summary: `opens ${g.exposed.map((o) => `${extra.get(o)} to ${o.peer.kind === 'cidr' ? o.peer.cidr : o.source}`).join('; ')}`,
           details: {
             rules: g.exposed.map((o) => ({ ...openingEvidence(o), opens: describePorts(o), unexpected: extra.get(o) })),
             worldOpen: world,

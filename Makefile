@@ -1,0 +1,22 @@
+# Two commands on a fresh Debian machine:  make demo   |   make test
+.PHONY: setup demo test clean
+
+setup: node_modules/.setup-done
+
+node_modules/.setup-done: package.json package-lock.json
+	@command -v node >/dev/null || { echo "Node.js >= 20 is required" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	python3 -c 'import moto.server, flask_cors' 2>/dev/null || python3 -m pip install --quiet 'moto[server]>=5.1'
+	@touch $@
+
+# The demo and the tests run in a private network namespace with only loopback up.
+demo: setup
+	npm run build
+	scripts/sandbox.sh node dist/scripts/demo.js
+
+test: setup
+	npm run typecheck
+	scripts/sandbox.sh npm test -- --json --outputFile=.test-results.json
+
+clean:
+	rm -rf dist node_modules/.setup-done .test-results.json

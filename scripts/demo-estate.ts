@@ -1,0 +1,32 @@
+/** The demo's small, realistic estate: deliberate misconfigurations next to one instance done right. */
+import type { EstateSpec } from './estate.js';
+
+export const DEMO_REGION = 'eu-west-1';
+
+export const demoEstate: EstateSpec = {
+  region: DEMO_REGION,
+  vpcCidr: '10.20.0.0/16',
+  ebsDefaultEncryption: false,
+  prefixLists: [{ name: 'office', cidrs: ['203.0.113.0/24'] }],
+  groups: [
+    { name: 'bastion', rules: [{ ports: 22, prefixLists: ['office'] }] },
+    { name: 'app-servers', rules: [] },
+    { name: 'influx-open-to-world', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }, { ports: 22, cidrs: ['0.0.0.0/0'] }] },
+    { name: 'influx-backup-wide', rules: [{ ports: 8086, groups: ['app-servers'] }, { ports: 8088, cidrs: ['10.20.0.0/16'] }] },
+    { name: 'influx-private', rules: [{ ports: 8086, groups: ['app-servers'] }, { ports: 22, groups: ['bastion'] }] },
+    // Enterprise: every node is in influx-cluster; meta nodes take 8089/8091 from it, data nodes 8088.
+    { name: 'influx-cluster', rules: [] },
+    { name: 'influx-meta', rules: [{ ports: 8089, groups: ['influx-cluster'] }, { ports: 8091, groups: ['influx-cluster'] }] },
+    { name: 'influx-data', rules: [{ ports: 8088, groups: ['influx-cluster'] }, { ports: 8086, groups: ['app-servers'] }] },
+    { name: 'meta-admin-wide', rules: [{ ports: 8091, cidrs: ['10.20.0.0/16'] }] },
+  ],
+  instances: [
+    { name: 'influx-prod-public', tags: { influxdb: 'prod' }, groups: ['influx-open-to-world'], publicIp: true },
+    { name: 'influx-backup', tags: { Service: 'influxdb' }, groups: ['influx-backup-wide'] },
+    { name: 'influx-metrics', tags: { influxdb: 'metrics' }, groups: ['influx-private'], volumes: [{ device: '/dev/sdf', sizeGiB: 500, encrypted: false }] },
+    { name: 'influx-meta-1', tags: { influxdb: 'cluster-a', 'influxdb:role': 'meta', 'influxdb:cluster': 'cluster-a' }, groups: ['influx-cluster', 'influx-meta', 'meta-admin-wide'] },
+    { name: 'influx-data-1', tags: { influxdb: 'cluster-a', 'influxdb:role': 'data', 'influxdb:cluster': 'cluster-a' }, groups: ['influx-cluster', 'influx-data'], volumes: [{ device: '/dev/sdf', sizeGiB: 1000, encrypted: true }] },
+    { name: 'influx-well-configured', tags: { influxdb: 'prod' }, groups: ['influx-private'], volumes: [{ device: '/dev/sdf', sizeGiB: 200, encrypted: true }] },
+    { name: 'grafana', tags: { Service: 'grafana' }, groups: ['influx-open-to-world'], publicIp: true },
+  ],
+};
