@@ -85,9 +85,13 @@ export const opensTcpPort = (o: Opening, port: number): boolean =>
 
 export const isWorldOpen = (o: Opening): boolean => o.peer.kind === 'cidr' && o.peer.prefixLength === 0;
 
-/** World-open AND an address of the same family on the instance: reachable from the internet. */
+/**
+ * Reachable from the internet, as CHECKS.md defines it: a world-open rule AND a
+ * public address on the instance (either family: severity errs on the side of
+ * exposure; the evidence lists the addresses).
+ */
 export const reachableFromInternet = (o: Opening, net: NetworkEvidence): boolean =>
-  isWorldOpen(o) && o.peer.kind === 'cidr' && (o.peer.family === 4 ? net.publicIpv4.length > 0 : net.publicIpv6.length > 0);
+  isWorldOpen(o) && (net.publicIpv4.length > 0 || net.publicIpv6.length > 0);
 
 /** Text for people: `TCP 8086`, `TCP 0-65535`, `all traffic`. */
 export function describePorts(o: Pick<Opening, 'protocol' | 'fromPort' | 'toPort'>): string {

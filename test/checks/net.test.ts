@@ -28,10 +28,11 @@ describe('net.http-port-public', () => {
     expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
     expect(o!.details).toMatchObject({ internetReachable: true, publicIps: ['54.1.2.3'] });
   });
-  it('::/0 with only a public IPv4 address is not internet-reachable (HIGH); with a global IPv6 it is (CRITICAL)', () => {
+  it('::/0 counts as world-open: CRITICAL with any public address (IPv4 or global IPv6), HIGH without', () => {
     const rules = [open(SG, 'tcp', 8086, '::/0')];
-    expect(c.evaluate(ctx({ net: net(rules, { publicIpv4: ['54.1.2.3'] }) }))[0]).toMatchObject({ severity: 'HIGH' });
+    expect(c.evaluate(ctx({ net: net(rules, { publicIpv4: ['54.1.2.3'] }) }))[0]).toMatchObject({ severity: 'CRITICAL' });
     expect(c.evaluate(ctx({ net: net(rules, { publicIpv6: ['2a05:d018::1'] }) }))[0]).toMatchObject({ severity: 'CRITICAL' });
+    expect(c.evaluate(ctx({ net: net(rules) }))[0]).toMatchObject({ severity: 'HIGH' });
   });
   it('catches port ranges and all-traffic rules', () => {
     for (const o of [open(SG, 'tcp', [8000, 9000], '0.0.0.0/0'), open(SG, 'all', [0, 65535], '0.0.0.0/0')]) {
