@@ -8,7 +8,8 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { CallCounter, createClients } from './aws/clients.js';
 import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } from './config.js';
 import { InfluxguardError, oneLine, usageError } from './errors.js';
-import { SEVERITIES, severityRank, type ScanDocument, type Severity } from './model.js';
+import { SEVERITIES, severityRank, type Instance, type ScanDocument, type Severity } from './model.js';
+import { probeTargets } from './probe.js';
 import { renderTable } from './render/table.js';
 import { scan, type Progress } from './scan.js';
 import { VERSION } from './version.js';
@@ -25,6 +26,7 @@ const USAGE = `usage: influxguard <command> [options]
 
 commands:
   scan                 scan InfluxDB instances in an AWS account (EC2 instances selected by tag)
+  probe URL...         check InfluxDB endpoints directly, without AWS (URL, or host[:port])
 
 scan options:
   --region R           region to scan; repeat or comma-separate; "all" for every enabled region
@@ -40,6 +42,14 @@ scan options:
   --show-passed        list passed findings in the table too
   --no-color           never colour the table (colour is used only on a terminal; NO_COLOR is honoured)
   --quiet              no progress on stderr
+
+probe options (also --config, --format, --fail-on, --show-passed, --no-color):
+  --allow-cidr CIDR    targets must resolve inside these; repeatable (default: private ranges and
+                       loopback; link-local and the EC2 metadata service are always refused)
+  --ca FILE            extra CA bundle (PEM) to trust when judging certificates; repeatable
+  --default-credentials
+                       also try a short list of well-known username/password pairs (a real login
+                       attempt; off by default)
 
   -h, --help           this help
   --version            print the version
@@ -58,6 +68,9 @@ const OPTIONS = {
   'show-passed': { type: 'boolean' },
   'no-color': { type: 'boolean' },
   quiet: { type: 'boolean' },
+  'allow-cidr': { type: 'string', multiple: true },
+  ca: { type: 'string', multiple: true },
+  'default-credentials': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -82,6 +95,11 @@ function overridesFrom(values: Values): ConfigInput {
   if (values.tag) o.tagSelectors = parseTagSelectors(values.tag);
   if (values['allow-port']) o.allowedPorts = values['allow-port'].map(parseAllowedPort);
   if (values['cluster-cidr']) o.clusterCidrs = splitList(values['cluster-cidr'])!;
+  const probe: NonNullable<ConfigInput['probe']> = {};
+  if (values['allow-cidr']) probe.allowedCidrs = splitList(values['allow-cidr'])!;
+  if (values.ca) probe.caFiles = values.ca;
+  if (values['default-credentials']) probe.defaultCredentials = true;
+  if (Object.keys(probe).length) o.probe = probe;
   return o;
 }
 
@@ -143,10 +161,22 @@ function progressReporter(io: CliIO, enabled: boolean) {
   };
 }
 
+/** Print the document as asked; the exit code from --fail-on. */
+function emit(document: ScanDocument, values: Values, io: CliIO, instances?: Instance[]): number {
+  if (format(values.format) === 'json') io.stdout(`${JSON.stringify(document, null, 2)}\n`);
+  else io.stdout(renderTable(document, { color: io.stdoutIsTTY && !values['no-color'] && !io.env.NO_COLOR, showPassed: values['show-passed'] ?? false, ...(instances ? { instances } : {}) }));
+  if (document.summary.NOT_AVAILABLE > 0) {
+    io.stderr(`influxguard: warning: ${document.summary.NOT_AVAILABLE} finding(s) NOT_AVAILABLE: evidence could not be gathered (see their reasons)\n`);
+  }
+  return failsAt(document, failOn(values['fail-on'])) ? 1 : 0;
+}
+
+const configFor = (values: Values, io: CliIO) => loadConfig({ ...(values.config ? { file: values.config } : {}), env: io.env, overrides: overridesFrom(values) });
+
 async function runScan(values: Values, io: CliIO): Promise<number> {
-  const fmt = format(values.format);
-  const threshold = failOn(values['fail-on']);
-  const config = loadConfig({ ...(values.config ? { file: values.config } : {}), env: io.env, overrides: overridesFrom(values) });
+  format(values.format);
+  failOn(values['fail-on']);
+  const config = configFor(values, io);
   const region = await homeRegion(io.env, config.regions);
   const counter = new CallCounter();
   const clients = createClients({ aws: config.aws, counter });
@@ -154,16 +184,17 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   try {
     const { document, instances } = await scan(config, { clients, homeRegion: region, onProgress: progress.onProgress });
     progress.clear();
-    if (fmt === 'json') io.stdout(`${JSON.stringify(document, null, 2)}\n`);
-    else io.stdout(renderTable(document, { color: io.stdoutIsTTY && !values['no-color'] && !io.env.NO_COLOR, showPassed: values['show-passed'] ?? false, instances }));
-    if (document.summary.NOT_AVAILABLE > 0) {
-      io.stderr(`influxguard: warning: ${document.summary.NOT_AVAILABLE} finding(s) NOT_AVAILABLE: evidence could not be gathered (see their reasons)\n`);
-    }
-    return failsAt(document, threshold) ? 1 : 0;
+    return emit(document, values, io, instances);
   } finally {
     progress.clear();
     clients.destroy();
   }
+}
+
+async function runProbe(targets: string[], values: Values, io: CliIO): Promise<number> {
+  format(values.format);
+  failOn(values['fail-on']);
+  return emit(await probeTargets(targets, configFor(values, io)), values, io);
 }
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -178,6 +209,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       (command === undefined && !values.help ? io.stderr : io.stdout)(`${USAGE}\n`);
       return command === undefined && !values.help ? 2 : 0;
     }
+    if (command === 'probe') return await runProbe(rest, values, io);
     if (rest.length) throw usageError(`unexpected argument "${rest[0]}"`);
     if (command === 'scan') return await runScan(values, io);
     throw usageError(`unknown command "${command}" (try --help)`);

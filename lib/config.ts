@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configError } from './errors.js';
+import { DEFAULT_ALLOWED_CIDRS } from './evidence/probe/target.js';
 import { parseCidr } from './util/cidr.js';
 
 const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
@@ -51,6 +52,26 @@ export const ConfigSchema = z.object({
   /** CIDRs that count as inside an Enterprise cluster. */
   clusterCidrs: z.array(cidrString).default([]),
   regionConcurrency: z.number().int().min(1).max(64).default(4),
+  probe: z
+    .object({
+      /** Probe discovered instances (scan); `influxguard probe` always probes. */
+      enabled: z.boolean().default(true),
+      /** Which address of an instance to probe (an `influxdb:endpoint` tag overrides). */
+      address: z.enum(['private', 'public']).default('private'),
+      port: port.default(8086),
+      /** Targets must resolve inside these (link-local and IMDS are refused regardless). */
+      allowedCidrs: z.array(cidrString).min(1).default(DEFAULT_ALLOWED_CIDRS),
+      concurrency: z.number().int().min(1).max(512).default(32),
+      connectTimeoutMs: z.number().int().min(50).max(60000).default(3000),
+      tlsTimeoutMs: z.number().int().min(50).max(60000).default(3000),
+      responseTimeoutMs: z.number().int().min(50).max(120000).default(5000),
+      /** PEM files of extra CAs to trust when judging certificates. */
+      caFiles: z.array(z.string()).default([]),
+      certificateWarningDays: z.number().int().min(0).max(365).default(30),
+      /** Opt-in: try a short list of well-known username/password pairs (a real login attempt). */
+      defaultCredentials: z.boolean().default(false),
+    })
+    .prefault({}),
   aws: z
     .object({
       maxAttempts: z.number().int().min(1).max(20).default(4),
@@ -138,6 +159,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   if (ports) out.allowedPorts = ports.map(parseAllowedPort);
   const cidrs = list(env.INFLUXGUARD_CLUSTER_CIDRS, /,/);
   if (cidrs) out.clusterCidrs = cidrs;
+  const probeCidrs = list(env.INFLUXGUARD_PROBE_ALLOWED_CIDRS, /,/);
+  if (probeCidrs) out.probe = { ...(out.probe ?? {}), allowedCidrs: probeCidrs };
   if (env.INFLUXGUARD_ROLE_TAG) out.roleTagKey = env.INFLUXGUARD_ROLE_TAG;
   if (env.INFLUXGUARD_CLUSTER_TAG) out.clusterTagKey = env.INFLUXGUARD_CLUSTER_TAG;
   return out;
@@ -161,6 +184,14 @@ export function configFromFile(path: string): ConfigInput {
 export function loadConfig(layers: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigInput }): Config {
   const fromFile = layers.file ? configFromFile(layers.file) : {};
   if (layers.file) parseConfig(fromFile, `config file ${layers.file}`); // name the file in its own errors
-  const merged = { ...fromFile, ...configFromEnv(layers.env ?? {}), ...(layers.overrides ?? {}) };
+  // Later layers win per key; nested sections (probe, aws) merge one level deep.
+  const merged: Record<string, unknown> = {};
+  for (const layer of [fromFile, configFromEnv(layers.env ?? {}), layers.overrides ?? {}] as Record<string, unknown>[]) {
+    for (const [k, v] of Object.entries(layer)) {
+      const prev = merged[k];
+      const isSection = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);
+      merged[k] = isSection(prev) && isSection(v) ? { ...(prev as object), ...(v as object) } : v;
+    }
+  }
   return parseConfig(merged);
 }

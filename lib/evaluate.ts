@@ -6,9 +6,12 @@
  */
 import { EvidenceUnavailable } from './checks/support.js';
 import { oneLine } from './errors.js';
+import { raiseSeverity } from './model.js';
 import type {
   Check,
   CheckMeta,
+  EndpointCheck,
+  EndpointContext,
   Finding,
   InstanceCheck,
   InstanceContext,
@@ -63,6 +66,31 @@ function toFinding(meta: CheckMeta, o: Outcome, where: Pick<Finding, 'accountId'
 
 const isInstanceCheck = (c: Check): c is InstanceCheck => c.scope === 'instance';
 const isRegionCheck = (c: Check): c is RegionCheck => c.scope === 'region';
+const isEndpointCheck = (c: Check): c is EndpointCheck => c.scope === 'endpoint';
+
+/**
+ * Endpoint checks over one probed endpoint. When the instance behind it is
+ * reachable from the internet (8086 world-open and a public address), failing
+ * findings are raised one severity level and say why.
+ */
+export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext): Finding[] {
+  const i = ctx.instance;
+  const where = i ? { accountId: i.accountId, region: i.region, instanceId: i.instanceId, endpoint: ctx.endpoint } : { endpoint: ctx.endpoint };
+  const self: ResourceRef = i ? { type: 'AwsEc2Instance', id: i.instanceId } : { type: 'Other', id: ctx.endpoint };
+  return checks
+    .filter(isEndpointCheck)
+    .filter((c) => !c.appliesTo || c.appliesTo(ctx))
+    .flatMap((c) =>
+      run(c, ctx, ctx.evidence as unknown as Record<string, Result<unknown>>).map((o) => {
+        const f = toFinding(c, o, where, self);
+        if (ctx.internetExposed && (f.status === 'FAILED' || f.status === 'WARNING')) {
+          f.severity = raiseSeverity(f.severity);
+          f.evidence.severityRaised = 'TCP 8086 is open to the world and the instance has a public address';
+        }
+        return f;
+      }),
+    );
+}
 
 export function evaluateInstance(checks: readonly Check[], ctx: InstanceContext): Finding[] {
   const { instance } = ctx;

@@ -163,11 +163,80 @@ export interface InstanceEvidence {
   volumes: Result<VolumeEvidence[]>;
 }
 
+/** Evidence about one endpoint (a probed instance, or a URL given to `influxguard probe`). */
+export interface EndpointEvidence {
+  probe: Result<ProbeEvidence>;
+}
+
+// ───────────────────────────── probe evidence ─────────────────────────────
+
+/** One HTTP exchange as observed (body capped; never any credential we sent). */
+export interface HttpObservation {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  truncated: boolean;
+}
+
+export interface CertificateFacts {
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  selfSigned: boolean;
+  subjectAltNames: string[];
+  fingerprint256: string;
+}
+
+export interface TlsEvidence {
+  protocol: string;
+  cipher: string;
+  certificate: CertificateFacts;
+  /** Chain verified against the system roots plus the operator's CA bundle. */
+  trusted: boolean;
+  trustError?: string;
+  /** The certificate names the host or IP probed. */
+  nameMatches: boolean;
+  nameError?: string;
+  /** What a client that lowers its own security level can still negotiate. */
+  legacy: Record<string, 'accepted' | 'refused' | 'untestable'>;
+}
+
+export type InfluxFlavour = 'influxdb-1' | 'influxdb-2';
+
+export interface Fingerprint {
+  flavour: InfluxFlavour;
+  version?: string;
+  /** `OSS` or `ENT` (1.x `X-Influxdb-Build`). */
+  build?: string;
+}
+
+/** What an attacker who reaches the port sees. Each probe is data or the reason it failed. */
+export interface ProbeEvidence {
+  endpoint: string;
+  address: string;
+  scheme: 'http' | 'https';
+  fingerprint: Fingerprint;
+  ping: Result<HttpObservation>;
+  /** Unauthenticated `SHOW DATABASES`. */
+  query: Result<HttpObservation>;
+  /** `SHOW DATABASES` with a bearer token signed with the empty key, for a random user (CVE-2019-20933). */
+  jwt: Result<HttpObservation>;
+  /** An error response (401/403, else a 404) for the header checks. */
+  error: Result<HttpObservation>;
+  diagnostics: Record<string, Result<{ status: number }>>;
+  setup: Result<HttpObservation>;
+  cors: Result<{ sentOrigin: string; allowOrigin?: string }>;
+  tls?: Result<TlsEvidence>;
+  /** Opt-in: usernames of well-known pairs that were accepted (passwords never recorded). */
+  defaultCredentials?: Result<{ tried: string[]; accepted: string[] }>;
+}
+
 export interface RegionEvidence {
   ebsDefaultEncryption: Result<boolean>;
 }
 
-export type EvidenceKey = keyof InstanceEvidence | keyof RegionEvidence;
+export type EvidenceKey = keyof InstanceEvidence | keyof RegionEvidence | keyof EndpointEvidence;
 
 // ───────────────────────────── checks and findings ─────────────────────────────
 
@@ -195,7 +264,7 @@ export interface Outcome {
   details?: Record<string, unknown>;
 }
 
-export type CheckScope = 'instance' | 'region';
+export type CheckScope = 'instance' | 'region' | 'endpoint';
 
 export interface CheckMeta {
   id: string;
@@ -215,6 +284,10 @@ export interface CheckMeta {
 export interface CheckSettings {
   /** Extra ports the operator expects open, e.g. 22 from a bastion group. */
   allowedPorts: AllowedPort[];
+  /** A certificate expiring within this many days is a WARNING. */
+  certificateWarningDays: number;
+  /** Whether the opt-in default-credentials login attempt ran. */
+  defaultCredentials: boolean;
 }
 
 export interface InstanceContext {
@@ -231,6 +304,18 @@ export interface RegionContext {
   settings: CheckSettings;
 }
 
+export interface EndpointContext {
+  endpoint: string;
+  evidence: EndpointEvidence;
+  settings: CheckSettings;
+  /** The instance behind the endpoint, when it came from a scan. */
+  instance?: Instance;
+  /** Its 8086 is world-open and it has a public address (from the network model). */
+  internetExposed?: boolean;
+  /** Scan time (ms since epoch), passed in: checks never read the clock. */
+  now: number;
+}
+
 interface CheckBase<Ctx, K extends EvidenceKey> extends CheckMeta {
   /**
    * The evidence keys the check reads. When every one of them failed, the
@@ -244,7 +329,8 @@ interface CheckBase<Ctx, K extends EvidenceKey> extends CheckMeta {
 
 export type InstanceCheck = CheckBase<InstanceContext, keyof InstanceEvidence> & { scope: 'instance' };
 export type RegionCheck = CheckBase<RegionContext, keyof RegionEvidence> & { scope: 'region' };
-export type Check = InstanceCheck | RegionCheck;
+export type EndpointCheck = CheckBase<EndpointContext, keyof EndpointEvidence> & { scope: 'endpoint' };
+export type Check = InstanceCheck | RegionCheck | EndpointCheck;
 
 /** A finding, exactly as the CHECKS.md output contract names its fields. */
 export interface Finding {

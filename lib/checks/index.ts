@@ -4,8 +4,9 @@
  */
 import type { Check } from '../model.js';
 import { defaultEncryptionDisabled, volumeUnencrypted } from './ebs.js';
+import { ENDPOINT_CHECKS } from './endpoint.js';
 import { portExposureChecks, unexpectedPortsOpen } from './net.js';
 
-export const CHECKS: readonly Check[] = [...portExposureChecks, unexpectedPortsOpen, volumeUnencrypted, defaultEncryptionDisabled];
+export const CHECKS: readonly Check[] = [...portExposureChecks, unexpectedPortsOpen, volumeUnencrypted, defaultEncryptionDisabled, ...ENDPOINT_CHECKS];
 
 export const checkById = (id: string): Check | undefined => CHECKS.find((c) => c.id === id);

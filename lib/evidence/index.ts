@@ -8,7 +8,11 @@ import type { CheckSettings, InstanceContext, RegionContext, RegionInventory, Re
 import { fail, ok } from '../model.js';
 import { clusterFacts, networkEvidence } from './network.js';
 
-export const checkSettings = (config: Config): CheckSettings => ({ allowedPorts: config.allowedPorts });
+export const checkSettings = (config: Config): CheckSettings => ({
+  allowedPorts: config.allowedPorts,
+  certificateWarningDays: config.probe.certificateWarningDays,
+  defaultCredentials: config.probe.defaultCredentials,
+});
 
 function volumeEvidence(instanceId: string, blockDevices: { volumeId: string; device: string }[], inv: RegionInventory): Result<VolumeEvidence[]> {
   if (!inv.volumes.ok) return fail(inv.volumes.reason);

@@ -30,7 +30,7 @@ describe('ebs.default-encryption-disabled', () => {
     accountId: '111122223333',
     region: 'eu-west-1',
     instances: [instance()],
-    settings: { allowedPorts: [] },
+    settings: { allowedPorts: [], certificateWarningDays: 30, defaultCredentials: false },
     evidence: { ebsDefaultEncryption: ok(false) },
     ...over,
   });

@@ -1,0 +1,295 @@
+/**
+ * Endpoint checks: what an attacker who reaches port 8086 sees (probe
+ * evidence). Pure: each reads the recorded exchanges and decides.
+ */
+import type { EndpointCheck, EndpointContext, HttpObservation, Outcome, ProbeEvidence, Result } from '../model.js';
+import { evidenceValue } from './support.js';
+
+const AUTH_URL = 'https://docs.influxdata.com/influxdb/v1/administration/authentication_and_authorization/#set-up-authentication';
+const HTTPS_URL = 'https://docs.influxdata.com/influxdb/v1/administration/https_setup/';
+const HEADERS_URL = 'https://docs.influxdata.com/influxdb/v1/administration/config/#http-headers';
+const USERS_URL = 'https://docs.influxdata.com/influxdb/v1/administration/authentication_and_authorization/#user-management-commands';
+
+const probe = (ctx: EndpointContext): ProbeEvidence => evidenceValue(ctx.evidence.probe);
+/** The exchange, or EvidenceUnavailable naming which probe failed. */
+const exchange = (r: Result<HttpObservation>, what: string): HttpObservation => evidenceValue(r.ok ? r : { ok: false, reason: `${what}: ${r.reason}` });
+const errorText = (o: HttpObservation) => `${o.headers['x-influxdb-error'] ?? ''} ${o.body}`.slice(0, 300);
+const authOff = (p: ProbeEvidence) => p.query.ok && p.query.value.status === 200;
+const unexpected = (what: string, o: HttpObservation): Outcome => ({
+  status: 'NOT_AVAILABLE',
+  summary: `unexpected answer to ${what}: HTTP ${o.status}`,
+  details: { reason: `unexpected answer to ${what}: HTTP ${o.status} ${errorText(o).trim().slice(0, 120)}` },
+});
+
+function endpointCheck(c: Omit<EndpointCheck, 'scope' | 'needs'>): EndpointCheck {
+  return { ...c, scope: 'endpoint', needs: ['probe'] };
+}
+
+export const authDisabled = endpointCheck({
+  id: 'auth.disabled',
+  title: 'InfluxDB answers queries without authentication',
+  severity: 'HIGH',
+  section: 'Enable authentication',
+  evidence: ['probe', 'host'],
+  risk: 'Anyone who reaches the port can read and write every database, and create users.',
+  remediation: { text: 'Create an admin user, then set `[http] auth-enabled = true` (and make sure no INFLUXDB_HTTP_AUTH_ENABLED=false overrides it) and restart influxd.', url: AUTH_URL },
+  evaluate: (ctx) => {
+    const q = exchange(probe(ctx).query, 'unauthenticated SHOW DATABASES');
+    if (q.status === 200) return [{ status: 'FAILED', summary: 'unauthenticated SHOW DATABASES answered 200', details: { status: q.status } }];
+    if (q.status === 401 || q.status === 403) return [{ status: 'PASSED', summary: `unauthenticated SHOW DATABASES refused (${q.status})`, details: { status: q.status } }];
+    return [unexpected('unauthenticated SHOW DATABASES', q)];
+  },
+});
+
+export const noAdminUser = endpointCheck({
+  id: 'auth.no-admin-user',
+  title: 'InfluxDB authentication is on but no admin user exists',
+  severity: 'CRITICAL',
+  section: 'Enable authentication',
+  evidence: ['probe'],
+  risk: 'Until the first admin exists, anyone who reaches the port can create it (CREATE USER … WITH ALL PRIVILEGES) and own the server.',
+  remediation: { text: 'Create the admin user now from a trusted host (`CREATE USER admin WITH PASSWORD … WITH ALL PRIVILEGES`), or firewall the port until you do.', url: AUTH_URL },
+  evaluate: (ctx) => {
+    const q = exchange(probe(ctx).query, 'unauthenticated SHOW DATABASES');
+    if (q.status === 403 && /create admin user first/i.test(errorText(q))) {
+      return [{ status: 'FAILED', summary: 'server says "create admin user first": the first admin can be created by anyone', details: { status: 403, error: errorText(q).trim() } }];
+    }
+    return [{ status: 'PASSED', summary: q.status === 200 ? 'authentication is off (see auth.disabled)' : 'an admin user exists', details: { status: q.status } }];
+  },
+});
+
+export const jwtEmptySecret = endpointCheck({
+  id: 'auth.jwt-empty-secret',
+  title: 'InfluxDB accepts JWTs signed with an empty shared secret (CVE-2019-20933)',
+  severity: 'CRITICAL',
+  section: 'Enable authentication',
+  evidence: ['probe', 'host'],
+  risk: 'A bearer token signed with the empty key authenticates as any existing user, admins included: authentication is bypassed.',
+  remediation: { text: 'Upgrade to InfluxDB 1.7.6 or later (or a distribution build with the fix) and set `[http] shared-secret` to a long random value if you use JWTs.', url: 'https://nvd.nist.gov/vuln/detail/CVE-2019-20933' },
+  evaluate: (ctx) => {
+    const p = probe(ctx);
+    if (p.fingerprint.flavour === 'influxdb-2') return [{ status: 'PASSED', summary: 'InfluxDB 2.x does not use 1.x shared-secret JWTs', details: { flavour: p.fingerprint.flavour } }];
+    if (authOff(p)) return [{ status: 'PASSED', summary: 'authentication is off, tokens are ignored (see auth.disabled)', details: {} }];
+    const r = exchange(p.jwt, 'bearer-token probe');
+    const text = errorText(r);
+    const details = { status: r.status, answer: text.trim().slice(0, 120), probe: 'HS256 token signed with the empty key for a random, non-existent user' };
+    if (/user not found/i.test(text)) return [{ status: 'FAILED', summary: 'a token signed with the empty key was accepted ("user not found" for a random user)', details }];
+    if (/bearer auth disab|signature is invalid|create admin user first/i.test(text)) return [{ status: 'PASSED', summary: 'a token signed with the empty key was rejected', details }];
+    return [unexpected('the bearer-token probe', r)];
+  },
+});
+
+const DIAG_SEVERITY = (path: string) => (path.startsWith('/debug/pprof') ? 'HIGH' : 'MEDIUM');
+
+export const diagnosticsUnauthenticated = endpointCheck({
+  id: 'auth.diagnostics-unauthenticated',
+  title: 'InfluxDB diagnostics endpoints answer without credentials',
+  severity: 'MEDIUM',
+  section: 'Enable authentication',
+  evidence: ['probe', 'host'],
+  risk: '/debug/vars reveals command line, databases and paths; /debug/pprof lets anyone profile the process (CPU, memory, goroutines) and can be used to slow it down.',
+  remediation: { text: 'Set `[http] pprof-enabled = false` (or, on 1.7.9+, `pprof-auth-enabled = true`), and block /debug and /metrics at a proxy.', url: 'https://docs.influxdata.com/influxdb/v1/administration/config/#pprof-enabled' },
+  evaluate: (ctx) => {
+    const p = probe(ctx);
+    const entries = Object.entries(p.diagnostics);
+    const open = entries.filter(([, r]) => r.ok && r.value.status === 200).map(([path]) => path);
+    const failed = entries.filter(([, r]) => !r.ok);
+    const details = { paths: Object.fromEntries(entries.map(([path, r]) => [path, r.ok ? r.value.status : `error: ${r.reason}`])) };
+    if (open.length) {
+      return [{ status: 'FAILED', severity: open.some((x) => DIAG_SEVERITY(x) === 'HIGH') ? 'HIGH' : 'MEDIUM', summary: `answer without credentials: ${open.join(', ')}`, details }];
+    }
+    if (failed.length === entries.length) return [{ status: 'NOT_AVAILABLE', summary: 'no diagnostics probe completed', details: { ...details, reason: failed.map(([path, r]) => `${path}: ${!r.ok && r.reason}`).join('; ') } }];
+    return [{ status: 'PASSED', summary: 'diagnostics endpoints refuse anonymous requests', details }];
+  },
+});
+
+export const v2SetupOpen = endpointCheck({
+  id: 'auth.v2-setup-open',
+  title: 'InfluxDB 2.x initial setup is open',
+  severity: 'CRITICAL',
+  section: 'Enable authentication',
+  evidence: ['probe'],
+  risk: 'Until onboarding is done, anyone who reaches the port can create the first user, organisation and operator token.',
+  remediation: { text: 'Run `influx setup` now from a trusted host, or firewall the port until you do.', url: 'https://docs.influxdata.com/influxdb/v2/get-started/setup/' },
+  evaluate: (ctx) => {
+    const s = exchange(probe(ctx).setup, 'GET /api/v2/setup');
+    let allowed: unknown;
+    try {
+      allowed = (JSON.parse(s.body) as { allowed?: unknown }).allowed;
+    } catch {
+      allowed = undefined;
+    }
+    if (s.status === 200 && allowed === true) return [{ status: 'FAILED', summary: '/api/v2/setup answers {"allowed": true}', details: { status: 200, allowed: true } }];
+    return [{ status: 'PASSED', summary: s.status === 404 ? 'no 2.x setup endpoint' : 'setup already done', details: { status: s.status, ...(allowed !== undefined ? { allowed } : {}) } }];
+  },
+});
+
+export const defaultCredentials = endpointCheck({
+  id: 'users.default-credentials',
+  title: 'InfluxDB accepts a well-known username and password',
+  severity: 'CRITICAL',
+  section: 'Manage users and permissions',
+  evidence: ['probe'],
+  risk: 'A default or guessable password gives full access to whoever tries it first.',
+  remediation: { text: 'Change the password of the listed users (`SET PASSWORD FOR "user" = …`) or drop them.', url: USERS_URL },
+  appliesTo: (ctx) => ctx.settings.defaultCredentials,
+  evaluate: (ctx) => {
+    const p = probe(ctx);
+    if (authOff(p)) return [{ status: 'PASSED', summary: 'authentication is off, no login to test (see auth.disabled)', details: {} }];
+    const r = evidenceValue(p.defaultCredentials ?? { ok: false, reason: 'the default-credentials probe did not run' });
+    if (r.accepted.length) return [{ status: 'FAILED', summary: `well-known password accepted for: ${r.accepted.join(', ')}`, details: { acceptedUsers: r.accepted, triedUsers: r.tried } }];
+    return [{ status: 'PASSED', summary: `no well-known pair accepted (${r.tried.length} tried)`, details: { triedUsers: r.tried } }];
+  },
+});
+
+// ───────────────────────────── TLS ─────────────────────────────
+
+export const tlsDisabled = endpointCheck({
+  id: 'tls.disabled',
+  title: 'InfluxDB HTTP API is served without TLS',
+  severity: 'HIGH',
+  section: 'Enable HTTPS',
+  evidence: ['probe', 'host'],
+  risk: 'Credentials, tokens and data cross the network in clear text.',
+  remediation: { text: 'Set `[http] https-enabled = true` with `https-certificate` / `https-private-key`, or terminate TLS at a proxy in front of 8086.', url: HTTPS_URL },
+  evaluate: (ctx) => {
+    const p = probe(ctx);
+    return p.scheme === 'https'
+      ? [{ status: 'PASSED', summary: 'the endpoint speaks TLS', details: { scheme: 'https' } }]
+      : [{ status: 'FAILED', summary: 'the endpoint answers plain HTTP (no TLS handshake)', details: { scheme: 'http' } }];
+  },
+});
+
+const DAY = 86_400_000;
+const tlsOf = (p: ProbeEvidence) => evidenceValue(p.tls ?? { ok: false, reason: 'the endpoint does not speak TLS (see tls.disabled)' });
+
+export const certificateInvalid = endpointCheck({
+  id: 'tls.certificate-invalid',
+  title: 'InfluxDB TLS certificate is not valid',
+  severity: 'MEDIUM',
+  section: 'Enable HTTPS',
+  evidence: ['probe'],
+  risk: 'Clients either cannot verify the server (and get used to ignoring errors) or connections break when the certificate expires.',
+  remediation: { text: 'Install a certificate from a CA your clients trust, naming the host or IP they connect to, and renew it before it expires.', url: HTTPS_URL },
+  evaluate: (ctx) => {
+    const t = tlsOf(probe(ctx));
+    const c = t.certificate;
+    const now = ctx.now;
+    const from = Date.parse(c.validFrom);
+    const to = Date.parse(c.validTo);
+    const problems: string[] = [];
+    let severity: 'HIGH' | 'MEDIUM' = 'MEDIUM';
+    if (to < now) {
+      problems.push(`expired on ${c.validTo}`);
+      severity = 'HIGH';
+    }
+    if (from > now) problems.push(`not valid before ${c.validFrom}`);
+    if (!t.trusted) problems.push(c.selfSigned ? 'self-signed' : `untrusted (${t.trustError ?? 'chain not verified'})`);
+    if (!t.nameMatches) problems.push(`does not name the host probed (${t.nameError ?? ''})`);
+    const details = { certificate: c, trusted: t.trusted, ...(t.trustError ? { trustError: t.trustError } : {}), nameMatches: t.nameMatches, daysLeft: Math.floor((to - now) / DAY) };
+    if (problems.length) return [{ status: 'FAILED', severity, summary: `certificate ${problems.join('; ')}`, details }];
+    if (to - now < ctx.settings.certificateWarningDays * DAY) {
+      return [{ status: 'WARNING', severity: 'MEDIUM', summary: `certificate expires in ${Math.floor((to - now) / DAY)} days (${c.validTo})`, details }];
+    }
+    return [{ status: 'PASSED', summary: `certificate valid until ${c.validTo}, trusted, names the host`, details }];
+  },
+});
+
+export const legacyProtocols = endpointCheck({
+  id: 'tls.legacy-protocols',
+  title: 'InfluxDB accepts legacy TLS versions or weak ciphers',
+  severity: 'MEDIUM',
+  section: 'Enable HTTPS',
+  evidence: ['probe'],
+  risk: 'TLS 1.0/1.1 and 3DES/RC4/NULL/EXPORT ciphers have practical attacks (BEAST, SWEET32, …) and fail compliance baselines.',
+  remediation: { text: 'Set `[tls] min-version = "tls1.2"` (InfluxDB 1.6.1+) and restrict `ciphers` to AEAD suites, or terminate TLS at a proxy that does.', url: 'https://docs.influxdata.com/influxdb/v1/administration/config/#tls-settings' },
+  evaluate: (ctx) => {
+    const t = tlsOf(probe(ctx));
+    const accepted = Object.entries(t.legacy).filter(([, v]) => v === 'accepted').map(([k]) => k);
+    const untestable = Object.entries(t.legacy).filter(([, v]) => v === 'untestable').map(([k]) => k);
+    const details = { negotiated: { protocol: t.protocol, cipher: t.cipher }, legacy: t.legacy, ...(untestable.length ? { note: `this scanner's TLS library cannot offer ${untestable.join(', ')}` } : {}) };
+    if (accepted.length) return [{ status: 'FAILED', summary: `accepts ${accepted.join(', ')}`, details }];
+    return [{ status: 'PASSED', summary: 'refuses TLS 1.0/1.1 and weak ciphers', details }];
+  },
+});
+
+// ───────────────────────────── headers ─────────────────────────────
+
+function missingHeaders(o: HttpObservation, https: boolean): string[] {
+  const h = o.headers;
+  const csp = h['content-security-policy'] ?? '';
+  const missing: string[] = [];
+  if ((h['x-content-type-options'] ?? '').toLowerCase() !== 'nosniff') missing.push('X-Content-Type-Options: nosniff');
+  if (!h['x-frame-options'] && !/frame-ancestors/i.test(csp)) missing.push('X-Frame-Options (or CSP frame-ancestors)');
+  if (!csp) missing.push('Content-Security-Policy');
+  if (https && !h['strict-transport-security']) missing.push('Strict-Transport-Security');
+  return missing;
+}
+
+export const securityHeadersMissing = endpointCheck({
+  id: 'headers.security-headers-missing',
+  title: 'InfluxDB responses lack security headers',
+  severity: 'LOW',
+  section: 'Configure security headers',
+  evidence: ['probe', 'host'],
+  risk: 'Browsers talking to the API (Chronograf, dashboards) get no protection against MIME sniffing, framing or downgrade.',
+  remediation: { text: 'On 1.8.1+, set them in `[http.headers]`; otherwise add them at a proxy with `always` so error responses carry them too.', url: HEADERS_URL },
+  evaluate: (ctx) => {
+    const p = probe(ctx);
+    const https = p.scheme === 'https';
+    const ping = exchange(p.ping, '/ping');
+    const error = exchange(p.error, 'error response');
+    const byResponse = { [`/ping (${ping.status})`]: missingHeaders(ping, https), [`error (${error.status})`]: missingHeaders(error, https) };
+    const all = [...new Set(Object.values(byResponse).flat())];
+    if (all.length) return [{ status: 'FAILED', summary: `missing ${all.join(', ')}`, details: { missing: byResponse } }];
+    return [{ status: 'PASSED', summary: 'security headers present on success and error responses', details: { checked: Object.keys(byResponse) } }];
+  },
+});
+
+export const corsAnyOrigin = endpointCheck({
+  id: 'headers.cors-any-origin',
+  title: 'InfluxDB reflects any Origin in CORS responses',
+  severity: 'MEDIUM',
+  section: 'Configure security headers',
+  evidence: ['probe'],
+  risk: 'Any web page a user visits can call the API from their browser and read the answers.',
+  remediation: { text: 'Put a proxy in front of InfluxDB that answers CORS only for your own origins (InfluxDB 1.x reflects every Origin).', url: HEADERS_URL },
+  evaluate: (ctx) => {
+    const c = evidenceValue(probe(ctx).cors);
+    const details = { sentOrigin: c.sentOrigin, ...(c.allowOrigin ? { allowOrigin: c.allowOrigin } : {}) };
+    if (c.allowOrigin === c.sentOrigin) return [{ status: 'FAILED', summary: `an arbitrary Origin (${c.sentOrigin}) is reflected`, details }];
+    if (c.allowOrigin === '*') return [{ status: 'WARNING', summary: 'Access-Control-Allow-Origin: * (any site may read responses without credentials)', details }];
+    return [{ status: 'PASSED', summary: 'an arbitrary Origin is not allowed', details }];
+  },
+});
+
+export const versionDisclosed = endpointCheck({
+  id: 'headers.version-disclosed',
+  title: 'InfluxDB discloses its exact version in response headers',
+  severity: 'INFORMATIONAL',
+  section: 'Configure security headers',
+  evidence: ['probe'],
+  risk: 'The exact version tells an attacker which known vulnerabilities to try.',
+  remediation: { text: 'Strip X-Influxdb-Version, X-Influxdb-Build and Server at a proxy in front of InfluxDB.', url: HEADERS_URL },
+  evaluate: (ctx) => {
+    const h = exchange(probe(ctx).ping, '/ping').headers;
+    const shown = Object.fromEntries(['x-influxdb-version', 'x-influxdb-build', 'server'].filter((k) => h[k] && (k !== 'server' || /\d/.test(h[k]!))).map((k) => [k, h[k]!]));
+    if (Object.keys(shown).length) return [{ status: 'FAILED', summary: `version disclosed: ${Object.entries(shown).map(([k, v]) => `${k}: ${v}`).join(', ')}`, details: { headers: shown } }];
+    return [{ status: 'PASSED', summary: 'no version in response headers', details: {} }];
+  },
+});
+
+export const ENDPOINT_CHECKS: readonly EndpointCheck[] = [
+  authDisabled,
+  noAdminUser,
+  jwtEmptySecret,
+  diagnosticsUnauthenticated,
+  v2SetupOpen,
+  defaultCredentials,
+  tlsDisabled,
+  certificateInvalid,
+  legacyProtocols,
+  securityHeadersMissing,
+  corsAnyOrigin,
+  versionDisclosed,
+];

@@ -1,0 +1,186 @@
+/**
+ * A deliberately small HTTP(S) client for probes: one connection per request
+ * to a pinned address, separate connect / TLS / response timeouts, bodies read
+ * to a cap, redirects never followed, certificates inspected rather than
+ * trusted. Every outcome is a Result; nothing throws.
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as tls from 'node:tls';
+import { isIP, type LookupFunction } from 'node:net';
+import { fail, ok, type CertificateFacts, type HttpObservation, type Result } from '../../model.js';
+import type { ResolvedTarget } from './target.js';
+
+export interface Timeouts {
+  connectMs: number;
+  tlsMs: number;
+  responseMs: number;
+}
+
+export const BODY_CAP = 64 * 1024;
+
+/** Every socket goes to the address resolved and checked before, never to a fresh DNS answer. */
+const pinnedLookup = (t: ResolvedTarget): LookupFunction =>
+  ((_host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) =>
+    opts?.all ? cb(null, [{ address: t.address, family: t.family }]) : cb(null, t.address, t.family)) as unknown as LookupFunction;
+
+const servername = (t: ResolvedTarget) => (isIP(t.host) ? undefined : t.host);
+
+function describe(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { reason?: string };
+  const code = e?.code ? `${e.code}: ` : '';
+  return `${code}${(e?.message ?? String(err)).replace(/\s+/g, ' ').slice(0, 200)}`;
+}
+
+export interface RequestOptions {
+  scheme: 'http' | 'https';
+  path: string;
+  headers?: Record<string, string>;
+  timeouts: Timeouts;
+}
+
+/** One GET. Headers are lower-cased; the body is decoded as UTF-8 up to BODY_CAP bytes. */
+export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<HttpObservation>> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (r: Result<HttpObservation>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(overall);
+      req.destroy();
+      resolve(r);
+    };
+    const mod = opts.scheme === 'https' ? https : http;
+    const req = mod.request({
+      host: t.host,
+      port: t.port,
+      path: opts.path,
+      method: 'GET',
+      agent: false,
+      lookup: pinnedLookup(t),
+      headers: { 'user-agent': 'influxguard-probe', accept: '*/*', ...(opts.headers ?? {}) },
+      ...(opts.scheme === 'https' ? { rejectUnauthorized: false, servername: servername(t), minVersion: 'TLSv1' as const, ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
+      maxHeaderSize: 32 * 1024,
+      insecureHTTPParser: false,
+    });
+    const budget = opts.timeouts.connectMs + (opts.scheme === 'https' ? opts.timeouts.tlsMs : 0) + opts.timeouts.responseMs;
+    const overall = setTimeout(() => done(fail(`no complete response within ${budget} ms`)), budget);
+    req.on('socket', (socket) => {
+      const connectTimer = setTimeout(() => done(fail(`connect timed out after ${opts.timeouts.connectMs} ms`)), opts.timeouts.connectMs);
+      socket.once('connect', () => {
+        clearTimeout(connectTimer);
+        if (opts.scheme === 'https') {
+          const tlsTimer = setTimeout(() => done(fail(`TLS handshake timed out after ${opts.timeouts.tlsMs} ms`)), opts.timeouts.tlsMs);
+          socket.once('secureConnect', () => clearTimeout(tlsTimer));
+          socket.once('close', () => clearTimeout(tlsTimer));
+        }
+      });
+      socket.once('close', () => clearTimeout(connectTimer));
+    });
+    req.on('error', (err) => done(fail(describe(err))));
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let truncated = false;
+      const finish = () => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+        done(ok({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8'), truncated }));
+      };
+      res.on('data', (chunk: Buffer) => {
+        const room = BODY_CAP - size;
+        if (chunk.length >= room) {
+          chunks.push(chunk.subarray(0, room));
+          size = BODY_CAP;
+          truncated = true;
+          finish();
+          return;
+        }
+        chunks.push(chunk);
+        size += chunk.length;
+      });
+      res.on('end', finish);
+      res.on('error', (err) => done(fail(describe(err))));
+    });
+    req.end();
+  });
+}
+
+export interface HandshakeOptions {
+  timeouts: Timeouts;
+  /** Extra trusted CAs (PEM), added to the system roots. */
+  ca?: string[];
+  minVersion?: tls.SecureVersion;
+  maxVersion?: tls.SecureVersion;
+  ciphers?: string;
+}
+
+export interface Handshake {
+  protocol: string;
+  cipher: string;
+  authorized: boolean;
+  authorizationError?: string;
+  certificate?: tls.DetailedPeerCertificate;
+}
+
+/** One TLS handshake and nothing else. `fail` when the server refuses or does not speak TLS. */
+export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Result<Handshake>> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let socket: tls.TLSSocket | undefined;
+    const done = (r: Result<Handshake>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket?.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => done(fail(`TLS handshake timed out after ${opts.timeouts.connectMs + opts.timeouts.tlsMs} ms`)), opts.timeouts.connectMs + opts.timeouts.tlsMs);
+    try {
+      socket = tls.connect({
+        host: t.address,
+        port: t.port,
+        servername: servername(t),
+        rejectUnauthorized: false,
+        ca: [...tls.rootCertificates, ...(opts.ca ?? [])],
+        minVersion: opts.minVersion ?? 'TLSv1',
+        maxVersion: opts.maxVersion ?? 'TLSv1.3',
+        ciphers: opts.ciphers ?? 'DEFAULT:@SECLEVEL=0',
+      });
+    } catch (err) {
+      done(fail(describe(err)));
+      return;
+    }
+    socket.once('secureConnect', () => {
+      const s = socket!;
+      const cipher = s.getCipher();
+      done(
+        ok({
+          protocol: s.getProtocol() ?? 'unknown',
+          cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
+          authorized: s.authorized,
+          ...(s.authorizationError ? { authorizationError: String(s.authorizationError) } : {}),
+          certificate: s.getPeerCertificate(true),
+        }),
+      );
+    });
+    socket.once('error', (err) => done(fail(describe(err))));
+    socket.once('close', () => done(fail('connection closed during the TLS handshake')));
+  });
+}
+
+export function certificateFacts(cert: tls.DetailedPeerCertificate): CertificateFacts {
+  const name = (x: Record<string, unknown> | undefined) =>
+    Object.entries(x ?? {})
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`)
+      .join(', ');
+  return {
+    subject: name(cert.subject as unknown as Record<string, unknown>),
+    issuer: name(cert.issuer as unknown as Record<string, unknown>),
+    validFrom: new Date(cert.valid_from).toISOString(),
+    validTo: new Date(cert.valid_to).toISOString(),
+    selfSigned: name(cert.subject as unknown as Record<string, unknown>) === name(cert.issuer as unknown as Record<string, unknown>),
+    subjectAltNames: (cert.subjectaltname ?? '').split(', ').filter(Boolean),
+    fingerprint256: cert.fingerprint256,
+  };
+}

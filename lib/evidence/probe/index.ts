@@ -1,0 +1,170 @@
+/**
+ * The prober: what an attacker who reaches port 8086 sees. Fingerprints the
+ * endpoint, then runs read-only probes (only `SHOW ...` statements, never a
+ * write, never `CREATE`). Every probe is data or the reason it failed.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { checkServerIdentity, createSecureContext, type SecureVersion } from 'node:tls';
+import { fail, ok, type Fingerprint, type HttpObservation, type ProbeEvidence, type Result, type TlsEvidence } from '../../model.js';
+import { certificateFacts, get, handshake, type Timeouts } from './http.js';
+import { endpointUrl, type ResolvedTarget } from './target.js';
+
+export interface ProbeOptions {
+  timeouts: Timeouts;
+  ca?: string[];
+  defaultCredentials?: boolean;
+}
+
+export const QUERY_PATH = `/query?q=${encodeURIComponent('SHOW DATABASES')}`;
+export const DIAGNOSTIC_PATHS = ['/debug/pprof/', '/debug/vars', '/debug/requests?seconds=1', '/metrics'];
+
+/** Well-known pairs for the opt-in default-credentials probe. Documented in the README. */
+export const DEFAULT_CREDENTIALS: readonly [string, string][] = [
+  ['root', 'root'],
+  ['admin', 'admin'],
+  ['admin', 'password'],
+  ['influx', 'influx'],
+  ['influxdb', 'influxdb'],
+];
+
+const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+
+/** An HS256 token signed with the EMPTY key, for a random user that cannot exist, expiring in a minute. */
+export function emptyKeyToken(now = Date.now()): { token: string; username: string } {
+  const username = `influxguard-probe-${randomBytes(6).toString('hex')}`;
+  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const body = b64url(JSON.stringify({ username, exp: Math.floor(now / 1000) + 60 }));
+  const sig = createHmac('sha256', '').update(`${head}.${body}`).digest('base64url');
+  return { token: `${head}.${body}.${sig}`, username };
+}
+
+/** Legacy protocol and cipher probes; `untestable` when this machine's TLS library cannot even offer them. */
+const LEGACY: Record<string, { min: SecureVersion; max: SecureVersion; ciphers: string }> = {
+  'TLSv1': { min: 'TLSv1', max: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' },
+  'TLSv1.1': { min: 'TLSv1.1', max: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' },
+  '3DES': { min: 'TLSv1', max: 'TLSv1.2', ciphers: '3DES:@SECLEVEL=0' },
+  'RC4': { min: 'TLSv1', max: 'TLSv1.2', ciphers: 'RC4:@SECLEVEL=0' },
+  'NULL': { min: 'TLSv1', max: 'TLSv1.2', ciphers: 'eNULL:@SECLEVEL=0' },
+  'EXPORT': { min: 'TLSv1', max: 'TLSv1.2', ciphers: 'EXPORT:@SECLEVEL=0' },
+};
+
+function offerable(spec: { min: SecureVersion; max: SecureVersion; ciphers: string }): boolean {
+  try {
+    createSecureContext({ minVersion: spec.min, maxVersion: spec.max, ciphers: spec.ciphers });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function inspectTls(t: ResolvedTarget, opts: ProbeOptions): Promise<Result<TlsEvidence>> {
+  const main = await handshake(t, { timeouts: opts.timeouts, ...(opts.ca ? { ca: opts.ca } : {}) });
+  if (!main.ok) return fail(main.reason);
+  const h = main.value;
+  if (!h.certificate || !h.certificate.raw) return fail('the server sent no certificate');
+  const nameError = checkServerIdentity(t.host, h.certificate);
+  const legacy: TlsEvidence['legacy'] = {};
+  for (const [name, spec] of Object.entries(LEGACY)) {
+    if (!offerable(spec)) {
+      legacy[name] = 'untestable';
+      continue;
+    }
+    const r = await handshake(t, { timeouts: opts.timeouts, minVersion: spec.min, maxVersion: spec.max, ciphers: spec.ciphers });
+    legacy[name] = r.ok ? 'accepted' : 'refused';
+  }
+  return ok({
+    protocol: h.protocol,
+    cipher: h.cipher,
+    certificate: certificateFacts(h.certificate),
+    trusted: h.authorized,
+    ...(h.authorizationError ? { trustError: h.authorizationError } : {}),
+    nameMatches: nameError === undefined,
+    ...(nameError ? { nameError: nameError.message } : {}),
+    legacy,
+  });
+}
+
+function fingerprint(ping: Result<HttpObservation>, health: Result<HttpObservation> | undefined): Result<Fingerprint> {
+  if (ping.ok) {
+    const version = ping.value.headers['x-influxdb-version'];
+    const build = ping.value.headers['x-influxdb-build'];
+    if (version) {
+      const flavour = /^v?2\./.test(version) ? 'influxdb-2' : 'influxdb-1';
+      return ok({ flavour, version, ...(build ? { build } : {}) });
+    }
+  }
+  if (health?.ok) {
+    try {
+      const h = JSON.parse(health.value.body) as { name?: string; version?: string };
+      if (h.name === 'influxdb') return ok({ flavour: 'influxdb-2', ...(h.version ? { version: h.version } : {}) });
+    } catch {
+      // not JSON: not InfluxDB
+    }
+  }
+  const seen = ping.ok ? `/ping answered ${ping.value.status} without X-Influxdb-Version` : `/ping failed: ${ping.reason}`;
+  return fail(`not InfluxDB: ${seen}, and /health is not InfluxDB's`);
+}
+
+/** Probe one resolved target. `fail` only when the endpoint cannot be reached or is not InfluxDB. */
+export async function probeEndpoint(t: ResolvedTarget, opts: ProbeOptions): Promise<Result<ProbeEvidence>> {
+  const timeouts = opts.timeouts;
+  let scheme = t.scheme;
+  let tlsEvidence: Result<TlsEvidence> | undefined;
+  if (scheme !== 'http') {
+    tlsEvidence = await inspectTls(t, opts);
+    if (!tlsEvidence.ok && scheme === 'https') return fail(`TLS handshake failed: ${tlsEvidence.reason}`);
+    scheme = tlsEvidence.ok ? 'https' : 'http';
+    if (scheme === 'http') tlsEvidence = undefined;
+  }
+  const req = (path: string, headers?: Record<string, string>) => get(t, { scheme: scheme!, path, timeouts, ...(headers ? { headers } : {}) });
+
+  const ping = await req('/ping');
+  if (!ping.ok) return fail(`${endpointUrl(t, scheme)} did not answer /ping: ${ping.reason}`);
+  const fp = fingerprint(ping, ping.value.headers['x-influxdb-version'] ? undefined : await req('/health'));
+  if (!fp.ok) return fail(fp.reason);
+
+  const origin = `https://influxguard-${randomBytes(4).toString('hex')}.invalid`;
+  const { token } = emptyKeyToken();
+  const [query, jwt, setup, corsPing, ...diag] = await Promise.all([
+    req(QUERY_PATH),
+    req(QUERY_PATH, { authorization: `Bearer ${token}` }),
+    req('/api/v2/setup'),
+    req('/ping', { origin }),
+    ...DIAGNOSTIC_PATHS.map((p) => req(p)),
+  ]);
+  const error = query.ok && (query.value.status === 401 || query.value.status === 403) ? query : await req('/influxguard-probe-not-found');
+  const diagnostics: ProbeEvidence['diagnostics'] = {};
+  DIAGNOSTIC_PATHS.forEach((p, i) => {
+    const r = diag[i]!;
+    diagnostics[p] = r.ok ? ok({ status: r.value.status }) : fail(r.reason);
+  });
+  const allowOrigin = corsPing!.ok ? corsPing!.value.headers['access-control-allow-origin'] : undefined;
+
+  const evidence: ProbeEvidence = {
+    endpoint: endpointUrl(t, scheme),
+    address: t.address,
+    scheme,
+    fingerprint: fp.value,
+    ping,
+    query: query!,
+    jwt: jwt!,
+    error,
+    diagnostics,
+    setup: setup!,
+    cors: corsPing!.ok ? ok({ sentOrigin: origin, ...(allowOrigin ? { allowOrigin } : {}) }) : fail(corsPing!.reason),
+    ...(tlsEvidence ? { tls: tlsEvidence } : {}),
+  };
+  if (opts.defaultCredentials) evidence.defaultCredentials = await tryDefaultCredentials(req);
+  return ok(evidence);
+}
+
+/** Opt-in login attempts with well-known pairs, read-only statement; only usernames are kept. */
+async function tryDefaultCredentials(req: (path: string, headers?: Record<string, string>) => Promise<Result<HttpObservation>>) {
+  const accepted: string[] = [];
+  for (const [user, password] of DEFAULT_CREDENTIALS) {
+    const r = await req(QUERY_PATH, { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    if (!r.ok) return fail<{ tried: string[]; accepted: string[] }>(`login attempt failed: ${r.reason}`);
+    if (r.value.status === 200) accepted.push(user);
+  }
+  return ok({ tried: DEFAULT_CREDENTIALS.map(([u]) => u), accepted });
+}

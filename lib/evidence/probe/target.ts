@@ -1,0 +1,104 @@
+/**
+ * Target safety: what the prober may connect to. A target is resolved once;
+ * every resolved address must be inside the operator's allowed CIDRs and
+ * outside the always-refused ranges (link-local, the EC2 metadata service);
+ * the connection then goes to that exact address, so a DNS answer cannot
+ * change between the check and the connect.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { cidrContains, formatIp, parseCidr, parseIp, type Cidr } from '../../util/cidr.js';
+
+/** Never probed, whatever the configuration says. */
+export const ALWAYS_REFUSED = ['169.254.0.0/16', 'fe80::/10', 'fd00:ec2::/32', '0.0.0.0/8', '::/128', '255.255.255.255/32', '224.0.0.0/4', 'ff00::/8'];
+const REFUSED = ALWAYS_REFUSED.map((c) => parseCidr(c)!);
+
+/** Default allowed targets: private ranges and loopback (and, in scans, the instance's own addresses). */
+export const DEFAULT_ALLOWED_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7', '127.0.0.0/8', '::1/128'];
+
+export interface ProbeTarget {
+  /** What the operator gave, for messages. */
+  input: string;
+  scheme?: 'http' | 'https';
+  /** Host as written (name or IP), for SNI and certificate name checks. */
+  host: string;
+  port: number;
+}
+
+export interface ResolvedTarget extends ProbeTarget {
+  /** The one address every connection of this probe goes to. */
+  address: string;
+  family: 4 | 6;
+}
+
+export class TargetRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TargetRefused';
+  }
+}
+
+/** `https://host:port`, `http://host`, `host:port`, `host`, `[v6]:port`. Throws TargetRefused on anything else. */
+export function parseTarget(input: string, defaultPort = 8086): ProbeTarget {
+  const text = input.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `probe://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new TargetRefused(`invalid target "${input}": not a URL or host[:port]`);
+  }
+  const scheme = url.protocol === 'probe:' ? undefined : url.protocol.replace(/:$/, '');
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') throw new TargetRefused(`invalid target "${input}": scheme must be http or https`);
+  if (url.username || url.password) throw new TargetRefused(`invalid target "${input.replace(/\/\/[^@/]*@/, '//***@')}": credentials in URLs are refused (they would be sent in clear and logged)`);
+  if ((url.pathname && url.pathname !== '/') || url.search || url.hash) throw new TargetRefused(`invalid target "${input}": give only scheme, host and port`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!host) throw new TargetRefused(`invalid target "${input}": no host`);
+  // URL drops a scheme's default port (http://h:80); keep what the operator wrote.
+  const written = text.match(/:(\d{1,5})\/?$/);
+  const port = url.port ? Number(url.port) : written && !isIP(host) ? Number(written[1]) : written && host.includes(':') && text.includes(']') ? Number(written[1]) : defaultPort;
+  if (!(port > 0 && port < 65536)) throw new TargetRefused(`invalid target "${input}": bad port`);
+  return { input, host, port, ...(scheme ? { scheme: scheme as 'http' | 'https' } : {}) };
+}
+
+/** IPv4-mapped IPv6 (::ffff:a.b.c.d) judged as the IPv4 address it is. */
+function canonical(address: string): { family: 4 | 6; text: string; cidr: Cidr } {
+  const ip = parseIp(address)!;
+  if (ip.family === 6 && ip.value >> 32n === 0xffffn) {
+    const v4 = formatIp(4, ip.value & 0xffffffffn);
+    return { family: 4, text: v4, cidr: parseCidr(v4)! };
+  }
+  return { family: ip.family, text: address, cidr: parseCidr(address)! };
+}
+
+/** Throws TargetRefused unless the address may be probed. */
+export function assertAllowed(address: string, allowed: readonly string[], what: string): void {
+  const c = canonical(address);
+  const refused = REFUSED.find((r) => cidrContains(r, c.cidr));
+  if (refused) throw new TargetRefused(`refused ${what}: ${c.text} is in ${refused.text} (link-local / metadata / non-unicast addresses are never probed)`);
+  if (!allowed.some((a) => cidrContains(parseCidr(a)!, c.cidr))) throw new TargetRefused(`refused ${what}: ${c.text} is outside the allowed target CIDRs (${allowed.join(', ')})`);
+}
+
+export type Resolver = (host: string) => Promise<{ address: string; family: number }[]>;
+const systemResolver: Resolver = (host) => lookup(host, { all: true, verbatim: true });
+
+/** Resolve once and check every answer; the first allowed address is pinned. */
+export async function resolveTarget(t: ProbeTarget, allowed: readonly string[], resolver: Resolver = systemResolver): Promise<ResolvedTarget> {
+  let addresses: string[];
+  if (isIP(t.host)) {
+    addresses = [t.host];
+  } else {
+    try {
+      addresses = (await resolver(t.host)).map((a) => a.address);
+    } catch (err) {
+      throw new TargetRefused(`cannot resolve ${t.host}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    if (!addresses.length) throw new TargetRefused(`cannot resolve ${t.host}: no addresses`);
+  }
+  // Every answer must be allowed: a name that also points at a refused address is refused.
+  for (const a of addresses) assertAllowed(a, allowed, `${t.input}`);
+  const pinned = canonical(addresses[0]!);
+  return { ...t, address: pinned.text, family: pinned.family };
+}
+
+export const endpointUrl = (t: ProbeTarget, scheme: 'http' | 'https') => `${scheme}://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;

@@ -1,0 +1,76 @@
+/**
+ * `influxguard probe URL…`: endpoint checks without AWS. Targets are parsed
+ * first (a malformed one is a usage error), then each is resolved, checked
+ * against the allowed CIDRs and probed with bounded concurrency; a refused or
+ * unreachable target becomes NOT_AVAILABLE findings, the others go on.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { CHECKS } from './checks/index.js';
+import type { Config } from './config.js';
+import { configError, usageError } from './errors.js';
+import { evaluateEndpoint } from './evaluate.js';
+import { checkSettings } from './evidence/index.js';
+import { probeEndpoint, type ProbeOptions } from './evidence/probe/index.js';
+import { TargetRefused, endpointUrl, parseTarget, resolveTarget, type ProbeTarget, type Resolver } from './evidence/probe/target.js';
+import { fail, type Check, type ProbeEvidence, type Result, type ScanDocument } from './model.js';
+import { sortFindings } from './scan.js';
+import { summarise } from './summary.js';
+import { mapLimit } from './util/concurrency.js';
+
+export function probeOptions(config: Config): ProbeOptions {
+  const ca = config.probe.caFiles.map((f) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch (err) {
+      throw configError(`cannot read CA bundle ${f}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  });
+  return {
+    timeouts: { connectMs: config.probe.connectTimeoutMs, tlsMs: config.probe.tlsTimeoutMs, responseMs: config.probe.responseTimeoutMs },
+    ...(ca.length ? { ca } : {}),
+    defaultCredentials: config.probe.defaultCredentials,
+  };
+}
+
+/** Resolve, check and probe one target: evidence or the reason it could not be had. */
+export async function gatherProbe(t: ProbeTarget, allowedCidrs: readonly string[], opts: ProbeOptions, resolver?: Resolver): Promise<Result<ProbeEvidence>> {
+  try {
+    const resolved = await resolveTarget(t, allowedCidrs, resolver);
+    return await probeEndpoint(resolved, opts);
+  } catch (err) {
+    if (err instanceof TargetRefused) return fail(err.message);
+    throw err;
+  }
+}
+
+export interface ProbeDeps {
+  now?: () => Date;
+  checks?: readonly Check[];
+  resolver?: Resolver;
+}
+
+export async function probeTargets(inputs: string[], config: Config, deps: ProbeDeps = {}): Promise<ScanDocument> {
+  if (!inputs.length) throw usageError('probe needs at least one URL or host:port');
+  const targets = inputs.map((input) => {
+    try {
+      return parseTarget(input, config.probe.port);
+    } catch (err) {
+      throw usageError((err as Error).message);
+    }
+  });
+  const now = deps.now ?? (() => new Date());
+  const checks = deps.checks ?? CHECKS;
+  const startedAt = now();
+  const opts = probeOptions(config);
+  const settings = checkSettings(config);
+  const findings = (
+    await mapLimit(targets, config.probe.concurrency, async (t) => {
+      const probe = await gatherProbe(t, config.probe.allowedCidrs, opts, deps.resolver);
+      const endpoint = probe.ok ? probe.value.endpoint : endpointUrl(t, t.scheme ?? 'http');
+      return evaluateEndpoint(checks, { endpoint, evidence: { probe }, settings, now: startedAt.getTime() });
+    })
+  ).flat();
+  const sorted = sortFindings(findings, checks);
+  return { scanId: randomUUID(), startedAt: startedAt.toISOString(), finishedAt: now().toISOString(), scope: { accounts: [], regions: [] }, findings: sorted, summary: summarise(sorted) };
+}

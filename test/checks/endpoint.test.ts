@@ -1,0 +1,79 @@
+/** Branches of the endpoint checks that the real 1.6.7 servers cannot show (2.x, vulnerable builds, proxies). */
+import { describe, expect, it } from '@jest/globals';
+import { ENDPOINT_CHECKS } from '../../lib/checks/endpoint.js';
+import { evaluateEndpoint } from '../../lib/evaluate.js';
+import { fail, ok, type EndpointContext, type HttpObservation, type ProbeEvidence } from '../../lib/model.js';
+
+const obs = (status: number, headers: Record<string, string> = {}, body = ''): HttpObservation => ({ status, headers, body, truncated: false });
+const NOW = Date.parse('2026-11-23T00:00:00Z');
+
+function ctx(over: Partial<ProbeEvidence> = {}, extra: Partial<EndpointContext> = {}): EndpointContext {
+  const probe: ProbeEvidence = {
+    endpoint: 'https://127.0.0.1:8086',
+    address: '127.0.0.1',
+    scheme: 'https',
+    fingerprint: { flavour: 'influxdb-1', version: '1.8.10', build: 'OSS' },
+    ping: ok(obs(204, { 'x-influxdb-version': '1.8.10' })),
+    query: ok(obs(401, {}, '{"error":"unable to parse authentication credentials"}')),
+    jwt: ok(obs(401, {}, '{"error":"signature is invalid"}')),
+    error: ok(obs(401)),
+    diagnostics: { '/debug/vars': ok({ status: 401 }) },
+    setup: ok(obs(404)),
+    cors: ok({ sentOrigin: 'https://x.invalid' }),
+    tls: ok({
+      protocol: 'TLSv1.3',
+      cipher: 'TLS_AES_128_GCM_SHA256',
+      certificate: { subject: 'CN=a', issuer: 'CN=ca', validFrom: '2026-01-01T00:00:00Z', validTo: '2027-06-01T00:00:00Z', selfSigned: false, subjectAltNames: [], fingerprint256: 'x' },
+      trusted: true,
+      nameMatches: true,
+      legacy: { TLSv1: 'refused', RC4: 'untestable' },
+    }),
+    ...over,
+  };
+  return { endpoint: probe.endpoint, evidence: { probe: ok(probe) }, settings: { allowedPorts: [], certificateWarningDays: 30, defaultCredentials: false }, now: NOW, ...extra };
+}
+const check = (id: string) => ENDPOINT_CHECKS.find((c) => c.id === id)!;
+const first = (id: string, c: EndpointContext) => check(id).evaluate(c)[0]!;
+
+describe('endpoint check branches', () => {
+  it('auth.jwt-empty-secret: "user not found" for a random user proves the empty key was accepted', () => {
+    expect(first('auth.jwt-empty-secret', ctx({ jwt: ok(obs(401, {}, '{"error":"user not found"}')) }))).toMatchObject({ status: 'FAILED' });
+    expect(first('auth.jwt-empty-secret', ctx())).toMatchObject({ status: 'PASSED' });
+    expect(first('auth.jwt-empty-secret', ctx({ jwt: ok(obs(502)) }))).toMatchObject({ status: 'NOT_AVAILABLE' });
+    expect(first('auth.jwt-empty-secret', ctx({ fingerprint: { flavour: 'influxdb-2' } }))).toMatchObject({ status: 'PASSED' });
+  });
+  it('auth.v2-setup-open', () => {
+    const two = { fingerprint: { flavour: 'influxdb-2' as const, version: 'v2.7.1' } };
+    expect(first('auth.v2-setup-open', ctx({ ...two, setup: ok(obs(200, {}, '{"allowed": true}')) }))).toMatchObject({ status: 'FAILED' });
+    expect(first('auth.v2-setup-open', ctx({ ...two, setup: ok(obs(200, {}, '{"allowed": false}')) }))).toMatchObject({ status: 'PASSED' });
+  });
+  it('auth.disabled: an unexpected status is NOT_AVAILABLE, a failed probe says which', () => {
+    expect(first('auth.disabled', ctx({ query: ok(obs(500)) }))).toMatchObject({ status: 'NOT_AVAILABLE' });
+    const [f] = evaluateEndpoint([check('auth.disabled')], ctx({ query: fail('ECONNRESET') }));
+    expect(f).toMatchObject({ status: 'NOT_AVAILABLE' });
+    expect(f!.evidence.reason).toMatch(/unauthenticated SHOW DATABASES: ECONNRESET/);
+  });
+  it('headers: present on both responses passes; CORS "*" is a WARNING', () => {
+    const good = { 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; frame-ancestors 'none'", 'strict-transport-security': 'max-age=63072000' };
+    expect(first('headers.security-headers-missing', ctx({ ping: ok(obs(204, good)), error: ok(obs(401, good)) }))).toMatchObject({ status: 'PASSED' });
+    expect(first('headers.security-headers-missing', ctx({ ping: ok(obs(204, good)), error: ok(obs(401, {})) }))).toMatchObject({ status: 'FAILED' });
+    expect(first('headers.cors-any-origin', ctx({ cors: ok({ sentOrigin: 'https://x.invalid', allowOrigin: '*' }) }))).toMatchObject({ status: 'WARNING' });
+    expect(first('headers.cors-any-origin', ctx())).toMatchObject({ status: 'PASSED' });
+    expect(first('headers.version-disclosed', ctx({ ping: ok(obs(204, {})) }))).toMatchObject({ status: 'PASSED' });
+  });
+  it('tls: not yet valid fails; plain HTTP makes certificate checks NOT_AVAILABLE', () => {
+    const tls = ctx().evidence.probe.ok ? (ctx().evidence.probe as { value: ProbeEvidence }).value.tls! : fail('x');
+    const future = tls.ok ? ok({ ...tls.value, certificate: { ...tls.value.certificate, validFrom: '2027-01-01T00:00:00Z' } }) : tls;
+    expect(first('tls.certificate-invalid', ctx({ tls: future }))).toMatchObject({ status: 'FAILED', severity: 'MEDIUM' });
+    expect(first('tls.legacy-protocols', ctx())).toMatchObject({ status: 'PASSED' });
+    const [f] = evaluateEndpoint([check('tls.certificate-invalid')], ctx({ scheme: 'http', tls: undefined as never }));
+    expect(f).toMatchObject({ status: 'NOT_AVAILABLE' });
+  });
+  it('raises failing findings one level when the instance is reachable from the internet, and says why', () => {
+    const [f] = evaluateEndpoint([check('auth.disabled')], ctx({ query: ok(obs(200)) }, { internetExposed: true }));
+    expect(f).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    expect(f!.evidence.severityRaised).toMatch(/8086 is open to the world/);
+    const [p] = evaluateEndpoint([check('auth.disabled')], ctx({}, { internetExposed: true }));
+    expect(p).toMatchObject({ status: 'PASSED', severity: 'INFORMATIONAL' });
+  });
+});

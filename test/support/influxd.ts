@@ -1,0 +1,130 @@
+/**
+ * Real `influxd` servers (Debian's influxdb package) for probe tests, each
+ * with its own ports and temp dirs on 127.0.0.1, stopped by PID in teardown.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const INFLUXD = process.env.INFLUXD ?? '/usr/bin/influxd';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+let certDir: string | undefined;
+/** Test certificates, made once per test file with openssl. */
+export function certificates(): string {
+  if (!certDir) {
+    certDir = mkdtempSync(join(tmpdir(), 'ig-certs-'));
+    const r = spawnSync('sh', [new URL('./make-certs.sh', import.meta.url).pathname, certDir], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`make-certs.sh failed: ${r.stderr}`);
+  }
+  return certDir;
+}
+
+export interface InfluxdVariant {
+  auth?: boolean;
+  pprof?: boolean;
+  /** Combined PEM (certificate + key) under certificates(). */
+  https?: string;
+  /** `[tls] min-version`, e.g. tls1.2. */
+  tlsMinVersion?: string;
+  env?: Record<string, string>;
+}
+
+export interface RunningInfluxd {
+  url: string;
+  port: number;
+  pid: number;
+  dir: string;
+  stop: () => Promise<void>;
+}
+
+function waitForPort(port: number, child: ChildProcess, log: () => string, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null) return reject(new Error(`influxd exited with ${child.exitCode}: ${log()}`));
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.once('error', () => {
+        s.destroy();
+        if (Date.now() > deadline) reject(new Error(`influxd did not listen on ${port}: ${log()}`));
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+export async function startInfluxd(v: InfluxdVariant = {}): Promise<RunningInfluxd> {
+  const dir = mkdtempSync(join(tmpdir(), 'ig-influxd-'));
+  const [port, rpc] = [await freePort(), await freePort()];
+  const cert = v.https ? join(certificates(), v.https) : undefined;
+  const conf = `reporting-disabled = true
+bind-address = "127.0.0.1:${rpc}"
+[meta]
+  dir = "${dir}/meta"
+[data]
+  dir = "${dir}/data"
+  wal-dir = "${dir}/wal"
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  bind-address = "127.0.0.1:${port}"
+  auth-enabled = ${v.auth === true}
+  log-enabled = false
+  pprof-enabled = ${v.pprof !== false}
+  https-enabled = ${cert !== undefined}
+${cert ? `  https-certificate = "${cert}"\n  https-private-key = "${cert}"` : ''}
+${v.tlsMinVersion ? `[tls]\n  min-version = "${v.tlsMinVersion}"` : ''}
+`;
+  writeFileSync(join(dir, 'influxdb.conf'), conf);
+  const child = spawn(INFLUXD, ['-config', join(dir, 'influxdb.conf')], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '', ...(v.env ?? {}) } });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-3000)));
+  await waitForPort(port, child, () => log);
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      const cleanup = () => {
+        rmSync(dir, { recursive: true, force: true });
+        resolve();
+      };
+      if (child.exitCode !== null || child.signalCode !== null) return cleanup();
+      child.once('exit', cleanup);
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    });
+  return { url: `${cert ? 'https' : 'http'}://127.0.0.1:${port}`, port, pid: child.pid!, dir, stop };
+}
+
+/** Test-fixture setup only (never the prober): create users over the HTTP API. */
+export async function influxQuery(url: string, q: string, auth?: [string, string]): Promise<number> {
+  const { request } = await import(url.startsWith('https') ? 'node:https' : 'node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}/query`,
+      { method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: `Basic ${Buffer.from(auth.join(':')).toString('base64')}` } : {}) } },
+      (res: { statusCode?: number; resume: () => void }) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end(`q=${encodeURIComponent(q)}`);
+  });
+}
