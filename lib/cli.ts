@@ -42,6 +42,8 @@ scan options:
   --show-passed        list passed findings in the table too
   --no-color           never colour the table (colour is used only on a terminal; NO_COLOR is honoured)
   --quiet              no progress on stderr
+  --no-probe           do not probe the instances' endpoints (AWS evidence only)
+  --allow-cidr CIDR    (as for probe) where instance endpoints may be probed
 
 probe options (also --config, --format, --fail-on, --show-passed, --no-color):
   --allow-cidr CIDR    targets must resolve inside these; repeatable (default: private ranges and
@@ -71,6 +73,7 @@ const OPTIONS = {
   'allow-cidr': { type: 'string', multiple: true },
   ca: { type: 'string', multiple: true },
   'default-credentials': { type: 'boolean' },
+  'no-probe': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -99,6 +102,7 @@ function overridesFrom(values: Values): ConfigInput {
   if (values['allow-cidr']) probe.allowedCidrs = splitList(values['allow-cidr'])!;
   if (values.ca) probe.caFiles = values.ca;
   if (values['default-credentials']) probe.defaultCredentials = true;
+  if (values['no-probe']) probe.enabled = false;
   if (Object.keys(probe).length) o.probe = probe;
   return o;
 }

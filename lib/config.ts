@@ -161,6 +161,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   if (cidrs) out.clusterCidrs = cidrs;
   const probeCidrs = list(env.INFLUXGUARD_PROBE_ALLOWED_CIDRS, /,/);
   if (probeCidrs) out.probe = { ...(out.probe ?? {}), allowedCidrs: probeCidrs };
+  const probeEnabled = env.INFLUXGUARD_PROBE_ENABLED?.trim().toLowerCase();
+  if (probeEnabled) {
+    if (!['true', 'false', '1', '0'].includes(probeEnabled)) throw configError(`INFLUXGUARD_PROBE_ENABLED must be true or false, not "${env.INFLUXGUARD_PROBE_ENABLED}"`);
+    out.probe = { ...(out.probe ?? {}), enabled: probeEnabled === 'true' || probeEnabled === '1' };
+  }
   if (env.INFLUXGUARD_ROLE_TAG) out.roleTagKey = env.INFLUXGUARD_ROLE_TAG;
   if (env.INFLUXGUARD_CLUSTER_TAG) out.clusterTagKey = env.INFLUXGUARD_CLUSTER_TAG;
   return out;

@@ -14,8 +14,7 @@ import { checkSettings } from './evidence/index.js';
 import { probeEndpoint, type ProbeOptions } from './evidence/probe/index.js';
 import { TargetRefused, endpointUrl, parseTarget, resolveTarget, type ProbeTarget, type Resolver } from './evidence/probe/target.js';
 import { fail, type Check, type ProbeEvidence, type Result, type ScanDocument } from './model.js';
-import { sortFindings } from './scan.js';
-import { summarise } from './summary.js';
+import { sortFindings, summarise } from './summary.js';
 import { mapLimit } from './util/concurrency.js';
 
 export function probeOptions(config: Config): ProbeOptions {

@@ -11,10 +11,11 @@ import { CHECKS } from './checks/index.js';
 import type { Config } from './config.js';
 import { discoverRegion } from './discover/ec2.js';
 import { AwsCallError, toAwsCallError, usageError } from './errors.js';
-import { evaluateInstance, evaluateRegion, evaluateRegionFailure } from './evaluate.js';
-import { gatherRegion } from './evidence/index.js';
+import { evaluateEndpoint, evaluateInstance, evaluateRegion, evaluateRegionFailure } from './evaluate.js';
+import { gatherRegion, type ProbeFn } from './evidence/index.js';
+import { gatherProbe, probeOptions } from './probe.js';
 import type { Check, Finding, Instance, ScanDocument } from './model.js';
-import { summarise } from './summary.js';
+import { sortFindings, summarise } from './summary.js';
 import { mapLimit } from './util/concurrency.js';
 
 export type Progress =
@@ -29,6 +30,8 @@ export interface ScanDeps {
   now?: () => Date;
   newScanId?: () => string;
   onProgress?: (p: Progress) => void;
+  /** How endpoints are probed; default: the real prober within config.probe.allowedCidrs. */
+  probe?: ProbeFn;
 }
 
 export async function callerAccount(clients: Clients, region: string): Promise<string> {
@@ -65,11 +68,15 @@ interface RegionScan {
   instances: Instance[];
 }
 
-async function scanRegion(config: Config, deps: ScanDeps, checks: readonly Check[], accountId: string, region: string): Promise<RegionScan> {
+async function scanRegion(config: Config, deps: ScanDeps & { probe: ProbeFn; now: () => Date }, checks: readonly Check[], accountId: string, region: string): Promise<RegionScan> {
   try {
     const inventory = await discoverRegion(deps.clients.ec2(region), accountId, region, config);
-    const bundle = await gatherRegion(inventory, config);
-    const findings = [...bundle.instances.flatMap((ctx) => evaluateInstance(checks, ctx)), ...evaluateRegion(checks, bundle.region)];
+    const bundle = await gatherRegion(inventory, config, deps.probe, deps.now().getTime());
+    const findings = [
+      ...bundle.instances.flatMap((ctx) => evaluateInstance(checks, ctx)),
+      ...bundle.endpoints.flatMap((ctx) => evaluateEndpoint(checks, ctx)),
+      ...evaluateRegion(checks, bundle.region),
+    ];
     deps.onProgress?.({ kind: 'region', region, instances: inventory.instances.length, findings: findings.length });
     return { findings, instances: inventory.instances };
   } catch (err) {
@@ -77,17 +84,6 @@ async function scanRegion(config: Config, deps: ScanDeps, checks: readonly Check
     deps.onProgress?.({ kind: 'region', region, instances: 0, findings: 0, error: err.message });
     return { findings: evaluateRegionFailure(checks, { accountId, region, reason: err.message }), instances: [] };
   }
-}
-
-export function sortFindings(findings: Finding[], checks: readonly Check[]): Finding[] {
-  const order = new Map(checks.map((c, i) => [c.id, i]));
-  const key = (f: Finding) => [f.accountId ?? '', f.region ?? '', f.instanceId ?? '', f.endpoint ?? ''];
-  return findings.sort((a, b) => {
-    const ka = key(a);
-    const kb = key(b);
-    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]!.localeCompare(kb[i]!);
-    return (order.get(a.checkId) ?? 999) - (order.get(b.checkId) ?? 999) || a.resource.id.localeCompare(b.resource.id);
-  });
 }
 
 export interface ScanResult {
@@ -103,7 +99,9 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   const accountId = await callerAccount(deps.clients, deps.homeRegion);
   const regions = await resolveRegions(config, deps.clients, deps.homeRegion);
   deps.onProgress?.({ kind: 'start', accountId, regions });
-  const perRegion = await mapLimit(regions, config.regionConcurrency, (region) => scanRegion(config, deps, checks, accountId, region));
+  const opts = probeOptions(config);
+  const probe: ProbeFn = deps.probe ?? ((t) => gatherProbe(t, config.probe.allowedCidrs, opts));
+  const perRegion = await mapLimit(regions, config.regionConcurrency, (region) => scanRegion(config, { ...deps, probe, now }, checks, accountId, region));
   const findings = sortFindings(perRegion.flatMap((r) => r.findings), checks);
   const document: ScanDocument = {
     scanId: (deps.newScanId ?? randomUUID)(),

@@ -1,4 +1,4 @@
-import { SEVERITIES, type Finding, type Summary } from './model.js';
+import { SEVERITIES, type Check, type Finding, type Summary } from './model.js';
 
 /** Counts by status, and failing findings (FAILED, WARNING) by severity. */
 export function summarise(findings: readonly Finding[]): Summary {
@@ -9,3 +9,16 @@ export function summarise(findings: readonly Finding[]): Summary {
   }
   return s;
 }
+
+/** Stable report order: account, region, instance, endpoint, then registry order and resource. */
+export function sortFindings(findings: Finding[], checks: readonly Check[]): Finding[] {
+  const order = new Map(checks.map((c, i) => [c.id, i]));
+  const key = (f: Finding) => [f.accountId ?? '', f.region ?? '', f.instanceId ?? '', f.endpoint ?? ''];
+  return findings.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]!.localeCompare(kb[i]!);
+    return (order.get(a.checkId) ?? 999) - (order.get(b.checkId) ?? 999) || a.resource.id.localeCompare(b.resource.id);
+  });
+}
+

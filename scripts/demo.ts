@@ -23,7 +23,8 @@ async function main(): Promise<number> {
     ec2.destroy();
     const names = Object.keys(estate.instances);
     process.stderr.write(`demo: seeded ${names.length} instances in ${DEMO_REGION} (${names.join(', ')})\n`);
-    const args = ['scan', '--region', DEMO_REGION, '--allow-port', `22@${estate.groups.bastion}`, ...process.argv.slice(2)];
+    // The demo estate's instances have emulated private IPs: no endpoints to probe (yet).
+    const args = ['scan', '--region', DEMO_REGION, '--no-probe', '--allow-port', `22@${estate.groups.bastion}`, ...process.argv.slice(2)];
     process.stderr.write(`demo: influxguard ${args.join(' ')}\n\n`);
     const code = await new Promise<number>((resolve) => {
       spawn(process.execPath, [cli, ...args], { stdio: 'inherit', env }).on('exit', (c) => resolve(c ?? 2));

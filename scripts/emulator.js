@@ -86,5 +86,7 @@ export function emulatorEnv(endpoint, region = 'eu-west-1') {
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_REGION: region,
     AWS_EC2_METADATA_DISABLED: 'true',
+    // Emulated instances have private IPs that belong to nobody here: probe loopback only.
+    INFLUXGUARD_PROBE_ALLOWED_CIDRS: '127.0.0.0/8',
   };
 }

@@ -4,9 +4,12 @@
  * evidence (later stages of the roadmap) plug in here beside the AWS sources.
  */
 import type { Config } from '../config.js';
-import type { CheckSettings, InstanceContext, RegionContext, RegionInventory, Result, VolumeEvidence } from '../model.js';
+import type { CheckSettings, EndpointContext, Instance, InstanceContext, NetworkEvidence, ProbeEvidence, RegionContext, RegionInventory, Result, VolumeEvidence } from '../model.js';
 import { fail, ok } from '../model.js';
-import { clusterFacts, networkEvidence } from './network.js';
+import { mapLimit } from '../util/concurrency.js';
+import { clusterFacts, networkEvidence, opensTcpPort, reachableFromInternet } from './network.js';
+import type { ProbeOptions } from './probe/index.js';
+import { TargetRefused, parseTarget, type ProbeTarget } from './probe/target.js';
 
 export const checkSettings = (config: Config): CheckSettings => ({
   allowedPorts: config.allowedPorts,
@@ -30,12 +33,39 @@ function volumeEvidence(instanceId: string, blockDevices: { volumeId: string; de
   return ok(out.sort((a, b) => a.device.localeCompare(b.device) || a.volumeId.localeCompare(b.volumeId)));
 }
 
+export const ENDPOINT_TAG = 'influxdb:endpoint';
+
+/**
+ * Where to probe an instance: its `influxdb:endpoint` tag (a URL), else its
+ * private (or, if configured, public) address on the configured port.
+ * Undefined for instances that are not running: they are never probed.
+ */
+export function probeTarget(i: Instance, config: Config): Result<ProbeTarget> | undefined {
+  if (i.state !== 'running') return undefined;
+  const tagged = i.tags[ENDPOINT_TAG];
+  try {
+    if (tagged) return ok(parseTarget(tagged, config.probe.port));
+    const address = config.probe.address === 'public' ? i.publicIps[0] : i.privateIps[0];
+    if (!address) return fail(`the instance has no ${config.probe.address} address to probe`);
+    return ok({ input: `${address}:${config.probe.port}`, host: address, port: config.probe.port });
+  } catch (err) {
+    return fail(err instanceof TargetRefused ? `${ENDPOINT_TAG} tag: ${err.message}` : String(err));
+  }
+}
+
+/** 8086 world-open and a public address: probe findings on this instance are raised one level. */
+export const internetExposed = (net: Result<NetworkEvidence>): boolean =>
+  net.ok && net.value.openings.some((o) => opensTcpPort(o, 8086) && reachableFromInternet(o, net.value));
+
+export type ProbeFn = (t: ProbeTarget) => Promise<Result<ProbeEvidence>>;
+
 export interface RegionEvidenceBundle {
   instances: InstanceContext[];
+  endpoints: EndpointContext[];
   region: RegionContext;
 }
 
-export async function gatherRegion(inv: RegionInventory, config: Config): Promise<RegionEvidenceBundle> {
+export async function gatherRegion(inv: RegionInventory, config: Config, probe?: ProbeFn, now = Date.now()): Promise<RegionEvidenceBundle> {
   const settings = checkSettings(config);
   const clusters = clusterFacts(inv.instances);
   const instances = inv.instances.map((instance) => ({
@@ -46,8 +76,17 @@ export async function gatherRegion(inv: RegionInventory, config: Config): Promis
       volumes: volumeEvidence(instance.instanceId, instance.blockDevices, inv),
     },
   }));
+  const toProbe = probe && config.probe.enabled ? instances.map((c) => ({ c, target: probeTarget(c.instance, config) })).filter((x) => x.target) : [];
+  const endpoints = await mapLimit(toProbe, config.probe.concurrency, async ({ c, target }): Promise<EndpointContext> => {
+    const evidence = target!.ok ? await probe!(target!.value) : fail<ProbeEvidence>(target!.reason);
+    const endpoint = evidence.ok ? evidence.value.endpoint : target!.ok ? target!.value.input : c.instance.instanceId;
+    return { endpoint, evidence: { probe: evidence }, settings, instance: c.instance, internetExposed: internetExposed(c.evidence.network), now };
+  });
   return {
     instances,
+    endpoints,
     region: { accountId: inv.accountId, region: inv.region, instances: inv.instances, settings, evidence: { ebsDefaultEncryption: inv.ebsDefaultEncryption } },
   };
 }
+
+export type { ProbeOptions };

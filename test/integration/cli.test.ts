@@ -29,6 +29,7 @@ const noStack = (stderr: string) => expect(stderr).not.toMatch(/\n\s+at .+:\d+:\
 
 describe('influxguard scan', () => {
   it('--format json prints exactly the CHECKS.md document and exits 1 on failures', async () => {
+    // (account.env disables probing: these instances' private IPs are emulated)
     const r = await runCli(['scan', '--format', 'json'], account.env(REGION));
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);

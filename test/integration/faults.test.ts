@@ -64,7 +64,7 @@ function healthyEstate() {
 }
 
 async function run(regions = ['eu-west-1']) {
-  const config = parseConfig({ regions, aws: { maxAttempts: 2, connectTimeoutMs: 500, requestTimeoutMs: 1000 } });
+  const config = parseConfig({ probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, regions, aws: { maxAttempts: 2, connectTimeoutMs: 500, requestTimeoutMs: 1000 } });
   const clients = createClients({ aws: config.aws, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
   return (await scan(config, { clients, homeRegion: 'eu-west-1' })).document;
 }
@@ -94,7 +94,7 @@ describe('AWS failures', () => {
   it('regions whose instances cannot be listed are NOT_AVAILABLE at account level, never a pass', async () => {
     healthyEstate();
     ec2.on(DescribeInstancesCommand).rejects(awsError('AuthFailure', 'AWS was not able to validate the provided access credentials'));
-    const config = parseConfig({ regions: ['eu-west-1', 'us-east-1'], aws: { maxAttempts: 1, connectTimeoutMs: 500, requestTimeoutMs: 1000 } });
+    const config = parseConfig({ probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, regions: ['eu-west-1', 'us-east-1'], aws: { maxAttempts: 1, connectTimeoutMs: 500, requestTimeoutMs: 1000 } });
     const clients = createClients({ aws: config.aws, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
     const { document } = await scan(config, { clients, homeRegion: 'eu-west-1' });
     expect(document.summary.NOT_AVAILABLE).toBe(document.findings.length);

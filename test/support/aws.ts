@@ -48,6 +48,9 @@ export async function testAccount(): Promise<TestAccount> {
       AWS_SESSION_TOKEN: credentials.sessionToken,
       AWS_REGION: region,
       AWS_EC2_METADATA_DISABLED: 'true',
+      // Never probe the emulated instances' private IPs; tests that probe map instances to loopback.
+      INFLUXGUARD_PROBE_ALLOWED_CIDRS: '127.0.0.0/8',
+      INFLUXGUARD_PROBE_ENABLED: 'false',
     }),
   };
 }
