@@ -8,7 +8,6 @@ import type { CheckSettings, EndpointContext, Instance, InstanceContext, Network
 import { fail, ok } from '../model.js';
 import { mapLimit } from '../util/concurrency.js';
 import { clusterFacts, networkEvidence, opensTcpPort, reachableFromInternet } from './network.js';
-import type { ProbeOptions } from './probe/index.js';
 import { TargetRefused, parseTarget, type ProbeTarget } from './probe/target.js';
 
 export const checkSettings = (config: Config): CheckSettings => ({
@@ -88,5 +87,3 @@ export async function gatherRegion(inv: RegionInventory, config: Config, probe?:
     region: { accountId: inv.accountId, region: inv.region, instances: inv.instances, settings, evidence: { ebsDefaultEncryption: inv.ebsDefaultEncryption } },
   };
 }
-
-export type { ProbeOptions };
