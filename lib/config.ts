@@ -65,6 +65,8 @@ export const ConfigSchema = z.object({
       connectTimeoutMs: z.number().int().min(50).max(60000).default(3000),
       tlsTimeoutMs: z.number().int().min(50).max(60000).default(3000),
       responseTimeoutMs: z.number().int().min(50).max(120000).default(5000),
+      /** Hard cap for one endpoint, all its probes included. */
+      endpointTimeoutMs: z.number().int().min(100).max(300000).default(15000),
       /** PEM files of extra CAs to trust when judging certificates. */
       caFiles: z.array(z.string()).default([]),
       certificateWarningDays: z.number().int().min(0).max(365).default(30),

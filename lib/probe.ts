@@ -27,6 +27,7 @@ export function probeOptions(config: Config): ProbeOptions {
   });
   return {
     timeouts: { connectMs: config.probe.connectTimeoutMs, tlsMs: config.probe.tlsTimeoutMs, responseMs: config.probe.responseTimeoutMs },
+    deadlineMs: config.probe.endpointTimeoutMs,
     ...(ca.length ? { ca } : {}),
     defaultCredentials: config.probe.defaultCredentials,
   };

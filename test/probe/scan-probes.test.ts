@@ -5,7 +5,7 @@ import type { ScanDocument } from '../../lib/model.js';
 import { scan } from '../../lib/scan.js';
 import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
 import { testAccount } from '../support/aws.js';
-import { startInfluxd, type RunningInfluxd } from '../support/influxd.js';
+import { startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
 
 const REGION = 'ap-northeast-1';
 let server: RunningInfluxd;

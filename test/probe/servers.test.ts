@@ -10,7 +10,8 @@ import { parseConfig } from '../../lib/config.js';
 import type { ScanDocument, Status } from '../../lib/model.js';
 import { probeTargets } from '../../lib/probe.js';
 import { runCli } from '../support/cli.js';
-import { certificates, influxQuery, startInfluxd, type InfluxdVariant, type RunningInfluxd } from '../support/influxd.js';
+import { certificates, influxQuery, startInfluxd, type InfluxdVariant, type RunningInfluxd } from '../../scripts/influxd.js';
+import { startHardenedProxy } from '../../scripts/nginx.js';
 
 const VARIANTS: Record<string, InfluxdVariant> = {
   open: {},
@@ -31,6 +32,7 @@ const docs: Record<string, ScanDocument> = {};
 let plainUrl = '';
 let hangUrl = '';
 let endlessUrl = '';
+const hostile: Record<string, string> = {};
 
 const listen = (s: Server | TcpServer) => new Promise<string>((resolve) => s.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(s.address() as { port: number }).port}`)));
 
@@ -57,7 +59,35 @@ beforeAll(async () => {
   });
   others.push(plain, hang, endless);
   [plainUrl, hangUrl, endlessUrl] = await Promise.all([listen(plain), listen(hang), listen(endless)]);
+  const raw = (onConnect: (s: Socket) => void) => {
+    const srv = createTcpServer((sock) => {
+      sockets.push(sock);
+      sock.on('error', () => undefined);
+      onConnect(sock);
+    });
+    others.push(srv);
+    return listen(srv);
+  };
+  const drip = (sock: Socket, text: string, everyMs: number) => {
+    const timer = setInterval(() => (sock.destroyed ? clearInterval(timer) : sock.write(text)), everyMs);
+    sock.on('close', () => clearInterval(timer));
+  };
+  hostile.trickle = await raw((sock) => {
+    sock.write('HTTP/1.1 200 OK\r\nX-Influxdb-Version: 1.8.0\r\n');
+    drip(sock, 'a', 100);
+  });
+  hostile.endlessHeaders = await raw((sock) => {
+    sock.write('HTTP/1.1 200 OK\r\n');
+    drip(sock, `X-Filler: ${'x'.repeat(1000)}\r\n`, 5);
+  });
+  hostile.garbage = await raw((sock) => sock.write(Buffer.from('16030100ff0100ffdeadbeef'.repeat(40), 'hex')));
+  hostile.http09 = await raw((sock) => sock.once('data', () => sock.end('hello, this is not HTTP/1.x\n')));
+  hostile.redirect = await raw((sock) =>
+    sock.once('data', () => sock.end('HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\nX-Influxdb-Version: 1.8.0\r\nContent-Length: 0\r\n\r\n')),
+  );
+  servers.proxied = await startHardenedProxy(servers.admin!);
   await Promise.all(Object.entries(servers).map(async ([name, s]) => (docs[name] = await probeTargets([s.url.replace(/^https?:\/\//, '')], config()))));
+  await Promise.all(Object.entries(hostile).map(async ([name, target]) => (docs[name] = await probeTargets([target], config()))));
 }, 120_000);
 
 afterAll(async () => {
@@ -122,6 +152,14 @@ describe('probe checks against real influxd variants', () => {
   });
 });
 
+describe('behind a hardened nginx (TLS 1.2+, headers with always, versions and CORS stripped, /debug closed)', () => {
+  it('is still recognised as InfluxDB, and every endpoint check passes', () => {
+    const doc = docs.proxied!;
+    expect(doc.findings.length).toBeGreaterThan(8);
+    expect(doc.findings.filter((f) => f.status !== 'PASSED').map((f) => `${f.checkId}: ${f.status} ${f.evidence.summary}`)).toEqual([]);
+  });
+});
+
 describe('users.default-credentials (opt-in)', () => {
   it('is not run unless asked', () => expect(status('admin', 'users.default-credentials')).toBeUndefined());
   it('finds a well-known pair, reporting the username only', async () => {
@@ -147,9 +185,22 @@ describe('hostile and foreign endpoints', () => {
     expect(Date.now() - t0).toBeLessThan(2 * (1000 + 1000 + 2500) + 1000);
     expect(doc.findings.every((f) => f.status === 'NOT_AVAILABLE')).toBe(true);
   });
-  it('an endless body is read only to the cap', async () => {
+  it('an endless body is read only to the cap, memory stays bounded', async () => {
+    const before = process.memoryUsage().rss;
     const doc = await probeTargets([`http://${endlessUrl}`], config());
     expect(doc.findings.find((f) => f.checkId === 'headers.version-disclosed')).toMatchObject({ status: 'FAILED' });
+    expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
+  });
+  it.each(['trickle', 'endlessHeaders', 'garbage', 'http09'])('%s: ends within the deadline as NOT_AVAILABLE', (name) => {
+    const doc = docs[name]!;
+    expect(doc.findings.length).toBeGreaterThan(5);
+    expect(doc.findings.every((f) => f.status === 'NOT_AVAILABLE' && typeof f.evidence.reason === 'string')).toBe(true);
+    expect(Date.parse(doc.finishedAt) - Date.parse(doc.startedAt)).toBeLessThan(15_000 + 1000);
+  });
+  it('a redirect to the metadata service is never followed', () => {
+    const f = docs.redirect!.findings.find((x) => x.checkId === 'auth.disabled')!;
+    expect(f).toMatchObject({ status: 'NOT_AVAILABLE' });
+    expect(String(f.evidence.reason)).toMatch(/HTTP 302/);
   });
   it('link-local, metadata and disallowed targets are refused without contact', async () => {
     const doc = await probeTargets(['169.254.169.254', 'http://[fd00:ec2::254]:80', '[::ffff:169.254.169.254]:8086', '10.1.2.3'], config());

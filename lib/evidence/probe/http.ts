@@ -37,19 +37,33 @@ export interface RequestOptions {
   path: string;
   headers?: Record<string, string>;
   timeouts: Timeouts;
+  /** Aborts the exchange (the endpoint's overall deadline). */
+  signal?: AbortSignal;
+}
+
+const ABORTED = 'the endpoint deadline was reached';
+
+/** Settle `done` with a failure when the signal aborts; returns the detach function. */
+function onAbort(signal: AbortSignal | undefined, done: () => void): () => void {
+  if (!signal) return () => undefined;
+  signal.addEventListener('abort', done, { once: true });
+  return () => signal.removeEventListener('abort', done);
 }
 
 /** One GET. Headers are lower-cased; the body is decoded as UTF-8 up to BODY_CAP bytes. */
 export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<HttpObservation>> {
+  if (opts.signal?.aborted) return Promise.resolve(fail(ABORTED));
   return new Promise((resolve) => {
     let settled = false;
     const done = (r: Result<HttpObservation>) => {
       if (settled) return;
       settled = true;
       clearTimeout(overall);
+      detach();
       req.destroy();
       resolve(r);
     };
+    const detach = onAbort(opts.signal, () => done(fail(ABORTED)));
     const mod = opts.scheme === 'https' ? https : http;
     const req = mod.request({
       host: t.host,
@@ -108,6 +122,7 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
 
 export interface HandshakeOptions {
   timeouts: Timeouts;
+  signal?: AbortSignal;
   /** Extra trusted CAs (PEM), added to the system roots. */
   ca?: string[];
   minVersion?: tls.SecureVersion;
@@ -125,6 +140,7 @@ export interface Handshake {
 
 /** One TLS handshake and nothing else. `fail` when the server refuses or does not speak TLS. */
 export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Result<Handshake>> {
+  if (opts.signal?.aborted) return Promise.resolve(fail(ABORTED));
   return new Promise((resolve) => {
     let settled = false;
     let socket: tls.TLSSocket | undefined;
@@ -132,9 +148,11 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      detach();
       socket?.destroy();
       resolve(r);
     };
+    const detach = onAbort(opts.signal, () => done(fail(ABORTED)));
     const timer = setTimeout(() => done(fail(`TLS handshake timed out after ${opts.timeouts.connectMs + opts.timeouts.tlsMs} ms`)), opts.timeouts.connectMs + opts.timeouts.tlsMs);
     try {
       socket = tls.connect({

@@ -11,12 +11,16 @@ import { endpointUrl, type ResolvedTarget } from './target.js';
 
 export interface ProbeOptions {
   timeouts: Timeouts;
+  /** Hard cap for everything one endpoint costs; a hanging endpoint ends here. */
+  deadlineMs: number;
   ca?: string[];
   defaultCredentials?: boolean;
 }
 
 export const QUERY_PATH = `/query?q=${encodeURIComponent('SHOW DATABASES')}`;
-export const DIAGNOSTIC_PATHS = ['/debug/pprof/', '/debug/vars', '/debug/requests?seconds=1', '/metrics'];
+export const DIAGNOSTIC_PATHS = ['/debug/pprof/', '/debug/vars', '/metrics'];
+/** A one-second long poll; asked only when /debug/vars (same handler family) did not already answer 200. */
+export const DEBUG_REQUESTS = '/debug/requests?seconds=1';
 
 /** Well-known pairs for the opt-in default-credentials probe. Documented in the README. */
 export const DEFAULT_CREDENTIALS: readonly [string, string][] = [
@@ -57,21 +61,21 @@ function offerable(spec: { min: SecureVersion; max: SecureVersion; ciphers: stri
   }
 }
 
-async function inspectTls(t: ResolvedTarget, opts: ProbeOptions): Promise<Result<TlsEvidence>> {
-  const main = await handshake(t, { timeouts: opts.timeouts, ...(opts.ca ? { ca: opts.ca } : {}) });
+async function inspectTls(t: ResolvedTarget, opts: ProbeOptions, signal: AbortSignal): Promise<Result<TlsEvidence>> {
+  const main = await handshake(t, { timeouts: opts.timeouts, signal, ...(opts.ca ? { ca: opts.ca } : {}) });
   if (!main.ok) return fail(main.reason);
   const h = main.value;
   if (!h.certificate || !h.certificate.raw) return fail('the server sent no certificate');
   const nameError = checkServerIdentity(t.host, h.certificate);
-  const legacy: TlsEvidence['legacy'] = {};
-  for (const [name, spec] of Object.entries(LEGACY)) {
-    if (!offerable(spec)) {
-      legacy[name] = 'untestable';
-      continue;
-    }
-    const r = await handshake(t, { timeouts: opts.timeouts, minVersion: spec.min, maxVersion: spec.max, ciphers: spec.ciphers });
-    legacy[name] = r.ok ? 'accepted' : 'refused';
-  }
+  const legacy: TlsEvidence['legacy'] = Object.fromEntries(
+    await Promise.all(
+      Object.entries(LEGACY).map(async ([name, spec]) => {
+        if (!offerable(spec)) return [name, 'untestable'] as const;
+        const r = await handshake(t, { timeouts: opts.timeouts, signal, minVersion: spec.min, maxVersion: spec.max, ciphers: spec.ciphers });
+        return [name, r.ok ? 'accepted' : signal.aborted ? 'untestable' : 'refused'] as const;
+      }),
+    ),
+  );
   return ok({
     protocol: h.protocol,
     cipher: h.cipher,
@@ -84,43 +88,61 @@ async function inspectTls(t: ResolvedTarget, opts: ProbeOptions): Promise<Result
   });
 }
 
-function fingerprint(ping: Result<HttpObservation>, health: Result<HttpObservation> | undefined): Result<Fingerprint> {
-  if (ping.ok) {
-    const version = ping.value.headers['x-influxdb-version'];
-    const build = ping.value.headers['x-influxdb-build'];
-    if (version) {
-      const flavour = /^v?2\./.test(version) ? 'influxdb-2' : 'influxdb-1';
-      return ok({ flavour, version, ...(build ? { build } : {}) });
-    }
-  }
-  if (health?.ok) {
+/**
+ * InfluxDB or not: the version headers of /ping; else 2.x's /health; else a
+ * 1.x /query answer (InfluxDB's JSON or its Basic realm) behind a proxy that
+ * strips version headers.
+ */
+async function fingerprint(ping: HttpObservation, req: (path: string) => Promise<Result<HttpObservation>>): Promise<Result<Fingerprint>> {
+  const version = ping.headers['x-influxdb-version'];
+  const build = ping.headers['x-influxdb-build'];
+  if (version) return ok({ flavour: /^v?2\./.test(version) ? 'influxdb-2' : 'influxdb-1', version, ...(build ? { build } : {}) });
+  const health = await req('/health');
+  if (health.ok && /^\s*\{/.test(health.value.body)) {
     try {
       const h = JSON.parse(health.value.body) as { name?: string; version?: string };
       if (h.name === 'influxdb') return ok({ flavour: 'influxdb-2', ...(h.version ? { version: h.version } : {}) });
     } catch {
-      // not JSON: not InfluxDB
+      // not JSON: not InfluxDB 2.x
     }
   }
-  const seen = ping.ok ? `/ping answered ${ping.value.status} without X-Influxdb-Version` : `/ping failed: ${ping.reason}`;
-  return fail(`not InfluxDB: ${seen}, and /health is not InfluxDB's`);
+  const query = await req(QUERY_PATH);
+  if (query.ok) {
+    const q = query.value;
+    const realm = /realm="InfluxDB"/i.test(q.headers['www-authenticate'] ?? '');
+    const json = /^\s*\{"(results|error)"/.test(q.body) && (q.body.includes('"results"') || /authorization|authentication|admin user/i.test(q.body));
+    if (realm || json) return ok({ flavour: 'influxdb-1' });
+  }
+  return fail(`not InfluxDB: /ping answered ${ping.status} without X-Influxdb-Version, /health is not InfluxDB's, and /query does not answer like InfluxDB`);
 }
 
-/** Probe one resolved target. `fail` only when the endpoint cannot be reached or is not InfluxDB. */
+/** Probe one resolved target within its deadline. `fail` only when it cannot be reached or is not InfluxDB. */
 export async function probeEndpoint(t: ResolvedTarget, opts: ProbeOptions): Promise<Result<ProbeEvidence>> {
+  const controller = new AbortController();
+  const deadline = setTimeout(() => controller.abort(), opts.deadlineMs);
+  try {
+    const r = await probeWithin(t, opts, controller.signal);
+    return controller.signal.aborted && !r.ok ? fail(`${r.reason} (deadline ${opts.deadlineMs} ms)`) : r;
+  } finally {
+    clearTimeout(deadline);
+  }
+}
+
+async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortSignal): Promise<Result<ProbeEvidence>> {
   const timeouts = opts.timeouts;
   let scheme = t.scheme;
   let tlsEvidence: Result<TlsEvidence> | undefined;
   if (scheme !== 'http') {
-    tlsEvidence = await inspectTls(t, opts);
+    tlsEvidence = await inspectTls(t, opts, signal);
     if (!tlsEvidence.ok && scheme === 'https') return fail(`TLS handshake failed: ${tlsEvidence.reason}`);
     scheme = tlsEvidence.ok ? 'https' : 'http';
     if (scheme === 'http') tlsEvidence = undefined;
   }
-  const req = (path: string, headers?: Record<string, string>) => get(t, { scheme: scheme!, path, timeouts, ...(headers ? { headers } : {}) });
+  const req = (path: string, headers?: Record<string, string>) => get(t, { scheme: scheme!, path, timeouts, signal, ...(headers ? { headers } : {}) });
 
   const ping = await req('/ping');
   if (!ping.ok) return fail(`${endpointUrl(t, scheme)} did not answer /ping: ${ping.reason}`);
-  const fp = fingerprint(ping, ping.value.headers['x-influxdb-version'] ? undefined : await req('/health'));
+  const fp = await fingerprint(ping.value, req);
   if (!fp.ok) return fail(fp.reason);
 
   const origin = `https://influxguard-${randomBytes(4).toString('hex')}.invalid`;
@@ -138,6 +160,11 @@ export async function probeEndpoint(t: ResolvedTarget, opts: ProbeOptions): Prom
     const r = diag[i]!;
     diagnostics[p] = r.ok ? ok({ status: r.value.status }) : fail(r.reason);
   });
+  const vars = diagnostics['/debug/vars'];
+  if (!(vars?.ok && vars.value.status === 200)) {
+    const r = await req(DEBUG_REQUESTS);
+    diagnostics[DEBUG_REQUESTS] = r.ok ? ok({ status: r.value.status }) : fail(r.reason);
+  }
   const allowOrigin = corsPing!.ok ? corsPing!.value.headers['access-control-allow-origin'] : undefined;
 
   const evidence: ProbeEvidence = {

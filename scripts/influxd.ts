@@ -1,9 +1,10 @@
 /**
- * Real `influxd` servers (Debian's influxdb package) for probe tests, each
- * with its own ports and temp dirs on 127.0.0.1, stopped by PID in teardown.
+ * Real `influxd` servers (Debian's influxdb package) for tests, the demo and
+ * the benchmarks, each with its own ports and temp dirs on 127.0.0.1, stopped
+ * by PID. Certificates come from make-certs.sh (openssl).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,11 +23,12 @@ export function freePort(): Promise<number> {
 }
 
 let certDir: string | undefined;
-/** Test certificates, made once per test file with openssl. */
+/** Test certificates, made once per process with openssl. */
 export function certificates(): string {
   if (!certDir) {
     certDir = mkdtempSync(join(tmpdir(), 'ig-certs-'));
-    const r = spawnSync('sh', [new URL('./make-certs.sh', import.meta.url).pathname, certDir], { encoding: 'utf8' });
+    const script = [new URL('./make-certs.sh', import.meta.url).pathname, new URL('../../scripts/make-certs.sh', import.meta.url).pathname].find((p) => existsSync(p))!;
+    const r = spawnSync('sh', [script, certDir], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`make-certs.sh failed: ${r.stderr}`);
   }
   return certDir;
@@ -50,7 +52,7 @@ export interface RunningInfluxd {
   stop: () => Promise<void>;
 }
 
-function waitForPort(port: number, child: ChildProcess, log: () => string, timeoutMs = 15000): Promise<void> {
+export function waitForPort(port: number, child: ChildProcess, log: () => string, timeoutMs = 15000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
