@@ -1,9 +1,25 @@
-/** The demo's small, realistic estate: deliberate misconfigurations next to one instance done right. */
+/**
+ * The demo's small, realistic estate: deliberate misconfigurations next to one
+ * instance done right. Running instances point (tag `influxdb:endpoint`) at
+ * real local servers, since their emulated private IPs belong to nobody.
+ */
 import type { EstateSpec } from './estate.js';
 
 export const DEMO_REGION = 'eu-west-1';
 
-export const demoEstate: EstateSpec = {
+/** Loopback URLs of the servers standing in for each instance's port 8086. */
+export interface DemoEndpoints {
+  /** influxd, authentication off. */
+  open: string;
+  /** influxd, authentication on, no admin user yet. */
+  noAdmin: string;
+  /** influxd over HTTPS with a self-signed certificate, admin user, default TLS. */
+  selfSigned: string;
+  /** nginx (TLS 1.2+, security headers, versions stripped) in front of an influxd with auth on. */
+  hardened: string;
+}
+
+export const demoEstate = (e: DemoEndpoints): EstateSpec => ({
   region: DEMO_REGION,
   vpcCidr: '10.20.0.0/16',
   ebsDefaultEncryption: false,
@@ -21,12 +37,12 @@ export const demoEstate: EstateSpec = {
     { name: 'meta-admin-wide', rules: [{ ports: 8091, cidrs: ['10.20.0.0/16'] }] },
   ],
   instances: [
-    { name: 'influx-prod-public', tags: { influxdb: 'prod' }, groups: ['influx-open-to-world'], publicIp: true },
-    { name: 'influx-backup', tags: { Service: 'influxdb' }, groups: ['influx-backup-wide'] },
-    { name: 'influx-metrics', tags: { influxdb: 'metrics' }, groups: ['influx-private'], volumes: [{ device: '/dev/sdf', sizeGiB: 500, encrypted: false }] },
+    { name: 'influx-prod-public', tags: { influxdb: 'prod', 'influxdb:endpoint': e.open }, groups: ['influx-open-to-world'], publicIp: true },
+    { name: 'influx-backup', tags: { Service: 'influxdb', 'influxdb:endpoint': e.noAdmin }, groups: ['influx-backup-wide'] },
+    { name: 'influx-metrics', tags: { influxdb: 'metrics', 'influxdb:endpoint': e.selfSigned }, groups: ['influx-private'], volumes: [{ device: '/dev/sdf', sizeGiB: 500, encrypted: false }] },
     { name: 'influx-meta-1', tags: { influxdb: 'cluster-a', 'influxdb:role': 'meta', 'influxdb:cluster': 'cluster-a' }, groups: ['influx-cluster', 'influx-meta', 'meta-admin-wide'] },
-    { name: 'influx-data-1', tags: { influxdb: 'cluster-a', 'influxdb:role': 'data', 'influxdb:cluster': 'cluster-a' }, groups: ['influx-cluster', 'influx-data'], volumes: [{ device: '/dev/sdf', sizeGiB: 1000, encrypted: true }] },
-    { name: 'influx-well-configured', tags: { influxdb: 'prod' }, groups: ['influx-private'], volumes: [{ device: '/dev/sdf', sizeGiB: 200, encrypted: true }] },
+    { name: 'influx-data-1', tags: { influxdb: 'cluster-a', 'influxdb:role': 'data', 'influxdb:cluster': 'cluster-a', 'influxdb:endpoint': e.hardened }, groups: ['influx-cluster', 'influx-data'], volumes: [{ device: '/dev/sdf', sizeGiB: 1000, encrypted: true }] },
+    { name: 'influx-well-configured', tags: { influxdb: 'prod', 'influxdb:endpoint': e.hardened }, groups: ['influx-private'], volumes: [{ device: '/dev/sdf', sizeGiB: 200, encrypted: true }] },
     { name: 'grafana', tags: { Service: 'grafana' }, groups: ['influx-open-to-world'], publicIp: true },
   ],
-};
+});

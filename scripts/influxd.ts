@@ -30,6 +30,8 @@ export function certificates(): string {
     const script = [new URL('./make-certs.sh', import.meta.url).pathname, new URL('../../scripts/make-certs.sh', import.meta.url).pathname].find((p) => existsSync(p))!;
     const r = spawnSync('sh', [script, certDir], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`make-certs.sh failed: ${r.stderr}`);
+    const made = certDir;
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
   }
   return certDir;
 }
@@ -99,6 +101,10 @@ ${v.tlsMinVersion ? `[tls]\n  min-version = "${v.tlsMinVersion}"` : ''}
   const child = spawn(INFLUXD, ['-config', join(dir, 'influxdb.conf')], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '', ...(v.env ?? {}) } });
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-3000)));
+  // Never outlive the process that started it, whatever happens to the test.
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  child.once('exit', () => process.removeListener('exit', kill));
   await waitForPort(port, child, () => log);
   const stop = () =>
     new Promise<void>((resolve) => {

@@ -162,6 +162,8 @@ export const tlsDisabled = endpointCheck({
 
 const DAY = 86_400_000;
 const tlsOf = (p: ProbeEvidence) => evidenceValue(p.tls ?? { ok: false, reason: 'the endpoint does not speak TLS (see tls.disabled)' });
+/** Certificate and protocol checks say nothing about a plain-HTTP endpoint: tls.disabled already failed it. */
+const speaksTls = (ctx: EndpointContext) => !(ctx.evidence.probe.ok && ctx.evidence.probe.value.scheme === 'http');
 
 export const certificateInvalid = endpointCheck({
   id: 'tls.certificate-invalid',
@@ -171,6 +173,7 @@ export const certificateInvalid = endpointCheck({
   evidence: ['probe'],
   risk: 'Clients either cannot verify the server (and get used to ignoring errors) or connections break when the certificate expires.',
   remediation: { text: 'Install a certificate from a CA your clients trust, naming the host or IP they connect to, and renew it before it expires.', url: HTTPS_URL },
+  appliesTo: speaksTls,
   evaluate: (ctx) => {
     const t = tlsOf(probe(ctx));
     const c = t.certificate;
@@ -203,6 +206,7 @@ export const legacyProtocols = endpointCheck({
   evidence: ['probe'],
   risk: 'TLS 1.0/1.1 and 3DES/RC4/NULL/EXPORT ciphers have practical attacks (BEAST, SWEET32, …) and fail compliance baselines.',
   remediation: { text: 'Set `[tls] min-version = "tls1.2"` (InfluxDB 1.6.1+) and restrict `ciphers` to AEAD suites, or terminate TLS at a proxy that does.', url: 'https://docs.influxdata.com/influxdb/v1/administration/config/#tls-settings' },
+  appliesTo: speaksTls,
   evaluate: (ctx) => {
     const t = tlsOf(probe(ctx));
     const accepted = Object.entries(t.legacy).filter(([, v]) => v === 'accepted').map(([k]) => k);

@@ -37,10 +37,11 @@ export const ENDPOINT_TAG = 'influxdb:endpoint';
 /**
  * Where to probe an instance: its `influxdb:endpoint` tag (a URL), else its
  * private (or, if configured, public) address on the configured port.
- * Undefined for instances that are not running: they are never probed.
+ * Undefined for instances that are never probed (not running, or meta nodes).
  */
 export function probeTarget(i: Instance, config: Config): Result<ProbeTarget> | undefined {
-  if (i.state !== 'running') return undefined;
+  // Stopped instances have nothing listening; Enterprise meta nodes serve no 8086 API.
+  if (i.state !== 'running' || i.role === 'meta') return undefined;
   const tagged = i.tags[ENDPOINT_TAG];
   try {
     if (tagged) return ok(parseTarget(tagged, config.probe.port));

@@ -61,12 +61,13 @@ describe('endpoint check branches', () => {
     expect(first('headers.cors-any-origin', ctx())).toMatchObject({ status: 'PASSED' });
     expect(first('headers.version-disclosed', ctx({ ping: ok(obs(204, {})) }))).toMatchObject({ status: 'PASSED' });
   });
-  it('tls: not yet valid fails; plain HTTP makes certificate checks NOT_AVAILABLE', () => {
+  it('tls: not yet valid fails; certificate checks do not apply to plain HTTP', () => {
     const tls = ctx().evidence.probe.ok ? (ctx().evidence.probe as { value: ProbeEvidence }).value.tls! : fail('x');
     const future = tls.ok ? ok({ ...tls.value, certificate: { ...tls.value.certificate, validFrom: '2027-01-01T00:00:00Z' } }) : tls;
     expect(first('tls.certificate-invalid', ctx({ tls: future }))).toMatchObject({ status: 'FAILED', severity: 'MEDIUM' });
     expect(first('tls.legacy-protocols', ctx())).toMatchObject({ status: 'PASSED' });
-    const [f] = evaluateEndpoint([check('tls.certificate-invalid')], ctx({ scheme: 'http', tls: undefined as never }));
+    expect(evaluateEndpoint([check('tls.certificate-invalid'), check('tls.legacy-protocols')], ctx({ scheme: 'http', tls: undefined as never }))).toEqual([]);
+    const [f] = evaluateEndpoint([check('tls.certificate-invalid')], { ...ctx(), evidence: { probe: fail('connect ECONNREFUSED') } });
     expect(f).toMatchObject({ status: 'NOT_AVAILABLE' });
   });
   it('raises failing findings one level when the instance is reachable from the internet, and says why', () => {

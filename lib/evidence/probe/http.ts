@@ -19,6 +19,26 @@ export interface Timeouts {
 
 export const BODY_CAP = 64 * 1024;
 
+/**
+ * TLS contexts are costly to build (the root store is parsed each time):
+ * build each distinct one once and share it across connections.
+ */
+const contexts = new Map<string, tls.SecureContext>();
+function secureContext(o: { ca?: string[]; minVersion?: tls.SecureVersion; maxVersion?: tls.SecureVersion; ciphers?: string }): tls.SecureContext {
+  const key = JSON.stringify([o.minVersion, o.maxVersion, o.ciphers, o.ca ?? null]);
+  let ctx = contexts.get(key);
+  if (!ctx) {
+    ctx = tls.createSecureContext({
+      minVersion: o.minVersion ?? 'TLSv1',
+      maxVersion: o.maxVersion ?? 'TLSv1.3',
+      ciphers: o.ciphers ?? 'DEFAULT:@SECLEVEL=0',
+      ...(o.ca?.length ? { ca: [...tls.rootCertificates, ...o.ca] } : {}),
+    });
+    contexts.set(key, ctx);
+  }
+  return ctx;
+}
+
 /** Every socket goes to the address resolved and checked before, never to a fresh DNS answer. */
 const pinnedLookup = (t: ResolvedTarget): LookupFunction =>
   ((_host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) =>
@@ -39,6 +59,10 @@ export interface RequestOptions {
   timeouts: Timeouts;
   /** Aborts the exchange (the endpoint's overall deadline). */
   signal?: AbortSignal;
+  /** A keep-alive agent shared by one endpoint's requests (see endpointAgent). */
+  agent?: http.Agent;
+  /** Settle on the status line and headers; the body is not read. */
+  statusOnly?: boolean;
 }
 
 const ABORTED = 'the endpoint deadline was reached';
@@ -50,17 +74,35 @@ function onAbort(signal: AbortSignal | undefined, done: () => void): () => void 
   return () => signal.removeEventListener('abort', done);
 }
 
+/**
+ * A keep-alive agent for one endpoint: its requests reuse a few connections
+ * (and TLS sessions) instead of a handshake each. Destroy it when done.
+ */
+export function endpointAgent(t: ResolvedTarget, scheme: 'http' | 'https', sockets = scheme === 'https' ? 2 : 4): http.Agent {
+  const common = { keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets, lookup: pinnedLookup(t) };
+  return scheme === 'https'
+    ? new https.Agent({ ...common, rejectUnauthorized: false, servername: servername(t), secureContext: secureContext({}) } as https.AgentOptions)
+    : new http.Agent(common as http.AgentOptions);
+}
+
+const headersOf = (res: http.IncomingMessage) => {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return headers;
+};
+
 /** One GET. Headers are lower-cased; the body is decoded as UTF-8 up to BODY_CAP bytes. */
 export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<HttpObservation>> {
   if (opts.signal?.aborted) return Promise.resolve(fail(ABORTED));
   return new Promise((resolve) => {
     let settled = false;
-    const done = (r: Result<HttpObservation>) => {
+    /** `keep`: the exchange completed cleanly and its socket may go back to the agent. */
+    const done = (r: Result<HttpObservation>, keep = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(overall);
       detach();
-      req.destroy();
+      if (!keep) req.destroy();
       resolve(r);
     };
     const detach = onAbort(opts.signal, () => done(fail(ABORTED)));
@@ -70,16 +112,17 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
       port: t.port,
       path: opts.path,
       method: 'GET',
-      agent: false,
       lookup: pinnedLookup(t),
       headers: { 'user-agent': 'influxguard-probe', accept: '*/*', ...(opts.headers ?? {}) },
-      ...(opts.scheme === 'https' ? { rejectUnauthorized: false, servername: servername(t), minVersion: 'TLSv1' as const, ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
+      ...(opts.agent ? { agent: opts.agent } : { agent: false }),
+      ...(opts.scheme === 'https' ? { rejectUnauthorized: false, servername: servername(t), secureContext: secureContext({}) } : {}),
       maxHeaderSize: 32 * 1024,
       insecureHTTPParser: false,
     });
     const budget = opts.timeouts.connectMs + (opts.scheme === 'https' ? opts.timeouts.tlsMs : 0) + opts.timeouts.responseMs;
     const overall = setTimeout(() => done(fail(`no complete response within ${budget} ms`)), budget);
     req.on('socket', (socket) => {
+      if (!socket.connecting) return; // a kept-alive connection: already connected (and secured)
       const connectTimer = setTimeout(() => done(fail(`connect timed out after ${opts.timeouts.connectMs} ms`)), opts.timeouts.connectMs);
       socket.once('connect', () => {
         clearTimeout(connectTimer);
@@ -91,29 +134,37 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
       });
       socket.once('close', () => clearTimeout(connectTimer));
     });
-    req.on('error', (err) => done(fail(describe(err))));
+    req.on('error', (err) => {
+      // A kept-alive connection the server closed meanwhile: once more, on a fresh connection.
+      if (req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && opts.agent && !settled) {
+        settled = true;
+        clearTimeout(overall);
+        detach();
+        resolve(get(t, { ...opts, agent: undefined }));
+        return;
+      }
+      done(fail(describe(err)));
+    });
     req.on('response', (res) => {
+      if (opts.statusOnly) {
+        done(ok({ status: res.statusCode ?? 0, headers: headersOf(res), body: '', truncated: true }));
+        return;
+      }
       const chunks: Buffer[] = [];
       let size = 0;
-      let truncated = false;
-      const finish = () => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-        done(ok({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8'), truncated }));
-      };
+      const finish = (truncated: boolean) => done(ok({ status: res.statusCode ?? 0, headers: headersOf(res), body: Buffer.concat(chunks).toString('utf8'), truncated }), !truncated);
       res.on('data', (chunk: Buffer) => {
         const room = BODY_CAP - size;
         if (chunk.length >= room) {
           chunks.push(chunk.subarray(0, room));
           size = BODY_CAP;
-          truncated = true;
-          finish();
+          finish(true);
           return;
         }
         chunks.push(chunk);
         size += chunk.length;
       });
-      res.on('end', finish);
+      res.on('end', () => finish(false));
       res.on('error', (err) => done(fail(describe(err))));
     });
     req.end();
@@ -123,6 +174,8 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
 export interface HandshakeOptions {
   timeouts: Timeouts;
   signal?: AbortSignal;
+  /** Read the peer's certificate chain (only the main handshake needs it). */
+  inspect?: boolean;
   /** Extra trusted CAs (PEM), added to the system roots. */
   ca?: string[];
   minVersion?: tls.SecureVersion;
@@ -160,10 +213,7 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
         port: t.port,
         servername: servername(t),
         rejectUnauthorized: false,
-        ca: [...tls.rootCertificates, ...(opts.ca ?? [])],
-        minVersion: opts.minVersion ?? 'TLSv1',
-        maxVersion: opts.maxVersion ?? 'TLSv1.3',
-        ciphers: opts.ciphers ?? 'DEFAULT:@SECLEVEL=0',
+        secureContext: secureContext(opts),
       });
     } catch (err) {
       done(fail(describe(err)));
@@ -178,7 +228,7 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
           cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
           authorized: s.authorized,
           ...(s.authorizationError ? { authorizationError: String(s.authorizationError) } : {}),
-          certificate: s.getPeerCertificate(true),
+          ...(opts.inspect ? { certificate: s.getPeerCertificate(true) } : {}),
         }),
       );
     });

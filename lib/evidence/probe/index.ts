@@ -6,7 +6,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { checkServerIdentity, createSecureContext, type SecureVersion } from 'node:tls';
 import { fail, ok, type Fingerprint, type HttpObservation, type ProbeEvidence, type Result, type TlsEvidence } from '../../model.js';
-import { certificateFacts, get, handshake, type Timeouts } from './http.js';
+import { certificateFacts, endpointAgent, get, handshake, type Timeouts } from './http.js';
 import { endpointUrl, type ResolvedTarget } from './target.js';
 
 export interface ProbeOptions {
@@ -42,40 +42,54 @@ export function emptyKeyToken(now = Date.now()): { token: string; username: stri
   return { token: `${head}.${body}.${sig}`, username };
 }
 
-/** Legacy protocol and cipher probes; `untestable` when this machine's TLS library cannot even offer them. */
-const LEGACY: Record<string, { min: SecureVersion; max: SecureVersion; ciphers: string }> = {
-  'TLSv1': { min: 'TLSv1', max: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' },
-  'TLSv1.1': { min: 'TLSv1.1', max: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' },
-  '3DES': { min: 'TLSv1', max: 'TLSv1.2', ciphers: '3DES:@SECLEVEL=0' },
-  'RC4': { min: 'TLSv1', max: 'TLSv1.2', ciphers: 'RC4:@SECLEVEL=0' },
-  'NULL': { min: 'TLSv1', max: 'TLSv1.2', ciphers: 'eNULL:@SECLEVEL=0' },
-  'EXPORT': { min: 'TLSv1', max: 'TLSv1.2', ciphers: 'EXPORT:@SECLEVEL=0' },
-};
+/**
+ * Legacy protocol and cipher probes, one handshake each: the client offers
+ * only what is being asked about (lowering its own security level), so a
+ * completed handshake proves the server accepts it. Ciphers this machine's
+ * TLS library cannot offer at all are dropped from the offer (and reported).
+ */
+const LEGACY_PROTOCOLS = { min: 'TLSv1' as SecureVersion, max: 'TLSv1.1' as SecureVersion, ciphers: 'DEFAULT:@SECLEVEL=0' };
+const WEAK_CIPHERS: Record<string, string> = { '3DES': '3DES', RC4: 'RC4', NULL: 'eNULL', EXPORT: 'EXPORT' };
 
+/** Whether this machine's TLS library can offer the spec at all; asked once per spec. */
+const offerableCache = new Map<string, boolean>();
 function offerable(spec: { min: SecureVersion; max: SecureVersion; ciphers: string }): boolean {
-  try {
-    createSecureContext({ minVersion: spec.min, maxVersion: spec.max, ciphers: spec.ciphers });
-    return true;
-  } catch {
-    return false;
+  const key = `${spec.min} ${spec.max} ${spec.ciphers}`;
+  let can = offerableCache.get(key);
+  if (can === undefined) {
+    try {
+      createSecureContext({ minVersion: spec.min, maxVersion: spec.max, ciphers: spec.ciphers });
+      can = true;
+    } catch {
+      can = false;
+    }
+    offerableCache.set(key, can);
   }
+  return can;
 }
 
 async function inspectTls(t: ResolvedTarget, opts: ProbeOptions, signal: AbortSignal): Promise<Result<TlsEvidence>> {
-  const main = await handshake(t, { timeouts: opts.timeouts, signal, ...(opts.ca ? { ca: opts.ca } : {}) });
+  const main = await handshake(t, { timeouts: opts.timeouts, signal, inspect: true, ...(opts.ca ? { ca: opts.ca } : {}) });
   if (!main.ok) return fail(main.reason);
   const h = main.value;
   if (!h.certificate || !h.certificate.raw) return fail('the server sent no certificate');
   const nameError = checkServerIdentity(t.host, h.certificate);
-  const legacy: TlsEvidence['legacy'] = Object.fromEntries(
-    await Promise.all(
-      Object.entries(LEGACY).map(async ([name, spec]) => {
-        if (!offerable(spec)) return [name, 'untestable'] as const;
-        const r = await handshake(t, { timeouts: opts.timeouts, signal, minVersion: spec.min, maxVersion: spec.max, ciphers: spec.ciphers });
-        return [name, r.ok ? 'accepted' : signal.aborted ? 'untestable' : 'refused'] as const;
-      }),
-    ),
-  );
+  const weak = Object.entries(WEAK_CIPHERS).filter(([, c]) => offerable({ min: 'TLSv1', max: 'TLSv1.2', ciphers: `${c}:@SECLEVEL=0` }));
+  const [protocols, ciphers] = await Promise.all([
+    handshake(t, { timeouts: opts.timeouts, signal, minVersion: LEGACY_PROTOCOLS.min, maxVersion: LEGACY_PROTOCOLS.max, ciphers: LEGACY_PROTOCOLS.ciphers }),
+    weak.length
+      ? handshake(t, { timeouts: opts.timeouts, signal, minVersion: 'TLSv1', maxVersion: 'TLSv1.2', ciphers: `${weak.map(([, c]) => c).join(':')}:@SECLEVEL=0` })
+      : Promise.resolve(fail<never>('nothing to offer')),
+  ]);
+  if (signal.aborted) return fail('the endpoint deadline was reached during the legacy TLS probes');
+  const legacy: TlsEvidence['legacy'] = {};
+  // Key: the version the server chose when offered only TLS 1.0 and 1.1.
+  legacy[protocols.ok ? protocols.value.protocol : 'TLSv1/TLSv1.1'] = protocols.ok ? 'accepted' : 'refused';
+  const family = ciphers.ok ? weak.find(([name]) => (name === '3DES' ? /3DES|DES-CBC3|DES_EDE/i : new RegExp(name, 'i')).test(ciphers.value.cipher))?.[0] : undefined;
+  for (const name of Object.keys(WEAK_CIPHERS)) {
+    legacy[name] = !weak.some(([n]) => n === name) ? 'untestable' : family === name ? 'accepted' : 'refused';
+  }
+  if (ciphers.ok && !family) legacy[ciphers.value.cipher] = 'accepted';
   return ok({
     protocol: h.protocol,
     cipher: h.cipher,
@@ -138,23 +152,33 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
     scheme = tlsEvidence.ok ? 'https' : 'http';
     if (scheme === 'http') tlsEvidence = undefined;
   }
-  const req = (path: string, headers?: Record<string, string>) => get(t, { scheme: scheme!, path, timeouts, signal, ...(headers ? { headers } : {}) });
+  const agent = endpointAgent(t, scheme);
+  try {
+    return await probeHttp(t, scheme, tlsEvidence, opts, (path, extra = {}) => get(t, { scheme: scheme!, path, timeouts, signal, agent, ...extra }));
+  } finally {
+    agent.destroy();
+  }
+}
 
-  const ping = await req('/ping');
+type Requester = (path: string, extra?: { headers?: Record<string, string>; statusOnly?: boolean }) => Promise<Result<HttpObservation>>;
+
+async function probeHttp(t: ResolvedTarget, scheme: 'http' | 'https', tlsEvidence: Result<TlsEvidence> | undefined, opts: ProbeOptions, req: Requester): Promise<Result<ProbeEvidence>> {
+  // The first /ping carries a random Origin: it serves the fingerprint, the header checks and the CORS check at once.
+  const origin = `https://influxguard-${randomBytes(4).toString('hex')}.invalid`;
+  const ping = await req('/ping', { headers: { origin } });
   if (!ping.ok) return fail(`${endpointUrl(t, scheme)} did not answer /ping: ${ping.reason}`);
-  const fp = await fingerprint(ping.value, req);
+  const fp = await fingerprint(ping.value, (p) => req(p));
   if (!fp.ok) return fail(fp.reason);
 
-  const origin = `https://influxguard-${randomBytes(4).toString('hex')}.invalid`;
   const { token } = emptyKeyToken();
-  const [query, jwt, setup, corsPing, ...diag] = await Promise.all([
+  const status = (p: string) => req(p, { statusOnly: true });
+  const [query, jwt, setup, ...diag] = await Promise.all([
     req(QUERY_PATH),
-    req(QUERY_PATH, { authorization: `Bearer ${token}` }),
+    req(QUERY_PATH, { headers: { authorization: `Bearer ${token}` } }),
     req('/api/v2/setup'),
-    req('/ping', { origin }),
-    ...DIAGNOSTIC_PATHS.map((p) => req(p)),
+    ...DIAGNOSTIC_PATHS.map(status),
   ]);
-  const error = query.ok && (query.value.status === 401 || query.value.status === 403) ? query : await req('/influxguard-probe-not-found');
+  const error = query!.ok && (query!.value.status === 401 || query!.value.status === 403) ? query! : await req('/influxguard-probe-not-found');
   const diagnostics: ProbeEvidence['diagnostics'] = {};
   DIAGNOSTIC_PATHS.forEach((p, i) => {
     const r = diag[i]!;
@@ -162,10 +186,10 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
   });
   const vars = diagnostics['/debug/vars'];
   if (!(vars?.ok && vars.value.status === 200)) {
-    const r = await req(DEBUG_REQUESTS);
+    const r = await status(DEBUG_REQUESTS);
     diagnostics[DEBUG_REQUESTS] = r.ok ? ok({ status: r.value.status }) : fail(r.reason);
   }
-  const allowOrigin = corsPing!.ok ? corsPing!.value.headers['access-control-allow-origin'] : undefined;
+  const allowOrigin = ping.value.headers['access-control-allow-origin'];
 
   const evidence: ProbeEvidence = {
     endpoint: endpointUrl(t, scheme),
@@ -178,7 +202,7 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
     error,
     diagnostics,
     setup: setup!,
-    cors: corsPing!.ok ? ok({ sentOrigin: origin, ...(allowOrigin ? { allowOrigin } : {}) }) : fail(corsPing!.reason),
+    cors: ok({ sentOrigin: origin, ...(allowOrigin ? { allowOrigin } : {}) }),
     ...(tlsEvidence ? { tls: tlsEvidence } : {}),
   };
   if (opts.defaultCredentials) evidence.defaultCredentials = await tryDefaultCredentials(req);
@@ -186,10 +210,10 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
 }
 
 /** Opt-in login attempts with well-known pairs, read-only statement; only usernames are kept. */
-async function tryDefaultCredentials(req: (path: string, headers?: Record<string, string>) => Promise<Result<HttpObservation>>) {
+async function tryDefaultCredentials(req: Requester) {
   const accepted: string[] = [];
   for (const [user, password] of DEFAULT_CREDENTIALS) {
-    const r = await req(QUERY_PATH, { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    const r = await req(QUERY_PATH, { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
     if (!r.ok) return fail<{ tried: string[]; accepted: string[] }>(`login attempt failed: ${r.reason}`);
     if (r.value.status === 200) accepted.push(user);
   }

@@ -56,7 +56,7 @@ export function parseTarget(input: string, defaultPort = 8086): ProbeTarget {
   if (!host) throw new TargetRefused(`invalid target "${input}": no host`);
   // URL drops a scheme's default port (http://h:80); keep what the operator wrote.
   const written = text.match(/:(\d{1,5})\/?$/);
-  const port = url.port ? Number(url.port) : written && !isIP(host) ? Number(written[1]) : written && host.includes(':') && text.includes(']') ? Number(written[1]) : defaultPort;
+  const port = url.port ? Number(url.port) : written ? Number(written[1]) : defaultPort;
   if (!(port > 0 && port < 65536)) throw new TargetRefused(`invalid target "${input}": bad port`);
   return { input, host, port, ...(scheme ? { scheme: scheme as 'http' | 'https' } : {}) };
 }
