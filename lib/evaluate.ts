@@ -75,10 +75,13 @@ const isEndpointCheck = (c: Check): c is EndpointCheck => c.scope === 'endpoint'
  */
 export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext): Finding[] {
   const i = ctx.instance;
-  const where = i ? { accountId: i.accountId, region: i.region, instanceId: i.instanceId, endpoint: ctx.endpoint } : { endpoint: ctx.endpoint };
-  const self: ResourceRef = i ? { type: 'AwsEc2Instance', id: i.instanceId } : { type: 'Other', id: ctx.endpoint };
+  const at = ctx.endpoint !== undefined ? { endpoint: ctx.endpoint } : {};
+  const where = i ? { accountId: i.accountId, region: i.region, instanceId: i.instanceId, ...at } : at;
+  const self: ResourceRef = i ? { type: 'AwsEc2Instance', id: i.instanceId } : { type: 'Other', id: ctx.endpoint ?? 'unknown' };
   return checks
     .filter(isEndpointCheck)
+    // Without a probe, only checks the host can also answer speak.
+    .filter((c) => ctx.probed || (c.needs.includes('host') && ctx.evidence.host !== undefined))
     .filter((c) => !c.appliesTo || c.appliesTo(ctx))
     .flatMap((c) =>
       run(c, ctx, ctx.evidence as unknown as Record<string, Result<unknown>>).map((o) => {

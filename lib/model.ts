@@ -4,6 +4,9 @@
  * Nothing in this file does I/O.
  */
 import type { AllowedPort } from './config.js';
+import type { HostEvidence } from './evidence/host/parse.js';
+
+export type { HostEvidence };
 
 export const STATUSES = ['FAILED', 'WARNING', 'NOT_AVAILABLE', 'PASSED'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -161,11 +164,15 @@ export interface VolumeEvidence {
 export interface InstanceEvidence {
   network: Result<NetworkEvidence>;
   volumes: Result<VolumeEvidence[]>;
+  /** From the collector (SSM or local); absent when host collection is off. */
+  host?: Result<HostEvidence>;
 }
 
 /** Evidence about one endpoint (a probed instance, or a URL given to `influxguard probe`). */
 export interface EndpointEvidence {
   probe: Result<ProbeEvidence>;
+  /** The same instance's host evidence, when collected: checks read both, the probe decides. */
+  host?: Result<HostEvidence>;
 }
 
 // ───────────────────────────── probe evidence ─────────────────────────────
@@ -305,7 +312,10 @@ export interface RegionContext {
 }
 
 export interface EndpointContext {
-  endpoint: string;
+  /** The URL probed; absent when only host evidence speaks for the instance. */
+  endpoint?: string;
+  /** Whether the endpoint was probed at all (probe-only checks say nothing otherwise). */
+  probed: boolean;
   evidence: EndpointEvidence;
   settings: CheckSettings;
   /** The instance behind the endpoint, when it came from a scan. */

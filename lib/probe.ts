@@ -68,7 +68,7 @@ export async function probeTargets(inputs: string[], config: Config, deps: Probe
     await mapLimit(targets, config.probe.concurrency, async (t) => {
       const probe = await gatherProbe(t, config.probe.allowedCidrs, opts, deps.resolver);
       const endpoint = probe.ok ? probe.value.endpoint : endpointUrl(t, t.scheme ?? 'http');
-      return evaluateEndpoint(checks, { endpoint, evidence: { probe }, settings, now: startedAt.getTime() });
+      return evaluateEndpoint(checks, { endpoint, probed: true, evidence: { probe }, settings, now: startedAt.getTime() });
     })
   ).flat();
   const sorted = sortFindings(findings, checks);

@@ -12,7 +12,7 @@ import type { Config } from './config.js';
 import { discoverRegion } from './discover/ec2.js';
 import { AwsCallError, toAwsCallError, usageError } from './errors.js';
 import { evaluateEndpoint, evaluateInstance, evaluateRegion, evaluateRegionFailure } from './evaluate.js';
-import { gatherRegion, type ProbeFn } from './evidence/index.js';
+import { gatherRegion, type HostFn, type ProbeFn } from './evidence/index.js';
 import { gatherProbe, probeOptions } from './probe.js';
 import type { Check, Finding, Instance, ScanDocument } from './model.js';
 import { sortFindings, summarise } from './summary.js';
@@ -32,6 +32,8 @@ export interface ScanDeps {
   onProgress?: (p: Progress) => void;
   /** How endpoints are probed; default: the real prober within config.probe.allowedCidrs. */
   probe?: ProbeFn;
+  /** How host evidence is collected (SSM, or the local collector); none when absent. */
+  host?: HostFn;
 }
 
 export async function callerAccount(clients: Clients, region: string): Promise<string> {
@@ -71,7 +73,7 @@ interface RegionScan {
 async function scanRegion(config: Config, deps: ScanDeps & { probe: ProbeFn; now: () => Date }, checks: readonly Check[], accountId: string, region: string): Promise<RegionScan> {
   try {
     const inventory = await discoverRegion(deps.clients.ec2(region), accountId, region, config);
-    const bundle = await gatherRegion(inventory, config, deps.probe, deps.now().getTime());
+    const bundle = await gatherRegion(inventory, config, { probe: deps.probe, ...(deps.host ? { host: deps.host } : {}) }, deps.now().getTime());
     const findings = [
       ...bundle.instances.flatMap((ctx) => evaluateInstance(checks, ctx)),
       ...bundle.endpoints.flatMap((ctx) => evaluateEndpoint(checks, ctx)),

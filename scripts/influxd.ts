@@ -4,7 +4,7 @@
  * by PID. Certificates come from make-certs.sh (openssl).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +44,14 @@ export interface InfluxdVariant {
   /** `[tls] min-version`, e.g. tls1.2. */
   tlsMinVersion?: string;
   env?: Record<string, string>;
+  /** Top-level RPC bind host (default 127.0.0.1). */
+  rpcHost?: string;
+  /** Copy the HTTPS PEM into the server's own dir with this mode (e.g. 0o644) instead of sharing it. */
+  pemMode?: number;
+  /** Extra lines for the [http] section. */
+  httpExtra?: string;
+  /** Extra TOML appended at the end (e.g. an [http.headers] table). */
+  extraToml?: string;
 }
 
 export interface RunningInfluxd {
@@ -77,9 +85,15 @@ export function waitForPort(port: number, child: ChildProcess, log: () => string
 export async function startInfluxd(v: InfluxdVariant = {}): Promise<RunningInfluxd> {
   const dir = mkdtempSync(join(tmpdir(), 'ig-influxd-'));
   const [port, rpc] = [await freePort(), await freePort()];
-  const cert = v.https ? join(certificates(), v.https) : undefined;
+  let cert = v.https ? join(certificates(), v.https) : undefined;
+  if (cert && v.pemMode !== undefined) {
+    const own = join(dir, 'influxdb.pem');
+    copyFileSync(cert, own);
+    chmodSync(own, v.pemMode);
+    cert = own;
+  }
   const conf = `reporting-disabled = true
-bind-address = "127.0.0.1:${rpc}"
+bind-address = "${v.rpcHost ?? '127.0.0.1'}:${rpc}"
 [meta]
   dir = "${dir}/meta"
 [data]
@@ -95,7 +109,9 @@ bind-address = "127.0.0.1:${rpc}"
   pprof-enabled = ${v.pprof !== false}
   https-enabled = ${cert !== undefined}
 ${cert ? `  https-certificate = "${cert}"\n  https-private-key = "${cert}"` : ''}
+${v.httpExtra ?? ''}
 ${v.tlsMinVersion ? `[tls]\n  min-version = "${v.tlsMinVersion}"` : ''}
+${v.extraToml ?? ''}
 `;
   writeFileSync(join(dir, 'influxdb.conf'), conf);
   const child = spawn(INFLUXD, ['-config', join(dir, 'influxdb.conf')], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '', ...(v.env ?? {}) } });

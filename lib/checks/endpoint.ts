@@ -2,8 +2,9 @@
  * Endpoint checks: what an attacker who reaches port 8086 sees (probe
  * evidence). Pure: each reads the recorded exchanges and decides.
  */
-import type { EndpointCheck, EndpointContext, HttpObservation, Outcome, ProbeEvidence, Result } from '../model.js';
-import { evidenceValue } from './support.js';
+import type { EndpointCheck, EndpointContext, HostEvidence, HttpObservation, Outcome, ProbeEvidence, Result } from '../model.js';
+import { hostVerdicts } from './host.js';
+import { EvidenceUnavailable, evidenceValue } from './support.js';
 
 const AUTH_URL = 'https://docs.influxdata.com/influxdb/v1/administration/authentication_and_authorization/#set-up-authentication';
 const HTTPS_URL = 'https://docs.influxdata.com/influxdb/v1/administration/https_setup/';
@@ -22,7 +23,56 @@ const unexpected = (what: string, o: HttpObservation): Outcome => ({
 });
 
 function endpointCheck(c: Omit<EndpointCheck, 'scope' | 'needs'>): EndpointCheck {
-  return { ...c, scope: 'endpoint', needs: ['probe'] };
+  const check: EndpointCheck = { ...c, scope: 'endpoint', needs: ['probe'] };
+  const host = (hostVerdicts as Record<string, ((h: HostEvidence) => Outcome | undefined) | undefined>)[c.id];
+  return host ? withHost(check, host) : check;
+}
+
+/**
+ * A check answered by the probe and by the host: the probe (what an attacker
+ * sees) decides when both answer; the evidence records both, and says so when
+ * they disagree. Either alone is enough to decide.
+ */
+function withHost(check: EndpointCheck, host: (h: HostEvidence) => Outcome | undefined): EndpointCheck {
+  return {
+    ...check,
+    needs: ['probe', 'host'],
+    evaluate: (ctx) => {
+      let fromProbe: Outcome[] | undefined;
+      let probeReason = ctx.evidence.probe.ok ? undefined : ctx.evidence.probe.reason;
+      if (ctx.evidence.probe.ok) {
+        try {
+          fromProbe = check.evaluate(ctx);
+        } catch (err) {
+          if (!(err instanceof EvidenceUnavailable)) throw err;
+          probeReason = err.reason;
+        }
+      }
+      // A probe that could not decide leaves the decision to the host, if it can.
+      const undecided = fromProbe?.every((o) => o.status === 'NOT_AVAILABLE') ? fromProbe : undefined;
+      if (undecided) {
+        probeReason = undecided.map((o) => o.summary).join('; ');
+        fromProbe = undefined;
+      }
+      const h = ctx.evidence.host;
+      const fromHost = h?.ok ? host(h.value) : undefined;
+      const hostReason = !h ? 'host evidence not collected' : !h.ok ? h.reason : fromHost ? undefined : 'no running influxd on the host';
+      if (fromProbe && fromHost) {
+        return fromProbe.map((o) => ({
+          ...o,
+          details: {
+            ...o.details,
+            host: { status: fromHost.status, summary: fromHost.summary },
+            ...(o.status !== fromHost.status ? { disagreement: `the probe says ${o.status}, the host says ${fromHost.status}: the probe (what an attacker sees) decides` } : {}),
+          },
+        }));
+      }
+      if (fromProbe) return fromProbe;
+      if (fromHost) return [{ ...fromHost, details: { ...fromHost.details, decidedBy: 'host', ...(probeReason ? { probe: `not available: ${probeReason}` } : {}) } }];
+      if (undecided) return undecided;
+      throw new EvidenceUnavailable([probeReason && `probe: ${probeReason}`, hostReason && `host: ${hostReason}`].filter(Boolean).join('; '));
+    },
+  };
 }
 
 export const authDisabled = endpointCheck({

@@ -4,7 +4,7 @@
  * evidence (later stages of the roadmap) plug in here beside the AWS sources.
  */
 import type { Config } from '../config.js';
-import type { CheckSettings, EndpointContext, Instance, InstanceContext, NetworkEvidence, ProbeEvidence, RegionContext, RegionInventory, Result, VolumeEvidence } from '../model.js';
+import type { CheckSettings, EndpointContext, HostEvidence, Instance, InstanceContext, NetworkEvidence, ProbeEvidence, RegionContext, RegionInventory, Result, VolumeEvidence } from '../model.js';
 import { fail, ok } from '../model.js';
 import { mapLimit } from '../util/concurrency.js';
 import { clusterFacts, networkEvidence, opensTcpPort, reachableFromInternet } from './network.js';
@@ -58,6 +58,8 @@ export const internetExposed = (net: Result<NetworkEvidence>): boolean =>
   net.ok && net.value.openings.some((o) => opensTcpPort(o, 8086) && reachableFromInternet(o, net.value));
 
 export type ProbeFn = (t: ProbeTarget) => Promise<Result<ProbeEvidence>>;
+/** Host evidence for a region's instances at once (SSM batches them); an entry per instance asked about. */
+export type HostFn = (instances: Instance[]) => Promise<Map<string, Result<HostEvidence>>>;
 
 export interface RegionEvidenceBundle {
   instances: InstanceContext[];
@@ -65,22 +67,43 @@ export interface RegionEvidenceBundle {
   region: RegionContext;
 }
 
-export async function gatherRegion(inv: RegionInventory, config: Config, probe?: ProbeFn, now = Date.now()): Promise<RegionEvidenceBundle> {
+export interface Gatherers {
+  probe?: ProbeFn;
+  host?: HostFn;
+}
+
+export async function gatherRegion(inv: RegionInventory, config: Config, sources: Gatherers = {}, now = Date.now()): Promise<RegionEvidenceBundle> {
   const settings = checkSettings(config);
   const clusters = clusterFacts(inv.instances);
-  const instances = inv.instances.map((instance) => ({
-    instance,
-    settings,
-    evidence: {
-      network: networkEvidence(instance, inv, clusters, config.clusterCidrs),
-      volumes: volumeEvidence(instance.instanceId, instance.blockDevices, inv),
-    },
-  }));
-  const toProbe = probe && config.probe.enabled ? instances.map((c) => ({ c, target: probeTarget(c.instance, config) })).filter((x) => x.target) : [];
-  const endpoints = await mapLimit(toProbe, config.probe.concurrency, async ({ c, target }): Promise<EndpointContext> => {
-    const evidence = target!.ok ? await probe!(target!.value) : fail<ProbeEvidence>(target!.reason);
-    const endpoint = evidence.ok ? evidence.value.endpoint : target!.ok ? target!.value.input : c.instance.instanceId;
-    return { endpoint, evidence: { probe: evidence }, settings, instance: c.instance, internetExposed: internetExposed(c.evidence.network), now };
+  const hosts = sources.host && inv.instances.length ? await sources.host(inv.instances) : undefined;
+  const instances: InstanceContext[] = inv.instances.map((instance) => {
+    const host = hosts ? hosts.get(instance.instanceId) ?? fail<HostEvidence>('no host evidence was returned for this instance') : undefined;
+    return {
+      instance,
+      settings,
+      evidence: {
+        network: networkEvidence(instance, inv, clusters, config.clusterCidrs),
+        volumes: volumeEvidence(instance.instanceId, instance.blockDevices, inv),
+        ...(host ? { host } : {}),
+      },
+    };
+  });
+  const probe = config.probe.enabled ? sources.probe : undefined;
+  const subjects = instances
+    .map((c) => ({ c, target: probe ? probeTarget(c.instance, config) : undefined }))
+    .filter((x) => x.target !== undefined || x.c.evidence.host !== undefined);
+  const endpoints = await mapLimit(subjects, config.probe.concurrency, async ({ c, target }): Promise<EndpointContext> => {
+    const evidence = !target ? fail<ProbeEvidence>('not probed') : target.ok ? await probe!(target.value) : fail<ProbeEvidence>(target.reason);
+    const endpoint = evidence.ok ? evidence.value.endpoint : target?.ok ? target.value.input : undefined;
+    return {
+      ...(endpoint !== undefined ? { endpoint } : {}),
+      probed: target !== undefined,
+      evidence: { probe: evidence, ...(c.evidence.host ? { host: c.evidence.host } : {}) },
+      settings,
+      instance: c.instance,
+      internetExposed: internetExposed(c.evidence.network),
+      now,
+    };
   });
   return {
     instances,

@@ -30,7 +30,7 @@ function ctx(over: Partial<ProbeEvidence> = {}, extra: Partial<EndpointContext> 
     }),
     ...over,
   };
-  return { endpoint: probe.endpoint, evidence: { probe: ok(probe) }, settings: { allowedPorts: [], certificateWarningDays: 30, defaultCredentials: false }, now: NOW, ...extra };
+  return { endpoint: probe.endpoint, probed: true, evidence: { probe: ok(probe) }, settings: { allowedPorts: [], certificateWarningDays: 30, defaultCredentials: false }, now: NOW, ...extra };
 }
 const check = (id: string) => ENDPOINT_CHECKS.find((c) => c.id === id)!;
 const first = (id: string, c: EndpointContext) => check(id).evaluate(c)[0]!;

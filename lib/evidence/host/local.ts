@@ -1,0 +1,32 @@
+/**
+ * Local transport: runs the real collector on this machine, for tests and the
+ * demo. A "host" is a set of influxd pids and a directory of fixture files
+ * standing in for / (systemd units, environment files).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fail, type Result } from '../../model.js';
+import { parseCollectorOutput, type HostEvidence } from './parse.js';
+
+const candidates = [new URL('../../../collector/collect.sh', import.meta.url), new URL('../../../../collector/collect.sh', import.meta.url)].map((u) => u.pathname);
+export const COLLECTOR_PATH = candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+
+export interface LocalHost {
+  pids: number[];
+  /** Fixture root for /etc and /lib paths; absent means the real ones. */
+  root?: string;
+}
+
+export function collectLocal(host: LocalHost, timeoutMs = 20_000): Promise<Result<HostEvidence>> {
+  return new Promise((resolve) => {
+    execFile(
+      'sh',
+      [COLLECTOR_PATH],
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', INFLUXGUARD_PIDS: host.pids.join(' '), ...(host.root ? { INFLUXGUARD_ROOT: host.root } : {}) }, timeout: timeoutMs, maxBuffer: 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err && !stdout) return resolve(fail(`collector failed: ${(stderr || err.message).trim().slice(0, 200)}`));
+        resolve(parseCollectorOutput(stdout));
+      },
+    );
+  });
+}

@@ -1,0 +1,75 @@
+/** The parser under malformed, truncated and hostile collector output: a reason, never a throw. */
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { COLLECTOR_SCHEMA, SSM_STDOUT_LIMIT, parseCollectorOutput } from '../../lib/evidence/host/parse.js';
+
+const valid = {
+  schema: COLLECTOR_SCHEMA,
+  collectedAt: '2026-11-23T10:00:00Z',
+  hostname: 'influx-1',
+  tools: { ss: true, openssl: true, influxd: true },
+  version: '1.8.10',
+  processes: [
+    {
+      pid: 123,
+      name: 'influxd',
+      user: 'influxdb',
+      cmdline: '/usr/bin/influxd -config /etc/influxdb/influxdb.conf',
+      configPath: '/etc/influxdb/influxdb.conf',
+      env: { INFLUXDB_HTTP_SHARED_SECRET: 'set' },
+      configSource: 'influxd config',
+      config: { 'http.auth-enabled': 'true' },
+      headers: {},
+    },
+  ],
+  listeners: [{ address: '0.0.0.0', port: 8086, process: 'influxd', pid: 123 }],
+  listenerSource: 'ss',
+  files: [],
+  systemd: { environmentFiles: [], env: {} },
+  errors: [],
+};
+const text = JSON.stringify(valid);
+
+describe('parseCollectorOutput', () => {
+  it('accepts the documented shape', () => {
+    expect(parseCollectorOutput(text)).toMatchObject({ ok: true, value: { hostname: 'influx-1' } });
+  });
+  it('names the problem: empty, not JSON, unknown schema, wrong shape, at the SSM limit', () => {
+    expect(parseCollectorOutput('')).toEqual({ ok: false, reason: 'the collector printed nothing' });
+    expect(parseCollectorOutput('sh: 1: syntax error')).toMatchObject({ ok: false, reason: expect.stringMatching(/not valid JSON/) });
+    expect(parseCollectorOutput(JSON.stringify({ ...valid, schema: 'influxguard.collector/9' }))).toMatchObject({ reason: expect.stringMatching(/unsupported collector schema "influxguard.collector\/9"/) });
+    expect(parseCollectorOutput(JSON.stringify({ ...valid, processes: 'x' }))).toMatchObject({ reason: expect.stringMatching(/processes/) });
+    expect(parseCollectorOutput(text + ' '.repeat(SSM_STDOUT_LIMIT))).toMatchObject({ reason: expect.stringMatching(/24000-character SSM limit/) });
+  });
+  it('property: any string is answered with ok or a reason, never a throw (2,000 cases)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.json()), (s) => {
+        const r = parseCollectorOutput(s);
+        return r.ok === true || (typeof r.reason === 'string' && r.reason.length > 0 && r.reason.length <= 300);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it('property: every truncation of a valid document is rejected (1,000 cases)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: text.length - 1 }), (n) => !parseCollectorOutput(text.slice(0, n)).ok),
+      { numRuns: 1000 },
+    );
+  });
+  it('property: any field replaced by any JSON value never throws (2,000 cases)', () => {
+    const paths = ['schema', 'version', 'processes', 'listeners', 'files', 'systemd', 'errors', 'tools', 'hostname'];
+    fc.assert(
+      fc.property(fc.constantFrom(...paths), fc.jsonValue(), (path, value) => {
+        const r = parseCollectorOutput(JSON.stringify({ ...valid, [path]: value }));
+        return typeof r.ok === 'boolean';
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it('hostile keys do not pollute prototypes; huge strings are refused', () => {
+    const hostile = text.replace('"env":{', '"env":{"__proto__":{"polluted":"yes"},"constructor":"x",');
+    parseCollectorOutput(hostile);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(parseCollectorOutput(JSON.stringify({ ...valid, hostname: 'h'.repeat(5000) }))).toMatchObject({ ok: false });
+  });
+});
