@@ -43,6 +43,8 @@ scan options:
   --no-color           never colour the table (colour is used only on a terminal; NO_COLOR is honoured)
   --quiet              no progress on stderr
   --no-probe           do not probe the instances' endpoints (AWS evidence only)
+  --host               collect host evidence: run the collector on the instances through SSM
+                       Run Command (needs ssm:SendCommand; off by default in the CLI)
   --allow-cidr CIDR    (as for probe) where instance endpoints may be probed
 
 probe options (also --config, --format, --fail-on, --show-passed, --no-color):
@@ -74,6 +76,7 @@ const OPTIONS = {
   ca: { type: 'string', multiple: true },
   'default-credentials': { type: 'boolean' },
   'no-probe': { type: 'boolean' },
+  host: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -104,6 +107,7 @@ function overridesFrom(values: Values): ConfigInput {
   if (values['default-credentials']) probe.defaultCredentials = true;
   if (values['no-probe']) probe.enabled = false;
   if (Object.keys(probe).length) o.probe = probe;
+  if (values.host) o.host = { enabled: true };
   return o;
 }
 

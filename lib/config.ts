@@ -74,6 +74,16 @@ export const ConfigSchema = z.object({
       defaultCredentials: z.boolean().default(false),
     })
     .prefault({}),
+  host: z
+    .object({
+      /** Collect host evidence through SSM Run Command (runs the collector on the instances). */
+      enabled: z.boolean().default(false),
+      /** The stack's Command document, or AWS-RunShellScript (the script is then sent as a parameter). */
+      documentName: z.string().min(1).max(128).default('AWS-RunShellScript'),
+      commandTimeoutSeconds: z.number().int().min(10).max(3600).default(60),
+      deadlineMs: z.number().int().min(1000).max(900000).default(120000),
+    })
+    .prefault({}),
   aws: z
     .object({
       maxAttempts: z.number().int().min(1).max(20).default(4),
@@ -163,6 +173,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   if (cidrs) out.clusterCidrs = cidrs;
   const probeCidrs = list(env.INFLUXGUARD_PROBE_ALLOWED_CIDRS, /,/);
   if (probeCidrs) out.probe = { ...(out.probe ?? {}), allowedCidrs: probeCidrs };
+  const hostEnabled = env.INFLUXGUARD_HOST_ENABLED?.trim().toLowerCase();
+  if (hostEnabled) {
+    if (!['true', 'false', '1', '0'].includes(hostEnabled)) throw configError(`INFLUXGUARD_HOST_ENABLED must be true or false, not "${env.INFLUXGUARD_HOST_ENABLED}"`);
+    out.host = { ...(out.host ?? {}), enabled: hostEnabled === 'true' || hostEnabled === '1' };
+  }
+  if (env.INFLUXGUARD_SSM_DOCUMENT) out.host = { ...(out.host ?? {}), documentName: env.INFLUXGUARD_SSM_DOCUMENT };
   const probeEnabled = env.INFLUXGUARD_PROBE_ENABLED?.trim().toLowerCase();
   if (probeEnabled) {
     if (!['true', 'false', '1', '0'].includes(probeEnabled)) throw configError(`INFLUXGUARD_PROBE_ENABLED must be true or false, not "${env.INFLUXGUARD_PROBE_ENABLED}"`);

@@ -6,6 +6,7 @@
  * without code here knowing about it.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { Config } from '../config.js';
@@ -82,6 +83,7 @@ function common(region: string, opts: ClientOptions) {
 export function createClients(opts: ClientOptions) {
   const ec2 = new Map<string, EC2Client>();
   const sts = new Map<string, STSClient>();
+  const ssm = new Map<string, SSMClient>();
   const cached = <C>(map: Map<string, C>, region: string, make: () => C): C => {
     let c = map.get(region);
     if (!c) map.set(region, (c = make()));
@@ -90,8 +92,9 @@ export function createClients(opts: ClientOptions) {
   return {
     ec2: (region: string) => cached(ec2, region, () => instrument(new EC2Client(common(region, opts)), opts.counter)),
     sts: (region: string) => cached(sts, region, () => instrument(new STSClient(common(region, opts)), opts.counter)),
+    ssm: (region: string) => cached(ssm, region, () => instrument(new SSMClient(common(region, opts)), opts.counter)),
     destroy: () => {
-      for (const c of [...ec2.values(), ...sts.values()]) c.destroy();
+      for (const c of [...ec2.values(), ...sts.values(), ...ssm.values()]) c.destroy();
     },
   };
 }

@@ -1,0 +1,188 @@
+/**
+ * SSM transport: runs the collector on managed, online instances through Run
+ * Command and returns each instance's host evidence or the reason it could
+ * not be had. SendCommand in batches of at most 50 instances; statuses read
+ * with ListCommandInvocations (pages), full stdout with GetCommandInvocation;
+ * InvocationDoesNotExist and throttling are waited out with backoff until a
+ * deadline. Nothing is thrown: every instance ends with a Result.
+ */
+import {
+  GetCommandInvocationCommand,
+  SendCommandCommand,
+  paginateDescribeInstanceInformation,
+  paginateListCommandInvocations,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { readFileSync } from 'node:fs';
+import type { Clients } from '../../aws/clients.js';
+import type { Config } from '../../config.js';
+import { errorCode, oneLine } from '../../errors.js';
+import { fail, type Instance, type Result } from '../../model.js';
+import { chunk, mapLimit } from '../../util/concurrency.js';
+import { COLLECTOR_PATH } from './local.js';
+import { parseCollectorOutput, type HostEvidence } from './parse.js';
+
+export const SEND_COMMAND_MAX_TARGETS = 50;
+export const RUN_SHELL_SCRIPT = 'AWS-RunShellScript';
+
+export interface SsmOptions {
+  /** The stack's own Command document (script inside), or AWS-RunShellScript (script as a parameter). */
+  documentName: string;
+  /** The collector script, sent as the `commands` parameter of AWS-RunShellScript. */
+  script: string;
+  /** Execution timeout on the host. */
+  commandTimeoutSeconds: number;
+  /** Overall time for the whole batch, sending included. */
+  deadlineMs: number;
+  /** First poll delay; grows ×1.5 with jitter up to 5 s. */
+  pollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+const TERMINAL = new Set(['Success', 'Cancelled', 'TimedOut', 'Failed', 'Undeliverable', 'Terminated', 'InvalidPlatform', 'AccessDenied', 'DeliveryTimedOut', 'ExecutionTimedOut']);
+const describeErr = (op: string, err: unknown) => `ssm:${op} failed: ${errorCode(err)}: ${oneLine(err, 200)}`;
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Which instances SSM can reach: managed, Linux, online. */
+async function reachable(ssm: SSMClient, ids: string[]): Promise<Map<string, Result<true>>> {
+  const seen = new Map<string, { ping?: string; platform?: string }>();
+  for (const part of chunk(ids, SEND_COMMAND_MAX_TARGETS)) {
+    for await (const page of paginateDescribeInstanceInformation({ client: ssm }, { Filters: [{ Key: 'InstanceIds', Values: part }] })) {
+      for (const info of page.InstanceInformationList ?? []) {
+        if (info.InstanceId) seen.set(info.InstanceId, { ...(info.PingStatus ? { ping: info.PingStatus } : {}), ...(info.PlatformType ? { platform: info.PlatformType } : {}) });
+      }
+    }
+  }
+  return new Map(
+    ids.map((id): [string, Result<true>] => {
+      const s = seen.get(id);
+      if (!s) return [id, fail('not SSM-managed: no SSM agent registration (agent, instance profile or network path to SSM missing)')];
+      if (s.ping !== 'Online') return [id, fail(`SSM agent is ${s.ping ?? 'unknown'}, not Online`)];
+      if (s.platform && s.platform !== 'Linux') return [id, fail(`SSM platform is ${s.platform}; the collector needs Linux`)];
+      return [id, { ok: true, value: true }];
+    }),
+  );
+}
+
+interface Pending {
+  commandId: string;
+  instanceId: string;
+  lastStatus: string;
+}
+
+/** One invocation's outcome once it is terminal; undefined while it is not (or not visible yet). */
+async function fetchResult(ssm: SSMClient, p: Pending): Promise<Result<HostEvidence> | undefined> {
+  let out;
+  try {
+    out = await ssm.send(new GetCommandInvocationCommand({ CommandId: p.commandId, InstanceId: p.instanceId }));
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === 'InvocationDoesNotExist' || /Throttl|RequestLimitExceeded|TooManyRequests/i.test(code)) return undefined; // eventual consistency, or slow down: poll again
+    return fail(describeErr('GetCommandInvocation', err));
+  }
+  const status = out.Status ?? 'Pending';
+  p.lastStatus = out.StatusDetails ?? status;
+  if (!TERMINAL.has(status)) return undefined;
+  if (status === 'Success') return parseCollectorOutput(out.StandardOutputContent ?? '');
+  const stderr = (out.StandardErrorContent ?? '').trim().replace(/\s+/g, ' ').slice(0, 200);
+  return fail(`collector ${out.StatusDetails ?? status}${out.ResponseCode !== undefined && out.ResponseCode >= 0 ? ` (exit ${out.ResponseCode})` : ''}${stderr ? `: ${stderr}` : ''}`);
+}
+
+/** Statuses of a whole command in pages; undefined when the call is not available (then each invocation is polled). */
+async function listStatuses(ssm: SSMClient, commandId: string): Promise<Map<string, string> | undefined> {
+  const statuses = new Map<string, string>();
+  try {
+    for await (const page of paginateListCommandInvocations({ client: ssm }, { CommandId: commandId })) {
+      for (const inv of page.CommandInvocations ?? []) if (inv.InstanceId && inv.Status) statuses.set(inv.InstanceId, inv.Status);
+    }
+    return statuses;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function collectViaSsm(ssm: SSMClient, instances: Instance[], opts: SsmOptions): Promise<Map<string, Result<HostEvidence>>> {
+  const sleep = opts.sleep ?? defaultSleep;
+  const now = opts.now ?? Date.now;
+  const deadline = now() + opts.deadlineMs;
+  const results = new Map<string, Result<HostEvidence>>();
+  const running = instances.filter((i) => {
+    if (i.state !== 'running') results.set(i.instanceId, fail(`instance is ${i.state}: SSM cannot reach it`));
+    return i.state === 'running';
+  });
+  if (!running.length) return results;
+
+  let reach: Map<string, Result<true>>;
+  try {
+    reach = await reachable(ssm, running.map((i) => i.instanceId));
+  } catch (err) {
+    for (const i of running) results.set(i.instanceId, fail(describeErr('DescribeInstanceInformation', err)));
+    return results;
+  }
+  const targets: string[] = [];
+  for (const [id, r] of reach) (r.ok ? targets.push(id) : results.set(id, fail(r.reason)));
+
+  const pending: Pending[] = [];
+  const runShell = opts.documentName === RUN_SHELL_SCRIPT;
+  for (const part of chunk(targets, SEND_COMMAND_MAX_TARGETS)) {
+    try {
+      const out = await ssm.send(
+        new SendCommandCommand({
+          DocumentName: opts.documentName,
+          InstanceIds: part,
+          Comment: 'influxguard host collector',
+          TimeoutSeconds: Math.max(30, opts.commandTimeoutSeconds),
+          MaxConcurrency: String(SEND_COMMAND_MAX_TARGETS),
+          MaxErrors: '100%',
+          ...(runShell ? { Parameters: { commands: [opts.script], executionTimeout: [String(opts.commandTimeoutSeconds)] } } : {}),
+        }),
+      );
+      const commandId = out.Command?.CommandId;
+      if (!commandId) throw new Error('SendCommand returned no CommandId');
+      for (const instanceId of part) pending.push({ commandId, instanceId, lastStatus: 'Pending' });
+    } catch (err) {
+      for (const id of part) results.set(id, fail(describeErr('SendCommand', err)));
+    }
+  }
+
+  let delay = opts.pollMs ?? 1000;
+  while (pending.length) {
+    // Cheap status pass first (one paged call per command); full output only for finished invocations.
+    const byCommand = new Map<string, Map<string, string> | undefined>();
+    for (const commandId of new Set(pending.map((p) => p.commandId))) byCommand.set(commandId, await listStatuses(ssm, commandId));
+    const ready = pending.filter((p) => {
+      const status = byCommand.get(p.commandId)?.get(p.instanceId);
+      if (status) p.lastStatus = status;
+      return byCommand.get(p.commandId) === undefined || (status !== undefined && TERMINAL.has(status));
+    });
+    const fetched = await mapLimit(ready, 8, (p) => fetchResult(ssm, p));
+    ready.forEach((p, i) => {
+      const r = fetched[i];
+      if (r) {
+        results.set(p.instanceId, r);
+        pending.splice(pending.indexOf(p), 1);
+      }
+    });
+    if (!pending.length) break;
+    if (now() + delay > deadline) {
+      for (const p of pending) results.set(p.instanceId, fail(`no result within ${opts.deadlineMs} ms (last status ${p.lastStatus})`));
+      break;
+    }
+    await sleep(delay * (0.8 + Math.random() * 0.4));
+    delay = Math.min(5000, delay * 1.5);
+  }
+  return results;
+}
+
+/** Host evidence through SSM Run Command for a region's instances (the scan's HostFn). */
+export function ssmHost(config: Config, clients: Clients): (instances: Instance[]) => Promise<Map<string, Result<HostEvidence>>> {
+  const script = readFileSync(COLLECTOR_PATH, 'utf8');
+  return (instances) =>
+    collectViaSsm(clients.ssm(instances[0]!.region), instances, {
+      documentName: config.host.documentName,
+      script,
+      commandTimeoutSeconds: config.host.commandTimeoutSeconds,
+      deadlineMs: config.host.deadlineMs,
+    });
+}
