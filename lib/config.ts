@@ -82,6 +82,11 @@ export const ConfigSchema = z.object({
       documentName: z.string().min(1).max(128).default('AWS-RunShellScript'),
       commandTimeoutSeconds: z.number().int().min(10).max(3600).default(60),
       deadlineMs: z.number().int().min(1000).max(900000).default(120000),
+      /**
+       * Demos and tests: collect locally instead of through SSM, for instances
+       * named here (instance id or Name tag) → influxd pids and a fixture root.
+       */
+      local: z.record(z.string(), z.object({ pids: z.array(z.number().int().positive()).min(1), root: z.string().optional() })).optional(),
     })
     .prefault({}),
   aws: z

@@ -13,6 +13,7 @@ import { discoverRegion } from './discover/ec2.js';
 import { AwsCallError, toAwsCallError, usageError } from './errors.js';
 import { evaluateEndpoint, evaluateInstance, evaluateRegion, evaluateRegionFailure } from './evaluate.js';
 import { gatherRegion, type HostFn, type ProbeFn } from './evidence/index.js';
+import { localHost } from './evidence/host/local.js';
 import { ssmHost } from './evidence/host/ssm.js';
 import { gatherProbe, probeOptions } from './probe.js';
 import type { Check, Finding, Instance, ScanDocument } from './model.js';
@@ -104,7 +105,7 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   deps.onProgress?.({ kind: 'start', accountId, regions });
   const opts = probeOptions(config);
   const probe: ProbeFn = deps.probe ?? ((t) => gatherProbe(t, config.probe.allowedCidrs, opts));
-  const host: HostFn | undefined = deps.host ?? (config.host.enabled ? ssmHost(config, deps.clients) : undefined);
+  const host: HostFn | undefined = deps.host ?? (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients) : undefined);
   const perRegion = await mapLimit(regions, config.regionConcurrency, (region) => scanRegion(config, { ...deps, probe, now, ...(host ? { host } : {}) }, checks, accountId, region));
   const findings = sortFindings(perRegion.flatMap((r) => r.findings), checks);
   const document: ScanDocument = {

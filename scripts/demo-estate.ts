@@ -46,3 +46,12 @@ export const demoEstate = (e: DemoEndpoints): EstateSpec => ({
     { name: 'grafana', tags: { Service: 'grafana' }, groups: ['influx-open-to-world'], publicIp: true },
   ],
 });
+
+/** Which local influxd stands in for each running instance's host (for host evidence). */
+export const demoHosts = (pids: Record<keyof DemoEndpoints, number>): [string, number][] => [
+  ['influx-prod-public', pids.open],
+  ['influx-backup', pids.noAdmin],
+  ['influx-metrics', pids.selfSigned],
+  ['influx-data-1', pids.hardened],
+  ['influx-well-configured', pids.hardened],
+];

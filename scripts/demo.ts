@@ -10,12 +10,13 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { emulatorEnv, startEmulator } from './emulator.js'; // plain JS, shared with Jest's global setup
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { DEMO_REGION, demoEstate, type DemoEndpoints } from './demo-estate.js';
+import { writeFileSync } from 'node:fs';
+import { DEMO_REGION, demoEstate, demoHosts, type DemoEndpoints } from './demo-estate.js';
 import { seedEstate } from './estate.js';
 import { certificates, influxQuery, startInfluxd, type RunningInfluxd } from './influxd.js';
 import { startHardenedProxy } from './nginx.js';
 
-async function startServers(): Promise<{ servers: RunningInfluxd[]; urls: DemoEndpoints }> {
+async function startServers(): Promise<{ servers: RunningInfluxd[]; urls: DemoEndpoints; pids: Record<keyof DemoEndpoints, number> }> {
   const [open, noAdmin, selfSigned, protectedInflux] = await Promise.all([
     startInfluxd({}),
     startInfluxd({ auth: true }),
@@ -28,6 +29,8 @@ async function startServers(): Promise<{ servers: RunningInfluxd[]; urls: DemoEn
   return {
     servers: [open!, noAdmin!, selfSigned!, protectedInflux!, hardened],
     urls: { open: open!.url, noAdmin: noAdmin!.url, selfSigned: selfSigned!.url, hardened: hardened.url },
+    // Host evidence for the nginx-fronted instances comes from the influxd behind it.
+    pids: { open: open!.pid, noAdmin: noAdmin!.pid, selfSigned: selfSigned!.pid, hardened: protectedInflux!.pid },
   };
 }
 
@@ -38,7 +41,7 @@ async function main(): Promise<number> {
   process.stderr.write('demo: starting the AWS emulator (moto) on 127.0.0.1…\n');
   const emulator = await startEmulator();
   process.stderr.write('demo: starting InfluxDB servers (influxd ×4, nginx) on 127.0.0.1…\n');
-  const { servers, urls } = await startServers().catch(async (err: unknown) => {
+  const { servers, urls, pids } = await startServers().catch(async (err: unknown) => {
     await emulator.stop();
     throw err;
   });
@@ -49,8 +52,11 @@ async function main(): Promise<number> {
     ec2.destroy();
     const names = Object.keys(estate.instances);
     process.stderr.write(`demo: seeded ${names.length} instances in ${DEMO_REGION} (${names.join(', ')})\n`);
+    // Host evidence: the real collector runs locally against the influxd standing in for each instance.
+    const configFile = join(certificates(), 'demo-config.json');
+    writeFileSync(configFile, JSON.stringify({ host: { local: Object.fromEntries(demoHosts(pids).map(([name, pid]) => [name, { pids: [pid] }])) } }));
     // Probes reach only 127.0.0.0/8 (emulatorEnv); the test CA stands in for the operator's CA.
-    const args = ['scan', '--region', DEMO_REGION, '--allow-port', `22@${estate.groups.bastion}`, '--ca', join(certificates(), 'ca.pem'), ...process.argv.slice(2)];
+    const args = ['scan', '--region', DEMO_REGION, '--config', configFile, '--allow-port', `22@${estate.groups.bastion}`, '--ca', join(certificates(), 'ca.pem'), ...process.argv.slice(2)];
     process.stderr.write(`demo: influxguard ${args.join(' ')}\n\n`);
     const code = await new Promise<number>((resolve) => {
       spawn(process.execPath, [cli, ...args], { stdio: 'inherit', env }).on('exit', (c) => resolve(c ?? 2));

@@ -5,7 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fail, type Result } from '../../model.js';
+import { fail, type Instance, type Result } from '../../model.js';
+import { mapLimit } from '../../util/concurrency.js';
 import { parseCollectorOutput, type HostEvidence } from './parse.js';
 
 const candidates = [new URL('../../../collector/collect.sh', import.meta.url), new URL('../../../../collector/collect.sh', import.meta.url)].map((u) => u.pathname);
@@ -29,4 +30,16 @@ export function collectLocal(host: LocalHost, timeoutMs = 20_000): Promise<Resul
       },
     );
   });
+}
+
+/** The scan's HostFn for `host.local`: instances named there (by id or Name tag); the others are not covered. */
+export function localHost(hosts: Record<string, LocalHost>): (instances: Instance[]) => Promise<Map<string, Result<HostEvidence>>> {
+  return async (instances) => {
+    const covered = instances.flatMap((i) => {
+      const host = hosts[i.instanceId] ?? (i.name ? hosts[i.name] : undefined);
+      return host ? [{ i, host }] : [];
+    });
+    const results = await mapLimit(covered, 4, ({ i, host }) => (i.state === 'running' ? collectLocal(host) : Promise.resolve(fail<HostEvidence>(`instance is ${i.state}`))));
+    return new Map(covered.map(({ i }, n) => [i.instanceId, results[n]!]));
+  };
 }
