@@ -10,6 +10,8 @@ import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } fro
 import { InfluxguardError, oneLine, usageError } from './errors.js';
 import { SEVERITIES, severityRank, type Instance, type ScanDocument, type Severity } from './model.js';
 import { probeTargets } from './probe.js';
+import { toAsff } from './publish/asff.js';
+import { publishScan } from './publish/index.js';
 import { renderTable } from './render/table.js';
 import { scan, type Progress } from './scan.js';
 import { VERSION } from './version.js';
@@ -36,13 +38,15 @@ scan options:
                        e.g. 22@sg-0123456789abcdef0   9273/tcp@10.0.0.0/16
   --cluster-cidr CIDR  a CIDR that counts as inside an Enterprise cluster; repeatable
   --config FILE        JSON configuration file (see README); flags override it
-  --format F           table (default) or json (the CHECKS.md document)
+  --format F           table (default), json (the CHECKS.md document), or asff (Security Hub findings)
   --fail-on SEV        exit 1 when a FAILED finding is at or above SEV:
                        INFORMATIONAL (default: any failure), LOW, MEDIUM, HIGH, CRITICAL, or none
   --show-passed        list passed findings in the table too
   --no-color           never colour the table (colour is used only on a terminal; NO_COLOR is honoured)
   --quiet              no progress on stderr
   --no-probe           do not probe the instances' endpoints (AWS evidence only)
+  --publish            import findings into Security Hub (with their lifecycle) and send the SNS
+                       summary (topic: publish.snsTopicArn / INFLUXGUARD_SNS_TOPIC_ARN); off by default
   --host               collect host evidence: run the collector on the instances through SSM
                        Run Command (needs ssm:SendCommand; off by default in the CLI)
   --allow-cidr CIDR    (as for probe) where instance endpoints may be probed
@@ -77,6 +81,7 @@ const OPTIONS = {
   'default-credentials': { type: 'boolean' },
   'no-probe': { type: 'boolean' },
   host: { type: 'boolean' },
+  publish: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -108,6 +113,7 @@ function overridesFrom(values: Values): ConfigInput {
   if (values['no-probe']) probe.enabled = false;
   if (Object.keys(probe).length) o.probe = probe;
   if (values.host) o.host = { enabled: true };
+  if (values.publish) o.publish = { enabled: true };
   return o;
 }
 
@@ -119,10 +125,10 @@ function failOn(value: string | undefined): Severity | 'none' {
   throw usageError(`--fail-on must be one of ${SEVERITIES.join(', ')} or none, not "${value}"`);
 }
 
-function format(value: string | undefined): 'table' | 'json' {
+function format(value: string | undefined): 'table' | 'json' | 'asff' {
   const v = value ?? 'table';
-  if (v === 'table' || v === 'json') return v;
-  throw usageError(`--format must be table or json, not "${value}"`);
+  if (v === 'table' || v === 'json' || v === 'asff') return v;
+  throw usageError(`--format must be table, json or asff, not "${value}"`);
 }
 
 /** Whether any FAILED finding is at or above the threshold. */
@@ -171,7 +177,12 @@ function progressReporter(io: CliIO, enabled: boolean) {
 
 /** Print the document as asked; the exit code from --fail-on. */
 function emit(document: ScanDocument, values: Values, io: CliIO, instances?: Instance[]): number {
-  if (format(values.format) === 'json') io.stdout(`${JSON.stringify(document, null, 2)}\n`);
+  const fmt = format(values.format);
+  if (fmt === 'asff') {
+    const now = document.finishedAt;
+    const findings = document.findings.filter((f) => f.accountId && f.region).map((f) => toAsff(f, { now }));
+    io.stdout(`${JSON.stringify({ Findings: findings }, null, 2)}\n`);
+  } else if (fmt === 'json') io.stdout(`${JSON.stringify(document, null, 2)}\n`);
   else io.stdout(renderTable(document, { color: io.stdoutIsTTY && !values['no-color'] && !io.env.NO_COLOR, showPassed: values['show-passed'] ?? false, ...(instances ? { instances } : {}) }));
   if (document.summary.NOT_AVAILABLE > 0) {
     io.stderr(`influxguard: warning: ${document.summary.NOT_AVAILABLE} finding(s) NOT_AVAILABLE: evidence could not be gathered (see their reasons)\n`);
@@ -190,9 +201,23 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   const clients = createClients({ aws: config.aws, counter });
   const progress = progressReporter(io, io.stderrIsTTY && !values.quiet);
   try {
-    const { document, instances } = await scan(config, { clients, homeRegion: region, onProgress: progress.onProgress });
+    const result = await scan(config, { clients, homeRegion: region, onProgress: progress.onProgress });
     progress.clear();
-    return emit(document, values, io, instances);
+    const code = emit(result.document, values, io, result.instances);
+    if (!config.publish.enabled) return code;
+    const report = await publishScan(result, config, { clients });
+    const sh = report.securityHub;
+    io.stderr(
+      `influxguard: Security Hub: ${sh.imported} imported (${sh.new} new, ${sh.changed} changed, ${sh.refreshed} refreshed, ${sh.resolved} resolved, ${sh.archived} archived), ${sh.unchanged} unchanged not re-imported, ${sh.keptUnavailable} failing kept while not evaluable, ${sh.batchImportCalls} BatchImportFindings call(s)\n`,
+    );
+    for (const s of sh.skippedRegions) io.stderr(`influxguard: warning: Security Hub ${s.accountId}/${s.region} skipped: ${s.reason}\n`);
+    if (report.sns) io.stderr(`influxguard: SNS: ${report.sns.sent ? `sent "${report.sns.subject}"` : report.sns.error ? report.sns.error : 'not sent (notify mode)'}\n`);
+    if (sh.failed.length) {
+      for (const f of sh.failed.slice(0, 20)) io.stderr(`influxguard: not imported: ${f.id}: ${f.reason}\n`);
+      if (sh.failed.length > 20) io.stderr(`influxguard: … and ${sh.failed.length - 20} more not imported\n`);
+      return 2;
+    }
+    return report.sns?.error ? 2 : code;
   } finally {
     progress.clear();
     clients.destroy();

@@ -89,6 +89,19 @@ export const ConfigSchema = z.object({
       local: z.record(z.string(), z.object({ pids: z.array(z.number().int().positive()).min(1), root: z.string().optional() })).optional(),
     })
     .prefault({}),
+  publish: z
+    .object({
+      /** Import findings into Security Hub (with their lifecycle) and send the SNS summary. */
+      enabled: z.boolean().default(false),
+      snsTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, { message: 'is not an SNS topic ARN' }).optional(),
+      /** always: every scan; on-change: only when something failed anew or was resolved. */
+      notify: z.enum(['always', 'on-change']).default('always'),
+      /** Only notify when a failing finding is at least this severe. */
+      notifyMinSeverity: z.enum(['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']).optional(),
+      /** Unchanged findings are re-imported when older than this (well under Security Hub's 90-day retention). */
+      refreshDays: z.number().int().min(1).max(60).default(7),
+    })
+    .prefault({}),
   aws: z
     .object({
       maxAttempts: z.number().int().min(1).max(20).default(4),
@@ -183,6 +196,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     if (!['true', 'false', '1', '0'].includes(hostEnabled)) throw configError(`INFLUXGUARD_HOST_ENABLED must be true or false, not "${env.INFLUXGUARD_HOST_ENABLED}"`);
     out.host = { ...(out.host ?? {}), enabled: hostEnabled === 'true' || hostEnabled === '1' };
   }
+  if (env.INFLUXGUARD_SNS_TOPIC_ARN) out.publish = { ...(out.publish ?? {}), snsTopicArn: env.INFLUXGUARD_SNS_TOPIC_ARN };
   if (env.INFLUXGUARD_SSM_DOCUMENT) out.host = { ...(out.host ?? {}), documentName: env.INFLUXGUARD_SSM_DOCUMENT };
   const probeEnabled = env.INFLUXGUARD_PROBE_ENABLED?.trim().toLowerCase();
   if (probeEnabled) {

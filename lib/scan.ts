@@ -67,9 +67,20 @@ export async function resolveRegions(config: Config, clients: Clients, homeRegio
   return [...new Set(wanted)];
 }
 
+/** What one account × region of a scan covered (publishing acts on exactly this). */
+export interface Coverage {
+  accountId: string;
+  region: string;
+  /** Discovery listed every tagged instance (false when the region failed). */
+  complete: boolean;
+  instanceIds: string[];
+  checkIds: string[];
+}
+
 interface RegionScan {
   findings: Finding[];
   instances: Instance[];
+  coverage: Coverage;
 }
 
 async function scanRegion(config: Config, deps: ScanDeps & { probe: ProbeFn; now: () => Date }, checks: readonly Check[], accountId: string, region: string): Promise<RegionScan> {
@@ -82,11 +93,16 @@ async function scanRegion(config: Config, deps: ScanDeps & { probe: ProbeFn; now
       ...evaluateRegion(checks, bundle.region),
     ];
     deps.onProgress?.({ kind: 'region', region, instances: inventory.instances.length, findings: findings.length });
-    return { findings, instances: inventory.instances };
+    const coverage = { accountId, region, complete: true, instanceIds: inventory.instances.map((i) => i.instanceId), checkIds: checks.map((c) => c.id) };
+    return { findings, instances: inventory.instances, coverage };
   } catch (err) {
     if (!(err instanceof AwsCallError)) throw err;
     deps.onProgress?.({ kind: 'region', region, instances: 0, findings: 0, error: err.message });
-    return { findings: evaluateRegionFailure(checks, { accountId, region, reason: err.message }), instances: [] };
+    return {
+      findings: evaluateRegionFailure(checks, { accountId, region, reason: err.message }),
+      instances: [],
+      coverage: { accountId, region, complete: false, instanceIds: [], checkIds: [] },
+    };
   }
 }
 
@@ -94,6 +110,7 @@ export interface ScanResult {
   document: ScanDocument;
   /** The instances the scan covered (for renderers and publishers; not part of the JSON contract). */
   instances: Instance[];
+  coverage: Coverage[];
 }
 
 export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> {
@@ -116,5 +133,5 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
     findings,
     summary: summarise(findings),
   };
-  return { document, instances: perRegion.flatMap((r) => r.instances) };
+  return { document, instances: perRegion.flatMap((r) => r.instances), coverage: perRegion.map((r) => r.coverage) };
 }

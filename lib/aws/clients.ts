@@ -6,6 +6,8 @@
  * without code here knowing about it.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
@@ -84,6 +86,8 @@ export function createClients(opts: ClientOptions) {
   const ec2 = new Map<string, EC2Client>();
   const sts = new Map<string, STSClient>();
   const ssm = new Map<string, SSMClient>();
+  const securityHub = new Map<string, SecurityHubClient>();
+  const sns = new Map<string, SNSClient>();
   const cached = <C>(map: Map<string, C>, region: string, make: () => C): C => {
     let c = map.get(region);
     if (!c) map.set(region, (c = make()));
@@ -93,8 +97,10 @@ export function createClients(opts: ClientOptions) {
     ec2: (region: string) => cached(ec2, region, () => instrument(new EC2Client(common(region, opts)), opts.counter)),
     sts: (region: string) => cached(sts, region, () => instrument(new STSClient(common(region, opts)), opts.counter)),
     ssm: (region: string) => cached(ssm, region, () => instrument(new SSMClient(common(region, opts)), opts.counter)),
+    securityHub: (region: string) => cached(securityHub, region, () => instrument(new SecurityHubClient(common(region, opts)), opts.counter)),
+    sns: (region: string) => cached(sns, region, () => instrument(new SNSClient(common(region, opts)), opts.counter)),
     destroy: () => {
-      for (const c of [...ec2.values(), ...sts.values(), ...ssm.values()]) c.destroy();
+      for (const c of [...ec2.values(), ...sts.values(), ...ssm.values(), ...securityHub.values(), ...sns.values()]) c.destroy();
     },
   };
 }

@@ -1,0 +1,112 @@
+/**
+ * Findings → AWS Security Finding Format (pure). The Id is stable and
+ * documented: derived from account, region, check, instance and resource,
+ * never from the scan, so every scan updates the same Security Hub finding.
+ */
+import { createHash } from 'node:crypto';
+import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
+import { checkById } from '../checks/index.js';
+import type { Finding } from '../model.js';
+import { VERSION } from '../version.js';
+
+export const GENERATOR_PREFIX = 'influxguard/';
+export const SCHEMA_VERSION = '2018-10-08';
+/** ASFF limits this module keeps to. */
+export const LIMITS = { title: 256, description: 1024, recommendationText: 512, productFieldValue: 2048, findingBytes: 240 * 1024 };
+
+export const productArn = (region: string, account: string) => `arn:aws:securityhub:${region}:${account}:product/${account}/default`;
+export const generatorId = (checkId: string) => `${GENERATOR_PREFIX}${checkId}`;
+
+/**
+ * `influxguard/<account>/<region>/<checkId>/<instanceId or ->/<resourceId>`.
+ * A security group shared by two instances gives two findings (one per instance).
+ */
+export function findingId(f: Finding): string {
+  return `${GENERATOR_PREFIX}${f.accountId}/${f.region}/${f.checkId}/${f.instanceId ?? '-'}/${f.resource.id}`;
+}
+
+/** What makes a re-import worth it: status and severity (evidence wording may vary between scans). */
+export function digest(f: Pick<Finding, 'status' | 'severity' | 'checkId' | 'resource'>): string {
+  return createHash('sha256').update(JSON.stringify([f.checkId, f.status, f.severity, f.resource.type, f.resource.id])).digest('hex').slice(0, 16);
+}
+
+const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
+
+function resourceArn(type: Finding['resource']['type'], id: string, region: string, account: string): string {
+  switch (type) {
+    case 'AwsEc2Instance':
+      return `arn:aws:ec2:${region}:${account}:instance/${id}`;
+    case 'AwsEc2SecurityGroup':
+      return `arn:aws:ec2:${region}:${account}:security-group/${id}`;
+    case 'AwsEc2Volume':
+      return `arn:aws:ec2:${region}:${account}:volume/${id}`;
+    case 'AwsAccount':
+      return `AWS::::Account:${account}`;
+    default:
+      return id;
+  }
+}
+
+function types(checkId: string): string[] {
+  if (checkId === 'auth.jwt-empty-secret' || checkId === 'host.version-vulnerable') return ['Software and Configuration Checks/Vulnerabilities/CVE'];
+  if (checkId.startsWith('net.')) return ['Software and Configuration Checks/AWS Security Best Practices/Network Reachability'];
+  if (checkId.startsWith('ebs.')) return ['Software and Configuration Checks/AWS Security Best Practices', 'Effects/Data Exposure'];
+  return ['Software and Configuration Checks/Industry and Regulatory Standards/InfluxData security guidance'];
+}
+
+function description(f: Finding, risk: string): string {
+  const seen = typeof f.evidence.summary === 'string' ? f.evidence.summary : '';
+  const reason = typeof f.evidence.reason === 'string' ? ` Not evaluated: ${f.evidence.reason}` : '';
+  return clip(`${f.status}: ${seen}.${reason} ${f.endpoint ? `Endpoint ${f.endpoint}. ` : ''}Risk: ${risk}`.replace(/\.\./g, '.'), LIMITS.description);
+}
+
+export interface AsffTimes {
+  /** This scan's time (UpdatedAt, LastObservedAt). */
+  now: string;
+  /** Kept from the first sighting (CreatedAt, FirstObservedAt). */
+  firstSeen?: string;
+}
+
+/** One finding as ASFF. Findings without an account or region (probe mode) cannot be published. */
+export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
+  if (!f.accountId || !f.region) throw new Error(`finding ${f.checkId} has no account/region: only scan findings can be published`);
+  const check = checkById(f.checkId);
+  const account = f.accountId;
+  const region = f.region;
+  const created = times.firstSeen ?? times.now;
+  const primary = { Type: f.resource.type === 'Other' ? 'Other' : f.resource.type, Id: resourceArn(f.resource.type, f.resource.id, region, account), Partition: 'aws' as const, Region: region };
+  const withInstance =
+    f.instanceId && f.resource.type !== 'AwsEc2Instance' ? [{ Type: 'AwsEc2Instance', Id: resourceArn('AwsEc2Instance', f.instanceId, region, account), Partition: 'aws' as const, Region: region }] : [];
+  const source = check ? check.evidence.join(',') : 'unknown';
+  return {
+    SchemaVersion: SCHEMA_VERSION,
+    Id: findingId(f),
+    ProductArn: productArn(region, account),
+    ProductName: 'influxguard',
+    CompanyName: 'influxguard',
+    GeneratorId: generatorId(f.checkId),
+    AwsAccountId: account,
+    Region: region,
+    Types: types(f.checkId),
+    CreatedAt: created,
+    FirstObservedAt: created,
+    UpdatedAt: times.now,
+    LastObservedAt: times.now,
+    Severity: { Label: f.severity, Original: f.severity },
+    FindingProviderFields: { Severity: { Label: f.severity, Original: f.severity }, Types: types(f.checkId) },
+    Title: clip(f.title, LIMITS.title),
+    Description: description(f, check?.risk ?? ''),
+    Remediation: { Recommendation: { Text: clip(f.remediation.text, LIMITS.recommendationText), Url: f.remediation.url } },
+    ProductFields: {
+      'influxguard/Version': VERSION,
+      'influxguard/CheckId': f.checkId,
+      'influxguard/EvidenceSource': source,
+      'influxguard/Digest': digest(f),
+      ...(f.instanceId ? { 'influxguard/InstanceId': f.instanceId } : {}),
+      ...(f.endpoint ? { 'influxguard/Endpoint': clip(f.endpoint, LIMITS.productFieldValue) } : {}),
+    },
+    Resources: [primary, ...withInstance],
+    Compliance: { Status: f.status },
+    RecordState: 'ACTIVE',
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * The publish stage: Security Hub with its lifecycle, then one SNS summary.
+ * Acts on exactly what the scan covered; a region whose discovery failed is
+ * left untouched (nothing archived or resolved because a scan was partial).
+ */
+import type { Clients } from '../aws/clients.js';
+import type { Config } from '../config.js';
+import { oneLine } from '../errors.js';
+import type { ScanResult } from '../scan.js';
+import { findingId } from './asff.js';
+import { planImports } from './lifecycle.js';
+import { importFindings, readActive, type ImportOptions } from './securityhub.js';
+import { buildSummary, publishSummary, shouldNotify, type Changes } from './sns.js';
+
+export interface PublishReport {
+  securityHub: {
+    imported: number;
+    new: number;
+    changed: number;
+    refreshed: number;
+    unchanged: number;
+    resolved: number;
+    archived: number;
+    keptUnavailable: number;
+    batchImportCalls: number;
+    failed: { id: string; reason: string }[];
+    skippedRegions: { accountId: string; region: string; reason: string }[];
+  };
+  sns?: { sent: boolean; messageId?: string; subject: string; error?: string };
+}
+
+export interface PublishDeps {
+  clients: Clients;
+  now?: () => Date;
+  importOptions?: ImportOptions;
+}
+
+export async function publishScan(result: ScanResult, config: Config, deps: PublishDeps): Promise<PublishReport> {
+  const now = (deps.now ?? (() => new Date()))();
+  const sh: PublishReport['securityHub'] = { imported: 0, new: 0, changed: 0, refreshed: 0, unchanged: 0, resolved: 0, archived: 0, keptUnavailable: 0, batchImportCalls: 0, failed: [], skippedRegions: [] };
+  const newFailureIds = new Set<string>();
+  for (const cov of result.coverage) {
+    if (!cov.complete) {
+      sh.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason: 'discovery failed: nothing imported, resolved or archived there' });
+      continue;
+    }
+    const client = deps.clients.securityHub(cov.region);
+    let active;
+    try {
+      active = await readActive(client, cov.accountId, cov.region);
+    } catch (err) {
+      // Without the current state the lifecycle cannot be decided: import nothing rather than overwrite first-seen dates.
+      const reason = `securityhub:GetFindings failed: ${oneLine(err, 200)}`;
+      sh.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason });
+      for (const f of result.document.findings) if (f.accountId === cov.accountId && f.region === cov.region) sh.failed.push({ id: findingId(f), reason });
+      continue;
+    }
+    const plan = planImports(result.document.findings, active, { ...cov, instanceIds: new Set(cov.instanceIds), checkIds: new Set(cov.checkIds) }, { now, refreshDays: config.publish.refreshDays });
+    plan.newFailures.forEach((id) => newFailureIds.add(id));
+    const { imports, counts } = plan;
+    for (const k of ['new', 'changed', 'refreshed', 'unchanged', 'resolved', 'archived', 'keptUnavailable'] as const) sh[k] += counts[k];
+    if (!imports.length) continue;
+    const r = await importFindings(client, imports, deps.importOptions);
+    sh.imported += r.imported;
+    sh.batchImportCalls += r.calls;
+    sh.failed.push(...r.failed);
+  }
+
+  const report: PublishReport = { securityHub: sh };
+  const topic = config.publish.snsTopicArn;
+  if (topic) {
+    const failingNow = result.document.findings.filter((f) => f.status === 'FAILED' || f.status === 'WARNING').length;
+    const changes: Changes = { newFailures: newFailureIds.size, resolved: sh.resolved, stillFailing: failingNow - newFailureIds.size, newFailureIds, notImported: sh.failed.length };
+    const summary = buildSummary(result.document, changes, result.instances);
+    if (!shouldNotify(summary, changes, config.publish.notify, config.publish.notifyMinSeverity)) {
+      report.sns = { sent: false, subject: summary.subject };
+    } else {
+      const region = topic.split(':')[3]!;
+      try {
+        const messageId = await publishSummary(deps.clients.sns(region), topic, summary);
+        report.sns = { sent: true, subject: summary.subject, ...(messageId ? { messageId } : {}) };
+      } catch (err) {
+        report.sns = { sent: false, subject: summary.subject, error: `sns:Publish failed: ${oneLine(err, 200)}` };
+      }
+    }
+  }
+  return report;
+}

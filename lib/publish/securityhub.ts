@@ -1,0 +1,118 @@
+/**
+ * Security Hub transport: read this generator's ACTIVE findings for a scope,
+ * and import findings in batches (≤ 100 findings, < 6 MB), paced for the
+ * service's rate (~10 requests/s), retrying throttling and 5xx with
+ * exponential backoff and jitter, and retrying entries reported in
+ * FailedFindings that can succeed. Every finding ends imported or listed as
+ * failed, never dropped.
+ */
+import { BatchImportFindingsCommand, paginateGetFindings, type AwsSecurityFinding, type SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { errorCode, oneLine } from '../errors.js';
+import { GENERATOR_PREFIX, productArn } from './asff.js';
+
+export const BATCH_MAX = 100;
+export const BATCH_BYTES_MAX = 6 * 1024 * 1024 - 64 * 1024;
+
+export interface ImportOptions {
+  /** Pause between BatchImportFindings calls (10 requests/s sustained). */
+  pacingMs?: number;
+  /** Attempts per batch for throttling and 5xx, and rounds for retryable FailedFindings. */
+  maxAttempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ImportResult {
+  imported: number;
+  failed: { id: string; reason: string }[];
+  calls: number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const RETRYABLE_CODE = /Throttl|TooManyRequests|LimitExceeded|RequestLimitExceeded|InternalException|InternalError|ServiceUnavailable|InternalFailure|SlowDown/i;
+
+function retryable(err: unknown): boolean {
+  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode ?? 0;
+  return status === 429 || status >= 500 || RETRYABLE_CODE.test(errorCode(err));
+}
+
+/** Batches of at most 100 findings and under 6 MB each. */
+export function batches(findings: AwsSecurityFinding[]): AwsSecurityFinding[][] {
+  const out: AwsSecurityFinding[][] = [];
+  let current: AwsSecurityFinding[] = [];
+  let bytes = 0;
+  for (const f of findings) {
+    const size = Buffer.byteLength(JSON.stringify(f));
+    if (current.length && (current.length >= BATCH_MAX || bytes + size > BATCH_BYTES_MAX)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(f);
+    bytes += size;
+  }
+  if (current.length) out.push(current);
+  return out;
+}
+
+export async function importFindings(client: SecurityHubClient, findings: AwsSecurityFinding[], opts: ImportOptions = {}): Promise<ImportResult> {
+  const sleep = opts.sleep ?? defaultSleep;
+  const pacing = opts.pacingMs ?? 100;
+  const maxAttempts = opts.maxAttempts ?? 6;
+  const result: ImportResult = { imported: 0, failed: [], calls: 0 };
+  let pending = findings;
+  for (let round = 0; round < maxAttempts && pending.length; round++) {
+    const retryLater: AwsSecurityFinding[] = [];
+    for (const batch of batches(pending)) {
+      let attempt = 0;
+      for (;;) {
+        if (result.calls > 0) await sleep(pacing);
+        result.calls++;
+        try {
+          const out = await client.send(new BatchImportFindingsCommand({ Findings: batch }));
+          const failedIds = new Map((out.FailedFindings ?? []).map((x) => [x.Id ?? '', `${x.ErrorCode ?? 'Error'}: ${x.ErrorMessage ?? ''}`]));
+          result.imported += batch.length - failedIds.size;
+          for (const f of batch) {
+            const reason = failedIds.get(f.Id ?? '');
+            if (reason === undefined) continue;
+            if (RETRYABLE_CODE.test(reason) && round + 1 < maxAttempts) retryLater.push(f);
+            else result.failed.push({ id: f.Id ?? '?', reason: `FailedFindings: ${reason}` });
+          }
+          break;
+        } catch (err) {
+          attempt++;
+          if (!retryable(err) || attempt >= maxAttempts) {
+            for (const f of batch) result.failed.push({ id: f.Id ?? '?', reason: `securityhub:BatchImportFindings failed after ${attempt} attempt(s): ${errorCode(err)}: ${oneLine(err, 200)}` });
+            break;
+          }
+          await sleep(Math.min(10_000, 200 * 2 ** attempt) * (0.5 + Math.random()));
+        }
+      }
+    }
+    pending = retryLater;
+    if (pending.length) await sleep(Math.min(10_000, 500 * 2 ** round) * (0.5 + Math.random()));
+  }
+  for (const f of pending) result.failed.push({ id: f.Id ?? '?', reason: 'FailedFindings: still failing after retries' });
+  return result;
+}
+
+/** This generator's ACTIVE findings for one account × region, by Id (re-filtered here: never trust a filter to be applied). */
+export async function readActive(client: SecurityHubClient, accountId: string, region: string): Promise<Map<string, AwsSecurityFinding>> {
+  const prefix = `${GENERATOR_PREFIX}${accountId}/${region}/`;
+  const out = new Map<string, AwsSecurityFinding>();
+  const pages = paginateGetFindings(
+    { client, pageSize: 100 },
+    {
+      Filters: {
+        ProductArn: [{ Value: productArn(region, accountId), Comparison: 'EQUALS' }],
+        GeneratorId: [{ Value: GENERATOR_PREFIX, Comparison: 'PREFIX' }],
+        AwsAccountId: [{ Value: accountId, Comparison: 'EQUALS' }],
+        RecordState: [{ Value: 'ACTIVE', Comparison: 'EQUALS' }],
+        Id: [{ Value: prefix, Comparison: 'PREFIX' }],
+      },
+    },
+  );
+  for await (const page of pages) {
+    for (const f of page.Findings ?? []) if (f.Id?.startsWith(prefix) && f.RecordState !== 'ARCHIVED' && f.AwsAccountId === accountId) out.set(f.Id, f);
+  }
+  return out;
+}

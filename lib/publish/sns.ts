@@ -1,0 +1,103 @@
+/**
+ * The SNS summary of one scan (pure text building, plus the publish call):
+ * counts by status and severity, what changed since the last scan, the worst
+ * new findings, a Security Hub link. The list is truncated to fit, the counts
+ * never are. Filterable attributes: maxSeverity, newFailures, scanId.
+ */
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { SEVERITIES, severityRank, type Finding, type Instance, type ScanDocument, type Severity } from '../model.js';
+import { findingId } from './asff.js';
+
+export const SUBJECT_MAX = 100;
+/** SNS allows 256 KiB; stay clearly under it. */
+export const MESSAGE_MAX = 200 * 1024;
+
+export interface Changes {
+  newFailures: number;
+  resolved: number;
+  stillFailing: number;
+  /** Ids of findings that are failing now and were not before (from the lifecycle). */
+  newFailureIds: ReadonlySet<string>;
+  notImported: number;
+}
+
+export interface Summary {
+  subject: string;
+  message: string;
+  attributes: { maxSeverity: string; newFailures: number; scanId: string };
+}
+
+const failing = (f: Finding) => f.status === 'FAILED' || f.status === 'WARNING';
+
+export function consoleLink(region: string): string {
+  const search = encodeURIComponent('GeneratorId=\\operator\\:PREFIX\\influxguard/');
+  return `https://${region}.console.aws.amazon.com/securityhub/home?region=${region}#/findings?search=${encodeURIComponent(search)}`;
+}
+
+export function buildSummary(doc: ScanDocument, changes: Changes | undefined, instances: readonly Instance[] = []): Summary {
+  const s = doc.summary;
+  const names = new Map(instances.map((i) => [i.instanceId, i.name]));
+  const worst = doc.findings.filter(failing).reduce<Severity | 'NONE'>((m, f) => (m === 'NONE' || severityRank(f.severity) > severityRank(m) ? f.severity : m), 'NONE');
+  const sev = [...SEVERITIES].reverse().filter((x) => s.bySeverity[x] > 0).map((x) => `${s.bySeverity[x]} ${x}`).join(', ');
+  const accounts = doc.scope.accounts.join(', ');
+  const fresh = doc.findings
+    .filter((f) => failing(f) && (!changes || changes.newFailureIds.has(f.accountId && f.region ? findingId(f) : '')))
+    .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.checkId.localeCompare(b.checkId));
+
+  const head = [
+    `influxguard scan ${doc.scanId}`,
+    `Accounts: ${accounts || '-'}; regions: ${doc.scope.regions.join(', ') || '-'}; ${doc.startedAt} → ${doc.finishedAt}`,
+    '',
+    `Findings: ${s.FAILED} FAILED${sev ? ` (${sev})` : ''}, ${s.WARNING} WARNING, ${s.NOT_AVAILABLE} NOT_AVAILABLE, ${s.PASSED} PASSED`,
+    changes ? `Since the last scan: ${changes.newFailures} new failures, ${changes.resolved} resolved, ${changes.stillFailing} still failing` : 'Changes since the last scan: unknown (not published to Security Hub)',
+    ...(changes?.notImported ? [`Not imported into Security Hub: ${changes.notImported} finding(s) (listed in the scan result)`] : []),
+    '',
+    `${changes ? 'Worst new findings' : 'Worst findings'}:`,
+  ];
+  const tail = ['', ...doc.scope.regions.slice(0, 5).map((r) => `Security Hub (${r}): ${consoleLink(r)}`)];
+  const lines = fresh.map((f) => `  ${f.severity.padEnd(13)} ${f.checkId}  ${f.instanceId ?? f.endpoint ?? f.resource.id}${f.instanceId && names.get(f.instanceId) ? ` (${names.get(f.instanceId)})` : ''}  ${f.title}`);
+  let body = [...head];
+  let used = Buffer.byteLength([...head, ...tail].join('\n'));
+  let shown = 0;
+  for (const line of lines) {
+    const size = Buffer.byteLength(line) + 1;
+    if (used + size + 64 > MESSAGE_MAX) break;
+    body.push(line);
+    used += size;
+    shown++;
+  }
+  if (!lines.length) body.push('  none');
+  if (shown < lines.length) body.push(`  … and ${lines.length - shown} more`);
+  body = [...body, ...tail];
+
+  const newCount = changes ? changes.newFailures : fresh.length;
+  const subject = (
+    newCount > 0 ? `influxguard: ${newCount} new failure${newCount === 1 ? '' : 's'}, worst ${worst} (${accounts})` : `influxguard: ${s.FAILED} failing, no new failures (${accounts})`
+  ).slice(0, SUBJECT_MAX);
+  return { subject, message: body.join('\n'), attributes: { maxSeverity: worst, newFailures: newCount, scanId: doc.scanId } };
+}
+
+export type NotifyMode = 'always' | 'on-change';
+
+/** Whether the summary goes out under the configured mode and minimum severity. */
+export function shouldNotify(summary: Summary, changes: Changes | undefined, mode: NotifyMode, minSeverity?: Severity): boolean {
+  if (mode === 'on-change' && changes && changes.newFailures + changes.resolved === 0) return false;
+  if (minSeverity && (summary.attributes.maxSeverity === 'NONE' || severityRank(summary.attributes.maxSeverity as Severity) < severityRank(minSeverity))) return false;
+  return true;
+}
+
+export async function publishSummary(sns: SNSClient, topicArn: string, summary: Summary): Promise<string | undefined> {
+  const out = await sns.send(
+    new PublishCommand({
+      TopicArn: topicArn,
+      Subject: summary.subject,
+      Message: summary.message,
+      MessageAttributes: {
+        maxSeverity: { DataType: 'String', StringValue: summary.attributes.maxSeverity },
+        newFailures: { DataType: 'Number', StringValue: String(summary.attributes.newFailures) },
+        scanId: { DataType: 'String', StringValue: summary.attributes.scanId },
+      },
+    }),
+  );
+  return out.MessageId;
+}

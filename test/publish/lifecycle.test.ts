@@ -1,0 +1,98 @@
+import { describe, expect, it } from '@jest/globals';
+import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
+import { CHECKS } from '../../lib/checks/index.js';
+import type { Finding } from '../../lib/model.js';
+import { LIMITS, SCHEMA_VERSION, findingId, toAsff } from '../../lib/publish/asff.js';
+import { parseFindingId, planImports, type PublishScope } from '../../lib/publish/lifecycle.js';
+import { batches } from '../../lib/publish/securityhub.js';
+
+const A = '111122223333';
+const R = 'eu-west-1';
+const finding = (over: Partial<Finding> = {}): Finding => ({
+  checkId: 'net.http-port-public',
+  status: 'FAILED',
+  severity: 'HIGH',
+  title: 'InfluxDB HTTP API port 8086 is open to the internet',
+  accountId: A,
+  region: R,
+  instanceId: 'i-1',
+  resource: { type: 'AwsEc2SecurityGroup', id: 'sg-1' },
+  evidence: { summary: 'TCP 8086 open to 0.0.0.0/0' },
+  remediation: { text: 'close it', url: 'https://docs.influxdata.com/x' },
+  ...over,
+});
+const scope = (over: Partial<PublishScope> = {}): PublishScope => ({ accountId: A, region: R, instanceIds: new Set(['i-1', 'i-2']), checkIds: new Set(CHECKS.map((c) => c.id)), complete: true, ...over });
+const T0 = new Date('2026-11-01T00:00:00Z');
+const T1 = new Date('2026-11-02T00:00:00Z');
+const asActive = (fs: Finding[], at = T0): Map<string, AwsSecurityFinding> => new Map(fs.map((f) => [findingId(f), toAsff(f, { now: at.toISOString() })]));
+
+describe('ASFF mapping', () => {
+  it('produces every required field within limits, for every check in the catalogue (schema test)', () => {
+    for (const c of CHECKS) {
+      for (const status of ['FAILED', 'PASSED', 'NOT_AVAILABLE', 'WARNING'] as const) {
+        const f = finding({ checkId: c.id, status, title: c.title, remediation: c.remediation, evidence: { summary: 'x'.repeat(5000), reason: 'y'.repeat(3000) }, endpoint: 'https://10.0.0.5:8086' });
+        const a = toAsff(f, { now: T1.toISOString(), firstSeen: T0.toISOString() });
+        for (const k of ['SchemaVersion', 'Id', 'ProductArn', 'GeneratorId', 'AwsAccountId', 'Types', 'CreatedAt', 'UpdatedAt', 'Severity', 'Title', 'Description', 'Resources'] as const) expect(a[k]).toBeDefined();
+        expect(a.SchemaVersion).toBe(SCHEMA_VERSION);
+        expect(a.ProductArn).toBe(`arn:aws:securityhub:${R}:${A}:product/${A}/default`);
+        expect(a.Id!.length).toBeLessThanOrEqual(512);
+        expect(a.Title!.length).toBeLessThanOrEqual(LIMITS.title);
+        expect(a.Description!.length).toBeLessThanOrEqual(LIMITS.description);
+        expect(a.Remediation!.Recommendation!.Text!.length).toBeLessThanOrEqual(LIMITS.recommendationText);
+        expect(a.Types!.every((t) => /^(Software and Configuration Checks|Effects)\//.test(t))).toBe(true);
+        expect(a.FindingProviderFields).toMatchObject({ Severity: { Label: f.severity }, Types: a.Types });
+        expect(Buffer.byteLength(JSON.stringify(a))).toBeLessThan(LIMITS.findingBytes);
+        expect(a.Workflow).toBeUndefined();
+        expect(a.Note).toBeUndefined();
+        expect(a.CreatedAt).toBe(T0.toISOString());
+        expect(a.Compliance!.Status).toBe(status);
+      }
+    }
+  });
+  it('has a stable, documented Id and the instance as a second resource', () => {
+    const a = toAsff(finding(), { now: T1.toISOString() });
+    expect(a.Id).toBe(`influxguard/${A}/${R}/net.http-port-public/i-1/sg-1`);
+    expect(parseFindingId(a.Id!)).toEqual({ accountId: A, region: R, checkId: 'net.http-port-public', instanceId: 'i-1', resourceId: 'sg-1' });
+    expect(a.Resources!.map((r) => r.Id)).toEqual([`arn:aws:ec2:${R}:${A}:security-group/sg-1`, `arn:aws:ec2:${R}:${A}:instance/i-1`]);
+    expect(toAsff(finding({ checkId: 'auth.jwt-empty-secret' }), { now: T1.toISOString() }).Types).toEqual(['Software and Configuration Checks/Vulnerabilities/CVE']);
+  });
+  it('batches by 100 findings and by size', () => {
+    const many = Array.from({ length: 250 }, (_, i) => toAsff(finding({ resource: { type: 'AwsEc2SecurityGroup', id: `sg-${i}` } }), { now: T1.toISOString() }));
+    expect(batches(many).map((b) => b.length)).toEqual([100, 100, 50]);
+  });
+});
+
+describe('the lifecycle plan', () => {
+  it('imports new findings, skips unchanged ones until the refresh interval, re-imports changes keeping CreatedAt', () => {
+    const f = finding();
+    const first = planImports([f], new Map(), scope(), { now: T0, refreshDays: 7 });
+    expect(first.counts.new).toBe(1);
+    expect(first.newFailures).toEqual([findingId(f)]);
+    expect(planImports([f], asActive([f]), scope(), { now: T1, refreshDays: 7 }).imports).toHaveLength(0);
+    const later = planImports([f], asActive([f]), scope(), { now: new Date('2026-11-09T00:00:00Z'), refreshDays: 7 });
+    expect(later.counts.refreshed).toBe(1);
+    const raised = planImports([finding({ severity: 'CRITICAL' })], asActive([f]), scope(), { now: T1, refreshDays: 7 });
+    expect(raised.counts.changed).toBe(1);
+    expect(raised.imports[0]).toMatchObject({ CreatedAt: T0.toISOString(), FirstObservedAt: T0.toISOString(), UpdatedAt: T1.toISOString() });
+  });
+  it('resolves as PASSED what is no longer produced for an instance still there; archives what belonged to a gone instance', () => {
+    const onGone = finding({ instanceId: 'i-gone', resource: { type: 'AwsEc2SecurityGroup', id: 'sg-9' } });
+    const plan = planImports([], asActive([finding(), onGone]), scope(), { now: T1, refreshDays: 7 });
+    expect(plan.counts).toMatchObject({ resolved: 1, archived: 1 });
+    const byId = new Map(plan.imports.map((a) => [a.Id, a]));
+    expect(byId.get(findingId(finding()))).toMatchObject({ Compliance: { Status: 'PASSED' }, RecordState: 'ACTIVE', CreatedAt: T0.toISOString(), UpdatedAt: T1.toISOString() });
+    expect(byId.get(findingId(onGone))).toMatchObject({ RecordState: 'ARCHIVED' });
+  });
+  it('a partial scan touches nothing outside its scope', () => {
+    const other = finding({ instanceId: 'i-other', resource: { type: 'AwsEc2SecurityGroup', id: 'sg-3' } });
+    const otherCheck = finding({ checkId: 'ebs.volume-unencrypted', resource: { type: 'AwsEc2Volume', id: 'vol-1' } });
+    const plan = planImports([], asActive([other, otherCheck]), scope({ complete: false, checkIds: new Set(['net.http-port-public']) }), { now: T1, refreshDays: 7 });
+    expect(plan.imports).toEqual([]);
+    expect(plan.counts.outOfScope).toBe(2);
+  });
+  it('never resolves a failure because its evidence is unavailable now', () => {
+    const plan = planImports([finding({ status: 'NOT_AVAILABLE', severity: 'INFORMATIONAL' })], asActive([finding()]), scope(), { now: T1, refreshDays: 7 });
+    expect(plan.imports).toEqual([]);
+    expect(plan.counts.keptUnavailable).toBe(1);
+  });
+});
