@@ -7,6 +7,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EnableSecurityHubCommand, GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { emulatorEnv, startEmulator } from './emulator.js'; // plain JS, shared with Jest's global setup
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -15,6 +18,33 @@ import { DEMO_REGION, demoEstate, demoHosts, type DemoEndpoints } from './demo-e
 import { seedEstate } from './estate.js';
 import { certificates, influxQuery, startInfluxd, type RunningInfluxd } from './influxd.js';
 import { startHardenedProxy } from './nginx.js';
+
+/** Security Hub enabled, and an SQS queue subscribed to the findings topic, as a team would have them. */
+async function subscribe(aws: { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } }) {
+  const hub = new SecurityHubClient(aws);
+  await hub.send(new EnableSecurityHubCommand({}));
+  const sns = new SNSClient(aws);
+  const sqs = new SQSClient(aws);
+  const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'influxguard-findings' }))).TopicArn!;
+  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'security-team' }))).QueueUrl!;
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn }));
+  return {
+    topicArn,
+    show: async () => {
+      const findings = (await hub.send(new GetFindingsCommand({ MaxResults: 100 }))).Findings ?? [];
+      const failed = findings.filter((f) => f.Compliance?.Status === 'FAILED');
+      process.stderr.write(`\ndemo: Security Hub (emulated) now holds ${findings.length} influxguard findings, ${failed.length} FAILED; e.g.\n`);
+      for (const f of failed.slice(0, 3)) process.stderr.write(`  ${f.Severity?.Label} ${f.Id}\n`);
+      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 }));
+      for (const m of got.Messages ?? []) {
+        const body = JSON.parse(m.Body!) as { Subject: string; Message: string };
+        process.stderr.write(`\ndemo: the SNS summary the security team received:\nSubject: ${body.Subject}\n${body.Message}\n`);
+      }
+      for (const c of [hub, sns, sqs]) c.destroy();
+    },
+  };
+}
 
 async function startServers(): Promise<{ servers: RunningInfluxd[]; urls: DemoEndpoints; pids: Record<keyof DemoEndpoints, number> }> {
   const [open, noAdmin, selfSigned, protectedInflux] = await Promise.all([
@@ -47,7 +77,9 @@ async function main(): Promise<number> {
   });
   try {
     const env = { ...process.env, ...emulatorEnv(emulator.endpoint, DEMO_REGION) };
-    const ec2 = new EC2Client({ region: DEMO_REGION, endpoint: emulator.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const aws = { region: DEMO_REGION, endpoint: emulator.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+    const ec2 = new EC2Client(aws);
+    const subscriber = await subscribe(aws);
     const estate = await seedEstate(ec2, demoEstate(urls));
     ec2.destroy();
     const names = Object.keys(estate.instances);
@@ -56,11 +88,12 @@ async function main(): Promise<number> {
     const configFile = join(certificates(), 'demo-config.json');
     writeFileSync(configFile, JSON.stringify({ host: { local: Object.fromEntries(demoHosts(pids).map(([name, pid]) => [name, { pids: [pid] }])) } }));
     // Probes reach only 127.0.0.0/8 (emulatorEnv); the test CA stands in for the operator's CA.
-    const args = ['scan', '--region', DEMO_REGION, '--config', configFile, '--allow-port', `22@${estate.groups.bastion}`, '--ca', join(certificates(), 'ca.pem'), ...process.argv.slice(2)];
+    const args = ['scan', '--region', DEMO_REGION, '--publish', '--config', configFile, '--allow-port', `22@${estate.groups.bastion}`, '--ca', join(certificates(), 'ca.pem'), ...process.argv.slice(2)];
     process.stderr.write(`demo: influxguard ${args.join(' ')}\n\n`);
     const code = await new Promise<number>((resolve) => {
-      spawn(process.execPath, [cli, ...args], { stdio: 'inherit', env }).on('exit', (c) => resolve(c ?? 2));
+      spawn(process.execPath, [cli, ...args], { stdio: 'inherit', env: { ...env, INFLUXGUARD_SNS_TOPIC_ARN: subscriber.topicArn } }).on('exit', (c) => resolve(c ?? 2));
     });
+    await subscriber.show();
     process.stderr.write(`\ndemo: influxguard exited ${code} (1 = failing findings at or above --fail-on)\n`);
     return code === 1 || code === 0 ? 0 : code;
   } finally {
