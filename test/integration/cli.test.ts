@@ -114,6 +114,23 @@ describe('influxguard scan', () => {
     expect(r.stderr).toMatch(/no AWS region/);
   });
 
+  it('--publish imports into Security Hub once; an unchanged rescan imports nothing', async () => {
+    const env = account.env(REGION);
+    const first = await runCli(['scan', '--publish', '--fail-on', 'none', '--format', 'json'], env);
+    expect(first.code).toBe(0);
+    const n = JSON.parse(first.stdout).findings.length;
+    expect(first.stderr).toContain(`Security Hub: ${n} imported (${n} new`);
+    const again = await runCli(['scan', '--publish', '--fail-on', 'none', '--quiet'], env);
+    expect(again.stderr).toMatch(/Security Hub: 0 imported .* \d+ unchanged not re-imported.* 0 BatchImportFindings call/);
+  });
+
+  it('--format asff prints Security Hub findings', async () => {
+    const r = await runCli(['scan', '--format', 'asff', '--fail-on', 'none'], account.env(REGION));
+    const { Findings } = JSON.parse(r.stdout);
+    expect(Findings[0]).toMatchObject({ SchemaVersion: '2018-10-08', AwsAccountId: account.accountId, RecordState: 'ACTIVE' });
+    expect(Findings[0].Id).toMatch(new RegExp(`^influxguard/${account.accountId}/${REGION}/`));
+  });
+
   it('--version and --help', async () => {
     expect((await runCli(['--version'], {})).stdout.trim()).toBe(VERSION);
     const help = await runCli(['--help'], {});
