@@ -102,6 +102,21 @@ export const ConfigSchema = z.object({
       refreshDays: z.number().int().min(1).max(60).default(7),
     })
     .prefault({}),
+  /** The serverless application (dispatch / worker / api). */
+  app: z
+    .object({
+      /** `self`, `organization` (AWS Organizations ListAccounts), or account ids. */
+      accounts: z.array(z.string().regex(/^(self|organization|\d{12})$/, { message: 'is not an account id, "self" or "organization"' })).min(1).default(['self']),
+      excludeAccounts: z.array(z.string().regex(/^\d{12}$/, { message: 'is not an account id' })).default([]),
+      /** Read-only role the worker assumes in member accounts. */
+      memberRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/).default('influxguard-member'),
+      /** Most instances in one work unit (one SQS message, one worker invocation). */
+      unitSize: z.number().int().min(1).max(1000).default(100),
+      tableName: z.string().optional(),
+      queueUrl: z.string().optional(),
+      scanTtlDays: z.number().int().min(1).max(365).default(30),
+    })
+    .prefault({}),
   aws: z
     .object({
       maxAttempts: z.number().int().min(1).max(20).default(4),
@@ -197,6 +212,19 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     out.host = { ...(out.host ?? {}), enabled: hostEnabled === 'true' || hostEnabled === '1' };
   }
   if (env.INFLUXGUARD_SNS_TOPIC_ARN) out.publish = { ...(out.publish ?? {}), snsTopicArn: env.INFLUXGUARD_SNS_TOPIC_ARN };
+  const accounts = list(env.INFLUXGUARD_ACCOUNTS, /,/);
+  const excluded = list(env.INFLUXGUARD_EXCLUDE_ACCOUNTS, /,/);
+  const app: NonNullable<ConfigInput['app']> = {
+    ...(accounts ? { accounts } : {}),
+    ...(excluded ? { excludeAccounts: excluded } : {}),
+    ...(env.INFLUXGUARD_MEMBER_ROLE ? { memberRoleName: env.INFLUXGUARD_MEMBER_ROLE } : {}),
+    ...(env.INFLUXGUARD_UNIT_SIZE ? { unitSize: Number(env.INFLUXGUARD_UNIT_SIZE) } : {}),
+    ...(env.INFLUXGUARD_TABLE ? { tableName: env.INFLUXGUARD_TABLE } : {}),
+    ...(env.INFLUXGUARD_QUEUE_URL ? { queueUrl: env.INFLUXGUARD_QUEUE_URL } : {}),
+  };
+  if (Object.keys(app).length) out.app = app;
+  const publishEnabled = env.INFLUXGUARD_PUBLISH_ENABLED?.trim().toLowerCase();
+  if (publishEnabled) out.publish = { ...(out.publish ?? {}), enabled: publishEnabled === 'true' || publishEnabled === '1' };
   if (env.INFLUXGUARD_SSM_DOCUMENT) out.host = { ...(out.host ?? {}), documentName: env.INFLUXGUARD_SSM_DOCUMENT };
   const probeEnabled = env.INFLUXGUARD_PROBE_ENABLED?.trim().toLowerCase();
   if (probeEnabled) {

@@ -36,6 +36,16 @@ export interface ScanDeps {
   probe?: ProbeFn;
   /** How host evidence is collected (SSM, or the local collector); none when absent. */
   host?: HostFn;
+  /** A work unit of a fanned-out scan: these instances of the (single) region only. */
+  unit?: UnitScope;
+}
+
+export interface UnitScope {
+  instanceIds: string[];
+  /** Every tagged instance of the region when the scan was dispatched: the others are gone. */
+  knownInstanceIds: string[];
+  /** Run the account/region-level checks (one unit per region does). */
+  regionChecks: boolean;
 }
 
 export async function callerAccount(clients: Clients, region: string): Promise<string> {
@@ -75,6 +85,8 @@ export interface Coverage {
   complete: boolean;
   instanceIds: string[];
   checkIds: string[];
+  /** For a work unit: every instance of the region at dispatch (instances outside both are gone). */
+  knownInstanceIds?: string[];
 }
 
 interface RegionScan {
@@ -85,15 +97,24 @@ interface RegionScan {
 
 async function scanRegion(config: Config, deps: ScanDeps & { probe: ProbeFn; now: () => Date }, checks: readonly Check[], accountId: string, region: string): Promise<RegionScan> {
   try {
-    const inventory = await discoverRegion(deps.clients.ec2(region), accountId, region, config);
+    const unit = deps.unit;
+    const inventory = await discoverRegion(deps.clients.ec2(region), accountId, region, config, unit?.instanceIds);
     const bundle = await gatherRegion(inventory, config, { probe: deps.probe, ...(deps.host ? { host: deps.host } : {}) }, deps.now().getTime());
+    const regionChecks = !unit || unit.regionChecks;
     const findings = [
       ...bundle.instances.flatMap((ctx) => evaluateInstance(checks, ctx)),
       ...bundle.endpoints.flatMap((ctx) => evaluateEndpoint(checks, ctx)),
-      ...evaluateRegion(checks, bundle.region),
+      ...(regionChecks ? evaluateRegion(checks, bundle.region) : []),
     ];
     deps.onProgress?.({ kind: 'region', region, instances: inventory.instances.length, findings: findings.length });
-    const coverage = { accountId, region, complete: true, instanceIds: inventory.instances.map((i) => i.instanceId), checkIds: checks.map((c) => c.id) };
+    const coverage: Coverage = {
+      accountId,
+      region,
+      complete: true,
+      instanceIds: unit ? unit.instanceIds : inventory.instances.map((i) => i.instanceId),
+      checkIds: checks.filter((c) => regionChecks || c.scope !== 'region').map((c) => c.id),
+      ...(unit ? { knownInstanceIds: unit.knownInstanceIds } : {}),
+    };
     return { findings, instances: inventory.instances, coverage };
   } catch (err) {
     if (!(err instanceof AwsCallError)) throw err;

@@ -6,7 +6,10 @@
  * without code here knowing about it.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -88,6 +91,9 @@ export function createClients(opts: ClientOptions) {
   const ssm = new Map<string, SSMClient>();
   const securityHub = new Map<string, SecurityHubClient>();
   const sns = new Map<string, SNSClient>();
+  const dynamodb = new Map<string, DynamoDBClient>();
+  const sqs = new Map<string, SQSClient>();
+  const organizations = new Map<string, OrganizationsClient>();
   const cached = <C>(map: Map<string, C>, region: string, make: () => C): C => {
     let c = map.get(region);
     if (!c) map.set(region, (c = make()));
@@ -99,8 +105,11 @@ export function createClients(opts: ClientOptions) {
     ssm: (region: string) => cached(ssm, region, () => instrument(new SSMClient(common(region, opts)), opts.counter)),
     securityHub: (region: string) => cached(securityHub, region, () => instrument(new SecurityHubClient(common(region, opts)), opts.counter)),
     sns: (region: string) => cached(sns, region, () => instrument(new SNSClient(common(region, opts)), opts.counter)),
+    dynamodb: (region: string) => cached(dynamodb, region, () => instrument(new DynamoDBClient(common(region, opts)), opts.counter)),
+    sqs: (region: string) => cached(sqs, region, () => instrument(new SQSClient(common(region, opts)), opts.counter)),
+    organizations: (region: string) => cached(organizations, region, () => instrument(new OrganizationsClient(common(region, opts)), opts.counter)),
     destroy: () => {
-      for (const c of [...ec2.values(), ...sts.values(), ...ssm.values(), ...securityHub.values(), ...sns.values()]) c.destroy();
+      for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations] as Map<string, { destroy: () => void }>[]) for (const c of m.values()) c.destroy();
     },
   };
 }

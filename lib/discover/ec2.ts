@@ -63,16 +63,18 @@ export function selectorFilter(sel: TagSelector): Filter {
 }
 
 /** Instances matching any selector. Throws AwsCallError: without instances there is nothing to scan. */
-export async function listInstances(ec2: EC2Client, accountId: string, region: string, config: Config): Promise<Instance[]> {
+export async function listInstances(ec2: EC2Client, accountId: string, region: string, config: Config, only?: readonly string[]): Promise<Instance[]> {
   const byId = new Map<string, Instance>();
+  // A work unit names its instances: still filtered by tag and state, so a re-tagged instance drops out.
+  const idFilters: (Filter | undefined)[] = only ? chunk(only, FILTER_VALUES_MAX).map((values) => ({ Name: 'instance-id', Values: values })) : [undefined];
   for (const sel of config.tagSelectors) {
-    const pages = paginateDescribeInstances(
-      { client: ec2, pageSize: 1000 },
-      { Filters: [selectorFilter(sel), { Name: 'instance-state-name', Values: LIVE_STATES }] },
-    );
-    const found = await collect('DescribeInstances', pages, (p) => p.Reservations?.flatMap((r) => r.Instances ?? []));
-    for (const raw of found) {
-      if (raw.InstanceId && !byId.has(raw.InstanceId)) byId.set(raw.InstanceId, toInstance(raw, accountId, region, config));
+    for (const idFilter of idFilters) {
+      const filters = [selectorFilter(sel), { Name: 'instance-state-name', Values: LIVE_STATES }, ...(idFilter ? [idFilter] : [])];
+      const pages = paginateDescribeInstances({ client: ec2, ...(idFilter ? {} : { pageSize: 1000 }) }, { Filters: filters });
+      const found = await collect('DescribeInstances', pages, (p) => p.Reservations?.flatMap((r) => r.Instances ?? []));
+      for (const raw of found) {
+        if (raw.InstanceId && !byId.has(raw.InstanceId)) byId.set(raw.InstanceId, toInstance(raw, accountId, region, config));
+      }
     }
   }
   return [...byId.values()].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
@@ -178,8 +180,8 @@ async function describeInChunks<P, T>(
 }
 
 /** Everything the checks need about one account × region's InfluxDB instances. */
-export async function discoverRegion(ec2: EC2Client, accountId: string, region: string, config: Config): Promise<RegionInventory> {
-  const instances = await listInstances(ec2, accountId, region, config);
+export async function discoverRegion(ec2: EC2Client, accountId: string, region: string, config: Config, only?: readonly string[]): Promise<RegionInventory> {
+  const instances = only && only.length === 0 ? [] : await listInstances(ec2, accountId, region, config, only);
   if (instances.length === 0) {
     const none = fail<never>('not read: the region has no InfluxDB instances');
     return { accountId, region, instances, securityGroups: ok(new Map()), volumes: ok(new Map()), prefixLists: new Map(), ebsDefaultEncryption: none };

@@ -27,6 +27,8 @@ export interface PublishReport {
     skippedRegions: { accountId: string; region: string; reason: string }[];
   };
   sns?: { sent: boolean; messageId?: string; subject: string; error?: string };
+  /** Finding ids failing now that were not before (from the lifecycle). */
+  newFailureIds: string[];
 }
 
 export interface PublishDeps {
@@ -55,7 +57,14 @@ export async function publishScan(result: ScanResult, config: Config, deps: Publ
       for (const f of result.document.findings) if (f.accountId === cov.accountId && f.region === cov.region) sh.failed.push({ id: findingId(f), reason });
       continue;
     }
-    const plan = planImports(result.document.findings, active, { ...cov, instanceIds: new Set(cov.instanceIds), checkIds: new Set(cov.checkIds) }, { now, refreshDays: config.publish.refreshDays });
+    const plan = planImports(result.document.findings, active, {
+        accountId: cov.accountId,
+        region: cov.region,
+        complete: cov.complete,
+        instanceIds: new Set(cov.instanceIds),
+        checkIds: new Set(cov.checkIds),
+        ...(cov.knownInstanceIds ? { knownInstanceIds: new Set(cov.knownInstanceIds) } : {}),
+      }, { now, refreshDays: config.publish.refreshDays });
     plan.newFailures.forEach((id) => newFailureIds.add(id));
     const { imports, counts } = plan;
     for (const k of ['new', 'changed', 'refreshed', 'unchanged', 'resolved', 'archived', 'keptUnavailable'] as const) sh[k] += counts[k];
@@ -66,7 +75,7 @@ export async function publishScan(result: ScanResult, config: Config, deps: Publ
     sh.failed.push(...r.failed);
   }
 
-  const report: PublishReport = { securityHub: sh };
+  const report: PublishReport = { securityHub: sh, newFailureIds: [...newFailureIds] };
   const topic = config.publish.snsTopicArn;
   if (topic) {
     const failingNow = result.document.findings.filter((f) => f.status === 'FAILED' || f.status === 'WARNING').length;

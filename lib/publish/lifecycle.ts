@@ -23,6 +23,8 @@ export interface PublishScope {
   checkIds: ReadonlySet<string>;
   /** Every tagged instance of the region was listed: an instance not seen is gone. */
   complete: boolean;
+  /** A work unit's view of the region: instances listed here but not in instanceIds belong to other units. */
+  knownInstanceIds?: ReadonlySet<string>;
 }
 
 export interface Plan {
@@ -83,7 +85,8 @@ export function planImports(findings: readonly Finding[], active: ReadonlyMap<st
       continue;
     }
     const instanceSeen = parts.instanceId === undefined || scope.instanceIds.has(parts.instanceId);
-    if (!instanceSeen && !scope.complete) {
+    const otherUnit = parts.instanceId !== undefined && !instanceSeen && scope.knownInstanceIds?.has(parts.instanceId) === true;
+    if ((!instanceSeen && !scope.complete) || otherUnit) {
       plan.counts.outOfScope++; // a partial scan says nothing about instances it did not look at
       continue;
     }

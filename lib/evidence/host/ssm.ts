@@ -177,7 +177,8 @@ export async function collectViaSsm(ssm: SSMClient, instances: Instance[], opts:
 
 /** Host evidence through SSM Run Command for a region's instances (the scan's HostFn). */
 export function ssmHost(config: Config, clients: Clients): (instances: Instance[]) => Promise<Map<string, Result<HostEvidence>>> {
-  const script = readFileSync(COLLECTOR_PATH, 'utf8');
+  // The stack's own document carries the script; only AWS-RunShellScript needs it sent.
+  const script = config.host.documentName === RUN_SHELL_SCRIPT ? readFileSync(COLLECTOR_PATH, 'utf8') : '';
   return (instances) =>
     collectViaSsm(clients.ssm(instances[0]!.region), instances, {
       documentName: config.host.documentName,

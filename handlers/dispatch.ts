@@ -1,0 +1,18 @@
+/** EventBridge schedule → split the configured scope into work units on SQS. */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { dispatch } from '../lib/app/service.js';
+import { appDeps, logErrors, logger, metrics } from '../lib/app/runtime.js';
+
+export const handler = middy(async () => {
+  const { scanId, unitsTotal } = await dispatch({}, appDeps());
+  logger.appendKeys({ scanId });
+  logger.info('scan dispatched', { unitsTotal });
+  metrics.addMetric('WorkUnitsDispatched', MetricUnit.Count, unitsTotal);
+  return { scanId, unitsTotal };
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(logErrors());

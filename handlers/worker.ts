@@ -1,0 +1,46 @@
+/** SQS → scan one work unit each (partial batch failures reported; a retried unit is idempotent). */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { oneLine } from '../lib/errors.js';
+import { runUnit } from '../lib/app/service.js';
+import { appDeps, logErrors, logger, metrics } from '../lib/app/runtime.js';
+import { WorkUnitSchema } from '../lib/app/units.js';
+
+export const handler = middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    let body: unknown;
+    try {
+      body = JSON.parse(record.body);
+    } catch {
+      body = undefined;
+    }
+    const unit = WorkUnitSchema.safeParse(body);
+    if (!unit.success) {
+      // A malformed message can never succeed: drop it loudly instead of retrying it into the DLQ.
+      logger.error('malformed work unit dropped', { messageId: record.messageId, issue: unit.error.issues[0]?.message });
+      metrics.addMetric('MalformedUnits', MetricUnit.Count, 1);
+      continue;
+    }
+    logger.appendKeys({ scanId: unit.data.scanId });
+    try {
+      const r = await runUnit(unit.data, appDeps());
+      const s = r.document.summary;
+      logger.info('unit scanned', { unitIndex: unit.data.unitIndex, accountId: unit.data.accountId, region: unit.data.region, recorded: r.recorded, completedScan: r.completedScan, summary: s });
+      metrics.addMetric('InstancesScanned', MetricUnit.Count, new Set(r.document.findings.map((f) => f.instanceId).filter(Boolean)).size);
+      for (const [sev, n] of Object.entries(s.bySeverity)) if (n) metrics.addMetric(`Failing${sev}`, MetricUnit.Count, n);
+      metrics.addMetric('NotAvailable', MetricUnit.Count, s.NOT_AVAILABLE);
+    } catch (err) {
+      logger.error('unit failed; SQS will retry it', { messageId: record.messageId, unitIndex: unit.data.unitIndex, error: oneLine(err) });
+      metrics.addMetric('UnitFailures', MetricUnit.Count, 1);
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(logErrors());

@@ -1,0 +1,45 @@
+/**
+ * What every Lambda function shares: one logger and one metrics instance
+ * (Powertools), the application's dependencies built once per container from
+ * the environment, and small middy middlewares.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { MiddlewareObj } from '@middy/core';
+import { CallCounter, createClients } from '../aws/clients.js';
+import { loadConfig } from '../config.js';
+import { configError, oneLine } from '../errors.js';
+import type { AppDeps } from './service.js';
+import { ScanStore } from './store.js';
+
+export const logger = new Logger({ serviceName: 'influxguard' });
+export const metrics = new Metrics({ namespace: 'influxguard', serviceName: 'influxguard' });
+
+let deps: AppDeps | undefined;
+/** Built once per container; configuration errors surface as one clear line. */
+export function appDeps(env: NodeJS.ProcessEnv = process.env): AppDeps {
+  if (deps) return deps;
+  const config = loadConfig({ env });
+  const homeRegion = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!homeRegion) throw configError('AWS_REGION is not set');
+  if (!config.app.tableName) throw configError('INFLUXGUARD_TABLE is not set');
+  const counter = new CallCounter();
+  const clients = createClients({ aws: config.aws, counter });
+  deps = { config, clients, homeRegion, store: new ScanStore(clients.dynamodb(homeRegion), config.app.tableName, config.app.scanTtlDays), counter };
+  return deps;
+}
+
+/** For tests: forget the cached dependencies. */
+export function resetAppDeps(): void {
+  deps?.clients.destroy();
+  deps = undefined;
+}
+
+/** Logs a failure once, as one line without stack or secrets, then lets middy rethrow it. */
+export function logErrors(): MiddlewareObj {
+  return {
+    onError: async (request) => {
+      logger.error('invocation failed', { error: oneLine(request.error), name: (request.error as Error | undefined)?.name });
+    },
+  };
+}

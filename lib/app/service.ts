@@ -1,0 +1,287 @@
+/**
+ * The serverless application's logic, free of Lambda specifics: dispatch a
+ * scan into work units, run one unit (scan + publish + record), finish the
+ * scan once (one SNS summary), answer the API. Handlers only adapt events.
+ */
+import { randomUUID } from 'node:crypto';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import { createClients, type CallCounter, type Clients } from '../aws/clients.js';
+import { CHECKS } from '../checks/index.js';
+import type { Config } from '../config.js';
+import { configError } from '../errors.js';
+import { listInstances } from '../discover/ec2.js';
+import { SEVERITIES, severityRank, type Finding, type ScanDocument, type Severity, type Summary as StatusSummary } from '../model.js';
+import { publishScan } from '../publish/index.js';
+import { buildSummary, publishSummary, shouldNotify } from '../publish/sns.js';
+import { callerAccount, resolveRegions, scan } from '../scan.js';
+import { chunk, mapLimit } from '../util/concurrency.js';
+import { assumeRoleCredentials, memberRoleArn, targetAccounts } from './accounts.js';
+import type { ScanStore, UnitResult } from './store.js';
+import { planUnits, type WorkUnit } from './units.js';
+
+const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const checkIds = new Set(CHECKS.map((c) => c.id));
+
+/** POST /scans body (and the schedule's implicit request). Unknown fields are refused. */
+export const ScanRequestSchema = z
+  .object({
+    regions: z.array(z.string().refine((r) => r === 'all' || REGION_RE.test(r), { message: 'is not a region name' })).min(1).max(40).optional(),
+    accounts: z.array(z.string().regex(/^\d{12}$/, { message: 'is not a 12-digit account id' })).min(1).max(1000).optional(),
+    instanceIds: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/, { message: 'is not an instance id' })).min(1).max(1000).optional(),
+    checks: z.array(z.string().refine((c) => checkIds.has(c), { message: 'is not a check id (see CHECKS.md)' })).min(1).optional(),
+    publish: z.boolean().optional(),
+    wait: z.boolean().optional(),
+  })
+  .strict();
+export type ScanRequest = z.infer<typeof ScanRequestSchema>;
+
+/** A request the API refuses: its field and why (never a stack trace). */
+export class RequestError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
+export function parseScanRequest(body: unknown): ScanRequest {
+  const r = ScanRequestSchema.safeParse(body ?? {});
+  if (r.success) return r.data;
+  const i = r.error.issues[0]!;
+  const field = i.path.join('.') || (i.code === 'unrecognized_keys' ? (i as { keys?: string[] }).keys?.join(', ') ?? '(body)' : '(body)');
+  throw new RequestError(field, i.code === 'unrecognized_keys' ? `unknown field(s): ${field}` : `${field}: ${i.message}`);
+}
+
+export interface AppDeps {
+  config: Config;
+  /** Clients of the tooling account the functions run in. */
+  clients: Clients;
+  homeRegion: string;
+  store: ScanStore;
+  now?: () => Date;
+  newId?: () => string;
+  /** Where units go (default: the SQS queue, batches of 10). */
+  sendUnits?: (units: WorkUnit[]) => Promise<void>;
+  counter?: CallCounter;
+}
+
+let selfAccount: string | undefined;
+async function self(deps: AppDeps): Promise<string> {
+  return (selfAccount ??= await callerAccount(deps.clients, deps.homeRegion));
+}
+
+/** Clients for an account: the function's own, or the member role assumed there. */
+export async function clientsFor(accountId: string, deps: AppDeps): Promise<{ clients: Clients; own: boolean }> {
+  if (accountId === (await self(deps))) return { clients: deps.clients, own: true };
+  const credentials = assumeRoleCredentials(deps.clients.sts(deps.homeRegion), memberRoleArn(accountId, deps.config.app.memberRoleName));
+  return { clients: createClients({ aws: deps.config.aws, credentials, ...(deps.counter ? { counter: deps.counter } : {}) }), own: false };
+}
+
+async function defaultSend(units: WorkUnit[], deps: AppDeps): Promise<void> {
+  const queueUrl = deps.config.app.queueUrl;
+  if (!queueUrl) throw configError('INFLUXGUARD_QUEUE_URL is not set');
+  const sqs = deps.clients.sqs(deps.homeRegion);
+  for (const batch of chunk(units, 10)) {
+    const out = await sqs.send(
+      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((u) => ({ Id: String(u.unitIndex), MessageBody: JSON.stringify(u) })) }),
+    );
+    if (out.Failed?.length) throw new Error(`SQS refused ${out.Failed.length} unit(s): ${out.Failed.map((f) => f.Message).join('; ')}`);
+  }
+}
+
+/** Split the request's scope into units, record the scan, enqueue the units. */
+export async function dispatch(request: ScanRequest, deps: AppDeps): Promise<{ scanId: string; unitsTotal: number }> {
+  const now = (deps.now ?? (() => new Date()))();
+  const scanId = (deps.newId ?? randomUUID)();
+  const own = await self(deps);
+  const accounts = request.accounts ?? (await targetAccounts(deps.config, own, () => deps.clients.organizations('us-east-1')));
+  const regionConfig = { ...deps.config, regions: request.regions ?? deps.config.regions };
+  const inventories = (
+    await mapLimit(accounts, 4, async (accountId) => {
+      const { clients, own: isOwn } = await clientsFor(accountId, deps);
+      try {
+        const regions = await resolveRegions(regionConfig, clients, deps.homeRegion);
+        return await mapLimit(regions, 4, async (region) => {
+          try {
+            const instances = await listInstances(clients.ec2(region), accountId, region, deps.config, request.instanceIds);
+            return { accountId, region, instanceIds: instances.map((i) => i.instanceId) };
+          } catch {
+            return { accountId, region }; // the unit's worker will report what fails
+          }
+        });
+      } finally {
+        if (!isOwn) clients.destroy();
+      }
+    })
+  ).flat();
+  const units = planUnits(scanId, inventories, deps.config.app.unitSize, { publish: request.publish ?? deps.config.publish.enabled, ...(request.checks ? { checks: request.checks } : {}) });
+  await deps.store.createScan({ scanId, createdAt: now.toISOString(), request, unitsTotal: units.length }, now);
+  await (deps.sendUnits ?? ((u) => defaultSend(u, deps)))(units);
+  return { scanId, unitsTotal: units.length };
+}
+
+const compact = (f: Finding, names: Map<string, string | undefined>): UnitResult['worst'][number] => ({
+  checkId: f.checkId,
+  severity: f.severity,
+  title: f.title,
+  status: f.status,
+  accountId: f.accountId ?? '',
+  region: f.region ?? '',
+  resource: f.resource,
+  ...(f.instanceId ? { instanceId: f.instanceId } : {}),
+  ...(f.instanceId && names.get(f.instanceId) ? { name: names.get(f.instanceId)! } : {}),
+});
+
+/** Scan one unit and publish it; record it once; the unit that completes the scan sends the summary. */
+export async function runUnit(unit: WorkUnit, deps: AppDeps): Promise<{ recorded: boolean; completedScan: boolean; document: ScanDocument }> {
+  const { clients, own } = await clientsFor(unit.accountId, deps);
+  try {
+    const config: Config = { ...deps.config, regions: [unit.region], publish: { ...deps.config.publish, snsTopicArn: undefined } };
+    const checks = unit.checks ? CHECKS.filter((c) => unit.checks!.includes(c.id)) : CHECKS;
+    const result = await scan(config, {
+      clients,
+      homeRegion: unit.region,
+      checks,
+      ...(deps.now ? { now: deps.now } : {}),
+      ...(unit.instanceIds ? { unit: { instanceIds: unit.instanceIds, knownInstanceIds: unit.knownInstanceIds, regionChecks: unit.regionChecks } } : {}),
+    });
+    const report = unit.publish ? await publishScan(result, config, { clients, ...(deps.now ? { now: deps.now } : {}) }) : undefined;
+    const names = new Map(result.instances.map((i) => [i.instanceId, i.name]));
+    const failing = result.document.findings.filter((f) => f.status === 'FAILED' || f.status === 'WARNING').sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
+    const unitResult: UnitResult = {
+      accountId: unit.accountId,
+      region: unit.region,
+      summary: result.document.summary,
+      instances: result.instances.length,
+      ...(report
+        ? {
+            publish: {
+              imported: report.securityHub.imported,
+              resolved: report.securityHub.resolved,
+              archived: report.securityHub.archived,
+              newFailures: report.newFailureIds,
+              failed: report.securityHub.failed.length,
+            },
+          }
+        : {}),
+      worst: failing.slice(0, 25).map((f) => compact(f, names)),
+    };
+    const recorded = await deps.store.recordUnit(unit.scanId, unit.unitIndex, unitResult);
+    if (!recorded) return { recorded, completedScan: false, document: result.document }; // a retry of a unit already counted
+    const { unitsDone, unitsTotal } = await deps.store.completeUnit(unit.scanId);
+    const completedScan = unitsDone >= unitsTotal && (await finish(unit.scanId, deps));
+    return { recorded, completedScan, document: result.document };
+  } finally {
+    if (!own) clients.destroy();
+  }
+}
+
+/** Aggregate the units of a scan: status counts and the worst findings. */
+export function aggregate(units: UnitResult[]): { summary: StatusSummary; accounts: string[]; regions: string[]; instances: number; worst: UnitResult['worst']; publish?: NonNullable<UnitResult['publish']> } {
+  const summary: StatusSummary = { FAILED: 0, PASSED: 0, WARNING: 0, NOT_AVAILABLE: 0, bySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number> };
+  let publish: NonNullable<UnitResult['publish']> | undefined;
+  for (const u of units) {
+    for (const k of ['FAILED', 'PASSED', 'WARNING', 'NOT_AVAILABLE'] as const) summary[k] += u.summary[k];
+    for (const s of SEVERITIES) summary.bySeverity[s] += u.summary.bySeverity[s] ?? 0;
+    if (u.publish) {
+      publish ??= { imported: 0, resolved: 0, archived: 0, newFailures: [], failed: 0 };
+      publish.imported += u.publish.imported;
+      publish.resolved += u.publish.resolved;
+      publish.archived += u.publish.archived;
+      publish.failed += u.publish.failed;
+      publish.newFailures.push(...u.publish.newFailures);
+    }
+  }
+  const worst = units.flatMap((u) => u.worst).sort((a, b) => severityRank(b.severity as Severity) - severityRank(a.severity as Severity));
+  return {
+    summary,
+    accounts: [...new Set(units.map((u) => u.accountId))].sort(),
+    regions: [...new Set(units.map((u) => u.region))].sort(),
+    instances: units.reduce((n, u) => n + u.instances, 0),
+    worst,
+    ...(publish ? { publish } : {}),
+  };
+}
+
+/** Mark the scan completed (exactly once) and send its single SNS summary. */
+async function finish(scanId: string, deps: AppDeps): Promise<boolean> {
+  const finishedAt = (deps.now ?? (() => new Date()))().toISOString();
+  if (!(await deps.store.claimCompletion(scanId, finishedAt))) return false;
+  const topic = deps.config.publish.snsTopicArn;
+  if (!topic) return true;
+  const got = await deps.store.getScan(scanId);
+  if (!got) return true;
+  const agg = aggregate(got.units);
+  const findings = agg.worst.map(
+    (w): Finding => ({
+      checkId: w.checkId,
+      status: w.status as Finding['status'],
+      severity: w.severity as Severity,
+      title: w.title,
+      accountId: w.accountId,
+      region: w.region,
+      ...(w.instanceId ? { instanceId: w.instanceId } : {}),
+      resource: w.resource as Finding['resource'],
+      evidence: {},
+      remediation: { text: '', url: '' },
+    }),
+  );
+  const document: ScanDocument = { scanId, startedAt: got.meta.createdAt, finishedAt, scope: { accounts: agg.accounts, regions: agg.regions }, findings, summary: agg.summary };
+  const failingNow = agg.summary.FAILED + agg.summary.WARNING;
+  const changes = agg.publish
+    ? { newFailures: agg.publish.newFailures.length, resolved: agg.publish.resolved, stillFailing: failingNow - agg.publish.newFailures.length, newFailureIds: new Set(agg.publish.newFailures), notImported: agg.publish.failed }
+    : undefined;
+  const instances = agg.worst.filter((w) => w.instanceId).map((w) => ({ instanceId: w.instanceId!, ...(w.name ? { name: w.name } : {}) }));
+  const summary = buildSummary(document, changes, instances as never);
+  if (!shouldNotify(summary, changes, deps.config.publish.notify, deps.config.publish.notifyMinSeverity)) return true;
+  await publishSummary(deps.clients.sns(topic.split(':')[3]!), topic, summary);
+  return true;
+}
+
+/** GET /scans/{id}: status, progress and summary; undefined when unknown. */
+export async function scanStatus(scanId: string, deps: Pick<AppDeps, 'store'>) {
+  const got = await deps.store.getScan(scanId);
+  if (!got) return undefined;
+  const agg = aggregate(got.units);
+  return {
+    scanId,
+    status: got.meta.status,
+    createdAt: got.meta.createdAt,
+    ...(got.meta.finishedAt ? { finishedAt: got.meta.finishedAt } : {}),
+    progress: { unitsDone: got.meta.unitsDone, unitsTotal: got.meta.unitsTotal },
+    scope: { accounts: agg.accounts, regions: agg.regions, instances: agg.instances },
+    summary: agg.summary,
+    ...(agg.publish ? { securityHub: { imported: agg.publish.imported, resolved: agg.publish.resolved, archived: agg.publish.archived, notImported: agg.publish.failed } } : {}),
+  };
+}
+
+/** POST /scans with wait=true: a small scan run in the request, its document returned. */
+export async function scanNow(request: ScanRequest, deps: AppDeps): Promise<ScanDocument> {
+  const accounts = request.accounts ?? [await self(deps)];
+  const regions = request.regions ?? (deps.config.regions.length ? deps.config.regions : [deps.homeRegion]);
+  if (accounts.length !== 1 || regions.length !== 1 || regions[0] === 'all' || (request.instanceIds?.length ?? 0) > 50) {
+    throw new RequestError('wait', 'wait=true needs a small scope: one account, one region, at most 50 instanceIds');
+  }
+  const scanId = (deps.newId ?? randomUUID)();
+  const unit: WorkUnit = {
+    scanId,
+    unitIndex: 0,
+    unitsTotal: 1,
+    accountId: accounts[0]!,
+    region: regions[0]!,
+    instanceIds: request.instanceIds ?? null,
+    knownInstanceIds: [],
+    regionChecks: !request.instanceIds,
+    publish: request.publish ?? false,
+    ...(request.checks ? { checks: request.checks } : {}),
+  };
+  if (unit.instanceIds) unit.knownInstanceIds = unit.instanceIds; // a named subset archives nothing else
+  const now = (deps.now ?? (() => new Date()))();
+  await deps.store.createScan({ scanId, createdAt: now.toISOString(), request, unitsTotal: 1 }, now);
+  const { document } = await runUnit(unit, { ...deps, newId: () => scanId });
+  return { ...document, scanId };
+}
+

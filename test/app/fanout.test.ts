@@ -1,0 +1,97 @@
+/**
+ * A scheduled scan of 2 accounts × 2 regions × 250 instances through the real
+ * handlers: dispatch → SQS → workers → DynamoDB → exactly one SNS summary.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import { handler as api } from '../../handlers/api.js';
+import { handler as dispatch } from '../../handlers/dispatch.js';
+import { handler as worker } from '../../handlers/worker.js';
+import { resetAppDeps } from '../../lib/app/runtime.js';
+import { seedEstate } from '../../scripts/estate.js';
+import { testAccount, type TestAccount } from '../support/aws.js';
+import { createAppResources, lambdaContext, receiveAsEvent, type AppResources } from '../support/app.js';
+
+const REGIONS = ['eu-west-1', 'eu-central-1'];
+let home: TestAccount;
+let member: TestAccount;
+let res: AppResources;
+let scanId = '';
+let unitsTotal = 0;
+const workerResults: { batchItemFailures: unknown[] }[] = [];
+const savedEnv = { ...process.env };
+const event = (name: string) => JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8'));
+
+beforeAll(async () => {
+  home = await testAccount();
+  member = await testAccount();
+  res = await createAppResources(home, 'eu-west-1', 'fanout');
+  for (const account of [home, member]) {
+    for (const region of REGIONS) {
+      await seedEstate(account.seeder(region), {
+        region,
+        groups: [{ name: 'influx', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }],
+        instances: [{ name: 'fleet', tags: { influxdb: '' }, groups: ['influx'], count: 250 }],
+      });
+    }
+  }
+  Object.assign(process.env, home.env('eu-west-1'), {
+    INFLUXGUARD_TABLE: res.table,
+    INFLUXGUARD_QUEUE_URL: res.queueUrl,
+    INFLUXGUARD_SNS_TOPIC_ARN: res.topicArn,
+    INFLUXGUARD_ACCOUNTS: `self,${member.accountId}`,
+    INFLUXGUARD_REGIONS: REGIONS.join(','),
+    INFLUXGUARD_PROBE_ENABLED: 'false',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_METRICS_NAMESPACE: 'influxguard-test',
+  });
+  resetAppDeps();
+
+  ({ scanId, unitsTotal } = (await dispatch(event('dispatch-schedule.json'), lambdaContext('dispatch'))) as { scanId: string; unitsTotal: number });
+  // Workers: drain the queue, ten messages per invocation, as Lambda's SQS trigger would.
+  for (;;) {
+    const batch = await receiveAsEvent(res.sqs, res.queueUrl);
+    if (!batch.Records.length) break;
+    const r = (await worker(batch, lambdaContext('worker'))) as { batchItemFailures: { itemIdentifier: string }[] };
+    workerResults.push(r);
+    for (const rec of batch.Records) if (!r.batchItemFailures.some((f) => f.itemIdentifier === rec.messageId)) await res.sqs.send(new DeleteMessageCommand({ QueueUrl: res.queueUrl, ReceiptHandle: rec.receiptHandle }));
+  }
+}, 240_000);
+
+afterAll(() => {
+  resetAppDeps();
+  process.env = savedEnv;
+});
+
+describe('fan-out: 2 accounts × 2 regions × 250 instances', () => {
+  it('dispatches units of at most 100 instances and every worker succeeds', () => {
+    expect(unitsTotal).toBe(2 * 2 * 3);
+    expect(workerResults.flatMap((r) => r.batchItemFailures)).toEqual([]);
+  });
+
+  it('records complete results, visible through GET /scans/{scanId}', async () => {
+    const get = event('api-get-scan.json');
+    get.rawPath = `/scans/${scanId}`;
+    const r = (await api(get, lambdaContext('api'))) as { statusCode: number; body: string };
+    expect(r.statusCode).toBe(200);
+    const body = JSON.parse(r.body);
+    expect(body).toMatchObject({ scanId, status: 'completed', progress: { unitsDone: 12, unitsTotal: 12 }, scope: { instances: 1000 } });
+    expect(body.scope.accounts).toEqual([home.accountId, member.accountId].sort());
+    expect(body.summary.FAILED).toBeGreaterThanOrEqual(1000); // 8086 world-open on every instance
+  });
+
+  it('sends exactly one SNS summary, and a redelivered unit changes nothing', async () => {
+    const redelivered = await worker(
+      { Records: [{ ...event('worker-sqs.json').Records[0], body: JSON.stringify({ scanId, unitIndex: 0, unitsTotal, accountId: home.accountId, region: REGIONS[0], instanceIds: [], knownInstanceIds: [], regionChecks: false, publish: false }) }] },
+      lambdaContext('worker'),
+    );
+    expect(redelivered).toEqual({ batchItemFailures: [] });
+    const first = await receiveAsEvent(res.sqs, res.subscriberUrl);
+    const second = await receiveAsEvent(res.sqs, res.subscriberUrl);
+    const messages = [...first.Records, ...second.Records].map((r) => JSON.parse(r.body));
+    expect(messages).toHaveLength(1);
+    expect(messages[0].Message).toContain(`influxguard scan ${scanId}`);
+    expect(messages[0].Message).toMatch(/Findings: \d+ FAILED/);
+  });
+});
