@@ -7,6 +7,7 @@ node_modules/.setup-done: package.json package-lock.json
 	@command -v node >/dev/null || { echo "Node.js >= 20 is required" >&2; exit 1; }
 	npm ci --no-audit --no-fund
 	python3 -c 'import moto.server, flask_cors' 2>/dev/null || python3 -m pip install --quiet 'moto[server]>=5.1'
+	command -v cfn-lint >/dev/null || python3 -m pip install --quiet cfn-lint
 	@# Real servers for the probe tests: Debian's influxdb (1.6.7), nginx and openssl.
 	command -v influxd >/dev/null && command -v nginx >/dev/null && command -v openssl >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends influxdb nginx-light openssl; }

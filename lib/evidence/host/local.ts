@@ -9,8 +9,16 @@ import { fail, type Instance, type Result } from '../../model.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { parseCollectorOutput, type HostEvidence } from './parse.js';
 
-const candidates = [new URL('../../../collector/collect.sh', import.meta.url), new URL('../../../../collector/collect.sh', import.meta.url)].map((u) => u.pathname);
-export const COLLECTOR_PATH = candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+/** collector/collect.sh beside the sources or the build; a bundle without it (Lambda uses the stack's SSM document) gets a placeholder. */
+function collectorPath(): string {
+  try {
+    const candidates = [new URL('../../../collector/collect.sh', import.meta.url), new URL('../../../../collector/collect.sh', import.meta.url)].map((u) => u.pathname);
+    return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+  } catch {
+    return 'collector/collect.sh';
+  }
+}
+export const COLLECTOR_PATH = collectorPath();
 
 export interface LocalHost {
   pids: number[];
