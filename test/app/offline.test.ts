@@ -18,7 +18,7 @@ beforeAll(async () => {
   const [http, lambda] = [await freePort(), await freePort()];
   offline = spawn(
     process.execPath,
-    [`${root}node_modules/serverless/bin/serverless.js`, 'offline', 'start', '-s', 'local', '--noAuth', '--disableScheduledEvents', '--host', '127.0.0.1', '--httpPort', String(http), '--lambdaPort', String(lambda)],
+    [`${root}node_modules/serverless/bin/serverless.js`, 'offline', 'start', '-s', 'local', '--noAuth', '--host', '127.0.0.1', '--httpPort', String(http), '--lambdaPort', String(lambda)],
     { cwd: root, env: { ...process.env, ...account.env('eu-west-1'), INFLUXGUARD_TABLE: res.table, INFLUXGUARD_QUEUE_URL: res.queueUrl, SLS_TELEMETRY_DISABLED: '1', POWERTOOLS_LOG_LEVEL: 'ERROR' }, detached: true },
   );
   offline.stdout!.on('data', (d: Buffer) => (log += d.toString()));
