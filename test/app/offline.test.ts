@@ -43,7 +43,7 @@ afterAll(() => {
 
 const call = async (method: string, path: string, body?: unknown) => {
   const r = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
-  return { status: r.status, body: await r.json() };
+  return { status: r.status, body: (await r.json()) as Record<string, any> };
 };
 
 describe('the API through serverless-offline', () => {
