@@ -14,6 +14,9 @@ export default async function globalSetup() {
   });
   const emulator = await startEmulator();
   Object.assign(process.env, emulatorEnv(emulator.endpoint));
+  // Handlers under test log and emit metrics through Powertools: keep the test output readable.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   /** @type {any} */ (globalThis).__influxguardEmulator = emulator;
   await build;
 }
