@@ -46,6 +46,8 @@ export interface UnitScope {
   knownInstanceIds: string[];
   /** Run the account/region-level checks (one unit per region does). */
   regionChecks: boolean;
+  /** knownInstanceIds is the region's whole inventory (false for a named subset: nothing is archived). */
+  regionComplete: boolean;
 }
 
 export async function callerAccount(clients: Clients, region: string): Promise<string> {
@@ -107,13 +109,16 @@ async function scanRegion(config: Config, deps: ScanDeps & { probe: ProbeFn; now
       ...(regionChecks ? evaluateRegion(checks, bundle.region) : []),
     ];
     deps.onProgress?.({ kind: 'region', region, instances: inventory.instances.length, findings: findings.length });
+    const seen = inventory.instances.map((i) => i.instanceId);
+    // A unit's instance that is gone since dispatch drops out of the known inventory: its findings get archived.
+    const vanished = new Set(unit ? unit.instanceIds.filter((id) => !seen.includes(id)) : []);
     const coverage: Coverage = {
       accountId,
       region,
-      complete: true,
-      instanceIds: unit ? unit.instanceIds : inventory.instances.map((i) => i.instanceId),
+      complete: !unit || unit.regionComplete,
+      instanceIds: seen,
       checkIds: checks.filter((c) => regionChecks || c.scope !== 'region').map((c) => c.id),
-      ...(unit ? { knownInstanceIds: unit.knownInstanceIds } : {}),
+      ...(unit ? { knownInstanceIds: unit.knownInstanceIds.filter((id) => !vanished.has(id)) } : {}),
     };
     return { findings, instances: inventory.instances, coverage };
   } catch (err) {

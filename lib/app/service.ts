@@ -117,7 +117,11 @@ export async function dispatch(request: ScanRequest, deps: AppDeps): Promise<{ s
       }
     })
   ).flat();
-  const units = planUnits(scanId, inventories, deps.config.app.unitSize, { publish: request.publish ?? deps.config.publish.enabled, ...(request.checks ? { checks: request.checks } : {}) });
+  const units = planUnits(scanId, inventories, deps.config.app.unitSize, {
+    publish: request.publish ?? deps.config.publish.enabled,
+    regionComplete: !request.instanceIds, // named instances: a subset, nothing else is archived
+    ...(request.checks ? { checks: request.checks } : {}),
+  });
   await deps.store.createScan({ scanId, createdAt: now.toISOString(), request, unitsTotal: units.length }, now);
   await (deps.sendUnits ?? ((u) => defaultSend(u, deps)))(units);
   return { scanId, unitsTotal: units.length };
@@ -146,7 +150,7 @@ export async function runUnit(unit: WorkUnit, deps: AppDeps): Promise<{ recorded
       homeRegion: unit.region,
       checks,
       ...(deps.now ? { now: deps.now } : {}),
-      ...(unit.instanceIds ? { unit: { instanceIds: unit.instanceIds, knownInstanceIds: unit.knownInstanceIds, regionChecks: unit.regionChecks } } : {}),
+      ...(unit.instanceIds ? { unit: { instanceIds: unit.instanceIds, knownInstanceIds: unit.knownInstanceIds, regionChecks: unit.regionChecks, regionComplete: unit.regionComplete } } : {}),
     });
     const report = unit.publish ? await publishScan(result, config, { clients, ...(deps.now ? { now: deps.now } : {}) }) : undefined;
     const names = new Map(result.instances.map((i) => [i.instanceId, i.name]));
@@ -275,10 +279,11 @@ export async function scanNow(request: ScanRequest, deps: AppDeps): Promise<Scan
     instanceIds: request.instanceIds ?? null,
     knownInstanceIds: [],
     regionChecks: !request.instanceIds,
+    regionComplete: !request.instanceIds,
     publish: request.publish ?? false,
     ...(request.checks ? { checks: request.checks } : {}),
   };
-  if (unit.instanceIds) unit.knownInstanceIds = unit.instanceIds; // a named subset archives nothing else
+  if (unit.instanceIds) unit.knownInstanceIds = unit.instanceIds;
   const now = (deps.now ?? (() => new Date()))();
   await deps.store.createScan({ scanId, createdAt: now.toISOString(), request, unitsTotal: 1 }, now);
   const { document } = await runUnit(unit, { ...deps, newId: () => scanId });

@@ -13,6 +13,8 @@ export const WorkUnitSchema = z.object({
   /** Every instance of the region at dispatch: the lifecycle archives only what is in neither. */
   knownInstanceIds: z.array(z.string()),
   regionChecks: z.boolean(),
+  /** knownInstanceIds is the region's whole inventory (false when the request named instances). */
+  regionComplete: z.boolean().default(true),
   publish: z.boolean(),
   checks: z.array(z.string()).optional(),
 });
@@ -25,14 +27,24 @@ export interface RegionInventoryIds {
   instanceIds?: string[];
 }
 
-export function planUnits(scanId: string, regions: RegionInventoryIds[], unitSize: number, opts: { publish: boolean; checks?: string[] }): WorkUnit[] {
+export function planUnits(scanId: string, regions: RegionInventoryIds[], unitSize: number, opts: { publish: boolean; checks?: string[]; regionComplete?: boolean }): WorkUnit[] {
   const units: Omit<WorkUnit, 'unitIndex' | 'unitsTotal'>[] = [];
   for (const r of regions) {
     const known = r.instanceIds ?? [];
     // One unit even for an empty region: it runs the region checks and archives findings of vanished instances.
     const parts = r.instanceIds === undefined ? [null] : r.instanceIds.length ? chunk(r.instanceIds, unitSize) : [[]];
     parts.forEach((ids, i) =>
-      units.push({ scanId, accountId: r.accountId, region: r.region, instanceIds: ids, knownInstanceIds: known, regionChecks: i === 0, publish: opts.publish, ...(opts.checks ? { checks: opts.checks } : {}) }),
+      units.push({
+        scanId,
+        accountId: r.accountId,
+        region: r.region,
+        instanceIds: ids,
+        knownInstanceIds: known,
+        regionChecks: i === 0,
+        regionComplete: opts.regionComplete ?? true,
+        publish: opts.publish,
+        ...(opts.checks ? { checks: opts.checks } : {}),
+      }),
     );
   }
   return units.map((u, unitIndex) => ({ ...u, unitIndex, unitsTotal: units.length }));

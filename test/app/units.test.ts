@@ -1,0 +1,56 @@
+import { describe, expect, it } from '@jest/globals';
+import { planUnits } from '../../lib/app/units.js';
+import { CHECKS } from '../../lib/checks/index.js';
+import type { Finding } from '../../lib/model.js';
+import { findingId, toAsff } from '../../lib/publish/asff.js';
+import { planImports } from '../../lib/publish/lifecycle.js';
+
+const ids = (n: number, p = 'i-') => Array.from({ length: n }, (_, i) => `${p}${String(i).padStart(8, '0')}`);
+
+describe('work units', () => {
+  it('split each account × region into units of at most N instances; region checks run in one', () => {
+    const units = planUnits('s', [{ accountId: '111122223333', region: 'eu-west-1', instanceIds: ids(250) }, { accountId: '111122223333', region: 'us-east-1', instanceIds: [] }, { accountId: '444455556666', region: 'eu-west-1' }], 100, { publish: true });
+    expect(units.map((u) => [u.region, u.instanceIds?.length ?? null, u.regionChecks])).toEqual([
+      ['eu-west-1', 100, true],
+      ['eu-west-1', 100, false],
+      ['eu-west-1', 50, false],
+      ['us-east-1', 0, true], // an empty region still gets a unit: it archives findings of vanished instances
+      ['eu-west-1', null, true], // could not be listed at dispatch: the worker scans the whole region
+    ]);
+    expect(units.every((u) => u.unitsTotal === 5 && u.regionComplete)).toBe(true);
+    expect(units.map((u) => u.unitIndex)).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe('the lifecycle of a work unit', () => {
+  const A = '111122223333';
+  const f = (instanceId: string): Finding => ({
+    checkId: 'net.http-port-public',
+    status: 'FAILED',
+    severity: 'HIGH',
+    title: 't',
+    accountId: A,
+    region: 'eu-west-1',
+    instanceId,
+    resource: { type: 'AwsEc2SecurityGroup', id: 'sg-1' },
+    evidence: { summary: 's' },
+    remediation: { text: 'x', url: 'https://x.example/' },
+  });
+  const active = new Map([f('i-mine'), f('i-other-unit'), f('i-gone')].map((x) => [findingId(x), toAsff(x, { now: '2026-11-01T00:00:00.000Z' })]));
+  const scope = (complete: boolean) => ({
+    accountId: A,
+    region: 'eu-west-1',
+    instanceIds: new Set(['i-mine']),
+    knownInstanceIds: new Set(['i-mine', 'i-other-unit']),
+    checkIds: new Set(CHECKS.map((c) => c.id)),
+    complete,
+  });
+  it('leaves other units’ instances alone, archives vanished ones, resolves its own', () => {
+    const plan = planImports([], active, scope(true), { now: new Date('2026-11-02T00:00:00Z'), refreshDays: 7 });
+    expect(plan.counts).toMatchObject({ resolved: 1, archived: 1, outOfScope: 1 });
+  });
+  it('archives nothing when the unit covers a named subset', () => {
+    const plan = planImports([], active, scope(false), { now: new Date('2026-11-02T00:00:00Z'), refreshDays: 7 });
+    expect(plan.counts).toMatchObject({ resolved: 1, archived: 0, outOfScope: 2 });
+  });
+});
