@@ -115,25 +115,32 @@ ${v.extraToml ?? ''}
 `;
   writeFileSync(join(dir, 'influxdb.conf'), conf);
   const child = spawn(INFLUXD, ['-config', join(dir, 'influxdb.conf')], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '', ...(v.env ?? {}) } });
+  return supervise(child, { url: `${cert ? 'https' : 'http'}://127.0.0.1:${port}`, port, dir, stopSignal: 'SIGTERM' });
+}
+
+/**
+ * Wait until a started server listens; tie its life to this process (killed
+ * on exit, whatever happens to the test); `stop()` ends it and removes its dir.
+ */
+export async function supervise(child: ChildProcess, s: { url: string; port: number; dir: string; stopSignal: NodeJS.Signals }): Promise<RunningInfluxd> {
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-3000)));
-  // Never outlive the process that started it, whatever happens to the test.
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
   child.once('exit', () => process.removeListener('exit', kill));
-  await waitForPort(port, child, () => log);
+  await waitForPort(s.port, child, () => log);
   const stop = () =>
     new Promise<void>((resolve) => {
       const cleanup = () => {
-        rmSync(dir, { recursive: true, force: true });
+        rmSync(s.dir, { recursive: true, force: true });
         resolve();
       };
       if (child.exitCode !== null || child.signalCode !== null) return cleanup();
       child.once('exit', cleanup);
-      child.kill('SIGTERM');
+      child.kill(s.stopSignal);
       setTimeout(() => child.kill('SIGKILL'), 3000).unref();
     });
-  return { url: `${cert ? 'https' : 'http'}://127.0.0.1:${port}`, port, pid: child.pid!, dir, stop };
+  return { url: s.url, port: s.port, pid: child.pid!, dir: s.dir, stop };
 }
 
 /** Test-fixture setup only (never the prober): create users over the HTTP API. */

@@ -4,10 +4,10 @@
  * headers and CORS stripped, /debug and /metrics closed. Loopback only.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { certificates, freePort, waitForPort, type RunningInfluxd } from './influxd.js';
+import { certificates, freePort, supervise, type RunningInfluxd } from './influxd.js';
 
 export const NGINX = process.env.NGINX ?? '/usr/sbin/nginx';
 
@@ -46,22 +46,5 @@ http {
 `;
   writeFileSync(join(dir, 'nginx.conf'), conf);
   const child = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-3000)));
-  const kill = () => child.kill('SIGKILL');
-  process.once('exit', kill);
-  child.once('exit', () => process.removeListener('exit', kill));
-  await waitForPort(port, child, () => log);
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      const cleanup = () => {
-        rmSync(dir, { recursive: true, force: true });
-        resolve();
-      };
-      if (child.exitCode !== null || child.signalCode !== null) return cleanup();
-      child.once('exit', cleanup);
-      child.kill('SIGQUIT');
-      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-    });
-  return { url: `https://127.0.0.1:${port}`, port, pid: child.pid!, dir, stop };
+  return supervise(child, { url: `https://127.0.0.1:${port}`, port, dir, stopSignal: 'SIGQUIT' });
 }
