@@ -10,7 +10,8 @@ import { handler as dispatch } from '../../handlers/dispatch.js';
 import { handler as worker } from '../../handlers/worker.js';
 import { resetAppDeps } from '../../lib/app/runtime.js';
 import { seedEstate } from '../../scripts/estate.js';
-import { testAccount, type TestAccount } from '../support/aws.js';
+import { GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
 import { createAppResources, lambdaContext, receiveAsEvent, type AppResources } from '../support/app.js';
 
 const REGIONS = ['eu-west-1', 'eu-central-1'];
@@ -43,6 +44,7 @@ beforeAll(async () => {
     INFLUXGUARD_ACCOUNTS: `self,${member.accountId}`,
     INFLUXGUARD_REGIONS: REGIONS.join(','),
     INFLUXGUARD_PROBE_ENABLED: 'false',
+    INFLUXGUARD_PUBLISH_ENABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_NAMESPACE: 'influxguard-test',
   });
@@ -81,6 +83,17 @@ describe('fan-out: 2 accounts × 2 regions × 250 instances', () => {
     expect(body.summary.FAILED).toBeGreaterThanOrEqual(1000); // 8086 world-open on every instance
   });
 
+  it('imports each account’s findings into that account’s Security Hub', async () => {
+    for (const account of [home, member]) {
+      for (const region of REGIONS) {
+        const hub = new SecurityHubClient({ region, endpoint: endpoint(), credentials: account.credentials });
+        const found = (await hub.send(new GetFindingsCommand({ MaxResults: 100 }))).Findings ?? [];
+        expect(found.length).toBeGreaterThan(0);
+        expect(found.every((f) => f.AwsAccountId === account.accountId && f.Id!.startsWith(`influxguard/${account.accountId}/${region}/`))).toBe(true);
+      }
+    }
+  });
+
   it('sends exactly one SNS summary, and a redelivered unit changes nothing', async () => {
     const redelivered = await worker(
       { Records: [{ ...event('worker-sqs.json').Records[0], body: JSON.stringify({ scanId, unitIndex: 0, unitsTotal, accountId: home.accountId, region: REGIONS[0], instanceIds: [], knownInstanceIds: [], regionChecks: false, publish: false }) }] },
@@ -93,5 +106,6 @@ describe('fan-out: 2 accounts × 2 regions × 250 instances', () => {
     expect(messages).toHaveLength(1);
     expect(messages[0].Message).toContain(`influxguard scan ${scanId}`);
     expect(messages[0].Message).toMatch(/Findings: \d+ FAILED/);
+    expect(messages[0].Message).toMatch(/Since the last scan: \d+ new failures/);
   });
 });
