@@ -18,6 +18,7 @@ import { ssmHost } from './evidence/host/ssm.js';
 import { gatherProbe, probeOptions } from './probe.js';
 import type { Check, Finding, Instance, ScanDocument } from './model.js';
 import { sortFindings, summarise } from './summary.js';
+import { cidrContains, ipInCidr, parseCidr, parseIp } from './util/cidr.js';
 import { mapLimit } from './util/concurrency.js';
 
 export type Progress =
@@ -132,6 +133,27 @@ async function scanRegion(config: Config, deps: ScanDeps & { probe: ProbeFn; now
   }
 }
 
+const LOOPBACK = ['127.0.0.0/8', '::1/128'].map((c) => parseCidr(c)!);
+const isLoopbackHost = (h: string) => h === 'localhost' || parseIp(h.replace(/^\[|\]$/g, '')) !== undefined && LOOPBACK.some((l) => ipInCidr(h.replace(/^\[|\]$/g, ''), l));
+
+/**
+ * Where probes may go. Against an AWS emulator on loopback (AWS_ENDPOINT_URL
+ * or AWS_ENDPOINT_URL_EC2), instances' addresses are made up and belong to
+ * nobody: only loopback targets stay allowed, whatever the configuration says.
+ */
+export function probeCidrs(configured: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const endpoint = env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL;
+  let host = '';
+  try {
+    host = endpoint ? new URL(endpoint).hostname : '';
+  } catch {
+    host = '';
+  }
+  if (!host || !isLoopbackHost(host)) return [...configured];
+  const loopbackOnly = configured.filter((c) => LOOPBACK.some((l) => cidrContains(l, parseCidr(c)!)));
+  return loopbackOnly.length ? loopbackOnly : ['127.0.0.0/8'];
+}
+
 export interface ScanResult {
   document: ScanDocument;
   /** The instances the scan covered (for renderers and publishers; not part of the JSON contract). */
@@ -147,7 +169,8 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   const regions = await resolveRegions(config, deps.clients, deps.homeRegion);
   deps.onProgress?.({ kind: 'start', accountId, regions });
   const opts = probeOptions(config);
-  const probe: ProbeFn = deps.probe ?? ((t) => gatherProbe(t, config.probe.allowedCidrs, opts));
+  const allowed = probeCidrs(config.probe.allowedCidrs, process.env);
+  const probe: ProbeFn = deps.probe ?? ((t) => gatherProbe(t, allowed, opts));
   const host: HostFn | undefined = deps.host ?? (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients) : undefined);
   const perRegion = await mapLimit(regions, config.regionConcurrency, (region) => scanRegion(config, { ...deps, probe, now, ...(host ? { host } : {}) }, checks, accountId, region));
   const findings = sortFindings(perRegion.flatMap((r) => r.findings), checks);

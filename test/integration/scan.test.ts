@@ -127,3 +127,23 @@ describe('a scan of a seeded estate', () => {
     expect(JSON.stringify(f.evidence)).toContain(estate.prefixLists.world);
   });
 });
+
+describe('probing emulated instances', () => {
+  it('never targets their made-up addresses: against a loopback AWS endpoint only loopback stays allowed', async () => {
+    const { probeCidrs } = await import('../../lib/scan.js');
+    const defaults = parseConfig({}).probe.allowedCidrs;
+    expect(probeCidrs(defaults, { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' })).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(probeCidrs(['10.0.0.0/8'], { AWS_ENDPOINT_URL_EC2: 'http://localhost:4566' })).toEqual(['127.0.0.0/8']);
+    expect(probeCidrs(defaults, {})).toEqual(defaults);
+    expect(probeCidrs(defaults, { AWS_ENDPOINT_URL: 'https://ec2.eu-west-1.amazonaws.com' })).toEqual(defaults);
+  });
+  it('a default scan of the emulated estate reports their endpoints NOT_AVAILABLE and contacts nothing', async () => {
+    const config = parseConfig({ regions: [R2] }); // default probe settings: private ranges allowed
+    const { clients } = account.clients(config);
+    const { document } = await scan(config, { clients, homeRegion: R1 });
+    const probe = document.findings.filter((f) => f.checkId === 'auth.disabled');
+    expect(probe).toHaveLength(1);
+    expect(probe[0]).toMatchObject({ status: 'NOT_AVAILABLE' });
+    expect(String(probe[0]!.evidence.reason)).toMatch(/outside the allowed target CIDRs \(127\.0\.0\.0\/8, ::1\/128\)/);
+  });
+});
