@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { EnableSecurityHubCommand, GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { EnableSecurityHubCommand, SecurityHubClient, paginateGetFindings } from '@aws-sdk/client-securityhub';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { emulatorEnv, startEmulator } from './emulator.js'; // plain JS, shared with Jest's global setup
@@ -32,7 +32,8 @@ async function subscribe(aws: { region: string; endpoint: string; credentials: {
   return {
     topicArn,
     show: async () => {
-      const findings = (await hub.send(new GetFindingsCommand({ MaxResults: 100 }))).Findings ?? [];
+      const findings = [];
+      for await (const page of paginateGetFindings({ client: hub, pageSize: 100 }, {})) findings.push(...(page.Findings ?? []));
       const failed = findings.filter((f) => f.Compliance?.Status === 'FAILED');
       process.stderr.write(`\ndemo: Security Hub (emulated) now holds ${findings.length} influxguard findings, ${failed.length} FAILED; e.g.\n`);
       for (const f of failed.slice(0, 3)) process.stderr.write(`  ${f.Severity?.Label} ${f.Id}\n`);
