@@ -51,7 +51,8 @@ export function parseScanRequest(body: unknown): ScanRequest {
   const r = ScanRequestSchema.safeParse(body ?? {});
   if (r.success) return r.data;
   const i = r.error.issues[0]!;
-  const field = i.path.join('.') || (i.code === 'unrecognized_keys' ? (i as { keys?: string[] }).keys?.join(', ') ?? '(body)' : '(body)');
+  const unknown = i.code === 'unrecognized_keys' ? ((i as { keys?: string[] }).keys ?? []).map((k) => (k === '' ? '""' : k)).join(', ') : '';
+  const field = i.path.join('.') || unknown || '(body)';
   throw new RequestError(field, i.code === 'unrecognized_keys' ? `unknown field(s): ${field}` : `${field}: ${i.message}`);
 }
 

@@ -81,7 +81,7 @@ export const unexpectedListeners = hostCheck({
 });
 
 /** Versions a distribution patched for a CVE although the number says otherwise (observed, see the facts file). */
-const DISTRIBUTION_FIXES: Record<string, string[]> = { '1.6.7~rc0': ['CVE-2019-20933'] };
+const DISTRIBUTION_FIXES = new Map([['1.6.7~rc0', ['CVE-2019-20933']]]);
 const VULNERABILITIES = [{ id: 'CVE-2019-20933', below: [1, 7, 6], what: 'JWT with an empty shared secret accepted (authentication bypass)' }];
 const SUPPORTED_FROM = [1, 8, 0];
 
@@ -97,7 +97,7 @@ export const versionVulnerable = hostCheck({
     const h = evidenceValue(evidence.host!);
     const v = versionParts(h.version);
     if (!v) throw new EvidenceUnavailable('the installed InfluxDB version could not be read');
-    const patched = DISTRIBUTION_FIXES[h.version ?? ''] ?? [];
+    const patched = DISTRIBUTION_FIXES.get(h.version ?? '') ?? [];
     const vulns = VULNERABILITIES.filter((x) => v[0] === 1 && versionBelow(v, x.below) && !patched.includes(x.id));
     const eol = v[0] === 1 && versionBelow(v, SUPPORTED_FROM);
     const details = { version: h.version, ...(vulns.length ? { vulnerabilities: vulns.map((x) => `${x.id}: ${x.what}`) } : {}), ...(patched.length ? { distributionFixes: patched } : {}), endOfLife: eol };
@@ -155,7 +155,7 @@ export const hostVerdicts = {
     const ps = dataProcesses(h);
     if (!ps.length) return undefined;
     const v = versionParts(h.version);
-    const patched = (DISTRIBUTION_FIXES[h.version ?? ''] ?? []).includes('CVE-2019-20933');
+    const patched = (DISTRIBUTION_FIXES.get(h.version ?? '') ?? []).includes('CVE-2019-20933');
     const exposed = ps.filter((p) => isTrue(effective(p, 'http.auth-enabled').value) && effective(p, 'http.shared-secret').value !== 'set');
     const details = { version: h.version, sharedSecret: ps.map((p) => effective(p, 'http.shared-secret').value), ...(patched ? { distributionFix: true } : {}) };
     if (exposed.length && v && versionBelow(v, [1, 7, 6]) && !patched) {

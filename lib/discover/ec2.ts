@@ -146,8 +146,8 @@ export function toRules(perms: IpPermission[] | undefined): InboundRule[] {
   return rules;
 }
 
-const PROTOCOL_NUMBERS: Record<string, string> = { '-1': 'all', '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6' };
-export const normaliseProtocol = (p: string): string => PROTOCOL_NUMBERS[p] ?? p.toLowerCase();
+const PROTOCOL_NUMBERS = new Map([['-1', 'all'], ['6', 'tcp'], ['17', 'udp'], ['1', 'icmp'], ['58', 'icmpv6']]);
+export const normaliseProtocol = (p: string): string => PROTOCOL_NUMBERS.get(p) ?? p.toLowerCase();
 
 function toGroup(g: Ec2SecurityGroup): SecurityGroup {
   const group: SecurityGroup = { groupId: g.GroupId!, groupName: g.GroupName ?? '', inbound: toRules(g.IpPermissions) };

@@ -62,6 +62,10 @@ describe('host verdicts', () => {
     expect(hostVerdicts['headers.security-headers-missing'](host([p]))).toMatchObject({ status: 'PASSED' });
     expect(hostVerdicts['headers.security-headers-missing'](host([proc({})]))).toMatchObject({ status: 'FAILED' });
   });
+  it('hostile version strings from a host do not reach object prototypes', () => {
+    const p = proc({ config: { 'http.auth-enabled': 'true' } });
+    for (const v of ['constructor', '__proto__', 'toString']) expect(hostVerdicts['auth.jwt-empty-secret'](host([p], v))).toMatchObject({ status: 'PASSED' });
+  });
   it('says nothing without an InfluxDB process', () => {
     expect(hostVerdicts['auth.disabled'](host([]))).toBeUndefined();
   });

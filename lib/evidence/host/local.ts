@@ -44,7 +44,8 @@ export function collectLocal(host: LocalHost, timeoutMs = 20_000): Promise<Resul
 export function localHost(hosts: Record<string, LocalHost>): (instances: Instance[]) => Promise<Map<string, Result<HostEvidence>>> {
   return async (instances) => {
     const covered = instances.flatMap((i) => {
-      const host = hosts[i.instanceId] ?? (i.name ? hosts[i.name] : undefined);
+      const named = (k: string | undefined) => (k !== undefined && Object.hasOwn(hosts, k) ? hosts[k] : undefined);
+      const host = named(i.instanceId) ?? named(i.name);
       return host ? [{ i, host }] : [];
     });
     const results = await mapLimit(covered, 4, ({ i, host }) => (i.state === 'running' ? collectLocal(host) : Promise.resolve(fail<HostEvidence>(`instance is ${i.state}`))));
