@@ -1,0 +1,87 @@
+/**
+ * Planted secrets (InfluxDB shared secrets in the file, the process
+ * environment and a systemd environment file; the AWS session token) appear in
+ * no output of a full scan: CLI stdout/stderr (logs), findings, ASFF documents
+ * in Security Hub, the SNS message, API responses and the function's logs.
+ */
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { paginateGetFindings, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { handler as api } from '../../handlers/api.js';
+import { resetAppDeps } from '../../lib/app/runtime.js';
+import { seedEstate } from '../../scripts/estate.js';
+import { startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
+import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
+import { createAppResources, lambdaContext, receiveAsEvent, type AppResources } from '../support/app.js';
+import { runCli } from '../support/cli.js';
+
+const SECRETS = { file: 'file-secret-3b9d1e', env: 'env-secret-77c0aa', systemd: 'systemd-secret-51fe02' };
+let account: TestAccount;
+let server: RunningInfluxd;
+let res: AppResources;
+let dir: string;
+const outputs: string[] = [];
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  account = await testAccount();
+  res = await createAppResources(account, 'eu-west-1', 'secrets');
+  dir = mkdtempSync(join(tmpdir(), 'ig-secrets-'));
+  mkdirSync(join(dir, 'root/lib/systemd/system'), { recursive: true });
+  mkdirSync(join(dir, 'root/etc/default'), { recursive: true });
+  writeFileSync(join(dir, 'root/lib/systemd/system/influxdb.service'), '[Service]\nEnvironmentFile=-/etc/default/influxdb\n');
+  writeFileSync(join(dir, 'root/etc/default/influxdb'), `INFLUXDB_HTTP_SHARED_SECRET=${SECRETS.systemd}\n`);
+  server = await startInfluxd({ auth: true, httpExtra: `  shared-secret = "${SECRETS.file}"`, env: { INFLUXDB_HTTP_SHARED_SECRET: SECRETS.env } });
+  await seedEstate(account.seeder('eu-west-1'), {
+    region: 'eu-west-1',
+    groups: [{ name: 'open', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }],
+    instances: [{ name: 'db', tags: { influxdb: '', 'influxdb:endpoint': server.url }, groups: ['open'], publicIp: true }],
+  });
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ host: { local: { db: { pids: [server.pid], root: join(dir, 'root') } } } }));
+  const env = { ...account.env('eu-west-1'), INFLUXGUARD_PROBE_ENABLED: 'true', INFLUXGUARD_SNS_TOPIC_ARN: res.topicArn };
+  for (const args of [['scan', '--config', config, '--publish', '--format', 'json', '--fail-on', 'none'], ['scan', '--config', config, '--format', 'asff'], ['scan', '--config', config, '--show-passed']]) {
+    const r = await runCli(args, env);
+    outputs.push(r.stdout, r.stderr);
+  }
+  const hub = new SecurityHubClient({ region: 'eu-west-1', endpoint: endpoint(), credentials: account.credentials });
+  for await (const page of paginateGetFindings({ client: hub }, {})) outputs.push(JSON.stringify(page.Findings));
+  outputs.push(JSON.stringify((await receiveAsEvent(res.sqs, res.subscriberUrl)).Records));
+
+  // The API and its logs (Powertools writes to stdout).
+  Object.assign(process.env, account.env('eu-west-1'), { INFLUXGUARD_TABLE: res.table, INFLUXGUARD_QUEUE_URL: res.queueUrl, POWERTOOLS_LOG_LEVEL: 'DEBUG' });
+  resetAppDeps();
+  const logs: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => (logs.push(String(chunk)), true));
+  const event = JSON.parse(readFileSync(new URL('../../events/api-post-scans-wait.json', import.meta.url), 'utf8'));
+  const r = await api(event, lambdaContext('api'));
+  spy.mockRestore();
+  outputs.push(JSON.stringify(r), ...logs);
+}, 120_000);
+
+afterAll(async () => {
+  resetAppDeps();
+  process.env = savedEnv;
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('planted secrets', () => {
+  it('the scan saw the shared secrets (as "set") and did its work', () => {
+    const all = outputs.join('\n');
+    expect(all).toContain('auth.disabled');
+    expect(all).toMatch(/"sharedSecret":\s*\[\s*"set"\s*\]/); // host evidence was collected: the secret is known to be set
+    expect(all).toMatch(/"findings"/);
+  });
+  it.each(Object.entries(SECRETS))('the %s shared secret appears nowhere', (_, secret) => {
+    for (const out of outputs) expect(out.includes(secret)).toBe(false);
+  });
+  it('the AWS secret key and session token appear nowhere', () => {
+    for (const out of outputs) {
+      expect(out.includes(account.credentials.secretAccessKey)).toBe(false);
+      expect(out.includes(account.credentials.sessionToken!)).toBe(false);
+    }
+  });
+});
