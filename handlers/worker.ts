@@ -3,13 +3,16 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { oneLine } from '../lib/errors.js';
 import { runUnit } from '../lib/app/service.js';
 import { appDeps, logErrors, logger, metrics } from '../lib/app/runtime.js';
 import { WorkUnitSchema } from '../lib/app/units.js';
 
-export const handler = middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+/** Time kept at the end of an invocation to publish and record what was gathered. */
+const PUBLISH_RESERVE_MS = 120_000;
+
+export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     let body: unknown;
@@ -27,7 +30,8 @@ export const handler = middy(async (event: SQSEvent): Promise<SQSBatchResponse> 
     }
     logger.appendKeys({ scanId: unit.data.scanId });
     try {
-      const r = await runUnit(unit.data, appDeps());
+      const remaining = context?.getRemainingTimeInMillis?.() ?? 900_000;
+      const r = await runUnit(unit.data, appDeps(), { deadline: Date.now() + Math.max(remaining - PUBLISH_RESERVE_MS, remaining / 2) });
       const s = r.document.summary;
       logger.info('unit scanned', { unitIndex: unit.data.unitIndex, accountId: unit.data.accountId, region: unit.data.region, recorded: r.recorded, completedScan: r.completedScan, summary: s });
       metrics.addMetric('InstancesScanned', MetricUnit.Count, new Set(r.document.findings.map((f) => f.instanceId).filter(Boolean)).size);

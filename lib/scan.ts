@@ -16,7 +16,7 @@ import { gatherRegion, type HostFn, type ProbeFn } from './evidence/index.js';
 import { localHost } from './evidence/host/local.js';
 import { ssmHost } from './evidence/host/ssm.js';
 import { gatherProbe, probeOptions } from './probe.js';
-import type { Check, Finding, Instance, ScanDocument } from './model.js';
+import { fail, type Check, type Finding, type HostEvidence, type Instance, type ScanDocument } from './model.js';
 import { sortFindings, summarise } from './summary.js';
 import { cidrContains, ipInCidr, parseCidr, parseIp } from './util/cidr.js';
 import { mapLimit } from './util/concurrency.js';
@@ -39,7 +39,15 @@ export interface ScanDeps {
   host?: HostFn;
   /** A work unit of a fanned-out scan: these instances of the (single) region only. */
   unit?: UnitScope;
+  /**
+   * Epoch ms after which nothing new is started (no region, probe or host
+   * collection): what was gathered is evaluated and returned, the rest is
+   * NOT_AVAILABLE with the reason, so a caller keeps time to publish.
+   */
+  deadline?: number;
 }
+
+export const DEADLINE_REASON = 'not gathered: the scan deadline was reached first (time was kept to publish what was gathered)';
 
 export interface UnitScope {
   instanceIds: string[];
@@ -170,9 +178,16 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   deps.onProgress?.({ kind: 'start', accountId, regions });
   const opts = probeOptions(config);
   const allowed = probeCidrs(config.probe.allowedCidrs, process.env);
-  const probe: ProbeFn = deps.probe ?? ((t) => gatherProbe(t, allowed, opts));
-  const host: HostFn | undefined = deps.host ?? (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients) : undefined);
-  const perRegion = await mapLimit(regions, config.regionConcurrency, (region) => scanRegion(config, { ...deps, probe, now, ...(host ? { host } : {}) }, checks, accountId, region));
+  const late = () => deps.deadline !== undefined && Date.now() >= deps.deadline;
+  const realProbe: ProbeFn = deps.probe ?? ((t) => gatherProbe(t, allowed, opts));
+  const probe: ProbeFn = (t) => (late() ? Promise.resolve(fail(DEADLINE_REASON)) : realProbe(t));
+  const realHost: HostFn | undefined = deps.host ?? (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients) : undefined);
+  const host: HostFn | undefined = realHost && ((instances) => (late() ? Promise.resolve(new Map(instances.map((i) => [i.instanceId, fail<HostEvidence>(DEADLINE_REASON)]))) : realHost(instances)));
+  const perRegion = await mapLimit(regions, config.regionConcurrency, (region): Promise<RegionScan> => {
+    if (!late()) return scanRegion(config, { ...deps, probe, now, ...(host ? { host } : {}) }, checks, accountId, region);
+    // Not started: said so, and nothing there is resolved or archived by publishing.
+    return Promise.resolve({ findings: evaluateRegionFailure(checks, { accountId, region, reason: DEADLINE_REASON }), instances: [], coverage: { accountId, region, complete: false, instanceIds: [], checkIds: [] } });
+  });
   const findings = sortFindings(perRegion.flatMap((r) => r.findings), checks);
   const document: ScanDocument = {
     scanId: (deps.newScanId ?? randomUUID)(),

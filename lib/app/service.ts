@@ -141,7 +141,7 @@ const compact = (f: Finding, names: Map<string, string | undefined>): UnitResult
 });
 
 /** Scan one unit and publish it; record it once; the unit that completes the scan sends the summary. */
-export async function runUnit(unit: WorkUnit, deps: AppDeps): Promise<{ recorded: boolean; completedScan: boolean; document: ScanDocument }> {
+export async function runUnit(unit: WorkUnit, deps: AppDeps, opts: { deadline?: number } = {}): Promise<{ recorded: boolean; completedScan: boolean; document: ScanDocument }> {
   const { clients, own } = await clientsFor(unit.accountId, deps);
   try {
     const config: Config = { ...deps.config, regions: [unit.region], publish: { ...deps.config.publish, snsTopicArn: undefined } };
@@ -150,6 +150,7 @@ export async function runUnit(unit: WorkUnit, deps: AppDeps): Promise<{ recorded
       clients,
       homeRegion: unit.region,
       checks,
+      ...(opts.deadline !== undefined ? { deadline: opts.deadline } : {}),
       ...(deps.now ? { now: deps.now } : {}),
       ...(unit.instanceIds ? { unit: { instanceIds: unit.instanceIds, knownInstanceIds: unit.knownInstanceIds, regionChecks: unit.regionChecks, regionComplete: unit.regionComplete } } : {}),
     });
