@@ -5,6 +5,7 @@ import { seedEstate } from '../../scripts/estate.js';
 import { freePort } from '../../scripts/influxd.js';
 import { testAccount } from '../support/aws.js';
 import { createAppResources } from '../support/app.js';
+import { mapLimit } from '../../lib/util/concurrency.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 let offline: ChildProcess;
@@ -63,4 +64,40 @@ describe('the API through serverless-offline', () => {
     expect(await call('POST', '/scans', { regions: ['Mars'] })).toEqual({ status: 400, body: { error: 'regions.0: is not a region name', field: 'regions.0' } });
     expect(await call('GET', '/scans/unknown-scan')).toEqual({ status: 404, body: { error: 'scan not found', scanId: 'unknown-scan' } });
   });
+});
+
+describe('the API under a bounded load (loopback, serverless-offline)', () => {
+  it('answers every request correctly: no 5xx, idempotent retries give one scan', async () => {
+    const keys = Array.from({ length: 60 }, (_, i) => `load-key-${String(i).padStart(4, '0')}`);
+    const latencies: number[] = [];
+    const timed = async <T>(fn: () => Promise<T>) => {
+      const t = performance.now();
+      const r = await fn();
+      latencies.push(performance.now() - t);
+      return r;
+    };
+    const post = (key: string) =>
+      timed(async () => {
+        const r = await fetch(`${base}/scans`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ regions: ['eu-west-1'] }) });
+        return { status: r.status, body: (await r.json()) as { scanId: string } };
+      });
+    const started = performance.now();
+    // Every key twice at once (a client retrying), 12 requests in flight; then a status read per answer.
+    // (serverless-offline runs every invocation in one process against one emulator: the bound keeps it under its 29 s Lambda timeout.)
+    const posts = (await mapLimit(keys, 6, (k) => Promise.all([post(k), post(k)]))).flat();
+    const gets = await mapLimit(posts, 12, (p) => timed(async () => (await fetch(`${base}/scans/${p.body.scanId}`)).status));
+    const seconds = (performance.now() - started) / 1000;
+    expect(posts.every((p) => p.status === 202)).toBe(true);
+    expect(gets.every((s) => s === 200)).toBe(true);
+    const byKey = new Map<string, Set<string>>();
+    posts.forEach((p, i) => {
+      const k = keys[Math.floor(i / 2)]!;
+      byKey.set(k, (byKey.get(k) ?? new Set()).add(p.body.scanId));
+    });
+    expect([...byKey.values()].every((ids) => ids.size === 1)).toBe(true);
+    expect(new Set(posts.map((p) => p.body.scanId)).size).toBe(keys.length);
+    latencies.sort((a, b) => a - b);
+    const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(0);
+    console.info(`API load: ${latencies.length} requests in ${seconds.toFixed(1)} s; latency p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms; 0 5xx`);
+  }, 180_000);
 });
