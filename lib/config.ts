@@ -119,11 +119,12 @@ export const ConfigSchema = z.object({
     .prefault({}),
   aws: z
     .object({
-      maxAttempts: z.number().int().min(1).max(20).default(4),
+      /** Upper bound on SDK attempts; lib/aws/retry.ts sets each service's own (up to 6). */
+      maxAttempts: z.number().int().min(1).max(20).default(6),
       connectTimeoutMs: z.number().int().min(100).default(3000),
       requestTimeoutMs: z.number().int().min(100).default(20000),
     })
-    .default({ maxAttempts: 4, connectTimeoutMs: 3000, requestTimeoutMs: 20000 }),
+    .default({ maxAttempts: 6, connectTimeoutMs: 3000, requestTimeoutMs: 20000 }),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

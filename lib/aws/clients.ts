@@ -15,6 +15,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { Config } from '../config.js';
+import { sdkAttempts } from './retry.js';
 
 export class CallCounter {
   private readonly calls = new Map<string, number>();
@@ -74,10 +75,10 @@ function instrument<C extends MiddlewareClient>(client: C, counter: CallCounter 
   return client;
 }
 
-function common(region: string, opts: ClientOptions) {
+function common(region: string, opts: ClientOptions, service: string) {
   return {
     region,
-    maxAttempts: opts.aws.maxAttempts,
+    maxAttempts: sdkAttempts(service, opts.aws.maxAttempts),
     retryMode: 'standard' as const,
     requestHandler: { connectionTimeout: opts.aws.connectTimeoutMs, requestTimeout: opts.aws.requestTimeoutMs },
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
@@ -100,14 +101,14 @@ export function createClients(opts: ClientOptions) {
     return c;
   };
   return {
-    ec2: (region: string) => cached(ec2, region, () => instrument(new EC2Client(common(region, opts)), opts.counter)),
-    sts: (region: string) => cached(sts, region, () => instrument(new STSClient(common(region, opts)), opts.counter)),
-    ssm: (region: string) => cached(ssm, region, () => instrument(new SSMClient(common(region, opts)), opts.counter)),
-    securityHub: (region: string) => cached(securityHub, region, () => instrument(new SecurityHubClient(common(region, opts)), opts.counter)),
-    sns: (region: string) => cached(sns, region, () => instrument(new SNSClient(common(region, opts)), opts.counter)),
-    dynamodb: (region: string) => cached(dynamodb, region, () => instrument(new DynamoDBClient(common(region, opts)), opts.counter)),
-    sqs: (region: string) => cached(sqs, region, () => instrument(new SQSClient(common(region, opts)), opts.counter)),
-    organizations: (region: string) => cached(organizations, region, () => instrument(new OrganizationsClient(common(region, opts)), opts.counter)),
+    ec2: (region: string) => cached(ec2, region, () => instrument(new EC2Client(common(region, opts, 'ec2')), opts.counter)),
+    sts: (region: string) => cached(sts, region, () => instrument(new STSClient(common(region, opts, 'sts')), opts.counter)),
+    ssm: (region: string) => cached(ssm, region, () => instrument(new SSMClient(common(region, opts, 'ssm')), opts.counter)),
+    securityHub: (region: string) => cached(securityHub, region, () => instrument(new SecurityHubClient(common(region, opts, 'securityhub')), opts.counter)),
+    sns: (region: string) => cached(sns, region, () => instrument(new SNSClient(common(region, opts, 'sns')), opts.counter)),
+    dynamodb: (region: string) => cached(dynamodb, region, () => instrument(new DynamoDBClient(common(region, opts, 'dynamodb')), opts.counter)),
+    sqs: (region: string) => cached(sqs, region, () => instrument(new SQSClient(common(region, opts, 'sqs')), opts.counter)),
+    organizations: (region: string) => cached(organizations, region, () => instrument(new OrganizationsClient(common(region, opts, 'organizations')), opts.counter)),
     destroy: () => {
       for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations] as Map<string, { destroy: () => void }>[]) for (const c of m.values()) c.destroy();
     },

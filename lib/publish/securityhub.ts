@@ -7,6 +7,7 @@
  * failed, never dropped.
  */
 import { BatchImportFindingsCommand, paginateGetFindings, type AwsSecurityFinding, type SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { backoffMs } from '../aws/retry.js';
 import { errorCode, oneLine } from '../errors.js';
 import { GENERATOR_PREFIX, productArn } from './asff.js';
 
@@ -84,12 +85,12 @@ export async function importFindings(client: SecurityHubClient, findings: AwsSec
             for (const f of batch) result.failed.push({ id: f.Id ?? '?', reason: `securityhub:BatchImportFindings failed after ${attempt} attempt(s): ${errorCode(err)}: ${oneLine(err, 200)}` });
             break;
           }
-          await sleep(Math.min(10_000, 200 * 2 ** attempt) * (0.5 + Math.random()));
+          await sleep(backoffMs(attempt, 200, 10_000));
         }
       }
     }
     pending = retryLater;
-    if (pending.length) await sleep(Math.min(10_000, 500 * 2 ** round) * (0.5 + Math.random()));
+    if (pending.length) await sleep(backoffMs(round, 500, 10_000));
   }
   for (const f of pending) result.failed.push({ id: f.Id ?? '?', reason: 'FailedFindings: still failing after retries' });
   return result;

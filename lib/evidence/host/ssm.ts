@@ -16,6 +16,7 @@ import {
 import { readFileSync } from 'node:fs';
 import type { Clients } from '../../aws/clients.js';
 import type { Config } from '../../config.js';
+import { backoffMs } from '../../aws/retry.js';
 import { errorCode, oneLine } from '../../errors.js';
 import { fail, type Instance, type Result } from '../../model.js';
 import { chunk, mapLimit } from '../../util/concurrency.js';
@@ -34,7 +35,7 @@ export interface SsmOptions {
   commandTimeoutSeconds: number;
   /** Overall time for the whole batch, sending included. */
   deadlineMs: number;
-  /** First poll delay; grows ×1.5 with jitter up to 5 s. */
+  /** First poll delay; grows exponentially with jitter up to 5 s (lib/aws/retry.ts). */
   pollMs?: number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
@@ -146,7 +147,8 @@ export async function collectViaSsm(ssm: SSMClient, instances: Instance[], opts:
     }
   }
 
-  let delay = opts.pollMs ?? 1000;
+  const firstPoll = opts.pollMs ?? 1000;
+  let round = 0;
   while (pending.length) {
     // Cheap status pass first (one paged call per command); full output only for finished invocations.
     const byCommand = new Map<string, Map<string, string> | undefined>();
@@ -165,12 +167,12 @@ export async function collectViaSsm(ssm: SSMClient, instances: Instance[], opts:
       }
     });
     if (!pending.length) break;
+    const delay = backoffMs(round++, firstPoll, 5000);
     if (now() + delay > deadline) {
       for (const p of pending) results.set(p.instanceId, fail(`no result within ${opts.deadlineMs} ms (last status ${p.lastStatus})`));
       break;
     }
-    await sleep(delay * (0.8 + Math.random() * 0.4));
-    delay = Math.min(5000, delay * 1.5);
+    await sleep(delay);
   }
   return results;
 }
