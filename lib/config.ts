@@ -8,7 +8,7 @@ import { configError } from './errors.js';
 import { DEFAULT_ALLOWED_CIDRS } from './evidence/probe/target.js';
 import { parseCidr } from './util/cidr.js';
 
-const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+export const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const SG_RE = /^sg-[0-9a-f]{8,17}$/;
 const PL_RE = /^pl-[0-9a-f]{8,17}$/;
 
@@ -194,6 +194,15 @@ export function parseAllowedPort(spec: string): AllowedPort {
 const list = (s: string | undefined, sep: RegExp) =>
   s === undefined ? undefined : s.split(sep).map((x) => x.trim()).filter(Boolean);
 
+/** `true`/`false`/`1`/`0` (any case), undefined when unset; anything else is an error naming the variable. */
+function envBool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const v = raw.trim().toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(v)) throw configError(`${name} must be true or false, not "${raw}"`);
+  return v === 'true' || v === '1';
+}
+
 /** The `INFLUXGUARD_*` environment variables, as a partial configuration. */
 export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   const out: ConfigInput = {};
@@ -207,11 +216,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   if (cidrs) out.clusterCidrs = cidrs;
   const probeCidrs = list(env.INFLUXGUARD_PROBE_ALLOWED_CIDRS, /,/);
   if (probeCidrs) out.probe = { ...(out.probe ?? {}), allowedCidrs: probeCidrs };
-  const hostEnabled = env.INFLUXGUARD_HOST_ENABLED?.trim().toLowerCase();
-  if (hostEnabled) {
-    if (!['true', 'false', '1', '0'].includes(hostEnabled)) throw configError(`INFLUXGUARD_HOST_ENABLED must be true or false, not "${env.INFLUXGUARD_HOST_ENABLED}"`);
-    out.host = { ...(out.host ?? {}), enabled: hostEnabled === 'true' || hostEnabled === '1' };
-  }
+  const hostEnabled = envBool(env, 'INFLUXGUARD_HOST_ENABLED');
+  if (hostEnabled !== undefined) out.host = { ...(out.host ?? {}), enabled: hostEnabled };
   if (env.INFLUXGUARD_SNS_TOPIC_ARN) out.publish = { ...(out.publish ?? {}), snsTopicArn: env.INFLUXGUARD_SNS_TOPIC_ARN };
   const accounts = list(env.INFLUXGUARD_ACCOUNTS, /,/);
   const excluded = list(env.INFLUXGUARD_EXCLUDE_ACCOUNTS, /,/);
@@ -224,14 +230,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     ...(env.INFLUXGUARD_QUEUE_URL ? { queueUrl: env.INFLUXGUARD_QUEUE_URL } : {}),
   };
   if (Object.keys(app).length) out.app = app;
-  const publishEnabled = env.INFLUXGUARD_PUBLISH_ENABLED?.trim().toLowerCase();
-  if (publishEnabled) out.publish = { ...(out.publish ?? {}), enabled: publishEnabled === 'true' || publishEnabled === '1' };
+  const publishEnabled = envBool(env, 'INFLUXGUARD_PUBLISH_ENABLED');
+  if (publishEnabled !== undefined) out.publish = { ...(out.publish ?? {}), enabled: publishEnabled };
   if (env.INFLUXGUARD_SSM_DOCUMENT) out.host = { ...(out.host ?? {}), documentName: env.INFLUXGUARD_SSM_DOCUMENT };
-  const probeEnabled = env.INFLUXGUARD_PROBE_ENABLED?.trim().toLowerCase();
-  if (probeEnabled) {
-    if (!['true', 'false', '1', '0'].includes(probeEnabled)) throw configError(`INFLUXGUARD_PROBE_ENABLED must be true or false, not "${env.INFLUXGUARD_PROBE_ENABLED}"`);
-    out.probe = { ...(out.probe ?? {}), enabled: probeEnabled === 'true' || probeEnabled === '1' };
-  }
+  const probeEnabled = envBool(env, 'INFLUXGUARD_PROBE_ENABLED');
+  if (probeEnabled !== undefined) out.probe = { ...(out.probe ?? {}), enabled: probeEnabled };
   if (env.INFLUXGUARD_ROLE_TAG) out.roleTagKey = env.INFLUXGUARD_ROLE_TAG;
   if (env.INFLUXGUARD_CLUSTER_TAG) out.clusterTagKey = env.INFLUXGUARD_CLUSTER_TAG;
   return out;

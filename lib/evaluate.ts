@@ -6,7 +6,7 @@
  */
 import { EvidenceUnavailable } from './checks/support.js';
 import { oneLine } from './errors.js';
-import { raiseSeverity } from './model.js';
+import { isFailing, raiseSeverity } from './model.js';
 import type {
   Check,
   CheckMeta,
@@ -26,7 +26,7 @@ import type {
 } from './model.js';
 
 const severityFor = (meta: CheckMeta, o: Outcome): Severity =>
-  o.severity ?? (o.status === 'FAILED' || o.status === 'WARNING' ? meta.severity : 'INFORMATIONAL');
+  o.severity ?? (isFailing(o.status) ? meta.severity : 'INFORMATIONAL');
 
 function unavailable(reason: string, resource?: ResourceRef): Outcome {
   return { status: 'NOT_AVAILABLE', summary: `not evaluated: ${reason}`, details: { reason }, ...(resource ? { resource } : {}) };
@@ -68,6 +68,21 @@ const isInstanceCheck = (c: Check): c is InstanceCheck => c.scope === 'instance'
 const isRegionCheck = (c: Check): c is RegionCheck => c.scope === 'region';
 const isEndpointCheck = (c: Check): c is EndpointCheck => c.scope === 'endpoint';
 
+type Where = Pick<Finding, 'accountId' | 'region' | 'instanceId' | 'endpoint'>;
+type ScopedCheck<Ctx> = CheckMeta & { appliesTo?: (c: Ctx) => boolean; needs: readonly string[]; evaluate: (c: Ctx) => Outcome[] };
+
+/** The one loop every scope shares: applicable checks, run, outcomes → findings. */
+function evaluateScope<Ctx extends { evidence: object }>(
+  checks: readonly ScopedCheck<Ctx>[],
+  ctx: Ctx,
+  where: Where,
+  fallback: ResourceRef,
+): Finding[] {
+  return checks
+    .filter((c) => !c.appliesTo || c.appliesTo(ctx))
+    .flatMap((c) => run(c, ctx, ctx.evidence as unknown as Record<string, Result<unknown>>).map((o) => toFinding(c, o, where, fallback)));
+}
+
 /**
  * Endpoint checks over one probed endpoint. When the instance behind it is
  * reachable from the internet (8086 world-open and a public address), failing
@@ -78,40 +93,25 @@ export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext)
   const at = ctx.endpoint !== undefined ? { endpoint: ctx.endpoint } : {};
   const where = i ? { accountId: i.accountId, region: i.region, instanceId: i.instanceId, ...at } : at;
   const self: ResourceRef = i ? { type: 'AwsEc2Instance', id: i.instanceId } : { type: 'Other', id: ctx.endpoint ?? 'unknown' };
-  return checks
-    .filter(isEndpointCheck)
-    // Without a probe, only checks the host can also answer speak.
-    .filter((c) => ctx.probed || (c.needs.includes('host') && ctx.evidence.host !== undefined))
-    .filter((c) => !c.appliesTo || c.appliesTo(ctx))
-    .flatMap((c) =>
-      run(c, ctx, ctx.evidence as unknown as Record<string, Result<unknown>>).map((o) => {
-        const f = toFinding(c, o, where, self);
-        if (ctx.internetExposed && (f.status === 'FAILED' || f.status === 'WARNING')) {
-          f.severity = raiseSeverity(f.severity);
-          f.evidence.severityRaised = 'TCP 8086 is open to the world and the instance has a public address';
-        }
-        return f;
-      }),
-    );
+  // Without a probe, only checks the host can also answer speak.
+  const speaking = checks.filter(isEndpointCheck).filter((c) => ctx.probed || (c.needs.includes('host') && ctx.evidence.host !== undefined));
+  const findings = evaluateScope(speaking, ctx, where, self);
+  if (ctx.internetExposed) {
+    for (const f of findings.filter((x) => isFailing(x.status))) {
+      f.severity = raiseSeverity(f.severity);
+      f.evidence.severityRaised = 'TCP 8086 is open to the world and the instance has a public address';
+    }
+  }
+  return findings;
 }
 
 export function evaluateInstance(checks: readonly Check[], ctx: InstanceContext): Finding[] {
   const { instance } = ctx;
-  const where = { accountId: instance.accountId, region: instance.region, instanceId: instance.instanceId };
-  const self: ResourceRef = { type: 'AwsEc2Instance', id: instance.instanceId };
-  return checks
-    .filter(isInstanceCheck)
-    .filter((c) => !c.appliesTo || c.appliesTo(ctx))
-    .flatMap((c) => run(c, ctx, ctx.evidence as unknown as Record<string, Result<unknown>>).map((o) => toFinding(c, o, where, self)));
+  return evaluateScope(checks.filter(isInstanceCheck), ctx, { accountId: instance.accountId, region: instance.region, instanceId: instance.instanceId }, { type: 'AwsEc2Instance', id: instance.instanceId });
 }
 
 export function evaluateRegion(checks: readonly Check[], ctx: RegionContext): Finding[] {
-  const where = { accountId: ctx.accountId, region: ctx.region };
-  const account: ResourceRef = { type: 'AwsAccount', id: ctx.accountId };
-  return checks
-    .filter(isRegionCheck)
-    .filter((c) => !c.appliesTo || c.appliesTo(ctx))
-    .flatMap((c) => run(c, ctx, ctx.evidence as unknown as Record<string, Result<unknown>>).map((o) => toFinding(c, o, where, account)));
+  return evaluateScope(checks.filter(isRegionCheck), ctx, { accountId: ctx.accountId, region: ctx.region }, { type: 'AwsAccount', id: ctx.accountId });
 }
 
 /** A region whose instances could not be listed: every AWS-evidence check says so, once, at account level. */

@@ -8,10 +8,10 @@ import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { createClients, type CallCounter, type Clients } from '../aws/clients.js';
 import { CHECKS } from '../checks/index.js';
-import type { Config } from '../config.js';
+import { REGION_RE, type Config } from '../config.js';
 import { configError } from '../errors.js';
 import { listInstances } from '../discover/ec2.js';
-import { SEVERITIES, severityRank, type Finding, type ScanDocument, type Severity, type Summary as StatusSummary } from '../model.js';
+import { SEVERITIES, isFailing, severityRank, type Finding, type ScanDocument, type Severity, type Summary as StatusSummary } from '../model.js';
 import { publishScan } from '../publish/index.js';
 import { buildSummary, publishSummary, shouldNotify } from '../publish/sns.js';
 import { callerAccount, resolveRegions, scan } from '../scan.js';
@@ -20,7 +20,6 @@ import { assumeRoleCredentials, memberRoleArn, targetAccounts } from './accounts
 import type { ScanStore, UnitResult } from './store.js';
 import { planUnits, type WorkUnit } from './units.js';
 
-const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const checkIds = new Set(CHECKS.map((c) => c.id));
 
 /** POST /scans body (and the schedule's implicit request). Unknown fields are refused. */
@@ -156,7 +155,7 @@ export async function runUnit(unit: WorkUnit, deps: AppDeps, opts: { deadline?: 
     });
     const report = unit.publish ? await publishScan(result, config, { clients, ...(deps.now ? { now: deps.now } : {}) }) : undefined;
     const names = new Map(result.instances.map((i) => [i.instanceId, i.name]));
-    const failing = result.document.findings.filter((f) => f.status === 'FAILED' || f.status === 'WARNING').sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
+    const failing = result.document.findings.filter((f) => isFailing(f.status)).sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
     const unitResult: UnitResult = {
       accountId: unit.accountId,
       region: unit.region,

@@ -7,6 +7,7 @@ import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { oneLine } from '../errors.js';
 import type { ScanResult } from '../scan.js';
+import { isFailing } from '../model.js';
 import { findingId } from './asff.js';
 import { planImports } from './lifecycle.js';
 import { importFindings, readActive, type ImportOptions } from './securityhub.js';
@@ -78,7 +79,7 @@ export async function publishScan(result: ScanResult, config: Config, deps: Publ
   const report: PublishReport = { securityHub: sh, newFailureIds: [...newFailureIds] };
   const topic = config.publish.snsTopicArn;
   if (topic) {
-    const failingNow = result.document.findings.filter((f) => f.status === 'FAILED' || f.status === 'WARNING').length;
+    const failingNow = result.document.findings.filter((f) => isFailing(f.status)).length;
     const changes: Changes = { newFailures: newFailureIds.size, resolved: sh.resolved, stillFailing: failingNow - newFailureIds.size, newFailureIds, notImported: sh.failed.length };
     const summary = buildSummary(result.document, changes, result.instances);
     if (!shouldNotify(summary, changes, config.publish.notify, config.publish.notifyMinSeverity)) {

@@ -11,7 +11,7 @@
  * - ACTIVE before, instance gone from a complete scan of the region → ARCHIVED.
  */
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
-import type { Finding } from '../model.js';
+import { isFailing, type Finding } from '../model.js';
 import { GENERATOR_PREFIX, digest, findingId, toAsff } from './asff.js';
 
 export interface PublishScope {
@@ -43,7 +43,7 @@ export function parseFindingId(id: string): { accountId: string; region: string;
   return { accountId, region, checkId, ...(instance !== '-' ? { instanceId: instance } : {}), resourceId: rest.join('/') };
 }
 
-const failing = (s: string | undefined) => s === 'FAILED' || s === 'WARNING';
+const failing = isFailing;
 const DAY = 86_400_000;
 
 export function planImports(findings: readonly Finding[], active: ReadonlyMap<string, AwsSecurityFinding>, scope: PublishScope, opts: { now: Date; refreshDays: number }): Plan {

@@ -5,7 +5,7 @@
  * never are. Filterable attributes: maxSeverity, newFailures, scanId.
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { SEVERITIES, severityRank, type Finding, type Instance, type ScanDocument, type Severity } from '../model.js';
+import { SEVERITIES, isFailing, severityRank, type Finding, type Instance, type ScanDocument, type Severity } from '../model.js';
 import { findingId } from './asff.js';
 
 export const SUBJECT_MAX = 100;
@@ -27,7 +27,7 @@ export interface Summary {
   attributes: { maxSeverity: string; newFailures: number; scanId: string };
 }
 
-const failing = (f: Finding) => f.status === 'FAILED' || f.status === 'WARNING';
+const failing = (f: Finding) => isFailing(f.status);
 
 export function consoleLink(region: string): string {
   const search = encodeURIComponent('GeneratorId=\\operator\\:PREFIX\\influxguard/');

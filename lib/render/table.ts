@@ -3,7 +3,7 @@
  * or endpoint), worst group first, worst finding first; passed checks are
  * counted, not listed. Colour only when asked (the CLI asks on a TTY).
  */
-import { SEVERITIES, severityRank, type Finding, type Instance, type ScanDocument, type Severity, type Status } from '../model.js';
+import { SEVERITIES, isFailing, severityRank, type Finding, type Instance, type ScanDocument, type Severity, type Status } from '../model.js';
 
 const ANSI = { reset: '\x1b[0m', bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', yellow: '\x1b[33m', green: '\x1b[32m', magenta: '\x1b[35m', cyan: '\x1b[36m' };
 const STATUS_ORDER: Status[] = ['FAILED', 'WARNING', 'NOT_AVAILABLE', 'PASSED'];
@@ -17,7 +17,7 @@ export interface TableOptions {
   instances?: readonly Instance[];
 }
 
-const weight = (f: Finding) => (f.status === 'FAILED' || f.status === 'WARNING' ? severityRank(f.severity) + 1 : 0);
+const weight = (f: Finding) => (isFailing(f.status) ? severityRank(f.severity) + 1 : 0);
 const rowOrder = (a: Finding, b: Finding) =>
   STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) || severityRank(b.severity) - severityRank(a.severity) || a.checkId.localeCompare(b.checkId);
 
