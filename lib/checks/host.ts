@@ -50,14 +50,18 @@ export const rpcBindAll = hostCheck({
   remediation: { text: 'Set the top-level `bind-address = "127.0.0.1:8088"` (the default) unless remote backups need it, and then restrict 8088 to the backup host.', url: `${CONFIG_URL}#bind-address-1270018088` },
   evidence: ['host'],
   appliesTo: ({ instance }) => !isEnterprise(instance.role),
-  evaluate: ({ evidence }) =>
-    influxd(evidenceValue(evidence.host!)).map((p): Outcome => {
-      const b = effective(p, 'bind-address');
-      const details = { pid: p.pid, bindAddress: b.value, from: b.from };
-      return bindsAll(b.value)
-        ? { status: 'FAILED', summary: `RPC bind-address "${b.value}" (${b.from}) listens on all interfaces`, details }
-        : { status: 'PASSED', summary: `RPC bound to ${b.value}`, details };
-    }),
+  // One finding per instance (its id is the instance's), over every influxd process on it.
+  evaluate: ({ evidence }) => {
+    const binds = influxd(evidenceValue(evidence.host!)).map((p) => ({ pid: p.pid, ...effective(p, 'bind-address') }));
+    if (!binds.length) return [];
+    const open = binds.filter((b) => bindsAll(b.value));
+    const details = { processes: binds.map((b) => ({ pid: b.pid, bindAddress: b.value, from: b.from })) };
+    return [
+      open.length
+        ? { status: 'FAILED', summary: `RPC bind-address ${open.map((b) => `"${b.value}" (${b.from}, pid ${b.pid})`).join(', ')} listens on all interfaces`, details }
+        : { status: 'PASSED', summary: `RPC bound to ${[...new Set(binds.map((b) => b.value))].join(', ')}`, details },
+    ];
+  },
 });
 
 export const unexpectedListeners = hostCheck({

@@ -15,11 +15,12 @@ export const BATCH_MAX = 100;
 export const BATCH_BYTES_MAX = 6 * 1024 * 1024 - 64 * 1024;
 
 export interface ImportOptions {
-  /** Pause between BatchImportFindings calls (10 requests/s sustained). */
+  /** Least time between the starts of two BatchImportFindings calls (10 requests/s sustained, per account and region). */
   pacingMs?: number;
   /** Attempts per batch for throttling and 5xx, and rounds for retryable FailedFindings. */
   maxAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
 }
 
 export interface ImportResult {
@@ -59,14 +60,19 @@ export async function importFindings(client: SecurityHubClient, findings: AwsSec
   const sleep = opts.sleep ?? defaultSleep;
   const pacing = opts.pacingMs ?? 100;
   const maxAttempts = opts.maxAttempts ?? 6;
+  const now = opts.now ?? Date.now;
   const result: ImportResult = { imported: 0, failed: [], calls: 0 };
+  let lastStart = -Infinity;
   let pending = findings;
   for (let round = 0; round < maxAttempts && pending.length; round++) {
     const retryLater: AwsSecurityFinding[] = [];
     for (const batch of batches(pending)) {
       let attempt = 0;
       for (;;) {
-        if (result.calls > 0) await sleep(pacing);
+        // Starts are spaced, not the gaps: a call's own latency counts towards the pacing.
+        const wait = lastStart + pacing - now();
+        if (wait > 0) await sleep(wait);
+        lastStart = now();
         result.calls++;
         try {
           const out = await client.send(new BatchImportFindingsCommand({ Findings: batch }));

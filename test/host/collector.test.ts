@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHECKS } from '../../lib/checks/index.js';
 import { parseConfig } from '../../lib/config.js';
+import { findingId } from '../../lib/publish/asff.js';
 import { evaluateEndpoint, evaluateInstance } from '../../lib/evaluate.js';
 import { checkSettings } from '../../lib/evidence/index.js';
 import { collectLocal, COLLECTOR_PATH } from '../../lib/evidence/host/local.js';
@@ -38,6 +39,7 @@ beforeAll(async () => {
   ]);
   Object.assign(servers, { envOff, rpcAll, keyOpen, keyTight, headers });
   for (const [name, s] of Object.entries(servers)) hosts[name] = await collectLocal({ pids: [s.pid], root });
+  hosts.twoProcesses = await collectLocal({ pids: [envOff.pid, rpcAll.pid], root });
 }, 60_000);
 
 afterAll(async () => {
@@ -75,6 +77,14 @@ describe('the collector against real influxd processes', () => {
     expect(status(judge('rpcAll'), 'host.rpc-bind-all-interfaces')).toEqual(['FAILED']);
     expect(status(judge('envOff'), 'host.rpc-bind-all-interfaces')).toEqual(['PASSED']);
     expect(status(judge('rpcAll', 'data'), 'host.rpc-bind-all-interfaces')).toEqual([]); // Enterprise data nodes need it
+  });
+
+  it('gives one finding per check and instance on a host with several influxd processes (a Security Hub id each)', () => {
+    const fs = judge('twoProcesses');
+    expect(status(fs, 'host.rpc-bind-all-interfaces')).toEqual(['FAILED']); // one process binds all: the instance fails
+    expect(fs.find((f) => f.checkId === 'host.rpc-bind-all-interfaces')!.evidence.processes).toHaveLength(2);
+    const ids = fs.map((f) => findingId({ ...f, accountId: '123456789012', region: 'eu-west-1' }));
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('flags a combined PEM readable by everyone, not one that is 0600', () => {

@@ -15,7 +15,7 @@ const client = () => new SecurityHubClient({ region: 'eu-west-1', credentials: {
 const findings = (n: number): AwsSecurityFinding[] => Array.from({ length: n }, (_, i) => ({ Id: `influxguard/f-${i}` }) as AwsSecurityFinding);
 const err = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
 const sleeps: number[] = [];
-const opts = { pacingMs: 100, sleep: async (ms: number) => void sleeps.push(ms) };
+const opts = { pacingMs: 100, sleep: async (ms: number) => void sleeps.push(ms), now: () => 0 };
 
 describe('importFindings', () => {
   it('rides out a throttling storm and 5xx, paced between calls', async () => {

@@ -1,0 +1,401 @@
+/**
+ * Full scans at fleet scale against the emulator: for each size, an estate of
+ * N InfluxDB instances over four regions (security-group, prefix-list and
+ * volume mixes, public addresses, stopped nodes, 5% Enterprise), probe
+ * targets mapped to a pool of real local servers plus hanging endpoints
+ * (loopback only), host evidence through SSM, Security Hub and SNS
+ * publishing; then an unchanged rescan. Each size runs in its own process so
+ * that its peak RSS is its own; AWS calls are counted by the SDK middleware.
+ * Writes bench/RESULTS.md (section "fleet") and bench/fleet.png.
+ *
+ * Usage: node dist/bench/fleet.js [--sizes 100,1000,5000] [--no-write]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EnableSecurityHubCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { CallCounter, createClients } from '../lib/aws/clients.js';
+import { parseConfig, type Config } from '../lib/config.js';
+import { COLLECTOR_PATH } from '../lib/evidence/host/local.js';
+import type { ProbeFn } from '../lib/evidence/index.js';
+import { gatherProbe, probeOptions } from '../lib/probe.js';
+import { findingId } from '../lib/publish/asff.js';
+import { publishScan } from '../lib/publish/index.js';
+import { scan } from '../lib/scan.js';
+import { emulatorEnv, startEmulator } from '../scripts/emulator.js';
+import { seedEstate, type InstanceSpec } from '../scripts/estate.js';
+import { certificates, influxQuery, startInfluxd, type RunningInfluxd } from '../scripts/influxd.js';
+import { startHardenedProxy } from '../scripts/nginx.js';
+import { lineChart } from './chart.js';
+import { machine, RESULTS, writeSection } from './results.js';
+import { emulateSsm } from './ssm-emulation.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** Share of the fleet per region. */
+export const REGIONS: [string, number][] = [['eu-west-1', 0.4], ['us-east-1', 0.3], ['eu-central-1', 0.2], ['ap-southeast-2', 0.1]];
+
+/** Kinds of instance and their share of a region (5% Enterprise: 4% data, 1% meta). */
+const COHORTS: { kind: string; share: number; spec: Omit<InstanceSpec, 'name' | 'count' | 'tags'>; tags?: Record<string, string>; hanging?: boolean }[] = [
+  { kind: 'private', share: 0.46, spec: { groups: ['influx-private', 'monitoring'], volumes: [{ device: '/dev/sdf', sizeGiB: 100, encrypted: true }] } },
+  { kind: 'plain-volume', share: 0.15, spec: { groups: ['influx-private', 'ssh-office'], volumes: [{ device: '/dev/sdf', sizeGiB: 100, encrypted: false }] } },
+  { kind: 'public', share: 0.1, spec: { groups: ['influx-public', 'ssh-office'], publicIp: true } },
+  { kind: 'legacy', share: 0.05, spec: { groups: ['legacy-open'], rootEncrypted: false } },
+  { kind: 'two-nic', share: 0.1, spec: { groups: ['influx-private'], secondInterfaceGroups: ['monitoring', 'ssh-office'] } },
+  { kind: 'ent-data', share: 0.04, spec: { groups: ['cluster', 'influx-private'], volumes: [{ device: '/dev/sdf', sizeGiB: 500, encrypted: true }] }, tags: { 'influxdb:role': 'data', 'influxdb:cluster': 'prod' } },
+  { kind: 'ent-meta', share: 0.01, spec: { groups: ['cluster'] }, tags: { 'influxdb:role': 'meta', 'influxdb:cluster': 'prod' } },
+  { kind: 'stopped', share: 0.03, spec: { groups: ['influx-private'], stopped: true } },
+  { kind: 'spare', share: 0.055, spec: { groups: ['influx-private', 'monitoring'] } },
+  { kind: 'hanging', share: 0.005, spec: { groups: ['influx-private'] }, hanging: true },
+];
+
+/** Split n by weights into whole numbers that sum to n (largest remainder). */
+export function apportion(n: number, weights: number[]): number[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const exact = weights.map((w) => (n * w) / total);
+  const out = exact.map(Math.floor);
+  const order = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0]);
+  for (let k = 0; k < n - out.reduce((a, b) => a + b, 0); k++) out[order[k % order.length]![1]]! += 1;
+  return out;
+}
+
+interface Pool {
+  servers: string[];
+  hanging: string[];
+}
+
+async function seedFleet(ec2: EC2Client, region: string, n: number, pool: Pool): Promise<void> {
+  const counts = apportion(n, COHORTS.map((c) => c.share));
+  const instances: InstanceSpec[] = [];
+  COHORTS.forEach((c, i) => {
+    const targets = c.hanging ? pool.hanging : pool.servers;
+    apportion(counts[i]!, targets.map(() => 1)).forEach((count, t) => {
+      if (count) instances.push({ name: `${c.kind}-${t}`, count, ...c.spec, tags: { influxdb: '', 'influxdb:endpoint': targets[t]!, ...(c.tags ?? {}) } });
+    });
+  });
+  await seedEstate(ec2, {
+    region,
+    ebsDefaultEncryption: region !== 'us-east-1',
+    prefixLists: [
+      { name: 'office', cidrs: ['203.0.113.0/24', '198.51.100.0/24'] },
+      { name: 'vpn', cidrs: ['10.8.0.0/16'] },
+    ],
+    groups: [
+      { name: 'influx-private', rules: [{ ports: 8086, cidrs: ['10.0.0.0/8'] }, { ports: 8086, prefixLists: ['vpn'] }] },
+      { name: 'influx-public', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'], ipv6: ['::/0'] }] },
+      { name: 'ssh-office', rules: [{ ports: 22, prefixLists: ['office'] }] },
+      { name: 'monitoring', rules: [{ ports: 9100, cidrs: ['10.0.0.0/8'] }, { protocol: 'udp', ports: 8125, cidrs: ['10.0.0.0/8'] }] },
+      { name: 'cluster', rules: [{ ports: [8088, 8091], groups: ['self'] }, { ports: 8086, groups: ['influx-private'] }] },
+      { name: 'legacy-open', rules: [{ protocol: '-1', cidrs: ['0.0.0.0/0'] }] },
+    ],
+    instances,
+  });
+}
+
+interface SizeResult {
+  instances: number;
+  regions: Record<string, { instances: number; ec2Calls: number }>;
+  first: RunFigures;
+  rescan: RunFigures;
+  peakRssMb: number;
+}
+
+interface RunFigures {
+  wallS: number;
+  scanS: number;
+  publishS: number;
+  findings: number;
+  notAvailable: number;
+  /** The commonest NOT_AVAILABLE reasons (reason → findings). */
+  notAvailableReasons: Record<string, number>;
+  probes: number;
+  probesPerS: number;
+  calls: Record<string, number>;
+  attempts: number;
+  imported: number;
+  batchImportCalls: number;
+  notImported: number;
+  snsSent: boolean;
+  /** Findings sharing a Security Hub id with another (one would overwrite the other): must be 0. */
+  duplicateIds: number;
+}
+
+// ---------------------------------------------------------------------------
+// One size, in its own process: the scan and the rescan.
+
+let phase = 'start';
+const phasePeaks = new Map<string, number>();
+
+async function runSize(n: number): Promise<SizeResult> {
+  if (process.env.BENCH_TRACE) setInterval(() => phasePeaks.set(phase, Math.max(phasePeaks.get(phase) ?? 0, process.memoryUsage.rss() / 2 ** 20)), 25).unref();
+  const env = process.env;
+  const credentials = { accessKeyId: env.BENCH_KEY!, secretAccessKey: env.BENCH_SECRET!, sessionToken: env.BENCH_TOKEN! };
+  const collectorOutput = readFileSync(env.BENCH_COLLECTOR_OUTPUT!, 'utf8');
+  const config: Config = parseConfig({
+    regions: REGIONS.map(([r]) => r),
+    probe: { allowedCidrs: ['127.0.0.0/8'], caFiles: [env.BENCH_CA!], endpointTimeoutMs: 3000, connectTimeoutMs: 1000, tlsTimeoutMs: 1000, responseTimeoutMs: 2000 },
+    host: { enabled: true },
+    publish: { enabled: true, snsTopicArn: env.BENCH_TOPIC! },
+  });
+  const opts = probeOptions(config);
+  const run = async (at: string): Promise<RunFigures & { perRegion: Map<string, number> }> => {
+    const counter = new CallCounter();
+    const clients = createClients({ aws: config.aws, credentials, counter });
+    const perRegion = new Map<string, number>();
+    const ec2 = clients.ec2;
+    clients.ec2 = (region) => {
+      const c = ec2(region);
+      if (!perRegion.has(region)) {
+        perRegion.set(region, 0);
+        c.middlewareStack.add((next) => (args) => (perRegion.set(region, perRegion.get(region)! + 1), next(args)), { step: 'initialize', name: 'benchPerRegion' });
+      }
+      return c;
+    };
+    emulateSsm(clients, collectorOutput);
+    let probes = 0;
+    let firstProbe = Infinity;
+    let lastProbe = 0;
+    const probe: ProbeFn = async (t) => {
+      firstProbe = Math.min(firstProbe, performance.now());
+      const r = await gatherProbe(t, config.probe.allowedCidrs, opts);
+      probes++;
+      lastProbe = performance.now();
+      return r;
+    };
+    phase = `scan ${at.slice(0, 10)}`;
+    const t0 = performance.now();
+    const result = await scan(config, { clients, homeRegion: REGIONS[0]![0], probe, now: () => new Date(at) });
+    const t1 = performance.now();
+    phase = `publish ${at.slice(0, 10)}`;
+    const report = await publishScan(result, config, { clients, now: () => new Date(at) });
+    const t2 = performance.now();
+    clients.destroy();
+    const findings = result.document.findings;
+    return {
+      wallS: (t2 - t0) / 1000,
+      scanS: (t1 - t0) / 1000,
+      publishS: (t2 - t1) / 1000,
+      findings: findings.length,
+      notAvailable: findings.filter((f) => f.status === 'NOT_AVAILABLE').length,
+      notAvailableReasons: Object.fromEntries(
+        [...findings.filter((f) => f.status === 'NOT_AVAILABLE').reduce((m, f) => {
+          const reason = String(f.evidence.reason ?? '').slice(0, 160);
+          return m.set(reason, (m.get(reason) ?? 0) + 1);
+        }, new Map<string, number>())]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 8),
+      ),
+      probes,
+      probesPerS: probes / Math.max(0.001, (lastProbe - firstProbe) / 1000),
+      calls: counter.callsByOperation(),
+      attempts: counter.total(undefined, 'attempt'),
+      imported: report.securityHub.imported,
+      batchImportCalls: report.securityHub.batchImportCalls,
+      notImported: report.securityHub.failed.length,
+      snsSent: report.sns?.sent === true,
+      duplicateIds: findings.length - new Set(findings.map(findingId)).size,
+      perRegion,
+    };
+  };
+  const { perRegion, ...first } = await run('2026-11-20T00:00:00Z');
+  const { perRegion: _ignored, ...rescan } = await run('2026-11-21T00:00:00Z');
+  const counts = apportion(n, REGIONS.map(([, w]) => w));
+  return {
+    instances: n,
+    regions: Object.fromEntries(REGIONS.map(([r], i) => [r, { instances: counts[i]!, ec2Calls: perRegion.get(r) ?? 0 }])),
+    first,
+    rescan,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// The driver: emulator, server pool, seeding, one child per size, the report.
+
+async function startPool(): Promise<{ pool: Pool; stop: () => Promise<void> }> {
+  const open = await startInfluxd({});
+  const authed = await startInfluxd({ auth: true, pprof: false });
+  const https = await startInfluxd({ auth: true, https: 'valid.combined.pem' });
+  for (const s of [authed, https]) await influxQuery(s.url, "CREATE USER admin WITH PASSWORD 'bench-only-pw' WITH ALL PRIVILEGES");
+  const proxy = await startHardenedProxy(authed);
+  const sockets: Socket[] = [];
+  const hang = createServer((s) => sockets.push(s.on('error', () => undefined)));
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', () => r()));
+  const servers: RunningInfluxd[] = [open, authed, https, proxy];
+  return {
+    pool: { servers: servers.map((s) => s.url), hanging: [`127.0.0.1:${(hang.address() as { port: number }).port}`] },
+    stop: async () => {
+      sockets.forEach((s) => s.destroy());
+      hang.close();
+      await Promise.all(servers.map((s) => s.stop()));
+    },
+  };
+}
+
+function child(n: number, env: Record<string, string>): Promise<SizeResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), new URL(import.meta.url).pathname, '--child', String(n)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`size ${n}: child exited ${code}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as SizeResult);
+      } catch (err) {
+        reject(new Error(`size ${n}: unreadable result: ${String(err)}: ${out.slice(-500)}`));
+      }
+    });
+  });
+}
+
+const sum = (calls: Record<string, number>, service?: string) => Object.entries(calls).reduce((a, [k, v]) => a + (service === undefined || k.startsWith(`${service}:`) ? v : 0), 0);
+const op = (calls: Record<string, number>, name: string) => calls[name] ?? 0;
+
+function report(results: SizeResult[], seedS: number[]): string {
+  const base = results.find((r) => r.instances === 1000);
+  const rows = results.map((r, i) => {
+    const f = r.first;
+    const ssmTargets = REGIONS.reduce((a, [reg]) => a + Math.ceil(r.regions[reg]!.instances / 50), 0);
+    return [
+      r.instances.toLocaleString('en'),
+      `${f.wallS.toFixed(1)} s (scan ${f.scanS.toFixed(1)}, publish ${f.publishS.toFixed(1)})`,
+      `${r.rescan.wallS.toFixed(1)} s`,
+      `${r.peakRssMb.toFixed(0)} MB`,
+      `${f.findings.toLocaleString('en')} (${f.notAvailable} N/A)`,
+      `${f.probes} at ${f.probesPerS.toFixed(0)}/s`,
+      `${sum(f.calls, 'ec2')} (max/region ${Math.max(...Object.values(r.regions).map((x) => x.ec2Calls))})`,
+      `${op(f.calls, 'ssm:SendCommand')} (bound ${ssmTargets})`,
+      `${sum(f.calls)} (${f.attempts} HTTP)`,
+      `${f.imported.toLocaleString('en')} / ${f.batchImportCalls}`,
+      `${r.rescan.imported} (${((100 * r.rescan.imported) / Math.max(1, r.rescan.findings)).toFixed(2)}%) / ${r.rescan.batchImportCalls}`,
+      `${seedS[i]!.toFixed(0)} s`,
+    ].join(' | ');
+  });
+  const ops = [...new Set(results.flatMap((r) => Object.keys(r.first.calls)))].sort();
+  const opRows = ops.map((o) => `| ${o} | ${results.map((r) => `${op(r.first.calls, o)} / ${op(r.rescan.calls, o)}`).join(' | ')} |`);
+  const regionRows = REGIONS.map(([reg]) => `| ${reg} | ${results.map((r) => `${r.regions[reg]!.instances} → ${r.regions[reg]!.ec2Calls}`).join(' | ')} |`);
+  const big = results.find((r) => r.instances === 5000);
+  const target = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const targets: string[] = [];
+  if (base) targets.push(`- 1,000 instances, full scan ≤ 30 s: ${base.first.wallS.toFixed(1)} s, ${target(base.first.wallS <= 30)}.`);
+  if (base && big) targets.push(`- 5,000 ≤ 5 × the 1,000 figure (${(5 * base.first.wallS).toFixed(1)} s): ${big.first.wallS.toFixed(1)} s (${(big.first.wallS / base.first.wallS).toFixed(2)}×), ${target(big.first.wallS <= 5 * base.first.wallS)}.`);
+  const perThousand = results.flatMap((r) => Object.values(r.regions).filter((x) => x.instances === 1000));
+  if (perThousand.length) targets.push(`- EC2 calls for one region of 1,000 instances ≤ 10: ${perThousand.map((x) => x.ec2Calls).join(', ')}, ${target(perThousand.every((x) => x.ec2Calls <= 10))}.`);
+  targets.push(`- SSM SendCommand ≤ ceil(n/50) per region: ${target(results.every((r) => op(r.first.calls, 'ssm:SendCommand') <= REGIONS.reduce((a, [reg]) => a + Math.ceil(r.regions[reg]!.instances / 50), 0)))}.`);
+  targets.push(`- Unchanged rescan re-imports ≤ 1%: ${results.map((r) => `${((100 * r.rescan.imported) / Math.max(1, r.rescan.findings)).toFixed(2)}%`).join(', ')}, ${target(results.every((r) => r.rescan.imported <= r.rescan.findings / 100))}.`);
+  if (big) targets.push(`- Peak RSS at 5,000 ≤ 300 MB: ${big.peakRssMb.toFixed(0)} MB, ${target(big.peakRssMb <= 300)}.`);
+  return `## Fleet scans (issue 8)
+
+${machine()}. \`node dist/bench/fleet.js --sizes ${results.map((r) => r.instances).join(',')}\` in a loopback-only network namespace.
+
+Each size: an emulated estate (moto) over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; per region six security groups (world-open 8086 v4+v6, private 8086 + VPN prefix list, SSH from an office prefix list, monitoring incl. UDP, Enterprise cluster ports by group reference, all-traffic legacy), data volumes encrypted and not, EBS default encryption off in us-east-1, 10% public addresses, 10% with two interfaces, 3% stopped, 5% Enterprise (4% data, 1% meta). Probe targets (\`influxdb:endpoint\`) spread over real local servers (influxd auth off, influxd auth on, influxd HTTPS, nginx HTTPS in front) and 0.5% over a hanging endpoint (endpoint timeout 3 s). Host evidence through SSM: SendCommand and GetCommandInvocation go to moto; moto has no DescribeInstanceInformation or ListCommandInvocations and returns empty stdout, so those two calls are answered in the client and the stdout is the real collector's output on this machine (bench/ssm-emulation.ts). Security Hub and SNS publishing against moto. Wall time excludes seeding; peak RSS is the scanning process's (moto and the servers are other processes).
+
+| instances | first scan wall | rescan wall | peak RSS | findings | probes | EC2 calls | SSM SendCommand | AWS calls | imported / BatchImportFindings (first) | re-imported / calls (rescan) | seeding |
+|---|---|---|---|---|---|---|---|---|---|---|---|
+${rows.map((r) => `| ${r} |`).join('\n')}
+
+Targets:
+
+${targets.join('\n')}
+
+EC2 calls per region (instances → calls, first scan):
+
+| region | ${results.map((r) => r.instances.toLocaleString('en')).join(' | ')} |
+|---|${results.map(() => '---|').join('')}
+${regionRows.join('\n')}
+
+AWS calls by operation (first scan / unchanged rescan), counted by the SDK middleware:
+
+| operation | ${results.map((r) => r.instances.toLocaleString('en')).join(' | ')} |
+|---|${results.map(() => '---|').join('')}
+${opRows.join('\n')}
+
+NOT_AVAILABLE findings of the largest size, by reason (expected: the hanging endpoint's probe checks, and checks that need a probe on Enterprise meta nodes, which serve no 8086 API):
+
+| reason | findings |
+|---|---|
+${Object.entries(results.at(-1)!.first.notAvailableReasons).map(([k, v]) => `| ${k.replace(/\|/g, '\\|')} | ${v} |`).join('\n')}
+
+![wall time and API calls against fleet size](fleet.png)`;
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100,1000,5000' }, child: { type: 'string' }, 'no-write': { type: 'boolean', default: false } } });
+  if (values.child) {
+    process.stdout.write(`${JSON.stringify(await runSize(Number(values.child)))}\n`);
+    if (process.env.BENCH_TRACE) process.stderr.write(`peak RSS by phase (MB): ${JSON.stringify(Object.fromEntries([...phasePeaks].map(([k, v]) => [k, Math.round(v)])))}\n`);
+    return;
+  }
+  const sizes = values.sizes.split(',').map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 10)) throw new Error(`--sizes: whole numbers of at least 10, got "${values.sizes}"`);
+  const emulator = await startEmulator();
+  const { pool, stop } = await startPool();
+  try {
+    // The collector's real output on this machine (it sees the pool's influxd processes): the stdout SSM returns.
+    const outDir = mkdtempSync(join(tmpdir(), 'ig-bench-'));
+    const collectorOutput = join(outDir, 'collector.json');
+    writeFileSync(collectorOutput, execFileSync('sh', [COLLECTOR_PATH], { encoding: 'utf8', maxBuffer: 1 << 20 }));
+    const results: SizeResult[] = [];
+    const seedS: number[] = [];
+    for (const [k, n] of sizes.entries()) {
+      const base = { endpoint: emulator.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+      // A fresh account per size, so that sizes do not share state in the emulator.
+      const account = String(400000000000 + k);
+      const assumed = await new STSClient({ ...base, region: 'us-east-1' }).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/bench`, RoleSessionName: 'bench' }));
+      const credentials = { accessKeyId: assumed.Credentials!.AccessKeyId!, secretAccessKey: assumed.Credentials!.SecretAccessKey!, sessionToken: assumed.Credentials!.SessionToken! };
+      const s0 = performance.now();
+      const counts = apportion(n, REGIONS.map(([, w]) => w));
+      await Promise.all(
+        REGIONS.map(async ([region], i) => {
+          const aws = { ...base, region, credentials };
+          await new SecurityHubClient(aws).send(new EnableSecurityHubCommand({}));
+          await seedFleet(new EC2Client(aws), region, counts[i]!, pool);
+        }),
+      );
+      const topic = await new SNSClient({ ...base, region: REGIONS[0]![0], credentials }).send(new CreateTopicCommand({ Name: 'influxguard-bench' }));
+      seedS.push((performance.now() - s0) / 1000);
+      process.stderr.write(`fleet: ${n} instances seeded in ${seedS.at(-1)!.toFixed(1)} s; scanning\n`);
+      const r = await child(n, {
+        ...emulatorEnv(emulator.endpoint, REGIONS[0]![0]),
+        BENCH_KEY: credentials.accessKeyId,
+        BENCH_SECRET: credentials.secretAccessKey,
+        BENCH_TOKEN: credentials.sessionToken,
+        BENCH_TOPIC: topic.TopicArn!,
+        BENCH_COLLECTOR_OUTPUT: collectorOutput,
+        BENCH_CA: join(certificates(), 'ca.pem'),
+      });
+      process.stderr.write(`fleet: ${n} instances: ${r.first.wallS.toFixed(1)} s, rescan ${r.rescan.wallS.toFixed(1)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB\n`);
+      results.push(r);
+    }
+    const body = report(results, seedS);
+    process.stdout.write(`${body}\n`);
+    if (!values['no-write']) {
+      writeSection('fleet', body);
+      const xs = results.map((r) => r.instances);
+      writeFileSync(
+        join(RESULTS, '..', 'fleet.png'),
+        lineChart('INSTANCES', xs, [
+          { title: 'WALL TIME (S)', series: [{ label: 'FIRST SCAN', values: results.map((r) => r.first.wallS) }, { label: 'UNCHANGED RESCAN', values: results.map((r) => r.rescan.wallS) }] },
+          { title: 'AWS API CALLS (FIRST SCAN)', series: [{ label: 'ALL', values: results.map((r) => sum(r.first.calls)) }, { label: 'EC2', values: results.map((r) => sum(r.first.calls, 'ec2')) }, { label: 'SECURITY HUB', values: results.map((r) => sum(r.first.calls, 'securityhub')) }] },
+        ]),
+      );
+    }
+    // Errors fail the run, timings never do.
+    const broken = results.filter((r) => r.first.notImported || r.rescan.notImported || !r.first.snsSent || r.first.duplicateIds);
+    if (broken.length) throw new Error(`findings not imported, duplicate finding ids, or summary not sent at sizes ${broken.map((r) => r.instances).join(', ')}`);
+  } finally {
+    await stop();
+    await emulator.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,55 @@
+/**
+ * What moto's SSM lacks, answered inside the SDK client for the benchmark:
+ * DescribeInstanceInformation (every instance Online, Linux),
+ * ListCommandInvocations (every invocation of a command sent through this
+ * client has succeeded), and GetCommandInvocation's stdout (moto returns it
+ * empty; the benchmark supplies the collector's real output). SendCommand and
+ * GetCommandInvocation themselves still go to moto. Calls answered here are
+ * still counted as calls by the client's counter (it runs first).
+ */
+import type { Clients } from '../lib/aws/clients.js';
+
+type Input = Record<string, unknown>;
+
+export function emulateSsm(clients: Clients, stdout: string): void {
+  const commands = new Map<string, string[]>();
+  const done = new WeakSet<object>();
+  const ssm = clients.ssm;
+  clients.ssm = (region) => {
+    const c = ssm(region);
+    if (done.has(c)) return c;
+    done.add(c);
+    c.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as Input;
+        const answer = (output: object) => ({ output: { ...output, $metadata: {} }, response: {} }) as never;
+        switch (context.commandName) {
+          case 'DescribeInstanceInformationCommand': {
+            const ids = (input.Filters as { Values: string[] }[])[0]!.Values;
+            return answer({ InstanceInformationList: ids.map((InstanceId) => ({ InstanceId, PingStatus: 'Online', PlatformType: 'Linux' })) });
+          }
+          case 'ListCommandInvocationsCommand': {
+            const ids = commands.get(input.CommandId as string) ?? [];
+            return answer({ CommandInvocations: ids.map((InstanceId) => ({ InstanceId, CommandId: input.CommandId, Status: 'Success' })) });
+          }
+          case 'SendCommandCommand': {
+            const out = await next(args);
+            const id = (out.output as { Command?: { CommandId?: string } }).Command?.CommandId;
+            if (id) commands.set(id, input.InstanceIds as string[]);
+            return out;
+          }
+          case 'GetCommandInvocationCommand': {
+            const out = await next(args);
+            const o = out.output as { StandardOutputContent?: string };
+            if (!o.StandardOutputContent) o.StandardOutputContent = stdout;
+            return out;
+          }
+          default:
+            return next(args);
+        }
+      },
+      { step: 'initialize', name: 'benchSsmEmulation' },
+    );
+    return c;
+  };
+}
