@@ -75,7 +75,15 @@ export interface Gatherers {
 export async function gatherRegion(inv: RegionInventory, config: Config, sources: Gatherers = {}, now = Date.now()): Promise<RegionEvidenceBundle> {
   const settings = checkSettings(config);
   const clusters = clusterFacts(inv.instances);
-  const hosts = sources.host && inv.instances.length ? await sources.host(inv.instances) : undefined;
+  const probe = config.probe.enabled ? sources.probe : undefined;
+  const targets = new Map(inv.instances.map((i) => [i.instanceId, probe ? probeTarget(i, config) : undefined]));
+  // Host collection (SSM round trips) and probes do not depend on each other: both run at once.
+  const [hosts, probes] = await Promise.all([
+    sources.host && inv.instances.length ? sources.host(inv.instances) : undefined,
+    mapLimit([...targets].filter(([, t]) => t !== undefined), config.probe.concurrency, async ([id, t]) =>
+      [id, t!.ok ? await probe!(t!.value) : fail<ProbeEvidence>(t!.reason)] as const,
+    ).then((pairs) => new Map(pairs)),
+  ]);
   const instances: InstanceContext[] = inv.instances.map((instance) => {
     // An instance the transport left out is outside host collection (its host checks do not apply).
     const host = hosts?.get(instance.instanceId);
@@ -89,23 +97,22 @@ export async function gatherRegion(inv: RegionInventory, config: Config, sources
       },
     };
   });
-  const probe = config.probe.enabled ? sources.probe : undefined;
-  const subjects = instances
-    .map((c) => ({ c, target: probe ? probeTarget(c.instance, config) : undefined }))
-    .filter((x) => x.target !== undefined || x.c.evidence.host !== undefined);
-  const endpoints = await mapLimit(subjects, config.probe.concurrency, async ({ c, target }): Promise<EndpointContext> => {
-    const evidence = !target ? fail<ProbeEvidence>('not probed') : target.ok ? await probe!(target.value) : fail<ProbeEvidence>(target.reason);
-    const endpoint = evidence.ok ? evidence.value.endpoint : target?.ok ? target.value.input : undefined;
-    return {
-      ...(endpoint !== undefined ? { endpoint } : {}),
-      probed: target !== undefined,
-      evidence: { probe: evidence, ...(c.evidence.host ? { host: c.evidence.host } : {}) },
-      settings,
-      instance: c.instance,
-      internetExposed: internetExposed(c.evidence.network),
-      now,
-    };
-  });
+  const endpoints = instances
+    .filter((c) => targets.get(c.instance.instanceId) !== undefined || c.evidence.host !== undefined)
+    .map((c): EndpointContext => {
+      const target = targets.get(c.instance.instanceId);
+      const evidence = probes.get(c.instance.instanceId) ?? fail<ProbeEvidence>('not probed');
+      const endpoint = evidence.ok ? evidence.value.endpoint : target?.ok ? target.value.input : undefined;
+      return {
+        ...(endpoint !== undefined ? { endpoint } : {}),
+        probed: target !== undefined,
+        evidence: { probe: evidence, ...(c.evidence.host ? { host: c.evidence.host } : {}) },
+        settings,
+        instance: c.instance,
+        internetExposed: internetExposed(c.evidence.network),
+        now,
+      };
+    });
   return {
     instances,
     endpoints,

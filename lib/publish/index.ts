@@ -6,7 +6,8 @@
 import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { oneLine } from '../errors.js';
-import type { ScanResult } from '../scan.js';
+import type { Coverage, ScanResult } from '../scan.js';
+import { mapLimit } from '../util/concurrency.js';
 import { isFailing } from '../model.js';
 import { findingId } from './asff.js';
 import { planImports } from './lifecycle.js';
@@ -38,42 +39,64 @@ export interface PublishDeps {
   importOptions?: ImportOptions;
 }
 
+type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> & Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: string[] };
+
+/** One account × region: read the current state, plan the lifecycle, import. */
+async function publishRegion(result: ScanResult, cov: Coverage, config: Config, deps: PublishDeps, now: Date): Promise<RegionOutcome> {
+  const out: RegionOutcome = { failed: [], skippedRegions: [], newFailures: [] };
+  if (!cov.complete) {
+    out.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason: 'discovery failed: nothing imported, resolved or archived there' });
+    return out;
+  }
+  const client = deps.clients.securityHub(cov.region);
+  let active;
+  try {
+    // Findings produced again are read compactly; whole documents only for what may be resolved or archived.
+    const produced = new Set<string>();
+    for (const f of result.document.findings) if (f.accountId === cov.accountId && f.region === cov.region) produced.add(findingId(f));
+    active = await readActive(client, cov.accountId, cov.region, (id) => !produced.has(id));
+  } catch (err) {
+    // Without the current state the lifecycle cannot be decided: import nothing rather than overwrite first-seen dates.
+    const reason = `securityhub:GetFindings failed: ${oneLine(err, 200)}`;
+    out.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason });
+    for (const f of result.document.findings) if (f.accountId === cov.accountId && f.region === cov.region) out.failed.push({ id: findingId(f), reason });
+    return out;
+  }
+  const plan = planImports(
+    result.document.findings,
+    active,
+    {
+      accountId: cov.accountId,
+      region: cov.region,
+      complete: cov.complete,
+      instanceIds: new Set(cov.instanceIds),
+      checkIds: new Set(cov.checkIds),
+      ...(cov.knownInstanceIds ? { knownInstanceIds: new Set(cov.knownInstanceIds) } : {}),
+    },
+    { now, refreshDays: config.publish.refreshDays },
+  );
+  Object.assign(out, plan.counts, { newFailures: plan.newFailures });
+  if (!plan.imports.length) return out;
+  const r = await importFindings(client, (function* () {
+    for (const build of plan.imports) yield build();
+  })(), deps.importOptions);
+  out.imported = r.imported;
+  out.batchImportCalls = r.calls;
+  out.failed.push(...r.failed);
+  return out;
+}
+
 export async function publishScan(result: ScanResult, config: Config, deps: PublishDeps): Promise<PublishReport> {
   const now = (deps.now ?? (() => new Date()))();
   const sh: PublishReport['securityHub'] = { imported: 0, new: 0, changed: 0, refreshed: 0, unchanged: 0, resolved: 0, archived: 0, keptUnavailable: 0, batchImportCalls: 0, failed: [], skippedRegions: [] };
   const newFailureIds = new Set<string>();
-  for (const cov of result.coverage) {
-    if (!cov.complete) {
-      sh.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason: 'discovery failed: nothing imported, resolved or archived there' });
-      continue;
-    }
-    const client = deps.clients.securityHub(cov.region);
-    let active;
-    try {
-      active = await readActive(client, cov.accountId, cov.region);
-    } catch (err) {
-      // Without the current state the lifecycle cannot be decided: import nothing rather than overwrite first-seen dates.
-      const reason = `securityhub:GetFindings failed: ${oneLine(err, 200)}`;
-      sh.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason });
-      for (const f of result.document.findings) if (f.accountId === cov.accountId && f.region === cov.region) sh.failed.push({ id: findingId(f), reason });
-      continue;
-    }
-    const plan = planImports(result.document.findings, active, {
-        accountId: cov.accountId,
-        region: cov.region,
-        complete: cov.complete,
-        instanceIds: new Set(cov.instanceIds),
-        checkIds: new Set(cov.checkIds),
-        ...(cov.knownInstanceIds ? { knownInstanceIds: new Set(cov.knownInstanceIds) } : {}),
-      }, { now, refreshDays: config.publish.refreshDays });
-    plan.newFailures.forEach((id) => newFailureIds.add(id));
-    const { imports, counts } = plan;
-    for (const k of ['new', 'changed', 'refreshed', 'unchanged', 'resolved', 'archived', 'keptUnavailable'] as const) sh[k] += counts[k];
-    if (!imports.length) continue;
-    const r = await importFindings(client, imports, deps.importOptions);
-    sh.imported += r.imported;
-    sh.batchImportCalls += r.calls;
-    sh.failed.push(...r.failed);
+  // Security Hub's rate limits are per account and region: regions publish side by side, each paced on its own.
+  const outcomes = await mapLimit(result.coverage, config.regionConcurrency, (cov) => publishRegion(result, cov, config, deps, now));
+  for (const o of outcomes) {
+    for (const k of ['imported', 'batchImportCalls', 'new', 'changed', 'refreshed', 'unchanged', 'resolved', 'archived', 'keptUnavailable'] as const) sh[k] += o[k] ?? 0;
+    sh.failed.push(...o.failed);
+    sh.skippedRegions.push(...o.skippedRegions);
+    o.newFailures.forEach((id) => newFailureIds.add(id));
   }
 
   const report: PublishReport = { securityHub: sh, newFailureIds: [...newFailureIds] };

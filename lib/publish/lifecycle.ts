@@ -28,7 +28,8 @@ export interface PublishScope {
 }
 
 export interface Plan {
-  imports: AwsSecurityFinding[];
+  /** What to import, each built when its batch is sent (thousands of ASFF documents are never held at once). */
+  imports: (() => AwsSecurityFinding)[];
   counts: { new: number; changed: number; refreshed: number; unchanged: number; resolved: number; archived: number; keptUnavailable: number; outOfScope: number };
   /** Ids that are FAILED/WARNING now and were not before (for the SNS summary). */
   newFailures: string[];
@@ -63,7 +64,7 @@ export function planImports(findings: readonly Finding[], active: ReadonlyMap<st
     if (failing(f.status) && !failing(prevStatus)) plan.newFailures.push(id);
     if (!prev) {
       plan.counts.new++;
-      plan.imports.push(toAsff(f, { now }));
+      plan.imports.push(() => toAsff(f, { now }));
       continue;
     }
     const firstSeen = prev.FirstObservedAt ?? prev.CreatedAt;
@@ -74,7 +75,7 @@ export function planImports(findings: readonly Finding[], active: ReadonlyMap<st
       continue;
     }
     plan.counts[same ? 'refreshed' : 'changed']++;
-    plan.imports.push(toAsff(f, { now, ...(firstSeen ? { firstSeen } : {}) }));
+    plan.imports.push(() => toAsff(f, { now, ...(firstSeen ? { firstSeen } : {}) }));
   }
 
   for (const [id, prev] of active) {
@@ -92,13 +93,13 @@ export function planImports(findings: readonly Finding[], active: ReadonlyMap<st
     }
     if (!instanceSeen) {
       plan.counts.archived++;
-      plan.imports.push({ ...prev, UpdatedAt: now, RecordState: 'ARCHIVED' });
+      plan.imports.push(() => ({ ...prev, UpdatedAt: now, RecordState: 'ARCHIVED' }));
       continue;
     }
     if (!failing(prev.Compliance?.Status)) continue; // already passing or unknown: nothing to resolve
     plan.counts.resolved++;
     plan.resolvedIds.push(id);
-    plan.imports.push({
+    plan.imports.push(() => ({
       ...prev,
       UpdatedAt: now,
       LastObservedAt: now,
@@ -107,7 +108,7 @@ export function planImports(findings: readonly Finding[], active: ReadonlyMap<st
       FindingProviderFields: { ...(prev.FindingProviderFields ?? {}), Severity: { Label: 'INFORMATIONAL', Original: 'INFORMATIONAL' } },
       Description: `PASSED: no longer observed on ${now}. Previously: ${prev.Description ?? ''}`.slice(0, 1024),
       ProductFields: { ...(prev.ProductFields ?? {}), 'influxguard/Digest': 'resolved' },
-    });
+    }));
   }
   return plan;
 }

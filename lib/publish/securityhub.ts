@@ -37,34 +37,33 @@ function retryable(err: unknown): boolean {
   return status === 429 || status >= 500 || RETRYABLE_CODE.test(errorCode(err));
 }
 
-/** Batches of at most 100 findings and under 6 MB each. */
-export function batches(findings: AwsSecurityFinding[]): AwsSecurityFinding[][] {
-  const out: AwsSecurityFinding[][] = [];
+/** Batches of at most 100 findings and under 6 MB each, drawn lazily (a fleet's findings are never all built at once). */
+export function* batches(findings: Iterable<AwsSecurityFinding>): Generator<AwsSecurityFinding[]> {
   let current: AwsSecurityFinding[] = [];
   let bytes = 0;
   for (const f of findings) {
     const size = Buffer.byteLength(JSON.stringify(f));
     if (current.length && (current.length >= BATCH_MAX || bytes + size > BATCH_BYTES_MAX)) {
-      out.push(current);
+      yield current;
       current = [];
       bytes = 0;
     }
     current.push(f);
     bytes += size;
   }
-  if (current.length) out.push(current);
-  return out;
+  if (current.length) yield current;
 }
 
-export async function importFindings(client: SecurityHubClient, findings: AwsSecurityFinding[], opts: ImportOptions = {}): Promise<ImportResult> {
+export async function importFindings(client: SecurityHubClient, findings: Iterable<AwsSecurityFinding>, opts: ImportOptions = {}): Promise<ImportResult> {
   const sleep = opts.sleep ?? defaultSleep;
   const pacing = opts.pacingMs ?? 100;
   const maxAttempts = opts.maxAttempts ?? 6;
   const now = opts.now ?? Date.now;
   const result: ImportResult = { imported: 0, failed: [], calls: 0 };
   let lastStart = -Infinity;
-  let pending = findings;
-  for (let round = 0; round < maxAttempts && pending.length; round++) {
+  let pending: Iterable<AwsSecurityFinding> = findings;
+  let left = true;
+  for (let round = 0; round < maxAttempts && left; round++) {
     const retryLater: AwsSecurityFinding[] = [];
     for (const batch of batches(pending)) {
       let attempt = 0;
@@ -96,14 +95,32 @@ export async function importFindings(client: SecurityHubClient, findings: AwsSec
       }
     }
     pending = retryLater;
-    if (pending.length) await sleep(backoffMs(round, 500, 10_000));
+    left = retryLater.length > 0;
+    if (left) await sleep(backoffMs(round, 500, 10_000));
   }
-  for (const f of pending) result.failed.push({ id: f.Id ?? '?', reason: 'FailedFindings: still failing after retries' });
+  if (left) for (const f of pending) result.failed.push({ id: f.Id ?? '?', reason: 'FailedFindings: still failing after retries' });
   return result;
 }
 
-/** This generator's ACTIVE findings for one account × region, by Id (re-filtered here: never trust a filter to be applied). */
-export async function readActive(client: SecurityHubClient, accountId: string, region: string): Promise<Map<string, AwsSecurityFinding>> {
+/** What the lifecycle reads of a finding that this scan produces again (the rest is rebuilt from the scan). */
+function compact(f: AwsSecurityFinding): AwsSecurityFinding {
+  const digest = f.ProductFields?.['influxguard/Digest'];
+  return {
+    Id: f.Id,
+    ...(f.Compliance?.Status ? { Compliance: { Status: f.Compliance.Status } } : {}),
+    ...(digest !== undefined ? { ProductFields: { 'influxguard/Digest': digest } } : {}),
+    RecordState: f.RecordState,
+    UpdatedAt: f.UpdatedAt,
+    CreatedAt: f.CreatedAt,
+    ...(f.FirstObservedAt ? { FirstObservedAt: f.FirstObservedAt } : {}),
+  } as AwsSecurityFinding;
+}
+
+/**
+ * This generator's ACTIVE findings for one account × region, by Id (re-filtered here: never trust a filter to be applied).
+ * Findings for which `whole` is false are kept compact (status, digest, dates): memory stays proportional to what changes.
+ */
+export async function readActive(client: SecurityHubClient, accountId: string, region: string, whole: (id: string) => boolean = () => true): Promise<Map<string, AwsSecurityFinding>> {
   const prefix = `${GENERATOR_PREFIX}${accountId}/${region}/`;
   const out = new Map<string, AwsSecurityFinding>();
   const pages = paginateGetFindings(
@@ -119,7 +136,7 @@ export async function readActive(client: SecurityHubClient, accountId: string, r
     },
   );
   for await (const page of pages) {
-    for (const f of page.Findings ?? []) if (f.Id?.startsWith(prefix) && f.RecordState !== 'ARCHIVED' && f.AwsAccountId === accountId) out.set(f.Id, f);
+    for (const f of page.Findings ?? []) if (f.Id?.startsWith(prefix) && f.RecordState !== 'ARCHIVED' && f.AwsAccountId === accountId) out.set(f.Id, whole(f.Id) ? f : compact(f));
   }
   return out;
 }

@@ -5,8 +5,10 @@
  * cfn-lint (PyPI) passes on it and on the member-account template.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const root = new URL('../../', import.meta.url).pathname;
 let template: { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
@@ -48,6 +50,27 @@ describe('the packaged stack', () => {
     expect(fns.map(([n]) => n).sort()).toEqual(['ApiLambdaFunction', 'DispatchLambdaFunction', 'WorkerLambdaFunction']);
     for (const [, f] of fns) expect(f.Properties.Runtime).toBe('nodejs22.x');
     for (const name of ['dispatch', 'worker', 'api']) expect(statSync(`${root}.serverless/${name}.zip`).size).toBeLessThan(1024 * 1024);
+  });
+
+  it('loads the AWS SDK lazily: importing a bundle loads no client package, first use loads just that one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ig-bundle-'));
+    try {
+      execFileSync('unzip', ['-q', '-o', `${root}.serverless/api.zip`, '-d', dir]);
+      const script = `
+        const loaded = () => Object.keys(require.cache).filter((k) => k.includes('@aws-sdk/client-')).map((k) => k.split('@aws-sdk/')[1].split('/')[0]);
+        const { handler } = require(${JSON.stringify(join(dir, 'handlers/api.cjs'))});
+        const atImport = [...new Set(loaded())];
+        const { lazify } = require(${JSON.stringify(`${root}serverless/lazy-sdk.cjs`)});
+        const m = { exports: {} };
+        new Function('require', 'module', lazify('var s=require("@aws-sdk/client-sts");module.exports=()=>typeof s.STSClient;'))(require, m);
+        const before = loaded().includes('client-sts');
+        const type = m.exports();
+        console.log(JSON.stringify({ handler: typeof handler, atImport, before, type, after: loaded().includes('client-sts') }));`;
+      const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_PATH: `${root}node_modules` }, encoding: 'utf8' });
+      expect(JSON.parse(out)).toEqual({ handler: 'function', atImport: [], before: false, type: 'function', after: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives each function its own role, with no wildcard action and "*" only where AWS allows nothing narrower', () => {

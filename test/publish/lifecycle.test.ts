@@ -58,7 +58,7 @@ describe('ASFF mapping', () => {
   });
   it('batches by 100 findings and by size', () => {
     const many = Array.from({ length: 250 }, (_, i) => toAsff(finding({ resource: { type: 'AwsEc2SecurityGroup', id: `sg-${i}` } }), { now: T1.toISOString() }));
-    expect(batches(many).map((b) => b.length)).toEqual([100, 100, 50]);
+    expect([...batches(many)].map((b) => b.length)).toEqual([100, 100, 50]);
   });
 });
 
@@ -73,13 +73,13 @@ describe('the lifecycle plan', () => {
     expect(later.counts.refreshed).toBe(1);
     const raised = planImports([finding({ severity: 'CRITICAL' })], asActive([f]), scope(), { now: T1, refreshDays: 7 });
     expect(raised.counts.changed).toBe(1);
-    expect(raised.imports[0]).toMatchObject({ CreatedAt: T0.toISOString(), FirstObservedAt: T0.toISOString(), UpdatedAt: T1.toISOString() });
+    expect(raised.imports[0]!()).toMatchObject({ CreatedAt: T0.toISOString(), FirstObservedAt: T0.toISOString(), UpdatedAt: T1.toISOString() });
   });
   it('resolves as PASSED what is no longer produced for an instance still there; archives what belonged to a gone instance', () => {
     const onGone = finding({ instanceId: 'i-gone', resource: { type: 'AwsEc2SecurityGroup', id: 'sg-9' } });
     const plan = planImports([], asActive([finding(), onGone]), scope(), { now: T1, refreshDays: 7 });
     expect(plan.counts).toMatchObject({ resolved: 1, archived: 1 });
-    const byId = new Map(plan.imports.map((a) => [a.Id, a]));
+    const byId = new Map(plan.imports.map((build) => build()).map((a) => [a.Id, a]));
     expect(byId.get(findingId(finding()))).toMatchObject({ Compliance: { Status: 'PASSED' }, RecordState: 'ACTIVE', CreatedAt: T0.toISOString(), UpdatedAt: T1.toISOString() });
     expect(byId.get(findingId(onGone))).toMatchObject({ RecordState: 'ARCHIVED' });
   });
