@@ -20,7 +20,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { EnableSecurityHubCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { CallCounter, createClients } from '../lib/aws/clients.js';
+import { CallCounter, createClients, type Clients } from '../lib/aws/clients.js';
 import { parseConfig, type Config } from '../lib/config.js';
 import { COLLECTOR_PATH } from '../lib/evidence/host/local.js';
 import type { ProbeFn } from '../lib/evidence/index.js';
@@ -68,6 +68,8 @@ export function apportion(n: number, weights: number[]): number[] {
 interface Pool {
   servers: string[];
   hanging: string[];
+  /** An influxd whose host the collector describes (a typical host runs one). */
+  hostPid: number;
 }
 
 async function seedFleet(ec2: EC2Client, region: string, n: number, pool: Pool): Promise<void> {
@@ -122,12 +124,33 @@ interface RunFigures {
   batchImportCalls: number;
   notImported: number;
   snsSent: boolean;
+  /** Sum of AWS call latencies by service (calls overlap: the sum can exceed the wall time). */
+  callSeconds: Record<string, number>;
   /** Findings sharing a Security Hub id with another (one would overwrite the other): must be 0. */
   duplicateIds: number;
 }
 
 // ---------------------------------------------------------------------------
 // One size, in its own process: the scan and the rescan.
+
+const SERVICES = ['ec2', 'sts', 'ssm', 'securityHub', 'sns', 'dynamodb', 'sqs', 'organizations'] as const;
+type AnyClient = { middlewareStack: { add: (m: never, o: object) => void } };
+
+/** Call `add` once for every client the scan creates (a middleware per client, with its region and service). */
+function onEveryClient(clients: Clients, add: (c: { middlewareStack: { add: (m: (next: (a: unknown) => Promise<unknown>) => (a: unknown) => Promise<unknown>, o: object) => void } }, region: string, service: string) => void): void {
+  for (const service of SERVICES) {
+    const make = clients[service] as (region: string) => AnyClient;
+    const seen = new WeakSet<object>();
+    (clients as unknown as Record<string, (region: string) => AnyClient>)[service] = (region) => {
+      const c = make(region);
+      if (!seen.has(c)) {
+        seen.add(c);
+        add(c as never, region, service);
+      }
+      return c;
+    };
+  }
+}
 
 let phase = 'start';
 const phasePeaks = new Map<string, number>();
@@ -148,15 +171,21 @@ async function runSize(n: number): Promise<SizeResult> {
     const counter = new CallCounter();
     const clients = createClients({ aws: config.aws, credentials, counter });
     const perRegion = new Map<string, number>();
-    const ec2 = clients.ec2;
-    clients.ec2 = (region) => {
-      const c = ec2(region);
-      if (!perRegion.has(region)) {
-        perRegion.set(region, 0);
-        c.middlewareStack.add((next) => (args) => (perRegion.set(region, perRegion.get(region)! + 1), next(args)), { step: 'initialize', name: 'benchPerRegion' });
-      }
-      return c;
-    };
+    const callMs = new Map<string, number>();
+    onEveryClient(clients, (c, region, service) => {
+      c.middlewareStack.add(
+        (next: (a: unknown) => Promise<unknown>) => async (args: unknown) => {
+          if (service === 'ec2') perRegion.set(region, (perRegion.get(region) ?? 0) + 1);
+          const t = performance.now();
+          try {
+            return await next(args);
+          } finally {
+            callMs.set(service, (callMs.get(service) ?? 0) + performance.now() - t);
+          }
+        },
+        { step: 'initialize', name: 'benchTiming' },
+      );
+    });
     emulateSsm(clients, collectorOutput);
     let probes = 0;
     let firstProbe = Infinity;
@@ -199,6 +228,7 @@ async function runSize(n: number): Promise<SizeResult> {
       batchImportCalls: report.securityHub.batchImportCalls,
       notImported: report.securityHub.failed.length,
       snsSent: report.sns?.sent === true,
+      callSeconds: Object.fromEntries([...callMs].map(([k, v]) => [k, +(v / 1000).toFixed(1)])),
       duplicateIds: findings.length - new Set(findings.map(findingId)).size,
       perRegion,
     };
@@ -229,7 +259,7 @@ async function startPool(): Promise<{ pool: Pool; stop: () => Promise<void> }> {
   await new Promise<void>((r) => hang.listen(0, '127.0.0.1', () => r()));
   const servers: RunningInfluxd[] = [open, authed, https, proxy];
   return {
-    pool: { servers: servers.map((s) => s.url), hanging: [`127.0.0.1:${(hang.address() as { port: number }).port}`] },
+    pool: { servers: servers.map((s) => s.url), hanging: [`127.0.0.1:${(hang.address() as { port: number }).port}`], hostPid: authed.pid },
     stop: async () => {
       sockets.forEach((s) => s.destroy());
       hang.close();
@@ -257,7 +287,7 @@ function child(n: number, env: Record<string, string>): Promise<SizeResult> {
 const sum = (calls: Record<string, number>, service?: string) => Object.entries(calls).reduce((a, [k, v]) => a + (service === undefined || k.startsWith(`${service}:`) ? v : 0), 0);
 const op = (calls: Record<string, number>, name: string) => calls[name] ?? 0;
 
-function report(results: SizeResult[], seedS: number[]): string {
+function report(results: SizeResult[], seedS: number[], collectorChars: number): string {
   const base = results.find((r) => r.instances === 1000);
   const rows = results.map((r, i) => {
     const f = r.first;
@@ -294,7 +324,7 @@ function report(results: SizeResult[], seedS: number[]): string {
 
 ${machine()}. \`node dist/bench/fleet.js --sizes ${results.map((r) => r.instances).join(',')}\` in a loopback-only network namespace.
 
-Each size: an emulated estate (moto) over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; per region six security groups (world-open 8086 v4+v6, private 8086 + VPN prefix list, SSH from an office prefix list, monitoring incl. UDP, Enterprise cluster ports by group reference, all-traffic legacy), data volumes encrypted and not, EBS default encryption off in us-east-1, 10% public addresses, 10% with two interfaces, 3% stopped, 5% Enterprise (4% data, 1% meta). Probe targets (\`influxdb:endpoint\`) spread over real local servers (influxd auth off, influxd auth on, influxd HTTPS, nginx HTTPS in front) and 0.5% over a hanging endpoint (endpoint timeout 3 s). Host evidence through SSM: SendCommand and GetCommandInvocation go to moto; moto has no DescribeInstanceInformation or ListCommandInvocations and returns empty stdout, so those two calls are answered in the client and the stdout is the real collector's output on this machine (bench/ssm-emulation.ts). Security Hub and SNS publishing against moto. Wall time excludes seeding; peak RSS is the scanning process's (moto and the servers are other processes).
+Each size: an emulated estate (moto) over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; per region six security groups (world-open 8086 v4+v6, private 8086 + VPN prefix list, SSH from an office prefix list, monitoring incl. UDP, Enterprise cluster ports by group reference, all-traffic legacy), data volumes encrypted and not, EBS default encryption off in us-east-1, 10% public addresses, 10% with two interfaces, 3% stopped, 5% Enterprise (4% data, 1% meta). Probe targets (\`influxdb:endpoint\`) spread over real local servers (influxd auth off, influxd auth on, influxd HTTPS, nginx HTTPS in front) and 0.5% over a hanging endpoint (endpoint timeout 3 s). Host evidence through SSM: SendCommand (and GetCommandInvocation, for outputs too long to list) go to moto; moto has no DescribeInstanceInformation or ListCommandInvocations and returns empty stdout, so those two calls are answered in the client and the output is the real collector's on this machine for one influxd (${collectorChars} characters: under ListCommandInvocations' 2,500, so GetCommandInvocation is not needed; bench/ssm-emulation.ts). Security Hub and SNS publishing against moto. Wall time excludes seeding; peak RSS is the scanning process's (moto and the servers are other processes).
 
 | instances | first scan wall | rescan wall | peak RSS | findings | probes | EC2 calls | SSM SendCommand | AWS calls | imported / BatchImportFindings (first) | re-imported / calls (rescan) | seeding |
 |---|---|---|---|---|---|---|---|---|---|---|---|
@@ -309,6 +339,12 @@ EC2 calls per region (instances → calls, first scan):
 | region | ${results.map((r) => r.instances.toLocaleString('en')).join(' | ')} |
 |---|${results.map(() => '---|').join('')}
 ${regionRows.join('\n')}
+
+Sum of AWS call latencies by service, first scan (calls overlap, so a sum can exceed the wall time; against the emulator this is mostly moto's own time):
+
+| service | ${results.map((r) => r.instances.toLocaleString('en')).join(' | ')} |
+|---|${results.map(() => '---|').join('')}
+${[...new Set(results.flatMap((r) => Object.keys(r.first.callSeconds)))].sort().map((svc) => `| ${svc} | ${results.map((r) => `${r.first.callSeconds[svc] ?? 0} s`).join(' | ')} |`).join('\n')}
 
 AWS calls by operation (first scan / unchanged rescan), counted by the SDK middleware:
 
@@ -337,10 +373,10 @@ async function main() {
   const emulator = await startEmulator();
   const { pool, stop } = await startPool();
   try {
-    // The collector's real output on this machine (it sees the pool's influxd processes): the stdout SSM returns.
+    // The collector's real output on this machine, for one of the pool's influxd processes: the stdout SSM returns.
     const outDir = mkdtempSync(join(tmpdir(), 'ig-bench-'));
     const collectorOutput = join(outDir, 'collector.json');
-    writeFileSync(collectorOutput, execFileSync('sh', [COLLECTOR_PATH], { encoding: 'utf8', maxBuffer: 1 << 20 }));
+    writeFileSync(collectorOutput, execFileSync('sh', [COLLECTOR_PATH], { encoding: 'utf8', maxBuffer: 1 << 20, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', INFLUXGUARD_PIDS: String(pool.hostPid) } }));
     const results: SizeResult[] = [];
     const seedS: number[] = [];
     for (const [k, n] of sizes.entries()) {
@@ -373,7 +409,7 @@ async function main() {
       process.stderr.write(`fleet: ${n} instances: ${r.first.wallS.toFixed(1)} s, rescan ${r.rescan.wallS.toFixed(1)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB\n`);
       results.push(r);
     }
-    const body = report(results, seedS);
+    const body = report(results, seedS, readFileSync(collectorOutput, 'utf8').length);
     process.stdout.write(`${body}\n`);
     if (!values['no-write']) {
       writeSection('fleet', body);
@@ -387,8 +423,14 @@ async function main() {
       );
     }
     // Errors fail the run, timings never do.
-    const broken = results.filter((r) => r.first.notImported || r.rescan.notImported || !r.first.snsSent || r.first.duplicateIds);
-    if (broken.length) throw new Error(`findings not imported, duplicate finding ids, or summary not sent at sizes ${broken.map((r) => r.instances).join(', ')}`);
+    for (const r of results) {
+      const problems = [
+        r.first.notImported || r.rescan.notImported ? `${r.first.notImported + r.rescan.notImported} findings not imported` : '',
+        r.first.duplicateIds ? `${r.first.duplicateIds} findings share a Security Hub id` : '',
+        r.first.snsSent ? '' : 'no SNS summary sent',
+      ].filter(Boolean);
+      if (problems.length) throw new Error(`${r.instances} instances: ${problems.join('; ')}`);
+    }
   } finally {
     await stop();
     await emulator.stop();

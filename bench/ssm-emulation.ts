@@ -2,7 +2,8 @@
  * What moto's SSM lacks, answered inside the SDK client for the benchmark:
  * DescribeInstanceInformation (every instance Online, Linux),
  * ListCommandInvocations (every invocation of a command sent through this
- * client has succeeded), and GetCommandInvocation's stdout (moto returns it
+ * client has succeeded; with Details, the output as SSM gives it, cut at
+ * 2,500 characters), and GetCommandInvocation's stdout (moto returns it
  * empty; the benchmark supplies the collector's real output). SendCommand and
  * GetCommandInvocation themselves still go to moto. Calls answered here are
  * still counted as calls by the client's counter (it runs first).
@@ -30,7 +31,8 @@ export function emulateSsm(clients: Clients, stdout: string): void {
           }
           case 'ListCommandInvocationsCommand': {
             const ids = commands.get(input.CommandId as string) ?? [];
-            return answer({ CommandInvocations: ids.map((InstanceId) => ({ InstanceId, CommandId: input.CommandId, Status: 'Success' })) });
+            const plugins = input.Details ? { CommandPlugins: [{ Name: 'collect', Status: 'Success', Output: stdout.slice(0, 2500) }] } : {};
+            return answer({ CommandInvocations: ids.map((InstanceId) => ({ InstanceId, CommandId: input.CommandId, Status: 'Success', ...plugins })) });
           }
           case 'SendCommandCommand': {
             const out = await next(args);

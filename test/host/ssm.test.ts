@@ -111,6 +111,22 @@ describe('SSM transport (aws-sdk-client-mock for what moto cannot do)', () => {
     expect(ssm.commandCalls(DescribeInstanceInformationCommand)).toHaveLength(3);
   });
 
+  it('takes short outputs from the list call and reads only longer (truncated) ones with GetCommandInvocation', async () => {
+    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: ['i-short', 'i-long'].map((InstanceId) => ({ InstanceId, PingStatus: 'Online' as const, PlatformType: 'Linux' as const })) });
+    ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
+    const long = JSON.stringify({ ...JSON.parse(GOOD), errors: Array.from({ length: 10 }, () => 'x'.repeat(300)) });
+    ssm.on(ListCommandInvocationsCommand, { CommandId: 'cmd-1', Details: true }).resolves({
+      CommandInvocations: [
+        { InstanceId: 'i-short', Status: 'Success', CommandPlugins: [{ Name: 'collect', Status: 'Success', Output: GOOD }] },
+        { InstanceId: 'i-long', Status: 'Success', CommandPlugins: [{ Name: 'collect', Status: 'Success', Output: `${long.slice(0, 2400)}\n---Output truncated---` }] },
+      ],
+    });
+    ssm.on(GetCommandInvocationCommand, { CommandId: 'cmd-1', InstanceId: 'i-long' }).resolves({ Status: 'Success', StandardOutputContent: long });
+    const r = await collectViaSsm(client(), [inst('i-short'), inst('i-long')], opts());
+    expect([...r.values()].map((x) => x.ok)).toEqual([true, true]);
+    expect(ssm.commandCalls(GetCommandInvocationCommand).map((c) => c.args[0].input.InstanceId)).toEqual(['i-long']);
+  });
+
   it('reports what is still running at the deadline, and a failing DescribeInstanceInformation for all', async () => {
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: 'i-slow', PingStatus: 'Online' }] });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });

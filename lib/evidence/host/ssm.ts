@@ -1,8 +1,9 @@
 /**
  * SSM transport: runs the collector on managed, online instances through Run
  * Command and returns each instance's host evidence or the reason it could
- * not be had. SendCommand in batches of at most 50 instances; statuses read
- * with ListCommandInvocations (pages), full stdout with GetCommandInvocation;
+ * not be had. SendCommand in batches of at most 50 instances; statuses and
+ * outputs of up to 2,500 characters (a typical host's) read with
+ * ListCommandInvocations in pages, longer stdout with GetCommandInvocation;
  * InvocationDoesNotExist and throttling are waited out with backoff until a
  * deadline. Nothing is thrown: every instance ends with a Result.
  */
@@ -90,14 +91,33 @@ async function fetchResult(ssm: SSMClient, p: Pending): Promise<Result<HostEvide
   return fail(`collector ${out.StatusDetails ?? status}${out.ResponseCode !== undefined && out.ResponseCode >= 0 ? ` (exit ${out.ResponseCode})` : ''}${stderr ? `: ${stderr}` : ''}`);
 }
 
-/** Statuses of a whole command in pages; undefined when the call is not available (then each invocation is polled). */
-async function listStatuses(ssm: SSMClient, commandId: string): Promise<Map<string, string> | undefined> {
-  const statuses = new Map<string, string>();
+/** What SSM's list call returns of a plugin's output at most (CommandPlugin.Output): longer output is truncated there. */
+export const LIST_OUTPUT_MAX = 2500;
+
+interface Listed {
+  status: string;
+  /** The whole stdout, when the list call carried it untruncated: no GetCommandInvocation needed. */
+  output?: string;
+}
+
+/**
+ * A whole command's invocations in pages, with their output (Details): a
+ * typical collector document (about 1 KB for one influxd) arrives here, and
+ * only longer ones are fetched one by one. Undefined when the call is not
+ * available (then each invocation is polled).
+ */
+async function listInvocations(ssm: SSMClient, commandId: string): Promise<Map<string, Listed> | undefined> {
+  const listed = new Map<string, Listed>();
   try {
-    for await (const page of paginateListCommandInvocations({ client: ssm }, { CommandId: commandId })) {
-      for (const inv of page.CommandInvocations ?? []) if (inv.InstanceId && inv.Status) statuses.set(inv.InstanceId, inv.Status);
+    for await (const page of paginateListCommandInvocations({ client: ssm }, { CommandId: commandId, Details: true })) {
+      for (const inv of page.CommandInvocations ?? []) {
+        if (!inv.InstanceId || !inv.Status) continue;
+        const plugins = inv.CommandPlugins ?? [];
+        const output = plugins.length === 1 ? plugins[0]!.Output : undefined;
+        listed.set(inv.InstanceId, { status: inv.Status, ...(inv.Status === 'Success' && output && output.length < LIST_OUTPUT_MAX ? { output } : {}) });
+      }
     }
-    return statuses;
+    return listed;
   } catch {
     return undefined;
   }
@@ -150,15 +170,20 @@ export async function collectViaSsm(ssm: SSMClient, instances: Instance[], opts:
   const firstPoll = opts.pollMs ?? 1000;
   let round = 0;
   while (pending.length) {
-    // Cheap status pass first (one paged call per command); full output only for finished invocations.
-    const byCommand = new Map<string, Map<string, string> | undefined>();
-    for (const commandId of new Set(pending.map((p) => p.commandId))) byCommand.set(commandId, await listStatuses(ssm, commandId));
+    // One paged list per command first (statuses and short outputs); GetCommandInvocation only for the rest.
+    const byCommand = new Map<string, Map<string, Listed> | undefined>();
+    for (const commandId of new Set(pending.map((p) => p.commandId))) byCommand.set(commandId, await listInvocations(ssm, commandId));
     const ready = pending.filter((p) => {
-      const status = byCommand.get(p.commandId)?.get(p.instanceId);
-      if (status) p.lastStatus = status;
-      return byCommand.get(p.commandId) === undefined || (status !== undefined && TERMINAL.has(status));
+      const listed = byCommand.get(p.commandId)?.get(p.instanceId);
+      if (listed) p.lastStatus = listed.status;
+      return byCommand.get(p.commandId) === undefined || (listed !== undefined && TERMINAL.has(listed.status));
     });
-    const fetched = await mapLimit(ready, 8, (p) => fetchResult(ssm, p));
+    const fetched = await mapLimit(ready, 8, async (p) => {
+      const output = byCommand.get(p.commandId)?.get(p.instanceId)?.output;
+      const parsed = output !== undefined ? parseCollectorOutput(output) : undefined;
+      // A short output that parses is the whole document; anything else is read in full.
+      return parsed?.ok ? parsed : fetchResult(ssm, p);
+    });
     ready.forEach((p, i) => {
       const r = fetched[i];
       if (r) {

@@ -76,13 +76,25 @@ function onAbort(signal: AbortSignal | undefined, done: () => void): () => void 
 
 /**
  * A keep-alive agent for one endpoint: its requests reuse a few connections
- * (and TLS sessions) instead of a handshake each. Destroy it when done.
+ * instead of a handshake each (HTTPS: one connection, and the inspection
+ * handshake's own socket when given, so an endpoint costs one full handshake
+ * for all its requests). Destroy it when done.
  */
-export function endpointAgent(t: ResolvedTarget, scheme: 'http' | 'https', sockets = scheme === 'https' ? 2 : 4): http.Agent {
+export function endpointAgent(t: ResolvedTarget, scheme: 'http' | 'https', secured?: tls.TLSSocket): http.Agent {
+  const sockets = scheme === 'https' ? 1 : 4;
   const common = { keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets, lookup: pinnedLookup(t) };
-  return scheme === 'https'
-    ? new https.Agent({ ...common, rejectUnauthorized: false, servername: servername(t), secureContext: secureContext({}) } as https.AgentOptions)
-    : new http.Agent(common as http.AgentOptions);
+  if (scheme === 'http') return new http.Agent(common as http.AgentOptions);
+  const agent = new https.Agent({ ...common, rejectUnauthorized: false, servername: servername(t), secureContext: secureContext({}) } as https.AgentOptions);
+  if (secured) {
+    let spare: tls.TLSSocket | undefined = secured;
+    const connect = agent.createConnection.bind(agent) as (...a: unknown[]) => unknown;
+    (agent as unknown as { createConnection: (...a: unknown[]) => unknown }).createConnection = (...a: unknown[]) => {
+      const s = spare;
+      spare = undefined;
+      return s && !s.destroyed && s.writable ? s : connect(...a);
+    };
+  }
+  return agent;
 }
 
 const headersOf = (res: http.IncomingMessage) => {
@@ -176,6 +188,8 @@ export interface HandshakeOptions {
   signal?: AbortSignal;
   /** Read the peer's certificate chain (only the main handshake needs it). */
   inspect?: boolean;
+  /** Hand the secured socket back (in `socket`) instead of closing it: the caller owns it. */
+  keep?: boolean;
   /** Extra trusted CAs (PEM), added to the system roots. */
   ca?: string[];
   minVersion?: tls.SecureVersion;
@@ -189,6 +203,7 @@ export interface Handshake {
   authorized: boolean;
   authorizationError?: string;
   certificate?: tls.DetailedPeerCertificate;
+  socket?: tls.TLSSocket;
 }
 
 /** One TLS handshake and nothing else. `fail` when the server refuses or does not speak TLS. */
@@ -202,7 +217,7 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
       settled = true;
       clearTimeout(timer);
       detach();
-      socket?.destroy();
+      if (!(r.ok && r.value.socket)) socket?.destroy();
       resolve(r);
     };
     const detach = onAbort(opts.signal, () => done(fail(ABORTED)));
@@ -229,6 +244,7 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
           authorized: s.authorized,
           ...(s.authorizationError ? { authorizationError: String(s.authorizationError) } : {}),
           ...(opts.inspect ? { certificate: s.getPeerCertificate(true) } : {}),
+          ...(opts.keep ? { socket: s } : {}),
         }),
       );
     });

@@ -4,9 +4,9 @@
  * write, never `CREATE`). Every probe is data or the reason it failed.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { checkServerIdentity, createSecureContext, type SecureVersion } from 'node:tls';
+import { checkServerIdentity, createSecureContext, type SecureVersion, type TLSSocket } from 'node:tls';
 import { fail, ok, type Fingerprint, type HttpObservation, type ProbeEvidence, type Result, type TlsEvidence } from '../../model.js';
-import { certificateFacts, endpointAgent, get, handshake, type Timeouts } from './http.js';
+import { certificateFacts, endpointAgent, get, handshake, type Handshake, type Timeouts } from './http.js';
 import { endpointUrl, type ResolvedTarget } from './target.js';
 
 export interface ProbeOptions {
@@ -68,10 +68,17 @@ function offerable(spec: { min: SecureVersion; max: SecureVersion; ciphers: stri
   return can;
 }
 
-async function inspectTls(t: ResolvedTarget, opts: ProbeOptions, signal: AbortSignal): Promise<Result<TlsEvidence>> {
-  const main = await handshake(t, { timeouts: opts.timeouts, signal, inspect: true, ...(opts.ca ? { ca: opts.ca } : {}) });
-  if (!main.ok) return fail(main.reason);
-  const h = main.value;
+/** The TLS evidence, and the main handshake's socket (kept for the HTTP requests; the caller closes it). */
+async function inspectTls(t: ResolvedTarget, opts: ProbeOptions, signal: AbortSignal): Promise<{ evidence: Result<TlsEvidence>; socket?: TLSSocket }> {
+  const main = await handshake(t, { timeouts: opts.timeouts, signal, inspect: true, keep: true, ...(opts.ca ? { ca: opts.ca } : {}) });
+  if (!main.ok) return { evidence: fail(main.reason) };
+  const { socket, ...h } = main.value;
+  const evidence = await judgeTls(t, h, opts, signal);
+  if (!evidence.ok) socket?.destroy();
+  return { evidence, ...(evidence.ok && socket ? { socket } : {}) };
+}
+
+async function judgeTls(t: ResolvedTarget, h: Handshake, opts: ProbeOptions, signal: AbortSignal): Promise<Result<TlsEvidence>> {
   if (!h.certificate || !h.certificate.raw) return fail('the server sent no certificate');
   const nameError = checkServerIdentity(t.host, h.certificate);
   const weak = Object.entries(WEAK_CIPHERS).filter(([, c]) => offerable({ min: 'TLSv1', max: 'TLSv1.2', ciphers: `${c}:@SECLEVEL=0` }));
@@ -146,17 +153,19 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
   const timeouts = opts.timeouts;
   let scheme = t.scheme;
   let tlsEvidence: Result<TlsEvidence> | undefined;
+  let secured: TLSSocket | undefined;
   if (scheme !== 'http') {
-    tlsEvidence = await inspectTls(t, opts, signal);
+    ({ evidence: tlsEvidence, socket: secured } = await inspectTls(t, opts, signal));
     if (!tlsEvidence.ok && scheme === 'https') return fail(`TLS handshake failed: ${tlsEvidence.reason}`);
     scheme = tlsEvidence.ok ? 'https' : 'http';
     if (scheme === 'http') tlsEvidence = undefined;
   }
-  const agent = endpointAgent(t, scheme);
+  const agent = endpointAgent(t, scheme, secured);
   try {
     return await probeHttp(t, scheme, tlsEvidence, opts, (path, extra = {}) => get(t, { scheme: scheme!, path, timeouts, signal, agent, ...extra }));
   } finally {
     agent.destroy();
+    secured?.destroy();
   }
 }
 
