@@ -33,7 +33,7 @@ import { seedEstate, type InstanceSpec } from '../scripts/estate.js';
 import { certificates, influxQuery, startInfluxd, type RunningInfluxd } from '../scripts/influxd.js';
 import { startHardenedProxy } from '../scripts/nginx.js';
 import { lineChart } from './chart.js';
-import { machine, RESULTS, writeSection } from './results.js';
+import { machine, README, RESULTS, writeSection } from './results.js';
 import { emulateSsm } from './ssm-emulation.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -105,11 +105,15 @@ interface SizeResult {
   regions: Record<string, { instances: number; ec2Calls: number }>;
   first: RunFigures;
   rescan: RunFigures;
+  /** The larger of the two scans' peaks (each scan runs in its own process, as a CLI run or an invocation would). */
   peakRssMb: number;
 }
 
 interface RunFigures {
   wallS: number;
+  peakRssMb: number;
+  /** EC2 calls by region. */
+  ec2ByRegion: Record<string, number>;
   scanS: number;
   publishS: number;
   findings: number;
@@ -124,7 +128,7 @@ interface RunFigures {
   batchImportCalls: number;
   notImported: number;
   snsSent: boolean;
-  /** Sum of AWS call latencies by service (calls overlap: the sum can exceed the wall time). */
+  /** Sum of AWS call latencies by operation (calls overlap: the sum can exceed the wall time). */
   callSeconds: Record<string, number>;
   /** Findings sharing a Security Hub id with another (one would overwrite the other): must be 0. */
   duplicateIds: number;
@@ -137,7 +141,7 @@ const SERVICES = ['ec2', 'sts', 'ssm', 'securityHub', 'sns', 'dynamodb', 'sqs', 
 type AnyClient = { middlewareStack: { add: (m: never, o: object) => void } };
 
 /** Call `add` once for every client the scan creates (a middleware per client, with its region and service). */
-function onEveryClient(clients: Clients, add: (c: { middlewareStack: { add: (m: (next: (a: unknown) => Promise<unknown>) => (a: unknown) => Promise<unknown>, o: object) => void } }, region: string, service: string) => void): void {
+function onEveryClient(clients: Clients, add: (c: { middlewareStack: { add: (m: (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => (a: unknown) => Promise<unknown>, o: object) => void } }, region: string, service: string) => void): void {
   for (const service of SERVICES) {
     const make = clients[service] as (region: string) => AnyClient;
     const seen = new WeakSet<object>();
@@ -155,7 +159,8 @@ function onEveryClient(clients: Clients, add: (c: { middlewareStack: { add: (m: 
 let phase = 'start';
 const phasePeaks = new Map<string, number>();
 
-async function runSize(n: number): Promise<SizeResult> {
+/** One scan and its publishing, in this process (the child). */
+async function runScan(at: string): Promise<RunFigures> {
   if (process.env.BENCH_TRACE) setInterval(() => phasePeaks.set(phase, Math.max(phasePeaks.get(phase) ?? 0, process.memoryUsage.rss() / 2 ** 20)), 25).unref();
   const env = process.env;
   const credentials = { accessKeyId: env.BENCH_KEY!, secretAccessKey: env.BENCH_SECRET!, sessionToken: env.BENCH_TOKEN! };
@@ -167,80 +172,70 @@ async function runSize(n: number): Promise<SizeResult> {
     publish: { enabled: true, snsTopicArn: env.BENCH_TOPIC! },
   });
   const opts = probeOptions(config);
-  const run = async (at: string): Promise<RunFigures & { perRegion: Map<string, number> }> => {
-    const counter = new CallCounter();
-    const clients = createClients({ aws: config.aws, credentials, counter });
-    const perRegion = new Map<string, number>();
-    const callMs = new Map<string, number>();
-    onEveryClient(clients, (c, region, service) => {
-      c.middlewareStack.add(
-        (next: (a: unknown) => Promise<unknown>) => async (args: unknown) => {
-          if (service === 'ec2') perRegion.set(region, (perRegion.get(region) ?? 0) + 1);
-          const t = performance.now();
-          try {
-            return await next(args);
-          } finally {
-            callMs.set(service, (callMs.get(service) ?? 0) + performance.now() - t);
-          }
-        },
-        { step: 'initialize', name: 'benchTiming' },
-      );
-    });
-    emulateSsm(clients, collectorOutput);
-    let probes = 0;
-    let firstProbe = Infinity;
-    let lastProbe = 0;
-    const probe: ProbeFn = async (t) => {
-      firstProbe = Math.min(firstProbe, performance.now());
-      const r = await gatherProbe(t, config.probe.allowedCidrs, opts);
-      probes++;
-      lastProbe = performance.now();
-      return r;
-    };
-    phase = `scan ${at.slice(0, 10)}`;
-    const t0 = performance.now();
-    const result = await scan(config, { clients, homeRegion: REGIONS[0]![0], probe, now: () => new Date(at) });
-    const t1 = performance.now();
-    phase = `publish ${at.slice(0, 10)}`;
-    const report = await publishScan(result, config, { clients, now: () => new Date(at) });
-    const t2 = performance.now();
-    clients.destroy();
-    const findings = result.document.findings;
-    return {
-      wallS: (t2 - t0) / 1000,
-      scanS: (t1 - t0) / 1000,
-      publishS: (t2 - t1) / 1000,
-      findings: findings.length,
-      notAvailable: findings.filter((f) => f.status === 'NOT_AVAILABLE').length,
-      notAvailableReasons: Object.fromEntries(
-        [...findings.filter((f) => f.status === 'NOT_AVAILABLE').reduce((m, f) => {
-          const reason = String(f.evidence.reason ?? '').slice(0, 160);
-          return m.set(reason, (m.get(reason) ?? 0) + 1);
-        }, new Map<string, number>())]
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, 8),
-      ),
-      probes,
-      probesPerS: probes / Math.max(0.001, (lastProbe - firstProbe) / 1000),
-      calls: counter.callsByOperation(),
-      attempts: counter.total(undefined, 'attempt'),
-      imported: report.securityHub.imported,
-      batchImportCalls: report.securityHub.batchImportCalls,
-      notImported: report.securityHub.failed.length,
-      snsSent: report.sns?.sent === true,
-      callSeconds: Object.fromEntries([...callMs].map(([k, v]) => [k, +(v / 1000).toFixed(1)])),
-      duplicateIds: findings.length - new Set(findings.map(findingId)).size,
-      perRegion,
-    };
+  const counter = new CallCounter();
+  const clients = createClients({ aws: config.aws, credentials, counter });
+  const perRegion = new Map<string, number>();
+  const callMs = new Map<string, number>();
+  onEveryClient(clients, (c, region, service) => {
+    c.middlewareStack.add(
+      (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+        if (service === 'ec2') perRegion.set(region, (perRegion.get(region) ?? 0) + 1);
+        const t = performance.now();
+        try {
+          return await next(args);
+        } finally {
+          const key = `${service.toLowerCase()}:${(context.commandName ?? '?').replace(/Command$/, '')}`;
+          callMs.set(key, (callMs.get(key) ?? 0) + performance.now() - t);
+        }
+      },
+      { step: 'initialize', name: 'benchTiming' },
+    );
+  });
+  emulateSsm(clients, collectorOutput);
+  let probes = 0;
+  let firstProbe = Infinity;
+  let lastProbe = 0;
+  const probe: ProbeFn = async (t) => {
+    firstProbe = Math.min(firstProbe, performance.now());
+    const r = await gatherProbe(t, config.probe.allowedCidrs, opts);
+    probes++;
+    lastProbe = performance.now();
+    return r;
   };
-  const { perRegion, ...first } = await run('2026-11-20T00:00:00Z');
-  const { perRegion: _ignored, ...rescan } = await run('2026-11-21T00:00:00Z');
-  const counts = apportion(n, REGIONS.map(([, w]) => w));
+  phase = 'scan';
+  const t0 = performance.now();
+  const result = await scan(config, { clients, homeRegion: REGIONS[0]![0], probe, now: () => new Date(at) });
+  const t1 = performance.now();
+  phase = 'publish';
+  const report = await publishScan(result, config, { clients, now: () => new Date(at) });
+  const t2 = performance.now();
+  clients.destroy();
+  const findings = result.document.findings;
   return {
-    instances: n,
-    regions: Object.fromEntries(REGIONS.map(([r], i) => [r, { instances: counts[i]!, ec2Calls: perRegion.get(r) ?? 0 }])),
-    first,
-    rescan,
+    wallS: (t2 - t0) / 1000,
+    scanS: (t1 - t0) / 1000,
+    publishS: (t2 - t1) / 1000,
+    findings: findings.length,
+    notAvailable: findings.filter((f) => f.status === 'NOT_AVAILABLE').length,
+    notAvailableReasons: Object.fromEntries(
+      [...findings.filter((f) => f.status === 'NOT_AVAILABLE').reduce((m, f) => {
+        const reason = String(f.evidence.reason ?? '').slice(0, 160);
+        return m.set(reason, (m.get(reason) ?? 0) + 1);
+      }, new Map<string, number>())]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 8),
+    ),
+    probes,
+    probesPerS: probes / Math.max(0.001, (lastProbe - firstProbe) / 1000),
+    calls: counter.callsByOperation(),
+    attempts: counter.total(undefined, 'attempt'),
+    imported: report.securityHub.imported,
+    batchImportCalls: report.securityHub.batchImportCalls,
+    notImported: report.securityHub.failed.length,
+    snsSent: report.sns?.sent === true,
+    callSeconds: Object.fromEntries([...callMs].map(([k, v]) => [k, +(v / 1000).toFixed(1)])),
+    duplicateIds: findings.length - new Set(findings.map(findingId)).size,
+    ec2ByRegion: Object.fromEntries(perRegion),
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
 }
@@ -268,15 +263,15 @@ async function startPool(): Promise<{ pool: Pool; stop: () => Promise<void> }> {
   };
 }
 
-function child(n: number, env: Record<string, string>): Promise<SizeResult> {
+function child(n: number, at: string, env: Record<string, string>): Promise<RunFigures> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), new URL(import.meta.url).pathname, '--child', String(n)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), new URL(import.meta.url).pathname, '--child', at], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`size ${n}: child exited ${code}`));
       try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as SizeResult);
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as RunFigures);
       } catch (err) {
         reject(new Error(`size ${n}: unreadable result: ${String(err)}: ${out.slice(-500)}`));
       }
@@ -296,7 +291,7 @@ function report(results: SizeResult[], seedS: number[], collectorChars: number):
       r.instances.toLocaleString('en'),
       `${f.wallS.toFixed(1)} s (scan ${f.scanS.toFixed(1)}, publish ${f.publishS.toFixed(1)})`,
       `${r.rescan.wallS.toFixed(1)} s`,
-      `${r.peakRssMb.toFixed(0)} MB`,
+      `${r.first.peakRssMb.toFixed(0)} / ${r.rescan.peakRssMb.toFixed(0)} MB`,
       `${f.findings.toLocaleString('en')} (${f.notAvailable} N/A)`,
       `${f.probes} at ${f.probesPerS.toFixed(0)}/s`,
       `${sum(f.calls, 'ec2')} (max/region ${Math.max(...Object.values(r.regions).map((x) => x.ec2Calls))})`,
@@ -326,7 +321,7 @@ ${machine()}. \`node dist/bench/fleet.js --sizes ${results.map((r) => r.instance
 
 Each size: an emulated estate (moto) over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; per region six security groups (world-open 8086 v4+v6, private 8086 + VPN prefix list, SSH from an office prefix list, monitoring incl. UDP, Enterprise cluster ports by group reference, all-traffic legacy), data volumes encrypted and not, EBS default encryption off in us-east-1, 10% public addresses, 10% with two interfaces, 3% stopped, 5% Enterprise (4% data, 1% meta). Probe targets (\`influxdb:endpoint\`) spread over real local servers (influxd auth off, influxd auth on, influxd HTTPS, nginx HTTPS in front) and 0.5% over a hanging endpoint (endpoint timeout 3 s). Host evidence through SSM: SendCommand (and GetCommandInvocation, for outputs too long to list) go to moto; moto has no DescribeInstanceInformation or ListCommandInvocations and returns empty stdout, so those two calls are answered in the client and the output is the real collector's on this machine for one influxd (${collectorChars} characters: under ListCommandInvocations' 2,500, so GetCommandInvocation is not needed; bench/ssm-emulation.ts). Security Hub and SNS publishing against moto. Wall time excludes seeding; peak RSS is the scanning process's (moto and the servers are other processes).
 
-| instances | first scan wall | rescan wall | peak RSS | findings | probes | EC2 calls | SSM SendCommand | AWS calls | imported / BatchImportFindings (first) | re-imported / calls (rescan) | seeding |
+| instances | first scan wall | rescan wall | peak RSS (first / rescan) | findings | probes | EC2 calls | SSM SendCommand | AWS calls | imported / BatchImportFindings (first) | re-imported / calls (rescan) | seeding |
 |---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.map((r) => `| ${r} |`).join('\n')}
 
@@ -340,9 +335,9 @@ EC2 calls per region (instances → calls, first scan):
 |---|${results.map(() => '---|').join('')}
 ${regionRows.join('\n')}
 
-Sum of AWS call latencies by service, first scan (calls overlap, so a sum can exceed the wall time; against the emulator this is mostly moto's own time):
+Sum of AWS call latencies by operation, first scan (calls overlap, so a sum can exceed the wall time; against the emulator this is mostly moto's own time):
 
-| service | ${results.map((r) => r.instances.toLocaleString('en')).join(' | ')} |
+| operation | ${results.map((r) => r.instances.toLocaleString('en')).join(' | ')} |
 |---|${results.map(() => '---|').join('')}
 ${[...new Set(results.flatMap((r) => Object.keys(r.first.callSeconds)))].sort().map((svc) => `| ${svc} | ${results.map((r) => `${r.first.callSeconds[svc] ?? 0} s`).join(' | ')} |`).join('\n')}
 
@@ -361,10 +356,59 @@ ${Object.entries(results.at(-1)!.first.notAvailableReasons).map(([k, v]) => `| $
 ![wall time and API calls against fleet size](fleet.png)`;
 }
 
+// ---------------------------------------------------------------------------
+// The cost model: per-scan quantities as a + b·n fitted to the measured sizes.
+
+/** Prices (us-east-1, x86) used by the model; check the AWS price pages for yours. */
+export const PRICES = {
+  lambdaGbSecond: 0.0000166667,
+  lambdaRequest: 0.2 / 1e6,
+  /** Security Hub CSPM finding ingestion after the first 10,000 events per account, region and month. */
+  securityHubIngestion: 0.00003,
+};
+const WORKER_GB = 1; // serverless.yml: worker memorySize 1024
+const UNIT_SIZE = 100; // INFLUXGUARD_UNIT_SIZE default: instances per work unit
+const REFRESH_DAYS = 7; // publish.refreshDays: unchanged findings re-imported once a week
+const SCANS_PER_MONTH = 30 * 24; // hourly
+
+/** Least-squares line through (n, y). */
+function fit(points: [number, number][]): (n: number) => number {
+  const k = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / k;
+  const my = points.reduce((a, [, y]) => a + y, 0) / k;
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  const b = sxx ? points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx : 0;
+  return (n) => Math.max(0, my + b * (n - mx));
+}
+
+function costModel(results: SizeResult[]): string {
+  const line = (f: (r: SizeResult) => number) => fit(results.map((r) => [r.instances, f(r)]));
+  const calls = { first: line((r) => sum(r.first.calls)), steady: line((r) => sum(r.rescan.calls)) };
+  const seconds = { first: line((r) => r.first.wallS), steady: line((r) => r.rescan.wallS) };
+  const findings = line((r) => r.first.findings);
+  const reimported = line((r) => r.rescan.imported);
+  const money = (x: number) => (x < 0.01 ? `$${x.toFixed(4)}` : `$${x.toFixed(2)}`);
+  const rows = [100, 1000, 10000].map((n) => {
+    const units = Math.ceil(n / UNIT_SIZE);
+    const gbS = { first: WORKER_GB * seconds.first(n), steady: WORKER_GB * seconds.steady(n) };
+    const lambdaMonth = SCANS_PER_MONTH * (gbS.steady * PRICES.lambdaGbSecond + (units + 1) * PRICES.lambdaRequest);
+    const eventsMonth = findings(n) * (30 / REFRESH_DAYS) + reimported(n) * SCANS_PER_MONTH;
+    const measured = results.some((r) => r.instances === n) ? '' : ' (extrapolated)';
+    return `| ${n.toLocaleString('en')}${measured} | ${Math.round(calls.first(n)).toLocaleString('en')} / ${Math.round(calls.steady(n)).toLocaleString('en')} | ${gbS.first.toFixed(0)} / ${gbS.steady.toFixed(0)} | ${money(lambdaMonth)} | ${Math.round(findings(n)).toLocaleString('en')} / ${Math.round(eventsMonth).toLocaleString('en')} | ${money(eventsMonth * PRICES.securityHubIngestion)} |`;
+  });
+  return `### Cost model
+
+Computed by \`bench/fleet.ts\` from the counts it measured (${results.map((r) => r.instances.toLocaleString('en')).join(', ')} instances; each quantity fitted as a + b·n). Per scan: AWS API calls (EC2, SSM, Security Hub, STS and SNS calls carry no charge of their own); Lambda GB-seconds, the worker (1 GB) for the scan's measured wall time (units of ${UNIT_SIZE} instances share it; against real AWS a unit also waits a few seconds for Run Command); Security Hub ingestion events: every finding on the first scan, then only changes plus a refresh of each unchanged finding every ${REFRESH_DAYS} days. Monthly figures for an hourly schedule at $${PRICES.lambdaGbSecond}/GB-s, $0.20 per million requests and $${PRICES.securityHubIngestion} per ingestion event, before free tiers (10,000 ingestion events per account and region each month). SNS, SQS and DynamoDB use a few requests per work unit: cents per month.
+
+| instances | AWS API calls per scan (first / unchanged) | Lambda GB-s per scan (first / unchanged) | Lambda per month, hourly | Security Hub ingestion events (first scan / per month) | Security Hub per month |
+|---|---|---|---|---|---|
+${rows.join('\n')}`;
+}
+
 async function main() {
   const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100,1000,5000' }, child: { type: 'string' }, 'no-write': { type: 'boolean', default: false } } });
   if (values.child) {
-    process.stdout.write(`${JSON.stringify(await runSize(Number(values.child)))}\n`);
+    process.stdout.write(`${JSON.stringify(await runScan(values.child))}\n`);
     if (process.env.BENCH_TRACE) process.stderr.write(`peak RSS by phase (MB): ${JSON.stringify(Object.fromEntries([...phasePeaks].map(([k, v]) => [k, Math.round(v)])))}\n`);
     return;
   }
@@ -397,7 +441,7 @@ async function main() {
       const topic = await new SNSClient({ ...base, region: REGIONS[0]![0], credentials }).send(new CreateTopicCommand({ Name: 'influxguard-bench' }));
       seedS.push((performance.now() - s0) / 1000);
       process.stderr.write(`fleet: ${n} instances seeded in ${seedS.at(-1)!.toFixed(1)} s; scanning\n`);
-      const r = await child(n, {
+      const env = {
         ...emulatorEnv(emulator.endpoint, REGIONS[0]![0]),
         BENCH_KEY: credentials.accessKeyId,
         BENCH_SECRET: credentials.secretAccessKey,
@@ -405,14 +449,25 @@ async function main() {
         BENCH_TOPIC: topic.TopicArn!,
         BENCH_COLLECTOR_OUTPUT: collectorOutput,
         BENCH_CA: join(certificates(), 'ca.pem'),
-      });
+      };
+      // The first scan, then an unchanged rescan a day later: each in its own process.
+      const first = await child(n, '2026-11-20T00:00:00Z', env);
+      const rescan = await child(n, '2026-11-21T00:00:00Z', env);
+      const r: SizeResult = {
+        instances: n,
+        regions: Object.fromEntries(REGIONS.map(([reg], i) => [reg, { instances: counts[i]!, ec2Calls: first.ec2ByRegion[reg] ?? 0 }])),
+        first,
+        rescan,
+        peakRssMb: Math.max(first.peakRssMb, rescan.peakRssMb),
+      };
       process.stderr.write(`fleet: ${n} instances: ${r.first.wallS.toFixed(1)} s, rescan ${r.rescan.wallS.toFixed(1)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB\n`);
       results.push(r);
     }
     const body = report(results, seedS, readFileSync(collectorOutput, 'utf8').length);
-    process.stdout.write(`${body}\n`);
+    process.stdout.write(`${body}\n\n${costModel(results)}\n`);
     if (!values['no-write']) {
       writeSection('fleet', body);
+      writeSection('cost-model', costModel(results), README);
       const xs = results.map((r) => r.instances);
       writeFileSync(
         join(RESULTS, '..', 'fleet.png'),

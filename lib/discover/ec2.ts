@@ -1,11 +1,12 @@
 /**
  * Discovery: plain typed records about one account × region. No check logic.
  * Calls grow with pages, never with instances: instances come from one
- * paginated DescribeInstances per tag selector, groups and volumes from
- * filtered describes over id lists (chunks of 200 filter values), prefix
- * lists once each.
+ * paginated DescribeInstances per tag selector, groups from a filtered
+ * describe over their ids (chunks of 200 filter values), volumes by id
+ * (chunks of 1,000), prefix lists once each.
  */
 import {
+  DescribeVolumesCommand,
   GetEbsEncryptionByDefaultCommand,
   paginateDescribeInstances,
   paginateDescribeSecurityGroups,
@@ -19,7 +20,7 @@ import {
   type Volume as Ec2Volume,
 } from '@aws-sdk/client-ec2';
 import type { Config, TagSelector } from '../config.js';
-import { toAwsCallError } from '../errors.js';
+import { errorCode, toAwsCallError } from '../errors.js';
 import {
   INFLUX_ROLES,
   fail,
@@ -37,6 +38,8 @@ import { chunk, mapLimit, unique } from '../util/concurrency.js';
 
 /** EC2 accepts at most 200 values in one filter. */
 export const FILTER_VALUES_MAX = 200;
+/** AWS's EC2 pagination guidance: list resource ids where possible, at most 1,000 per call. */
+export const RESOURCE_IDS_MAX = 1000;
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 
 /** Run an EC2 call; turn its failure into the reason string of a Result. */
@@ -179,6 +182,27 @@ async function describeInChunks<P, T>(
   return parts.flat();
 }
 
+/**
+ * The instances' volumes by id (the fastest describe, up to 1,000 ids a call).
+ * A volume deleted since the instances were listed fails the whole call: that
+ * chunk is then read by attachment, 200 instances a call.
+ */
+async function volumesById(ec2: EC2Client, ids: string[], instances: readonly Instance[]): Promise<Ec2Volume[]> {
+  try {
+    return (await ec2.send(new DescribeVolumesCommand({ VolumeIds: ids }))).Volumes ?? [];
+  } catch (err) {
+    if (!/InvalidVolume\.NotFound/.test(errorCode(err))) throw toAwsCallError('ec2', 'DescribeVolumes', err);
+    const wanted = new Set(ids);
+    const owners = instances.filter((i) => i.blockDevices.some((b) => wanted.has(b.volumeId))).map((i) => i.instanceId);
+    return describeInChunks(
+      'DescribeVolumes',
+      owners,
+      (values) => paginateDescribeVolumes({ client: ec2, pageSize: 500 }, { Filters: [{ Name: 'attachment.instance-id', Values: values }] }),
+      (p) => p.Volumes,
+    );
+  }
+}
+
 /** Everything the checks need about one account × region's InfluxDB instances. */
 export async function discoverRegion(ec2: EC2Client, accountId: string, region: string, config: Config, only?: readonly string[]): Promise<RegionInventory> {
   const instances = only && only.length === 0 ? [] : await listInstances(ec2, accountId, region, config, only);
@@ -187,7 +211,6 @@ export async function discoverRegion(ec2: EC2Client, accountId: string, region: 
     return { accountId, region, instances, securityGroups: ok(new Map()), volumes: ok(new Map()), prefixLists: new Map(), ebsDefaultEncryption: none };
   }
   const groupIds = unique(instances.flatMap((i) => i.securityGroupIds));
-  const instanceIds = instances.map((i) => i.instanceId);
 
   const [securityGroups, volumes, ebsDefaultEncryption] = await Promise.all([
     gather('DescribeSecurityGroups', async () => {
@@ -200,12 +223,7 @@ export async function discoverRegion(ec2: EC2Client, accountId: string, region: 
       return new Map(groups.map((g) => [g.GroupId!, toGroup(g)]));
     }),
     gather('DescribeVolumes', async () => {
-      const vols = await describeInChunks(
-        'DescribeVolumes',
-        instanceIds,
-        (values) => paginateDescribeVolumes({ client: ec2, pageSize: 500 }, { Filters: [{ Name: 'attachment.instance-id', Values: values }] }),
-        (p) => p.Volumes,
-      );
+      const vols = (await Promise.all(chunk(unique(instances.flatMap((i) => i.blockDevices.map((b) => b.volumeId))), RESOURCE_IDS_MAX).map((ids) => volumesById(ec2, ids, instances)))).flat();
       return new Map(vols.map((v) => [v.VolumeId!, toVolume(v)]));
     }),
     gather('GetEbsEncryptionByDefault', async () => {

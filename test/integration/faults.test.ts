@@ -81,6 +81,15 @@ describe('AWS failures', () => {
     expect(statusOf(doc, 'net.http-port-public')).toEqual(['FAILED']);
   });
 
+  it('a volume deleted since the instances were listed: that chunk is read again by attachment', async () => {
+    healthyEstate();
+    ec2.on(DescribeVolumesCommand).rejects(awsError('InvalidVolume.NotFound', "The volume 'vol-1' does not exist."));
+    ec2.on(DescribeVolumesCommand, { Filters: [{ Name: 'attachment.instance-id', Values: ['i-0aaa'] }] }).resolves({ Volumes: [{ VolumeId: 'vol-2', Encrypted: false, Attachments: [{ InstanceId: 'i-0aaa', Device: '/dev/sdf' }] }] });
+    const doc = await run();
+    expect(statusOf(doc, 'ebs.volume-unencrypted')).toEqual(['FAILED']);
+    expect(ec2.commandCalls(DescribeVolumesCommand).map((c) => (c.args[0].input.VolumeIds ? 'ids' : 'attachment'))).toEqual(['ids', 'attachment']);
+  });
+
   it('an unreadable prefix list matters only where it could change the answer', async () => {
     healthyEstate();
     ec2.on(GetManagedPrefixListEntriesCommand).rejects(awsError('UnauthorizedOperation', 'You are not authorized'));

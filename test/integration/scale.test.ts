@@ -47,10 +47,10 @@ describe('EC2 calls per scan', () => {
     expect(counts[1000]!.byOp['ec2:DescribeRegions']).toBe(1);
     expect(counts[1000]!.ec2 - 1).toBeLessThanOrEqual(10);
   });
-  it('grow only with pages and filter chunks (200 ids per DescribeVolumes filter)', () => {
+  it('grow only with pages and id chunks (1,000 volume ids per DescribeVolumes)', () => {
     expect(counts[1000]!.byOp['ec2:DescribeInstances']).toBe(counts[10]!.byOp['ec2:DescribeInstances']);
     expect(counts[1000]!.byOp['ec2:DescribeSecurityGroups']).toBe(counts[10]!.byOp['ec2:DescribeSecurityGroups']);
-    expect(counts[1000]!.byOp['ec2:DescribeVolumes']).toBe(5);
+    expect(counts[1000]!.byOp['ec2:DescribeVolumes']).toBe(2); // 2,000 volumes (root + data)
     expect(counts[1000]!.byOp['ec2:GetManagedPrefixListEntries']).toBe(1);
   });
 });
