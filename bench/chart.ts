@@ -107,7 +107,7 @@ const niceMax = (v: number) => {
   const p = 10 ** Math.floor(Math.log10(v));
   return ([1, 2, 2.5, 5, 10].map((m) => m * p).find((m) => m >= v) ?? 10 * p);
 };
-const short = (v: number) => (v >= 1000 ? `${+(v / 1000).toFixed(1)}K` : `${+v.toFixed(1)}`);
+const short = (v: number) => (v >= 1000 ? `${+(v / 1000).toFixed(2)}K` : `${+v.toFixed(1)}`);
 
 /** Panels side by side over the same x values (linear axes from 0), as a PNG. */
 export function lineChart(xLabel: string, xs: number[], panels: Panel[]): Buffer {

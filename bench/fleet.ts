@@ -9,6 +9,8 @@
  * Writes bench/RESULTS.md (section "fleet") and bench/fleet.png.
  *
  * Usage: node dist/bench/fleet.js [--sizes 100,1000,5000] [--no-write]
+ *   BENCH_NODE_ARGS="--max-old-space-size=160" passes flags to the scanning processes;
+ *   BENCH_TRACE=1 prints their peak RSS by phase; BENCH_NODE_ARGS=--cpu-prof profiles them.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -170,6 +172,8 @@ async function runScan(at: string): Promise<RunFigures> {
     probe: { allowedCidrs: ['127.0.0.0/8'], caFiles: [env.BENCH_CA!], endpointTimeoutMs: 3000, connectTimeoutMs: 1000, tlsTimeoutMs: 1000, responseTimeoutMs: 2000 },
     host: { enabled: true },
     publish: { enabled: true, snsTopicArn: env.BENCH_TOPIC! },
+    // moto answers a 2,000-instance DescribeInstances page in seconds, more under load: room beyond the 20 s default.
+    aws: { maxAttempts: 6, connectTimeoutMs: 3000, requestTimeoutMs: 60_000 },
   });
   const opts = probeOptions(config);
   const counter = new CallCounter();
