@@ -22,7 +22,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { EnableSecurityHubCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { CallCounter, createClients, type Clients } from '../lib/aws/clients.js';
+import { CallCounter, createClients } from '../lib/aws/clients.js';
 import { parseConfig, type Config } from '../lib/config.js';
 import { COLLECTOR_PATH } from '../lib/evidence/host/local.js';
 import type { ProbeFn } from '../lib/evidence/index.js';
@@ -36,7 +36,7 @@ import { certificates, influxQuery, startInfluxd, type RunningInfluxd } from '..
 import { startHardenedProxy } from '../scripts/nginx.js';
 import { lineChart } from './chart.js';
 import { machine, README, RESULTS, writeSection } from './results.js';
-import { emulateSsm } from './ssm-emulation.js';
+import { emulateSsm, onEveryClient } from './ssm-emulation.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -137,26 +137,9 @@ interface RunFigures {
 }
 
 // ---------------------------------------------------------------------------
-// One size, in its own process: the scan and the rescan.
+// One scan, in its own process.
 
 const SERVICES = ['ec2', 'sts', 'ssm', 'securityHub', 'sns', 'dynamodb', 'sqs', 'organizations'] as const;
-type AnyClient = { middlewareStack: { add: (m: never, o: object) => void } };
-
-/** Call `add` once for every client the scan creates (a middleware per client, with its region and service). */
-function onEveryClient(clients: Clients, add: (c: { middlewareStack: { add: (m: (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => (a: unknown) => Promise<unknown>, o: object) => void } }, region: string, service: string) => void): void {
-  for (const service of SERVICES) {
-    const make = clients[service] as (region: string) => AnyClient;
-    const seen = new WeakSet<object>();
-    (clients as unknown as Record<string, (region: string) => AnyClient>)[service] = (region) => {
-      const c = make(region);
-      if (!seen.has(c)) {
-        seen.add(c);
-        add(c as never, region, service);
-      }
-      return c;
-    };
-  }
-}
 
 let phase = 'start';
 const phasePeaks = new Map<string, number>();
@@ -180,9 +163,9 @@ async function runScan(at: string): Promise<RunFigures> {
   const clients = createClients({ aws: config.aws, credentials, counter });
   const perRegion = new Map<string, number>();
   const callMs = new Map<string, number>();
-  onEveryClient(clients, (c, region, service) => {
+  onEveryClient(clients, SERVICES, (c, region, service) => {
     c.middlewareStack.add(
-      (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      (next, context) => async (args) => {
         if (service === 'ec2') perRegion.set(region, (perRegion.get(region) ?? 0) + 1);
         const t = performance.now();
         try {

@@ -11,15 +11,31 @@
 import type { Clients } from '../lib/aws/clients.js';
 
 type Input = Record<string, unknown>;
+type Service = 'ec2' | 'sts' | 'ssm' | 'securityHub' | 'sns' | 'dynamodb' | 'sqs' | 'organizations';
+type Middleware = (next: (a: { input: unknown }) => Promise<{ output: unknown }>, context: { commandName?: string }) => (a: { input: unknown }) => Promise<{ output: unknown }>;
+interface Stack {
+  middlewareStack: { add: (m: Middleware, o: object) => void };
+}
+
+/** Call `add` once for every client of these services the scan creates (to give it a middleware), with its region and service. */
+export function onEveryClient(clients: Clients, services: readonly Service[], add: (c: Stack, region: string, service: Service) => void): void {
+  for (const service of services) {
+    const make = clients[service] as (region: string) => unknown;
+    const seen = new WeakSet<object>();
+    (clients as unknown as Record<Service, (region: string) => unknown>)[service] = (region) => {
+      const c = make(region) as object;
+      if (!seen.has(c)) {
+        seen.add(c);
+        add(c as Stack, region, service);
+      }
+      return c;
+    };
+  }
+}
 
 export function emulateSsm(clients: Clients, stdout: string): void {
   const commands = new Map<string, string[]>();
-  const done = new WeakSet<object>();
-  const ssm = clients.ssm;
-  clients.ssm = (region) => {
-    const c = ssm(region);
-    if (done.has(c)) return c;
-    done.add(c);
+  onEveryClient(clients, ['ssm'], (c) =>
     c.middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as Input;
@@ -51,7 +67,6 @@ export function emulateSsm(clients: Clients, stdout: string): void {
         }
       },
       { step: 'initialize', name: 'benchSsmEmulation' },
-    );
-    return c;
-  };
+    ),
+  );
 }
