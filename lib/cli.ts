@@ -1,7 +1,9 @@
 /**
  * The `influxguard` command line: parse flags → config → scan → render.
- * Exit codes: 0 nothing at or above --fail-on failed; 1 something did;
- * 2 usage or runtime error, with one line on stderr.
+ * Exit codes (CHECKS.md "CLI exit codes"): 0 everything asked for was
+ * checked and nothing at or above --fail-on failed; 1 something did; 2 usage
+ * or runtime error, with one line on stderr; 3 incomplete: something asked
+ * for could not be checked at all, each case named in one line on stderr.
  */
 import { parseArgs } from 'node:util';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -9,7 +11,7 @@ import { CallCounter, createClients } from './aws/clients.js';
 import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } from './config.js';
 import { InfluxguardError, oneLine, usageError } from './errors.js';
 import { SEVERITIES, severityRank, type Instance, type ScanDocument, type Severity } from './model.js';
-import { probeTargets } from './probe.js';
+import { probeRun } from './probe.js';
 import { toAsff } from './publish/asff.js';
 import { publishScan } from './publish/index.js';
 import { renderTable } from './render/table.js';
@@ -41,6 +43,8 @@ scan options:
   --format F           table (default), json (the CHECKS.md document), or asff (Security Hub findings)
   --fail-on SEV        exit 1 when a FAILED finding is at or above SEV:
                        INFORMATIONAL (default: any failure), LOW, MEDIUM, HIGH, CRITICAL, or none
+  --fail-on-unavailable
+                       exit 3 (incomplete) when any finding is NOT_AVAILABLE, unless something failed
   --show-passed        list passed findings in the table too
   --no-color           never colour the table (colour is used only on a terminal; NO_COLOR is honoured)
   --quiet              no progress on stderr
@@ -51,7 +55,7 @@ scan options:
                        Run Command (needs ssm:SendCommand; off by default in the CLI)
   --allow-cidr CIDR    (as for probe) where instance endpoints may be probed
 
-probe options (also --config, --format, --fail-on, --show-passed, --no-color):
+probe options (also --config, --format table|json, --fail-on, --fail-on-unavailable, --show-passed, --no-color):
   --allow-cidr CIDR    targets must resolve inside these; repeatable (default: private ranges and
                        loopback; link-local and the EC2 metadata service are always refused)
   --ca FILE            extra CA bundle (PEM) to trust when judging certificates; repeatable
@@ -61,6 +65,14 @@ probe options (also --config, --format, --fail-on, --show-passed, --no-color):
 
   -h, --help           this help
   --version            print the version
+
+exit codes:
+  0  everything asked for was checked, and no failure at or above --fail-on
+  1  at least one failure at or above --fail-on
+  2  usage or runtime error (bad flag or value, missing credentials, unreachable AWS endpoint)
+  3  incomplete: something asked for could not be checked at all (probe: a target unreachable,
+     refused or not InfluxDB; scan: a region whose instances could not be listed, or no instance
+     matched the selectors in any scanned region); failures, when there are any, still give 1
 
 Credentials and endpoints come from the standard AWS chain (profile, environment,
 instance role) and AWS_ENDPOINT_URL.`;
@@ -73,6 +85,7 @@ const OPTIONS = {
   config: { type: 'string' },
   format: { type: 'string' },
   'fail-on': { type: 'string' },
+  'fail-on-unavailable': { type: 'boolean' },
   'show-passed': { type: 'boolean' },
   'no-color': { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -175,8 +188,11 @@ function progressReporter(io: CliIO, enabled: boolean) {
   };
 }
 
-/** Print the document as asked; the exit code from --fail-on. */
-function emit(document: ScanDocument, values: Values, io: CliIO, instances?: Instance[]): number {
+/**
+ * Print the document as asked; the exit code: 1 for a failure at or above
+ * --fail-on, else 3 when incomplete (each reason on one stderr line), else 0.
+ */
+function emit(document: ScanDocument, incomplete: readonly string[], values: Values, io: CliIO, instances?: Instance[]): number {
   const fmt = format(values.format);
   if (fmt === 'asff') {
     const now = document.finishedAt;
@@ -184,10 +200,12 @@ function emit(document: ScanDocument, values: Values, io: CliIO, instances?: Ins
     io.stdout(`${JSON.stringify({ Findings: findings }, null, 2)}\n`);
   } else if (fmt === 'json') io.stdout(`${JSON.stringify(document, null, 2)}\n`);
   else io.stdout(renderTable(document, { color: io.stdoutIsTTY && !values['no-color'] && !io.env.NO_COLOR, showPassed: values['show-passed'] ?? false, ...(instances ? { instances } : {}) }));
-  if (document.summary.NOT_AVAILABLE > 0) {
-    io.stderr(`influxguard: warning: ${document.summary.NOT_AVAILABLE} finding(s) NOT_AVAILABLE: evidence could not be gathered (see their reasons)\n`);
-  }
-  return failsAt(document, failOn(values['fail-on'])) ? 1 : 0;
+  const unavailable = document.summary.NOT_AVAILABLE;
+  if (unavailable > 0) io.stderr(`influxguard: warning: ${unavailable} finding(s) NOT_AVAILABLE: evidence could not be gathered (see their reasons)\n`);
+  const reasons = [...incomplete, ...(values['fail-on-unavailable'] && unavailable > 0 ? [`${unavailable} finding(s) NOT_AVAILABLE (--fail-on-unavailable)`] : [])];
+  for (const r of reasons) io.stderr(`influxguard: incomplete: ${oneLine(r, 500)}\n`);
+  if (failsAt(document, failOn(values['fail-on']))) return 1;
+  return reasons.length ? 3 : 0;
 }
 
 const configFor = (values: Values, io: CliIO) => loadConfig({ ...(values.config ? { file: values.config } : {}), env: io.env, overrides: overridesFrom(values) });
@@ -203,9 +221,10 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   try {
     const result = await scan(config, { clients, homeRegion: region, onProgress: progress.onProgress });
     progress.clear();
-    const code = emit(result.document, values, io, result.instances);
+    const code = emit(result.document, result.incomplete, values, io, result.instances);
     if (!config.publish.enabled) return code;
     const report = await publishScan(result, config, { clients });
+    if (!config.publish.snsTopicArn) io.stderr('influxguard: note: no SNS topic configured (publish.snsTopicArn or INFLUXGUARD_SNS_TOPIC_ARN): no summary sent\n');
     const sh = report.securityHub;
     io.stderr(
       `influxguard: Security Hub: ${sh.imported} imported (${sh.new} new, ${sh.changed} changed, ${sh.refreshed} refreshed, ${sh.resolved} resolved, ${sh.archived} archived), ${sh.unchanged} unchanged not re-imported, ${sh.keptUnavailable} failing kept while not evaluable, ${sh.batchImportCalls} BatchImportFindings call(s)\n`,
@@ -225,9 +244,11 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
 }
 
 async function runProbe(targets: string[], values: Values, io: CliIO): Promise<number> {
-  format(values.format);
+  // Endpoint findings have no account or region: they cannot be ASFF documents.
+  if (format(values.format) === 'asff') throw usageError('--format asff needs the account and region of a scan; probe prints table or json');
   failOn(values['fail-on']);
-  return emit(await probeTargets(targets, configFor(values, io)), values, io);
+  const run = await probeRun(targets, configFor(values, io));
+  return emit(run.document, run.incomplete, values, io);
 }
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

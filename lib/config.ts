@@ -21,7 +21,7 @@ const sourceString = z
 const port = z.number().int().min(0).max(65535);
 
 export const AllowedPortSchema = z
-  .object({
+  .strictObject({
     protocol: z.enum(['tcp', 'udp', 'all']).default('tcp'),
     fromPort: port,
     toPort: port,
@@ -31,7 +31,7 @@ export const AllowedPortSchema = z
   .refine((r) => r.fromPort <= r.toPort, { message: 'fromPort is greater than toPort' });
 export type AllowedPort = z.infer<typeof AllowedPortSchema>;
 
-export const TagSelectorSchema = z.object({
+export const TagSelectorSchema = z.strictObject({
   key: z.string().min(1).max(128),
   /** Any of these values; absent means the key is present with any value. */
   values: z.array(z.string().max(256)).min(1).optional(),
@@ -40,7 +40,7 @@ export type TagSelector = z.infer<typeof TagSelectorSchema>;
 
 export const DEFAULT_TAG_SELECTORS: TagSelector[] = [{ key: 'influxdb' }, { key: 'Service', values: ['influxdb', 'InfluxDB'] }];
 
-export const ConfigSchema = z.object({
+export const ConfigSchema = z.strictObject({
   /** Regions to scan; empty means the current region, `['all']` every enabled region. */
   regions: z.array(z.string().refine((r) => r === 'all' || REGION_RE.test(r), { message: 'is not a region name' })).default([]),
   /** An instance is selected when it matches any selector. */
@@ -53,7 +53,7 @@ export const ConfigSchema = z.object({
   clusterCidrs: z.array(cidrString).default([]),
   regionConcurrency: z.number().int().min(1).max(64).default(4),
   probe: z
-    .object({
+    .strictObject({
       /** Probe discovered instances (scan); `influxguard probe` always probes. */
       enabled: z.boolean().default(true),
       /** Which address of an instance to probe (an `influxdb:endpoint` tag overrides). */
@@ -75,7 +75,7 @@ export const ConfigSchema = z.object({
     })
     .prefault({}),
   host: z
-    .object({
+    .strictObject({
       /** Collect host evidence through SSM Run Command (runs the collector on the instances). */
       enabled: z.boolean().default(false),
       /** The stack's Command document, or AWS-RunShellScript (the script is then sent as a parameter). */
@@ -86,11 +86,11 @@ export const ConfigSchema = z.object({
        * Demos and tests: collect locally instead of through SSM, for instances
        * named here (instance id or Name tag) → influxd pids and a fixture root.
        */
-      local: z.record(z.string(), z.object({ pids: z.array(z.number().int().positive()).min(1), root: z.string().optional() })).optional(),
+      local: z.record(z.string(), z.strictObject({ pids: z.array(z.number().int().positive()).min(1), root: z.string().optional() })).optional(),
     })
     .prefault({}),
   publish: z
-    .object({
+    .strictObject({
       /** Import findings into Security Hub (with their lifecycle) and send the SNS summary. */
       enabled: z.boolean().default(false),
       snsTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, { message: 'is not an SNS topic ARN' }).optional(),
@@ -104,7 +104,7 @@ export const ConfigSchema = z.object({
     .prefault({}),
   /** The serverless application (dispatch / worker / api). */
   app: z
-    .object({
+    .strictObject({
       /** `self`, `organization` (AWS Organizations ListAccounts), or account ids. */
       accounts: z.array(z.string().regex(/^(self|organization|\d{12})$/, { message: 'is not an account id, "self" or "organization"' })).min(1).default(['self']),
       excludeAccounts: z.array(z.string().regex(/^\d{12}$/, { message: 'is not an account id' })).default([]),
@@ -118,7 +118,7 @@ export const ConfigSchema = z.object({
     })
     .prefault({}),
   aws: z
-    .object({
+    .strictObject({
       /** Upper bound on SDK attempts; lib/aws/retry.ts sets each service's own (up to 6). */
       maxAttempts: z.number().int().min(1).max(20).default(6),
       connectTimeoutMs: z.number().int().min(100).default(3000),
@@ -135,6 +135,8 @@ export function parseConfig(input: unknown, origin = 'configuration'): Config {
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => {
     const where = i.path.length ? i.path.join('.') : '(root)';
+    // A typo ("regoins", "enabeld") must not be silently ignored: name it.
+    if (i.code === 'unrecognized_keys') return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}${i.path.length ? ` in ${where}` : ''}`;
     const value = valueAt(input, i.path);
     const shown = value === undefined ? '' : ` (${JSON.stringify(value)?.slice(0, 80)})`;
     return `${where}${shown}: ${i.message}`;

@@ -6,7 +6,7 @@
  */
 import { EvidenceUnavailable } from './checks/support.js';
 import { oneLine } from './errors.js';
-import { isFailing, raiseSeverity } from './model.js';
+import { assessmentKey, isFailing, raiseSeverity } from './model.js';
 import type {
   Check,
   CheckMeta,
@@ -32,19 +32,34 @@ function unavailable(reason: string, resource?: ResourceRef): Outcome {
   return { status: 'NOT_AVAILABLE', summary: `not evaluated: ${reason}`, details: { reason }, ...(resource ? { resource } : {}) };
 }
 
-/** Run one check: NOT_AVAILABLE when every evidence key it needs failed, or when it throws. */
-function run<Ctx>(check: { needs: readonly string[]; evaluate: (c: Ctx) => Outcome[] }, ctx: Ctx, evidence: Record<string, Result<unknown> | undefined>): Outcome[] {
-  const needed = check.needs.map((k) => evidence[k]);
-  const missing = needed.filter((r): r is { ok: false; reason: string } => !r || !r.ok);
-  if (missing.length === needed.length && needed.length > 0) {
-    return [unavailable([...new Set(needed.map((r) => (r && !r.ok ? r.reason : 'not gathered')))].join('; '))];
-  }
+interface Run {
+  outcomes: Outcome[];
+  /** False when the check had no evidence gathered at all: it said nothing. */
+  assessed: boolean;
+  /** Evaluated on complete evidence: nothing it read failed, no outcome is NOT_AVAILABLE. */
+  complete: boolean;
+}
+
+type Runnable<Ctx> = { needs: readonly string[]; decidedBy?: readonly string[]; evaluate: (c: Ctx) => Outcome[] };
+
+/**
+ * Run one check. Silent when none of its evidence was gathered in this scan;
+ * NOT_AVAILABLE when every gathered key failed, or when it throws.
+ */
+function run<Ctx>(check: Runnable<Ctx>, ctx: Ctx, evidence: Record<string, Result<unknown> | undefined>): Run {
+  const gathered = check.needs.map((k) => evidence[k]).filter((r): r is Result<unknown> => r !== undefined);
+  if (!gathered.length) return { outcomes: [], assessed: false, complete: false };
+  const failed = gathered.filter((r): r is { ok: false; reason: string } => !r.ok);
+  if (failed.length === gathered.length) return { outcomes: [unavailable([...new Set(failed.map((r) => r.reason))].join('; '))], assessed: true, complete: false };
+  let outcomes: Outcome[];
   try {
-    return check.evaluate(ctx);
+    outcomes = check.evaluate(ctx);
   } catch (err) {
-    if (err instanceof EvidenceUnavailable) return [unavailable(err.reason)];
-    return [unavailable(`check failed: ${oneLine(err)}`)];
+    const reason = err instanceof EvidenceUnavailable ? err.reason : `check failed: ${oneLine(err)}`;
+    return { outcomes: [unavailable(reason)], assessed: true, complete: false };
   }
+  const sound = !failed.length || (check.decidedBy?.length && check.decidedBy.every((k) => evidence[k]?.ok === true));
+  return { outcomes, assessed: true, complete: !!sound && outcomes.every((o) => o.status !== 'NOT_AVAILABLE') };
 }
 
 function toFinding(meta: CheckMeta, o: Outcome, where: Pick<Finding, 'accountId' | 'region' | 'instanceId' | 'endpoint'>, fallback: ResourceRef): Finding {
@@ -69,18 +84,34 @@ const isRegionCheck = (c: Check): c is RegionCheck => c.scope === 'region';
 const isEndpointCheck = (c: Check): c is EndpointCheck => c.scope === 'endpoint';
 
 type Where = Pick<Finding, 'accountId' | 'region' | 'instanceId' | 'endpoint'>;
-type ScopedCheck<Ctx> = CheckMeta & { appliesTo?: (c: Ctx) => boolean; needs: readonly string[]; evaluate: (c: Ctx) => Outcome[] };
+type ScopedCheck<Ctx> = CheckMeta & Runnable<Ctx> & { appliesTo?: (c: Ctx) => boolean };
 
-/** The one loop every scope shares: applicable checks, run, outcomes → findings. */
+/**
+ * Receives the assessment key (see `assessmentKey`) of every check evaluated
+ * on complete evidence: only those may resolve an earlier failure.
+ */
+export type Assessed = Set<string>;
+
+/**
+ * The one loop every scope shares: applicable checks, run, outcomes → findings.
+ * A check that does not apply, or had no evidence, is not assessed: its
+ * earlier findings are left as they were.
+ */
 function evaluateScope<Ctx extends { evidence: object }>(
   checks: readonly ScopedCheck<Ctx>[],
   ctx: Ctx,
   where: Where,
   fallback: ResourceRef,
+  assessed?: Assessed,
+  evidence: Record<string, Result<unknown> | undefined> = ctx.evidence as Record<string, Result<unknown> | undefined>,
 ): Finding[] {
   return checks
     .filter((c) => !c.appliesTo || c.appliesTo(ctx))
-    .flatMap((c) => run(c, ctx, ctx.evidence as unknown as Record<string, Result<unknown>>).map((o) => toFinding(c, o, where, fallback)));
+    .flatMap((c) => {
+      const r = run(c, ctx, evidence);
+      if (r.complete) assessed?.add(assessmentKey(where.instanceId, c.id));
+      return r.outcomes.map((o) => toFinding(c, o, where, fallback));
+    });
 }
 
 /**
@@ -88,14 +119,14 @@ function evaluateScope<Ctx extends { evidence: object }>(
  * reachable from the internet (8086 world-open and a public address), failing
  * findings are raised one severity level and say why.
  */
-export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext): Finding[] {
+export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext, assessed?: Assessed): Finding[] {
   const i = ctx.instance;
   const at = ctx.endpoint !== undefined ? { endpoint: ctx.endpoint } : {};
   const where = i ? { accountId: i.accountId, region: i.region, instanceId: i.instanceId, ...at } : at;
   const self: ResourceRef = i ? { type: 'AwsEc2Instance', id: i.instanceId } : { type: 'Other', id: ctx.endpoint ?? 'unknown' };
-  // Without a probe, only checks the host can also answer speak.
-  const speaking = checks.filter(isEndpointCheck).filter((c) => ctx.probed || (c.needs.includes('host') && ctx.evidence.host !== undefined));
-  const findings = evaluateScope(speaking, ctx, where, self);
+  // An endpoint that was not probed has no probe evidence: only checks the host can also answer speak.
+  const evidence = { probe: ctx.probed ? ctx.evidence.probe : undefined, host: ctx.evidence.host };
+  const findings = evaluateScope(checks.filter(isEndpointCheck), ctx, where, self, assessed, evidence);
   if (ctx.internetExposed) {
     for (const f of findings.filter((x) => isFailing(x.status))) {
       f.severity = raiseSeverity(f.severity);
@@ -105,13 +136,13 @@ export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext)
   return findings;
 }
 
-export function evaluateInstance(checks: readonly Check[], ctx: InstanceContext): Finding[] {
+export function evaluateInstance(checks: readonly Check[], ctx: InstanceContext, assessed?: Assessed): Finding[] {
   const { instance } = ctx;
-  return evaluateScope(checks.filter(isInstanceCheck), ctx, { accountId: instance.accountId, region: instance.region, instanceId: instance.instanceId }, { type: 'AwsEc2Instance', id: instance.instanceId });
+  return evaluateScope(checks.filter(isInstanceCheck), ctx, { accountId: instance.accountId, region: instance.region, instanceId: instance.instanceId }, { type: 'AwsEc2Instance', id: instance.instanceId }, assessed);
 }
 
-export function evaluateRegion(checks: readonly Check[], ctx: RegionContext): Finding[] {
-  return evaluateScope(checks.filter(isRegionCheck), ctx, { accountId: ctx.accountId, region: ctx.region }, { type: 'AwsAccount', id: ctx.accountId });
+export function evaluateRegion(checks: readonly Check[], ctx: RegionContext, assessed?: Assessed): Finding[] {
+  return evaluateScope(checks.filter(isRegionCheck), ctx, { accountId: ctx.accountId, region: ctx.region }, { type: 'AwsAccount', id: ctx.accountId }, assessed);
 }
 
 /** A region whose instances could not be listed: every AWS-evidence check says so, once, at account level. */

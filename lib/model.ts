@@ -330,10 +330,18 @@ export interface EndpointContext {
 
 interface CheckBase<Ctx, K extends EvidenceKey> extends CheckMeta {
   /**
-   * The evidence keys the check reads. When every one of them failed, the
-   * engine reports NOT_AVAILABLE with the reasons and does not call evaluate.
+   * The evidence keys the check reads. When none of them was gathered in this
+   * scan (host collection off, endpoint not probed) the check stays silent;
+   * when every gathered one failed, the engine reports NOT_AVAILABLE with the
+   * reasons and does not call evaluate.
    */
   needs: readonly K[];
+  /**
+   * Keys that decide on their own: when they are gathered and sound, a failure
+   * of the other keys (which only corroborate) leaves the evaluation complete.
+   * Without it, any failed key makes the evaluation incomplete.
+   */
+  decidedBy?: readonly K[];
   /** Whether the check speaks about this subject at all (e.g. Enterprise-only checks). */
   appliesTo?: (ctx: Ctx) => boolean;
   evaluate: (ctx: Ctx) => Outcome[];
@@ -343,6 +351,13 @@ export type InstanceCheck = CheckBase<InstanceContext, keyof InstanceEvidence> &
 export type RegionCheck = CheckBase<RegionContext, keyof RegionEvidence> & { scope: 'region' };
 export type EndpointCheck = CheckBase<EndpointContext, keyof EndpointEvidence> & { scope: 'endpoint' };
 export type Check = InstanceCheck | RegionCheck | EndpointCheck;
+
+/**
+ * `<instanceId or ->/<checkId>`: one check judged for one instance (or for the
+ * account × region). The Security Hub lifecycle resolves a failure only for
+ * pairs that this scan evaluated on complete evidence.
+ */
+export const assessmentKey = (instanceId: string | undefined, checkId: string): string => `${instanceId ?? '-'}/${checkId}`;
 
 /** A finding, exactly as the CHECKS.md output contract names its fields. */
 export interface Finding {

@@ -50,7 +50,17 @@ export interface ProbeDeps {
   resolver?: Resolver;
 }
 
+/** The probe command's document, and why it is incomplete: each target that could not be reached, was refused, or is not InfluxDB. */
+export interface ProbeRun {
+  document: ScanDocument;
+  incomplete: string[];
+}
+
 export async function probeTargets(inputs: string[], config: Config, deps: ProbeDeps = {}): Promise<ScanDocument> {
+  return (await probeRun(inputs, config, deps)).document;
+}
+
+export async function probeRun(inputs: string[], config: Config, deps: ProbeDeps = {}): Promise<ProbeRun> {
   if (!inputs.length) throw usageError('probe needs at least one URL or host:port');
   const targets = inputs.map((input) => {
     try {
@@ -64,13 +74,16 @@ export async function probeTargets(inputs: string[], config: Config, deps: Probe
   const startedAt = now();
   const opts = probeOptions(config);
   const settings = checkSettings(config);
+  const incomplete: string[] = [];
   const findings = (
     await mapLimit(targets, config.probe.concurrency, async (t) => {
       const probe = await gatherProbe(t, config.probe.allowedCidrs, opts, deps.resolver);
       const endpoint = probe.ok ? probe.value.endpoint : endpointUrl(t, t.scheme ?? 'http');
+      if (!probe.ok) incomplete.push(`${t.input}: ${probe.reason}`);
       return evaluateEndpoint(checks, { endpoint, probed: true, evidence: { probe }, settings, now: startedAt.getTime() });
     })
   ).flat();
   const sorted = sortFindings(findings, checks);
-  return { scanId: randomUUID(), startedAt: startedAt.toISOString(), finishedAt: now().toISOString(), scope: { accounts: [], regions: [] }, findings: sorted, summary: summarise(sorted) };
+  const document: ScanDocument = { scanId: randomUUID(), startedAt: startedAt.toISOString(), finishedAt: now().toISOString(), scope: { accounts: [], regions: [] }, findings: sorted, summary: summarise(sorted) };
+  return { document, incomplete: incomplete.sort() };
 }

@@ -92,12 +92,17 @@ export async function resolveRegions(config: Config, clients: Clients, homeRegio
 export interface Coverage {
   accountId: string;
   region: string;
-  /** Discovery listed every tagged instance (false when the region failed). */
+  /** Why the region's instances could not be listed: nothing there is imported, resolved or archived. */
+  failed?: string;
+  /** Discovery listed the region's whole inventory: an instance of it not seen (nor known) is gone. */
   complete: boolean;
   instanceIds: string[];
-  checkIds: string[];
-  /** For a work unit: every instance of the region at dispatch (instances outside both are gone). */
+  /** For a work unit: every instance of the region at dispatch (the others belong to other units). */
   knownInstanceIds?: string[];
+  /** Instances this scan looked for by id and verifiably did not find (terminated, or no longer selected). */
+  goneInstanceIds: string[];
+  /** Instance × check pairs evaluated on complete evidence (`assessmentKey`): only these may resolve a failure. */
+  assessed: Set<string>;
 }
 
 interface RegionScan {
@@ -106,39 +111,63 @@ interface RegionScan {
   coverage: Coverage;
 }
 
+const failedRegion = (checks: readonly Check[], accountId: string, region: string, reason: string): RegionScan => ({
+  findings: evaluateRegionFailure(checks, { accountId, region, reason }),
+  instances: [],
+  coverage: { accountId, region, failed: reason, complete: false, instanceIds: [], goneInstanceIds: [], assessed: new Set() },
+});
+
 async function scanRegion(config: Config, deps: ScanDeps & { probe: ProbeFn; now: () => Date }, checks: readonly Check[], accountId: string, region: string): Promise<RegionScan> {
   try {
     const unit = deps.unit;
     const inventory = await discoverRegion(deps.clients.ec2(region), accountId, region, config, unit?.instanceIds);
     const bundle = await gatherRegion(inventory, config, { probe: deps.probe, ...(deps.host ? { host: deps.host } : {}) }, deps.now().getTime());
     const regionChecks = !unit || unit.regionChecks;
+    const assessed = new Set<string>();
     const findings = [
-      ...bundle.instances.flatMap((ctx) => evaluateInstance(checks, ctx)),
-      ...bundle.endpoints.flatMap((ctx) => evaluateEndpoint(checks, ctx)),
-      ...(regionChecks ? evaluateRegion(checks, bundle.region) : []),
+      ...bundle.instances.flatMap((ctx) => evaluateInstance(checks, ctx, assessed)),
+      ...bundle.endpoints.flatMap((ctx) => evaluateEndpoint(checks, ctx, assessed)),
+      ...(regionChecks ? evaluateRegion(checks, bundle.region, assessed) : []),
     ];
     deps.onProgress?.({ kind: 'region', region, instances: inventory.instances.length, findings: findings.length });
-    const seen = inventory.instances.map((i) => i.instanceId);
-    // A unit's instance that is gone since dispatch drops out of the known inventory: its findings get archived.
-    const vanished = new Set(unit ? unit.instanceIds.filter((id) => !seen.includes(id)) : []);
+    const seen = new Set(inventory.instances.map((i) => i.instanceId));
+    // A unit's instance missing from a describe by its id is gone since dispatch (terminated, or no longer selected).
+    const gone = unit ? unit.instanceIds.filter((id) => !seen.has(id)) : [];
     const coverage: Coverage = {
       accountId,
       region,
       complete: !unit || unit.regionComplete,
-      instanceIds: seen,
-      checkIds: checks.filter((c) => regionChecks || c.scope !== 'region').map((c) => c.id),
-      ...(unit ? { knownInstanceIds: unit.knownInstanceIds.filter((id) => !vanished.has(id)) } : {}),
+      instanceIds: [...seen],
+      goneInstanceIds: gone,
+      assessed,
+      ...(unit ? { knownInstanceIds: unit.knownInstanceIds.filter((id) => !gone.includes(id)) } : {}),
     };
     return { findings, instances: inventory.instances, coverage };
   } catch (err) {
     if (!(err instanceof AwsCallError)) throw err;
     deps.onProgress?.({ kind: 'region', region, instances: 0, findings: 0, error: err.message });
-    return {
-      findings: evaluateRegionFailure(checks, { accountId, region, reason: err.message }),
-      instances: [],
-      coverage: { accountId, region, complete: false, instanceIds: [], checkIds: [] },
-    };
+    return failedRegion(checks, accountId, region, err.message);
   }
+}
+
+/** `tag influxdb / Service=influxdb|InfluxDB`: the selectors as a person reads them. */
+export const selectorsText = (config: Config): string =>
+  config.tagSelectors.map((s) => (s.values ? `${s.key}=${s.values.join('|')}` : `tag ${s.key}`)).join(' / ');
+
+/**
+ * What makes a scan incomplete (CLI exit code 3, the API's `incomplete`): a
+ * region whose instances could not be listed, or no instance matched the
+ * selectors in any scanned region (regions without InfluxDB in a
+ * multi-region scan are normal). A work unit sees one slice of a scan: the
+ * fan-out decides "no instance matched" over all units (`noMatchCounts` false).
+ */
+export function incompleteReasons(coverage: readonly Coverage[], config: Config, noMatchCounts = true): string[] {
+  const reasons = coverage.filter((c) => c.failed).map((c) => `instances of ${c.accountId}/${c.region} could not be listed: ${c.failed}`);
+  const listed = coverage.filter((c) => !c.failed);
+  if (noMatchCounts && listed.length && listed.every((c) => !c.instanceIds.length)) {
+    reasons.push(`no instance matched ${selectorsText(config)} in ${[...new Set(listed.map((c) => c.region))].join(', ')}`);
+  }
+  return reasons;
 }
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'].map((c) => parseCidr(c)!);
@@ -167,6 +196,8 @@ export interface ScanResult {
   /** The instances the scan covered (for renderers and publishers; not part of the JSON contract). */
   instances: Instance[];
   coverage: Coverage[];
+  /** Why the scan is incomplete (empty when everything asked for was checked). */
+  incomplete: string[];
 }
 
 export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> {
@@ -186,7 +217,7 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   const perRegion = await mapLimit(regions, config.regionConcurrency, (region): Promise<RegionScan> => {
     if (!late()) return scanRegion(config, { ...deps, probe, now, ...(host ? { host } : {}) }, checks, accountId, region);
     // Not started: said so, and nothing there is resolved or archived by publishing.
-    return Promise.resolve({ findings: evaluateRegionFailure(checks, { accountId, region, reason: DEADLINE_REASON }), instances: [], coverage: { accountId, region, complete: false, instanceIds: [], checkIds: [] } });
+    return Promise.resolve(failedRegion(checks, accountId, region, DEADLINE_REASON));
   });
   const findings = sortFindings(perRegion.flatMap((r) => r.findings), checks);
   const document: ScanDocument = {
@@ -197,5 +228,6 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
     findings,
     summary: summarise(findings),
   };
-  return { document, instances: perRegion.flatMap((r) => r.instances), coverage: perRegion.map((r) => r.coverage) };
+  const coverage = perRegion.map((r) => r.coverage);
+  return { document, instances: perRegion.flatMap((r) => r.instances), coverage, incomplete: incompleteReasons(coverage, config, !deps.unit) };
 }

@@ -1,4 +1,4 @@
-import { SEVERITIES, isFailing, type Check, type Finding, type Summary } from './model.js';
+import { SEVERITIES, isFailing, severityRank, type Check, type Finding, type Severity, type Summary } from './model.js';
 
 /** Counts by status, and failing findings (FAILED, WARNING) by severity. */
 export function summarise(findings: readonly Finding[]): Summary {
@@ -22,3 +22,18 @@ export function sortFindings(findings: Finding[], checks: readonly Check[]): Fin
   });
 }
 
+
+type RiskKeys = Pick<Finding, 'checkId' | 'accountId' | 'region' | 'instanceId'> & { severity: Severity | string; resource: { id: string } };
+
+/** Worst first; ties broken by check, account, region, instance and resource, so that every run lists the same order. */
+export function byRisk(a: RiskKeys, b: RiskKeys): number {
+  const rank = (s: string) => severityRank(s as Severity);
+  return (
+    rank(b.severity) - rank(a.severity) ||
+    a.checkId.localeCompare(b.checkId) ||
+    (a.accountId ?? '').localeCompare(b.accountId ?? '') ||
+    (a.region ?? '').localeCompare(b.region ?? '') ||
+    (a.instanceId ?? '').localeCompare(b.instanceId ?? '') ||
+    a.resource.id.localeCompare(b.resource.id)
+  );
+}

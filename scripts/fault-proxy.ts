@@ -2,15 +2,18 @@
  * A fault-injecting HTTP proxy between AWS SDK clients and the emulator (both
  * on loopback), for reliability tests and benchmarks. Per service (read from
  * the SigV4 credential scope) it injects, at configured rates: throttling
- * (429), server errors (500/503), added latency, dropped connections and
- * truncated responses. Seeded, so a run is repeatable. Never used outside tests.
+ * (429), access denied, server errors (500/503), added latency, dropped
+ * connections and truncated responses, per service or per operation. Seeded, so a run is repeatable. Never used outside tests.
  */
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 
-export type Fault = 'throttle' | 'error' | 'latency' | 'drop' | 'truncate';
+export type Fault = 'throttle' | 'deny' | 'error' | 'latency' | 'drop' | 'truncate';
 
 export interface FaultPlan {
-  /** Probability that a request gets a fault, per service (`*` for every service). */
+  /**
+   * Probability that a request gets a fault, per `service:Operation` (e.g.
+   * `ec2:DescribeVolumes`), else per service, else `*` for every service.
+   */
   rates: Record<string, number>;
   /** Which faults to draw from (equally likely). */
   faults?: Fault[];
@@ -41,6 +44,14 @@ function prng(seed: number): () => number {
 
 const serviceOf = (req: IncomingMessage) => (req.headers.authorization ?? '').match(/Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//)?.[1] ?? 'unknown';
 
+/** The operation: `Action=` of query protocols (EC2, STS, SNS), `X-Amz-Target` of JSON ones, else the REST path. */
+function operationOf(req: IncomingMessage, body: Buffer): string {
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string') return target.split('.').pop() ?? target;
+  const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action');
+  return action ?? (req.url ?? '/').split('?')[0]!;
+}
+
 export async function startFaultProxy(upstream: string, initial: FaultPlan): Promise<FaultProxy> {
   const target = new URL(upstream);
   if (!['127.0.0.1', 'localhost', '::1'].includes(target.hostname)) throw new Error('the fault proxy only forwards to a loopback emulator');
@@ -49,23 +60,33 @@ export async function startFaultProxy(upstream: string, initial: FaultPlan): Pro
   const injected: FaultProxy['injected'] = {};
   const state = { requests: 0 };
   const count = (service: string, f: Fault) => {
-    injected[service] ??= { throttle: 0, error: 0, latency: 0, drop: 0, truncate: 0 };
+    injected[service] ??= { throttle: 0, deny: 0, error: 0, latency: 0, drop: 0, truncate: 0 };
     injected[service]![f]++;
   };
 
   const server: Server = createServer((req, res) => {
     state.requests++;
     const service = serviceOf(req);
-    const rate = plan.rates[service] ?? plan.rates['*'] ?? 0;
-    const faults = plan.faults ?? ['throttle', 'error', 'latency', 'drop', 'truncate'];
-    const fault = random() < rate ? faults[Math.floor(random() * faults.length)]! : undefined;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      const rate = plan.rates[`${service}:${operationOf(req, Buffer.concat(chunks))}`] ?? plan.rates[service] ?? plan.rates['*'] ?? 0;
+      const faults = plan.faults ?? ['throttle', 'error', 'latency', 'drop', 'truncate'];
+      const fault = random() < rate ? faults[Math.floor(random() * faults.length)]! : undefined;
       if (fault) count(service, fault);
+      const query = (req.headers['content-type'] ?? '').includes('x-www-form-urlencoded');
+      if (fault === 'deny') {
+        if (query && service === 'ec2') {
+          res.writeHead(403, { 'content-type': 'text/xml' }).end('<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation (injected)</Message></Error></Errors><RequestID>injected</RequestID></Response>');
+        } else if (query) {
+          res.writeHead(403, { 'content-type': 'text/xml' }).end('<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Access denied (injected)</Message></Error><RequestId>injected</RequestId></ErrorResponse>');
+        } else {
+          res.writeHead(403, { 'content-type': 'application/json', 'x-amzn-errortype': 'AccessDeniedException' }).end('{"__type":"AccessDeniedException","message":"Access denied (injected)"}');
+        }
+        return;
+      }
       if (fault === 'throttle') {
         // Each protocol's own error shape, so that the SDK recognises throttling and retries it.
-        const query = (req.headers['content-type'] ?? '').includes('x-www-form-urlencoded');
         if (query && service === 'ec2') {
           res.writeHead(503, { 'content-type': 'text/xml' }).end('<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded (injected)</Message></Error></Errors><RequestID>injected</RequestID></Response>');
         } else if (query) {

@@ -11,8 +11,9 @@ import { CHECKS } from '../checks/index.js';
 import { REGION_RE, type Config } from '../config.js';
 import { configError } from '../errors.js';
 import { listInstances } from '../discover/ec2.js';
-import { SEVERITIES, isFailing, severityRank, type Finding, type ScanDocument, type Severity, type Summary as StatusSummary } from '../model.js';
+import { SEVERITIES, isFailing, type Finding, type ScanDocument, type Severity, type Summary as StatusSummary } from '../model.js';
 import { publishScan } from '../publish/index.js';
+import { byRisk } from '../summary.js';
 import { buildSummary, publishSummary, shouldNotify } from '../publish/sns.js';
 import { callerAccount, resolveRegions, scan } from '../scan.js';
 import { chunk, mapLimit } from '../util/concurrency.js';
@@ -155,7 +156,7 @@ export async function runUnit(unit: WorkUnit, deps: AppDeps, opts: { deadline?: 
     });
     const report = unit.publish ? await publishScan(result, config, { clients, ...(deps.now ? { now: deps.now } : {}) }) : undefined;
     const names = new Map(result.instances.map((i) => [i.instanceId, i.name]));
-    const failing = result.document.findings.filter((f) => isFailing(f.status)).sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
+    const failing = result.document.findings.filter((f) => isFailing(f.status)).sort(byRisk);
     const unitResult: UnitResult = {
       accountId: unit.accountId,
       region: unit.region,
@@ -200,7 +201,7 @@ export function aggregate(units: UnitResult[]): { summary: StatusSummary; accoun
       publish.newFailures.push(...u.publish.newFailures);
     }
   }
-  const worst = units.flatMap((u) => u.worst).sort((a, b) => severityRank(b.severity as Severity) - severityRank(a.severity as Severity));
+  const worst = units.flatMap((u) => u.worst).sort(byRisk);
   return {
     summary,
     accounts: [...new Set(units.map((u) => u.accountId))].sort(),

@@ -37,6 +37,7 @@ function withHost(check: EndpointCheck, host: (h: HostEvidence) => Outcome | und
   return {
     ...check,
     needs: ['probe', 'host'],
+    decidedBy: ['probe'],
     evaluate: (ctx) => {
       let fromProbe: Outcome[] | undefined;
       let probeReason = ctx.evidence.probe.ok ? undefined : ctx.evidence.probe.reason;

@@ -2,18 +2,16 @@
  * Host checks: what only the host can tell (the collector's evidence).
  * Also the host side of checks a probe decides (see withHost in endpoint.ts).
  */
-import type { HostEvidence, InstanceCheck, InstanceContext, Outcome } from '../model.js';
+import type { HostEvidence, InstanceCheck, Outcome } from '../model.js';
 import { isEnterprise } from '../model.js';
 import { judgedTcpPorts } from './net.js';
 import { bindsAll, dataProcesses, effective, isLoopback, isTrue, metaProcesses, versionBelow, versionParts } from './hostfacts.js';
 import { EvidenceUnavailable, evidenceValue } from './support.js';
 
 const CONFIG_URL = 'https://docs.influxdata.com/influxdb/v1/administration/config/';
-const hasHost = (ctx: InstanceContext) => ctx.evidence.host !== undefined;
-
+/** A check only the host answers (silent when host evidence was not collected: see the engine). */
 function hostCheck(c: Omit<InstanceCheck, 'scope' | 'needs'>): InstanceCheck {
-  const applies = c.appliesTo;
-  return { ...c, scope: 'instance', needs: ['host'], appliesTo: (ctx) => hasHost(ctx) && (!applies || applies(ctx)) };
+  return { ...c, scope: 'instance', needs: ['host'] };
 }
 
 const influxd = (h: HostEvidence) => {

@@ -3,7 +3,6 @@
  * documented: derived from account, region, check, instance and resource,
  * never from the scan, so every scan updates the same Security Hub finding.
  */
-import { createHash } from 'node:crypto';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { checkById } from '../checks/index.js';
 import type { Finding } from '../model.js';
@@ -25,9 +24,23 @@ export function findingId(f: Finding): string {
   return `${GENERATOR_PREFIX}${f.accountId}/${f.region}/${f.checkId}/${f.instanceId ?? '-'}/${f.resource.id}`;
 }
 
-/** What makes a re-import worth it: status and severity (evidence wording may vary between scans). */
-export function digest(f: Pick<Finding, 'status' | 'severity' | 'checkId' | 'resource'>): string {
-  return createHash('sha256').update(JSON.stringify([f.checkId, f.status, f.severity, f.resource.type, f.resource.id])).digest('hex').slice(0, 16);
+/**
+ * Whether the finding Security Hub holds says what this finding says: status,
+ * severity, title, generator and resource, recomputed from the finding's own
+ * fields (evidence wording may vary between scans and is not compared).
+ * Never a stored digest: anyone allowed to import findings in the account
+ * could write one, and make a forged PASSED stick.
+ */
+export function sameAsImported(prev: AwsSecurityFinding, f: Finding): boolean {
+  const severity = prev.FindingProviderFields?.Severity?.Label ?? prev.Severity?.Label;
+  return (
+    prev.RecordState === 'ACTIVE' &&
+    prev.Compliance?.Status === f.status &&
+    severity === f.severity &&
+    prev.GeneratorId === generatorId(f.checkId) &&
+    prev.Title === clip(f.title, LIMITS.title) &&
+    prev.Resources?.[0]?.Id === resourceArn(f.resource.type, f.resource.id, f.region ?? '', f.accountId ?? '')
+  );
 }
 
 const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
@@ -101,7 +114,6 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
       'influxguard/Version': VERSION,
       'influxguard/CheckId': f.checkId,
       'influxguard/EvidenceSource': source,
-      'influxguard/Digest': digest(f),
       ...(f.instanceId ? { 'influxguard/InstanceId': f.instanceId } : {}),
       ...(f.endpoint ? { 'influxguard/Endpoint': clip(f.endpoint, LIMITS.productFieldValue) } : {}),
     },

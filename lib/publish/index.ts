@@ -1,7 +1,8 @@
 /**
  * The publish stage: Security Hub with its lifecycle, then one SNS summary.
- * Acts on exactly what the scan covered; a region whose discovery failed is
- * left untouched (nothing archived or resolved because a scan was partial).
+ * Acts on exactly what the scan covered: a region whose discovery failed is
+ * left untouched, and within a region only instance × check pairs evaluated
+ * on complete evidence can resolve anything (see lifecycle.ts).
  */
 import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
@@ -10,7 +11,7 @@ import type { Coverage, ScanResult } from '../scan.js';
 import { mapLimit } from '../util/concurrency.js';
 import { isFailing } from '../model.js';
 import { findingId } from './asff.js';
-import { planImports } from './lifecycle.js';
+import { planImports, type PublishScope } from './lifecycle.js';
 import { importFindings, readActive, type ImportOptions } from './securityhub.js';
 import { buildSummary, publishSummary, shouldNotify, type Changes } from './sns.js';
 
@@ -41,11 +42,28 @@ export interface PublishDeps {
 
 type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> & Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: string[] };
 
+/**
+ * What a region's coverage lets the lifecycle do. An instance is gone when a
+ * describe by its id did not find it, or when a complete discovery of the
+ * region listed neither it nor (for a work unit) any other unit.
+ */
+export function publishScope(cov: Coverage): PublishScope {
+  const seen = new Set(cov.instanceIds);
+  const known = new Set(cov.knownInstanceIds ?? []);
+  const gone = new Set(cov.goneInstanceIds);
+  return {
+    accountId: cov.accountId,
+    region: cov.region,
+    assessed: cov.assessed,
+    isGone: (id) => gone.has(id) || (cov.complete && !seen.has(id) && !known.has(id)),
+  };
+}
+
 /** One account × region: read the current state, plan the lifecycle, import. */
 async function publishRegion(result: ScanResult, cov: Coverage, config: Config, deps: PublishDeps, now: Date): Promise<RegionOutcome> {
   const out: RegionOutcome = { failed: [], skippedRegions: [], newFailures: [] };
-  if (!cov.complete) {
-    out.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason: 'discovery failed: nothing imported, resolved or archived there' });
+  if (cov.failed) {
+    out.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason: `instances could not be listed (${cov.failed}): nothing imported, resolved or archived there` });
     return out;
   }
   const client = deps.clients.securityHub(cov.region);
@@ -62,19 +80,7 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
     for (const f of result.document.findings) if (f.accountId === cov.accountId && f.region === cov.region) out.failed.push({ id: findingId(f), reason });
     return out;
   }
-  const plan = planImports(
-    result.document.findings,
-    active,
-    {
-      accountId: cov.accountId,
-      region: cov.region,
-      complete: cov.complete,
-      instanceIds: new Set(cov.instanceIds),
-      checkIds: new Set(cov.checkIds),
-      ...(cov.knownInstanceIds ? { knownInstanceIds: new Set(cov.knownInstanceIds) } : {}),
-    },
-    { now, refreshDays: config.publish.refreshDays },
-  );
+  const plan = planImports(result.document.findings, active, publishScope(cov), { now, refreshDays: config.publish.refreshDays });
   Object.assign(out, plan.counts, { newFailures: plan.newFailures });
   if (!plan.imports.length) return out;
   const r = await importFindings(client, (function* () {

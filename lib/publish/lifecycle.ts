@@ -1,30 +1,34 @@
 /**
  * The Security Hub lifecycle (pure): given this scan's findings for one
  * account × region and the ACTIVE findings influxguard already has there,
- * decide what to import. Nothing outside the scan's scope is touched.
+ * decide what to import. Resolution is by evidence, never by absence:
  *
- * - new, or changed status/severity → imported (CreatedAt kept from the first sighting);
+ * - new, or changed (status, severity, title, resource: recomputed from the
+ *   finding's own fields, never from a value read back) → imported, CreatedAt kept;
  * - unchanged → re-imported only when older than the refresh interval;
- * - NOT_AVAILABLE now, FAILED/WARNING before → left as it was (a broken
- *   probe never resolves a failure);
- * - ACTIVE before, not produced now, instance still there → imported as PASSED;
- * - ACTIVE before, instance gone from a complete scan of the region → ARCHIVED.
+ * - a check not evaluated on complete evidence for an instance in this scan
+ *   (NOT_AVAILABLE anywhere in it, a source that failed, a deadline, a check
+ *   not run) leaves every earlier finding of that instance × check exactly as
+ *   it was, whatever resource ids they carry; its NOT_AVAILABLE finding is
+ *   imported only when nothing was known of that pair before;
+ * - earlier FAILED/WARNING, not produced now, check evaluated on complete
+ *   evidence for that instance → imported as PASSED;
+ * - an earlier NOT_AVAILABLE placeholder superseded by a complete evaluation → ARCHIVED;
+ * - any finding of an instance verifiably gone (absent from a complete
+ *   discovery of its region, or from a describe by its id) → ARCHIVED.
  */
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
-import { isFailing, type Finding } from '../model.js';
-import { GENERATOR_PREFIX, digest, findingId, toAsff } from './asff.js';
+import { assessmentKey, isFailing, type Finding } from '../model.js';
+import { DAY_MS } from '../util/time.js';
+import { GENERATOR_PREFIX, findingId, sameAsImported, toAsff } from './asff.js';
 
 export interface PublishScope {
   accountId: string;
   region: string;
-  /** Instances this scan covered. */
-  instanceIds: ReadonlySet<string>;
-  /** Checks this scan ran. */
-  checkIds: ReadonlySet<string>;
-  /** Every tagged instance of the region was listed: an instance not seen is gone. */
-  complete: boolean;
-  /** A work unit's view of the region: instances listed here but not in instanceIds belong to other units. */
-  knownInstanceIds?: ReadonlySet<string>;
+  /** Instance × check pairs this scan evaluated on complete evidence (`assessmentKey`). */
+  assessed: ReadonlySet<string>;
+  /** Whether the instance is verifiably gone (its findings are archived). */
+  isGone: (instanceId: string) => boolean;
 }
 
 export interface Plan {
@@ -45,22 +49,41 @@ export function parseFindingId(id: string): { accountId: string; region: string;
 }
 
 const failing = isFailing;
-const DAY = 86_400_000;
+
+/** The instance × check pair an earlier finding belongs to, from its Id. */
+function pairOf(id: string, scope: PublishScope): { pair: string; instanceId?: string } | undefined {
+  const parts = parseFindingId(id);
+  if (!parts || parts.accountId !== scope.accountId || parts.region !== scope.region) return undefined;
+  return { pair: assessmentKey(parts.instanceId, parts.checkId), ...(parts.instanceId ? { instanceId: parts.instanceId } : {}) };
+}
 
 export function planImports(findings: readonly Finding[], active: ReadonlyMap<string, AwsSecurityFinding>, scope: PublishScope, opts: { now: Date; refreshDays: number }): Plan {
   const now = opts.now.toISOString();
   const plan: Plan = { imports: [], counts: { new: 0, changed: 0, refreshed: 0, unchanged: 0, resolved: 0, archived: 0, keptUnavailable: 0, outOfScope: 0 }, newFailures: [], resolvedIds: [] };
+  // Pairs Security Hub already knows something about: their earlier findings are never replaced by "unknown".
+  const known = new Set<string>();
+  for (const id of active.keys()) {
+    const p = pairOf(id, scope);
+    if (p) known.add(p.pair);
+  }
+  // Belt and braces: a pair with a NOT_AVAILABLE finding is never complete, whatever the scope says.
+  const unavailable = new Set<string>();
+  for (const f of findings) if (f.status === 'NOT_AVAILABLE' && f.accountId === scope.accountId && f.region === scope.region) unavailable.add(assessmentKey(f.instanceId, f.checkId));
+  const evaluated = (pair: string) => scope.assessed.has(pair) && !unavailable.has(pair);
   const current = new Set<string>();
   for (const f of findings) {
     if (f.accountId !== scope.accountId || f.region !== scope.region) continue;
     const id = findingId(f);
     current.add(id);
+    const pair = assessmentKey(f.instanceId, f.checkId);
     const prev = active.get(id);
-    const prevStatus = prev?.Compliance?.Status;
-    if (f.status === 'NOT_AVAILABLE' && failing(prevStatus)) {
+    // Not evaluated on complete evidence: only a failure observed now may be written; nothing earlier is lowered.
+    const held = !evaluated(pair) && (f.status === 'NOT_AVAILABLE' ? known.has(pair) : !failing(f.status) && prev !== undefined);
+    if (held) {
       plan.counts.keptUnavailable++;
       continue;
     }
+    const prevStatus = prev?.Compliance?.Status;
     if (failing(f.status) && !failing(prevStatus)) plan.newFailures.push(id);
     if (!prev) {
       plan.counts.new++;
@@ -68,8 +91,8 @@ export function planImports(findings: readonly Finding[], active: ReadonlyMap<st
       continue;
     }
     const firstSeen = prev.FirstObservedAt ?? prev.CreatedAt;
-    const same = prev.ProductFields?.['influxguard/Digest'] === digest(f) && prev.RecordState === 'ACTIVE';
-    const stale = !prev.UpdatedAt || opts.now.getTime() - Date.parse(prev.UpdatedAt) >= opts.refreshDays * DAY;
+    const same = sameAsImported(prev, f);
+    const stale = !prev.UpdatedAt || opts.now.getTime() - Date.parse(prev.UpdatedAt) >= opts.refreshDays * DAY_MS;
     if (same && !stale) {
       plan.counts.unchanged++;
       continue;
@@ -80,23 +103,27 @@ export function planImports(findings: readonly Finding[], active: ReadonlyMap<st
 
   for (const [id, prev] of active) {
     if (current.has(id)) continue;
-    const parts = parseFindingId(id);
-    if (!parts || parts.accountId !== scope.accountId || parts.region !== scope.region || !scope.checkIds.has(parts.checkId)) {
+    const p = pairOf(id, scope);
+    if (!p) {
       plan.counts.outOfScope++;
       continue;
     }
-    const instanceSeen = parts.instanceId === undefined || scope.instanceIds.has(parts.instanceId);
-    const otherUnit = parts.instanceId !== undefined && !instanceSeen && scope.knownInstanceIds?.has(parts.instanceId) === true;
-    if ((!instanceSeen && !scope.complete) || otherUnit) {
-      plan.counts.outOfScope++; // a partial scan says nothing about instances it did not look at
-      continue;
-    }
-    if (!instanceSeen) {
+    if (p.instanceId !== undefined && scope.isGone(p.instanceId)) {
       plan.counts.archived++;
       plan.imports.push(() => ({ ...prev, UpdatedAt: now, RecordState: 'ARCHIVED' }));
       continue;
     }
-    if (!failing(prev.Compliance?.Status)) continue; // already passing or unknown: nothing to resolve
+    if (!evaluated(p.pair)) {
+      plan.counts.outOfScope++; // not evaluated on complete evidence now: left exactly as it was
+      continue;
+    }
+    const status = prev.Compliance?.Status;
+    if (status === 'NOT_AVAILABLE') {
+      plan.counts.archived++; // a placeholder for "unknown", superseded by a complete evaluation
+      plan.imports.push(() => ({ ...prev, UpdatedAt: now, RecordState: 'ARCHIVED' }));
+      continue;
+    }
+    if (!failing(status)) continue; // already passing: nothing to resolve
     plan.counts.resolved++;
     plan.resolvedIds.push(id);
     plan.imports.push(() => ({
@@ -107,7 +134,6 @@ export function planImports(findings: readonly Finding[], active: ReadonlyMap<st
       Severity: { Label: 'INFORMATIONAL', Original: 'INFORMATIONAL' },
       FindingProviderFields: { ...(prev.FindingProviderFields ?? {}), Severity: { Label: 'INFORMATIONAL', Original: 'INFORMATIONAL' } },
       Description: `PASSED: no longer observed on ${now}. Previously: ${prev.Description ?? ''}`.slice(0, 1024),
-      ProductFields: { ...(prev.ProductFields ?? {}), 'influxguard/Digest': 'resolved' },
     }));
   }
   return plan;

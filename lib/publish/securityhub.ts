@@ -9,6 +9,7 @@
 import { BatchImportFindingsCommand, paginateGetFindings, type AwsSecurityFinding, type SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { backoffMs } from '../aws/retry.js';
 import { errorCode, oneLine } from '../errors.js';
+import { sleep } from '../util/time.js';
 import { GENERATOR_PREFIX, productArn } from './asff.js';
 
 export const BATCH_MAX = 100;
@@ -29,7 +30,6 @@ export interface ImportResult {
   calls: number;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const RETRYABLE_CODE = /Throttl|TooManyRequests|LimitExceeded|RequestLimitExceeded|InternalException|InternalError|ServiceUnavailable|InternalFailure|SlowDown/i;
 
 function retryable(err: unknown): boolean {
@@ -55,7 +55,7 @@ export function* batches(findings: Iterable<AwsSecurityFinding>): Generator<AwsS
 }
 
 export async function importFindings(client: SecurityHubClient, findings: Iterable<AwsSecurityFinding>, opts: ImportOptions = {}): Promise<ImportResult> {
-  const sleep = opts.sleep ?? defaultSleep;
+  const pause = opts.sleep ?? sleep;
   const pacing = opts.pacingMs ?? 100;
   const maxAttempts = opts.maxAttempts ?? 6;
   const now = opts.now ?? Date.now;
@@ -70,7 +70,7 @@ export async function importFindings(client: SecurityHubClient, findings: Iterab
       for (;;) {
         // Starts are spaced, not the gaps: a call's own latency counts towards the pacing.
         const wait = lastStart + pacing - now();
-        if (wait > 0) await sleep(wait);
+        if (wait > 0) await pause(wait);
         lastStart = now();
         result.calls++;
         try {
@@ -90,25 +90,29 @@ export async function importFindings(client: SecurityHubClient, findings: Iterab
             for (const f of batch) result.failed.push({ id: f.Id ?? '?', reason: `securityhub:BatchImportFindings failed after ${attempt} attempt(s): ${errorCode(err)}: ${oneLine(err, 200)}` });
             break;
           }
-          await sleep(backoffMs(attempt, 200, 10_000));
+          await pause(backoffMs(attempt, 200, 10_000));
         }
       }
     }
     pending = retryLater;
     left = retryLater.length > 0;
-    if (left) await sleep(backoffMs(round, 500, 10_000));
+    if (left) await pause(backoffMs(round, 500, 10_000));
   }
   if (left) for (const f of pending) result.failed.push({ id: f.Id ?? '?', reason: 'FailedFindings: still failing after retries' });
   return result;
 }
 
-/** What the lifecycle reads of a finding that this scan produces again (the rest is rebuilt from the scan). */
+/** What the lifecycle reads of a finding that this scan produces again: what `sameAsImported` compares, and the dates. */
 function compact(f: AwsSecurityFinding): AwsSecurityFinding {
-  const digest = f.ProductFields?.['influxguard/Digest'];
+  const severity = f.FindingProviderFields?.Severity?.Label;
   return {
     Id: f.Id,
+    GeneratorId: f.GeneratorId,
+    Title: f.Title,
     ...(f.Compliance?.Status ? { Compliance: { Status: f.Compliance.Status } } : {}),
-    ...(digest !== undefined ? { ProductFields: { 'influxguard/Digest': digest } } : {}),
+    ...(f.Severity?.Label ? { Severity: { Label: f.Severity.Label } } : {}),
+    ...(severity ? { FindingProviderFields: { Severity: { Label: severity } } } : {}),
+    ...(f.Resources?.[0] ? { Resources: [{ Type: f.Resources[0].Type, Id: f.Resources[0].Id }] } : {}),
     RecordState: f.RecordState,
     UpdatedAt: f.UpdatedAt,
     CreatedAt: f.CreatedAt,

@@ -6,6 +6,7 @@
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SEVERITIES, isFailing, severityRank, type Finding, type Instance, type ScanDocument, type Severity } from '../model.js';
+import { byRisk } from '../summary.js';
 import { findingId } from './asff.js';
 
 export const SUBJECT_MAX = 100;
@@ -42,7 +43,7 @@ export function buildSummary(doc: ScanDocument, changes: Changes | undefined, in
   const accounts = doc.scope.accounts.join(', ');
   const fresh = doc.findings
     .filter((f) => failing(f) && (!changes || changes.newFailureIds.has(f.accountId && f.region ? findingId(f) : '')))
-    .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.checkId.localeCompare(b.checkId));
+    .sort(byRisk);
 
   const head = [
     `influxguard scan ${doc.scanId}`,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { planUnits } from '../../lib/app/units.js';
 import { CHECKS } from '../../lib/checks/index.js';
-import type { Finding } from '../../lib/model.js';
+import { assessmentKey, type Finding } from '../../lib/model.js';
+import { publishScope } from '../../lib/publish/index.js';
 import { findingId, toAsff } from '../../lib/publish/asff.js';
 import { planImports } from '../../lib/publish/lifecycle.js';
 
@@ -37,14 +38,16 @@ describe('the lifecycle of a work unit', () => {
     remediation: { text: 'x', url: 'https://x.example/' },
   });
   const active = new Map([f('i-mine'), f('i-other-unit'), f('i-gone')].map((x) => [findingId(x), toAsff(x, { now: '2026-11-01T00:00:00.000Z' })]));
-  const scope = (complete: boolean) => ({
-    accountId: A,
-    region: 'eu-west-1',
-    instanceIds: new Set(['i-mine']),
-    knownInstanceIds: new Set(['i-mine', 'i-other-unit']),
-    checkIds: new Set(CHECKS.map((c) => c.id)),
-    complete,
-  });
+  const scope = (complete: boolean) =>
+    publishScope({
+      accountId: A,
+      region: 'eu-west-1',
+      instanceIds: ['i-mine'],
+      knownInstanceIds: ['i-mine', 'i-other-unit'],
+      goneInstanceIds: [],
+      assessed: new Set(CHECKS.map((c) => assessmentKey('i-mine', c.id))),
+      complete,
+    });
   it('leaves other units’ instances alone, archives vanished ones, resolves its own', () => {
     const plan = planImports([], active, scope(true), { now: new Date('2026-11-02T00:00:00Z'), refreshDays: 7 });
     expect(plan.counts).toMatchObject({ resolved: 1, archived: 1, outOfScope: 1 });

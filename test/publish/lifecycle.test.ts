@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { CHECKS } from '../../lib/checks/index.js';
-import type { Finding } from '../../lib/model.js';
+import { assessmentKey, type Finding } from '../../lib/model.js';
 import { LIMITS, SCHEMA_VERSION, findingId, toAsff } from '../../lib/publish/asff.js';
 import { parseFindingId, planImports, type PublishScope } from '../../lib/publish/lifecycle.js';
 import { batches } from '../../lib/publish/securityhub.js';
@@ -21,7 +21,10 @@ const finding = (over: Partial<Finding> = {}): Finding => ({
   remediation: { text: 'close it', url: 'https://docs.influxdata.com/x' },
   ...over,
 });
-const scope = (over: Partial<PublishScope> = {}): PublishScope => ({ accountId: A, region: R, instanceIds: new Set(['i-1', 'i-2']), checkIds: new Set(CHECKS.map((c) => c.id)), complete: true, ...over });
+/** Every check evaluated on complete evidence for these instances. */
+const pairs = (instances: string[], checks = CHECKS.map((c) => c.id)) => new Set(instances.flatMap((i) => checks.map((c) => assessmentKey(i, c))));
+const present = ['i-1', 'i-2'];
+const scope = (over: Partial<PublishScope> = {}): PublishScope => ({ accountId: A, region: R, assessed: pairs(present), isGone: (id) => !present.includes(id), ...over });
 const T0 = new Date('2026-11-01T00:00:00Z');
 const T1 = new Date('2026-11-02T00:00:00Z');
 const asActive = (fs: Finding[], at = T0): Map<string, AwsSecurityFinding> => new Map(fs.map((f) => [findingId(f), toAsff(f, { now: at.toISOString() })]));
@@ -86,7 +89,7 @@ describe('the lifecycle plan', () => {
   it('a partial scan touches nothing outside its scope', () => {
     const other = finding({ instanceId: 'i-other', resource: { type: 'AwsEc2SecurityGroup', id: 'sg-3' } });
     const otherCheck = finding({ checkId: 'ebs.volume-unencrypted', resource: { type: 'AwsEc2Volume', id: 'vol-1' } });
-    const plan = planImports([], asActive([other, otherCheck]), scope({ complete: false, checkIds: new Set(['net.http-port-public']) }), { now: T1, refreshDays: 7 });
+    const plan = planImports([], asActive([other, otherCheck]), scope({ isGone: () => false, assessed: pairs(present, ['net.http-port-public']) }), { now: T1, refreshDays: 7 });
     expect(plan.imports).toEqual([]);
     expect(plan.counts.outOfScope).toBe(2);
   });
@@ -94,5 +97,39 @@ describe('the lifecycle plan', () => {
     const plan = planImports([finding({ status: 'NOT_AVAILABLE', severity: 'INFORMATIONAL' })], asActive([finding()]), scope(), { now: T1, refreshDays: 7 });
     expect(plan.imports).toEqual([]);
     expect(plan.counts.keptUnavailable).toBe(1);
+  });
+
+  it('a NOT_AVAILABLE filed under the instance never resolves failures filed under groups or volumes (the throttled rescan)', () => {
+    const group = finding();
+    const volume = finding({ checkId: 'ebs.volume-unencrypted', resource: { type: 'AwsEc2Volume', id: 'vol-1' } });
+    const unknown = (checkId: string) => finding({ checkId, status: 'NOT_AVAILABLE', severity: 'INFORMATIONAL', resource: { type: 'AwsEc2Instance', id: 'i-1' }, evidence: { summary: 'not evaluated', reason: 'ec2:DescribeSecurityGroups failed: RequestLimitExceeded' } });
+    const assessed = pairs(present, CHECKS.map((c) => c.id).filter((c) => c !== 'net.http-port-public' && c !== 'ebs.volume-unencrypted'));
+    const plan = planImports([unknown('net.http-port-public'), unknown('ebs.volume-unencrypted')], asActive([group, volume]), scope({ assessed }), { now: T1, refreshDays: 7 });
+    expect(plan.imports).toEqual([]);
+    expect(plan.counts).toMatchObject({ resolved: 0, archived: 0, keptUnavailable: 2 });
+  });
+  it('a pair not evaluated at all (endpoint not probed, check not run) keeps its failures', () => {
+    const auth = finding({ checkId: 'auth.disabled', resource: { type: 'AwsEc2Instance', id: 'i-1' } });
+    const plan = planImports([], asActive([auth]), scope({ assessed: pairs(present, ['net.http-port-public']) }), { now: T1, refreshDays: 7 });
+    expect(plan.imports).toEqual([]);
+  });
+  it('a PASSED on incomplete evidence never overwrites an earlier failure of the same id', () => {
+    const auth = finding({ checkId: 'auth.disabled', resource: { type: 'AwsEc2Instance', id: 'i-1' } });
+    const plan = planImports([{ ...auth, status: 'PASSED', severity: 'INFORMATIONAL' }], asActive([auth]), scope({ assessed: new Set() }), { now: T1, refreshDays: 7 });
+    expect(plan.imports).toEqual([]);
+  });
+  it('imports a NOT_AVAILABLE only when nothing was known of that instance × check, and archives it once the check is evaluated', () => {
+    const unknown = finding({ status: 'NOT_AVAILABLE', severity: 'INFORMATIONAL', resource: { type: 'AwsEc2Instance', id: 'i-1' } });
+    const first = planImports([unknown], new Map(), scope({ assessed: new Set() }), { now: T0, refreshDays: 7 });
+    expect(first.counts.new).toBe(1);
+    const later = planImports([finding()], asActive([unknown]), scope(), { now: T1, refreshDays: 7 });
+    expect(later.counts).toMatchObject({ new: 1, archived: 1 });
+  });
+  it('decides "unchanged" from the finding itself, not from a digest anyone could write (a forged PASSED is overwritten)', () => {
+    const f = finding();
+    const forged = { ...toAsff(f, { now: T0.toISOString() }), Compliance: { Status: 'PASSED' as const }, Severity: { Label: 'INFORMATIONAL' as const }, FindingProviderFields: { Severity: { Label: 'INFORMATIONAL' as const } } };
+    const plan = planImports([f], new Map([[findingId(f), forged]]), scope(), { now: T1, refreshDays: 7 });
+    expect(plan.counts.changed).toBe(1);
+    expect(plan.imports[0]!()).toMatchObject({ Compliance: { Status: 'FAILED' }, Severity: { Label: 'HIGH' } });
   });
 });
