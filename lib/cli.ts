@@ -14,6 +14,7 @@ import { toAsff } from './publish/asff.js';
 import { publishScan } from './publish/index.js';
 import { renderTable } from './render/table.js';
 import { scan, type Progress } from './scan.js';
+import { jsonText, printable } from './util/text.js';
 import { VERSION } from './version.js';
 
 export interface CliIO {
@@ -181,8 +182,8 @@ function emit(document: ScanDocument, values: Values, io: CliIO, instances?: Ins
   if (fmt === 'asff') {
     const now = document.finishedAt;
     const findings = document.findings.filter((f) => f.accountId && f.region).map((f) => toAsff(f, { now }));
-    io.stdout(`${JSON.stringify({ Findings: findings }, null, 2)}\n`);
-  } else if (fmt === 'json') io.stdout(`${JSON.stringify(document, null, 2)}\n`);
+    io.stdout(`${jsonText({ Findings: findings }, 2)}\n`);
+  } else if (fmt === 'json') io.stdout(`${jsonText(document, 2)}\n`);
   else io.stdout(renderTable(document, { color: io.stdoutIsTTY && !values['no-color'] && !io.env.NO_COLOR, showPassed: values['show-passed'] ?? false, ...(instances ? { instances } : {}) }));
   if (document.summary.NOT_AVAILABLE > 0) {
     io.stderr(`influxguard: warning: ${document.summary.NOT_AVAILABLE} finding(s) NOT_AVAILABLE: evidence could not be gathered (see their reasons)\n`);
@@ -230,7 +231,17 @@ async function runProbe(targets: string[], values: Values, io: CliIO): Promise<n
   return emit(await probeTargets(targets, configFor(values, io)), values, io);
 }
 
-export async function main(argv: string[], io: CliIO): Promise<number> {
+/**
+ * stderr lines quote outside text (AWS and Security Hub errors, SNS subjects, targets): every write
+ * is made printable, newlines kept, and the progress line keeps its own "\r ESC[K" prefix.
+ */
+function printableStderr(io: CliIO): CliIO {
+  const clear = '\r\x1b[K';
+  return { ...io, stderr: (t) => io.stderr(t.startsWith(clear) ? clear + printable(t.slice(clear.length), '\n') : printable(t, '\n')) };
+}
+
+export async function main(argv: string[], rawIo: CliIO): Promise<number> {
+  const io = printableStderr(rawIo);
   try {
     const { values, positionals } = parse(argv);
     if (values.version) {
