@@ -51,9 +51,11 @@ scan options:
   --host               collect host evidence: run the collector on the instances through SSM
                        Run Command (needs ssm:SendCommand; off by default in the CLI)
   --allow-cidr CIDR    (as for probe) where instance endpoints may be probed
+  --endpoint-cidr CIDR an influxdb:endpoint tag must resolve to its instance's own address or into
+                       one of these (load balancers, proxies in front); repeatable (default: none)
 
 probe options (also --config, --format, --fail-on, --show-passed, --no-color):
-  --allow-cidr CIDR    targets must resolve inside these; repeatable (default: private ranges and
+  --allow-cidr CIDR    targets must resolve inside these; repeatable (default: private ranges, not
                        loopback; link-local and the EC2 metadata service are always refused)
   --ca FILE            extra CA bundle (PEM) to trust when judging certificates; repeatable
   --default-credentials
@@ -78,6 +80,7 @@ const OPTIONS = {
   'no-color': { type: 'boolean' },
   quiet: { type: 'boolean' },
   'allow-cidr': { type: 'string', multiple: true },
+  'endpoint-cidr': { type: 'string', multiple: true },
   ca: { type: 'string', multiple: true },
   'default-credentials': { type: 'boolean' },
   'no-probe': { type: 'boolean' },
@@ -109,6 +112,7 @@ function overridesFrom(values: Values): ConfigInput {
   if (values['cluster-cidr']) o.clusterCidrs = splitList(values['cluster-cidr'])!;
   const probe: NonNullable<ConfigInput['probe']> = {};
   if (values['allow-cidr']) probe.allowedCidrs = splitList(values['allow-cidr'])!;
+  if (values['endpoint-cidr']) probe.endpointCidrs = splitList(values['endpoint-cidr'])!;
   if (values.ca) probe.caFiles = values.ca;
   if (values['default-credentials']) probe.defaultCredentials = true;
   if (values['no-probe']) probe.enabled = false;

@@ -77,7 +77,7 @@ beforeAll(async () => {
     groups: [{ name: 'open', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }],
     instances: [{ name: NAME, tags: { influxdb: '', 'influxdb:endpoint': `https://localhost:${port}` }, groups: ['open'], publicIp: true }],
   });
-  const config = parseConfig({ regions: [R], probe: { allowedCidrs: ['127.0.0.0/8'], connectTimeoutMs: 1000, tlsTimeoutMs: 1000, responseTimeoutMs: 2500 } });
+  const config = parseConfig({ regions: [R], probe: { allowedCidrs: ['127.0.0.0/8'], endpointCidrs: ['127.0.0.0/8'], connectTimeoutMs: 1000, tlsTimeoutMs: 1000, responseTimeoutMs: 2500 } });
   const { clients } = account.clients(config);
   const host = async (is: Instance[]) => new Map(is.map((i) => [i.instanceId, parseCollectorOutput(collectorOutput)]));
   ({ document: doc, instances } = await scan(config, { clients, homeRegion: R, host }));
