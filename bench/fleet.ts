@@ -152,7 +152,7 @@ async function runScan(at: string): Promise<RunFigures> {
   const collectorOutput = readFileSync(env.BENCH_COLLECTOR_OUTPUT!, 'utf8');
   const config: Config = parseConfig({
     regions: REGIONS.map(([r]) => r),
-    probe: { allowedCidrs: ['127.0.0.0/8'], caFiles: [env.BENCH_CA!], endpointTimeoutMs: 3000, connectTimeoutMs: 1000, tlsTimeoutMs: 1000, responseTimeoutMs: 2000 },
+    probe: { allowedCidrs: ['127.0.0.0/8'], endpointCidrs: ['127.0.0.0/8'], caFiles: [env.BENCH_CA!], endpointTimeoutMs: 3000, connectTimeoutMs: 1000, tlsTimeoutMs: 1000, responseTimeoutMs: 2000 },
     host: { enabled: true },
     publish: { enabled: true, snsTopicArn: env.BENCH_TOPIC! },
     // moto answers a 2,000-instance DescribeInstances page in seconds, more under load: room beyond the 20 s default.

@@ -16,6 +16,7 @@ import { toAsff } from './publish/asff.js';
 import { publishScan } from './publish/index.js';
 import { renderTable } from './render/table.js';
 import { scan, type Progress } from './scan.js';
+import { jsonText, printable } from './util/text.js';
 import { VERSION } from './version.js';
 
 export interface CliIO {
@@ -54,9 +55,11 @@ scan options:
   --host               collect host evidence: run the collector on the instances through SSM
                        Run Command (needs ssm:SendCommand; off by default in the CLI)
   --allow-cidr CIDR    (as for probe) where instance endpoints may be probed
+  --endpoint-cidr CIDR an influxdb:endpoint tag must resolve to its instance's own address or into
+                       one of these (load balancers, proxies in front); repeatable (default: none)
 
 probe options (also --config, --format table|json, --fail-on, --fail-on-unavailable, --show-passed, --no-color):
-  --allow-cidr CIDR    targets must resolve inside these; repeatable (default: private ranges and
+  --allow-cidr CIDR    targets must resolve inside these; repeatable (default: private ranges, not
                        loopback; link-local and the EC2 metadata service are always refused)
   --ca FILE            extra CA bundle (PEM) to trust when judging certificates; repeatable
   --default-credentials
@@ -90,6 +93,7 @@ const OPTIONS = {
   'no-color': { type: 'boolean' },
   quiet: { type: 'boolean' },
   'allow-cidr': { type: 'string', multiple: true },
+  'endpoint-cidr': { type: 'string', multiple: true },
   ca: { type: 'string', multiple: true },
   'default-credentials': { type: 'boolean' },
   'no-probe': { type: 'boolean' },
@@ -121,6 +125,7 @@ function overridesFrom(values: Values): ConfigInput {
   if (values['cluster-cidr']) o.clusterCidrs = splitList(values['cluster-cidr'])!;
   const probe: NonNullable<ConfigInput['probe']> = {};
   if (values['allow-cidr']) probe.allowedCidrs = splitList(values['allow-cidr'])!;
+  if (values['endpoint-cidr']) probe.endpointCidrs = splitList(values['endpoint-cidr'])!;
   if (values.ca) probe.caFiles = values.ca;
   if (values['default-credentials']) probe.defaultCredentials = true;
   if (values['no-probe']) probe.enabled = false;
@@ -197,8 +202,8 @@ function emit(document: ScanDocument, incomplete: readonly string[], values: Val
   if (fmt === 'asff') {
     const now = document.finishedAt;
     const findings = document.findings.filter((f) => f.accountId && f.region).map((f) => toAsff(f, { now }));
-    io.stdout(`${JSON.stringify({ Findings: findings }, null, 2)}\n`);
-  } else if (fmt === 'json') io.stdout(`${JSON.stringify(document, null, 2)}\n`);
+    io.stdout(`${jsonText({ Findings: findings }, 2)}\n`);
+  } else if (fmt === 'json') io.stdout(`${jsonText(document, 2)}\n`);
   else io.stdout(renderTable(document, { color: io.stdoutIsTTY && !values['no-color'] && !io.env.NO_COLOR, showPassed: values['show-passed'] ?? false, ...(instances ? { instances } : {}) }));
   const unavailable = document.summary.NOT_AVAILABLE;
   if (unavailable > 0) io.stderr(`influxguard: warning: ${unavailable} finding(s) NOT_AVAILABLE: evidence could not be gathered (see their reasons)\n`);
@@ -251,7 +256,17 @@ async function runProbe(targets: string[], values: Values, io: CliIO): Promise<n
   return emit(run.document, run.incomplete, values, io);
 }
 
-export async function main(argv: string[], io: CliIO): Promise<number> {
+/**
+ * stderr lines quote outside text (AWS and Security Hub errors, SNS subjects, targets): every write
+ * is made printable, newlines kept, and the progress line keeps its own "\r ESC[K" prefix.
+ */
+function printableStderr(io: CliIO): CliIO {
+  const clear = '\r\x1b[K';
+  return { ...io, stderr: (t) => io.stderr(t.startsWith(clear) ? clear + printable(t.slice(clear.length), '\n') : printable(t, '\n')) };
+}
+
+export async function main(argv: string[], rawIo: CliIO): Promise<number> {
+  const io = printableStderr(rawIo);
   try {
     const { values, positionals } = parse(argv);
     if (values.version) {

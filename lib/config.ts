@@ -61,6 +61,11 @@ export const ConfigSchema = z.strictObject({
       port: port.default(8086),
       /** Targets must resolve inside these (link-local and IMDS are refused regardless). */
       allowedCidrs: z.array(cidrString).min(1).default(DEFAULT_ALLOWED_CIDRS),
+      /**
+       * An `influxdb:endpoint` tag must resolve to one of its instance's own addresses, or into
+       * these (load balancers, proxies in front of instances). Still only within allowedCidrs.
+       */
+      endpointCidrs: z.array(cidrString).default([]),
       concurrency: z.number().int().min(1).max(512).default(32),
       connectTimeoutMs: z.number().int().min(50).max(60000).default(3000),
       tlsTimeoutMs: z.number().int().min(50).max(60000).default(3000),
@@ -218,6 +223,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   if (cidrs) out.clusterCidrs = cidrs;
   const probeCidrs = list(env.INFLUXGUARD_PROBE_ALLOWED_CIDRS, /,/);
   if (probeCidrs) out.probe = { ...(out.probe ?? {}), allowedCidrs: probeCidrs };
+  const endpointCidrs = list(env.INFLUXGUARD_PROBE_ENDPOINT_CIDRS, /,/);
+  if (endpointCidrs) out.probe = { ...(out.probe ?? {}), endpointCidrs };
   const hostEnabled = envBool(env, 'INFLUXGUARD_HOST_ENABLED');
   if (hostEnabled !== undefined) out.host = { ...(out.host ?? {}), enabled: hostEnabled };
   if (env.INFLUXGUARD_SNS_TOPIC_ARN) out.publish = { ...(out.publish ?? {}), snsTopicArn: env.INFLUXGUARD_SNS_TOPIC_ARN };

@@ -176,7 +176,8 @@ const isLoopbackHost = (h: string) => h === 'localhost' || parseIp(h.replace(/^\
 /**
  * Where probes may go. Against an AWS emulator on loopback (AWS_ENDPOINT_URL
  * or AWS_ENDPOINT_URL_EC2), instances' addresses are made up and belong to
- * nobody: only loopback targets stay allowed, whatever the configuration says.
+ * nobody: of the configured CIDRs only the loopback ones stay allowed, whatever
+ * else the configuration says (none when it lists no loopback CIDR).
  */
 export function probeCidrs(configured: readonly string[], env: NodeJS.ProcessEnv): string[] {
   const endpoint = env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL;
@@ -187,8 +188,8 @@ export function probeCidrs(configured: readonly string[], env: NodeJS.ProcessEnv
     host = '';
   }
   if (!host || !isLoopbackHost(host)) return [...configured];
-  const loopbackOnly = configured.filter((c) => LOOPBACK.some((l) => cidrContains(l, parseCidr(c)!)));
-  return loopbackOnly.length ? loopbackOnly : ['127.0.0.0/8'];
+  // No fallback: loopback is probed only when the configuration lists it (demos and tests do).
+  return configured.filter((c) => LOOPBACK.some((l) => cidrContains(l, parseCidr(c)!)));
 }
 
 export interface ScanResult {

@@ -87,8 +87,11 @@ async function main(): Promise<number> {
     process.stderr.write(`demo: seeded ${names.length} instances in ${DEMO_REGION} (${names.join(', ')})\n`);
     // Host evidence: the real collector runs locally against the influxd standing in for each instance.
     const configFile = join(certificates(), 'demo-config.json');
-    writeFileSync(configFile, JSON.stringify({ host: { local: Object.fromEntries(demoHosts(pids).map(([name, pid]) => [name, { pids: [pid] }])) } }));
-    // Probes reach only 127.0.0.0/8 (emulatorEnv); the test CA stands in for the operator's CA.
+    // Probes reach only 127.0.0.0/8, where the servers standing in for the instances listen: allowed, and listed as
+    // endpoint CIDRs since the instances' endpoint tags do not point at their own (made-up) addresses.
+    const probe = { allowedCidrs: ['127.0.0.0/8'], endpointCidrs: ['127.0.0.0/8'] };
+    writeFileSync(configFile, JSON.stringify({ probe, host: { local: Object.fromEntries(demoHosts(pids).map(([name, pid]) => [name, { pids: [pid] }])) } }));
+    // The test CA stands in for the operator's CA.
     const args = ['scan', '--region', DEMO_REGION, '--publish', '--config', configFile, '--allow-port', `22@${estate.groups.bastion}`, '--ca', join(certificates(), 'ca.pem'), ...process.argv.slice(2)];
     process.stderr.write(`demo: influxguard ${args.join(' ')}\n\n`);
     const code = await new Promise<number>((resolve) => {

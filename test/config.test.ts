@@ -42,6 +42,13 @@ describe('configuration', () => {
     expect(message(() => parseConfig({ clusterCidrs: ['10.0.0.0/8', 'nope'] }))).toMatch(/clusterCidrs\.1 \("nope"\): is not a valid IPv4\/IPv6 CIDR/);
     expect(message(() => parseConfig({ regions: ['Mars'] }))).toMatch(/regions\.0 \("Mars"\): is not a region name/);
     expect(message(() => parseConfig({ tagSelectors: [] }))).toMatch(/tagSelectors/);
+    expect(message(() => parseConfig({ probe: { endpointCidrs: ['nope'] } }))).toMatch(/probe\.endpointCidrs\.0 \("nope"\): is not a valid IPv4\/IPv6 CIDR/);
+  });
+  it('probe endpoint CIDRs: none by default, from the file, the environment or a flag; loopback is never allowed by default', () => {
+    expect(parseConfig({}).probe).toMatchObject({ endpointCidrs: [] });
+    expect(parseConfig({}).probe.allowedCidrs.filter((c) => c.startsWith('127.') || c === '::1/128')).toEqual([]);
+    expect(configFromEnv({ INFLUXGUARD_PROBE_ENDPOINT_CIDRS: '10.9.0.0/16, 127.0.0.0/8' })).toEqual({ probe: { endpointCidrs: ['10.9.0.0/16', '127.0.0.0/8'] } });
+    expect(loadConfig({ env: { INFLUXGUARD_PROBE_ENDPOINT_CIDRS: '10.9.0.0/16' }, overrides: { probe: { allowedCidrs: ['10.0.0.0/8'] } } }).probe).toMatchObject({ endpointCidrs: ['10.9.0.0/16'], allowedCidrs: ['10.0.0.0/8'] });
   });
   it('layers file < environment < flags', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ig-config-'));

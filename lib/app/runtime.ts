@@ -9,10 +9,16 @@ import type { MiddlewareObj } from '@middy/core';
 import { CallCounter, createClients } from '../aws/clients.js';
 import { loadConfig } from '../config.js';
 import { configError, oneLine } from '../errors.js';
+import { printable } from '../util/text.js';
 import type { AppDeps } from './service.js';
 import { ScanStore } from './store.js';
 
-export const logger = new Logger({ serviceName: 'influxguard' });
+/**
+ * Log values quote outside text (errors from servers and AWS, instance names):
+ * JSON escapes C0 controls but leaves C1 controls and bidi overrides raw, so
+ * every string is made printable (newlines and tabs kept: JSON escapes them).
+ */
+export const logger = new Logger({ serviceName: 'influxguard', jsonReplacerFn: (_key, value) => (typeof value === 'string' ? printable(value, '\n\t') : value) });
 export const metrics = new Metrics({ namespace: 'influxguard', serviceName: 'influxguard' });
 
 let deps: AppDeps | undefined;

@@ -37,6 +37,8 @@ export const ENDPOINT_TAG = 'influxdb:endpoint';
 /**
  * Where to probe an instance: its `influxdb:endpoint` tag (a URL), else its
  * private (or, if configured, public) address on the configured port.
+ * A tagged target must resolve to one of the instance's own addresses or into
+ * `probe.endpointCidrs` (checked on the resolved address, see resolveTarget).
  * Undefined for instances that are never probed (not running, or meta nodes).
  */
 export function probeTarget(i: Instance, config: Config): Result<ProbeTarget> | undefined {
@@ -44,7 +46,10 @@ export function probeTarget(i: Instance, config: Config): Result<ProbeTarget> | 
   if (i.state !== 'running' || i.role === 'meta') return undefined;
   const tagged = i.tags[ENDPOINT_TAG];
   try {
-    if (tagged) return ok(parseTarget(tagged, config.probe.port));
+    if (tagged) {
+      const owner = { label: `the ${ENDPOINT_TAG} tag of ${i.instanceId}`, addresses: [...i.privateIps, ...i.publicIps, ...i.ipv6], endpointCidrs: config.probe.endpointCidrs };
+      return ok({ ...parseTarget(tagged, config.probe.port), owner });
+    }
     const address = config.probe.address === 'public' ? i.publicIps[0] : i.privateIps[0];
     if (!address) return fail(`the instance has no ${config.probe.address} address to probe`);
     return ok({ input: `${address}:${config.probe.port}`, host: address, port: config.probe.port });

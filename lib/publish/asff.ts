@@ -6,6 +6,7 @@
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { checkById } from '../checks/index.js';
 import type { Finding } from '../model.js';
+import { printable, printableDeep } from '../util/text.js';
 import { VERSION } from '../version.js';
 
 export const GENERATOR_PREFIX = 'influxguard/';
@@ -21,7 +22,7 @@ export const generatorId = (checkId: string) => `${GENERATOR_PREFIX}${checkId}`;
  * A security group shared by two instances gives two findings (one per instance).
  */
 export function findingId(f: Finding): string {
-  return `${GENERATOR_PREFIX}${f.accountId}/${f.region}/${f.checkId}/${f.instanceId ?? '-'}/${f.resource.id}`;
+  return printable(`${GENERATOR_PREFIX}${f.accountId}/${f.region}/${f.checkId}/${f.instanceId ?? '-'}/${f.resource.id}`);
 }
 
 /**
@@ -80,7 +81,11 @@ export interface AsffTimes {
   firstSeen?: string;
 }
 
-/** One finding as ASFF. Findings without an account or region (probe mode) cannot be published. */
+/**
+ * One finding as ASFF. Findings without an account or region (probe mode) cannot be published.
+ * Every string field is printable(): outside text (certificates, headers, tags, collector output) is
+ * shown in the Security Hub console and forwarded to SIEMs and terminals without its control characters.
+ */
 export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
   if (!f.accountId || !f.region) throw new Error(`finding ${f.checkId} has no account/region: only scan findings can be published`);
   const check = checkById(f.checkId);
@@ -91,7 +96,7 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
   const withInstance =
     f.instanceId && f.resource.type !== 'AwsEc2Instance' ? [{ Type: 'AwsEc2Instance', Id: resourceArn('AwsEc2Instance', f.instanceId, region, account), Partition: 'aws' as const, Region: region }] : [];
   const source = check ? check.evidence.join(',') : 'unknown';
-  return {
+  return printableDeep<AwsSecurityFinding>({
     SchemaVersion: SCHEMA_VERSION,
     Id: findingId(f),
     ProductArn: productArn(region, account),
@@ -120,5 +125,5 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
     Resources: [primary, ...withInstance],
     Compliance: { Status: f.status },
     RecordState: 'ACTIVE',
-  };
+  });
 }

@@ -3,10 +3,13 @@
  * counts by status and severity, what changed since the last scan, the worst
  * new findings, a Security Hub link. The list is truncated to fit, the counts
  * never are. Filterable attributes: maxSeverity, newFailures, scanId.
+ * Every line, the subject and the attributes are printable(): instance names
+ * (tags) and endpoints come from outside and reach mail clients and chat.
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SEVERITIES, isFailing, severityRank, type Finding, type Instance, type ScanDocument, type Severity } from '../model.js';
 import { byRisk } from '../summary.js';
+import { printable } from '../util/text.js';
 import { findingId } from './asff.js';
 
 export const SUBJECT_MAX = 100;
@@ -54,9 +57,11 @@ export function buildSummary(doc: ScanDocument, changes: Changes | undefined, in
     ...(changes?.notImported ? [`Not imported into Security Hub: ${changes.notImported} finding(s) (listed in the scan result)`] : []),
     '',
     `${changes ? 'Worst new findings' : 'Worst findings'}:`,
-  ];
-  const tail = ['', ...doc.scope.regions.slice(0, 5).map((r) => `Security Hub (${r}): ${consoleLink(r)}`)];
-  const lines = fresh.map((f) => `  ${f.severity.padEnd(13)} ${f.checkId}  ${f.instanceId ?? f.endpoint ?? f.resource.id}${f.instanceId && names.get(f.instanceId) ? ` (${names.get(f.instanceId)})` : ''}  ${f.title}`);
+  ].map((l) => printable(l));
+  const tail = ['', ...doc.scope.regions.slice(0, 5).map((r) => printable(`Security Hub (${r}): ${consoleLink(r)}`))];
+  const lines = fresh.map((f) =>
+    printable(`  ${f.severity.padEnd(13)} ${f.checkId}  ${f.instanceId ?? f.endpoint ?? f.resource.id}${f.instanceId && names.get(f.instanceId) ? ` (${names.get(f.instanceId)})` : ''}  ${f.title}`),
+  );
   let body = [...head];
   let used = Buffer.byteLength([...head, ...tail].join('\n'));
   let shown = 0;
@@ -72,10 +77,10 @@ export function buildSummary(doc: ScanDocument, changes: Changes | undefined, in
   body = [...body, ...tail];
 
   const newCount = changes ? changes.newFailures : fresh.length;
-  const subject = (
+  const subject = printable(
     newCount > 0 ? `influxguard: ${newCount} new failure${newCount === 1 ? '' : 's'}, worst ${worst} (${accounts})` : `influxguard: ${s.FAILED} failing, no new failures (${accounts})`
   ).slice(0, SUBJECT_MAX);
-  return { subject, message: body.join('\n'), attributes: { maxSeverity: worst, newFailures: newCount, scanId: doc.scanId } };
+  return { subject, message: body.join('\n'), attributes: { maxSeverity: worst, newFailures: newCount, scanId: printable(doc.scanId) } };
 }
 
 export type NotifyMode = 'always' | 'on-change';
@@ -91,12 +96,13 @@ export async function publishSummary(sns: SNSClient, topicArn: string, summary: 
   const out = await sns.send(
     new PublishCommand({
       TopicArn: topicArn,
-      Subject: summary.subject,
-      Message: summary.message,
+      // The edge: whatever built the summary, nothing but our own newlines leaves as a control character.
+      Subject: printable(summary.subject),
+      Message: printable(summary.message, '\n'),
       MessageAttributes: {
-        maxSeverity: { DataType: 'String', StringValue: summary.attributes.maxSeverity },
+        maxSeverity: { DataType: 'String', StringValue: printable(summary.attributes.maxSeverity) },
         newFailures: { DataType: 'Number', StringValue: String(summary.attributes.newFailures) },
-        scanId: { DataType: 'String', StringValue: summary.attributes.scanId },
+        scanId: { DataType: 'String', StringValue: printable(summary.attributes.scanId) },
       },
     }),
   );

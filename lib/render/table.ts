@@ -2,8 +2,11 @@
  * Table output for people: findings grouped by instance (or account/region,
  * or endpoint), worst group first, worst finding first; passed checks are
  * counted, not listed. Colour only when asked (the CLI asks on a TTY).
+ * Every string that came from outside (tags, servers, collectors, AWS) goes
+ * through printable(): the only control sequences are our own colours.
  */
 import { SEVERITIES, isFailing, severityRank, type Finding, type Instance, type ScanDocument, type Severity, type Status } from '../model.js';
+import { printable } from '../util/text.js';
 
 const ANSI = { reset: '\x1b[0m', bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', yellow: '\x1b[33m', green: '\x1b[32m', magenta: '\x1b[35m', cyan: '\x1b[36m' };
 const STATUS_ORDER: Status[] = ['FAILED', 'WARNING', 'NOT_AVAILABLE', 'PASSED'];
@@ -32,24 +35,24 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
   const heading = (key: string, fs: Finding[]) => {
     const f = fs[0]!;
     const i = f.instanceId ? byId.get(f.instanceId) : undefined;
-    if (i) return `${i.instanceId}${i.name ? ` ${i.name}` : ''} (${i.role}, ${i.state}) ${i.accountId}/${i.region}`;
-    if (f.instanceId) return `${f.instanceId} ${f.accountId ?? ''}/${f.region ?? ''}`;
-    if (f.endpoint) return f.endpoint;
-    return `account ${key.trim().replace(' ', ' / ')}`;
+    if (i) return printable(`${i.instanceId}${i.name ? ` ${i.name}` : ''} (${i.role}, ${i.state}) ${i.accountId}/${i.region}`);
+    if (f.instanceId) return printable(`${f.instanceId} ${f.accountId ?? ''}/${f.region ?? ''}`);
+    if (f.endpoint) return printable(f.endpoint);
+    return printable(`account ${key.trim().replace(' ', ' / ')}`);
   };
   const ordered = [...groups].sort(([ka, a], [kb, b]) => Math.max(...b.map(weight)) - Math.max(...a.map(weight)) || ka.localeCompare(kb));
 
   const lines: string[] = [];
-  lines.push(paint(ANSI.bold, `influxguard scan ${doc.scanId}`) + paint(ANSI.dim, ` · accounts ${doc.scope.accounts.join(', ') || '-'} · regions ${doc.scope.regions.join(', ') || '-'}`));
-  const checkWidth = Math.max(10, ...doc.findings.map((f) => f.checkId.length));
-  const resWidth = Math.max(8, ...doc.findings.map((f) => f.resource.id.length));
+  lines.push(paint(ANSI.bold, `influxguard scan ${printable(doc.scanId)}`) + paint(ANSI.dim, printable(` · accounts ${doc.scope.accounts.join(', ') || '-'} · regions ${doc.scope.regions.join(', ') || '-'}`)));
+  const checkWidth = Math.max(10, ...doc.findings.map((f) => printable(f.checkId).length));
+  const resWidth = Math.max(8, ...doc.findings.map((f) => printable(f.resource.id).length));
   for (const [key, fs] of ordered) {
     lines.push('', paint(ANSI.bold, heading(key, fs)));
     const shown = fs.filter((f) => opts.showPassed || f.status !== 'PASSED').sort(rowOrder);
     for (const f of shown) {
-      const summary = typeof f.evidence.summary === 'string' ? f.evidence.summary : f.title;
+      const summary = printable(typeof f.evidence.summary === 'string' ? f.evidence.summary : f.title);
       lines.push(
-        `  ${paint(STATUS_COLOUR[f.status], f.status.padEnd(13))} ${paint(SEVERITY_COLOUR[f.severity], f.severity.padEnd(13))} ${f.checkId.padEnd(checkWidth)}  ${f.resource.id.padEnd(resWidth)}  ${summary}`,
+        `  ${paint(STATUS_COLOUR[f.status], f.status.padEnd(13))} ${paint(SEVERITY_COLOUR[f.severity], f.severity.padEnd(13))} ${printable(f.checkId).padEnd(checkWidth)}  ${printable(f.resource.id).padEnd(resWidth)}  ${summary}`,
       );
     }
     const passed = fs.filter((f) => f.status === 'PASSED').length;

@@ -37,7 +37,8 @@ beforeAll(async () => {
   });
   const config = parseConfig({
     regions: [REGION],
-    probe: { allowedCidrs: ['127.0.0.0/8'], caFiles: [] },
+    // Tags point at loopback servers standing in for the instances: listed as endpoint CIDRs too.
+    probe: { allowedCidrs: ['127.0.0.0/8'], endpointCidrs: ['127.0.0.0/8'], caFiles: [] },
     host: { local: { 'env-off': { pids: [envOff.pid] }, proxied: { pids: [behindProxy.pid] }, 'host-only': { pids: [envOff.pid] }, stopped: { pids: [envOff.pid] } } },
   });
   const { clients } = account.clients(config);

@@ -129,11 +129,12 @@ describe('a scan of a seeded estate', () => {
 });
 
 describe('probing emulated instances', () => {
-  it('never targets their made-up addresses: against a loopback AWS endpoint only loopback stays allowed', async () => {
+  it('never targets their made-up addresses: against a loopback AWS endpoint only configured loopback CIDRs stay allowed', async () => {
     const { probeCidrs } = await import('../../lib/scan.js');
     const defaults = parseConfig({}).probe.allowedCidrs;
-    expect(probeCidrs(defaults, { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' })).toEqual(['127.0.0.0/8', '::1/128']);
-    expect(probeCidrs(['10.0.0.0/8'], { AWS_ENDPOINT_URL_EC2: 'http://localhost:4566' })).toEqual(['127.0.0.0/8']);
+    expect(probeCidrs(defaults, { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' })).toEqual([]); // no hidden loopback exception
+    expect(probeCidrs([...defaults, '127.0.0.0/8', '::1/128'], { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' })).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(probeCidrs(['10.0.0.0/8', '127.0.0.0/8'], { AWS_ENDPOINT_URL_EC2: 'http://localhost:4566' })).toEqual(['127.0.0.0/8']);
     expect(probeCidrs(defaults, {})).toEqual(defaults);
     expect(probeCidrs(defaults, { AWS_ENDPOINT_URL: 'https://ec2.eu-west-1.amazonaws.com' })).toEqual(defaults);
   });
@@ -144,6 +145,6 @@ describe('probing emulated instances', () => {
     const probe = document.findings.filter((f) => f.checkId === 'auth.disabled');
     expect(probe).toHaveLength(1);
     expect(probe[0]).toMatchObject({ status: 'NOT_AVAILABLE' });
-    expect(String(probe[0]!.evidence.reason)).toMatch(/outside the allowed target CIDRs \(127\.0\.0\.0\/8, ::1\/128\)/);
+    expect(String(probe[0]!.evidence.reason)).toMatch(/outside the allowed target CIDRs \(none\)/); // defaults list no loopback
   });
 });

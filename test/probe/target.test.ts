@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { parseConfig } from '../../lib/config.js';
+import { probeTarget } from '../../lib/evidence/index.js';
 import { DEFAULT_ALLOWED_CIDRS, TargetRefused, assertAllowed, parseTarget, resolveTarget } from '../../lib/evidence/probe/target.js';
+import { instance } from '../support/fixtures.js';
 
 const refused = async (p: Promise<unknown>, re: RegExp) => {
   await expect(p).rejects.toBeInstanceOf(TargetRefused);
@@ -39,5 +42,42 @@ describe('probe targets', () => {
   it('judges IPv4-mapped IPv6 as the IPv4 address it is', () => {
     expect(() => assertAllowed('::ffff:127.0.0.1', ['127.0.0.0/8'], 't')).not.toThrow();
     expect(() => assertAllowed('::ffff:8.8.8.8', ['127.0.0.0/8', '::/0'], 't')).toThrow(/outside/);
+  });
+});
+
+describe('an influxdb:endpoint tag is tied to its instance', () => {
+  const everywhere = ['10.0.0.0/8', '127.0.0.0/8', '203.0.113.0/24', 'fd00::/8', '2001:db8::/32'];
+  const db = instance({ instanceId: 'i-0123456789abcdef0', privateIps: ['10.0.0.5'], publicIps: ['203.0.113.9'], ipv6: ['2001:db8::5'] });
+  const tagged = (endpoint: string, probe: Record<string, unknown> = {}) => {
+    const t = probeTarget({ ...db, tags: { ...db.tags, 'influxdb:endpoint': endpoint } }, parseConfig({ probe: { allowedCidrs: everywhere, ...probe } }));
+    if (!t?.ok) throw new Error(`no target: ${JSON.stringify(t)}`);
+    return t.value;
+  };
+  const answers = (...addresses: string[]) => async () => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+
+  it('refuses a tag pointing at another address inside the allowlist (a reachability oracle), before any connection', async () => {
+    await refused(resolveTarget(tagged('http://127.0.0.1:8086'), everywhere), /influxdb:endpoint tag of i-0123456789abcdef0: 127\.0\.0\.1 is not an address of the instance .*endpoint CIDRs \(none\)/);
+    await refused(resolveTarget(tagged('10.0.0.6'), everywhere), /10\.0\.0\.6 is not an address of the instance \(10\.0\.0\.5, 203\.0\.113\.9, 2001:db8::5\)/);
+  });
+  it('judges the resolved address: a name resolving elsewhere is refused, even with one answer that is the instance', async () => {
+    await refused(resolveTarget(tagged('https://db.example'), everywhere, answers('10.0.0.77')), /10\.0\.0\.77 is not an address of the instance/);
+    await refused(resolveTarget(tagged('https://db.example'), everywhere, answers('10.0.0.5', '127.0.0.1')), /127\.0\.0\.1 is not an address/);
+  });
+  it("accepts the instance's own private, public and IPv6 addresses, by IP or by name (pinned)", async () => {
+    for (const [spelling, address] of [['10.0.0.5', '10.0.0.5'], ['https://203.0.113.9:8443', '203.0.113.9'], ['[2001:db8::5]', '2001:db8::5'], ['[::ffff:10.0.0.5]', '10.0.0.5']]) {
+      expect(await resolveTarget(tagged(spelling!), everywhere)).toMatchObject({ address });
+    }
+    expect(await resolveTarget(tagged('https://db.example'), everywhere, answers('203.0.113.9'))).toMatchObject({ host: 'db.example', address: '203.0.113.9' });
+  });
+  it('accepts a load balancer or proxy inside the endpoint CIDRs, still only inside the allowlist', async () => {
+    const lb = tagged('https://lb.example', { endpointCidrs: ['10.9.0.0/16'] });
+    expect(await resolveTarget(lb, everywhere, answers('10.9.1.2'))).toMatchObject({ address: '10.9.1.2' });
+    await refused(resolveTarget(lb, ['10.0.0.0/16'], answers('10.9.1.2')), /outside the allowed target CIDRs/);
+  });
+  it("an untagged instance is probed at its own address; loopback is not in the CLI's default allowlist", () => {
+    expect(probeTarget(db, parseConfig({}))).toMatchObject({ ok: true, value: { host: '10.0.0.5', port: 8086 } });
+    expect(parseConfig({}).probe.allowedCidrs).not.toContain('127.0.0.0/8');
+    expect(parseConfig({}).probe.allowedCidrs).not.toContain('::1/128');
+    expect(parseConfig({}).probe.endpointCidrs).toEqual([]);
   });
 });

@@ -50,6 +50,8 @@ export async function testAccount(): Promise<TestAccount> {
       AWS_EC2_METADATA_DISABLED: 'true',
       // Never probe the emulated instances' private IPs; tests that probe map instances to loopback.
       INFLUXGUARD_PROBE_ALLOWED_CIDRS: '127.0.0.0/8',
+      // Their influxdb:endpoint tags point at loopback servers, not at the instances' (made-up) addresses.
+      INFLUXGUARD_PROBE_ENDPOINT_CIDRS: '127.0.0.0/8',
       INFLUXGUARD_PROBE_ENABLED: 'false',
     }),
   };

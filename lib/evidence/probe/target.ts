@@ -3,7 +3,11 @@
  * every resolved address must be inside the operator's allowed CIDRs and
  * outside the always-refused ranges (link-local, the EC2 metadata service);
  * the connection then goes to that exact address, so a DNS answer cannot
- * change between the check and the connect.
+ * change between the check and the connect. A target named by an instance's
+ * `influxdb:endpoint` tag must also resolve to one of that instance's own
+ * addresses or to an operator-listed endpoint CIDR (a load balancer, a proxy):
+ * otherwise whoever can tag an instance could make the scanner call any
+ * address in the allowlist and read back its answer.
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -13,8 +17,21 @@ import { cidrContains, formatIp, parseCidr, parseIp, type Cidr } from '../../uti
 export const ALWAYS_REFUSED = ['169.254.0.0/16', 'fe80::/10', 'fd00:ec2::/32', '0.0.0.0/8', '::/128', '255.255.255.255/32', '224.0.0.0/4', 'ff00::/8'];
 const REFUSED = ALWAYS_REFUSED.map((c) => parseCidr(c)!);
 
-/** Default allowed targets: private ranges and loopback (and, in scans, the instance's own addresses). */
-export const DEFAULT_ALLOWED_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7', '127.0.0.0/8', '::1/128'];
+/**
+ * Default allowed targets: the private ranges. Not loopback: the scanner's own
+ * host is no InfluxDB instance's endpoint (demos and tests pass 127.0.0.0/8).
+ */
+export const DEFAULT_ALLOWED_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'];
+
+/** Whose addresses a target must resolve to (an instance's endpoint tag). */
+export interface TargetOwner {
+  /** For messages, e.g. `the influxdb:endpoint tag of i-0abc…`. */
+  label: string;
+  /** The instance's own addresses: private, public, IPv6. */
+  addresses: readonly string[];
+  /** Operator-listed CIDRs of what may stand in front of instances (load balancers, proxies). */
+  endpointCidrs: readonly string[];
+}
 
 export interface ProbeTarget {
   /** What the operator gave, for messages. */
@@ -23,6 +40,8 @@ export interface ProbeTarget {
   /** Host as written (name or IP), for SNI and certificate name checks. */
   host: string;
   port: number;
+  /** Set for a target that came from an instance's tag: it must resolve to that instance (or an endpoint CIDR). */
+  owner?: TargetOwner;
 }
 
 export interface ResolvedTarget extends ProbeTarget {
@@ -76,7 +95,17 @@ export function assertAllowed(address: string, allowed: readonly string[], what:
   const c = canonical(address);
   const refused = REFUSED.find((r) => cidrContains(r, c.cidr));
   if (refused) throw new TargetRefused(`refused ${what}: ${c.text} is in ${refused.text} (link-local / metadata / non-unicast addresses are never probed)`);
-  if (!allowed.some((a) => cidrContains(parseCidr(a)!, c.cidr))) throw new TargetRefused(`refused ${what}: ${c.text} is outside the allowed target CIDRs (${allowed.join(', ')})`);
+  if (!allowed.some((a) => cidrContains(parseCidr(a)!, c.cidr))) throw new TargetRefused(`refused ${what}: ${c.text} is outside the allowed target CIDRs (${allowed.join(', ') || 'none'})`);
+}
+
+/** Throws TargetRefused unless the address is one of the owner's own, or inside its endpoint CIDRs. */
+export function assertOwned(address: string, owner: TargetOwner, what: string): void {
+  const c = canonical(address);
+  const own = owner.addresses.some((a) => parseIp(a) !== undefined && canonical(a).text === c.text);
+  if (own || owner.endpointCidrs.some((e) => cidrContains(parseCidr(e)!, c.cidr))) return;
+  throw new TargetRefused(
+    `refused ${what}: ${owner.label}: ${c.text} is not an address of the instance (${owner.addresses.join(', ') || 'none'}) nor inside the endpoint CIDRs (${owner.endpointCidrs.join(', ') || 'none'}); list a load balancer or proxy in front of it with probe.endpointCidrs / --endpoint-cidr`,
+  );
 }
 
 export type Resolver = (host: string) => Promise<{ address: string; family: number }[]>;
@@ -95,8 +124,11 @@ export async function resolveTarget(t: ProbeTarget, allowed: readonly string[], 
     }
     if (!addresses.length) throw new TargetRefused(`cannot resolve ${t.host}: no addresses`);
   }
-  // Every answer must be allowed: a name that also points at a refused address is refused.
-  for (const a of addresses) assertAllowed(a, allowed, `${t.input}`);
+  // Every answer must be allowed (and the owner's): a name that also points at a refused address is refused.
+  for (const a of addresses) {
+    assertAllowed(a, allowed, `${t.input}`);
+    if (t.owner) assertOwned(a, t.owner, `${t.input}`);
+  }
   const pinned = canonical(addresses[0]!);
   return { ...t, address: pinned.text, family: pinned.family };
 }

@@ -1,0 +1,51 @@
+/**
+ * Text from outside (probed servers, certificates, EC2 tags, collector output,
+ * AWS error messages) made safe to show. Applied at the edges (table, ASFF,
+ * SNS, log and stderr lines), never to the evidence itself: the JSON document
+ * keeps what was observed, escaped.
+ *
+ * Our own regex rather than `strip-ansi`: that removes well-formed ANSI
+ * sequences only and leaves a lone ESC, BEL, a C1 CSI (U+009B) or a bidi
+ * override in place; here every control character goes, whatever follows it.
+ */
+
+/**
+ * C0 controls (U+0000–U+001F, ESC and BEL included), DEL (U+007F), C1
+ * controls (U+0080–U+009F: U+009B is a one-character CSI, U+009D an OSC),
+ * the bidi embeddings/overrides (U+202A–U+202E) and isolates (U+2066–U+2069),
+ * which make text read differently from what it is, and the Unicode line and
+ * paragraph separators (U+2028, U+2029), which break one-line layouts.
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** Whitespace controls become a space, so that words stay apart. */
+const SPACING = /[\t\n\v\f\r\u2028\u2029]/;
+
+/**
+ * `text` without control or bidi-override characters. `keep` lists characters
+ * the caller's own layout needs (e.g. `'\n'` for multi-line log messages).
+ */
+export function printable(text: string, keep = ''): string {
+  return text.replace(UNSAFE, (c) => (keep.includes(c) ? c : SPACING.test(c) ? ' ' : ''));
+}
+
+/** Every string inside a JSON-like value made printable (keys included); other values unchanged. */
+export function printableDeep<T>(value: T): T {
+  if (typeof value === 'string') return printable(value) as T;
+  if (Array.isArray(value)) return value.map((v) => printableDeep(v)) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [printable(k), printableDeep(v)])) as T;
+  }
+  return value;
+}
+
+/** The characters JSON.stringify leaves raw although a terminal may act on them (it escapes C0 only). */
+const JSON_RAW = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * JSON.stringify, with DEL, C1 controls, bidi overrides and line separators
+ * written as `\uXXXX` escapes too: the same JSON value, nothing lost, and
+ * nothing a terminal acts on. (They can only occur inside string literals.)
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  return (JSON.stringify(value, null, indent) ?? 'null').replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
