@@ -26,7 +26,7 @@ import { CallCounter, createClients } from '../lib/aws/clients.js';
 import { parseConfig, type Config } from '../lib/config.js';
 import { COLLECTOR_PATH } from '../lib/evidence/host/local.js';
 import type { ProbeFn } from '../lib/evidence/index.js';
-import { gatherProbe, probeOptions } from '../lib/probe.js';
+import { gatherProbe, probeOptions } from '../lib/evidence/probe/gather.js';
 import { findingId } from '../lib/publish/asff.js';
 import { publishScan } from '../lib/publish/index.js';
 import { scan } from '../lib/scan.js';

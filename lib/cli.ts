@@ -224,7 +224,7 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   const clients = createClients({ aws: config.aws, counter });
   const progress = progressReporter(io, io.stderrIsTTY && !values.quiet);
   try {
-    const result = await scan(config, { clients, homeRegion: region, onProgress: progress.onProgress });
+    const result = await scan(config, { clients, homeRegion: region, env: io.env, onProgress: progress.onProgress });
     progress.clear();
     const code = emit(result.document, result.incomplete, values, io, result.instances);
     if (!config.publish.enabled) return code;

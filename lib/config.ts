@@ -5,8 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configError } from './errors.js';
-import { DEFAULT_ALLOWED_CIDRS } from './evidence/probe/target.js';
 import { parseCidr } from './util/cidr.js';
+
+/**
+ * Default allowed probe targets: the private ranges. Not loopback: the
+ * scanner's own host is no InfluxDB instance's endpoint (demos and tests pass 127.0.0.0/8).
+ */
+export const DEFAULT_ALLOWED_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'];
+export const LOOPBACK_CIDRS = ['127.0.0.0/8', '::1/128'];
 
 export const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const SG_RE = /^sg-[0-9a-f]{8,17}$/;

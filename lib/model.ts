@@ -5,6 +5,7 @@
  */
 import type { AllowedPort } from './config.js';
 import type { HostEvidence } from './evidence/host/parse.js';
+import type { Result } from './result.js';
 
 export type { HostEvidence };
 
@@ -22,10 +23,7 @@ export const maxSeverity = (a: Severity, b: Severity): Severity => (severityRank
 /** One level up, capped at CRITICAL. */
 export const raiseSeverity = (s: Severity): Severity => SEVERITIES[Math.min(severityRank(s) + 1, SEVERITIES.length - 1)]!;
 
-/** Either data, or the reason it could not be had. Never thrown: gathered. */
-export type Result<T> = { ok: true; value: T } | { ok: false; reason: string };
-export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = <T = never>(reason: string): Result<T> => ({ ok: false, reason });
+export { fail, ok, type Result } from './result.js';
 
 // ───────────────────────────── discovery records ─────────────────────────────
 
@@ -273,8 +271,6 @@ export interface Outcome {
   details?: Record<string, unknown>;
 }
 
-export type CheckScope = 'instance' | 'region' | 'endpoint';
-
 export interface CheckMeta {
   id: string;
   title: string;
@@ -390,4 +386,31 @@ export interface ScanDocument {
   scope: { accounts: string[]; regions: string[] };
   findings: Finding[];
   summary: Summary;
+}
+
+/** What one account × region of a scan covered (publishing acts on exactly this). */
+export interface Coverage {
+  accountId: string;
+  region: string;
+  /** Why the region's instances could not be listed: nothing there is imported, resolved or archived. */
+  failed?: string;
+  /** Discovery listed the region's whole inventory: an instance of it not seen (nor known) is gone. */
+  complete: boolean;
+  instanceIds: string[];
+  /** For a work unit: every instance of the region at dispatch (the others belong to other units). */
+  knownInstanceIds?: string[];
+  /** Instances this scan looked for by id and verifiably did not find (terminated, or no longer selected). */
+  goneInstanceIds: string[];
+  /** Instance × check pairs evaluated on complete evidence (`assessmentKey`): only these may resolve a failure. */
+  assessed: Set<string>;
+}
+
+/** A scan's outcome: the contract's document, and what publishing and renderers need beside it. */
+export interface ScanResult {
+  document: ScanDocument;
+  /** The instances the scan covered (not part of the JSON contract). */
+  instances: Instance[];
+  coverage: Coverage[];
+  /** Why the scan is incomplete (empty when everything asked for was checked). */
+  incomplete: string[];
 }

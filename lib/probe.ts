@@ -1,48 +1,21 @@
 /**
- * `influxguard probe URL…`: endpoint checks without AWS. Targets are parsed
- * first (a malformed one is a usage error), then each is resolved, checked
- * against the allowed CIDRs and probed with bounded concurrency; a refused or
- * unreachable target becomes NOT_AVAILABLE findings, the others go on.
+ * `influxguard probe URL…`: endpoint checks without AWS, the probe command's
+ * pipeline (parse → gather → evaluate → document). Targets are parsed first (a
+ * malformed one is a usage error), then each is probed by the evidence stage
+ * (lib/evidence/probe/); a refused or unreachable target becomes
+ * NOT_AVAILABLE findings and a reason the run is incomplete, the others go on.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { CHECKS } from './checks/index.js';
 import type { Config } from './config.js';
-import { configError, usageError } from './errors.js';
+import { usageError } from './errors.js';
 import { evaluateEndpoint } from './evaluate.js';
 import { checkSettings } from './evidence/index.js';
-import { probeEndpoint, type ProbeOptions } from './evidence/probe/index.js';
-import { TargetRefused, endpointUrl, parseTarget, resolveTarget, type ProbeTarget, type Resolver } from './evidence/probe/target.js';
-import { fail, type Check, type ProbeEvidence, type Result, type ScanDocument } from './model.js';
+import { gatherProbe, probeOptions } from './evidence/probe/gather.js';
+import { endpointUrl, parseTarget, type Resolver } from './evidence/probe/target.js';
+import type { Check, ScanDocument } from './model.js';
 import { sortFindings, summarise } from './summary.js';
 import { mapLimit } from './util/concurrency.js';
-
-export function probeOptions(config: Config): ProbeOptions {
-  const ca = config.probe.caFiles.map((f) => {
-    try {
-      return readFileSync(f, 'utf8');
-    } catch (err) {
-      throw configError(`cannot read CA bundle ${f}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
-  });
-  return {
-    timeouts: { connectMs: config.probe.connectTimeoutMs, tlsMs: config.probe.tlsTimeoutMs, responseMs: config.probe.responseTimeoutMs },
-    deadlineMs: config.probe.endpointTimeoutMs,
-    ...(ca.length ? { ca } : {}),
-    defaultCredentials: config.probe.defaultCredentials,
-  };
-}
-
-/** Resolve, check and probe one target: evidence or the reason it could not be had. */
-export async function gatherProbe(t: ProbeTarget, allowedCidrs: readonly string[], opts: ProbeOptions, resolver?: Resolver): Promise<Result<ProbeEvidence>> {
-  try {
-    const resolved = await resolveTarget(t, allowedCidrs, resolver);
-    return await probeEndpoint(resolved, opts);
-  } catch (err) {
-    if (err instanceof TargetRefused) return fail(err.message);
-    throw err;
-  }
-}
 
 export interface ProbeDeps {
   now?: () => Date;

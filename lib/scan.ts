@@ -1,7 +1,8 @@
 /**
  * The pipeline for one account: identity → regions → per region
  * discover → gather → evaluate. A region that fails becomes NOT_AVAILABLE
- * findings; the scan goes on. Clients, clock and ids are passed in.
+ * findings; the scan goes on. Clients, clock, environment and ids are passed
+ * in (the process's own are the defaults at this entry point, never read below it).
  */
 import { randomUUID } from 'node:crypto';
 import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
@@ -12,13 +13,12 @@ import type { Config } from './config.js';
 import { discoverRegion } from './discover/ec2.js';
 import { AwsCallError, toAwsCallError, usageError } from './errors.js';
 import { evaluateEndpoint, evaluateInstance, evaluateRegion, evaluateRegionFailure } from './evaluate.js';
-import { gatherRegion, type HostFn, type ProbeFn } from './evidence/index.js';
+import { gatherRegion, hostSource, probeSource, type Deadline, type EvidenceSource, type HostFn, type ProbeFn } from './evidence/index.js';
 import { localHost } from './evidence/host/local.js';
 import { ssmHost } from './evidence/host/ssm.js';
-import { gatherProbe, probeOptions } from './probe.js';
-import { fail, type Check, type Finding, type HostEvidence, type Instance, type ScanDocument } from './model.js';
+import { gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
+import { type Check, type Coverage, type Finding, type Instance, type ScanDocument, type ScanResult } from './model.js';
 import { sortFindings, summarise } from './summary.js';
-import { cidrContains, ipInCidr, parseCidr, parseIp } from './util/cidr.js';
 import { mapLimit } from './util/concurrency.js';
 
 export type Progress =
@@ -45,6 +45,8 @@ export interface ScanDeps {
    * NOT_AVAILABLE with the reason, so a caller keeps time to publish.
    */
   deadline?: number;
+  /** The environment (AWS_ENDPOINT_URL decides whether probes are confined to loopback). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export const DEADLINE_REASON = 'not gathered: the scan deadline was reached first (time was kept to publish what was gathered)';
@@ -88,23 +90,6 @@ export async function resolveRegions(config: Config, clients: Clients, homeRegio
   return [...new Set(wanted)];
 }
 
-/** What one account × region of a scan covered (publishing acts on exactly this). */
-export interface Coverage {
-  accountId: string;
-  region: string;
-  /** Why the region's instances could not be listed: nothing there is imported, resolved or archived. */
-  failed?: string;
-  /** Discovery listed the region's whole inventory: an instance of it not seen (nor known) is gone. */
-  complete: boolean;
-  instanceIds: string[];
-  /** For a work unit: every instance of the region at dispatch (the others belong to other units). */
-  knownInstanceIds?: string[];
-  /** Instances this scan looked for by id and verifiably did not find (terminated, or no longer selected). */
-  goneInstanceIds: string[];
-  /** Instance × check pairs evaluated on complete evidence (`assessmentKey`): only these may resolve a failure. */
-  assessed: Set<string>;
-}
-
 interface RegionScan {
   findings: Finding[];
   instances: Instance[];
@@ -117,11 +102,11 @@ const failedRegion = (checks: readonly Check[], accountId: string, region: strin
   coverage: { accountId, region, failed: reason, complete: false, instanceIds: [], goneInstanceIds: [], assessed: new Set() },
 });
 
-async function scanRegion(config: Config, deps: ScanDeps & { probe: ProbeFn; now: () => Date }, checks: readonly Check[], accountId: string, region: string): Promise<RegionScan> {
+async function scanRegion(config: Config, deps: ScanDeps & { now: () => Date }, sources: readonly EvidenceSource[], deadline: Deadline, checks: readonly Check[], accountId: string, region: string): Promise<RegionScan> {
   try {
     const unit = deps.unit;
     const inventory = await discoverRegion(deps.clients.ec2(region), accountId, region, config, unit?.instanceIds);
-    const bundle = await gatherRegion(inventory, config, { probe: deps.probe, ...(deps.host ? { host: deps.host } : {}) }, deps.now().getTime());
+    const bundle = await gatherRegion(inventory, config, sources, deps.now().getTime(), deadline);
     const regionChecks = !unit || unit.regionChecks;
     const assessed = new Set<string>();
     const findings = [
@@ -170,35 +155,11 @@ export function incompleteReasons(coverage: readonly Coverage[], config: Config,
   return reasons;
 }
 
-const LOOPBACK = ['127.0.0.0/8', '::1/128'].map((c) => parseCidr(c)!);
-const isLoopbackHost = (h: string) => h === 'localhost' || parseIp(h.replace(/^\[|\]$/g, '')) !== undefined && LOOPBACK.some((l) => ipInCidr(h.replace(/^\[|\]$/g, ''), l));
-
-/**
- * Where probes may go. Against an AWS emulator on loopback (AWS_ENDPOINT_URL
- * or AWS_ENDPOINT_URL_EC2), instances' addresses are made up and belong to
- * nobody: of the configured CIDRs only the loopback ones stay allowed, whatever
- * else the configuration says (none when it lists no loopback CIDR).
- */
-export function probeCidrs(configured: readonly string[], env: NodeJS.ProcessEnv): string[] {
-  const endpoint = env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL;
-  let host = '';
-  try {
-    host = endpoint ? new URL(endpoint).hostname : '';
-  } catch {
-    host = '';
-  }
-  if (!host || !isLoopbackHost(host)) return [...configured];
-  // No fallback: loopback is probed only when the configuration lists it (demos and tests do).
-  return configured.filter((c) => LOOPBACK.some((l) => cidrContains(l, parseCidr(c)!)));
-}
-
-export interface ScanResult {
-  document: ScanDocument;
-  /** The instances the scan covered (for renderers and publishers; not part of the JSON contract). */
-  instances: Instance[];
-  coverage: Coverage[];
-  /** Why the scan is incomplete (empty when everything asked for was checked). */
-  incomplete: string[];
+/** The real prober, confined to the allowed CIDRs (loopback only against a local emulator). */
+function realProber(config: Config, env: NodeJS.ProcessEnv): ProbeFn {
+  const allowed = probeCidrs(config.probe.allowedCidrs, env);
+  const opts = probeOptions(config);
+  return (t) => gatherProbe(t, allowed, opts);
 }
 
 export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> {
@@ -208,15 +169,14 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   const accountId = await callerAccount(deps.clients, deps.homeRegion);
   const regions = await resolveRegions(config, deps.clients, deps.homeRegion);
   deps.onProgress?.({ kind: 'start', accountId, regions });
-  const opts = probeOptions(config);
-  const allowed = probeCidrs(config.probe.allowedCidrs, process.env);
-  const late = () => deps.deadline !== undefined && Date.now() >= deps.deadline;
-  const realProbe: ProbeFn = deps.probe ?? ((t) => gatherProbe(t, allowed, opts));
-  const probe: ProbeFn = (t) => (late() ? Promise.resolve(fail(DEADLINE_REASON)) : realProbe(t));
-  const realHost: HostFn | undefined = deps.host ?? (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients) : undefined);
-  const host: HostFn | undefined = realHost && ((instances) => (late() ? Promise.resolve(new Map(instances.map((i) => [i.instanceId, fail<HostEvidence>(DEADLINE_REASON)]))) : realHost(instances)));
+  const env = deps.env ?? process.env;
+  const deadline: Deadline = { passed: () => deps.deadline !== undefined && now().getTime() >= deps.deadline, reason: DEADLINE_REASON };
+  // The registered evidence sources: probes (unless turned off) and host collection (when asked for).
+  const probe: ProbeFn | undefined = !config.probe.enabled ? undefined : (deps.probe ?? realProber(config, env));
+  const host: HostFn | undefined = deps.host ?? (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients) : undefined);
+  const sources: EvidenceSource[] = [...(probe ? [probeSource(config, probe)] : []), ...(host ? [hostSource(host)] : [])];
   const perRegion = await mapLimit(regions, config.regionConcurrency, (region): Promise<RegionScan> => {
-    if (!late()) return scanRegion(config, { ...deps, probe, now, ...(host ? { host } : {}) }, checks, accountId, region);
+    if (!deadline.passed()) return scanRegion(config, { ...deps, now }, sources, deadline, checks, accountId, region);
     // Not started: said so, and nothing there is resolved or archived by publishing.
     return Promise.resolve(failedRegion(checks, accountId, region, DEADLINE_REASON));
   });

@@ -4,6 +4,7 @@
  */
 import type { EndpointCheck, EndpointContext, HostEvidence, HttpObservation, Outcome, ProbeEvidence, Result } from '../model.js';
 import { hostVerdicts } from './host.js';
+import { DAY_MS } from '../util/time.js';
 import { EvidenceUnavailable, evidenceValue } from './support.js';
 
 const AUTH_URL = 'https://docs.influxdata.com/influxdb/v1/administration/authentication_and_authorization/#set-up-authentication';
@@ -211,7 +212,6 @@ export const tlsDisabled = endpointCheck({
   },
 });
 
-const DAY = 86_400_000;
 const tlsOf = (p: ProbeEvidence) => evidenceValue(p.tls ?? { ok: false, reason: 'the endpoint does not speak TLS (see tls.disabled)' });
 /** Certificate and protocol checks say nothing about a plain-HTTP endpoint: tls.disabled already failed it. */
 const speaksTls = (ctx: EndpointContext) => !(ctx.evidence.probe.ok && ctx.evidence.probe.value.scheme === 'http');
@@ -240,10 +240,10 @@ export const certificateInvalid = endpointCheck({
     if (from > now) problems.push(`not valid before ${c.validFrom}`);
     if (!t.trusted) problems.push(c.selfSigned ? 'self-signed' : `untrusted (${t.trustError ?? 'chain not verified'})`);
     if (!t.nameMatches) problems.push(`does not name the host probed (${t.nameError ?? ''})`);
-    const details = { certificate: c, trusted: t.trusted, ...(t.trustError ? { trustError: t.trustError } : {}), nameMatches: t.nameMatches, daysLeft: Math.floor((to - now) / DAY) };
+    const details = { certificate: c, trusted: t.trusted, ...(t.trustError ? { trustError: t.trustError } : {}), nameMatches: t.nameMatches, daysLeft: Math.floor((to - now) / DAY_MS) };
     if (problems.length) return [{ status: 'FAILED', severity, summary: `certificate ${problems.join('; ')}`, details }];
-    if (to - now < ctx.settings.certificateWarningDays * DAY) {
-      return [{ status: 'WARNING', severity: 'MEDIUM', summary: `certificate expires in ${Math.floor((to - now) / DAY)} days (${c.validTo})`, details }];
+    if (to - now < ctx.settings.certificateWarningDays * DAY_MS) {
+      return [{ status: 'WARNING', severity: 'MEDIUM', summary: `certificate expires in ${Math.floor((to - now) / DAY_MS)} days (${c.validTo})`, details }];
     }
     return [{ status: 'PASSED', summary: `certificate valid until ${c.validTo}, trusted, names the host`, details }];
   },

@@ -8,7 +8,7 @@ import type { AllowedPort } from '../config.js';
 import type { CheckMeta, Instance, InstanceCheck, NetworkEvidence, Opening, Outcome, Severity } from '../model.js';
 import { isEnterprise } from '../model.js';
 import { cidrContains, ipInCidr, parseCidr } from '../util/cidr.js';
-import { describePorts, isWorldOpen, openingEvidence, opensTcpPort, reachableFromInternet } from '../evidence/network.js';
+import { describePorts, isWorldOpen, openingEvidence, opensTcpPort, reachableFromInternet } from '../reach.js';
 import { evidenceValue } from './support.js';
 
 type Verdict = 'exposed' | 'allowed' | 'unknown';

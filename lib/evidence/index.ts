@@ -1,13 +1,16 @@
 /**
- * The gather stage: turns discovery records into evidence, one source per
- * module, each either data or the reason it could not be had. Probe and host
- * evidence (later stages of the roadmap) plug in here beside the AWS sources.
+ * The gather stage: turns discovery records into evidence, each either data
+ * or the reason it could not be had. The AWS inventory gives network and
+ * volume evidence; per-instance sources (probe, host; later load balancers,
+ * Timestream) register through `EvidenceSource` and run side by side under
+ * one deadline policy.
  */
 import type { Config } from '../config.js';
 import type { CheckSettings, EndpointContext, HostEvidence, Instance, InstanceContext, NetworkEvidence, ProbeEvidence, RegionContext, RegionInventory, Result, VolumeEvidence } from '../model.js';
 import { fail, ok } from '../model.js';
 import { mapLimit } from '../util/concurrency.js';
-import { clusterFacts, networkEvidence, opensTcpPort, reachableFromInternet } from './network.js';
+import { opensTcpPort, reachableFromInternet } from '../reach.js';
+import { clusterFacts, networkEvidence } from './network.js';
 import { TargetRefused, parseTarget, type ProbeTarget } from './probe/target.js';
 
 export const checkSettings = (config: Config): CheckSettings => ({
@@ -66,32 +69,77 @@ export type ProbeFn = (t: ProbeTarget) => Promise<Result<ProbeEvidence>>;
 /** Host evidence for a region's instances at once (SSM batches them): an entry per instance it covers. */
 export type HostFn = (instances: Instance[]) => Promise<Map<string, Result<HostEvidence>>>;
 
+/** The one deadline policy: work not started before the deadline is NOT_AVAILABLE with this reason; work started finishes. */
+export interface Deadline {
+  passed: () => boolean;
+  reason: string;
+}
+export const NO_DEADLINE: Deadline = { passed: () => false, reason: '' };
+
+/** Per-instance evidence sources beyond the AWS inventory, by the evidence key each fills. */
+export interface SourceValues {
+  probe: ProbeEvidence;
+  host: HostEvidence;
+}
+
+/**
+ * A source of per-instance evidence. It registers by being listed in the
+ * scan's sources; the engine runs every source at once and applies the one
+ * deadline policy. An instance a source leaves out of its answer is outside
+ * that source: the checks that read only that key stay silent for it.
+ */
+export interface EvidenceSource<K extends keyof SourceValues = keyof SourceValues> {
+  key: K;
+  gather: (instances: Instance[], deadline: Deadline) => Promise<Map<string, Result<SourceValues[K]>>>;
+}
+
+/** Probes each running instance's endpoint (tag, else its address), `concurrency` at a time. */
+export function probeSource(config: Config, probe: ProbeFn): EvidenceSource<'probe'> {
+  return {
+    key: 'probe',
+    gather: async (instances, deadline) => {
+      const targets = instances.flatMap((i) => {
+        const t = probeTarget(i, config);
+        return t ? [[i.instanceId, t] as const] : [];
+      });
+      const pairs = await mapLimit(targets, config.probe.concurrency, async ([id, t]) => {
+        const r: Result<ProbeEvidence> = !t.ok ? fail(t.reason) : deadline.passed() ? fail(deadline.reason) : await probe(t.value);
+        return [id, r] as const;
+      });
+      return new Map(pairs);
+    },
+  };
+}
+
+/** Collects host evidence for all instances at once (one SSM batch, or the local collector). */
+export const hostSource = (collect: HostFn): EvidenceSource<'host'> => ({
+  key: 'host',
+  gather: async (instances, deadline) =>
+    !instances.length ? new Map() : deadline.passed() ? new Map(instances.map((i) => [i.instanceId, fail<HostEvidence>(deadline.reason)])) : collect(instances),
+});
+
 export interface RegionEvidenceBundle {
   instances: InstanceContext[];
   endpoints: EndpointContext[];
   region: RegionContext;
 }
 
-export interface Gatherers {
-  probe?: ProbeFn;
-  host?: HostFn;
+type Gathered = { [K in keyof SourceValues]?: Map<string, Result<SourceValues[K]>> };
+
+/** Runs every source at once (they do not depend on each other), under one deadline. */
+async function runSources(sources: readonly EvidenceSource[], instances: Instance[], deadline: Deadline): Promise<Gathered> {
+  const answers = await Promise.all(sources.map((s) => s.gather(instances, deadline)));
+  const out: Record<string, unknown> = {};
+  sources.forEach((s, i) => (out[s.key] = answers[i]));
+  return out as Gathered;
 }
 
-export async function gatherRegion(inv: RegionInventory, config: Config, sources: Gatherers = {}, now = Date.now()): Promise<RegionEvidenceBundle> {
+export async function gatherRegion(inv: RegionInventory, config: Config, sources: readonly EvidenceSource[], now: number, deadline: Deadline = NO_DEADLINE): Promise<RegionEvidenceBundle> {
   const settings = checkSettings(config);
   const clusters = clusterFacts(inv.instances);
-  const probe = config.probe.enabled ? sources.probe : undefined;
-  const targets = new Map(inv.instances.map((i) => [i.instanceId, probe ? probeTarget(i, config) : undefined]));
-  // Host collection (SSM round trips) and probes do not depend on each other: both run at once.
-  const [hosts, probes] = await Promise.all([
-    sources.host && inv.instances.length ? sources.host(inv.instances) : undefined,
-    mapLimit([...targets].filter(([, t]) => t !== undefined), config.probe.concurrency, async ([id, t]) =>
-      [id, t!.ok ? await probe!(t!.value) : fail<ProbeEvidence>(t!.reason)] as const,
-    ).then((pairs) => new Map(pairs)),
-  ]);
+  const gathered = await runSources(sources, inv.instances, deadline);
   const instances: InstanceContext[] = inv.instances.map((instance) => {
-    // An instance the transport left out is outside host collection (its host checks do not apply).
-    const host = hosts?.get(instance.instanceId);
+    const host = gathered.host?.get(instance.instanceId);
     return {
       instance,
       settings,
@@ -103,15 +151,15 @@ export async function gatherRegion(inv: RegionInventory, config: Config, sources
     };
   });
   const endpoints = instances
-    .filter((c) => targets.get(c.instance.instanceId) !== undefined || c.evidence.host !== undefined)
+    .filter((c) => gathered.probe?.has(c.instance.instanceId) || c.evidence.host !== undefined)
     .map((c): EndpointContext => {
-      const target = targets.get(c.instance.instanceId);
-      const evidence = probes.get(c.instance.instanceId) ?? fail<ProbeEvidence>('not probed');
-      const endpoint = evidence.ok ? evidence.value.endpoint : target?.ok ? target.value.input : undefined;
+      const probed = gathered.probe?.get(c.instance.instanceId);
+      const target = probed && !probed.ok ? probeTarget(c.instance, config) : undefined;
+      const endpoint = probed?.ok ? probed.value.endpoint : target?.ok ? target.value.input : undefined;
       return {
         ...(endpoint !== undefined ? { endpoint } : {}),
-        probed: target !== undefined,
-        evidence: { probe: evidence, ...(c.evidence.host ? { host: c.evidence.host } : {}) },
+        probed: probed !== undefined,
+        evidence: { probe: probed ?? fail<ProbeEvidence>('not probed'), ...(c.evidence.host ? { host: c.evidence.host } : {}) },
         settings,
         instance: c.instance,
         internetExposed: internetExposed(c.evidence.network),

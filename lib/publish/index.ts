@@ -7,9 +7,8 @@
 import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { oneLine } from '../errors.js';
-import type { Coverage, ScanResult } from '../scan.js';
 import { mapLimit } from '../util/concurrency.js';
-import { isFailing } from '../model.js';
+import { isFailing, type Coverage, type ScanResult } from '../model.js';
 import { findingId } from './asff.js';
 import { planImports, type PublishScope } from './lifecycle.js';
 import { importFindings, readActive, type ImportOptions } from './securityhub.js';

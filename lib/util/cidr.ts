@@ -89,8 +89,6 @@ export function ipInCidr(ip: string, cidr: Cidr): boolean {
   return parsed !== undefined && cidrContains(cidr, { family: parsed.family, network: parsed.value, prefixLength: bits(parsed.family), text: ip });
 }
 
-export const isWorld = (c: Cidr) => c.prefixLength === 0;
-export const isSingleHost = (c: Cidr) => c.prefixLength === bits(c.family);
 
 const NOT_GLOBAL_V6 = ['fc00::/7', 'fe80::/10', '::1/128', '::/128'].map((t) => parseCidr(t)!);
 /** An IPv6 address reachable from the internet (not ULA, link-local or loopback). */

@@ -130,7 +130,7 @@ describe('a scan of a seeded estate', () => {
 
 describe('probing emulated instances', () => {
   it('never targets their made-up addresses: against a loopback AWS endpoint only configured loopback CIDRs stay allowed', async () => {
-    const { probeCidrs } = await import('../../lib/scan.js');
+    const { probeCidrs } = await import('../../lib/evidence/probe/gather.js');
     const defaults = parseConfig({}).probe.allowedCidrs;
     expect(probeCidrs(defaults, { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' })).toEqual([]); // no hidden loopback exception
     expect(probeCidrs([...defaults, '127.0.0.0/8', '::1/128'], { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' })).toEqual(['127.0.0.0/8', '::1/128']);

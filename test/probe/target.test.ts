@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseConfig } from '../../lib/config.js';
 import { probeTarget } from '../../lib/evidence/index.js';
-import { DEFAULT_ALLOWED_CIDRS, TargetRefused, assertAllowed, parseTarget, resolveTarget } from '../../lib/evidence/probe/target.js';
+import { DEFAULT_ALLOWED_CIDRS } from '../../lib/config.js';
+import { TargetRefused, assertAllowed, parseTarget, resolveTarget } from '../../lib/evidence/probe/target.js';
 import { instance } from '../support/fixtures.js';
 
 const refused = async (p: Promise<unknown>, re: RegExp) => {

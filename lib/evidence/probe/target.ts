@@ -17,12 +17,6 @@ import { cidrContains, formatIp, parseCidr, parseIp, type Cidr } from '../../uti
 export const ALWAYS_REFUSED = ['169.254.0.0/16', 'fe80::/10', 'fd00:ec2::/32', '0.0.0.0/8', '::/128', '255.255.255.255/32', '224.0.0.0/4', 'ff00::/8'];
 const REFUSED = ALWAYS_REFUSED.map((c) => parseCidr(c)!);
 
-/**
- * Default allowed targets: the private ranges. Not loopback: the scanner's own
- * host is no InfluxDB instance's endpoint (demos and tests pass 127.0.0.0/8).
- */
-export const DEFAULT_ALLOWED_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'];
-
 /** Whose addresses a target must resolve to (an instance's endpoint tag). */
 export interface TargetOwner {
   /** For messages, e.g. `the influxdb:endpoint tag of i-0abc…`. */

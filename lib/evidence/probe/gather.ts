@@ -1,0 +1,62 @@
+/**
+ * The probing machinery the scan and the probe command share: options from
+ * the configuration, where probes may go, and one target resolved, checked
+ * and probed into evidence (or the reason it could not be had).
+ */
+import { readFileSync } from 'node:fs';
+import { LOOPBACK_CIDRS, type Config } from '../../config.js';
+import { configError } from '../../errors.js';
+import { fail, type ProbeEvidence, type Result } from '../../model.js';
+import { cidrContains, ipInCidr, parseCidr, parseIp } from '../../util/cidr.js';
+import { probeEndpoint, type ProbeOptions } from './index.js';
+import { TargetRefused, resolveTarget, type ProbeTarget, type Resolver } from './target.js';
+
+export function probeOptions(config: Config): ProbeOptions {
+  const ca = config.probe.caFiles.map((f) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch (err) {
+      throw configError(`cannot read CA bundle ${f}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  });
+  return {
+    timeouts: { connectMs: config.probe.connectTimeoutMs, tlsMs: config.probe.tlsTimeoutMs, responseMs: config.probe.responseTimeoutMs },
+    deadlineMs: config.probe.endpointTimeoutMs,
+    ...(ca.length ? { ca } : {}),
+    defaultCredentials: config.probe.defaultCredentials,
+  };
+}
+
+/** Resolve, check and probe one target: evidence or the reason it could not be had. */
+export async function gatherProbe(t: ProbeTarget, allowedCidrs: readonly string[], opts: ProbeOptions, resolver?: Resolver): Promise<Result<ProbeEvidence>> {
+  try {
+    const resolved = await resolveTarget(t, allowedCidrs, resolver);
+    return await probeEndpoint(resolved, opts);
+  } catch (err) {
+    if (err instanceof TargetRefused) return fail(err.message);
+    throw err;
+  }
+}
+
+const LOOPBACK = LOOPBACK_CIDRS.map((c) => parseCidr(c)!);
+const isLoopbackHost = (h: string) => h === 'localhost' || parseIp(h.replace(/^\[|\]$/g, '')) !== undefined && LOOPBACK.some((l) => ipInCidr(h.replace(/^\[|\]$/g, ''), l));
+
+/**
+ * Where probes may go. Against an AWS emulator on loopback (AWS_ENDPOINT_URL
+ * or AWS_ENDPOINT_URL_EC2), instances' addresses are made up and belong to
+ * nobody: of the configured CIDRs only the loopback ones stay allowed, whatever
+ * else the configuration says (none when it lists no loopback CIDR).
+ */
+export function probeCidrs(configured: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const endpoint = env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL;
+  let host = '';
+  try {
+    host = endpoint ? new URL(endpoint).hostname : '';
+  } catch {
+    host = '';
+  }
+  if (!host || !isLoopbackHost(host)) return [...configured];
+  // No fallback: loopback is probed only when the configuration lists it (demos and tests do).
+  return configured.filter((c) => LOOPBACK.some((l) => cidrContains(l, parseCidr(c)!)));
+}
+
