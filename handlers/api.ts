@@ -2,10 +2,12 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { InfluxguardError, oneLine } from '../lib/errors.js';
-import { RequestError, dispatch, parseScanRequest, scanNow, scanStatus } from '../lib/app/service.js';
+import { DispatchError, ForbiddenError, RequestError, dispatch, parseScanRequest, requestHash, scanNow, scanStatus, type AppDeps, type ScanRequest } from '../lib/app/service.js';
 import { appDeps, logger, metrics } from '../lib/app/runtime.js';
+
+type ApiEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
@@ -14,8 +16,42 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResul
 });
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
+/** How long a request waits for a concurrent one with the same key to finish dispatching. */
+const KEY_WAIT_MS = 15_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+/**
+ * POST /scans with an Idempotency-Key: the key is claimed (pending) with the
+ * hash of the request, confirmed once the units are enqueued, released if
+ * that fails (so a failure never burns it). The same key with another body
+ * is a 409; a concurrent duplicate waits for the first and replays it.
+ */
+async function dispatchOnce(key: string, request: ScanRequest, requestedBy: string | undefined, deps: AppDeps): Promise<APIGatewayProxyStructuredResultV2> {
+  const hash = requestHash(request);
+  const deadline = Date.now() + KEY_WAIT_MS;
+  for (;;) {
+    const scanId = (deps.newId ?? (() => crypto.randomUUID()))();
+    const existing = await deps.store.claimIdempotencyKey(key, { scanId, requestHash: hash });
+    if (!existing) {
+      let out: { scanId: string; unitsTotal: number };
+      try {
+        out = await dispatch(request, { ...deps, newId: () => scanId }, requestedBy ? { requestedBy } : {});
+      } catch (err) {
+        await deps.store.releaseIdempotencyKey(key, scanId);
+        throw err;
+      }
+      await deps.store.confirmIdempotencyKey(key, scanId);
+      logger.info('scan dispatched', { scanId, requestedBy, unitsTotal: out.unitsTotal });
+      return json(202, out);
+    }
+    if (existing.scanId && existing.requestHash !== hash) throw new RequestError('Idempotency-Key', 'Idempotency-Key was already used with a different request body', 409);
+    if (existing.state === 'dispatched') return json(202, { scanId: existing.scanId, replayed: true });
+    if (Date.now() > deadline) throw new RequestError('Idempotency-Key', 'a request with this Idempotency-Key is still being dispatched; retry later', 409);
+    await sleep(100);
+  }
+}
+
+async function route(event: ApiEvent): Promise<APIGatewayProxyStructuredResultV2> {
   const deps = appDeps();
   const method = event.requestContext?.http?.method ?? 'GET';
   const path = event.rawPath ?? '/';
@@ -29,17 +65,16 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
       }
     }
     const request = parseScanRequest(body);
-    if (request.wait) return json(200, await scanNow(request, deps));
+    // Who asked (the IAM principal API Gateway authenticated): kept on the scan record and in the logs.
+    const requestedBy = event.requestContext?.authorizer?.iam?.userArn ?? undefined;
+    logger.info('scan requested', { requestedBy, wait: request.wait ?? false });
+    if (request.wait) return json(200, await scanNow(request, deps, requestedBy ? { requestedBy } : {}));
     const key = event.headers?.['idempotency-key'];
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new RequestError('Idempotency-Key', 'Idempotency-Key must be 8-128 characters of [A-Za-z0-9_.:-]');
-    if (key) {
-      const scanId = (deps.newId ?? (() => crypto.randomUUID()))();
-      const existing = await deps.store.claimIdempotencyKey(key, scanId);
-      if (existing) return json(202, { scanId: existing, replayed: true });
-      const out = await dispatch(request, { ...deps, newId: () => scanId });
-      return json(202, out);
-    }
-    return json(202, await dispatch(request, deps));
+    if (key) return dispatchOnce(key, request, requestedBy, deps);
+    const out = await dispatch(request, deps, requestedBy ? { requestedBy } : {});
+    logger.info('scan dispatched', { scanId: out.scanId, requestedBy, unitsTotal: out.unitsTotal });
+    return json(202, out);
   }
   const m = path.match(/^\/scans\/([A-Za-z0-9-]{1,100})$/);
   if (method === 'GET' && m) {
@@ -49,11 +84,19 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
   return json(404, { error: 'no such route', method, path });
 }
 
-export const handler = middy(async (event: APIGatewayProxyEventV2) => {
+export const handler = middy(async (event: ApiEvent) => {
   try {
     return await route(event);
   } catch (err) {
-    if (err instanceof RequestError) return json(400, { error: err.message, field: err.field });
+    if (err instanceof RequestError) return json(err.status, { error: err.message, field: err.field });
+    if (err instanceof ForbiddenError) {
+      logger.warn('scan refused', { field: err.field, account: err.account, requestedBy: event.requestContext?.authorizer?.iam?.userArn });
+      return json(403, { error: err.message, field: err.field, account: err.account });
+    }
+    if (err instanceof DispatchError) {
+      logger.error('dispatch failed', { scanId: err.scanId, error: err.message });
+      return json(503, { error: `${err.message}; the scan is marked failed, retry`, scanId: err.scanId });
+    }
     if (err instanceof InfluxguardError && err.kind === 'usage') return json(400, { error: oneLine(err) });
     logger.error('request failed', { error: oneLine(err), path: event.rawPath });
     return json(500, { error: 'internal error', requestId: event.requestContext?.requestId });
