@@ -16,23 +16,22 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResul
 });
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
-/** How long a request waits for a concurrent one with the same key to finish dispatching. */
-const KEY_WAIT_MS = 15_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * POST /scans with an Idempotency-Key: the key is claimed (pending) with the
  * hash of the request, confirmed once the units are enqueued, released if
  * that fails (so a failure never burns it). The same key with another body
- * is a 409; a concurrent duplicate waits for the first and replays it.
+ * is a 409. A duplicate gets the first request's scan id, also while that one
+ * is still dispatching (if its dispatch then fails, the scan is marked
+ * `failed` and the key is free again).
  */
 async function dispatchOnce(key: string, request: ScanRequest, requestedBy: string | undefined, deps: AppDeps): Promise<APIGatewayProxyStructuredResultV2> {
   const hash = requestHash(request);
-  const deadline = Date.now() + KEY_WAIT_MS;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     const scanId = (deps.newId ?? (() => crypto.randomUUID()))();
     const existing = await deps.store.claimIdempotencyKey(key, { scanId, requestHash: hash });
-    if (!existing) {
+    // (Our own claim, seen again when the SDK retried a write that had succeeded, is still ours.)
+    if (!existing || existing.scanId === scanId) {
       let out: { scanId: string; unitsTotal: number };
       try {
         out = await dispatch(request, { ...deps, newId: () => scanId }, requestedBy ? { requestedBy } : {});
@@ -40,14 +39,19 @@ async function dispatchOnce(key: string, request: ScanRequest, requestedBy: stri
         await deps.store.releaseIdempotencyKey(key, scanId);
         throw err;
       }
-      await deps.store.confirmIdempotencyKey(key, scanId);
+      try {
+        await deps.store.confirmIdempotencyKey(key, scanId);
+      } catch (err) {
+        // The scan is on its way; an unconfirmed claim still replays it, and expires as abandoned after a while.
+        logger.warn('idempotency key not confirmed', { scanId, error: oneLine(err) });
+      }
       logger.info('scan dispatched', { scanId, requestedBy, unitsTotal: out.unitsTotal });
       return json(202, out);
     }
     if (existing.scanId && existing.requestHash !== hash) throw new RequestError('Idempotency-Key', 'Idempotency-Key was already used with a different request body', 409);
-    if (existing.state === 'dispatched') return json(202, { scanId: existing.scanId, replayed: true });
-    if (Date.now() > deadline) throw new RequestError('Idempotency-Key', 'a request with this Idempotency-Key is still being dispatched; retry later', 409);
-    await sleep(100);
+    if (existing.scanId) return json(202, { scanId: existing.scanId, replayed: true });
+    // Released between our claim and our read: claim again (a second time in a row means contention: 409).
+    if (attempt > 0) throw new RequestError('Idempotency-Key', 'a request with this Idempotency-Key is being dispatched; retry later', 409);
   }
 }
 

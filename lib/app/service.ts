@@ -194,9 +194,10 @@ export async function dispatch(request: ScanRequest, deps: AppDeps, opts: { requ
   });
   await deps.store.createScan({ scanId, createdAt: now.toISOString(), request, unitsTotal: units.length, ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}) }, now);
   try {
-    // Named instances: a subset, nothing else is archived, so no inventory is needed.
+    // Inventories of regions split into several units (named instances: a subset, nothing else is archived, none needed).
     if (!request.instanceIds) {
-      await mapLimit(inventories, 8, async (inv) => (inv.instanceIds ? deps.store.putInventory(scanId, inv.accountId, inv.region, inv.instanceIds, now) : undefined));
+      const multi = inventories.filter((inv) => inv.instanceIds && inv.instanceIds.length > deps.config.app.unitSize);
+      await mapLimit(multi, 8, (inv) => deps.store.putInventory(scanId, inv.accountId, inv.region, inv.instanceIds!, now));
     }
     await (deps.sendUnits ?? ((u) => defaultSend(u, deps)))(units);
   } catch (err) {
@@ -224,8 +225,9 @@ export async function runUnit(unit: WorkUnit, deps: AppDeps, opts: { deadline?: 
   const { clients, own } = await clientsFor(unit.accountId, deps);
   try {
     const config: Config = { ...deps.config, regions: [unit.region], host: { ...deps.config.host, documentName: hostDocument(deps.config, own) }, publish: { ...deps.config.publish, snsTopicArn: undefined } };
-    // The region's inventory at dispatch (kept in the scan record, not in the message): undefined → archive nothing outside this unit.
-    const known = unit.instanceIds && unit.regionComplete ? await deps.store.getInventory(unit.scanId, unit.accountId, unit.region) : undefined;
+    // The region's inventory at dispatch: this unit's instances when it is the region's only unit, else kept in the
+    // scan record (not in the message); undefined → archive nothing outside this unit.
+    const known = !unit.instanceIds || !unit.regionComplete ? undefined : unit.regionUnits === 1 ? unit.instanceIds : await deps.store.getInventory(unit.scanId, unit.accountId, unit.region);
     const checks = unit.checks ? CHECKS.filter((c) => unit.checks!.includes(c.id)) : CHECKS;
     const result = await scan(config, {
       clients,

@@ -78,7 +78,12 @@ export class ScanStore {
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
-    );
+    ).catch(async (err: unknown) => {
+      // A retried write whose first attempt had succeeded: the record is ours.
+      if (!isConditionFailure(err)) throw err;
+      const got = await this.db.send(new GetItemCommand({ TableName: this.table, Key: { pk: pk(meta.scanId), sk: { S: 'META' } }, ConsistentRead: true }));
+      if (got.Item?.createdAt?.S !== meta.createdAt) throw err;
+    });
   }
 
   /** A scan that could not be dispatched: `failed` with the reason, so it is never left `running`. */

@@ -23,6 +23,8 @@ export const WorkUnitSchema = z.object({
    * verifiably gone and never another unit's.
    */
   regionComplete: z.boolean().default(true),
+  /** Units of this account × region: 1 means this unit's instances are the region's whole inventory (nothing to load). */
+  regionUnits: z.number().int().positive().optional(),
   publish: z.boolean(),
   checks: z.array(z.string().max(100)).max(CHECKS.length).optional(),
 });
@@ -48,6 +50,7 @@ export function planUnits(scanId: string, regions: RegionInventoryIds[], unitSiz
         instanceIds: ids,
         regionChecks: i === 0,
         regionComplete: opts.regionComplete ?? true,
+        regionUnits: parts.length,
         publish: opts.publish,
         ...(opts.checks ? { checks: opts.checks } : {}),
       }),
