@@ -1,19 +1,22 @@
 # Two commands on a fresh Debian machine:  make demo   |   make test
 .PHONY: setup demo test clean member-role
 
-setup: node_modules/.setup-done
+setup: node_modules/.setup-done .venv-checkov/bin/checkov
 
 node_modules/.setup-done: package.json package-lock.json
 	@command -v node >/dev/null || { echo "Node.js >= 20 is required" >&2; exit 1; }
 	npm ci --no-audit --no-fund
 	python3 -c 'import moto.server, flask_cors' 2>/dev/null || python3 -m pip install --quiet 'moto[server]>=5.1'
 	command -v cfn-lint >/dev/null || python3 -m pip install --quiet cfn-lint
-	@# checkov pins old boto3/botocore/packaging: its own virtualenv keeps them away from moto's.
-	test -x .venv-checkov/bin/checkov || { python3 -m venv .venv-checkov && .venv-checkov/bin/pip install --quiet checkov; }
 	@# Real servers for the probe tests: Debian's influxdb (1.6.7), nginx and openssl.
 	command -v influxd >/dev/null && command -v nginx >/dev/null && command -v openssl >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends influxdb nginx-light openssl; }
 	@touch $@
+
+# checkov (PyPI) pins old boto3/botocore/packaging: its own virtualenv keeps them away from moto's.
+.venv-checkov/bin/checkov:
+	python3 -m venv .venv-checkov || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv && python3 -m venv .venv-checkov; }
+	.venv-checkov/bin/pip install --quiet checkov
 
 # The demo and the tests run in a private network namespace with only loopback up.
 demo: setup
@@ -29,4 +32,4 @@ member-role:
 	node serverless/member-role.cjs
 
 clean:
-	rm -rf dist node_modules/.setup-done .test-results.json
+	rm -rf dist node_modules/.setup-done .test-results.json .venv-checkov

@@ -265,7 +265,7 @@ describe('the member-account template (issue 19, items 8 and 9)', () => {
 const checkovBin = () => (existsSync(`${root}.venv-checkov/bin/checkov`) ? `${root}.venv-checkov/bin/checkov` : 'checkov');
 const checkov = (file: string) => {
   const r = spawnSync(checkovBin(), ['--compact', '--framework', 'cloudformation', '--output', 'json', '--skip-download', '-f', file], { encoding: 'utf8', timeout: 240_000 });
-  if (r.error) throw r.error;
+  if (r.error) throw new Error(`checkov could not run (${r.error.message}): \`make setup\` installs it in .venv-checkov`);
   const out = JSON.parse(r.stdout);
   const results = (Array.isArray(out) ? out[0] : out).results ?? { failed_checks: [], skipped_checks: [], passed_checks: [] };
   return {
