@@ -32,6 +32,8 @@ const logs = (p, fn) => ({
   Resource: sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${p.service}-${p.stage}-${fn}:*`),
 });
 const identity = { Effect: 'Allow', Action: ['sts:GetCallerIdentity'], Resource: '*' };
+/** The IAM policy variable ${aws:PrincipalOrgID}, joined so that Serverless does not take it for one of its variables. */
+const PRINCIPAL_ORG_ID = { 'Fn::Join': ['', ['$', '{aws:PrincipalOrgID}']] };
 const memberRole = (p, account) => sub(`arn:\${AWS::Partition}:iam::${account}:role/${p.memberRoleName}`);
 
 /**
@@ -43,7 +45,7 @@ function assumeMemberRole(p) {
   const out = [];
   const excluded = new Set(p.excluded);
   if (p.accounts.includes('organization')) {
-    out.push({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: memberRole(p, '*'), Condition: { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } } });
+    out.push({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: memberRole(p, '*'), Condition: { StringEquals: { 'aws:ResourceOrgID': PRINCIPAL_ORG_ID } } });
     if (p.excluded.length) out.push({ Effect: 'Deny', Action: 'sts:AssumeRole', Resource: p.excluded.map((a) => memberRole(p, a)) });
     return out;
   }

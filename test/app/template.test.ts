@@ -199,13 +199,26 @@ describe('IAM: each role gets exactly what its code calls (issue 19, items 7 and
         { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::111122223333:role/influxguard-member' }] },
       ]);
       expect(await assumeOf(fn, { accounts: 'organization', excludeAccounts: '444455556666' })).toEqual([
-        { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/influxguard-member' }, Condition: { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } } },
+        { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/influxguard-member' }, Condition: { StringEquals: { 'aws:ResourceOrgID': { 'Fn::Join': ['', ['$', '{aws:PrincipalOrgID}']] } } } },
         { Effect: 'Deny', Action: 'sts:AssumeRole', Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::444455556666:role/influxguard-member' }] },
       ]);
     }
     const orgs = ((await iam.dispatch(resolver({ accounts: 'organization' }))) as any[]).filter((s) => [s.Action].flat().includes('organizations:ListAccounts'));
     expect(orgs).toHaveLength(1);
   });
+
+  it('packages in organisation mode: the ${aws:PrincipalOrgID} policy variable survives Serverless', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ig-org-'));
+    try {
+      const r = spawnSync(process.execPath, [`${root}node_modules/serverless/bin/serverless.js`, 'package', '--package', dir, '--param', 'accounts=organization'], { cwd: root, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' }, encoding: 'utf8', timeout: 120_000 });
+      expect(`${r.status} ${r.stdout}${r.stderr}`).toMatch(/^0 [\s\S]*Service packaged/);
+      const t: Template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+      const assume = t.Resources.WorkerRole!.Properties.Policies[0].PolicyDocument.Statement.find((s: any) => s.Action === 'sts:AssumeRole');
+      expect(assume.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': { 'Fn::Join': ['', ['$', '{aws:PrincipalOrgID}']] } } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 150_000);
 });
 
 describe('the HTTP API and the alarm topic (issue 19, item 12)', () => {
