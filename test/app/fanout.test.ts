@@ -84,6 +84,11 @@ describe('fan-out: 2 accounts × 2 regions × 250 instances', () => {
     const known = await appDeps().store.getInventory(scanId, member.accountId, REGIONS[1]!);
     expect(known).toHaveLength(250);
     expect(new Set(bodies.filter((b) => b.accountId === member.accountId && b.region === REGIONS[1]).flatMap((b) => b.instanceIds))).toEqual(new Set(known));
+    // Large regions span several items; a region never recorded is unknown (then a unit archives nothing outside itself).
+    const big = Array.from({ length: 12_001 }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
+    await appDeps().store.putInventory('inventory-test', home.accountId, 'us-west-2', big);
+    expect(await appDeps().store.getInventory('inventory-test', home.accountId, 'us-west-2')).toEqual(big);
+    expect(await appDeps().store.getInventory('inventory-test', home.accountId, 'us-east-2')).toBeUndefined();
   });
 
   it('records complete results, visible through GET /scans/{scanId}', async () => {
