@@ -1,7 +1,7 @@
 # Two commands on a fresh Debian machine:  make demo   |   make test
-.PHONY: setup demo test clean
+.PHONY: setup demo test clean member-role
 
-setup: node_modules/.setup-done
+setup: node_modules/.setup-done .venv-checkov/bin/checkov
 
 node_modules/.setup-done: package.json package-lock.json
 	@command -v node >/dev/null || { echo "Node.js >= 20 is required" >&2; exit 1; }
@@ -13,6 +13,11 @@ node_modules/.setup-done: package.json package-lock.json
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends influxdb nginx-light openssl; }
 	@touch $@
 
+# checkov (PyPI) pins old boto3/botocore/packaging: its own virtualenv keeps them away from moto's.
+.venv-checkov/bin/checkov:
+	python3 -m venv .venv-checkov || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv && python3 -m venv .venv-checkov; }
+	.venv-checkov/bin/pip install --quiet checkov
+
 # The demo and the tests run in a private network namespace with only loopback up.
 demo: setup
 	npm run build
@@ -22,5 +27,9 @@ test: setup
 	npm run typecheck
 	scripts/sandbox.sh npm test -- --json --outputFile=.test-results.json
 
+# Regenerate cloudformation/member-role.yml (after collector/collect.sh changes).
+member-role:
+	node serverless/member-role.cjs
+
 clean:
-	rm -rf dist node_modules/.setup-done .test-results.json
+	rm -rf dist node_modules/.setup-done .test-results.json .venv-checkov

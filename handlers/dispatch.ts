@@ -7,7 +7,7 @@ import { dispatch } from '../lib/app/service.js';
 import { appDeps, logErrors, logger, metrics } from '../lib/app/runtime.js';
 
 export const handler = middy(async () => {
-  const { scanId, unitsTotal } = await dispatch({}, appDeps());
+  const { scanId, unitsTotal } = await dispatch({}, appDeps(), { requestedBy: 'schedule' });
   logger.appendKeys({ scanId });
   logger.info('scan dispatched', { unitsTotal });
   metrics.addMetric('WorkUnitsDispatched', MetricUnit.Count, unitsTotal);

@@ -1,46 +1,149 @@
-// IAM statements shared by the per-function roles in serverless.yml: each
-// names only the actions a function uses, on the narrowest resources the
-// service supports. Actions that support no resource-level permissions
-// (EC2 Describe*, ssm:DescribeInstanceInformation, sts:GetCallerIdentity,
-// organizations:ListAccounts) are the only ones on "*".
+// The IAM statements of each function's role in serverless.yml, built from the
+// stack's parameters: each role gets exactly the actions its code calls
+// (test/app/template.test.ts asserts the set per role), on the narrowest
+// resources the service supports. Actions that support no resource-level
+// permissions (EC2 Describe*, ssm:DescribeInstanceInformation,
+// sts:GetCallerIdentity, organizations:ListAccounts, the VPC network-interface
+// actions) are the only ones on "*".
 const sub = (s) => ({ 'Fn::Sub': s });
+const list = (v) => (Array.isArray(v) ? v : String(v ?? '').split(','))
+  .map((s) => String(s).trim())
+  .filter(Boolean);
 
-module.exports = {
-  lambdaTrust: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
-  logs: {
-    Effect: 'Allow',
-    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-    Resource: sub('arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/influxguard-*:*'),
-  },
-  identity: { Effect: 'Allow', Action: ['sts:GetCallerIdentity'], Resource: '*' },
-  assumeMemberRole: async ({ resolveVariable }) => ({
-    Effect: 'Allow',
-    Action: ['sts:AssumeRole'],
-    Resource: sub(`arn:\${AWS::Partition}:iam::*:role/${await resolveVariable('param:memberRoleName')}`),
-  }),
-  discover: {
-    Effect: 'Allow',
-    Action: ['ec2:DescribeInstances', 'ec2:DescribeSecurityGroups', 'ec2:DescribeVolumes', 'ec2:DescribeRegions', 'ec2:GetEbsEncryptionByDefault', 'ec2:GetManagedPrefixListEntries'],
-    Resource: '*',
-  },
-  organizations: { Effect: 'Allow', Action: ['organizations:ListAccounts'], Resource: '*' },
-  sendUnits: { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['UnitsQueue', 'Arn'] } },
-  ssmRead: { Effect: 'Allow', Action: ['ssm:DescribeInstanceInformation', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation'], Resource: '*' },
-  ssmSendDocument: {
-    Effect: 'Allow',
-    Action: ['ssm:SendCommand'],
-    Resource: sub('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/${CollectorDocument}'),
-  },
-  // SendCommand also needs the target instances: only those tagged influxdb.
-  ssmSendInstances: {
+async function params(resolveVariable) {
+  const get = (name) => resolveVariable(`param:${name}`);
+  return {
+    service: await resolveVariable('self:service'),
+    stage: await resolveVariable('sls:stage'),
+    accounts: list(await get('accounts')),
+    excluded: list(await get('excludeAccounts')),
+    memberRoleName: await get('memberRoleName'),
+    tags: String((await get('tags')) ?? '').split(';').map((s) => s.trim()).filter(Boolean),
+    subnetIds: list(await get('subnetIds')),
+  };
+}
+
+const lambdaTrust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+
+/** Only to the function's own log group (the stack creates it). */
+const logs = (p, fn) => ({
+  Effect: 'Allow',
+  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  Resource: sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${p.service}-${p.stage}-${fn}:*`),
+});
+const identity = { Effect: 'Allow', Action: ['sts:GetCallerIdentity'], Resource: '*' };
+/** The IAM policy variable ${aws:PrincipalOrgID}, joined so that Serverless does not take it for one of its variables. */
+const PRINCIPAL_ORG_ID = { 'Fn::Join': ['', ['$', '{aws:PrincipalOrgID}']] };
+const memberRole = (p, account) => sub(`arn:\${AWS::Partition}:iam::${account}:role/${p.memberRoleName}`);
+
+/**
+ * The member role, only where a scan may go: nothing for `self`; the listed
+ * accounts; or any account of the scanner's own organisation
+ * (aws:ResourceOrgID), with excluded accounts denied.
+ */
+function assumeMemberRole(p) {
+  const out = [];
+  const excluded = new Set(p.excluded);
+  if (p.accounts.includes('organization')) {
+    out.push({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: memberRole(p, '*'), Condition: { StringEquals: { 'aws:ResourceOrgID': PRINCIPAL_ORG_ID } } });
+    if (p.excluded.length) out.push({ Effect: 'Deny', Action: 'sts:AssumeRole', Resource: p.excluded.map((a) => memberRole(p, a)) });
+    return out;
+  }
+  const ids = [...new Set(p.accounts.filter((a) => /^\d{12}$/.test(a) && !excluded.has(a)))];
+  if (ids.length) out.push({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: ids.map((a) => memberRole(p, a)) });
+  return out;
+}
+
+const organizations = (p) => (p.accounts.includes('organization') ? [{ Effect: 'Allow', Action: ['organizations:ListAccounts'], Resource: '*' }] : []);
+const listInstances = { Effect: 'Allow', Action: ['ec2:DescribeRegions', 'ec2:DescribeInstances'], Resource: '*' };
+const scanEc2 = {
+  Effect: 'Allow',
+  Action: ['ec2:DescribeInstances', 'ec2:DescribeSecurityGroups', 'ec2:DescribeVolumes', 'ec2:DescribeRegions', 'ec2:GetEbsEncryptionByDefault', 'ec2:GetManagedPrefixListEntries'],
+  Resource: '*',
+};
+const table = (actions) => ({ Effect: 'Allow', Action: actions, Resource: { 'Fn::GetAtt': ['ScansTable', 'Arn'] } });
+const sendUnits = { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['UnitsQueue', 'Arn'] } };
+/** The stack key (SQS and SNS under SSE-KMS): producers need GenerateDataKey and Decrypt, consumers Decrypt. */
+const dataKey = { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: { 'Fn::GetAtt': ['DataKey', 'Arn'] } };
+
+/**
+ * ssm:SendCommand on instances: one statement per configured tag selector
+ * (discovery selects instances matching any of them; the conditions of one
+ * statement would all have to hold). `KEY` matches any value, `KEY=V` the
+ * listed values (EC2 filter wildcards are StringLike's).
+ */
+function sendCommandInstances(tags) {
+  const byKey = new Map();
+  for (const spec of tags) {
+    const eq = spec.indexOf('=');
+    const key = (eq < 0 ? spec : spec.slice(0, eq)).trim();
+    if (!key) continue;
+    if (eq < 0) byKey.set(key, undefined);
+    else if (!byKey.has(key) || byKey.get(key) !== undefined) byKey.set(key, [...(byKey.get(key) ?? []), spec.slice(eq + 1)]);
+  }
+  return [...byKey].map(([key, values]) => ({
     Effect: 'Allow',
     Action: ['ssm:SendCommand'],
     Resource: sub('arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*'),
-    Condition: { StringLike: { 'ssm:resourceTag/influxdb': '*' } },
-  },
-  securityHub: [
+    Condition: { StringLike: { [`ssm:resourceTag/${key}`]: values ?? '*' } },
+  }));
+}
+
+/** What Lambda needs to attach the function to the VPC (instead of AWSLambdaVPCAccessExecutionRole, which also grants logs:* on *). */
+const vpc = (p) =>
+  p.subnetIds.length
+    ? [{ Effect: 'Allow', Action: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], Resource: '*' }]
+    : [];
+
+/** dispatch: accounts, regions, instance lists; the scan record and inventories; the units; its async-invocation DLQ. */
+async function dispatch({ resolveVariable }) {
+  const p = await params(resolveVariable);
+  return [
+    logs(p, 'dispatch'),
+    identity,
+    ...assumeMemberRole(p),
+    ...organizations(p),
+    listInstances,
+    { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': ['UnitsQueue', 'Arn'] }, { 'Fn::GetAtt': ['DispatchFailuresQueue', 'Arn'] }] },
+    dataKey,
+    table(['dynamodb:PutItem', 'dynamodb:UpdateItem']),
+  ];
+}
+
+/** worker: scans a unit (host evidence through SSM), publishes to Security Hub, records it, sends the summary. */
+async function worker({ resolveVariable }) {
+  const p = await params(resolveVariable);
+  return [
+    logs(p, 'worker'),
+    ...vpc(p),
+    identity,
+    ...assumeMemberRole(p),
+    scanEc2,
+    { Effect: 'Allow', Action: ['ssm:DescribeInstanceInformation', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation'], Resource: '*' },
+    { Effect: 'Allow', Action: ['ssm:SendCommand'], Resource: sub('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/${CollectorDocument}') },
+    ...sendCommandInstances(p.tags),
     { Effect: 'Allow', Action: ['securityhub:BatchImportFindings'], Resource: sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default') },
     { Effect: 'Allow', Action: ['securityhub:GetFindings'], Resource: sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default') },
-  ],
-  publishSummary: { Effect: 'Allow', Action: ['sns:Publish'], Resource: { Ref: 'FindingsTopic' } },
-};
+    { Effect: 'Allow', Action: ['sns:Publish'], Resource: { Ref: 'FindingsTopic' } },
+    table(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Query']),
+    { Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], Resource: { 'Fn::GetAtt': ['UnitsQueue', 'Arn'] } },
+    dataKey,
+  ];
+}
+
+/** api: dispatches like `dispatch`, answers status, runs small read-only wait=true scans (no SSM command, no publishing), idempotency keys. */
+async function api({ resolveVariable }) {
+  const p = await params(resolveVariable);
+  return [
+    logs(p, 'api'),
+    identity,
+    ...assumeMemberRole(p),
+    ...organizations(p),
+    scanEc2,
+    sendUnits,
+    dataKey,
+    table(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem']),
+  ];
+}
+
+module.exports = { lambdaTrust, dispatch, worker, api, sendCommandInstances };

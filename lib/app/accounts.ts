@@ -25,13 +25,17 @@ export async function targetAccounts(config: Config, selfAccountId: string, orgs
 
 export const memberRoleArn = (accountId: string, roleName: string) => `arn:aws:iam::${accountId}:role/${roleName}`;
 
+/** The collector's SSM Command document in member accounts (cloudformation/member-role.yml creates it under this name). */
+export const MEMBER_DOCUMENT = 'influxguard-collect';
+
 /** Temporary credentials for the member role, refreshed five minutes before they expire. */
-export function assumeRoleCredentials(sts: STSClient, roleArn: string, sessionName = 'influxguard'): AwsCredentialIdentityProvider {
+export function assumeRoleCredentials(sts: STSClient, roleArn: string, opts: { sessionName?: string; externalId?: string } = {}): AwsCredentialIdentityProvider {
+  const sessionName = opts.sessionName ?? 'influxguard';
   let cached: AwsCredentialIdentity | undefined;
   return async () => {
     if (cached?.expiration && cached.expiration.getTime() - Date.now() > 5 * 60_000) return cached;
     try {
-      const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: 3600 }));
+      const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: 3600, ...(opts.externalId ? { ExternalId: opts.externalId } : {}) }));
       const c = out.Credentials!;
       cached = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken!, ...(c.Expiration ? { expiration: c.Expiration } : {}) };
       return cached;

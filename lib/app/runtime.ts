@@ -31,7 +31,8 @@ export function appDeps(env: NodeJS.ProcessEnv = process.env): AppDeps {
   if (!config.app.tableName) throw configError('INFLUXGUARD_TABLE is not set');
   const counter = new CallCounter();
   const clients = createClients({ aws: config.aws, counter });
-  deps = { config, clients, homeRegion, store: new ScanStore(clients.dynamodb(homeRegion), config.app.tableName, config.app.scanTtlDays), counter };
+  const externalId = env.INFLUXGUARD_MEMBER_EXTERNAL_ID?.trim();
+  deps = { config, clients, homeRegion, store: new ScanStore(clients.dynamodb(homeRegion), config.app.tableName, config.app.scanTtlDays), counter, ...(externalId ? { memberExternalId: externalId } : {}) };
   return deps;
 }
 

@@ -3,21 +3,21 @@
  * scan into work units, run one unit (scan + publish + record), finish the
  * scan once (one SNS summary), answer the API. Handlers only adapt events.
  */
-import { randomUUID } from 'node:crypto';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { createHash, randomUUID } from 'node:crypto';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { createClients, type CallCounter, type Clients } from '../aws/clients.js';
 import { CHECKS } from '../checks/index.js';
 import { REGION_RE, type Config } from '../config.js';
-import { configError } from '../errors.js';
+import { configError, oneLine } from '../errors.js';
 import { listInstances } from '../discover/ec2.js';
 import { SEVERITIES, isFailing, type Finding, type ScanDocument, type Severity, type Summary as StatusSummary } from '../model.js';
 import { publishScan } from '../publish/index.js';
 import { byRisk } from '../summary.js';
 import { buildSummary, publishSummary, shouldNotify } from '../publish/sns.js';
 import { callerAccount, resolveRegions, scan } from '../scan.js';
-import { chunk, mapLimit } from '../util/concurrency.js';
-import { assumeRoleCredentials, memberRoleArn, targetAccounts } from './accounts.js';
+import { mapLimit } from '../util/concurrency.js';
+import { assumeRoleCredentials, MEMBER_DOCUMENT, memberRoleArn, targetAccounts } from './accounts.js';
 import type { ScanStore, UnitResult } from './store.js';
 import { planUnits, type WorkUnit } from './units.js';
 
@@ -29,7 +29,7 @@ export const ScanRequestSchema = z
     regions: z.array(z.string().refine((r) => r === 'all' || REGION_RE.test(r), { message: 'is not a region name' })).min(1).max(40).optional(),
     accounts: z.array(z.string().regex(/^\d{12}$/, { message: 'is not a 12-digit account id' })).min(1).max(1000).optional(),
     instanceIds: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/, { message: 'is not an instance id' })).min(1).max(1000).optional(),
-    checks: z.array(z.string().refine((c) => checkIds.has(c), { message: 'is not a check id (see CHECKS.md)' })).min(1).optional(),
+    checks: z.array(z.string().refine((c) => checkIds.has(c), { message: 'is not a check id (see CHECKS.md)' })).min(1).max(CHECKS.length).optional(),
     publish: z.boolean().optional(),
     wait: z.boolean().optional(),
   })
@@ -41,10 +41,40 @@ export class RequestError extends Error {
   constructor(
     readonly field: string,
     message: string,
+    /** 400, or 409 for a conflicting Idempotency-Key. */
+    readonly status = 400,
   ) {
     super(message);
     this.name = 'RequestError';
   }
+}
+
+/** A request for something the caller may not have: 403, naming the field and the value. */
+export class ForbiddenError extends Error {
+  constructor(
+    readonly field: string,
+    readonly account: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}
+
+/** The scan was recorded but its units could not be enqueued: it is marked `failed`. */
+export class DispatchError extends Error {
+  constructor(
+    readonly scanId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DispatchError';
+  }
+}
+
+/** Hash of a parsed request (keys sorted): what an idempotency key is bound to. */
+export function requestHash(request: ScanRequest): string {
+  return createHash('sha256').update(JSON.stringify(request, Object.keys(request).sort())).digest('hex');
 }
 
 export function parseScanRequest(body: unknown): ScanRequest {
@@ -67,6 +97,8 @@ export interface AppDeps {
   /** Where units go (default: the SQS queue, batches of 10). */
   sendUnits?: (units: WorkUnit[]) => Promise<void>;
   counter?: CallCounter;
+  /** sts:ExternalId the member role's trust policy requires (INFLUXGUARD_MEMBER_EXTERNAL_ID). */
+  memberExternalId?: string;
 }
 
 let selfAccount: string | undefined;
@@ -77,28 +109,66 @@ async function self(deps: AppDeps): Promise<string> {
 /** Clients for an account: the function's own, or the member role assumed there. */
 export async function clientsFor(accountId: string, deps: AppDeps): Promise<{ clients: Clients; own: boolean }> {
   if (accountId === (await self(deps))) return { clients: deps.clients, own: true };
-  const credentials = assumeRoleCredentials(deps.clients.sts(deps.homeRegion), memberRoleArn(accountId, deps.config.app.memberRoleName));
+  const credentials = assumeRoleCredentials(deps.clients.sts(deps.homeRegion), memberRoleArn(accountId, deps.config.app.memberRoleName), deps.memberExternalId ? { externalId: deps.memberExternalId } : {});
   return { clients: createClients({ aws: deps.config.aws, credentials, ...(deps.counter ? { counter: deps.counter } : {}) }), own: false };
+}
+
+/** The SSM document that collects host evidence: the stack's own at home, the member template's in member accounts. */
+export function hostDocument(config: Config, own: boolean): string {
+  return own ? config.host.documentName : MEMBER_DOCUMENT;
+}
+
+/** SQS limits a batch to 10 entries and 256 KiB in all; batches stay well under. */
+const BATCH_BYTES_MAX = 200 * 1024;
+
+/** The SendMessageBatch entries for the units: at most 10 per batch, each batch under 256 KiB. */
+export function messageBatches(units: WorkUnit[]): SendMessageBatchRequestEntry[][] {
+  const batches: SendMessageBatchRequestEntry[][] = [];
+  let batch: SendMessageBatchRequestEntry[] = [];
+  let bytes = 0;
+  for (const u of units) {
+    const body = JSON.stringify(u);
+    const size = Buffer.byteLength(body);
+    if (batch.length === 10 || (batch.length && bytes + size > BATCH_BYTES_MAX)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push({ Id: String(u.unitIndex), MessageBody: body });
+    bytes += size;
+  }
+  if (batch.length) batches.push(batch);
+  return batches;
 }
 
 async function defaultSend(units: WorkUnit[], deps: AppDeps): Promise<void> {
   const queueUrl = deps.config.app.queueUrl;
   if (!queueUrl) throw configError('INFLUXGUARD_QUEUE_URL is not set');
   const sqs = deps.clients.sqs(deps.homeRegion);
-  for (const batch of chunk(units, 10)) {
-    const out = await sqs.send(
-      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((u) => ({ Id: String(u.unitIndex), MessageBody: JSON.stringify(u) })) }),
-    );
+  for (const entries of messageBatches(units)) {
+    const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
     if (out.Failed?.length) throw new Error(`SQS refused ${out.Failed.length} unit(s): ${out.Failed.map((f) => f.Message).join('; ')}`);
   }
 }
 
-/** Split the request's scope into units, record the scan, enqueue the units. */
-export async function dispatch(request: ScanRequest, deps: AppDeps): Promise<{ scanId: string; unitsTotal: number }> {
+/**
+ * The accounts a request may scan: the configured ones (self, the list, or
+ * the organisation's active accounts, minus exclusions). A requested account
+ * outside them is a ForbiddenError naming it.
+ */
+export async function authorizeAccounts(requested: string[] | undefined, deps: AppDeps): Promise<string[]> {
+  const allowed = await targetAccounts(deps.config, await self(deps), () => deps.clients.organizations('us-east-1'));
+  if (!requested) return allowed;
+  const set = new Set(allowed);
+  for (const a of requested) if (!set.has(a)) throw new ForbiddenError('accounts', a, `account ${a} is not in the scanner’s configured accounts`);
+  return [...new Set(requested)];
+}
+
+/** Split the request's scope into units, record the scan, enqueue the units; a scan whose units cannot be enqueued is marked failed. */
+export async function dispatch(request: ScanRequest, deps: AppDeps, opts: { requestedBy?: string } = {}): Promise<{ scanId: string; unitsTotal: number }> {
   const now = (deps.now ?? (() => new Date()))();
   const scanId = (deps.newId ?? randomUUID)();
-  const own = await self(deps);
-  const accounts = request.accounts ?? (await targetAccounts(deps.config, own, () => deps.clients.organizations('us-east-1')));
+  const accounts = await authorizeAccounts(request.accounts, deps);
   const regionConfig = { ...deps.config, regions: request.regions ?? deps.config.regions };
   const inventories = (
     await mapLimit(accounts, 4, async (accountId) => {
@@ -123,8 +193,19 @@ export async function dispatch(request: ScanRequest, deps: AppDeps): Promise<{ s
     regionComplete: !request.instanceIds, // named instances: a subset, nothing else is archived
     ...(request.checks ? { checks: request.checks } : {}),
   });
-  await deps.store.createScan({ scanId, createdAt: now.toISOString(), request, unitsTotal: units.length }, now);
-  await (deps.sendUnits ?? ((u) => defaultSend(u, deps)))(units);
+  await deps.store.createScan({ scanId, createdAt: now.toISOString(), request, unitsTotal: units.length, ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}) }, now);
+  try {
+    // Inventories of regions split into several units (named instances: a subset, nothing else is archived, none needed).
+    if (!request.instanceIds) {
+      const multi = inventories.filter((inv) => inv.instanceIds && inv.instanceIds.length > deps.config.app.unitSize);
+      await mapLimit(multi, 8, (inv) => deps.store.putInventory(scanId, inv.accountId, inv.region, inv.instanceIds!, now));
+    }
+    await (deps.sendUnits ?? ((u) => defaultSend(u, deps)))(units);
+  } catch (err) {
+    const reason = `could not enqueue the scan's work units: ${oneLine(err)}`;
+    await deps.store.failScan(scanId, reason, now);
+    throw new DispatchError(scanId, reason);
+  }
   return { scanId, unitsTotal: units.length };
 }
 
@@ -144,7 +225,10 @@ const compact = (f: Finding, names: Map<string, string | undefined>): UnitResult
 export async function runUnit(unit: WorkUnit, deps: AppDeps, opts: { deadline?: number } = {}): Promise<{ recorded: boolean; completedScan: boolean; document: ScanDocument }> {
   const { clients, own } = await clientsFor(unit.accountId, deps);
   try {
-    const config: Config = { ...deps.config, regions: [unit.region], publish: { ...deps.config.publish, snsTopicArn: undefined } };
+    const config: Config = { ...deps.config, regions: [unit.region], host: { ...deps.config.host, documentName: hostDocument(deps.config, own) }, publish: { ...deps.config.publish, snsTopicArn: undefined } };
+    // The region's inventory at dispatch: this unit's instances when it is the region's only unit, else kept in the
+    // scan record (not in the message); undefined → archive nothing outside this unit.
+    const known = !unit.instanceIds || !unit.regionComplete ? undefined : unit.regionUnits === 1 ? unit.instanceIds : await deps.store.getInventory(unit.scanId, unit.accountId, unit.region);
     const checks = unit.checks ? CHECKS.filter((c) => unit.checks!.includes(c.id)) : CHECKS;
     const result = await scan(config, {
       clients,
@@ -152,7 +236,7 @@ export async function runUnit(unit: WorkUnit, deps: AppDeps, opts: { deadline?: 
       checks,
       ...(opts.deadline !== undefined ? { deadline: opts.deadline } : {}),
       ...(deps.now ? { now: deps.now } : {}),
-      ...(unit.instanceIds ? { unit: { instanceIds: unit.instanceIds, knownInstanceIds: unit.knownInstanceIds, regionChecks: unit.regionChecks, regionComplete: unit.regionComplete } } : {}),
+      ...(unit.instanceIds ? { unit: { instanceIds: unit.instanceIds, knownInstanceIds: known ?? unit.instanceIds, regionChecks: unit.regionChecks, regionComplete: known !== undefined } } : {}),
     });
     const report = unit.publish ? await publishScan(result, config, { clients, ...(deps.now ? { now: deps.now } : {}) }) : undefined;
     const names = new Map(result.instances.map((i) => [i.instanceId, i.name]));
@@ -256,6 +340,8 @@ export async function scanStatus(scanId: string, deps: Pick<AppDeps, 'store'>) {
     scanId,
     status: got.meta.status,
     createdAt: got.meta.createdAt,
+    ...(got.meta.requestedBy ? { requestedBy: got.meta.requestedBy } : {}),
+    ...(got.meta.error ? { error: got.meta.error } : {}),
     ...(got.meta.finishedAt ? { finishedAt: got.meta.finishedAt } : {}),
     progress: { unitsDone: got.meta.unitsDone, unitsTotal: got.meta.unitsTotal },
     scope: { accounts: agg.accounts, regions: agg.regions, instances: agg.instances },
@@ -264,9 +350,14 @@ export async function scanStatus(scanId: string, deps: Pick<AppDeps, 'store'>) {
   };
 }
 
-/** POST /scans with wait=true: a small scan run in the request, its document returned. */
-export async function scanNow(request: ScanRequest, deps: AppDeps): Promise<ScanDocument> {
-  const accounts = request.accounts ?? [await self(deps)];
+/**
+ * POST /scans with wait=true: a small scan run in the request, its document
+ * returned. Read-only: the API's role can neither send SSM commands nor
+ * publish, so no host evidence, no Security Hub, no SNS summary.
+ */
+export async function scanNow(request: ScanRequest, deps: AppDeps, opts: { requestedBy?: string } = {}): Promise<ScanDocument> {
+  if (request.publish) throw new RequestError('publish', 'publish: wait=true scans are never published (drop wait to publish)');
+  const accounts = request.accounts ? await authorizeAccounts(request.accounts, deps) : [await self(deps)];
   const regions = request.regions ?? (deps.config.regions.length ? deps.config.regions : [deps.homeRegion]);
   if (accounts.length !== 1 || regions.length !== 1 || regions[0] === 'all' || (request.instanceIds?.length ?? 0) > 50) {
     throw new RequestError('wait', 'wait=true needs a small scope: one account, one region, at most 50 instanceIds');
@@ -279,16 +370,15 @@ export async function scanNow(request: ScanRequest, deps: AppDeps): Promise<Scan
     accountId: accounts[0]!,
     region: regions[0]!,
     instanceIds: request.instanceIds ?? null,
-    knownInstanceIds: [],
     regionChecks: !request.instanceIds,
-    regionComplete: !request.instanceIds,
-    publish: request.publish ?? false,
+    regionComplete: false, // a named subset, or the whole region scanned by this one unit: nothing to look up
+    publish: false,
     ...(request.checks ? { checks: request.checks } : {}),
   };
-  if (unit.instanceIds) unit.knownInstanceIds = unit.instanceIds;
   const now = (deps.now ?? (() => new Date()))();
-  await deps.store.createScan({ scanId, createdAt: now.toISOString(), request, unitsTotal: 1 }, now);
-  const { document } = await runUnit(unit, { ...deps, newId: () => scanId });
+  await deps.store.createScan({ scanId, createdAt: now.toISOString(), request, unitsTotal: 1, ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}) }, now);
+  const readOnly: Config = { ...deps.config, host: { ...deps.config.host, enabled: false }, publish: { ...deps.config.publish, enabled: false, snsTopicArn: undefined } };
+  const { document } = await runUnit(unit, { ...deps, config: readOnly, newId: () => scanId });
   return { ...document, scanId };
 }
 

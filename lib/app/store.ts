@@ -3,7 +3,8 @@
  * item per finished work unit, idempotency keys. Conditional writes make a
  * retried unit count once and the SNS summary go out once.
  */
-import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { chunk } from '../util/concurrency.js';
 
 export interface ScanMeta {
   scanId: string;
@@ -11,9 +12,26 @@ export interface ScanMeta {
   request: unknown;
   unitsTotal: number;
   unitsDone: number;
-  status: 'running' | 'completed';
+  /** `failed`: the scan could not be dispatched (see `error`); it never completes. */
+  status: 'running' | 'completed' | 'failed';
   finishedAt?: string;
+  /** Who asked: the IAM caller's ARN (API), or `schedule`. */
+  requestedBy?: string;
+  error?: string;
 }
+
+/** An idempotency key's record: the scan it names, the hash of the request it was first used with, and whether that scan was enqueued. */
+export interface IdempotencyRecord {
+  scanId: string;
+  requestHash: string;
+  state: 'pending' | 'dispatched';
+}
+
+/** A pending idempotency claim older than this (well over the API's 29 s timeout) was abandoned. */
+const STALE_CLAIM_MS = 120_000;
+
+/** Instance ids per inventory item (DynamoDB items are limited to 400 KB). */
+const INVENTORY_IDS_PER_ITEM = 5000;
 
 /** What a finished unit leaves for the scan's summary (no secrets, bounded). */
 export interface UnitResult {
@@ -28,6 +46,8 @@ export interface UnitResult {
 
 const pk = (scanId: string) => ({ S: `SCAN#${scanId}` });
 const unitKey = (i: number) => ({ S: `UNIT#${String(i).padStart(6, '0')}` });
+const inventoryPrefix = (accountId: string, region: string) => `INVENTORY#${accountId}#${region}#`;
+const idemKey = (key: string) => ({ pk: { S: `IDEMPOTENCY#${key}` }, sk: { S: 'META' } });
 const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 export class ScanStore {
@@ -41,7 +61,7 @@ export class ScanStore {
     return { N: String(Math.floor(now.getTime() / 1000) + this.ttlDays * 86400) };
   }
 
-  async createScan(meta: Omit<ScanMeta, 'unitsDone' | 'status'>, now = new Date()): Promise<void> {
+  async createScan(meta: Omit<ScanMeta, 'unitsDone' | 'status' | 'error' | 'finishedAt'>, now = new Date()): Promise<void> {
     await this.db.send(
       new PutItemCommand({
         TableName: this.table,
@@ -53,28 +73,121 @@ export class ScanStore {
           unitsTotal: { N: String(meta.unitsTotal) },
           unitsDone: { N: '0' },
           status: { S: 'running' },
+          ...(meta.requestedBy ? { requestedBy: { S: meta.requestedBy } } : {}),
           ttl: this.ttl(now),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
+    ).catch(async (err: unknown) => {
+      // A retried write whose first attempt had succeeded: the record is ours.
+      if (!isConditionFailure(err)) throw err;
+      const got = await this.db.send(new GetItemCommand({ TableName: this.table, Key: { pk: pk(meta.scanId), sk: { S: 'META' } }, ConsistentRead: true }));
+      if (got.Item?.createdAt?.S !== meta.createdAt) throw err;
+    });
+  }
+
+  /** A scan that could not be dispatched: `failed` with the reason, so it is never left `running`. */
+  async failScan(scanId: string, error: string, now = new Date()): Promise<void> {
+    await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { pk: pk(scanId), sk: { S: 'META' } },
+        UpdateExpression: 'SET #s = :failed, #e = :error, finishedAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
+        ExpressionAttributeValues: { ':failed': { S: 'failed' }, ':error': { S: error.slice(0, 500) }, ':at': { S: now.toISOString() } },
+      }),
     );
   }
 
-  /** The scan already created for this idempotency key, or undefined after claiming the key for `scanId`. */
-  async claimIdempotencyKey(key: string, scanId: string, now = new Date()): Promise<string | undefined> {
+  /** Keep a region's complete inventory at dispatch with the scan (work-unit messages carry only their own instances). */
+  async putInventory(scanId: string, accountId: string, region: string, instanceIds: string[], now = new Date()): Promise<void> {
+    const parts = instanceIds.length ? chunk(instanceIds, INVENTORY_IDS_PER_ITEM) : [[]];
+    for (const [i, ids] of parts.entries()) {
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: { pk: pk(scanId), sk: { S: `${inventoryPrefix(accountId, region)}${String(i).padStart(4, '0')}` }, parts: { N: String(parts.length) }, ids: { S: JSON.stringify(ids) }, ttl: this.ttl(now) },
+        }),
+      );
+    }
+  }
+
+  /** The region's inventory at dispatch; undefined when it was not recorded completely (then nothing outside the unit is archived). */
+  async getInventory(scanId: string, accountId: string, region: string): Promise<string[] | undefined> {
+    const ids: string[] = [];
+    let parts = -1;
+    let items = 0;
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :inv)',
+          ExpressionAttributeValues: { ':pk': pk(scanId), ':inv': { S: inventoryPrefix(accountId, region) } },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        items++;
+        parts = Number(item.parts?.N ?? -1);
+        ids.push(...(JSON.parse(item.ids?.S ?? '[]') as string[]));
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items > 0 && items === parts ? ids : undefined;
+  }
+
+  /**
+   * Claim an idempotency key for `record` (state `pending`): undefined when
+   * claimed, else the record already there. The claim is confirmed after the
+   * scan is enqueued, or released if that fails, so a failure never burns the key.
+   */
+  async claimIdempotencyKey(key: string, record: Omit<IdempotencyRecord, 'state'>, now = new Date()): Promise<IdempotencyRecord | undefined> {
     try {
       await this.db.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: { pk: { S: `IDEMPOTENCY#${key}` }, sk: { S: 'META' }, scanId: { S: scanId }, ttl: this.ttl(now) },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: { ...idemKey(key), scanId: { S: record.scanId }, requestHash: { S: record.requestHash }, state: { S: 'pending' }, claimedAt: { N: String(now.getTime()) }, ttl: this.ttl(now) },
+          // A pending claim older than the API's timeout belongs to an invocation that died: it may be taken over.
+          ConditionExpression: 'attribute_not_exists(pk) OR (#st = :pending AND claimedAt < :stale)',
+          ExpressionAttributeNames: { '#st': 'state' },
+          ExpressionAttributeValues: { ':pending': { S: 'pending' }, ':stale': { N: String(now.getTime() - STALE_CLAIM_MS) } },
         }),
       );
       return undefined;
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      const got = await this.db.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: `IDEMPOTENCY#${key}` }, sk: { S: 'META' } }, ConsistentRead: true }));
-      return got.Item?.scanId?.S;
+      return (await this.getIdempotencyKey(key)) ?? { scanId: '', requestHash: '', state: 'pending' }; // released meanwhile: the caller retries
+    }
+  }
+
+  async getIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined> {
+    const got = await this.db.send(new GetItemCommand({ TableName: this.table, Key: idemKey(key), ConsistentRead: true }));
+    if (!got.Item) return undefined;
+    return { scanId: got.Item.scanId?.S ?? '', requestHash: got.Item.requestHash?.S ?? '', state: got.Item.state?.S === 'dispatched' ? 'dispatched' : 'pending' };
+  }
+
+  async confirmIdempotencyKey(key: string, scanId: string): Promise<void> {
+    await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: idemKey(key),
+        UpdateExpression: 'SET #st = :dispatched',
+        ConditionExpression: 'scanId = :scan',
+        ExpressionAttributeNames: { '#st': 'state' },
+        ExpressionAttributeValues: { ':dispatched': { S: 'dispatched' }, ':scan': { S: scanId } },
+      }),
+    );
+  }
+
+  /** Give the key back after a failed dispatch (only if it is still this scan's). */
+  async releaseIdempotencyKey(key: string, scanId: string): Promise<void> {
+    try {
+      await this.db.send(new DeleteItemCommand({ TableName: this.table, Key: idemKey(key), ConditionExpression: 'scanId = :scan', ExpressionAttributeValues: { ':scan': { S: scanId } } }));
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
     }
   }
 
@@ -158,6 +271,8 @@ export class ScanStore {
         unitsDone: Number(i.unitsDone?.N ?? 0),
         status: (i.status?.S as ScanMeta['status']) ?? 'running',
         ...(i.finishedAt?.S ? { finishedAt: i.finishedAt.S } : {}),
+        ...(i.requestedBy?.S ? { requestedBy: i.requestedBy.S } : {}),
+        ...(i.error?.S ? { error: i.error.S } : {}),
       },
       units,
     };

@@ -1,6 +1,10 @@
 /** Work units of a fanned-out scan: account × region × at most N instances. Pure. */
 import { z } from 'zod';
+import { CHECKS } from '../checks/index.js';
 import { chunk } from '../util/concurrency.js';
+
+/** Most instances in one unit (config.app.unitSize is at most this). */
+export const UNIT_INSTANCES_MAX = 1000;
 
 export const WorkUnitSchema = z.object({
   scanId: z.string().min(1).max(100),
@@ -9,14 +13,20 @@ export const WorkUnitSchema = z.object({
   accountId: z.string().regex(/^\d{12}$/),
   region: z.string().min(1).max(40),
   /** Instances of this unit; null: the whole region (dispatch could not list it). */
-  instanceIds: z.array(z.string()).nullable(),
-  /** Every instance of the region at dispatch: the lifecycle archives only what is in neither. */
-  knownInstanceIds: z.array(z.string()),
+  instanceIds: z.array(z.string().max(32)).max(UNIT_INSTANCES_MAX).nullable(),
   regionChecks: z.boolean(),
-  /** knownInstanceIds is the region's whole inventory (false when the request named instances). */
+  /**
+   * Dispatch listed the region completely (false when the request named
+   * instances). The region's inventory is not in the message (it can be
+   * thousands of ids): the worker loads it from the scan record
+   * (ScanStore.getInventory), so that it archives only instances that are
+   * verifiably gone and never another unit's.
+   */
   regionComplete: z.boolean().default(true),
+  /** Units of this account × region: 1 means this unit's instances are the region's whole inventory (nothing to load). */
+  regionUnits: z.number().int().positive().optional(),
   publish: z.boolean(),
-  checks: z.array(z.string()).optional(),
+  checks: z.array(z.string().max(100)).max(CHECKS.length).optional(),
 });
 export type WorkUnit = z.infer<typeof WorkUnitSchema>;
 
@@ -30,7 +40,6 @@ export interface RegionInventoryIds {
 export function planUnits(scanId: string, regions: RegionInventoryIds[], unitSize: number, opts: { publish: boolean; checks?: string[]; regionComplete?: boolean }): WorkUnit[] {
   const units: Omit<WorkUnit, 'unitIndex' | 'unitsTotal'>[] = [];
   for (const r of regions) {
-    const known = r.instanceIds ?? [];
     // One unit even for an empty region: it runs the region checks and archives findings of vanished instances.
     const parts = r.instanceIds === undefined ? [null] : r.instanceIds.length ? chunk(r.instanceIds, unitSize) : [[]];
     parts.forEach((ids, i) =>
@@ -39,9 +48,9 @@ export function planUnits(scanId: string, regions: RegionInventoryIds[], unitSiz
         accountId: r.accountId,
         region: r.region,
         instanceIds: ids,
-        knownInstanceIds: known,
         regionChecks: i === 0,
         regionComplete: opts.regionComplete ?? true,
+        regionUnits: parts.length,
         publish: opts.publish,
         ...(opts.checks ? { checks: opts.checks } : {}),
       }),

@@ -2,7 +2,8 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { CreateAccountCommand, CreateOrganizationCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { assumeRoleCredentials, memberRoleArn, targetAccounts } from '../../lib/app/accounts.js';
+import { assumeRoleCredentials, MEMBER_DOCUMENT, memberRoleArn, targetAccounts } from '../../lib/app/accounts.js';
+import { hostDocument } from '../../lib/app/service.js';
 import { parseConfig } from '../../lib/config.js';
 import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
 
@@ -32,5 +33,19 @@ describe('target accounts', () => {
     const creds = assumeRoleCredentials(sts, memberRoleArn('444455556666', 'influxguard-member'));
     const member = new STSClient({ region: 'us-east-1', endpoint: endpoint(), credentials: creds });
     expect((await member.send(new GetCallerIdentityCommand({}))).Account).toBe('444455556666');
+  });
+  it('passes the external id when one is configured', async () => {
+    const sts = new STSClient({ region: 'us-east-1', endpoint: endpoint(), credentials: account.credentials });
+    const creds = assumeRoleCredentials(sts, memberRoleArn('444455556666', 'influxguard-member'), { externalId: 'ext-1234567890' });
+    expect((await new STSClient({ region: 'us-east-1', endpoint: endpoint(), credentials: creds }).send(new GetCallerIdentityCommand({}))).Account).toBe('444455556666');
+  });
+});
+
+describe('host evidence in member accounts (issue 19, item 9)', () => {
+  it('uses the member template’s document there, the stack’s own at home', () => {
+    const config = parseConfig({ host: { enabled: true, documentName: 'influxguard-CollectorDocument-AbC123' } });
+    expect(MEMBER_DOCUMENT).toBe('influxguard-collect');
+    expect(hostDocument(config, false)).toBe('influxguard-collect');
+    expect(hostDocument(config, true)).toBe('influxguard-CollectorDocument-AbC123');
   });
 });

@@ -65,6 +65,56 @@ describe('POST /scans', () => {
   });
 });
 
+describe('POST /scans: who may scan what (issue 19, item 7)', () => {
+  it('refuses an account outside the configured set with 403 naming it, also with wait=true', async () => {
+    const r = await call(event('api-post-scans.json', { headers: {}, body: '{"accounts":["999988887777"]}' }));
+    expect(r).toEqual({ status: 403, body: { error: 'account 999988887777 is not in the scanner’s configured accounts', field: 'accounts', account: '999988887777' } });
+    const w = await call(event('api-post-scans-wait.json', { body: '{"wait":true,"regions":["eu-west-1"],"accounts":["999988887777"]}' }));
+    expect(w.status).toBe(403);
+    const own = await call(event('api-post-scans.json', { headers: {}, body: JSON.stringify({ accounts: [account.accountId] }) }));
+    expect(own.status).toBe(202);
+  });
+
+  it('records the caller’s identity on the scan', async () => {
+    const r = await call(event('api-post-scans.json', { headers: {} }));
+    const got = await call(event('api-get-scan.json', { rawPath: `/scans/${r.body.scanId}` }));
+    expect(got.body.requestedBy).toBe('arn:aws:iam::123456789012:user/security');
+  });
+
+  it('wait=true neither publishes nor collects host evidence in the API (its role cannot)', async () => {
+    const r = await call(event('api-post-scans-wait.json', { body: '{"wait":true,"regions":["eu-west-1"],"publish":true}' }));
+    expect(r).toEqual({ status: 400, body: { error: 'publish: wait=true scans are never published (drop wait to publish)', field: 'publish' } });
+  });
+});
+
+describe('POST /scans: idempotency keys (issue 19, item 10)', () => {
+  const post = (key: string, body: unknown) => event('api-post-scans.json', { headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body) });
+  it('a failed enqueue marks the scan failed and does not burn the key', async () => {
+    process.env.INFLUXGUARD_QUEUE_URL = `${res.queueUrl}-missing`;
+    resetAppDeps();
+    const failed = await call(post('key-sqs-down-0001', { regions: ['eu-west-1'] }));
+    expect(failed.status).toBe(503);
+    expect(failed.body).toMatchObject({ error: expect.stringMatching(/could not enqueue/), scanId: expect.any(String) });
+    process.env.INFLUXGUARD_QUEUE_URL = res.queueUrl;
+    resetAppDeps();
+    const status = await call(event('api-get-scan.json', { rawPath: `/scans/${failed.body.scanId}` }));
+    expect(status.body).toMatchObject({ status: 'failed' });
+    const retry = await call(post('key-sqs-down-0001', { regions: ['eu-west-1'] }));
+    expect(retry.status).toBe(202);
+    expect(retry.body.replayed).toBeUndefined();
+    expect(retry.body.scanId).not.toBe(failed.body.scanId);
+    expect(await call(post('key-sqs-down-0001', { regions: ['eu-west-1'] }))).toEqual({ status: 202, body: { scanId: retry.body.scanId, replayed: true } });
+  });
+
+  it('the same key with a different body is a 409', async () => {
+    expect((await call(post('key-body-0001', { regions: ['eu-west-1'] }))).status).toBe(202);
+    expect(await call(post('key-body-0001', { regions: ['eu-west-1'], publish: true }))).toEqual({
+      status: 409,
+      body: { error: 'Idempotency-Key was already used with a different request body', field: 'Idempotency-Key' },
+    });
+  });
+});
+
 describe('GET /scans/{scanId}', () => {
   it('an unknown id is a 404', async () => {
     expect(await call(event('api-get-scan.json', { rawPath: '/scans/no-such-scan' }))).toEqual({ status: 404, body: { error: 'scan not found', scanId: 'no-such-scan' } });

@@ -21,6 +21,7 @@ let res: AppResources;
 let scanId = '';
 let unitsTotal = 0;
 const workerResults: { batchItemFailures: unknown[] }[] = [];
+const bodies: Record<string, any>[] = [];
 const savedEnv = { ...process.env };
 const event = (name: string) => JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8'));
 
@@ -55,6 +56,7 @@ beforeAll(async () => {
   for (;;) {
     const batch = await receiveAsEvent(res.sqs, res.queueUrl);
     if (!batch.Records.length) break;
+    bodies.push(...batch.Records.map((r) => JSON.parse(r.body)));
     const r = (await worker(batch, lambdaContext('worker'))) as { batchItemFailures: { itemIdentifier: string }[] };
     workerResults.push(r);
     for (const rec of batch.Records) if (!r.batchItemFailures.some((f) => f.itemIdentifier === rec.messageId)) await res.sqs.send(new DeleteMessageCommand({ QueueUrl: res.queueUrl, ReceiptHandle: rec.receiptHandle }));
@@ -70,6 +72,23 @@ describe('fan-out: 2 accounts × 2 regions × 250 instances', () => {
   it('dispatches units of at most 100 instances and every worker succeeds', () => {
     expect(unitsTotal).toBe(2 * 2 * 3);
     expect(workerResults.flatMap((r) => r.batchItemFailures)).toEqual([]);
+  });
+
+  it('each message carries only its unit’s instances; the regions’ inventories are in the scan record (issue 19, item 11)', async () => {
+    expect(bodies).toHaveLength(12);
+    for (const b of bodies) {
+      expect(b.knownInstanceIds).toBeUndefined();
+      expect(b.instanceIds.length).toBeLessThanOrEqual(100);
+    }
+    const { appDeps } = await import('../../lib/app/runtime.js');
+    const known = await appDeps().store.getInventory(scanId, member.accountId, REGIONS[1]!);
+    expect(known).toHaveLength(250);
+    expect(new Set(bodies.filter((b) => b.accountId === member.accountId && b.region === REGIONS[1]).flatMap((b) => b.instanceIds))).toEqual(new Set(known));
+    // Large regions span several items; a region never recorded is unknown (then a unit archives nothing outside itself).
+    const big = Array.from({ length: 12_001 }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
+    await appDeps().store.putInventory('inventory-test', home.accountId, 'us-west-2', big);
+    expect(await appDeps().store.getInventory('inventory-test', home.accountId, 'us-west-2')).toEqual(big);
+    expect(await appDeps().store.getInventory('inventory-test', home.accountId, 'us-east-2')).toBeUndefined();
   });
 
   it('records complete results, visible through GET /scans/{scanId}', async () => {
@@ -96,7 +115,7 @@ describe('fan-out: 2 accounts × 2 regions × 250 instances', () => {
 
   it('sends exactly one SNS summary, and a redelivered unit changes nothing', async () => {
     const redelivered = await worker(
-      { Records: [{ ...event('worker-sqs.json').Records[0], body: JSON.stringify({ scanId, unitIndex: 0, unitsTotal, accountId: home.accountId, region: REGIONS[0], instanceIds: [], knownInstanceIds: [], regionChecks: false, publish: false }) }] },
+      { Records: [{ ...event('worker-sqs.json').Records[0], body: JSON.stringify({ scanId, unitIndex: 0, unitsTotal, accountId: home.accountId, region: REGIONS[0], instanceIds: [], regionChecks: false, publish: false }) }] },
       lambdaContext('worker'),
     );
     expect(redelivered).toEqual({ batchItemFailures: [] });

@@ -86,6 +86,7 @@ describe('the API under a bounded load (loopback, serverless-offline)', () => {
     const posts = (await Promise.all(keys.map((k) => Promise.all([post(k), post(k)])))).flat();
     const gets = await Promise.all(posts.map((p) => timed('GET', async () => (await fetch(`${base}/scans/${p.body.scanId}`)).status)));
     const seconds = (performance.now() - started) / 1000;
+    if (posts.some((p) => p.status !== 202)) console.log(log.split('\n').filter((l) => /request failed|dispatch failed/.test(l)).slice(0, 5).join('\n')); // why, when it fails
     expect(posts.filter((p) => p.status !== 202)).toEqual([]);
     expect(gets.filter((s) => s !== 200)).toEqual([]);
     const byKey = new Map<string, Set<string>>();

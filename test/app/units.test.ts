@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { planUnits } from '../../lib/app/units.js';
+import { messageBatches, parseScanRequest } from '../../lib/app/service.js';
+import { planUnits, WorkUnitSchema } from '../../lib/app/units.js';
 import { CHECKS } from '../../lib/checks/index.js';
 import { assessmentKey, type Finding } from '../../lib/model.js';
 import { publishScope } from '../../lib/publish/index.js';
@@ -20,6 +21,32 @@ describe('work units', () => {
     ]);
     expect(units.every((u) => u.unitsTotal === 5 && u.regionComplete)).toBe(true);
     expect(units.map((u) => u.unitIndex)).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe('work-unit messages (issue 19, item 11)', () => {
+  const KiB = 1024;
+  it('a region of 5,000 instances dispatches: each message carries only its unit’s instances, every batch < 256 KiB', () => {
+    const units = planUnits('0b7e4c1a-5d7e-4a43-9a55-3f6f5d0e2a11', [{ accountId: '111122223333', region: 'eu-west-1', instanceIds: ids(5000, 'i-0123456789') }], 100, { publish: true, checks: CHECKS.map((c) => c.id) });
+    expect(units).toHaveLength(50);
+    const batches = messageBatches(units);
+    expect(batches).toHaveLength(5);
+    for (const entries of batches) {
+      expect(entries.length).toBeLessThanOrEqual(10);
+      for (const e of entries) {
+        expect(Buffer.byteLength(e.MessageBody!)).toBeLessThan(256 * KiB);
+        const body = JSON.parse(e.MessageBody!);
+        expect(body.knownInstanceIds).toBeUndefined();
+        expect(body.instanceIds.length).toBeLessThanOrEqual(100);
+      }
+      expect(entries.reduce((n, e) => n + Buffer.byteLength(e.MessageBody!), 0)).toBeLessThan(256 * KiB);
+    }
+  });
+  it('bounds checks and instances in a request and in a unit', () => {
+    expect(() => parseScanRequest({ checks: [...CHECKS.map((c) => c.id), CHECKS[0]!.id] })).toThrow(/checks/);
+    const unit = planUnits('s', [{ accountId: '111122223333', region: 'eu-west-1', instanceIds: ids(3) }], 100, { publish: false })[0]!;
+    expect(WorkUnitSchema.safeParse({ ...unit, checks: Array(CHECKS.length + 1).fill(CHECKS[0]!.id) }).success).toBe(false);
+    expect(WorkUnitSchema.safeParse({ ...unit, instanceIds: ids(1001) }).success).toBe(false);
   });
 });
 
