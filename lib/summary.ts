@@ -1,11 +1,23 @@
 import { SEVERITIES, isFailing, severityRank, type Check, type Finding, type Severity, type Summary } from './model.js';
 
+const emptySummary = (): Summary => ({ FAILED: 0, PASSED: 0, WARNING: 0, NOT_AVAILABLE: 0, bySeverity: Object.fromEntries(SEVERITIES.map((x) => [x, 0])) as Summary['bySeverity'] });
+
 /** Counts by status, and failing findings (FAILED, WARNING) by severity. */
 export function summarise(findings: readonly Finding[]): Summary {
-  const s: Summary = { FAILED: 0, PASSED: 0, WARNING: 0, NOT_AVAILABLE: 0, bySeverity: Object.fromEntries(SEVERITIES.map((x) => [x, 0])) as Summary['bySeverity'] };
+  const s = emptySummary();
   for (const f of findings) {
     s[f.status]++;
     if (isFailing(f.status)) s.bySeverity[f.severity]++;
+  }
+  return s;
+}
+
+/** The summary of several parts of one scan (a fan-out's units). */
+export function mergeSummaries(parts: readonly Summary[]): Summary {
+  const s = emptySummary();
+  for (const p of parts) {
+    for (const k of ['FAILED', 'PASSED', 'WARNING', 'NOT_AVAILABLE'] as const) s[k] += p[k];
+    for (const x of SEVERITIES) s.bySeverity[x] += p.bySeverity[x] ?? 0;
   }
   return s;
 }

@@ -11,11 +11,11 @@ import { CHECKS } from '../checks/index.js';
 import { REGION_RE, type Config } from '../config.js';
 import { configError, oneLine } from '../errors.js';
 import { listInstances } from '../discover/ec2.js';
-import { SEVERITIES, isFailing, type Finding, type ScanDocument, type Severity, type Summary as StatusSummary } from '../model.js';
-import { publishScan } from '../publish/index.js';
-import { byRisk } from '../summary.js';
-import { buildSummary, publishSummary, shouldNotify } from '../publish/sns.js';
-import { callerAccount, resolveRegions, scan } from '../scan.js';
+import { isFailing, type Finding, type ScanDocument, type Summary } from '../model.js';
+import { changesOf, notify, publishSecurityHub } from '../publish/index.js';
+import { byRisk, mergeSummaries } from '../summary.js';
+import type { SummaryInput } from '../publish/sns.js';
+import { callerAccount, resolveRegions, scan, selectorsText } from '../scan.js';
 import { mapLimit } from '../util/concurrency.js';
 import { assumeRoleCredentials, MEMBER_DOCUMENT, memberRoleArn, targetAccounts } from './accounts.js';
 import type { ScanStore, UnitResult } from './store.js';
@@ -222,10 +222,10 @@ const compact = (f: Finding, names: Map<string, string | undefined>): UnitResult
 });
 
 /** Scan one unit and publish it; record it once; the unit that completes the scan sends the summary. */
-export async function runUnit(unit: WorkUnit, deps: AppDeps, opts: { deadline?: number } = {}): Promise<{ recorded: boolean; completedScan: boolean; document: ScanDocument }> {
+export async function runUnit(unit: WorkUnit, deps: AppDeps, opts: { deadline?: number } = {}): Promise<{ recorded: boolean; completedScan: boolean; document: ScanDocument; unitResult: UnitResult }> {
   const { clients, own } = await clientsFor(unit.accountId, deps);
   try {
-    const config: Config = { ...deps.config, regions: [unit.region], host: { ...deps.config.host, documentName: hostDocument(deps.config, own) }, publish: { ...deps.config.publish, snsTopicArn: undefined } };
+    const config: Config = { ...deps.config, regions: [unit.region], host: { ...deps.config.host, documentName: hostDocument(deps.config, own) } };
     // The region's inventory at dispatch: this unit's instances when it is the region's only unit, else kept in the
     // scan record (not in the message); undefined → archive nothing outside this unit.
     const known = !unit.instanceIds || !unit.regionComplete ? undefined : unit.regionUnits === 1 ? unit.instanceIds : await deps.store.getInventory(unit.scanId, unit.accountId, unit.region);
@@ -238,7 +238,8 @@ export async function runUnit(unit: WorkUnit, deps: AppDeps, opts: { deadline?: 
       ...(deps.now ? { now: deps.now } : {}),
       ...(unit.instanceIds ? { unit: { instanceIds: unit.instanceIds, knownInstanceIds: known ?? unit.instanceIds, regionChecks: unit.regionChecks, regionComplete: known !== undefined } } : {}),
     });
-    const report = unit.publish ? await publishScan(result, config, { clients, ...(deps.now ? { now: deps.now } : {}) }) : undefined;
+    // Security Hub only: the scan's one SNS summary is sent by the unit that completes it (finish).
+    const report = unit.publish ? await publishSecurityHub(result, config, { clients, ...(deps.now ? { now: deps.now } : {}) }) : undefined;
     const names = new Map(result.instances.map((i) => [i.instanceId, i.name]));
     const failing = result.document.findings.filter((f) => isFailing(f.status)).sort(byRisk);
     const unitResult: UnitResult = {
@@ -246,6 +247,7 @@ export async function runUnit(unit: WorkUnit, deps: AppDeps, opts: { deadline?: 
       region: unit.region,
       summary: result.document.summary,
       instances: result.instances.length,
+      ...(result.incomplete.length ? { incomplete: result.incomplete.map((r) => r.slice(0, 500)).slice(0, 10) } : {}),
       ...(report
         ? {
             publish: {
@@ -260,22 +262,34 @@ export async function runUnit(unit: WorkUnit, deps: AppDeps, opts: { deadline?: 
       worst: failing.slice(0, 25).map((f) => compact(f, names)),
     };
     const recorded = await deps.store.recordUnit(unit.scanId, unit.unitIndex, unitResult);
-    if (!recorded) return { recorded, completedScan: false, document: result.document }; // a retry of a unit already counted
+    if (!recorded) return { recorded, completedScan: false, document: result.document, unitResult }; // a retry of a unit already counted
     const { unitsDone, unitsTotal } = await deps.store.completeUnit(unit.scanId);
     const completedScan = unitsDone >= unitsTotal && (await finish(unit.scanId, deps));
-    return { recorded, completedScan, document: result.document };
+    return { recorded, completedScan, document: result.document, unitResult };
   } finally {
     if (!own) clients.destroy();
   }
 }
 
+/**
+ * Why a scan is incomplete, over all its recorded units: each unit's own
+ * reasons, and "no instance matched" when no unit found any (regions without
+ * InfluxDB in a multi-region scan are normal). Empty while units are missing.
+ */
+export function incompleteOf(units: UnitResult[], unitsTotal: number, config: Config): string[] {
+  const reasons = [...new Set(units.flatMap((u) => u.incomplete ?? []))];
+  const listed = units.filter((u) => !u.incomplete?.length);
+  if (units.length === unitsTotal && listed.length && units.every((u) => u.instances === 0)) {
+    reasons.push(`no instance matched ${selectorsText(config)} in ${[...new Set(listed.map((u) => u.region))].sort().join(', ')}`);
+  }
+  return reasons;
+}
+
 /** Aggregate the units of a scan: status counts and the worst findings. */
-export function aggregate(units: UnitResult[]): { summary: StatusSummary; accounts: string[]; regions: string[]; instances: number; worst: UnitResult['worst']; publish?: NonNullable<UnitResult['publish']> } {
-  const summary: StatusSummary = { FAILED: 0, PASSED: 0, WARNING: 0, NOT_AVAILABLE: 0, bySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number> };
+export function aggregate(units: UnitResult[]): { summary: Summary; accounts: string[]; regions: string[]; instances: number; worst: UnitResult['worst']; publish?: NonNullable<UnitResult['publish']> } {
+  const summary = mergeSummaries(units.map((u) => u.summary));
   let publish: NonNullable<UnitResult['publish']> | undefined;
   for (const u of units) {
-    for (const k of ['FAILED', 'PASSED', 'WARNING', 'NOT_AVAILABLE'] as const) summary[k] += u.summary[k];
-    for (const s of SEVERITIES) summary.bySeverity[s] += u.summary.bySeverity[s] ?? 0;
     if (u.publish) {
       publish ??= { imported: 0, resolved: 0, archived: 0, newFailures: [], failed: 0 };
       publish.imported += u.publish.imported;
@@ -296,43 +310,31 @@ export function aggregate(units: UnitResult[]): { summary: StatusSummary; accoun
   };
 }
 
-/** Mark the scan completed (exactly once) and send its single SNS summary. */
+/** Mark the scan completed (exactly once) and send its single SNS summary, from the units' aggregate. */
 async function finish(scanId: string, deps: AppDeps): Promise<boolean> {
   const finishedAt = (deps.now ?? (() => new Date()))().toISOString();
   if (!(await deps.store.claimCompletion(scanId, finishedAt))) return false;
-  const topic = deps.config.publish.snsTopicArn;
-  if (!topic) return true;
+  if (!deps.config.publish.snsTopicArn) return true;
   const got = await deps.store.getScan(scanId);
   if (!got) return true;
   const agg = aggregate(got.units);
-  const findings = agg.worst.map(
-    (w): Finding => ({
-      checkId: w.checkId,
-      status: w.status as Finding['status'],
-      severity: w.severity as Severity,
-      title: w.title,
-      accountId: w.accountId,
-      region: w.region,
-      ...(w.instanceId ? { instanceId: w.instanceId } : {}),
-      resource: w.resource as Finding['resource'],
-      evidence: {},
-      remediation: { text: '', url: '' },
-    }),
-  );
-  const document: ScanDocument = { scanId, startedAt: got.meta.createdAt, finishedAt, scope: { accounts: agg.accounts, regions: agg.regions }, findings, summary: agg.summary };
-  const failingNow = agg.summary.FAILED + agg.summary.WARNING;
-  const changes = agg.publish
-    ? { newFailures: agg.publish.newFailures.length, resolved: agg.publish.resolved, stillFailing: failingNow - agg.publish.newFailures.length, newFailureIds: new Set(agg.publish.newFailures), notImported: agg.publish.failed }
-    : undefined;
-  const instances = agg.worst.filter((w) => w.instanceId).map((w) => ({ instanceId: w.instanceId!, ...(w.name ? { name: w.name } : {}) }));
-  const summary = buildSummary(document, changes, instances as never);
-  if (!shouldNotify(summary, changes, deps.config.publish.notify, deps.config.publish.notifyMinSeverity)) return true;
-  await publishSummary(deps.clients.sns(topic.split(':')[3]!), topic, summary);
+  const changes = agg.publish ? changesOf(agg.summary.FAILED + agg.summary.WARNING, agg.publish.newFailures, agg.publish.resolved, agg.publish.failed) : undefined;
+  const input: SummaryInput = {
+    scanId,
+    startedAt: got.meta.createdAt,
+    finishedAt,
+    scope: { accounts: agg.accounts, regions: agg.regions },
+    summary: agg.summary,
+    findings: agg.worst,
+    incomplete: incompleteOf(got.units, got.meta.unitsTotal, deps.config),
+  };
+  const sent = await notify(input, changes, deps.config, deps);
+  if (sent?.error) throw new Error(sent.error);
   return true;
 }
 
-/** GET /scans/{id}: status, progress and summary; undefined when unknown. */
-export async function scanStatus(scanId: string, deps: Pick<AppDeps, 'store'>) {
+/** GET /scans/{id}: status, progress, summary and why it is incomplete; undefined when unknown. */
+export async function scanStatus(scanId: string, deps: Pick<AppDeps, 'store' | 'config'>) {
   const got = await deps.store.getScan(scanId);
   if (!got) return undefined;
   const agg = aggregate(got.units);
@@ -346,6 +348,7 @@ export async function scanStatus(scanId: string, deps: Pick<AppDeps, 'store'>) {
     progress: { unitsDone: got.meta.unitsDone, unitsTotal: got.meta.unitsTotal },
     scope: { accounts: agg.accounts, regions: agg.regions, instances: agg.instances },
     summary: agg.summary,
+    incomplete: incompleteOf(got.units, got.meta.unitsTotal, deps.config),
     ...(agg.publish ? { securityHub: { imported: agg.publish.imported, resolved: agg.publish.resolved, archived: agg.publish.archived, notImported: agg.publish.failed } } : {}),
   };
 }
@@ -355,7 +358,7 @@ export async function scanStatus(scanId: string, deps: Pick<AppDeps, 'store'>) {
  * returned. Read-only: the API's role can neither send SSM commands nor
  * publish, so no host evidence, no Security Hub, no SNS summary.
  */
-export async function scanNow(request: ScanRequest, deps: AppDeps, opts: { requestedBy?: string } = {}): Promise<ScanDocument> {
+export async function scanNow(request: ScanRequest, deps: AppDeps, opts: { requestedBy?: string } = {}): Promise<ScanDocument & { incomplete: string[] }> {
   if (request.publish) throw new RequestError('publish', 'publish: wait=true scans are never published (drop wait to publish)');
   const accounts = request.accounts ? await authorizeAccounts(request.accounts, deps) : [await self(deps)];
   const regions = request.regions ?? (deps.config.regions.length ? deps.config.regions : [deps.homeRegion]);
@@ -378,7 +381,7 @@ export async function scanNow(request: ScanRequest, deps: AppDeps, opts: { reque
   const now = (deps.now ?? (() => new Date()))();
   await deps.store.createScan({ scanId, createdAt: now.toISOString(), request, unitsTotal: 1, ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}) }, now);
   const readOnly: Config = { ...deps.config, host: { ...deps.config.host, enabled: false }, publish: { ...deps.config.publish, enabled: false, snsTopicArn: undefined } };
-  const { document } = await runUnit(unit, { ...deps, config: readOnly, newId: () => scanId });
-  return { ...document, scanId };
+  const { document, unitResult } = await runUnit(unit, { ...deps, config: readOnly, newId: () => scanId });
+  return { ...document, scanId, incomplete: incompleteOf([unitResult], 1, deps.config) };
 }
 

@@ -5,6 +5,8 @@
  */
 import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { chunk } from '../util/concurrency.js';
+import type { Summary } from '../model.js';
+import type { SummaryFinding } from '../publish/sns.js';
 
 export interface ScanMeta {
   scanId: string;
@@ -37,11 +39,13 @@ const INVENTORY_IDS_PER_ITEM = 5000;
 export interface UnitResult {
   accountId: string;
   region: string;
-  summary: { FAILED: number; PASSED: number; WARNING: number; NOT_AVAILABLE: number; bySeverity: Record<string, number> };
+  summary: Summary;
   instances: number;
   publish?: { imported: number; resolved: number; archived: number; newFailures: string[]; failed: number };
+  /** Why the unit's slice of the scan is incomplete (a region that could not be listed). */
+  incomplete?: string[];
   /** The worst failing findings of the unit (compact), for the summary message. */
-  worst: { checkId: string; severity: string; title: string; accountId: string; region: string; instanceId?: string; name?: string; resource: { type: string; id: string }; status: string }[];
+  worst: SummaryFinding[];
 }
 
 const pk = (scanId: string) => ({ S: `SCAN#${scanId}` });

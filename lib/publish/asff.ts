@@ -21,7 +21,7 @@ export const generatorId = (checkId: string) => `${GENERATOR_PREFIX}${checkId}`;
  * `influxguard/<account>/<region>/<checkId>/<instanceId or ->/<resourceId>`.
  * A security group shared by two instances gives two findings (one per instance).
  */
-export function findingId(f: Finding): string {
+export function findingId(f: Pick<Finding, 'accountId' | 'region' | 'checkId' | 'instanceId' | 'resource'>): string {
   return printable(`${GENERATOR_PREFIX}${f.accountId}/${f.region}/${f.checkId}/${f.instanceId ?? '-'}/${f.resource.id}`);
 }
 

@@ -8,11 +8,11 @@ import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { oneLine } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
-import { isFailing, type Coverage, type ScanResult } from '../model.js';
+import { isFailing, type Coverage, type Instance, type ScanResult } from '../model.js';
 import { findingId } from './asff.js';
 import { planImports, type PublishScope } from './lifecycle.js';
 import { importFindings, readActive, type ImportOptions } from './securityhub.js';
-import { buildSummary, publishSummary, shouldNotify, type Changes } from './sns.js';
+import { buildSummary, publishSummary, shouldNotify, type Changes, type SummaryInput } from './sns.js';
 
 export interface PublishReport {
   securityHub: {
@@ -91,11 +91,11 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
   return out;
 }
 
-export async function publishScan(result: ScanResult, config: Config, deps: PublishDeps): Promise<PublishReport> {
+/** The Security Hub step: every covered account × region, side by side (its rate limits are per account and region). */
+export async function publishSecurityHub(result: ScanResult, config: Config, deps: PublishDeps): Promise<Omit<PublishReport, 'sns'>> {
   const now = (deps.now ?? (() => new Date()))();
   const sh: PublishReport['securityHub'] = { imported: 0, new: 0, changed: 0, refreshed: 0, unchanged: 0, resolved: 0, archived: 0, keptUnavailable: 0, batchImportCalls: 0, failed: [], skippedRegions: [] };
   const newFailureIds = new Set<string>();
-  // Security Hub's rate limits are per account and region: regions publish side by side, each paced on its own.
   const outcomes = await mapLimit(result.coverage, config.regionConcurrency, (cov) => publishRegion(result, cov, config, deps, now));
   for (const o of outcomes) {
     for (const k of ['imported', 'batchImportCalls', 'new', 'changed', 'refreshed', 'unchanged', 'resolved', 'archived', 'keptUnavailable'] as const) sh[k] += o[k] ?? 0;
@@ -103,24 +103,33 @@ export async function publishScan(result: ScanResult, config: Config, deps: Publ
     sh.skippedRegions.push(...o.skippedRegions);
     o.newFailures.forEach((id) => newFailureIds.add(id));
   }
+  return { securityHub: sh, newFailureIds: [...newFailureIds] };
+}
 
-  const report: PublishReport = { securityHub: sh, newFailureIds: [...newFailureIds] };
+/** What changed since the last scan, from the Security Hub step's counts. */
+export function changesOf(failingNow: number, newFailureIds: readonly string[], resolved: number, notImported: number): Changes {
+  return { newFailures: newFailureIds.length, resolved, stillFailing: failingNow - newFailureIds.length, newFailureIds: new Set(newFailureIds), notImported };
+}
+
+/** The notify step: one SNS summary to the configured topic (none without a topic), under the notify mode. */
+export async function notify(input: SummaryInput, changes: Changes | undefined, config: Config, deps: Pick<PublishDeps, 'clients'>, instances: readonly Instance[] = []): Promise<PublishReport['sns']> {
   const topic = config.publish.snsTopicArn;
-  if (topic) {
-    const failingNow = result.document.findings.filter((f) => isFailing(f.status)).length;
-    const changes: Changes = { newFailures: newFailureIds.size, resolved: sh.resolved, stillFailing: failingNow - newFailureIds.size, newFailureIds, notImported: sh.failed.length };
-    const summary = buildSummary(result.document, changes, result.instances);
-    if (!shouldNotify(summary, changes, config.publish.notify, config.publish.notifyMinSeverity)) {
-      report.sns = { sent: false, subject: summary.subject };
-    } else {
-      const region = topic.split(':')[3]!;
-      try {
-        const messageId = await publishSummary(deps.clients.sns(region), topic, summary);
-        report.sns = { sent: true, subject: summary.subject, ...(messageId ? { messageId } : {}) };
-      } catch (err) {
-        report.sns = { sent: false, subject: summary.subject, error: `sns:Publish failed: ${oneLine(err, 200)}` };
-      }
-    }
+  if (!topic) return undefined;
+  const summary = buildSummary(input, changes, instances);
+  if (!shouldNotify(summary, changes, config.publish.notify, config.publish.notifyMinSeverity)) return { sent: false, subject: summary.subject };
+  try {
+    const messageId = await publishSummary(deps.clients.sns(topic.split(':')[3]!), topic, summary);
+    return { sent: true, subject: summary.subject, ...(messageId ? { messageId } : {}) };
+  } catch (err) {
+    return { sent: false, subject: summary.subject, error: `sns:Publish failed: ${oneLine(err, 200)}` };
   }
-  return report;
+}
+
+/** Both steps for one scan (the CLI): Security Hub, then the summary of what it changed. */
+export async function publishScan(result: ScanResult, config: Config, deps: PublishDeps): Promise<PublishReport> {
+  const report: PublishReport = await publishSecurityHub(result, config, deps);
+  const failingNow = result.document.findings.filter((f) => isFailing(f.status)).length;
+  const changes = changesOf(failingNow, report.newFailureIds, report.securityHub.resolved, report.securityHub.failed.length);
+  const sns = await notify({ ...result.document, incomplete: result.incomplete }, changes, config, deps, result.instances);
+  return sns ? { ...report, sns } : report;
 }

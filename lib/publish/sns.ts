@@ -31,16 +31,27 @@ export interface Summary {
   attributes: { maxSeverity: string; newFailures: number; scanId: string };
 }
 
-const failing = (f: Finding) => isFailing(f.status);
+const failing = (f: SummaryFinding) => isFailing(f.status);
 
 export function consoleLink(region: string): string {
   const search = encodeURIComponent('GeneratorId=\\operator\\:PREFIX\\influxguard/');
   return `https://${region}.console.aws.amazon.com/securityhub/home?region=${region}#/findings?search=${encodeURIComponent(search)}`;
 }
 
-export function buildSummary(doc: ScanDocument, changes: Changes | undefined, instances: readonly Instance[] = []): Summary {
+/** A failing finding as the summary lists it (a whole finding, or the compact worst of a fanned-out scan). */
+export type SummaryFinding = Pick<Finding, 'checkId' | 'status' | 'severity' | 'title' | 'accountId' | 'region' | 'instanceId' | 'resource' | 'endpoint'> & { name?: string };
+
+/** What a summary reads: the scan's frame, its counts, its findings (at least the failing ones) and why it is incomplete. */
+export interface SummaryInput extends Pick<ScanDocument, 'scanId' | 'startedAt' | 'finishedAt' | 'scope' | 'summary'> {
+  findings: readonly SummaryFinding[];
+  incomplete?: readonly string[];
+}
+
+export function buildSummary(doc: SummaryInput, changes: Changes | undefined, instances: readonly Pick<Instance, 'instanceId' | 'name'>[] = []): Summary {
   const s = doc.summary;
-  const names = new Map(instances.map((i) => [i.instanceId, i.name]));
+  const names = new Map<string, string | undefined>(instances.map((i) => [i.instanceId, i.name]));
+  for (const f of doc.findings) if (f.instanceId && f.name) names.set(f.instanceId, f.name);
+  const incomplete = doc.incomplete ?? [];
   const worst = doc.findings.filter(failing).reduce<Severity | 'NONE'>((m, f) => (m === 'NONE' || severityRank(f.severity) > severityRank(m) ? f.severity : m), 'NONE');
   const sev = [...SEVERITIES].reverse().filter((x) => s.bySeverity[x] > 0).map((x) => `${s.bySeverity[x]} ${x}`).join(', ');
   const accounts = doc.scope.accounts.join(', ');
@@ -53,6 +64,7 @@ export function buildSummary(doc: ScanDocument, changes: Changes | undefined, in
     `Accounts: ${accounts || '-'}; regions: ${doc.scope.regions.join(', ') || '-'}; ${doc.startedAt} → ${doc.finishedAt}`,
     '',
     `Findings: ${s.FAILED} FAILED${sev ? ` (${sev})` : ''}, ${s.WARNING} WARNING, ${s.NOT_AVAILABLE} NOT_AVAILABLE, ${s.PASSED} PASSED`,
+    ...incomplete.slice(0, 10).map((r) => `INCOMPLETE: ${r.slice(0, 300)}`),
     changes ? `Since the last scan: ${changes.newFailures} new failures, ${changes.resolved} resolved, ${changes.stillFailing} still failing` : 'Changes since the last scan: unknown (not published to Security Hub)',
     ...(changes?.notImported ? [`Not imported into Security Hub: ${changes.notImported} finding(s) (listed in the scan result)`] : []),
     '',

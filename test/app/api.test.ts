@@ -38,10 +38,19 @@ describe('POST /scans', () => {
   it('wait=true answers 200 with the findings document', async () => {
     const r = await call(event('api-post-scans-wait.json'));
     expect(r.status).toBe(200);
-    expect(Object.keys(r.body)).toEqual(['scanId', 'startedAt', 'finishedAt', 'scope', 'findings', 'summary']);
+    expect(Object.keys(r.body)).toEqual(['scanId', 'startedAt', 'finishedAt', 'scope', 'findings', 'summary', 'incomplete']);
+    expect(r.body.incomplete).toEqual([]);
     expect(r.body.findings.filter((f: { checkId: string; status: string }) => f.checkId === 'net.http-port-public' && f.status === 'FAILED')).toHaveLength(3);
     const status = await call(event('api-get-scan.json', { rawPath: `/scans/${r.body.scanId}` }));
-    expect(status.body).toMatchObject({ status: 'completed', progress: { unitsDone: 1, unitsTotal: 1 } });
+    expect(status.body).toMatchObject({ status: 'completed', progress: { unitsDone: 1, unitsTotal: 1 }, incomplete: [] });
+  });
+
+  it('a scan in which no instance matched says so in `incomplete`, naming the selectors and the region', async () => {
+    const r = await call(event('api-post-scans-wait.json', { body: '{"wait": true, "regions": ["us-west-1"]}' }));
+    expect(r.status).toBe(200);
+    expect(r.body.incomplete).toEqual(['no instance matched tag influxdb / Service=influxdb|InfluxDB in us-west-1']);
+    const status = await call(event('api-get-scan.json', { rawPath: `/scans/${r.body.scanId}` }));
+    expect(status.body.incomplete).toEqual(['no instance matched tag influxdb / Service=influxdb|InfluxDB in us-west-1']);
   });
 
   it('without wait: 202 with a scanId, units on the queue; an idempotent retry returns the same scan', async () => {
