@@ -17,7 +17,7 @@ import { gatherRegion, hostSource, probeSource, type Deadline, type EvidenceSour
 import { localHost } from './evidence/host/local.js';
 import { ssmHost } from './evidence/host/ssm.js';
 import { gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
-import { type Check, type Coverage, type Finding, type Instance, type ScanDocument, type ScanResult } from './model.js';
+import type { Check, Coverage, Finding, Instance, ScanDocument, ScanResult } from './model.js';
 import { sortFindings, summarise } from './summary.js';
 import { mapLimit } from './util/concurrency.js';
 

@@ -103,7 +103,8 @@ export interface AppDeps {
 
 let selfAccount: string | undefined;
 async function self(deps: AppDeps): Promise<string> {
-  return (selfAccount ??= await callerAccount(deps.clients, deps.homeRegion));
+  selfAccount ??= await callerAccount(deps.clients, deps.homeRegion);
+  return selfAccount;
 }
 
 /** Clients for an account: the function's own, or the member role assumed there. */

@@ -42,7 +42,7 @@ export function planUnits(scanId: string, regions: RegionInventoryIds[], unitSiz
   for (const r of regions) {
     // One unit even for an empty region: it runs the region checks and archives findings of vanished instances.
     const parts = r.instanceIds === undefined ? [null] : r.instanceIds.length ? chunk(r.instanceIds, unitSize) : [[]];
-    parts.forEach((ids, i) =>
+    parts.forEach((ids, i) => {
       units.push({
         scanId,
         accountId: r.accountId,
@@ -53,8 +53,8 @@ export function planUnits(scanId: string, regions: RegionInventoryIds[], unitSiz
         regionUnits: parts.length,
         publish: opts.publish,
         ...(opts.checks ? { checks: opts.checks } : {}),
-      }),
-    );
+      });
+    });
   }
   return units.map((u, unitIndex) => ({ ...u, unitIndex, unitsTotal: units.length }));
 }

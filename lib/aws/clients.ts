@@ -97,7 +97,10 @@ export function createClients(opts: ClientOptions) {
   const organizations = new Map<string, OrganizationsClient>();
   const cached = <C>(map: Map<string, C>, region: string, make: () => C): C => {
     let c = map.get(region);
-    if (!c) map.set(region, (c = make()));
+    if (!c) {
+      c = make();
+      map.set(region, c);
+    }
     return c;
   };
   return {

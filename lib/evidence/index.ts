@@ -129,9 +129,7 @@ type Gathered = { [K in keyof SourceValues]?: Map<string, Result<SourceValues[K]
 /** Runs every source at once (they do not depend on each other), under one deadline. */
 async function runSources(sources: readonly EvidenceSource[], instances: Instance[], deadline: Deadline): Promise<Gathered> {
   const answers = await Promise.all(sources.map((s) => s.gather(instances, deadline)));
-  const out: Record<string, unknown> = {};
-  sources.forEach((s, i) => (out[s.key] = answers[i]));
-  return out as Gathered;
+  return Object.fromEntries(sources.map((s, i) => [s.key, answers[i]])) as Gathered;
 }
 
 export async function gatherRegion(inv: RegionInventory, config: Config, sources: readonly EvidenceSource[], now: number, deadline: Deadline = NO_DEADLINE): Promise<RegionEvidenceBundle> {

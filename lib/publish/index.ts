@@ -4,6 +4,7 @@
  * left untouched, and within a region only instance × check pairs evaluated
  * on complete evidence can resolve anything (see lifecycle.ts).
  */
+import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { oneLine } from '../errors.js';
@@ -66,7 +67,7 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
     return out;
   }
   const client = deps.clients.securityHub(cov.region);
-  let active;
+  let active: Map<string, AwsSecurityFinding>;
   try {
     // Findings produced again are read compactly; whole documents only for what may be resolved or archived.
     const produced = new Set<string>();
@@ -101,7 +102,7 @@ export async function publishSecurityHub(result: ScanResult, config: Config, dep
     for (const k of ['imported', 'batchImportCalls', 'new', 'changed', 'refreshed', 'unchanged', 'resolved', 'archived', 'keptUnavailable'] as const) sh[k] += o[k] ?? 0;
     sh.failed.push(...o.failed);
     sh.skippedRegions.push(...o.skippedRegions);
-    o.newFailures.forEach((id) => newFailureIds.add(id));
+    for (const id of o.newFailures) newFailureIds.add(id);
   }
   return { securityHub: sh, newFailureIds: [...newFailureIds] };
 }

@@ -129,11 +129,15 @@ describe('hostile text from a server, a tag and a host', () => {
 
   it('log lines (Powertools) carry no control characters, not even the C1 ones JSON leaves raw', () => {
     const lines: string[] = [];
-    const spies = [process.stdout, process.stderr].map((s) => jest.spyOn(s, 'write').mockImplementation((chunk: unknown) => (lines.push(String(chunk)), true)));
+    const spies = [process.stdout, process.stderr].map((s) => jest.spyOn(s, 'write').mockImplementation((chunk: unknown) => {
+        lines.push(String(chunk));
+        return true;
+      }),
+    );
     try {
       logger.error(`probe failed: ${finding('tls.certificate-invalid').evidence.summary as string}`, { instanceName: NAME });
     } finally {
-      spies.forEach((s) => s.mockRestore());
+      for (const s of spies) s.mockRestore();
     }
     expect(lines.join('')).toContain('db[2J31mevil');
     expect(lines.join('')).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);

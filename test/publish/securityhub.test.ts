@@ -118,7 +118,7 @@ describe('the Security Hub lifecycle over three scans', () => {
     expect(messages[0]!.subject).toMatch(/^influxguard: \d+ new failures?, worst CRITICAL/);
     expect(messages[0]!.subject.length).toBeLessThanOrEqual(100);
     expect(messages[0]!.attributes.maxSeverity!.Value).toBe('CRITICAL');
-    expect(messages[0]!.body).toMatch(/Worst new findings:\n  CRITICAL\s+net\.http-port-public/);
+    expect(messages[0]!.body).toMatch(/Worst new findings:\n {2}CRITICAL\s+net\.http-port-public/);
     expect(messages[0]!.body).toContain('securityhub/home?region=sa-east-1');
     expect(messages[1]!.body).toMatch(/0 new failures, 1 resolved/);
     expect(messages[2]!.attributes.newFailures!.Value).toBe('0');

@@ -54,7 +54,10 @@ beforeAll(async () => {
   Object.assign(process.env, account.env('eu-west-1'), { INFLUXGUARD_TABLE: res.table, INFLUXGUARD_QUEUE_URL: res.queueUrl, POWERTOOLS_LOG_LEVEL: 'DEBUG' });
   resetAppDeps();
   const logs: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => (logs.push(String(chunk)), true));
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+    logs.push(String(chunk));
+    return true;
+  });
   const event = JSON.parse(readFileSync(new URL('../../events/api-post-scans-wait.json', import.meta.url), 'utf8'));
   const r = await api(event, lambdaContext('api'));
   spy.mockRestore();
