@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configError } from './errors.js';
+import type { AllowedPort } from './model.js';
 import { parseCidr } from './util/cidr.js';
 
 /**
@@ -35,7 +36,7 @@ export const AllowedPortSchema = z
     sources: z.array(sourceString).optional(),
   })
   .refine((r) => r.fromPort <= r.toPort, { message: 'fromPort is greater than toPort' });
-export type AllowedPort = z.infer<typeof AllowedPortSchema>;
+export type { AllowedPort };
 
 export const TagSelectorSchema = z.strictObject({
   key: z.string().min(1).max(128),

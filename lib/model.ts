@@ -3,7 +3,6 @@
  * discover (records) → gather (evidence) → evaluate (findings) → publish/render.
  * Nothing in this file does I/O.
  */
-import type { AllowedPort } from './config.js';
 import type { HostEvidence } from './evidence/host/parse.js';
 import type { Result } from './result.js';
 
@@ -283,6 +282,15 @@ export interface CheckMeta {
   remediation: Remediation;
   /** Evidence sources as CHECKS.md names them. */
   evidence: readonly EvidenceSource[];
+}
+
+/** A port the operator expects open (e.g. 22 from a bastion group); the configuration validates it. */
+export interface AllowedPort {
+  protocol: 'tcp' | 'udp' | 'all';
+  fromPort: number;
+  toPort: number;
+  /** Sources (CIDRs, `sg-…`, `pl-…`) the port is allowed from; absent means from anywhere the rule says. */
+  sources?: string[] | undefined;
 }
 
 /** Operator settings that checks read (never evidence, never secrets). */

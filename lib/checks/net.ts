@@ -4,8 +4,7 @@
  * `net.unexpected-ports-open` derives its exclusions from the same table, so
  * a port is judged by exactly one rule.
  */
-import type { AllowedPort } from '../config.js';
-import type { CheckMeta, Instance, InstanceCheck, NetworkEvidence, Opening, Outcome, Severity } from '../model.js';
+import type { AllowedPort, CheckMeta, Instance, InstanceCheck, NetworkEvidence, Opening, Outcome, Severity } from '../model.js';
 import { isEnterprise } from '../model.js';
 import { cidrContains, ipInCidr, parseCidr } from '../util/cidr.js';
 import { describePorts, isWorldOpen, openingEvidence, opensTcpPort, reachableFromInternet } from '../reach.js';
