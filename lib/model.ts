@@ -18,7 +18,6 @@ export type Severity = (typeof SEVERITIES)[number];
 export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 /** FAILED and WARNING carry risk; PASSED and NOT_AVAILABLE do not. */
 export const isFailing = (s: string | undefined): boolean => s === 'FAILED' || s === 'WARNING';
-export const maxSeverity = (a: Severity, b: Severity): Severity => (severityRank(a) >= severityRank(b) ? a : b);
 /** One level up, capped at CRITICAL. */
 export const raiseSeverity = (s: Severity): Severity => SEVERITIES[Math.min(severityRank(s) + 1, SEVERITIES.length - 1)]!;
 
