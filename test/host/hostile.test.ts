@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHECKS } from '../../lib/checks/index.js';
@@ -71,8 +71,9 @@ async function influxd(v: Parameters<typeof startInfluxd>[0] = {}): Promise<Runn
 }
 
 /** A real influxd started the way the official images do it, or with unusual flags: no startInfluxd. */
-async function influxdRaw(opts: { args: (conf: string) => string[]; env?: (dir: string) => Record<string, string>; rpcHost?: string; confName?: (dir: string) => string; auth?: boolean }): Promise<RunningInfluxd & { conf: string }> {
+async function influxdRaw(opts: { args: (conf: string) => string[]; env?: (dir: string) => Record<string, string>; rpcHost?: string; confName?: (dir: string) => string; auth?: boolean; runAs?: number }): Promise<RunningInfluxd & { conf: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'ig-influxd-raw-'));
+  if (opts.runAs !== undefined) chownSync(dir, opts.runAs, opts.runAs);
   const [port, rpc] = [await freePort(), await freePort()];
   const conf = opts.confName ? opts.confName(dir) : join(dir, 'influxdb.conf');
   mkdirSync(join(conf, '..'), { recursive: true });
@@ -80,7 +81,8 @@ async function influxdRaw(opts: { args: (conf: string) => string[]; env?: (dir: 
     conf,
     `reporting-disabled = true\nbind-address = "${opts.rpcHost ?? '127.0.0.1'}:${rpc}"\n[meta]\n  dir = "${dir}/meta"\n[data]\n  dir = "${dir}/data"\n  wal-dir = "${dir}/wal"\n  query-log-enabled = false\n[monitor]\n  store-enabled = false\n[http]\n  bind-address = "127.0.0.1:${port}"\n  auth-enabled = ${opts.auth === true}\n  log-enabled = false\n  pprof-enabled = false\n`,
   );
-  const child = spawn(INFLUXD, opts.args(conf), { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '', ...(opts.env?.(dir) ?? {}) } });
+  const [cmd, args] = opts.runAs !== undefined ? ['setpriv', [`--reuid=${opts.runAs}`, `--regid=${opts.runAs}`, '--clear-groups', INFLUXD, ...opts.args(conf)]] : [INFLUXD, opts.args(conf)];
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '', ...(opts.env?.(dir) ?? {}) } });
   const s = await supervise(child, { url: `http://127.0.0.1:${port}`, port, dir, stopSignal: 'SIGTERM' });
   cleanup.push(s.stop);
   return { ...s, conf };
@@ -117,6 +119,18 @@ describe('issue 19.1: only InfluxDB run by root or influxdb from a root-owned ex
     expect(finding(both, 'host.rpc-bind-all-interfaces')).toMatchObject({ status: 'NOT_AVAILABLE' });
     expect(byNobody.executedBy()).toBeUndefined();
     expect(inOpenDir.executedBy()).toBeUndefined();
+  });
+});
+
+describe('issue 19.1: the service account', () => {
+  it('influxd run by influxdb from /usr/bin/influxd is trusted and judged', async () => {
+    const uid = Number(/^influxdb:[^:]*:(\d+):/m.exec(readFileSync('/etc/passwd', 'utf8'))?.[1] ?? NaN);
+    if (Number.isNaN(uid)) return console.warn('no influxdb account on this machine: skipped');
+    const s = await influxdRaw({ args: (conf) => ['-config', conf], runAs: uid, auth: true });
+    const h = value(await collect([s.pid]));
+    expect(h.processes).toEqual([expect.objectContaining({ pid: s.pid, user: 'influxdb', configSource: 'influxd config' })]);
+    expect(h.ignored).toEqual([]);
+    expect(finding(judge({ ok: true, value: h }), 'auth.disabled')).toMatchObject({ status: 'PASSED' });
   });
 });
 
