@@ -57,7 +57,7 @@ fi
 AWKLIB='
 function jsinit(   i) { CTL = ""; for (i = 1; i < 32; i++) CTL = CTL sprintf("%c", i); CTL = CTL sprintf("%c", 127) }
 function js(s, max,   o, i, c, k, n) {
-  gsub("://[^/]*@", "://***@", s)
+  gsub("://[^ \t]*@", "://***@", s)
   if (length(s) > max) s = substr(s, 1, max)
   o = ""; n = length(s)
   for (i = 1; i <= n; i++) {
@@ -116,7 +116,8 @@ pairs_json() {
     BEGIN { jsinit(); FS = "\t" }
     $1 == "" { next }
     { k = $1; v = substr($0, length(k) + 2); hdr = (substr(k, 1, 7) == "header:") }
-    which == "headers" && hdr { printf "%s%s:%s", (n++ ? "," : ""), js(substr(k, 8), 80), js(v, 200) }
+    # Header values are not judged; one that may carry a credential is printed as set/empty.
+    which == "headers" && hdr { k = substr(k, 8); if (toupper(k) ~ /AUTH|COOKIE|TOKEN|SECRET|KEY|PASS/) v = (v == "" ? "empty" : "set"); printf "%s%s:%s", (n++ ? "," : ""), js(k, 80), js(v, 200) }
     which == "config" && !hdr { printf "%s%s:%s", (n++ ? "," : ""), js(k, 80), js(masked(k, v), max) }'
 }
 

@@ -168,10 +168,10 @@ describe('issue 19.2: the configuration influxd really uses, or NOT_AVAILABLE', 
 
 describe('issue 19.3: no secret in the output', () => {
   it('prints only the variables the checks read, only known flags, and masks URL user-info everywhere', async () => {
-    const secrets = ['Hunter-2', 'Hunter-3', 'Hunter-4', 'Hunter-5', 'Vault-Token-6', 'Flag-Token-7', 'Hunter-8', 'Hunter-9', 'Hunter-10', 'Hunter-11'];
+    const secrets = ['Hunter-2', 'Hunter-3', 'Hunter-4', 'Hunter-5', 'Vault-Token-6', 'Flag-Token-7', 'Hunter-8', 'Hunter-9', 'Hunter-10', 'Hunter-11', 'Hunter-12'];
     const f = await fake({
       args: ['run', '-config', 'influxdb.conf', '-pidfile', 'http://u:Hunter-11@x/p', '--vault-token', 'Vault-Token-6', '--token=Flag-Token-7'],
-      files: { 'influxdb.conf': '[http]\n  auth-enabled = true\n  shared-secret = "Hunter-8"\n  bind-address = "http://a:Hunter-10@127.0.0.1:8086"\n[http.headers]\n  X-Upstream = "https://a:Hunter-9@example.com/"\n' },
+      files: { 'influxdb.conf': '[http]\n  auth-enabled = true\n  shared-secret = "Hunter-8"\n  bind-address = "http://a:Hunter-10@127.0.0.1:8086"\n[http.headers]\n  X-Upstream = "https://a:Hunter-9@example.com/"\n  Authorization = "Bearer Hunter-12"\n' },
       env: {
         INFLUXDB_URL: 'http://admin:Hunter-2@127.0.0.1:8086',
         INFLUXDB_PASS: 'Hunter-3',
@@ -186,6 +186,7 @@ describe('issue 19.3: no secret in the output', () => {
     expect(h.processes[0]!.env).toEqual({ INFLUXDB_HTTP_PPROF_ENABLED: 'http://***@127.0.0.1', INFLUXDB_HTTP_SHARED_SECRET: 'set' });
     expect(h.processes[0]!.cmdline).toMatch(/-config influxdb.conf/);
     expect(h.processes[0]!.cmdline).not.toMatch(/token/);
+    expect(h.processes[0]!.headers).toEqual({ 'X-Upstream': 'https://***@example.com/', Authorization: 'set' });
   });
 
   it('the allowlist of variables is derived from the keys the checks read', () => {
