@@ -261,9 +261,11 @@ TRUSTED_EXE=""
 for pid in $PIDS; do
   case "$pid" in ''|*[!0-9]*) continue ;; esac
   d=/proc/$pid
-  name=$(head -c 64 "$d/comm" 2>/dev/null) || continue
+  # Without INFLUXGUARD_PIDS this runs for every process: a builtin read, no fork.
+  { IFS= read -r name < "$d/comm"; } 2>/dev/null || continue
   case "$name" in influxd|influxd-meta) ;; *) continue ;; esac
   ids=$(awk '/^Uid:/ { print $2, $3; exit }' "$d/status" 2>/dev/null)
+  [ -n "$ids" ] || continue # gone meanwhile
   ruid=${ids%% *}; euid=${ids##* }
   user=$(user_of "$euid")
   exe=$(readlink "$d/exe" 2>/dev/null)
@@ -321,12 +323,12 @@ for pid in $PIDS; do
     fi
   fi
   if [ -z "$problem" ]; then
-    # A variable with a control (or non-ASCII) character is not passed on: read the file instead.
-    if [ -z "$(printf '%s' "$influxenv" | tr -d '\n' | tr -d '[:print:]')" ]; then
+    # A variable with a control character (\001: a newline) is not passed on: read the file instead.
+    if printf '%s\n' "$influxenv" | awk '/[\001-\037\177]/ { bad = 1 } END { exit !bad }'; then
+      err "pid $pid: an INFLUXDB_ variable holds a control character; configuration read from the file"
+    else
       pairs=$(run_config "$x" "$rcfg" "$influxenv" | toml_pairs)
       [ -n "$pairs" ] && source="influxd config"
-    else
-      err "pid $pid: an INFLUXDB_ variable holds a control or non-ASCII character; configuration read from the file"
     fi
     if [ -z "$pairs" ]; then
       if [ -z "$cfg" ]; then
