@@ -133,8 +133,8 @@ env_json() {
 }
 
 user_of() { # uid → name
-  name=$(awk -F: -v u="$1" '$3 == u { print $1; exit }' /etc/passwd 2>/dev/null)
-  printf '%s' "${name:-$1}"
+  _n=$(awk -F: -v u="$1" '$3 == u { print $1; exit }' /etc/passwd 2>/dev/null)
+  printf '%s' "${_n:-$1}"
 }
 SERVICE_UID=$(awk -F: -v n="$SERVICE_USER" '$1 == n { print $3; exit }' /etc/passwd 2>/dev/null)
 SERVICE_UID=${SERVICE_UID:--}
@@ -214,13 +214,11 @@ EOF
   bounded 10 env -i PATH="$SAFE_PATH" "$@" "$x" config -config "$c" 2>/dev/null | head -c $MAXFILE
 }
 
-# A certificate or key file (regular files only, read size-capped and time-limited).
+# A certificate or key file (regular files only, read size-capped and time-limited);
+# at most 4 per process, 8 processes: never more than the 32 the scanner accepts.
 FILES=""
-NFILES=0
 file_json() { # role path pid
   r=$(inproc "$3" "$2")
-  NFILES=$((NFILES + 1))
-  [ $NFILES -le 24 ] || return 0
   if [ ! -e "$r" ]; then
     FILES="$FILES${FILES:+,}{\"role\":$(js "$1" 80),\"path\":$(js "$2" 400),\"exists\":false}"
     return
@@ -367,35 +365,47 @@ if [ -n "$TRUSTED_EXE" ]; then
 fi
 
 # ─────────────── listeners ───────────────
-LISTENERS=""
+# "address<TAB>port<TAB>pid<TAB>process" lines → at most 80 listeners, non-loopback ones
+# first; a last line counts the non-loopback ones left out (then the scanner
+# cannot pass the host). Loopback ones beyond the cap are left out silently.
+LISTEN_AWK='
+BEGIN { jsinit() }
+{ addr = $1; port = $2; pid = $3; proc = $0; for (k = 0; k < 3; k++) sub(/^[^\t]*\t/, "", proc)
+  if (only != "" && index(" " only " ", " " pid " ") == 0) next
+  if (seen[addr " " port " " pid]++) next
+  e = sprintf("{\"address\":%s,\"port\":%d,\"process\":%s,\"pid\":%s}", js(addr, 60), port, js(proc, 40), (pid == "" ? "null" : pid + 0))
+  if (addr ~ /^127\./ || addr == "::1") lo[++nl] = e; else pub[++np] = e }
+END {
+  for (i = 1; i <= np && out < 80; i++) printf "%s%s", (out++ ? "," : ""), pub[i]
+  for (i = 1; i <= nl && out < 80; i++) printf "%s%s", (out++ ? "," : ""), lo[i]
+  printf "\n%d", (np > 80 ? np - 80 : 0) }'
 LSOURCE="none"
-if have ss; then
+LOUT=""
+if have ss && SS=$(bounded 10 ss -H -ltnp 2>/dev/null); then
   LSOURCE="ss"
-  LISTENERS=$(bounded 10 ss -H -ltnp 2>/dev/null | head -n 400 | awk -v only="${INFLUXGUARD_PIDS:-}" "$AWKLIB"'
-    BEGIN { jsinit() }
+  LOUT=$(printf '%s\n' "$SS" | awk '
     $1 != "LISTEN" { next }
     { local = $4; proc = ""; pid = ""
       # users:(("NAME",pid=N,fd=N)): the name is untrusted (any bytes but NUL), so cut at the first ",pid=.
       i = index($0, "users:((\"")
       if (i) { rest = substr($0, i + 9); j = index(rest, "\",pid="); if (j) { proc = substr(rest, 1, j - 1); pid = substr(rest, j + 6); sub(/[^0-9].*/, "", pid) } }
       port = local; sub(/.*:/, "", port); addr = local; sub(/:[^:]*$/, "", addr); gsub(/^\[|\]$/, "", addr); sub(/%.*/, "", addr); if (addr == "*") addr = "::"
-      if (only != "" && index(" " only " ", " " pid " ") == 0) next
-      if (count++ >= 80) next
-      printf "%s{\"address\":%s,\"port\":%d,\"process\":%s,\"pid\":%s}", (n++ ? "," : ""), js(addr, 60), port, js(proc, 40), (pid == "" ? "null" : pid + 0) }')
+      print addr "\t" port "\t" pid "\t" proc }' | awk -F '\t' -v only="${INFLUXGUARD_PIDS:-}" "$AWKLIB$LISTEN_AWK")
 elif [ -r /proc/net/tcp ]; then
   LSOURCE="/proc/net/tcp"
-  LISTENERS=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | head -n 5000 | awk '
+  LOUT=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '
     function hex(s,   i, n, c) { n = 0; s = toupper(s); for (i = 1; i <= length(s); i++) { c = index("0123456789ABCDEF", substr(s, i, 1)) - 1; n = n * 16 + c }; return n }
-    $4 == "0A" { split($2, a, ":"); ip = a[1]; port = hex(a[2])
+    $4 == "0A" { split($2, a, ":"); ip = a[1]
       if (ip !~ /^[0-9A-Fa-f]+$/) next
       if (length(ip) == 8) addr = hex(substr(ip, 7, 2)) "." hex(substr(ip, 5, 2)) "." hex(substr(ip, 3, 2)) "." hex(substr(ip, 1, 2))
       else if (ip == "00000000000000000000000000000000") addr = "::"
       else if (ip == "00000000000000000000000001000000") addr = "::1"
       else addr = "ipv6:" ip
-      if (seen[addr ":" port]++ || count >= 80) next
-      count++
-      printf "%s{\"address\":\"%s\",\"port\":%d,\"process\":\"\",\"pid\":null}", (n++ ? "," : ""), addr, port }')
+      print addr "\t" hex(a[2]) "\t\t" }' | awk -F '\t' -v only="" "$AWKLIB$LISTEN_AWK")
 fi
+LISTENERS=${LOUT%"$NL"*}
+LOMITTED=${LOUT##*"$NL"}
+case "$LOMITTED" in ''|*[!0-9]*) LOMITTED=0 ;; esac
 
 # ─────────────── systemd environment files ───────────────
 # Root-owned unit files name them; still read as data: regular files, capped.
@@ -418,7 +428,7 @@ SYS_JSON=$(printf '%s' "$SYSENV" | env_json 0)
 TOOLS="\"ss\":$(have ss && echo true || echo false),\"openssl\":$(have openssl && echo true || echo false),\"influxd\":$(have influxd && echo true || echo false)"
 [ $NERR -le 20 ] || ERRORS="$ERRORS,$(js "$((NERR - 20)) more errors not listed")"
 HEAD="\"schema\":\"influxguard.collector/1\",\"collectedAt\":$(js "$(date -u +%Y-%m-%dT%H:%M:%SZ)"),\"hostname\":$(js "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" 100),\"tools\":{$TOOLS},\"version\":$( [ -n "$VERSION" ] && js "$VERSION" 40 || printf 'null')"
-DOC="{$HEAD,\"processes\":[$PROCS],\"ignored\":[$IGNORED],\"listeners\":[$LISTENERS],\"listenerSource\":$(js "$LSOURCE"),\"files\":[$FILES],\"systemd\":{\"environmentFiles\":[$EF_JSON],\"env\":{$SYS_JSON}},\"errors\":[$ERRORS]}"
+DOC="{$HEAD,\"processes\":[$PROCS],\"ignored\":[$IGNORED],\"listeners\":[$LISTENERS],\"listenerSource\":$(js "$LSOURCE"),\"listenersOmitted\":$LOMITTED,\"files\":[$FILES],\"systemd\":{\"environmentFiles\":[$EF_JSON],\"env\":{$SYS_JSON}},\"errors\":[$ERRORS]}"
 if [ ${#DOC} -le $MAXOUT ]; then
   printf '%s\n' "$DOC"
 else

@@ -90,6 +90,7 @@ export const unexpectedListeners = hostCheck({
     const details = { listeners: extra.map((l) => `${l.address}:${l.port}${l.process ? ` (${l.process})` : ''}`), source: h.listenerSource };
     if (h.listenerSource === 'none') return [{ status: 'NOT_AVAILABLE', summary: 'neither ss nor /proc/net/tcp was available', details: { reason: 'no listener source on the host' } }];
     if (extra.length) return [{ status: 'FAILED', summary: `listening beyond InfluxDB's ports: ${details.listeners.join(', ')}`, details }];
+    if (h.listenersOmitted) return [{ status: 'NOT_AVAILABLE', summary: `${h.listenersOmitted} non-loopback listeners beyond the collector's cap were not listed`, details: { ...details, reason: 'listeners not all listed' } }];
     return [{ status: 'PASSED', summary: `no unexpected non-loopback listener (${h.listeners.length} listeners)`, details }];
   },
 });

@@ -1,6 +1,6 @@
 /** Host-side branches no Debian influxd can show: Enterprise meta/data nodes, newer versions, file-only configs. */
 import { describe, expect, it } from '@jest/globals';
-import { hostVerdicts, privateKeyExposed, rpcBindAll, versionVulnerable } from '../../lib/checks/host.js';
+import { hostVerdicts, privateKeyExposed, rpcBindAll, unexpectedListeners, versionVulnerable } from '../../lib/checks/host.js';
 import { EvidenceUnavailable } from '../../lib/checks/support.js';
 import { effective } from '../../lib/checks/hostfacts.js';
 import type { HostEvidence } from '../../lib/model.js';
@@ -95,6 +95,11 @@ describe('incomplete host evidence never passes (issue 19)', () => {
     unavailable(() => rpcBindAll.evaluate(withHost(host([good], '1.8.10', impostor))), /ignored/);
     unavailable(() => versionVulnerable.evaluate(withHost(host([good], '1.8.10', impostor))), /ignored/);
     unavailable(() => privateKeyExposed.evaluate(withHost(host([good], '1.8.10', impostor))), /ignored/);
+  });
+  it('listeners the collector left out: no PASS for unexpected listeners', () => {
+    const withHost = (h: HostEvidence) => ({ ...ctx(), evidence: { ...ctx().evidence, host: ok(h) } });
+    expect(unexpectedListeners.evaluate(withHost(host([good])))).toMatchObject([{ status: 'PASSED' }]);
+    expect(unexpectedListeners.evaluate(withHost({ ...host([good]), listenersOmitted: 3 }))).toMatchObject([{ status: 'NOT_AVAILABLE', summary: expect.stringMatching(/^3 non-loopback listeners/) }]);
   });
   it('a configuration that could not be read has no defaults', () => {
     const unread = proc({ configSource: 'none', configPath: '/etc/influxdb/influxdb.conf' });

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,6 +203,21 @@ describe('issue 19.4: nothing on the host blinds the collector', () => {
     const f = await fake({ name: 'listener', args: ['listen', String(port), name] });
     const h = value(await collect([f.pid]));
     expect(h.listeners).toEqual([expect.objectContaining({ port, process: name, pid: f.pid })]);
+  });
+
+  it('more than 80 non-loopback listeners: 80 listed, non-loopback first, the rest counted (no PASS then)', async () => {
+    const servers = await Promise.all(
+      Array.from({ length: 90 }, (_, i) => new Promise<Server>((resolve) => { const s = createServer(); s.listen(0, i < 85 ? '0.0.0.0' : '127.0.0.1', () => resolve(s)); })),
+    );
+    try {
+      const h = value(await collect([process.pid]));
+      expect(h.listeners).toHaveLength(80);
+      expect(h.listeners.every((l) => l.address === '0.0.0.0')).toBe(true);
+      expect(h.listenersOmitted).toBe(5);
+      expect(finding(judge({ ok: true, value: h }), 'host.unexpected-listeners')).toMatchObject({ status: 'FAILED' });
+    } finally {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    }
   });
 
   it('a command line and a variable of 3,000 lines stay small', async () => {

@@ -53,6 +53,8 @@ export const CollectorOutput = z.object({
   truncated: z.boolean().optional(),
   listeners: z.array(Listener).max(200),
   listenerSource: str(40),
+  /** Non-loopback listeners beyond the collector's cap of 80, not listed (absent before issue 19). */
+  listenersOmitted: z.number().int().nonnegative().optional(),
   files: z.array(File).max(32),
   systemd: z.object({ environmentFiles: z.array(str(1000)).max(32), env: z.record(str(128), str(1000)) }),
   errors: z.array(str(1000)).max(64),
