@@ -288,8 +288,8 @@ for pid in $PIDS; do
 
   # One argument / variable per line: NUL ends each, and a newline inside one
   # becomes \001 (so it cannot pose as another variable).
-  args=$(head -c 65536 "$d/cmdline" 2>/dev/null | tr '\n\000' '\001\n')
-  envs=$(head -c 65536 "$d/environ" 2>/dev/null | tr '\n\000' '\001\n' | awk -F= '/^(INFLUXDB_[A-Z0-9_]*|HOME)=/ && !seen[$1]++')
+  args=$(bounded 5 head -c 65536 "$d/cmdline" 2>/dev/null | tr '\n\000' '\001\n')
+  envs=$(bounded 5 head -c 65536 "$d/environ" 2>/dev/null | tr '\n\000' '\001\n' | awk -F= '/^(INFLUXDB_[A-Z0-9_]*|HOME)=/ && !seen[$1]++')
   flags=$(printf '%s\n' "$args" | awk "$FLAGS_AWK")
   influxenv=$(printf '%s\n' "$envs" | grep '^INFLUXDB_' | head -n 200)
 
@@ -343,6 +343,11 @@ for pid in $PIDS; do
 
   for k in http.https-certificate http.https-private-key meta.https-certificate meta.https-private-key; do
     path=$(field "$k" "$pairs")
+    # Read from the file (not `influxd config`): a variable overrides it, as in influxd.
+    if [ "$source" != "influxd config" ]; then
+      over=$(envval "INFLUXDB_$(printf '%s' "$k" | tr 'a-z.-' 'A-Z__')" "$envs")
+      [ -n "$over" ] && path=$over
+    fi
     [ -n "$path" ] || continue
     case "$NL$FILES_SEEN$NL" in *"$NL$path$NL"*) continue ;; esac
     FILES_SEEN="$FILES_SEEN$NL$path"

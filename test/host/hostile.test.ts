@@ -157,6 +157,18 @@ describe('issue 19.2: the configuration influxd really uses, or NOT_AVAILABLE', 
     expect(finding(judge({ ok: true, value: h }), 'auth.disabled')).toMatchObject({ status: 'FAILED' });
   });
 
+  it('a variable with a control character: nothing is run with it, the file is read and the variables applied to it', async () => {
+    const f = await fake({
+      args: ['-config', 'influxdb.conf'],
+      files: { 'influxdb.conf': '[http]\n  auth-enabled = true\n  https-enabled = true\n  https-certificate = "/nonexistent.pem"\n' },
+      env: { INFLUXDB_HTTP_REALM: 'a\nb', INFLUXDB_HTTP_AUTH_ENABLED: 'false', INFLUXDB_HTTP_HTTPS_CERTIFICATE: '/dev/null' },
+    });
+    const h = value(await collect([f.pid]));
+    expect(h.processes[0]).toMatchObject({ configSource: 'file', env: { INFLUXDB_HTTP_AUTH_ENABLED: 'false' } });
+    expect(h.files).toEqual([expect.objectContaining({ path: '/dev/null', exists: true })]);
+    expect(finding(judge({ ok: true, value: h }), 'auth.disabled')).toMatchObject({ status: 'FAILED' });
+  });
+
   it('a configuration that cannot be read is NOT_AVAILABLE, not the defaults', async () => {
     const f = await fake({ args: ['-config', '/nonexistent/influxdb.conf'] });
     const run = await collect([f.pid]);
