@@ -272,7 +272,7 @@ for pid in $PIDS; do
     NIGN=$((NIGN + 1))
     if [ $NIGN -le 8 ]; then
       IGNORED="$IGNORED${IGNORED:+,}{\"pid\":$pid,\"name\":$(js "$name" 40),\"user\":$(js "$user" 40),\"exe\":$(js "$exe" 400),\"reason\":$(js "$why" 300)}"
-    else
+    elif [ $NIGN -eq 9 ]; then
       err "more than 8 ignored processes; the rest are not listed"
     fi
     continue
