@@ -253,7 +253,7 @@ describe('issue 19.4: nothing on the host blinds the collector', () => {
     const env = Object.fromEntries(WANTED.map((k) => [envName(k), 'v'.repeat(1000)]));
     const fakes = await Promise.all(Array.from({ length: 8 }, () => fake({ args: ['-config', 'influxdb.conf'], files: { 'influxdb.conf': '' }, env })));
     const run = await collect(fakes.map((f) => f.pid));
-    console.info(`8 processes with 1,000-character variables: ${run.stdout.length} characters of output`);
+    console.info(`8 processes with 1,000-character variables: ${run.stdout.length} characters of output (${run.host.ok ? '' : run.host.reason})`);
     expect(run.stdout.length).toBeLessThan(SSM_STDOUT_LIMIT);
     expect(run.host).toMatchObject({ ok: false, reason: expect.stringMatching(/^collector output truncated/) });
     expect(finding(judge(run.host), 'host.rpc-bind-all-interfaces')).toMatchObject({ status: 'NOT_AVAILABLE' });
