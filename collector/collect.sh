@@ -165,7 +165,7 @@ distrust() { # pid ruid euid exe
     [ "$u" = 0 ] || [ "$u" = "$SERVICE_UID" ] || { printf 'run by %s (uid %s), neither root nor %s' "$(user_of "$u")" "$u" "$SERVICE_USER"; return; }
   done
   case "$4" in
-    *' (deleted)') printf 'its executable was deleted or replaced since it started'; return ;;
+    *' (deleted)') printf 'its executable was deleted or replaced since it started (restart it after an upgrade)'; return ;;
     /*) ;;
     *) printf 'its executable cannot be read'; return ;;
   esac
@@ -255,7 +255,11 @@ NPROC=0
 IGNORED=""
 NIGN=0
 FILES_SEEN=""
-TRUSTED_EXE=""
+VERSIONS=""
+# `influxd version` by a trusted executable → its version number.
+version_of() {
+  bounded 5 env -i PATH="$SAFE_PATH" "$1" version 2>/dev/null | head -c 1000 | head -n 1 | sed -n 's/.*v\{0,1\}\([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*[^ ,]*\).*/\1/p'
+}
 for pid in $PIDS; do
   case "$pid" in ''|*[!0-9]*) continue ;; esac
   d=/proc/$pid
@@ -284,7 +288,8 @@ for pid in $PIDS; do
     break
   fi
   x="$d/root$exe"
-  [ -n "$TRUSTED_EXE" ] || TRUSTED_EXE=$x
+  v=$(version_of "$x")
+  case "$NL$VERSIONS$NL" in *"$NL$v$NL"*) ;; *) VERSIONS="$VERSIONS${VERSIONS:+$NL}$v" ;; esac
 
   # One argument / variable per line: NUL ends each, and a newline inside one
   # becomes \001 (so it cannot pose as another variable).
@@ -358,16 +363,18 @@ for pid in $PIDS; do
 done
 
 # ─────────────── version ───────────────
-# Only a trusted executable is run: a running one, else an installed one nobody else can change.
-if [ -z "$TRUSTED_EXE" ]; then
+# Each running one's (above); none running: an installed one nobody else can change.
+# Different versions (or one unreadable) leave it unknown rather than judge one of them.
+if [ $NPROC -eq 0 ]; then
   for bin in /usr/bin/influxd /usr/local/bin/influxd /usr/bin/influxd-meta; do
-    if [ -z "$(untrusted_file "" "$bin")" ]; then TRUSTED_EXE=$bin; break; fi
+    if [ -z "$(untrusted_file "" "$bin")" ]; then VERSIONS=$(version_of "$bin"); break; fi
   done
 fi
 VERSION=""
-if [ -n "$TRUSTED_EXE" ]; then
-  VERSION=$(bounded 5 env -i PATH="$SAFE_PATH" "$TRUSTED_EXE" version 2>/dev/null | head -c 1000 | head -n 1 | sed -n 's/.*v\{0,1\}\([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*[^ ,]*\).*/\1/p')
-fi
+case "$VERSIONS" in
+  *"$NL"*) err "running influxd versions differ or cannot all be read: $(printf '%s' "$VERSIONS" | tr '\n' ' ')" ;;
+  *) VERSION=$VERSIONS ;;
+esac
 
 # ─────────────── listeners ───────────────
 # "address<TAB>port<TAB>pid<TAB>process" lines → at most 80 listeners, non-loopback ones

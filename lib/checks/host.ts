@@ -177,6 +177,7 @@ export const hostVerdicts = guarded({
     const patched = (DISTRIBUTION_FIXES.get(h.version ?? '') ?? []).includes('CVE-2019-20933');
     const exposed = ps.filter((p) => isTrue(effective(p, 'http.auth-enabled').value) && effective(p, 'http.shared-secret').value !== 'set');
     const details = { version: h.version, sharedSecret: ps.map((p) => effective(p, 'http.shared-secret').value), ...(patched ? { distributionFix: true } : {}) };
+    if (exposed.length && !v) throw new EvidenceUnavailable('empty shared-secret with authentication on, and the installed InfluxDB version could not be read');
     if (exposed.length && v && versionBelow(v, [1, 7, 6]) && !patched) {
       return { status: 'WARNING', summary: `empty shared-secret with authentication on, version ${h.version} (before 1.7.6): a probe decides`, details };
     }

@@ -59,14 +59,20 @@ describe('host verdicts', () => {
     expect(hostVerdicts['auth.jwt-empty-secret'](host([p], '1.8.10'))).toMatchObject({ status: 'PASSED' });
     expect(hostVerdicts['auth.jwt-empty-secret'](host([p], '1.6.7~rc0'))).toMatchObject({ status: 'PASSED', details: { distributionFix: true } });
   });
+  it('empty shared secret with auth on and an unknown version: not a PASS', () => {
+    const p = proc({ config: { 'http.auth-enabled': 'true', 'http.shared-secret': 'empty' } });
+    expect(() => hostVerdicts['auth.jwt-empty-secret']({ ...host([p]), version: null })).toThrow(EvidenceUnavailable);
+  });
   it('[http.headers] on 1.8.1+', () => {
     const p = proc({ headers: { 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': "frame-ancestors 'none'" } });
     expect(hostVerdicts['headers.security-headers-missing'](host([p]))).toMatchObject({ status: 'PASSED' });
     expect(hostVerdicts['headers.security-headers-missing'](host([proc({})]))).toMatchObject({ status: 'FAILED' });
   });
   it('hostile version strings from a host do not reach object prototypes', () => {
-    const p = proc({ config: { 'http.auth-enabled': 'true' } });
+    const p = proc({ config: { 'http.auth-enabled': 'true', 'http.shared-secret': 'set' } });
     for (const v of ['constructor', '__proto__', 'toString']) expect(hostVerdicts['auth.jwt-empty-secret'](host([p], v))).toMatchObject({ status: 'PASSED' });
+    // With an empty secret the version decides, and such a version is no version: unavailable, not a PASS (issue 19).
+    for (const v of ['constructor', '__proto__', 'toString']) expect(() => hostVerdicts['auth.jwt-empty-secret'](host([proc({ config: { 'http.auth-enabled': 'true' } })], v))).toThrow(EvidenceUnavailable);
   });
   it('says nothing without an InfluxDB process', () => {
     expect(hostVerdicts['auth.disabled'](host([]))).toBeUndefined();

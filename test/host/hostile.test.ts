@@ -169,6 +169,14 @@ describe('issue 19.2: the configuration influxd really uses, or NOT_AVAILABLE', 
     expect(finding(judge({ ok: true, value: h }), 'auth.disabled')).toMatchObject({ status: 'FAILED' });
   });
 
+  it('two different influxd versions running: the version is unknown, not one of them', async () => {
+    const f = await fake({ args: ['-config', 'influxdb.conf'], files: { 'influxdb.conf': '[http]\n  auth-enabled = true\n' } }); // says 1.8.10
+    const h = value(await collect([f.pid, real.pid])); // Debian's 1.6.7~rc0
+    expect(h.version).toBeNull();
+    expect(h.errors.join()).toMatch(/versions differ/);
+    expect(finding(judge({ ok: true, value: h }), 'host.version-vulnerable')).toMatchObject({ status: 'NOT_AVAILABLE' });
+  });
+
   it('a configuration that cannot be read is NOT_AVAILABLE, not the defaults', async () => {
     const f = await fake({ args: ['-config', '/nonexistent/influxdb.conf'] });
     const run = await collect([f.pid]);
