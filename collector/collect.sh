@@ -8,81 +8,238 @@
 # InfluxDB variables from systemd environment files.
 #
 # POSIX sh; needs nothing beyond a stock Amazon Linux / Ubuntu / Debian host
-# and tolerates missing ss, openssl and influxd. Never prints a secret: shared
-# secrets, passwords and tokens become "set" or "empty". Output stays well
-# under SSM's 24,000-character stdout limit (lists and strings are capped).
+# and tolerates missing ss, openssl, stat, timeout and influxd.
+#
+# Nothing on the host is trusted (issue 19):
+#  - A process named influxd is trusted only when run by root or the influxdb
+#    service account from a root-owned executable named influxd(-meta) that
+#    nobody else can change (neither it nor a directory above it is writable
+#    by group or others; sticky directories excepted). Any other process is
+#    listed under "ignored" with the reason; nothing of it is run or read.
+#  - The only program ever run is a trusted process's own executable
+#    (`influxd config`, `influxd version`), with a time limit. Everything else
+#    is read: regular files only, size-capped, time-limited.
+#  - /proc/PID/cmdline and environ are read NUL-separated (a newline inside a
+#    value cannot forge another); the config file is found as influxd finds it.
+#  - Every string is JSON-escaped, capped, and URL user-info masked. Only the
+#    variables the checks read are printed (secrets as set/empty), and only
+#    influxd's own flags of the command line.
+#  - The document is capped below SSM's 24,000-character stdout limit; a
+#    larger one is replaced by one marked "truncated" (the scanner reports it).
 #
 # Test hooks (never set by influxguard on a real host):
-#   INFLUXGUARD_PIDS  space-separated pids to consider instead of scanning /proc
+#   INFLUXGUARD_PIDS  space-separated pids to consider instead of every process
 #   INFLUXGUARD_ROOT  prefix for systemd unit and environment-file paths (a fixture directory)
 set -u
 LC_ALL=C
 export LC_ALL
 ROOT=${INFLUXGUARD_ROOT:-}
-MAXSTR=400
+MAXSTR=300
+MAXFILE=262144
+MAXOUT=20000
+SERVICE_USER=influxdb
+SAFE_PATH=/usr/sbin:/usr/bin:/sbin:/bin
+NL='
+'
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
-# JSON string: escape, drop control characters, cap length.
-js() {
-  printf '"%s"' "$(printf '%s' "$1" | cut -c1-"${2:-$MAXSTR}" | tr -d '\000-\010\013-\037' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/	/\\t/g' | awk 'BEGIN{ORS=""} NR>1{print "\\n"} {print}')"
+# Run with a time limit (SIGKILL: nothing on the host can ignore it) where timeout exists.
+if timeout -s KILL 5 true >/dev/null 2>&1; then
+  bounded() { secs=$1; shift; timeout -s KILL "$secs" "$@"; }
+else
+  bounded() { shift; "$@"; }
+fi
+
+# awk helpers: js(s, max) is a JSON string (user-info of URLs masked, capped,
+# quotes, backslashes and every control character escaped); masked(k, v)
+# turns secrets into set/empty. Data reaches awk on stdin, never through -v.
+AWKLIB='
+function jsinit(   i) { CTL = ""; for (i = 1; i < 32; i++) CTL = CTL sprintf("%c", i); CTL = CTL sprintf("%c", 127) }
+function js(s, max,   o, i, c, k, n) {
+  gsub("://[^ \t]*@", "://***@", s)
+  if (length(s) > max) s = substr(s, 1, max)
+  o = ""; n = length(s)
+  for (i = 1; i <= n; i++) {
+    c = substr(s, i, 1)
+    if (c == "\\" || c == "\"") o = o "\\" c
+    else if ((k = index(CTL, c)) > 0) o = o sprintf("\\u%04x", k == 32 ? 127 : k)
+    else o = o c
+  }
+  return "\"" o "\""
+}
+function masked(k, v,   u) {
+  u = toupper(k)
+  if (u ~ /SECRET|PASSWORD|TOKEN|_KEY$|-KEY-DATA$/) return v == "" ? "empty" : "set"
+  return v
+}
+'
+
+js() { # string [max] → JSON string
+  printf '%s' "$1" | awk -v max="${2:-$MAXSTR}" "$AWKLIB"'
+    BEGIN { jsinit() } { a = (NR > 1 ? a "\n" : "") $0 } END { printf "%s", js(a, max) }'
 }
 
-# A value for a key: secrets become set/empty.
-masked() { # key value
-  case "$1" in
-    *[Ss][Ee][Cc][Rr][Ee][Tt]*|*[Pp][Aa][Ss][Ss][Ww][Oo][Rr][Dd]*|*[Tt][Oo][Kk][Ee][Nn]*|*_KEY|*-key-data)
-      if [ -n "$2" ]; then printf 'set'; else printf 'empty'; fi ;;
-    *) printf '%s' "$2" ;;
-  esac
-}
-
+NERR=0
 ERRORS=""
-err() { ERRORS="$ERRORS${ERRORS:+,}$(js "$1" 200)"; }
+err() {
+  NERR=$((NERR + 1))
+  if [ $NERR -le 20 ]; then ERRORS="$ERRORS${ERRORS:+,}$(js "$1" 200)"; fi
+}
 
 # Keys the checks read, as section.key (top-level keys have no section).
+# test/host/hostile.test.ts checks that every key the checks use is here.
 WANTED='bind-address http.bind-address http.auth-enabled http.https-enabled http.https-certificate http.https-private-key http.shared-secret http.pprof-enabled http.pprof-auth-enabled http.ping-auth-enabled http.flux-enabled tls.min-version tls.max-version meta.bind-address meta.http-bind-address meta.auth-enabled meta.https-enabled meta.https-certificate meta.https-private-key meta.internal-shared-secret meta.pprof-enabled meta.meta-auth-enabled meta.meta-tls-enabled meta.meta-internal-shared-secret cluster.https-enabled'
+# The variables that override them (influxd's INFLUXDB_<SECTION>_<KEY>): the only ones printed.
+ENV_ALLOW=$(printf '%s\n' $WANTED | awk '{ k = toupper($0); gsub(/[.-]/, "_", k); printf "%sINFLUXDB_%s", (NR > 1 ? " " : ""), k }')
 
 # TOML (the subset influxd writes) to "key<TAB>value" lines for WANTED keys and [http.headers].
 toml_pairs() {
   awk -v wanted=" $WANTED " '
     /^[ \t]*#/ || /^[ \t]*$/ { next }
     /^[ \t]*\[\[/ { section = "#array"; next }
-    /^[ \t]*\[/ { s = $0; gsub(/^[ \t]*\[|\][ \t]*$/, "", s); gsub(/[ \t]/, "", s); section = s; next }
+    /^[ \t]*\[/ { s = $0; gsub(/^[ \t]*\[|\][ \t]*$/, "", s); gsub(/[ \t"]/, "", s); section = s; next }
     /=/ {
       if (section == "#array") next
-      k = $0; sub(/=.*/, "", k); gsub(/[ \t"]/, "", k)
-      v = $0; sub(/^[^=]*=[ \t]*/, "", v); sub(/[ \t]+#.*$/, "", v); gsub(/^"|"[ \t]*$/, "", v)
+      k = $0; sub(/=.*/, "", k); gsub(/[ \t"\047]/, "", k)
+      v = $0; sub(/^[^=]*=[ \t]*/, "", v); sub(/[ \t]+#.*$/, "", v); sub(/[ \t]+$/, "", v)
+      if (v ~ /^".*"$/ || v ~ /^\047.*\047$/) v = substr(v, 2, length(v) - 2)
       full = (section == "" ? k : section "." k)
-      if (section == "http.headers") { print "header:" k "\t" v; next }
+      if (section == "http.headers") { if (h++ < 20) print "header:" k "\t" v; next }
       if (index(wanted, " " full " ") > 0) print full "\t" v
     }'
 }
 
-pairs_json() { # reads key<TAB>value lines → JSON members
-  first=1
-  while IFS='	' read -r k v; do
-    [ -n "$k" ] || continue
-    case "$k" in header:*) continue ;; esac
-    [ $first -eq 1 ] || printf ','
-    first=0
-    printf '%s:%s' "$(js "$k" 80)" "$(js "$(masked "$k" "$v")" 300)"
-  done
+# "key<TAB>value" lines → JSON members: config keys (which = config) or [http.headers] (which = headers).
+pairs_json() {
+  awk -v which="$1" -v max="$MAXSTR" "$AWKLIB"'
+    BEGIN { jsinit(); FS = "\t" }
+    $1 == "" { next }
+    { k = $1; v = substr($0, length(k) + 2); hdr = (substr(k, 1, 7) == "header:") }
+    # Header values are not judged; one that may carry a credential is printed as set/empty.
+    which == "headers" && hdr { k = substr(k, 8); if (toupper(k) ~ /AUTH|COOKIE|TOKEN|SECRET|KEY|PASS/) v = (v == "" ? "empty" : "set"); printf "%s%s:%s", (n++ ? "," : ""), js(k, 80), js(v, 200) }
+    which == "config" && !hdr { printf "%s%s:%s", (n++ ? "," : ""), js(k, 80), js(masked(k, v), max) }'
 }
 
-headers_json() {
-  first=1
-  while IFS='	' read -r k v; do
-    case "$k" in header:*) ;; *) continue ;; esac
-    [ $first -eq 1 ] || printf ','
-    first=0
-    printf '%s:%s' "$(js "${k#header:}" 80)" "$(js "$v" 200)"
-  done
+# NAME=VALUE lines → JSON members for the allowed variables; first = 1: the first of
+# duplicate names counts (Go's os.Getenv), else the last (systemd environment files).
+env_json() {
+  awk -v allow="$ENV_ALLOW" -v first="$1" -v max="$MAXSTR" "$AWKLIB"'
+    BEGIN { jsinit(); n = split(allow, a, " "); for (i = 1; i <= n; i++) ok[a[i]] = 1 }
+    { k = $0; sub(/=.*/, "", k) }
+    !(k in ok) || (first && (k in val)) { next }
+    { if (!(k in val)) order[++m] = k; val[k] = substr($0, length(k) + 2) }
+    END { for (i = 1; i <= m; i++) printf "%s%s:%s", (i > 1 ? "," : ""), js(order[i], 80), js(masked(order[i], val[order[i]]), max) }'
 }
 
 user_of() { # uid → name
-  name=$(awk -F: -v u="$1" '$3 == u { print $1; exit }' /etc/passwd 2>/dev/null)
-  printf '%s' "${name:-$1}"
+  _n=$(awk -F: -v u="$1" '$3 == u { print $1; exit }' /etc/passwd 2>/dev/null)
+  printf '%s' "${_n:-$1}"
+}
+SERVICE_UID=$(awk -F: -v n="$SERVICE_USER" '$1 == n { print $3; exit }' /etc/passwd 2>/dev/null)
+SERVICE_UID=${SERVICE_UID:--}
+
+# Why root cannot rely on a file (nothing when it can): it is not a regular
+# file, or someone other than root can change it or a directory above it.
+untrusted_file() { # root-prefix path
+  [ -f "$1$2" ] || { printf '%s is not a regular file' "$2"; return; }
+  have stat || { printf 'stat is missing: %s cannot be checked' "$2"; return; }
+  p=$2
+  while :; do
+    m=$(bounded 5 stat -L -c '%u %a' "$1${p:-/}" 2>/dev/null) || { printf 'cannot stat %s' "${p:-/}"; return; }
+    u=${m% *}
+    a=$((0${m#* }))
+    [ "$u" = 0 ] || { printf '%s is owned by uid %s, not root' "${p:-/}" "$u"; return; }
+    # Group/other-writable: only a sticky directory is safe (nobody else may rename a root file in it).
+    if [ $((a & 022)) -ne 0 ] && { [ "$p" = "$2" ] || [ $((a & 01000)) -eq 0 ]; }; then
+      printf '%s is writable by group or others' "${p:-/}"; return
+    fi
+    [ -n "$p" ] || break
+    p=${p%/*}
+  done
+}
+
+# Why a process is not trusted (nothing when it is).
+distrust() { # pid ruid euid exe
+  for u in "$2" "$3"; do
+    [ "$u" = 0 ] || [ "$u" = "$SERVICE_UID" ] || { printf 'run by %s (uid %s), neither root nor %s' "$(user_of "$u")" "$u" "$SERVICE_USER"; return; }
+  done
+  case "$4" in
+    *' (deleted)') printf 'its executable was deleted or replaced since it started (restart it after an upgrade)'; return ;;
+    /*) ;;
+    *) printf 'its executable cannot be read'; return ;;
+  esac
+  case "${4##*/}" in influxd|influxd-meta) ;; *) printf 'its executable is not influxd'; return ;; esac
+  untrusted_file "/proc/$1/root" "$4"
+}
+
+# A path as the process sees it: its own root (containers) and working directory.
+inproc() { # pid path
+  case "$2" in /*) printf '/proc/%s/root%s' "$1" "$2" ;; *) printf '/proc/%s/cwd/%s' "$1" "$2" ;; esac
+}
+
+# Go's flag parsing as influxd does it: the subcommand, then flags until the
+# first non-flag. Prints "config<TAB>path" (the last -config given) and
+# "shown<TAB>subcommand and known flags" (nothing else of the command line).
+FLAGS_AWK='
+BEGIN { n = split("config pidfile cpuprofile memprofile hostname join", a, " "); for (i = 1; i <= n; i++) known[a[i]] = 1 }
+NR == 1 { next }
+NR == 2 && substr($0, 1, 1) != "-" { if ($0 ~ /^[a-z][a-z-]*$/ && length($0) <= 16) shown = $0; else { hidden++; stop = 1 }; next }
+stop { hidden++; next }
+want != "" { val[want] = $0; shown = shown " -" want " " $0; want = ""; next }
+$0 == "--" || $0 == "-" || substr($0, 1, 1) != "-" { stop = 1; hidden++; next }
+{
+  f = $0; sub(/^--?/, "", f); v = ""; eq = index(f, "=")
+  if (eq) { v = substr(f, eq + 1); f = substr(f, 1, eq - 1) }
+  if (f in known) { if (eq) { val[f] = v; shown = shown " -" f "=" v } else want = f }
+  else if (f == "single-server") shown = shown " -" f
+  else { hidden++; stop = 1 }
+}
+END {
+  print "config\t" val["config"]
+  sub(/^ /, "", shown)
+  print "shown\t" shown (hidden ? " [" hidden " other arguments not shown]" : "")
+}'
+field() { printf '%s\n' "$2" | sed -n "s/^$1	//p" | head -n 1; }
+envval() { printf '%s\n' "$2" | sed -n "s/^$1=//p" | head -n 1; }
+
+# `influxd config` by the trusted executable with the process's INFLUXDB_ variables:
+# its effective configuration, env overrides applied exactly as influxd applies them.
+run_config() { # exe config-path NAME=VALUE-lines
+  x=$1 c=$2 vars=$3
+  set --
+  while IFS= read -r kv; do [ -n "$kv" ] && set -- "$@" "$kv"; done <<EOF
+$vars
+EOF
+  bounded 10 env -i PATH="$SAFE_PATH" "$@" "$x" config -config "$c" 2>/dev/null | head -c $MAXFILE
+}
+
+# A certificate or key file (regular files only, read size-capped and time-limited);
+# at most 4 per process, 8 processes: never more than the 32 the scanner accepts.
+FILES=""
+file_json() { # role path pid
+  r=$(inproc "$3" "$2")
+  if [ ! -e "$r" ]; then
+    FILES="$FILES${FILES:+,}{\"role\":$(js "$1" 80),\"path\":$(js "$2" 400),\"exists\":false}"
+    return
+  fi
+  meta=$(bounded 5 stat -L -c '%U %G %a' "$r" 2>/dev/null || ls -lnL "$r" 2>/dev/null | awk '{ print $3, $4, "?" }')
+  owner=${meta%% *}; rest=${meta#* }; group=${rest%% *}; mode=${rest#* }
+  key=false
+  cert=""
+  if [ -f "$r" ]; then
+    pem=$(bounded 5 head -c 65536 "$r" 2>/dev/null | tr -d '\000')
+    case "$pem" in *'PRIVATE KEY'*) key=true ;; esac
+    case "$pem" in *'BEGIN CERTIFICATE'*)
+      if have openssl; then
+        x509=$(printf '%s\n' "$pem" | bounded 5 openssl x509 -noout -enddate -subject 2>/dev/null)
+        cert=",\"notAfter\":$(js "$(printf '%s\n' "$x509" | sed -n 's/^notAfter=//p' | head -n 1)" 60),\"subject\":$(js "$(printf '%s\n' "$x509" | sed -n 's/^subject= *//p' | head -n 1)" 200)"
+      fi ;;
+    esac
+  else
+    err "$1 $2 is not a regular file: not read"
+  fi
+  FILES="$FILES${FILES:+,}{\"role\":$(js "$1" 80),\"path\":$(js "$2" 400),\"exists\":true,\"owner\":$(js "$owner" 40),\"group\":$(js "$group" 40),\"mode\":$(js "$mode" 8),\"containsPrivateKey\":$key$cert}"
 }
 
 # ─────────────── processes ───────────────
@@ -90,122 +247,204 @@ if [ -n "${INFLUXGUARD_PIDS:-}" ]; then
   PIDS=$INFLUXGUARD_PIDS
 else
   PIDS=""
-  for d in /proc/[0-9]*; do
-    c=$(cat "$d/comm" 2>/dev/null) || continue
-    case "$c" in influxd|influxd-meta) PIDS="$PIDS ${d#/proc/}" ;; esac
-  done
+  for d in /proc/[0-9]*; do PIDS="$PIDS ${d#/proc/}"; done
 fi
 
-CONFIG_FILES=""
 PROCS=""
 NPROC=0
+IGNORED=""
+NIGN=0
+FILES_SEEN=""
+VERSIONS=""
+# `influxd version` by a trusted executable → its version number.
+version_of() {
+  bounded 5 env -i PATH="$SAFE_PATH" "$1" version 2>/dev/null | head -c 1000 | head -n 1 | sed -n 's/.*v\{0,1\}\([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*[^ ,]*\).*/\1/p'
+}
 for pid in $PIDS; do
-  [ -r "/proc/$pid/cmdline" ] || continue
+  case "$pid" in ''|*[!0-9]*) continue ;; esac
+  d=/proc/$pid
+  # Without INFLUXGUARD_PIDS this runs for every process: a builtin read, no fork.
+  { IFS= read -r name < "$d/comm"; } 2>/dev/null || continue
+  case "$name" in influxd|influxd-meta) ;; *) continue ;; esac
+  ids=$(awk '/^Uid:/ { print $2, $3; exit }' "$d/status" 2>/dev/null)
+  [ -n "$ids" ] || continue # gone meanwhile
+  ruid=${ids%% *}; euid=${ids##* }
+  user=$(user_of "$euid")
+  exe=$(readlink "$d/exe" 2>/dev/null)
+  why=$(distrust "$pid" "$ruid" "$euid" "$exe")
+  if [ -n "$why" ]; then
+    NIGN=$((NIGN + 1))
+    if [ $NIGN -le 8 ]; then
+      IGNORED="$IGNORED${IGNORED:+,}{\"pid\":$pid,\"name\":$(js "$name" 40),\"user\":$(js "$user" 40),\"exe\":$(js "$exe" 400),\"reason\":$(js "$why" 300)}"
+    elif [ $NIGN -eq 9 ]; then
+      err "more than 8 ignored processes; the rest are not listed"
+    fi
+    continue
+  fi
   NPROC=$((NPROC + 1))
-  [ $NPROC -le 8 ] || { err "more than 8 InfluxDB processes; the rest are not listed"; break; }
-  name=$(cat "/proc/$pid/comm" 2>/dev/null)
-  exe=$(readlink "/proc/$pid/exe" 2>/dev/null || printf '%s' "$name")
-  cmdline=$(tr '\000' ' ' < "/proc/$pid/cmdline" 2>/dev/null)
-  uid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
-  envs=$(tr '\000' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -E '^INFLUXDB?_|^INFLUXD_' | head -n 60)
-  cfg=$(printf '%s\n' "$cmdline" | awk '{ for (i = 1; i < NF; i++) if ($i == "-config" || $i == "--config") { print $(i + 1); exit } }')
-  [ -n "$cfg" ] || cfg=$(printf '%s\n' "$envs" | sed -n 's/^INFLUXDB_CONFIG_PATH=//p' | head -n 1)
-  [ -n "$cfg" ] && CONFIG_FILES="$CONFIG_FILES $cfg"
+  if [ $NPROC -gt 8 ]; then
+    err "more than 8 InfluxDB processes; pid $pid and later are not listed"
+    IGNORED="$IGNORED${IGNORED:+,}{\"pid\":$pid,\"name\":$(js "$name" 40),\"user\":$(js "$user" 40),\"exe\":$(js "$exe" 400),\"reason\":\"over the collector's limit of 8 processes\"}"
+    break
+  fi
+  x="$d/root$exe"
+  v=$(version_of "$x")
+  case "$NL$VERSIONS$NL" in *"$NL$v$NL"*) ;; *) VERSIONS="$VERSIONS${VERSIONS:+$NL}$v" ;; esac
 
-  # Effective configuration: `influxd config` with the process's own InfluxDB variables; else the file.
-  source="none"
+  # One argument / variable per line: NUL ends each, and a newline inside one
+  # becomes \001 (so it cannot pose as another variable).
+  args=$(bounded 5 head -c 65536 "$d/cmdline" 2>/dev/null | tr '\n\000' '\001\n')
+  envs=$(bounded 5 head -c 65536 "$d/environ" 2>/dev/null | tr '\n\000' '\001\n' | awk -F= '/^(INFLUXDB_[A-Z0-9_]*|HOME)=/ && !seen[$1]++')
+  flags=$(printf '%s\n' "$args" | awk "$FLAGS_AWK")
+  influxenv=$(printf '%s\n' "$envs" | grep '^INFLUXDB_' | head -n 200)
+
+  # The configuration file influxd reads: -config, else $INFLUXDB_CONFIG_PATH,
+  # else the first of ~/.influxdb/influxdb.conf, /etc/influxdb/influxdb.conf that
+  # exists (cmd/influxd/run/command.go); -config /dev/null means built-in defaults.
+  base=influxdb.conf; var=INFLUXDB_CONFIG_PATH
+  [ "$name" = influxd-meta ] && { base=influxdb-meta.conf; var=INFLUXDB_META_CONFIG_PATH; }
+  cfg=$(field config "$flags")
+  [ -n "$cfg" ] || cfg=$(envval "$var" "$envs")
+  if [ -z "$cfg" ]; then
+    home=$(envval HOME "$envs")
+    for c in "$home/.influxdb/$base" "/etc/influxdb/$base"; do
+      if [ -e "$(inproc "$pid" "$c")" ]; then cfg=$c; break; fi
+    done
+  fi
+  [ "$cfg" = /dev/null ] && cfg=""
+
+  # Its effective configuration: `influxd config` by the process's own
+  # executable; else the file (the scanner applies the variables); never a guess.
+  source=none
   pairs=""
-  if [ -n "$cfg" ] && [ -x "$exe" ]; then
-    pairs=$(env -i PATH="${PATH:-/usr/bin:/bin}" $(printf '%s\n' "$envs" | grep -v '[[:space:]]') "$exe" config -config "$cfg" 2>/dev/null | toml_pairs)
-    [ -n "$pairs" ] && source="influxd config"
+  rcfg=/dev/null
+  problem=""
+  if [ -n "$cfg" ]; then
+    rcfg=$(inproc "$pid" "$cfg")
+    if [ ! -f "$rcfg" ]; then problem="not found or not a regular file"
+    elif [ "$(bounded 5 stat -L -c %s "$rcfg" 2>/dev/null || echo 0)" -gt $MAXFILE ]; then problem="larger than $MAXFILE bytes"
+    fi
   fi
-  if [ -z "$pairs" ] && [ -n "$cfg" ] && [ -r "$cfg" ]; then
-    pairs=$(toml_pairs < "$cfg")
-    source="file"
+  if [ -z "$problem" ]; then
+    # A variable with a control character (\001: a newline) is not passed on: read the file instead.
+    if printf '%s\n' "$influxenv" | awk '/[\001-\037\177]/ { bad = 1 } END { exit !bad }'; then
+      err "pid $pid: an INFLUXDB_ variable holds a control character; configuration read from the file"
+    else
+      pairs=$(run_config "$x" "$rcfg" "$influxenv" | toml_pairs)
+      [ -n "$pairs" ] && source="influxd config"
+    fi
+    if [ -z "$pairs" ]; then
+      if [ -z "$cfg" ]; then
+        source=defaults
+      elif content=$(bounded 5 head -c $MAXFILE "$rcfg" 2>/dev/null); then
+        pairs=$(printf '%s\n' "$content" | toml_pairs)
+        source=file
+      else
+        problem="could not be read"
+      fi
+    fi
   fi
-  [ -n "$cfg" ] && [ "$source" = "none" ] && err "cannot read config $cfg of pid $pid"
+  [ -n "$problem" ] && err "pid $pid: configuration $cfg $problem"
 
-  env_json=$(printf '%s\n' "$envs" | awk -F= 'NF >= 1 && $1 != "" { k = $1; v = substr($0, length(k) + 2); print k "\t" v }' | pairs_json)
-  PROCS="$PROCS${PROCS:+,}{\"pid\":$pid,\"name\":$(js "$name" 40),\"user\":$(js "$(user_of "${uid:-?}")" 40),\"cmdline\":$(js "$cmdline" 300),\"configPath\":$(js "$cfg" 200),\"env\":{$env_json},\"configSource\":$(js "$source"),\"config\":{$(printf '%s\n' "$pairs" | pairs_json)},\"headers\":{$(printf '%s\n' "$pairs" | headers_json)}}"
+  for k in http.https-certificate http.https-private-key meta.https-certificate meta.https-private-key; do
+    path=$(field "$k" "$pairs")
+    # Read from the file (not `influxd config`): a variable overrides it, as in influxd.
+    if [ "$source" != "influxd config" ]; then
+      over=$(envval "INFLUXDB_$(printf '%s' "$k" | tr 'a-z.-' 'A-Z__')" "$envs")
+      [ -n "$over" ] && path=$over
+    fi
+    [ -n "$path" ] || continue
+    case "$NL$FILES_SEEN$NL" in *"$NL$path$NL"*) continue ;; esac
+    FILES_SEEN="$FILES_SEEN$NL$path"
+    file_json "$k" "$path" "$pid"
+  done
+
+  PROCS="$PROCS${PROCS:+,}{\"pid\":$pid,\"name\":$(js "$name" 40),\"user\":$(js "$user" 40),\"cmdline\":$(js "$exe $(field shown "$flags")" 600),\"configPath\":$(js "$cfg" 400),\"env\":{$(printf '%s\n' "$envs" | env_json 1)},\"configSource\":$(js "$source"),\"config\":{$(printf '%s\n' "$pairs" | pairs_json config)},\"headers\":{$(printf '%s\n' "$pairs" | pairs_json headers)}}"
 done
 
 # ─────────────── version ───────────────
+# Each running one's (above); none running: an installed one nobody else can change.
+# Different versions (or one unreadable) leave it unknown rather than judge one of them.
+if [ $NPROC -eq 0 ]; then
+  for bin in /usr/bin/influxd /usr/local/bin/influxd /usr/bin/influxd-meta; do
+    if [ -z "$(untrusted_file "" "$bin")" ]; then VERSIONS=$(version_of "$bin"); break; fi
+  done
+fi
 VERSION=""
-for bin in influxd /usr/bin/influxd influxd-meta; do
-  if have "$bin"; then
-    VERSION=$("$bin" version 2>/dev/null | head -n 1 | sed -n 's/.*v\{0,1\}\([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*[^ ,]*\).*/\1/p')
-    [ -n "$VERSION" ] && break
-  fi
-done
+case "$VERSIONS" in
+  *"$NL"*) err "running influxd versions differ or cannot all be read: $(printf '%s' "$VERSIONS" | tr '\n' ' ')" ;;
+  *) VERSION=$VERSIONS ;;
+esac
 
 # ─────────────── listeners ───────────────
-LISTENERS=""
+# "address<TAB>port<TAB>pid<TAB>process" lines → at most 80 listeners, non-loopback ones
+# first; a last line counts the non-loopback ones left out (then the scanner
+# cannot pass the host). Loopback ones beyond the cap are left out silently.
+LISTEN_AWK='
+BEGIN { jsinit() }
+{ addr = $1; port = $2; pid = $3; proc = $0; for (k = 0; k < 3; k++) sub(/^[^\t]*\t/, "", proc)
+  if (only != "" && index(" " only " ", " " pid " ") == 0) next
+  if (seen[addr " " port " " pid]++) next
+  e = sprintf("{\"address\":%s,\"port\":%d,\"process\":%s,\"pid\":%s}", js(addr, 60), port, js(proc, 40), (pid == "" ? "null" : pid + 0))
+  if (addr ~ /^127\./ || addr == "::1") lo[++nl] = e; else pub[++np] = e }
+END {
+  for (i = 1; i <= np && out < 80; i++) printf "%s%s", (out++ ? "," : ""), pub[i]
+  for (i = 1; i <= nl && out < 80; i++) printf "%s%s", (out++ ? "," : ""), lo[i]
+  printf "\n%d", (np > 80 ? np - 80 : 0) }'
 LSOURCE="none"
-if have ss; then
+LOUT=""
+if have ss && SS=$(bounded 10 ss -H -ltnp 2>/dev/null); then
   LSOURCE="ss"
-  LISTENERS=$(ss -H -ltnp 2>/dev/null | head -n 200 | awk -v only="${INFLUXGUARD_PIDS:-}" '
+  LOUT=$(printf '%s\n' "$SS" | awk '
+    $1 != "LISTEN" { next }
     { local = $4; proc = ""; pid = ""
-      if (match($0, /users:\(\("[^"]*",pid=[0-9]+/)) { u = substr($0, RSTART, RLENGTH); proc = u; sub(/^users:\(\("/, "", proc); sub(/".*/, "", proc); pid = u; sub(/.*pid=/, "", pid) }
+      # users:(("NAME",pid=N,fd=N)): the name is untrusted (any bytes but NUL), so cut at the first ",pid=.
+      i = index($0, "users:((\"")
+      if (i) { rest = substr($0, i + 9); j = index(rest, "\",pid="); if (j) { proc = substr(rest, 1, j - 1); pid = substr(rest, j + 6); sub(/[^0-9].*/, "", pid) } }
       port = local; sub(/.*:/, "", port); addr = local; sub(/:[^:]*$/, "", addr); gsub(/^\[|\]$/, "", addr); sub(/%.*/, "", addr); if (addr == "*") addr = "::"
-      if (only != "" && index(" " only " ", " " pid " ") == 0) next
-      if (count++ >= 80) next
-      printf "%s{\"address\":\"%s\",\"port\":%d,\"process\":\"%s\",\"pid\":%s}", (n++ ? "," : ""), addr, port, proc, (pid == "" ? "null" : pid) }')
+      print addr "\t" port "\t" pid "\t" proc }' | awk -F '\t' -v only="${INFLUXGUARD_PIDS:-}" "$AWKLIB$LISTEN_AWK")
 elif [ -r /proc/net/tcp ]; then
   LSOURCE="/proc/net/tcp"
-  LISTENERS=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '
+  LOUT=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '
     function hex(s,   i, n, c) { n = 0; s = toupper(s); for (i = 1; i <= length(s); i++) { c = index("0123456789ABCDEF", substr(s, i, 1)) - 1; n = n * 16 + c }; return n }
-    $4 == "0A" { split($2, a, ":"); ip = a[1]; port = hex(a[2])
+    $4 == "0A" { split($2, a, ":"); ip = a[1]
+      if (ip !~ /^[0-9A-Fa-f]+$/) next
       if (length(ip) == 8) addr = hex(substr(ip, 7, 2)) "." hex(substr(ip, 5, 2)) "." hex(substr(ip, 3, 2)) "." hex(substr(ip, 1, 2))
       else if (ip == "00000000000000000000000000000000") addr = "::"
       else if (ip == "00000000000000000000000001000000") addr = "::1"
       else addr = "ipv6:" ip
-      if (seen[addr ":" port]++ || count >= 80) next
-      count++
-      printf "%s{\"address\":\"%s\",\"port\":%d,\"process\":\"\",\"pid\":null}", (n++ ? "," : ""), addr, port }')
+      print addr "\t" hex(a[2]) "\t\t" }' | awk -F '\t' -v only="" "$AWKLIB$LISTEN_AWK")
 fi
-
-# ─────────────── certificate and key files ───────────────
-FILES=""
-FILES_SEEN=""
-for pid_pairs in $(printf '%s\n' "$PROCS" | grep -o '"[a-z.]*https-\(certificate\|private-key\)":"[^"]*"' | sort -u | tr ' ' '_'); do
-  role=$(printf '%s' "$pid_pairs" | sed 's/^"\([^"]*\)".*/\1/')
-  path=$(printf '%s' "$pid_pairs" | sed 's/^"[^"]*":"\(.*\)"$/\1/')
-  [ -n "$path" ] || continue
-  case " $FILES_SEEN " in *" $path "*) continue ;; esac
-  FILES_SEEN="$FILES_SEEN $path"
-  if [ ! -e "$path" ]; then
-    FILES="$FILES${FILES:+,}{\"role\":$(js "$role"),\"path\":$(js "$path"),\"exists\":false}"
-    continue
-  fi
-  meta=$(stat -c '%U %G %a' "$path" 2>/dev/null || ls -ln "$path" | awk '{ print $3, $4, "?" }')
-  owner=${meta%% *}; rest=${meta#* }; group=${rest%% *}; mode=${rest#* }
-  cert=""
-  if have openssl && grep -q 'BEGIN CERTIFICATE' "$path" 2>/dev/null; then
-    end=$(openssl x509 -in "$path" -noout -enddate 2>/dev/null | sed 's/^notAfter=//')
-    subj=$(openssl x509 -in "$path" -noout -subject 2>/dev/null | sed 's/^subject=//')
-    cert=",\"notAfter\":$(js "$end" 60),\"subject\":$(js "$subj" 200)"
-  fi
-  haskey=false
-  grep -q 'PRIVATE KEY' "$path" 2>/dev/null && haskey=true
-  FILES="$FILES${FILES:+,}{\"role\":$(js "$role"),\"path\":$(js "$path"),\"exists\":true,\"owner\":$(js "$owner" 40),\"group\":$(js "$group" 40),\"mode\":$(js "$mode" 8),\"containsPrivateKey\":$haskey$cert}"
-done
+LISTENERS=${LOUT%"$NL"*}
+LOMITTED=${LOUT##*"$NL"}
+case "$LOMITTED" in ''|*[!0-9]*) LOMITTED=0 ;; esac
 
 # ─────────────── systemd environment files ───────────────
-ENVFILES=""
-for unit in "$ROOT/etc/systemd/system/influxdb.service" "$ROOT/lib/systemd/system/influxdb.service" "$ROOT/usr/lib/systemd/system/influxdb.service" "$ROOT/etc/systemd/system/influxdb-meta.service" "$ROOT/lib/systemd/system/influxdb-meta.service" $(ls "$ROOT"/etc/systemd/system/influxdb.service.d/*.conf 2>/dev/null); do
-  [ -r "$unit" ] || continue
-  ENVFILES="$ENVFILES $(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$unit")"
-done
+# Root-owned unit files name them; still read as data: regular files, capped.
+ENVFILES=$(for unit in "$ROOT/etc/systemd/system/influxdb.service" "$ROOT/lib/systemd/system/influxdb.service" "$ROOT/usr/lib/systemd/system/influxdb.service" "$ROOT/etc/systemd/system/influxdb-meta.service" "$ROOT/lib/systemd/system/influxdb-meta.service" "$ROOT"/etc/systemd/system/influxdb.service.d/*.conf; do
+  [ -f "$unit" ] || continue
+  bounded 5 head -c 65536 "$unit" 2>/dev/null | sed -n 's/^EnvironmentFile=-\{0,1\}//p'
+done | head -n 16 | sort -u)
 SYSENV=""
-for f in $(printf '%s\n' $ENVFILES | sort -u); do
-  [ -r "$ROOT$f" ] || continue
-  SYSENV="$SYSENV$(grep -E '^[[:space:]]*(export[[:space:]]+)?INFLUXD?B?_[A-Z0-9_]*=' "$ROOT$f" | head -n 40 | sed -e 's/^[[:space:]]*export[[:space:]]*//' -e 's/=/	/' -e 's/	"\(.*\)"$/	\1/')
-"
-done
-SYS_JSON=$(printf '%s' "$SYSENV" | pairs_json)
-EF_JSON=$(for f in $(printf '%s\n' $ENVFILES | sort -u); do printf '%s\n' "$(js "$f" 200)"; done | paste -sd, -)
+EF_JSON=""
+while IFS= read -r f; do
+  [ -n "$f" ] || continue
+  EF_JSON="$EF_JSON${EF_JSON:+,}$(js "$f" 400)"
+  [ -f "$ROOT$f" ] || continue
+  SYSENV="$SYSENV$(bounded 5 head -c 65536 "$ROOT$f" 2>/dev/null | grep -E '^[[:space:]]*(export[[:space:]]+)?INFLUXDB_[A-Z0-9_]*=' | head -n 200 | sed -e 's/^[[:space:]]*export[[:space:]]*//' -e 's/^[[:space:]]*//' -e 's/^\([^=]*\)="\(.*\)"$/\1=\2/')$NL"
+done <<EOF
+$ENVFILES
+EOF
+SYS_JSON=$(printf '%s' "$SYSENV" | env_json 0)
 
 TOOLS="\"ss\":$(have ss && echo true || echo false),\"openssl\":$(have openssl && echo true || echo false),\"influxd\":$(have influxd && echo true || echo false)"
-printf '{"schema":"influxguard.collector/1","collectedAt":%s,"hostname":%s,"tools":{%s},"version":%s,"processes":[%s],"listeners":[%s],"listenerSource":%s,"files":[%s],"systemd":{"environmentFiles":[%s],"env":{%s}},"errors":[%s]}\n' \
-  "$(js "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" "$(js "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" 100)" "$TOOLS" \
-  "$( [ -n "$VERSION" ] && js "$VERSION" 40 || printf 'null')" "$PROCS" "$LISTENERS" "$(js "$LSOURCE")" "$FILES" "$EF_JSON" "$SYS_JSON" "$ERRORS"
+[ $NERR -le 20 ] || ERRORS="$ERRORS,$(js "$((NERR - 20)) more errors not listed")"
+HEAD="\"schema\":\"influxguard.collector/1\",\"collectedAt\":$(js "$(date -u +%Y-%m-%dT%H:%M:%SZ)"),\"hostname\":$(js "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" 100),\"tools\":{$TOOLS},\"version\":$( [ -n "$VERSION" ] && js "$VERSION" 40 || printf 'null')"
+DOC="{$HEAD,\"processes\":[$PROCS],\"ignored\":[$IGNORED],\"listeners\":[$LISTENERS],\"listenerSource\":$(js "$LSOURCE"),\"listenersOmitted\":$LOMITTED,\"files\":[$FILES],\"systemd\":{\"environmentFiles\":[$EF_JSON],\"env\":{$SYS_JSON}},\"errors\":[$ERRORS]}"
+if [ ${#DOC} -le $MAXOUT ]; then
+  printf '%s\n' "$DOC"
+else
+  # Too long for SSM: an explicit marker instead of a document SSM would cut in the middle.
+  printf '{%s,"truncated":true,"processes":[],"ignored":[],"listeners":[],"listenerSource":"none","files":[],"systemd":{"environmentFiles":[],"env":{}},"errors":[%s]}\n' \
+    "$HEAD" "$(js "the collector's output was ${#DOC} characters, over its $MAXOUT-character cap: nothing else is reported")"
+fi

@@ -57,8 +57,16 @@ function withHost(check: EndpointCheck, host: (h: HostEvidence) => Outcome | und
         fromProbe = undefined;
       }
       const h = ctx.evidence.host;
-      const fromHost = h?.ok ? host(h.value) : undefined;
-      const hostReason = !h ? 'host evidence not collected' : !h.ok ? h.reason : fromHost ? undefined : 'no running influxd on the host';
+      // The host may be unable to decide (incomplete evidence): its reason, never a guess.
+      let fromHost: Outcome | undefined;
+      let hostUnavailable: string | undefined;
+      try {
+        fromHost = h?.ok ? host(h.value) : undefined;
+      } catch (err) {
+        if (!(err instanceof EvidenceUnavailable)) throw err;
+        hostUnavailable = err.reason;
+      }
+      const hostReason = !h ? 'host evidence not collected' : !h.ok ? h.reason : fromHost ? undefined : (hostUnavailable ?? 'no running influxd on the host');
       if (fromProbe && fromHost) {
         return fromProbe.map((o) => ({
           ...o,

@@ -5,7 +5,7 @@
 import type { HostEvidence, InstanceCheck, Outcome } from '../model.js';
 import { isEnterprise } from '../model.js';
 import { judgedTcpPorts } from './net.js';
-import { bindsAll, dataProcesses, effective, isLoopback, isTrue, metaProcesses, versionBelow, versionParts } from './hostfacts.js';
+import { bindsAll, dataProcesses, effective, incompleteReason, isLoopback, isTrue, metaProcesses, versionBelow, versionParts } from './hostfacts.js';
 import { EvidenceUnavailable, evidenceValue } from './support.js';
 
 const CONFIG_URL = 'https://docs.influxdata.com/influxdb/v1/administration/config/';
@@ -16,9 +16,16 @@ function hostCheck(c: Omit<InstanceCheck, 'scope' | 'needs'>): InstanceCheck {
 
 const influxd = (h: HostEvidence) => {
   const ps = dataProcesses(h);
-  if (!ps.length && !metaProcesses(h).length) throw new EvidenceUnavailable('no running influxd or influxd-meta process on the host');
+  if (!ps.length && !metaProcesses(h).length) throw new EvidenceUnavailable(incompleteReason(h) ?? 'no running influxd or influxd-meta process on the host');
   return ps;
 };
+
+/** A PASS needs complete host evidence; otherwise NOT_AVAILABLE with the reason. Other outcomes stand (what was read is real). */
+function unlessIncomplete(h: HostEvidence, o: Outcome): Outcome {
+  const why = o.status === 'PASSED' ? incompleteReason(h) : undefined;
+  if (why) throw new EvidenceUnavailable(why);
+  return o;
+}
 
 export const evidenceUnavailable = hostCheck({
   id: 'host.evidence-unavailable',
@@ -34,6 +41,8 @@ export const evidenceUnavailable = hostCheck({
   evaluate: ({ evidence }) => {
     const h = evidenceValue(evidence.host!);
     const names = h.processes.map((p) => `${p.name}[${p.pid}]`);
+    const incomplete = incompleteReason(h);
+    if (incomplete) return [{ status: 'NOT_AVAILABLE', summary: incomplete, details: { reason: incomplete, hostname: h.hostname, processes: names, ignored: h.ignored ?? [], errors: h.errors } }];
     if (!names.length) return [{ status: 'NOT_AVAILABLE', summary: 'the collector ran but found no running influxd or influxd-meta', details: { reason: 'no running InfluxDB process', hostname: h.hostname } }];
     return [{ status: 'PASSED', summary: `collected from ${h.hostname}: ${names.join(', ')}`, details: { hostname: h.hostname, version: h.version, processes: names, errors: h.errors } }];
   },
@@ -50,14 +59,15 @@ export const rpcBindAll = hostCheck({
   appliesTo: ({ instance }) => !isEnterprise(instance.role),
   // One finding per instance (its id is the instance's), over every influxd process on it.
   evaluate: ({ evidence }) => {
-    const binds = influxd(evidenceValue(evidence.host!)).map((p) => ({ pid: p.pid, ...effective(p, 'bind-address') }));
+    const h = evidenceValue(evidence.host!);
+    const binds = influxd(h).map((p) => ({ pid: p.pid, ...effective(p, 'bind-address') }));
     if (!binds.length) return [];
     const open = binds.filter((b) => bindsAll(b.value));
     const details = { processes: binds.map((b) => ({ pid: b.pid, bindAddress: b.value, from: b.from })) };
     return [
       open.length
         ? { status: 'FAILED', summary: `RPC bind-address ${open.map((b) => `"${b.value}" (${b.from}, pid ${b.pid})`).join(', ')} listens on all interfaces`, details }
-        : { status: 'PASSED', summary: `RPC bound to ${[...new Set(binds.map((b) => b.value))].join(', ')}`, details },
+        : unlessIncomplete(h, { status: 'PASSED', summary: `RPC bound to ${[...new Set(binds.map((b) => b.value))].join(', ')}`, details }),
     ];
   },
 });
@@ -78,6 +88,7 @@ export const unexpectedListeners = hostCheck({
     const details = { listeners: extra.map((l) => `${l.address}:${l.port}${l.process ? ` (${l.process})` : ''}`), source: h.listenerSource };
     if (h.listenerSource === 'none') return [{ status: 'NOT_AVAILABLE', summary: 'neither ss nor /proc/net/tcp was available', details: { reason: 'no listener source on the host' } }];
     if (extra.length) return [{ status: 'FAILED', summary: `listening beyond InfluxDB's ports: ${details.listeners.join(', ')}`, details }];
+    if (h.listenersOmitted) return [{ status: 'NOT_AVAILABLE', summary: `${h.listenersOmitted} non-loopback listeners beyond the collector's cap were not listed`, details: { ...details, reason: 'listeners not all listed' } }];
     return [{ status: 'PASSED', summary: `no unexpected non-loopback listener (${h.listeners.length} listeners)`, details }];
   },
 });
@@ -104,7 +115,7 @@ export const versionVulnerable = hostCheck({
     const eol = v[0] === 1 && versionBelow(v, SUPPORTED_FROM);
     const details = { version: h.version, ...(vulns.length ? { vulnerabilities: vulns.map((x) => `${x.id}: ${x.what}`) } : {}), ...(patched.length ? { distributionFixes: patched } : {}), endOfLife: eol };
     if (vulns.length || eol) return [{ status: 'FAILED', summary: [eol ? `${h.version} is end-of-life` : '', ...vulns.map((x) => x.id)].filter(Boolean).join('; '), details }];
-    return [{ status: 'PASSED', summary: `${h.version} has no known unpatched vulnerability`, details }];
+    return [unlessIncomplete(h, { status: 'PASSED', summary: `${h.version} has no known unpatched vulnerability`, details })];
   },
 });
 
@@ -120,7 +131,7 @@ export const privateKeyExposed = hostCheck({
     const h = evidenceValue(evidence.host!);
     const users = new Set(['root', ...h.processes.map((p) => p.user)]);
     const keys = h.files.filter((f) => f.exists && (f.containsPrivateKey || f.role.endsWith('private-key')));
-    if (!keys.length) return [{ status: 'PASSED', summary: 'no private key file configured', details: {} }];
+    if (!keys.length) return [unlessIncomplete(h, { status: 'PASSED', summary: 'no private key file configured', details: {} })];
     return keys.map((f): Outcome => {
       const mode = parseInt(f.mode ?? '0', 8);
       const other = (mode & 0o004) !== 0;
@@ -139,8 +150,12 @@ export const HOST_CHECKS: readonly InstanceCheck[] = [rpcBindAll, unexpectedList
 
 const REQUIRED_HEADERS = ['X-Content-Type-Options', 'Content-Security-Policy'];
 
-/** Each returns the host's verdict, or undefined when the host has nothing to say. */
-export const hostVerdicts = {
+/**
+ * Each returns the host's verdict, or undefined when the host has nothing to
+ * say; throws EvidenceUnavailable when incomplete evidence would otherwise
+ * pass or say nothing (see guarded).
+ */
+export const hostVerdicts = guarded({
   'auth.disabled': (h: HostEvidence): Outcome | undefined => {
     const off = [
       ...dataProcesses(h).map((p) => ({ p, e: effective(p, 'http.auth-enabled'), key: '[http] auth-enabled' })),
@@ -160,6 +175,7 @@ export const hostVerdicts = {
     const patched = (DISTRIBUTION_FIXES.get(h.version ?? '') ?? []).includes('CVE-2019-20933');
     const exposed = ps.filter((p) => isTrue(effective(p, 'http.auth-enabled').value) && effective(p, 'http.shared-secret').value !== 'set');
     const details = { version: h.version, sharedSecret: ps.map((p) => effective(p, 'http.shared-secret').value), ...(patched ? { distributionFix: true } : {}) };
+    if (exposed.length && !v) throw new EvidenceUnavailable('empty shared-secret with authentication on, and the installed InfluxDB version could not be read');
     if (exposed.length && v && versionBelow(v, [1, 7, 6]) && !patched) {
       return { status: 'WARNING', summary: `empty shared-secret with authentication on, version ${h.version} (before 1.7.6): a probe decides`, details };
     }
@@ -199,4 +215,23 @@ export const hostVerdicts = {
       ? { status: 'FAILED', summary: `[http.headers] lacks ${[...new Set(missing)].join(', ')}`, details: { configured: ps.map((p) => Object.keys(p.headers)) } }
       : { status: 'PASSED', summary: '[http.headers] sets the security headers', details: { configured: ps.map((p) => Object.keys(p.headers)) } };
   },
-} as const;
+} as const);
+
+type Verdict = (h: HostEvidence) => Outcome | undefined;
+/** Incomplete evidence (ignored processes, unreadable configurations): no PASS, and no silence either. */
+function guarded<T extends Record<string, Verdict>>(verdicts: T): T {
+  return Object.fromEntries(
+    Object.entries(verdicts).map(([id, v]) => [
+      id,
+      (h: HostEvidence) => {
+        const o = v(h);
+        if (o === undefined) {
+          const why = incompleteReason(h);
+          if (why) throw new EvidenceUnavailable(why);
+          return undefined;
+        }
+        return unlessIncomplete(h, o);
+      },
+    ]),
+  ) as T;
+}

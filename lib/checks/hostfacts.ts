@@ -4,6 +4,7 @@
  */
 import type { HostEvidence } from '../model.js';
 import type { HostProcess } from '../evidence/host/parse.js';
+import { EvidenceUnavailable } from './support.js';
 
 /** InfluxDB 1.x defaults for the keys the checks read. */
 export const DEFAULTS: Record<string, string> = {
@@ -27,9 +28,12 @@ export const envName = (key: string) => `INFLUXDB_${key.replace(/[.-]/g, '_').to
 
 /**
  * The value the running process uses: `influxd config` output already applies
- * the process's environment; a file read falls back to applying it here.
+ * the process's environment; a file read (or built-in defaults) falls back to
+ * applying it here. A configuration the collector could not read has no value:
+ * EvidenceUnavailable, never a default.
  */
 export function effective(p: HostProcess, key: string): { value: string; from: 'environment' | 'config' | 'default' } {
+  if (p.configSource === 'none') throw new EvidenceUnavailable(unreadable(p));
   const fromEnv = p.env[envName(key)];
   if (p.configSource !== 'influxd config' && fromEnv !== undefined) return { value: fromEnv, from: 'environment' };
   const v = p.config[key];
@@ -39,8 +43,24 @@ export function effective(p: HostProcess, key: string): { value: string; from: '
 
 export const isTrue = (v: string) => v.trim().toLowerCase() === 'true';
 
-export const dataProcesses = (h: HostEvidence) => h.processes.filter((p) => p.name !== 'influxd-meta');
-export const metaProcesses = (h: HostEvidence) => h.processes.filter((p) => p.name === 'influxd-meta');
+const unreadable = (p: HostProcess) => `${p.name}[${p.pid}]: its configuration${p.configPath ? ` ${p.configPath}` : ''} could not be read`;
+
+/** Processes whose configuration is known (a process whose configuration could not be read makes the evidence incomplete). */
+export const dataProcesses = (h: HostEvidence) => h.processes.filter((p) => p.name !== 'influxd-meta' && p.configSource !== 'none');
+export const metaProcesses = (h: HostEvidence) => h.processes.filter((p) => p.name === 'influxd-meta' && p.configSource !== 'none');
+
+/**
+ * Why this evidence cannot support a PASS (undefined when it can): a process
+ * the collector ignored (it may be the InfluxDB that serves) or one whose
+ * configuration it could not read. A FAILED from what was read still stands.
+ */
+export function incompleteReason(h: HostEvidence): string | undefined {
+  const reasons = [
+    ...(h.ignored ?? []).map((i) => `${i.name}[${i.pid}] ignored: ${i.reason}`),
+    ...h.processes.filter((p) => p.configSource === 'none').map(unreadable),
+  ];
+  return reasons.length ? `host evidence incomplete: ${reasons.join('; ')}`.slice(0, 600) : undefined;
+}
 
 /** `1.6.7~rc0` → [1, 6, 7]; undefined when unparseable. */
 export function versionParts(v: string | null | undefined): number[] | undefined {

@@ -1,6 +1,7 @@
 /** Host-side branches no Debian influxd can show: Enterprise meta/data nodes, newer versions, file-only configs. */
 import { describe, expect, it } from '@jest/globals';
-import { hostVerdicts, versionVulnerable } from '../../lib/checks/host.js';
+import { hostVerdicts, privateKeyExposed, rpcBindAll, unexpectedListeners, versionVulnerable } from '../../lib/checks/host.js';
+import { EvidenceUnavailable } from '../../lib/checks/support.js';
 import { effective } from '../../lib/checks/hostfacts.js';
 import type { HostEvidence } from '../../lib/model.js';
 import { ok } from '../../lib/model.js';
@@ -19,7 +20,8 @@ const proc = (over: Partial<Proc>): Proc => ({
   headers: {},
   ...over,
 });
-const host = (processes: Proc[], version = '1.8.10'): HostEvidence => ({
+const host = (processes: Proc[], version = '1.8.10', ignored?: HostEvidence['ignored']): HostEvidence => ({
+  ...(ignored ? { ignored } : {}),
   schema: 'influxguard.collector/1',
   collectedAt: '2026-11-23T00:00:00Z',
   hostname: 'h',
@@ -57,17 +59,60 @@ describe('host verdicts', () => {
     expect(hostVerdicts['auth.jwt-empty-secret'](host([p], '1.8.10'))).toMatchObject({ status: 'PASSED' });
     expect(hostVerdicts['auth.jwt-empty-secret'](host([p], '1.6.7~rc0'))).toMatchObject({ status: 'PASSED', details: { distributionFix: true } });
   });
+  it('empty shared secret with auth on and an unknown version: not a PASS', () => {
+    const p = proc({ config: { 'http.auth-enabled': 'true', 'http.shared-secret': 'empty' } });
+    expect(() => hostVerdicts['auth.jwt-empty-secret']({ ...host([p]), version: null })).toThrow(EvidenceUnavailable);
+  });
   it('[http.headers] on 1.8.1+', () => {
     const p = proc({ headers: { 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': "frame-ancestors 'none'" } });
     expect(hostVerdicts['headers.security-headers-missing'](host([p]))).toMatchObject({ status: 'PASSED' });
     expect(hostVerdicts['headers.security-headers-missing'](host([proc({})]))).toMatchObject({ status: 'FAILED' });
   });
   it('hostile version strings from a host do not reach object prototypes', () => {
-    const p = proc({ config: { 'http.auth-enabled': 'true' } });
+    const p = proc({ config: { 'http.auth-enabled': 'true', 'http.shared-secret': 'set' } });
     for (const v of ['constructor', '__proto__', 'toString']) expect(hostVerdicts['auth.jwt-empty-secret'](host([p], v))).toMatchObject({ status: 'PASSED' });
+    // With an empty secret the version decides, and such a version is no version: unavailable, not a PASS (issue 19).
+    for (const v of ['constructor', '__proto__', 'toString']) expect(() => hostVerdicts['auth.jwt-empty-secret'](host([proc({ config: { 'http.auth-enabled': 'true' } })], v))).toThrow(EvidenceUnavailable);
   });
   it('says nothing without an InfluxDB process', () => {
     expect(hostVerdicts['auth.disabled'](host([]))).toBeUndefined();
+  });
+});
+
+describe('incomplete host evidence never passes (issue 19)', () => {
+  const impostor = [{ pid: 66, name: 'influxd', user: 'nobody', exe: '/tmp/w/influxd', reason: 'run by nobody (uid 65534), neither root nor influxdb' }];
+  const good = proc({ config: { 'http.auth-enabled': 'true', 'http.https-enabled': 'true', 'http.pprof-enabled': 'false' } });
+  const unavailable = (f: () => unknown, reason: RegExp) => {
+    try {
+      f();
+    } catch (err) {
+      expect(err).toBeInstanceOf(EvidenceUnavailable);
+      expect((err as EvidenceUnavailable).reason).toMatch(reason);
+      return;
+    }
+    throw new Error('expected EvidenceUnavailable');
+  };
+  it('an ignored process: what would pass is unavailable, with the reason; a FAILED stands', () => {
+    expect(hostVerdicts['auth.disabled'](host([good]))).toMatchObject({ status: 'PASSED' });
+    unavailable(() => hostVerdicts['auth.disabled'](host([good], '1.8.10', impostor)), /influxd\[66\] ignored: run by nobody/);
+    unavailable(() => hostVerdicts['tls.disabled'](host([], '1.8.10', impostor)), /ignored/);
+    expect(hostVerdicts['auth.disabled'](host([proc({ config: { 'http.auth-enabled': 'false' } })], '1.8.10', impostor))).toMatchObject({ status: 'FAILED' });
+    const withHost = (h: HostEvidence) => ({ ...ctx(), evidence: { ...ctx().evidence, host: ok(h) } });
+    unavailable(() => rpcBindAll.evaluate(withHost(host([good], '1.8.10', impostor))), /ignored/);
+    unavailable(() => versionVulnerable.evaluate(withHost(host([good], '1.8.10', impostor))), /ignored/);
+    unavailable(() => privateKeyExposed.evaluate(withHost(host([good], '1.8.10', impostor))), /ignored/);
+  });
+  it('listeners the collector left out: no PASS for unexpected listeners', () => {
+    const withHost = (h: HostEvidence) => ({ ...ctx(), evidence: { ...ctx().evidence, host: ok(h) } });
+    expect(unexpectedListeners.evaluate(withHost(host([good])))).toMatchObject([{ status: 'PASSED' }]);
+    expect(unexpectedListeners.evaluate(withHost({ ...host([good]), listenersOmitted: 3 }))).toMatchObject([{ status: 'NOT_AVAILABLE', summary: expect.stringMatching(/^3 non-loopback listeners/) }]);
+  });
+  it('a configuration that could not be read has no defaults', () => {
+    const unread = proc({ configSource: 'none', configPath: '/etc/influxdb/influxdb.conf' });
+    unavailable(() => effective(unread, 'http.auth-enabled'), /could not be read/);
+    unavailable(() => hostVerdicts['auth.disabled'](host([unread])), /influxd\[1\]: its configuration \/etc\/influxdb\/influxdb.conf could not be read/);
+    // influxd's own built-in defaults (no file found, or -config /dev/null) are real values.
+    expect(effective(proc({ configSource: 'defaults', configPath: '' }), 'http.auth-enabled')).toEqual({ value: 'false', from: 'default' });
   });
 });
 

@@ -41,6 +41,15 @@ describe('parseCollectorOutput', () => {
     expect(parseCollectorOutput(JSON.stringify({ ...valid, processes: 'x' }))).toMatchObject({ reason: expect.stringMatching(/processes/) });
     expect(parseCollectorOutput(text + ' '.repeat(SSM_STDOUT_LIMIT))).toMatchObject({ reason: expect.stringMatching(/24000-character SSM limit/) });
   });
+  it('issue 19: a truncation marker is a reason, not evidence; ignored processes and built-in defaults are accepted', () => {
+    const marker = { ...valid, truncated: true, processes: [], errors: ["the collector's output was 31000 characters, over its 20000-character cap: nothing else is reported"] };
+    expect(parseCollectorOutput(JSON.stringify(marker))).toEqual({ ok: false, reason: expect.stringMatching(/^collector output truncated: the collector's output was 31000 characters/) });
+    const ignored = [{ pid: 9, name: 'influxd', user: 'nobody', exe: '/tmp/x/influxd', reason: 'run by nobody (uid 65534), neither root nor influxdb' }];
+    const withDefaults = { ...valid, processes: [{ ...valid.processes[0], configSource: 'defaults', configPath: '' }], ignored };
+    expect(parseCollectorOutput(JSON.stringify(withDefaults))).toMatchObject({ ok: true, value: { ignored } });
+    const old = parseCollectorOutput(text); // collectors before issue 19
+    expect(old.ok && old.value.ignored).toBeUndefined();
+  });
   it('property: any string is answered with ok or a reason, never a throw (2,000 cases)', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.json()), (s) => {

@@ -17,10 +17,17 @@ const Process = z.object({
   cmdline: str(1000),
   configPath: str(1000),
   env: z.record(str(128), str(1000)),
-  configSource: z.enum(['influxd config', 'file', 'none']),
+  /**
+   * Where `config` comes from: `influxd config` (effective, variables applied),
+   * the file (the scanner applies `env`), influxd's built-in defaults (it reads
+   * no file), or none: the configuration could not be read (nothing may pass).
+   */
+  configSource: z.enum(['influxd config', 'file', 'defaults', 'none']),
   config: z.record(str(128), str(1000)),
   headers: z.record(str(128), str(1000)),
 });
+/** A process named influxd that the collector did not trust, so neither ran nor read. */
+const Ignored = z.object({ pid: z.number().int().nonnegative(), name: str(64), user: str(64), exe: str(1000), reason: str(1000) });
 const Listener = z.object({ address: str(100), port: z.number().int().min(0).max(65535), process: str(64), pid: z.number().int().nullable() });
 const File = z.object({
   role: str(100),
@@ -40,14 +47,21 @@ export const CollectorOutput = z.object({
   tools: z.object({ ss: z.boolean(), openssl: z.boolean(), influxd: z.boolean() }),
   version: str(64).nullable(),
   processes: z.array(Process).max(16),
+  /** Absent from collectors before issue 19. */
+  ignored: z.array(Ignored).max(16).optional(),
+  /** The collector dropped its details to stay under the SSM limit: the document is not evidence. */
+  truncated: z.boolean().optional(),
   listeners: z.array(Listener).max(200),
   listenerSource: str(40),
+  /** Non-loopback listeners beyond the collector's cap of 80, not listed (absent before issue 19). */
+  listenersOmitted: z.number().int().nonnegative().optional(),
   files: z.array(File).max(32),
   systemd: z.object({ environmentFiles: z.array(str(1000)).max(32), env: z.record(str(128), str(1000)) }),
   errors: z.array(str(1000)).max(64),
 });
 export type HostEvidence = z.infer<typeof CollectorOutput>;
 export type HostProcess = z.infer<typeof Process>;
+export type IgnoredProcess = z.infer<typeof Ignored>;
 
 /** Parse one collector run's stdout. */
 export function parseCollectorOutput(stdout: string): Result<HostEvidence> {
@@ -67,5 +81,6 @@ export function parseCollectorOutput(stdout: string): Result<HostEvidence> {
     const i = parsed.error.issues[0]!;
     return fail(`collector output does not match ${COLLECTOR_SCHEMA}: ${i.path.join('.') || '(root)'}: ${i.message}`.slice(0, 300));
   }
+  if (parsed.data.truncated) return fail(`collector output truncated: ${parsed.data.errors[0] ?? 'over its size cap'}`.slice(0, 300));
   return ok(parsed.data);
 }
