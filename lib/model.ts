@@ -281,6 +281,8 @@ export interface CheckMeta {
   remediation: Remediation;
   /** Evidence sources as CHECKS.md names them. */
   evidence: readonly EvidenceSource[];
+  /** ASFF finding types (`namespace/category/classifier`) its findings carry in Security Hub. */
+  asffTypes: readonly string[];
 }
 
 /** A port the operator expects open (e.g. 22 from a bastion group); the configuration validates it. */
@@ -352,7 +354,11 @@ interface CheckBase<Ctx, K extends EvidenceKey> extends CheckMeta {
 
 export type InstanceCheck = CheckBase<InstanceContext, keyof InstanceEvidence> & { scope: 'instance' };
 export type RegionCheck = CheckBase<RegionContext, keyof RegionEvidence> & { scope: 'region' };
-export type EndpointCheck = CheckBase<EndpointContext, keyof EndpointEvidence> & { scope: 'endpoint' };
+export type EndpointCheck = CheckBase<EndpointContext, keyof EndpointEvidence> & {
+  scope: 'endpoint';
+  /** The host's side of the check, when the host can answer it too (the probe decides when both do). */
+  hostVerdict?: (h: HostEvidence) => Outcome | undefined;
+};
 export type Check = InstanceCheck | RegionCheck | EndpointCheck;
 
 /**

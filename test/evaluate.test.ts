@@ -5,7 +5,7 @@ import type { InstanceCheck } from '../lib/model.js';
 import { summarise } from '../lib/summary.js';
 import { ctx } from './support/fixtures.js';
 
-const meta = { title: 'A test check title', severity: 'HIGH', section: 'Ports', risk: 'risk text here', remediation: { text: 'fix it please', url: 'https://example.com/x' }, evidence: ['aws'] } as const;
+const meta = { title: 'A test check title', severity: 'HIGH', section: 'Ports', risk: 'risk text here', remediation: { text: 'fix it please', url: 'https://example.com/x' }, evidence: ['aws'], asffTypes: ['Software and Configuration Checks'] } as const;
 
 describe('the evaluate stage', () => {
   it('turns a throwing check into NOT_AVAILABLE, and the scan goes on', () => {

@@ -1,6 +1,6 @@
 /** EBS encryption: InfluxDB does not encrypt its data, so the disks must. */
 import type { InstanceCheck, Outcome, RegionCheck } from '../model.js';
-import { evidenceValue } from './support.js';
+import { ASFF_TYPES, evidenceValue } from './support.js';
 
 export const volumeUnencrypted: InstanceCheck = {
   id: 'ebs.volume-unencrypted',
@@ -13,6 +13,7 @@ export const volumeUnencrypted: InstanceCheck = {
     url: 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html',
   },
   evidence: ['aws'],
+  asffTypes: ASFF_TYPES.encryption,
   scope: 'instance',
   needs: ['volumes'],
   evaluate: ({ evidence }): Outcome[] =>
@@ -36,6 +37,7 @@ export const defaultEncryptionDisabled: RegionCheck = {
     url: 'https://docs.aws.amazon.com/ebs/latest/userguide/encryption-by-default.html',
   },
   evidence: ['aws'],
+  asffTypes: ASFF_TYPES.encryption,
   scope: 'region',
   needs: ['ebsDefaultEncryption'],
   appliesTo: ({ instances }) => instances.length > 0,

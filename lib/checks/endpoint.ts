@@ -5,7 +5,7 @@
 import type { EndpointCheck, EndpointContext, HostEvidence, HttpObservation, Outcome, ProbeEvidence, Result } from '../model.js';
 import { hostVerdicts } from './host.js';
 import { DAY_MS } from '../util/time.js';
-import { EvidenceUnavailable, evidenceValue } from './support.js';
+import { ASFF_TYPES, EvidenceUnavailable, evidenceValue } from './support.js';
 
 const AUTH_URL = 'https://docs.influxdata.com/influxdb/v1/administration/authentication_and_authorization/#set-up-authentication';
 const HTTPS_URL = 'https://docs.influxdata.com/influxdb/v1/administration/https_setup/';
@@ -23,10 +23,10 @@ const unexpected = (what: string, o: HttpObservation): Outcome => ({
   details: { reason: `unexpected answer to ${what}: HTTP ${o.status} ${errorText(o).trim().slice(0, 120)}` },
 });
 
-function endpointCheck(c: Omit<EndpointCheck, 'scope' | 'needs'>): EndpointCheck {
-  const check: EndpointCheck = { ...c, scope: 'endpoint', needs: ['probe'] };
-  const host = (hostVerdicts as Record<string, ((h: HostEvidence) => Outcome | undefined) | undefined>)[c.id];
-  return host ? withHost(check, host) : check;
+/** An endpoint check; with a host verdict it is answered by the host too (its evidence and needs follow). */
+function endpointCheck(c: Omit<EndpointCheck, 'scope' | 'needs' | 'evidence' | 'asffTypes'> & { asffTypes?: readonly string[] }): EndpointCheck {
+  const check: EndpointCheck = { asffTypes: ASFF_TYPES.guidance, ...c, scope: 'endpoint', needs: ['probe'], evidence: c.hostVerdict ? ['probe', 'host'] : ['probe'] };
+  return c.hostVerdict ? withHost(check, c.hostVerdict) : check;
 }
 
 /**
@@ -90,7 +90,7 @@ export const authDisabled = endpointCheck({
   title: 'InfluxDB answers queries without authentication',
   severity: 'HIGH',
   section: 'Enable authentication',
-  evidence: ['probe', 'host'],
+  hostVerdict: hostVerdicts['auth.disabled'],
   risk: 'Anyone who reaches the port can read and write every database, and create users.',
   remediation: { text: 'Create an admin user, then set `[http] auth-enabled = true` (and make sure no INFLUXDB_HTTP_AUTH_ENABLED=false overrides it) and restart influxd.', url: AUTH_URL },
   evaluate: (ctx) => {
@@ -106,7 +106,6 @@ export const noAdminUser = endpointCheck({
   title: 'InfluxDB authentication is on but no admin user exists',
   severity: 'CRITICAL',
   section: 'Enable authentication',
-  evidence: ['probe'],
   risk: 'Until the first admin exists, anyone who reaches the port can create it (CREATE USER … WITH ALL PRIVILEGES) and own the server.',
   remediation: { text: 'Create the admin user now from a trusted host (`CREATE USER admin WITH PASSWORD … WITH ALL PRIVILEGES`), or firewall the port until you do.', url: AUTH_URL },
   evaluate: (ctx) => {
@@ -120,10 +119,11 @@ export const noAdminUser = endpointCheck({
 
 export const jwtEmptySecret = endpointCheck({
   id: 'auth.jwt-empty-secret',
+  asffTypes: ASFF_TYPES.cve,
   title: 'InfluxDB accepts JWTs signed with an empty shared secret (CVE-2019-20933)',
   severity: 'CRITICAL',
   section: 'Enable authentication',
-  evidence: ['probe', 'host'],
+  hostVerdict: hostVerdicts['auth.jwt-empty-secret'],
   risk: 'A bearer token signed with the empty key authenticates as any existing user, admins included: authentication is bypassed.',
   remediation: { text: 'Upgrade to InfluxDB 1.7.6 or later (or a distribution build with the fix) and set `[http] shared-secret` to a long random value if you use JWTs.', url: 'https://nvd.nist.gov/vuln/detail/CVE-2019-20933' },
   evaluate: (ctx) => {
@@ -146,7 +146,7 @@ export const diagnosticsUnauthenticated = endpointCheck({
   title: 'InfluxDB diagnostics endpoints answer without credentials',
   severity: 'MEDIUM',
   section: 'Enable authentication',
-  evidence: ['probe', 'host'],
+  hostVerdict: hostVerdicts['auth.diagnostics-unauthenticated'],
   risk: '/debug/vars reveals command line, databases and paths; /debug/pprof lets anyone profile the process (CPU, memory, goroutines) and can be used to slow it down.',
   remediation: { text: 'Set `[http] pprof-enabled = false` (or, on 1.7.9+, `pprof-auth-enabled = true`), and block /debug and /metrics at a proxy.', url: 'https://docs.influxdata.com/influxdb/v1/administration/config/#pprof-enabled' },
   evaluate: (ctx) => {
@@ -168,7 +168,6 @@ export const v2SetupOpen = endpointCheck({
   title: 'InfluxDB 2.x initial setup is open',
   severity: 'CRITICAL',
   section: 'Enable authentication',
-  evidence: ['probe'],
   risk: 'Until onboarding is done, anyone who reaches the port can create the first user, organisation and operator token.',
   remediation: { text: 'Run `influx setup` now from a trusted host, or firewall the port until you do.', url: 'https://docs.influxdata.com/influxdb/v2/get-started/setup/' },
   evaluate: (ctx) => {
@@ -189,7 +188,6 @@ export const defaultCredentials = endpointCheck({
   title: 'InfluxDB accepts a well-known username and password',
   severity: 'CRITICAL',
   section: 'Manage users and permissions',
-  evidence: ['probe'],
   risk: 'A default or guessable password gives full access to whoever tries it first.',
   remediation: { text: 'Change the password of the listed users (`SET PASSWORD FOR "user" = …`) or drop them.', url: USERS_URL },
   appliesTo: (ctx) => ctx.settings.defaultCredentials,
@@ -209,7 +207,7 @@ export const tlsDisabled = endpointCheck({
   title: 'InfluxDB HTTP API is served without TLS',
   severity: 'HIGH',
   section: 'Enable HTTPS',
-  evidence: ['probe', 'host'],
+  hostVerdict: hostVerdicts['tls.disabled'],
   risk: 'Credentials, tokens and data cross the network in clear text.',
   remediation: { text: 'Set `[http] https-enabled = true` with `https-certificate` / `https-private-key`, or terminate TLS at a proxy in front of 8086.', url: HTTPS_URL },
   evaluate: (ctx) => {
@@ -229,7 +227,6 @@ export const certificateInvalid = endpointCheck({
   title: 'InfluxDB TLS certificate is not valid',
   severity: 'MEDIUM',
   section: 'Enable HTTPS',
-  evidence: ['probe'],
   risk: 'Clients either cannot verify the server (and get used to ignoring errors) or connections break when the certificate expires.',
   remediation: { text: 'Install a certificate from a CA your clients trust, naming the host or IP they connect to, and renew it before it expires.', url: HTTPS_URL },
   appliesTo: speaksTls,
@@ -262,7 +259,6 @@ export const legacyProtocols = endpointCheck({
   title: 'InfluxDB accepts legacy TLS versions or weak ciphers',
   severity: 'MEDIUM',
   section: 'Enable HTTPS',
-  evidence: ['probe'],
   risk: 'TLS 1.0/1.1 and 3DES/RC4/NULL/EXPORT ciphers have practical attacks (BEAST, SWEET32, …) and fail compliance baselines.',
   remediation: { text: 'Set `[tls] min-version = "tls1.2"` (InfluxDB 1.6.1+) and restrict `ciphers` to AEAD suites, or terminate TLS at a proxy that does.', url: 'https://docs.influxdata.com/influxdb/v1/administration/config/#tls-settings' },
   appliesTo: speaksTls,
@@ -294,7 +290,7 @@ export const securityHeadersMissing = endpointCheck({
   title: 'InfluxDB responses lack security headers',
   severity: 'LOW',
   section: 'Configure security headers',
-  evidence: ['probe', 'host'],
+  hostVerdict: hostVerdicts['headers.security-headers-missing'],
   risk: 'Browsers talking to the API (Chronograf, dashboards) get no protection against MIME sniffing, framing or downgrade.',
   remediation: { text: 'On 1.8.1+, set them in `[http.headers]`; otherwise add them at a proxy with `always` so error responses carry them too.', url: HEADERS_URL },
   evaluate: (ctx) => {
@@ -314,7 +310,6 @@ export const corsAnyOrigin = endpointCheck({
   title: 'InfluxDB reflects any Origin in CORS responses',
   severity: 'MEDIUM',
   section: 'Configure security headers',
-  evidence: ['probe'],
   risk: 'Any web page a user visits can call the API from their browser and read the answers.',
   remediation: { text: 'Put a proxy in front of InfluxDB that answers CORS only for your own origins (InfluxDB 1.x reflects every Origin).', url: HEADERS_URL },
   evaluate: (ctx) => {
@@ -331,7 +326,6 @@ export const versionDisclosed = endpointCheck({
   title: 'InfluxDB discloses its exact version in response headers',
   severity: 'INFORMATIONAL',
   section: 'Configure security headers',
-  evidence: ['probe'],
   risk: 'The exact version tells an attacker which known vulnerabilities to try.',
   remediation: { text: 'Strip X-Influxdb-Version, X-Influxdb-Build and Server at a proxy in front of InfluxDB.', url: HEADERS_URL },
   evaluate: (ctx) => {

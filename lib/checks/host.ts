@@ -6,12 +6,12 @@ import type { HostEvidence, InstanceCheck, Outcome } from '../model.js';
 import { isEnterprise } from '../model.js';
 import { judgedTcpPorts } from './net.js';
 import { bindsAll, dataProcesses, effective, incompleteReason, isLoopback, isTrue, metaProcesses, versionBelow, versionParts } from './hostfacts.js';
-import { EvidenceUnavailable, evidenceValue } from './support.js';
+import { ASFF_TYPES, EvidenceUnavailable, evidenceValue } from './support.js';
 
 const CONFIG_URL = 'https://docs.influxdata.com/influxdb/v1/administration/config/';
 /** A check only the host answers (silent when host evidence was not collected: see the engine). */
-function hostCheck(c: Omit<InstanceCheck, 'scope' | 'needs'>): InstanceCheck {
-  return { ...c, scope: 'instance', needs: ['host'] };
+function hostCheck(c: Omit<InstanceCheck, 'scope' | 'needs' | 'asffTypes'> & { asffTypes?: readonly string[] }): InstanceCheck {
+  return { asffTypes: ASFF_TYPES.guidance, ...c, scope: 'instance', needs: ['host'] };
 }
 
 const influxd = (h: HostEvidence) => {
@@ -100,6 +100,7 @@ const SUPPORTED_FROM = [1, 8, 0];
 
 export const versionVulnerable = hostCheck({
   id: 'host.version-vulnerable',
+  asffTypes: ASFF_TYPES.cve,
   title: 'InfluxDB version is end-of-life or has a known vulnerability',
   severity: 'MEDIUM',
   section: 'Secure your host',

@@ -8,7 +8,7 @@ import type { AllowedPort, CheckMeta, Instance, InstanceCheck, NetworkEvidence, 
 import { isEnterprise } from '../model.js';
 import { cidrContains, ipInCidr, parseCidr } from '../util/cidr.js';
 import { describePorts, isWorldOpen, openingEvidence, opensTcpPort, reachableFromInternet } from '../reach.js';
-import { evidenceValue } from './support.js';
+import { ASFF_TYPES, evidenceValue } from './support.js';
 
 type Verdict = 'exposed' | 'allowed' | 'unknown';
 
@@ -51,6 +51,7 @@ export const PORT_TABLE: PortRow[] = [
         url: PORTS_URL,
       },
       evidence: ['aws'],
+      asffTypes: ASFF_TYPES.network,
     },
     ports: [HTTP_PORT],
     appliesTo: () => true,
@@ -70,6 +71,7 @@ export const PORT_TABLE: PortRow[] = [
         url: 'https://docs.influxdata.com/influxdb/v1/administration/backup_and_restore/',
       },
       evidence: ['aws'],
+      asffTypes: ASFF_TYPES.network,
     },
     ports: [8088],
     appliesTo: () => true,
@@ -95,6 +97,7 @@ export const PORT_TABLE: PortRow[] = [
         url: ENTERPRISE_PORTS_URL,
       },
       evidence: ['aws'],
+      asffTypes: ASFF_TYPES.network,
     },
     ports: [8088, 8089, 8091],
     appliesTo: (i) => isEnterprise(i.role),
@@ -268,6 +271,7 @@ export const unexpectedPortsOpen: InstanceCheck = {
     url: PORTS_URL,
   },
   evidence: ['aws'],
+  asffTypes: ASFF_TYPES.network,
   scope: 'instance',
   needs: ['network'],
   evaluate: ({ instance, evidence, settings }) => {

@@ -14,3 +14,11 @@ export function evidenceValue<T>(r: Result<T>): T {
   if (!r.ok) throw new EvidenceUnavailable(r.reason);
   return r.value;
 }
+
+/** ASFF finding types shared by check families (Security Hub's taxonomy). */
+export const ASFF_TYPES = {
+  guidance: ['Software and Configuration Checks/Industry and Regulatory Standards/InfluxData security guidance'],
+  network: ['Software and Configuration Checks/AWS Security Best Practices/Network Reachability'],
+  encryption: ['Software and Configuration Checks/AWS Security Best Practices', 'Effects/Data Exposure'],
+  cve: ['Software and Configuration Checks/Vulnerabilities/CVE'],
+} as const satisfies Record<string, readonly string[]>;

@@ -61,12 +61,8 @@ function resourceArn(type: Finding['resource']['type'], id: string, region: stri
   }
 }
 
-function types(checkId: string): string[] {
-  if (checkId === 'auth.jwt-empty-secret' || checkId === 'host.version-vulnerable') return ['Software and Configuration Checks/Vulnerabilities/CVE'];
-  if (checkId.startsWith('net.')) return ['Software and Configuration Checks/AWS Security Best Practices/Network Reachability'];
-  if (checkId.startsWith('ebs.')) return ['Software and Configuration Checks/AWS Security Best Practices', 'Effects/Data Exposure'];
-  return ['Software and Configuration Checks/Industry and Regulatory Standards/InfluxData security guidance'];
-}
+/** The check's own ASFF types (a finding of an unknown check gets the guidance type). */
+const types = (checkId: string): string[] => [...(checkById(checkId)?.asffTypes ?? ['Software and Configuration Checks/Industry and Regulatory Standards/InfluxData security guidance'])];
 
 function description(f: Finding, risk: string): string {
   const seen = typeof f.evidence.summary === 'string' ? f.evidence.summary : '';

@@ -72,8 +72,13 @@ describe('the check catalogue', () => {
       expect(c.severity).toBe(row.severity);
       expect(SEVERITIES).toContain(c.severity);
     });
-    it('declares the evidence keys it reads', () => {
+    it('declares the evidence keys it reads, and its ASFF types', () => {
       expect(c.needs.length).toBeGreaterThan(0);
+      expect(c.asffTypes.length).toBeGreaterThan(0);
+      for (const t of c.asffTypes) expect(t).toMatch(/^(Software and Configuration Checks|TTPs|Effects|Unusual Behaviors|Sensitive Data Identifications)(\/[^/]+){0,2}$/);
+    });
+    it('is answered by the host exactly when CHECKS.md says the host is evidence (endpoint checks carry their host verdict)', () => {
+      if (c.scope === 'endpoint') expect(c.hostVerdict !== undefined).toBe(c.evidence.includes('host'));
     });
   });
 });
