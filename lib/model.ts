@@ -3,10 +3,10 @@
  * discover (records) → gather (evidence) → evaluate (findings) → publish/render.
  * Nothing in this file does I/O.
  */
-import type { HostEvidence } from './evidence/host/parse.js';
+import type { HostEvidence, HostProcess } from './host-evidence.js';
 import type { Result } from './result.js';
 
-export type { HostEvidence };
+export type { HostEvidence, HostProcess };
 
 export const STATUSES = ['FAILED', 'WARNING', 'NOT_AVAILABLE', 'PASSED'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -157,7 +157,8 @@ export interface VolumeEvidence {
 
 /**
  * Evidence for one instance. Each key is gathered on its own and is either
- * data or the reason it could not be had; later issues add `probe` and `host`.
+ * data or the reason it could not be had; a key that was not gathered at all
+ * (host collection off) is absent, and the checks that read only it are silent.
  */
 export interface InstanceEvidence {
   network: Result<NetworkEvidence>;

@@ -2,8 +2,7 @@
  * Questions checks ask of host evidence (pure): the effective value of a
  * configuration key for a process, versions, processes by role.
  */
-import type { HostEvidence } from '../model.js';
-import type { HostProcess } from '../evidence/host/parse.js';
+import type { HostEvidence, HostProcess } from '../model.js';
 import { EvidenceUnavailable } from './support.js';
 
 /** InfluxDB 1.x defaults for the keys the checks read. */

@@ -90,7 +90,9 @@ export interface FakeOptions {
 }
 
 const children: ChildProcess[] = [];
-process.once('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+process.once('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
 
 /** Install a copy of the fake as DIR/influxd and start it. */
 export async function startFake(o: FakeOptions = {}): Promise<Fake> {

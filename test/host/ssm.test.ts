@@ -37,7 +37,9 @@ const GOOD = JSON.stringify({
 
 const opts = (over: Partial<SsmOptions> = {}): SsmOptions => {
   let t = 0;
-  return { documentName: 'influxguard-collect', script: 'echo', commandTimeoutSeconds: 60, deadlineMs: 30_000, sleep: async (ms) => void (t += ms), now: () => t, ...over };
+  return { documentName: 'influxguard-collect', script: 'echo', commandTimeoutSeconds: 60, deadlineMs: 30_000, sleep: async (ms) => {
+      t += ms;
+    }, now: () => t, ...over };
 };
 const inst = (id: string, state = 'running'): Instance => instance({ instanceId: id, state });
 

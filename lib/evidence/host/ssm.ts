@@ -9,6 +9,7 @@
  */
 import {
   GetCommandInvocationCommand,
+  type GetCommandInvocationCommandOutput,
   SendCommandCommand,
   paginateDescribeInstanceInformation,
   paginateListCommandInvocations,
@@ -75,7 +76,7 @@ interface Pending {
 
 /** One invocation's outcome once it is terminal; undefined while it is not (or not visible yet). */
 async function fetchResult(ssm: SSMClient, p: Pending): Promise<Result<HostEvidence> | undefined> {
-  let out;
+  let out: GetCommandInvocationCommandOutput;
   try {
     out = await ssm.send(new GetCommandInvocationCommand({ CommandId: p.commandId, InstanceId: p.instanceId }));
   } catch (err) {

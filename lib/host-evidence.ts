@@ -1,0 +1,64 @@
+/**
+ * The host evidence the collector (collector/collect.sh) reports, as data: its
+ * schema (zod) and types. Part of the data model: it imports nothing of the
+ * engine. lib/evidence/host/parse.ts validates collector output against it.
+ */
+import { z } from 'zod';
+
+export const COLLECTOR_SCHEMA = 'influxguard.collector/1';
+/** SSM keeps the first 24,000 characters of stdout. */
+export const SSM_STDOUT_LIMIT = 24_000;
+
+const str = (max: number) => z.string().max(max);
+const Process = z.object({
+  pid: z.number().int().nonnegative(),
+  name: str(64),
+  user: str(64),
+  cmdline: str(1000),
+  configPath: str(1000),
+  env: z.record(str(128), str(1000)),
+  /**
+   * Where `config` comes from: `influxd config` (effective, variables applied),
+   * the file (the scanner applies `env`), influxd's built-in defaults (it reads
+   * no file), or none: the configuration could not be read (nothing may pass).
+   */
+  configSource: z.enum(['influxd config', 'file', 'defaults', 'none']),
+  config: z.record(str(128), str(1000)),
+  headers: z.record(str(128), str(1000)),
+});
+/** A process named influxd that the collector did not trust, so neither ran nor read. */
+const Ignored = z.object({ pid: z.number().int().nonnegative(), name: str(64), user: str(64), exe: str(1000), reason: str(1000) });
+const Listener = z.object({ address: str(100), port: z.number().int().min(0).max(65535), process: str(64), pid: z.number().int().nullable() });
+const File = z.object({
+  role: str(100),
+  path: str(1000),
+  exists: z.boolean(),
+  owner: str(64).optional(),
+  group: str(64).optional(),
+  mode: str(8).optional(),
+  containsPrivateKey: z.boolean().optional(),
+  notAfter: str(100).optional(),
+  subject: str(1000).optional(),
+});
+export const CollectorOutput = z.object({
+  schema: z.literal(COLLECTOR_SCHEMA),
+  collectedAt: str(40),
+  hostname: str(256),
+  tools: z.object({ ss: z.boolean(), openssl: z.boolean(), influxd: z.boolean() }),
+  version: str(64).nullable(),
+  processes: z.array(Process).max(16),
+  /** Absent from collectors before issue 19. */
+  ignored: z.array(Ignored).max(16).optional(),
+  /** The collector dropped its details to stay under the SSM limit: the document is not evidence. */
+  truncated: z.boolean().optional(),
+  listeners: z.array(Listener).max(200),
+  listenerSource: str(40),
+  /** Non-loopback listeners beyond the collector's cap of 80, not listed (absent before issue 19). */
+  listenersOmitted: z.number().int().nonnegative().optional(),
+  files: z.array(File).max(32),
+  systemd: z.object({ environmentFiles: z.array(str(1000)).max(32), env: z.record(str(128), str(1000)) }),
+  errors: z.array(str(1000)).max(64),
+});
+export type HostEvidence = z.infer<typeof CollectorOutput>;
+export type HostProcess = z.infer<typeof Process>;
+export type IgnoredProcess = z.infer<typeof Ignored>;
