@@ -61,4 +61,3 @@ export const CollectorOutput = z.object({
 });
 export type HostEvidence = z.infer<typeof CollectorOutput>;
 export type HostProcess = z.infer<typeof Process>;
-export type IgnoredProcess = z.infer<typeof Ignored>;
