@@ -177,13 +177,16 @@ async function probeHttp(t: ResolvedTarget, scheme: 'http' | 'https', tlsEvidenc
   const origin = `https://influxguard-${randomBytes(4).toString('hex')}.invalid`;
   const ping = await req('/ping', { headers: { origin } });
   if (!ping.ok) return fail(`${endpointUrl(t, scheme)} did not answer /ping: ${ping.reason}`);
-  const fp = await fingerprint(ping.value, (p) => req(p));
+  // The fingerprint may already have asked the plain /query (behind a proxy that strips version headers): that answer serves the auth check too.
+  const plain = new Map<string, Promise<Result<HttpObservation>>>();
+  const once = (p: string) => plain.get(p) ?? plain.set(p, req(p)).get(p)!;
+  const fp = await fingerprint(ping.value, once);
   if (!fp.ok) return fail(fp.reason);
 
   const { token } = emptyKeyToken();
   const status = (p: string) => req(p, { statusOnly: true });
   const [query, jwt, setup, ...diag] = await Promise.all([
-    req(QUERY_PATH),
+    once(QUERY_PATH),
     req(QUERY_PATH, { headers: { authorization: `Bearer ${token}` } }),
     req('/api/v2/setup'),
     ...DIAGNOSTIC_PATHS.map(status),
