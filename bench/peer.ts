@@ -96,9 +96,10 @@ async function main() {
 
     const ig = await run('influxguard', [process.execPath, join(root, 'dist', 'bin', 'influxguard.js'), 'scan', '--region', regions.join(','), '--no-probe', '--format', 'json', '--quiet', '--fail-on', 'none']);
     if (ig.code !== 0 && ig.code !== 3) throw new Error(`influxguard exited ${ig.code}: ${ig.stderr.slice(-1500)}`);
-    const doc = JSON.parse(ig.stdout) as { findings: { checkId: string; status: string; instanceId?: string; resource: { id: string } }[] };
+    const doc = JSON.parse(ig.stdout) as { findings: { checkId: string; status: string; severity: string; instanceId?: string; resource: { id: string } }[] };
     const failing = (id: string) => doc.findings.filter((f) => f.checkId === id && f.status === 'FAILED');
-    const igOpen = new Set([...failing('net.http-port-public'), ...failing('net.rpc-port-exposed')].map((f) => f.instanceId)).size;
+    // World-open only: net.rpc-port-exposed is CRITICAL when a rule admits the world (HIGH for narrower exposures, which the policy does not ask about).
+    const igOpen = new Set([...failing('net.http-port-public'), ...failing('net.rpc-port-exposed').filter((f) => f.severity === 'CRITICAL')].map((f) => f.instanceId)).size;
     const igVolumes = new Set(failing('ebs.volume-unencrypted').map((f) => f.resource.id)).size;
 
     const out = mkdtempSync(join(tmpdir(), 'ig-peer-c7n-out-'));
@@ -111,7 +112,7 @@ async function main() {
       `| wall time (process start to exit) | ${ig.wallS.toFixed(1)} s | ${c7n.wallS.toFixed(1)} s | **${ratio(ig.wallS, c7n.wallS)}** |`,
       `| peak RSS | ${ig.peakRssMb.toFixed(0)} MB | ${c7n.peakRssMb.toFixed(0)} MB | **${ratio(ig.peakRssMb, c7n.peakRssMb)}** |`,
       `| AWS calls (HTTP requests reaching moto) | ${ig.calls} | ${c7n.calls} | **${ratio(ig.calls, c7n.calls)}** |`,
-      `| instances with 8086/8088 open to the world | ${igOpen} (net.http-port-public / net.rpc-port-exposed FAILED) | ${found['influxdb-world-open'] ?? 0} | |`,
+      `| instances with 8086/8088 open to the world | ${igOpen} (net.http-port-public FAILED, or net.rpc-port-exposed FAILED CRITICAL) | ${found['influxdb-world-open'] ?? 0} | |`,
       `| unencrypted volumes attached to them | ${igVolumes} (ebs.volume-unencrypted FAILED) | ${found['influxdb-unencrypted-volumes'] ?? 0} | |`,
       `| what else it judged | all ${new Set(doc.findings.map((f) => f.checkId)).size} AWS-evidence checks, ${doc.findings.length.toLocaleString('en')} findings | only these two policies | |`,
     ];

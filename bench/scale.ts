@@ -366,6 +366,8 @@ export const AWS_PARAMS = {
   findingsPerInstanceAllEvidence: 19.23,
   /** Security Hub BatchImportFindings, sustained per account and region, calls/s. */
   hubCallsPerS: 10,
+  /** Security Hub GetFindings, sustained per account and region, calls/s (100 findings a page). */
+  hubReadsPerS: 3,
   findingsPerCall: 100,
   workerGb: 1,
   dispatchGb: 0.5,
@@ -385,9 +387,13 @@ function predictAws(c: UnitCosts, s: Shape, concurrency: number) {
   const unitFindings = unitInstances * fpi;
   const importCalls = Math.ceil(unitFindings / p.findingsPerCall);
   // A unit: its CPU, its calls one after another (imports paced at the quota), Run Command and probes.
-  const unitS = c.workerCpuPerUnitS + (callsPerUnit - importCalls) * p.callLatencyS + importCalls / p.hubCallsPerS + p.runCommandS + p.probeS;
+  // Every unit reads its account-region's active findings (the lifecycle, publish/securityhub.ts readActive): pages of 100,
+  // all of the region's findings, whatever the unit's size (steady state: the region's findings are already there).
+  const readPages = (n: number) => Math.ceil((n * fpi) / 100);
+  const unitReads = readPages(s.instances / ar);
+  const unitS = c.workerCpuPerUnitS + (callsPerUnit - importCalls) * p.callLatencyS + importCalls / p.hubCallsPerS + unitReads / p.hubReadsPerS + p.runCommandS + p.probeS;
   const lambdaBoundS = Math.ceil(units / concurrency) * unitS;
-  const hubBoundS = Math.max(...per.map((n) => (n * fpi) / p.findingsPerCall / p.hubCallsPerS));
+  const hubBoundS = Math.max(...per.map((n) => (n * fpi) / p.findingsPerCall / p.hubCallsPerS + (Math.max(1, Math.ceil(n / UNIT_SIZE)) * readPages(n)) / p.hubReadsPerS));
   const dispatchS = Math.ceil(ar / 16) * (c.dispatchCallsPerAr * p.callLatencyS) + Math.ceil(units / 10) * p.callLatencyS / 4;
   const wallS = dispatchS + Math.max(lambdaBoundS, hubBoundS);
   const findings = s.instances * fpi;
@@ -397,7 +403,7 @@ function predictAws(c: UnitCosts, s: Shape, concurrency: number) {
   const eventsPerArMonth = (findings / ar) * (30 / p.refreshDays);
   const hubMonth = ar * Math.max(0, eventsPerArMonth - p.hubFreeEvents) * PRICES.securityHubIngestion;
   const sqsDdbMonth = p.scansPerMonth * units * 6 * 0.4 / 1e6 + p.scansPerMonth * units * 4 * 1.25 / 1e6;
-  return { units, unitS, lambdaBoundS, hubBoundS, dispatchS, wallS, findings, calls: units * callsPerUnit + ar * (c.callsRegionUnit + c.dispatchCallsPerAr), gbS, lambdaMonth, hubMonth, sqsDdbMonth };
+  return { units, unitS, lambdaBoundS, hubBoundS, dispatchS, wallS, findings, calls: units * (callsPerUnit + unitReads) + ar * (c.callsRegionUnit + c.dispatchCallsPerAr), gbS, lambdaMonth, hubMonth, sqsDdbMonth };
 }
 
 const fmt = (x: number, d = 0) => x.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -408,7 +414,7 @@ function modelTable(c: UnitCosts, concurrency: number): string {
     { label: '1,000 in 1 account × 4 regions', instances: 1000, accounts: 1, regions: 4 },
     { label: '10,000 in 10 accounts × 4 regions', instances: 10_000, accounts: 10, regions: 4 },
     { label: '**100,000 in 100 accounts × 4 regions**', instances: 100_000, accounts: 100, regions: 4 },
-    { label: '100,000 in 1 account × 4 regions (the quota binds)', instances: 100_000, accounts: 1, regions: 4 },
+    { label: '100,000 in 1 account × 4 regions (Security Hub binds)', instances: 100_000, accounts: 1, regions: 4 },
   ];
   const rows = shapes.map((s) => {
     const m = predictAws(c, s, concurrency);
@@ -417,7 +423,7 @@ function modelTable(c: UnitCosts, concurrency: number): string {
   const p = AWS_PARAMS;
   return `### Scale model
 
-Computed by \`bench/scale.ts\` from per-unit costs it measured (one unit = one account-region's slice of up to ${UNIT_SIZE} instances): ${fmt(c.findingsPerInstance, 1)} findings per instance from AWS evidence (${AWS_PARAMS.findingsPerInstanceAllEvidence} with probes and host evidence, from the fleet benchmark, used below), ${fmt(c.callsFixed, 1)} + ${fmt(c.callsPerInstance, 3)}·instances AWS calls per unit (+${fmt(c.callsRegionUnit, 0)} for a region's first unit), ${fmt(c.workerCpuPerUnitS, 2)} worker CPU-seconds per unit. A unit against AWS: its CPU, its calls one after another at ${p.callLatencyS} s, BatchImportFindings paced at ${p.hubCallsPerS}/s (${p.findingsPerCall} findings a call), Run Command ${p.runCommandS} s and probes ${p.probeS} s (parameters, not measured here). Wall time = dispatch + the larger of the Lambda bound (ceil(units / reserved concurrency ${concurrency}) × unit time) and the Security Hub bound (an account-region's findings at ${p.hubCallsPerS} × ${p.findingsPerCall} per second; account-regions import side by side). Cost per month for \`rate(12 hours)\` (${p.scansPerMonth} scans), worker ${p.workerGb} GB, at $${PRICES.lambdaGbSecond}/GB-s and $0.20 per million requests; Security Hub ingestion at $${PRICES.securityHubIngestion} per event after ${fmt(p.hubFreeEvents)} free per account-region and month, unchanged findings refreshed every ${p.refreshDays} days (the first scan imports every finding once: add findings × $${PRICES.securityHubIngestion}). Validated against a real fan-out on this machine: bench/RESULTS.md, section "Scale".
+Computed by \`bench/scale.ts\` from per-unit costs it measured (one unit = one account-region's slice of up to ${UNIT_SIZE} instances): ${fmt(c.findingsPerInstance, 1)} findings per instance from AWS evidence (${AWS_PARAMS.findingsPerInstanceAllEvidence} with probes and host evidence, from the fleet benchmark, used below), ${fmt(c.callsFixed, 1)} + ${fmt(c.callsPerInstance, 3)}·instances AWS calls per unit (+${fmt(c.callsRegionUnit, 0)} for a region's first unit), ${fmt(c.workerCpuPerUnitS, 2)} worker CPU-seconds per unit. A unit against AWS: its CPU, its calls one after another at ${p.callLatencyS} s, BatchImportFindings paced at ${p.hubCallsPerS}/s (${p.findingsPerCall} findings a call), GetFindings at ${p.hubReadsPerS}/s (each unit reads its account-region's active findings, 100 a page: the engine's lifecycle today), Run Command ${p.runCommandS} s and probes ${p.probeS} s (parameters, not measured here). Wall time = dispatch + the larger of the Lambda bound (ceil(units / reserved concurrency ${concurrency}) × unit time) and the Security Hub bound (per account-region: its findings imported at ${p.hubCallsPerS} × ${p.findingsPerCall} per second, plus its units' reads of its findings at ${p.hubReadsPerS} pages per second; account-regions run side by side). Cost per month for \`rate(12 hours)\` (${p.scansPerMonth} scans), worker ${p.workerGb} GB, at $${PRICES.lambdaGbSecond}/GB-s and $0.20 per million requests; Security Hub ingestion at $${PRICES.securityHubIngestion} per event after ${fmt(p.hubFreeEvents)} free per account-region and month, unchanged findings refreshed every ${p.refreshDays} days (the first scan imports every finding once: add findings × $${PRICES.securityHubIngestion}). Validated against a real fan-out on this machine: bench/RESULTS.md, section "Scale".
 
 | estate | units | unit time | Lambda bound / Security Hub bound | wall per scan | AWS calls per scan | findings | Lambda GB-s per scan | Lambda per month | Security Hub per month | SQS + DynamoDB per month |
 |---|---|---|---|---|---|---|---|---|---|---|
