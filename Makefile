@@ -1,5 +1,5 @@
 # Two commands on a fresh Debian machine:  make demo   |   make test
-.PHONY: setup demo test clean member-role
+.PHONY: setup demo test clean member-role bench-setup bench
 
 setup: node_modules/.setup-done .venv-checkov/bin/checkov
 
@@ -31,5 +31,17 @@ test: setup
 member-role:
 	node serverless/member-role.cjs
 
+# The benchmarks' peer, Cloud Custodian, from PyPI into its own venv (pinned in
+# bench/requirements-custodian.txt). Needs the package index: run outside the sandbox.
+bench-setup: .bench/custodian/.setup-done
+
+.bench/custodian/.setup-done: bench/requirements-custodian.txt
+	python3 -m venv .bench/custodian
+	.bench/custodian/bin/python -m pip install --quiet -r bench/requirements-custodian.txt
+	@touch $@
+
+bench: setup bench-setup
+	npm run bench
+
 clean:
-	rm -rf dist node_modules/.setup-done .test-results.json .venv-checkov
+	rm -rf dist node_modules/.setup-done .test-results.json .venv-checkov .bench

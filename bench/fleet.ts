@@ -13,7 +13,7 @@
  *   BENCH_TRACE=1 prints their peak RSS by phase; BENCH_NODE_ARGS=--cpu-prof profiles them.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,14 +67,14 @@ export function apportion(n: number, weights: number[]): number[] {
   return out;
 }
 
-interface Pool {
+export interface Pool {
   servers: string[];
   hanging: string[];
   /** An influxd whose host the collector describes (a typical host runs one). */
   hostPid: number;
 }
 
-async function seedFleet(ec2: EC2Client, region: string, n: number, pool: Pool): Promise<void> {
+export async function seedFleet(ec2: EC2Client, region: string, n: number, pool: Pool): Promise<void> {
   const counts = apportion(n, COHORTS.map((c) => c.share));
   const instances: InstanceSpec[] = [];
   COHORTS.forEach((c, i) => {
@@ -479,7 +479,10 @@ async function main() {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(2);
-});
+// Run when executed (bench/peer.ts imports the estate from here).
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(new URL(import.meta.url).pathname)) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(2);
+  });
+}

@@ -1,5 +1,5 @@
 /**
- * The fleet benchmark at a small size, as CI's smoke test: it must run end to
+ * The fleet and fan-out benchmarks at small sizes, as CI's smoke test: they must run end to
  * end (seed, scan with probes and host evidence, publish, rescan, report)
  * without errors. Timings are printed, never asserted.
  */
@@ -16,4 +16,12 @@ it('runs the fleet benchmark at 40 instances without errors (timing is not judge
   expect(r.stdout).toMatch(/\| re-imported \/ calls \(rescan\) \|/);
   expect(r.stdout).toMatch(/### Cost model/);
   console.info(`fleet smoke: ${row}`);
+}, 300_000);
+
+it('runs the fan-out scale benchmark at 200 instances (2 worker processes) without errors (timing is not judged)', () => {
+  const r = spawnSync(process.execPath, [`${root}dist/bench/scale.js`, '--instances', '200', '--accounts', '2', '--regions', '1', '--workers', '2', '--calibrate', '100', '--no-write'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+  expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr.slice(-2000) }).toEqual({ status: 0, stderr: '' });
+  expect(r.stdout).toMatch(/\| work units \| 2 \| 2 \| 1\.00 \|/);
+  expect(r.stdout).toMatch(/### Scale model/);
+  console.info(`scale smoke: ${r.stdout.split('\n').find((l) => l.startsWith('| wall time'))}`);
 }, 300_000);

@@ -66,6 +66,8 @@ export interface RequestOptions {
 }
 
 const ABORTED = 'the endpoint deadline was reached';
+/** How long a status-only request's body may take to arrive before its connection is given up. */
+const DRAIN_MS = 500;
 
 /** Settle `done` with a failure when the signal aborts; returns the detach function. */
 function onAbort(signal: AbortSignal | undefined, done: () => void): () => void {
@@ -159,7 +161,30 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
     });
     req.on('response', (res) => {
       if (opts.statusOnly) {
-        done(ok({ status: res.statusCode ?? 0, headers: headersOf(res), body: '', truncated: true }));
+        const observed = ok({ status: res.statusCode ?? 0, headers: headersOf(res), body: '', truncated: true });
+        // Settle on the status now; on a keep-alive connection, read a small body to its end in the
+        // background so the connection serves the endpoint's next request (HTTPS: no new handshake).
+        // A body that is large, slow (a long poll) or fails costs the connection, as it always did.
+        const length = Number(res.headers['content-length'] ?? NaN);
+        if (!opts.agent || length > BODY_CAP || opts.signal?.aborted) return done(observed);
+        done(observed, true);
+        let size = 0;
+        const drop = () => {
+          clearTimeout(guard);
+          res.destroy();
+          req.destroy();
+        };
+        const guard = setTimeout(drop, DRAIN_MS);
+        const detachDrain = onAbort(opts.signal, drop);
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > BODY_CAP) drop();
+        });
+        res.once('end', () => {
+          clearTimeout(guard);
+          detachDrain();
+        });
+        res.once('error', drop);
         return;
       }
       const chunks: Buffer[] = [];
@@ -186,7 +211,7 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
 export interface HandshakeOptions {
   timeouts: Timeouts;
   signal?: AbortSignal;
-  /** Read the peer's certificate chain (only the main handshake needs it). */
+  /** Read the peer's certificate (only the main handshake needs it; the leaf: the chain is not judged). */
   inspect?: boolean;
   /** Hand the secured socket back (in `socket`) instead of closing it: the caller owns it. */
   keep?: boolean;
@@ -202,7 +227,7 @@ export interface Handshake {
   cipher: string;
   authorized: boolean;
   authorizationError?: string;
-  certificate?: tls.DetailedPeerCertificate;
+  certificate?: tls.PeerCertificate;
   socket?: tls.TLSSocket;
 }
 
@@ -243,7 +268,7 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
           cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
           authorized: s.authorized,
           ...(s.authorizationError ? { authorizationError: String(s.authorizationError) } : {}),
-          ...(opts.inspect ? { certificate: s.getPeerCertificate(true) } : {}),
+          ...(opts.inspect ? { certificate: s.getPeerCertificate(false) } : {}),
           ...(opts.keep ? { socket: s } : {}),
         }),
       );
@@ -253,7 +278,7 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
   });
 }
 
-export function certificateFacts(cert: tls.DetailedPeerCertificate): CertificateFacts {
+export function certificateFacts(cert: tls.PeerCertificate): CertificateFacts {
   const name = (x: Record<string, unknown> | undefined) =>
     Object.entries(x ?? {})
       .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`)

@@ -4,8 +4,9 @@
  * write, never `CREATE`). Every probe is data or the reason it failed.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { checkServerIdentity, createSecureContext, type SecureVersion, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, createSecureContext, type TLSSocket } from 'node:tls';
 import { fail, ok, type Fingerprint, type HttpObservation, type ProbeEvidence, type Result, type TlsEvidence } from '../../model.js';
+import { askServer, LEGACY_SUITES, WEAK_SUITES, type HelloOffer } from './hello.js';
 import { certificateFacts, endpointAgent, get, handshake, type Handshake, type Timeouts } from './http.js';
 import { endpointUrl, type ResolvedTarget } from './target.js';
 
@@ -43,29 +44,33 @@ export function emptyKeyToken(now = Date.now()): { token: string; username: stri
 }
 
 /**
- * Legacy protocol and cipher probes, one handshake each: the client offers
- * only what is being asked about (lowering its own security level), so a
- * completed handshake proves the server accepts it. Ciphers this machine's
- * TLS library cannot offer at all are dropped from the offer (and reported).
+ * Legacy protocol and cipher probes, one ClientHello each on a plain TCP
+ * connection (hello.ts): the offer holds only what is being asked about, so a
+ * ServerHello choosing from it proves the server accepts it; the exchange
+ * stops there (no second full handshake per endpoint).
  */
-const LEGACY_PROTOCOLS = { min: 'TLSv1' as SecureVersion, max: 'TLSv1.1' as SecureVersion, ciphers: 'DEFAULT:@SECLEVEL=0' };
-const WEAK_CIPHERS: Record<string, string> = { '3DES': '3DES', RC4: 'RC4', NULL: 'eNULL', EXPORT: 'EXPORT' };
+const LEGACY_OFFER: HelloOffer = { maxVersion: 0x0302, suites: LEGACY_SUITES };
 
-/** Whether this machine's TLS library can offer the spec at all; asked once per spec. */
-const offerableCache = new Map<string, boolean>();
-function offerable(spec: { min: SecureVersion; max: SecureVersion; ciphers: string }): boolean {
-  const key = `${spec.min} ${spec.max} ${spec.ciphers}`;
-  let can = offerableCache.get(key);
-  if (can === undefined) {
-    try {
-      createSecureContext({ minVersion: spec.min, maxVersion: spec.max, ciphers: spec.ciphers });
-      can = true;
-    } catch {
-      can = false;
-    }
-    offerableCache.set(key, can);
-  }
-  return can;
+/**
+ * Weak cipher families are asked about only where this machine's TLS library
+ * can offer them (else 'untestable', as when these probes were handshakes):
+ * a hand-built hello could offer every family, but which families are tested
+ * is the check's semantics, kept as they were.
+ */
+const WEAK_CIPHERS: Record<keyof typeof WEAK_SUITES, string> = { '3DES': '3DES', RC4: 'RC4', NULL: 'eNULL', EXPORT: 'EXPORT' };
+type WeakFamily = keyof typeof WEAK_SUITES;
+let testableWeak: WeakFamily[] | undefined;
+function weakFamilies(): WeakFamily[] {
+  return (testableWeak ??= Object.entries(WEAK_CIPHERS)
+    .filter(([, c]) => {
+      try {
+        createSecureContext({ minVersion: 'TLSv1', maxVersion: 'TLSv1.2', ciphers: `${c}:@SECLEVEL=0` });
+        return true;
+      } catch {
+        return false;
+      }
+    })
+    .map(([name]) => name as WeakFamily));
 }
 
 /** The TLS evidence, and the main handshake's socket (kept for the HTTP requests; the caller closes it). */
@@ -81,22 +86,18 @@ async function inspectTls(t: ResolvedTarget, opts: ProbeOptions, signal: AbortSi
 async function judgeTls(t: ResolvedTarget, h: Handshake, opts: ProbeOptions, signal: AbortSignal): Promise<Result<TlsEvidence>> {
   if (!h.certificate || !h.certificate.raw) return fail('the server sent no certificate');
   const nameError = checkServerIdentity(t.host, h.certificate);
-  const weak = Object.entries(WEAK_CIPHERS).filter(([, c]) => offerable({ min: 'TLSv1', max: 'TLSv1.2', ciphers: `${c}:@SECLEVEL=0` }));
+  const ask = { timeoutMs: opts.timeouts.connectMs + opts.timeouts.tlsMs, signal };
+  const weak = weakFamilies();
   const [protocols, ciphers] = await Promise.all([
-    handshake(t, { timeouts: opts.timeouts, signal, minVersion: LEGACY_PROTOCOLS.min, maxVersion: LEGACY_PROTOCOLS.max, ciphers: LEGACY_PROTOCOLS.ciphers }),
-    weak.length
-      ? handshake(t, { timeouts: opts.timeouts, signal, minVersion: 'TLSv1', maxVersion: 'TLSv1.2', ciphers: `${weak.map(([, c]) => c).join(':')}:@SECLEVEL=0` })
-      : Promise.resolve(fail<never>('nothing to offer')),
+    askServer(t, LEGACY_OFFER, ask),
+    weak.length ? askServer(t, { maxVersion: 0x0303, suites: [...new Set(weak.flatMap((name) => WEAK_SUITES[name]!))] }, ask) : Promise.resolve(fail<never>('nothing to offer')),
   ]);
   if (signal.aborted) return fail('the endpoint deadline was reached during the legacy TLS probes');
   const legacy: TlsEvidence['legacy'] = {};
   // Key: the version the server chose when offered only TLS 1.0 and 1.1.
   legacy[protocols.ok ? protocols.value.protocol : 'TLSv1/TLSv1.1'] = protocols.ok ? 'accepted' : 'refused';
-  const family = ciphers.ok ? weak.find(([name]) => (name === '3DES' ? /3DES|DES-CBC3|DES_EDE/i : new RegExp(name, 'i')).test(ciphers.value.cipher))?.[0] : undefined;
-  for (const name of Object.keys(WEAK_CIPHERS)) {
-    legacy[name] = !weak.some(([n]) => n === name) ? 'untestable' : family === name ? 'accepted' : 'refused';
-  }
-  if (ciphers.ok && !family) legacy[ciphers.value.cipher] = 'accepted';
+  const family = ciphers.ok ? Object.entries(WEAK_SUITES).find(([, codes]) => codes.includes(ciphers.value.suite))?.[0] : undefined;
+  for (const name of Object.keys(WEAK_SUITES) as WeakFamily[]) legacy[name] = !weak.includes(name) ? 'untestable' : family === name ? 'accepted' : 'refused';
   return ok({
     protocol: h.protocol,
     cipher: h.cipher,
@@ -176,13 +177,16 @@ async function probeHttp(t: ResolvedTarget, scheme: 'http' | 'https', tlsEvidenc
   const origin = `https://influxguard-${randomBytes(4).toString('hex')}.invalid`;
   const ping = await req('/ping', { headers: { origin } });
   if (!ping.ok) return fail(`${endpointUrl(t, scheme)} did not answer /ping: ${ping.reason}`);
-  const fp = await fingerprint(ping.value, (p) => req(p));
+  // The fingerprint may already have asked the plain /query (behind a proxy that strips version headers): that answer serves the auth check too.
+  const plain = new Map<string, Promise<Result<HttpObservation>>>();
+  const once = (p: string) => plain.get(p) ?? plain.set(p, req(p)).get(p)!;
+  const fp = await fingerprint(ping.value, once);
   if (!fp.ok) return fail(fp.reason);
 
   const { token } = emptyKeyToken();
   const status = (p: string) => req(p, { statusOnly: true });
   const [query, jwt, setup, ...diag] = await Promise.all([
-    req(QUERY_PATH),
+    once(QUERY_PATH),
     req(QUERY_PATH, { headers: { authorization: `Bearer ${token}` } }),
     req('/api/v2/setup'),
     ...DIAGNOSTIC_PATHS.map(status),

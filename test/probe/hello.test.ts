@@ -1,0 +1,43 @@
+/**
+ * The hand-built ClientHello and the reading of the server's first answer
+ * (lib/evidence/probe/hello.ts); against real servers in servers.test.ts.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { clientHello, LEGACY_SUITES, parseAnswer } from '../../lib/evidence/probe/hello.js';
+
+const record = (type: number, fragment: Buffer) => Buffer.concat([Buffer.from([type, 3, 3, fragment.length >> 8, fragment.length & 0xff]), fragment]);
+function serverHello(version: number, suite: number, sessionId = Buffer.alloc(32, 7)): Buffer {
+  const body = Buffer.concat([Buffer.from([version >> 8, version & 0xff]), Buffer.alloc(32, 1), Buffer.from([sessionId.length]), sessionId, Buffer.from([suite >> 8, suite & 0xff, 0])]);
+  return Buffer.concat([Buffer.from([2, 0, body.length >> 8, body.length & 0xff]), body]);
+}
+
+describe('clientHello', () => {
+  it('offers exactly the given version and suites (plus the renegotiation SCSV), SNI only for names', () => {
+    const hello = clientHello({ maxVersion: 0x0302, suites: [0x002f, 0xc013] }, 'influx.example');
+    expect([...hello.subarray(0, 3)]).toEqual([22, 3, 1]);
+    expect(hello.readUInt16BE(3)).toBe(hello.length - 5);
+    expect(hello[5]).toBe(1); // client_hello
+    expect(hello.readUInt16BE(9)).toBe(0x0302);
+    const suitesAt = 9 + 2 + 32 + 1;
+    expect(hello.readUInt16BE(suitesAt)).toBe(6);
+    expect([hello.readUInt16BE(suitesAt + 2), hello.readUInt16BE(suitesAt + 4), hello.readUInt16BE(suitesAt + 6)]).toEqual([0x002f, 0xc013, 0x00ff]);
+    expect(hello.includes(Buffer.from('influx.example'))).toBe(true);
+    expect(clientHello({ maxVersion: 0x0302, suites: LEGACY_SUITES }).includes(Buffer.from('influx.example'))).toBe(false);
+  });
+});
+
+describe('parseAnswer', () => {
+  it('reads the version and suite the server chose from a ServerHello, across records and partial data', () => {
+    const whole = record(22, serverHello(0x0302, 0xc013));
+    expect(parseAnswer(whole)).toEqual({ ok: true, value: { protocol: 'TLSv1.1', version: 0x0302, suite: 0xc013 } });
+    expect(parseAnswer(whole.subarray(0, 20))).toBeUndefined();
+    const hs = serverHello(0x0301, 0x002f, Buffer.alloc(0));
+    const split = Buffer.concat([record(22, hs.subarray(0, 10)), record(22, hs.subarray(10))]);
+    expect(parseAnswer(split)).toMatchObject({ ok: true, value: { protocol: 'TLSv1', suite: 0x002f } });
+  });
+  it('an alert, another handshake message or a non-TLS answer is a refusal', () => {
+    expect(parseAnswer(record(21, Buffer.from([2, 70])))).toMatchObject({ ok: false, reason: expect.stringContaining('alert 70') });
+    expect(parseAnswer(record(22, Buffer.from([11, 0, 0, 0])))).toMatchObject({ ok: false });
+    expect(parseAnswer(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'))).toMatchObject({ ok: false, reason: 'the server does not speak TLS' });
+  });
+});
