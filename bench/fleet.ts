@@ -243,7 +243,7 @@ async function startPool(): Promise<{ pool: Pool; stop: () => Promise<void> }> {
   return {
     pool: { servers: servers.map((s) => s.url), hanging: [`127.0.0.1:${(hang.address() as { port: number }).port}`], hostPid: authed.pid },
     stop: async () => {
-      sockets.forEach((s) => s.destroy());
+      for (const s of sockets) s.destroy();
       hang.close();
       await Promise.all(servers.map((s) => s.stop()));
     },
@@ -359,7 +359,7 @@ const REFRESH_DAYS = 7; // publish.refreshDays: unchanged findings re-imported o
 const SCANS_PER_MONTH = 30 * 24; // hourly
 
 /** Least-squares line through (n, y). */
-function fit(points: [number, number][]): (n: number) => number {
+function fitLine(points: [number, number][]): (n: number) => number {
   const k = points.length;
   const mx = points.reduce((a, [x]) => a + x, 0) / k;
   const my = points.reduce((a, [, y]) => a + y, 0) / k;
@@ -369,7 +369,7 @@ function fit(points: [number, number][]): (n: number) => number {
 }
 
 function costModel(results: SizeResult[]): string {
-  const line = (f: (r: SizeResult) => number) => fit(results.map((r) => [r.instances, f(r)]));
+  const line = (f: (r: SizeResult) => number) => fitLine(results.map((r) => [r.instances, f(r)]));
   const calls = { first: line((r) => sum(r.first.calls)), steady: line((r) => sum(r.rescan.calls)) };
   const seconds = { first: line((r) => r.first.wallS), steady: line((r) => r.rescan.wallS) };
   const findings = line((r) => r.first.findings);

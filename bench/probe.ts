@@ -125,7 +125,7 @@ async function main() {
     if (unavailable > 0 || !allUnavailable || hangSeconds > bound + 1) process.exitCode = 1;
   } finally {
     clearInterval(sampler);
-    sockets.forEach((s) => s.destroy());
+    for (const s of sockets) s.destroy();
     hang.close();
     await Promise.all([open, authed, https, proxy].map((s) => s.stop()));
   }

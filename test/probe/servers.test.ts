@@ -91,8 +91,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  sockets.forEach((s) => s.destroy());
-  others.forEach((s) => s.close());
+  for (const s of sockets) s.destroy();
+  for (const s of others) s.close();
   await Promise.all(Object.values(servers).map((s) => s.stop()));
 });
 

@@ -29,7 +29,7 @@ export interface ServerHello {
   suite: number;
 }
 
-export const VERSION_NAMES: Record<number, string> = { 0x0300: 'SSLv3', 0x0301: 'TLSv1', 0x0302: 'TLSv1.1', 0x0303: 'TLSv1.2', 0x0304: 'TLSv1.3' };
+export const VERSION_NAMES: Record<number, string> = { 768: 'SSLv3', 769: 'TLSv1', 770: 'TLSv1.1', 771: 'TLSv1.2', 772: 'TLSv1.3' };
 
 /** Suites valid in TLS 1.0/1.1 that servers of that era chose from, key exchange by RSA first (the cheapest answer for the server). */
 export const LEGACY_SUITES = [

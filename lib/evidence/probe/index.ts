@@ -61,7 +61,7 @@ const WEAK_CIPHERS: Record<keyof typeof WEAK_SUITES, string> = { '3DES': '3DES',
 type WeakFamily = keyof typeof WEAK_SUITES;
 let testableWeak: WeakFamily[] | undefined;
 function weakFamilies(): WeakFamily[] {
-  return (testableWeak ??= Object.entries(WEAK_CIPHERS)
+  testableWeak ??= Object.entries(WEAK_CIPHERS)
     .filter(([, c]) => {
       try {
         createSecureContext({ minVersion: 'TLSv1', maxVersion: 'TLSv1.2', ciphers: `${c}:@SECLEVEL=0` });
@@ -70,7 +70,8 @@ function weakFamilies(): WeakFamily[] {
         return false;
       }
     })
-    .map(([name]) => name as WeakFamily));
+    .map(([name]) => name as WeakFamily);
+  return testableWeak;
 }
 
 /** The TLS evidence, and the main handshake's socket (kept for the HTTP requests; the caller closes it). */
@@ -84,7 +85,7 @@ async function inspectTls(t: ResolvedTarget, opts: ProbeOptions, signal: AbortSi
 }
 
 async function judgeTls(t: ResolvedTarget, h: Handshake, opts: ProbeOptions, signal: AbortSignal): Promise<Result<TlsEvidence>> {
-  if (!h.certificate || !h.certificate.raw) return fail('the server sent no certificate');
+  if (!h.certificate?.raw) return fail('the server sent no certificate');
   const nameError = checkServerIdentity(t.host, h.certificate);
   const ask = { timeoutMs: opts.timeouts.connectMs + opts.timeouts.tlsMs, signal };
   const weak = weakFamilies();
