@@ -25,6 +25,7 @@ demo: setup
 
 test: setup
 	npm run typecheck
+	npm run lint
 	scripts/sandbox.sh npm test -- --json --outputFile=.test-results.json
 
 # Regenerate cloudformation/member-role.yml (after collector/collect.sh changes).

@@ -29,11 +29,18 @@ export const CUSTODIAN = join(root, '.bench', 'custodian', 'bin', 'custodian');
 const POLICY = join(root, 'bench', 'custodian-policy.yml');
 
 /** Run a command; its wall time and the peak RSS of its process tree's largest process (getrusage of the waited-for children, through a tiny Python wrapper). */
-function measured(cmd: string[], env: Record<string, string>): Promise<{ wallS: number; peakRssMb: number; code: number; stdout: string; stderr: string }> {
-  const wrapper = 'import resource,subprocess,sys,json\nr=subprocess.run(sys.argv[1:])\nsys.stderr.write("\\n@@"+json.dumps({"code":r.returncode,"maxrss":resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss})+"\\n")';
+function measured(
+  cmd: string[],
+  env: Record<string, string>,
+): Promise<{ wallS: number; peakRssMb: number; code: number; stdout: string; stderr: string }> {
+  const wrapper =
+    'import resource,subprocess,sys,json\nr=subprocess.run(sys.argv[1:])\nsys.stderr.write("\\n@@"+json.dumps({"code":r.returncode,"maxrss":resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss})+"\\n")';
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const p = spawn(process.env.INFLUXGUARD_PYTHON ?? 'python3', ['-c', wrapper, ...cmd], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.env.INFLUXGUARD_PYTHON ?? 'python3', ['-c', wrapper, ...cmd], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -67,14 +74,20 @@ function resourceCounts(dir: string): Record<string, number> {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { instances: { type: 'string', default: '1000' }, 'no-write': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { instances: { type: 'string', default: '1000' }, 'no-write': { type: 'boolean', default: false } },
+  });
   const n = Number(values.instances);
-  if (!existsSync(CUSTODIAN)) throw new Error(`Cloud Custodian is not installed at ${CUSTODIAN}: run "make bench-setup" (outside the sandbox) first`);
+  if (!existsSync(CUSTODIAN))
+    throw new Error(`Cloud Custodian is not installed at ${CUSTODIAN}: run "make bench-setup" (outside the sandbox) first`);
   const emulator = await startEmulator();
   try {
     const base = { endpoint: emulator.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
     const s0 = performance.now();
-    const counts = apportion(n, REGIONS.map(([, w]) => w));
+    const counts = apportion(
+      n,
+      REGIONS.map(([, w]) => w),
+    );
     // Endpoint tags point at a loopback port nothing listens on: neither tool probes here (influxguard runs with --no-probe).
     const pool = { servers: ['https://127.0.0.1:9'], hanging: ['127.0.0.1:9'], hostPid: 0 };
     await Promise.all(REGIONS.map(([region], i) => seedFleet(new EC2Client({ ...base, region }), region, counts[i]!, pool)));
@@ -85,21 +98,46 @@ async function main() {
     const run = async (name: string, cmd: string[], extraEnv: Record<string, string> = {}) => {
       const proxy = await startFaultProxy(emulator.endpoint, { rates: {} });
       try {
-        const env = { ...emulatorEnv(proxy.endpoint, regions[0]), AWS_DEFAULT_REGION: regions[0]!, HOME: mkdtempSync(join(tmpdir(), `ig-peer-${name}-`)), ...extraEnv };
+        const env = {
+          ...emulatorEnv(proxy.endpoint, regions[0]),
+          AWS_DEFAULT_REGION: regions[0]!,
+          HOME: mkdtempSync(join(tmpdir(), `ig-peer-${name}-`)),
+          ...extraEnv,
+        };
         const r = await measured(cmd, env);
-        process.stderr.write(`peer: ${name}: ${r.wallS.toFixed(1)} s, ${r.peakRssMb.toFixed(0)} MB, ${proxy.requests} requests, exit ${r.code}\n`);
+        process.stderr.write(
+          `peer: ${name}: ${r.wallS.toFixed(1)} s, ${r.peakRssMb.toFixed(0)} MB, ${proxy.requests} requests, exit ${r.code}\n`,
+        );
         return { ...r, calls: proxy.requests };
       } finally {
         await proxy.stop();
       }
     };
 
-    const ig = await run('influxguard', [process.execPath, join(root, 'dist', 'bin', 'influxguard.js'), 'scan', '--region', regions.join(','), '--no-probe', '--format', 'json', '--quiet', '--fail-on', 'none']);
+    const ig = await run('influxguard', [
+      process.execPath,
+      join(root, 'dist', 'bin', 'influxguard.js'),
+      'scan',
+      '--region',
+      regions.join(','),
+      '--no-probe',
+      '--format',
+      'json',
+      '--quiet',
+      '--fail-on',
+      'none',
+    ]);
     if (ig.code !== 0 && ig.code !== 3) throw new Error(`influxguard exited ${ig.code}: ${ig.stderr.slice(-1500)}`);
-    const doc = JSON.parse(ig.stdout) as { findings: { checkId: string; status: string; severity: string; instanceId?: string; resource: { id: string } }[] };
+    const doc = JSON.parse(ig.stdout) as {
+      findings: { checkId: string; status: string; severity: string; instanceId?: string; resource: { id: string } }[];
+    };
     const failing = (id: string) => doc.findings.filter((f) => f.checkId === id && f.status === 'FAILED');
     // World-open only: net.rpc-port-exposed is CRITICAL when a rule admits the world (HIGH for narrower exposures, which the policy does not ask about).
-    const igOpen = new Set([...failing('net.http-port-public'), ...failing('net.rpc-port-exposed').filter((f) => f.severity === 'CRITICAL')].map((f) => f.instanceId)).size;
+    const igOpen = new Set(
+      [...failing('net.http-port-public'), ...failing('net.rpc-port-exposed').filter((f) => f.severity === 'CRITICAL')].map(
+        (f) => f.instanceId,
+      ),
+    ).size;
     const igVolumes = new Set(failing('ebs.volume-unencrypted').map((f) => f.resource.id)).size;
 
     const out = mkdtempSync(join(tmpdir(), 'ig-peer-c7n-out-'));
@@ -118,7 +156,15 @@ async function main() {
     ];
     const body = `## A peer: Cloud Custodian on the same estate
 
-${machine()}. \`node dist/bench/peer.js --instances ${n}\` in a loopback-only network namespace: the fleet benchmark's estate (${n.toLocaleString('en')} instances over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; seeded in ${seedS.toFixed(0)} s) scanned by \`influxguard scan --no-probe\` (AWS evidence, every check) and by Cloud Custodian ${readFileSync(join(root, 'bench', 'requirements-custodian.txt'), 'utf8').trim().replace('==', ' ')} with [bench/custodian-policy.yml](custodian-policy.yml) (world-open 8086/8088 on security groups of tagged instances; unencrypted volumes attached to them), \`--cache-period 0\`, the same four regions, each tool in its own process through its own counting pass-through proxy to the same moto server (botocore honours \`AWS_ENDPOINT_URL\`). Peak RSS: getrusage of the tool's process.
+${machine()}. \`node dist/bench/peer.js --instances ${n}\` in a loopback-only network namespace: the fleet benchmark's estate (${n.toLocaleString('en')} instances over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; seeded in ${seedS.toFixed(0)} s) scanned by \`influxguard scan --no-probe\` (AWS evidence, every check) and by Cloud Custodian ${readFileSync(
+      join(root, 'bench', 'requirements-custodian.txt'),
+      'utf8',
+    )
+      .trim()
+      .replace(
+        '==',
+        ' ',
+      )} with [bench/custodian-policy.yml](custodian-policy.yml) (world-open 8086/8088 on security groups of tagged instances; unencrypted volumes attached to them), \`--cache-period 0\`, the same four regions, each tool in its own process through its own counting pass-through proxy to the same moto server (botocore honours \`AWS_ENDPOINT_URL\`). Peak RSS: getrusage of the tool's process.
 
 | measure | influxguard | Cloud Custodian | influxguard / Custodian |
 |---|---|---|---|

@@ -17,7 +17,14 @@ import { certificates, influxQuery, startInfluxd } from '../scripts/influxd.js';
 import { startHardenedProxy } from '../scripts/nginx.js';
 import { machine, writeSection } from './results.js';
 
-const { values } = parseArgs({ options: { endpoints: { type: 'string', default: '400' }, hanging: { type: 'string', default: '64' }, concurrency: { type: 'string', default: '32' }, rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: {
+    endpoints: { type: 'string', default: '400' },
+    hanging: { type: 'string', default: '64' },
+    concurrency: { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
 const ROUNDS = Number(values.rounds);
 const N = Number(values.endpoints);
 const HANGING = Number(values.hanging);
@@ -68,7 +75,9 @@ async function main() {
   const hangTarget = `127.0.0.1:${(hang.address() as { port: number }).port}`;
   try {
     const config = (over: Record<string, unknown>) =>
-      parseConfig({ probe: { allowedCidrs: ['127.0.0.0/8'], concurrency: CONCURRENCY, caFiles: [join(certificates(), 'ca.pem')], ...over } });
+      parseConfig({
+        probe: { allowedCidrs: ['127.0.0.0/8'], concurrency: CONCURRENCY, caFiles: [join(certificates(), 'ca.pem')], ...over },
+      });
 
     await probeTargets(pool, config({})); // warm-up
     const targets = Array.from({ length: N }, (_, i) => pool[i % pool.length]!);
@@ -79,7 +88,12 @@ async function main() {
 
     // Per kind of server, to show where the time goes (TLS handshakes dominate).
     const perKind: string[] = [];
-    for (const [kind, url] of [['influxd HTTP, auth off', open.url], ['influxd HTTP, auth on', authed.url], ['influxd HTTPS', https.url], ['nginx HTTPS → influxd', proxy.url]] as const) {
+    for (const [kind, url] of [
+      ['influxd HTTP, auth off', open.url],
+      ['influxd HTTP, auth on', authed.url],
+      ['influxd HTTPS', https.url],
+      ['nginx HTTPS → influxd', proxy.url],
+    ] as const) {
       const k0 = performance.now();
       await probeTargets(Array(Math.max(32, N / 4)).fill(url), config({}));
       perKind.push(`| ${kind} | ${(Math.max(32, N / 4) / ((performance.now() - k0) / 1000)).toFixed(0)} endpoints/s |`);
@@ -91,7 +105,10 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       const ceiling = await handshakeCeiling(httpsPool, N, CONCURRENCY);
       const p0 = performance.now();
-      const httpsDoc = await probeTargets(Array.from({ length: N }, (_, i) => httpsPool[i % httpsPool.length]!), config({}));
+      const httpsDoc = await probeTargets(
+        Array.from({ length: N }, (_, i) => httpsPool[i % httpsPool.length]!),
+        config({}),
+      );
       const prober = N / ((performance.now() - p0) / 1000);
       if (httpsDoc.findings.some((f) => f.status === 'NOT_AVAILABLE')) throw new Error('HTTPS round: NOT_AVAILABLE findings');
       rounds.push({ ceiling, prober });
@@ -101,7 +118,10 @@ async function main() {
 
     const hangTargets = Array.from({ length: HANGING }, () => hangTarget);
     const h0 = performance.now();
-    const hung = await probeTargets(hangTargets, config({ endpointTimeoutMs: HANG_TIMEOUT_MS, connectTimeoutMs: 1000, tlsTimeoutMs: 1000, responseTimeoutMs: 1500 }));
+    const hung = await probeTargets(
+      hangTargets,
+      config({ endpointTimeoutMs: HANG_TIMEOUT_MS, connectTimeoutMs: 1000, tlsTimeoutMs: 1000, responseTimeoutMs: 1500 }),
+    );
     const hangSeconds = (performance.now() - h0) / 1000;
     const bound = Math.ceil(HANGING / CONCURRENCY) * (HANG_TIMEOUT_MS / 1000);
     const allUnavailable = hung.findings.every((f) => f.status === 'NOT_AVAILABLE');
@@ -116,7 +136,10 @@ async function main() {
       `| hanging endpoints reported NOT_AVAILABLE | ${allUnavailable ? 'all' : 'NOT ALL'} |`,
       `| peak RSS of the prober process | ${(peakRss / 2 ** 20).toFixed(0)} MB |`,
       ...perKind,
-      ...rounds.map((r, i) => `| HTTPS round ${i + 1} (influxd HTTPS, nginx HTTPS; ${N} endpoints each): handshake ceiling / prober | ${r.ceiling.toFixed(0)} handshakes/s / ${r.prober.toFixed(0)} endpoints/s = ${((100 * r.prober) / r.ceiling).toFixed(0)}% |`),
+      ...rounds.map(
+        (r, i) =>
+          `| HTTPS round ${i + 1} (influxd HTTPS, nginx HTTPS; ${N} endpoints each): handshake ceiling / prober | ${r.ceiling.toFixed(0)} handshakes/s / ${r.prober.toFixed(0)} endpoints/s = ${((100 * r.prober) / r.ceiling).toFixed(0)}% |`,
+      ),
       `| **HTTPS prober / handshake ceiling** (median of ${rounds.length} rounds; target ≥ 80%) | **${(100 * ratio).toFixed(0)}%** (${ratio >= 0.8 ? 'met' : 'missed'}) |`,
     ];
     const body = `## Probing\n\n${machine()}. \`node dist/bench/probe.js --endpoints ${N} --hanging ${HANGING} --concurrency ${CONCURRENCY} --rounds ${ROUNDS}\`. The HTTPS ceiling: full TLS handshakes from Node (\`tls.connect\`, no session reuse), ${CONCURRENCY} at a time, against the same two HTTPS servers, measured in the same run just before each prober round.\n\n| measure | value |\n|---|---|\n${rows.join('\n')}`;

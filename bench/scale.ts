@@ -77,7 +77,11 @@ async function workerProcess(): Promise<void> {
     const end = Date.now();
     const cpu = process.cpuUsage(cpu0);
     const after = appDeps().counter!.callsByOperation();
-    const calls = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+    const calls = Object.fromEntries(
+      Object.entries(after)
+        .map(([k, v]) => [k, v - (before[k] ?? 0)])
+        .filter(([, v]) => (v as number) > 0),
+    );
     const report: UnitReport = { start, end, cpuS: (cpu.user + cpu.system) / 1e6, instances: unit.instanceIds?.length ?? 0, calls, ok };
     process.stdout.write(`${JSON.stringify(report)}\n`);
   }
@@ -111,7 +115,10 @@ function runWorkers(count: number, env: Record<string, string>): Promise<UnitRep
           p.stdout.on('data', (d: Buffer) => (out += d.toString()));
           p.on('exit', (code) => {
             if (code !== 0) return reject(new Error(`worker process exited ${code}`));
-            const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as UnitReport & { ready?: number });
+            const lines = out
+              .split('\n')
+              .filter((l) => l.startsWith('{'))
+              .map((l) => JSON.parse(l) as UnitReport & { ready?: number });
             const ready = lines.find((l) => l.ready !== undefined)?.ready;
             if (ready) startups.push((ready - spawned) / 1000);
             resolve(lines.filter((l) => l.ready === undefined));
@@ -121,11 +128,13 @@ function runWorkers(count: number, env: Record<string, string>): Promise<UnitRep
   ).then((all) => all.flat());
 }
 
-const addCalls = (units: UnitReport[]) => units.reduce<Record<string, number>>((acc, u) => {
-  for (const [k, v] of Object.entries(u.calls)) acc[k] = (acc[k] ?? 0) + v;
-  return acc;
-}, {});
-const total = (calls: Record<string, number>, prefix = '') => Object.entries(calls).reduce((a, [k, v]) => a + (k.startsWith(prefix) ? v : 0), 0);
+const addCalls = (units: UnitReport[]) =>
+  units.reduce<Record<string, number>>((acc, u) => {
+    for (const [k, v] of Object.entries(u.calls)) acc[k] = (acc[k] ?? 0) + v;
+    return acc;
+  }, {});
+const total = (calls: Record<string, number>, prefix = '') =>
+  Object.entries(calls).reduce((a, [k, v]) => a + (k.startsWith(prefix) ? v : 0), 0);
 
 interface Run {
   workerStartS: number;
@@ -168,8 +177,14 @@ async function main() {
     const base = { region: HOME, endpoint: emulator.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
     const sts = new STSClient(base);
     const credsOf = async (account: string) => {
-      const a = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/influxguard-member`, RoleSessionName: 'seed' }));
-      return { accessKeyId: a.Credentials!.AccessKeyId!, secretAccessKey: a.Credentials!.SecretAccessKey!, sessionToken: a.Credentials!.SessionToken! };
+      const a = await sts.send(
+        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/influxguard-member`, RoleSessionName: 'seed' }),
+      );
+      return {
+        accessKeyId: a.Credentials!.AccessKeyId!,
+        secretAccessKey: a.Credentials!.SecretAccessKey!,
+        sessionToken: a.Credentials!.SessionToken!,
+      };
     };
     const pool = { servers: ['https://127.0.0.1:9'], hanging: ['127.0.0.1:9'], hostPid: 0 }; // never probed: probes are off
     const seed = async (account: string, region: string, n: number) => {
@@ -179,8 +194,23 @@ async function main() {
     };
 
     // The application's own resources, in the tooling account.
-    await new DynamoDBClient(base).send(new CreateTableCommand({ TableName: 'scale-scans', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] }));
-    const queueUrl = (await new SQSClient(base).send(new CreateQueueCommand({ QueueName: 'scale-units', Attributes: { VisibilityTimeout: '900' } }))).QueueUrl!;
+    await new DynamoDBClient(base).send(
+      new CreateTableCommand({
+        TableName: 'scale-scans',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    const queueUrl = (
+      await new SQSClient(base).send(new CreateQueueCommand({ QueueName: 'scale-units', Attributes: { VisibilityTimeout: '900' } }))
+    ).QueueUrl!;
     const env = {
       ...emulatorEnv(emulator.endpoint, HOME),
       INFLUXGUARD_TABLE: 'scale-scans',
@@ -200,11 +230,16 @@ async function main() {
     const calAccount = '309999999999';
     const s0 = performance.now();
     const calRegions = regions.slice(0, Math.min(2, R));
-    const calPer = apportion(CAL, calRegions.map(() => 1));
+    const calPer = apportion(
+      CAL,
+      calRegions.map(() => 1),
+    );
     await Promise.all(calRegions.map((region, i) => seed(calAccount, region, calPer[i]!)));
     const perAr = apportion(N, Array(A * R).fill(1));
     for (let k = 0; k < accounts.length; k += 2) {
-      await Promise.all(accounts.slice(k, k + 2).flatMap((account, j) => regions.map((region, r) => seed(account, region, perAr[(k + j) * R + r]!))));
+      await Promise.all(
+        accounts.slice(k, k + 2).flatMap((account, j) => regions.map((region, r) => seed(account, region, perAr[(k + j) * R + r]!))),
+      );
     }
     const seedS = (performance.now() - s0) / 1000;
     process.stderr.write(`scale: ${CAL} + ${N} instances seeded in ${seedS.toFixed(0)} s\n`);
@@ -222,9 +257,21 @@ async function main() {
       const workerStartS = Math.max(0, ...startups);
       const wallS = (Math.max(...units.map((u) => u.end)) - t0) / 1000;
       const motoCpuS = procTicks(emulator.pid) - moto0;
-      if (units.length !== unitsTotal || units.some((u) => !u.ok)) throw new Error(`fan-out: ${unitsTotal} units dispatched, ${units.length} processed, ${units.filter((u) => !u.ok).length} failed`);
+      if (units.length !== unitsTotal || units.some((u) => !u.ok))
+        throw new Error(`fan-out: ${unitsTotal} units dispatched, ${units.length} processed, ${units.filter((u) => !u.ok).length} failed`);
       const calls = addCalls(units);
-      return { workerStartS, instances: n, accountRegions: request.accounts.length * request.regions.length, units, dispatchS, dispatchCalls, wallS, motoCpuS, findings: 0, imported: total(calls, 'securityhub:BatchImportFindings') };
+      return {
+        workerStartS,
+        instances: n,
+        accountRegions: request.accounts.length * request.regions.length,
+        units,
+        dispatchS,
+        dispatchCalls,
+        wallS,
+        motoCpuS,
+        findings: 0,
+        imported: total(calls, 'securityhub:BatchImportFindings'),
+      };
     };
 
     // 1. Calibration: one worker process, one account-region.
@@ -250,10 +297,24 @@ async function main() {
 }
 
 /** Findings of an account-region in Security Hub (what the workers imported). */
-async function findingsIn(base: { endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } }, account: string, region: string): Promise<number> {
+async function findingsIn(
+  base: { endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } },
+  account: string,
+  region: string,
+): Promise<number> {
   const { GetFindingsCommand } = await import('@aws-sdk/client-securityhub');
-  const a = await new STSClient({ ...base, region }).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/influxguard-member`, RoleSessionName: 'count' }));
-  const hub = new SecurityHubClient({ ...base, region, credentials: { accessKeyId: a.Credentials!.AccessKeyId!, secretAccessKey: a.Credentials!.SecretAccessKey!, sessionToken: a.Credentials!.SessionToken! } });
+  const a = await new STSClient({ ...base, region }).send(
+    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/influxguard-member`, RoleSessionName: 'count' }),
+  );
+  const hub = new SecurityHubClient({
+    ...base,
+    region,
+    credentials: {
+      accessKeyId: a.Credentials!.AccessKeyId!,
+      secretAccessKey: a.Credentials!.SecretAccessKey!,
+      sessionToken: a.Credentials!.SessionToken!,
+    },
+  });
   let n = 0;
   let token: string | undefined;
   do {
@@ -316,7 +377,9 @@ function calibrated(cal: Run, fpi: number): UnitCosts {
     motoCpuPerUnitS: cal.motoCpuS / units.length,
     dispatchCallsPerAr: cal.dispatchCalls / cal.accountRegions,
     dispatchSPerAr: cal.dispatchS / cal.accountRegions,
-    workerStartS: cal.workerStartS + (units.length > 1 ? Math.max(0, (units[0]!.end - units[0]!.start) / 1000 - mean(warm.map((u) => (u.end - u.start) / 1000))) : 0),
+    workerStartS:
+      cal.workerStartS +
+      (units.length > 1 ? Math.max(0, (units[0]!.end - units[0]!.start) / 1000 - mean(warm.map((u) => (u.end - u.start) / 1000))) : 0),
     callsByOperationPerUnit: Object.fromEntries(Object.entries(ops).map(([k, v]) => [k, v / units.length])),
   };
 }
@@ -346,8 +409,16 @@ function predictLocal(c: UnitCosts, s: Shape, P: number, cores: number) {
     cpu: (units * (c.workerCpuPerUnitS + c.motoCpuPerUnitS)) / cores,
     securityHub: hubFloorS,
   };
-  const dispatchS = ar * c.dispatchSPerAr / 4; // dispatch lists 4 accounts at a time (and their regions side by side)
-  return { units, calls, findings, imports: Math.ceil(findings / 100) * c.importCallsPer100, dispatchS, bounds, wallS: dispatchS + c.workerStartS + Math.max(...Object.values(bounds)) };
+  const dispatchS = (ar * c.dispatchSPerAr) / 4; // dispatch lists 4 accounts at a time (and their regions side by side)
+  return {
+    units,
+    calls,
+    findings,
+    imports: Math.ceil(findings / 100) * c.importCallsPer100,
+    dispatchS,
+    bounds,
+    wallS: dispatchS + c.workerStartS + Math.max(...Object.values(bounds)),
+  };
 }
 
 /** Internet-scale parameters: what AWS adds that the emulator does not measure. */
@@ -391,10 +462,20 @@ function predictAws(c: UnitCosts, s: Shape, concurrency: number) {
   // all of the region's findings, whatever the unit's size (steady state: the region's findings are already there).
   const readPages = (n: number) => Math.ceil((n * fpi) / 100);
   const unitReads = readPages(s.instances / ar);
-  const unitS = c.workerCpuPerUnitS + (callsPerUnit - importCalls) * p.callLatencyS + importCalls / p.hubCallsPerS + unitReads / p.hubReadsPerS + p.runCommandS + p.probeS;
+  const unitS =
+    c.workerCpuPerUnitS +
+    (callsPerUnit - importCalls) * p.callLatencyS +
+    importCalls / p.hubCallsPerS +
+    unitReads / p.hubReadsPerS +
+    p.runCommandS +
+    p.probeS;
   const lambdaBoundS = Math.ceil(units / concurrency) * unitS;
-  const hubBoundS = Math.max(...per.map((n) => (n * fpi) / p.findingsPerCall / p.hubCallsPerS + (Math.max(1, Math.ceil(n / UNIT_SIZE)) * readPages(n)) / p.hubReadsPerS));
-  const dispatchS = Math.ceil(ar / 16) * (c.dispatchCallsPerAr * p.callLatencyS) + Math.ceil(units / 10) * p.callLatencyS / 4;
+  const hubBoundS = Math.max(
+    ...per.map(
+      (n) => (n * fpi) / p.findingsPerCall / p.hubCallsPerS + (Math.max(1, Math.ceil(n / UNIT_SIZE)) * readPages(n)) / p.hubReadsPerS,
+    ),
+  );
+  const dispatchS = Math.ceil(ar / 16) * (c.dispatchCallsPerAr * p.callLatencyS) + (Math.ceil(units / 10) * p.callLatencyS) / 4;
   const wallS = dispatchS + Math.max(lambdaBoundS, hubBoundS);
   const findings = s.instances * fpi;
   const gbS = units * unitS * p.workerGb + dispatchS * p.dispatchGb;
@@ -402,8 +483,21 @@ function predictAws(c: UnitCosts, s: Shape, concurrency: number) {
   // Ingestion: every finding re-imported once a week (unchanged findings), free tier per account-region.
   const eventsPerArMonth = (findings / ar) * (30 / p.refreshDays);
   const hubMonth = ar * Math.max(0, eventsPerArMonth - p.hubFreeEvents) * PRICES.securityHubIngestion;
-  const sqsDdbMonth = p.scansPerMonth * units * 6 * 0.4 / 1e6 + p.scansPerMonth * units * 4 * 1.25 / 1e6;
-  return { units, unitS, lambdaBoundS, hubBoundS, dispatchS, wallS, findings, calls: units * (callsPerUnit + unitReads) + ar * (c.callsRegionUnit + c.dispatchCallsPerAr), gbS, lambdaMonth, hubMonth, sqsDdbMonth };
+  const sqsDdbMonth = (p.scansPerMonth * units * 6 * 0.4) / 1e6 + (p.scansPerMonth * units * 4 * 1.25) / 1e6;
+  return {
+    units,
+    unitS,
+    lambdaBoundS,
+    hubBoundS,
+    dispatchS,
+    wallS,
+    findings,
+    calls: units * (callsPerUnit + unitReads) + ar * (c.callsRegionUnit + c.dispatchCallsPerAr),
+    gbS,
+    lambdaMonth,
+    hubMonth,
+    sqsDdbMonth,
+  };
 }
 
 const fmt = (x: number, d = 0) => x.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -438,17 +532,41 @@ function report(x: { cal: Run; big: Run; P: number; C: number; seedS: number; A:
   const measuredCalls = total(addCalls(x.big.units));
   const measuredImports = x.big.imported;
   const measuredCpu = x.big.units.reduce((a, u) => a + u.cpuS, 0);
-  const side = (label: string, model: string, measured: string, ratio?: number) => `| ${label} | ${model} | ${measured} | ${ratio === undefined ? '' : `${ratio.toFixed(2)}`} |`;
+  const side = (label: string, model: string, measured: string, ratio?: number) =>
+    `| ${label} | ${model} | ${measured} | ${ratio === undefined ? '' : `${ratio.toFixed(2)}`} |`;
   const rows = [
     side('work units', fmt(pred.units), fmt(x.big.units.length), x.big.units.length / pred.units),
     side('AWS calls of the workers', fmt(pred.calls), fmt(measuredCalls), measuredCalls / pred.calls),
     side('BatchImportFindings calls', fmt(pred.imports), fmt(measuredImports), measuredImports / pred.imports),
-    side('dispatch', `${fmt(pred.dispatchS, 1)} s`, `${fmt(x.big.dispatchS, 1)} s (${x.big.dispatchCalls} calls)`, x.big.dispatchS / pred.dispatchS),
-    side('worker CPU-seconds', fmt(pred.units * c.workerCpuPerUnitS, 1), fmt(measuredCpu, 1), measuredCpu / (pred.units * c.workerCpuPerUnitS)),
-    side('emulator (moto) CPU-seconds', fmt(pred.units * c.motoCpuPerUnitS, 1), fmt(x.big.motoCpuS, 1), x.big.motoCpuS / (pred.units * c.motoCpuPerUnitS)),
-    side(`wall time, ${x.P} worker processes (bounds: workers ${fmt(pred.bounds.workers)} s, emulator ${fmt(pred.bounds.emulator)} s, CPU ${fmt(pred.bounds.cpu)} s, Security Hub ${fmt(pred.bounds.securityHub, 1)} s)`, `**${fmt(pred.wallS, 1)} s**`, `**${fmt(x.big.wallS, 1)} s**`, x.big.wallS / pred.wallS),
+    side(
+      'dispatch',
+      `${fmt(pred.dispatchS, 1)} s`,
+      `${fmt(x.big.dispatchS, 1)} s (${x.big.dispatchCalls} calls)`,
+      x.big.dispatchS / pred.dispatchS,
+    ),
+    side(
+      'worker CPU-seconds',
+      fmt(pred.units * c.workerCpuPerUnitS, 1),
+      fmt(measuredCpu, 1),
+      measuredCpu / (pred.units * c.workerCpuPerUnitS),
+    ),
+    side(
+      'emulator (moto) CPU-seconds',
+      fmt(pred.units * c.motoCpuPerUnitS, 1),
+      fmt(x.big.motoCpuS, 1),
+      x.big.motoCpuS / (pred.units * c.motoCpuPerUnitS),
+    ),
+    side(
+      `wall time, ${x.P} worker processes (bounds: workers ${fmt(pred.bounds.workers)} s, emulator ${fmt(pred.bounds.emulator)} s, CPU ${fmt(pred.bounds.cpu)} s, Security Hub ${fmt(pred.bounds.securityHub, 1)} s)`,
+      `**${fmt(pred.wallS, 1)} s**`,
+      `**${fmt(x.big.wallS, 1)} s**`,
+      x.big.wallS / pred.wallS,
+    ),
   ];
-  const ops = Object.entries(c.callsByOperationPerUnit).sort().map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ');
+  const ops = Object.entries(c.callsByOperationPerUnit)
+    .sort()
+    .map(([k, v]) => `${k} ${fmt(v, 2)}`)
+    .join(', ');
   return `## Scale: fan-out model against a real fan-out
 
 ${machine()}. \`node dist/bench/scale.js --instances ${x.big.instances} --accounts ${x.A} --regions ${x.R} --workers ${x.P} --calibrate ${x.cal.instances}\` in a loopback-only network namespace. The fleet benchmark's instance mix, seeded into moto (${fmt(x.cal.instances + x.big.instances)} instances in ${fmt(x.seedS)} s); the real dispatch → SQS → worker handlers (probes and host evidence off; Security Hub publishing on, paced by the publisher at 10 BatchImportFindings/s per account-region); worker processes poll the emulated queue one unit at a time (batchSize 1, as deployed).

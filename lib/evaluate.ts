@@ -25,8 +25,7 @@ import type {
   Status,
 } from './model.js';
 
-const severityFor = (meta: CheckMeta, o: Outcome): Severity =>
-  o.severity ?? (isFailing(o.status) ? meta.severity : 'INFORMATIONAL');
+const severityFor = (meta: CheckMeta, o: Outcome): Severity => o.severity ?? (isFailing(o.status) ? meta.severity : 'INFORMATIONAL');
 
 function unavailable(reason: string, resource?: ResourceRef): Outcome {
   return { status: 'NOT_AVAILABLE', summary: `not evaluated: ${reason}`, details: { reason }, ...(resource ? { resource } : {}) };
@@ -50,7 +49,8 @@ function run<Ctx>(check: Runnable<Ctx>, ctx: Ctx, evidence: Record<string, Resul
   const gathered = check.needs.map((k) => evidence[k]).filter((r): r is Result<unknown> => r !== undefined);
   if (!gathered.length) return { outcomes: [], assessed: false, complete: false };
   const failed = gathered.filter((r): r is { ok: false; reason: string } => !r.ok);
-  if (failed.length === gathered.length) return { outcomes: [unavailable([...new Set(failed.map((r) => r.reason))].join('; '))], assessed: true, complete: false };
+  if (failed.length === gathered.length)
+    return { outcomes: [unavailable([...new Set(failed.map((r) => r.reason))].join('; '))], assessed: true, complete: false };
   let outcomes: Outcome[];
   try {
     outcomes = check.evaluate(ctx);
@@ -62,7 +62,12 @@ function run<Ctx>(check: Runnable<Ctx>, ctx: Ctx, evidence: Record<string, Resul
   return { outcomes, assessed: true, complete: !!sound && outcomes.every((o) => o.status !== 'NOT_AVAILABLE') };
 }
 
-function toFinding(meta: CheckMeta, o: Outcome, where: Pick<Finding, 'accountId' | 'region' | 'instanceId' | 'endpoint'>, fallback: ResourceRef): Finding {
+function toFinding(
+  meta: CheckMeta,
+  o: Outcome,
+  where: Pick<Finding, 'accountId' | 'region' | 'instanceId' | 'endpoint'>,
+  fallback: ResourceRef,
+): Finding {
   const status: Status = o.status;
   return {
     checkId: meta.id,
@@ -138,11 +143,23 @@ export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext,
 
 export function evaluateInstance(checks: readonly Check[], ctx: InstanceContext, assessed?: Assessed): Finding[] {
   const { instance } = ctx;
-  return evaluateScope(checks.filter(isInstanceCheck), ctx, { accountId: instance.accountId, region: instance.region, instanceId: instance.instanceId }, { type: 'AwsEc2Instance', id: instance.instanceId }, assessed);
+  return evaluateScope(
+    checks.filter(isInstanceCheck),
+    ctx,
+    { accountId: instance.accountId, region: instance.region, instanceId: instance.instanceId },
+    { type: 'AwsEc2Instance', id: instance.instanceId },
+    assessed,
+  );
 }
 
 export function evaluateRegion(checks: readonly Check[], ctx: RegionContext, assessed?: Assessed): Finding[] {
-  return evaluateScope(checks.filter(isRegionCheck), ctx, { accountId: ctx.accountId, region: ctx.region }, { type: 'AwsAccount', id: ctx.accountId }, assessed);
+  return evaluateScope(
+    checks.filter(isRegionCheck),
+    ctx,
+    { accountId: ctx.accountId, region: ctx.region },
+    { type: 'AwsAccount', id: ctx.accountId },
+    assessed,
+  );
 }
 
 /** A region whose instances could not be listed: every AWS-evidence check says so, once, at account level. */

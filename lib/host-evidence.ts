@@ -28,7 +28,12 @@ const Process = z.object({
 });
 /** A process named influxd that the collector did not trust, so neither ran nor read. */
 const Ignored = z.object({ pid: z.number().int().nonnegative(), name: str(64), user: str(64), exe: str(1000), reason: str(1000) });
-const Listener = z.object({ address: str(100), port: z.number().int().min(0).max(65535), process: str(64), pid: z.number().int().nullable() });
+const Listener = z.object({
+  address: str(100),
+  port: z.number().int().min(0).max(65535),
+  process: str(64),
+  pid: z.number().int().nullable(),
+});
 const File = z.object({
   role: str(100),
   path: str(1000),

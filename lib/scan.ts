@@ -82,7 +82,11 @@ export async function resolveRegions(config: Config, clients: Clients, homeRegio
     if (all) throw toAwsCallError('ec2', 'DescribeRegions', err);
     return [...new Set(wanted)]; // cannot validate; a bad name will surface as NOT_AVAILABLE findings
   }
-  if (all) return [...known].filter(([, s]) => s !== 'not-opted-in').map(([r]) => r).sort();
+  if (all)
+    return [...known]
+      .filter(([, s]) => s !== 'not-opted-in')
+      .map(([r]) => r)
+      .sort();
   for (const r of wanted) {
     if (!known.has(r)) throw usageError(`unknown region "${r}" (EC2 knows ${known.size} regions; try --region all)`);
     if (known.get(r) === 'not-opted-in') throw usageError(`region "${r}" is not enabled for this account`);
@@ -102,7 +106,15 @@ const failedRegion = (checks: readonly Check[], accountId: string, region: strin
   coverage: { accountId, region, failed: reason, complete: false, instanceIds: [], goneInstanceIds: [], assessed: new Set() },
 });
 
-async function scanRegion(config: Config, deps: ScanDeps & { now: () => Date }, sources: readonly EvidenceSource[], deadline: Deadline, checks: readonly Check[], accountId: string, region: string): Promise<RegionScan> {
+async function scanRegion(
+  config: Config,
+  deps: ScanDeps & { now: () => Date },
+  sources: readonly EvidenceSource[],
+  deadline: Deadline,
+  checks: readonly Check[],
+  accountId: string,
+  region: string,
+): Promise<RegionScan> {
   try {
     const unit = deps.unit;
     const inventory = await discoverRegion(deps.clients.ec2(region), accountId, region, config, unit?.instanceIds);
@@ -173,14 +185,18 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   const deadline: Deadline = { passed: () => deps.deadline !== undefined && now().getTime() >= deps.deadline, reason: DEADLINE_REASON };
   // The registered evidence sources: probes (unless turned off) and host collection (when asked for).
   const probe: ProbeFn | undefined = !config.probe.enabled ? undefined : (deps.probe ?? realProber(config, env));
-  const host: HostFn | undefined = deps.host ?? (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients) : undefined);
+  const host: HostFn | undefined =
+    deps.host ?? (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients) : undefined);
   const sources: EvidenceSource[] = [...(probe ? [probeSource(config, probe)] : []), ...(host ? [hostSource(host)] : [])];
   const perRegion = await mapLimit(regions, config.regionConcurrency, (region): Promise<RegionScan> => {
     if (!deadline.passed()) return scanRegion(config, { ...deps, now }, sources, deadline, checks, accountId, region);
     // Not started: said so, and nothing there is resolved or archived by publishing.
     return Promise.resolve(failedRegion(checks, accountId, region, DEADLINE_REASON));
   });
-  const findings = sortFindings(perRegion.flatMap((r) => r.findings), checks);
+  const findings = sortFindings(
+    perRegion.flatMap((r) => r.findings),
+    checks,
+  );
   const document: ScanDocument = {
     scanId: (deps.newScanId ?? randomUUID)(),
     startedAt,
@@ -190,5 +206,10 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
     summary: summarise(findings),
   };
   const coverage = perRegion.map((r) => r.coverage);
-  return { document, instances: perRegion.flatMap((r) => r.instances), coverage, incomplete: incompleteReasons(coverage, config, !deps.unit) };
+  return {
+    document,
+    instances: perRegion.flatMap((r) => r.instances),
+    coverage,
+    incomplete: incompleteReasons(coverage, config, !deps.unit),
+  };
 }

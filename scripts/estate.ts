@@ -133,13 +133,17 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
 
   const groups: Record<string, string> = {};
   for (const g of spec.groups) {
-    const out = await ec2.send(new CreateSecurityGroupCommand({ GroupName: g.name, Description: `influxguard estate ${g.name}`, VpcId: vpcId }));
+    const out = await ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: g.name, Description: `influxguard estate ${g.name}`, VpcId: vpcId }),
+    );
     groups[g.name] = out.GroupId!;
   }
   for (const g of spec.groups) {
     if (!g.rules.length) continue;
     const id = groups[g.name]!;
-    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: g.rules.map((r) => permission(r, id, groups, prefixLists)) }));
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: g.rules.map((r) => permission(r, id, groups, prefixLists)) }),
+    );
   }
 
   const instances: Record<string, string[]> = {};

@@ -8,6 +8,13 @@ import { ENDPOINT_CHECKS } from './endpoint.js';
 import { HOST_CHECKS } from './host.js';
 import { portExposureChecks, unexpectedPortsOpen } from './net.js';
 
-export const CHECKS: readonly Check[] = [...portExposureChecks, unexpectedPortsOpen, volumeUnencrypted, defaultEncryptionDisabled, ...ENDPOINT_CHECKS, ...HOST_CHECKS];
+export const CHECKS: readonly Check[] = [
+  ...portExposureChecks,
+  unexpectedPortsOpen,
+  volumeUnencrypted,
+  defaultEncryptionDisabled,
+  ...ENDPOINT_CHECKS,
+  ...HOST_CHECKS,
+];
 
 export const checkById = (id: string): Check | undefined => CHECKS.find((c) => c.id === id);

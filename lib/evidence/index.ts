@@ -6,7 +6,19 @@
  * one deadline policy.
  */
 import type { Config } from '../config.js';
-import type { CheckSettings, EndpointContext, HostEvidence, Instance, InstanceContext, NetworkEvidence, ProbeEvidence, RegionContext, RegionInventory, Result, VolumeEvidence } from '../model.js';
+import type {
+  CheckSettings,
+  EndpointContext,
+  HostEvidence,
+  Instance,
+  InstanceContext,
+  NetworkEvidence,
+  ProbeEvidence,
+  RegionContext,
+  RegionInventory,
+  Result,
+  VolumeEvidence,
+} from '../model.js';
 import { fail, ok } from '../model.js';
 import { mapLimit } from '../util/concurrency.js';
 import { opensTcpPort, reachableFromInternet } from '../reach.js';
@@ -19,7 +31,11 @@ export const checkSettings = (config: Config): CheckSettings => ({
   defaultCredentials: config.probe.defaultCredentials,
 });
 
-function volumeEvidence(instanceId: string, blockDevices: { volumeId: string; device: string }[], inv: RegionInventory): Result<VolumeEvidence[]> {
+function volumeEvidence(
+  instanceId: string,
+  blockDevices: { volumeId: string; device: string }[],
+  inv: RegionInventory,
+): Result<VolumeEvidence[]> {
   if (!inv.volumes.ok) return fail(inv.volumes.reason);
   const devices = new Map(blockDevices.map((b) => [b.volumeId, b.device]));
   const out: VolumeEvidence[] = [];
@@ -50,7 +66,11 @@ export function probeTarget(i: Instance, config: Config): Result<ProbeTarget> | 
   const tagged = i.tags[ENDPOINT_TAG];
   try {
     if (tagged) {
-      const owner = { label: `the ${ENDPOINT_TAG} tag of ${i.instanceId}`, addresses: [...i.privateIps, ...i.publicIps, ...i.ipv6], endpointCidrs: config.probe.endpointCidrs };
+      const owner = {
+        label: `the ${ENDPOINT_TAG} tag of ${i.instanceId}`,
+        addresses: [...i.privateIps, ...i.publicIps, ...i.ipv6],
+        endpointCidrs: config.probe.endpointCidrs,
+      };
       return ok({ ...parseTarget(tagged, config.probe.port), owner });
     }
     const address = config.probe.address === 'public' ? i.publicIps[0] : i.privateIps[0];
@@ -115,7 +135,11 @@ export function probeSource(config: Config, probe: ProbeFn): EvidenceSource<'pro
 export const hostSource = (collect: HostFn): EvidenceSource<'host'> => ({
   key: 'host',
   gather: async (instances, deadline) =>
-    !instances.length ? new Map() : deadline.passed() ? new Map(instances.map((i) => [i.instanceId, fail<HostEvidence>(deadline.reason)])) : collect(instances),
+    !instances.length
+      ? new Map()
+      : deadline.passed()
+        ? new Map(instances.map((i) => [i.instanceId, fail<HostEvidence>(deadline.reason)]))
+        : collect(instances),
 });
 
 export interface RegionEvidenceBundle {
@@ -132,7 +156,13 @@ async function runSources(sources: readonly EvidenceSource[], instances: Instanc
   return Object.fromEntries(sources.map((s, i) => [s.key, answers[i]])) as Gathered;
 }
 
-export async function gatherRegion(inv: RegionInventory, config: Config, sources: readonly EvidenceSource[], now: number, deadline: Deadline = NO_DEADLINE): Promise<RegionEvidenceBundle> {
+export async function gatherRegion(
+  inv: RegionInventory,
+  config: Config,
+  sources: readonly EvidenceSource[],
+  now: number,
+  deadline: Deadline = NO_DEADLINE,
+): Promise<RegionEvidenceBundle> {
   const settings = checkSettings(config);
   const clusters = clusterFacts(inv.instances);
   const gathered = await runSources(sources, inv.instances, deadline);
@@ -167,6 +197,12 @@ export async function gatherRegion(inv: RegionInventory, config: Config, sources
   return {
     instances,
     endpoints,
-    region: { accountId: inv.accountId, region: inv.region, instances: inv.instances, settings, evidence: { ebsDefaultEncryption: inv.ebsDefaultEncryption } },
+    region: {
+      accountId: inv.accountId,
+      region: inv.region,
+      instances: inv.instances,
+      settings,
+      evidence: { ebsDefaultEncryption: inv.ebsDefaultEncryption },
+    },
   };
 }

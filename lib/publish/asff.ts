@@ -62,12 +62,19 @@ function resourceArn(type: Finding['resource']['type'], id: string, region: stri
 }
 
 /** The check's own ASFF types (a finding of an unknown check gets the guidance type). */
-const types = (checkId: string): string[] => [...(checkById(checkId)?.asffTypes ?? ['Software and Configuration Checks/Industry and Regulatory Standards/InfluxData security guidance'])];
+const types = (checkId: string): string[] => [
+  ...(checkById(checkId)?.asffTypes ?? [
+    'Software and Configuration Checks/Industry and Regulatory Standards/InfluxData security guidance',
+  ]),
+];
 
 function description(f: Finding, risk: string): string {
   const seen = typeof f.evidence.summary === 'string' ? f.evidence.summary : '';
   const reason = typeof f.evidence.reason === 'string' ? ` Not evaluated: ${f.evidence.reason}` : '';
-  return clip(`${f.status}: ${seen}.${reason} ${f.endpoint ? `Endpoint ${f.endpoint}. ` : ''}Risk: ${risk}`.replace(/\.\./g, '.'), LIMITS.description);
+  return clip(
+    `${f.status}: ${seen}.${reason} ${f.endpoint ? `Endpoint ${f.endpoint}. ` : ''}Risk: ${risk}`.replace(/\.\./g, '.'),
+    LIMITS.description,
+  );
 }
 
 export interface AsffTimes {
@@ -88,9 +95,23 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
   const account = f.accountId;
   const region = f.region;
   const created = times.firstSeen ?? times.now;
-  const primary = { Type: f.resource.type === 'Other' ? 'Other' : f.resource.type, Id: resourceArn(f.resource.type, f.resource.id, region, account), Partition: 'aws' as const, Region: region };
+  const primary = {
+    Type: f.resource.type === 'Other' ? 'Other' : f.resource.type,
+    Id: resourceArn(f.resource.type, f.resource.id, region, account),
+    Partition: 'aws' as const,
+    Region: region,
+  };
   const withInstance =
-    f.instanceId && f.resource.type !== 'AwsEc2Instance' ? [{ Type: 'AwsEc2Instance', Id: resourceArn('AwsEc2Instance', f.instanceId, region, account), Partition: 'aws' as const, Region: region }] : [];
+    f.instanceId && f.resource.type !== 'AwsEc2Instance'
+      ? [
+          {
+            Type: 'AwsEc2Instance',
+            Id: resourceArn('AwsEc2Instance', f.instanceId, region, account),
+            Partition: 'aws' as const,
+            Region: region,
+          },
+        ]
+      : [];
   const source = check ? check.evidence.join(',') : 'unknown';
   return printableDeep<AwsSecurityFinding>({
     SchemaVersion: SCHEMA_VERSION,

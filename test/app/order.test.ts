@@ -8,18 +8,48 @@ const unit = (instanceId: string, region = 'eu-west-1'): UnitResult => ({
   accountId: '111122223333',
   region,
   instances: 1,
-  summary: { FAILED: 1, PASSED: 0, WARNING: 0, NOT_AVAILABLE: 0, bySeverity: { INFORMATIONAL: 0, LOW: 0, MEDIUM: 0, HIGH: 1, CRITICAL: 0 } },
-  worst: [{ checkId: 'net.http-port-public', status: 'FAILED', severity: 'HIGH', title: 't', accountId: '111122223333', region, instanceId, resource: { type: 'AwsEc2SecurityGroup', id: 'sg-1' } }],
+  summary: {
+    FAILED: 1,
+    PASSED: 0,
+    WARNING: 0,
+    NOT_AVAILABLE: 0,
+    bySeverity: { INFORMATIONAL: 0, LOW: 0, MEDIUM: 0, HIGH: 1, CRITICAL: 0 },
+  },
+  worst: [
+    {
+      checkId: 'net.http-port-public',
+      status: 'FAILED',
+      severity: 'HIGH',
+      title: 't',
+      accountId: '111122223333',
+      region,
+      instanceId,
+      resource: { type: 'AwsEc2SecurityGroup', id: 'sg-1' },
+    },
+  ],
 });
 
 it('orders the worst findings of a fanned-out scan deterministically (severity, check, account, region, instance, resource)', () => {
   const units = [unit('i-3'), unit('i-1', 'us-east-1'), unit('i-2')];
-  const orders = [units, [...units].reverse(), [units[1]!, units[0]!, units[2]!]].map((u) => aggregate(u).worst.map((w) => `${w.region}/${w.instanceId}`));
+  const orders = [units, [...units].reverse(), [units[1]!, units[0]!, units[2]!]].map((u) =>
+    aggregate(u).worst.map((w) => `${w.region}/${w.instanceId}`),
+  );
   expect(orders[0]).toEqual(['eu-west-1/i-2', 'eu-west-1/i-3', 'us-east-1/i-1']);
   expect(orders[1]).toEqual(orders[0]);
   expect(orders[2]).toEqual(orders[0]);
   const agg = aggregate(units);
-  const text = (u: UnitResult[]) => buildSummary({ scanId: 's', startedAt: 'a', finishedAt: 'b', scope: { accounts: [], regions: [] }, summary: aggregate(u).summary, findings: aggregate(u).worst }, undefined).message;
+  const text = (u: UnitResult[]) =>
+    buildSummary(
+      {
+        scanId: 's',
+        startedAt: 'a',
+        finishedAt: 'b',
+        scope: { accounts: [], regions: [] },
+        summary: aggregate(u).summary,
+        findings: aggregate(u).worst,
+      },
+      undefined,
+    ).message;
   expect(text([...units].reverse())).toBe(text(units));
   expect(agg.summary.FAILED).toBe(3);
 });

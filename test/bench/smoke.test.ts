@@ -9,7 +9,11 @@ import { spawnSync } from 'node:child_process';
 const root = new URL('../../', import.meta.url).pathname;
 
 it('runs the fleet benchmark at 40 instances without errors (timing is not judged)', () => {
-  const r = spawnSync(process.execPath, [`${root}dist/bench/fleet.js`, '--sizes', '40', '--no-write'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+  const r = spawnSync(process.execPath, [`${root}dist/bench/fleet.js`, '--sizes', '40', '--no-write'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
   expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr.slice(-2000) }).toEqual({ status: 0, stderr: '' });
   const row = r.stdout.split('\n').find((l) => l.startsWith('| 40 |'));
   expect(row).toBeDefined();
@@ -19,7 +23,24 @@ it('runs the fleet benchmark at 40 instances without errors (timing is not judge
 }, 300_000);
 
 it('runs the fan-out scale benchmark at 200 instances (2 worker processes) without errors (timing is not judged)', () => {
-  const r = spawnSync(process.execPath, [`${root}dist/bench/scale.js`, '--instances', '200', '--accounts', '2', '--regions', '1', '--workers', '2', '--calibrate', '100', '--no-write'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+  const r = spawnSync(
+    process.execPath,
+    [
+      `${root}dist/bench/scale.js`,
+      '--instances',
+      '200',
+      '--accounts',
+      '2',
+      '--regions',
+      '1',
+      '--workers',
+      '2',
+      '--calibrate',
+      '100',
+      '--no-write',
+    ],
+    { cwd: root, encoding: 'utf8', timeout: 240_000 },
+  );
   expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr.slice(-2000) }).toEqual({ status: 0, stderr: '' });
   expect(r.stdout).toMatch(/\| work units \| 2 \| 2 \| 1\.00 \|/);
   expect(r.stdout).toMatch(/### Scale model/);

@@ -21,7 +21,11 @@ const rows: Row[] = vendored
     return {
       id: cells[1]!.replace(/`/g, ''),
       section: cells[2]!,
-      evidence: cells[3]!.replace(/\(.*?\)|with operator-supplied credentials/g, '').split(',').map((s) => s.trim()).filter(Boolean),
+      evidence: cells[3]!
+        .replace(/\(.*?\)|with operator-supplied credentials/g, '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       severity: cells[5]!.split(/[;, ]/)[0]!,
     };
   });
@@ -55,7 +59,7 @@ describe('the check catalogue', () => {
 
   it('covers the catalogue: every id is implemented or pending, never both', () => {
     const implemented = new Set(CHECKS.map((c) => c.id));
-    for (const r of rows) expect(implemented.has(r.id) !== (r.id in PENDING)).toBe(true);
+    for (const r of rows) expect(implemented.has(r.id) !== r.id in PENDING).toBe(true);
   });
 
   describe.each(CHECKS.map((c) => [c.id, c] as const))('%s', (id, c) => {
@@ -75,7 +79,10 @@ describe('the check catalogue', () => {
     it('declares the evidence keys it reads, and its ASFF types', () => {
       expect(c.needs.length).toBeGreaterThan(0);
       expect(c.asffTypes.length).toBeGreaterThan(0);
-      for (const t of c.asffTypes) expect(t).toMatch(/^(Software and Configuration Checks|TTPs|Effects|Unusual Behaviors|Sensitive Data Identifications)(\/[^/]+){0,2}$/);
+      for (const t of c.asffTypes)
+        expect(t).toMatch(
+          /^(Software and Configuration Checks|TTPs|Effects|Unusual Behaviors|Sensitive Data Identifications)(\/[^/]+){0,2}$/,
+        );
     });
     it('is answered by the host exactly when CHECKS.md says the host is evidence (endpoint checks carry their host verdict)', () => {
       if (c.scope === 'endpoint') expect(c.hostVerdict !== undefined).toBe(c.evidence.includes('host'));

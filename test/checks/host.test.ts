@@ -44,20 +44,29 @@ describe('host verdicts', () => {
   });
   it('Enterprise meta nodes: [meta] auth-enabled and https-enabled', () => {
     const meta = proc({ name: 'influxd-meta', config: { 'meta.auth-enabled': 'false', 'meta.https-enabled': 'false' } });
-    expect(hostVerdicts['auth.disabled'](host([meta]))).toMatchObject({ status: 'FAILED', summary: expect.stringContaining('[meta] auth-enabled = false') });
+    expect(hostVerdicts['auth.disabled'](host([meta]))).toMatchObject({
+      status: 'FAILED',
+      summary: expect.stringContaining('[meta] auth-enabled = false'),
+    });
     expect(hostVerdicts['tls.disabled'](host([meta]))).toMatchObject({ status: 'FAILED' });
     const good = proc({ name: 'influxd-meta', config: { 'meta.auth-enabled': 'true', 'meta.https-enabled': 'true' } });
     expect(hostVerdicts['tls.disabled'](host([good]))).toMatchObject({ status: 'PASSED' });
   });
   it('Enterprise data nodes: cluster and meta TLS', () => {
     const data = proc({ config: { 'http.https-enabled': 'true', 'cluster.https-enabled': 'false', 'meta.meta-tls-enabled': 'true' } });
-    expect(hostVerdicts['tls.disabled'](host([data]))).toMatchObject({ status: 'FAILED', summary: expect.stringContaining('[cluster] https-enabled = false') });
+    expect(hostVerdicts['tls.disabled'](host([data]))).toMatchObject({
+      status: 'FAILED',
+      summary: expect.stringContaining('[cluster] https-enabled = false'),
+    });
   });
   it('empty shared secret with auth on: a WARNING before 1.7.6, PASSED after', () => {
     const p = proc({ config: { 'http.auth-enabled': 'true', 'http.shared-secret': 'empty' } });
     expect(hostVerdicts['auth.jwt-empty-secret'](host([p], '1.7.5'))).toMatchObject({ status: 'WARNING' });
     expect(hostVerdicts['auth.jwt-empty-secret'](host([p], '1.8.10'))).toMatchObject({ status: 'PASSED' });
-    expect(hostVerdicts['auth.jwt-empty-secret'](host([p], '1.6.7~rc0'))).toMatchObject({ status: 'PASSED', details: { distributionFix: true } });
+    expect(hostVerdicts['auth.jwt-empty-secret'](host([p], '1.6.7~rc0'))).toMatchObject({
+      status: 'PASSED',
+      details: { distributionFix: true },
+    });
   });
   it('empty shared secret with auth on and an unknown version: not a PASS', () => {
     const p = proc({ config: { 'http.auth-enabled': 'true', 'http.shared-secret': 'empty' } });
@@ -70,9 +79,13 @@ describe('host verdicts', () => {
   });
   it('hostile version strings from a host do not reach object prototypes', () => {
     const p = proc({ config: { 'http.auth-enabled': 'true', 'http.shared-secret': 'set' } });
-    for (const v of ['constructor', '__proto__', 'toString']) expect(hostVerdicts['auth.jwt-empty-secret'](host([p], v))).toMatchObject({ status: 'PASSED' });
+    for (const v of ['constructor', '__proto__', 'toString'])
+      expect(hostVerdicts['auth.jwt-empty-secret'](host([p], v))).toMatchObject({ status: 'PASSED' });
     // With an empty secret the version decides, and such a version is no version: unavailable, not a PASS (issue 19).
-    for (const v of ['constructor', '__proto__', 'toString']) expect(() => hostVerdicts['auth.jwt-empty-secret'](host([proc({ config: { 'http.auth-enabled': 'true' } })], v))).toThrow(EvidenceUnavailable);
+    for (const v of ['constructor', '__proto__', 'toString'])
+      expect(() => hostVerdicts['auth.jwt-empty-secret'](host([proc({ config: { 'http.auth-enabled': 'true' } })], v))).toThrow(
+        EvidenceUnavailable,
+      );
   });
   it('says nothing without an InfluxDB process', () => {
     expect(hostVerdicts['auth.disabled'](host([]))).toBeUndefined();
@@ -80,7 +93,9 @@ describe('host verdicts', () => {
 });
 
 describe('incomplete host evidence never passes (issue 19)', () => {
-  const impostor = [{ pid: 66, name: 'influxd', user: 'nobody', exe: '/tmp/w/influxd', reason: 'run by nobody (uid 65534), neither root nor influxdb' }];
+  const impostor = [
+    { pid: 66, name: 'influxd', user: 'nobody', exe: '/tmp/w/influxd', reason: 'run by nobody (uid 65534), neither root nor influxdb' },
+  ];
   const good = proc({ config: { 'http.auth-enabled': 'true', 'http.https-enabled': 'true', 'http.pprof-enabled': 'false' } });
   const unavailable = (f: () => unknown, reason: RegExp) => {
     try {
@@ -96,7 +111,9 @@ describe('incomplete host evidence never passes (issue 19)', () => {
     expect(hostVerdicts['auth.disabled'](host([good]))).toMatchObject({ status: 'PASSED' });
     unavailable(() => hostVerdicts['auth.disabled'](host([good], '1.8.10', impostor)), /influxd\[66\] ignored: run by nobody/);
     unavailable(() => hostVerdicts['tls.disabled'](host([], '1.8.10', impostor)), /ignored/);
-    expect(hostVerdicts['auth.disabled'](host([proc({ config: { 'http.auth-enabled': 'false' } })], '1.8.10', impostor))).toMatchObject({ status: 'FAILED' });
+    expect(hostVerdicts['auth.disabled'](host([proc({ config: { 'http.auth-enabled': 'false' } })], '1.8.10', impostor))).toMatchObject({
+      status: 'FAILED',
+    });
     const withHost = (h: HostEvidence) => ({ ...ctx(), evidence: { ...ctx().evidence, host: ok(h) } });
     unavailable(() => rpcBindAll.evaluate(withHost(host([good], '1.8.10', impostor))), /ignored/);
     unavailable(() => versionVulnerable.evaluate(withHost(host([good], '1.8.10', impostor))), /ignored/);
@@ -105,19 +122,25 @@ describe('incomplete host evidence never passes (issue 19)', () => {
   it('listeners the collector left out: no PASS for unexpected listeners', () => {
     const withHost = (h: HostEvidence) => ({ ...ctx(), evidence: { ...ctx().evidence, host: ok(h) } });
     expect(unexpectedListeners.evaluate(withHost(host([good])))).toMatchObject([{ status: 'PASSED' }]);
-    expect(unexpectedListeners.evaluate(withHost({ ...host([good]), listenersOmitted: 3 }))).toMatchObject([{ status: 'NOT_AVAILABLE', summary: expect.stringMatching(/^3 non-loopback listeners/) }]);
+    expect(unexpectedListeners.evaluate(withHost({ ...host([good]), listenersOmitted: 3 }))).toMatchObject([
+      { status: 'NOT_AVAILABLE', summary: expect.stringMatching(/^3 non-loopback listeners/) },
+    ]);
   });
   it('a configuration that could not be read has no defaults', () => {
     const unread = proc({ configSource: 'none', configPath: '/etc/influxdb/influxdb.conf' });
     unavailable(() => effective(unread, 'http.auth-enabled'), /could not be read/);
-    unavailable(() => hostVerdicts['auth.disabled'](host([unread])), /influxd\[1\]: its configuration \/etc\/influxdb\/influxdb.conf could not be read/);
+    unavailable(
+      () => hostVerdicts['auth.disabled'](host([unread])),
+      /influxd\[1\]: its configuration \/etc\/influxdb\/influxdb.conf could not be read/,
+    );
     // influxd's own built-in defaults (no file found, or -config /dev/null) are real values.
     expect(effective(proc({ configSource: 'defaults', configPath: '' }), 'http.auth-enabled')).toEqual({ value: 'false', from: 'default' });
   });
 });
 
 describe('host.version-vulnerable', () => {
-  const judge = (version: string) => versionVulnerable.evaluate({ ...ctx(), evidence: { ...ctx().evidence, host: ok(host([proc({})], version)) } })[0]!;
+  const judge = (version: string) =>
+    versionVulnerable.evaluate({ ...ctx(), evidence: { ...ctx().evidence, host: ok(host([proc({})], version)) } })[0]!;
   it('supported and patched: PASSED; vulnerable: FAILED naming the CVE', () => {
     expect(judge('1.8.10')).toMatchObject({ status: 'PASSED' });
     expect(judge('1.7.5')).toMatchObject({ status: 'FAILED', summary: expect.stringContaining('CVE-2019-20933') });

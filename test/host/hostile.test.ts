@@ -35,10 +35,19 @@ interface Run {
 function collect(pids: number[], timeoutMs = 15_000): Promise<Run> {
   const start = Date.now();
   return new Promise((resolve) => {
-    execFile('sh', [COLLECTOR_PATH], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', INFLUXGUARD_PIDS: pids.join(' ') }, timeout: timeoutMs, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
-      const ms = Date.now() - start;
-      resolve({ stdout, ms, host: err && !stdout ? fail(`collector failed: ${(stderr || err.message).slice(0, 200)}`) : parseCollectorOutput(stdout) });
-    });
+    execFile(
+      'sh',
+      [COLLECTOR_PATH],
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', INFLUXGUARD_PIDS: pids.join(' ') }, timeout: timeoutMs, maxBuffer: 4 << 20 },
+      (err, stdout, stderr) => {
+        const ms = Date.now() - start;
+        resolve({
+          stdout,
+          ms,
+          host: err && !stdout ? fail(`collector failed: ${(stderr || err.message).slice(0, 200)}`) : parseCollectorOutput(stdout),
+        });
+      },
+    );
   });
 }
 const value = (r: Run): HostEvidence => {
@@ -50,7 +59,11 @@ const settings = checkSettings(parseConfig({}));
 function judge(host: Result<HostEvidence>): Finding[] {
   const i = instance({ instanceId: 'i-hostile' });
   return [
-    ...evaluateInstance(CHECKS, { instance: i, settings, evidence: { network: { ok: true, value: net([]) }, volumes: { ok: true, value: [] }, host } }),
+    ...evaluateInstance(CHECKS, {
+      instance: i,
+      settings,
+      evidence: { network: { ok: true, value: net([]) }, volumes: { ok: true, value: [] }, host },
+    }),
     ...evaluateEndpoint(CHECKS, { probed: false, evidence: { probe: fail('not probed'), host }, settings, instance: i, now: Date.now() }),
   ];
 }
@@ -72,7 +85,14 @@ async function influxd(v: Parameters<typeof startInfluxd>[0] = {}): Promise<Runn
 }
 
 /** A real influxd started the way the official images do it, or with unusual flags: no startInfluxd. */
-async function influxdRaw(opts: { args: (conf: string) => string[]; env?: (dir: string) => Record<string, string>; rpcHost?: string; confName?: (dir: string) => string; auth?: boolean; runAs?: number }): Promise<RunningInfluxd & { conf: string }> {
+async function influxdRaw(opts: {
+  args: (conf: string) => string[];
+  env?: (dir: string) => Record<string, string>;
+  rpcHost?: string;
+  confName?: (dir: string) => string;
+  auth?: boolean;
+  runAs?: number;
+}): Promise<RunningInfluxd & { conf: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'ig-influxd-raw-'));
   if (opts.runAs !== undefined) chownSync(dir, opts.runAs, opts.runAs);
   const [port, rpc] = [await freePort(), await freePort()];
@@ -82,8 +102,14 @@ async function influxdRaw(opts: { args: (conf: string) => string[]; env?: (dir: 
     conf,
     `reporting-disabled = true\nbind-address = "${opts.rpcHost ?? '127.0.0.1'}:${rpc}"\n[meta]\n  dir = "${dir}/meta"\n[data]\n  dir = "${dir}/data"\n  wal-dir = "${dir}/wal"\n  query-log-enabled = false\n[monitor]\n  store-enabled = false\n[http]\n  bind-address = "127.0.0.1:${port}"\n  auth-enabled = ${opts.auth === true}\n  log-enabled = false\n  pprof-enabled = false\n`,
   );
-  const [cmd, args] = opts.runAs !== undefined ? ['setpriv', [`--reuid=${opts.runAs}`, `--regid=${opts.runAs}`, '--clear-groups', INFLUXD, ...opts.args(conf)]] : [INFLUXD, opts.args(conf)];
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '', ...(opts.env?.(dir) ?? {}) } });
+  const [cmd, args] =
+    opts.runAs !== undefined
+      ? ['setpriv', [`--reuid=${opts.runAs}`, `--regid=${opts.runAs}`, '--clear-groups', INFLUXD, ...opts.args(conf)]]
+      : [INFLUXD, opts.args(conf)];
+  const child = spawn(cmd, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', ...(opts.env?.(dir) ?? {}) },
+  });
   const s = await supervise(child, { url: `http://127.0.0.1:${port}`, port, dir, stopSignal: 'SIGTERM' });
   cleanup.push(s.stop);
   return { ...s, conf };
@@ -95,7 +121,7 @@ beforeAll(async () => {
 }, 30_000);
 
 describe('issue 19.1: only InfluxDB run by root or influxdb from a root-owned executable is trusted', () => {
-  it('never executes an impostor (another user\'s influxd, or a root-owned one in a world-writable directory) and reports it as ignored', async () => {
+  it("never executes an impostor (another user's influxd, or a root-owned one in a world-writable directory) and reports it as ignored", async () => {
     const conf = { 'x.conf': '[http]\n  auth-enabled = true\n  pprof-enabled = false\nbind-address = "127.0.0.1:8088"\n' };
     const byNobody = await fake({ fileOwner: NOBODY, dirMode: 0o777, runAs: NOBODY, args: ['-config', 'x.conf'], files: conf });
     const inOpenDir = await fake({ dirMode: 0o777, args: ['-config', 'x.conf'], files: conf });
@@ -137,21 +163,34 @@ describe('issue 19.1: the service account', () => {
 
 describe('issue 19.2: the configuration influxd really uses, or NOT_AVAILABLE', () => {
   it('influxd without -config (official images): ~/.influxdb/influxdb.conf is found as influxd finds it', async () => {
-    const s = await influxdRaw({ args: () => [], env: (dir) => ({ HOME: dir }), confName: (dir) => join(dir, '.influxdb', 'influxdb.conf'), rpcHost: '0.0.0.0' });
+    const s = await influxdRaw({
+      args: () => [],
+      env: (dir) => ({ HOME: dir }),
+      confName: (dir) => join(dir, '.influxdb', 'influxdb.conf'),
+      rpcHost: '0.0.0.0',
+    });
     const h = value(await collect([s.pid]));
     expect(h.processes[0]).toMatchObject({ configPath: s.conf });
     expect(finding(judge({ ok: true, value: h }), 'host.rpc-bind-all-interfaces')).toMatchObject({ status: 'FAILED' });
   });
 
   it('-config=PATH with a space in the path', async () => {
-    const s = await influxdRaw({ args: (conf) => [`-config=${conf}`], confName: (dir) => join(dir, 'with space', 'influxdb.conf'), rpcHost: '0.0.0.0' });
+    const s = await influxdRaw({
+      args: (conf) => [`-config=${conf}`],
+      confName: (dir) => join(dir, 'with space', 'influxdb.conf'),
+      rpcHost: '0.0.0.0',
+    });
     const h = value(await collect([s.pid]));
     expect(h.processes[0]).toMatchObject({ configPath: s.conf });
     expect(finding(judge({ ok: true, value: h }), 'host.rpc-bind-all-interfaces')).toMatchObject({ status: 'FAILED' });
   });
 
   it('an environment value with a newline does not forge a variable', async () => {
-    const s = await influxdRaw({ args: (conf) => ['-config', conf], env: () => ({ NOTE: 'x\nINFLUXDB_HTTP_AUTH_ENABLED=true' }), auth: false });
+    const s = await influxdRaw({
+      args: (conf) => ['-config', conf],
+      env: () => ({ NOTE: 'x\nINFLUXDB_HTTP_AUTH_ENABLED=true' }),
+      auth: false,
+    });
     const h = value(await collect([s.pid]));
     expect(h.processes[0]!.env).toEqual({});
     expect(finding(judge({ ok: true, value: h }), 'auth.disabled')).toMatchObject({ status: 'FAILED' });
@@ -189,10 +228,34 @@ describe('issue 19.2: the configuration influxd really uses, or NOT_AVAILABLE', 
 
 describe('issue 19.3: no secret in the output', () => {
   it('prints only the variables the checks read, only known flags, and masks URL user-info everywhere', async () => {
-    const secrets = ['Hunter-2', 'Hunter-3', 'Hunter-4', 'Hunter-5', 'Vault-Token-6', 'Flag-Token-7', 'Hunter-8', 'Hunter-9', 'Hunter-10', 'Hunter-11', 'Hunter-12'];
+    const secrets = [
+      'Hunter-2',
+      'Hunter-3',
+      'Hunter-4',
+      'Hunter-5',
+      'Vault-Token-6',
+      'Flag-Token-7',
+      'Hunter-8',
+      'Hunter-9',
+      'Hunter-10',
+      'Hunter-11',
+      'Hunter-12',
+    ];
     const f = await fake({
-      args: ['run', '-config', 'influxdb.conf', '-pidfile', 'http://u:Hunter-11@x/p', '--vault-token', 'Vault-Token-6', '--token=Flag-Token-7'],
-      files: { 'influxdb.conf': '[http]\n  auth-enabled = true\n  shared-secret = "Hunter-8"\n  bind-address = "http://a:Hunter-10@127.0.0.1:8086"\n[http.headers]\n  X-Upstream = "https://a:Hunter-9@example.com/"\n  Authorization = "Bearer Hunter-12"\n' },
+      args: [
+        'run',
+        '-config',
+        'influxdb.conf',
+        '-pidfile',
+        'http://u:Hunter-11@x/p',
+        '--vault-token',
+        'Vault-Token-6',
+        '--token=Flag-Token-7',
+      ],
+      files: {
+        'influxdb.conf':
+          '[http]\n  auth-enabled = true\n  shared-secret = "Hunter-8"\n  bind-address = "http://a:Hunter-10@127.0.0.1:8086"\n[http.headers]\n  X-Upstream = "https://a:Hunter-9@example.com/"\n  Authorization = "Bearer Hunter-12"\n',
+      },
       env: {
         INFLUXDB_URL: 'http://admin:Hunter-2@127.0.0.1:8086',
         INFLUXDB_PASS: 'Hunter-3',
@@ -227,7 +290,14 @@ describe('issue 19.4: nothing on the host blinds the collector', () => {
 
   it('more than 80 non-loopback listeners: 80 listed, non-loopback first, the rest counted (no PASS then)', async () => {
     const servers = await Promise.all(
-      Array.from({ length: 90 }, (_, i) => new Promise<Server>((resolve) => { const s = createServer(); s.listen(0, i < 85 ? '0.0.0.0' : '127.0.0.1', () => resolve(s)); })),
+      Array.from(
+        { length: 90 },
+        (_, i) =>
+          new Promise<Server>((resolve) => {
+            const s = createServer();
+            s.listen(0, i < 85 ? '0.0.0.0' : '127.0.0.1', () => resolve(s));
+          }),
+      ),
     );
     try {
       const h = value(await collect([process.pid]));
@@ -242,7 +312,11 @@ describe('issue 19.4: nothing on the host blinds the collector', () => {
 
   it('a command line and a variable of 3,000 lines stay small', async () => {
     const lines = 'x\n'.repeat(3000);
-    const f = await fake({ args: ['-config', 'influxdb.conf', '-pidfile', lines, lines], files: { 'influxdb.conf': '[http]\n  auth-enabled = true\n' }, env: { INFLUXDB_HTTP_BIND_ADDRESS: lines } });
+    const f = await fake({
+      args: ['-config', 'influxdb.conf', '-pidfile', lines, lines],
+      files: { 'influxdb.conf': '[http]\n  auth-enabled = true\n' },
+      env: { INFLUXDB_HTTP_BIND_ADDRESS: lines },
+    });
     const run = await collect([f.pid]);
     console.info(`3,000-line command line and variable: ${run.stdout.length} characters of output`);
     expect(run.stdout.length).toBeLessThan(8000);
@@ -250,7 +324,10 @@ describe('issue 19.4: nothing on the host blinds the collector', () => {
   });
 
   it('https-certificate = "/dev/zero" does not hang the collector', async () => {
-    const f = await fake({ args: ['-config', '{dir}/influxdb.conf'], files: { 'influxdb.conf': '[http]\n  https-enabled = true\n  https-certificate = "/dev/zero"\n' } });
+    const f = await fake({
+      args: ['-config', '{dir}/influxdb.conf'],
+      files: { 'influxdb.conf': '[http]\n  https-enabled = true\n  https-certificate = "/dev/zero"\n' },
+    });
     const run = await collect([f.pid]);
     console.info(`/dev/zero certificate: collector finished in ${run.ms} ms`);
     expect(run.ms).toBeLessThan(10_000);
@@ -259,9 +336,13 @@ describe('issue 19.4: nothing on the host blinds the collector', () => {
 
   it('output over the cap is replaced by an explicit truncation marker, reported as NOT_AVAILABLE', async () => {
     const env = Object.fromEntries(WANTED.map((k) => [envName(k), 'v'.repeat(1000)]));
-    const fakes = await Promise.all(Array.from({ length: 8 }, () => fake({ args: ['-config', 'influxdb.conf'], files: { 'influxdb.conf': '' }, env })));
+    const fakes = await Promise.all(
+      Array.from({ length: 8 }, () => fake({ args: ['-config', 'influxdb.conf'], files: { 'influxdb.conf': '' }, env })),
+    );
     const run = await collect(fakes.map((f) => f.pid));
-    console.info(`8 processes with 1,000-character variables: ${run.stdout.length} characters of output (${run.host.ok ? '' : run.host.reason})`);
+    console.info(
+      `8 processes with 1,000-character variables: ${run.stdout.length} characters of output (${run.host.ok ? '' : run.host.reason})`,
+    );
     expect(run.stdout.length).toBeLessThan(SSM_STDOUT_LIMIT);
     expect(run.host).toMatchObject({ ok: false, reason: expect.stringMatching(/^collector output truncated/) });
     expect(finding(judge(run.host), 'host.rpc-bind-all-interfaces')).toMatchObject({ status: 'NOT_AVAILABLE' });

@@ -37,14 +37,30 @@ describe('parseCollectorOutput', () => {
   it('names the problem: empty, not JSON, unknown schema, wrong shape, at the SSM limit', () => {
     expect(parseCollectorOutput('')).toEqual({ ok: false, reason: 'the collector printed nothing' });
     expect(parseCollectorOutput('sh: 1: syntax error')).toMatchObject({ ok: false, reason: expect.stringMatching(/not valid JSON/) });
-    expect(parseCollectorOutput(JSON.stringify({ ...valid, schema: 'influxguard.collector/9' }))).toMatchObject({ reason: expect.stringMatching(/unsupported collector schema "influxguard.collector\/9"/) });
-    expect(parseCollectorOutput(JSON.stringify({ ...valid, processes: 'x' }))).toMatchObject({ reason: expect.stringMatching(/processes/) });
-    expect(parseCollectorOutput(text + ' '.repeat(SSM_STDOUT_LIMIT))).toMatchObject({ reason: expect.stringMatching(/24000-character SSM limit/) });
+    expect(parseCollectorOutput(JSON.stringify({ ...valid, schema: 'influxguard.collector/9' }))).toMatchObject({
+      reason: expect.stringMatching(/unsupported collector schema "influxguard.collector\/9"/),
+    });
+    expect(parseCollectorOutput(JSON.stringify({ ...valid, processes: 'x' }))).toMatchObject({
+      reason: expect.stringMatching(/processes/),
+    });
+    expect(parseCollectorOutput(text + ' '.repeat(SSM_STDOUT_LIMIT))).toMatchObject({
+      reason: expect.stringMatching(/24000-character SSM limit/),
+    });
   });
   it('issue 19: a truncation marker is a reason, not evidence; ignored processes and built-in defaults are accepted', () => {
-    const marker = { ...valid, truncated: true, processes: [], errors: ["the collector's output was 31000 characters, over its 20000-character cap: nothing else is reported"] };
-    expect(parseCollectorOutput(JSON.stringify(marker))).toEqual({ ok: false, reason: expect.stringMatching(/^collector output truncated: the collector's output was 31000 characters/) });
-    const ignored = [{ pid: 9, name: 'influxd', user: 'nobody', exe: '/tmp/x/influxd', reason: 'run by nobody (uid 65534), neither root nor influxdb' }];
+    const marker = {
+      ...valid,
+      truncated: true,
+      processes: [],
+      errors: ["the collector's output was 31000 characters, over its 20000-character cap: nothing else is reported"],
+    };
+    expect(parseCollectorOutput(JSON.stringify(marker))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^collector output truncated: the collector's output was 31000 characters/),
+    });
+    const ignored = [
+      { pid: 9, name: 'influxd', user: 'nobody', exe: '/tmp/x/influxd', reason: 'run by nobody (uid 65534), neither root nor influxdb' },
+    ];
     const withDefaults = { ...valid, processes: [{ ...valid.processes[0], configSource: 'defaults', configPath: '' }], ignored };
     expect(parseCollectorOutput(JSON.stringify(withDefaults))).toMatchObject({ ok: true, value: { ignored } });
     const old = parseCollectorOutput(text); // collectors before issue 19

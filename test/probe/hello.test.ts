@@ -5,9 +5,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { clientHello, LEGACY_SUITES, parseAnswer } from '../../lib/evidence/probe/hello.js';
 
-const record = (type: number, fragment: Buffer) => Buffer.concat([Buffer.from([type, 3, 3, fragment.length >> 8, fragment.length & 0xff]), fragment]);
+const record = (type: number, fragment: Buffer) =>
+  Buffer.concat([Buffer.from([type, 3, 3, fragment.length >> 8, fragment.length & 0xff]), fragment]);
 function serverHello(version: number, suite: number, sessionId = Buffer.alloc(32, 7)): Buffer {
-  const body = Buffer.concat([Buffer.from([version >> 8, version & 0xff]), Buffer.alloc(32, 1), Buffer.from([sessionId.length]), sessionId, Buffer.from([suite >> 8, suite & 0xff, 0])]);
+  const body = Buffer.concat([
+    Buffer.from([version >> 8, version & 0xff]),
+    Buffer.alloc(32, 1),
+    Buffer.from([sessionId.length]),
+    sessionId,
+    Buffer.from([suite >> 8, suite & 0xff, 0]),
+  ]);
   return Buffer.concat([Buffer.from([2, 0, body.length >> 8, body.length & 0xff]), body]);
 }
 
@@ -20,7 +27,9 @@ describe('clientHello', () => {
     expect(hello.readUInt16BE(9)).toBe(0x0302);
     const suitesAt = 9 + 2 + 32 + 1;
     expect(hello.readUInt16BE(suitesAt)).toBe(6);
-    expect([hello.readUInt16BE(suitesAt + 2), hello.readUInt16BE(suitesAt + 4), hello.readUInt16BE(suitesAt + 6)]).toEqual([0x002f, 0xc013, 0x00ff]);
+    expect([hello.readUInt16BE(suitesAt + 2), hello.readUInt16BE(suitesAt + 4), hello.readUInt16BE(suitesAt + 6)]).toEqual([
+      0x002f, 0xc013, 0x00ff,
+    ]);
     expect(hello.includes(Buffer.from('influx.example'))).toBe(true);
     expect(clientHello({ maxVersion: 0x0302, suites: LEGACY_SUITES }).includes(Buffer.from('influx.example'))).toBe(false);
   });
@@ -38,6 +47,9 @@ describe('parseAnswer', () => {
   it('an alert, another handshake message or a non-TLS answer is a refusal', () => {
     expect(parseAnswer(record(21, Buffer.from([2, 70])))).toMatchObject({ ok: false, reason: expect.stringContaining('alert 70') });
     expect(parseAnswer(record(22, Buffer.from([11, 0, 0, 0])))).toMatchObject({ ok: false });
-    expect(parseAnswer(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'))).toMatchObject({ ok: false, reason: 'the server does not speak TLS' });
+    expect(parseAnswer(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'))).toMatchObject({
+      ok: false,
+      reason: 'the server does not speak TLS',
+    });
   });
 });

@@ -33,12 +33,24 @@ export const VERSION_NAMES: Record<number, string> = { 768: 'SSLv3', 769: 'TLSv1
 
 /** Suites valid in TLS 1.0/1.1 that servers of that era chose from, key exchange by RSA first (the cheapest answer for the server). */
 export const LEGACY_SUITES = [
-  0x002f, 0x0035, 0x000a, // TLS_RSA_WITH_AES_128_CBC_SHA, _AES_256_CBC_SHA, _3DES_EDE_CBC_SHA
-  0xc013, 0xc014, 0xc012, // TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, _AES_256_CBC_SHA, _3DES_EDE_CBC_SHA
-  0xc009, 0xc00a, 0xc008, // TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, _AES_256_CBC_SHA, _3DES_EDE_CBC_SHA
-  0x0033, 0x0039, 0x0016, // TLS_DHE_RSA_WITH_AES_128_CBC_SHA, _AES_256_CBC_SHA, _3DES_EDE_CBC_SHA
-  0x0041, 0x0084, // TLS_RSA_WITH_CAMELLIA_128_CBC_SHA, _256_CBC_SHA
-  0x0005, 0x0004, 0xc011, 0xc007, // RC4: RSA SHA, RSA MD5, ECDHE_RSA, ECDHE_ECDSA
+  0x002f,
+  0x0035,
+  0x000a, // TLS_RSA_WITH_AES_128_CBC_SHA, _AES_256_CBC_SHA, _3DES_EDE_CBC_SHA
+  0xc013,
+  0xc014,
+  0xc012, // TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, _AES_256_CBC_SHA, _3DES_EDE_CBC_SHA
+  0xc009,
+  0xc00a,
+  0xc008, // TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, _AES_256_CBC_SHA, _3DES_EDE_CBC_SHA
+  0x0033,
+  0x0039,
+  0x0016, // TLS_DHE_RSA_WITH_AES_128_CBC_SHA, _AES_256_CBC_SHA, _3DES_EDE_CBC_SHA
+  0x0041,
+  0x0084, // TLS_RSA_WITH_CAMELLIA_128_CBC_SHA, _256_CBC_SHA
+  0x0005,
+  0x0004,
+  0xc011,
+  0xc007, // RC4: RSA SHA, RSA MD5, ECDHE_RSA, ECDHE_ECDSA
 ];
 
 /** Weak suite families and their codes (IANA registry). */
@@ -62,7 +74,14 @@ export function clientHello(offer: HelloOffer, serverName?: string): Buffer {
     ext(0x000b, Buffer.from([1, 0])), // ec_point_formats: uncompressed
     ext(0x000d, vec16(Buffer.concat([0x0401, 0x0501, 0x0601, 0x0403, 0x0503, 0x0804, 0x0805, 0x0201, 0x0203].map(u16)))), // signature_algorithms
   ]);
-  const body = Buffer.concat([u16(offer.maxVersion), randomBytes(32), Buffer.from([0]), vec16(suites), Buffer.from([1, 0]), vec16(extensions)]);
+  const body = Buffer.concat([
+    u16(offer.maxVersion),
+    randomBytes(32),
+    Buffer.from([0]),
+    vec16(suites),
+    Buffer.from([1, 0]),
+    vec16(extensions),
+  ]);
   const handshake = Buffer.concat([Buffer.from([1, (body.length >> 16) & 0xff, (body.length >> 8) & 0xff, body.length & 0xff]), body]);
   return Buffer.concat([Buffer.from([22, 0x03, 0x01]), vec16(handshake)]);
 }
@@ -105,7 +124,11 @@ export function parseAnswer(data: Buffer): Result<ServerHello> | undefined {
  * that chose an offered suite at an offered version; anything else (alert,
  * close, reset, garbage, timeout) is the reason it did not accept.
  */
-export function askServer(t: ResolvedTarget, offer: HelloOffer, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<Result<ServerHello>> {
+export function askServer(
+  t: ResolvedTarget,
+  offer: HelloOffer,
+  opts: { timeoutMs: number; signal?: AbortSignal },
+): Promise<Result<ServerHello>> {
   if (opts.signal?.aborted) return Promise.resolve(fail('the endpoint deadline was reached'));
   return new Promise((resolve) => {
     let settled = false;
@@ -129,7 +152,11 @@ export function askServer(t: ResolvedTarget, offer: HelloOffer, opts: { timeoutM
       const r = parseAnswer(data);
       if (!r) return;
       if (r.ok && (!offer.suites.includes(r.value.suite) || r.value.version > offer.maxVersion || r.value.version < 0x0300)) {
-        return done(fail(`the server answered ${r.value.protocol} with suite 0x${r.value.suite.toString(16).padStart(4, '0')}, which was not offered`));
+        return done(
+          fail(
+            `the server answered ${r.value.protocol} with suite 0x${r.value.suite.toString(16).padStart(4, '0')}, which was not offered`,
+          ),
+        );
       }
       done(r);
     });

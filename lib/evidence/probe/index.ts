@@ -75,7 +75,11 @@ function weakFamilies(): WeakFamily[] {
 }
 
 /** The TLS evidence, and the main handshake's socket (kept for the HTTP requests; the caller closes it). */
-async function inspectTls(t: ResolvedTarget, opts: ProbeOptions, signal: AbortSignal): Promise<{ evidence: Result<TlsEvidence>; socket?: TLSSocket }> {
+async function inspectTls(
+  t: ResolvedTarget,
+  opts: ProbeOptions,
+  signal: AbortSignal,
+): Promise<{ evidence: Result<TlsEvidence>; socket?: TLSSocket }> {
   const main = await handshake(t, { timeouts: opts.timeouts, signal, inspect: true, keep: true, ...(opts.ca ? { ca: opts.ca } : {}) });
   if (!main.ok) return { evidence: fail(main.reason) };
   const { socket, ...h } = main.value;
@@ -91,14 +95,17 @@ async function judgeTls(t: ResolvedTarget, h: Handshake, opts: ProbeOptions, sig
   const weak = weakFamilies();
   const [protocols, ciphers] = await Promise.all([
     askServer(t, LEGACY_OFFER, ask),
-    weak.length ? askServer(t, { maxVersion: 0x0303, suites: [...new Set(weak.flatMap((name) => WEAK_SUITES[name]!))] }, ask) : Promise.resolve(fail<never>('nothing to offer')),
+    weak.length
+      ? askServer(t, { maxVersion: 0x0303, suites: [...new Set(weak.flatMap((name) => WEAK_SUITES[name]!))] }, ask)
+      : Promise.resolve(fail<never>('nothing to offer')),
   ]);
   if (signal.aborted) return fail('the endpoint deadline was reached during the legacy TLS probes');
   const legacy: TlsEvidence['legacy'] = {};
   // Key: the version the server chose when offered only TLS 1.0 and 1.1.
   legacy[protocols.ok ? protocols.value.protocol : 'TLSv1/TLSv1.1'] = protocols.ok ? 'accepted' : 'refused';
   const family = ciphers.ok ? Object.entries(WEAK_SUITES).find(([, codes]) => codes.includes(ciphers.value.suite))?.[0] : undefined;
-  for (const name of Object.keys(WEAK_SUITES) as WeakFamily[]) legacy[name] = !weak.includes(name) ? 'untestable' : family === name ? 'accepted' : 'refused';
+  for (const name of Object.keys(WEAK_SUITES) as WeakFamily[])
+    legacy[name] = !weak.includes(name) ? 'untestable' : family === name ? 'accepted' : 'refused';
   return ok({
     protocol: h.protocol,
     cipher: h.cipher,
@@ -133,10 +140,13 @@ async function fingerprint(ping: HttpObservation, req: (path: string) => Promise
   if (query.ok) {
     const q = query.value;
     const realm = /realm="InfluxDB"/i.test(q.headers['www-authenticate'] ?? '');
-    const json = /^\s*\{"(results|error)"/.test(q.body) && (q.body.includes('"results"') || /authorization|authentication|admin user/i.test(q.body));
+    const json =
+      /^\s*\{"(results|error)"/.test(q.body) && (q.body.includes('"results"') || /authorization|authentication|admin user/i.test(q.body));
     if (realm || json) return ok({ flavour: 'influxdb-1' });
   }
-  return fail(`not InfluxDB: /ping answered ${ping.status} without X-Influxdb-Version, /health is not InfluxDB's, and /query does not answer like InfluxDB`);
+  return fail(
+    `not InfluxDB: /ping answered ${ping.status} without X-Influxdb-Version, /health is not InfluxDB's, and /query does not answer like InfluxDB`,
+  );
 }
 
 /** Probe one resolved target within its deadline. `fail` only when it cannot be reached or is not InfluxDB. */
@@ -164,7 +174,9 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
   }
   const agent = endpointAgent(t, scheme, secured);
   try {
-    return await probeHttp(t, scheme, tlsEvidence, opts, (path, extra = {}) => get(t, { scheme: scheme!, path, timeouts, signal, agent, ...extra }));
+    return await probeHttp(t, scheme, tlsEvidence, opts, (path, extra = {}) =>
+      get(t, { scheme: scheme!, path, timeouts, signal, agent, ...extra }),
+    );
   } finally {
     agent.destroy();
     secured?.destroy();
@@ -173,7 +185,13 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
 
 type Requester = (path: string, extra?: { headers?: Record<string, string>; statusOnly?: boolean }) => Promise<Result<HttpObservation>>;
 
-async function probeHttp(t: ResolvedTarget, scheme: 'http' | 'https', tlsEvidence: Result<TlsEvidence> | undefined, opts: ProbeOptions, req: Requester): Promise<Result<ProbeEvidence>> {
+async function probeHttp(
+  t: ResolvedTarget,
+  scheme: 'http' | 'https',
+  tlsEvidence: Result<TlsEvidence> | undefined,
+  opts: ProbeOptions,
+  req: Requester,
+): Promise<Result<ProbeEvidence>> {
   // The first /ping carries a random Origin: it serves the fingerprint, the header checks and the CORS check at once.
   const origin = `https://influxguard-${randomBytes(4).toString('hex')}.invalid`;
   const ping = await req('/ping', { headers: { origin } });
@@ -192,7 +210,8 @@ async function probeHttp(t: ResolvedTarget, scheme: 'http' | 'https', tlsEvidenc
     req('/api/v2/setup'),
     ...DIAGNOSTIC_PATHS.map(status),
   ]);
-  const error = query!.ok && (query!.value.status === 401 || query!.value.status === 403) ? query! : await req('/influxguard-probe-not-found');
+  const error =
+    query!.ok && (query!.value.status === 401 || query!.value.status === 403) ? query! : await req('/influxguard-probe-not-found');
   const diagnostics: ProbeEvidence['diagnostics'] = {};
   DIAGNOSTIC_PATHS.forEach((p, i) => {
     const r = diag[i]!;
