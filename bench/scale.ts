@@ -211,7 +211,11 @@ async function main() {
     const queueUrl = (
       await new SQSClient(base).send(new CreateQueueCommand({ QueueName: 'scale-units', Attributes: { VisibilityTimeout: '900' } }))
     ).QueueUrl!;
+    const accounts = Array.from({ length: A }, (_, i) => String(310000000000 + i));
+    const calAccount = '309999999999';
     const env = {
+      // The scanner only scans the accounts it is configured for.
+      INFLUXGUARD_ACCOUNTS: [calAccount, ...accounts].join(','),
       ...emulatorEnv(emulator.endpoint, HOME),
       INFLUXGUARD_TABLE: 'scale-scans',
       INFLUXGUARD_QUEUE_URL: queueUrl,
@@ -226,8 +230,6 @@ async function main() {
     const { dispatch } = await import('../lib/app/service.js');
     const { appDeps } = await import('../lib/app/runtime.js');
 
-    const accounts = Array.from({ length: A }, (_, i) => String(310000000000 + i));
-    const calAccount = '309999999999';
     const s0 = performance.now();
     const calRegions = regions.slice(0, Math.min(2, R));
     const calPer = apportion(
