@@ -59,7 +59,7 @@ function run<Ctx>(check: Runnable<Ctx>, ctx: Ctx, evidence: Record<string, Resul
     return { outcomes: [unavailable(reason)], assessed: true, complete: false };
   }
   const sound = !failed.length || (check.decidedBy?.length && check.decidedBy.every((k) => evidence[k]?.ok === true));
-  return { outcomes, assessed: true, complete: !!sound && outcomes.every((o) => o.status !== 'NOT_AVAILABLE') };
+  return { outcomes, assessed: true, complete: !!sound && outcomes.every((o) => o.status !== 'NOT_AVAILABLE' && !o.incomplete) };
 }
 
 function toFinding(
@@ -79,7 +79,7 @@ function toFinding(
     ...(where.instanceId !== undefined ? { instanceId: where.instanceId } : {}),
     resource: o.resource ?? fallback,
     ...(where.endpoint !== undefined ? { endpoint: where.endpoint } : {}),
-    evidence: { summary: o.summary, ...(o.details ?? {}) },
+    evidence: { summary: o.summary, ...(o.details ?? {}), ...(o.incomplete ? { incomplete: o.incomplete } : {}) },
     remediation: meta.remediation,
   };
 }

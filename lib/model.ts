@@ -268,6 +268,13 @@ export interface Outcome {
   summary: string;
   /** What was observed, as data. Never a secret. */
   details?: Record<string, unknown>;
+  /**
+   * Why this verdict rests on partial evidence (a source that could not be
+   * read, a host answer standing in for a probe that could not decide). The
+   * finding keeps its status, but the evaluation is not complete: it never
+   * resolves or lowers an earlier finding in Security Hub.
+   */
+  incomplete?: string;
 }
 
 export interface CheckMeta {

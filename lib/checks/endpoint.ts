@@ -100,6 +100,8 @@ function withHost(check: EndpointCheck, host: (h: HostEvidence) => Outcome | und
           {
             ...fromHost,
             details: { ...fromHost.details, decidedBy: 'host', ...(probeReason ? { probe: `not available: ${probeReason}` } : {}) },
+            // The probe decides when it can: a host verdict standing in for one that was tried and could not is partial evidence.
+            ...(ctx.probed ? { incomplete: `the probe could not decide (${probeReason ?? 'no answer'}); the host decided` } : {}),
           },
         ];
       if (undecided) return undecided;
@@ -152,6 +154,8 @@ export const noAdminUser = endpointCheck({
         },
       ];
     }
+    // Only a real answer passes: 200 (authentication off: see auth.disabled) or 401 (credentials required).
+    if (q.status !== 200 && q.status !== 401) return [unexpected('unauthenticated SHOW DATABASES', q)];
     return [
       {
         status: 'PASSED',
@@ -227,11 +231,12 @@ export const diagnosticsUnauthenticated = endpointCheck({
         },
       ];
     }
-    if (failed.length === entries.length)
+    // A path that did not answer could be the open one: nothing passes on part of the paths.
+    if (failed.length)
       return [
         {
           status: 'NOT_AVAILABLE',
-          summary: 'no diagnostics probe completed',
+          summary: failed.length === entries.length ? 'no diagnostics probe completed' : `not every diagnostics path answered (${failed.map(([path]) => path).join(', ')})`,
           details: { ...details, reason: failed.map(([path, r]) => `${path}: ${!r.ok && r.reason}`).join('; ') },
         },
       ];
@@ -259,6 +264,8 @@ export const v2SetupOpen = endpointCheck({
     }
     if (s.status === 200 && allowed === true)
       return [{ status: 'FAILED', summary: '/api/v2/setup answers {"allowed": true}', details: { status: 200, allowed: true } }];
+    // Only a real answer passes: 404 (no 2.x setup endpoint) or {"allowed": false}.
+    if (s.status !== 404 && !(s.status === 200 && allowed === false)) return [unexpected('GET /api/v2/setup', s)];
     return [
       {
         status: 'PASSED',

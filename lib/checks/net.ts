@@ -134,7 +134,9 @@ function outcomesByGroup(
   const out: Outcome[] = [];
   for (const [groupId, g] of groups) {
     if (g.exposed.length) {
-      out.push(failed(g, groupId));
+      // A source that could not be read may be broader than what was seen: the severity is a floor, not the answer.
+      const unread = [...new Set([...g.exposed, ...g.unknown].flatMap((o) => (o.peer.kind === 'unresolved' ? [o.peer.reason] : [])))];
+      out.push({ ...failed(g, groupId), ...(unread.length ? { incomplete: `sources that could not be read: ${unread.join('; ')}` } : {}) });
     } else {
       const reasons = [...new Set(g.unknown.map((o) => (o.peer.kind === 'unresolved' ? o.peer.reason : '')))];
       out.push({

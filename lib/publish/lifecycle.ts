@@ -18,7 +18,7 @@
  *   discovery of its region, or from a describe by its id) → ARCHIVED.
  */
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
-import { assessmentKey, isFailing, type Finding } from '../model.js';
+import { assessmentKey, isFailing, SEVERITIES, severityRank, type Finding, type Severity } from '../model.js';
 import { DAY_MS } from '../util/time.js';
 import { GENERATOR_PREFIX, findingId, sameAsImported, toAsff } from './asff.js';
 
@@ -61,6 +61,12 @@ export function parseFindingId(
 
 const failing = isFailing;
 
+/** The severity Security Hub holds for an earlier finding (the provider's, as imported). */
+const heldSeverity = (prev: AwsSecurityFinding | undefined): Severity => {
+  const label = prev?.FindingProviderFields?.Severity?.Label ?? prev?.Severity?.Label;
+  return (SEVERITIES as readonly string[]).includes(label ?? '') ? (label as Severity) : 'INFORMATIONAL';
+};
+
 /** The instance × check pair an earlier finding belongs to, from its Id. */
 function pairOf(id: string, scope: PublishScope): { pair: string; instanceId?: string } | undefined {
   const parts = parseFindingId(id);
@@ -101,7 +107,8 @@ export function planImports(
     const pair = assessmentKey(f.instanceId, f.checkId);
     const prev = active.get(id);
     // Not evaluated on complete evidence: only a failure observed now may be written; nothing earlier is lowered.
-    const held = !evaluated(pair) && (f.status === 'NOT_AVAILABLE' ? known.has(pair) : !failing(f.status) && prev !== undefined);
+    const lowered = failing(f.status) && failing(prev?.Compliance?.Status) && severityRank(f.severity) < severityRank(heldSeverity(prev));
+    const held = !evaluated(pair) && (f.status === 'NOT_AVAILABLE' ? known.has(pair) : (!failing(f.status) && prev !== undefined) || lowered);
     if (held) {
       plan.counts.keptUnavailable++;
       continue;
