@@ -23,6 +23,7 @@ import { EnableSecurityHubCommand, SecurityHubClient } from '@aws-sdk/client-sec
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CallCounter, createClients } from '../lib/aws/clients.js';
+import { goneInstances } from '../lib/discover/ec2.js';
 import { parseConfig, type Config } from '../lib/config.js';
 import { COLLECTOR_PATH } from '../lib/evidence/host/local.js';
 import type { ProbeFn } from '../lib/evidence/index.js';
@@ -257,7 +258,11 @@ async function runScan(at: string): Promise<RunFigures> {
   const result = await scan(config, { clients, homeRegion: REGIONS[0]![0], probe, now: () => new Date(at) });
   const t1 = performance.now();
   phase = 'publish';
-  const report = await publishScan(result, config, { clients, now: () => new Date(at) });
+  const report = await publishScan(result, config, {
+    clients,
+    now: () => new Date(at),
+    goneInstances: (_a, r, ids) => goneInstances(clients.ec2(r), ids),
+  });
   const t2 = performance.now();
   clients.destroy();
   const findings = result.document.findings;

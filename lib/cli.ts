@@ -13,6 +13,7 @@ import { InfluxguardError, oneLine, usageError } from './errors.js';
 import { SEVERITIES, severityRank, type Instance, type ScanDocument, type Severity } from './model.js';
 import { probeRun } from './probe.js';
 import { toAsff } from './publish/asff.js';
+import { goneInstances } from './discover/ec2.js';
 import { publishScan } from './publish/index.js';
 import { renderTable } from './render/table.js';
 import { scan, type Progress } from './scan.js';
@@ -244,7 +245,10 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
     progress.clear();
     const code = emit(result.document, result.incomplete, values, io, result.instances);
     if (!config.publish.enabled) return code;
-    const report = await publishScan(result, config, { clients });
+    const report = await publishScan(result, config, {
+      clients,
+      goneInstances: (_account, region, ids) => goneInstances(clients.ec2(region), ids),
+    });
     if (!config.publish.snsTopicArn)
       io.stderr('influxguard: note: no SNS topic configured (publish.snsTopicArn or INFLUXGUARD_SNS_TOPIC_ARN): no summary sent\n');
     const sh = report.securityHub;

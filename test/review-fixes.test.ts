@@ -9,7 +9,16 @@ import { describe, expect, it } from '@jest/globals';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { CHECKS } from '../lib/checks/index.js';
 import { type Assessed, evaluateEndpoint, evaluateInstance } from '../lib/evaluate.js';
-import { assessmentKey, fail, ok, type EndpointContext, type Finding, type HostEvidence, type HttpObservation, type ProbeEvidence } from '../lib/model.js';
+import {
+  assessmentKey,
+  fail,
+  ok,
+  type EndpointContext,
+  type Finding,
+  type HostEvidence,
+  type HttpObservation,
+  type ProbeEvidence,
+} from '../lib/model.js';
 import { findingId, toAsff } from '../lib/publish/asff.js';
 import { planImports } from '../lib/publish/lifecycle.js';
 import { ctx, instance, net, open } from './support/fixtures.js';
@@ -61,7 +70,19 @@ describe('the host standing in for an undecided probe', () => {
       hostname: 'h',
       tools: { ss: true, openssl: true, influxd: true },
       version: '1.8.10',
-      processes: [{ pid: 1, name: 'influxd', user: 'influxdb', cmdline: 'influxd', configPath: '/etc/influxdb/influxdb.conf', env: {}, configSource: 'influxd config', config: { 'http.auth-enabled': 'true' }, headers: {} }],
+      processes: [
+        {
+          pid: 1,
+          name: 'influxd',
+          user: 'influxdb',
+          cmdline: 'influxd',
+          configPath: '/etc/influxdb/influxdb.conf',
+          env: {},
+          configSource: 'influxd config',
+          config: { 'http.auth-enabled': 'true' },
+          headers: {},
+        },
+      ],
       listeners: [],
       listenerSource: 'ss',
       files: [],
@@ -85,9 +106,16 @@ describe('a verdict resting on an unreadable source', () => {
     expect(assessed.has(assessmentKey(ctx().instance.instanceId, 'net.unexpected-ports-open'))).toBe(false);
     const before = evaluateInstance(only('net.unexpected-ports-open'), ctx({ net: net([world]) }));
     expect(before[0]).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
-    const active = new Map<string, AwsSecurityFinding>(before.map((f: Finding) => [findingId(f), toAsff(f, { now: '2026-11-28T00:00:00.000Z' })]));
+    const active = new Map<string, AwsSecurityFinding>(
+      before.map((f: Finding) => [findingId(f), toAsff(f, { now: '2026-11-28T00:00:00.000Z' })]),
+    );
     const lowered = findings.map((f) => ({ ...f, severity: 'MEDIUM' as const }));
-    const plan = planImports(lowered, active, { accountId: lowered[0]!.accountId!, region: lowered[0]!.region!, assessed, isGone: () => false }, { now: new Date('2026-11-29T00:00:00Z'), refreshDays: 7 });
+    const plan = planImports(
+      lowered,
+      active,
+      { accountId: lowered[0]!.accountId!, region: lowered[0]!.region!, assessed, isGone: () => false },
+      { now: new Date('2026-11-29T00:00:00Z'), refreshDays: 7 },
+    );
     expect(plan.imports).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import { createClients, type CallCounter, type Clients } from '../aws/clients.js
 import { CHECKS } from '../checks/index.js';
 import { REGION_RE, type Config } from '../config.js';
 import { configError, oneLine } from '../errors.js';
-import { listInstances } from '../discover/ec2.js';
+import { goneInstances, listInstances } from '../discover/ec2.js';
 import { isFailing, type Finding, type ScanDocument, type Summary } from '../model.js';
 import { changesOf, notify, publishSecurityHub } from '../publish/index.js';
 import { byRisk, mergeSummaries } from '../summary.js';
@@ -299,7 +299,13 @@ export async function runUnit(
         : {}),
     });
     // Security Hub only: the scan's one SNS summary is sent by the unit that completes it (finish).
-    const report = unit.publish ? await publishSecurityHub(result, config, { clients, ...(deps.now ? { now: deps.now } : {}) }) : undefined;
+    const report = unit.publish
+      ? await publishSecurityHub(result, config, {
+          clients,
+          goneInstances: (_account, region, ids) => goneInstances(clients.ec2(region), ids),
+          ...(deps.now ? { now: deps.now } : {}),
+        })
+      : undefined;
     const names = new Map(result.instances.map((i) => [i.instanceId, i.name]));
     const failing = result.document.findings.filter((f) => isFailing(f.status)).sort(byRisk);
     const unitResult: UnitResult = {

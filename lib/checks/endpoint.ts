@@ -236,7 +236,10 @@ export const diagnosticsUnauthenticated = endpointCheck({
       return [
         {
           status: 'NOT_AVAILABLE',
-          summary: failed.length === entries.length ? 'no diagnostics probe completed' : `not every diagnostics path answered (${failed.map(([path]) => path).join(', ')})`,
+          summary:
+            failed.length === entries.length
+              ? 'no diagnostics probe completed'
+              : `not every diagnostics path answered (${failed.map(([path]) => path).join(', ')})`,
           details: { ...details, reason: failed.map(([path, r]) => `${path}: ${!r.ok && r.reason}`).join('; ') },
         },
       ];

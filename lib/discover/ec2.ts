@@ -91,6 +91,22 @@ export async function listInstances(
   return [...byId.values()].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
 }
 
+/**
+ * Of these instance ids, the ones verifiably gone: terminated (or shutting
+ * down), or unknown to EC2. Described by id alone, without the tag selectors:
+ * an instance a narrower scan did not select, or that lost its tag, is not gone.
+ */
+export async function goneInstances(ec2: EC2Client, ids: readonly string[]): Promise<Set<string>> {
+  const alive = new Set<string>();
+  for (const values of chunk([...ids], FILTER_VALUES_MAX)) {
+    const pages = paginateDescribeInstances({ client: ec2 }, { Filters: [{ Name: 'instance-id', Values: values }] });
+    for (const raw of await collect('DescribeInstances', pages, (p) => p.Reservations?.flatMap((r) => r.Instances ?? []))) {
+      if (raw.InstanceId && !['terminated', 'shutting-down'].includes(raw.State?.Name ?? '')) alive.add(raw.InstanceId);
+    }
+  }
+  return new Set(ids.filter((id) => !alive.has(id)));
+}
+
 export function toInstance(raw: Ec2Instance, accountId: string, region: string, config: Config): Instance {
   const tags = Object.fromEntries((raw.Tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? '']));
   const roleTag = tags[config.roleTagKey]?.trim().toLowerCase();

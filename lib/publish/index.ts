@@ -11,7 +11,7 @@ import { oneLine } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { isFailing, type Coverage, type Instance, type ScanResult } from '../model.js';
 import { findingId } from './asff.js';
-import { planImports, type PublishScope } from './lifecycle.js';
+import { parseFindingId, planImports, type PublishScope } from './lifecycle.js';
 import { importFindings, readActive, type ImportOptions } from './securityhub.js';
 import { buildSummary, publishSummary, shouldNotify, type Changes, type SummaryInput } from './sns.js';
 
@@ -38,6 +38,12 @@ export interface PublishDeps {
   clients: Clients;
   now?: () => Date;
   importOptions?: ImportOptions;
+  /**
+   * Of the instances a scan did not see, those verifiably gone (terminated or
+   * unknown to EC2), for an account × region; the entry points pass EC2's
+   * answer (`goneInstances` in lib/discover/ec2.ts). Without it nothing is archived.
+   */
+  goneInstances?: (accountId: string, region: string, candidates: string[]) => Promise<Set<string>>;
 }
 
 type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> &
@@ -86,7 +92,23 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
       if (f.accountId === cov.accountId && f.region === cov.region) out.failed.push({ id: findingId(f), reason });
     return out;
   }
-  const plan = planImports(result.document.findings, active, publishScope(cov), { now, refreshDays: config.publish.refreshDays });
+  const scope = publishScope(cov);
+  // Not seen is not gone: an instance is archived only when EC2 confirms it is terminated or unknown.
+  const candidates = [...new Set([...active.keys()].flatMap((id) => parseFindingId(id)?.instanceId ?? []))].filter(scope.isGone);
+  let gone = new Set<string>();
+  if (candidates.length && deps.goneInstances) {
+    try {
+      gone = await deps.goneInstances(cov.accountId, cov.region, candidates);
+    } catch (err) {
+      out.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason: `nothing archived: ${oneLine(err, 200)}` });
+    }
+  }
+  const plan = planImports(
+    result.document.findings,
+    active,
+    { ...scope, isGone: (id) => gone.has(id) },
+    { now, refreshDays: config.publish.refreshDays },
+  );
   Object.assign(out, plan.counts, { newFailures: plan.newFailures });
   if (!plan.imports.length) return out;
   const r = await importFindings(

@@ -108,7 +108,8 @@ export function planImports(
     const prev = active.get(id);
     // Not evaluated on complete evidence: only a failure observed now may be written; nothing earlier is lowered.
     const lowered = failing(f.status) && failing(prev?.Compliance?.Status) && severityRank(f.severity) < severityRank(heldSeverity(prev));
-    const held = !evaluated(pair) && (f.status === 'NOT_AVAILABLE' ? known.has(pair) : (!failing(f.status) && prev !== undefined) || lowered);
+    const held =
+      !evaluated(pair) && (f.status === 'NOT_AVAILABLE' ? known.has(pair) : (!failing(f.status) && prev !== undefined) || lowered);
     if (held) {
       plan.counts.keptUnavailable++;
       continue;

@@ -135,6 +135,21 @@ describe('a rescan whose evidence cannot be gathered', () => {
   }, 120_000);
 });
 
+describe('archiving', () => {
+  it('a scan narrowed to fewer instances archives nothing of the others: only a terminated or vanished instance is gone', async () => {
+    proxy.setPlan({ rates: {} });
+    await cli([]);
+    const before = failedIds(await securityHub());
+    const pub = estate.instances.pub![0]!;
+    const narrowed = await cli(['--tag', 'Service=influxdb']);
+    expect(narrowed.stderr).not.toMatch(/archived [1-9]/);
+    const after = await securityHub();
+    const archived = before.filter((id) => after.get(id)?.RecordState === 'ARCHIVED');
+    expect(archived).toEqual([]);
+    expect(before.some((id) => id.includes(`/${pub}/`))).toBe(true);
+  }, 120_000);
+});
+
 describe('a scan of named instances', () => {
   it('publishes exactly their findings', async () => {
     const config = parseConfig({ regions: [R], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, publish: { enabled: true } });

@@ -7,6 +7,7 @@ import { RevokeSecurityGroupIngressCommand, TerminateInstancesCommand } from '@a
 import { EnableSecurityHubCommand, GetFindingsCommand, SecurityHubClient, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { goneInstances } from '../../lib/discover/ec2.js';
 import { parseConfig } from '../../lib/config.js';
 import { publishScan, type PublishReport } from '../../lib/publish/index.js';
 import { scan } from '../../lib/scan.js';
@@ -36,7 +37,12 @@ async function scanAndPublish(at: string) {
   });
   const { clients, counter } = account.clients(config);
   const result = await scan(config, { clients, homeRegion: R });
-  const report = await publishScan(result, config, { clients, now: () => new Date(at), importOptions: { pacingMs: 0 } });
+  const report = await publishScan(result, config, {
+    clients,
+    now: () => new Date(at),
+    importOptions: { pacingMs: 0 },
+    goneInstances: (_a, r, ids) => goneInstances(clients.ec2(r), ids),
+  });
   reports.push(report);
   snapshots.push(await allFindings());
   const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));

@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import { AuthorizeSecurityGroupIngressCommand, RevokeSecurityGroupIngressCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { EnableSecurityHubCommand, SecurityHubClient, paginateGetFindings, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { ENDPOINT_CHECKS } from '../../lib/checks/endpoint.js';
+import { goneInstances } from '../../lib/discover/ec2.js';
 import { parseConfig } from '../../lib/config.js';
 import type { HostFn, ProbeFn } from '../../lib/evidence/index.js';
 import { fail, ok, type HostEvidence, type HttpObservation, type Instance, type ProbeEvidence } from '../../lib/model.js';
@@ -186,7 +187,11 @@ async function runSequence(steps: Step[]): Promise<void> {
     const result = await scan(config, { clients, homeRegion: R, host, probe }).finally(() => (process.env.AWS_ENDPOINT_URL = saved));
     proxy.setPlan({ rates: {} });
     const publishClients = account.clients(config).clients; // Security Hub itself is not faulted: the lifecycle is under test
-    const report = await publishScan(result, config, { clients: publishClients, importOptions: { pacingMs: 0 } });
+    const report = await publishScan(result, config, {
+      clients: publishClients,
+      importOptions: { pacingMs: 0 },
+      goneInstances: (_a, r, ids) => goneInstances(publishClients.ec2(r), ids),
+    });
     clients.destroy();
     publishClients.destroy();
     scans++;
