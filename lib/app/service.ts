@@ -220,6 +220,7 @@ export async function dispatch(
   const units = planUnits(scanId, inventories, deps.config.app.unitSize, {
     publish: request.publish ?? deps.config.publish.enabled,
     regionComplete: !request.instanceIds, // named instances: a subset, nothing else is archived
+    ...(request.instanceIds ? { named: request.instanceIds } : {}),
     ...(request.checks ? { checks: request.checks } : {}),
   });
   await deps.store.createScan(

@@ -41,12 +41,14 @@ export function planUnits(
   scanId: string,
   regions: RegionInventoryIds[],
   unitSize: number,
-  opts: { publish: boolean; checks?: string[]; regionComplete?: boolean },
+  opts: { publish: boolean; checks?: string[]; regionComplete?: boolean; named?: string[] },
 ): WorkUnit[] {
   const units: Omit<WorkUnit, 'unitIndex' | 'unitsTotal'>[] = [];
   for (const r of regions) {
     // One unit even for an empty region: it runs the region checks and archives findings of vanished instances.
-    const parts = r.instanceIds === undefined ? [null] : r.instanceIds.length ? chunk(r.instanceIds, unitSize) : [[]];
+    // A region dispatch could not list: the worker lists it, the whole region or, for a request that named instances, only those.
+    const unlisted = opts.named ? chunk(opts.named, unitSize) : [null];
+    const parts = r.instanceIds === undefined ? unlisted : r.instanceIds.length ? chunk(r.instanceIds, unitSize) : [[]];
     parts.forEach((ids, i) => {
       units.push({
         scanId,

@@ -100,3 +100,14 @@ describe('the lifecycle of a work unit', () => {
     expect(plan.counts).toMatchObject({ resolved: 1, archived: 0, outOfScope: 2 });
   });
 });
+
+describe('a scan of named instances', () => {
+  it('never widens to the whole region when dispatch could not list the region: the unit carries the named ids', () => {
+    const units = planUnits('s', [{ accountId: '111122223333', region: 'eu-west-1' }], 100, {
+      publish: true,
+      regionComplete: false,
+      named: ['i-0000000000000000a'],
+    });
+    expect(units.map((u) => [u.instanceIds, u.regionComplete])).toEqual([[['i-0000000000000000a'], false]]);
+  });
+});
