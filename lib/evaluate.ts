@@ -10,6 +10,8 @@ import { assessmentKey, isFailing, raiseSeverity } from './model.js';
 import type {
   Check,
   CheckMeta,
+  DatabaseCheck,
+  DatabaseContext,
   EndpointCheck,
   EndpointContext,
   Finding,
@@ -82,6 +84,7 @@ function toFinding(meta: CheckMeta, o: Outcome, where: Pick<Finding, 'accountId'
 const isInstanceCheck = (c: Check): c is InstanceCheck => c.scope === 'instance';
 const isRegionCheck = (c: Check): c is RegionCheck => c.scope === 'region';
 const isEndpointCheck = (c: Check): c is EndpointCheck => c.scope === 'endpoint';
+const isDatabaseCheck = (c: Check): c is DatabaseCheck => c.scope === 'database';
 
 type Where = Pick<Finding, 'accountId' | 'region' | 'instanceId' | 'endpoint'>;
 type ScopedCheck<Ctx> = CheckMeta & Runnable<Ctx> & { appliesTo?: (c: Ctx) => boolean };
@@ -145,10 +148,25 @@ export function evaluateRegion(checks: readonly Check[], ctx: RegionContext, ass
   return evaluateScope(checks.filter(isRegionCheck), ctx, { accountId: ctx.accountId, region: ctx.region }, { type: 'AwsAccount', id: ctx.accountId }, assessed);
 }
 
-/** A region whose instances could not be listed: every AWS-evidence check says so, once, at account level. */
-export function evaluateRegionFailure(checks: readonly Check[], failure: RegionFailure): Finding[] {
+/**
+ * One Timestream for InfluxDB instance or cluster: `instanceId` is its
+ * identifier (the lifecycle tracks each one), the resource is the DB itself
+ * (`Other`, its identifier; `evidence.arn` is its ARN, the ASFF resource Id).
+ */
+export function evaluateDatabase(checks: readonly Check[], ctx: DatabaseContext, assessed?: Assessed): Finding[] {
+  const { db } = ctx;
+  const findings = evaluateScope(checks.filter(isDatabaseCheck), ctx, { accountId: db.accountId, region: db.region, instanceId: db.id }, { type: 'Other', id: db.id }, assessed);
+  for (const f of findings) Object.assign(f.evidence, { arn: db.arn, kind: `timestream-influxdb ${db.kind}`, ...(db.name ? { name: db.name } : {}) });
+  return findings;
+}
+
+/**
+ * A region whose instances could not be listed: every AWS-evidence check says
+ * so, once, at account level. `onlyDatabases`: only Timestream could not be listed.
+ */
+export function evaluateRegionFailure(checks: readonly Check[], failure: RegionFailure, onlyDatabases = false): Finding[] {
   const account: ResourceRef = { type: 'AwsAccount', id: failure.accountId };
   return checks
-    .filter((c) => c.evidence.includes('aws'))
+    .filter((c) => c.evidence.includes('aws') && (!onlyDatabases || c.scope === 'database'))
     .map((c) => toFinding(c, unavailable(failure.reason), { accountId: failure.accountId, region: failure.region }, account));
 }

@@ -6,7 +6,8 @@
  * one deadline policy.
  */
 import type { Config } from '../config.js';
-import type { CheckSettings, EndpointContext, HostEvidence, Instance, InstanceContext, NetworkEvidence, ProbeEvidence, RegionContext, RegionInventory, Result, VolumeEvidence } from '../model.js';
+import { parametersOf } from '../discover/timestream.js';
+import type { CheckSettings, DatabaseContext, EndpointContext, HostEvidence, Instance, InstanceContext, NetworkEvidence, ProbeEvidence, RegionContext, RegionInventory, Result, VolumeEvidence } from '../model.js';
 import { fail, ok } from '../model.js';
 import { mapLimit } from '../util/concurrency.js';
 import { opensTcpPort, reachableFromInternet } from '../reach.js';
@@ -120,6 +121,8 @@ export const hostSource = (collect: HostFn): EvidenceSource<'host'> => ({
 
 export interface RegionEvidenceBundle {
   instances: InstanceContext[];
+  /** Timestream for InfluxDB instances and clusters (AWS evidence only: their managed endpoints are not probed). */
+  databases: DatabaseContext[];
   endpoints: EndpointContext[];
   region: RegionContext;
 }
@@ -164,8 +167,21 @@ export async function gatherRegion(inv: RegionInventory, config: Config, sources
         now,
       };
     });
+  const databases = (inv.timestream?.ok ? inv.timestream.value : []).map(
+    (db): DatabaseContext => ({
+      db,
+      settings,
+      evidence: {
+        // A managed DB has no address of its own in the API: exposure is `publiclyAccessible` and its groups.
+        network: networkEvidence({ securityGroupIds: db.securityGroupIds, publicIps: [], ipv6: [] }, inv, clusters, []),
+        parameters: parametersOf(db, inv.parameterGroups),
+        logs: ok(db.logDelivery),
+      },
+    }),
+  );
   return {
     instances,
+    databases,
     endpoints,
     region: { accountId: inv.accountId, region: inv.region, instances: inv.instances, settings, evidence: { ebsDefaultEncryption: inv.ebsDefaultEncryption } },
   };

@@ -40,13 +40,22 @@ export function sameAsImported(prev: AwsSecurityFinding, f: Finding): boolean {
     severity === f.severity &&
     prev.GeneratorId === generatorId(f.checkId) &&
     prev.Title === clip(f.title, LIMITS.title) &&
-    prev.Resources?.[0]?.Id === resourceArn(f.resource.type, f.resource.id, f.region ?? '', f.accountId ?? '')
+    prev.Resources?.[0]?.Id === resourceArn(f, f.resource, f.region ?? '', f.accountId ?? '')
   );
 }
 
 const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 
-function resourceArn(type: Finding['resource']['type'], id: string, region: string, account: string): string {
+const TIMESTREAM_ARN = /^arn:aws[a-z-]*:timestream-influxdb:[a-z0-9-]+:\d{12}:db-(instance|cluster)\/[A-Za-z0-9-]+$/;
+
+/**
+ * The ASFF resource Id. Timestream for InfluxDB DBs have no ASFF resource type
+ * of their own: `Other`, with the DB's ARN (`evidence.arn`, checked at
+ * discovery and here), while the JSON document names the DB by its identifier.
+ */
+function resourceArn(f: Pick<Finding, 'checkId' | 'evidence'>, { type, id }: Finding['resource'], region: string, account: string): string {
+  const arn = f.evidence.arn;
+  if (type === 'Other' && f.checkId.startsWith('timestream.') && typeof arn === 'string' && TIMESTREAM_ARN.test(arn) && arn.endsWith(`/${id}`)) return arn;
   switch (type) {
     case 'AwsEc2Instance':
       return `arn:aws:ec2:${region}:${account}:instance/${id}`;
@@ -64,6 +73,8 @@ function resourceArn(type: Finding['resource']['type'], id: string, region: stri
 function types(checkId: string): string[] {
   if (checkId === 'auth.jwt-empty-secret' || checkId === 'host.version-vulnerable') return ['Software and Configuration Checks/Vulnerabilities/CVE'];
   if (checkId.startsWith('net.')) return ['Software and Configuration Checks/AWS Security Best Practices/Network Reachability'];
+  if (checkId === 'timestream.publicly-accessible') return ['Software and Configuration Checks/AWS Security Best Practices/Network Reachability'];
+  if (checkId.startsWith('timestream.')) return ['Software and Configuration Checks/AWS Security Best Practices'];
   if (checkId.startsWith('ebs.')) return ['Software and Configuration Checks/AWS Security Best Practices', 'Effects/Data Exposure'];
   return ['Software and Configuration Checks/Industry and Regulatory Standards/InfluxData security guidance'];
 }
@@ -92,9 +103,12 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
   const account = f.accountId;
   const region = f.region;
   const created = times.firstSeen ?? times.now;
-  const primary = { Type: f.resource.type === 'Other' ? 'Other' : f.resource.type, Id: resourceArn(f.resource.type, f.resource.id, region, account), Partition: 'aws' as const, Region: region };
+  const primary = { Type: f.resource.type === 'Other' ? 'Other' : f.resource.type, Id: resourceArn(f, f.resource, region, account), Partition: 'aws' as const, Region: region };
+  // The EC2 instance behind a group or volume finding (a Timestream DB is its own `Other` resource).
   const withInstance =
-    f.instanceId && f.resource.type !== 'AwsEc2Instance' ? [{ Type: 'AwsEc2Instance', Id: resourceArn('AwsEc2Instance', f.instanceId, region, account), Partition: 'aws' as const, Region: region }] : [];
+    f.instanceId && f.resource.type !== 'AwsEc2Instance' && f.resource.type !== 'Other'
+      ? [{ Type: 'AwsEc2Instance', Id: resourceArn(f, { type: 'AwsEc2Instance', id: f.instanceId }, region, account), Partition: 'aws' as const, Region: region }]
+      : [];
   const source = check ? check.evidence.join(',') : 'unknown';
   return printableDeep<AwsSecurityFinding>({
     SchemaVersion: SCHEMA_VERSION,

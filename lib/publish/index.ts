@@ -42,6 +42,8 @@ export interface PublishDeps {
 
 type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> & Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: string[] };
 
+const EC2_INSTANCE_ID = /^i-[0-9a-f]+$/;
+
 /**
  * What a region's coverage lets the lifecycle do. An instance is gone when a
  * describe by its id did not find it, or when a complete discovery of the
@@ -55,7 +57,8 @@ export function publishScope(cov: Coverage): PublishScope {
     accountId: cov.accountId,
     region: cov.region,
     assessed: cov.assessed,
-    isGone: (id) => gone.has(id) || (cov.complete && !seen.has(id) && !known.has(id)),
+    // A Timestream id (not `i-…`) is gone only when this coverage listed Timestream for InfluxDB completely.
+    isGone: (id) => gone.has(id) || (cov.complete && !seen.has(id) && !known.has(id) && (EC2_INSTANCE_ID.test(id) || cov.timestreamListed === true)),
   };
 }
 
@@ -113,7 +116,7 @@ export function changesOf(failingNow: number, newFailureIds: readonly string[], 
 }
 
 /** The notify step: one SNS summary to the configured topic (none without a topic), under the notify mode. */
-export async function notify(input: SummaryInput, changes: Changes | undefined, config: Config, deps: Pick<PublishDeps, 'clients'>, instances: readonly Instance[] = []): Promise<PublishReport['sns']> {
+export async function notify(input: SummaryInput, changes: Changes | undefined, config: Config, deps: Pick<PublishDeps, 'clients'>, instances: readonly Pick<Instance, 'instanceId' | 'name'>[] = []): Promise<PublishReport['sns']> {
   const topic = config.publish.snsTopicArn;
   if (!topic) return undefined;
   const summary = buildSummary(input, changes, instances);
@@ -131,6 +134,7 @@ export async function publishScan(result: ScanResult, config: Config, deps: Publ
   const report: PublishReport = await publishSecurityHub(result, config, deps);
   const failingNow = result.document.findings.filter((f) => isFailing(f.status)).length;
   const changes = changesOf(failingNow, report.newFailureIds, report.securityHub.resolved, report.securityHub.failed.length);
-  const sns = await notify({ ...result.document, incomplete: result.incomplete }, changes, config, deps, result.instances);
+  const named = [...result.instances, ...result.databases.map((d) => ({ instanceId: d.id, ...(d.name ? { name: d.name } : {}) }))];
+  const sns = await notify({ ...result.document, incomplete: result.incomplete }, changes, config, deps, named);
   return sns ? { ...report, sns } : report;
 }
