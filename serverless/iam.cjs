@@ -61,6 +61,19 @@ const scanEc2 = {
   Action: ['ec2:DescribeInstances', 'ec2:DescribeSecurityGroups', 'ec2:DescribeVolumes', 'ec2:DescribeRegions', 'ec2:GetEbsEncryptionByDefault', 'ec2:GetManagedPrefixListEntries'],
   Resource: '*',
 };
+/**
+ * Timestream for InfluxDB reads: the list calls have no resource-level
+ * permissions; the describes, parameter groups and tags are scoped to the
+ * account's DB instances, clusters and parameter groups (any region).
+ */
+const scanTimestream = [
+  { Effect: 'Allow', Action: ['timestream-influxdb:ListDbInstances', 'timestream-influxdb:ListDbClusters'], Resource: '*' },
+  {
+    Effect: 'Allow',
+    Action: ['timestream-influxdb:GetDbInstance', 'timestream-influxdb:GetDbCluster', 'timestream-influxdb:GetDbParameterGroup', 'timestream-influxdb:ListTagsForResource'],
+    Resource: ['db-instance', 'db-cluster', 'db-parameter-group'].map((t) => sub(`arn:\${AWS::Partition}:timestream-influxdb:*:\${AWS::AccountId}:${t}/*`)),
+  },
+];
 const table = (actions) => ({ Effect: 'Allow', Action: actions, Resource: { 'Fn::GetAtt': ['ScansTable', 'Arn'] } });
 const sendUnits = { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['UnitsQueue', 'Arn'] } };
 /** The stack key (SQS and SNS under SSE-KMS): producers need GenerateDataKey and Decrypt, consumers Decrypt. */
@@ -119,6 +132,7 @@ async function worker({ resolveVariable }) {
     identity,
     ...assumeMemberRole(p),
     scanEc2,
+    ...scanTimestream,
     { Effect: 'Allow', Action: ['ssm:DescribeInstanceInformation', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation'], Resource: '*' },
     { Effect: 'Allow', Action: ['ssm:SendCommand'], Resource: sub('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/${CollectorDocument}') },
     ...sendCommandInstances(p.tags),
@@ -140,6 +154,7 @@ async function api({ resolveVariable }) {
     ...assumeMemberRole(p),
     ...organizations(p),
     scanEc2,
+    ...scanTimestream,
     sendUnits,
     dataKey,
     table(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem']),

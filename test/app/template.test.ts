@@ -40,6 +40,8 @@ const NO_RESOURCE_LEVEL = new Set([
   'ssm:ListCommandInvocations',
   'ssm:GetCommandInvocation',
   'organizations:ListAccounts',
+  'timestream-influxdb:ListDbInstances',
+  'timestream-influxdb:ListDbClusters',
 ]);
 
 describe('the packaged stack', () => {
@@ -125,6 +127,15 @@ const actionsOf = (role: string) => [...new Set(statementsOf(role).filter((s) =>
 const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const EC2_SCAN = ['ec2:DescribeInstances', 'ec2:DescribeRegions', 'ec2:DescribeSecurityGroups', 'ec2:DescribeVolumes', 'ec2:GetEbsEncryptionByDefault', 'ec2:GetManagedPrefixListEntries'];
 const KMS = ['kms:Decrypt', 'kms:GenerateDataKey'];
+/** Timestream for InfluxDB: listed and described by the unit that runs a region's region checks (and wait=true scans). */
+const TIMESTREAM_SCAN = [
+  'timestream-influxdb:ListDbInstances',
+  'timestream-influxdb:ListDbClusters',
+  'timestream-influxdb:GetDbInstance',
+  'timestream-influxdb:GetDbCluster',
+  'timestream-influxdb:GetDbParameterGroup',
+  'timestream-influxdb:ListTagsForResource',
+];
 /** What each function's code calls (lib/app/service.ts and what it uses), with the default parameters (accounts=self, no VPC). */
 const EXPECTED: Record<string, string[]> = {
   DispatchRole: [...LOGS, ...KMS, 'sts:GetCallerIdentity', 'ec2:DescribeRegions', 'ec2:DescribeInstances', 'sqs:SendMessage', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -132,6 +143,7 @@ const EXPECTED: Record<string, string[]> = {
     ...LOGS,
     ...KMS,
     ...EC2_SCAN,
+    ...TIMESTREAM_SCAN,
     'sts:GetCallerIdentity',
     'ssm:DescribeInstanceInformation',
     'ssm:ListCommandInvocations',
@@ -149,7 +161,7 @@ const EXPECTED: Record<string, string[]> = {
     'sqs:GetQueueAttributes',
   ],
   // wait=true scans run read-only in the API: no host evidence, no publishing, no summary.
-  ApiRole: [...LOGS, ...KMS, ...EC2_SCAN, 'sts:GetCallerIdentity', 'sqs:SendMessage', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
+  ApiRole: [...LOGS, ...KMS, ...EC2_SCAN, ...TIMESTREAM_SCAN, 'sts:GetCallerIdentity', 'sqs:SendMessage', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
 };
 
 const iam = createRequire(import.meta.url)(`${root}serverless/iam.cjs`);
