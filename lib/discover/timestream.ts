@@ -32,7 +32,8 @@ const SERVICE = 'timestream-influxdb';
 /** At most this many DB instances plus clusters per region (the service's quotas are far below). */
 export const TIMESTREAM_MAX = 2000;
 const CONCURRENCY = 8;
-const ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+/** Timestream identifiers are alphanumeric (no hyphen: never mistaken for an EC2 `i-…` id by the lifecycle). */
+const ID = /^[A-Za-z0-9]{1,64}$/;
 const ARN = /^arn:aws[a-z-]*:timestream-influxdb:[a-z0-9-]{1,30}:\d{12}:db-(instance|cluster)\/[A-Za-z0-9-]{1,64}$/;
 const PG_ID = 'default';
 

@@ -42,7 +42,8 @@ export interface PublishDeps {
 
 type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> & Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: string[] };
 
-const EC2_INSTANCE_ID = /^i-[0-9a-f]+$/;
+/** EC2 instance ids start with `i-`; Timestream for InfluxDB identifiers have no hyphen. */
+const EC2_INSTANCE_ID = /^i-/;
 
 /**
  * What a region's coverage lets the lifecycle do. An instance is gone when a
