@@ -384,7 +384,9 @@ export interface EndpointContext {
   settings: CheckSettings;
   /** The instance behind the endpoint, when it came from a scan. */
   instance?: Instance;
-  /** Its 8086 is world-open and it has a public address (from the network model). */
+  /** Or the Timestream for InfluxDB instance or cluster behind it. */
+  db?: TimestreamDb;
+  /** Its 8086 is world-open and it has a public address (a DB: publicly accessible, its port world-open). */
   internetExposed?: boolean;
   /** Scan time (ms since epoch), passed in: checks never read the clock. */
   now: number;

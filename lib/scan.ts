@@ -16,7 +16,7 @@ import { evaluateDatabase, evaluateEndpoint, evaluateInstance, evaluateRegion, e
 import { gatherRegion, hostSource, probeSource, type Deadline, type EvidenceSource, type HostFn, type ProbeFn } from './evidence/index.js';
 import { localHost } from './evidence/host/local.js';
 import { ssmHost } from './evidence/host/ssm.js';
-import { gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
+import { emulatedAws, gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
 import { assessmentKey, type Check, type Coverage, type Finding, type Instance, type ScanDocument, type ScanResult, type TimestreamDb } from './model.js';
 import { sortFindings, summarise } from './summary.js';
 import { mapLimit } from './util/concurrency.js';
@@ -186,7 +186,8 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   // The registered evidence sources: probes (unless turned off) and host collection (when asked for).
   const probe: ProbeFn | undefined = !config.probe.enabled ? undefined : (deps.probe ?? realProber(config, env));
   const host: HostFn | undefined = deps.host ?? (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients) : undefined);
-  const sources: EvidenceSource[] = [...(probe ? [probeSource(config, probe)] : []), ...(host ? [hostSource(host)] : [])];
+  // Timestream endpoints are AWS's names: under an emulator they are made up and never probed (not even resolved).
+  const sources: EvidenceSource[] = [...(probe ? [probeSource(config, probe, { databases: !emulatedAws(env) })] : []), ...(host ? [hostSource(host)] : [])];
   const perRegion = await mapLimit(regions, config.regionConcurrency, (region): Promise<RegionScan> => {
     if (!deadline.passed()) return scanRegion(config, { ...deps, now }, sources, deadline, checks, accountId, region);
     // Not started: said so, and nothing there is resolved or archived by publishing.

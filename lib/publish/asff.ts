@@ -53,9 +53,9 @@ const TIMESTREAM_ARN = /^arn:aws[a-z-]*:timestream-influxdb:[a-z0-9-]+:\d{12}:db
  * of their own: `Other`, with the DB's ARN (`evidence.arn`, checked at
  * discovery and here), while the JSON document names the DB by its identifier.
  */
-function resourceArn(f: Pick<Finding, 'checkId' | 'evidence'>, { type, id }: Finding['resource'], region: string, account: string): string {
+function resourceArn(f: Pick<Finding, 'evidence'>, { type, id }: Finding['resource'], region: string, account: string): string {
   const arn = f.evidence.arn;
-  if (type === 'Other' && f.checkId.startsWith('timestream.') && typeof arn === 'string' && TIMESTREAM_ARN.test(arn) && arn.endsWith(`/${id}`)) return arn;
+  if (type === 'Other' && typeof arn === 'string' && TIMESTREAM_ARN.test(arn) && arn.endsWith(`/${id}`)) return arn;
   switch (type) {
     case 'AwsEc2Instance':
       return `arn:aws:ec2:${region}:${account}:instance/${id}`;

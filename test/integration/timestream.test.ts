@@ -9,7 +9,8 @@ import { DeleteDbInstanceCommand, TimestreamInfluxDBClient } from '@aws-sdk/clie
 import { EnableSecurityHubCommand, GetFindingsCommand, SecurityHubClient, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import type { Clients } from '../../lib/aws/clients.js';
 import { parseConfig, type Config } from '../../lib/config.js';
-import type { Finding, ScanResult } from '../../lib/model.js';
+import type { ProbeTarget } from '../../lib/evidence/probe/target.js';
+import { fail, type Finding, type ProbeEvidence, type Result, type ScanResult } from '../../lib/model.js';
 import { findingId, toAsff } from '../../lib/publish/asff.js';
 import { publishScan, publishScope } from '../../lib/publish/index.js';
 import { scan } from '../../lib/scan.js';
@@ -174,6 +175,34 @@ describe('selection and failures', () => {
     const config = baseConfig({ regions: ['sa-east-1'] });
     const r = await scan(config, { clients: account.clients(config).clients, homeRegion: 'sa-east-1' });
     expect(r.document.findings.filter((f) => f.checkId.startsWith('timestream.'))).toEqual([]);
+  });
+});
+
+describe('endpoint probes', () => {
+  const probed = (env: NodeJS.ProcessEnv) => {
+    const targets: string[] = [];
+    const config = baseConfig({ probe: { enabled: true, allowedCidrs: ['127.0.0.0/8'] } });
+    const probe = async (t: ProbeTarget): Promise<Result<ProbeEvidence>> => {
+      targets.push(t.input);
+      return fail(`${t.host} resolves outside the allowed CIDRs`);
+    };
+    return scan(config, { clients: account.clients(config).clients, homeRegion: R, probe, env }).then((r) => ({ r, targets }));
+  };
+
+  it('under an emulator the made-up managed endpoints are never probed', async () => {
+    const { r, targets } = await probed({ AWS_ENDPOINT_URL: endpoint() });
+    expect(targets.filter((t) => t.includes('timestream-influxdb'))).toEqual([]);
+    expect(r.document.findings.filter((f) => f.endpoint?.includes('timestream-influxdb'))).toEqual([]);
+  });
+
+  it('otherwise an available DB is probed over TLS on its port, its endpoint findings on the DB', async () => {
+    const { r, targets } = await probed({});
+    const cluster = r.databases.find((d) => d.name === 'ts-cluster')!;
+    // moto leaves DB instances CREATING: only the (AVAILABLE) cluster is probed.
+    expect(targets.filter((t) => t.includes('timestream-influxdb'))).toEqual([`https://${cluster.endpoint}:8086`]);
+    const f = r.document.findings.find((x) => x.checkId === 'auth.disabled' && x.instanceId === cluster.id)!;
+    expect(f).toMatchObject({ status: 'NOT_AVAILABLE', endpoint: `https://${cluster.endpoint}:8086`, resource: { type: 'Other', id: cluster.id } });
+    expect(toAsff(f, { now: r.document.finishedAt }).Resources![0]!.Id).toBe(cluster.arn);
   });
 });
 
