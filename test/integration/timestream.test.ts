@@ -5,6 +5,9 @@
  * Security Hub (stable ids; a deleted DB archived only after a complete listing).
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DeleteDbInstanceCommand, TimestreamInfluxDBClient } from '@aws-sdk/client-timestream-influxdb';
 import { EnableSecurityHubCommand, GetFindingsCommand, SecurityHubClient, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import type { Clients } from '../../lib/aws/clients.js';
@@ -15,6 +18,8 @@ import { findingId, toAsff } from '../../lib/publish/asff.js';
 import { publishScan, publishScope } from '../../lib/publish/index.js';
 import { scan } from '../../lib/scan.js';
 import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
+import { startFaultProxy } from '../../scripts/fault-proxy.js';
+import { runCli } from '../support/cli.js';
 import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
 
 const R = 'eu-west-1';
@@ -203,6 +208,35 @@ describe('endpoint probes', () => {
     const f = r.document.findings.find((x) => x.checkId === 'auth.disabled' && x.instanceId === cluster.id)!;
     expect(f).toMatchObject({ status: 'NOT_AVAILABLE', endpoint: `https://${cluster.endpoint}:8086`, resource: { type: 'Other', id: cluster.id } });
     expect(toAsff(f, { now: r.document.finishedAt }).Resources![0]!.Id).toBe(cluster.arn);
+  });
+});
+
+describe('the CLI', () => {
+  it('shows both kinds in the table, the DBs under their own heading', async () => {
+    const r = await runCli(['scan', '--format', 'table', '--no-color', '--quiet'], account.env(R));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`${ts('ts-public')} ts-public (Timestream for InfluxDB instance, CREATING) ${account.accountId}/${R}`);
+    expect(r.stdout).toMatch(/FAILED\s+CRITICAL\s+timestream\.publicly-accessible/);
+    expect(r.stdout).toContain(`${ts('ts-cluster')} ts-cluster (Timestream for InfluxDB cluster, AVAILABLE)`);
+    expect(r.stdout).toContain(estate.instances['ec2-influx']![0]);
+  });
+
+  it('a throttled ListDbInstances (fault proxy) makes the scan incomplete, exit 3, the EC2 instance still checked', async () => {
+    const proxy = await startFaultProxy(endpoint(), { rates: { 'timestream-influxdb:ListDbInstances': 1 }, faults: ['throttle'] });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'influxguard-ts-'));
+      const configFile = join(dir, 'config.json');
+      writeFileSync(configFile, JSON.stringify({ aws: { maxAttempts: 2, connectTimeoutMs: 1000, requestTimeoutMs: 5000 } }));
+      const r = await runCli(['scan', '--format', 'json', '--quiet', '--config', configFile], { ...account.env(R), AWS_ENDPOINT_URL: proxy.endpoint });
+      expect(r.stderr).toMatch(/influxguard: incomplete: Timestream for InfluxDB of \d{12}\/eu-west-1 could not be listed: timestream-influxdb:ListDbInstances failed: ThrottlingException/);
+      expect(r.code).toBe(3);
+      const doc = JSON.parse(r.stdout) as { findings: Finding[] };
+      expect(doc.findings.filter((f) => f.checkId.startsWith('timestream.')).map((f) => f.status)).toEqual(['NOT_AVAILABLE', 'NOT_AVAILABLE', 'NOT_AVAILABLE']);
+      expect(doc.findings.some((f) => f.instanceId === estate.instances['ec2-influx']![0] && f.status === 'PASSED')).toBe(true);
+      expect(proxy.injected['timestream-influxdb']!.throttle).toBeGreaterThanOrEqual(2);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
 
