@@ -55,7 +55,7 @@ export interface UnitScope {
   instanceIds: string[];
   /** Every tagged instance of the region when the scan was dispatched: the others are gone. */
   knownInstanceIds: string[];
-  /** Run the account/region-level checks (one unit per region does). */
+  /** Run the account/region-level checks and list Timestream for InfluxDB (one unit per region does). */
   regionChecks: boolean;
   /** knownInstanceIds is the region's whole inventory (false for a named subset: nothing is archived). */
   regionComplete: boolean;
