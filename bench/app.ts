@@ -20,24 +20,52 @@ import { machine, writeSection } from './results.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const root = new URL('../../', import.meta.url).pathname;
-const ctx = (name: string) => ({ functionName: name, awsRequestId: 'bench', getRemainingTimeInMillis: () => 900_000 }) as unknown as Context;
+const ctx = (name: string) =>
+  ({ functionName: name, awsRequestId: 'bench', getRemainingTimeInMillis: () => 900_000 }) as unknown as Context;
 
 async function fanOut(): Promise<string[]> {
   const emulator = await startEmulator();
   try {
     const base = { region: 'eu-west-1', endpoint: emulator.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-    const member = await new STSClient(base).send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::210987654321:role/influxguard-member', RoleSessionName: 'seed' }));
-    const memberCreds = { accessKeyId: member.Credentials!.AccessKeyId!, secretAccessKey: member.Credentials!.SecretAccessKey!, sessionToken: member.Credentials!.SessionToken! };
+    const member = await new STSClient(base).send(
+      new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::210987654321:role/influxguard-member', RoleSessionName: 'seed' }),
+    );
+    const memberCreds = {
+      accessKeyId: member.Credentials!.AccessKeyId!,
+      secretAccessKey: member.Credentials!.SecretAccessKey!,
+      sessionToken: member.Credentials!.SessionToken!,
+    };
     for (const credentials of [base.credentials, memberCreds]) {
       for (const region of ['eu-west-1', 'eu-central-1']) {
         await seedEstate(new EC2Client({ ...base, region, credentials }), {
           region,
-          groups: [{ name: 'influx', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }, { ports: 22, cidrs: ['10.0.0.0/8'] }] }],
+          groups: [
+            {
+              name: 'influx',
+              rules: [
+                { ports: 8086, cidrs: ['0.0.0.0/0'] },
+                { ports: 22, cidrs: ['10.0.0.0/8'] },
+              ],
+            },
+          ],
           instances: [{ name: 'fleet', tags: { influxdb: '' }, groups: ['influx'], count: 250 }],
         });
       }
     }
-    await new DynamoDBClient(base).send(new CreateTableCommand({ TableName: 'bench-scans', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] }));
+    await new DynamoDBClient(base).send(
+      new CreateTableCommand({
+        TableName: 'bench-scans',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
     const sqs = new SQSClient(base);
     const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-units' }))).QueueUrl!;
     Object.assign(process.env, emulatorEnv(emulator.endpoint, 'eu-west-1'), {
@@ -61,8 +89,11 @@ async function fanOut(): Promise<string[]> {
       // Up to 4 workers at once, one unit each (batchSize 1, as deployed).
       await Promise.all(
         got.Messages.map(async (m) => {
-          const r = (await worker({ Records: [{ messageId: m.MessageId!, body: m.Body! }] } as never, ctx('worker'))) as { batchItemFailures: unknown[] };
-          if (!r.batchItemFailures.length) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+          const r = (await worker({ Records: [{ messageId: m.MessageId!, body: m.Body! }] } as never, ctx('worker'))) as {
+            batchItemFailures: unknown[];
+          };
+          if (!r.batchItemFailures.length)
+            await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
           units++;
         }),
       );
@@ -77,7 +108,11 @@ async function fanOut(): Promise<string[]> {
 }
 
 function bundles(): string[] {
-  execFileSync(process.execPath, [`${root}node_modules/serverless/bin/serverless.js`, 'package'], { cwd: root, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' }, stdio: 'ignore' });
+  execFileSync(process.execPath, [`${root}node_modules/serverless/bin/serverless.js`, 'package'], {
+    cwd: root,
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' },
+    stdio: 'ignore',
+  });
   const rows: string[] = [];
   let bundleFile = '';
   for (const fn of ['dispatch', 'worker', 'api']) {
@@ -87,29 +122,44 @@ function bundles(): string[] {
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
       // A fresh process per sample: the AWS SDK comes from node_modules, as the runtime provides it.
-      const r = spawnSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`], {
-        env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
-        encoding: 'utf8',
-      });
+      const r = spawnSync(
+        process.execPath,
+        ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`],
+        {
+          env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
+          encoding: 'utf8',
+        },
+      );
       times.push(Number(r.stdout.trim()));
     }
     times.sort((a, b) => a - b);
     const size = statSync(file).size;
-    rows.push(`| ${fn} bundle | ${(size / 1024).toFixed(0)} KiB minified (${(statSync(join(root, '.serverless', `${fn}.zip`)).size / 1024).toFixed(0)} KiB zipped); import ${times[2]!.toFixed(0)} ms median (${times[0]!.toFixed(0)}-${times[4]!.toFixed(0)}) ${size < 1024 * 1024 ? '' : '**over 1 MB**'} |`);
+    rows.push(
+      `| ${fn} bundle | ${(size / 1024).toFixed(0)} KiB minified (${(statSync(join(root, '.serverless', `${fn}.zip`)).size / 1024).toFixed(0)} KiB zipped); import ${times[2]!.toFixed(0)} ms median (${times[0]!.toFixed(0)}-${times[4]!.toFixed(0)}) ${size < 1024 * 1024 ? '' : '**over 1 MB**'} |`,
+    );
     if (fn === 'api') bundleFile = file;
   }
   // What the first call of each path adds: the client packages it uses load then (serverless/lazy-sdk.cjs).
   const firstUse = ['dynamodb', 'sqs', 'sts', 'organizations', 'ec2', 'ssm', 'securityhub', 'sns'].map((pkg) => {
     const times = Array.from({ length: 3 }, () => {
-      const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(bundleFile)});const t=process.hrtime.bigint();require('@aws-sdk/client-${pkg}');console.log(Number(process.hrtime.bigint()-t)/1e6)`], {
-        env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
-        encoding: 'utf8',
-      });
+      const r = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `require(${JSON.stringify(bundleFile)});const t=process.hrtime.bigint();require('@aws-sdk/client-${pkg}');console.log(Number(process.hrtime.bigint()-t)/1e6)`,
+        ],
+        {
+          env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
+          encoding: 'utf8',
+        },
+      );
       return Number(r.stdout.trim());
     }).sort((a, b) => a - b);
     return `${pkg} ${times[1]!.toFixed(0)} ms`;
   });
-  rows.push(`| AWS SDK client packages, loaded on first use (after the api bundle's import; median of 3) | ${firstUse.join(', ')}: \`GET /scans/{id}\` loads dynamodb only; a worker loads ec2, ssm, securityhub, sns, sts, dynamodb |`);
+  rows.push(
+    `| AWS SDK client packages, loaded on first use (after the api bundle's import; median of 3) | ${firstUse.join(', ')}: \`GET /scans/{id}\` loads dynamodb only; a worker loads ec2, ssm, securityhub, sns, sts, dynamodb |`,
+  );
   return rows;
 }
 

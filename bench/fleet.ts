@@ -41,16 +41,40 @@ import { emulateSsm, onEveryClient } from './ssm-emulation.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** Share of the fleet per region. */
-export const REGIONS: [string, number][] = [['eu-west-1', 0.4], ['us-east-1', 0.3], ['eu-central-1', 0.2], ['ap-southeast-2', 0.1]];
+export const REGIONS: [string, number][] = [
+  ['eu-west-1', 0.4],
+  ['us-east-1', 0.3],
+  ['eu-central-1', 0.2],
+  ['ap-southeast-2', 0.1],
+];
 
 /** Kinds of instance and their share of a region (5% Enterprise: 4% data, 1% meta). */
-const COHORTS: { kind: string; share: number; spec: Omit<InstanceSpec, 'name' | 'count' | 'tags'>; tags?: Record<string, string>; hanging?: boolean }[] = [
-  { kind: 'private', share: 0.46, spec: { groups: ['influx-private', 'monitoring'], volumes: [{ device: '/dev/sdf', sizeGiB: 100, encrypted: true }] } },
-  { kind: 'plain-volume', share: 0.15, spec: { groups: ['influx-private', 'ssh-office'], volumes: [{ device: '/dev/sdf', sizeGiB: 100, encrypted: false }] } },
+const COHORTS: {
+  kind: string;
+  share: number;
+  spec: Omit<InstanceSpec, 'name' | 'count' | 'tags'>;
+  tags?: Record<string, string>;
+  hanging?: boolean;
+}[] = [
+  {
+    kind: 'private',
+    share: 0.46,
+    spec: { groups: ['influx-private', 'monitoring'], volumes: [{ device: '/dev/sdf', sizeGiB: 100, encrypted: true }] },
+  },
+  {
+    kind: 'plain-volume',
+    share: 0.15,
+    spec: { groups: ['influx-private', 'ssh-office'], volumes: [{ device: '/dev/sdf', sizeGiB: 100, encrypted: false }] },
+  },
   { kind: 'public', share: 0.1, spec: { groups: ['influx-public', 'ssh-office'], publicIp: true } },
   { kind: 'legacy', share: 0.05, spec: { groups: ['legacy-open'], rootEncrypted: false } },
   { kind: 'two-nic', share: 0.1, spec: { groups: ['influx-private'], secondInterfaceGroups: ['monitoring', 'ssh-office'] } },
-  { kind: 'ent-data', share: 0.04, spec: { groups: ['cluster', 'influx-private'], volumes: [{ device: '/dev/sdf', sizeGiB: 500, encrypted: true }] }, tags: { 'influxdb:role': 'data', 'influxdb:cluster': 'prod' } },
+  {
+    kind: 'ent-data',
+    share: 0.04,
+    spec: { groups: ['cluster', 'influx-private'], volumes: [{ device: '/dev/sdf', sizeGiB: 500, encrypted: true }] },
+    tags: { 'influxdb:role': 'data', 'influxdb:cluster': 'prod' },
+  },
   { kind: 'ent-meta', share: 0.01, spec: { groups: ['cluster'] }, tags: { 'influxdb:role': 'meta', 'influxdb:cluster': 'prod' } },
   { kind: 'stopped', share: 0.03, spec: { groups: ['influx-private'], stopped: true } },
   { kind: 'spare', share: 0.055, spec: { groups: ['influx-private', 'monitoring'] } },
@@ -75,12 +99,24 @@ interface Pool {
 }
 
 async function seedFleet(ec2: EC2Client, region: string, n: number, pool: Pool): Promise<void> {
-  const counts = apportion(n, COHORTS.map((c) => c.share));
+  const counts = apportion(
+    n,
+    COHORTS.map((c) => c.share),
+  );
   const instances: InstanceSpec[] = [];
   COHORTS.forEach((c, i) => {
     const targets = c.hanging ? pool.hanging : pool.servers;
-    apportion(counts[i]!, targets.map(() => 1)).forEach((count, t) => {
-      if (count) instances.push({ name: `${c.kind}-${t}`, count, ...c.spec, tags: { influxdb: '', 'influxdb:endpoint': targets[t]!, ...(c.tags ?? {}) } });
+    apportion(
+      counts[i]!,
+      targets.map(() => 1),
+    ).forEach((count, t) => {
+      if (count)
+        instances.push({
+          name: `${c.kind}-${t}`,
+          count,
+          ...c.spec,
+          tags: { influxdb: '', 'influxdb:endpoint': targets[t]!, ...(c.tags ?? {}) },
+        });
     });
   });
   await seedEstate(ec2, {
@@ -91,11 +127,29 @@ async function seedFleet(ec2: EC2Client, region: string, n: number, pool: Pool):
       { name: 'vpn', cidrs: ['10.8.0.0/16'] },
     ],
     groups: [
-      { name: 'influx-private', rules: [{ ports: 8086, cidrs: ['10.0.0.0/8'] }, { ports: 8086, prefixLists: ['vpn'] }] },
+      {
+        name: 'influx-private',
+        rules: [
+          { ports: 8086, cidrs: ['10.0.0.0/8'] },
+          { ports: 8086, prefixLists: ['vpn'] },
+        ],
+      },
       { name: 'influx-public', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'], ipv6: ['::/0'] }] },
       { name: 'ssh-office', rules: [{ ports: 22, prefixLists: ['office'] }] },
-      { name: 'monitoring', rules: [{ ports: 9100, cidrs: ['10.0.0.0/8'] }, { protocol: 'udp', ports: 8125, cidrs: ['10.0.0.0/8'] }] },
-      { name: 'cluster', rules: [{ ports: [8088, 8091], groups: ['self'] }, { ports: 8086, groups: ['influx-private'] }] },
+      {
+        name: 'monitoring',
+        rules: [
+          { ports: 9100, cidrs: ['10.0.0.0/8'] },
+          { protocol: 'udp', ports: 8125, cidrs: ['10.0.0.0/8'] },
+        ],
+      },
+      {
+        name: 'cluster',
+        rules: [
+          { ports: [8088, 8091], groups: ['self'] },
+          { ports: 8086, groups: ['influx-private'] },
+        ],
+      },
       { name: 'legacy-open', rules: [{ protocol: '-1', cidrs: ['0.0.0.0/0'] }] },
     ],
     instances,
@@ -146,13 +200,22 @@ const phasePeaks = new Map<string, number>();
 
 /** One scan and its publishing, in this process (the child). */
 async function runScan(at: string): Promise<RunFigures> {
-  if (process.env.BENCH_TRACE) setInterval(() => phasePeaks.set(phase, Math.max(phasePeaks.get(phase) ?? 0, process.memoryUsage.rss() / 2 ** 20)), 25).unref();
+  if (process.env.BENCH_TRACE)
+    setInterval(() => phasePeaks.set(phase, Math.max(phasePeaks.get(phase) ?? 0, process.memoryUsage.rss() / 2 ** 20)), 25).unref();
   const env = process.env;
   const credentials = { accessKeyId: env.BENCH_KEY!, secretAccessKey: env.BENCH_SECRET!, sessionToken: env.BENCH_TOKEN! };
   const collectorOutput = readFileSync(env.BENCH_COLLECTOR_OUTPUT!, 'utf8');
   const config: Config = parseConfig({
     regions: REGIONS.map(([r]) => r),
-    probe: { allowedCidrs: ['127.0.0.0/8'], endpointCidrs: ['127.0.0.0/8'], caFiles: [env.BENCH_CA!], endpointTimeoutMs: 3000, connectTimeoutMs: 1000, tlsTimeoutMs: 1000, responseTimeoutMs: 2000 },
+    probe: {
+      allowedCidrs: ['127.0.0.0/8'],
+      endpointCidrs: ['127.0.0.0/8'],
+      caFiles: [env.BENCH_CA!],
+      endpointTimeoutMs: 3000,
+      connectTimeoutMs: 1000,
+      tlsTimeoutMs: 1000,
+      responseTimeoutMs: 2000,
+    },
     host: { enabled: true },
     publish: { enabled: true, snsTopicArn: env.BENCH_TOPIC! },
     // moto answers a 2,000-instance DescribeInstances page in seconds, more under load: room beyond the 20 s default.
@@ -205,10 +268,14 @@ async function runScan(at: string): Promise<RunFigures> {
     findings: findings.length,
     notAvailable: findings.filter((f) => f.status === 'NOT_AVAILABLE').length,
     notAvailableReasons: Object.fromEntries(
-      [...findings.filter((f) => f.status === 'NOT_AVAILABLE').reduce((m, f) => {
-        const reason = String(f.evidence.reason ?? '').slice(0, 160);
-        return m.set(reason, (m.get(reason) ?? 0) + 1);
-      }, new Map<string, number>())]
+      [
+        ...findings
+          .filter((f) => f.status === 'NOT_AVAILABLE')
+          .reduce((m, f) => {
+            const reason = String(f.evidence.reason ?? '').slice(0, 160);
+            return m.set(reason, (m.get(reason) ?? 0) + 1);
+          }, new Map<string, number>()),
+      ]
         .sort((a, b) => b[1] - a[1])
         .slice(0, 8),
     ),
@@ -252,7 +319,11 @@ async function startPool(): Promise<{ pool: Pool; stop: () => Promise<void> }> {
 
 function child(n: number, at: string, env: Record<string, string>): Promise<RunFigures> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), new URL(import.meta.url).pathname, '--child', at], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(
+      process.execPath,
+      [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), new URL(import.meta.url).pathname, '--child', at],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('exit', (code) => {
@@ -266,7 +337,8 @@ function child(n: number, at: string, env: Record<string, string>): Promise<RunF
   });
 }
 
-const sum = (calls: Record<string, number>, service?: string) => Object.entries(calls).reduce((a, [k, v]) => a + (service === undefined || k.startsWith(`${service}:`) ? v : 0), 0);
+const sum = (calls: Record<string, number>, service?: string) =>
+  Object.entries(calls).reduce((a, [k, v]) => a + (service === undefined || k.startsWith(`${service}:`) ? v : 0), 0);
 const op = (calls: Record<string, number>, name: string) => calls[name] ?? 0;
 
 function report(results: SizeResult[], seedS: number[], collectorChars: number): string {
@@ -291,16 +363,28 @@ function report(results: SizeResult[], seedS: number[], collectorChars: number):
   });
   const ops = [...new Set(results.flatMap((r) => Object.keys(r.first.calls)))].sort();
   const opRows = ops.map((o) => `| ${o} | ${results.map((r) => `${op(r.first.calls, o)} / ${op(r.rescan.calls, o)}`).join(' | ')} |`);
-  const regionRows = REGIONS.map(([reg]) => `| ${reg} | ${results.map((r) => `${r.regions[reg]!.instances} → ${r.regions[reg]!.ec2Calls}`).join(' | ')} |`);
+  const regionRows = REGIONS.map(
+    ([reg]) => `| ${reg} | ${results.map((r) => `${r.regions[reg]!.instances} → ${r.regions[reg]!.ec2Calls}`).join(' | ')} |`,
+  );
   const big = results.find((r) => r.instances === 5000);
   const target = (ok: boolean) => (ok ? 'met' : '**missed**');
   const targets: string[] = [];
   if (base) targets.push(`- 1,000 instances, full scan ≤ 30 s: ${base.first.wallS.toFixed(1)} s, ${target(base.first.wallS <= 30)}.`);
-  if (base && big) targets.push(`- 5,000 ≤ 5 × the 1,000 figure (${(5 * base.first.wallS).toFixed(1)} s): ${big.first.wallS.toFixed(1)} s (${(big.first.wallS / base.first.wallS).toFixed(2)}×), ${target(big.first.wallS <= 5 * base.first.wallS)}.`);
+  if (base && big)
+    targets.push(
+      `- 5,000 ≤ 5 × the 1,000 figure (${(5 * base.first.wallS).toFixed(1)} s): ${big.first.wallS.toFixed(1)} s (${(big.first.wallS / base.first.wallS).toFixed(2)}×), ${target(big.first.wallS <= 5 * base.first.wallS)}.`,
+    );
   const perThousand = results.flatMap((r) => Object.values(r.regions).filter((x) => x.instances === 1000));
-  if (perThousand.length) targets.push(`- EC2 calls for one region of 1,000 instances ≤ 10: ${perThousand.map((x) => x.ec2Calls).join(', ')}, ${target(perThousand.every((x) => x.ec2Calls <= 10))}.`);
-  targets.push(`- SSM SendCommand ≤ ceil(n/50) per region: ${target(results.every((r) => op(r.first.calls, 'ssm:SendCommand') <= REGIONS.reduce((a, [reg]) => a + Math.ceil(r.regions[reg]!.instances / 50), 0)))}.`);
-  targets.push(`- Unchanged rescan re-imports ≤ 1%: ${results.map((r) => `${((100 * r.rescan.imported) / Math.max(1, r.rescan.findings)).toFixed(2)}%`).join(', ')}, ${target(results.every((r) => r.rescan.imported <= r.rescan.findings / 100))}.`);
+  if (perThousand.length)
+    targets.push(
+      `- EC2 calls for one region of 1,000 instances ≤ 10: ${perThousand.map((x) => x.ec2Calls).join(', ')}, ${target(perThousand.every((x) => x.ec2Calls <= 10))}.`,
+    );
+  targets.push(
+    `- SSM SendCommand ≤ ceil(n/50) per region: ${target(results.every((r) => op(r.first.calls, 'ssm:SendCommand') <= REGIONS.reduce((a, [reg]) => a + Math.ceil(r.regions[reg]!.instances / 50), 0)))}.`,
+  );
+  targets.push(
+    `- Unchanged rescan re-imports ≤ 1%: ${results.map((r) => `${((100 * r.rescan.imported) / Math.max(1, r.rescan.findings)).toFixed(2)}%`).join(', ')}, ${target(results.every((r) => r.rescan.imported <= r.rescan.findings / 100))}.`,
+  );
   if (big) targets.push(`- Peak RSS at 5,000 ≤ 300 MB: ${big.peakRssMb.toFixed(0)} MB, ${target(big.peakRssMb <= 300)}.`);
   return `## Fleet scans (issue 8)
 
@@ -326,7 +410,10 @@ Sum of AWS call latencies by operation, first scan (calls overlap, so a sum can 
 
 | operation | ${results.map((r) => r.instances.toLocaleString('en')).join(' | ')} |
 |---|${results.map(() => '---|').join('')}
-${[...new Set(results.flatMap((r) => Object.keys(r.first.callSeconds)))].sort().map((svc) => `| ${svc} | ${results.map((r) => `${r.first.callSeconds[svc] ?? 0} s`).join(' | ')} |`).join('\n')}
+${[...new Set(results.flatMap((r) => Object.keys(r.first.callSeconds)))]
+  .sort()
+  .map((svc) => `| ${svc} | ${results.map((r) => `${r.first.callSeconds[svc] ?? 0} s`).join(' | ')} |`)
+  .join('\n')}
 
 AWS calls by operation (first scan / unchanged rescan), counted by the SDK middleware:
 
@@ -338,7 +425,9 @@ NOT_AVAILABLE findings of the largest size, by reason (expected: the hanging end
 
 | reason | findings |
 |---|---|
-${Object.entries(results.at(-1)!.first.notAvailableReasons).map(([k, v]) => `| ${k.replace(/\|/g, '\\|')} | ${v} |`).join('\n')}
+${Object.entries(results.at(-1)!.first.notAvailableReasons)
+  .map(([k, v]) => `| ${k.replace(/\|/g, '\\|')} | ${v} |`)
+  .join('\n')}
 
 ![wall time and API calls against fleet size](fleet.png)`;
 }
@@ -393,10 +482,19 @@ ${rows.join('\n')}`;
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100,1000,5000' }, child: { type: 'string' }, 'no-write': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '100,1000,5000' },
+      child: { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+    },
+  });
   if (values.child) {
     process.stdout.write(`${JSON.stringify(await runScan(values.child))}\n`);
-    if (process.env.BENCH_TRACE) process.stderr.write(`peak RSS by phase (MB): ${JSON.stringify(Object.fromEntries([...phasePeaks].map(([k, v]) => [k, Math.round(v)])))}\n`);
+    if (process.env.BENCH_TRACE)
+      process.stderr.write(
+        `peak RSS by phase (MB): ${JSON.stringify(Object.fromEntries([...phasePeaks].map(([k, v]) => [k, Math.round(v)])))}\n`,
+      );
     return;
   }
   const sizes = values.sizes.split(',').map(Number);
@@ -407,17 +505,33 @@ async function main() {
     // The collector's real output on this machine, for one of the pool's influxd processes: the stdout SSM returns.
     const outDir = mkdtempSync(join(tmpdir(), 'ig-bench-'));
     const collectorOutput = join(outDir, 'collector.json');
-    writeFileSync(collectorOutput, execFileSync('sh', [COLLECTOR_PATH], { encoding: 'utf8', maxBuffer: 1 << 20, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', INFLUXGUARD_PIDS: String(pool.hostPid) } }));
+    writeFileSync(
+      collectorOutput,
+      execFileSync('sh', [COLLECTOR_PATH], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', INFLUXGUARD_PIDS: String(pool.hostPid) },
+      }),
+    );
     const results: SizeResult[] = [];
     const seedS: number[] = [];
     for (const [k, n] of sizes.entries()) {
       const base = { endpoint: emulator.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
       // A fresh account per size, so that sizes do not share state in the emulator.
       const account = String(400000000000 + k);
-      const assumed = await new STSClient({ ...base, region: 'us-east-1' }).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/bench`, RoleSessionName: 'bench' }));
-      const credentials = { accessKeyId: assumed.Credentials!.AccessKeyId!, secretAccessKey: assumed.Credentials!.SecretAccessKey!, sessionToken: assumed.Credentials!.SessionToken! };
+      const assumed = await new STSClient({ ...base, region: 'us-east-1' }).send(
+        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/bench`, RoleSessionName: 'bench' }),
+      );
+      const credentials = {
+        accessKeyId: assumed.Credentials!.AccessKeyId!,
+        secretAccessKey: assumed.Credentials!.SecretAccessKey!,
+        sessionToken: assumed.Credentials!.SessionToken!,
+      };
       const s0 = performance.now();
-      const counts = apportion(n, REGIONS.map(([, w]) => w));
+      const counts = apportion(
+        n,
+        REGIONS.map(([, w]) => w),
+      );
       await Promise.all(
         REGIONS.map(async ([region], i) => {
           const aws = { ...base, region, credentials };
@@ -425,7 +539,9 @@ async function main() {
           await seedFleet(new EC2Client(aws), region, counts[i]!, pool);
         }),
       );
-      const topic = await new SNSClient({ ...base, region: REGIONS[0]![0], credentials }).send(new CreateTopicCommand({ Name: 'influxguard-bench' }));
+      const topic = await new SNSClient({ ...base, region: REGIONS[0]![0], credentials }).send(
+        new CreateTopicCommand({ Name: 'influxguard-bench' }),
+      );
       seedS.push((performance.now() - s0) / 1000);
       process.stderr.write(`fleet: ${n} instances seeded in ${seedS.at(-1)!.toFixed(1)} s; scanning\n`);
       const env = {
@@ -447,7 +563,9 @@ async function main() {
         rescan,
         peakRssMb: Math.max(first.peakRssMb, rescan.peakRssMb),
       };
-      process.stderr.write(`fleet: ${n} instances: ${r.first.wallS.toFixed(1)} s, rescan ${r.rescan.wallS.toFixed(1)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB\n`);
+      process.stderr.write(
+        `fleet: ${n} instances: ${r.first.wallS.toFixed(1)} s, rescan ${r.rescan.wallS.toFixed(1)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB\n`,
+      );
       results.push(r);
     }
     const body = report(results, seedS, readFileSync(collectorOutput, 'utf8').length);
@@ -459,8 +577,21 @@ async function main() {
       writeFileSync(
         join(RESULTS, '..', 'fleet.png'),
         lineChart('INSTANCES', xs, [
-          { title: 'WALL TIME (S)', series: [{ label: 'FIRST SCAN', values: results.map((r) => r.first.wallS) }, { label: 'UNCHANGED RESCAN', values: results.map((r) => r.rescan.wallS) }] },
-          { title: 'AWS API CALLS (FIRST SCAN)', series: [{ label: 'ALL', values: results.map((r) => sum(r.first.calls)) }, { label: 'EC2', values: results.map((r) => sum(r.first.calls, 'ec2')) }, { label: 'SECURITY HUB', values: results.map((r) => sum(r.first.calls, 'securityhub')) }] },
+          {
+            title: 'WALL TIME (S)',
+            series: [
+              { label: 'FIRST SCAN', values: results.map((r) => r.first.wallS) },
+              { label: 'UNCHANGED RESCAN', values: results.map((r) => r.rescan.wallS) },
+            ],
+          },
+          {
+            title: 'AWS API CALLS (FIRST SCAN)',
+            series: [
+              { label: 'ALL', values: results.map((r) => sum(r.first.calls)) },
+              { label: 'EC2', values: results.map((r) => sum(r.first.calls, 'ec2')) },
+              { label: 'SECURITY HUB', values: results.map((r) => sum(r.first.calls, 'securityhub')) },
+            ],
+          },
         ]),
       );
     }

@@ -13,7 +13,13 @@ import { certificates, influxQuery, startInfluxd } from '../scripts/influxd.js';
 import { startHardenedProxy } from '../scripts/nginx.js';
 import { machine, writeSection } from './results.js';
 
-const { values } = parseArgs({ options: { endpoints: { type: 'string', default: '400' }, hanging: { type: 'string', default: '64' }, concurrency: { type: 'string', default: '32' } } });
+const { values } = parseArgs({
+  options: {
+    endpoints: { type: 'string', default: '400' },
+    hanging: { type: 'string', default: '64' },
+    concurrency: { type: 'string', default: '32' },
+  },
+});
 const N = Number(values.endpoints);
 const HANGING = Number(values.hanging);
 const CONCURRENCY = Number(values.concurrency);
@@ -35,7 +41,9 @@ async function main() {
   const hangTarget = `127.0.0.1:${(hang.address() as { port: number }).port}`;
   try {
     const config = (over: Record<string, unknown>) =>
-      parseConfig({ probe: { allowedCidrs: ['127.0.0.0/8'], concurrency: CONCURRENCY, caFiles: [join(certificates(), 'ca.pem')], ...over } });
+      parseConfig({
+        probe: { allowedCidrs: ['127.0.0.0/8'], concurrency: CONCURRENCY, caFiles: [join(certificates(), 'ca.pem')], ...over },
+      });
 
     await probeTargets(pool, config({})); // warm-up
     const targets = Array.from({ length: N }, (_, i) => pool[i % pool.length]!);
@@ -46,7 +54,12 @@ async function main() {
 
     // Per kind of server, to show where the time goes (TLS handshakes dominate).
     const perKind: string[] = [];
-    for (const [kind, url] of [['influxd HTTP, auth off', open.url], ['influxd HTTP, auth on', authed.url], ['influxd HTTPS', https.url], ['nginx HTTPS → influxd', proxy.url]] as const) {
+    for (const [kind, url] of [
+      ['influxd HTTP, auth off', open.url],
+      ['influxd HTTP, auth on', authed.url],
+      ['influxd HTTPS', https.url],
+      ['nginx HTTPS → influxd', proxy.url],
+    ] as const) {
       const k0 = performance.now();
       await probeTargets(Array(Math.max(32, N / 4)).fill(url), config({}));
       perKind.push(`| ${kind} | ${(Math.max(32, N / 4) / ((performance.now() - k0) / 1000)).toFixed(0)} endpoints/s |`);
@@ -54,7 +67,10 @@ async function main() {
 
     const hangTargets = Array.from({ length: HANGING }, () => hangTarget);
     const h0 = performance.now();
-    const hung = await probeTargets(hangTargets, config({ endpointTimeoutMs: HANG_TIMEOUT_MS, connectTimeoutMs: 1000, tlsTimeoutMs: 1000, responseTimeoutMs: 1500 }));
+    const hung = await probeTargets(
+      hangTargets,
+      config({ endpointTimeoutMs: HANG_TIMEOUT_MS, connectTimeoutMs: 1000, tlsTimeoutMs: 1000, responseTimeoutMs: 1500 }),
+    );
     const hangSeconds = (performance.now() - h0) / 1000;
     const bound = Math.ceil(HANGING / CONCURRENCY) * (HANG_TIMEOUT_MS / 1000);
     const allUnavailable = hung.findings.every((f) => f.status === 'NOT_AVAILABLE');

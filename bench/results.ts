@@ -12,7 +12,9 @@ export const machine = () =>
 export function writeSection(name: string, body: string, file = RESULTS): void {
   const begin = `<!-- ${name} -->`;
   const end = `<!-- /${name} -->`;
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# influxguard benchmark results\n\nWritten by `npm run bench`; figures are as measured on the machine named in each section.\n';
+  let text = existsSync(file)
+    ? readFileSync(file, 'utf8')
+    : '# influxguard benchmark results\n\nWritten by `npm run bench`; figures are as measured on the machine named in each section.\n';
   const block = `${begin}\n${body.trim()}\n${end}`;
   const i = text.indexOf(begin);
   const j = text.indexOf(end);

@@ -12,13 +12,20 @@ import type { Clients } from '../lib/aws/clients.js';
 
 type Input = Record<string, unknown>;
 type Service = 'ec2' | 'sts' | 'ssm' | 'securityHub' | 'sns' | 'dynamodb' | 'sqs' | 'organizations';
-type Middleware = (next: (a: { input: unknown }) => Promise<{ output: unknown }>, context: { commandName?: string }) => (a: { input: unknown }) => Promise<{ output: unknown }>;
+type Middleware = (
+  next: (a: { input: unknown }) => Promise<{ output: unknown }>,
+  context: { commandName?: string },
+) => (a: { input: unknown }) => Promise<{ output: unknown }>;
 interface Stack {
   middlewareStack: { add: (m: Middleware, o: object) => void };
 }
 
 /** Call `add` once for every client of these services the scan creates (to give it a middleware), with its region and service. */
-export function onEveryClient(clients: Clients, services: readonly Service[], add: (c: Stack, region: string, service: Service) => void): void {
+export function onEveryClient(
+  clients: Clients,
+  services: readonly Service[],
+  add: (c: Stack, region: string, service: Service) => void,
+): void {
   for (const service of services) {
     const make = clients[service] as (region: string) => unknown;
     const seen = new WeakSet<object>();
@@ -43,12 +50,18 @@ export function emulateSsm(clients: Clients, stdout: string): void {
         switch (context.commandName) {
           case 'DescribeInstanceInformationCommand': {
             const ids = (input.Filters as { Values: string[] }[])[0]!.Values;
-            return answer({ InstanceInformationList: ids.map((InstanceId) => ({ InstanceId, PingStatus: 'Online', PlatformType: 'Linux' })) });
+            return answer({
+              InstanceInformationList: ids.map((InstanceId) => ({ InstanceId, PingStatus: 'Online', PlatformType: 'Linux' })),
+            });
           }
           case 'ListCommandInvocationsCommand': {
             const ids = commands.get(input.CommandId as string) ?? [];
-            const plugins = input.Details ? { CommandPlugins: [{ Name: 'collect', Status: 'Success', Output: stdout.slice(0, 2500) }] } : {};
-            return answer({ CommandInvocations: ids.map((InstanceId) => ({ InstanceId, CommandId: input.CommandId, Status: 'Success', ...plugins })) });
+            const plugins = input.Details
+              ? { CommandPlugins: [{ Name: 'collect', Status: 'Success', Output: stdout.slice(0, 2500) }] }
+              : {};
+            return answer({
+              CommandInvocations: ids.map((InstanceId) => ({ InstanceId, CommandId: input.CommandId, Status: 'Success', ...plugins })),
+            });
           }
           case 'SendCommandCommand': {
             const out = await next(args);

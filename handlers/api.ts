@@ -4,7 +4,18 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { InfluxguardError, oneLine } from '../lib/errors.js';
-import { DispatchError, ForbiddenError, RequestError, dispatch, parseScanRequest, requestHash, scanNow, scanStatus, type AppDeps, type ScanRequest } from '../lib/app/service.js';
+import {
+  DispatchError,
+  ForbiddenError,
+  RequestError,
+  dispatch,
+  parseScanRequest,
+  requestHash,
+  scanNow,
+  scanStatus,
+  type AppDeps,
+  type ScanRequest,
+} from '../lib/app/service.js';
 import { appDeps, logger, metrics } from '../lib/app/runtime.js';
 
 type ApiEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
@@ -25,7 +36,12 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
  * is still dispatching (if its dispatch then fails, the scan is marked
  * `failed` and the key is free again).
  */
-async function dispatchOnce(key: string, request: ScanRequest, requestedBy: string | undefined, deps: AppDeps): Promise<APIGatewayProxyStructuredResultV2> {
+async function dispatchOnce(
+  key: string,
+  request: ScanRequest,
+  requestedBy: string | undefined,
+  deps: AppDeps,
+): Promise<APIGatewayProxyStructuredResultV2> {
   const hash = requestHash(request);
   for (let attempt = 0; ; attempt++) {
     const scanId = (deps.newId ?? (() => crypto.randomUUID()))();
@@ -48,7 +64,8 @@ async function dispatchOnce(key: string, request: ScanRequest, requestedBy: stri
       logger.info('scan dispatched', { scanId, requestedBy, unitsTotal: out.unitsTotal });
       return json(202, out);
     }
-    if (existing.scanId && existing.requestHash !== hash) throw new RequestError('Idempotency-Key', 'Idempotency-Key was already used with a different request body', 409);
+    if (existing.scanId && existing.requestHash !== hash)
+      throw new RequestError('Idempotency-Key', 'Idempotency-Key was already used with a different request body', 409);
     if (existing.scanId) return json(202, { scanId: existing.scanId, replayed: true });
     // Released between our claim and our read: claim again (a second time in a row means contention: 409).
     if (attempt > 0) throw new RequestError('Idempotency-Key', 'a request with this Idempotency-Key is being dispatched; retry later', 409);
@@ -74,7 +91,8 @@ async function route(event: ApiEvent): Promise<APIGatewayProxyStructuredResultV2
     logger.info('scan requested', { requestedBy, wait: request.wait ?? false });
     if (request.wait) return json(200, await scanNow(request, deps, requestedBy ? { requestedBy } : {}));
     const key = event.headers?.['idempotency-key'];
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new RequestError('Idempotency-Key', 'Idempotency-Key must be 8-128 characters of [A-Za-z0-9_.:-]');
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key))
+      throw new RequestError('Idempotency-Key', 'Idempotency-Key must be 8-128 characters of [A-Za-z0-9_.:-]');
     if (key) return dispatchOnce(key, request, requestedBy, deps);
     const out = await dispatch(request, deps, requestedBy ? { requestedBy } : {});
     logger.info('scan dispatched', { scanId: out.scanId, requestedBy, unitsTotal: out.unitsTotal });

@@ -33,7 +33,14 @@ export const handler = middy(async (event: SQSEvent, context: Context): Promise<
       const remaining = context?.getRemainingTimeInMillis?.() ?? 900_000;
       const r = await runUnit(unit.data, appDeps(), { deadline: Date.now() + Math.max(remaining - PUBLISH_RESERVE_MS, remaining / 2) });
       const s = r.document.summary;
-      logger.info('unit scanned', { unitIndex: unit.data.unitIndex, accountId: unit.data.accountId, region: unit.data.region, recorded: r.recorded, completedScan: r.completedScan, summary: s });
+      logger.info('unit scanned', {
+        unitIndex: unit.data.unitIndex,
+        accountId: unit.data.accountId,
+        region: unit.data.region,
+        recorded: r.recorded,
+        completedScan: r.completedScan,
+        summary: s,
+      });
       metrics.addMetric('InstancesScanned', MetricUnit.Count, new Set(r.document.findings.map((f) => f.instanceId).filter(Boolean)).size);
       for (const [sev, n] of Object.entries(s.bySeverity)) if (n) metrics.addMetric(`Failing${sev}`, MetricUnit.Count, n);
       metrics.addMetric('NotAvailable', MetricUnit.Count, s.NOT_AVAILABLE);

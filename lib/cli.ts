@@ -114,7 +114,11 @@ function parse(argv: string[]) {
   }
 }
 
-const splitList = (xs: string[] | undefined) => xs?.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+const splitList = (xs: string[] | undefined) =>
+  xs
+    ?.flatMap((x) => x.split(','))
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 function overridesFrom(values: Values): ConfigInput {
   const o: ConfigInput = {};
@@ -197,23 +201,43 @@ function progressReporter(io: CliIO, enabled: boolean) {
  * Print the document as asked; the exit code: 1 for a failure at or above
  * --fail-on, else 3 when incomplete (each reason on one stderr line), else 0.
  */
-function emit(document: ScanDocument, incomplete: readonly string[], values: Values, io: CliIO, instances?: Instance[], databases?: TimestreamDb[]): number {
+function emit(
+  document: ScanDocument,
+  incomplete: readonly string[],
+  values: Values,
+  io: CliIO,
+  instances?: Instance[],
+  databases?: TimestreamDb[],
+): number {
   const fmt = format(values.format);
   if (fmt === 'asff') {
     const now = document.finishedAt;
     const findings = document.findings.filter((f) => f.accountId && f.region).map((f) => toAsff(f, { now }));
     io.stdout(`${jsonText({ Findings: findings }, 2)}\n`);
   } else if (fmt === 'json') io.stdout(`${jsonText(document, 2)}\n`);
-  else io.stdout(renderTable(document, { color: io.stdoutIsTTY && !values['no-color'] && !io.env.NO_COLOR, showPassed: values['show-passed'] ?? false, ...(instances ? { instances } : {}), ...(databases ? { databases } : {}) }));
+  else
+    io.stdout(
+      renderTable(document, {
+        color: io.stdoutIsTTY && !values['no-color'] && !io.env.NO_COLOR,
+        showPassed: values['show-passed'] ?? false,
+        ...(instances ? { instances } : {}),
+        ...(databases ? { databases } : {}),
+      }),
+    );
   const unavailable = document.summary.NOT_AVAILABLE;
-  if (unavailable > 0) io.stderr(`influxguard: warning: ${unavailable} finding(s) NOT_AVAILABLE: evidence could not be gathered (see their reasons)\n`);
-  const reasons = [...incomplete, ...(values['fail-on-unavailable'] && unavailable > 0 ? [`${unavailable} finding(s) NOT_AVAILABLE (--fail-on-unavailable)`] : [])];
+  if (unavailable > 0)
+    io.stderr(`influxguard: warning: ${unavailable} finding(s) NOT_AVAILABLE: evidence could not be gathered (see their reasons)\n`);
+  const reasons = [
+    ...incomplete,
+    ...(values['fail-on-unavailable'] && unavailable > 0 ? [`${unavailable} finding(s) NOT_AVAILABLE (--fail-on-unavailable)`] : []),
+  ];
   for (const r of reasons) io.stderr(`influxguard: incomplete: ${oneLine(r, 500)}\n`);
   if (failsAt(document, failOn(values['fail-on']))) return 1;
   return reasons.length ? 3 : 0;
 }
 
-const configFor = (values: Values, io: CliIO) => loadConfig({ ...(values.config ? { file: values.config } : {}), env: io.env, overrides: overridesFrom(values) });
+const configFor = (values: Values, io: CliIO) =>
+  loadConfig({ ...(values.config ? { file: values.config } : {}), env: io.env, overrides: overridesFrom(values) });
 
 async function runScan(values: Values, io: CliIO): Promise<number> {
   format(values.format);
@@ -229,13 +253,17 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
     const code = emit(result.document, result.incomplete, values, io, result.instances, result.databases);
     if (!config.publish.enabled) return code;
     const report = await publishScan(result, config, { clients });
-    if (!config.publish.snsTopicArn) io.stderr('influxguard: note: no SNS topic configured (publish.snsTopicArn or INFLUXGUARD_SNS_TOPIC_ARN): no summary sent\n');
+    if (!config.publish.snsTopicArn)
+      io.stderr('influxguard: note: no SNS topic configured (publish.snsTopicArn or INFLUXGUARD_SNS_TOPIC_ARN): no summary sent\n');
     const sh = report.securityHub;
     io.stderr(
       `influxguard: Security Hub: ${sh.imported} imported (${sh.new} new, ${sh.changed} changed, ${sh.refreshed} refreshed, ${sh.resolved} resolved, ${sh.archived} archived), ${sh.unchanged} unchanged not re-imported, ${sh.keptUnavailable} failing kept while not evaluable, ${sh.batchImportCalls} BatchImportFindings call(s)\n`,
     );
     for (const s of sh.skippedRegions) io.stderr(`influxguard: warning: Security Hub ${s.accountId}/${s.region} skipped: ${s.reason}\n`);
-    if (report.sns) io.stderr(`influxguard: SNS: ${report.sns.sent ? `sent "${report.sns.subject}"` : report.sns.error ? report.sns.error : 'not sent (notify mode)'}\n`);
+    if (report.sns)
+      io.stderr(
+        `influxguard: SNS: ${report.sns.sent ? `sent "${report.sns.subject}"` : report.sns.error ? report.sns.error : 'not sent (notify mode)'}\n`,
+      );
     if (sh.failed.length) {
       for (const f of sh.failed.slice(0, 20)) io.stderr(`influxguard: not imported: ${f.id}: ${f.reason}\n`);
       if (sh.failed.length > 20) io.stderr(`influxguard: … and ${sh.failed.length - 20} more not imported\n`);
@@ -250,7 +278,8 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
 
 async function runProbe(targets: string[], values: Values, io: CliIO): Promise<number> {
   // Endpoint findings have no account or region: they cannot be ASFF documents.
-  if (format(values.format) === 'asff') throw usageError('--format asff needs the account and region of a scan; probe prints table or json');
+  if (format(values.format) === 'asff')
+    throw usageError('--format asff needs the account and region of a scan; probe prints table or json');
   failOn(values['fail-on']);
   const run = await probeRun(targets, configFor(values, io));
   return emit(run.document, run.incomplete, values, io);

@@ -20,11 +20,9 @@ const SG_RE = /^sg-[0-9a-f]{8,17}$/;
 const PL_RE = /^pl-[0-9a-f]{8,17}$/;
 
 const cidrString = z.string().refine((s) => parseCidr(s) !== undefined, { message: 'is not a valid IPv4/IPv6 CIDR' });
-const sourceString = z
-  .string()
-  .refine((s) => SG_RE.test(s) || PL_RE.test(s) || parseCidr(s) !== undefined, {
-    message: 'is not a CIDR, a security group id (sg-…) or a prefix list id (pl-…)',
-  });
+const sourceString = z.string().refine((s) => SG_RE.test(s) || PL_RE.test(s) || parseCidr(s) !== undefined, {
+  message: 'is not a CIDR, a security group id (sg-…) or a prefix list id (pl-…)',
+});
 const port = z.number().int().min(0).max(65535);
 
 export const AllowedPortSchema = z
@@ -98,14 +96,19 @@ export const ConfigSchema = z.strictObject({
        * Demos and tests: collect locally instead of through SSM, for instances
        * named here (instance id or Name tag) → influxd pids and a fixture root.
        */
-      local: z.record(z.string(), z.strictObject({ pids: z.array(z.number().int().positive()).min(1), root: z.string().optional() })).optional(),
+      local: z
+        .record(z.string(), z.strictObject({ pids: z.array(z.number().int().positive()).min(1), root: z.string().optional() }))
+        .optional(),
     })
     .prefault({}),
   publish: z
     .strictObject({
       /** Import findings into Security Hub (with their lifecycle) and send the SNS summary. */
       enabled: z.boolean().default(false),
-      snsTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, { message: 'is not an SNS topic ARN' }).optional(),
+      snsTopicArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, { message: 'is not an SNS topic ARN' })
+        .optional(),
       /** always: every scan; on-change: only when something failed anew or was resolved. */
       notify: z.enum(['always', 'on-change']).default('always'),
       /** Only notify when a failing finding is at least this severe. */
@@ -118,10 +121,16 @@ export const ConfigSchema = z.strictObject({
   app: z
     .strictObject({
       /** `self`, `organization` (AWS Organizations ListAccounts), or account ids. */
-      accounts: z.array(z.string().regex(/^(self|organization|\d{12})$/, { message: 'is not an account id, "self" or "organization"' })).min(1).default(['self']),
+      accounts: z
+        .array(z.string().regex(/^(self|organization|\d{12})$/, { message: 'is not an account id, "self" or "organization"' }))
+        .min(1)
+        .default(['self']),
       excludeAccounts: z.array(z.string().regex(/^\d{12}$/, { message: 'is not an account id' })).default([]),
       /** Read-only role the worker assumes in member accounts. */
-      memberRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/).default('influxguard-member'),
+      memberRoleName: z
+        .string()
+        .regex(/^[\w+=,.@-]{1,64}$/)
+        .default('influxguard-member'),
       /** Most instances in one work unit (one SQS message, one worker invocation). */
       unitSize: z.number().int().min(1).max(1000).default(100),
       tableName: z.string().optional(),
@@ -148,7 +157,8 @@ export function parseConfig(input: unknown, origin = 'configuration'): Config {
   const problems = result.error.issues.map((i) => {
     const where = i.path.length ? i.path.join('.') : '(root)';
     // A typo ("regoins", "enabeld") must not be silently ignored: name it.
-    if (i.code === 'unrecognized_keys') return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}${i.path.length ? ` in ${where}` : ''}`;
+    if (i.code === 'unrecognized_keys')
+      return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}${i.path.length ? ` in ${where}` : ''}`;
     const value = valueAt(input, i.path);
     const shown = value === undefined ? '' : ` (${JSON.stringify(value)?.slice(0, 80)})`;
     return `${where}${shown}: ${i.message}`;
@@ -200,13 +210,20 @@ export function parseAllowedPort(spec: string): AllowedPort {
   };
   const parsed = AllowedPortSchema.safeParse(candidate);
   if (!parsed.success) {
-    throw configError(`invalid allowed port "${spec}": ${parsed.error.issues.map((i) => `${i.path.join('.') || 'value'} ${i.message}`).join('; ')}`);
+    throw configError(
+      `invalid allowed port "${spec}": ${parsed.error.issues.map((i) => `${i.path.join('.') || 'value'} ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }
 
 const list = (s: string | undefined, sep: RegExp) =>
-  s === undefined ? undefined : s.split(sep).map((x) => x.trim()).filter(Boolean);
+  s === undefined
+    ? undefined
+    : s
+        .split(sep)
+        .map((x) => x.trim())
+        .filter(Boolean);
 
 /** `true`/`false`/`1`/`0` (any case), undefined when unset; anything else is an error naming the variable. */
 function envBool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {

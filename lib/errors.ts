@@ -32,7 +32,10 @@ export class AwsCallError extends InfluxguardError {
 }
 
 const isCredentialsCode = (code: string) =>
-  code === 'CredentialsProviderError' || code === 'ExpiredToken' || code === 'InvalidClientTokenId' || code === 'UnrecognizedClientException';
+  code === 'CredentialsProviderError' ||
+  code === 'ExpiredToken' ||
+  code === 'InvalidClientTokenId' ||
+  code === 'UnrecognizedClientException';
 
 /** The AWS SDK's error code, or the Node network error code, or the error's name. */
 export function errorCode(err: unknown): string {

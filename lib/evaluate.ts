@@ -28,8 +28,7 @@ import type {
   TimestreamDb,
 } from './model.js';
 
-const severityFor = (meta: CheckMeta, o: Outcome): Severity =>
-  o.severity ?? (isFailing(o.status) ? meta.severity : 'INFORMATIONAL');
+const severityFor = (meta: CheckMeta, o: Outcome): Severity => o.severity ?? (isFailing(o.status) ? meta.severity : 'INFORMATIONAL');
 
 function unavailable(reason: string, resource?: ResourceRef): Outcome {
   return { status: 'NOT_AVAILABLE', summary: `not evaluated: ${reason}`, details: { reason }, ...(resource ? { resource } : {}) };
@@ -53,7 +52,8 @@ function run<Ctx>(check: Runnable<Ctx>, ctx: Ctx, evidence: Record<string, Resul
   const gathered = check.needs.map((k) => evidence[k]).filter((r): r is Result<unknown> => r !== undefined);
   if (!gathered.length) return { outcomes: [], assessed: false, complete: false };
   const failed = gathered.filter((r): r is { ok: false; reason: string } => !r.ok);
-  if (failed.length === gathered.length) return { outcomes: [unavailable([...new Set(failed.map((r) => r.reason))].join('; '))], assessed: true, complete: false };
+  if (failed.length === gathered.length)
+    return { outcomes: [unavailable([...new Set(failed.map((r) => r.reason))].join('; '))], assessed: true, complete: false };
   let outcomes: Outcome[];
   try {
     outcomes = check.evaluate(ctx);
@@ -65,7 +65,12 @@ function run<Ctx>(check: Runnable<Ctx>, ctx: Ctx, evidence: Record<string, Resul
   return { outcomes, assessed: true, complete: !!sound && outcomes.every((o) => o.status !== 'NOT_AVAILABLE') };
 }
 
-function toFinding(meta: CheckMeta, o: Outcome, where: Pick<Finding, 'accountId' | 'region' | 'instanceId' | 'endpoint'>, fallback: ResourceRef): Finding {
+function toFinding(
+  meta: CheckMeta,
+  o: Outcome,
+  where: Pick<Finding, 'accountId' | 'region' | 'instanceId' | 'endpoint'>,
+  fallback: ResourceRef,
+): Finding {
   const status: Status = o.status;
   return {
     checkId: meta.id,
@@ -127,16 +132,26 @@ export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext,
   const i = ctx.instance;
   const db = ctx.db;
   const at = ctx.endpoint !== undefined ? { endpoint: ctx.endpoint } : {};
-  const subject = i ? { accountId: i.accountId, region: i.region, instanceId: i.instanceId } : db ? { accountId: db.accountId, region: db.region, instanceId: db.id } : {};
+  const subject = i
+    ? { accountId: i.accountId, region: i.region, instanceId: i.instanceId }
+    : db
+      ? { accountId: db.accountId, region: db.region, instanceId: db.id }
+      : {};
   const where = { ...subject, ...at };
-  const self: ResourceRef = i ? { type: 'AwsEc2Instance', id: i.instanceId } : db ? { type: 'Other', id: db.id } : { type: 'Other', id: ctx.endpoint ?? 'unknown' };
+  const self: ResourceRef = i
+    ? { type: 'AwsEc2Instance', id: i.instanceId }
+    : db
+      ? { type: 'Other', id: db.id }
+      : { type: 'Other', id: ctx.endpoint ?? 'unknown' };
   // An endpoint that was not probed has no probe evidence: only checks the host can also answer speak.
   const evidence = { probe: ctx.probed ? ctx.evidence.probe : undefined, host: ctx.evidence.host };
   const findings = evaluateScope(checks.filter(isEndpointCheck), ctx, where, self, assessed, evidence);
   if (ctx.internetExposed) {
     for (const f of findings.filter((x) => isFailing(x.status))) {
       f.severity = raiseSeverity(f.severity);
-      f.evidence.severityRaised = db ? `TCP ${db.port} is open to the world and the DB is publicly accessible` : 'TCP 8086 is open to the world and the instance has a public address';
+      f.evidence.severityRaised = db
+        ? `TCP ${db.port} is open to the world and the DB is publicly accessible`
+        : 'TCP 8086 is open to the world and the instance has a public address';
     }
   }
   if (db) for (const f of findings) Object.assign(f.evidence, dbEvidence(db));
@@ -145,11 +160,23 @@ export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext,
 
 export function evaluateInstance(checks: readonly Check[], ctx: InstanceContext, assessed?: Assessed): Finding[] {
   const { instance } = ctx;
-  return evaluateScope(checks.filter(isInstanceCheck), ctx, { accountId: instance.accountId, region: instance.region, instanceId: instance.instanceId }, { type: 'AwsEc2Instance', id: instance.instanceId }, assessed);
+  return evaluateScope(
+    checks.filter(isInstanceCheck),
+    ctx,
+    { accountId: instance.accountId, region: instance.region, instanceId: instance.instanceId },
+    { type: 'AwsEc2Instance', id: instance.instanceId },
+    assessed,
+  );
 }
 
 export function evaluateRegion(checks: readonly Check[], ctx: RegionContext, assessed?: Assessed): Finding[] {
-  return evaluateScope(checks.filter(isRegionCheck), ctx, { accountId: ctx.accountId, region: ctx.region }, { type: 'AwsAccount', id: ctx.accountId }, assessed);
+  return evaluateScope(
+    checks.filter(isRegionCheck),
+    ctx,
+    { accountId: ctx.accountId, region: ctx.region },
+    { type: 'AwsAccount', id: ctx.accountId },
+    assessed,
+  );
 }
 
 /** What names a Timestream DB in its findings' evidence: its ARN (the ASFF resource Id), kind and name. */
@@ -162,7 +189,13 @@ const dbEvidence = (db: TimestreamDb) => ({ arn: db.arn, kind: `timestream-influ
  */
 export function evaluateDatabase(checks: readonly Check[], ctx: DatabaseContext, assessed?: Assessed): Finding[] {
   const { db } = ctx;
-  const findings = evaluateScope(checks.filter(isDatabaseCheck), ctx, { accountId: db.accountId, region: db.region, instanceId: db.id }, { type: 'Other', id: db.id }, assessed);
+  const findings = evaluateScope(
+    checks.filter(isDatabaseCheck),
+    ctx,
+    { accountId: db.accountId, region: db.region, instanceId: db.id },
+    { type: 'Other', id: db.id },
+    assessed,
+  );
   for (const f of findings) Object.assign(f.evidence, dbEvidence(db));
   return findings;
 }

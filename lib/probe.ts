@@ -57,6 +57,13 @@ export async function probeRun(inputs: string[], config: Config, deps: ProbeDeps
     })
   ).flat();
   const sorted = sortFindings(findings, checks);
-  const document: ScanDocument = { scanId: randomUUID(), startedAt: startedAt.toISOString(), finishedAt: now().toISOString(), scope: { accounts: [], regions: [] }, findings: sorted, summary: summarise(sorted) };
+  const document: ScanDocument = {
+    scanId: randomUUID(),
+    startedAt: startedAt.toISOString(),
+    finishedAt: now().toISOString(),
+    scope: { accounts: [], regions: [] },
+    findings: sorted,
+    summary: summarise(sorted),
+  };
   return { document, incomplete: incomplete.sort() };
 }

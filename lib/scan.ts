@@ -17,7 +17,16 @@ import { gatherRegion, hostSource, probeSource, type Deadline, type EvidenceSour
 import { localHost } from './evidence/host/local.js';
 import { ssmHost } from './evidence/host/ssm.js';
 import { emulatedAws, gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
-import { assessmentKey, type Check, type Coverage, type Finding, type Instance, type ScanDocument, type ScanResult, type TimestreamDb } from './model.js';
+import {
+  assessmentKey,
+  type Check,
+  type Coverage,
+  type Finding,
+  type Instance,
+  type ScanDocument,
+  type ScanResult,
+  type TimestreamDb,
+} from './model.js';
 import { sortFindings, summarise } from './summary.js';
 import { mapLimit } from './util/concurrency.js';
 
@@ -82,7 +91,11 @@ export async function resolveRegions(config: Config, clients: Clients, homeRegio
     if (all) throw toAwsCallError('ec2', 'DescribeRegions', err);
     return [...new Set(wanted)]; // cannot validate; a bad name will surface as NOT_AVAILABLE findings
   }
-  if (all) return [...known].filter(([, s]) => s !== 'not-opted-in').map(([r]) => r).sort();
+  if (all)
+    return [...known]
+      .filter(([, s]) => s !== 'not-opted-in')
+      .map(([r]) => r)
+      .sort();
   for (const r of wanted) {
     if (!known.has(r)) throw usageError(`unknown region "${r}" (EC2 knows ${known.size} regions; try --region all)`);
     if (known.get(r) === 'not-opted-in') throw usageError(`region "${r}" is not enabled for this account`);
@@ -104,13 +117,28 @@ const failedRegion = (checks: readonly Check[], accountId: string, region: strin
   coverage: { accountId, region, failed: reason, complete: false, instanceIds: [], goneInstanceIds: [], assessed: new Set() },
 });
 
-async function scanRegion(config: Config, deps: ScanDeps & { now: () => Date }, sources: readonly EvidenceSource[], deadline: Deadline, checks: readonly Check[], accountId: string, region: string): Promise<RegionScan> {
+async function scanRegion(
+  config: Config,
+  deps: ScanDeps & { now: () => Date },
+  sources: readonly EvidenceSource[],
+  deadline: Deadline,
+  checks: readonly Check[],
+  accountId: string,
+  region: string,
+): Promise<RegionScan> {
   try {
     const unit = deps.unit;
     const regionChecks = !unit || unit.regionChecks;
     // Timestream for InfluxDB is listed whole by the unit that runs the region checks (every CLI scan does).
     const listTimestream = regionChecks && checks.some((c) => c.scope === 'database');
-    const inventory = await discoverRegion(deps.clients.ec2(region), accountId, region, config, unit?.instanceIds, listTimestream ? deps.clients.timestream(region) : undefined);
+    const inventory = await discoverRegion(
+      deps.clients.ec2(region),
+      accountId,
+      region,
+      config,
+      unit?.instanceIds,
+      listTimestream ? deps.clients.timestream(region) : undefined,
+    );
     const bundle = await gatherRegion(inventory, config, sources, deps.now().getTime(), deadline);
     const assessed = new Set<string>();
     const timestreamFailed = inventory.timestream && !inventory.timestream.ok ? inventory.timestream.reason : undefined;
@@ -159,7 +187,9 @@ export const selectorsText = (config: Config): string =>
  */
 export function incompleteReasons(coverage: readonly Coverage[], config: Config, noMatchCounts = true): string[] {
   const reasons = coverage.filter((c) => c.failed).map((c) => `instances of ${c.accountId}/${c.region} could not be listed: ${c.failed}`);
-  for (const c of coverage) if (!c.failed && c.timestreamFailed) reasons.push(`Timestream for InfluxDB of ${c.accountId}/${c.region} could not be listed: ${c.timestreamFailed}`);
+  for (const c of coverage)
+    if (!c.failed && c.timestreamFailed)
+      reasons.push(`Timestream for InfluxDB of ${c.accountId}/${c.region} could not be listed: ${c.timestreamFailed}`);
   const listed = coverage.filter((c) => !c.failed);
   if (noMatchCounts && listed.length && listed.every((c) => !c.instanceIds.length)) {
     reasons.push(`no instance matched ${selectorsText(config)} in ${[...new Set(listed.map((c) => c.region))].join(', ')}`);
@@ -185,15 +215,22 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   const deadline: Deadline = { passed: () => deps.deadline !== undefined && now().getTime() >= deps.deadline, reason: DEADLINE_REASON };
   // The registered evidence sources: probes (unless turned off) and host collection (when asked for).
   const probe: ProbeFn | undefined = !config.probe.enabled ? undefined : (deps.probe ?? realProber(config, env));
-  const host: HostFn | undefined = deps.host ?? (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients) : undefined);
+  const host: HostFn | undefined =
+    deps.host ?? (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients) : undefined);
   // Timestream endpoints are AWS's names: under an emulator they are made up and never probed (not even resolved).
-  const sources: EvidenceSource[] = [...(probe ? [probeSource(config, probe, { databases: !emulatedAws(env) })] : []), ...(host ? [hostSource(host)] : [])];
+  const sources: EvidenceSource[] = [
+    ...(probe ? [probeSource(config, probe, { databases: !emulatedAws(env) })] : []),
+    ...(host ? [hostSource(host)] : []),
+  ];
   const perRegion = await mapLimit(regions, config.regionConcurrency, (region): Promise<RegionScan> => {
     if (!deadline.passed()) return scanRegion(config, { ...deps, now }, sources, deadline, checks, accountId, region);
     // Not started: said so, and nothing there is resolved or archived by publishing.
     return Promise.resolve(failedRegion(checks, accountId, region, DEADLINE_REASON));
   });
-  const findings = sortFindings(perRegion.flatMap((r) => r.findings), checks);
+  const findings = sortFindings(
+    perRegion.flatMap((r) => r.findings),
+    checks,
+  );
   const document: ScanDocument = {
     scanId: (deps.newScanId ?? randomUUID)(),
     startedAt,
@@ -203,5 +240,11 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
     summary: summarise(findings),
   };
   const coverage = perRegion.map((r) => r.coverage);
-  return { document, instances: perRegion.flatMap((r) => r.instances), databases: perRegion.flatMap((r) => r.databases), coverage, incomplete: incompleteReasons(coverage, config, !deps.unit) };
+  return {
+    document,
+    instances: perRegion.flatMap((r) => r.instances),
+    databases: perRegion.flatMap((r) => r.databases),
+    coverage,
+    incomplete: incompleteReasons(coverage, config, !deps.unit),
+  };
 }

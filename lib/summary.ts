@@ -1,6 +1,12 @@
 import { SEVERITIES, isFailing, severityRank, type Check, type Finding, type Severity, type Summary } from './model.js';
 
-const emptySummary = (): Summary => ({ FAILED: 0, PASSED: 0, WARNING: 0, NOT_AVAILABLE: 0, bySeverity: Object.fromEntries(SEVERITIES.map((x) => [x, 0])) as Summary['bySeverity'] });
+const emptySummary = (): Summary => ({
+  FAILED: 0,
+  PASSED: 0,
+  WARNING: 0,
+  NOT_AVAILABLE: 0,
+  bySeverity: Object.fromEntries(SEVERITIES.map((x) => [x, 0])) as Summary['bySeverity'],
+});
 
 /** Counts by status, and failing findings (FAILED, WARNING) by severity. */
 export function summarise(findings: readonly Finding[]): Summary {
@@ -34,8 +40,10 @@ export function sortFindings(findings: Finding[], checks: readonly Check[]): Fin
   });
 }
 
-
-type RiskKeys = Pick<Finding, 'checkId' | 'accountId' | 'region' | 'instanceId'> & { severity: Severity | string; resource: { id: string } };
+type RiskKeys = Pick<Finding, 'checkId' | 'accountId' | 'region' | 'instanceId'> & {
+  severity: Severity | string;
+  resource: { id: string };
+};
 
 /** Worst first; ties broken by check, account, region, instance and resource, so that every run lists the same order. */
 export function byRisk(a: RiskKeys, b: RiskKeys): number {

@@ -27,13 +27,43 @@ export const demoEstate = (e: DemoEndpoints): EstateSpec => ({
   groups: [
     { name: 'bastion', rules: [{ ports: 22, prefixLists: ['office'] }] },
     { name: 'app-servers', rules: [] },
-    { name: 'influx-open-to-world', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }, { ports: 22, cidrs: ['0.0.0.0/0'] }] },
-    { name: 'influx-backup-wide', rules: [{ ports: 8086, groups: ['app-servers'] }, { ports: 8088, cidrs: ['10.20.0.0/16'] }] },
-    { name: 'influx-private', rules: [{ ports: 8086, groups: ['app-servers'] }, { ports: 22, groups: ['bastion'] }] },
+    {
+      name: 'influx-open-to-world',
+      rules: [
+        { ports: 8086, cidrs: ['0.0.0.0/0'] },
+        { ports: 22, cidrs: ['0.0.0.0/0'] },
+      ],
+    },
+    {
+      name: 'influx-backup-wide',
+      rules: [
+        { ports: 8086, groups: ['app-servers'] },
+        { ports: 8088, cidrs: ['10.20.0.0/16'] },
+      ],
+    },
+    {
+      name: 'influx-private',
+      rules: [
+        { ports: 8086, groups: ['app-servers'] },
+        { ports: 22, groups: ['bastion'] },
+      ],
+    },
     // Enterprise: every node is in influx-cluster; meta nodes take 8089/8091 from it, data nodes 8088.
     { name: 'influx-cluster', rules: [] },
-    { name: 'influx-meta', rules: [{ ports: 8089, groups: ['influx-cluster'] }, { ports: 8091, groups: ['influx-cluster'] }] },
-    { name: 'influx-data', rules: [{ ports: 8088, groups: ['influx-cluster'] }, { ports: 8086, groups: ['app-servers'] }] },
+    {
+      name: 'influx-meta',
+      rules: [
+        { ports: 8089, groups: ['influx-cluster'] },
+        { ports: 8091, groups: ['influx-cluster'] },
+      ],
+    },
+    {
+      name: 'influx-data',
+      rules: [
+        { ports: 8088, groups: ['influx-cluster'] },
+        { ports: 8086, groups: ['app-servers'] },
+      ],
+    },
     { name: 'meta-admin-wide', rules: [{ ports: 8091, cidrs: ['10.20.0.0/16'] }] },
     // Timestream for InfluxDB (managed): one public and open to the world, one private and hardened.
     { name: 'timestream-public', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
@@ -46,12 +76,36 @@ export const demoEstate = (e: DemoEndpoints): EstateSpec => ({
     { name: 'ts-telemetry-private', groups: ['timestream-private'], parameterGroup: 'influx-hardened', logBucket: 'influx-demo-logs' },
   ],
   instances: [
-    { name: 'influx-prod-public', tags: { influxdb: 'prod', 'influxdb:endpoint': e.open }, groups: ['influx-open-to-world'], publicIp: true },
+    {
+      name: 'influx-prod-public',
+      tags: { influxdb: 'prod', 'influxdb:endpoint': e.open },
+      groups: ['influx-open-to-world'],
+      publicIp: true,
+    },
     { name: 'influx-backup', tags: { Service: 'influxdb', 'influxdb:endpoint': e.noAdmin }, groups: ['influx-backup-wide'] },
-    { name: 'influx-metrics', tags: { influxdb: 'metrics', 'influxdb:endpoint': e.selfSigned }, groups: ['influx-private'], volumes: [{ device: '/dev/sdf', sizeGiB: 500, encrypted: false }] },
-    { name: 'influx-meta-1', tags: { influxdb: 'cluster-a', 'influxdb:role': 'meta', 'influxdb:cluster': 'cluster-a' }, groups: ['influx-cluster', 'influx-meta', 'meta-admin-wide'] },
-    { name: 'influx-data-1', tags: { influxdb: 'cluster-a', 'influxdb:role': 'data', 'influxdb:cluster': 'cluster-a', 'influxdb:endpoint': e.hardened }, groups: ['influx-cluster', 'influx-data'], volumes: [{ device: '/dev/sdf', sizeGiB: 1000, encrypted: true }] },
-    { name: 'influx-well-configured', tags: { influxdb: 'prod', 'influxdb:endpoint': e.hardened }, groups: ['influx-private'], volumes: [{ device: '/dev/sdf', sizeGiB: 200, encrypted: true }] },
+    {
+      name: 'influx-metrics',
+      tags: { influxdb: 'metrics', 'influxdb:endpoint': e.selfSigned },
+      groups: ['influx-private'],
+      volumes: [{ device: '/dev/sdf', sizeGiB: 500, encrypted: false }],
+    },
+    {
+      name: 'influx-meta-1',
+      tags: { influxdb: 'cluster-a', 'influxdb:role': 'meta', 'influxdb:cluster': 'cluster-a' },
+      groups: ['influx-cluster', 'influx-meta', 'meta-admin-wide'],
+    },
+    {
+      name: 'influx-data-1',
+      tags: { influxdb: 'cluster-a', 'influxdb:role': 'data', 'influxdb:cluster': 'cluster-a', 'influxdb:endpoint': e.hardened },
+      groups: ['influx-cluster', 'influx-data'],
+      volumes: [{ device: '/dev/sdf', sizeGiB: 1000, encrypted: true }],
+    },
+    {
+      name: 'influx-well-configured',
+      tags: { influxdb: 'prod', 'influxdb:endpoint': e.hardened },
+      groups: ['influx-private'],
+      volumes: [{ device: '/dev/sdf', sizeGiB: 200, encrypted: true }],
+    },
     { name: 'grafana', tags: { Service: 'grafana' }, groups: ['influx-open-to-world'], publicIp: true },
   ],
 });

@@ -27,7 +27,8 @@ async function subscribe(aws: { region: string; endpoint: string; credentials: {
   const sqs = new SQSClient(aws);
   const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'influxguard-findings' }))).TopicArn!;
   const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'security-team' }))).QueueUrl!;
-  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!
+    .QueueArn!;
   await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn }));
   return {
     topicArn,
@@ -35,7 +36,9 @@ async function subscribe(aws: { region: string; endpoint: string; credentials: {
       const findings = [];
       for await (const page of paginateGetFindings({ client: hub, pageSize: 100 }, {})) findings.push(...(page.Findings ?? []));
       const failed = findings.filter((f) => f.Compliance?.Status === 'FAILED');
-      process.stderr.write(`\ndemo: Security Hub (emulated) now holds ${findings.length} influxguard findings, ${failed.length} FAILED; e.g.\n`);
+      process.stderr.write(
+        `\ndemo: Security Hub (emulated) now holds ${findings.length} influxguard findings, ${failed.length} FAILED; e.g.\n`,
+      );
       for (const f of failed.slice(0, 3)) process.stderr.write(`  ${f.Severity?.Label} ${f.Id}\n`);
       const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 }));
       for (const m of got.Messages ?? []) {
@@ -55,7 +58,8 @@ async function startServers(): Promise<{ servers: RunningInfluxd[]; urls: DemoEn
     startInfluxd({ auth: true, pprof: false }),
   ]);
   // Fixture setup (the scanner never writes): admins where the story needs them.
-  for (const s of [selfSigned!, protectedInflux!]) await influxQuery(s.url, `CREATE USER admin WITH PASSWORD '${randomBytes(12).toString('hex')}' WITH ALL PRIVILEGES`);
+  for (const s of [selfSigned!, protectedInflux!])
+    await influxQuery(s.url, `CREATE USER admin WITH PASSWORD '${randomBytes(12).toString('hex')}' WITH ALL PRIVILEGES`);
   const hardened = await startHardenedProxy(protectedInflux!);
   return {
     servers: [open!, noAdmin!, selfSigned!, protectedInflux!, hardened],
@@ -85,18 +89,38 @@ async function main(): Promise<number> {
     ec2.destroy();
     const names = Object.keys(estate.instances);
     const managed = Object.keys(estate.timestream);
-    process.stderr.write(`demo: seeded ${names.length} instances in ${DEMO_REGION} (${names.join(', ')}) and ${managed.length} Timestream for InfluxDB instances (${managed.join(', ')})\n`);
+    process.stderr.write(
+      `demo: seeded ${names.length} instances in ${DEMO_REGION} (${names.join(', ')}) and ${managed.length} Timestream for InfluxDB instances (${managed.join(', ')})\n`,
+    );
     // Host evidence: the real collector runs locally against the influxd standing in for each instance.
     const configFile = join(certificates(), 'demo-config.json');
     // Probes reach only 127.0.0.0/8, where the servers standing in for the instances listen: allowed, and listed as
     // endpoint CIDRs since the instances' endpoint tags do not point at their own (made-up) addresses.
     const probe = { allowedCidrs: ['127.0.0.0/8'], endpointCidrs: ['127.0.0.0/8'] };
-    writeFileSync(configFile, JSON.stringify({ probe, host: { local: Object.fromEntries(demoHosts(pids).map(([name, pid]) => [name, { pids: [pid] }])) } }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({ probe, host: { local: Object.fromEntries(demoHosts(pids).map(([name, pid]) => [name, { pids: [pid] }])) } }),
+    );
     // The test CA stands in for the operator's CA.
-    const args = ['scan', '--region', DEMO_REGION, '--publish', '--config', configFile, '--allow-port', `22@${estate.groups.bastion}`, '--ca', join(certificates(), 'ca.pem'), ...process.argv.slice(2)];
+    const args = [
+      'scan',
+      '--region',
+      DEMO_REGION,
+      '--publish',
+      '--config',
+      configFile,
+      '--allow-port',
+      `22@${estate.groups.bastion}`,
+      '--ca',
+      join(certificates(), 'ca.pem'),
+      ...process.argv.slice(2),
+    ];
     process.stderr.write(`demo: influxguard ${args.join(' ')}\n\n`);
     const code = await new Promise<number>((resolve) => {
-      spawn(process.execPath, [cli, ...args], { stdio: 'inherit', env: { ...env, INFLUXGUARD_SNS_TOPIC_ARN: subscriber.topicArn } }).on('exit', (c) => resolve(c ?? 2));
+      spawn(process.execPath, [cli, ...args], { stdio: 'inherit', env: { ...env, INFLUXGUARD_SNS_TOPIC_ARN: subscriber.topicArn } }).on(
+        'exit',
+        (c) => resolve(c ?? 2),
+      );
     });
     await subscriber.show();
     process.stderr.write(`\ndemo: influxguard exited ${code} (1 = failing findings at or above --fail-on)\n`);

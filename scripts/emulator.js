@@ -25,7 +25,8 @@ export function ensureMoto() {
   const probe = spawnSync(PYTHON, ['-c', 'import moto.server, flask, flask_cors'], { stdio: 'ignore' });
   if (probe.status === 0) return;
   const pip = spawnSync(PYTHON, ['-m', 'pip', 'install', '--quiet', 'moto[server]>=5.1'], { stdio: 'inherit' });
-  if (pip.status !== 0) throw new Error(`moto is not installed and "pip install moto[server]" failed (exit ${pip.status}); install it and retry`);
+  if (pip.status !== 0)
+    throw new Error(`moto is not installed and "pip install moto[server]" failed (exit ${pip.status}); install it and retry`);
 }
 
 /**

@@ -20,7 +20,12 @@ import {
   type IpPermission,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
-import { CreateDbClusterCommand, CreateDbInstanceCommand, CreateDbParameterGroupCommand, TimestreamInfluxDBClient } from '@aws-sdk/client-timestream-influxdb';
+import {
+  CreateDbClusterCommand,
+  CreateDbInstanceCommand,
+  CreateDbParameterGroupCommand,
+  TimestreamInfluxDBClient,
+} from '@aws-sdk/client-timestream-influxdb';
 
 export interface RuleSpec {
   /** tcp (default), udp, icmp, or -1 for all traffic. */
@@ -154,13 +159,17 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
 
   const groups: Record<string, string> = {};
   for (const g of spec.groups) {
-    const out = await ec2.send(new CreateSecurityGroupCommand({ GroupName: g.name, Description: `influxguard estate ${g.name}`, VpcId: vpcId }));
+    const out = await ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: g.name, Description: `influxguard estate ${g.name}`, VpcId: vpcId }),
+    );
     groups[g.name] = out.GroupId!;
   }
   for (const g of spec.groups) {
     if (!g.rules.length) continue;
     const id = groups[g.name]!;
-    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: g.rules.map((r) => permission(r, id, groups, prefixLists)) }));
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: g.rules.map((r) => permission(r, id, groups, prefixLists)) }),
+    );
   }
 
   const instances: Record<string, string[]> = {};
@@ -191,22 +200,37 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
     if (inst.stopped) await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
     instances[inst.name] = ids;
   }
-  const { timestream, parameterGroups } = spec.timestream?.length || spec.parameterGroups?.length ? await seedTimestream(ec2, spec, subnetId, groups) : { timestream: {}, parameterGroups: {} };
+  const { timestream, parameterGroups } =
+    spec.timestream?.length || spec.parameterGroups?.length
+      ? await seedTimestream(ec2, spec, subnetId, groups)
+      : { timestream: {}, parameterGroups: {} };
   return { region: spec.region, vpcId, subnetId, groups, prefixLists, instances, timestream, parameterGroups };
 }
 
 /** The same emulator and credentials as the EC2 seeder, for Timestream for InfluxDB. */
 async function timestreamClient(ec2: EC2Client, region: string): Promise<TimestreamInfluxDBClient> {
   const e = await ec2.config.endpoint!();
-  return new TimestreamInfluxDBClient({ region, endpoint: `${e.protocol}//${e.hostname}${e.port ? `:${e.port}` : ''}${e.path}`, credentials: ec2.config.credentials });
+  return new TimestreamInfluxDBClient({
+    region,
+    endpoint: `${e.protocol}//${e.hostname}${e.port ? `:${e.port}` : ''}${e.path}`,
+    credentials: ec2.config.credentials,
+  });
 }
 
-async function seedTimestream(ec2: EC2Client, spec: EstateSpec, subnetId: string, groups: Record<string, string>): Promise<Pick<SeededEstate, 'timestream' | 'parameterGroups'>> {
+async function seedTimestream(
+  ec2: EC2Client,
+  spec: EstateSpec,
+  subnetId: string,
+  groups: Record<string, string>,
+): Promise<Pick<SeededEstate, 'timestream' | 'parameterGroups'>> {
   const ts = await timestreamClient(ec2, spec.region);
   try {
     const parameterGroups: Record<string, string> = {};
     for (const pg of spec.parameterGroups ?? []) {
-      const v2 = { ...(pg.pprofDisabled !== undefined ? { pprofDisabled: pg.pprofDisabled } : {}), ...(pg.metricsDisabled !== undefined ? { metricsDisabled: pg.metricsDisabled } : {}) };
+      const v2 = {
+        ...(pg.pprofDisabled !== undefined ? { pprofDisabled: pg.pprofDisabled } : {}),
+        ...(pg.metricsDisabled !== undefined ? { metricsDisabled: pg.metricsDisabled } : {}),
+      };
       const out = await ts.send(new CreateDbParameterGroupCommand({ name: pg.name, parameters: { InfluxDBv2: v2 } }));
       parameterGroups[pg.name] = out.id!;
     }
@@ -231,7 +255,14 @@ async function seedTimestream(ec2: EC2Client, spec: EstateSpec, subnetId: string
         ...(db.tags ? { tags: db.tags } : {}),
       };
       if (db.kind === 'cluster') {
-        const out = await ts.send(new CreateDbClusterCommand({ ...common, dbInstanceType: 'db.influx.medium', dbStorageType: 'InfluxIOIncludedT1', allocatedStorage: 100 }));
+        const out = await ts.send(
+          new CreateDbClusterCommand({
+            ...common,
+            dbInstanceType: 'db.influx.medium',
+            dbStorageType: 'InfluxIOIncludedT1',
+            allocatedStorage: 100,
+          }),
+        );
         timestream[db.name] = out.dbClusterId!;
       } else {
         const out = await ts.send(new CreateDbInstanceCommand({ ...common, allocatedStorage: 20, dbStorageType: 'InfluxIOIncludedT1' }));

@@ -42,7 +42,8 @@ function prng(seed: number): () => number {
   };
 }
 
-const serviceOf = (req: IncomingMessage) => (req.headers.authorization ?? '').match(/Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//)?.[1] ?? 'unknown';
+const serviceOf = (req: IncomingMessage) =>
+  (req.headers.authorization ?? '').match(/Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//)?.[1] ?? 'unknown';
 
 /** The operation: `Action=` of query protocols (EC2, STS, SNS), `X-Amz-Target` of JSON ones, else the REST path. */
 function operationOf(req: IncomingMessage, body: Buffer): string {
@@ -77,22 +78,42 @@ export async function startFaultProxy(upstream: string, initial: FaultPlan): Pro
       const query = (req.headers['content-type'] ?? '').includes('x-www-form-urlencoded');
       if (fault === 'deny') {
         if (query && service === 'ec2') {
-          res.writeHead(403, { 'content-type': 'text/xml' }).end('<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation (injected)</Message></Error></Errors><RequestID>injected</RequestID></Response>');
+          res
+            .writeHead(403, { 'content-type': 'text/xml' })
+            .end(
+              '<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation (injected)</Message></Error></Errors><RequestID>injected</RequestID></Response>',
+            );
         } else if (query) {
-          res.writeHead(403, { 'content-type': 'text/xml' }).end('<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Access denied (injected)</Message></Error><RequestId>injected</RequestId></ErrorResponse>');
+          res
+            .writeHead(403, { 'content-type': 'text/xml' })
+            .end(
+              '<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Access denied (injected)</Message></Error><RequestId>injected</RequestId></ErrorResponse>',
+            );
         } else {
-          res.writeHead(403, { 'content-type': 'application/json', 'x-amzn-errortype': 'AccessDeniedException' }).end('{"__type":"AccessDeniedException","message":"Access denied (injected)"}');
+          res
+            .writeHead(403, { 'content-type': 'application/json', 'x-amzn-errortype': 'AccessDeniedException' })
+            .end('{"__type":"AccessDeniedException","message":"Access denied (injected)"}');
         }
         return;
       }
       if (fault === 'throttle') {
         // Each protocol's own error shape, so that the SDK recognises throttling and retries it.
         if (query && service === 'ec2') {
-          res.writeHead(503, { 'content-type': 'text/xml' }).end('<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded (injected)</Message></Error></Errors><RequestID>injected</RequestID></Response>');
+          res
+            .writeHead(503, { 'content-type': 'text/xml' })
+            .end(
+              '<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded (injected)</Message></Error></Errors><RequestID>injected</RequestID></Response>',
+            );
         } else if (query) {
-          res.writeHead(400, { 'content-type': 'text/xml' }).end('<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded (injected)</Message></Error><RequestId>injected</RequestId></ErrorResponse>');
+          res
+            .writeHead(400, { 'content-type': 'text/xml' })
+            .end(
+              '<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded (injected)</Message></Error><RequestId>injected</RequestId></ErrorResponse>',
+            );
         } else {
-          res.writeHead(429, { 'content-type': 'application/json', 'x-amzn-errortype': 'ThrottlingException' }).end('{"__type":"ThrottlingException","message":"Rate exceeded (injected)"}');
+          res
+            .writeHead(429, { 'content-type': 'application/json', 'x-amzn-errortype': 'ThrottlingException' })
+            .end('{"__type":"ThrottlingException","message":"Rate exceeded (injected)"}');
         }
         return;
       }

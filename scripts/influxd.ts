@@ -27,7 +27,10 @@ let certDir: string | undefined;
 export function certificates(): string {
   if (!certDir) {
     certDir = mkdtempSync(join(tmpdir(), 'ig-certs-'));
-    const script = [new URL('./make-certs.sh', import.meta.url).pathname, new URL('../../scripts/make-certs.sh', import.meta.url).pathname].find((p) => existsSync(p))!;
+    const script = [
+      new URL('./make-certs.sh', import.meta.url).pathname,
+      new URL('../../scripts/make-certs.sh', import.meta.url).pathname,
+    ].find((p) => existsSync(p))!;
     const r = spawnSync('sh', [script, certDir], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`make-certs.sh failed: ${r.stderr}`);
     const made = certDir;
@@ -114,7 +117,10 @@ ${v.tlsMinVersion ? `[tls]\n  min-version = "${v.tlsMinVersion}"` : ''}
 ${v.extraToml ?? ''}
 `;
   writeFileSync(join(dir, 'influxdb.conf'), conf);
-  const child = spawn(INFLUXD, ['-config', join(dir, 'influxdb.conf')], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '', ...(v.env ?? {}) } });
+  const child = spawn(INFLUXD, ['-config', join(dir, 'influxdb.conf')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', ...(v.env ?? {}) },
+  });
   return supervise(child, { url: `${cert ? 'https' : 'http'}://127.0.0.1:${port}`, port, dir, stopSignal: 'SIGTERM' });
 }
 
@@ -122,7 +128,10 @@ ${v.extraToml ?? ''}
  * Wait until a started server listens; tie its life to this process (killed
  * on exit, whatever happens to the test); `stop()` ends it and removes its dir.
  */
-export async function supervise(child: ChildProcess, s: { url: string; port: number; dir: string; stopSignal: NodeJS.Signals }): Promise<RunningInfluxd> {
+export async function supervise(
+  child: ChildProcess,
+  s: { url: string; port: number; dir: string; stopSignal: NodeJS.Signals },
+): Promise<RunningInfluxd> {
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-3000)));
   const kill = () => child.kill('SIGKILL');
@@ -149,7 +158,14 @@ export async function influxQuery(url: string, q: string, auth?: [string, string
   return new Promise((resolve, reject) => {
     const req = request(
       `${url}/query`,
-      { method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: `Basic ${Buffer.from(auth.join(':')).toString('base64')}` } : {}) } },
+      {
+        method: 'POST',
+        rejectUnauthorized: false,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(auth ? { authorization: `Basic ${Buffer.from(auth.join(':')).toString('base64')}` } : {}),
+        },
+      },
       (res: { statusCode?: number; resume: () => void }) => {
         res.resume();
         resolve(res.statusCode ?? 0);

@@ -9,7 +9,8 @@ module.exports.document = () => {
   const script = readFileSync(join(__dirname, '..', 'collector', 'collect.sh'), 'utf8');
   return {
     schemaVersion: '2.2',
-    description: 'influxguard host collector: prints one JSON document describing the InfluxDB processes, configuration, listeners and key files (no secret values).',
+    description:
+      'influxguard host collector: prints one JSON document describing the InfluxDB processes, configuration, listeners and key files (no secret values).',
     mainSteps: [
       {
         action: 'aws:runShellScript',

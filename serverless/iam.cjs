@@ -6,9 +6,7 @@
 // sts:GetCallerIdentity, organizations:ListAccounts, the VPC network-interface
 // actions) are the only ones on "*".
 const sub = (s) => ({ 'Fn::Sub': s });
-const list = (v) => (Array.isArray(v) ? v : String(v ?? '').split(','))
-  .map((s) => String(s).trim())
-  .filter(Boolean);
+const list = (v) => (Array.isArray(v) ? v : String(v ?? '').split(',')).map((s) => String(s).trim()).filter(Boolean);
 
 async function params(resolveVariable) {
   const get = (name) => resolveVariable(`param:${name}`);
@@ -18,12 +16,18 @@ async function params(resolveVariable) {
     accounts: list(await get('accounts')),
     excluded: list(await get('excludeAccounts')),
     memberRoleName: await get('memberRoleName'),
-    tags: String((await get('tags')) ?? '').split(';').map((s) => s.trim()).filter(Boolean),
+    tags: String((await get('tags')) ?? '')
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean),
     subnetIds: list(await get('subnetIds')),
   };
 }
 
-const lambdaTrust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+const lambdaTrust = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+};
 
 /** Only to the function's own log group (the stack creates it). */
 const logs = (p, fn) => ({
@@ -45,7 +49,12 @@ function assumeMemberRole(p) {
   const out = [];
   const excluded = new Set(p.excluded);
   if (p.accounts.includes('organization')) {
-    out.push({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: memberRole(p, '*'), Condition: { StringEquals: { 'aws:ResourceOrgID': PRINCIPAL_ORG_ID } } });
+    out.push({
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Resource: memberRole(p, '*'),
+      Condition: { StringEquals: { 'aws:ResourceOrgID': PRINCIPAL_ORG_ID } },
+    });
     if (p.excluded.length) out.push({ Effect: 'Deny', Action: 'sts:AssumeRole', Resource: p.excluded.map((a) => memberRole(p, a)) });
     return out;
   }
@@ -54,11 +63,19 @@ function assumeMemberRole(p) {
   return out;
 }
 
-const organizations = (p) => (p.accounts.includes('organization') ? [{ Effect: 'Allow', Action: ['organizations:ListAccounts'], Resource: '*' }] : []);
+const organizations = (p) =>
+  p.accounts.includes('organization') ? [{ Effect: 'Allow', Action: ['organizations:ListAccounts'], Resource: '*' }] : [];
 const listInstances = { Effect: 'Allow', Action: ['ec2:DescribeRegions', 'ec2:DescribeInstances'], Resource: '*' };
 const scanEc2 = {
   Effect: 'Allow',
-  Action: ['ec2:DescribeInstances', 'ec2:DescribeSecurityGroups', 'ec2:DescribeVolumes', 'ec2:DescribeRegions', 'ec2:GetEbsEncryptionByDefault', 'ec2:GetManagedPrefixListEntries'],
+  Action: [
+    'ec2:DescribeInstances',
+    'ec2:DescribeSecurityGroups',
+    'ec2:DescribeVolumes',
+    'ec2:DescribeRegions',
+    'ec2:GetEbsEncryptionByDefault',
+    'ec2:GetManagedPrefixListEntries',
+  ],
   Resource: '*',
 };
 /**
@@ -70,8 +87,15 @@ const scanTimestream = [
   { Effect: 'Allow', Action: ['timestream-influxdb:ListDbInstances', 'timestream-influxdb:ListDbClusters'], Resource: '*' },
   {
     Effect: 'Allow',
-    Action: ['timestream-influxdb:GetDbInstance', 'timestream-influxdb:GetDbCluster', 'timestream-influxdb:GetDbParameterGroup', 'timestream-influxdb:ListTagsForResource'],
-    Resource: ['db-instance', 'db-cluster', 'db-parameter-group'].map((t) => sub(`arn:\${AWS::Partition}:timestream-influxdb:*:\${AWS::AccountId}:${t}/*`)),
+    Action: [
+      'timestream-influxdb:GetDbInstance',
+      'timestream-influxdb:GetDbCluster',
+      'timestream-influxdb:GetDbParameterGroup',
+      'timestream-influxdb:ListTagsForResource',
+    ],
+    Resource: ['db-instance', 'db-cluster', 'db-parameter-group'].map((t) =>
+      sub(`arn:\${AWS::Partition}:timestream-influxdb:*:\${AWS::AccountId}:${t}/*`),
+    ),
   },
 ];
 const table = (actions) => ({ Effect: 'Allow', Action: actions, Resource: { 'Fn::GetAtt': ['ScansTable', 'Arn'] } });
@@ -105,7 +129,19 @@ function sendCommandInstances(tags) {
 /** What Lambda needs to attach the function to the VPC (instead of AWSLambdaVPCAccessExecutionRole, which also grants logs:* on *). */
 const vpc = (p) =>
   p.subnetIds.length
-    ? [{ Effect: 'Allow', Action: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], Resource: '*' }]
+    ? [
+        {
+          Effect: 'Allow',
+          Action: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          Resource: '*',
+        },
+      ]
     : [];
 
 /** dispatch: accounts, regions, instance lists; the scan record and inventories; the units; its async-invocation DLQ. */
@@ -117,7 +153,11 @@ async function dispatch({ resolveVariable }) {
     ...assumeMemberRole(p),
     ...organizations(p),
     listInstances,
-    { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': ['UnitsQueue', 'Arn'] }, { 'Fn::GetAtt': ['DispatchFailuresQueue', 'Arn'] }] },
+    {
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage'],
+      Resource: [{ 'Fn::GetAtt': ['UnitsQueue', 'Arn'] }, { 'Fn::GetAtt': ['DispatchFailuresQueue', 'Arn'] }],
+    },
     dataKey,
     table(['dynamodb:PutItem', 'dynamodb:UpdateItem']),
   ];
@@ -133,14 +173,34 @@ async function worker({ resolveVariable }) {
     ...assumeMemberRole(p),
     scanEc2,
     ...scanTimestream,
-    { Effect: 'Allow', Action: ['ssm:DescribeInstanceInformation', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation'], Resource: '*' },
-    { Effect: 'Allow', Action: ['ssm:SendCommand'], Resource: sub('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/${CollectorDocument}') },
+    {
+      Effect: 'Allow',
+      Action: ['ssm:DescribeInstanceInformation', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation'],
+      Resource: '*',
+    },
+    {
+      Effect: 'Allow',
+      Action: ['ssm:SendCommand'],
+      Resource: sub('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/${CollectorDocument}'),
+    },
     ...sendCommandInstances(p.tags),
-    { Effect: 'Allow', Action: ['securityhub:BatchImportFindings'], Resource: sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default') },
-    { Effect: 'Allow', Action: ['securityhub:GetFindings'], Resource: sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default') },
+    {
+      Effect: 'Allow',
+      Action: ['securityhub:BatchImportFindings'],
+      Resource: sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default'),
+    },
+    {
+      Effect: 'Allow',
+      Action: ['securityhub:GetFindings'],
+      Resource: sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default'),
+    },
     { Effect: 'Allow', Action: ['sns:Publish'], Resource: { Ref: 'FindingsTopic' } },
     table(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Query']),
-    { Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], Resource: { 'Fn::GetAtt': ['UnitsQueue', 'Arn'] } },
+    {
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+      Resource: { 'Fn::GetAtt': ['UnitsQueue', 'Arn'] },
+    },
     dataKey,
   ];
 }

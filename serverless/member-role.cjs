@@ -19,16 +19,24 @@ const DOCUMENT_NAME = 'influxguard-collect';
 const FILE = join(__dirname, '..', 'cloudformation', 'member-role.yml');
 
 function template(tags = DEFAULT_TAGS) {
-  const selectors = tags.split(';').map((s) => s.trim()).filter(Boolean);
+  const selectors = tags
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description:
-      'influxguard member-account role: read-only access for the scanner deployed in the security-tooling account, and the collector\'s SSM document. Deploy in every member account (for example as a CloudFormation StackSet).',
+      "influxguard member-account role: read-only access for the scanner deployed in the security-tooling account, and the collector's SSM document. Deploy in every member account (for example as a CloudFormation StackSet).",
     Parameters: {
-      ScannerAccountId: { Type: 'String', AllowedPattern: '^\\d{12}$', Description: 'The security-tooling account where influxguard runs.' },
+      ScannerAccountId: {
+        Type: 'String',
+        AllowedPattern: '^\\d{12}$',
+        Description: 'The security-tooling account where influxguard runs.',
+      },
       ScannerRoleArns: {
         Type: 'CommaDelimitedList',
-        Description: "The scanner stack's MemberTrustRoleArns output: the exact ARNs of its dispatch, worker and api roles, the only principals trusted.",
+        Description:
+          "The scanner stack's MemberTrustRoleArns output: the exact ARNs of its dispatch, worker and api roles, the only principals trusted.",
       },
       OrganizationId: {
         Type: 'String',
@@ -40,7 +48,8 @@ function template(tags = DEFAULT_TAGS) {
         Type: 'String',
         Default: '',
         AllowedPattern: '^([\\w+=,.@:/-]{2,1224})?$',
-        Description: "Otherwise: the sts:ExternalId the scanner sends (its memberExternalId parameter). One of OrganizationId and ExternalId is required.",
+        Description:
+          'Otherwise: the sts:ExternalId the scanner sends (its memberExternalId parameter). One of OrganizationId and ExternalId is required.',
       },
       RoleName: { Type: 'String', Default: 'influxguard-member' },
     },
@@ -48,8 +57,14 @@ function template(tags = DEFAULT_TAGS) {
       OrganizationIdOrExternalId: {
         Assertions: [
           {
-            Assert: { 'Fn::Or': [{ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'OrganizationId' }, ''] }] }, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ExternalId' }, ''] }] }] },
-            AssertDescription: 'Set OrganizationId (organisation mode) or ExternalId: the role trusts the scanner roles only with one of them.',
+            Assert: {
+              'Fn::Or': [
+                { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'OrganizationId' }, ''] }] },
+                { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ExternalId' }, ''] }] },
+              ],
+            },
+            AssertDescription:
+              'Set OrganizationId (organisation mode) or ExternalId: the role trusts the scanner roles only with one of them.',
           },
         ],
       },
@@ -106,13 +121,32 @@ function template(tags = DEFAULT_TAGS) {
                   },
                   {
                     Effect: 'Allow',
-                    Action: ['timestream-influxdb:GetDbInstance', 'timestream-influxdb:GetDbCluster', 'timestream-influxdb:GetDbParameterGroup', 'timestream-influxdb:ListTagsForResource'],
-                    Resource: ['db-instance', 'db-cluster', 'db-parameter-group'].map((t) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:timestream-influxdb:*:\${AWS::AccountId}:${t}/*` })),
+                    Action: [
+                      'timestream-influxdb:GetDbInstance',
+                      'timestream-influxdb:GetDbCluster',
+                      'timestream-influxdb:GetDbParameterGroup',
+                      'timestream-influxdb:ListTagsForResource',
+                    ],
+                    Resource: ['db-instance', 'db-cluster', 'db-parameter-group'].map((t) => ({
+                      'Fn::Sub': `arn:\${AWS::Partition}:timestream-influxdb:*:\${AWS::AccountId}:${t}/*`,
+                    })),
                   },
-                  { Effect: 'Allow', Action: 'ssm:SendCommand', Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:*:\${AWS::AccountId}:document/${DOCUMENT_NAME}` } },
+                  {
+                    Effect: 'Allow',
+                    Action: 'ssm:SendCommand',
+                    Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:*:\${AWS::AccountId}:document/${DOCUMENT_NAME}` },
+                  },
                   ...sendCommandInstances(selectors),
-                  { Effect: 'Allow', Action: 'securityhub:BatchImportFindings', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default' } },
-                  { Effect: 'Allow', Action: 'securityhub:GetFindings', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default' } },
+                  {
+                    Effect: 'Allow',
+                    Action: 'securityhub:BatchImportFindings',
+                    Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default' },
+                  },
+                  {
+                    Effect: 'Allow',
+                    Action: 'securityhub:GetFindings',
+                    Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default' },
+                  },
                 ],
               },
             },

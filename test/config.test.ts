@@ -24,31 +24,51 @@ describe('configuration', () => {
     expect(c.aws.maxAttempts).toBeGreaterThan(1);
   });
   it('parses tag selectors, merging values of one key', () => {
-    expect(parseTagSelectors(['influxdb', 'Service=influxdb', 'Service=tsdb'])).toEqual([{ key: 'influxdb' }, { key: 'Service', values: ['influxdb', 'tsdb'] }]);
+    expect(parseTagSelectors(['influxdb', 'Service=influxdb', 'Service=tsdb'])).toEqual([
+      { key: 'influxdb' },
+      { key: 'Service', values: ['influxdb', 'tsdb'] },
+    ]);
     expect(parseTagSelectors(['Env=a=b'])).toEqual([{ key: 'Env', values: ['a=b'] }]);
     expect(message(() => parseTagSelectors(['=x']))).toMatch(/invalid tag selector "=x"/);
     expect(message(() => parseTagSelectors(['Service=']))).toMatch(/empty value/);
   });
   it('parses allowed ports', () => {
-    expect(parseAllowedPort('22@sg-0123456789abcdef0')).toEqual({ protocol: 'tcp', fromPort: 22, toPort: 22, sources: ['sg-0123456789abcdef0'] });
+    expect(parseAllowedPort('22@sg-0123456789abcdef0')).toEqual({
+      protocol: 'tcp',
+      fromPort: 22,
+      toPort: 22,
+      sources: ['sg-0123456789abcdef0'],
+    });
     expect(parseAllowedPort('9100-9200/udp')).toEqual({ protocol: 'udp', fromPort: 9100, toPort: 9200 });
-    expect(parseAllowedPort('443/all@10.0.0.0/8,pl-0123456789abcdef0')).toMatchObject({ protocol: 'all', sources: ['10.0.0.0/8', 'pl-0123456789abcdef0'] });
+    expect(parseAllowedPort('443/all@10.0.0.0/8,pl-0123456789abcdef0')).toMatchObject({
+      protocol: 'all',
+      sources: ['10.0.0.0/8', 'pl-0123456789abcdef0'],
+    });
     expect(message(() => parseAllowedPort('ssh'))).toMatch(/invalid allowed port "ssh"/);
     expect(message(() => parseAllowedPort('70000'))).toMatch(/70000/);
     expect(message(() => parseAllowedPort('22@10.0.0.0/99'))).toMatch(/not a CIDR/);
     expect(message(() => parseAllowedPort('30-20'))).toMatch(/greater/);
   });
   it('names the bad field and value', () => {
-    expect(message(() => parseConfig({ clusterCidrs: ['10.0.0.0/8', 'nope'] }))).toMatch(/clusterCidrs\.1 \("nope"\): is not a valid IPv4\/IPv6 CIDR/);
+    expect(message(() => parseConfig({ clusterCidrs: ['10.0.0.0/8', 'nope'] }))).toMatch(
+      /clusterCidrs\.1 \("nope"\): is not a valid IPv4\/IPv6 CIDR/,
+    );
     expect(message(() => parseConfig({ regions: ['Mars'] }))).toMatch(/regions\.0 \("Mars"\): is not a region name/);
     expect(message(() => parseConfig({ tagSelectors: [] }))).toMatch(/tagSelectors/);
-    expect(message(() => parseConfig({ probe: { endpointCidrs: ['nope'] } }))).toMatch(/probe\.endpointCidrs\.0 \("nope"\): is not a valid IPv4\/IPv6 CIDR/);
+    expect(message(() => parseConfig({ probe: { endpointCidrs: ['nope'] } }))).toMatch(
+      /probe\.endpointCidrs\.0 \("nope"\): is not a valid IPv4\/IPv6 CIDR/,
+    );
   });
   it('probe endpoint CIDRs: none by default, from the file, the environment or a flag; loopback is never allowed by default', () => {
     expect(parseConfig({}).probe).toMatchObject({ endpointCidrs: [] });
     expect(parseConfig({}).probe.allowedCidrs.filter((c) => c.startsWith('127.') || c === '::1/128')).toEqual([]);
-    expect(configFromEnv({ INFLUXGUARD_PROBE_ENDPOINT_CIDRS: '10.9.0.0/16, 127.0.0.0/8' })).toEqual({ probe: { endpointCidrs: ['10.9.0.0/16', '127.0.0.0/8'] } });
-    expect(loadConfig({ env: { INFLUXGUARD_PROBE_ENDPOINT_CIDRS: '10.9.0.0/16' }, overrides: { probe: { allowedCidrs: ['10.0.0.0/8'] } } }).probe).toMatchObject({ endpointCidrs: ['10.9.0.0/16'], allowedCidrs: ['10.0.0.0/8'] });
+    expect(configFromEnv({ INFLUXGUARD_PROBE_ENDPOINT_CIDRS: '10.9.0.0/16, 127.0.0.0/8' })).toEqual({
+      probe: { endpointCidrs: ['10.9.0.0/16', '127.0.0.0/8'] },
+    });
+    expect(
+      loadConfig({ env: { INFLUXGUARD_PROBE_ENDPOINT_CIDRS: '10.9.0.0/16' }, overrides: { probe: { allowedCidrs: ['10.0.0.0/8'] } } })
+        .probe,
+    ).toMatchObject({ endpointCidrs: ['10.9.0.0/16'], allowedCidrs: ['10.0.0.0/8'] });
   });
   it('layers file < environment < flags', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ig-config-'));
@@ -58,7 +78,13 @@ describe('configuration', () => {
     expect(c).toMatchObject({ regions: ['eu-west-1', 'eu-central-1'], clusterCidrs: ['10.1.0.0/16'], roleTagKey: 'role' });
   });
   it('reads the environment', () => {
-    expect(configFromEnv({ INFLUXGUARD_TAGS: 'influxdb;Service=influxdb', INFLUXGUARD_ALLOWED_PORTS: '22@sg-0123456789abcdef0;443', INFLUXGUARD_CLUSTER_CIDRS: '10.0.0.0/16' })).toEqual({
+    expect(
+      configFromEnv({
+        INFLUXGUARD_TAGS: 'influxdb;Service=influxdb',
+        INFLUXGUARD_ALLOWED_PORTS: '22@sg-0123456789abcdef0;443',
+        INFLUXGUARD_CLUSTER_CIDRS: '10.0.0.0/16',
+      }),
+    ).toEqual({
       tagSelectors: [{ key: 'influxdb' }, { key: 'Service', values: ['influxdb'] }],
       allowedPorts: [
         { protocol: 'tcp', fromPort: 22, toPort: 22, sources: ['sg-0123456789abcdef0'] },
@@ -68,7 +94,9 @@ describe('configuration', () => {
     });
   });
   it('reports unreadable and malformed config files by name', () => {
-    expect(message(() => loadConfig({ file: '/nonexistent/influxguard.json' }))).toMatch(/cannot read config file \/nonexistent\/influxguard.json: ENOENT/);
+    expect(message(() => loadConfig({ file: '/nonexistent/influxguard.json' }))).toMatch(
+      /cannot read config file \/nonexistent\/influxguard.json: ENOENT/,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'ig-config-'));
     writeFileSync(join(dir, 'bad.json'), '{ nope');
     expect(message(() => loadConfig({ file: join(dir, 'bad.json') }))).toMatch(/not valid JSON/);

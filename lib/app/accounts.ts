@@ -13,7 +13,8 @@ export async function targetAccounts(config: Config, selfAccountId: string, orgs
     if (a === 'self') out.push(selfAccountId);
     else if (a === 'organization') {
       try {
-        for await (const page of paginateListAccounts({ client: orgs() }, {})) for (const acct of page.Accounts ?? []) if (acct.Id && acct.Status === 'ACTIVE') out.push(acct.Id);
+        for await (const page of paginateListAccounts({ client: orgs() }, {}))
+          for (const acct of page.Accounts ?? []) if (acct.Id && acct.Status === 'ACTIVE') out.push(acct.Id);
       } catch (err) {
         throw toAwsCallError('organizations', 'ListAccounts', err);
       }
@@ -29,15 +30,31 @@ export const memberRoleArn = (accountId: string, roleName: string) => `arn:aws:i
 export const MEMBER_DOCUMENT = 'influxguard-collect';
 
 /** Temporary credentials for the member role, refreshed five minutes before they expire. */
-export function assumeRoleCredentials(sts: STSClient, roleArn: string, opts: { sessionName?: string; externalId?: string } = {}): AwsCredentialIdentityProvider {
+export function assumeRoleCredentials(
+  sts: STSClient,
+  roleArn: string,
+  opts: { sessionName?: string; externalId?: string } = {},
+): AwsCredentialIdentityProvider {
   const sessionName = opts.sessionName ?? 'influxguard';
   let cached: AwsCredentialIdentity | undefined;
   return async () => {
     if (cached?.expiration && cached.expiration.getTime() - Date.now() > 5 * 60_000) return cached;
     try {
-      const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: 3600, ...(opts.externalId ? { ExternalId: opts.externalId } : {}) }));
+      const out = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: sessionName,
+          DurationSeconds: 3600,
+          ...(opts.externalId ? { ExternalId: opts.externalId } : {}),
+        }),
+      );
       const c = out.Credentials!;
-      cached = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken!, ...(c.Expiration ? { expiration: c.Expiration } : {}) };
+      cached = {
+        accessKeyId: c.AccessKeyId!,
+        secretAccessKey: c.SecretAccessKey!,
+        sessionToken: c.SessionToken!,
+        ...(c.Expiration ? { expiration: c.Expiration } : {}),
+      };
       return cached;
     } catch (err) {
       throw toAwsCallError('sts', 'AssumeRole', err);

@@ -18,7 +18,10 @@ import { ScanStore } from './store.js';
  * JSON escapes C0 controls but leaves C1 controls and bidi overrides raw, so
  * every string is made printable (newlines and tabs kept: JSON escapes them).
  */
-export const logger = new Logger({ serviceName: 'influxguard', jsonReplacerFn: (_key, value) => (typeof value === 'string' ? printable(value, '\n\t') : value) });
+export const logger = new Logger({
+  serviceName: 'influxguard',
+  jsonReplacerFn: (_key, value) => (typeof value === 'string' ? printable(value, '\n\t') : value),
+});
 export const metrics = new Metrics({ namespace: 'influxguard', serviceName: 'influxguard' });
 
 let deps: AppDeps | undefined;
@@ -32,7 +35,14 @@ export function appDeps(env: NodeJS.ProcessEnv = process.env): AppDeps {
   const counter = new CallCounter();
   const clients = createClients({ aws: config.aws, counter });
   const externalId = env.INFLUXGUARD_MEMBER_EXTERNAL_ID?.trim();
-  deps = { config, clients, homeRegion, store: new ScanStore(clients.dynamodb(homeRegion), config.app.tableName, config.app.scanTtlDays), counter, ...(externalId ? { memberExternalId: externalId } : {}) };
+  deps = {
+    config,
+    clients,
+    homeRegion,
+    store: new ScanStore(clients.dynamodb(homeRegion), config.app.tableName, config.app.scanTtlDays),
+    counter,
+    ...(externalId ? { memberExternalId: externalId } : {}),
+  };
   return deps;
 }
 

@@ -26,10 +26,26 @@ const checkIds = new Set(CHECKS.map((c) => c.id));
 /** POST /scans body (and the schedule's implicit request). Unknown fields are refused. */
 export const ScanRequestSchema = z
   .object({
-    regions: z.array(z.string().refine((r) => r === 'all' || REGION_RE.test(r), { message: 'is not a region name' })).min(1).max(40).optional(),
-    accounts: z.array(z.string().regex(/^\d{12}$/, { message: 'is not a 12-digit account id' })).min(1).max(1000).optional(),
-    instanceIds: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/, { message: 'is not an instance id' })).min(1).max(1000).optional(),
-    checks: z.array(z.string().refine((c) => checkIds.has(c), { message: 'is not a check id (see CHECKS.md)' })).min(1).max(CHECKS.length).optional(),
+    regions: z
+      .array(z.string().refine((r) => r === 'all' || REGION_RE.test(r), { message: 'is not a region name' }))
+      .min(1)
+      .max(40)
+      .optional(),
+    accounts: z
+      .array(z.string().regex(/^\d{12}$/, { message: 'is not a 12-digit account id' }))
+      .min(1)
+      .max(1000)
+      .optional(),
+    instanceIds: z
+      .array(z.string().regex(/^i-[0-9a-f]{8,17}$/, { message: 'is not an instance id' }))
+      .min(1)
+      .max(1000)
+      .optional(),
+    checks: z
+      .array(z.string().refine((c) => checkIds.has(c), { message: 'is not a check id (see CHECKS.md)' }))
+      .min(1)
+      .max(CHECKS.length)
+      .optional(),
     publish: z.boolean().optional(),
     wait: z.boolean().optional(),
   })
@@ -74,14 +90,17 @@ export class DispatchError extends Error {
 
 /** Hash of a parsed request (keys sorted): what an idempotency key is bound to. */
 export function requestHash(request: ScanRequest): string {
-  return createHash('sha256').update(JSON.stringify(request, Object.keys(request).sort())).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(request, Object.keys(request).sort()))
+    .digest('hex');
 }
 
 export function parseScanRequest(body: unknown): ScanRequest {
   const r = ScanRequestSchema.safeParse(body ?? {});
   if (r.success) return r.data;
   const i = r.error.issues[0]!;
-  const unknown = i.code === 'unrecognized_keys' ? ((i as { keys?: string[] }).keys ?? []).map((k) => (k === '' ? '""' : k)).join(', ') : '';
+  const unknown =
+    i.code === 'unrecognized_keys' ? ((i as { keys?: string[] }).keys ?? []).map((k) => (k === '' ? '""' : k)).join(', ') : '';
   const field = i.path.join('.') || unknown || '(body)';
   throw new RequestError(field, i.code === 'unrecognized_keys' ? `unknown field(s): ${field}` : `${field}: ${i.message}`);
 }
@@ -110,7 +129,11 @@ async function self(deps: AppDeps): Promise<string> {
 /** Clients for an account: the function's own, or the member role assumed there. */
 export async function clientsFor(accountId: string, deps: AppDeps): Promise<{ clients: Clients; own: boolean }> {
   if (accountId === (await self(deps))) return { clients: deps.clients, own: true };
-  const credentials = assumeRoleCredentials(deps.clients.sts(deps.homeRegion), memberRoleArn(accountId, deps.config.app.memberRoleName), deps.memberExternalId ? { externalId: deps.memberExternalId } : {});
+  const credentials = assumeRoleCredentials(
+    deps.clients.sts(deps.homeRegion),
+    memberRoleArn(accountId, deps.config.app.memberRoleName),
+    deps.memberExternalId ? { externalId: deps.memberExternalId } : {},
+  );
   return { clients: createClients({ aws: deps.config.aws, credentials, ...(deps.counter ? { counter: deps.counter } : {}) }), own: false };
 }
 
@@ -161,12 +184,17 @@ export async function authorizeAccounts(requested: string[] | undefined, deps: A
   const allowed = await targetAccounts(deps.config, await self(deps), () => deps.clients.organizations('us-east-1'));
   if (!requested) return allowed;
   const set = new Set(allowed);
-  for (const a of requested) if (!set.has(a)) throw new ForbiddenError('accounts', a, `account ${a} is not in the scanner’s configured accounts`);
+  for (const a of requested)
+    if (!set.has(a)) throw new ForbiddenError('accounts', a, `account ${a} is not in the scanner’s configured accounts`);
   return [...new Set(requested)];
 }
 
 /** Split the request's scope into units, record the scan, enqueue the units; a scan whose units cannot be enqueued is marked failed. */
-export async function dispatch(request: ScanRequest, deps: AppDeps, opts: { requestedBy?: string } = {}): Promise<{ scanId: string; unitsTotal: number }> {
+export async function dispatch(
+  request: ScanRequest,
+  deps: AppDeps,
+  opts: { requestedBy?: string } = {},
+): Promise<{ scanId: string; unitsTotal: number }> {
   const now = (deps.now ?? (() => new Date()))();
   const scanId = (deps.newId ?? randomUUID)();
   const accounts = await authorizeAccounts(request.accounts, deps);
@@ -194,7 +222,16 @@ export async function dispatch(request: ScanRequest, deps: AppDeps, opts: { requ
     regionComplete: !request.instanceIds, // named instances: a subset, nothing else is archived
     ...(request.checks ? { checks: request.checks } : {}),
   });
-  await deps.store.createScan({ scanId, createdAt: now.toISOString(), request, unitsTotal: units.length, ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}) }, now);
+  await deps.store.createScan(
+    {
+      scanId,
+      createdAt: now.toISOString(),
+      request,
+      unitsTotal: units.length,
+      ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}),
+    },
+    now,
+  );
   try {
     // Inventories of regions split into several units (named instances: a subset, nothing else is archived, none needed).
     if (!request.instanceIds) {
@@ -223,13 +260,26 @@ const compact = (f: Finding, names: Map<string, string | undefined>): UnitResult
 });
 
 /** Scan one unit and publish it; record it once; the unit that completes the scan sends the summary. */
-export async function runUnit(unit: WorkUnit, deps: AppDeps, opts: { deadline?: number } = {}): Promise<{ recorded: boolean; completedScan: boolean; document: ScanDocument; unitResult: UnitResult }> {
+export async function runUnit(
+  unit: WorkUnit,
+  deps: AppDeps,
+  opts: { deadline?: number } = {},
+): Promise<{ recorded: boolean; completedScan: boolean; document: ScanDocument; unitResult: UnitResult }> {
   const { clients, own } = await clientsFor(unit.accountId, deps);
   try {
-    const config: Config = { ...deps.config, regions: [unit.region], host: { ...deps.config.host, documentName: hostDocument(deps.config, own) } };
+    const config: Config = {
+      ...deps.config,
+      regions: [unit.region],
+      host: { ...deps.config.host, documentName: hostDocument(deps.config, own) },
+    };
     // The region's inventory at dispatch: this unit's instances when it is the region's only unit, else kept in the
     // scan record (not in the message); undefined → archive nothing outside this unit.
-    const known = !unit.instanceIds || !unit.regionComplete ? undefined : unit.regionUnits === 1 ? unit.instanceIds : await deps.store.getInventory(unit.scanId, unit.accountId, unit.region);
+    const known =
+      !unit.instanceIds || !unit.regionComplete
+        ? undefined
+        : unit.regionUnits === 1
+          ? unit.instanceIds
+          : await deps.store.getInventory(unit.scanId, unit.accountId, unit.region);
     const checks = unit.checks ? CHECKS.filter((c) => unit.checks!.includes(c.id)) : CHECKS;
     const result = await scan(config, {
       clients,
@@ -237,11 +287,23 @@ export async function runUnit(unit: WorkUnit, deps: AppDeps, opts: { deadline?: 
       checks,
       ...(opts.deadline !== undefined ? { deadline: opts.deadline } : {}),
       ...(deps.now ? { now: deps.now } : {}),
-      ...(unit.instanceIds ? { unit: { instanceIds: unit.instanceIds, knownInstanceIds: known ?? unit.instanceIds, regionChecks: unit.regionChecks, regionComplete: known !== undefined } } : {}),
+      ...(unit.instanceIds
+        ? {
+            unit: {
+              instanceIds: unit.instanceIds,
+              knownInstanceIds: known ?? unit.instanceIds,
+              regionChecks: unit.regionChecks,
+              regionComplete: known !== undefined,
+            },
+          }
+        : {}),
     });
     // Security Hub only: the scan's one SNS summary is sent by the unit that completes it (finish).
     const report = unit.publish ? await publishSecurityHub(result, config, { clients, ...(deps.now ? { now: deps.now } : {}) }) : undefined;
-    const names = new Map<string, string | undefined>([...result.instances.map((i) => [i.instanceId, i.name] as const), ...result.databases.map((d) => [d.id, d.name] as const)]);
+    const names = new Map<string, string | undefined>([
+      ...result.instances.map((i) => [i.instanceId, i.name] as const),
+      ...result.databases.map((d) => [d.id, d.name] as const),
+    ]);
     const failing = result.document.findings.filter((f) => isFailing(f.status)).sort(byRisk);
     const unitResult: UnitResult = {
       accountId: unit.accountId,
@@ -287,7 +349,14 @@ export function incompleteOf(units: UnitResult[], unitsTotal: number, config: Co
 }
 
 /** Aggregate the units of a scan: status counts and the worst findings. */
-export function aggregate(units: UnitResult[]): { summary: Summary; accounts: string[]; regions: string[]; instances: number; worst: UnitResult['worst']; publish?: NonNullable<UnitResult['publish']> } {
+export function aggregate(units: UnitResult[]): {
+  summary: Summary;
+  accounts: string[];
+  regions: string[];
+  instances: number;
+  worst: UnitResult['worst'];
+  publish?: NonNullable<UnitResult['publish']>;
+} {
   const summary = mergeSummaries(units.map((u) => u.summary));
   let publish: NonNullable<UnitResult['publish']> | undefined;
   for (const u of units) {
@@ -319,7 +388,9 @@ async function finish(scanId: string, deps: AppDeps): Promise<boolean> {
   const got = await deps.store.getScan(scanId);
   if (!got) return true;
   const agg = aggregate(got.units);
-  const changes = agg.publish ? changesOf(agg.summary.FAILED + agg.summary.WARNING, agg.publish.newFailures, agg.publish.resolved, agg.publish.failed) : undefined;
+  const changes = agg.publish
+    ? changesOf(agg.summary.FAILED + agg.summary.WARNING, agg.publish.newFailures, agg.publish.resolved, agg.publish.failed)
+    : undefined;
   const input: SummaryInput = {
     scanId,
     startedAt: got.meta.createdAt,
@@ -350,7 +421,16 @@ export async function scanStatus(scanId: string, deps: Pick<AppDeps, 'store' | '
     scope: { accounts: agg.accounts, regions: agg.regions, instances: agg.instances },
     summary: agg.summary,
     incomplete: incompleteOf(got.units, got.meta.unitsTotal, deps.config),
-    ...(agg.publish ? { securityHub: { imported: agg.publish.imported, resolved: agg.publish.resolved, archived: agg.publish.archived, notImported: agg.publish.failed } } : {}),
+    ...(agg.publish
+      ? {
+          securityHub: {
+            imported: agg.publish.imported,
+            resolved: agg.publish.resolved,
+            archived: agg.publish.archived,
+            notImported: agg.publish.failed,
+          },
+        }
+      : {}),
   };
 }
 
@@ -359,7 +439,11 @@ export async function scanStatus(scanId: string, deps: Pick<AppDeps, 'store' | '
  * returned. Read-only: the API's role can neither send SSM commands nor
  * publish, so no host evidence, no Security Hub, no SNS summary.
  */
-export async function scanNow(request: ScanRequest, deps: AppDeps, opts: { requestedBy?: string } = {}): Promise<ScanDocument & { incomplete: string[] }> {
+export async function scanNow(
+  request: ScanRequest,
+  deps: AppDeps,
+  opts: { requestedBy?: string } = {},
+): Promise<ScanDocument & { incomplete: string[] }> {
   if (request.publish) throw new RequestError('publish', 'publish: wait=true scans are never published (drop wait to publish)');
   const accounts = request.accounts ? await authorizeAccounts(request.accounts, deps) : [await self(deps)];
   const regions = request.regions ?? (deps.config.regions.length ? deps.config.regions : [deps.homeRegion]);
@@ -380,9 +464,15 @@ export async function scanNow(request: ScanRequest, deps: AppDeps, opts: { reque
     ...(request.checks ? { checks: request.checks } : {}),
   };
   const now = (deps.now ?? (() => new Date()))();
-  await deps.store.createScan({ scanId, createdAt: now.toISOString(), request, unitsTotal: 1, ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}) }, now);
-  const readOnly: Config = { ...deps.config, host: { ...deps.config.host, enabled: false }, publish: { ...deps.config.publish, enabled: false, snsTopicArn: undefined } };
+  await deps.store.createScan(
+    { scanId, createdAt: now.toISOString(), request, unitsTotal: 1, ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}) },
+    now,
+  );
+  const readOnly: Config = {
+    ...deps.config,
+    host: { ...deps.config.host, enabled: false },
+    publish: { ...deps.config.publish, enabled: false, snsTopicArn: undefined },
+  };
   const { document, unitResult } = await runUnit(unit, { ...deps, config: readOnly, newId: () => scanId });
   return { ...document, scanId, incomplete: incompleteOf([unitResult], 1, deps.config) };
 }
-

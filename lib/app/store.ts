@@ -3,7 +3,16 @@
  * item per finished work unit, idempotency keys. Conditional writes make a
  * retried unit count once and the SNS summary go out once.
  */
-import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { chunk } from '../util/concurrency.js';
 import type { Summary } from '../model.js';
 import type { SummaryFinding } from '../publish/sns.js';
@@ -52,7 +61,8 @@ const pk = (scanId: string) => ({ S: `SCAN#${scanId}` });
 const unitKey = (i: number) => ({ S: `UNIT#${String(i).padStart(6, '0')}` });
 const inventoryPrefix = (accountId: string, region: string) => `INVENTORY#${accountId}#${region}#`;
 const idemKey = (key: string) => ({ pk: { S: `IDEMPOTENCY#${key}` }, sk: { S: 'META' } });
-const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
+const isConditionFailure = (err: unknown) =>
+  err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 export class ScanStore {
   constructor(
@@ -66,28 +76,32 @@ export class ScanStore {
   }
 
   async createScan(meta: Omit<ScanMeta, 'unitsDone' | 'status' | 'error' | 'finishedAt'>, now = new Date()): Promise<void> {
-    await this.db.send(
-      new PutItemCommand({
-        TableName: this.table,
-        Item: {
-          pk: pk(meta.scanId),
-          sk: { S: 'META' },
-          createdAt: { S: meta.createdAt },
-          request: { S: JSON.stringify(meta.request) },
-          unitsTotal: { N: String(meta.unitsTotal) },
-          unitsDone: { N: '0' },
-          status: { S: 'running' },
-          ...(meta.requestedBy ? { requestedBy: { S: meta.requestedBy } } : {}),
-          ttl: this.ttl(now),
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    ).catch(async (err: unknown) => {
-      // A retried write whose first attempt had succeeded: the record is ours.
-      if (!isConditionFailure(err)) throw err;
-      const got = await this.db.send(new GetItemCommand({ TableName: this.table, Key: { pk: pk(meta.scanId), sk: { S: 'META' } }, ConsistentRead: true }));
-      if (got.Item?.createdAt?.S !== meta.createdAt) throw err;
-    });
+    await this.db
+      .send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            pk: pk(meta.scanId),
+            sk: { S: 'META' },
+            createdAt: { S: meta.createdAt },
+            request: { S: JSON.stringify(meta.request) },
+            unitsTotal: { N: String(meta.unitsTotal) },
+            unitsDone: { N: '0' },
+            status: { S: 'running' },
+            ...(meta.requestedBy ? { requestedBy: { S: meta.requestedBy } } : {}),
+            ttl: this.ttl(now),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch(async (err: unknown) => {
+        // A retried write whose first attempt had succeeded: the record is ours.
+        if (!isConditionFailure(err)) throw err;
+        const got = await this.db.send(
+          new GetItemCommand({ TableName: this.table, Key: { pk: pk(meta.scanId), sk: { S: 'META' } }, ConsistentRead: true }),
+        );
+        if (got.Item?.createdAt?.S !== meta.createdAt) throw err;
+      });
   }
 
   /** A scan that could not be dispatched: `failed` with the reason, so it is never left `running`. */
@@ -111,7 +125,13 @@ export class ScanStore {
       await this.db.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: { pk: pk(scanId), sk: { S: `${inventoryPrefix(accountId, region)}${String(i).padStart(4, '0')}` }, parts: { N: String(parts.length) }, ids: { S: JSON.stringify(ids) }, ttl: this.ttl(now) },
+          Item: {
+            pk: pk(scanId),
+            sk: { S: `${inventoryPrefix(accountId, region)}${String(i).padStart(4, '0')}` },
+            parts: { N: String(parts.length) },
+            ids: { S: JSON.stringify(ids) },
+            ttl: this.ttl(now),
+          },
         }),
       );
     }
@@ -148,12 +168,23 @@ export class ScanStore {
    * claimed, else the record already there. The claim is confirmed after the
    * scan is enqueued, or released if that fails, so a failure never burns the key.
    */
-  async claimIdempotencyKey(key: string, record: Omit<IdempotencyRecord, 'state'>, now = new Date()): Promise<IdempotencyRecord | undefined> {
+  async claimIdempotencyKey(
+    key: string,
+    record: Omit<IdempotencyRecord, 'state'>,
+    now = new Date(),
+  ): Promise<IdempotencyRecord | undefined> {
     try {
       await this.db.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: { ...idemKey(key), scanId: { S: record.scanId }, requestHash: { S: record.requestHash }, state: { S: 'pending' }, claimedAt: { N: String(now.getTime()) }, ttl: this.ttl(now) },
+          Item: {
+            ...idemKey(key),
+            scanId: { S: record.scanId },
+            requestHash: { S: record.requestHash },
+            state: { S: 'pending' },
+            claimedAt: { N: String(now.getTime()) },
+            ttl: this.ttl(now),
+          },
           // A pending claim older than the API's timeout belongs to an invocation that died: it may be taken over.
           ConditionExpression: 'attribute_not_exists(pk) OR (#st = :pending AND claimedAt < :stale)',
           ExpressionAttributeNames: { '#st': 'state' },
@@ -170,7 +201,11 @@ export class ScanStore {
   async getIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined> {
     const got = await this.db.send(new GetItemCommand({ TableName: this.table, Key: idemKey(key), ConsistentRead: true }));
     if (!got.Item) return undefined;
-    return { scanId: got.Item.scanId?.S ?? '', requestHash: got.Item.requestHash?.S ?? '', state: got.Item.state?.S === 'dispatched' ? 'dispatched' : 'pending' };
+    return {
+      scanId: got.Item.scanId?.S ?? '',
+      requestHash: got.Item.requestHash?.S ?? '',
+      state: got.Item.state?.S === 'dispatched' ? 'dispatched' : 'pending',
+    };
   }
 
   async confirmIdempotencyKey(key: string, scanId: string): Promise<void> {
@@ -189,7 +224,14 @@ export class ScanStore {
   /** Give the key back after a failed dispatch (only if it is still this scan's). */
   async releaseIdempotencyKey(key: string, scanId: string): Promise<void> {
     try {
-      await this.db.send(new DeleteItemCommand({ TableName: this.table, Key: idemKey(key), ConditionExpression: 'scanId = :scan', ExpressionAttributeValues: { ':scan': { S: scanId } } }));
+      await this.db.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: idemKey(key),
+          ConditionExpression: 'scanId = :scan',
+          ExpressionAttributeValues: { ':scan': { S: scanId } },
+        }),
+      );
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
     }
@@ -248,7 +290,9 @@ export class ScanStore {
   }
 
   async getScan(scanId: string): Promise<{ meta: ScanMeta; units: UnitResult[] } | undefined> {
-    const meta = await this.db.send(new GetItemCommand({ TableName: this.table, Key: { pk: pk(scanId), sk: { S: 'META' } }, ConsistentRead: true }));
+    const meta = await this.db.send(
+      new GetItemCommand({ TableName: this.table, Key: { pk: pk(scanId), sk: { S: 'META' } }, ConsistentRead: true }),
+    );
     if (!meta.Item) return undefined;
     const units: UnitResult[] = [];
     let start: Record<string, AttributeValue> | undefined;

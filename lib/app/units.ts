@@ -37,7 +37,12 @@ export interface RegionInventoryIds {
   instanceIds?: string[];
 }
 
-export function planUnits(scanId: string, regions: RegionInventoryIds[], unitSize: number, opts: { publish: boolean; checks?: string[]; regionComplete?: boolean }): WorkUnit[] {
+export function planUnits(
+  scanId: string,
+  regions: RegionInventoryIds[],
+  unitSize: number,
+  opts: { publish: boolean; checks?: string[]; regionComplete?: boolean },
+): WorkUnit[] {
   const units: Omit<WorkUnit, 'unitIndex' | 'unitsTotal'>[] = [];
   for (const r of regions) {
     // One unit even for an empty region: it runs the region checks and archives findings of vanished instances.

@@ -109,14 +109,19 @@ export function createClients(opts: ClientOptions) {
     ec2: (region: string) => cached(ec2, region, () => instrument(new EC2Client(common(region, opts, 'ec2')), opts.counter)),
     sts: (region: string) => cached(sts, region, () => instrument(new STSClient(common(region, opts, 'sts')), opts.counter)),
     ssm: (region: string) => cached(ssm, region, () => instrument(new SSMClient(common(region, opts, 'ssm')), opts.counter)),
-    securityHub: (region: string) => cached(securityHub, region, () => instrument(new SecurityHubClient(common(region, opts, 'securityhub')), opts.counter)),
+    securityHub: (region: string) =>
+      cached(securityHub, region, () => instrument(new SecurityHubClient(common(region, opts, 'securityhub')), opts.counter)),
     sns: (region: string) => cached(sns, region, () => instrument(new SNSClient(common(region, opts, 'sns')), opts.counter)),
-    dynamodb: (region: string) => cached(dynamodb, region, () => instrument(new DynamoDBClient(common(region, opts, 'dynamodb')), opts.counter)),
+    dynamodb: (region: string) =>
+      cached(dynamodb, region, () => instrument(new DynamoDBClient(common(region, opts, 'dynamodb')), opts.counter)),
     sqs: (region: string) => cached(sqs, region, () => instrument(new SQSClient(common(region, opts, 'sqs')), opts.counter)),
-    organizations: (region: string) => cached(organizations, region, () => instrument(new OrganizationsClient(common(region, opts, 'organizations')), opts.counter)),
-    timestream: (region: string) => cached(timestream, region, () => instrument(new TimestreamInfluxDBClient(common(region, opts, 'timestream-influxdb')), opts.counter)),
+    organizations: (region: string) =>
+      cached(organizations, region, () => instrument(new OrganizationsClient(common(region, opts, 'organizations')), opts.counter)),
+    timestream: (region: string) =>
+      cached(timestream, region, () => instrument(new TimestreamInfluxDBClient(common(region, opts, 'timestream-influxdb')), opts.counter)),
     destroy: () => {
-      for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations, timestream] as Map<string, { destroy: () => void }>[]) for (const c of m.values()) c.destroy();
+      for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations, timestream] as Map<string, { destroy: () => void }>[])
+        for (const c of m.values()) c.destroy();
     },
   };
 }

@@ -7,7 +7,17 @@
  */
 
 /** SDK attempts per service: more where a failure costs findings, fewer on the identity path. */
-export const SDK_ATTEMPTS: Record<string, number> = { sts: 3, ec2: 5, ssm: 5, securityhub: 6, sns: 5, sqs: 5, dynamodb: 5, organizations: 4, 'timestream-influxdb': 5 };
+export const SDK_ATTEMPTS: Record<string, number> = {
+  sts: 3,
+  ec2: 5,
+  ssm: 5,
+  securityhub: 6,
+  sns: 5,
+  sqs: 5,
+  dynamodb: 5,
+  organizations: 4,
+  'timestream-influxdb': 5,
+};
 
 export function sdkAttempts(service: string, configured: number): number {
   // An operator's setting caps the policy (tests and the CLI keep runs short); the policy never exceeds it.

@@ -18,10 +18,21 @@ export const volumeUnencrypted: InstanceCheck = {
   evaluate: ({ evidence }): Outcome[] =>
     evidenceValue(evidence.volumes).map((v) => {
       const resource = { type: 'AwsEc2Volume' as const, id: v.volumeId };
-      const details = { volumeId: v.volumeId, device: v.device, encrypted: v.encrypted, ...(v.kmsKeyId ? { kmsKeyId: v.kmsKeyId } : {}), ...(v.sizeGiB !== undefined ? { sizeGiB: v.sizeGiB } : {}) };
+      const details = {
+        volumeId: v.volumeId,
+        device: v.device,
+        encrypted: v.encrypted,
+        ...(v.kmsKeyId ? { kmsKeyId: v.kmsKeyId } : {}),
+        ...(v.sizeGiB !== undefined ? { sizeGiB: v.sizeGiB } : {}),
+      };
       return v.encrypted
         ? { status: 'PASSED', resource, summary: `encrypted (${v.device})`, details }
-        : { status: 'FAILED', resource, summary: `not encrypted (${v.device}${v.sizeGiB !== undefined ? `, ${v.sizeGiB} GiB` : ''})`, details };
+        : {
+            status: 'FAILED',
+            resource,
+            summary: `not encrypted (${v.device}${v.sizeGiB !== undefined ? `, ${v.sizeGiB} GiB` : ''})`,
+            details,
+          };
     }),
 };
 
@@ -43,8 +54,16 @@ export const defaultEncryptionDisabled: RegionCheck = {
     const enabled = evidenceValue(evidence.ebsDefaultEncryption);
     return [
       enabled
-        ? { status: 'PASSED', summary: `EBS encryption by default is on in ${accountId}/${region}`, details: { ebsEncryptionByDefault: true } }
-        : { status: 'FAILED', summary: `EBS encryption by default is off in ${accountId}/${region}`, details: { ebsEncryptionByDefault: false } },
+        ? {
+            status: 'PASSED',
+            summary: `EBS encryption by default is on in ${accountId}/${region}`,
+            details: { ebsEncryptionByDefault: true },
+          }
+        : {
+            status: 'FAILED',
+            summary: `EBS encryption by default is off in ${accountId}/${region}`,
+            details: { ebsEncryptionByDefault: false },
+          },
     ];
   },
 };

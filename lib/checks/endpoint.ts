@@ -14,7 +14,8 @@ const USERS_URL = 'https://docs.influxdata.com/influxdb/v1/administration/authen
 
 const probe = (ctx: EndpointContext): ProbeEvidence => evidenceValue(ctx.evidence.probe);
 /** The exchange, or EvidenceUnavailable naming which probe failed. */
-const exchange = (r: Result<HttpObservation>, what: string): HttpObservation => evidenceValue(r.ok ? r : { ok: false, reason: `${what}: ${r.reason}` });
+const exchange = (r: Result<HttpObservation>, what: string): HttpObservation =>
+  evidenceValue(r.ok ? r : { ok: false, reason: `${what}: ${r.reason}` });
 const errorText = (o: HttpObservation) => `${o.headers['x-influxdb-error'] ?? ''} ${o.body}`.slice(0, 300);
 const authOff = (p: ProbeEvidence) => p.query.ok && p.query.value.status === 200;
 const unexpected = (what: string, o: HttpObservation): Outcome => ({
@@ -65,14 +66,24 @@ function withHost(check: EndpointCheck, host: (h: HostEvidence) => Outcome | und
           details: {
             ...o.details,
             host: { status: fromHost.status, summary: fromHost.summary },
-            ...(o.status !== fromHost.status ? { disagreement: `the probe says ${o.status}, the host says ${fromHost.status}: the probe (what an attacker sees) decides` } : {}),
+            ...(o.status !== fromHost.status
+              ? { disagreement: `the probe says ${o.status}, the host says ${fromHost.status}: the probe (what an attacker sees) decides` }
+              : {}),
           },
         }));
       }
       if (fromProbe) return fromProbe;
-      if (fromHost) return [{ ...fromHost, details: { ...fromHost.details, decidedBy: 'host', ...(probeReason ? { probe: `not available: ${probeReason}` } : {}) } }];
+      if (fromHost)
+        return [
+          {
+            ...fromHost,
+            details: { ...fromHost.details, decidedBy: 'host', ...(probeReason ? { probe: `not available: ${probeReason}` } : {}) },
+          },
+        ];
       if (undecided) return undecided;
-      throw new EvidenceUnavailable([probeReason && `probe: ${probeReason}`, hostReason && `host: ${hostReason}`].filter(Boolean).join('; '));
+      throw new EvidenceUnavailable(
+        [probeReason && `probe: ${probeReason}`, hostReason && `host: ${hostReason}`].filter(Boolean).join('; '),
+      );
     },
   };
 }
@@ -84,11 +95,16 @@ export const authDisabled = endpointCheck({
   section: 'Enable authentication',
   evidence: ['probe', 'host'],
   risk: 'Anyone who reaches the port can read and write every database, and create users.',
-  remediation: { text: 'Create an admin user, then set `[http] auth-enabled = true` (and make sure no INFLUXDB_HTTP_AUTH_ENABLED=false overrides it) and restart influxd.', url: AUTH_URL },
+  remediation: {
+    text: 'Create an admin user, then set `[http] auth-enabled = true` (and make sure no INFLUXDB_HTTP_AUTH_ENABLED=false overrides it) and restart influxd.',
+    url: AUTH_URL,
+  },
   evaluate: (ctx) => {
     const q = exchange(probe(ctx).query, 'unauthenticated SHOW DATABASES');
-    if (q.status === 200) return [{ status: 'FAILED', summary: 'unauthenticated SHOW DATABASES answered 200', details: { status: q.status } }];
-    if (q.status === 401 || q.status === 403) return [{ status: 'PASSED', summary: `unauthenticated SHOW DATABASES refused (${q.status})`, details: { status: q.status } }];
+    if (q.status === 200)
+      return [{ status: 'FAILED', summary: 'unauthenticated SHOW DATABASES answered 200', details: { status: q.status } }];
+    if (q.status === 401 || q.status === 403)
+      return [{ status: 'PASSED', summary: `unauthenticated SHOW DATABASES refused (${q.status})`, details: { status: q.status } }];
     return [unexpected('unauthenticated SHOW DATABASES', q)];
   },
 });
@@ -100,13 +116,28 @@ export const noAdminUser = endpointCheck({
   section: 'Enable authentication',
   evidence: ['probe'],
   risk: 'Until the first admin exists, anyone who reaches the port can create it (CREATE USER … WITH ALL PRIVILEGES) and own the server.',
-  remediation: { text: 'Create the admin user now from a trusted host (`CREATE USER admin WITH PASSWORD … WITH ALL PRIVILEGES`), or firewall the port until you do.', url: AUTH_URL },
+  remediation: {
+    text: 'Create the admin user now from a trusted host (`CREATE USER admin WITH PASSWORD … WITH ALL PRIVILEGES`), or firewall the port until you do.',
+    url: AUTH_URL,
+  },
   evaluate: (ctx) => {
     const q = exchange(probe(ctx).query, 'unauthenticated SHOW DATABASES');
     if (q.status === 403 && /create admin user first/i.test(errorText(q))) {
-      return [{ status: 'FAILED', summary: 'server says "create admin user first": the first admin can be created by anyone', details: { status: 403, error: errorText(q).trim() } }];
+      return [
+        {
+          status: 'FAILED',
+          summary: 'server says "create admin user first": the first admin can be created by anyone',
+          details: { status: 403, error: errorText(q).trim() },
+        },
+      ];
     }
-    return [{ status: 'PASSED', summary: q.status === 200 ? 'authentication is off (see auth.disabled)' : 'an admin user exists', details: { status: q.status } }];
+    return [
+      {
+        status: 'PASSED',
+        summary: q.status === 200 ? 'authentication is off (see auth.disabled)' : 'an admin user exists',
+        details: { status: q.status },
+      },
+    ];
   },
 });
 
@@ -117,16 +148,30 @@ export const jwtEmptySecret = endpointCheck({
   section: 'Enable authentication',
   evidence: ['probe', 'host'],
   risk: 'A bearer token signed with the empty key authenticates as any existing user, admins included: authentication is bypassed.',
-  remediation: { text: 'Upgrade to InfluxDB 1.7.6 or later (or a distribution build with the fix) and set `[http] shared-secret` to a long random value if you use JWTs.', url: 'https://nvd.nist.gov/vuln/detail/CVE-2019-20933' },
+  remediation: {
+    text: 'Upgrade to InfluxDB 1.7.6 or later (or a distribution build with the fix) and set `[http] shared-secret` to a long random value if you use JWTs.',
+    url: 'https://nvd.nist.gov/vuln/detail/CVE-2019-20933',
+  },
   evaluate: (ctx) => {
     const p = probe(ctx);
-    if (p.fingerprint.flavour === 'influxdb-2') return [{ status: 'PASSED', summary: 'InfluxDB 2.x does not use 1.x shared-secret JWTs', details: { flavour: p.fingerprint.flavour } }];
+    if (p.fingerprint.flavour === 'influxdb-2')
+      return [
+        { status: 'PASSED', summary: 'InfluxDB 2.x does not use 1.x shared-secret JWTs', details: { flavour: p.fingerprint.flavour } },
+      ];
     if (authOff(p)) return [{ status: 'PASSED', summary: 'authentication is off, tokens are ignored (see auth.disabled)', details: {} }];
     const r = exchange(p.jwt, 'bearer-token probe');
     const text = errorText(r);
-    const details = { status: r.status, answer: text.trim().slice(0, 120), probe: 'HS256 token signed with the empty key for a random, non-existent user' };
-    if (/user not found/i.test(text)) return [{ status: 'FAILED', summary: 'a token signed with the empty key was accepted ("user not found" for a random user)', details }];
-    if (/bearer auth disab|signature is invalid|create admin user first/i.test(text)) return [{ status: 'PASSED', summary: 'a token signed with the empty key was rejected', details }];
+    const details = {
+      status: r.status,
+      answer: text.trim().slice(0, 120),
+      probe: 'HS256 token signed with the empty key for a random, non-existent user',
+    };
+    if (/user not found/i.test(text))
+      return [
+        { status: 'FAILED', summary: 'a token signed with the empty key was accepted ("user not found" for a random user)', details },
+      ];
+    if (/bearer auth disab|signature is invalid|create admin user first/i.test(text))
+      return [{ status: 'PASSED', summary: 'a token signed with the empty key was rejected', details }];
     return [unexpected('the bearer-token probe', r)];
   },
 });
@@ -140,7 +185,10 @@ export const diagnosticsUnauthenticated = endpointCheck({
   section: 'Enable authentication',
   evidence: ['probe', 'host'],
   risk: '/debug/vars reveals command line, databases and paths; /debug/pprof lets anyone profile the process (CPU, memory, goroutines) and can be used to slow it down.',
-  remediation: { text: 'Set `[http] pprof-enabled = false` (or, on 1.7.9+, `pprof-auth-enabled = true`), and block /debug and /metrics at a proxy.', url: 'https://docs.influxdata.com/influxdb/v1/administration/config/#pprof-enabled' },
+  remediation: {
+    text: 'Set `[http] pprof-enabled = false` (or, on 1.7.9+, `pprof-auth-enabled = true`), and block /debug and /metrics at a proxy.',
+    url: 'https://docs.influxdata.com/influxdb/v1/administration/config/#pprof-enabled',
+  },
   evaluate: (ctx) => {
     const p = probe(ctx);
     const entries = Object.entries(p.diagnostics);
@@ -148,9 +196,23 @@ export const diagnosticsUnauthenticated = endpointCheck({
     const failed = entries.filter(([, r]) => !r.ok);
     const details = { paths: Object.fromEntries(entries.map(([path, r]) => [path, r.ok ? r.value.status : `error: ${r.reason}`])) };
     if (open.length) {
-      return [{ status: 'FAILED', severity: open.some((x) => DIAG_SEVERITY(x) === 'HIGH') ? 'HIGH' : 'MEDIUM', summary: `answer without credentials: ${open.join(', ')}`, details }];
+      return [
+        {
+          status: 'FAILED',
+          severity: open.some((x) => DIAG_SEVERITY(x) === 'HIGH') ? 'HIGH' : 'MEDIUM',
+          summary: `answer without credentials: ${open.join(', ')}`,
+          details,
+        },
+      ];
     }
-    if (failed.length === entries.length) return [{ status: 'NOT_AVAILABLE', summary: 'no diagnostics probe completed', details: { ...details, reason: failed.map(([path, r]) => `${path}: ${!r.ok && r.reason}`).join('; ') } }];
+    if (failed.length === entries.length)
+      return [
+        {
+          status: 'NOT_AVAILABLE',
+          summary: 'no diagnostics probe completed',
+          details: { ...details, reason: failed.map(([path, r]) => `${path}: ${!r.ok && r.reason}`).join('; ') },
+        },
+      ];
     return [{ status: 'PASSED', summary: 'diagnostics endpoints refuse anonymous requests', details }];
   },
 });
@@ -162,7 +224,10 @@ export const v2SetupOpen = endpointCheck({
   section: 'Enable authentication',
   evidence: ['probe'],
   risk: 'Until onboarding is done, anyone who reaches the port can create the first user, organisation and operator token.',
-  remediation: { text: 'Run `influx setup` now from a trusted host, or firewall the port until you do.', url: 'https://docs.influxdata.com/influxdb/v2/get-started/setup/' },
+  remediation: {
+    text: 'Run `influx setup` now from a trusted host, or firewall the port until you do.',
+    url: 'https://docs.influxdata.com/influxdb/v2/get-started/setup/',
+  },
   evaluate: (ctx) => {
     const s = exchange(probe(ctx).setup, 'GET /api/v2/setup');
     let allowed: unknown;
@@ -171,8 +236,15 @@ export const v2SetupOpen = endpointCheck({
     } catch {
       allowed = undefined;
     }
-    if (s.status === 200 && allowed === true) return [{ status: 'FAILED', summary: '/api/v2/setup answers {"allowed": true}', details: { status: 200, allowed: true } }];
-    return [{ status: 'PASSED', summary: s.status === 404 ? 'no 2.x setup endpoint' : 'setup already done', details: { status: s.status, ...(allowed !== undefined ? { allowed } : {}) } }];
+    if (s.status === 200 && allowed === true)
+      return [{ status: 'FAILED', summary: '/api/v2/setup answers {"allowed": true}', details: { status: 200, allowed: true } }];
+    return [
+      {
+        status: 'PASSED',
+        summary: s.status === 404 ? 'no 2.x setup endpoint' : 'setup already done',
+        details: { status: s.status, ...(allowed !== undefined ? { allowed } : {}) },
+      },
+    ];
   },
 });
 
@@ -189,7 +261,14 @@ export const defaultCredentials = endpointCheck({
     const p = probe(ctx);
     if (authOff(p)) return [{ status: 'PASSED', summary: 'authentication is off, no login to test (see auth.disabled)', details: {} }];
     const r = evidenceValue(p.defaultCredentials ?? { ok: false, reason: 'the default-credentials probe did not run' });
-    if (r.accepted.length) return [{ status: 'FAILED', summary: `well-known password accepted for: ${r.accepted.join(', ')}`, details: { acceptedUsers: r.accepted, triedUsers: r.tried } }];
+    if (r.accepted.length)
+      return [
+        {
+          status: 'FAILED',
+          summary: `well-known password accepted for: ${r.accepted.join(', ')}`,
+          details: { acceptedUsers: r.accepted, triedUsers: r.tried },
+        },
+      ];
     return [{ status: 'PASSED', summary: `no well-known pair accepted (${r.tried.length} tried)`, details: { triedUsers: r.tried } }];
   },
 });
@@ -203,7 +282,10 @@ export const tlsDisabled = endpointCheck({
   section: 'Enable HTTPS',
   evidence: ['probe', 'host'],
   risk: 'Credentials, tokens and data cross the network in clear text.',
-  remediation: { text: 'Set `[http] https-enabled = true` with `https-certificate` / `https-private-key`, or terminate TLS at a proxy in front of 8086.', url: HTTPS_URL },
+  remediation: {
+    text: 'Set `[http] https-enabled = true` with `https-certificate` / `https-private-key`, or terminate TLS at a proxy in front of 8086.',
+    url: HTTPS_URL,
+  },
   evaluate: (ctx) => {
     const p = probe(ctx);
     return p.scheme === 'https'
@@ -223,7 +305,10 @@ export const certificateInvalid = endpointCheck({
   section: 'Enable HTTPS',
   evidence: ['probe'],
   risk: 'Clients either cannot verify the server (and get used to ignoring errors) or connections break when the certificate expires.',
-  remediation: { text: 'Install a certificate from a CA your clients trust, naming the host or IP they connect to, and renew it before it expires.', url: HTTPS_URL },
+  remediation: {
+    text: 'Install a certificate from a CA your clients trust, naming the host or IP they connect to, and renew it before it expires.',
+    url: HTTPS_URL,
+  },
   appliesTo: speaksTls,
   evaluate: (ctx) => {
     const t = tlsOf(probe(ctx));
@@ -240,10 +325,23 @@ export const certificateInvalid = endpointCheck({
     if (from > now) problems.push(`not valid before ${c.validFrom}`);
     if (!t.trusted) problems.push(c.selfSigned ? 'self-signed' : `untrusted (${t.trustError ?? 'chain not verified'})`);
     if (!t.nameMatches) problems.push(`does not name the host probed (${t.nameError ?? ''})`);
-    const details = { certificate: c, trusted: t.trusted, ...(t.trustError ? { trustError: t.trustError } : {}), nameMatches: t.nameMatches, daysLeft: Math.floor((to - now) / DAY_MS) };
+    const details = {
+      certificate: c,
+      trusted: t.trusted,
+      ...(t.trustError ? { trustError: t.trustError } : {}),
+      nameMatches: t.nameMatches,
+      daysLeft: Math.floor((to - now) / DAY_MS),
+    };
     if (problems.length) return [{ status: 'FAILED', severity, summary: `certificate ${problems.join('; ')}`, details }];
     if (to - now < ctx.settings.certificateWarningDays * DAY_MS) {
-      return [{ status: 'WARNING', severity: 'MEDIUM', summary: `certificate expires in ${Math.floor((to - now) / DAY_MS)} days (${c.validTo})`, details }];
+      return [
+        {
+          status: 'WARNING',
+          severity: 'MEDIUM',
+          summary: `certificate expires in ${Math.floor((to - now) / DAY_MS)} days (${c.validTo})`,
+          details,
+        },
+      ];
     }
     return [{ status: 'PASSED', summary: `certificate valid until ${c.validTo}, trusted, names the host`, details }];
   },
@@ -256,13 +354,24 @@ export const legacyProtocols = endpointCheck({
   section: 'Enable HTTPS',
   evidence: ['probe'],
   risk: 'TLS 1.0/1.1 and 3DES/RC4/NULL/EXPORT ciphers have practical attacks (BEAST, SWEET32, …) and fail compliance baselines.',
-  remediation: { text: 'Set `[tls] min-version = "tls1.2"` (InfluxDB 1.6.1+) and restrict `ciphers` to AEAD suites, or terminate TLS at a proxy that does.', url: 'https://docs.influxdata.com/influxdb/v1/administration/config/#tls-settings' },
+  remediation: {
+    text: 'Set `[tls] min-version = "tls1.2"` (InfluxDB 1.6.1+) and restrict `ciphers` to AEAD suites, or terminate TLS at a proxy that does.',
+    url: 'https://docs.influxdata.com/influxdb/v1/administration/config/#tls-settings',
+  },
   appliesTo: speaksTls,
   evaluate: (ctx) => {
     const t = tlsOf(probe(ctx));
-    const accepted = Object.entries(t.legacy).filter(([, v]) => v === 'accepted').map(([k]) => k);
-    const untestable = Object.entries(t.legacy).filter(([, v]) => v === 'untestable').map(([k]) => k);
-    const details = { negotiated: { protocol: t.protocol, cipher: t.cipher }, legacy: t.legacy, ...(untestable.length ? { note: `this scanner's TLS library cannot offer ${untestable.join(', ')}` } : {}) };
+    const accepted = Object.entries(t.legacy)
+      .filter(([, v]) => v === 'accepted')
+      .map(([k]) => k);
+    const untestable = Object.entries(t.legacy)
+      .filter(([, v]) => v === 'untestable')
+      .map(([k]) => k);
+    const details = {
+      negotiated: { protocol: t.protocol, cipher: t.cipher },
+      legacy: t.legacy,
+      ...(untestable.length ? { note: `this scanner's TLS library cannot offer ${untestable.join(', ')}` } : {}),
+    };
     if (accepted.length) return [{ status: 'FAILED', summary: `accepts ${accepted.join(', ')}`, details }];
     return [{ status: 'PASSED', summary: 'refuses TLS 1.0/1.1 and weak ciphers', details }];
   },
@@ -288,16 +397,28 @@ export const securityHeadersMissing = endpointCheck({
   section: 'Configure security headers',
   evidence: ['probe', 'host'],
   risk: 'Browsers talking to the API (Chronograf, dashboards) get no protection against MIME sniffing, framing or downgrade.',
-  remediation: { text: 'On 1.8.1+, set them in `[http.headers]`; otherwise add them at a proxy with `always` so error responses carry them too.', url: HEADERS_URL },
+  remediation: {
+    text: 'On 1.8.1+, set them in `[http.headers]`; otherwise add them at a proxy with `always` so error responses carry them too.',
+    url: HEADERS_URL,
+  },
   evaluate: (ctx) => {
     const p = probe(ctx);
     const https = p.scheme === 'https';
     const ping = exchange(p.ping, '/ping');
     const error = exchange(p.error, 'error response');
-    const byResponse = { [`/ping (${ping.status})`]: missingHeaders(ping, https), [`error (${error.status})`]: missingHeaders(error, https) };
+    const byResponse = {
+      [`/ping (${ping.status})`]: missingHeaders(ping, https),
+      [`error (${error.status})`]: missingHeaders(error, https),
+    };
     const all = [...new Set(Object.values(byResponse).flat())];
     if (all.length) return [{ status: 'FAILED', summary: `missing ${all.join(', ')}`, details: { missing: byResponse } }];
-    return [{ status: 'PASSED', summary: 'security headers present on success and error responses', details: { checked: Object.keys(byResponse) } }];
+    return [
+      {
+        status: 'PASSED',
+        summary: 'security headers present on success and error responses',
+        details: { checked: Object.keys(byResponse) },
+      },
+    ];
   },
 });
 
@@ -308,12 +429,17 @@ export const corsAnyOrigin = endpointCheck({
   section: 'Configure security headers',
   evidence: ['probe'],
   risk: 'Any web page a user visits can call the API from their browser and read the answers.',
-  remediation: { text: 'Put a proxy in front of InfluxDB that answers CORS only for your own origins (InfluxDB 1.x reflects every Origin).', url: HEADERS_URL },
+  remediation: {
+    text: 'Put a proxy in front of InfluxDB that answers CORS only for your own origins (InfluxDB 1.x reflects every Origin).',
+    url: HEADERS_URL,
+  },
   evaluate: (ctx) => {
     const c = evidenceValue(probe(ctx).cors);
     const details = { sentOrigin: c.sentOrigin, ...(c.allowOrigin ? { allowOrigin: c.allowOrigin } : {}) };
-    if (c.allowOrigin === c.sentOrigin) return [{ status: 'FAILED', summary: `an arbitrary Origin (${c.sentOrigin}) is reflected`, details }];
-    if (c.allowOrigin === '*') return [{ status: 'WARNING', summary: 'Access-Control-Allow-Origin: * (any site may read responses without credentials)', details }];
+    if (c.allowOrigin === c.sentOrigin)
+      return [{ status: 'FAILED', summary: `an arbitrary Origin (${c.sentOrigin}) is reflected`, details }];
+    if (c.allowOrigin === '*')
+      return [{ status: 'WARNING', summary: 'Access-Control-Allow-Origin: * (any site may read responses without credentials)', details }];
     return [{ status: 'PASSED', summary: 'an arbitrary Origin is not allowed', details }];
   },
 });
@@ -328,8 +454,21 @@ export const versionDisclosed = endpointCheck({
   remediation: { text: 'Strip X-Influxdb-Version, X-Influxdb-Build and Server at a proxy in front of InfluxDB.', url: HEADERS_URL },
   evaluate: (ctx) => {
     const h = exchange(probe(ctx).ping, '/ping').headers;
-    const shown = Object.fromEntries(['x-influxdb-version', 'x-influxdb-build', 'server'].filter((k) => h[k] && (k !== 'server' || /\d/.test(h[k]!))).map((k) => [k, h[k]!]));
-    if (Object.keys(shown).length) return [{ status: 'FAILED', summary: `version disclosed: ${Object.entries(shown).map(([k, v]) => `${k}: ${v}`).join(', ')}`, details: { headers: shown } }];
+    const shown = Object.fromEntries(
+      ['x-influxdb-version', 'x-influxdb-build', 'server']
+        .filter((k) => h[k] && (k !== 'server' || /\d/.test(h[k]!)))
+        .map((k) => [k, h[k]!]),
+    );
+    if (Object.keys(shown).length)
+      return [
+        {
+          status: 'FAILED',
+          summary: `version disclosed: ${Object.entries(shown)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', ')}`,
+          details: { headers: shown },
+        },
+      ];
     return [{ status: 'PASSED', summary: 'no version in response headers', details: {} }];
   },
 });

@@ -34,8 +34,21 @@ export const evidenceUnavailable = hostCheck({
   evaluate: ({ evidence }) => {
     const h = evidenceValue(evidence.host!);
     const names = h.processes.map((p) => `${p.name}[${p.pid}]`);
-    if (!names.length) return [{ status: 'NOT_AVAILABLE', summary: 'the collector ran but found no running influxd or influxd-meta', details: { reason: 'no running InfluxDB process', hostname: h.hostname } }];
-    return [{ status: 'PASSED', summary: `collected from ${h.hostname}: ${names.join(', ')}`, details: { hostname: h.hostname, version: h.version, processes: names, errors: h.errors } }];
+    if (!names.length)
+      return [
+        {
+          status: 'NOT_AVAILABLE',
+          summary: 'the collector ran but found no running influxd or influxd-meta',
+          details: { reason: 'no running InfluxDB process', hostname: h.hostname },
+        },
+      ];
+    return [
+      {
+        status: 'PASSED',
+        summary: `collected from ${h.hostname}: ${names.join(', ')}`,
+        details: { hostname: h.hostname, version: h.version, processes: names, errors: h.errors },
+      },
+    ];
   },
 });
 
@@ -45,7 +58,10 @@ export const rpcBindAll = hostCheck({
   severity: 'MEDIUM',
   section: 'Ports',
   risk: 'The unauthenticated RPC service (backup/restore) is reachable from any network the host is on, not only locally.',
-  remediation: { text: 'Set the top-level `bind-address = "127.0.0.1:8088"` (the default) unless remote backups need it, and then restrict 8088 to the backup host.', url: `${CONFIG_URL}#bind-address-1270018088` },
+  remediation: {
+    text: 'Set the top-level `bind-address = "127.0.0.1:8088"` (the default) unless remote backups need it, and then restrict 8088 to the backup host.',
+    url: `${CONFIG_URL}#bind-address-1270018088`,
+  },
   evidence: ['host'],
   appliesTo: ({ instance }) => !isEnterprise(instance.role),
   // One finding per instance (its id is the instance's), over every influxd process on it.
@@ -56,7 +72,11 @@ export const rpcBindAll = hostCheck({
     const details = { processes: binds.map((b) => ({ pid: b.pid, bindAddress: b.value, from: b.from })) };
     return [
       open.length
-        ? { status: 'FAILED', summary: `RPC bind-address ${open.map((b) => `"${b.value}" (${b.from}, pid ${b.pid})`).join(', ')} listens on all interfaces`, details }
+        ? {
+            status: 'FAILED',
+            summary: `RPC bind-address ${open.map((b) => `"${b.value}" (${b.from}, pid ${b.pid})`).join(', ')} listens on all interfaces`,
+            details,
+          }
         : { status: 'PASSED', summary: `RPC bound to ${[...new Set(binds.map((b) => b.value))].join(', ')}`, details },
     ];
   },
@@ -68,15 +88,28 @@ export const unexpectedListeners = hostCheck({
   severity: 'MEDIUM',
   section: 'Ports',
   risk: 'Every service listening on a routable address is attack surface, whatever the security groups say today.',
-  remediation: { text: 'Stop or bind to 127.0.0.1 the services that need not be reachable, or add the ports you need to the allowlist (`--allow-port`).', url: 'https://docs.influxdata.com/influxdb/v1/administration/security/#ports' },
+  remediation: {
+    text: 'Stop or bind to 127.0.0.1 the services that need not be reachable, or add the ports you need to the allowlist (`--allow-port`).',
+    url: 'https://docs.influxdata.com/influxdb/v1/administration/security/#ports',
+  },
   evidence: ['host'],
   evaluate: ({ instance, evidence, settings }) => {
     const h = evidenceValue(evidence.host!);
     const expected = new Set(judgedTcpPorts(instance));
     const allowed = (port: number) => settings.allowedPorts.some((a) => a.protocol !== 'udp' && a.fromPort <= port && port <= a.toPort);
     const extra = h.listeners.filter((l) => !isLoopback(l.address) && !expected.has(l.port) && !allowed(l.port));
-    const details = { listeners: extra.map((l) => `${l.address}:${l.port}${l.process ? ` (${l.process})` : ''}`), source: h.listenerSource };
-    if (h.listenerSource === 'none') return [{ status: 'NOT_AVAILABLE', summary: 'neither ss nor /proc/net/tcp was available', details: { reason: 'no listener source on the host' } }];
+    const details = {
+      listeners: extra.map((l) => `${l.address}:${l.port}${l.process ? ` (${l.process})` : ''}`),
+      source: h.listenerSource,
+    };
+    if (h.listenerSource === 'none')
+      return [
+        {
+          status: 'NOT_AVAILABLE',
+          summary: 'neither ss nor /proc/net/tcp was available',
+          details: { reason: 'no listener source on the host' },
+        },
+      ];
     if (extra.length) return [{ status: 'FAILED', summary: `listening beyond InfluxDB's ports: ${details.listeners.join(', ')}`, details }];
     return [{ status: 'PASSED', summary: `no unexpected non-loopback listener (${h.listeners.length} listeners)`, details }];
   },
@@ -84,7 +117,9 @@ export const unexpectedListeners = hostCheck({
 
 /** Versions a distribution patched for a CVE although the number says otherwise (observed, see the facts file). */
 const DISTRIBUTION_FIXES = new Map([['1.6.7~rc0', ['CVE-2019-20933']]]);
-const VULNERABILITIES = [{ id: 'CVE-2019-20933', below: [1, 7, 6], what: 'JWT with an empty shared secret accepted (authentication bypass)' }];
+const VULNERABILITIES = [
+  { id: 'CVE-2019-20933', below: [1, 7, 6], what: 'JWT with an empty shared secret accepted (authentication bypass)' },
+];
 const SUPPORTED_FROM = [1, 8, 0];
 
 export const versionVulnerable = hostCheck({
@@ -93,7 +128,10 @@ export const versionVulnerable = hostCheck({
   severity: 'MEDIUM',
   section: 'Secure your host',
   risk: 'Old releases no longer get security fixes; known vulnerabilities have public exploits.',
-  remediation: { text: 'Upgrade to a supported InfluxDB release (1.8 or later on the 1.x line), from InfluxData or a distribution that backports fixes.', url: 'https://docs.influxdata.com/influxdb/v1/about_the_project/release-notes/' },
+  remediation: {
+    text: 'Upgrade to a supported InfluxDB release (1.8 or later on the 1.x line), from InfluxData or a distribution that backports fixes.',
+    url: 'https://docs.influxdata.com/influxdb/v1/about_the_project/release-notes/',
+  },
   evidence: ['host', 'probe'],
   evaluate: ({ evidence }) => {
     const h = evidenceValue(evidence.host!);
@@ -102,8 +140,20 @@ export const versionVulnerable = hostCheck({
     const patched = DISTRIBUTION_FIXES.get(h.version ?? '') ?? [];
     const vulns = VULNERABILITIES.filter((x) => v[0] === 1 && versionBelow(v, x.below) && !patched.includes(x.id));
     const eol = v[0] === 1 && versionBelow(v, SUPPORTED_FROM);
-    const details = { version: h.version, ...(vulns.length ? { vulnerabilities: vulns.map((x) => `${x.id}: ${x.what}`) } : {}), ...(patched.length ? { distributionFixes: patched } : {}), endOfLife: eol };
-    if (vulns.length || eol) return [{ status: 'FAILED', summary: [eol ? `${h.version} is end-of-life` : '', ...vulns.map((x) => x.id)].filter(Boolean).join('; '), details }];
+    const details = {
+      version: h.version,
+      ...(vulns.length ? { vulnerabilities: vulns.map((x) => `${x.id}: ${x.what}`) } : {}),
+      ...(patched.length ? { distributionFixes: patched } : {}),
+      endOfLife: eol,
+    };
+    if (vulns.length || eol)
+      return [
+        {
+          status: 'FAILED',
+          summary: [eol ? `${h.version} is end-of-life` : '', ...vulns.map((x) => x.id)].filter(Boolean).join('; '),
+          details,
+        },
+      ];
     return [{ status: 'PASSED', summary: `${h.version} has no known unpatched vulnerability`, details }];
   },
 });
@@ -114,7 +164,10 @@ export const privateKeyExposed = hostCheck({
   severity: 'HIGH',
   section: 'Enable HTTPS',
   risk: 'Any local user or compromised service can read the key and impersonate the server or decrypt recorded traffic.',
-  remediation: { text: 'chmod 600 (or 640 with the influxdb group) the key or combined PEM, owned by the service account.', url: 'https://docs.influxdata.com/influxdb/v1/administration/https_setup/' },
+  remediation: {
+    text: 'chmod 600 (or 640 with the influxdb group) the key or combined PEM, owned by the service account.',
+    url: 'https://docs.influxdata.com/influxdb/v1/administration/https_setup/',
+  },
   evidence: ['host'],
   evaluate: ({ evidence }) => {
     const h = evidenceValue(evidence.host!);
@@ -127,13 +180,23 @@ export const privateKeyExposed = hostCheck({
       const group = (mode & 0o040) !== 0 && !users.has(f.group ?? '');
       const details = { path: f.path, owner: f.owner, group: f.group, mode: f.mode };
       return other || group
-        ? { status: 'FAILED', summary: `${f.path} is mode ${f.mode} (${f.owner}:${f.group}): readable by ${other ? 'every user' : `group ${f.group}`}`, details }
+        ? {
+            status: 'FAILED',
+            summary: `${f.path} is mode ${f.mode} (${f.owner}:${f.group}): readable by ${other ? 'every user' : `group ${f.group}`}`,
+            details,
+          }
         : { status: 'PASSED', summary: `${f.path} is mode ${f.mode} (${f.owner}:${f.group})`, details };
     });
   },
 });
 
-export const HOST_CHECKS: readonly InstanceCheck[] = [rpcBindAll, unexpectedListeners, versionVulnerable, privateKeyExposed, evidenceUnavailable];
+export const HOST_CHECKS: readonly InstanceCheck[] = [
+  rpcBindAll,
+  unexpectedListeners,
+  versionVulnerable,
+  privateKeyExposed,
+  evidenceUnavailable,
+];
 
 // ─────────────── host sides of probe-decided checks ───────────────
 
@@ -159,17 +222,36 @@ export const hostVerdicts = {
     const v = versionParts(h.version);
     const patched = (DISTRIBUTION_FIXES.get(h.version ?? '') ?? []).includes('CVE-2019-20933');
     const exposed = ps.filter((p) => isTrue(effective(p, 'http.auth-enabled').value) && effective(p, 'http.shared-secret').value !== 'set');
-    const details = { version: h.version, sharedSecret: ps.map((p) => effective(p, 'http.shared-secret').value), ...(patched ? { distributionFix: true } : {}) };
+    const details = {
+      version: h.version,
+      sharedSecret: ps.map((p) => effective(p, 'http.shared-secret').value),
+      ...(patched ? { distributionFix: true } : {}),
+    };
     if (exposed.length && v && versionBelow(v, [1, 7, 6]) && !patched) {
-      return { status: 'WARNING', summary: `empty shared-secret with authentication on, version ${h.version} (before 1.7.6): a probe decides`, details };
+      return {
+        status: 'WARNING',
+        summary: `empty shared-secret with authentication on, version ${h.version} (before 1.7.6): a probe decides`,
+        details,
+      };
     }
-    return { status: 'PASSED', summary: exposed.length ? `empty shared-secret, but ${h.version} is not affected` : 'shared-secret set or authentication off', details };
+    return {
+      status: 'PASSED',
+      summary: exposed.length ? `empty shared-secret, but ${h.version} is not affected` : 'shared-secret set or authentication off',
+      details,
+    };
   },
   'auth.diagnostics-unauthenticated': (h: HostEvidence): Outcome | undefined => {
     const ps = dataProcesses(h);
     if (!ps.length) return undefined;
-    const open = ps.filter((p) => isTrue(effective(p, 'http.pprof-enabled').value) && !(isTrue(effective(p, 'http.pprof-auth-enabled').value) && isTrue(effective(p, 'http.auth-enabled').value)));
-    const details = { pprofEnabled: ps.map((p) => effective(p, 'http.pprof-enabled').value), pprofAuthEnabled: ps.map((p) => effective(p, 'http.pprof-auth-enabled').value) };
+    const open = ps.filter(
+      (p) =>
+        isTrue(effective(p, 'http.pprof-enabled').value) &&
+        !(isTrue(effective(p, 'http.pprof-auth-enabled').value) && isTrue(effective(p, 'http.auth-enabled').value)),
+    );
+    const details = {
+      pprofEnabled: ps.map((p) => effective(p, 'http.pprof-enabled').value),
+      pprofAuthEnabled: ps.map((p) => effective(p, 'http.pprof-auth-enabled').value),
+    };
     return open.length
       ? { status: 'FAILED', severity: 'HIGH', summary: 'pprof-enabled without pprof-auth-enabled: /debug/pprof answers anyone', details }
       : { status: 'PASSED', summary: 'pprof off or behind authentication', details };
@@ -178,7 +260,12 @@ export const hostVerdicts = {
     const settings = [
       ...dataProcesses(h).flatMap((p) => [
         { p, key: 'http.https-enabled', label: '[http] https-enabled' },
-        ...(p.config['cluster.https-enabled'] !== undefined ? [{ p, key: 'cluster.https-enabled', label: '[cluster] https-enabled' }, { p, key: 'meta.meta-tls-enabled', label: '[meta] meta-tls-enabled' }] : []),
+        ...(p.config['cluster.https-enabled'] !== undefined
+          ? [
+              { p, key: 'cluster.https-enabled', label: '[cluster] https-enabled' },
+              { p, key: 'meta.meta-tls-enabled', label: '[meta] meta-tls-enabled' },
+            ]
+          : []),
       ]),
       ...metaProcesses(h).map((p) => ({ p, key: 'meta.https-enabled', label: '[meta] https-enabled' })),
     ].map((x) => ({ ...x, e: effective(x.p, x.key) }));
@@ -193,10 +280,25 @@ export const hostVerdicts = {
     const ps = dataProcesses(h);
     if (!ps.length) return undefined;
     const v = versionParts(h.version);
-    if (v && versionBelow(v, [1, 8, 1])) return { status: 'FAILED', summary: `influxd ${h.version} cannot set headers ([http.headers] is 1.8.1+): only a proxy can`, details: { version: h.version } };
-    const missing = ps.flatMap((p) => REQUIRED_HEADERS.filter((r) => !Object.keys(p.headers).some((k) => k.toLowerCase() === r.toLowerCase())));
+    if (v && versionBelow(v, [1, 8, 1]))
+      return {
+        status: 'FAILED',
+        summary: `influxd ${h.version} cannot set headers ([http.headers] is 1.8.1+): only a proxy can`,
+        details: { version: h.version },
+      };
+    const missing = ps.flatMap((p) =>
+      REQUIRED_HEADERS.filter((r) => !Object.keys(p.headers).some((k) => k.toLowerCase() === r.toLowerCase())),
+    );
     return missing.length
-      ? { status: 'FAILED', summary: `[http.headers] lacks ${[...new Set(missing)].join(', ')}`, details: { configured: ps.map((p) => Object.keys(p.headers)) } }
-      : { status: 'PASSED', summary: '[http.headers] sets the security headers', details: { configured: ps.map((p) => Object.keys(p.headers)) } };
+      ? {
+          status: 'FAILED',
+          summary: `[http.headers] lacks ${[...new Set(missing)].join(', ')}`,
+          details: { configured: ps.map((p) => Object.keys(p.headers)) },
+        }
+      : {
+          status: 'PASSED',
+          summary: '[http.headers] sets the security headers',
+          details: { configured: ps.map((p) => Object.keys(p.headers)) },
+        };
   },
 } as const;

@@ -9,6 +9,14 @@ import { HOST_CHECKS } from './host.js';
 import { portExposureChecks, unexpectedPortsOpen } from './net.js';
 import { TIMESTREAM_CHECKS } from './timestream.js';
 
-export const CHECKS: readonly Check[] = [...portExposureChecks, unexpectedPortsOpen, volumeUnencrypted, defaultEncryptionDisabled, ...ENDPOINT_CHECKS, ...HOST_CHECKS, ...TIMESTREAM_CHECKS];
+export const CHECKS: readonly Check[] = [
+  ...portExposureChecks,
+  unexpectedPortsOpen,
+  volumeUnencrypted,
+  defaultEncryptionDisabled,
+  ...ENDPOINT_CHECKS,
+  ...HOST_CHECKS,
+  ...TIMESTREAM_CHECKS,
+];
 
 export const checkById = (id: string): Check | undefined => CHECKS.find((c) => c.id === id);

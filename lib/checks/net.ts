@@ -233,7 +233,11 @@ const PORTLESS = new Set(['icmp', 'icmpv6']);
  * The ports an opening opens beyond what is expected, per protocol; and
  * whether the answer hangs on a source that could not be read.
  */
-export function unexpectedPorts(o: Opening, judged: number[], allowed: AllowedPort[]): { ranges: { protocol: string; ranges: Range[] }[]; unknown: boolean } {
+export function unexpectedPorts(
+  o: Opening,
+  judged: number[],
+  allowed: AllowedPort[],
+): { ranges: { protocol: string; ranges: Range[] }[]; unknown: boolean } {
   if (PORTLESS.has(o.protocol)) return { ranges: [], unknown: false };
   const protocols = o.protocol === 'all' ? ['tcp', 'udp'] : [o.protocol];
   let unknown = false;

@@ -27,11 +27,39 @@ export const publiclyAccessible: DatabaseCheck = {
     const onPort = net.openings.filter((o) => opensTcpPort(o, db.port));
     const world = onPort.filter(isWorldOpen);
     const unknown = onPort.filter((o) => o.peer.kind === 'unresolved');
-    const details = { publiclyAccessible: db.publiclyAccessible, port: db.port, securityGroupIds: db.securityGroupIds, openings: onPort.map(openingEvidence) };
-    if (!db.publiclyAccessible) return [{ status: 'PASSED', summary: `not publicly accessible (port ${db.port} reachable only inside the VPC)`, details }];
-    if (world.length) return [{ status: 'FAILED', severity: 'CRITICAL', summary: `publicly accessible and TCP ${db.port} is open to the world (${[...new Set(world.map((o) => o.groupId))].join(', ')})`, details }];
-    if (unknown.length) return [{ status: 'NOT_AVAILABLE', summary: `publicly accessible; whether TCP ${db.port} is open to the world is unknown: ${unknown.map((o) => (o.peer.kind === 'unresolved' ? o.peer.reason : '')).join('; ')}`, details }];
-    return [{ status: 'FAILED', severity: 'MEDIUM', summary: `publicly accessible, but the security groups admit TCP ${db.port} only from restricted sources`, details }];
+    const details = {
+      publiclyAccessible: db.publiclyAccessible,
+      port: db.port,
+      securityGroupIds: db.securityGroupIds,
+      openings: onPort.map(openingEvidence),
+    };
+    if (!db.publiclyAccessible)
+      return [{ status: 'PASSED', summary: `not publicly accessible (port ${db.port} reachable only inside the VPC)`, details }];
+    if (world.length)
+      return [
+        {
+          status: 'FAILED',
+          severity: 'CRITICAL',
+          summary: `publicly accessible and TCP ${db.port} is open to the world (${[...new Set(world.map((o) => o.groupId))].join(', ')})`,
+          details,
+        },
+      ];
+    if (unknown.length)
+      return [
+        {
+          status: 'NOT_AVAILABLE',
+          summary: `publicly accessible; whether TCP ${db.port} is open to the world is unknown: ${unknown.map((o) => (o.peer.kind === 'unresolved' ? o.peer.reason : '')).join('; ')}`,
+          details,
+        },
+      ];
+    return [
+      {
+        status: 'FAILED',
+        severity: 'MEDIUM',
+        summary: `publicly accessible, but the security groups admit TCP ${db.port} only from restricted sources`,
+        details,
+      },
+    ];
   },
 };
 
@@ -56,10 +84,22 @@ export const diagnosticsExposed: DatabaseCheck = {
     // Unset (and the default group) means InfluxDB's default: false, i.e. the endpoint is served.
     const pprof = p.pprofDisabled === true;
     const metrics = p.metricsDisabled === true;
-    const details = { parameterGroup: isDefault ? 'default' : p.groupId, ...(p.groupName ? { parameterGroupName: p.groupName } : {}), pprofDisabled: pprof, metricsDisabled: metrics, ...(isDefault ? { note: 'the default DB parameter group keeps InfluxDB defaults: pprof and metrics enabled' } : {}) };
+    const details = {
+      parameterGroup: isDefault ? 'default' : p.groupId,
+      ...(p.groupName ? { parameterGroupName: p.groupName } : {}),
+      pprofDisabled: pprof,
+      metricsDisabled: metrics,
+      ...(isDefault ? { note: 'the default DB parameter group keeps InfluxDB defaults: pprof and metrics enabled' } : {}),
+    };
     const open = [...(pprof ? [] : ['/debug/pprof']), ...(metrics ? [] : ['/metrics'])];
     if (!open.length) return [{ status: 'PASSED', summary: 'pprof and metrics are disabled by the DB parameter group', details }];
-    return [{ status: 'FAILED', summary: `${open.join(' and ')} enabled (${isDefault ? 'default DB parameter group' : `parameter group ${p.groupId}`})`, details }];
+    return [
+      {
+        status: 'FAILED',
+        summary: `${open.join(' and ')} enabled (${isDefault ? 'default DB parameter group' : `parameter group ${p.groupId}`})`,
+        details,
+      },
+    ];
   },
 };
 
@@ -79,7 +119,9 @@ export const logDeliveryDisabled: DatabaseCheck = {
   evaluate: ({ evidence }): Outcome[] => {
     const l = evidenceValue(evidence.logs);
     const details = { s3LogDelivery: l.enabled, ...(l.bucket ? { bucket: l.bucket } : {}) };
-    return l.enabled ? [{ status: 'PASSED', summary: `InfluxDB logs go to S3${l.bucket ? ` (${l.bucket})` : ''}`, details }] : [{ status: 'FAILED', summary: 'no S3 log delivery configured', details }];
+    return l.enabled
+      ? [{ status: 'PASSED', summary: `InfluxDB logs go to S3${l.bucket ? ` (${l.bucket})` : ''}`, details }]
+      : [{ status: 'FAILED', summary: 'no S3 log delivery configured', details }];
   },
 };
 

@@ -68,10 +68,18 @@ export function selectorFilter(sel: TagSelector): Filter {
 }
 
 /** Instances matching any selector. Throws AwsCallError: without instances there is nothing to scan. */
-export async function listInstances(ec2: EC2Client, accountId: string, region: string, config: Config, only?: readonly string[]): Promise<Instance[]> {
+export async function listInstances(
+  ec2: EC2Client,
+  accountId: string,
+  region: string,
+  config: Config,
+  only?: readonly string[],
+): Promise<Instance[]> {
   const byId = new Map<string, Instance>();
   // A work unit names its instances: still filtered by tag and state, so a re-tagged instance drops out.
-  const idFilters: (Filter | undefined)[] = only ? chunk(only, FILTER_VALUES_MAX).map((values) => ({ Name: 'instance-id', Values: values })) : [undefined];
+  const idFilters: (Filter | undefined)[] = only
+    ? chunk(only, FILTER_VALUES_MAX).map((values) => ({ Name: 'instance-id', Values: values }))
+    : [undefined];
   for (const sel of config.tagSelectors) {
     for (const idFilter of idFilters) {
       const filters = [selectorFilter(sel), { Name: 'instance-state-name', Values: LIVE_STATES }, ...(idFilter ? [idFilter] : [])];
@@ -151,7 +159,13 @@ export function toRules(perms: IpPermission[] | undefined): InboundRule[] {
   return rules;
 }
 
-const PROTOCOL_NUMBERS = new Map([['-1', 'all'], ['6', 'tcp'], ['17', 'udp'], ['1', 'icmp'], ['58', 'icmpv6']]);
+const PROTOCOL_NUMBERS = new Map([
+  ['-1', 'all'],
+  ['6', 'tcp'],
+  ['17', 'udp'],
+  ['1', 'icmp'],
+  ['58', 'icmpv6'],
+]);
 export const normaliseProtocol = (p: string): string => PROTOCOL_NUMBERS.get(p) ?? p.toLowerCase();
 
 function toGroup(g: Ec2SecurityGroup): SecurityGroup {
@@ -199,7 +213,8 @@ async function volumesById(ec2: EC2Client, ids: string[], instances: readonly In
     return describeInChunks(
       'DescribeVolumes',
       owners,
-      (values) => paginateDescribeVolumes({ client: ec2, pageSize: 500 }, { Filters: [{ Name: 'attachment.instance-id', Values: values }] }),
+      (values) =>
+        paginateDescribeVolumes({ client: ec2, pageSize: 500 }, { Filters: [{ Name: 'attachment.instance-id', Values: values }] }),
       (p) => p.Volumes,
     );
   }
@@ -211,7 +226,14 @@ async function volumesById(ec2: EC2Client, ids: string[], instances: readonly In
  * InfluxDB instances and clusters (listed side by side; their security
  * groups are read with the instances').
  */
-export async function discoverRegion(ec2: EC2Client, accountId: string, region: string, config: Config, only?: readonly string[], ts?: TimestreamInfluxDBClient): Promise<RegionInventory> {
+export async function discoverRegion(
+  ec2: EC2Client,
+  accountId: string,
+  region: string,
+  config: Config,
+  only?: readonly string[],
+  ts?: TimestreamInfluxDBClient,
+): Promise<RegionInventory> {
   const [instances, managed] = await Promise.all([
     only && only.length === 0 ? Promise.resolve([]) : listInstances(ec2, accountId, region, config, only),
     ts ? discoverTimestream(ts, accountId, region, config) : Promise.resolve<TimestreamInventory | undefined>(undefined),
@@ -221,7 +243,17 @@ export async function discoverRegion(ec2: EC2Client, accountId: string, region: 
   const dbs = managed?.timestream.ok ? managed.timestream.value : [];
   if (instances.length === 0 && dbs.length === 0) {
     const none = fail<never>('not read: the region has no InfluxDB instances');
-    return { accountId, region, instances, ...timestream, parameterGroups, securityGroups: ok(new Map()), volumes: ok(new Map()), prefixLists: new Map(), ebsDefaultEncryption: none };
+    return {
+      accountId,
+      region,
+      instances,
+      ...timestream,
+      parameterGroups,
+      securityGroups: ok(new Map()),
+      volumes: ok(new Map()),
+      prefixLists: new Map(),
+      ebsDefaultEncryption: none,
+    };
   }
   const groupIds = unique([...instances.flatMap((i) => i.securityGroupIds), ...dbs.flatMap((d) => d.securityGroupIds)]);
 
@@ -236,7 +268,13 @@ export async function discoverRegion(ec2: EC2Client, accountId: string, region: 
       return new Map(groups.map((g) => [g.GroupId!, toGroup(g)]));
     }),
     gather('DescribeVolumes', async () => {
-      const vols = (await Promise.all(chunk(unique(instances.flatMap((i) => i.blockDevices.map((b) => b.volumeId))), RESOURCE_IDS_MAX).map((ids) => volumesById(ec2, ids, instances)))).flat();
+      const vols = (
+        await Promise.all(
+          chunk(unique(instances.flatMap((i) => i.blockDevices.map((b) => b.volumeId))), RESOURCE_IDS_MAX).map((ids) =>
+            volumesById(ec2, ids, instances),
+          ),
+        )
+      ).flat();
       return new Map(vols.map((v) => [v.VolumeId!, toVolume(v)]));
     }),
     gather('GetEbsEncryptionByDefault', async () => {
@@ -247,7 +285,11 @@ export async function discoverRegion(ec2: EC2Client, accountId: string, region: 
   ]);
 
   const prefixListIds = securityGroups.ok
-    ? unique([...securityGroups.value.values()].flatMap((g) => g.inbound.flatMap((r) => (r.source.kind === 'prefixList' ? [r.source.prefixListId] : []))))
+    ? unique(
+        [...securityGroups.value.values()].flatMap((g) =>
+          g.inbound.flatMap((r) => (r.source.kind === 'prefixList' ? [r.source.prefixListId] : [])),
+        ),
+      )
     : [];
   const resolved = await mapLimit(prefixListIds, 4, (id) =>
     gather('GetManagedPrefixListEntries', () =>

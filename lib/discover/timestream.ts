@@ -53,7 +53,10 @@ function serviceAbsent(err: unknown, emulated: boolean): boolean {
 async function isEmulated(ts: TimestreamInfluxDBClient): Promise<boolean> {
   try {
     // An explicit endpoint, or one configured for the service (AWS_ENDPOINT_URL and friends).
-    const config = ts.config as { endpoint?: () => Promise<{ hostname?: string }>; serviceConfiguredEndpoint?: () => Promise<string | undefined> };
+    const config = ts.config as {
+      endpoint?: () => Promise<{ hostname?: string }>;
+      serviceConfiguredEndpoint?: () => Promise<string | undefined>;
+    };
     const explicit = config.endpoint ? (await config.endpoint()).hostname : undefined;
     const configured = config.serviceConfiguredEndpoint ? await config.serviceConfiguredEndpoint() : undefined;
     const host = explicit ?? (configured ? new URL(configured).hostname : '');
@@ -84,7 +87,11 @@ async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function listIds(operation: string, pages: AsyncIterable<{ items?: { id?: string | undefined }[] | undefined }>, emulated: boolean): Promise<string[]> {
+async function listIds(
+  operation: string,
+  pages: AsyncIterable<{ items?: { id?: string | undefined }[] | undefined }>,
+  emulated: boolean,
+): Promise<string[]> {
   const ids: string[] = [];
   try {
     for await (const page of pages) {
@@ -111,7 +118,9 @@ function toDb(raw: Described, kind: TimestreamDb['kind'], accountId: string, reg
     arn,
     port: typeof raw.port === 'number' && raw.port > 0 && raw.port < 65536 ? raw.port : 8086,
     publiclyAccessible: raw.publiclyAccessible === true,
-    securityGroupIds: unique((raw.vpcSecurityGroupIds ?? []).filter((g): g is string => typeof g === 'string' && /^sg-[0-9a-zA-Z-]{1,40}$/.test(g))).slice(0, 16),
+    securityGroupIds: unique(
+      (raw.vpcSecurityGroupIds ?? []).filter((g): g is string => typeof g === 'string' && /^sg-[0-9a-zA-Z-]{1,40}$/.test(g)),
+    ).slice(0, 16),
     logDelivery: { enabled: s3?.enabled === true, ...(s3?.bucketName ? { bucket: clip(s3.bucketName, 63)! } : {}) },
     tags: {},
   };
@@ -124,7 +133,10 @@ function toDb(raw: Described, kind: TimestreamDb['kind'], accountId: string, reg
 }
 
 /** The service's default DB parameter group: InfluxDB's own defaults (pprof and metrics enabled). */
-const defaultGroup = (db: TimestreamDb): TimestreamParameters => ({ groupId: PG_ID, engine: db.engineType && !/V2/i.test(db.engineType) ? db.engineType : 'InfluxDBv2' });
+const defaultGroup = (db: TimestreamDb): TimestreamParameters => ({
+  groupId: PG_ID,
+  engine: db.engineType && !/V2/i.test(db.engineType) ? db.engineType : 'InfluxDBv2',
+});
 
 async function parameterGroup(ts: TimestreamInfluxDBClient, id: string): Promise<Result<TimestreamParameters>> {
   try {
@@ -151,7 +163,12 @@ export interface TimestreamInventory {
  * Every DB instance and cluster of the region (an instance that belongs to a
  * cluster is reported by its cluster), and their parameter groups.
  */
-export async function discoverTimestream(ts: TimestreamInfluxDBClient, accountId: string, region: string, config: Pick<Config, 'tagSelectors'>): Promise<TimestreamInventory> {
+export async function discoverTimestream(
+  ts: TimestreamInfluxDBClient,
+  accountId: string,
+  region: string,
+  config: Pick<Config, 'tagSelectors'>,
+): Promise<TimestreamInventory> {
   const parameterGroups = new Map<string, Result<TimestreamParameters>>();
   let dbs: TimestreamDb[];
   const emulated = await isEmulated(ts);
@@ -163,7 +180,10 @@ export async function discoverTimestream(ts: TimestreamInfluxDBClient, accountId
     const describe = async (kind: TimestreamDb['kind'], id: string): Promise<TimestreamDb | undefined> => {
       let raw: Described;
       try {
-        raw = kind === 'instance' ? await ts.send(new GetDbInstanceCommand({ identifier: id })) : await ts.send(new GetDbClusterCommand({ dbClusterId: id }));
+        raw =
+          kind === 'instance'
+            ? await ts.send(new GetDbInstanceCommand({ identifier: id }))
+            : await ts.send(new GetDbClusterCommand({ dbClusterId: id }));
       } catch (err) {
         if (errorCode(err) === 'ResourceNotFoundException') return undefined; // deleted since it was listed
         throw toAwsCallError(SERVICE, kind === 'instance' ? 'GetDbInstance' : 'GetDbCluster', err);
@@ -171,12 +191,20 @@ export async function discoverTimestream(ts: TimestreamInfluxDBClient, accountId
       if (kind === 'instance' && (raw as GetDbInstanceCommandOutput).dbClusterId) return undefined; // its cluster speaks for it
       return toDb(raw, kind, accountId, region);
     };
-    const found = await mapLimit([...instanceIds.map((id) => ['instance', id] as const), ...clusterIds.map((id) => ['cluster', id] as const)], CONCURRENCY, ([kind, id]) => describe(kind, id));
+    const found = await mapLimit(
+      [...instanceIds.map((id) => ['instance', id] as const), ...clusterIds.map((id) => ['cluster', id] as const)],
+      CONCURRENCY,
+      ([kind, id]) => describe(kind, id),
+    );
     dbs = found.filter((d): d is TimestreamDb => d !== undefined);
     if (!selectorsAreDefault(config.tagSelectors)) {
       const tagged = await mapLimit(dbs, CONCURRENCY, async (db) => {
         const out = await call('ListTagsForResource', () => ts.send(new ListTagsForResourceCommand({ resourceArn: db.arn })));
-        db.tags = Object.fromEntries(Object.entries(out.tags ?? {}).slice(0, 50).map(([k, v]) => [clip(k, 128)!, clip(String(v), 256)!]));
+        db.tags = Object.fromEntries(
+          Object.entries(out.tags ?? {})
+            .slice(0, 50)
+            .map(([k, v]) => [clip(k, 128)!, clip(String(v), 256)!]),
+        );
         return db;
       });
       dbs = tagged.filter((db) => matchesSelectors(db.tags, config.tagSelectors));

@@ -7,7 +7,21 @@
  */
 import type { Config } from '../config.js';
 import { parametersOf } from '../discover/timestream.js';
-import type { CheckSettings, DatabaseContext, EndpointContext, HostEvidence, Instance, InstanceContext, NetworkEvidence, ProbeEvidence, RegionContext, RegionInventory, Result, TimestreamDb, VolumeEvidence } from '../model.js';
+import type {
+  CheckSettings,
+  DatabaseContext,
+  EndpointContext,
+  HostEvidence,
+  Instance,
+  InstanceContext,
+  NetworkEvidence,
+  ProbeEvidence,
+  RegionContext,
+  RegionInventory,
+  Result,
+  TimestreamDb,
+  VolumeEvidence,
+} from '../model.js';
 import { fail, ok } from '../model.js';
 import { mapLimit } from '../util/concurrency.js';
 import { isWorldOpen, opensTcpPort, reachableFromInternet } from '../reach.js';
@@ -20,7 +34,11 @@ export const checkSettings = (config: Config): CheckSettings => ({
   defaultCredentials: config.probe.defaultCredentials,
 });
 
-function volumeEvidence(instanceId: string, blockDevices: { volumeId: string; device: string }[], inv: RegionInventory): Result<VolumeEvidence[]> {
+function volumeEvidence(
+  instanceId: string,
+  blockDevices: { volumeId: string; device: string }[],
+  inv: RegionInventory,
+): Result<VolumeEvidence[]> {
   if (!inv.volumes.ok) return fail(inv.volumes.reason);
   const devices = new Map(blockDevices.map((b) => [b.volumeId, b.device]));
   const out: VolumeEvidence[] = [];
@@ -51,7 +69,11 @@ export function probeTarget(i: Instance, config: Config): Result<ProbeTarget> | 
   const tagged = i.tags[ENDPOINT_TAG];
   try {
     if (tagged) {
-      const owner = { label: `the ${ENDPOINT_TAG} tag of ${i.instanceId}`, addresses: [...i.privateIps, ...i.publicIps, ...i.ipv6], endpointCidrs: config.probe.endpointCidrs };
+      const owner = {
+        label: `the ${ENDPOINT_TAG} tag of ${i.instanceId}`,
+        addresses: [...i.privateIps, ...i.publicIps, ...i.ipv6],
+        endpointCidrs: config.probe.endpointCidrs,
+      };
       return ok({ ...parseTarget(tagged, config.probe.port), owner });
     }
     const address = config.probe.address === 'public' ? i.publicIps[0] : i.privateIps[0];
@@ -125,7 +147,11 @@ export function probeSource(config: Config, probe: ProbeFn, opts: { databases: b
               const t = dbProbeTarget(d);
               return t ? [[d.id, t] as const] : [];
             });
-            const pairs = await mapLimit(targets, config.probe.concurrency, async ([id, t]) => [id, deadline.passed() ? fail<ProbeEvidence>(deadline.reason) : await probe(t)] as const);
+            const pairs = await mapLimit(
+              targets,
+              config.probe.concurrency,
+              async ([id, t]) => [id, deadline.passed() ? fail<ProbeEvidence>(deadline.reason) : await probe(t)] as const,
+            );
             return new Map(pairs);
           },
         }
@@ -148,7 +174,11 @@ export function probeSource(config: Config, probe: ProbeFn, opts: { databases: b
 export const hostSource = (collect: HostFn): EvidenceSource<'host'> => ({
   key: 'host',
   gather: async (instances, deadline) =>
-    !instances.length ? new Map() : deadline.passed() ? new Map(instances.map((i) => [i.instanceId, fail<HostEvidence>(deadline.reason)])) : collect(instances),
+    !instances.length
+      ? new Map()
+      : deadline.passed()
+        ? new Map(instances.map((i) => [i.instanceId, fail<HostEvidence>(deadline.reason)]))
+        : collect(instances),
 });
 
 export interface RegionEvidenceBundle {
@@ -162,7 +192,12 @@ export interface RegionEvidenceBundle {
 type Gathered = { [K in keyof SourceValues]?: Map<string, Result<SourceValues[K]>> };
 
 /** Runs every source at once (they do not depend on each other), under one deadline. */
-async function runSources(sources: readonly EvidenceSource[], instances: Instance[], dbs: TimestreamDb[], deadline: Deadline): Promise<{ instances: Gathered; databases: Gathered }> {
+async function runSources(
+  sources: readonly EvidenceSource[],
+  instances: Instance[],
+  dbs: TimestreamDb[],
+  deadline: Deadline,
+): Promise<{ instances: Gathered; databases: Gathered }> {
   const [answers, dbAnswers] = await Promise.all([
     Promise.all(sources.map((s) => s.gather(instances, deadline))),
     Promise.all(sources.map((s) => (s.gatherDatabases && dbs.length ? s.gatherDatabases(dbs, deadline) : Promise.resolve(undefined)))),
@@ -173,7 +208,13 @@ async function runSources(sources: readonly EvidenceSource[], instances: Instanc
   };
 }
 
-export async function gatherRegion(inv: RegionInventory, config: Config, sources: readonly EvidenceSource[], now: number, deadline: Deadline = NO_DEADLINE): Promise<RegionEvidenceBundle> {
+export async function gatherRegion(
+  inv: RegionInventory,
+  config: Config,
+  sources: readonly EvidenceSource[],
+  now: number,
+  deadline: Deadline = NO_DEADLINE,
+): Promise<RegionEvidenceBundle> {
   const settings = checkSettings(config);
   const clusters = clusterFacts(inv.instances);
   const dbs = inv.timestream?.ok ? inv.timestream.value : [];
@@ -237,6 +278,12 @@ export async function gatherRegion(inv: RegionInventory, config: Config, sources
     instances,
     databases,
     endpoints,
-    region: { accountId: inv.accountId, region: inv.region, instances: inv.instances, settings, evidence: { ebsDefaultEncryption: inv.ebsDefaultEncryption } },
+    region: {
+      accountId: inv.accountId,
+      region: inv.region,
+      instances: inv.instances,
+      settings,
+      evidence: { ebsDefaultEncryption: inv.ebsDefaultEncryption },
+    },
   };
 }

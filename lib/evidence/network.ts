@@ -45,7 +45,14 @@ export function networkEvidence(
   for (const groupId of instance.securityGroupIds) {
     const group = groups.get(groupId);
     if (!group) {
-      openings.push({ groupId, protocol: 'all', fromPort: 0, toPort: 65535, source: groupId, peer: { kind: 'unresolved', reason: `security group ${groupId} was not returned by DescribeSecurityGroups` } });
+      openings.push({
+        groupId,
+        protocol: 'all',
+        fromPort: 0,
+        toPort: 65535,
+        source: groupId,
+        peer: { kind: 'unresolved', reason: `security group ${groupId} was not returned by DescribeSecurityGroups` },
+      });
       continue;
     }
     for (const rule of group.inbound) {

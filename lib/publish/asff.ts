@@ -71,9 +71,11 @@ function resourceArn(f: Pick<Finding, 'evidence'>, { type, id }: Finding['resour
 }
 
 function types(checkId: string): string[] {
-  if (checkId === 'auth.jwt-empty-secret' || checkId === 'host.version-vulnerable') return ['Software and Configuration Checks/Vulnerabilities/CVE'];
+  if (checkId === 'auth.jwt-empty-secret' || checkId === 'host.version-vulnerable')
+    return ['Software and Configuration Checks/Vulnerabilities/CVE'];
   if (checkId.startsWith('net.')) return ['Software and Configuration Checks/AWS Security Best Practices/Network Reachability'];
-  if (checkId === 'timestream.publicly-accessible') return ['Software and Configuration Checks/AWS Security Best Practices/Network Reachability'];
+  if (checkId === 'timestream.publicly-accessible')
+    return ['Software and Configuration Checks/AWS Security Best Practices/Network Reachability'];
   if (checkId.startsWith('timestream.')) return ['Software and Configuration Checks/AWS Security Best Practices'];
   if (checkId.startsWith('ebs.')) return ['Software and Configuration Checks/AWS Security Best Practices', 'Effects/Data Exposure'];
   return ['Software and Configuration Checks/Industry and Regulatory Standards/InfluxData security guidance'];
@@ -82,7 +84,10 @@ function types(checkId: string): string[] {
 function description(f: Finding, risk: string): string {
   const seen = typeof f.evidence.summary === 'string' ? f.evidence.summary : '';
   const reason = typeof f.evidence.reason === 'string' ? ` Not evaluated: ${f.evidence.reason}` : '';
-  return clip(`${f.status}: ${seen}.${reason} ${f.endpoint ? `Endpoint ${f.endpoint}. ` : ''}Risk: ${risk}`.replace(/\.\./g, '.'), LIMITS.description);
+  return clip(
+    `${f.status}: ${seen}.${reason} ${f.endpoint ? `Endpoint ${f.endpoint}. ` : ''}Risk: ${risk}`.replace(/\.\./g, '.'),
+    LIMITS.description,
+  );
 }
 
 export interface AsffTimes {
@@ -103,11 +108,23 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
   const account = f.accountId;
   const region = f.region;
   const created = times.firstSeen ?? times.now;
-  const primary = { Type: f.resource.type === 'Other' ? 'Other' : f.resource.type, Id: resourceArn(f, f.resource, region, account), Partition: 'aws' as const, Region: region };
+  const primary = {
+    Type: f.resource.type === 'Other' ? 'Other' : f.resource.type,
+    Id: resourceArn(f, f.resource, region, account),
+    Partition: 'aws' as const,
+    Region: region,
+  };
   // The EC2 instance behind a group or volume finding (a Timestream DB is its own `Other` resource).
   const withInstance =
     f.instanceId && f.resource.type !== 'AwsEc2Instance' && f.resource.type !== 'Other'
-      ? [{ Type: 'AwsEc2Instance', Id: resourceArn(f, { type: 'AwsEc2Instance', id: f.instanceId }, region, account), Partition: 'aws' as const, Region: region }]
+      ? [
+          {
+            Type: 'AwsEc2Instance',
+            Id: resourceArn(f, { type: 'AwsEc2Instance', id: f.instanceId }, region, account),
+            Partition: 'aws' as const,
+            Region: region,
+          },
+        ]
       : [];
   const source = check ? check.evidence.join(',') : 'unknown';
   return printableDeep<AwsSecurityFinding>({

@@ -40,7 +40,8 @@ export interface PublishDeps {
   importOptions?: ImportOptions;
 }
 
-type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> & Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: string[] };
+type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> &
+  Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: string[] };
 
 /** EC2 instance ids start with `i-`; Timestream for InfluxDB identifiers have no hyphen. */
 const EC2_INSTANCE_ID = /^i-/;
@@ -59,7 +60,8 @@ export function publishScope(cov: Coverage): PublishScope {
     region: cov.region,
     assessed: cov.assessed,
     // A Timestream id (not `i-…`) is gone only when this coverage listed Timestream for InfluxDB completely.
-    isGone: (id) => gone.has(id) || (cov.complete && !seen.has(id) && !known.has(id) && (EC2_INSTANCE_ID.test(id) || cov.timestreamListed === true)),
+    isGone: (id) =>
+      gone.has(id) || (cov.complete && !seen.has(id) && !known.has(id) && (EC2_INSTANCE_ID.test(id) || cov.timestreamListed === true)),
   };
 }
 
@@ -67,7 +69,11 @@ export function publishScope(cov: Coverage): PublishScope {
 async function publishRegion(result: ScanResult, cov: Coverage, config: Config, deps: PublishDeps, now: Date): Promise<RegionOutcome> {
   const out: RegionOutcome = { failed: [], skippedRegions: [], newFailures: [] };
   if (cov.failed) {
-    out.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason: `instances could not be listed (${cov.failed}): nothing imported, resolved or archived there` });
+    out.skippedRegions.push({
+      accountId: cov.accountId,
+      region: cov.region,
+      reason: `instances could not be listed (${cov.failed}): nothing imported, resolved or archived there`,
+    });
     return out;
   }
   const client = deps.clients.securityHub(cov.region);
@@ -81,15 +87,20 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
     // Without the current state the lifecycle cannot be decided: import nothing rather than overwrite first-seen dates.
     const reason = `securityhub:GetFindings failed: ${oneLine(err, 200)}`;
     out.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason });
-    for (const f of result.document.findings) if (f.accountId === cov.accountId && f.region === cov.region) out.failed.push({ id: findingId(f), reason });
+    for (const f of result.document.findings)
+      if (f.accountId === cov.accountId && f.region === cov.region) out.failed.push({ id: findingId(f), reason });
     return out;
   }
   const plan = planImports(result.document.findings, active, publishScope(cov), { now, refreshDays: config.publish.refreshDays });
   Object.assign(out, plan.counts, { newFailures: plan.newFailures });
   if (!plan.imports.length) return out;
-  const r = await importFindings(client, (function* () {
-    for (const build of plan.imports) yield build();
-  })(), deps.importOptions);
+  const r = await importFindings(
+    client,
+    (function* () {
+      for (const build of plan.imports) yield build();
+    })(),
+    deps.importOptions,
+  );
   out.imported = r.imported;
   out.batchImportCalls = r.calls;
   out.failed.push(...r.failed);
@@ -99,11 +110,34 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
 /** The Security Hub step: every covered account × region, side by side (its rate limits are per account and region). */
 export async function publishSecurityHub(result: ScanResult, config: Config, deps: PublishDeps): Promise<Omit<PublishReport, 'sns'>> {
   const now = (deps.now ?? (() => new Date()))();
-  const sh: PublishReport['securityHub'] = { imported: 0, new: 0, changed: 0, refreshed: 0, unchanged: 0, resolved: 0, archived: 0, keptUnavailable: 0, batchImportCalls: 0, failed: [], skippedRegions: [] };
+  const sh: PublishReport['securityHub'] = {
+    imported: 0,
+    new: 0,
+    changed: 0,
+    refreshed: 0,
+    unchanged: 0,
+    resolved: 0,
+    archived: 0,
+    keptUnavailable: 0,
+    batchImportCalls: 0,
+    failed: [],
+    skippedRegions: [],
+  };
   const newFailureIds = new Set<string>();
   const outcomes = await mapLimit(result.coverage, config.regionConcurrency, (cov) => publishRegion(result, cov, config, deps, now));
   for (const o of outcomes) {
-    for (const k of ['imported', 'batchImportCalls', 'new', 'changed', 'refreshed', 'unchanged', 'resolved', 'archived', 'keptUnavailable'] as const) sh[k] += o[k] ?? 0;
+    for (const k of [
+      'imported',
+      'batchImportCalls',
+      'new',
+      'changed',
+      'refreshed',
+      'unchanged',
+      'resolved',
+      'archived',
+      'keptUnavailable',
+    ] as const)
+      sh[k] += o[k] ?? 0;
     sh.failed.push(...o.failed);
     sh.skippedRegions.push(...o.skippedRegions);
     for (const id of o.newFailures) newFailureIds.add(id);
@@ -113,15 +147,28 @@ export async function publishSecurityHub(result: ScanResult, config: Config, dep
 
 /** What changed since the last scan, from the Security Hub step's counts. */
 export function changesOf(failingNow: number, newFailureIds: readonly string[], resolved: number, notImported: number): Changes {
-  return { newFailures: newFailureIds.length, resolved, stillFailing: failingNow - newFailureIds.length, newFailureIds: new Set(newFailureIds), notImported };
+  return {
+    newFailures: newFailureIds.length,
+    resolved,
+    stillFailing: failingNow - newFailureIds.length,
+    newFailureIds: new Set(newFailureIds),
+    notImported,
+  };
 }
 
 /** The notify step: one SNS summary to the configured topic (none without a topic), under the notify mode. */
-export async function notify(input: SummaryInput, changes: Changes | undefined, config: Config, deps: Pick<PublishDeps, 'clients'>, instances: readonly Pick<Instance, 'instanceId' | 'name'>[] = []): Promise<PublishReport['sns']> {
+export async function notify(
+  input: SummaryInput,
+  changes: Changes | undefined,
+  config: Config,
+  deps: Pick<PublishDeps, 'clients'>,
+  instances: readonly Pick<Instance, 'instanceId' | 'name'>[] = [],
+): Promise<PublishReport['sns']> {
   const topic = config.publish.snsTopicArn;
   if (!topic) return undefined;
   const summary = buildSummary(input, changes, instances);
-  if (!shouldNotify(summary, changes, config.publish.notify, config.publish.notifyMinSeverity)) return { sent: false, subject: summary.subject };
+  if (!shouldNotify(summary, changes, config.publish.notify, config.publish.notifyMinSeverity))
+    return { sent: false, subject: summary.subject };
   try {
     const messageId = await publishSummary(deps.clients.sns(topic.split(':')[3]!), topic, summary);
     return { sent: true, subject: summary.subject, ...(messageId ? { messageId } : {}) };

@@ -34,14 +34,25 @@ export interface PublishScope {
 export interface Plan {
   /** What to import, each built when its batch is sent (thousands of ASFF documents are never held at once). */
   imports: (() => AwsSecurityFinding)[];
-  counts: { new: number; changed: number; refreshed: number; unchanged: number; resolved: number; archived: number; keptUnavailable: number; outOfScope: number };
+  counts: {
+    new: number;
+    changed: number;
+    refreshed: number;
+    unchanged: number;
+    resolved: number;
+    archived: number;
+    keptUnavailable: number;
+    outOfScope: number;
+  };
   /** Ids that are FAILED/WARNING now and were not before (for the SNS summary). */
   newFailures: string[];
   resolvedIds: string[];
 }
 
 /** `influxguard/<account>/<region>/<checkId>/<instance>/<resource>` → its parts. */
-export function parseFindingId(id: string): { accountId: string; region: string; checkId: string; instanceId?: string; resourceId: string } | undefined {
+export function parseFindingId(
+  id: string,
+): { accountId: string; region: string; checkId: string; instanceId?: string; resourceId: string } | undefined {
   if (!id.startsWith(GENERATOR_PREFIX)) return undefined;
   const [accountId, region, checkId, instance, ...rest] = id.slice(GENERATOR_PREFIX.length).split('/');
   if (!accountId || !region || !checkId || !instance || !rest.length) return undefined;
@@ -57,9 +68,19 @@ function pairOf(id: string, scope: PublishScope): { pair: string; instanceId?: s
   return { pair: assessmentKey(parts.instanceId, parts.checkId), ...(parts.instanceId ? { instanceId: parts.instanceId } : {}) };
 }
 
-export function planImports(findings: readonly Finding[], active: ReadonlyMap<string, AwsSecurityFinding>, scope: PublishScope, opts: { now: Date; refreshDays: number }): Plan {
+export function planImports(
+  findings: readonly Finding[],
+  active: ReadonlyMap<string, AwsSecurityFinding>,
+  scope: PublishScope,
+  opts: { now: Date; refreshDays: number },
+): Plan {
   const now = opts.now.toISOString();
-  const plan: Plan = { imports: [], counts: { new: 0, changed: 0, refreshed: 0, unchanged: 0, resolved: 0, archived: 0, keptUnavailable: 0, outOfScope: 0 }, newFailures: [], resolvedIds: [] };
+  const plan: Plan = {
+    imports: [],
+    counts: { new: 0, changed: 0, refreshed: 0, unchanged: 0, resolved: 0, archived: 0, keptUnavailable: 0, outOfScope: 0 },
+    newFailures: [],
+    resolvedIds: [],
+  };
   // Pairs Security Hub already knows something about: their earlier findings are never replaced by "unknown".
   const known = new Set<string>();
   for (const id of active.keys()) {
@@ -68,7 +89,9 @@ export function planImports(findings: readonly Finding[], active: ReadonlyMap<st
   }
   // Belt and braces: a pair with a NOT_AVAILABLE finding is never complete, whatever the scope says.
   const unavailable = new Set<string>();
-  for (const f of findings) if (f.status === 'NOT_AVAILABLE' && f.accountId === scope.accountId && f.region === scope.region) unavailable.add(assessmentKey(f.instanceId, f.checkId));
+  for (const f of findings)
+    if (f.status === 'NOT_AVAILABLE' && f.accountId === scope.accountId && f.region === scope.region)
+      unavailable.add(assessmentKey(f.instanceId, f.checkId));
   const evaluated = (pair: string) => scope.assessed.has(pair) && !unavailable.has(pair);
   const current = new Set<string>();
   for (const f of findings) {

@@ -6,7 +6,12 @@
  * FailedFindings that can succeed. Every finding ends imported or listed as
  * failed, never dropped.
  */
-import { BatchImportFindingsCommand, paginateGetFindings, type AwsSecurityFinding, type SecurityHubClient } from '@aws-sdk/client-securityhub';
+import {
+  BatchImportFindingsCommand,
+  paginateGetFindings,
+  type AwsSecurityFinding,
+  type SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
 import { backoffMs } from '../aws/retry.js';
 import { errorCode, oneLine } from '../errors.js';
 import { sleep } from '../util/time.js';
@@ -30,7 +35,8 @@ export interface ImportResult {
   calls: number;
 }
 
-const RETRYABLE_CODE = /Throttl|TooManyRequests|LimitExceeded|RequestLimitExceeded|InternalException|InternalError|ServiceUnavailable|InternalFailure|SlowDown/i;
+const RETRYABLE_CODE =
+  /Throttl|TooManyRequests|LimitExceeded|RequestLimitExceeded|InternalException|InternalError|ServiceUnavailable|InternalFailure|SlowDown/i;
 
 function retryable(err: unknown): boolean {
   const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode ?? 0;
@@ -54,7 +60,11 @@ export function* batches(findings: Iterable<AwsSecurityFinding>): Generator<AwsS
   if (current.length) yield current;
 }
 
-export async function importFindings(client: SecurityHubClient, findings: Iterable<AwsSecurityFinding>, opts: ImportOptions = {}): Promise<ImportResult> {
+export async function importFindings(
+  client: SecurityHubClient,
+  findings: Iterable<AwsSecurityFinding>,
+  opts: ImportOptions = {},
+): Promise<ImportResult> {
   const pause = opts.sleep ?? sleep;
   const pacing = opts.pacingMs ?? 100;
   const maxAttempts = opts.maxAttempts ?? 6;
@@ -75,7 +85,9 @@ export async function importFindings(client: SecurityHubClient, findings: Iterab
         result.calls++;
         try {
           const out = await client.send(new BatchImportFindingsCommand({ Findings: batch }));
-          const failedIds = new Map((out.FailedFindings ?? []).map((x) => [x.Id ?? '', `${x.ErrorCode ?? 'Error'}: ${x.ErrorMessage ?? ''}`]));
+          const failedIds = new Map(
+            (out.FailedFindings ?? []).map((x) => [x.Id ?? '', `${x.ErrorCode ?? 'Error'}: ${x.ErrorMessage ?? ''}`]),
+          );
           result.imported += batch.length - failedIds.size;
           for (const f of batch) {
             const reason = failedIds.get(f.Id ?? '');
@@ -87,7 +99,11 @@ export async function importFindings(client: SecurityHubClient, findings: Iterab
         } catch (err) {
           attempt++;
           if (!retryable(err) || attempt >= maxAttempts) {
-            for (const f of batch) result.failed.push({ id: f.Id ?? '?', reason: `securityhub:BatchImportFindings failed after ${attempt} attempt(s): ${errorCode(err)}: ${oneLine(err, 200)}` });
+            for (const f of batch)
+              result.failed.push({
+                id: f.Id ?? '?',
+                reason: `securityhub:BatchImportFindings failed after ${attempt} attempt(s): ${errorCode(err)}: ${oneLine(err, 200)}`,
+              });
             break;
           }
           await pause(backoffMs(attempt, 200, 10_000));
@@ -124,7 +140,12 @@ function compact(f: AwsSecurityFinding): AwsSecurityFinding {
  * This generator's ACTIVE findings for one account × region, by Id (re-filtered here: never trust a filter to be applied).
  * Findings for which `whole` is false are kept compact (status, digest, dates): memory stays proportional to what changes.
  */
-export async function readActive(client: SecurityHubClient, accountId: string, region: string, whole: (id: string) => boolean = () => true): Promise<Map<string, AwsSecurityFinding>> {
+export async function readActive(
+  client: SecurityHubClient,
+  accountId: string,
+  region: string,
+  whole: (id: string) => boolean = () => true,
+): Promise<Map<string, AwsSecurityFinding>> {
   const prefix = `${GENERATOR_PREFIX}${accountId}/${region}/`;
   const out = new Map<string, AwsSecurityFinding>();
   const pages = paginateGetFindings(
@@ -140,7 +161,9 @@ export async function readActive(client: SecurityHubClient, accountId: string, r
     },
   );
   for await (const page of pages) {
-    for (const f of page.Findings ?? []) if (f.Id?.startsWith(prefix) && f.RecordState !== 'ARCHIVED' && f.AwsAccountId === accountId) out.set(f.Id, whole(f.Id) ? f : compact(f));
+    for (const f of page.Findings ?? [])
+      if (f.Id?.startsWith(prefix) && f.RecordState !== 'ARCHIVED' && f.AwsAccountId === accountId)
+        out.set(f.Id, whole(f.Id) ? f : compact(f));
   }
   return out;
 }

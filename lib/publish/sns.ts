@@ -39,7 +39,10 @@ export function consoleLink(region: string): string {
 }
 
 /** A failing finding as the summary lists it (a whole finding, or the compact worst of a fanned-out scan). */
-export type SummaryFinding = Pick<Finding, 'checkId' | 'status' | 'severity' | 'title' | 'accountId' | 'region' | 'instanceId' | 'resource' | 'endpoint'> & { name?: string };
+export type SummaryFinding = Pick<
+  Finding,
+  'checkId' | 'status' | 'severity' | 'title' | 'accountId' | 'region' | 'instanceId' | 'resource' | 'endpoint'
+> & { name?: string };
 
 /** What a summary reads: the scan's frame, its counts, its findings (at least the failing ones) and why it is incomplete. */
 export interface SummaryInput extends Pick<ScanDocument, 'scanId' | 'startedAt' | 'finishedAt' | 'scope' | 'summary'> {
@@ -47,13 +50,23 @@ export interface SummaryInput extends Pick<ScanDocument, 'scanId' | 'startedAt' 
   incomplete?: readonly string[];
 }
 
-export function buildSummary(doc: SummaryInput, changes: Changes | undefined, instances: readonly Pick<Instance, 'instanceId' | 'name'>[] = []): Summary {
+export function buildSummary(
+  doc: SummaryInput,
+  changes: Changes | undefined,
+  instances: readonly Pick<Instance, 'instanceId' | 'name'>[] = [],
+): Summary {
   const s = doc.summary;
   const names = new Map<string, string | undefined>(instances.map((i) => [i.instanceId, i.name]));
   for (const f of doc.findings) if (f.instanceId && f.name) names.set(f.instanceId, f.name);
   const incomplete = doc.incomplete ?? [];
-  const worst = doc.findings.filter(failing).reduce<Severity | 'NONE'>((m, f) => (m === 'NONE' || severityRank(f.severity) > severityRank(m) ? f.severity : m), 'NONE');
-  const sev = [...SEVERITIES].reverse().filter((x) => s.bySeverity[x] > 0).map((x) => `${s.bySeverity[x]} ${x}`).join(', ');
+  const worst = doc.findings
+    .filter(failing)
+    .reduce<Severity | 'NONE'>((m, f) => (m === 'NONE' || severityRank(f.severity) > severityRank(m) ? f.severity : m), 'NONE');
+  const sev = [...SEVERITIES]
+    .reverse()
+    .filter((x) => s.bySeverity[x] > 0)
+    .map((x) => `${s.bySeverity[x]} ${x}`)
+    .join(', ');
   const accounts = doc.scope.accounts.join(', ');
   const fresh = doc.findings
     .filter((f) => failing(f) && (!changes || changes.newFailureIds.has(f.accountId && f.region ? findingId(f) : '')))
@@ -65,14 +78,18 @@ export function buildSummary(doc: SummaryInput, changes: Changes | undefined, in
     '',
     `Findings: ${s.FAILED} FAILED${sev ? ` (${sev})` : ''}, ${s.WARNING} WARNING, ${s.NOT_AVAILABLE} NOT_AVAILABLE, ${s.PASSED} PASSED`,
     ...incomplete.slice(0, 10).map((r) => `INCOMPLETE: ${r.slice(0, 300)}`),
-    changes ? `Since the last scan: ${changes.newFailures} new failures, ${changes.resolved} resolved, ${changes.stillFailing} still failing` : 'Changes since the last scan: unknown (not published to Security Hub)',
+    changes
+      ? `Since the last scan: ${changes.newFailures} new failures, ${changes.resolved} resolved, ${changes.stillFailing} still failing`
+      : 'Changes since the last scan: unknown (not published to Security Hub)',
     ...(changes?.notImported ? [`Not imported into Security Hub: ${changes.notImported} finding(s) (listed in the scan result)`] : []),
     '',
     `${changes ? 'Worst new findings' : 'Worst findings'}:`,
   ].map((l) => printable(l));
   const tail = ['', ...doc.scope.regions.slice(0, 5).map((r) => printable(`Security Hub (${r}): ${consoleLink(r)}`))];
   const lines = fresh.map((f) =>
-    printable(`  ${f.severity.padEnd(13)} ${f.checkId}  ${f.instanceId ?? f.endpoint ?? f.resource.id}${f.instanceId && names.get(f.instanceId) ? ` (${names.get(f.instanceId)})` : ''}  ${f.title}`),
+    printable(
+      `  ${f.severity.padEnd(13)} ${f.checkId}  ${f.instanceId ?? f.endpoint ?? f.resource.id}${f.instanceId && names.get(f.instanceId) ? ` (${names.get(f.instanceId)})` : ''}  ${f.title}`,
+    ),
   );
   let body = [...head];
   let used = Buffer.byteLength([...head, ...tail].join('\n'));
@@ -90,7 +107,9 @@ export function buildSummary(doc: SummaryInput, changes: Changes | undefined, in
 
   const newCount = changes ? changes.newFailures : fresh.length;
   const subject = printable(
-    newCount > 0 ? `influxguard: ${newCount} new failure${newCount === 1 ? '' : 's'}, worst ${worst} (${accounts})` : `influxguard: ${s.FAILED} failing, no new failures (${accounts})`
+    newCount > 0
+      ? `influxguard: ${newCount} new failure${newCount === 1 ? '' : 's'}, worst ${worst} (${accounts})`
+      : `influxguard: ${s.FAILED} failing, no new failures (${accounts})`,
   ).slice(0, SUBJECT_MAX);
   return { subject, message: body.join('\n'), attributes: { maxSeverity: worst, newFailures: newCount, scanId: printable(doc.scanId) } };
 }
@@ -100,7 +119,11 @@ export type NotifyMode = 'always' | 'on-change';
 /** Whether the summary goes out under the configured mode and minimum severity. */
 export function shouldNotify(summary: Summary, changes: Changes | undefined, mode: NotifyMode, minSeverity?: Severity): boolean {
   if (mode === 'on-change' && changes && changes.newFailures + changes.resolved === 0) return false;
-  if (minSeverity && (summary.attributes.maxSeverity === 'NONE' || severityRank(summary.attributes.maxSeverity as Severity) < severityRank(minSeverity))) return false;
+  if (
+    minSeverity &&
+    (summary.attributes.maxSeverity === 'NONE' || severityRank(summary.attributes.maxSeverity as Severity) < severityRank(minSeverity))
+  )
+    return false;
   return true;
 }
 

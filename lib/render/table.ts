@@ -5,12 +5,37 @@
  * Every string that came from outside (tags, servers, collectors, AWS) goes
  * through printable(): the only control sequences are our own colours.
  */
-import { SEVERITIES, isFailing, severityRank, type Finding, type Instance, type ScanDocument, type Severity, type Status, type TimestreamDb } from '../model.js';
+import {
+  SEVERITIES,
+  isFailing,
+  severityRank,
+  type Finding,
+  type Instance,
+  type ScanDocument,
+  type Severity,
+  type Status,
+  type TimestreamDb,
+} from '../model.js';
 import { printable } from '../util/text.js';
 
-const ANSI = { reset: '\x1b[0m', bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', yellow: '\x1b[33m', green: '\x1b[32m', magenta: '\x1b[35m', cyan: '\x1b[36m' };
+const ANSI = {
+  reset: '\x1b[0m',
+  bold: '\x1b[1m',
+  dim: '\x1b[2m',
+  red: '\x1b[31m',
+  yellow: '\x1b[33m',
+  green: '\x1b[32m',
+  magenta: '\x1b[35m',
+  cyan: '\x1b[36m',
+};
 const STATUS_ORDER: Status[] = ['FAILED', 'WARNING', 'NOT_AVAILABLE', 'PASSED'];
-const SEVERITY_COLOUR: Record<Severity, string> = { CRITICAL: ANSI.magenta, HIGH: ANSI.red, MEDIUM: ANSI.yellow, LOW: ANSI.cyan, INFORMATIONAL: ANSI.dim };
+const SEVERITY_COLOUR: Record<Severity, string> = {
+  CRITICAL: ANSI.magenta,
+  HIGH: ANSI.red,
+  MEDIUM: ANSI.yellow,
+  LOW: ANSI.cyan,
+  INFORMATIONAL: ANSI.dim,
+};
 const STATUS_COLOUR: Record<Status, string> = { FAILED: ANSI.red, WARNING: ANSI.yellow, NOT_AVAILABLE: ANSI.dim, PASSED: ANSI.green };
 
 export interface TableOptions {
@@ -24,7 +49,9 @@ export interface TableOptions {
 
 const weight = (f: Finding) => (isFailing(f.status) ? severityRank(f.severity) + 1 : 0);
 const rowOrder = (a: Finding, b: Finding) =>
-  STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) || severityRank(b.severity) - severityRank(a.severity) || a.checkId.localeCompare(b.checkId);
+  STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) ||
+  severityRank(b.severity) - severityRank(a.severity) ||
+  a.checkId.localeCompare(b.checkId);
 
 export function renderTable(doc: ScanDocument, opts: TableOptions): string {
   const paint = (code: string, text: string) => (opts.color ? `${code}${text}${ANSI.reset}` : text);
@@ -40,7 +67,10 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
     const i = f.instanceId ? byId.get(f.instanceId) : undefined;
     if (i) return printable(`${i.instanceId}${i.name ? ` ${i.name}` : ''} (${i.role}, ${i.state}) ${i.accountId}/${i.region}`);
     const d = f.instanceId ? dbById.get(f.instanceId) : undefined;
-    if (d) return printable(`${d.id}${d.name ? ` ${d.name}` : ''} (Timestream for InfluxDB ${d.kind}${d.status ? `, ${d.status}` : ''}) ${d.accountId}/${d.region}`);
+    if (d)
+      return printable(
+        `${d.id}${d.name ? ` ${d.name}` : ''} (Timestream for InfluxDB ${d.kind}${d.status ? `, ${d.status}` : ''}) ${d.accountId}/${d.region}`,
+      );
     if (f.instanceId) return printable(`${f.instanceId} ${f.accountId ?? ''}/${f.region ?? ''}`);
     if (f.endpoint) return printable(f.endpoint);
     return printable(`account ${key.trim().replace(' ', ' / ')}`);
@@ -48,7 +78,10 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
   const ordered = [...groups].sort(([ka, a], [kb, b]) => Math.max(...b.map(weight)) - Math.max(...a.map(weight)) || ka.localeCompare(kb));
 
   const lines: string[] = [];
-  lines.push(paint(ANSI.bold, `influxguard scan ${printable(doc.scanId)}`) + paint(ANSI.dim, printable(` · accounts ${doc.scope.accounts.join(', ') || '-'} · regions ${doc.scope.regions.join(', ') || '-'}`)));
+  lines.push(
+    paint(ANSI.bold, `influxguard scan ${printable(doc.scanId)}`) +
+      paint(ANSI.dim, printable(` · accounts ${doc.scope.accounts.join(', ') || '-'} · regions ${doc.scope.regions.join(', ') || '-'}`)),
+  );
   const checkWidth = Math.max(10, ...doc.findings.map((f) => printable(f.checkId).length));
   const resWidth = Math.max(8, ...doc.findings.map((f) => printable(f.resource.id).length));
   for (const [key, fs] of ordered) {
@@ -64,7 +97,10 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
     if (!opts.showPassed && passed) lines.push(paint(ANSI.dim, `  ${passed} passed`));
   }
   const s = doc.summary;
-  const sev = [...SEVERITIES].reverse().filter((x) => s.bySeverity[x] > 0).map((x) => `${s.bySeverity[x]} ${x}`);
+  const sev = [...SEVERITIES]
+    .reverse()
+    .filter((x) => s.bySeverity[x] > 0)
+    .map((x) => `${s.bySeverity[x]} ${x}`);
   lines.push(
     '',
     `${paint(ANSI.bold, 'Summary:')} ${paint(ANSI.red, `${s.FAILED} failed`)}${sev.length ? ` (${sev.join(', ')})` : ''}, ${s.WARNING} warning, ${s.NOT_AVAILABLE} not available, ${paint(ANSI.green, `${s.PASSED} passed`)} · ${groups.size} subjects · ${doc.findings.length} findings`,

@@ -67,7 +67,10 @@ export function formatIp(family: 4 | 6, value: bigint): string {
   // Compress the longest run of zeros (RFC 5952).
   let best = { start: -1, len: 0 };
   for (let i = 0; i < 8; ) {
-    if (hextets[i] !== '0') { i++; continue; }
+    if (hextets[i] !== '0') {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && hextets[j] === '0') j++;
     if (j - i > best.len && j - i > 1) best = { start: i, len: j - i };
@@ -86,9 +89,11 @@ export function cidrContains(outer: Cidr, inner: Cidr): boolean {
 
 export function ipInCidr(ip: string, cidr: Cidr): boolean {
   const parsed = parseIp(ip);
-  return parsed !== undefined && cidrContains(cidr, { family: parsed.family, network: parsed.value, prefixLength: bits(parsed.family), text: ip });
+  return (
+    parsed !== undefined &&
+    cidrContains(cidr, { family: parsed.family, network: parsed.value, prefixLength: bits(parsed.family), text: ip })
+  );
 }
-
 
 const NOT_GLOBAL_V6 = ['fc00::/7', 'fe80::/10', '::1/128', '::/128'].map((t) => parseCidr(t)!);
 /** An IPv6 address reachable from the internet (not ULA, link-local or loopback). */

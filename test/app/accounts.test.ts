@@ -13,7 +13,8 @@ beforeAll(async () => {
   account = await testAccount();
   orgs = new OrganizationsClient({ region: 'us-east-1', endpoint: endpoint(), credentials: account.credentials });
   await orgs.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
-  for (const name of ['metrics-prod', 'metrics-dev']) await orgs.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }));
+  for (const name of ['metrics-prod', 'metrics-dev'])
+    await orgs.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }));
 });
 
 describe('target accounts', () => {
@@ -21,12 +22,20 @@ describe('target accounts', () => {
     const all = await targetAccounts(parseConfig({ app: { accounts: ['organization'] } }), account.accountId, () => orgs);
     expect(all.length).toBeGreaterThanOrEqual(3); // the management account and the two created
     const excluded = all[1]!;
-    const some = await targetAccounts(parseConfig({ app: { accounts: ['organization', 'self'], excludeAccounts: [excluded] } }), account.accountId, () => orgs);
+    const some = await targetAccounts(
+      parseConfig({ app: { accounts: ['organization', 'self'], excludeAccounts: [excluded] } }),
+      account.accountId,
+      () => orgs,
+    );
     expect(some).not.toContain(excluded);
     expect(some).toContain(account.accountId);
   });
   it('passes explicit ids and self through, without Organizations', async () => {
-    expect(await targetAccounts(parseConfig({ app: { accounts: ['self', '111122223333'] } }), account.accountId, () => { throw new Error('not called'); })).toEqual([account.accountId, '111122223333']);
+    expect(
+      await targetAccounts(parseConfig({ app: { accounts: ['self', '111122223333'] } }), account.accountId, () => {
+        throw new Error('not called');
+      }),
+    ).toEqual([account.accountId, '111122223333']);
   });
   it('assumes the member role in another account', async () => {
     const sts = new STSClient({ region: 'us-east-1', endpoint: endpoint(), credentials: account.credentials });
@@ -37,7 +46,10 @@ describe('target accounts', () => {
   it('passes the external id when one is configured', async () => {
     const sts = new STSClient({ region: 'us-east-1', endpoint: endpoint(), credentials: account.credentials });
     const creds = assumeRoleCredentials(sts, memberRoleArn('444455556666', 'influxguard-member'), { externalId: 'ext-1234567890' });
-    expect((await new STSClient({ region: 'us-east-1', endpoint: endpoint(), credentials: creds }).send(new GetCallerIdentityCommand({}))).Account).toBe('444455556666');
+    expect(
+      (await new STSClient({ region: 'us-east-1', endpoint: endpoint(), credentials: creds }).send(new GetCallerIdentityCommand({})))
+        .Account,
+    ).toBe('444455556666');
   });
 });
 

@@ -12,7 +12,10 @@ let account: TestAccount;
 let res: AppResources;
 let estate: SeededEstate;
 const savedEnv = { ...process.env };
-const event = (name: string, over: Record<string, unknown> = {}) => ({ ...JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8')), ...over });
+const event = (name: string, over: Record<string, unknown> = {}) => ({
+  ...JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8')),
+  ...over,
+});
 const call = async (e: unknown) => {
   const r = (await api(e as never, lambdaContext('api'))) as { statusCode: number; body: string };
   return { status: r.statusCode, body: JSON.parse(r.body) };
@@ -26,7 +29,12 @@ beforeAll(async () => {
     groups: [{ name: 'open', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }],
     instances: [{ name: 'db', tags: { influxdb: '' }, groups: ['open'], count: 3 }],
   });
-  Object.assign(process.env, account.env('eu-west-1'), { INFLUXGUARD_TABLE: res.table, INFLUXGUARD_QUEUE_URL: res.queueUrl, INFLUXGUARD_PROBE_ENABLED: 'false', POWERTOOLS_LOG_LEVEL: 'ERROR' });
+  Object.assign(process.env, account.env('eu-west-1'), {
+    INFLUXGUARD_TABLE: res.table,
+    INFLUXGUARD_QUEUE_URL: res.queueUrl,
+    INFLUXGUARD_PROBE_ENABLED: 'false',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  });
   resetAppDeps();
 });
 afterAll(() => {
@@ -40,7 +48,9 @@ describe('POST /scans', () => {
     expect(r.status).toBe(200);
     expect(Object.keys(r.body)).toEqual(['scanId', 'startedAt', 'finishedAt', 'scope', 'findings', 'summary', 'incomplete']);
     expect(r.body.incomplete).toEqual([]);
-    expect(r.body.findings.filter((f: { checkId: string; status: string }) => f.checkId === 'net.http-port-public' && f.status === 'FAILED')).toHaveLength(3);
+    expect(
+      r.body.findings.filter((f: { checkId: string; status: string }) => f.checkId === 'net.http-port-public' && f.status === 'FAILED'),
+    ).toHaveLength(3);
     const status = await call(event('api-get-scan.json', { rawPath: `/scans/${r.body.scanId}` }));
     expect(status.body).toMatchObject({ status: 'completed', progress: { unitsDone: 1, unitsTotal: 1 }, incomplete: [] });
   });
@@ -64,12 +74,24 @@ describe('POST /scans', () => {
   });
 
   it('a malformed body is a 400 naming the field', async () => {
-    expect(await call(event('api-post-scans-invalid.json'))).toEqual({ status: 400, body: { error: 'regions.0: is not a region name', field: 'regions.0' } });
+    expect(await call(event('api-post-scans-invalid.json'))).toEqual({
+      status: 400,
+      body: { error: 'regions.0: is not a region name', field: 'regions.0' },
+    });
     expect((await call(event('api-post-scans.json', { body: '{"regions": "eu-west-1"}' }))).body.field).toBe('regions');
-    expect((await call(event('api-post-scans.json', { body: '{"checks": ["net.nope"]}' }))).body.error).toMatch(/checks.0: is not a check id/);
-    expect((await call(event('api-post-scans.json', { body: '{"region": ["eu-west-1"]}' }))).body).toMatchObject({ error: 'unknown field(s): region' });
-    expect((await call(event('api-post-scans.json', { body: '{not json' }))).body).toMatchObject({ error: 'the body is not valid JSON', field: '(body)' });
-    expect((await call(event('api-post-scans-wait.json', { body: '{"wait": true, "regions": ["eu-west-1", "us-east-1"]}' }))).body.field).toBe('wait');
+    expect((await call(event('api-post-scans.json', { body: '{"checks": ["net.nope"]}' }))).body.error).toMatch(
+      /checks.0: is not a check id/,
+    );
+    expect((await call(event('api-post-scans.json', { body: '{"region": ["eu-west-1"]}' }))).body).toMatchObject({
+      error: 'unknown field(s): region',
+    });
+    expect((await call(event('api-post-scans.json', { body: '{not json' }))).body).toMatchObject({
+      error: 'the body is not valid JSON',
+      field: '(body)',
+    });
+    expect(
+      (await call(event('api-post-scans-wait.json', { body: '{"wait": true, "regions": ["eu-west-1", "us-east-1"]}' }))).body.field,
+    ).toBe('wait');
     expect((await call(event('api-post-scans.json', { headers: { 'idempotency-key': 'x' } }))).body.field).toBe('Idempotency-Key');
   });
 });
@@ -77,7 +99,10 @@ describe('POST /scans', () => {
 describe('POST /scans: who may scan what (issue 19, item 7)', () => {
   it('refuses an account outside the configured set with 403 naming it, also with wait=true', async () => {
     const r = await call(event('api-post-scans.json', { headers: {}, body: '{"accounts":["999988887777"]}' }));
-    expect(r).toEqual({ status: 403, body: { error: 'account 999988887777 is not in the scanner’s configured accounts', field: 'accounts', account: '999988887777' } });
+    expect(r).toEqual({
+      status: 403,
+      body: { error: 'account 999988887777 is not in the scanner’s configured accounts', field: 'accounts', account: '999988887777' },
+    });
     const w = await call(event('api-post-scans-wait.json', { body: '{"wait":true,"regions":["eu-west-1"],"accounts":["999988887777"]}' }));
     expect(w.status).toBe(403);
     const own = await call(event('api-post-scans.json', { headers: {}, body: JSON.stringify({ accounts: [account.accountId] }) }));
@@ -92,12 +117,16 @@ describe('POST /scans: who may scan what (issue 19, item 7)', () => {
 
   it('wait=true neither publishes nor collects host evidence in the API (its role cannot)', async () => {
     const r = await call(event('api-post-scans-wait.json', { body: '{"wait":true,"regions":["eu-west-1"],"publish":true}' }));
-    expect(r).toEqual({ status: 400, body: { error: 'publish: wait=true scans are never published (drop wait to publish)', field: 'publish' } });
+    expect(r).toEqual({
+      status: 400,
+      body: { error: 'publish: wait=true scans are never published (drop wait to publish)', field: 'publish' },
+    });
   });
 });
 
 describe('POST /scans: idempotency keys (issue 19, item 10)', () => {
-  const post = (key: string, body: unknown) => event('api-post-scans.json', { headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body) });
+  const post = (key: string, body: unknown) =>
+    event('api-post-scans.json', { headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body) });
   it('a failed enqueue marks the scan failed and does not burn the key', async () => {
     process.env.INFLUXGUARD_QUEUE_URL = `${res.queueUrl}-missing`;
     resetAppDeps();
@@ -112,7 +141,10 @@ describe('POST /scans: idempotency keys (issue 19, item 10)', () => {
     expect(retry.status).toBe(202);
     expect(retry.body.replayed).toBeUndefined();
     expect(retry.body.scanId).not.toBe(failed.body.scanId);
-    expect(await call(post('key-sqs-down-0001', { regions: ['eu-west-1'] }))).toEqual({ status: 202, body: { scanId: retry.body.scanId, replayed: true } });
+    expect(await call(post('key-sqs-down-0001', { regions: ['eu-west-1'] }))).toEqual({
+      status: 202,
+      body: { scanId: retry.body.scanId, replayed: true },
+    });
   });
 
   it('the same key with a different body is a 409', async () => {
@@ -126,13 +158,19 @@ describe('POST /scans: idempotency keys (issue 19, item 10)', () => {
 
 describe('GET /scans/{scanId}', () => {
   it('an unknown id is a 404', async () => {
-    expect(await call(event('api-get-scan.json', { rawPath: '/scans/no-such-scan' }))).toEqual({ status: 404, body: { error: 'scan not found', scanId: 'no-such-scan' } });
+    expect(await call(event('api-get-scan.json', { rawPath: '/scans/no-such-scan' }))).toEqual({
+      status: 404,
+      body: { error: 'scan not found', scanId: 'no-such-scan' },
+    });
   });
 });
 
 describe('the request schema', () => {
   it('names fields in its errors', () => {
     expect(() => parseScanRequest({ instanceIds: ['x'] })).toThrow(RequestError);
-    expect(parseScanRequest({ instanceIds: [estate.instances.db![0]], publish: true })).toEqual({ instanceIds: [estate.instances.db![0]], publish: true });
+    expect(parseScanRequest({ instanceIds: [estate.instances.db![0]], publish: true })).toEqual({
+      instanceIds: [estate.instances.db![0]],
+      publish: true,
+    });
   });
 });

@@ -37,7 +37,9 @@ beforeAll(async () => {
         groups: [{ name: 'influx', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }],
         instances: [{ name: 'fleet', tags: { influxdb: '' }, groups: ['influx'], count: 250 }],
         // One Timestream for InfluxDB instance, in the member's first region: listed by that region's region-checks unit.
-        ...(account === member && region === REGIONS[0] ? { timestream: [{ name: 'managed', groups: ['influx'], publiclyAccessible: true }] } : {}),
+        ...(account === member && region === REGIONS[0]
+          ? { timestream: [{ name: 'managed', groups: ['influx'], publiclyAccessible: true }] }
+          : {}),
       });
       if (seeded.timestream.managed) managedId = seeded.timestream.managed;
     }
@@ -55,7 +57,10 @@ beforeAll(async () => {
   });
   resetAppDeps();
 
-  ({ scanId, unitsTotal } = (await dispatch(event('dispatch-schedule.json'), lambdaContext('dispatch'))) as { scanId: string; unitsTotal: number });
+  ({ scanId, unitsTotal } = (await dispatch(event('dispatch-schedule.json'), lambdaContext('dispatch'))) as {
+    scanId: string;
+    unitsTotal: number;
+  });
   // Workers: drain the queue, ten messages per invocation, as Lambda's SQS trigger would.
   for (;;) {
     const batch = await receiveAsEvent(res.sqs, res.queueUrl);
@@ -63,7 +68,9 @@ beforeAll(async () => {
     bodies.push(...batch.Records.map((r) => JSON.parse(r.body)));
     const r = (await worker(batch, lambdaContext('worker'))) as { batchItemFailures: { itemIdentifier: string }[] };
     workerResults.push(r);
-    for (const rec of batch.Records) if (!r.batchItemFailures.some((f) => f.itemIdentifier === rec.messageId)) await res.sqs.send(new DeleteMessageCommand({ QueueUrl: res.queueUrl, ReceiptHandle: rec.receiptHandle }));
+    for (const rec of batch.Records)
+      if (!r.batchItemFailures.some((f) => f.itemIdentifier === rec.messageId))
+        await res.sqs.send(new DeleteMessageCommand({ QueueUrl: res.queueUrl, ReceiptHandle: rec.receiptHandle }));
   }
 }, 240_000);
 
@@ -87,7 +94,9 @@ describe('fan-out: 2 accounts × 2 regions × 250 instances', () => {
     const { appDeps } = await import('../../lib/app/runtime.js');
     const known = await appDeps().store.getInventory(scanId, member.accountId, REGIONS[1]!);
     expect(known).toHaveLength(250);
-    expect(new Set(bodies.filter((b) => b.accountId === member.accountId && b.region === REGIONS[1]).flatMap((b) => b.instanceIds))).toEqual(new Set(known));
+    expect(
+      new Set(bodies.filter((b) => b.accountId === member.accountId && b.region === REGIONS[1]).flatMap((b) => b.instanceIds)),
+    ).toEqual(new Set(known));
     // Large regions span several items; a region never recorded is unknown (then a unit archives nothing outside itself).
     const big = Array.from({ length: 12_001 }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
     await appDeps().store.putInventory('inventory-test', home.accountId, 'us-west-2', big);
@@ -112,7 +121,9 @@ describe('fan-out: 2 accounts × 2 regions × 250 instances', () => {
         const hub = new SecurityHubClient({ region, endpoint: endpoint(), credentials: account.credentials });
         const found = (await hub.send(new GetFindingsCommand({ MaxResults: 100 }))).Findings ?? [];
         expect(found.length).toBeGreaterThan(0);
-        expect(found.every((f) => f.AwsAccountId === account.accountId && f.Id!.startsWith(`influxguard/${account.accountId}/${region}/`))).toBe(true);
+        expect(
+          found.every((f) => f.AwsAccountId === account.accountId && f.Id!.startsWith(`influxguard/${account.accountId}/${region}/`)),
+        ).toBe(true);
       }
     }
   });
@@ -127,14 +138,38 @@ describe('fan-out: 2 accounts × 2 regions × 250 instances', () => {
       token = page.NextToken;
     } while (token);
     const managed = all.filter((f) => f.Id!.includes(`/${managedId}/`));
-    expect(managed.map((f) => f.Id!.split('/')[3]).sort()).toEqual(['timestream.diagnostics-exposed', 'timestream.log-delivery-disabled', 'timestream.publicly-accessible']);
-    expect(managed.every((f) => f.Resources![0]!.Id === `arn:aws:timestream-influxdb:${REGIONS[0]}:${member.accountId}:db-instance/${managedId}`)).toBe(true);
+    expect(managed.map((f) => f.Id!.split('/')[3]).sort()).toEqual([
+      'timestream.diagnostics-exposed',
+      'timestream.log-delivery-disabled',
+      'timestream.publicly-accessible',
+    ]);
+    expect(
+      managed.every(
+        (f) => f.Resources![0]!.Id === `arn:aws:timestream-influxdb:${REGIONS[0]}:${member.accountId}:db-instance/${managedId}`,
+      ),
+    ).toBe(true);
     expect(managed.every((f) => f.Compliance!.Status === 'FAILED')).toBe(true);
   });
 
   it('sends exactly one SNS summary, and a redelivered unit changes nothing', async () => {
     const redelivered = await worker(
-      { Records: [{ ...event('worker-sqs.json').Records[0], body: JSON.stringify({ scanId, unitIndex: 0, unitsTotal, accountId: home.accountId, region: REGIONS[0], instanceIds: [], regionChecks: false, publish: false }) }] },
+      {
+        Records: [
+          {
+            ...event('worker-sqs.json').Records[0],
+            body: JSON.stringify({
+              scanId,
+              unitIndex: 0,
+              unitsTotal,
+              accountId: home.accountId,
+              region: REGIONS[0],
+              instanceIds: [],
+              regionChecks: false,
+              publish: false,
+            }),
+          },
+        ],
+      },
       lambdaContext('worker'),
     );
     expect(redelivered).toEqual({ batchItemFailures: [] });

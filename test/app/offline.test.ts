@@ -14,12 +14,41 @@ let log = '';
 beforeAll(async () => {
   const account = await testAccount();
   const res = await createAppResources(account, 'eu-west-1', 'offline');
-  await seedEstate(account.seeder('eu-west-1'), { region: 'eu-west-1', groups: [{ name: 'open', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }], instances: [{ name: 'db', tags: { influxdb: '' }, groups: ['open'] }] });
+  await seedEstate(account.seeder('eu-west-1'), {
+    region: 'eu-west-1',
+    groups: [{ name: 'open', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }],
+    instances: [{ name: 'db', tags: { influxdb: '' }, groups: ['open'] }],
+  });
   const [http, lambda] = [await freePort(), await freePort()];
   offline = spawn(
     process.execPath,
-    [`${root}node_modules/serverless/bin/serverless.js`, 'offline', 'start', '-s', 'local', '--noAuth', '--useInProcess', '--host', '127.0.0.1', '--httpPort', String(http), '--lambdaPort', String(lambda)],
-    { cwd: root, env: { ...process.env, ...account.env('eu-west-1'), INFLUXGUARD_TABLE: res.table, INFLUXGUARD_QUEUE_URL: res.queueUrl, SLS_TELEMETRY_DISABLED: '1', POWERTOOLS_LOG_LEVEL: 'ERROR' }, detached: true },
+    [
+      `${root}node_modules/serverless/bin/serverless.js`,
+      'offline',
+      'start',
+      '-s',
+      'local',
+      '--noAuth',
+      '--useInProcess',
+      '--host',
+      '127.0.0.1',
+      '--httpPort',
+      String(http),
+      '--lambdaPort',
+      String(lambda),
+    ],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        ...account.env('eu-west-1'),
+        INFLUXGUARD_TABLE: res.table,
+        INFLUXGUARD_QUEUE_URL: res.queueUrl,
+        SLS_TELEMETRY_DISABLED: '1',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      },
+      detached: true,
+    },
   );
   offline.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   offline.stderr!.on('data', (d: Buffer) => (log += d.toString()));
@@ -42,7 +71,11 @@ afterAll(() => {
 });
 
 const call = async (method: string, path: string, body?: unknown) => {
-  const r = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
   return { status: r.status, body: (await r.json()) as Record<string, any> };
 };
 
@@ -50,24 +83,35 @@ describe('the API through serverless-offline', () => {
   it('POST /scans with wait=true returns the findings document', async () => {
     const r = await call('POST', '/scans', { wait: true, regions: ['eu-west-1'] });
     expect(r.status).toBe(200);
-    expect(r.body.findings.some((f: { checkId: string; status: string }) => f.checkId === 'net.http-port-public' && f.status === 'FAILED')).toBe(true);
+    expect(
+      r.body.findings.some((f: { checkId: string; status: string }) => f.checkId === 'net.http-port-public' && f.status === 'FAILED'),
+    ).toBe(true);
     const status = await call('GET', `/scans/${r.body.scanId}`);
     expect(status).toMatchObject({ status: 200, body: { status: 'completed' } });
   });
   it('POST /scans without wait returns 202 and a scanId', async () => {
     const r = await call('POST', '/scans', { regions: ['eu-west-1'] });
     expect(r.status).toBe(202);
-    expect((await call('GET', `/scans/${r.body.scanId}`)).body).toMatchObject({ status: 'running', progress: { unitsDone: 0, unitsTotal: 1 } });
+    expect((await call('GET', `/scans/${r.body.scanId}`)).body).toMatchObject({
+      status: 'running',
+      progress: { unitsDone: 0, unitsTotal: 1 },
+    });
   });
   it('an invalid body is a 400 naming the field; an unknown scan a 404', async () => {
-    expect(await call('POST', '/scans', { regions: ['Mars'] })).toEqual({ status: 400, body: { error: 'regions.0: is not a region name', field: 'regions.0' } });
+    expect(await call('POST', '/scans', { regions: ['Mars'] })).toEqual({
+      status: 400,
+      body: { error: 'regions.0: is not a region name', field: 'regions.0' },
+    });
     expect(await call('GET', '/scans/unknown-scan')).toEqual({ status: 404, body: { error: 'scan not found', scanId: 'unknown-scan' } });
   });
 });
 
 describe('the API under a bounded load (loopback, serverless-offline)', () => {
   it('answers a few hundred concurrent requests correctly: no 5xx, idempotent retries give one scan', async () => {
-    const keys = Array.from({ length: Number(process.env.INFLUXGUARD_LOAD_KEYS ?? 150) }, (_, i) => `load-key-${String(i).padStart(4, '0')}`);
+    const keys = Array.from(
+      { length: Number(process.env.INFLUXGUARD_LOAD_KEYS ?? 150) },
+      (_, i) => `load-key-${String(i).padStart(4, '0')}`,
+    );
     const latency = { POST: [] as number[], GET: [] as number[] };
     const timed = async <T>(method: keyof typeof latency, fn: () => Promise<T>) => {
       const t = performance.now();
@@ -77,7 +121,11 @@ describe('the API under a bounded load (loopback, serverless-offline)', () => {
     };
     const post = (key: string) =>
       timed('POST', async () => {
-        const r = await fetch(`${base}/scans`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ regions: ['eu-west-1'] }) });
+        const r = await fetch(`${base}/scans`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': key },
+          body: JSON.stringify({ regions: ['eu-west-1'] }),
+        });
         return { status: r.status, body: (await r.json()) as { scanId: string } };
       });
     const started = performance.now();
@@ -86,7 +134,14 @@ describe('the API under a bounded load (loopback, serverless-offline)', () => {
     const posts = (await Promise.all(keys.map((k) => Promise.all([post(k), post(k)])))).flat();
     const gets = await Promise.all(posts.map((p) => timed('GET', async () => (await fetch(`${base}/scans/${p.body.scanId}`)).status)));
     const seconds = (performance.now() - started) / 1000;
-    if (posts.some((p) => p.status !== 202)) console.log(log.split('\n').filter((l) => /request failed|dispatch failed/.test(l)).slice(0, 5).join('\n')); // why, when it fails
+    if (posts.some((p) => p.status !== 202))
+      console.log(
+        log
+          .split('\n')
+          .filter((l) => /request failed|dispatch failed/.test(l))
+          .slice(0, 5)
+          .join('\n'),
+      ); // why, when it fails
     expect(posts.filter((p) => p.status !== 202)).toEqual([]);
     expect(gets.filter((s) => s !== 200)).toEqual([]);
     const byKey = new Map<string, Set<string>>();

@@ -12,21 +12,33 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('../../', import.meta.url).pathname;
-type Template = { Resources: Record<string, { Type: string; Properties: Record<string, any>; Metadata?: any }>; Parameters?: Record<string, any>; Rules?: Record<string, any>; Conditions?: Record<string, any> };
+type Template = {
+  Resources: Record<string, { Type: string; Properties: Record<string, any>; Metadata?: any }>;
+  Parameters?: Record<string, any>;
+  Rules?: Record<string, any>;
+  Conditions?: Record<string, any>;
+};
 let template: Template;
 let packaged = '';
 
 beforeAll(() => {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (/^AWS_(ACCESS|SECRET|SESSION|PROFILE)/.test(k)) delete env[k]; // no credentials
-  const r = spawnSync(process.execPath, [`${root}node_modules/serverless/bin/serverless.js`, 'package'], { cwd: root, env: { ...env, SLS_TELEMETRY_DISABLED: '1' }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [`${root}node_modules/serverless/bin/serverless.js`, 'package'], {
+    cwd: root,
+    env: { ...env, SLS_TELEMETRY_DISABLED: '1' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   packaged = `${r.status} ${r.stdout}${r.stderr}`;
   template = JSON.parse(readFileSync(`${root}.serverless/cloudformation-template-update-stack.json`, 'utf8'));
 }, 150_000);
 
 const ofType = (t: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === t);
 const statements = () =>
-  ofType('AWS::IAM::Role').flatMap(([name, r]) => (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement.map((s: any) => ({ role: name, ...s }))));
+  ofType('AWS::IAM::Role').flatMap(([name, r]) =>
+    (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement.map((s: any) => ({ role: name, ...s }))),
+  );
 /** Actions AWS offers no resource-level permissions for: the only ones allowed on "*". */
 const NO_RESOURCE_LEVEL = new Set([
   'sts:GetCallerIdentity',
@@ -70,7 +82,10 @@ describe('the packaged stack', () => {
         const before = loaded().includes('client-sts');
         const type = m.exports();
         console.log(JSON.stringify({ handler: typeof handler, atImport, before, type, after: loaded().includes('client-sts') }));`;
-      const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_PATH: `${root}node_modules` }, encoding: 'utf8' });
+      const out = execFileSync(process.execPath, ['-e', script], {
+        env: { ...process.env, NODE_PATH: `${root}node_modules` },
+        encoding: 'utf8',
+      });
       expect(JSON.parse(out)).toEqual({ handler: 'function', atImport: [], before: false, type: 'function', after: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -82,8 +97,10 @@ describe('the packaged stack', () => {
     expect(roles.size).toBe(3);
     for (const s of statements()) {
       const actions: string[] = [s.Action].flat();
-      for (const a of actions) expect({ role: s.role, action: a, wildcard: /\*/.test(a) }).toEqual({ role: s.role, action: a, wildcard: false });
-      if (s.Resource === '*') for (const a of actions) expect({ action: a, allowedOnStar: NO_RESOURCE_LEVEL.has(a) }).toEqual({ action: a, allowedOnStar: true });
+      for (const a of actions)
+        expect({ role: s.role, action: a, wildcard: /\*/.test(a) }).toEqual({ role: s.role, action: a, wildcard: false });
+      if (s.Resource === '*')
+        for (const a of actions) expect({ action: a, allowedOnStar: NO_RESOURCE_LEVEL.has(a) }).toEqual({ action: a, allowedOnStar: true });
     }
     const send = statements().filter((s) => [s.Action].flat().includes('ssm:SendCommand'));
     expect(send.some((s) => JSON.stringify(s.Resource).includes('document/${CollectorDocument}'))).toBe(true);
@@ -99,7 +116,10 @@ describe('the packaged stack', () => {
     const key = { 'Fn::GetAtt': ['DataKey', 'Arn'] };
     for (const [, q] of ofType('AWS::SQS::Queue')) expect(q.Properties.KmsMasterKeyId).toEqual(key);
     const [, table] = ofType('AWS::DynamoDB::Table')[0]!;
-    expect(table.Properties).toMatchObject({ SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: key }, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } });
+    expect(table.Properties).toMatchObject({
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: key },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
     expect(ofType('AWS::SNS::Topic')[0]![1].Properties.KmsMasterKeyId).toEqual(key);
     expect(template.Resources.UnitsQueue!.Properties.RedrivePolicy).toMatchObject({ maxReceiveCount: 3 });
     const [, alarm] = ofType('AWS::CloudWatch::Alarm')[0]!;
@@ -117,15 +137,39 @@ describe('the packaged stack', () => {
   });
 
   it('passes cfn-lint (the stack and the member-account role)', () => {
-    const r = spawnSync('cfn-lint', ['--ignore-checks', 'W3005', '--', `${root}.serverless/cloudformation-template-update-stack.json`, `${root}cloudformation/member-role.yml`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'cfn-lint',
+      [
+        '--ignore-checks',
+        'W3005',
+        '--',
+        `${root}.serverless/cloudformation-template-update-stack.json`,
+        `${root}cloudformation/member-role.yml`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect({ status: r.status, out: r.stdout + r.stderr }).toEqual({ status: 0, out: '' });
   });
 });
 
 const statementsOf = (role: string) => statements().filter((s) => s.role === role);
-const actionsOf = (role: string) => [...new Set(statementsOf(role).filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat() as string[]))].sort();
+const actionsOf = (role: string) =>
+  [
+    ...new Set(
+      statementsOf(role)
+        .filter((s) => s.Effect === 'Allow')
+        .flatMap((s) => [s.Action].flat() as string[]),
+    ),
+  ].sort();
 const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
-const EC2_SCAN = ['ec2:DescribeInstances', 'ec2:DescribeRegions', 'ec2:DescribeSecurityGroups', 'ec2:DescribeVolumes', 'ec2:GetEbsEncryptionByDefault', 'ec2:GetManagedPrefixListEntries'];
+const EC2_SCAN = [
+  'ec2:DescribeInstances',
+  'ec2:DescribeRegions',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeVolumes',
+  'ec2:GetEbsEncryptionByDefault',
+  'ec2:GetManagedPrefixListEntries',
+];
 const KMS = ['kms:Decrypt', 'kms:GenerateDataKey'];
 /** Timestream for InfluxDB: listed and described by the unit that runs a region's region checks (and wait=true scans). */
 const TIMESTREAM_SCAN = [
@@ -138,7 +182,16 @@ const TIMESTREAM_SCAN = [
 ];
 /** What each function's code calls (lib/app/service.ts and what it uses), with the default parameters (accounts=self, no VPC). */
 const EXPECTED: Record<string, string[]> = {
-  DispatchRole: [...LOGS, ...KMS, 'sts:GetCallerIdentity', 'ec2:DescribeRegions', 'ec2:DescribeInstances', 'sqs:SendMessage', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  DispatchRole: [
+    ...LOGS,
+    ...KMS,
+    'sts:GetCallerIdentity',
+    'ec2:DescribeRegions',
+    'ec2:DescribeInstances',
+    'sqs:SendMessage',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+  ],
   WorkerRole: [
     ...LOGS,
     ...KMS,
@@ -161,11 +214,30 @@ const EXPECTED: Record<string, string[]> = {
     'sqs:GetQueueAttributes',
   ],
   // wait=true scans run read-only in the API: no host evidence, no publishing, no summary.
-  ApiRole: [...LOGS, ...KMS, ...EC2_SCAN, ...TIMESTREAM_SCAN, 'sts:GetCallerIdentity', 'sqs:SendMessage', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
+  ApiRole: [
+    ...LOGS,
+    ...KMS,
+    ...EC2_SCAN,
+    ...TIMESTREAM_SCAN,
+    'sts:GetCallerIdentity',
+    'sqs:SendMessage',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:DeleteItem',
+  ],
 };
 
 const iam = createRequire(import.meta.url)(`${root}serverless/iam.cjs`);
-const PARAMS: Record<string, unknown> = { accounts: 'self', excludeAccounts: '', memberRoleName: 'influxguard-member', tags: 'influxdb;Service=influxdb', subnetIds: [], securityGroupIds: [] };
+const PARAMS: Record<string, unknown> = {
+  accounts: 'self',
+  excludeAccounts: '',
+  memberRoleName: 'influxguard-member',
+  tags: 'influxdb;Service=influxdb',
+  subnetIds: [],
+  securityGroupIds: [],
+};
 const resolver = (over: Record<string, unknown> = {}) => ({
   resolveVariable: async (v: string) => {
     const params = { ...PARAMS, ...over };
@@ -176,31 +248,56 @@ const resolver = (over: Record<string, unknown> = {}) => ({
     throw new Error(`unexpected variable ${v}`);
   },
 });
-const assumeOf = async (fn: string, over: Record<string, unknown>) => ((await iam[fn](resolver(over))) as any[]).filter((s) => [s.Action].flat().includes('sts:AssumeRole'));
+const assumeOf = async (fn: string, over: Record<string, unknown>) =>
+  ((await iam[fn](resolver(over))) as any[]).filter((s) => [s.Action].flat().includes('sts:AssumeRole'));
 
 describe('IAM: each role gets exactly what its code calls (issue 19, items 7 and 12)', () => {
   it('per role, the exact set of actions', () => {
-    for (const [role, actions] of Object.entries(EXPECTED)) expect({ role, actions: actionsOf(role) }).toEqual({ role, actions: [...new Set(actions)].sort() });
+    for (const [role, actions] of Object.entries(EXPECTED))
+      expect({ role, actions: actionsOf(role) }).toEqual({ role, actions: [...new Set(actions)].sort() });
   });
 
   it('no managed policy (AWSLambdaVPCAccessExecutionRole grants logs:* on *); logs only to the function’s own log group', () => {
-    for (const [name, r] of ofType('AWS::IAM::Role')) expect({ name, managed: r.Properties.ManagedPolicyArns }).toEqual({ name, managed: undefined });
-    for (const [role, fn] of [['DispatchRole', 'dispatch'], ['WorkerRole', 'worker'], ['ApiRole', 'api']] as const) {
+    for (const [name, r] of ofType('AWS::IAM::Role'))
+      expect({ name, managed: r.Properties.ManagedPolicyArns }).toEqual({ name, managed: undefined });
+    for (const [role, fn] of [
+      ['DispatchRole', 'dispatch'],
+      ['WorkerRole', 'worker'],
+      ['ApiRole', 'api'],
+    ] as const) {
       const logs = statementsOf(role).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('logs:')));
-      expect(logs.map((s) => s.Resource)).toEqual([{ 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/influxguard-dev-${fn}:*` }]);
+      expect(logs.map((s) => s.Resource)).toEqual([
+        { 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/influxguard-dev-${fn}:*` },
+      ]);
     }
   });
 
   it('in a VPC, the worker gets the network-interface actions and nothing of logs:*', async () => {
     const st = (await iam.worker(resolver({ subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'] }))) as any[];
     const eni = st.filter((s) => [s.Action].flat().some((a: string) => a.includes('NetworkInterface')));
-    expect(eni.flatMap((s) => s.Action).sort()).toEqual(['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:UnassignPrivateIpAddresses']);
-    expect(st.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('logs:')).sort()).toEqual(LOGS);
+    expect(eni.flatMap((s) => s.Action).sort()).toEqual([
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:CreateNetworkInterface',
+      'ec2:DeleteNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:UnassignPrivateIpAddresses',
+    ]);
+    expect(
+      st
+        .flatMap((s) => [s.Action].flat())
+        .filter((a: string) => a.startsWith('logs:'))
+        .sort(),
+    ).toEqual(LOGS);
   });
 
   it('ssm:SendCommand reaches exactly the instances the configured selectors select', () => {
-    const send = statementsOf('WorkerRole').filter((s) => [s.Action].flat().includes('ssm:SendCommand') && JSON.stringify(s.Resource).includes(':instance/'));
-    expect(send.map((s) => s.Condition)).toEqual([{ StringLike: { 'ssm:resourceTag/influxdb': '*' } }, { StringLike: { 'ssm:resourceTag/Service': ['influxdb'] } }]);
+    const send = statementsOf('WorkerRole').filter(
+      (s) => [s.Action].flat().includes('ssm:SendCommand') && JSON.stringify(s.Resource).includes(':instance/'),
+    );
+    expect(send.map((s) => s.Condition)).toEqual([
+      { StringLike: { 'ssm:resourceTag/influxdb': '*' } },
+      { StringLike: { 'ssm:resourceTag/Service': ['influxdb'] } },
+    ]);
   });
 
   it('sts:AssumeRole follows the configured accounts: none for self, the listed accounts, or the organisation', async () => {
@@ -208,23 +305,49 @@ describe('IAM: each role gets exactly what its code calls (issue 19, items 7 and
     for (const fn of ['dispatch', 'worker', 'api']) {
       expect(await assumeOf(fn, {})).toEqual([]);
       expect(await assumeOf(fn, { accounts: 'self,111122223333,444455556666', excludeAccounts: '444455556666' })).toEqual([
-        { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::111122223333:role/influxguard-member' }] },
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::111122223333:role/influxguard-member' }],
+        },
       ]);
       expect(await assumeOf(fn, { accounts: 'organization', excludeAccounts: '444455556666' })).toEqual([
-        { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/influxguard-member' }, Condition: { StringEquals: { 'aws:ResourceOrgID': { 'Fn::Join': ['', ['$', '{aws:PrincipalOrgID}']] } } } },
-        { Effect: 'Deny', Action: 'sts:AssumeRole', Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::444455556666:role/influxguard-member' }] },
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/influxguard-member' },
+          Condition: { StringEquals: { 'aws:ResourceOrgID': { 'Fn::Join': ['', ['$', '{aws:PrincipalOrgID}']] } } },
+        },
+        {
+          Effect: 'Deny',
+          Action: 'sts:AssumeRole',
+          Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::444455556666:role/influxguard-member' }],
+        },
       ]);
     }
-    const orgs = ((await iam.dispatch(resolver({ accounts: 'organization' }))) as any[]).filter((s) => [s.Action].flat().includes('organizations:ListAccounts'));
+    const orgs = ((await iam.dispatch(resolver({ accounts: 'organization' }))) as any[]).filter((s) =>
+      [s.Action].flat().includes('organizations:ListAccounts'),
+    );
     expect(orgs).toHaveLength(1);
   });
 
   it('resolves in organisation mode: the ${aws:PrincipalOrgID} policy variable survives Serverless', () => {
     // `serverless print` resolves every variable as `package` does, without bundling (cheap on shared cores).
-    const r = spawnSync(process.execPath, [`${root}node_modules/serverless/bin/serverless.js`, 'print', '--format', 'json', '--param', 'accounts=organization'], { cwd: root, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' }, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(
+      process.execPath,
+      [`${root}node_modules/serverless/bin/serverless.js`, 'print', '--format', 'json', '--param', 'accounts=organization'],
+      {
+        cwd: root,
+        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     expect({ status: r.status, err: r.status ? r.stderr + r.stdout : '' }).toEqual({ status: 0, err: '' });
     const config = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
-    const assume = config.resources.Resources.WorkerRole.Properties.Policies[0].PolicyDocument.Statement.find((s: any) => s.Action === 'sts:AssumeRole');
+    const assume = config.resources.Resources.WorkerRole.Properties.Policies[0].PolicyDocument.Statement.find(
+      (s: any) => s.Action === 'sts:AssumeRole',
+    );
     expect(assume.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': { 'Fn::Join': ['', ['$', '{aws:PrincipalOrgID}']] } } });
   }, 150_000);
 });
@@ -232,8 +355,14 @@ describe('IAM: each role gets exactly what its code calls (issue 19, items 7 and
 describe('the HTTP API and the alarm topic (issue 19, item 12)', () => {
   it('the HTTP API stage is throttled and writes an access log', () => {
     const [, stage] = ofType('AWS::ApiGatewayV2::Stage')[0]!;
-    expect(stage.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingBurstLimit: expect.any(Number), ThrottlingRateLimit: expect.any(Number) });
-    expect(stage.Properties.AccessLogSettings).toMatchObject({ DestinationArn: expect.anything(), Format: expect.stringContaining('$context.identity.userArn') });
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingBurstLimit: expect.any(Number),
+      ThrottlingRateLimit: expect.any(Number),
+    });
+    expect(stage.Properties.AccessLogSettings).toMatchObject({
+      DestinationArn: expect.anything(),
+      Format: expect.stringContaining('$context.identity.userArn'),
+    });
   });
 
   it('the topic is under a customer managed key that CloudWatch alarms may use', () => {
@@ -257,8 +386,12 @@ describe('the member-account template (issue 19, items 8 and 9)', () => {
     expect(trust).toHaveLength(1);
     expect(JSON.stringify(trust)).not.toMatch(/\*|ArnLike/);
     expect(trust[0].Condition.StringEquals['aws:PrincipalArn']).toEqual({ Ref: 'ScannerRoleArns' });
-    expect(trust[0].Condition.StringEquals['aws:PrincipalOrgID']).toEqual({ 'Fn::If': ['HasOrganizationId', { Ref: 'OrganizationId' }, { Ref: 'AWS::NoValue' }] });
-    expect(trust[0].Condition.StringEquals['sts:ExternalId']).toEqual({ 'Fn::If': ['HasExternalId', { Ref: 'ExternalId' }, { Ref: 'AWS::NoValue' }] });
+    expect(trust[0].Condition.StringEquals['aws:PrincipalOrgID']).toEqual({
+      'Fn::If': ['HasOrganizationId', { Ref: 'OrganizationId' }, { Ref: 'AWS::NoValue' }],
+    });
+    expect(trust[0].Condition.StringEquals['sts:ExternalId']).toEqual({
+      'Fn::If': ['HasExternalId', { Ref: 'ExternalId' }, { Ref: 'AWS::NoValue' }],
+    });
     expect(JSON.stringify(t.Rules)).toContain('OrganizationId');
     // The scanner stack names the roles the member template must trust.
     expect(JSON.stringify((template as any).Outputs.MemberTrustRoleArns)).toMatch(/DispatchRole.*WorkerRole.*ApiRole/);
@@ -270,7 +403,9 @@ describe('the member-account template (issue 19, items 8 and 9)', () => {
     expect(docs).toHaveLength(1);
     expect(docs[0]!.Properties).toMatchObject({ Name: 'influxguard-collect', DocumentType: 'Command' });
     const cmd: string = docs[0]!.Properties.Content.mainSteps[0].inputs.runCommand[0];
-    expect(Buffer.from(cmd.match(/echo '([^']+)'/)![1]!, 'base64').toString('utf8')).toBe(readFileSync(`${root}collector/collect.sh`, 'utf8'));
+    expect(Buffer.from(cmd.match(/echo '([^']+)'/)![1]!, 'base64').toString('utf8')).toBe(
+      readFileSync(`${root}collector/collect.sh`, 'utf8'),
+    );
     // and the stack's own document is the same content
     const [, own] = ofType('AWS::SSM::Document')[0]!;
     expect(own.Properties.Content).toEqual(docs[0]!.Properties.Content);
@@ -290,7 +425,11 @@ let checked: any;
 /** One checkov run over both templates (it takes seconds of CPU), the results of one file. */
 const checkov = (file: string) => {
   checked ??= (() => {
-    const r = spawnSync(checkovBin(), ['--compact', '--framework', 'cloudformation', '--output', 'json', '--skip-download', '-f', STACK, '-f', MEMBER], { encoding: 'utf8', timeout: 240_000 });
+    const r = spawnSync(
+      checkovBin(),
+      ['--compact', '--framework', 'cloudformation', '--output', 'json', '--skip-download', '-f', STACK, '-f', MEMBER],
+      { encoding: 'utf8', timeout: 240_000 },
+    );
     if (r.error) throw new Error(`checkov could not run (${r.error.message}): \`make setup\` installs it in .venv-checkov`);
     const out = JSON.parse(r.stdout);
     return (Array.isArray(out) ? out[0] : out).results ?? {};
@@ -300,7 +439,9 @@ const checkov = (file: string) => {
   return {
     evaluated: passed > 0, // the file was read and checked
     failed: mine(checked.failed_checks).map((c: any) => `${c.check_id} ${c.resource}`),
-    skippedWithoutReason: mine(checked.skipped_checks).filter((c: any) => !(c.check_result?.suppress_comment ?? '').trim() || /no comment/i.test(c.check_result?.suppress_comment)).map((c: any) => `${c.check_id} ${c.resource}`),
+    skippedWithoutReason: mine(checked.skipped_checks)
+      .filter((c: any) => !(c.check_result?.suppress_comment ?? '').trim() || /no comment/i.test(c.check_result?.suppress_comment))
+      .map((c: any) => `${c.check_id} ${c.resource}`),
   };
 };
 

@@ -11,7 +11,16 @@ const ids = (n: number, p = 'i-') => Array.from({ length: n }, (_, i) => `${p}${
 
 describe('work units', () => {
   it('split each account × region into units of at most N instances; region checks run in one', () => {
-    const units = planUnits('s', [{ accountId: '111122223333', region: 'eu-west-1', instanceIds: ids(250) }, { accountId: '111122223333', region: 'us-east-1', instanceIds: [] }, { accountId: '444455556666', region: 'eu-west-1' }], 100, { publish: true });
+    const units = planUnits(
+      's',
+      [
+        { accountId: '111122223333', region: 'eu-west-1', instanceIds: ids(250) },
+        { accountId: '111122223333', region: 'us-east-1', instanceIds: [] },
+        { accountId: '444455556666', region: 'eu-west-1' },
+      ],
+      100,
+      { publish: true },
+    );
     expect(units.map((u) => [u.region, u.instanceIds?.length ?? null, u.regionChecks])).toEqual([
       ['eu-west-1', 100, true],
       ['eu-west-1', 100, false],
@@ -27,7 +36,12 @@ describe('work units', () => {
 describe('work-unit messages (issue 19, item 11)', () => {
   const KiB = 1024;
   it('a region of 5,000 instances dispatches: each message carries only its unit’s instances, every batch < 256 KiB', () => {
-    const units = planUnits('0b7e4c1a-5d7e-4a43-9a55-3f6f5d0e2a11', [{ accountId: '111122223333', region: 'eu-west-1', instanceIds: ids(5000, 'i-0123456789') }], 100, { publish: true, checks: CHECKS.map((c) => c.id) });
+    const units = planUnits(
+      '0b7e4c1a-5d7e-4a43-9a55-3f6f5d0e2a11',
+      [{ accountId: '111122223333', region: 'eu-west-1', instanceIds: ids(5000, 'i-0123456789') }],
+      100,
+      { publish: true, checks: CHECKS.map((c) => c.id) },
+    );
     expect(units).toHaveLength(50);
     const batches = messageBatches(units);
     expect(batches).toHaveLength(5);
@@ -64,7 +78,9 @@ describe('the lifecycle of a work unit', () => {
     evidence: { summary: 's' },
     remediation: { text: 'x', url: 'https://x.example/' },
   });
-  const active = new Map([f('i-mine'), f('i-other-unit'), f('i-gone')].map((x) => [findingId(x), toAsff(x, { now: '2026-11-01T00:00:00.000Z' })]));
+  const active = new Map(
+    [f('i-mine'), f('i-other-unit'), f('i-gone')].map((x) => [findingId(x), toAsff(x, { now: '2026-11-01T00:00:00.000Z' })]),
+  );
   const scope = (complete: boolean) =>
     publishScope({
       accountId: A,
@@ -80,9 +96,19 @@ describe('the lifecycle of a work unit', () => {
     expect(plan.counts).toMatchObject({ resolved: 1, archived: 1, outOfScope: 1 });
   });
   it('archives a Timestream DB only from a coverage that listed Timestream completely', () => {
-    const cov = { accountId: A, region: 'eu-west-1', instanceIds: ['i-mine'], knownInstanceIds: ['i-mine'], goneInstanceIds: [], assessed: new Set<string>(), complete: true };
+    const cov = {
+      accountId: A,
+      region: 'eu-west-1',
+      instanceIds: ['i-mine'],
+      knownInstanceIds: ['i-mine'],
+      goneInstanceIds: [],
+      assessed: new Set<string>(),
+      complete: true,
+    };
     expect(publishScope(cov).isGone('abcde12345')).toBe(false); // a unit that did not list Timestream
-    expect(publishScope({ ...cov, timestreamFailed: 'timestream-influxdb:ListDbInstances failed: Throttling' }).isGone('abcde12345')).toBe(false);
+    expect(publishScope({ ...cov, timestreamFailed: 'timestream-influxdb:ListDbInstances failed: Throttling' }).isGone('abcde12345')).toBe(
+      false,
+    );
     expect(publishScope({ ...cov, timestreamListed: true }).isGone('abcde12345')).toBe(true);
     expect(publishScope({ ...cov, instanceIds: ['i-mine', 'abcde12345'], timestreamListed: true }).isGone('abcde12345')).toBe(false);
   });

@@ -9,7 +9,11 @@ import { spawnSync } from 'node:child_process';
 const root = new URL('../../', import.meta.url).pathname;
 
 it('runs the fleet benchmark at 40 instances without errors (timing is not judged)', () => {
-  const r = spawnSync(process.execPath, [`${root}dist/bench/fleet.js`, '--sizes', '40', '--no-write'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+  const r = spawnSync(process.execPath, [`${root}dist/bench/fleet.js`, '--sizes', '40', '--no-write'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
   expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr.slice(-2000) }).toEqual({ status: 0, stderr: '' });
   const row = r.stdout.split('\n').find((l) => l.startsWith('| 40 |'));
   expect(row).toBeDefined();

@@ -36,14 +36,24 @@ describe('ebs.default-encryption-disabled', () => {
   });
   it('fails when off, passes when on', () => {
     expect(defaultEncryptionDisabled.evaluate(region())[0]).toMatchObject({ status: 'FAILED' });
-    expect(defaultEncryptionDisabled.evaluate(region({ evidence: { ebsDefaultEncryption: ok(true) } }))[0]).toMatchObject({ status: 'PASSED' });
+    expect(defaultEncryptionDisabled.evaluate(region({ evidence: { ebsDefaultEncryption: ok(true) } }))[0]).toMatchObject({
+      status: 'PASSED',
+    });
   });
   it('applies only to regions with InfluxDB instances', () => {
     expect(defaultEncryptionDisabled.appliesTo!(region({ instances: [] }))).toBe(false);
   });
   it('becomes an account-level finding, NOT_AVAILABLE with the reason when unreadable', () => {
-    const [f] = evaluateRegion([defaultEncryptionDisabled], region({ evidence: { ebsDefaultEncryption: fail('ec2:GetEbsEncryptionByDefault failed: AccessDenied') } }));
-    expect(f).toMatchObject({ status: 'NOT_AVAILABLE', accountId: '111122223333', region: 'eu-west-1', resource: { type: 'AwsAccount', id: '111122223333' } });
+    const [f] = evaluateRegion(
+      [defaultEncryptionDisabled],
+      region({ evidence: { ebsDefaultEncryption: fail('ec2:GetEbsEncryptionByDefault failed: AccessDenied') } }),
+    );
+    expect(f).toMatchObject({
+      status: 'NOT_AVAILABLE',
+      accountId: '111122223333',
+      region: 'eu-west-1',
+      resource: { type: 'AwsAccount', id: '111122223333' },
+    });
     expect(f!.instanceId).toBeUndefined();
     const [g] = evaluateRegion([defaultEncryptionDisabled], region());
     expect(g).toMatchObject({ status: 'FAILED', severity: 'MEDIUM', resource: { type: 'AwsAccount' } });

@@ -4,7 +4,12 @@ import { ENDPOINT_CHECKS } from '../../lib/checks/endpoint.js';
 import { evaluateEndpoint } from '../../lib/evaluate.js';
 import { fail, ok, type EndpointContext, type HttpObservation, type ProbeEvidence } from '../../lib/model.js';
 
-const obs = (status: number, headers: Record<string, string> = {}, body = ''): HttpObservation => ({ status, headers, body, truncated: false });
+const obs = (status: number, headers: Record<string, string> = {}, body = ''): HttpObservation => ({
+  status,
+  headers,
+  body,
+  truncated: false,
+});
 const NOW = Date.parse('2026-11-23T00:00:00Z');
 
 function ctx(over: Partial<ProbeEvidence> = {}, extra: Partial<EndpointContext> = {}): EndpointContext {
@@ -23,21 +28,38 @@ function ctx(over: Partial<ProbeEvidence> = {}, extra: Partial<EndpointContext> 
     tls: ok({
       protocol: 'TLSv1.3',
       cipher: 'TLS_AES_128_GCM_SHA256',
-      certificate: { subject: 'CN=a', issuer: 'CN=ca', validFrom: '2026-01-01T00:00:00Z', validTo: '2027-06-01T00:00:00Z', selfSigned: false, subjectAltNames: [], fingerprint256: 'x' },
+      certificate: {
+        subject: 'CN=a',
+        issuer: 'CN=ca',
+        validFrom: '2026-01-01T00:00:00Z',
+        validTo: '2027-06-01T00:00:00Z',
+        selfSigned: false,
+        subjectAltNames: [],
+        fingerprint256: 'x',
+      },
       trusted: true,
       nameMatches: true,
       legacy: { TLSv1: 'refused', RC4: 'untestable' },
     }),
     ...over,
   };
-  return { endpoint: probe.endpoint, probed: true, evidence: { probe: ok(probe) }, settings: { allowedPorts: [], certificateWarningDays: 30, defaultCredentials: false }, now: NOW, ...extra };
+  return {
+    endpoint: probe.endpoint,
+    probed: true,
+    evidence: { probe: ok(probe) },
+    settings: { allowedPorts: [], certificateWarningDays: 30, defaultCredentials: false },
+    now: NOW,
+    ...extra,
+  };
 }
 const check = (id: string) => ENDPOINT_CHECKS.find((c) => c.id === id)!;
 const first = (id: string, c: EndpointContext) => check(id).evaluate(c)[0]!;
 
 describe('endpoint check branches', () => {
   it('auth.jwt-empty-secret: "user not found" for a random user proves the empty key was accepted', () => {
-    expect(first('auth.jwt-empty-secret', ctx({ jwt: ok(obs(401, {}, '{"error":"user not found"}')) }))).toMatchObject({ status: 'FAILED' });
+    expect(first('auth.jwt-empty-secret', ctx({ jwt: ok(obs(401, {}, '{"error":"user not found"}')) }))).toMatchObject({
+      status: 'FAILED',
+    });
     expect(first('auth.jwt-empty-secret', ctx())).toMatchObject({ status: 'PASSED' });
     expect(first('auth.jwt-empty-secret', ctx({ jwt: ok(obs(502)) }))).toMatchObject({ status: 'NOT_AVAILABLE' });
     expect(first('auth.jwt-empty-secret', ctx({ fingerprint: { flavour: 'influxdb-2' } }))).toMatchObject({ status: 'PASSED' });
@@ -54,10 +76,20 @@ describe('endpoint check branches', () => {
     expect(f!.evidence.reason).toMatch(/unauthenticated SHOW DATABASES: ECONNRESET/);
   });
   it('headers: present on both responses passes; CORS "*" is a WARNING', () => {
-    const good = { 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; frame-ancestors 'none'", 'strict-transport-security': 'max-age=63072000' };
-    expect(first('headers.security-headers-missing', ctx({ ping: ok(obs(204, good)), error: ok(obs(401, good)) }))).toMatchObject({ status: 'PASSED' });
-    expect(first('headers.security-headers-missing', ctx({ ping: ok(obs(204, good)), error: ok(obs(401, {})) }))).toMatchObject({ status: 'FAILED' });
-    expect(first('headers.cors-any-origin', ctx({ cors: ok({ sentOrigin: 'https://x.invalid', allowOrigin: '*' }) }))).toMatchObject({ status: 'WARNING' });
+    const good = {
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+      'strict-transport-security': 'max-age=63072000',
+    };
+    expect(first('headers.security-headers-missing', ctx({ ping: ok(obs(204, good)), error: ok(obs(401, good)) }))).toMatchObject({
+      status: 'PASSED',
+    });
+    expect(first('headers.security-headers-missing', ctx({ ping: ok(obs(204, good)), error: ok(obs(401, {})) }))).toMatchObject({
+      status: 'FAILED',
+    });
+    expect(first('headers.cors-any-origin', ctx({ cors: ok({ sentOrigin: 'https://x.invalid', allowOrigin: '*' }) }))).toMatchObject({
+      status: 'WARNING',
+    });
     expect(first('headers.cors-any-origin', ctx())).toMatchObject({ status: 'PASSED' });
     expect(first('headers.version-disclosed', ctx({ ping: ok(obs(204, {})) }))).toMatchObject({ status: 'PASSED' });
   });
@@ -66,7 +98,9 @@ describe('endpoint check branches', () => {
     const future = tls.ok ? ok({ ...tls.value, certificate: { ...tls.value.certificate, validFrom: '2027-01-01T00:00:00Z' } }) : tls;
     expect(first('tls.certificate-invalid', ctx({ tls: future }))).toMatchObject({ status: 'FAILED', severity: 'MEDIUM' });
     expect(first('tls.legacy-protocols', ctx())).toMatchObject({ status: 'PASSED' });
-    expect(evaluateEndpoint([check('tls.certificate-invalid'), check('tls.legacy-protocols')], ctx({ scheme: 'http', tls: undefined as never }))).toEqual([]);
+    expect(
+      evaluateEndpoint([check('tls.certificate-invalid'), check('tls.legacy-protocols')], ctx({ scheme: 'http', tls: undefined as never })),
+    ).toEqual([]);
     const [f] = evaluateEndpoint([check('tls.certificate-invalid')], { ...ctx(), evidence: { probe: fail('connect ECONNREFUSED') } });
     expect(f).toMatchObject({ status: 'NOT_AVAILABLE' });
   });

@@ -42,20 +42,29 @@ describe('host verdicts', () => {
   });
   it('Enterprise meta nodes: [meta] auth-enabled and https-enabled', () => {
     const meta = proc({ name: 'influxd-meta', config: { 'meta.auth-enabled': 'false', 'meta.https-enabled': 'false' } });
-    expect(hostVerdicts['auth.disabled'](host([meta]))).toMatchObject({ status: 'FAILED', summary: expect.stringContaining('[meta] auth-enabled = false') });
+    expect(hostVerdicts['auth.disabled'](host([meta]))).toMatchObject({
+      status: 'FAILED',
+      summary: expect.stringContaining('[meta] auth-enabled = false'),
+    });
     expect(hostVerdicts['tls.disabled'](host([meta]))).toMatchObject({ status: 'FAILED' });
     const good = proc({ name: 'influxd-meta', config: { 'meta.auth-enabled': 'true', 'meta.https-enabled': 'true' } });
     expect(hostVerdicts['tls.disabled'](host([good]))).toMatchObject({ status: 'PASSED' });
   });
   it('Enterprise data nodes: cluster and meta TLS', () => {
     const data = proc({ config: { 'http.https-enabled': 'true', 'cluster.https-enabled': 'false', 'meta.meta-tls-enabled': 'true' } });
-    expect(hostVerdicts['tls.disabled'](host([data]))).toMatchObject({ status: 'FAILED', summary: expect.stringContaining('[cluster] https-enabled = false') });
+    expect(hostVerdicts['tls.disabled'](host([data]))).toMatchObject({
+      status: 'FAILED',
+      summary: expect.stringContaining('[cluster] https-enabled = false'),
+    });
   });
   it('empty shared secret with auth on: a WARNING before 1.7.6, PASSED after', () => {
     const p = proc({ config: { 'http.auth-enabled': 'true', 'http.shared-secret': 'empty' } });
     expect(hostVerdicts['auth.jwt-empty-secret'](host([p], '1.7.5'))).toMatchObject({ status: 'WARNING' });
     expect(hostVerdicts['auth.jwt-empty-secret'](host([p], '1.8.10'))).toMatchObject({ status: 'PASSED' });
-    expect(hostVerdicts['auth.jwt-empty-secret'](host([p], '1.6.7~rc0'))).toMatchObject({ status: 'PASSED', details: { distributionFix: true } });
+    expect(hostVerdicts['auth.jwt-empty-secret'](host([p], '1.6.7~rc0'))).toMatchObject({
+      status: 'PASSED',
+      details: { distributionFix: true },
+    });
   });
   it('[http.headers] on 1.8.1+', () => {
     const p = proc({ headers: { 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': "frame-ancestors 'none'" } });
@@ -64,7 +73,8 @@ describe('host verdicts', () => {
   });
   it('hostile version strings from a host do not reach object prototypes', () => {
     const p = proc({ config: { 'http.auth-enabled': 'true' } });
-    for (const v of ['constructor', '__proto__', 'toString']) expect(hostVerdicts['auth.jwt-empty-secret'](host([p], v))).toMatchObject({ status: 'PASSED' });
+    for (const v of ['constructor', '__proto__', 'toString'])
+      expect(hostVerdicts['auth.jwt-empty-secret'](host([p], v))).toMatchObject({ status: 'PASSED' });
   });
   it('says nothing without an InfluxDB process', () => {
     expect(hostVerdicts['auth.disabled'](host([]))).toBeUndefined();
@@ -72,7 +82,8 @@ describe('host verdicts', () => {
 });
 
 describe('host.version-vulnerable', () => {
-  const judge = (version: string) => versionVulnerable.evaluate({ ...ctx(), evidence: { ...ctx().evidence, host: ok(host([proc({})], version)) } })[0]!;
+  const judge = (version: string) =>
+    versionVulnerable.evaluate({ ...ctx(), evidence: { ...ctx().evidence, host: ok(host([proc({})], version)) } })[0]!;
   it('supported and patched: PASSED; vulnerable: FAILED naming the CVE', () => {
     expect(judge('1.8.10')).toMatchObject({ status: 'PASSED' });
     expect(judge('1.7.5')).toMatchObject({ status: 'FAILED', summary: expect.stringContaining('CVE-2019-20933') });

@@ -49,13 +49,17 @@ describe('net.http-port-public', () => {
     expect(JSON.stringify(o!.details)).toContain('pl-0123456789abcdef0');
   });
   it('is NOT_AVAILABLE for a group whose prefix list could not be read, and never PASSED', () => {
-    const outcomes = c.evaluate(ctx({ net: net([open(SG, 'tcp', 8086, { unresolved: 'ec2:GetManagedPrefixListEntries failed: AccessDenied' })]) }));
+    const outcomes = c.evaluate(
+      ctx({ net: net([open(SG, 'tcp', 8086, { unresolved: 'ec2:GetManagedPrefixListEntries failed: AccessDenied' })]) }),
+    );
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]).toMatchObject({ status: 'NOT_AVAILABLE', resource: { id: SG } });
     expect(outcomes[0]!.summary).toContain('AccessDenied');
   });
   it('reports one finding per offending group', () => {
-    const outcomes = c.evaluate(ctx({ net: net([open(SG, 'tcp', 8086, '0.0.0.0/0'), open(SG2, 'tcp', 8086, '::/0'), open(SG2, 'tcp', 22, '0.0.0.0/0')]) }));
+    const outcomes = c.evaluate(
+      ctx({ net: net([open(SG, 'tcp', 8086, '0.0.0.0/0'), open(SG2, 'tcp', 8086, '::/0'), open(SG2, 'tcp', 22, '0.0.0.0/0')]) }),
+    );
     expect(outcomes.map((o) => o.resource?.id).sort()).toEqual([SG, SG2]);
   });
 });
@@ -71,13 +75,19 @@ describe('net.rpc-port-exposed', () => {
     expect(c.evaluate(ctx({ net: net([open(SG, 'tcp', 8088, '10.0.0.0/16')]) }))[0]).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
   });
   it('fails CRITICAL for the world', () => {
-    expect(c.evaluate(ctx({ net: net([open(SG, 'tcp', [8080, 8090], '0.0.0.0/0')]) }))[0]).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    expect(c.evaluate(ctx({ net: net([open(SG, 'tcp', [8080, 8090], '0.0.0.0/0')]) }))[0]).toMatchObject({
+      status: 'FAILED',
+      severity: 'CRITICAL',
+    });
   });
   it('fails for a group reference on an OSS node', () => {
     expect(c.evaluate(ctx({ net: net([open(SG, 'tcp', 8088, CLUSTER_SG)]) }))[0]).toMatchObject({ status: 'FAILED' });
   });
   it('allows the cluster’s own groups and CIDRs on an Enterprise data node', () => {
-    const n = net([open(SG, 'tcp', 8088, CLUSTER_SG), open(SG, 'tcp', 8088, '10.0.0.0/24')], { clusterGroupIds: [CLUSTER_SG], clusterCidrs: ['10.0.0.0/16'] });
+    const n = net([open(SG, 'tcp', 8088, CLUSTER_SG), open(SG, 'tcp', 8088, '10.0.0.0/24')], {
+      clusterGroupIds: [CLUSTER_SG],
+      clusterCidrs: ['10.0.0.0/16'],
+    });
     expect(c.evaluate(ctx({ instance: { role: 'data' }, net: n }))[0]).toMatchObject({ status: 'PASSED' });
   });
   it('still fails a foreign group on a data node', () => {
@@ -112,7 +122,9 @@ describe('net.cluster-ports-exposed', () => {
     expect(c.evaluate(ctx({ instance: { role: 'data' }, net: n }))[0]).toMatchObject({ status: 'FAILED' });
   });
   it('is NOT_AVAILABLE when the source could not be read', () => {
-    expect(c.evaluate(ctx({ instance: { role: 'data' }, net: net([open(SG, 'tcp', 8089, { unresolved: 'x' })]) }))[0]).toMatchObject({ status: 'NOT_AVAILABLE' });
+    expect(c.evaluate(ctx({ instance: { role: 'data' }, net: net([open(SG, 'tcp', 8089, { unresolved: 'x' })]) }))[0]).toMatchObject({
+      status: 'NOT_AVAILABLE',
+    });
   });
 });
 

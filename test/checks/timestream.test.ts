@@ -29,7 +29,15 @@ const ctx = (d: TimestreamDb, openings: Opening[] = [], over: Partial<DatabaseCo
   db: d,
   settings: { allowedPorts: [], certificateWarningDays: 30, defaultCredentials: false },
   evidence: {
-    network: ok({ openings, groupIds: d.securityGroupIds, clusterGroupIds: [], clusterHostIps: [], clusterCidrs: [], publicIpv4: [], publicIpv6: [] }),
+    network: ok({
+      openings,
+      groupIds: d.securityGroupIds,
+      clusterGroupIds: [],
+      clusterHostIps: [],
+      clusterCidrs: [],
+      publicIpv4: [],
+      publicIpv6: [],
+    }),
     parameters: ok({ groupId: 'default', engine: 'InfluxDBv2' }),
     logs: ok(d.logDelivery),
     ...over,
@@ -41,24 +49,44 @@ describe('timestream.publicly-accessible', () => {
     expect(publiclyAccessible.evaluate(ctx(db(), [opening('0.0.0.0/0')]))[0]).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
     expect(publiclyAccessible.evaluate(ctx(db(), [opening('::/0')]))[0]).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
     expect(publiclyAccessible.evaluate(ctx(db(), [opening('10.0.0.0/8')]))[0]).toMatchObject({ status: 'FAILED', severity: 'MEDIUM' });
-    expect(publiclyAccessible.evaluate(ctx(db({ publiclyAccessible: false }), [opening('0.0.0.0/0')]))[0]).toMatchObject({ status: 'PASSED' });
+    expect(publiclyAccessible.evaluate(ctx(db({ publiclyAccessible: false }), [opening('0.0.0.0/0')]))[0]).toMatchObject({
+      status: 'PASSED',
+    });
   });
   it('judges the DB’s own port', () => {
-    expect(publiclyAccessible.evaluate(ctx(db({ port: 9999 }), [opening('0.0.0.0/0')]))[0]).toMatchObject({ status: 'FAILED', severity: 'MEDIUM' });
-    expect(publiclyAccessible.evaluate(ctx(db({ port: 9999 }), [opening('0.0.0.0/0', 9999)]))[0]).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    expect(publiclyAccessible.evaluate(ctx(db({ port: 9999 }), [opening('0.0.0.0/0')]))[0]).toMatchObject({
+      status: 'FAILED',
+      severity: 'MEDIUM',
+    });
+    expect(publiclyAccessible.evaluate(ctx(db({ port: 9999 }), [opening('0.0.0.0/0', 9999)]))[0]).toMatchObject({
+      status: 'FAILED',
+      severity: 'CRITICAL',
+    });
   });
   it('an unreadable source is NOT_AVAILABLE, never a pass', () => {
-    const unresolved: Opening = { ...opening('0.0.0.0/0'), source: 'pl-1', peer: { kind: 'unresolved', reason: 'prefix list pl-1: AccessDenied' } };
+    const unresolved: Opening = {
+      ...opening('0.0.0.0/0'),
+      source: 'pl-1',
+      peer: { kind: 'unresolved', reason: 'prefix list pl-1: AccessDenied' },
+    };
     expect(publiclyAccessible.evaluate(ctx(db(), [unresolved]))[0]).toMatchObject({ status: 'NOT_AVAILABLE' });
   });
 });
 
 describe('timestream.diagnostics-exposed', () => {
   it('the default group (InfluxDB defaults) fails; both switches on passes; one missing fails', () => {
-    expect(diagnosticsExposed.evaluate(ctx(db()))[0]).toMatchObject({ status: 'FAILED', summary: '/debug/pprof and /metrics enabled (default DB parameter group)' });
+    expect(diagnosticsExposed.evaluate(ctx(db()))[0]).toMatchObject({
+      status: 'FAILED',
+      summary: '/debug/pprof and /metrics enabled (default DB parameter group)',
+    });
     const params = (p: object) => ({ parameters: ok({ groupId: 'pg-1', engine: 'InfluxDBv2', ...p }) });
-    expect(diagnosticsExposed.evaluate(ctx(db(), [], params({ pprofDisabled: true, metricsDisabled: true })))[0]).toMatchObject({ status: 'PASSED' });
-    expect(diagnosticsExposed.evaluate(ctx(db(), [], params({ pprofDisabled: true })))[0]).toMatchObject({ status: 'FAILED', summary: '/metrics enabled (parameter group pg-1)' });
+    expect(diagnosticsExposed.evaluate(ctx(db(), [], params({ pprofDisabled: true, metricsDisabled: true })))[0]).toMatchObject({
+      status: 'PASSED',
+    });
+    expect(diagnosticsExposed.evaluate(ctx(db(), [], params({ pprofDisabled: true })))[0]).toMatchObject({
+      status: 'FAILED',
+      summary: '/metrics enabled (parameter group pg-1)',
+    });
   });
   it('does not speak about InfluxDB 3 parameter groups', () => {
     expect(diagnosticsExposed.appliesTo!(ctx(db(), [], { parameters: ok({ groupId: 'pg-3', engine: 'InfluxDBv3Core' }) }))).toBe(false);
@@ -68,14 +96,20 @@ describe('timestream.diagnostics-exposed', () => {
 describe('timestream.log-delivery-disabled', () => {
   it('fails without S3 delivery, passes with it', () => {
     expect(logDeliveryDisabled.evaluate(ctx(db()))[0]).toMatchObject({ status: 'FAILED' });
-    expect(logDeliveryDisabled.evaluate(ctx(db({ logDelivery: { enabled: true, bucket: 'logs' } })))[0]).toMatchObject({ status: 'PASSED' });
+    expect(logDeliveryDisabled.evaluate(ctx(db({ logDelivery: { enabled: true, bucket: 'logs' } })))[0]).toMatchObject({
+      status: 'PASSED',
+    });
   });
 });
 
 describe('evaluateDatabase', () => {
   it('names the DB by its identifier, carries its ARN, and records complete assessments', () => {
     const assessed = new Set<string>();
-    const findings = evaluateDatabase([publiclyAccessible, diagnosticsExposed, logDeliveryDisabled], ctx(db(), [], { parameters: fail('timestream-influxdb:GetDbParameterGroup failed: AccessDenied') }), assessed);
+    const findings = evaluateDatabase(
+      [publiclyAccessible, diagnosticsExposed, logDeliveryDisabled],
+      ctx(db(), [], { parameters: fail('timestream-influxdb:GetDbParameterGroup failed: AccessDenied') }),
+      assessed,
+    );
     expect(findings.map((f) => `${f.checkId} ${f.status} ${f.instanceId} ${f.resource.type}:${f.resource.id}`)).toEqual([
       'timestream.publicly-accessible FAILED abcde12345 Other:abcde12345',
       'timestream.diagnostics-exposed NOT_AVAILABLE abcde12345 Other:abcde12345',

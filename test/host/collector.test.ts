@@ -27,15 +27,24 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'ig-hostroot-'));
   mkdirSync(join(root, 'lib/systemd/system'), { recursive: true });
   mkdirSync(join(root, 'etc/default'), { recursive: true });
-  writeFileSync(join(root, 'lib/systemd/system/influxdb.service'), '[Service]\nUser=influxdb\nEnvironmentFile=-/etc/default/influxdb\nExecStart=/usr/bin/influxd -config /etc/influxdb/influxdb.conf $INFLUXD_OPTS\n');
-  writeFileSync(join(root, 'etc/default/influxdb'), `INFLUXDB_HTTP_AUTH_ENABLED=false\nINFLUXDB_HTTP_SHARED_SECRET="${SECRETS[1]}"\nOTHER=1\n`);
+  writeFileSync(
+    join(root, 'lib/systemd/system/influxdb.service'),
+    '[Service]\nUser=influxdb\nEnvironmentFile=-/etc/default/influxdb\nExecStart=/usr/bin/influxd -config /etc/influxdb/influxdb.conf $INFLUXD_OPTS\n',
+  );
+  writeFileSync(
+    join(root, 'etc/default/influxdb'),
+    `INFLUXDB_HTTP_AUTH_ENABLED=false\nINFLUXDB_HTTP_SHARED_SECRET="${SECRETS[1]}"\nOTHER=1\n`,
+  );
 
   const [envOff, rpcAll, keyOpen, keyTight, headers] = await Promise.all([
     startInfluxd({ auth: true, env: { INFLUXDB_HTTP_AUTH_ENABLED: 'false', INFLUXDB_HTTP_SHARED_SECRET: SECRETS[0]! } }),
     startInfluxd({ auth: true, rpcHost: '0.0.0.0', pprof: false }),
     startInfluxd({ auth: true, https: 'valid.combined.pem', pemMode: 0o644, httpExtra: `  shared-secret = "${SECRETS[2]}"` }),
     startInfluxd({ auth: true, https: 'valid.combined.pem', pemMode: 0o600, pprof: false }),
-    startInfluxd({ auth: true, extraToml: '[http.headers]\n  X-Content-Type-Options = "nosniff"\n  Content-Security-Policy = "frame-ancestors \'none\'"' }),
+    startInfluxd({
+      auth: true,
+      extraToml: '[http.headers]\n  X-Content-Type-Options = "nosniff"\n  Content-Security-Policy = "frame-ancestors \'none\'"',
+    }),
   ]);
   Object.assign(servers, { envOff, rpcAll, keyOpen, keyTight, headers });
   for (const [name, s] of Object.entries(servers)) hosts[name] = await collectLocal({ pids: [s.pid], root });
@@ -52,7 +61,11 @@ function judge(name: string, role: 'oss' | 'data' = 'oss'): Finding[] {
   const i = instance({ role, instanceId: `i-${name}` });
   const host = hosts[name]!;
   return [
-    ...evaluateInstance(CHECKS, { instance: i, settings, evidence: { network: { ok: true, value: net([]) }, volumes: { ok: true, value: [] }, host } }),
+    ...evaluateInstance(CHECKS, {
+      instance: i,
+      settings,
+      evidence: { network: { ok: true, value: net([]) }, volumes: { ok: true, value: [] }, host },
+    }),
     ...evaluateEndpoint(CHECKS, { probed: false, evidence: { probe: fail('not probed'), host }, settings, instance: i, now: Date.now() }),
   ];
 }
@@ -60,7 +73,8 @@ const status = (fs: Finding[], id: string) => fs.filter((f) => f.checkId === id)
 
 describe('the collector against real influxd processes', () => {
   it('produces valid output for every fixture', () => {
-    for (const [name, h] of Object.entries(hosts)) expect({ name, ok: h.ok, reason: h.ok ? '' : h.reason }).toEqual({ name, ok: true, reason: '' });
+    for (const [name, h] of Object.entries(hosts))
+      expect({ name, ok: h.ok, reason: h.ok ? '' : h.reason }).toEqual({ name, ok: true, reason: '' });
   });
 
   it('sees auth turned off by the process environment although the file says on', () => {
@@ -95,7 +109,10 @@ describe('the collector against real influxd processes', () => {
   });
 
   it('flags pprof without pprof-auth', () => {
-    expect(judge('envOff').find((f) => f.checkId === 'auth.diagnostics-unauthenticated')).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
+    expect(judge('envOff').find((f) => f.checkId === 'auth.diagnostics-unauthenticated')).toMatchObject({
+      status: 'FAILED',
+      severity: 'HIGH',
+    });
     expect(status(judge('rpcAll'), 'auth.diagnostics-unauthenticated')).toEqual(['PASSED']);
   });
 

@@ -37,9 +37,15 @@ describe('parseCollectorOutput', () => {
   it('names the problem: empty, not JSON, unknown schema, wrong shape, at the SSM limit', () => {
     expect(parseCollectorOutput('')).toEqual({ ok: false, reason: 'the collector printed nothing' });
     expect(parseCollectorOutput('sh: 1: syntax error')).toMatchObject({ ok: false, reason: expect.stringMatching(/not valid JSON/) });
-    expect(parseCollectorOutput(JSON.stringify({ ...valid, schema: 'influxguard.collector/9' }))).toMatchObject({ reason: expect.stringMatching(/unsupported collector schema "influxguard.collector\/9"/) });
-    expect(parseCollectorOutput(JSON.stringify({ ...valid, processes: 'x' }))).toMatchObject({ reason: expect.stringMatching(/processes/) });
-    expect(parseCollectorOutput(text + ' '.repeat(SSM_STDOUT_LIMIT))).toMatchObject({ reason: expect.stringMatching(/24000-character SSM limit/) });
+    expect(parseCollectorOutput(JSON.stringify({ ...valid, schema: 'influxguard.collector/9' }))).toMatchObject({
+      reason: expect.stringMatching(/unsupported collector schema "influxguard.collector\/9"/),
+    });
+    expect(parseCollectorOutput(JSON.stringify({ ...valid, processes: 'x' }))).toMatchObject({
+      reason: expect.stringMatching(/processes/),
+    });
+    expect(parseCollectorOutput(text + ' '.repeat(SSM_STDOUT_LIMIT))).toMatchObject({
+      reason: expect.stringMatching(/24000-character SSM limit/),
+    });
   });
   it('property: any string is answered with ok or a reason, never a throw (2,000 cases)', () => {
     fc.assert(

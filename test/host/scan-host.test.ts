@@ -39,7 +39,14 @@ beforeAll(async () => {
     regions: [REGION],
     // Tags point at loopback servers standing in for the instances: listed as endpoint CIDRs too.
     probe: { allowedCidrs: ['127.0.0.0/8'], endpointCidrs: ['127.0.0.0/8'], caFiles: [] },
-    host: { local: { 'env-off': { pids: [envOff.pid] }, proxied: { pids: [behindProxy.pid] }, 'host-only': { pids: [envOff.pid] }, stopped: { pids: [envOff.pid] } } },
+    host: {
+      local: {
+        'env-off': { pids: [envOff.pid] },
+        proxied: { pids: [behindProxy.pid] },
+        'host-only': { pids: [envOff.pid] },
+        stopped: { pids: [envOff.pid] },
+      },
+    },
   });
   const { clients } = account.clients(config);
   ({ document: doc } = await scan(config, { clients, homeRegion: REGION }));
@@ -49,7 +56,8 @@ afterAll(async () => {
   await Promise.all([envOff, behindProxy, proxy].map((s) => s.stop()));
 });
 
-const find = (name: string, checkId: string) => doc.findings.find((f) => f.instanceId === estate.instances[name]![0] && f.checkId === checkId)!;
+const find = (name: string, checkId: string) =>
+  doc.findings.find((f) => f.instanceId === estate.instances[name]![0] && f.checkId === checkId)!;
 
 describe('scan with probe and host evidence', () => {
   it('both agree: auth turned off by the environment is FAILED, with both verdicts recorded', () => {

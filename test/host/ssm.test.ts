@@ -37,7 +37,15 @@ const GOOD = JSON.stringify({
 
 const opts = (over: Partial<SsmOptions> = {}): SsmOptions => {
   let t = 0;
-  return { documentName: 'influxguard-collect', script: 'echo', commandTimeoutSeconds: 60, deadlineMs: 30_000, sleep: async (ms) => void (t += ms), now: () => t, ...over };
+  return {
+    documentName: 'influxguard-collect',
+    script: 'echo',
+    commandTimeoutSeconds: 60,
+    deadlineMs: 30_000,
+    sleep: async (ms) => void (t += ms),
+    now: () => t,
+    ...over,
+  };
 };
 const inst = (id: string, state = 'running'): Instance => instance({ instanceId: id, state });
 
@@ -54,7 +62,10 @@ describe('SSM transport (aws-sdk-client-mock for what moto cannot do)', () => {
   it('maps every outcome to evidence or a reason, and never throws', async () => {
     const managed = ['i-ok', 'i-fail', 'i-timeout', 'i-undeliverable', 'i-garbage', 'i-truncated', 'i-late'];
     ssm.on(DescribeInstanceInformationCommand).resolves({
-      InstanceInformationList: [...managed.map((InstanceId) => ({ InstanceId, PingStatus: 'Online' as const, PlatformType: 'Linux' as const })), { InstanceId: 'i-offline', PingStatus: 'ConnectionLost' as const }],
+      InstanceInformationList: [
+        ...managed.map((InstanceId) => ({ InstanceId, PingStatus: 'Online' as const, PlatformType: 'Linux' as const })),
+        { InstanceId: 'i-offline', PingStatus: 'ConnectionLost' as const },
+      ],
     });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
     ssm.on(ListCommandInvocationsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' })); // falls back to polling each
@@ -101,9 +112,15 @@ describe('SSM transport (aws-sdk-client-mock for what moto cannot do)', () => {
     }));
     let n = 0;
     ssm.on(SendCommandCommand).callsFake(() => ({ Command: { CommandId: `cmd-${n++}` } }));
-    ssm.on(ListCommandInvocationsCommand).callsFake(() => ({ CommandInvocations: ids.map((InstanceId) => ({ InstanceId, Status: 'Success' })) }));
+    ssm
+      .on(ListCommandInvocationsCommand)
+      .callsFake(() => ({ CommandInvocations: ids.map((InstanceId) => ({ InstanceId, Status: 'Success' })) }));
     ssm.on(GetCommandInvocationCommand).resolves({ Status: 'Success', StandardOutputContent: GOOD });
-    const r = await collectViaSsm(client(), ids.map((id) => inst(id)), opts({ documentName: RUN_SHELL_SCRIPT, script: '#!/bin/sh\necho collector' }));
+    const r = await collectViaSsm(
+      client(),
+      ids.map((id) => inst(id)),
+      opts({ documentName: RUN_SHELL_SCRIPT, script: '#!/bin/sh\necho collector' }),
+    );
     const sends = ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input);
     expect(sends.map((s) => s.InstanceIds!.length)).toEqual([50, 50, 20]);
     expect(sends[0]!.Parameters).toEqual({ commands: ['#!/bin/sh\necho collector'], executionTimeout: ['60'] });
@@ -112,16 +129,30 @@ describe('SSM transport (aws-sdk-client-mock for what moto cannot do)', () => {
   });
 
   it('takes short outputs from the list call and reads only longer (truncated) ones with GetCommandInvocation', async () => {
-    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: ['i-short', 'i-long'].map((InstanceId) => ({ InstanceId, PingStatus: 'Online' as const, PlatformType: 'Linux' as const })) });
+    ssm
+      .on(DescribeInstanceInformationCommand)
+      .resolves({
+        InstanceInformationList: ['i-short', 'i-long'].map((InstanceId) => ({
+          InstanceId,
+          PingStatus: 'Online' as const,
+          PlatformType: 'Linux' as const,
+        })),
+      });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
     const long = JSON.stringify({ ...JSON.parse(GOOD), errors: Array.from({ length: 10 }, () => 'x'.repeat(300)) });
     ssm.on(ListCommandInvocationsCommand, { CommandId: 'cmd-1', Details: true }).resolves({
       CommandInvocations: [
         { InstanceId: 'i-short', Status: 'Success', CommandPlugins: [{ Name: 'collect', Status: 'Success', Output: GOOD }] },
-        { InstanceId: 'i-long', Status: 'Success', CommandPlugins: [{ Name: 'collect', Status: 'Success', Output: `${long.slice(0, 2400)}\n---Output truncated---` }] },
+        {
+          InstanceId: 'i-long',
+          Status: 'Success',
+          CommandPlugins: [{ Name: 'collect', Status: 'Success', Output: `${long.slice(0, 2400)}\n---Output truncated---` }],
+        },
       ],
     });
-    ssm.on(GetCommandInvocationCommand, { CommandId: 'cmd-1', InstanceId: 'i-long' }).resolves({ Status: 'Success', StandardOutputContent: long });
+    ssm
+      .on(GetCommandInvocationCommand, { CommandId: 'cmd-1', InstanceId: 'i-long' })
+      .resolves({ Status: 'Success', StandardOutputContent: long });
     const r = await collectViaSsm(client(), [inst('i-short'), inst('i-long')], opts());
     expect([...r.values()].map((x) => x.ok)).toEqual([true, true]);
     expect(ssm.commandCalls(GetCommandInvocationCommand).map((c) => c.args[0].input.InstanceId)).toEqual(['i-long']);
@@ -135,7 +166,9 @@ describe('SSM transport (aws-sdk-client-mock for what moto cannot do)', () => {
     expect(r.get('i-slow')).toEqual({ ok: false, reason: 'no result within 10000 ms (last status InProgress)' });
 
     ssm.reset();
-    ssm.on(DescribeInstanceInformationCommand).rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
+    ssm
+      .on(DescribeInstanceInformationCommand)
+      .rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
     const denied = await collectViaSsm(client(), [inst('i-a'), inst('i-b')], opts());
     expect([...denied.values()].map((x) => !x.ok && x.reason)).toEqual([
       'ssm:DescribeInstanceInformation failed: AccessDeniedException: User is not authorized',
@@ -149,7 +182,11 @@ describe('SSM transport against the moto server', () => {
   let ids: string[];
   beforeAll(async () => {
     account = await testAccount();
-    const estate = await seedEstate(account.seeder('eu-west-1'), { region: 'eu-west-1', groups: [{ name: 'g', rules: [] }], instances: [{ name: 'fleet', tags: { influxdb: '' }, groups: ['g'], count: 60 }] });
+    const estate = await seedEstate(account.seeder('eu-west-1'), {
+      region: 'eu-west-1',
+      groups: [{ name: 'g', rules: [] }],
+      instances: [{ name: 'fleet', tags: { influxdb: '' }, groups: ['g'], count: 60 }],
+    });
     ids = estate.instances.fleet!;
   });
 
@@ -161,9 +198,15 @@ describe('SSM transport against the moto server', () => {
       (next, context) => async (args) => {
         if (context.commandName === 'DescribeInstanceInformationCommand') {
           const values = (args.input as { Filters: { Values: string[] }[] }).Filters[0]!.Values;
-          return { output: { InstanceInformationList: values.map((InstanceId) => ({ InstanceId, PingStatus: 'Online', PlatformType: 'Linux' })), $metadata: {} } } as never;
+          return {
+            output: {
+              InstanceInformationList: values.map((InstanceId) => ({ InstanceId, PingStatus: 'Online', PlatformType: 'Linux' })),
+              $metadata: {},
+            },
+          } as never;
         }
-        if (context.commandName === 'ListCommandInvocationsCommand') throw Object.assign(new Error('not implemented by the emulator'), { name: 'NotImplemented' });
+        if (context.commandName === 'ListCommandInvocationsCommand')
+          throw Object.assign(new Error('not implemented by the emulator'), { name: 'NotImplemented' });
         if (context.commandName === 'SendCommandCommand') sentBatches.push((args.input as { InstanceIds: string[] }).InstanceIds.length);
         return next(args);
       },
@@ -174,10 +217,18 @@ describe('SSM transport against the moto server', () => {
         Name: 'influxguard-collect',
         DocumentType: 'Command',
         DocumentFormat: 'JSON',
-        Content: JSON.stringify({ schemaVersion: '2.2', description: 'influxguard collector', mainSteps: [{ action: 'aws:runShellScript', name: 'collect', inputs: { runCommand: ['sh collect.sh'] } }] }),
+        Content: JSON.stringify({
+          schemaVersion: '2.2',
+          description: 'influxguard collector',
+          mainSteps: [{ action: 'aws:runShellScript', name: 'collect', inputs: { runCommand: ['sh collect.sh'] } }],
+        }),
       }),
     );
-    const r = await collectViaSsm(ssm, ids.map((id) => inst(id)), opts());
+    const r = await collectViaSsm(
+      ssm,
+      ids.map((id) => inst(id)),
+      opts(),
+    );
     const commands = (await ssm.send(new ListCommandsCommand({}))).Commands ?? [];
     expect(commands.map((c) => c.DocumentName)).toEqual(['influxguard-collect', 'influxguard-collect']);
     // (moto's ListCommands accumulates InstanceIds across commands, so the batch sizes are read from the requests.)

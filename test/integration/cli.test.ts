@@ -36,7 +36,9 @@ describe('influxguard scan', () => {
     expect(Object.keys(doc)).toEqual(['scanId', 'startedAt', 'finishedAt', 'scope', 'findings', 'summary']);
     expect(doc.scope).toEqual({ accounts: [account.accountId], regions: [REGION] });
     expect(Object.keys(doc.summary)).toEqual(['FAILED', 'PASSED', 'WARNING', 'NOT_AVAILABLE', 'bySeverity']);
-    const pub = doc.findings.find((f: { checkId: string; status: string }) => f.checkId === 'net.http-port-public' && f.status === 'FAILED');
+    const pub = doc.findings.find(
+      (f: { checkId: string; status: string }) => f.checkId === 'net.http-port-public' && f.status === 'FAILED',
+    );
     expect(pub).toMatchObject({
       severity: 'CRITICAL',
       title: 'InfluxDB HTTP API port 8086 is open to the internet',
@@ -54,7 +56,11 @@ describe('influxguard scan', () => {
     expect((await runCli(['scan', '--format', 'json', '--fail-on', 'none'], account.env(REGION))).code).toBe(0);
     const onlyMedium = await runCli(['scan', '--tag', 'team=metrics', '--fail-on', 'critical', '--format', 'json'], account.env(REGION));
     expect(onlyMedium.code).toBe(0); // private instance: 8086 world-open is HIGH, below CRITICAL
-    expect(JSON.parse(onlyMedium.stdout).findings.every((f: { instanceId?: string }) => !f.instanceId || f.instanceId === estate.instances['influx-custom-tag']![0])).toBe(true);
+    expect(
+      JSON.parse(onlyMedium.stdout).findings.every(
+        (f: { instanceId?: string }) => !f.instanceId || f.instanceId === estate.instances['influx-custom-tag']![0],
+      ),
+    ).toBe(true);
   });
 
   it('prints a plain table when not on a terminal, grouped by instance, worst first', async () => {
@@ -69,7 +75,14 @@ describe('influxguard scan', () => {
   });
 
   it('rejects unknown flags, commands and values with one line and exit 2', async () => {
-    for (const args of [['scan', '--regon', 'x'], ['scna'], ['scan', '--format', 'xml'], ['scan', '--fail-on', 'severe'], ['scan', '--allow-port', 'ssh'], ['scan', 'extra']]) {
+    for (const args of [
+      ['scan', '--regon', 'x'],
+      ['scna'],
+      ['scan', '--format', 'xml'],
+      ['scan', '--fail-on', 'severe'],
+      ['scan', '--allow-port', 'ssh'],
+      ['scan', 'extra'],
+    ]) {
       const r = await runCli(args, account.env(REGION));
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.stderr.trim().split('\n')).toHaveLength(1);

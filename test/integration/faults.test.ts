@@ -26,7 +26,8 @@ afterEach(() => {
   sts.reset();
 });
 
-const awsError = (name: string, message: string, status = 400) => Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
+const awsError = (name: string, message: string, status = 400) =>
+  Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
 
 function healthyEstate() {
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
@@ -39,7 +40,13 @@ function healthyEstate() {
             InstanceId: 'i-0aaa',
             State: { Name: 'running' },
             Tags: [{ Key: 'influxdb', Value: '' }],
-            NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', PrivateIpAddresses: [{ PrivateIpAddress: '10.0.1.5' }], Groups: [{ GroupId: 'sg-0000000000000000a' }] }],
+            NetworkInterfaces: [
+              {
+                NetworkInterfaceId: 'eni-1',
+                PrivateIpAddresses: [{ PrivateIpAddress: '10.0.1.5' }],
+                Groups: [{ GroupId: 'sg-0000000000000000a' }],
+              },
+            ],
             BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-1' } }],
           },
         ],
@@ -58,17 +65,24 @@ function healthyEstate() {
       },
     ],
   });
-  ec2.on(DescribeVolumesCommand).resolves({ Volumes: [{ VolumeId: 'vol-1', Encrypted: true, Attachments: [{ InstanceId: 'i-0aaa', Device: '/dev/xvda' }] }] });
+  ec2
+    .on(DescribeVolumesCommand)
+    .resolves({ Volumes: [{ VolumeId: 'vol-1', Encrypted: true, Attachments: [{ InstanceId: 'i-0aaa', Device: '/dev/xvda' }] }] });
   ec2.on(GetEbsEncryptionByDefaultCommand).resolves({ EbsEncryptionByDefault: true });
   ec2.on(GetManagedPrefixListEntriesCommand).resolves({ Entries: [{ Cidr: '10.9.0.0/16' }] });
 }
 
 async function run(regions = ['eu-west-1']) {
-  const config = parseConfig({ probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, regions, aws: { maxAttempts: 2, connectTimeoutMs: 500, requestTimeoutMs: 1000 } });
+  const config = parseConfig({
+    probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] },
+    regions,
+    aws: { maxAttempts: 2, connectTimeoutMs: 500, requestTimeoutMs: 1000 },
+  });
   const clients = createClients({ aws: config.aws, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
   return (await scan(config, { clients, homeRegion: 'eu-west-1' })).document;
 }
-const statusOf = (doc: Awaited<ReturnType<typeof run>>, checkId: string) => doc.findings.filter((f) => f.checkId === checkId).map((f) => f.status);
+const statusOf = (doc: Awaited<ReturnType<typeof run>>, checkId: string) =>
+  doc.findings.filter((f) => f.checkId === checkId).map((f) => f.status);
 
 describe('AWS failures', () => {
   it('a throttled DescribeVolumes makes only the volume check NOT_AVAILABLE', async () => {
@@ -84,10 +98,15 @@ describe('AWS failures', () => {
   it('a volume deleted since the instances were listed: that chunk is read again by attachment', async () => {
     healthyEstate();
     ec2.on(DescribeVolumesCommand).rejects(awsError('InvalidVolume.NotFound', "The volume 'vol-1' does not exist."));
-    ec2.on(DescribeVolumesCommand, { Filters: [{ Name: 'attachment.instance-id', Values: ['i-0aaa'] }] }).resolves({ Volumes: [{ VolumeId: 'vol-2', Encrypted: false, Attachments: [{ InstanceId: 'i-0aaa', Device: '/dev/sdf' }] }] });
+    ec2
+      .on(DescribeVolumesCommand, { Filters: [{ Name: 'attachment.instance-id', Values: ['i-0aaa'] }] })
+      .resolves({ Volumes: [{ VolumeId: 'vol-2', Encrypted: false, Attachments: [{ InstanceId: 'i-0aaa', Device: '/dev/sdf' }] }] });
     const doc = await run();
     expect(statusOf(doc, 'ebs.volume-unencrypted')).toEqual(['FAILED']);
-    expect(ec2.commandCalls(DescribeVolumesCommand).map((c) => (c.args[0].input.VolumeIds ? 'ids' : 'attachment'))).toEqual(['ids', 'attachment']);
+    expect(ec2.commandCalls(DescribeVolumesCommand).map((c) => (c.args[0].input.VolumeIds ? 'ids' : 'attachment'))).toEqual([
+      'ids',
+      'attachment',
+    ]);
   });
 
   it('an unreadable prefix list matters only where it could change the answer', async () => {
@@ -103,29 +122,46 @@ describe('AWS failures', () => {
   it('regions whose instances cannot be listed are NOT_AVAILABLE at account level, never a pass', async () => {
     healthyEstate();
     ec2.on(DescribeInstancesCommand).rejects(awsError('AuthFailure', 'AWS was not able to validate the provided access credentials'));
-    const config = parseConfig({ probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, regions: ['eu-west-1', 'us-east-1'], aws: { maxAttempts: 1, connectTimeoutMs: 500, requestTimeoutMs: 1000 } });
+    const config = parseConfig({
+      probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] },
+      regions: ['eu-west-1', 'us-east-1'],
+      aws: { maxAttempts: 1, connectTimeoutMs: 500, requestTimeoutMs: 1000 },
+    });
     const clients = createClients({ aws: config.aws, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
     const { document } = await scan(config, { clients, homeRegion: 'eu-west-1' });
     expect(document.summary.NOT_AVAILABLE).toBe(document.findings.length);
     expect(new Set(document.findings.map((f) => f.region))).toEqual(new Set(['eu-west-1', 'us-east-1']));
-    expect(document.findings.every((f) => f.resource.type === 'AwsAccount' && /DescribeInstances failed: AuthFailure/.test(String(f.evidence.reason)))).toBe(true);
+    expect(
+      document.findings.every(
+        (f) => f.resource.type === 'AwsAccount' && /DescribeInstances failed: AuthFailure/.test(String(f.evidence.reason)),
+      ),
+    ).toBe(true);
   });
 
   it('missing credentials are a typed credentials error, not a finding', async () => {
     healthyEstate();
-    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    sts
+      .on(GetCallerIdentityCommand)
+      .rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
     await expect(run()).rejects.toMatchObject({ kind: 'credentials', message: expect.stringContaining('Could not load credentials') });
     await expect(run()).rejects.toBeInstanceOf(InfluxguardError);
   });
 
   it('an unknown region is a usage error naming it', async () => {
     healthyEstate();
-    await expect(run(['eu-west-9'])).rejects.toMatchObject({ kind: 'usage', message: expect.stringContaining('unknown region "eu-west-9"') });
+    await expect(run(['eu-west-9'])).rejects.toMatchObject({
+      kind: 'usage',
+      message: expect.stringContaining('unknown region "eu-west-9"'),
+    });
   });
 
   it('--region all scans every enabled region', async () => {
     healthyEstate();
-    ec2.on(DescribeRegionsCommand).resolves({ Regions: [{ RegionName: 'eu-west-1' }, { RegionName: 'af-south-1', OptInStatus: 'not-opted-in' }, { RegionName: 'us-east-1' }] });
+    ec2
+      .on(DescribeRegionsCommand)
+      .resolves({
+        Regions: [{ RegionName: 'eu-west-1' }, { RegionName: 'af-south-1', OptInStatus: 'not-opted-in' }, { RegionName: 'us-east-1' }],
+      });
     const doc = await run(['all']);
     expect(doc.scope.regions).toEqual(['eu-west-1', 'us-east-1']);
   });

@@ -12,10 +12,24 @@ const estate = (region: string, n: number): EstateSpec => ({
   region,
   prefixLists: [{ name: 'office', cidrs: ['203.0.113.0/24'] }],
   groups: [
-    { name: 'influx', rules: [{ ports: 8086, cidrs: ['10.0.0.0/16'] }, { ports: 8086, prefixLists: ['office'] }] },
+    {
+      name: 'influx',
+      rules: [
+        { ports: 8086, cidrs: ['10.0.0.0/16'] },
+        { ports: 8086, prefixLists: ['office'] },
+      ],
+    },
     { name: 'ssh', rules: [{ ports: 22, cidrs: ['10.0.0.0/8'] }] },
   ],
-  instances: [{ name: `fleet-${n}`, tags: { influxdb: '' }, groups: ['influx', 'ssh'], volumes: [{ device: '/dev/sdf', sizeGiB: 50, encrypted: false }], count: n }],
+  instances: [
+    {
+      name: `fleet-${n}`,
+      tags: { influxdb: '' },
+      groups: ['influx', 'ssh'],
+      volumes: [{ device: '/dev/sdf', sizeGiB: 50, encrypted: false }],
+      count: n,
+    },
+  ],
 });
 
 let account: TestAccount;

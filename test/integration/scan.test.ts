@@ -36,8 +36,21 @@ beforeAll(async () => {
       { name: 'pl-world', rules: [{ ports: 8086, prefixLists: ['world'] }] },
       { name: 'pl-office', rules: [{ ports: 8086, prefixLists: ['office'] }] },
       { name: 'bastion', rules: [] },
-      { name: 'ssh-from-bastion', rules: [{ ports: 22, groups: ['bastion'] }, { protocol: 'icmp', cidrs: ['10.0.0.0/8'] }] },
-      { name: 'cluster', rules: [{ ports: [8088, 8089], groups: ['self'] }, { ports: 8091, groups: ['self'] }, { ports: 8086, cidrs: ['10.0.0.0/16'] }] },
+      {
+        name: 'ssh-from-bastion',
+        rules: [
+          { ports: 22, groups: ['bastion'] },
+          { protocol: 'icmp', cidrs: ['10.0.0.0/8'] },
+        ],
+      },
+      {
+        name: 'cluster',
+        rules: [
+          { ports: [8088, 8089], groups: ['self'] },
+          { ports: 8091, groups: ['self'] },
+          { ports: 8086, cidrs: ['10.0.0.0/16'] },
+        ],
+      },
       { name: 'meta-wide', rules: [{ ports: 8091, cidrs: ['10.0.0.0/16'] }] },
       { name: 'good', rules: [{ ports: 8086, cidrs: ['10.0.0.0/16'] }] },
     ],
@@ -50,7 +63,12 @@ beforeAll(async () => {
       { name: 'stopped-all', tags: { influxdb: '' }, groups: ['all-world'], stopped: true },
       { name: 'two-enis', tags: { influxdb: '' }, groups: ['good'], secondInterfaceGroups: ['v6-range'] },
       { name: 'meta', tags: { influxdb: '', 'influxdb:role': 'meta' }, groups: ['cluster', 'meta-wide'] },
-      { name: 'data', tags: { influxdb: '', 'influxdb:role': 'data' }, groups: ['cluster'], volumes: [{ device: '/dev/sdf', sizeGiB: 200, encrypted: false }] },
+      {
+        name: 'data',
+        tags: { influxdb: '', 'influxdb:role': 'data' },
+        groups: ['cluster'],
+        volumes: [{ device: '/dev/sdf', sizeGiB: 200, encrypted: false }],
+      },
       { name: 'not-influx', tags: { Service: 'grafana' }, groups: ['influx-public'], publicIp: true },
     ],
   });
@@ -60,7 +78,11 @@ beforeAll(async () => {
     groups: [{ name: 'good', rules: [{ ports: 8086, cidrs: ['10.0.0.0/16'] }] }],
     instances: [{ name: 'east', tags: { influxdb: '' }, groups: ['good'] }],
   });
-  const config = parseConfig({ probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, regions: [R1, R2], allowedPorts: [parseAllowedPort(`22@${estate.groups.bastion}`)] });
+  const config = parseConfig({
+    probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] },
+    regions: [R1, R2],
+    allowedPorts: [parseAllowedPort(`22@${estate.groups.bastion}`)],
+  });
   const { clients } = account.clients(config);
   ({ document: doc } = await scan(config, { clients, homeRegion: R1 }));
 });
@@ -105,7 +127,10 @@ describe('a scan of a seeded estate', () => {
     }
     const east = doc.findings.filter((f) => f.region === R2);
     expect(east.every((f) => f.status === 'PASSED')).toBe(true);
-    expect(east.find((f) => f.checkId === 'ebs.default-encryption-disabled')).toMatchObject({ status: 'PASSED', accountId: account.accountId });
+    expect(east.find((f) => f.checkId === 'ebs.default-encryption-disabled')).toMatchObject({
+      status: 'PASSED',
+      accountId: account.accountId,
+    });
     expect(id('east', other)).toMatch(/^i-/);
   });
 
@@ -133,7 +158,10 @@ describe('probing emulated instances', () => {
     const { probeCidrs } = await import('../../lib/evidence/probe/gather.js');
     const defaults = parseConfig({}).probe.allowedCidrs;
     expect(probeCidrs(defaults, { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' })).toEqual([]); // no hidden loopback exception
-    expect(probeCidrs([...defaults, '127.0.0.0/8', '::1/128'], { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' })).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(probeCidrs([...defaults, '127.0.0.0/8', '::1/128'], { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' })).toEqual([
+      '127.0.0.0/8',
+      '::1/128',
+    ]);
     expect(probeCidrs(['10.0.0.0/8', '127.0.0.0/8'], { AWS_ENDPOINT_URL_EC2: 'http://localhost:4566' })).toEqual(['127.0.0.0/8']);
     expect(probeCidrs(defaults, {})).toEqual(defaults);
     expect(probeCidrs(defaults, { AWS_ENDPOINT_URL: 'https://ec2.eu-west-1.amazonaws.com' })).toEqual(defaults);

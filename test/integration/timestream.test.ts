@@ -27,14 +27,16 @@ let account: TestAccount;
 let estate: SeededEstate;
 let result: ScanResult;
 
-const baseConfig = (over: Record<string, unknown> = {}): Config => parseConfig({ regions: [R], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, ...over });
+const baseConfig = (over: Record<string, unknown> = {}): Config =>
+  parseConfig({ regions: [R], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, ...over });
 
 /** Clients whose Timestream calls of one operation fail (as a denied or broken API would). */
 function failing(clients: Clients, operation: string): Clients {
   const ts = clients.timestream(R);
   ts.middlewareStack.add(
     ((next: (a: unknown) => Promise<unknown>, ctx: { commandName?: string }) => async (args: unknown) => {
-      if (ctx.commandName === `${operation}Command`) throw Object.assign(new Error('User is not authorized to perform this action'), { name: 'AccessDeniedException' });
+      if (ctx.commandName === `${operation}Command`)
+        throw Object.assign(new Error('User is not authorized to perform this action'), { name: 'AccessDeniedException' });
       return next(args);
     }) as never,
     { step: 'initialize', name: 'testFault' } as never,
@@ -61,8 +63,22 @@ beforeAll(async () => {
     timestream: [
       { name: 'ts-public', groups: ['world-8086'], publiclyAccessible: true },
       { name: 'ts-restricted', groups: ['office-8086'], publiclyAccessible: true, parameterGroup: 'hardened', logBucket: 'influx-logs' },
-      { name: 'ts-port', groups: ['world-9999'], publiclyAccessible: true, port: 9999, parameterGroup: 'hardened', logBucket: 'influx-logs' },
-      { name: 'ts-port-mismatch', groups: ['world-8086'], publiclyAccessible: true, port: 9999, parameterGroup: 'hardened', logBucket: 'influx-logs' },
+      {
+        name: 'ts-port',
+        groups: ['world-9999'],
+        publiclyAccessible: true,
+        port: 9999,
+        parameterGroup: 'hardened',
+        logBucket: 'influx-logs',
+      },
+      {
+        name: 'ts-port-mismatch',
+        groups: ['world-8086'],
+        publiclyAccessible: true,
+        port: 9999,
+        parameterGroup: 'hardened',
+        logBucket: 'influx-logs',
+      },
       { name: 'ts-private', groups: ['world-8086'], parameterGroup: 'half', logBucket: 'influx-logs', tags: { influxdb: 'prod' } },
       { name: 'ts-cluster', kind: 'cluster', groups: ['vpc-8086'], parameterGroup: 'hardened', logBucket: 'influx-logs' },
     ],
@@ -72,13 +88,24 @@ beforeAll(async () => {
 });
 
 const ts = (name: string) => estate.timestream[name]!;
-const of = (doc: { findings: Finding[] }, name: string, check: string) => doc.findings.filter((f) => f.instanceId === ts(name) && f.checkId === `timestream.${check}`);
-const verdict = (doc: { findings: Finding[] }, name: string, check: string) => of(doc, name, check).map((f) => `${f.status} ${f.severity}`).join(',');
+const of = (doc: { findings: Finding[] }, name: string, check: string) =>
+  doc.findings.filter((f) => f.instanceId === ts(name) && f.checkId === `timestream.${check}`);
+const verdict = (doc: { findings: Finding[] }, name: string, check: string) =>
+  of(doc, name, check)
+    .map((f) => `${f.status} ${f.severity}`)
+    .join(',');
 
 describe('Timestream for InfluxDB in a scan', () => {
   it('discovers every DB instance and the cluster (no tag needed) beside the EC2 instance', () => {
     expect(result.databases.map((d) => `${d.kind} ${d.name}`).sort()).toEqual(
-      ['cluster ts-cluster', 'instance ts-port', 'instance ts-port-mismatch', 'instance ts-private', 'instance ts-public', 'instance ts-restricted'].sort(),
+      [
+        'cluster ts-cluster',
+        'instance ts-port',
+        'instance ts-port-mismatch',
+        'instance ts-private',
+        'instance ts-public',
+        'instance ts-restricted',
+      ].sort(),
     );
     expect(result.instances.map((i) => i.instanceId)).toEqual(estate.instances['ec2-influx']);
     const cov = result.coverage[0]!;
@@ -100,9 +127,15 @@ describe('Timestream for InfluxDB in a scan', () => {
   it('timestream.diagnostics-exposed: the default group and unset switches keep pprof/metrics enabled', () => {
     const doc = result.document;
     expect(verdict(doc, 'ts-public', 'diagnostics-exposed')).toBe('FAILED MEDIUM');
-    expect(of(doc, 'ts-public', 'diagnostics-exposed')[0]!.evidence).toMatchObject({ parameterGroup: 'default', pprofDisabled: false, metricsDisabled: false });
+    expect(of(doc, 'ts-public', 'diagnostics-exposed')[0]!.evidence).toMatchObject({
+      parameterGroup: 'default',
+      pprofDisabled: false,
+      metricsDisabled: false,
+    });
     expect(verdict(doc, 'ts-private', 'diagnostics-exposed')).toBe('FAILED MEDIUM');
-    expect(of(doc, 'ts-private', 'diagnostics-exposed')[0]!.evidence.summary).toBe(`/metrics enabled (parameter group ${estate.parameterGroups.half})`);
+    expect(of(doc, 'ts-private', 'diagnostics-exposed')[0]!.evidence.summary).toBe(
+      `/metrics enabled (parameter group ${estate.parameterGroups.half})`,
+    );
     expect(verdict(doc, 'ts-restricted', 'diagnostics-exposed')).toBe('PASSED INFORMATIONAL');
     expect(verdict(doc, 'ts-cluster', 'diagnostics-exposed')).toBe('PASSED INFORMATIONAL');
   });
@@ -156,7 +189,9 @@ describe('selection and failures', () => {
       'timestream.publicly-accessible NOT_AVAILABLE AwsAccount -',
     ]);
     expect(tsFindings[0]!.evidence.reason).toMatch(/timestream-influxdb:ListDbClusters failed: AccessDeniedException/);
-    expect(r.incomplete).toEqual([expect.stringMatching(/^Timestream for InfluxDB of \d{12}\/eu-west-1 could not be listed: timestream-influxdb:ListDbClusters failed/)]);
+    expect(r.incomplete).toEqual([
+      expect.stringMatching(/^Timestream for InfluxDB of \d{12}\/eu-west-1 could not be listed: timestream-influxdb:ListDbClusters failed/),
+    ]);
     expect(r.instances).toHaveLength(1);
     const cov = r.coverage[0]!;
     expect(cov.failed).toBeUndefined();
@@ -206,7 +241,11 @@ describe('endpoint probes', () => {
     // moto leaves DB instances CREATING: only the (AVAILABLE) cluster is probed.
     expect(targets.filter((t) => t.includes('timestream-influxdb'))).toEqual([`https://${cluster.endpoint}:8086`]);
     const f = r.document.findings.find((x) => x.checkId === 'auth.disabled' && x.instanceId === cluster.id)!;
-    expect(f).toMatchObject({ status: 'NOT_AVAILABLE', endpoint: `https://${cluster.endpoint}:8086`, resource: { type: 'Other', id: cluster.id } });
+    expect(f).toMatchObject({
+      status: 'NOT_AVAILABLE',
+      endpoint: `https://${cluster.endpoint}:8086`,
+      resource: { type: 'Other', id: cluster.id },
+    });
     expect(toAsff(f, { now: r.document.finishedAt }).Resources![0]!.Id).toBe(cluster.arn);
   });
 });
@@ -227,11 +266,20 @@ describe('the CLI', () => {
       const dir = mkdtempSync(join(tmpdir(), 'influxguard-ts-'));
       const configFile = join(dir, 'config.json');
       writeFileSync(configFile, JSON.stringify({ aws: { maxAttempts: 2, connectTimeoutMs: 1000, requestTimeoutMs: 5000 } }));
-      const r = await runCli(['scan', '--format', 'json', '--quiet', '--config', configFile], { ...account.env(R), AWS_ENDPOINT_URL: proxy.endpoint });
-      expect(r.stderr).toMatch(/influxguard: incomplete: Timestream for InfluxDB of \d{12}\/eu-west-1 could not be listed: timestream-influxdb:ListDbInstances failed: ThrottlingException/);
+      const r = await runCli(['scan', '--format', 'json', '--quiet', '--config', configFile], {
+        ...account.env(R),
+        AWS_ENDPOINT_URL: proxy.endpoint,
+      });
+      expect(r.stderr).toMatch(
+        /influxguard: incomplete: Timestream for InfluxDB of \d{12}\/eu-west-1 could not be listed: timestream-influxdb:ListDbInstances failed: ThrottlingException/,
+      );
       expect(r.code).toBe(3);
       const doc = JSON.parse(r.stdout) as { findings: Finding[] };
-      expect(doc.findings.filter((f) => f.checkId.startsWith('timestream.')).map((f) => f.status)).toEqual(['NOT_AVAILABLE', 'NOT_AVAILABLE', 'NOT_AVAILABLE']);
+      expect(doc.findings.filter((f) => f.checkId.startsWith('timestream.')).map((f) => f.status)).toEqual([
+        'NOT_AVAILABLE',
+        'NOT_AVAILABLE',
+        'NOT_AVAILABLE',
+      ]);
       expect(doc.findings.some((f) => f.instanceId === estate.instances['ec2-influx']![0] && f.status === 'PASSED')).toBe(true);
       expect(proxy.injected['timestream-influxdb']!.throttle).toBeGreaterThanOrEqual(2);
     } finally {

@@ -33,9 +33,14 @@ async function securityHub(): Promise<Map<string, AwsSecurityFinding>> {
 }
 
 /** The CLI, with every AWS call going through the fault proxy. */
-const cli = (args: string[]) => runCli(['scan', '--publish', '--config', configFile, '--format', 'json', '--quiet', ...args], { ...account.env(R), AWS_ENDPOINT_URL: proxy.endpoint });
+const cli = (args: string[]) =>
+  runCli(['scan', '--publish', '--config', configFile, '--format', 'json', '--quiet', ...args], {
+    ...account.env(R),
+    AWS_ENDPOINT_URL: proxy.endpoint,
+  });
 
-const failedIds = (snap: Map<string, AwsSecurityFinding>) => [...snap.values()].filter((f) => f.Compliance?.Status === 'FAILED' && f.RecordState === 'ACTIVE').map((f) => f.Id!);
+const failedIds = (snap: Map<string, AwsSecurityFinding>) =>
+  [...snap.values()].filter((f) => f.Compliance?.Status === 'FAILED' && f.RecordState === 'ACTIVE').map((f) => f.Id!);
 
 beforeAll(async () => {
   account = await testAccount();
@@ -45,12 +50,24 @@ beforeAll(async () => {
     region: R,
     ebsDefaultEncryption: false,
     groups: [
-      { name: 'world', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }, { ports: 22, cidrs: ['0.0.0.0/0'] }] },
+      {
+        name: 'world',
+        rules: [
+          { ports: 8086, cidrs: ['0.0.0.0/0'] },
+          { ports: 22, cidrs: ['0.0.0.0/0'] },
+        ],
+      },
       { name: 'rpc', rules: [{ ports: 8088, cidrs: ['10.0.0.0/16'] }] },
       { name: 'v6', rules: [{ ports: 8086, ipv6: ['::/0'] }] },
     ],
     instances: [
-      { name: 'pub', tags: { influxdb: '' }, groups: ['world'], publicIp: true, volumes: [{ device: '/dev/sdf', sizeGiB: 10, encrypted: false }] },
+      {
+        name: 'pub',
+        tags: { influxdb: '' },
+        groups: ['world'],
+        publicIp: true,
+        volumes: [{ device: '/dev/sdf', sizeGiB: 10, encrypted: false }],
+      },
       { name: 'rpc', tags: { influxdb: '' }, groups: ['rpc'], count: 3, volumes: [{ device: '/dev/sdf', sizeGiB: 10, encrypted: false }] },
       { name: 'v6', tags: { Service: 'influxdb' }, groups: ['v6', 'rpc'], count: 3 },
     ],
@@ -72,26 +89,39 @@ describe('a rescan whose evidence cannot be gathered', () => {
   it.each([
     ['throttling', 'throttle' as const],
     ['AccessDenied', 'deny' as const],
-  ])('keeps 100%% of the earlier failures FAILED and ACTIVE under %s of DescribeVolumes and DescribeSecurityGroups', async (name, fault) => {
-    proxy.setPlan({ rates: {} });
-    const first = await cli([]);
-    expect(first.code).toBe(1);
-    const before = await securityHub();
-    const failing = failedIds(before);
-    expect(failing.filter((id) => /net\.|ebs\.volume/.test(id)).length).toBeGreaterThanOrEqual(10);
+  ])(
+    'keeps 100%% of the earlier failures FAILED and ACTIVE under %s of DescribeVolumes and DescribeSecurityGroups',
+    async (name, fault) => {
+      proxy.setPlan({ rates: {} });
+      const first = await cli([]);
+      expect(first.code).toBe(1);
+      const before = await securityHub();
+      const failing = failedIds(before);
+      expect(failing.filter((id) => /net\.|ebs\.volume/.test(id)).length).toBeGreaterThanOrEqual(10);
 
-    proxy.setPlan({ rates: { 'ec2:DescribeVolumes': 1, 'ec2:DescribeSecurityGroups': 1 }, faults: [fault] });
-    const rescan = await cli([]);
-    expect(rescan.stderr).toMatch(/NOT_AVAILABLE/);
-    const doc = JSON.parse(rescan.stdout);
-    expect(doc.findings.some((f: { status: string; evidence: { reason?: string } }) => f.status === 'NOT_AVAILABLE' && /DescribeSecurityGroups|DescribeVolumes/.test(f.evidence.reason ?? ''))).toBe(true);
-    const after = await securityHub();
-    const lost = failing.filter((id) => after.get(id)?.Compliance?.Status !== 'FAILED' || after.get(id)?.RecordState !== 'ACTIVE');
-    expect(lost).toEqual([]);
-    // Nothing passed or archived by the rescan at all.
-    expect([...after.values()].filter((f) => before.get(f.Id!)?.Compliance?.Status === 'FAILED' && (f.Compliance?.Status === 'PASSED' || f.RecordState === 'ARCHIVED'))).toEqual([]);
-    kept[name] = `${failing.length - lost.length} of ${failing.length}`;
-  }, 120_000);
+      proxy.setPlan({ rates: { 'ec2:DescribeVolumes': 1, 'ec2:DescribeSecurityGroups': 1 }, faults: [fault] });
+      const rescan = await cli([]);
+      expect(rescan.stderr).toMatch(/NOT_AVAILABLE/);
+      const doc = JSON.parse(rescan.stdout);
+      expect(
+        doc.findings.some(
+          (f: { status: string; evidence: { reason?: string } }) =>
+            f.status === 'NOT_AVAILABLE' && /DescribeSecurityGroups|DescribeVolumes/.test(f.evidence.reason ?? ''),
+        ),
+      ).toBe(true);
+      const after = await securityHub();
+      const lost = failing.filter((id) => after.get(id)?.Compliance?.Status !== 'FAILED' || after.get(id)?.RecordState !== 'ACTIVE');
+      expect(lost).toEqual([]);
+      // Nothing passed or archived by the rescan at all.
+      expect(
+        [...after.values()].filter(
+          (f) => before.get(f.Id!)?.Compliance?.Status === 'FAILED' && (f.Compliance?.Status === 'PASSED' || f.RecordState === 'ARCHIVED'),
+        ),
+      ).toEqual([]);
+      kept[name] = `${failing.length - lost.length} of ${failing.length}`;
+    },
+    120_000,
+  );
 
   it('and a clean rescan afterwards changes nothing that did not change', async () => {
     proxy.setPlan({ rates: {} });
@@ -99,7 +129,9 @@ describe('a rescan whose evidence cannot be gathered', () => {
     const r = await cli([]);
     expect(r.code).toBe(1);
     expect(failedIds(await securityHub()).sort()).toEqual(before);
-    console.info(`trust: failures kept FAILED and ACTIVE through the faulty rescans: ${JSON.stringify(kept)}; proxy: ${proxy.requests} requests, injected ${JSON.stringify(proxy.injected)}`);
+    console.info(
+      `trust: failures kept FAILED and ACTIVE through the faulty rescans: ${JSON.stringify(kept)}; proxy: ${proxy.requests} requests, injected ${JSON.stringify(proxy.injected)}`,
+    );
   }, 120_000);
 });
 
@@ -108,7 +140,11 @@ describe('a scan of named instances', () => {
     const config = parseConfig({ regions: [R], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, publish: { enabled: true } });
     const { clients } = account.clients(config);
     const named = estate.instances.pub![0]!;
-    const result = await scan(config, { clients, homeRegion: R, unit: { instanceIds: [named], knownInstanceIds: [named], regionChecks: false, regionComplete: false } });
+    const result = await scan(config, {
+      clients,
+      homeRegion: R,
+      unit: { instanceIds: [named], knownInstanceIds: [named], regionChecks: false, regionComplete: false },
+    });
     const report = await publishScan(result, config, { clients, importOptions: { pacingMs: 0 } });
     clients.destroy();
     expect(report.securityHub.skippedRegions).toEqual([]);
@@ -136,7 +172,9 @@ describe('exit codes: a run that checked nothing is never green', () => {
     const r = await runCli(['scan', '--format', 'json', '--config', configFile], { ...account.env(R), AWS_ENDPOINT_URL: proxy.endpoint });
     proxy.setPlan({ rates: {} });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/incomplete: instances of \d{12}\/eu-north-1 could not be listed: ec2:DescribeInstances failed: UnauthorizedOperation/);
+    expect(r.stderr).toMatch(
+      /incomplete: instances of \d{12}\/eu-north-1 could not be listed: ec2:DescribeInstances failed: UnauthorizedOperation/,
+    );
   }, 60_000);
 
   it('--fail-on-unavailable makes any NOT_AVAILABLE count as incomplete', async () => {

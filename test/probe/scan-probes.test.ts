@@ -56,11 +56,17 @@ afterAll(() => {
   return server.stop();
 });
 
-const find = (name: string, checkId: string, d = doc) => d.findings.find((f) => f.instanceId === estate.instances[name]![0] && f.checkId === checkId);
+const find = (name: string, checkId: string, d = doc) =>
+  d.findings.find((f) => f.instanceId === estate.instances[name]![0] && f.checkId === checkId);
 
 describe('scan with probes', () => {
   it('probes the endpoint tag and raises findings of an internet-exposed instance', () => {
-    expect(find('public-open', 'auth.disabled')).toMatchObject({ status: 'FAILED', severity: 'CRITICAL', endpoint: server.url, resource: { type: 'AwsEc2Instance' } });
+    expect(find('public-open', 'auth.disabled')).toMatchObject({
+      status: 'FAILED',
+      severity: 'CRITICAL',
+      endpoint: server.url,
+      resource: { type: 'AwsEc2Instance' },
+    });
     expect(find('public-open', 'auth.disabled')!.evidence.severityRaised).toBeDefined();
     expect(find('private-open', 'auth.disabled')).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
   });
@@ -77,9 +83,15 @@ describe('scan with probes', () => {
     for (const name of ['public-open', 'private-open', 'oracle']) {
       const f = find(name, 'auth.disabled', untied)!;
       expect(f.status).toBe('NOT_AVAILABLE');
-      expect(String(f.evidence.reason)).toMatch(new RegExp(`influxdb:endpoint tag of ${estate.instances[name]![0]}: 127\\.0\\.0\\.1 is not an address of the instance .*probe\\.endpointCidrs`));
+      expect(String(f.evidence.reason)).toMatch(
+        new RegExp(
+          `influxdb:endpoint tag of ${estate.instances[name]![0]}: 127\\.0\\.0\\.1 is not an address of the instance .*probe\\.endpointCidrs`,
+        ),
+      );
     }
-    expect(untied.findings.filter((f) => f.checkId.startsWith('auth.') && f.status !== 'NOT_AVAILABLE' && f.evidence.decidedBy !== 'host')).toEqual([]);
+    expect(
+      untied.findings.filter((f) => f.checkId.startsWith('auth.') && f.status !== 'NOT_AVAILABLE' && f.evidence.decidedBy !== 'host'),
+    ).toEqual([]);
     expect(find('oracle', 'auth.disabled')!.status).toBe('NOT_AVAILABLE'); // listed: probed, and not InfluxDB
     expect(oracleConnections).toBeGreaterThan(0);
   });

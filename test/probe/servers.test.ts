@@ -34,10 +34,20 @@ let hangUrl = '';
 let endlessUrl = '';
 const hostile: Record<string, string> = {};
 
-const listen = (s: Server | TcpServer) => new Promise<string>((resolve) => s.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(s.address() as { port: number }).port}`)));
+const listen = (s: Server | TcpServer) =>
+  new Promise<string>((resolve) => s.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(s.address() as { port: number }).port}`)));
 
 const config = (over: Record<string, unknown> = {}) =>
-  parseConfig({ probe: { allowedCidrs: ['127.0.0.0/8'], connectTimeoutMs: 1000, tlsTimeoutMs: 1000, responseTimeoutMs: 2500, caFiles: [join(certificates(), 'ca.pem')], ...over } });
+  parseConfig({
+    probe: {
+      allowedCidrs: ['127.0.0.0/8'],
+      connectTimeoutMs: 1000,
+      tlsTimeoutMs: 1000,
+      responseTimeoutMs: 2500,
+      caFiles: [join(certificates(), 'ca.pem')],
+      ...over,
+    },
+  });
 
 beforeAll(async () => {
   await Promise.all(Object.entries(VARIANTS).map(async ([name, v]) => (servers[name] = await startInfluxd(v))));
@@ -83,10 +93,16 @@ beforeAll(async () => {
   hostile.garbage = await raw((sock) => sock.write(Buffer.from('16030100ff0100ffdeadbeef'.repeat(40), 'hex')));
   hostile.http09 = await raw((sock) => sock.once('data', () => sock.end('hello, this is not HTTP/1.x\n')));
   hostile.redirect = await raw((sock) =>
-    sock.once('data', () => sock.end('HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\nX-Influxdb-Version: 1.8.0\r\nContent-Length: 0\r\n\r\n')),
+    sock.once('data', () =>
+      sock.end(
+        'HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\nX-Influxdb-Version: 1.8.0\r\nContent-Length: 0\r\n\r\n',
+      ),
+    ),
   );
   servers.proxied = await startHardenedProxy(servers.admin!);
-  await Promise.all(Object.entries(servers).map(async ([name, s]) => (docs[name] = await probeTargets([s.url.replace(/^https?:\/\//, '')], config()))));
+  await Promise.all(
+    Object.entries(servers).map(async ([name, s]) => (docs[name] = await probeTargets([s.url.replace(/^https?:\/\//, '')], config()))),
+  );
   await Promise.all(Object.entries(hostile).map(async ([name, target]) => (docs[name] = await probeTargets([target], config()))));
 }, 120_000);
 
@@ -101,7 +117,17 @@ const table = (checkId: string) => Object.fromEntries(Object.keys(VARIANTS).map(
 
 describe('probe checks against real influxd variants', () => {
   it('auth.disabled', () => {
-    expect(table('auth.disabled')).toEqual({ open: 'FAILED', noAdmin: 'PASSED', admin: 'PASSED', pprofOff: 'PASSED', httpsValid: 'PASSED', httpsSelfSigned: 'PASSED', httpsExpired: 'PASSED', httpsSoon: 'PASSED', tls12: 'PASSED' });
+    expect(table('auth.disabled')).toEqual({
+      open: 'FAILED',
+      noAdmin: 'PASSED',
+      admin: 'PASSED',
+      pprofOff: 'PASSED',
+      httpsValid: 'PASSED',
+      httpsSelfSigned: 'PASSED',
+      httpsExpired: 'PASSED',
+      httpsSoon: 'PASSED',
+      tls12: 'PASSED',
+    });
   });
   it('auth.no-admin-user', () => {
     expect(status('noAdmin', 'auth.no-admin-user')).toBe('FAILED');
@@ -126,7 +152,14 @@ describe('probe checks against real influxd variants', () => {
     expect(table('tls.disabled')).toMatchObject({ open: 'FAILED', admin: 'FAILED', httpsValid: 'PASSED', tls12: 'PASSED' });
   });
   it('tls.certificate-invalid: valid, self-signed, expired (HIGH), expiring soon (WARNING)', () => {
-    expect(table('tls.certificate-invalid')).toMatchObject({ httpsValid: 'PASSED', httpsSelfSigned: 'FAILED', httpsExpired: 'FAILED', httpsSoon: 'WARNING', tls12: 'PASSED', open: undefined }); // not applicable to plain HTTP
+    expect(table('tls.certificate-invalid')).toMatchObject({
+      httpsValid: 'PASSED',
+      httpsSelfSigned: 'FAILED',
+      httpsExpired: 'FAILED',
+      httpsSoon: 'WARNING',
+      tls12: 'PASSED',
+      open: undefined,
+    }); // not applicable to plain HTTP
     expect(docs.httpsExpired!.findings.find((f) => f.checkId === 'tls.certificate-invalid')!.severity).toBe('HIGH');
   });
   it('tls.certificate-invalid: without the operator CA the test CA is untrusted; an unresolvable name is never contacted', async () => {
@@ -141,7 +174,10 @@ describe('probe checks against real influxd variants', () => {
   it('headers: missing security headers, CORS reflected, version disclosed', () => {
     expect(table('headers.security-headers-missing')).toMatchObject({ open: 'FAILED', httpsValid: 'FAILED' });
     expect(table('headers.cors-any-origin')).toMatchObject({ open: 'FAILED', admin: 'FAILED' });
-    expect(docs.open!.findings.find((f) => f.checkId === 'headers.version-disclosed')).toMatchObject({ status: 'FAILED', severity: 'INFORMATIONAL' });
+    expect(docs.open!.findings.find((f) => f.checkId === 'headers.version-disclosed')).toMatchObject({
+      status: 'FAILED',
+      severity: 'INFORMATIONAL',
+    });
   });
   it('findings carry the endpoint and no instance', () => {
     for (const f of docs.httpsValid!.findings) {
@@ -222,7 +258,11 @@ describe('influxguard probe (the CLI)', () => {
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as ScanDocument;
     expect(doc.scope).toEqual({ accounts: [], regions: [] });
-    expect(doc.findings.find((f) => f.checkId === 'auth.disabled')).toMatchObject({ status: 'FAILED', severity: 'HIGH', endpoint: servers.open!.url });
+    expect(doc.findings.find((f) => f.checkId === 'auth.disabled')).toMatchObject({
+      status: 'FAILED',
+      severity: 'HIGH',
+      endpoint: servers.open!.url,
+    });
     expect(doc.findings.every((f) => f.endpoint && !f.instanceId && !f.accountId)).toBe(true);
     const table = await runCli(['probe', servers.open!.url, '--allow-cidr', '127.0.0.0/8', '--fail-on', 'CRITICAL'], {});
     expect(table.code).toBe(0);

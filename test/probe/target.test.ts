@@ -29,13 +29,24 @@ describe('probe targets', () => {
     }
   });
   it('always refuses link-local and the metadata service, however spelled', async () => {
-    for (const spelling of ['169.254.169.254', 'http://2852039166', 'http://0251.0376.0251.0376', 'http://0xa9fea9fe', '[::ffff:169.254.169.254]', '[fd00:ec2::254]', '[fe80::1]']) {
+    for (const spelling of [
+      '169.254.169.254',
+      'http://2852039166',
+      'http://0251.0376.0251.0376',
+      'http://0xa9fea9fe',
+      '[::ffff:169.254.169.254]',
+      '[fd00:ec2::254]',
+      '[fe80::1]',
+    ]) {
       await refused(resolveTarget(parseTarget(spelling), ['0.0.0.0/0', '::/0']), /never probed/);
     }
   });
   it('refuses addresses outside the allowlist, and names that resolve to any refused address', async () => {
     await refused(resolveTarget(parseTarget('8.8.8.8'), DEFAULT_ALLOWED_CIDRS), /outside the allowed target CIDRs/);
-    const resolver = async () => [{ address: '10.0.0.5', family: 4 }, { address: '169.254.169.254', family: 4 }];
+    const resolver = async () => [
+      { address: '10.0.0.5', family: 4 },
+      { address: '169.254.169.254', family: 4 },
+    ];
     await refused(resolveTarget(parseTarget('sneaky.example'), DEFAULT_ALLOWED_CIDRS, resolver), /169\.254\.169\.254/);
     const ok = await resolveTarget(parseTarget('db.example:8086'), DEFAULT_ALLOWED_CIDRS, async () => [{ address: '10.0.0.5', family: 4 }]);
     expect(ok).toMatchObject({ host: 'db.example', address: '10.0.0.5', family: 4 });
@@ -50,25 +61,51 @@ describe('an influxdb:endpoint tag is tied to its instance', () => {
   const everywhere = ['10.0.0.0/8', '127.0.0.0/8', '203.0.113.0/24', 'fd00::/8', '2001:db8::/32'];
   const db = instance({ instanceId: 'i-0123456789abcdef0', privateIps: ['10.0.0.5'], publicIps: ['203.0.113.9'], ipv6: ['2001:db8::5'] });
   const tagged = (endpoint: string, probe: Record<string, unknown> = {}) => {
-    const t = probeTarget({ ...db, tags: { ...db.tags, 'influxdb:endpoint': endpoint } }, parseConfig({ probe: { allowedCidrs: everywhere, ...probe } }));
+    const t = probeTarget(
+      { ...db, tags: { ...db.tags, 'influxdb:endpoint': endpoint } },
+      parseConfig({ probe: { allowedCidrs: everywhere, ...probe } }),
+    );
     if (!t?.ok) throw new Error(`no target: ${JSON.stringify(t)}`);
     return t.value;
   };
-  const answers = (...addresses: string[]) => async () => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  const answers =
+    (...addresses: string[]) =>
+    async () =>
+      addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
 
   it('refuses a tag pointing at another address inside the allowlist (a reachability oracle), before any connection', async () => {
-    await refused(resolveTarget(tagged('http://127.0.0.1:8086'), everywhere), /influxdb:endpoint tag of i-0123456789abcdef0: 127\.0\.0\.1 is not an address of the instance .*endpoint CIDRs \(none\)/);
-    await refused(resolveTarget(tagged('10.0.0.6'), everywhere), /10\.0\.0\.6 is not an address of the instance \(10\.0\.0\.5, 203\.0\.113\.9, 2001:db8::5\)/);
+    await refused(
+      resolveTarget(tagged('http://127.0.0.1:8086'), everywhere),
+      /influxdb:endpoint tag of i-0123456789abcdef0: 127\.0\.0\.1 is not an address of the instance .*endpoint CIDRs \(none\)/,
+    );
+    await refused(
+      resolveTarget(tagged('10.0.0.6'), everywhere),
+      /10\.0\.0\.6 is not an address of the instance \(10\.0\.0\.5, 203\.0\.113\.9, 2001:db8::5\)/,
+    );
   });
   it('judges the resolved address: a name resolving elsewhere is refused, even with one answer that is the instance', async () => {
-    await refused(resolveTarget(tagged('https://db.example'), everywhere, answers('10.0.0.77')), /10\.0\.0\.77 is not an address of the instance/);
-    await refused(resolveTarget(tagged('https://db.example'), everywhere, answers('10.0.0.5', '127.0.0.1')), /127\.0\.0\.1 is not an address/);
+    await refused(
+      resolveTarget(tagged('https://db.example'), everywhere, answers('10.0.0.77')),
+      /10\.0\.0\.77 is not an address of the instance/,
+    );
+    await refused(
+      resolveTarget(tagged('https://db.example'), everywhere, answers('10.0.0.5', '127.0.0.1')),
+      /127\.0\.0\.1 is not an address/,
+    );
   });
   it("accepts the instance's own private, public and IPv6 addresses, by IP or by name (pinned)", async () => {
-    for (const [spelling, address] of [['10.0.0.5', '10.0.0.5'], ['https://203.0.113.9:8443', '203.0.113.9'], ['[2001:db8::5]', '2001:db8::5'], ['[::ffff:10.0.0.5]', '10.0.0.5']]) {
+    for (const [spelling, address] of [
+      ['10.0.0.5', '10.0.0.5'],
+      ['https://203.0.113.9:8443', '203.0.113.9'],
+      ['[2001:db8::5]', '2001:db8::5'],
+      ['[::ffff:10.0.0.5]', '10.0.0.5'],
+    ]) {
       expect(await resolveTarget(tagged(spelling!), everywhere)).toMatchObject({ address });
     }
-    expect(await resolveTarget(tagged('https://db.example'), everywhere, answers('203.0.113.9'))).toMatchObject({ host: 'db.example', address: '203.0.113.9' });
+    expect(await resolveTarget(tagged('https://db.example'), everywhere, answers('203.0.113.9'))).toMatchObject({
+      host: 'db.example',
+      address: '203.0.113.9',
+    });
   });
   it('accepts a load balancer or proxy inside the endpoint CIDRs, still only inside the allowlist', async () => {
     const lb = tagged('https://lb.example', { endpointCidrs: ['10.9.0.0/16'] });

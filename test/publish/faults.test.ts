@@ -12,7 +12,8 @@ afterAll(() => {
   hub.restore();
 });
 const client = () => new SecurityHubClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-const findings = (n: number): AwsSecurityFinding[] => Array.from({ length: n }, (_, i) => ({ Id: `influxguard/f-${i}` }) as AwsSecurityFinding);
+const findings = (n: number): AwsSecurityFinding[] =>
+  Array.from({ length: n }, (_, i) => ({ Id: `influxguard/f-${i}` }) as AwsSecurityFinding);
 const err = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
 const sleeps: number[] = [];
 const opts = { pacingMs: 100, sleep: async (ms: number) => void sleeps.push(ms), now: () => 0 };
@@ -42,7 +43,11 @@ describe('importFindings', () => {
       return {
         SuccessCount: input.Findings.length - failed.length,
         FailedCount: failed.length,
-        FailedFindings: failed.map((f) => (f.Id === 'influxguard/f-3' ? { Id: f.Id, ErrorCode: 'InvalidInput', ErrorMessage: 'Finding size exceeded' } : { Id: f.Id, ErrorCode: 'InternalException', ErrorMessage: 'try again' })),
+        FailedFindings: failed.map((f) =>
+          f.Id === 'influxguard/f-3'
+            ? { Id: f.Id, ErrorCode: 'InvalidInput', ErrorMessage: 'Finding size exceeded' }
+            : { Id: f.Id, ErrorCode: 'InternalException', ErrorMessage: 'try again' },
+        ),
       };
     });
     const r = await importFindings(client(), findings(10), opts);

@@ -55,17 +55,47 @@ const collectorOutput = JSON.stringify({
 
 /** Every string inside a value (an ASFF document, a message). */
 const strings = (v: unknown): string[] =>
-  typeof v === 'string' ? [v] : Array.isArray(v) ? v.flatMap(strings) : v && typeof v === 'object' ? Object.entries(v).flatMap(([k, x]) => [k, ...strings(x)]) : [];
+  typeof v === 'string'
+    ? [v]
+    : Array.isArray(v)
+      ? v.flatMap(strings)
+      : v && typeof v === 'object'
+        ? Object.entries(v).flatMap(([k, x]) => [k, ...strings(x)])
+        : [];
 const clean = (texts: string[]) => texts.filter((t) => UNSAFE.test(t));
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ig-hostile-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-utf8', '-subj', `/CN=${CN}`], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '2',
+      '-utf8',
+      '-subj',
+      `/CN=${CN}`,
+    ],
+    { stdio: 'ignore' },
+  );
   // An "InfluxDB" with auth off: /ping with version headers (the Server header carries a C1 CSI, byte 0x9B), /query answers.
   server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
     const headers = { 'X-Influxdb-Version': '1.8.10', Server: 'influx\u009b2J' };
     if (req.url?.startsWith('/ping')) return void res.writeHead(204, headers).end();
-    if (req.url?.startsWith('/query')) return void res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end('{"results":[{"statement_id":0,"series":[{"name":"databases","columns":["name"],"values":[["_internal"]]}]}]}');
+    if (req.url?.startsWith('/query'))
+      return void res
+        .writeHead(200, { ...headers, 'content-type': 'application/json' })
+        .end('{"results":[{"statement_id":0,"series":[{"name":"databases","columns":["name"],"values":[["_internal"]]}]}]}');
     res.writeHead(404, headers).end('404 page not found\n');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -77,7 +107,16 @@ beforeAll(async () => {
     groups: [{ name: 'open', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }],
     instances: [{ name: NAME, tags: { influxdb: '', 'influxdb:endpoint': `https://localhost:${port}` }, groups: ['open'], publicIp: true }],
   });
-  const config = parseConfig({ regions: [R], probe: { allowedCidrs: ['127.0.0.0/8'], endpointCidrs: ['127.0.0.0/8'], connectTimeoutMs: 1000, tlsTimeoutMs: 1000, responseTimeoutMs: 2500 } });
+  const config = parseConfig({
+    regions: [R],
+    probe: {
+      allowedCidrs: ['127.0.0.0/8'],
+      endpointCidrs: ['127.0.0.0/8'],
+      connectTimeoutMs: 1000,
+      tlsTimeoutMs: 1000,
+      responseTimeoutMs: 2500,
+    },
+  });
   const { clients } = account.clients(config);
   const host = async (is: Instance[]) => new Map(is.map((i) => [i.instanceId, parseCollectorOutput(collectorOutput)]));
   ({ document: doc, instances } = await scan(config, { clients, homeRegion: R, host }));
@@ -129,7 +168,8 @@ describe('hostile text from a server, a tag and a host', () => {
 
   it('log lines (Powertools) carry no control characters, not even the C1 ones JSON leaves raw', () => {
     const lines: string[] = [];
-    const spies = [process.stdout, process.stderr].map((s) => jest.spyOn(s, 'write').mockImplementation((chunk: unknown) => {
+    const spies = [process.stdout, process.stderr].map((s) =>
+      jest.spyOn(s, 'write').mockImplementation((chunk: unknown) => {
         lines.push(String(chunk));
         return true;
       }),

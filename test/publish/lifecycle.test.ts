@@ -22,20 +22,49 @@ const finding = (over: Partial<Finding> = {}): Finding => ({
   ...over,
 });
 /** Every check evaluated on complete evidence for these instances. */
-const pairs = (instances: string[], checks = CHECKS.map((c) => c.id)) => new Set(instances.flatMap((i) => checks.map((c) => assessmentKey(i, c))));
+const pairs = (instances: string[], checks = CHECKS.map((c) => c.id)) =>
+  new Set(instances.flatMap((i) => checks.map((c) => assessmentKey(i, c))));
 const present = ['i-1', 'i-2'];
-const scope = (over: Partial<PublishScope> = {}): PublishScope => ({ accountId: A, region: R, assessed: pairs(present), isGone: (id) => !present.includes(id), ...over });
+const scope = (over: Partial<PublishScope> = {}): PublishScope => ({
+  accountId: A,
+  region: R,
+  assessed: pairs(present),
+  isGone: (id) => !present.includes(id),
+  ...over,
+});
 const T0 = new Date('2026-11-01T00:00:00Z');
 const T1 = new Date('2026-11-02T00:00:00Z');
-const asActive = (fs: Finding[], at = T0): Map<string, AwsSecurityFinding> => new Map(fs.map((f) => [findingId(f), toAsff(f, { now: at.toISOString() })]));
+const asActive = (fs: Finding[], at = T0): Map<string, AwsSecurityFinding> =>
+  new Map(fs.map((f) => [findingId(f), toAsff(f, { now: at.toISOString() })]));
 
 describe('ASFF mapping', () => {
   it('produces every required field within limits, for every check in the catalogue (schema test)', () => {
     for (const c of CHECKS) {
       for (const status of ['FAILED', 'PASSED', 'NOT_AVAILABLE', 'WARNING'] as const) {
-        const f = finding({ checkId: c.id, status, title: c.title, remediation: c.remediation, evidence: { summary: 'x'.repeat(5000), reason: 'y'.repeat(3000) }, endpoint: 'https://10.0.0.5:8086' });
+        const f = finding({
+          checkId: c.id,
+          status,
+          title: c.title,
+          remediation: c.remediation,
+          evidence: { summary: 'x'.repeat(5000), reason: 'y'.repeat(3000) },
+          endpoint: 'https://10.0.0.5:8086',
+        });
         const a = toAsff(f, { now: T1.toISOString(), firstSeen: T0.toISOString() });
-        for (const k of ['SchemaVersion', 'Id', 'ProductArn', 'GeneratorId', 'AwsAccountId', 'Types', 'CreatedAt', 'UpdatedAt', 'Severity', 'Title', 'Description', 'Resources'] as const) expect(a[k]).toBeDefined();
+        for (const k of [
+          'SchemaVersion',
+          'Id',
+          'ProductArn',
+          'GeneratorId',
+          'AwsAccountId',
+          'Types',
+          'CreatedAt',
+          'UpdatedAt',
+          'Severity',
+          'Title',
+          'Description',
+          'Resources',
+        ] as const)
+          expect(a[k]).toBeDefined();
         expect(a.SchemaVersion).toBe(SCHEMA_VERSION);
         expect(a.ProductArn).toBe(`arn:aws:securityhub:${R}:${A}:product/${A}/default`);
         expect(a.Id!.length).toBeLessThanOrEqual(512);
@@ -55,12 +84,22 @@ describe('ASFF mapping', () => {
   it('has a stable, documented Id and the instance as a second resource', () => {
     const a = toAsff(finding(), { now: T1.toISOString() });
     expect(a.Id).toBe(`influxguard/${A}/${R}/net.http-port-public/i-1/sg-1`);
-    expect(parseFindingId(a.Id!)).toEqual({ accountId: A, region: R, checkId: 'net.http-port-public', instanceId: 'i-1', resourceId: 'sg-1' });
+    expect(parseFindingId(a.Id!)).toEqual({
+      accountId: A,
+      region: R,
+      checkId: 'net.http-port-public',
+      instanceId: 'i-1',
+      resourceId: 'sg-1',
+    });
     expect(a.Resources!.map((r) => r.Id)).toEqual([`arn:aws:ec2:${R}:${A}:security-group/sg-1`, `arn:aws:ec2:${R}:${A}:instance/i-1`]);
-    expect(toAsff(finding({ checkId: 'auth.jwt-empty-secret' }), { now: T1.toISOString() }).Types).toEqual(['Software and Configuration Checks/Vulnerabilities/CVE']);
+    expect(toAsff(finding({ checkId: 'auth.jwt-empty-secret' }), { now: T1.toISOString() }).Types).toEqual([
+      'Software and Configuration Checks/Vulnerabilities/CVE',
+    ]);
   });
   it('batches by 100 findings and by size', () => {
-    const many = Array.from({ length: 250 }, (_, i) => toAsff(finding({ resource: { type: 'AwsEc2SecurityGroup', id: `sg-${i}` } }), { now: T1.toISOString() }));
+    const many = Array.from({ length: 250 }, (_, i) =>
+      toAsff(finding({ resource: { type: 'AwsEc2SecurityGroup', id: `sg-${i}` } }), { now: T1.toISOString() }),
+    );
     expect([...batches(many)].map((b) => b.length)).toEqual([100, 100, 50]);
   });
 });
@@ -76,25 +115,42 @@ describe('the lifecycle plan', () => {
     expect(later.counts.refreshed).toBe(1);
     const raised = planImports([finding({ severity: 'CRITICAL' })], asActive([f]), scope(), { now: T1, refreshDays: 7 });
     expect(raised.counts.changed).toBe(1);
-    expect(raised.imports[0]!()).toMatchObject({ CreatedAt: T0.toISOString(), FirstObservedAt: T0.toISOString(), UpdatedAt: T1.toISOString() });
+    expect(raised.imports[0]!()).toMatchObject({
+      CreatedAt: T0.toISOString(),
+      FirstObservedAt: T0.toISOString(),
+      UpdatedAt: T1.toISOString(),
+    });
   });
   it('resolves as PASSED what is no longer produced for an instance still there; archives what belonged to a gone instance', () => {
     const onGone = finding({ instanceId: 'i-gone', resource: { type: 'AwsEc2SecurityGroup', id: 'sg-9' } });
     const plan = planImports([], asActive([finding(), onGone]), scope(), { now: T1, refreshDays: 7 });
     expect(plan.counts).toMatchObject({ resolved: 1, archived: 1 });
     const byId = new Map(plan.imports.map((build) => build()).map((a) => [a.Id, a]));
-    expect(byId.get(findingId(finding()))).toMatchObject({ Compliance: { Status: 'PASSED' }, RecordState: 'ACTIVE', CreatedAt: T0.toISOString(), UpdatedAt: T1.toISOString() });
+    expect(byId.get(findingId(finding()))).toMatchObject({
+      Compliance: { Status: 'PASSED' },
+      RecordState: 'ACTIVE',
+      CreatedAt: T0.toISOString(),
+      UpdatedAt: T1.toISOString(),
+    });
     expect(byId.get(findingId(onGone))).toMatchObject({ RecordState: 'ARCHIVED' });
   });
   it('a partial scan touches nothing outside its scope', () => {
     const other = finding({ instanceId: 'i-other', resource: { type: 'AwsEc2SecurityGroup', id: 'sg-3' } });
     const otherCheck = finding({ checkId: 'ebs.volume-unencrypted', resource: { type: 'AwsEc2Volume', id: 'vol-1' } });
-    const plan = planImports([], asActive([other, otherCheck]), scope({ isGone: () => false, assessed: pairs(present, ['net.http-port-public']) }), { now: T1, refreshDays: 7 });
+    const plan = planImports(
+      [],
+      asActive([other, otherCheck]),
+      scope({ isGone: () => false, assessed: pairs(present, ['net.http-port-public']) }),
+      { now: T1, refreshDays: 7 },
+    );
     expect(plan.imports).toEqual([]);
     expect(plan.counts.outOfScope).toBe(2);
   });
   it('never resolves a failure because its evidence is unavailable now', () => {
-    const plan = planImports([finding({ status: 'NOT_AVAILABLE', severity: 'INFORMATIONAL' })], asActive([finding()]), scope(), { now: T1, refreshDays: 7 });
+    const plan = planImports([finding({ status: 'NOT_AVAILABLE', severity: 'INFORMATIONAL' })], asActive([finding()]), scope(), {
+      now: T1,
+      refreshDays: 7,
+    });
     expect(plan.imports).toEqual([]);
     expect(plan.counts.keptUnavailable).toBe(1);
   });
@@ -102,20 +158,41 @@ describe('the lifecycle plan', () => {
   it('a NOT_AVAILABLE filed under the instance never resolves failures filed under groups or volumes (the throttled rescan)', () => {
     const group = finding();
     const volume = finding({ checkId: 'ebs.volume-unencrypted', resource: { type: 'AwsEc2Volume', id: 'vol-1' } });
-    const unknown = (checkId: string) => finding({ checkId, status: 'NOT_AVAILABLE', severity: 'INFORMATIONAL', resource: { type: 'AwsEc2Instance', id: 'i-1' }, evidence: { summary: 'not evaluated', reason: 'ec2:DescribeSecurityGroups failed: RequestLimitExceeded' } });
-    const assessed = pairs(present, CHECKS.map((c) => c.id).filter((c) => c !== 'net.http-port-public' && c !== 'ebs.volume-unencrypted'));
-    const plan = planImports([unknown('net.http-port-public'), unknown('ebs.volume-unencrypted')], asActive([group, volume]), scope({ assessed }), { now: T1, refreshDays: 7 });
+    const unknown = (checkId: string) =>
+      finding({
+        checkId,
+        status: 'NOT_AVAILABLE',
+        severity: 'INFORMATIONAL',
+        resource: { type: 'AwsEc2Instance', id: 'i-1' },
+        evidence: { summary: 'not evaluated', reason: 'ec2:DescribeSecurityGroups failed: RequestLimitExceeded' },
+      });
+    const assessed = pairs(
+      present,
+      CHECKS.map((c) => c.id).filter((c) => c !== 'net.http-port-public' && c !== 'ebs.volume-unencrypted'),
+    );
+    const plan = planImports(
+      [unknown('net.http-port-public'), unknown('ebs.volume-unencrypted')],
+      asActive([group, volume]),
+      scope({ assessed }),
+      { now: T1, refreshDays: 7 },
+    );
     expect(plan.imports).toEqual([]);
     expect(plan.counts).toMatchObject({ resolved: 0, archived: 0, keptUnavailable: 2 });
   });
   it('a pair not evaluated at all (endpoint not probed, check not run) keeps its failures', () => {
     const auth = finding({ checkId: 'auth.disabled', resource: { type: 'AwsEc2Instance', id: 'i-1' } });
-    const plan = planImports([], asActive([auth]), scope({ assessed: pairs(present, ['net.http-port-public']) }), { now: T1, refreshDays: 7 });
+    const plan = planImports([], asActive([auth]), scope({ assessed: pairs(present, ['net.http-port-public']) }), {
+      now: T1,
+      refreshDays: 7,
+    });
     expect(plan.imports).toEqual([]);
   });
   it('a PASSED on incomplete evidence never overwrites an earlier failure of the same id', () => {
     const auth = finding({ checkId: 'auth.disabled', resource: { type: 'AwsEc2Instance', id: 'i-1' } });
-    const plan = planImports([{ ...auth, status: 'PASSED', severity: 'INFORMATIONAL' }], asActive([auth]), scope({ assessed: new Set() }), { now: T1, refreshDays: 7 });
+    const plan = planImports([{ ...auth, status: 'PASSED', severity: 'INFORMATIONAL' }], asActive([auth]), scope({ assessed: new Set() }), {
+      now: T1,
+      refreshDays: 7,
+    });
     expect(plan.imports).toEqual([]);
   });
   it('imports a NOT_AVAILABLE only when nothing was known of that instance × check, and archives it once the check is evaluated', () => {
@@ -127,7 +204,12 @@ describe('the lifecycle plan', () => {
   });
   it('decides "unchanged" from the finding itself, not from a digest anyone could write (a forged PASSED is overwritten)', () => {
     const f = finding();
-    const forged = { ...toAsff(f, { now: T0.toISOString() }), Compliance: { Status: 'PASSED' as const }, Severity: { Label: 'INFORMATIONAL' as const }, FindingProviderFields: { Severity: { Label: 'INFORMATIONAL' as const } } };
+    const forged = {
+      ...toAsff(f, { now: T0.toISOString() }),
+      Compliance: { Status: 'PASSED' as const },
+      Severity: { Label: 'INFORMATIONAL' as const },
+      FindingProviderFields: { Severity: { Label: 'INFORMATIONAL' as const } },
+    };
     const plan = planImports([f], new Map([[findingId(f), forged]]), scope(), { now: T1, refreshDays: 7 });
     expect(plan.counts.changed).toBe(1);
     expect(plan.imports[0]!()).toMatchObject({ Compliance: { Status: 'FAILED' }, Severity: { Label: 'HIGH' } });

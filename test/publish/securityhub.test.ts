@@ -29,7 +29,11 @@ async function allFindings(): Promise<AwsSecurityFinding[]> {
 }
 
 async function scanAndPublish(at: string) {
-  const config = parseConfig({ regions: [R], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, publish: { enabled: true, snsTopicArn: topicArn } });
+  const config = parseConfig({
+    regions: [R],
+    probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] },
+    publish: { enabled: true, snsTopicArn: topicArn },
+  });
   const { clients, counter } = account.clients(config);
   const result = await scan(config, { clients, homeRegion: R });
   const report = await publishScan(result, config, { clients, now: () => new Date(at), importOptions: { pacingMs: 0 } });
@@ -54,7 +58,8 @@ beforeAll(async () => {
   sqs = new SQSClient(creds);
   topicArn = (await sns.send(new CreateTopicCommand({ Name: 'influxguard-findings' }))).TopicArn!;
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'influxguard-subscriber' }))).QueueUrl!;
-  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!
+    .QueueArn!;
   await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn }));
 
   estate = await seedEstate(account.seeder(R), {
@@ -74,14 +79,20 @@ beforeAll(async () => {
   calls.push((await scanAndPublish('2026-11-20T00:00:00Z')).calls);
   // Fix: close SSH (b and c), and terminate c.
   const ec2 = account.seeder(R);
-  await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: estate.groups.ssh, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }] }));
+  await ec2.send(
+    new RevokeSecurityGroupIngressCommand({
+      GroupId: estate.groups.ssh,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }],
+    }),
+  );
   await ec2.send(new TerminateInstancesCommand({ InstanceIds: estate.instances.c }));
   calls.push((await scanAndPublish('2026-11-21T00:00:00Z')).calls);
   calls.push((await scanAndPublish('2026-11-22T00:00:00Z')).calls);
 }, 120_000);
 
 const byId = (snap: AwsSecurityFinding[]) => new Map(snap.map((f) => [f.Id!, f]));
-const id = (check: string, inst: string, res: string) => `influxguard/${account.accountId}/${R}/${check}/${estate.instances[inst]![0]}/${res}`;
+const id = (check: string, inst: string, res: string) =>
+  `influxguard/${account.accountId}/${R}/${check}/${estate.instances[inst]![0]}/${res}`;
 
 describe('the Security Hub lifecycle over three scans', () => {
   it('scan 1 imports every finding, failures included', () => {
@@ -90,7 +101,12 @@ describe('the Security Hub lifecycle over three scans', () => {
     expect(r.imported).toBe(r.new);
     expect(r.new).toBe(snapshots[0]!.length);
     const f = byId(snapshots[0]!).get(id('net.http-port-public', 'a', estate.groups.world!))!;
-    expect(f).toMatchObject({ Compliance: { Status: 'FAILED' }, Severity: { Label: 'CRITICAL' }, RecordState: 'ACTIVE', CreatedAt: '2026-11-20T00:00:00.000Z' });
+    expect(f).toMatchObject({
+      Compliance: { Status: 'FAILED' },
+      Severity: { Label: 'CRITICAL' },
+      RecordState: 'ACTIVE',
+      CreatedAt: '2026-11-20T00:00:00.000Z',
+    });
     expect(calls[0]!['securityhub:BatchImportFindings']).toBe(1);
   });
 
@@ -100,7 +116,12 @@ describe('the Security Hub lifecycle over three scans', () => {
     expect(r.archived).toBeGreaterThanOrEqual(3); // every finding of instance c
     const snap = byId(snapshots[1]!);
     const fixed = snap.get(id('net.unexpected-ports-open', 'b', estate.groups.ssh!))!;
-    expect(fixed).toMatchObject({ Compliance: { Status: 'PASSED' }, RecordState: 'ACTIVE', CreatedAt: '2026-11-20T00:00:00.000Z', UpdatedAt: '2026-11-21T00:00:00.000Z' });
+    expect(fixed).toMatchObject({
+      Compliance: { Status: 'PASSED' },
+      RecordState: 'ACTIVE',
+      CreatedAt: '2026-11-20T00:00:00.000Z',
+      UpdatedAt: '2026-11-21T00:00:00.000Z',
+    });
     const gone = snap.get(id('net.http-port-public', 'c', estate.groups.world!))!;
     expect(gone).toMatchObject({ RecordState: 'ARCHIVED' });
     const still = snap.get(id('net.http-port-public', 'a', estate.groups.world!))!;

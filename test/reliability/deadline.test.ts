@@ -39,7 +39,11 @@ describe('the scan deadline', () => {
   });
 
   it('regions not started before it are NOT_AVAILABLE, and publishing leaves them untouched', async () => {
-    const config = parseConfig({ regions: ['eu-west-3', 'us-west-2'], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, publish: { enabled: true } });
+    const config = parseConfig({
+      regions: ['eu-west-3', 'us-west-2'],
+      probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] },
+      publish: { enabled: true },
+    });
     const { clients } = account.clients(config);
     const result = await scan(config, { clients, homeRegion: 'eu-west-3', deadline: Date.now() - 1 });
     expect(result.document.findings.every((f) => f.status === 'NOT_AVAILABLE' && f.evidence.reason === DEADLINE_REASON)).toBe(true);

@@ -22,7 +22,12 @@ let proxy: FaultProxy;
 let topicArn = '';
 
 const config = (): Config =>
-  parseConfig({ regions: [R], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, publish: { enabled: true, snsTopicArn: topicArn }, aws: { maxAttempts: 5, connectTimeoutMs: 1000, requestTimeoutMs: 5000 } });
+  parseConfig({
+    regions: [R],
+    probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] },
+    publish: { enabled: true, snsTopicArn: topicArn },
+    aws: { maxAttempts: 5, connectTimeoutMs: 1000, requestTimeoutMs: 5000 },
+  });
 
 /** Run a scan (and publish) with every client going through the proxy. */
 async function runThroughProxy(publish: boolean): Promise<{ doc: ScanDocument; report?: PublishReport }> {
@@ -32,7 +37,9 @@ async function runThroughProxy(publish: boolean): Promise<{ doc: ScanDocument; r
     const cfg = config();
     const { clients } = account.clients(cfg);
     const result = await scan(cfg, { clients, homeRegion: R });
-    const report = publish ? await publishScan(result, cfg, { clients, importOptions: { pacingMs: 0, sleep: async () => undefined } }) : undefined;
+    const report = publish
+      ? await publishScan(result, cfg, { clients, importOptions: { pacingMs: 0, sleep: async () => undefined } })
+      : undefined;
     clients.destroy();
     return { doc: result.document, ...(report ? { report } : {}) };
   } finally {
@@ -44,12 +51,22 @@ const key = (f: Finding) => `${f.checkId}|${f.instanceId ?? '-'}|${f.resource.id
 
 beforeAll(async () => {
   account = await testAccount();
-  topicArn = (await new SNSClient({ region: R, endpoint: endpoint(), credentials: account.credentials }).send(new CreateTopicCommand({ Name: 'faults' }))).TopicArn!;
+  topicArn = (
+    await new SNSClient({ region: R, endpoint: endpoint(), credentials: account.credentials }).send(
+      new CreateTopicCommand({ Name: 'faults' }),
+    )
+  ).TopicArn!;
   estate = await seedEstate(account.seeder(R), {
     region: R,
     prefixLists: [{ name: 'office', cidrs: ['203.0.113.0/24'] }],
     groups: [
-      { name: 'world', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }, { ports: 22, prefixLists: ['office'] }] },
+      {
+        name: 'world',
+        rules: [
+          { ports: 8086, cidrs: ['0.0.0.0/0'] },
+          { ports: 22, prefixLists: ['office'] },
+        ],
+      },
       { name: 'rpc', rules: [{ ports: 8088, cidrs: ['10.0.0.0/16'] }] },
     ],
     instances: [
@@ -81,7 +98,9 @@ describe('a full scan under injected AWS faults', () => {
       const { doc, report } = await runThroughProxy(true);
       requests += proxy.requests - before;
       const now = new Map(doc.findings.map((f) => [key(f), f]));
-      const regionLost = doc.findings.some((x) => x.resource.type === 'AwsAccount' && x.status === 'NOT_AVAILABLE' && x.checkId !== 'ebs.default-encryption-disabled');
+      const regionLost = doc.findings.some(
+        (x) => x.resource.type === 'AwsAccount' && x.status === 'NOT_AVAILABLE' && x.checkId !== 'ebs.default-encryption-disabled',
+      );
       for (const f of baseline.findings) {
         const g = now.get(key(f));
         if (!g) {
@@ -117,7 +136,11 @@ describe('a full scan under injected AWS faults', () => {
     const { doc } = await runThroughProxy(false).catch((err: Error) => ({ doc: undefined as unknown as ScanDocument, err }));
     // DescribeRegions is account-level: without it the region is scanned unvalidated, and DescribeInstances fails.
     expect(doc.findings.length).toBeGreaterThan(0);
-    expect(doc.findings.every((f) => f.status === 'NOT_AVAILABLE' && /ec2:DescribeInstances failed: RequestLimitExceeded/.test(String(f.evidence.reason)))).toBe(true);
+    expect(
+      doc.findings.every(
+        (f) => f.status === 'NOT_AVAILABLE' && /ec2:DescribeInstances failed: RequestLimitExceeded/.test(String(f.evidence.reason)),
+      ),
+    ).toBe(true);
     proxy.setPlan({ rates: {} });
   }, 120_000);
 });

@@ -30,7 +30,12 @@ const RUNS = Number(process.env.INFLUXGUARD_PROPERTY_RUNS ?? 25);
 const ENDPOINT_IDS = new Set(ENDPOINT_CHECKS.map((c) => c.id));
 let proxy: FaultProxy;
 
-const obs = (status: number, body = ''): HttpObservation => ({ status, headers: { 'x-influxdb-version': '1.8.10' }, body, truncated: false });
+const obs = (status: number, body = ''): HttpObservation => ({
+  status,
+  headers: { 'x-influxdb-version': '1.8.10' },
+  body,
+  truncated: false,
+});
 function probeEvidence(address: string, authOff: boolean): ProbeEvidence {
   return {
     endpoint: `http://${address}:8086`,
@@ -54,7 +59,17 @@ function hostEvidence(authOff: boolean): HostEvidence {
     tools: { ss: true, openssl: true, influxd: true },
     version: '1.8.10',
     processes: [
-      { pid: 1, name: 'influxd', user: 'influxdb', cmdline: 'influxd', configPath: '/etc/influxdb/influxdb.conf', env: {}, configSource: 'influxd config', config: { 'http.auth-enabled': String(!authOff), 'bind-address': '0.0.0.0:8088' }, headers: {} },
+      {
+        pid: 1,
+        name: 'influxd',
+        user: 'influxdb',
+        cmdline: 'influxd',
+        configPath: '/etc/influxdb/influxdb.conf',
+        env: {},
+        configSource: 'influxd config',
+        config: { 'http.auth-enabled': String(!authOff), 'bind-address': '0.0.0.0:8088' },
+        headers: {},
+      },
     ],
     listeners: [],
     listenerSource: 'ss',
@@ -133,16 +148,28 @@ async function runSequence(steps: Step[]): Promise<void> {
   };
   const host: HostFn = async (instances) => {
     lastInstances = instances;
-    return new Map(instances.map((i) => [i.instanceId, current.hostFails[indexOf(i)] ? fail<HostEvidence>('collector Failed (exit 1): injected') : ok(hostEvidence(authOff[indexOf(i)]!))]));
+    return new Map(
+      instances.map((i) => [
+        i.instanceId,
+        current.hostFails[indexOf(i)] ? fail<HostEvidence>('collector Failed (exit 1): injected') : ok(hostEvidence(authOff[indexOf(i)]!)),
+      ]),
+    );
   };
-  const config = parseConfig({ regions: [R], probe: { enabled: true, allowedCidrs: ['127.0.0.0/8'] }, aws: { maxAttempts: 1, connectTimeoutMs: 1000, requestTimeoutMs: 5000 } });
+  const config = parseConfig({
+    regions: [R],
+    probe: { enabled: true, allowedCidrs: ['127.0.0.0/8'] },
+    aws: { maxAttempts: 1, connectTimeoutMs: 1000, requestTimeoutMs: 5000 },
+  });
   let before = new Map<string, AwsSecurityFinding>();
 
   for (const [n, s] of steps.entries()) {
     current = s;
     // Real changes.
     if (n > 0 && s.toggleWorld) {
-      const perm = { GroupId: estate.groups.app!, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8086, ToPort: 8086, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] };
+      const perm = {
+        GroupId: estate.groups.app!,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8086, ToPort: 8086, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      };
       await ec2.send(worldOpen ? new RevokeSecurityGroupIngressCommand(perm) : new AuthorizeSecurityGroupIngressCommand(perm));
       worldOpen = !worldOpen;
     }
@@ -182,7 +209,8 @@ async function runSequence(steps: Step[]): Promise<void> {
       const where = `scan ${n + 1} of ${JSON.stringify(steps)}: ${id}`;
       if (now.RecordState === 'ARCHIVED') {
         transitions.archived++;
-        if (!(parts.instanceId && terminated.has(parts.instanceId) && !s.ec2Faults.includes('DescribeInstances'))) throw new Error(`archived without a complete discovery lacking its instance: ${where}`);
+        if (!(parts.instanceId && terminated.has(parts.instanceId) && !s.ec2Faults.includes('DescribeInstances')))
+          throw new Error(`archived without a complete discovery lacking its instance: ${where}`);
       } else if (now.Compliance?.Status === 'PASSED') {
         transitions.resolved++;
         if (faulted(parts.checkId, parts.instanceId)) throw new Error(`resolved although its evidence failed: ${where}`);
@@ -194,7 +222,10 @@ async function runSequence(steps: Step[]): Promise<void> {
       // Nothing stuck: after a fault-free scan, Security Hub's active failures are exactly the scan's.
       const scanFailed = result.document.findings.filter((f) => f.status === 'FAILED').length;
       const hubFailed = [...after.values()].filter((f) => f.Compliance?.Status === 'FAILED' && f.RecordState === 'ACTIVE').length;
-      if (scanFailed !== hubFailed) throw new Error(`after a fault-free scan Security Hub has ${hubFailed} active failures, the scan ${scanFailed}: scan ${n + 1} of ${JSON.stringify(steps)}`);
+      if (scanFailed !== hubFailed)
+        throw new Error(
+          `after a fault-free scan Security Hub has ${hubFailed} active failures, the scan ${scanFailed}: scan ${n + 1} of ${JSON.stringify(steps)}`,
+        );
     }
     before = after;
   }
@@ -207,13 +238,18 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await proxy.stop();
-  console.info(`lifecycle property: ${cases} cases, ${scans} scans; earlier failures: ${transitions.kept} kept, ${transitions.resolved} resolved, ${transitions.archived} archived`);
+  console.info(
+    `lifecycle property: ${cases} cases, ${scans} scans; earlier failures: ${transitions.kept} kept, ${transitions.resolved} resolved, ${transitions.archived} archived`,
+  );
 });
 
 describe('the Security Hub lifecycle under random faults and changes', () => {
   it(`holds its invariants over ${RUNS} random sequences of scans`, async () => {
     // The first scan is fault-free, so that there are failures to keep.
-    const sequence = fc.tuple(step.map((s) => ({ ...s, ec2Faults: [], probeFails: [false, false, false], hostFails: [false, false, false] })), fc.array(step, { minLength: 2, maxLength: 4 }));
+    const sequence = fc.tuple(
+      step.map((s) => ({ ...s, ec2Faults: [], probeFails: [false, false, false], hostFails: [false, false, false] })),
+      fc.array(step, { minLength: 2, maxLength: 4 }),
+    );
     await fc.assert(
       fc.asyncProperty(sequence, async ([first, rest]) => {
         await runSequence([first, ...rest]);

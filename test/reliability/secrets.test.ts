@@ -33,7 +33,11 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'root/etc/default'), { recursive: true });
   writeFileSync(join(dir, 'root/lib/systemd/system/influxdb.service'), '[Service]\nEnvironmentFile=-/etc/default/influxdb\n');
   writeFileSync(join(dir, 'root/etc/default/influxdb'), `INFLUXDB_HTTP_SHARED_SECRET=${SECRETS.systemd}\n`);
-  server = await startInfluxd({ auth: true, httpExtra: `  shared-secret = "${SECRETS.file}"`, env: { INFLUXDB_HTTP_SHARED_SECRET: SECRETS.env } });
+  server = await startInfluxd({
+    auth: true,
+    httpExtra: `  shared-secret = "${SECRETS.file}"`,
+    env: { INFLUXDB_HTTP_SHARED_SECRET: SECRETS.env },
+  });
   await seedEstate(account.seeder('eu-west-1'), {
     region: 'eu-west-1',
     groups: [{ name: 'open', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }],
@@ -42,7 +46,11 @@ beforeAll(async () => {
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ host: { local: { db: { pids: [server.pid], root: join(dir, 'root') } } } }));
   const env = { ...account.env('eu-west-1'), INFLUXGUARD_PROBE_ENABLED: 'true', INFLUXGUARD_SNS_TOPIC_ARN: res.topicArn };
-  for (const args of [['scan', '--config', config, '--publish', '--format', 'json', '--fail-on', 'none'], ['scan', '--config', config, '--format', 'asff'], ['scan', '--config', config, '--show-passed']]) {
+  for (const args of [
+    ['scan', '--config', config, '--publish', '--format', 'json', '--fail-on', 'none'],
+    ['scan', '--config', config, '--format', 'asff'],
+    ['scan', '--config', config, '--show-passed'],
+  ]) {
     const r = await runCli(args, env);
     outputs.push(r.stdout, r.stderr);
   }
@@ -51,7 +59,11 @@ beforeAll(async () => {
   outputs.push(JSON.stringify((await receiveAsEvent(res.sqs, res.subscriberUrl)).Records));
 
   // The API and its logs (Powertools writes to stdout).
-  Object.assign(process.env, account.env('eu-west-1'), { INFLUXGUARD_TABLE: res.table, INFLUXGUARD_QUEUE_URL: res.queueUrl, POWERTOOLS_LOG_LEVEL: 'DEBUG' });
+  Object.assign(process.env, account.env('eu-west-1'), {
+    INFLUXGUARD_TABLE: res.table,
+    INFLUXGUARD_QUEUE_URL: res.queueUrl,
+    POWERTOOLS_LOG_LEVEL: 'DEBUG',
+  });
   resetAppDeps();
   const logs: string[] = [];
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {

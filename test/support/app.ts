@@ -17,20 +17,42 @@ export async function createAppResources(account: TestAccount, region: string, n
   const aws = { region, endpoint: endpoint(), credentials: account.credentials };
   const table = `${name}-scans`;
   await new DynamoDBClient(aws).send(
-    new CreateTableCommand({ TableName: table, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] }),
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
   );
   const sqs = new SQSClient(aws);
   const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-units` }))).QueueUrl!;
   const subscriberUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-subscriber` }))).QueueUrl!;
   const sns = new SNSClient(aws);
   const topicArn = (await sns.send(new CreateTopicCommand({ Name: `${name}-findings` }))).TopicArn!;
-  const subscriberArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: subscriberUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const subscriberArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: subscriberUrl, AttributeNames: ['QueueArn'] })))
+    .Attributes!.QueueArn!;
   await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: subscriberArn }));
   return { table, queueUrl, topicArn, subscriberUrl, sqs };
 }
 
 export const lambdaContext = (functionName: string): Context =>
-  ({ functionName, functionVersion: '$LATEST', invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`, memoryLimitInMB: '512', awsRequestId: `req-${Math.random().toString(16).slice(2)}`, logGroupName: `/aws/lambda/${functionName}`, logStreamName: 'test', callbackWaitsForEmptyEventLoop: false, getRemainingTimeInMillis: () => 300_000 }) as unknown as Context;
+  ({
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: `req-${Math.random().toString(16).slice(2)}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'test',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 300_000,
+  }) as unknown as Context;
 
 /** Receive what is on a queue now, as an SQS Lambda event. */
 export async function receiveAsEvent(sqs: SQSClient, queueUrl: string, max = 10): Promise<SQSEvent> {

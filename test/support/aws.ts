@@ -28,8 +28,14 @@ export interface TestAccount {
 
 export async function testAccount(): Promise<TestAccount> {
   const accountId = String(randomInt(100000000000, 999999999999));
-  const sts = new STSClient({ region: 'us-east-1', endpoint: endpoint(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  const out = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/influxguard-test`, RoleSessionName: 'influxguard-test' }));
+  const sts = new STSClient({
+    region: 'us-east-1',
+    endpoint: endpoint(),
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  const out = await sts.send(
+    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/influxguard-test`, RoleSessionName: 'influxguard-test' }),
+  );
   sts.destroy();
   const c = out.Credentials!;
   const credentials = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };

@@ -24,9 +24,23 @@ export function instance(over: Partial<Instance> = {}): Instance {
 }
 
 /** `open('sg-1', 'tcp', 8086, '0.0.0.0/0')`; source may be a CIDR, an sg- id, or `{ unresolved }`. */
-export function open(groupId: string, protocol: string, ports: number | [number, number], source: string | { unresolved: string }, viaPrefixList?: string): Opening {
+export function open(
+  groupId: string,
+  protocol: string,
+  ports: number | [number, number],
+  source: string | { unresolved: string },
+  viaPrefixList?: string,
+): Opening {
   const [fromPort, toPort] = typeof ports === 'number' ? [ports, ports] : ports;
-  if (typeof source !== 'string') return { groupId, protocol, fromPort, toPort, source: viaPrefixList ?? 'pl-0000000000', peer: { kind: 'unresolved', reason: source.unresolved } };
+  if (typeof source !== 'string')
+    return {
+      groupId,
+      protocol,
+      fromPort,
+      toPort,
+      source: viaPrefixList ?? 'pl-0000000000',
+      peer: { kind: 'unresolved', reason: source.unresolved },
+    };
   if (source.startsWith('sg-')) return { groupId, protocol, fromPort, toPort, source, peer: { kind: 'securityGroup', groupId: source } };
   const c = parseCidr(source)!;
   return {
@@ -52,7 +66,9 @@ export function net(openings: Opening[], over: Partial<NetworkEvidence> = {}): N
   };
 }
 
-export function ctx(opts: { instance?: Partial<Instance>; net?: NetworkEvidence; volumes?: VolumeEvidence[]; config?: unknown } = {}): InstanceContext {
+export function ctx(
+  opts: { instance?: Partial<Instance>; net?: NetworkEvidence; volumes?: VolumeEvidence[]; config?: unknown } = {},
+): InstanceContext {
   return {
     instance: instance(opts.instance),
     settings: checkSettings(parseConfig(opts.config ?? {})),

@@ -9,7 +9,9 @@ import { emulatorEnv, startEmulator } from '../../scripts/emulator.js';
 
 export default async function globalSetup() {
   const root = new URL('../../', import.meta.url).pathname;
-  const build = promisify(execFile)(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`], { cwd: root }).catch((err) => {
+  const build = promisify(execFile)(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`], {
+    cwd: root,
+  }).catch((err) => {
     throw new Error(`build failed before tests: ${err.stdout || err.message}`);
   });
   const emulator = await startEmulator();

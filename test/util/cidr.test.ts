@@ -10,7 +10,8 @@ describe('cidr', () => {
     expect(parseCidr('10.0.0.5')).toMatchObject({ prefixLength: 32 });
   });
   it('rejects garbage', () => {
-    for (const bad of ['', '10.0.0.0/33', '::/129', '300.1.1.1/8', '10.0.0.0/x', 'sg-123', '10.0.0.0/-1', '1.2.3/8']) expect(parseCidr(bad)).toBeUndefined();
+    for (const bad of ['', '10.0.0.0/33', '::/129', '300.1.1.1/8', '10.0.0.0/x', 'sg-123', '10.0.0.0/-1', '1.2.3/8'])
+      expect(parseCidr(bad)).toBeUndefined();
   });
   it('tests containment across families', () => {
     expect(cidrContains(parseCidr('10.0.0.0/8')!, parseCidr('10.9.0.0/16')!)).toBe(true);

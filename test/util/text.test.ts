@@ -23,7 +23,10 @@ describe('printable', () => {
     expect(printable(printable(HOSTILE))).toBe(printable(HOSTILE));
   });
   it('printableDeep cleans every string (and key) of a JSON-like value, nothing else', () => {
-    expect(printableDeep({ a: ['x\x1by', 1, true, null], 'k\u009b': { b: 'c\u202e' } })).toEqual({ a: ['xy', 1, true, null], k: { b: 'c' } });
+    expect(printableDeep({ a: ['x\x1by', 1, true, null], 'k\u009b': { b: 'c\u202e' } })).toEqual({
+      a: ['xy', 1, true, null],
+      k: { b: 'c' },
+    });
   });
 });
 

@@ -12,7 +12,10 @@ import { parseCollectorOutput, type HostEvidence } from './parse.js';
 /** collector/collect.sh beside the sources or the build; a bundle without it (Lambda uses the stack's SSM document) gets a placeholder. */
 function collectorPath(): string {
   try {
-    const candidates = [new URL('../../../collector/collect.sh', import.meta.url), new URL('../../../../collector/collect.sh', import.meta.url)].map((u) => u.pathname);
+    const candidates = [
+      new URL('../../../collector/collect.sh', import.meta.url),
+      new URL('../../../../collector/collect.sh', import.meta.url),
+    ].map((u) => u.pathname);
     return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
   } catch {
     return 'collector/collect.sh';
@@ -31,7 +34,15 @@ export function collectLocal(host: LocalHost, timeoutMs = 20_000): Promise<Resul
     execFile(
       'sh',
       [COLLECTOR_PATH],
-      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', INFLUXGUARD_PIDS: host.pids.join(' '), ...(host.root ? { INFLUXGUARD_ROOT: host.root } : {}) }, timeout: timeoutMs, maxBuffer: 1024 * 1024 },
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          INFLUXGUARD_PIDS: host.pids.join(' '),
+          ...(host.root ? { INFLUXGUARD_ROOT: host.root } : {}),
+        },
+        timeout: timeoutMs,
+        maxBuffer: 1024 * 1024,
+      },
       (err, stdout, stderr) => {
         if (err && !stdout) return resolve(fail(`collector failed: ${(stderr || err.message).trim().slice(0, 200)}`));
         resolve(parseCollectorOutput(stdout));
@@ -48,7 +59,9 @@ export function localHost(hosts: Record<string, LocalHost>): (instances: Instanc
       const host = named(i.instanceId) ?? named(i.name);
       return host ? [{ i, host }] : [];
     });
-    const results = await mapLimit(covered, 4, ({ i, host }) => (i.state === 'running' ? collectLocal(host) : Promise.resolve(fail<HostEvidence>(`instance is ${i.state}`))));
+    const results = await mapLimit(covered, 4, ({ i, host }) =>
+      i.state === 'running' ? collectLocal(host) : Promise.resolve(fail<HostEvidence>(`instance is ${i.state}`)),
+    );
     return new Map(covered.map(({ i }, n) => [i.instanceId, results[n]!]));
   };
 }

@@ -21,7 +21,12 @@ const Process = z.object({
   config: z.record(str(128), str(1000)),
   headers: z.record(str(128), str(1000)),
 });
-const Listener = z.object({ address: str(100), port: z.number().int().min(0).max(65535), process: str(64), pid: z.number().int().nullable() });
+const Listener = z.object({
+  address: str(100),
+  port: z.number().int().min(0).max(65535),
+  process: str(64),
+  pid: z.number().int().nullable(),
+});
 const File = z.object({
   role: str(100),
   path: str(1000),
@@ -53,7 +58,8 @@ export type HostProcess = z.infer<typeof Process>;
 export function parseCollectorOutput(stdout: string): Result<HostEvidence> {
   const text = stdout.trim();
   if (!text) return fail('the collector printed nothing');
-  if (stdout.length >= SSM_STDOUT_LIMIT) return fail(`collector output reached the ${SSM_STDOUT_LIMIT}-character SSM limit and may be truncated`);
+  if (stdout.length >= SSM_STDOUT_LIMIT)
+    return fail(`collector output reached the ${SSM_STDOUT_LIMIT}-character SSM limit and may be truncated`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -61,7 +67,8 @@ export function parseCollectorOutput(stdout: string): Result<HostEvidence> {
     return fail(`collector output is not valid JSON (${(err as Error).message.slice(0, 120)})`);
   }
   const schema = (json as { schema?: unknown } | null)?.schema;
-  if (typeof schema === 'string' && schema !== COLLECTOR_SCHEMA) return fail(`unsupported collector schema "${schema.slice(0, 60)}" (this scanner reads ${COLLECTOR_SCHEMA})`);
+  if (typeof schema === 'string' && schema !== COLLECTOR_SCHEMA)
+    return fail(`unsupported collector schema "${schema.slice(0, 60)}" (this scanner reads ${COLLECTOR_SCHEMA})`);
   const parsed = CollectorOutput.safeParse(json);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;

@@ -42,7 +42,18 @@ export interface SsmOptions {
   now?: () => number;
 }
 
-const TERMINAL = new Set(['Success', 'Cancelled', 'TimedOut', 'Failed', 'Undeliverable', 'Terminated', 'InvalidPlatform', 'AccessDenied', 'DeliveryTimedOut', 'ExecutionTimedOut']);
+const TERMINAL = new Set([
+  'Success',
+  'Cancelled',
+  'TimedOut',
+  'Failed',
+  'Undeliverable',
+  'Terminated',
+  'InvalidPlatform',
+  'AccessDenied',
+  'DeliveryTimedOut',
+  'ExecutionTimedOut',
+]);
 const describeErr = (op: string, err: unknown) => `ssm:${op} failed: ${errorCode(err)}: ${oneLine(err, 200)}`;
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -52,7 +63,11 @@ async function reachable(ssm: SSMClient, ids: string[]): Promise<Map<string, Res
   for (const part of chunk(ids, SEND_COMMAND_MAX_TARGETS)) {
     for await (const page of paginateDescribeInstanceInformation({ client: ssm }, { Filters: [{ Key: 'InstanceIds', Values: part }] })) {
       for (const info of page.InstanceInformationList ?? []) {
-        if (info.InstanceId) seen.set(info.InstanceId, { ...(info.PingStatus ? { ping: info.PingStatus } : {}), ...(info.PlatformType ? { platform: info.PlatformType } : {}) });
+        if (info.InstanceId)
+          seen.set(info.InstanceId, {
+            ...(info.PingStatus ? { ping: info.PingStatus } : {}),
+            ...(info.PlatformType ? { platform: info.PlatformType } : {}),
+          });
       }
     }
   }
@@ -88,7 +103,9 @@ async function fetchResult(ssm: SSMClient, p: Pending): Promise<Result<HostEvide
   if (!TERMINAL.has(status)) return undefined;
   if (status === 'Success') return parseCollectorOutput(out.StandardOutputContent ?? '');
   const stderr = (out.StandardErrorContent ?? '').trim().replace(/\s+/g, ' ').slice(0, 200);
-  return fail(`collector ${out.StatusDetails ?? status}${out.ResponseCode !== undefined && out.ResponseCode >= 0 ? ` (exit ${out.ResponseCode})` : ''}${stderr ? `: ${stderr}` : ''}`);
+  return fail(
+    `collector ${out.StatusDetails ?? status}${out.ResponseCode !== undefined && out.ResponseCode >= 0 ? ` (exit ${out.ResponseCode})` : ''}${stderr ? `: ${stderr}` : ''}`,
+  );
 }
 
 /** What SSM's list call returns of a plugin's output at most (CommandPlugin.Output): longer output is truncated there. */
@@ -114,7 +131,10 @@ async function listInvocations(ssm: SSMClient, commandId: string): Promise<Map<s
         if (!inv.InstanceId || !inv.Status) continue;
         const plugins = inv.CommandPlugins ?? [];
         const output = plugins.length === 1 ? plugins[0]!.Output : undefined;
-        listed.set(inv.InstanceId, { status: inv.Status, ...(inv.Status === 'Success' && output && output.length < LIST_OUTPUT_MAX ? { output } : {}) });
+        listed.set(inv.InstanceId, {
+          status: inv.Status,
+          ...(inv.Status === 'Success' && output && output.length < LIST_OUTPUT_MAX ? { output } : {}),
+        });
       }
     }
     return listed;
@@ -136,13 +156,16 @@ export async function collectViaSsm(ssm: SSMClient, instances: Instance[], opts:
 
   let reach: Map<string, Result<true>>;
   try {
-    reach = await reachable(ssm, running.map((i) => i.instanceId));
+    reach = await reachable(
+      ssm,
+      running.map((i) => i.instanceId),
+    );
   } catch (err) {
     for (const i of running) results.set(i.instanceId, fail(describeErr('DescribeInstanceInformation', err)));
     return results;
   }
   const targets: string[] = [];
-  for (const [id, r] of reach) (r.ok ? targets.push(id) : results.set(id, fail(r.reason)));
+  for (const [id, r] of reach) r.ok ? targets.push(id) : results.set(id, fail(r.reason));
 
   const pending: Pending[] = [];
   const runShell = opts.documentName === RUN_SHELL_SCRIPT;

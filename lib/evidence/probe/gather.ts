@@ -28,7 +28,12 @@ export function probeOptions(config: Config): ProbeOptions {
 }
 
 /** Resolve, check and probe one target: evidence or the reason it could not be had. */
-export async function gatherProbe(t: ProbeTarget, allowedCidrs: readonly string[], opts: ProbeOptions, resolver?: Resolver): Promise<Result<ProbeEvidence>> {
+export async function gatherProbe(
+  t: ProbeTarget,
+  allowedCidrs: readonly string[],
+  opts: ProbeOptions,
+  resolver?: Resolver,
+): Promise<Result<ProbeEvidence>> {
   try {
     const resolved = await resolveTarget(t, allowedCidrs, resolver);
     return await probeEndpoint(resolved, opts);
@@ -39,7 +44,8 @@ export async function gatherProbe(t: ProbeTarget, allowedCidrs: readonly string[
 }
 
 const LOOPBACK = LOOPBACK_CIDRS.map((c) => parseCidr(c)!);
-const isLoopbackHost = (h: string) => h === 'localhost' || parseIp(h.replace(/^\[|\]$/g, '')) !== undefined && LOOPBACK.some((l) => ipInCidr(h.replace(/^\[|\]$/g, ''), l));
+const isLoopbackHost = (h: string) =>
+  h === 'localhost' || (parseIp(h.replace(/^\[|\]$/g, '')) !== undefined && LOOPBACK.some((l) => ipInCidr(h.replace(/^\[|\]$/g, ''), l)));
 
 /**
  * Where probes may go. Against an AWS emulator on loopback (AWS_ENDPOINT_URL
@@ -64,4 +70,3 @@ export function probeCidrs(configured: readonly string[], env: NodeJS.ProcessEnv
   // No fallback: loopback is probed only when the configuration lists it (demos and tests do).
   return configured.filter((c) => LOOPBACK.some((l) => cidrContains(l, parseCidr(c)!)));
 }
-

@@ -24,7 +24,12 @@ export const BODY_CAP = 64 * 1024;
  * build each distinct one once and share it across connections.
  */
 const contexts = new Map<string, tls.SecureContext>();
-function secureContext(o: { ca?: string[]; minVersion?: tls.SecureVersion; maxVersion?: tls.SecureVersion; ciphers?: string }): tls.SecureContext {
+function secureContext(o: {
+  ca?: string[];
+  minVersion?: tls.SecureVersion;
+  maxVersion?: tls.SecureVersion;
+  ciphers?: string;
+}): tls.SecureContext {
   const key = JSON.stringify([o.minVersion, o.maxVersion, o.ciphers, o.ca ?? null]);
   let ctx = contexts.get(key);
   if (!ctx) {
@@ -84,7 +89,12 @@ export function endpointAgent(t: ResolvedTarget, scheme: 'http' | 'https', secur
   const sockets = scheme === 'https' ? 1 : 4;
   const common = { keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets, lookup: pinnedLookup(t) };
   if (scheme === 'http') return new http.Agent(common as http.AgentOptions);
-  const agent = new https.Agent({ ...common, rejectUnauthorized: false, servername: servername(t), secureContext: secureContext({}) } as https.AgentOptions);
+  const agent = new https.Agent({
+    ...common,
+    rejectUnauthorized: false,
+    servername: servername(t),
+    secureContext: secureContext({}),
+  } as https.AgentOptions);
   if (secured) {
     let spare: tls.TLSSocket | undefined = secured;
     const connect = agent.createConnection.bind(agent) as (...a: unknown[]) => unknown;
@@ -164,7 +174,11 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
       }
       const chunks: Buffer[] = [];
       let size = 0;
-      const finish = (truncated: boolean) => done(ok({ status: res.statusCode ?? 0, headers: headersOf(res), body: Buffer.concat(chunks).toString('utf8'), truncated }), !truncated);
+      const finish = (truncated: boolean) =>
+        done(
+          ok({ status: res.statusCode ?? 0, headers: headersOf(res), body: Buffer.concat(chunks).toString('utf8'), truncated }),
+          !truncated,
+        );
       res.on('data', (chunk: Buffer) => {
         const room = BODY_CAP - size;
         if (chunk.length >= room) {
@@ -221,7 +235,10 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
       resolve(r);
     };
     const detach = onAbort(opts.signal, () => done(fail(ABORTED)));
-    const timer = setTimeout(() => done(fail(`TLS handshake timed out after ${opts.timeouts.connectMs + opts.timeouts.tlsMs} ms`)), opts.timeouts.connectMs + opts.timeouts.tlsMs);
+    const timer = setTimeout(
+      () => done(fail(`TLS handshake timed out after ${opts.timeouts.connectMs + opts.timeouts.tlsMs} ms`)),
+      opts.timeouts.connectMs + opts.timeouts.tlsMs,
+    );
     try {
       socket = tls.connect({
         host: t.address,

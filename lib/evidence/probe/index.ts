@@ -69,7 +69,11 @@ function offerable(spec: { min: SecureVersion; max: SecureVersion; ciphers: stri
 }
 
 /** The TLS evidence, and the main handshake's socket (kept for the HTTP requests; the caller closes it). */
-async function inspectTls(t: ResolvedTarget, opts: ProbeOptions, signal: AbortSignal): Promise<{ evidence: Result<TlsEvidence>; socket?: TLSSocket }> {
+async function inspectTls(
+  t: ResolvedTarget,
+  opts: ProbeOptions,
+  signal: AbortSignal,
+): Promise<{ evidence: Result<TlsEvidence>; socket?: TLSSocket }> {
   const main = await handshake(t, { timeouts: opts.timeouts, signal, inspect: true, keep: true, ...(opts.ca ? { ca: opts.ca } : {}) });
   if (!main.ok) return { evidence: fail(main.reason) };
   const { socket, ...h } = main.value;
@@ -83,16 +87,30 @@ async function judgeTls(t: ResolvedTarget, h: Handshake, opts: ProbeOptions, sig
   const nameError = checkServerIdentity(t.host, h.certificate);
   const weak = Object.entries(WEAK_CIPHERS).filter(([, c]) => offerable({ min: 'TLSv1', max: 'TLSv1.2', ciphers: `${c}:@SECLEVEL=0` }));
   const [protocols, ciphers] = await Promise.all([
-    handshake(t, { timeouts: opts.timeouts, signal, minVersion: LEGACY_PROTOCOLS.min, maxVersion: LEGACY_PROTOCOLS.max, ciphers: LEGACY_PROTOCOLS.ciphers }),
+    handshake(t, {
+      timeouts: opts.timeouts,
+      signal,
+      minVersion: LEGACY_PROTOCOLS.min,
+      maxVersion: LEGACY_PROTOCOLS.max,
+      ciphers: LEGACY_PROTOCOLS.ciphers,
+    }),
     weak.length
-      ? handshake(t, { timeouts: opts.timeouts, signal, minVersion: 'TLSv1', maxVersion: 'TLSv1.2', ciphers: `${weak.map(([, c]) => c).join(':')}:@SECLEVEL=0` })
+      ? handshake(t, {
+          timeouts: opts.timeouts,
+          signal,
+          minVersion: 'TLSv1',
+          maxVersion: 'TLSv1.2',
+          ciphers: `${weak.map(([, c]) => c).join(':')}:@SECLEVEL=0`,
+        })
       : Promise.resolve(fail<never>('nothing to offer')),
   ]);
   if (signal.aborted) return fail('the endpoint deadline was reached during the legacy TLS probes');
   const legacy: TlsEvidence['legacy'] = {};
   // Key: the version the server chose when offered only TLS 1.0 and 1.1.
   legacy[protocols.ok ? protocols.value.protocol : 'TLSv1/TLSv1.1'] = protocols.ok ? 'accepted' : 'refused';
-  const family = ciphers.ok ? weak.find(([name]) => (name === '3DES' ? /3DES|DES-CBC3|DES_EDE/i : new RegExp(name, 'i')).test(ciphers.value.cipher))?.[0] : undefined;
+  const family = ciphers.ok
+    ? weak.find(([name]) => (name === '3DES' ? /3DES|DES-CBC3|DES_EDE/i : new RegExp(name, 'i')).test(ciphers.value.cipher))?.[0]
+    : undefined;
   for (const name of Object.keys(WEAK_CIPHERS)) {
     legacy[name] = !weak.some(([n]) => n === name) ? 'untestable' : family === name ? 'accepted' : 'refused';
   }
@@ -131,10 +149,13 @@ async function fingerprint(ping: HttpObservation, req: (path: string) => Promise
   if (query.ok) {
     const q = query.value;
     const realm = /realm="InfluxDB"/i.test(q.headers['www-authenticate'] ?? '');
-    const json = /^\s*\{"(results|error)"/.test(q.body) && (q.body.includes('"results"') || /authorization|authentication|admin user/i.test(q.body));
+    const json =
+      /^\s*\{"(results|error)"/.test(q.body) && (q.body.includes('"results"') || /authorization|authentication|admin user/i.test(q.body));
     if (realm || json) return ok({ flavour: 'influxdb-1' });
   }
-  return fail(`not InfluxDB: /ping answered ${ping.status} without X-Influxdb-Version, /health is not InfluxDB's, and /query does not answer like InfluxDB`);
+  return fail(
+    `not InfluxDB: /ping answered ${ping.status} without X-Influxdb-Version, /health is not InfluxDB's, and /query does not answer like InfluxDB`,
+  );
 }
 
 /** Probe one resolved target within its deadline. `fail` only when it cannot be reached or is not InfluxDB. */
@@ -162,7 +183,9 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
   }
   const agent = endpointAgent(t, scheme, secured);
   try {
-    return await probeHttp(t, scheme, tlsEvidence, opts, (path, extra = {}) => get(t, { scheme: scheme!, path, timeouts, signal, agent, ...extra }));
+    return await probeHttp(t, scheme, tlsEvidence, opts, (path, extra = {}) =>
+      get(t, { scheme: scheme!, path, timeouts, signal, agent, ...extra }),
+    );
   } finally {
     agent.destroy();
     secured?.destroy();
@@ -171,7 +194,13 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
 
 type Requester = (path: string, extra?: { headers?: Record<string, string>; statusOnly?: boolean }) => Promise<Result<HttpObservation>>;
 
-async function probeHttp(t: ResolvedTarget, scheme: 'http' | 'https', tlsEvidence: Result<TlsEvidence> | undefined, opts: ProbeOptions, req: Requester): Promise<Result<ProbeEvidence>> {
+async function probeHttp(
+  t: ResolvedTarget,
+  scheme: 'http' | 'https',
+  tlsEvidence: Result<TlsEvidence> | undefined,
+  opts: ProbeOptions,
+  req: Requester,
+): Promise<Result<ProbeEvidence>> {
   // The first /ping carries a random Origin: it serves the fingerprint, the header checks and the CORS check at once.
   const origin = `https://influxguard-${randomBytes(4).toString('hex')}.invalid`;
   const ping = await req('/ping', { headers: { origin } });
@@ -187,7 +216,8 @@ async function probeHttp(t: ResolvedTarget, scheme: 'http' | 'https', tlsEvidenc
     req('/api/v2/setup'),
     ...DIAGNOSTIC_PATHS.map(status),
   ]);
-  const error = query!.ok && (query!.value.status === 401 || query!.value.status === 403) ? query! : await req('/influxguard-probe-not-found');
+  const error =
+    query!.ok && (query!.value.status === 401 || query!.value.status === 403) ? query! : await req('/influxguard-probe-not-found');
   const diagnostics: ProbeEvidence['diagnostics'] = {};
   DIAGNOSTIC_PATHS.forEach((p, i) => {
     const r = diag[i]!;

@@ -14,7 +14,16 @@ import { isIP } from 'node:net';
 import { cidrContains, formatIp, parseCidr, parseIp, type Cidr } from '../../util/cidr.js';
 
 /** Never probed, whatever the configuration says. */
-export const ALWAYS_REFUSED = ['169.254.0.0/16', 'fe80::/10', 'fd00:ec2::/32', '0.0.0.0/8', '::/128', '255.255.255.255/32', '224.0.0.0/4', 'ff00::/8'];
+export const ALWAYS_REFUSED = [
+  '169.254.0.0/16',
+  'fe80::/10',
+  'fd00:ec2::/32',
+  '0.0.0.0/8',
+  '::/128',
+  '255.255.255.255/32',
+  '224.0.0.0/4',
+  'ff00::/8',
+];
 const REFUSED = ALWAYS_REFUSED.map((c) => parseCidr(c)!);
 
 /** Whose addresses a target must resolve to (an instance's endpoint tag). */
@@ -62,9 +71,14 @@ export function parseTarget(input: string, defaultPort = 8086): ProbeTarget {
     throw new TargetRefused(`invalid target "${input}": not a URL or host[:port]`);
   }
   const scheme = url.protocol === 'probe:' ? undefined : url.protocol.replace(/:$/, '');
-  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') throw new TargetRefused(`invalid target "${input}": scheme must be http or https`);
-  if (url.username || url.password) throw new TargetRefused(`invalid target "${input.replace(/\/\/[^@/]*@/, '//***@')}": credentials in URLs are refused (they would be sent in clear and logged)`);
-  if ((url.pathname && url.pathname !== '/') || url.search || url.hash) throw new TargetRefused(`invalid target "${input}": give only scheme, host and port`);
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https')
+    throw new TargetRefused(`invalid target "${input}": scheme must be http or https`);
+  if (url.username || url.password)
+    throw new TargetRefused(
+      `invalid target "${input.replace(/\/\/[^@/]*@/, '//***@')}": credentials in URLs are refused (they would be sent in clear and logged)`,
+    );
+  if ((url.pathname && url.pathname !== '/') || url.search || url.hash)
+    throw new TargetRefused(`invalid target "${input}": give only scheme, host and port`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!host) throw new TargetRefused(`invalid target "${input}": no host`);
   // URL drops a scheme's default port (http://h:80); keep what the operator wrote.
@@ -88,8 +102,12 @@ function canonical(address: string): { family: 4 | 6; text: string; cidr: Cidr }
 export function assertAllowed(address: string, allowed: readonly string[], what: string): void {
   const c = canonical(address);
   const refused = REFUSED.find((r) => cidrContains(r, c.cidr));
-  if (refused) throw new TargetRefused(`refused ${what}: ${c.text} is in ${refused.text} (link-local / metadata / non-unicast addresses are never probed)`);
-  if (!allowed.some((a) => cidrContains(parseCidr(a)!, c.cidr))) throw new TargetRefused(`refused ${what}: ${c.text} is outside the allowed target CIDRs (${allowed.join(', ') || 'none'})`);
+  if (refused)
+    throw new TargetRefused(
+      `refused ${what}: ${c.text} is in ${refused.text} (link-local / metadata / non-unicast addresses are never probed)`,
+    );
+  if (!allowed.some((a) => cidrContains(parseCidr(a)!, c.cidr)))
+    throw new TargetRefused(`refused ${what}: ${c.text} is outside the allowed target CIDRs (${allowed.join(', ') || 'none'})`);
 }
 
 /** Throws TargetRefused unless the address is one of the owner's own, or inside its endpoint CIDRs. */
@@ -106,7 +124,11 @@ export type Resolver = (host: string) => Promise<{ address: string; family: numb
 const systemResolver: Resolver = (host) => lookup(host, { all: true, verbatim: true });
 
 /** Resolve once and check every answer; the first allowed address is pinned. */
-export async function resolveTarget(t: ProbeTarget, allowed: readonly string[], resolver: Resolver = systemResolver): Promise<ResolvedTarget> {
+export async function resolveTarget(
+  t: ProbeTarget,
+  allowed: readonly string[],
+  resolver: Resolver = systemResolver,
+): Promise<ResolvedTarget> {
   let addresses: string[];
   if (isIP(t.host)) {
     addresses = [t.host];
@@ -127,4 +149,5 @@ export async function resolveTarget(t: ProbeTarget, allowed: readonly string[], 
   return { ...t, address: pinned.text, family: pinned.family };
 }
 
-export const endpointUrl = (t: ProbeTarget, scheme: 'http' | 'https') => `${scheme}://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+export const endpointUrl = (t: ProbeTarget, scheme: 'http' | 'https') =>
+  `${scheme}://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
