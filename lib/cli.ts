@@ -10,7 +10,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { CallCounter, createClients } from './aws/clients.js';
 import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } from './config.js';
 import { InfluxguardError, oneLine, usageError } from './errors.js';
-import { SEVERITIES, severityRank, type Instance, type ScanDocument, type Severity } from './model.js';
+import { SEVERITIES, severityRank, type Instance, type ScanDocument, type Severity, type TimestreamDb } from './model.js';
 import { probeRun } from './probe.js';
 import { toAsff } from './publish/asff.js';
 import { goneInstances } from './discover/ec2.js';
@@ -202,7 +202,14 @@ function progressReporter(io: CliIO, enabled: boolean) {
  * Print the document as asked; the exit code: 1 for a failure at or above
  * --fail-on, else 3 when incomplete (each reason on one stderr line), else 0.
  */
-function emit(document: ScanDocument, incomplete: readonly string[], values: Values, io: CliIO, instances?: Instance[]): number {
+function emit(
+  document: ScanDocument,
+  incomplete: readonly string[],
+  values: Values,
+  io: CliIO,
+  instances?: Instance[],
+  databases?: TimestreamDb[],
+): number {
   const fmt = format(values.format);
   if (fmt === 'asff') {
     const now = document.finishedAt;
@@ -215,6 +222,7 @@ function emit(document: ScanDocument, incomplete: readonly string[], values: Val
         color: io.stdoutIsTTY && !values['no-color'] && !io.env.NO_COLOR,
         showPassed: values['show-passed'] ?? false,
         ...(instances ? { instances } : {}),
+        ...(databases ? { databases } : {}),
       }),
     );
   const unavailable = document.summary.NOT_AVAILABLE;
@@ -243,7 +251,7 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   try {
     const result = await scan(config, { clients, homeRegion: region, env: io.env, onProgress: progress.onProgress });
     progress.clear();
-    const code = emit(result.document, result.incomplete, values, io, result.instances);
+    const code = emit(result.document, result.incomplete, values, io, result.instances, result.databases);
     if (!config.publish.enabled) return code;
     const report = await publishScan(result, config, {
       clients,

@@ -10,6 +10,8 @@ import { assessmentKey, isFailing, raiseSeverity } from './model.js';
 import type {
   Check,
   CheckMeta,
+  DatabaseCheck,
+  DatabaseContext,
   EndpointCheck,
   EndpointContext,
   Finding,
@@ -23,6 +25,7 @@ import type {
   Result,
   Severity,
   Status,
+  TimestreamDb,
 } from './model.js';
 
 const severityFor = (meta: CheckMeta, o: Outcome): Severity => o.severity ?? (isFailing(o.status) ? meta.severity : 'INFORMATIONAL');
@@ -87,6 +90,7 @@ function toFinding(
 const isInstanceCheck = (c: Check): c is InstanceCheck => c.scope === 'instance';
 const isRegionCheck = (c: Check): c is RegionCheck => c.scope === 'region';
 const isEndpointCheck = (c: Check): c is EndpointCheck => c.scope === 'endpoint';
+const isDatabaseCheck = (c: Check): c is DatabaseCheck => c.scope === 'database';
 
 type Where = Pick<Finding, 'accountId' | 'region' | 'instanceId' | 'endpoint'>;
 type ScopedCheck<Ctx> = CheckMeta & Runnable<Ctx> & { appliesTo?: (c: Ctx) => boolean };
@@ -126,18 +130,31 @@ function evaluateScope<Ctx extends { evidence: object }>(
  */
 export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext, assessed?: Assessed): Finding[] {
   const i = ctx.instance;
+  const db = ctx.db;
   const at = ctx.endpoint !== undefined ? { endpoint: ctx.endpoint } : {};
-  const where = i ? { accountId: i.accountId, region: i.region, instanceId: i.instanceId, ...at } : at;
-  const self: ResourceRef = i ? { type: 'AwsEc2Instance', id: i.instanceId } : { type: 'Other', id: ctx.endpoint ?? 'unknown' };
+  const subject = i
+    ? { accountId: i.accountId, region: i.region, instanceId: i.instanceId }
+    : db
+      ? { accountId: db.accountId, region: db.region, instanceId: db.id }
+      : {};
+  const where = { ...subject, ...at };
+  const self: ResourceRef = i
+    ? { type: 'AwsEc2Instance', id: i.instanceId }
+    : db
+      ? { type: 'Other', id: db.id }
+      : { type: 'Other', id: ctx.endpoint ?? 'unknown' };
   // An endpoint that was not probed has no probe evidence: only checks the host can also answer speak.
   const evidence = { probe: ctx.probed ? ctx.evidence.probe : undefined, host: ctx.evidence.host };
   const findings = evaluateScope(checks.filter(isEndpointCheck), ctx, where, self, assessed, evidence);
   if (ctx.internetExposed) {
     for (const f of findings.filter((x) => isFailing(x.status))) {
       f.severity = raiseSeverity(f.severity);
-      f.evidence.severityRaised = 'TCP 8086 is open to the world and the instance has a public address';
+      f.evidence.severityRaised = db
+        ? `TCP ${db.port} is open to the world and the DB is publicly accessible`
+        : 'TCP 8086 is open to the world and the instance has a public address';
     }
   }
+  if (db) for (const f of findings) Object.assign(f.evidence, dbEvidence(db));
   return findings;
 }
 
@@ -162,10 +179,34 @@ export function evaluateRegion(checks: readonly Check[], ctx: RegionContext, ass
   );
 }
 
-/** A region whose instances could not be listed: every AWS-evidence check says so, once, at account level. */
-export function evaluateRegionFailure(checks: readonly Check[], failure: RegionFailure): Finding[] {
+/** What names a Timestream DB in its findings' evidence: its ARN (the ASFF resource Id), kind and name. */
+const dbEvidence = (db: TimestreamDb) => ({ arn: db.arn, kind: `timestream-influxdb ${db.kind}`, ...(db.name ? { name: db.name } : {}) });
+
+/**
+ * One Timestream for InfluxDB instance or cluster: `instanceId` is its
+ * identifier (the lifecycle tracks each one), the resource is the DB itself
+ * (`Other`, its identifier; `evidence.arn` is its ARN, the ASFF resource Id).
+ */
+export function evaluateDatabase(checks: readonly Check[], ctx: DatabaseContext, assessed?: Assessed): Finding[] {
+  const { db } = ctx;
+  const findings = evaluateScope(
+    checks.filter(isDatabaseCheck),
+    ctx,
+    { accountId: db.accountId, region: db.region, instanceId: db.id },
+    { type: 'Other', id: db.id },
+    assessed,
+  );
+  for (const f of findings) Object.assign(f.evidence, dbEvidence(db));
+  return findings;
+}
+
+/**
+ * A region whose instances could not be listed: every AWS-evidence check says
+ * so, once, at account level. `onlyDatabases`: only Timestream could not be listed.
+ */
+export function evaluateRegionFailure(checks: readonly Check[], failure: RegionFailure, onlyDatabases = false): Finding[] {
   const account: ResourceRef = { type: 'AwsAccount', id: failure.accountId };
   return checks
-    .filter((c) => c.evidence.includes('aws'))
+    .filter((c) => c.evidence.includes('aws') && (!onlyDatabases || c.scope === 'database'))
     .map((c) => toFinding(c, unavailable(failure.reason), { accountId: failure.accountId, region: failure.region }, account));
 }

@@ -92,11 +92,62 @@ export interface Volume {
   attachments: { instanceId: string; device: string }[];
 }
 
+/**
+ * An Amazon Timestream for InfluxDB DB instance or DB cluster (a managed
+ * InfluxDB: no tag needed to select it). `id` is AWS's identifier, the
+ * finding's `instanceId`.
+ */
+export interface TimestreamDb {
+  accountId: string;
+  region: string;
+  kind: 'instance' | 'cluster';
+  id: string;
+  name?: string;
+  arn: string;
+  status?: string;
+  /** The managed endpoint (always TLS); never probed under an emulator. */
+  endpoint?: string;
+  port: number;
+  publiclyAccessible: boolean;
+  securityGroupIds: string[];
+  /** Absent: the service's default DB parameter group. */
+  parameterGroupId?: string;
+  /** S3 log delivery as configured (`enabled` false when absent). */
+  logDelivery: LogDelivery;
+  /** Cluster engine type, when the service says (e.g. `INFLUXDB_V2`). */
+  engineType?: string;
+  tags: Record<string, string>;
+}
+
+export interface LogDelivery {
+  enabled: boolean;
+  bucket?: string;
+}
+
+/** The two diagnostics switches of an InfluxDB 2 parameter group (absent = InfluxDB's default, false: enabled). */
+export interface TimestreamParameters {
+  /** `default` for the service's default group (no identifier on the DB). */
+  groupId: string;
+  groupName?: string;
+  /** Which engine the group configures: `InfluxDBv2`, `InfluxDBv3Core`, ... */
+  engine: string;
+  pprofDisabled?: boolean;
+  metricsDisabled?: boolean;
+}
+
 /** Everything discovery learned about one account × region. */
 export interface RegionInventory {
   accountId: string;
   region: string;
   instances: Instance[];
+  /**
+   * Timestream for InfluxDB instances and clusters, or why they could not be
+   * listed; undefined when not listed in this scan (a work unit without the
+   * region checks).
+   */
+  timestream?: Result<TimestreamDb[]>;
+  /** Their DB parameter groups by identifier (`default` for the default group). */
+  parameterGroups: Map<string, Result<TimestreamParameters>>;
   securityGroups: Result<Map<string, SecurityGroup>>;
   volumes: Result<Map<string, Volume>>;
   /** Resolved managed prefix lists referenced by the groups above: CIDRs, or why not. */
@@ -242,7 +293,15 @@ export interface RegionEvidence {
   ebsDefaultEncryption: Result<boolean>;
 }
 
-export type EvidenceKey = keyof InstanceEvidence | keyof RegionEvidence | keyof EndpointEvidence;
+/** Evidence for one Timestream for InfluxDB instance or cluster. */
+export interface DatabaseEvidence {
+  /** Its security groups as openings (the same exposure model as EC2 instances). */
+  network: Result<NetworkEvidence>;
+  parameters: Result<TimestreamParameters>;
+  logs: Result<LogDelivery>;
+}
+
+export type EvidenceKey = keyof InstanceEvidence | keyof RegionEvidence | keyof EndpointEvidence | keyof DatabaseEvidence;
 
 // ───────────────────────────── checks and findings ─────────────────────────────
 
@@ -335,10 +394,18 @@ export interface EndpointContext {
   settings: CheckSettings;
   /** The instance behind the endpoint, when it came from a scan. */
   instance?: Instance;
-  /** Its 8086 is world-open and it has a public address (from the network model). */
+  /** Or the Timestream for InfluxDB instance or cluster behind it. */
+  db?: TimestreamDb;
+  /** Its 8086 is world-open and it has a public address (a DB: publicly accessible, its port world-open). */
   internetExposed?: boolean;
   /** Scan time (ms since epoch), passed in: checks never read the clock. */
   now: number;
+}
+
+export interface DatabaseContext {
+  db: TimestreamDb;
+  evidence: DatabaseEvidence;
+  settings: CheckSettings;
 }
 
 interface CheckBase<Ctx, K extends EvidenceKey> extends CheckMeta {
@@ -367,7 +434,8 @@ export type EndpointCheck = CheckBase<EndpointContext, keyof EndpointEvidence> &
   /** The host's side of the check, when the host can answer it too (the probe decides when both do). */
   hostVerdict?: (h: HostEvidence) => Outcome | undefined;
 };
-export type Check = InstanceCheck | RegionCheck | EndpointCheck;
+export type DatabaseCheck = CheckBase<DatabaseContext, keyof DatabaseEvidence> & { scope: 'database' };
+export type Check = InstanceCheck | RegionCheck | EndpointCheck | DatabaseCheck;
 
 /**
  * `<instanceId or ->/<checkId>`: one check judged for one instance (or for the
@@ -422,6 +490,13 @@ export interface Coverage {
   knownInstanceIds?: string[];
   /** Instances this scan looked for by id and verifiably did not find (terminated, or no longer selected). */
   goneInstanceIds: string[];
+  /**
+   * Timestream for InfluxDB was listed completely in this region (its ids are
+   * in instanceIds): only then may a Timestream id absent from it be archived.
+   */
+  timestreamListed?: boolean;
+  /** Why Timestream for InfluxDB could not be listed (the scan is incomplete; its findings are left as they were). */
+  timestreamFailed?: string;
   /** Instance × check pairs evaluated on complete evidence (`assessmentKey`): only these may resolve a failure. */
   assessed: Set<string>;
 }
@@ -431,6 +506,8 @@ export interface ScanResult {
   document: ScanDocument;
   /** The instances the scan covered (not part of the JSON contract). */
   instances: Instance[];
+  /** The Timestream for InfluxDB instances and clusters the scan covered. */
+  databases: TimestreamDb[];
   coverage: Coverage[];
   /** Why the scan is incomplete (empty when everything asked for was checked). */
   incomplete: string[];

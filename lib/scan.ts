@@ -12,12 +12,21 @@ import { CHECKS } from './checks/index.js';
 import type { Config } from './config.js';
 import { discoverRegion } from './discover/ec2.js';
 import { AwsCallError, toAwsCallError, usageError } from './errors.js';
-import { evaluateEndpoint, evaluateInstance, evaluateRegion, evaluateRegionFailure } from './evaluate.js';
+import { evaluateDatabase, evaluateEndpoint, evaluateInstance, evaluateRegion, evaluateRegionFailure } from './evaluate.js';
 import { gatherRegion, hostSource, probeSource, type Deadline, type EvidenceSource, type HostFn, type ProbeFn } from './evidence/index.js';
 import { localHost } from './evidence/host/local.js';
 import { ssmHost } from './evidence/host/ssm.js';
-import { gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
-import type { Check, Coverage, Finding, Instance, ScanDocument, ScanResult } from './model.js';
+import { emulatedAws, gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
+import {
+  assessmentKey,
+  type Check,
+  type Coverage,
+  type Finding,
+  type Instance,
+  type ScanDocument,
+  type ScanResult,
+  type TimestreamDb,
+} from './model.js';
 import { sortFindings, summarise } from './summary.js';
 import { mapLimit } from './util/concurrency.js';
 
@@ -97,12 +106,14 @@ export async function resolveRegions(config: Config, clients: Clients, homeRegio
 interface RegionScan {
   findings: Finding[];
   instances: Instance[];
+  databases: TimestreamDb[];
   coverage: Coverage;
 }
 
 const failedRegion = (checks: readonly Check[], accountId: string, region: string, reason: string): RegionScan => ({
   findings: evaluateRegionFailure(checks, { accountId, region, reason }),
   instances: [],
+  databases: [],
   coverage: { accountId, region, failed: reason, complete: false, instanceIds: [], goneInstanceIds: [], assessed: new Set() },
 });
 
@@ -117,17 +128,32 @@ async function scanRegion(
 ): Promise<RegionScan> {
   try {
     const unit = deps.unit;
-    const inventory = await discoverRegion(deps.clients.ec2(region), accountId, region, config, unit?.instanceIds);
-    const bundle = await gatherRegion(inventory, config, sources, deps.now().getTime(), deadline);
     const regionChecks = !unit || unit.regionChecks;
+    // Timestream for InfluxDB is listed whole by the unit that runs the region checks (every CLI scan does).
+    const listTimestream = regionChecks && checks.some((c) => c.scope === 'database');
+    const inventory = await discoverRegion(
+      deps.clients.ec2(region),
+      accountId,
+      region,
+      config,
+      unit?.instanceIds,
+      listTimestream ? deps.clients.timestream(region) : undefined,
+    );
+    const bundle = await gatherRegion(inventory, config, sources, deps.now().getTime(), deadline);
     const assessed = new Set<string>();
+    const timestreamFailed = inventory.timestream && !inventory.timestream.ok ? inventory.timestream.reason : undefined;
+    const databases = inventory.timestream?.ok ? inventory.timestream.value : [];
     const findings = [
       ...bundle.instances.flatMap((ctx) => evaluateInstance(checks, ctx, assessed)),
       ...bundle.endpoints.flatMap((ctx) => evaluateEndpoint(checks, ctx, assessed)),
+      ...bundle.databases.flatMap((ctx) => evaluateDatabase(checks, ctx, assessed)),
+      ...(timestreamFailed !== undefined ? evaluateRegionFailure(checks, { accountId, region, reason: timestreamFailed }, true) : []),
       ...(regionChecks ? evaluateRegion(checks, bundle.region, assessed) : []),
     ];
-    deps.onProgress?.({ kind: 'region', region, instances: inventory.instances.length, findings: findings.length });
-    const seen = new Set(inventory.instances.map((i) => i.instanceId));
+    // A complete listing also settles the region-level "could not be listed" placeholders of an earlier scan.
+    if (inventory.timestream?.ok) for (const c of checks) if (c.scope === 'database') assessed.add(assessmentKey(undefined, c.id));
+    deps.onProgress?.({ kind: 'region', region, instances: inventory.instances.length + databases.length, findings: findings.length });
+    const seen = new Set([...inventory.instances.map((i) => i.instanceId), ...databases.map((d) => d.id)]);
     // A unit's instance missing from a describe by its id is gone since dispatch (terminated, or no longer selected).
     const gone = unit ? unit.instanceIds.filter((id) => !seen.has(id)) : [];
     const coverage: Coverage = {
@@ -137,9 +163,10 @@ async function scanRegion(
       instanceIds: [...seen],
       goneInstanceIds: gone,
       assessed,
+      ...(inventory.timestream ? (timestreamFailed !== undefined ? { timestreamFailed } : { timestreamListed: true }) : {}),
       ...(unit ? { knownInstanceIds: unit.knownInstanceIds.filter((id) => !gone.includes(id)) } : {}),
     };
-    return { findings, instances: inventory.instances, coverage };
+    return { findings, instances: inventory.instances, databases, coverage };
   } catch (err) {
     if (!(err instanceof AwsCallError)) throw err;
     deps.onProgress?.({ kind: 'region', region, instances: 0, findings: 0, error: err.message });
@@ -160,6 +187,9 @@ export const selectorsText = (config: Config): string =>
  */
 export function incompleteReasons(coverage: readonly Coverage[], config: Config, noMatchCounts = true): string[] {
   const reasons = coverage.filter((c) => c.failed).map((c) => `instances of ${c.accountId}/${c.region} could not be listed: ${c.failed}`);
+  for (const c of coverage)
+    if (!c.failed && c.timestreamFailed)
+      reasons.push(`Timestream for InfluxDB of ${c.accountId}/${c.region} could not be listed: ${c.timestreamFailed}`);
   const listed = coverage.filter((c) => !c.failed);
   if (noMatchCounts && listed.length && listed.every((c) => !c.instanceIds.length)) {
     reasons.push(`no instance matched ${selectorsText(config)} in ${[...new Set(listed.map((c) => c.region))].join(', ')}`);
@@ -187,7 +217,11 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   const probe: ProbeFn | undefined = !config.probe.enabled ? undefined : (deps.probe ?? realProber(config, env));
   const host: HostFn | undefined =
     deps.host ?? (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients) : undefined);
-  const sources: EvidenceSource[] = [...(probe ? [probeSource(config, probe)] : []), ...(host ? [hostSource(host)] : [])];
+  // Timestream endpoints are AWS's names: under an emulator they are made up and never probed (not even resolved).
+  const sources: EvidenceSource[] = [
+    ...(probe ? [probeSource(config, probe, { databases: !emulatedAws(env) })] : []),
+    ...(host ? [hostSource(host)] : []),
+  ];
   const perRegion = await mapLimit(regions, config.regionConcurrency, (region): Promise<RegionScan> => {
     if (!deadline.passed()) return scanRegion(config, { ...deps, now }, sources, deadline, checks, accountId, region);
     // Not started: said so, and nothing there is resolved or archived by publishing.
@@ -209,6 +243,7 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   return {
     document,
     instances: perRegion.flatMap((r) => r.instances),
+    databases: perRegion.flatMap((r) => r.databases),
     coverage,
     incomplete: incompleteReasons(coverage, config, !deps.unit),
   };

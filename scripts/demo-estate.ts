@@ -65,6 +65,15 @@ export const demoEstate = (e: DemoEndpoints): EstateSpec => ({
       ],
     },
     { name: 'meta-admin-wide', rules: [{ ports: 8091, cidrs: ['10.20.0.0/16'] }] },
+    // Timestream for InfluxDB (managed): one public and open to the world, one private and hardened.
+    { name: 'timestream-public', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
+    { name: 'timestream-private', rules: [{ ports: 8086, groups: ['app-servers'] }] },
+  ],
+  parameterGroups: [{ name: 'influx-hardened', pprofDisabled: true, metricsDisabled: true }],
+  timestream: [
+    // Default parameter group (pprof and metrics on), no log delivery.
+    { name: 'ts-analytics-public', groups: ['timestream-public'], publiclyAccessible: true },
+    { name: 'ts-telemetry-private', groups: ['timestream-private'], parameterGroup: 'influx-hardened', logBucket: 'influx-demo-logs' },
   ],
   instances: [
     {

@@ -88,7 +88,10 @@ async function main(): Promise<number> {
     const estate = await seedEstate(ec2, demoEstate(urls));
     ec2.destroy();
     const names = Object.keys(estate.instances);
-    process.stderr.write(`demo: seeded ${names.length} instances in ${DEMO_REGION} (${names.join(', ')})\n`);
+    const managed = Object.keys(estate.timestream);
+    process.stderr.write(
+      `demo: seeded ${names.length} instances in ${DEMO_REGION} (${names.join(', ')}) and ${managed.length} Timestream for InfluxDB instances (${managed.join(', ')})\n`,
+    );
     // Host evidence: the real collector runs locally against the influxd standing in for each instance.
     const configFile = join(certificates(), 'demo-config.json');
     // Probes reach only 127.0.0.0/8, where the servers standing in for the instances listen: allowed, and listed as

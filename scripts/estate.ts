@@ -20,6 +20,12 @@ import {
   type IpPermission,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
+import {
+  CreateDbClusterCommand,
+  CreateDbInstanceCommand,
+  CreateDbParameterGroupCommand,
+  TimestreamInfluxDBClient,
+} from '@aws-sdk/client-timestream-influxdb';
 
 export interface RuleSpec {
   /** tcp (default), udp, icmp, or -1 for all traffic. */
@@ -53,8 +59,25 @@ export interface InstanceSpec {
   count?: number;
 }
 
+/** A Timestream for InfluxDB DB instance or cluster in the estate's subnet. */
+export interface TimestreamSpec {
+  name: string;
+  kind?: 'instance' | 'cluster';
+  groups: string[];
+  publiclyAccessible?: boolean;
+  port?: number;
+  /** Name of a parameter group of this estate; absent: the default group. */
+  parameterGroup?: string;
+  /** S3 log delivery to this bucket. */
+  logBucket?: string;
+  tags?: Record<string, string>;
+}
+
 export interface EstateSpec {
   region: string;
+  /** InfluxDB 2 DB parameter groups (unset switches keep InfluxDB's default, false). */
+  parameterGroups?: { name: string; pprofDisabled?: boolean; metricsDisabled?: boolean }[];
+  timestream?: TimestreamSpec[];
   vpcCidr?: string;
   ebsDefaultEncryption?: boolean;
   prefixLists?: { name: string; cidrs: string[]; family?: 'IPv4' | 'IPv6' }[];
@@ -69,6 +92,9 @@ export interface SeededEstate {
   groups: Record<string, string>;
   prefixLists: Record<string, string>;
   instances: Record<string, string[]>;
+  /** Timestream DB instance or cluster id by name. */
+  timestream: Record<string, string>;
+  parameterGroups: Record<string, string>;
 }
 
 const AMI = 'ami-12c6146b';
@@ -174,5 +200,77 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
     if (inst.stopped) await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
     instances[inst.name] = ids;
   }
-  return { region: spec.region, vpcId, subnetId, groups, prefixLists, instances };
+  const { timestream, parameterGroups } =
+    spec.timestream?.length || spec.parameterGroups?.length
+      ? await seedTimestream(ec2, spec, subnetId, groups)
+      : { timestream: {}, parameterGroups: {} };
+  return { region: spec.region, vpcId, subnetId, groups, prefixLists, instances, timestream, parameterGroups };
+}
+
+/** The same emulator and credentials as the EC2 seeder, for Timestream for InfluxDB. */
+async function timestreamClient(ec2: EC2Client, region: string): Promise<TimestreamInfluxDBClient> {
+  const e = await ec2.config.endpoint!();
+  return new TimestreamInfluxDBClient({
+    region,
+    endpoint: `${e.protocol}//${e.hostname}${e.port ? `:${e.port}` : ''}${e.path}`,
+    credentials: ec2.config.credentials,
+  });
+}
+
+async function seedTimestream(
+  ec2: EC2Client,
+  spec: EstateSpec,
+  subnetId: string,
+  groups: Record<string, string>,
+): Promise<Pick<SeededEstate, 'timestream' | 'parameterGroups'>> {
+  const ts = await timestreamClient(ec2, spec.region);
+  try {
+    const parameterGroups: Record<string, string> = {};
+    for (const pg of spec.parameterGroups ?? []) {
+      const v2 = {
+        ...(pg.pprofDisabled !== undefined ? { pprofDisabled: pg.pprofDisabled } : {}),
+        ...(pg.metricsDisabled !== undefined ? { metricsDisabled: pg.metricsDisabled } : {}),
+      };
+      const out = await ts.send(new CreateDbParameterGroupCommand({ name: pg.name, parameters: { InfluxDBv2: v2 } }));
+      parameterGroups[pg.name] = out.id!;
+    }
+    const timestream: Record<string, string> = {};
+    for (const db of spec.timestream ?? []) {
+      const sgs = db.groups.map((n) => {
+        if (!groups[n]) throw new Error(`estate: unknown group "${n}" for Timestream ${db.name}`);
+        return groups[n]!;
+      });
+      const pg = db.parameterGroup ? parameterGroups[db.parameterGroup] : undefined;
+      if (db.parameterGroup && !pg) throw new Error(`estate: unknown parameter group "${db.parameterGroup}"`);
+      const common = {
+        name: db.name,
+        password: 'estate-password-not-secret',
+        vpcSubnetIds: [subnetId],
+        vpcSecurityGroupIds: sgs,
+        publiclyAccessible: db.publiclyAccessible === true,
+        dbInstanceType: 'db.influx.medium' as const,
+        ...(db.port ? { port: db.port } : {}),
+        ...(pg ? { dbParameterGroupIdentifier: pg } : {}),
+        ...(db.logBucket ? { logDeliveryConfiguration: { s3Configuration: { bucketName: db.logBucket, enabled: true } } } : {}),
+        ...(db.tags ? { tags: db.tags } : {}),
+      };
+      if (db.kind === 'cluster') {
+        const out = await ts.send(
+          new CreateDbClusterCommand({
+            ...common,
+            dbInstanceType: 'db.influx.medium',
+            dbStorageType: 'InfluxIOIncludedT1',
+            allocatedStorage: 100,
+          }),
+        );
+        timestream[db.name] = out.dbClusterId!;
+      } else {
+        const out = await ts.send(new CreateDbInstanceCommand({ ...common, allocatedStorage: 20, dbStorageType: 'InfluxIOIncludedT1' }));
+        timestream[db.name] = out.id!;
+      }
+    }
+    return { timestream, parameterGroups };
+  } finally {
+    ts.destroy();
+  }
 }

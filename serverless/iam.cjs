@@ -78,6 +78,26 @@ const scanEc2 = {
   ],
   Resource: '*',
 };
+/**
+ * Timestream for InfluxDB reads: the list calls have no resource-level
+ * permissions; the describes, parameter groups and tags are scoped to the
+ * account's DB instances, clusters and parameter groups (any region).
+ */
+const scanTimestream = [
+  { Effect: 'Allow', Action: ['timestream-influxdb:ListDbInstances', 'timestream-influxdb:ListDbClusters'], Resource: '*' },
+  {
+    Effect: 'Allow',
+    Action: [
+      'timestream-influxdb:GetDbInstance',
+      'timestream-influxdb:GetDbCluster',
+      'timestream-influxdb:GetDbParameterGroup',
+      'timestream-influxdb:ListTagsForResource',
+    ],
+    Resource: ['db-instance', 'db-cluster', 'db-parameter-group'].map((t) =>
+      sub(`arn:\${AWS::Partition}:timestream-influxdb:*:\${AWS::AccountId}:${t}/*`),
+    ),
+  },
+];
 const table = (actions) => ({ Effect: 'Allow', Action: actions, Resource: { 'Fn::GetAtt': ['ScansTable', 'Arn'] } });
 const sendUnits = { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['UnitsQueue', 'Arn'] } };
 /** The stack key (SQS and SNS under SSE-KMS): producers need GenerateDataKey and Decrypt, consumers Decrypt. */
@@ -152,6 +172,7 @@ async function worker({ resolveVariable }) {
     identity,
     ...assumeMemberRole(p),
     scanEc2,
+    ...scanTimestream,
     {
       Effect: 'Allow',
       Action: ['ssm:DescribeInstanceInformation', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation'],
@@ -193,6 +214,7 @@ async function api({ resolveVariable }) {
     ...assumeMemberRole(p),
     ...organizations(p),
     scanEc2,
+    ...scanTimestream,
     sendUnits,
     dataKey,
     table(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem']),

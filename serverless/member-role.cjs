@@ -114,8 +114,22 @@ function template(tags = DEFAULT_TAGS) {
                       'ssm:DescribeInstanceInformation',
                       'ssm:ListCommandInvocations',
                       'ssm:GetCommandInvocation',
+                      'timestream-influxdb:ListDbInstances',
+                      'timestream-influxdb:ListDbClusters',
                     ],
                     Resource: '*',
+                  },
+                  {
+                    Effect: 'Allow',
+                    Action: [
+                      'timestream-influxdb:GetDbInstance',
+                      'timestream-influxdb:GetDbCluster',
+                      'timestream-influxdb:GetDbParameterGroup',
+                      'timestream-influxdb:ListTagsForResource',
+                    ],
+                    Resource: ['db-instance', 'db-cluster', 'db-parameter-group'].map((t) => ({
+                      'Fn::Sub': `arn:\${AWS::Partition}:timestream-influxdb:*:\${AWS::AccountId}:${t}/*`,
+                    })),
                   },
                   {
                     Effect: 'Allow',

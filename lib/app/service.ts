@@ -307,13 +307,16 @@ export async function runUnit(
           ...(deps.now ? { now: deps.now } : {}),
         })
       : undefined;
-    const names = new Map(result.instances.map((i) => [i.instanceId, i.name]));
+    const names = new Map<string, string | undefined>([
+      ...result.instances.map((i) => [i.instanceId, i.name] as const),
+      ...result.databases.map((d) => [d.id, d.name] as const),
+    ]);
     const failing = result.document.findings.filter((f) => isFailing(f.status)).sort(byRisk);
     const unitResult: UnitResult = {
       accountId: unit.accountId,
       region: unit.region,
       summary: result.document.summary,
-      instances: result.instances.length,
+      instances: result.instances.length + result.databases.length,
       ...(result.incomplete.length ? { incomplete: result.incomplete.map((r) => r.slice(0, 500)).slice(0, 10) } : {}),
       ...(report
         ? {

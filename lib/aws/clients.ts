@@ -13,6 +13,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
+import { TimestreamInfluxDBClient } from '@aws-sdk/client-timestream-influxdb';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { Config } from '../config.js';
 import { sdkAttempts } from './retry.js';
@@ -95,6 +96,7 @@ export function createClients(opts: ClientOptions) {
   const dynamodb = new Map<string, DynamoDBClient>();
   const sqs = new Map<string, SQSClient>();
   const organizations = new Map<string, OrganizationsClient>();
+  const timestream = new Map<string, TimestreamInfluxDBClient>();
   const cached = <C>(map: Map<string, C>, region: string, make: () => C): C => {
     let c = map.get(region);
     if (!c) {
@@ -115,8 +117,10 @@ export function createClients(opts: ClientOptions) {
     sqs: (region: string) => cached(sqs, region, () => instrument(new SQSClient(common(region, opts, 'sqs')), opts.counter)),
     organizations: (region: string) =>
       cached(organizations, region, () => instrument(new OrganizationsClient(common(region, opts, 'organizations')), opts.counter)),
+    timestream: (region: string) =>
+      cached(timestream, region, () => instrument(new TimestreamInfluxDBClient(common(region, opts, 'timestream-influxdb')), opts.counter)),
     destroy: () => {
-      for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations] as Map<string, { destroy: () => void }>[])
+      for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations, timestream] as Map<string, { destroy: () => void }>[])
         for (const c of m.values()) c.destroy();
     },
   };

@@ -16,6 +16,7 @@ export const SDK_ATTEMPTS: Record<string, number> = {
   sqs: 5,
   dynamodb: 5,
   organizations: 4,
+  'timestream-influxdb': 5,
 };
 
 export function sdkAttempts(service: string, configured: number): number {

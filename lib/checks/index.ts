@@ -7,6 +7,7 @@ import { defaultEncryptionDisabled, volumeUnencrypted } from './ebs.js';
 import { ENDPOINT_CHECKS } from './endpoint.js';
 import { HOST_CHECKS } from './host.js';
 import { portExposureChecks, unexpectedPortsOpen } from './net.js';
+import { TIMESTREAM_CHECKS } from './timestream.js';
 
 export const CHECKS: readonly Check[] = [
   ...portExposureChecks,
@@ -15,6 +16,7 @@ export const CHECKS: readonly Check[] = [
   defaultEncryptionDisabled,
   ...ENDPOINT_CHECKS,
   ...HOST_CHECKS,
+  ...TIMESTREAM_CHECKS,
 ];
 
 export const checkById = (id: string): Check | undefined => CHECKS.find((c) => c.id === id);

@@ -19,6 +19,7 @@ export function evidenceValue<T>(r: Result<T>): T {
 export const ASFF_TYPES = {
   guidance: ['Software and Configuration Checks/Industry and Regulatory Standards/InfluxData security guidance'],
   network: ['Software and Configuration Checks/AWS Security Best Practices/Network Reachability'],
+  bestPractices: ['Software and Configuration Checks/AWS Security Best Practices'],
   encryption: ['Software and Configuration Checks/AWS Security Best Practices', 'Effects/Data Exposure'],
   cve: ['Software and Configuration Checks/Vulnerabilities/CVE'],
 } as const satisfies Record<string, readonly string[]>;

@@ -19,6 +19,7 @@ import {
   type SecurityGroup as Ec2SecurityGroup,
   type Volume as Ec2Volume,
 } from '@aws-sdk/client-ec2';
+import type { TimestreamInfluxDBClient } from '@aws-sdk/client-timestream-influxdb';
 import type { Config, TagSelector } from '../config.js';
 import { errorCode, toAwsCallError } from '../errors.js';
 import {
@@ -35,6 +36,7 @@ import {
   type Volume,
 } from '../model.js';
 import { chunk, mapLimit, unique } from '../util/concurrency.js';
+import { discoverTimestream, type TimestreamInventory } from './timestream.js';
 
 /** EC2 accepts at most 200 values in one filter. */
 export const FILTER_VALUES_MAX = 200;
@@ -234,28 +236,42 @@ async function volumesById(ec2: EC2Client, ids: string[], instances: readonly In
   }
 }
 
-/** Everything the checks need about one account × region's InfluxDB instances. */
+/**
+ * Everything the checks need about one account × region's InfluxDB: its EC2
+ * instances and, when a Timestream client is given, its Timestream for
+ * InfluxDB instances and clusters (listed side by side; their security
+ * groups are read with the instances').
+ */
 export async function discoverRegion(
   ec2: EC2Client,
   accountId: string,
   region: string,
   config: Config,
   only?: readonly string[],
+  ts?: TimestreamInfluxDBClient,
 ): Promise<RegionInventory> {
-  const instances = only && only.length === 0 ? [] : await listInstances(ec2, accountId, region, config, only);
-  if (instances.length === 0) {
+  const [instances, managed] = await Promise.all([
+    only && only.length === 0 ? Promise.resolve([]) : listInstances(ec2, accountId, region, config, only),
+    ts ? discoverTimestream(ts, accountId, region, config) : Promise.resolve<TimestreamInventory | undefined>(undefined),
+  ]);
+  const timestream = managed ? { timestream: managed.timestream } : {};
+  const parameterGroups = managed?.parameterGroups ?? new Map();
+  const dbs = managed?.timestream.ok ? managed.timestream.value : [];
+  if (instances.length === 0 && dbs.length === 0) {
     const none = fail<never>('not read: the region has no InfluxDB instances');
     return {
       accountId,
       region,
       instances,
+      ...timestream,
+      parameterGroups,
       securityGroups: ok(new Map()),
       volumes: ok(new Map()),
       prefixLists: new Map(),
       ebsDefaultEncryption: none,
     };
   }
-  const groupIds = unique(instances.flatMap((i) => i.securityGroupIds));
+  const groupIds = unique([...instances.flatMap((i) => i.securityGroupIds), ...dbs.flatMap((d) => d.securityGroupIds)]);
 
   const [securityGroups, volumes, ebsDefaultEncryption] = await Promise.all([
     gather('DescribeSecurityGroups', async () => {
@@ -278,6 +294,7 @@ export async function discoverRegion(
       return new Map(vols.map((v) => [v.VolumeId!, toVolume(v)]));
     }),
     gather('GetEbsEncryptionByDefault', async () => {
+      if (!instances.length) throw new Error('not read: the region has no EC2 InfluxDB instances');
       const out = await ec2.send(new GetEbsEncryptionByDefaultCommand({}));
       return out.EbsEncryptionByDefault === true;
     }),
@@ -299,5 +316,5 @@ export async function discoverRegion(
   );
   const prefixLists = new Map(prefixListIds.map((id, i) => [id, resolved[i]!]));
 
-  return { accountId, region, instances, securityGroups, volumes, prefixLists, ebsDefaultEncryption };
+  return { accountId, region, instances, ...timestream, parameterGroups, securityGroups, volumes, prefixLists, ebsDefaultEncryption };
 }

@@ -6,8 +6,10 @@
  * one deadline policy.
  */
 import type { Config } from '../config.js';
+import { parametersOf } from '../discover/timestream.js';
 import type {
   CheckSettings,
+  DatabaseContext,
   EndpointContext,
   HostEvidence,
   Instance,
@@ -17,11 +19,12 @@ import type {
   RegionContext,
   RegionInventory,
   Result,
+  TimestreamDb,
   VolumeEvidence,
 } from '../model.js';
 import { fail, ok } from '../model.js';
 import { mapLimit } from '../util/concurrency.js';
-import { opensTcpPort, reachableFromInternet } from '../reach.js';
+import { isWorldOpen, opensTcpPort, reachableFromInternet } from '../reach.js';
 import { clusterFacts, networkEvidence } from './network.js';
 import { TargetRefused, parseTarget, type ProbeTarget } from './probe/target.js';
 
@@ -111,12 +114,48 @@ export interface SourceValues {
 export interface EvidenceSource<K extends keyof SourceValues = keyof SourceValues> {
   key: K;
   gather: (instances: Instance[], deadline: Deadline) => Promise<Map<string, Result<SourceValues[K]>>>;
+  /** Evidence about Timestream for InfluxDB instances and clusters (by DB id), when the source has any. */
+  gatherDatabases?: (dbs: TimestreamDb[], deadline: Deadline) => Promise<Map<string, Result<SourceValues[K]>>>;
 }
 
-/** Probes each running instance's endpoint (tag, else its address), `concurrency` at a time. */
-export function probeSource(config: Config, probe: ProbeFn): EvidenceSource<'probe'> {
+/**
+ * Where to probe a Timestream for InfluxDB DB: its managed endpoint (always
+ * TLS) on its port, when it is available. The name is AWS's, not a tag: it
+ * needs no owner check, but must still resolve inside the allowed CIDRs.
+ */
+function dbProbeTarget(db: TimestreamDb): ProbeTarget | undefined {
+  if (!db.endpoint || (db.status && !/^available$/i.test(db.status))) return undefined;
+  return { input: `https://${db.endpoint}:${db.port}`, scheme: 'https', host: db.endpoint, port: db.port };
+}
+
+/** The DB admits its port from the world and is publicly accessible: probe findings on it are raised one level. */
+const dbInternetExposed = (db: TimestreamDb, net: Result<NetworkEvidence>): boolean =>
+  db.publiclyAccessible && net.ok && net.value.openings.some((o) => opensTcpPort(o, db.port) && isWorldOpen(o));
+
+/**
+ * Probes each running instance's endpoint (tag, else its address), and each
+ * available Timestream DB's managed endpoint unless `databases` is false (an
+ * emulated AWS, whose endpoints are made up), `concurrency` at a time.
+ */
+export function probeSource(config: Config, probe: ProbeFn, opts: { databases: boolean } = { databases: true }): EvidenceSource<'probe'> {
   return {
     key: 'probe',
+    ...(opts.databases
+      ? {
+          gatherDatabases: async (dbs: TimestreamDb[], deadline: Deadline) => {
+            const targets = dbs.flatMap((d) => {
+              const t = dbProbeTarget(d);
+              return t ? [[d.id, t] as const] : [];
+            });
+            const pairs = await mapLimit(
+              targets,
+              config.probe.concurrency,
+              async ([id, t]) => [id, deadline.passed() ? fail<ProbeEvidence>(deadline.reason) : await probe(t)] as const,
+            );
+            return new Map(pairs);
+          },
+        }
+      : {}),
     gather: async (instances, deadline) => {
       const targets = instances.flatMap((i) => {
         const t = probeTarget(i, config);
@@ -144,6 +183,8 @@ export const hostSource = (collect: HostFn): EvidenceSource<'host'> => ({
 
 export interface RegionEvidenceBundle {
   instances: InstanceContext[];
+  /** Timestream for InfluxDB instances and clusters (AWS evidence only: their managed endpoints are not probed). */
+  databases: DatabaseContext[];
   endpoints: EndpointContext[];
   region: RegionContext;
 }
@@ -151,9 +192,20 @@ export interface RegionEvidenceBundle {
 type Gathered = { [K in keyof SourceValues]?: Map<string, Result<SourceValues[K]>> };
 
 /** Runs every source at once (they do not depend on each other), under one deadline. */
-async function runSources(sources: readonly EvidenceSource[], instances: Instance[], deadline: Deadline): Promise<Gathered> {
-  const answers = await Promise.all(sources.map((s) => s.gather(instances, deadline)));
-  return Object.fromEntries(sources.map((s, i) => [s.key, answers[i]])) as Gathered;
+async function runSources(
+  sources: readonly EvidenceSource[],
+  instances: Instance[],
+  dbs: TimestreamDb[],
+  deadline: Deadline,
+): Promise<{ instances: Gathered; databases: Gathered }> {
+  const [answers, dbAnswers] = await Promise.all([
+    Promise.all(sources.map((s) => s.gather(instances, deadline))),
+    Promise.all(sources.map((s) => (s.gatherDatabases && dbs.length ? s.gatherDatabases(dbs, deadline) : Promise.resolve(undefined)))),
+  ]);
+  return {
+    instances: Object.fromEntries(sources.map((s, i) => [s.key, answers[i]])) as Gathered,
+    databases: Object.fromEntries(sources.flatMap((s, i) => (dbAnswers[i] ? [[s.key, dbAnswers[i]]] : []))) as Gathered,
+  };
 }
 
 export async function gatherRegion(
@@ -165,7 +217,8 @@ export async function gatherRegion(
 ): Promise<RegionEvidenceBundle> {
   const settings = checkSettings(config);
   const clusters = clusterFacts(inv.instances);
-  const gathered = await runSources(sources, inv.instances, deadline);
+  const dbs = inv.timestream?.ok ? inv.timestream.value : [];
+  const { instances: gathered, databases: dbGathered } = await runSources(sources, inv.instances, dbs, deadline);
   const instances: InstanceContext[] = inv.instances.map((instance) => {
     const host = gathered.host?.get(instance.instanceId);
     return {
@@ -194,8 +247,36 @@ export async function gatherRegion(
         now,
       };
     });
+  const databases = dbs.map(
+    (db): DatabaseContext => ({
+      db,
+      settings,
+      evidence: {
+        // A managed DB has no address of its own in the API: exposure is `publiclyAccessible` and its groups.
+        network: networkEvidence({ securityGroupIds: db.securityGroupIds, publicIps: [], ipv6: [] }, inv, clusters, []),
+        parameters: parametersOf(db, inv.parameterGroups),
+        logs: ok(db.logDelivery),
+      },
+    }),
+  );
+  // Probed Timestream endpoints (AWS's names; never under an emulator).
+  for (const d of databases) {
+    const probed = dbGathered.probe?.get(d.db.id);
+    if (!probed) continue;
+    const target = dbProbeTarget(d.db)!;
+    endpoints.push({
+      endpoint: probed.ok ? probed.value.endpoint : target.input,
+      probed: true,
+      evidence: { probe: probed },
+      settings,
+      db: d.db,
+      internetExposed: dbInternetExposed(d.db, d.evidence.network),
+      now,
+    });
+  }
   return {
     instances,
+    databases,
     endpoints,
     region: {
       accountId: inv.accountId,

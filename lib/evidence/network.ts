@@ -34,7 +34,7 @@ function cidrPeer(text: string, viaPrefixList?: string): Opening['peer'] {
 }
 
 export function networkEvidence(
-  instance: Instance,
+  instance: Pick<Instance, 'securityGroupIds' | 'cluster' | 'publicIps' | 'ipv6'>,
   inventory: Pick<RegionInventory, 'securityGroups' | 'prefixLists'>,
   clusters: Map<string, ClusterFacts>,
   clusterCidrs: string[],

@@ -40,13 +40,22 @@ export function sameAsImported(prev: AwsSecurityFinding, f: Finding): boolean {
     severity === f.severity &&
     prev.GeneratorId === generatorId(f.checkId) &&
     prev.Title === clip(f.title, LIMITS.title) &&
-    prev.Resources?.[0]?.Id === resourceArn(f.resource.type, f.resource.id, f.region ?? '', f.accountId ?? '')
+    prev.Resources?.[0]?.Id === resourceArn(f, f.resource, f.region ?? '', f.accountId ?? '')
   );
 }
 
 const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 
-function resourceArn(type: Finding['resource']['type'], id: string, region: string, account: string): string {
+const TIMESTREAM_ARN = /^arn:aws[a-z-]*:timestream-influxdb:[a-z0-9-]+:\d{12}:db-(instance|cluster)\/[A-Za-z0-9-]+$/;
+
+/**
+ * The ASFF resource Id. Timestream for InfluxDB DBs have no ASFF resource type
+ * of their own: `Other`, with the DB's ARN (`evidence.arn`, checked at
+ * discovery and here), while the JSON document names the DB by its identifier.
+ */
+function resourceArn(f: Pick<Finding, 'evidence'>, { type, id }: Finding['resource'], region: string, account: string): string {
+  const arn = f.evidence.arn;
+  if (type === 'Other' && typeof arn === 'string' && TIMESTREAM_ARN.test(arn) && arn.endsWith(`/${id}`)) return arn;
   switch (type) {
     case 'AwsEc2Instance':
       return `arn:aws:ec2:${region}:${account}:instance/${id}`;
@@ -97,16 +106,17 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
   const created = times.firstSeen ?? times.now;
   const primary = {
     Type: f.resource.type === 'Other' ? 'Other' : f.resource.type,
-    Id: resourceArn(f.resource.type, f.resource.id, region, account),
+    Id: resourceArn(f, f.resource, region, account),
     Partition: 'aws' as const,
     Region: region,
   };
+  // The EC2 instance behind a group or volume finding (a Timestream DB is its own `Other` resource).
   const withInstance =
-    f.instanceId && f.resource.type !== 'AwsEc2Instance'
+    f.instanceId && f.resource.type !== 'AwsEc2Instance' && f.resource.type !== 'Other'
       ? [
           {
             Type: 'AwsEc2Instance',
-            Id: resourceArn('AwsEc2Instance', f.instanceId, region, account),
+            Id: resourceArn(f, { type: 'AwsEc2Instance', id: f.instanceId }, region, account),
             Partition: 'aws' as const,
             Region: region,
           },

@@ -49,6 +49,9 @@ export interface PublishDeps {
 type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> &
   Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: string[] };
 
+/** EC2 instance ids start with `i-`; Timestream for InfluxDB identifiers have no hyphen. */
+const EC2_INSTANCE_ID = /^i-/;
+
 /**
  * What a region's coverage lets the lifecycle do. An instance is gone when a
  * describe by its id did not find it, or when a complete discovery of the
@@ -62,7 +65,9 @@ export function publishScope(cov: Coverage): PublishScope {
     accountId: cov.accountId,
     region: cov.region,
     assessed: cov.assessed,
-    isGone: (id) => gone.has(id) || (cov.complete && !seen.has(id) && !known.has(id)),
+    // A Timestream id (not `i-…`) is gone only when this coverage listed Timestream for InfluxDB completely.
+    isGone: (id) =>
+      gone.has(id) || (cov.complete && !seen.has(id) && !known.has(id) && (EC2_INSTANCE_ID.test(id) || cov.timestreamListed === true)),
   };
 }
 
@@ -93,14 +98,16 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
     return out;
   }
   const scope = publishScope(cov);
-  // Not seen is not gone: an instance is archived only when EC2 confirms it is terminated or unknown.
+  // Not seen is not gone: an EC2 instance is archived only when EC2 confirms it is terminated or unknown
+  // (a Timestream database, when a complete listing of the region no longer has it: see publishScope).
   const candidates = [...new Set([...active.keys()].flatMap((id) => parseFindingId(id)?.instanceId ?? []))].filter(scope.isGone);
-  let gone = new Set<string>();
-  if (candidates.length && deps.goneInstances) {
+  const gone = new Set(candidates.filter((id) => !EC2_INSTANCE_ID.test(id)));
+  const instances = candidates.filter((id) => EC2_INSTANCE_ID.test(id));
+  if (instances.length && deps.goneInstances) {
     try {
-      gone = await deps.goneInstances(cov.accountId, cov.region, candidates);
+      for (const id of await deps.goneInstances(cov.accountId, cov.region, instances)) gone.add(id);
     } catch (err) {
-      out.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason: `nothing archived: ${oneLine(err, 200)}` });
+      out.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason: `no instance archived: ${oneLine(err, 200)}` });
     }
   }
   const plan = planImports(
@@ -179,7 +186,7 @@ export async function notify(
   changes: Changes | undefined,
   config: Config,
   deps: Pick<PublishDeps, 'clients'>,
-  instances: readonly Instance[] = [],
+  instances: readonly Pick<Instance, 'instanceId' | 'name'>[] = [],
 ): Promise<PublishReport['sns']> {
   const topic = config.publish.snsTopicArn;
   if (!topic) return undefined;
@@ -199,6 +206,7 @@ export async function publishScan(result: ScanResult, config: Config, deps: Publ
   const report: PublishReport = await publishSecurityHub(result, config, deps);
   const failingNow = result.document.findings.filter((f) => isFailing(f.status)).length;
   const changes = changesOf(failingNow, report.newFailureIds, report.securityHub.resolved, report.securityHub.failed.length);
-  const sns = await notify({ ...result.document, incomplete: result.incomplete }, changes, config, deps, result.instances);
+  const named = [...result.instances, ...result.databases.map((d) => ({ instanceId: d.id, ...(d.name ? { name: d.name } : {}) }))];
+  const sns = await notify({ ...result.document, incomplete: result.incomplete }, changes, config, deps, named);
   return sns ? { ...report, sns } : report;
 }

@@ -14,6 +14,7 @@ import {
   type ScanDocument,
   type Severity,
   type Status,
+  type TimestreamDb,
 } from '../model.js';
 import { printable } from '../util/text.js';
 
@@ -42,6 +43,8 @@ export interface TableOptions {
   /** List passed findings too. */
   showPassed?: boolean;
   instances?: readonly Instance[];
+  /** Timestream for InfluxDB instances and clusters, for their headings. */
+  databases?: readonly TimestreamDb[];
 }
 
 const weight = (f: Finding) => (isFailing(f.status) ? severityRank(f.severity) + 1 : 0);
@@ -53,6 +56,7 @@ const rowOrder = (a: Finding, b: Finding) =>
 export function renderTable(doc: ScanDocument, opts: TableOptions): string {
   const paint = (code: string, text: string) => (opts.color ? `${code}${text}${ANSI.reset}` : text);
   const byId = new Map((opts.instances ?? []).map((i) => [i.instanceId, i]));
+  const dbById = new Map((opts.databases ?? []).map((d) => [d.id, d]));
   const groups = new Map<string, Finding[]>();
   for (const f of doc.findings) {
     const key = f.instanceId ?? f.endpoint ?? `${f.accountId ?? ''} ${f.region ?? ''}`;
@@ -62,6 +66,11 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
     const f = fs[0]!;
     const i = f.instanceId ? byId.get(f.instanceId) : undefined;
     if (i) return printable(`${i.instanceId}${i.name ? ` ${i.name}` : ''} (${i.role}, ${i.state}) ${i.accountId}/${i.region}`);
+    const d = f.instanceId ? dbById.get(f.instanceId) : undefined;
+    if (d)
+      return printable(
+        `${d.id}${d.name ? ` ${d.name}` : ''} (Timestream for InfluxDB ${d.kind}${d.status ? `, ${d.status}` : ''}) ${d.accountId}/${d.region}`,
+      );
     if (f.instanceId) return printable(`${f.instanceId} ${f.accountId ?? ''}/${f.region ?? ''}`);
     if (f.endpoint) return printable(f.endpoint);
     return printable(`account ${key.trim().replace(' ', ' / ')}`);

@@ -20,6 +20,7 @@ let member: TestAccount;
 let res: AppResources;
 let scanId = '';
 let unitsTotal = 0;
+let managedId = '';
 const workerResults: { batchItemFailures: unknown[] }[] = [];
 const bodies: Record<string, any>[] = [];
 const savedEnv = { ...process.env };
@@ -31,11 +32,16 @@ beforeAll(async () => {
   res = await createAppResources(home, 'eu-west-1', 'fanout');
   for (const account of [home, member]) {
     for (const region of REGIONS) {
-      await seedEstate(account.seeder(region), {
+      const seeded = await seedEstate(account.seeder(region), {
         region,
         groups: [{ name: 'influx', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }],
         instances: [{ name: 'fleet', tags: { influxdb: '' }, groups: ['influx'], count: 250 }],
+        // One Timestream for InfluxDB instance, in the member's first region: listed by that region's region-checks unit.
+        ...(account === member && region === REGIONS[0]
+          ? { timestream: [{ name: 'managed', groups: ['influx'], publiclyAccessible: true }] }
+          : {}),
       });
+      if (seeded.timestream.managed) managedId = seeded.timestream.managed;
     }
   }
   Object.assign(process.env, home.env('eu-west-1'), {
@@ -104,7 +110,7 @@ describe('fan-out: 2 accounts × 2 regions × 250 instances', () => {
     const r = (await api(get, lambdaContext('api'))) as { statusCode: number; body: string };
     expect(r.statusCode).toBe(200);
     const body = JSON.parse(r.body);
-    expect(body).toMatchObject({ scanId, status: 'completed', progress: { unitsDone: 12, unitsTotal: 12 }, scope: { instances: 1000 } });
+    expect(body).toMatchObject({ scanId, status: 'completed', progress: { unitsDone: 12, unitsTotal: 12 }, scope: { instances: 1001 } }); // and the Timestream instance
     expect(body.scope.accounts).toEqual([home.accountId, member.accountId].sort());
     expect(body.summary.FAILED).toBeGreaterThanOrEqual(1000); // 8086 world-open on every instance
   });
@@ -120,6 +126,29 @@ describe('fan-out: 2 accounts × 2 regions × 250 instances', () => {
         ).toBe(true);
       }
     }
+  });
+
+  it('publishes the Timestream for InfluxDB instance once, from the unit that runs the region checks', async () => {
+    const hub = new SecurityHubClient({ region: REGIONS[0], endpoint: endpoint(), credentials: member.credentials });
+    const all: { Id?: string; Resources?: { Id?: string }[]; Compliance?: { Status?: string } }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await hub.send(new GetFindingsCommand({ MaxResults: 100, ...(token ? { NextToken: token } : {}) }));
+      all.push(...(page.Findings ?? []));
+      token = page.NextToken;
+    } while (token);
+    const managed = all.filter((f) => f.Id!.includes(`/${managedId}/`));
+    expect(managed.map((f) => f.Id!.split('/')[3]).sort()).toEqual([
+      'timestream.diagnostics-exposed',
+      'timestream.log-delivery-disabled',
+      'timestream.publicly-accessible',
+    ]);
+    expect(
+      managed.every(
+        (f) => f.Resources![0]!.Id === `arn:aws:timestream-influxdb:${REGIONS[0]}:${member.accountId}:db-instance/${managedId}`,
+      ),
+    ).toBe(true);
+    expect(managed.every((f) => f.Compliance!.Status === 'FAILED')).toBe(true);
   });
 
   it('sends exactly one SNS summary, and a redelivered unit changes nothing', async () => {

@@ -52,6 +52,8 @@ const NO_RESOURCE_LEVEL = new Set([
   'ssm:ListCommandInvocations',
   'ssm:GetCommandInvocation',
   'organizations:ListAccounts',
+  'timestream-influxdb:ListDbInstances',
+  'timestream-influxdb:ListDbClusters',
 ]);
 
 describe('the packaged stack', () => {
@@ -169,6 +171,15 @@ const EC2_SCAN = [
   'ec2:GetManagedPrefixListEntries',
 ];
 const KMS = ['kms:Decrypt', 'kms:GenerateDataKey'];
+/** Timestream for InfluxDB: listed and described by the unit that runs a region's region checks (and wait=true scans). */
+const TIMESTREAM_SCAN = [
+  'timestream-influxdb:ListDbInstances',
+  'timestream-influxdb:ListDbClusters',
+  'timestream-influxdb:GetDbInstance',
+  'timestream-influxdb:GetDbCluster',
+  'timestream-influxdb:GetDbParameterGroup',
+  'timestream-influxdb:ListTagsForResource',
+];
 /** What each function's code calls (lib/app/service.ts and what it uses), with the default parameters (accounts=self, no VPC). */
 const EXPECTED: Record<string, string[]> = {
   DispatchRole: [
@@ -185,6 +196,7 @@ const EXPECTED: Record<string, string[]> = {
     ...LOGS,
     ...KMS,
     ...EC2_SCAN,
+    ...TIMESTREAM_SCAN,
     'sts:GetCallerIdentity',
     'ssm:DescribeInstanceInformation',
     'ssm:ListCommandInvocations',
@@ -206,6 +218,7 @@ const EXPECTED: Record<string, string[]> = {
     ...LOGS,
     ...KMS,
     ...EC2_SCAN,
+    ...TIMESTREAM_SCAN,
     'sts:GetCallerIdentity',
     'sqs:SendMessage',
     'dynamodb:PutItem',

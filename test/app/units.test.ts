@@ -95,6 +95,23 @@ describe('the lifecycle of a work unit', () => {
     const plan = planImports([], active, scope(true), { now: new Date('2026-11-02T00:00:00Z'), refreshDays: 7 });
     expect(plan.counts).toMatchObject({ resolved: 1, archived: 1, outOfScope: 1 });
   });
+  it('archives a Timestream DB only from a coverage that listed Timestream completely', () => {
+    const cov = {
+      accountId: A,
+      region: 'eu-west-1',
+      instanceIds: ['i-mine'],
+      knownInstanceIds: ['i-mine'],
+      goneInstanceIds: [],
+      assessed: new Set<string>(),
+      complete: true,
+    };
+    expect(publishScope(cov).isGone('abcde12345')).toBe(false); // a unit that did not list Timestream
+    expect(publishScope({ ...cov, timestreamFailed: 'timestream-influxdb:ListDbInstances failed: Throttling' }).isGone('abcde12345')).toBe(
+      false,
+    );
+    expect(publishScope({ ...cov, timestreamListed: true }).isGone('abcde12345')).toBe(true);
+    expect(publishScope({ ...cov, instanceIds: ['i-mine', 'abcde12345'], timestreamListed: true }).isGone('abcde12345')).toBe(false);
+  });
   it('archives nothing when the unit covers a named subset', () => {
     const plan = planImports([], active, scope(false), { now: new Date('2026-11-02T00:00:00Z'), refreshDays: 7 });
     expect(plan.counts).toMatchObject({ resolved: 1, archived: 0, outOfScope: 2 });

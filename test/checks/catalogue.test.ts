@@ -40,9 +40,6 @@ const PENDING: Record<string, string> = {
   'tokens.write-all-buckets': 'issue 15 (credentialed audit)',
   'tokens.inactive-user-active': 'issue 15 (credentialed audit)',
   'host.v2-hardening-disabled': 'issue 14 (2.x host checks)',
-  'timestream.publicly-accessible': 'issue 16 (Timestream for InfluxDB)',
-  'timestream.diagnostics-exposed': 'issue 16 (Timestream for InfluxDB)',
-  'timestream.log-delivery-disabled': 'issue 16 (Timestream for InfluxDB)',
 };
 
 describe('the check catalogue', () => {

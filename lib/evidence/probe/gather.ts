@@ -53,7 +53,8 @@ const isLoopbackHost = (h: string) =>
  * nobody: of the configured CIDRs only the loopback ones stay allowed, whatever
  * else the configuration says (none when it lists no loopback CIDR).
  */
-export function probeCidrs(configured: readonly string[], env: NodeJS.ProcessEnv): string[] {
+/** The AWS endpoint is an emulator on loopback (`AWS_ENDPOINT_URL_EC2` or `AWS_ENDPOINT_URL`): its addresses and endpoints are made up. */
+export function emulatedAws(env: NodeJS.ProcessEnv): boolean {
   const endpoint = env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL;
   let host = '';
   try {
@@ -61,7 +62,11 @@ export function probeCidrs(configured: readonly string[], env: NodeJS.ProcessEnv
   } catch {
     host = '';
   }
-  if (!host || !isLoopbackHost(host)) return [...configured];
+  return !!host && isLoopbackHost(host);
+}
+
+export function probeCidrs(configured: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  if (!emulatedAws(env)) return [...configured];
   // No fallback: loopback is probed only when the configuration lists it (demos and tests do).
   return configured.filter((c) => LOOPBACK.some((l) => cidrContains(l, parseCidr(c)!)));
 }
