@@ -187,9 +187,15 @@ export const selectorsText = (config: Config): string =>
  */
 export function incompleteReasons(coverage: readonly Coverage[], config: Config, noMatchCounts = true): string[] {
   const reasons = coverage.filter((c) => c.failed).map((c) => `instances of ${c.accountId}/${c.region} could not be listed: ${c.failed}`);
-  for (const c of coverage)
+  for (const c of coverage) {
     if (!c.failed && c.timestreamFailed)
       reasons.push(`Timestream for InfluxDB of ${c.accountId}/${c.region} could not be listed: ${c.timestreamFailed}`);
+    // A scan of named instances: a name that matched nothing was not checked at all.
+    if (!c.failed && !c.complete && c.goneInstanceIds.length)
+      reasons.push(
+        `not found among the selected running or stopped instances of ${c.accountId}/${c.region}: ${c.goneInstanceIds.join(', ')}`,
+      );
+  }
   const listed = coverage.filter((c) => !c.failed);
   if (noMatchCounts && listed.length && listed.every((c) => !c.instanceIds.length)) {
     reasons.push(`no instance matched ${selectorsText(config)} in ${[...new Set(listed.map((c) => c.region))].join(', ')}`);

@@ -55,6 +55,16 @@ describe('POST /scans', () => {
     expect(status.body).toMatchObject({ status: 'completed', progress: { unitsDone: 1, unitsTotal: 1 }, incomplete: [] });
   });
 
+  it('a named instance that does not exist is named in `incomplete`', async () => {
+    const r = await call(
+      event('api-post-scans-wait.json', { body: '{"wait": true, "regions": ["eu-west-1"], "instanceIds": ["i-0123456789abcdef0"]}' }),
+    );
+    expect(r.status).toBe(200);
+    expect(r.body.incomplete).toEqual(
+      expect.arrayContaining([expect.stringMatching(/not found among the selected .*\/eu-west-1: i-0123456789abcdef0$/)]),
+    );
+  });
+
   it('a scan in which no instance matched says so in `incomplete`, naming the selectors and the region', async () => {
     const r = await call(event('api-post-scans-wait.json', { body: '{"wait": true, "regions": ["us-west-1"]}' }));
     expect(r.status).toBe(200);
