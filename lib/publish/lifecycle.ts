@@ -46,6 +46,12 @@ export interface Plan {
   };
   /** Ids that are FAILED/WARNING now and were not before (for the SNS summary). */
   newFailures: string[];
+  /**
+   * Ids whose finding in Security Hub claims an `UpdatedAt` in the future: not
+   * ours (Security Hub ignores an update older than what it holds, so a forged
+   * future date would freeze the finding). Reported, never silently "imported".
+   */
+  tampered: string[];
   resolvedIds: string[];
 }
 
@@ -60,6 +66,8 @@ export function parseFindingId(
 }
 
 const failing = isFailing;
+/** Clock skew tolerated before an `UpdatedAt` counts as written by someone else. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The severity Security Hub holds for an earlier finding (the provider's, as imported). */
 const heldSeverity = (prev: AwsSecurityFinding | undefined): Severity => {
@@ -86,6 +94,7 @@ export function planImports(
     counts: { new: 0, changed: 0, refreshed: 0, unchanged: 0, resolved: 0, archived: 0, keptUnavailable: 0, outOfScope: 0 },
     newFailures: [],
     resolvedIds: [],
+    tampered: [],
   };
   // Pairs Security Hub already knows something about: their earlier findings are never replaced by "unknown".
   const known = new Set<string>();
@@ -106,6 +115,10 @@ export function planImports(
     current.add(id);
     const pair = assessmentKey(f.instanceId, f.checkId);
     const prev = active.get(id);
+    if (prev?.UpdatedAt && Date.parse(prev.UpdatedAt) > opts.now.getTime() + CLOCK_SKEW_MS) {
+      plan.tampered.push(id);
+      continue;
+    }
     // Not evaluated on complete evidence: only a failure observed now may be written; nothing earlier is lowered.
     const lowered = failing(f.status) && failing(prev?.Compliance?.Status) && severityRank(f.severity) < severityRank(heldSeverity(prev));
     const held =

@@ -214,4 +214,15 @@ describe('the lifecycle plan', () => {
     expect(plan.counts.changed).toBe(1);
     expect(plan.imports[0]!()).toMatchObject({ Compliance: { Status: 'FAILED' }, Severity: { Label: 'HIGH' } });
   });
+  it('reports, never "imports", a finding whose UpdatedAt lies in the future (Security Hub would ignore the update)', () => {
+    const f = finding();
+    const forged = {
+      ...toAsff(f, { now: T0.toISOString() }),
+      Compliance: { Status: 'PASSED' as const },
+      UpdatedAt: '2099-01-01T00:00:00.000Z',
+    };
+    const plan = planImports([f], new Map([[findingId(f), forged]]), scope(), { now: T1, refreshDays: 7 });
+    expect(plan.imports).toEqual([]);
+    expect(plan.tampered).toEqual([findingId(f)]);
+  });
 });
