@@ -9,11 +9,11 @@ import { z } from 'zod';
 import { createClients, type CallCounter, type Clients } from '../aws/clients.js';
 import { CHECKS } from '../checks/index.js';
 import { REGION_RE, type Config } from '../config.js';
-import { configError, oneLine } from '../errors.js';
+import { configError, InfluxguardError, oneLine } from '../errors.js';
 import { goneInstances, listInstances } from '../discover/ec2.js';
-import { isFailing, type Finding, type ScanDocument, type Summary } from '../model.js';
+import { isFailing, type Finding, type ScanDocument, type ScanResult, type Summary } from '../model.js';
 import { changesOf, notify, publishSecurityHub } from '../publish/index.js';
-import { byRisk, mergeSummaries } from '../summary.js';
+import { byRisk, mergeSummaries, summarise } from '../summary.js';
 import type { SummaryInput } from '../publish/sns.js';
 import { callerAccount, resolveRegions, scan, selectorsText } from '../scan.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -261,6 +261,34 @@ const compact = (f: Finding, names: Map<string, string | undefined>): UnitResult
 });
 
 /** Scan one unit and publish it; record it once; the unit that completes the scan sends the summary. */
+/**
+ * A unit whose account could not be scanned at all (its member role cannot be
+ * assumed, STS refuses): recorded as incomplete with the reason, publishing
+ * nothing there, so the scan still completes instead of retrying into the DLQ.
+ */
+function unscannable(unit: WorkUnit, at: Date, err: unknown): ScanResult {
+  if (!(err instanceof InfluxguardError) || (err.kind !== 'aws' && err.kind !== 'credentials')) throw err;
+  const reason = `${unit.accountId}/${unit.region} could not be scanned: ${oneLine(err, 300)}`;
+  const document: ScanDocument = {
+    scanId: unit.scanId,
+    startedAt: at.toISOString(),
+    finishedAt: at.toISOString(),
+    scope: { accounts: [unit.accountId], regions: [unit.region] },
+    findings: [],
+    summary: summarise([]),
+  };
+  const coverage = {
+    accountId: unit.accountId,
+    region: unit.region,
+    failed: reason,
+    complete: false,
+    instanceIds: [],
+    goneInstanceIds: [],
+    assessed: new Set<string>(),
+  };
+  return { document, instances: [], databases: [], coverage: [coverage], incomplete: [reason] };
+}
+
 export async function runUnit(
   unit: WorkUnit,
   deps: AppDeps,
@@ -298,7 +326,7 @@ export async function runUnit(
             },
           }
         : {}),
-    });
+    }).catch((err: unknown) => unscannable(unit, (deps.now ?? (() => new Date()))(), err));
     // Security Hub only: the scan's one SNS summary is sent by the unit that completes it (finish).
     const report = unit.publish
       ? await publishSecurityHub(result, config, {
