@@ -31,7 +31,11 @@ beforeAll(async () => {
   });
   resetAppDeps();
   sts = mockClient(STSClient);
-  const denied = Object.assign(new Error('User is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+  const denied = Object.assign(new Error('User is not authorized to perform: sts:AssumeRole'), {
+    name: 'AccessDenied',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 403 },
+  });
   // The scanner's own identity answers once; the member account's identity call is refused.
   sts.on(GetCallerIdentityCommand).resolvesOnce({ Account: account.accountId }).rejects(denied);
   sts.on(AssumeRoleCommand).rejects(denied);
