@@ -221,8 +221,10 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   const deadline: Deadline = { passed: () => deps.deadline !== undefined && now().getTime() >= deps.deadline, reason: DEADLINE_REASON };
   // The registered evidence sources: probes (unless turned off) and host collection (when asked for).
   const probe: ProbeFn | undefined = !config.probe.enabled ? undefined : (deps.probe ?? realProber(config, env));
+  const remaining = deps.deadline === undefined ? undefined : () => deps.deadline! - now().getTime();
   const host: HostFn | undefined =
-    deps.host ?? (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients) : undefined);
+    deps.host ??
+    (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients, remaining) : undefined);
   // Timestream endpoints are AWS's names: under an emulator they are made up and never probed (not even resolved).
   const sources: EvidenceSource[] = [
     ...(probe ? [probeSource(config, probe, { databases: !emulatedAws(env) })] : []),

@@ -227,7 +227,16 @@ export async function collectViaSsm(ssm: SSMClient, instances: Instance[], opts:
 }
 
 /** Host evidence through SSM Run Command for a region's instances (the scan's HostFn). */
-export function ssmHost(config: Config, clients: Clients): (instances: Instance[]) => Promise<Map<string, Result<HostEvidence>>> {
+/**
+ * Host evidence through SSM Run Command. `remainingMs` is the time the scan has
+ * left before its deadline: results are awaited no longer than that (nor than
+ * host.deadlineMs), so a worker keeps its time to publish.
+ */
+export function ssmHost(
+  config: Config,
+  clients: Clients,
+  remainingMs?: () => number,
+): (instances: Instance[]) => Promise<Map<string, Result<HostEvidence>>> {
   // The stack's own document carries the script; only AWS-RunShellScript needs it sent.
   const script = config.host.documentName === RUN_SHELL_SCRIPT ? readFileSync(COLLECTOR_PATH, 'utf8') : '';
   return (instances) =>
@@ -235,6 +244,6 @@ export function ssmHost(config: Config, clients: Clients): (instances: Instance[
       documentName: config.host.documentName,
       script,
       commandTimeoutSeconds: config.host.commandTimeoutSeconds,
-      deadlineMs: config.host.deadlineMs,
+      deadlineMs: Math.max(1_000, Math.min(config.host.deadlineMs, remainingMs ? remainingMs() : Number.POSITIVE_INFINITY)),
     });
 }
