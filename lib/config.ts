@@ -235,7 +235,47 @@ function envBool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
 }
 
 /** The `INFLUXGUARD_*` environment variables, as a partial configuration. */
+/** The configuration's variables (read below), and the operational ones read elsewhere (debugging, the sandbox, the collector, tests). */
+const ENV_NAMES = new Set(
+  [
+    'REGIONS',
+    'TAGS',
+    'ALLOWED_PORTS',
+    'CLUSTER_CIDRS',
+    'PROBE_ALLOWED_CIDRS',
+    'PROBE_ENDPOINT_CIDRS',
+    'PROBE_ENABLED',
+    'HOST_ENABLED',
+    'SNS_TOPIC_ARN',
+    'ACCOUNTS',
+    'EXCLUDE_ACCOUNTS',
+    'MEMBER_ROLE',
+    'MEMBER_EXTERNAL_ID',
+    'UNIT_SIZE',
+    'TABLE',
+    'QUEUE_URL',
+    'PUBLISH_ENABLED',
+    'SSM_DOCUMENT',
+    'ROLE_TAG',
+    'CLUSTER_TAG',
+    'DEBUG',
+    'NO_SANDBOX',
+    'PIDS',
+    'ROOT',
+    'PYTHON',
+    'PROPERTY_RUNS',
+    'PROPERTY_SEED',
+    'LOAD_KEYS',
+  ].map((n) => `INFLUXGUARD_${n}`),
+);
+
 export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
+  // A misspelt variable (INFLUXGUARD_REGION, INFLUXGUARD_PUBLISH_ENABLE) must not silently change nothing.
+  const unknown = Object.keys(env).filter((k) => k.startsWith('INFLUXGUARD_') && !ENV_NAMES.has(k));
+  if (unknown.length)
+    throw configError(
+      `unknown environment variable${unknown.length > 1 ? 's' : ''} ${unknown.sort().join(', ')} (see the README's configuration table)`,
+    );
   const out: ConfigInput = {};
   const regions = list(env.INFLUXGUARD_REGIONS, /,/);
   if (regions) out.regions = regions;

@@ -104,3 +104,8 @@ describe('configuration', () => {
     expect(message(() => loadConfig({ file: join(dir, 'wrong.json') }))).toMatch(/config file .*wrong.json.*regionConcurrency/);
   });
 });
+
+it('refuses a misspelt INFLUXGUARD_ variable, naming it', () => {
+  expect(() => loadConfig({ env: { INFLUXGUARD_REGION: 'us-east-1' } })).toThrow(/unknown environment variable INFLUXGUARD_REGION/);
+  expect(loadConfig({ env: { INFLUXGUARD_REGIONS: 'us-east-1' } }).regions).toEqual(['us-east-1']);
+});
