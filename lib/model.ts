@@ -176,7 +176,15 @@ export interface Opening {
   source: string;
   /** A CIDR (possibly from a prefix list), a group reference, or a source that could not be read. */
   peer:
-    | { kind: 'cidr'; cidr: string; family: 4 | 6; prefixLength: number; viaPrefixList?: string }
+    | {
+        kind: 'cidr';
+        cidr: string;
+        family: 4 | 6;
+        prefixLength: number;
+        viaPrefixList?: string;
+        /** With the group's other sources for these ports, it covers the public internet (`0.0.0.0/1` + `128.0.0.0/1`…). */
+        coversInternet?: true;
+      }
     | { kind: 'securityGroup'; groupId: string }
     | { kind: 'unresolved'; reason: string };
 }

@@ -47,7 +47,7 @@ export const PORT_TABLE: PortRow[] = [
       section: 'Ports',
       risk: 'Anyone on the internet can reach the HTTP API: query, write, and try credentials without limit.',
       remediation: {
-        text: 'Remove 0.0.0.0/0 and ::/0 (and prefix lists containing them) from rules covering TCP 8086; allow only the client networks or a proxy, and keep authentication and HTTPS on.',
+        text: 'Remove 0.0.0.0/0 and ::/0, splits that add up to them (0.0.0.0/1 + 128.0.0.0/1) and prefix lists containing them from rules covering TCP 8086; allow only the client networks or a proxy, and keep authentication and HTTPS on.',
         url: PORTS_URL,
       },
       evidence: ['aws'],
@@ -57,7 +57,7 @@ export const PORT_TABLE: PortRow[] = [
     appliesTo: () => true,
     judge: (o) => (o.peer.kind === 'unresolved' ? 'unknown' : isWorldOpen(o) ? 'exposed' : 'allowed'),
     severity: (exposed, net) => (exposed.some((o) => reachableFromInternet(o, net)) ? 'CRITICAL' : 'HIGH'),
-    passed: 'no rule opens TCP 8086 to 0.0.0.0/0 or ::/0',
+    passed: 'no group opens TCP 8086 to the world (0.0.0.0/0, ::/0, or sources that together cover the internet)',
   },
   {
     meta: {

@@ -6,6 +6,7 @@
  */
 import type { Instance, NetworkEvidence, Opening, Protocol, RegionInventory, Result } from '../model.js';
 import { fail, ok } from '../model.js';
+import { markInternetCover } from '../reach.js';
 import { isGlobalIpv6, parseCidr, type Cidr } from '../util/cidr.js';
 import { unique } from '../util/concurrency.js';
 
@@ -74,7 +75,7 @@ export function networkEvidence(
   }
   const cluster = instance.cluster ? clusters.get(instance.cluster) : undefined;
   return ok({
-    openings,
+    openings: markInternetCover(openings),
     groupIds: instance.securityGroupIds,
     clusterGroupIds: cluster?.groupIds ?? [],
     clusterHostIps: cluster?.hostIps ?? [],

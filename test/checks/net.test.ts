@@ -34,6 +34,29 @@ describe('net.http-port-public', () => {
     expect(c.evaluate(ctx({ net: net(rules, { publicIpv6: ['2a05:d018::1'] }) }))[0]).toMatchObject({ severity: 'CRITICAL' });
     expect(c.evaluate(ctx({ net: net(rules) }))[0]).toMatchObject({ severity: 'HIGH' });
   });
+  it('a source set that covers the internet without a /0 is the world (CHECKS.md): halves, v6 halves, a wider rule of the same group', () => {
+    const halves = [open(SG, 'tcp', 8086, '0.0.0.0/1'), open(SG, 'tcp', 8086, '128.0.0.0/1')];
+    expect(c.evaluate(ctx({ net: net(halves, { publicIpv4: ['54.1.2.3'] }) }))[0]).toMatchObject({
+      status: 'FAILED',
+      severity: 'CRITICAL',
+    });
+    const v6 = [open(SG, 'tcp', 8086, '::/1'), open(SG, 'tcp', 8086, '8000::/1')];
+    expect(c.evaluate(ctx({ net: net(v6) }))[0]).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
+    // One half from a port range, the other from an all-traffic rule of the same group.
+    const mixed = [open(SG, 'tcp', [8000, 9000], '0.0.0.0/1'), open(SG, 'all', [0, 65535], '128.0.0.0/1')];
+    expect(c.evaluate(ctx({ net: net(mixed) }))[0]).toMatchObject({ status: 'FAILED' });
+    // The internet's public space is covered even when private ranges are left out.
+    const gaps = ['0.0.0.0/5', '8.0.0.0/7', '11.0.0.0/8', '12.0.0.0/6', '16.0.0.0/4', '32.0.0.0/3', '64.0.0.0/2', '128.0.0.0/1'].map((x) =>
+      open(SG, 'tcp', 8086, x),
+    );
+    expect(c.evaluate(ctx({ net: net(gaps) }))[0]).toMatchObject({ status: 'FAILED' });
+  });
+  it('halves in two different groups, or one half alone, are not the world', () => {
+    expect(c.evaluate(ctx({ net: net([open(SG, 'tcp', 8086, '0.0.0.0/1'), open(SG2, 'tcp', 8086, '128.0.0.0/1')]) }))[0]).toMatchObject({
+      status: 'PASSED',
+    });
+    expect(c.evaluate(ctx({ net: net([open(SG, 'tcp', 8086, '128.0.0.0/1')]) }))[0]).toMatchObject({ status: 'PASSED' });
+  });
   it('catches port ranges and all-traffic rules', () => {
     for (const o of [open(SG, 'tcp', [8000, 9000], '0.0.0.0/0'), open(SG, 'all', [0, 65535], '0.0.0.0/0')]) {
       expect(c.evaluate(ctx({ net: net([o]) }))[0]).toMatchObject({ status: 'FAILED' });

@@ -3,6 +3,7 @@ import { parseConfig } from '../../lib/config.js';
 import { checkSettings } from '../../lib/evidence/index.js';
 import type { Instance, InstanceContext, NetworkEvidence, Opening, VolumeEvidence } from '../../lib/model.js';
 import { ok } from '../../lib/model.js';
+import { markInternetCover } from '../../lib/reach.js';
 import { parseCidr } from '../../lib/util/cidr.js';
 
 export function instance(over: Partial<Instance> = {}): Instance {
@@ -55,7 +56,7 @@ export function open(
 
 export function net(openings: Opening[], over: Partial<NetworkEvidence> = {}): NetworkEvidence {
   return {
-    openings,
+    openings: markInternetCover(openings),
     groupIds: [...new Set(openings.map((o) => o.groupId))],
     clusterGroupIds: [],
     clusterHostIps: [],
