@@ -21,7 +21,7 @@ import {
 } from '../lib/model.js';
 import { findingId, toAsff } from '../lib/publish/asff.js';
 import { planImports } from '../lib/publish/lifecycle.js';
-import { ctx, instance, net, open } from './support/fixtures.js';
+import { ctx, hostEvidence, instance, net, open } from './support/fixtures.js';
 
 const obs = (status: number, body = ''): HttpObservation => ({ status, headers: {}, body, truncated: false });
 const probe = (over: Partial<ProbeEvidence> = {}): ProbeEvidence => ({
@@ -64,31 +64,7 @@ describe('non-answers never PASS', () => {
 
 describe('the host standing in for an undecided probe', () => {
   it('decides the status but never makes the evaluation complete', () => {
-    const host = {
-      schema: 'influxguard.collector/1',
-      collectedAt: '2026-11-29T00:00:00Z',
-      hostname: 'h',
-      tools: { ss: true, openssl: true, influxd: true },
-      version: '1.8.10',
-      processes: [
-        {
-          pid: 1,
-          name: 'influxd',
-          user: 'influxdb',
-          cmdline: 'influxd',
-          configPath: '/etc/influxdb/influxdb.conf',
-          env: {},
-          configSource: 'influxd config',
-          config: { 'http.auth-enabled': 'true' },
-          headers: {},
-        },
-      ],
-      listeners: [],
-      listenerSource: 'ss',
-      files: [],
-      systemd: { environmentFiles: [], env: {} },
-      errors: [],
-    } as unknown as HostEvidence;
+    const host = hostEvidence({ 'http.auth-enabled': 'true' });
     const assessed: Assessed = new Set();
     const [f] = evaluateEndpoint(only('auth.disabled'), endpoint(probe({ query: fail('ECONNRESET') }), host), assessed);
     expect(f).toMatchObject({ status: 'PASSED', evidence: { decidedBy: 'host' } });

@@ -11,20 +11,14 @@ import { oneLine } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { isFailing, type Coverage, type Instance, type ScanResult } from '../model.js';
 import { findingId } from './asff.js';
-import { parseFindingId, planImports, type PublishScope } from './lifecycle.js';
+import { parseFindingId, planImports, type Plan, type PublishScope } from './lifecycle.js';
 import { importFindings, readActive, type ImportOptions } from './securityhub.js';
 import { buildSummary, publishSummary, shouldNotify, type Changes, type SummaryInput } from './sns.js';
 
 export interface PublishReport {
-  securityHub: {
+  /** The lifecycle's counts (lifecycle.ts), summed over the regions, and what the transport did. */
+  securityHub: Omit<Plan['counts'], 'outOfScope'> & {
     imported: number;
-    new: number;
-    changed: number;
-    refreshed: number;
-    unchanged: number;
-    resolved: number;
-    archived: number;
-    keptUnavailable: number;
     batchImportCalls: number;
     failed: { id: string; reason: string }[];
     skippedRegions: { accountId: string; region: string; reason: string }[];

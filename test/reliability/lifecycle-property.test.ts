@@ -25,6 +25,7 @@ import { scan } from '../../lib/scan.js';
 import { seedEstate } from '../../scripts/estate.js';
 import { startFaultProxy, type FaultProxy } from '../../scripts/fault-proxy.js';
 import { endpoint, testAccount } from '../support/aws.js';
+import { hostEvidence } from '../support/fixtures.js';
 
 const R = 'ca-central-1';
 const RUNS = Number(process.env.INFLUXGUARD_PROPERTY_RUNS ?? 25);
@@ -52,33 +53,7 @@ function probeEvidence(address: string, authOff: boolean): ProbeEvidence {
     cors: ok({ sentOrigin: 'https://x.invalid' }),
   };
 }
-function hostEvidence(authOff: boolean): HostEvidence {
-  return {
-    schema: 'influxguard.collector/1',
-    collectedAt: '2026-11-23T00:00:00Z',
-    hostname: 'h',
-    tools: { ss: true, openssl: true, influxd: true },
-    version: '1.8.10',
-    processes: [
-      {
-        pid: 1,
-        name: 'influxd',
-        user: 'influxdb',
-        cmdline: 'influxd',
-        configPath: '/etc/influxdb/influxdb.conf',
-        env: {},
-        configSource: 'influxd config',
-        config: { 'http.auth-enabled': String(!authOff), 'bind-address': '0.0.0.0:8088' },
-        headers: {},
-      },
-    ],
-    listeners: [],
-    listenerSource: 'ss',
-    files: [],
-    systemd: { environmentFiles: [], env: {} },
-    errors: [],
-  } as HostEvidence;
-}
+const hostOf = (authOff: boolean): HostEvidence => hostEvidence({ 'http.auth-enabled': String(!authOff), 'bind-address': '0.0.0.0:8088' });
 
 type Ec2Fault = 'DescribeInstances' | 'DescribeSecurityGroups' | 'DescribeVolumes';
 interface Step {
@@ -152,7 +127,7 @@ async function runSequence(steps: Step[]): Promise<void> {
     return new Map(
       instances.map((i) => [
         i.instanceId,
-        current.hostFails[indexOf(i)] ? fail<HostEvidence>('collector Failed (exit 1): injected') : ok(hostEvidence(authOff[indexOf(i)]!)),
+        current.hostFails[indexOf(i)] ? fail<HostEvidence>('collector Failed (exit 1): injected') : ok(hostOf(authOff[indexOf(i)]!)),
       ]),
     );
   };

@@ -1,7 +1,7 @@
 /** Plain evidence fixtures for unit tests of pure checks. */
 import { parseConfig } from '../../lib/config.js';
 import { checkSettings } from '../../lib/evidence/index.js';
-import type { Instance, InstanceContext, NetworkEvidence, Opening, VolumeEvidence } from '../../lib/model.js';
+import type { HostEvidence, Instance, InstanceContext, NetworkEvidence, Opening, VolumeEvidence } from '../../lib/model.js';
 import { ok } from '../../lib/model.js';
 import { markInternetCover } from '../../lib/reach.js';
 import { parseCidr } from '../../lib/util/cidr.js';
@@ -75,4 +75,33 @@ export function ctx(
     settings: checkSettings(parseConfig(opts.config ?? {})),
     evidence: { network: ok(opts.net ?? net([])), volumes: ok(opts.volumes ?? []) },
   };
+}
+
+/** Host evidence of one trusted influxd with this effective configuration (the collector's schema). */
+export function hostEvidence(config: Record<string, string> = {}): HostEvidence {
+  return {
+    schema: 'influxguard.collector/1',
+    collectedAt: '2026-11-23T00:00:00Z',
+    hostname: 'h',
+    tools: { ss: true, openssl: true, influxd: true },
+    version: '1.8.10',
+    processes: [
+      {
+        pid: 1,
+        name: 'influxd',
+        user: 'influxdb',
+        cmdline: 'influxd',
+        configPath: '/etc/influxdb/influxdb.conf',
+        env: {},
+        configSource: 'influxd config',
+        config,
+        headers: {},
+      },
+    ],
+    listeners: [],
+    listenerSource: 'ss',
+    files: [],
+    systemd: { environmentFiles: [], env: {} },
+    errors: [],
+  } as HostEvidence;
 }
