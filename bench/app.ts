@@ -10,13 +10,14 @@ import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Context } from 'aws-lambda';
 import { emulatorEnv, startEmulator } from '../scripts/emulator.js';
 import { seedEstate } from '../scripts/estate.js';
 import { machine, writeSection } from './results.js';
+import { createScanTable } from '../scripts/scan-table.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const root = new URL('../../', import.meta.url).pathname;
@@ -52,20 +53,7 @@ async function fanOut(): Promise<string[]> {
         });
       }
     }
-    await new DynamoDBClient(base).send(
-      new CreateTableCommand({
-        TableName: 'bench-scans',
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await createScanTable(new DynamoDBClient(base), 'bench-scans');
     const sqs = new SQSClient(base);
     const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-units' }))).QueueUrl!;
     Object.assign(process.env, emulatorEnv(emulator.endpoint, 'eu-west-1'), {

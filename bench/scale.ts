@@ -24,7 +24,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EnableSecurityHubCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -33,6 +33,7 @@ import type { Context } from 'aws-lambda';
 import { emulatorEnv, startEmulator } from '../scripts/emulator.js';
 import { apportion, PRICES, REGIONS, seedFleet } from './fleet.js';
 import { machine, README, writeSection } from './results.js';
+import { createScanTable } from '../scripts/scan-table.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const UNIT_SIZE = 100;
@@ -194,20 +195,7 @@ async function main() {
     };
 
     // The application's own resources, in the tooling account.
-    await new DynamoDBClient(base).send(
-      new CreateTableCommand({
-        TableName: 'scale-scans',
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await createScanTable(new DynamoDBClient(base), 'scale-scans');
     const queueUrl = (
       await new SQSClient(base).send(new CreateQueueCommand({ QueueName: 'scale-units', Attributes: { VisibilityTimeout: '900' } }))
     ).QueueUrl!;

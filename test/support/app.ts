@@ -1,9 +1,10 @@
 /** The application's AWS resources in the emulator (table, queues, topic) and Lambda-like invocation helpers. */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { endpoint, type TestAccount } from './aws.js';
+import { createScanTable } from '../../scripts/scan-table.js';
 
 export interface AppResources {
   table: string;
@@ -16,20 +17,7 @@ export interface AppResources {
 export async function createAppResources(account: TestAccount, region: string, name: string): Promise<AppResources> {
   const aws = { region, endpoint: endpoint(), credentials: account.credentials };
   const table = `${name}-scans`;
-  await new DynamoDBClient(aws).send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createScanTable(new DynamoDBClient(aws), table);
   const sqs = new SQSClient(aws);
   const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-units` }))).QueueUrl!;
   const subscriberUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-subscriber` }))).QueueUrl!;
