@@ -221,4 +221,4 @@ async function api({ resolveVariable }) {
   ];
 }
 
-module.exports = { lambdaTrust, dispatch, worker, api, sendCommandInstances };
+module.exports = { lambdaTrust, dispatch, worker, api, sendCommandInstances, scanEc2, scanTimestream };

@@ -11,7 +11,7 @@
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { document } = require('./collector.cjs');
-const { sendCommandInstances } = require('./iam.cjs');
+const { scanEc2, scanTimestream, sendCommandInstances } = require('./iam.cjs');
 
 const DEFAULT_TAGS = 'influxdb;Service=influxdb';
 /** The name the worker uses in member accounts (lib/app/accounts.ts MEMBER_DOCUMENT). */
@@ -100,37 +100,16 @@ function template(tags = DEFAULT_TAGS) {
               PolicyName: 'influxguard-read',
               PolicyDocument: {
                 Version: '2012-10-17',
+                // The same reads as the scanner's own roles (serverless/iam.cjs), plus identity and the SSM result reads.
                 Statement: [
+                  { Effect: 'Allow', Action: ['sts:GetCallerIdentity'], Resource: '*' },
+                  scanEc2,
                   {
                     Effect: 'Allow',
-                    Action: [
-                      'sts:GetCallerIdentity',
-                      'ec2:DescribeInstances',
-                      'ec2:DescribeSecurityGroups',
-                      'ec2:DescribeVolumes',
-                      'ec2:DescribeRegions',
-                      'ec2:GetEbsEncryptionByDefault',
-                      'ec2:GetManagedPrefixListEntries',
-                      'ssm:DescribeInstanceInformation',
-                      'ssm:ListCommandInvocations',
-                      'ssm:GetCommandInvocation',
-                      'timestream-influxdb:ListDbInstances',
-                      'timestream-influxdb:ListDbClusters',
-                    ],
+                    Action: ['ssm:DescribeInstanceInformation', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation'],
                     Resource: '*',
                   },
-                  {
-                    Effect: 'Allow',
-                    Action: [
-                      'timestream-influxdb:GetDbInstance',
-                      'timestream-influxdb:GetDbCluster',
-                      'timestream-influxdb:GetDbParameterGroup',
-                      'timestream-influxdb:ListTagsForResource',
-                    ],
-                    Resource: ['db-instance', 'db-cluster', 'db-parameter-group'].map((t) => ({
-                      'Fn::Sub': `arn:\${AWS::Partition}:timestream-influxdb:*:\${AWS::AccountId}:${t}/*`,
-                    })),
-                  },
+                  ...scanTimestream,
                   {
                     Effect: 'Allow',
                     Action: 'ssm:SendCommand',
