@@ -12,7 +12,15 @@ import { VERSION } from '../version.js';
 export const GENERATOR_PREFIX = 'influxguard/';
 export const SCHEMA_VERSION = '2018-10-08';
 /** ASFF limits this module keeps to. */
-export const LIMITS = { title: 256, description: 1024, recommendationText: 512, productFieldValue: 2048, findingBytes: 240 * 1024 };
+export const LIMITS = {
+  title: 256,
+  description: 1024,
+  recommendationText: 512,
+  productFieldValue: 2048,
+  findingBytes: 240 * 1024,
+  /** Compliance.RelatedRequirements: at most 32 entries. */
+  relatedRequirements: 32,
+};
 
 export const productArn = (region: string, account: string) => `arn:aws:securityhub:${region}:${account}:product/${account}/default`;
 export const generatorId = (checkId: string) => `${GENERATOR_PREFIX}${checkId}`;
@@ -150,7 +158,12 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
       ...(f.endpoint ? { 'influxguard/Endpoint': clip(f.endpoint, LIMITS.productFieldValue) } : {}),
     },
     Resources: [primary, ...withInstance],
-    Compliance: { Status: f.status },
+    Compliance: {
+      Status: f.status,
+      ...(f.compliance?.relatedRequirements.length
+        ? { RelatedRequirements: f.compliance.relatedRequirements.slice(0, LIMITS.relatedRequirements) }
+        : {}),
+    },
     RecordState: 'ACTIVE',
   });
 }
