@@ -52,6 +52,15 @@ export function sameAsImported(prev: AwsSecurityFinding, f: Finding): boolean {
   );
 }
 
+/**
+ * The id of any finding of a document: the ASFF Id for scan findings; for probe findings (no
+ * account or region) `influxguard/probe/<checkId>/<endpoint>/<resourceId>`. OCSF, CSV and HTML use it.
+ */
+export function documentFindingId(f: Finding): string {
+  if (f.accountId && f.region) return findingId(f);
+  return printable(`${GENERATOR_PREFIX}probe/${f.checkId}/${f.endpoint ?? '-'}/${f.resource.id}`);
+}
+
 const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 
 const TIMESTREAM_ARN = /^arn:aws[a-z-]*:timestream-influxdb:[a-z0-9-]+:\d{12}:db-(instance|cluster)\/[A-Za-z0-9-]+$/;
@@ -61,7 +70,7 @@ const TIMESTREAM_ARN = /^arn:aws[a-z-]*:timestream-influxdb:[a-z0-9-]+:\d{12}:db
  * of their own: `Other`, with the DB's ARN (`evidence.arn`, checked at
  * discovery and here), while the JSON document names the DB by its identifier.
  */
-function resourceArn(f: Pick<Finding, 'evidence'>, { type, id }: Finding['resource'], region: string, account: string): string {
+export function resourceArn(f: Pick<Finding, 'evidence'>, { type, id }: Finding['resource'], region: string, account: string): string {
   const arn = f.evidence.arn;
   if (type === 'Other' && typeof arn === 'string' && TIMESTREAM_ARN.test(arn) && arn.endsWith(`/${id}`)) return arn;
   switch (type) {
