@@ -87,6 +87,14 @@ export function resourceArn(f: Pick<Finding, 'evidence'>, { type, id }: Finding[
   }
 }
 
+/**
+ * Whether the finding's evidence says its subject is reachable from the internet: a port path from
+ * the internet (`internetReachable`), or an endpoint finding raised for it (`severityRaised`).
+ * Published as ProductFields `influxguard/InternetReachable` = `true` (the stack's insight filters on it).
+ */
+export const internetReachable = (f: Pick<Finding, 'evidence'>): boolean =>
+  f.evidence.internetReachable === true || typeof f.evidence.severityRaised === 'string';
+
 /** The check's own ASFF types (a finding of an unknown check gets the guidance type). */
 const types = (checkId: string): string[] => [
   ...(checkById(checkId)?.asffTypes ?? [
@@ -165,6 +173,7 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
       'influxguard/EvidenceSource': source,
       ...(f.instanceId ? { 'influxguard/InstanceId': f.instanceId } : {}),
       ...(f.endpoint ? { 'influxguard/Endpoint': clip(f.endpoint, LIMITS.productFieldValue) } : {}),
+      ...(internetReachable(f) ? { 'influxguard/InternetReachable': 'true' } : {}),
     },
     Resources: [primary, ...withInstance],
     Compliance: {
