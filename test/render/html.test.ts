@@ -41,7 +41,11 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const text = (sel: string) => page.locator(sel).innerText();
+const text = (sel: string) =>
+  page
+    .locator(sel)
+    .textContent()
+    .then((t) => (t ?? '').trim());
 const visibleFindings = () => page.locator('details.finding:visible').count();
 
 describe('the HTML report in Chromium', () => {
@@ -50,7 +54,7 @@ describe('the HTML report in Chromium', () => {
     expect(consoleErrors).toEqual([]);
     expect(dialogs).toEqual([]);
     expect(await page.locator('img').count()).toBe(0);
-    expect(await page.locator('section.group h3').first().innerText()).toContain('<img src=x onerror=alert(1)>=cmd|calc[2J');
+    expect(await page.locator('section.group h3').first().textContent()).toContain('<img src=x onerror=alert(1)>=cmd|calc[2J');
     expect(await page.locator('body').textContent()).toContain(HOSTILE.summary);
   });
 
@@ -103,7 +107,7 @@ describe('the HTML report in Chromium', () => {
     const first = page.locator('details.finding:visible').first();
     expect(await first.locator('.body').isVisible()).toBe(false);
     await first.locator('summary').first().click();
-    expect(await first.locator('.body').innerText()).toContain('Remediation');
+    expect(await first.locator('.body').textContent()).toContain('Remediation');
     await page.emulateMedia({ media: 'print' });
     await page.evaluate("window.dispatchEvent(new Event('beforeprint'))");
     expect(await page.locator('details:not([open])').count()).toBe(0);
