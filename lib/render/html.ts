@@ -117,7 +117,7 @@ ${f.endpoint ? `<p><b>Endpoint</b> <code>${h(f.endpoint)}</code></p>` : ''}
 <p><b>Remediation</b> ${h(f.remediation.text)} <a href="${h(f.remediation.url)}" rel="noreferrer noopener">${h(f.remediation.url)}</a></p>
 ${related.length ? `<p class="related"><b>Related requirements</b> ${related.map((r) => `<span class="req">${h(r)}</span>`).join(' ')}</p>` : ''}
 <p class="fid"><b>Finding id</b> <code>${h(documentFindingId(f))}</code></p>
-<details class="evidence"><summary>Evidence</summary><pre>${h(jsonText(f.evidence, 2))}</pre></details>
+<details class="evidence"><summary>Evidence</summary><pre>${escapeHtml(printable(jsonText(f.evidence, 2), '\n'))}</pre></details>
 </div>
 </details>`;
 }
@@ -180,11 +180,13 @@ pre { background: #f7f7f7; padding: .5rem; overflow-x: auto; white-space: pre-wr
 code { font-size: .85rem; }
 footer { margin-top: 2rem; color: #777; font-size: .8rem; }
 @media print {
+  * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
   body { max-width: none; margin: 0; font-size: 11px; }
   .filters { display: none; }
   a { color: inherit; }
-  section.group { break-inside: auto; }
-  details.finding { border-color: #bbb; }
+  h2, h3, details.finding > summary { break-after: avoid; }
+  details.finding { border-color: #bbb; break-inside: auto; }
+  pre { break-inside: auto; }
 }`;
 
 /** The report as one HTML document. */

@@ -108,11 +108,14 @@ describe('the HTML report in Chromium', () => {
     expect(await first.locator('.body').isVisible()).toBe(false);
     await first.locator('summary').first().click();
     expect(await first.locator('.body').textContent()).toContain('Remediation');
+    await first.locator('details.evidence > summary').click();
+    expect(await first.locator('details.evidence pre').innerText()).toMatch(/^\{\n {2}"summary": /); // indented JSON, one key a line
+    await first.screenshot({ path: join(ARTIFACTS, 'report-open.png') });
     await page.emulateMedia({ media: 'print' });
     await page.evaluate("window.dispatchEvent(new Event('beforeprint'))");
     expect(await page.locator('details:not([open])').count()).toBe(0);
     expect(await page.locator('.filters').isVisible()).toBe(false);
-    const pdf = await page.pdf({ format: 'A4' });
+    const pdf = await page.pdf({ format: 'A4', path: join(ARTIFACTS, 'report.pdf') });
     expect(pdf.subarray(0, 4).toString()).toBe('%PDF');
   });
 });
