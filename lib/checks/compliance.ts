@@ -368,16 +368,24 @@ export const COMPLIANCE: Record<CatalogueId, Mapping> = {
 
 const isCatalogueId = (id: string): id is CatalogueId => Object.hasOwn(COMPLIANCE, id);
 
+/** Per check id: one array shared by all of the check's findings (a scan of thousands holds one copy, not thousands). */
+const cache = new Map<string, string[]>();
+
 /**
  * `Compliance.RelatedRequirements` of a check: its guidance section, then PCI DSS, CIS and NIST
- * controls, without duplicates. Empty for an id outside the catalogue.
+ * controls, without duplicates. Empty for an id outside the catalogue. The array is shared: never mutate it.
  */
 export function relatedRequirements(check: { id: string; section: string }): string[] {
+  const key = `${check.id}\n${check.section}`;
+  const known = cache.get(key);
+  if (known) return known;
   if (!isCatalogueId(check.id)) return [];
   const m = COMPLIANCE[check.id];
   const cited = (x: readonly Cited[] | NotApplicable) =>
     'notApplicable' in x ? [] : x.flatMap((c) => c.controls.map((id) => PREFIX[c.framework] + id));
-  return [
+  const related = [
     ...new Set([...(m.guidance === false ? [] : [GUIDANCE_PREFIX + check.section]), ...cited(m.pci), ...cited(m.cis), ...cited(m.nist)]),
   ];
+  cache.set(key, related);
+  return related;
 }
