@@ -48,7 +48,7 @@ function groups(doc: ScanDocument, names: Map<string, string>): Group[] {
   const byKey = new Map<string, Group>();
   for (const f of doc.findings) {
     const key = groupKey(f);
-    const g = byKey.get(key) ?? { key, label: names.has(key) ? `${key} (${names.get(key)})` : key, findings: [] };
+    const g = byKey.get(key) ?? { key, label: printable(names.has(key) ? `${key} (${names.get(key)})` : key), findings: [] };
     g.findings.push(f);
     byKey.set(key, g);
   }
@@ -85,7 +85,7 @@ async function instanceChart(gs: Group[]): Promise<{ svg: string; hidden: number
   const shown = withFailures.slice(0, CHART_INSTANCES);
   const values = shown.flatMap((g) =>
     SEVERITIES.map((severity) => ({
-      instance: g.key,
+      instance: g.label,
       severity,
       count: g.findings.filter((f) => isFailing(f.status) && f.severity === severity).length,
     })).filter((v) => v.count > 0),
@@ -97,7 +97,7 @@ async function instanceChart(gs: Group[]): Promise<{ svg: string; hidden: number
     data: { values: values.length ? values : [{ instance: 'none', severity: 'INFORMATIONAL', count: 0 }] },
     mark: { type: 'bar', tooltip: false },
     encoding: {
-      y: { field: 'instance', type: 'nominal', sort: shown.map((g) => g.key), title: null, axis: { labelLimit: 220 } },
+      y: { field: 'instance', type: 'nominal', sort: shown.map((g) => g.label), title: null, axis: { labelLimit: 260 } },
       x: { aggregate: 'sum', field: 'count', type: 'quantitative', title: 'findings (FAILED + WARNING)', axis: { tickMinStep: 1 } },
       color: { field: 'severity', type: 'nominal', scale: severityScale, title: 'severity' },
       order: { field: 'severity', sort: 'descending' },

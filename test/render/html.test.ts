@@ -75,6 +75,7 @@ describe('the HTML report in Chromium', () => {
     const labels = await page.locator('#chart-instances svg text').allTextContents();
     expect(labels.join(' ')).toContain('i-0aaaaaaaaaaaaaaa1');
     expect(labels.join(' ')).toContain('Failing findings by instance');
+    expect(labels.join(' ')).not.toMatch(/[\u0000-\u001f]/); // the hostile name's ESC is gone from the chart too
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
   });
 
