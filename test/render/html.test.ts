@@ -110,7 +110,7 @@ describe('the HTML report in Chromium', () => {
     await first.locator('summary').first().click();
     expect(await first.locator('.body').textContent()).toContain('Remediation');
     await first.locator('details.evidence > summary').click();
-    expect(await first.locator('details.evidence pre').innerText()).toMatch(/^\{\n {2}"summary": /); // indented JSON, one key a line
+    expect(await first.locator('details.evidence pre').textContent()).toMatch(/^\{\n {2}"summary": /); // indented JSON, one key a line
     await first.screenshot({ path: join(ARTIFACTS, 'report-open.png') });
     await page.emulateMedia({ media: 'print' });
     await page.evaluate("window.dispatchEvent(new Event('beforeprint'))");
