@@ -1,7 +1,7 @@
 # Two commands on a fresh Debian machine:  make demo   |   make test
 .PHONY: setup demo test clean member-role bench-setup bench
 
-setup: node_modules/.setup-done .venv-checkov/bin/checkov
+setup: node_modules/.setup-done .venv-checkov/bin/checkov .venv-ocsf/.setup-done
 
 node_modules/.setup-done: package.json package-lock.json
 	@command -v node >/dev/null || { echo "Node.js >= 20 is required" >&2; exit 1; }
@@ -11,12 +11,21 @@ node_modules/.setup-done: package.json package-lock.json
 	@# Real servers for the probe tests: Debian's influxdb (1.6.7), nginx and openssl.
 	command -v influxd >/dev/null && command -v nginx >/dev/null && command -v openssl >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends influxdb nginx-light openssl; }
+	@# Debian's Chromium for the HTML report test (driven by playwright-core; no browser download).
+	command -v chromium >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
 	@touch $@
 
 # checkov (PyPI) pins old boto3/botocore/packaging: its own virtualenv keeps them away from moto's.
 .venv-checkov/bin/checkov:
 	python3 -m venv .venv-checkov || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv && python3 -m venv .venv-checkov; }
 	.venv-checkov/bin/pip install --quiet checkov
+
+# py-ocsf-models (PyPI) validates the OCSF output in the tests: its own virtualenv, like checkov.
+.venv-ocsf/.setup-done:
+	python3 -m venv .venv-ocsf || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv && python3 -m venv .venv-ocsf; }
+	.venv-ocsf/bin/pip install --quiet 'py-ocsf-models==0.10.0'
+	@touch $@
 
 # The demo and the tests run in a private network namespace with only loopback up.
 demo: setup
@@ -45,4 +54,4 @@ bench: setup bench-setup
 	npm run bench
 
 clean:
-	rm -rf dist node_modules/.setup-done .test-results.json .venv-checkov .bench
+	rm -rf dist node_modules/.setup-done .test-results.json .venv-checkov .venv-ocsf .test-artifacts .bench

@@ -5,19 +5,20 @@
  * or runtime error, with one line on stderr; 3 incomplete: something asked
  * for could not be checked at all, each case named in one line on stderr.
  */
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { STSClient } from '@aws-sdk/client-sts';
 import { CallCounter, createClients } from './aws/clients.js';
 import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } from './config.js';
-import { InfluxguardError, oneLine, usageError } from './errors.js';
+import { InfluxguardError, configError, oneLine, usageError } from './errors.js';
 import { SEVERITIES, severityRank, type Instance, type ScanDocument, type Severity, type TimestreamDb } from './model.js';
 import { probeRun } from './probe.js';
-import { toAsff } from './publish/asff.js';
 import { goneInstances } from './discover/ec2.js';
 import { publishScan } from './publish/index.js';
+import { FORMATS, formatForFile, renderDocument, type Format } from './render/formats.js';
 import { renderTable } from './render/table.js';
 import { scan, type Progress } from './scan.js';
-import { jsonText, printable } from './util/text.js';
+import { printable } from './util/text.js';
 import { VERSION } from './version.js';
 
 export interface CliIO {
@@ -42,7 +43,10 @@ scan options:
                        e.g. 22@sg-0123456789abcdef0   9273/tcp@10.0.0.0/16
   --cluster-cidr CIDR  a CIDR that counts as inside an Enterprise cluster; repeatable
   --config FILE        JSON configuration file (see README); flags override it
-  --format F           table (default), json (the CHECKS.md document), or asff (Security Hub findings)
+  --format F           table (default), json (the CHECKS.md document), asff (Security Hub findings),
+                       ocsf (OCSF Compliance Finding events), csv (one row per finding), or html (a report)
+  --output FILE        write the output to FILE instead of stdout; FILE.html, .csv and .json imply
+                       their format when --format is not given
   --fail-on SEV        exit 1 when a FAILED finding is at or above SEV:
                        INFORMATIONAL (default: any failure), LOW, MEDIUM, HIGH, CRITICAL, or none
   --fail-on-unavailable
@@ -59,7 +63,7 @@ scan options:
   --endpoint-cidr CIDR an influxdb:endpoint tag must resolve to its instance's own address or into
                        one of these (load balancers, proxies in front); repeatable (default: none)
 
-probe options (also --config, --format table|json, --fail-on, --fail-on-unavailable, --show-passed, --no-color):
+probe options (also --config, --format table|json|ocsf|csv|html, --output, --fail-on, --fail-on-unavailable, --show-passed, --no-color):
   --allow-cidr CIDR    targets must resolve inside these; repeatable (default: private ranges, not
                        loopback; link-local and the EC2 metadata service are always refused)
   --ca FILE            extra CA bundle (PEM) to trust when judging certificates; repeatable
@@ -88,6 +92,7 @@ const OPTIONS = {
   'cluster-cidr': { type: 'string', multiple: true },
   config: { type: 'string' },
   format: { type: 'string' },
+  output: { type: 'string' },
   'fail-on': { type: 'string' },
   'fail-on-unavailable': { type: 'boolean' },
   'show-passed': { type: 'boolean' },
@@ -148,10 +153,10 @@ function failOn(value: string | undefined): Severity | 'none' {
   throw usageError(`--fail-on must be one of ${SEVERITIES.join(', ')} or none, not "${value}"`);
 }
 
-function format(value: string | undefined): 'table' | 'json' | 'asff' {
-  const v = value ?? 'table';
-  if (v === 'table' || v === 'json' || v === 'asff') return v;
-  throw usageError(`--format must be table, json or asff, not "${value}"`);
+function format(values: Pick<Values, 'format' | 'output'>): Format {
+  const v = values.format ?? (values.output ? formatForFile(values.output) : undefined) ?? 'table';
+  if ((FORMATS as readonly string[]).includes(v)) return v as Format;
+  throw usageError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
 }
 
 /** Whether any FAILED finding is at or above the threshold. */
@@ -202,29 +207,32 @@ function progressReporter(io: CliIO, enabled: boolean) {
  * Print the document as asked; the exit code: 1 for a failure at or above
  * --fail-on, else 3 when incomplete (each reason on one stderr line), else 0.
  */
-function emit(
+async function emit(
   document: ScanDocument,
   incomplete: readonly string[],
   values: Values,
   io: CliIO,
   instances?: Instance[],
   databases?: TimestreamDb[],
-): number {
-  const fmt = format(values.format);
-  if (fmt === 'asff') {
-    const now = document.finishedAt;
-    const findings = document.findings.filter((f) => f.accountId && f.region).map((f) => toAsff(f, { now }));
-    io.stdout(`${jsonText({ Findings: findings }, 2)}\n`);
-  } else if (fmt === 'json') io.stdout(`${jsonText(document, 2)}\n`);
-  else
-    io.stdout(
-      renderTable(document, {
-        color: io.stdoutIsTTY && !values['no-color'] && !io.env.NO_COLOR,
-        showPassed: values['show-passed'] ?? false,
-        ...(instances ? { instances } : {}),
-        ...(databases ? { databases } : {}),
-      }),
-    );
+): Promise<number> {
+  const fmt = format(values);
+  const context = { ...(instances ? { instances } : {}), ...(databases ? { databases } : {}) };
+  const text =
+    fmt === 'table'
+      ? renderTable(document, {
+          color: io.stdoutIsTTY && !values.output && !values['no-color'] && !io.env.NO_COLOR,
+          showPassed: values['show-passed'] ?? false,
+          ...context,
+        })
+      : await renderDocument(fmt, document, context);
+  if (values.output) {
+    try {
+      writeFileSync(values.output, text);
+    } catch (err) {
+      throw configError(`--output ${values.output}: ${oneLine(err)}`);
+    }
+    io.stderr(`influxguard: ${fmt} written to ${values.output}\n`);
+  } else io.stdout(text);
   const unavailable = document.summary.NOT_AVAILABLE;
   if (unavailable > 0)
     io.stderr(`influxguard: warning: ${unavailable} finding(s) NOT_AVAILABLE: evidence could not be gathered (see their reasons)\n`);
@@ -241,7 +249,7 @@ const configFor = (values: Values, io: CliIO) =>
   loadConfig({ ...(values.config ? { file: values.config } : {}), env: io.env, overrides: overridesFrom(values) });
 
 async function runScan(values: Values, io: CliIO): Promise<number> {
-  format(values.format);
+  format(values);
   failOn(values['fail-on']);
   const config = configFor(values, io);
   const region = await homeRegion(io.env, config.regions);
@@ -251,7 +259,7 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   try {
     const result = await scan(config, { clients, homeRegion: region, env: io.env, onProgress: progress.onProgress });
     progress.clear();
-    const code = emit(result.document, result.incomplete, values, io, result.instances, result.databases);
+    const code = await emit(result.document, result.incomplete, values, io, result.instances, result.databases);
     if (!config.publish.enabled) return code;
     const report = await publishScan(result, config, {
       clients,
@@ -282,11 +290,11 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
 
 async function runProbe(targets: string[], values: Values, io: CliIO): Promise<number> {
   // Endpoint findings have no account or region: they cannot be ASFF documents.
-  if (format(values.format) === 'asff')
-    throw usageError('--format asff needs the account and region of a scan; probe prints table or json');
+  if (format(values) === 'asff')
+    throw usageError('--format asff needs the account and region of a scan; probe prints table, json, ocsf, csv or html');
   failOn(values['fail-on']);
   const run = await probeRun(targets, configFor(values, io));
-  return emit(run.document, run.incomplete, values, io);
+  return await emit(run.document, run.incomplete, values, io);
 }
 
 /**

@@ -4,6 +4,7 @@
  * whose evidence failed, or that throws, yields NOT_AVAILABLE with the reason;
  * nothing is ever dropped.
  */
+import { relatedRequirements } from './checks/compliance.js';
 import { EvidenceUnavailable } from './checks/support.js';
 import { oneLine } from './errors.js';
 import { assessmentKey, isFailing, raiseSeverity } from './model.js';
@@ -72,6 +73,7 @@ function toFinding(
   fallback: ResourceRef,
 ): Finding {
   const status: Status = o.status;
+  const related = relatedRequirements(meta);
   return {
     checkId: meta.id,
     status,
@@ -84,6 +86,7 @@ function toFinding(
     ...(where.endpoint !== undefined ? { endpoint: where.endpoint } : {}),
     evidence: { summary: o.summary, ...(o.details ?? {}), ...(o.incomplete ? { incomplete: o.incomplete } : {}) },
     remediation: meta.remediation,
+    ...(related.length ? { compliance: { relatedRequirements: related } } : {}),
   };
 }
 

@@ -60,6 +60,7 @@ describe('the evaluate stage', () => {
       'resource',
       'evidence',
       'remediation',
+      'compliance',
     ]);
     expect(f!.severity).toBe('INFORMATIONAL'); // PASSED findings carry no risk
   });

@@ -10,6 +10,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHECKS } from '../../lib/checks/index.js';
+import { evaluateInstance } from '../../lib/evaluate.js';
+import { GENERATOR_PREFIX, toAsff } from '../../lib/publish/asff.js';
+import { ctx, net, open } from '../support/fixtures.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 type Template = {
@@ -452,4 +456,49 @@ describe('checkov (issue 19, item 13)', () => {
   it('finds no failed check in the member-account template that is not suppressed with a reason', () => {
     expect(checkov(MEMBER)).toEqual({ evaluated: true, failed: [], skippedWithoutReason: [] });
   }, 240_000);
+});
+
+describe('Security Hub insights (issue 18)', () => {
+  const insights = () => Object.fromEntries(ofType('AWS::SecurityHub::Insight').map(([name, r]) => [name, r as any]));
+  it('creates insights over influxguard’s active, unresolved, failing findings: by instance, by check, internet-reachable', () => {
+    const all = insights();
+    expect(Object.keys(all).sort()).toEqual(['FailingByCheckInsight', 'FailingByResourceInsight', 'InternetReachableInsight']);
+    for (const r of Object.values(all)) {
+      expect(r.Condition).toBe('InsightsEnabled');
+      expect(r.Properties.Name).toMatch(/^influxguard: /);
+      expect(r.Properties.Filters).toMatchObject({
+        GeneratorId: [{ Comparison: 'PREFIX', Value: GENERATOR_PREFIX }],
+        RecordState: [{ Comparison: 'EQUALS', Value: 'ACTIVE' }],
+        ComplianceStatus: [
+          { Comparison: 'EQUALS', Value: 'FAILED' },
+          { Comparison: 'EQUALS', Value: 'WARNING' },
+        ],
+      });
+    }
+    expect(all.FailingByResourceInsight.Properties.GroupByAttribute).toBe('ResourceId');
+    expect(all.FailingByCheckInsight.Properties.GroupByAttribute).toBe('GeneratorId');
+    expect(all.InternetReachableInsight.Properties.GroupByAttribute).toBe('ResourceId');
+  });
+  it('the internet-reachable insight selects exactly the findings whose ASFF says so', () => {
+    const [filter] = insights().InternetReachableInsight.Properties.Filters.ProductFields;
+    const key = filter.Key as string;
+    // What the net.* checks' evidence says (however reachability is decided), and an endpoint finding raised for it.
+    const [latent] = evaluateInstance(
+      CHECKS.filter((c) => c.id === 'net.http-port-public'),
+      ctx({ net: net([open('sg-1', 'tcp', 8086, '0.0.0.0/0')]) }),
+    );
+    const reachable = { ...latent!, evidence: { ...latent!.evidence, internetReachable: true } };
+    const raised = {
+      ...latent!,
+      evidence: { summary: 'auth off', severityRaised: 'TCP 8086 is open to the world and the instance has a public address' },
+    };
+    expect(toAsff(reachable, { now: '2026-11-29T00:00:00Z' }).ProductFields?.[key]).toBe(filter.Value);
+    expect(toAsff(raised, { now: '2026-11-29T00:00:00Z' }).ProductFields?.[key]).toBe(filter.Value);
+    expect(latent!.status).toBe('FAILED');
+    expect(toAsff(latent!, { now: '2026-11-29T00:00:00Z' }).ProductFields?.[key]).toBeUndefined();
+  });
+  it('can be turned off at deploy time (SecurityHubInsights parameter; the local stage does)', () => {
+    expect(template.Parameters?.SecurityHubInsights).toMatchObject({ Default: 'true', AllowedValues: ['true', 'false'] });
+    expect(template.Conditions?.InsightsEnabled).toEqual({ 'Fn::Equals': [{ Ref: 'SecurityHubInsights' }, 'true'] });
+  });
 });
