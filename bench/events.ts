@@ -17,13 +17,15 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { emulatorEnv, startEmulator } from '../scripts/emulator.js';
 import { seedEstate } from '../scripts/estate.js';
 import { createScanTable } from '../scripts/scan-table.js';
+import { loadavg } from 'node:os';
 import { machine, writeSection } from './results.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ACCOUNT = '123456789012'; // moto's default account for these credentials
 const REGION = 'eu-west-1';
 const RUNS = 5;
-const ctx = (name: string) => ({ functionName: name, awsRequestId: 'bench', getRemainingTimeInMillis: () => 900_000 }) as unknown as Context;
+const ctx = (name: string) =>
+  ({ functionName: name, awsRequestId: 'bench', getRemainingTimeInMillis: () => 900_000 }) as unknown as Context;
 
 type Handler = (event: SQSEvent, context: Context) => Promise<unknown>;
 
@@ -34,7 +36,13 @@ function poller(sqs: SQSClient, queueUrl: string, handler: Handler, name: string
       const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
       if (!got.Messages?.length) continue;
       const event = {
-        Records: got.Messages.map((m) => ({ messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, attributes: {}, messageAttributes: {} })),
+        Records: got.Messages.map((m) => ({
+          messageId: m.MessageId!,
+          receiptHandle: m.ReceiptHandle!,
+          body: m.Body!,
+          attributes: {},
+          messageAttributes: {},
+        })),
       } as unknown as SQSEvent;
       const r = (await handler(event, ctx(name))) as { batchItemFailures?: { itemIdentifier: string }[] };
       for (const m of got.Messages)
@@ -78,14 +86,20 @@ async function measure(quietSeconds: number): Promise<number[]> {
     resetAppDeps();
     const { handler: events } = await import('../handlers/events.js');
     const { handler: worker } = await import('../handlers/worker.js');
-    loops.push(poller(sqs, eventsUrl, events as unknown as Handler, 'events', stop), poller(sqs, unitsUrl, worker as unknown as Handler, 'worker', stop));
+    loops.push(
+      poller(sqs, eventsUrl, events as unknown as Handler, 'events', stop),
+      poller(sqs, unitsUrl, worker as unknown as Handler, 'worker', stop),
+    );
     const hub = new SecurityHubClient(base);
     const status = async () => {
       const got = await hub.send(new GetFindingsCommand({ MaxResults: 100 }));
       const id = `influxguard/${ACCOUNT}/${REGION}/net.http-port-public/${instanceId}/`;
       return got.Findings?.find((f) => f.Id?.startsWith(id))?.Compliance?.Status;
     };
-    const open = { GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8086, ToPort: 8086, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] };
+    const open = {
+      GroupId: groupId,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8086, ToPort: 8086, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+    };
     const times: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       const opening = run % 2 === 0;
@@ -138,7 +152,7 @@ async function main() {
   const body = [
     '## Time to finding: event-driven rescans (issue 17)',
     '',
-    `${machine()}. \`node dist/bench/events.js\` (target: under 10 s for one instance). From a CloudTrail-shaped event entering the events queue to the finding's new state in Security Hub, through the real handlers in the emulator (events → debounce → delayed check → dispatch → worker → Security Hub), one instance, probes and host evidence off. Real AWS adds CloudTrail's delivery of the management event to EventBridge (typically a few minutes) and Lambda's SQS polling before this path starts.`,
+    `${machine()}, load average ${loadavg()[0]!.toFixed(0)} at the end (shared machine). \`node dist/bench/events.js\` (target: under 10 s for one instance). From a CloudTrail-shaped event entering the events queue to the finding's new state in Security Hub, through the real handlers in the emulator (events → debounce → delayed check → dispatch → worker → Security Hub), one instance, probes and host evidence off. Real AWS adds CloudTrail's delivery of the management event to EventBridge (typically a few minutes) and Lambda's SQS polling before this path starts.`,
     '',
     '| path | time to finding |',
     '|---|---|',

@@ -13,7 +13,15 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { CloudTrailDetailSchema } from '../lib/app/events.js';
-import { DueMessageSchema, noteEvent, noteRescan, RescanMessageSchema, rescanSession, runDue, type RescanSession } from '../lib/app/rescan.js';
+import {
+  DueMessageSchema,
+  noteEvent,
+  noteRescan,
+  RescanMessageSchema,
+  rescanSession,
+  runDue,
+  type RescanSession,
+} from '../lib/app/rescan.js';
 import { appDeps, logErrors, logger, metrics } from '../lib/app/runtime.js';
 
 const CloudTrailEventSchema = EventBridgeSchema.extend({

@@ -61,7 +61,13 @@ export const handler = middy(async (raw: unknown) => {
         requestedBy,
         rescan: (m) => requestRescan(m, deps),
       });
-      out.push({ findingId, applied: r.applied, changes: r.plan?.changes ?? [], rescanRequested: r.rescanRequested, ...(r.refused ? { refused: r.refused } : {}) });
+      out.push({
+        findingId,
+        applied: r.applied,
+        changes: r.plan?.changes ?? [],
+        rescanRequested: r.rescanRequested,
+        ...(r.refused ? { refused: r.refused } : {}),
+      });
     } catch (err) {
       out.push({ findingId, error: oneLine(err, 300) });
     }
@@ -69,7 +75,11 @@ export const handler = middy(async (raw: unknown) => {
   for (const r of out) {
     const level = 'error' in r ? 'error' : 'refused' in r ? 'warn' : 'info';
     logger[level]('remediation', { action, requestedBy, dryRun: !deps.config.app.remediationApply, ...r });
-    metrics.addMetric(`Remediation${'error' in r ? 'Errors' : 'refused' in r ? 'Refused' : 'applied' in r && r.applied ? 'Applied' : 'Planned'}`, MetricUnit.Count, 1);
+    metrics.addMetric(
+      `Remediation${'error' in r ? 'Errors' : 'refused' in r ? 'Refused' : 'applied' in r && r.applied ? 'Applied' : 'Planned'}`,
+      MetricUnit.Count,
+      1,
+    );
   }
   if (out.some((r) => 'error' in r)) throw new Error(`remediation failed for ${out.filter((r) => 'error' in r).length} finding(s)`);
   return { remediated: out };

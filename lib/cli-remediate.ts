@@ -34,14 +34,18 @@ export interface RemediateIo {
 export async function runRemediate(findingId: string | undefined, apply: boolean, config: Config, io: RemediateIo): Promise<number> {
   if (!findingId) throw usageError('remediate needs a finding id: influxguard remediate FINDING_ID [--apply]');
   const parts = parseFindingId(findingId);
-  if (!parts) throw usageError(`"${printable(findingId).slice(0, 200)}" is not an influxguard finding id (influxguard/<account>/<region>/…)`);
+  if (!parts)
+    throw usageError(`"${printable(findingId).slice(0, 200)}" is not an influxguard finding id (influxguard/<account>/<region>/…)`);
   const { region } = parts;
   const clients = createClients({ aws: config.aws });
   try {
     const securityhub = clients.securityHub(region);
     let finding: AwsSecurityFinding | undefined;
     try {
-      const pages = paginateGetFindings({ client: securityhub, pageSize: 100 }, { Filters: { Id: [{ Value: findingId, Comparison: 'EQUALS' }] } });
+      const pages = paginateGetFindings(
+        { client: securityhub, pageSize: 100 },
+        { Filters: { Id: [{ Value: findingId, Comparison: 'EQUALS' }] } },
+      );
       for await (const page of pages) {
         finding = page.Findings?.find((f) => f.Id === findingId); // re-checked: never trust a filter to be applied
         if (finding) break;

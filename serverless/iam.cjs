@@ -255,7 +255,12 @@ async function remediate({ resolveVariable }) {
     logs(p, 'remediate'),
     {
       Effect: 'Allow',
-      Action: ['ec2:DescribeSecurityGroups', 'ec2:GetManagedPrefixListEntries', 'ec2:GetEbsEncryptionByDefault', 'ec2:EnableEbsEncryptionByDefault'],
+      Action: [
+        'ec2:DescribeSecurityGroups',
+        'ec2:GetManagedPrefixListEntries',
+        'ec2:GetEbsEncryptionByDefault',
+        'ec2:EnableEbsEncryptionByDefault',
+      ],
       Resource: '*',
     },
     {

@@ -60,7 +60,9 @@ function template() {
           Description: "influxguard: change events for the scanner account's event-driven rescans",
           EventPattern: changePattern,
           State: 'ENABLED',
-          Targets: [{ Id: 'influxguard-scanner-bus', Arn: { Ref: 'ScannerEventBusArn' }, RoleArn: { 'Fn::GetAtt': ['ForwardRole', 'Arn'] } }],
+          Targets: [
+            { Id: 'influxguard-scanner-bus', Arn: { Ref: 'ScannerEventBusArn' }, RoleArn: { 'Fn::GetAtt': ['ForwardRole', 'Arn'] } },
+          ],
         },
       },
     },

@@ -100,7 +100,10 @@ export const CloudTrailDetailSchema = z.object({
   errorCode: z.string().max(200).optional(),
   requestParameters: z.record(z.string(), z.unknown()).nullish(),
   responseElements: z.record(z.string(), z.unknown()).nullish(),
-  userIdentity: z.object({ arn: z.string().max(2048).optional() }).passthrough().optional(),
+  userIdentity: z
+    .object({ arn: z.string().max(2048).optional() })
+    .passthrough()
+    .optional(),
 });
 export type CloudTrailDetail = z.infer<typeof CloudTrailDetailSchema>;
 
@@ -137,7 +140,9 @@ export function changeOf(detail: CloudTrailDetail, account: string, config: Conf
   const vpcOf = () => [...str(req.vpcId, VPC), ...str((res.routeTable as Record<string, unknown> | undefined)?.vpcId, VPC)];
   if (detail.eventSource === 'elasticloadbalancing.amazonaws.com') {
     const targets = Array.isArray(req.targets) ? req.targets.flatMap((t) => str((t as { id?: unknown })?.id, INSTANCE)) : [];
-    const classic = Array.isArray(req.instances) ? req.instances.flatMap((t) => str((t as { instanceId?: unknown })?.instanceId, INSTANCE)) : [];
+    const classic = Array.isArray(req.instances)
+      ? req.instances.flatMap((t) => str((t as { instanceId?: unknown })?.instanceId, INSTANCE))
+      : [];
     return narrowTo({ instanceIds: [...targets, ...classic] });
   }
   if (detail.eventSource !== 'ec2.amazonaws.com') return undefined;

@@ -53,8 +53,10 @@ export function verifyFinding(f: AwsSecurityFinding): Target | { refused: string
   const parts = parseFindingId(id);
   if (!parts) return { refused: `not an influxguard finding (Id ${printable(id).slice(0, 200)})` };
   const { accountId, region, checkId } = parts;
-  if (f.ProductArn !== productArn(region, accountId)) return { refused: `not an influxguard finding (ProductArn ${printable(f.ProductArn ?? '')})` };
-  if (f.GeneratorId !== generatorId(checkId)) return { refused: `not an influxguard finding (GeneratorId ${printable(f.GeneratorId ?? '')})` };
+  if (f.ProductArn !== productArn(region, accountId))
+    return { refused: `not an influxguard finding (ProductArn ${printable(f.ProductArn ?? '')})` };
+  if (f.GeneratorId !== generatorId(checkId))
+    return { refused: `not an influxguard finding (GeneratorId ${printable(f.GeneratorId ?? '')})` };
   if (f.AwsAccountId !== accountId || (f.Region && f.Region !== region) || f.ProductFields?.['influxguard/CheckId'] !== checkId)
     return { refused: 'the finding’s account, region or check do not match its Id' };
   if (f.RecordState === 'ARCHIVED') return { refused: 'the finding is archived' };
@@ -178,7 +180,8 @@ export async function planRemediation(action: Action, finding: AwsSecurityFindin
   if (action === 'rescan') return plan;
   const failed = finding.Compliance?.Status === 'FAILED' || finding.Compliance?.Status === 'WARNING';
   if (action === 'enable-ebs-default-encryption') {
-    if (target.checkId !== EBS_DEFAULT_CHECK) return { ...plan, refused: `"${ACTIONS[action].name}" applies to ${EBS_DEFAULT_CHECK} findings only` };
+    if (target.checkId !== EBS_DEFAULT_CHECK)
+      return { ...plan, refused: `"${ACTIONS[action].name}" applies to ${EBS_DEFAULT_CHECK} findings only` };
     if (!failed) return { ...plan, refused: 'the finding is not failing' };
     let enabled: boolean;
     try {
@@ -186,7 +189,8 @@ export async function planRemediation(action: Action, finding: AwsSecurityFindin
     } catch (err) {
       throw toAwsCallError('ec2', 'GetEbsEncryptionByDefault', err);
     }
-    if (enabled) return { ...plan, refused: `stale finding: EBS encryption by default is already on in ${target.accountId}/${target.region}` };
+    if (enabled)
+      return { ...plan, refused: `stale finding: EBS encryption by default is already on in ${target.accountId}/${target.region}` };
     return { ...plan, enableEbsDefault: true, changes: [`enable EBS encryption by default in ${target.accountId}/${target.region}`] };
   }
   if (!PORT_CHECKS.has(target.checkId) || !/^sg-[0-9a-f]{8,17}$/.test(target.resourceId))
@@ -196,7 +200,8 @@ export async function planRemediation(action: Action, finding: AwsSecurityFindin
   const named = namedRules(finding, groupId);
   if (!named) return { ...plan, refused: 'the finding does not name its rules (evidence missing or too long): remediate by hand' };
   const world = named.filter(namedWorldOpen);
-  if (!world.length) return { ...plan, refused: 'the finding names no world-open rule (its exposure is to a narrower source: remediate by hand)' };
+  if (!world.length)
+    return { ...plan, refused: 'the finding names no world-open rule (its exposure is to a narrower source: remediate by hand)' };
   let perms: IpPermission[];
   try {
     const got = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
@@ -215,7 +220,8 @@ export async function planRemediation(action: Action, finding: AwsSecurityFindin
   };
   // A /0, or a prefix list whose entries still cover the internet: offending by itself.
   for (const c of present) {
-    if (c.rule.viaPrefixList ? await prefixListWorldOpen(ec2, c.rule.viaPrefixList, c.cidr?.family ?? 4) : c.cidr?.prefixLength === 0) take(c);
+    if (c.rule.viaPrefixList ? await prefixListWorldOpen(ec2, c.rule.viaPrefixList, c.cidr?.family ?? 4) : c.cidr?.prefixLength === 0)
+      take(c);
   }
   // Splits (0.0.0.0/1 + 128.0.0.0/1): once the above are gone, the named CIDRs without which the group's sources for an
   // InfluxDB port would no longer cover the internet. A narrower source that merely sat beside a /0 (10.0.0.0/8) stays.
@@ -226,7 +232,13 @@ export async function planRemediation(action: Action, finding: AwsSecurityFindin
       if (!coversInternet(remaining, family)) continue;
       for (const c of present) {
         if (c.rule.viaPrefixList || c.cidr?.family !== family || !remaining.includes(c.rule.source)) continue;
-        if (!coversInternet(remaining.filter((x) => x !== c.rule.source), family)) take(c);
+        if (
+          !coversInternet(
+            remaining.filter((x) => x !== c.rule.source),
+            family,
+          )
+        )
+          take(c);
       }
     }
   }

@@ -107,12 +107,21 @@ export async function noteEvent(s: RescanSession, detail: CloudTrailDetail, even
 
 export async function noteRescan(s: RescanSession, m: RescanMessage): Promise<Noted> {
   const refused = await inScope(s, m.accountId, m.region);
-  const n = { accountId: m.accountId, region: m.region, cause: `rescan by ${m.requestedBy}`, instanceIds: m.instanceIds, wholeRegion: m.wholeRegion };
+  const n = {
+    accountId: m.accountId,
+    region: m.region,
+    cause: `rescan by ${m.requestedBy}`,
+    instanceIds: m.instanceIds,
+    wholeRegion: m.wholeRegion,
+  };
   return note(s, refused ? { ...n, ignored: refused } : n);
 }
 
 /** Ask for a rescan (remediation, the "Rescan now" action): a message on the events queue. */
-export async function requestRescan(m: Omit<RescanMessage, 'kind'>, deps: Pick<AppDeps, 'config' | 'clients' | 'homeRegion'>): Promise<void> {
+export async function requestRescan(
+  m: Omit<RescanMessage, 'kind'>,
+  deps: Pick<AppDeps, 'config' | 'clients' | 'homeRegion'>,
+): Promise<void> {
   const queueUrl = deps.config.app.eventsQueueUrl;
   if (!queueUrl) throw configError('INFLUXGUARD_EVENTS_QUEUE_URL is not set');
   const body = RescanMessageSchema.parse({ kind: 'rescan', ...m });
@@ -136,7 +145,10 @@ export async function runDue(s: RescanSession, accountId: string, region: string
   const pending = await deps.store.getPendingChanges(accountId, region);
   if (!pending) return {}; // already scanned
   const now = (deps.now ?? (() => new Date()))().getTime();
-  const ready = Math.min(pending.lastAt + deps.config.app.eventQuietSeconds * 1000, pending.firstAt + deps.config.app.eventMaxWaitSeconds * 1000);
+  const ready = Math.min(
+    pending.lastAt + deps.config.app.eventQuietSeconds * 1000,
+    pending.firstAt + deps.config.app.eventMaxWaitSeconds * 1000,
+  );
   if (now < ready) {
     const waitSeconds = Math.ceil((ready - now) / 1000);
     await sendDue(accountId, region, waitSeconds, deps);

@@ -25,7 +25,7 @@ let eniOfA0 = '';
 const savedEnv = { ...process.env };
 
 /** A CloudTrail management event as EventBridge delivers it ("AWS API Call via CloudTrail"). */
-export function cloudTrailEvent(
+function cloudTrailEvent(
   account: string,
   eventName: string,
   requestParameters: Record<string, unknown>,
@@ -130,9 +130,7 @@ beforeAll(async () => {
       { name: 'other', groups: ['open'] },
     ],
   });
-  const described = await home
-    .seeder(REGION)
-    .send(new DescribeInstancesCommand({ InstanceIds: [estate.instances.a![0]!] }));
+  const described = await home.seeder(REGION).send(new DescribeInstancesCommand({ InstanceIds: [estate.instances.a![0]!] }));
   eniOfA0 = described.Reservations![0]!.Instances![0]!.NetworkInterfaces![0]!.NetworkInterfaceId!;
   Object.assign(process.env, home.env(REGION), {
     INFLUXGUARD_TABLE: res.table,
@@ -162,8 +160,16 @@ describe('each event shape scans exactly the affected instances', () => {
   const a0 = () => estate.instances.a![0]!;
   const b = () => estate.instances.b![0]!;
   const cases: [string, () => unknown, () => string[] | 'region' | undefined][] = [
-    ['AuthorizeSecurityGroupIngress → the group’s selected instances', () => cloudTrailEvent(acct(), 'AuthorizeSecurityGroupIngress', { groupId: estate.groups.open }), a],
-    ['RevokeSecurityGroupIngress → the group’s instances', () => cloudTrailEvent(acct(), 'RevokeSecurityGroupIngress', { groupId: estate.groups.admin }), () => [b()]],
+    [
+      'AuthorizeSecurityGroupIngress → the group’s selected instances',
+      () => cloudTrailEvent(acct(), 'AuthorizeSecurityGroupIngress', { groupId: estate.groups.open }),
+      a,
+    ],
+    [
+      'RevokeSecurityGroupIngress → the group’s instances',
+      () => cloudTrailEvent(acct(), 'RevokeSecurityGroupIngress', { groupId: estate.groups.admin }),
+      () => [b()],
+    ],
     [
       'ModifySecurityGroupRules → the group’s instances',
       () => cloudTrailEvent(acct(), 'ModifySecurityGroupRules', { ModifySecurityGroupRulesRequest: { GroupId: estate.groups.open } }),
@@ -187,44 +193,91 @@ describe('each event shape scans exactly the affected instances', () => {
     [
       'RunInstances → the launched selected instances only',
       () =>
-        cloudTrailEvent(acct(), 'RunInstances', {}, {
-          responseElements: { instancesSet: { items: [{ instanceId: a0() }, { instanceId: estate.instances.other![0] }] } },
-        }),
+        cloudTrailEvent(
+          acct(),
+          'RunInstances',
+          {},
+          {
+            responseElements: { instancesSet: { items: [{ instanceId: a0() }, { instanceId: estate.instances.other![0] }] } },
+          },
+        ),
       () => [a0()],
     ],
-    ['StartInstances → the instance', () => cloudTrailEvent(acct(), 'StartInstances', { instancesSet: { items: [{ instanceId: b() }] } }), () => [b()]],
+    [
+      'StartInstances → the instance',
+      () => cloudTrailEvent(acct(), 'StartInstances', { instancesSet: { items: [{ instanceId: b() }] } }),
+      () => [b()],
+    ],
     [
       'CreateTags with a selector key → the instance',
       () =>
-        cloudTrailEvent(acct(), 'CreateTags', { resourcesSet: { items: [{ resourceId: a0() }] }, tagSet: { items: [{ key: 'influxdb', value: '' }] } }),
+        cloudTrailEvent(acct(), 'CreateTags', {
+          resourcesSet: { items: [{ resourceId: a0() }] },
+          tagSet: { items: [{ key: 'influxdb', value: '' }] },
+        }),
       () => [a0()],
     ],
     [
       'CreateTags with another key → nothing',
-      () => cloudTrailEvent(acct(), 'CreateTags', { resourcesSet: { items: [{ resourceId: a0() }] }, tagSet: { items: [{ key: 'Owner', value: 'x' }] } }),
+      () =>
+        cloudTrailEvent(acct(), 'CreateTags', {
+          resourcesSet: { items: [{ resourceId: a0() }] },
+          tagSet: { items: [{ key: 'Owner', value: 'x' }] },
+        }),
       () => undefined,
     ],
     [
       'DeleteTags of the role tag → the instance',
-      () => cloudTrailEvent(acct(), 'DeleteTags', { resourcesSet: { items: [{ resourceId: b() }] }, tagSet: { items: [{ key: 'influxdb:role' }] } }),
+      () =>
+        cloudTrailEvent(acct(), 'DeleteTags', {
+          resourcesSet: { items: [{ resourceId: b() }] },
+          tagSet: { items: [{ key: 'influxdb:role' }] },
+        }),
       () => [b()],
     ],
-    ['AttachVolume → the instance', () => cloudTrailEvent(acct(), 'AttachVolume', { volumeId: 'vol-0123456789abcdef0', instanceId: a0(), device: '/dev/sdf' }), () => [a0()]],
-    ['AssociateAddress → the instance', () => cloudTrailEvent(acct(), 'AssociateAddress', { instanceId: b(), allocationId: 'eipalloc-1' }), () => [b()]],
+    [
+      'AttachVolume → the instance',
+      () => cloudTrailEvent(acct(), 'AttachVolume', { volumeId: 'vol-0123456789abcdef0', instanceId: a0(), device: '/dev/sdf' }),
+      () => [a0()],
+    ],
+    [
+      'AssociateAddress → the instance',
+      () => cloudTrailEvent(acct(), 'AssociateAddress', { instanceId: b(), allocationId: 'eipalloc-1' }),
+      () => [b()],
+    ],
     ['DisableEbsEncryptionByDefault → the region', () => cloudTrailEvent(acct(), 'DisableEbsEncryptionByDefault', {}), () => 'region'],
-    ['AttachInternetGateway → the VPC’s instances', () => cloudTrailEvent(acct(), 'AttachInternetGateway', { internetGatewayId: 'igw-1', vpcId: estate.vpcId }), () => sorted([...a(), b()])],
-    ['CreateNetworkAclEntry (no VPC named) → the region', () => cloudTrailEvent(acct(), 'CreateNetworkAclEntry', { networkAclId: 'acl-1', ruleNumber: 100 }), () => 'region'],
+    [
+      'AttachInternetGateway → the VPC’s instances',
+      () => cloudTrailEvent(acct(), 'AttachInternetGateway', { internetGatewayId: 'igw-1', vpcId: estate.vpcId }),
+      () => sorted([...a(), b()]),
+    ],
+    [
+      'CreateNetworkAclEntry (no VPC named) → the region',
+      () => cloudTrailEvent(acct(), 'CreateNetworkAclEntry', { networkAclId: 'acl-1', ruleNumber: 100 }),
+      () => 'region',
+    ],
     [
       'RegisterTargets (elbv2) → the registered instances',
       () =>
-        cloudTrailEvent(acct(), 'RegisterTargets', { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/x/1', targets: [{ id: a0(), port: 8086 }] }, {
-          source: 'elasticloadbalancing.amazonaws.com',
-        }),
+        cloudTrailEvent(
+          acct(),
+          'RegisterTargets',
+          { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/x/1', targets: [{ id: a0(), port: 8086 }] },
+          {
+            source: 'elasticloadbalancing.amazonaws.com',
+          },
+        ),
       () => [a0()],
     ],
     [
       'a failed call → nothing',
-      () => cloudTrailEvent(acct(), 'AuthorizeSecurityGroupIngress', { groupId: estate.groups.open }, { errorCode: 'Client.UnauthorizedOperation' }),
+      () =>
+        cloudTrailEvent(
+          acct(),
+          'AuthorizeSecurityGroupIngress',
+          { groupId: estate.groups.open },
+          { errorCode: 'Client.UnauthorizedOperation' },
+        ),
       () => undefined,
     ],
     [
@@ -249,7 +302,9 @@ describe('each event shape scans exactly the affected instances', () => {
 describe('debounce', () => {
   it('a burst of 20 events for one group (a Terraform apply) gives one scan per instance', async () => {
     const burst = Array.from({ length: 20 }, (_, i) =>
-      cloudTrailEvent(home.accountId, i % 2 ? 'AuthorizeSecurityGroupIngress' : 'RevokeSecurityGroupIngress', { groupId: estate.groups.open }),
+      cloudTrailEvent(home.accountId, i % 2 ? 'AuthorizeSecurityGroupIngress' : 'RevokeSecurityGroupIngress', {
+        groupId: estate.groups.open,
+      }),
     );
     await sendEvents(burst);
     expect(await drainEvents()).toEqual({ failures: 0 });

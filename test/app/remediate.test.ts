@@ -84,7 +84,9 @@ function mockNotes(): AwsStub<any, any, any> {
   hub = mockClient(SecurityHubClient);
   hub.on(BatchUpdateFindingsCommand).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
   hub.on(GetFindingsCommand).callsFake((input, getClient) => (realSend as any).call(getClient(), new GetFindingsCommand(input)));
-  hub.on(BatchImportFindingsCommand).callsFake((input, getClient) => (realSend as any).call(getClient(), new BatchImportFindingsCommand(input)));
+  hub
+    .on(BatchImportFindingsCommand)
+    .callsFake((input, getClient) => (realSend as any).call(getClient(), new BatchImportFindingsCommand(input)));
   return hub;
 }
 const notes = () => hub!.commandCalls(BatchUpdateFindingsCommand).map((c) => c.args[0].input as any);
@@ -180,7 +182,13 @@ describe('Revoke world-open InfluxDB rule', () => {
     expect(await ingress(estate.groups.open!)).toEqual([...untouched, 'tcp 8088-8088 0.0.0.0/1', 'tcp 8088-8088 128.0.0.0/1'].sort());
     expect(notes()[0]!.Note.Text).toMatch(/done: revoke .*8086 from 0\.0\.0\.0\/0; revoke .*8086 from ::\/0/);
     expect(await takeEventMessages()).toEqual([
-      expect.objectContaining({ kind: 'rescan', accountId: home.accountId, region: R, instanceIds: estate.instances.a, wholeRegion: false }),
+      expect.objectContaining({
+        kind: 'rescan',
+        accountId: home.accountId,
+        region: R,
+        instanceIds: estate.instances.a,
+        wholeRegion: false,
+      }),
     ]);
   });
 
@@ -250,12 +258,14 @@ describe('the rescan resolves the finding through the normal lifecycle', () => {
       const batch = await receiveAsEvent(res.sqs, eventsQueueUrl);
       if (batch.Records.length) {
         await events(batch, lambdaContext('events'));
-        for (const r of batch.Records) await res.sqs.send(new DeleteMessageCommand({ QueueUrl: eventsQueueUrl, ReceiptHandle: r.receiptHandle }));
+        for (const r of batch.Records)
+          await res.sqs.send(new DeleteMessageCommand({ QueueUrl: eventsQueueUrl, ReceiptHandle: r.receiptHandle }));
       }
       const units = await receiveAsEvent(res.sqs, res.queueUrl);
       if (units.Records.length) {
         await worker(units, lambdaContext('worker'));
-        for (const r of units.Records) await res.sqs.send(new DeleteMessageCommand({ QueueUrl: res.queueUrl, ReceiptHandle: r.receiptHandle }));
+        for (const r of units.Records)
+          await res.sqs.send(new DeleteMessageCommand({ QueueUrl: res.queueUrl, ReceiptHandle: r.receiptHandle }));
       }
     }
     expect((await findingOf('net.http-port-public', estate.groups.open!)).Compliance?.Status).toBe('PASSED');

@@ -74,7 +74,8 @@ describe('the packaged stack', () => {
       'WorkerLambdaFunction',
     ]);
     for (const [, f] of fns) expect(f.Properties.Runtime).toBe('nodejs22.x');
-    for (const name of ['dispatch', 'worker', 'api', 'events', 'remediate']) expect(statSync(`${root}.serverless/${name}.zip`).size).toBeLessThan(1024 * 1024);
+    for (const name of ['dispatch', 'worker', 'api', 'events', 'remediate'])
+      expect(statSync(`${root}.serverless/${name}.zip`).size).toBeLessThan(1024 * 1024);
   });
 
   it('loads the AWS SDK lazily: importing a bundle loads no client package, first use loads just that one', () => {
@@ -523,11 +524,15 @@ describe('event-driven rescans and remediation (issue 17)', () => {
         Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['ChangeEventsRule', 'Arn'] } } },
       }),
     ]);
-    const key = template.Resources.DataKey!.Properties.KeyPolicy.Statement.find((st: any) => st.Principal?.Service === 'events.amazonaws.com');
+    const key = template.Resources.DataKey!.Properties.KeyPolicy.Statement.find(
+      (st: any) => st.Principal?.Service === 'events.amazonaws.com',
+    );
     expect([key.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     expect(template.Resources.EventsQueue!.Properties.RedrivePolicy).toMatchObject({ maxReceiveCount: 5 });
     expect(ofType('AWS::CloudWatch::Alarm').some(([n]) => n === 'EventsDeadLetterAlarm')).toBe(true);
-    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, m]) => JSON.stringify(m.Properties.EventSourceArn).includes('EventsQueue'))!;
+    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, m]) =>
+      JSON.stringify(m.Properties.EventSourceArn).includes('EventsQueue'),
+    )!;
     expect(mapping[1].Properties).toMatchObject({ FunctionResponseTypes: ['ReportBatchItemFailures'], MaximumBatchingWindowInSeconds: 1 });
   });
 
@@ -551,7 +556,11 @@ describe('event-driven rescans and remediation (issue 17)', () => {
       ['RevokeWorldOpenAction', 'IgRevokeWorldOpen'],
     ]);
     for (const [, r] of targets) expect(r.Properties.Name.length).toBeLessThanOrEqual(20);
-    expect(targets.map(([, r]) => r.Properties.Id).sort()).toEqual(Object.values(ACTIONS).map((a) => a.targetId).sort());
+    expect(targets.map(([, r]) => r.Properties.Id).sort()).toEqual(
+      Object.values(ACTIONS)
+        .map((a) => a.targetId)
+        .sort(),
+    );
     const rule = ofType('AWS::Events::Rule').find(([, r]) => r.Properties.EventPattern?.source?.[0] === 'aws.securityhub')![1];
     expect(rule.Properties.EventPattern).toEqual({
       source: ['aws.securityhub'],
@@ -570,11 +579,18 @@ describe('event-driven rescans and remediation (issue 17)', () => {
       {
         Effect: 'Allow',
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/influxguard-dev-remediate:*' },
+        Resource: {
+          'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/influxguard-dev-remediate:*',
+        },
       },
       {
         Effect: 'Allow',
-        Action: ['ec2:DescribeSecurityGroups', 'ec2:GetManagedPrefixListEntries', 'ec2:GetEbsEncryptionByDefault', 'ec2:EnableEbsEncryptionByDefault'],
+        Action: [
+          'ec2:DescribeSecurityGroups',
+          'ec2:GetManagedPrefixListEntries',
+          'ec2:GetEbsEncryptionByDefault',
+          'ec2:EnableEbsEncryptionByDefault',
+        ],
         Resource: '*',
       },
       {
