@@ -359,7 +359,8 @@ export class ScanStore {
         }${change.instanceIds.length ? ' ADD ids :ids' : ''}`,
         ExpressionAttributeNames: { '#ttl': 'ttl' },
         ExpressionAttributeValues: values,
-        ReturnValues: 'UPDATED_OLD',
+        // ALL_OLD: nothing before means no change was pending (UPDATED_OLD may leave out an attribute SET to its own value).
+        ReturnValues: 'ALL_OLD',
       }),
     );
     return out.Attributes?.firstAt === undefined;

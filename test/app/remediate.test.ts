@@ -223,6 +223,14 @@ describe('Revoke world-open InfluxDB rule', () => {
     expect(await ingress(estate.groups.cli!)).toEqual(['tcp 8086-8086 0.0.0.0/0']);
   });
 
+  it('refuses a finding that does not name its rules (its list did not fit the product field): never guesses', async () => {
+    const ours = await findingOf('net.http-port-public', estate.groups.cli!);
+    const { 'influxguard/Rules': _rules, ...fields } = ours.ProductFields!;
+    const out = await runAction('IgRevokeWorldOpen', { ...ours, ProductFields: fields }, true);
+    expect(out.remediated[0].refused).toMatch(/does not name its rules/);
+    expect(await ingress(estate.groups.cli!)).toEqual(['tcp 8086-8086 0.0.0.0/0']);
+  });
+
   it('refuses the action on a finding it does not apply to', async () => {
     const out = await runAction('IgRevokeWorldOpen', await findingOf('ebs.default-encryption-disabled', home.accountId), true);
     expect(out.remediated[0].refused).toMatch(/applies to security group findings/);
