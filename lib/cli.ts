@@ -63,6 +63,9 @@ scan options:
   --endpoint-cidr CIDR an influxdb:endpoint tag must resolve to its instance's own address or into
                        one of these (load balancers, proxies in front); repeatable (default: none)
 
+remediate options (also --config):
+  --apply              make the planned change (default: show it and change nothing)
+
 probe options (also --config, --format table|json, --fail-on, --fail-on-unavailable, --show-passed, --no-color):
   --allow-cidr CIDR    targets must resolve inside these; repeatable (default: private ranges, not
                        loopback; link-local and the EC2 metadata service are always refused)

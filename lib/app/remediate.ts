@@ -33,7 +33,7 @@ export const ACTIONS = {
 export type Action = keyof typeof ACTIONS;
 
 /** The ports whose world-open rules "Revoke world-open InfluxDB rule" may revoke (the port checks' table). */
-export const INFLUX_PORTS = [8086, 8088, 8089, 8091];
+const INFLUX_PORTS = [8086, 8088, 8089, 8091];
 const PORT_CHECKS = new Set(['net.http-port-public', 'net.rpc-port-exposed', 'net.cluster-ports-exposed']);
 const EBS_DEFAULT_CHECK = 'ebs.default-encryption-disabled';
 
@@ -110,17 +110,17 @@ const describeRule = (groupId: string, p: IpPermission, source: string) =>
   `${groupId}: ${normaliseProtocol(p.IpProtocol ?? '-1')} ${portsOf(p)} from ${source}`;
 
 /** A named rule's source as one IpPermission of the group as it is now (undefined: the rule is gone). */
-function current(rule: NamedRule, perms: IpPermission[]): { perm: IpPermission; cidrs: string[] } | undefined {
+function current(rule: NamedRule, perms: IpPermission[]): IpPermission | undefined {
   for (const p of perms) {
     if (normaliseProtocol(p.IpProtocol ?? '-1') !== rule.protocol || portsOf(p) !== rule.ports) continue;
     const base = { IpProtocol: p.IpProtocol, ...(p.FromPort !== undefined ? { FromPort: p.FromPort, ToPort: p.ToPort } : {}) };
     if (rule.viaPrefixList) {
       if (p.PrefixListIds?.some((x) => x.PrefixListId === rule.viaPrefixList))
-        return { perm: { ...base, PrefixListIds: [{ PrefixListId: rule.viaPrefixList }] }, cidrs: [] };
+        return { ...base, PrefixListIds: [{ PrefixListId: rule.viaPrefixList }] };
     } else if (p.IpRanges?.some((r) => r.CidrIp === rule.source)) {
-      return { perm: { ...base, IpRanges: [{ CidrIp: rule.source }] }, cidrs: [rule.source] };
+      return { ...base, IpRanges: [{ CidrIp: rule.source }] };
     } else if (p.Ipv6Ranges?.some((r) => r.CidrIpv6 === rule.source)) {
-      return { perm: { ...base, Ipv6Ranges: [{ CidrIpv6: rule.source }] }, cidrs: [rule.source] };
+      return { ...base, Ipv6Ranges: [{ CidrIpv6: rule.source }] };
     }
   }
   return undefined;
@@ -211,8 +211,8 @@ export async function planRemediation(action: Action, finding: AwsSecurityFindin
   }
   // The named rules as they are now (gone ones dropped: the finding is stale for them).
   const present = world.flatMap((rule) => {
-    const now = current(rule, perms);
-    return now && opensInfluxPort(now.perm) ? [{ rule, perm: now.perm, cidr: parseCidr(rule.source) }] : [];
+    const perm = current(rule, perms);
+    return perm && opensInfluxPort(perm) ? [{ rule, perm, cidr: parseCidr(rule.source) }] : [];
   });
   const revoke: typeof present = [];
   const take = (c: (typeof present)[number]) => {
@@ -232,13 +232,8 @@ export async function planRemediation(action: Action, finding: AwsSecurityFindin
       if (!coversInternet(remaining, family)) continue;
       for (const c of present) {
         if (c.rule.viaPrefixList || c.cidr?.family !== family || !remaining.includes(c.rule.source)) continue;
-        if (
-          !coversInternet(
-            remaining.filter((x) => x !== c.rule.source),
-            family,
-          )
-        )
-          take(c);
+        const without = remaining.filter((x) => x !== c.rule.source);
+        if (!coversInternet(without, family)) take(c);
       }
     }
   }
