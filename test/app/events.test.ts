@@ -18,6 +18,8 @@ import { createAppResources, lambdaContext, receiveAsEvent, type AppResources } 
 
 const REGION = 'eu-west-1';
 let home: TestAccount;
+let member: TestAccount;
+let memberEstate: SeededEstate;
 let res: AppResources;
 let eventsQueueUrl = '';
 let estate: SeededEstate;
@@ -130,6 +132,13 @@ beforeAll(async () => {
       { name: 'other', groups: ['open'] },
     ],
   });
+  // A member account whose change events reach this account's bus (cloudformation/member-events.yml).
+  member = await testAccount();
+  memberEstate = await seedEstate(member.seeder(REGION), {
+    region: REGION,
+    groups: [{ name: 'open', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }],
+    instances: [{ name: 'm', tags: { influxdb: '' }, groups: ['open'] }],
+  });
   const described = await home.seeder(REGION).send(new DescribeInstancesCommand({ InstanceIds: [estate.instances.a![0]!] }));
   eniOfA0 = described.Reservations![0]!.Instances![0]!.NetworkInterfaces![0]!.NetworkInterfaceId!;
   Object.assign(process.env, home.env(REGION), {
@@ -138,6 +147,7 @@ beforeAll(async () => {
     INFLUXGUARD_EVENTS_QUEUE_URL: eventsQueueUrl,
     INFLUXGUARD_EVENT_QUIET_SECONDS: '1',
     INFLUXGUARD_REGIONS: REGION,
+    INFLUXGUARD_ACCOUNTS: `self,${member.accountId}`,
     INFLUXGUARD_PROBE_ENABLED: 'false',
     INFLUXGUARD_HOST_ENABLED: 'false',
     INFLUXGUARD_PUBLISH_ENABLED: 'true',
@@ -291,6 +301,15 @@ describe('each event shape scans exactly the affected instances', () => {
       expect(await scannedBy(event())).toEqual(expected());
     }, 30_000);
   }
+
+  it('an event forwarded from a member account scans that account’s instances (listed through the member role)', async () => {
+    const event = cloudTrailEvent(member.accountId, 'AuthorizeSecurityGroupIngress', { groupId: memberEstate.groups.open });
+    await sendEvents([event]);
+    expect(await drainEvents()).toEqual({ failures: 0 });
+    const scans = [...(await dispatchedScans()).values()];
+    expect(scans).toHaveLength(1);
+    expect(scans[0]!.map((u) => [u.accountId, u.instanceIds])).toEqual([[member.accountId, memberEstate.instances.m]]);
+  }, 30_000);
 
   it('drops a malformed message without retrying it', async () => {
     await sendEvents([{ hello: 'world' }]);
