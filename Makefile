@@ -40,6 +40,7 @@ test: setup
 # Regenerate cloudformation/member-role.yml (after collector/collect.sh changes).
 member-role:
 	node serverless/member-role.cjs
+	node serverless/member-events.cjs
 
 # The benchmarks' peer, Cloud Custodian, from PyPI into its own venv (pinned in
 # bench/requirements-custodian.txt). Needs the package index: run outside the sandbox.

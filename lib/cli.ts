@@ -13,6 +13,7 @@ import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } fro
 import { InfluxguardError, configError, oneLine, usageError } from './errors.js';
 import { SEVERITIES, severityRank, type Instance, type ScanDocument, type Severity, type TimestreamDb } from './model.js';
 import { probeRun } from './probe.js';
+import { runRemediate } from './cli-remediate.js';
 import { goneInstances } from './discover/ec2.js';
 import { publishScan } from './publish/index.js';
 import { FORMATS, formatForFile, renderDocument, type Format } from './render/formats.js';
@@ -34,6 +35,9 @@ const USAGE = `usage: influxguard <command> [options]
 commands:
   scan                 scan InfluxDB instances in an AWS account (EC2 instances selected by tag)
   probe URL...         check InfluxDB endpoints directly, without AWS (URL, or host[:port])
+  remediate FINDING_ID show the change an influxguard finding calls for (revoke its world-open
+                       rule(s), enable EBS encryption by default, or rescan); --apply makes it,
+                       notes it on the finding and rescans (publishing) what it changed
 
 scan options:
   --region R           region to scan; repeat or comma-separate; "all" for every enabled region
@@ -62,6 +66,9 @@ scan options:
   --allow-cidr CIDR    (as for probe) where instance endpoints may be probed
   --endpoint-cidr CIDR an influxdb:endpoint tag must resolve to its instance's own address or into
                        one of these (load balancers, proxies in front); repeatable (default: none)
+
+remediate options (also --config):
+  --apply              make the planned change (default: show it and change nothing)
 
 probe options (also --config, --format table|json|ocsf|csv|html, --output, --fail-on, --fail-on-unavailable, --show-passed, --no-color):
   --allow-cidr CIDR    targets must resolve inside these; repeatable (default: private ranges, not
@@ -105,6 +112,7 @@ const OPTIONS = {
   'no-probe': { type: 'boolean' },
   host: { type: 'boolean' },
   publish: { type: 'boolean' },
+  apply: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -320,6 +328,7 @@ export async function main(argv: string[], rawIo: CliIO): Promise<number> {
       return command === undefined && !values.help ? 2 : 0;
     }
     if (command === 'probe') return await runProbe(rest, values, io);
+    if (command === 'remediate' && rest.length <= 1) return await runRemediate(rest[0], values.apply ?? false, configFor(values, io), io);
     if (rest.length) throw usageError(`unexpected argument "${rest[0]}"`);
     if (command === 'scan') return await runScan(values, io);
     throw usageError(`unknown command "${command}" (try --help)`);

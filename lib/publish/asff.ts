@@ -111,6 +111,18 @@ function description(f: Finding, risk: string): string {
   );
 }
 
+export const RULES_FIELD = 'influxguard/Rules';
+/**
+ * The security group rules a port finding names (its evidence), as JSON: what
+ * remediation may revoke, and nothing else. Left out when it does not fit a
+ * product field whole (remediation then refuses: never a truncated list).
+ */
+function rulesField(f: Finding): Record<string, string> {
+  if (!Array.isArray(f.evidence.rules) || !f.evidence.rules.length) return {};
+  const text = JSON.stringify(f.evidence.rules);
+  return text.length <= LIMITS.productFieldValue ? { [RULES_FIELD]: text } : {};
+}
+
 export interface AsffTimes {
   /** This scan's time (UpdatedAt, LastObservedAt). */
   now: string;
@@ -174,6 +186,7 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
       ...(f.instanceId ? { 'influxguard/InstanceId': f.instanceId } : {}),
       ...(f.endpoint ? { 'influxguard/Endpoint': clip(f.endpoint, LIMITS.productFieldValue) } : {}),
       ...(internetReachable(f) ? { 'influxguard/InternetReachable': 'true' } : {}),
+      ...rulesField(f),
     },
     Resources: [primary, ...withInstance],
     Compliance: {
