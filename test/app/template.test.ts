@@ -61,10 +61,10 @@ describe('the packaged stack', () => {
     expect(packaged).toMatch(/^0 [\s\S]*Service packaged/);
   });
 
-  it('runs nodejs22.x, one bundle per function, each under 1 MB', () => {
+  it('runs nodejs24.x, one bundle per function, each under 1 MB', () => {
     const fns = ofType('AWS::Lambda::Function');
     expect(fns.map(([n]) => n).sort()).toEqual(['ApiLambdaFunction', 'DispatchLambdaFunction', 'WorkerLambdaFunction']);
-    for (const [, f] of fns) expect(f.Properties.Runtime).toBe('nodejs22.x');
+    for (const [, f] of fns) expect(f.Properties.Runtime).toBe('nodejs24.x');
     for (const name of ['dispatch', 'worker', 'api']) expect(statSync(`${root}.serverless/${name}.zip`).size).toBeLessThan(1024 * 1024);
   });
 
