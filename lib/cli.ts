@@ -10,12 +10,12 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { CallCounter, createClients } from './aws/clients.js';
 import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } from './config.js';
 import { InfluxguardError, oneLine, usageError } from './errors.js';
-import { SEVERITIES, severityRank, type Instance, type ScanDocument, type Severity, type TimestreamDb } from './model.js';
+import { SEVERITIES, severityRank, type ScanDocument, type Severity } from './model.js';
 import { probeRun } from './probe.js';
 import { toAsff } from './publish/asff.js';
 import { goneInstances } from './discover/ec2.js';
 import { publishScan } from './publish/index.js';
-import { renderTable } from './render/table.js';
+import { renderTable, type TableOptions } from './render/table.js';
 import { scan, type Progress } from './scan.js';
 import { jsonText, printable } from './util/text.js';
 import { VERSION } from './version.js';
@@ -207,8 +207,7 @@ function emit(
   incomplete: readonly string[],
   values: Values,
   io: CliIO,
-  instances?: Instance[],
-  databases?: TimestreamDb[],
+  subjects: Pick<TableOptions, 'command' | 'instances' | 'databases'>,
 ): number {
   const fmt = format(values.format);
   if (fmt === 'asff') {
@@ -221,17 +220,14 @@ function emit(
       renderTable(document, {
         color: io.stdoutIsTTY && !values['no-color'] && !io.env.NO_COLOR,
         showPassed: values['show-passed'] ?? false,
-        ...(instances ? { instances } : {}),
-        ...(databases ? { databases } : {}),
+        ...subjects,
       }),
     );
   const unavailable = document.summary.NOT_AVAILABLE;
+  const notAvailable = `${unavailable} ${unavailable === 1 ? 'finding' : 'findings'} NOT_AVAILABLE`;
   if (unavailable > 0)
-    io.stderr(`influxguard: warning: ${unavailable} finding(s) NOT_AVAILABLE: evidence could not be gathered (see their reasons)\n`);
-  const reasons = [
-    ...incomplete,
-    ...(values['fail-on-unavailable'] && unavailable > 0 ? [`${unavailable} finding(s) NOT_AVAILABLE (--fail-on-unavailable)`] : []),
-  ];
+    io.stderr(`influxguard: warning: ${notAvailable}: evidence could not be gathered (the reasons are in the table and the JSON)\n`);
+  const reasons = [...incomplete, ...(values['fail-on-unavailable'] && unavailable > 0 ? [`${notAvailable} (--fail-on-unavailable)`] : [])];
   for (const r of reasons) io.stderr(`influxguard: incomplete: ${oneLine(r, 500)}\n`);
   if (failsAt(document, failOn(values['fail-on']))) return 1;
   return reasons.length ? 3 : 0;
@@ -251,7 +247,11 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   try {
     const result = await scan(config, { clients, homeRegion: region, env: io.env, onProgress: progress.onProgress });
     progress.clear();
-    const code = emit(result.document, result.incomplete, values, io, result.instances, result.databases);
+    const code = emit(result.document, result.incomplete, values, io, {
+      command: 'scan',
+      instances: result.instances,
+      databases: result.databases,
+    });
     if (!config.publish.enabled) return code;
     const report = await publishScan(result, config, {
       clients,
@@ -280,13 +280,21 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   }
 }
 
+/** Flags that mean something only to `scan`: given to `probe` they would be silently ignored, so they are usage errors. */
+const SCAN_ONLY = ['region', 'tag', 'allow-port', 'cluster-cidr', 'endpoint-cidr', 'no-probe', 'host', 'publish'] as const;
+
 async function runProbe(targets: string[], values: Values, io: CliIO): Promise<number> {
+  const scanOnly = SCAN_ONLY.filter((k) => values[k] !== undefined);
+  if (scanOnly.length)
+    throw usageError(
+      `${scanOnly.map((k) => `--${k}`).join(', ')} ${scanOnly.length === 1 ? 'is a scan option' : 'are scan options'}: probe does not take ${scanOnly.length === 1 ? 'it' : 'them'}`,
+    );
   // Endpoint findings have no account or region: they cannot be ASFF documents.
   if (format(values.format) === 'asff')
     throw usageError('--format asff needs the account and region of a scan; probe prints table or json');
   failOn(values['fail-on']);
   const run = await probeRun(targets, configFor(values, io));
-  return emit(run.document, run.incomplete, values, io);
+  return emit(run.document, run.incomplete, values, io, { command: 'probe' });
 }
 
 /**
