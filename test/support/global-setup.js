@@ -4,7 +4,7 @@
  * AWS account, see aws.ts) and build dist/ so CLI tests run the real binary.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,7 @@ export default async function globalSetup() {
   // Every temporary file of the run (certificates and their CA key, server dirs, packages) goes under one directory
   // that the global teardown removes: a worker Jest ends does not run its exit hooks, and used to leave them in /tmp.
   const runTmp = mkdtempSync(join(tmpdir(), 'influxguard-test-'));
+  chmodSync(runTmp, 0o1777); // what /tmp is: tests that run processes as other users (the collector's) see the same
   process.env.TMPDIR = runTmp;
   /** @type {any} */ (globalThis).__influxguardTmp = runTmp;
   const build = promisify(execFile)(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`], {
