@@ -11,13 +11,13 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { CallCounter, createClients } from './aws/clients.js';
 import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } from './config.js';
 import { InfluxguardError, configError, oneLine, usageError } from './errors.js';
-import { SEVERITIES, severityRank, type Instance, type ScanDocument, type Severity, type TimestreamDb } from './model.js';
+import { SEVERITIES, severityRank, type ScanDocument, type Severity } from './model.js';
 import { probeRun } from './probe.js';
 import { runRemediate } from './cli-remediate.js';
 import { goneInstances } from './discover/ec2.js';
 import { publishScan } from './publish/index.js';
 import { FORMATS, formatForFile, renderDocument, type Format } from './render/formats.js';
-import { renderTable } from './render/table.js';
+import { renderTable, type TableOptions } from './render/table.js';
 import { scan, type Progress } from './scan.js';
 import { printable } from './util/text.js';
 import { VERSION } from './version.js';
@@ -220,17 +220,16 @@ async function emit(
   incomplete: readonly string[],
   values: Values,
   io: CliIO,
-  instances?: Instance[],
-  databases?: TimestreamDb[],
+  subjects: Pick<TableOptions, 'command' | 'instances' | 'databases'>,
 ): Promise<number> {
   const fmt = format(values);
-  const context = { ...(instances ? { instances } : {}), ...(databases ? { databases } : {}) };
+  const { command: _command, ...context } = subjects;
   const text =
     fmt === 'table'
       ? renderTable(document, {
           color: io.stdoutIsTTY && !values.output && !values['no-color'] && !io.env.NO_COLOR,
           showPassed: values['show-passed'] ?? false,
-          ...context,
+          ...subjects,
         })
       : await renderDocument(fmt, document, context);
   if (values.output) {
@@ -242,12 +241,10 @@ async function emit(
     io.stderr(`influxguard: ${fmt} written to ${values.output}\n`);
   } else io.stdout(text);
   const unavailable = document.summary.NOT_AVAILABLE;
+  const notAvailable = `${unavailable} ${unavailable === 1 ? 'finding' : 'findings'} NOT_AVAILABLE`;
   if (unavailable > 0)
-    io.stderr(`influxguard: warning: ${unavailable} finding(s) NOT_AVAILABLE: evidence could not be gathered (see their reasons)\n`);
-  const reasons = [
-    ...incomplete,
-    ...(values['fail-on-unavailable'] && unavailable > 0 ? [`${unavailable} finding(s) NOT_AVAILABLE (--fail-on-unavailable)`] : []),
-  ];
+    io.stderr(`influxguard: warning: ${notAvailable}: evidence could not be gathered (the reasons are in the table and the JSON)\n`);
+  const reasons = [...incomplete, ...(values['fail-on-unavailable'] && unavailable > 0 ? [`${notAvailable} (--fail-on-unavailable)`] : [])];
   for (const r of reasons) io.stderr(`influxguard: incomplete: ${oneLine(r, 500)}\n`);
   if (failsAt(document, failOn(values['fail-on']))) return 1;
   return reasons.length ? 3 : 0;
@@ -267,7 +264,11 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   try {
     const result = await scan(config, { clients, homeRegion: region, env: io.env, onProgress: progress.onProgress });
     progress.clear();
-    const code = await emit(result.document, result.incomplete, values, io, result.instances, result.databases);
+    const code = await emit(result.document, result.incomplete, values, io, {
+      command: 'scan',
+      instances: result.instances,
+      databases: result.databases,
+    });
     if (!config.publish.enabled) return code;
     const report = await publishScan(result, config, {
       clients,
@@ -296,13 +297,21 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   }
 }
 
+/** Flags that mean something only to `scan`: given to `probe` they would be silently ignored, so they are usage errors. */
+const SCAN_ONLY = ['region', 'tag', 'allow-port', 'cluster-cidr', 'endpoint-cidr', 'no-probe', 'host', 'publish'] as const;
+
 async function runProbe(targets: string[], values: Values, io: CliIO): Promise<number> {
+  const scanOnly = SCAN_ONLY.filter((k) => values[k] !== undefined);
+  if (scanOnly.length)
+    throw usageError(
+      `${scanOnly.map((k) => `--${k}`).join(', ')} ${scanOnly.length === 1 ? 'is a scan option' : 'are scan options'}: probe does not take ${scanOnly.length === 1 ? 'it' : 'them'}`,
+    );
   // Endpoint findings have no account or region: they cannot be ASFF documents.
   if (format(values) === 'asff')
     throw usageError('--format asff needs the account and region of a scan; probe prints table, json, ocsf, csv or html');
   failOn(values['fail-on']);
   const run = await probeRun(targets, configFor(values, io));
-  return await emit(run.document, run.incomplete, values, io);
+  return await emit(run.document, run.incomplete, values, io, { command: 'probe' });
 }
 
 /**

@@ -53,8 +53,12 @@ function run<Ctx>(check: Runnable<Ctx>, ctx: Ctx, evidence: Record<string, Resul
   const gathered = check.needs.map((k) => evidence[k]).filter((r): r is Result<unknown> => r !== undefined);
   if (!gathered.length) return { outcomes: [], assessed: false, complete: false };
   const failed = gathered.filter((r): r is { ok: false; reason: string } => !r.ok);
-  if (failed.length === gathered.length)
-    return { outcomes: [unavailable([...new Set(failed.map((r) => r.reason))].join('; '))], assessed: true, complete: false };
+  if (failed.length === gathered.length) {
+    // One reason as it is; several each named by its evidence ("probe: …; host: …"), never a bare "; …" suffix.
+    const reasons = new Map(check.needs.flatMap((k) => (evidence[k] && !evidence[k].ok ? [[evidence[k].reason, k] as const] : [])));
+    const reason = reasons.size === 1 ? [...reasons.keys()][0]! : [...reasons].map(([r, k]) => `${k}: ${r}`).join('; ');
+    return { outcomes: [unavailable(reason)], assessed: true, complete: false };
+  }
   let outcomes: Outcome[];
   try {
     outcomes = check.evaluate(ctx);

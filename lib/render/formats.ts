@@ -19,7 +19,7 @@ export function formatForFile(path: string): Format | undefined {
 export async function renderDocument(
   fmt: Exclude<Format, 'table'>,
   doc: ScanDocument,
-  context: { instances?: Instance[]; databases?: TimestreamDb[] } = {},
+  context: { instances?: readonly Instance[]; databases?: readonly TimestreamDb[] } = {},
 ): Promise<string> {
   switch (fmt) {
     case 'json':

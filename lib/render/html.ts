@@ -26,8 +26,8 @@ import { VERSION } from '../version.js';
 import { SEVERITY_COLOURS, severityScale, svgOf } from './chart.js';
 
 export interface HtmlOptions {
-  instances?: Instance[];
-  databases?: TimestreamDb[];
+  instances?: readonly Instance[];
+  databases?: readonly TimestreamDb[];
 }
 
 /** Printable, then escaped for text and attribute values alike. */
