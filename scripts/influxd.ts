@@ -211,7 +211,14 @@ async function startInfluxd2(v: InfluxdVariant): Promise<RunningInfluxd> {
     env: { PATH: process.env.PATH ?? '', HOME: dir, ...env, ...(v.env ?? {}) },
   });
   const https = cert !== undefined && (!v.configFile || v.configFile.text.includes('{pem}'));
-  return supervise(child, { url: `${https ? 'https' : 'http'}://127.0.0.1:${port}`, port, dir, stopSignal: 'SIGTERM' });
+  // 2.x migrates its bolt and sqlite stores before it listens: slower to start than 1.x.
+  return supervise(child, {
+    url: `${https ? 'https' : 'http'}://127.0.0.1:${port}`,
+    port,
+    dir,
+    stopSignal: 'SIGTERM',
+    startTimeoutMs: 60_000,
+  });
 }
 
 /** The HTTPS PEM under certificates(), or a copy in the server's dir with pemMode. */
@@ -224,6 +231,18 @@ function httpsPem(v: InfluxdVariant, dir: string): string | undefined {
     cert = own;
   }
   return cert;
+}
+
+/**
+ * Like Promise.all, but waits for every promise before rejecting: a test's
+ * afterAll then stops every server that started (with Promise.all, one that
+ * starts after another failed would outlive the test and keep Jest waiting).
+ */
+export async function allStarted<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /** Test-fixture setup only (never the prober): onboard a 2.x server (first user, org, bucket, operator token). */
@@ -253,14 +272,14 @@ async function postJson(url: string, body: unknown): Promise<number> {
  */
 export async function supervise(
   child: ChildProcess,
-  s: { url: string; port: number; dir: string; stopSignal: NodeJS.Signals },
+  s: { url: string; port: number; dir: string; stopSignal: NodeJS.Signals; startTimeoutMs?: number },
 ): Promise<RunningInfluxd> {
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-3000)));
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
   child.once('exit', () => process.removeListener('exit', kill));
-  await waitForPort(s.port, child, () => log);
+  await waitForPort(s.port, child, () => log, s.startTimeoutMs);
   const stop = () =>
     new Promise<void>((resolve) => {
       const cleanup = () => {

@@ -14,7 +14,14 @@ import { checkSettings } from '../../lib/evidence/index.js';
 import { COLLECTOR_PATH, collectLocal } from '../../lib/evidence/host/local.js';
 import type { HostEvidence } from '../../lib/evidence/host/parse.js';
 import { fail, type Finding, type Result } from '../../lib/model.js';
-import { influxdBuilds, startInfluxd, type InfluxdBuild, type InfluxdVariant, type RunningInfluxd } from '../../scripts/influxd.js';
+import {
+  allStarted,
+  influxdBuilds,
+  startInfluxd,
+  type InfluxdBuild,
+  type InfluxdVariant,
+  type RunningInfluxd,
+} from '../../scripts/influxd.js';
 import { instance, net } from '../support/fixtures.js';
 
 const { available } = influxdBuilds();
@@ -62,7 +69,11 @@ beforeAll(async () => {
     ...available.map((b): [string, InfluxdVariant] => [b.version, { build: b }]),
     ...(v2 ? Object.entries(V2_VARIANTS(v2)).map(([k, v]): [string, InfluxdVariant] => [`v2-${k}`, v]) : []),
   ];
-  await Promise.all(variants.map(async ([name, v]) => (servers[name] = await startInfluxd(v))));
+  await allStarted(
+    variants.map(async ([name, v]) => {
+      servers[name] = await startInfluxd(v);
+    }),
+  );
   for (const [name, s] of Object.entries(servers)) {
     hosts[name] = await collectLocal({ pids: [s.pid] });
     raw[name] = spawnSync('sh', [COLLECTOR_PATH], {

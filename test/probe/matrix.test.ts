@@ -16,6 +16,7 @@ import { parseConfig } from '../../lib/config.js';
 import type { ScanDocument, Status } from '../../lib/model.js';
 import { probeTargets } from '../../lib/probe.js';
 import {
+  allStarted,
   certificates,
   influxdBuilds,
   influxQuery,
@@ -93,7 +94,7 @@ beforeAll(async () => {
   // One version at a time (2 cores shared): its variants in parallel.
   for (const b of available) {
     const vs = Object.entries(variants(b));
-    await Promise.all(
+    await allStarted(
       vs.map(async ([name, v]) => {
         const key = `${b.version}/${name}`;
         const s = await startInfluxd(v);
