@@ -5,7 +5,9 @@
 # JSON document on stdout: the running influxd / influxd-meta processes, their
 # effective configuration (for the keys the checks read), the installed
 # version, listening TCP sockets, certificate/key file permissions, and
-# InfluxDB variables from systemd environment files.
+# InfluxDB variables from systemd environment files. For InfluxDB 2.x (by its
+# `influxd version`): its flags, INFLUXD_* variables and config file text (secret
+# values masked); the scanner parses the file and applies influxd's precedence.
 #
 # POSIX sh; needs nothing beyond a stock Amazon Linux / Ubuntu / Debian host
 # and tolerates missing ss, openssl, stat, timeout and influxd.
