@@ -7,13 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { CHECKS } from '../../lib/checks/index.js';
-import { parseConfig } from '../../lib/config.js';
-import { evaluateEndpoint, evaluateInstance } from '../../lib/evaluate.js';
-import { checkSettings } from '../../lib/evidence/index.js';
 import { COLLECTOR_PATH, collectLocal } from '../../lib/evidence/host/local.js';
 import type { HostEvidence } from '../../lib/evidence/host/parse.js';
-import { fail, type Finding, type Result } from '../../lib/model.js';
+import type { Result } from '../../lib/model.js';
 import {
   allStarted,
   influxdBuilds,
@@ -22,7 +18,7 @@ import {
   type InfluxdVariant,
   type RunningInfluxd,
 } from '../../scripts/influxd.js';
-import { instance, net } from '../support/fixtures.js';
+import { judgeHost } from '../support/fixtures.js';
 
 const { available } = influxdBuilds();
 const v2 = available.find((b) => b.major === 2);
@@ -87,19 +83,7 @@ afterAll(async () => {
   await Promise.all(Object.values(servers).map((s) => s.stop()));
 });
 
-const settings = checkSettings(parseConfig({}));
-function judge(name: string): Finding[] {
-  const i = instance({ role: 'oss', instanceId: `i-${name}` });
-  const host = hosts[name]!;
-  return [
-    ...evaluateInstance(CHECKS, {
-      instance: i,
-      settings,
-      evidence: { network: { ok: true, value: net([]) }, volumes: { ok: true, value: [] }, host },
-    }),
-    ...evaluateEndpoint(CHECKS, { probed: false, evidence: { probe: fail('not probed'), host }, settings, instance: i, now: Date.now() }),
-  ];
-}
+const judge = (name: string) => judgeHost(hosts[name]!, { role: 'oss', instanceId: `i-${name}` });
 const finding = (name: string, id: string) => judge(name).find((f) => f.checkId === id);
 const evidence = (name: string) => {
   const h = hosts[name]!;

@@ -154,6 +154,19 @@ it('every version of the matrix is here (required by .ci/run)', () => {
   expect(available.length).toBeGreaterThan(0);
 });
 
+/** The same on every version: plain HTTP fails tls.disabled; a test-CA certificate passes, a self-signed or expired one fails. */
+function tlsAndCertificates(b: InfluxdBuild) {
+  expect(table(b, 'tls.disabled')).toMatchObject({ default: 'FAILED', httpsValid: 'PASSED', hardened: 'PASSED' });
+  expect(table(b, 'tls.certificate-invalid')).toMatchObject({
+    default: undefined,
+    httpsValid: 'PASSED',
+    httpsSelfSigned: 'FAILED',
+    httpsExpired: 'FAILED',
+    hardened: 'PASSED',
+  });
+  expect(finding(`${b.version}/httpsExpired`, 'tls.certificate-invalid')!.severity).toBe('HIGH');
+}
+
 const ones = available.filter((b) => b.major === 1);
 const twos = available.filter((b) => b.major === 2);
 
@@ -188,15 +201,7 @@ for (const b of ones)
     it('auth.v2-setup-open passes on 1.x', () =>
       expect(table(b, 'auth.v2-setup-open')).toMatchObject({ default: 'PASSED', admin: 'PASSED' }));
     it('tls: disabled, certificate trusted/self-signed/expired', () => {
-      expect(table(b, 'tls.disabled')).toMatchObject({ default: 'FAILED', httpsValid: 'PASSED', hardened: 'PASSED' });
-      expect(table(b, 'tls.certificate-invalid')).toMatchObject({
-        default: undefined,
-        httpsValid: 'PASSED',
-        httpsSelfSigned: 'FAILED',
-        httpsExpired: 'FAILED',
-        hardened: 'PASSED',
-      });
-      expect(finding(`${version}/httpsExpired`, 'tls.certificate-invalid')!.severity).toBe('HIGH');
+      tlsAndCertificates(b);
     });
     it('tls.legacy-protocols: 1.6/1.8 accept TLS 1.0/1.1 by default, 1.13 refuses them; min-version tls1.2 always does', () => {
       expect(table(b, 'tls.legacy-protocols')).toMatchObject({
@@ -244,14 +249,7 @@ for (const b of twos)
       expect(status(`${version}/hardened`, 'auth.diagnostics-unauthenticated')).toBe('PASSED');
     });
     it('tls: disabled, certificate trusted/self-signed/expired, TLS 1.2 minimum by default', () => {
-      expect(table(b, 'tls.disabled')).toMatchObject({ default: 'FAILED', httpsValid: 'PASSED', hardened: 'PASSED' });
-      expect(table(b, 'tls.certificate-invalid')).toMatchObject({
-        default: undefined,
-        httpsValid: 'PASSED',
-        httpsSelfSigned: 'FAILED',
-        httpsExpired: 'FAILED',
-        hardened: 'PASSED',
-      });
+      tlsAndCertificates(b);
       expect(table(b, 'tls.legacy-protocols')).toMatchObject({ httpsValid: 'PASSED', tls12: 'PASSED', hardened: 'PASSED' });
     });
     it('headers: 2.x cannot set security headers (only a proxy can); version disclosed', () => {
