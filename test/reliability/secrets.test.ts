@@ -1,6 +1,8 @@
 /**
  * Planted secrets (InfluxDB shared secrets in the file, the process
- * environment and a systemd environment file; the AWS session token) appear in
+ * environment and a systemd environment file; on InfluxDB 2.x when built, a
+ * vault token in its config file, INFLUXD_* environment and flags, and its
+ * operator token; the AWS session token) appear in
  * no output of a full scan: CLI stdout/stderr (logs), findings, ASFF documents
  * in Security Hub, the SNS message, API responses and the function's logs.
  */
