@@ -40,7 +40,8 @@ const atLeast = (b: InfluxdBuild, minor: number) => b.major === 2 || Number(b.ve
 
 /** The configurations per server; `setup` says whether an admin (1.x) or the first user (2.x) is created. */
 function variants(b: InfluxdBuild): Record<string, InfluxdVariant & { setup?: boolean }> {
-  const https = (pem: string, over: InfluxdVariant = {}) => ({ build: b, auth: true, setup: true, https: pem, ...over });
+  // Key files 0600: 1.13 refuses to start with a key readable by others ("file permissions are too open").
+  const https = (pem: string, over: InfluxdVariant = {}) => ({ build: b, auth: true, setup: true, https: pem, pemMode: 0o600, ...over });
   if (b.major === 2)
     return {
       default: { build: b },
