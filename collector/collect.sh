@@ -219,7 +219,7 @@ run_config() { # exe config-path NAME=VALUE-lines
   while IFS= read -r kv; do [ -n "$kv" ] && set -- "$@" "$kv"; done <<EOF
 $vars
 EOF
-  bounded 10 env -i PATH="$SAFE_PATH" "$@" "$x" config -config "$c" 2>/dev/null | head -c $MAXFILE
+  bounded 10 env -i PATH="$SAFE_PATH" SF_OCSP_RESPONSE_CACHE_DIR=/dev/null "$@" "$x" config -config "$c" 2>/dev/null | head -c $MAXFILE
 }
 
 # A certificate or key file (regular files only, read size-capped and time-limited);
@@ -324,9 +324,11 @@ IGNORED=""
 NIGN=0
 FILES_SEEN=""
 VERSIONS=""
-# `influxd version` by a trusted executable → its version number.
+# `influxd version` by a trusted executable → its version number. Builds that link
+# flux (1.12+, 2.x) start the Snowflake driver, which writes an OCSP cache under
+# $HOME/.cache (or ./.cache without HOME): pointed at /dev/null, it writes nothing.
 version_of() {
-  bounded 5 env -i PATH="$SAFE_PATH" "$1" version 2>/dev/null | head -c 1000 | head -n 1 | sed -n 's/.*v\{0,1\}\([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*[^ ,]*\).*/\1/p'
+  bounded 5 env -i PATH="$SAFE_PATH" SF_OCSP_RESPONSE_CACHE_DIR=/dev/null "$1" version 2>/dev/null | head -c 1000 | head -n 1 | sed -n 's/.*v\{0,1\}\([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*[^ ,]*\).*/\1/p'
 }
 for pid in $PIDS; do
   case "$pid" in ''|*[!0-9]*) continue ;; esac
