@@ -7,6 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { COLLECTOR_PATH, collectLocal } from '../../lib/evidence/host/local.js';
 import type { HostEvidence } from '../../lib/evidence/host/parse.js';
 import type { Result } from '../../lib/model.js';
@@ -59,6 +62,8 @@ const V2_VARIANTS = (b: InfluxdBuild): Record<string, InfluxdVariant> => ({
 const servers: Record<string, RunningInfluxd> = {};
 const hosts: Record<string, Result<HostEvidence>> = {};
 const raw: Record<string, string> = {};
+/** The collector's working directory: running a flux-linked influxd must leave nothing there (no .cache/snowflake). */
+const scratch = mkdtempSync(join(tmpdir(), 'ig-collector-cwd-'));
 
 beforeAll(async () => {
   const variants: [string, InfluxdVariant][] = [
@@ -73,6 +78,7 @@ beforeAll(async () => {
   for (const [name, s] of Object.entries(servers)) {
     hosts[name] = await collectLocal({ pids: [s.pid] });
     raw[name] = spawnSync('sh', [COLLECTOR_PATH], {
+      cwd: scratch,
       env: { PATH: process.env.PATH, INFLUXGUARD_PIDS: String(s.pid) },
       encoding: 'utf8',
     }).stdout;
@@ -80,6 +86,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  rmSync(scratch, { recursive: true, force: true });
   await Promise.all(Object.values(servers).map((s) => s.stop()));
 });
 
@@ -90,6 +97,11 @@ const evidence = (name: string) => {
   if (!h.ok) throw new Error(h.reason);
   return h.value;
 };
+
+it('running each version (influxd version, influxd config) leaves no file behind', () => {
+  expect(Object.keys(raw).length).toBeGreaterThan(0);
+  expect(readdirSync(scratch)).toEqual([]);
+});
 
 describe('host.version-vulnerable against the versions the real servers report', () => {
   const expected: Record<string, { version: string; status: string; summary: RegExp }> = {
