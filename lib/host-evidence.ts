@@ -25,6 +25,12 @@ const Process = z.object({
   configSource: z.enum(['influxd config', 'file', 'defaults', 'none']),
   config: z.record(str(128), str(1000)),
   headers: z.record(str(128), str(1000)),
+  /** InfluxDB 2.x (absent: 1.x, and every collector before issue 14). Its options: `flags`, `env` (INFLUXD_*), `configFile`. */
+  flavour: z.enum(['influxdb-1', 'influxdb-2']).optional(),
+  /** 2.x: the command-line flags the checks read (secrets as set/empty). */
+  flags: z.record(str(128), str(1000)).optional(),
+  /** 2.x: the config file's text, secret values replaced by set/empty; the scanner parses it into `config`. */
+  configFile: z.object({ format: z.enum(['toml', 'yaml', 'json']), text: str(8000) }).optional(),
 });
 /** A process named influxd that the collector did not trust, so neither ran nor read. */
 const Ignored = z.object({ pid: z.number().int().nonnegative(), name: str(64), user: str(64), exe: str(1000), reason: str(1000) });
@@ -65,4 +71,19 @@ export const CollectorOutput = z.object({
   errors: z.array(str(1000)).max(64),
 });
 export type HostEvidence = z.infer<typeof CollectorOutput>;
+
+/** InfluxDB 2.x options the checks read (collector/collect.sh WANTED2 lists the same). */
+export const V2_OPTIONS = [
+  'http-bind-address',
+  'tls-cert',
+  'tls-key',
+  'tls-min-version',
+  'tls-strict-ciphers',
+  'pprof-disabled',
+  'metrics-disabled',
+  'session-length',
+  'session-renew-disabled',
+  'hardening-enabled',
+  'vault-token',
+] as const;
 export type HostProcess = z.infer<typeof Process>;

@@ -24,6 +24,16 @@ const unexpected = (what: string, o: HttpObservation): Outcome => ({
   details: { reason: `unexpected answer to ${what}: HTTP ${o.status} ${errorText(o).trim().slice(0, 120)}` },
 });
 
+/** The answer to `GET /api/v2/setup` and its `allowed` field (undefined when the body is not that JSON). */
+function setupAnswer(p: ProbeEvidence): { exchange: HttpObservation; allowed: unknown } {
+  const s = exchange(p.setup, 'GET /api/v2/setup');
+  try {
+    return { exchange: s, allowed: (JSON.parse(s.body) as { allowed?: unknown } | null)?.allowed };
+  } catch {
+    return { exchange: s, allowed: undefined };
+  }
+}
+
 /** An endpoint check; with a host verdict it is answered by the host too (its evidence and needs follow). */
 function endpointCheck(
   c: Omit<EndpointCheck, 'scope' | 'needs' | 'evidence' | 'asffTypes'> & { asffTypes?: readonly string[] },
@@ -144,7 +154,24 @@ export const noAdminUser = endpointCheck({
     url: AUTH_URL,
   },
   evaluate: (ctx) => {
-    const q = exchange(probe(ctx).query, 'unauthenticated SHOW DATABASES');
+    const p = probe(ctx);
+    // 2.x has no 1.x admin: its /query always wants a token. The first user exists once onboarding is done.
+    if (p.fingerprint.flavour === 'influxdb-2') {
+      const { exchange: s, allowed } = setupAnswer(p);
+      const details = { flavour: p.fingerprint.flavour, setupStatus: s.status, ...(allowed !== undefined ? { allowed } : {}) };
+      if (s.status === 200 && allowed === true)
+        return [
+          {
+            status: 'FAILED',
+            summary: 'InfluxDB 2.x with no user yet: /api/v2/setup answers {"allowed": true} (see auth.v2-setup-open)',
+            details,
+          },
+        ];
+      if (s.status === 200 && allowed === false)
+        return [{ status: 'PASSED', summary: 'InfluxDB 2.x setup done: its first (operator) user exists', details }];
+      return [unexpected('GET /api/v2/setup', s)];
+    }
+    const q = exchange(p.query, 'unauthenticated SHOW DATABASES');
     if (q.status === 403 && /create admin user first/i.test(errorText(q))) {
       return [
         {
@@ -258,13 +285,7 @@ export const v2SetupOpen = endpointCheck({
     url: 'https://docs.influxdata.com/influxdb/v2/get-started/setup/',
   },
   evaluate: (ctx) => {
-    const s = exchange(probe(ctx).setup, 'GET /api/v2/setup');
-    let allowed: unknown;
-    try {
-      allowed = (JSON.parse(s.body) as { allowed?: unknown }).allowed;
-    } catch {
-      allowed = undefined;
-    }
+    const { exchange: s, allowed } = setupAnswer(probe(ctx));
     if (s.status === 200 && allowed === true)
       return [{ status: 'FAILED', summary: '/api/v2/setup answers {"allowed": true}', details: { status: 200, allowed: true } }];
     // Only a real answer passes: 404 (no 2.x setup endpoint) or {"allowed": false}.

@@ -9,10 +9,13 @@ import {
   bindsAll,
   dataProcesses,
   effective,
+  effective2,
   incompleteReason,
   isLoopback,
   isTrue,
+  isTrue2,
   metaProcesses,
+  v2Processes,
   versionBelow,
   versionParts,
 } from './hostfacts.js';
@@ -24,9 +27,10 @@ function hostCheck(c: Omit<InstanceCheck, 'scope' | 'needs' | 'asffTypes'> & { a
   return { asffTypes: ASFF_TYPES.guidance, ...c, scope: 'instance', needs: ['host'] };
 }
 
+/** The 1.x data processes; none at all (1.x, meta or 2.x): the reason. */
 const influxd = (h: HostEvidence) => {
   const ps = dataProcesses(h);
-  if (!ps.length && !metaProcesses(h).length)
+  if (!ps.length && !metaProcesses(h).length && !v2Processes(h).length)
     throw new EvidenceUnavailable(incompleteReason(h) ?? 'no running influxd or influxd-meta process on the host');
   return ps;
 };
@@ -151,12 +155,56 @@ export const unexpectedListeners = hostCheck({
   },
 });
 
-/** Versions a distribution patched for a CVE although the number says otherwise (observed, see the facts file). */
+/**
+ * Versions a distribution patched for a CVE although the number says
+ * otherwise. Observed, not assumed: Debian's 1.6.7~rc0 rejects a token signed
+ * with the empty key (test/probe/servers.test.ts); auth.jwt-empty-secret
+ * decides that CVE by behaviour wherever the probe reaches the server.
+ */
 const DISTRIBUTION_FIXES = new Map([['1.6.7~rc0', ['CVE-2019-20933']]]);
-const VULNERABILITIES = [
-  { id: 'CVE-2019-20933', below: [1, 7, 6], what: 'JWT with an empty shared secret accepted (authentication bypass)' },
+
+const SUPPORT_POLICY = 'https://www.influxdata.com/legal/support-policy/';
+/**
+ * What is known about InfluxDB versions, each range with its source. `from`
+ * inclusive, `below` exclusive. End of life follows InfluxData's support
+ * policy (the current minor release of a major line and the one before it are
+ * supported): the newest tags the Go module proxy serves are v1.13.2
+ * (2026-10-29) and v2.10.0 (2026-10-15), so 1.12+ and 2.9+ are supported.
+ * Update the table when a line moves on.
+ */
+export const VERSION_KNOWLEDGE: readonly {
+  id: string;
+  kind: 'cve' | 'end-of-life';
+  from: number[];
+  below: number[];
+  what: string;
+  source: string;
+}[] = [
+  {
+    id: 'CVE-2019-20933',
+    kind: 'cve',
+    from: [1, 0, 0],
+    below: [1, 7, 6],
+    what: 'JWT with an empty shared secret accepted (authentication bypass); auth.jwt-empty-secret checks the behaviour',
+    source: 'https://nvd.nist.gov/vuln/detail/CVE-2019-20933',
+  },
+  {
+    id: 'EOL-1.x',
+    kind: 'end-of-life',
+    from: [1, 0, 0],
+    below: [1, 12, 0],
+    what: '1.x before 1.12 is end-of-life (supported: 1.12 and 1.13)',
+    source: SUPPORT_POLICY,
+  },
+  {
+    id: 'EOL-2.x',
+    kind: 'end-of-life',
+    from: [2, 0, 0],
+    below: [2, 9, 0],
+    what: '2.x before 2.9 is end-of-life (supported: 2.9 and 2.10)',
+    source: SUPPORT_POLICY,
+  },
 ];
-const SUPPORTED_FROM = [1, 8, 0];
 
 export const versionVulnerable = hostCheck({
   id: 'host.version-vulnerable',
@@ -166,32 +214,37 @@ export const versionVulnerable = hostCheck({
   section: 'Secure your host',
   risk: 'Old releases no longer get security fixes; known vulnerabilities have public exploits.',
   remediation: {
-    text: 'Upgrade to a supported InfluxDB release (1.8 or later on the 1.x line), from InfluxData or a distribution that backports fixes.',
-    url: 'https://docs.influxdata.com/influxdb/v1/about_the_project/release-notes/',
+    text: 'Upgrade to a supported InfluxDB release (the current or previous minor release of its line), from InfluxData or a distribution that backports fixes.',
+    url: SUPPORT_POLICY,
   },
   evidence: ['host', 'probe'],
   evaluate: ({ evidence }) => {
     const h = evidenceValue(evidence.host!);
     const v = versionParts(h.version);
     if (!v) throw new EvidenceUnavailable('the installed InfluxDB version could not be read');
+    if (v[0] !== 1 && v[0] !== 2) throw new EvidenceUnavailable(`no version knowledge about InfluxDB ${v[0]} (${h.version})`);
     const patched = DISTRIBUTION_FIXES.get(h.version ?? '') ?? [];
-    const vulns = VULNERABILITIES.filter((x) => v[0] === 1 && versionBelow(v, x.below) && !patched.includes(x.id));
-    const eol = v[0] === 1 && versionBelow(v, SUPPORTED_FROM);
+    const known = VERSION_KNOWLEDGE.filter((x) => !versionBelow(v, x.from) && versionBelow(v, x.below) && !patched.includes(x.id));
+    const vulns = known.filter((x) => x.kind === 'cve');
+    const eol = known.find((x) => x.kind === 'end-of-life');
     const details = {
       version: h.version,
       ...(vulns.length ? { vulnerabilities: vulns.map((x) => `${x.id}: ${x.what}`) } : {}),
       ...(patched.length ? { distributionFixes: patched } : {}),
-      endOfLife: eol,
+      endOfLife: eol !== undefined,
+      ...(known.length ? { sources: known.map((x) => `${x.id}: ${x.source}`) } : {}),
     };
-    if (vulns.length || eol)
+    if (known.length)
       return [
         {
           status: 'FAILED',
-          summary: [eol ? `${h.version} is end-of-life` : '', ...vulns.map((x) => x.id)].filter(Boolean).join('; '),
+          summary: [eol ? `${h.version} is end-of-life (${eol.what})` : '', ...vulns.map((x) => x.id)].filter(Boolean).join('; '),
           details,
         },
       ];
-    return [unlessIncomplete(h, { status: 'PASSED', summary: `${h.version} has no known unpatched vulnerability`, details })];
+    return [
+      unlessIncomplete(h, { status: 'PASSED', summary: `${h.version} is supported and has no known unpatched vulnerability`, details }),
+    ];
   },
 });
 
@@ -227,10 +280,43 @@ export const privateKeyExposed = hostCheck({
   },
 });
 
+export const v2HardeningDisabled = hostCheck({
+  id: 'host.v2-hardening-disabled',
+  title: 'InfluxDB 2.x hardening is disabled (Flux can reach private addresses)',
+  severity: 'MEDIUM',
+  section: 'Secure your host (2.x)',
+  risk: 'Flux queries (`http.get`, `sql.from`, `csv.from` with a URL, …) run from the server: anyone allowed to query can reach the instance metadata service and private addresses of the VPC (server-side request forgery).',
+  remediation: {
+    text: 'Set `hardening-enabled: true` (flag `--hardening-enabled`, or INFLUXD_HARDENING_ENABLED=true) on InfluxDB 2.7 or later and restart influxd.',
+    url: 'https://docs.influxdata.com/influxdb/v2/reference/config-options/#hardening-enabled',
+  },
+  evidence: ['host'],
+  evaluate: ({ evidence }) => {
+    const h = evidenceValue(evidence.host!);
+    const v = versionParts(h.version);
+    const ps = v2Processes(h);
+    // Only 2.7+ has the option: 1.x has no Flux SSRF guard to switch on, older 2.x is judged by host.version-vulnerable.
+    if (!ps.length || !v || v[0] !== 2 || versionBelow(v, [2, 7, 0])) return [];
+    const settings = ps.map((p) => ({ p, e: effective2(p, 'hardening-enabled'), session: effective2(p, 'session-length') }));
+    const off = settings.filter((x) => !isTrue2(x.e.value));
+    const details = {
+      version: h.version,
+      settings: settings.map((x) => `${x.p.name}[${x.p.pid}] hardening-enabled = ${x.e.value} (${x.e.from})`),
+      sessionLength: settings.map((x) => `${x.session.value} minutes (${x.session.from})`),
+    };
+    return [
+      off.length
+        ? { status: 'FAILED', summary: `hardening-enabled is ${off.map((x) => `${x.e.value} (${x.e.from})`).join(', ')}`, details }
+        : unlessIncomplete(h, { status: 'PASSED', summary: 'hardening-enabled is true', details }),
+    ];
+  },
+});
+
 export const HOST_CHECKS: readonly InstanceCheck[] = [
   rpcBindAll,
   unexpectedListeners,
   versionVulnerable,
+  v2HardeningDisabled,
   privateKeyExposed,
   evidenceUnavailable,
 ];
@@ -285,6 +371,24 @@ export const hostVerdicts = guarded({
   },
   'auth.diagnostics-unauthenticated': (h: HostEvidence): Outcome | undefined => {
     const ps = dataProcesses(h);
+    const v2 = v2Processes(h).map((p) => ({ p, pprof: effective2(p, 'pprof-disabled'), metrics: effective2(p, 'metrics-disabled') }));
+    if (v2.length) {
+      // 2.x serves /debug/pprof and /metrics to anyone unless disabled.
+      const pprofOpen = v2.filter((x) => !isTrue2(x.pprof.value));
+      const metricsOpen = v2.filter((x) => !isTrue2(x.metrics.value));
+      const details = {
+        pprofDisabled: v2.map((x) => `${x.pprof.value} (${x.pprof.from})`),
+        metricsDisabled: v2.map((x) => `${x.metrics.value} (${x.metrics.from})`),
+      };
+      if (pprofOpen.length || metricsOpen.length)
+        return {
+          status: 'FAILED',
+          severity: pprofOpen.length ? 'HIGH' : 'MEDIUM',
+          summary: `InfluxDB 2.x answers anyone on ${[pprofOpen.length ? '/debug/pprof (pprof-disabled false)' : '', metricsOpen.length ? '/metrics (metrics-disabled false)' : ''].filter(Boolean).join(' and ')}`,
+          details,
+        };
+      if (!ps.length) return { status: 'PASSED', summary: 'pprof-disabled and metrics-disabled are set', details };
+    }
     if (!ps.length) return undefined;
     const open = ps.filter(
       (p) =>
@@ -312,15 +416,33 @@ export const hostVerdicts = guarded({
       ]),
       ...metaProcesses(h).map((p) => ({ p, key: 'meta.https-enabled', label: '[meta] https-enabled' })),
     ].map((x) => ({ ...x, e: effective(x.p, x.key) }));
-    if (!settings.length) return undefined;
-    const off = settings.filter((x) => !isTrue(x.e.value));
-    const details = { settings: settings.map((x) => `${x.p.name}[${x.p.pid}] ${x.label} = ${x.e.value} (${x.e.from})`) };
+    // 2.x serves HTTPS when both tls-cert and tls-key are set; its TLS floor and cipher choice are shown with it.
+    const v2 = v2Processes(h).map((p) => {
+      const [cert, key, min, strict] = ['tls-cert', 'tls-key', 'tls-min-version', 'tls-strict-ciphers'].map((k) => effective2(p, k));
+      const on = cert!.value !== '' && key!.value !== '';
+      return {
+        p,
+        label: 'tls-cert/tls-key',
+        e: { value: String(on), from: on ? `${cert!.from}/${key!.from}` : cert!.value ? key!.from : cert!.from },
+        extra: on ? `, tls-min-version ${min!.value} (${min!.from}), tls-strict-ciphers ${strict!.value} (${strict!.from})` : '',
+      };
+    });
+    const all = [...settings.map((x) => ({ ...x, extra: '' })), ...v2];
+    if (!all.length) return undefined;
+    const off = all.filter((x) => !isTrue(x.e.value));
+    const details = { settings: all.map((x) => `${x.p.name}[${x.p.pid}] ${x.label} = ${x.e.value} (${x.e.from})${x.extra}`) };
     return off.length
       ? { status: 'FAILED', summary: `TLS off: ${off.map((x) => `${x.label} = ${x.e.value}`).join(', ')}`, details }
       : { status: 'PASSED', summary: 'HTTPS enabled in the effective configuration', details };
   },
   'headers.security-headers-missing': (h: HostEvidence): Outcome | undefined => {
     const ps = dataProcesses(h);
+    if (v2Processes(h).length)
+      return {
+        status: 'FAILED',
+        summary: 'InfluxDB 2.x has no setting for security headers: only a proxy can add them',
+        details: { version: h.version },
+      };
     if (!ps.length) return undefined;
     const v = versionParts(h.version);
     if (v && versionBelow(v, [1, 8, 1]))

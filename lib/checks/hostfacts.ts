@@ -44,8 +44,45 @@ export const isTrue = (v: string) => v.trim().toLowerCase() === 'true';
 
 const unreadable = (p: HostProcess) => `${p.name}[${p.pid}]: its configuration${p.configPath ? ` ${p.configPath}` : ''} could not be read`;
 
+/** InfluxDB 2.x defaults (cmd/influxd/launcher/cmd.go, v2.7) for the options the checks read. */
+const V2_DEFAULTS: Record<string, string> = {
+  'http-bind-address': ':8086',
+  'tls-cert': '',
+  'tls-key': '',
+  'tls-min-version': '1.2',
+  'tls-strict-ciphers': 'false',
+  'pprof-disabled': 'false',
+  'metrics-disabled': 'false',
+  'session-length': '60',
+  'session-renew-disabled': 'false',
+  'hardening-enabled': 'false',
+};
+
+/**
+ * The value a 2.x process uses, in influxd's order (kit/cli/viper.go): its
+ * command-line flag, else its INFLUXD_<OPTION> variable, else the config file,
+ * else the default.
+ */
+export function effective2(p: HostProcess, key: string): { value: string; from: 'flag' | 'environment' | 'config' | 'default' } {
+  if (p.configSource === 'none') throw new EvidenceUnavailable(unreadable(p));
+  const flag = p.flags?.[key];
+  if (flag !== undefined) return { value: flag, from: 'flag' };
+  const env = p.env[`INFLUXD_${key.replace(/-/g, '_').toUpperCase()}`];
+  if (env !== undefined) return { value: env, from: 'environment' };
+  const v = p.config[key];
+  if (v !== undefined) return { value: v, from: 'config' };
+  return { value: V2_DEFAULTS[key] ?? '', from: 'default' };
+}
+
+/** Go's strconv.ParseBool truths (pflag and viper's cast read booleans with it). */
+export const isTrue2 = (v: string) => ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v.trim());
+
+const isV2 = (p: HostProcess) => p.flavour === 'influxdb-2';
 /** Processes whose configuration is known (a process whose configuration could not be read makes the evidence incomplete). */
-export const dataProcesses = (h: HostEvidence) => h.processes.filter((p) => p.name !== 'influxd-meta' && p.configSource !== 'none');
+export const dataProcesses = (h: HostEvidence) =>
+  h.processes.filter((p) => p.name !== 'influxd-meta' && !isV2(p) && p.configSource !== 'none');
+/** InfluxDB 2.x processes whose configuration is known. */
+export const v2Processes = (h: HostEvidence) => h.processes.filter((p) => isV2(p) && p.configSource !== 'none');
 export const metaProcesses = (h: HostEvidence) => h.processes.filter((p) => p.name === 'influxd-meta' && p.configSource !== 'none');
 
 /**

@@ -69,6 +69,22 @@ describe('endpoint check branches', () => {
     expect(first('auth.v2-setup-open', ctx({ ...two, setup: ok(obs(200, {}, '{"allowed": true}')) }))).toMatchObject({ status: 'FAILED' });
     expect(first('auth.v2-setup-open', ctx({ ...two, setup: ok(obs(200, {}, '{"allowed": false}')) }))).toMatchObject({ status: 'PASSED' });
   });
+  it('auth.no-admin-user on 2.x is decided by /api/v2/setup, never by the 1.x /query answer (issue 14)', () => {
+    // What a fresh 2.7.12 answers: /query 401 (a token is required), setup allowed: no user exists at all.
+    const fresh = {
+      fingerprint: { flavour: 'influxdb-2' as const, version: 'v2.7.12' },
+      query: ok(obs(401, {}, '{"code":"unauthorized"}')),
+    };
+    const open = first('auth.no-admin-user', ctx({ ...fresh, setup: ok(obs(200, {}, '{"allowed":true}')) }));
+    expect(open).toMatchObject({ status: 'FAILED' });
+    expect(open.summary).not.toMatch(/admin user exists/);
+    expect(first('auth.no-admin-user', ctx({ ...fresh, setup: ok(obs(200, {}, '{"allowed":false}')) }))).toMatchObject({
+      status: 'PASSED',
+      summary: expect.stringMatching(/setup done/),
+    });
+    const [unknown] = evaluateEndpoint([check('auth.no-admin-user')], ctx({ ...fresh, setup: fail('ECONNRESET') }));
+    expect(unknown).toMatchObject({ status: 'NOT_AVAILABLE' });
+  });
   it('auth.disabled: an unexpected status is NOT_AVAILABLE, a failed probe says which', () => {
     expect(first('auth.disabled', ctx({ query: ok(obs(500)) }))).toMatchObject({ status: 'NOT_AVAILABLE' });
     const [f] = evaluateEndpoint([check('auth.disabled')], ctx({ query: fail('ECONNRESET') }));

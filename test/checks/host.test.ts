@@ -1,6 +1,13 @@
 /** Host-side branches no Debian influxd can show: Enterprise meta/data nodes, newer versions, file-only configs. */
 import { describe, expect, it } from '@jest/globals';
-import { hostVerdicts, privateKeyExposed, rpcBindAll, unexpectedListeners, versionVulnerable } from '../../lib/checks/host.js';
+import {
+  hostVerdicts,
+  privateKeyExposed,
+  rpcBindAll,
+  unexpectedListeners,
+  VERSION_KNOWLEDGE,
+  versionVulnerable,
+} from '../../lib/checks/host.js';
 import { EvidenceUnavailable } from '../../lib/checks/support.js';
 import { effective } from '../../lib/checks/hostfacts.js';
 import type { HostEvidence } from '../../lib/model.js';
@@ -116,7 +123,7 @@ describe('incomplete host evidence never passes (issue 19)', () => {
     });
     const withHost = (h: HostEvidence) => ({ ...ctx(), evidence: { ...ctx().evidence, host: ok(h) } });
     unavailable(() => rpcBindAll.evaluate(withHost(host([good], '1.8.10', impostor))), /ignored/);
-    unavailable(() => versionVulnerable.evaluate(withHost(host([good], '1.8.10', impostor))), /ignored/);
+    unavailable(() => versionVulnerable.evaluate(withHost(host([good], '1.13.2', impostor))), /ignored/);
     unavailable(() => privateKeyExposed.evaluate(withHost(host([good], '1.8.10', impostor))), /ignored/);
   });
   it('listeners the collector left out: no PASS for unexpected listeners', () => {
@@ -141,9 +148,19 @@ describe('incomplete host evidence never passes (issue 19)', () => {
 describe('host.version-vulnerable', () => {
   const judge = (version: string) =>
     versionVulnerable.evaluate({ ...ctx(), evidence: { ...ctx().evidence, host: ok(host([proc({})], version)) } })[0]!;
-  it('supported and patched: PASSED; vulnerable: FAILED naming the CVE', () => {
-    expect(judge('1.8.10')).toMatchObject({ status: 'PASSED' });
+  it('supported: PASSED; vulnerable: FAILED naming the CVE; end-of-life by the support policy (current and previous minor)', () => {
+    expect(judge('1.13.2')).toMatchObject({ status: 'PASSED' });
+    expect(judge('1.12.4')).toMatchObject({ status: 'PASSED' });
+    expect(judge('2.10.0')).toMatchObject({ status: 'PASSED' });
     expect(judge('1.7.5')).toMatchObject({ status: 'FAILED', summary: expect.stringContaining('CVE-2019-20933') });
-    expect(judge('2.7.1')).toMatchObject({ status: 'PASSED' });
+    expect(judge('1.8.10')).toMatchObject({
+      status: 'FAILED',
+      summary: '1.8.10 is end-of-life (1.x before 1.12 is end-of-life (supported: 1.12 and 1.13))',
+    });
+    expect(judge('2.7.12')).toMatchObject({ status: 'FAILED', summary: expect.stringMatching(/^2\.7\.12 is end-of-life/) });
+    expect(() => judge('3.0.0')).toThrow(/no version knowledge about InfluxDB 3/);
+  });
+  it('every entry of the table names its source', () => {
+    for (const k of VERSION_KNOWLEDGE) expect(k.source).toMatch(/^https:\/\/[a-z0-9.-]+\//);
   });
 });

@@ -1,8 +1,19 @@
 /** Plain evidence fixtures for unit tests of pure checks. */
 import { parseConfig } from '../../lib/config.js';
 import { checkSettings } from '../../lib/evidence/index.js';
-import type { HostEvidence, Instance, InstanceContext, NetworkEvidence, Opening, VolumeEvidence } from '../../lib/model.js';
-import { ok } from '../../lib/model.js';
+import { CHECKS } from '../../lib/checks/index.js';
+import { evaluateEndpoint, evaluateInstance } from '../../lib/evaluate.js';
+import type {
+  Finding,
+  HostEvidence,
+  Instance,
+  InstanceContext,
+  NetworkEvidence,
+  Opening,
+  Result,
+  VolumeEvidence,
+} from '../../lib/model.js';
+import { fail, ok } from '../../lib/model.js';
 import { markInternetCover } from '../../lib/reach.js';
 import { parseCidr } from '../../lib/util/cidr.js';
 
@@ -75,6 +86,16 @@ export function ctx(
     settings: checkSettings(parseConfig(opts.config ?? {})),
     evidence: { network: ok(opts.net ?? net([])), volumes: ok(opts.volumes ?? []) },
   };
+}
+
+/** Every instance and endpoint check on one instance's host evidence alone (not probed). */
+export function judgeHost(host: Result<HostEvidence>, over: Partial<Instance> = {}): Finding[] {
+  const i = instance(over);
+  const settings = checkSettings(parseConfig({}));
+  return [
+    ...evaluateInstance(CHECKS, { instance: i, settings, evidence: { network: ok(net([])), volumes: ok([]), host } }),
+    ...evaluateEndpoint(CHECKS, { probed: false, evidence: { probe: fail('not probed'), host }, settings, instance: i, now: Date.now() }),
+  ];
 }
 
 /** Host evidence of one trusted influxd with this effective configuration (the collector's schema). */

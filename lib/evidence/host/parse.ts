@@ -2,7 +2,16 @@
  * The collector's output, validated. Unknown schema versions, malformed,
  * truncated or hostile output are reported as a reason, never thrown.
  */
-import { CollectorOutput, COLLECTOR_SCHEMA, SSM_STDOUT_LIMIT, type HostEvidence } from '../../host-evidence.js';
+import { parse as parseToml } from 'smol-toml';
+import { parse as parseYaml } from 'yaml';
+import {
+  CollectorOutput,
+  COLLECTOR_SCHEMA,
+  SSM_STDOUT_LIMIT,
+  V2_OPTIONS,
+  type HostEvidence,
+  type HostProcess,
+} from '../../host-evidence.js';
 import { fail, ok, type Result } from '../../result.js';
 
 export { COLLECTOR_SCHEMA, SSM_STDOUT_LIMIT, type HostEvidence };
@@ -28,5 +37,40 @@ export function parseCollectorOutput(stdout: string): Result<HostEvidence> {
     return fail(`collector output does not match ${COLLECTOR_SCHEMA}: ${i.path.join('.') || '(root)'}: ${i.message}`.slice(0, 300));
   }
   if (parsed.data.truncated) return fail(`collector output truncated: ${parsed.data.errors[0] ?? 'over its size cap'}`.slice(0, 300));
-  return ok(parsed.data);
+  return ok({ ...parsed.data, processes: parsed.data.processes.map((p) => withConfigFile(p, parsed.data.errors)) });
+}
+
+/**
+ * InfluxDB 2.x reads its config file with viper: TOML, YAML or JSON, flat
+ * keys, case-insensitive. Parsed here with smol-toml / yaml / JSON.parse into
+ * `config` (the options the checks read, as strings); flags and INFLUXD_*
+ * variables override it (see effective() in lib/checks/hostfacts.ts). A file
+ * that does not parse leaves the configuration unknown (configSource none).
+ */
+function withConfigFile(p: HostProcess, errors: string[]): HostProcess {
+  if (p.flavour !== 'influxdb-2' || !p.configFile) return p;
+  let doc: unknown;
+  try {
+    const { format, text } = p.configFile;
+    doc = format === 'toml' ? parseToml(text) : format === 'yaml' ? parseYaml(text, { maxAliasCount: 10 }) : JSON.parse(text);
+  } catch (err) {
+    errors.push(
+      `${p.name}[${p.pid}]: ${p.configPath} is not valid ${p.configFile.format}: ${String((err as Error).message).slice(0, 120)}`,
+    );
+    return { ...p, configSource: 'none' };
+  }
+  if (doc === null || doc === undefined) return p; // an empty file
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    errors.push(`${p.name}[${p.pid}]: ${p.configPath} is not a table of options`);
+    return { ...p, configSource: 'none' };
+  }
+  const lower = new Map(Object.entries(doc as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]));
+  const config: Record<string, string> = {};
+  for (const key of V2_OPTIONS) {
+    const v = lower.get(key);
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
+    // The collector already masked it; a secret never gets further as a value.
+    config[key] = /token|secret|passw/.test(key) ? (String(v) === '' || v === 'empty' ? 'empty' : 'set') : String(v).slice(0, 1000);
+  }
+  return { ...p, config };
 }

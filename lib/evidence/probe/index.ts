@@ -118,14 +118,22 @@ async function judgeTls(t: ResolvedTarget, h: Handshake, opts: ProbeOptions, sig
   });
 }
 
+/** InfluxDB 3 (Core, Enterprise) names itself in /ping's headers: version 3.x, build "Core" or "Enterprise" (1.x/2.x say OSS or ENT). */
+const INFLUXDB_3 = { version: /^v?3\./, build: /^(core|enterprise)$/i };
+
 /**
- * InfluxDB or not: the version headers of /ping; else 2.x's /health; else a
- * 1.x /query answer (InfluxDB's JSON or its Basic realm) behind a proxy that
- * strips version headers.
+ * InfluxDB or not: the version headers of /ping (InfluxDB 3 is recognised and
+ * not checked yet: its API, tokens and settings are not 1.x's or 2.x's); else
+ * 2.x's /health; else a 1.x /query answer (InfluxDB's JSON or its Basic realm)
+ * behind a proxy that strips version headers.
  */
 async function fingerprint(ping: HttpObservation, req: (path: string) => Promise<Result<HttpObservation>>): Promise<Result<Fingerprint>> {
   const version = ping.headers['x-influxdb-version'];
   const build = ping.headers['x-influxdb-build'];
+  if ((version && INFLUXDB_3.version.test(version)) || (build && INFLUXDB_3.build.test(build)))
+    return fail(
+      `InfluxDB 3 is not checked yet (X-Influxdb-Version ${version?.slice(0, 40) ?? 'absent'}, X-Influxdb-Build ${build?.slice(0, 40) ?? 'absent'})`,
+    );
   if (version) return ok({ flavour: /^v?2\./.test(version) ? 'influxdb-2' : 'influxdb-1', version, ...(build ? { build } : {}) });
   const health = await req('/health');
   if (health.ok && /^\s*\{/.test(health.value.body)) {
