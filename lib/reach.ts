@@ -153,7 +153,10 @@ function aclAllowsPort(acl: NetworkAcl, egress: boolean, family: Family, port: n
 function aclAllows(acl: NetworkAcl, egress: boolean, family: Family, [from, to]: [number, number]): AclVerdict & { port?: number } {
   const key = `${egress}|${family}|${from}|${to}`;
   let memo = aclCache.get(acl);
-  if (!memo) aclCache.set(acl, (memo = new Map()));
+  if (!memo) {
+    memo = new Map();
+    aclCache.set(acl, memo);
+  }
   const hit = memo.get(key);
   if (hit) return hit;
   const ports = new Set([from, to]);
