@@ -99,10 +99,10 @@ describe('a scan of a seeded estate', () => {
       `net.http-port-public ${id('pl-world')} AwsEc2SecurityGroup:${g['pl-world']} HIGH`,
       `net.rpc-port-exposed ${id('rpc-wide')} AwsEc2SecurityGroup:${g['rpc-wide']} HIGH`,
       `net.http-port-public ${id('stopped-all')} AwsEc2SecurityGroup:${g['all-world']} HIGH`,
-      `net.rpc-port-exposed ${id('stopped-all')} AwsEc2SecurityGroup:${g['all-world']} CRITICAL`,
+      `net.rpc-port-exposed ${id('stopped-all')} AwsEc2SecurityGroup:${g['all-world']} HIGH`,
       `net.unexpected-ports-open ${id('stopped-all')} AwsEc2SecurityGroup:${g['all-world']} HIGH`,
       `net.http-port-public ${id('two-enis')} AwsEc2SecurityGroup:${g['v6-range']} HIGH`,
-      `net.rpc-port-exposed ${id('two-enis')} AwsEc2SecurityGroup:${g['v6-range']} CRITICAL`,
+      `net.rpc-port-exposed ${id('two-enis')} AwsEc2SecurityGroup:${g['v6-range']} HIGH`,
       `net.unexpected-ports-open ${id('two-enis')} AwsEc2SecurityGroup:${g['v6-range']} HIGH`,
       `net.cluster-ports-exposed ${id('meta')} AwsEc2SecurityGroup:${g['meta-wide']} HIGH`,
       `net.rpc-port-exposed ${id('meta')} AwsEc2SecurityGroup:${g.cluster} HIGH`,
@@ -137,7 +137,8 @@ describe('a scan of a seeded estate', () => {
   it('follows the output contract: scope, summary, per-finding fields', () => {
     expect(doc.scope).toEqual({ accounts: [account.accountId], regions: [R1, R2] });
     expect(doc.summary.FAILED).toBe(failed().length);
-    expect(doc.summary.bySeverity.CRITICAL).toBe(3);
+    // Only `public` has a complete path from the internet; the other world-open rules are latent (no public address).
+    expect(doc.summary.bySeverity.CRITICAL).toBe(1);
     expect(Date.parse(doc.finishedAt)).toBeGreaterThanOrEqual(Date.parse(doc.startedAt));
     for (const f of doc.findings) {
       expect(f.accountId).toBe(account.accountId);
