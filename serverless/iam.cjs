@@ -75,6 +75,21 @@ const scanEc2 = {
     'ec2:DescribeRegions',
     'ec2:GetEbsEncryptionByDefault',
     'ec2:GetManagedPrefixListEntries',
+    // Reachability (CHECKS.md): the subnets' route tables and network ACLs, the load balancers' subnets.
+    'ec2:DescribeRouteTables',
+    'ec2:DescribeNetworkAcls',
+    'ec2:DescribeSubnets',
+  ],
+  Resource: '*',
+};
+/** Internet-facing ALB/NLB/Classic load balancers in front of the instances (the describes have no resource-level permissions). */
+const scanLoadBalancers = {
+  Effect: 'Allow',
+  Action: [
+    'elasticloadbalancing:DescribeLoadBalancers',
+    'elasticloadbalancing:DescribeListeners',
+    'elasticloadbalancing:DescribeTargetGroups',
+    'elasticloadbalancing:DescribeTargetHealth',
   ],
   Resource: '*',
 };
@@ -172,6 +187,7 @@ async function worker({ resolveVariable }) {
     identity,
     ...assumeMemberRole(p),
     scanEc2,
+    scanLoadBalancers,
     ...scanTimestream,
     {
       Effect: 'Allow',
@@ -214,6 +230,7 @@ async function api({ resolveVariable }) {
     ...assumeMemberRole(p),
     ...organizations(p),
     scanEc2,
+    scanLoadBalancers,
     ...scanTimestream,
     sendUnits,
     dataKey,
@@ -221,4 +238,4 @@ async function api({ resolveVariable }) {
   ];
 }
 
-module.exports = { lambdaTrust, dispatch, worker, api, sendCommandInstances, scanEc2, scanTimestream };
+module.exports = { lambdaTrust, dispatch, worker, api, sendCommandInstances, scanEc2, scanLoadBalancers, scanTimestream };
