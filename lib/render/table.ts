@@ -53,6 +53,32 @@ const rowOrder = (a: Finding, b: Finding) =>
   severityRank(b.severity) - severityRank(a.severity) ||
   a.checkId.localeCompare(b.checkId);
 
+/** How many paths of one finding the table shows (the JSON has them all). */
+const PATHS_SHOWN = 3;
+
+/**
+ * A finding's paths from the internet (evidence `paths`, see lib/reach.ts), one
+ * line each, hop by hop: `broken path: address 54.1.2.3 → … ✗ why`.
+ */
+function pathLines(f: Finding): string[] {
+  const paths = Array.isArray(f.evidence.paths)
+    ? (f.evidence.paths as { state?: string; hops?: unknown; broken?: unknown; missing?: unknown }[])
+    : [];
+  // The first open path is already in the summary line.
+  const firstOpen = paths.findIndex((p) => p.state === 'open');
+  return paths
+    .filter((_, i) => i !== firstOpen)
+    .slice(0, PATHS_SHOWN)
+    .flatMap((p) => {
+      const hops = Array.isArray(p.hops) ? (p.hops as { hop?: unknown; id?: unknown; detail?: unknown }[]) : [];
+      if (!hops.length) return [];
+      const text = hops.map((h) => `${String(h.hop)} ${String(h.id)}${h.detail ? ` (${String(h.detail)})` : ''}`).join(' → ');
+      const label = p.state === 'open' ? 'path' : p.state === 'closed' ? 'broken path' : 'unread path';
+      const why = typeof p.broken === 'string' ? ` ✗ ${p.broken}` : typeof p.missing === 'string' ? ` ? ${p.missing}` : '';
+      return [printable(`${label}: ${text}${why}`)];
+    });
+}
+
 export function renderTable(doc: ScanDocument, opts: TableOptions): string {
   const paint = (code: string, text: string) => (opts.color ? `${code}${text}${ANSI.reset}` : text);
   const byId = new Map((opts.instances ?? []).map((i) => [i.instanceId, i]));
@@ -92,6 +118,7 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
       lines.push(
         `  ${paint(STATUS_COLOUR[f.status], f.status.padEnd(13))} ${paint(SEVERITY_COLOUR[f.severity], f.severity.padEnd(13))} ${printable(f.checkId).padEnd(checkWidth)}  ${printable(f.resource.id).padEnd(resWidth)}  ${summary}`,
       );
+      for (const p of pathLines(f)) lines.push(paint(ANSI.dim, `${' '.repeat(31)}${p}`));
     }
     const passed = fs.filter((f) => f.status === 'PASSED').length;
     if (!opts.showPassed && passed) lines.push(paint(ANSI.dim, `  ${passed} passed`));

@@ -7,6 +7,8 @@ import { describe, expect, it } from '@jest/globals';
 import { portExposureChecks, unexpectedPortsOpen } from '../../lib/checks/net.js';
 import { internetExposed } from '../../lib/evidence/index.js';
 import { evaluateInstance } from '../../lib/evaluate.js';
+import { renderTable } from '../../lib/render/table.js';
+import { summarise } from '../../lib/summary.js';
 import type { InstanceCheck, NetworkAcl, Outcome } from '../../lib/model.js';
 import { fail, ok } from '../../lib/model.js';
 import { ctx, lbRoute, net, OPEN_ACL, open, position } from '../support/fixtures.js';
@@ -225,5 +227,31 @@ describe('load-balancer paths', () => {
     expect(internetExposed(ok(net([open(SG, 'tcp', 8086, '::/0')], { publicIpv4: [IP] })))).toEqual({ exposed: false });
     const unknown = internetExposed(ok(net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes: fail('throttled') }) })));
     expect(unknown).toMatchObject({ exposed: false, unknown: expect.stringContaining('throttled') });
+  });
+});
+
+describe('the table shows paths hop by hop', () => {
+  it('the open path in the summary line, broken paths (latent) on their own lines with why they break', () => {
+    const routes = ok({ routeTableId: 'rtb-0000000000000000c', main: true, default4: 'nat-0000000000000000c' });
+    const latent = ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) });
+    const exposed = ctx({
+      net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet() }),
+      instance: { instanceId: 'i-0000000000000bbbb' },
+    });
+    const findings = [...evaluateInstance([http], latent), ...evaluateInstance([http], exposed)];
+    const doc = {
+      scanId: 's',
+      startedAt: '',
+      finishedAt: '',
+      scope: { accounts: [], regions: [] },
+      findings,
+      summary: summarise(findings),
+    };
+    const text = renderTable(doc, { color: false });
+    expect(text).toContain(`reachable from the internet: ${IP}`);
+    expect(text).toContain('igw-0000000000000000a');
+    expect(text).toMatch(
+      /broken path: address 54\.1\.2\.3 \(eni-0000000000000000a\) ✗ route table rtb-0000000000000000c sends 0\.0\.0\.0\/0 to nat-/,
+    );
   });
 });
