@@ -298,8 +298,8 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
 }
 
 /**
- * The VPC's subnets (a /20 each, the first a /18 when it is alone: room for the
- * largest benchmark fleets), one internet gateway, a route table per subnet
+ * The VPC's subnets (the first a /18: room for the largest benchmark fleets;
+ * the others a /20 each), one internet gateway, a route table per subnet
  * (0.0.0.0/0 to the gateway unless `route: 'none'`) and, where asked, its own network ACL.
  */
 async function seedSubnets(
@@ -314,7 +314,7 @@ async function seedSubnets(
   const prefix = vpcCidr.replace(/\.0\.0\/16$/, '');
   const subnets: Record<string, string> = {};
   for (const [i, sn] of specs.entries()) {
-    const cidr = specs.length === 1 ? `${prefix}.0.0/18` : `${prefix}.${i * 16}.0/20`;
+    const cidr = i === 0 ? `${prefix}.0.0/18` : `${prefix}.${48 + i * 16}.0/20`;
     const id = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr }))).Subnet!.SubnetId!;
     subnets[sn.name] = id;
     const table = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable!.RouteTableId!;
