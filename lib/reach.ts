@@ -289,13 +289,13 @@ export function loadBalancerPaths(net: NetworkEvidence, port: number): Path[] {
       {
         hop: 'listener',
         id: r.listener.id ?? `${r.lb.name}:${r.listener.port}`,
-        detail: `${r.listener.protocol} ${r.listener.port}${r.listener.viaRule ? ' (through a listener rule)' : ''}${r.admitted.ok ? `; admitted by ${typeof r.admitted.value === 'string' ? r.admitted.value : `${r.admitted.value.groupId} from ${r.admitted.value.source}`}` : ''}`,
+        detail: `listener ${r.listener.protocol} ${r.listener.port}${r.listener.viaRule ? ' (through a listener rule)' : ''}${r.admitted.ok ? `; admitted by ${typeof r.admitted.value === 'string' ? r.admitted.value : `${r.admitted.value.groupId} from ${r.admitted.value.source}`}` : ''}`,
       },
-      ...(r.targetGroup ? [{ hop: 'target-group' as const, id: r.targetGroup.id, detail: r.targetGroup.name }] : []),
+      ...(r.targetGroup ? [{ hop: 'target-group' as const, id: r.targetGroup.id, detail: `target group ${r.targetGroup.name}` }] : []),
       {
         hop: 'target',
         id: r.target.address ?? r.target.kind,
-        detail: `TCP ${r.target.port}${r.target.health ? ` (${r.target.health})` : ''}`,
+        detail: `TCP ${r.target.port}${r.target.health ? `, ${r.target.health}` : ''}`,
       },
     ];
     const base = { via: 'load-balancer' as const, port, hops, lb: r.lb };
@@ -320,8 +320,12 @@ export function loadBalancerPaths(net: NetworkEvidence, port: number): Path[] {
   return out;
 }
 
-/** A path as one line for people: `54.1.2.3 → igw-… → rtb-… → acl-… → sg-…`. */
-export const pathText = (p: Path): string => p.hops.map((h) => h.id + (h.detail ? ` (${h.detail})` : '')).join(' → ');
+/**
+ * A path as one line for people: `54.1.2.3 (eni-…) → igw-… → rtb-… (0.0.0.0/0 → igw-…) → …`; a hop named by
+ * an ARN is shown by its description (ALB influx, HTTPS 443, the target group's name), the evidence keeps the ARN.
+ */
+export const pathText = (p: Path): string =>
+  p.hops.map((h) => (h.id.startsWith('arn:') && h.detail ? h.detail : h.id + (h.detail ? ` (${h.detail})` : ''))).join(' → ');
 
 /** A path as evidence. */
 export const pathEvidence = (p: Path): Record<string, unknown> => ({

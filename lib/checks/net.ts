@@ -175,8 +175,10 @@ function directExposure(net: NetworkEvidence, world: Opening[], ranges: [number,
   const paths = world.length ? ranges.flatMap((r) => directPaths(net, world, r)) : [];
   const open = paths.filter((p) => p.state === 'open');
   const unknown = paths.filter((p) => p.state === 'unknown');
-  // The paths worth reading: those that got past the address, else the first reason there is none.
-  const shown = open.length ? open : paths.filter((p) => p.hops.length).concat(paths.filter((p) => !p.hops.length).slice(0, 1));
+  // The paths worth reading: those that got past the address, and those of a family the world-open rules admit.
+  const families = new Set(world.flatMap((o) => (o.peer.kind === 'cidr' ? [o.peer.family] : [])));
+  const relevant = paths.filter((p) => p.hops.length || (p.family && families.has(p.family)));
+  const shown = open.length ? open : relevant.length ? relevant : paths.slice(0, 1);
   const why = open.length ? '' : [...new Set(shown.map((p) => p.broken ?? p.missing))].join('; ');
   return {
     reachable: open.length > 0,
