@@ -184,12 +184,12 @@ function directExposure(net: NetworkEvidence, world: Opening[], ranges: [number,
     reachable: open.length > 0,
     note: open.length
       ? `; reachable from the internet: ${pathText(open[0]!)}`
-      : world.length
+      : paths.length
         ? `; latent: world-open, but no complete path from the internet (${why})`
         : '',
     details: {
       internetReachable: open.length > 0,
-      ...(world.length ? { paths: shown.map(pathEvidence) } : {}),
+      ...(paths.length ? { paths: shown.map(pathEvidence) } : {}),
       ...(net.publicIpv4.length ? { publicIps: net.publicIpv4 } : {}),
       ...(net.publicIpv6.length ? { publicIpv6: net.publicIpv6 } : {}),
     },
