@@ -69,7 +69,6 @@ async function startServers(): Promise<{ servers: RunningInfluxd[]; urls: DemoEn
   };
 }
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const cli = fileURLToPath(new URL('../bin/influxguard.js', import.meta.url));
 
 async function main(): Promise<number> {
