@@ -32,7 +32,7 @@ import { findingId } from '../lib/publish/asff.js';
 import { publishScan } from '../lib/publish/index.js';
 import { scan } from '../lib/scan.js';
 import { emulatorEnv, startEmulator } from '../scripts/emulator.js';
-import { seedEstate, type InstanceSpec } from '../scripts/estate.js';
+import { seedEstate, type InstanceSpec, type LoadBalancerSpec } from '../scripts/estate.js';
 import { certificates, influxQuery, startInfluxd, type RunningInfluxd } from '../scripts/influxd.js';
 import { startHardenedProxy } from '../scripts/nginx.js';
 import { lineChart } from './chart.js';
@@ -67,8 +67,9 @@ const COHORTS: {
     share: 0.15,
     spec: { groups: ['influx-private', 'ssh-office'], volumes: [{ device: '/dev/sdf', sizeGiB: 100, encrypted: false }] },
   },
-  { kind: 'public', share: 0.1, spec: { groups: ['influx-public', 'ssh-office'], publicIp: true } },
-  { kind: 'legacy', share: 0.05, spec: { groups: ['legacy-open'], rootEncrypted: false } },
+  { kind: 'public', share: 0.1, spec: { groups: ['influx-public', 'ssh-office'], publicIp: true, subnet: 'public' } },
+  // World-open, but their subnet's ACL denies 8086 before it allows the rest: latent exposures.
+  { kind: 'legacy', share: 0.05, spec: { groups: ['legacy-open'], rootEncrypted: false, publicIp: true, subnet: 'restricted' } },
   { kind: 'two-nic', share: 0.1, spec: { groups: ['influx-private'], secondInterfaceGroups: ['monitoring', 'ssh-office'] } },
   {
     kind: 'ent-data',
@@ -78,7 +79,9 @@ const COHORTS: {
   },
   { kind: 'ent-meta', share: 0.01, spec: { groups: ['cluster'] }, tags: { 'influxdb:role': 'meta', 'influxdb:cluster': 'prod' } },
   { kind: 'stopped', share: 0.03, spec: { groups: ['influx-private'], stopped: true } },
-  { kind: 'spare', share: 0.055, spec: { groups: ['influx-private', 'monitoring'] } },
+  { kind: 'spare', share: 0.025, spec: { groups: ['influx-private', 'monitoring'] } },
+  // Behind the region's load balancers (their own group admits only the load balancers' group).
+  { kind: 'behind-lb', share: 0.03, spec: { groups: ['from-lb'] } },
   { kind: 'hanging', share: 0.005, spec: { groups: ['influx-private'] }, hanging: true },
 ];
 
@@ -98,6 +101,18 @@ export interface Pool {
   /** An influxd whose host the collector describes (a typical host runs one). */
   hostPid: number;
 }
+
+/** Load balancers per 1,000 instances of a region (the issue's shape: 20 for 1,000), at least 4. */
+export const LBS_PER_1000 = 20;
+export const lbCount = (instances: number): number => Math.max(4, Math.round((instances * LBS_PER_1000) / 1000));
+/** The mix, in turn: internet-facing ALB, NLB (IP targets, no groups), Classic; internal ALB (never read further). */
+const LB_MIX: Pick<LoadBalancerSpec, 'kind' | 'scheme' | 'groups'>[] = [
+  { kind: 'application', groups: ['lb-public'] },
+  { kind: 'network' },
+  { kind: 'classic', groups: ['lb-public'] },
+  { kind: 'application', scheme: 'internal', groups: ['lb-public'] },
+  { kind: 'application', groups: ['lb-public'] },
+];
 
 export async function seedFleet(ec2: EC2Client, region: string, n: number, pool: Pool): Promise<void> {
   const counts = apportion(
@@ -120,9 +135,50 @@ export async function seedFleet(ec2: EC2Client, region: string, n: number, pool:
         });
     });
   });
+  // Each load balancer fronts its own share of the `behind-lb` instances.
+  const lbs = lbCount(n);
+  const behind: string[][] = Array.from({ length: lbs }, () => []);
+  for (const spec of instances.filter((i) => i.name.startsWith('behind-lb-'))) {
+    const whole = spec.count ?? 1;
+    spec.count = 0;
+    apportion(
+      whole,
+      behind.map(() => 1),
+    ).forEach((count, k) => {
+      if (count) {
+        instances.push({ ...spec, name: `${spec.name}-${k}`, count });
+        behind[k]!.push(`${spec.name}-${k}`);
+      }
+    });
+  }
+  const loadBalancers: LoadBalancerSpec[] = Array.from({ length: lbs }, (_, k) => {
+    const mix = LB_MIX[k % LB_MIX.length]!;
+    const port = mix.kind === 'application' ? 443 : 8086;
+    const targets = behind[k]!;
+    return {
+      name: `lb-${k}`,
+      ...mix,
+      listeners: [{ port, targetPort: 8086, targets, ...(mix.kind === 'network' ? { targetType: 'ip' as const } : {}) }],
+    };
+  });
   await seedEstate(ec2, {
     region,
     ebsDefaultEncryption: region !== 'us-east-1',
+    instances: instances.filter((i) => i.count !== 0),
+    // Private instances have no route to the internet; public ones do; `restricted` denies 8086 in its ACL.
+    subnets: [
+      { name: 'private', route: 'none' },
+      { name: 'public' },
+      {
+        name: 'restricted',
+        acl: [
+          { rule: 90, action: 'deny', ports: 8086 },
+          { rule: 100, action: 'allow', protocol: '-1' },
+          { rule: 100, egress: true, action: 'allow', protocol: '-1' },
+        ],
+      },
+    ],
+    loadBalancers,
     prefixLists: [
       { name: 'office', cidrs: ['203.0.113.0/24', '198.51.100.0/24'] },
       { name: 'vpn', cidrs: ['10.8.0.0/16'] },
@@ -152,14 +208,21 @@ export async function seedFleet(ec2: EC2Client, region: string, n: number, pool:
         ],
       },
       { name: 'legacy-open', rules: [{ protocol: '-1', cidrs: ['0.0.0.0/0'] }] },
+      { name: 'lb-public', rules: [{ ports: [443, 8086], cidrs: ['0.0.0.0/0'] }] },
+      {
+        name: 'from-lb',
+        rules: [
+          { ports: 8086, groups: ['lb-public'] },
+          { ports: 8086, cidrs: ['10.0.0.0/16'] },
+        ],
+      },
     ],
-    instances,
   });
 }
 
 interface SizeResult {
   instances: number;
-  regions: Record<string, { instances: number; ec2Calls: number }>;
+  regions: Record<string, { instances: number; ec2Calls: number; discoveryCalls: number }>;
   first: RunFigures;
   rescan: RunFigures;
   /** The larger of the two scans' peaks (each scan runs in its own process, as a CLI run or an invocation would). */
@@ -171,6 +234,8 @@ interface RunFigures {
   peakRssMb: number;
   /** EC2 calls by region. */
   ec2ByRegion: Record<string, number>;
+  /** Discovery calls (EC2 and Elastic Load Balancing) by region. */
+  discoveryByRegion: Record<string, number>;
   scanS: number;
   publishS: number;
   findings: number;
@@ -194,7 +259,9 @@ interface RunFigures {
 // ---------------------------------------------------------------------------
 // One scan, in its own process.
 
-const SERVICES = ['ec2', 'sts', 'ssm', 'securityHub', 'sns', 'dynamodb', 'sqs', 'organizations'] as const;
+/** The services discovery calls in each region. */
+const DISCOVERY = new Set<string>(['ec2', 'elb', 'elbv2']);
+const SERVICES = ['ec2', 'elb', 'elbv2', 'sts', 'ssm', 'securityHub', 'sns', 'dynamodb', 'sqs', 'organizations'] as const;
 
 let phase = 'start';
 const phasePeaks = new Map<string, number>();
@@ -226,11 +293,13 @@ async function runScan(at: string): Promise<RunFigures> {
   const counter = new CallCounter();
   const clients = createClients({ aws: config.aws, credentials, counter });
   const perRegion = new Map<string, number>();
+  const discoveryByRegion = new Map<string, number>();
   const callMs = new Map<string, number>();
   onEveryClient(clients, SERVICES, (c, region, service) => {
     c.middlewareStack.add(
       (next, context) => async (args) => {
         if (service === 'ec2') perRegion.set(region, (perRegion.get(region) ?? 0) + 1);
+        if (DISCOVERY.has(service)) discoveryByRegion.set(region, (discoveryByRegion.get(region) ?? 0) + 1);
         const t = performance.now();
         try {
           return await next(args);
@@ -295,6 +364,7 @@ async function runScan(at: string): Promise<RunFigures> {
     callSeconds: Object.fromEntries([...callMs].map(([k, v]) => [k, +(v / 1000).toFixed(1)])),
     duplicateIds: findings.length - new Set(findings.map(findingId)).size,
     ec2ByRegion: Object.fromEntries(perRegion),
+    discoveryByRegion: Object.fromEntries(discoveryByRegion),
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
 }
@@ -369,7 +439,8 @@ function report(results: SizeResult[], seedS: number[], collectorChars: number):
   const ops = [...new Set(results.flatMap((r) => Object.keys(r.first.calls)))].sort();
   const opRows = ops.map((o) => `| ${o} | ${results.map((r) => `${op(r.first.calls, o)} / ${op(r.rescan.calls, o)}`).join(' | ')} |`);
   const regionRows = REGIONS.map(
-    ([reg]) => `| ${reg} | ${results.map((r) => `${r.regions[reg]!.instances} → ${r.regions[reg]!.ec2Calls}`).join(' | ')} |`,
+    ([reg]) =>
+      `| ${reg} | ${results.map((r) => `${r.regions[reg]!.instances} (${lbCount(r.regions[reg]!.instances)} LBs) → ${r.regions[reg]!.ec2Calls} EC2, ${r.regions[reg]!.discoveryCalls} EC2+ELB`).join(' | ')} |`,
   );
   const big = results.find((r) => r.instances === 5000);
   const target = (ok: boolean) => (ok ? 'met' : '**missed**');
@@ -383,6 +454,7 @@ function report(results: SizeResult[], seedS: number[], collectorChars: number):
   if (perThousand.length)
     targets.push(
       `- EC2 calls for one region of 1,000 instances ≤ 10: ${perThousand.map((x) => x.ec2Calls).join(', ')}, ${target(perThousand.every((x) => x.ec2Calls <= 10))}.`,
+      `- All discovery calls (EC2 + ELB) for one region of 1,000 instances and 20 load balancers ≤ 20: ${perThousand.map((x) => x.discoveryCalls).join(', ')}, ${target(perThousand.every((x) => x.discoveryCalls <= 20))}.`,
     );
   targets.push(
     `- SSM SendCommand ≤ ceil(n/50) per region: ${target(results.every((r) => op(r.first.calls, 'ssm:SendCommand') <= REGIONS.reduce((a, [reg]) => a + Math.ceil(r.regions[reg]!.instances / 50), 0)))}.`,
@@ -395,7 +467,7 @@ function report(results: SizeResult[], seedS: number[], collectorChars: number):
 
 ${machine()}. \`node dist/bench/fleet.js --sizes ${results.map((r) => r.instances).join(',')}\` in a loopback-only network namespace.
 
-Each size: an emulated estate (moto) over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; per region six security groups (world-open 8086 v4+v6, private 8086 + VPN prefix list, SSH from an office prefix list, monitoring incl. UDP, Enterprise cluster ports by group reference, all-traffic legacy), data volumes encrypted and not, EBS default encryption off in us-east-1, 10% public addresses, 10% with two interfaces, 3% stopped, 5% Enterprise (4% data, 1% meta). Probe targets (\`influxdb:endpoint\`) spread over real local servers (influxd auth off, influxd auth on, influxd HTTPS, nginx HTTPS in front) and 0.5% over a hanging endpoint (endpoint timeout 3 s). Host evidence through SSM: SendCommand (and GetCommandInvocation, for outputs too long to list) go to moto; moto has no DescribeInstanceInformation or ListCommandInvocations and returns empty stdout, so those two calls are answered in the client and the output is the real collector's on this machine for one influxd (${collectorChars} characters: under ListCommandInvocations' 2,500, so GetCommandInvocation is not needed; bench/ssm-emulation.ts). Security Hub and SNS publishing against moto. Wall time excludes seeding; peak RSS is the scanning process's (moto and the servers are other processes).
+Each size: an emulated estate (moto) over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; per region three subnets (private: no internet route; public: 0.0.0.0/0 to an internet gateway; restricted: its network ACL denies 8086 before allowing the rest), eight security groups (world-open 8086 v4+v6, private 8086 + VPN prefix list, SSH from an office prefix list, monitoring incl. UDP, Enterprise cluster ports by group reference, all-traffic legacy, a load balancer group open on 443/8086, 8086 from that group), ${LBS_PER_1000} load balancers per 1,000 instances (at least 4; in turn internet-facing ALB, NLB with IP targets, Classic LB, internal ALB, ALB) in front of 3% of the instances, data volumes encrypted and not, EBS default encryption off in us-east-1, 10% public addresses, 10% with two interfaces, 3% stopped, 5% Enterprise (4% data, 1% meta). Probe targets (\`influxdb:endpoint\`) spread over real local servers (influxd auth off, influxd auth on, influxd HTTPS, nginx HTTPS in front) and 0.5% over a hanging endpoint (endpoint timeout 3 s). Host evidence through SSM: SendCommand (and GetCommandInvocation, for outputs too long to list) go to moto; moto has no DescribeInstanceInformation or ListCommandInvocations and returns empty stdout, so those two calls are answered in the client and the output is the real collector's on this machine for one influxd (${collectorChars} characters: under ListCommandInvocations' 2,500, so GetCommandInvocation is not needed; bench/ssm-emulation.ts). Security Hub and SNS publishing against moto. Wall time excludes seeding; peak RSS is the scanning process's (moto and the servers are other processes).
 
 | instances | first scan wall | rescan wall | peak RSS (first / rescan) | findings | probes | EC2 calls | SSM SendCommand | AWS calls | imported / BatchImportFindings (first) | re-imported / calls (rescan) | seeding |
 |---|---|---|---|---|---|---|---|---|---|---|---|
@@ -405,7 +477,7 @@ Targets:
 
 ${targets.join('\n')}
 
-EC2 calls per region (instances → calls, first scan):
+Calls per region (instances and load balancers → EC2 calls, and all discovery calls: EC2 + Elastic Load Balancing; first scan):
 
 | region | ${results.map((r) => r.instances.toLocaleString('en')).join(' | ')} |
 |---|${results.map(() => '---|').join('')}
@@ -563,7 +635,12 @@ async function main() {
       const rescan = await child(n, '2026-11-21T00:00:00Z', env);
       const r: SizeResult = {
         instances: n,
-        regions: Object.fromEntries(REGIONS.map(([reg], i) => [reg, { instances: counts[i]!, ec2Calls: first.ec2ByRegion[reg] ?? 0 }])),
+        regions: Object.fromEntries(
+          REGIONS.map(([reg], i) => [
+            reg,
+            { instances: counts[i]!, ec2Calls: first.ec2ByRegion[reg] ?? 0, discoveryCalls: first.discoveryByRegion[reg] ?? 0 },
+          ]),
+        ),
         first,
         rescan,
         peakRssMb: Math.max(first.peakRssMb, rescan.peakRssMb),

@@ -11,7 +11,7 @@
 import type { Clients } from '../lib/aws/clients.js';
 
 type Input = Record<string, unknown>;
-type Service = 'ec2' | 'sts' | 'ssm' | 'securityHub' | 'sns' | 'dynamodb' | 'sqs' | 'organizations';
+type Service = 'ec2' | 'elb' | 'elbv2' | 'sts' | 'ssm' | 'securityHub' | 'sns' | 'dynamodb' | 'sqs' | 'organizations';
 type Middleware = (
   next: (a: { input: unknown }) => Promise<{ output: unknown }>,
   context: { commandName?: string },

@@ -132,8 +132,9 @@ function evaluateScope<Ctx extends { evidence: object }>(
 
 /**
  * Endpoint checks over one probed endpoint. When the instance behind it is
- * reachable from the internet (8086 world-open and a public address), failing
- * findings are raised one severity level and say why.
+ * reachable from the internet (a complete path to 8086, CHECKS.md), failing
+ * findings are raised one severity level and say why; when that could not be
+ * decided, failing findings say so and leave earlier answers as they were.
  */
 export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext, assessed?: Assessed): Finding[] {
   const i = ctx.instance;
@@ -152,15 +153,21 @@ export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext,
       : { type: 'Other', id: ctx.endpoint ?? 'unknown' };
   // An endpoint that was not probed has no probe evidence: only checks the host can also answer speak.
   const evidence = { probe: ctx.probed ? ctx.evidence.probe : undefined, host: ctx.evidence.host };
-  const findings = evaluateScope(checks.filter(isEndpointCheck), ctx, where, self, assessed, evidence);
-  if (ctx.internetExposed) {
-    for (const f of findings.filter((x) => isFailing(x.status))) {
+  const local: Assessed = new Set();
+  const findings = evaluateScope(checks.filter(isEndpointCheck), ctx, where, self, local, evidence);
+  for (const f of findings.filter((x) => isFailing(x.status))) {
+    if (ctx.internetExposed) {
       f.severity = raiseSeverity(f.severity);
       f.evidence.severityRaised = db
         ? `TCP ${db.port} is open to the world and the DB is publicly accessible`
-        : 'TCP 8086 is open to the world and the instance has a public address';
+        : 'TCP 8086 is reachable from the internet (a complete path, see net.http-port-public)';
+    } else if (ctx.exposureUnknown) {
+      // Whether the severity should be raised is unknown: this answer must not lower an earlier, raised one.
+      f.evidence.incomplete = `reachability from the internet could not be decided: ${ctx.exposureUnknown}`;
+      local.delete(assessmentKey(where.instanceId, f.checkId));
     }
   }
+  for (const k of local) assessed?.add(k);
   if (db) for (const f of findings) Object.assign(f.evidence, dbEvidence(db));
   return findings;
 }

@@ -31,6 +31,8 @@ export const isEnterprise = (role: InfluxRole): boolean => role !== 'oss';
 
 export interface NetworkInterface {
   id: string;
+  /** Its subnet (decides its route table and network ACL). */
+  subnetId?: string;
   privateIps: string[];
   publicIps: string[];
   ipv6: string[];
@@ -153,6 +155,21 @@ export interface RegionInventory {
   /** Resolved managed prefix lists referenced by the groups above: CIDRs, or why not. */
   prefixLists: Map<string, Result<string[]>>;
   ebsDefaultEncryption: Result<boolean>;
+  /** Route tables, network ACLs and internet-facing load balancers (lib/discover/network.ts); absent when not read. */
+  network?: NetworkInventory;
+}
+
+/** A load balancer's way to a target: an instance id, or an IP address (IP targets). */
+export type RegionLoadBalancerRoute = LoadBalancerRoute & { targetId: string };
+
+/** What the internet can cross to reach the region's instances, each part read once per region or the reason it could not be. */
+export interface NetworkInventory {
+  /** By subnet id: its route table's default routes. */
+  routes: Result<Map<string, SubnetRoutes>>;
+  /** By subnet id: its network ACL. */
+  acls: Result<Map<string, NetworkAcl>>;
+  /** Internet-facing load balancers' ways to targets, and the parts that could not be read. */
+  loadBalancers: Result<{ routes: RegionLoadBalancerRoute[]; unknown: LoadBalancerEvidence['unknown'] }>;
 }
 
 /** A region whose instances could not even be listed. */
@@ -189,6 +206,84 @@ export interface Opening {
     | { kind: 'unresolved'; reason: string };
 }
 
+export type Family = 4 | 6;
+
+/** A subnet's route table (explicit association, else the VPC's main table) and the targets of its default routes. */
+export interface SubnetRoutes {
+  routeTableId: string;
+  /** The VPC's main table (the subnet has no explicit association). */
+  main: boolean;
+  /** Target of `0.0.0.0/0` (`igw-…`, `nat-…`, `pcx-…`, `tgw-…`, `vgw-…`, …), absent without one; `blackhole` when inactive. */
+  default4?: string;
+  /** Target of `::/0` (`igw-…`, `eigw-…`, …). */
+  default6?: string;
+}
+
+/** One network ACL entry, as AWS evaluates it (lowest rule number first, first match decides). */
+export interface AclEntry {
+  ruleNumber: number;
+  egress: boolean;
+  allow: boolean;
+  /** `all`, `tcp`, `udp`, or a protocol number. */
+  protocol: string;
+  fromPort: number;
+  toPort: number;
+  cidr: string;
+  family: Family;
+}
+
+export interface NetworkAcl {
+  aclId: string;
+  entries: AclEntry[];
+}
+
+/** Where one network interface of an instance sits: what a direct path from the internet must cross. */
+export interface InterfacePosition {
+  interfaceId: string;
+  subnetId?: string;
+  groupIds: string[];
+  publicIpv4: string[];
+  /** Global unicast IPv6 addresses. */
+  publicIpv6: string[];
+  routes: Result<SubnetRoutes>;
+  acl: Result<NetworkAcl>;
+}
+
+export type LoadBalancerKind = 'application' | 'network' | 'classic';
+
+/**
+ * One way an internet-facing load balancer forwards to a port of the instance:
+ * listener → target group (or Classic backend) → target port. Whether the
+ * instance's own groups admit the load balancer is judged by the checks.
+ */
+export interface LoadBalancerRoute {
+  lb: {
+    kind: LoadBalancerKind;
+    /** ARN (ALB/NLB) or name (Classic): the finding's resource id. */
+    id: string;
+    name: string;
+    /** The load balancer's own security groups (none for an NLB without groups). */
+    groupIds: string[];
+    /** CIDRs of its subnets (where its nodes' addresses come from), or why they could not be read. */
+    subnetCidrs: Result<string[]>;
+  };
+  listener: { id?: string; port: number; protocol: string; viaRule?: true };
+  targetGroup?: { id: string; name: string };
+  target: { port: number; kind: 'instance' | 'ip' | 'backend'; address?: string; health?: string };
+  /**
+   * The load balancer's groups admitting the listener port from the internet:
+   * the rule (`'no security groups'` when it has none), or why it could not be judged.
+   */
+  admitted: Result<Record<string, unknown> | string>;
+}
+
+/** What the internet-facing load balancers of the region say about this instance. */
+export interface LoadBalancerEvidence {
+  routes: LoadBalancerRoute[];
+  /** Parts that could not be read (a target group's targets, a load balancer's listeners or groups): any instance may be behind them. */
+  unknown: { lb: string; reason: string }[];
+}
+
 /** Who can reach the instance, derived from its groups (pure; see lib/evidence/network.ts). */
 export interface NetworkEvidence {
   openings: Opening[];
@@ -203,6 +298,10 @@ export interface NetworkEvidence {
   publicIpv4: string[];
   /** Globally routable IPv6 addresses (not ULA or link-local). */
   publicIpv6: string[];
+  /** Each interface's position (subnet, route, ACL) for direct paths; absent for Timestream DBs. */
+  interfaces?: InterfacePosition[];
+  /** Internet-facing load balancers forwarding to this instance, or why they could not be read. */
+  loadBalancers?: Result<LoadBalancerEvidence>;
 }
 
 export interface VolumeEvidence {
@@ -313,7 +412,14 @@ export type EvidenceKey = keyof InstanceEvidence | keyof RegionEvidence | keyof 
 
 // ───────────────────────────── checks and findings ─────────────────────────────
 
-export type ResourceType = 'AwsEc2Instance' | 'AwsEc2SecurityGroup' | 'AwsEc2Volume' | 'AwsAccount' | 'Other';
+export type ResourceType =
+  | 'AwsEc2Instance'
+  | 'AwsEc2SecurityGroup'
+  | 'AwsEc2Volume'
+  | 'AwsElbv2LoadBalancer'
+  | 'AwsElbLoadBalancer'
+  | 'AwsAccount'
+  | 'Other';
 export interface ResourceRef {
   type: ResourceType;
   id: string;
@@ -404,8 +510,10 @@ export interface EndpointContext {
   instance?: Instance;
   /** Or the Timestream for InfluxDB instance or cluster behind it. */
   db?: TimestreamDb;
-  /** Its 8086 is world-open and it has a public address (a DB: publicly accessible, its port world-open). */
+  /** Its 8086 is reachable from the internet (a complete path; a DB: publicly accessible, its port world-open). */
   internetExposed?: boolean;
+  /** Why reachability could not be decided (a path hop could not be read): raised severities may be missing. */
+  exposureUnknown?: string;
   /** Scan time (ms since epoch), passed in: checks never read the clock. */
   now: number;
 }

@@ -5,7 +5,7 @@
  * import each other.
  */
 import { containsCidr, excludeCidr } from 'cidr-tools';
-import type { NetworkEvidence, Opening } from './model.js';
+import type { Family, InterfacePosition, LoadBalancerRoute, NetworkAcl, NetworkEvidence, Opening } from './model.js';
 
 /**
  * The public unicast space of each family: what a source set must cover to
@@ -73,13 +73,275 @@ export const opensTcpPort = (o: Opening, port: number): boolean =>
 /** The source is the world: `0.0.0.0/0`, `::/0`, or a set of the group's sources that covers the public internet. */
 export const isWorldOpen = (o: Opening): boolean => o.peer.kind === 'cidr' && (o.peer.prefixLength === 0 || o.peer.coversInternet === true);
 
+// ───────────────────────────── paths from the internet ─────────────────────────────
+
+/** One hop of a path, with the id a reader can look up. */
+export interface Hop {
+  hop:
+    | 'address'
+    | 'internet-gateway'
+    | 'route-table'
+    | 'network-acl'
+    | 'security-group'
+    | 'load-balancer'
+    | 'listener'
+    | 'target-group'
+    | 'target';
+  id: string;
+  detail?: string;
+}
+
 /**
- * Reachable from the internet, as CHECKS.md defines it: a world-open rule AND a
- * public address on the instance (either family: severity errs on the side of
- * exposure; the evidence lists the addresses).
+ * A path from the internet to one port of the instance, as CHECKS.md
+ * ("Reachable from the internet") defines it: `open` when every hop lets the
+ * traffic through, `closed` at the first hop that does not (`broken` says
+ * which), `unknown` when a hop could not be read (`missing` says why).
  */
-export const reachableFromInternet = (o: Opening, net: NetworkEvidence): boolean =>
-  isWorldOpen(o) && (net.publicIpv4.length > 0 || net.publicIpv6.length > 0);
+export interface Path {
+  state: 'open' | 'closed' | 'unknown';
+  via: 'direct' | 'load-balancer';
+  port: number;
+  family?: Family;
+  hops: Hop[];
+  broken?: string;
+  missing?: string;
+  lb?: LoadBalancerRoute['lb'];
+}
+
+/** The ephemeral ports a client's reply goes back to (Linux, Windows and NAT devices all lie inside). */
+const EPHEMERAL: [number, number] = [1024, 65535];
+
+const aclCache = new WeakMap<NetworkAcl, Map<string, AclVerdict>>();
+interface AclVerdict {
+  allowed: boolean;
+  rule?: number;
+}
+
+/** The public space of `family` this CIDR still decides, once the CIDRs of earlier rules are taken out. */
+const undecided = (cidr: string, family: Family, decided: string[]): string[] => {
+  const inPublic = excludeCidr([cidr], excludeCidr([cidr], PUBLIC_SPACE[family]));
+  return decided.length ? excludeCidr(inPublic, decided) : inPublic;
+};
+
+/**
+ * The network ACL, evaluated as AWS does (lowest rule number first, the first
+ * matching rule decides, `*` denies the rest), for TCP to one port from (or,
+ * egress, to) the public internet of one family: allowed when some public
+ * address gets through, and by which rule.
+ */
+function aclAllowsPort(acl: NetworkAcl, egress: boolean, family: Family, port: number): AclVerdict {
+  const decided: string[] = [];
+  let denyRule: number | undefined;
+  const entries = acl.entries
+    .filter((e) => e.egress === egress && e.family === family && (e.protocol === 'all' || e.protocol === 'tcp'))
+    .filter((e) => e.fromPort <= port && port <= e.toPort)
+    .sort((a, b) => a.ruleNumber - b.ruleNumber);
+  for (const e of entries) {
+    if (e.allow && undecided(e.cidr, family, decided).length) return { allowed: true, rule: e.ruleNumber };
+    if (!e.allow) {
+      decided.push(e.cidr);
+      denyRule ??= e.ruleNumber;
+    }
+  }
+  return { allowed: false, ...(denyRule !== undefined ? { rule: denyRule } : {}) };
+}
+
+/**
+ * The ACL for a port range: the first-match answer only changes at the rules'
+ * port boundaries, so evaluating the range's ends and every boundary inside it is exact.
+ */
+function aclAllows(acl: NetworkAcl, egress: boolean, family: Family, [from, to]: [number, number]): AclVerdict & { port?: number } {
+  const key = `${egress}|${family}|${from}|${to}`;
+  let memo = aclCache.get(acl);
+  if (!memo) {
+    memo = new Map();
+    aclCache.set(acl, memo);
+  }
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const ports = new Set([from, to]);
+  for (const e of acl.entries) for (const p of [e.fromPort - 1, e.fromPort, e.toPort, e.toPort + 1]) if (p >= from && p <= to) ports.add(p);
+  let verdict: AclVerdict & { port?: number } = { allowed: false };
+  for (const p of [...ports].sort((a, b) => a - b)) {
+    const v = aclAllowsPort(acl, egress, family, p);
+    if (v.allowed) {
+      verdict = { ...v, port: p };
+      break;
+    }
+    if (verdict.rule === undefined && v.rule !== undefined) verdict = v;
+  }
+  memo.set(key, verdict);
+  return verdict;
+}
+
+const familyName = (f: Family) => (f === 4 ? 'IPv4' : 'IPv6');
+const portsText = ([from, to]: [number, number]) => (from === to ? `TCP ${from}` : `TCP ${from}-${to}`);
+
+/**
+ * The direct path to ports `range` of one interface, for one family, through
+ * the given world-open openings (a group's, or all of the instance's).
+ */
+export function directPath(pos: InterfacePosition, openings: readonly Opening[], family: Family, range: [number, number]): Path {
+  const hops: Hop[] = [];
+  const path = (state: Path['state'], why?: string): Path => ({
+    state,
+    via: 'direct',
+    port: range[0],
+    family,
+    hops,
+    ...(state === 'closed' && why ? { broken: why } : {}),
+    ...(state === 'unknown' && why ? { missing: why } : {}),
+  });
+  const address = (family === 4 ? pos.publicIpv4 : pos.publicIpv6)[0];
+  if (!address) return path('closed', `${pos.interfaceId} has no public ${familyName(family)} address`);
+  hops.push({ hop: 'address', id: address, detail: pos.interfaceId });
+  if (!pos.routes.ok) return path('unknown', `route table of ${pos.subnetId ?? pos.interfaceId}: ${pos.routes.reason}`);
+  const r = pos.routes.value;
+  const target = family === 4 ? r.default4 : r.default6;
+  const dest = family === 4 ? '0.0.0.0/0' : '::/0';
+  if (!target?.startsWith('igw-'))
+    return path(
+      'closed',
+      `route table ${r.routeTableId} sends ${dest} ${target ? `to ${target}, not an internet gateway` : 'nowhere (no default route)'}`,
+    );
+  hops.push({ hop: 'internet-gateway', id: target });
+  hops.push({ hop: 'route-table', id: r.routeTableId, detail: `${dest} → ${target}${r.main ? ' (main table)' : ''}` });
+  if (!pos.acl.ok) return path('unknown', `network ACL of ${pos.subnetId ?? pos.interfaceId}: ${pos.acl.reason}`);
+  const acl = pos.acl.value;
+  const inbound = aclAllows(acl, false, family, range);
+  if (!inbound.allowed)
+    return path(
+      'closed',
+      `network ACL ${acl.aclId} ${inbound.rule !== undefined ? `rule ${inbound.rule} denies` : 'has no rule allowing'} ${portsText(range)} in from the ${familyName(family)} internet`,
+    );
+  const outbound = aclAllows(acl, true, family, EPHEMERAL);
+  if (!outbound.allowed)
+    return path(
+      'closed',
+      `network ACL ${acl.aclId} ${outbound.rule !== undefined ? `rule ${outbound.rule} denies` : 'has no rule allowing'} the reply out to ephemeral ports`,
+    );
+  hops.push({
+    hop: 'network-acl',
+    id: acl.aclId,
+    detail: `inbound rule ${inbound.rule} allows ${portsText(range)}; outbound rule ${outbound.rule} allows ephemeral ports`,
+  });
+  const onPorts = openings.filter(
+    (o) =>
+      pos.groupIds.includes(o.groupId) && (o.protocol === 'tcp' || o.protocol === 'all') && o.fromPort <= range[1] && range[0] <= o.toPort,
+  );
+  const world = onPorts.find((o) => isWorldOpen(o) && o.peer.kind === 'cidr' && o.peer.family === family);
+  if (world) {
+    hops.push({
+      hop: 'security-group',
+      id: world.groupId,
+      detail: `${describePorts(world)} from ${world.peer.kind === 'cidr' ? world.peer.cidr : world.source}`,
+    });
+    return path('open');
+  }
+  const unread = onPorts.find((o) => o.peer.kind === 'unresolved');
+  if (unread?.peer.kind === 'unresolved') return path('unknown', `security group ${unread.groupId}: ${unread.peer.reason}`);
+  return path('closed', `no security group of ${pos.interfaceId} admits ${portsText(range)} from the ${familyName(family)} internet`);
+}
+
+/** Every direct path (each interface × family) to ports `range` through these openings. */
+export const directPaths = (net: NetworkEvidence, openings: readonly Opening[], range: [number, number]): Path[] =>
+  (net.interfaces ?? []).flatMap((pos) => ([4, 6] as const).map((f) => directPath(pos, openings, f, range)));
+
+/**
+ * Whether the instance's own groups let the load balancer's traffic in: a rule
+ * referencing one of its groups, a CIDR containing one of its subnets (its
+ * nodes' addresses), or the world (an NLB keeps the client's address).
+ */
+function admitsLoadBalancer(net: NetworkEvidence, route: LoadBalancerRoute): { hop?: Hop; missing?: string } {
+  const onPort = net.openings.filter((o) => opensTcpPort(o, route.target.port));
+  const cidrs = route.lb.subnetCidrs;
+  for (const o of onPort) {
+    const viaGroup = o.peer.kind === 'securityGroup' && route.lb.groupIds.includes(o.peer.groupId);
+    const peer = o.peer;
+    const viaCidr =
+      peer.kind === 'cidr' &&
+      (isWorldOpen(o) || (cidrs.ok && cidrs.value.some((c) => c.includes(':') === (peer.family === 6) && containsCidr(peer.cidr, c))));
+    if (viaGroup || viaCidr)
+      return {
+        hop: { hop: 'security-group', id: o.groupId, detail: `${describePorts(o)} from ${peer.kind === 'cidr' ? peer.cidr : o.source}` },
+      };
+  }
+  const unread = onPort.find((o) => o.peer.kind === 'unresolved' || (o.peer.kind === 'cidr' && !cidrs.ok));
+  if (unread)
+    return {
+      missing: unread.peer.kind === 'unresolved' ? unread.peer.reason : `subnets of ${route.lb.name}: ${cidrs.ok ? '' : cidrs.reason}`,
+    };
+  return {};
+}
+
+const LB_KIND = { application: 'ALB', network: 'NLB', classic: 'Classic LB' } as const;
+
+/** Paths through internet-facing load balancers to this port, plus what could not be read about them. */
+export function loadBalancerPaths(net: NetworkEvidence, port: number): Path[] {
+  if (!net.loadBalancers) return [];
+  if (!net.loadBalancers.ok)
+    return [{ state: 'unknown', via: 'load-balancer', port, hops: [], missing: `load balancers: ${net.loadBalancers.reason}` }];
+  const out: Path[] = [];
+  for (const r of net.loadBalancers.value.routes) {
+    if (r.target.port !== port) continue;
+    const hops: Hop[] = [
+      { hop: 'load-balancer', id: r.lb.id, detail: `${LB_KIND[r.lb.kind]} ${r.lb.name}, internet-facing` },
+      {
+        hop: 'listener',
+        id: r.listener.id ?? `${r.lb.name}:${r.listener.port}`,
+        detail: `listener ${r.listener.protocol} ${r.listener.port}${r.listener.viaRule ? ' (through a listener rule)' : ''}${r.admitted.ok ? `; admitted by ${typeof r.admitted.value === 'string' ? r.admitted.value : `${r.admitted.value.groupId} from ${r.admitted.value.source}`}` : ''}`,
+      },
+      ...(r.targetGroup ? [{ hop: 'target-group' as const, id: r.targetGroup.id, detail: `target group ${r.targetGroup.name}` }] : []),
+      {
+        hop: 'target',
+        id: r.target.address ?? r.target.kind,
+        detail: `TCP ${r.target.port}${r.target.health ? `, ${r.target.health}` : ''}`,
+      },
+    ];
+    const base = { via: 'load-balancer' as const, port, hops, lb: r.lb };
+    if (!r.admitted.ok) {
+      out.push({ ...base, state: 'unknown', missing: r.admitted.reason });
+      continue;
+    }
+    const inst = admitsLoadBalancer(net, r);
+    if (inst.hop) out.push({ ...base, hops: [...hops, inst.hop], state: 'open' });
+    else if (inst.missing) out.push({ ...base, state: 'unknown', missing: inst.missing });
+    else out.push({ ...base, state: 'closed', broken: `no security group of the instance admits TCP ${port} from ${r.lb.name}` });
+  }
+  // A target group or listener that could not be read may forward here, if the instance admits the port at all.
+  if (net.loadBalancers.value.unknown.length && net.openings.some((o) => opensTcpPort(o, port)))
+    out.push({
+      state: 'unknown',
+      via: 'load-balancer',
+      port,
+      hops: [],
+      missing: net.loadBalancers.value.unknown.map((u) => `${u.lb}: ${u.reason}`).join('; '),
+    });
+  return out;
+}
+
+/**
+ * A path as one line for people: `54.1.2.3 (eni-…) → igw-… → rtb-… (0.0.0.0/0 → igw-…) → …`; a hop named by
+ * an ARN is shown by its description (ALB influx, HTTPS 443, the target group's name), the evidence keeps the ARN.
+ */
+export const pathText = (p: Path): string =>
+  p.hops.map((h) => (h.id.startsWith('arn:') && h.detail ? h.detail : h.id + (h.detail ? ` (${h.detail})` : ''))).join(' → ');
+
+/** A path as evidence. */
+export const pathEvidence = (p: Path): Record<string, unknown> => ({
+  via: p.via,
+  ...(p.family ? { family: familyName(p.family) } : {}),
+  state: p.state,
+  hops: p.hops,
+  ...(p.broken ? { broken: p.broken } : {}),
+  ...(p.missing ? { missing: p.missing } : {}),
+});
+
+/** Reachable from the internet: some complete path (direct or through a load balancer) to TCP `port`. */
+export function reachability(net: NetworkEvidence, port: number): { open: Path[]; unknown: Path[] } {
+  const paths = [...directPaths(net, net.openings, [port, port]), ...loadBalancerPaths(net, port)];
+  return { open: paths.filter((p) => p.state === 'open'), unknown: paths.filter((p) => p.state === 'unknown') };
+}
 
 /** Text for people: `TCP 8086`, `TCP 0-65535`, `all traffic`. */
 export function describePorts(o: Pick<Opening, 'protocol' | 'fromPort' | 'toPort'>): string {

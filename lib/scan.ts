@@ -11,6 +11,7 @@ import type { Clients } from './aws/clients.js';
 import { CHECKS } from './checks/index.js';
 import type { Config } from './config.js';
 import { discoverRegion } from './discover/ec2.js';
+import { discoverNetwork } from './discover/network.js';
 import { AwsCallError, toAwsCallError, usageError } from './errors.js';
 import { evaluateDatabase, evaluateEndpoint, evaluateInstance, evaluateRegion, evaluateRegionFailure } from './evaluate.js';
 import { gatherRegion, hostSource, probeSource, type Deadline, type EvidenceSource, type HostFn, type ProbeFn } from './evidence/index.js';
@@ -139,6 +140,10 @@ async function scanRegion(
       unit?.instanceIds,
       listTimestream ? deps.clients.timestream(region) : undefined,
     );
+    if (inventory.instances.length) {
+      const c = deps.clients;
+      inventory.network = await discoverNetwork({ ec2: c.ec2(region), elbv2: c.elbv2(region), elb: c.elb(region) }, inventory);
+    }
     const bundle = await gatherRegion(inventory, config, sources, deps.now().getTime(), deadline);
     const assessed = new Set<string>();
     const timestreamFailed = inventory.timestream && !inventory.timestream.ok ? inventory.timestream.reason : undefined;

@@ -24,6 +24,8 @@ export const demoEstate = (e: DemoEndpoints): EstateSpec => ({
   vpcCidr: '10.20.0.0/16',
   ebsDefaultEncryption: false,
   prefixLists: [{ name: 'office', cidrs: ['203.0.113.0/24'] }],
+  // Most instances sit in a private subnet (no route to the internet); the public subnet routes 0.0.0.0/0 to an internet gateway.
+  subnets: [{ name: 'private', route: 'none' }, { name: 'public' }],
   groups: [
     { name: 'bastion', rules: [{ ports: 22, prefixLists: ['office'] }] },
     { name: 'app-servers', rules: [] },
@@ -65,6 +67,11 @@ export const demoEstate = (e: DemoEndpoints): EstateSpec => ({
       ],
     },
     { name: 'meta-admin-wide', rules: [{ ports: 8091, cidrs: ['10.20.0.0/16'] }] },
+    // Staging: world-open 8086 and a public address, but its subnet has no route to the internet (a latent exposure).
+    { name: 'influx-staging', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
+    // An internet-facing ALB publishes the metrics UI: its group admits 443 from anywhere, the instance admits the ALB.
+    { name: 'alb-public', rules: [{ ports: 443, cidrs: ['0.0.0.0/0'] }] },
+    { name: 'from-alb', rules: [{ ports: 8086, groups: ['alb-public'] }] },
     // Timestream for InfluxDB (managed): one public and open to the world, one private and hardened.
     { name: 'timestream-public', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
     { name: 'timestream-private', rules: [{ ports: 8086, groups: ['app-servers'] }] },
@@ -81,12 +88,19 @@ export const demoEstate = (e: DemoEndpoints): EstateSpec => ({
       tags: { influxdb: 'prod', 'influxdb:endpoint': e.open },
       groups: ['influx-open-to-world'],
       publicIp: true,
+      subnet: 'public',
+    },
+    {
+      name: 'influx-staging',
+      tags: { influxdb: 'staging', 'influxdb:endpoint': e.hardened },
+      groups: ['influx-staging'],
+      publicIp: true,
     },
     { name: 'influx-backup', tags: { Service: 'influxdb', 'influxdb:endpoint': e.noAdmin }, groups: ['influx-backup-wide'] },
     {
       name: 'influx-metrics',
       tags: { influxdb: 'metrics', 'influxdb:endpoint': e.selfSigned },
-      groups: ['influx-private'],
+      groups: ['influx-private', 'from-alb'],
       volumes: [{ device: '/dev/sdf', sizeGiB: 500, encrypted: false }],
     },
     {
@@ -106,7 +120,15 @@ export const demoEstate = (e: DemoEndpoints): EstateSpec => ({
       groups: ['influx-private'],
       volumes: [{ device: '/dev/sdf', sizeGiB: 200, encrypted: true }],
     },
-    { name: 'grafana', tags: { Service: 'grafana' }, groups: ['influx-open-to-world'], publicIp: true },
+    { name: 'grafana', tags: { Service: 'grafana' }, groups: ['influx-open-to-world'], publicIp: true, subnet: 'public' },
+  ],
+  loadBalancers: [
+    {
+      name: 'influx-metrics-ui',
+      kind: 'application',
+      groups: ['alb-public'],
+      listeners: [{ port: 443, targetPort: 8086, targets: ['influx-metrics'] }],
+    },
   ],
 });
 
@@ -117,4 +139,5 @@ export const demoHosts = (pids: Record<keyof DemoEndpoints, number>): [string, n
   ['influx-metrics', pids.selfSigned],
   ['influx-data-1', pids.hardened],
   ['influx-well-configured', pids.hardened],
+  ['influx-staging', pids.hardened],
 ];

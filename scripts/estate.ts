@@ -1,14 +1,25 @@
 /**
  * Seeds an emulated AWS estate through the AWS SDK, from a declarative spec:
- * VPC and subnet, prefix lists, security groups with every rule shape,
- * instances with tags, interfaces, public addresses and EBS volumes, and the
- * region's EBS-encryption-by-default flag. Used by tests, the demo and the
+ * VPC and subnets (with their route tables, internet gateway and network
+ * ACLs), prefix lists, security groups with every rule shape, instances with
+ * tags, interfaces, public addresses and EBS volumes, load balancers (ALB,
+ * NLB, Classic; internet-facing or internal) and the region's
+ * EBS-encryption-by-default flag. Used by tests, the demo and the
  * benchmarks. It refuses a client whose endpoint is not on loopback, so it can
  * never write to a real account.
  */
 import {
+  AssociateRouteTableCommand,
+  AttachInternetGatewayCommand,
   AuthorizeSecurityGroupIngressCommand,
+  CreateInternetGatewayCommand,
   CreateManagedPrefixListCommand,
+  CreateNetworkAclCommand,
+  CreateNetworkAclEntryCommand,
+  CreateRouteCommand,
+  CreateRouteTableCommand,
+  DescribeNetworkAclsCommand,
+  ReplaceNetworkAclAssociationCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
@@ -20,6 +31,18 @@ import {
   type IpPermission,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
+import {
+  CreateLoadBalancerCommand as CreateClassicCommand,
+  ElasticLoadBalancingClient,
+  RegisterInstancesWithLoadBalancerCommand,
+} from '@aws-sdk/client-elastic-load-balancing';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   CreateDbClusterCommand,
   CreateDbInstanceCommand,
@@ -57,6 +80,45 @@ export interface InstanceSpec {
   stopped?: boolean;
   /** Launch this many identical instances (bulk estates). */
   count?: number;
+  /** Name of a subnet of this estate; absent: the estate's first subnet. */
+  subnet?: string;
+}
+
+/** One network ACL entry: allow or deny TCP (or all traffic) ports from/to a CIDR. */
+export interface AclRuleSpec {
+  rule: number;
+  egress?: boolean;
+  action: 'allow' | 'deny';
+  /** tcp (default) or -1. */
+  protocol?: string;
+  ports?: number | [number, number];
+  cidr?: string;
+  ipv6?: string;
+}
+
+export interface SubnetSpec {
+  name: string;
+  /** What its route table's 0.0.0.0/0 goes to: the estate's internet gateway (default), or nothing. */
+  route?: 'igw' | 'none';
+  /** Its own network ACL with these entries; absent: the VPC's default ACL (allows everything). */
+  acl?: AclRuleSpec[];
+}
+
+/** A load balancer in front of instances of the estate. */
+export interface LoadBalancerSpec {
+  name: string;
+  kind: 'application' | 'network' | 'classic';
+  /** Default internet-facing. */
+  scheme?: 'internet-facing' | 'internal';
+  /** Its security groups (names of groups of this estate); an NLB may have none. */
+  groups?: string[];
+  listeners: {
+    port: number;
+    targetPort: number;
+    /** Instance names (every instance of a counted name); `ip` targets register their private addresses. */
+    targets: string[];
+    targetType?: 'instance' | 'ip';
+  }[];
 }
 
 /** A Timestream for InfluxDB DB instance or cluster in the estate's subnet. */
@@ -81,14 +143,22 @@ export interface EstateSpec {
   vpcCidr?: string;
   ebsDefaultEncryption?: boolean;
   prefixLists?: { name: string; cidrs: string[]; family?: 'IPv4' | 'IPv6' }[];
+  /** Subnets in the VPC; absent: one subnet whose route table sends 0.0.0.0/0 to an internet gateway. */
+  subnets?: SubnetSpec[];
   groups: GroupSpec[];
   instances: InstanceSpec[];
+  loadBalancers?: LoadBalancerSpec[];
 }
 
 export interface SeededEstate {
   region: string;
   vpcId: string;
+  /** The first subnet. */
   subnetId: string;
+  subnets: Record<string, string>;
+  internetGatewayId: string;
+  /** Load balancer ARN (ALB/NLB) or name (Classic), by name. */
+  loadBalancers: Record<string, string>;
   groups: Record<string, string>;
   prefixLists: Record<string, string>;
   instances: Record<string, string[]>;
@@ -137,10 +207,8 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
   const vpcCidr = spec.vpcCidr ?? '10.0.0.0/16';
   const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: vpcCidr }));
   const vpcId = vpc.Vpc!.VpcId!;
-  // A /18 holds 16k addresses: room for the largest benchmark fleets.
-  const subnetCidr = vpcCidr.replace(/\.0\.0\/16$/, '.0.0/18');
-  const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: subnetCidr }));
-  const subnetId = subnet.Subnet!.SubnetId!;
+  const { subnets, internetGatewayId } = await seedSubnets(ec2, spec, vpcId, vpcCidr);
+  const subnetId = Object.values(subnets)[0]!;
 
   await ec2.send(spec.ebsDefaultEncryption ? new EnableEbsEncryptionByDefaultCommand({}) : new DisableEbsEncryptionByDefaultCommand({}));
 
@@ -172,7 +240,13 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
     );
   }
 
+  const subnetOf = (inst: InstanceSpec) => {
+    const id = inst.subnet ? subnets[inst.subnet] : subnetId;
+    if (!id) throw new Error(`estate: unknown subnet "${inst.subnet}" for instance ${inst.name}`);
+    return id;
+  };
   const instances: Record<string, string[]> = {};
+  const privateIps: Record<string, string[]> = {};
   for (const inst of spec.instances) {
     const groupIds = (names: string[]) =>
       names.map((n) => {
@@ -186,8 +260,8 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
       MinCount: inst.count ?? 1,
       MaxCount: inst.count ?? 1,
       NetworkInterfaces: [
-        { DeviceIndex: 0, SubnetId: subnetId, Groups: groupIds(inst.groups), AssociatePublicIpAddress: inst.publicIp === true },
-        ...(inst.secondInterfaceGroups ? [{ DeviceIndex: 1, SubnetId: subnetId, Groups: groupIds(inst.secondInterfaceGroups) }] : []),
+        { DeviceIndex: 0, SubnetId: subnetOf(inst), Groups: groupIds(inst.groups), AssociatePublicIpAddress: inst.publicIp === true },
+        ...(inst.secondInterfaceGroups ? [{ DeviceIndex: 1, SubnetId: subnetOf(inst), Groups: groupIds(inst.secondInterfaceGroups) }] : []),
       ],
       BlockDeviceMappings: [
         { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, Encrypted: inst.rootEncrypted ?? true } },
@@ -197,6 +271,7 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
     };
     const out = await ec2.send(new RunInstancesCommand(input));
     const ids = (out.Instances ?? []).map((i) => i.InstanceId!);
+    privateIps[inst.name] = (out.Instances ?? []).map((i) => i.PrivateIpAddress!);
     if (inst.stopped) await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
     instances[inst.name] = ids;
   }
@@ -204,17 +279,183 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
     spec.timestream?.length || spec.parameterGroups?.length
       ? await seedTimestream(ec2, spec, subnetId, groups)
       : { timestream: {}, parameterGroups: {} };
-  return { region: spec.region, vpcId, subnetId, groups, prefixLists, instances, timestream, parameterGroups };
+  const loadBalancers = spec.loadBalancers?.length
+    ? await seedLoadBalancers(ec2, spec, { vpcId, subnets: Object.values(subnets), groups, instances, privateIps })
+    : {};
+  return {
+    region: spec.region,
+    vpcId,
+    subnetId,
+    subnets,
+    internetGatewayId,
+    groups,
+    prefixLists,
+    instances,
+    loadBalancers,
+    timestream,
+    parameterGroups,
+  };
 }
 
-/** The same emulator and credentials as the EC2 seeder, for Timestream for InfluxDB. */
-async function timestreamClient(ec2: EC2Client, region: string): Promise<TimestreamInfluxDBClient> {
+/**
+ * The VPC's subnets (the first a /18: room for the largest benchmark fleets;
+ * the others a /20 each), one internet gateway, a route table per subnet
+ * (0.0.0.0/0 to the gateway unless `route: 'none'`) and, where asked, its own network ACL.
+ */
+async function seedSubnets(
+  ec2: EC2Client,
+  spec: EstateSpec,
+  vpcId: string,
+  vpcCidr: string,
+): Promise<{ subnets: Record<string, string>; internetGatewayId: string }> {
+  const specs = spec.subnets ?? [{ name: 'public' }];
+  const igw = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+  await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpcId }));
+  const prefix = vpcCidr.replace(/\.0\.0\/16$/, '');
+  const subnets: Record<string, string> = {};
+  for (const [i, sn] of specs.entries()) {
+    const cidr = i === 0 ? `${prefix}.0.0/18` : `${prefix}.${48 + i * 16}.0/20`;
+    const id = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr }))).Subnet!.SubnetId!;
+    subnets[sn.name] = id;
+    const table = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable!.RouteTableId!;
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: id }));
+    if ((sn.route ?? 'igw') === 'igw')
+      await ec2.send(new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
+    if (!sn.acl) continue;
+    const acl = (await ec2.send(new CreateNetworkAclCommand({ VpcId: vpcId }))).NetworkAcl!.NetworkAclId!;
+    for (const r of sn.acl) {
+      const [from, to] = r.ports === undefined ? [0, 65535] : Array.isArray(r.ports) ? r.ports : [r.ports, r.ports];
+      await ec2.send(
+        new CreateNetworkAclEntryCommand({
+          NetworkAclId: acl,
+          RuleNumber: r.rule,
+          Egress: r.egress === true,
+          RuleAction: r.action,
+          Protocol: r.protocol === '-1' ? '-1' : '6',
+          ...(r.protocol === '-1' ? {} : { PortRange: { From: from, To: to } }),
+          ...(r.ipv6 ? { Ipv6CidrBlock: r.ipv6 } : { CidrBlock: r.cidr ?? '0.0.0.0/0' }),
+        }),
+      );
+    }
+    // The new subnet was associated with the VPC's default ACL: move it to its own.
+    const current = (
+      await ec2.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [id] }] }))
+    ).NetworkAcls?.[0]?.Associations?.find((a) => a.SubnetId === id);
+    if (current?.NetworkAclAssociationId)
+      await ec2.send(new ReplaceNetworkAclAssociationCommand({ AssociationId: current.NetworkAclAssociationId, NetworkAclId: acl }));
+  }
+  return { subnets, internetGatewayId: igw };
+}
+
+/** A client of another service on the same emulator with the same credentials as the EC2 seeder. */
+async function sibling<C>(
+  ec2: EC2Client,
+  region: string,
+  make: (cfg: { region: string; endpoint: string; credentials: EC2Client['config']['credentials'] }) => C,
+): Promise<C> {
   const e = await ec2.config.endpoint!();
-  return new TimestreamInfluxDBClient({
+  return make({
     region,
     endpoint: `${e.protocol}//${e.hostname}${e.port ? `:${e.port}` : ''}${e.path}`,
     credentials: ec2.config.credentials,
   });
+}
+
+async function seedLoadBalancers(
+  ec2: EC2Client,
+  spec: EstateSpec,
+  at: {
+    vpcId: string;
+    subnets: string[];
+    groups: Record<string, string>;
+    instances: Record<string, string[]>;
+    privateIps: Record<string, string[]>;
+  },
+): Promise<Record<string, string>> {
+  const v2 = await sibling(ec2, spec.region, (c) => new ElasticLoadBalancingV2Client(c));
+  const classic = await sibling(ec2, spec.region, (c) => new ElasticLoadBalancingClient(c));
+  const groupIds = (names: string[] | undefined) =>
+    (names ?? []).map((n) => {
+      if (!at.groups[n]) throw new Error(`estate: unknown group "${n}" for a load balancer`);
+      return at.groups[n]!;
+    });
+  const targets = (names: string[], key: 'instances' | 'privateIps') =>
+    names.flatMap((n) => {
+      if (!at[key][n]) throw new Error(`estate: unknown instance "${n}" behind a load balancer`);
+      return at[key][n]!;
+    });
+  const out: Record<string, string> = {};
+  try {
+    for (const lb of spec.loadBalancers ?? []) {
+      const scheme = lb.scheme ?? 'internet-facing';
+      if (lb.kind === 'classic') {
+        await classic.send(
+          new CreateClassicCommand({
+            LoadBalancerName: lb.name,
+            Scheme: scheme,
+            Subnets: at.subnets.slice(0, 1),
+            SecurityGroups: groupIds(lb.groups),
+            Listeners: lb.listeners.map((l) => ({
+              Protocol: 'TCP',
+              LoadBalancerPort: l.port,
+              InstanceProtocol: 'TCP',
+              InstancePort: l.targetPort,
+            })),
+          }),
+        );
+        const ids = lb.listeners.flatMap((l) => targets(l.targets, 'instances'));
+        if (ids.length)
+          await classic.send(
+            new RegisterInstancesWithLoadBalancerCommand({
+              LoadBalancerName: lb.name,
+              Instances: ids.map((InstanceId) => ({ InstanceId })),
+            }),
+          );
+        out[lb.name] = lb.name;
+        continue;
+      }
+      const created = await v2.send(
+        new CreateLoadBalancerCommand({
+          Name: lb.name,
+          Type: lb.kind,
+          Scheme: scheme,
+          Subnets: at.subnets.slice(0, 2),
+          ...(lb.groups ? { SecurityGroups: groupIds(lb.groups) } : {}),
+        }),
+      );
+      const arn = created.LoadBalancers![0]!.LoadBalancerArn!;
+      out[lb.name] = arn;
+      for (const [i, l] of lb.listeners.entries()) {
+        const type = l.targetType ?? 'instance';
+        const protocol = lb.kind === 'application' ? 'HTTP' : 'TCP';
+        const tg = await v2.send(
+          new CreateTargetGroupCommand({
+            Name: `${lb.name}-${i}`,
+            Protocol: protocol,
+            Port: l.targetPort,
+            VpcId: at.vpcId,
+            TargetType: type,
+          }),
+        );
+        const tgArn = tg.TargetGroups![0]!.TargetGroupArn!;
+        const ids = targets(l.targets, type === 'ip' ? 'privateIps' : 'instances');
+        if (ids.length)
+          await v2.send(new RegisterTargetsCommand({ TargetGroupArn: tgArn, Targets: ids.map((Id) => ({ Id, Port: l.targetPort })) }));
+        await v2.send(
+          new CreateListenerCommand({
+            LoadBalancerArn: arn,
+            Protocol: protocol,
+            Port: l.port,
+            DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
+          }),
+        );
+      }
+    }
+  } finally {
+    v2.destroy();
+    classic.destroy();
+  }
+  return out;
 }
 
 async function seedTimestream(
@@ -223,7 +464,7 @@ async function seedTimestream(
   subnetId: string,
   groups: Record<string, string>,
 ): Promise<Pick<SeededEstate, 'timestream' | 'parameterGroups'>> {
-  const ts = await timestreamClient(ec2, spec.region);
+  const ts = await sibling(ec2, spec.region, (c) => new TimestreamInfluxDBClient(c));
   try {
     const parameterGroups: Record<string, string> = {};
     for (const pg of spec.parameterGroups ?? []) {

@@ -76,6 +76,21 @@ const scanEc2 = {
     'ec2:DescribeRegions',
     'ec2:GetEbsEncryptionByDefault',
     'ec2:GetManagedPrefixListEntries',
+    // Reachability (CHECKS.md): the subnets' route tables and network ACLs, the load balancers' subnets.
+    'ec2:DescribeRouteTables',
+    'ec2:DescribeNetworkAcls',
+    'ec2:DescribeSubnets',
+  ],
+  Resource: '*',
+};
+/** Internet-facing ALB/NLB/Classic load balancers in front of the instances (the describes have no resource-level permissions). */
+const scanLoadBalancers = {
+  Effect: 'Allow',
+  Action: [
+    'elasticloadbalancing:DescribeLoadBalancers',
+    'elasticloadbalancing:DescribeListeners',
+    'elasticloadbalancing:DescribeTargetGroups',
+    'elasticloadbalancing:DescribeTargetHealth',
   ],
   Resource: '*',
 };
@@ -173,6 +188,7 @@ async function worker({ resolveVariable }) {
     identity,
     ...assumeMemberRole(p),
     scanEc2,
+    scanLoadBalancers,
     ...scanTimestream,
     {
       Effect: 'Allow',
@@ -215,6 +231,7 @@ async function api({ resolveVariable }) {
     ...assumeMemberRole(p),
     ...organizations(p),
     scanEc2,
+    scanLoadBalancers,
     ...scanTimestream,
     sendUnits,
     dataKey,
@@ -279,4 +296,15 @@ async function remediate({ resolveVariable }) {
   ];
 }
 
-module.exports = { lambdaTrust, dispatch, worker, api, events, remediate, sendCommandInstances, scanEc2, scanTimestream };
+module.exports = {
+  lambdaTrust,
+  dispatch,
+  worker,
+  api,
+  events,
+  remediate,
+  sendCommandInstances,
+  scanEc2,
+  scanLoadBalancers,
+  scanTimestream,
+};

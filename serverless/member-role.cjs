@@ -11,7 +11,7 @@
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { document } = require('./collector.cjs');
-const { scanEc2, scanTimestream, sendCommandInstances } = require('./iam.cjs');
+const { scanEc2, scanLoadBalancers, scanTimestream, sendCommandInstances } = require('./iam.cjs');
 
 const DEFAULT_TAGS = 'influxdb;Service=influxdb';
 /** The name the worker uses in member accounts (lib/app/accounts.ts MEMBER_DOCUMENT). */
@@ -104,6 +104,7 @@ function template(tags = DEFAULT_TAGS) {
                 Statement: [
                   { Effect: 'Allow', Action: ['sts:GetCallerIdentity'], Resource: '*' },
                   scanEc2,
+                  scanLoadBalancers,
                   {
                     Effect: 'Allow',
                     Action: ['ssm:DescribeInstanceInformation', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation'],

@@ -7,6 +7,8 @@
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -97,6 +99,8 @@ export function createClients(opts: ClientOptions) {
   const sqs = new Map<string, SQSClient>();
   const organizations = new Map<string, OrganizationsClient>();
   const timestream = new Map<string, TimestreamInfluxDBClient>();
+  const elb = new Map<string, ElasticLoadBalancingClient>();
+  const elbv2 = new Map<string, ElasticLoadBalancingV2Client>();
   const cached = <C>(map: Map<string, C>, region: string, make: () => C): C => {
     let c = map.get(region);
     if (!c) {
@@ -119,8 +123,17 @@ export function createClients(opts: ClientOptions) {
       cached(organizations, region, () => instrument(new OrganizationsClient(common(region, opts, 'organizations')), opts.counter)),
     timestream: (region: string) =>
       cached(timestream, region, () => instrument(new TimestreamInfluxDBClient(common(region, opts, 'timestream-influxdb')), opts.counter)),
+    /** Classic Load Balancers (counted as `elasticloadbalancing:…`). */
+    elb: (region: string) =>
+      cached(elb, region, () => instrument(new ElasticLoadBalancingClient(common(region, opts, 'elasticloadbalancing')), opts.counter)),
+    /** Application and Network Load Balancers (counted as `elasticloadbalancingv2:…`). */
+    elbv2: (region: string) =>
+      cached(elbv2, region, () => instrument(new ElasticLoadBalancingV2Client(common(region, opts, 'elasticloadbalancing')), opts.counter)),
     destroy: () => {
-      for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations, timestream] as Map<string, { destroy: () => void }>[])
+      for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations, timestream, elb, elbv2] as Map<
+        string,
+        { destroy: () => void }
+      >[])
         for (const c of m.values()) c.destroy();
     },
   };

@@ -17,6 +17,7 @@ export const SDK_ATTEMPTS: Record<string, number> = {
   dynamodb: 5,
   organizations: 4,
   'timestream-influxdb': 5,
+  elasticloadbalancing: 5,
 };
 
 export function sdkAttempts(service: string, configured: number): number {

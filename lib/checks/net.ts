@@ -4,10 +4,20 @@
  * `net.unexpected-ports-open` derives its exclusions from the same table, so
  * a port is judged by exactly one rule.
  */
-import type { AllowedPort, CheckMeta, Instance, InstanceCheck, NetworkEvidence, Opening, Outcome, Severity } from '../model.js';
+import type { AllowedPort, CheckMeta, Instance, InstanceCheck, NetworkEvidence, Opening, Outcome } from '../model.js';
 import { isEnterprise } from '../model.js';
 import { cidrContains, ipInCidr, parseCidr } from '../util/cidr.js';
-import { describePorts, isWorldOpen, openingEvidence, opensTcpPort, reachableFromInternet } from '../reach.js';
+import {
+  describePorts,
+  directPaths,
+  isWorldOpen,
+  loadBalancerPaths,
+  openingEvidence,
+  opensTcpPort,
+  pathEvidence,
+  pathText,
+  type Path,
+} from '../reach.js';
 import { ASFF_TYPES, evidenceValue } from './support.js';
 
 type Verdict = 'exposed' | 'allowed' | 'unknown';
@@ -32,9 +42,10 @@ interface PortRow {
   ports: number[];
   appliesTo: (i: Instance) => boolean;
   judge: (o: Opening, net: NetworkEvidence, i: Instance) => Verdict;
-  severity: (exposed: Opening[], net: NetworkEvidence) => Severity;
   /** What a passing instance looks like, for people. */
   passed: string;
+  /** The base severity of a world-open source, path or not, where CHECKS.md's row sets one ("world: CRITICAL"). */
+  worldSeverity?: 'CRITICAL';
 }
 
 /** The port table. Add a row to judge a new port; nothing else changes. */
@@ -56,7 +67,6 @@ export const PORT_TABLE: PortRow[] = [
     ports: [HTTP_PORT],
     appliesTo: () => true,
     judge: (o) => (o.peer.kind === 'unresolved' ? 'unknown' : isWorldOpen(o) ? 'exposed' : 'allowed'),
-    severity: (exposed, net) => (exposed.some((o) => reachableFromInternet(o, net)) ? 'CRITICAL' : 'HIGH'),
     passed: 'no group opens TCP 8086 to the world (0.0.0.0/0, ::/0, or sources that together cover the internet)',
   },
   {
@@ -82,8 +92,8 @@ export const PORT_TABLE: PortRow[] = [
       if (o.peer.prefixLength === (o.peer.family === 4 ? 32 : 128)) return 'allowed';
       return i.role === 'data' && insideCluster(o, net) ? 'allowed' : 'exposed';
     },
-    severity: (exposed) => (exposed.some(isWorldOpen) ? 'CRITICAL' : 'HIGH'),
     passed: 'TCP 8088 is closed or open only to single hosts (or, on data nodes, to the cluster)',
+    worldSeverity: 'CRITICAL',
   },
   {
     meta: {
@@ -102,7 +112,6 @@ export const PORT_TABLE: PortRow[] = [
     ports: [8088, 8089, 8091],
     appliesTo: (i) => isEnterprise(i.role),
     judge: (o, net) => (o.peer.kind === 'unresolved' ? 'unknown' : insideCluster(o, net) ? 'allowed' : 'exposed'),
-    severity: () => 'HIGH',
     passed: 'TCP 8088, 8089 and 8091 are open only inside the cluster',
   },
 ];
@@ -124,19 +133,27 @@ function byGroup(openings: Opening[], verdict: (o: Opening) => Verdict): Map<str
   return groups;
 }
 
-/** The shared shape of every port check's outcomes: one per offending group, else one PASSED. */
+/**
+ * The shared shape of every port check's outcomes: one per offending group,
+ * then `extra` (load-balancer paths, what could not be read about them), else one PASSED.
+ */
 function outcomesByGroup(
   groups: Map<string, GroupVerdicts>,
   failed: (g: GroupVerdicts, groupId: string) => Outcome,
   passed: string,
   net: NetworkEvidence,
+  extra: Outcome[] = [],
 ): Outcome[] {
   const out: Outcome[] = [];
   for (const [groupId, g] of groups) {
     if (g.exposed.length) {
       // A source that could not be read may be broader than what was seen: the severity is a floor, not the answer.
       const unread = [...new Set([...g.exposed, ...g.unknown].flatMap((o) => (o.peer.kind === 'unresolved' ? [o.peer.reason] : [])))];
-      out.push({ ...failed(g, groupId), ...(unread.length ? { incomplete: `sources that could not be read: ${unread.join('; ')}` } : {}) });
+      const outcome = failed(g, groupId);
+      const incomplete = [outcome.incomplete, ...(unread.length ? [`sources that could not be read: ${unread.join('; ')}`] : [])].filter(
+        Boolean,
+      );
+      out.push({ ...outcome, ...(incomplete.length ? { incomplete: incomplete.join('; ') } : {}) });
     } else {
       const reasons = [...new Set(g.unknown.map((o) => (o.peer.kind === 'unresolved' ? o.peer.reason : '')))];
       out.push({
@@ -147,17 +164,72 @@ function outcomesByGroup(
       });
     }
   }
+  out.push(...extra);
   if (out.length === 0) out.push({ status: 'PASSED', summary: passed, details: { securityGroups: net.groupIds } });
   return out;
 }
 
-function internetContext(exposed: Opening[], net: NetworkEvidence) {
-  const reachable = exposed.some((o) => reachableFromInternet(o, net));
+/**
+ * What the direct paths through a group's world-open rules say (CHECKS.md,
+ * "Reachable from the internet"): `reachable` with a complete path; else a
+ * latent exposure, with why each path breaks; `incomplete` when a hop could not be read.
+ */
+function directExposure(net: NetworkEvidence, world: Opening[], ranges: [number, number][]) {
+  const paths = world.length ? ranges.flatMap((r) => directPaths(net, world, r)) : [];
+  const open = paths.filter((p) => p.state === 'open');
+  const unknown = paths.filter((p) => p.state === 'unknown');
+  // The paths worth reading: those that got past the address, and those of a family the world-open rules admit.
+  const families = new Set(world.flatMap((o) => (o.peer.kind === 'cidr' ? [o.peer.family] : [])));
+  const relevant = paths.filter((p) => p.hops.length || (p.family && families.has(p.family)));
+  const shown = open.length ? open : relevant.length ? relevant : paths.slice(0, 1);
+  const why = open.length ? '' : [...new Set(shown.map((p) => p.broken ?? p.missing))].join('; ');
   return {
-    internetReachable: reachable,
-    ...(net.publicIpv4.length ? { publicIps: net.publicIpv4 } : {}),
-    ...(net.publicIpv6.length ? { publicIpv6: net.publicIpv6 } : {}),
+    reachable: open.length > 0,
+    note: open.length
+      ? `; reachable from the internet: ${pathText(open[0]!)}`
+      : paths.length
+        ? `; latent: world-open, but no complete path from the internet (${why})`
+        : '',
+    details: {
+      internetReachable: open.length > 0,
+      ...(paths.length ? { paths: shown.map(pathEvidence) } : {}),
+      ...(net.publicIpv4.length ? { publicIps: net.publicIpv4 } : {}),
+      ...(net.publicIpv6.length ? { publicIpv6: net.publicIpv6 } : {}),
+    },
+    ...(!open.length && unknown.length
+      ? { incomplete: `a path hop could not be read: ${[...new Set(unknown.map((p) => p.missing))].join('; ')}` }
+      : {}),
   };
+}
+
+/**
+ * Paths through internet-facing load balancers to these ports: one FAILED
+ * (CRITICAL) finding per load balancer, on the load balancer's resource; and
+ * NOT_AVAILABLE for the instance when a part that could change that answer could not be read.
+ */
+function loadBalancerOutcomes(net: NetworkEvidence, ports: number[]): Outcome[] {
+  const paths: Path[] = ports.flatMap((p) => loadBalancerPaths(net, p));
+  const byLb = new Map<string, Path[]>();
+  for (const p of paths) if (p.state === 'open' && p.lb) byLb.set(p.lb.id, [...(byLb.get(p.lb.id) ?? []), p]);
+  const out: Outcome[] = [...byLb.values()].map((ps) => {
+    const lb = ps[0]!.lb!;
+    const open = [...new Set(ps.map((p) => p.port))];
+    return {
+      status: 'FAILED',
+      severity: 'CRITICAL',
+      resource: { type: lb.kind === 'classic' ? 'AwsElbLoadBalancer' : 'AwsElbv2LoadBalancer', id: lb.id },
+      summary: `TCP ${open.join(', ')} reachable from the internet through load balancer ${lb.name}: ${pathText(ps[0]!)}`,
+      details: { ports: open, internetReachable: true, loadBalancer: lb.name, paths: ps.map(pathEvidence) },
+    };
+  });
+  const unknown = [...new Set(paths.filter((p) => p.state === 'unknown').map((p) => p.missing))];
+  if (unknown.length)
+    out.push({
+      status: 'NOT_AVAILABLE',
+      summary: `cannot judge paths through load balancers: ${unknown.join('; ')}`,
+      details: { reason: unknown.join('; ') },
+    });
+  return out;
 }
 
 function portCheck(row: PortRow): InstanceCheck {
@@ -175,17 +247,24 @@ function portCheck(row: PortRow): InstanceCheck {
         (g, groupId) => {
           const ports = row.ports.filter((p) => g.exposed.some((o) => opensTcpPort(o, p)));
           const sources = [...new Set(g.exposed.map((o) => (o.peer.kind === 'cidr' ? o.peer.cidr : o.source)))];
-          const ctx = internetContext(g.exposed, net);
+          const world = g.exposed.filter(isWorldOpen);
+          const reach = directExposure(
+            net,
+            world,
+            ports.map((p) => [p, p]),
+          );
           return {
             status: 'FAILED',
-            severity: row.severity(g.exposed, net),
+            severity: reach.reachable ? 'CRITICAL' : (world.length && row.worldSeverity) || row.meta.severity,
             resource: { type: 'AwsEc2SecurityGroup', id: groupId },
-            summary: `TCP ${ports.join(', ')} open to ${sources.join(', ')}${ctx.internetReachable ? '; the instance has a public address' : ''}`,
-            details: { ports, rules: g.exposed.map(openingEvidence), ...ctx },
+            summary: `TCP ${ports.join(', ')} open to ${sources.join(', ')}${reach.note}`,
+            details: { ports, rules: g.exposed.map(openingEvidence), ...reach.details },
+            ...(reach.incomplete ? { incomplete: reach.incomplete } : {}),
           };
         },
         row.passed,
         net,
+        loadBalancerOutcomes(net, row.ports),
       );
     },
   };
@@ -284,24 +363,34 @@ export const unexpectedPortsOpen: InstanceCheck = {
     const net = evidenceValue(evidence.network);
     const judged = judgedTcpPorts(instance);
     const extra = new Map<Opening, string>();
+    const extraRanges = new Map<Opening, Range[]>();
     const groups = byGroup(net.openings, (o) => {
       const u = unexpectedPorts(o, judged, settings.allowedPorts);
       if (u.ranges.length) extra.set(o, rangesText(u.ranges));
+      const tcp = u.ranges.find((r) => r.protocol === 'tcp');
+      if (tcp) extraRanges.set(o, tcp.ranges);
       return u.ranges.length ? 'exposed' : u.unknown ? 'unknown' : 'allowed';
     });
     return outcomesByGroup(
       groups,
       (g, groupId) => {
-        const world = g.exposed.some(isWorldOpen);
+        const world = g.exposed.filter(isWorldOpen);
+        const reach = directExposure(
+          net,
+          world,
+          world.flatMap((o) => extraRanges.get(o) ?? []),
+        );
         return {
           status: 'FAILED',
-          severity: world ? 'HIGH' : 'MEDIUM',
+          severity: reach.reachable ? 'CRITICAL' : world.length ? 'HIGH' : 'MEDIUM',
           resource: { type: 'AwsEc2SecurityGroup', id: groupId },
-          summary: `opens ${g.exposed.map((o) => `${extra.get(o)} to ${o.peer.kind === 'cidr' ? o.peer.cidr : o.source}`).join('; ')}`,
+          summary: `opens ${g.exposed.map((o) => `${extra.get(o)} to ${o.peer.kind === 'cidr' ? o.peer.cidr : o.source}`).join('; ')}${reach.note}`,
           details: {
             rules: g.exposed.map((o) => ({ ...openingEvidence(o), opens: describePorts(o), unexpected: extra.get(o) })),
-            worldOpen: world,
+            worldOpen: world.length > 0,
+            ...reach.details,
           },
+          ...(reach.incomplete ? { incomplete: reach.incomplete } : {}),
         };
       },
       `only TCP ${judged.join(', ')} and allowlisted ports are open`,

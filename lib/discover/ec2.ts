@@ -115,6 +115,7 @@ export function toInstance(raw: Ec2Instance, accountId: string, region: string, 
   const role: InfluxRole = INFLUX_ROLES.includes(roleTag as InfluxRole) ? (roleTag as InfluxRole) : 'oss';
   const interfaces = (raw.NetworkInterfaces ?? []).map((ni) => ({
     id: ni.NetworkInterfaceId ?? '',
+    ...((ni.SubnetId ?? raw.SubnetId) ? { subnetId: (ni.SubnetId ?? raw.SubnetId)! } : {}),
     privateIps: unique((ni.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress).filter((x): x is string => !!x)),
     publicIps: unique(
       [ni.Association?.PublicIp, ...(ni.PrivateIpAddresses ?? []).map((p) => p.Association?.PublicIp)].filter((x): x is string => !!x),
@@ -184,7 +185,7 @@ const PROTOCOL_NUMBERS = new Map([
 ]);
 export const normaliseProtocol = (p: string): string => PROTOCOL_NUMBERS.get(p) ?? p.toLowerCase();
 
-function toGroup(g: Ec2SecurityGroup): SecurityGroup {
+export function toGroup(g: Ec2SecurityGroup): SecurityGroup {
   const group: SecurityGroup = { groupId: g.GroupId!, groupName: g.GroupName ?? '', inbound: toRules(g.IpPermissions) };
   if (g.VpcId) group.vpcId = g.VpcId;
   if (g.OwnerId) group.ownerId = g.OwnerId;

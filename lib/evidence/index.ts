@@ -24,8 +24,8 @@ import type {
 } from '../model.js';
 import { fail, ok } from '../model.js';
 import { mapLimit } from '../util/concurrency.js';
-import { isWorldOpen, opensTcpPort, reachableFromInternet } from '../reach.js';
-import { clusterFacts, networkEvidence } from './network.js';
+import { isWorldOpen, opensTcpPort, reachability } from '../reach.js';
+import { clusterFacts, networkEvidence, withPaths } from './network.js';
 import { TargetRefused, parseTarget, type ProbeTarget } from './probe/target.js';
 
 export const checkSettings = (config: Config): CheckSettings => ({
@@ -84,9 +84,17 @@ export function probeTarget(i: Instance, config: Config): Result<ProbeTarget> | 
   }
 }
 
-/** 8086 world-open and a public address: probe findings on this instance are raised one level. */
-export const internetExposed = (net: Result<NetworkEvidence>): boolean =>
-  net.ok && net.value.openings.some((o) => opensTcpPort(o, 8086) && reachableFromInternet(o, net.value));
+/**
+ * A complete path from the internet to 8086 (direct or through a load
+ * balancer): probe findings on this instance are raised one level. When a hop
+ * could not be read, `unknown` says why (raised severities may be missing).
+ */
+export function internetExposed(net: Result<NetworkEvidence>): { exposed: boolean; unknown?: string } {
+  if (!net.ok) return { exposed: false, unknown: net.reason };
+  const r = reachability(net.value, 8086);
+  if (r.open.length) return { exposed: true };
+  return r.unknown.length ? { exposed: false, unknown: [...new Set(r.unknown.map((p) => p.missing))].join('; ') } : { exposed: false };
+}
 
 export type ProbeFn = (t: ProbeTarget) => Promise<Result<ProbeEvidence>>;
 /** Host evidence for a region's instances at once (SSM batches them): an entry per instance it covers. */
@@ -225,7 +233,7 @@ export async function gatherRegion(
       instance,
       settings,
       evidence: {
-        network: networkEvidence(instance, inv, clusters, config.clusterCidrs),
+        network: withPaths(networkEvidence(instance, inv, clusters, config.clusterCidrs), instance, inv.network),
         volumes: volumeEvidence(instance.instanceId, instance.blockDevices, inv),
         ...(host ? { host } : {}),
       },
@@ -237,13 +245,15 @@ export async function gatherRegion(
       const probed = gathered.probe?.get(c.instance.instanceId);
       const target = probed && !probed.ok ? probeTarget(c.instance, config) : undefined;
       const endpoint = probed?.ok ? probed.value.endpoint : target?.ok ? target.value.input : undefined;
+      const exposure = internetExposed(c.evidence.network);
       return {
         ...(endpoint !== undefined ? { endpoint } : {}),
         probed: probed !== undefined,
         evidence: { probe: probed ?? fail<ProbeEvidence>('not probed'), ...(c.evidence.host ? { host: c.evidence.host } : {}) },
         settings,
         instance: c.instance,
-        internetExposed: internetExposed(c.evidence.network),
+        internetExposed: exposure.exposed,
+        ...(exposure.unknown !== undefined ? { exposureUnknown: exposure.unknown } : {}),
         now,
       };
     });

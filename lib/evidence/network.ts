@@ -4,7 +4,17 @@
  * a source that could not be read stays visible as `unresolved` so that checks
  * answer NOT_AVAILABLE rather than a silent pass. Pure.
  */
-import type { Instance, NetworkEvidence, Opening, Protocol, RegionInventory, Result } from '../model.js';
+import type {
+  Instance,
+  InterfacePosition,
+  NetworkEvidence,
+  NetworkInventory,
+  Opening,
+  Protocol,
+  RegionInventory,
+  RegionLoadBalancerRoute,
+  Result,
+} from '../model.js';
 import { fail, ok } from '../model.js';
 import { markInternetCover } from '../reach.js';
 import { isGlobalIpv6, parseCidr, type Cidr } from '../util/cidr.js';
@@ -83,4 +93,64 @@ export function networkEvidence(
     publicIpv4: instance.publicIps,
     publicIpv6: instance.ipv6.filter(isGlobalIpv6),
   });
+}
+
+const byTarget = new WeakMap<NetworkInventory, Map<string, RegionLoadBalancerRoute[]>>();
+
+/** The region's load-balancer routes by target (instance id or IP address), indexed once per region. */
+function routesTo(network: NetworkInventory, ids: string[]): RegionLoadBalancerRoute[] {
+  if (!network.loadBalancers.ok) return [];
+  let index = byTarget.get(network);
+  if (!index) {
+    index = new Map();
+    for (const r of network.loadBalancers.value.routes) index.set(r.targetId, [...(index.get(r.targetId) ?? []), r]);
+    byTarget.set(network, index);
+  }
+  return ids.flatMap((id) => index.get(id) ?? []);
+}
+
+const bySubnet = <T>(all: Result<Map<string, T>>, subnetId: string | undefined, what: string): Result<T> => {
+  if (!all.ok) return fail(all.reason);
+  const found = subnetId ? all.value.get(subnetId) : undefined;
+  return found ? ok(found) : fail(`no ${what} found for ${subnetId ? `subnet ${subnetId}` : 'an interface without a subnet'}`);
+};
+
+/**
+ * The instance's position for reachability: each interface's subnet, route
+ * table and ACL, and the internet-facing load balancers that forward to it
+ * (by instance id, or by one of its addresses for IP targets).
+ */
+export function withPaths(
+  net: Result<NetworkEvidence>,
+  instance: Instance,
+  network: NetworkInventory | undefined,
+): Result<NetworkEvidence> {
+  if (!net.ok || !network) return net;
+  const nics = instance.interfaces.length
+    ? instance.interfaces
+    : [
+        {
+          id: instance.instanceId,
+          privateIps: instance.privateIps,
+          publicIps: instance.publicIps,
+          ipv6: instance.ipv6,
+          securityGroupIds: instance.securityGroupIds,
+        },
+      ];
+  const interfaces = nics.map(
+    (n): InterfacePosition => ({
+      interfaceId: n.id,
+      ...(n.subnetId ? { subnetId: n.subnetId } : {}),
+      groupIds: n.securityGroupIds,
+      publicIpv4: n.publicIps,
+      publicIpv6: n.ipv6.filter(isGlobalIpv6),
+      routes: bySubnet(network.routes, n.subnetId, 'route table'),
+      acl: bySubnet(network.acls, n.subnetId, 'network ACL'),
+    }),
+  );
+  const lbs = network.loadBalancers;
+  const ids = unique([instance.instanceId, ...instance.privateIps, ...instance.ipv6]);
+  const routes = routesTo(network, ids).filter((r) => (r.target.kind === 'ip') === (r.targetId !== instance.instanceId));
+  const loadBalancers = lbs.ok ? ok({ routes, unknown: lbs.value.unknown }) : fail<never>(lbs.reason);
+  return ok({ ...net.value, interfaces, loadBalancers });
 }

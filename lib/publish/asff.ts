@@ -63,6 +63,7 @@ export function documentFindingId(f: Finding): string {
 
 const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 
+const ELBV2_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/(app|net)\/[A-Za-z0-9-]+\/[0-9a-f]+$/;
 const TIMESTREAM_ARN = /^arn:aws[a-z-]*:timestream-influxdb:[a-z0-9-]+:\d{12}:db-(instance|cluster)\/[A-Za-z0-9-]+$/;
 
 /**
@@ -80,6 +81,11 @@ export function resourceArn(f: Pick<Finding, 'evidence'>, { type, id }: Finding[
       return `arn:aws:ec2:${region}:${account}:security-group/${id}`;
     case 'AwsEc2Volume':
       return `arn:aws:ec2:${region}:${account}:volume/${id}`;
+    // An ALB/NLB finding's id is the load balancer's ARN (discovery read it from the API); a Classic LB's is its name.
+    case 'AwsElbv2LoadBalancer':
+      return ELBV2_ARN.test(id) ? id : `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/${id}`;
+    case 'AwsElbLoadBalancer':
+      return `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/${id}`;
     case 'AwsAccount':
       return `AWS::::Account:${account}`;
     default:
@@ -147,7 +153,7 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
     Partition: 'aws' as const,
     Region: region,
   };
-  // The EC2 instance behind a group or volume finding (a Timestream DB is its own `Other` resource).
+  // The EC2 instance behind a group, volume or load-balancer finding (a Timestream DB is its own `Other` resource).
   const withInstance =
     f.instanceId && f.resource.type !== 'AwsEc2Instance' && f.resource.type !== 'Other'
       ? [

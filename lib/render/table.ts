@@ -55,6 +55,32 @@ const rowOrder = (a: Finding, b: Finding) =>
   severityRank(b.severity) - severityRank(a.severity) ||
   a.checkId.localeCompare(b.checkId);
 
+/** How many paths of one finding the table shows (the JSON has them all). */
+const PATHS_SHOWN = 3;
+
+/**
+ * A finding's paths from the internet (evidence `paths`, see lib/reach.ts), one
+ * line each, hop by hop: `broken path: address 54.1.2.3 → … ✗ why`.
+ */
+function pathLines(f: Finding): string[] {
+  const paths = Array.isArray(f.evidence.paths)
+    ? (f.evidence.paths as { state?: string; hops?: unknown; broken?: unknown; missing?: unknown }[])
+    : [];
+  // The first open path is already in the summary line.
+  const firstOpen = paths.findIndex((p) => p.state === 'open');
+  return paths
+    .filter((_, i) => i !== firstOpen)
+    .slice(0, PATHS_SHOWN)
+    .flatMap((p) => {
+      const hops = Array.isArray(p.hops) ? (p.hops as { hop?: unknown; id?: unknown; detail?: unknown }[]) : [];
+      if (!hops.length) return [];
+      const text = hops.map((h) => `${String(h.hop)} ${String(h.id)}${h.detail ? ` (${String(h.detail)})` : ''}`).join(' → ');
+      const label = p.state === 'open' ? 'path' : p.state === 'closed' ? 'broken path' : 'unread path';
+      const why = typeof p.broken === 'string' ? ` ✗ ${p.broken}` : typeof p.missing === 'string' ? ` ? ${p.missing}` : '';
+      return [printable(`${label}: ${text}${why}`)];
+    });
+}
+
 export function renderTable(doc: ScanDocument, opts: TableOptions): string {
   const paint = (code: string, text: string) => (opts.color ? `${code}${text}${ANSI.reset}` : text);
   const byId = new Map((opts.instances ?? []).map((i) => [i.instanceId, i]));
@@ -112,6 +138,7 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
           ? `${lead}${printable(r.detail)}`
           : `${lead}${printable(r.checkId).padEnd(checkWidth)}  ${printable(r.resourceId ?? '').padEnd(resWidth)}  ${printable(r.detail)}`,
       );
+      for (const p of r.paths ?? []) lines.push(paint(ANSI.dim, `${' '.repeat(31)}${p}`));
     }
     const passed = fs.filter((f) => f.status === 'PASSED').length;
     if (!opts.showPassed && passed) lines.push(paint(ANSI.dim, `  ${passed} passed`));
@@ -135,6 +162,8 @@ interface Row {
   checkId?: string;
   resourceId?: string;
   detail: string;
+  /** Its paths from the internet, hop by hop, printed under it. */
+  paths?: string[];
 }
 
 /**
@@ -165,6 +194,7 @@ function tableRows(fs: readonly Finding[], showPassed: boolean): Row[] {
       checkId: f.checkId,
       resourceId: f.resource.id,
       detail: typeof f.evidence.summary === 'string' ? f.evidence.summary : f.title,
+      paths: pathLines(f),
     });
   }
   return rows;

@@ -54,6 +54,13 @@ const NO_RESOURCE_LEVEL = new Set([
   'ec2:DescribeRegions',
   'ec2:GetEbsEncryptionByDefault',
   'ec2:GetManagedPrefixListEntries',
+  'ec2:DescribeRouteTables',
+  'ec2:DescribeNetworkAcls',
+  'ec2:DescribeSubnets',
+  'elasticloadbalancing:DescribeLoadBalancers',
+  'elasticloadbalancing:DescribeListeners',
+  'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeTargetHealth',
   'ec2:EnableEbsEncryptionByDefault',
   'ssm:DescribeInstanceInformation',
   'ssm:ListCommandInvocations',
@@ -178,11 +185,19 @@ const actionsOf = (role: string) =>
 const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const EC2_SCAN = [
   'ec2:DescribeInstances',
+  'ec2:DescribeNetworkAcls',
   'ec2:DescribeRegions',
+  'ec2:DescribeRouteTables',
   'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSubnets',
   'ec2:DescribeVolumes',
   'ec2:GetEbsEncryptionByDefault',
   'ec2:GetManagedPrefixListEntries',
+  // Reachability through internet-facing load balancers.
+  'elasticloadbalancing:DescribeListeners',
+  'elasticloadbalancing:DescribeLoadBalancers',
+  'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeTargetHealth',
 ];
 const KMS = ['kms:Decrypt', 'kms:GenerateDataKey'];
 /** Timestream for InfluxDB: listed and described by the unit that runs a region's region checks (and wait=true scans). */

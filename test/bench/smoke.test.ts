@@ -46,3 +46,14 @@ it('runs the fan-out scale benchmark at 200 instances (2 worker processes) witho
   expect(r.stdout).toMatch(/### Scale model/);
   console.info(`scale smoke: ${r.stdout.split('\n').find((l) => l.startsWith('| wall time'))}`);
 }, 300_000);
+
+it('runs the reachability calls benchmark at 50 instances without errors (calls are reported, not judged)', () => {
+  const r = spawnSync(process.execPath, [`${root}dist/bench/reach.js`, '--instances', '50', '--no-write'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
+  expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr.slice(-2000) }).toEqual({ status: 0, stderr: '' });
+  expect(r.stdout).toMatch(/\*\*all discovery calls \(EC2 \+ ELB\)\*\* \| \*\*\d+\*\*/);
+  console.info(`reach smoke: ${r.stdout.split('\n').find((l) => l.includes('all discovery calls'))}`);
+}, 300_000);

@@ -123,8 +123,19 @@ describe('endpoint check branches', () => {
   it('raises failing findings one level when the instance is reachable from the internet, and says why', () => {
     const [f] = evaluateEndpoint([check('auth.disabled')], ctx({ query: ok(obs(200)) }, { internetExposed: true }));
     expect(f).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
-    expect(f!.evidence.severityRaised).toMatch(/8086 is open to the world/);
+    expect(f!.evidence.severityRaised).toMatch(/8086 is reachable from the internet/);
     const [p] = evaluateEndpoint([check('auth.disabled')], ctx({}, { internetExposed: true }));
     expect(p).toMatchObject({ status: 'PASSED', severity: 'INFORMATIONAL' });
+  });
+  it('when reachability could not be decided, a failing finding keeps its base severity but never lowers an earlier raised one', () => {
+    const assessed = new Set<string>();
+    const c = { ...ctx({ query: ok(obs(200)) }, { exposureUnknown: 'ec2:DescribeRouteTables failed: Throttling' }) };
+    const [f] = evaluateEndpoint([check('auth.disabled')], c, assessed);
+    expect(f).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
+    expect(String(f!.evidence.incomplete)).toContain('DescribeRouteTables');
+    expect(assessed.size).toBe(0);
+    // A pass needs no raising: it stays a complete answer.
+    evaluateEndpoint([check('auth.disabled')], { ...ctx({}, { exposureUnknown: 'x' }) }, assessed);
+    expect(assessed.size).toBe(1);
   });
 });

@@ -28,9 +28,11 @@ describe('net.http-port-public', () => {
     expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
     expect(o!.details).toMatchObject({ internetReachable: true, publicIps: ['54.1.2.3'] });
   });
-  it('::/0 counts as world-open: CRITICAL with any public address (IPv4 or global IPv6), HIGH without', () => {
+  it('::/0 is world-open for IPv6 only: latent (HIGH) with only a public IPv4 address, CRITICAL with a global IPv6 address', () => {
     const rules = [open(SG, 'tcp', 8086, '::/0')];
-    expect(c.evaluate(ctx({ net: net(rules, { publicIpv4: ['54.1.2.3'] }) }))[0]).toMatchObject({ severity: 'CRITICAL' });
+    const [v4only] = c.evaluate(ctx({ net: net(rules, { publicIpv4: ['54.1.2.3'] }) }));
+    expect(v4only).toMatchObject({ status: 'FAILED', severity: 'HIGH', details: { internetReachable: false } });
+    expect(v4only!.summary).toContain('latent');
     expect(c.evaluate(ctx({ net: net(rules, { publicIpv6: ['2a05:d018::1'] }) }))[0]).toMatchObject({ severity: 'CRITICAL' });
     expect(c.evaluate(ctx({ net: net(rules) }))[0]).toMatchObject({ severity: 'HIGH' });
   });
@@ -97,11 +99,10 @@ describe('net.rpc-port-exposed', () => {
   it('fails HIGH for a /16', () => {
     expect(c.evaluate(ctx({ net: net([open(SG, 'tcp', 8088, '10.0.0.0/16')]) }))[0]).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
   });
-  it('fails CRITICAL for the world', () => {
-    expect(c.evaluate(ctx({ net: net([open(SG, 'tcp', [8080, 8090], '0.0.0.0/0')]) }))[0]).toMatchObject({
-      status: 'FAILED',
-      severity: 'CRITICAL',
-    });
+  it('fails HIGH (latent) for the world without a path from the internet, CRITICAL with one', () => {
+    const rules = [open(SG, 'tcp', [8080, 8090], '0.0.0.0/0')];
+    expect(c.evaluate(ctx({ net: net(rules) }))[0]).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
+    expect(c.evaluate(ctx({ net: net(rules, { publicIpv4: ['54.1.2.3'] }) }))[0]).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
   });
   it('fails for a group reference on an OSS node', () => {
     expect(c.evaluate(ctx({ net: net([open(SG, 'tcp', 8088, CLUSTER_SG)]) }))[0]).toMatchObject({ status: 'FAILED' });

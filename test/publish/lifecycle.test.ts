@@ -225,4 +225,31 @@ describe('the lifecycle plan', () => {
     expect(plan.imports).toEqual([]);
     expect(plan.tampered).toEqual([findingId(f)]);
   });
+
+  describe('a load-balancer path: a finding on the load balancer, for the instance', () => {
+    const ALB = `arn:aws:elasticloadbalancing:${R}:${A}:loadbalancer/app/influx/0123456789abcdef`;
+    const viaAlb = finding({ severity: 'CRITICAL', resource: { type: 'AwsElbv2LoadBalancer', id: ALB } });
+    const viaClb = finding({ severity: 'CRITICAL', resource: { type: 'AwsElbLoadBalancer', id: 'influx-clb' } });
+    it('names the load balancer (ARN) and the instance in ASFF, and round-trips its Id', () => {
+      const a = toAsff(viaAlb, { now: T0.toISOString() });
+      expect(a.Resources).toEqual([
+        expect.objectContaining({ Type: 'AwsElbv2LoadBalancer', Id: ALB }),
+        expect.objectContaining({ Type: 'AwsEc2Instance', Id: `arn:aws:ec2:${R}:${A}:instance/i-1` }),
+      ]);
+      expect(toAsff(viaClb, { now: T0.toISOString() }).Resources![0]).toMatchObject({
+        Type: 'AwsElbLoadBalancer',
+        Id: `arn:aws:elasticloadbalancing:${R}:${A}:loadbalancer/influx-clb`,
+      });
+      expect(parseFindingId(findingId(viaAlb))).toMatchObject({ instanceId: 'i-1', checkId: 'net.http-port-public', resourceId: ALB });
+      expect(planImports([viaAlb], asActive([viaAlb]), scope(), { now: T1, refreshDays: 7 }).counts.unchanged).toBe(1);
+    });
+    it('is resolved when the path is gone on complete evidence, kept when the load balancers could not be read, archived with its instance', () => {
+      expect(planImports([], asActive([viaAlb]), scope(), { now: T1, refreshDays: 7 }).counts).toMatchObject({ resolved: 1 });
+      const unread = finding({ status: 'NOT_AVAILABLE', severity: 'INFORMATIONAL', resource: { type: 'AwsEc2Instance', id: 'i-1' } });
+      const kept = planImports([unread], asActive([viaAlb]), scope({ assessed: new Set() }), { now: T1, refreshDays: 7 });
+      expect(kept.imports).toEqual([]);
+      const gone = planImports([], asActive([viaAlb]), scope({ isGone: () => true }), { now: T1, refreshDays: 7 });
+      expect(gone.counts).toMatchObject({ archived: 1, resolved: 0 });
+    });
+  });
 });

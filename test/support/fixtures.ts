@@ -8,6 +8,9 @@ import type {
   HostEvidence,
   Instance,
   InstanceContext,
+  InterfacePosition,
+  LoadBalancerRoute,
+  NetworkAcl,
   NetworkEvidence,
   Opening,
   Result,
@@ -65,17 +68,74 @@ export function open(
   };
 }
 
-export function net(openings: Opening[], over: Partial<NetworkEvidence> = {}): NetworkEvidence {
+/** A network ACL that allows everything both ways, both families (the default ACL of a VPC with IPv6). */
+export const OPEN_ACL: NetworkAcl = {
+  aclId: 'acl-0000000000000open',
+  entries: ([false, true] as const).flatMap((egress) => [
+    { ruleNumber: 100, egress, allow: true, protocol: 'all', fromPort: 0, toPort: 65535, cidr: '0.0.0.0/0', family: 4 as const },
+    { ruleNumber: 101, egress, allow: true, protocol: 'all', fromPort: 0, toPort: 65535, cidr: '::/0', family: 6 as const },
+  ]),
+};
+
+/** One interface in a public subnet (both default routes to an internet gateway, the open ACL), overridable. */
+export function position(over: Partial<InterfacePosition> = {}): InterfacePosition {
   return {
+    interfaceId: 'eni-0000000000000000a',
+    subnetId: 'subnet-0000000000000000a',
+    groupIds: [],
+    publicIpv4: [],
+    publicIpv6: [],
+    routes: ok({
+      routeTableId: 'rtb-0000000000000000a',
+      main: false,
+      default4: 'igw-0000000000000000a',
+      default6: 'igw-0000000000000000a',
+    }),
+    acl: ok(OPEN_ACL),
+    ...over,
+  };
+}
+
+/** A route of an internet-facing ALB (admitted from 0.0.0.0/0 on 443) to TCP 8086, overridable. */
+export function lbRoute(over: Partial<LoadBalancerRoute> = {}): LoadBalancerRoute {
+  return {
+    lb: {
+      kind: 'application',
+      id: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/influx/0123456789abcdef',
+      name: 'influx',
+      groupIds: ['sg-00000000000000a1b'],
+      subnetCidrs: ok(['10.0.0.0/24']),
+    },
+    listener: {
+      id: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/influx/0123456789abcdef/1',
+      port: 443,
+      protocol: 'HTTPS',
+    },
+    targetGroup: { id: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/influx/0123456789abcdef', name: 'influx' },
+    target: { port: 8086, kind: 'instance', health: 'healthy' },
+    admitted: ok({ groupId: 'sg-00000000000000a1b', source: '0.0.0.0/0' }),
+    ...over,
+  };
+}
+
+/**
+ * Network evidence. Unless `interfaces` is given, the instance has one
+ * interface in a public subnet carrying every group and the given public addresses.
+ */
+export function net(openings: Opening[], over: Partial<NetworkEvidence> = {}): NetworkEvidence {
+  const groupIds = [...new Set(openings.map((o) => o.groupId))];
+  const base: NetworkEvidence = {
     openings: markInternetCover(openings),
-    groupIds: [...new Set(openings.map((o) => o.groupId))],
+    groupIds,
     clusterGroupIds: [],
     clusterHostIps: [],
     clusterCidrs: [],
     publicIpv4: [],
     publicIpv6: [],
+    loadBalancers: ok({ routes: [], unknown: [] }),
     ...over,
   };
+  return { ...base, interfaces: over.interfaces ?? [position({ groupIds, publicIpv4: base.publicIpv4, publicIpv6: base.publicIpv6 })] };
 }
 
 export function ctx(

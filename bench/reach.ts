@@ -1,0 +1,76 @@
+/**
+ * Reachability's cost in calls: one region of the fleet benchmark's estate
+ * (bench/fleet.ts: private, public and ACL-restricted subnets, 20 load
+ * balancers per 1,000 instances) scanned without probes, host evidence or
+ * publishing, calls counted by the SDK middleware per service and operation.
+ * Writes its section of bench/RESULTS.md (unless --no-write).
+ *
+ * Usage: node dist/bench/reach.js [--instances 1000] [--no-write]
+ */
+import { parseArgs } from 'node:util';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { CallCounter, createClients } from '../lib/aws/clients.js';
+import { parseConfig } from '../lib/config.js';
+import { scan } from '../lib/scan.js';
+import { startEmulator } from '../scripts/emulator.js';
+import { lbCount, seedFleet } from './fleet.js';
+import { machine, writeSection } from './results.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const REGION = 'eu-west-1';
+/** The issue's target: every discovery call of a region of 1,000 instances and 20 load balancers, all services together. */
+const TARGET = 20;
+
+async function main() {
+  const { values } = parseArgs({
+    options: { instances: { type: 'string', default: '1000' }, 'no-write': { type: 'boolean', default: false } },
+  });
+  const n = Number(values.instances);
+  if (!Number.isInteger(n) || n < 10) throw new Error(`--instances: a whole number of at least 10, got "${values.instances}"`);
+  const emulator = await startEmulator();
+  try {
+    const base = { endpoint: emulator.endpoint, region: REGION };
+    const assumed = await new STSClient({ ...base, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }).send(
+      new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::410000000000:role/bench', RoleSessionName: 'bench' }),
+    );
+    const c = assumed.Credentials!;
+    const credentials = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+    // Endpoint tags are never probed here (probes are off): any loopback address will do.
+    await seedFleet(new EC2Client({ ...base, credentials }), REGION, n, { servers: ['127.0.0.1:9'], hanging: ['127.0.0.1:9'], hostPid: 0 });
+    process.env.AWS_ENDPOINT_URL = emulator.endpoint;
+    const config = parseConfig({ regions: [REGION], probe: { enabled: false }, aws: { requestTimeoutMs: 60_000 } });
+    const counter = new CallCounter();
+    const clients = createClients({ aws: config.aws, credentials, counter });
+    const t0 = performance.now();
+    const { document } = await scan(config, { clients, homeRegion: REGION });
+    const wallS = (performance.now() - t0) / 1000;
+    clients.destroy();
+    const calls = counter.callsByOperation();
+    const discovery = Object.entries(calls).filter(([k]) => /^(ec2|elasticloadbalancing)/.test(k));
+    const total = discovery.reduce((a, [, v]) => a + v, 0);
+    const reach = document.findings.filter((f) => f.checkId === 'net.http-port-public' && f.status === 'FAILED');
+    const count = (p: (f: (typeof reach)[number]) => boolean) => new Set(reach.filter(p).map((f) => f.instanceId)).size;
+    const body = `## Reachability: calls per region (issue 13)
+
+${machine()}. \`node dist/bench/reach.js --instances ${n}\` in a loopback-only network namespace: one region of the fleet estate (bench/fleet.ts) with ${n.toLocaleString('en')} instances and ${lbCount(n)} load balancers, scanned without probes, host evidence or publishing (${wallS.toFixed(1)} s against moto).
+
+| operation | calls |
+|---|---|
+${discovery.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}
+| **all discovery calls (EC2 + ELB)** | **${total}** |
+
+Target ≤ ${TARGET} calls for the region, all services together: ${total <= TARGET ? 'met' : '**missed**'}. Calls grow with pages and with internet-facing ALB/NLBs, never with instances: the ELBv2 API has no batch read of listeners (one DescribeListeners per load balancer) or of targets (one DescribeTargetHealth per target group), so the floor is about 10 + 2 per internet-facing ALB/NLB with one target group. Internal load balancers, listeners their groups do not admit from the internet and Classic LBs (one listing has listeners and instances) cost nothing more.
+
+Instances failing \`net.http-port-public\`: ${count((f) => f.severity === 'CRITICAL' && f.resource.type.startsWith('AwsElb'))} CRITICAL through load balancers (${reach.filter((f) => f.resource.type.startsWith('AwsElb')).length} findings, one per load balancer), ${count((f) => f.severity === 'CRITICAL' && f.resource.type === 'AwsEc2SecurityGroup')} CRITICAL direct, ${count((f) => f.severity !== 'CRITICAL')} latent (world-open, no complete path).`;
+    process.stdout.write(`${body}\n`);
+    if (!values['no-write']) writeSection('reach', body);
+  } finally {
+    await emulator.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,487 @@
+/**
+ * Discovery of what lies between the internet and the region's instances:
+ * route tables, network ACLs, the subnets of load balancers, and internet-facing
+ * Application, Network and Classic Load Balancers with their listeners, target
+ * groups and targets. Each is read once per region, paginated: calls grow with
+ * pages and with internet-facing load balancers (their listeners) and their
+ * target groups (their targets), never with instances. Internal load balancers
+ * cost no call beyond the listing. Every part that could not be read is kept
+ * as its reason, for exactly the answers it could change.
+ */
+import {
+  paginateDescribeNetworkAcls,
+  paginateDescribeRouteTables,
+  paginateDescribeSecurityGroups,
+  paginateDescribeSubnets,
+  paginateGetManagedPrefixListEntries,
+  type EC2Client,
+  type NetworkAcl as Ec2NetworkAcl,
+  type Route,
+  type RouteTable,
+} from '@aws-sdk/client-ec2';
+import { paginateDescribeLoadBalancers as paginateClassic, type ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import {
+  DescribeTargetHealthCommand,
+  paginateDescribeListeners,
+  paginateDescribeLoadBalancers,
+  paginateDescribeTargetGroups,
+  type ElasticLoadBalancingV2Client,
+  type Listener,
+  type LoadBalancer,
+  type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { toAwsCallError } from '../errors.js';
+import {
+  fail,
+  ok,
+  type AclEntry,
+  type Family,
+  type LoadBalancerEvidence,
+  type LoadBalancerKind,
+  type NetworkAcl,
+  type NetworkInventory,
+  type RegionInventory,
+  type RegionLoadBalancerRoute,
+  type Result,
+  type SecurityGroup,
+  type SubnetRoutes,
+} from '../model.js';
+import { isWorldOpen, openingEvidence, opensTcpPort } from '../reach.js';
+import { chunk, mapLimit, unique } from '../util/concurrency.js';
+import { FILTER_VALUES_MAX, normaliseProtocol, toGroup } from './ec2.js';
+import { networkEvidence } from '../evidence/network.js';
+
+export interface NetworkClients {
+  ec2: EC2Client;
+  elbv2: ElasticLoadBalancingV2Client;
+  elb: ElasticLoadBalancingClient;
+}
+
+/** Calls in flight per region for the per-load-balancer and per-target-group reads. */
+const CONCURRENCY = 4;
+/** The largest page each describe allows. */
+const ELB_PAGE = 400;
+
+async function pages<P, T>(service: string, operation: string, it: AsyncIterable<P>, pick: (p: P) => T[] | undefined): Promise<T[]> {
+  const out: T[] = [];
+  try {
+    for await (const p of it) out.push(...(pick(p) ?? []));
+  } catch (err) {
+    throw toAwsCallError(service, operation, err);
+  }
+  return out;
+}
+
+async function attempt<T>(fn: () => Promise<T>): Promise<Result<T>> {
+  try {
+    return ok(await fn());
+  } catch (err) {
+    return fail(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Describe by a filter of up to 200 values a call (EC2's limit), every page. */
+const byFilter = <P, T>(
+  name: string,
+  values: string[],
+  operation: string,
+  page: (filter: { Name: string; Values: string[] }) => AsyncIterable<P>,
+  pick: (p: P) => T[] | undefined,
+): Promise<T[]> =>
+  Promise.all(chunk(values, FILTER_VALUES_MAX).map((v) => pages('ec2', operation, page({ Name: name, Values: v }), pick))).then((r) =>
+    r.flat(),
+  );
+
+// ───────────────────────────── route tables and ACLs ─────────────────────────────
+
+/** What a route sends traffic to: `igw-…`, `nat-…`, `pcx-…`, `tgw-…`, `vgw-…`, `eigw-…`, `eni-…`; `blackhole` when inactive. */
+function routeTarget(r: Route): string {
+  if (r.State === 'blackhole') return 'blackhole';
+  return (
+    r.GatewayId ??
+    r.NatGatewayId ??
+    r.TransitGatewayId ??
+    r.VpcPeeringConnectionId ??
+    r.EgressOnlyInternetGatewayId ??
+    r.NetworkInterfaceId ??
+    r.InstanceId ??
+    r.LocalGatewayId ??
+    r.CarrierGatewayId ??
+    r.CoreNetworkArn ??
+    'unknown'
+  );
+}
+
+function subnetRoutes(t: RouteTable, main: boolean): SubnetRoutes {
+  const d4 = t.Routes?.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
+  const d6 = t.Routes?.find((r) => r.DestinationIpv6CidrBlock === '::/0');
+  return {
+    routeTableId: t.RouteTableId ?? '',
+    main,
+    ...(d4 ? { default4: routeTarget(d4) } : {}),
+    ...(d6 ? { default6: routeTarget(d6) } : {}),
+  };
+}
+
+/** Each subnet's table: its explicit association, else its VPC's main table. */
+export function routesBySubnet(tables: RouteTable[], subnets: Map<string, string | undefined>): Map<string, SubnetRoutes> {
+  const explicit = new Map<string, RouteTable>();
+  const mainOf = new Map<string, RouteTable>();
+  for (const t of tables)
+    for (const a of t.Associations ?? []) {
+      if (a.SubnetId) explicit.set(a.SubnetId, t);
+      if (a.Main && t.VpcId) mainOf.set(t.VpcId, t);
+    }
+  const out = new Map<string, SubnetRoutes>();
+  for (const [subnetId, vpcId] of subnets) {
+    const t = explicit.get(subnetId);
+    const main = vpcId ? mainOf.get(vpcId) : undefined;
+    if (t) out.set(subnetId, subnetRoutes(t, false));
+    else if (main) out.set(subnetId, subnetRoutes(main, true));
+  }
+  return out;
+}
+
+function aclEntries(a: Ec2NetworkAcl): AclEntry[] {
+  return (a.Entries ?? []).flatMap((e): AclEntry[] => {
+    const cidr = e.CidrBlock ?? e.Ipv6CidrBlock;
+    if (!cidr || e.RuleNumber === undefined) return [];
+    const protocol = normaliseProtocol(e.Protocol ?? '-1');
+    const ported = (protocol === 'tcp' || protocol === 'udp') && e.PortRange?.From !== undefined;
+    return [
+      {
+        ruleNumber: e.RuleNumber,
+        egress: e.Egress === true,
+        allow: e.RuleAction === 'allow',
+        protocol,
+        fromPort: ported ? e.PortRange!.From! : 0,
+        toPort: ported ? (e.PortRange!.To ?? e.PortRange!.From!) : 65535,
+        cidr,
+        family: (e.CidrBlock ? 4 : 6) as Family,
+      },
+    ];
+  });
+}
+
+/** Each subnet's ACL: its association (AWS lists every subnet's), else its VPC's default ACL. */
+export function aclsBySubnet(acls: Ec2NetworkAcl[], subnets: Map<string, string | undefined>): Map<string, NetworkAcl> {
+  const bySubnet = new Map<string, Ec2NetworkAcl>();
+  const defaultOf = new Map<string, Ec2NetworkAcl>();
+  for (const a of acls) {
+    for (const s of a.Associations ?? []) if (s.SubnetId) bySubnet.set(s.SubnetId, a);
+    if (a.IsDefault && a.VpcId) defaultOf.set(a.VpcId, a);
+  }
+  const out = new Map<string, NetworkAcl>();
+  for (const [subnetId, vpcId] of subnets) {
+    const a = bySubnet.get(subnetId) ?? (vpcId ? defaultOf.get(vpcId) : undefined);
+    if (a) out.set(subnetId, { aclId: a.NetworkAclId ?? '', entries: aclEntries(a) });
+  }
+  return out;
+}
+
+// ───────────────────────────── load balancers ─────────────────────────────
+
+/** One internet-facing load balancer, its listeners and what each forwards to, as read. */
+interface Balancer {
+  kind: LoadBalancerKind;
+  id: string;
+  name: string;
+  groupIds: string[];
+  subnetIds: string[];
+  families: Family[];
+  listeners: {
+    id?: string;
+    port: number;
+    protocol: string;
+    /** Target group ARNs of its default action (ALB/NLB), or the Classic backend port. */
+    targetGroups: string[];
+    instancePort?: number;
+  }[];
+  /** Target groups attached through listener rules (not a default action): any listener may reach them. */
+  ruleGroups: string[];
+  /** Classic: registered instances. */
+  instances: string[];
+}
+
+const forwardedGroups = (l: Listener): string[] =>
+  unique(
+    (l.DefaultActions ?? []).flatMap((a) =>
+      a.Type === 'forward' ? [a.TargetGroupArn, ...(a.ForwardConfig?.TargetGroups ?? []).map((t) => t.TargetGroupArn)] : [],
+    ),
+  ).filter((x): x is string => !!x);
+
+const v2Kind = (lb: LoadBalancer): LoadBalancerKind | undefined =>
+  lb.Type === 'application' ? 'application' : lb.Type === 'network' ? 'network' : undefined;
+
+interface ElbRead {
+  balancers: Balancer[];
+  targetGroups: Map<string, TargetGroup>;
+  unknown: LoadBalancerEvidence['unknown'];
+}
+
+/** ALBs and NLBs: the load balancers, the listeners of internet-facing ones, every target group (one listing). */
+async function readElbv2(elbv2: ElasticLoadBalancingV2Client): Promise<ElbRead> {
+  const svc = 'elasticloadbalancing';
+  const all = await attempt(() =>
+    pages(svc, 'DescribeLoadBalancers', paginateDescribeLoadBalancers({ client: elbv2, pageSize: ELB_PAGE }, {}), (p) => p.LoadBalancers),
+  );
+  if (!all.ok)
+    return { balancers: [], targetGroups: new Map(), unknown: [{ lb: 'Application and Network Load Balancers', reason: all.reason }] };
+  const facing = all.value.filter((lb) => lb.Scheme === 'internet-facing' && v2Kind(lb) && lb.LoadBalancerArn);
+  if (!facing.length) return { balancers: [], targetGroups: new Map(), unknown: [] };
+  const [listeners, groups] = await Promise.all([
+    mapLimit(facing, CONCURRENCY, (lb) =>
+      attempt(() =>
+        pages(
+          svc,
+          'DescribeListeners',
+          paginateDescribeListeners({ client: elbv2, pageSize: ELB_PAGE }, { LoadBalancerArn: lb.LoadBalancerArn! }),
+          (p) => p.Listeners,
+        ),
+      ),
+    ),
+    attempt(() =>
+      pages(svc, 'DescribeTargetGroups', paginateDescribeTargetGroups({ client: elbv2, pageSize: ELB_PAGE }, {}), (p) => p.TargetGroups),
+    ),
+  ]);
+  const unknown: LoadBalancerEvidence['unknown'] = [];
+  if (!groups.ok) unknown.push({ lb: 'Application and Network Load Balancers', reason: groups.reason });
+  const targetGroups = new Map((groups.ok ? groups.value : []).map((g) => [g.TargetGroupArn!, g]));
+  const balancers = facing.flatMap((lb, i): Balancer[] => {
+    const ls = listeners[i]!;
+    const name = lb.LoadBalancerName ?? lb.LoadBalancerArn!;
+    if (!ls.ok) {
+      unknown.push({ lb: name, reason: ls.reason });
+      return [];
+    }
+    const forwarded = new Set(ls.value.flatMap(forwardedGroups));
+    return [
+      {
+        kind: v2Kind(lb)!,
+        id: lb.LoadBalancerArn!,
+        name,
+        groupIds: lb.SecurityGroups ?? [],
+        subnetIds: (lb.AvailabilityZones ?? []).map((z) => z.SubnetId).filter((x): x is string => !!x),
+        families: lb.IpAddressType === 'ipv4' || !lb.IpAddressType ? [4] : [4, 6],
+        listeners: ls.value
+          .filter((l) => l.Port !== undefined && l.Protocol !== 'UDP')
+          .map((l) => ({ id: l.ListenerArn, port: l.Port!, protocol: l.Protocol ?? 'TCP', targetGroups: forwardedGroups(l) })),
+        ruleGroups: [...targetGroups.values()]
+          .filter((g) => g.LoadBalancerArns?.includes(lb.LoadBalancerArn!) && !forwarded.has(g.TargetGroupArn!))
+          .map((g) => g.TargetGroupArn!),
+        instances: [],
+      },
+    ];
+  });
+  return { balancers, targetGroups, unknown };
+}
+
+/** Classic Load Balancers: one paginated listing has listeners, backends and registered instances. */
+async function readClassic(elb: ElasticLoadBalancingClient): Promise<Result<Balancer[]>> {
+  const all = await attempt(() =>
+    pages(
+      'elasticloadbalancing',
+      'DescribeLoadBalancers',
+      paginateClassic({ client: elb, pageSize: ELB_PAGE }, {}),
+      (p) => p.LoadBalancerDescriptions,
+    ),
+  );
+  if (!all.ok) return all;
+  return ok(
+    all.value
+      .filter((lb) => lb.Scheme === 'internet-facing' && lb.LoadBalancerName)
+      .map((lb) => ({
+        kind: 'classic' as const,
+        id: lb.LoadBalancerName!,
+        name: lb.LoadBalancerName!,
+        groupIds: lb.SecurityGroups ?? [],
+        subnetIds: lb.Subnets ?? [],
+        families: [4] as Family[],
+        listeners: (lb.ListenerDescriptions ?? [])
+          .map((d) => d.Listener)
+          .filter((l) => l?.LoadBalancerPort !== undefined && l.InstancePort !== undefined)
+          .map((l) => ({ port: l!.LoadBalancerPort!, protocol: l!.Protocol ?? 'TCP', targetGroups: [], instancePort: l!.InstancePort! })),
+        ruleGroups: [],
+        instances: (lb.Instances ?? []).map((i) => i.InstanceId).filter((x): x is string => !!x),
+      })),
+  );
+}
+
+/** The load balancers' own groups (those the instances' describe did not return), with their prefix lists. */
+async function lbGroups(
+  ec2: EC2Client,
+  ids: string[],
+  inv: Pick<RegionInventory, 'securityGroups' | 'prefixLists'>,
+): Promise<Pick<RegionInventory, 'securityGroups' | 'prefixLists'>> {
+  const known = inv.securityGroups.ok ? inv.securityGroups.value : new Map<string, SecurityGroup>();
+  const missing = ids.filter((id) => !known.has(id));
+  const read = missing.length
+    ? await attempt(() =>
+        byFilter(
+          'group-id',
+          missing,
+          'DescribeSecurityGroups',
+          (f) => paginateDescribeSecurityGroups({ client: ec2, pageSize: 1000 }, { Filters: [f] }),
+          (p) => p.SecurityGroups,
+        ),
+      )
+    : ok([]);
+  if (!read.ok) return { securityGroups: read, prefixLists: inv.prefixLists };
+  const groups = new Map([...known, ...read.value.map((g) => [g.GroupId!, toGroup(g)] as const)]);
+  const lists = unique(
+    read.value.flatMap((g) => (g.IpPermissions ?? []).flatMap((p) => (p.PrefixListIds ?? []).map((l) => l.PrefixListId!))),
+  ).filter((id) => !inv.prefixLists.has(id));
+  const entries = await mapLimit(lists, CONCURRENCY, (id) =>
+    attempt(() =>
+      pages('ec2', 'GetManagedPrefixListEntries', paginateGetManagedPrefixListEntries({ client: ec2 }, { PrefixListId: id }), (p) =>
+        p.Entries?.map((e) => e.Cidr!).filter(Boolean),
+      ),
+    ),
+  );
+  return { securityGroups: ok(groups), prefixLists: new Map([...inv.prefixLists, ...lists.map((id, i) => [id, entries[i]!] as const)]) };
+}
+
+/** Whether the load balancer's groups admit the listener port from the internet: the rule, or `no security groups`. */
+function admission(
+  b: Balancer,
+  port: number,
+  groups: Pick<RegionInventory, 'securityGroups' | 'prefixLists'>,
+): Result<Record<string, unknown> | string> | undefined {
+  if (!b.groupIds.length) return ok('no security groups');
+  const net = networkEvidence({ securityGroupIds: b.groupIds, publicIps: [], ipv6: [] }, groups, new Map(), []);
+  if (!net.ok) return fail(`the security groups of ${b.name}: ${net.reason}`);
+  const onPort = net.value.openings.filter((o) => opensTcpPort(o, port));
+  const world = onPort.find((o) => isWorldOpen(o) && o.peer.kind === 'cidr' && b.families.includes(o.peer.family));
+  if (world) return ok(openingEvidence(world));
+  const unread = onPort.find((o) => o.peer.kind === 'unresolved');
+  return unread && unread.peer.kind === 'unresolved' ? fail(`the security groups of ${b.name}: ${unread.peer.reason}`) : undefined;
+}
+
+/**
+ * Everything between the internet and the region's instances. Route tables and
+ * ACLs are read for the instances' VPCs; load balancers region-wide.
+ */
+export async function discoverNetwork(clients: NetworkClients, inv: RegionInventory): Promise<NetworkInventory> {
+  const subnets = new Map<string, string | undefined>();
+  for (const i of inv.instances) for (const n of i.interfaces) if (n.subnetId) subnets.set(n.subnetId, i.vpcId);
+  const vpcIds = unique(inv.instances.flatMap((i) => (i.vpcId ? [i.vpcId] : [])));
+  const { ec2 } = clients;
+  const [tables, acls, v2, classic] = await Promise.all([
+    attempt(() =>
+      byFilter(
+        'vpc-id',
+        vpcIds,
+        'DescribeRouteTables',
+        (f) => paginateDescribeRouteTables({ client: ec2, pageSize: 100 }, { Filters: [f] }),
+        (p) => p.RouteTables,
+      ),
+    ),
+    attempt(() =>
+      byFilter(
+        'vpc-id',
+        vpcIds,
+        'DescribeNetworkAcls',
+        (f) => paginateDescribeNetworkAcls({ client: ec2, pageSize: 100 }, { Filters: [f] }),
+        (p) => p.NetworkAcls,
+      ),
+    ),
+    readElbv2(clients.elbv2),
+    readClassic(clients.elb),
+  ]);
+  const balancers = [...v2.balancers, ...(classic.ok ? classic.value : [])];
+  const unknown = [...v2.unknown, ...(classic.ok ? [] : [{ lb: 'Classic Load Balancers', reason: classic.reason }])];
+
+  const [groups, lbSubnets] = await Promise.all([
+    lbGroups(ec2, unique(balancers.flatMap((b) => b.groupIds)), inv),
+    attempt(async () => {
+      const ids = unique(balancers.flatMap((b) => b.subnetIds));
+      const found = ids.length
+        ? await byFilter(
+            'subnet-id',
+            ids,
+            'DescribeSubnets',
+            (f) => paginateDescribeSubnets({ client: ec2, pageSize: 1000 }, { Filters: [f] }),
+            (p) => p.Subnets,
+          )
+        : [];
+      return new Map(found.map((s) => [s.SubnetId!, [s.CidrBlock, ...(s.Ipv6CidrBlockAssociationSet ?? []).map((a) => a.Ipv6CidrBlock)]]));
+    }),
+  ]);
+
+  // Targets are read only where a path could reach them: a target group of an internet-facing load balancer whose
+  // listener is admitted from the internet (or could not be judged).
+  const routes: RegionLoadBalancerRoute[] = [];
+  const refs = new Map(
+    balancers.map((b) => {
+      const subnetCidrs: Result<string[]> = lbSubnets.ok
+        ? ok(b.subnetIds.flatMap((s) => (lbSubnets.value.get(s) ?? []).filter((c): c is string => !!c)))
+        : fail(lbSubnets.reason);
+      return [b, { kind: b.kind, id: b.id, name: b.name, groupIds: b.groupIds, subnetCidrs }] as const;
+    }),
+  );
+  const wanted = new Map<
+    string,
+    { b: Balancer; listener: RegionLoadBalancerRoute['listener']; admitted: RegionLoadBalancerRoute['admitted'] }[]
+  >();
+  for (const b of balancers) {
+    for (const l of b.listeners) {
+      const admitted = admission(b, l.port, groups);
+      if (!admitted) continue; // closed: the load balancer's groups do not admit this listener from the internet
+      const listener = { ...(l.id ? { id: l.id } : {}), port: l.port, protocol: l.protocol };
+      if (b.kind === 'classic')
+        for (const id of b.instances)
+          routes.push({ lb: refs.get(b)!, listener, target: { port: l.instancePort!, kind: 'backend' }, admitted, targetId: id });
+      for (const tg of l.targetGroups) wanted.set(tg, [...(wanted.get(tg) ?? []), { b, listener, admitted }]);
+      for (const tg of b.ruleGroups) wanted.set(tg, [...(wanted.get(tg) ?? []), { b, listener: { ...listener, viaRule: true }, admitted }]);
+    }
+  }
+  const tgArns = [...wanted.keys()].filter((arn) => {
+    const kind = v2.targetGroups.get(arn)?.TargetType;
+    return kind === 'instance' || kind === 'ip';
+  });
+  const health = await mapLimit(tgArns, CONCURRENCY, (arn) =>
+    attempt(async () => {
+      try {
+        return (await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }))).TargetHealthDescriptions ?? [];
+      } catch (err) {
+        throw toAwsCallError('elasticloadbalancing', 'DescribeTargetHealth', err);
+      }
+    }),
+  );
+  tgArns.forEach((arn, i) => {
+    const tg = v2.targetGroups.get(arn)!;
+    const targets = health[i]!;
+    const uses = wanted.get(arn)!;
+    if (!targets.ok) {
+      for (const u of unique(uses.map((x) => x.b.name)))
+        unknown.push({ lb: u, reason: `targets of target group ${tg.TargetGroupName ?? arn}: ${targets.reason}` });
+      return;
+    }
+    for (const t of targets.value) {
+      if (!t.Target?.Id) continue;
+      const port = t.Target.Port ?? tg.Port;
+      if (port === undefined) continue;
+      for (const u of uses) {
+        routes.push({
+          lb: refs.get(u.b)!,
+          listener: u.listener,
+          targetGroup: { id: arn, name: tg.TargetGroupName ?? arn },
+          target: {
+            port,
+            kind: tg.TargetType === 'ip' ? 'ip' : 'instance',
+            ...(tg.TargetType === 'ip' ? { address: t.Target.Id } : {}),
+            ...(t.TargetHealth?.State ? { health: t.TargetHealth.State } : {}),
+          },
+          admitted: u.admitted,
+          targetId: t.Target.Id,
+        });
+      }
+    }
+  });
+
+  return {
+    routes: tables.ok ? ok(routesBySubnet(tables.value, subnets)) : fail(tables.reason),
+    acls: acls.ok ? ok(aclsBySubnet(acls.value, subnets)) : fail(acls.reason),
+    loadBalancers: ok({ routes, unknown }),
+  };
+}

@@ -1,0 +1,257 @@
+/**
+ * Reachability hop by hop (CHECKS.md, "Reachable from the internet"), on the
+ * pure model: each path shape, each way a path breaks, and what missing
+ * evidence does. The same shapes against moto: test/integration/reach.test.ts.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { portExposureChecks, unexpectedPortsOpen } from '../../lib/checks/net.js';
+import { internetExposed } from '../../lib/evidence/index.js';
+import { evaluateInstance } from '../../lib/evaluate.js';
+import { renderTable } from '../../lib/render/table.js';
+import { summarise } from '../../lib/summary.js';
+import type { InstanceCheck, NetworkAcl, Outcome } from '../../lib/model.js';
+import { fail, ok } from '../../lib/model.js';
+import { ctx, lbRoute, net, OPEN_ACL, open, position } from '../support/fixtures.js';
+
+const check = (id: string): InstanceCheck => [...portExposureChecks, unexpectedPortsOpen].find((c) => c.id === id)!;
+const http = check('net.http-port-public');
+const SG = 'sg-0000000000000000a';
+const LB_SG = 'sg-00000000000000a1b';
+const IP = '54.1.2.3';
+const world = [open(SG, 'tcp', 8086, '0.0.0.0/0')];
+const onPublicSubnet = (over: Parameters<typeof position>[0] = {}) => [position({ groupIds: [SG], publicIpv4: [IP], ...over })];
+const acl = (entries: NetworkAcl['entries']): NetworkAcl => ({ aclId: 'acl-0000000000000000b', entries });
+const hopIds = (o: Outcome) => ((o.details!.paths as { hops: { id: string }[] }[])[0]!.hops ?? []).map((h) => h.id);
+
+describe('direct paths', () => {
+  it('public IPv4 + IGW default route + ACL allowing in and out + world-open group: CRITICAL, the path hop by hop', () => {
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet() }) }));
+    expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL', details: { internetReachable: true } });
+    expect(hopIds(o!)).toEqual([IP, 'igw-0000000000000000a', 'rtb-0000000000000000a', OPEN_ACL.aclId, SG]);
+    expect(JSON.stringify(o!.details)).toContain('inbound rule 100 allows TCP 8086');
+    expect(o!.summary).toContain(`reachable from the internet: ${IP}`);
+  });
+  it('the main route table counts for a subnet without an explicit association', () => {
+    const routes = ok({ routeTableId: 'rtb-main', main: true, default4: 'igw-1' });
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) }));
+    expect(o).toMatchObject({ severity: 'CRITICAL' });
+    expect(JSON.stringify(o!.details)).toContain('(main table)');
+  });
+  it('a global IPv6 address, ::/0 to an IGW and a ::/0 rule: CRITICAL over IPv6', () => {
+    const rules = [open(SG, 'tcp', 8086, '::/0')];
+    const interfaces = onPublicSubnet({ publicIpv4: [], publicIpv6: ['2a05:d018::1'] });
+    const [o] = http.evaluate(ctx({ net: net(rules, { interfaces }) }));
+    expect(o).toMatchObject({ severity: 'CRITICAL' });
+    expect(o!.details!.paths).toEqual([expect.objectContaining({ family: 'IPv6', state: 'open' })]);
+  });
+  it.each([
+    ['a NAT gateway', 'nat-0123'],
+    ['a peering connection', 'pcx-0123'],
+    ['a transit gateway', 'tgw-0123'],
+    ['a virtual private gateway', 'vgw-0123'],
+    ['nowhere', undefined],
+  ])('broken: the default route goes to %s, not an internet gateway → latent HIGH', (_, target) => {
+    const routes = ok({ routeTableId: 'rtb-x', main: false, ...(target ? { default4: target } : {}) });
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) }));
+    expect(o).toMatchObject({ status: 'FAILED', severity: 'HIGH', details: { internetReachable: false } });
+    expect(o!.summary).toContain('latent');
+    expect(o!.summary).toContain(target ? `to ${target}, not an internet gateway` : 'no default route');
+  });
+  it('broken: an egress-only internet gateway carries no inbound IPv6', () => {
+    const routes = ok({ routeTableId: 'rtb-x', main: false, default6: 'eigw-0123' });
+    const interfaces = onPublicSubnet({ publicIpv4: [], publicIpv6: ['2a05:d018::1'], routes });
+    expect(http.evaluate(ctx({ net: net([open(SG, 'tcp', 8086, '::/0')], { interfaces }) }))[0]).toMatchObject({ severity: 'HIGH' });
+  });
+  it('broken: an ACL deny before the allow (rule order, not list order) → latent, naming the rule', () => {
+    const entries = [
+      ...OPEN_ACL.entries,
+      { ruleNumber: 90, egress: false, allow: false, protocol: 'tcp', fromPort: 8086, toPort: 8086, cidr: '0.0.0.0/0', family: 4 as const },
+    ];
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(entries)) }) }) }));
+    expect(o).toMatchObject({ severity: 'HIGH' });
+    expect(o!.summary).toContain('rule 90 denies TCP 8086');
+    // The same deny after the allow changes nothing.
+    const later = entries.map((e) => (e.ruleNumber === 90 ? { ...e, ruleNumber: 200 } : e));
+    expect(
+      http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(later)) }) }) }))[0],
+    ).toMatchObject({ severity: 'CRITICAL' });
+  });
+  it('a deny of part of the internet before an allow-all leaves the rest reachable', () => {
+    const entries = [
+      ...OPEN_ACL.entries,
+      {
+        ruleNumber: 90,
+        egress: false,
+        allow: false,
+        protocol: 'all',
+        fromPort: 0,
+        toPort: 65535,
+        cidr: '198.51.0.0/16',
+        family: 4 as const,
+      },
+    ];
+    const interfaces = onPublicSubnet({ acl: ok(acl(entries)) });
+    expect(http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }))[0]).toMatchObject({ severity: 'CRITICAL' });
+  });
+  it('broken: the ACL lets 8086 in but no reply out to ephemeral ports', () => {
+    const entries = OPEN_ACL.entries.filter((e) => !e.egress);
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(entries)) }) }) }));
+    expect(o).toMatchObject({ severity: 'HIGH' });
+    expect(o!.summary).toContain('ephemeral');
+  });
+  it('broken: an IPv6-only rule with only a public IPv4 address', () => {
+    const [o] = http.evaluate(ctx({ net: net([open(SG, 'tcp', 8086, '::/0')], { publicIpv4: [IP], interfaces: onPublicSubnet() }) }));
+    expect(o).toMatchObject({ severity: 'HIGH' });
+    expect(o!.summary).toContain('no public IPv6 address');
+  });
+  it('broken: the world-open group is on another interface than the public address', () => {
+    const interfaces = [position({ groupIds: ['sg-other'], publicIpv4: [IP] }), position({ interfaceId: 'eni-2', groupIds: [SG] })];
+    expect(http.evaluate(ctx({ net: net(world, { interfaces }) }))[0]).toMatchObject({ severity: 'HIGH' });
+  });
+  it('a source set covering the internet without a /0 completes a path too', () => {
+    const halves = [open(SG, 'tcp', 8086, '0.0.0.0/1'), open(SG, 'tcp', 8086, '128.0.0.0/1')];
+    expect(http.evaluate(ctx({ net: net(halves, { publicIpv4: [IP], interfaces: onPublicSubnet() }) }))[0]).toMatchObject({
+      severity: 'CRITICAL',
+    });
+  });
+  it('missing evidence: route tables or ACLs unreadable → FAILED at the base severity, incomplete (never lowers an earlier CRITICAL)', () => {
+    for (const over of [
+      { routes: fail('ec2:DescribeRouteTables failed: Throttling') },
+      { acl: fail('ec2:DescribeNetworkAcls failed: denied') },
+    ]) {
+      const c = ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet(over) }) });
+      const [o] = http.evaluate(c);
+      expect(o).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
+      expect(o!.incomplete).toMatch(/DescribeRouteTables|DescribeNetworkAcls/);
+      const assessed = new Set<string>();
+      evaluateInstance([http], c, assessed);
+      expect(assessed.size).toBe(0);
+    }
+  });
+  it('missing evidence that cannot change the answer leaves it complete: no public address at all', () => {
+    const c = ctx({ net: net(world, { interfaces: onPublicSubnet({ publicIpv4: [], routes: fail('denied') }) }) });
+    const assessed = new Set<string>();
+    const [f] = evaluateInstance([http], c, assessed);
+    expect(f).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
+    expect(assessed.size).toBe(1);
+  });
+  it('net.unexpected-ports-open: world-open SSH with a complete path is CRITICAL, without one HIGH (latent)', () => {
+    const ssh = [open(SG, 'tcp', 22, '0.0.0.0/0')];
+    expect(unexpectedPortsOpen.evaluate(ctx({ net: net(ssh, { publicIpv4: [IP], interfaces: onPublicSubnet() }) }))[0]).toMatchObject({
+      severity: 'CRITICAL',
+    });
+    const [latent] = unexpectedPortsOpen.evaluate(ctx({ net: net(ssh) }));
+    expect(latent).toMatchObject({ severity: 'HIGH' });
+    expect(latent!.summary).toContain('latent');
+  });
+  it('net.unexpected-ports-open: a range is reachable when the ACL lets any port of it in', () => {
+    const entries = [
+      { ruleNumber: 10, egress: false, allow: true, protocol: 'tcp', fromPort: 3000, toPort: 3000, cidr: '0.0.0.0/0', family: 4 as const },
+      ...OPEN_ACL.entries.filter((e) => e.egress),
+    ];
+    const interfaces = onPublicSubnet({ acl: ok(acl(entries)) });
+    const rules = [open(SG, 'tcp', [1000, 5000], '0.0.0.0/0')];
+    expect(unexpectedPortsOpen.evaluate(ctx({ net: net(rules, { publicIpv4: [IP], interfaces }) }))[0]).toMatchObject({
+      severity: 'CRITICAL',
+    });
+  });
+  it('net.cluster-ports-exposed: world-open 8091 on a meta node is HIGH, CRITICAL with a complete path', () => {
+    const c = check('net.cluster-ports-exposed');
+    const rules = [open(SG, 'tcp', 8091, '0.0.0.0/0')];
+    expect(c.evaluate(ctx({ instance: { role: 'meta' }, net: net(rules) }))[0]).toMatchObject({ severity: 'HIGH' });
+    expect(
+      c.evaluate(ctx({ instance: { role: 'meta' }, net: net(rules, { publicIpv4: [IP], interfaces: onPublicSubnet() }) }))[0],
+    ).toMatchObject({ severity: 'CRITICAL' });
+  });
+});
+
+describe('load-balancer paths', () => {
+  const fromLb = [open(SG, 'tcp', 8086, LB_SG)];
+  const withLb = (route = lbRoute(), rules = fromLb) => net(rules, { loadBalancers: ok({ routes: [route], unknown: [] }) });
+  it('internet-facing ALB → listener → target group → instance 8086, admitted by a rule referencing the ALB group: CRITICAL on the ALB', () => {
+    const outcomes = http.evaluate(ctx({ net: withLb() }));
+    expect(outcomes).toHaveLength(1);
+    const [o] = outcomes;
+    expect(o).toMatchObject({
+      status: 'FAILED',
+      severity: 'CRITICAL',
+      resource: { type: 'AwsElbv2LoadBalancer', id: lbRoute().lb.id },
+      details: { internetReachable: true, loadBalancer: 'influx' },
+    });
+    expect(hopIds(o!)).toEqual([lbRoute().lb.id, lbRoute().listener.id, lbRoute().targetGroup!.id, 'instance', SG]);
+    expect(o!.summary).toContain('HTTPS 443');
+  });
+  it('NLB without groups → IP target, admitted by a CIDR containing the NLB subnet', () => {
+    const route = lbRoute({
+      lb: { ...lbRoute().lb, kind: 'network', groupIds: [] },
+      admitted: ok('no security groups'),
+      target: { port: 8086, kind: 'ip', address: '10.0.1.10' },
+    });
+    const [o] = http.evaluate(ctx({ net: withLb(route, [open(SG, 'tcp', 8086, '10.0.0.0/16')]) }));
+    expect(o).toMatchObject({ severity: 'CRITICAL', resource: { type: 'AwsElbv2LoadBalancer' } });
+  });
+  it('Classic LB backend → instance port: CRITICAL on the AwsElbLoadBalancer resource', () => {
+    const route = lbRoute({
+      lb: { ...lbRoute().lb, kind: 'classic', id: 'influx-clb', name: 'influx-clb' },
+      target: { port: 8086, kind: 'backend' },
+    });
+    const { targetGroup: _, ...classic } = route;
+    expect(http.evaluate(ctx({ net: withLb(classic) }))[0]).toMatchObject({ resource: { type: 'AwsElbLoadBalancer', id: 'influx-clb' } });
+  });
+  it('broken: a target on another port says nothing about 8086', () => {
+    expect(http.evaluate(ctx({ net: withLb(lbRoute({ target: { port: 8080, kind: 'instance' } })) }))[0]).toMatchObject({
+      status: 'PASSED',
+    });
+  });
+  it('broken: the instance’s groups do not admit the load balancer', () => {
+    expect(http.evaluate(ctx({ net: withLb(lbRoute(), [open(SG, 'tcp', 8086, 'sg-elsewhere')]) }))[0]).toMatchObject({ status: 'PASSED' });
+  });
+  it('missing evidence: the load balancer’s groups could not be read → NOT_AVAILABLE, never PASSED', () => {
+    const [o] = http.evaluate(ctx({ net: withLb(lbRoute({ admitted: fail('ec2:DescribeSecurityGroups failed: denied') })) }));
+    expect(o).toMatchObject({ status: 'NOT_AVAILABLE' });
+  });
+  it('missing evidence: targets unreadable → NOT_AVAILABLE for an instance that admits the port from anything, PASSED for one that does not', () => {
+    const unknown = [
+      { lb: 'influx', reason: 'targets of target group influx: elasticloadbalancing:DescribeTargetHealth failed: AccessDenied' },
+    ];
+    const admits = net(fromLb, { loadBalancers: ok({ routes: [], unknown }) });
+    const [o] = http.evaluate(ctx({ net: admits }));
+    expect(o).toMatchObject({ status: 'NOT_AVAILABLE' });
+    expect(o!.summary).toContain('DescribeTargetHealth');
+    const closed = net([open(SG, 'tcp', 22, '10.0.0.0/8')], { loadBalancers: ok({ routes: [], unknown }) });
+    expect(http.evaluate(ctx({ net: closed }))[0]).toMatchObject({ status: 'PASSED' });
+  });
+  it('a load-balancer path raises the endpoint checks; an unreadable hop makes that unknown, not false', () => {
+    expect(internetExposed(ok(withLb()))).toEqual({ exposed: true });
+    expect(internetExposed(ok(net(world, { publicIpv4: [IP] })))).toEqual({ exposed: true });
+    expect(internetExposed(ok(net([open(SG, 'tcp', 8086, '::/0')], { publicIpv4: [IP] })))).toEqual({ exposed: false });
+    const unknown = internetExposed(ok(net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes: fail('throttled') }) })));
+    expect(unknown).toMatchObject({ exposed: false, unknown: expect.stringContaining('throttled') });
+  });
+});
+
+describe('the table shows paths hop by hop', () => {
+  it('the open path in the summary line, broken paths (latent) on their own lines with why they break', () => {
+    const routes = ok({ routeTableId: 'rtb-0000000000000000c', main: true, default4: 'nat-0000000000000000c' });
+    const latent = ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) });
+    const exposed = ctx({
+      net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet() }),
+      instance: { instanceId: 'i-0000000000000bbbb' },
+    });
+    const findings = [...evaluateInstance([http], latent), ...evaluateInstance([http], exposed)];
+    const doc = {
+      scanId: 's',
+      startedAt: '',
+      finishedAt: '',
+      scope: { accounts: [], regions: [] },
+      findings,
+      summary: summarise(findings),
+    };
+    const text = renderTable(doc, { color: false });
+    expect(text).toContain(`reachable from the internet: ${IP}`);
+    expect(text).toContain('igw-0000000000000000a');
+    expect(text).toMatch(
+      /broken path: address 54\.1\.2\.3 \(eni-0000000000000000a\) ✗ route table rtb-0000000000000000c sends 0\.0\.0\.0\/0 to nat-/,
+    );
+  });
+});

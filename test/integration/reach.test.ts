@@ -1,0 +1,212 @@
+/**
+ * Reachability hop by hop against moto (route tables, network ACLs, elbv2,
+ * elb): an estate with every path shape and every way a path breaks, scanned
+ * for real; then the same estate with one read denied through the fault proxy.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parseConfig } from '../../lib/config.js';
+import type { Finding, ScanDocument } from '../../lib/model.js';
+import { scan } from '../../lib/scan.js';
+import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
+import { startFaultProxy, type FaultProxy } from '../../scripts/fault-proxy.js';
+import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
+
+const R = 'eu-north-1';
+let account: TestAccount;
+let estate: SeededEstate;
+let proxy: FaultProxy;
+let doc: ScanDocument;
+let calls: Record<string, number>;
+
+const config = () =>
+  parseConfig({
+    regions: [R],
+    probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] },
+    aws: { maxAttempts: 2, connectTimeoutMs: 1000, requestTimeoutMs: 5000 },
+  });
+
+/** A scan whose clients all go through the fault proxy, with this operation denied (or nothing). */
+async function scanDenying(operation?: string): Promise<{ doc: ScanDocument; coverage: Set<string> }> {
+  proxy.setPlan({ rates: operation ? { [operation]: 1 } : {}, faults: ['deny'] });
+  const saved = process.env.AWS_ENDPOINT_URL;
+  process.env.AWS_ENDPOINT_URL = proxy.endpoint;
+  try {
+    const cfg = config();
+    const { clients } = account.clients(cfg);
+    const result = await scan(cfg, { clients, homeRegion: R });
+    clients.destroy();
+    return { doc: result.document, coverage: result.coverage[0]!.assessed };
+  } finally {
+    process.env.AWS_ENDPOINT_URL = saved;
+  }
+}
+
+beforeAll(async () => {
+  account = await testAccount();
+  const influx = { influxdb: '' };
+  estate = await seedEstate(account.seeder(R), {
+    region: R,
+    subnets: [
+      { name: 'public' },
+      { name: 'private', route: 'none' },
+      {
+        name: 'acl-deny',
+        acl: [
+          { rule: 100, action: 'allow', protocol: '-1' },
+          { rule: 90, action: 'deny', ports: 8086 },
+          { rule: 100, egress: true, action: 'allow', protocol: '-1' },
+        ],
+      },
+    ],
+    groups: [
+      { name: 'world-8086', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
+      { name: 'v6-8086', rules: [{ ports: 8086, ipv6: ['::/0'] }] },
+      { name: 'halves', rules: [{ ports: 8086, cidrs: ['0.0.0.0/1', '128.0.0.0/1'] }] },
+      { name: 'alb', rules: [{ ports: 443, cidrs: ['0.0.0.0/0'] }] },
+      { name: 'alb-closed', rules: [{ ports: 443, cidrs: ['10.0.0.0/8'] }] },
+      { name: 'clb', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
+      { name: 'from-alb', rules: [{ ports: [8080, 8086], groups: ['alb'] }] },
+      { name: 'from-alb-closed', rules: [{ ports: 8086, groups: ['alb-closed'] }] },
+      { name: 'from-clb', rules: [{ ports: 8086, groups: ['clb'] }] },
+      { name: 'from-vpc', rules: [{ ports: 8086, cidrs: ['10.0.0.0/16'] }] },
+    ],
+    instances: [
+      { name: 'direct', tags: influx, groups: ['world-8086'], publicIp: true },
+      { name: 'halves', tags: influx, groups: ['halves'], publicIp: true },
+      { name: 'no-igw', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'private' },
+      { name: 'acl-deny', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'acl-deny' },
+      { name: 'v6-only', tags: influx, groups: ['v6-8086'], publicIp: true },
+      { name: 'behind-alb', tags: influx, groups: ['from-alb'] },
+      { name: 'behind-nlb', tags: influx, groups: ['from-vpc'] },
+      { name: 'behind-clb', tags: influx, groups: ['from-clb'] },
+      { name: 'internal-lb', tags: influx, groups: ['from-alb'] },
+      { name: 'other-port', tags: influx, groups: ['from-alb'] },
+      { name: 'lb-closed', tags: influx, groups: ['from-alb-closed'] },
+      { name: 'untouched', tags: influx, groups: [] },
+    ],
+    loadBalancers: [
+      { name: 'alb', kind: 'application', groups: ['alb'], listeners: [{ port: 443, targetPort: 8086, targets: ['behind-alb'] }] },
+      { name: 'nlb', kind: 'network', listeners: [{ port: 8086, targetPort: 8086, targets: ['behind-nlb'], targetType: 'ip' }] },
+      { name: 'clb', kind: 'classic', groups: ['clb'], listeners: [{ port: 8086, targetPort: 8086, targets: ['behind-clb'] }] },
+      {
+        name: 'internal',
+        kind: 'application',
+        scheme: 'internal',
+        groups: ['alb'],
+        listeners: [{ port: 443, targetPort: 8086, targets: ['internal-lb'] }],
+      },
+      { name: 'alb-8080', kind: 'application', groups: ['alb'], listeners: [{ port: 443, targetPort: 8080, targets: ['other-port'] }] },
+      {
+        name: 'alb-closed',
+        kind: 'application',
+        groups: ['alb-closed'],
+        listeners: [{ port: 443, targetPort: 8086, targets: ['lb-closed'] }],
+      },
+    ],
+  });
+  proxy = await startFaultProxy(endpoint(), { rates: {} });
+  const cfg = config();
+  const { clients, counter } = account.clients(cfg);
+  doc = (await scan(cfg, { clients, homeRegion: R })).document;
+  calls = counter.callsByOperation();
+  clients.destroy();
+}, 120_000);
+
+afterAll(async () => {
+  await proxy.stop();
+});
+
+const id = (name: string) => estate.instances[name]![0]!;
+const http = (d: ScanDocument, name: string) => d.findings.filter((f) => f.checkId === 'net.http-port-public' && f.instanceId === id(name));
+const brief = (f: Finding) => `${f.status} ${f.severity} ${f.resource.type}`;
+
+describe('direct paths (moto)', () => {
+  it('public IPv4 + IGW route + default ACL + 0.0.0.0/0: CRITICAL, with igw, route table, ACL rule, group and address in the evidence', () => {
+    const [f] = http(doc, 'direct');
+    expect(brief(f!)).toBe('FAILED CRITICAL AwsEc2SecurityGroup');
+    const text = JSON.stringify(f!.evidence.paths);
+    expect(text).toContain(estate.internetGatewayId);
+    expect(text).toMatch(/rtb-[0-9a-f]+/);
+    expect(text).toMatch(/acl-[0-9a-f]+/);
+    expect(text).toContain('inbound rule 100 allows TCP 8086');
+    expect(text).toContain(estate.groups['world-8086']);
+  });
+  it('0.0.0.0/1 + 128.0.0.0/1: CRITICAL', () => expect(brief(http(doc, 'halves')[0]!)).toBe('FAILED CRITICAL AwsEc2SecurityGroup'));
+  it('broken, no IGW route: latent HIGH', () => {
+    const [f] = http(doc, 'no-igw');
+    expect(brief(f!)).toBe('FAILED HIGH AwsEc2SecurityGroup');
+    expect(f!.evidence.summary).toMatch(/latent.*no default route/);
+  });
+  it('broken, ACL deny (rule 90) before allow (rule 100): latent HIGH', () => {
+    const [f] = http(doc, 'acl-deny');
+    expect(brief(f!)).toBe('FAILED HIGH AwsEc2SecurityGroup');
+    expect(f!.evidence.summary).toContain('rule 90 denies TCP 8086');
+  });
+  it('broken, an IPv6-only rule with an IPv4-only address: latent HIGH', () => {
+    const [f] = http(doc, 'v6-only');
+    expect(brief(f!)).toBe('FAILED HIGH AwsEc2SecurityGroup');
+    expect(f!.evidence.internetReachable).toBe(false);
+  });
+});
+
+describe('load-balancer paths (moto)', () => {
+  it('internet-facing ALB → listener 443 → target group → instance 8086, admitted by the ALB group: CRITICAL on the ALB', () => {
+    const fs = http(doc, 'behind-alb');
+    expect(fs.map(brief)).toEqual(['FAILED CRITICAL AwsElbv2LoadBalancer']);
+    expect(fs[0]!.resource.id).toBe(estate.loadBalancers.alb);
+    const hops = JSON.stringify(fs[0]!.evidence.paths);
+    expect(hops).toContain('listener');
+    expect(hops).toContain('targetgroup/alb-0');
+  });
+  it('internet-facing NLB without groups → IP target: CRITICAL on the NLB', () => {
+    expect(http(doc, 'behind-nlb').map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([
+      `FAILED CRITICAL AwsElbv2LoadBalancer ${estate.loadBalancers.nlb}`,
+    ]);
+  });
+  it('internet-facing Classic LB → backend 8086: CRITICAL on the Classic LB', () => {
+    expect(http(doc, 'behind-clb').map((f) => `${brief(f)} ${f.resource.id}`)).toEqual(['FAILED CRITICAL AwsElbLoadBalancer clb']);
+  });
+  it.each([
+    ['an internal load balancer', 'internal-lb'],
+    ['a target on another port', 'other-port'],
+    ['a load balancer group not admitting its listener port', 'lb-closed'],
+    ['no load balancer at all', 'untouched'],
+  ])('broken, %s: PASSED', (_, name) => {
+    expect(http(doc, name).map((f) => f.status)).toEqual(['PASSED']);
+  });
+  it('reads each part once per region: calls grow with internet-facing load balancers, never with instances', () => {
+    expect(calls['ec2:DescribeRouteTables']).toBe(1);
+    expect(calls['ec2:DescribeNetworkAcls']).toBe(1);
+    expect(calls['elasticloadbalancingv2:DescribeLoadBalancers']).toBe(1);
+    expect(calls['elasticloadbalancingv2:DescribeTargetGroups']).toBe(1);
+    expect(calls['elasticloadbalancing:DescribeLoadBalancers']).toBe(1);
+    // Listeners of the four internet-facing ALB/NLBs (the internal one is never read); targets only behind admitted listeners.
+    expect(calls['elasticloadbalancingv2:DescribeListeners']).toBe(4);
+    expect(calls['elasticloadbalancingv2:DescribeTargetHealth']).toBe(3);
+  });
+});
+
+describe('missing evidence through the fault proxy (never a pass)', () => {
+  it('elasticloadbalancing:DescribeTargetHealth denied: NOT_AVAILABLE for instances a target group could reach, the rest unchanged', async () => {
+    const { doc: d, coverage } = await scanDenying('elasticloadbalancing:DescribeTargetHealth');
+    for (const name of ['behind-alb', 'behind-nlb', 'other-port', 'internal-lb']) {
+      const fs = http(d, name);
+      expect(fs.map((f) => f.status)).toEqual(['NOT_AVAILABLE']);
+      expect(String(fs[0]!.evidence.reason)).toContain('DescribeTargetHealth');
+      expect(coverage.has(`${id(name)}/net.http-port-public`)).toBe(false);
+    }
+    // The Classic LB needs no target health; a direct path needs no load balancer; no 8086 rule means no LB can reach it.
+    expect(http(d, 'behind-clb').map(brief)).toContain('FAILED CRITICAL AwsElbLoadBalancer');
+    expect(http(d, 'direct').map(brief)).toContain('FAILED CRITICAL AwsEc2SecurityGroup');
+    expect(http(d, 'untouched').map((f) => f.status)).toEqual(['PASSED']);
+  });
+  it('ec2:DescribeRouteTables denied: world-open instances with a public address stay FAILED at the base severity, incomplete', async () => {
+    const { doc: d, coverage } = await scanDenying('ec2:DescribeRouteTables');
+    const [f] = http(d, 'direct');
+    expect(brief(f!)).toBe('FAILED HIGH AwsEc2SecurityGroup');
+    expect(String(f!.evidence.incomplete)).toContain('DescribeRouteTables');
+    expect(coverage.has(`${id('direct')}/net.http-port-public`)).toBe(false);
+    // Load-balancer paths do not depend on route tables.
+    expect(http(d, 'behind-alb').map(brief)).toEqual(['FAILED CRITICAL AwsElbv2LoadBalancer']);
+  });
+});
