@@ -99,9 +99,11 @@ describe('net.rpc-port-exposed', () => {
   it('fails HIGH for a /16', () => {
     expect(c.evaluate(ctx({ net: net([open(SG, 'tcp', 8088, '10.0.0.0/16')]) }))[0]).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
   });
-  it('fails HIGH (latent) for the world without a path from the internet, CRITICAL with one', () => {
+  it('fails CRITICAL for the world (its base severity in CHECKS.md: "world: CRITICAL"), latent or reachable; HIGH for a wide CIDR', () => {
     const rules = [open(SG, 'tcp', [8080, 8090], '0.0.0.0/0')];
-    expect(c.evaluate(ctx({ net: net(rules) }))[0]).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
+    expect(c.evaluate(ctx({ net: net(rules) }))[0]).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    expect(c.evaluate(ctx({ net: net(rules) }))[0]!.summary).toMatch(/latent/);
+    expect(c.evaluate(ctx({ net: net([open(SG, 'tcp', 8088, '10.0.0.0/8')]) }))[0]).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
     expect(c.evaluate(ctx({ net: net(rules, { publicIpv4: ['54.1.2.3'] }) }))[0]).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
   });
   it('fails for a group reference on an OSS node', () => {
