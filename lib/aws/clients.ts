@@ -8,6 +8,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -97,6 +98,7 @@ export function createClients(opts: ClientOptions) {
   const sqs = new Map<string, SQSClient>();
   const organizations = new Map<string, OrganizationsClient>();
   const timestream = new Map<string, TimestreamInfluxDBClient>();
+  const secretsManager = new Map<string, SecretsManagerClient>();
   const cached = <C>(map: Map<string, C>, region: string, make: () => C): C => {
     let c = map.get(region);
     if (!c) {
@@ -119,8 +121,10 @@ export function createClients(opts: ClientOptions) {
       cached(organizations, region, () => instrument(new OrganizationsClient(common(region, opts, 'organizations')), opts.counter)),
     timestream: (region: string) =>
       cached(timestream, region, () => instrument(new TimestreamInfluxDBClient(common(region, opts, 'timestream-influxdb')), opts.counter)),
+    secretsManager: (region: string) =>
+      cached(secretsManager, region, () => instrument(new SecretsManagerClient(common(region, opts, 'secretsmanager')), opts.counter)),
     destroy: () => {
-      for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations, timestream] as Map<string, { destroy: () => void }>[])
+      for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations, timestream, secretsManager] as Map<string, { destroy: () => void }>[])
         for (const c of m.values()) c.destroy();
     },
   };

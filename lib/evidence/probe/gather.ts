@@ -44,7 +44,7 @@ export async function gatherProbe(
 }
 
 const LOOPBACK = LOOPBACK_CIDRS.map((c) => parseCidr(c)!);
-const isLoopbackHost = (h: string) =>
+export const isLoopbackHost = (h: string) =>
   h === 'localhost' || (parseIp(h.replace(/^\[|\]$/g, '')) !== undefined && LOOPBACK.some((l) => ipInCidr(h.replace(/^\[|\]$/g, ''), l)));
 
 /**
