@@ -12,6 +12,7 @@ import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } fro
 import { InfluxguardError, oneLine, usageError } from './errors.js';
 import { SEVERITIES, severityRank, type Instance, type ScanDocument, type Severity, type TimestreamDb } from './model.js';
 import { probeRun } from './probe.js';
+import { CredentialsError, credentialsFromText, type AuditCredentials } from './evidence/audit/credentials.js';
 import { toAsff } from './publish/asff.js';
 import { goneInstances } from './discover/ec2.js';
 import { publishScan } from './publish/index.js';
@@ -58,6 +59,12 @@ scan options:
   --allow-cidr CIDR    (as for probe) where instance endpoints may be probed
   --endpoint-cidr CIDR an influxdb:endpoint tag must resolve to its instance's own address or into
                        one of these (load balancers, proxies in front); repeatable (default: none)
+  --audit-secret ARN   credentialed audit (users, grants, tokens) of every selected instance with the
+                       credentials in this Secrets Manager secret ({"username","password"} for 1.x,
+                       {"token"} for 2.x); an instance's influxdb:audit-secret tag names its own
+                       (allowed secrets: audit.secrets / INFLUXGUARD_AUDIT_SECRETS)
+  --audit-allow-http   also send audit credentials over plain HTTP to non-loopback endpoints
+                       (refused by default, and said so in the findings)
 
 probe options (also --config, --format table|json, --fail-on, --fail-on-unavailable, --show-passed, --no-color):
   --allow-cidr CIDR    targets must resolve inside these; repeatable (default: private ranges, not
@@ -66,6 +73,10 @@ probe options (also --config, --format table|json, --fail-on, --fail-on-unavaila
   --default-credentials
                        also try a short list of well-known username/password pairs (a real login
                        attempt; off by default)
+  --credentials-env VAR
+                       credentialed audit with the credentials in environment variable VAR:
+                       user:password (1.x) or a token (2.x); never given as a flag value (ps shows those)
+  --audit-allow-http   (as for scan)
 
   -h, --help           this help
   --version            print the version
@@ -98,6 +109,9 @@ const OPTIONS = {
   ca: { type: 'string', multiple: true },
   'default-credentials': { type: 'boolean' },
   'no-probe': { type: 'boolean' },
+  'audit-secret': { type: 'string' },
+  'audit-allow-http': { type: 'boolean' },
+  'credentials-env': { type: 'string' },
   host: { type: 'boolean' },
   publish: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -135,6 +149,10 @@ function overridesFrom(values: Values): ConfigInput {
   if (values['default-credentials']) probe.defaultCredentials = true;
   if (values['no-probe']) probe.enabled = false;
   if (Object.keys(probe).length) o.probe = probe;
+  const audit: NonNullable<ConfigInput['audit']> = {};
+  if (values['audit-secret']) audit.secretArn = values['audit-secret'];
+  if (values['audit-allow-http']) audit.allowPlainHttp = true;
+  if (Object.keys(audit).length) o.audit = audit;
   if (values.host) o.host = { enabled: true };
   if (values.publish) o.publish = { enabled: true };
   return o;
@@ -280,12 +298,27 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   }
 }
 
+/** `--credentials-env VAR`: the audit credentials from that variable (its name on the command line, never its value). */
+function credentialsFrom(values: Values, io: CliIO): { credentials?: AuditCredentials } {
+  const name = values['credentials-env'];
+  if (name === undefined) return {};
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw usageError(`--credentials-env takes the name of an environment variable (letters, digits, _), not a value`);
+  const value = io.env[name];
+  if (value === undefined) throw usageError(`--credentials-env ${name}: the variable is not set`);
+  try {
+    return { credentials: credentialsFromText(value, `--credentials-env ${name}`) };
+  } catch (err) {
+    if (err instanceof CredentialsError) throw usageError(err.message);
+    throw err;
+  }
+}
+
 async function runProbe(targets: string[], values: Values, io: CliIO): Promise<number> {
   // Endpoint findings have no account or region: they cannot be ASFF documents.
   if (format(values.format) === 'asff')
     throw usageError('--format asff needs the account and region of a scan; probe prints table or json');
   failOn(values['fail-on']);
-  const run = await probeRun(targets, configFor(values, io));
+  const run = await probeRun(targets, configFor(values, io), { ...credentialsFrom(values, io) });
   return emit(run.document, run.incomplete, values, io);
 }
 

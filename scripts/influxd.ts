@@ -40,6 +40,8 @@ export function certificates(): string {
 }
 
 export interface InfluxdVariant {
+  /** Another influxd 1.x binary (e.g. a cached 1.8.10 build); default INFLUXD. */
+  binary?: string;
   auth?: boolean;
   pprof?: boolean;
   /** Combined PEM (certificate + key) under certificates(). */
@@ -117,7 +119,7 @@ ${v.tlsMinVersion ? `[tls]\n  min-version = "${v.tlsMinVersion}"` : ''}
 ${v.extraToml ?? ''}
 `;
   writeFileSync(join(dir, 'influxdb.conf'), conf);
-  const child = spawn(INFLUXD, ['-config', join(dir, 'influxdb.conf')], {
+  const child = spawn(v.binary ?? INFLUXD, ['-config', join(dir, 'influxdb.conf')], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { PATH: process.env.PATH ?? '', ...(v.env ?? {}) },
   });
