@@ -250,7 +250,8 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
     deps.host ??
     (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients, remaining) : undefined);
   // The credentialed audit goes where probes go, with the secret each instance names (read once per scan).
-  const audit: AuditFn | undefined = !config.probe.enabled ? undefined : (deps.audit ?? realAuditor(config, env, deps.clients));
+  const auditing = config.probe.enabled && (config.audit.secretArn !== undefined || config.audit.secrets.length > 0);
+  const audit: AuditFn | undefined = !auditing ? undefined : (deps.audit ?? realAuditor(config, env, deps.clients));
   // Timestream endpoints are AWS's names: under an emulator they are made up and never probed (not even resolved).
   const sources: EvidenceSource[] = [
     ...(probe ? [probeSource(config, probe, { databases: !emulatedAws(env) })] : []),

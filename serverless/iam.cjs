@@ -21,6 +21,7 @@ async function params(resolveVariable) {
       .map((s) => s.trim())
       .filter(Boolean),
     subnetIds: list(await get('subnetIds')),
+    auditSecrets: [...new Set([...list(await get('auditSecrets')), ...list(await get('auditSecret'))])],
   };
 }
 
@@ -126,6 +127,25 @@ function sendCommandInstances(tags) {
   }));
 }
 
+/**
+ * The credentialed audit: secretsmanager:GetSecretValue on the configured
+ * secrets only (ARNs; a trailing * matches a prefix), and kms:Decrypt only
+ * through Secrets Manager (for secrets under a customer managed key). Nothing
+ * when no secret is configured.
+ */
+const readAuditSecrets = (arns) =>
+  !Array.isArray(arns) || arns.length
+    ? [
+        { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: arns },
+        {
+          Effect: 'Allow',
+          Action: ['kms:Decrypt'],
+          Resource: '*',
+          Condition: { StringLike: { 'kms:ViaService': 'secretsmanager.*.amazonaws.com' } },
+        },
+      ]
+    : [];
+
 /** What Lambda needs to attach the function to the VPC (instead of AWSLambdaVPCAccessExecutionRole, which also grants logs:* on *). */
 const vpc = (p) =>
   p.subnetIds.length
@@ -184,6 +204,7 @@ async function worker({ resolveVariable }) {
       Resource: sub('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/${CollectorDocument}'),
     },
     ...sendCommandInstances(p.tags),
+    ...readAuditSecrets(p.auditSecrets),
     {
       Effect: 'Allow',
       Action: ['securityhub:BatchImportFindings'],
@@ -221,4 +242,4 @@ async function api({ resolveVariable }) {
   ];
 }
 
-module.exports = { lambdaTrust, dispatch, worker, api, sendCommandInstances, scanEc2, scanTimestream };
+module.exports = { lambdaTrust, dispatch, worker, api, sendCommandInstances, scanEc2, scanTimestream, readAuditSecrets };
