@@ -302,7 +302,8 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
 function credentialsFrom(values: Values, io: CliIO): { credentials?: AuditCredentials } {
   const name = values['credentials-env'];
   if (name === undefined) return {};
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw usageError(`--credentials-env takes the name of an environment variable (letters, digits, _), not a value`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw usageError(`--credentials-env takes the name of an environment variable (letters, digits, _), not a value`);
   const value = io.env[name];
   if (value === undefined) throw usageError(`--credentials-env ${name}: the variable is not set`);
   try {

@@ -27,11 +27,9 @@ const port = z.number().int().min(0).max(65535);
 const SECRET_ARN_RE = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 const secretArn = z.string().regex(SECRET_ARN_RE, { message: 'is not a Secrets Manager secret ARN' });
 /** A secret ARN, or an ARN prefix ending in `*`. */
-const secretPattern = z
-  .string()
-  .refine((s) => SECRET_ARN_RE.test(s.replace(/\*$/, s.endsWith(':secret:*') ? 'x' : '')), {
-    message: 'is not a Secrets Manager secret ARN (a trailing * matches a prefix)',
-  });
+const secretPattern = z.string().refine((s) => SECRET_ARN_RE.test(s.replace(/\*$/, s.endsWith(':secret:*') ? 'x' : '')), {
+  message: 'is not a Secrets Manager secret ARN (a trailing * matches a prefix)',
+});
 
 export const AllowedPortSchema = z
   .strictObject({

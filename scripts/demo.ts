@@ -79,7 +79,10 @@ async function startServers(): Promise<{
     );
   // Fixture setup (the scanner never writes): admins where the story needs them, users and tokens for the audit.
   const pw = () => randomBytes(12).toString('hex');
-  const audit: AuditCredentialsJson = { selfSigned: { username: 'admin', password: pw() }, hardened: { username: 'guardian', password: pw() } };
+  const audit: AuditCredentialsJson = {
+    selfSigned: { username: 'admin', password: pw() },
+    hardened: { username: 'guardian', password: pw() },
+  };
   for (const [s, c] of [
     [selfSigned!, audit.selfSigned],
     [protectedInflux!, audit.hardened],
@@ -109,7 +112,10 @@ async function startServers(): Promise<{
 }
 
 /** The audit credentials as Secrets Manager secrets; their ARNs. */
-async function storeSecrets(aws: NonNullable<ConstructorParameters<typeof SecretsManagerClient>[0]>, audit: AuditCredentialsJson): Promise<DemoAuditSecrets> {
+async function storeSecrets(
+  aws: NonNullable<ConstructorParameters<typeof SecretsManagerClient>[0]>,
+  audit: AuditCredentialsJson,
+): Promise<DemoAuditSecrets> {
   const sm = new SecretsManagerClient(aws);
   const put = async (name: string, value: object) =>
     (await sm.send(new CreateSecretCommand({ Name: `influxguard/demo/${name}`, SecretString: JSON.stringify(value) }))).ARN!;

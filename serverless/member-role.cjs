@@ -124,7 +124,9 @@ function template(tags = DEFAULT_TAGS) {
                   },
                   ...sendCommandInstances(selectors),
                   // The audit secrets (GetSecretValue on the listed ones only; their KMS key only through Secrets Manager).
-                  ...readAuditSecrets({ Ref: 'AuditSecretArns' }).map((st) => ({ 'Fn::If': ['HasAuditSecrets', st, { Ref: 'AWS::NoValue' }] })),
+                  ...readAuditSecrets({ Ref: 'AuditSecretArns' }).map((st) => ({
+                    'Fn::If': ['HasAuditSecrets', st, { Ref: 'AWS::NoValue' }],
+                  })),
                   {
                     Effect: 'Allow',
                     Action: 'securityhub:BatchImportFindings',

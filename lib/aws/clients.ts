@@ -124,7 +124,10 @@ export function createClients(opts: ClientOptions) {
     secretsManager: (region: string) =>
       cached(secretsManager, region, () => instrument(new SecretsManagerClient(common(region, opts, 'secretsmanager')), opts.counter)),
     destroy: () => {
-      for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations, timestream, secretsManager] as Map<string, { destroy: () => void }>[])
+      for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations, timestream, secretsManager] as Map<
+        string,
+        { destroy: () => void }
+      >[])
         for (const c of m.values()) c.destroy();
     },
   };

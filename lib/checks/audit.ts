@@ -38,10 +38,7 @@ function auditCheck(
     needs: ['audit'],
     evidence: ['probe'],
     // The other flavour's checks stay silent; an audit that could not start (no secret) speaks for both.
-    appliesTo: (ctx) => {
-      const a = ctx.evidence.audit;
-      return !a || !a.ok || a.value.flavour === flavour;
-    },
+    appliesTo: (ctx) => !ctx.evidence.audit?.ok || ctx.evidence.audit.value.flavour === flavour,
   };
 }
 
@@ -152,7 +149,13 @@ export const allAccessExcess = auditCheck('influxdb-2', {
       activeTokens: a.tokens.filter(active).length,
     };
     if (broad.length > max)
-      return [{ status: 'FAILED', summary: `${broad.length} active operator/all-access tokens (at most ${max} expected): ${described(broad)}`, details }];
+      return [
+        {
+          status: 'FAILED',
+          summary: `${broad.length} active operator/all-access tokens (at most ${max} expected): ${described(broad)}`,
+          details,
+        },
+      ];
     return [{ status: 'PASSED', summary: `${broad.length} active operator/all-access token(s) (at most ${max} expected)`, details }];
   },
 });
@@ -161,7 +164,7 @@ export const writeAllBuckets = auditCheck('influxdb-2', {
   id: 'tokens.write-all-buckets',
   title: 'An InfluxDB 2.x token may write to every bucket of its organisation',
   severity: 'MEDIUM',
-  risk: 'A token meant for one writer that may write every bucket lets whoever holds it overwrite or pollute all of the organisation\'s data.',
+  risk: "A token meant for one writer that may write every bucket lets whoever holds it overwrite or pollute all of the organisation's data.",
   remediation: {
     text: 'Replace it with a token that may write only the buckets it needs (`influx auth create --write-bucket ID`), then delete it.',
     url: TOKENS_V2_URL,
@@ -182,7 +185,7 @@ export const inactiveUserActive = auditCheck('influxdb-2', {
   title: 'An InfluxDB 2.x user who is inactive still has an active token',
   severity: 'MEDIUM',
   risk: 'Deactivating a user is how access is withdrawn; a token of theirs that stays active keeps the access they were meant to lose.',
-  remediation: { text: 'Deactivate or delete the user\'s tokens (`influx auth inactive --id …`).', url: USERS_V2_URL },
+  remediation: { text: "Deactivate or delete the user's tokens (`influx auth inactive --id …`).", url: USERS_V2_URL },
   evaluate: (ctx) => {
     const a = audited(ctx, 'influxdb-2');
     const inactive = new Map(a.users.filter((u) => u.status === 'inactive').map((u) => [u.id, u.name]));
@@ -193,7 +196,13 @@ export const inactiveUserActive = auditCheck('influxdb-2', {
       tokens: kept.map((t) => ({ ...tokenFacts(t), user: inactive.get(t.userID!) })),
     };
     if (kept.length)
-      return [{ status: 'FAILED', summary: `active tokens of inactive users: ${kept.map((t) => `${t.id} (${inactive.get(t.userID!)})`).join(', ')}`, details }];
+      return [
+        {
+          status: 'FAILED',
+          summary: `active tokens of inactive users: ${kept.map((t) => `${t.id} (${inactive.get(t.userID!)})`).join(', ')}`,
+          details,
+        },
+      ];
     return [{ status: 'PASSED', summary: `no active token belongs to an inactive user (${inactive.size} inactive)`, details }];
   },
 });

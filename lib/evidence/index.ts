@@ -286,7 +286,9 @@ export async function gatherRegion(
     };
   });
   const endpoints = instances
-    .filter((c) => gathered.probe?.has(c.instance.instanceId) || gathered.audit?.has(c.instance.instanceId) || c.evidence.host !== undefined)
+    .filter(
+      (c) => gathered.probe?.has(c.instance.instanceId) || gathered.audit?.has(c.instance.instanceId) || c.evidence.host !== undefined,
+    )
     .map((c): EndpointContext => {
       const probed = gathered.probe?.get(c.instance.instanceId);
       const audit = gathered.audit?.get(c.instance.instanceId);

@@ -35,7 +35,13 @@ beforeAll(async () => {
   account = await testAccount();
   [planted, clean] = await Promise.all([startInfluxd({ auth: true }), startInfluxd({ auth: true })]);
   expect(await influxQuery(planted.url, `CREATE USER root WITH PASSWORD '${PW}' WITH ALL PRIVILEGES`)).toBe(200);
-  for (const s of ["CREATE USER ops WITH PASSWORD 'o-pw-1' WITH ALL PRIVILEGES", 'CREATE DATABASE db', "CREATE USER all_db WITH PASSWORD 'a-pw-1'", 'GRANT ALL ON db TO all_db', "CREATE USER idle WITH PASSWORD 'i-pw-1'"])
+  for (const s of [
+    "CREATE USER ops WITH PASSWORD 'o-pw-1' WITH ALL PRIVILEGES",
+    'CREATE DATABASE db',
+    "CREATE USER all_db WITH PASSWORD 'a-pw-1'",
+    'GRANT ALL ON db TO all_db',
+    "CREATE USER idle WITH PASSWORD 'i-pw-1'",
+  ])
     expect(await influxQuery(planted.url, s, ['root', PW])).toBe(200);
   expect(await influxQuery(clean.url, `CREATE USER keeper WITH PASSWORD '${PW}' WITH ALL PRIVILEGES`)).toBe(200);
 
@@ -54,12 +60,32 @@ beforeAll(async () => {
     region: R,
     groups: [{ name: 'vpc', rules: [{ ports: 8086, cidrs: ['10.0.0.0/16'] }] }],
     instances: [
-      { name: 'planted', groups: ['vpc'], tags: { influxdb: '', 'influxdb:endpoint': planted.url, 'influxdb:audit-secret': arns['influxguard/planted']! } },
-      { name: 'clean', groups: ['vpc'], tags: { influxdb: '', 'influxdb:endpoint': clean.url, 'influxdb:audit-secret': arns['influxguard/clean']! } },
-      { name: 'wrong', groups: ['vpc'], tags: { influxdb: '', 'influxdb:endpoint': planted.url, 'influxdb:audit-secret': arns['influxguard/wrong']! } },
-      { name: 'malformed', groups: ['vpc'], tags: { influxdb: '', 'influxdb:endpoint': clean.url, 'influxdb:audit-secret': arns['influxguard/malformed']! } },
+      {
+        name: 'planted',
+        groups: ['vpc'],
+        tags: { influxdb: '', 'influxdb:endpoint': planted.url, 'influxdb:audit-secret': arns['influxguard/planted']! },
+      },
+      {
+        name: 'clean',
+        groups: ['vpc'],
+        tags: { influxdb: '', 'influxdb:endpoint': clean.url, 'influxdb:audit-secret': arns['influxguard/clean']! },
+      },
+      {
+        name: 'wrong',
+        groups: ['vpc'],
+        tags: { influxdb: '', 'influxdb:endpoint': planted.url, 'influxdb:audit-secret': arns['influxguard/wrong']! },
+      },
+      {
+        name: 'malformed',
+        groups: ['vpc'],
+        tags: { influxdb: '', 'influxdb:endpoint': clean.url, 'influxdb:audit-secret': arns['influxguard/malformed']! },
+      },
       { name: 'missing', groups: ['vpc'], tags: { influxdb: '', 'influxdb:endpoint': clean.url, 'influxdb:audit-secret': missing } },
-      { name: 'foreign', groups: ['vpc'], tags: { influxdb: '', 'influxdb:endpoint': clean.url, 'influxdb:audit-secret': arns['elsewhere/other-team']! } },
+      {
+        name: 'foreign',
+        groups: ['vpc'],
+        tags: { influxdb: '', 'influxdb:endpoint': clean.url, 'influxdb:audit-secret': arns['elsewhere/other-team']! },
+      },
       { name: 'untagged', groups: ['vpc'], tags: { influxdb: '', 'influxdb:endpoint': clean.url } },
     ],
   });

@@ -37,7 +37,8 @@ describe.each(BINARIES)('influxd %s', (version, binary) => {
 
   beforeAll(async () => {
     [planted, clean] = await Promise.all([startInfluxd({ auth: true, binary }), startInfluxd({ auth: true, binary })]);
-    const q = async (s: RunningInfluxd, statement: string, as?: [string, string]) => expect(await influxQuery(s.url, statement, as)).toBe(200);
+    const q = async (s: RunningInfluxd, statement: string, as?: [string, string]) =>
+      expect(await influxQuery(s.url, statement, as)).toBe(200);
     // Planted: two admins (one called "admin"), a non-admin with ALL on every database, two without privileges.
     await q(planted, `CREATE USER admin WITH PASSWORD '${ADMIN_PW}' WITH ALL PRIVILEGES`);
     const asAdmin: [string, string] = ['admin', ADMIN_PW];
@@ -138,14 +139,24 @@ describe.each(BINARIES)('influxd %s', (version, binary) => {
 
 describe('plain HTTP', () => {
   it('credentials are not sent over plain HTTP to a non-loopback address (no connection is made), and the reason says so', async () => {
-    const t = { input: 'http://10.255.255.1:8086', scheme: 'http' as const, host: '10.255.255.1', port: 8086, address: '10.255.255.1', family: 4 as const };
+    const t = {
+      input: 'http://10.255.255.1:8086',
+      scheme: 'http' as const,
+      host: '10.255.255.1',
+      port: 8086,
+      address: '10.255.255.1',
+      family: 4 as const,
+    };
     const started = Date.now();
     const a = await auditEndpoint(t, AuditCredentials.password('admin', ADMIN_PW), {
       timeouts: { connectMs: 100, tlsMs: 100, responseMs: 100 },
       deadlineMs: 1000,
       allowPlainHttp: false,
     });
-    expect(a).toEqual({ flavour: 'influxdb-1', unavailable: expect.stringMatching(/^credentials not sent: .* plain HTTP .*audit-allow-http/) });
+    expect(a).toEqual({
+      flavour: 'influxdb-1',
+      unavailable: expect.stringMatching(/^credentials not sent: .* plain HTTP .*audit-allow-http/),
+    });
     expect(Date.now() - started).toBeLessThan(100);
   });
 });

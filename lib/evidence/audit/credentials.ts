@@ -77,7 +77,8 @@ export function credentialsFromSecret(text: string, what: string): AuditCredenti
     throw new CredentialsError(`${what} is not JSON (expected {"username","password"} or {"token"})`);
   }
   const o = (v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {}) as Record<string, unknown>;
-  const str = (k: string) => (typeof o[k] === 'string' && (o[k] as string).length > 0 && (o[k] as string).length <= 4096 ? (o[k] as string) : undefined);
+  const str = (k: string) =>
+    typeof o[k] === 'string' && (o[k] as string).length > 0 && (o[k] as string).length <= 4096 ? (o[k] as string) : undefined;
   const token = str('token');
   const username = str('username');
   const password = str('password');

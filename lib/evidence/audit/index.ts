@@ -50,7 +50,12 @@ export async function auditEndpoint(t: ResolvedTarget, credentials: AuditCredent
   }
 }
 
-async function auditWithin(t: ResolvedTarget, credentials: AuditCredentials, opts: AuditOptions, signal: AbortSignal): Promise<AuditEvidence> {
+async function auditWithin(
+  t: ResolvedTarget,
+  credentials: AuditCredentials,
+  opts: AuditOptions,
+  signal: AbortSignal,
+): Promise<AuditEvidence> {
   let scheme = t.scheme;
   if (!scheme) {
     const h = await handshake(t, { timeouts: opts.timeouts, signal });

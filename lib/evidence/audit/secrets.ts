@@ -7,7 +7,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { toAwsCallError } from '../../errors.js';
 import { fail, ok, type Result } from '../../model.js';
-import { AuditCredentials, CredentialsError, credentialsFromSecret } from './credentials.js';
+import { type AuditCredentials, CredentialsError, credentialsFromSecret } from './credentials.js';
 
 /** The secret's region, from its ARN (`arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME`). */
 export const secretRegion = (arn: string): string | undefined => arn.split(':')[3] || undefined;
