@@ -12,6 +12,7 @@ import type { Finding, ScanDocument } from '../../lib/model.js';
 import { probeRun } from '../../lib/probe.js';
 import { INFLUXD, influxQuery, startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
 import { cachedInfluxd } from '../../scripts/influxd2.js';
+import { runCli } from '../support/cli.js';
 
 const ADMIN_PW = 'Adm1n-pw-5f1c0e9a7b';
 const BINARIES: [string, string][] = [['1.6.7', INFLUXD]];
@@ -129,6 +130,22 @@ describe.each(BINARIES)('influxd %s', (version, binary) => {
       for (const secret of [ADMIN_PW, 'not-the-password-7d3e', 'e-pw-1', Buffer.from(`admin:${ADMIN_PW}`).toString('base64')])
         expect(text.includes(secret)).toBe(false);
     }
+  });
+
+  it('the CLI: probe --credentials-env VAR reads user:password from the environment; the value appears in no output', async () => {
+    const args = ['probe', planted.url, '--allow-cidr', '127.0.0.0/8', '--format', 'json', '--fail-on', 'none'];
+    const r = await runCli([...args, '--credentials-env', 'IG_AUDIT'], { IG_AUDIT: `admin:${ADMIN_PW}` });
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as ScanDocument;
+    expect(one(doc, 'users.admin-privileges').status).toBe('FAILED');
+    expect(`${r.stdout}${r.stderr}`.includes(ADMIN_PW)).toBe(false);
+    // A value given where the variable's name belongs is refused without being echoed.
+    const wrong = await runCli([...args, '--credentials-env', `admin:${ADMIN_PW}`], {});
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--credentials-env takes the name of an environment variable/);
+    expect(`${wrong.stdout}${wrong.stderr}`.includes(ADMIN_PW)).toBe(false);
+    const unset = await runCli([...args, '--credentials-env', 'IG_UNSET'], {});
+    expect(unset.stderr).toMatch(/IG_UNSET: the variable is not set/);
   });
 
   it(`reports the real server version (${version})`, () => {
