@@ -1,7 +1,8 @@
 /** One target resolved, checked and audited: evidence, or the reason it could not be had. */
 import type { Config } from '../../config.js';
-import { fail, ok, type AuditEvidence, type Result } from '../../model.js';
-import { TargetRefused, resolveTarget, type ProbeTarget, type Resolver } from '../probe/target.js';
+import { ok, type AuditEvidence, type Result } from '../../model.js';
+import { atResolvedTarget } from '../probe/gather.js';
+import type { ProbeTarget, Resolver } from '../probe/target.js';
 import type { AuditCredentials } from './credentials.js';
 import { auditEndpoint, type AuditOptions } from './index.js';
 
@@ -15,18 +16,17 @@ export const auditOptions = (config: Config): AuditOptions => ({
  * The same target rules as the prober (allowed CIDRs, an instance tag's owner
  * check, one pinned address): credentials go only where a probe may go.
  */
-export async function gatherAudit(
+export const gatherAudit = (
   t: ProbeTarget,
   credentials: AuditCredentials,
   allowedCidrs: readonly string[],
   config: Config,
   resolver?: Resolver,
-): Promise<Result<AuditEvidence>> {
-  try {
-    const resolved = await resolveTarget(t, allowedCidrs, resolver);
-    return ok(await auditEndpoint(resolved, credentials, auditOptions(config)));
-  } catch (err) {
-    if (err instanceof TargetRefused) return fail(`credentials not sent: ${err.message}`);
-    throw err;
-  }
-}
+): Promise<Result<AuditEvidence>> =>
+  atResolvedTarget(
+    t,
+    allowedCidrs,
+    resolver,
+    async (r) => ok(await auditEndpoint(r, credentials, auditOptions(config))),
+    'credentials not sent: ',
+  );
