@@ -175,16 +175,24 @@ function v2Status(o: HttpObservation, path: string): void {
   if (o.status !== 200) throw new AuditFailed(`${path}: HTTP ${o.status} "${serverError(o)}"`);
 }
 
-/** Every item of a paged 2.x list (`?limit=100&offset=…`). */
-async function list(req: Req, path: string, key: string): Promise<Record<string, unknown>[]> {
+/**
+ * Every item of a 2.x list. `/api/v2/users` and `/api/v2/orgs` page
+ * (`?limit=100&offset=…`); `/api/v2/authorizations` answers whole. A page
+ * shorter than asked for ends the list.
+ */
+async function list(req: Req, path: string, key: string, paged: boolean): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
+  const seen = new Set<string>();
   for (let page = 0; page < MAX_PAGES; page++) {
-    const o = await req(`${path}?limit=100&offset=${page * 100}`);
+    const o = await req(paged ? `${path}?limit=100&offset=${page * 100}` : path);
     v2Status(o, path);
     const items = (parseJson(o, path) as Record<string, unknown>)[key];
     if (!Array.isArray(items)) throw new AuditFailed(`${path}: no "${key}" list in the answer`);
-    out.push(...(items as Record<string, unknown>[]));
-    if (items.length < 100) return out;
+    // A server that ignores paging answers the same page again: nothing new ends the list too.
+    const fresh = (items as Record<string, unknown>[]).filter((i) => !seen.has(String(i.id)));
+    for (const i of fresh) seen.add(String(i.id));
+    out.push(...fresh);
+    if (!paged || items.length !== 100 || !fresh.length) return out;
   }
   throw new AuditFailed(`${path}: more than ${MAX_PAGES * 100} entries`);
 }
@@ -205,7 +213,7 @@ const readsAll = (perms: AuditPermission[], type: string) =>
 
 async function audit2(endpoint: string, req: Req, credentials: AuditCredentials): Promise<AuditEvidence> {
   // Sequential: the first answer decides whether the token is accepted at all.
-  const auths = await list(req, '/api/v2/authorizations', 'authorizations');
+  const auths = await list(req, '/api/v2/authorizations', 'authorizations', false);
   let own: AuditToken | undefined;
   const tokens: AuditToken[] = auths.map((a) => {
     const t: AuditToken = {
@@ -232,12 +240,12 @@ async function audit2(endpoint: string, req: Req, credentials: AuditCredentials)
         ? `the audit token (${own.id}) cannot read every token and user (it needs read access to all authorizations and users: an operator or all-access token)`
         : 'the audit token is not among the tokens it can list: it cannot read every token (use an operator or all-access token)',
     );
-  const users = (await list(req, '/api/v2/users', 'users')).map((u) => ({
+  const users = (await list(req, '/api/v2/users', 'users', true)).map((u) => ({
     id: str(u.id) ?? '',
     name: str(u.name) ?? '',
     status: str(u.status) ?? 'active',
   }));
-  const orgs = (await list(req, '/api/v2/orgs', 'orgs')).map((o) => ({ id: str(o.id) ?? '', name: str(o.name) ?? '' }));
+  const orgs = (await list(req, '/api/v2/orgs', 'orgs', true)).map((o) => ({ id: str(o.id) ?? '', name: str(o.name) ?? '' }));
   const global = authScope.some((p) => !p.orgID);
   const scope = global ? 'every organisation' : `organisation ${own.org ?? own.orgID ?? '?'}`;
   return { flavour: 'influxdb-2', endpoint, scope, tokens, users, orgs };
