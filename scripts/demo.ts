@@ -59,6 +59,12 @@ async function subscribe(aws: { region: string; endpoint: string; credentials: {
   };
 }
 
+/** One fixture statement; the story depends on it, so a refusal stops the demo (the statement is shown, its password is not). */
+async function setUp(url: string, q: string, as?: [string, string]): Promise<void> {
+  const status = await influxQuery(url, q, as);
+  if (status !== 200) throw new Error(`setting up the demo: "${q.replace(/'[^']*'/g, "'…'")}" answered HTTP ${status}`);
+}
+
 async function startServers(): Promise<{
   servers: { stop: () => Promise<void> }[];
   urls: DemoEndpoints;
@@ -87,7 +93,7 @@ async function startServers(): Promise<{
     [selfSigned!, audit.selfSigned],
     [protectedInflux!, audit.hardened],
   ] as const)
-    await influxQuery(s.url, `CREATE USER ${c.username} WITH PASSWORD '${c.password}' WITH ALL PRIVILEGES`);
+    await setUp(s.url, `CREATE USER ${c.username} WITH PASSWORD '${c.password}' WITH ALL PRIVILEGES`);
   // The over-privileged 1.x server: a second admin and a dashboard user holding ALL on every database.
   for (const q of [
     `CREATE USER ops WITH PASSWORD '${pw()}' WITH ALL PRIVILEGES`,
@@ -95,7 +101,7 @@ async function startServers(): Promise<{
     `CREATE USER dashboards WITH PASSWORD '${pw()}'`,
     'GRANT ALL ON metrics TO dashboards',
   ])
-    await influxQuery(selfSigned!.url, q, [audit.selfSigned.username, audit.selfSigned.password]);
+    await setUp(selfSigned!.url, q, [audit.selfSigned.username, audit.selfSigned.password]);
   if (v2) {
     // An extra all-access token beside the operator's (what `influx auth create --all-access` makes).
     await createToken(v2, 'ci pipeline (all access)', allAccessPermissions(v2.orgID));
