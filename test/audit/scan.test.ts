@@ -10,6 +10,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import type { Finding, ScanDocument } from '../../lib/model.js';
 import { seedEstate } from '../../scripts/estate.js';
 import { influxQuery, startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
+import { allAccessPermissions, cachedInfluxd, createToken, startInfluxd2, type RunningInfluxd2 } from '../../scripts/influxd2.js';
 import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
 import { runCli } from '../support/cli.js';
 
@@ -19,6 +20,9 @@ const USER_CHECKS = ['users.admin-privileges', 'users.stale-unprivileged', 'user
 let account: TestAccount;
 let planted: RunningInfluxd;
 let clean: RunningInfluxd;
+/** InfluxDB 2.7.12, when its build is cached: an extra all-access token, audited with the operator token from a secret. */
+const v2Binary = cachedInfluxd('2.7.12');
+let v2: RunningInfluxd2 | undefined;
 const arns: Record<string, string> = {};
 let instances: Record<string, string> = {};
 let tagged: ScanDocument;
@@ -53,6 +57,11 @@ beforeAll(async () => {
   await secret('influxguard/wrong', JSON.stringify({ username: 'root', password: 'wrong-pw-0a1b2c' }));
   await secret('influxguard/malformed', JSON.stringify({ user: 'root', pass: PW }));
   await secret('elsewhere/other-team', JSON.stringify({ username: 'root', password: PW }));
+  if (v2Binary) {
+    v2 = await startInfluxd2(v2Binary);
+    await createToken(v2, 'ci pipeline', allAccessPermissions(v2.orgID));
+    await secret('influxguard/v2', JSON.stringify({ token: v2.token }));
+  }
   sm.destroy();
   const missing = `arn:aws:secretsmanager:${R}:${account.accountId}:secret:influxguard/deleted-AbCdEf`;
 
@@ -87,6 +96,15 @@ beforeAll(async () => {
         tags: { influxdb: '', 'influxdb:endpoint': clean.url, 'influxdb:audit-secret': arns['elsewhere/other-team']! },
       },
       { name: 'untagged', groups: ['vpc'], tags: { influxdb: '', 'influxdb:endpoint': clean.url } },
+      ...(v2
+        ? [
+            {
+              name: 'v2',
+              groups: ['vpc'],
+              tags: { influxdb: '', 'influxdb:endpoint': v2.url, 'influxdb:audit-secret': arns['influxguard/v2']! },
+            },
+          ]
+        : []),
     ],
   });
   instances = Object.fromEntries(Object.entries(estate.instances).map(([k, v]) => [k, v[0]!]));
@@ -107,7 +125,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([planted?.stop(), clean?.stop()]);
+  await Promise.all([planted?.stop(), clean?.stop(), v2?.stop()]);
 });
 
 describe('a scan with audit secrets named by instance tags', () => {
@@ -143,6 +161,17 @@ describe('a scan with audit secrets named by instance tags', () => {
     expect(statusOf(tagged, 'untagged', 'auth.disabled')).toEqual(['PASSED']);
   });
 });
+
+(v2Binary ? it : it.skip)(
+  'a 2.x instance audited with a token from its secret: the extra all-access token FAILED, no users.* finding',
+  () => {
+    expect(statusOf(tagged, 'v2', 'tokens.all-access-excess')).toEqual(['FAILED']);
+    expect(statusOf(tagged, 'v2', 'tokens.write-all-buckets')).toEqual(['PASSED']);
+    expect(statusOf(tagged, 'v2', 'tokens.inactive-user-active')).toEqual(['PASSED']);
+    for (const id of USER_CHECKS) expect(findings(tagged, 'v2', id)).toHaveLength(0);
+    expect(JSON.stringify([tagged, fleet, unreachable]).includes(v2!.token)).toBe(false);
+  },
+);
 
 describe('--audit-secret (one secret for the fleet)', () => {
   it('audits instances without their own tag with it; a tag still wins', () => {
