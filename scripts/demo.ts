@@ -104,7 +104,7 @@ async function startServers(): Promise<{
     await setUp(selfSigned!.url, q, [audit.selfSigned.username, audit.selfSigned.password]);
   if (v2) {
     // An extra all-access token beside the operator's (what `influx auth create --all-access` makes).
-    await createToken(v2, 'ci pipeline (all access)', allAccessPermissions(v2.orgID));
+    await createToken(v2, 'ci pipeline (all access)', allAccessPermissions(v2.orgID, v2.userID));
     audit.v2 = { token: v2.token };
   }
   const hardened = await startHardenedProxy(protectedInflux!);

@@ -84,8 +84,8 @@ export async function startInfluxd2(binary: string): Promise<RunningInfluxd2> {
   return { ...s, ...onboarded, api: (method, path, body, token) => call(s.url, method, path, body, token ?? onboarded.token) };
 }
 
-/** Every resource type's read and write for one organisation (what `influx auth create --all-access` grants). */
-export const ALL_ACCESS_TYPES = [
+/** The organisation resource types of an all-access token. */
+const ALL_ACCESS_TYPES = [
   'authorizations',
   'buckets',
   'dashboards',
@@ -105,9 +105,18 @@ export const ALL_ACCESS_TYPES = [
   'checks',
   'dbrp',
 ];
-export const allAccessPermissions = (orgID: string) =>
+
+/**
+ * What `influx auth create --all-access` grants: every organisation resource
+ * type's read and write for one organisation, and the token's own user (users
+ * have no organisation: a users permission names the user).
+ */
+export const allAccessPermissions = (orgID: string, userID: string) =>
   ALL_ACCESS_TYPES.flatMap((type) =>
-    ['read', 'write'].map((action) => ({ action, resource: type === 'orgs' ? { type, id: orgID } : { type, orgID } })),
+    ['read', 'write'].map((action) => ({
+      action,
+      resource: type === 'orgs' ? { type, id: orgID } : type === 'users' ? { type, id: userID } : { type, orgID },
+    })),
   );
 
 /** Create a token (fixture setup); its id and value. */

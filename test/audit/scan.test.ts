@@ -59,7 +59,7 @@ beforeAll(async () => {
   await secret('elsewhere/other-team', JSON.stringify({ username: 'root', password: PW }));
   if (v2Binary) {
     v2 = await startInfluxd2(v2Binary);
-    await createToken(v2, 'ci pipeline', allAccessPermissions(v2.orgID));
+    await createToken(v2, 'ci pipeline', allAccessPermissions(v2.orgID, v2.userID));
     await secret('influxguard/v2', JSON.stringify({ token: v2.token }));
   }
   sm.destroy();

@@ -237,8 +237,8 @@ async function audit2(endpoint: string, req: Req, credentials: AuditCredentials)
   if (!own || !authScope.length || !userScope.length)
     throw new AuditFailed(
       own
-        ? `the audit token (${own.id}) cannot read every token and user (it needs read access to all authorizations and users: an operator or all-access token)`
-        : 'the audit token is not among the tokens it can list: it cannot read every token (use an operator or all-access token)',
+        ? `the audit token (${own.id}) cannot read every token and user (it needs read access to all authorizations and users: use the operator token)`
+        : 'the audit token is not among the tokens it can list (an inactive token lists nothing): it cannot read every token (use the operator token)',
     );
   const users = (await list(req, '/api/v2/users', 'users', true)).map((u) => ({
     id: str(u.id) ?? '',
