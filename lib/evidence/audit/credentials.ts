@@ -66,7 +66,7 @@ export class CredentialsError extends Error {
 
 /**
  * A secret's JSON: `{"username": "…", "password": "…"}` (a 1.x admin user) or
- * `{"token": "…"}` (a 2.x operator or all-access token). Anything else is
+ * `{"token": "…"}` (a 2.x operator token). Anything else is
  * refused with a message naming the keys found, never the values.
  */
 export function credentialsFromSecret(text: string, what: string): AuditCredentials {
