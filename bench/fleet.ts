@@ -6,7 +6,7 @@
  * (loopback only), host evidence through SSM, Security Hub and SNS
  * publishing; then an unchanged rescan. Each size runs in its own process so
  * that its peak RSS is its own; AWS calls are counted by the SDK middleware.
- * Writes bench/RESULTS.md (section "fleet") and bench/fleet.png.
+ * Writes bench/RESULTS.md (section "fleet") and bench/fleet.svg.
  *
  * Usage: node dist/bench/fleet.js [--sizes 100,1000,5000] [--no-write]
  *   BENCH_NODE_ARGS="--max-old-space-size=160" passes flags to the scanning processes;
@@ -434,7 +434,7 @@ ${Object.entries(results.at(-1)!.first.notAvailableReasons)
   .map(([k, v]) => `| ${k.replace(/\|/g, '\\|')} | ${v} |`)
   .join('\n')}
 
-![wall time and API calls against fleet size](fleet.png)`;
+![wall time and API calls against fleet size](fleet.svg)`;
 }
 
 // ---------------------------------------------------------------------------
@@ -580,21 +580,21 @@ async function main() {
       writeSection('cost-model', costModel(results), README);
       const xs = results.map((r) => r.instances);
       writeFileSync(
-        join(RESULTS, '..', 'fleet.png'),
-        lineChart('INSTANCES', xs, [
+        join(RESULTS, '..', 'fleet.svg'),
+        await lineChart('instances', xs, [
           {
-            title: 'WALL TIME (S)',
+            title: 'wall time (s)',
             series: [
-              { label: 'FIRST SCAN', values: results.map((r) => r.first.wallS) },
-              { label: 'UNCHANGED RESCAN', values: results.map((r) => r.rescan.wallS) },
+              { label: 'first scan', values: results.map((r) => r.first.wallS) },
+              { label: 'unchanged rescan', values: results.map((r) => r.rescan.wallS) },
             ],
           },
           {
-            title: 'AWS API CALLS (FIRST SCAN)',
+            title: 'AWS API calls (first scan)',
             series: [
-              { label: 'ALL', values: results.map((r) => sum(r.first.calls)) },
+              { label: 'all', values: results.map((r) => sum(r.first.calls)) },
               { label: 'EC2', values: results.map((r) => sum(r.first.calls, 'ec2')) },
-              { label: 'SECURITY HUB', values: results.map((r) => sum(r.first.calls, 'securityhub')) },
+              { label: 'Security Hub', values: results.map((r) => sum(r.first.calls, 'securityhub')) },
             ],
           },
         ]),

@@ -1,9 +1,6 @@
 #!/usr/bin/env node
 import { main } from '../lib/cli.js';
 
-// The SDK warns on every run under Node 20 (the Lambda runtime is nodejs22.x); the CLI supports Node >= 20.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const code = await main(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),

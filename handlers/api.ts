@@ -1,7 +1,6 @@
 /** HTTP API (AWS_IAM): POST /scans, GET /scans/{scanId}. */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { InfluxguardError, oneLine } from '../lib/errors.js';
 import {
@@ -16,7 +15,7 @@ import {
   type AppDeps,
   type ScanRequest,
 } from '../lib/app/service.js';
-import { appDeps, logger, metrics } from '../lib/app/runtime.js';
+import { appDeps, logger } from '../lib/app/runtime.js';
 
 type ApiEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
 
@@ -124,5 +123,6 @@ export const handler = middy(async (event: ApiEvent) => {
     return json(500, { error: 'internal error', requestId: event.requestContext?.requestId });
   }
 })
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+  // No Powertools metrics here: the API records none (Lambda's own metrics count its requests and errors), and an
+  // empty flush only printed "No application metrics to publish" on every request.
+  .use(injectLambdaContext(logger, { resetKeys: true }));

@@ -7,7 +7,11 @@ import { dispatch } from '../lib/app/service.js';
 import { appDeps, logErrors, logger, metrics } from '../lib/app/runtime.js';
 
 export const handler = middy(async () => {
-  const { scanId, unitsTotal } = await dispatch({}, appDeps(), { requestedBy: 'schedule' });
+  const { scanId, unitsTotal } = await dispatch({}, appDeps(), { requestedBy: 'schedule' }).catch((err: unknown) => {
+    // Every invocation publishes a metric: a failed one this (an empty flush only prints a warning).
+    metrics.addMetric('DispatchFailures', MetricUnit.Count, 1);
+    throw err;
+  });
   logger.appendKeys({ scanId });
   logger.info('scan dispatched', { unitsTotal });
   metrics.addMetric('WorkUnitsDispatched', MetricUnit.Count, unitsTotal);

@@ -5,20 +5,22 @@
  * or runtime error, with one line on stderr; 3 incomplete: something asked
  * for could not be checked at all, each case named in one line on stderr.
  */
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { STSClient } from '@aws-sdk/client-sts';
 import { CallCounter, createClients } from './aws/clients.js';
 import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } from './config.js';
-import { InfluxguardError, oneLine, usageError } from './errors.js';
-import { SEVERITIES, severityRank, type Instance, type ScanDocument, type Severity, type TimestreamDb } from './model.js';
+import { InfluxguardError, configError, oneLine, usageError } from './errors.js';
+import { SEVERITIES, severityRank, type ScanDocument, type Severity } from './model.js';
 import { probeRun } from './probe.js';
 import { CredentialsError, credentialsFromText, type AuditCredentials } from './evidence/audit/credentials.js';
-import { toAsff } from './publish/asff.js';
+import { runRemediate } from './cli-remediate.js';
 import { goneInstances } from './discover/ec2.js';
 import { publishScan } from './publish/index.js';
-import { renderTable } from './render/table.js';
+import { FORMATS, formatForFile, renderDocument, type Format } from './render/formats.js';
+import { renderTable, type TableOptions } from './render/table.js';
 import { scan, type Progress } from './scan.js';
-import { jsonText, printable } from './util/text.js';
+import { printable } from './util/text.js';
 import { VERSION } from './version.js';
 
 export interface CliIO {
@@ -34,6 +36,9 @@ const USAGE = `usage: influxguard <command> [options]
 commands:
   scan                 scan InfluxDB instances in an AWS account (EC2 instances selected by tag)
   probe URL...         check InfluxDB endpoints directly, without AWS (URL, or host[:port])
+  remediate FINDING_ID show the change an influxguard finding calls for (revoke its world-open
+                       rule(s), enable EBS encryption by default, or rescan); --apply makes it,
+                       notes it on the finding and rescans (publishing) what it changed
 
 scan options:
   --region R           region to scan; repeat or comma-separate; "all" for every enabled region
@@ -43,7 +48,10 @@ scan options:
                        e.g. 22@sg-0123456789abcdef0   9273/tcp@10.0.0.0/16
   --cluster-cidr CIDR  a CIDR that counts as inside an Enterprise cluster; repeatable
   --config FILE        JSON configuration file (see README); flags override it
-  --format F           table (default), json (the CHECKS.md document), or asff (Security Hub findings)
+  --format F           table (default), json (the CHECKS.md document), asff (Security Hub findings),
+                       ocsf (OCSF Compliance Finding events), csv (one row per finding), or html (a report)
+  --output FILE        write the output to FILE instead of stdout; FILE.html, .csv and .json imply
+                       their format when --format is not given
   --fail-on SEV        exit 1 when a FAILED finding is at or above SEV:
                        INFORMATIONAL (default: any failure), LOW, MEDIUM, HIGH, CRITICAL, or none
   --fail-on-unavailable
@@ -66,7 +74,10 @@ scan options:
   --audit-allow-http   also send audit credentials over plain HTTP to non-loopback endpoints
                        (refused by default, and said so in the findings)
 
-probe options (also --config, --format table|json, --fail-on, --fail-on-unavailable, --show-passed, --no-color):
+remediate options (also --config):
+  --apply              make the planned change (default: show it and change nothing)
+
+probe options (also --config, --format table|json|ocsf|csv|html, --output, --fail-on, --fail-on-unavailable, --show-passed, --no-color):
   --allow-cidr CIDR    targets must resolve inside these; repeatable (default: private ranges, not
                        loopback; link-local and the EC2 metadata service are always refused)
   --ca FILE            extra CA bundle (PEM) to trust when judging certificates; repeatable
@@ -99,6 +110,7 @@ const OPTIONS = {
   'cluster-cidr': { type: 'string', multiple: true },
   config: { type: 'string' },
   format: { type: 'string' },
+  output: { type: 'string' },
   'fail-on': { type: 'string' },
   'fail-on-unavailable': { type: 'boolean' },
   'show-passed': { type: 'boolean' },
@@ -114,6 +126,7 @@ const OPTIONS = {
   'credentials-env': { type: 'string' },
   host: { type: 'boolean' },
   publish: { type: 'boolean' },
+  apply: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -166,10 +179,10 @@ function failOn(value: string | undefined): Severity | 'none' {
   throw usageError(`--fail-on must be one of ${SEVERITIES.join(', ')} or none, not "${value}"`);
 }
 
-function format(value: string | undefined): 'table' | 'json' | 'asff' {
-  const v = value ?? 'table';
-  if (v === 'table' || v === 'json' || v === 'asff') return v;
-  throw usageError(`--format must be table, json or asff, not "${value}"`);
+function format(values: Pick<Values, 'format' | 'output'>): Format {
+  const v = values.format ?? (values.output ? formatForFile(values.output) : undefined) ?? 'table';
+  if ((FORMATS as readonly string[]).includes(v)) return v as Format;
+  throw usageError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
 }
 
 /** Whether any FAILED finding is at or above the threshold. */
@@ -220,36 +233,36 @@ function progressReporter(io: CliIO, enabled: boolean) {
  * Print the document as asked; the exit code: 1 for a failure at or above
  * --fail-on, else 3 when incomplete (each reason on one stderr line), else 0.
  */
-function emit(
+async function emit(
   document: ScanDocument,
   incomplete: readonly string[],
   values: Values,
   io: CliIO,
-  instances?: Instance[],
-  databases?: TimestreamDb[],
-): number {
-  const fmt = format(values.format);
-  if (fmt === 'asff') {
-    const now = document.finishedAt;
-    const findings = document.findings.filter((f) => f.accountId && f.region).map((f) => toAsff(f, { now }));
-    io.stdout(`${jsonText({ Findings: findings }, 2)}\n`);
-  } else if (fmt === 'json') io.stdout(`${jsonText(document, 2)}\n`);
-  else
-    io.stdout(
-      renderTable(document, {
-        color: io.stdoutIsTTY && !values['no-color'] && !io.env.NO_COLOR,
-        showPassed: values['show-passed'] ?? false,
-        ...(instances ? { instances } : {}),
-        ...(databases ? { databases } : {}),
-      }),
-    );
+  subjects: Pick<TableOptions, 'command' | 'instances' | 'databases'>,
+): Promise<number> {
+  const fmt = format(values);
+  const { command: _command, ...context } = subjects;
+  const text =
+    fmt === 'table'
+      ? renderTable(document, {
+          color: io.stdoutIsTTY && !values.output && !values['no-color'] && !io.env.NO_COLOR,
+          showPassed: values['show-passed'] ?? false,
+          ...subjects,
+        })
+      : await renderDocument(fmt, document, context);
+  if (values.output) {
+    try {
+      writeFileSync(values.output, text);
+    } catch (err) {
+      throw configError(`--output ${values.output}: ${oneLine(err)}`);
+    }
+    io.stderr(`influxguard: ${fmt} written to ${values.output}\n`);
+  } else io.stdout(text);
   const unavailable = document.summary.NOT_AVAILABLE;
+  const notAvailable = `${unavailable} ${unavailable === 1 ? 'finding' : 'findings'} NOT_AVAILABLE`;
   if (unavailable > 0)
-    io.stderr(`influxguard: warning: ${unavailable} finding(s) NOT_AVAILABLE: evidence could not be gathered (see their reasons)\n`);
-  const reasons = [
-    ...incomplete,
-    ...(values['fail-on-unavailable'] && unavailable > 0 ? [`${unavailable} finding(s) NOT_AVAILABLE (--fail-on-unavailable)`] : []),
-  ];
+    io.stderr(`influxguard: warning: ${notAvailable}: evidence could not be gathered (the reasons are in the table and the JSON)\n`);
+  const reasons = [...incomplete, ...(values['fail-on-unavailable'] && unavailable > 0 ? [`${notAvailable} (--fail-on-unavailable)`] : [])];
   for (const r of reasons) io.stderr(`influxguard: incomplete: ${oneLine(r, 500)}\n`);
   if (failsAt(document, failOn(values['fail-on']))) return 1;
   return reasons.length ? 3 : 0;
@@ -259,7 +272,7 @@ const configFor = (values: Values, io: CliIO) =>
   loadConfig({ ...(values.config ? { file: values.config } : {}), env: io.env, overrides: overridesFrom(values) });
 
 async function runScan(values: Values, io: CliIO): Promise<number> {
-  format(values.format);
+  format(values);
   failOn(values['fail-on']);
   const config = configFor(values, io);
   const region = await homeRegion(io.env, config.regions);
@@ -269,7 +282,11 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   try {
     const result = await scan(config, { clients, homeRegion: region, env: io.env, onProgress: progress.onProgress });
     progress.clear();
-    const code = emit(result.document, result.incomplete, values, io, result.instances, result.databases);
+    const code = await emit(result.document, result.incomplete, values, io, {
+      command: 'scan',
+      instances: result.instances,
+      databases: result.databases,
+    });
     if (!config.publish.enabled) return code;
     const report = await publishScan(result, config, {
       clients,
@@ -314,13 +331,21 @@ function credentialsFrom(values: Values, io: CliIO): { credentials?: AuditCreden
   }
 }
 
+/** Flags that mean something only to `scan`: given to `probe` they would be silently ignored, so they are usage errors. */
+const SCAN_ONLY = ['region', 'tag', 'allow-port', 'cluster-cidr', 'endpoint-cidr', 'no-probe', 'host', 'publish', 'audit-secret'] as const;
+
 async function runProbe(targets: string[], values: Values, io: CliIO): Promise<number> {
+  const scanOnly = SCAN_ONLY.filter((k) => values[k] !== undefined);
+  if (scanOnly.length)
+    throw usageError(
+      `${scanOnly.map((k) => `--${k}`).join(', ')} ${scanOnly.length === 1 ? 'is a scan option' : 'are scan options'}: probe does not take ${scanOnly.length === 1 ? 'it' : 'them'}`,
+    );
   // Endpoint findings have no account or region: they cannot be ASFF documents.
-  if (format(values.format) === 'asff')
-    throw usageError('--format asff needs the account and region of a scan; probe prints table or json');
+  if (format(values) === 'asff')
+    throw usageError('--format asff needs the account and region of a scan; probe prints table, json, ocsf, csv or html');
   failOn(values['fail-on']);
   const run = await probeRun(targets, configFor(values, io), { ...credentialsFrom(values, io) });
-  return emit(run.document, run.incomplete, values, io);
+  return await emit(run.document, run.incomplete, values, io, { command: 'probe' });
 }
 
 /**
@@ -346,6 +371,7 @@ export async function main(argv: string[], rawIo: CliIO): Promise<number> {
       return command === undefined && !values.help ? 2 : 0;
     }
     if (command === 'probe') return await runProbe(rest, values, io);
+    if (command === 'remediate' && rest.length <= 1) return await runRemediate(rest[0], values.apply ?? false, configFor(values, io), io);
     if (rest.length) throw usageError(`unexpected argument "${rest[0]}"`);
     if (command === 'scan') return await runScan(values, io);
     throw usageError(`unknown command "${command}" (try --help)`);

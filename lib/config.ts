@@ -162,6 +162,13 @@ export const ConfigSchema = z.strictObject({
       unitSize: z.number().int().min(1).max(1000).default(100),
       tableName: z.string().optional(),
       queueUrl: z.string().optional(),
+      /** Event-driven rescans: the queue of change events and their delayed checks (serverless.yml EventsQueue). */
+      eventsQueueUrl: z.string().optional(),
+      /** A burst of changes is scanned once it has been quiet this long (or `eventMaxWaitSeconds` after its first change). */
+      eventQuietSeconds: z.number().int().min(0).max(900).default(3),
+      eventMaxWaitSeconds: z.number().int().min(1).max(900).default(60),
+      /** Remediation changes resources only when true (the stack's remediationApply parameter); otherwise it plans and notes. */
+      remediationApply: z.boolean().default(false),
       scanTtlDays: z.number().int().min(1).max(365).default(30),
     })
     .prefault({}),
@@ -281,6 +288,9 @@ const ENV_NAMES = new Set(
     'UNIT_SIZE',
     'TABLE',
     'QUEUE_URL',
+    'EVENTS_QUEUE_URL',
+    'EVENT_QUIET_SECONDS',
+    'REMEDIATION_APPLY',
     'PUBLISH_ENABLED',
     'AUDIT_SECRET',
     'AUDIT_SECRETS',
@@ -330,7 +340,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     ...(env.INFLUXGUARD_UNIT_SIZE ? { unitSize: Number(env.INFLUXGUARD_UNIT_SIZE) } : {}),
     ...(env.INFLUXGUARD_TABLE ? { tableName: env.INFLUXGUARD_TABLE } : {}),
     ...(env.INFLUXGUARD_QUEUE_URL ? { queueUrl: env.INFLUXGUARD_QUEUE_URL } : {}),
+    ...(env.INFLUXGUARD_EVENTS_QUEUE_URL ? { eventsQueueUrl: env.INFLUXGUARD_EVENTS_QUEUE_URL } : {}),
+    ...(env.INFLUXGUARD_EVENT_QUIET_SECONDS ? { eventQuietSeconds: Number(env.INFLUXGUARD_EVENT_QUIET_SECONDS) } : {}),
   };
+  const apply = envBool(env, 'INFLUXGUARD_REMEDIATION_APPLY');
+  if (apply !== undefined) app.remediationApply = apply;
   if (Object.keys(app).length) out.app = app;
   const publishEnabled = envBool(env, 'INFLUXGUARD_PUBLISH_ENABLED');
   if (publishEnabled !== undefined) out.publish = { ...(out.publish ?? {}), enabled: publishEnabled };

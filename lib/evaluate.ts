@@ -4,6 +4,7 @@
  * whose evidence failed, or that throws, yields NOT_AVAILABLE with the reason;
  * nothing is ever dropped.
  */
+import { relatedRequirements } from './checks/compliance.js';
 import { EvidenceUnavailable } from './checks/support.js';
 import { oneLine } from './errors.js';
 import { assessmentKey, isFailing, raiseSeverity } from './model.js';
@@ -52,8 +53,12 @@ function run<Ctx>(check: Runnable<Ctx>, ctx: Ctx, evidence: Record<string, Resul
   const gathered = check.needs.map((k) => evidence[k]).filter((r): r is Result<unknown> => r !== undefined);
   if (!gathered.length) return { outcomes: [], assessed: false, complete: false };
   const failed = gathered.filter((r): r is { ok: false; reason: string } => !r.ok);
-  if (failed.length === gathered.length)
-    return { outcomes: [unavailable([...new Set(failed.map((r) => r.reason))].join('; '))], assessed: true, complete: false };
+  if (failed.length === gathered.length) {
+    // One reason as it is; several each named by its evidence ("probe: …; host: …"), never a bare "; …" suffix.
+    const reasons = new Map(check.needs.flatMap((k) => (evidence[k] && !evidence[k].ok ? [[evidence[k].reason, k] as const] : [])));
+    const reason = reasons.size === 1 ? [...reasons.keys()][0]! : [...reasons].map(([r, k]) => `${k}: ${r}`).join('; ');
+    return { outcomes: [unavailable(reason)], assessed: true, complete: false };
+  }
   let outcomes: Outcome[];
   try {
     outcomes = check.evaluate(ctx);
@@ -72,6 +77,7 @@ function toFinding(
   fallback: ResourceRef,
 ): Finding {
   const status: Status = o.status;
+  const related = relatedRequirements(meta);
   return {
     checkId: meta.id,
     status,
@@ -84,6 +90,7 @@ function toFinding(
     ...(where.endpoint !== undefined ? { endpoint: where.endpoint } : {}),
     evidence: { summary: o.summary, ...(o.details ?? {}), ...(o.incomplete ? { incomplete: o.incomplete } : {}) },
     remediation: meta.remediation,
+    ...(related.length ? { compliance: { relatedRequirements: related } } : {}),
   };
 }
 

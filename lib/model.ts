@@ -518,6 +518,8 @@ export interface Finding {
   endpoint?: string;
   evidence: Record<string, unknown>;
   remediation: Remediation;
+  /** Controls of published frameworks the check supports (lib/checks/compliance.ts); the same strings go to ASFF. */
+  compliance?: { relatedRequirements: string[] };
 }
 
 export interface Summary {

@@ -24,16 +24,19 @@ export interface DemoEndpoints {
 /** Secrets Manager ARNs of the audit credentials (credentialed audit), by server. */
 export interface DemoAuditSecrets {
   /** The self-signed 1.x server: two admins and a user with ALL on every database. */
-  selfSigned: string;
+  selfSigned?: string;
   /** The hardened 1.x server: one admin with an unguessable name. */
-  hardened: string;
+  hardened?: string;
   /** The 2.x server's operator token. */
   v2?: string;
 }
 
 const AUDIT_TAG = 'influxdb:audit-secret';
 
-export const demoEstate = (e: DemoEndpoints, audit: DemoAuditSecrets): EstateSpec => ({
+/** The audit-secret tag, when the estate has that secret (`make local` seeds the estate without the audit). */
+const auditTag = (arn: string | undefined): Record<string, string> => (arn ? { [AUDIT_TAG]: arn } : {});
+
+export const demoEstate = (e: DemoEndpoints, audit: DemoAuditSecrets = {}): EstateSpec => ({
   region: DEMO_REGION,
   vpcCidr: '10.20.0.0/16',
   ebsDefaultEncryption: false,
@@ -99,7 +102,7 @@ export const demoEstate = (e: DemoEndpoints, audit: DemoAuditSecrets): EstateSpe
     { name: 'influx-backup', tags: { Service: 'influxdb', 'influxdb:endpoint': e.noAdmin }, groups: ['influx-backup-wide'] },
     {
       name: 'influx-metrics',
-      tags: { influxdb: 'metrics', 'influxdb:endpoint': e.selfSigned, [AUDIT_TAG]: audit.selfSigned },
+      tags: { influxdb: 'metrics', 'influxdb:endpoint': e.selfSigned, ...auditTag(audit.selfSigned) },
       groups: ['influx-private'],
       volumes: [{ device: '/dev/sdf', sizeGiB: 500, encrypted: false }],
     },
@@ -116,12 +119,12 @@ export const demoEstate = (e: DemoEndpoints, audit: DemoAuditSecrets): EstateSpe
     },
     {
       name: 'influx-well-configured',
-      tags: { influxdb: 'prod', 'influxdb:endpoint': e.hardened, [AUDIT_TAG]: audit.hardened },
+      tags: { influxdb: 'prod', 'influxdb:endpoint': e.hardened, ...auditTag(audit.hardened) },
       groups: ['influx-private'],
       volumes: [{ device: '/dev/sdf', sizeGiB: 200, encrypted: true }],
     },
     ...(e.v2 && audit.v2
-      ? [{ name: 'influx-v2', tags: { influxdb: 'v2', 'influxdb:endpoint': e.v2, [AUDIT_TAG]: audit.v2 }, groups: ['influx-private'] }]
+      ? [{ name: 'influx-v2', tags: { influxdb: 'v2', 'influxdb:endpoint': e.v2, ...auditTag(audit.v2) }, groups: ['influx-private'] }]
       : []),
     { name: 'grafana', tags: { Service: 'grafana' }, groups: ['influx-open-to-world'], publicIp: true },
   ],

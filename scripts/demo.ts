@@ -136,7 +136,6 @@ async function storeSecrets(
   }
 }
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const cli = fileURLToPath(new URL('../bin/influxguard.js', import.meta.url));
 
 async function main(): Promise<number> {

@@ -34,7 +34,7 @@ export function certificates(): string {
     const r = spawnSync('sh', [script, certDir], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`make-certs.sh failed: ${r.stderr}`);
     const made = certDir;
-    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+    atExit(() => rmSync(made, { recursive: true, force: true }));
   }
   return certDir;
 }
@@ -126,6 +126,24 @@ ${v.extraToml ?? ''}
   return supervise(child, { url: `${cert ? 'https' : 'http'}://127.0.0.1:${port}`, port, dir, stopSignal: 'SIGTERM' });
 }
 
+const exitHooks = new Set<() => void>();
+let exitHooked = false;
+/**
+ * Run `fn` when this process exits; returns the function that cancels it. One `exit` listener for all of
+ * them: a listener per server passed Node's limit of 10 (MaxListenersExceededWarning) in the probe tests.
+ */
+function atExit(fn: () => void): () => void {
+  if (!exitHooked)
+    process.once('exit', () => {
+      for (const f of exitHooks) f();
+    });
+  exitHooked = true;
+  exitHooks.add(fn);
+  return () => {
+    exitHooks.delete(fn);
+  };
+}
+
 /**
  * Wait until a started server listens; tie its life to this process (killed
  * on exit, whatever happens to the test); `stop()` ends it and removes its dir.
@@ -136,9 +154,8 @@ export async function supervise(
 ): Promise<RunningInfluxd> {
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-3000)));
-  const kill = () => child.kill('SIGKILL');
-  process.once('exit', kill);
-  child.once('exit', () => process.removeListener('exit', kill));
+  const forget = atExit(() => child.kill('SIGKILL'));
+  child.once('exit', forget);
   await waitForPort(s.port, child, () => log);
   const stop = () =>
     new Promise<void>((resolve) => {

@@ -22,6 +22,7 @@ async function params(resolveVariable) {
       .filter(Boolean),
     subnetIds: list(await get('subnetIds')),
     auditSecrets: [...new Set([...list(await get('auditSecrets')), ...list(await get('auditSecret'))])],
+    remediationGroupTag: String((await get('remediationGroupTag')) ?? '').trim(),
   };
 }
 
@@ -242,4 +243,61 @@ async function api({ resolveVariable }) {
   ];
 }
 
-module.exports = { lambdaTrust, dispatch, worker, api, sendCommandInstances, scanEc2, scanTimestream, readAuditSecrets };
+/**
+ * events: maps change events to instances (listing them, in member accounts through the member role), notes them in
+ * the table, schedules and runs the delayed checks (events queue), and dispatches the rescans like `dispatch`.
+ */
+async function events({ resolveVariable }) {
+  const p = await params(resolveVariable);
+  const eventsQueue = { 'Fn::GetAtt': ['EventsQueue', 'Arn'] };
+  return [
+    logs(p, 'events'),
+    identity,
+    ...assumeMemberRole(p),
+    ...organizations(p),
+    listInstances,
+    { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': ['UnitsQueue', 'Arn'] }, eventsQueue] },
+    { Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], Resource: eventsQueue },
+    dataKey,
+    table(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem']),
+  ];
+}
+
+/**
+ * remediate: reads the group, the prefix list or the EBS setting it acts on; revokes ingress only on this account's
+ * security groups (optionally only those tagged remediationGroupTag); turns EBS encryption by default on (no
+ * resource-level permission exists); writes the finding's note; asks for the rescan on the events queue.
+ */
+async function remediate({ resolveVariable }) {
+  const p = await params(resolveVariable);
+  const eq = p.remediationGroupTag.indexOf('=');
+  const tag = eq > 0 ? { [`aws:ResourceTag/${p.remediationGroupTag.slice(0, eq)}`]: p.remediationGroupTag.slice(eq + 1) } : {};
+  return [
+    logs(p, 'remediate'),
+    {
+      Effect: 'Allow',
+      Action: [
+        'ec2:DescribeSecurityGroups',
+        'ec2:GetManagedPrefixListEntries',
+        'ec2:GetEbsEncryptionByDefault',
+        'ec2:EnableEbsEncryptionByDefault',
+      ],
+      Resource: '*',
+    },
+    {
+      Effect: 'Allow',
+      Action: ['ec2:RevokeSecurityGroupIngress'],
+      Resource: sub('arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group/*'),
+      Condition: { StringEquals: { 'aws:ResourceAccount': sub('${AWS::AccountId}'), ...tag } },
+    },
+    {
+      Effect: 'Allow',
+      Action: ['securityhub:BatchUpdateFindings'],
+      Resource: sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default'),
+    },
+    { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] } },
+    dataKey,
+  ];
+}
+
+module.exports = { lambdaTrust, dispatch, worker, api, events, remediate, sendCommandInstances, scanEc2, scanTimestream, readAuditSecrets };

@@ -1,6 +1,6 @@
 /**
  * esbuild plugin (serverless-esbuild `plugins`): the AWS SDK is external (the
- * nodejs22.x runtime ships it), and esbuild emits `var x = require("@aws-sdk/client-…")`
+ * nodejs24.x runtime ships it), and esbuild emits `var x = require("@aws-sdk/client-…")`
  * at the top of the bundle, then uses `x.Name` at call sites. Loading every
  * client package at import costs most of a cold start (client-ec2 alone is
  * ~450 ms here), so each such require becomes a proxy that loads its package

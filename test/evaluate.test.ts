@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { CHECKS } from '../lib/checks/index.js';
 import { evaluateInstance, evaluateRegionFailure } from '../lib/evaluate.js';
 import type { InstanceCheck } from '../lib/model.js';
+import { fail } from '../lib/result.js';
 import { summarise } from '../lib/summary.js';
 import { ctx } from './support/fixtures.js';
 
@@ -16,6 +17,18 @@ const meta = {
 } as const;
 
 describe('the evaluate stage', () => {
+  it('names each evidence source in a NOT_AVAILABLE reason when several failed, differently', () => {
+    const both: InstanceCheck = { ...meta, id: 'test.both', scope: 'instance', needs: ['network', 'volumes'], evaluate: () => [] };
+    const evidence = (volumes: string) => ({ network: fail('ec2:DescribeSecurityGroups failed: Throttling'), volumes: fail(volumes) });
+    const base = ctx();
+    const [two] = evaluateInstance([both], { ...base, evidence: { ...base.evidence, ...evidence('ec2:DescribeVolumes failed: denied') } });
+    expect(two!.evidence.reason).toBe(
+      'network: ec2:DescribeSecurityGroups failed: Throttling; volumes: ec2:DescribeVolumes failed: denied',
+    );
+    const same = 'ec2:DescribeSecurityGroups failed: Throttling';
+    const [one] = evaluateInstance([both], { ...base, evidence: { ...base.evidence, ...evidence(same) } });
+    expect(one!.evidence.reason).toBe(same);
+  });
   it('turns a throwing check into NOT_AVAILABLE, and the scan goes on', () => {
     const boom: InstanceCheck = {
       ...meta,
@@ -60,6 +73,7 @@ describe('the evaluate stage', () => {
       'resource',
       'evidence',
       'remediation',
+      'compliance',
     ]);
     expect(f!.severity).toBe('INFORMATIONAL'); // PASSED findings carry no risk
   });

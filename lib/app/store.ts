@@ -61,6 +61,16 @@ const pk = (scanId: string) => ({ S: `SCAN#${scanId}` });
 const unitKey = (i: number) => ({ S: `UNIT#${String(i).padStart(6, '0')}` });
 const inventoryPrefix = (accountId: string, region: string) => `INVENTORY#${accountId}#${region}#`;
 const idemKey = (key: string) => ({ pk: { S: `IDEMPOTENCY#${key}` }, sk: { S: 'META' } });
+const changesKey = (accountId: string, region: string) => ({ pk: { S: `CHANGES#${accountId}#${region}` }, sk: { S: 'PENDING' } });
+
+/** Changes noted for an account × region and not yet scanned (event-driven rescans, debounced). */
+export interface PendingChanges {
+  instanceIds: string[];
+  wholeRegion: boolean;
+  /** Epoch ms of the first and the latest change noted since the last scan. */
+  firstAt: number;
+  lastAt: number;
+}
 const isConditionFailure = (err: unknown) =>
   err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
@@ -324,5 +334,78 @@ export class ScanStore {
       },
       units,
     };
+  }
+
+  /**
+   * Note changed instances (or the whole region) of an account × region:
+   * merged into one pending item. True when no change was pending before: the
+   * caller then schedules the item's check (one delayed message per burst).
+   */
+  async noteChanges(
+    accountId: string,
+    region: string,
+    change: { instanceIds: string[]; wholeRegion: boolean },
+    now = new Date(),
+  ): Promise<boolean> {
+    const values: Record<string, AttributeValue> = { ':now': { N: String(now.getTime()) }, ':ttl': this.ttl(now) };
+    if (change.wholeRegion) values[':true'] = { BOOL: true };
+    if (change.instanceIds.length) values[':ids'] = { SS: [...new Set(change.instanceIds)] };
+    const out = await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: changesKey(accountId, region),
+        UpdateExpression: `SET lastAt = :now, firstAt = if_not_exists(firstAt, :now), #ttl = :ttl${
+          change.wholeRegion ? ', wholeRegion = :true' : ''
+        }${change.instanceIds.length ? ' ADD ids :ids' : ''}`,
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: values,
+        // ALL_OLD: nothing before means no change was pending (UPDATED_OLD may leave out an attribute SET to its own value).
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return out.Attributes?.firstAt === undefined;
+  }
+
+  async getPendingChanges(accountId: string, region: string): Promise<PendingChanges | undefined> {
+    const got = await this.db.send(new GetItemCommand({ TableName: this.table, Key: changesKey(accountId, region), ConsistentRead: true }));
+    const i = got.Item;
+    if (!i?.firstAt?.N) return undefined;
+    return {
+      instanceIds: [...(i.ids?.SS ?? [])].sort(),
+      wholeRegion: i.wholeRegion?.BOOL === true,
+      firstAt: Number(i.firstAt.N),
+      lastAt: Number(i.lastAt?.N ?? i.firstAt.N),
+    };
+  }
+
+  /**
+   * The pending changes `taken` were scanned: removed when nothing was noted
+   * since (true); else only the scanned part is removed and false is returned,
+   * so that the caller schedules the rest.
+   */
+  async clearPendingChanges(accountId: string, region: string, taken: PendingChanges): Promise<boolean> {
+    try {
+      await this.db.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: changesKey(accountId, region),
+          ConditionExpression: 'lastAt = :seen',
+          ExpressionAttributeValues: { ':seen': { N: String(taken.lastAt) } },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    // Changed meanwhile: drop the scanned ids, keep the rest (a region-wide flag stays: the region is scanned once more).
+    await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: changesKey(accountId, region),
+        UpdateExpression: `SET firstAt = lastAt${taken.instanceIds.length ? ' DELETE ids :taken' : ''}`,
+        ...(taken.instanceIds.length ? { ExpressionAttributeValues: { ':taken': { SS: taken.instanceIds } } } : {}),
+      }),
+    );
+    return false;
   }
 }

@@ -42,7 +42,7 @@ export const publiclyAccessible: DatabaseCheck = {
           status: 'FAILED',
           severity: 'CRITICAL',
           summary: `publicly accessible and TCP ${db.port} is open to the world (${[...new Set(world.map((o) => o.groupId))].join(', ')})`,
-          details,
+          details: { ...details, internetReachable: true },
         },
       ];
     if (unknown.length)

@@ -12,7 +12,15 @@ import { VERSION } from '../version.js';
 export const GENERATOR_PREFIX = 'influxguard/';
 export const SCHEMA_VERSION = '2018-10-08';
 /** ASFF limits this module keeps to. */
-export const LIMITS = { title: 256, description: 1024, recommendationText: 512, productFieldValue: 2048, findingBytes: 240 * 1024 };
+export const LIMITS = {
+  title: 256,
+  description: 1024,
+  recommendationText: 512,
+  productFieldValue: 2048,
+  findingBytes: 240 * 1024,
+  /** Compliance.RelatedRequirements: at most 32 entries. */
+  relatedRequirements: 32,
+};
 
 export const productArn = (region: string, account: string) => `arn:aws:securityhub:${region}:${account}:product/${account}/default`;
 export const generatorId = (checkId: string) => `${GENERATOR_PREFIX}${checkId}`;
@@ -44,6 +52,15 @@ export function sameAsImported(prev: AwsSecurityFinding, f: Finding): boolean {
   );
 }
 
+/**
+ * The id of any finding of a document: the ASFF Id for scan findings; for probe findings (no
+ * account or region) `influxguard/probe/<checkId>/<endpoint>/<resourceId>`. OCSF, CSV and HTML use it.
+ */
+export function documentFindingId(f: Finding): string {
+  if (f.accountId && f.region) return findingId(f);
+  return printable(`${GENERATOR_PREFIX}probe/${f.checkId}/${f.endpoint ?? '-'}/${f.resource.id}`);
+}
+
 const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 
 const TIMESTREAM_ARN = /^arn:aws[a-z-]*:timestream-influxdb:[a-z0-9-]+:\d{12}:db-(instance|cluster)\/[A-Za-z0-9-]+$/;
@@ -53,7 +70,7 @@ const TIMESTREAM_ARN = /^arn:aws[a-z-]*:timestream-influxdb:[a-z0-9-]+:\d{12}:db
  * of their own: `Other`, with the DB's ARN (`evidence.arn`, checked at
  * discovery and here), while the JSON document names the DB by its identifier.
  */
-function resourceArn(f: Pick<Finding, 'evidence'>, { type, id }: Finding['resource'], region: string, account: string): string {
+export function resourceArn(f: Pick<Finding, 'evidence'>, { type, id }: Finding['resource'], region: string, account: string): string {
   const arn = f.evidence.arn;
   if (type === 'Other' && typeof arn === 'string' && TIMESTREAM_ARN.test(arn) && arn.endsWith(`/${id}`)) return arn;
   switch (type) {
@@ -70,6 +87,14 @@ function resourceArn(f: Pick<Finding, 'evidence'>, { type, id }: Finding['resour
   }
 }
 
+/**
+ * Whether the finding's evidence says its subject is reachable from the internet: a port path from
+ * the internet (`internetReachable`), or an endpoint finding raised for it (`severityRaised`).
+ * Published as ProductFields `influxguard/InternetReachable` = `true` (the stack's insight filters on it).
+ */
+export const internetReachable = (f: Pick<Finding, 'evidence'>): boolean =>
+  f.evidence.internetReachable === true || typeof f.evidence.severityRaised === 'string';
+
 /** The check's own ASFF types (a finding of an unknown check gets the guidance type). */
 const types = (checkId: string): string[] => [
   ...(checkById(checkId)?.asffTypes ?? [
@@ -84,6 +109,18 @@ function description(f: Finding, risk: string): string {
     `${f.status}: ${seen}.${reason} ${f.endpoint ? `Endpoint ${f.endpoint}. ` : ''}Risk: ${risk}`.replace(/\.\./g, '.'),
     LIMITS.description,
   );
+}
+
+export const RULES_FIELD = 'influxguard/Rules';
+/**
+ * The security group rules a port finding names (its evidence), as JSON: what
+ * remediation may revoke, and nothing else. Left out when it does not fit a
+ * product field whole (remediation then refuses: never a truncated list).
+ */
+function rulesField(f: Finding): Record<string, string> {
+  if (!Array.isArray(f.evidence.rules) || !f.evidence.rules.length) return {};
+  const text = JSON.stringify(f.evidence.rules);
+  return text.length <= LIMITS.productFieldValue ? { [RULES_FIELD]: text } : {};
 }
 
 export interface AsffTimes {
@@ -148,9 +185,16 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
       'influxguard/EvidenceSource': source,
       ...(f.instanceId ? { 'influxguard/InstanceId': f.instanceId } : {}),
       ...(f.endpoint ? { 'influxguard/Endpoint': clip(f.endpoint, LIMITS.productFieldValue) } : {}),
+      ...(internetReachable(f) ? { 'influxguard/InternetReachable': 'true' } : {}),
+      ...rulesField(f),
     },
     Resources: [primary, ...withInstance],
-    Compliance: { Status: f.status },
+    Compliance: {
+      Status: f.status,
+      ...(f.compliance?.relatedRequirements.length
+        ? { RelatedRequirements: f.compliance.relatedRequirements.slice(0, LIMITS.relatedRequirements) }
+        : {}),
+    },
     RecordState: 'ACTIVE',
   });
 }

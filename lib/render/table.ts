@@ -40,6 +40,8 @@ const STATUS_COLOUR: Record<Status, string> = { FAILED: ANSI.red, WARNING: ANSI.
 
 export interface TableOptions {
   color: boolean;
+  /** The command that produced the document: a probe has no accounts or regions to head it with. */
+  command?: 'scan' | 'probe';
   /** List passed findings too. */
   showPassed?: boolean;
   instances?: readonly Instance[];
@@ -75,22 +77,40 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
     if (f.endpoint) return printable(f.endpoint);
     return printable(`account ${key.trim().replace(' ', ' / ')}`);
   };
-  const ordered = [...groups].sort(([ka, a], [kb, b]) => Math.max(...b.map(weight)) - Math.max(...a.map(weight)) || ka.localeCompare(kb));
-
   const lines: string[] = [];
+  const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
   lines.push(
-    paint(ANSI.bold, `influxguard scan ${printable(doc.scanId)}`) +
-      paint(ANSI.dim, printable(` · accounts ${doc.scope.accounts.join(', ') || '-'} · regions ${doc.scope.regions.join(', ') || '-'}`)),
+    opts.command === 'probe'
+      ? paint(ANSI.bold, `influxguard probe ${printable(doc.scanId)}`) + paint(ANSI.dim, ` · ${plural(groups.size, 'endpoint')}`)
+      : paint(ANSI.bold, `influxguard scan ${printable(doc.scanId)}`) +
+          paint(
+            ANSI.dim,
+            printable(` · accounts ${doc.scope.accounts.join(', ') || '-'} · regions ${doc.scope.regions.join(', ') || '-'}`),
+          ),
   );
-  const checkWidth = Math.max(10, ...doc.findings.map((f) => printable(f.checkId).length));
-  const resWidth = Math.max(8, ...doc.findings.map((f) => printable(f.resource.id).length));
-  for (const [key, fs] of ordered) {
+  const rows = [...groups].map(([key, fs]) => [key, fs, tableRows(fs, opts.showPassed ?? false)] as const);
+  const cells = rows.flatMap(([, , rs]) => rs.filter((r) => r.checkId !== undefined));
+  const checkWidth = Math.max(10, ...cells.map((r) => printable(r.checkId ?? '').length));
+  const resWidth = Math.max(8, ...cells.map((r) => printable(r.resourceId ?? '').length));
+  const STATUS_W = 13;
+  const SEVERITY_W = 13;
+  lines.push(
+    '',
+    paint(
+      ANSI.dim,
+      `  ${'STATUS'.padEnd(STATUS_W)} ${'SEVERITY'.padEnd(SEVERITY_W)} ${'CHECK'.padEnd(checkWidth)}  ${'RESOURCE'.padEnd(resWidth)}  DETAIL`,
+    ),
+  );
+  for (const [key, fs, rs] of rows.sort(
+    ([ka, a], [kb, b]) => Math.max(...b.map(weight)) - Math.max(...a.map(weight)) || ka.localeCompare(kb),
+  )) {
     lines.push('', paint(ANSI.bold, heading(key, fs)));
-    const shown = fs.filter((f) => opts.showPassed || f.status !== 'PASSED').sort(rowOrder);
-    for (const f of shown) {
-      const summary = printable(typeof f.evidence.summary === 'string' ? f.evidence.summary : f.title);
+    for (const r of rs) {
+      const lead = `  ${paint(STATUS_COLOUR[r.status], r.status.padEnd(STATUS_W))} ${paint(SEVERITY_COLOUR[r.severity], r.severity.padEnd(SEVERITY_W))} `;
       lines.push(
-        `  ${paint(STATUS_COLOUR[f.status], f.status.padEnd(13))} ${paint(SEVERITY_COLOUR[f.severity], f.severity.padEnd(13))} ${printable(f.checkId).padEnd(checkWidth)}  ${printable(f.resource.id).padEnd(resWidth)}  ${summary}`,
+        r.checkId === undefined
+          ? `${lead}${printable(r.detail)}`
+          : `${lead}${printable(r.checkId).padEnd(checkWidth)}  ${printable(r.resourceId ?? '').padEnd(resWidth)}  ${printable(r.detail)}`,
       );
     }
     const passed = fs.filter((f) => f.status === 'PASSED').length;
@@ -103,7 +123,49 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
     .map((x) => `${s.bySeverity[x]} ${x}`);
   lines.push(
     '',
-    `${paint(ANSI.bold, 'Summary:')} ${paint(ANSI.red, `${s.FAILED} failed`)}${sev.length ? ` (${sev.join(', ')})` : ''}, ${s.WARNING} warning, ${s.NOT_AVAILABLE} not available, ${paint(ANSI.green, `${s.PASSED} passed`)} · ${groups.size} subjects · ${doc.findings.length} findings`,
+    `${paint(ANSI.bold, 'Summary:')} ${paint(ANSI.red, `${s.FAILED} failed`)}${sev.length ? ` (${sev.join(', ')})` : ''}, ${s.WARNING} warning, ${s.NOT_AVAILABLE} not available, ${paint(ANSI.green, `${s.PASSED} passed`)} · ${plural(groups.size, 'subject')} · ${plural(doc.findings.length, 'finding')}`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+interface Row {
+  status: Status;
+  severity: Severity;
+  /** Absent on a collapsed line, whose detail spans the check and resource columns. */
+  checkId?: string;
+  resourceId?: string;
+  detail: string;
+}
+
+/**
+ * One subject's lines, worst first. NOT_AVAILABLE findings of the subject that share one reason
+ * collapse into one line ("11 endpoint checks not evaluated: …"); the JSON keeps each finding.
+ */
+function tableRows(fs: readonly Finding[], showPassed: boolean): Row[] {
+  const shown = fs.filter((f) => showPassed || f.status !== 'PASSED').sort(rowOrder);
+  const reasonOf = (f: Finding) => (f.status === 'NOT_AVAILABLE' && typeof f.evidence.reason === 'string' ? f.evidence.reason : undefined);
+  const byReason = new Map<string, Finding[]>();
+  for (const f of shown) {
+    const reason = reasonOf(f);
+    if (reason !== undefined) byReason.set(reason, [...(byReason.get(reason) ?? []), f]);
+  }
+  const rows: Row[] = [];
+  for (const f of shown) {
+    const reason = reasonOf(f);
+    const same = reason === undefined ? [] : byReason.get(reason)!;
+    if (same.length > 1) {
+      if (same[0] !== f) continue;
+      const kind = same.every((x) => x.endpoint) ? 'endpoint checks' : 'checks';
+      rows.push({ status: f.status, severity: f.severity, detail: `${same.length} ${kind} not evaluated: ${reason}` });
+      continue;
+    }
+    rows.push({
+      status: f.status,
+      severity: f.severity,
+      checkId: f.checkId,
+      resourceId: f.resource.id,
+      detail: typeof f.evidence.summary === 'string' ? f.evidence.summary : f.title,
+    });
+  }
+  return rows;
 }

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { handler as api } from '../../handlers/api.js';
+import { handler as dispatch } from '../../handlers/dispatch.js';
 import { resetAppDeps } from '../../lib/app/runtime.js';
 import { parseScanRequest, RequestError } from '../../lib/app/service.js';
 import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
@@ -172,6 +173,39 @@ describe('GET /scans/{scanId}', () => {
       status: 404,
       body: { error: 'scan not found', scanId: 'no-such-scan' },
     });
+  });
+});
+
+describe('output', () => {
+  /** Everything written to stdout and stderr while `fn` runs (Powertools writes through its own Console). */
+  const written = async (fn: () => Promise<unknown>) => {
+    const out: string[] = [];
+    const spies = [process.stdout, process.stderr].map((s) => {
+      const write = s.write.bind(s);
+      s.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+        out.push(String(chunk));
+        return write(chunk, ...rest);
+      }) as typeof s.write;
+      return () => (s.write = write as typeof s.write);
+    });
+    try {
+      await fn().catch(() => undefined);
+    } finally {
+      for (const restore of spies) restore();
+    }
+    return out.join('');
+  };
+  it('no "No application metrics to publish" warning: the API records no metrics, a failed dispatch records one', async () => {
+    expect(await written(() => call(event('api-get-scan.json', { rawPath: '/scans/no-such-scan' })))).not.toMatch(/No application metrics/);
+    const queue = process.env.INFLUXGUARD_QUEUE_URL;
+    process.env.INFLUXGUARD_QUEUE_URL = `${res.queueUrl}-missing`;
+    resetAppDeps();
+    try {
+      expect(await written(() => dispatch({} as never, lambdaContext('dispatch')))).not.toMatch(/No application metrics/);
+    } finally {
+      process.env.INFLUXGUARD_QUEUE_URL = queue;
+      resetAppDeps();
+    }
   });
 });
 

@@ -10,6 +10,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHECKS } from '../../lib/checks/index.js';
+import { evaluateInstance } from '../../lib/evaluate.js';
+import { GENERATOR_PREFIX, toAsff } from '../../lib/publish/asff.js';
+import { ctx, net, open } from '../support/fixtures.js';
+import { ACTIONS } from '../../lib/app/remediate.js';
+import { EC2_EVENTS, ELB_EVENTS } from '../../lib/app/events.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 type Template = {
@@ -48,6 +54,7 @@ const NO_RESOURCE_LEVEL = new Set([
   'ec2:DescribeRegions',
   'ec2:GetEbsEncryptionByDefault',
   'ec2:GetManagedPrefixListEntries',
+  'ec2:EnableEbsEncryptionByDefault',
   'ssm:DescribeInstanceInformation',
   'ssm:ListCommandInvocations',
   'ssm:GetCommandInvocation',
@@ -61,11 +68,18 @@ describe('the packaged stack', () => {
     expect(packaged).toMatch(/^0 [\s\S]*Service packaged/);
   });
 
-  it('runs nodejs22.x, one bundle per function, each under 1 MB', () => {
+  it('runs nodejs24.x, one bundle per function, each under 1 MB', () => {
     const fns = ofType('AWS::Lambda::Function');
-    expect(fns.map(([n]) => n).sort()).toEqual(['ApiLambdaFunction', 'DispatchLambdaFunction', 'WorkerLambdaFunction']);
-    for (const [, f] of fns) expect(f.Properties.Runtime).toBe('nodejs22.x');
-    for (const name of ['dispatch', 'worker', 'api']) expect(statSync(`${root}.serverless/${name}.zip`).size).toBeLessThan(1024 * 1024);
+    expect(fns.map(([n]) => n).sort()).toEqual([
+      'ApiLambdaFunction',
+      'DispatchLambdaFunction',
+      'EventsLambdaFunction',
+      'RemediateLambdaFunction',
+      'WorkerLambdaFunction',
+    ]);
+    for (const [, f] of fns) expect(f.Properties.Runtime).toBe('nodejs24.x');
+    for (const name of ['dispatch', 'worker', 'api', 'events', 'remediate'])
+      expect(statSync(`${root}.serverless/${name}.zip`).size).toBeLessThan(1024 * 1024);
   });
 
   it('loads the AWS SDK lazily: importing a bundle loads no client package, first use loads just that one', () => {
@@ -94,7 +108,7 @@ describe('the packaged stack', () => {
 
   it('gives each function its own role, with no wildcard action and "*" only where AWS allows nothing narrower', () => {
     const roles = new Set(ofType('AWS::Lambda::Function').map(([, f]) => JSON.stringify(f.Properties.Role)));
-    expect(roles.size).toBe(3);
+    expect(roles.size).toBe(5);
     for (const s of statements()) {
       const actions: string[] = [s.Action].flat();
       for (const a of actions)
@@ -139,12 +153,12 @@ describe('the packaged stack', () => {
   it('passes cfn-lint (the stack and the member-account role)', () => {
     const r = spawnSync(
       'cfn-lint',
+      // Nothing ignored: moto's ValidateTemplate (cfn-lint inside) rejects a template for any warning, W3005 included.
       [
-        '--ignore-checks',
-        'W3005',
         '--',
         `${root}.serverless/cloudformation-template-update-stack.json`,
         `${root}cloudformation/member-role.yml`,
+        `${root}cloudformation/member-events.yml`,
       ],
       { encoding: 'utf8' },
     );
@@ -227,6 +241,33 @@ const EXPECTED: Record<string, string[]> = {
     'dynamodb:Query',
     'dynamodb:DeleteItem',
   ],
+  // Change events → inventories (member role), the debounce items, delayed checks and rescans (dispatch).
+  EventsRole: [
+    ...LOGS,
+    ...KMS,
+    'sts:GetCallerIdentity',
+    'ec2:DescribeRegions',
+    'ec2:DescribeInstances',
+    'sqs:SendMessage',
+    'sqs:ReceiveMessage',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:GetItem',
+    'dynamodb:DeleteItem',
+  ],
+  RemediateRole: [
+    ...LOGS,
+    ...KMS,
+    'ec2:DescribeSecurityGroups',
+    'ec2:GetManagedPrefixListEntries',
+    'ec2:GetEbsEncryptionByDefault',
+    'ec2:EnableEbsEncryptionByDefault',
+    'ec2:RevokeSecurityGroupIngress',
+    'securityhub:BatchUpdateFindings',
+    'sqs:SendMessage',
+  ],
 };
 
 const iam = createRequire(import.meta.url)(`${root}serverless/iam.cjs`);
@@ -264,6 +305,8 @@ describe('IAM: each role gets exactly what its code calls (issue 19, items 7 and
       ['DispatchRole', 'dispatch'],
       ['WorkerRole', 'worker'],
       ['ApiRole', 'api'],
+      ['EventsRole', 'events'],
+      ['RemediateRole', 'remediate'],
     ] as const) {
       const logs = statementsOf(role).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('logs:')));
       expect(logs.map((s) => s.Resource)).toEqual([
@@ -325,7 +368,7 @@ describe('IAM: each role gets exactly what its code calls (issue 19, items 7 and
 
   it('sts:AssumeRole follows the configured accounts: none for self, the listed accounts, or the organisation', async () => {
     expect(statements().filter((s) => [s.Action].flat().includes('sts:AssumeRole'))).toEqual([]);
-    for (const fn of ['dispatch', 'worker', 'api']) {
+    for (const fn of ['dispatch', 'worker', 'api', 'events']) {
       expect(await assumeOf(fn, {})).toEqual([]);
       expect(await assumeOf(fn, { accounts: 'self,111122223333,444455556666', excludeAccounts: '444455556666' })).toEqual([
         {
@@ -444,13 +487,14 @@ describe('the member-account template (issue 19, items 8 and 9)', () => {
 const checkovBin = () => (existsSync(`${root}.venv-checkov/bin/checkov`) ? `${root}.venv-checkov/bin/checkov` : 'checkov');
 const STACK = `${root}.serverless/cloudformation-template-update-stack.json`;
 const MEMBER = `${root}cloudformation/member-role.yml`;
+const MEMBER_EVENTS = `${root}cloudformation/member-events.yml`;
 let checked: any;
 /** One checkov run over both templates (it takes seconds of CPU), the results of one file. */
 const checkov = (file: string) => {
   checked ??= (() => {
     const r = spawnSync(
       checkovBin(),
-      ['--compact', '--framework', 'cloudformation', '--output', 'json', '--skip-download', '-f', STACK, '-f', MEMBER],
+      ['--compact', '--framework', 'cloudformation', '--output', 'json', '--skip-download', '-f', STACK, '-f', MEMBER, '-f', MEMBER_EVENTS],
       { encoding: 'utf8', timeout: 240_000 },
     );
     if (r.error) throw new Error(`checkov could not run (${r.error.message}): \`make setup\` installs it in .venv-checkov`);
@@ -475,4 +519,187 @@ describe('checkov (issue 19, item 13)', () => {
   it('finds no failed check in the member-account template that is not suppressed with a reason', () => {
     expect(checkov(MEMBER)).toEqual({ evaluated: true, failed: [], skippedWithoutReason: [] });
   }, 240_000);
+  it('finds no failed check in the member-account change-events template that is not suppressed with a reason', () => {
+    expect(checkov(MEMBER_EVENTS)).toEqual({ evaluated: true, failed: [], skippedWithoutReason: [] });
+  }, 240_000);
+});
+
+const memberEvents = (): Template => JSON.parse(readFileSync(MEMBER_EVENTS, 'utf8').replace(/^#.*$/gm, ''));
+
+describe('event-driven rescans and remediation (issue 17)', () => {
+  it('one rule sends exactly the change events lib/app/events.ts maps (successful calls only) to the events queue', () => {
+    const rule = template.Resources.ChangeEventsRule!;
+    expect(rule.Type).toBe('AWS::Events::Rule');
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.ec2', 'aws.elasticloadbalancing'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: {
+        eventSource: ['ec2.amazonaws.com', 'elasticloadbalancing.amazonaws.com'],
+        eventName: [...EC2_EVENTS, ...ELB_EVENTS],
+        errorCode: [{ exists: false }],
+      },
+    });
+    expect(rule.Properties.State).toBe('ENABLED');
+    expect(rule.Properties.Targets).toEqual([{ Id: 'events-queue', Arn: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] } }]);
+    // Only that rule may send to the queue; EventBridge may use the stack key for it; failures are dead-lettered and alarmed.
+    const policy = template.Resources.EventsQueuePolicy!.Properties.PolicyDocument.Statement;
+    expect(policy).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['ChangeEventsRule', 'Arn'] } } },
+      }),
+    ]);
+    const key = template.Resources.DataKey!.Properties.KeyPolicy.Statement.find(
+      (st: any) => st.Principal?.Service === 'events.amazonaws.com',
+    );
+    expect([key.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(template.Resources.EventsQueue!.Properties.RedrivePolicy).toMatchObject({ maxReceiveCount: 5 });
+    expect(ofType('AWS::CloudWatch::Alarm').some(([n]) => n === 'EventsDeadLetterAlarm')).toBe(true);
+    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, m]) =>
+      JSON.stringify(m.Properties.EventSourceArn).includes('EventsQueue'),
+    )!;
+    expect(mapping[1].Properties).toMatchObject({ FunctionResponseTypes: ['ReportBatchItemFailures'], MaximumBatchingWindowInSeconds: 1 });
+  });
+
+  it('organisation mode: the bus policy lets only the organisation put events, and only when organizationId is set', () => {
+    const policy = template.Resources.MemberEventsBusPolicy as any;
+    expect(policy.Condition).toBe('HasOrganizationId');
+    expect(policy.Properties.Statement).toMatchObject({
+      Effect: 'Allow',
+      Action: 'events:PutEvents',
+      Condition: { StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } } },
+    });
+    expect((template as any).Conditions.HasOrganizationId).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'OrganizationId' }, ''] }] });
+    expect(template.Parameters!.OrganizationId).toMatchObject({ Type: 'String', Default: '' });
+  });
+
+  it('three Security Hub custom actions, and one rule sending exactly their events to the remediation function', () => {
+    const targets = ofType('AWS::SecurityHub::ActionTarget');
+    expect(targets.map(([n, r]) => [n, r.Properties.Id]).sort()).toEqual([
+      ['EnableEbsDefaultAction', 'IgEnableEbsDefault'],
+      ['RescanAction', 'IgRescan'],
+      ['RevokeWorldOpenAction', 'IgRevokeWorldOpen'],
+    ]);
+    for (const [, r] of targets) expect(r.Properties.Name.length).toBeLessThanOrEqual(20);
+    expect(targets.map(([, r]) => r.Properties.Id).sort()).toEqual(
+      Object.values(ACTIONS)
+        .map((a) => a.targetId)
+        .sort(),
+    );
+    const rule = ofType('AWS::Events::Rule').find(([, r]) => r.Properties.EventPattern?.source?.[0] === 'aws.securityhub')![1];
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.securityhub'],
+      'detail-type': ['Security Hub Findings - Custom Action'],
+      resources: [{ Ref: 'RevokeWorldOpenAction' }, { Ref: 'EnableEbsDefaultAction' }, { Ref: 'RescanAction' }],
+    });
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': ['RemediateLambdaFunction', 'Arn'] } })]);
+    // Dry run by default; never retried.
+    const fn = template.Resources.RemediateLambdaFunction!.Properties;
+    expect(fn.Environment.Variables.INFLUXGUARD_REMEDIATION_APPLY).toBe('false');
+    expect(ofType('AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties.MaximumRetryAttempts)).toEqual([0]);
+  });
+
+  it('the remediation role: exactly these statements (revoke only on this account’s groups, notes only on its hub)', () => {
+    expect(statementsOf('RemediateRole').map(({ role: _r, ...st }) => st)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: {
+          'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/influxguard-dev-remediate:*',
+        },
+      },
+      {
+        Effect: 'Allow',
+        Action: [
+          'ec2:DescribeSecurityGroups',
+          'ec2:GetManagedPrefixListEntries',
+          'ec2:GetEbsEncryptionByDefault',
+          'ec2:EnableEbsEncryptionByDefault',
+        ],
+        Resource: '*',
+      },
+      {
+        Effect: 'Allow',
+        Action: ['ec2:RevokeSecurityGroupIngress'],
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group/*' },
+        Condition: { StringEquals: { 'aws:ResourceAccount': { 'Fn::Sub': '${AWS::AccountId}' } } },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['securityhub:BatchUpdateFindings'],
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default' },
+      },
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] } },
+      { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: { 'Fn::GetAtt': ['DataKey', 'Arn'] } },
+    ]);
+  });
+
+  it('remediationGroupTag narrows the revoke to groups carrying that tag', async () => {
+    const st = ((await iam.remediate(resolver({ remediationGroupTag: 'influxguard-remediate=allowed' }))) as any[]).find((x) =>
+      [x.Action].flat().includes('ec2:RevokeSecurityGroupIngress'),
+    );
+    expect(st.Condition).toEqual({
+      StringEquals: { 'aws:ResourceAccount': { 'Fn::Sub': '${AWS::AccountId}' }, 'aws:ResourceTag/influxguard-remediate': 'allowed' },
+    });
+  });
+
+  it('the member-account change-events template forwards the same pattern to the scanner’s bus, with a role that can only put events there', () => {
+    const t = memberEvents();
+    const { render } = createRequire(import.meta.url)(`${root}serverless/member-events.cjs`);
+    expect(render()).toBe(readFileSync(MEMBER_EVENTS, 'utf8'));
+    expect(t.Resources.ForwardRule!.Properties.EventPattern).toEqual(template.Resources.ChangeEventsRule!.Properties.EventPattern);
+    expect(t.Resources.ForwardRule!.Properties.Targets).toEqual([
+      { Id: 'influxguard-scanner-bus', Arn: { Ref: 'ScannerEventBusArn' }, RoleArn: { 'Fn::GetAtt': ['ForwardRole', 'Arn'] } },
+    ]);
+    expect(t.Resources.ForwardRole!.Properties.Policies[0].PolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: 'events:PutEvents', Resource: { Ref: 'ScannerEventBusArn' } },
+    ]);
+    expect((template as any).Outputs.ChangeEventsBusArn).toBeDefined();
+  });
+});
+
+describe('Security Hub insights (issue 18)', () => {
+  const insights = () => Object.fromEntries(ofType('AWS::SecurityHub::Insight').map(([name, r]) => [name, r as any]));
+  it('creates insights over influxguard’s active, unresolved, failing findings: by instance, by check, internet-reachable', () => {
+    const all = insights();
+    expect(Object.keys(all).sort()).toEqual(['FailingByCheckInsight', 'FailingByResourceInsight', 'InternetReachableInsight']);
+    for (const r of Object.values(all)) {
+      expect(r.Condition).toBe('InsightsEnabled');
+      expect(r.Properties.Name).toMatch(/^influxguard: /);
+      expect(r.Properties.Filters).toMatchObject({
+        GeneratorId: [{ Comparison: 'PREFIX', Value: GENERATOR_PREFIX }],
+        RecordState: [{ Comparison: 'EQUALS', Value: 'ACTIVE' }],
+        ComplianceStatus: [
+          { Comparison: 'EQUALS', Value: 'FAILED' },
+          { Comparison: 'EQUALS', Value: 'WARNING' },
+        ],
+      });
+    }
+    expect(all.FailingByResourceInsight.Properties.GroupByAttribute).toBe('ResourceId');
+    expect(all.FailingByCheckInsight.Properties.GroupByAttribute).toBe('GeneratorId');
+    expect(all.InternetReachableInsight.Properties.GroupByAttribute).toBe('ResourceId');
+  });
+  it('the internet-reachable insight selects exactly the findings whose ASFF says so', () => {
+    const [filter] = insights().InternetReachableInsight.Properties.Filters.ProductFields;
+    const key = filter.Key as string;
+    // What the net.* checks' evidence says (however reachability is decided), and an endpoint finding raised for it.
+    const [latent] = evaluateInstance(
+      CHECKS.filter((c) => c.id === 'net.http-port-public'),
+      ctx({ net: net([open('sg-1', 'tcp', 8086, '0.0.0.0/0')]) }),
+    );
+    const reachable = { ...latent!, evidence: { ...latent!.evidence, internetReachable: true } };
+    const raised = {
+      ...latent!,
+      evidence: { summary: 'auth off', severityRaised: 'TCP 8086 is open to the world and the instance has a public address' },
+    };
+    expect(toAsff(reachable, { now: '2026-11-29T00:00:00Z' }).ProductFields?.[key]).toBe(filter.Value);
+    expect(toAsff(raised, { now: '2026-11-29T00:00:00Z' }).ProductFields?.[key]).toBe(filter.Value);
+    expect(latent!.status).toBe('FAILED');
+    expect(toAsff(latent!, { now: '2026-11-29T00:00:00Z' }).ProductFields?.[key]).toBeUndefined();
+  });
+  it('can be turned off at deploy time (SecurityHubInsights parameter; the local stage does)', () => {
+    expect(template.Parameters?.SecurityHubInsights).toMatchObject({ Default: 'true', AllowedValues: ['true', 'false'] });
+    expect(template.Conditions?.InsightsEnabled).toEqual({ 'Fn::Equals': [{ Ref: 'SecurityHubInsights' }, 'true'] });
+  });
 });

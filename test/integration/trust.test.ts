@@ -200,7 +200,7 @@ describe('exit codes: a run that checked nothing is never green', () => {
     proxy.setPlan({ rates: {} });
     expect(plain.code).toBe(0);
     expect(strict.code).toBe(3);
-    expect(strict.stderr).toMatch(/incomplete: \d+ finding\(s\) NOT_AVAILABLE \(--fail-on-unavailable\)/);
+    expect(strict.stderr).toMatch(/incomplete: \d+ findings? NOT_AVAILABLE \(--fail-on-unavailable\)/);
   }, 60_000);
 
   it('probe of a closed port exits 3 within the connect timeout', async () => {

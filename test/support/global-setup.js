@@ -4,11 +4,20 @@
  * AWS account, see aws.ts) and build dist/ so CLI tests run the real binary.
  */
 import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { emulatorEnv, startEmulator } from '../../scripts/emulator.js';
 
 export default async function globalSetup() {
   const root = new URL('../../', import.meta.url).pathname;
+  // Every temporary file of the run (certificates and their CA key, server dirs, packages) goes under one directory
+  // that the global teardown removes: a worker Jest ends does not run its exit hooks, and used to leave them in /tmp.
+  const runTmp = mkdtempSync(join(tmpdir(), 'influxguard-test-'));
+  chmodSync(runTmp, 0o1777); // what /tmp is: tests that run processes as other users (the collector's) see the same
+  process.env.TMPDIR = runTmp;
+  /** @type {any} */ (globalThis).__influxguardTmp = runTmp;
   const build = promisify(execFile)(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`], {
     cwd: root,
   }).catch((err) => {

@@ -145,18 +145,34 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
       maxHeaderSize: 32 * 1024,
       insecureHTTPParser: false,
     });
-    const budget = opts.timeouts.connectMs + (opts.scheme === 'https' ? opts.timeouts.tlsMs : 0) + opts.timeouts.responseMs;
-    const overall = setTimeout(() => done(fail(`no complete response within ${budget} ms`)), budget);
+    // Each phase has its own timeout (probe.connectTimeoutMs, tlsTimeoutMs, responseTimeoutMs), and the message names
+    // the one that ran out: the response's starts once the connection is ready (the README's "3 s, 3 s, 5 s").
+    let overall: NodeJS.Timeout | undefined;
+    const awaitResponse = () => {
+      overall ??= setTimeout(
+        () => done(fail(`no complete response within ${opts.timeouts.responseMs} ms (probe.responseTimeoutMs)`)),
+        opts.timeouts.responseMs,
+      );
+    };
     req.on('socket', (socket) => {
-      if (!socket.connecting) return; // a kept-alive connection: already connected (and secured)
-      const connectTimer = setTimeout(() => done(fail(`connect timed out after ${opts.timeouts.connectMs} ms`)), opts.timeouts.connectMs);
+      if (!socket.connecting) return awaitResponse(); // a kept-alive connection: already connected (and secured)
+      const connectTimer = setTimeout(
+        () => done(fail(`connect timed out after ${opts.timeouts.connectMs} ms (probe.connectTimeoutMs)`)),
+        opts.timeouts.connectMs,
+      );
       socket.once('connect', () => {
         clearTimeout(connectTimer);
         if (opts.scheme === 'https') {
-          const tlsTimer = setTimeout(() => done(fail(`TLS handshake timed out after ${opts.timeouts.tlsMs} ms`)), opts.timeouts.tlsMs);
-          socket.once('secureConnect', () => clearTimeout(tlsTimer));
+          const tlsTimer = setTimeout(
+            () => done(fail(`TLS handshake timed out after ${opts.timeouts.tlsMs} ms (probe.tlsTimeoutMs)`)),
+            opts.timeouts.tlsMs,
+          );
+          socket.once('secureConnect', () => {
+            clearTimeout(tlsTimer);
+            awaitResponse();
+          });
           socket.once('close', () => clearTimeout(tlsTimer));
-        }
+        } else awaitResponse();
       });
       socket.once('close', () => clearTimeout(connectTimer));
     });

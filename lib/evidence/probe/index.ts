@@ -183,6 +183,12 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
   }
 }
 
+/** A TLS port's answer to plain HTTP: 400 with Go's (influxd) or nginx's explanation. */
+const speaksTls = (ping: HttpObservation) =>
+  ping.status === 400 && /HTTP request to an HTTPS server|plain HTTP request was sent to HTTPS port/i.test(ping.body);
+const speaksTlsHint = (t: ResolvedTarget) =>
+  `it answered plain HTTP with 400 as a TLS server does: try ${endpointUrl(t, 'https')} (or host:port alone, which tries TLS first)`;
+
 type Requester = (path: string, extra?: { headers?: Record<string, string>; statusOnly?: boolean }) => Promise<Result<HttpObservation>>;
 
 async function probeHttp(
@@ -200,7 +206,7 @@ async function probeHttp(
   const plain = new Map<string, Promise<Result<HttpObservation>>>();
   const once = (p: string) => plain.get(p) ?? plain.set(p, req(p)).get(p)!;
   const fp = await fingerprint(ping.value, once);
-  if (!fp.ok) return fail(fp.reason);
+  if (!fp.ok) return fail(scheme === 'http' && speaksTls(ping.value) ? `${fp.reason}; ${speaksTlsHint(t)}` : fp.reason);
 
   const { token } = emptyKeyToken();
   const status = (p: string) => req(p, { statusOnly: true });

@@ -1,0 +1,75 @@
+/**
+ * SQS (the events queue) → event-driven rescans. Three kinds of message:
+ * CloudTrail management events EventBridge delivered (rules in serverless.yml,
+ * member accounts forward theirs), rescans asked for by remediation, and the
+ * delayed checks that scan a burst's changes once it is quiet.
+ */
+import middy from '@middy/core';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { CloudTrailDetailSchema } from '../lib/app/events.js';
+import {
+  DueMessageSchema,
+  noteEvent,
+  noteRescan,
+  RescanMessageSchema,
+  rescanSession,
+  runDue,
+  type RescanSession,
+} from '../lib/app/rescan.js';
+import { appDeps, logErrors, logger, metrics } from '../lib/app/runtime.js';
+
+const CloudTrailEventSchema = EventBridgeSchema.extend({
+  'detail-type': z.literal('AWS API Call via CloudTrail'),
+  detail: CloudTrailDetailSchema,
+});
+const MessageSchema = z.union([CloudTrailEventSchema, DueMessageSchema, RescanMessageSchema]);
+
+const processor = new BatchProcessor(EventType.SQS);
+
+async function handleRecord(record: SQSRecord, session: RescanSession): Promise<void> {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    body = undefined;
+  }
+  const msg = MessageSchema.safeParse(body);
+  if (!msg.success) {
+    // Never succeeds on a retry: dropped loudly, not retried into the DLQ.
+    logger.error('malformed events message dropped', { messageId: record.messageId, issue: msg.error.issues[0]?.message });
+    metrics.addMetric('MalformedEvents', MetricUnit.Count, 1);
+    return;
+  }
+  const m = msg.data;
+  if ('kind' in m && m.kind === 'due') {
+    const out = await runDue(session, m.accountId, m.region);
+    if (out.scanId) metrics.addMetric('EventScans', MetricUnit.Count, 1);
+    logger.info(out.scanId ? 'rescan dispatched' : 'rescan checked', { accountId: m.accountId, region: m.region, ...out });
+    return;
+  }
+  const noted = 'kind' in m ? await noteRescan(session, m) : await noteEvent(session, m.detail, m.account);
+  if (!noted) return;
+  metrics.addMetric(noted.ignored ? 'ChangesIgnored' : 'ChangesNoted', MetricUnit.Count, 1);
+  logger.info(noted.ignored ? 'change ignored' : 'change noted', {
+    ...noted,
+    ...('detail' in m ? { eventId: m.id, by: m.detail.userIdentity?.arn } : {}),
+  });
+}
+
+export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const session = rescanSession(appDeps());
+  // In order: a burst's events note their changes before its first check is due.
+  return processPartialResponse(event, (record: SQSRecord) => handleRecord(record, session), processor, {
+    context,
+    processInParallel: false,
+  });
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(logErrors());

@@ -1,0 +1,252 @@
+/**
+ * The HTML report: one self-contained file (inline CSS, inline script, inline SVG charts; a
+ * Content-Security-Policy that allows no fetch at all), readable printed. A summary at a glance
+ * (counts, failures by severity and by instance as charts), then the findings grouped by instance
+ * (or endpoint, or account/region), worst group first, with filters by status, severity and check,
+ * and each finding's evidence and remediation in a <details>.
+ *
+ * Every string that came from the findings is made printable and HTML-escaped (escape-html) before
+ * it reaches the markup; the script reads only data-* attributes and never builds markup.
+ */
+import { createHash } from 'node:crypto';
+import escapeHtml from 'escape-html';
+import {
+  SEVERITIES,
+  STATUSES,
+  isFailing,
+  severityRank,
+  type Finding,
+  type Instance,
+  type ScanDocument,
+  type TimestreamDb,
+} from '../model.js';
+import { documentFindingId } from '../publish/asff.js';
+import { jsonText, printable } from '../util/text.js';
+import { VERSION } from '../version.js';
+import { SEVERITY_COLOURS, severityScale, svgOf } from './chart.js';
+
+export interface HtmlOptions {
+  instances?: readonly Instance[];
+  databases?: readonly TimestreamDb[];
+}
+
+/** Printable, then escaped for text and attribute values alike. */
+const h = (value: unknown): string => escapeHtml(printable(String(value ?? '')));
+
+/** Instances shown in the by-instance chart; the rest are summed up in one line under it. */
+const CHART_INSTANCES = 20;
+
+interface Group {
+  key: string;
+  label: string;
+  findings: Finding[];
+}
+
+const groupKey = (f: Finding): string => f.instanceId ?? f.endpoint ?? `${f.accountId ?? '-'}/${f.region ?? '-'} (account)`;
+
+function groups(doc: ScanDocument, names: Map<string, string>): Group[] {
+  const byKey = new Map<string, Group>();
+  for (const f of doc.findings) {
+    const key = groupKey(f);
+    const g = byKey.get(key) ?? { key, label: printable(names.has(key) ? `${key} (${names.get(key)})` : key), findings: [] };
+    g.findings.push(f);
+    byKey.set(key, g);
+  }
+  const worst = (g: Group) => Math.max(-1, ...g.findings.filter((f) => isFailing(f.status)).map((f) => severityRank(f.severity)));
+  const failing = (g: Group) => g.findings.filter((f) => isFailing(f.status)).length;
+  for (const g of byKey.values())
+    g.findings.sort(
+      (a, b) =>
+        STATUSES.indexOf(a.status) - STATUSES.indexOf(b.status) ||
+        severityRank(b.severity) - severityRank(a.severity) ||
+        a.checkId.localeCompare(b.checkId),
+    );
+  return [...byKey.values()].sort((a, b) => worst(b) - worst(a) || failing(b) - failing(a) || a.key.localeCompare(b.key));
+}
+
+async function severityChart(doc: ScanDocument): Promise<string> {
+  const values = [...SEVERITIES].reverse().map((severity) => ({ severity, count: doc.summary.bySeverity[severity] }));
+  return svgOf({
+    title: 'Failing findings by severity',
+    width: 320,
+    height: 150,
+    data: { values },
+    mark: { type: 'bar', tooltip: false },
+    encoding: {
+      y: { field: 'severity', type: 'nominal', sort: severityScale.domain, title: null },
+      x: { field: 'count', type: 'quantitative', title: 'findings (FAILED + WARNING)', axis: { tickMinStep: 1 } },
+      color: { field: 'severity', type: 'nominal', scale: severityScale, legend: null },
+    },
+  });
+}
+
+async function instanceChart(gs: Group[]): Promise<{ svg: string; hidden: number }> {
+  const withFailures = gs.filter((g) => g.findings.some((f) => isFailing(f.status)));
+  const shown = withFailures.slice(0, CHART_INSTANCES);
+  const values = shown.flatMap((g) =>
+    SEVERITIES.map((severity) => ({
+      instance: g.label,
+      severity,
+      count: g.findings.filter((f) => isFailing(f.status) && f.severity === severity).length,
+    })).filter((v) => v.count > 0),
+  );
+  const svg = await svgOf({
+    title: 'Failing findings by instance',
+    width: 420,
+    height: { step: 18 },
+    data: { values: values.length ? values : [{ instance: 'none', severity: 'INFORMATIONAL', count: 0 }] },
+    mark: { type: 'bar', tooltip: false },
+    encoding: {
+      y: { field: 'instance', type: 'nominal', sort: shown.map((g) => g.label), title: null, axis: { labelLimit: 260 } },
+      x: { aggregate: 'sum', field: 'count', type: 'quantitative', title: 'findings (FAILED + WARNING)', axis: { tickMinStep: 1 } },
+      color: { field: 'severity', type: 'nominal', scale: severityScale, title: 'severity' },
+      order: { field: 'severity', sort: 'descending' },
+    },
+  });
+  return { svg, hidden: withFailures.length - shown.length };
+}
+
+function findingHtml(f: Finding): string {
+  const summary = typeof f.evidence.summary === 'string' ? f.evidence.summary : '';
+  const related = f.compliance?.relatedRequirements ?? [];
+  return `<details class="finding" data-status="${h(f.status)}" data-severity="${h(f.severity)}" data-check="${h(f.checkId)}">
+<summary><span class="sev" style="background:${SEVERITY_COLOURS[f.severity]}">${h(f.severity)}</span> <span class="status st-${h(f.status)}">${h(f.status)}</span> <code>${h(f.checkId)}</code> ${h(f.title)}<span class="res">${h(f.resource.type)} ${h(f.resource.id)}</span></summary>
+<div class="body">
+<p class="observed">${h(summary)}</p>
+${f.endpoint ? `<p><b>Endpoint</b> <code>${h(f.endpoint)}</code></p>` : ''}
+<p><b>Remediation</b> ${h(f.remediation.text)} <a href="${h(f.remediation.url)}" rel="noreferrer noopener">${h(f.remediation.url)}</a></p>
+${related.length ? `<p class="related"><b>Related requirements</b> ${related.map((r) => `<span class="req">${h(r)}</span>`).join(' ')}</p>` : ''}
+<p class="fid"><b>Finding id</b> <code>${h(documentFindingId(f))}</code></p>
+<details class="evidence"><summary>Evidence</summary><pre>${escapeHtml(printable(jsonText(f.evidence, 2), '\n'))}</pre></details>
+</div>
+</details>`;
+}
+
+function groupHtml(g: Group): string {
+  const count = (pred: (f: Finding) => boolean) => g.findings.filter(pred).length;
+  const failing = count((f) => isFailing(f.status));
+  return `<section class="group" data-group="${h(g.key)}">
+<h3>${h(g.label)} <span class="counts">${failing} failing · ${count((f) => f.status === 'NOT_AVAILABLE')} not available · ${count((f) => f.status === 'PASSED')} passed</span></h3>
+${g.findings.map(findingHtml).join('\n')}
+</section>`;
+}
+
+/** Filters (status, severity, check) toggle `hidden` on findings and empty groups; print opens every finding. */
+const SCRIPT = `(() => {
+  const $ = (s) => document.querySelector(s);
+  const status = $('#filter-status'), severity = $('#filter-severity'), check = $('#filter-check');
+  const apply = () => {
+    let shown = 0;
+    for (const d of document.querySelectorAll('details.finding')) {
+      const st = d.dataset.status;
+      const ok = (status.value === 'all' || (status.value === 'failing' ? st === 'FAILED' || st === 'WARNING' : st === status.value)) &&
+        (severity.value === 'all' || d.dataset.severity === severity.value) && (check.value === 'all' || d.dataset.check === check.value);
+      d.hidden = !ok;
+      if (ok) shown++;
+    }
+    for (const g of document.querySelectorAll('section.group')) g.hidden = !g.querySelector('details.finding:not([hidden])');
+    $('#shown-count').textContent = String(shown);
+  };
+  for (const s of [status, severity, check]) s.addEventListener('change', apply);
+  window.addEventListener('beforeprint', () => { for (const d of document.querySelectorAll('details')) d.open = true; });
+  apply();
+})();`;
+const SCRIPT_HASH = createHash('sha256').update(SCRIPT).digest('base64');
+
+const STYLE = `
+:root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; font-size: 14px; color: #1d1d1f; }
+body { max-width: 1100px; margin: 1.5rem auto; padding: 0 1rem; }
+h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; } h3 { font-size: 1rem; margin: 1.25rem 0 .4rem; }
+.meta { color: #555; margin: 0 0 1rem; }
+.cards { display: flex; gap: .75rem; flex-wrap: wrap; margin: .5rem 0 1rem; }
+.card { border: 1px solid #ddd; border-radius: 6px; padding: .5rem .9rem; min-width: 7.5rem; }
+.card .n { font-size: 1.6rem; font-weight: 600; display: block; }
+.card.FAILED .n { color: #c0392b; } .card.WARNING .n { color: #b07d00; } .card.PASSED .n { color: #2e7d32; } .card.NOT_AVAILABLE .n { color: #666; }
+.charts { display: flex; gap: 1.5rem; flex-wrap: wrap; align-items: flex-start; }
+.charts figure { margin: 0; }
+.charts svg { max-width: 100%; height: auto; }
+.filters { display: flex; gap: 1rem; flex-wrap: wrap; align-items: center; padding: .5rem .75rem; background: #f5f5f7; border-radius: 6px; position: sticky; top: 0; z-index: 1; }
+.filters label { display: flex; gap: .35rem; align-items: center; }
+.counts { font-weight: normal; color: #666; font-size: .85rem; margin-left: .5rem; }
+details.finding { border: 1px solid #e3e3e3; border-radius: 5px; margin: .3rem 0; padding: .25rem .5rem; break-inside: avoid; }
+details.finding > summary { cursor: pointer; line-height: 1.6; }
+.sev { color: #fff; border-radius: 3px; padding: 0 .35rem; font-size: .75rem; font-weight: 600; }
+.status { font-size: .75rem; font-weight: 600; padding: 0 .3rem; border-radius: 3px; border: 1px solid currentColor; }
+.st-FAILED { color: #c0392b; } .st-WARNING { color: #b07d00; } .st-PASSED { color: #2e7d32; } .st-NOT_AVAILABLE { color: #666; }
+.res { color: #666; font-size: .85rem; margin-left: .5rem; }
+.body { padding: .25rem .25rem .5rem 1rem; } .body p { margin: .35rem 0; }
+.req { display: inline-block; background: #eef2f7; border-radius: 3px; padding: 0 .3rem; margin: .1rem 0; font-size: .8rem; }
+pre { background: #f7f7f7; padding: .5rem; overflow-x: auto; white-space: pre-wrap; word-break: break-word; font-size: .8rem; }
+code { font-size: .85rem; }
+footer { margin-top: 2rem; color: #777; font-size: .8rem; }
+@media print {
+  * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+  body { max-width: none; margin: 0; font-size: 11px; }
+  .filters { display: none; }
+  a { color: inherit; }
+  h2, h3, details.finding > summary { break-after: avoid; }
+  details.finding { border-color: #bbb; break-inside: auto; }
+  pre { break-inside: auto; }
+}`;
+
+/** The report as one HTML document. */
+export async function renderHtml(doc: ScanDocument, opts: HtmlOptions = {}): Promise<string> {
+  const names = new Map<string, string>([
+    ...(opts.instances ?? []).filter((i) => i.name).map((i) => [i.instanceId, i.name!] as [string, string]),
+    ...(opts.databases ?? []).filter((d) => d.name && d.name !== d.id).map((d) => [d.id, d.name!] as [string, string]),
+  ]);
+  const gs = groups(doc, names);
+  const [bySeverity, byInstance] = await Promise.all([severityChart(doc), instanceChart(gs)]);
+  const s = doc.summary;
+  const failing = s.FAILED + s.WARNING;
+  const checks = [...new Set(doc.findings.map((f) => f.checkId))].sort();
+  const option = (value: string, label = value) => `<option value="${h(value)}">${h(label)}</option>`;
+  const scope = `accounts ${doc.scope.accounts.map(h).join(', ') || '-'} · regions ${doc.scope.regions.map(h).join(', ') || '-'}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-${SCRIPT_HASH}'; base-uri 'none'; form-action 'none'">
+<title>influxguard report ${h(doc.scanId)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+<h1>influxguard report</h1>
+<p class="meta">scan <code>${h(doc.scanId)}</code> · ${h(doc.startedAt)} – ${h(doc.finishedAt)} · ${scope}</p>
+</header>
+<h2>Summary</h2>
+<div class="cards" id="summary">
+${STATUSES.map((st) => `<div class="card ${st}" data-status="${st}"><span class="n">${s[st]}</span>${st}</div>`).join('\n')}
+<div class="card" data-status="findings"><span class="n">${doc.findings.length}</span>findings</div>
+</div>
+<p id="headline">${
+    failing === 0
+      ? 'No failing findings.'
+      : `${failing} failing finding(s): ${SEVERITIES.filter((x) => s.bySeverity[x] > 0)
+          .reverse()
+          .map((x) => `${s.bySeverity[x]} ${x}`)
+          .join(', ')}.`
+  } ${gs.filter((g) => g.findings.some((f) => isFailing(f.status))).length} of ${gs.length} instance(s), endpoint(s) or account(s) with failures.</p>
+<div class="charts">
+<figure id="chart-severity">${bySeverity}</figure>
+<figure id="chart-instances">${byInstance.svg}${byInstance.hidden ? `<figcaption>and ${byInstance.hidden} more instance(s) with failures</figcaption>` : ''}</figure>
+</div>
+<h2>Findings</h2>
+<div class="filters" role="search">
+<label>Status <select id="filter-status">${option('all', 'all')}${option('failing', 'failing (FAILED, WARNING)')}${STATUSES.map((x) => option(x)).join('')}</select></label>
+<label>Severity <select id="filter-severity">${option('all')}${[...SEVERITIES]
+    .reverse()
+    .map((x) => option(x))
+    .join('')}</select></label>
+<label>Check <select id="filter-check">${option('all')}${checks.map((c) => option(c)).join('')}</select></label>
+<span><b id="shown-count">${doc.findings.length}</b> of ${doc.findings.length} shown</span>
+</div>
+${gs.map(groupHtml).join('\n')}
+<footer>influxguard ${h(VERSION)} · statuses and severities as in Security Hub (ASFF) · each finding's "Related requirements" are the framework controls its check supports</footer>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,323 @@
+/**
+ * Remediation from Security Hub custom actions (and `influxguard remediate`)
+ * against moto: each action changes exactly what it should, only with
+ * remediationApply (dry run otherwise), refuses findings influxguard did not
+ * produce and stale ones, notes who asked and what changed, and asks for the
+ * rescan that resolves the finding through the normal lifecycle. moto has no
+ * BatchUpdateFindings: only that call is mocked (aws-sdk-client-mock).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { DescribeSecurityGroupsCommand, GetEbsEncryptionByDefaultCommand, type IpPermission } from '@aws-sdk/client-ec2';
+import {
+  BatchImportFindingsCommand,
+  BatchUpdateFindingsCommand,
+  GetFindingsCommand,
+  SecurityHubClient,
+  type AwsSecurityFinding,
+} from '@aws-sdk/client-securityhub';
+import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+import { handler as remediateHandler } from '../../handlers/remediate.js';
+import { handler as events } from '../../handlers/events.js';
+import { handler as worker } from '../../handlers/worker.js';
+import { resetAppDeps } from '../../lib/app/runtime.js';
+import { main } from '../../lib/cli.js';
+import { parseConfig } from '../../lib/config.js';
+import { goneInstances } from '../../lib/discover/ec2.js';
+import { publishSecurityHub } from '../../lib/publish/index.js';
+import { scan } from '../../lib/scan.js';
+import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
+import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
+import { createAppResources, lambdaContext, receiveAsEvent, type AppResources } from '../support/app.js';
+
+const R = 'eu-west-1';
+let home: TestAccount;
+let res: AppResources;
+let eventsQueueUrl = '';
+let estate: SeededEstate;
+const savedEnv = { ...process.env };
+let hub: AwsStub<any, any, any> | undefined;
+
+const securityHub = () => new SecurityHubClient({ region: R, endpoint: endpoint(), credentials: home.credentials });
+async function findings(): Promise<AwsSecurityFinding[]> {
+  const out: AwsSecurityFinding[] = [];
+  let token: string | undefined;
+  do {
+    const page = await securityHub().send(new GetFindingsCommand({ MaxResults: 100, ...(token ? { NextToken: token } : {}) }));
+    out.push(...(page.Findings ?? []));
+    token = page.NextToken;
+  } while (token);
+  return out;
+}
+const findingOf = async (checkId: string, resourceId: string) =>
+  (await findings()).find((f) => f.GeneratorId === `influxguard/${checkId}` && f.Id?.endsWith(`/${resourceId}`))!;
+
+/** The group's ingress as comparable strings: protocol, ports, one source each. */
+async function ingress(groupId: string): Promise<string[]> {
+  const got = await home.seeder(R).send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
+  const perms: IpPermission[] = got.SecurityGroups![0]!.IpPermissions ?? [];
+  return perms
+    .flatMap((p) =>
+      [...(p.IpRanges ?? []).map((r) => r.CidrIp), ...(p.Ipv6Ranges ?? []).map((r) => r.CidrIpv6)].map(
+        (s) => `${p.IpProtocol} ${p.FromPort}-${p.ToPort} ${s}`,
+      ),
+    )
+    .sort();
+}
+
+const customAction = (targetId: string, finding: AwsSecurityFinding) => ({
+  version: '0',
+  id: `ev-${Math.random().toString(16).slice(2)}`,
+  'detail-type': 'Security Hub Findings - Custom Action',
+  source: 'aws.securityhub',
+  account: home.accountId,
+  time: new Date().toISOString(),
+  region: R,
+  resources: [`arn:aws:securityhub:${R}:${home.accountId}:action/custom/${targetId}`],
+  detail: { actionName: targetId, actionDescription: 'x', findings: [finding] },
+});
+
+/** BatchUpdateFindings (notes) is not in moto: mocked; every other Security Hub call goes to moto. */
+function mockNotes(): AwsStub<any, any, any> {
+  const realSend = SecurityHubClient.prototype.send;
+  hub = mockClient(SecurityHubClient);
+  hub.on(BatchUpdateFindingsCommand).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
+  hub.on(GetFindingsCommand).callsFake((input, getClient) => (realSend as any).call(getClient(), new GetFindingsCommand(input)));
+  hub
+    .on(BatchImportFindingsCommand)
+    .callsFake((input, getClient) => (realSend as any).call(getClient(), new BatchImportFindingsCommand(input)));
+  return hub;
+}
+const notes = () => hub!.commandCalls(BatchUpdateFindingsCommand).map((c) => c.args[0].input as any);
+
+async function runAction(targetId: string, finding: AwsSecurityFinding, apply: boolean) {
+  process.env.INFLUXGUARD_REMEDIATION_APPLY = String(apply);
+  resetAppDeps();
+  mockNotes();
+  return (await remediateHandler(customAction(targetId, finding), lambdaContext('remediate'))) as { remediated: any[] };
+}
+
+/** Messages on the events queue (rescans asked for), removed. */
+async function takeEventMessages(): Promise<any[]> {
+  const out: any[] = [];
+  for (;;) {
+    const batch = await receiveAsEvent(res.sqs, eventsQueueUrl);
+    if (!batch.Records.length) return out;
+    for (const r of batch.Records) {
+      out.push(JSON.parse(r.body));
+      await res.sqs.send(new DeleteMessageCommand({ QueueUrl: eventsQueueUrl, ReceiptHandle: r.receiptHandle }));
+    }
+  }
+}
+
+beforeAll(async () => {
+  home = await testAccount();
+  res = await createAppResources(home, R, 'remediate');
+  eventsQueueUrl = (await res.sqs.send(new CreateQueueCommand({ QueueName: 'remediate-changes' }))).QueueUrl!;
+  estate = await seedEstate(home.seeder(R), {
+    region: R,
+    groups: [
+      {
+        name: 'open',
+        rules: [
+          { ports: 8086, cidrs: ['0.0.0.0/0', '10.0.0.0/8'], ipv6: ['::/0'] },
+          { ports: 22, cidrs: ['0.0.0.0/0'] },
+          { ports: 8088, cidrs: ['0.0.0.0/1', '128.0.0.0/1'] },
+        ],
+      },
+      { name: 'cli', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
+    ],
+    instances: [
+      { name: 'a', tags: { influxdb: '' }, groups: ['open'] },
+      { name: 'c', tags: { influxdb: '' }, groups: ['cli'] },
+    ],
+  });
+  Object.assign(process.env, home.env(R), {
+    INFLUXGUARD_TABLE: res.table,
+    INFLUXGUARD_QUEUE_URL: res.queueUrl,
+    INFLUXGUARD_EVENTS_QUEUE_URL: eventsQueueUrl,
+    INFLUXGUARD_EVENT_QUIET_SECONDS: '0',
+    INFLUXGUARD_REGIONS: R,
+    INFLUXGUARD_PROBE_ENABLED: 'false',
+    INFLUXGUARD_HOST_ENABLED: 'false',
+    INFLUXGUARD_PUBLISH_ENABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_METRICS_NAMESPACE: 'influxguard-test',
+  });
+  const config = parseConfig({ regions: [R], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, publish: { enabled: true } });
+  const { clients } = home.clients(config);
+  const result = await scan(config, { clients, homeRegion: R });
+  await publishSecurityHub(result, config, { clients, goneInstances: (_a, r, ids) => goneInstances(clients.ec2(r), ids) });
+  clients.destroy();
+}, 120_000);
+
+afterEach(() => {
+  hub?.restore();
+  hub = undefined;
+});
+
+afterAll(() => {
+  resetAppDeps();
+  process.env = savedEnv;
+});
+
+describe('Revoke world-open InfluxDB rule', () => {
+  const untouched = ['tcp 22-22 0.0.0.0/0', 'tcp 8086-8086 10.0.0.0/8'];
+
+  it('dry run by default: nothing changes, the note says what would', async () => {
+    const before = await ingress(estate.groups.open!);
+    const out = await runAction('IgRevokeWorldOpen', await findingOf('net.http-port-public', estate.groups.open!), false);
+    expect(out.remediated).toEqual([expect.objectContaining({ applied: false, rescanRequested: false })]);
+    expect(await ingress(estate.groups.open!)).toEqual(before);
+    expect(notes()).toHaveLength(1);
+    expect(notes()[0]!.Note.Text).toMatch(/DRY RUN.*revoke .*tcp 8086 from 0\.0\.0\.0\/0; revoke .*tcp 8086 from ::\/0/);
+    expect(notes()[0]!.Note.UpdatedBy).toMatch(/Security Hub custom action "Revoke world-open InfluxDB rule" \(EventBridge event ev-/);
+    expect(await takeEventMessages()).toEqual([]);
+  });
+
+  it('with remediationApply: revokes exactly the world-open 8086 rules the finding names; the others stay; a rescan is asked for', async () => {
+    const out = await runAction('IgRevokeWorldOpen', await findingOf('net.http-port-public', estate.groups.open!), true);
+    expect(out.remediated).toEqual([expect.objectContaining({ applied: true, rescanRequested: true })]);
+    expect(await ingress(estate.groups.open!)).toEqual([...untouched, 'tcp 8088-8088 0.0.0.0/1', 'tcp 8088-8088 128.0.0.0/1'].sort());
+    expect(notes()[0]!.Note.Text).toMatch(/done: revoke .*8086 from 0\.0\.0\.0\/0; revoke .*8086 from ::\/0/);
+    expect(await takeEventMessages()).toEqual([
+      expect.objectContaining({
+        kind: 'rescan',
+        accountId: home.accountId,
+        region: R,
+        instanceIds: estate.instances.a,
+        wholeRegion: false,
+      }),
+    ]);
+  });
+
+  it('a split that covers the internet (0.0.0.0/1 + 128.0.0.0/1 on 8088) is revoked as a whole', async () => {
+    await runAction('IgRevokeWorldOpen', await findingOf('net.rpc-port-exposed', estate.groups.open!), true);
+    expect(await ingress(estate.groups.open!)).toEqual(untouched);
+    await takeEventMessages();
+  });
+
+  it('refuses a stale finding (the rule is already gone): nothing changes, the note says why', async () => {
+    const out = await runAction('IgRevokeWorldOpen', await findingOf('net.http-port-public', estate.groups.open!), true);
+    expect(out.remediated[0].refused).toMatch(/^stale finding: sg-\w+ no longer has the world-open rule/);
+    expect(await ingress(estate.groups.open!)).toEqual(untouched);
+    expect(notes()[0]!.Note.Text).toMatch(/refused: stale finding/);
+    expect(await takeEventMessages()).toEqual([]);
+  });
+
+  it('refuses findings influxguard did not produce (ProductArn, GeneratorId, Id), without writing on them', async () => {
+    const ours = await findingOf('net.http-port-public', estate.groups.cli!);
+    const forged: AwsSecurityFinding[] = [
+      { ...ours, ProductArn: `arn:aws:securityhub:${R}::product/aws/guardduty` },
+      { ...ours, GeneratorId: 'someone-else/net.http-port-public' },
+      { ...ours, Id: ours.Id!.replace(/^influxguard\//, 'elsewhere/') },
+      { ...ours, AwsAccountId: '111122223333' },
+    ];
+    for (const f of forged) {
+      const out = await runAction('IgRevokeWorldOpen', f, true);
+      expect(out.remediated[0].refused).toMatch(/not an influxguard finding|do not match its Id|account 111122223333/);
+      expect(notes()).toEqual([]);
+      hub!.restore();
+    }
+    expect(await ingress(estate.groups.cli!)).toEqual(['tcp 8086-8086 0.0.0.0/0']);
+  });
+
+  it('refuses a finding that does not name its rules (its list did not fit the product field): never guesses', async () => {
+    const ours = await findingOf('net.http-port-public', estate.groups.cli!);
+    const { 'influxguard/Rules': _rules, ...fields } = ours.ProductFields!;
+    const out = await runAction('IgRevokeWorldOpen', { ...ours, ProductFields: fields }, true);
+    expect(out.remediated[0].refused).toMatch(/does not name its rules/);
+    expect(await ingress(estate.groups.cli!)).toEqual(['tcp 8086-8086 0.0.0.0/0']);
+  });
+
+  it('refuses the action on a finding it does not apply to', async () => {
+    const out = await runAction('IgRevokeWorldOpen', await findingOf('ebs.default-encryption-disabled', home.accountId), true);
+    expect(out.remediated[0].refused).toMatch(/applies to security group findings/);
+  });
+});
+
+describe('Enable EBS encryption by default', () => {
+  const enabled = async () => (await home.seeder(R).send(new GetEbsEncryptionByDefaultCommand({}))).EbsEncryptionByDefault;
+
+  it('dry run, then apply, then stale', async () => {
+    const finding = await findingOf('ebs.default-encryption-disabled', home.accountId);
+    await runAction('IgEnableEbsDefault', finding, false);
+    expect(await enabled()).toBe(false);
+    hub!.restore();
+    const out = await runAction('IgEnableEbsDefault', finding, true);
+    expect(out.remediated[0]).toMatchObject({ applied: true, changes: [`enable EBS encryption by default in ${home.accountId}/${R}`] });
+    expect(await enabled()).toBe(true);
+    expect(await takeEventMessages()).toEqual([expect.objectContaining({ kind: 'rescan', wholeRegion: true })]);
+    hub!.restore();
+    expect((await runAction('IgEnableEbsDefault', finding, true)).remediated[0].refused).toMatch(/stale finding/);
+  });
+});
+
+describe('the rescan resolves the finding through the normal lifecycle', () => {
+  it('Rescan now → events → worker → the revoked finding is PASSED in Security Hub', async () => {
+    const finding = await findingOf('net.http-port-public', estate.groups.open!);
+    expect(finding.Compliance?.Status).toBe('FAILED');
+    const out = await runAction('IgRescan', finding, false); // a rescan changes nothing: allowed in a dry run
+    expect(out.remediated[0]).toMatchObject({ rescanRequested: true, changes: [] });
+    hub!.restore();
+    // The events function notes the rescan and (quiet 0) dispatches it; the worker scans and publishes.
+    for (let round = 0; round < 5; round++) {
+      const batch = await receiveAsEvent(res.sqs, eventsQueueUrl);
+      if (batch.Records.length) {
+        await events(batch, lambdaContext('events'));
+        for (const r of batch.Records)
+          await res.sqs.send(new DeleteMessageCommand({ QueueUrl: eventsQueueUrl, ReceiptHandle: r.receiptHandle }));
+      }
+      const units = await receiveAsEvent(res.sqs, res.queueUrl);
+      if (units.Records.length) {
+        await worker(units, lambdaContext('worker'));
+        for (const r of units.Records)
+          await res.sqs.send(new DeleteMessageCommand({ QueueUrl: res.queueUrl, ReceiptHandle: r.receiptHandle }));
+      }
+    }
+    expect((await findingOf('net.http-port-public', estate.groups.open!)).Compliance?.Status).toBe('PASSED');
+    expect((await findingOf('net.http-port-public', estate.groups.cli!)).Compliance?.Status).toBe('FAILED'); // another instance: untouched
+  }, 60_000);
+});
+
+describe('influxguard remediate FINDING_ID [--apply]', () => {
+  const run = async (args: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(args, {
+      stdout: (t) => {
+        stdout += t;
+      },
+      stderr: (t) => {
+        stderr += t;
+      },
+      env: { ...home.env(R), INFLUXGUARD_PROBE_ENABLED: 'false' },
+      stdoutIsTTY: false,
+      stderrIsTTY: false,
+    });
+    return { code, stdout, stderr };
+  };
+
+  it('shows the planned change and changes nothing without --apply; with --apply revokes, notes who asked, rescans and resolves', async () => {
+    const id = (await findingOf('net.http-port-public', estate.groups.cli!)).Id!;
+    const plan = await run(['remediate', id]);
+    expect(plan).toMatchObject({ code: 0, stderr: '' });
+    expect(plan.stdout).toContain(`revoke ${estate.groups.cli}: tcp 8086 from 0.0.0.0/0`);
+    expect(plan.stdout).toContain('dry run: nothing changed');
+    expect(await ingress(estate.groups.cli!)).toEqual(['tcp 8086-8086 0.0.0.0/0']);
+
+    mockNotes();
+    const done = await run(['remediate', id, '--apply']);
+    expect(done).toMatchObject({ code: 0, stderr: '' });
+    expect(await ingress(estate.groups.cli!)).toEqual([]);
+    expect(notes()[0]!.Note.UpdatedBy).toMatch(new RegExp(`^arn:aws:sts::${home.accountId}:`));
+    expect(done.stdout).toMatch(/rescanned: \d+ finding\(s\) imported, 1 resolved/);
+    hub!.restore();
+    expect((await findingOf('net.http-port-public', estate.groups.cli!)).Compliance?.Status).toBe('PASSED');
+
+    const again = await run(['remediate', id, '--apply']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/refused: the finding is not failing|refused: stale/);
+  }, 60_000);
+});
