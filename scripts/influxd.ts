@@ -185,9 +185,11 @@ export async function influxQuery(url: string, q: string, auth?: [string, string
           ...(auth ? { authorization: `Basic ${Buffer.from(auth.join(':')).toString('base64')}` } : {}),
         },
       },
-      (res: { statusCode?: number; resume: () => void }) => {
+      // InfluxDB 1.x sends its 200 before a statement has run: settle when the answer has ended, so that
+      // the next statement cannot overtake this one (a GRANT before its CREATE USER, a REVOKE before its GRANT).
+      (res: { statusCode?: number; resume: () => void; once: (e: 'end', f: () => void) => void }) => {
+        res.once('end', () => resolve(res.statusCode ?? 0));
         res.resume();
-        resolve(res.statusCode ?? 0);
       },
     );
     req.on('error', reject);
