@@ -13,6 +13,7 @@ import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } fro
 import { InfluxguardError, configError, oneLine, usageError } from './errors.js';
 import { SEVERITIES, severityRank, type ScanDocument, type Severity } from './model.js';
 import { probeRun } from './probe.js';
+import { CredentialsError, credentialsFromText, type AuditCredentials } from './evidence/audit/credentials.js';
 import { runRemediate } from './cli-remediate.js';
 import { goneInstances } from './discover/ec2.js';
 import { publishScan } from './publish/index.js';
@@ -66,6 +67,12 @@ scan options:
   --allow-cidr CIDR    (as for probe) where instance endpoints may be probed
   --endpoint-cidr CIDR an influxdb:endpoint tag must resolve to its instance's own address or into
                        one of these (load balancers, proxies in front); repeatable (default: none)
+  --audit-secret ARN   credentialed audit (users, grants, tokens) of every selected instance with the
+                       credentials in this Secrets Manager secret ({"username","password"} for 1.x,
+                       {"token"} for 2.x); an instance's influxdb:audit-secret tag names its own
+                       (allowed secrets: audit.secrets / INFLUXGUARD_AUDIT_SECRETS)
+  --audit-allow-http   also send audit credentials over plain HTTP to non-loopback endpoints
+                       (refused by default, and said so in the findings)
 
 remediate options (also --config):
   --apply              make the planned change (default: show it and change nothing)
@@ -77,6 +84,10 @@ probe options (also --config, --format table|json|ocsf|csv|html, --output, --fai
   --default-credentials
                        also try a short list of well-known username/password pairs (a real login
                        attempt; off by default)
+  --credentials-env VAR
+                       credentialed audit with the credentials in environment variable VAR:
+                       user:password (1.x) or a token (2.x); never given as a flag value (ps shows those)
+  --audit-allow-http   (as for scan)
 
   -h, --help           this help
   --version            print the version
@@ -110,6 +121,9 @@ const OPTIONS = {
   ca: { type: 'string', multiple: true },
   'default-credentials': { type: 'boolean' },
   'no-probe': { type: 'boolean' },
+  'audit-secret': { type: 'string' },
+  'audit-allow-http': { type: 'boolean' },
+  'credentials-env': { type: 'string' },
   host: { type: 'boolean' },
   publish: { type: 'boolean' },
   apply: { type: 'boolean' },
@@ -148,6 +162,10 @@ function overridesFrom(values: Values): ConfigInput {
   if (values['default-credentials']) probe.defaultCredentials = true;
   if (values['no-probe']) probe.enabled = false;
   if (Object.keys(probe).length) o.probe = probe;
+  const audit: NonNullable<ConfigInput['audit']> = {};
+  if (values['audit-secret']) audit.secretArn = values['audit-secret'];
+  if (values['audit-allow-http']) audit.allowPlainHttp = true;
+  if (Object.keys(audit).length) o.audit = audit;
   if (values.host) o.host = { enabled: true };
   if (values.publish) o.publish = { enabled: true };
   return o;
@@ -297,8 +315,24 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   }
 }
 
+/** `--credentials-env VAR`: the audit credentials from that variable (its name on the command line, never its value). */
+function credentialsFrom(values: Values, io: CliIO): { credentials?: AuditCredentials } {
+  const name = values['credentials-env'];
+  if (name === undefined) return {};
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw usageError(`--credentials-env takes the name of an environment variable (letters, digits, _), not a value`);
+  const value = io.env[name];
+  if (value === undefined) throw usageError(`--credentials-env ${name}: the variable is not set`);
+  try {
+    return { credentials: credentialsFromText(value, `--credentials-env ${name}`) };
+  } catch (err) {
+    if (err instanceof CredentialsError) throw usageError(err.message);
+    throw err;
+  }
+}
+
 /** Flags that mean something only to `scan`: given to `probe` they would be silently ignored, so they are usage errors. */
-const SCAN_ONLY = ['region', 'tag', 'allow-port', 'cluster-cidr', 'endpoint-cidr', 'no-probe', 'host', 'publish'] as const;
+const SCAN_ONLY = ['region', 'tag', 'allow-port', 'cluster-cidr', 'endpoint-cidr', 'no-probe', 'host', 'publish', 'audit-secret'] as const;
 
 async function runProbe(targets: string[], values: Values, io: CliIO): Promise<number> {
   const scanOnly = SCAN_ONLY.filter((k) => values[k] !== undefined);
@@ -310,7 +344,7 @@ async function runProbe(targets: string[], values: Values, io: CliIO): Promise<n
   if (format(values) === 'asff')
     throw usageError('--format asff needs the account and region of a scan; probe prints table, json, ocsf, csv or html');
   failOn(values['fail-on']);
-  const run = await probeRun(targets, configFor(values, io));
+  const run = await probeRun(targets, configFor(values, io), { ...credentialsFrom(values, io) });
   return await emit(run.document, run.incomplete, values, io, { command: 'probe' });
 }
 

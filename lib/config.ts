@@ -24,6 +24,12 @@ const sourceString = z.string().refine((s) => SG_RE.test(s) || PL_RE.test(s) || 
   message: 'is not a CIDR, a security group id (sg-…) or a prefix list id (pl-…)',
 });
 const port = z.number().int().min(0).max(65535);
+const SECRET_ARN_RE = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+const secretArn = z.string().regex(SECRET_ARN_RE, { message: 'is not a Secrets Manager secret ARN' });
+/** A secret ARN, or an ARN prefix ending in `*`. */
+const secretPattern = z.string().refine((s) => SECRET_ARN_RE.test(s.replace(/\*$/, s.endsWith(':secret:*') ? 'x' : '')), {
+  message: 'is not a Secrets Manager secret ARN (a trailing * matches a prefix)',
+});
 
 export const AllowedPortSchema = z
   .strictObject({
@@ -82,6 +88,27 @@ export const ConfigSchema = z.strictObject({
       certificateWarningDays: z.number().int().min(0).max(365).default(30),
       /** Opt-in: try a short list of well-known username/password pairs (a real login attempt). */
       defaultCredentials: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** The credentialed audit (users, grants, tokens) with operator-supplied credentials from Secrets Manager. */
+  audit: z
+    .strictObject({
+      /** The fleet's secret: used for every selected instance without its own tag (CLI `--audit-secret`). */
+      secretArn: secretArn.optional(),
+      /** The instance tag naming the instance's own secret (an ARN among `secrets`). */
+      tagKey: z.string().min(1).max(128).default('influxdb:audit-secret'),
+      /**
+       * The secrets the scanner may read (ARNs; a trailing `*` matches a prefix). A tag naming any other
+       * secret is refused: whoever can tag an instance must not make the scanner send another
+       * instance's credentials to it. The serverless worker's IAM policy is built from this list.
+       */
+      secrets: z.array(secretPattern).default([]),
+      /** Send credentials over plain HTTP to a non-loopback endpoint (refused by default, and said so). */
+      allowPlainHttp: z.boolean().default(false),
+      /** `users.admin-privileges`: more admin users than this fail. */
+      maxAdmins: z.number().int().min(0).max(1000).default(1),
+      /** `tokens.all-access-excess`: more active operator or all-access tokens than this fail. */
+      maxAllAccessTokens: z.number().int().min(0).max(1000).default(1),
     })
     .prefault({}),
   host: z
@@ -265,6 +292,8 @@ const ENV_NAMES = new Set(
     'EVENT_QUIET_SECONDS',
     'REMEDIATION_APPLY',
     'PUBLISH_ENABLED',
+    'AUDIT_SECRET',
+    'AUDIT_SECRETS',
     'SSM_DOCUMENT',
     'ROLE_TAG',
     'CLUSTER_TAG',
@@ -322,6 +351,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   if (env.INFLUXGUARD_SSM_DOCUMENT) out.host = { ...(out.host ?? {}), documentName: env.INFLUXGUARD_SSM_DOCUMENT };
   const probeEnabled = envBool(env, 'INFLUXGUARD_PROBE_ENABLED');
   if (probeEnabled !== undefined) out.probe = { ...(out.probe ?? {}), enabled: probeEnabled };
+  const auditSecrets = list(env.INFLUXGUARD_AUDIT_SECRETS, /,/);
+  if (env.INFLUXGUARD_AUDIT_SECRET || auditSecrets)
+    out.audit = {
+      ...(env.INFLUXGUARD_AUDIT_SECRET ? { secretArn: env.INFLUXGUARD_AUDIT_SECRET } : {}),
+      ...(auditSecrets ? { secrets: auditSecrets } : {}),
+    };
   if (env.INFLUXGUARD_ROLE_TAG) out.roleTagKey = env.INFLUXGUARD_ROLE_TAG;
   if (env.INFLUXGUARD_CLUSTER_TAG) out.clusterTagKey = env.INFLUXGUARD_CLUSTER_TAG;
   return out;

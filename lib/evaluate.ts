@@ -152,7 +152,7 @@ export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext,
       ? { type: 'Other', id: db.id }
       : { type: 'Other', id: ctx.endpoint ?? 'unknown' };
   // An endpoint that was not probed has no probe evidence: only checks the host can also answer speak.
-  const evidence = { probe: ctx.probed ? ctx.evidence.probe : undefined, host: ctx.evidence.host };
+  const evidence = { probe: ctx.probed ? ctx.evidence.probe : undefined, host: ctx.evidence.host, audit: ctx.evidence.audit };
   const local: Assessed = new Set();
   const findings = evaluateScope(checks.filter(isEndpointCheck), ctx, where, self, local, evidence);
   for (const f of findings.filter((x) => isFailing(x.status))) {

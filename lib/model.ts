@@ -330,6 +330,8 @@ export interface EndpointEvidence {
   probe: Result<ProbeEvidence>;
   /** The same instance's host evidence, when collected: checks read both, the probe decides. */
   host?: Result<HostEvidence>;
+  /** The credentialed audit, when the operator supplied credentials for this endpoint. */
+  audit?: Result<AuditEvidence>;
 }
 
 // ───────────────────────────── probe evidence ─────────────────────────────
@@ -395,6 +397,54 @@ export interface ProbeEvidence {
   /** Opt-in: usernames of well-known pairs that were accepted (passwords never recorded). */
   defaultCredentials?: Result<{ tried: string[]; accepted: string[] }>;
 }
+
+// ───────────────────────────── credentialed audit evidence ─────────────────────────────
+
+/** A 1.x user as `SHOW USERS` and `SHOW GRANTS FOR` answer (names and privileges only). */
+export interface AuditUser {
+  name: string;
+  admin: boolean;
+  /** Per-database privileges (`READ`, `WRITE`, `ALL PRIVILEGES`); `NO PRIVILEGES` rows are left out. */
+  grants: { database: string; privilege: string }[];
+}
+
+/** One permission of a 2.x token: action on a resource type, org-wide when `id` is absent, global when `orgID` is too. */
+export interface AuditPermission {
+  action: 'read' | 'write';
+  type: string;
+  orgID?: string;
+  id?: string;
+}
+
+/** A 2.x authorization: id, description, owner and permissions. Never its token value. */
+export interface AuditToken {
+  id: string;
+  description: string;
+  status: string;
+  userID?: string;
+  user?: string;
+  orgID?: string;
+  org?: string;
+  permissions: AuditPermission[];
+}
+
+/**
+ * What the operator-supplied credentials showed (read-only statements and
+ * API calls only). `unavailable`: the audit of that flavour could not be done
+ * (wrong password, invalid token, plain HTTP refused…), with the reason.
+ */
+export type AuditEvidence =
+  | { flavour: 'influxdb-1'; endpoint: string; users: AuditUser[]; databases: string[] }
+  | {
+      flavour: 'influxdb-2';
+      endpoint: string;
+      /** What the audit token can see: `every organisation` (operator token) or one organisation's name. */
+      scope: string;
+      tokens: AuditToken[];
+      users: { id: string; name: string; status: string }[];
+      orgs: { id: string; name: string }[];
+    }
+  | { flavour: InfluxFlavour; unavailable: string };
 
 export interface RegionEvidence {
   ebsDefaultEncryption: Result<boolean>;
@@ -483,6 +533,9 @@ export interface CheckSettings {
   certificateWarningDays: number;
   /** Whether the opt-in default-credentials login attempt ran. */
   defaultCredentials: boolean;
+  /** Credentialed audit: most admin users (1.x) and most operator/all-access tokens (2.x) expected (absent: 1). */
+  maxAdmins?: number;
+  maxAllAccessTokens?: number;
 }
 
 export interface InstanceContext {

@@ -11,6 +11,8 @@ import type { Config } from './config.js';
 import { usageError } from './errors.js';
 import { evaluateEndpoint } from './evaluate.js';
 import { checkSettings } from './evidence/index.js';
+import type { AuditCredentials } from './evidence/audit/credentials.js';
+import { gatherAudit } from './evidence/audit/gather.js';
 import { gatherProbe, probeOptions } from './evidence/probe/gather.js';
 import { endpointUrl, parseTarget, type Resolver } from './evidence/probe/target.js';
 import type { Check, ScanDocument } from './model.js';
@@ -21,6 +23,8 @@ export interface ProbeDeps {
   now?: () => Date;
   checks?: readonly Check[];
   resolver?: Resolver;
+  /** Audit credentials (`--credentials-env`): every target is also audited with them. */
+  credentials?: AuditCredentials;
 }
 
 /** The probe command's document, and why it is incomplete: each target that could not be reached, was refused, or is not InfluxDB. */
@@ -50,10 +54,14 @@ export async function probeRun(inputs: string[], config: Config, deps: ProbeDeps
   const incomplete: string[] = [];
   const findings = (
     await mapLimit(targets, config.probe.concurrency, async (t) => {
-      const probe = await gatherProbe(t, config.probe.allowedCidrs, opts, deps.resolver);
+      const [probe, audit] = await Promise.all([
+        gatherProbe(t, config.probe.allowedCidrs, opts, deps.resolver),
+        deps.credentials ? gatherAudit(t, deps.credentials, config.probe.allowedCidrs, config, deps.resolver) : undefined,
+      ]);
       const endpoint = probe.ok ? probe.value.endpoint : endpointUrl(t, t.scheme ?? 'http');
       if (!probe.ok) incomplete.push(`${t.input}: ${probe.reason}`);
-      return evaluateEndpoint(checks, { endpoint, probed: true, evidence: { probe }, settings, now: startedAt.getTime() });
+      const evidence = { probe, ...(audit ? { audit } : {}) };
+      return evaluateEndpoint(checks, { endpoint, probed: true, evidence, settings, now: startedAt.getTime() });
     })
   ).flat();
   const sorted = sortFindings(findings, checks);

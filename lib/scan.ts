@@ -14,7 +14,19 @@ import { discoverRegion } from './discover/ec2.js';
 import { discoverNetwork } from './discover/network.js';
 import { AwsCallError, toAwsCallError, usageError } from './errors.js';
 import { evaluateDatabase, evaluateEndpoint, evaluateInstance, evaluateRegion, evaluateRegionFailure } from './evaluate.js';
-import { gatherRegion, hostSource, probeSource, type Deadline, type EvidenceSource, type HostFn, type ProbeFn } from './evidence/index.js';
+import {
+  auditSource,
+  gatherRegion,
+  hostSource,
+  probeSource,
+  type AuditFn,
+  type Deadline,
+  type EvidenceSource,
+  type HostFn,
+  type ProbeFn,
+} from './evidence/index.js';
+import { gatherAudit } from './evidence/audit/gather.js';
+import { secretsReader } from './evidence/audit/secrets.js';
 import { localHost } from './evidence/host/local.js';
 import { ssmHost } from './evidence/host/ssm.js';
 import { emulatedAws, gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
@@ -57,6 +69,8 @@ export interface ScanDeps {
   deadline?: number;
   /** The environment (AWS_ENDPOINT_URL decides whether probes are confined to loopback). */
   env?: NodeJS.ProcessEnv;
+  /** How the credentialed audit runs; default: secrets from Secrets Manager, the real auditor. */
+  audit?: AuditFn;
 }
 
 export const DEADLINE_REASON = 'not gathered: the scan deadline was reached first (time was kept to publish what was gathered)';
@@ -215,6 +229,16 @@ function realProber(config: Config, env: NodeJS.ProcessEnv): ProbeFn {
   return (t) => gatherProbe(t, allowed, opts);
 }
 
+/** The real auditor: the secret from Secrets Manager, then the audit, confined like the prober. */
+function realAuditor(config: Config, env: NodeJS.ProcessEnv, clients: Clients): AuditFn {
+  const allowed = probeCidrs(config.probe.allowedCidrs, env);
+  const read = secretsReader((region) => clients.secretsManager(region));
+  return async (t, arn) => {
+    const credentials = await read(arn);
+    return credentials.ok ? gatherAudit(t, credentials.value, allowed, config) : credentials;
+  };
+}
+
 export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> {
   const now = deps.now ?? (() => new Date());
   const checks = deps.checks ?? CHECKS;
@@ -230,10 +254,14 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   const host: HostFn | undefined =
     deps.host ??
     (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients, remaining) : undefined);
+  // The credentialed audit goes where probes go, with the secret each instance names (read once per scan).
+  const auditing = config.probe.enabled && (config.audit.secretArn !== undefined || config.audit.secrets.length > 0);
+  const audit: AuditFn | undefined = !auditing ? undefined : (deps.audit ?? realAuditor(config, env, deps.clients));
   // Timestream endpoints are AWS's names: under an emulator they are made up and never probed (not even resolved).
   const sources: EvidenceSource[] = [
     ...(probe ? [probeSource(config, probe, { databases: !emulatedAws(env) })] : []),
     ...(host ? [hostSource(host)] : []),
+    ...(audit ? [auditSource(config, audit)] : []),
   ];
   const perRegion = await mapLimit(regions, config.regionConcurrency, (region): Promise<RegionScan> => {
     if (!deadline.passed()) return scanRegion(config, { ...deps, now }, sources, deadline, checks, accountId, region);

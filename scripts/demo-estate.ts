@@ -17,9 +17,26 @@ export interface DemoEndpoints {
   selfSigned: string;
   /** nginx (TLS 1.2+, security headers, versions stripped) in front of an influxd with auth on. */
   hardened: string;
+  /** InfluxDB 2.7.12 (when its build is cached), with an extra all-access token. */
+  v2?: string;
 }
 
-export const demoEstate = (e: DemoEndpoints): EstateSpec => ({
+/** Secrets Manager ARNs of the audit credentials (credentialed audit), by server. */
+export interface DemoAuditSecrets {
+  /** The self-signed 1.x server: two admins and a user with ALL on every database. */
+  selfSigned?: string;
+  /** The hardened 1.x server: one admin with an unguessable name. */
+  hardened?: string;
+  /** The 2.x server's operator token. */
+  v2?: string;
+}
+
+const AUDIT_TAG = 'influxdb:audit-secret';
+
+/** The audit-secret tag, when the estate has that secret (`make local` seeds the estate without the audit). */
+const auditTag = (arn: string | undefined): Record<string, string> => (arn ? { [AUDIT_TAG]: arn } : {});
+
+export const demoEstate = (e: DemoEndpoints, audit: DemoAuditSecrets = {}): EstateSpec => ({
   region: DEMO_REGION,
   vpcCidr: '10.20.0.0/16',
   ebsDefaultEncryption: false,
@@ -99,7 +116,7 @@ export const demoEstate = (e: DemoEndpoints): EstateSpec => ({
     { name: 'influx-backup', tags: { Service: 'influxdb', 'influxdb:endpoint': e.noAdmin }, groups: ['influx-backup-wide'] },
     {
       name: 'influx-metrics',
-      tags: { influxdb: 'metrics', 'influxdb:endpoint': e.selfSigned },
+      tags: { influxdb: 'metrics', 'influxdb:endpoint': e.selfSigned, ...auditTag(audit.selfSigned) },
       groups: ['influx-private', 'from-alb'],
       volumes: [{ device: '/dev/sdf', sizeGiB: 500, encrypted: false }],
     },
@@ -116,10 +133,13 @@ export const demoEstate = (e: DemoEndpoints): EstateSpec => ({
     },
     {
       name: 'influx-well-configured',
-      tags: { influxdb: 'prod', 'influxdb:endpoint': e.hardened },
+      tags: { influxdb: 'prod', 'influxdb:endpoint': e.hardened, ...auditTag(audit.hardened) },
       groups: ['influx-private'],
       volumes: [{ device: '/dev/sdf', sizeGiB: 200, encrypted: true }],
     },
+    ...(e.v2 && audit.v2
+      ? [{ name: 'influx-v2', tags: { influxdb: 'v2', 'influxdb:endpoint': e.v2, ...auditTag(audit.v2) }, groups: ['influx-private'] }]
+      : []),
     { name: 'grafana', tags: { Service: 'grafana' }, groups: ['influx-open-to-world'], publicIp: true, subnet: 'public' },
   ],
   loadBalancers: [
@@ -133,7 +153,7 @@ export const demoEstate = (e: DemoEndpoints): EstateSpec => ({
 });
 
 /** Which local influxd stands in for each running instance's host (for host evidence). */
-export const demoHosts = (pids: Record<keyof DemoEndpoints, number>): [string, number][] => [
+export const demoHosts = (pids: Record<Exclude<keyof DemoEndpoints, 'v2'>, number>): [string, number][] => [
   ['influx-prod-public', pids.open],
   ['influx-backup', pids.noAdmin],
   ['influx-metrics', pids.selfSigned],

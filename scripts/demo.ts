@@ -9,15 +9,24 @@ import { fileURLToPath } from 'node:url';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EnableSecurityHubCommand, SecurityHubClient, paginateGetFindings } from '@aws-sdk/client-securityhub';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { emulatorEnv, startEmulator } from './emulator.js'; // plain JS, shared with Jest's global setup
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { DEMO_REGION, demoEstate, demoHosts, type DemoEndpoints } from './demo-estate.js';
+import { DEMO_REGION, demoEstate, demoHosts, type DemoAuditSecrets, type DemoEndpoints } from './demo-estate.js';
 import { seedEstate } from './estate.js';
-import { certificates, influxQuery, startInfluxd, type RunningInfluxd } from './influxd.js';
+import { certificates, influxQuery, startInfluxd } from './influxd.js';
 import { startHardenedProxy } from './nginx.js';
+import { allAccessPermissions, cachedInfluxd, createToken, startInfluxd2 } from './influxd2.js';
+
+/** Audit credentials the operator would keep in Secrets Manager (fixture setup: in memory, never printed). */
+interface AuditCredentialsJson {
+  selfSigned: { username: string; password: string };
+  hardened: { username: string; password: string };
+  v2?: { token: string };
+}
 
 /** Security Hub enabled, and an SQS queue subscribed to the findings topic, as a team would have them. */
 async function subscribe(aws: { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } }) {
@@ -50,23 +59,81 @@ async function subscribe(aws: { region: string; endpoint: string; credentials: {
   };
 }
 
-async function startServers(): Promise<{ servers: RunningInfluxd[]; urls: DemoEndpoints; pids: Record<keyof DemoEndpoints, number> }> {
-  const [open, noAdmin, selfSigned, protectedInflux] = await Promise.all([
+/** One fixture statement; the story depends on it, so a refusal stops the demo (the statement is shown, its password is not). */
+async function setUp(url: string, q: string, as?: [string, string]): Promise<void> {
+  const status = await influxQuery(url, q, as);
+  if (status !== 200) throw new Error(`setting up the demo: "${q.replace(/'[^']*'/g, "'…'")}" answered HTTP ${status}`);
+}
+
+async function startServers(): Promise<{
+  servers: { stop: () => Promise<void> }[];
+  urls: DemoEndpoints;
+  pids: Record<Exclude<keyof DemoEndpoints, 'v2'>, number>;
+  audit: AuditCredentialsJson;
+}> {
+  const v2Binary = cachedInfluxd('2.7.12');
+  const [open, noAdmin, selfSigned, protectedInflux, v2] = await Promise.all([
     startInfluxd({}),
     startInfluxd({ auth: true }),
     startInfluxd({ auth: true, https: 'selfsigned.combined.pem' }),
     startInfluxd({ auth: true, pprof: false }),
+    v2Binary ? startInfluxd2(v2Binary) : Promise.resolve(undefined),
   ]);
-  // Fixture setup (the scanner never writes): admins where the story needs them.
-  for (const s of [selfSigned!, protectedInflux!])
-    await influxQuery(s.url, `CREATE USER admin WITH PASSWORD '${randomBytes(12).toString('hex')}' WITH ALL PRIVILEGES`);
+  if (!v2)
+    process.stderr.write(
+      'demo: no InfluxDB 2.7.12 build in ~/.cache/influxguard/influxdb (scripts/influxdb-build.sh makes one): the 2.x instance and its token audit are left out\n',
+    );
+  // Fixture setup (the scanner never writes): admins where the story needs them, users and tokens for the audit.
+  const pw = () => randomBytes(12).toString('hex');
+  const audit: AuditCredentialsJson = {
+    selfSigned: { username: 'admin', password: pw() },
+    hardened: { username: 'guardian', password: pw() },
+  };
+  for (const [s, c] of [
+    [selfSigned!, audit.selfSigned],
+    [protectedInflux!, audit.hardened],
+  ] as const)
+    await setUp(s.url, `CREATE USER ${c.username} WITH PASSWORD '${c.password}' WITH ALL PRIVILEGES`);
+  // The over-privileged 1.x server: a second admin and a dashboard user holding ALL on every database.
+  for (const q of [
+    `CREATE USER ops WITH PASSWORD '${pw()}' WITH ALL PRIVILEGES`,
+    'CREATE DATABASE metrics',
+    `CREATE USER dashboards WITH PASSWORD '${pw()}'`,
+    'GRANT ALL ON metrics TO dashboards',
+  ])
+    await setUp(selfSigned!.url, q, [audit.selfSigned.username, audit.selfSigned.password]);
+  if (v2) {
+    // An extra all-access token beside the operator's (what `influx auth create --all-access` makes).
+    await createToken(v2, 'ci pipeline (all access)', allAccessPermissions(v2.orgID, v2.userID));
+    audit.v2 = { token: v2.token };
+  }
   const hardened = await startHardenedProxy(protectedInflux!);
   return {
-    servers: [open!, noAdmin!, selfSigned!, protectedInflux!, hardened],
-    urls: { open: open!.url, noAdmin: noAdmin!.url, selfSigned: selfSigned!.url, hardened: hardened.url },
+    servers: [open!, noAdmin!, selfSigned!, protectedInflux!, hardened, ...(v2 ? [v2] : [])],
+    urls: { open: open!.url, noAdmin: noAdmin!.url, selfSigned: selfSigned!.url, hardened: hardened.url, ...(v2 ? { v2: v2.url } : {}) },
     // Host evidence for the nginx-fronted instances comes from the influxd behind it.
     pids: { open: open!.pid, noAdmin: noAdmin!.pid, selfSigned: selfSigned!.pid, hardened: protectedInflux!.pid },
+    audit,
   };
+}
+
+/** The audit credentials as Secrets Manager secrets; their ARNs. */
+async function storeSecrets(
+  aws: NonNullable<ConstructorParameters<typeof SecretsManagerClient>[0]>,
+  audit: AuditCredentialsJson,
+): Promise<DemoAuditSecrets> {
+  const sm = new SecretsManagerClient(aws);
+  const put = async (name: string, value: object) =>
+    (await sm.send(new CreateSecretCommand({ Name: `influxguard/demo/${name}`, SecretString: JSON.stringify(value) }))).ARN!;
+  try {
+    return {
+      selfSigned: await put('influx-metrics', audit.selfSigned),
+      hardened: await put('influx-well-configured', audit.hardened),
+      ...(audit.v2 ? { v2: await put('influx-v2', audit.v2) } : {}),
+    };
+  } finally {
+    sm.destroy();
+  }
 }
 
 const cli = fileURLToPath(new URL('../bin/influxguard.js', import.meta.url));
@@ -74,8 +141,8 @@ const cli = fileURLToPath(new URL('../bin/influxguard.js', import.meta.url));
 async function main(): Promise<number> {
   process.stderr.write('demo: starting the AWS emulator (moto) on 127.0.0.1…\n');
   const emulator = await startEmulator();
-  process.stderr.write('demo: starting InfluxDB servers (influxd ×4, nginx) on 127.0.0.1…\n');
-  const { servers, urls, pids } = await startServers().catch(async (err: unknown) => {
+  process.stderr.write('demo: starting InfluxDB servers (influxd 1.x ×4, nginx, influxd 2.7.12 when built) on 127.0.0.1…\n');
+  const { servers, urls, pids, audit } = await startServers().catch(async (err: unknown) => {
     await emulator.stop();
     throw err;
   });
@@ -84,7 +151,8 @@ async function main(): Promise<number> {
     const aws = { region: DEMO_REGION, endpoint: emulator.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
     const ec2 = new EC2Client(aws);
     const subscriber = await subscribe(aws);
-    const estate = await seedEstate(ec2, demoEstate(urls));
+    const secrets = await storeSecrets(aws, audit);
+    const estate = await seedEstate(ec2, demoEstate(urls, secrets));
     ec2.destroy();
     const names = Object.keys(estate.instances);
     const managed = Object.keys(estate.timestream);
@@ -98,7 +166,12 @@ async function main(): Promise<number> {
     const probe = { allowedCidrs: ['127.0.0.0/8'], endpointCidrs: ['127.0.0.0/8'] };
     writeFileSync(
       configFile,
-      JSON.stringify({ probe, host: { local: Object.fromEntries(demoHosts(pids).map(([name, pid]) => [name, { pids: [pid] }])) } }),
+      JSON.stringify({
+        probe,
+        host: { local: Object.fromEntries(demoHosts(pids).map(([name, pid]) => [name, { pids: [pid] }])) },
+        // The credentialed audit may read these secrets only (instances name theirs with influxdb:audit-secret).
+        audit: { secrets: Object.values(secrets) },
+      }),
     );
     // The test CA stands in for the operator's CA.
     const args = [

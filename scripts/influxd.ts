@@ -76,6 +76,8 @@ export function certificates(): string {
 }
 
 export interface InfluxdVariant {
+  /** Another influxd 1.x binary (e.g. a cached 1.8.10 build); default INFLUXD. */
+  binary?: string;
   auth?: boolean;
   pprof?: boolean;
   /** Combined PEM (certificate + key) under certificates(). */
@@ -161,7 +163,7 @@ ${v.tlsMinVersion ? `[tls]\n  min-version = "${v.tlsMinVersion}"` : ''}
 ${v.extraToml ?? ''}
 `;
   writeFileSync(join(dir, 'influxdb.conf'), conf);
-  const child = spawn(v.build?.binary ?? INFLUXD, ['-config', join(dir, 'influxdb.conf')], {
+  const child = spawn(v.build?.binary ?? v.binary ?? INFLUXD, ['-config', join(dir, 'influxdb.conf')], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { PATH: process.env.PATH ?? '', ...(v.env ?? {}) },
   });
@@ -325,9 +327,11 @@ export async function influxQuery(url: string, q: string, auth?: [string, string
           ...(auth ? { authorization: `Basic ${Buffer.from(auth.join(':')).toString('base64')}` } : {}),
         },
       },
-      (res: { statusCode?: number; resume: () => void }) => {
+      // InfluxDB 1.x sends its 200 before a statement has run: settle when the answer has ended, so that
+      // the next statement cannot overtake this one (a GRANT before its CREATE USER, a REVOKE before its GRANT).
+      (res: { statusCode?: number; resume: () => void; once: (e: 'end', f: () => void) => void }) => {
+        res.once('end', () => resolve(res.statusCode ?? 0));
         res.resume();
-        resolve(res.statusCode ?? 0);
       },
     );
     req.on('error', reject);

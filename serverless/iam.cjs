@@ -21,6 +21,7 @@ async function params(resolveVariable) {
       .map((s) => s.trim())
       .filter(Boolean),
     subnetIds: list(await get('subnetIds')),
+    auditSecrets: [...new Set([...list(await get('auditSecrets')), ...list(await get('auditSecret'))])],
     remediationGroupTag: String((await get('remediationGroupTag')) ?? '').trim(),
   };
 }
@@ -142,6 +143,25 @@ function sendCommandInstances(tags) {
   }));
 }
 
+/**
+ * The credentialed audit: secretsmanager:GetSecretValue on the configured
+ * secrets only (ARNs; a trailing * matches a prefix), and kms:Decrypt only
+ * through Secrets Manager (for secrets under a customer managed key). Nothing
+ * when no secret is configured.
+ */
+const readAuditSecrets = (arns) =>
+  !Array.isArray(arns) || arns.length
+    ? [
+        { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: arns },
+        {
+          Effect: 'Allow',
+          Action: ['kms:Decrypt'],
+          Resource: '*',
+          Condition: { StringLike: { 'kms:ViaService': 'secretsmanager.*.amazonaws.com' } },
+        },
+      ]
+    : [];
+
 /** What Lambda needs to attach the function to the VPC (instead of AWSLambdaVPCAccessExecutionRole, which also grants logs:* on *). */
 const vpc = (p) =>
   p.subnetIds.length
@@ -201,6 +221,7 @@ async function worker({ resolveVariable }) {
       Resource: sub('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/${CollectorDocument}'),
     },
     ...sendCommandInstances(p.tags),
+    ...readAuditSecrets(p.auditSecrets),
     {
       Effect: 'Allow',
       Action: ['securityhub:BatchImportFindings'],
@@ -307,4 +328,5 @@ module.exports = {
   scanEc2,
   scanLoadBalancers,
   scanTimestream,
+  readAuditSecrets,
 };

@@ -11,7 +11,7 @@
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { document } = require('./collector.cjs');
-const { scanEc2, scanLoadBalancers, scanTimestream, sendCommandInstances } = require('./iam.cjs');
+const { readAuditSecrets, scanEc2, scanLoadBalancers, scanTimestream, sendCommandInstances } = require('./iam.cjs');
 
 const DEFAULT_TAGS = 'influxdb;Service=influxdb';
 /** The name the worker uses in member accounts (lib/app/accounts.ts MEMBER_DOCUMENT). */
@@ -52,6 +52,12 @@ function template(tags = DEFAULT_TAGS) {
           'Otherwise: the sts:ExternalId the scanner sends (its memberExternalId parameter). One of OrganizationId and ExternalId is required.',
       },
       RoleName: { Type: 'String', Default: 'influxguard-member' },
+      AuditSecretArns: {
+        Type: 'CommaDelimitedList',
+        Default: '',
+        Description:
+          "Credentialed audit: this account's Secrets Manager secrets holding InfluxDB audit credentials (ARNs; a trailing * matches a prefix), the only ones the scanner may read. Empty: none.",
+      },
     },
     Rules: {
       OrganizationIdOrExternalId: {
@@ -72,6 +78,7 @@ function template(tags = DEFAULT_TAGS) {
     Conditions: {
       HasOrganizationId: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'OrganizationId' }, ''] }] },
       HasExternalId: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ExternalId' }, ''] }] },
+      HasAuditSecrets: { 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'AuditSecretArns' }] }, ''] }] },
     },
     Resources: {
       MemberRole: {
@@ -117,6 +124,10 @@ function template(tags = DEFAULT_TAGS) {
                     Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:*:\${AWS::AccountId}:document/${DOCUMENT_NAME}` },
                   },
                   ...sendCommandInstances(selectors),
+                  // The audit secrets (GetSecretValue on the listed ones only; their KMS key only through Secrets Manager).
+                  ...readAuditSecrets({ Ref: 'AuditSecretArns' }).map((st) => ({
+                    'Fn::If': ['HasAuditSecrets', st, { Ref: 'AWS::NoValue' }],
+                  })),
                   {
                     Effect: 'Allow',
                     Action: 'securityhub:BatchImportFindings',

@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -101,6 +102,7 @@ export function createClients(opts: ClientOptions) {
   const timestream = new Map<string, TimestreamInfluxDBClient>();
   const elb = new Map<string, ElasticLoadBalancingClient>();
   const elbv2 = new Map<string, ElasticLoadBalancingV2Client>();
+  const secretsManager = new Map<string, SecretsManagerClient>();
   const cached = <C>(map: Map<string, C>, region: string, make: () => C): C => {
     let c = map.get(region);
     if (!c) {
@@ -129,8 +131,10 @@ export function createClients(opts: ClientOptions) {
     /** Application and Network Load Balancers (counted as `elasticloadbalancingv2:…`). */
     elbv2: (region: string) =>
       cached(elbv2, region, () => instrument(new ElasticLoadBalancingV2Client(common(region, opts, 'elasticloadbalancing')), opts.counter)),
+    secretsManager: (region: string) =>
+      cached(secretsManager, region, () => instrument(new SecretsManagerClient(common(region, opts, 'secretsmanager')), opts.counter)),
     destroy: () => {
-      for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations, timestream, elb, elbv2] as Map<
+      for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations, timestream, elb, elbv2, secretsManager] as Map<
         string,
         { destroy: () => void }
       >[])

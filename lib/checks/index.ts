@@ -3,6 +3,7 @@
  * A check not listed here does not run; ids are stable (see CHECKS.md).
  */
 import type { Check } from '../model.js';
+import { AUDIT_CHECKS } from './audit.js';
 import { defaultEncryptionDisabled, volumeUnencrypted } from './ebs.js';
 import { ENDPOINT_CHECKS } from './endpoint.js';
 import { HOST_CHECKS } from './host.js';
@@ -15,6 +16,7 @@ export const CHECKS: readonly Check[] = [
   volumeUnencrypted,
   defaultEncryptionDisabled,
   ...ENDPOINT_CHECKS,
+  ...AUDIT_CHECKS,
   ...HOST_CHECKS,
   ...TIMESTREAM_CHECKS,
 ];

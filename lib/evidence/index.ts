@@ -8,6 +8,7 @@
 import type { Config } from '../config.js';
 import { parametersOf } from '../discover/timestream.js';
 import type {
+  AuditEvidence,
   CheckSettings,
   DatabaseContext,
   EndpointContext,
@@ -32,6 +33,8 @@ export const checkSettings = (config: Config): CheckSettings => ({
   allowedPorts: config.allowedPorts,
   certificateWarningDays: config.probe.certificateWarningDays,
   defaultCredentials: config.probe.defaultCredentials,
+  maxAdmins: config.audit.maxAdmins,
+  maxAllAccessTokens: config.audit.maxAllAccessTokens,
 });
 
 function volumeEvidence(
@@ -111,6 +114,7 @@ export const NO_DEADLINE: Deadline = { passed: () => false, reason: '' };
 export interface SourceValues {
   probe: ProbeEvidence;
   host: HostEvidence;
+  audit: AuditEvidence;
 }
 
 /**
@@ -189,6 +193,56 @@ export const hostSource = (collect: HostFn): EvidenceSource<'host'> => ({
         : collect(instances),
 });
 
+/** Audits one endpoint with the credentials in one secret (read at scan time, memory only). */
+export type AuditFn = (t: ProbeTarget, secretArn: string) => Promise<Result<AuditEvidence>>;
+
+/** `arn…:secret:*`-style patterns: a trailing `*` matches a prefix. */
+const secretAllowed = (arn: string, patterns: readonly string[]) =>
+  patterns.some((p) => (p.endsWith('*') ? arn.startsWith(p.slice(0, -1)) : arn === p));
+
+/**
+ * Which secret holds an instance's audit credentials: its own tag
+ * (`audit.tagKey`), which must name a secret the configuration allows (else
+ * whoever can tag an instance could have another instance's credentials sent
+ * to it), else the fleet's secret; undefined when the instance has none.
+ */
+export function auditSecretOf(i: Instance, config: Config): Result<string> | undefined {
+  const tagged = i.tags[config.audit.tagKey]?.trim();
+  if (tagged) {
+    if (tagged === config.audit.secretArn || secretAllowed(tagged, config.audit.secrets)) return ok(tagged);
+    return fail(
+      `the ${config.audit.tagKey} tag names a secret that is not among audit.secrets (${config.audit.secrets.length} allowed): credentials not read`,
+    );
+  }
+  return config.audit.secretArn ? ok(config.audit.secretArn) : undefined;
+}
+
+/**
+ * The credentialed audit of each running instance that has audit credentials
+ * (its tag or the fleet's secret), at its probe target, `concurrency` at a time.
+ */
+export const auditSource = (config: Config, audit: AuditFn): EvidenceSource<'audit'> => ({
+  key: 'audit',
+  gather: async (instances, deadline) => {
+    const targets = instances.flatMap((i) => {
+      const secret = auditSecretOf(i, config);
+      const t = secret && probeTarget(i, config);
+      return secret && t ? [[i.instanceId, secret, t] as const] : [];
+    });
+    const pairs = await mapLimit(targets, config.probe.concurrency, async ([id, secret, t]) => {
+      const r: Result<AuditEvidence> = !secret.ok
+        ? fail(secret.reason)
+        : !t.ok
+          ? fail(t.reason)
+          : deadline.passed()
+            ? fail(deadline.reason)
+            : await audit(t.value, secret.value);
+      return [id, r] as const;
+    });
+    return new Map(pairs);
+  },
+});
+
 export interface RegionEvidenceBundle {
   instances: InstanceContext[];
   /** Timestream for InfluxDB instances and clusters (AWS evidence only: their managed endpoints are not probed). */
@@ -240,16 +294,23 @@ export async function gatherRegion(
     };
   });
   const endpoints = instances
-    .filter((c) => gathered.probe?.has(c.instance.instanceId) || c.evidence.host !== undefined)
+    .filter(
+      (c) => gathered.probe?.has(c.instance.instanceId) || gathered.audit?.has(c.instance.instanceId) || c.evidence.host !== undefined,
+    )
     .map((c): EndpointContext => {
       const probed = gathered.probe?.get(c.instance.instanceId);
+      const audit = gathered.audit?.get(c.instance.instanceId);
       const target = probed && !probed.ok ? probeTarget(c.instance, config) : undefined;
       const endpoint = probed?.ok ? probed.value.endpoint : target?.ok ? target.value.input : undefined;
       const exposure = internetExposed(c.evidence.network);
       return {
         ...(endpoint !== undefined ? { endpoint } : {}),
         probed: probed !== undefined,
-        evidence: { probe: probed ?? fail<ProbeEvidence>('not probed'), ...(c.evidence.host ? { host: c.evidence.host } : {}) },
+        evidence: {
+          probe: probed ?? fail<ProbeEvidence>('not probed'),
+          ...(c.evidence.host ? { host: c.evidence.host } : {}),
+          ...(audit ? { audit } : {}),
+        },
         settings,
         instance: c.instance,
         internetExposed: exposure.exposed,

@@ -348,6 +348,29 @@ describe('IAM: each role gets exactly what its code calls (issue 19, items 7 and
     ).toEqual(LOGS);
   });
 
+  it('the credentialed audit: only the worker may read secrets, only the configured ones; KMS only through Secrets Manager; none by default', async () => {
+    const reads = (st: any[]) =>
+      st.filter(
+        (s) =>
+          [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:') || a === 'kms:Decrypt') &&
+          s.Resource !== undefined &&
+          JSON.stringify(s).includes('secretsmanager'),
+      );
+    expect(reads(statementsOf('WorkerRole'))).toEqual([]);
+    const arns = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:influxdb/*';
+    const fleet = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:fleet-AbCdEf';
+    expect(reads(await iam.worker(resolver({ auditSecrets: arns, auditSecret: fleet })))).toEqual([
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [arns, fleet] },
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt'],
+        Resource: '*',
+        Condition: { StringLike: { 'kms:ViaService': 'secretsmanager.*.amazonaws.com' } },
+      },
+    ]);
+    for (const fn of ['dispatch', 'api']) expect(reads(await iam[fn](resolver({ auditSecrets: arns })))).toEqual([]);
+  });
+
   it('ssm:SendCommand reaches exactly the instances the configured selectors select', () => {
     const send = statementsOf('WorkerRole').filter(
       (s) => [s.Action].flat().includes('ssm:SendCommand') && JSON.stringify(s.Resource).includes(':instance/'),

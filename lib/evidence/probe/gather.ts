@@ -9,7 +9,7 @@ import { configError } from '../../errors.js';
 import { fail, type ProbeEvidence, type Result } from '../../model.js';
 import { cidrContains, ipInCidr, parseCidr, parseIp } from '../../util/cidr.js';
 import { probeEndpoint, type ProbeOptions } from './index.js';
-import { TargetRefused, resolveTarget, type ProbeTarget, type Resolver } from './target.js';
+import { TargetRefused, resolveTarget, type ProbeTarget, type ResolvedTarget, type Resolver } from './target.js';
 
 export function probeOptions(config: Config): ProbeOptions {
   const ca = config.probe.caFiles.map((f) => {
@@ -27,24 +27,32 @@ export function probeOptions(config: Config): ProbeOptions {
   };
 }
 
-/** Resolve, check and probe one target: evidence or the reason it could not be had. */
-export async function gatherProbe(
+/** Resolve and check one target, then gather from it; a refused target is the reason (with `refusedPrefix`). */
+export async function atResolvedTarget<T>(
   t: ProbeTarget,
   allowedCidrs: readonly string[],
-  opts: ProbeOptions,
-  resolver?: Resolver,
-): Promise<Result<ProbeEvidence>> {
+  resolver: Resolver | undefined,
+  gather: (resolved: ResolvedTarget) => Promise<Result<T>>,
+  refusedPrefix = '',
+): Promise<Result<T>> {
   try {
-    const resolved = await resolveTarget(t, allowedCidrs, resolver);
-    return await probeEndpoint(resolved, opts);
+    return await gather(await resolveTarget(t, allowedCidrs, resolver));
   } catch (err) {
-    if (err instanceof TargetRefused) return fail(err.message);
+    if (err instanceof TargetRefused) return fail(`${refusedPrefix}${err.message}`);
     throw err;
   }
 }
 
+/** Resolve, check and probe one target: evidence or the reason it could not be had. */
+export const gatherProbe = (
+  t: ProbeTarget,
+  allowedCidrs: readonly string[],
+  opts: ProbeOptions,
+  resolver?: Resolver,
+): Promise<Result<ProbeEvidence>> => atResolvedTarget(t, allowedCidrs, resolver, (r) => probeEndpoint(r, opts));
+
 const LOOPBACK = LOOPBACK_CIDRS.map((c) => parseCidr(c)!);
-const isLoopbackHost = (h: string) =>
+export const isLoopbackHost = (h: string) =>
   h === 'localhost' || (parseIp(h.replace(/^\[|\]$/g, '')) !== undefined && LOOPBACK.some((l) => ipInCidr(h.replace(/^\[|\]$/g, ''), l)));
 
 /**

@@ -68,6 +68,8 @@ export interface RequestOptions {
   agent?: http.Agent;
   /** Settle on the status line and headers; the body is not read. */
   statusOnly?: boolean;
+  /** Read bodies up to this many bytes (default BODY_CAP). */
+  bodyCap?: number;
 }
 
 const ABORTED = 'the endpoint deadline was reached';
@@ -214,6 +216,7 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
         return;
       }
       const chunks: Buffer[] = [];
+      const cap = opts.bodyCap ?? BODY_CAP;
       let size = 0;
       const finish = (truncated: boolean) =>
         done(
@@ -221,10 +224,10 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
           !truncated,
         );
       res.on('data', (chunk: Buffer) => {
-        const room = BODY_CAP - size;
+        const room = cap - size;
         if (chunk.length >= room) {
           chunks.push(chunk.subarray(0, room));
-          size = BODY_CAP;
+          size = cap;
           finish(true);
           return;
         }

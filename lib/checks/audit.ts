@@ -1,0 +1,217 @@
+/**
+ * The credentialed audit's checks: who can do what, read with the
+ * operator's credentials (lib/evidence/audit/). 1.x: users and grants; 2.x:
+ * tokens and users. Pure: each reads the recorded lists and decides. A check
+ * of the other flavour says nothing; one whose audit could not be done is
+ * NOT_AVAILABLE with the reason (a refused password is never a pass).
+ */
+import type { AuditEvidence, AuditToken, EndpointCheck, EndpointContext, InfluxFlavour } from '../model.js';
+import { ASFF_TYPES, EvidenceUnavailable, evidenceValue } from './support.js';
+
+const USERS_V1_URL = 'https://docs.influxdata.com/influxdb/v1/administration/authentication_and_authorization/#user-management-commands';
+const TOKENS_V2_URL = 'https://docs.influxdata.com/influxdb/v2/admin/tokens/';
+const USERS_V2_URL = 'https://docs.influxdata.com/influxdb/v2/admin/users/';
+
+/** Admin names an attacker tries first (CHECKS.md `users.default-admin-name`). */
+export const WELL_KNOWN_ADMIN_NAMES = ['admin', 'root', 'influx', 'influxdb'];
+
+type V1 = Extract<AuditEvidence, { flavour: 'influxdb-1'; users: unknown }>;
+type V2 = Extract<AuditEvidence, { flavour: 'influxdb-2'; tokens: unknown }>;
+
+function audited<F extends InfluxFlavour>(ctx: EndpointContext, flavour: F): F extends 'influxdb-1' ? V1 : V2 {
+  const a = evidenceValue(ctx.evidence.audit ?? { ok: false, reason: 'no audit credentials' });
+  if ('unavailable' in a) throw new EvidenceUnavailable(a.unavailable);
+  if (a.flavour !== flavour) throw new EvidenceUnavailable(`the audit found ${a.flavour}, not ${flavour}`);
+  return a as F extends 'influxdb-1' ? V1 : V2;
+}
+
+/** An audit check: its evidence is the probe with operator-supplied credentials (key `audit`). */
+function auditCheck(
+  flavour: InfluxFlavour,
+  c: Omit<EndpointCheck, 'scope' | 'needs' | 'evidence' | 'asffTypes' | 'section' | 'appliesTo'>,
+): EndpointCheck {
+  return {
+    asffTypes: ASFF_TYPES.guidance,
+    section: flavour === 'influxdb-1' ? 'Manage users and permissions' : 'Manage users and permissions (2.x)',
+    ...c,
+    scope: 'endpoint',
+    needs: ['audit'],
+    evidence: ['probe'],
+    // The other flavour's checks stay silent; an audit that could not start (no secret) speaks for both.
+    appliesTo: (ctx) => !ctx.evidence.audit?.ok || ctx.evidence.audit.value.flavour === flavour,
+  };
+}
+
+const names = (xs: { name: string }[]) => xs.map((x) => x.name);
+/** `_internal` is the server's own monitoring database: "every database" means the operator's. */
+const userDatabases = (a: V1) => a.databases.filter((d) => d !== '_internal');
+
+export const adminPrivileges = auditCheck('influxdb-1', {
+  id: 'users.admin-privileges',
+  title: 'InfluxDB has more admin users than expected, or users holding all privileges',
+  severity: 'MEDIUM',
+  risk: 'Every admin (and every user with ALL on every database) can read, change and delete all data and manage users: each extra one is another password that owns the server.',
+  remediation: {
+    text: 'Keep one admin (audit.maxAdmins); give other users only the READ/WRITE grants they need (`REVOKE ALL PRIVILEGES FROM "user"`, `GRANT READ ON "db" TO "user"`).',
+    url: USERS_V1_URL,
+  },
+  evaluate: (ctx) => {
+    const a = audited(ctx, 'influxdb-1');
+    const max = ctx.settings.maxAdmins ?? 1;
+    const admins = names(a.users.filter((u) => u.admin));
+    const dbs = userDatabases(a);
+    const allOnEvery = dbs.length
+      ? names(a.users.filter((u) => !u.admin && dbs.every((d) => u.grants.some((g) => g.database === d && /^ALL/i.test(g.privilege)))))
+      : [];
+    const details = { admins, maxAdmins: max, allPrivilegesOnEveryDatabase: allOnEvery, databases: dbs.length, users: a.users.length };
+    const problems = [
+      ...(admins.length > max ? [`${admins.length} admin users (at most ${max} expected): ${admins.join(', ')}`] : []),
+      ...(allOnEvery.length ? [`non-admin users with ALL PRIVILEGES on every database: ${allOnEvery.join(', ')}`] : []),
+    ];
+    if (problems.length) return [{ status: 'FAILED', summary: problems.join('; '), details }];
+    return [{ status: 'PASSED', summary: `${admins.length} admin user(s), no user holds ALL on every database`, details }];
+  },
+});
+
+export const staleUnprivileged = auditCheck('influxdb-1', {
+  id: 'users.stale-unprivileged',
+  title: 'InfluxDB has users without any privilege',
+  severity: 'LOW',
+  risk: 'A user with no privilege on any database is usually a forgotten account: it can still authenticate, and one GRANT away from access.',
+  remediation: { text: 'Drop users who no longer need access (`DROP USER "name"`).', url: USERS_V1_URL },
+  evaluate: (ctx) => {
+    const a = audited(ctx, 'influxdb-1');
+    const stale = names(a.users.filter((u) => !u.admin && !u.grants.length));
+    const details = { unprivilegedUsers: stale, users: a.users.length };
+    if (stale.length) return [{ status: 'FAILED', summary: `users with no privilege on any database: ${stale.join(', ')}`, details }];
+    return [{ status: 'PASSED', summary: 'every non-admin user holds a privilege on some database', details }];
+  },
+});
+
+export const defaultAdminName = auditCheck('influxdb-1', {
+  id: 'users.default-admin-name',
+  title: 'An InfluxDB admin user has a well-known name',
+  severity: 'LOW',
+  risk: 'A guesser needs both the name and the password: an admin called admin, root, influx or influxdb gives away the first half.',
+  remediation: {
+    text: 'Create an admin with a non-obvious name (`CREATE USER … WITH ALL PRIVILEGES`), then drop the well-known one.',
+    url: USERS_V1_URL,
+  },
+  evaluate: (ctx) => {
+    const a = audited(ctx, 'influxdb-1');
+    const wellKnown = names(a.users.filter((u) => u.admin && WELL_KNOWN_ADMIN_NAMES.includes(u.name.toLowerCase())));
+    const details = { wellKnownAdminNames: wellKnown, checkedNames: WELL_KNOWN_ADMIN_NAMES };
+    if (wellKnown.length) return [{ status: 'FAILED', summary: `admin user(s) with a well-known name: ${wellKnown.join(', ')}`, details }];
+    return [{ status: 'PASSED', summary: 'no admin user has a well-known name', details }];
+  },
+});
+
+// ───────────────────────────── 2.x tokens ─────────────────────────────
+
+/**
+ * `operator`: may write every token of the instance (global authorizations
+ * permission); `all-access`: may write every token and every bucket of an
+ * organisation; else `scoped`.
+ */
+export function tokenKind(t: AuditToken): 'operator' | 'all-access' | 'scoped' {
+  const orgWide = (type: string) => t.permissions.some((p) => p.action === 'write' && p.type === type && !p.id);
+  if (t.permissions.some((p) => p.action === 'write' && p.type === 'authorizations' && !p.id && !p.orgID)) return 'operator';
+  if (orgWide('authorizations') && orgWide('buckets')) return 'all-access';
+  return 'scoped';
+}
+
+const active = (t: AuditToken) => t.status === 'active';
+const tokenFacts = (t: AuditToken) => ({
+  id: t.id,
+  description: t.description,
+  ...(t.user ? { user: t.user } : {}),
+  ...(t.org ? { org: t.org } : {}),
+});
+const described = (ts: AuditToken[]) => ts.map((t) => (t.description ? `${t.id} ("${t.description}")` : t.id)).join(', ');
+
+export const allAccessExcess = auditCheck('influxdb-2', {
+  id: 'tokens.all-access-excess',
+  title: 'InfluxDB 2.x has more operator or all-access tokens than expected',
+  severity: 'MEDIUM',
+  risk: 'An operator or all-access token can read and write everything and mint new tokens: each extra one is another key to the whole instance or organisation.',
+  remediation: {
+    text: 'Keep one operator token in a vault (audit.maxAllAccessTokens); replace the others with tokens scoped to the buckets they need, and delete them (`influx auth delete --id …`).',
+    url: TOKENS_V2_URL,
+  },
+  evaluate: (ctx) => {
+    const a = audited(ctx, 'influxdb-2');
+    const max = ctx.settings.maxAllAccessTokens ?? 1;
+    const broad = a.tokens.filter((t) => active(t) && tokenKind(t) !== 'scoped');
+    const details = {
+      scope: a.scope,
+      maxAllAccessTokens: max,
+      tokens: broad.map((t) => ({ ...tokenFacts(t), kind: tokenKind(t) })),
+      activeTokens: a.tokens.filter(active).length,
+    };
+    if (broad.length > max)
+      return [
+        {
+          status: 'FAILED',
+          summary: `${broad.length} active operator/all-access tokens (at most ${max} expected): ${described(broad)}`,
+          details,
+        },
+      ];
+    return [{ status: 'PASSED', summary: `${broad.length} active operator/all-access token(s) (at most ${max} expected)`, details }];
+  },
+});
+
+export const writeAllBuckets = auditCheck('influxdb-2', {
+  id: 'tokens.write-all-buckets',
+  title: 'An InfluxDB 2.x token may write to every bucket of its organisation',
+  severity: 'MEDIUM',
+  risk: "A token meant for one writer that may write every bucket lets whoever holds it overwrite or pollute all of the organisation's data.",
+  remediation: {
+    text: 'Replace it with a token that may write only the buckets it needs (`influx auth create --write-bucket ID`), then delete it.',
+    url: TOKENS_V2_URL,
+  },
+  evaluate: (ctx) => {
+    const a = audited(ctx, 'influxdb-2');
+    const wide = a.tokens.filter(
+      (t) => active(t) && tokenKind(t) === 'scoped' && t.permissions.some((p) => p.action === 'write' && p.type === 'buckets' && !p.id),
+    );
+    const details = { scope: a.scope, tokens: wide.map(tokenFacts) };
+    if (wide.length) return [{ status: 'FAILED', summary: `tokens that may write every bucket: ${described(wide)}`, details }];
+    return [{ status: 'PASSED', summary: 'no scoped token may write every bucket', details }];
+  },
+});
+
+export const inactiveUserActive = auditCheck('influxdb-2', {
+  id: 'tokens.inactive-user-active',
+  title: 'An InfluxDB 2.x user who is inactive still has an active token',
+  severity: 'MEDIUM',
+  risk: 'Deactivating a user is how access is withdrawn; a token of theirs that stays active keeps the access they were meant to lose.',
+  remediation: { text: "Deactivate or delete the user's tokens (`influx auth inactive --id …`).", url: USERS_V2_URL },
+  evaluate: (ctx) => {
+    const a = audited(ctx, 'influxdb-2');
+    const inactive = new Map(a.users.filter((u) => u.status === 'inactive').map((u) => [u.id, u.name]));
+    const kept = a.tokens.filter((t) => active(t) && t.userID !== undefined && inactive.has(t.userID));
+    const details = {
+      scope: a.scope,
+      inactiveUsers: [...inactive.values()],
+      tokens: kept.map((t) => ({ ...tokenFacts(t), user: inactive.get(t.userID!) })),
+    };
+    if (kept.length)
+      return [
+        {
+          status: 'FAILED',
+          summary: `active tokens of inactive users: ${kept.map((t) => `${t.id} (${inactive.get(t.userID!)})`).join(', ')}`,
+          details,
+        },
+      ];
+    return [{ status: 'PASSED', summary: `no active token belongs to an inactive user (${inactive.size} inactive)`, details }];
+  },
+});
+
+export const AUDIT_CHECKS: readonly EndpointCheck[] = [
+  adminPrivileges,
+  staleUnprivileged,
+  defaultAdminName,
+  allAccessExcess,
+  writeAllBuckets,
+  inactiveUserActive,
+];

@@ -1,0 +1,252 @@
+/**
+ * The credentialed audit: with the operator's credentials for one endpoint,
+ * read who can do what. Read-only only: 1.x `SHOW USERS`, `SHOW GRANTS FOR`,
+ * `SHOW DATABASES`; 2.x `GET /api/v2/authorizations`, `/api/v2/users`,
+ * `/api/v2/orgs`. Token values are dropped as the answer is parsed (ids,
+ * descriptions and permissions only). Credentials go only to the resolved
+ * address of their own endpoint, over TLS when it speaks TLS; over plain HTTP
+ * only to loopback, unless the operator allows it.
+ */
+import type { AuditEvidence, AuditPermission, AuditToken, AuditUser, HttpObservation, InfluxFlavour } from '../../model.js';
+import { endpointAgent, get, handshake, type Timeouts } from '../probe/http.js';
+import { isLoopbackHost } from '../probe/gather.js';
+import { endpointUrl, type ResolvedTarget } from '../probe/target.js';
+import type { AuditCredentials } from './credentials.js';
+
+export interface AuditOptions {
+  timeouts: Timeouts;
+  /** Hard cap for one endpoint's audit. */
+  deadlineMs: number;
+  /** Send credentials over plain HTTP to a non-loopback endpoint. */
+  allowPlainHttp: boolean;
+}
+
+/** Answers are read up to this size (a fleet's token list); a longer one is refused rather than judged in part. */
+const AUDIT_BODY_CAP = 4 * 1024 * 1024;
+/** Users named per `SHOW GRANTS` request (statements separated by `;`). */
+const GRANTS_BATCH = 25;
+/** 2.x list pages (limit 100 each) read at most. */
+const MAX_PAGES = 50;
+
+class AuditFailed extends Error {}
+
+const flavourOf = (c: AuditCredentials): InfluxFlavour => (c.kind === 'password' ? 'influxdb-1' : 'influxdb-2');
+
+/** A 1.x identifier in double quotes (`"` and `\` escaped). */
+export const quoteIdent = (name: string) => `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+export async function auditEndpoint(t: ResolvedTarget, credentials: AuditCredentials, opts: AuditOptions): Promise<AuditEvidence> {
+  const flavour = flavourOf(credentials);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), opts.deadlineMs);
+  try {
+    return await auditWithin(t, credentials, opts, controller.signal);
+  } catch (err) {
+    if (!(err instanceof AuditFailed)) throw err;
+    const reason = credentials.scrub(err.message).replace(/\s+/g, ' ').slice(0, 400);
+    return { flavour, unavailable: controller.signal.aborted ? `${reason} (audit deadline ${opts.deadlineMs} ms)` : reason };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function auditWithin(
+  t: ResolvedTarget,
+  credentials: AuditCredentials,
+  opts: AuditOptions,
+  signal: AbortSignal,
+): Promise<AuditEvidence> {
+  let scheme = t.scheme;
+  if (!scheme) {
+    const h = await handshake(t, { timeouts: opts.timeouts, signal });
+    scheme = h.ok ? 'https' : 'http';
+  }
+  const endpoint = endpointUrl(t, scheme);
+  if (scheme === 'http' && !isLoopbackHost(t.address) && !opts.allowPlainHttp)
+    throw new AuditFailed(
+      `credentials not sent: ${endpoint} speaks plain HTTP (no TLS), where they would cross the network in clear; enable TLS on the endpoint, or allow it explicitly (audit.allowPlainHttp / --audit-allow-http)`,
+    );
+  const agent = endpointAgent(t, scheme);
+  const req = async (path: string): Promise<HttpObservation> => {
+    const r = await get(t, {
+      scheme: scheme!,
+      path,
+      timeouts: opts.timeouts,
+      signal,
+      agent,
+      bodyCap: AUDIT_BODY_CAP,
+      headers: { authorization: credentials.authorization(), accept: 'application/json' },
+    });
+    if (!r.ok) throw new AuditFailed(`${path.split('?')[0]}: ${r.reason}`);
+    if (r.value.truncated) throw new AuditFailed(`${path.split('?')[0]}: the answer is larger than ${AUDIT_BODY_CAP} bytes`);
+    return r.value;
+  };
+  try {
+    return credentials.kind === 'password' ? await audit1(endpoint, req) : await audit2(endpoint, req, credentials);
+  } finally {
+    agent.destroy();
+  }
+}
+
+type Req = (path: string) => Promise<HttpObservation>;
+
+const serverError = (o: HttpObservation) => {
+  let message = '';
+  try {
+    const j = JSON.parse(o.body) as { error?: unknown; message?: unknown };
+    message = String(j.error ?? j.message ?? '');
+  } catch {
+    message = '';
+  }
+  return (message || o.headers['x-influxdb-error'] || o.body).replace(/\s+/g, ' ').slice(0, 160);
+};
+
+function parseJson(o: HttpObservation, what: string): unknown {
+  try {
+    return JSON.parse(o.body);
+  } catch {
+    // Never the body itself: it may hold token values.
+    throw new AuditFailed(`${what}: the answer is not JSON (HTTP ${o.status})`);
+  }
+}
+
+// ───────────────────────────── 1.x ─────────────────────────────
+
+interface Series {
+  columns?: unknown[];
+  values?: unknown[][];
+}
+interface StatementResult {
+  error?: string;
+  series?: Series[];
+}
+
+/** One request of `;`-separated read-only statements; each statement's rows as objects, or AuditFailed naming its error. */
+async function show(req: Req, statements: string[]): Promise<Record<string, unknown>[][]> {
+  const what = statements.length === 1 ? statements[0]! : `${statements[0]} (and ${statements.length - 1} more)`;
+  const o = await req(`/query?q=${encodeURIComponent(statements.join('; '))}`);
+  if (o.status === 401)
+    throw new AuditFailed(`the audit credentials were refused (HTTP 401 "${serverError(o)}"): wrong user name or password`);
+  if (o.status === 403) throw new AuditFailed(`${what}: HTTP 403 "${serverError(o)}"`);
+  if (o.status !== 200) throw new AuditFailed(`${what}: HTTP ${o.status} "${serverError(o)}"`);
+  const body = parseJson(o, what) as { results?: StatementResult[]; error?: string };
+  if (body.error) throw new AuditFailed(`${what}: ${String(body.error).slice(0, 160)}`);
+  const results = Array.isArray(body.results) ? body.results : [];
+  return statements.map((s, i) => {
+    const r = results[i];
+    if (!r) throw new AuditFailed(`${s}: no result in the answer`);
+    if (r.error) throw new AuditFailed(`${s}: ${String(r.error).slice(0, 160)}`);
+    return (r.series ?? []).flatMap((series) => {
+      const cols = (series.columns ?? []).map(String);
+      return (series.values ?? []).map((row) => Object.fromEntries(cols.map((c, j) => [c, row[j]])));
+    });
+  });
+}
+
+async function audit1(endpoint: string, req: Req): Promise<AuditEvidence> {
+  const [userRows, dbRows] = await show(req, ['SHOW USERS', 'SHOW DATABASES']);
+  const users: AuditUser[] = userRows!.map((r) => ({ name: String(r.user ?? ''), admin: r.admin === true, grants: [] }));
+  const databases = dbRows!.map((r) => String(r.name ?? '')).filter(Boolean);
+  // Admins hold every privilege: only the others' grants are asked for.
+  const others = users.filter((u) => !u.admin);
+  for (let i = 0; i < others.length; i += GRANTS_BATCH) {
+    const batch = others.slice(i, i + GRANTS_BATCH);
+    const answers = await show(
+      req,
+      batch.map((u) => `SHOW GRANTS FOR ${quoteIdent(u.name)}`),
+    );
+    batch.forEach((u, j) => {
+      u.grants = answers[j]!.map((r) => ({ database: String(r.database ?? ''), privilege: String(r.privilege ?? '') })).filter(
+        (g) => g.privilege && !/^NO PRIVILEGES$/i.test(g.privilege),
+      );
+    });
+  }
+  return { flavour: 'influxdb-1', endpoint, users, databases };
+}
+
+// ───────────────────────────── 2.x ─────────────────────────────
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length <= 512 ? v : undefined);
+
+function v2Status(o: HttpObservation, path: string): void {
+  if (o.status === 401)
+    throw new AuditFailed(`the audit token was refused (HTTP 401 "${serverError(o)}"): invalid, expired or revoked token`);
+  if (o.status === 404) throw new AuditFailed(`${path} answered 404: not an InfluxDB 2.x API`);
+  if (o.status !== 200) throw new AuditFailed(`${path}: HTTP ${o.status} "${serverError(o)}"`);
+}
+
+/**
+ * Every item of a 2.x list. `/api/v2/users` and `/api/v2/orgs` page
+ * (`?limit=100&offset=…`); `/api/v2/authorizations` answers whole. A page
+ * shorter than asked for ends the list.
+ */
+async function list(req: Req, path: string, key: string, paged: boolean): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  const seen = new Set<string>();
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const o = await req(paged ? `${path}?limit=100&offset=${page * 100}` : path);
+    v2Status(o, path);
+    const items = (parseJson(o, path) as Record<string, unknown>)[key];
+    if (!Array.isArray(items)) throw new AuditFailed(`${path}: no "${key}" list in the answer`);
+    // A server that ignores paging answers the same page again: nothing new ends the list too.
+    const fresh = (items as Record<string, unknown>[]).filter((i) => !seen.has(String(i.id)));
+    for (const i of fresh) seen.add(String(i.id));
+    out.push(...fresh);
+    if (!paged || items.length !== 100 || !fresh.length) return out;
+  }
+  throw new AuditFailed(`${path}: more than ${MAX_PAGES * 100} entries`);
+}
+
+function permission(p: unknown): AuditPermission | undefined {
+  const o = (p ?? {}) as { action?: unknown; resource?: Record<string, unknown> };
+  const action = o.action === 'read' || o.action === 'write' ? o.action : undefined;
+  const type = str(o.resource?.type);
+  if (!action || !type) return undefined;
+  const orgID = str(o.resource?.orgID);
+  const id = str(o.resource?.id);
+  return { action, type, ...(orgID ? { orgID } : {}), ...(id ? { id } : {}) };
+}
+
+/** Can read every `type` of the whole instance (no orgID) or of one organisation (orgID). */
+const readsAll = (perms: AuditPermission[], type: string) =>
+  perms.filter((p) => p.type === type && !p.id && (p.action === 'read' || p.action === 'write'));
+
+async function audit2(endpoint: string, req: Req, credentials: AuditCredentials): Promise<AuditEvidence> {
+  // Sequential: the first answer decides whether the token is accepted at all.
+  const auths = await list(req, '/api/v2/authorizations', 'authorizations', false);
+  let own: AuditToken | undefined;
+  const tokens: AuditToken[] = auths.map((a) => {
+    const t: AuditToken = {
+      id: str(a.id) ?? '',
+      description: str(a.description) ?? '',
+      status: str(a.status) ?? 'active',
+      ...(str(a.userID) ? { userID: str(a.userID)! } : {}),
+      ...(str(a.user) ? { user: str(a.user)! } : {}),
+      ...(str(a.orgID) ? { orgID: str(a.orgID)! } : {}),
+      ...(str(a.org) ? { org: str(a.org)! } : {}),
+      permissions: (Array.isArray(a.permissions) ? a.permissions : []).map(permission).filter((p): p is AuditPermission => !!p),
+    };
+    // The value is compared in memory to find the audit token's own entry, then dropped with the answer.
+    if (credentials.isToken(a.token)) own = t;
+    return t;
+  });
+  // A token lists only what it may read: a narrow one would make a partial list look complete.
+  const perms = own?.permissions ?? [];
+  const authScope = readsAll(perms, 'authorizations');
+  const userScope = readsAll(perms, 'users');
+  if (!own || !authScope.length || !userScope.length)
+    throw new AuditFailed(
+      own
+        ? `the audit token (${own.id}) cannot read every token and user (it needs read access to all authorizations and users: use the operator token)`
+        : 'the audit token is not among the tokens it can list (an inactive token lists nothing): it cannot read every token (use the operator token)',
+    );
+  const users = (await list(req, '/api/v2/users', 'users', true)).map((u) => ({
+    id: str(u.id) ?? '',
+    name: str(u.name) ?? '',
+    status: str(u.status) ?? 'active',
+  }));
+  const orgs = (await list(req, '/api/v2/orgs', 'orgs', true)).map((o) => ({ id: str(o.id) ?? '', name: str(o.name) ?? '' }));
+  const global = authScope.some((p) => !p.orgID);
+  const scope = global ? 'every organisation' : `organisation ${own.org ?? own.orgID ?? '?'}`;
+  return { flavour: 'influxdb-2', endpoint, scope, tokens, users, orgs };
+}
