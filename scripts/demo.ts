@@ -70,7 +70,7 @@ async function startServers(): Promise<{ servers: RunningInfluxd[]; urls: DemoEn
 }
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const cli = fileURLToPath(new URL('../bin/influxguard.js', import.meta.url));
+const cli = fileURLToPath(new URL('../influxguard.mjs', import.meta.url));
 
 async function main(): Promise<number> {
   process.stderr.write('demo: starting the AWS emulator (moto) on 127.0.0.1…\n');
