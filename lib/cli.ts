@@ -17,7 +17,7 @@ import { goneInstances } from './discover/ec2.js';
 import { publishScan } from './publish/index.js';
 import { renderTable } from './render/table.js';
 import { scan, type Progress } from './scan.js';
-import { jsonText, printable } from './util/text.js';
+import { jsonPieces, printable } from './util/text.js';
 import { VERSION } from './version.js';
 
 export interface CliIO {
@@ -211,12 +211,18 @@ function emit(
   databases?: TimestreamDb[],
 ): number {
   const fmt = format(values.format);
+  // JSON is written in pieces (jsonPieces): never the whole text of a fleet's findings at once.
   if (fmt === 'asff') {
     const now = document.finishedAt;
-    const findings = document.findings.filter((f) => f.accountId && f.region).map((f) => toAsff(f, { now }));
-    io.stdout(`${jsonText({ Findings: findings }, 2)}\n`);
-  } else if (fmt === 'json') io.stdout(`${jsonText(document, 2)}\n`);
-  else
+    const findings = (function* () {
+      for (const f of document.findings) if (f.accountId && f.region) yield toAsff(f, { now });
+    })();
+    for (const piece of jsonPieces({ Findings: [] }, 'Findings', findings)) io.stdout(piece);
+    io.stdout('\n');
+  } else if (fmt === 'json') {
+    for (const piece of jsonPieces(document as unknown as Record<string, unknown>, 'findings', document.findings)) io.stdout(piece);
+    io.stdout('\n');
+  } else
     io.stdout(
       renderTable(document, {
         color: io.stdoutIsTTY && !values['no-color'] && !io.env.NO_COLOR,
