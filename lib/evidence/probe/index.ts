@@ -6,7 +6,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { checkServerIdentity, createSecureContext, type TLSSocket } from 'node:tls';
 import { fail, ok, type Fingerprint, type HttpObservation, type ProbeEvidence, type Result, type TlsEvidence } from '../../model.js';
-import { askServer, LEGACY_SUITES, WEAK_SUITES, type HelloOffer } from './hello.js';
+import { askServerCheaply, LEGACY_SUITES, WEAK_SUITES, type HelloOffer } from './hello.js';
 import { certificateFacts, endpointAgent, get, handshake, type Handshake, type Timeouts } from './http.js';
 import { endpointUrl, type ResolvedTarget } from './target.js';
 
@@ -94,9 +94,9 @@ async function judgeTls(t: ResolvedTarget, h: Handshake, opts: ProbeOptions, sig
   const ask = { timeoutMs: opts.timeouts.connectMs + opts.timeouts.tlsMs, signal };
   const weak = weakFamilies();
   const [protocols, ciphers] = await Promise.all([
-    askServer(t, LEGACY_OFFER, ask),
+    askServerCheaply(t, LEGACY_OFFER, ask),
     weak.length
-      ? askServer(t, { maxVersion: 0x0303, suites: [...new Set(weak.flatMap((name) => WEAK_SUITES[name]!))] }, ask)
+      ? askServerCheaply(t, { maxVersion: 0x0303, suites: [...new Set(weak.flatMap((name) => WEAK_SUITES[name]!))] }, ask)
       : Promise.resolve(fail<never>('nothing to offer')),
   ]);
   if (signal.aborted) return fail('the endpoint deadline was reached during the legacy TLS probes');
