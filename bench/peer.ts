@@ -114,9 +114,9 @@ async function main() {
       }
     };
 
+    // The CLI as a user runs it: the bundle through its own launcher line (node flags included).
     const ig = await run('influxguard', [
-      process.execPath,
-      join(root, 'dist', 'bin', 'influxguard.js'),
+      join(root, 'dist', 'influxguard.mjs'),
       'scan',
       '--region',
       regions.join(','),
