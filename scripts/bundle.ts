@@ -2,8 +2,9 @@
  * The CLI as one ES module (dist/influxguard.mjs, the package's `bin`), built
  * by esbuild after tsc (`npm run build`). Bundled, the AWS SDK is read from its
  * ES module builds in one file instead of each client's CommonJS index: a scan
- * process is about 60 MB smaller (client-ec2 alone: 130 MB RSS loaded from
- * node_modules, 74 MB bundled; measured in bench/RESULTS.md, "Memory").
+ * process is about 60 MB smaller (`--version`: 161 MB of RSS from the tsc
+ * output, 102 MB bundled; client-ec2 alone: 130 MB loaded from node_modules,
+ * 74 MB bundled). Minified: the same code, 8 MB less to parse and hold.
  * Usage: node dist/scripts/bundle.js (from the repository root).
  */
 import { realpathSync } from 'node:fs';
@@ -34,7 +35,7 @@ export async function bundle(entry: string, outfile: string): Promise<void> {
   });
 }
 
-export const CLI_BUNDLE = 'dist/influxguard.mjs';
+const CLI_BUNDLE = 'dist/influxguard.mjs';
 
 // Run as a script (not when bundled into a benchmark's child, whose own file is argv[1]).
 if (process.argv[1] && realpathSync(process.argv[1]).endsWith('/scripts/bundle.js')) await bundle('bin/influxguard.ts', CLI_BUNDLE);
