@@ -156,7 +156,7 @@ async function main() {
     ];
     const body = `## A peer: Cloud Custodian on the same estate
 
-${machine()}. \`node dist/bench/peer.js --instances ${n}\` in a loopback-only network namespace: the fleet benchmark's estate (${n.toLocaleString('en')} instances over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; seeded in ${seedS.toFixed(0)} s) scanned by \`influxguard scan --no-probe\` (AWS evidence, every check) and by Cloud Custodian ${readFileSync(
+${machine()}. \`node dist/bench/peer.js --instances ${n}\` in a loopback-only network namespace: the fleet benchmark's estate (${n.toLocaleString('en')} instances over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; seeded in ${seedS.toFixed(0)} s) scanned by \`influxguard scan --no-probe\` (AWS evidence, every check; the bundled CLI, \`dist/influxguard.mjs\`, run through its launcher line, node \`--optimize-for-size\`) and by Cloud Custodian ${readFileSync(
       join(root, 'bench', 'requirements-custodian.txt'),
       'utf8',
     )

@@ -162,6 +162,8 @@ interface Run {
   accountRegions: number;
   units: UnitReport[];
   dispatchS: number;
+  /** moto's CPU-seconds during dispatch. */
+  dispatchMotoCpuS: number;
   dispatchCalls: number;
   wallS: number;
   motoCpuS: number;
@@ -264,6 +266,7 @@ async function main() {
       const t0 = Date.now();
       const { unitsTotal } = await dispatch(request, deps);
       const dispatchS = (Date.now() - t0) / 1000;
+      const dispatchMotoCpuS = procTicks(emulator.pid) - moto0;
       const dispatchCalls = deps.counter!.total() - dispatchCalls0;
       startups.length = 0;
       processCpu.length = 0;
@@ -283,6 +286,7 @@ async function main() {
         accountRegions: request.accounts.length * request.regions.length,
         units,
         dispatchS,
+        dispatchMotoCpuS,
         dispatchCalls,
         wallS,
         motoCpuS,
@@ -361,8 +365,8 @@ interface UnitCosts {
   motoCpuPerUnitS: number;
   dispatchCallsPerAr: number;
   dispatchSPerAr: number;
-  /** Dispatch seconds per instance listed: against one emulator process, listing is serial work in moto. */
-  dispatchSPerInstance: number;
+  /** moto's CPU-seconds per instance listed by dispatch: against one emulator process, listing is serial work in moto. */
+  dispatchMotoCpuPerInstanceS: number;
   /** A worker process's start (node and the handler's imports), s. */
   workerStartS: number;
   callsByOperationPerUnit: Record<string, number>;
@@ -397,7 +401,7 @@ function calibrated(cal: Run, fpi: number): UnitCosts {
     motoCpuPerUnitS: cal.motoCpuS / units.length,
     dispatchCallsPerAr: cal.dispatchCalls / cal.accountRegions,
     dispatchSPerAr: cal.dispatchS / cal.accountRegions,
-    dispatchSPerInstance: cal.dispatchS / cal.instances,
+    dispatchMotoCpuPerInstanceS: cal.dispatchMotoCpuS / cal.instances,
     workerStartS:
       cal.workerStartS +
       (units.length > 1 ? Math.max(0, (units[0]!.end - units[0]!.start) / 1000 - mean(warm.map((u) => (u.end - u.start) / 1000))) : 0),
@@ -417,24 +421,24 @@ const unitsOf = (s: Shape) => {
 };
 
 /**
- * The model's prediction for a local fan-out: P worker processes and one moto process on `cores` cores
+ * The model's prediction for a local fan-out: worker processes and one moto process on `cores` cores
  * (the machine's, less what other processes took during the run: measured, the machine is shared).
  */
-function predictLocal(c: UnitCosts, s: Shape, P: number, cores: number) {
+function predictLocal(c: UnitCosts, s: Shape, cores: number) {
   const { per, units } = unitsOf(s);
   const ar = s.accounts * s.regions;
   const calls = units * c.callsFixed + s.instances * c.callsPerInstance + ar * c.callsRegionUnit;
   const findings = s.instances * c.findingsPerInstance;
   // Security Hub pacing (10 calls/s per account-region in the publisher): a floor per account-region.
   const hubFloorS = Math.max(...per.map((n) => Math.ceil((n * c.findingsPerInstance) / 100) / 10));
+  // CPU quantities only: wall times measured on a shared machine say how busy it was, not what the work costs.
   const bounds = {
-    workers: (units * c.workerWallPerUnitS) / P,
     emulator: (units * c.motoCpuPerUnitS) / Math.min(1, cores), // moto: one Python process, one core at most
     cpu: (units * (c.workerCpuPerUnitS + c.motoCpuPerUnitS)) / cores,
     securityHub: hubFloorS,
   };
   // Dispatch lists 4 accounts at a time, but every listing is moto's work, one process: serial in the instances listed.
-  const dispatchS = Math.max((ar * c.dispatchSPerAr) / 4, s.instances * c.dispatchSPerInstance);
+  const dispatchS = (s.instances * c.dispatchMotoCpuPerInstanceS) / Math.min(1, cores);
   return {
     units,
     calls,
@@ -555,8 +559,8 @@ function report(x: { cal: Run; big: Run; P: number; C: number; seedS: number; A:
   const machineCores = 2;
   // The cores this run had: the machine's, less what other processes used meanwhile (measured over the fan-out).
   const cores = Math.max(0.25, machineCores - x.big.othersCpuS / x.big.wallS);
-  const pred = predictLocal(c, shape, x.P, cores);
-  const ideal = predictLocal(c, shape, x.P, machineCores);
+  const pred = predictLocal(c, shape, cores);
+  const ideal = predictLocal(c, shape, machineCores);
   const measuredCalls = total(addCalls(x.big.units));
   const measuredImports = x.big.imported;
   const measuredCpu = x.big.units.reduce((a, u) => a + u.cpuS, 0);
@@ -585,7 +589,7 @@ function report(x: { cal: Run; big: Run; P: number; C: number; seedS: number; A:
       x.big.motoCpuS / (pred.units * c.motoCpuPerUnitS),
     ),
     side(
-      `wall time, ${x.P} worker processes (bounds: workers ${fmt(pred.bounds.workers)} s, emulator ${fmt(pred.bounds.emulator)} s, CPU ${fmt(pred.bounds.cpu)} s, Security Hub ${fmt(pred.bounds.securityHub, 1)} s)`,
+      `wall time, ${x.P} worker processes (bounds: emulator ${fmt(pred.bounds.emulator)} s, CPU ${fmt(pred.bounds.cpu)} s, Security Hub ${fmt(pred.bounds.securityHub, 1)} s)`,
       `**${fmt(pred.wallS, 1)} s**`,
       `**${fmt(x.big.wallS, 1)} s**`,
       x.big.wallS / pred.wallS,
@@ -606,7 +610,7 @@ ${machine()}. \`node dist/bench/scale.js --instances ${x.big.instances} --accoun
 
 Calibration: ${x.cal.instances} instances in one account × ${x.cal.accountRegions} regions (the account-region size of the validation and of the internet-scale shape), ${x.cal.units.length} units, ONE worker process (per-unit CPU and wall of warm units; the first unit's extra time counts as the process's start): ${fmt(c.findingsPerInstance, 2)} findings per instance; per unit ${fmt(c.workerWallPerUnitS, 2)} s wall, ${fmt(c.workerCpuPerUnitS, 2)} s worker CPU, ${fmt(c.motoCpuPerUnitS, 2)} s moto CPU; AWS calls per unit ${fmt(c.callsFixed, 1)} + ${fmt(c.callsPerInstance, 3)}·instances (+${fmt(c.callsRegionUnit, 0)} on a region's first unit): ${ops}.
 
-Validation: ${fmt(x.big.instances)} instances in ${x.A} accounts × ${x.R} regions, ${x.P} worker processes side by side, predicted from the calibration alone and the cores the run had (wall = dispatch, moto's serial listing: ${fmt(c.dispatchSPerInstance * 1000, 2)} ms per instance in the calibration, + a worker process's start, ${fmt(c.workerStartS, 1)} s, + the largest of: unit wall × units / processes; moto CPU, one Python process, at most one core; all CPU over the cores available; Security Hub pacing). The machine is shared (2 cores, other sessions): the cores available are ${machineCores} less what other processes used during the fan-out (/proc/stat less this run's processes), ${fmt(cores, 2)} here; the idle-machine prediction is beside it. All figures from one run.
+Validation: ${fmt(x.big.instances)} instances in ${x.A} accounts × ${x.R} regions, ${x.P} worker processes side by side, predicted from the calibration alone and the cores the run had (CPU quantities only: wall times measured on a shared machine say how busy it was, not what the work costs. Wall = dispatch, moto's CPU for listing, ${fmt(c.dispatchMotoCpuPerInstanceS * 1000, 2)} ms per instance in the calibration, serial in one process, + a worker process's start, ${fmt(c.workerStartS, 1)} s, + the largest of: moto CPU, one Python process, at most one core; all CPU over the cores available; Security Hub pacing). The machine is shared (2 cores, other sessions): the cores available are ${machineCores} less what other processes used during the fan-out (/proc/stat less this run's processes), ${fmt(cores, 2)} here; the idle-machine prediction is beside it. All figures from one run.
 
 | quantity | model | measured | measured / model |
 |---|---|---|---|
