@@ -19,7 +19,6 @@ import { seedEstate } from '../scripts/estate.js';
 import { machine, writeSection } from './results.js';
 import { createScanTable } from '../scripts/scan-table.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const root = new URL('../../', import.meta.url).pathname;
 const ctx = (name: string) =>
   ({ functionName: name, awsRequestId: 'bench', getRemainingTimeInMillis: () => 900_000 }) as unknown as Context;

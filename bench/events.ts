@@ -20,7 +20,6 @@ import { createScanTable } from '../scripts/scan-table.js';
 import { loadavg } from 'node:os';
 import { machine, writeSection } from './results.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ACCOUNT = '123456789012'; // moto's default account for these credentials
 const REGION = 'eu-west-1';
 const RUNS = 5;

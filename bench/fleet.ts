@@ -10,7 +10,7 @@
  *
  * Usage: node dist/bench/fleet.js [--sizes 100,1000,5000] [--no-write]
  *   BENCH_NODE_ARGS="--max-old-space-size=160" passes flags to the scanning processes;
- *   BENCH_TRACE=1 prints their peak RSS by phase; BENCH_NODE_ARGS=--cpu-prof profiles them.
+ *   BENCH_TRACE=1 prints their peak RSS by phase (BENCH_TRACE_LOG=1: memory every second); BENCH_NODE_ARGS=--cpu-prof profiles them.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
@@ -39,7 +39,6 @@ import { lineChart } from './chart.js';
 import { machine, README, RESULTS, writeSection } from './results.js';
 import { emulateSsm, onEveryClient } from './ssm-emulation.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** Share of the fleet per region. */
 export const REGIONS: [string, number][] = [
@@ -270,6 +269,14 @@ const phasePeaks = new Map<string, number>();
 async function runScan(at: string): Promise<RunFigures> {
   if (process.env.BENCH_TRACE)
     setInterval(() => phasePeaks.set(phase, Math.max(phasePeaks.get(phase) ?? 0, process.memoryUsage.rss() / 2 ** 20)), 25).unref();
+  if (process.env.BENCH_TRACE_LOG)
+    setInterval(() => {
+      const m = process.memoryUsage();
+      const mb = (x: number) => (x / 2 ** 20).toFixed(0);
+      process.stderr.write(
+        `${phase} ${(performance.now() / 1000).toFixed(1)} s: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} MB\n`,
+      );
+    }, 1000).unref();
   const env = process.env;
   const credentials = { accessKeyId: env.BENCH_KEY!, secretAccessKey: env.BENCH_SECRET!, sessionToken: env.BENCH_TOKEN! };
   const collectorOutput = readFileSync(env.BENCH_COLLECTOR_OUTPUT!, 'utf8');
@@ -392,11 +399,19 @@ async function startPool(): Promise<{ pool: Pool; stop: () => Promise<void> }> {
   };
 }
 
+/**
+ * The scanning process runs this file bundled as the CLI is (scripts/bundle.ts), with the node flags of the
+ * CLI's own launcher (bin/influxguard.ts's first line), so that its peak RSS is what a scan costs as shipped.
+ * Written beside the CLI bundle (the collector is found from there).
+ */
+const CHILD_BUNDLE = join(new URL('../../', import.meta.url).pathname, 'dist', 'bench-fleet.mjs');
+const CLI_NODE_FLAGS = ['--optimize-for-size'];
+
 function child(n: number, at: string, env: Record<string, string>): Promise<RunFigures> {
   return new Promise((resolve, reject) => {
     const p = spawn(
       process.execPath,
-      [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), new URL(import.meta.url).pathname, '--child', at],
+      [...CLI_NODE_FLAGS, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), CHILD_BUNDLE, '--child', at],
       { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -463,11 +478,16 @@ function report(results: SizeResult[], seedS: number[], collectorChars: number):
     `- Unchanged rescan re-imports ≤ 1%: ${results.map((r) => `${((100 * r.rescan.imported) / Math.max(1, r.rescan.findings)).toFixed(2)}%`).join(', ')}, ${target(results.every((r) => r.rescan.imported <= r.rescan.findings / 100))}.`,
   );
   if (big) targets.push(`- Peak RSS at 5,000 ≤ 300 MB: ${big.peakRssMb.toFixed(0)} MB, ${target(big.peakRssMb <= 300)}.`);
+  const small = results.find((r) => r.instances === 100);
+  if (big && small)
+    targets.push(
+      `- Peak RSS growth from 100 to 5,000 instances ≤ 100 MB: ${small.peakRssMb.toFixed(0)} → ${big.peakRssMb.toFixed(0)} MB (+${(big.peakRssMb - small.peakRssMb).toFixed(0)}), ${target(big.peakRssMb - small.peakRssMb <= 100)}.`,
+    );
   return `## Fleet scans (issue 8)
 
 ${machine()}. \`node dist/bench/fleet.js --sizes ${results.map((r) => r.instances).join(',')}\` in a loopback-only network namespace.
 
-Each size: an emulated estate (moto) over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; per region three subnets (private: no internet route; public: 0.0.0.0/0 to an internet gateway; restricted: its network ACL denies 8086 before allowing the rest), eight security groups (world-open 8086 v4+v6, private 8086 + VPN prefix list, SSH from an office prefix list, monitoring incl. UDP, Enterprise cluster ports by group reference, all-traffic legacy, a load balancer group open on 443/8086, 8086 from that group), ${LBS_PER_1000} load balancers per 1,000 instances (at least 4; in turn internet-facing ALB, NLB with IP targets, Classic LB, internal ALB, ALB) in front of 3% of the instances, data volumes encrypted and not, EBS default encryption off in us-east-1, 10% public addresses, 10% with two interfaces, 3% stopped, 5% Enterprise (4% data, 1% meta). Probe targets (\`influxdb:endpoint\`) spread over real local servers (influxd auth off, influxd auth on, influxd HTTPS, nginx HTTPS in front) and 0.5% over a hanging endpoint (endpoint timeout 3 s). Host evidence through SSM: SendCommand (and GetCommandInvocation, for outputs too long to list) go to moto; moto has no DescribeInstanceInformation or ListCommandInvocations and returns empty stdout, so those two calls are answered in the client and the output is the real collector's on this machine for one influxd (${collectorChars} characters: under ListCommandInvocations' 2,500, so GetCommandInvocation is not needed; bench/ssm-emulation.ts). Security Hub and SNS publishing against moto. Wall time excludes seeding; peak RSS is the scanning process's (moto and the servers are other processes).
+Each size: an emulated estate (moto) over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; per region three subnets (private: no internet route; public: 0.0.0.0/0 to an internet gateway; restricted: its network ACL denies 8086 before allowing the rest), eight security groups (world-open 8086 v4+v6, private 8086 + VPN prefix list, SSH from an office prefix list, monitoring incl. UDP, Enterprise cluster ports by group reference, all-traffic legacy, a load balancer group open on 443/8086, 8086 from that group), ${LBS_PER_1000} load balancers per 1,000 instances (at least 4; in turn internet-facing ALB, NLB with IP targets, Classic LB, internal ALB, ALB) in front of 3% of the instances, data volumes encrypted and not, EBS default encryption off in us-east-1, 10% public addresses, 10% with two interfaces, 3% stopped, 5% Enterprise (4% data, 1% meta). Probe targets (\`influxdb:endpoint\`) spread over real local servers (influxd auth off, influxd auth on, influxd HTTPS, nginx HTTPS in front) and 0.5% over a hanging endpoint (endpoint timeout 3 s). Host evidence through SSM: SendCommand (and GetCommandInvocation, for outputs too long to list) go to moto; moto has no DescribeInstanceInformation or ListCommandInvocations and returns empty stdout, so those two calls are answered in the client and the output is the real collector's on this machine for one influxd (${collectorChars} characters: under ListCommandInvocations' 2,500, so GetCommandInvocation is not needed; bench/ssm-emulation.ts). Security Hub and SNS publishing against moto. Wall time excludes seeding; peak RSS is the scanning process's (moto and the servers are other processes), which runs bundled as the CLI is shipped (\`dist/influxguard.mjs\`, scripts/bundle.ts) with the CLI launcher's node flag \`--optimize-for-size\` (V8's memory-saving GC mode; no heap limit).
 
 | instances | first scan wall | rescan wall | peak RSS (first / rescan) | findings | probes | EC2 calls | SSM SendCommand | AWS calls | imported / BatchImportFindings (first) | re-imported / calls (rescan) | seeding |
 |---|---|---|---|---|---|---|---|---|---|---|---|
@@ -576,6 +596,9 @@ async function main() {
   }
   const sizes = values.sizes.split(',').map(Number);
   if (sizes.some((n) => !Number.isInteger(n) || n < 10)) throw new Error(`--sizes: whole numbers of at least 10, got "${values.sizes}"`);
+  // Imported here, in the driver only: the bundled child must not carry the bundler's own entry point.
+  const { bundle } = await import('../scripts/bundle.js');
+  await bundle('bench/fleet.ts', CHILD_BUNDLE);
   const emulator = await startEmulator();
   const { pool, stop } = await startPool();
   try {

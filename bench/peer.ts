@@ -23,7 +23,6 @@ import { startFaultProxy } from '../scripts/fault-proxy.js';
 import { apportion, REGIONS, seedFleet } from './fleet.js';
 import { machine, writeSection } from './results.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const root = new URL('../../', import.meta.url).pathname;
 export const CUSTODIAN = join(root, '.bench', 'custodian', 'bin', 'custodian');
 const POLICY = join(root, 'bench', 'custodian-policy.yml');
@@ -114,9 +113,9 @@ async function main() {
       }
     };
 
+    // The CLI as a user runs it: the bundle through its own launcher line (node flags included).
     const ig = await run('influxguard', [
-      process.execPath,
-      join(root, 'dist', 'bin', 'influxguard.js'),
+      join(root, 'dist', 'influxguard.mjs'),
       'scan',
       '--region',
       regions.join(','),
@@ -156,7 +155,7 @@ async function main() {
     ];
     const body = `## A peer: Cloud Custodian on the same estate
 
-${machine()}. \`node dist/bench/peer.js --instances ${n}\` in a loopback-only network namespace: the fleet benchmark's estate (${n.toLocaleString('en')} instances over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; seeded in ${seedS.toFixed(0)} s) scanned by \`influxguard scan --no-probe\` (AWS evidence, every check) and by Cloud Custodian ${readFileSync(
+${machine()}. \`node dist/bench/peer.js --instances ${n}\` in a loopback-only network namespace: the fleet benchmark's estate (${n.toLocaleString('en')} instances over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; seeded in ${seedS.toFixed(0)} s) scanned by \`influxguard scan --no-probe\` (AWS evidence, every check; the bundled CLI, \`dist/influxguard.mjs\`, run through its launcher line, node \`--optimize-for-size\`) and by Cloud Custodian ${readFileSync(
       join(root, 'bench', 'requirements-custodian.txt'),
       'utf8',
     )

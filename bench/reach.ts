@@ -17,7 +17,6 @@ import { startEmulator } from '../scripts/emulator.js';
 import { lbCount, seedFleet } from './fleet.js';
 import { machine, writeSection } from './results.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const REGION = 'eu-west-1';
 /** The target: every discovery call of a region of 1,000 instances and 20 load balancers, all services together. */
 const TARGET = 20;

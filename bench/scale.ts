@@ -35,7 +35,6 @@ import { apportion, PRICES, REGIONS, seedFleet } from './fleet.js';
 import { machine, README, writeSection } from './results.js';
 import { createScanTable } from '../scripts/scan-table.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const UNIT_SIZE = 100;
 const HOME = 'eu-west-1';
 
@@ -86,6 +85,8 @@ async function workerProcess(): Promise<void> {
     const report: UnitReport = { start, end, cpuS: (cpu.user + cpu.system) / 1e6, instances: unit.instanceIds?.length ?? 0, calls, ok };
     process.stdout.write(`${JSON.stringify(report)}\n`);
   }
+  const all = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ processCpuS: (all.user + all.system) / 1e6 })}\n`);
 }
 
 // ---------------------------------------------------------------------------
@@ -102,6 +103,22 @@ const procTicks = (pid: number) => {
 
 /** Seconds from a worker process's spawn to its first poll (node start and the handler's imports), per process. */
 const startups: number[] = [];
+/** CPU-seconds of each worker process, start to exit. */
+const processCpu: number[] = [];
+
+/**
+ * CPU-seconds the whole machine spent busy (all processes, /proc/stat): with this run's own processes
+ * subtracted, what other processes took from the cores while it ran (the machine is shared).
+ */
+const machineBusyS = () => {
+  try {
+    const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+    const [user, nice, system, , , irq, softirq, steal] = f.map(Number);
+    return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / 100;
+  } catch {
+    return 0;
+  }
+};
 
 function runWorkers(count: number, env: Record<string, string>): Promise<UnitReport[]> {
   const self = new URL(import.meta.url).pathname;
@@ -119,10 +136,11 @@ function runWorkers(count: number, env: Record<string, string>): Promise<UnitRep
             const lines = out
               .split('\n')
               .filter((l) => l.startsWith('{'))
-              .map((l) => JSON.parse(l) as UnitReport & { ready?: number });
+              .map((l) => JSON.parse(l) as UnitReport & { ready?: number; processCpuS?: number });
             const ready = lines.find((l) => l.ready !== undefined)?.ready;
             if (ready) startups.push((ready - spawned) / 1000);
-            resolve(lines.filter((l) => l.ready === undefined));
+            processCpu.push(lines.find((l) => l.processCpuS !== undefined)?.processCpuS ?? 0);
+            resolve(lines.filter((l) => l.ready === undefined && l.processCpuS === undefined));
           });
         }),
     ),
@@ -143,9 +161,13 @@ interface Run {
   accountRegions: number;
   units: UnitReport[];
   dispatchS: number;
+  /** moto's CPU-seconds during dispatch. */
+  dispatchMotoCpuS: number;
   dispatchCalls: number;
   wallS: number;
   motoCpuS: number;
+  /** CPU-seconds other processes on the machine used during the fan-out (not this benchmark's). */
+  othersCpuS: number;
   findings: number;
   imported: number;
 }
@@ -238,15 +260,22 @@ async function main() {
       const deps = appDeps();
       const dispatchCalls0 = deps.counter!.total();
       const moto0 = procTicks(emulator.pid);
+      const busy0 = machineBusyS();
+      const self0 = process.cpuUsage();
       const t0 = Date.now();
       const { unitsTotal } = await dispatch(request, deps);
       const dispatchS = (Date.now() - t0) / 1000;
+      const dispatchMotoCpuS = procTicks(emulator.pid) - moto0;
       const dispatchCalls = deps.counter!.total() - dispatchCalls0;
       startups.length = 0;
+      processCpu.length = 0;
       const units = await runWorkers(workers, env);
       const workerStartS = Math.max(0, ...startups);
       const wallS = (Math.max(...units.map((u) => u.end)) - t0) / 1000;
       const motoCpuS = procTicks(emulator.pid) - moto0;
+      const self = process.cpuUsage(self0);
+      const ours = motoCpuS + processCpu.reduce((a, b) => a + b, 0) + (self.user + self.system) / 1e6;
+      const othersCpuS = Math.max(0, machineBusyS() - busy0 - ours);
       if (units.length !== unitsTotal || units.some((u) => !u.ok))
         throw new Error(`fan-out: ${unitsTotal} units dispatched, ${units.length} processed, ${units.filter((u) => !u.ok).length} failed`);
       const calls = addCalls(units);
@@ -256,9 +285,11 @@ async function main() {
         accountRegions: request.accounts.length * request.regions.length,
         units,
         dispatchS,
+        dispatchMotoCpuS,
         dispatchCalls,
         wallS,
         motoCpuS,
+        othersCpuS,
         findings: 0,
         imported: total(calls, 'securityhub:BatchImportFindings'),
       };
@@ -333,6 +364,8 @@ interface UnitCosts {
   motoCpuPerUnitS: number;
   dispatchCallsPerAr: number;
   dispatchSPerAr: number;
+  /** moto's CPU-seconds per instance listed by dispatch: against one emulator process, listing is serial work in moto. */
+  dispatchMotoCpuPerInstanceS: number;
   /** A worker process's start (node and the handler's imports), s. */
   workerStartS: number;
   callsByOperationPerUnit: Record<string, number>;
@@ -367,6 +400,7 @@ function calibrated(cal: Run, fpi: number): UnitCosts {
     motoCpuPerUnitS: cal.motoCpuS / units.length,
     dispatchCallsPerAr: cal.dispatchCalls / cal.accountRegions,
     dispatchSPerAr: cal.dispatchS / cal.accountRegions,
+    dispatchMotoCpuPerInstanceS: cal.dispatchMotoCpuS / cal.instances,
     workerStartS:
       cal.workerStartS +
       (units.length > 1 ? Math.max(0, (units[0]!.end - units[0]!.start) / 1000 - mean(warm.map((u) => (u.end - u.start) / 1000))) : 0),
@@ -385,21 +419,25 @@ const unitsOf = (s: Shape) => {
   return { per, units: per.reduce((a, n) => a + Math.max(1, Math.ceil(n / UNIT_SIZE)), 0) };
 };
 
-/** The model's prediction for a local fan-out: P worker processes, one moto process, 2 cores. */
-function predictLocal(c: UnitCosts, s: Shape, P: number, cores: number) {
+/**
+ * The model's prediction for a local fan-out: worker processes and one moto process on `cores` cores
+ * (the machine's, less what other processes took during the run: measured, the machine is shared).
+ */
+function predictLocal(c: UnitCosts, s: Shape, cores: number) {
   const { per, units } = unitsOf(s);
   const ar = s.accounts * s.regions;
   const calls = units * c.callsFixed + s.instances * c.callsPerInstance + ar * c.callsRegionUnit;
   const findings = s.instances * c.findingsPerInstance;
   // Security Hub pacing (10 calls/s per account-region in the publisher): a floor per account-region.
   const hubFloorS = Math.max(...per.map((n) => Math.ceil((n * c.findingsPerInstance) / 100) / 10));
+  // CPU quantities only: wall times measured on a shared machine say how busy it was, not what the work costs.
   const bounds = {
-    workers: (units * c.workerWallPerUnitS) / P,
-    emulator: units * c.motoCpuPerUnitS, // moto: one Python process, one core at most
+    emulator: (units * c.motoCpuPerUnitS) / Math.min(1, cores), // moto: one Python process, one core at most
     cpu: (units * (c.workerCpuPerUnitS + c.motoCpuPerUnitS)) / cores,
     securityHub: hubFloorS,
   };
-  const dispatchS = (ar * c.dispatchSPerAr) / 4; // dispatch lists 4 accounts at a time (and their regions side by side)
+  // Dispatch lists 4 accounts at a time, but every listing is moto's work, one process: serial in the instances listed.
+  const dispatchS = (s.instances * c.dispatchMotoCpuPerInstanceS) / Math.min(1, cores);
   return {
     units,
     calls,
@@ -517,8 +555,11 @@ ${rows.join('\n')}`;
 function report(x: { cal: Run; big: Run; P: number; C: number; seedS: number; A: number; R: number; findingsPerInstance: number }): string {
   const c = calibrated(x.cal, x.findingsPerInstance);
   const shape = { instances: x.big.instances, accounts: x.A, regions: x.R };
-  const cores = 2;
-  const pred = predictLocal(c, shape, x.P, cores);
+  const machineCores = 2;
+  // The cores this run had: the machine's, less what other processes used meanwhile (measured over the fan-out).
+  const cores = Math.max(0.25, machineCores - x.big.othersCpuS / x.big.wallS);
+  const pred = predictLocal(c, shape, cores);
+  const ideal = predictLocal(c, shape, machineCores);
   const measuredCalls = total(addCalls(x.big.units));
   const measuredImports = x.big.imported;
   const measuredCpu = x.big.units.reduce((a, u) => a + u.cpuS, 0);
@@ -547,10 +588,15 @@ function report(x: { cal: Run; big: Run; P: number; C: number; seedS: number; A:
       x.big.motoCpuS / (pred.units * c.motoCpuPerUnitS),
     ),
     side(
-      `wall time, ${x.P} worker processes (bounds: workers ${fmt(pred.bounds.workers)} s, emulator ${fmt(pred.bounds.emulator)} s, CPU ${fmt(pred.bounds.cpu)} s, Security Hub ${fmt(pred.bounds.securityHub, 1)} s)`,
+      `wall time, ${x.P} worker processes (bounds: emulator ${fmt(pred.bounds.emulator)} s, CPU ${fmt(pred.bounds.cpu)} s, Security Hub ${fmt(pred.bounds.securityHub, 1)} s)`,
       `**${fmt(pred.wallS, 1)} s**`,
       `**${fmt(x.big.wallS, 1)} s**`,
       x.big.wallS / pred.wallS,
+    ),
+    side(
+      `the same on an idle machine (${machineCores} cores: other processes used ${fmt(x.big.othersCpuS)} CPU-seconds during the fan-out, ${fmt(x.big.othersCpuS / x.big.wallS, 2)} cores on average)`,
+      `${fmt(ideal.wallS, 1)} s`,
+      '',
     ),
   ];
   const ops = Object.entries(c.callsByOperationPerUnit)
@@ -563,7 +609,7 @@ ${machine()}. \`node dist/bench/scale.js --instances ${x.big.instances} --accoun
 
 Calibration: ${x.cal.instances} instances in one account × ${x.cal.accountRegions} regions (the account-region size of the validation and of the internet-scale shape), ${x.cal.units.length} units, ONE worker process (per-unit CPU and wall of warm units; the first unit's extra time counts as the process's start): ${fmt(c.findingsPerInstance, 2)} findings per instance; per unit ${fmt(c.workerWallPerUnitS, 2)} s wall, ${fmt(c.workerCpuPerUnitS, 2)} s worker CPU, ${fmt(c.motoCpuPerUnitS, 2)} s moto CPU; AWS calls per unit ${fmt(c.callsFixed, 1)} + ${fmt(c.callsPerInstance, 3)}·instances (+${fmt(c.callsRegionUnit, 0)} on a region's first unit): ${ops}.
 
-Validation: ${fmt(x.big.instances)} instances in ${x.A} accounts × ${x.R} regions, ${x.P} worker processes side by side, predicted from the calibration alone (wall = dispatch + a worker process's start, ${fmt(c.workerStartS, 1)} s in the calibration, + the largest of: unit wall × units / processes; moto CPU, one Python process; all CPU over ${cores} cores; Security Hub pacing).
+Validation: ${fmt(x.big.instances)} instances in ${x.A} accounts × ${x.R} regions, ${x.P} worker processes side by side, predicted from the calibration alone and the cores the run had (CPU quantities only: wall times measured on a shared machine say how busy it was, not what the work costs. Wall = dispatch, moto's CPU for listing, ${fmt(c.dispatchMotoCpuPerInstanceS * 1000, 2)} ms per instance in the calibration, serial in one process, + a worker process's start, ${fmt(c.workerStartS, 1)} s, + the largest of: moto CPU, one Python process, at most one core; all CPU over the cores available; Security Hub pacing). The machine is shared (2 cores, other sessions): the cores available are ${machineCores} less what other processes used during the fan-out (/proc/stat less this run's processes), ${fmt(cores, 2)} here; the idle-machine prediction is beside it. All figures from one run.
 
 | quantity | model | measured | measured / model |
 |---|---|---|---|

@@ -5,7 +5,7 @@
  * or runtime error, with one line on stderr; 3 incomplete: something asked
  * for could not be checked at all, each case named in one line on stderr.
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { STSClient } from '@aws-sdk/client-sts';
 import { CallCounter, createClients } from './aws/clients.js';
@@ -242,22 +242,28 @@ async function emit(
 ): Promise<number> {
   const fmt = format(values);
   const { command: _command, ...context } = subjects;
-  const text =
+  const pieces =
     fmt === 'table'
-      ? renderTable(document, {
-          color: io.stdoutIsTTY && !values.output && !values['no-color'] && !io.env.NO_COLOR,
-          showPassed: values['show-passed'] ?? false,
-          ...subjects,
-        })
+      ? [
+          renderTable(document, {
+            color: io.stdoutIsTTY && !values.output && !values['no-color'] && !io.env.NO_COLOR,
+            showPassed: values['show-passed'] ?? false,
+            ...subjects,
+          }),
+        ]
       : await renderDocument(fmt, document, context);
   if (values.output) {
+    let fd: number | undefined;
     try {
-      writeFileSync(values.output, text);
+      fd = openSync(values.output, 'w');
+      for (const piece of pieces) writeSync(fd, piece);
     } catch (err) {
       throw configError(`--output ${values.output}: ${oneLine(err)}`);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
     io.stderr(`influxguard: ${fmt} written to ${values.output}\n`);
-  } else io.stdout(text);
+  } else for (const piece of pieces) io.stdout(piece);
   const unavailable = document.summary.NOT_AVAILABLE;
   const notAvailable = `${unavailable} ${unavailable === 1 ? 'finding' : 'findings'} NOT_AVAILABLE`;
   if (unavailable > 0)

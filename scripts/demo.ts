@@ -136,7 +136,7 @@ async function storeSecrets(
   }
 }
 
-const cli = fileURLToPath(new URL('../bin/influxguard.js', import.meta.url));
+const cli = fileURLToPath(new URL('../influxguard.mjs', import.meta.url));
 
 async function main(): Promise<number> {
   process.stderr.write('demo: starting the AWS emulator (moto) on 127.0.0.1…\n');

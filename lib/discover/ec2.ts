@@ -84,10 +84,13 @@ export async function listInstances(
     for (const idFilter of idFilters) {
       const filters = [selectorFilter(sel), { Name: 'instance-state-name', Values: LIVE_STATES }, ...(idFilter ? [idFilter] : [])];
       const pages = paginateDescribeInstances({ client: ec2, ...(idFilter ? {} : { pageSize: 1000 }) }, { Filters: filters });
-      const found = await collect('DescribeInstances', pages, (p) => p.Reservations?.flatMap((r) => r.Instances ?? []));
-      for (const raw of found) {
-        if (raw.InstanceId && !byId.has(raw.InstanceId)) byId.set(raw.InstanceId, toInstance(raw, accountId, region, config));
-      }
+      // Each page becomes records as it arrives: the SDK's raw instances (large) are never all held at once.
+      const found = await collect('DescribeInstances', pages, (p) =>
+        p.Reservations?.flatMap((r) => r.Instances ?? [])
+          .filter((raw) => raw.InstanceId && !byId.has(raw.InstanceId))
+          .map((raw) => toInstance(raw, accountId, region, config)),
+      );
+      for (const i of found) if (!byId.has(i.instanceId)) byId.set(i.instanceId, i);
     }
   }
   return [...byId.values()].sort((a, b) => a.instanceId.localeCompare(b.instanceId));

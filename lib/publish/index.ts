@@ -77,18 +77,19 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
     return out;
   }
   const client = deps.clients.securityHub(cov.region);
+  // The region's findings and their ids, computed once (a fleet's ids are a large share of what publishing holds).
+  const findings = result.document.findings.filter((f) => f.accountId === cov.accountId && f.region === cov.region);
+  const ids = findings.map(findingId);
   let active: Map<string, AwsSecurityFinding>;
   try {
     // Findings produced again are read compactly; whole documents only for what may be resolved or archived.
-    const produced = new Set<string>();
-    for (const f of result.document.findings) if (f.accountId === cov.accountId && f.region === cov.region) produced.add(findingId(f));
+    const produced = new Set(ids);
     active = await readActive(client, cov.accountId, cov.region, (id) => !produced.has(id));
   } catch (err) {
     // Without the current state the lifecycle cannot be decided: import nothing rather than overwrite first-seen dates.
     const reason = `securityhub:GetFindings failed: ${oneLine(err, 200)}`;
     out.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason });
-    for (const f of result.document.findings)
-      if (f.accountId === cov.accountId && f.region === cov.region) out.failed.push({ id: findingId(f), reason });
+    for (const id of ids) out.failed.push({ id, reason });
     return out;
   }
   const scope = publishScope(cov);
@@ -105,10 +106,11 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
     }
   }
   const plan = planImports(
-    result.document.findings,
+    findings,
     active,
     { ...scope, isGone: (id) => gone.has(id) },
     { now, refreshDays: config.publish.refreshDays },
+    ids,
   );
   Object.assign(out, plan.counts, { newFailures: plan.newFailures });
   for (const id of plan.tampered)

@@ -87,6 +87,8 @@ export function planImports(
   active: ReadonlyMap<string, AwsSecurityFinding>,
   scope: PublishScope,
   opts: { now: Date; refreshDays: number },
+  /** `findingId` of each of `findings`, when the caller has them already. */
+  ids?: readonly string[],
 ): Plan {
   const now = opts.now.toISOString();
   const plan: Plan = {
@@ -109,9 +111,9 @@ export function planImports(
       unavailable.add(assessmentKey(f.instanceId, f.checkId));
   const evaluated = (pair: string) => scope.assessed.has(pair) && !unavailable.has(pair);
   const current = new Set<string>();
-  for (const f of findings) {
+  for (const [i, f] of findings.entries()) {
     if (f.accountId !== scope.accountId || f.region !== scope.region) continue;
-    const id = findingId(f);
+    const id = ids?.[i] ?? findingId(f);
     current.add(id);
     const pair = assessmentKey(f.instanceId, f.checkId);
     const prev = active.get(id);

@@ -1,7 +1,7 @@
 /** The output formats of `--format`, and the machine-readable ones rendered here (table: render/table.ts). */
 import type { Instance, ScanDocument, TimestreamDb } from '../model.js';
 import { toAsff } from '../publish/asff.js';
-import { jsonText } from '../util/text.js';
+import { jsonPieces, jsonText } from '../util/text.js';
 import { renderCsv } from './csv.js';
 import { renderHtml } from './html.js';
 import { renderOcsf } from './ocsf.js';
@@ -15,24 +15,35 @@ export function formatForFile(path: string): Format | undefined {
   return ext === 'html' || ext === 'htm' ? 'html' : ext === 'csv' ? 'csv' : ext === 'json' ? 'json' : undefined;
 }
 
-/** Every format but the table, as the text to print or write. */
+/**
+ * Every format but the table, as pieces of the text to print or write: JSON and ASFF come in pieces
+ * (jsonPieces), never the whole text of a fleet's findings at once.
+ */
 export async function renderDocument(
   fmt: Exclude<Format, 'table'>,
   doc: ScanDocument,
   context: { instances?: readonly Instance[]; databases?: readonly TimestreamDb[] } = {},
-): Promise<string> {
+): Promise<Iterable<string>> {
   switch (fmt) {
     case 'json':
-      return `${jsonText(doc, 2)}\n`;
+      return withNewline(jsonPieces(doc as unknown as Record<string, unknown>, 'findings', doc.findings));
     case 'asff': {
       const now = doc.finishedAt;
-      return `${jsonText({ Findings: doc.findings.filter((f) => f.accountId && f.region).map((f) => toAsff(f, { now })) }, 2)}\n`;
+      const findings = (function* () {
+        for (const f of doc.findings) if (f.accountId && f.region) yield toAsff(f, { now });
+      })();
+      return withNewline(jsonPieces({ Findings: [] }, 'Findings', findings));
     }
     case 'ocsf':
-      return `${jsonText(renderOcsf(doc), 2)}\n`;
+      return [`${jsonText(renderOcsf(doc), 2)}\n`];
     case 'csv':
-      return renderCsv(doc);
+      return [renderCsv(doc)];
     case 'html':
-      return renderHtml(doc, context);
+      return [await renderHtml(doc, context)];
   }
+}
+
+function* withNewline(pieces: Iterable<string>): Generator<string> {
+  yield* pieces;
+  yield '\n';
 }

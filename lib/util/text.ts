@@ -9,6 +9,8 @@
  * override in place; here every control character goes, whatever follows it.
  */
 
+import { randomUUID } from 'node:crypto';
+
 /**
  * C0 controls (U+0000–U+001F, ESC and BEL included), DEL (U+007F), C1
  * controls (U+0080–U+009F: U+009B is a one-character CSI, U+009D an OSC),
@@ -48,4 +50,24 @@ const JSON_RAW = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
  */
 export function jsonText(value: unknown, indent?: number): string {
   return (JSON.stringify(value, null, indent) ?? 'null').replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * `jsonText({ ...head, [key]: [...items] }, 2)`, the same text, in pieces of at
+ * most `per` items: a fleet's document is tens of megabytes as one string, and
+ * as much again escaped and encoded for stdout. `key` is a top-level key of `head`.
+ */
+export function* jsonPieces(head: Record<string, unknown>, key: string, items: Iterable<unknown>, per = 500): Generator<string> {
+  const mark = `"${randomUUID()}"`;
+  const [before, after] = jsonText({ ...head, [key]: mark.slice(1, -1) }, 2).split(mark) as [string, string];
+  let piece = before;
+  let n = 0;
+  for (const item of items) {
+    piece += `${n ? ',' : '['}\n    ${jsonText(item, 2).replace(/\n/g, '\n    ')}`;
+    if (++n % per === 0) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}${n ? '\n  ]' : '[]'}${after}`;
 }

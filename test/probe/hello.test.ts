@@ -2,8 +2,9 @@
  * The hand-built ClientHello and the reading of the server's first answer
  * (lib/evidence/probe/hello.ts); against real servers in servers.test.ts.
  */
+import { createServer } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
-import { clientHello, LEGACY_SUITES, parseAnswer } from '../../lib/evidence/probe/hello.js';
+import { askServerCheaply, clientHello, LEGACY_SUITES, parseAnswer } from '../../lib/evidence/probe/hello.js';
 
 const record = (type: number, fragment: Buffer) =>
   Buffer.concat([Buffer.from([type, 3, 3, fragment.length >> 8, fragment.length & 0xff]), fragment]);
@@ -51,5 +52,56 @@ describe('parseAnswer', () => {
       ok: false,
       reason: 'the server does not speak TLS',
     });
+  });
+});
+
+describe('askServerCheaply', () => {
+  /** A TLS-speaking stub: answers each ClientHello by `answer(offered suites)`, a suite to choose or an alert; records the offers. */
+  async function stub(answer: (suites: number[]) => number | { alert: number }) {
+    const offers: number[][] = [];
+    const server = createServer((socket) =>
+      socket.once('data', (hello: Buffer) => {
+        const at = 5 + 4 + 2 + 32 + 1 + hello[5 + 4 + 2 + 32]!;
+        const suites = Array.from({ length: hello.readUInt16BE(at) / 2 }, (_, i) => hello.readUInt16BE(at + 2 + 2 * i)).filter(
+          (x) => x !== 0x00ff,
+        );
+        offers.push(suites);
+        const a = answer(suites);
+        socket.end(typeof a === 'number' ? record(22, serverHello(0x0302, a)) : record(21, Buffer.from([2, a.alert])));
+      }),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const target = { input: `127.0.0.1:${port}`, host: '127.0.0.1', port, address: '127.0.0.1', family: 4 } as const;
+    return { offers, target, close: () => new Promise((r) => server.close(r)) };
+  }
+  const offer = { maxVersion: 0x0302, suites: LEGACY_SUITES };
+  const STATIC_RSA_FIRST = 0x002f;
+  const ECDHE = 0xc013;
+
+  it('asks the static-RSA suites first: a server accepting one is asked nothing else (no signature)', async () => {
+    const s = await stub((suites) => suites[0]!);
+    const r = await askServerCheaply(s.target, offer, { timeoutMs: 2000 });
+    await s.close();
+    expect(r).toMatchObject({ ok: true, value: { suite: STATIC_RSA_FIRST, protocol: 'TLSv1.1' } });
+    expect(s.offers).toHaveLength(1);
+    expect(s.offers[0]).not.toContain(ECDHE);
+  });
+
+  it('a server refusing those suites is asked the rest: the same answer as one offer of them all', async () => {
+    const s = await stub((suites) => (suites.includes(ECDHE) ? ECDHE : { alert: 40 }));
+    const r = await askServerCheaply(s.target, offer, { timeoutMs: 2000 });
+    await s.close();
+    expect(r).toMatchObject({ ok: true, value: { suite: ECDHE } });
+    expect(s.offers).toHaveLength(2);
+    expect([...s.offers[0]!, ...s.offers[1]!].sort()).toEqual([...LEGACY_SUITES].sort());
+  });
+
+  it('a refused version (protocol_version alert) is refused once', async () => {
+    const s = await stub(() => ({ alert: 70 }));
+    const r = await askServerCheaply(s.target, offer, { timeoutMs: 2000 });
+    await s.close();
+    expect(r).toMatchObject({ ok: false, reason: 'the server refused (TLS alert 70)' });
+    expect(s.offers).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
-/** Runs the built CLI (dist/, built by the Jest global setup) as a subprocess. */
+/** Runs the built CLI (the bundle, dist/influxguard.mjs, built by the Jest global setup) as a subprocess. */
 import { execFile } from 'node:child_process';
 
-export const CLI = new URL('../../dist/bin/influxguard.js', import.meta.url).pathname;
+export const CLI = new URL('../../dist/influxguard.mjs', import.meta.url).pathname;
 
 export interface CliRun {
   code: number;

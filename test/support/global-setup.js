@@ -18,11 +18,13 @@ export default async function globalSetup() {
   chmodSync(runTmp, 0o1777); // what /tmp is: tests that run processes as other users (the collector's) see the same
   process.env.TMPDIR = runTmp;
   /** @type {any} */ (globalThis).__influxguardTmp = runTmp;
-  const build = promisify(execFile)(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`], {
-    cwd: root,
-  }).catch((err) => {
-    throw new Error(`build failed before tests: ${err.stdout || err.message}`);
-  });
+  const run = promisify(execFile);
+  // tsc, then the CLI bundle (what `npm run build` does).
+  const build = run(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`], { cwd: root })
+    .then(() => run(process.execPath, [`${root}dist/scripts/bundle.js`], { cwd: root }))
+    .catch((err) => {
+      throw new Error(`build failed before tests: ${err.stdout || err.message}`);
+    });
   const emulator = await startEmulator();
   Object.assign(process.env, emulatorEnv(emulator.endpoint));
   // Handlers under test log and emit metrics through Powertools: keep the test output readable.

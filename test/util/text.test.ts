@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { jsonText, printable, printableDeep } from '../../lib/util/text.js';
+import { jsonPieces, jsonText, printable, printableDeep } from '../../lib/util/text.js';
 
 const HOSTILE = 'db\x1b[2J\x1b]52;c;aGVsbG8=\x07-1\u009b31m\u202eevil\u2066x\u2069\x7f\x00';
 
@@ -38,5 +38,19 @@ describe('jsonText', () => {
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     expect(text).toContain('\\u009b');
     expect(JSON.parse(text)).toEqual(value);
+  });
+});
+
+describe('jsonPieces', () => {
+  it('writes the text jsonText writes, in pieces of at most `per` items', () => {
+    const items = Array.from({ length: 7 }, (_, i) => ({ i, s: i === 3 ? HOSTILE : `x${i}`, nested: { a: [i, { b: 'c' }], e: [] } }));
+    const head = { scanId: 's', findings: [] as unknown[], summary: { n: 7, by: { a: 1 } } };
+    for (const per of [1, 3, 7, 500]) {
+      const pieces = [...jsonPieces(head, 'findings', items, per)];
+      expect(pieces.join('')).toBe(jsonText({ ...head, findings: items }, 2));
+      expect(pieces.length).toBe(Math.floor(items.length / per) + 1);
+    }
+    expect([...jsonPieces(head, 'findings', [])].join('')).toBe(jsonText(head, 2));
+    expect([...jsonPieces({ Findings: [] }, 'Findings', items.slice(0, 2))].join('')).toBe(jsonText({ Findings: items.slice(0, 2) }, 2));
   });
 });

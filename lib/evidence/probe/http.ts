@@ -283,6 +283,8 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
       () => done(fail(`TLS handshake timed out after ${opts.timeouts.connectMs + opts.timeouts.tlsMs} ms`)),
       opts.timeouts.connectMs + opts.timeouts.tlsMs,
     );
+    // Node reads the certificate itself to check the name when the chain is trusted: keep that copy rather than parse it twice.
+    let checked: tls.PeerCertificate | undefined;
     try {
       socket = tls.connect({
         host: t.address,
@@ -290,6 +292,14 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
         servername: servername(t),
         rejectUnauthorized: false,
         secureContext: secureContext(opts),
+        ...(opts.inspect
+          ? {
+              checkServerIdentity: (host: string, cert: tls.PeerCertificate) => {
+                checked = cert;
+                return tls.checkServerIdentity(host, cert);
+              },
+            }
+          : {}),
       });
     } catch (err) {
       done(fail(describe(err)));
@@ -304,7 +314,7 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
           cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
           authorized: s.authorized,
           ...(s.authorizationError ? { authorizationError: String(s.authorizationError) } : {}),
-          ...(opts.inspect ? { certificate: s.getPeerCertificate(false) } : {}),
+          ...(opts.inspect ? { certificate: checked ?? s.getPeerCertificate(false) } : {}),
           ...(opts.keep ? { socket: s } : {}),
         }),
       );

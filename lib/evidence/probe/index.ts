@@ -4,9 +4,9 @@
  * write, never `CREATE`). Every probe is data or the reason it failed.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { checkServerIdentity, createSecureContext, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, createSecureContext, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { fail, ok, type Fingerprint, type HttpObservation, type ProbeEvidence, type Result, type TlsEvidence } from '../../model.js';
-import { askServer, LEGACY_SUITES, WEAK_SUITES, type HelloOffer } from './hello.js';
+import { askServerCheaply, LEGACY_SUITES, WEAK_SUITES, type HelloOffer } from './hello.js';
 import { certificateFacts, endpointAgent, get, handshake, type Handshake, type Timeouts } from './http.js';
 import { endpointUrl, type ResolvedTarget } from './target.js';
 
@@ -74,29 +74,40 @@ function weakFamilies(): WeakFamily[] {
   return testableWeak;
 }
 
-/** The TLS evidence, and the main handshake's socket (kept for the HTTP requests; the caller closes it). */
+/**
+ * The main handshake, its socket kept for the HTTP requests (the caller closes
+ * it), and the TLS evidence, judged meanwhile: the legacy ClientHellos run
+ * while the endpoint answers its HTTP requests, not before them.
+ */
 async function inspectTls(
   t: ResolvedTarget,
   opts: ProbeOptions,
   signal: AbortSignal,
-): Promise<{ evidence: Result<TlsEvidence>; socket?: TLSSocket }> {
+): Promise<Result<{ judged: Promise<Result<TlsEvidence>>; socket?: TLSSocket }>> {
   const main = await handshake(t, { timeouts: opts.timeouts, signal, inspect: true, keep: true, ...(opts.ca ? { ca: opts.ca } : {}) });
-  if (!main.ok) return { evidence: fail(main.reason) };
+  if (!main.ok) return fail(main.reason);
   const { socket, ...h } = main.value;
-  const evidence = await judgeTls(t, h, opts, signal);
-  if (!evidence.ok) socket?.destroy();
-  return { evidence, ...(evidence.ok && socket ? { socket } : {}) };
+  if (!h.certificate?.raw) {
+    socket?.destroy();
+    return fail('the server sent no certificate');
+  }
+  return ok({ judged: judgeTls(t, h, h.certificate, opts, signal), ...(socket ? { socket } : {}) });
 }
 
-async function judgeTls(t: ResolvedTarget, h: Handshake, opts: ProbeOptions, signal: AbortSignal): Promise<Result<TlsEvidence>> {
-  if (!h.certificate?.raw) return fail('the server sent no certificate');
-  const nameError = checkServerIdentity(t.host, h.certificate);
+async function judgeTls(
+  t: ResolvedTarget,
+  h: Handshake,
+  certificate: PeerCertificate,
+  opts: ProbeOptions,
+  signal: AbortSignal,
+): Promise<Result<TlsEvidence>> {
+  const nameError = checkServerIdentity(t.host, certificate);
   const ask = { timeoutMs: opts.timeouts.connectMs + opts.timeouts.tlsMs, signal };
   const weak = weakFamilies();
   const [protocols, ciphers] = await Promise.all([
-    askServer(t, LEGACY_OFFER, ask),
+    askServerCheaply(t, LEGACY_OFFER, ask),
     weak.length
-      ? askServer(t, { maxVersion: 0x0303, suites: [...new Set(weak.flatMap((name) => WEAK_SUITES[name]!))] }, ask)
+      ? askServerCheaply(t, { maxVersion: 0x0303, suites: [...new Set(weak.flatMap((name) => WEAK_SUITES[name]!))] }, ask)
       : Promise.resolve(fail<never>('nothing to offer')),
   ]);
   if (signal.aborted) return fail('the endpoint deadline was reached during the legacy TLS probes');
@@ -109,7 +120,7 @@ async function judgeTls(t: ResolvedTarget, h: Handshake, opts: ProbeOptions, sig
   return ok({
     protocol: h.protocol,
     cipher: h.cipher,
-    certificate: certificateFacts(h.certificate),
+    certificate: certificateFacts(certificate),
     trusted: h.authorized,
     ...(h.authorizationError ? { trustError: h.authorizationError } : {}),
     nameMatches: nameError === undefined,
@@ -172,19 +183,23 @@ export async function probeEndpoint(t: ResolvedTarget, opts: ProbeOptions): Prom
 async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortSignal): Promise<Result<ProbeEvidence>> {
   const timeouts = opts.timeouts;
   let scheme = t.scheme;
-  let tlsEvidence: Result<TlsEvidence> | undefined;
+  let judged: Promise<Result<TlsEvidence>> | undefined;
   let secured: TLSSocket | undefined;
   if (scheme !== 'http') {
-    ({ evidence: tlsEvidence, socket: secured } = await inspectTls(t, opts, signal));
-    if (!tlsEvidence.ok && scheme === 'https') return fail(`TLS handshake failed: ${tlsEvidence.reason}`);
-    scheme = tlsEvidence.ok ? 'https' : 'http';
-    if (scheme === 'http') tlsEvidence = undefined;
+    const tls = await inspectTls(t, opts, signal);
+    if (!tls.ok && scheme === 'https') return fail(`TLS handshake failed: ${tls.reason}`);
+    scheme = tls.ok ? 'https' : 'http';
+    if (tls.ok) ({ judged, socket: secured } = tls.value);
   }
   const agent = endpointAgent(t, scheme, secured);
   try {
-    return await probeHttp(t, scheme, tlsEvidence, opts, (path, extra = {}) =>
+    const probed = await probeHttp(t, scheme, opts, (path, extra = {}) =>
       get(t, { scheme: scheme!, path, timeouts, signal, agent, ...extra }),
     );
+    const tlsEvidence = await judged;
+    if (!tlsEvidence) return probed;
+    if (!tlsEvidence.ok) return fail(`TLS handshake failed: ${tlsEvidence.reason}`);
+    return probed.ok ? ok({ ...probed.value, tls: tlsEvidence }) : probed;
   } finally {
     agent.destroy();
     secured?.destroy();
@@ -199,13 +214,7 @@ const speaksTlsHint = (t: ResolvedTarget) =>
 
 type Requester = (path: string, extra?: { headers?: Record<string, string>; statusOnly?: boolean }) => Promise<Result<HttpObservation>>;
 
-async function probeHttp(
-  t: ResolvedTarget,
-  scheme: 'http' | 'https',
-  tlsEvidence: Result<TlsEvidence> | undefined,
-  opts: ProbeOptions,
-  req: Requester,
-): Promise<Result<ProbeEvidence>> {
+async function probeHttp(t: ResolvedTarget, scheme: 'http' | 'https', opts: ProbeOptions, req: Requester): Promise<Result<ProbeEvidence>> {
   // The first /ping carries a random Origin: it serves the fingerprint, the header checks and the CORS check at once.
   const origin = `https://influxguard-${randomBytes(4).toString('hex')}.invalid`;
   const ping = await req('/ping', { headers: { origin } });
@@ -250,7 +259,6 @@ async function probeHttp(
     diagnostics,
     setup: setup!,
     cors: ok({ sentOrigin: origin, ...(allowOrigin ? { allowOrigin } : {}) }),
-    ...(tlsEvidence ? { tls: tlsEvidence } : {}),
   };
   if (opts.defaultCredentials) evidence.defaultCredentials = await tryDefaultCredentials(req);
   return ok(evidence);
