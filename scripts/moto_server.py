@@ -3,11 +3,18 @@ stop when stdin closes (the parent exited) or on SIGTERM.
 
 Two of moto's lookups are quadratic and would make fleet-sized benchmarks
 measure the emulator: they are replaced below by indexed versions with the
-same results (Security Hub imports, EC2 tags). Nothing else is changed."""
+same results (Security Hub imports, EC2 tags). DynamoDB's conditional writes
+are atomic in AWS, but moto's threaded server checks a condition and then
+writes without a lock, so two concurrent claims of one idempotency key could
+both succeed: its writes are serialised below. Nothing else is changed."""
 import json
 import signal
 import sys
 
+import functools
+import threading
+
+from moto.dynamodb.models import DynamoDBBackend
 from moto.ec2.models import core as ec2_core
 from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
 from moto.securityhub import models as securityhub
@@ -54,6 +61,21 @@ def get_tags(self):
 
 
 ec2_core.TaggedEC2Resource.get_tags = get_tags
+
+_dynamodb_writes = threading.Lock()
+
+
+def _atomic(method):
+    @functools.wraps(method)
+    def locked(*args, **kwargs):
+        with _dynamodb_writes:
+            return method(*args, **kwargs)
+
+    return locked
+
+
+for _name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+    setattr(DynamoDBBackend, _name, _atomic(getattr(DynamoDBBackend, _name)))
 
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 server.start()
