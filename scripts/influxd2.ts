@@ -4,17 +4,10 @@
  * helpers tests use to plant users and tokens (fixture setup only, never the
  * scanner). The 1.x helpers are in influxd.ts.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort, supervise, type RunningInfluxd } from './influxd.js';
+import { influxdBuilds, startInfluxd, type RunningInfluxd } from './influxd.js';
 
-/** Where scripts/influxdb-build.sh puts a version's binary. */
-export const cachedInfluxd = (version: string): string | undefined => {
-  const p = join(process.env.INFLUXGUARD_INFLUXDB_CACHE ?? join(homedir(), '.cache/influxguard/influxdb'), version, 'influxd');
-  return existsSync(p) ? p : undefined;
-};
+/** The cached build of a matrix version (scripts/influxdb-build.sh), if this machine has it. */
+export const cachedInfluxd = (version: string): string | undefined => influxdBuilds().available.find((b) => b.version === version)?.binary;
 
 export interface Onboarded {
   /** The operator token setup created. */
@@ -39,28 +32,9 @@ async function call(url: string, method: string, path: string, body: unknown, to
   return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
 }
 
-/** Start `binary`, onboard it (user `operator`, org `acme`, bucket `metrics`), and hand back the operator token. */
+/** Start `binary` (a 2.x build, as influxd.ts starts the matrix's), onboard it (user `operator`, org `acme`, bucket `metrics`), and hand back the operator token. */
 export async function startInfluxd2(binary: string): Promise<RunningInfluxd2> {
-  const dir = mkdtempSync(join(tmpdir(), 'ig-influxd2-'));
-  const port = await freePort();
-  const child = spawn(
-    binary,
-    [
-      '--http-bind-address',
-      `127.0.0.1:${port}`,
-      '--bolt-path',
-      join(dir, 'b.bolt'),
-      '--engine-path',
-      join(dir, 'engine'),
-      '--sqlite-path',
-      join(dir, 'influxd.sqlite'),
-      '--reporting-disabled',
-      '--log-level',
-      'error',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: dir } },
-  );
-  const s = await supervise(child, { url: `http://127.0.0.1:${port}`, port, dir, stopSignal: 'SIGTERM' });
+  const s = await startInfluxd({ build: { version: '2.x', binary, major: 2 } });
   // The port listens a little before the API answers.
   let setup: Awaited<ReturnType<typeof call>> | undefined;
   for (let i = 0; i < 100 && !setup; i++) {
