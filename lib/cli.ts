@@ -11,7 +11,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { CallCounter, createClients } from './aws/clients.js';
 import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } from './config.js';
 import { InfluxguardError, configError, oneLine, usageError } from './errors.js';
-import { SEVERITIES, severityRank, type ScanDocument, type Severity } from './model.js';
+import { isFailing, SEVERITIES, severityRank, type ScanDocument, type Severity } from './model.js';
 import { probeRun } from './probe.js';
 import { CredentialsError, credentialsFromText, type AuditCredentials } from './evidence/audit/credentials.js';
 import { runRemediate } from './cli-remediate.js';
@@ -55,7 +55,8 @@ scan options:
   --fail-on SEV        exit 1 when a FAILED finding is at or above SEV:
                        INFORMATIONAL (default: any failure), LOW, MEDIUM, HIGH, CRITICAL, or none
   --fail-on-unavailable
-                       exit 3 (incomplete) when any finding is NOT_AVAILABLE, unless something failed
+                       exit 3 (incomplete) when any finding is NOT_AVAILABLE, or a failing one rests on
+                       incomplete evidence (its severity may be higher), unless something failed
   --show-passed        list passed findings in the table too
   --no-color           never colour the table (colour is used only on a terminal; NO_COLOR is honoured)
   --quiet              no progress on stderr
@@ -268,7 +269,17 @@ async function emit(
   const notAvailable = `${unavailable} ${unavailable === 1 ? 'finding' : 'findings'} NOT_AVAILABLE`;
   if (unavailable > 0)
     io.stderr(`influxguard: warning: ${notAvailable}: evidence could not be gathered (the reasons are in the table and the JSON)\n`);
-  const reasons = [...incomplete, ...(values['fail-on-unavailable'] && unavailable > 0 ? [`${notAvailable} (--fail-on-unavailable)`] : [])];
+  // A failing finding on incomplete evidence (e.g. reachability undecided) may deserve a higher severity than it has.
+  const undecided = document.findings.filter((f) => isFailing(f.status) && f.evidence.incomplete).length;
+  const undecidedText = `${undecided} failing ${undecided === 1 ? 'finding' : 'findings'} on incomplete evidence`;
+  if (undecided > 0)
+    io.stderr(`influxguard: warning: ${undecidedText}: the severity may be higher (see "incomplete" in the table and the JSON)\n`);
+  const strict = values['fail-on-unavailable'];
+  const reasons = [
+    ...incomplete,
+    ...(strict && unavailable > 0 ? [`${notAvailable} (--fail-on-unavailable)`] : []),
+    ...(strict && undecided > 0 ? [`${undecidedText} (--fail-on-unavailable)`] : []),
+  ];
   for (const r of reasons) io.stderr(`influxguard: incomplete: ${oneLine(r, 500)}\n`);
   if (failsAt(document, failOn(values['fail-on']))) return 1;
   return reasons.length ? 3 : 0;

@@ -99,7 +99,12 @@ export const rpcBindAll = hostCheck({
   evaluate: ({ evidence }) => {
     const h = evidenceValue(evidence.host!);
     const binds = influxd(h).map((p) => ({ pid: p.pid, ...effective(p, 'bind-address') }));
-    if (!binds.length) return [];
+    if (!binds.length) {
+      // No readable 1.x process: says nothing only when that is certain (a 2.x-only host), never on an unreadable one.
+      const why = incompleteReason(h);
+      if (why) throw new EvidenceUnavailable(why);
+      return [];
+    }
     const open = binds.filter((b) => bindsAll(b.value));
     const details = { processes: binds.map((b) => ({ pid: b.pid, bindAddress: b.value, from: b.from })) };
     return [
@@ -295,8 +300,13 @@ export const v2HardeningDisabled = hostCheck({
     const h = evidenceValue(evidence.host!);
     const v = versionParts(h.version);
     const ps = v2Processes(h);
-    // Only 2.7+ has the option: 1.x has no Flux SSRF guard to switch on, older 2.x is judged by host.version-vulnerable.
-    if (!ps.length || !v || v[0] !== 2 || versionBelow(v, [2, 7, 0])) return [];
+    const why = incompleteReason(h);
+    // 1.x has no Flux SSRF guard to switch on: silent only on a host known to run 1.x alone, with complete evidence.
+    if (v?.[0] === 1 && h.processes.length && !h.processes.some((p) => p.flavour === 'influxdb-2') && !why) return [];
+    // Anything else short of a known 2.x version and a readable 2.x process is unknown, never a silent (complete) answer.
+    if (v?.[0] !== 2 || !ps.length) throw new EvidenceUnavailable(why ?? 'InfluxDB 2.x version or configuration unknown');
+    // Only 2.7+ has the option: older 2.x is judged by host.version-vulnerable.
+    if (versionBelow(v, [2, 7, 0])) return [];
     const settings = ps.map((p) => ({ p, e: effective2(p, 'hardening-enabled'), session: effective2(p, 'session-length') }));
     const off = settings.filter((x) => !isTrue2(x.e.value));
     const details = {

@@ -194,7 +194,8 @@ function tableRows(fs: readonly Finding[], showPassed: boolean): Row[] {
       checkId: f.checkId,
       resourceId: f.resource.id,
       detail: typeof f.evidence.summary === 'string' ? f.evidence.summary : f.title,
-      paths: pathLines(f),
+      // What could not be decided (e.g. reachability): the severity shown may be lower than the real one.
+      paths: [...(typeof f.evidence.incomplete === 'string' ? [printable(`incomplete: ${f.evidence.incomplete}`)] : []), ...pathLines(f)],
     });
   }
   return rows;

@@ -10,8 +10,10 @@ import {
 } from '../../lib/checks/host.js';
 import { EvidenceUnavailable } from '../../lib/checks/support.js';
 import { effective } from '../../lib/checks/hostfacts.js';
+import { CHECKS } from '../../lib/checks/index.js';
+import { type Assessed, evaluateInstance } from '../../lib/evaluate.js';
 import type { HostEvidence } from '../../lib/model.js';
-import { ok } from '../../lib/model.js';
+import { assessmentKey, ok } from '../../lib/model.js';
 import { ctx } from '../support/fixtures.js';
 
 type Proc = HostEvidence['processes'][number];
@@ -162,5 +164,47 @@ describe('host.version-vulnerable', () => {
   });
   it('every entry of the table names its source', () => {
     for (const k of VERSION_KNOWLEDGE) expect(k.source).toMatch(/^https:\/\/[a-z0-9.-]+\//);
+  });
+});
+
+describe('incomplete host evidence never resolves host.v2-hardening-disabled or host.rpc-bind-all-interfaces (review 1a)', () => {
+  const v2 = (over: Partial<Proc> = {}) =>
+    proc({
+      name: 'influxd',
+      flavour: 'influxdb-2',
+      configPath: '/etc/influxdb/config.toml',
+      configSource: 'file',
+      ...over,
+    } as Partial<Proc>);
+  const judge = (id: string, h: HostEvidence) => {
+    const assessed: Assessed = new Set();
+    const c = ctx({ instance: { instanceId: 'i-1' } });
+    const findings = evaluateInstance(
+      CHECKS.filter((x) => x.id === id),
+      { ...c, evidence: { ...c.evidence, host: ok(h) } },
+      assessed,
+    );
+    return { findings, assessed: assessed.has(assessmentKey('i-1', id)) };
+  };
+  it.each([
+    ['the only 2.x process has an unreadable configuration', host([v2({ configSource: 'none' })], '2.7.12')],
+    ['the version could not be read', host([v2()], '')],
+    ['no InfluxDB process is running', host([], '2.7.12')],
+  ])('host.v2-hardening-disabled is NOT_AVAILABLE and not assessed when %s', (_, h) => {
+    const r = judge('host.v2-hardening-disabled', h);
+    expect(r.findings.map((f) => f.status)).toEqual(['NOT_AVAILABLE']);
+    expect(r.assessed).toBe(false);
+  });
+  it('host.v2-hardening-disabled still FAILS and PASSES on complete 2.x evidence, and says nothing on a 1.x-only host', () => {
+    expect(judge('host.v2-hardening-disabled', host([v2()], '2.7.12')).findings.map((f) => f.status)).toEqual(['FAILED']);
+    const on = judge('host.v2-hardening-disabled', host([v2({ config: { 'hardening-enabled': 'true' } })], '2.7.12'));
+    expect(on.findings.map((f) => f.status)).toEqual(['PASSED']);
+    expect(on.assessed).toBe(true);
+    expect(judge('host.v2-hardening-disabled', host([proc({})], '1.8.10')).findings).toEqual([]);
+  });
+  it('host.rpc-bind-all-interfaces is NOT_AVAILABLE when the only 1.x process could not be read next to a 2.x one', () => {
+    const r = judge('host.rpc-bind-all-interfaces', host([proc({ pid: 2, configSource: 'none' }), v2()], '2.7.12'));
+    expect(r.findings.map((f) => f.status)).toEqual(['NOT_AVAILABLE']);
+    expect(r.assessed).toBe(false);
   });
 });

@@ -203,6 +203,17 @@ describe('exit codes: a run that checked nothing is never green', () => {
     expect(strict.stderr).toMatch(/incomplete: \d+ findings? NOT_AVAILABLE \(--fail-on-unavailable\)/);
   }, 60_000);
 
+  it('--fail-on-unavailable counts a failing finding whose severity could not be decided, and the table says why (review 1b)', async () => {
+    // Route tables unread: the world-open 8086 of a public instance stays FAILED HIGH, not raised to CRITICAL, incomplete.
+    proxy.setPlan({ rates: { 'ec2:DescribeRouteTables': 1 }, faults: ['deny'] });
+    const env = { ...account.env(R), AWS_ENDPOINT_URL: proxy.endpoint };
+    const r = await runCli(['scan', '--format', 'table', '--config', configFile, '--fail-on', 'CRITICAL', '--fail-on-unavailable'], env);
+    proxy.setPlan({ rates: {} });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/incomplete: \d+ failing findings? on incomplete evidence \(--fail-on-unavailable\)/);
+    expect(r.stdout).toMatch(/incomplete: .*DescribeRouteTables/);
+  }, 60_000);
+
   it('probe of a closed port exits 3 within the connect timeout', async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

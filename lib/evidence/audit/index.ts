@@ -178,7 +178,7 @@ function v2Status(o: HttpObservation, path: string): void {
 /**
  * Every item of a 2.x list. `/api/v2/users` and `/api/v2/orgs` page
  * (`?limit=100&offset=…`); `/api/v2/authorizations` answers whole. A page
- * shorter than asked for ends the list.
+ * shorter than asked for ends the list; a full page with nothing new is AuditFailed.
  */
 async function list(req: Req, path: string, key: string, paged: boolean): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
@@ -188,11 +188,12 @@ async function list(req: Req, path: string, key: string, paged: boolean): Promis
     v2Status(o, path);
     const items = (parseJson(o, path) as Record<string, unknown>)[key];
     if (!Array.isArray(items)) throw new AuditFailed(`${path}: no "${key}" list in the answer`);
-    // A server that ignores paging answers the same page again: nothing new ends the list too.
     const fresh = (items as Record<string, unknown>[]).filter((i) => !seen.has(String(i.id)));
     for (const i of fresh) seen.add(String(i.id));
     out.push(...fresh);
-    if (!paged || items.length !== 100 || !fresh.length) return out;
+    if (!paged || items.length !== 100) return out;
+    // A server that ignores paging answers the same full page again: what follows is unknown, and a partial list is never judged.
+    if (!fresh.length) throw new AuditFailed(`${path}: the server repeated a full page (it ignores paging): the list would be partial`);
   }
   throw new AuditFailed(`${path}: more than ${MAX_PAGES * 100} entries`);
 }
@@ -233,7 +234,8 @@ async function audit2(endpoint: string, req: Req, credentials: AuditCredentials)
   // A token lists only what it may read: a narrow one would make a partial list look complete.
   const perms = own?.permissions ?? [];
   const authScope = readsAll(perms, 'authorizations');
-  const userScope = readsAll(perms, 'users');
+  // Users of one organisation are not enough: a user of another could hold active tokens tokens.* never sees.
+  const userScope = readsAll(perms, 'users').filter((p) => !p.orgID);
   if (!own || !authScope.length || !userScope.length)
     throw new AuditFailed(
       own
