@@ -220,7 +220,7 @@ export function directPath(pos: InterfacePosition, openings: readonly Opening[],
   if (!inbound.allowed)
     return path(
       'closed',
-      `network ACL ${acl.aclId} ${inbound.rule !== undefined ? `rule ${inbound.rule} denies` : 'has no rule allowing'} ${portsText(range)} in from the ${familyName(family)} internet`,
+      `network ACL ${acl.aclId} ${inbound.rule !== undefined ? `rule ${inbound.rule} denies` : 'has no rules allowing'} ${portsText(range)} in from the whole ${familyName(family)} internet`,
     );
   const outbound = aclAllows(acl, true, family, EPHEMERAL);
   if (!outbound.allowed)

@@ -94,7 +94,7 @@ describe('direct paths', () => {
     ];
     const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(entries)) }) }) }));
     expect(o).toMatchObject({ status: 'FAILED', severity: 'HIGH', details: { internetReachable: false } });
-    expect(o!.summary).toContain('network ACL');
+    expect(o!.summary).toContain('has no rules allowing TCP 8086 in from the whole IPv4 internet');
   });
   it('ACL allow rules whose sources together cover the public internet (two /1 halves) admit the world', () => {
     const half = (ruleNumber: number, cidr: string) =>
