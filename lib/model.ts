@@ -159,8 +159,8 @@ export interface RegionInventory {
   network?: NetworkInventory;
 }
 
-/** A load balancer's way to a target: an instance id, or an IP address (IP targets). */
-export type RegionLoadBalancerRoute = LoadBalancerRoute & { targetId: string };
+/** A load balancer's way to a target: an instance id, or an IP address (IP targets, which match only in `vpcId`, the target group's VPC). */
+export type RegionLoadBalancerRoute = LoadBalancerRoute & { targetId: string; vpcId?: string };
 
 /** What the internet can cross to reach the region's instances, each part read once per region or the reason it could not be. */
 export interface NetworkInventory {

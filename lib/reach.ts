@@ -126,22 +126,30 @@ const undecided = (cidr: string, family: Family, decided: string[]): string[] =>
 /**
  * The network ACL, evaluated as AWS does (lowest rule number first, the first
  * matching rule decides, `*` denies the rest), for TCP to one port from (or,
- * egress, to) the public internet of one family: allowed when some public
- * address gets through, and by which rule.
+ * egress, to) the public internet of one family: allowed when the public
+ * addresses the allow rules decide together cover that family's whole public
+ * space (CHECKS.md "from the world", as for security groups: `coversInternet`),
+ * and by which rule (the one that completes the cover).
  */
 function aclAllowsPort(acl: NetworkAcl, egress: boolean, family: Family, port: number): AclVerdict {
   const decided: string[] = [];
+  const admitted: string[] = [];
   let denyRule: number | undefined;
   const entries = acl.entries
     .filter((e) => e.egress === egress && e.family === family && (e.protocol === 'all' || e.protocol === 'tcp'))
     .filter((e) => e.fromPort <= port && port <= e.toPort)
     .sort((a, b) => a.ruleNumber - b.ruleNumber);
   for (const e of entries) {
-    if (e.allow && undecided(e.cidr, family, decided).length) return { allowed: true, rule: e.ruleNumber };
+    const part = undecided(e.cidr, family, decided);
+    if (!part.length) continue;
+    decided.push(e.cidr);
     if (!e.allow) {
-      decided.push(e.cidr);
+      // This rule keeps some public address out: the world is no longer admitted, whatever follows.
       denyRule ??= e.ruleNumber;
+      break;
     }
+    admitted.push(...part);
+    if (coversInternet(admitted, family)) return { allowed: true, rule: e.ruleNumber };
   }
   return { allowed: false, ...(denyRule !== undefined ? { rule: denyRule } : {}) };
 }
@@ -212,7 +220,7 @@ export function directPath(pos: InterfacePosition, openings: readonly Opening[],
   if (!inbound.allowed)
     return path(
       'closed',
-      `network ACL ${acl.aclId} ${inbound.rule !== undefined ? `rule ${inbound.rule} denies` : 'has no rule allowing'} ${portsText(range)} in from the ${familyName(family)} internet`,
+      `network ACL ${acl.aclId} ${inbound.rule !== undefined ? `rule ${inbound.rule} denies` : 'has no rules allowing'} ${portsText(range)} in from the whole ${familyName(family)} internet`,
     );
   const outbound = aclAllows(acl, true, family, EPHEMERAL);
   if (!outbound.allowed)

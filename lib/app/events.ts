@@ -51,6 +51,10 @@ export const ELB_EVENTS = [
   'DeregisterTargets',
   'SetSecurityGroups',
   'SetSubnets',
+  'CreateRule',
+  'ModifyRule',
+  'DeleteRule',
+  'ModifyTargetGroup',
   // Classic load balancers
   'RegisterInstancesWithLoadBalancer',
   'DeregisterInstancesFromLoadBalancer',

@@ -102,6 +102,9 @@ export async function noteEvent(s: RescanSession, detail: CloudTrailDetail, even
   const refused = await inScope(s, change.accountId, change.region);
   if (refused) return { ...base, instanceIds: [], ignored: refused };
   const ids = change.wholeRegion ? [] : affectedInstances(change, await inventory(s, change.accountId, change.region));
+  // A group on no selected instance may be a load balancer's: its rules open or close the paths to the instances
+  // behind it, which only a region scan (it reads the load balancers) can tell.
+  if (!ids.length && change.groupIds.length) return note(s, { ...base, instanceIds: [], wholeRegion: true });
   return note(s, { ...base, instanceIds: ids });
 }
 

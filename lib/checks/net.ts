@@ -345,6 +345,14 @@ export function unexpectedPorts(
 const rangesText = (rs: { protocol: string; ranges: Range[] }[]) =>
   rs.map((r) => `${r.protocol.toUpperCase()} ${r.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',')}`).join('; ');
 
+/** The ports load balancers forward to that some rule opens unexpectedly (not judged, not allowlisted for that source). */
+function unexpectedTargetPorts(net: NetworkEvidence, extraRanges: Map<Opening, Range[]>): number[] {
+  if (!net.loadBalancers?.ok) return [];
+  const ranges = [...extraRanges.values()].flat();
+  const ports = new Set(net.loadBalancers.value.routes.map((r) => r.target.port));
+  return [...ports].filter((p) => ranges.some(([a, b]) => a <= p && p <= b)).sort((a, b) => a - b);
+}
+
 export const unexpectedPortsOpen: InstanceCheck = {
   id: 'net.unexpected-ports-open',
   title: 'Security groups open ports other than InfluxDB’s',
@@ -395,6 +403,8 @@ export const unexpectedPortsOpen: InstanceCheck = {
       },
       `only TCP ${judged.join(', ')} and allowlisted ports are open`,
       net,
+      // Only the rules that open a port unexpectedly may complete a load-balancer path here (an allowlisted rule is expected).
+      loadBalancerOutcomes({ ...net, openings: [...extraRanges.keys()] }, unexpectedTargetPorts(net, extraRanges)),
     );
   },
 };

@@ -474,6 +474,7 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
           },
           admitted: u.admitted,
           targetId: t.Target.Id,
+          ...(tg.VpcId ? { vpcId: tg.VpcId } : {}),
         });
       }
     }

@@ -118,7 +118,7 @@ const bySubnet = <T>(all: Result<Map<string, T>>, subnetId: string | undefined, 
 /**
  * The instance's position for reachability: each interface's subnet, route
  * table and ACL, and the internet-facing load balancers that forward to it
- * (by instance id, or by one of its addresses for IP targets).
+ * (by instance id, or by one of its addresses for IP targets in its VPC).
  */
 export function withPaths(
   net: Result<NetworkEvidence>,
@@ -150,7 +150,12 @@ export function withPaths(
   );
   const lbs = network.loadBalancers;
   const ids = unique([instance.instanceId, ...instance.privateIps, ...instance.ipv6]);
-  const routes = routesTo(network, ids).filter((r) => (r.target.kind === 'ip') === (r.targetId !== instance.instanceId));
+  // An IP target is an address in the target group's VPC: the same private address in another VPC is another host.
+  const routes = routesTo(network, ids).filter((r) =>
+    r.target.kind === 'ip'
+      ? r.targetId !== instance.instanceId && r.vpcId !== undefined && r.vpcId === instance.vpcId
+      : r.targetId === instance.instanceId,
+  );
   const loadBalancers = lbs.ok ? ok({ routes, unknown: lbs.value.unknown }) : fail<never>(lbs.reason);
   return ok({ ...net.value, interfaces, loadBalancers });
 }

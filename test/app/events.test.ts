@@ -9,6 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateQueueCommand, DeleteMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { handler as events } from '../../handlers/events.js';
+import { ELB_EVENTS } from '../../lib/app/events.js';
 import { resetAppDeps } from '../../lib/app/runtime.js';
 import { ScanStore } from '../../lib/app/store.js';
 import type { WorkUnit } from '../../lib/app/units.js';
@@ -124,6 +125,8 @@ beforeAll(async () => {
     groups: [
       { name: 'open', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
       { name: 'admin', rules: [{ ports: 22, cidrs: ['10.0.0.0/8'] }] },
+      // On no selected instance: a load balancer's group, whose rules decide paths to the instances behind it.
+      { name: 'lb', rules: [{ ports: 443, cidrs: ['0.0.0.0/0'] }] },
     ],
     instances: [
       { name: 'a', tags: { influxdb: '' }, groups: ['open'], count: 2 },
@@ -280,6 +283,22 @@ describe('each event shape scans exactly the affected instances', () => {
       () => [a0()],
     ],
     [
+      'AuthorizeSecurityGroupIngress on a group no selected instance uses (a load balancer’s) → the region',
+      () => cloudTrailEvent(acct(), 'AuthorizeSecurityGroupIngress', { groupId: estate.groups.lb }),
+      () => 'region',
+    ],
+    ...(['CreateRule', 'ModifyRule', 'ModifyTargetGroup'] as const).map((name): [string, () => unknown, () => 'region'] => [
+      `${name} (elbv2) → the region`,
+      () =>
+        cloudTrailEvent(
+          acct(),
+          name,
+          { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/x/1' },
+          { source: 'elasticloadbalancing.amazonaws.com' },
+        ),
+      () => 'region',
+    ]),
+    [
       'a failed call → nothing',
       () =>
         cloudTrailEvent(
@@ -315,6 +334,12 @@ describe('each event shape scans exactly the affected instances', () => {
     await sendEvents([{ hello: 'world' }]);
     expect(await drainEvents()).toEqual({ failures: 0 });
     expect((await dispatchedScans()).size).toBe(0);
+  });
+});
+
+describe('the events the rules match', () => {
+  it('include the load-balancer changes that move a path: listener rules, target groups, targets', () => {
+    expect(ELB_EVENTS).toEqual(expect.arrayContaining(['CreateRule', 'ModifyRule', 'DeleteRule', 'ModifyTargetGroup', 'RegisterTargets']));
   });
 });
 

@@ -5,13 +5,15 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { portExposureChecks, unexpectedPortsOpen } from '../../lib/checks/net.js';
+import { parseAllowedPort } from '../../lib/config.js';
 import { internetExposed } from '../../lib/evidence/index.js';
+import { withPaths } from '../../lib/evidence/network.js';
 import { evaluateInstance } from '../../lib/evaluate.js';
 import { renderTable } from '../../lib/render/table.js';
 import { summarise } from '../../lib/summary.js';
 import type { InstanceCheck, NetworkAcl, Outcome } from '../../lib/model.js';
 import { fail, ok } from '../../lib/model.js';
-import { ctx, lbRoute, net, OPEN_ACL, open, position } from '../support/fixtures.js';
+import { ctx, instance, lbRoute, net, OPEN_ACL, open, position } from '../support/fixtures.js';
 
 const check = (id: string): InstanceCheck => [...portExposureChecks, unexpectedPortsOpen].find((c) => c.id === id)!;
 const http = check('net.http-port-public');
@@ -76,7 +78,32 @@ describe('direct paths', () => {
       http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(later)) }) }) }))[0],
     ).toMatchObject({ severity: 'CRITICAL' });
   });
-  it('a deny of part of the internet before an allow-all leaves the rest reachable', () => {
+  it('an ACL admitting only part of the internet is not "from the world": 8.8.8.8/32 alone → latent HIGH', () => {
+    const entries = [
+      {
+        ruleNumber: 100,
+        egress: false,
+        allow: true,
+        protocol: 'tcp',
+        fromPort: 8086,
+        toPort: 8086,
+        cidr: '8.8.8.8/32',
+        family: 4 as const,
+      },
+      ...OPEN_ACL.entries.filter((e) => e.egress),
+    ];
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(entries)) }) }) }));
+    expect(o).toMatchObject({ status: 'FAILED', severity: 'HIGH', details: { internetReachable: false } });
+    expect(o!.summary).toContain('has no rules allowing TCP 8086 in from the whole IPv4 internet');
+  });
+  it('ACL allow rules whose sources together cover the public internet (two /1 halves) admit the world', () => {
+    const half = (ruleNumber: number, cidr: string) =>
+      ({ ruleNumber, egress: false, allow: true, protocol: 'tcp', fromPort: 8086, toPort: 8086, cidr, family: 4 as const }) as const;
+    const entries = [half(100, '0.0.0.0/1'), half(110, '128.0.0.0/1'), ...OPEN_ACL.entries.filter((e) => e.egress)];
+    const interfaces = onPublicSubnet({ acl: ok(acl(entries)) });
+    expect(http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }))[0]).toMatchObject({ severity: 'CRITICAL' });
+  });
+  it('a deny of part of the internet before an allow-all: the ACL no longer admits the whole internet → latent', () => {
     const entries = [
       ...OPEN_ACL.entries,
       {
@@ -91,7 +118,7 @@ describe('direct paths', () => {
       },
     ];
     const interfaces = onPublicSubnet({ acl: ok(acl(entries)) });
-    expect(http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }))[0]).toMatchObject({ severity: 'CRITICAL' });
+    expect(http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }))[0]).toMatchObject({ severity: 'HIGH' });
   });
   it('broken: the ACL lets 8086 in but no reply out to ephemeral ports', () => {
     const entries = OPEN_ACL.entries.filter((e) => !e.egress);
@@ -220,6 +247,37 @@ describe('load-balancer paths', () => {
     expect(o!.summary).toContain('DescribeTargetHealth');
     const closed = net([open(SG, 'tcp', 22, '10.0.0.0/8')], { loadBalancers: ok({ routes: [], unknown }) });
     expect(http.evaluate(ctx({ net: closed }))[0]).toMatchObject({ status: 'PASSED' });
+  });
+  it('net.unexpected-ports-open: ALB 443 → instance 9999 admitted from the ALB group is CRITICAL on the ALB', () => {
+    const route = lbRoute({ target: { port: 9999, kind: 'instance', health: 'healthy' } });
+    const outcomes = unexpectedPortsOpen.evaluate(ctx({ net: withLb(route, [open(SG, 'tcp', 9999, LB_SG)]) }));
+    expect(outcomes).toContainEqual(
+      expect.objectContaining({
+        status: 'FAILED',
+        severity: 'CRITICAL',
+        resource: { type: 'AwsElbv2LoadBalancer', id: lbRoute().lb.id },
+        details: expect.objectContaining({ ports: [9999], internetReachable: true }),
+      }),
+    );
+    // An allowlisted port behind the load balancer is expected: no load-balancer finding.
+    const allowed = unexpectedPortsOpen.evaluate(
+      ctx({
+        net: withLb(route, [open(SG, 'tcp', 9999, LB_SG)]),
+        config: { allowedPorts: [parseAllowedPort(`9999@${LB_SG}`)] },
+      }),
+    );
+    expect(allowed).toEqual([expect.objectContaining({ status: 'PASSED' })]);
+  });
+  it('an IP target matches an instance only in the target group’s VPC: the same private address elsewhere is another host', () => {
+    const route = { ...lbRoute({ target: { port: 8086, kind: 'ip', address: '10.0.1.10' } }), targetId: '10.0.1.10', vpcId: 'vpc-a' };
+    const inventory = { routes: ok(new Map()), acls: ok(new Map()), loadBalancers: ok({ routes: [route], unknown: [] }) };
+    const routesFor = (vpcId?: string) => {
+      const n = withPaths(ok(net(fromLb)), instance({ privateIps: ['10.0.1.10'], ...(vpcId ? { vpcId } : {}) }), inventory);
+      return n.ok && n.value.loadBalancers?.ok ? n.value.loadBalancers.value.routes.length : -1;
+    };
+    expect(routesFor('vpc-a')).toBe(1);
+    expect(routesFor('vpc-b')).toBe(0);
+    expect(routesFor()).toBe(0);
   });
   it('a load-balancer path raises the endpoint checks; an unreadable hop makes that unknown, not false', () => {
     expect(internetExposed(ok(withLb()))).toEqual({ exposed: true });
