@@ -39,7 +39,6 @@ import { lineChart } from './chart.js';
 import { machine, README, RESULTS, writeSection } from './results.js';
 import { emulateSsm, onEveryClient } from './ssm-emulation.js';
 
-
 /** Share of the fleet per region. */
 export const REGIONS: [string, number][] = [
   ['eu-west-1', 0.4],

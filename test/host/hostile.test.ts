@@ -6,7 +6,7 @@
  * turn into PASSes, leaks, invalid JSON or hangs. Runs as root (the sandbox).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -271,6 +271,39 @@ describe('issue 19.3: no secret in the output', () => {
     expect(h.processes[0]!.cmdline).toMatch(/-config influxdb.conf/);
     expect(h.processes[0]!.cmdline).not.toMatch(/token/);
     expect(h.processes[0]!.headers).toEqual({ 'X-Upstream': 'https://***@example.com/', Authorization: 'set' });
+  });
+
+  it('review 2: the 2.x config masking leaves no secret: anchors, tags, flow values, values on the next line', () => {
+    const awk = /^MASK2_AWK='([^']*)'/m.exec(readFileSync(COLLECTOR_PATH, 'utf8'))![1]!;
+    const mask = (text: string) => execFileSync('awk', [awk], { input: `${text}\n`, encoding: 'utf8' });
+    const S = 'Sekret-Vault-91';
+    for (const text of [
+      `vault-token: &a ${S}`,
+      `vault-token: !!str ${S}`,
+      `vault-token: !!str "${S}"`,
+      `vault-token: ${S} ${S} # note`,
+      `vault-token = ${S}`,
+    ]) {
+      const out = mask(text);
+      expect(out).not.toContain(S);
+      expect(out).not.toContain('#influxguard:multiline-secret');
+    }
+    // A key with nothing after it (the value on the next lines, YAML or JSON), or a value that cannot be delimited: not sent.
+    for (const text of [
+      `vault-token:\n  ${S}`,
+      `{"vault-token":\n "${S}"}`,
+      `vault-token: # c\n  ${S}`,
+      `vault-token: &a\n  ${S}`,
+      `vault-token: !!str |\n  ${S}`,
+      `{"vault-token": [${S}]}`,
+      `{vault-token: ${S}, x: 1}`,
+    ]) {
+      expect(mask(text)).toContain('#influxguard:multiline-secret');
+    }
+    // Ordinary values still read as set / empty, and other keys untouched.
+    expect(mask('vault-token: abc # x\nhttp-bind-address: ":8086"')).toBe('vault-token: "set" # x\nhttp-bind-address: ":8086"\n');
+    expect(mask('{"vault-token": "", "x": 1}')).toBe('{"vault-token": "empty", "x": 1}\n');
+    expect(mask('vault-token = "a\\"b" # x')).toBe('vault-token = "set" # x\n');
   });
 
   it('the allowlist of variables is derived from the keys the checks read', () => {
