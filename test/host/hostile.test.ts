@@ -19,7 +19,7 @@ import { checkSettings } from '../../lib/evidence/index.js';
 import { COLLECTOR_PATH } from '../../lib/evidence/host/local.js';
 import { parseCollectorOutput, SSM_STDOUT_LIMIT, type HostEvidence } from '../../lib/evidence/host/parse.js';
 import { fail, type Finding, type Result } from '../../lib/model.js';
-import { freePort, INFLUXD, startInfluxd, supervise, type RunningInfluxd } from '../../scripts/influxd.js';
+import { freePort, INFLUXD, influxdBuilds, startInfluxd, supervise, type RunningInfluxd } from '../../scripts/influxd.js';
 import { instance, net } from '../support/fixtures.js';
 import { startFake, type Fake } from './fakes.js';
 
@@ -305,6 +305,24 @@ describe('issue 19.3: no secret in the output', () => {
     expect(mask('{"vault-token": "", "x": 1}')).toBe('{"vault-token": "empty", "x": 1}\n');
     expect(mask('vault-token = "a\\"b" # x')).toBe('vault-token = "set" # x\n');
   });
+
+  const V2 = influxdBuilds().available.find((b) => b.major === 2);
+  (V2 ? it : it.skip)(
+    'review 2: a real InfluxDB 2.x with its vault token behind a YAML anchor, or on the next line: never in the output',
+    async () => {
+      const S = 'Real-Vault-Anchor-3f1c';
+      const anchored = await influxd({ build: V2!, configFile: { name: 'config.yaml', via: 'file', text: `vault-token: &t ${S}\n` } });
+      const a = await collect([anchored.pid]);
+      expect(a.stdout).not.toContain(S);
+      expect(value(a).processes[0]!.config['vault-token']).toBe('set');
+      const nextLine = await influxd({ build: V2!, configFile: { name: 'config.yaml', via: 'file', text: `vault-token:\n  ${S}\n` } });
+      const n = await collect([nextLine.pid]);
+      expect(n.stdout).not.toContain(S);
+      expect(value(n).processes[0]!.configSource).toBe('none');
+      expect(value(n).errors.join('\n')).toMatch(/holds a secret value over several lines/);
+    },
+    60_000,
+  );
 
   it('the allowlist of variables is derived from the keys the checks read', () => {
     for (const key of Object.keys(DEFAULTS)) expect(WANTED).toContain(key);
