@@ -256,7 +256,8 @@ file_json() { # role path pid
 # library) and applies that precedence. Here: the flags the checks read (pflag
 # parsing: a boolean flag takes no separate value), and the file's text with
 # every value of a key naming a token, secret or password replaced by
-# "set"/"empty" (a file where such a value spans lines is not sent).
+# "set"/"empty" (a file where such a value spans lines, or cannot be delimited,
+# is not sent).
 FLAGS2_AWK='
 BEGIN { n = split(wanted, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
 NR == 1 { next }
@@ -285,22 +286,33 @@ config2_path() { # pid envs
 }
 MASK2_AWK='
 function quoted(s, q,   i) { for (i = 2; i <= length(s); i++) { if (substr(s, i, 1) == "\\") { i++; continue } if (substr(s, i, 1) == q) return i } return 0 }
+# After a secret key: YAML properties (&anchor, !tag), then a quoted value, or a
+# plain one running to the end of the line or a comment (a YAML plain scalar may
+# hold spaces). Nothing after the key (or a block scalar |, >) means the value is
+# on the next lines, and a plain value with , { } [ ] inside cannot be delimited
+# with certainty: either way the file is not sent.
 {
   line = $0; out = ""
-  while (match(tolower(line), /["\047]?[a-z0-9_.-]*(token|secret|passw)[a-z0-9_.-]*["\047]?[ \t]*[:=][ \t]*/)) {
+  while (!unsure && match(tolower(line), /["\047]?[a-z0-9_.-]*(token|secret|passw)[a-z0-9_.-]*["\047]?[ \t]*[:=][ \t]*/)) {
     out = out substr(line, 1, RSTART + RLENGTH - 1); line = substr(line, RSTART + RLENGTH)
-    c = substr(line, 1, 1); end = 0; empty = 0
+    match(line, /^([&!][^ \t]*[ \t]*)*/); props = RLENGTH; body = substr(line, props + 1)
+    c = substr(body, 1, 1); end = 0; empty = 0
     if (c == "\"" || c == "\047") {
-      if (substr(line, 1, 3) == c c c) { multiline = 1; end = length(line) }
-      else { end = quoted(line, c); if (!end) { multiline = 1; end = length(line) } }
-      empty = (end == 2)
-    } else if (c == "|" || c == ">") { multiline = 1; end = length(line) }
-    else { match(line, /^[^,}#\t ]*/); end = RLENGTH; empty = (end == 0) }
-    out = out (empty ? "\"empty\"" : "\"set\""); line = substr(line, end + 1)
+      if (substr(body, 1, 3) == c c c) unsure = 1
+      else { end = quoted(body, c); if (!end) unsure = 1 }
+      empty = (end == 2 && props == 0)
+    } else if (c == "" || c == "#" || c == "|" || c == ">") unsure = 1
+    else {
+      v = body; if (match(v, /[ \t]#/)) v = substr(v, 1, RSTART - 1)
+      sub(/[ \t,}\]]*$/, "", v); end = length(v)
+      if (v ~ /[,{}\[\]]/) unsure = 1
+    }
+    if (unsure) { line = ""; break }
+    out = out (empty ? "\"empty\"" : "\"set\""); line = substr(body, end + 1)
   }
   print out line
 }
-END { if (multiline) print "#influxguard:multiline-secret" }'
+END { if (unsure) print "#influxguard:multiline-secret" }'
 # Candidate paths of tls-cert / tls-key written in the file (for their permissions; the scanner decides which counts).
 TLS2_AWK='
 { line = $0
@@ -385,7 +397,7 @@ for pid in $PIDS; do
       elif ! content=$(bounded 5 head -c 8000 "$rcfg" 2>/dev/null); then problem="could not be read"
       else
         text2=$(printf '%s\n' "$content" | awk "$MASK2_AWK")
-        case "$text2" in *'#influxguard:multiline-secret'*) problem="holds a secret value over several lines: not sent"; text2="" ;; esac
+        case "$text2" in *'#influxguard:multiline-secret'*) problem="holds a secret value over several lines or not clearly delimited: not sent"; text2="" ;; esac
       fi
       if [ -n "$problem" ]; then source=none; err "pid $pid: configuration $cfg $problem"; problem=""
       else source=file

@@ -59,6 +59,7 @@ export const handler = middy(async (raw: unknown) => {
         securityhub: deps.clients.securityHub(event.region),
         apply: deps.config.app.remediationApply,
         requestedBy,
+        selectors: deps.config.tagSelectors,
         rescan: (m) => requestRescan(m, deps),
       });
       out.push({

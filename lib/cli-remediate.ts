@@ -75,7 +75,7 @@ export async function runRemediate(findingId: string | undefined, apply: boolean
     }
     const action = actionFor(target.checkId);
     const ec2 = clients.ec2(region);
-    const plan = await planRemediation(action, finding, target, ec2);
+    const plan = await planRemediation(action, finding, target, ec2, config.tagSelectors);
     io.stdout(`finding: ${printable(findingId)}\naction:  ${ACTIONS[action].name}\n`);
     if (plan.refused) {
       io.stderr(`influxguard: refused: ${plan.refused}\n`);
@@ -92,6 +92,7 @@ export async function runRemediate(findingId: string | undefined, apply: boolean
       securityhub,
       apply: true,
       requestedBy: caller,
+      selectors: config.tagSelectors,
       rescan: async (r) => {
         const regional: Config = { ...config, regions: [region], publish: { ...config.publish, enabled: true } };
         const result = await scan(regional, {

@@ -294,6 +294,7 @@ async function remediate({ resolveVariable }) {
     {
       Effect: 'Allow',
       Action: [
+        'ec2:DescribeInstances',
         'ec2:DescribeSecurityGroups',
         'ec2:GetManagedPrefixListEntries',
         'ec2:GetEbsEncryptionByDefault',

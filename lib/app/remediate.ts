@@ -7,17 +7,21 @@
  * normal lifecycle (never by editing its status here).
  */
 import {
+  DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   EnableEbsEncryptionByDefaultCommand,
   GetEbsEncryptionByDefaultCommand,
   RevokeSecurityGroupIngressCommand,
   paginateGetManagedPrefixListEntries,
   type EC2Client,
+  type Instance,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
 import { BatchUpdateFindingsCommand, type AwsSecurityFinding, type SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { toAwsCallError } from '../errors.js';
+import type { TagSelector } from '../config.js';
+import { errorCode, toAwsCallError } from '../errors.js';
 import { normaliseProtocol } from '../discover/ec2.js';
+import { matchesSelectors } from '../discover/timestream.js';
 import { generatorId, productArn, RULES_FIELD } from '../publish/asff.js';
 import { parseFindingId } from '../publish/lifecycle.js';
 import { coversInternet } from '../reach.js';
@@ -106,6 +110,13 @@ const opensInfluxPort = (p: IpPermission): boolean => {
   if (protocol !== 'tcp') return false;
   return INFLUX_PORTS.some((port) => (p.FromPort ?? 0) <= port && port <= (p.ToPort ?? 65535));
 };
+/** Whether revoking the rule would also close ports other than InfluxDB's (all traffic, 0-65535, 8086-8091…). */
+const opensOtherPorts = (p: IpPermission): boolean => {
+  if (normaliseProtocol(p.IpProtocol ?? '-1') !== 'tcp') return true;
+  const from = p.FromPort ?? 0;
+  const to = p.ToPort ?? 65535;
+  return to - from + 1 > INFLUX_PORTS.filter((port) => from <= port && port <= to).length;
+};
 const describeRule = (groupId: string, p: IpPermission, source: string) =>
   `${groupId}: ${normaliseProtocol(p.IpProtocol ?? '-1')} ${portsOf(p)} from ${source}`;
 
@@ -173,8 +184,42 @@ function namedRules(f: AwsSecurityFinding, groupId: string): NamedRule[] | undef
 /** A world-open-looking source as the evidence names it (a /0, part of a set covering the internet, or a prefix list's entry). */
 const namedWorldOpen = (r: NamedRule) => r.coversInternet === true || parseCidr(r.source)?.prefixLength === 0;
 
+/**
+ * Why the group may not be touched for this finding (undefined: it may): the
+ * finding must name an instance that still exists, is still selected (a
+ * selector tag) and still has the group attached. Otherwise the group may now
+ * serve something else, and the finding is stale.
+ */
+async function instanceStillUses(
+  ec2: EC2Client,
+  instanceId: string | undefined,
+  groupId: string,
+  selectors: readonly TagSelector[],
+): Promise<string | undefined> {
+  if (!instanceId) return 'the finding names no instance: remediate by hand';
+  let inst: Instance | undefined;
+  try {
+    inst = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]?.Instances?.[0];
+  } catch (err) {
+    if (errorCode(err) !== 'InvalidInstanceID.NotFound') throw toAwsCallError('ec2', 'DescribeInstances', err);
+  }
+  if (!inst || inst.InstanceId !== instanceId || inst.State?.Name === 'terminated' || inst.State?.Name === 'shutting-down')
+    return `stale finding: ${instanceId} no longer exists`;
+  const tags = Object.fromEntries((inst.Tags ?? []).flatMap((t) => (t.Key !== undefined ? [[t.Key, t.Value ?? '']] : [])));
+  if (!matchesSelectors(tags, selectors)) return `stale finding: ${instanceId} is no longer selected (no tag selector matches it)`;
+  const groups = [...(inst.SecurityGroups ?? []), ...(inst.NetworkInterfaces ?? []).flatMap((n) => n.Groups ?? [])];
+  if (!groups.some((g) => g.GroupId === groupId)) return `stale finding: ${groupId} is no longer attached to ${instanceId}`;
+  return undefined;
+}
+
 /** Plan the action for a verified finding, from the resource as it is now (a stale finding is refused). */
-export async function planRemediation(action: Action, finding: AwsSecurityFinding, target: Target, ec2: EC2Client): Promise<Plan> {
+export async function planRemediation(
+  action: Action,
+  finding: AwsSecurityFinding,
+  target: Target,
+  ec2: EC2Client,
+  selectors: readonly TagSelector[],
+): Promise<Plan> {
   const rescan = target.instanceId ? { instanceIds: [target.instanceId], wholeRegion: false } : { instanceIds: [], wholeRegion: true };
   const plan: Plan = { action, target, changes: [], rescan };
   if (action === 'rescan') return plan;
@@ -202,6 +247,8 @@ export async function planRemediation(action: Action, finding: AwsSecurityFindin
   const world = named.filter(namedWorldOpen);
   if (!world.length)
     return { ...plan, refused: 'the finding names no world-open rule (its exposure is to a narrower source: remediate by hand)' };
+  const stale = await instanceStillUses(ec2, target.instanceId, groupId, selectors);
+  if (stale) return { ...plan, refused: stale };
   let perms: IpPermission[];
   try {
     const got = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
@@ -238,6 +285,14 @@ export async function planRemediation(action: Action, finding: AwsSecurityFindin
     }
   }
   for (const c of revoke) plan.changes.push(`revoke ${describeRule(groupId, c.perm, c.rule.viaPrefixList ?? c.rule.source)}`);
+  // Never revoke a broader rule whole: it would close other services' ports (443, 22…) too.
+  const broad = revoke.find((c) => opensOtherPorts(c.perm));
+  if (broad)
+    return {
+      ...plan,
+      changes: [],
+      refused: `${describeRule(groupId, broad.perm, broad.rule.viaPrefixList ?? broad.rule.source)} also opens ports other than InfluxDB's (${INFLUX_PORTS.join(', ')}): revoking it would close them too; remediate by hand (narrow the rule)`,
+    };
   if (!revoke.length) return { ...plan, refused: `stale finding: ${groupId} no longer has the world-open rule(s) it names` };
   return { ...plan, revoke: { groupId, permissions: revoke.map((c) => c.perm) } };
 }
@@ -306,12 +361,14 @@ export async function remediate(
     apply: boolean;
     requestedBy: string;
     now?: () => Date;
+    /** The tag selectors: the instance the finding names must still match one. */
+    selectors: readonly TagSelector[];
     rescan: (r: Plan['rescan'] & { accountId: string; region: string; requestedBy: string }) => Promise<void>;
   },
 ): Promise<RemediationOutcome> {
   const target = verifyFinding(finding);
   if ('refused' in target) return { refused: target.refused, applied: false, rescanRequested: false };
-  const plan = await planRemediation(action, finding, target, opts.ec2);
+  const plan = await planRemediation(action, finding, target, opts.ec2, opts.selectors);
   const changes = !plan.refused && plan.action !== 'rescan';
   const applied = changes && opts.apply;
   if (applied) await applyPlan(plan, opts.ec2);

@@ -9,7 +9,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
-import { DescribeSecurityGroupsCommand, GetEbsEncryptionByDefaultCommand, type IpPermission } from '@aws-sdk/client-ec2';
+import {
+  DeleteTagsCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  GetEbsEncryptionByDefaultCommand,
+  ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  type IpPermission,
+} from '@aws-sdk/client-ec2';
 import {
   BatchImportFindingsCommand,
   BatchUpdateFindingsCommand,
@@ -127,10 +135,19 @@ beforeAll(async () => {
         ],
       },
       { name: 'cli', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
+      { name: 'all', rules: [{ protocol: '-1', cidrs: ['0.0.0.0/0'] }] },
+      { name: 'wide', rules: [{ ports: [0, 65535], cidrs: ['0.0.0.0/0'] }] },
+      { name: 'moved', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
+      { name: 'untagged', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
+      { name: 'spare', rules: [] },
     ],
     instances: [
       { name: 'a', tags: { influxdb: '' }, groups: ['open'] },
       { name: 'c', tags: { influxdb: '' }, groups: ['cli'] },
+      { name: 'w', tags: { influxdb: '' }, groups: ['all'] },
+      { name: 'x', tags: { influxdb: '' }, groups: ['wide'] },
+      { name: 'm', tags: { influxdb: '' }, groups: ['moved', 'spare'] },
+      { name: 'u', tags: { influxdb: '' }, groups: ['untagged'] },
     ],
   });
   Object.assign(process.env, home.env(R), {
@@ -229,6 +246,45 @@ describe('Revoke world-open InfluxDB rule', () => {
     const out = await runAction('IgRevokeWorldOpen', { ...ours, ProductFields: fields }, true);
     expect(out.remediated[0].refused).toMatch(/does not name its rules/);
     expect(await ingress(estate.groups.cli!)).toEqual(['tcp 8086-8086 0.0.0.0/0']);
+  });
+
+  it('review 7: refuses to revoke an all-traffic or 0-65535 world rule whole (it would close every other port too)', async () => {
+    for (const g of [estate.groups.all!, estate.groups.wide!]) {
+      const before = await ingress(g);
+      expect(before).toHaveLength(1);
+      const out = await runAction('IgRevokeWorldOpen', await findingOf('net.http-port-public', g), true);
+      expect(out.remediated[0].refused).toMatch(/also opens ports other than InfluxDB's .*remediate by hand/);
+      expect(notes()[0]!.Note.Text).toMatch(/refused: .*also opens ports other than InfluxDB's/);
+      expect(await ingress(g)).toEqual(before);
+      hub!.restore();
+    }
+    expect(await takeEventMessages()).toEqual([]);
+  });
+
+  it('review 6: refuses when the group is no longer attached to the instance the finding names', async () => {
+    const f = await findingOf('net.http-port-public', estate.groups.moved!);
+    // AWS moves the primary interface to the new groups; moto updates only the instance's list: both are set here.
+    const ec2 = home.seeder(R);
+    const id = estate.instances.m![0]!;
+    await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: id, Groups: [estate.groups.spare!] }));
+    const inst = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
+    for (const ni of inst.NetworkInterfaces ?? [])
+      await ec2.send(
+        new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: ni.NetworkInterfaceId!, Groups: [estate.groups.spare!] }),
+      );
+    const out = await runAction('IgRevokeWorldOpen', f, true);
+    expect(out.remediated[0].refused).toMatch(/^stale finding: sg-\w+ is no longer attached to i-\w+/);
+    expect(await ingress(estate.groups.moved!)).toEqual(['tcp 8086-8086 0.0.0.0/0']);
+    expect(await takeEventMessages()).toEqual([]);
+  });
+
+  it('review 6: refuses when the instance the finding names is no longer selected (its selector tag removed)', async () => {
+    const f = await findingOf('net.http-port-public', estate.groups.untagged!);
+    await home.seeder(R).send(new DeleteTagsCommand({ Resources: [estate.instances.u![0]!], Tags: [{ Key: 'influxdb' }] }));
+    const out = await runAction('IgRevokeWorldOpen', f, true);
+    expect(out.remediated[0].refused).toMatch(/^stale finding: i-\w+ is no longer selected/);
+    expect(await ingress(estate.groups.untagged!)).toEqual(['tcp 8086-8086 0.0.0.0/0']);
+    expect(await takeEventMessages()).toEqual([]);
   });
 
   it('refuses the action on a finding it does not apply to', async () => {

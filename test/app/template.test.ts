@@ -275,6 +275,7 @@ const EXPECTED: Record<string, string[]> = {
   RemediateRole: [
     ...LOGS,
     ...KMS,
+    'ec2:DescribeInstances',
     'ec2:DescribeSecurityGroups',
     'ec2:GetManagedPrefixListEntries',
     'ec2:GetEbsEncryptionByDefault',
@@ -627,6 +628,7 @@ describe('event-driven rescans and remediation (issue 17)', () => {
       {
         Effect: 'Allow',
         Action: [
+          'ec2:DescribeInstances',
           'ec2:DescribeSecurityGroups',
           'ec2:GetManagedPrefixListEntries',
           'ec2:GetEbsEncryptionByDefault',

@@ -6,7 +6,7 @@
  * turn into PASSes, leaks, invalid JSON or hangs. Runs as root (the sandbox).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ import { checkSettings } from '../../lib/evidence/index.js';
 import { COLLECTOR_PATH } from '../../lib/evidence/host/local.js';
 import { parseCollectorOutput, SSM_STDOUT_LIMIT, type HostEvidence } from '../../lib/evidence/host/parse.js';
 import { fail, type Finding, type Result } from '../../lib/model.js';
-import { freePort, INFLUXD, startInfluxd, supervise, type RunningInfluxd } from '../../scripts/influxd.js';
+import { freePort, INFLUXD, influxdBuilds, startInfluxd, supervise, type RunningInfluxd } from '../../scripts/influxd.js';
 import { instance, net } from '../support/fixtures.js';
 import { startFake, type Fake } from './fakes.js';
 
@@ -272,6 +272,57 @@ describe('issue 19.3: no secret in the output', () => {
     expect(h.processes[0]!.cmdline).not.toMatch(/token/);
     expect(h.processes[0]!.headers).toEqual({ 'X-Upstream': 'https://***@example.com/', Authorization: 'set' });
   });
+
+  it('review 2: the 2.x config masking leaves no secret: anchors, tags, flow values, values on the next line', () => {
+    const awk = /^MASK2_AWK='([^']*)'/m.exec(readFileSync(COLLECTOR_PATH, 'utf8'))![1]!;
+    const mask = (text: string) => execFileSync('awk', [awk], { input: `${text}\n`, encoding: 'utf8' });
+    const S = 'Sekret-Vault-91';
+    for (const text of [
+      `vault-token: &a ${S}`,
+      `vault-token: !!str ${S}`,
+      `vault-token: !!str "${S}"`,
+      `vault-token: ${S} ${S} # note`,
+      `vault-token = ${S}`,
+    ]) {
+      const out = mask(text);
+      expect(out).not.toContain(S);
+      expect(out).not.toContain('#influxguard:multiline-secret');
+    }
+    // A key with nothing after it (the value on the next lines, YAML or JSON), or a value that cannot be delimited: not sent.
+    for (const text of [
+      `vault-token:\n  ${S}`,
+      `{"vault-token":\n "${S}"}`,
+      `vault-token: # c\n  ${S}`,
+      `vault-token: &a\n  ${S}`,
+      `vault-token: !!str |\n  ${S}`,
+      `{"vault-token": [${S}]}`,
+      `{vault-token: ${S}, x: 1}`,
+    ]) {
+      expect(mask(text)).toContain('#influxguard:multiline-secret');
+    }
+    // Ordinary values still read as set / empty, and other keys untouched.
+    expect(mask('vault-token: abc # x\nhttp-bind-address: ":8086"')).toBe('vault-token: "set" # x\nhttp-bind-address: ":8086"\n');
+    expect(mask('{"vault-token": "", "x": 1}')).toBe('{"vault-token": "empty", "x": 1}\n');
+    expect(mask('vault-token = "a\\"b" # x')).toBe('vault-token = "set" # x\n');
+  });
+
+  const V2 = influxdBuilds().available.find((b) => b.major === 2);
+  (V2 ? it : it.skip)(
+    'review 2: a real InfluxDB 2.x with its vault token behind a YAML anchor, or on the next line: never in the output',
+    async () => {
+      const S = 'Real-Vault-Anchor-3f1c';
+      const anchored = await influxd({ build: V2!, configFile: { name: 'config.yaml', via: 'file', text: `vault-token: &t ${S}\n` } });
+      const a = await collect([anchored.pid]);
+      expect(a.stdout).not.toContain(S);
+      expect(value(a).processes[0]!.config['vault-token']).toBe('set');
+      const nextLine = await influxd({ build: V2!, configFile: { name: 'config.yaml', via: 'file', text: `vault-token:\n  ${S}\n` } });
+      const n = await collect([nextLine.pid]);
+      expect(n.stdout).not.toContain(S);
+      expect(value(n).processes[0]!.configSource).toBe('none');
+      expect(value(n).errors.join('\n')).toMatch(/holds a secret value over several lines/);
+    },
+    60_000,
+  );
 
   it('the allowlist of variables is derived from the keys the checks read', () => {
     for (const key of Object.keys(DEFAULTS)) expect(WANTED).toContain(key);

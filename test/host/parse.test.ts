@@ -66,6 +66,29 @@ describe('parseCollectorOutput', () => {
     const old = parseCollectorOutput(text); // collectors before issue 19
     expect(old.ok && old.value.ignored).toBeUndefined();
   });
+  it('review 2: a 2.x config file that does not parse is reported by error name and position, never its text', () => {
+    const S = 'Sekret-Vault-73';
+    for (const [format, text] of [
+      ['yaml', `vault-token: "set" ${S}\nx: [`],
+      ['yaml', `a: 1\n  b: ${S}: c\n`],
+      ['toml', `vault-token = "set" ${S}`],
+      ['json', `{"vault-token": "set", ${S}}`],
+    ] as const) {
+      const p2 = {
+        ...valid.processes[0],
+        flavour: 'influxdb-2',
+        configSource: 'file',
+        configPath: '/etc/influxdb/config.' + format,
+        configFile: { format, text },
+      };
+      const r = parseCollectorOutput(JSON.stringify({ ...valid, version: '2.7.12', processes: [p2] }));
+      expect(r.ok).toBe(true);
+      if (!r.ok) continue;
+      expect(r.value.processes[0]!.configSource).toBe('none');
+      expect(r.value.errors.join('\n')).toMatch(/is not valid/);
+      expect(JSON.stringify(r.value.errors)).not.toContain(S);
+    }
+  });
   it('property: any string is answered with ok or a reason, never a throw (2,000 cases)', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.json()), (s) => {

@@ -41,6 +41,20 @@ export function parseCollectorOutput(stdout: string): Result<HostEvidence> {
 }
 
 /**
+ * Where a config file failed to parse: the error's name and line/column only.
+ * Never the parser's message: YAML, TOML and JSON parsers quote the offending
+ * text, which may hold a secret the collector could not mask.
+ */
+function where(err: unknown): string {
+  const e = err as { name?: unknown; code?: unknown; line?: unknown; column?: unknown; linePos?: Array<{ line?: unknown; col?: unknown }> };
+  const name = [e?.name, e?.code].filter((x) => typeof x === 'string' && /^\w{1,40}$/.test(x)).join(' ');
+  const pos = e?.linePos?.[0];
+  const [line, col] = pos ? [pos.line, pos.col] : [e?.line, e?.column];
+  const at = Number.isInteger(line) && Number.isInteger(col) ? ` at line ${line}, column ${col}` : '';
+  return name || at ? ` (${name || 'error'}${at})` : '';
+}
+
+/**
  * InfluxDB 2.x reads its config file with viper: TOML, YAML or JSON, flat
  * keys, case-insensitive. Parsed here with smol-toml / yaml / JSON.parse into
  * `config` (the options the checks read, as strings); flags and INFLUXD_*
@@ -54,9 +68,7 @@ function withConfigFile(p: HostProcess, errors: string[]): HostProcess {
     const { format, text } = p.configFile;
     doc = format === 'toml' ? parseToml(text) : format === 'yaml' ? parseYaml(text, { maxAliasCount: 10 }) : JSON.parse(text);
   } catch (err) {
-    errors.push(
-      `${p.name}[${p.pid}]: ${p.configPath} is not valid ${p.configFile.format}: ${String((err as Error).message).slice(0, 120)}`,
-    );
+    errors.push(`${p.name}[${p.pid}]: ${p.configPath} is not valid ${p.configFile.format}${where(err)}`);
     return { ...p, configSource: 'none' };
   }
   if (doc === null || doc === undefined) return p; // an empty file
