@@ -7,7 +7,7 @@
 #   scripts/influxdb-build.sh --if-toolchains  build what this machine's toolchains can, quietly skip the rest
 #   scripts/influxdb-build.sh --status         one line naming the versions not cached, and why (nothing if all are)
 #
-# INFLUXGUARD_MATRIX=required (.ci/run): a version that cannot be built is a failure.
+# IG_TEST_MATRIX=required (.ci/run): a version that cannot be built is a failure.
 #
 # Idempotent: a version already in the cache is skipped. Each build happens in
 # a temporary directory next to the cache and is renamed into place only when
@@ -122,7 +122,7 @@ status() {
 
 main() {
   local versions=() failed=0 why quiet=0 required=0
-  [ "${INFLUXGUARD_MATRIX:-}" = required ] && required=1
+  [ "${IG_TEST_MATRIX:-}" = required ] && required=1
   if [ "${1:-}" = --if-toolchains ]; then quiet=1; shift; fi
   versions=("$@")
   [ ${#versions[@]} -gt 0 ] || versions=("${ALL_VERSIONS[@]}")

@@ -5,7 +5,7 @@
  * authentication without an admin yet, HTTPS with a trusted, self-signed and
  * expired certificate, TLS 1.2 minimum, and a hardened server (pprof, ping and
  * headers where the version has them). A version not built is skipped here
- * (`make test` says so in one line); with INFLUXGUARD_MATRIX=required (.ci/run)
+ * (`make test` says so in one line); with IG_TEST_MATRIX=required (.ci/run)
  * it is a failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -122,8 +122,8 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  // INFLUXGUARD_MATRIX_REPORT=file: the default and hardened servers' findings, for the issue's closing note.
-  const out = process.env.INFLUXGUARD_MATRIX_REPORT;
+  // IG_TEST_MATRIX_REPORT=file: the default and hardened servers' findings, for the issue's closing note.
+  const out = process.env.IG_TEST_MATRIX_REPORT;
   if (out)
     writeFileSync(
       out,
@@ -151,7 +151,7 @@ const table = (b: InfluxdBuild, checkId: string) =>
   Object.fromEntries(Object.keys(variants(b)).map((n) => [n, status(`${b.version}/${n}`, checkId)]));
 
 it('every version of the matrix is here (required by .ci/run)', () => {
-  if (process.env.INFLUXGUARD_MATRIX === 'required') expect(missing).toEqual([]);
+  if (process.env.IG_TEST_MATRIX === 'required') expect(missing).toEqual([]);
   expect(available.length).toBeGreaterThan(0);
 });
 
