@@ -6,16 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHECKS } from '../../lib/checks/index.js';
-import { parseConfig } from '../../lib/config.js';
 import { findingId } from '../../lib/publish/asff.js';
-import { evaluateEndpoint, evaluateInstance } from '../../lib/evaluate.js';
-import { checkSettings } from '../../lib/evidence/index.js';
 import { collectLocal, COLLECTOR_PATH } from '../../lib/evidence/host/local.js';
 import { SSM_STDOUT_LIMIT, type HostEvidence } from '../../lib/evidence/host/parse.js';
-import { fail, type Finding, type Result } from '../../lib/model.js';
+import type { Finding, Result } from '../../lib/model.js';
 import { startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
-import { instance, net } from '../support/fixtures.js';
+import { judgeHost } from '../support/fixtures.js';
 
 const SECRETS = ['Env-Shared-Secret-7f3a', 'Systemd-Secret-91bc', 'File-Shared-Secret-c0de'];
 const servers: Record<string, RunningInfluxd> = {};
@@ -56,19 +52,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const settings = checkSettings(parseConfig({}));
-function judge(name: string, role: 'oss' | 'data' = 'oss'): Finding[] {
-  const i = instance({ role, instanceId: `i-${name}` });
-  const host = hosts[name]!;
-  return [
-    ...evaluateInstance(CHECKS, {
-      instance: i,
-      settings,
-      evidence: { network: { ok: true, value: net([]) }, volumes: { ok: true, value: [] }, host },
-    }),
-    ...evaluateEndpoint(CHECKS, { probed: false, evidence: { probe: fail('not probed'), host }, settings, instance: i, now: Date.now() }),
-  ];
-}
+const judge = (name: string, role: 'oss' | 'data' = 'oss'): Finding[] => judgeHost(hosts[name]!, { role, instanceId: `i-${name}` });
 const status = (fs: Finding[], id: string) => fs.filter((f) => f.checkId === id).map((f) => f.status);
 
 describe('the collector against real influxd processes', () => {

@@ -11,16 +11,12 @@ import { createServer, type Server } from 'node:net';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHECKS } from '../../lib/checks/index.js';
 import { DEFAULTS, envName } from '../../lib/checks/hostfacts.js';
-import { parseConfig } from '../../lib/config.js';
-import { evaluateEndpoint, evaluateInstance } from '../../lib/evaluate.js';
-import { checkSettings } from '../../lib/evidence/index.js';
 import { COLLECTOR_PATH } from '../../lib/evidence/host/local.js';
 import { parseCollectorOutput, SSM_STDOUT_LIMIT, type HostEvidence } from '../../lib/evidence/host/parse.js';
 import { fail, type Finding, type Result } from '../../lib/model.js';
 import { freePort, INFLUXD, influxdBuilds, startInfluxd, supervise, type RunningInfluxd } from '../../scripts/influxd.js';
-import { instance, net } from '../support/fixtures.js';
+import { judgeHost } from '../support/fixtures.js';
 import { startFake, type Fake } from './fakes.js';
 
 const NOBODY = 65534;
@@ -55,18 +51,7 @@ const value = (r: Run): HostEvidence => {
   return r.host.value;
 };
 
-const settings = checkSettings(parseConfig({}));
-function judge(host: Result<HostEvidence>): Finding[] {
-  const i = instance({ instanceId: 'i-hostile' });
-  return [
-    ...evaluateInstance(CHECKS, {
-      instance: i,
-      settings,
-      evidence: { network: { ok: true, value: net([]) }, volumes: { ok: true, value: [] }, host },
-    }),
-    ...evaluateEndpoint(CHECKS, { probed: false, evidence: { probe: fail('not probed'), host }, settings, instance: i, now: Date.now() }),
-  ];
-}
+const judge = (host: Result<HostEvidence>): Finding[] => judgeHost(host, { instanceId: 'i-hostile' });
 const finding = (fs: Finding[], id: string) => fs.find((f) => f.checkId === id)!;
 
 const cleanup: Array<() => unknown> = [];
