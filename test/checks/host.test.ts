@@ -14,21 +14,10 @@ import { CHECKS } from '../../lib/checks/index.js';
 import { type Assessed, evaluateInstance } from '../../lib/evaluate.js';
 import type { HostEvidence } from '../../lib/model.js';
 import { assessmentKey, ok } from '../../lib/model.js';
-import { ctx } from '../support/fixtures.js';
+import { ctx, hostProcess } from '../support/fixtures.js';
 
 type Proc = HostEvidence['processes'][number];
-const proc = (over: Partial<Proc>): Proc => ({
-  pid: 1,
-  name: 'influxd',
-  user: 'influxdb',
-  cmdline: 'influxd',
-  configPath: '/etc/influxdb/influxdb.conf',
-  env: {},
-  configSource: 'influxd config',
-  config: {},
-  headers: {},
-  ...over,
-});
+const proc = (over: Partial<Proc>): Proc => hostProcess(over);
 const host = (processes: Proc[], version = '1.8.10', ignored?: HostEvidence['ignored']): HostEvidence => ({
   ...(ignored ? { ignored } : {}),
   schema: 'influxguard.collector/1',

@@ -158,6 +158,20 @@ export function judgeHost(host: Result<HostEvidence>, over: Partial<Instance> = 
   ];
 }
 
+/** One trusted influxd process of host evidence (the collector's schema). */
+export const hostProcess = (over: Partial<HostEvidence['processes'][number]> = {}): HostEvidence['processes'][number] => ({
+  pid: 1,
+  name: 'influxd',
+  user: 'influxdb',
+  cmdline: 'influxd',
+  configPath: '/etc/influxdb/influxdb.conf',
+  env: {},
+  configSource: 'influxd config',
+  config: {},
+  headers: {},
+  ...over,
+});
+
 /** Host evidence of one trusted influxd with this effective configuration (the collector's schema). */
 export function hostEvidence(config: Record<string, string> = {}): HostEvidence {
   return {
@@ -166,19 +180,7 @@ export function hostEvidence(config: Record<string, string> = {}): HostEvidence 
     hostname: 'h',
     tools: { ss: true, openssl: true, influxd: true },
     version: '1.8.10',
-    processes: [
-      {
-        pid: 1,
-        name: 'influxd',
-        user: 'influxdb',
-        cmdline: 'influxd',
-        configPath: '/etc/influxdb/influxdb.conf',
-        env: {},
-        configSource: 'influxd config',
-        config,
-        headers: {},
-      },
-    ],
+    processes: [hostProcess({ config })],
     listeners: [],
     listenerSource: 'ss',
     files: [],
