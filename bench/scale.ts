@@ -32,7 +32,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { emulatorEnv, startEmulator } from '../scripts/emulator.js';
 import { apportion, PRICES, REGIONS, seedFleet } from './fleet.js';
-import { machine, README, writeSection } from './results.js';
+import { machine, procCpuS, README, writeSection } from './results.js';
 import { createScanTable } from '../scripts/scan-table.js';
 
 const UNIT_SIZE = 100;
@@ -91,15 +91,6 @@ async function workerProcess(): Promise<void> {
 
 // ---------------------------------------------------------------------------
 // The driver.
-
-const procTicks = (pid: number) => {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return 0;
-  }
-};
 
 /** Seconds from a worker process's spawn to its first poll (node start and the handler's imports), per process. */
 const startups: number[] = [];
@@ -259,20 +250,20 @@ async function main() {
     const fanOut = async (request: { accounts: string[]; regions: string[] }, workers: number, n: number): Promise<Run> => {
       const deps = appDeps();
       const dispatchCalls0 = deps.counter!.total();
-      const moto0 = procTicks(emulator.pid);
+      const moto0 = procCpuS(emulator.pid);
       const busy0 = machineBusyS();
       const self0 = process.cpuUsage();
       const t0 = Date.now();
       const { unitsTotal } = await dispatch(request, deps);
       const dispatchS = (Date.now() - t0) / 1000;
-      const dispatchMotoCpuS = procTicks(emulator.pid) - moto0;
+      const dispatchMotoCpuS = procCpuS(emulator.pid) - moto0;
       const dispatchCalls = deps.counter!.total() - dispatchCalls0;
       startups.length = 0;
       processCpu.length = 0;
       const units = await runWorkers(workers, env);
       const workerStartS = Math.max(0, ...startups);
       const wallS = (Math.max(...units.map((u) => u.end)) - t0) / 1000;
-      const motoCpuS = procTicks(emulator.pid) - moto0;
+      const motoCpuS = procCpuS(emulator.pid) - moto0;
       const self = process.cpuUsage(self0);
       const ours = motoCpuS + processCpu.reduce((a, b) => a + b, 0) + (self.user + self.system) / 1e6;
       const othersCpuS = Math.max(0, machineBusyS() - busy0 - ours);
