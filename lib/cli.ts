@@ -71,7 +71,8 @@ scan options:
   --audit-secret ARN   credentialed audit (users, grants, tokens) of every selected instance with the
                        credentials in this Secrets Manager secret ({"username","password"} for 1.x,
                        {"token"} for 2.x); an instance's influxdb:audit-secret tag names its own
-                       (allowed secrets: audit.secrets / INFLUXGUARD_AUDIT_SECRETS)
+                       (allowed secrets: audit.secrets / INFLUXGUARD_AUDIT_SECRETS; each read only
+                       for the instances its own tag influxguard:instances lists)
   --audit-allow-http   also send audit credentials over plain HTTP to non-loopback endpoints
                        (refused by default, and said so in the findings)
 

@@ -233,8 +233,8 @@ function realProber(config: Config, env: NodeJS.ProcessEnv): ProbeFn {
 function realAuditor(config: Config, env: NodeJS.ProcessEnv, clients: Clients): AuditFn {
   const allowed = probeCidrs(config.probe.allowedCidrs, env);
   const read = secretsReader((region) => clients.secretsManager(region));
-  return async (t, arn) => {
-    const credentials = await read(arn);
+  return async (t, secret) => {
+    const credentials = await read(secret);
     return credentials.ok ? gatherAudit(t, credentials.value, allowed, config) : credentials;
   };
 }

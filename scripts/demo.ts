@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { DEMO_REGION, demoEstate, demoHosts, type DemoAuditSecrets, type DemoEndpoints } from './demo-estate.js';
-import { seedEstate } from './estate.js';
+import { bindAuditSecrets, seedEstate } from './estate.js';
 import { certificates, influxQuery, startInfluxd } from './influxd.js';
 import { startHardenedProxy } from './nginx.js';
 import { allAccessPermissions, cachedInfluxd, createToken, startInfluxd2 } from './influxd2.js';
@@ -152,8 +152,12 @@ async function main(): Promise<number> {
     const ec2 = new EC2Client(aws);
     const subscriber = await subscribe(aws);
     const secrets = await storeSecrets(aws, audit);
-    const estate = await seedEstate(ec2, demoEstate(urls, secrets));
+    const spec = demoEstate(urls, secrets);
+    const estate = await seedEstate(ec2, spec);
     ec2.destroy();
+    // The secrets' owner binds each to its instance (tag influxguard:instances): a secret is sent to no other.
+    const sm = new SecretsManagerClient(aws);
+    await bindAuditSecrets(sm, spec, estate, Object.values(secrets)).finally(() => sm.destroy());
     const names = Object.keys(estate.instances);
     const managed = Object.keys(estate.timestream);
     process.stderr.write(

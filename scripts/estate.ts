@@ -43,6 +43,8 @@ import {
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { TagResourceCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { BINDING_TAG } from '../lib/evidence/audit/secrets.js';
 import {
   CreateDbClusterCommand,
   CreateDbInstanceCommand,
@@ -194,8 +196,8 @@ function permission(rule: RuleSpec, groupId: string, groups: Record<string, stri
   };
 }
 
-async function assertEmulator(ec2: EC2Client): Promise<void> {
-  const endpoint = ec2.config.endpoint ? await ec2.config.endpoint() : undefined;
+async function assertEmulator(client: EC2Client | SecretsManagerClient): Promise<void> {
+  const endpoint = client.config.endpoint ? await client.config.endpoint() : undefined;
   const host = endpoint?.hostname ?? '';
   if (!/^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/.test(host)) {
     throw new Error(`estate: refusing to seed through endpoint "${host || 'default AWS'}"; seed only the local emulator`);
@@ -513,5 +515,20 @@ async function seedTimestream(
     return { timestream, parameterGroups };
   } finally {
     ts.destroy();
+  }
+}
+
+/**
+ * Binds each audit secret of `arns` to the seeded instances whose
+ * `influxdb:audit-secret` tag names it (the secret's tag
+ * `influxguard:instances`), as the secret's owner would.
+ */
+export async function bindAuditSecrets(sm: SecretsManagerClient, spec: EstateSpec, seeded: SeededEstate, arns: readonly string[]) {
+  await assertEmulator(sm);
+  for (const arn of new Set(arns)) {
+    const ids = spec.instances.filter((i) => i.tags?.['influxdb:audit-secret'] === arn).flatMap((i) => seeded.instances[i.name] ?? []);
+    const value = ids.join(' ');
+    if (value.length > 256) throw new Error(`estate: ${ids.length} instances do not fit one ${BINDING_TAG} tag value (256 characters)`);
+    await sm.send(new TagResourceCommand({ SecretId: arn, Tags: [{ Key: BINDING_TAG, Value: value }] }));
   }
 }

@@ -144,15 +144,17 @@ function sendCommandInstances(tags) {
 }
 
 /**
- * The credentialed audit: secretsmanager:GetSecretValue on the configured
- * secrets only (ARNs; a trailing * matches a prefix), and kms:Decrypt only
- * through Secrets Manager (for secrets under a customer managed key). Nothing
- * when no secret is configured.
+ * The credentialed audit: secretsmanager:DescribeSecret (a secret named by an
+ * instance tag is read only if its tag influxguard:instances lists that
+ * instance) and GetSecretValue on the configured secrets only (ARNs; a
+ * trailing * matches a prefix), and kms:Decrypt only through Secrets Manager
+ * (for secrets under a customer managed key). Nothing when no secret is
+ * configured.
  */
 const readAuditSecrets = (arns) =>
   !Array.isArray(arns) || arns.length
     ? [
-        { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: arns },
+        { Effect: 'Allow', Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: arns },
         {
           Effect: 'Allow',
           Action: ['kms:Decrypt'],

@@ -124,7 +124,7 @@ function template(tags = DEFAULT_TAGS) {
                     Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:*:\${AWS::AccountId}:document/${DOCUMENT_NAME}` },
                   },
                   ...sendCommandInstances(selectors),
-                  // The audit secrets (GetSecretValue on the listed ones only; their KMS key only through Secrets Manager).
+                  // The audit secrets (DescribeSecret, GetSecretValue on the listed ones only; their KMS key only through Secrets Manager).
                   ...readAuditSecrets({ Ref: 'AuditSecretArns' }).map((st) => ({
                     'Fn::If': ['HasAuditSecrets', st, { Ref: 'AWS::NoValue' }],
                   })),

@@ -26,6 +26,7 @@ import type {
 import { fail, ok } from '../model.js';
 import { mapLimit } from '../util/concurrency.js';
 import { isWorldOpen, opensTcpPort, reachability } from '../reach.js';
+import type { AuditSecret } from './audit/secrets.js';
 import { clusterFacts, networkEvidence, withPaths } from './network.js';
 import { TargetRefused, parseTarget, type ProbeTarget } from './probe/target.js';
 
@@ -193,8 +194,8 @@ export const hostSource = (collect: HostFn): EvidenceSource<'host'> => ({
         : collect(instances),
 });
 
-/** Audits one endpoint with the credentials in one secret (read at scan time, memory only). */
-export type AuditFn = (t: ProbeTarget, secretArn: string) => Promise<Result<AuditEvidence>>;
+/** Audits one endpoint with the credentials in one secret (read at scan time, memory only; a tagged one if bound to its instance). */
+export type AuditFn = (t: ProbeTarget, secret: AuditSecret) => Promise<Result<AuditEvidence>>;
 
 /** `arn…:secret:*`-style patterns: a trailing `*` matches a prefix. */
 const secretAllowed = (arn: string, patterns: readonly string[]) =>
@@ -202,19 +203,22 @@ const secretAllowed = (arn: string, patterns: readonly string[]) =>
 
 /**
  * Which secret holds an instance's audit credentials: its own tag
- * (`audit.tagKey`), which must name a secret the configuration allows (else
- * whoever can tag an instance could have another instance's credentials sent
- * to it), else the fleet's secret; undefined when the instance has none.
+ * (`audit.tagKey`), which must name a secret the configuration allows and is
+ * then read only if the secret is bound to the instance (else whoever can tag
+ * an instance could have another instance's credentials sent to it), else the
+ * fleet's secret, which the operator chose for every instance; undefined when
+ * the instance has none.
  */
-export function auditSecretOf(i: Instance, config: Config): Result<string> | undefined {
+export function auditSecretOf(i: Instance, config: Config): Result<AuditSecret> | undefined {
   const tagged = i.tags[config.audit.tagKey]?.trim();
   if (tagged) {
-    if (tagged === config.audit.secretArn || secretAllowed(tagged, config.audit.secrets)) return ok(tagged);
+    if (tagged === config.audit.secretArn) return ok({ arn: tagged });
+    if (secretAllowed(tagged, config.audit.secrets)) return ok({ arn: tagged, boundTo: i.instanceId });
     return fail(
       `the ${config.audit.tagKey} tag names a secret that is not among audit.secrets (${config.audit.secrets.length} allowed): credentials not read`,
     );
   }
-  return config.audit.secretArn ? ok(config.audit.secretArn) : undefined;
+  return config.audit.secretArn ? ok({ arn: config.audit.secretArn }) : undefined;
 }
 
 /**

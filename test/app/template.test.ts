@@ -361,7 +361,7 @@ describe('IAM: each role gets exactly what its code calls (issue 19, items 7 and
     const arns = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:influxdb/*';
     const fleet = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:fleet-AbCdEf';
     expect(reads(await iam.worker(resolver({ auditSecrets: arns, auditSecret: fleet })))).toEqual([
-      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [arns, fleet] },
+      { Effect: 'Allow', Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: [arns, fleet] },
       {
         Effect: 'Allow',
         Action: ['kms:Decrypt'],

@@ -46,15 +46,20 @@ describe('audit credentials', () => {
 
 describe('which secret an instance uses', () => {
   const arn = (name: string) => `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${name}`;
-  const inst = (tags: Record<string, string>) => ({ tags }) as unknown as Instance;
+  const inst = (tags: Record<string, string>) => ({ instanceId: 'i-0123456789abcdef0', tags }) as unknown as Instance;
   const config = parseConfig({ audit: { secrets: [arn('influxdb/*')], secretArn: arn('fleet-AbCdEf') } });
 
-  it('its tag, when the configuration allows that secret; else the fleet secret; none without either', () => {
+  it('its tag, when the configuration allows that secret (then bound to the instance); else the fleet secret; none without either', () => {
     expect(auditSecretOf(inst({ 'influxdb:audit-secret': arn('influxdb/prod-AbCdEf') }), config)).toEqual({
       ok: true,
-      value: arn('influxdb/prod-AbCdEf'),
+      value: { arn: arn('influxdb/prod-AbCdEf'), boundTo: 'i-0123456789abcdef0' },
     });
-    expect(auditSecretOf(inst({}), config)).toEqual({ ok: true, value: arn('fleet-AbCdEf') });
+    expect(auditSecretOf(inst({}), config)).toEqual({ ok: true, value: { arn: arn('fleet-AbCdEf') } });
+    // The tag naming the fleet secret: the operator chose it for every instance, no binding asked.
+    expect(auditSecretOf(inst({ 'influxdb:audit-secret': arn('fleet-AbCdEf') }), config)).toEqual({
+      ok: true,
+      value: { arn: arn('fleet-AbCdEf') },
+    });
     expect(auditSecretOf(inst({}), parseConfig({}))).toBeUndefined();
   });
 

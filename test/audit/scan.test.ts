@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Finding, ScanDocument } from '../../lib/model.js';
-import { seedEstate } from '../../scripts/estate.js';
+import { bindAuditSecrets, seedEstate, type EstateSpec } from '../../scripts/estate.js';
 import { influxQuery, startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
 import { allAccessPermissions, cachedInfluxd, createToken, startInfluxd2, type RunningInfluxd2 } from '../../scripts/influxd2.js';
 import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
@@ -62,10 +62,9 @@ beforeAll(async () => {
     await createToken(v2, 'ci pipeline', allAccessPermissions(v2.orgID, v2.userID));
     await secret('influxguard/v2', JSON.stringify({ token: v2.token }));
   }
-  sm.destroy();
   const missing = `arn:aws:secretsmanager:${R}:${account.accountId}:secret:influxguard/deleted-AbCdEf`;
 
-  const estate = await seedEstate(account.seeder(R), {
+  const spec: EstateSpec = {
     region: R,
     groups: [{ name: 'vpc', rules: [{ ports: 8086, cidrs: ['10.0.0.0/16'] }] }],
     instances: [
@@ -106,7 +105,11 @@ beforeAll(async () => {
           ]
         : []),
     ],
-  });
+  };
+  const estate = await seedEstate(account.seeder(R), spec);
+  // Each secret's owner binds it to the instances that name it (the foreign one too: audit.secrets still refuses it).
+  await bindAuditSecrets(sm, spec, estate, Object.values(arns));
+  sm.destroy();
   instances = Object.fromEntries(Object.entries(estate.instances).map(([k, v]) => [k, v[0]!]));
   env = {
     ...account.env(R),

@@ -15,7 +15,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { paginateGetFindings, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { handler as api } from '../../handlers/api.js';
 import { resetAppDeps } from '../../lib/app/runtime.js';
-import { seedEstate } from '../../scripts/estate.js';
+import { bindAuditSecrets, seedEstate, type EstateSpec } from '../../scripts/estate.js';
 import { influxdBuilds, influxQuery, setupV2, startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
 import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
 import { createAppResources, lambdaContext, receiveAsEvent, type AppResources } from '../support/app.js';
@@ -68,14 +68,13 @@ beforeAll(async () => {
     wrong: await secret('wrong', { username: 'auditor', password: AUDIT.wrongPassword }),
     token: await secret('token', { token: AUDIT.token }),
   };
-  sm.destroy();
   const db = (name: string, arn: string) => ({
     name,
     tags: { influxdb: '', 'influxdb:endpoint': server.url, 'influxdb:audit-secret': arn },
     groups: ['open'],
     publicIp: true,
   });
-  await seedEstate(account.seeder('eu-west-1'), {
+  const spec: EstateSpec = {
     region: 'eu-west-1',
     groups: [{ name: 'open', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }],
     instances: [
@@ -84,7 +83,9 @@ beforeAll(async () => {
       db('db-token', arns.token),
       ...(server2 ? [{ name: 'db2', tags: { influxdb: '', 'influxdb:endpoint': server2.url }, groups: ['open'], publicIp: true }] : []),
     ],
-  });
+  };
+  await bindAuditSecrets(sm, spec, await seedEstate(account.seeder('eu-west-1'), spec), Object.values(arns));
+  sm.destroy();
   const config = join(dir, 'config.json');
   const local = {
     db: { pids: [server.pid], root: join(dir, 'root') },
