@@ -268,7 +268,17 @@ export interface LoadBalancerRoute {
     subnetCidrs: Result<string[]>;
   };
   listener: { id?: string; port: number; protocol: string; viaRule?: true };
-  targetGroup?: { id: string; name: string };
+  targetGroup?: {
+    id: string;
+    name: string;
+    /** TCP, TLS, UDP, TCP_UDP (NLB), HTTP, HTTPS (ALB). */
+    protocol?: string;
+    /**
+     * NLB: `preserve_client_ip.enabled`, read only where it decides an answer (or why it could not be read);
+     * absent: AWS's default for the target type and protocol (see `clientIpPreservation`).
+     */
+    preserveClientIp?: Result<boolean>;
+  };
   target: { port: number; kind: 'instance' | 'ip' | 'backend'; address?: string; health?: string };
   /**
    * The load balancer's groups admitting the listener port from the internet:

@@ -5,7 +5,16 @@
  * import each other.
  */
 import { containsCidr, excludeCidr } from 'cidr-tools';
-import type { Family, InterfacePosition, LoadBalancerRoute, NetworkAcl, NetworkEvidence, Opening } from './model.js';
+import {
+  ok,
+  type Family,
+  type InterfacePosition,
+  type LoadBalancerRoute,
+  type NetworkAcl,
+  type NetworkEvidence,
+  type Opening,
+  type Result,
+} from './model.js';
 
 /**
  * The public unicast space of each family: what a source set must cover to
@@ -256,31 +265,99 @@ export const directPaths = (net: NetworkEvidence, openings: readonly Opening[], 
   (net.interfaces ?? []).flatMap((pos) => ([4, 6] as const).map((f) => directPath(pos, openings, f, range)));
 
 /**
- * Whether the instance's own groups let the load balancer's traffic in: a rule
- * referencing one of its groups, a CIDR containing one of its subnets (its
- * nodes' addresses), or the world (an NLB keeps the client's address).
+ * Whether an NLB's targets see the client's address (client IP preservation, target group attribute
+ * `preserve_client_ip.enabled`): the attribute where it was read, else AWS's default — on for instance targets and
+ * for UDP/TCP_UDP target groups (where it cannot be turned off), off for IP targets of TCP/TLS. Undefined for ALBs
+ * and Classic LBs: their own nodes are the source of what reaches the targets.
  */
-function admitsLoadBalancer(net: NetworkEvidence, route: LoadBalancerRoute): { hop?: Hop; missing?: string } {
+export function clientIpPreservation(r: LoadBalancerRoute): { preserved: Result<boolean>; why: string } | undefined {
+  if (r.lb.kind !== 'network') return undefined;
+  const tg = r.targetGroup;
+  if (tg?.protocol?.includes('UDP')) return { preserved: ok(true), why: `${tg.protocol} target group` };
+  if (tg?.preserveClientIp)
+    return {
+      preserved: tg.preserveClientIp,
+      why: tg.preserveClientIp.ok ? `preserve_client_ip.enabled=${tg.preserveClientIp.value}` : tg.preserveClientIp.reason,
+    };
+  return r.target.kind === 'ip' ? { preserved: ok(false), why: 'IP target' } : { preserved: ok(true), why: 'instance target' };
+}
+
+/** The client-IP-preservation attribute is worth reading only where it may be turned either way (TCP/TLS NLB target groups). */
+export const preservationToggles = (r: LoadBalancerRoute): boolean =>
+  r.lb.kind === 'network' && !!r.targetGroup && !r.targetGroup.protocol?.includes('UDP');
+
+interface Admission {
+  hop?: Hop;
+  missing?: string;
+  broken?: string;
+}
+
+const ruleHop = (o: Opening, note?: string): Hop => ({
+  hop: 'security-group',
+  id: o.groupId,
+  detail: `${describePorts(o)} from ${o.peer.kind === 'cidr' ? o.peer.cidr : o.source}${note ? `; ${note}` : ''}`,
+});
+
+/**
+ * Whether the instance's own groups let the load balancer's traffic in. Its clients' traffic: a rule covering the
+ * internet, or one referencing the load balancer's group. Its nodes' traffic (their addresses come from its subnets):
+ * a CIDR containing one of its subnets — what the targets of an ALB or Classic LB see, and of an NLB that does not
+ * preserve client addresses; where an NLB does, such a rule admits its health checks only. `preserved` overrides what
+ * the route says about preservation (to ask whether the attribute decides).
+ */
+function admitsLoadBalancer(net: NetworkEvidence, route: LoadBalancerRoute, preserved?: boolean): Admission {
   const onPort = net.openings.filter((o) => opensTcpPort(o, route.target.port));
   const cidrs = route.lb.subnetCidrs;
-  for (const o of onPort) {
-    const viaGroup = o.peer.kind === 'securityGroup' && route.lb.groupIds.includes(o.peer.groupId);
-    const peer = o.peer;
-    const viaCidr =
-      peer.kind === 'cidr' &&
-      (isWorldOpen(o) || (cidrs.ok && cidrs.value.some((c) => c.includes(':') === (peer.family === 6) && containsCidr(peer.cidr, c))));
-    if (viaGroup || viaCidr)
-      return {
-        hop: { hop: 'security-group', id: o.groupId, detail: `${describePorts(o)} from ${peer.kind === 'cidr' ? peer.cidr : o.source}` },
-      };
+  const nlb = clientIpPreservation(route);
+  const keeps = preserved !== undefined ? ok(preserved) : nlb?.preserved;
+  const nlbNote = `NLB preserves client addresses (${nlb?.why}): only a rule covering the internet or the NLB's group admits`;
+  const byClient = onPort.find((o) => isWorldOpen(o) || (o.peer.kind === 'securityGroup' && route.lb.groupIds.includes(o.peer.groupId)));
+  if (byClient) return { hop: ruleHop(byClient, keeps?.ok && keeps.value ? nlbNote : undefined) };
+  const unresolved = onPort.find((o) => o.peer.kind === 'unresolved');
+  // With client addresses preserved, the subnets' CIDRs cannot admit internet clients: they need not be known.
+  if (keeps?.ok && keeps.value) {
+    if (unresolved?.peer.kind === 'unresolved') return { missing: unresolved.peer.reason };
+    const health = onPort.find((o) => o.peer.kind === 'cidr' && cidrs.ok && containsAnySubnet(o, cidrs.value));
+    return health
+      ? { broken: `${nlbNote}; ${health.groupId} admits ${describePorts(health)} from ${health.source}: health checks only` }
+      : {};
   }
-  const unread = onPort.find((o) => o.peer.kind === 'unresolved' || (o.peer.kind === 'cidr' && !cidrs.ok));
+  const bySubnet = cidrs.ok ? onPort.find((o) => containsAnySubnet(o, cidrs.value)) : undefined;
+  if (bySubnet) {
+    if (keeps && !keeps.ok)
+      return {
+        missing: `whether ${route.lb.name} preserves client addresses (target group ${route.targetGroup?.name}) decides whether ${bySubnet.groupId} ${describePorts(bySubnet)} from ${bySubnet.source} admits internet clients: ${keeps.reason}`,
+      };
+    return {
+      hop: ruleHop(
+        bySubnet,
+        nlb ? `NLB does not preserve client addresses (${nlb.why}): its subnets' addresses are the source` : undefined,
+      ),
+    };
+  }
+  const unread = unresolved ?? onPort.find((o) => o.peer.kind === 'cidr' && !cidrs.ok);
   if (unread)
     return {
       missing: unread.peer.kind === 'unresolved' ? unread.peer.reason : `subnets of ${route.lb.name}: ${cidrs.ok ? '' : cidrs.reason}`,
     };
   return {};
 }
+
+/** The rule's CIDR contains one of the load balancer's subnets (same family). */
+const containsAnySubnet = (o: Opening, subnets: readonly string[]): boolean => {
+  const peer = o.peer;
+  return peer.kind === 'cidr' && subnets.some((c) => c.includes(':') === (peer.family === 6) && containsCidr(peer.cidr, c));
+};
+
+const admissionState = (a: Admission): Path['state'] => (a.hop ? 'open' : a.missing ? 'unknown' : 'closed');
+
+/**
+ * Whether the NLB's client-IP-preservation attribute decides this route's answer for this instance: the path's
+ * state differs with preservation on and off (a rule admits the NLB's subnets, but neither the internet nor its group).
+ */
+export const preservationDecides = (net: NetworkEvidence, route: LoadBalancerRoute): boolean =>
+  preservationToggles(route) &&
+  admissionState(admitsLoadBalancer(net, route, true)) !== admissionState(admitsLoadBalancer(net, route, false));
 
 const LB_KIND = { application: 'ALB', network: 'NLB', classic: 'Classic LB' } as const;
 
@@ -314,7 +391,12 @@ export function loadBalancerPaths(net: NetworkEvidence, port: number): Path[] {
     const inst = admitsLoadBalancer(net, r);
     if (inst.hop) out.push({ ...base, hops: [...hops, inst.hop], state: 'open' });
     else if (inst.missing) out.push({ ...base, state: 'unknown', missing: inst.missing });
-    else out.push({ ...base, state: 'closed', broken: `no security group of the instance admits TCP ${port} from ${r.lb.name}` });
+    else
+      out.push({
+        ...base,
+        state: 'closed',
+        broken: inst.broken ?? `no security group of the instance admits TCP ${port} from ${r.lb.name}`,
+      });
   }
   // A target group or listener that could not be read may forward here, if the instance admits the port at all.
   if (net.loadBalancers.value.unknown.length && net.openings.some((o) => opensTcpPort(o, port)))

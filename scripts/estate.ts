@@ -41,6 +41,7 @@ import {
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
   ElasticLoadBalancingV2Client,
+  ModifyTargetGroupAttributesCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { TagResourceCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -120,6 +121,8 @@ export interface LoadBalancerSpec {
     /** Instance names (every instance of a counted name); `ip` targets register their private addresses. */
     targets: string[];
     targetType?: 'instance' | 'ip';
+    /** NLB: the target group's `preserve_client_ip.enabled` attribute, set explicitly (absent: AWS's default for the target type). */
+    preserveClientIp?: boolean;
   }[];
 }
 
@@ -440,6 +443,13 @@ async function seedLoadBalancers(
           }),
         );
         const tgArn = tg.TargetGroups![0]!.TargetGroupArn!;
+        if (l.preserveClientIp !== undefined)
+          await v2.send(
+            new ModifyTargetGroupAttributesCommand({
+              TargetGroupArn: tgArn,
+              Attributes: [{ Key: 'preserve_client_ip.enabled', Value: String(l.preserveClientIp) }],
+            }),
+          );
         const ids = targets(l.targets, type === 'ip' ? 'privateIps' : 'instances');
         if (ids.length)
           await v2.send(new RegisterTargetsCommand({ TargetGroupArn: tgArn, Targets: ids.map((Id) => ({ Id, Port: l.targetPort })) }));

@@ -92,6 +92,7 @@ const scanLoadBalancers = {
     'elasticloadbalancing:DescribeListeners',
     'elasticloadbalancing:DescribeTargetGroups',
     'elasticloadbalancing:DescribeTargetHealth',
+    'elasticloadbalancing:DescribeTargetGroupAttributes',
   ],
   Resource: '*',
 };

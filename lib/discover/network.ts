@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { paginateDescribeLoadBalancers as paginateClassic, type ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import {
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetHealthCommand,
   paginateDescribeListeners,
   paginateDescribeLoadBalancers,
@@ -46,10 +47,10 @@ import {
   type SecurityGroup,
   type SubnetRoutes,
 } from '../model.js';
-import { isWorldOpen, openingEvidence, opensTcpPort } from '../reach.js';
+import { isWorldOpen, openingEvidence, opensTcpPort, preservationDecides, preservationToggles } from '../reach.js';
 import { chunk, mapLimit, unique } from '../util/concurrency.js';
 import { FILTER_VALUES_MAX, normaliseProtocol, toGroup } from './ec2.js';
-import { networkEvidence } from '../evidence/network.js';
+import { networkEvidence, withPaths } from '../evidence/network.js';
 
 export interface NetworkClients {
   ec2: EC2Client;
@@ -440,13 +441,10 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
     return kind === 'instance' || kind === 'ip';
   });
   const health = await mapLimit(tgArns, CONCURRENCY, (arn) =>
-    attempt(async () => {
-      try {
-        return (await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }))).TargetHealthDescriptions ?? [];
-      } catch (err) {
-        throw toAwsCallError('elasticloadbalancing', 'DescribeTargetHealth', err);
-      }
-    }),
+    send(
+      'DescribeTargetHealth',
+      async () => (await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }))).TargetHealthDescriptions ?? [],
+    ),
   );
   tgArns.forEach((arn, i) => {
     const tg = v2.targetGroups.get(arn)!;
@@ -465,7 +463,7 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
         routes.push({
           lb: refs.get(u.b)!,
           listener: u.listener,
-          targetGroup: { id: arn, name: tg.TargetGroupName ?? arn },
+          targetGroup: { id: arn, name: tg.TargetGroupName ?? arn, ...(tg.Protocol ? { protocol: tg.Protocol } : {}) },
           target: {
             port,
             kind: tg.TargetType === 'ip' ? 'ip' : 'instance',
@@ -483,6 +481,57 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
   return {
     routes: tables.ok ? ok(routesBySubnet(tables.value, subnets)) : fail(tables.reason),
     acls: acls.ok ? ok(aclsBySubnet(acls.value, subnets)) : fail(acls.reason),
-    loadBalancers: ok({ routes, unknown }),
+    loadBalancers: ok({ routes: await withClientIpPreservation(clients.elbv2, routes, inv), unknown }),
   };
+}
+
+/** One ELBv2 call, its failure named by service and operation. */
+async function send<T>(operation: string, fn: () => Promise<T>): Promise<Result<T>> {
+  return attempt(async () => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toAwsCallError('elasticloadbalancing', operation, err);
+    }
+  });
+}
+
+/**
+ * NLB routes with the target group's `preserve_client_ip.enabled` where it decides an answer: a scanned instance
+ * among its targets admits the NLB's subnets but neither the internet nor the NLB's group (`preservationDecides`,
+ * the same pure judgement the checks make). Elsewhere the attribute cannot change any answer and is not read: one
+ * DescribeTargetGroupAttributes per such target group, none in an estate whose NLB targets admit by group or world.
+ */
+async function withClientIpPreservation(
+  elbv2: ElasticLoadBalancingV2Client,
+  routes: RegionLoadBalancerRoute[],
+  inv: RegionInventory,
+): Promise<RegionLoadBalancerRoute[]> {
+  const candidates = routes.filter(preservationToggles);
+  if (!candidates.length) return routes;
+  const targets = new Set(candidates.map((r) => r.targetId));
+  const only = { routes: ok(new Map()), acls: ok(new Map()), loadBalancers: ok({ routes: candidates, unknown: [] }) };
+  const decisive = new Set<string>();
+  for (const i of inv.instances) {
+    if (![i.instanceId, ...i.privateIps, ...i.ipv6].some((id) => targets.has(id))) continue;
+    const net = withPaths(networkEvidence(i, inv, new Map(), []), i, only);
+    if (!net.ok || !net.value.loadBalancers?.ok) continue;
+    for (const r of net.value.loadBalancers.value.routes) if (preservationDecides(net.value, r)) decisive.add(r.targetGroup!.id);
+  }
+  if (!decisive.size) return routes;
+  const arns = [...decisive];
+  const read = await mapLimit(arns, CONCURRENCY, (arn) =>
+    send('DescribeTargetGroupAttributes', async () => {
+      const attrs = (await elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }))).Attributes ?? [];
+      const value = attrs.find((a) => a.Key === 'preserve_client_ip.enabled')?.Value;
+      return value === undefined ? undefined : value === 'true';
+    }),
+  );
+  const byArn = new Map(arns.map((arn, i) => [arn, read[i]!] as const));
+  return routes.map((r) => {
+    const got = r.targetGroup ? byArn.get(r.targetGroup.id) : undefined;
+    // Read without the key (an emulator's answer): AWS's default for the target type applies, as if not read.
+    if (!got || (got.ok && got.value === undefined)) return r;
+    return { ...r, targetGroup: { ...r.targetGroup!, preserveClientIp: got.ok ? ok(got.value!) : fail(got.reason) } };
+  });
 }

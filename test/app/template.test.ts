@@ -61,6 +61,7 @@ const NO_RESOURCE_LEVEL = new Set([
   'elasticloadbalancing:DescribeListeners',
   'elasticloadbalancing:DescribeTargetGroups',
   'elasticloadbalancing:DescribeTargetHealth',
+  'elasticloadbalancing:DescribeTargetGroupAttributes',
   'ec2:EnableEbsEncryptionByDefault',
   'ssm:DescribeInstanceInformation',
   'ssm:ListCommandInvocations',
@@ -198,6 +199,7 @@ const EC2_SCAN = [
   'elasticloadbalancing:DescribeLoadBalancers',
   'elasticloadbalancing:DescribeTargetGroups',
   'elasticloadbalancing:DescribeTargetHealth',
+  'elasticloadbalancing:DescribeTargetGroupAttributes',
 ];
 const KMS = ['kms:Decrypt', 'kms:GenerateDataKey'];
 /** Timestream for InfluxDB: listed and described by the unit that runs a region's region checks (and wait=true scans). */

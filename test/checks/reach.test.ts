@@ -11,7 +11,8 @@ import { withPaths } from '../../lib/evidence/network.js';
 import { evaluateInstance } from '../../lib/evaluate.js';
 import { renderTable } from '../../lib/render/table.js';
 import { summarise } from '../../lib/summary.js';
-import type { InstanceCheck, NetworkAcl, Outcome } from '../../lib/model.js';
+import type { InstanceCheck, LoadBalancerRoute, NetworkAcl, Outcome } from '../../lib/model.js';
+import { loadBalancerPaths, preservationDecides } from '../../lib/reach.js';
 import { fail, ok } from '../../lib/model.js';
 import { ctx, instance, lbRoute, net, OPEN_ACL, open, position } from '../support/fixtures.js';
 
@@ -216,6 +217,74 @@ describe('load-balancer paths', () => {
     });
     const [o] = http.evaluate(ctx({ net: withLb(route, [open(SG, 'tcp', 8086, '10.0.0.0/16')]) }));
     expect(o).toMatchObject({ severity: 'CRITICAL', resource: { type: 'AwsElbv2LoadBalancer' } });
+  });
+  describe('NLB client IP preservation (target group attribute preserve_client_ip.enabled)', () => {
+    const nlb = (target: LoadBalancerRoute['target'], tg: Partial<NonNullable<LoadBalancerRoute['targetGroup']>> = {}) =>
+      lbRoute({
+        lb: { ...lbRoute().lb, kind: 'network', groupIds: [LB_SG] },
+        admitted: ok('no security groups'),
+        targetGroup: { ...lbRoute().targetGroup!, protocol: 'TCP', ...tg },
+        target,
+      });
+    const vpc = [open(SG, 'tcp', 8086, '10.0.0.0/16')];
+    const instanceTarget = { port: 8086, kind: 'instance' as const };
+    const ipTarget = { port: 8086, kind: 'ip' as const, address: '10.0.1.10' };
+    const pathsOf = (o: Outcome) => JSON.stringify(o.details?.paths ?? o.details);
+    it('instance target (preserved by default): a rule admitting only the NLB’s subnets admits health checks, not the internet', () => {
+      const [o] = http.evaluate(ctx({ net: withLb(nlb(instanceTarget), vpc) }));
+      expect(o).toMatchObject({ status: 'PASSED' });
+    });
+    it('the closed path says which rule decided', () => {
+      const n = withLb(nlb(instanceTarget), vpc);
+      const [p] = loadBalancerPaths(n, 8086);
+      expect(p).toMatchObject({ state: 'closed' });
+      expect(p!.broken).toContain(
+        "NLB preserves client addresses (instance target): only a rule covering the internet or the NLB's group admits",
+      );
+      expect(p!.broken).toContain(`${SG} admits TCP 8086 from 10.0.0.0/16: health checks only`);
+    });
+    it.each([
+      ['a world-open rule', [open(SG, 'tcp', 8086, '0.0.0.0/0')]],
+      ['a rule referencing the NLB’s group', fromLb],
+    ])('preserved: %s admits internet clients → CRITICAL, the evidence naming the rule and why', (_, rules) => {
+      const o = http.evaluate(ctx({ net: withLb(nlb(instanceTarget), rules) })).find((x) => x.resource?.type === 'AwsElbv2LoadBalancer');
+      expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+      expect(pathsOf(o!)).toContain('NLB preserves client addresses (instance target)');
+    });
+    it('IP target (not preserved by default): the subnets are the source, the CIDR admits → CRITICAL', () => {
+      const [o] = http.evaluate(ctx({ net: withLb(nlb(ipTarget), vpc) }));
+      expect(o).toMatchObject({ severity: 'CRITICAL' });
+      expect(pathsOf(o!)).toContain('NLB does not preserve client addresses (IP target)');
+    });
+    it('the attribute as read overrides the default, either way; UDP target groups always preserve', () => {
+      expect(http.evaluate(ctx({ net: withLb(nlb(ipTarget, { preserveClientIp: ok(true) }), vpc) }))[0]).toMatchObject({
+        status: 'PASSED',
+      });
+      const [off] = http.evaluate(ctx({ net: withLb(nlb(instanceTarget, { preserveClientIp: ok(false) }), vpc) }));
+      expect(off).toMatchObject({ severity: 'CRITICAL' });
+      expect(pathsOf(off!)).toContain('preserve_client_ip.enabled=false');
+      expect(http.evaluate(ctx({ net: withLb(nlb(ipTarget, { protocol: 'TCP_UDP' }), vpc) }))[0]).toMatchObject({ status: 'PASSED' });
+    });
+    it('ALB: the load balancer’s own nodes are the source, a CIDR containing its subnets admits (unchanged)', () => {
+      expect(http.evaluate(ctx({ net: withLb(lbRoute(), vpc) }))[0]).toMatchObject({ severity: 'CRITICAL' });
+    });
+    it('missing evidence: the attribute unreadable → NOT_AVAILABLE where it decides, the answer unchanged where it does not', () => {
+      const denied = { preserveClientIp: fail('elasticloadbalancing:DescribeTargetGroupAttributes failed: AccessDenied') };
+      const [o] = http.evaluate(ctx({ net: withLb(nlb(instanceTarget, denied), vpc) }));
+      expect(o).toMatchObject({ status: 'NOT_AVAILABLE' });
+      expect(o!.summary).toContain('DescribeTargetGroupAttributes');
+      expect(http.evaluate(ctx({ net: withLb(nlb(instanceTarget, denied), fromLb) }))[0]).toMatchObject({ severity: 'CRITICAL' });
+      expect(http.evaluate(ctx({ net: withLb(nlb(instanceTarget, denied), [open(SG, 'tcp', 22, '10.0.0.0/16')]) }))[0]).toMatchObject({
+        status: 'PASSED',
+      });
+    });
+    it('preservationDecides: only where a rule admits the subnets but neither the internet nor the NLB’s group', () => {
+      expect(preservationDecides(withLb(nlb(instanceTarget), vpc), nlb(instanceTarget))).toBe(true);
+      expect(preservationDecides(withLb(nlb(instanceTarget), fromLb), nlb(instanceTarget))).toBe(false);
+      expect(preservationDecides(withLb(nlb(instanceTarget), world), nlb(instanceTarget))).toBe(false);
+      expect(preservationDecides(withLb(nlb(ipTarget, { protocol: 'UDP' }), vpc), nlb(ipTarget, { protocol: 'UDP' }))).toBe(false);
+      expect(preservationDecides(withLb(lbRoute(), vpc), lbRoute())).toBe(false);
+    });
   });
   it('Classic LB backend → instance port: CRITICAL on the AwsElbLoadBalancer resource', () => {
     const route = lbRoute({

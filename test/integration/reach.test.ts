@@ -69,6 +69,8 @@ beforeAll(async () => {
       { name: 'from-alb-closed', rules: [{ ports: 8086, groups: ['alb-closed'] }] },
       { name: 'from-clb', rules: [{ ports: 8086, groups: ['clb'] }] },
       { name: 'from-vpc', rules: [{ ports: 8086, cidrs: ['10.0.0.0/16'] }] },
+      { name: 'nlb-sg', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
+      { name: 'from-nlb-sg', rules: [{ ports: 8086, groups: ['nlb-sg'] }] },
     ],
     instances: [
       { name: 'direct', tags: influx, groups: ['world-8086'], publicIp: true },
@@ -83,6 +85,11 @@ beforeAll(async () => {
       { name: 'other-port', tags: influx, groups: ['from-alb'] },
       { name: 'lb-closed', tags: influx, groups: ['from-alb-closed'] },
       { name: 'untouched', tags: influx, groups: [] },
+      { name: 'nlb-instance-vpc', tags: influx, groups: ['from-vpc'] },
+      { name: 'nlb-instance-world', tags: influx, groups: ['world-8086'] },
+      { name: 'nlb-ip-preserved', tags: influx, groups: ['from-vpc'] },
+      { name: 'nlb-instance-off', tags: influx, groups: ['from-vpc'] },
+      { name: 'nlb-group-ref', tags: influx, groups: ['from-nlb-sg'] },
     ],
     loadBalancers: [
       { name: 'alb', kind: 'application', groups: ['alb'], listeners: [{ port: 443, targetPort: 8086, targets: ['behind-alb'] }] },
@@ -101,6 +108,29 @@ beforeAll(async () => {
         kind: 'application',
         groups: ['alb-closed'],
         listeners: [{ port: 443, targetPort: 8086, targets: ['lb-closed'] }],
+      },
+      // NLBs keep the client's address where client IP preservation is on (instance targets by default): only a rule
+      // covering the internet, or one referencing the NLB's group, admits internet clients; the VPC CIDR admits health checks.
+      {
+        name: 'nlb-instance',
+        kind: 'network',
+        listeners: [{ port: 8086, targetPort: 8086, targets: ['nlb-instance-vpc', 'nlb-instance-world'] }],
+      },
+      {
+        name: 'nlb-ip-on',
+        kind: 'network',
+        listeners: [{ port: 8086, targetPort: 8086, targets: ['nlb-ip-preserved'], targetType: 'ip', preserveClientIp: true }],
+      },
+      {
+        name: 'nlb-instance-off',
+        kind: 'network',
+        listeners: [{ port: 8086, targetPort: 8086, targets: ['nlb-instance-off'], preserveClientIp: false }],
+      },
+      {
+        name: 'nlb-grouped',
+        kind: 'network',
+        groups: ['nlb-sg'],
+        listeners: [{ port: 8086, targetPort: 8086, targets: ['nlb-group-ref'] }],
       },
     ],
   });
@@ -174,15 +204,44 @@ describe('load-balancer paths (moto)', () => {
   ])('broken, %s: PASSED', (_, name) => {
     expect(http(doc, name).map((f) => f.status)).toEqual(['PASSED']);
   });
+  it('NLB, instance target (client addresses preserved by default): a rule admitting only the VPC CIDR admits health checks, not the internet', () => {
+    const fs = http(doc, 'nlb-instance-vpc');
+    expect(fs.map((f) => f.status)).toEqual(['PASSED']);
+  });
+  it('NLB, IP target with preserve_client_ip.enabled=true: the VPC CIDR does not admit internet clients either', () => {
+    expect(http(doc, 'nlb-ip-preserved').map((f) => f.status)).toEqual(['PASSED']);
+  });
+  it('NLB, instance target with preserve_client_ip.enabled=false: the NLB’s subnets are the source, the VPC CIDR admits: CRITICAL', () => {
+    const fs = http(doc, 'nlb-instance-off');
+    expect(fs.map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([
+      `FAILED CRITICAL AwsElbv2LoadBalancer ${estate.loadBalancers['nlb-instance-off']}`,
+    ]);
+    expect(JSON.stringify(fs[0]!.evidence.paths)).toContain('preserve_client_ip.enabled');
+  });
+  it('NLB preserving client addresses: a world-open rule admits, with the deciding rule in the evidence: CRITICAL on the NLB', () => {
+    const fs = http(doc, 'nlb-instance-world').filter((f) => f.resource.type === 'AwsElbv2LoadBalancer');
+    expect(fs.map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([
+      `FAILED CRITICAL AwsElbv2LoadBalancer ${estate.loadBalancers['nlb-instance']}`,
+    ]);
+    expect(JSON.stringify(fs[0]!.evidence.paths)).toContain('NLB preserves client addresses (instance target)');
+  });
+  it('NLB with security groups preserving client addresses: a rule referencing the NLB’s group admits: CRITICAL', () => {
+    expect(http(doc, 'nlb-group-ref').map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([
+      `FAILED CRITICAL AwsElbv2LoadBalancer ${estate.loadBalancers['nlb-grouped']}`,
+    ]);
+  });
   it('reads each part once per region: calls grow with internet-facing load balancers, never with instances', () => {
     expect(calls['ec2:DescribeRouteTables']).toBe(1);
     expect(calls['ec2:DescribeNetworkAcls']).toBe(1);
     expect(calls['elasticloadbalancingv2:DescribeLoadBalancers']).toBe(1);
     expect(calls['elasticloadbalancingv2:DescribeTargetGroups']).toBe(1);
     expect(calls['elasticloadbalancing:DescribeLoadBalancers']).toBe(1);
-    // Listeners of the four internet-facing ALB/NLBs (the internal one is never read); targets only behind admitted listeners.
-    expect(calls['elasticloadbalancingv2:DescribeListeners']).toBe(4);
-    expect(calls['elasticloadbalancingv2:DescribeTargetHealth']).toBe(3);
+    // Listeners of the eight internet-facing ALB/NLBs (the internal one is never read); targets only behind admitted listeners.
+    expect(calls['elasticloadbalancingv2:DescribeListeners']).toBe(8);
+    expect(calls['elasticloadbalancingv2:DescribeTargetHealth']).toBe(7);
+    // Client IP preservation only where it decides: NLB target groups with a target admitting the NLB's subnets but
+    // neither the internet nor the NLB's group (nlb, nlb-instance, nlb-ip-on, nlb-instance-off; not nlb-grouped).
+    expect(calls['elasticloadbalancingv2:DescribeTargetGroupAttributes']).toBe(4);
   });
 });
 
@@ -199,6 +258,19 @@ describe('missing evidence through the fault proxy (never a pass)', () => {
     expect(http(d, 'behind-clb').map(brief)).toContain('FAILED CRITICAL AwsElbLoadBalancer');
     expect(http(d, 'direct').map(brief)).toContain('FAILED CRITICAL AwsEc2SecurityGroup');
     expect(http(d, 'untouched').map((f) => f.status)).toEqual(['PASSED']);
+  });
+  it('elasticloadbalancing:DescribeTargetGroupAttributes denied: NOT_AVAILABLE where client IP preservation decides, never a pass', async () => {
+    const { doc: d, coverage } = await scanDenying('elasticloadbalancing:DescribeTargetGroupAttributes');
+    for (const name of ['behind-nlb', 'nlb-instance-vpc', 'nlb-ip-preserved', 'nlb-instance-off']) {
+      const fs = http(d, name);
+      expect(fs.map((f) => f.status)).toEqual(['NOT_AVAILABLE']);
+      expect(String(fs[0]!.evidence.reason)).toContain('DescribeTargetGroupAttributes');
+      expect(coverage.has(`${id(name)}/net.http-port-public`)).toBe(false);
+    }
+    // Where the attribute cannot change the answer, the answer stands.
+    expect(http(d, 'nlb-group-ref').map(brief)).toEqual(['FAILED CRITICAL AwsElbv2LoadBalancer']);
+    expect(http(d, 'nlb-instance-world').map(brief)).toContain('FAILED CRITICAL AwsElbv2LoadBalancer');
+    expect(http(d, 'behind-alb').map(brief)).toEqual(['FAILED CRITICAL AwsElbv2LoadBalancer']);
   });
   it('ec2:DescribeRouteTables denied: world-open instances with a public address stay FAILED at the base severity, incomplete', async () => {
     const { doc: d, coverage } = await scanDenying('ec2:DescribeRouteTables');
