@@ -349,6 +349,20 @@ const containsAnySubnet = (o: Opening, subnets: readonly string[]): boolean => {
   return peer.kind === 'cidr' && subnets.some((c) => c.includes(':') === (peer.family === 6) && containsCidr(peer.cidr, c));
 };
 
+/**
+ * Whether any rule of the instance, on any TCP port, could let this load balancer's traffic in (or cannot be
+ * judged): only then can the load balancer's targets change an answer about the instance.
+ */
+export const mayAdmitLoadBalancer = (openings: readonly Opening[], lb: LoadBalancerRoute['lb']): boolean =>
+  openings.some(
+    (o) =>
+      (o.protocol === 'tcp' || o.protocol === 'all') &&
+      (o.peer.kind === 'unresolved' ||
+        isWorldOpen(o) ||
+        (o.peer.kind === 'securityGroup' && lb.groupIds.includes(o.peer.groupId)) ||
+        (o.peer.kind === 'cidr' && (!lb.subnetCidrs.ok || containsAnySubnet(o, lb.subnetCidrs.value)))),
+  );
+
 const admissionState = (a: Admission): Path['state'] => (a.hop ? 'open' : a.missing ? 'unknown' : 'closed');
 
 /**

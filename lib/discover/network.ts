@@ -41,13 +41,14 @@ import {
   type LoadBalancerKind,
   type NetworkAcl,
   type NetworkInventory,
+  type Opening,
   type RegionInventory,
   type RegionLoadBalancerRoute,
   type Result,
   type SecurityGroup,
   type SubnetRoutes,
 } from '../model.js';
-import { isWorldOpen, openingEvidence, opensTcpPort, preservationDecides, preservationToggles } from '../reach.js';
+import { isWorldOpen, mayAdmitLoadBalancer, openingEvidence, opensTcpPort, preservationDecides, preservationToggles } from '../reach.js';
 import { chunk, mapLimit, unique } from '../util/concurrency.js';
 import { FILTER_VALUES_MAX, normaliseProtocol, toGroup } from './ec2.js';
 import { networkEvidence, withPaths } from '../evidence/network.js';
@@ -215,66 +216,89 @@ const v2Kind = (lb: LoadBalancer): LoadBalancerKind | undefined =>
   lb.Type === 'application' ? 'application' : lb.Type === 'network' ? 'network' : undefined;
 
 interface ElbRead {
+  /** Internet-facing ALBs and NLBs, their listeners not read yet. */
   balancers: Balancer[];
   targetGroups: Map<string, TargetGroup>;
   unknown: LoadBalancerEvidence['unknown'];
 }
 
-/** ALBs and NLBs: the load balancers, the listeners of internet-facing ones, every target group (one listing). */
-async function readElbv2(elbv2: ElasticLoadBalancingV2Client): Promise<ElbRead> {
+const V2 = 'Application and Network Load Balancers';
+
+/** ALBs and NLBs: the load balancers and every target group, one listing each (side by side). */
+async function listElbv2(elbv2: ElasticLoadBalancingV2Client): Promise<ElbRead> {
   const svc = 'elasticloadbalancing';
-  const all = await attempt(() =>
-    pages(svc, 'DescribeLoadBalancers', paginateDescribeLoadBalancers({ client: elbv2, pageSize: ELB_PAGE }, {}), (p) => p.LoadBalancers),
-  );
-  if (!all.ok)
-    return { balancers: [], targetGroups: new Map(), unknown: [{ lb: 'Application and Network Load Balancers', reason: all.reason }] };
-  const facing = all.value.filter((lb) => lb.Scheme === 'internet-facing' && v2Kind(lb) && lb.LoadBalancerArn);
-  if (!facing.length) return { balancers: [], targetGroups: new Map(), unknown: [] };
-  const [listeners, groups] = await Promise.all([
-    mapLimit(facing, CONCURRENCY, (lb) =>
-      attempt(() =>
-        pages(
-          svc,
-          'DescribeListeners',
-          paginateDescribeListeners({ client: elbv2, pageSize: ELB_PAGE }, { LoadBalancerArn: lb.LoadBalancerArn! }),
-          (p) => p.Listeners,
-        ),
-      ),
+  const [all, groups] = await Promise.all([
+    attempt(() =>
+      pages(svc, 'DescribeLoadBalancers', paginateDescribeLoadBalancers({ client: elbv2, pageSize: ELB_PAGE }, {}), (p) => p.LoadBalancers),
     ),
     attempt(() =>
       pages(svc, 'DescribeTargetGroups', paginateDescribeTargetGroups({ client: elbv2, pageSize: ELB_PAGE }, {}), (p) => p.TargetGroups),
     ),
   ]);
-  const unknown: LoadBalancerEvidence['unknown'] = [];
-  if (!groups.ok) unknown.push({ lb: 'Application and Network Load Balancers', reason: groups.reason });
-  const targetGroups = new Map((groups.ok ? groups.value : []).map((g) => [g.TargetGroupArn!, g]));
-  const balancers = facing.flatMap((lb, i): Balancer[] => {
+  if (!all.ok) return { balancers: [], targetGroups: new Map(), unknown: [{ lb: V2, reason: all.reason }] };
+  const facing = all.value.filter((lb) => lb.Scheme === 'internet-facing' && v2Kind(lb) && lb.LoadBalancerArn);
+  if (!facing.length) return { balancers: [], targetGroups: new Map(), unknown: [] };
+  // Without the target groups no route can be built: the listeners would be read for nothing.
+  if (!groups.ok) return { balancers: [], targetGroups: new Map(), unknown: [{ lb: V2, reason: groups.reason }] };
+  const balancers = facing.map(
+    (lb): Balancer => ({
+      kind: v2Kind(lb)!,
+      id: lb.LoadBalancerArn!,
+      name: lb.LoadBalancerName ?? lb.LoadBalancerArn!,
+      groupIds: lb.SecurityGroups ?? [],
+      subnetIds: (lb.AvailabilityZones ?? []).map((z) => z.SubnetId).filter((x): x is string => !!x),
+      families: lb.IpAddressType === 'ipv4' || !lb.IpAddressType ? [4] : [4, 6],
+      listeners: [],
+      ruleGroups: [],
+      instances: [],
+    }),
+  );
+  return { balancers, targetGroups: new Map(groups.value.map((g) => [g.TargetGroupArn!, g])), unknown: [] };
+}
+
+const hasTargets = (g: TargetGroup | undefined): boolean => g?.TargetType === 'instance' || g?.TargetType === 'ip';
+
+/**
+ * The listeners of the ALBs/NLBs that can matter, one DescribeListeners each (ELBv2 has no batch read): not of a
+ * load balancer without an instance or IP target group (a listener forwards only to target groups attached to it,
+ * and each lists its load balancers), nor of one whose groups admit no TCP port at all from the internet.
+ */
+async function readListeners(
+  elbv2: ElasticLoadBalancingV2Client,
+  read: ElbRead,
+  groups: Pick<RegionInventory, 'securityGroups' | 'prefixLists'>,
+): Promise<Balancer[]> {
+  const attached = (b: Balancer) => [...read.targetGroups.values()].filter((g) => g.LoadBalancerArns?.includes(b.id));
+  const wanted = read.balancers.filter((b) => attached(b).some(hasTargets) && admitsAnyPort(b, groups));
+  const listeners = await mapLimit(wanted, CONCURRENCY, (b) =>
+    attempt(() =>
+      pages(
+        'elasticloadbalancing',
+        'DescribeListeners',
+        paginateDescribeListeners({ client: elbv2, pageSize: ELB_PAGE }, { LoadBalancerArn: b.id }),
+        (p) => p.Listeners,
+      ),
+    ),
+  );
+  return wanted.flatMap((b, i): Balancer[] => {
     const ls = listeners[i]!;
-    const name = lb.LoadBalancerName ?? lb.LoadBalancerArn!;
     if (!ls.ok) {
-      unknown.push({ lb: name, reason: ls.reason });
+      read.unknown.push({ lb: b.name, reason: ls.reason });
       return [];
     }
     const forwarded = new Set(ls.value.flatMap(forwardedGroups));
     return [
       {
-        kind: v2Kind(lb)!,
-        id: lb.LoadBalancerArn!,
-        name,
-        groupIds: lb.SecurityGroups ?? [],
-        subnetIds: (lb.AvailabilityZones ?? []).map((z) => z.SubnetId).filter((x): x is string => !!x),
-        families: lb.IpAddressType === 'ipv4' || !lb.IpAddressType ? [4] : [4, 6],
+        ...b,
         listeners: ls.value
           .filter((l) => l.Port !== undefined && l.Protocol !== 'UDP')
           .map((l) => ({ id: l.ListenerArn, port: l.Port!, protocol: l.Protocol ?? 'TCP', targetGroups: forwardedGroups(l) })),
-        ruleGroups: [...targetGroups.values()]
-          .filter((g) => g.LoadBalancerArns?.includes(lb.LoadBalancerArn!) && !forwarded.has(g.TargetGroupArn!))
+        ruleGroups: attached(b)
+          .filter((g) => !forwarded.has(g.TargetGroupArn!))
           .map((g) => g.TargetGroupArn!),
-        instances: [],
       },
     ];
   });
-  return { balancers, targetGroups, unknown };
 }
 
 /** Classic Load Balancers: one paginated listing has listeners, backends and registered instances. */
@@ -342,6 +366,20 @@ async function lbGroups(
   return { securityGroups: ok(groups), prefixLists: new Map([...inv.prefixLists, ...lists.map((id, i) => [id, entries[i]!] as const)]) };
 }
 
+/** Whether the load balancer's groups could admit some TCP port from the internet (or could not be judged). */
+function admitsAnyPort(b: Balancer, groups: Pick<RegionInventory, 'securityGroups' | 'prefixLists'>): boolean {
+  if (!b.groupIds.length) return true;
+  const net = networkEvidence({ securityGroupIds: b.groupIds, publicIps: [], ipv6: [] }, groups, new Map(), []);
+  return (
+    !net.ok ||
+    net.value.openings.some(
+      (o) =>
+        (o.protocol === 'tcp' || o.protocol === 'all') &&
+        (o.peer.kind === 'unresolved' || (isWorldOpen(o) && o.peer.kind === 'cidr' && b.families.includes(o.peer.family))),
+    )
+  );
+}
+
 /** Whether the load balancer's groups admit the listener port from the internet: the rule, or `no security groups`. */
 function admission(
   b: Balancer,
@@ -386,16 +424,15 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
         (p) => p.NetworkAcls,
       ),
     ),
-    readElbv2(clients.elbv2),
+    listElbv2(clients.elbv2),
     readClassic(clients.elb),
   ]);
-  const balancers = [...v2.balancers, ...(classic.ok ? classic.value : [])];
-  const unknown = [...v2.unknown, ...(classic.ok ? [] : [{ lb: 'Classic Load Balancers', reason: classic.reason }])];
+  const listed = [...v2.balancers, ...(classic.ok ? classic.value : [])];
 
   const [groups, lbSubnets] = await Promise.all([
-    lbGroups(ec2, unique(balancers.flatMap((b) => b.groupIds)), inv),
+    lbGroups(ec2, unique(listed.flatMap((b) => b.groupIds)), inv),
     attempt(async () => {
-      const ids = unique(balancers.flatMap((b) => b.subnetIds));
+      const ids = unique(listed.flatMap((b) => b.subnetIds));
       const found = ids.length
         ? await byFilter(
             'subnet-id',
@@ -408,6 +445,9 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
       return new Map(found.map((s) => [s.SubnetId!, [s.CidrBlock, ...(s.Ipv6CidrBlockAssociationSet ?? []).map((a) => a.Ipv6CidrBlock)]]));
     }),
   ]);
+
+  const balancers = [...(await readListeners(clients.elbv2, v2, groups)), ...(classic.ok ? classic.value : [])];
+  const unknown = [...v2.unknown, ...(classic.ok ? [] : [{ lb: 'Classic Load Balancers', reason: classic.reason }])];
 
   // Targets are read only where a path could reach them: a target group of an internet-facing load balancer whose
   // listener is admitted from the internet (or could not be judged).
@@ -436,9 +476,13 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
       for (const tg of b.ruleGroups) wanted.set(tg, [...(wanted.get(tg) ?? []), { b, listener: { ...listener, viaRule: true }, admitted }]);
     }
   }
+  // Nor where no scanned instance of the target group's VPC has a rule that could admit its load balancer on any port.
+  const openingsIn = instanceOpenings(inv);
   const tgArns = [...wanted.keys()].filter((arn) => {
-    const kind = v2.targetGroups.get(arn)?.TargetType;
-    return kind === 'instance' || kind === 'ip';
+    const tg = v2.targetGroups.get(arn);
+    if (!hasTargets(tg)) return false;
+    const inVpc = openingsIn(tg!.VpcId);
+    return !inVpc || wanted.get(arn)!.some((u) => inVpc.some((o) => mayAdmitLoadBalancer(o, refs.get(u.b)!)));
   });
   const health = await mapLimit(tgArns, CONCURRENCY, (arn) =>
     send(
@@ -482,6 +526,29 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
     routes: tables.ok ? ok(routesBySubnet(tables.value, subnets)) : fail(tables.reason),
     acls: acls.ok ? ok(aclsBySubnet(acls.value, subnets)) : fail(acls.reason),
     loadBalancers: ok({ routes: await withClientIpPreservation(clients.elbv2, routes, inv), unknown }),
+  };
+}
+
+/** The scanned instances' inbound rules by VPC, computed once; undefined when the groups could not be read (assume any). */
+function instanceOpenings(inv: RegionInventory): (vpcId: string | undefined) => Opening[][] | undefined {
+  let byVpc: Map<string | undefined, Opening[][]> | undefined;
+  return (vpcId) => {
+    if (!inv.securityGroups.ok) return undefined;
+    if (!byVpc) {
+      byVpc = new Map();
+      for (const i of inv.instances) {
+        const net = networkEvidence(i, inv, new Map(), []);
+        const list = byVpc.get(i.vpcId) ?? [];
+        // Only unread groups fail here, and those were ruled out above; an instance without evidence admits anything.
+        list.push(
+          net.ok
+            ? net.value.openings
+            : [{ groupId: '', protocol: 'all', fromPort: 0, toPort: 65535, source: '', peer: { kind: 'unresolved', reason: net.reason } }],
+        );
+        byVpc.set(i.vpcId, list);
+      }
+    }
+    return byVpc.get(vpcId) ?? [];
   };
 }
 

@@ -12,7 +12,7 @@ import { evaluateInstance } from '../../lib/evaluate.js';
 import { renderTable } from '../../lib/render/table.js';
 import { summarise } from '../../lib/summary.js';
 import type { InstanceCheck, LoadBalancerRoute, NetworkAcl, Outcome } from '../../lib/model.js';
-import { loadBalancerPaths, preservationDecides } from '../../lib/reach.js';
+import { loadBalancerPaths, mayAdmitLoadBalancer, preservationDecides } from '../../lib/reach.js';
 import { fail, ok } from '../../lib/model.js';
 import { ctx, instance, lbRoute, net, OPEN_ACL, open, position } from '../support/fixtures.js';
 
@@ -277,6 +277,15 @@ describe('load-balancer paths', () => {
       expect(http.evaluate(ctx({ net: withLb(nlb(instanceTarget, denied), [open(SG, 'tcp', 22, '10.0.0.0/16')]) }))[0]).toMatchObject({
         status: 'PASSED',
       });
+    });
+    it('mayAdmitLoadBalancer: whether any rule on any TCP port could let the load balancer in (else its targets cannot matter)', () => {
+      const { lb } = lbRoute();
+      expect(mayAdmitLoadBalancer([open(SG, 'tcp', 22, '203.0.113.0/24')], lb)).toBe(false);
+      expect(mayAdmitLoadBalancer([open(SG, 'udp', 8125, '10.0.0.0/8')], lb)).toBe(false);
+      expect(mayAdmitLoadBalancer([open(SG, 'tcp', 9999, '10.0.0.0/8')], lb)).toBe(true);
+      expect(mayAdmitLoadBalancer([open(SG, 'tcp', 22, LB_SG)], lb)).toBe(true);
+      expect(mayAdmitLoadBalancer(world, lb)).toBe(true);
+      expect(mayAdmitLoadBalancer([open(SG, 'tcp', 22, '203.0.113.0/24')], { ...lb, subnetCidrs: fail('denied') })).toBe(true);
     });
     it('preservationDecides: only where a rule admits the subnets but neither the internet nor the NLB’s group', () => {
       expect(preservationDecides(withLb(nlb(instanceTarget), vpc), nlb(instanceTarget))).toBe(true);

@@ -109,6 +109,8 @@ beforeAll(async () => {
         groups: ['alb-closed'],
         listeners: [{ port: 443, targetPort: 8086, targets: ['lb-closed'] }],
       },
+      // No target group: nothing to forward to, its listeners are never read.
+      { name: 'alb-empty', kind: 'application', groups: ['alb'], listeners: [] },
       // NLBs keep the client's address where client IP preservation is on (instance targets by default): only a rule
       // covering the internet, or one referencing the NLB's group, admits internet clients; the VPC CIDR admits health checks.
       {
@@ -236,8 +238,10 @@ describe('load-balancer paths (moto)', () => {
     expect(calls['elasticloadbalancingv2:DescribeLoadBalancers']).toBe(1);
     expect(calls['elasticloadbalancingv2:DescribeTargetGroups']).toBe(1);
     expect(calls['elasticloadbalancing:DescribeLoadBalancers']).toBe(1);
-    // Listeners of the eight internet-facing ALB/NLBs (the internal one is never read); targets only behind admitted listeners.
-    expect(calls['elasticloadbalancingv2:DescribeListeners']).toBe(8);
+    // Listeners of seven of the nine internet-facing ALB/NLBs: not of the internal one, nor of alb-closed, whose group admits
+    // no TCP port from the internet (no listener of it can be admitted), nor of alb-empty (no target group to forward to);
+    // targets only behind admitted listeners.
+    expect(calls['elasticloadbalancingv2:DescribeListeners']).toBe(7);
     expect(calls['elasticloadbalancingv2:DescribeTargetHealth']).toBe(7);
     // Client IP preservation only where it decides: NLB target groups with a target admitting the NLB's subnets but
     // neither the internet nor the NLB's group (nlb, nlb-instance, nlb-ip-on, nlb-instance-off; not nlb-grouped).
