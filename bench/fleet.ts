@@ -112,6 +112,10 @@ const LB_MIX: Pick<LoadBalancerSpec, 'kind' | 'scheme' | 'groups'>[] = [
   { kind: 'application', groups: ['lb-public'] },
 ];
 
+/** The kinds of the region's load balancers, in the order they are seeded (the mix, in turn). */
+export const lbMix = (instances: number): Pick<LoadBalancerSpec, 'kind' | 'scheme'>[] =>
+  Array.from({ length: lbCount(instances) }, (_, k) => LB_MIX[k % LB_MIX.length]!);
+
 export async function seedFleet(ec2: EC2Client, region: string, n: number, pool: Pool): Promise<void> {
   const counts = apportion(
     n,

@@ -14,12 +14,25 @@ import { CallCounter, createClients } from '../lib/aws/clients.js';
 import { parseConfig } from '../lib/config.js';
 import { scan } from '../lib/scan.js';
 import { startEmulator } from '../scripts/emulator.js';
-import { lbCount, seedFleet } from './fleet.js';
+import { lbCount, lbMix, seedFleet } from './fleet.js';
 import { machine, writeSection } from './results.js';
 
 const REGION = 'eu-west-1';
 /** The issue's target: every discovery call of a region of 1,000 instances and 20 load balancers, all services together. */
 const TARGET = 20;
+/** Calls made once per scan, not per region (the region names' check). */
+const PER_SCAN = new Set(['ec2:DescribeRegions']);
+/**
+ * Calls made per internet-facing ALB/NLB (ELBv2 has no batch read of listeners, targets or target group attributes):
+ * one DescribeListeners per load balancer whose listeners can matter, one DescribeTargetHealth per target group behind
+ * a listener admitted from the internet, one DescribeTargetGroupAttributes per NLB target group where client IP
+ * preservation decides an answer. Everything else is read once per region, growing with pages only.
+ */
+const PER_LB = new Set([
+  'elasticloadbalancingv2:DescribeListeners',
+  'elasticloadbalancingv2:DescribeTargetHealth',
+  'elasticloadbalancingv2:DescribeTargetGroupAttributes',
+]);
 
 async function main() {
   const { values } = parseArgs({
@@ -47,7 +60,14 @@ async function main() {
     clients.destroy();
     const calls = counter.callsByOperation();
     const discovery = Object.entries(calls).filter(([k]) => /^(ec2|elasticloadbalancing)/.test(k));
-    const total = discovery.reduce((a, [, v]) => a + v, 0);
+    const sum = (ops: [string, number][]) => ops.reduce((a, [, v]) => a + v, 0);
+    const total = sum(discovery);
+    const perScan = sum(discovery.filter(([k]) => PER_SCAN.has(k)));
+    const perLb = discovery.filter(([k]) => PER_LB.has(k));
+    const fixed = total - perScan - sum(perLb);
+    const facing = lbMix(n).filter((m) => m.kind !== 'classic' && m.scheme !== 'internal');
+    const nlbs = facing.filter((m) => m.kind === 'network').length;
+    const perLbText = perLb.map(([k, v]) => `${v} ${k.split(':')[1]}`).join(' + ');
     const reach = document.findings.filter((f) => f.checkId === 'net.http-port-public' && f.status === 'FAILED');
     const count = (p: (f: (typeof reach)[number]) => boolean) => new Set(reach.filter(p).map((f) => f.instanceId)).size;
     const body = `## Reachability: calls per region (issue 13)
@@ -59,7 +79,7 @@ ${machine()}. \`node dist/bench/reach.js --instances ${n}\` in a loopback-only n
 ${discovery.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}
 | **all discovery calls (EC2 + ELB)** | **${total}** |
 
-Target ≤ ${TARGET} calls for the region, all services together: ${total <= TARGET ? 'met' : '**missed**'}. Calls grow with pages and with internet-facing ALB/NLBs, never with instances: the ELBv2 API has no batch read of listeners (one DescribeListeners per load balancer) or of targets (one DescribeTargetHealth per target group), so the floor is about 10 + 2 per internet-facing ALB/NLB with one target group. Internal load balancers, listeners their groups do not admit from the internet and Classic LBs (one listing has listeners and instances) cost nothing more.
+Target ≤ ${TARGET} calls for the region, all services together: ${total <= TARGET ? 'met' : '**missed**'}. The calls split into ${fixed} read once per region (growing with pages, never with instances or load balancers: DescribeInstances one per tag selector and page, DescribeSecurityGroups the instances' groups then the load balancers' own not among them, DescribeVolumes 1,000 ids a call, GetManagedPrefixListEntries one per prefix list, one each of the rest), ${perScan} once per scan (DescribeRegions, checking the configured names), and ${sum(perLb)} per internet-facing ALB/NLB (${perLbText}). The estate has ${facing.length} internet-facing ALB/NLBs (${facing.length - nlbs} ALB, ${nlbs} NLB with IP targets and no groups, each with one target group whose targets' groups admit it), ${lbMix(n).filter((m) => m.kind === 'classic').length} Classic LBs (one listing has listeners and instances: no call each) and ${lbMix(n).filter((m) => m.scheme === 'internal').length} internal ALBs (never read further). ELBv2 has no batch read of listeners, targets or target group attributes, so the per-load-balancer part alone is at least ${facing.length} DescribeListeners + ${facing.length} DescribeTargetHealth + ${nlbs} DescribeTargetGroupAttributes (each NLB target admits the NLB's subnets but neither the internet nor an NLB group: client IP preservation decides) = ${2 * facing.length + nlbs}: the target of ${TARGET} cannot be met for this estate. Lower bound = ${fixed} + ${perScan} + ${2 * facing.length + nlbs} = ${fixed + perScan + 2 * facing.length + nlbs}${fixed + perScan + 2 * facing.length + nlbs === total ? ', which this run makes' : `; this run made ${total}`}. Skipped as nothing they read could change an answer: listeners of internal load balancers, of ALB/NLBs without instance or IP target groups and of those whose groups admit no TCP port from the internet; targets behind listeners not admitted from the internet and of target groups no scanned instance of their VPC could admit.
 
 Instances failing \`net.http-port-public\`: ${count((f) => f.severity === 'CRITICAL' && f.resource.type.startsWith('AwsElb'))} CRITICAL through load balancers (${reach.filter((f) => f.resource.type.startsWith('AwsElb')).length} findings, one per load balancer), ${count((f) => f.severity === 'CRITICAL' && f.resource.type === 'AwsEc2SecurityGroup')} CRITICAL direct, ${count((f) => f.severity !== 'CRITICAL')} latent (world-open, no complete path).`;
     process.stdout.write(`${body}\n`);
