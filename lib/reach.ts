@@ -388,9 +388,18 @@ export function loadBalancerPaths(net: NetworkEvidence, port: number): Path[] {
       {
         hop: 'listener',
         id: r.listener.id ?? `${r.lb.name}:${r.listener.port}`,
-        detail: `listener ${r.listener.protocol} ${r.listener.port}${r.listener.viaRule ? ' (through a listener rule)' : ''}${r.admitted.ok ? `; admitted by ${typeof r.admitted.value === 'string' ? r.admitted.value : `${r.admitted.value.groupId} from ${r.admitted.value.source}`}` : ''}`,
+        detail: `listener ${r.listener.protocol} ${r.listener.port}${r.admitted.ok ? `; admitted by ${typeof r.admitted.value === 'string' ? r.admitted.value : `${r.admitted.value.groupId} from ${r.admitted.value.source}`}` : ''}`,
       },
-      ...(r.targetGroup ? [{ hop: 'target-group' as const, id: r.targetGroup.id, detail: `target group ${r.targetGroup.name}` }] : []),
+      ...(r.targetGroup
+        ? [
+            {
+              hop: 'target-group' as const,
+              id: r.targetGroup.id,
+              // Rules are not read (one DescribeRules per listener): a target group attached only through a rule counts for every listener.
+              detail: `target group ${r.targetGroup.name}${r.listener.viaRule ? ', attached through a listener rule; rules not read: any listener may forward' : ''}`,
+            },
+          ]
+        : []),
       {
         hop: 'target',
         id: r.target.address ?? r.target.kind,

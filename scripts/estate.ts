@@ -39,6 +39,7 @@ import {
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
+  CreateRuleCommand,
   CreateTargetGroupCommand,
   ElasticLoadBalancingV2Client,
   ModifyTargetGroupAttributesCommand,
@@ -123,6 +124,8 @@ export interface LoadBalancerSpec {
     targetType?: 'instance' | 'ip';
     /** NLB: the target group's `preserve_client_ip.enabled` attribute, set explicitly (absent: AWS's default for the target type). */
     preserveClientIp?: boolean;
+    /** ALB: instances behind a second target group, forwarded to by a listener rule (path `/api/*`) instead of the default action. */
+    ruleTargets?: string[];
   }[];
 }
 
@@ -453,7 +456,7 @@ async function seedLoadBalancers(
         const ids = targets(l.targets, type === 'ip' ? 'privateIps' : 'instances');
         if (ids.length)
           await v2.send(new RegisterTargetsCommand({ TargetGroupArn: tgArn, Targets: ids.map((Id) => ({ Id, Port: l.targetPort })) }));
-        await v2.send(
+        const listener = await v2.send(
           new CreateListenerCommand({
             LoadBalancerArn: arn,
             Protocol: protocol,
@@ -461,6 +464,32 @@ async function seedLoadBalancers(
             DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
           }),
         );
+        if (l.ruleTargets?.length) {
+          const ruled = await v2.send(
+            new CreateTargetGroupCommand({
+              Name: `${lb.name}-${i}-rule`,
+              Protocol: protocol,
+              Port: l.targetPort,
+              VpcId: at.vpcId,
+              TargetType: type,
+            }),
+          );
+          const ruledArn = ruled.TargetGroups![0]!.TargetGroupArn!;
+          await v2.send(
+            new RegisterTargetsCommand({
+              TargetGroupArn: ruledArn,
+              Targets: targets(l.ruleTargets, type === 'ip' ? 'privateIps' : 'instances').map((Id) => ({ Id, Port: l.targetPort })),
+            }),
+          );
+          await v2.send(
+            new CreateRuleCommand({
+              ListenerArn: listener.Listeners![0]!.ListenerArn!,
+              Priority: 10,
+              Conditions: [{ Field: 'path-pattern', Values: ['/api/*'] }],
+              Actions: [{ Type: 'forward', TargetGroupArn: ruledArn }],
+            }),
+          );
+        }
       }
     }
   } finally {

@@ -295,6 +295,14 @@ describe('load-balancer paths', () => {
       expect(preservationDecides(withLb(lbRoute(), vpc), lbRoute())).toBe(false);
     });
   });
+  it('a target group attached through a listener rule counts for every admitted listener, and the evidence says the rules were not read', () => {
+    const route = lbRoute({ listener: { ...lbRoute().listener, viaRule: true } });
+    const [o] = http.evaluate(ctx({ net: withLb(route) }));
+    expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    const tg = (o!.details!.paths as { hops: { hop: string; detail?: string }[] }[])[0]!.hops.find((h) => h.hop === 'target-group');
+    expect(tg!.detail).toBe('target group influx, attached through a listener rule; rules not read: any listener may forward');
+    expect(o!.summary).toContain('attached through a listener rule; rules not read: any listener may forward');
+  });
   it('Classic LB backend → instance port: CRITICAL on the AwsElbLoadBalancer resource', () => {
     const route = lbRoute({
       lb: { ...lbRoute().lb, kind: 'classic', id: 'influx-clb', name: 'influx-clb' },

@@ -79,6 +79,7 @@ beforeAll(async () => {
       { name: 'acl-deny', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'acl-deny' },
       { name: 'v6-only', tags: influx, groups: ['v6-8086'], publicIp: true },
       { name: 'behind-alb', tags: influx, groups: ['from-alb'] },
+      { name: 'behind-alb-rule', tags: influx, groups: ['from-alb'] },
       { name: 'behind-nlb', tags: influx, groups: ['from-vpc'] },
       { name: 'behind-clb', tags: influx, groups: ['from-clb'] },
       { name: 'internal-lb', tags: influx, groups: ['from-alb'] },
@@ -92,7 +93,12 @@ beforeAll(async () => {
       { name: 'nlb-group-ref', tags: influx, groups: ['from-nlb-sg'] },
     ],
     loadBalancers: [
-      { name: 'alb', kind: 'application', groups: ['alb'], listeners: [{ port: 443, targetPort: 8086, targets: ['behind-alb'] }] },
+      {
+        name: 'alb',
+        kind: 'application',
+        groups: ['alb'],
+        listeners: [{ port: 443, targetPort: 8086, targets: ['behind-alb'], ruleTargets: ['behind-alb-rule'] }],
+      },
       { name: 'nlb', kind: 'network', listeners: [{ port: 8086, targetPort: 8086, targets: ['behind-nlb'], targetType: 'ip' }] },
       { name: 'clb', kind: 'classic', groups: ['clb'], listeners: [{ port: 8086, targetPort: 8086, targets: ['behind-clb'] }] },
       {
@@ -190,6 +196,15 @@ describe('load-balancer paths (moto)', () => {
     expect(hops).toContain('listener');
     expect(hops).toContain('targetgroup/alb-0');
   });
+  it('ALB target group attached through a listener rule (rules not read): reachable from every admitted listener, and the evidence says so', () => {
+    const fs = http(doc, 'behind-alb-rule');
+    expect(fs.map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([`FAILED CRITICAL AwsElbv2LoadBalancer ${estate.loadBalancers.alb}`]);
+    const hops = JSON.stringify(fs[0]!.evidence.paths);
+    expect(hops).toContain('targetgroup/alb-0-rule');
+    expect(hops).toContain('attached through a listener rule; rules not read: any listener may forward');
+    // The default action's target group is not marked.
+    expect(JSON.stringify(http(doc, 'behind-alb')[0]!.evidence.paths)).not.toContain('listener rule');
+  });
   it('internet-facing NLB without groups → IP target: CRITICAL on the NLB', () => {
     expect(http(doc, 'behind-nlb').map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([
       `FAILED CRITICAL AwsElbv2LoadBalancer ${estate.loadBalancers.nlb}`,
@@ -242,7 +257,7 @@ describe('load-balancer paths (moto)', () => {
     // no TCP port from the internet (no listener of it can be admitted), nor of alb-empty (no target group to forward to);
     // targets only behind admitted listeners.
     expect(calls['elasticloadbalancingv2:DescribeListeners']).toBe(7);
-    expect(calls['elasticloadbalancingv2:DescribeTargetHealth']).toBe(7);
+    expect(calls['elasticloadbalancingv2:DescribeTargetHealth']).toBe(8);
     // Client IP preservation only where it decides: NLB target groups with a target admitting the NLB's subnets but
     // neither the internet nor the NLB's group (nlb, nlb-instance, nlb-ip-on, nlb-instance-off; not nlb-grouped).
     expect(calls['elasticloadbalancingv2:DescribeTargetGroupAttributes']).toBe(4);
