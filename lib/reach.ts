@@ -270,7 +270,7 @@ export const directPaths = (net: NetworkEvidence, openings: readonly Opening[], 
  * for UDP/TCP_UDP target groups (where it cannot be turned off), off for IP targets of TCP/TLS. Undefined for ALBs
  * and Classic LBs: their own nodes are the source of what reaches the targets.
  */
-export function clientIpPreservation(r: LoadBalancerRoute): { preserved: Result<boolean>; why: string } | undefined {
+function clientIpPreservation(r: LoadBalancerRoute): { preserved: Result<boolean>; why: string } | undefined {
   if (r.lb.kind !== 'network') return undefined;
   const tg = r.targetGroup;
   if (tg?.protocol?.includes('UDP')) return { preserved: ok(true), why: `${tg.protocol} target group` };

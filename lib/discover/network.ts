@@ -529,26 +529,23 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
   };
 }
 
-/** The scanned instances' inbound rules by VPC, computed once; undefined when the groups could not be read (assume any). */
+/** The scanned instances' inbound rules by VPC, computed once; undefined when some could not be derived (assume any). */
 function instanceOpenings(inv: RegionInventory): (vpcId: string | undefined) => Opening[][] | undefined {
-  let byVpc: Map<string | undefined, Opening[][]> | undefined;
-  return (vpcId) => {
-    if (!inv.securityGroups.ok) return undefined;
-    if (!byVpc) {
-      byVpc = new Map();
-      for (const i of inv.instances) {
-        const net = networkEvidence(i, inv, new Map(), []);
-        const list = byVpc.get(i.vpcId) ?? [];
-        // Only unread groups fail here, and those were ruled out above; an instance without evidence admits anything.
-        list.push(
-          net.ok
-            ? net.value.openings
-            : [{ groupId: '', protocol: 'all', fromPort: 0, toPort: 65535, source: '', peer: { kind: 'unresolved', reason: net.reason } }],
-        );
-        byVpc.set(i.vpcId, list);
-      }
+  let byVpc: Map<string | undefined, Opening[][]> | null | undefined;
+  const build = () => {
+    const out = new Map<string | undefined, Opening[][]>();
+    for (const i of inv.instances) {
+      const net = networkEvidence(i, inv, new Map(), []);
+      if (!net.ok) return null;
+      const list = out.get(i.vpcId) ?? [];
+      list.push(net.value.openings);
+      out.set(i.vpcId, list);
     }
-    return byVpc.get(vpcId) ?? [];
+    return out;
+  };
+  return (vpcId) => {
+    if (byVpc === undefined) byVpc = build();
+    return byVpc ? (byVpc.get(vpcId) ?? []) : undefined;
   };
 }
 
