@@ -70,6 +70,18 @@ function run<Ctx>(check: Runnable<Ctx>, ctx: Ctx, evidence: Record<string, Resul
   return { outcomes, assessed: true, complete: !!sound && outcomes.every((o) => o.status !== 'NOT_AVAILABLE' && !o.incomplete) };
 }
 
+/** One `compliance` object per requirement list (itself one per check), shared by the check's findings. */
+const compliances = new WeakMap<readonly string[], NonNullable<Finding['compliance']>>();
+function complianceOf(meta: CheckMeta): Finding['compliance'] {
+  const related = relatedRequirements(meta);
+  if (!related.length) return undefined;
+  const known = compliances.get(related);
+  if (known) return known;
+  const compliance = { relatedRequirements: related };
+  compliances.set(related, compliance);
+  return compliance;
+}
+
 function toFinding(
   meta: CheckMeta,
   o: Outcome,
@@ -77,7 +89,7 @@ function toFinding(
   fallback: ResourceRef,
 ): Finding {
   const status: Status = o.status;
-  const related = relatedRequirements(meta);
+  const compliance = complianceOf(meta);
   return {
     checkId: meta.id,
     status,
@@ -90,7 +102,7 @@ function toFinding(
     ...(where.endpoint !== undefined ? { endpoint: where.endpoint } : {}),
     evidence: { summary: o.summary, ...(o.details ?? {}), ...(o.incomplete ? { incomplete: o.incomplete } : {}) },
     remediation: meta.remediation,
-    ...(related.length ? { compliance: { relatedRequirements: related } } : {}),
+    ...(compliance ? { compliance } : {}),
   };
 }
 
