@@ -4,12 +4,13 @@
  * left untouched, and within a region only instance × check pairs evaluated
  * on complete evidence can resolve anything (see lifecycle.ts).
  */
+import { createHash } from 'node:crypto';
 import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { oneLine } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { isFailing, type Coverage, type Instance, type ScanResult } from '../model.js';
-import { findingId, shortHash } from './asff.js';
+import { findingId } from './asff.js';
 import { parseFindingId, planImports, type Held, type Plan, type PublishScope } from './lifecycle.js';
 import { importFindings, readActive, type ImportOptions } from './securityhub.js';
 import { buildSummary, publishSummary, shouldNotify, type Changes, type SummaryInput } from './sns.js';
@@ -41,6 +42,21 @@ export interface PublishDeps {
 
 type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> &
   Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: string[] };
+
+/** 48 bits of SHA-256 of a finding id, as a number (exact in a double): a compact key, never a security boundary. */
+const idHash = (id: string): number => createHash('sha256').update(id).digest().readUIntBE(0, 6);
+
+/** Binary search in an ascending array. */
+function sortedHas(sorted: Float64Array, x: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo] === x;
+}
 
 /** EC2 instance ids start with `i-`; Timestream for InfluxDB identifiers have no hyphen. */
 const EC2_INSTANCE_ID = /^i-/;
@@ -80,9 +96,10 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
   let active: Map<string, Held>;
   try {
     // Findings produced again are read compactly (HeldFinding); whole documents only for what may be resolved or
-    // archived. Which ids are produced is known by 16-character hashes while reading (a fleet's ids are long).
-    const produced = new Set(findings.map((f) => shortHash([findingId(f)])));
-    active = await readActive(client, cov.accountId, cov.region, (id) => !produced.has(shortHash([id])));
+    // archived. Which ids are produced is known by 48-bit hashes, sorted, while reading (8 bytes an id, not a set of
+    // strings). Should another id share a hash, it is held compactly and left as it was (planImports): never resolved wrongly.
+    const produced = Float64Array.from(findings, (f) => idHash(findingId(f))).sort();
+    active = await readActive(client, cov.accountId, cov.region, (id) => !sortedHas(produced, idHash(id)));
   } catch (err) {
     // Without the current state the lifecycle cannot be decided: import nothing rather than overwrite first-seen dates.
     const reason = `securityhub:GetFindings failed: ${oneLine(err, 200)}`;

@@ -265,6 +265,13 @@ describe('the lifecycle plan', () => {
             ]);
           }
   });
+  it('leaves as it was an earlier finding held compactly that this scan did not produce after all (never resolved blind)', () => {
+    const f = finding();
+    const held = new Map([[findingId(f), HeldFinding.of(toAsff(f, { now: T0.toISOString() }))]]);
+    const plan = planImports([], held, scope(), { now: T1, refreshDays: 7 });
+    expect(plan.counts).toMatchObject({ resolved: 0, archived: 0, outOfScope: 1 });
+    expect([...plan.imports()]).toEqual([]);
+  });
   it('keeps equal strings (dates, labels) once for all the findings of a read', () => {
     const strings = new Map<string, string>();
     const [a, b] = [finding(), finding({ resource: { type: 'AwsEc2SecurityGroup', id: 'sg-2' } })].map((f) =>
