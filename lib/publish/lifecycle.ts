@@ -101,17 +101,13 @@ export function planImports(
   opts: { now: Date; refreshDays: number },
 ): Plan {
   const now = opts.now.toISOString();
-  const counts: Plan['counts'] = {
-    new: 0,
-    changed: 0,
-    refreshed: 0,
-    unchanged: 0,
-    resolved: 0,
-    archived: 0,
-    keptUnavailable: 0,
-    outOfScope: 0,
+  const plan: Omit<Plan, 'importCount' | 'imports'> = {
+    counts: { new: 0, changed: 0, refreshed: 0, unchanged: 0, resolved: 0, archived: 0, keptUnavailable: 0, outOfScope: 0 },
+    newFailures: [],
+    resolvedIds: [],
+    tampered: [],
   };
-  const plan: Omit<Plan, 'importCount' | 'imports'> = { counts, newFailures: [], resolvedIds: [], tampered: [] };
+  const { counts } = plan;
   // Belt and braces: a pair with a NOT_AVAILABLE finding is never complete, whatever the scope says.
   const unavailable = new Set<string>();
   for (const f of findings)
