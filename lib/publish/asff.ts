@@ -82,7 +82,7 @@ export class HeldFinding {
 }
 
 /** 96 bits of SHA-256 over the parts (an absent one differs from every string), base64url: 16 characters. */
-export const shortHash = (parts: readonly (string | undefined)[]): string =>
+const shortHash = (parts: readonly (string | undefined)[]): string =>
   createHash('sha256')
     .update(parts.map((p) => (p === undefined ? '\u0001' : `\u0002${p}`)).join('\u0000'))
     .digest()
