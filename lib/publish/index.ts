@@ -4,7 +4,7 @@
  * left untouched, and within a region only instance × check pairs evaluated
  * on complete evidence can resolve anything (see lifecycle.ts).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { oneLine } from '../errors.js';
@@ -43,8 +43,11 @@ export interface PublishDeps {
 type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> &
   Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: string[] };
 
-/** 48 bits of SHA-256 of a finding id, as a number (exact in a double): a compact key, never a security boundary. */
-const idHash = (id: string): number => createHash('sha256').update(id).digest().readUIntBE(0, 6);
+/**
+ * 48 bits of SHA-256 of a finding id, as a number (exact in a double): a compact key, never a security boundary.
+ * One-shot hash(): a Hash object per id would hold native memory until a garbage collection.
+ */
+const idHash = (id: string): number => Number.parseInt(hash('sha256', id, 'hex').slice(0, 12), 16);
 
 /** Binary search in an ascending array. */
 function sortedHas(sorted: Float64Array, x: number): boolean {
