@@ -7,6 +7,7 @@
 import { relatedRequirements } from './checks/compliance.js';
 import { EvidenceUnavailable } from './checks/support.js';
 import { oneLine } from './errors.js';
+import { flat } from './util/text.js';
 import { assessmentKey, isFailing, raiseSeverity } from './model.js';
 import type {
   Check,
@@ -90,6 +91,13 @@ function toFinding(
 ): Finding {
   const status: Status = o.status;
   const compliance = complianceOf(meta);
+  const evidence: Record<string, unknown> = {
+    summary: o.summary,
+    ...(o.details ?? {}),
+    ...(o.incomplete ? { incomplete: o.incomplete } : {}),
+  };
+  // Its own text held flat (the findings of a fleet are held until the end of a scan; nested values are shared).
+  for (const [k, v] of Object.entries(evidence)) if (typeof v === 'string') evidence[k] = flat(v);
   return {
     checkId: meta.id,
     status,
@@ -100,7 +108,7 @@ function toFinding(
     ...(where.instanceId !== undefined ? { instanceId: where.instanceId } : {}),
     resource: o.resource ?? fallback,
     ...(where.endpoint !== undefined ? { endpoint: where.endpoint } : {}),
-    evidence: { summary: o.summary, ...(o.details ?? {}), ...(o.incomplete ? { incomplete: o.incomplete } : {}) },
+    evidence,
     remediation: meta.remediation,
     ...(compliance ? { compliance } : {}),
   };
