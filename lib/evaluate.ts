@@ -7,6 +7,7 @@
 import { relatedRequirements } from './checks/compliance.js';
 import { EvidenceUnavailable } from './checks/support.js';
 import { oneLine } from './errors.js';
+import { flat } from './util/text.js';
 import { assessmentKey, isFailing, raiseSeverity } from './model.js';
 import type {
   Check,
@@ -70,6 +71,18 @@ function run<Ctx>(check: Runnable<Ctx>, ctx: Ctx, evidence: Record<string, Resul
   return { outcomes, assessed: true, complete: !!sound && outcomes.every((o) => o.status !== 'NOT_AVAILABLE' && !o.incomplete) };
 }
 
+/** One `compliance` object per requirement list (itself one per check), shared by the check's findings. */
+const compliances = new WeakMap<readonly string[], NonNullable<Finding['compliance']>>();
+function complianceOf(meta: CheckMeta): Finding['compliance'] {
+  const related = relatedRequirements(meta);
+  if (!related.length) return undefined;
+  const known = compliances.get(related);
+  if (known) return known;
+  const compliance = { relatedRequirements: related };
+  compliances.set(related, compliance);
+  return compliance;
+}
+
 function toFinding(
   meta: CheckMeta,
   o: Outcome,
@@ -77,7 +90,14 @@ function toFinding(
   fallback: ResourceRef,
 ): Finding {
   const status: Status = o.status;
-  const related = relatedRequirements(meta);
+  const compliance = complianceOf(meta);
+  const evidence: Record<string, unknown> = {
+    summary: o.summary,
+    ...(o.details ?? {}),
+    ...(o.incomplete ? { incomplete: o.incomplete } : {}),
+  };
+  // Its own text held flat (the findings of a fleet are held until the end of a scan; nested values are shared).
+  for (const [k, v] of Object.entries(evidence)) if (typeof v === 'string') evidence[k] = flat(v);
   return {
     checkId: meta.id,
     status,
@@ -88,9 +108,9 @@ function toFinding(
     ...(where.instanceId !== undefined ? { instanceId: where.instanceId } : {}),
     resource: o.resource ?? fallback,
     ...(where.endpoint !== undefined ? { endpoint: where.endpoint } : {}),
-    evidence: { summary: o.summary, ...(o.details ?? {}), ...(o.incomplete ? { incomplete: o.incomplete } : {}) },
+    evidence,
     remediation: meta.remediation,
-    ...(related.length ? { compliance: { relatedRequirements: related } } : {}),
+    ...(compliance ? { compliance } : {}),
   };
 }
 

@@ -621,7 +621,8 @@ export type Check = InstanceCheck | RegionCheck | EndpointCheck | DatabaseCheck;
  * account × region). The Security Hub lifecycle resolves a failure only for
  * pairs that this scan evaluated on complete evidence.
  */
-export const assessmentKey = (instanceId: string | undefined, checkId: string): string => `${instanceId ?? '-'}/${checkId}`;
+// join() builds one flat string: a template literal would leave cons strings behind each of a fleet's keys.
+export const assessmentKey = (instanceId: string | undefined, checkId: string): string => [instanceId ?? '-', checkId].join('/');
 
 /** A finding, exactly as the CHECKS.md output contract names its fields. */
 export interface Finding {

@@ -92,6 +92,6 @@ describe('a verdict resting on an unreadable source', () => {
       { accountId: lowered[0]!.accountId!, region: lowered[0]!.region!, assessed, isGone: () => false },
       { now: new Date('2026-11-29T00:00:00Z'), refreshDays: 7 },
     );
-    expect(plan.imports).toEqual([]);
+    expect([...plan.imports()]).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@
  * documented: derived from account, region, check, instance and resource,
  * never from the scan, so every scan updates the same Security Hub finding.
  */
+import { hash } from 'node:crypto';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { checkById } from '../checks/index.js';
 import type { Finding } from '../model.js';
@@ -30,7 +31,8 @@ export const generatorId = (checkId: string) => `${GENERATOR_PREFIX}${checkId}`;
  * A security group shared by two instances gives two findings (one per instance).
  */
 export function findingId(f: Pick<Finding, 'accountId' | 'region' | 'checkId' | 'instanceId' | 'resource'>): string {
-  return printable(`${GENERATOR_PREFIX}${f.accountId}/${f.region}/${f.checkId}/${f.instanceId ?? '-'}/${f.resource.id}`);
+  // join() builds one flat string (a template literal leaves a chain of cons strings behind it: a fleet holds many ids).
+  return printable([`${GENERATOR_PREFIX}${f.accountId}`, String(f.region), f.checkId, f.instanceId ?? '-', f.resource.id].join('/'));
 }
 
 /**
@@ -40,17 +42,59 @@ export function findingId(f: Pick<Finding, 'accountId' | 'region' | 'checkId' | 
  * Never a stored digest: anyone allowed to import findings in the account
  * could write one, and make a forged PASSED stick.
  */
-export function sameAsImported(prev: AwsSecurityFinding, f: Finding): boolean {
-  const severity = prev.FindingProviderFields?.Severity?.Label ?? prev.Severity?.Label;
-  return (
-    prev.RecordState === 'ACTIVE' &&
-    prev.Compliance?.Status === f.status &&
-    severity === f.severity &&
-    prev.GeneratorId === generatorId(f.checkId) &&
-    prev.Title === clip(f.title, LIMITS.title) &&
-    prev.Resources?.[0]?.Id === resourceArn(f, f.resource, f.region ?? '', f.accountId ?? '')
-  );
+export function sameAsImported(prev: AwsSecurityFinding | HeldFinding, f: Finding): boolean {
+  const held = prev instanceof HeldFinding ? prev : HeldFinding.of(prev);
+  return held.status === f.status && held.severity === f.severity && held.digest === digestOf(f);
 }
+
+/**
+ * What the lifecycle keeps of a finding Security Hub holds and this scan produces again: its status,
+ * the provider's severity, a digest of the rest that `sameAsImported` compares (record state, generator,
+ * title, resource), and its dates. A fleet's findings are held this way, never as whole ASFF documents.
+ * The digest is computed here from the fields read back, never read from the finding.
+ */
+export class HeldFinding {
+  private constructor(
+    readonly status: string | undefined,
+    readonly severity: string | undefined,
+    readonly digest: string,
+    readonly updatedAt: string | undefined,
+    readonly firstSeen: string | undefined,
+  ) {}
+
+  /** `strings` shares equal strings (dates, labels) between the findings of one read. */
+  static of(f: AwsSecurityFinding, strings?: Map<string, string>): HeldFinding {
+    const share = (s: string | undefined) => {
+      if (s === undefined || !strings) return s;
+      const known = strings.get(s);
+      if (known !== undefined) return known;
+      strings.set(s, s);
+      return s;
+    };
+    return new HeldFinding(
+      share(f.Compliance?.Status),
+      share(f.FindingProviderFields?.Severity?.Label ?? f.Severity?.Label),
+      digest(f.RecordState, f.GeneratorId, f.Title, f.Resources?.[0]?.Id),
+      share(f.UpdatedAt),
+      share(f.FirstObservedAt ?? f.CreatedAt),
+    );
+  }
+}
+
+/**
+ * 72 bits of SHA-256 over the parts (an absent one differs from every string), base64url: 12 characters, a string
+ * of its own (a longer slice would keep the whole hash behind it). One-shot hash(): no Hash object per finding, whose
+ * native memory would wait for a garbage collection.
+ */
+const shortHash = (parts: readonly (string | undefined)[]): string =>
+  hash('sha256', parts.map((p) => (p === undefined ? '\u0001' : `\u0002${p}`)).join('\u0000'), 'base64url').slice(0, 12);
+
+const digest = (recordState?: string, generator?: string, title?: string, resource?: string) =>
+  shortHash([recordState, generator, title, resource]);
+
+/** The digest a finding of this scan would have as imported (ACTIVE). */
+const digestOf = (f: Finding) =>
+  digest('ACTIVE', generatorId(f.checkId), clip(f.title, LIMITS.title), resourceArn(f, f.resource, f.region ?? '', f.accountId ?? ''));
 
 /**
  * The id of any finding of a document: the ASFF Id for scan findings; for probe findings (no

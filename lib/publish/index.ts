@@ -4,14 +4,14 @@
  * left untouched, and within a region only instance × check pairs evaluated
  * on complete evidence can resolve anything (see lifecycle.ts).
  */
-import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
+import { hash } from 'node:crypto';
 import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { oneLine } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { isFailing, type Coverage, type Instance, type ScanResult } from '../model.js';
 import { findingId } from './asff.js';
-import { parseFindingId, planImports, type Plan, type PublishScope } from './lifecycle.js';
+import { parseFindingId, planImports, type Held, type Plan, type PublishScope } from './lifecycle.js';
 import { importFindings, readActive, type ImportOptions } from './securityhub.js';
 import { buildSummary, publishSummary, shouldNotify, type Changes, type SummaryInput } from './sns.js';
 
@@ -42,6 +42,24 @@ export interface PublishDeps {
 
 type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> &
   Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: string[] };
+
+/**
+ * 48 bits of SHA-256 of a finding id, as a number (exact in a double): a compact key, never a security boundary.
+ * One-shot hash(): a Hash object per id would hold native memory until a garbage collection.
+ */
+const idHash = (id: string): number => Number.parseInt(hash('sha256', id, 'hex').slice(0, 12), 16);
+
+/** Binary search in an ascending array. */
+function sortedHas(sorted: Float64Array, x: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo] === x;
+}
 
 /** EC2 instance ids start with `i-`; Timestream for InfluxDB identifiers have no hyphen. */
 const EC2_INSTANCE_ID = /^i-/;
@@ -77,25 +95,30 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
     return out;
   }
   const client = deps.clients.securityHub(cov.region);
-  // The region's findings and their ids, computed once (a fleet's ids are a large share of what publishing holds).
   const findings = result.document.findings.filter((f) => f.accountId === cov.accountId && f.region === cov.region);
-  const ids = findings.map(findingId);
-  let active: Map<string, AwsSecurityFinding>;
+  let active: Map<string, Held>;
   try {
-    // Findings produced again are read compactly; whole documents only for what may be resolved or archived.
-    const produced = new Set(ids);
-    active = await readActive(client, cov.accountId, cov.region, (id) => !produced.has(id));
+    // Findings produced again are read compactly (HeldFinding); whole documents only for what may be resolved or
+    // archived. Which ids are produced is known by 48-bit hashes, sorted, while reading (8 bytes an id, not a set of
+    // strings). Should another id share a hash, it is held compactly and left as it was (planImports): never resolved wrongly.
+    const produced = Float64Array.from(findings, (f) => idHash(findingId(f))).sort();
+    active = await readActive(client, cov.accountId, cov.region, (id) => !sortedHas(produced, idHash(id)));
   } catch (err) {
     // Without the current state the lifecycle cannot be decided: import nothing rather than overwrite first-seen dates.
     const reason = `securityhub:GetFindings failed: ${oneLine(err, 200)}`;
     out.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason });
-    for (const id of ids) out.failed.push({ id, reason });
+    for (const f of findings) out.failed.push({ id: findingId(f), reason });
     return out;
   }
   const scope = publishScope(cov);
   // Not seen is not gone: an EC2 instance is archived only when EC2 confirms it is terminated or unknown
   // (a Timestream database, when a complete listing of the region no longer has it: see publishScope).
-  const candidates = [...new Set([...active.keys()].flatMap((id) => parseFindingId(id)?.instanceId ?? []))].filter(scope.isGone);
+  const seen = new Set<string>();
+  for (const id of active.keys()) {
+    const instanceId = parseFindingId(id)?.instanceId;
+    if (instanceId !== undefined) seen.add(instanceId);
+  }
+  const candidates = [...seen].filter(scope.isGone);
   const gone = new Set(candidates.filter((id) => !EC2_INSTANCE_ID.test(id)));
   const instances = candidates.filter((id) => EC2_INSTANCE_ID.test(id));
   if (instances.length && deps.goneInstances) {
@@ -105,13 +128,7 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
       out.skippedRegions.push({ accountId: cov.accountId, region: cov.region, reason: `no instance archived: ${oneLine(err, 200)}` });
     }
   }
-  const plan = planImports(
-    findings,
-    active,
-    { ...scope, isGone: (id) => gone.has(id) },
-    { now, refreshDays: config.publish.refreshDays },
-    ids,
-  );
+  const plan = planImports(findings, active, { ...scope, isGone: (id) => gone.has(id) }, { now, refreshDays: config.publish.refreshDays });
   Object.assign(out, plan.counts, { newFailures: plan.newFailures });
   for (const id of plan.tampered)
     out.failed.push({
@@ -119,14 +136,8 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
       reason:
         'Security Hub holds this finding with an UpdatedAt in the future (not written by influxguard); it ignores older updates: archive or delete it so the next scan can write it',
     });
-  if (!plan.imports.length) return out;
-  const r = await importFindings(
-    client,
-    (function* () {
-      for (const build of plan.imports) yield build();
-    })(),
-    deps.importOptions,
-  );
+  if (!plan.importCount) return out;
+  const r = await importFindings(client, plan.imports(), deps.importOptions);
   out.imported = r.imported;
   out.batchImportCalls = r.calls;
   out.failed.push(...r.failed);

@@ -20,7 +20,7 @@
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { assessmentKey, isFailing, SEVERITIES, severityRank, type Finding, type Severity } from '../model.js';
 import { DAY_MS } from '../util/time.js';
-import { GENERATOR_PREFIX, findingId, sameAsImported, toAsff } from './asff.js';
+import { GENERATOR_PREFIX, HeldFinding, findingId, sameAsImported, toAsff } from './asff.js';
 
 export interface PublishScope {
   accountId: string;
@@ -31,9 +31,17 @@ export interface PublishScope {
   isGone: (instanceId: string) => boolean;
 }
 
+/** An ACTIVE finding Security Hub holds: whole, or (when this scan produces it again) as a HeldFinding. */
+export type Held = AwsSecurityFinding | HeldFinding;
+
 export interface Plan {
-  /** What to import, each built when its batch is sent (thousands of ASFF documents are never held at once). */
-  imports: (() => AwsSecurityFinding)[];
+  /** How many findings `imports` yields. */
+  importCount: number;
+  /**
+   * What to import, each ASFF document built when its batch is drawn: a fleet's documents are never
+   * held at once, and the plan itself keeps one byte per finding, not a closure.
+   */
+  imports: () => Generator<AwsSecurityFinding>;
   counts: {
     new: number;
     changed: number;
@@ -69,9 +77,13 @@ const failing = isFailing;
 /** Clock skew tolerated before an `UpdatedAt` counts as written by someone else. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
+const statusOf = (prev: Held | undefined) => (prev instanceof HeldFinding ? prev.status : prev?.Compliance?.Status);
+const updatedAtOf = (prev: Held) => (prev instanceof HeldFinding ? prev.updatedAt : prev.UpdatedAt);
+const firstSeenOf = (prev: Held) => (prev instanceof HeldFinding ? prev.firstSeen : (prev.FirstObservedAt ?? prev.CreatedAt));
+
 /** The severity Security Hub holds for an earlier finding (the provider's, as imported). */
-const heldSeverity = (prev: AwsSecurityFinding | undefined): Severity => {
-  const label = prev?.FindingProviderFields?.Severity?.Label ?? prev?.Severity?.Label;
+const heldSeverity = (prev: Held | undefined): Severity => {
+  const label = prev instanceof HeldFinding ? prev.severity : (prev?.FindingProviderFields?.Severity?.Label ?? prev?.Severity?.Label);
   return (SEVERITIES as readonly string[]).includes(label ?? '') ? (label as Severity) : 'INFORMATIONAL';
 };
 
@@ -84,103 +96,122 @@ function pairOf(id: string, scope: PublishScope): { pair: string; instanceId?: s
 
 export function planImports(
   findings: readonly Finding[],
-  active: ReadonlyMap<string, AwsSecurityFinding>,
+  active: ReadonlyMap<string, Held>,
   scope: PublishScope,
   opts: { now: Date; refreshDays: number },
-  /** `findingId` of each of `findings`, when the caller has them already. */
-  ids?: readonly string[],
 ): Plan {
   const now = opts.now.toISOString();
-  const plan: Plan = {
-    imports: [],
+  const plan: Omit<Plan, 'importCount' | 'imports'> = {
     counts: { new: 0, changed: 0, refreshed: 0, unchanged: 0, resolved: 0, archived: 0, keptUnavailable: 0, outOfScope: 0 },
     newFailures: [],
     resolvedIds: [],
     tampered: [],
   };
-  // Pairs Security Hub already knows something about: their earlier findings are never replaced by "unknown".
-  const known = new Set<string>();
-  for (const id of active.keys()) {
-    const p = pairOf(id, scope);
-    if (p) known.add(p.pair);
-  }
+  const { counts } = plan;
   // Belt and braces: a pair with a NOT_AVAILABLE finding is never complete, whatever the scope says.
   const unavailable = new Set<string>();
   for (const f of findings)
     if (f.status === 'NOT_AVAILABLE' && f.accountId === scope.accountId && f.region === scope.region)
       unavailable.add(assessmentKey(f.instanceId, f.checkId));
+  // Of those pairs, the ones Security Hub already knows something about: their earlier findings are never replaced by "unknown".
+  const known = new Set<string>();
+  if (unavailable.size)
+    for (const id of active.keys()) {
+      const p = pairOf(id, scope);
+      if (p && unavailable.has(p.pair)) known.add(p.pair);
+    }
   const evaluated = (pair: string) => scope.assessed.has(pair) && !unavailable.has(pair);
-  const current = new Set<string>();
+  // One byte per finding: imported (1) or not (0). The earlier findings this scan produces again (no id strings kept).
+  const imported = new Uint8Array(findings.length);
+  const matched = new Set<Held>();
   for (const [i, f] of findings.entries()) {
     if (f.accountId !== scope.accountId || f.region !== scope.region) continue;
-    const id = ids?.[i] ?? findingId(f);
-    current.add(id);
+    const id = findingId(f);
     const pair = assessmentKey(f.instanceId, f.checkId);
     const prev = active.get(id);
-    if (prev?.UpdatedAt && Date.parse(prev.UpdatedAt) > opts.now.getTime() + CLOCK_SKEW_MS) {
+    if (prev) matched.add(prev);
+    const updatedAt = prev && updatedAtOf(prev);
+    if (updatedAt && Date.parse(updatedAt) > opts.now.getTime() + CLOCK_SKEW_MS) {
       plan.tampered.push(id);
       continue;
     }
     // Not evaluated on complete evidence: only a failure observed now may be written; nothing earlier is lowered.
-    const lowered = failing(f.status) && failing(prev?.Compliance?.Status) && severityRank(f.severity) < severityRank(heldSeverity(prev));
+    const prevStatus = statusOf(prev);
+    const lowered = failing(f.status) && failing(prevStatus) && severityRank(f.severity) < severityRank(heldSeverity(prev));
     const held =
       !evaluated(pair) && (f.status === 'NOT_AVAILABLE' ? known.has(pair) : (!failing(f.status) && prev !== undefined) || lowered);
     if (held) {
-      plan.counts.keptUnavailable++;
+      counts.keptUnavailable++;
       continue;
     }
-    const prevStatus = prev?.Compliance?.Status;
     if (failing(f.status) && !failing(prevStatus)) plan.newFailures.push(id);
     if (!prev) {
-      plan.counts.new++;
-      plan.imports.push(() => toAsff(f, { now }));
+      counts.new++;
+      imported[i] = 1;
       continue;
     }
-    const firstSeen = prev.FirstObservedAt ?? prev.CreatedAt;
     const same = sameAsImported(prev, f);
-    const stale = !prev.UpdatedAt || opts.now.getTime() - Date.parse(prev.UpdatedAt) >= opts.refreshDays * DAY_MS;
+    const stale = !updatedAt || opts.now.getTime() - Date.parse(updatedAt) >= opts.refreshDays * DAY_MS;
     if (same && !stale) {
-      plan.counts.unchanged++;
+      counts.unchanged++;
       continue;
     }
-    plan.counts[same ? 'refreshed' : 'changed']++;
-    plan.imports.push(() => toAsff(f, { now, ...(firstSeen ? { firstSeen } : {}) }));
+    counts[same ? 'refreshed' : 'changed']++;
+    imported[i] = 1;
   }
 
+  // Earlier findings not produced now: archived (gone, or a superseded placeholder) or resolved; always whole documents.
+  const later: { prev: AwsSecurityFinding; resolve: boolean }[] = [];
   for (const [id, prev] of active) {
-    if (current.has(id)) continue;
+    if (matched.has(prev)) continue;
     const p = pairOf(id, scope);
-    if (!p) {
-      plan.counts.outOfScope++;
+    // A HeldFinding is read only for an id this scan produces: should one be left over, it is left as it was.
+    if (!p || prev instanceof HeldFinding) {
+      counts.outOfScope++;
       continue;
     }
     if (p.instanceId !== undefined && scope.isGone(p.instanceId)) {
-      plan.counts.archived++;
-      plan.imports.push(() => ({ ...prev, UpdatedAt: now, RecordState: 'ARCHIVED' }));
+      counts.archived++;
+      later.push({ prev, resolve: false });
       continue;
     }
     if (!evaluated(p.pair)) {
-      plan.counts.outOfScope++; // not evaluated on complete evidence now: left exactly as it was
+      counts.outOfScope++; // not evaluated on complete evidence now: left exactly as it was
       continue;
     }
     const status = prev.Compliance?.Status;
     if (status === 'NOT_AVAILABLE') {
-      plan.counts.archived++; // a placeholder for "unknown", superseded by a complete evaluation
-      plan.imports.push(() => ({ ...prev, UpdatedAt: now, RecordState: 'ARCHIVED' }));
+      counts.archived++; // a placeholder for "unknown", superseded by a complete evaluation
+      later.push({ prev, resolve: false });
       continue;
     }
     if (!failing(status)) continue; // already passing: nothing to resolve
-    plan.counts.resolved++;
+    counts.resolved++;
     plan.resolvedIds.push(id);
-    plan.imports.push(() => ({
-      ...prev,
-      UpdatedAt: now,
-      LastObservedAt: now,
-      Compliance: { Status: 'PASSED' },
-      Severity: { Label: 'INFORMATIONAL', Original: 'INFORMATIONAL' },
-      FindingProviderFields: { ...(prev.FindingProviderFields ?? {}), Severity: { Label: 'INFORMATIONAL', Original: 'INFORMATIONAL' } },
-      Description: `PASSED: no longer observed on ${now}. Previously: ${prev.Description ?? ''}`.slice(0, 1024),
-    }));
+    later.push({ prev, resolve: true });
   }
-  return plan;
+  const imports = function* (): Generator<AwsSecurityFinding> {
+    for (const [i, f] of findings.entries()) {
+      if (!imported[i]) continue;
+      const prev = active.get(findingId(f));
+      const firstSeen = prev && firstSeenOf(prev);
+      yield toAsff(f, { now, ...(firstSeen ? { firstSeen } : {}) });
+    }
+    for (const { prev, resolve } of later)
+      yield !resolve
+        ? { ...prev, UpdatedAt: now, RecordState: 'ARCHIVED' }
+        : {
+            ...prev,
+            UpdatedAt: now,
+            LastObservedAt: now,
+            Compliance: { Status: 'PASSED' },
+            Severity: { Label: 'INFORMATIONAL', Original: 'INFORMATIONAL' },
+            FindingProviderFields: {
+              ...(prev.FindingProviderFields ?? {}),
+              Severity: { Label: 'INFORMATIONAL', Original: 'INFORMATIONAL' },
+            },
+            Description: `PASSED: no longer observed on ${now}. Previously: ${prev.Description ?? ''}`.slice(0, 1024),
+          };
+  };
+  return { ...plan, importCount: imported.reduce((n, x) => n + x, 0) + later.length, imports };
 }

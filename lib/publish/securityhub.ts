@@ -15,7 +15,7 @@ import {
 import { backoffMs } from '../aws/retry.js';
 import { errorCode, oneLine } from '../errors.js';
 import { sleep } from '../util/time.js';
-import { GENERATOR_PREFIX, productArn } from './asff.js';
+import { GENERATOR_PREFIX, HeldFinding, productArn } from './asff.js';
 
 export const BATCH_MAX = 100;
 export const BATCH_BYTES_MAX = 6 * 1024 * 1024 - 64 * 1024;
@@ -118,36 +118,20 @@ export async function importFindings(
   return result;
 }
 
-/** What the lifecycle reads of a finding that this scan produces again: what `sameAsImported` compares, and the dates. */
-function compact(f: AwsSecurityFinding): AwsSecurityFinding {
-  const severity = f.FindingProviderFields?.Severity?.Label;
-  return {
-    Id: f.Id,
-    GeneratorId: f.GeneratorId,
-    Title: f.Title,
-    ...(f.Compliance?.Status ? { Compliance: { Status: f.Compliance.Status } } : {}),
-    ...(f.Severity?.Label ? { Severity: { Label: f.Severity.Label } } : {}),
-    ...(severity ? { FindingProviderFields: { Severity: { Label: severity } } } : {}),
-    ...(f.Resources?.[0] ? { Resources: [{ Type: f.Resources[0].Type, Id: f.Resources[0].Id }] } : {}),
-    RecordState: f.RecordState,
-    UpdatedAt: f.UpdatedAt,
-    CreatedAt: f.CreatedAt,
-    ...(f.FirstObservedAt ? { FirstObservedAt: f.FirstObservedAt } : {}),
-  } as AwsSecurityFinding;
-}
-
 /**
  * This generator's ACTIVE findings for one account × region, by Id (re-filtered here: never trust a filter to be applied).
- * Findings for which `whole` is false are kept compact (status, digest, dates): memory stays proportional to what changes.
+ * Findings for which `whole` is false are kept as a HeldFinding (status, severity, digest, dates): memory stays
+ * proportional to what may be resolved or archived, not to a fleet's findings.
  */
 export async function readActive(
   client: SecurityHubClient,
   accountId: string,
   region: string,
   whole: (id: string) => boolean = () => true,
-): Promise<Map<string, AwsSecurityFinding>> {
+): Promise<Map<string, AwsSecurityFinding | HeldFinding>> {
   const prefix = `${GENERATOR_PREFIX}${accountId}/${region}/`;
-  const out = new Map<string, AwsSecurityFinding>();
+  const out = new Map<string, AwsSecurityFinding | HeldFinding>();
+  const strings = new Map<string, string>();
   const pages = paginateGetFindings(
     { client, pageSize: 100 },
     {
@@ -163,7 +147,7 @@ export async function readActive(
   for await (const page of pages) {
     for (const f of page.Findings ?? [])
       if (f.Id?.startsWith(prefix) && f.RecordState !== 'ARCHIVED' && f.AwsAccountId === accountId)
-        out.set(f.Id, whole(f.Id) ? f : compact(f));
+        out.set(f.Id, whole(f.Id) ? f : HeldFinding.of(f, strings));
   }
   return out;
 }

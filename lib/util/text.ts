@@ -23,6 +23,16 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u206
 const SPACING = /[\t\n\v\f\r\u2028\u2029]/;
 
 /**
+ * The same text, as one flat string where V8 allows it. A string built by concatenation (a template literal)
+ * is a tree of pieces, 32 bytes a node, until it is read whole, and a fleet's findings hold many. normalize()
+ * hands back the flattened text when it is already NFC (nearly always); otherwise the text is kept as it is.
+ */
+export function flat(text: string): string {
+  const n = text.normalize();
+  return n === text ? n : text;
+}
+
+/**
  * `text` without control or bidi-override characters. `keep` lists characters
  * the caller's own layout needs (e.g. `'\n'` for multi-line log messages).
  */

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { CHECKS } from '../../lib/checks/index.js';
 import { assessmentKey, type Finding } from '../../lib/model.js';
-import { LIMITS, SCHEMA_VERSION, findingId, toAsff } from '../../lib/publish/asff.js';
+import { HeldFinding, LIMITS, SCHEMA_VERSION, findingId, toAsff } from '../../lib/publish/asff.js';
 import { parseFindingId, planImports, type PublishScope } from '../../lib/publish/lifecycle.js';
 import { batches } from '../../lib/publish/securityhub.js';
 
@@ -110,12 +110,12 @@ describe('the lifecycle plan', () => {
     const first = planImports([f], new Map(), scope(), { now: T0, refreshDays: 7 });
     expect(first.counts.new).toBe(1);
     expect(first.newFailures).toEqual([findingId(f)]);
-    expect(planImports([f], asActive([f]), scope(), { now: T1, refreshDays: 7 }).imports).toHaveLength(0);
+    expect([...planImports([f], asActive([f]), scope(), { now: T1, refreshDays: 7 }).imports()]).toHaveLength(0);
     const later = planImports([f], asActive([f]), scope(), { now: new Date('2026-11-09T00:00:00Z'), refreshDays: 7 });
     expect(later.counts.refreshed).toBe(1);
     const raised = planImports([finding({ severity: 'CRITICAL' })], asActive([f]), scope(), { now: T1, refreshDays: 7 });
     expect(raised.counts.changed).toBe(1);
-    expect(raised.imports[0]!()).toMatchObject({
+    expect([...raised.imports()][0]).toMatchObject({
       CreatedAt: T0.toISOString(),
       FirstObservedAt: T0.toISOString(),
       UpdatedAt: T1.toISOString(),
@@ -125,7 +125,7 @@ describe('the lifecycle plan', () => {
     const onGone = finding({ instanceId: 'i-gone', resource: { type: 'AwsEc2SecurityGroup', id: 'sg-9' } });
     const plan = planImports([], asActive([finding(), onGone]), scope(), { now: T1, refreshDays: 7 });
     expect(plan.counts).toMatchObject({ resolved: 1, archived: 1 });
-    const byId = new Map(plan.imports.map((build) => build()).map((a) => [a.Id, a]));
+    const byId = new Map([...plan.imports()].map((a) => [a.Id, a]));
     expect(byId.get(findingId(finding()))).toMatchObject({
       Compliance: { Status: 'PASSED' },
       RecordState: 'ACTIVE',
@@ -143,7 +143,7 @@ describe('the lifecycle plan', () => {
       scope({ isGone: () => false, assessed: pairs(present, ['net.http-port-public']) }),
       { now: T1, refreshDays: 7 },
     );
-    expect(plan.imports).toEqual([]);
+    expect([...plan.imports()]).toEqual([]);
     expect(plan.counts.outOfScope).toBe(2);
   });
   it('never resolves a failure because its evidence is unavailable now', () => {
@@ -151,7 +151,7 @@ describe('the lifecycle plan', () => {
       now: T1,
       refreshDays: 7,
     });
-    expect(plan.imports).toEqual([]);
+    expect([...plan.imports()]).toEqual([]);
     expect(plan.counts.keptUnavailable).toBe(1);
   });
 
@@ -176,7 +176,7 @@ describe('the lifecycle plan', () => {
       scope({ assessed }),
       { now: T1, refreshDays: 7 },
     );
-    expect(plan.imports).toEqual([]);
+    expect([...plan.imports()]).toEqual([]);
     expect(plan.counts).toMatchObject({ resolved: 0, archived: 0, keptUnavailable: 2 });
   });
   it('a pair not evaluated at all (endpoint not probed, check not run) keeps its failures', () => {
@@ -185,7 +185,7 @@ describe('the lifecycle plan', () => {
       now: T1,
       refreshDays: 7,
     });
-    expect(plan.imports).toEqual([]);
+    expect([...plan.imports()]).toEqual([]);
   });
   it('a PASSED on incomplete evidence never overwrites an earlier failure of the same id', () => {
     const auth = finding({ checkId: 'auth.disabled', resource: { type: 'AwsEc2Instance', id: 'i-1' } });
@@ -193,7 +193,7 @@ describe('the lifecycle plan', () => {
       now: T1,
       refreshDays: 7,
     });
-    expect(plan.imports).toEqual([]);
+    expect([...plan.imports()]).toEqual([]);
   });
   it('imports a NOT_AVAILABLE only when nothing was known of that instance × check, and archives it once the check is evaluated', () => {
     const unknown = finding({ status: 'NOT_AVAILABLE', severity: 'INFORMATIONAL', resource: { type: 'AwsEc2Instance', id: 'i-1' } });
@@ -212,7 +212,7 @@ describe('the lifecycle plan', () => {
     };
     const plan = planImports([f], new Map([[findingId(f), forged]]), scope(), { now: T1, refreshDays: 7 });
     expect(plan.counts.changed).toBe(1);
-    expect(plan.imports[0]!()).toMatchObject({ Compliance: { Status: 'FAILED' }, Severity: { Label: 'HIGH' } });
+    expect([...plan.imports()][0]).toMatchObject({ Compliance: { Status: 'FAILED' }, Severity: { Label: 'HIGH' } });
   });
   it('reports, never "imports", a finding whose UpdatedAt lies in the future (Security Hub would ignore the update)', () => {
     const f = finding();
@@ -222,8 +222,65 @@ describe('the lifecycle plan', () => {
       UpdatedAt: '2099-01-01T00:00:00.000Z',
     };
     const plan = planImports([f], new Map([[findingId(f), forged]]), scope(), { now: T1, refreshDays: 7 });
-    expect(plan.imports).toEqual([]);
+    expect([...plan.imports()]).toEqual([]);
     expect(plan.tampered).toEqual([findingId(f)]);
+  });
+
+  it('decides from a HeldFinding (status, severity, digest, dates) exactly as from the whole ASFF document', () => {
+    // What Security Hub may hold for the pair (i-1, net.http-port-public / sg-1), and what this scan may produce.
+    const base = toAsff(finding(), { now: T0.toISOString() });
+    const held: Record<string, AwsSecurityFinding> = {
+      same: base,
+      stale: { ...base, UpdatedAt: '2026-10-01T00:00:00.000Z', FirstObservedAt: undefined, CreatedAt: '2026-09-01T00:00:00.000Z' },
+      future: { ...base, UpdatedAt: '2099-01-01T00:00:00.000Z' },
+      passed: { ...base, Compliance: { Status: 'PASSED' } },
+      unavailable: { ...base, Compliance: { Status: 'NOT_AVAILABLE' } },
+      critical: { ...base, FindingProviderFields: { Severity: { Label: 'CRITICAL' } } },
+      consoleSeverity: { ...base, FindingProviderFields: undefined, Severity: { Label: 'LOW' } },
+      retitled: { ...base, Title: 'another title' },
+      otherResource: { ...base, Resources: [{ Type: 'AwsEc2SecurityGroup', Id: 'sg-other' }] },
+      noResource: { ...base, Resources: undefined },
+      otherGenerator: { ...base, GeneratorId: 'influxguard/net.other' },
+      archived: { ...base, RecordState: 'ARCHIVED' },
+    };
+    const now: Finding[] = [
+      finding(),
+      finding({ severity: 'CRITICAL' }),
+      finding({ severity: 'LOW' }),
+      finding({ status: 'PASSED', severity: 'INFORMATIONAL' }),
+      finding({ status: 'NOT_AVAILABLE', severity: 'INFORMATIONAL' }),
+      finding({ title: 'another title' }),
+    ];
+    const asHeld = (m: Map<string, AwsSecurityFinding>) => new Map([...m].map(([id, a]) => [id, HeldFinding.of(a, new Map())]));
+    const outcome = (p: ReturnType<typeof planImports>) => ({ ...p, imports: [...p.imports()] });
+    for (const [name, prev] of Object.entries(held))
+      for (const f of now)
+        for (const assessed of [pairs(present), new Set<string>()])
+          for (const at of [T1, new Date('2026-11-20T00:00:00Z')]) {
+            const whole = new Map([[findingId(f), prev]]);
+            const opts = { now: at, refreshDays: 7 };
+            expect([name, outcome(planImports([f], asHeld(whole), scope({ assessed }), opts))]).toEqual([
+              name,
+              outcome(planImports([f], whole, scope({ assessed }), opts)),
+            ]);
+          }
+  });
+  it('leaves as it was an earlier finding held compactly that this scan did not produce after all (never resolved blind)', () => {
+    const f = finding();
+    const held = new Map([[findingId(f), HeldFinding.of(toAsff(f, { now: T0.toISOString() }))]]);
+    const plan = planImports([], held, scope(), { now: T1, refreshDays: 7 });
+    expect(plan.counts).toMatchObject({ resolved: 0, archived: 0, outOfScope: 1 });
+    expect([...plan.imports()]).toEqual([]);
+  });
+  it('keeps equal strings (dates, labels) once for all the findings of a read', () => {
+    const strings = new Map<string, string>();
+    const [a, b] = [finding(), finding({ resource: { type: 'AwsEc2SecurityGroup', id: 'sg-2' } })].map((f) =>
+      HeldFinding.of(JSON.parse(JSON.stringify(toAsff(f, { now: T0.toISOString() }))) as AwsSecurityFinding, strings),
+    );
+    expect(a!.updatedAt).toBe(T0.toISOString());
+    expect(Object.is(a!.updatedAt, b!.updatedAt) && Object.is(a!.firstSeen, b!.firstSeen)).toBe(true);
+    expect(a!.digest).not.toBe(b!.digest); // another security group
+    expect([...strings.keys()].sort()).toEqual(['FAILED', 'HIGH', T0.toISOString()].sort());
   });
 
   describe('a load-balancer path: a finding on the load balancer, for the instance', () => {
@@ -247,7 +304,7 @@ describe('the lifecycle plan', () => {
       expect(planImports([], asActive([viaAlb]), scope(), { now: T1, refreshDays: 7 }).counts).toMatchObject({ resolved: 1 });
       const unread = finding({ status: 'NOT_AVAILABLE', severity: 'INFORMATIONAL', resource: { type: 'AwsEc2Instance', id: 'i-1' } });
       const kept = planImports([unread], asActive([viaAlb]), scope({ assessed: new Set() }), { now: T1, refreshDays: 7 });
-      expect(kept.imports).toEqual([]);
+      expect([...kept.imports()]).toEqual([]);
       const gone = planImports([], asActive([viaAlb]), scope({ isGone: () => true }), { now: T1, refreshDays: 7 });
       expect(gone.counts).toMatchObject({ archived: 1, resolved: 0 });
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { jsonPieces, jsonText, printable, printableDeep } from '../../lib/util/text.js';
+import { flat, jsonPieces, jsonText, printable, printableDeep } from '../../lib/util/text.js';
 
 const HOSTILE = 'db\x1b[2J\x1b]52;c;aGVsbG8=\x07-1\u009b31m\u202eevil\u2066x\u2069\x7f\x00';
 
@@ -52,5 +52,13 @@ describe('jsonPieces', () => {
     }
     expect([...jsonPieces(head, 'findings', [])].join('')).toBe(jsonText(head, 2));
     expect([...jsonPieces({ Findings: [] }, 'Findings', items.slice(0, 2))].join('')).toBe(jsonText({ Findings: items.slice(0, 2) }, 2));
+  });
+});
+
+describe('flat', () => {
+  it('never changes the text: built, non-ASCII, and not normalized (decomposed é, Hangul jamo) alike', () => {
+    const built = `${'a'.repeat(20)} ${Math.PI} ${'é'.repeat(3)}`;
+    for (const text of [built, '', 'plain', 'e\u0301te\u0301', '\u1100\u1161', 'Å vs \u212b', '\ud800 lone surrogate'])
+      expect(flat(text)).toBe(text);
   });
 });
