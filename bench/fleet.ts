@@ -517,7 +517,7 @@ function report(results: SizeResult[], seedS: number[], collectorChars: number):
 
 ${machine()}. \`node dist/bench/fleet.js --sizes ${results.map((r) => r.instances).join(',')}\` in a loopback-only network namespace.
 
-Each size: an emulated estate (moto) over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; per region three subnets (private: no internet route; public: 0.0.0.0/0 to an internet gateway; restricted: its network ACL denies 8086 before allowing the rest), eight security groups (world-open 8086 v4+v6, private 8086 + VPN prefix list, SSH from an office prefix list, monitoring incl. UDP, Enterprise cluster ports by group reference, all-traffic legacy, a load balancer group open on 443/8086, 8086 from that group), ${LBS_PER_1000} load balancers per 1,000 instances (at least 4; in turn internet-facing ALB, NLB with IP targets, Classic LB, internal ALB, ALB) in front of 3% of the instances, data volumes encrypted and not, EBS default encryption off in us-east-1, 10% public addresses, 10% with two interfaces, 3% stopped, 5% Enterprise (4% data, 1% meta). Probe targets (\`influxdb:endpoint\`) spread over real local servers (influxd auth off, influxd auth on, influxd HTTPS, nginx HTTPS in front) and 0.5% over a hanging endpoint (endpoint timeout 3 s). Host evidence through SSM: SendCommand (and GetCommandInvocation, for outputs too long to list) go to moto; moto has no DescribeInstanceInformation or ListCommandInvocations and returns empty stdout, so those two calls are answered in the client and the output is the real collector's on this machine for one influxd (${collectorChars} characters: under ListCommandInvocations' 2,500, so GetCommandInvocation is not needed; bench/ssm-emulation.ts). Security Hub and SNS publishing against moto. Wall time excludes seeding; peak RSS is the scanning process's (moto and the servers are other processes), which runs bundled as the CLI is shipped (\`dist/influxguard.mjs\`, scripts/bundle.ts) with the CLI launcher's node flag \`--optimize-for-size\` (V8's memory-saving GC mode; no heap limit).
+Each size: an emulated estate (moto) over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; per region three subnets (private: no internet route; public: 0.0.0.0/0 to an internet gateway; restricted: its network ACL denies 8086 before allowing the rest), eight security groups (world-open 8086 v4+v6, private 8086 + VPN prefix list, SSH from an office prefix list, monitoring incl. UDP, Enterprise cluster ports by group reference, all-traffic legacy, a load balancer group open on 443/8086, 8086 from that group), ${LBS_PER_1000} load balancers per 1,000 instances (at least 4; in turn internet-facing ALB, NLB with IP targets, Classic LB, internal ALB, ALB) in front of 3% of the instances, data volumes encrypted and not, EBS default encryption off in us-east-1, 10% public addresses, 10% with two interfaces, 3% stopped, 5% Enterprise (4% data, 1% meta). Probe targets (\`influxdb:endpoint\`) spread over real local servers (influxd auth off, influxd auth on, influxd HTTPS, nginx HTTPS in front) and 0.5% over a hanging endpoint (endpoint timeout 3 s). Host evidence through SSM: SendCommand (and GetCommandInvocation, for outputs too long to list) go to moto; moto has no DescribeInstanceInformation or ListCommandInvocations and returns empty stdout, so those two calls are answered in the client and the output is the real collector's on this machine for one influxd (${collectorChars} characters: under ListCommandInvocations' 2,500, so GetCommandInvocation is not needed; bench/ssm-emulation.ts). Security Hub and SNS publishing against moto. Wall time excludes seeding; peak RSS is the scanning process's (moto and the servers are other processes), which runs bundled as the CLI is shipped (\`dist/influxguard-cli.mjs\`, scripts/bundle.ts) with the CLI launcher's node flag \`--optimize-for-size\` (V8's memory-saving GC mode; no heap limit) and Node's compile cache, as the launcher turns it on, filled by one load of the bundle before the first size (as for any run after a user's first).
 
 | instances | first scan wall | rescan wall | peak RSS (first / rescan) | findings | probes | EC2 calls | SSM SendCommand | AWS calls | imported / BatchImportFindings (first) | re-imported / calls (rescan) | seeding |
 |---|---|---|---|---|---|---|---|---|---|---|---|
@@ -614,8 +614,11 @@ async function main() {
       sizes: { type: 'string', default: '100,1000,5000' },
       child: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
+      warm: { type: 'boolean', default: false },
     },
   });
+  // Loaded and compiled, nothing run: fills the compile cache as a user's first run of the CLI would.
+  if (values.warm) return;
   if (values.child) {
     process.stdout.write(`${JSON.stringify(await runScan(values.child))}\n`);
     if (process.env.BENCH_TRACE)
@@ -629,6 +632,9 @@ async function main() {
   // Imported here, in the driver only: the bundled child must not carry the bundler's own entry point.
   const { bundle } = await import('../scripts/bundle.js');
   await bundle('bench/fleet.ts', CHILD_BUNDLE);
+  // The CLI's launcher turns Node's compile cache on (scripts/bundle.ts): the child runs warm, as any run after a user's first.
+  process.env.NODE_COMPILE_CACHE = mkdtempSync(join(tmpdir(), 'ig-bench-cache-'));
+  execFileSync(process.execPath, [...CLI_NODE_FLAGS, CHILD_BUNDLE, '--warm']);
   const emulator = await startEmulator();
   const { pool, stop } = await startPool();
   try {
