@@ -266,6 +266,8 @@ export interface LoadBalancerRoute {
     groupIds: string[];
     /** CIDRs of its subnets (where its nodes' addresses come from), or why they could not be read. */
     subnetCidrs: Result<string[]>;
+    /** Dual-stack (IPv6 clients too): an NLB translates them to IPv4 for IPv4 targets, from its own addresses. */
+    dualStack?: true;
   };
   listener: { id?: string; port: number; protocol: string; viaRule?: true };
   targetGroup?: {

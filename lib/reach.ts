@@ -272,6 +272,9 @@ export const directPaths = (net: NetworkEvidence, openings: readonly Opening[], 
  */
 function clientIpPreservation(r: LoadBalancerRoute): { preserved: Result<boolean>; why: string } | undefined {
   if (r.lb.kind !== 'network') return undefined;
+  // IPv6 clients of a dual-stack NLB reach IPv4 targets translated, from the NLB's own addresses: its subnets' CIDRs admit them.
+  if (r.lb.dualStack && !r.target.address?.includes(':'))
+    return { preserved: ok(false), why: 'dual-stack NLB: IPv6 clients reach IPv4 targets from its own addresses' };
   const tg = r.targetGroup;
   if (tg?.protocol?.includes('UDP')) return { preserved: ok(true), why: `${tg.protocol} target group` };
   if (tg?.preserveClientIp)
@@ -284,7 +287,7 @@ function clientIpPreservation(r: LoadBalancerRoute): { preserved: Result<boolean
 
 /** The client-IP-preservation attribute is worth reading only where it may be turned either way (TCP/TLS NLB target groups). */
 export const preservationToggles = (r: LoadBalancerRoute): boolean =>
-  r.lb.kind === 'network' && !!r.targetGroup && !r.targetGroup.protocol?.includes('UDP');
+  r.lb.kind === 'network' && !r.lb.dualStack && !!r.targetGroup && !r.targetGroup.protocol?.includes('UDP');
 
 interface Admission {
   hop?: Hop;

@@ -457,7 +457,17 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
       const subnetCidrs: Result<string[]> = lbSubnets.ok
         ? ok(b.subnetIds.flatMap((s) => (lbSubnets.value.get(s) ?? []).filter((c): c is string => !!c)))
         : fail(lbSubnets.reason);
-      return [b, { kind: b.kind, id: b.id, name: b.name, groupIds: b.groupIds, subnetCidrs }] as const;
+      return [
+        b,
+        {
+          kind: b.kind,
+          id: b.id,
+          name: b.name,
+          groupIds: b.groupIds,
+          subnetCidrs,
+          ...(b.families.includes(6) ? { dualStack: true as const } : {}),
+        },
+      ] as const;
     }),
   );
   const wanted = new Map<

@@ -251,6 +251,13 @@ describe('load-balancer paths', () => {
       expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
       expect(pathsOf(o!)).toContain('NLB preserves client addresses (instance target)');
     });
+    it('dual-stack NLB, instance target: its IPv6 clients arrive translated from its own addresses, so the subnets’ CIDR admits them → CRITICAL (review: was closed)', () => {
+      const route = nlb(instanceTarget);
+      const dual = { ...route, lb: { ...route.lb, dualStack: true as const } };
+      const o = http.evaluate(ctx({ net: withLb(dual, vpc) })).find((x) => x.resource?.type === 'AwsElbv2LoadBalancer');
+      expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+      expect(pathsOf(o!)).toContain('dual-stack NLB: IPv6 clients reach IPv4 targets from its own addresses');
+    });
     it('IP target (not preserved by default): the subnets are the source, the CIDR admits → CRITICAL', () => {
       const [o] = http.evaluate(ctx({ net: withLb(nlb(ipTarget), vpc) }));
       expect(o).toMatchObject({ severity: 'CRITICAL' });
