@@ -45,32 +45,46 @@ const CLI_BUNDLE = 'dist/influxguard-cli.mjs';
  * run (RSS that glibc then keeps): with Node's compile cache (Node >= 22.1)
  * a second run loads the compiled code instead (`--version`: 133 -> 95 MB of
  * peak RSS, 0.46 -> 0.28 s). The cache is the user's own directory (mode
- * 0700, and used only when owned by this user and writable by no one else:
- * compiled code read from a directory others can write would be theirs to
- * choose); NODE_DISABLE_COMPILE_CACHE=1 turns it off, as for any Node program.
+ * 0700), used only when every level of it is a real directory of this user
+ * that no one else may write, in a directory others cannot write either
+ * (unless sticky): compiled code read from a place someone else can change
+ * would be theirs to choose. Without Node's compile cache (before 22.1) or
+ * with NODE_DISABLE_COMPILE_CACHE=1, the CLI runs as before.
  */
 const LAUNCHER = `#!/usr/bin/env -S node --optimize-for-size
 // influxguard's launcher (written by scripts/bundle.ts): --optimize-for-size is V8's memory-saving GC mode (not a heap
 // limit); the compile cache spares each run the bundle's compilation (see scripts/bundle.ts).
-import { mkdirSync, statSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
+import { lstatSync, mkdirSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 try {
-  const base = process.env.XDG_CACHE_HOME && isAbsolute(process.env.XDG_CACHE_HOME) ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  const env = process.env.XDG_CACHE_HOME;
+  const base = env && isAbsolute(env) ? env : join(homedir(), '.cache');
   const dir = join(base, 'influxguard', 'node-compile-cache');
-  // One level at a time: Node's recursive mkdir never returns under /proc.
-  for (const d of [base, join(base, 'influxguard'), dir]) {
-    try {
-      mkdirSync(d, { mode: 0o700 });
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
+  const uid = process.getuid?.();
+  // Each level a real directory (not a link) of this user that no one else may write; the one above, not writable by
+  // others unless sticky (as /tmp): nobody else can swap what Node reads compiled code from. Else no cache.
+  const own = (d) => {
+    const st = lstatSync(d);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) throw new Error(d);
+  };
+  const above = lstatSync(dirname(base));
+  const safeAbove = above.isDirectory() && (above.uid === uid || above.uid === 0) && ((above.mode & 0o022) === 0 || (above.mode & 0o1000) !== 0);
+  if (isAbsolute(base) && safeAbove && typeof nodeModule.enableCompileCache === 'function') {
+    // One level at a time: Node's recursive mkdir never returns under /proc.
+    for (const d of [base, join(base, 'influxguard'), dir]) {
+      try {
+        mkdirSync(d, { mode: 0o700 });
+      } catch (err) {
+        if (err.code !== 'EEXIST') throw err;
+      }
+      own(d);
     }
+    nodeModule.enableCompileCache(dir);
   }
-  const st = statSync(dir);
-  if (enableCompileCache && st.uid === process.getuid?.() && (st.mode & 0o022) === 0) enableCompileCache(dir);
 } catch {
-  // No cache (a read-only or missing home): the same CLI, compiled on each run.
+  // No cache (a read-only or missing home, or a directory someone else could change): the same CLI, compiled each run.
 }
 await import('./influxguard-cli.mjs');
 `;

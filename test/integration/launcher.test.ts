@@ -2,10 +2,11 @@
  * The CLI's launcher (dist/influxguard.mjs, written by scripts/bundle.ts): Node's compile cache in the user's own
  * directory, never in one that someone else could write (compiled code read from there would be theirs to choose).
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../support/cli.js';
+import { CLI, runCli } from '../support/cli.js';
 
 const cacheOf = (base: string) => join(base, 'influxguard', 'node-compile-cache');
 
@@ -32,4 +33,45 @@ it('runs without a cache where none can be made (and does not hang where a recur
   const r = await runCli(['--version'], { XDG_CACHE_HOME: '/proc/influxguard-no-such-place/cache' }, 10_000);
   expect(r.code).toBe(0);
   expect(r.stderr).toBe('');
+});
+
+// Review: only the last level was checked (with stat, which follows links), so whoever owned a level above could swap
+// the cache under it between the check and Node's read.
+it.each([
+  [
+    'a level above it belongs to someone else',
+    (base: string) => {
+      mkdirSync(join(base, 'influxguard'));
+      chownSync(join(base, 'influxguard'), 65534, 65534);
+    },
+  ],
+  [
+    'a level above it is a link to elsewhere',
+    (base: string) => symlinkSync(mkdtempSync(join(tmpdir(), 'ig-elsewhere-')), join(base, 'influxguard')),
+  ],
+])('does not use the cache when %s', async (_, plant) => {
+  const base = mkdtempSync(join(tmpdir(), 'ig-launcher-'));
+  plant(base);
+  const r = await runCli(['--version'], { XDG_CACHE_HOME: base });
+  expect(r.code).toBe(0);
+  expect(existsSync(cacheOf(base)) ? readdirSync(cacheOf(base)) : []).toEqual([]);
+});
+
+// Review: a static import of enableCompileCache made the launcher fail to link on a Node without it.
+const older = ['/usr/bin/node', '/usr/local/bin/node'].find((n) => {
+  try {
+    return (
+      existsSync(n) &&
+      Number(execFileSync(n, ['-p', 'typeof require("node:module").enableCompileCache === "function" ? 1 : 0']).toString()) === 0
+    );
+  } catch {
+    return false;
+  }
+});
+(older ? it : it.skip)(`starts on a Node without a compile cache (${older ?? 'none on this machine'})`, () => {
+  expect(
+    execFileSync(older!, [CLI, '--version'], { env: { PATH: process.env.PATH ?? '' } })
+      .toString()
+      .trim(),
+  ).toMatch(/^\d+\.\d+\.\d+/);
 });
