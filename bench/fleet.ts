@@ -14,7 +14,6 @@
  *   BENCH_SNAP=DIR writes V8 heap snapshots of them into DIR each time the used heap has grown 15% (at most 8 a process).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { hash } from 'node:crypto';
 import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,7 +30,7 @@ import { COLLECTOR_PATH } from '../lib/evidence/host/local.js';
 import type { ProbeFn } from '../lib/evidence/index.js';
 import { gatherProbe, probeOptions } from '../lib/evidence/probe/gather.js';
 import type { Finding } from '../lib/model.js';
-import { findingId } from '../lib/publish/asff.js';
+import { sortedIdHashes } from '../lib/publish/asff.js';
 import { publishScan } from '../lib/publish/index.js';
 import { scan } from '../lib/scan.js';
 import { emulatorEnv, startEmulator } from '../scripts/emulator.js';
@@ -273,7 +272,7 @@ const SERVICES = ['ec2', 'elb', 'elbv2', 'sts', 'ssm', 'securityHub', 'sns', 'dy
  * not add a set of a fleet's ids to the peak RSS it measures. (A hash collision could only over-count: a failure, never missed.)
  */
 function duplicates(findings: readonly Finding[]): number {
-  const hashes = Float64Array.from(findings, (f) => Number.parseInt(hash('sha256', findingId(f), 'hex').slice(0, 12), 16)).sort();
+  const hashes = sortedIdHashes(findings);
   let n = 0;
   for (let i = 1; i < hashes.length; i++) if (hashes[i] === hashes[i - 1]) n++;
   return n;

@@ -4,13 +4,12 @@
  * left untouched, and within a region only instance × check pairs evaluated
  * on complete evidence can resolve anything (see lifecycle.ts).
  */
-import { hash } from 'node:crypto';
 import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { oneLine } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { isFailing, type Coverage, type Instance, type ScanResult } from '../model.js';
-import { findingId } from './asff.js';
+import { findingId, idHash, sortedIdHashes } from './asff.js';
 import { parseFindingId, planImports, type Held, type Plan, type PublishScope } from './lifecycle.js';
 import { importFindings, readActive, type ImportOptions } from './securityhub.js';
 import { buildSummary, publishSummary, shouldNotify, type Changes, type SummaryInput } from './sns.js';
@@ -42,12 +41,6 @@ export interface PublishDeps {
 
 type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> &
   Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: string[] };
-
-/**
- * 48 bits of SHA-256 of a finding id, as a number (exact in a double): a compact key, never a security boundary.
- * One-shot hash(): a Hash object per id would hold native memory until a garbage collection.
- */
-const idHash = (id: string): number => Number.parseInt(hash('sha256', id, 'hex').slice(0, 12), 16);
 
 /** Binary search in an ascending array. */
 function sortedHas(sorted: Float64Array, x: number): boolean {
@@ -101,7 +94,7 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
     // Findings produced again are read compactly (HeldFinding); whole documents only for what may be resolved or
     // archived. Which ids are produced is known by 48-bit hashes, sorted, while reading (8 bytes an id, not a set of
     // strings). Should another id share a hash, it is held compactly and left as it was (planImports): never resolved wrongly.
-    const produced = Float64Array.from(findings, (f) => idHash(findingId(f))).sort();
+    const produced = sortedIdHashes(findings);
     active = await readActive(client, cov.accountId, cov.region, (id) => !sortedHas(produced, idHash(id)));
   } catch (err) {
     // Without the current state the lifecycle cannot be decided: import nothing rather than overwrite first-seen dates.

@@ -17,18 +17,13 @@ import type { Finding, ScanDocument } from '../../lib/model.js';
 import { scan } from '../../lib/scan.js';
 import { seedEstate } from '../../scripts/estate.js';
 import { influxQuery, startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
+import { AUDIT_CHECKS } from '../../lib/checks/audit.js';
 import { endpoint, testAccount } from '../support/aws.js';
 
 const R = 'eu-west-3';
 const PW = 'Bind-admin-pw-5d0c9e17';
-const AUDIT_CHECKS = [
-  'users.admin-privileges',
-  'users.stale-unprivileged',
-  'users.default-admin-name',
-  'tokens.all-access-excess',
-  'tokens.write-all-buckets',
-  'tokens.inactive-user-active',
-];
+// Every check of the credentialed audit, as the registry has them.
+const AUDIT_CHECK_IDS = AUDIT_CHECKS.map((c) => c.id);
 let prod: RunningInfluxd;
 /** The endpoint of whoever tagged an instance: it records what it is sent. */
 let recorder: Server;
@@ -106,7 +101,7 @@ describe('an audit secret named by an instance tag is bound to its instances', (
   it.each(['copycat', 'thief'])(
     '%s (tagged with an allowed secret not bound to it): every audit check NOT_AVAILABLE naming the binding',
     (name) => {
-      for (const id of AUDIT_CHECKS) {
+      for (const id of AUDIT_CHECK_IDS) {
         const f = findingsOf(name, id);
         expect(f.map((x) => x.status)).toEqual(['NOT_AVAILABLE']);
         expect(String(f[0]!.evidence.reason)).toContain(`is not bound to ${ids[name]} (tag influxguard:instances)`);
