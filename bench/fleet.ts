@@ -431,16 +431,15 @@ async function startPool(): Promise<{ pool: Pool; stop: () => Promise<void> }> {
 /**
  * The scanning process runs this file bundled as the CLI is (scripts/bundle.ts), with the node flags of the
  * CLI's own launcher (bin/influxguard.ts's first line), so that its peak RSS is what a scan costs as shipped.
- * Written beside the CLI bundle (the collector is found from there).
+ * Written to dist/bench-fleet/ (the collector is found from there, as from the CLI's dist/cli/).
  */
-const CHILD_BUNDLE = join(new URL('../../', import.meta.url).pathname, 'dist', 'bench-fleet.mjs');
-const CLI_NODE_FLAGS = ['--optimize-for-size'];
-
-function child(n: number, at: string, env: Record<string, string>): Promise<RunFigures> {
+const CHILD_DIR = join(new URL('../../', import.meta.url).pathname, 'dist', 'bench-fleet');
+const CHILD_BUNDLE = join(CHILD_DIR, 'fleet.mjs');
+function child(n: number, at: string, env: Record<string, string>, flags: readonly string[]): Promise<RunFigures> {
   return new Promise((resolve, reject) => {
     const p = spawn(
       process.execPath,
-      [...CLI_NODE_FLAGS, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), CHILD_BUNDLE, '--child', at],
+      [...flags, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), CHILD_BUNDLE, '--child', at],
       { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -460,7 +459,7 @@ const sum = (calls: Record<string, number>, service?: string) =>
   Object.entries(calls).reduce((a, [k, v]) => a + (service === undefined || k.startsWith(`${service}:`) ? v : 0), 0);
 const op = (calls: Record<string, number>, name: string) => calls[name] ?? 0;
 
-function report(results: SizeResult[], seedS: number[], collectorChars: number): string {
+function report(results: SizeResult[], seedS: number[], collectorChars: number, flags: readonly string[]): string {
   const base = results.find((r) => r.instances === 1000);
   const rows = results.map((r, i) => {
     const f = r.first;
@@ -516,7 +515,7 @@ function report(results: SizeResult[], seedS: number[], collectorChars: number):
 
 ${machine()}. \`node dist/bench/fleet.js --sizes ${results.map((r) => r.instances).join(',')}\` in a loopback-only network namespace.
 
-Each size: an emulated estate (moto) over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; per region three subnets (private: no internet route; public: 0.0.0.0/0 to an internet gateway; restricted: its network ACL denies 8086 before allowing the rest), eight security groups (world-open 8086 v4+v6, private 8086 + VPN prefix list, SSH from an office prefix list, monitoring incl. UDP, Enterprise cluster ports by group reference, all-traffic legacy, a load balancer group open on 443/8086, 8086 from that group), ${LBS_PER_1000} load balancers per 1,000 instances (at least 4; in turn internet-facing ALB, NLB with IP targets, Classic LB, internal ALB, ALB) in front of 3% of the instances, data volumes encrypted and not, EBS default encryption off in us-east-1, 10% public addresses, 10% with two interfaces, 3% stopped, 5% Enterprise (4% data, 1% meta). Probe targets (\`influxdb:endpoint\`) spread over real local servers (influxd auth off, influxd auth on, influxd HTTPS, nginx HTTPS in front) and 0.5% over a hanging endpoint (endpoint timeout 3 s). Host evidence through SSM: SendCommand (and GetCommandInvocation, for outputs too long to list) go to moto; moto has no DescribeInstanceInformation or ListCommandInvocations and returns empty stdout, so those two calls are answered in the client and the output is the real collector's on this machine for one influxd (${collectorChars} characters: under ListCommandInvocations' 2,500, so GetCommandInvocation is not needed; bench/ssm-emulation.ts). Security Hub and SNS publishing against moto. Wall time excludes seeding; peak RSS is the scanning process's (moto and the servers are other processes), which runs bundled as the CLI is shipped (\`dist/influxguard-cli.mjs\`, scripts/bundle.ts) with the CLI launcher's node flag \`--optimize-for-size\` (V8's memory-saving GC mode; no heap limit) and Node's compile cache, as the launcher turns it on, filled by one load of the bundle before the first size (as for any run after a user's first).
+Each size: an emulated estate (moto) over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; per region three subnets (private: no internet route; public: 0.0.0.0/0 to an internet gateway; restricted: its network ACL denies 8086 before allowing the rest), eight security groups (world-open 8086 v4+v6, private 8086 + VPN prefix list, SSH from an office prefix list, monitoring incl. UDP, Enterprise cluster ports by group reference, all-traffic legacy, a load balancer group open on 443/8086, 8086 from that group), ${LBS_PER_1000} load balancers per 1,000 instances (at least 4; in turn internet-facing ALB, NLB with IP targets, Classic LB, internal ALB, ALB) in front of 3% of the instances, data volumes encrypted and not, EBS default encryption off in us-east-1, 10% public addresses, 10% with two interfaces, 3% stopped, 5% Enterprise (4% data, 1% meta). Probe targets (\`influxdb:endpoint\`) spread over real local servers (influxd auth off, influxd auth on, influxd HTTPS, nginx HTTPS in front) and 0.5% over a hanging endpoint (endpoint timeout 3 s). Host evidence through SSM: SendCommand (and GetCommandInvocation, for outputs too long to list) go to moto; moto has no DescribeInstanceInformation or ListCommandInvocations and returns empty stdout, so those two calls are answered in the client and the output is the real collector's on this machine for one influxd (${collectorChars} characters: under ListCommandInvocations' 2,500, so GetCommandInvocation is not needed; bench/ssm-emulation.ts). Security Hub and SNS publishing against moto. Wall time excludes seeding; peak RSS is the scanning process's (moto and the servers are other processes), which runs bundled as the CLI is shipped (\`dist/cli/\`, split into chunks loaded on use, scripts/bundle.ts) with the CLI launcher's node flags \`${flags.join(' ')}\` (V8's memory-saving modes; no heap limit: scripts/bundle.ts) and Node's compile cache, as the launcher turns it on, filled by one load of the bundle before the first size (as for any run after a user's first).
 
 | instances | first scan wall | rescan wall | peak RSS (first / rescan) | findings | probes | EC2 calls | SSM SendCommand | AWS calls | imported / BatchImportFindings (first) | re-imported / calls (rescan) | seeding |
 |---|---|---|---|---|---|---|---|---|---|---|---|
@@ -629,8 +628,8 @@ async function main() {
   const sizes = values.sizes.split(',').map(Number);
   if (sizes.some((n) => !Number.isInteger(n) || n < 10)) throw new Error(`--sizes: whole numbers of at least 10, got "${values.sizes}"`);
   // Imported here, in the driver only: the bundled child must not carry the bundler's own entry point.
-  const { bundle } = await import('../scripts/bundle.js');
-  await bundle('bench/fleet.ts', CHILD_BUNDLE);
+  const { bundle, CLI_NODE_FLAGS } = await import('../scripts/bundle.js');
+  await bundle('bench/fleet.ts', 'dist/bench-fleet', 'fleet');
   // The CLI's launcher turns Node's compile cache on (scripts/bundle.ts): the child runs warm, as any run after a user's first.
   process.env.NODE_COMPILE_CACHE = mkdtempSync(join(tmpdir(), 'ig-bench-cache-'));
   execFileSync(process.execPath, [...CLI_NODE_FLAGS, CHILD_BUNDLE, '--warm']);
@@ -689,8 +688,8 @@ async function main() {
         BENCH_CA: join(certificates(), 'ca.pem'),
       };
       // The first scan, then an unchanged rescan a day later: each in its own process.
-      const first = await child(n, '2026-11-20T00:00:00Z', env);
-      const rescan = await child(n, '2026-11-21T00:00:00Z', env);
+      const first = await child(n, '2026-11-20T00:00:00Z', env, CLI_NODE_FLAGS);
+      const rescan = await child(n, '2026-11-21T00:00:00Z', env, CLI_NODE_FLAGS);
       const r: SizeResult = {
         instances: n,
         regions: Object.fromEntries(
@@ -708,7 +707,7 @@ async function main() {
       );
       results.push(r);
     }
-    const body = report(results, seedS, readFileSync(collectorOutput, 'utf8').length);
+    const body = report(results, seedS, readFileSync(collectorOutput, 'utf8').length, CLI_NODE_FLAGS);
     process.stdout.write(`${body}\n\n${costModel(results)}\n`);
     if (!values['no-write']) {
       writeSection('fleet', body);

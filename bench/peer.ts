@@ -21,6 +21,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { emulatorEnv, startEmulator } from '../scripts/emulator.js';
 import { startFaultProxy } from '../scripts/fault-proxy.js';
 import { apportion, REGIONS, seedFleet } from './fleet.js';
+import { CLI_NODE_FLAGS } from '../scripts/bundle.js';
 import { machine, writeSection } from './results.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -162,7 +163,7 @@ async function main() {
     ];
     const body = `## A peer: Cloud Custodian on the same estate
 
-${machine()}. \`node dist/bench/peer.js --instances ${n}\` in a loopback-only network namespace: the fleet benchmark's estate (${n.toLocaleString('en')} instances over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; seeded in ${seedS.toFixed(0)} s) scanned by \`influxguard scan --no-probe\` (AWS evidence, every check; the bundled CLI, \`dist/influxguard.mjs\`, run through its launcher, dist/influxguard.mjs: node \`--optimize-for-size\` and Node's compile cache, filled by one \`--version\` run before) and by Cloud Custodian ${readFileSync(
+${machine()}. \`node dist/bench/peer.js --instances ${n}\` in a loopback-only network namespace: the fleet benchmark's estate (${n.toLocaleString('en')} instances over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; seeded in ${seedS.toFixed(0)} s) scanned by \`influxguard scan --no-probe\` (AWS evidence, every check; the bundled CLI, \`dist/influxguard.mjs\`, run through its launcher, dist/influxguard.mjs: node \`${CLI_NODE_FLAGS.join(' ')}\` and Node's compile cache, filled by one \`--version\` run before) and by Cloud Custodian ${readFileSync(
       join(root, 'bench', 'requirements-custodian.txt'),
       'utf8',
     )

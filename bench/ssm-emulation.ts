@@ -20,7 +20,10 @@ interface Stack {
   middlewareStack: { add: (m: Middleware, o: object) => void };
 }
 
-/** Call `add` once for every client of these services the scan creates (to give it a middleware), with its region and service. */
+/**
+ * Call `add` once for every client of these services the scan creates (to give it a middleware), with its region and
+ * service; also for those whose accessor returns a promise (clients loaded on first use).
+ */
 export function onEveryClient(
   clients: Clients,
   services: readonly Service[],
@@ -29,13 +32,16 @@ export function onEveryClient(
   for (const service of services) {
     const make = clients[service] as (region: string) => unknown;
     const seen = new WeakSet<object>();
-    (clients as unknown as Record<Service, (region: string) => unknown>)[service] = (region) => {
-      const c = make(region) as object;
+    const once = (c: object, region: string) => {
       if (!seen.has(c)) {
         seen.add(c);
         add(c as Stack, region, service);
       }
       return c;
+    };
+    (clients as unknown as Record<Service, (region: string) => unknown>)[service] = (region) => {
+      const c = make(region) as object;
+      return c instanceof Promise ? c.then((made: object) => once(made, region)) : once(c, region);
     };
   }
 }

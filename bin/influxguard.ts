@@ -1,7 +1,6 @@
-#!/usr/bin/env -S node --optimize-for-size
-// --optimize-for-size: V8's memory-saving GC mode (not a heap limit). On a machine with much memory V8 lets
-// the heap grow to several times what is live (a 1,000-instance scan holds ~45 MB live, its heap reached
-// 125 MB); this mode collects sooner. Measured in bench/RESULTS.md ("Fleet scans", "A peer").
+#!/usr/bin/env -S node --optimize-for-size --lite-mode
+// V8's memory-saving modes (not a heap limit), as the shipped launcher sets them: CLI_NODE_FLAGS in
+// scripts/bundle.ts. Measured in bench/RESULTS.md ("Fleet scans", "A peer").
 import { main } from '../lib/cli.js';
 
 const code = await main(process.argv.slice(2), {

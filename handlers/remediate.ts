@@ -56,7 +56,7 @@ export const handler = middy(async (raw: unknown) => {
       const region = typeof finding.Region === 'string' ? finding.Region : event.region;
       const r = await remediate(action, finding, {
         ec2: deps.clients.ec2(region),
-        securityhub: deps.clients.securityHub(event.region),
+        securityhub: await deps.clients.securityHub(event.region),
         apply: deps.config.app.remediationApply,
         requestedBy,
         selectors: deps.config.tagSelectors,

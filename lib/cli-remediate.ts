@@ -39,7 +39,7 @@ export async function runRemediate(findingId: string | undefined, apply: boolean
   const { region } = parts;
   const clients = createClients({ aws: config.aws });
   try {
-    const securityhub = clients.securityHub(region);
+    const securityhub = await clients.securityHub(region);
     let finding: AwsSecurityFinding | undefined;
     try {
       const pages = paginateGetFindings(

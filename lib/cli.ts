@@ -14,9 +14,7 @@ import { InfluxguardError, configError, oneLine, usageError } from './errors.js'
 import { isFailing, SEVERITIES, severityRank, type ScanDocument, type Severity } from './model.js';
 import { probeRun } from './probe.js';
 import { CredentialsError, credentialsFromText, type AuditCredentials } from './evidence/audit/credentials.js';
-import { runRemediate } from './cli-remediate.js';
 import { goneInstances } from './discover/ec2.js';
-import { publishScan } from './publish/index.js';
 import { FORMATS, formatForFile, renderDocument, type Format } from './render/formats.js';
 import { renderTable, type TableOptions } from './render/table.js';
 import { scan, type Progress } from './scan.js';
@@ -306,6 +304,8 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
       databases: result.databases,
     });
     if (!config.publish.enabled) return code;
+    // Publishing (Security Hub, SNS) and remediation load their modules and AWS clients only when asked for.
+    const { publishScan } = await import('./publish/index.js');
     const report = await publishScan(result, config, {
       clients,
       goneInstances: (_account, region, ids) => goneInstances(clients.ec2(region), ids),
@@ -389,7 +389,8 @@ export async function main(argv: string[], rawIo: CliIO): Promise<number> {
       return command === undefined && !values.help ? 2 : 0;
     }
     if (command === 'probe') return await runProbe(rest, values, io);
-    if (command === 'remediate' && rest.length <= 1) return await runRemediate(rest[0], values.apply ?? false, configFor(values, io), io);
+    if (command === 'remediate' && rest.length <= 1)
+      return await (await import('./cli-remediate.js')).runRemediate(rest[0], values.apply ?? false, configFor(values, io), io);
     if (rest.length) throw usageError(`unexpected argument "${rest[0]}"`);
     if (command === 'scan') return await runScan(values, io);
     throw usageError(`unknown command "${command}" (try --help)`);

@@ -26,9 +26,7 @@ import {
   type ProbeFn,
 } from './evidence/index.js';
 import { gatherAudit } from './evidence/audit/gather.js';
-import { secretsReader } from './evidence/audit/secrets.js';
 import { localHost } from './evidence/host/local.js';
-import { ssmHost } from './evidence/host/ssm.js';
 import { emulatedAws, gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
 import {
   assessmentKey,
@@ -229,9 +227,13 @@ function realProber(config: Config, env: NodeJS.ProcessEnv): ProbeFn {
   return (t) => gatherProbe(t, allowed, opts);
 }
 
-/** The real auditor: the secret from Secrets Manager, then the audit, confined like the prober. */
-function realAuditor(config: Config, env: NodeJS.ProcessEnv, clients: Clients): AuditFn {
+/**
+ * The real auditor: the secret from Secrets Manager, then the audit, confined like the prober. Secrets Manager's
+ * client (like SSM's, below) is loaded only by a scan that uses it (see lib/aws/clients.ts).
+ */
+async function realAuditor(config: Config, env: NodeJS.ProcessEnv, clients: Clients): Promise<AuditFn> {
   const allowed = probeCidrs(config.probe.allowedCidrs, env);
+  const { secretsReader } = await import('./evidence/audit/secrets.js');
   const read = secretsReader((region) => clients.secretsManager(region));
   return async (t, secret) => {
     const credentials = await read(secret);
@@ -253,10 +255,14 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   const remaining = deps.deadline === undefined ? undefined : () => deps.deadline! - now().getTime();
   const host: HostFn | undefined =
     deps.host ??
-    (config.host.local ? localHost(config.host.local) : config.host.enabled ? ssmHost(config, deps.clients, remaining) : undefined);
+    (config.host.local
+      ? localHost(config.host.local)
+      : config.host.enabled
+        ? (await import('./evidence/host/ssm.js')).ssmHost(config, deps.clients, remaining)
+        : undefined);
   // The credentialed audit goes where probes go, with the secret each instance names (read once per scan).
   const auditing = config.probe.enabled && (config.audit.secretArn !== undefined || config.audit.secrets.length > 0);
-  const audit: AuditFn | undefined = !auditing ? undefined : (deps.audit ?? realAuditor(config, env, deps.clients));
+  const audit: AuditFn | undefined = !auditing ? undefined : (deps.audit ?? (await realAuditor(config, env, deps.clients)));
   // Timestream endpoints are AWS's names: under an emulator they are made up and never probed (not even resolved).
   const sources: EvidenceSource[] = [
     ...(probe ? [probeSource(config, probe, { databases: !emulatedAws(env) })] : []),

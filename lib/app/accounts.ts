@@ -7,13 +7,17 @@ import { toAwsCallError } from '../errors.js';
 import { unique } from '../util/concurrency.js';
 
 /** Resolve `self`, `organization` and explicit ids into account ids, minus exclusions. */
-export async function targetAccounts(config: Config, selfAccountId: string, orgs: () => OrganizationsClient): Promise<string[]> {
+export async function targetAccounts(
+  config: Config,
+  selfAccountId: string,
+  orgs: () => OrganizationsClient | Promise<OrganizationsClient>,
+): Promise<string[]> {
   const out: string[] = [];
   for (const a of config.app.accounts) {
     if (a === 'self') out.push(selfAccountId);
     else if (a === 'organization') {
       try {
-        for await (const page of paginateListAccounts({ client: orgs() }, {}))
+        for await (const page of paginateListAccounts({ client: await orgs() }, {}))
           for (const acct of page.Accounts ?? []) if (acct.Id && acct.Status === 'ACTIVE') out.push(acct.Id);
       } catch (err) {
         throw toAwsCallError('organizations', 'ListAccounts', err);

@@ -68,7 +68,7 @@ function inventory(s: RescanSession, accountId: string, region: string): Promise
 async function sendDue(accountId: string, region: string, delaySeconds: number, deps: AppDeps): Promise<void> {
   const queueUrl = deps.config.app.eventsQueueUrl;
   if (!queueUrl) throw configError('INFLUXGUARD_EVENTS_QUEUE_URL is not set');
-  await deps.clients.sqs(deps.homeRegion).send(
+  await (await deps.clients.sqs(deps.homeRegion)).send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
       MessageBody: JSON.stringify({ kind: 'due', accountId, region }),
@@ -128,7 +128,7 @@ export async function requestRescan(
   const queueUrl = deps.config.app.eventsQueueUrl;
   if (!queueUrl) throw configError('INFLUXGUARD_EVENTS_QUEUE_URL is not set');
   const body = RescanMessageSchema.parse({ kind: 'rescan', ...m });
-  await deps.clients.sqs(deps.homeRegion).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }));
+  await (await deps.clients.sqs(deps.homeRegion)).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }));
 }
 
 export interface DueOutcome {

@@ -168,7 +168,7 @@ export function messageBatches(units: WorkUnit[]): SendMessageBatchRequestEntry[
 async function defaultSend(units: WorkUnit[], deps: AppDeps): Promise<void> {
   const queueUrl = deps.config.app.queueUrl;
   if (!queueUrl) throw configError('INFLUXGUARD_QUEUE_URL is not set');
-  const sqs = deps.clients.sqs(deps.homeRegion);
+  const sqs = await deps.clients.sqs(deps.homeRegion);
   for (const entries of messageBatches(units)) {
     const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
     if (out.Failed?.length) throw new Error(`SQS refused ${out.Failed.length} unit(s): ${out.Failed.map((f) => f.Message).join('; ')}`);

@@ -76,7 +76,7 @@ const isConditionFailure = (err: unknown) =>
 
 export class ScanStore {
   constructor(
-    private readonly db: DynamoDBClient,
+    private readonly db: DynamoDBClient | Promise<DynamoDBClient>,
     private readonly table: string,
     private readonly ttlDays = 30,
   ) {}
@@ -86,7 +86,7 @@ export class ScanStore {
   }
 
   async createScan(meta: Omit<ScanMeta, 'unitsDone' | 'status' | 'error' | 'finishedAt'>, now = new Date()): Promise<void> {
-    await this.db
+    await (await this.db)
       .send(
         new PutItemCommand({
           TableName: this.table,
@@ -107,7 +107,7 @@ export class ScanStore {
       .catch(async (err: unknown) => {
         // A retried write whose first attempt had succeeded: the record is ours.
         if (!isConditionFailure(err)) throw err;
-        const got = await this.db.send(
+        const got = await (await this.db).send(
           new GetItemCommand({ TableName: this.table, Key: { pk: pk(meta.scanId), sk: { S: 'META' } }, ConsistentRead: true }),
         );
         if (got.Item?.createdAt?.S !== meta.createdAt) throw err;
@@ -116,7 +116,7 @@ export class ScanStore {
 
   /** A scan that could not be dispatched: `failed` with the reason, so it is never left `running`. */
   async failScan(scanId: string, error: string, now = new Date()): Promise<void> {
-    await this.db.send(
+    await (await this.db).send(
       new UpdateItemCommand({
         TableName: this.table,
         Key: { pk: pk(scanId), sk: { S: 'META' } },
@@ -132,7 +132,7 @@ export class ScanStore {
   async putInventory(scanId: string, accountId: string, region: string, instanceIds: string[], now = new Date()): Promise<void> {
     const parts = instanceIds.length ? chunk(instanceIds, INVENTORY_IDS_PER_ITEM) : [[]];
     for (const [i, ids] of parts.entries()) {
-      await this.db.send(
+      await (await this.db).send(
         new PutItemCommand({
           TableName: this.table,
           Item: {
@@ -154,7 +154,7 @@ export class ScanStore {
     let items = 0;
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const page = await this.db.send(
+      const page = await (await this.db).send(
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :inv)',
@@ -184,7 +184,7 @@ export class ScanStore {
     now = new Date(),
   ): Promise<IdempotencyRecord | undefined> {
     try {
-      await this.db.send(
+      await (await this.db).send(
         new PutItemCommand({
           TableName: this.table,
           Item: {
@@ -209,7 +209,7 @@ export class ScanStore {
   }
 
   async getIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined> {
-    const got = await this.db.send(new GetItemCommand({ TableName: this.table, Key: idemKey(key), ConsistentRead: true }));
+    const got = await (await this.db).send(new GetItemCommand({ TableName: this.table, Key: idemKey(key), ConsistentRead: true }));
     if (!got.Item) return undefined;
     return {
       scanId: got.Item.scanId?.S ?? '',
@@ -219,7 +219,7 @@ export class ScanStore {
   }
 
   async confirmIdempotencyKey(key: string, scanId: string): Promise<void> {
-    await this.db.send(
+    await (await this.db).send(
       new UpdateItemCommand({
         TableName: this.table,
         Key: idemKey(key),
@@ -234,7 +234,7 @@ export class ScanStore {
   /** Give the key back after a failed dispatch (only if it is still this scan's). */
   async releaseIdempotencyKey(key: string, scanId: string): Promise<void> {
     try {
-      await this.db.send(
+      await (await this.db).send(
         new DeleteItemCommand({
           TableName: this.table,
           Key: idemKey(key),
@@ -250,7 +250,7 @@ export class ScanStore {
   /** Record a finished unit once: false when it was already recorded (a retried message). */
   async recordUnit(scanId: string, unitIndex: number, result: UnitResult, now = new Date()): Promise<boolean> {
     try {
-      await this.db.send(
+      await (await this.db).send(
         new PutItemCommand({
           TableName: this.table,
           Item: { pk: pk(scanId), sk: unitKey(unitIndex), result: { S: JSON.stringify(result) }, ttl: this.ttl(now) },
@@ -266,7 +266,7 @@ export class ScanStore {
 
   /** Count one more finished unit; returns the new count and the total. */
   async completeUnit(scanId: string): Promise<{ unitsDone: number; unitsTotal: number }> {
-    const out = await this.db.send(
+    const out = await (await this.db).send(
       new UpdateItemCommand({
         TableName: this.table,
         Key: { pk: pk(scanId), sk: { S: 'META' } },
@@ -282,7 +282,7 @@ export class ScanStore {
   /** True for exactly one caller: the one that marks the scan completed (and sends its summary). */
   async claimCompletion(scanId: string, finishedAt: string): Promise<boolean> {
     try {
-      await this.db.send(
+      await (await this.db).send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { pk: pk(scanId), sk: { S: 'META' } },
@@ -300,14 +300,14 @@ export class ScanStore {
   }
 
   async getScan(scanId: string): Promise<{ meta: ScanMeta; units: UnitResult[] } | undefined> {
-    const meta = await this.db.send(
+    const meta = await (await this.db).send(
       new GetItemCommand({ TableName: this.table, Key: { pk: pk(scanId), sk: { S: 'META' } }, ConsistentRead: true }),
     );
     if (!meta.Item) return undefined;
     const units: UnitResult[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const page = await this.db.send(
+      const page = await (await this.db).send(
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :unit)',
@@ -350,7 +350,7 @@ export class ScanStore {
     const values: Record<string, AttributeValue> = { ':now': { N: String(now.getTime()) }, ':ttl': this.ttl(now) };
     if (change.wholeRegion) values[':true'] = { BOOL: true };
     if (change.instanceIds.length) values[':ids'] = { SS: [...new Set(change.instanceIds)] };
-    const out = await this.db.send(
+    const out = await (await this.db).send(
       new UpdateItemCommand({
         TableName: this.table,
         Key: changesKey(accountId, region),
@@ -367,7 +367,9 @@ export class ScanStore {
   }
 
   async getPendingChanges(accountId: string, region: string): Promise<PendingChanges | undefined> {
-    const got = await this.db.send(new GetItemCommand({ TableName: this.table, Key: changesKey(accountId, region), ConsistentRead: true }));
+    const got = await (await this.db).send(
+      new GetItemCommand({ TableName: this.table, Key: changesKey(accountId, region), ConsistentRead: true }),
+    );
     const i = got.Item;
     if (!i?.firstAt?.N) return undefined;
     return {
@@ -385,7 +387,7 @@ export class ScanStore {
    */
   async clearPendingChanges(accountId: string, region: string, taken: PendingChanges): Promise<boolean> {
     try {
-      await this.db.send(
+      await (await this.db).send(
         new DeleteItemCommand({
           TableName: this.table,
           Key: changesKey(accountId, region),
@@ -398,7 +400,7 @@ export class ScanStore {
       if (!isConditionFailure(err)) throw err;
     }
     // Changed meanwhile: drop the scanned ids, keep the rest (a region-wide flag stays: the region is scanned once more).
-    await this.db.send(
+    await (await this.db).send(
       new UpdateItemCommand({
         TableName: this.table,
         Key: changesKey(accountId, region),

@@ -4,17 +4,23 @@
  * service and operation. Endpoints come from the SDK's own chain
  * (AWS_ENDPOINT_URL and friends), so tests point clients at the emulator
  * without code here knowing about it.
+ *
+ * The clients every scan needs (EC2, ELB, STS, Timestream) are imported here;
+ * the others are loaded on first use (their accessors return a promise): a
+ * package's module is tens of megabytes of a process once loaded (client-ec2
+ * alone: 30 MB of RSS with Node's compile cache), and a CLI scan needs neither
+ * Security Hub's nor SSM's unless it publishes or collects host evidence.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { TimestreamInfluxDBClient } from '@aws-sdk/client-timestream-influxdb';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
@@ -91,54 +97,62 @@ function common(region: string, opts: ClientOptions, service: string) {
 
 /** Clients for one account (one set of credentials), cached per region. */
 export function createClients(opts: ClientOptions) {
-  const ec2 = new Map<string, EC2Client>();
-  const sts = new Map<string, STSClient>();
-  const ssm = new Map<string, SSMClient>();
-  const securityHub = new Map<string, SecurityHubClient>();
-  const sns = new Map<string, SNSClient>();
-  const dynamodb = new Map<string, DynamoDBClient>();
-  const sqs = new Map<string, SQSClient>();
-  const organizations = new Map<string, OrganizationsClient>();
-  const timestream = new Map<string, TimestreamInfluxDBClient>();
-  const elb = new Map<string, ElasticLoadBalancingClient>();
-  const elbv2 = new Map<string, ElasticLoadBalancingV2Client>();
-  const secretsManager = new Map<string, SecretsManagerClient>();
-  const cached = <C>(map: Map<string, C>, region: string, make: () => C): C => {
-    let c = map.get(region);
+  const made = new Map<string, { destroy: () => void }>();
+  const cached = <C extends MiddlewareClient & { destroy: () => void }>(
+    service: string,
+    region: string,
+    make: (config: ReturnType<typeof common>) => C,
+    policy = service,
+  ): C => {
+    const key = `${service}/${region}`;
+    let c = made.get(key) as C | undefined;
     if (!c) {
-      c = make();
-      map.set(region, c);
+      c = instrument(make(common(region, opts, policy)), opts.counter);
+      made.set(key, c);
     }
     return c;
   };
+  /** A client whose package is imported on first use (concurrent first uses share one client). */
+  const pending = new Map<string, Promise<unknown>>();
+  const later = <C extends MiddlewareClient & { destroy: () => void }>(
+    service: string,
+    region: string,
+    load: () => Promise<(config: ReturnType<typeof common>) => C>,
+  ): Promise<C> => {
+    const key = `${service}/${region}`;
+    let p = pending.get(key) as Promise<C> | undefined;
+    if (!p) {
+      p = load().then((make) => cached(service, region, make));
+      pending.set(key, p);
+    }
+    return p;
+  };
   return {
-    ec2: (region: string) => cached(ec2, region, () => instrument(new EC2Client(common(region, opts, 'ec2')), opts.counter)),
-    sts: (region: string) => cached(sts, region, () => instrument(new STSClient(common(region, opts, 'sts')), opts.counter)),
-    ssm: (region: string) => cached(ssm, region, () => instrument(new SSMClient(common(region, opts, 'ssm')), opts.counter)),
-    securityHub: (region: string) =>
-      cached(securityHub, region, () => instrument(new SecurityHubClient(common(region, opts, 'securityhub')), opts.counter)),
-    sns: (region: string) => cached(sns, region, () => instrument(new SNSClient(common(region, opts, 'sns')), opts.counter)),
-    dynamodb: (region: string) =>
-      cached(dynamodb, region, () => instrument(new DynamoDBClient(common(region, opts, 'dynamodb')), opts.counter)),
-    sqs: (region: string) => cached(sqs, region, () => instrument(new SQSClient(common(region, opts, 'sqs')), opts.counter)),
-    organizations: (region: string) =>
-      cached(organizations, region, () => instrument(new OrganizationsClient(common(region, opts, 'organizations')), opts.counter)),
-    timestream: (region: string) =>
-      cached(timestream, region, () => instrument(new TimestreamInfluxDBClient(common(region, opts, 'timestream-influxdb')), opts.counter)),
+    ec2: (region: string) => cached('ec2', region, (c) => new EC2Client(c)),
+    sts: (region: string) => cached('sts', region, (c) => new STSClient(c)),
+    timestream: (region: string) => cached('timestream-influxdb', region, (c) => new TimestreamInfluxDBClient(c)),
     /** Classic Load Balancers (counted as `elasticloadbalancing:…`). */
-    elb: (region: string) =>
-      cached(elb, region, () => instrument(new ElasticLoadBalancingClient(common(region, opts, 'elasticloadbalancing')), opts.counter)),
+    elb: (region: string) => cached('elasticloadbalancing', region, (c) => new ElasticLoadBalancingClient(c)),
     /** Application and Network Load Balancers (counted as `elasticloadbalancingv2:…`). */
-    elbv2: (region: string) =>
-      cached(elbv2, region, () => instrument(new ElasticLoadBalancingV2Client(common(region, opts, 'elasticloadbalancing')), opts.counter)),
-    secretsManager: (region: string) =>
-      cached(secretsManager, region, () => instrument(new SecretsManagerClient(common(region, opts, 'secretsmanager')), opts.counter)),
+    elbv2: (region: string) => cached('elasticloadbalancingv2', region, (c) => new ElasticLoadBalancingV2Client(c), 'elasticloadbalancing'),
+    ssm: (region: string): Promise<SSMClient> =>
+      later('ssm', region, () => import('@aws-sdk/client-ssm').then((m) => (c) => new m.SSMClient(c))),
+    securityHub: (region: string): Promise<SecurityHubClient> =>
+      later('securityhub', region, () => import('@aws-sdk/client-securityhub').then((m) => (c) => new m.SecurityHubClient(c))),
+    sns: (region: string): Promise<SNSClient> =>
+      later('sns', region, () => import('@aws-sdk/client-sns').then((m) => (c) => new m.SNSClient(c))),
+    dynamodb: (region: string): Promise<DynamoDBClient> =>
+      later('dynamodb', region, () => import('@aws-sdk/client-dynamodb').then((m) => (c) => new m.DynamoDBClient(c))),
+    sqs: (region: string): Promise<SQSClient> =>
+      later('sqs', region, () => import('@aws-sdk/client-sqs').then((m) => (c) => new m.SQSClient(c))),
+    organizations: (region: string): Promise<OrganizationsClient> =>
+      later('organizations', region, () => import('@aws-sdk/client-organizations').then((m) => (c) => new m.OrganizationsClient(c))),
+    secretsManager: (region: string): Promise<SecretsManagerClient> =>
+      later('secretsmanager', region, () => import('@aws-sdk/client-secrets-manager').then((m) => (c) => new m.SecretsManagerClient(c))),
     destroy: () => {
-      for (const m of [ec2, sts, ssm, securityHub, sns, dynamodb, sqs, organizations, timestream, elb, elbv2, secretsManager] as Map<
-        string,
-        { destroy: () => void }
-      >[])
-        for (const c of m.values()) c.destroy();
+      for (const c of made.values()) c.destroy();
+      made.clear();
+      pending.clear();
     },
   };
 }

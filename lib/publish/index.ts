@@ -87,7 +87,7 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
     });
     return out;
   }
-  const client = deps.clients.securityHub(cov.region);
+  const client = await deps.clients.securityHub(cov.region);
   const findings = result.document.findings.filter((f) => f.accountId === cov.accountId && f.region === cov.region);
   let active: Map<string, Held>;
   try {
@@ -200,7 +200,7 @@ export async function notify(
   if (!shouldNotify(summary, changes, config.publish.notify, config.publish.notifyMinSeverity))
     return { sent: false, subject: summary.subject };
   try {
-    const messageId = await publishSummary(deps.clients.sns(topic.split(':')[3]!), topic, summary);
+    const messageId = await publishSummary(await deps.clients.sns(topic.split(':')[3]!), topic, summary);
     return { sent: true, subject: summary.subject, ...(messageId ? { messageId } : {}) };
   } catch (err) {
     return { sent: false, subject: summary.subject, error: `sns:Publish failed: ${oneLine(err, 200)}` };

@@ -3,7 +3,6 @@ import type { Instance, ScanDocument, TimestreamDb } from '../model.js';
 import { toAsff } from '../publish/asff.js';
 import { jsonPieces, jsonText } from '../util/text.js';
 import { renderCsv } from './csv.js';
-import { renderHtml } from './html.js';
 import { renderOcsf } from './ocsf.js';
 
 export const FORMATS = ['table', 'json', 'asff', 'ocsf', 'csv', 'html'] as const;
@@ -39,7 +38,8 @@ export async function renderDocument(
     case 'csv':
       return [renderCsv(doc)];
     case 'html':
-      return [await renderHtml(doc, context)];
+      // The report's charts (Vega-Lite) are loaded only for this format.
+      return [await (await import('./html.js')).renderHtml(doc, context)];
   }
 }
 

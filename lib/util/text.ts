@@ -66,8 +66,12 @@ export function jsonText(value: unknown, indent?: number): string {
  * `jsonText({ ...head, [key]: [...items] }, 2)`, the same text, in pieces of at
  * most `per` items: a fleet's document is tens of megabytes as one string, and
  * as much again escaped and encoded for stdout. `key` is a top-level key of `head`.
+ * 50 findings make a piece of about 60 KB: under V8's large-object size
+ * (128 KB), so each piece and its encoded copy die young instead of piling up
+ * in the old generation until a full collection (500 a piece: a 1,000-instance
+ * scan's peak RSS was 16 MB higher while its document was written).
  */
-export function* jsonPieces(head: Record<string, unknown>, key: string, items: Iterable<unknown>, per = 500): Generator<string> {
+export function* jsonPieces(head: Record<string, unknown>, key: string, items: Iterable<unknown>, per = 50): Generator<string> {
   const mark = `"${randomUUID()}"`;
   const [before, after] = jsonText({ ...head, [key]: mark.slice(1, -1) }, 2).split(mark) as [string, string];
   let piece = before;

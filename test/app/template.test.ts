@@ -109,6 +109,15 @@ describe('the packaged stack', () => {
         encoding: 'utf8',
       });
       expect(JSON.parse(out)).toEqual({ handler: 'function', atImport: [], before: false, type: 'function', after: true });
+      // Loaded on first use by the code itself (lib/aws/clients.ts), yet required: an ES import does not search NODE_PATH,
+      // where the Lambda runtime keeps the SDK.
+      for (const name of ['dispatch', 'worker', 'api', 'events', 'remediate']) {
+        execFileSync('unzip', ['-q', '-o', `${root}.serverless/${name}.zip`, '-d', dir]);
+        expect({ name, imports: readFileSync(join(dir, `handlers/${name}.cjs`), 'utf8').match(/\bimport\("@aws-sdk[^"]*"\)/g) }).toEqual({
+          name,
+          imports: null,
+        });
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,9 +3,9 @@
  * directory, never in one that someone else could write (compiled code read from there would be theirs to choose).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CLI, runCli } from '../support/cli.js';
 
 const cacheOf = (base: string) => join(base, 'influxguard', 'node-compile-cache');
@@ -74,4 +74,21 @@ const older = ['/usr/bin/node', '/usr/local/bin/node'].find((n) => {
       .toString()
       .trim(),
   ).toMatch(/^\d+\.\d+\.\d+/);
+});
+
+it('loads at start only what every scan needs: publishing, host evidence, the audit, remediation and their AWS clients on use', () => {
+  // The bundle's static import graph (scripts/bundle.ts): the entry and the chunks it imports, not those it imports dynamically.
+  const dir = join(dirname(CLI), 'cli');
+  const atStart = new Set<string>();
+  const todo = ['influxguard-cli.mjs'];
+  while (todo.length) {
+    const file = todo.pop()!;
+    if (atStart.has(file)) continue;
+    atStart.add(file);
+    for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/(?:from|import)\s*"\.\/(chunk-[\w-]+\.mjs)"/g)) todo.push(m[1]!);
+  }
+  const text = [...atStart].map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  const services = ['ec2', 'sts', 'securityhub', 'sns', 'ssm', 'secretsmanager', 'dynamodb', 'sqs', 'organizations'];
+  expect(services.filter((s) => text.includes(`"com.amazonaws.${s}"`))).toEqual(['ec2', 'sts']);
+  expect(readdirSync(dir).filter((f) => readFileSync(join(dir, f), 'utf8').includes('"com.amazonaws.securityhub"'))).toHaveLength(1);
 });

@@ -56,10 +56,10 @@ function once<T>(compute: (key: string) => Promise<T>): (key: string) => Promise
 }
 
 /** One scan's reader: every secret described and read at most once. */
-export function secretsReader(client: (region: string) => SecretsManagerClient): CredentialsFn {
+export function secretsReader(client: (region: string) => SecretsManagerClient | Promise<SecretsManagerClient>): CredentialsFn {
   const bindings = once(async (arn: string): Promise<Result<Set<string>>> => {
     try {
-      const out = await client(secretRegion(arn)!).send(new DescribeSecretCommand({ SecretId: arn }));
+      const out = await (await client(secretRegion(arn)!)).send(new DescribeSecretCommand({ SecretId: arn }));
       const value = out.Tags?.find((t) => t.Key === BINDING_TAG)?.Value;
       return ok(typeof value === 'string' ? boundInstances(value) : new Set());
     } catch (err) {
@@ -69,7 +69,7 @@ export function secretsReader(client: (region: string) => SecretsManagerClient):
   const values = once(async (arn: string): Promise<Result<AuditCredentials>> => {
     let text: string | undefined;
     try {
-      const out = await client(secretRegion(arn)!).send(new GetSecretValueCommand({ SecretId: arn }));
+      const out = await (await client(secretRegion(arn)!)).send(new GetSecretValueCommand({ SecretId: arn }));
       text = out.SecretString;
     } catch (err) {
       return unreadable(arn, 'GetSecretValue', err);

@@ -15,7 +15,7 @@ function collectorPath(): string {
     const candidates = [
       new URL('../../../collector/collect.sh', import.meta.url),
       new URL('../../../../collector/collect.sh', import.meta.url),
-      new URL('../collector/collect.sh', import.meta.url), // the bundled CLI, dist/influxguard.mjs
+      new URL('../../collector/collect.sh', import.meta.url), // the bundled CLI, dist/cli/*.mjs
     ].map((u) => u.pathname);
     return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
   } catch {

@@ -239,8 +239,8 @@ export function ssmHost(
 ): (instances: Instance[]) => Promise<Map<string, Result<HostEvidence>>> {
   // The stack's own document carries the script; only AWS-RunShellScript needs it sent.
   const script = config.host.documentName === RUN_SHELL_SCRIPT ? readFileSync(COLLECTOR_PATH, 'utf8') : '';
-  return (instances) =>
-    collectViaSsm(clients.ssm(instances[0]!.region), instances, {
+  return async (instances) =>
+    collectViaSsm(await clients.ssm(instances[0]!.region), instances, {
       documentName: config.host.documentName,
       script,
       commandTimeoutSeconds: config.host.commandTimeoutSeconds,
