@@ -615,8 +615,19 @@ async function main() {
       warm: { type: 'boolean', default: false },
     },
   });
-  // Loaded and compiled, nothing run: fills the compile cache as a user's first run of the CLI would.
-  if (values.warm) return;
+  // Fills the compile cache as a user's earlier scan would: the bundle, and the chunks a scan loads on use (SSM's client
+  // and the host gatherer, the credential chain's provider), without a call to AWS.
+  if (values.warm) {
+    const clients = createClients({ aws: parseConfig({}).aws });
+    await Promise.all([
+      clients.ssm('eu-west-1'),
+      clients.securityHub('eu-west-1'),
+      clients.sns('eu-west-1'),
+      import('../lib/evidence/host/ssm.js'),
+    ]);
+    await clients.ec2('eu-west-1').config.credentials();
+    return;
+  }
   if (values.child) {
     process.stdout.write(`${JSON.stringify(await runScan(values.child))}\n`);
     if (process.env.BENCH_TRACE)
@@ -632,7 +643,9 @@ async function main() {
   await bundle('bench/fleet.ts', 'dist/bench-fleet', 'fleet');
   // The CLI's launcher turns Node's compile cache on (scripts/bundle.ts): the child runs warm, as any run after a user's first.
   process.env.NODE_COMPILE_CACHE = mkdtempSync(join(tmpdir(), 'ig-bench-cache-'));
-  execFileSync(process.execPath, [...CLI_NODE_FLAGS, CHILD_BUNDLE, '--warm']);
+  execFileSync(process.execPath, [...CLI_NODE_FLAGS, CHILD_BUNDLE, '--warm'], {
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'warm', AWS_SECRET_ACCESS_KEY: 'warm' },
+  });
   const emulator = await startEmulator();
   const { pool, stop } = await startPool();
   try {
