@@ -10,7 +10,8 @@
  *
  * Usage: node dist/bench/fleet.js [--sizes 100,1000,5000] [--no-write]
  *   BENCH_NODE_ARGS="--max-old-space-size=160" passes flags to the scanning processes;
- *   BENCH_TRACE=1 prints their peak RSS by phase (BENCH_TRACE_LOG=1: memory every second); BENCH_NODE_ARGS=--cpu-prof profiles them;
+ *   BENCH_TRACE=1 prints their peak RSS by phase and each rise of their high-water mark, with its phase (peaks shorter than
+ *   a sample included); BENCH_TRACE_LOG=1: memory every second; BENCH_NODE_ARGS=--cpu-prof profiles them;
  *   BENCH_SNAP=DIR writes V8 heap snapshots of them into DIR each time the used heap has grown 15% (at most 8 a process).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -283,8 +284,20 @@ const phasePeaks = new Map<string, number>();
 
 /** One scan and its publishing, in this process (the child). */
 async function runScan(at: string): Promise<RunFigures> {
-  if (process.env.BENCH_TRACE)
-    setInterval(() => phasePeaks.set(phase, Math.max(phasePeaks.get(phase) ?? 0, process.memoryUsage.rss() / 2 ** 20)), 25).unref();
+  if (process.env.BENCH_TRACE) {
+    let hwm = 0;
+    setInterval(() => {
+      phasePeaks.set(phase, Math.max(phasePeaks.get(phase) ?? 0, process.memoryUsage.rss() / 2 ** 20));
+      const top = process.resourceUsage().maxRSS / 1024;
+      if (top > hwm + 2) {
+        hwm = top;
+        const m = process.memoryUsage();
+        process.stderr.write(
+          `HWM ${top.toFixed(0)} MB in ${phase} at ${(performance.now() / 1000).toFixed(2)} s (rss now ${(m.rss / 2 ** 20).toFixed(0)}, heapUsed ${(m.heapUsed / 2 ** 20).toFixed(0)}, external ${(m.external / 2 ** 20).toFixed(0)}, arrayBuffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)})\n`,
+        );
+      }
+    }, 25).unref();
+  }
   if (process.env.BENCH_TRACE_LOG)
     setInterval(() => {
       const m = process.memoryUsage();

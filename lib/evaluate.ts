@@ -7,7 +7,7 @@
 import { relatedRequirements } from './checks/compliance.js';
 import { EvidenceUnavailable } from './checks/support.js';
 import { oneLine } from './errors.js';
-import { flat } from './util/text.js';
+import { flat, intern } from './util/text.js';
 import { assessmentKey, isFailing, raiseSeverity } from './model.js';
 import type {
   Check,
@@ -96,8 +96,9 @@ function toFinding(
     ...(o.details ?? {}),
     ...(o.incomplete ? { incomplete: o.incomplete } : {}),
   };
-  // Its own text held flat (the findings of a fleet are held until the end of a scan; nested values are shared).
-  for (const [k, v] of Object.entries(evidence)) if (typeof v === 'string') evidence[k] = flat(v);
+  // Its own text held flat and, where it recurs, shared (the findings of a fleet are held until the end of a scan;
+  // nested values are the inventory's own).
+  for (const [k, v] of Object.entries(evidence)) if (typeof v === 'string') evidence[k] = intern(flat(v));
   return {
     checkId: meta.id,
     status,

@@ -248,7 +248,7 @@ export async function dispatch(
   return { scanId, unitsTotal: units.length };
 }
 
-const compact = (f: Finding, names: Map<string, string | undefined>): UnitResult['worst'][number] => ({
+const compact = (f: Finding, names: Map<string, string | undefined>, isNew: boolean): UnitResult['worst'][number] => ({
   checkId: f.checkId,
   severity: f.severity,
   title: f.title,
@@ -258,6 +258,7 @@ const compact = (f: Finding, names: Map<string, string | undefined>): UnitResult
   resource: f.resource,
   ...(f.instanceId ? { instanceId: f.instanceId } : {}),
   ...(f.instanceId && names.get(f.instanceId) ? { name: names.get(f.instanceId)! } : {}),
+  ...(isNew ? { new: true as const } : {}),
 });
 
 /** Scan one unit and publish it; record it once; the unit that completes the scan sends the summary. */
@@ -339,7 +340,11 @@ export async function runUnit(
       ...result.instances.map((i) => [i.instanceId, i.name] as const),
       ...result.databases.map((d) => [d.id, d.name] as const),
     ]);
+    // The summary's worst severity reads the worst failures, its list the worst new ones (when published, else the
+    // worst failures): a unit keeps 25 of each.
     const failing = result.document.findings.filter((f) => isFailing(f.status)).sort(byRisk);
+    const isNew = (f: Finding) => report?.newFailures.has(f) === true;
+    const kept = new Set([...failing.slice(0, 25), ...(report ? failing.filter(isNew).slice(0, 25) : [])]);
     const unitResult: UnitResult = {
       accountId: unit.accountId,
       region: unit.region,
@@ -352,12 +357,13 @@ export async function runUnit(
               imported: report.securityHub.imported,
               resolved: report.securityHub.resolved,
               archived: report.securityHub.archived,
-              newFailures: report.newFailureIds,
+              // A count, not the ids: a unit of 1,000 instances may have thousands (DynamoDB items hold 400 KB).
+              newFailures: report.newFailures.count,
               failed: report.securityHub.failed.length,
             },
           }
         : {}),
-      worst: failing.slice(0, 25).map((f) => compact(f, names)),
+      worst: [...kept].map((f) => compact(f, names, isNew(f))),
     };
     const recorded = await deps.store.recordUnit(unit.scanId, unit.unitIndex, unitResult);
     if (!recorded) return { recorded, completedScan: false, document: result.document, unitResult }; // a retry of a unit already counted
@@ -396,12 +402,14 @@ export function aggregate(units: UnitResult[]): {
   let publish: NonNullable<UnitResult['publish']> | undefined;
   for (const u of units) {
     if (u.publish) {
-      publish ??= { imported: 0, resolved: 0, archived: 0, newFailures: [], failed: 0 };
+      publish ??= { imported: 0, resolved: 0, archived: 0, newFailures: 0, failed: 0 };
       publish.imported += u.publish.imported;
       publish.resolved += u.publish.resolved;
       publish.archived += u.publish.archived;
       publish.failed += u.publish.failed;
-      publish.newFailures.push(...u.publish.newFailures);
+      // A record written before the count was one held the ids.
+      const n = u.publish.newFailures as number | string[];
+      publish.newFailures += Array.isArray(n) ? n.length : n;
     }
   }
   const worst = units.flatMap((u) => u.worst).sort(byRisk);
@@ -424,7 +432,13 @@ async function finish(scanId: string, deps: AppDeps): Promise<boolean> {
   if (!got) return true;
   const agg = aggregate(got.units);
   const changes = agg.publish
-    ? changesOf(agg.summary.FAILED + agg.summary.WARNING, agg.publish.newFailures, agg.publish.resolved, agg.publish.failed)
+    ? changesOf(
+        agg.summary.FAILED + agg.summary.WARNING,
+        agg.publish.newFailures,
+        (f) => f.new === true,
+        agg.publish.resolved,
+        agg.publish.failed,
+      )
     : undefined;
   const input: SummaryInput = {
     scanId,

@@ -50,10 +50,13 @@ export interface UnitResult {
   region: string;
   summary: Summary;
   instances: number;
-  publish?: { imported: number; resolved: number; archived: number; newFailures: string[]; failed: number };
+  publish?: { imported: number; resolved: number; archived: number; newFailures: number; failed: number };
   /** Why the unit's slice of the scan is incomplete (a region that could not be listed). */
   incomplete?: string[];
-  /** The worst failing findings of the unit (compact), for the summary message. */
+  /**
+   * For the summary message, compact: the unit's 25 worst failing findings and, when it published, its 25 worst new
+   * failures (marked `new`).
+   */
   worst: SummaryFinding[];
 }
 

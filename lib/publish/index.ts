@@ -8,7 +8,7 @@ import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { oneLine } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
-import { isFailing, type Coverage, type Instance, type ScanResult } from '../model.js';
+import { isFailing, type Coverage, type Finding, type Instance, type ScanResult } from '../model.js';
 import { findingId, idHash, sortedIdHashes } from './asff.js';
 import { parseFindingId, planImports, type Held, type Plan, type PublishScope } from './lifecycle.js';
 import { importFindings, readActive, type ImportOptions } from './securityhub.js';
@@ -23,8 +23,29 @@ export interface PublishReport {
     skippedRegions: { accountId: string; region: string; reason: string }[];
   };
   sns?: { sent: boolean; messageId?: string; subject: string; error?: string };
-  /** Finding ids failing now that were not before (from the lifecycle). */
-  newFailureIds: string[];
+  /** Findings failing now that were not before (from the lifecycle). */
+  newFailures: NewFailures;
+}
+
+/**
+ * The new failures of a publish: how many, and whether a finding is one of them. Held as the ids' 48-bit hashes,
+ * sorted (8 bytes an id: a first scan of thousands of instances has tens of thousands); a probe finding (no account
+ * or region) is never published, so never new.
+ */
+export interface NewFailures {
+  count: number;
+  has(f: Pick<Finding, 'accountId' | 'region' | 'checkId' | 'instanceId' | 'resource'>): boolean;
+}
+
+function newFailuresOf(perRegion: readonly Float64Array[]): NewFailures {
+  const hashes = new Float64Array(perRegion.reduce((n, h) => n + h.length, 0));
+  let at = 0;
+  for (const h of perRegion) {
+    hashes.set(h, at);
+    at += h.length;
+  }
+  hashes.sort();
+  return { count: hashes.length, has: (f) => !!f.accountId && !!f.region && sortedHas(hashes, idHash(findingId(f))) };
 }
 
 export interface PublishDeps {
@@ -40,7 +61,7 @@ export interface PublishDeps {
 }
 
 type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> &
-  Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: string[] };
+  Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: Float64Array };
 
 /** Binary search in an ascending array. */
 function sortedHas(sorted: Float64Array, x: number): boolean {
@@ -78,7 +99,7 @@ export function publishScope(cov: Coverage): PublishScope {
 
 /** One account × region: read the current state, plan the lifecycle, import. */
 async function publishRegion(result: ScanResult, cov: Coverage, config: Config, deps: PublishDeps, now: Date): Promise<RegionOutcome> {
-  const out: RegionOutcome = { failed: [], skippedRegions: [], newFailures: [] };
+  const out: RegionOutcome = { failed: [], skippedRegions: [], newFailures: new Float64Array() };
   if (cov.failed) {
     out.skippedRegions.push({
       accountId: cov.accountId,
@@ -122,7 +143,7 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
     }
   }
   const plan = planImports(findings, active, { ...scope, isGone: (id) => gone.has(id) }, { now, refreshDays: config.publish.refreshDays });
-  Object.assign(out, plan.counts, { newFailures: plan.newFailures });
+  Object.assign(out, plan.counts, { newFailures: Float64Array.from(plan.newFailures) });
   for (const id of plan.tampered)
     out.failed.push({
       id,
@@ -153,7 +174,6 @@ export async function publishSecurityHub(result: ScanResult, config: Config, dep
     failed: [],
     skippedRegions: [],
   };
-  const newFailureIds = new Set<string>();
   const outcomes = await mapLimit(result.coverage, config.regionConcurrency, (cov) => publishRegion(result, cov, config, deps, now));
   for (const o of outcomes) {
     for (const k of [
@@ -170,20 +190,19 @@ export async function publishSecurityHub(result: ScanResult, config: Config, dep
       sh[k] += o[k] ?? 0;
     sh.failed.push(...o.failed);
     sh.skippedRegions.push(...o.skippedRegions);
-    for (const id of o.newFailures) newFailureIds.add(id);
   }
-  return { securityHub: sh, newFailureIds: [...newFailureIds] };
+  return { securityHub: sh, newFailures: newFailuresOf(outcomes.map((o) => o.newFailures)) };
 }
 
 /** What changed since the last scan, from the Security Hub step's counts. */
-export function changesOf(failingNow: number, newFailureIds: readonly string[], resolved: number, notImported: number): Changes {
-  return {
-    newFailures: newFailureIds.length,
-    resolved,
-    stillFailing: failingNow - newFailureIds.length,
-    newFailureIds: new Set(newFailureIds),
-    notImported,
-  };
+export function changesOf(
+  failingNow: number,
+  newFailures: number,
+  isNew: Changes['isNew'],
+  resolved: number,
+  notImported: number,
+): Changes {
+  return { newFailures, resolved, stillFailing: failingNow - newFailures, isNew, notImported };
 }
 
 /** The notify step: one SNS summary to the configured topic (none without a topic), under the notify mode. */
@@ -211,7 +230,8 @@ export async function notify(
 export async function publishScan(result: ScanResult, config: Config, deps: PublishDeps): Promise<PublishReport> {
   const report: PublishReport = await publishSecurityHub(result, config, deps);
   const failingNow = result.document.findings.filter((f) => isFailing(f.status)).length;
-  const changes = changesOf(failingNow, report.newFailureIds, report.securityHub.resolved, report.securityHub.failed.length);
+  const { count, has } = report.newFailures;
+  const changes = changesOf(failingNow, count, has, report.securityHub.resolved, report.securityHub.failed.length);
   const named = [...result.instances, ...result.databases.map((d) => ({ instanceId: d.id, ...(d.name ? { name: d.name } : {}) }))];
   const sns = await notify({ ...result.document, incomplete: result.incomplete }, changes, config, deps, named);
   return sns ? { ...report, sns } : report;

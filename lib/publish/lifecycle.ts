@@ -20,7 +20,7 @@
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { assessmentKey, isFailing, SEVERITIES, severityRank, type Finding, type Severity } from '../model.js';
 import { DAY_MS } from '../util/time.js';
-import { GENERATOR_PREFIX, HeldFinding, findingId, sameAsImported, toAsff } from './asff.js';
+import { GENERATOR_PREFIX, HeldFinding, findingId, idHash, sameAsImported, toAsff } from './asff.js';
 
 export interface PublishScope {
   accountId: string;
@@ -52,8 +52,8 @@ export interface Plan {
     keptUnavailable: number;
     outOfScope: number;
   };
-  /** Ids that are FAILED/WARNING now and were not before (for the SNS summary). */
-  newFailures: string[];
+  /** Findings that are FAILED/WARNING now and were not before (for the SNS summary), by their ids' `idHash`. */
+  newFailures: number[];
   /**
    * Ids whose finding in Security Hub claims an `UpdatedAt` in the future: not
    * ours (Security Hub ignores an update older than what it holds, so a forged
@@ -144,7 +144,7 @@ export function planImports(
       counts.keptUnavailable++;
       continue;
     }
-    if (failing(f.status) && !failing(prevStatus)) plan.newFailures.push(id);
+    if (failing(f.status) && !failing(prevStatus)) plan.newFailures.push(idHash(id));
     if (!prev) {
       counts.new++;
       imported[i] = 1;

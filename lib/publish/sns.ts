@@ -10,7 +10,6 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SEVERITIES, isFailing, severityRank, type Finding, type Instance, type ScanDocument, type Severity } from '../model.js';
 import { byRisk } from '../summary.js';
 import { printable } from '../util/text.js';
-import { findingId } from './asff.js';
 
 export const SUBJECT_MAX = 100;
 /** SNS allows 256 KiB; stay clearly under it. */
@@ -20,8 +19,8 @@ export interface Changes {
   newFailures: number;
   resolved: number;
   stillFailing: number;
-  /** Ids of findings that are failing now and were not before (from the lifecycle). */
-  newFailureIds: ReadonlySet<string>;
+  /** Whether a finding is failing now and was not before (from the lifecycle). */
+  isNew: (f: SummaryFinding) => boolean;
   notImported: number;
 }
 
@@ -38,11 +37,14 @@ export function consoleLink(region: string): string {
   return `https://${region}.console.aws.amazon.com/securityhub/home?region=${region}#/findings?search=${encodeURIComponent(search)}`;
 }
 
-/** A failing finding as the summary lists it (a whole finding, or the compact worst of a fanned-out scan). */
+/**
+ * A failing finding as the summary lists it (a whole finding, or the compact worst of a fanned-out scan, marked
+ * `new` when its unit's publishing found it newly failing).
+ */
 export type SummaryFinding = Pick<
   Finding,
   'checkId' | 'status' | 'severity' | 'title' | 'accountId' | 'region' | 'instanceId' | 'resource' | 'endpoint'
-> & { name?: string };
+> & { name?: string; new?: true };
 
 /** What a summary reads: the scan's frame, its counts, its findings (at least the failing ones) and why it is incomplete. */
 export interface SummaryInput extends Pick<ScanDocument, 'scanId' | 'startedAt' | 'finishedAt' | 'scope' | 'summary'> {
@@ -68,9 +70,7 @@ export function buildSummary(
     .map((x) => `${s.bySeverity[x]} ${x}`)
     .join(', ');
   const accounts = doc.scope.accounts.join(', ');
-  const fresh = doc.findings
-    .filter((f) => failing(f) && (!changes || changes.newFailureIds.has(f.accountId && f.region ? findingId(f) : '')))
-    .sort(byRisk);
+  const fresh = doc.findings.filter((f) => failing(f) && (!changes || changes.isNew(f))).sort(byRisk);
 
   const head = [
     `influxguard scan ${doc.scanId}`,
@@ -86,23 +86,22 @@ export function buildSummary(
     `${changes ? 'Worst new findings' : 'Worst findings'}:`,
   ].map((l) => printable(l));
   const tail = ['', ...doc.scope.regions.slice(0, 5).map((r) => printable(`Security Hub (${r}): ${consoleLink(r)}`))];
-  const lines = fresh.map((f) =>
-    printable(
-      `  ${f.severity.padEnd(13)} ${f.checkId}  ${f.instanceId ?? f.endpoint ?? f.resource.id}${f.instanceId && names.get(f.instanceId) ? ` (${names.get(f.instanceId)})` : ''}  ${f.title}`,
-    ),
-  );
   let body = [...head];
   let used = Buffer.byteLength([...head, ...tail].join('\n'));
   let shown = 0;
-  for (const line of lines) {
+  // Lines are built only while they fit (a first scan of thousands of instances has tens of thousands of new failures).
+  for (const f of fresh) {
+    const line = printable(
+      `  ${f.severity.padEnd(13)} ${f.checkId}  ${f.instanceId ?? f.endpoint ?? f.resource.id}${f.instanceId && names.get(f.instanceId) ? ` (${names.get(f.instanceId)})` : ''}  ${f.title}`,
+    );
     const size = Buffer.byteLength(line) + 1;
     if (used + size + 64 > MESSAGE_MAX) break;
     body.push(line);
     used += size;
     shown++;
   }
-  if (!lines.length) body.push('  none');
-  if (shown < lines.length) body.push(`  … and ${lines.length - shown} more`);
+  if (!fresh.length) body.push('  none');
+  if (shown < fresh.length) body.push(`  … and ${fresh.length - shown} more`);
   body = [...body, ...tail];
 
   const newCount = changes ? changes.newFailures : fresh.length;

@@ -32,6 +32,28 @@ export function flat(text: string): string {
   return n === text ? n : text;
 }
 
+/** How many distinct texts `intern` remembers at most before it starts over. */
+const INTERN_MAX = 8192;
+let interned = new Map<string, string>();
+
+/**
+ * One shared copy of a text that recurs: a fleet's findings say the same sentences thousands of times ("…is
+ * end-of-life", "the probe says FAILED, the host says PASSED…"), each built anew. Bounded: short texts only, at most
+ * INTERN_MAX of them (when full the table starts over, and a text that keeps recurring is shared again at once), each
+ * held as a copy of its own (a short text may be a slice that keeps a long one alive, such as a server's answer).
+ * A Map rather than a library: this is the whole of it.
+ */
+export function intern(text: string): string {
+  if (text.length > 256) return text;
+  const known = interned.get(text);
+  if (known !== undefined) return known;
+  if (interned.size >= INTERN_MAX) interned = new Map();
+  // A JSON round trip is an exact copy (lone surrogates included) in a string of its own.
+  const own = JSON.parse(JSON.stringify(text)) as string;
+  interned.set(own, own);
+  return own;
+}
+
 /**
  * `text` without control or bidi-override characters. `keep` lists characters
  * the caller's own layout needs (e.g. `'\n'` for multi-line log messages).

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { CHECKS } from '../../lib/checks/index.js';
 import { assessmentKey, type Finding } from '../../lib/model.js';
-import { HeldFinding, LIMITS, SCHEMA_VERSION, findingId, toAsff } from '../../lib/publish/asff.js';
+import { HeldFinding, LIMITS, SCHEMA_VERSION, findingId, idHash, toAsff } from '../../lib/publish/asff.js';
 import { parseFindingId, planImports, type PublishScope } from '../../lib/publish/lifecycle.js';
 import { batches } from '../../lib/publish/securityhub.js';
 
@@ -109,7 +109,7 @@ describe('the lifecycle plan', () => {
     const f = finding();
     const first = planImports([f], new Map(), scope(), { now: T0, refreshDays: 7 });
     expect(first.counts.new).toBe(1);
-    expect(first.newFailures).toEqual([findingId(f)]);
+    expect(first.newFailures).toEqual([idHash(findingId(f))]);
     expect([...planImports([f], asActive([f]), scope(), { now: T1, refreshDays: 7 }).imports()]).toHaveLength(0);
     const later = planImports([f], asActive([f]), scope(), { now: new Date('2026-11-09T00:00:00Z'), refreshDays: 7 });
     expect(later.counts.refreshed).toBe(1);

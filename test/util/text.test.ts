@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { flat, jsonPieces, jsonText, printable, printableDeep } from '../../lib/util/text.js';
+import { flat, intern, jsonPieces, jsonText, printable, printableDeep } from '../../lib/util/text.js';
 
 const HOSTILE = 'db\x1b[2J\x1b]52;c;aGVsbG8=\x07-1\u009b31m\u202eevil\u2066x\u2069\x7f\x00';
 
@@ -52,6 +52,23 @@ describe('jsonPieces', () => {
     }
     expect([...jsonPieces(head, 'findings', [])].join('')).toBe(jsonText(head, 2));
     expect([...jsonPieces({ Findings: [] }, 'Findings', items.slice(0, 2))].join('')).toBe(jsonText({ Findings: items.slice(0, 2) }, 2));
+  });
+});
+
+describe('intern', () => {
+  it('hands back an equal text (for a short one, the first copy it was given), never a different one', () => {
+    const a = `${'the probe says FAILED'} ${Math.PI}`;
+    const b = `${'the probe says FAILED'} ${Math.PI}`;
+    expect(intern(a)).toBe(a);
+    expect(intern(b)).toBe(a);
+    expect(intern('other')).toBe('other');
+    const long = 'x'.repeat(300);
+    expect(intern(long)).toBe(long);
+  });
+
+  it('after more distinct texts than it remembers, still answers each with an equal text, lone surrogates included', () => {
+    for (let i = 0; i < 20_000; i++) expect(intern(`text ${i}`)).toBe(`text ${i}`);
+    expect(intern('\ud800 lone surrogate')).toBe('\ud800 lone surrogate');
   });
 });
 
