@@ -100,8 +100,10 @@ export function buildSummary(
     used += size;
     shown++;
   }
-  if (!fresh.length) body.push('  none');
-  if (shown < fresh.length) body.push(`  … and ${fresh.length - shown} more`);
+  // How many there are: a fanned-out scan's summary carries only each unit's worst, the counts carry them all.
+  const total = Math.max(fresh.length, changes ? changes.newFailures : s.FAILED + s.WARNING);
+  if (!total) body.push('  none');
+  if (shown < total) body.push(`  … and ${total - shown} more`);
   body = [...body, ...tail];
 
   const newCount = changes ? changes.newFailures : fresh.length;

@@ -103,6 +103,8 @@ describe(`a unit of ${INSTANCES} instances, all failing, first scan`, () => {
     expect(messages[0]).toContain(`Since the last scan: ${failing} new failures, 0 resolved, 0 still failing`);
     // The worst new failures are listed (the world-open InfluxDB port first), the rest counted.
     expect(messages[0]).toMatch(/Worst new findings:\n {2}CRITICAL/);
+    // A unit carries its 25 worst; the message says how many more there are.
+    expect(messages[0]).toContain(`  … and ${failing - 25} more`);
   });
 
   it('an unchanged rescan: no new failures, and the summary still names the worst failing severity (subscription filters read it)', async () => {
