@@ -434,8 +434,8 @@ async function finish(scanId: string, deps: AppDeps): Promise<boolean> {
   const changes = agg.publish
     ? changesOf(
         agg.summary.FAILED + agg.summary.WARNING,
-        agg.publish.newFailures,
-        (f) => f.new === true,
+        // The units' worst carry the mark; the count is all of them.
+        { count: agg.publish.newFailures, has: (f) => f.new === true },
         agg.publish.resolved,
         agg.publish.failed,
       )

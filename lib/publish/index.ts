@@ -37,14 +37,8 @@ export interface NewFailures {
   has(f: Pick<Finding, 'accountId' | 'region' | 'checkId' | 'instanceId' | 'resource'>): boolean;
 }
 
-function newFailuresOf(perRegion: readonly Float64Array[]): NewFailures {
-  const hashes = new Float64Array(perRegion.reduce((n, h) => n + h.length, 0));
-  let at = 0;
-  for (const h of perRegion) {
-    hashes.set(h, at);
-    at += h.length;
-  }
-  hashes.sort();
+function newFailuresOf(idHashes: readonly number[]): NewFailures {
+  const hashes = Float64Array.from(idHashes).sort();
   return { count: hashes.length, has: (f) => !!f.accountId && !!f.region && sortedHas(hashes, idHash(findingId(f))) };
 }
 
@@ -61,7 +55,7 @@ export interface PublishDeps {
 }
 
 type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> &
-  Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: Float64Array };
+  Pick<PublishReport['securityHub'], 'failed' | 'skippedRegions'> & { newFailures: Plan['newFailures'] };
 
 /** Binary search in an ascending array. */
 function sortedHas(sorted: Float64Array, x: number): boolean {
@@ -99,7 +93,7 @@ export function publishScope(cov: Coverage): PublishScope {
 
 /** One account × region: read the current state, plan the lifecycle, import. */
 async function publishRegion(result: ScanResult, cov: Coverage, config: Config, deps: PublishDeps, now: Date): Promise<RegionOutcome> {
-  const out: RegionOutcome = { failed: [], skippedRegions: [], newFailures: new Float64Array() };
+  const out: RegionOutcome = { failed: [], skippedRegions: [], newFailures: [] };
   if (cov.failed) {
     out.skippedRegions.push({
       accountId: cov.accountId,
@@ -143,7 +137,7 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
     }
   }
   const plan = planImports(findings, active, { ...scope, isGone: (id) => gone.has(id) }, { now, refreshDays: config.publish.refreshDays });
-  Object.assign(out, plan.counts, { newFailures: Float64Array.from(plan.newFailures) });
+  Object.assign(out, plan.counts, { newFailures: plan.newFailures });
   for (const id of plan.tampered)
     out.failed.push({
       id,
@@ -191,18 +185,17 @@ export async function publishSecurityHub(result: ScanResult, config: Config, dep
     sh.failed.push(...o.failed);
     sh.skippedRegions.push(...o.skippedRegions);
   }
-  return { securityHub: sh, newFailures: newFailuresOf(outcomes.map((o) => o.newFailures)) };
+  return { securityHub: sh, newFailures: newFailuresOf(outcomes.flatMap((o) => o.newFailures)) };
 }
 
 /** What changed since the last scan, from the Security Hub step's counts. */
 export function changesOf(
   failingNow: number,
-  newFailures: number,
-  isNew: Changes['isNew'],
+  news: { count: number; has: Changes['isNew'] },
   resolved: number,
   notImported: number,
 ): Changes {
-  return { newFailures, resolved, stillFailing: failingNow - newFailures, isNew, notImported };
+  return { newFailures: news.count, resolved, stillFailing: failingNow - news.count, isNew: news.has, notImported };
 }
 
 /** The notify step: one SNS summary to the configured topic (none without a topic), under the notify mode. */
@@ -230,8 +223,7 @@ export async function notify(
 export async function publishScan(result: ScanResult, config: Config, deps: PublishDeps): Promise<PublishReport> {
   const report: PublishReport = await publishSecurityHub(result, config, deps);
   const failingNow = result.document.findings.filter((f) => isFailing(f.status)).length;
-  const { count, has } = report.newFailures;
-  const changes = changesOf(failingNow, count, has, report.securityHub.resolved, report.securityHub.failed.length);
+  const changes = changesOf(failingNow, report.newFailures, report.securityHub.resolved, report.securityHub.failed.length);
   const named = [...result.instances, ...result.databases.map((d) => ({ instanceId: d.id, ...(d.name ? { name: d.name } : {}) }))];
   const sns = await notify({ ...result.document, incomplete: result.incomplete }, changes, config, deps, named);
   return sns ? { ...report, sns } : report;

@@ -53,3 +53,10 @@ it('orders the worst findings of a fanned-out scan deterministically (severity, 
   expect(text([...units].reverse())).toBe(text(units));
   expect(agg.summary.FAILED).toBe(3);
 });
+
+it('counts new failures from records of either form (a count; the ids, as units recorded them before)', () => {
+  const publish = { imported: 1, resolved: 0, archived: 0, failed: 0 };
+  const now = { ...unit('i-1'), publish: { ...publish, newFailures: 3 } };
+  const before = { ...unit('i-2'), publish: { ...publish, newFailures: ['a', 'b'] as unknown as number } };
+  expect(aggregate([now, before]).publish?.newFailures).toBe(5);
+});
