@@ -53,7 +53,7 @@ demo: setup
 	npm run build
 	scripts/sandbox.sh node dist/scripts/demo.js
 
-# The serverless stack deployed into moto, serverless offline and the worker, in the sandbox; opens a shell there (README).
+# The serverless stack deployed into moto, serverless offline and the worker, in the sandbox; opens a shell there (docs/serverless.md).
 local: setup
 	npm run build
 	scripts/sandbox.sh node dist/scripts/local.js

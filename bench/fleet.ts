@@ -39,7 +39,7 @@ import { seedEstate, type InstanceSpec, type LoadBalancerSpec } from '../scripts
 import { certificates, influxQuery, startInfluxd, type RunningInfluxd } from '../scripts/influxd.js';
 import { startHardenedProxy } from '../scripts/nginx.js';
 import { lineChart } from './chart.js';
-import { machine, README, RESULTS, writeSection } from './results.js';
+import { machine, RESULTS, writeSection } from './results.js';
 import { emulateSsm, onEveryClient } from './ssm-emulation.js';
 
 /** Share of the fleet per region. */
@@ -610,7 +610,7 @@ function costModel(results: SizeResult[]): string {
     const measured = results.some((r) => r.instances === n) ? '' : ' (extrapolated)';
     return `| ${n.toLocaleString('en')}${measured} | ${Math.round(calls.first(n)).toLocaleString('en')} / ${Math.round(calls.steady(n)).toLocaleString('en')} | ${gbS.first.toFixed(0)} / ${gbS.steady.toFixed(0)} | ${money(lambdaMonth)} | ${Math.round(findings(n)).toLocaleString('en')} / ${Math.round(eventsMonth).toLocaleString('en')} | ${money(eventsMonth * PRICES.securityHubIngestion)} |`;
   });
-  return `### Cost model
+  return `## Cost model
 
 Computed by \`bench/fleet.ts\` from the counts it measured (${results.map((r) => r.instances.toLocaleString('en')).join(', ')} instances; each quantity fitted as a + b·n). Per scan: AWS API calls (EC2, SSM, Security Hub, STS and SNS calls carry no charge of their own); Lambda GB-seconds, the worker (1 GB) for the scan's measured wall time (units of ${UNIT_SIZE} instances share it; against real AWS a unit also waits a few seconds for Run Command); Security Hub ingestion events: every finding on the first scan, then only changes plus a refresh of each unchanged finding every ${REFRESH_DAYS} days. Monthly figures for an hourly schedule at $${PRICES.lambdaGbSecond}/GB-s, $0.20 per million requests and $${PRICES.securityHubIngestion} per ingestion event, before free tiers (10,000 ingestion events per account and region each month). SNS, SQS and DynamoDB use a few requests per work unit: cents per month.
 
@@ -737,7 +737,7 @@ async function main() {
     process.stdout.write(`${body}\n\n${costModel(results)}\n`);
     if (!values['no-write']) {
       writeSection('fleet', body);
-      writeSection('cost-model', costModel(results), README);
+      writeSection('cost-model', costModel(results));
       const xs = results.map((r) => r.instances);
       writeFileSync(
         join(RESULTS, '..', 'fleet.svg'),

@@ -3,13 +3,13 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 export const RESULTS = new URL('../../bench/RESULTS.md', import.meta.url).pathname;
-export const README = new URL('../../README.md', import.meta.url).pathname;
 
 export const machine = () =>
   `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB memory, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 
-/** Replace (or append) the section between `<!-- name -->` markers of RESULTS.md (or another file). */
-export function writeSection(name: string, body: string, file = RESULTS): void {
+/** Replace (or append) the section between `<!-- name -->` markers of RESULTS.md. */
+export function writeSection(name: string, body: string): void {
+  const file = RESULTS;
   const begin = `<!-- ${name} -->`;
   const end = `<!-- /${name} -->`;
   let text = existsSync(file)

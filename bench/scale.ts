@@ -32,7 +32,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { emulatorEnv, startEmulator } from '../scripts/emulator.js';
 import { apportion, PRICES, REGIONS, seedFleet } from './fleet.js';
-import { machine, procCpuS, README, writeSection } from './results.js';
+import { machine, procCpuS, writeSection } from './results.js';
 import { createScanTable } from '../scripts/scan-table.js';
 
 const UNIT_SIZE = 100;
@@ -301,7 +301,7 @@ async function main() {
     process.stdout.write(`${body}\n\n${model}\n`);
     if (!values['no-write']) {
       writeSection('scale', body);
-      writeSection('scale-model', model, README);
+      writeSection('scale-model', model);
     }
   } finally {
     await emulator.stop();
@@ -534,7 +534,7 @@ function modelTable(c: UnitCosts, concurrency: number): string {
     return `| ${s.label} | ${fmt(m.units)} | ${fmt(m.unitS, 1)} s | ${fmt(m.lambdaBoundS)} s / ${fmt(m.hubBoundS, 1)} s | **${fmt(m.wallS / 60, 1)} min** | ${fmt(m.calls)} | ${fmt(m.findings)} | ${fmt(m.gbS)} | ${money(m.lambdaMonth)} | ${money(m.hubMonth)} | ${money(m.sqsDdbMonth)} |`;
   });
   const p = AWS_PARAMS;
-  return `### Scale model
+  return `## Scale model
 
 Computed by \`bench/scale.ts\` from per-unit costs it measured (one unit = one account-region's slice of up to ${UNIT_SIZE} instances): ${fmt(c.findingsPerInstance, 1)} findings per instance from AWS evidence (${AWS_PARAMS.findingsPerInstanceAllEvidence} with probes and host evidence, from the fleet benchmark, used below), ${fmt(c.callsFixed, 1)} + ${fmt(c.callsPerInstance, 3)}·instances AWS calls per unit (+${fmt(c.callsRegionUnit, 0)} for a region's first unit), ${fmt(c.workerCpuPerUnitS, 2)} worker CPU-seconds per unit. A unit against AWS: its CPU, its calls one after another at ${p.callLatencyS} s, BatchImportFindings paced at ${p.hubCallsPerS}/s (${p.findingsPerCall} findings a call), GetFindings at ${p.hubReadsPerS}/s (each unit reads its account-region's active findings, 100 a page: the engine's lifecycle today), Run Command ${p.runCommandS} s and probes ${p.probeS} s (parameters, not measured here). Wall time = dispatch + the larger of the Lambda bound (ceil(units / reserved concurrency ${concurrency}) × unit time) and the Security Hub bound (per account-region: its findings imported at ${p.hubCallsPerS} × ${p.findingsPerCall} per second, plus its units' reads of its findings at ${p.hubReadsPerS} pages per second; account-regions run side by side). Cost per month for \`rate(12 hours)\` (${p.scansPerMonth} scans), worker ${p.workerGb} GB, at $${PRICES.lambdaGbSecond}/GB-s and $0.20 per million requests; Security Hub ingestion at $${PRICES.securityHubIngestion} per event after ${fmt(p.hubFreeEvents)} free per account-region and month, unchanged findings refreshed every ${p.refreshDays} days (the first scan imports every finding once: add findings × $${PRICES.securityHubIngestion}). Validated against a real fan-out on this machine: bench/RESULTS.md, section "Scale".
 
@@ -606,7 +606,7 @@ Validation: ${fmt(x.big.instances)} instances in ${x.A} accounts × ${x.R} regio
 |---|---|---|---|
 ${rows.join('\n')}
 
-The internet-scale figures (100,000 instances in 100 accounts × 4 regions, worker reserved concurrency ${x.C}) are in the README's scale model, computed from the same calibration.`;
+The internet-scale figures (100,000 instances in 100 accounts × 4 regions, worker reserved concurrency ${x.C}) are in this file's scale model (section "Scale model"), computed from the same calibration.`;
 }
 
 main().catch((err: unknown) => {

@@ -313,7 +313,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   const unknown = Object.keys(env).filter((k) => k.startsWith('INFLUXGUARD_') && !ENV_NAMES.has(k));
   if (unknown.length)
     throw configError(
-      `unknown environment variable${unknown.length > 1 ? 's' : ''} ${unknown.sort().join(', ')} (see the README's configuration table)`,
+      `unknown environment variable${unknown.length > 1 ? 's' : ''} ${unknown.sort().join(', ')} (see docs/configuration.md)`,
     );
   const out: ConfigInput = {};
   const regions = list(env.INFLUXGUARD_REGIONS, /,/);

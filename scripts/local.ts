@@ -11,7 +11,7 @@
  *    the stack's queue and invokes the worker through serverless-offline's Lambda API (serverless-offline
  *    has no SQS events; a poller of a few lines is less than another plugin), deleting what succeeded;
  * 5. runs the command given (`node dist/scripts/local.js sh -c '…'`) with the stack's environment, or
- *    an interactive shell where the README's commands work; everything stops when it exits.
+ *    an interactive shell where the commands of docs/serverless.md work; everything stops when it exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -193,7 +193,7 @@ async function main(command: string[]): Promise<number> {
     );
 
     const [program, ...args] = command.length ? command : [process.env.SHELL || 'sh', '-i'];
-    if (!command.length) say('a shell with the stack’s environment: run the README’s commands; exit to stop everything');
+    if (!command.length) say('a shell with the stack’s environment: run the commands of docs/serverless.md; exit to stop everything');
     return await new Promise<number>((resolve) => {
       spawn(program!, args, { cwd: root, env, stdio: 'inherit' })
         .on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 2)))

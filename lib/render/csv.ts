@@ -1,5 +1,5 @@
 /**
- * Findings as CSV for spreadsheets: one row per finding, the columns below (README "Output formats").
+ * Findings as CSV for spreadsheets: one row per finding, the columns below (docs/usage-and-outputs.md, "Output formats").
  * Quoting is RFC 4180, by csv-stringify. Cells hold outside text (tags, certificates, server headers):
  * control characters are removed, and a cell that a spreadsheet would take for a formula (starting
  * with = + - @, tab or carriage return) is prefixed with a single quote (OWASP "CSV injection").

@@ -24,8 +24,8 @@ describe('CSV output', () => {
   it('has a header with the documented columns and one row per finding', () => {
     const names = CSV_COLUMNS.map(([n]) => n);
     expect(rows[0]).toEqual(names);
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    for (const n of names) expect(readme).toContain(`\`${n}\``);
+    const usage = readFileSync(new URL('../../docs/usage-and-outputs.md', import.meta.url), 'utf8');
+    for (const n of names) expect(usage).toContain(`\`${n}\``);
     expect(rows.length).toBe(doc.findings.length + 1);
     doc.findings.forEach((f, i) => {
       const row = Object.fromEntries(names.map((n, k) => [n, rows[i + 1]![k]!]));

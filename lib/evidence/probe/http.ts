@@ -146,7 +146,7 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
       insecureHTTPParser: false,
     });
     // Each phase has its own timeout (probe.connectTimeoutMs, tlsTimeoutMs, responseTimeoutMs), and the message names
-    // the one that ran out: the response's starts once the connection is ready (the README's "3 s, 3 s, 5 s").
+    // the one that ran out: the response's starts once the connection is ready (docs/probing.md: "3 s, 3 s, 5 s").
     let overall: NodeJS.Timeout | undefined;
     const awaitResponse = () => {
       overall ??= setTimeout(

@@ -23,7 +23,7 @@ export const DIAGNOSTIC_PATHS = ['/debug/pprof/', '/debug/vars', '/metrics'];
 /** A one-second long poll; asked only when /debug/vars (same handler family) did not already answer 200. */
 export const DEBUG_REQUESTS = '/debug/requests?seconds=1';
 
-/** Well-known pairs for the opt-in default-credentials probe. Documented in the README. */
+/** Well-known pairs for the opt-in default-credentials probe. Documented in docs/probing.md. */
 export const DEFAULT_CREDENTIALS: readonly [string, string][] = [
   ['root', 'root'],
   ['admin', 'admin'],
