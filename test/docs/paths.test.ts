@@ -65,6 +65,15 @@ describe('documented paths', () => {
     expect(pages().flatMap((p) => missing(p, readFileSync(join(root, p), 'utf8')))).toEqual([]);
   });
 
+  it('README.md is the front door: at most 200 lines, the two commands on its first screen, a link to every page', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(readme.split('\n').length).toBeLessThanOrEqual(200);
+    const firstScreen = readme.split('\n').slice(0, 24).join('\n');
+    expect(firstScreen).toMatch(/^make demo /m);
+    expect(firstScreen).toMatch(/^make test /m);
+    for (const page of pages().filter((p) => p.startsWith('docs/'))) expect(readme).toContain(`](${page})`);
+  });
+
   it('reports a path that does not exist, in code, prose and links', () => {
     const text = 'Servers: `test/support/influxd.ts`, certificates by test/support/make-certs.sh.\n[x](docs/nope.md) `lib/checks/index.ts`';
     expect(missing('README.md', text)).toEqual([
