@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import { CHECKS } from '../../lib/checks/index.js';
 import { SEVERITIES } from '../../lib/model.js';
+import { PENDING } from '../support/pending.js';
 
 const vendored = readFileSync(new URL('../../docs/CHECKS.md', import.meta.url), 'utf8');
 const sharedPath = new URL('../../../shared/CHECKS.md', import.meta.url);
@@ -30,23 +31,6 @@ const rows: Row[] = vendored
     };
   });
 const byId = new Map(rows.map((r) => [r.id, r]));
-
-/** Catalogue checks not implemented yet, each with the issue that brings it. Shrinks to empty. */
-const PENDING: Record<string, string> = {
-  'ebs.snapshot-public': 'issue 31',
-  'ebs.snapshot-unencrypted': 'issue 31',
-  'ec2.imds-v1-allowed': 'issue 31',
-  'secrets.user-data': 'issue 31',
-  'tls.load-balancer-plaintext': 'issue 31',
-  'auth.v3-admin-token-unclaimed': 'issue 32',
-  'auth.v3-recovery-listener-exposed': 'issue 32',
-  'host.v3-processing-engine-open': 'issue 32',
-  'host.v3-telemetry-upload': 'issue 32',
-  'secrets.command-line': 'issue 32',
-  'storage.object-store-public': 'issue 32',
-  'secrets.plaintext-environment': 'issue 30',
-  'ecs.data-volume-unencrypted': 'issue 30',
-};
 
 describe('the check catalogue', () => {
   it('docs/CHECKS.md is the shared contract, unchanged', () => {
