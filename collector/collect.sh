@@ -1,574 +1,1136 @@
 #!/bin/sh
-# influxguard host collector (schema influxguard.collector/1).
+# influxguard host collector (schema influxguard.collector/2).
 #
 # Runs on an InfluxDB host through SSM Run Command (as root) and prints ONE
-# JSON document on stdout: the running influxd / influxd-meta processes, their
-# effective configuration (for the keys the checks read), the installed
-# version, listening TCP sockets, certificate/key file permissions, and
-# InfluxDB variables from systemd environment files. For InfluxDB 2.x (by its
-# `influxd version`): its flags, INFLUXD_* variables and config file text (secret
-# values masked); the scanner parses the file and applies influxd's precedence.
+# JSON document on stdout: the running influxd / influxd-meta processes, what
+# their configuration is (the config file influxd reads, its INFLUXDB_* /
+# INFLUXD_* variables and flags: the scanner applies influxd's precedence and
+# defaults), their version, listening TCP sockets, certificate and key file
+# permissions, and InfluxDB variables from systemd environment files.
 #
-# POSIX sh; needs nothing beyond a stock Amazon Linux / Ubuntu / Debian host
-# and tolerates missing ss, openssl, stat, timeout and influxd.
+# Host evidence is read, never run (docs/CHECKS.md, "Rules that apply to every
+# check"; docs/host-evidence.md):
+#  - It executes nothing a monitored process, its user or its container can
+#    name or replace: never `influxd`, nothing under a process's root or working
+#    directory. The programs it runs are the host's own python3 (below), and
+#    `ss`, `openssl`, `rpm` from /usr/sbin:/usr/bin:/sbin:/bin when root owns
+#    them and nobody else can change them.
+#  - The version comes from data: the package database (dpkg, rpm) when the
+#    running executable's digest is the package's, else the Go build
+#    information and symbol table read from the executable as bytes.
+#  - Paths named by or reached through a process (config file, certificates)
+#    are resolved inside that process's root, one component at a time (an
+#    absolute link restarts at its root, `..` stops there), and opened by a
+#    child that has dropped to the process's own uid, gid and groups. Key files
+#    are stat'ed, never read. Only regular files are read, size-capped.
+#  - A process named influxd is trusted only when its user, as this host sees
+#    it, is root or the influxdb service account; one in the host's own mount
+#    namespace also needs a root-owned executable nobody else can change.
+#    A process in another mount or user namespace (a container) is judged from
+#    what can be read safely; ownership inside its namespace proves nothing.
+#    Any other process named influxd is listed under "ignored" with the reason.
+#  - Output budgets nobody else can spend: SSM keeps 24,000 characters of
+#    stdout. Ignored processes share at most 2,000 of them (summarised beyond),
+#    listeners 6,000 (at most 80, non-loopback first), files 3,000; trusted processes share the rest, each its
+#    fair part measured after JSON escaping. What is cut is said, per section.
 #
-# Nothing on the host is trusted (issue 19):
-#  - A process named influxd is trusted only when run by root or the influxdb
-#    service account from a root-owned executable named influxd(-meta) that
-#    nobody else can change (neither it nor a directory above it is writable
-#    by group or others; sticky directories excepted). Any other process is
-#    listed under "ignored" with the reason; nothing of it is run or read.
-#  - The only program ever run is a trusted process's own executable
-#    (`influxd config`, `influxd version`), with a time limit. Everything else
-#    is read: regular files only, size-capped, time-limited.
-#  - /proc/PID/cmdline and environ are read NUL-separated (a newline inside a
-#    value cannot forge another); the config file is found as influxd finds it.
-#  - Every string is JSON-escaped, capped, and URL user-info masked. Only the
-#    variables the checks read are printed (secrets as set/empty), and only
-#    influxd's own flags of the command line.
-#  - The document is capped below SSM's 24,000-character stdout limit; a
-#    larger one is replaced by one marked "truncated" (the scanner reports it).
+# Needs python3 (every major distribution ships it; cloud-init uses it). Without
+# it the document says so and the scanner reports host evidence NOT_AVAILABLE.
 #
 # Test hooks (never set by influxguard on a real host):
 #   INFLUXGUARD_PIDS  space-separated pids to consider instead of every process
 #   INFLUXGUARD_ROOT  prefix for systemd unit and environment-file paths (a fixture directory)
-set -u
-LC_ALL=C
-export LC_ALL
-ROOT=${INFLUXGUARD_ROOT:-}
-MAXSTR=300
-MAXFILE=262144
-MAXOUT=20000
-SERVICE_USER=influxdb
-SAFE_PATH=/usr/sbin:/usr/bin:/sbin:/bin
-NL='
-'
-
-have() { command -v "$1" >/dev/null 2>&1; }
-
-# Run with a time limit (SIGKILL: nothing on the host can ignore it) where timeout exists.
-if timeout -s KILL 5 true >/dev/null 2>&1; then
-  bounded() { secs=$1; shift; timeout -s KILL "$secs" "$@"; }
-else
-  bounded() { shift; "$@"; }
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+py=""
+for c in /usr/bin/python3 /usr/libexec/platform-python /usr/local/bin/python3 /usr/bin/python3.13 /usr/bin/python3.12 /usr/bin/python3.11 /usr/bin/python3.9 /usr/bin/python3.8; do
+  if [ -x "$c" ]; then py=$c; break; fi
+done
+if [ -z "$py" ]; then
+  printf '{"schema":"influxguard.collector/2","collectedAt":"%s","hostname":"","tools":{"ss":false,"openssl":false,"influxd":false,"python3":false},"version":null,"processes":[],"ignored":[],"listeners":[],"listenerSource":"none","files":[],"systemd":{"environmentFiles":[],"env":{}},"errors":["python3 is missing on this host: the collector needs it to read host evidence safely"],"unavailable":"python3 is missing on this host"}\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  exit 0
 fi
+# -I: isolated (no PYTHON* variables, no user site, not the script's directory); -S: no site-packages; -B: no .pyc written.
+exec "$py" -I -S -B - <<'PYTHON'
+import errno, hashlib, json, os, re, select, signal, socket, stat, struct, subprocess, sys, time
 
-# awk helpers: js(s, max) is a JSON string (user-info of URLs masked, capped,
-# quotes, backslashes and every control character escaped); masked(k, v)
-# turns secrets into set/empty. Data reaches awk on stdin, never through -v.
-AWKLIB='
-function jsinit(   i) { CTL = ""; for (i = 1; i < 32; i++) CTL = CTL sprintf("%c", i); CTL = CTL sprintf("%c", 127) }
-function js(s, max,   o, i, c, k, n) {
-  gsub("://[^ \t]*@", "://***@", s)
-  if (length(s) > max) s = substr(s, 1, max)
-  o = ""; n = length(s)
-  for (i = 1; i <= n; i++) {
-    c = substr(s, i, 1)
-    if (c == "\\" || c == "\"") o = o "\\" c
-    else if ((k = index(CTL, c)) > 0) o = o sprintf("\\u%04x", k == 32 ? 127 : k)
-    else o = o c
-  }
-  return "\"" o "\""
-}
-function masked(k, v,   u) {
-  u = toupper(k)
-  if (u == "INFLUXD_TLS_KEY" || u == "TLS-KEY") return v
-  if (u ~ /SECRET|PASSWORD|TOKEN|_KEY$|-KEY-DATA$/) return v == "" ? "empty" : "set"
-  return v
-}
-'
-
-js() { # string [max] → JSON string
-  printf '%s' "$1" | awk -v max="${2:-$MAXSTR}" "$AWKLIB"'
-    BEGIN { jsinit() } { a = (NR > 1 ? a "\n" : "") $0 } END { printf "%s", js(a, max) }'
-}
-
-NERR=0
-ERRORS=""
-err() {
-  NERR=$((NERR + 1))
-  if [ $NERR -le 20 ]; then ERRORS="$ERRORS${ERRORS:+,}$(js "$1" 200)"; fi
-}
+SCHEMA = 'influxguard.collector/2'
+OUT_MAX = 23500          # SSM keeps the first 24,000 characters of stdout
+IGNORED_BUDGET = 2000
+LISTENER_BUDGET = 6000
+MAX_LISTENERS = 80
+FILE_BUDGET = 3000
+MAXSTR = 300
+MAXFILE = 262144
+MAX_PROCS = 8
+NAMES = ('influxd', 'influxd-meta')
+SERVICE_USER = 'influxdb'
+SAFE_DIRS = ('/usr/sbin', '/usr/bin', '/sbin', '/bin')
+CHILD_SECONDS = 20
+O_PATH = getattr(os, 'O_PATH', 0o10000000)
+ROOT = os.environ.get('INFLUXGUARD_ROOT', '')
 
 # Keys the checks read, as section.key (top-level keys have no section).
 # test/host/hostile.test.ts checks that every key the checks use is here.
-WANTED='bind-address http.bind-address http.auth-enabled http.https-enabled http.https-certificate http.https-private-key http.shared-secret http.pprof-enabled http.pprof-auth-enabled http.ping-auth-enabled http.flux-enabled tls.min-version tls.max-version meta.bind-address meta.http-bind-address meta.auth-enabled meta.https-enabled meta.https-certificate meta.https-private-key meta.internal-shared-secret meta.pprof-enabled meta.meta-auth-enabled meta.meta-tls-enabled meta.meta-internal-shared-secret cluster.https-enabled'
+WANTED = ('bind-address http.bind-address http.auth-enabled http.https-enabled http.https-certificate http.https-private-key '
+          'http.shared-secret http.pprof-enabled http.pprof-auth-enabled http.ping-auth-enabled http.flux-enabled tls.min-version '
+          'tls.max-version meta.bind-address meta.http-bind-address meta.auth-enabled meta.https-enabled meta.https-certificate '
+          'meta.https-private-key meta.internal-shared-secret meta.pprof-enabled meta.meta-auth-enabled meta.meta-tls-enabled '
+          'meta.meta-internal-shared-secret cluster.https-enabled').split()
 # InfluxDB 2.x: the options the checks read (flags, INFLUXD_<OPTION> variables, config-file keys).
-# test/host/hostile.test.ts checks that every key the checks use is here.
-WANTED2='http-bind-address tls-cert tls-key tls-min-version tls-strict-ciphers pprof-disabled metrics-disabled session-length session-renew-disabled hardening-enabled vault-token'
+WANTED2 = ('http-bind-address tls-cert tls-key tls-min-version tls-strict-ciphers pprof-disabled metrics-disabled session-length '
+           'session-renew-disabled hardening-enabled vault-token').split()
 # 2.x boolean flags (cmd/influxd/launcher/cmd.go): they take no separate value on the command line.
-BOOL2=' flux-log-enabled e2e-testing testing-always-allow-setup reporting-disabled overwrite-pid-file session-renew-disabled tls-strict-ciphers no-tasks pprof-disabled metrics-disabled ui-disabled hardening-enabled template-file-urls-disabled strong-passwords vault-skip-verify storage-wal-flush-on-shutdown storage-validate-keys storage-no-validate-field-size storage-tsm-use-madv-willneed '
-# The variables that override them (influxd's INFLUXDB_<SECTION>_<KEY>, 2.x's INFLUXD_<OPTION>): the only ones printed.
-ENV_ALLOW="$(printf '%s\n' $WANTED | awk '{ k = toupper($0); gsub(/[.-]/, "_", k); printf "%sINFLUXDB_%s", (NR > 1 ? " " : ""), k }') $(printf '%s\n' $WANTED2 config-path | awk '{ k = toupper($0); gsub(/-/, "_", k); printf "%sINFLUXD_%s", (NR > 1 ? " " : ""), k }')"
+BOOL2 = set(('flux-log-enabled e2e-testing testing-always-allow-setup reporting-disabled overwrite-pid-file session-renew-disabled '
+             'tls-strict-ciphers no-tasks pprof-disabled metrics-disabled ui-disabled hardening-enabled template-file-urls-disabled '
+             'strong-passwords vault-skip-verify storage-wal-flush-on-shutdown storage-validate-keys storage-no-validate-field-size '
+             'storage-tsm-use-madv-willneed').split())
+# The variables that override them: the only ones printed.
+ENV_ALLOW = set(['INFLUXDB_' + re.sub('[.-]', '_', k).upper() for k in WANTED] +
+                ['INFLUXD_' + k.replace('-', '_').upper() for k in WANTED2 + ['config-path']])
+KEY_ROLES = ('http.https-private-key', 'meta.https-private-key', 'tls-key')
 
-# TOML (the subset influxd writes) to "key<TAB>value" lines for WANTED keys and [http.headers].
-toml_pairs() {
-  awk -v wanted=" $WANTED " '
-    /^[ \t]*#/ || /^[ \t]*$/ { next }
-    /^[ \t]*\[\[/ { section = "#array"; next }
-    /^[ \t]*\[/ { s = $0; gsub(/^[ \t]*\[|\][ \t]*$/, "", s); gsub(/[ \t"]/, "", s); section = s; next }
-    /=/ {
-      if (section == "#array") next
-      k = $0; sub(/=.*/, "", k); gsub(/[ \t"\047]/, "", k)
-      v = $0; sub(/^[^=]*=[ \t]*/, "", v); sub(/[ \t]+#.*$/, "", v); sub(/[ \t]+$/, "", v)
-      if (v ~ /^".*"$/ || v ~ /^\047.*\047$/) v = substr(v, 2, length(v) - 2)
-      full = (section == "" ? k : section "." k)
-      if (section == "http.headers") { if (h++ < 20) print "header:" k "\t" v; next }
-      if (index(wanted, " " full " ") > 0) print full "\t" v
-    }'
-}
+errors = []
+def err(msg):
+    if len(errors) < 20:
+        errors.append(clip(msg, 200))
+    elif len(errors) == 20:
+        errors.append('more errors not listed')
 
-# "key<TAB>value" lines → JSON members: config keys (which = config) or [http.headers] (which = headers).
-pairs_json() {
-  awk -v which="$1" -v max="$MAXSTR" "$AWKLIB"'
-    BEGIN { jsinit(); FS = "\t" }
-    $1 == "" { next }
-    { k = $1; v = substr($0, length(k) + 2); hdr = (substr(k, 1, 7) == "header:") }
-    # Header values are not judged; one that may carry a credential is printed as set/empty.
-    which == "headers" && hdr { k = substr(k, 8); if (toupper(k) ~ /AUTH|COOKIE|TOKEN|SECRET|KEY|PASS/) v = (v == "" ? "empty" : "set"); printf "%s%s:%s", (n++ ? "," : ""), js(k, 80), js(v, 200) }
-    which == "config" && !hdr { printf "%s%s:%s", (n++ ? "," : ""), js(k, 80), js(masked(k, v), max) }'
-}
+def text(b):
+    return b.decode('utf-8', 'replace') if isinstance(b, bytes) else str(b)
 
-# NAME=VALUE lines → JSON members for the allowed variables; first = 1: the first of
-# duplicate names counts (Go's os.Getenv), else the last (systemd environment files).
-env_json() {
-  awk -v allow="$ENV_ALLOW" -v first="$1" -v max="$MAXSTR" "$AWKLIB"'
-    BEGIN { jsinit(); n = split(allow, a, " "); for (i = 1; i <= n; i++) ok[a[i]] = 1 }
-    { k = $0; sub(/=.*/, "", k) }
-    !(k in ok) || (first && (k in val)) { next }
-    { if (!(k in val)) order[++m] = k; val[k] = substr($0, length(k) + 2) }
-    END { for (i = 1; i <= m; i++) printf "%s%s:%s", (i > 1 ? "," : ""), js(order[i], 80), js(masked(order[i], val[order[i]]), max) }'
-}
+def clip(s, n=MAXSTR):
+    """A string for the document: URL user-info masked, capped (json.dumps escapes every control character)."""
+    s = re.sub(r'://[^ \t]*@', '://***@', text(s))
+    return s[:n]
 
-user_of() { # uid → name
-  _n=$(awk -F: -v u="$1" '$3 == u { print $1; exit }' /etc/passwd 2>/dev/null)
-  printf '%s' "${_n:-$1}"
-}
-SERVICE_UID=$(awk -F: -v n="$SERVICE_USER" '$1 == n { print $3; exit }' /etc/passwd 2>/dev/null)
-SERVICE_UID=${SERVICE_UID:--}
+def masked(k, v):
+    u = k.upper()
+    if u in ('INFLUXD_TLS_KEY', 'TLS-KEY'):
+        return v
+    if re.search(r'SECRET|PASSWORD|TOKEN|_KEY$|-KEY-DATA$', u):
+        return 'empty' if v == '' else 'set'
+    return v
 
-# Why root cannot rely on a file (nothing when it can): it is not a regular
-# file, or someone other than root can change it or a directory above it.
-untrusted_file() { # root-prefix path
-  [ -f "$1$2" ] || { printf '%s is not a regular file' "$2"; return; }
-  have stat || { printf 'stat is missing: %s cannot be checked' "$2"; return; }
-  p=$2
-  while :; do
-    m=$(bounded 5 stat -L -c '%u %a' "$1${p:-/}" 2>/dev/null) || { printf 'cannot stat %s' "${p:-/}"; return; }
-    u=${m% *}
-    a=$((0${m#* }))
-    [ "$u" = 0 ] || { printf '%s is owned by uid %s, not root' "${p:-/}" "$u"; return; }
-    # Group/other-writable: only a sticky directory is safe (nobody else may rename a root file in it).
-    if [ $((a & 022)) -ne 0 ] && { [ "$p" = "$2" ] || [ $((a & 01000)) -eq 0 ]; }; then
-      printf '%s is writable by group or others' "${p:-/}"; return
-    fi
-    [ -n "$p" ] || break
-    p=${p%/*}
-  done
-}
+def size(x):
+    return len(json.dumps(x, ensure_ascii=True, separators=(',', ':')))
 
-# Why a process is not trusted (nothing when it is).
-distrust() { # pid ruid euid exe
-  for u in "$2" "$3"; do
-    [ "$u" = 0 ] || [ "$u" = "$SERVICE_UID" ] || { printf 'run by %s (uid %s), neither root nor %s' "$(user_of "$u")" "$u" "$SERVICE_USER"; return; }
-  done
-  case "$4" in
-    *' (deleted)') printf 'its executable was deleted or replaced since it started (restart it after an upgrade)'; return ;;
-    /*) ;;
-    *) printf 'its executable cannot be read'; return ;;
-  esac
-  case "${4##*/}" in influxd|influxd-meta) ;; *) printf 'its executable is not influxd'; return ;; esac
-  untrusted_file "/proc/$1/root" "$4"
-}
+def read_proc(pid, name, limit=65536):
+    try:
+        with open('/proc/%d/%s' % (pid, name), 'rb') as f:
+            return f.read(limit)
+    except OSError:
+        return None
 
-# A path as the process sees it: its own root (containers) and working directory.
-inproc() { # pid path
-  case "$2" in /*) printf '/proc/%s/root%s' "$1" "$2" ;; *) printf '/proc/%s/cwd/%s' "$1" "$2" ;; esac
-}
+def users():
+    by_uid = {}
+    try:
+        with open('/etc/passwd', 'rb') as f:
+            for line in f.read(1 << 20).split(b'\n'):
+                p = line.split(b':')
+                if len(p) > 3 and p[2].isdigit():
+                    by_uid.setdefault(int(p[2]), text(p[0]))
+    except OSError:
+        pass
+    return by_uid
+UID_NAMES = users()
+SERVICE_UID = next((u for u, n in UID_NAMES.items() if n == SERVICE_USER), None)
+def user_of(uid):
+    return UID_NAMES.get(uid, str(uid))
 
-# Go's flag parsing as influxd does it: the subcommand, then flags until the
-# first non-flag. Prints "config<TAB>path" (the last -config given) and
-# "shown<TAB>subcommand and known flags" (nothing else of the command line).
-FLAGS_AWK='
-BEGIN { n = split("config pidfile cpuprofile memprofile hostname join", a, " "); for (i = 1; i <= n; i++) known[a[i]] = 1 }
-NR == 1 { next }
-NR == 2 && substr($0, 1, 1) != "-" { if ($0 ~ /^[a-z][a-z-]*$/ && length($0) <= 16) shown = $0; else { hidden++; stop = 1 }; next }
-stop { hidden++; next }
-want != "" { val[want] = $0; shown = shown " -" want " " $0; want = ""; next }
-$0 == "--" || $0 == "-" || substr($0, 1, 1) != "-" { stop = 1; hidden++; next }
-{
-  f = $0; sub(/^--?/, "", f); v = ""; eq = index(f, "=")
-  if (eq) { v = substr(f, eq + 1); f = substr(f, 1, eq - 1) }
-  if (f in known) { if (eq) { val[f] = v; shown = shown " -" f "=" v } else want = f }
-  else if (f == "single-server") shown = shown " -" f
-  else { hidden++; stop = 1 }
-}
-END {
-  print "config\t" val["config"]
-  sub(/^ /, "", shown)
-  print "shown\t" shown (hidden ? " [" hidden " other arguments not shown]" : "")
-}'
-field() { printf '%s\n' "$2" | sed -n "s/^$1	//p" | head -n 1; }
-envval() { printf '%s\n' "$2" | sed -n "s/^$1=//p" | head -n 1; }
+def safe_tool(name):
+    """A host program root owns and nobody else can change (nor any directory above it), or None."""
+    for d in SAFE_DIRS:
+        p = os.path.join(d, name)
+        if os.path.isfile(p) and os.access(p, os.X_OK) and not untrusted_path(os.path.realpath(p)):
+            return os.path.realpath(p)
+    return None
 
-# `influxd config` by the trusted executable with the process's INFLUXDB_ variables:
-# its effective configuration, env overrides applied exactly as influxd applies them.
-run_config() { # exe config-path NAME=VALUE-lines
-  x=$1 c=$2 vars=$3
-  set --
-  while IFS= read -r kv; do [ -n "$kv" ] && set -- "$@" "$kv"; done <<EOF
-$vars
-EOF
-  bounded 10 env -i PATH="$SAFE_PATH" SF_OCSP_RESPONSE_CACHE_DIR=/dev/null "$@" "$x" config -config "$c" 2>/dev/null | head -c $MAXFILE
-}
+def untrusted_path(path):
+    """Why root cannot rely on a host file (None when it can): not a regular file, or someone else can change it or a directory above it."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return 'cannot stat %s' % path
+    if not stat.S_ISREG(st.st_mode):
+        return '%s is not a regular file' % path
+    p = path
+    while True:
+        try:
+            st = os.stat(p or '/')
+        except OSError:
+            return 'cannot stat %s' % (p or '/')
+        if st.st_uid != 0:
+            return '%s is owned by uid %d, not root' % (p or '/', st.st_uid)
+        # Group/other-writable: only a sticky directory is safe (nobody else may rename a root file in it).
+        if st.st_mode & 0o022 and (p == path or not st.st_mode & stat.S_ISVTX):
+            return '%s is writable by group or others' % (p or '/')
+        if not p:
+            return None
+        p = p.rsplit('/', 1)[0]
 
-# A certificate or key file (regular files only, read size-capped and time-limited);
-# at most 4 per process, 8 processes: never more than the 32 the scanner accepts.
-FILES=""
-file_json() { # role path pid
-  r=$(inproc "$3" "$2")
-  if [ ! -e "$r" ]; then
-    FILES="$FILES${FILES:+,}{\"role\":$(js "$1" 80),\"path\":$(js "$2" 400),\"exists\":false}"
-    return
-  fi
-  meta=$(bounded 5 stat -L -c '%U %G %a' "$r" 2>/dev/null || ls -lnL "$r" 2>/dev/null | awk '{ print $3, $4, "?" }')
-  owner=${meta%% *}; rest=${meta#* }; group=${rest%% *}; mode=${rest#* }
-  key=false
-  cert=""
-  if [ -f "$r" ]; then
-    pem=$(bounded 5 head -c 65536 "$r" 2>/dev/null | tr -d '\000')
-    case "$pem" in *'PRIVATE KEY'*) key=true ;; esac
-    case "$pem" in *'BEGIN CERTIFICATE'*)
-      if have openssl; then
-        x509=$(printf '%s\n' "$pem" | bounded 5 openssl x509 -noout -enddate -subject 2>/dev/null)
-        cert=",\"notAfter\":$(js "$(printf '%s\n' "$x509" | sed -n 's/^notAfter=//p' | head -n 1)" 60),\"subject\":$(js "$(printf '%s\n' "$x509" | sed -n 's/^subject= *//p' | head -n 1)" 200)"
-      fi ;;
-    esac
-  else
-    err "$1 $2 is not a regular file: not read"
-  fi
-  FILES="$FILES${FILES:+,}{\"role\":$(js "$1" 80),\"path\":$(js "$2" 400),\"exists\":true,\"owner\":$(js "$owner" 40),\"group\":$(js "$group" 40),\"mode\":$(js "$mode" 8),\"containsPrivateKey\":$key$cert}"
-}
+def run_tool(argv, data=None, seconds=10):
+    try:
+        r = subprocess.run(argv, input=data, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=seconds,
+                           env={'PATH': ':'.join(SAFE_DIRS), 'LC_ALL': 'C'}, cwd='/')
+        return r.stdout[:65536] if r.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
 
-# ─────────────── InfluxDB 2.x ───────────────
-# Its options come from flags, then INFLUXD_<OPTION> variables, then a config
-# file (TOML, YAML or JSON): the scanner parses the file (with a TOML/YAML
-# library) and applies that precedence. Here: the flags the checks read (pflag
-# parsing: a boolean flag takes no separate value), and the file's text with
-# every value of a key naming a token, secret or password replaced by
-# "set"/"empty" (a file where such a value spans lines, or cannot be delimited,
-# is not sent).
-FLAGS2_AWK='
-BEGIN { n = split(wanted, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
-NR == 1 { next }
-NR == 2 && $0 == "run" { next }
-stop { next }
-take != "" { if (take in want) print take "\t" $0; take = ""; next }
-$0 == "--" || substr($0, 1, 1) != "-" { stop = 1; next }
-{
-  f = $0; sub(/^--?/, "", f); eq = index(f, "=")
-  if (eq) { v = substr(f, eq + 1); f = substr(f, 1, eq - 1); if (f in want) print f "\t" v; next }
-  if (index(bools, " " f " ")) { if (f in want) print f "\ttrue"; next }
-  take = f
-}'
-# The 2.x config file: $INFLUXD_CONFIG_PATH (a file by its extension, else a
-# directory), else the working directory; in a directory, config.json, .toml,
-# .yaml, .yml, the first that exists (viper's order).
-config2_path() { # pid envs
-  c=$(envval INFLUXD_CONFIG_PATH "$2")
-  [ -n "$c" ] || c=.
-  case "$c" in
-    *.[Jj][Ss][Oo][Nn]|*.[Tt][Oo][Mm][Ll]|*.[Yy][Aa][Mm][Ll]|*.[Yy][Mm][Ll]) [ -e "$(inproc "$1" "$c")" ] && printf '%s' "$c"; return ;;
-  esac
-  for e in json toml yaml yml; do
-    if [ -e "$(inproc "$1" "$c/config.$e")" ]; then printf '%s' "${c%/}/config.$e"; return; fi
-  done
-}
-MASK2_AWK='
-function quoted(s, q,   i) { for (i = 2; i <= length(s); i++) { if (substr(s, i, 1) == "\\") { i++; continue } if (substr(s, i, 1) == q) return i } return 0 }
-# After a secret key: YAML properties (&anchor, !tag), then a quoted value, or a
-# plain one running to the end of the line or a comment (a YAML plain scalar may
-# hold spaces). Nothing after the key (or a block scalar |, >) means the value is
-# on the next lines, and a plain value with , { } [ ] inside cannot be delimited
-# with certainty: either way the file is not sent.
-{
-  line = $0; out = ""
-  while (!unsure && match(tolower(line), /["\047]?[a-z0-9_.-]*(token|secret|passw)[a-z0-9_.-]*["\047]?[ \t]*[:=][ \t]*/)) {
-    out = out substr(line, 1, RSTART + RLENGTH - 1); line = substr(line, RSTART + RLENGTH)
-    match(line, /^([&!][^ \t]*[ \t]*)*/); props = RLENGTH; body = substr(line, props + 1)
-    c = substr(body, 1, 1); end = 0; empty = 0
-    if (c == "\"" || c == "\047") {
-      if (substr(body, 1, 3) == c c c) unsure = 1
-      else { end = quoted(body, c); if (!end) unsure = 1 }
-      empty = (end == 2 && props == 0)
-    } else if (c == "" || c == "#" || c == "|" || c == ">") unsure = 1
-    else {
-      v = body; if (match(v, /[ \t]#/)) v = substr(v, 1, RSTART - 1)
-      sub(/[ \t,}\]]*$/, "", v); end = length(v)
-      if (v ~ /[,{}\[\]]/) unsure = 1
+# ─────────────── reading inside a process's root, as its user ───────────────
+
+def resolve(rootfd, startfd, path):
+    """An O_PATH descriptor of `path` resolved inside the root: `..` never climbs above it, an absolute link restarts at it."""
+    root_id = (os.fstat(rootfd).st_dev, os.fstat(rootfd).st_ino)
+    todo = [c for c in path.split('/') if c not in ('', '.')]
+    todo.reverse()
+    cur = os.dup(rootfd if path.startswith('/') else startfd)
+    links = 0
+    try:
+        while todo:
+            c = todo.pop()
+            if c == '..':
+                st = os.fstat(cur)
+                if (st.st_dev, st.st_ino) != root_id:
+                    nxt = os.open('..', O_PATH | os.O_DIRECTORY, dir_fd=cur)
+                    os.close(cur)
+                    cur = nxt
+                continue
+            fd = os.open(c, O_PATH | os.O_NOFOLLOW, dir_fd=cur)
+            st = os.fstat(fd)
+            if stat.S_ISLNK(st.st_mode):
+                os.close(fd)
+                links += 1
+                if links > 40:
+                    raise OSError(errno.ELOOP, 'too many links')
+                target = os.readlink(c, dir_fd=cur)
+                todo.extend(reversed([x for x in target.split('/') if x not in ('', '.')]))
+                if target.startswith('/'):
+                    os.close(cur)
+                    cur = os.dup(rootfd)
+                continue
+            if todo and not stat.S_ISDIR(st.st_mode):
+                os.close(fd)
+                raise OSError(errno.ENOTDIR, 'not a directory')
+            os.close(cur)
+            cur = fd
+        return cur
+    except BaseException:
+        os.close(cur)
+        raise
+
+def reason_of(e):
+    return {errno.ENOENT: 'not found', errno.EACCES: 'permission denied', errno.EPERM: 'permission denied',
+            errno.ELOOP: 'too many links', errno.ENOTDIR: 'not found'}.get(e.errno, 'could not be read (%s)' % (e.strerror or e.errno))
+
+def in_root_stat(rootfd, cwdfd, path):
+    fd = resolve(rootfd, cwdfd, path)
+    try:
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
+
+def in_root_read(rootfd, cwdfd, path, limit):
+    """A regular file's bytes (at most `limit`), or an OSError / ValueError saying why not."""
+    fd = resolve(rootfd, cwdfd, path)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError('not a regular file')
+        if st.st_size > limit:
+            raise ValueError('larger than %d bytes' % limit)
+        # Reopened for reading through the very inode resolved (the descriptor's /proc link; not the name, which may have changed).
+        rfd = os.open('/proc/self/fd/%d' % fd, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        try:
+            r = os.fstat(rfd)
+            if (r.st_dev, r.st_ino) != (st.st_dev, st.st_ino):
+                raise ValueError('changed while read')
+            chunks, n = [], 0
+            while n <= limit:
+                b = os.read(rfd, 65536)
+                if not b:
+                    break
+                chunks.append(b)
+                n += len(b)
+            data = b''.join(chunks)
+            if len(data) > limit:
+                raise ValueError('larger than %d bytes' % limit)
+            return data
+        finally:
+            os.close(rfd)
+    finally:
+        os.close(fd)
+
+def as_user(pid, ids, work):
+    """work(rootfd, cwdfd) in a child that has dropped to the process's uid, gid and groups; its JSON answer, or {'error': why}."""
+    try:
+        rootfd = os.open('/proc/%d/root' % pid, O_PATH | os.O_DIRECTORY)
+    except OSError as e:
+        return {'error': 'its root cannot be opened: %s' % reason_of(e)}
+    try:
+        cwdfd = os.open('/proc/%d/cwd' % pid, O_PATH | os.O_DIRECTORY)
+    except OSError:
+        cwdfd = os.dup(rootfd)
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            os.close(r)
+            uid, gid, groups = ids
+            os.setgroups(groups)
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+            try:
+                # Credentials changed: the kernel made this child non-dumpable, which hides /proc/self/fd from it; undo that.
+                import ctypes
+                ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE
+            except Exception:
+                pass
+            out = json.dumps(work(rootfd, cwdfd)).encode()
+        except BaseException as e:
+            out = json.dumps({'error': 'could not be read as uid %d (%s)' % (ids[0], type(e).__name__)}).encode()
+        try:
+            os.write(w, out)
+        finally:
+            os._exit(0)
+    os.close(w)
+    os.close(rootfd)
+    os.close(cwdfd)
+    chunks, deadline = [], time.time() + CHILD_SECONDS
+    try:
+        while True:
+            left = deadline - time.time()
+            if left <= 0 or not select.select([r], [], [], left)[0]:
+                os.kill(child, signal.SIGKILL)
+                return {'error': 'reading took longer than %d s' % CHILD_SECONDS}
+            b = os.read(r, 1 << 20)
+            if not b:
+                break
+            chunks.append(b)
+    finally:
+        os.close(r)
+        try:
+            os.waitpid(child, 0)
+        except OSError:
+            pass
+    try:
+        return json.loads(b''.join(chunks).decode())
+    except ValueError:
+        return {'error': 'no answer from the reader'}
+
+# ─────────────── the version, from data ───────────────
+
+def elf_layout(data):
+    """(little, is64, PT_LOAD segments [(vaddr, offset, filesz)], sections [(name, type, addr, offset, size, link, entsize)]) or None."""
+    if data[:4] != b'\x7fELF':
+        return None
+    is64, little = data[4] == 2, data[5] == 1
+    e = '<' if little else '>'
+    if is64:
+        phoff, shoff = struct.unpack_from(e + 'QQ', data, 32)
+        phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(e + 'HHHHH', data, 54)
+    else:
+        phoff, shoff = struct.unpack_from(e + 'II', data, 28)
+        phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(e + 'HHHHH', data, 42)
+    segs = []
+    for i in range(min(phnum, 64)):
+        o = phoff + i * phentsize
+        if is64:
+            ptype, _, poff, vaddr, _, filesz = struct.unpack_from(e + 'IIQQQQ', data, o)
+        else:
+            ptype, poff, vaddr, _, filesz = struct.unpack_from(e + 'IIIII', data, o)
+        if ptype == 1:
+            segs.append((vaddr, poff, filesz))
+    secs = []
+    for i in range(min(shnum, 512)):
+        o = shoff + i * shentsize
+        if is64:
+            name, stype, _, addr, off, sz, link, _, _, ent = struct.unpack_from(e + 'IIQQQQIIQQ', data, o)
+        else:
+            name, stype, _, addr, off, sz, link, _, _, ent = struct.unpack_from(e + 'IIIIIIIIII', data, o)
+        secs.append([name, stype, addr, off, sz, link, ent])
+    if 0 <= shstrndx < len(secs):
+        base = secs[shstrndx][3]
+        for s in secs:
+            end = data.find(b'\0', base + s[0], base + s[0] + 256)
+            s[0] = bytes(data[base + s[0]:end]).decode('ascii', 'replace') if end >= 0 else ''
+    return little, is64, segs, secs
+
+def at_vaddr(segs, vaddr):
+    for v, off, sz in segs:
+        if v <= vaddr < v + sz:
+            return off + vaddr - v
+    return None
+
+def go_string(data, layout, addr):
+    """The Go string whose header (pointer, length) is at virtual address `addr`."""
+    little, is64, segs, _ = layout
+    o = at_vaddr(segs, addr)
+    if o is None:
+        return None
+    ptr, n = struct.unpack_from(('<' if little else '>') + ('QQ' if is64 else 'II'), data, o)
+    p = at_vaddr(segs, ptr)
+    if p is None or not 0 < n <= 4096:
+        return None
+    return bytes(data[p:p + n]).decode('utf-8', 'replace')
+
+def varint(data, p):
+    n = shift = 0
+    while True:
+        b = data[p]
+        p += 1
+        n |= (b & 0x7f) << shift
+        shift += 7
+        if b < 0x80 or shift > 35:
+            return n, p
+
+def go_buildinfo(data, layout):
+    """The module information Go embeds (`go version -m`): {'path':…, 'mod': version, 'ldflags': …} or {}."""
+    at = 0
+    while True:
+        i = data.find(b'\xff Go buildinf:', at)
+        if i < 0:
+            return {}
+        at = i + 1
+        if i % 16:
+            continue
+        ptrsize, flags = data[i + 14], data[i + 15]
+        mod = None
+        try:
+            if flags & 2:  # Go 1.18+: inline strings
+                n, p = varint(data, i + 32)
+                n, p = varint(data, p + n)
+                mod = bytes(data[p:p + min(n, 65536)]).decode('utf-8', 'replace')
+            elif layout and ptrsize in (4, 8):
+                little = not flags & 1
+                addr = struct.unpack_from(('<' if little else '>') + ('Q' if ptrsize == 8 else 'I'), data, i + 16 + ptrsize)[0]
+                mod = go_string(data, layout, addr)
+        except (IndexError, struct.error):
+            mod = None
+        if not mod:
+            continue
+        if len(mod) >= 33 and mod[-17] == '\n':
+            mod = mod[16:-16]
+        info = {}
+        for line in mod.split('\n'):
+            f = line.split('\t')
+            if f[0] == 'path' and len(f) > 1:
+                info['path'] = f[1]
+            elif f[0] == 'mod' and len(f) > 2:
+                info['mod'] = f[2]
+            elif f[0] == 'build' and len(f) > 1 and f[1].startswith('-ldflags='):
+                info['ldflags'] = f[1][len('-ldflags='):]
+        return info
+
+def elf_symbol_version(data, layout):
+    """main.version from the symbol table (a build with -X main.version=… that kept its symbols)."""
+    little, is64, _, secs = layout
+    e = '<' if little else '>'
+    for s in secs:
+        if s[1] != 2 or not s[6] or not 0 <= s[5] < len(secs):  # SHT_SYMTAB
+            continue
+        stroff = secs[s[5]][3]
+        for k in range(s[3], s[3] + s[4] - s[6] + 1, s[6]):
+            if is64:
+                name, _, _, _, value, _ = struct.unpack_from(e + 'IBBHQQ', data, k)
+            else:
+                name, value = struct.unpack_from(e + 'II', data, k)
+            if data[stroff + name:stroff + name + 13] == b'main.version\0':
+                return go_string(data, layout, value)
+    return None
+
+def version_from_binary(fd):
+    """(version, flavour, source) read from an executable's bytes."""
+    import mmap
+    try:
+        data = mmap.mmap(fd, 0, prot=mmap.PROT_READ)
+    except (OSError, ValueError):
+        return None, None, None
+    try:
+        try:
+            layout = elf_layout(data)
+        except (struct.error, IndexError):
+            layout = None
+        info = go_buildinfo(data, layout)
+        path = info.get('path', '')
+        flavour = 'influxdb-2' if '/influxdb/v2/' in path else 'influxdb-1' if path else None
+        if flavour is None:
+            flavour = 'influxdb-2' if data.find(b'github.com/influxdata/influxdb/v2/cmd/influxd') >= 0 else 'influxdb-1'
+        m = re.search(r'-X[ =]main\.version=([^ "\']+)', info.get('ldflags', ''))
+        if m:
+            return m.group(1).lstrip('v'), flavour, 'go build information (-X main.version)'
+        v = None
+        if layout:
+            try:
+                v = elf_symbol_version(data, layout)
+            except (struct.error, IndexError):
+                v = None
+        if v and re.match(r'^v?\d+\.\d+', v):
+            return v.lstrip('v'), flavour, 'symbol main.version'
+        mod = info.get('mod', '')
+        if re.match(r'^v\d+\.\d+\.\d+', mod):
+            return mod[1:], flavour, 'go build information (module version)'
+        return None, flavour, None
+    finally:
+        data.close()
+
+def exe_facts(pid):
+    """Run in the reader child: the executable's digests and what its bytes say."""
+    try:
+        fd = os.open('/proc/%d/exe' % pid, os.O_RDONLY)
+    except OSError as e:
+        return {'exeError': reason_of(e)}
+    try:
+        md5, sha = hashlib.md5(), hashlib.sha256()
+        while True:
+            b = os.read(fd, 1 << 20)
+            if not b:
+                break
+            md5.update(b)
+            sha.update(b)
+        v, flavour, source = version_from_binary(fd)
+        return {'md5': md5.hexdigest(), 'sha256': sha.hexdigest(), 'version': v, 'flavour': flavour, 'versionSource': source}
+    finally:
+        os.close(fd)
+
+def dpkg_version(path, md5):
+    """The upstream version of the Debian package whose recorded md5 of `path` is this executable's."""
+    info = '/var/lib/dpkg/info'
+    rel = path.lstrip('/')
+    alts = {rel, rel[4:] if rel.startswith('usr/') else 'usr/' + rel}
+    try:
+        names = [n for n in os.listdir(info) if n.endswith('.md5sums')]
+    except OSError:
+        return None
+    for n in names:
+        try:
+            with open(os.path.join(info, n), 'rb') as f:
+                body = f.read(1 << 20).decode('utf-8', 'replace')
+        except OSError:
+            continue
+        for line in body.split('\n'):
+            parts = line.split(None, 1)
+            if len(parts) == 2 and parts[1] in alts and parts[0] == md5:
+                pkg = n[:-len('.md5sums')].split(':')[0]
+                return dpkg_status_version(pkg)
+    return None
+
+def dpkg_status_version(pkg):
+    try:
+        with open('/var/lib/dpkg/status', 'rb') as f:
+            body = f.read(64 << 20).decode('utf-8', 'replace')
+    except OSError:
+        return None
+    for stanza in body.split('\n\n'):
+        if re.search(r'^Package: %s$' % re.escape(pkg), stanza, re.M):
+            m = re.search(r'^Version: (\S+)$', stanza, re.M)
+            if m:
+                v = m.group(1).split(':', 1)[-1]
+                return v.rsplit('-', 1)[0] if '-' in v else v
+    return None
+
+def rpm_version(path, digests):
+    rpm = safe_tool('rpm')
+    if not rpm:
+        return None
+    out = run_tool([rpm, '-qf', '--qf', '%{NAME}\\t%{VERSION}\\n', path])
+    if not out:
+        return None
+    name, _, version = text(out).split('\n')[0].partition('\t')
+    files = run_tool([rpm, '-q', '--qf', '[%{FILEDIGESTS} %{FILENAMES}\\n]', name]) or b''
+    for line in text(files).split('\n'):
+        d, _, f = line.partition(' ')
+        if f == path and d and d in digests:
+            return version or None
+    return None
+
+# ─────────────── configuration text ───────────────
+
+def toml_value(v):
+    """The value of a TOML `key = value` line (the subset influxd's files use): strings unquoted, comments cut."""
+    v = v.lstrip()
+    if v[:1] == '"':
+        out, i = [], 1
+        while i < len(v) and v[i] != '"':
+            if v[i] == '\\' and i + 1 < len(v):
+                i += 1
+                out.append({'n': '\n', 't': '\t', 'r': '\r'}.get(v[i], v[i]))
+            else:
+                out.append(v[i])
+            i += 1
+        return ''.join(out)
+    if v[:1] == "'":
+        end = v.find("'", 1)
+        return v[1:end] if end > 0 else v[1:]
+    return re.sub(r'\s+#.*$', '', v).strip()
+
+def toml_pairs(body):
+    """{section.key: value} for the wanted keys, and the [http.headers] table (at most 20)."""
+    config, headers, section = {}, {}, ''
+    for line in body.split('\n'):
+        s = line.strip()
+        if not s or s.startswith('#'):
+            continue
+        if s.startswith('[['):
+            section = '#array'
+            continue
+        if s.startswith('['):
+            m = re.match(r'^\[\s*([^\]]*?)\s*\]', s)
+            section = re.sub(r'[\s"\']', '', m.group(1)) if m else '#bad'
+            continue
+        if '=' not in s or section == '#array':
+            continue
+        k, _, v = s.partition('=')
+        k = re.sub(r'[\s"\']', '', k)
+        v = toml_value(v)
+        if section == 'http.headers':
+            if len(headers) < 20:
+                headers[k] = v
+            continue
+        full = k if not section else section + '.' + k
+        if full in WANTED:
+            config[full] = v
+    return config, headers
+
+SECRET_KEY = re.compile(r'["\']?[a-z0-9_.-]*(token|secret|passw)[a-z0-9_.-]*["\']?[ \t]*[:=][ \t]*', re.I)
+def quoted_end(s, q):
+    i = 1
+    while i < len(s):
+        if s[i] == '\\':
+            i += 2
+            continue
+        if s[i] == q:
+            return i + 1
+        i += 1
+    return 0
+
+def mask2(body):
+    """A 2.x config file (TOML, YAML or JSON) with every secret value replaced by "set"/"empty"; None when a
+    secret cannot be delimited with certainty on its line (a value on the next lines, a block scalar, a flow value)."""
+    out_lines = []
+    for line in body.split('\n'):
+        out = ''
+        while True:
+            m = SECRET_KEY.search(line)
+            if not m:
+                break
+            out += line[:m.end()]
+            line = line[m.end():]
+            props = re.match(r'^([&!][^ \t]*[ \t]*)*', line).end()  # YAML anchors and tags
+            rest = line[props:]
+            c = rest[:1]
+            if c in ('"', "'"):
+                if rest[:3] == c * 3:
+                    return None
+                end = quoted_end(rest, c)
+                if not end:
+                    return None
+                empty = end == 2 and props == 0
+            elif c in ('', '#', '|', '>'):
+                return None
+            else:
+                v = rest
+                h = re.search(r'[ \t]#', v)
+                if h:
+                    v = v[:h.start()]
+                v = re.sub(r'[ \t,}\]]*$', '', v)
+                if re.search(r'[,{}\[\]]', v):
+                    return None
+                end, empty = len(v), False
+            out += '"empty"' if empty else '"set"'
+            line = rest[end:]
+        out_lines.append(out + line)
+    return '\n'.join(out_lines)
+
+def tls2_paths(body):
+    """Candidate tls-cert / tls-key paths written in a 2.x file (for their permissions; the scanner decides which counts)."""
+    found = []
+    for m in re.finditer(r'tls-(cert|key)["\']?[ \t]*[:=][ \t]*("[^"\n]*"|\'[^\'\n]*\'|[^,}#\t \n]+)', body):
+        v = m.group(2).strip('"\'')
+        if v:
+            found.append(('tls-' + m.group(1), v))
+    return found
+
+# ─────────────── command lines ───────────────
+
+def flags1(args):
+    """influxd 1.x: Go's flag parsing, the subcommand then flags up to the first non-flag. (-config value, shown text)."""
+    known = ('config', 'pidfile', 'cpuprofile', 'memprofile', 'hostname', 'join')
+    val, shown, hidden, i = {}, [], 0, 1
+    if i < len(args) and not args[i].startswith('-'):
+        if re.match(r'^[a-z][a-z-]*$', args[i]) and len(args[i]) <= 16:
+            shown.append(args[i])
+            i += 1
+        else:
+            return '', '', len(args) - 1
+    while i < len(args):
+        a = args[i]
+        if a in ('--', '-') or not a.startswith('-'):
+            break
+        f = re.sub(r'^--?', '', a)
+        if '=' in f:
+            f, v = f.split('=', 1)
+            if f not in known:
+                break
+            val[f] = v
+            shown.append('-%s=%s' % (f, v))
+        elif f in known and i + 1 < len(args):
+            val[f] = args[i + 1]
+            shown.append('-%s %s' % (f, args[i + 1]))
+            i += 1
+        elif f == 'single-server':
+            shown.append('-' + f)
+        else:
+            break
+        i += 1
+    hidden = len(args) - i
+    return val.get('config', ''), ' '.join(shown), hidden
+
+def flags2(args):
+    """influxd 2.x (pflag): the wanted flags; a boolean flag takes no separate value."""
+    out, i = {}, 1
+    if i < len(args) and args[i] == 'run':
+        i += 1
+    while i < len(args):
+        a = args[i]
+        if a == '--' or not a.startswith('-'):
+            break
+        f = re.sub(r'^--?', '', a)
+        if '=' in f:
+            f, v = f.split('=', 1)
+        elif f in BOOL2:
+            v = 'true'
+        else:
+            v = args[i + 1] if i + 1 < len(args) else ''
+            i += 1
+        if f in WANTED2:
+            out[f] = v
+        i += 1
+    return out
+
+# ─────────────── one process ───────────────
+
+def namespaces_differ(pid):
+    for ns in ('mnt', 'user'):
+        try:
+            if os.readlink('/proc/%d/ns/%s' % (pid, ns)) != os.readlink('/proc/self/ns/%s' % ns):
+                return True
+        except OSError:
+            return True
+    try:
+        a, b = os.stat('/proc/%d/root' % pid), os.stat('/')
+        return (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino)
+    except OSError:
+        return True
+
+def status_ids(pid):
+    body = text(read_proc(pid, 'status') or b'')
+    def field(name):
+        m = re.search(r'^%s:\s*(.*)$' % name, body, re.M)
+        return [int(x) for x in m.group(1).split() if x.isdigit()] if m else []
+    uid, gid, groups = field('Uid'), field('Gid'), field('Groups')
+    if len(uid) < 2 or len(gid) < 2:
+        return None
+    return uid, gid, groups
+
+def config_candidates1(name, args, env):
+    base, var = ('influxdb-meta.conf', 'INFLUXDB_META_CONFIG_PATH') if name == 'influxd-meta' else ('influxdb.conf', 'INFLUXDB_CONFIG_PATH')
+    cfg, shown, hidden = flags1(args)
+    if not cfg:
+        cfg = env.get(var, '')
+    if cfg:
+        return [cfg], shown, hidden, True
+    home = env.get('HOME', '')
+    return ['%s/.influxdb/%s' % (home, base), '/etc/influxdb/' + base], shown, hidden, False
+
+def config_candidates2(env):
+    c = env.get('INFLUXD_CONFIG_PATH', '') or '.'
+    if re.search(r'\.(json|toml|yaml|yml)$', c, re.I):
+        return [c]
+    return [c.rstrip('/') + '/config.' + e for e in ('json', 'toml', 'yaml', 'yml')]
+
+def read_first(candidates, must):
+    """Reader-side: the first candidate that exists, read; {'path', 'text'} or {'path', 'problem'} or {}."""
+    def work(rootfd, cwdfd):
+        for i, c in enumerate(candidates):
+            try:
+                in_root_stat(rootfd, cwdfd, c)
+            except OSError as e:
+                if must and i == len(candidates) - 1:
+                    return {'path': c, 'problem': 'not found or not readable (%s)' % reason_of(e)}
+                continue
+            try:
+                return {'path': c, 'text': in_root_read(rootfd, cwdfd, c, MAXFILE).decode('utf-8', 'replace')}
+            except (OSError, ValueError) as e:
+                return {'path': c, 'problem': reason_of(e) if isinstance(e, OSError) else str(e)}
+        return {}
+    return work
+
+def file_facts(pid, entries):
+    """Reader-side: certificate and key files. Keys: stat only. Certificates: read (to see a combined PEM) and dated with openssl."""
+    openssl = safe_tool('openssl')
+    def work(rootfd, cwdfd):
+        out = []
+        for role, path in entries:
+            f = {'role': role, 'path': path}
+            try:
+                st = in_root_stat(rootfd, cwdfd, path)
+            except OSError as e:
+                f['exists'] = False
+                if e.errno not in (errno.ENOENT, errno.ENOTDIR):
+                    f['problem'] = reason_of(e)
+                out.append(f)
+                continue
+            f.update({'exists': True, 'uid': st.st_uid, 'gid': st.st_gid, 'mode': '%o' % (st.st_mode & 0o7777)})
+            if role in KEY_ROLES:
+                out.append(f)
+                continue
+            try:
+                pem = in_root_read(rootfd, cwdfd, path, 65536)
+                f['containsPrivateKey'] = b'PRIVATE KEY' in pem
+                if b'BEGIN CERTIFICATE' in pem and openssl:
+                    x = text(run_tool([openssl, 'x509', '-noout', '-enddate', '-subject'], pem, 5) or b'')
+                    m1, m2 = re.search(r'^notAfter=(.*)$', x, re.M), re.search(r'^subject=\s*(.*)$', x, re.M)
+                    if m1:
+                        f['notAfter'] = m1.group(1)[:60]
+                    if m2:
+                        f['subject'] = m2.group(1)[:200]
+            except (OSError, ValueError) as e:
+                f['containsPrivateKey'] = False
+                f['problem'] = reason_of(e) if isinstance(e, OSError) else str(e)
+            out.append(f)
+        return out
+    return work
+
+def group_of(gid):
+    try:
+        with open('/etc/group', 'rb') as f:
+            for line in f.read(1 << 20).split(b'\n'):
+                p = line.split(b':')
+                if len(p) > 2 and p[2] == str(gid).encode():
+                    return text(p[0])
+    except OSError:
+        pass
+    return str(gid)
+
+def distrust(ids, exe, container):
+    ruid, euid = ids[0][0], ids[0][1]
+    for u in (ruid, euid):
+        if u != 0 and u != SERVICE_UID:
+            return 'run by %s (uid %d), neither root nor %s' % (user_of(u), u, SERVICE_USER)
+    if not exe:
+        return 'its executable cannot be read'
+    base = exe[:-len(' (deleted)')] if exe.endswith(' (deleted)') else exe
+    if os.path.basename(base) not in NAMES:
+        return 'its executable is not influxd'
+    if container or exe.endswith(' (deleted)'):
+        return None  # judged from what its bytes and files say; ownership inside a namespace proves nothing
+    return untrusted_path(exe)
+
+def collect_process(pid, name, ids, exe, container):
+    args = [text(a) for a in (read_proc(pid, 'cmdline') or b'').split(b'\0')[:-1]]
+    env = {}
+    for kv in (read_proc(pid, 'environ') or b'').split(b'\0'):
+        k, sep, v = text(kv).partition('=')
+        if sep and k not in env and (k == 'HOME' or k in ENV_ALLOW):  # the first of duplicates counts (Go's os.Getenv)
+            env[k] = v
+    uid = ids[0][1]
+    facts = as_user(pid, (uid, ids[1][1], ids[2]), lambda rootfd, cwdfd: exe_facts(pid))
+    version, flavour, vsource = facts.get('version'), facts.get('flavour') or 'influxdb-1', facts.get('versionSource')
+    if not container and facts.get('md5') and not exe.endswith(' (deleted)'):
+        pv = dpkg_version(exe, facts['md5']) or rpm_version(exe, (facts['md5'], facts['sha256']))
+        if pv:
+            version, vsource = pv, 'package database'
+    if facts.get('error') or facts.get('exeError'):
+        err('pid %d: its executable could not be read: %s' % (pid, facts.get('error') or facts.get('exeError')))
+    shown_env = dict((k, clip(masked(k, v))) for k, v in env.items() if k in ENV_ALLOW)
+    p = {'pid': pid, 'name': name, 'user': user_of(uid), 'env': shown_env, 'config': {}, 'headers': {},
+         'flavour': flavour, 'container': container, 'version': version, 'versionSource': vsource}
+    entries = []
+    if flavour == 'influxdb-2':
+        p['flags'] = dict((k, clip(masked(k, v))) for k, v in flags2(args).items())
+        p['cmdline'] = clip(exe, 600)
+        r = as_user(pid, (uid, ids[1][1], ids[2]), read_first(config_candidates2(env), False))
+        p['configPath'] = clip(r.get('path', ''), 400)
+        p['configSource'] = 'defaults'
+        if r.get('error') or r.get('problem'):
+            p['configSource'] = 'none'
+            err('pid %d: configuration %s %s' % (pid, r.get('path', ''), r.get('error') or r.get('problem')))
+        elif 'text' in r:
+            body = r['text']
+            if len(body.encode()) > 8000:
+                p['configSource'] = 'none'
+                err('pid %d: configuration %s larger than 8000 bytes' % (pid, r['path']))
+            else:
+                m = mask2(body)
+                if m is None:
+                    p['configSource'] = 'none'
+                    err('pid %d: configuration %s holds a secret value over several lines or not clearly delimited: not sent' % (pid, r['path']))
+                else:
+                    fmt = r['path'].rsplit('.', 1)[-1].lower()
+                    p['configSource'] = 'file'
+                    p['configFile'] = {'format': 'yaml' if fmt == 'yml' else fmt, 'text': m}
+                    entries += tls2_paths(body)
+        entries = [(k, v) for k, v in flags2(args).items() if k in ('tls-cert', 'tls-key')] + \
+                  [(k, env[n]) for k, n in (('tls-cert', 'INFLUXD_TLS_CERT'), ('tls-key', 'INFLUXD_TLS_KEY')) if n in env] + entries
+    else:
+        cands, shown, hidden, named = config_candidates1(name, args, env)
+        p['cmdline'] = clip(exe + (' ' + shown if shown else '') + (' [%d other arguments not shown]' % hidden if hidden else ''), 600)
+        if cands == ['/dev/null']:
+            cands, named = [], False
+        r = as_user(pid, (uid, ids[1][1], ids[2]), read_first(cands, named)) if cands else {}
+        p['configPath'] = clip(r.get('path', cands[0] if named else ''), 400)
+        if r.get('error') or r.get('problem'):
+            p['configSource'] = 'none'
+            err('pid %d: configuration %s %s' % (pid, r.get('path', ''), r.get('error') or r.get('problem')))
+        elif 'text' in r:
+            p['configSource'] = 'file'
+            config, headers = toml_pairs(r['text'])
+            p['config'] = dict((k, clip(masked(k, v))) for k, v in config.items())
+            p['headers'] = dict((clip(k, 80), clip('empty' if v == '' else 'set', 200) if re.search(r'AUTH|COOKIE|TOKEN|SECRET|KEY|PASS', k.upper()) else clip(v, 200))
+                                for k, v in headers.items())
+        else:
+            p['configSource'] = 'defaults'
+        for k in ('http.https-certificate', 'http.https-private-key', 'meta.https-certificate', 'meta.https-private-key'):
+            path = env.get('INFLUXDB_' + re.sub('[.-]', '_', k).upper()) or (config.get(k) if 'text' in r else None)
+            if path:
+                entries.append((k, path))
+    seen, uniq = set(), []
+    for role, path in entries:
+        if path and path not in seen and len(uniq) < 4:
+            seen.add(path)
+            uniq.append((role, path))
+    files = as_user(pid, (uid, ids[1][1], ids[2]), file_facts(pid, uniq)) if uniq else []
+    if isinstance(files, dict):
+        err('pid %d: certificate and key files: %s' % (pid, files.get('error')))
+        files = []
+    for f in files:
+        if 'uid' in f:
+            f['owner'], f['group'] = user_of(f.pop('uid')), group_of(f.pop('gid'))
+        if f.get('problem'):
+            err('pid %d: %s %s: %s' % (pid, f['role'], clip(f['path'], 80), f.pop('problem')))
+        f['path'] = clip(f['path'], 400)
+    return p, files
+
+# ─────────────── listeners, systemd ───────────────
+
+def listeners(only):
+    ss = safe_tool('ss')
+    rows, source = [], 'none'
+    out = run_tool([ss, '-H', '-ltnp']) if ss else None
+    if out is not None:
+        source = 'ss'
+        for line in text(out).split('\n'):
+            f = line.split()
+            if len(f) < 4 or f[0] != 'LISTEN':
+                continue
+            local, proc, pid = f[3], '', None
+            i = line.find('users:(("')
+            if i >= 0:
+                rest = line[i + 9:]
+                j = rest.find('",pid=')
+                if j >= 0:
+                    proc = rest[:j]
+                    m = re.match(r'\d+', rest[j + 6:])
+                    pid = int(m.group(0)) if m else None
+            port = local.rsplit(':', 1)[-1]
+            addr = re.sub(r'%.*', '', local.rsplit(':', 1)[0].strip('[]'))
+            rows.append(('::' if addr == '*' else addr, port, pid, proc))
+    elif os.path.exists('/proc/net/tcp'):
+        source = '/proc/net/tcp'
+        for fn in ('/proc/net/tcp', '/proc/net/tcp6'):
+            try:
+                body = open(fn).read(4 << 20)
+            except OSError:
+                continue
+            for line in body.split('\n')[1:]:
+                f = line.split()
+                if len(f) < 4 or f[3] != '0A':
+                    continue
+                ip, port = f[1].split(':')
+                if len(ip) == 8:
+                    addr = '.'.join(str(int(ip[i:i + 2], 16)) for i in (6, 4, 2, 0))
+                else:
+                    addr = {'0' * 32: '::', '0' * 24 + '01000000': '::1'}.get(ip, 'ipv6:' + ip)
+                rows.append((addr, str(int(port, 16)), None, ''))
+    seen, pub, lo = set(), [], []
+    for addr, port, pid, proc in rows:
+        if only is not None and pid not in only:
+            continue
+        if (addr, port, pid) in seen or not port.isdigit():
+            continue
+        seen.add((addr, port, pid))
+        e = {'address': clip(addr, 60), 'port': int(port), 'process': clip(proc, 40), 'pid': pid}
+        (lo if addr.startswith('127.') or addr == '::1' else pub).append(e)
+    return pub, lo, source
+
+def systemd_env():
+    units = ['/etc/systemd/system/influxdb.service', '/lib/systemd/system/influxdb.service', '/usr/lib/systemd/system/influxdb.service',
+             '/etc/systemd/system/influxdb-meta.service', '/lib/systemd/system/influxdb-meta.service']
+    try:
+        units += sorted('/etc/systemd/system/influxdb.service.d/' + n for n in os.listdir(ROOT + '/etc/systemd/system/influxdb.service.d') if n.endswith('.conf'))
+    except OSError:
+        pass
+    files = []
+    for u in units:
+        body = host_file(ROOT + u)
+        for m in re.finditer(r'^EnvironmentFile=-?(.*)$', body or '', re.M):
+            if m.group(1) not in files and len(files) < 16:
+                files.append(m.group(1))
+    env = {}
+    for f in files:
+        for line in (host_file(ROOT + f) or '').split('\n')[:2000]:
+            m = re.match(r'^\s*(?:export\s+)?(INFLUXDB_[A-Z0-9_]*)=(.*)$', line)
+            if m and m.group(1) in ENV_ALLOW:
+                v = m.group(2)
+                if len(v) >= 2 and v[0] == v[-1] == '"':
+                    v = v[1:-1]
+                env[m.group(1)] = clip(masked(m.group(1), v))  # the last assignment counts (systemd)
+    return [clip(f, 400) for f in files], env
+
+def host_file(path):
+    """A root-owned host configuration file (systemd units and the files they name): regular files only, capped."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, 65536).decode('utf-8', 'replace')
+    finally:
+        os.close(fd)
+
+# ─────────────── budgets ───────────────
+
+def fit_list(items, budget):
+    """The longest prefix of items whose JSON fits the budget, and how many were left out."""
+    out, used = [], 2
+    for x in items:
+        n = size(x) + 1
+        if used + n > budget:
+            break
+        out.append(x)
+        used += n
+    return out, len(items) - len(out)
+
+def shrink_process(p, share):
+    """A trusted process's entry within its share: its config file text goes first, then its settings (then nothing may pass)."""
+    if size(p) <= share:
+        return p
+    cut = dict(p)
+    for field in ('configFile', 'headers', 'config', 'env', 'flags'):
+        if field in cut and size(cut) > share:
+            cut[field] = {} if field != 'configFile' else None
+            if field == 'configFile':
+                del cut['configFile']
+            cut['configSource'] = 'none'
+    errors.insert(0, 'pid %d: its evidence was over its share of the output (%d characters): configuration not sent' % (p['pid'], share))
+    cut['cmdline'] = cut['cmdline'][:200]
+    return cut
+
+def main():
+    hook = os.environ.get('INFLUXGUARD_PIDS')
+    pids = [int(x) for x in hook.split() if x.isdigit()] if hook is not None else sorted(int(d) for d in os.listdir('/proc') if d.isdigit())
+    procs, files, ignored, ignored_over = [], [], [], {}
+    versions = []
+    for pid in pids:
+        name = text(read_proc(pid, 'comm', 64) or b'').strip()
+        if name not in NAMES:
+            continue
+        ids = status_ids(pid)
+        if not ids:
+            continue  # gone meanwhile
+        try:
+            exe = os.readlink('/proc/%d/exe' % pid)
+        except OSError:
+            exe = ''
+        container = namespaces_differ(pid)
+        why = distrust(ids, exe, container)
+        if why is None and len(procs) >= MAX_PROCS:
+            why = "over the collector's limit of %d processes" % MAX_PROCS
+        if why:
+            ignored.append({'pid': pid, 'name': clip(name, 40), 'user': clip(user_of(ids[0][1]), 40), 'exe': clip(exe, 200), 'reason': clip(why, 300)})
+            key = re.sub(r'/\S*', '…', why)[:80]
+            ignored_over[key] = ignored_over.get(key, 0) + 1
+            continue
+        p, fs = collect_process(pid, name, ids, exe, container)
+        procs.append(p)
+        versions.append(p['version'])
+        have = set(f['path'] for f in files)
+        files += [f for f in fs if f['path'] not in have]
+    version = None
+    if procs:
+        known = set(versions)
+        if len(known) == 1 and None not in known:
+            version = versions[0]
+        else:
+            err('running influxd versions differ or cannot all be read: %s' % ' '.join(v or 'unknown' for v in versions))
+    else:
+        for b in ('/usr/bin/influxd', '/usr/local/bin/influxd', '/usr/bin/influxd-meta'):
+            if not untrusted_path(b):
+                try:
+                    fd = os.open(b, os.O_RDONLY)
+                except OSError:
+                    continue
+                try:
+                    md5, sha = hashlib.md5(), hashlib.sha256()
+                    while True:
+                        chunk = os.read(fd, 1 << 20)
+                        if not chunk:
+                            break
+                        md5.update(chunk)
+                        sha.update(chunk)
+                    version = dpkg_version(b, md5.hexdigest()) or rpm_version(b, (md5.hexdigest(), sha.hexdigest())) or version_from_binary(fd)[0]
+                finally:
+                    os.close(fd)
+                break
+    only = set(pids) if hook is not None else None
+    pub, lo, lsource = listeners(only)
+    env_files, sys_env = systemd_env()
+
+    # Each section within its own budget.
+    ign, ign_left = fit_list(ignored, IGNORED_BUDGET)
+    lis, lis_left = fit_list((pub + lo)[:MAX_LISTENERS], LISTENER_BUDGET)
+    omitted_pub = max(0, len(pub) - sum(1 for l in lis if not (l['address'].startswith('127.') or l['address'] == '::1')))
+    fil, fil_left = fit_list(files[:32], FILE_BUDGET)
+    if fil_left or len(files) > 32:
+        err('%d certificate or key files not listed (over the section budget)' % (len(files) - len(fil)))
+    # Loopback listeners beyond the budget are left out silently: they are not exposure.
+    head = {
+        'schema': SCHEMA,
+        'collectedAt': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+        'hostname': clip(socket.gethostname(), 100),
+        'tools': {'ss': bool(safe_tool('ss')), 'openssl': bool(safe_tool('openssl')),
+                  'influxd': any(os.path.exists(os.path.join(d, 'influxd')) for d in SAFE_DIRS), 'python3': True},
+        'version': clip(version, 40) if version else None,
     }
-    if (unsure) { line = ""; break }
-    out = out (empty ? "\"empty\"" : "\"set\""); line = substr(body, end + 1)
-  }
-  print out line
-}
-END { if (unsure) print "#influxguard:multiline-secret" }'
-# Candidate paths of tls-cert / tls-key written in the file (for their permissions; the scanner decides which counts).
-TLS2_AWK='
-{ line = $0
-  while (match(line, /tls-(cert|key)["\047]?[ \t]*[:=][ \t]*/)) {
-    role = (substr(line, RSTART, 7) == "tls-key" ? "tls-key" : "tls-cert"); v = substr(line, RSTART + RLENGTH); line = v
-    c = substr(v, 1, 1); if (c == "\"" || c == "\047") { v = substr(v, 2); sub(c ".*", "", v) } else sub(/[,}#\t ].*/, "", v)
-    if (v != "") print role "\t" v
-  } }'
+    doc = dict(head)
+    doc.update({'processes': [], 'ignored': ign, 'listeners': lis, 'listenerSource': lsource, 'listenersOmitted': omitted_pub,
+                'files': fil, 'systemd': {'environmentFiles': env_files, 'env': sys_env}, 'errors': []})
+    if ign_left:
+        doc['ignoredOmitted'] = {'count': ign_left, 'reasons': dict(list(ignored_over.items())[:8])}
+    # Trusted processes share what is left, each its fair part (water-filling: a small one leaves its unused part to the others).
+    rest = OUT_MAX - size(doc) - 1600  # room for the errors
+    entries = sorted(procs, key=size)
+    fitted = {}
+    for i, p in enumerate(entries):
+        share = rest // (len(entries) - i)
+        q = shrink_process(p, share)
+        fitted[p['pid']] = q
+        rest -= size(q) + 1
+    doc['processes'] = [fitted[p['pid']] for p in procs]
+    errs, left = fit_list(errors, 1500)
+    doc['errors'] = errs + (['%d more errors not listed' % left] if left else [])
+    out = json.dumps(doc, ensure_ascii=True, separators=(',', ':'))
+    if len(out) > OUT_MAX:  # cannot happen with the budgets above; never a document SSM would cut in the middle
+        head.update({'processes': [], 'ignored': [], 'listeners': [], 'listenerSource': 'none', 'files': [],
+                     'systemd': {'environmentFiles': [], 'env': {}}, 'truncated': True,
+                     'errors': ["the collector's output was %d characters, over its %d-character cap" % (len(out), OUT_MAX)]})
+        out = json.dumps(head, ensure_ascii=True, separators=(',', ':'))
+    sys.stdout.write(out + '\n')
 
-# ─────────────── processes ───────────────
-if [ -n "${INFLUXGUARD_PIDS:-}" ]; then
-  PIDS=$INFLUXGUARD_PIDS
-else
-  PIDS=""
-  for d in /proc/[0-9]*; do PIDS="$PIDS ${d#/proc/}"; done
-fi
-
-PROCS=""
-NPROC=0
-IGNORED=""
-NIGN=0
-FILES_SEEN=""
-VERSIONS=""
-# `influxd version` by a trusted executable → its version number. Builds that link
-# flux (1.12+, 2.x) start the Snowflake driver, which writes an OCSP cache under
-# $HOME/.cache (or ./.cache without HOME): pointed at /dev/null, it writes nothing.
-version_of() {
-  bounded 5 env -i PATH="$SAFE_PATH" SF_OCSP_RESPONSE_CACHE_DIR=/dev/null "$1" version 2>/dev/null | head -c 1000 | head -n 1 | sed -n 's/.*v\{0,1\}\([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*[^ ,]*\).*/\1/p'
-}
-for pid in $PIDS; do
-  case "$pid" in ''|*[!0-9]*) continue ;; esac
-  d=/proc/$pid
-  # Without INFLUXGUARD_PIDS this runs for every process: a builtin read, no fork.
-  { IFS= read -r name < "$d/comm"; } 2>/dev/null || continue
-  case "$name" in influxd|influxd-meta) ;; *) continue ;; esac
-  ids=$(awk '/^Uid:/ { print $2, $3; exit }' "$d/status" 2>/dev/null)
-  [ -n "$ids" ] || continue # gone meanwhile
-  ruid=${ids%% *}; euid=${ids##* }
-  user=$(user_of "$euid")
-  exe=$(readlink "$d/exe" 2>/dev/null)
-  why=$(distrust "$pid" "$ruid" "$euid" "$exe")
-  if [ -n "$why" ]; then
-    NIGN=$((NIGN + 1))
-    if [ $NIGN -le 8 ]; then
-      IGNORED="$IGNORED${IGNORED:+,}{\"pid\":$pid,\"name\":$(js "$name" 40),\"user\":$(js "$user" 40),\"exe\":$(js "$exe" 400),\"reason\":$(js "$why" 300)}"
-    elif [ $NIGN -eq 9 ]; then
-      err "more than 8 ignored processes; the rest are not listed"
-    fi
-    continue
-  fi
-  NPROC=$((NPROC + 1))
-  if [ $NPROC -gt 8 ]; then
-    err "more than 8 InfluxDB processes; pid $pid and later are not listed"
-    IGNORED="$IGNORED${IGNORED:+,}{\"pid\":$pid,\"name\":$(js "$name" 40),\"user\":$(js "$user" 40),\"exe\":$(js "$exe" 400),\"reason\":\"over the collector's limit of 8 processes\"}"
-    break
-  fi
-  x="$d/root$exe"
-  v=$(version_of "$x")
-  case "$NL$VERSIONS$NL" in *"$NL$v$NL"*) ;; *) VERSIONS="$VERSIONS${VERSIONS:+$NL}$v" ;; esac
-
-  # One argument / variable per line: NUL ends each, and a newline inside one
-  # becomes \001 (so it cannot pose as another variable).
-  args=$(bounded 5 head -c 65536 "$d/cmdline" 2>/dev/null | tr '\n\000' '\001\n')
-  envs=$(bounded 5 head -c 65536 "$d/environ" 2>/dev/null | tr '\n\000' '\001\n' | awk -F= '/^(INFLUXDB_[A-Z0-9_]*|INFLUXD_[A-Z0-9_]*|HOME)=/ && !seen[$1]++')
-  flags=$(printf '%s\n' "$args" | awk "$FLAGS_AWK")
-  influxenv=$(printf '%s\n' "$envs" | grep '^INFLUXDB_' | head -n 200)
-
-  case "$v" in 2.*)
-    flags2=$(printf '%s\n' "$args" | awk -v wanted="$WANTED2" -v bools="$BOOL2" "$FLAGS2_AWK")
-    cfg=$(config2_path "$pid" "$envs")
-    source=defaults
-    text2=""
-    fmt2=""
-    content=""
-    problem=""
-    if [ -n "$cfg" ]; then
-      rcfg=$(inproc "$pid" "$cfg")
-      fmt2=$(printf '%s' "${cfg##*.}" | tr 'A-Z' 'a-z')
-      [ "$fmt2" = yml ] && fmt2=yaml
-      if [ ! -f "$rcfg" ]; then problem="not a regular file"
-      elif [ "$(bounded 5 stat -L -c %s "$rcfg" 2>/dev/null || echo 0)" -gt 8000 ]; then problem="larger than 8000 bytes"
-      elif ! content=$(bounded 5 head -c 8000 "$rcfg" 2>/dev/null); then problem="could not be read"
-      else
-        text2=$(printf '%s\n' "$content" | awk "$MASK2_AWK")
-        case "$text2" in *'#influxguard:multiline-secret'*) problem="holds a secret value over several lines or not clearly delimited: not sent"; text2="" ;; esac
-      fi
-      if [ -n "$problem" ]; then source=none; err "pid $pid: configuration $cfg $problem"; problem=""
-      else source=file
-      fi
-    fi
-    # tls-cert / tls-key files: from the flags, the variables and the file.
-    cands=$(printf '%s\n' "$flags2" | awk -F '\t' '$1 ~ /^tls-(cert|key)$/'
-      printf '%s\n' "$envs" | sed -n 's/^INFLUXD_TLS_CERT=/tls-cert	/p; s/^INFLUXD_TLS_KEY=/tls-key	/p'
-      printf '%s\n' "$content" | awk "$TLS2_AWK")
-    while IFS='	' read -r role path; do
-      [ -n "$path" ] || continue
-      case "$NL$FILES_SEEN$NL" in *"$NL$path$NL"*) continue ;; esac
-      FILES_SEEN="$FILES_SEEN$NL$path"
-      file_json "$role" "$path" "$pid"
-    done <<EOF
-$cands
-EOF
-    content=""
-    cf=""
-    [ -n "$text2" ] && cf=",\"configFile\":{\"format\":$(js "$fmt2" 8),\"text\":$(js "$text2" 8000)}"
-    PROCS="$PROCS${PROCS:+,}{\"pid\":$pid,\"name\":$(js "$name" 40),\"user\":$(js "$user" 40),\"cmdline\":$(js "$exe" 600),\"configPath\":$(js "$cfg" 400),\"env\":{$(printf '%s\n' "$envs" | env_json 1)},\"configSource\":$(js "$source"),\"config\":{},\"headers\":{},\"flavour\":\"influxdb-2\",\"flags\":{$(printf '%s\n' "$flags2" | pairs_json config)}$cf}"
-    continue ;;
-  esac
-
-  # The configuration file influxd reads: -config, else $INFLUXDB_CONFIG_PATH,
-  # else the first of ~/.influxdb/influxdb.conf, /etc/influxdb/influxdb.conf that
-  # exists (cmd/influxd/run/command.go); -config /dev/null means built-in defaults.
-  base=influxdb.conf; var=INFLUXDB_CONFIG_PATH
-  [ "$name" = influxd-meta ] && { base=influxdb-meta.conf; var=INFLUXDB_META_CONFIG_PATH; }
-  cfg=$(field config "$flags")
-  [ -n "$cfg" ] || cfg=$(envval "$var" "$envs")
-  if [ -z "$cfg" ]; then
-    home=$(envval HOME "$envs")
-    for c in "$home/.influxdb/$base" "/etc/influxdb/$base"; do
-      if [ -e "$(inproc "$pid" "$c")" ]; then cfg=$c; break; fi
-    done
-  fi
-  [ "$cfg" = /dev/null ] && cfg=""
-
-  # Its effective configuration: `influxd config` by the process's own
-  # executable; else the file (the scanner applies the variables); never a guess.
-  source=none
-  pairs=""
-  rcfg=/dev/null
-  problem=""
-  if [ -n "$cfg" ]; then
-    rcfg=$(inproc "$pid" "$cfg")
-    if [ ! -f "$rcfg" ]; then problem="not found or not a regular file"
-    elif [ "$(bounded 5 stat -L -c %s "$rcfg" 2>/dev/null || echo 0)" -gt $MAXFILE ]; then problem="larger than $MAXFILE bytes"
-    fi
-  fi
-  if [ -z "$problem" ]; then
-    # A variable with a control character (\001: a newline) is not passed on: read the file instead.
-    if printf '%s\n' "$influxenv" | awk '/[\001-\037\177]/ { bad = 1 } END { exit !bad }'; then
-      err "pid $pid: an INFLUXDB_ variable holds a control character; configuration read from the file"
-    else
-      pairs=$(run_config "$x" "$rcfg" "$influxenv" | toml_pairs)
-      [ -n "$pairs" ] && source="influxd config"
-    fi
-    if [ -z "$pairs" ]; then
-      if [ -z "$cfg" ]; then
-        source=defaults
-      elif content=$(bounded 5 head -c $MAXFILE "$rcfg" 2>/dev/null); then
-        pairs=$(printf '%s\n' "$content" | toml_pairs)
-        source=file
-      else
-        problem="could not be read"
-      fi
-    fi
-  fi
-  [ -n "$problem" ] && err "pid $pid: configuration $cfg $problem"
-
-  for k in http.https-certificate http.https-private-key meta.https-certificate meta.https-private-key; do
-    path=$(field "$k" "$pairs")
-    # Read from the file (not `influxd config`): a variable overrides it, as in influxd.
-    if [ "$source" != "influxd config" ]; then
-      over=$(envval "INFLUXDB_$(printf '%s' "$k" | tr 'a-z.-' 'A-Z__')" "$envs")
-      [ -n "$over" ] && path=$over
-    fi
-    [ -n "$path" ] || continue
-    case "$NL$FILES_SEEN$NL" in *"$NL$path$NL"*) continue ;; esac
-    FILES_SEEN="$FILES_SEEN$NL$path"
-    file_json "$k" "$path" "$pid"
-  done
-
-  PROCS="$PROCS${PROCS:+,}{\"pid\":$pid,\"name\":$(js "$name" 40),\"user\":$(js "$user" 40),\"cmdline\":$(js "$exe $(field shown "$flags")" 600),\"configPath\":$(js "$cfg" 400),\"env\":{$(printf '%s\n' "$envs" | env_json 1)},\"configSource\":$(js "$source"),\"config\":{$(printf '%s\n' "$pairs" | pairs_json config)},\"headers\":{$(printf '%s\n' "$pairs" | pairs_json headers)}}"
-done
-
-# ─────────────── version ───────────────
-# Each running one's (above); none running: an installed one nobody else can change.
-# Different versions (or one unreadable) leave it unknown rather than judge one of them.
-if [ $NPROC -eq 0 ]; then
-  for bin in /usr/bin/influxd /usr/local/bin/influxd /usr/bin/influxd-meta; do
-    if [ -z "$(untrusted_file "" "$bin")" ]; then VERSIONS=$(version_of "$bin"); break; fi
-  done
-fi
-VERSION=""
-case "$VERSIONS" in
-  *"$NL"*) err "running influxd versions differ or cannot all be read: $(printf '%s' "$VERSIONS" | tr '\n' ' ')" ;;
-  *) VERSION=$VERSIONS ;;
-esac
-
-# ─────────────── listeners ───────────────
-# "address<TAB>port<TAB>pid<TAB>process" lines → at most 80 listeners, non-loopback ones
-# first; a last line counts the non-loopback ones left out (then the scanner
-# cannot pass the host). Loopback ones beyond the cap are left out silently.
-LISTEN_AWK='
-BEGIN { jsinit() }
-{ addr = $1; port = $2; pid = $3; proc = $0; for (k = 0; k < 3; k++) sub(/^[^\t]*\t/, "", proc)
-  if (only != "" && index(" " only " ", " " pid " ") == 0) next
-  if (seen[addr " " port " " pid]++) next
-  e = sprintf("{\"address\":%s,\"port\":%d,\"process\":%s,\"pid\":%s}", js(addr, 60), port, js(proc, 40), (pid == "" ? "null" : pid + 0))
-  if (addr ~ /^127\./ || addr == "::1") lo[++nl] = e; else pub[++np] = e }
-END {
-  for (i = 1; i <= np && out < 80; i++) printf "%s%s", (out++ ? "," : ""), pub[i]
-  for (i = 1; i <= nl && out < 80; i++) printf "%s%s", (out++ ? "," : ""), lo[i]
-  printf "\n%d", (np > 80 ? np - 80 : 0) }'
-LSOURCE="none"
-LOUT=""
-if have ss && SS=$(bounded 10 ss -H -ltnp 2>/dev/null); then
-  LSOURCE="ss"
-  LOUT=$(printf '%s\n' "$SS" | awk '
-    $1 != "LISTEN" { next }
-    { local = $4; proc = ""; pid = ""
-      # users:(("NAME",pid=N,fd=N)): the name is untrusted (any bytes but NUL), so cut at the first ",pid=.
-      i = index($0, "users:((\"")
-      if (i) { rest = substr($0, i + 9); j = index(rest, "\",pid="); if (j) { proc = substr(rest, 1, j - 1); pid = substr(rest, j + 6); sub(/[^0-9].*/, "", pid) } }
-      port = local; sub(/.*:/, "", port); addr = local; sub(/:[^:]*$/, "", addr); gsub(/^\[|\]$/, "", addr); sub(/%.*/, "", addr); if (addr == "*") addr = "::"
-      print addr "\t" port "\t" pid "\t" proc }' | awk -F '\t' -v only="${INFLUXGUARD_PIDS:-}" "$AWKLIB$LISTEN_AWK")
-elif [ -r /proc/net/tcp ]; then
-  LSOURCE="/proc/net/tcp"
-  LOUT=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '
-    function hex(s,   i, n, c) { n = 0; s = toupper(s); for (i = 1; i <= length(s); i++) { c = index("0123456789ABCDEF", substr(s, i, 1)) - 1; n = n * 16 + c }; return n }
-    $4 == "0A" { split($2, a, ":"); ip = a[1]
-      if (ip !~ /^[0-9A-Fa-f]+$/) next
-      if (length(ip) == 8) addr = hex(substr(ip, 7, 2)) "." hex(substr(ip, 5, 2)) "." hex(substr(ip, 3, 2)) "." hex(substr(ip, 1, 2))
-      else if (ip == "00000000000000000000000000000000") addr = "::"
-      else if (ip == "00000000000000000000000001000000") addr = "::1"
-      else addr = "ipv6:" ip
-      print addr "\t" hex(a[2]) "\t\t" }' | awk -F '\t' -v only="" "$AWKLIB$LISTEN_AWK")
-fi
-LISTENERS=${LOUT%"$NL"*}
-LOMITTED=${LOUT##*"$NL"}
-case "$LOMITTED" in ''|*[!0-9]*) LOMITTED=0 ;; esac
-
-# ─────────────── systemd environment files ───────────────
-# Root-owned unit files name them; still read as data: regular files, capped.
-ENVFILES=$(for unit in "$ROOT/etc/systemd/system/influxdb.service" "$ROOT/lib/systemd/system/influxdb.service" "$ROOT/usr/lib/systemd/system/influxdb.service" "$ROOT/etc/systemd/system/influxdb-meta.service" "$ROOT/lib/systemd/system/influxdb-meta.service" "$ROOT"/etc/systemd/system/influxdb.service.d/*.conf; do
-  [ -f "$unit" ] || continue
-  bounded 5 head -c 65536 "$unit" 2>/dev/null | sed -n 's/^EnvironmentFile=-\{0,1\}//p'
-done | head -n 16 | sort -u)
-SYSENV=""
-EF_JSON=""
-while IFS= read -r f; do
-  [ -n "$f" ] || continue
-  EF_JSON="$EF_JSON${EF_JSON:+,}$(js "$f" 400)"
-  [ -f "$ROOT$f" ] || continue
-  SYSENV="$SYSENV$(bounded 5 head -c 65536 "$ROOT$f" 2>/dev/null | grep -E '^[[:space:]]*(export[[:space:]]+)?INFLUXDB_[A-Z0-9_]*=' | head -n 200 | sed -e 's/^[[:space:]]*export[[:space:]]*//' -e 's/^[[:space:]]*//' -e 's/^\([^=]*\)="\(.*\)"$/\1=\2/')$NL"
-done <<EOF
-$ENVFILES
-EOF
-SYS_JSON=$(printf '%s' "$SYSENV" | env_json 0)
-
-TOOLS="\"ss\":$(have ss && echo true || echo false),\"openssl\":$(have openssl && echo true || echo false),\"influxd\":$(have influxd && echo true || echo false)"
-[ $NERR -le 20 ] || ERRORS="$ERRORS,$(js "$((NERR - 20)) more errors not listed")"
-HEAD="\"schema\":\"influxguard.collector/1\",\"collectedAt\":$(js "$(date -u +%Y-%m-%dT%H:%M:%SZ)"),\"hostname\":$(js "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" 100),\"tools\":{$TOOLS},\"version\":$( [ -n "$VERSION" ] && js "$VERSION" 40 || printf 'null')"
-DOC="{$HEAD,\"processes\":[$PROCS],\"ignored\":[$IGNORED],\"listeners\":[$LISTENERS],\"listenerSource\":$(js "$LSOURCE"),\"listenersOmitted\":$LOMITTED,\"files\":[$FILES],\"systemd\":{\"environmentFiles\":[$EF_JSON],\"env\":{$SYS_JSON}},\"errors\":[$ERRORS]}"
-if [ ${#DOC} -le $MAXOUT ]; then
-  printf '%s\n' "$DOC"
-else
-  # Too long for SSM: an explicit marker instead of a document SSM would cut in the middle.
-  printf '{%s,"truncated":true,"processes":[],"ignored":[],"listeners":[],"listenerSource":"none","files":[],"systemd":{"environmentFiles":[],"env":{}},"errors":[%s]}\n' \
-    "$HEAD" "$(js "the collector's output was ${#DOC} characters, over its $MAXOUT-character cap: nothing else is reported")"
-fi
+if __name__ == '__main__':
+    main()
+PYTHON

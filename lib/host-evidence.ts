@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-export const COLLECTOR_SCHEMA = 'influxguard.collector/1';
+export const COLLECTOR_SCHEMA = 'influxguard.collector/2';
 /** SSM keeps the first 24,000 characters of stdout. */
 export const SSM_STDOUT_LIMIT = 24_000;
 
@@ -18,11 +18,12 @@ const Process = z.object({
   configPath: str(1000),
   env: z.record(str(128), str(1000)),
   /**
-   * Where `config` comes from: `influxd config` (effective, variables applied),
-   * the file (the scanner applies `env`), influxd's built-in defaults (it reads
-   * no file), or none: the configuration could not be read (nothing may pass).
+   * Where `config` comes from: the file influxd reads (the scanner applies `env`
+   * and the defaults, as influxd does), influxd's built-in defaults (it reads no
+   * file), or none: the configuration could not be read (nothing may pass).
+   * The collector never runs influxd to ask it (issue 27).
    */
-  configSource: z.enum(['influxd config', 'file', 'defaults', 'none']),
+  configSource: z.enum(['file', 'defaults', 'none']),
   config: z.record(str(128), str(1000)),
   headers: z.record(str(128), str(1000)),
   /** InfluxDB 2.x (absent: 1.x, and every collector before issue 14). Its options: `flags`, `env` (INFLUXD_*), `configFile`. */
@@ -31,8 +32,13 @@ const Process = z.object({
   flags: z.record(str(128), str(1000)).optional(),
   /** 2.x: the config file's text, secret values replaced by set/empty; the scanner parses it into `config`. */
   configFile: z.object({ format: z.enum(['toml', 'yaml', 'json']), text: str(8000) }).optional(),
+  /** It runs in another mount or user namespace (a container): judged from what could be read, never from ownership. */
+  container: z.boolean().optional(),
+  /** Its version, read from data (the package database, or the executable's Go build information / symbols), and from where. */
+  version: str(64).nullable().optional(),
+  versionSource: str(100).nullable().optional(),
 });
-/** A process named influxd that the collector did not trust, so neither ran nor read. */
+/** A process named influxd that the collector did not trust, so read nothing of. */
 const Ignored = z.object({ pid: z.number().int().nonnegative(), name: str(64), user: str(64), exe: str(1000), reason: str(1000) });
 const Listener = z.object({
   address: str(100),
@@ -55,11 +61,15 @@ export const CollectorOutput = z.object({
   schema: z.literal(COLLECTOR_SCHEMA),
   collectedAt: str(40),
   hostname: str(256),
-  tools: z.object({ ss: z.boolean(), openssl: z.boolean(), influxd: z.boolean() }),
+  tools: z.object({ ss: z.boolean(), openssl: z.boolean(), influxd: z.boolean(), python3: z.boolean().optional() }),
   version: str(64).nullable(),
   processes: z.array(Process).max(16),
   /** Absent from collectors before issue 19. */
-  ignored: z.array(Ignored).max(16).optional(),
+  ignored: z.array(Ignored).max(64).optional(),
+  /** Ignored processes beyond their 2,000-character share of the output: how many, and why (reason → count). */
+  ignoredOmitted: z.object({ count: z.number().int().nonnegative(), reasons: z.record(str(100), z.number().int()) }).optional(),
+  /** The collector could not run at all on this host (e.g. no python3): the reason. */
+  unavailable: str(300).optional(),
   /** The collector dropped its details to stay under the SSM limit: the document is not evidence. */
   truncated: z.boolean().optional(),
   listeners: z.array(Listener).max(200),

@@ -464,6 +464,9 @@ export const hostVerdicts = guarded({
     const missing = ps.flatMap((p) =>
       REQUIRED_HEADERS.filter((r) => !Object.keys(p.headers).some((k) => k.toLowerCase() === r.toLowerCase())),
     );
+    // The table is read from the file: only a version known to apply it (1.8.1+) makes it a PASS.
+    if (!missing.length && !v)
+      throw new EvidenceUnavailable('[http.headers] is set, but it applies from 1.8.1 and the version could not be read');
     return missing.length
       ? {
           status: 'FAILED',

@@ -26,17 +26,17 @@ export const DEFAULTS: Record<string, string> = {
 export const envName = (key: string) => `INFLUXDB_${key.replace(/[.-]/g, '_').toUpperCase()}`;
 
 /**
- * The value the running process uses: `influxd config` output already applies
- * the process's environment; a file read (or built-in defaults) falls back to
- * applying it here. A configuration the collector could not read has no value:
+ * The value the running process uses, as influxd computes it: its
+ * INFLUXDB_<SECTION>_<KEY> variable, else the config file, else the default.
+ * A configuration the collector could not read has no value:
  * EvidenceUnavailable, never a default.
  */
 export function effective(p: HostProcess, key: string): { value: string; from: 'environment' | 'config' | 'default' } {
   if (p.configSource === 'none') throw new EvidenceUnavailable(unreadable(p));
   const fromEnv = p.env[envName(key)];
-  if (p.configSource !== 'influxd config' && fromEnv !== undefined) return { value: fromEnv, from: 'environment' };
+  if (fromEnv !== undefined) return { value: fromEnv, from: 'environment' };
   const v = p.config[key];
-  if (v !== undefined && v !== '') return { value: v, from: fromEnv !== undefined ? 'environment' : 'config' };
+  if (v !== undefined && v !== '') return { value: v, from: 'config' };
   return { value: DEFAULTS[key] ?? '', from: 'default' };
 }
 
@@ -93,6 +93,7 @@ export const metaProcesses = (h: HostEvidence) => h.processes.filter((p) => p.na
 export function incompleteReason(h: HostEvidence): string | undefined {
   const reasons = [
     ...(h.ignored ?? []).map((i) => `${i.name}[${i.pid}] ignored: ${i.reason}`),
+    ...(h.ignoredOmitted ? [`${h.ignoredOmitted.count} more ignored processes`] : []),
     ...h.processes.filter((p) => p.configSource === 'none').map(unreadable),
   ];
   return reasons.length ? `host evidence incomplete: ${reasons.join('; ')}`.slice(0, 600) : undefined;

@@ -20,7 +20,7 @@ type Proc = HostEvidence['processes'][number];
 const proc = (over: Partial<Proc>): Proc => hostProcess(over);
 const host = (processes: Proc[], version = '1.8.10', ignored?: HostEvidence['ignored']): HostEvidence => ({
   ...(ignored ? { ignored } : {}),
-  schema: 'influxguard.collector/1',
+  schema: 'influxguard.collector/2',
   collectedAt: '2026-11-23T00:00:00Z',
   hostname: 'h',
   tools: { ss: true, openssl: true, influxd: true },

@@ -10,7 +10,7 @@
  * "Executed" means a file <argv[0]>.executed was created (its content: the uid that ran it).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -56,7 +56,8 @@ export function fakeBinary(): string {
   if (!built) {
     const dir = mkdtempSync(join(tmpdir(), 'ig-fakebuild-'));
     writeFileSync(join(dir, 'fake.c'), SOURCE);
-    const r = spawnSync('cc', ['-O0', '-o', join(dir, 'fake'), join(dir, 'fake.c')], { encoding: 'utf8' });
+    // Static: the same program runs inside a pivot_root "container" that has no libc.
+    const r = spawnSync('cc', ['-O0', '-static', '-o', join(dir, 'fake'), join(dir, 'fake.c')], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`cc failed (the hostile-host tests need a C compiler): ${r.stderr || r.error?.message}`);
     built = join(dir, 'fake');
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -87,6 +88,8 @@ export interface FakeOptions {
   /** Files to create in the directory first (name → content). */
   files?: Record<string, string>;
   name?: string;
+  /** Install the copy in this subdirectory (created, root-owned, mode 0755) of the temp directory: e.g. a name of control characters. */
+  subdir?: string;
 }
 
 const children: ChildProcess[] = [];
@@ -96,7 +99,9 @@ process.once('exit', () => {
 
 /** Install a copy of the fake as DIR/influxd and start it. */
 export async function startFake(o: FakeOptions = {}): Promise<Fake> {
-  const dir = mkdtempSync(join(tmpdir(), 'ig-fake-'));
+  const top = mkdtempSync(join(tmpdir(), 'ig-fake-'));
+  const dir = o.subdir ? join(top, o.subdir) : top;
+  if (o.subdir) mkdirSync(dir, { recursive: true });
   chmodSync(dir, o.dirMode ?? 0o755);
   const exe = join(dir, o.name ?? 'influxd');
   copyFileSync(fakeBinary(), exe);
@@ -126,7 +131,7 @@ export async function startFake(o: FakeOptions = {}): Promise<Fake> {
     executedBy: () => (existsSync(marker) ? readFileSync(marker, 'utf8').trim() : undefined),
     stop: () => {
       child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(top, { recursive: true, force: true });
     },
   };
 }

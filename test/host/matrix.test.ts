@@ -98,7 +98,7 @@ const evidence = (name: string) => {
   return h.value;
 };
 
-it('running each version (influxd version, influxd config) leaves no file behind', () => {
+it('collecting from each version runs nothing of it and leaves no file behind', () => {
   expect(Object.keys(raw).length).toBeGreaterThan(0);
   expect(readdirSync(scratch)).toEqual([]);
 });

@@ -17,7 +17,7 @@ const valid = {
       cmdline: '/usr/bin/influxd -config /etc/influxdb/influxdb.conf',
       configPath: '/etc/influxdb/influxdb.conf',
       env: { INFLUXDB_HTTP_SHARED_SECRET: 'set' },
-      configSource: 'influxd config',
+      configSource: 'file',
       config: { 'http.auth-enabled': 'true' },
       headers: {},
     },

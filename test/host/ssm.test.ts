@@ -22,7 +22,7 @@ import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
 import { instance } from '../support/fixtures.js';
 
 const GOOD = JSON.stringify({
-  schema: 'influxguard.collector/1',
+  schema: 'influxguard.collector/2',
   collectedAt: '2026-11-23T10:00:00Z',
   hostname: 'influx-1',
   tools: { ss: true, openssl: true, influxd: true },

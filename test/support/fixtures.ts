@@ -166,7 +166,7 @@ export const hostProcess = (over: Partial<HostEvidence['processes'][number]> = {
   cmdline: 'influxd',
   configPath: '/etc/influxdb/influxdb.conf',
   env: {},
-  configSource: 'influxd config',
+  configSource: 'file',
   config: {},
   headers: {},
   ...over,
@@ -175,7 +175,7 @@ export const hostProcess = (over: Partial<HostEvidence['processes'][number]> = {
 /** Host evidence of one trusted influxd with this effective configuration (the collector's schema). */
 export function hostEvidence(config: Record<string, string> = {}): HostEvidence {
   return {
-    schema: 'influxguard.collector/1',
+    schema: 'influxguard.collector/2',
     collectedAt: '2026-11-23T00:00:00Z',
     hostname: 'h',
     tools: { ss: true, openssl: true, influxd: true },

@@ -36,6 +36,7 @@ export function parseCollectorOutput(stdout: string): Result<HostEvidence> {
     const i = parsed.error.issues[0]!;
     return fail(`collector output does not match ${COLLECTOR_SCHEMA}: ${i.path.join('.') || '(root)'}: ${i.message}`.slice(0, 300));
   }
+  if (parsed.data.unavailable) return fail(`host collector could not run: ${parsed.data.unavailable}`.slice(0, 300));
   if (parsed.data.truncated) return fail(`collector output truncated: ${parsed.data.errors[0] ?? 'over its size cap'}`.slice(0, 300));
   return ok({ ...parsed.data, processes: parsed.data.processes.map((p) => withConfigFile(p, parsed.data.errors)) });
 }
