@@ -64,7 +64,7 @@ describe('net.http-port-public', () => {
     const split = pieces.map((x) => open(SG, 'tcp', 8086, x));
     const [o] = c.evaluate(ctx({ net: net([...split, open(SG, 'tcp', 8086, '10.0.0.0/8')]) }));
     expect(o).toMatchObject({ status: 'FAILED', resource: { id: SG } });
-    const rules = o!.details.rules as { source: string; coversInternet?: true }[];
+    const rules = o!.details!.rules as { source: string; coversInternet?: true }[];
     expect(rules.filter((r) => r.coversInternet).map((r) => r.source)).toEqual(split.map((s) => s.source));
     expect(rules.find((r) => r.source === '10.0.0.0/8')?.coversInternet).toBeUndefined();
     // Without the 128.0.0.0/1 piece the rest holds less than half: not the world.
