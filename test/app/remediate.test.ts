@@ -279,6 +279,8 @@ describe('Revoke world-open InfluxDB rule', () => {
     expect(out.remediated).toEqual([expect.objectContaining({ applied: true, rescanRequested: true })]);
     expect(await ingress(estate.groups.open!)).toEqual([...untouched, 'tcp 8088-8088 0.0.0.0/1', 'tcp 8088-8088 128.0.0.0/1'].sort());
     expect(notes()[0]!.Note.Text).toMatch(/done: revoke .*8086 from 0\.0\.0\.0\/0; revoke .*8086 from ::\/0/);
+    // The emulator's BatchUpdateFindings (moto lacks it) stored the note on the finding.
+    expect((await findingOf('net.http-port-public', estate.groups.open!)).Note?.Text).toMatch(/done: revoke .*8086 from 0\.0\.0\.0\/0/);
     expect(await takeEventMessages()).toEqual([
       expect.objectContaining({
         kind: 'rescan',
