@@ -3,7 +3,10 @@
  * influxguard findings (lib/app/remediate.ts). Dry run unless the stack's
  * remediationApply parameter is true. Findings of other accounts (an
  * aggregating administrator account) are refused: this function's role acts
- * only in its own account.
+ * only in its own account. Each finding's result has a status: `done`,
+ * `planned` (dry run), `refused`, `partial` (changed — `changes` lists it —
+ * but the note, the record or the rescan failed: `failed` says which), or
+ * `error` (nothing changed); each change is logged the moment it is made.
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -12,10 +15,11 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { z } from 'zod';
-import { ACTIONS, remediate, type Action } from '../lib/app/remediate.js';
+import { ACTIONS, remediate, verifyFinding, type Action } from '../lib/app/remediate.js';
 import { requestRescan } from '../lib/app/rescan.js';
 import { appDeps, logErrors, logger, metrics } from '../lib/app/runtime.js';
 import { oneLine } from '../lib/errors.js';
+import { printable } from '../lib/util/text.js';
 
 const CustomActionSchema = EventBridgeSchema.extend({
   source: z.literal('aws.securityhub'),
@@ -27,6 +31,15 @@ const CustomActionSchema = EventBridgeSchema.extend({
 });
 
 /** The action a custom-action event stands for, from its ActionTarget ARN (…:action/custom/<Id>). */
+/** Each result status's metric: `partial` (changed, but the note, the record or the rescan failed) has its own. */
+const METRIC = {
+  done: 'RemediationApplied',
+  planned: 'RemediationPlanned',
+  refused: 'RemediationRefused',
+  partial: 'RemediationPartial',
+  error: 'RemediationErrors',
+} as const;
+
 const actionOf = (resources: string[]): Action | undefined =>
   (Object.keys(ACTIONS) as Action[]).find((a) => resources.some((r) => r.endsWith(`:action/custom/${ACTIONS[a].targetId}`)));
 
@@ -44,45 +57,69 @@ export const handler = middy(async (raw: unknown) => {
   }
   const deps = appDeps();
   // The event names no principal: who clicked is in CloudTrail (securityhub, same time); the event id ties the two.
-  const requestedBy = `Security Hub custom action "${ACTIONS[action].name}" (EventBridge event ${event.id}, account ${event.account})`;
-  const out = [];
+  // Short: it is repeated in each note entry, after the action's name (a note holds 512 characters).
+  const requestedBy = printable(`Security Hub custom action (EventBridge event ${event.id}, account ${event.account})`).slice(0, 200);
+  const out: Record<string, unknown>[] = [];
+  const dryRun = !deps.config.app.remediationApply;
   for (const finding of event.detail.findings as unknown as AwsSecurityFinding[]) {
-    const findingId = typeof finding.Id === 'string' ? finding.Id.slice(0, 512) : '?';
+    const findingId = typeof finding.Id === 'string' ? printable(finding.Id).slice(0, 512) : '?';
+    const changed: string[] = [];
     try {
       if (finding.AwsAccountId !== event.account) {
-        out.push({ findingId, refused: `a finding of account ${String(finding.AwsAccountId).slice(0, 20)}: remediate in that account` });
+        out.push({
+          findingId,
+          status: 'refused',
+          refused: `a finding of account ${printable(String(finding.AwsAccountId)).slice(0, 20)}: remediate in that account`,
+        });
         continue;
       }
-      const region = typeof finding.Region === 'string' ? finding.Region : event.region;
+      const target = verifyFinding(finding);
+      if ('refused' in target) {
+        out.push({ findingId, status: 'refused', refused: target.refused });
+        continue;
+      }
       const r = await remediate(action, finding, {
-        ec2: deps.clients.ec2(region),
+        // The finding's own region (verified against its Id), never the event's.
+        ec2: deps.clients.ec2(target.region),
         securityhub: await deps.clients.securityHub(event.region),
         apply: deps.config.app.remediationApply,
         requestedBy,
         selectors: deps.config.tagSelectors,
+        store: deps.store,
         rescan: (m) => requestRescan(m, deps),
+        // Logged the moment it is made: whatever fails later, the log already says what changed.
+        onChange: (change) => {
+          changed.push(change);
+          logger.info('remediation change made', { action, requestedBy, findingId, change });
+        },
       });
       out.push({
         findingId,
+        status: r.status,
         applied: r.applied,
-        changes: r.plan?.changes ?? [],
+        changes: r.changed.length ? r.changed : (r.plan?.changes ?? []),
+        ...(r.plan?.notes.length ? { notes: r.plan.notes } : {}),
         rescanRequested: r.rescanRequested,
+        ...(r.failed.length ? { failed: r.failed } : {}),
         ...(r.refused ? { refused: r.refused } : {}),
       });
     } catch (err) {
-      out.push({ findingId, error: oneLine(err, 300) });
+      // A change already made is still listed (status partial), never lost in an error.
+      out.push(
+        changed.length
+          ? { findingId, status: 'partial', applied: true, changes: changed, failed: [oneLine(err, 300)], rescanRequested: false }
+          : { findingId, status: 'error', error: oneLine(err, 300) },
+      );
     }
   }
   for (const r of out) {
-    const level = 'error' in r ? 'error' : 'refused' in r ? 'warn' : 'info';
-    logger[level]('remediation', { action, requestedBy, dryRun: !deps.config.app.remediationApply, ...r });
-    metrics.addMetric(
-      `Remediation${'error' in r ? 'Errors' : 'refused' in r ? 'Refused' : 'applied' in r && r.applied ? 'Applied' : 'Planned'}`,
-      MetricUnit.Count,
-      1,
-    );
+    const level = r.status === 'error' || r.status === 'partial' ? 'error' : r.status === 'refused' ? 'warn' : 'info';
+    logger[level]('remediation', { action, requestedBy, dryRun, ...r });
+    metrics.addMetric(METRIC[r.status as keyof typeof METRIC] ?? 'RemediationErrors', MetricUnit.Count, 1);
   }
-  if (out.some((r) => 'error' in r)) throw new Error(`remediation failed for ${out.filter((r) => 'error' in r).length} finding(s)`);
+  // Only a failure before any change is retried (the whole action is re-read then); a partial one is reported as such.
+  const errors = out.filter((r) => r.status === 'error').length;
+  if (errors) throw new Error(`remediation failed for ${errors} finding(s)`);
   return { remediated: out };
 })
   .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -1,11 +1,16 @@
 /**
  * `influxguard remediate FINDING_ID [--apply]`: the Security Hub custom
- * actions from a terminal. Reads the finding from Security Hub, shows the
- * planned change (re-read from the resource now), and only with --apply makes
- * it, notes it on the finding with the caller's identity, and rescans what it
- * changed (published, so the finding resolves through the normal lifecycle).
- * Exit codes: 0 planned or done; 1 refused (not influxguard's, stale, not
- * applicable); 2 error.
+ * actions from a terminal. Reads the finding from Security Hub, plans the
+ * change once (re-read from the resource now) and shows it; only with --apply
+ * makes it, prints each change the moment it is made, notes it on the finding
+ * with the caller's identity (the note accumulates: a later refusal never
+ * pushes an earlier "done" out), and rescans what it changed (published, so
+ * the finding resolves through the normal lifecycle). With INFLUXGUARD_TABLE
+ * (the stack's table) runs on one finding are serialised by a claim in the
+ * table and every run is recorded there; without it, only the note records.
+ * Exit codes (CHECKS.md "CLI exit codes"): 0 planned, or applied and recorded;
+ * 1 refused, nothing changed; 2 error before anything changed; 3 changed, but
+ * the note or the rescan failed (stdout lists every change made).
  */
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { paginateGetFindings, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
@@ -13,7 +18,8 @@ import { createClients } from './aws/clients.js';
 import type { Config } from './config.js';
 import { toAwsCallError, usageError } from './errors.js';
 import { goneInstances } from './discover/ec2.js';
-import { ACTIONS, planRemediation, remediate, verifyFinding, type Action } from './app/remediate.js';
+import { ACTIONS, remediate, verifyFinding, type Action, type Plan } from './app/remediate.js';
+import { ScanStore } from './app/store.js';
 import { parseFindingId } from './publish/lifecycle.js';
 import { publishSecurityHub } from './publish/index.js';
 import { scan } from './scan.js';
@@ -29,7 +35,11 @@ function actionFor(checkId: string): Action {
 export interface RemediateIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** For the table's region (AWS_REGION, AWS_DEFAULT_REGION; else the finding's). */
+  env?: NodeJS.ProcessEnv;
 }
+
+const lines = (items: readonly string[]) => items.map((c) => `  - ${printable(c)}\n`).join('');
 
 export async function runRemediate(findingId: string | undefined, apply: boolean, config: Config, io: RemediateIo): Promise<number> {
   if (!findingId) throw usageError('remediate needs a finding id: influxguard remediate FINDING_ID [--apply]');
@@ -66,33 +76,38 @@ export async function runRemediate(findingId: string | undefined, apply: boolean
     try {
       const who = await clients.sts(region).send(new GetCallerIdentityCommand({}));
       if (who.Account !== target.accountId) {
-        io.stderr(`influxguard: refused: the finding is in account ${target.accountId}; these credentials are ${who.Account}'s\n`);
+        io.stderr(
+          `influxguard: refused: the finding is in account ${target.accountId}; these credentials are ${printable(who.Account ?? '?')}'s\n`,
+        );
         return 1;
       }
-      caller = who.Arn ?? who.Account ?? 'unknown';
+      caller = printable(who.Arn ?? who.Account ?? 'unknown');
     } catch (err) {
       throw toAwsCallError('sts', 'GetCallerIdentity', err);
     }
     const action = actionFor(target.checkId);
-    const ec2 = clients.ec2(region);
-    const plan = await planRemediation(action, finding, target, ec2, config.tagSelectors);
+    const tableRegion = io.env?.AWS_REGION || io.env?.AWS_DEFAULT_REGION || region;
+    const store = config.app.tableName
+      ? new ScanStore(clients.dynamodb(tableRegion), config.app.tableName, config.app.scanTtlDays)
+      : undefined;
     io.stdout(`finding: ${printable(findingId)}\naction:  ${ACTIONS[action].name}\n`);
-    if (plan.refused) {
-      io.stderr(`influxguard: refused: ${plan.refused}\n`);
-      return 1;
-    }
-    const rescanWhat = plan.rescan.wholeRegion ? `${target.accountId}/${region}` : plan.rescan.instanceIds.join(', ');
-    io.stdout(`planned:\n${[...plan.changes, `rescan ${rescanWhat} and publish`].map((c) => `  - ${c}\n`).join('')}`);
-    if (!apply) {
-      io.stdout('dry run: nothing changed; re-run with --apply to make these changes\n');
-      return 0;
-    }
+    const showPlan = (plan: Plan) => {
+      if (plan.refused) return;
+      const rescanWhat = plan.rescan.wholeRegion ? `${target.accountId}/${region}` : plan.rescan.instanceIds.join(', ');
+      io.stdout(`planned:\n${lines([...plan.changes, `rescan ${rescanWhat} and publish`])}`);
+      if (plan.notes.length) io.stdout(`note:\n${lines(plan.notes)}`);
+    };
     const out = await remediate(action, finding, {
-      ec2,
+      ec2: clients.ec2(region),
       securityhub,
-      apply: true,
+      apply,
       requestedBy: caller,
       selectors: config.tagSelectors,
+      showOnly: true,
+      ...(store ? { store } : {}),
+      onPlan: showPlan,
+      // Printed the moment it is made: whatever fails later, stdout already says what changed.
+      onChange: (c) => io.stdout(`changed: ${printable(c)}\n`),
       rescan: async (r) => {
         const regional: Config = { ...config, regions: [region], publish: { ...config.publish, enabled: true } };
         const result = await scan(regional, {
@@ -106,14 +121,30 @@ export async function runRemediate(findingId: string | undefined, apply: boolean
           clients,
           goneInstances: (_account, rg, ids) => goneInstances(clients.ec2(rg), ids),
         });
-        io.stdout(`rescanned: ${report.securityHub.imported} finding(s) imported, ${report.securityHub.resolved} resolved\n`);
+        const sh = report.securityHub;
+        io.stdout(`rescanned: ${sh.imported} finding(s) imported, ${sh.resolved} resolved\n`);
+        // The rescan is what resolves the finding: findings it could not publish make it a failed step.
+        if (sh.failed.length)
+          throw new Error(
+            `${sh.failed.length} finding(s) not published (${printable(sh.failed[0]!.reason).slice(0, 200)}); run influxguard scan --publish`,
+          );
       },
     });
-    if (out.refused) {
-      io.stderr(`influxguard: refused: ${out.refused}\n`);
+    if (out.status === 'refused') {
+      io.stderr(`influxguard: refused: ${printable(out.refused ?? '')}\n`);
+      if (out.failed.length) io.stderr(`influxguard: also: ${printable(out.failed.join('; '))}\n`);
       return 1;
     }
-    io.stdout(`done; noted on the finding: ${out.note}\n`);
+    if (out.status === 'planned') {
+      io.stdout('dry run: nothing changed; re-run with --apply to make these changes\n');
+      return 0;
+    }
+    if (out.status === 'partial') {
+      io.stdout(`PARTIAL: changed:\n${lines(out.changed)}but:\n${lines(out.failed)}finish by hand what failed (CHECKS.md exit 3)\n`);
+      io.stderr(`influxguard: changed ${out.changed.length} rule(s)/setting(s), but ${printable(out.failed.join('; '))}\n`);
+      return 3;
+    }
+    io.stdout(`done; noted on the finding: ${printable(out.note ?? '')}\n`);
     return 0;
   } finally {
     clients.destroy();

@@ -199,7 +199,7 @@ export interface Opening {
         family: 4 | 6;
         prefixLength: number;
         viaPrefixList?: string;
-        /** With the group's other sources for these ports, it covers the public internet (`0.0.0.0/1` + `128.0.0.0/1`…). */
+        /** With the group's other sources for these ports, it is the world (CHECKS.md; `0.0.0.0/1`, or `0.0.0.0/3` + `32.0.0.0/3` + …). */
         coversInternet?: true;
       }
     | { kind: 'securityGroup'; groupId: string }

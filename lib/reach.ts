@@ -5,6 +5,7 @@
  * import each other.
  */
 import { containsCidr, excludeCidr } from 'cidr-tools';
+import { coversAllPublic, isWorld, publicPart } from './util/cidr.js';
 import {
   ok,
   type Family,
@@ -17,37 +18,20 @@ import {
 } from './model.js';
 
 /**
- * The public unicast space of each family: what a source set must cover to
- * count as "the world" (CHECKS.md: not only `0.0.0.0/0`, also splits such as
- * `0.0.0.0/1` + `128.0.0.0/1`). IPv4 minus the special-purpose ranges of RFC
- * 6890 and multicast/reserved; IPv6 global unicast minus documentation.
+ * Whether these CIDRs (one family) together cover the whole public internet of that family (merged first). The
+ * network ACL hop asks this (its own first-match evaluation); a security group's source set is judged by `isWorld`.
  */
-const PUBLIC_SPACE = {
-  4: excludeCidr(
-    ['0.0.0.0/0'],
-    ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24', '192.0.2.0/24'].concat([
-      '192.88.99.0/24',
-      '192.168.0.0/16',
-      '198.18.0.0/15',
-      '198.51.100.0/24',
-      '203.0.113.0/24',
-      '224.0.0.0/4',
-      '240.0.0.0/4',
-    ]),
-  ),
-  6: excludeCidr(['2000::/3'], ['2001:db8::/32']),
-};
-
-/** Whether these CIDRs (one family) together cover the whole public internet of that family. */
-export const coversInternet = (cidrs: readonly string[], family: 4 | 6): boolean =>
-  cidrs.length > 0 && containsCidr([...cidrs], PUBLIC_SPACE[family]);
+export const coversInternet = (cidrs: readonly string[], family: 4 | 6): boolean => cidrs.length > 0 && coversAllPublic(cidrs, family);
 
 const protocolCovers = (outer: string, inner: string) => outer === 'all' || outer === inner;
 
 /**
- * Marks the CIDR openings whose source set covers the internet: for each
- * opening, the union of its group's CIDRs (same family) that open at least
- * its ports to at least its protocol. Returns the openings (marked in place).
+ * Marks the CIDR openings whose source set is the world (CHECKS.md: its public
+ * part, merged, holds at least half of the family's public unicast space): for
+ * each opening, the union of its group's CIDRs (same family, directly or through
+ * prefix lists) that open at least its ports to at least its protocol. Only an
+ * opening with a public part of its own is marked (a private range beside the
+ * world is not world-open). Returns the openings (marked in place).
  */
 export function markInternetCover(openings: Opening[]): Opening[] {
   const verdicts = new Map<string, boolean>();
@@ -67,10 +51,10 @@ export function markInternetCover(openings: Opening[]): Opening[] {
           ? [c.peer.cidr]
           : [],
       );
-      covers = coversInternet(sources, family);
+      covers = isWorld(sources, family);
       verdicts.set(key, covers);
     }
-    if (covers) o.peer.coversInternet = true;
+    if (covers && publicPart([o.peer.cidr], family).length) o.peer.coversInternet = true;
   }
   return openings;
 }
@@ -79,7 +63,7 @@ export function markInternetCover(openings: Opening[]): Opening[] {
 export const opensTcpPort = (o: Opening, port: number): boolean =>
   (o.protocol === 'tcp' || o.protocol === 'all') && o.fromPort <= port && port <= o.toPort;
 
-/** The source is the world: `0.0.0.0/0`, `::/0`, or a set of the group's sources that covers the public internet. */
+/** The source is the world: `0.0.0.0/0`, `::/0`, or part of a set of the group's sources that is the world (`isWorld`). */
 export const isWorldOpen = (o: Opening): boolean => o.peer.kind === 'cidr' && (o.peer.prefixLength === 0 || o.peer.coversInternet === true);
 
 // ───────────────────────────── paths from the internet ─────────────────────────────
@@ -128,7 +112,7 @@ interface AclVerdict {
 
 /** The public space of `family` this CIDR still decides, once the CIDRs of earlier rules are taken out. */
 const undecided = (cidr: string, family: Family, decided: string[]): string[] => {
-  const inPublic = excludeCidr([cidr], excludeCidr([cidr], PUBLIC_SPACE[family]));
+  const inPublic = publicPart([cidr], family);
   return decided.length ? excludeCidr(inPublic, decided) : inPublic;
 };
 

@@ -6,7 +6,10 @@ measure the emulator: they are replaced below by indexed versions with the
 same results (Security Hub imports, EC2 tags). DynamoDB's conditional writes
 are atomic in AWS, but moto's threaded server checks a condition and then
 writes without a lock, so two concurrent claims of one idempotency key could
-both succeed: its writes are serialised below. Nothing else is changed."""
+both succeed: its writes are serialised below. moto has no BatchUpdateFindings
+(the note a remediation writes on its finding): it is emulated below on
+moto's own stored findings. Nothing else is changed."""
+import datetime
 import json
 import signal
 import sys
@@ -18,6 +21,8 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.ec2.models import core as ec2_core
 from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
 from moto.securityhub import models as securityhub
+from moto.securityhub import responses as securityhub_responses
+from moto.securityhub import urls as securityhub_urls
 from moto.securityhub.exceptions import InvalidInputException
 from moto.server import ThreadedMotoServer
 
@@ -47,6 +52,38 @@ def batch_import_findings(self, findings):
 
 
 securityhub.SecurityHubBackend.batch_import_findings = batch_import_findings
+
+
+def batch_update_findings(self):
+    """Security Hub's BatchUpdateFindings (PATCH /findings/batchupdate), which
+    moto lacks: the fields a customer sets (Note, Workflow, VerificationState,
+    UserDefinedFields) on the stored findings named by Id and ProductArn; an
+    identifier that names no stored finding is answered in
+    UnprocessedFindings, as AWS does."""
+    body = json.loads(self.body or "{}")
+    backend = self.securityhub_backend
+    by_id = {f.id: f for f in backend.findings}
+    processed, unprocessed = [], []
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    for ident in body.get("FindingIdentifiers", []):
+        f = by_id.get(ident.get("Id"))
+        if f is None or f.data.get("ProductArn") != ident.get("ProductArn"):
+            unprocessed.append({"FindingIdentifier": ident, "ErrorCode": "FindingNotFound", "ErrorMessage": "Finding Not Found"})
+            continue
+        if "Note" in body:
+            f.data["Note"] = {**body["Note"], "UpdatedAt": now}
+        if "Workflow" in body:
+            f.data["Workflow"] = body["Workflow"]
+        for key in ("VerificationState", "UserDefinedFields"):
+            if key in body:
+                f.data[key] = body[key]
+        f.data["UpdatedAt"] = now
+        processed.append(ident)
+    return json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed})
+
+
+securityhub_responses.SecurityHubResponse.batch_update_findings = batch_update_findings
+securityhub_urls.url_paths["{0}/findings/batchupdate$"] = securityhub_responses.SecurityHubResponse.dispatch
 
 
 def get_tags(self):

@@ -284,9 +284,10 @@ async function events({ resolveVariable }) {
 }
 
 /**
- * remediate: reads the group, the prefix list or the EBS setting it acts on; revokes ingress only on this account's
- * security groups (optionally only those tagged remediationGroupTag); turns EBS encryption by default on (no
- * resource-level permission exists); writes the finding's note; asks for the rescan on the events queue.
+ * remediate: reads the group, the prefix list or the EBS setting it acts on, and the interfaces that share the group;
+ * revokes ingress only on this account's security groups (optionally only those tagged remediationGroupTag); turns
+ * EBS encryption by default on (no resource-level permission exists); claims the finding and records the outcome in
+ * the table; writes the finding's note; asks for the rescan on the events queue.
  */
 async function remediate({ resolveVariable }) {
   const p = await params(resolveVariable);
@@ -299,6 +300,7 @@ async function remediate({ resolveVariable }) {
       Action: [
         'ec2:DescribeInstances',
         'ec2:DescribeSecurityGroups',
+        'ec2:DescribeNetworkInterfaces',
         'ec2:GetManagedPrefixListEntries',
         'ec2:GetEbsEncryptionByDefault',
         'ec2:EnableEbsEncryptionByDefault',
@@ -316,6 +318,7 @@ async function remediate({ resolveVariable }) {
       Action: ['securityhub:BatchUpdateFindings'],
       Resource: sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default'),
     },
+    table(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:Query']),
     { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] } },
     dataKey,
   ];

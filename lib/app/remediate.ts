@@ -1,32 +1,44 @@
 /**
  * Remediation of influxguard findings (Security Hub custom actions and
- * `influxguard remediate`): refuse what influxguard did not produce, re-read
- * the resource, plan exactly the change the finding calls for, apply it only
- * when asked (dry run otherwise), record who asked and what changed in the
- * finding's note, and ask for a rescan so the finding resolves through the
- * normal lifecycle (never by editing its status here).
+ * `influxguard remediate`): refuse what influxguard did not produce, claim the
+ * finding (one run at a time, where the stack's table is configured), re-read
+ * the resource, plan exactly the change the finding calls for (once), apply it
+ * only when asked (dry run otherwise), report every change the moment it is
+ * made, then record the outcome (table history and the finding's note, which
+ * accumulates) and ask for a rescan so the finding resolves through the normal
+ * lifecycle (never by editing its status here). A step that fails after a
+ * change leaves the outcome `partial`, with the change listed (CHECKS.md "CLI
+ * exit codes": 3).
  */
+import { randomUUID } from 'node:crypto';
 import {
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   EnableEbsEncryptionByDefaultCommand,
   GetEbsEncryptionByDefaultCommand,
   RevokeSecurityGroupIngressCommand,
+  paginateDescribeInstances,
+  paginateDescribeNetworkInterfaces,
   paginateGetManagedPrefixListEntries,
   type EC2Client,
   type Instance,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
-import { BatchUpdateFindingsCommand, type AwsSecurityFinding, type SecurityHubClient } from '@aws-sdk/client-securityhub';
+import {
+  BatchUpdateFindingsCommand,
+  type AwsSecurityFinding,
+  type BatchUpdateFindingsCommandOutput,
+  type SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
 import type { TagSelector } from '../config.js';
-import { errorCode, toAwsCallError } from '../errors.js';
+import { errorCode, oneLine, toAwsCallError } from '../errors.js';
 import { normaliseProtocol } from '../discover/ec2.js';
 import { matchesSelectors } from '../discover/timestream.js';
 import { generatorId, productArn, RULES_FIELD } from '../publish/asff.js';
 import { parseFindingId } from '../publish/lifecycle.js';
-import { coversInternet } from '../reach.js';
-import { parseCidr } from '../util/cidr.js';
+import { isWorld, parseCidr, widePublic } from '../util/cidr.js';
 import { printable } from '../util/text.js';
+import type { RemediationRecord, ScanStore } from './store.js';
 
 /** The custom actions: the ActionTarget Id (serverless.yml) and the command-line name. */
 export const ACTIONS = {
@@ -36,10 +48,15 @@ export const ACTIONS = {
 } as const;
 export type Action = keyof typeof ACTIONS;
 
-/** The ports whose world-open rules "Revoke world-open InfluxDB rule" may revoke (the port checks' table). */
-const INFLUX_PORTS = [8086, 8088, 8089, 8091];
-const PORT_CHECKS = new Set(['net.http-port-public', 'net.rpc-port-exposed', 'net.cluster-ports-exposed']);
+/** The ports each port check judges (its row of the port table); a finding's named single-port rules add the port actually bound. */
+const CHECK_PORTS: Readonly<Record<string, readonly number[]>> = {
+  'net.http-port-public': [8086, 8181],
+  'net.rpc-port-exposed': [8088],
+  'net.cluster-ports-exposed': [8088, 8089, 8091],
+};
 const EBS_DEFAULT_CHECK = 'ebs.default-encryption-disabled';
+/** How many ids a plan line names before it says "and N more". */
+const LIST_MAX = 10;
 
 export interface Target {
   findingId: string;
@@ -51,17 +68,19 @@ export interface Target {
   resourceId: string;
 }
 
-/** The finding as influxguard wrote it, or why it is refused (not ours, archived, inconsistent). */
+/** The finding as influxguard wrote it, or why it is refused (not ours, archived, inconsistent, no Region). */
 export function verifyFinding(f: AwsSecurityFinding): Target | { refused: string } {
   const id = f.Id ?? '';
   const parts = parseFindingId(id);
   if (!parts) return { refused: `not an influxguard finding (Id ${printable(id).slice(0, 200)})` };
   const { accountId, region, checkId } = parts;
   if (f.ProductArn !== productArn(region, accountId))
-    return { refused: `not an influxguard finding (ProductArn ${printable(f.ProductArn ?? '')})` };
+    return { refused: `not an influxguard finding (ProductArn ${printable(f.ProductArn ?? '').slice(0, 200)})` };
   if (f.GeneratorId !== generatorId(checkId))
-    return { refused: `not an influxguard finding (GeneratorId ${printable(f.GeneratorId ?? '')})` };
-  if (f.AwsAccountId !== accountId || (f.Region && f.Region !== region) || f.ProductFields?.['influxguard/CheckId'] !== checkId)
+    return { refused: `not an influxguard finding (GeneratorId ${printable(f.GeneratorId ?? '').slice(0, 200)})` };
+  // The region acted in, reported and rescanned is the finding's own: never the event's or a default.
+  if (!f.Region) return { refused: 'the finding has no Region: remediate by hand in its region' };
+  if (f.AwsAccountId !== accountId || f.Region !== region || f.ProductFields?.['influxguard/CheckId'] !== checkId)
     return { refused: 'the finding’s account, region or check do not match its Id' };
   if (f.RecordState === 'ARCHIVED') return { refused: 'the finding is archived' };
   return {
@@ -90,76 +109,31 @@ export interface Plan {
   target: Target;
   /** What would change, for people (empty for a rescan). */
   changes: string[];
-  /** Why nothing will be done (stale finding, wrong action for the finding). */
+  /** What a reader must know about the changes: the other users of a shared group, prefix-list entries lost. */
+  notes: string[];
+  /** Why nothing will be done (stale finding, wrong action for the finding, a rule to narrow by hand). */
   refused?: string;
   revoke?: { groupId: string; permissions: IpPermission[] };
   enableEbsDefault?: boolean;
   rescan: { instanceIds: string[]; wholeRegion: boolean };
 }
 
+const isAll = (p: IpPermission) => normaliseProtocol(p.IpProtocol ?? '-1') === 'all';
 const portsOf = (p: IpPermission): string => {
-  const protocol = normaliseProtocol(p.IpProtocol ?? '-1');
-  if (protocol === 'all') return 'all';
+  if (isAll(p)) return 'all';
   const from = p.FromPort ?? 0;
   const to = p.ToPort ?? 65535;
   return from === to ? `${from}` : `${from}-${to}`;
 };
-const opensInfluxPort = (p: IpPermission): boolean => {
-  const protocol = normaliseProtocol(p.IpProtocol ?? '-1');
-  if (protocol === 'all') return true;
-  if (protocol !== 'tcp') return false;
-  return INFLUX_PORTS.some((port) => (p.FromPort ?? 0) <= port && port <= (p.ToPort ?? 65535));
-};
-/** Whether revoking the rule would also close ports other than InfluxDB's (all traffic, 0-65535, 8086-8091…). */
-const opensOtherPorts = (p: IpPermission): boolean => {
-  if (normaliseProtocol(p.IpProtocol ?? '-1') !== 'tcp') return true;
-  const from = p.FromPort ?? 0;
-  const to = p.ToPort ?? 65535;
-  return to - from + 1 > INFLUX_PORTS.filter((port) => from <= port && port <= to).length;
-};
+const opensTcp = (p: IpPermission, port: number): boolean =>
+  isAll(p) || (normaliseProtocol(p.IpProtocol ?? '-1') === 'tcp' && (p.FromPort ?? 0) <= port && port <= (p.ToPort ?? 65535));
+/** A TCP rule for exactly this port: the only kind a remediation edits (CHECKS.md "CLI exit codes"). */
+const exactlyTcp = (p: IpPermission, port: number): boolean =>
+  normaliseProtocol(p.IpProtocol ?? '-1') === 'tcp' && p.FromPort === port && p.ToPort === port;
 const describeRule = (groupId: string, p: IpPermission, source: string) =>
-  `${groupId}: ${normaliseProtocol(p.IpProtocol ?? '-1')} ${portsOf(p)} from ${source}`;
-
-/** A named rule's source as one IpPermission of the group as it is now (undefined: the rule is gone). */
-function current(rule: NamedRule, perms: IpPermission[]): IpPermission | undefined {
-  for (const p of perms) {
-    if (normaliseProtocol(p.IpProtocol ?? '-1') !== rule.protocol || portsOf(p) !== rule.ports) continue;
-    const base = { IpProtocol: p.IpProtocol, ...(p.FromPort !== undefined ? { FromPort: p.FromPort, ToPort: p.ToPort } : {}) };
-    if (rule.viaPrefixList) {
-      if (p.PrefixListIds?.some((x) => x.PrefixListId === rule.viaPrefixList))
-        return { ...base, PrefixListIds: [{ PrefixListId: rule.viaPrefixList }] };
-    } else if (p.IpRanges?.some((r) => r.CidrIp === rule.source)) {
-      return { ...base, IpRanges: [{ CidrIp: rule.source }] };
-    } else if (p.Ipv6Ranges?.some((r) => r.CidrIpv6 === rule.source)) {
-      return { ...base, Ipv6Ranges: [{ CidrIpv6: rule.source }] };
-    }
-  }
-  return undefined;
-}
-
-/** Whether a prefix list's entries (now) contain a /0 or together cover the internet. */
-async function prefixListWorldOpen(ec2: EC2Client, prefixListId: string, family: 4 | 6): Promise<boolean> {
-  const entries: string[] = [];
-  try {
-    for await (const page of paginateGetManagedPrefixListEntries({ client: ec2 }, { PrefixListId: prefixListId }))
-      for (const e of page.Entries ?? []) if (e.Cidr) entries.push(e.Cidr);
-  } catch (err) {
-    throw toAwsCallError('ec2', 'GetManagedPrefixListEntries', err);
-  }
-  const same = entries.filter((c) => parseCidr(c)?.family === family);
-  return same.some((c) => parseCidr(c)?.prefixLength === 0) || coversInternet(same, family);
-}
-
-/** The CIDRs of the group's rules (now) that open TCP `port`, of one family. */
-function cidrsOpening(perms: IpPermission[], port: number, family: 4 | 6): string[] {
-  return perms
-    .filter((p) => {
-      const protocol = normaliseProtocol(p.IpProtocol ?? '-1');
-      return protocol === 'all' || (protocol === 'tcp' && (p.FromPort ?? 0) <= port && port <= (p.ToPort ?? 65535));
-    })
-    .flatMap((p) => [...(p.IpRanges ?? []).map((r) => r.CidrIp), ...(p.Ipv6Ranges ?? []).map((r) => r.CidrIpv6)])
-    .filter((c): c is string => !!c && parseCidr(c)?.family === family);
-}
+  printable(`${groupId}: ${normaliseProtocol(p.IpProtocol ?? '-1')} ${portsOf(p)} from ${source}`);
+const listed = (items: readonly string[]) =>
+  items.length > LIST_MAX ? `${items.slice(0, LIST_MAX).join(', ')} and ${items.length - LIST_MAX} more` : items.join(', ');
 
 function namedRules(f: AwsSecurityFinding, groupId: string): NamedRule[] | undefined {
   const text = f.ProductFields?.[RULES_FIELD];
@@ -181,8 +155,22 @@ function namedRules(f: AwsSecurityFinding, groupId: string): NamedRule[] | undef
   }
 }
 
-/** A world-open-looking source as the evidence names it (a /0, part of a set covering the internet, or a prefix list's entry). */
+/** A world-open source as the evidence names it (a /0, or part of a set that is the world). */
 const namedWorldOpen = (r: NamedRule) => r.coversInternet === true || parseCidr(r.source)?.prefixLength === 0;
+
+/** The TCP ports the finding is about: its named single-port rules' ports, and its check's ports inside named ranges. */
+function findingPorts(checkId: string, named: readonly NamedRule[]): number[] {
+  const ports = new Set<number>();
+  for (const r of named) {
+    if (r.protocol !== 'tcp' && r.protocol !== 'all') continue;
+    if (/^\d{1,5}$/.test(r.ports)) ports.add(Number(r.ports));
+    else {
+      const [from, to] = r.ports === 'all' ? [0, 65535] : r.ports.split('-').map(Number);
+      for (const p of CHECK_PORTS[checkId] ?? []) if ((from ?? 0) <= p && p <= (to ?? -1)) ports.add(p);
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}
 
 /**
  * Why the group may not be touched for this finding (undefined: it may): the
@@ -212,6 +200,111 @@ async function instanceStillUses(
   return undefined;
 }
 
+/** Whether a selected InfluxDB instance (a tag selector matches it) runs in this region: EBS default encryption is changed only there. */
+async function selectedInstanceRuns(ec2: EC2Client, selectors: readonly TagSelector[]): Promise<boolean> {
+  try {
+    const pages = paginateDescribeInstances(
+      { client: ec2, pageSize: 1000 },
+      { Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }] },
+    );
+    let pagesRead = 0;
+    for await (const page of pages) {
+      for (const inst of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+        const tags = Object.fromEntries((inst.Tags ?? []).flatMap((t) => (t.Key !== undefined ? [[t.Key, t.Value ?? '']] : [])));
+        if (matchesSelectors(tags, selectors)) return true;
+      }
+      if (++pagesRead >= 100) break; // bounded: 100,000 instances without one selected is "none" here
+    }
+  } catch (err) {
+    throw toAwsCallError('ec2', 'DescribeInstances', err);
+  }
+  return false;
+}
+
+/** The other users of a group: instances (and interfaces of other services) it is attached to, besides the finding's instance. */
+async function otherUsers(ec2: EC2Client, groupId: string, instanceId: string | undefined): Promise<string[]> {
+  const users = new Set<string>();
+  try {
+    const pages = paginateDescribeNetworkInterfaces(
+      { client: ec2, pageSize: 1000 },
+      { Filters: [{ Name: 'group-id', Values: [groupId] }] },
+    );
+    let pagesRead = 0;
+    for await (const page of pages) {
+      for (const ni of page.NetworkInterfaces ?? []) {
+        const user = ni.Attachment?.InstanceId ?? ni.NetworkInterfaceId;
+        if (user && user !== instanceId) users.add(printable(user).slice(0, 64));
+      }
+      if (++pagesRead >= 10) break;
+    }
+  } catch (err) {
+    throw toAwsCallError('ec2', 'DescribeNetworkInterfaces', err);
+  }
+  return [...users].sort();
+}
+
+/** One source of a rule that opens the port: a CIDR, or a prefix-list reference with its entries. */
+interface Source {
+  perm: IpPermission;
+  /** The single-source permission to revoke. */
+  revoke: IpPermission;
+  label: string;
+  cidrs: string[];
+}
+
+async function prefixListEntries(ec2: EC2Client, prefixListId: string, cache: Map<string, Promise<string[]>>): Promise<string[]> {
+  let got = cache.get(prefixListId);
+  if (!got) {
+    got = (async () => {
+      const entries: string[] = [];
+      try {
+        for await (const page of paginateGetManagedPrefixListEntries({ client: ec2 }, { PrefixListId: prefixListId }))
+          for (const e of page.Entries ?? []) if (e.Cidr && parseCidr(e.Cidr)) entries.push(parseCidr(e.Cidr)!.text);
+      } catch (err) {
+        throw toAwsCallError('ec2', 'GetManagedPrefixListEntries', err);
+      }
+      return entries;
+    })();
+    cache.set(prefixListId, got);
+  }
+  return got;
+}
+
+/** The sources of the group's rules that open TCP `port` now (group references are not sources of addresses). */
+async function sourcesOn(ec2: EC2Client, perms: IpPermission[], port: number, cache: Map<string, Promise<string[]>>): Promise<Source[]> {
+  const out: Source[] = [];
+  for (const p of perms.filter((x) => opensTcp(x, port))) {
+    const base = { IpProtocol: p.IpProtocol, ...(p.FromPort !== undefined ? { FromPort: p.FromPort, ToPort: p.ToPort } : {}) };
+    for (const r of p.IpRanges ?? [])
+      if (r.CidrIp && parseCidr(r.CidrIp))
+        out.push({ perm: p, revoke: { ...base, IpRanges: [{ CidrIp: r.CidrIp }] }, label: r.CidrIp, cidrs: [parseCidr(r.CidrIp)!.text] });
+    for (const r of p.Ipv6Ranges ?? [])
+      if (r.CidrIpv6 && parseCidr(r.CidrIpv6))
+        out.push({
+          perm: p,
+          revoke: { ...base, Ipv6Ranges: [{ CidrIpv6: r.CidrIpv6 }] },
+          label: r.CidrIpv6,
+          cidrs: [parseCidr(r.CidrIpv6)!.text],
+        });
+    for (const r of p.PrefixListIds ?? [])
+      if (r.PrefixListId)
+        out.push({
+          perm: p,
+          revoke: { ...base, PrefixListIds: [{ PrefixListId: r.PrefixListId }] },
+          label: r.PrefixListId,
+          cidrs: await prefixListEntries(ec2, r.PrefixListId, cache),
+        });
+  }
+  return out;
+}
+
+const familyOf = (c: string): 4 | 6 => (c.includes(':') ? 6 : 4);
+const worldIn = (sources: readonly Source[], family: 4 | 6) =>
+  isWorld(
+    sources.flatMap((s) => s.cidrs.filter((c) => familyOf(c) === family)),
+    family,
+  );
+
 /** Plan the action for a verified finding, from the resource as it is now (a stale finding is refused). */
 export async function planRemediation(
   action: Action,
@@ -221,9 +314,10 @@ export async function planRemediation(
   selectors: readonly TagSelector[],
 ): Promise<Plan> {
   const rescan = target.instanceId ? { instanceIds: [target.instanceId], wholeRegion: false } : { instanceIds: [], wholeRegion: true };
-  const plan: Plan = { action, target, changes: [], rescan };
+  const plan: Plan = { action, target, changes: [], notes: [], rescan };
   if (action === 'rescan') return plan;
   const failed = finding.Compliance?.Status === 'FAILED' || finding.Compliance?.Status === 'WARNING';
+  const where = `${target.accountId}/${target.region}`;
   if (action === 'enable-ebs-default-encryption') {
     if (target.checkId !== EBS_DEFAULT_CHECK)
       return { ...plan, refused: `"${ACTIONS[action].name}" applies to ${EBS_DEFAULT_CHECK} findings only` };
@@ -234,19 +328,23 @@ export async function planRemediation(
     } catch (err) {
       throw toAwsCallError('ec2', 'GetEbsEncryptionByDefault', err);
     }
-    if (enabled)
-      return { ...plan, refused: `stale finding: EBS encryption by default is already on in ${target.accountId}/${target.region}` };
-    return { ...plan, enableEbsDefault: true, changes: [`enable EBS encryption by default in ${target.accountId}/${target.region}`] };
+    if (enabled) return { ...plan, refused: `stale finding: EBS encryption by default is already on in ${where}` };
+    if (!(await selectedInstanceRuns(ec2, selectors)))
+      return { ...plan, refused: `no selected InfluxDB instance runs in ${where}: EBS encryption by default is left as it is there` };
+    return { ...plan, enableEbsDefault: true, changes: [`enable EBS encryption by default in ${where}`] };
   }
-  if (!PORT_CHECKS.has(target.checkId) || !/^sg-[0-9a-f]{8,17}$/.test(target.resourceId))
-    return { ...plan, refused: `"${ACTIONS[action].name}" applies to security group findings of ${[...PORT_CHECKS].join(', ')} only` };
+  if (!CHECK_PORTS[target.checkId] || !/^sg-[0-9a-f]{8,17}$/.test(target.resourceId))
+    return {
+      ...plan,
+      refused: `"${ACTIONS[action].name}" applies to security group findings of ${Object.keys(CHECK_PORTS).join(', ')} only`,
+    };
   if (!failed) return { ...plan, refused: 'the finding is not failing' };
   const groupId = target.resourceId;
   const named = namedRules(finding, groupId);
   if (!named) return { ...plan, refused: 'the finding does not name its rules (evidence missing or too long): remediate by hand' };
-  const world = named.filter(namedWorldOpen);
-  if (!world.length)
+  if (!named.some(namedWorldOpen))
     return { ...plan, refused: 'the finding names no world-open rule (its exposure is to a narrower source: remediate by hand)' };
+  const ports = findingPorts(target.checkId, named);
   const stale = await instanceStillUses(ec2, target.instanceId, groupId, selectors);
   if (stale) return { ...plan, refused: stale };
   let perms: IpPermission[];
@@ -256,45 +354,36 @@ export async function planRemediation(
   } catch (err) {
     throw toAwsCallError('ec2', 'DescribeSecurityGroups', err);
   }
-  // The named rules as they are now (gone ones dropped: the finding is stale for them).
-  const present = world.flatMap((rule) => {
-    const perm = current(rule, perms);
-    return perm && opensInfluxPort(perm) ? [{ rule, perm, cidr: parseCidr(rule.source) }] : [];
-  });
-  const revoke: typeof present = [];
-  const take = (c: (typeof present)[number]) => {
-    if (!revoke.some((r) => JSON.stringify(r.perm) === JSON.stringify(c.perm))) revoke.push(c);
-  };
-  // A /0, or a prefix list whose entries still cover the internet: offending by itself.
-  for (const c of present) {
-    if (c.rule.viaPrefixList ? await prefixListWorldOpen(ec2, c.rule.viaPrefixList, c.cidr?.family ?? 4) : c.cidr?.prefixLength === 0)
-      take(c);
-  }
-  // Splits (0.0.0.0/1 + 128.0.0.0/1): once the above are gone, the named CIDRs without which the group's sources for an
-  // InfluxDB port would no longer cover the internet. A narrower source that merely sat beside a /0 (10.0.0.0/8) stays.
-  const gone = (c: string) => revoke.some((r) => r.cidr && !r.rule.viaPrefixList && r.rule.source === c);
-  for (const port of INFLUX_PORTS) {
-    for (const family of [4, 6] as const) {
-      const remaining = cidrsOpening(perms, port, family).filter((c) => !gone(c));
-      if (!coversInternet(remaining, family)) continue;
-      for (const c of present) {
-        if (c.rule.viaPrefixList || c.cidr?.family !== family || !remaining.includes(c.rule.source)) continue;
-        const without = remaining.filter((x) => x !== c.rule.source);
-        if (!coversInternet(without, family)) take(c);
-      }
+  // CHECKS.md: on a port whose sources are the world (either family), revoke every source whose public part is wider
+  // than a /16 or a /32 — each piece of a split, a prefix list holding such a range — and keep private ranges, group
+  // references and narrower public ranges. Only TCP rules for exactly that port are edited; a wide source on a range
+  // or an all-traffic rule is left to a person (revoking it would close other ports too).
+  const cache = new Map<string, Promise<string[]>>();
+  const revoke = new Map<string, Source>();
+  const worldPorts: number[] = [];
+  for (const port of ports) {
+    const sources = await sourcesOn(ec2, perms, port, cache);
+    if (!worldIn(sources, 4) && !worldIn(sources, 6)) continue;
+    worldPorts.push(port);
+    for (const s of sources.filter((x) => x.cidrs.some(widePublic))) {
+      if (!exactlyTcp(s.perm, port))
+        return {
+          ...plan,
+          refused: `${describeRule(groupId, s.perm, s.label)} spans other ports or protocols than TCP ${port}: revoking it would close them too; remediate by hand (narrow the rule to TCP ${port})`,
+        };
+      revoke.set(JSON.stringify(s.revoke), s);
     }
   }
-  for (const c of revoke) plan.changes.push(`revoke ${describeRule(groupId, c.perm, c.rule.viaPrefixList ?? c.rule.source)}`);
-  // Never revoke a broader rule whole: it would close other services' ports (443, 22…) too.
-  const broad = revoke.find((c) => opensOtherPorts(c.perm));
-  if (broad)
-    return {
-      ...plan,
-      changes: [],
-      refused: `${describeRule(groupId, broad.perm, broad.rule.viaPrefixList ?? broad.rule.source)} also opens ports other than InfluxDB's (${INFLUX_PORTS.join(', ')}): revoking it would close them too; remediate by hand (narrow the rule)`,
-    };
-  if (!revoke.length) return { ...plan, refused: `stale finding: ${groupId} no longer has the world-open rule(s) it names` };
-  return { ...plan, revoke: { groupId, permissions: revoke.map((c) => c.perm) } };
+  if (!worldPorts.length)
+    return { ...plan, refused: `stale finding: ${groupId} no longer opens TCP ${ports.join(', ') || 'its port'} to the world` };
+  for (const s of revoke.values()) {
+    plan.changes.push(`revoke ${describeRule(groupId, s.perm, s.label)}`);
+    const narrow = s.revoke.PrefixListIds ? s.cidrs.filter((c) => !widePublic(c)) : [];
+    if (narrow.length) plan.notes.push(`${printable(s.label)}'s narrower entries go with it: ${listed(narrow)}`);
+  }
+  const others = await otherUsers(ec2, groupId, target.instanceId);
+  if (others.length) plan.notes.push(`${groupId} is also used by ${listed(others)}: the change applies to them too`);
+  return { ...plan, revoke: { groupId, permissions: [...revoke.values()].map((s) => s.revoke) } };
 }
 
 /** Make the planned change (the caller decides whether to: dry run by default). */
@@ -316,41 +405,100 @@ export async function applyPlan(plan: Plan, ec2: EC2Client): Promise<void> {
   }
 }
 
-/** The note recorded on the finding (Security Hub keeps one note, at most 512 characters). */
-export function noteText(plan: Plan, opts: { applied: boolean; requestedBy: string; at: string }): string {
-  const what = plan.refused
-    ? `refused: ${plan.refused}`
-    : plan.action === 'rescan'
-      ? 'rescan requested'
-      : `${opts.applied ? 'done' : 'DRY RUN, nothing changed (the stack’s remediationApply parameter enables changes); would'}: ${plan.changes.join('; ')}`;
-  return printable(`influxguard ${ACTIONS[plan.action].name} at ${opts.at} by ${opts.requestedBy}: ${what}`).slice(0, 512);
+/** Security Hub keeps one note of at most 512 characters: the runs are entries in it, newest first. */
+const NOTE_MAX = 512;
+const ENTRY_SEPARATOR = ' || ';
+
+/**
+ * The note's text: this run's entry first, then the entries already there, an earlier `done:` one before any other
+ * (a later refusal must not push the record of a change out of the note); whole entries only.
+ */
+export function accumulateNote(entry: string, previous: readonly string[]): string {
+  const earlier = previous
+    .flatMap((p) => p.split(ENTRY_SEPARATOR))
+    .map((e) => printable(e.trim()))
+    .filter((e, i, all) => e.startsWith('influxguard ') && e !== entry && all.indexOf(e) === i);
+  const changed = (e: string) => /: (done|PARTIAL): /.test(e);
+  const ordered = [...earlier.filter(changed), ...earlier.filter((e) => !changed(e))];
+  // The latest change keeps its place: this entry is shortened for it when both do not fit.
+  const keep = ordered.find(changed);
+  const room = keep ? Math.max(200, NOTE_MAX - keep.length - ENTRY_SEPARATOR.length) : NOTE_MAX;
+  const own = printable(entry);
+  let text = own.length > room ? `${own.slice(0, room - 1)}…` : own;
+  for (const e of ordered) {
+    const next = `${text}${ENTRY_SEPARATOR}${e}`;
+    if (next.length <= NOTE_MAX) text = next;
+  }
+  return text.slice(0, NOTE_MAX);
 }
 
+/** One run's entry in the note. */
+export function noteEntry(
+  plan: Plan | undefined,
+  action: Action,
+  opts: { status: RemediationRecord['status'] | 'rescan'; refused?: string; changes: readonly string[]; requestedBy: string; at: string },
+): string {
+  const what =
+    opts.status === 'refused'
+      ? `refused: ${opts.refused ?? ''}`
+      : opts.status === 'rescan'
+        ? 'rescan requested'
+        : opts.status === 'planned'
+          ? `DRY RUN, nothing changed (the stack’s remediationApply parameter enables changes); would: ${(plan?.changes ?? []).join('; ')}`
+          : `${opts.status === 'partial' ? 'PARTIAL' : 'done'}: ${opts.changes.join('; ')}`;
+  return printable(`influxguard ${ACTIONS[action].name} at ${opts.at} by ${opts.requestedBy}: ${what}`).slice(0, NOTE_MAX);
+}
+
+/** Write the note; a 200 answer that lists the finding as unprocessed is a failure too. */
 export async function recordNote(securityhub: SecurityHubClient, target: Target, text: string, updatedBy: string): Promise<void> {
+  let out: BatchUpdateFindingsCommandOutput;
   try {
-    await securityhub.send(
+    out = await securityhub.send(
       new BatchUpdateFindingsCommand({
         FindingIdentifiers: [{ Id: target.findingId, ProductArn: target.productArn }],
-        Note: { Text: text, UpdatedBy: printable(updatedBy).slice(0, 512) },
+        Note: { Text: text, UpdatedBy: printable(updatedBy).slice(0, NOTE_MAX) },
       }),
     );
   } catch (err) {
     throw toAwsCallError('securityhub', 'BatchUpdateFindings', err);
   }
+  const unprocessed = out.UnprocessedFindings?.[0];
+  if (unprocessed)
+    throw new Error(
+      `securityhub:BatchUpdateFindings did not process the finding (${printable(`${unprocessed.ErrorCode ?? 'no code'}: ${unprocessed.ErrorMessage ?? ''}`).slice(0, 200)})`,
+    );
 }
+
+/** The table's side of a remediation: the claim that serialises runs and the history that survives them. */
+export type RemediationStore = Pick<ScanStore, 'claimRemediation' | 'releaseRemediation' | 'recordRemediation' | 'remediationHistory'>;
 
 export interface RemediationOutcome {
   plan?: Plan;
+  /**
+   * `done`: changed (or a rescan asked for) and recorded; `partial`: changed, but `failed` lists what could not
+   * follow (the note, the record, the rescan); `planned`: dry run; `refused`: nothing changed, `refused` says why.
+   */
+  status: RemediationRecord['status'];
   refused?: string;
   applied: boolean;
+  /** Every change made, in the order made. */
+  changed: string[];
+  failed: string[];
   note?: string;
   rescanRequested: boolean;
 }
 
+/** The last run that changed something, as a refusal's context ("remediated at … by …: …"). */
+function lastChange(history: readonly RemediationRecord[]): string | undefined {
+  const r = history.find((h) => h.changes.length > 0);
+  return r ? printable(`remediated at ${r.at} by ${r.requestedBy}: ${r.changes.join('; ')}`).slice(0, 300) : undefined;
+}
+
 /**
- * The whole remediation of one finding: verify, plan on the resource as it is
- * now, apply when `apply`, note it on the finding, ask for the rescan. A
- * finding not produced by influxguard is refused without a note (it is not ours to write on).
+ * The whole remediation of one finding: verify, claim (with a store), plan once on the resource as it is now, apply
+ * when `apply` and report each change at once (`onChange`), then record, note and ask for the rescan — each of these
+ * may fail without hiding the change (`partial`). A finding not produced by influxguard is refused without a note (it
+ * is not ours to write on); a run that finds the finding claimed by another writes nothing and says so.
  */
 export async function remediate(
   action: Action,
@@ -364,18 +512,130 @@ export async function remediate(
     /** The tag selectors: the instance the finding names must still match one. */
     selectors: readonly TagSelector[];
     rescan: (r: Plan['rescan'] & { accountId: string; region: string; requestedBy: string }) => Promise<void>;
+    /** The stack's table: claim and history. Without it (a CLI without INFLUXGUARD_TABLE) only the note accumulates. */
+    store?: RemediationStore;
+    /** A dry run only shows the plan: no note, no rescan (the CLI); otherwise it notes what it would do (the custom action). */
+    showOnly?: boolean;
+    onPlan?: (plan: Plan) => void;
+    /** Called once per change, the moment it has been made (before any later step can fail). */
+    onChange?: (change: string) => void;
   },
 ): Promise<RemediationOutcome> {
   const target = verifyFinding(finding);
-  if ('refused' in target) return { refused: target.refused, applied: false, rescanRequested: false };
-  const plan = await planRemediation(action, finding, target, opts.ec2, opts.selectors);
-  const changes = !plan.refused && plan.action !== 'rescan';
-  const applied = changes && opts.apply;
-  if (applied) await applyPlan(plan, opts.ec2);
-  const note = noteText(plan, { applied, requestedBy: opts.requestedBy, at: (opts.now ?? (() => new Date()))().toISOString() });
-  await recordNote(opts.securityhub, target, note, opts.requestedBy);
-  const rescanRequested = applied || plan.action === 'rescan';
-  if (rescanRequested)
-    await opts.rescan({ ...plan.rescan, accountId: target.accountId, region: target.region, requestedBy: opts.requestedBy });
-  return { plan, ...(plan.refused ? { refused: plan.refused } : {}), applied, note, rescanRequested };
+  if ('refused' in target)
+    return { status: 'refused', refused: target.refused, applied: false, changed: [], failed: [], rescanRequested: false };
+  const now = opts.now ?? (() => new Date());
+  const runId = randomUUID();
+  const changes = action !== 'rescan';
+  const claimed = opts.store && opts.apply && changes;
+  if (claimed) {
+    const holder = await opts.store!.claimRemediation(target.findingId, runId, opts.requestedBy, now());
+    if (holder) {
+      const refused = printable(
+        `another remediation of this finding is in progress (since ${holder.since}, by ${holder.requestedBy}): nothing done; look at the finding's note when it ends`,
+      ).slice(0, 500);
+      return { status: 'refused', refused, applied: false, changed: [], failed: [], rescanRequested: false };
+    }
+  }
+  const changed: string[] = [];
+  const failed: string[] = [];
+  try {
+    const plan = await planRemediation(action, finding, target, opts.ec2, opts.selectors);
+    opts.onPlan?.(plan);
+    // A rescan changes nothing: the custom action asks for it in a dry run too; a shown-only dry run asks for nothing.
+    const writes = opts.apply || !opts.showOnly;
+    const acts = opts.apply || (!changes && writes);
+    let status: RemediationRecord['status'] = plan.refused ? 'refused' : acts ? 'done' : 'planned';
+    let refused = plan.refused;
+    if (status === 'done' && changes) {
+      try {
+        await applyPlan(plan, opts.ec2);
+      } catch (err) {
+        // The rule went between the plan and the revocation (another run without a table, a person): nothing changed.
+        if (errorCode(err) !== 'InvalidPermission.NotFound') throw err;
+        status = 'refused';
+        refused = `stale finding: a rule in the plan was revoked meanwhile (${oneLine(err, 200)}); nothing changed`;
+      }
+      if (status === 'done')
+        for (const c of plan.changes) {
+          changed.push(c);
+          opts.onChange?.(c);
+        }
+    }
+    const at = now().toISOString();
+    // A refusal as context: the last change the table (or the note already there) records for this finding.
+    let history: RemediationRecord[] = [];
+    if (opts.store && (status === 'refused' || status === 'done')) {
+      try {
+        history = await opts.store.remediationHistory(target.findingId);
+      } catch (err) {
+        if (changed.length) failed.push(`reading the remediation history: ${oneLine(err, 200)}`);
+      }
+    }
+    // Said with the refusal (result, output, record); the note keeps the earlier change as an entry of its own.
+    const earlier = status === 'refused' && refused?.startsWith('stale finding') ? lastChange(history) : undefined;
+    const refusedWhy = refused && earlier ? `${refused} (${earlier})` : refused;
+    let note: string | undefined;
+    if (writes) {
+      const entry = noteEntry(plan, action, {
+        status: action === 'rescan' && status === 'done' ? 'rescan' : changed.length && failed.length ? 'partial' : status,
+        ...(refused ? { refused } : {}),
+        changes: changed,
+        requestedBy: opts.requestedBy,
+        at,
+      });
+      const fromTable = history.flatMap((h) =>
+        h.changes.length && h.action in ACTIONS
+          ? [noteEntry(undefined, h.action as Action, { status: h.status, changes: h.changes, requestedBy: h.requestedBy, at: h.at })]
+          : [],
+      );
+      note = accumulateNote(entry, [...fromTable, ...(finding.Note?.Text ? [finding.Note.Text] : [])]);
+      try {
+        await recordNote(opts.securityhub, target, note, opts.requestedBy);
+      } catch (err) {
+        // Never hides the outcome: a change stays listed (partial), a refusal stays a refusal (nothing changed).
+        failed.push(`noting it on the finding: ${oneLine(err, 300)}`);
+      }
+    }
+    const rescanRequested = status === 'done';
+    if (rescanRequested) {
+      try {
+        await opts.rescan({ ...plan.rescan, accountId: target.accountId, region: target.region, requestedBy: opts.requestedBy });
+      } catch (err) {
+        if (!changed.length) throw err;
+        failed.push(`queuing the rescan: ${oneLine(err, 300)}`);
+      }
+    }
+    if (opts.store && writes && (claimed || status !== 'planned')) {
+      // Last, so that it holds every step's outcome; a change is never undone by a failure here (it is reported).
+      const record: RemediationRecord = {
+        at,
+        runId,
+        action,
+        status: changed.length && failed.length ? 'partial' : status,
+        requestedBy: printable(opts.requestedBy).slice(0, 512),
+        changes: changed,
+        ...(failed.length ? { failed } : {}),
+        ...(refusedWhy ? { refused: refusedWhy.slice(0, 500) } : {}),
+      };
+      try {
+        await opts.store.recordRemediation(target.findingId, record, now());
+      } catch (err) {
+        if (!changed.length) throw err;
+        failed.push(`recording the outcome in the table: ${oneLine(err, 200)}`);
+      }
+    }
+    return {
+      plan,
+      status: changed.length && failed.length ? 'partial' : status,
+      ...(refusedWhy ? { refused: refusedWhy } : {}),
+      applied: changed.length > 0,
+      changed,
+      failed,
+      ...(note ? { note } : {}),
+      rescanRequested: rescanRequested && !failed.some((f) => f.startsWith('queuing the rescan')),
+    };
+  } finally {
+    if (claimed) await opts.store!.releaseRemediation(target.findingId, runId).catch(() => undefined); // an unreleased claim expires
+  }
 }

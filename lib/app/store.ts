@@ -65,6 +65,23 @@ const unitKey = (i: number) => ({ S: `UNIT#${String(i).padStart(6, '0')}` });
 const inventoryPrefix = (accountId: string, region: string) => `INVENTORY#${accountId}#${region}#`;
 const idemKey = (key: string) => ({ pk: { S: `IDEMPOTENCY#${key}` }, sk: { S: 'META' } });
 const changesKey = (accountId: string, region: string) => ({ pk: { S: `CHANGES#${accountId}#${region}` }, sk: { S: 'PENDING' } });
+const remediationPk = (findingId: string) => ({ S: `REMEDIATION#${findingId}` });
+
+/** A remediation claim older than this (well over the function's 60 s timeout) was abandoned: it may be taken over. */
+const STALE_REMEDIATION_CLAIM_MS = 10 * 60_000;
+
+/** One remediation run of a finding, as recorded (bounded: ids and short texts). */
+export interface RemediationRecord {
+  at: string;
+  runId: string;
+  action: string;
+  /** `done` changed what `changes` says; `partial` changed it but `failed` lists what could not follow. */
+  status: 'done' | 'partial' | 'refused' | 'planned';
+  requestedBy: string;
+  changes: string[];
+  failed?: string[];
+  refused?: string;
+}
 
 /** Changes noted for an account × region and not yet scanned (event-driven rescans, debounced). */
 export interface PendingChanges {
@@ -412,5 +429,90 @@ export class ScanStore {
       }),
     );
     return false;
+  }
+
+  /**
+   * Claim a finding for one remediation run (serialises concurrent runs: only the holder plans and acts): undefined
+   * when claimed, else who holds it and since when. A claim abandoned longer than the stale limit may be taken over.
+   */
+  async claimRemediation(
+    findingId: string,
+    runId: string,
+    requestedBy: string,
+    now = new Date(),
+  ): Promise<{ requestedBy: string; since: string } | undefined> {
+    try {
+      await (await this.db).send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            pk: remediationPk(findingId),
+            sk: { S: 'CLAIM' },
+            runId: { S: runId },
+            requestedBy: { S: requestedBy.slice(0, 512) },
+            claimedAt: { N: String(now.getTime()) },
+            ttl: this.ttl(now),
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR claimedAt < :stale',
+          ExpressionAttributeValues: { ':stale': { N: String(now.getTime() - STALE_REMEDIATION_CLAIM_MS) } },
+        }),
+      );
+      return undefined;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    const got = await (await this.db).send(
+      new GetItemCommand({ TableName: this.table, Key: { pk: remediationPk(findingId), sk: { S: 'CLAIM' } }, ConsistentRead: true }),
+    );
+    const at = Number(got.Item?.claimedAt?.N ?? now.getTime());
+    return { requestedBy: got.Item?.requestedBy?.S ?? 'another run', since: new Date(at).toISOString() };
+  }
+
+  /** Give the claim back (only if it is still this run's). */
+  async releaseRemediation(findingId: string, runId: string): Promise<void> {
+    try {
+      await (await this.db).send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: { pk: remediationPk(findingId), sk: { S: 'CLAIM' } },
+          ConditionExpression: 'runId = :run',
+          ExpressionAttributeValues: { ':run': { S: runId } },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  /** Add a run to the finding's remediation history (never overwritten: one item per run). */
+  async recordRemediation(findingId: string, record: RemediationRecord, now = new Date()): Promise<void> {
+    await (await this.db).send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          pk: remediationPk(findingId),
+          sk: { S: `RUN#${record.at}#${record.runId}` },
+          status: { S: record.status },
+          record: { S: JSON.stringify(record) },
+          ttl: this.ttl(now),
+        },
+        ConditionExpression: 'attribute_not_exists(sk)',
+      }),
+    );
+  }
+
+  /** The finding's remediation history, newest first (at most `limit` runs). */
+  async remediationHistory(findingId: string, limit = 50): Promise<RemediationRecord[]> {
+    const page = await (await this.db).send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+        ExpressionAttributeValues: { ':pk': remediationPk(findingId), ':run': { S: 'RUN#' } },
+        ConsistentRead: true,
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? []).map((i) => JSON.parse(i.record?.S ?? '{}') as RemediationRecord);
   }
 }

@@ -1,5 +1,9 @@
-/** IPv4/IPv6 addresses and CIDR blocks as numbers, for containment tests. Pure. */
+/**
+ * IPv4/IPv6 addresses and CIDR blocks as numbers, for containment tests, and the measure of "the world"
+ * (CHECKS.md) on merged CIDR sets (cidr-tools merge/exclude). Pure.
+ */
 import { isIPv4, isIPv6 } from 'node:net';
+import { excludeCidr, mergeCidr, parseCidr as parseCidrRange } from 'cidr-tools';
 
 export interface Cidr {
   family: 4 | 6;
@@ -98,3 +102,84 @@ export function ipInCidr(ip: string, cidr: Cidr): boolean {
 const NOT_GLOBAL_V6 = ['fc00::/7', 'fe80::/10', '::1/128', '::/128'].map((t) => parseCidr(t)!);
 /** An IPv6 address reachable from the internet (not ULA, link-local or loopback). */
 export const isGlobalIpv6 = (ip: string) => parseIp(ip)?.family === 6 && !NOT_GLOBAL_V6.some((c) => ipInCidr(ip, c));
+
+// ───────────────────────────── the world (CHECKS.md "Reachable from the internet") ─────────────────────────────
+
+/**
+ * The IANA special-purpose address registries (IPv4: RFC 6890 and its updates; IPv6 likewise), the parts inside
+ * each family's candidate space. A registry entry marked "globally reachable" is still taken out, as the contract
+ * says ("minus the registry"): those entries are a few /24s and /48s, which moves no verdict.
+ */
+const SPECIAL_V4 = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.0.2.0/24',
+  '192.31.196.0/24',
+  '192.52.193.0/24',
+  '192.88.99.0/24',
+  '192.168.0.0/16',
+  '192.175.48.0/24',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '255.255.255.255/32',
+];
+/** Of the IPv6 registry, the entries inside 2000::/3 (the others lie outside it: ::1, fc00::/7, fe80::/10, 5f00::/16…). */
+const SPECIAL_V6 = ['2001::/23', '2001:db8::/32', '2002::/16', '2620:4f:8000::/48', '3fff::/20'];
+
+/**
+ * Public unicast space of each family: IPv4 `0.0.0.0/0` minus the special-purpose registry, `224.0.0.0/4`
+ * (multicast) and `240.0.0.0/4` (reserved); IPv6 `2000::/3` (global unicast) minus the special-purpose registry.
+ */
+export const PUBLIC_UNICAST: Readonly<Record<4 | 6, readonly string[]>> = {
+  4: excludeCidr(['0.0.0.0/0'], [...SPECIAL_V4, '224.0.0.0/4', '240.0.0.0/4']),
+  6: excludeCidr(['2000::/3'], SPECIAL_V6),
+};
+
+/** Number of addresses in a set of CIDRs, overlaps counted once (merged first). */
+export const addressCount = (cidrs: readonly string[]): bigint =>
+  cidrs.length
+    ? mergeCidr([...cidrs])
+        .map((c) => parseCidrRange(c))
+        .reduce((n, r) => n + (r.end - r.start + 1n), 0n)
+    : 0n;
+
+const PUBLIC_SIZE = { 4: addressCount(PUBLIC_UNICAST[4]), 6: addressCount(PUBLIC_UNICAST[6]) };
+
+/** The public unicast part of these CIDRs of one family (merged; empty when none is public). Others' family is ignored. */
+export function publicPart(cidrs: readonly string[], family: 4 | 6): string[] {
+  const same = cidrs.filter((c) => parseCidr(c)?.family === family);
+  if (!same.length) return [];
+  // A ∩ P = A − (A − P): cidr-tools has subtraction and merging but no intersection.
+  const merged = mergeCidr(same);
+  const outside = excludeCidr(merged, [...PUBLIC_UNICAST[family]]);
+  return outside.length ? excludeCidr(merged, outside) : merged;
+}
+
+/**
+ * Whether a source set of one family *is the world*: its public part (merged, so unaligned splits such as
+ * `0.0.0.0/3` + `32.0.0.0/4` + `48.0.0.0/4` + … count whole) holds at least half of the family's public unicast
+ * space. `0.0.0.0/1` alone is the world (about 56 %), `128.0.0.0/1` alone is not (about 44 %).
+ */
+export const isWorld = (cidrs: readonly string[], family: 4 | 6): boolean =>
+  2n * addressCount(publicPart(cidrs, family)) >= PUBLIC_SIZE[family];
+
+/** Whether these CIDRs (one family) cover the whole public unicast space of that family (merged first). */
+export const coversAllPublic = (cidrs: readonly string[], family: 4 | 6): boolean =>
+  addressCount(publicPart(cidrs, family)) === PUBLIC_SIZE[family];
+
+/**
+ * Whether the public part of one CIDR is larger than a /16 (IPv4) or a /32 (IPv6): what a world-open
+ * remediation revokes (CHECKS.md "CLI exit codes"); a partner's /24 or a private range stays.
+ */
+export function widePublic(cidr: string): boolean {
+  const c = parseCidr(cidr);
+  if (!c) return false;
+  const limit = 1n << BigInt(c.family === 4 ? 32 - 16 : 128 - 32);
+  return addressCount(publicPart([c.text], c.family)) > limit;
+}

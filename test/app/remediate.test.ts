@@ -4,13 +4,19 @@
  * remediationApply (dry run otherwise), refuses findings influxguard did not
  * produce and stale ones, notes who asked and what changed, and asks for the
  * rescan that resolves the finding through the normal lifecycle. moto has no
- * BatchUpdateFindings: only that call is mocked (aws-sdk-client-mock).
+ * BatchUpdateFindings: the project's emulator adds it (scripts/moto_server.py);
+ * aws-sdk-client-mock passes it through, and injects its failures (denied,
+ * missing as in plain moto, unprocessed) where a test asks for them.
  */
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import {
   DeleteTagsCommand,
+  EC2Client,
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   GetEbsEncryptionByDefaultCommand,
@@ -30,6 +36,7 @@ import { handler as remediateHandler } from '../../handlers/remediate.js';
 import { handler as events } from '../../handlers/events.js';
 import { handler as worker } from '../../handlers/worker.js';
 import { resetAppDeps } from '../../lib/app/runtime.js';
+import { ScanStore } from '../../lib/app/store.js';
 import { main } from '../../lib/cli.js';
 import { parseConfig } from '../../lib/config.js';
 import { goneInstances } from '../../lib/discover/ec2.js';
@@ -38,8 +45,11 @@ import { scan } from '../../lib/scan.js';
 import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
 import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
 import { createAppResources, lambdaContext, receiveAsEvent, type AppResources } from '../support/app.js';
+import { runCli } from '../support/cli.js';
 
 const R = 'eu-west-1';
+/** An unaligned split whose union is 0.0.0.0/0 (issue 35: it passed the scan, and remediation refused it). */
+const SPLIT = ['0.0.0.0/3', '32.0.0.0/4', '48.0.0.0/4', '64.0.0.0/2', '128.0.0.0/1'];
 let home: TestAccount;
 let res: AppResources;
 let eventsQueueUrl = '';
@@ -86,24 +96,56 @@ const customAction = (targetId: string, finding: AwsSecurityFinding) => ({
   detail: { actionName: targetId, actionDescription: 'x', findings: [finding] },
 });
 
-/** BatchUpdateFindings (notes) is not in moto: mocked; every other Security Hub call goes to moto. */
-function mockNotes(): AwsStub<any, any, any> {
+type NoteMode = 'real' | 'denied' | 'missing' | 'unprocessed';
+/**
+ * Security Hub calls go to moto (BatchUpdateFindings through the emulator's patch), recorded; `mode` makes
+ * BatchUpdateFindings fail as IAM denies it, as plain moto lacks it, or as a 200 that lists the finding unprocessed.
+ */
+function mockNotes(mode: NoteMode = 'real'): AwsStub<any, any, any> {
   const realSend = SecurityHubClient.prototype.send;
   hub = mockClient(SecurityHubClient);
-  hub.on(BatchUpdateFindingsCommand).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
-  hub.on(GetFindingsCommand).callsFake((input, getClient) => (realSend as any).call(getClient(), new GetFindingsCommand(input)));
-  hub
-    .on(BatchImportFindingsCommand)
-    .callsFake((input, getClient) => (realSend as any).call(getClient(), new BatchImportFindingsCommand(input)));
+  const pass = (Command: any) => (input: any, getClient: any) => (realSend as any).call(getClient(), new Command(input));
+  const notes = hub.on(BatchUpdateFindingsCommand);
+  if (mode === 'real') notes.callsFake(pass(BatchUpdateFindingsCommand));
+  else if (mode === 'denied')
+    notes.rejects(
+      Object.assign(new Error('User is not authorized to perform: securityhub:BatchUpdateFindings'), { name: 'AccessDeniedException' }),
+    );
+  else if (mode === 'missing')
+    notes.rejects(
+      Object.assign(new Error('UnknownOperationException'), { name: 'UnknownOperationException', $metadata: { httpStatusCode: 404 } }),
+    );
+  else
+    notes.callsFake((input: any) => ({
+      ProcessedFindings: [],
+      UnprocessedFindings: input.FindingIdentifiers.map((f: any) => ({
+        FindingIdentifier: f,
+        ErrorCode: 'FindingNotFound',
+        ErrorMessage: 'Finding Not Found',
+      })),
+    }));
+  hub.on(GetFindingsCommand).callsFake(pass(GetFindingsCommand));
+  hub.on(BatchImportFindingsCommand).callsFake(pass(BatchImportFindingsCommand));
   return hub;
 }
 const notes = () => hub!.commandCalls(BatchUpdateFindingsCommand).map((c) => c.args[0].input as any);
 
-async function runAction(targetId: string, finding: AwsSecurityFinding, apply: boolean) {
+async function runAction(
+  targetId: string,
+  finding: AwsSecurityFinding,
+  apply: boolean,
+  mode: NoteMode = 'real',
+  env: Record<string, string> = {},
+) {
   process.env.INFLUXGUARD_REMEDIATION_APPLY = String(apply);
+  Object.assign(process.env, env);
   resetAppDeps();
-  mockNotes();
-  return (await remediateHandler(customAction(targetId, finding), lambdaContext('remediate'))) as { remediated: any[] };
+  mockNotes(mode);
+  try {
+    return (await remediateHandler(customAction(targetId, finding), lambdaContext('remediate'))) as { remediated: any[] };
+  } finally {
+    process.env.INFLUXGUARD_EVENTS_QUEUE_URL = eventsQueueUrl;
+  }
 }
 
 /** Messages on the events queue (rescans asked for), removed. */
@@ -140,14 +182,53 @@ beforeAll(async () => {
       { name: 'moved', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
       { name: 'untagged', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
       { name: 'spare', rules: [] },
+      ...['p-denied', 'p-missing', 'p-unprocessed', 'p-rescan', 'q-missing', 'q-unprocessed', 'q-denied', 'q-rescan', 'race', 'shared'].map(
+        (name) => ({
+          name,
+          rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }],
+        }),
+      ),
+      {
+        name: 'split',
+        rules: [
+          { ports: 8086, cidrs: [...SPLIT, '10.0.0.0/8', '52.94.76.0/24'] },
+          { ports: 22, cidrs: ['0.0.0.0/0'] },
+          { ports: 8088, cidrs: ['10.0.0.0/16'] },
+        ],
+      },
+      {
+        name: 'plsplit',
+        rules: [
+          { ports: 8086, prefixLists: ['half'] },
+          { ports: 8086, cidrs: ['128.0.0.0/1'] },
+        ],
+      },
+      { name: 'redundant', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0', '0.0.0.0/1', '128.0.0.0/1'] }] },
     ],
+    prefixLists: [{ name: 'half', cidrs: ['0.0.0.0/1', '52.94.76.0/24'] }],
     instances: [
       { name: 'a', tags: { influxdb: '' }, groups: ['open'] },
       { name: 'c', tags: { influxdb: '' }, groups: ['cli'] },
+      { name: 's1', tags: { influxdb: '' }, groups: ['shared'] },
+      { name: 's2', tags: { influxdb: '' }, groups: ['shared'] },
       { name: 'w', tags: { influxdb: '' }, groups: ['all'] },
       { name: 'x', tags: { influxdb: '' }, groups: ['wide'] },
       { name: 'm', tags: { influxdb: '' }, groups: ['moved', 'spare'] },
       { name: 'u', tags: { influxdb: '' }, groups: ['untagged'] },
+      ...[
+        'p-denied',
+        'p-missing',
+        'p-unprocessed',
+        'p-rescan',
+        'q-missing',
+        'q-unprocessed',
+        'q-denied',
+        'q-rescan',
+        'race',
+        'split',
+        'plsplit',
+        'redundant',
+      ].map((g) => ({ name: g, tags: { influxdb: '' }, groups: [g] })),
     ],
   });
   Object.assign(process.env, home.env(R), {
@@ -189,7 +270,7 @@ describe('Revoke world-open InfluxDB rule', () => {
     expect(await ingress(estate.groups.open!)).toEqual(before);
     expect(notes()).toHaveLength(1);
     expect(notes()[0]!.Note.Text).toMatch(/DRY RUN.*revoke .*tcp 8086 from 0\.0\.0\.0\/0; revoke .*tcp 8086 from ::\/0/);
-    expect(notes()[0]!.Note.UpdatedBy).toMatch(/Security Hub custom action "Revoke world-open InfluxDB rule" \(EventBridge event ev-/);
+    expect(notes()[0]!.Note.UpdatedBy).toMatch(/^Security Hub custom action \(EventBridge event ev-\w+, account \d{12}\)$/);
     expect(await takeEventMessages()).toEqual([]);
   });
 
@@ -198,6 +279,8 @@ describe('Revoke world-open InfluxDB rule', () => {
     expect(out.remediated).toEqual([expect.objectContaining({ applied: true, rescanRequested: true })]);
     expect(await ingress(estate.groups.open!)).toEqual([...untouched, 'tcp 8088-8088 0.0.0.0/1', 'tcp 8088-8088 128.0.0.0/1'].sort());
     expect(notes()[0]!.Note.Text).toMatch(/done: revoke .*8086 from 0\.0\.0\.0\/0; revoke .*8086 from ::\/0/);
+    // The emulator's BatchUpdateFindings (moto lacks it) stored the note on the finding.
+    expect((await findingOf('net.http-port-public', estate.groups.open!)).Note?.Text).toMatch(/done: revoke .*8086 from 0\.0\.0\.0\/0/);
     expect(await takeEventMessages()).toEqual([
       expect.objectContaining({
         kind: 'rescan',
@@ -217,9 +300,15 @@ describe('Revoke world-open InfluxDB rule', () => {
 
   it('refuses a stale finding (the rule is already gone): nothing changes, the note says why', async () => {
     const out = await runAction('IgRevokeWorldOpen', await findingOf('net.http-port-public', estate.groups.open!), true);
-    expect(out.remediated[0].refused).toMatch(/^stale finding: sg-\w+ no longer has the world-open rule/);
+    expect(out.remediated[0].refused).toMatch(/^stale finding: sg-\w+ no longer opens TCP 8086 to the world/);
+    // Issue 35: the refusal does not hide the earlier change (the table's record, and the note's earlier entry).
+    expect(out.remediated[0].refused).toMatch(
+      /remediated at \S+ by Security Hub custom action .*\): revoke sg-\w+: tcp 8086 from 0\.0\.0\.0\/0/,
+    );
     expect(await ingress(estate.groups.open!)).toEqual(untouched);
-    expect(notes()[0]!.Note.Text).toMatch(/refused: stale finding/);
+    expect(notes()[0]!.Note.Text).toMatch(
+      /^influxguard .*refused: stale finding.* \|\| influxguard .*: done: revoke .*tcp 8086 from 0\.0\.0\.0\/0/,
+    );
     expect(await takeEventMessages()).toEqual([]);
   });
 
@@ -253,8 +342,8 @@ describe('Revoke world-open InfluxDB rule', () => {
       const before = await ingress(g);
       expect(before).toHaveLength(1);
       const out = await runAction('IgRevokeWorldOpen', await findingOf('net.http-port-public', g), true);
-      expect(out.remediated[0].refused).toMatch(/also opens ports other than InfluxDB's .*remediate by hand/);
-      expect(notes()[0]!.Note.Text).toMatch(/refused: .*also opens ports other than InfluxDB's/);
+      expect(out.remediated[0].refused).toMatch(/spans other ports or protocols than TCP 8086: .*remediate by hand/);
+      expect(notes()[0]!.Note.Text).toMatch(/refused: .*spans other ports or protocols/);
       expect(await ingress(g)).toEqual(before);
       hub!.restore();
     }
@@ -375,5 +464,233 @@ describe('influxguard remediate FINDING_ID [--apply]', () => {
     const again = await run(['remediate', id, '--apply']);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/refused: the finding is not failing|refused: stale/);
+  }, 60_000);
+});
+
+describe('issue 35: a change made is always reported, and recorded where it can be', () => {
+  const remediationTable = () =>
+    new ScanStore(new DynamoDBClient({ region: R, endpoint: endpoint(), credentials: home.credentials }), res.table);
+
+  it.each([
+    ['denied', 'p-denied', /noting it on the finding: .*AccessDenied/],
+    ['missing', 'p-missing', /noting it on the finding: .*UnknownOperation/],
+    ['unprocessed', 'p-unprocessed', /noting it on the finding: .*did not process the finding \(FindingNotFound/],
+  ] as const)(
+    'the note step failing (%s) after the revocation: status partial, the change listed and logged, the rescan still asked for',
+    async (mode, group, why) => {
+      const out = await runAction('IgRevokeWorldOpen', await findingOf('net.http-port-public', estate.groups[group]!), true, mode);
+      expect(out.remediated).toEqual([
+        expect.objectContaining({
+          status: 'partial',
+          applied: true,
+          changes: [`revoke ${estate.groups[group]}: tcp 8086 from 0.0.0.0/0`],
+          failed: [expect.stringMatching(why)],
+          rescanRequested: true,
+        }),
+      ]);
+      expect(await ingress(estate.groups[group]!)).toEqual([]);
+      expect(await takeEventMessages()).toEqual([expect.objectContaining({ kind: 'rescan', instanceIds: estate.instances[group] })]);
+      // The table keeps the run (with what failed), whatever the note did.
+      const history = await remediationTable().remediationHistory((await findingOf('net.http-port-public', estate.groups[group]!)).Id!);
+      expect(history).toEqual([
+        expect.objectContaining({ status: 'partial', changes: [`revoke ${estate.groups[group]}: tcp 8086 from 0.0.0.0/0`] }),
+      ]);
+    },
+  );
+
+  it('the rescan step failing after the revocation: status partial, the change listed, the note says done', async () => {
+    const group = estate.groups['p-rescan']!;
+    const missingQueue = eventsQueueUrl.replace(/[^/]+$/, 'no-such-queue');
+    const out = await runAction('IgRevokeWorldOpen', await findingOf('net.http-port-public', group), true, 'real', {
+      INFLUXGUARD_EVENTS_QUEUE_URL: missingQueue,
+    });
+    expect(out.remediated).toEqual([
+      expect.objectContaining({
+        status: 'partial',
+        changes: [`revoke ${group}: tcp 8086 from 0.0.0.0/0`],
+        failed: [expect.stringMatching(/^queuing the rescan: /)],
+        rescanRequested: false,
+      }),
+    ]);
+    expect(notes()[0]!.Note.Text).toMatch(/done: revoke .*tcp 8086 from 0\.0\.0\.0\/0/);
+    expect(await ingress(group)).toEqual([]);
+  });
+
+  it('8 concurrent applies on one finding: one change, one success record, seven honest refusals', async () => {
+    const group = estate.groups.race!;
+    const finding = await findingOf('net.http-port-public', group);
+    process.env.INFLUXGUARD_REMEDIATION_APPLY = 'true';
+    resetAppDeps();
+    mockNotes();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const out = (await remediateHandler(customAction('IgRevokeWorldOpen', finding), lambdaContext('remediate'))) as {
+          remediated: any[];
+        };
+        return out.remediated[0];
+      }),
+    );
+    const done = results.filter((r) => r.status === 'done');
+    const refused = results.filter((r) => r.status === 'refused');
+    expect(done).toEqual([expect.objectContaining({ changes: [`revoke ${group}: tcp 8086 from 0.0.0.0/0`] })]);
+    expect(refused).toHaveLength(7);
+    for (const r of refused)
+      expect(r.refused).toMatch(/another remediation of this finding is in progress|stale finding: .*\(remediated at .*: revoke /);
+    const history = await remediationTable().remediationHistory(finding.Id!);
+    expect(history.filter((h) => h.status === 'done')).toHaveLength(1);
+    expect(history.every((h) => h.status === 'done' || h.status === 'refused')).toBe(true);
+    expect(await ingress(group)).toEqual([]);
+    expect(await takeEventMessages()).toHaveLength(1);
+  });
+
+  it('the unaligned split fails the scan and is revoked piece by piece; the private and the narrow public range stay, other ports untouched', async () => {
+    const group = estate.groups.split!;
+    const finding = await findingOf('net.http-port-public', group);
+    expect(finding.Compliance?.Status).toBe('FAILED');
+    const out = await runAction('IgRevokeWorldOpen', finding, true);
+    expect(out.remediated[0]).toMatchObject({ status: 'done', changes: SPLIT.map((c) => `revoke ${group}: tcp 8086 from ${c}`) });
+    expect(await ingress(group)).toEqual([
+      'tcp 22-22 0.0.0.0/0',
+      'tcp 8086-8086 10.0.0.0/8',
+      'tcp 8086-8086 52.94.76.0/24',
+      'tcp 8088-8088 10.0.0.0/16',
+    ]);
+    await takeEventMessages();
+  });
+
+  it('a split across a prefix list and a CIDR, and a redundant split, are revoked (not refused as stale); the list’s narrow entry is named', async () => {
+    const pl = estate.groups.plsplit!;
+    const out = await runAction('IgRevokeWorldOpen', await findingOf('net.http-port-public', pl), true);
+    expect(out.remediated[0]).toMatchObject({
+      status: 'done',
+      changes: [`revoke ${pl}: tcp 8086 from 128.0.0.0/1`, `revoke ${pl}: tcp 8086 from ${estate.prefixLists.half}`],
+      notes: [`${estate.prefixLists.half}'s narrower entries go with it: 52.94.76.0/24`],
+    });
+    const got = await home.seeder(R).send(new DescribeSecurityGroupsCommand({ GroupIds: [pl] }));
+    expect(got.SecurityGroups![0]!.IpPermissions ?? []).toEqual([]);
+    hub!.restore();
+    const red = estate.groups.redundant!;
+    const again = await runAction('IgRevokeWorldOpen', await findingOf('net.http-port-public', red), true);
+    expect(again.remediated[0]).toMatchObject({ status: 'done' });
+    expect(again.remediated[0].changes).toHaveLength(3);
+    expect(await ingress(red)).toEqual([]);
+    await takeEventMessages();
+  });
+
+  it('a finding without Region is refused (never acted on in the event’s region); EBS default encryption only where a selected InfluxDB runs', async () => {
+    const f = await findingOf('net.http-port-public', estate.groups.moved!);
+    const { Region: _r, ...noRegion } = f;
+    const out = await runAction('IgRevokeWorldOpen', noRegion as AwsSecurityFinding, true);
+    expect(out.remediated[0]).toMatchObject({ status: 'refused', refused: expect.stringMatching(/no Region/) });
+    hub!.restore();
+    const other = 'eu-central-1';
+    const ebs = await findingOf('ebs.default-encryption-disabled', home.accountId);
+    const forged = {
+      ...ebs,
+      Id: ebs.Id!.replace(`/${R}/`, `/${other}/`),
+      ProductArn: ebs.ProductArn!.replace(`:${R}:`, `:${other}:`),
+      Region: other,
+      Compliance: { Status: 'FAILED' as const },
+    };
+    const got = await runAction('IgEnableEbsDefault', forged, true);
+    expect(got.remediated[0]).toMatchObject({
+      status: 'refused',
+      refused: expect.stringMatching(/no selected InfluxDB instance runs in \d+\/eu-central-1/),
+    });
+    const otherEc2 = new EC2Client({ region: other, endpoint: endpoint(), credentials: home.credentials });
+    expect((await otherEc2.send(new GetEbsEncryptionByDefaultCommand({}))).EbsEncryptionByDefault).toBe(false);
+  });
+});
+
+describe('issue 35 / issue 28 item 7: the real CLI (the bundle) reports a partial success as such, exit 3', () => {
+  /** A loopback proxy to moto that answers some Security Hub calls itself: the faults a subprocess cannot be mocked into. */
+  async function faultyEndpoint(fault: (method: string, path: string) => { status: number; body: string; type?: string } | undefined) {
+    const upstream = new URL(endpoint());
+    const server = createServer((req, resp) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const f = fault(req.method ?? '', req.url ?? '');
+        if (f) {
+          resp.writeHead(f.status, { 'content-type': 'application/json', ...(f.type ? { 'x-amzn-errortype': f.type } : {}) });
+          resp.end(f.body);
+          return;
+        }
+        const up = httpRequest(
+          { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+          (u) => {
+            resp.writeHead(u.statusCode ?? 502, u.headers);
+            u.pipe(resp);
+          },
+        );
+        up.on('error', () => resp.destroy());
+        up.end(Buffer.concat(chunks));
+      });
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((ok) => server.close(ok)) };
+  }
+  const noteCall = (m: string, p: string) => m === 'PATCH' && p.startsWith('/findings/batchupdate');
+
+  it.each([
+    [
+      'missing as in plain moto',
+      'q-missing',
+      (m: string, p: string) => (noteCall(m, p) ? { status: 404, body: '<!doctype html><title>404 Not Found</title>' } : undefined),
+    ],
+    [
+      'denied',
+      'q-denied',
+      (m: string, p: string) =>
+        noteCall(m, p)
+          ? { status: 403, type: 'AccessDeniedException', body: '{"message":"not authorized to perform: securityhub:BatchUpdateFindings"}' }
+          : undefined,
+    ],
+    [
+      'unprocessed',
+      'q-unprocessed',
+      (m: string, p: string) =>
+        noteCall(m, p)
+          ? {
+              status: 200,
+              body: '{"ProcessedFindings":[],"UnprocessedFindings":[{"FindingIdentifier":{"Id":"x","ProductArn":"y"},"ErrorCode":"FindingNotFound","ErrorMessage":"gone"}]}',
+            }
+          : undefined,
+    ],
+    [
+      'rescan failing (its publication denied)',
+      'q-rescan',
+      (m: string, p: string) =>
+        m === 'POST' && p.startsWith('/findings/import')
+          ? { status: 403, type: 'AccessDeniedException', body: '{"message":"denied"}' }
+          : undefined,
+    ],
+  ])(
+    '%s: the revocation is printed as made, and the exit code is 3',
+    async (_name, group, fault) => {
+      const groupId = estate.groups[group]!;
+      const id = (await findingOf('net.http-port-public', groupId)).Id!;
+      const proxy = await faultyEndpoint(fault);
+      try {
+        const run = await runCli(['remediate', id, '--apply'], { ...home.env(R), AWS_ENDPOINT_URL: proxy.url });
+        expect(run.code).toBe(3);
+        expect(run.stdout).toContain(`changed: revoke ${groupId}: tcp 8086 from 0.0.0.0/0`);
+        expect(run.stdout).toMatch(/PARTIAL: changed:\n {2}- revoke .*\nbut:\n {2}- (noting it on the finding|queuing the rescan): /);
+        expect(run.stderr).toMatch(/^influxguard: changed 1 /m);
+        expect(await ingress(groupId)).toEqual([]);
+      } finally {
+        await proxy.close();
+      }
+    },
+    60_000,
+  );
+
+  it('a shared group is named in the plan ("also used by i-…"), and ids are printed through printable()', async () => {
+    const id = (await findingOf('net.http-port-public', estate.groups.shared!)).Id!;
+    const other = [...estate.instances.s1!, ...estate.instances.s2!].find((i) => !id.includes(`/${i}/`));
+    const run = await runCli(['remediate', id], home.env(R));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${estate.groups.shared} is also used by ${other}: the change applies to them too`);
+    expect(run.stdout).toContain('dry run: nothing changed');
   }, 60_000);
 });

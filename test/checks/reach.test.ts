@@ -142,6 +142,14 @@ describe('direct paths', () => {
       severity: 'CRITICAL',
     });
   });
+  it('issue 35: the security-group hop measures the merged set: an unaligned split, or 0.0.0.0/1 alone, completes a path; 128.0.0.0/1 alone does not', () => {
+    const split = ['0.0.0.0/3', '32.0.0.0/4', '48.0.0.0/4', '64.0.0.0/2', '128.0.0.0/1'].map((x) => open(SG, 'tcp', 8086, x));
+    const on = (rules: ReturnType<typeof open>[]) =>
+      http.evaluate(ctx({ net: net(rules, { publicIpv4: [IP], interfaces: onPublicSubnet() }) }))[0];
+    expect(on(split)).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    expect(on([open(SG, 'tcp', 8086, '0.0.0.0/1')])).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    expect(on([open(SG, 'tcp', 8086, '128.0.0.0/1')])).toMatchObject({ status: 'PASSED' });
+  });
   it('missing evidence: route tables or ACLs unreadable → FAILED at the base severity, incomplete (never lowers an earlier CRITICAL)', () => {
     for (const over of [
       { routes: fail('ec2:DescribeRouteTables failed: Throttling') },

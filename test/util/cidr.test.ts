@@ -1,5 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
-import { cidrContains, formatIp, ipInCidr, isGlobalIpv6, parseCidr, parseIp } from '../../lib/util/cidr.js';
+import {
+  cidrContains,
+  formatIp,
+  ipInCidr,
+  isGlobalIpv6,
+  isWorld,
+  parseCidr,
+  parseIp,
+  publicPart,
+  widePublic,
+} from '../../lib/util/cidr.js';
 
 describe('cidr', () => {
   it('parses and canonicalises IPv4 and IPv6 blocks', () => {
@@ -29,5 +39,35 @@ describe('cidr', () => {
     expect(isGlobalIpv6('fd00:ec2::254')).toBe(false);
     expect(isGlobalIpv6('fe80::1')).toBe(false);
     expect(isGlobalIpv6('10.0.0.1')).toBe(false);
+  });
+
+  it('the world (CHECKS.md): at least half of the family’s public unicast space, measured on merged sets', () => {
+    expect(isWorld(['0.0.0.0/0'], 4)).toBe(true);
+    expect(isWorld(['0.0.0.0/1'], 4)).toBe(true); // about 56 %
+    expect(isWorld(['128.0.0.0/1'], 4)).toBe(false); // about 44 %
+    // Unaligned: no single CIDR holds a registry-free block, only their union does (fails without merging first).
+    expect(isWorld(['0.0.0.0/3', '32.0.0.0/4', '48.0.0.0/4', '64.0.0.0/2', '128.0.0.0/1'], 4)).toBe(true);
+    expect(isWorld(['32.0.0.0/4', '48.0.0.0/4', '64.0.0.0/2'], 4)).toBe(false);
+    // Private and special-purpose space never counts: 10/8 + 172.16/12 + 192.168/16 beside 128/1 is still not the world.
+    expect(isWorld(['128.0.0.0/1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '224.0.0.0/3'], 4)).toBe(false);
+    for (const v6 of [['::/0'], ['2000::/3'], ['::/1'], ['2000::/4', '3000::/4']]) expect(isWorld(v6, 6)).toBe(true);
+    expect(isWorld(['8000::/1'], 6)).toBe(false);
+    expect(isWorld(['fc00::/7', '2001:db8::/32'], 6)).toBe(false);
+    expect(isWorld(['0.0.0.0/0'], 6)).toBe(false); // another family
+  });
+  it('the public part of a CIDR, and whether it is wider than a /16 (IPv4) or a /32 (IPv6)', () => {
+    expect(publicPart(['10.0.0.0/8'], 4)).toEqual([]);
+    expect(publicPart(['8.0.0.0/7'], 4)).toEqual(['8.0.0.0/7']);
+    expect(publicPart(['0.0.0.0/4'], 4)).toEqual(['1.0.0.0/8', '2.0.0.0/7', '4.0.0.0/6', '8.0.0.0/7', '11.0.0.0/8', '12.0.0.0/6']);
+    expect(widePublic('0.0.0.0/0')).toBe(true);
+    expect(widePublic('52.94.0.0/15')).toBe(true);
+    expect(widePublic('52.94.0.0/16')).toBe(false);
+    expect(widePublic('52.94.76.0/24')).toBe(false);
+    expect(widePublic('10.0.0.0/8')).toBe(false);
+    expect(widePublic('172.0.0.0/8')).toBe(true); // 172.16/12 is private, the rest of the /8 is not
+    expect(widePublic('::/0')).toBe(true);
+    expect(widePublic('2a05:d018::/31')).toBe(true);
+    expect(widePublic('2a05:d018::/32')).toBe(false);
+    expect(widePublic('fc00::/7')).toBe(false);
   });
 });
