@@ -2,7 +2,10 @@
  * SQS (the events queue) → event-driven rescans. Three kinds of message:
  * CloudTrail management events EventBridge delivered (rules in serverless.yml,
  * member accounts forward theirs), rescans asked for by remediation, and the
- * delayed checks that scan a burst's changes once it is quiet.
+ * delayed checks that scan a burst's changes once it is quiet (region-wide
+ * ones at most once per `eventRegionIntervalSeconds`: metric
+ * RegionRescansRateLimited counts the changes held back, RegionRescans the
+ * region-wide rescans dispatched).
  */
 import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
@@ -15,6 +18,7 @@ import { z } from 'zod';
 import { CloudTrailDetailSchema } from '../lib/app/events.js';
 import {
   DueMessageSchema,
+  endRescanSession,
   noteEvent,
   noteRescan,
   RescanMessageSchema,
@@ -48,27 +52,45 @@ async function handleRecord(record: SQSRecord, session: RescanSession): Promise<
   }
   const m = msg.data;
   if ('kind' in m && m.kind === 'due') {
-    const out = await runDue(session, m.accountId, m.region);
+    const out = await runDue(session, m.accountId, m.region, m.part);
     if (out.scanId) metrics.addMetric('EventScans', MetricUnit.Count, 1);
-    logger.info(out.scanId ? 'rescan dispatched' : 'rescan checked', { accountId: m.accountId, region: m.region, ...out });
+    if (out.scanId && out.wholeRegion) metrics.addMetric('RegionRescans', MetricUnit.Count, 1);
+    const what = out.scanId
+      ? 'rescan dispatched'
+      : out.rateLimitedUntil
+        ? 'region-wide rescan held back by the rate limit'
+        : 'rescan checked';
+    logger.info(what, { accountId: m.accountId, region: m.region, ...(m.part ? { part: m.part } : {}), ...out });
     return;
   }
   const noted = 'kind' in m ? await noteRescan(session, m) : await noteEvent(session, m.detail, m.account);
-  if (!noted) return;
+  if (!noted) {
+    if ('detail' in m) logger.debug('event ignored: it cannot change what is judged', { eventId: m.id, eventName: m.detail.eventName });
+    return;
+  }
   metrics.addMetric(noted.ignored ? 'ChangesIgnored' : 'ChangesNoted', MetricUnit.Count, 1);
-  logger.info(noted.ignored ? 'change ignored' : 'change noted', {
-    ...noted,
-    ...('detail' in m ? { eventId: m.id, by: m.detail.userIdentity?.arn } : {}),
-  });
+  // A region-wide change inside the rate limit's window: coalesced into the next allowed region-wide rescan.
+  if (noted.rateLimitedUntil) metrics.addMetric('RegionRescansRateLimited', MetricUnit.Count, 1);
+  logger.info(
+    noted.ignored ? 'change ignored' : noted.rateLimitedUntil ? 'change noted; region-wide rescan rate-limited' : 'change noted',
+    {
+      ...noted,
+      ...('detail' in m ? { eventId: m.id, by: m.detail.userIdentity?.arn } : {}),
+    },
+  );
 }
 
 export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const session = rescanSession(appDeps());
-  // In order: a burst's events note their changes before its first check is due.
-  return processPartialResponse(event, (record: SQSRecord) => handleRecord(record, session), processor, {
-    context,
-    processInParallel: false,
-  });
+  try {
+    // In order: a burst's events note their changes before its first check is due.
+    return await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, session), processor, {
+      context,
+      processInParallel: false,
+    });
+  } finally {
+    await endRescanSession(session);
+  }
 })
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))

@@ -167,6 +167,8 @@ export const ConfigSchema = z.strictObject({
       /** A burst of changes is scanned once it has been quiet this long (or `eventMaxWaitSeconds` after its first change). */
       eventQuietSeconds: z.number().int().min(0).max(900).default(3),
       eventMaxWaitSeconds: z.number().int().min(1).max(900).default(60),
+      /** At most one region-wide event rescan per account × region this often; region-wide changes meanwhile wait for it. */
+      eventRegionIntervalSeconds: z.number().int().min(0).max(86400).default(900),
       /** Remediation changes resources only when true (the stack's remediationApply parameter); otherwise it plans and notes. */
       remediationApply: z.boolean().default(false),
       scanTtlDays: z.number().int().min(1).max(365).default(30),
@@ -290,6 +292,7 @@ const ENV_NAMES = new Set(
     'QUEUE_URL',
     'EVENTS_QUEUE_URL',
     'EVENT_QUIET_SECONDS',
+    'EVENT_REGION_INTERVAL_SECONDS',
     'REMEDIATION_APPLY',
     'PUBLISH_ENABLED',
     'AUDIT_SECRET',
@@ -342,6 +345,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     ...(env.INFLUXGUARD_QUEUE_URL ? { queueUrl: env.INFLUXGUARD_QUEUE_URL } : {}),
     ...(env.INFLUXGUARD_EVENTS_QUEUE_URL ? { eventsQueueUrl: env.INFLUXGUARD_EVENTS_QUEUE_URL } : {}),
     ...(env.INFLUXGUARD_EVENT_QUIET_SECONDS ? { eventQuietSeconds: Number(env.INFLUXGUARD_EVENT_QUIET_SECONDS) } : {}),
+    ...(env.INFLUXGUARD_EVENT_REGION_INTERVAL_SECONDS
+      ? { eventRegionIntervalSeconds: Number(env.INFLUXGUARD_EVENT_REGION_INTERVAL_SECONDS) }
+      : {}),
   };
   const apply = envBool(env, 'INFLUXGUARD_REMEDIATION_APPLY');
   if (apply !== undefined) app.remediationApply = apply;

@@ -1,67 +1,23 @@
 // The EventBridge pattern of the change events that start event-driven rescans
 // ("AWS API Call via CloudTrail": management events that can change an InfluxDB
-// instance's exposure or encryption), used by the scanner stack's rule
-// (serverless.yml) and the member accounts' forwarding rule
-// (member-events.cjs). The event names are lib/app/events.ts's EC2_EVENTS and
-// ELB_EVENTS: test/app/template.test.ts fails while they differ.
-const EC2_EVENTS = [
-  'AuthorizeSecurityGroupIngress',
-  'RevokeSecurityGroupIngress',
-  'ModifySecurityGroupRules',
-  'ModifyInstanceAttribute',
-  'ModifyNetworkInterfaceAttribute',
-  'RunInstances',
-  'StartInstances',
-  'CreateTags',
-  'DeleteTags',
-  'AttachVolume',
-  'AssociateAddress',
-  'EnableEbsEncryptionByDefault',
-  'DisableEbsEncryptionByDefault',
-  'ModifyManagedPrefixList',
-  'CreateRoute',
-  'ReplaceRoute',
-  'DeleteRoute',
-  'AssociateRouteTable',
-  'ReplaceRouteTableAssociation',
-  'DisassociateRouteTable',
-  'AttachInternetGateway',
-  'DetachInternetGateway',
-  'CreateNetworkAclEntry',
-  'ReplaceNetworkAclEntry',
-  'DeleteNetworkAclEntry',
-  'ReplaceNetworkAclAssociation',
-];
-const ELB_EVENTS = [
-  'CreateLoadBalancer',
-  'DeleteLoadBalancer',
-  'CreateListener',
-  'ModifyListener',
-  'DeleteListener',
-  'RegisterTargets',
-  'DeregisterTargets',
-  'SetSecurityGroups',
-  'SetSubnets',
-  'CreateRule',
-  'ModifyRule',
-  'DeleteRule',
-  'ModifyTargetGroup',
-  'RegisterInstancesWithLoadBalancer',
-  'DeregisterInstancesFromLoadBalancer',
-  'CreateLoadBalancerListeners',
-  'DeleteLoadBalancerListeners',
-  'ApplySecurityGroupsToLoadBalancer',
-];
+// instance's or Timestream for InfluxDB database's exposure or encryption),
+// used by the scanner stack's rule (serverless.yml) and the member accounts'
+// forwarding rule (member-events.cjs). Built from lib/app/cloudtrail-events.json,
+// the one list that lib/app/events.ts maps too.
+const SOURCES = require('../lib/app/cloudtrail-events.json');
+
+/** EventBridge's default limit on a rule's pattern, in characters (test/app/events.test.ts keeps the pattern under it). */
+const PATTERN_MAX = 2048;
 
 /** Successful calls only (a failed call changed nothing). */
 const changePattern = {
-  source: ['aws.ec2', 'aws.elasticloadbalancing'],
+  source: Object.values(SOURCES).map((s) => s.source),
   'detail-type': ['AWS API Call via CloudTrail'],
   detail: {
-    eventSource: ['ec2.amazonaws.com', 'elasticloadbalancing.amazonaws.com'],
-    eventName: [...EC2_EVENTS, ...ELB_EVENTS],
+    eventSource: Object.keys(SOURCES),
+    eventName: [...new Set(Object.values(SOURCES).flatMap((s) => s.events))],
     errorCode: [{ exists: false }],
   },
 };
 
-module.exports = { changePattern, EC2_EVENTS, ELB_EVENTS };
+module.exports = { changePattern, PATTERN_MAX };

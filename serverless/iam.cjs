@@ -264,7 +264,7 @@ async function api({ resolveVariable }) {
 }
 
 /**
- * events: maps change events to instances (listing them, in member accounts through the member role), notes them in
+ * events: maps change events to instances and databases (listing them, in member accounts through the member role), notes them in
  * the table, schedules and runs the delayed checks (events queue), and dispatches the rescans like `dispatch`.
  */
 async function events({ resolveVariable }) {
@@ -276,6 +276,19 @@ async function events({ resolveVariable }) {
     ...assumeMemberRole(p),
     ...organizations(p),
     listInstances,
+    // A route or network ACL event's VPC; the load balancers carrying a changed group and their targets; the
+    // Timestream for InfluxDB databases using it (the describes have no resource-level permissions).
+    { Effect: 'Allow', Action: ['ec2:DescribeRouteTables', 'ec2:DescribeNetworkAcls'], Resource: '*' },
+    {
+      Effect: 'Allow',
+      Action: [
+        'elasticloadbalancing:DescribeLoadBalancers',
+        'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetHealth',
+      ],
+      Resource: '*',
+    },
+    ...scanTimestream,
     { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': ['UnitsQueue', 'Arn'] }, eventsQueue] },
     { Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], Resource: eventsQueue },
     dataKey,

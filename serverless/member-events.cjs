@@ -19,7 +19,7 @@ function template() {
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description:
-      "influxguard member-account change events: forwards the CloudTrail management events that can change an InfluxDB instance's exposure or encryption to the scanner account's event bus (event-driven rescans). Deploy in every member account and scanned region (for example as a CloudFormation StackSet).",
+      "influxguard member-account change events: forwards the CloudTrail management events that can change an InfluxDB instance's or Timestream for InfluxDB database's exposure or encryption to the scanner account's event bus (event-driven rescans). Deploy in every member account and scanned region (for example as a CloudFormation StackSet).",
     Parameters: {
       ScannerEventBusArn: {
         Type: 'String',

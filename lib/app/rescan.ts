@@ -2,25 +2,61 @@
  * Event-driven rescans: a change event (or a rescan asked for by remediation)
  * is noted per account × region in DynamoDB; the first change of a burst
  * schedules one delayed check on the events queue; the check scans the noted
- * instances once the burst has been quiet for `eventQuietSeconds` (at most
+ * resources once the burst has been quiet for `eventQuietSeconds` (at most
  * `eventMaxWaitSeconds` after its first change), through the ordinary
  * dispatch → worker path and its Security Hub lifecycle (a scan of named
  * instances changes only their findings).
+ *
+ * Rescans are in proportion to the change: a route or network ACL event is
+ * resolved to its VPC (a subnet association to its subnet) and rescans that
+ * VPC's selected instances; a security-group change rescans the selected
+ * resources of every kind that use the group and the instances behind an
+ * internet-facing load balancer that does, and nothing when there are none.
+ * What cannot be narrowed (or resolved) is region-wide: those changes have
+ * their own pending item and delayed check, and at most one region-wide rescan
+ * per account × region is dispatched every `eventRegionIntervalSeconds`;
+ * changes arriving meanwhile are coalesced into the next allowed one.
  */
+import { DescribeNetworkAclsCommand, DescribeRouteTablesCommand } from '@aws-sdk/client-ec2';
+import { paginateDescribeLoadBalancers as paginateClassic } from '@aws-sdk/client-elastic-load-balancing';
+import {
+  DescribeTargetHealthCommand,
+  paginateDescribeLoadBalancers,
+  paginateDescribeTargetGroups,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import type { Clients } from '../aws/clients.js';
 import { configError, oneLine } from '../errors.js';
 import { listInstances } from '../discover/ec2.js';
-import type { Instance } from '../model.js';
-import { affectedInstances, changeOf, type CloudTrailDetail } from './events.js';
+import { discoverTimestream } from '../discover/timestream.js';
+import { mapLimit, unique } from '../util/concurrency.js';
+import {
+  affected,
+  behind,
+  changeOf,
+  needsVpc,
+  selectedDatabase,
+  selectedInstance,
+  type Balancer,
+  type Change,
+  type CloudTrailDetail,
+  type ResourceKind,
+  type Selected,
+} from './events.js';
 import { authorizeAccounts, clientsFor, dispatch, ForbiddenError, type AppDeps } from './service.js';
 import { UNIT_INSTANCES_MAX } from './units.js';
 
 const ACCOUNT = z.string().regex(/^\d{12}$/);
 const REGION = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/);
 
-/** The delayed check of an account × region's pending changes. */
-export const DueMessageSchema = z.strictObject({ kind: z.literal('due'), accountId: ACCOUNT, region: REGION });
+/** The delayed check of an account × region's pending changes (`region`: its region-wide ones). */
+export const DueMessageSchema = z.strictObject({
+  kind: z.literal('due'),
+  accountId: ACCOUNT,
+  region: REGION,
+  part: z.literal('region').optional(),
+});
 /** A rescan asked for by remediation (or the "Rescan now" action): noted like a change. */
 export const RescanMessageSchema = z.strictObject({
   kind: z.literal('rescan'),
@@ -32,14 +68,34 @@ export const RescanMessageSchema = z.strictObject({
 });
 export type RescanMessage = z.infer<typeof RescanMessageSchema>;
 
-/** What one invocation shares: each account × region's inventory listed once, the allowed accounts read once. */
+/** What one invocation shares: each account's clients, each account × region's selected resources listed once, the allowed accounts read once. */
 export interface RescanSession {
   deps: AppDeps;
-  inventories: Map<string, Promise<Instance[]>>;
+  clients: Map<string, Promise<{ clients: Clients; own: boolean }>>;
+  selected: Map<string, Promise<Selected[]>>;
+  balancers: Map<string, Promise<ListedBalancer[]>>;
   allowed?: Promise<Set<string>>;
 }
 
-export const rescanSession = (deps: AppDeps): RescanSession => ({ deps, inventories: new Map() });
+export const rescanSession = (deps: AppDeps): RescanSession => ({ deps, clients: new Map(), selected: new Map(), balancers: new Map() });
+
+/** The end of an invocation: member accounts' clients are closed. */
+export async function endRescanSession(s: RescanSession): Promise<void> {
+  for (const got of s.clients.values()) {
+    const c = await got.catch(() => undefined);
+    if (c && !c.own) c.clients.destroy();
+  }
+  s.clients.clear();
+}
+
+function clientsOf(s: RescanSession, accountId: string): Promise<Clients> {
+  let got = s.clients.get(accountId);
+  if (!got) {
+    got = clientsFor(accountId, s.deps);
+    s.clients.set(accountId, got);
+  }
+  return got.then((c) => c.clients);
+}
 
 async function inScope(s: RescanSession, accountId: string, region: string): Promise<string | undefined> {
   const regions = s.deps.config.regions.length ? s.deps.config.regions : [s.deps.homeRegion];
@@ -48,30 +104,143 @@ async function inScope(s: RescanSession, accountId: string, region: string): Pro
   return (await s.allowed).has(accountId) ? undefined : `account ${accountId} is not in the scanner’s configured accounts`;
 }
 
-function inventory(s: RescanSession, accountId: string, region: string): Promise<Instance[]> {
-  const key = `${accountId}/${region}`;
-  let got = s.inventories.get(key);
+/** What could not be read to judge a change: the change is region-wide (rate-limited), never dropped. */
+class CannotJudge extends Error {}
+
+/**
+ * The kinds of selected resource, each listed (once per invocation) only for the changes that can touch it. A kind
+ * added to `ResourceKind` (lib/app/events.ts) is listed here.
+ */
+const KINDS: Record<
+  ResourceKind,
+  { touchedBy: (c: Change) => boolean; list: (s: RescanSession, c: Clients, accountId: string, region: string) => Promise<Selected[]> }
+> = {
+  instance: {
+    touchedBy: (c) =>
+      !!(c.instanceIds.length || c.groupIds.length || c.networkInterfaceIds.length || c.vpcIds.length || c.subnetIds.length),
+    // A listing that fails throws: the message is retried (and dead-lettered), as before.
+    list: async (s, c, accountId, region) => (await listInstances(c.ec2(region), accountId, region, s.deps.config)).map(selectedInstance),
+  },
+  database: {
+    // Named databases are rescanned as named; the listing finds those using a changed group.
+    touchedBy: (c) => c.groupIds.length > 0,
+    list: async (s, c, accountId, region) => {
+      const got = await discoverTimestream(c.timestream(region), accountId, region, s.deps.config);
+      if (!got.timestream.ok) throw new CannotJudge(`Timestream for InfluxDB could not be listed: ${got.timestream.reason}`);
+      return got.timestream.value.map(selectedDatabase);
+    },
+  },
+};
+
+function selectedOf(s: RescanSession, kind: ResourceKind, accountId: string, region: string): Promise<Selected[]> {
+  const key = `${kind}/${accountId}/${region}`;
+  let got = s.selected.get(key);
   if (!got) {
-    got = (async () => {
-      const { clients, own } = await clientsFor(accountId, s.deps);
-      try {
-        return await listInstances(clients.ec2(region), accountId, region, s.deps.config);
-      } finally {
-        if (!own) clients.destroy();
-      }
-    })();
-    s.inventories.set(key, got);
+    got = clientsOf(s, accountId).then((c) => KINDS[kind].list(s, c, accountId, region));
+    s.selected.set(key, got);
   }
   return got;
 }
 
-async function sendDue(accountId: string, region: string, delaySeconds: number, deps: AppDeps): Promise<void> {
+/** The VPCs of the route tables, route-table associations and network ACLs a change names; CannotJudge when one is not found. */
+async function vpcsOf(s: RescanSession, c: Change): Promise<string[]> {
+  const ec2 = (await clientsOf(s, c.accountId)).ec2(c.region);
+  const found = new Map<string, string | undefined>();
+  try {
+    if (c.routeTableIds.length) {
+      const out = await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: c.routeTableIds }));
+      for (const t of out.RouteTables ?? []) if (t.RouteTableId) found.set(t.RouteTableId, t.VpcId);
+    }
+    if (c.routeTableAssociationIds.length) {
+      const out = await ec2.send(
+        new DescribeRouteTablesCommand({
+          Filters: [{ Name: 'association.route-table-association-id', Values: c.routeTableAssociationIds }],
+        }),
+      );
+      for (const t of out.RouteTables ?? [])
+        for (const a of t.Associations ?? []) if (a.RouteTableAssociationId) found.set(a.RouteTableAssociationId, t.VpcId);
+    }
+    if (c.networkAclIds.length) {
+      const out = await ec2.send(new DescribeNetworkAclsCommand({ NetworkAclIds: c.networkAclIds }));
+      for (const a of out.NetworkAcls ?? []) if (a.NetworkAclId) found.set(a.NetworkAclId, a.VpcId);
+    }
+  } catch (err) {
+    throw new CannotJudge(`its VPC could not be read: ${oneLine(err, 200)}`);
+  }
+  const named = [...c.routeTableIds, ...c.routeTableAssociationIds, ...c.networkAclIds];
+  const missing = named.filter((id) => !found.get(id));
+  if (missing.length) throw new CannotJudge(`${missing.join(', ')} not found (deleted, or not this account’s): its VPC is unknown`);
+  return unique(named.map((id) => found.get(id)!));
+}
+
+/** An internet-facing load balancer as listed: its groups; a Classic one's instances, an ALB/NLB's ARN. */
+interface ListedBalancer {
+  name: string;
+  groupIds: string[];
+  arn?: string;
+  instanceIds: string[];
+}
+
+async function listBalancers(c: Clients, region: string): Promise<ListedBalancer[]> {
+  const out: ListedBalancer[] = [];
+  // Internal load balancers are not part of the exposure model (lib/discover/network.ts reads internet-facing ones).
+  for await (const p of paginateDescribeLoadBalancers({ client: c.elbv2(region), pageSize: 400 }, {}))
+    for (const lb of p.LoadBalancers ?? [])
+      if (lb.Scheme === 'internet-facing' && lb.LoadBalancerArn)
+        out.push({
+          name: lb.LoadBalancerName ?? lb.LoadBalancerArn,
+          arn: lb.LoadBalancerArn,
+          groupIds: lb.SecurityGroups ?? [],
+          instanceIds: [],
+        });
+  for await (const p of paginateClassic({ client: c.elb(region), pageSize: 400 }, {}))
+    for (const lb of p.LoadBalancerDescriptions ?? [])
+      if (lb.Scheme === 'internet-facing' && lb.LoadBalancerName)
+        out.push({
+          name: lb.LoadBalancerName,
+          groupIds: lb.SecurityGroups ?? [],
+          instanceIds: (lb.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])),
+        });
+  return out;
+}
+
+/** The internet-facing load balancers carrying one of the groups, with what they forward to; CannotJudge when unreadable. */
+async function balancersWith(s: RescanSession, accountId: string, region: string, groupIds: string[]): Promise<Balancer[]> {
+  const c = await clientsOf(s, accountId);
+  const key = `${accountId}/${region}`;
+  let listed = s.balancers.get(key);
+  if (!listed) {
+    listed = listBalancers(c, region);
+    s.balancers.set(key, listed);
+  }
+  const groups = new Set(groupIds);
+  try {
+    const carrying = (await listed).filter((b) => b.groupIds.some((g) => groups.has(g)));
+    return await mapLimit(carrying, 4, async (b): Promise<Balancer> => {
+      if (!b.arn) return { name: b.name, instanceIds: b.instanceIds, ips: [] };
+      const targets: { Id?: string | undefined }[] = [];
+      for await (const p of paginateDescribeTargetGroups({ client: c.elbv2(region), pageSize: 400 }, { LoadBalancerArn: b.arn }))
+        for (const g of p.TargetGroups ?? [])
+          if ((g.TargetType === 'instance' || g.TargetType === 'ip') && g.TargetGroupArn) {
+            const health = await c.elbv2(region).send(new DescribeTargetHealthCommand({ TargetGroupArn: g.TargetGroupArn }));
+            targets.push(...(health.TargetHealthDescriptions ?? []).map((d) => ({ Id: d.Target?.Id })));
+          }
+      const ids = targets.flatMap((t) => (t.Id ? [t.Id] : []));
+      return { name: b.name, instanceIds: ids.filter((id) => id.startsWith('i-')), ips: ids.filter((id) => !id.startsWith('i-')) };
+    });
+  } catch (err) {
+    throw new CannotJudge(`the load balancers could not be read: ${oneLine(err, 200)}`);
+  }
+}
+
+async function sendDue(accountId: string, region: string, delaySeconds: number, deps: AppDeps, part?: 'region'): Promise<void> {
   const queueUrl = deps.config.app.eventsQueueUrl;
   if (!queueUrl) throw configError('INFLUXGUARD_EVENTS_QUEUE_URL is not set');
   await (await deps.clients.sqs(deps.homeRegion)).send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
-      MessageBody: JSON.stringify({ kind: 'due', accountId, region }),
+      MessageBody: JSON.stringify({ kind: 'due', accountId, region, ...(part ? { part } : {}) }),
+      // SQS delays at most 15 minutes: a longer wait is checked again then.
       DelaySeconds: Math.max(0, Math.min(900, Math.ceil(delaySeconds))),
     }),
   );
@@ -82,39 +251,96 @@ export interface Noted {
   region: string;
   cause: string;
   instanceIds: string[];
+  databaseIds: string[];
   wholeRegion: boolean;
-  /** Why nothing was noted (out of scope, no selected instance affected). */
+  /** Why the change is region-wide. */
+  why?: string;
+  /** Why nothing was noted (out of scope, no selected resource affected). */
   ignored?: string;
+  /** A region-wide change held back by the rate limit: its rescan is dispatched then (ISO time). */
+  rateLimitedUntil?: string;
+}
+
+const nowOf = (deps: AppDeps): Date => (deps.now ?? (() => new Date()))();
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Note a region-wide change; its check is scheduled for when the burst is quiet and the rate limit allows. */
+async function noteRegion(s: RescanSession, accountId: string, region: string): Promise<{ rateLimitedUntil?: string }> {
+  const { deps } = s;
+  const now = nowOf(deps);
+  const { first, lastScanAt } = await deps.store.noteRegionChange(accountId, region, now);
+  const allowedAt = lastScanAt === undefined ? 0 : lastScanAt + deps.config.app.eventRegionIntervalSeconds * 1000;
+  const limited = allowedAt > now.getTime();
+  if (first)
+    await sendDue(accountId, region, Math.max(deps.config.app.eventQuietSeconds, (allowedAt - now.getTime()) / 1000), deps, 'region');
+  return limited ? { rateLimitedUntil: iso(allowedAt) } : {};
 }
 
 async function note(s: RescanSession, n: Noted): Promise<Noted> {
-  if (n.ignored || (!n.wholeRegion && !n.instanceIds.length)) return { ...n, ignored: n.ignored ?? 'no selected instance is affected' };
-  const first = await s.deps.store.noteChanges(n.accountId, n.region, n, (s.deps.now ?? (() => new Date()))());
+  if (n.ignored) return n;
+  if (n.wholeRegion) return { ...n, ...(await noteRegion(s, n.accountId, n.region)) };
+  if (!n.instanceIds.length && !n.databaseIds.length) return { ...n, ignored: 'no selected instance or database is affected' };
+  const first = await s.deps.store.noteChanges(n.accountId, n.region, n, nowOf(s.deps));
   if (first) await sendDue(n.accountId, n.region, s.deps.config.app.eventQuietSeconds, s.deps);
   return n;
+}
+
+const ids = (found: readonly Selected[], kind: ResourceKind) => unique(found.filter((r) => r.kind === kind).map((r) => r.id)).sort();
+
+/** What a change touches among the selected resources: their ids, region-wide (with why), or nothing (with why). */
+async function judge(
+  s: RescanSession,
+  change: Change,
+): Promise<Pick<Noted, 'instanceIds' | 'databaseIds' | 'wholeRegion' | 'why' | 'ignored'>> {
+  const region = (why: string) => ({ instanceIds: [], databaseIds: [], wholeRegion: true, why });
+  if (change.wholeRegion) return region(change.why ?? 'the event names nothing narrower than its region');
+  const { accountId, region: r } = change;
+  try {
+    const c = needsVpc(change) ? { ...change, vpcIds: await vpcsOf(s, change) } : change;
+    const found: Selected[] = [];
+    for (const kind of Object.keys(KINDS) as ResourceKind[])
+      if (KINDS[kind].touchedBy(c)) found.push(...affected(c, await selectedOf(s, kind, accountId, r)));
+    // A changed group's rules also open or close the paths through the load balancers that carry it.
+    if (c.groupIds.length) {
+      const balancers = await balancersWith(s, accountId, r, c.groupIds);
+      if (balancers.length) found.push(...behind(balancers, await selectedOf(s, 'instance', accountId, r)));
+    }
+    const named = {
+      instanceIds: ids(found, 'instance'),
+      databaseIds: unique([...ids(found, 'database'), ...c.databaseIds]),
+      wholeRegion: false,
+    };
+    if (named.instanceIds.length || named.databaseIds.length) return named;
+    if (c.groupIds.length)
+      return {
+        ...named,
+        ignored: `${c.groupIds.join(', ')}: used by no selected instance or Timestream database, nor by an internet-facing load balancer in front of one`,
+      };
+    return { ...named, ignored: 'no selected instance or database is affected' };
+  } catch (err) {
+    if (!(err instanceof CannotJudge)) throw err;
+    return region(err.message);
+  }
 }
 
 /** Note what a CloudTrail event changed; undefined when it cannot change anything influxguard judges. */
 export async function noteEvent(s: RescanSession, detail: CloudTrailDetail, eventAccount: string): Promise<Noted | undefined> {
   const change = changeOf(detail, eventAccount, s.deps.config);
   if (!change) return undefined;
-  const base = { accountId: change.accountId, region: change.region, cause: change.cause, wholeRegion: change.wholeRegion };
+  const base = { accountId: change.accountId, region: change.region, cause: change.cause };
   const refused = await inScope(s, change.accountId, change.region);
-  if (refused) return { ...base, instanceIds: [], ignored: refused };
-  const ids = change.wholeRegion ? [] : affectedInstances(change, await inventory(s, change.accountId, change.region));
-  // A group on no selected instance may be a load balancer's: its rules open or close the paths to the instances
-  // behind it, which only a region scan (it reads the load balancers) can tell.
-  if (!ids.length && change.groupIds.length) return note(s, { ...base, instanceIds: [], wholeRegion: true });
-  return note(s, { ...base, instanceIds: ids });
+  if (refused) return { ...base, instanceIds: [], databaseIds: [], wholeRegion: change.wholeRegion, ignored: refused };
+  return note(s, { ...base, ...(await judge(s, change)) });
 }
 
 export async function noteRescan(s: RescanSession, m: RescanMessage): Promise<Noted> {
   const refused = await inScope(s, m.accountId, m.region);
-  const n = {
+  const n: Noted = {
     accountId: m.accountId,
     region: m.region,
     cause: `rescan by ${m.requestedBy}`,
     instanceIds: m.instanceIds,
+    databaseIds: [],
     wholeRegion: m.wholeRegion,
   };
   return note(s, refused ? { ...n, ignored: refused } : n);
@@ -135,19 +361,25 @@ export interface DueOutcome {
   /** The scan started for the pending changes. */
   scanId?: string;
   instanceIds?: string[];
+  databaseIds?: string[];
   wholeRegion?: boolean;
-  /** Changes still arriving: checked again after this many seconds. */
+  /** Changes still arriving (or the rate limit): checked again after this many seconds. */
   waitSeconds?: number;
+  /** The region-wide rescan is held back by the rate limit until then (ISO time). */
+  rateLimitedUntil?: string;
+  /** The named changes were too many for a named scan: they wait for the region-wide rescan. */
+  movedToRegion?: boolean;
   /** The account is no longer configured: its pending changes were dropped. */
   dropped?: string;
 }
 
 /** The delayed check: scan the pending changes once the burst is quiet (or has waited long enough), else look again later. */
-export async function runDue(s: RescanSession, accountId: string, region: string): Promise<DueOutcome> {
+export async function runDue(s: RescanSession, accountId: string, region: string, part?: 'region'): Promise<DueOutcome> {
+  if (part === 'region') return runRegionDue(s, accountId, region);
   const { deps } = s;
   const pending = await deps.store.getPendingChanges(accountId, region);
   if (!pending) return {}; // already scanned
-  const now = (deps.now ?? (() => new Date()))().getTime();
+  const now = nowOf(deps).getTime();
   const ready = Math.min(
     pending.lastAt + deps.config.app.eventQuietSeconds * 1000,
     pending.firstAt + deps.config.app.eventMaxWaitSeconds * 1000,
@@ -157,14 +389,19 @@ export async function runDue(s: RescanSession, accountId: string, region: string
     await sendDue(accountId, region, waitSeconds, deps);
     return { waitSeconds };
   }
-  const wholeRegion = pending.wholeRegion || pending.instanceIds.length > UNIT_INSTANCES_MAX;
+  // An item written before region-wide changes had their own, or more instances than a named scan takes: the region.
+  if (pending.wholeRegion || pending.instanceIds.length > UNIT_INSTANCES_MAX) {
+    const limited = await noteRegion(s, accountId, region);
+    if (!(await deps.store.clearPendingChanges(accountId, region, pending)))
+      await sendDue(accountId, region, deps.config.app.eventQuietSeconds, deps);
+    return { movedToRegion: true, ...limited };
+  }
   let scanId: string | undefined;
   try {
-    ({ scanId } = await dispatch(
-      { accounts: [accountId], regions: [region], ...(wholeRegion ? {} : { instanceIds: pending.instanceIds }) },
-      deps,
-      { requestedBy: 'event' },
-    ));
+    // No instance named (only databases): a scan of no instance, whose region unit lists Timestream for InfluxDB.
+    ({ scanId } = await dispatch({ accounts: [accountId], regions: [region], instanceIds: pending.instanceIds }, deps, {
+      requestedBy: 'event',
+    }));
   } catch (err) {
     // An account no longer configured: its pending changes are dropped, not retried forever.
     if (!(err instanceof ForbiddenError)) throw err;
@@ -173,5 +410,38 @@ export async function runDue(s: RescanSession, accountId: string, region: string
   }
   if (!(await deps.store.clearPendingChanges(accountId, region, pending)))
     await sendDue(accountId, region, deps.config.app.eventQuietSeconds, deps);
-  return { scanId, ...(wholeRegion ? { wholeRegion } : { instanceIds: pending.instanceIds }) };
+  return { scanId, instanceIds: pending.instanceIds, databaseIds: pending.databaseIds };
+}
+
+/** The region-wide check: one rescan once the burst is quiet and the rate limit allows; claimed so that it is only one. */
+async function runRegionDue(s: RescanSession, accountId: string, region: string): Promise<DueOutcome> {
+  const { deps } = s;
+  const seen = await deps.store.getRegionChanges(accountId, region);
+  if (!seen.pending) return {}; // already scanned
+  const now = nowOf(deps);
+  const { eventQuietSeconds, eventMaxWaitSeconds, eventRegionIntervalSeconds } = deps.config.app;
+  const quiet = Math.min(seen.pending.lastAt + eventQuietSeconds * 1000, seen.pending.firstAt + eventMaxWaitSeconds * 1000);
+  const allowedAt = seen.lastScanAt === undefined ? 0 : seen.lastScanAt + eventRegionIntervalSeconds * 1000;
+  const ready = Math.max(quiet, allowedAt);
+  if (now.getTime() < ready) {
+    const waitSeconds = Math.ceil((ready - now.getTime()) / 1000);
+    await sendDue(accountId, region, waitSeconds, deps, 'region');
+    return { waitSeconds, ...(allowedAt > quiet ? { rateLimitedUntil: iso(allowedAt) } : {}) };
+  }
+  if (!(await deps.store.claimRegionScan(accountId, region, seen, now))) return {}; // another check dispatched it
+  let scanId: string;
+  try {
+    ({ scanId } = await dispatch({ accounts: [accountId], regions: [region] }, deps, { requestedBy: 'event' }));
+  } catch (err) {
+    if (err instanceof ForbiddenError) {
+      await deps.store.clearRegionChanges(accountId, region, seen.pending);
+      return { dropped: oneLine(err) };
+    }
+    await deps.store.releaseRegionScan(accountId, region, seen, now); // retried with the message: nothing is lost
+    throw err;
+  }
+  // Changes noted since were perhaps not seen by this scan: the next window scans them.
+  if (!(await deps.store.clearRegionChanges(accountId, region, seen.pending)))
+    await sendDue(accountId, region, eventRegionIntervalSeconds, deps, 'region');
+  return { scanId, wholeRegion: true };
 }

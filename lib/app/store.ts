@@ -64,7 +64,10 @@ const pk = (scanId: string) => ({ S: `SCAN#${scanId}` });
 const unitKey = (i: number) => ({ S: `UNIT#${String(i).padStart(6, '0')}` });
 const inventoryPrefix = (accountId: string, region: string) => `INVENTORY#${accountId}#${region}#`;
 const idemKey = (key: string) => ({ pk: { S: `IDEMPOTENCY#${key}` }, sk: { S: 'META' } });
-const changesKey = (accountId: string, region: string) => ({ pk: { S: `CHANGES#${accountId}#${region}` }, sk: { S: 'PENDING' } });
+const changesKey = (accountId: string, region: string, part: 'PENDING' | 'REGION' = 'PENDING') => ({
+  pk: { S: `CHANGES#${accountId}#${region}` },
+  sk: { S: part },
+});
 const remediationPk = (findingId: string) => ({ S: `REMEDIATION#${findingId}` });
 
 /** A remediation claim older than this (well over the function's 60 s timeout) was abandoned: it may be taken over. */
@@ -86,10 +89,20 @@ export interface RemediationRecord {
 /** Changes noted for an account × region and not yet scanned (event-driven rescans, debounced). */
 export interface PendingChanges {
   instanceIds: string[];
+  /** Timestream for InfluxDB databases (`*`: the region's, no id known). */
+  databaseIds: string[];
+  /** Only in an item written before region-wide changes had their own (rate-limited) item: scanned as one. */
   wholeRegion: boolean;
   /** Epoch ms of the first and the latest change noted since the last scan. */
   firstAt: number;
   lastAt: number;
+}
+
+/** Region-wide changes of an account × region: pending ones (if any) and when the last region-wide rescan was dispatched. */
+export interface RegionChanges {
+  pending?: { firstAt: number; lastAt: number };
+  /** Epoch ms. */
+  lastScanAt?: number;
 }
 const isConditionFailure = (err: unknown) =>
   err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
@@ -357,26 +370,31 @@ export class ScanStore {
   }
 
   /**
-   * Note changed instances (or the whole region) of an account × region:
-   * merged into one pending item. True when no change was pending before: the
-   * caller then schedules the item's check (one delayed message per burst).
+   * Note changed instances and databases of an account × region: merged into
+   * one pending item. True when no change was pending before: the caller then
+   * schedules the item's check (one delayed message per burst).
    */
   async noteChanges(
     accountId: string,
     region: string,
-    change: { instanceIds: string[]; wholeRegion: boolean },
+    change: { instanceIds: string[]; databaseIds?: string[] },
     now = new Date(),
   ): Promise<boolean> {
     const values: Record<string, AttributeValue> = { ':now': { N: String(now.getTime()) }, ':ttl': this.ttl(now) };
-    if (change.wholeRegion) values[':true'] = { BOOL: true };
-    if (change.instanceIds.length) values[':ids'] = { SS: [...new Set(change.instanceIds)] };
+    const add: string[] = [];
+    if (change.instanceIds.length) {
+      values[':ids'] = { SS: [...new Set(change.instanceIds)] };
+      add.push('ids :ids');
+    }
+    if (change.databaseIds?.length) {
+      values[':dbs'] = { SS: [...new Set(change.databaseIds)] };
+      add.push('dbs :dbs');
+    }
     const out = await (await this.db).send(
       new UpdateItemCommand({
         TableName: this.table,
         Key: changesKey(accountId, region),
-        UpdateExpression: `SET lastAt = :now, firstAt = if_not_exists(firstAt, :now), #ttl = :ttl${
-          change.wholeRegion ? ', wholeRegion = :true' : ''
-        }${change.instanceIds.length ? ' ADD ids :ids' : ''}`,
+        UpdateExpression: `SET lastAt = :now, firstAt = if_not_exists(firstAt, :now), #ttl = :ttl${add.length ? ` ADD ${add.join(', ')}` : ''}`,
         ExpressionAttributeNames: { '#ttl': 'ttl' },
         ExpressionAttributeValues: values,
         // ALL_OLD: nothing before means no change was pending (UPDATED_OLD may leave out an attribute SET to its own value).
@@ -394,6 +412,7 @@ export class ScanStore {
     if (!i?.firstAt?.N) return undefined;
     return {
       instanceIds: [...(i.ids?.SS ?? [])].sort(),
+      databaseIds: [...(i.dbs?.SS ?? [])].sort(),
       wholeRegion: i.wholeRegion?.BOOL === true,
       firstAt: Number(i.firstAt.N),
       lastAt: Number(i.lastAt?.N ?? i.firstAt.N),
@@ -419,13 +438,23 @@ export class ScanStore {
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
     }
-    // Changed meanwhile: drop the scanned ids, keep the rest (a region-wide flag stays: the region is scanned once more).
+    // Changed meanwhile: drop the scanned ids, keep the rest.
+    const values: Record<string, AttributeValue> = {};
+    const del: string[] = [];
+    if (taken.instanceIds.length) {
+      values[':taken'] = { SS: taken.instanceIds };
+      del.push('ids :taken');
+    }
+    if (taken.databaseIds.length) {
+      values[':takenDbs'] = { SS: taken.databaseIds };
+      del.push('dbs :takenDbs');
+    }
     await (await this.db).send(
       new UpdateItemCommand({
         TableName: this.table,
         Key: changesKey(accountId, region),
-        UpdateExpression: `SET firstAt = lastAt${taken.instanceIds.length ? ' DELETE ids :taken' : ''}`,
-        ...(taken.instanceIds.length ? { ExpressionAttributeValues: { ':taken': { SS: taken.instanceIds } } } : {}),
+        UpdateExpression: `SET firstAt = lastAt${taken.wholeRegion ? ' REMOVE wholeRegion' : ''}${del.length ? ` DELETE ${del.join(', ')}` : ''}`,
+        ...(del.length ? { ExpressionAttributeValues: values } : {}),
       }),
     );
     return false;
@@ -514,5 +543,93 @@ export class ScanStore {
       }),
     );
     return (page.Items ?? []).map((i) => JSON.parse(i.record?.S ?? '{}') as RemediationRecord);
+  }
+
+  /**
+   * Note a region-wide change of an account × region (its own item, which also
+   * remembers the last region-wide rescan for the rate limit). `first`: no
+   * region-wide change was pending before (the caller schedules its check).
+   */
+  async noteRegionChange(accountId: string, region: string, now = new Date()): Promise<{ first: boolean; lastScanAt?: number }> {
+    const out = await (await this.db).send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: changesKey(accountId, region, 'REGION'),
+        UpdateExpression: 'SET lastAt = :now, firstAt = if_not_exists(firstAt, :now), #ttl = :ttl',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':now': { N: String(now.getTime()) },
+          ':ttl': this.ttl(now),
+        },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const old = out.Attributes;
+    return { first: old?.firstAt === undefined, ...(old?.lastScanAt?.N ? { lastScanAt: Number(old.lastScanAt.N) } : {}) };
+  }
+
+  async getRegionChanges(accountId: string, region: string): Promise<RegionChanges> {
+    const got = await (await this.db).send(
+      new GetItemCommand({ TableName: this.table, Key: changesKey(accountId, region, 'REGION'), ConsistentRead: true }),
+    );
+    const i = got.Item;
+    return {
+      ...(i?.firstAt?.N ? { pending: { firstAt: Number(i.firstAt.N), lastAt: Number(i.lastAt?.N ?? i.firstAt.N) } } : {}),
+      ...(i?.lastScanAt?.N ? { lastScanAt: Number(i.lastScanAt.N) } : {}),
+    };
+  }
+
+  /** A conditional update of the account × region's region-wide item: false when its condition does not hold. */
+  private async updateRegion(
+    accountId: string,
+    region: string,
+    update: { UpdateExpression: string; ConditionExpression?: string; ExpressionAttributeValues?: Record<string, AttributeValue> },
+  ): Promise<boolean> {
+    try {
+      await (await this.db).send(new UpdateItemCommand({ TableName: this.table, Key: changesKey(accountId, region, 'REGION'), ...update }));
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Claim the account × region's next region-wide rescan at `now`: true for
+   * exactly one caller, the one that saw `seen.lastScanAt` (duplicate delayed
+   * checks race here, never into two scans).
+   */
+  claimRegionScan(accountId: string, region: string, seen: RegionChanges, now: Date): Promise<boolean> {
+    const prev: Record<string, AttributeValue> = seen.lastScanAt === undefined ? {} : { ':prev': { N: String(seen.lastScanAt) } };
+    return this.updateRegion(accountId, region, {
+      UpdateExpression: 'SET lastScanAt = :now',
+      ConditionExpression: `attribute_exists(firstAt) AND ${seen.lastScanAt === undefined ? 'attribute_not_exists(lastScanAt)' : 'lastScanAt = :prev'}`,
+      ExpressionAttributeValues: { ':now': { N: String(now.getTime()) }, ...prev },
+    });
+  }
+
+  /** A claimed region-wide rescan that could not be dispatched: the claim is given back (the changes stay pending). */
+  async releaseRegionScan(accountId: string, region: string, seen: RegionChanges, claimedAt: Date): Promise<void> {
+    const prev: Record<string, AttributeValue> = seen.lastScanAt === undefined ? {} : { ':prev': { N: String(seen.lastScanAt) } };
+    await this.updateRegion(accountId, region, {
+      UpdateExpression: seen.lastScanAt === undefined ? 'REMOVE lastScanAt' : 'SET lastScanAt = :prev',
+      ConditionExpression: 'lastScanAt = :claimed',
+      ExpressionAttributeValues: { ':claimed': { N: String(claimedAt.getTime()) }, ...prev },
+    });
+  }
+
+  /**
+   * The region-wide changes up to `seen` were scanned: cleared when nothing was
+   * noted since (true); else the later ones stay pending (false: the caller
+   * schedules their check, which the rate limit holds until the next window).
+   */
+  async clearRegionChanges(accountId: string, region: string, seen: NonNullable<RegionChanges['pending']>): Promise<boolean> {
+    const cleared = await this.updateRegion(accountId, region, {
+      UpdateExpression: 'REMOVE firstAt, lastAt',
+      ConditionExpression: 'lastAt = :seen',
+      ExpressionAttributeValues: { ':seen': { N: String(seen.lastAt) } },
+    });
+    if (!cleared) await this.updateRegion(accountId, region, { UpdateExpression: 'SET firstAt = lastAt' });
+    return cleared;
   }
 }

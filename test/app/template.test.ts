@@ -15,7 +15,7 @@ import { evaluateInstance } from '../../lib/evaluate.js';
 import { GENERATOR_PREFIX, toAsff } from '../../lib/publish/asff.js';
 import { ctx, net, open } from '../support/fixtures.js';
 import { ACTIONS } from '../../lib/app/remediate.js';
-import { EC2_EVENTS, ELB_EVENTS } from '../../lib/app/events.js';
+import { CHANGE_EVENTS } from '../../lib/app/events.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 type Template = {
@@ -272,9 +272,16 @@ const EXPECTED: Record<string, string[]> = {
   EventsRole: [
     ...LOGS,
     ...KMS,
+    ...TIMESTREAM_SCAN,
     'sts:GetCallerIdentity',
     'ec2:DescribeRegions',
     'ec2:DescribeInstances',
+    // A route or ACL event's VPC; the load balancers carrying a changed group, their targets.
+    'ec2:DescribeRouteTables',
+    'ec2:DescribeNetworkAcls',
+    'elasticloadbalancing:DescribeLoadBalancers',
+    'elasticloadbalancing:DescribeTargetGroups',
+    'elasticloadbalancing:DescribeTargetHealth',
     'sqs:SendMessage',
     'sqs:ReceiveMessage',
     'sqs:DeleteMessage',
@@ -564,11 +571,11 @@ describe('event-driven rescans and remediation (issue 17)', () => {
     const rule = template.Resources.ChangeEventsRule!;
     expect(rule.Type).toBe('AWS::Events::Rule');
     expect(rule.Properties.EventPattern).toEqual({
-      source: ['aws.ec2', 'aws.elasticloadbalancing'],
+      source: ['aws.ec2', 'aws.elasticloadbalancing', 'aws.timestream-influxdb'],
       'detail-type': ['AWS API Call via CloudTrail'],
       detail: {
-        eventSource: ['ec2.amazonaws.com', 'elasticloadbalancing.amazonaws.com'],
-        eventName: [...EC2_EVENTS, ...ELB_EVENTS],
+        eventSource: ['ec2.amazonaws.com', 'elasticloadbalancing.amazonaws.com', 'timestream-influxdb.amazonaws.com'],
+        eventName: Object.values(CHANGE_EVENTS).flatMap((s) => s.events),
         errorCode: [{ exists: false }],
       },
     });
