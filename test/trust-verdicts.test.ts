@@ -19,7 +19,7 @@ import {
   type HttpObservation,
   type ProbeEvidence,
 } from '../lib/model.js';
-import { findingId, toAsff } from '../lib/publish/asff.js';
+import { findingId, toAsff } from '../lib/findings/asff.js';
 import { planImports } from '../lib/publish/lifecycle.js';
 import { ctx, hostEvidence, instance, net, open } from './support/fixtures.js';
 

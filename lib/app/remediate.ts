@@ -34,7 +34,7 @@ import type { TagSelector } from '../config.js';
 import { errorCode, oneLine, toAwsCallError } from '../errors.js';
 import { normaliseProtocol } from '../discover/ec2.js';
 import { matchesSelectors } from '../discover/timestream.js';
-import { generatorId, productArn, RULES_FIELD } from '../publish/asff.js';
+import { generatorId, productArn, RULES_FIELD } from '../findings/asff.js';
 import { parseFindingId } from '../publish/lifecycle.js';
 import { isWorld, parseCidr, widePublic } from '../util/cidr.js';
 import { printable } from '../util/text.js';

@@ -17,7 +17,7 @@ import {
   pathEvidence,
   pathText,
   type Path,
-} from '../reach.js';
+} from '../exposure/reach.js';
 import { ASFF_TYPES, evidenceValue } from './support.js';
 
 type Verdict = 'exposed' | 'allowed' | 'unknown';

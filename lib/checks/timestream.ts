@@ -4,7 +4,7 @@
  * diagnostics switches of its DB parameter group, and S3 log delivery.
  */
 import type { DatabaseCheck, Outcome } from '../model.js';
-import { isWorldOpen, openingEvidence, opensTcpPort } from '../reach.js';
+import { isWorldOpen, openingEvidence, opensTcpPort } from '../exposure/reach.js';
 import { ASFF_TYPES, evidenceValue } from './support.js';
 
 const GUIDE = 'https://docs.aws.amazon.com/timestream/latest/developerguide/timestream-for-influx-security.html';

@@ -48,10 +48,17 @@ import {
   type SecurityGroup,
   type SubnetRoutes,
 } from '../model.js';
-import { isWorldOpen, mayAdmitLoadBalancer, openingEvidence, opensTcpPort, preservationDecides, preservationToggles } from '../reach.js';
+import {
+  isWorldOpen,
+  mayAdmitLoadBalancer,
+  openingEvidence,
+  opensTcpPort,
+  preservationDecides,
+  preservationToggles,
+} from '../exposure/reach.js';
 import { chunk, mapLimit, unique } from '../util/concurrency.js';
 import { FILTER_VALUES_MAX, normaliseProtocol, toGroup } from './ec2.js';
-import { networkEvidence, withPaths } from '../evidence/network.js';
+import { networkEvidence, withPaths } from '../exposure/network.js';
 
 export interface NetworkClients {
   ec2: EC2Client;

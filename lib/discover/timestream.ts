@@ -35,7 +35,6 @@ const CONCURRENCY = 8;
 /** Timestream identifiers are alphanumeric (no hyphen: never mistaken for an EC2 `i-…` id by the lifecycle). */
 const ID = /^[A-Za-z0-9]{1,64}$/;
 const ARN = /^arn:aws[a-z-]*:timestream-influxdb:[a-z0-9-]{1,30}:\d{12}:db-(instance|cluster)\/[A-Za-z0-9-]{1,64}$/;
-const PG_ID = 'default';
 
 /**
  * The service does not exist in this region: no endpoint (the SDK's
@@ -132,12 +131,6 @@ function toDb(raw: Described, kind: TimestreamDb['kind'], accountId: string, reg
   return db;
 }
 
-/** The service's default DB parameter group: InfluxDB's own defaults (pprof and metrics enabled). */
-const defaultGroup = (db: TimestreamDb): TimestreamParameters => ({
-  groupId: PG_ID,
-  engine: db.engineType && !/V2/i.test(db.engineType) ? db.engineType : 'InfluxDBv2',
-});
-
 async function parameterGroup(ts: TimestreamInfluxDBClient, id: string): Promise<Result<TimestreamParameters>> {
   try {
     const out = await ts.send(new GetDbParameterGroupCommand({ identifier: id }));
@@ -218,10 +211,4 @@ export async function discoverTimestream(
   const resolved = await mapLimit(custom, CONCURRENCY, (id) => parameterGroup(ts, id));
   for (const [i, id] of custom.entries()) parameterGroups.set(id, resolved[i]!);
   return { timestream: ok(dbs), parameterGroups };
-}
-
-/** A DB's parameter group from the inventory (the default group follows the DB's engine). */
-export function parametersOf(db: TimestreamDb, groups: Map<string, Result<TimestreamParameters>>): Result<TimestreamParameters> {
-  if (!db.parameterGroupId) return ok(defaultGroup(db));
-  return groups.get(db.parameterGroupId) ?? fail(`DB parameter group ${db.parameterGroupId} was not read`);
 }

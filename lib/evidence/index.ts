@@ -6,7 +6,7 @@
  * one deadline policy.
  */
 import type { Config } from '../config.js';
-import { parametersOf } from '../discover/timestream.js';
+import { parametersOf } from './timestream.js';
 import type {
   AuditEvidence,
   CheckSettings,
@@ -25,9 +25,9 @@ import type {
 } from '../model.js';
 import { fail, ok } from '../model.js';
 import { mapLimit } from '../util/concurrency.js';
-import { isWorldOpen, opensTcpPort, reachability } from '../reach.js';
+import { isWorldOpen, opensTcpPort, reachability } from '../exposure/reach.js';
 import type { AuditSecret } from './audit/secrets.js';
-import { clusterFacts, networkEvidence, withPaths } from './network.js';
+import { clusterFacts, networkEvidence, withPaths } from '../exposure/network.js';
 import { TargetRefused, parseTarget, type ProbeTarget } from './probe/target.js';
 
 export const checkSettings = (config: Config): CheckSettings => ({

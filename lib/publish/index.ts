@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import { oneLine } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { isFailing, type Coverage, type Finding, type Instance, type ScanResult } from '../model.js';
-import { findingId, idHash, sortedIdHashes } from './asff.js';
+import { findingId, idHash, sortedIdHashes } from '../findings/asff.js';
 import { parseFindingId, planImports, type Held, type Plan, type PublishScope } from './lifecycle.js';
 import { importFindings, readActive, type ImportOptions } from './securityhub.js';
 import { buildSummary, publishSummary, shouldNotify, type Changes, type SummaryInput } from './sns.js';

@@ -20,7 +20,7 @@
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { assessmentKey, isFailing, SEVERITIES, severityRank, type Finding, type Severity } from '../model.js';
 import { DAY_MS } from '../util/time.js';
-import { GENERATOR_PREFIX, HeldFinding, findingId, idHash, sameAsImported, toAsff } from './asff.js';
+import { GENERATOR_PREFIX, HeldFinding, findingId, idHash, sameAsImported, toAsff } from '../findings/asff.js';
 
 export interface PublishScope {
   accountId: string;

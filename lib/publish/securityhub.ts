@@ -15,7 +15,7 @@ import {
 import { backoffMs } from '../aws/retry.js';
 import { errorCode, oneLine } from '../errors.js';
 import { sleep } from '../util/time.js';
-import { GENERATOR_PREFIX, HeldFinding, productArn } from './asff.js';
+import { GENERATOR_PREFIX, HeldFinding, productArn } from '../findings/asff.js';
 
 export const BATCH_MAX = 100;
 export const BATCH_BYTES_MAX = 6 * 1024 * 1024 - 64 * 1024;

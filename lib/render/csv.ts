@@ -6,7 +6,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import type { Finding, ScanDocument } from '../model.js';
-import { documentFindingId } from '../publish/asff.js';
+import { documentFindingId } from '../findings/asff.js';
 import { jsonText, printable } from '../util/text.js';
 
 export const CSV_COLUMNS = [

@@ -1,6 +1,6 @@
 /** The output formats of `--format`, and the machine-readable ones rendered here (table: render/table.ts). */
 import type { Instance, ScanDocument, TimestreamDb } from '../model.js';
-import { toAsff } from '../publish/asff.js';
+import { toAsff } from '../findings/asff.js';
 import { jsonPieces, jsonText } from '../util/text.js';
 import { renderCsv } from './csv.js';
 import { renderOcsf } from './ocsf.js';

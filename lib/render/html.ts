@@ -20,7 +20,7 @@ import {
   type ScanDocument,
   type TimestreamDb,
 } from '../model.js';
-import { documentFindingId } from '../publish/asff.js';
+import { documentFindingId } from '../findings/asff.js';
 import { jsonText, printable } from '../util/text.js';
 import { VERSION } from '../version.js';
 import { SEVERITY_COLOURS, severityScale, svgOf } from './chart.js';

@@ -6,7 +6,7 @@
  */
 import { checkById } from '../checks/index.js';
 import type { Finding, ScanDocument, Severity, Status } from '../model.js';
-import { documentFindingId, resourceArn } from '../publish/asff.js';
+import { documentFindingId, resourceArn } from '../findings/asff.js';
 import { printableDeep } from '../util/text.js';
 import { VERSION } from '../version.js';
 

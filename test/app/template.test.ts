@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHECKS } from '../../lib/checks/index.js';
 import { evaluateInstance } from '../../lib/evaluate.js';
-import { GENERATOR_PREFIX, toAsff } from '../../lib/publish/asff.js';
+import { GENERATOR_PREFIX, toAsff } from '../../lib/findings/asff.js';
 import { ctx, net, open } from '../support/fixtures.js';
 import { ACTIONS } from '../../lib/app/remediate.js';
 import { CHANGE_EVENTS } from '../../lib/app/events.js';

@@ -4,7 +4,7 @@ import { planUnits, WorkUnitSchema } from '../../lib/app/units.js';
 import { CHECKS } from '../../lib/checks/index.js';
 import { assessmentKey, type Finding } from '../../lib/model.js';
 import { publishScope } from '../../lib/publish/index.js';
-import { findingId, toAsff } from '../../lib/publish/asff.js';
+import { findingId, toAsff } from '../../lib/findings/asff.js';
 import { planImports } from '../../lib/publish/lifecycle.js';
 
 const ids = (n: number, p = 'i-') => Array.from({ length: n }, (_, i) => `${p}${String(i).padStart(8, '0')}`);

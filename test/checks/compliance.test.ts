@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { CATALOGUE_IDS, COMPLIANCE, GUIDANCE_PREFIX, relatedRequirements, type Framework } from '../../lib/checks/compliance.js';
 import { CHECKS } from '../../lib/checks/index.js';
 import { evaluateInstance } from '../../lib/evaluate.js';
-import { toAsff } from '../../lib/publish/asff.js';
+import { toAsff } from '../../lib/findings/asff.js';
 import { ctx } from '../support/fixtures.js';
 import { PENDING } from '../support/pending.js';
 

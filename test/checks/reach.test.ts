@@ -7,12 +7,12 @@ import { describe, expect, it } from '@jest/globals';
 import { portExposureChecks, unexpectedPortsOpen } from '../../lib/checks/net.js';
 import { parseAllowedPort } from '../../lib/config.js';
 import { internetExposed } from '../../lib/evidence/index.js';
-import { withPaths } from '../../lib/evidence/network.js';
+import { withPaths } from '../../lib/exposure/network.js';
 import { evaluateInstance } from '../../lib/evaluate.js';
 import { renderTable } from '../../lib/render/table.js';
 import { summarise } from '../../lib/summary.js';
 import type { InstanceCheck, LoadBalancerRoute, NetworkAcl, Outcome } from '../../lib/model.js';
-import { loadBalancerPaths, mayAdmitLoadBalancer, preservationDecides } from '../../lib/reach.js';
+import { loadBalancerPaths, mayAdmitLoadBalancer, preservationDecides } from '../../lib/exposure/reach.js';
 import { fail, ok } from '../../lib/model.js';
 import { ctx, instance, lbRoute, net, OPEN_ACL, open, position } from '../support/fixtures.js';
 

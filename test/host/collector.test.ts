@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findingId } from '../../lib/publish/asff.js';
+import { findingId } from '../../lib/findings/asff.js';
 import { collectLocal, COLLECTOR_PATH } from '../../lib/evidence/host/local.js';
 import { SSM_STDOUT_LIMIT, type HostEvidence } from '../../lib/evidence/host/parse.js';
 import type { Finding, Result } from '../../lib/model.js';

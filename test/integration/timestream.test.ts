@@ -14,7 +14,7 @@ import type { Clients } from '../../lib/aws/clients.js';
 import { parseConfig, type Config } from '../../lib/config.js';
 import type { ProbeTarget } from '../../lib/evidence/probe/target.js';
 import { fail, type Finding, type ProbeEvidence, type Result, type ScanResult } from '../../lib/model.js';
-import { findingId, toAsff } from '../../lib/publish/asff.js';
+import { findingId, toAsff } from '../../lib/findings/asff.js';
 import { publishScan, publishScope } from '../../lib/publish/index.js';
 import { scan } from '../../lib/scan.js';
 import { seedEstate, type SeededEstate } from '../../scripts/estate.js';

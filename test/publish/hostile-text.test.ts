@@ -16,7 +16,7 @@ import { logger } from '../../lib/app/runtime.js';
 import { parseConfig } from '../../lib/config.js';
 import { COLLECTOR_SCHEMA, parseCollectorOutput } from '../../lib/evidence/host/parse.js';
 import type { Instance, ScanDocument } from '../../lib/model.js';
-import { toAsff } from '../../lib/publish/asff.js';
+import { toAsff } from '../../lib/findings/asff.js';
 import { buildSummary } from '../../lib/publish/sns.js';
 import { renderTable } from '../../lib/render/table.js';
 import { scan } from '../../lib/scan.js';

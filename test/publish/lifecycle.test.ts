@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { CHECKS } from '../../lib/checks/index.js';
 import { assessmentKey, type Finding } from '../../lib/model.js';
-import { HeldFinding, LIMITS, SCHEMA_VERSION, findingId, idHash, toAsff } from '../../lib/publish/asff.js';
+import { HeldFinding, LIMITS, SCHEMA_VERSION, findingId, idHash, toAsff } from '../../lib/findings/asff.js';
 import { parseFindingId, planImports, type PublishScope } from '../../lib/publish/lifecycle.js';
 import { batches } from '../../lib/publish/securityhub.js';
 

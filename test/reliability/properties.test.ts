@@ -11,7 +11,7 @@ import { portExposureChecks, unexpectedPortsOpen } from '../../lib/checks/net.js
 import { configFromEnv, parseAllowedPort, parseConfig, parseTagSelectors } from '../../lib/config.js';
 import { toRules } from '../../lib/discover/ec2.js';
 import { InfluxguardError } from '../../lib/errors.js';
-import { networkEvidence } from '../../lib/evidence/network.js';
+import { networkEvidence } from '../../lib/exposure/network.js';
 import { ok } from '../../lib/model.js';
 import { ctx, instance } from '../support/fixtures.js';
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { documentFindingId } from '../../lib/publish/asff.js';
+import { documentFindingId } from '../../lib/findings/asff.js';
 import { CSV_COLUMNS, renderCsv, safeCell } from '../../lib/render/csv.js';
 import { HOSTILE, reportDocument } from '../support/report-doc.js';
 

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScanDocument } from '../../lib/model.js';
-import { documentFindingId } from '../../lib/publish/asff.js';
+import { documentFindingId } from '../../lib/findings/asff.js';
 import { renderOcsf } from '../../lib/render/ocsf.js';
 import { reportDocument } from '../support/report-doc.js';
 

@@ -17,7 +17,7 @@ import type {
   VolumeEvidence,
 } from '../../lib/model.js';
 import { fail, ok } from '../../lib/model.js';
-import { markInternetCover } from '../../lib/reach.js';
+import { markInternetCover } from '../../lib/exposure/reach.js';
 import { parseCidr } from '../../lib/util/cidr.js';
 
 export function instance(over: Partial<Instance> = {}): Instance {

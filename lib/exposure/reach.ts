@@ -5,7 +5,7 @@
  * import each other.
  */
 import { containsCidr, excludeCidr } from 'cidr-tools';
-import { coversAllPublic, isWorld, publicPart } from './util/cidr.js';
+import { coversAllPublic, isWorld, publicPart } from '../util/cidr.js';
 import {
   ok,
   type Family,
@@ -15,7 +15,7 @@ import {
   type NetworkEvidence,
   type Opening,
   type Result,
-} from './model.js';
+} from '../model.js';
 
 /**
  * Whether these CIDRs (one family) together cover the whole public internet of that family (merged first). The

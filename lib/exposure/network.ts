@@ -16,7 +16,7 @@ import type {
   Result,
 } from '../model.js';
 import { fail, ok } from '../model.js';
-import { markInternetCover } from '../reach.js';
+import { markInternetCover } from './reach.js';
 import { isGlobalIpv6, parseCidr, type Cidr } from '../util/cidr.js';
 import { unique } from '../util/concurrency.js';
 
