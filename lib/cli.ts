@@ -27,6 +27,8 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /** The terminal's columns when stdout is one: the table fits them (else COLUMNS, else 120). */
+  stdoutColumns?: number;
 }
 
 const USAGE = `usage: influxguard <command> [options]
@@ -229,6 +231,13 @@ function progressReporter(io: CliIO, enabled: boolean) {
   };
 }
 
+/** The columns the table is laid out for: the terminal's, else COLUMNS, else the table's default (120). */
+function tableWidth(io: CliIO, values: Values): { width?: number } {
+  if (!values.output && io.stdoutIsTTY && io.stdoutColumns) return { width: io.stdoutColumns };
+  const columns = Number(io.env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? { width: columns } : {};
+}
+
 /**
  * Print the document as asked; the exit code: 1 for a failure at or above
  * --fail-on, else 3 when incomplete (each reason on one stderr line), else 0.
@@ -241,17 +250,17 @@ async function emit(
   subjects: Pick<TableOptions, 'command' | 'instances' | 'databases'>,
 ): Promise<number> {
   const fmt = format(values);
-  const { command: _command, ...context } = subjects;
   const pieces =
     fmt === 'table'
       ? [
           renderTable(document, {
             color: io.stdoutIsTTY && !values.output && !values['no-color'] && !io.env.NO_COLOR,
             showPassed: values['show-passed'] ?? false,
+            ...tableWidth(io, values),
             ...subjects,
           }),
         ]
-      : await renderDocument(fmt, document, context);
+      : await renderDocument(fmt, document, subjects);
   if (values.output) {
     let fd: number | undefined;
     try {
