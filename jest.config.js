@@ -25,6 +25,7 @@ const UNIT = [
   'test/probe/target.test.ts',
   'test/publish/lifecycle.test.ts',
   'test/reliability/properties.test.ts',
+  'test/render/table.test.ts',
   'test/structure/layers.test.ts',
   'test/trust-verdicts.test.ts',
   'test/util/cidr.test.ts',

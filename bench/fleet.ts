@@ -31,7 +31,7 @@ import { COLLECTOR_PATH } from '../lib/evidence/host/local.js';
 import type { ProbeFn } from '../lib/evidence/index.js';
 import { gatherProbe, probeOptions } from '../lib/evidence/probe/gather.js';
 import type { Finding } from '../lib/model.js';
-import { sortedIdHashes } from '../lib/publish/asff.js';
+import { sortedIdHashes } from '../lib/findings/asff.js';
 import { publishScan } from '../lib/publish/index.js';
 import { scan } from '../lib/scan.js';
 import { emulatorEnv, startEmulator } from '../scripts/emulator.js';

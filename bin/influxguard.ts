@@ -9,5 +9,6 @@ const code = await main(process.argv.slice(2), {
   env: process.env,
   stdoutIsTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
+  ...(process.stdout.columns ? { stdoutColumns: process.stdout.columns } : {}),
 });
 process.exitCode = code;

@@ -27,81 +27,109 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /** The terminal's columns when stdout is one: the table fits them (else COLUMNS, else 120). */
+  stdoutColumns?: number;
 }
+
+const EXIT_CODES = `exit codes:
+  0  everything asked for was checked, and no failure at or above --fail-on
+  1  at least one failure at or above --fail-on
+  2  usage or runtime error (bad flag or value, missing credentials, unreachable AWS endpoint)
+  3  incomplete: something asked for could not be checked at all (probe: a target unreachable,
+     refused or not InfluxDB; scan: a region whose instances could not be listed, or no instance
+     matched the selectors in any scanned region); failures, when there are any, still give 1`;
 
 const USAGE = `usage: influxguard <command> [options]
 
 commands:
   scan                 scan InfluxDB instances in an AWS account (EC2 instances selected by tag)
   probe URL...         check InfluxDB endpoints directly, without AWS (URL, or host[:port])
-  remediate FINDING_ID show the change an influxguard finding calls for (revoke its world-open
-                       rule(s), enable EBS encryption by default, or rescan); --apply makes it,
-                       notes it on the finding and rescans (publishing) what it changed
+  remediate FINDING_ID show the change an influxguard finding calls for; --apply makes it
+  version              print the version (also -V, --version)
 
-scan options:
-  --region R           region to scan; repeat or comma-separate; "all" for every enabled region
-                       (default: AWS_REGION / AWS_DEFAULT_REGION / the profile's region)
-  --tag KEY[=VALUE]    select instances by tag; repeatable (default: tag "influxdb" present, or Service=influxdb)
-  --allow-port SPEC    an expected extra port: PORT[-PORT][/tcp|udp|all][@SOURCE,...]; repeatable
-                       e.g. 22@sg-0123456789abcdef0   9273/tcp@10.0.0.0/16
-  --cluster-cidr CIDR  a CIDR that counts as inside an Enterprise cluster; repeatable
-  --config FILE        JSON configuration file (see README); flags override it
-  --format F           table (default), json (the CHECKS.md document), asff (Security Hub findings),
-                       ocsf (OCSF Compliance Finding events), csv (one row per finding), or html (a report)
-  --output FILE        write the output to FILE instead of stdout; FILE.html, .csv and .json imply
-                       their format when --format is not given
-  --fail-on SEV        exit 1 when a FAILED finding is at or above SEV:
-                       INFORMATIONAL (default: any failure), LOW, MEDIUM, HIGH, CRITICAL, or none
-  --fail-on-unavailable
-                       exit 3 (incomplete) when any finding is NOT_AVAILABLE, or a failing one rests on
-                       incomplete evidence (its severity may be higher), unless something failed
-  --show-passed        list passed findings in the table too
-  --no-color           never colour the table (colour is used only on a terminal; NO_COLOR is honoured)
-  --quiet              no progress on stderr
-  --no-probe           do not probe the instances' endpoints (AWS evidence only)
-  --publish            import findings into Security Hub (with their lifecycle) and send the SNS
-                       summary (topic: publish.snsTopicArn / INFLUXGUARD_SNS_TOPIC_ARN); off by default
-  --host               collect host evidence: run the collector on the instances through SSM
-                       Run Command (needs ssm:SendCommand; off by default in the CLI)
-  --allow-cidr CIDR    (as for probe) where instance endpoints may be probed
-  --endpoint-cidr CIDR an influxdb:endpoint tag must resolve to its instance's own address or into
-                       one of these (load balancers, proxies in front); repeatable (default: none)
-  --audit-secret ARN   credentialed audit (users, grants, tokens) of every selected instance with the
-                       credentials in this Secrets Manager secret ({"username","password"} for 1.x,
-                       {"token"} for 2.x); an instance's influxdb:audit-secret tag names its own
-                       (allowed secrets: audit.secrets / INFLUXGUARD_AUDIT_SECRETS; each read only
-                       for the instances its own tag influxguard:instances lists)
-  --audit-allow-http   also send audit credentials over plain HTTP to non-loopback endpoints
-                       (refused by default, and said so in the findings)
+influxguard <command> --help lists a command's options.
 
-remediate options (also --config):
-  --apply              make the planned change (default: show it and change nothing)
-
-probe options (also --config, --format table|json|ocsf|csv|html, --output, --fail-on, --fail-on-unavailable, --show-passed, --no-color):
-  --allow-cidr CIDR    targets must resolve inside these; repeatable (default: private ranges, not
-                       loopback; link-local and the EC2 metadata service are always refused)
-  --ca FILE            extra CA bundle (PEM) to trust when judging certificates; repeatable
-  --default-credentials
-                       also try a short list of well-known username/password pairs (a real login
-                       attempt; off by default)
-  --credentials-env VAR
-                       credentialed audit with the credentials in environment variable VAR:
-                       user:password (1.x) or a token (2.x); never given as a flag value (ps shows those)
-  --audit-allow-http   (as for scan)
-
-  -h, --help           this help
-  --version            print the version
-
-exit codes:
-  0  everything asked for was checked, and no failure at or above --fail-on
-  1  at least one failure at or above --fail-on
-  2  usage or runtime error (bad flag or value, missing credentials, unreachable AWS endpoint)
-  3  incomplete: something asked for could not be checked at all (probe: a target unreachable,
-     refused or not InfluxDB; scan: a region whose instances could not be listed, or no instance
-     matched the selectors in any scanned region); failures, when there are any, still give 1
+${EXIT_CODES}
 
 Credentials and endpoints come from the standard AWS chain (profile, environment,
 instance role) and AWS_ENDPOINT_URL.`;
+
+/** Output options: the same for scan and probe. */
+const OUTPUT_OPTIONS = `output:
+  --format F           table (default), json (the CHECKS.md document), ocsf (OCSF Compliance Finding
+                       events), csv (one row per finding), html (a report)FORMAT_MORE
+  --output FILE        write to FILE instead of stdout (FILE.html, .csv, .json imply the format)
+  --fail-on SEV        exit 1 when a FAILED finding is at or above SEV: INFORMATIONAL (default: any
+                       failure), LOW, MEDIUM, HIGH, CRITICAL, or none
+  --fail-on-unavailable
+                       exit 3 when a finding is NOT_AVAILABLE or rests on incomplete evidence
+  --show-passed        list passed findings in the table too
+  --no-color           never colour the table (colour only on a terminal; NO_COLOR is honoured)
+  --config FILE        JSON configuration file; flags override it`;
+
+const SCAN_USAGE = `usage: influxguard scan [options]
+
+Scans the EC2 instances selected by tag (and Timestream for InfluxDB) in the account the AWS
+credentials belong to: security groups, reachability, volumes, and each instance's endpoint.
+
+selection:
+  --region R           region to scan; repeat or comma-separate; "all" for every enabled region
+                       (default: AWS_REGION / AWS_DEFAULT_REGION / the profile's region)
+  --tag KEY[=VALUE]    select instances by tag; repeatable (default: tag "influxdb", or Service=influxdb)
+  --allow-port SPEC    an expected extra port: PORT[-PORT][/tcp|udp|all][@SOURCE,...]; repeatable
+                       e.g. 22@sg-0123456789abcdef0   9273/tcp@10.0.0.0/16
+  --cluster-cidr CIDR  a CIDR that counts as inside an Enterprise cluster; repeatable
+
+evidence:
+  --no-probe           do not probe the instances' endpoints (AWS evidence only)
+  --allow-cidr CIDR    where instance endpoints may be probed; repeatable (default: private ranges)
+  --endpoint-cidr CIDR an influxdb:endpoint tag may point into these (load balancers, proxies)
+  --host               collect host evidence through SSM Run Command (needs ssm:SendCommand)
+  --audit-secret ARN   credentialed audit (users, grants, tokens) with this Secrets Manager secret;
+                       an instance's influxdb:audit-secret tag names its own (allowed: audit.secrets)
+  --audit-allow-http   also send audit credentials over plain HTTP to non-loopback endpoints
+
+${OUTPUT_OPTIONS.replace('FORMAT_MORE', ',\n                       asff (Security Hub findings)')}
+  --quiet              no progress on stderr
+  --publish            import findings into Security Hub and send the SNS summary to
+                       publish.snsTopicArn / INFLUXGUARD_SNS_TOPIC_ARN (off by default)
+
+exit codes: 0 clean, 1 a failure at or above --fail-on, 2 error, 3 incomplete (influxguard --help)`;
+
+const PROBE_USAGE = `usage: influxguard probe [options] URL...
+
+Checks InfluxDB endpoints directly, without AWS: URL (http:// or https://) or host[:port]
+(port 8086 by default; TLS is tried first). Read-only requests only.
+
+targets:
+  --allow-cidr CIDR    targets must resolve inside these; repeatable (default: private ranges, not
+                       loopback: 127.0.0.0/8 must be allowed explicitly); link-local and the EC2
+                       metadata service are always refused
+  --ca FILE            extra CA bundle (PEM) to trust when judging certificates; repeatable
+  --default-credentials
+                       also try a short list of well-known username/password pairs (real logins)
+  --credentials-env VAR
+                       credentialed audit with the credentials in environment variable VAR:
+                       user:password (1.x) or a token (2.x)
+  --audit-allow-http   also send those credentials over plain HTTP to non-loopback endpoints
+
+${OUTPUT_OPTIONS.replace('FORMAT_MORE', '')}
+
+exit codes: 0 clean, 1 a failure at or above --fail-on, 2 error, 3 incomplete (influxguard --help)`;
+
+const REMEDIATE_USAGE = `usage: influxguard remediate FINDING_ID [--apply] [--config FILE]
+
+Shows the change an influxguard finding (its Security Hub id, influxguard/<account>/<region>/…)
+calls for, re-read from the resource now: revoke its world-open rule(s), enable EBS encryption by
+default, or rescan.
+
+  --apply              make the change, note it on the finding, and rescan (publishing) what it
+                       changed (default: show it and change nothing)
+  --config FILE        JSON configuration file
+
+exit codes: 0 planned or done, 1 refused (not influxguard's, stale, not applicable), 2 error`;
+
+const COMMAND_USAGE: Record<string, string> = { scan: SCAN_USAGE, probe: PROBE_USAGE, remediate: REMEDIATE_USAGE };
 
 const OPTIONS = {
   region: { type: 'string', multiple: true },
@@ -128,7 +156,7 @@ const OPTIONS = {
   publish: { type: 'boolean' },
   apply: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
+  version: { type: 'boolean', short: 'V' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -153,7 +181,7 @@ function overridesFrom(values: Values): ConfigInput {
   const regions = splitList(values.region);
   if (regions) o.regions = regions;
   if (values.tag) o.tagSelectors = parseTagSelectors(values.tag);
-  if (values['allow-port']) o.allowedPorts = values['allow-port'].map(parseAllowedPort);
+  if (values['allow-port']) o.allowedPorts = values['allow-port'].map((p) => parseAllowedPort(p));
   if (values['cluster-cidr']) o.clusterCidrs = splitList(values['cluster-cidr'])!;
   const probe: NonNullable<ConfigInput['probe']> = {};
   if (values['allow-cidr']) probe.allowedCidrs = splitList(values['allow-cidr'])!;
@@ -229,6 +257,13 @@ function progressReporter(io: CliIO, enabled: boolean) {
   };
 }
 
+/** The columns the table is laid out for: the terminal's, else COLUMNS, else the table's default (120). */
+function tableWidth(io: CliIO, values: Values): { width?: number } {
+  if (!values.output && io.stdoutIsTTY && io.stdoutColumns) return { width: io.stdoutColumns };
+  const columns = Number(io.env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? { width: columns } : {};
+}
+
 /**
  * Print the document as asked; the exit code: 1 for a failure at or above
  * --fail-on, else 3 when incomplete (each reason on one stderr line), else 0.
@@ -241,17 +276,17 @@ async function emit(
   subjects: Pick<TableOptions, 'command' | 'instances' | 'databases'>,
 ): Promise<number> {
   const fmt = format(values);
-  const { command: _command, ...context } = subjects;
   const pieces =
     fmt === 'table'
       ? [
           renderTable(document, {
             color: io.stdoutIsTTY && !values.output && !values['no-color'] && !io.env.NO_COLOR,
             showPassed: values['show-passed'] ?? false,
+            ...tableWidth(io, values),
             ...subjects,
           }),
         ]
-      : await renderDocument(fmt, document, context);
+      : await renderDocument(fmt, document, subjects);
   if (values.output) {
     let fd: number | undefined;
     try {
@@ -379,14 +414,22 @@ export async function main(argv: string[], rawIo: CliIO): Promise<number> {
   const io = printableStderr(rawIo);
   try {
     const { values, positionals } = parse(argv);
-    if (values.version) {
+    const [command, ...rest] = positionals;
+    if (values.version || (command === 'version' && !rest.length)) {
       io.stdout(`${VERSION}\n`);
       return 0;
     }
-    const [command, ...rest] = positionals;
-    if (values.help || command === 'help' || command === undefined) {
-      (command === undefined && !values.help ? io.stderr : io.stdout)(`${USAGE}\n`);
-      return command === undefined && !values.help ? 2 : 0;
+    // `influxguard scan --help`, `influxguard help scan`: that command's own help; else the overview.
+    const topic = command === 'help' ? rest[0] : command;
+    if (values.help || command === 'help') {
+      const usage = topic === undefined ? USAGE : COMMAND_USAGE[topic];
+      if (usage === undefined) throw usageError(`unknown command "${topic}" (try --help)`);
+      io.stdout(`${usage}\n`);
+      return 0;
+    }
+    if (command === undefined) {
+      io.stderr(`${USAGE}\n`);
+      return 2;
     }
     if (command === 'probe') return await runProbe(rest, values, io);
     if (command === 'remediate' && rest.length <= 1)

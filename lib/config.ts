@@ -23,7 +23,16 @@ const cidrString = z.string().refine((s) => parseCidr(s) !== undefined, { messag
 const sourceString = z.string().refine((s) => SG_RE.test(s) || PL_RE.test(s) || parseCidr(s) !== undefined, {
   message: 'is not a CIDR, a security group id (sg-…) or a prefix list id (pl-…)',
 });
-const port = z.number().int().min(0).max(65535);
+/**
+ * A whole number in a range, with one message in the product's words for every way it can be wrong (not a
+ * number, a fraction, too small, too big): "must be a whole number from 0 to 65535".
+ */
+function int(min: number, max?: number) {
+  const error = `must be a whole number ${max === undefined ? `of at least ${min}` : `from ${min} to ${max}`}`;
+  const n = z.number({ error }).int({ error }).min(min, { error });
+  return max === undefined ? n : n.max(max, { error });
+}
+const port = int(0, 65535);
 const SECRET_ARN_RE = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 const secretArn = z.string().regex(SECRET_ARN_RE, { message: 'is not a Secrets Manager secret ARN' });
 /** A secret ARN, or an ARN prefix ending in `*`. */
@@ -62,14 +71,14 @@ export const ConfigSchema = z.strictObject({
   allowedPorts: z.array(AllowedPortSchema).default([]),
   /** CIDRs that count as inside an Enterprise cluster. */
   clusterCidrs: z.array(cidrString).default([]),
-  regionConcurrency: z.number().int().min(1).max(64).default(4),
+  regionConcurrency: int(1, 64).default(4),
   probe: z
     .strictObject({
       /** Probe discovered instances (scan); `influxguard probe` always probes. */
       enabled: z.boolean().default(true),
       /** Which address of an instance to probe (an `influxdb:endpoint` tag overrides). */
       address: z.enum(['private', 'public']).default('private'),
-      port: port.default(8086),
+      port: int(1, 65535).default(8086),
       /** Targets must resolve inside these (link-local and IMDS are refused regardless). */
       allowedCidrs: z.array(cidrString).min(1).default(DEFAULT_ALLOWED_CIDRS),
       /**
@@ -77,15 +86,15 @@ export const ConfigSchema = z.strictObject({
        * these (load balancers, proxies in front of instances). Still only within allowedCidrs.
        */
       endpointCidrs: z.array(cidrString).default([]),
-      concurrency: z.number().int().min(1).max(512).default(32),
-      connectTimeoutMs: z.number().int().min(50).max(60000).default(3000),
-      tlsTimeoutMs: z.number().int().min(50).max(60000).default(3000),
-      responseTimeoutMs: z.number().int().min(50).max(120000).default(5000),
+      concurrency: int(1, 512).default(32),
+      connectTimeoutMs: int(50, 60000).default(3000),
+      tlsTimeoutMs: int(50, 60000).default(3000),
+      responseTimeoutMs: int(50, 120000).default(5000),
       /** Hard cap for one endpoint, all its probes included. */
-      endpointTimeoutMs: z.number().int().min(100).max(300000).default(15000),
+      endpointTimeoutMs: int(100, 300000).default(15000),
       /** PEM files of extra CAs to trust when judging certificates. */
       caFiles: z.array(z.string()).default([]),
-      certificateWarningDays: z.number().int().min(0).max(365).default(30),
+      certificateWarningDays: int(0, 365).default(30),
       /** Opt-in: try a short list of well-known username/password pairs (a real login attempt). */
       defaultCredentials: z.boolean().default(false),
     })
@@ -106,9 +115,9 @@ export const ConfigSchema = z.strictObject({
       /** Send credentials over plain HTTP to a non-loopback endpoint (refused by default, and said so). */
       allowPlainHttp: z.boolean().default(false),
       /** `users.admin-privileges`: more admin users than this fail. */
-      maxAdmins: z.number().int().min(0).max(1000).default(1),
+      maxAdmins: int(0, 1000).default(1),
       /** `tokens.all-access-excess`: more active operator or all-access tokens than this fail. */
-      maxAllAccessTokens: z.number().int().min(0).max(1000).default(1),
+      maxAllAccessTokens: int(0, 1000).default(1),
     })
     .prefault({}),
   host: z
@@ -117,15 +126,13 @@ export const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(false),
       /** The stack's Command document, or AWS-RunShellScript (the script is then sent as a parameter). */
       documentName: z.string().min(1).max(128).default('AWS-RunShellScript'),
-      commandTimeoutSeconds: z.number().int().min(10).max(3600).default(60),
-      deadlineMs: z.number().int().min(1000).max(900000).default(120000),
+      commandTimeoutSeconds: int(10, 3600).default(60),
+      deadlineMs: int(1000, 900000).default(120000),
       /**
        * Demos and tests: collect locally instead of through SSM, for instances
        * named here (instance id or Name tag) → influxd pids and a fixture root.
        */
-      local: z
-        .record(z.string(), z.strictObject({ pids: z.array(z.number().int().positive()).min(1), root: z.string().optional() }))
-        .optional(),
+      local: z.record(z.string(), z.strictObject({ pids: z.array(int(1)).min(1), root: z.string().optional() })).optional(),
     })
     .prefault({}),
   publish: z
@@ -141,7 +148,7 @@ export const ConfigSchema = z.strictObject({
       /** Only notify when a failing finding is at least this severe. */
       notifyMinSeverity: z.enum(['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']).optional(),
       /** Unchanged findings are re-imported when older than this (well under Security Hub's 90-day retention). */
-      refreshDays: z.number().int().min(1).max(60).default(7),
+      refreshDays: int(1, 60).default(7),
     })
     .prefault({}),
   /** The serverless application (dispatch / worker / api). */
@@ -156,53 +163,89 @@ export const ConfigSchema = z.strictObject({
       /** Read-only role the worker assumes in member accounts. */
       memberRoleName: z
         .string()
-        .regex(/^[\w+=,.@-]{1,64}$/)
+        .regex(/^[\w+=,.@-]{1,64}$/, { message: 'is not an IAM role name' })
         .default('influxguard-member'),
       /** Most instances in one work unit (one SQS message, one worker invocation). */
-      unitSize: z.number().int().min(1).max(1000).default(100),
+      unitSize: int(1, 1000).default(100),
       tableName: z.string().optional(),
       queueUrl: z.string().optional(),
       /** Event-driven rescans: the queue of change events and their delayed checks (serverless.yml EventsQueue). */
       eventsQueueUrl: z.string().optional(),
       /** A burst of changes is scanned once it has been quiet this long (or `eventMaxWaitSeconds` after its first change). */
-      eventQuietSeconds: z.number().int().min(0).max(900).default(3),
-      eventMaxWaitSeconds: z.number().int().min(1).max(900).default(60),
+      eventQuietSeconds: int(0, 900).default(3),
+      eventMaxWaitSeconds: int(1, 900).default(60),
       /** At most one region-wide event rescan per account × region this often; region-wide changes meanwhile wait for it. */
-      eventRegionIntervalSeconds: z.number().int().min(0).max(86400).default(900),
+      eventRegionIntervalSeconds: int(0, 86400).default(900),
       /** Remediation changes resources only when true (the stack's remediationApply parameter); otherwise it plans and notes. */
       remediationApply: z.boolean().default(false),
-      scanTtlDays: z.number().int().min(1).max(365).default(30),
+      scanTtlDays: int(1, 365).default(30),
     })
     .prefault({}),
   aws: z
     .strictObject({
       /** Upper bound on SDK attempts; lib/aws/retry.ts sets each service's own (up to 6). */
-      maxAttempts: z.number().int().min(1).max(20).default(6),
-      connectTimeoutMs: z.number().int().min(100).default(3000),
-      requestTimeoutMs: z.number().int().min(100).default(20000),
+      maxAttempts: int(1, 20).default(6),
+      connectTimeoutMs: int(100).default(3000),
+      requestTimeoutMs: int(100).default(20000),
     })
     .default({ maxAttempts: 6, connectTimeoutMs: 3000, requestTimeoutMs: 20000 }),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
-/** Validate a partial configuration, naming every bad field. */
-export function parseConfig(input: unknown, origin = 'configuration'): Config {
-  const result = ConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => {
-    const where = i.path.length ? i.path.join('.') : '(root)';
-    // A typo ("regoins", "enabeld") must not be silently ignored: name it.
-    if (i.code === 'unrecognized_keys')
-      return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}${i.path.length ? ` in ${where}` : ''}`;
-    const value = valueAt(input, i.path);
-    const shown = value === undefined ? '' : ` (${JSON.stringify(value)?.slice(0, 80)})`;
-    return `${where}${shown}: ${i.message}`;
-  });
-  throw configError(`invalid ${origin}: ${problems.join('; ')}`);
+/** What zod's issues say, in the product's words (zod's own wording, "Too big: expected number to be <=65535", never shows). */
+const TYPE_WORDS: Record<string, string> = {
+  array: 'a list ([…])',
+  object: 'an object ({…})',
+  string: 'text (a string)',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+};
+function productMessage(issue: z.core.$ZodRawIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined ? 'is required' : `must be ${TYPE_WORDS[issue.expected] ?? issue.expected}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      if (issue.origin === 'string')
+        return Number(issue.minimum) <= 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
+      if (issue.origin === 'array') return `must list at least ${issue.minimum}`;
+      return `must be at least ${issue.minimum}`;
+    case 'too_big':
+      if (issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
+      if (issue.origin === 'array') return `must list at most ${issue.maximum}`;
+      return `must be at most ${issue.maximum}`;
+    default:
+      return 'is not valid';
+  }
 }
 
-function valueAt(input: unknown, path: PropertyKey[]): unknown {
+/** A setting's name where it was given (a flag, an environment variable) and the value as given there, for messages. */
+export type SettingName = (path: readonly PropertyKey[]) => { name: string; value?: unknown } | undefined;
+
+/**
+ * Validate a partial configuration, naming every bad field once, in the product's words: `probe.port (70000):
+ * must be a whole number from 1 to 65535`; `name` says what a field is called where it was given (`--allow-cidr`).
+ */
+export function parseConfig(input: unknown, origin = 'configuration', name?: SettingName): Config {
+  const result = ConfigSchema.safeParse(input, { error: productMessage });
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => {
+    // A typo ("regoins", "enabeld") must not be silently ignored: name it.
+    if (i.code === 'unrecognized_keys')
+      return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}${i.path.length ? ` in ${i.path.join('.')}` : ''}`;
+    if (!i.path.length) return i.code === 'invalid_type' ? 'it must be a JSON object ({…})' : `it ${i.message}`;
+    const named = name?.(i.path);
+    const value = named && 'value' in named ? named.value : valueAt(input, i.path);
+    const shown = value === undefined ? '' : ` (${JSON.stringify(value)?.slice(0, 80)})`;
+    return `${named?.name ?? i.path.join('.')}${shown}: ${i.message}`;
+  });
+  throw configError(`invalid ${origin}: ${[...new Set(problems)].join('; ')}`);
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = input;
   for (const p of path) {
     if (v === null || typeof v !== 'object') return undefined;
@@ -213,19 +256,19 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
 
 // ─────────────── text forms used by flags and environment variables ───────────────
 
-/** `KEY` or `KEY=VALUE`; repeated keys merge their values. */
-export function parseTagSelectors(specs: string[]): TagSelector[] {
+/** `KEY` or `KEY=VALUE`; repeated keys merge their values. `origin` names where they were given, for messages. */
+export function parseTagSelectors(specs: string[], origin = '--tag'): TagSelector[] {
   const byKey = new Map<string, Set<string> | undefined>();
   for (const spec of specs) {
     const eq = spec.indexOf('=');
     const key = (eq < 0 ? spec : spec.slice(0, eq)).trim();
-    if (!key) throw configError(`invalid tag selector "${spec}": expected KEY or KEY=VALUE`);
+    if (!key) throw configError(`invalid tag selector ${origin} "${spec}": expected KEY or KEY=VALUE`);
     if (eq < 0) {
       byKey.set(key, undefined);
       continue;
     }
     const value = spec.slice(eq + 1);
-    if (!value) throw configError(`invalid tag selector "${spec}": empty value (use KEY alone to match any value)`);
+    if (!value) throw configError(`invalid tag selector ${origin} "${spec}": empty value (use KEY alone to match any value)`);
     if (byKey.has(key) && byKey.get(key) === undefined) continue; // key-only already matches every value
     const values = byKey.get(key) ?? new Set<string>();
     values.add(value);
@@ -234,21 +277,23 @@ export function parseTagSelectors(specs: string[]): TagSelector[] {
   return [...byKey].map(([key, values]) => (values ? { key, values: [...values] } : { key }));
 }
 
-/** `PORT[-PORT][/tcp|udp|all][@SOURCE[,SOURCE…]]`, e.g. `22@sg-0abc1234` or `9100-9200/tcp@10.0.0.0/8`. */
-export function parseAllowedPort(spec: string): AllowedPort {
+/** `PORT[-PORT][/tcp|udp|all][@SOURCE[,SOURCE…]]`, e.g. `22@sg-0abc1234` or `9100-9200/tcp@10.0.0.0/8`; `origin` names where it was given. */
+export function parseAllowedPort(spec: string, origin = '--allow-port'): AllowedPort {
   const m = spec.trim().match(/^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|all))?(?:@(.+))?$/i);
-  if (!m) throw configError(`invalid allowed port "${spec}": expected PORT[-PORT][/tcp|udp|all][@SOURCE,…]`);
+  if (!m) throw configError(`invalid allowed port ${origin} "${spec}": expected PORT[-PORT][/tcp|udp|all][@SOURCE,…]`);
   const candidate = {
     fromPort: Number(m[1]),
     toPort: Number(m[2] ?? m[1]),
     protocol: (m[3] ?? 'tcp').toLowerCase(),
     ...(m[4] ? { sources: m[4].split(',').map((s) => s.trim()) } : {}),
   };
-  const parsed = AllowedPortSchema.safeParse(candidate);
+  const parsed = AllowedPortSchema.safeParse(candidate, { error: productMessage });
   if (!parsed.success) {
-    throw configError(
-      `invalid allowed port "${spec}": ${parsed.error.issues.map((i) => `${i.path.join('.') || 'value'} ${i.message}`).join('; ')}`,
-    );
+    // fromPort and toPort wrong alike ("70000") is one problem: "port must be …", said once.
+    const field = (path: readonly PropertyKey[]) =>
+      path[0] === 'fromPort' || path[0] === 'toPort' ? 'port ' : path.length ? `${path.join('.')} ` : '';
+    const problems = new Set(parsed.error.issues.map((i) => `${field(i.path)}${i.message}`));
+    throw configError(`invalid allowed port ${origin} "${spec}": ${[...problems].join('; ')}`);
   }
   return parsed.data;
 }
@@ -322,9 +367,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   const regions = list(env.INFLUXGUARD_REGIONS, /,/);
   if (regions) out.regions = regions;
   const tags = list(env.INFLUXGUARD_TAGS, /;/);
-  if (tags) out.tagSelectors = parseTagSelectors(tags);
+  if (tags) out.tagSelectors = parseTagSelectors(tags, 'INFLUXGUARD_TAGS');
   const ports = list(env.INFLUXGUARD_ALLOWED_PORTS, /;/);
-  if (ports) out.allowedPorts = ports.map(parseAllowedPort);
+  if (ports) out.allowedPorts = ports.map((p) => parseAllowedPort(p, 'INFLUXGUARD_ALLOWED_PORTS'));
   const cidrs = list(env.INFLUXGUARD_CLUSTER_CIDRS, /,/);
   if (cidrs) out.clusterCidrs = cidrs;
   const probeCidrs = list(env.INFLUXGUARD_PROBE_ALLOWED_CIDRS, /,/);
@@ -382,13 +427,67 @@ export function configFromFile(path: string): ConfigInput {
   }
 }
 
-/** Merge layers (later wins per top-level key) and validate the result. */
+/** Where environment variables land in the configuration (configFromEnv), to name them in messages. */
+const ENV_SETTINGS: Record<string, string> = {
+  regions: 'INFLUXGUARD_REGIONS',
+  tagSelectors: 'INFLUXGUARD_TAGS',
+  allowedPorts: 'INFLUXGUARD_ALLOWED_PORTS',
+  clusterCidrs: 'INFLUXGUARD_CLUSTER_CIDRS',
+  'probe.allowedCidrs': 'INFLUXGUARD_PROBE_ALLOWED_CIDRS',
+  'probe.endpointCidrs': 'INFLUXGUARD_PROBE_ENDPOINT_CIDRS',
+  'publish.snsTopicArn': 'INFLUXGUARD_SNS_TOPIC_ARN',
+  'app.accounts': 'INFLUXGUARD_ACCOUNTS',
+  'app.excludeAccounts': 'INFLUXGUARD_EXCLUDE_ACCOUNTS',
+  'app.memberRoleName': 'INFLUXGUARD_MEMBER_ROLE',
+  'app.unitSize': 'INFLUXGUARD_UNIT_SIZE',
+  'app.eventQuietSeconds': 'INFLUXGUARD_EVENT_QUIET_SECONDS',
+  'audit.secretArn': 'INFLUXGUARD_AUDIT_SECRET',
+  'audit.secrets': 'INFLUXGUARD_AUDIT_SECRETS',
+  'host.documentName': 'INFLUXGUARD_SSM_DOCUMENT',
+  roleTagKey: 'INFLUXGUARD_ROLE_TAG',
+  clusterTagKey: 'INFLUXGUARD_CLUSTER_TAG',
+};
+/** Where CLI flags land in the configuration (lib/cli.ts overridesFrom), to name them in messages. */
+const FLAG_SETTINGS: Record<string, string> = {
+  regions: '--region',
+  tagSelectors: '--tag',
+  allowedPorts: '--allow-port',
+  clusterCidrs: '--cluster-cidr',
+  'probe.allowedCidrs': '--allow-cidr',
+  'probe.endpointCidrs': '--endpoint-cidr',
+  'probe.caFiles': '--ca',
+  'audit.secretArn': '--audit-secret',
+};
+
+/** The setting a path falls under (`probe.allowedCidrs.2` → `probe.allowedCidrs`), looked up in `names`. */
+function settingAt(names: Record<string, string>, path: readonly PropertyKey[]): string | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const hit = names[path.slice(0, n).join('.')];
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** Merge layers (later wins per top-level key) and validate the result; each layer's errors name the setting as it was given. */
 export function loadConfig(layers: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigInput }): Config {
   const fromFile = layers.file ? configFromFile(layers.file) : {};
-  if (layers.file) parseConfig(fromFile, `config file ${layers.file}`); // name the file in its own errors
+  if (layers.file) parseConfig(fromFile, `config file ${layers.file}`);
+  const env = layers.env ?? {};
+  const fromEnv = configFromEnv(env);
+  parseConfig(fromEnv, 'environment', (path) => {
+    const name = settingAt(ENV_SETTINGS, path);
+    // The item of a list as parsed ("bad" of "10.0.0.0/8,bad"); a number that did not parse as written.
+    const value = valueAt(fromEnv, path);
+    return name ? { name, value: typeof value === 'number' && Number.isNaN(value) ? env[name] : value } : undefined;
+  });
+  const overrides = layers.overrides ?? {};
+  parseConfig(overrides, 'option', (path) => {
+    const name = settingAt(FLAG_SETTINGS, path);
+    return name ? { name } : undefined;
+  });
   // Later layers win per key; nested sections (probe, aws) merge one level deep.
   const merged: Record<string, unknown> = {};
-  for (const layer of [fromFile, configFromEnv(layers.env ?? {}), layers.overrides ?? {}] as Record<string, unknown>[]) {
+  for (const layer of [fromFile, fromEnv, overrides] as Record<string, unknown>[]) {
     for (const [k, v] of Object.entries(layer)) {
       const prev = merged[k];
       const isSection = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);

@@ -29,7 +29,7 @@ describe('configuration', () => {
       { key: 'Service', values: ['influxdb', 'tsdb'] },
     ]);
     expect(parseTagSelectors(['Env=a=b'])).toEqual([{ key: 'Env', values: ['a=b'] }]);
-    expect(message(() => parseTagSelectors(['=x']))).toMatch(/invalid tag selector "=x"/);
+    expect(message(() => parseTagSelectors(['=x']))).toMatch(/invalid tag selector --tag "=x"/);
     expect(message(() => parseTagSelectors(['Service=']))).toMatch(/empty value/);
   });
   it('parses allowed ports', () => {
@@ -44,8 +44,9 @@ describe('configuration', () => {
       protocol: 'all',
       sources: ['10.0.0.0/8', 'pl-0123456789abcdef0'],
     });
-    expect(message(() => parseAllowedPort('ssh'))).toMatch(/invalid allowed port "ssh"/);
+    expect(message(() => parseAllowedPort('ssh'))).toMatch(/invalid allowed port --allow-port "ssh"/);
     expect(message(() => parseAllowedPort('70000'))).toMatch(/70000/);
+    expect(message(() => parseAllowedPort('ssh', 'INFLUXGUARD_ALLOWED_PORTS'))).toMatch(/INFLUXGUARD_ALLOWED_PORTS "ssh"/);
     expect(message(() => parseAllowedPort('22@10.0.0.0/99'))).toMatch(/not a CIDR/);
     expect(message(() => parseAllowedPort('30-20'))).toMatch(/greater/);
   });
@@ -108,4 +109,45 @@ describe('configuration', () => {
 it('refuses a misspelt INFLUXGUARD_ variable, naming it', () => {
   expect(() => loadConfig({ env: { INFLUXGUARD_REGION: 'us-east-1' } })).toThrow(/unknown environment variable INFLUXGUARD_REGION/);
   expect(loadConfig({ env: { INFLUXGUARD_REGIONS: 'us-east-1' } }).regions).toEqual(['us-east-1']);
+});
+
+describe("configuration errors in the product's own words, each once", () => {
+  const ZOD = /Too (big|small)|Invalid (input|option)|expected (number|string|array|object|int)|received|\(root\)|[<>]=/;
+
+  it('an out-of-range port given once is one problem, named by its flag', () => {
+    const m = message(() => parseAllowedPort('70000'));
+    expect(m).toBe('invalid allowed port --allow-port "70000": port must be a whole number from 0 to 65535');
+    expect(m).not.toMatch(ZOD);
+  });
+
+  it('every kind of bad value, in a file, the environment or a flag, says what it must be', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ig-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        probe: { port: 70000, concurrency: 1.5 },
+        regions: 'eu-west-1',
+        tagSelectors: [{ key: '' }],
+        publish: { notify: 'sometimes', enabled: 'yes' },
+        app: { memberRoleName: 'a b' },
+      }),
+    );
+    const m = message(() => loadConfig({ file }));
+    expect(m).toContain('probe.port (70000): must be a whole number from 1 to 65535');
+    expect(m).toContain('probe.concurrency (1.5): must be a whole number from 1 to 512');
+    expect(m).toContain('regions ("eu-west-1"): must be a list ([…])');
+    expect(m).toContain('tagSelectors.0.key (""): must not be empty');
+    expect(m).toContain('publish.notify ("sometimes"): must be one of "always", "on-change"');
+    expect(m).toContain('publish.enabled ("yes"): must be true or false');
+    expect(m).toContain('app.memberRoleName ("a b"): is not an IAM role name');
+    expect(m).not.toMatch(ZOD);
+    writeFileSync(file, '[]');
+    expect(message(() => loadConfig({ file }))).toBe(`invalid config file ${file}: it must be a JSON object ({…})`);
+    const env = message(() => loadConfig({ env: { INFLUXGUARD_UNIT_SIZE: 'many', INFLUXGUARD_PROBE_ALLOWED_CIDRS: '10.0.0.0/8,bad' } }));
+    expect(env).toContain('INFLUXGUARD_UNIT_SIZE ("many"): must be a whole number from 1 to 1000');
+    expect(env).toContain('INFLUXGUARD_PROBE_ALLOWED_CIDRS ("bad"): is not a valid IPv4/IPv6 CIDR');
+    const flags = message(() => loadConfig({ overrides: { regions: ['Mars'], probe: { allowedCidrs: ['x'] } } }));
+    expect(flags).toBe('invalid option: --region ("Mars"): is not a region name; --allow-cidr ("x"): is not a valid IPv4/IPv6 CIDR');
+  });
 });

@@ -473,7 +473,7 @@ export const securityHeadersMissing = endpointCheck({
 
 export const corsAnyOrigin = endpointCheck({
   id: 'headers.cors-any-origin',
-  title: 'InfluxDB reflects any Origin in CORS responses',
+  title: 'InfluxDB lets any web origin read its responses (CORS)',
   severity: 'MEDIUM',
   section: 'Configure security headers',
   risk: 'Any web page a user visits can call the API from their browser and read the answers.',
@@ -486,8 +486,31 @@ export const corsAnyOrigin = endpointCheck({
     const details = { sentOrigin: c.sentOrigin, ...(c.allowOrigin ? { allowOrigin: c.allowOrigin } : {}) };
     if (c.allowOrigin === c.sentOrigin)
       return [{ status: 'FAILED', summary: `an arbitrary Origin (${c.sentOrigin}) is reflected`, details }];
-    if (c.allowOrigin === '*')
-      return [{ status: 'WARNING', summary: 'Access-Control-Allow-Origin: * (any site may read responses without credentials)', details }];
+    if (c.allowOrigin === '*') {
+      // "*" lets any page read answers that need no credentials (browsers send none with "*"): all of them when
+      // authentication is off. Whether it is off is the unauthenticated SHOW DATABASES of auth.disabled.
+      const p = probe(ctx);
+      const unauthenticated = authOff(p);
+      if (unauthenticated)
+        return [
+          {
+            status: 'FAILED',
+            summary:
+              'Access-Control-Allow-Origin: * from an endpoint that answers without authentication: any web page a user visits can read its data',
+            details: { ...details, unauthenticated },
+          },
+        ];
+      const unknown = p.query.ok
+        ? ''
+        : `; whether it answers without authentication is unknown (unauthenticated SHOW DATABASES: ${p.query.reason})`;
+      return [
+        {
+          status: 'WARNING',
+          summary: `Access-Control-Allow-Origin: * (any site may read responses that need no credentials)${unknown}`,
+          details: { ...details, ...(p.query.ok ? { unauthenticated } : {}) },
+        },
+      ];
+    }
     return [{ status: 'PASSED', summary: 'an arbitrary Origin is not allowed', details }];
   },
 });

@@ -21,7 +21,7 @@ export function formatForFile(path: string): Format | undefined {
 export async function renderDocument(
   fmt: Exclude<Format, 'table'>,
   doc: ScanDocument,
-  context: { instances?: readonly Instance[]; databases?: readonly TimestreamDb[] } = {},
+  context: { instances?: readonly Instance[]; databases?: readonly TimestreamDb[]; command?: 'scan' | 'probe' } = {},
 ): Promise<Iterable<string>> {
   switch (fmt) {
     case 'json':

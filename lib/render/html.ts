@@ -24,10 +24,13 @@ import { documentFindingId } from '../findings/asff.js';
 import { jsonText, printable } from '../util/text.js';
 import { VERSION } from '../version.js';
 import { SEVERITY_COLOURS, severityScale, svgOf } from './chart.js';
+import { countOf, failingCount, ofEachKind, subjects, type Subject } from './subjects.js';
 
 export interface HtmlOptions {
   instances?: readonly Instance[];
   databases?: readonly TimestreamDb[];
+  /** The command that produced the document: a probe's report names endpoints, not accounts and regions. */
+  command?: 'scan' | 'probe';
 }
 
 /** Printable, then escaped for text and attribute values alike. */
@@ -36,32 +39,37 @@ const h = (value: unknown): string => escapeHtml(printable(String(value ?? '')))
 /** Instances shown in the by-instance chart; the rest are summed up in one line under it. */
 const CHART_INSTANCES = 20;
 
-interface Group {
-  key: string;
+interface Group extends Subject {
+  /** The subject's id and, when it has one, its name. */
   label: string;
-  findings: Finding[];
+  /** The label as the chart shows it: the id on one line, the name on the next ones (never cut). */
+  chartLabel: string;
 }
 
-const groupKey = (f: Finding): string => f.instanceId ?? f.endpoint ?? `${f.accountId ?? '-'}/${f.region ?? '-'} (account)`;
+/** Chart label lines at most this long: a long name goes on more lines rather than being cut. */
+const LABEL_LINE = 40;
 
-function groups(doc: ScanDocument, names: Map<string, string>): Group[] {
-  const byKey = new Map<string, Group>();
-  for (const f of doc.findings) {
-    const key = groupKey(f);
-    const g = byKey.get(key) ?? { key, label: printable(names.has(key) ? `${key} (${names.get(key)})` : key), findings: [] };
-    g.findings.push(f);
-    byKey.set(key, g);
+function nameLines(name: string): string[] {
+  const lines: string[] = [];
+  for (const word of name.split(' ')) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + 1 + word.length <= LABEL_LINE) lines[lines.length - 1] = `${last} ${word}`;
+    else for (let i = 0; i < Math.max(1, word.length); i += LABEL_LINE) lines.push(word.slice(i, i + LABEL_LINE));
   }
-  const worst = (g: Group) => Math.max(-1, ...g.findings.filter((f) => isFailing(f.status)).map((f) => severityRank(f.severity)));
-  const failing = (g: Group) => g.findings.filter((f) => isFailing(f.status)).length;
-  for (const g of byKey.values())
-    g.findings.sort(
-      (a, b) =>
-        STATUSES.indexOf(a.status) - STATUSES.indexOf(b.status) ||
-        severityRank(b.severity) - severityRank(a.severity) ||
-        a.checkId.localeCompare(b.checkId),
-    );
-  return [...byKey.values()].sort((a, b) => worst(b) - worst(a) || failing(b) - failing(a) || a.key.localeCompare(b.key));
+  return lines;
+}
+
+/** The findings by subject, in the table's order (render/subjects.ts). */
+function groups(doc: ScanDocument, names: Map<string, string>): Group[] {
+  return subjects(doc.findings).map((s) => {
+    const name = names.get(s.key);
+    const suffix = s.kind === 'account' ? ' (account)' : '';
+    return {
+      ...s,
+      label: printable(`${s.key}${suffix}${name ? ` (${name})` : ''}`),
+      chartLabel: [printable(`${s.key}${suffix}`), ...(name ? nameLines(printable(name)) : [])].join('\n'),
+    };
+  });
 }
 
 async function severityChart(doc: ScanDocument): Promise<string> {
@@ -80,27 +88,37 @@ async function severityChart(doc: ScanDocument): Promise<string> {
   });
 }
 
-async function instanceChart(gs: Group[]): Promise<{ svg: string; hidden: number }> {
-  const withFailures = gs.filter((g) => g.findings.some((f) => isFailing(f.status)));
+async function subjectChart(gs: Group[], noun: string): Promise<{ svg: string; hidden: number }> {
+  const withFailures = gs.filter((g) => failingCount(g) > 0);
   const shown = withFailures.slice(0, CHART_INSTANCES);
   const values = shown.flatMap((g) =>
     SEVERITIES.map((severity) => ({
-      instance: g.label,
+      subject: g.chartLabel,
       severity,
+      // Stacked most severe first (leftmost), as the legend lists them; by rank, not by name.
+      rank: severityRank(severity),
       count: g.findings.filter((f) => isFailing(f.status) && f.severity === severity).length,
     })).filter((v) => v.count > 0),
   );
+  const lines = Math.max(1, ...shown.map((g) => g.chartLabel.split('\n').length));
   const svg = await svgOf({
-    title: 'Failing findings by instance',
+    title: `Failing findings by ${noun}`,
     width: 420,
-    height: { step: 18 },
-    data: { values: values.length ? values : [{ instance: 'none', severity: 'INFORMATIONAL', count: 0 }] },
+    height: { step: Math.max(18, 14 * lines + 6) },
+    data: { values: values.length ? values : [{ subject: 'none', severity: 'INFORMATIONAL', rank: 0, count: 0 }] },
     mark: { type: 'bar', tooltip: false },
     encoding: {
-      y: { field: 'instance', type: 'nominal', sort: shown.map((g) => g.label), title: null, axis: { labelLimit: 260 } },
+      y: {
+        field: 'subject',
+        type: 'nominal',
+        sort: shown.map((g) => g.chartLabel),
+        title: null,
+        // Whole labels (no limit, so nothing is cut), the id and the name on lines of their own.
+        axis: { labelLimit: 0, labelExpr: "split(datum.label, '\\n')" },
+      },
       x: { aggregate: 'sum', field: 'count', type: 'quantitative', title: 'findings (FAILED + WARNING)', axis: { tickMinStep: 1 } },
       color: { field: 'severity', type: 'nominal', scale: severityScale, title: 'severity' },
-      order: { field: 'severity', sort: 'descending' },
+      order: { field: 'rank', type: 'quantitative', sort: 'descending' },
     },
   });
   return { svg, hidden: withFailures.length - shown.length };
@@ -109,10 +127,13 @@ async function instanceChart(gs: Group[]): Promise<{ svg: string; hidden: number
 function findingHtml(f: Finding): string {
   const summary = typeof f.evidence.summary === 'string' ? f.evidence.summary : '';
   const related = f.compliance?.relatedRequirements ?? [];
-  return `<details class="finding" data-status="${h(f.status)}" data-severity="${h(f.severity)}" data-check="${h(f.checkId)}">
-<summary><span class="sev" style="background:${SEVERITY_COLOURS[f.severity]}">${h(f.severity)}</span> <span class="status st-${h(f.status)}">${h(f.status)}</span> <code>${h(f.checkId)}</code> ${h(f.title)}<span class="res">${h(f.resource.type)} ${h(f.resource.id)}</span></summary>
+  // A check's title names what it looks for ("…answers queries without authentication"): a passed one reads as what was seen.
+  const passed = f.status === 'PASSED';
+  const line = passed ? summary || `not the case: ${f.title}` : f.title;
+  return `<details class="finding" data-status="${h(f.status)}" data-severity="${h(f.severity)}" data-check="${h(f.checkId)}"${passed ? ' hidden' : ''}>
+<summary><span class="sev" style="background:${SEVERITY_COLOURS[f.severity]}">${h(f.severity)}</span> <span class="status st-${h(f.status)}">${h(f.status)}</span> <code>${h(f.checkId)}</code> ${h(line)}<span class="res">${h(f.resource.type)} ${h(f.resource.id)}</span></summary>
 <div class="body">
-<p class="observed">${h(summary)}</p>
+${passed ? `<p class="checked"><b>Looks for</b> ${h(f.title)}</p>` : `<p class="observed">${h(summary)}</p>`}
 ${f.endpoint ? `<p><b>Endpoint</b> <code>${h(f.endpoint)}</code></p>` : ''}
 <p><b>Remediation</b> ${h(f.remediation.text)} <a href="${h(f.remediation.url)}" rel="noreferrer noopener">${h(f.remediation.url)}</a></p>
 ${related.length ? `<p class="related"><b>Related requirements</b> ${related.map((r) => `<span class="req">${h(r)}</span>`).join(' ')}</p>` : ''}
@@ -125,21 +146,25 @@ ${related.length ? `<p class="related"><b>Related requirements</b> ${related.map
 function groupHtml(g: Group): string {
   const count = (pred: (f: Finding) => boolean) => g.findings.filter(pred).length;
   const failing = count((f) => isFailing(f.status));
-  return `<section class="group" data-group="${h(g.key)}">
+  return `<section class="group" data-group="${h(g.key)}"${failing + count((f) => f.status === 'NOT_AVAILABLE') ? '' : ' hidden'}>
 <h3>${h(g.label)} <span class="counts">${failing} failing · ${count((f) => f.status === 'NOT_AVAILABLE')} not available · ${count((f) => f.status === 'PASSED')} passed</span></h3>
 ${g.findings.map(findingHtml).join('\n')}
 </section>`;
 }
 
-/** Filters (status, severity, check) toggle `hidden` on findings and empty groups; print opens every finding. */
+/**
+ * Filters (status, severity, check, and whether passed findings show: not by default) toggle `hidden` on
+ * findings and empty groups; print opens every finding. The markup hides passed findings already (no script, no flash).
+ */
 const SCRIPT = `(() => {
   const $ = (s) => document.querySelector(s);
-  const status = $('#filter-status'), severity = $('#filter-severity'), check = $('#filter-check');
+  const status = $('#filter-status'), severity = $('#filter-severity'), check = $('#filter-check'), passed = $('#show-passed');
   const apply = () => {
     let shown = 0;
     for (const d of document.querySelectorAll('details.finding')) {
       const st = d.dataset.status;
-      const ok = (status.value === 'all' || (status.value === 'failing' ? st === 'FAILED' || st === 'WARNING' : st === status.value)) &&
+      const ok = (st !== 'PASSED' || passed.checked) &&
+        (status.value === 'all' || (status.value === 'failing' ? st === 'FAILED' || st === 'WARNING' : st === status.value)) &&
         (severity.value === 'all' || d.dataset.severity === severity.value) && (check.value === 'all' || d.dataset.check === check.value);
       d.hidden = !ok;
       if (ok) shown++;
@@ -147,7 +172,10 @@ const SCRIPT = `(() => {
     for (const g of document.querySelectorAll('section.group')) g.hidden = !g.querySelector('details.finding:not([hidden])');
     $('#shown-count').textContent = String(shown);
   };
-  for (const s of [status, severity, check]) s.addEventListener('change', apply);
+  for (const s of [severity, check]) s.addEventListener('change', apply);
+  // Asking for PASSED findings shows them; hiding them again leaves that status.
+  status.addEventListener('change', () => { if (status.value === 'PASSED') passed.checked = true; apply(); });
+  passed.addEventListener('change', () => { if (!passed.checked && status.value === 'PASSED') status.value = 'all'; apply(); });
   window.addEventListener('beforeprint', () => { for (const d of document.querySelectorAll('details')) d.open = true; });
   apply();
 })();`;
@@ -196,12 +224,20 @@ export async function renderHtml(doc: ScanDocument, opts: HtmlOptions = {}): Pro
     ...(opts.databases ?? []).filter((d) => d.name && d.name !== d.id).map((d) => [d.id, d.name!] as [string, string]),
   ]);
   const gs = groups(doc, names);
-  const [bySeverity, byInstance] = await Promise.all([severityChart(doc), instanceChart(gs)]);
+  // A probe's document has endpoints and no accounts or regions (the CLI says which command made it).
+  const probe = (opts.command ?? (doc.scope.accounts.length || doc.findings.some((f) => f.accountId) ? 'scan' : 'probe')) === 'probe';
+  const noun = probe ? 'endpoint' : 'instance';
+  const [bySeverity, byInstance] = await Promise.all([severityChart(doc), subjectChart(gs, noun)]);
   const s = doc.summary;
   const failing = s.FAILED + s.WARNING;
   const checks = [...new Set(doc.findings.map((f) => f.checkId))].sort();
   const option = (value: string, label = value) => `<option value="${h(value)}">${h(label)}</option>`;
-  const scope = `accounts ${doc.scope.accounts.map(h).join(', ') || '-'} · regions ${doc.scope.regions.map(h).join(', ') || '-'}`;
+  const scope = probe
+    ? countOf(gs.length, 'endpoint')
+    : `accounts ${doc.scope.accounts.map(h).join(', ') || 'none'} · regions ${doc.scope.regions.map(h).join(', ') || 'none'}`;
+  const passed = s.PASSED;
+  const notPassed = doc.findings.length - passed;
+  const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -214,7 +250,7 @@ export async function renderHtml(doc: ScanDocument, opts: HtmlOptions = {}): Pro
 <body>
 <header>
 <h1>influxguard report</h1>
-<p class="meta">scan <code>${h(doc.scanId)}</code> · ${h(doc.startedAt)} – ${h(doc.finishedAt)} · ${scope}</p>
+<p class="meta">${probe ? 'probe' : 'scan'} <code>${h(doc.scanId)}</code> · ${h(doc.startedAt)} – ${h(doc.finishedAt)} · ${scope}</p>
 </header>
 <h2>Summary</h2>
 <div class="cards" id="summary">
@@ -224,14 +260,14 @@ ${STATUSES.map((st) => `<div class="card ${st}" data-status="${st}"><span class=
 <p id="headline">${
     failing === 0
       ? 'No failing findings.'
-      : `${failing} failing finding(s): ${SEVERITIES.filter((x) => s.bySeverity[x] > 0)
+      : `${plural(failing, 'failing finding')}: ${SEVERITIES.filter((x) => s.bySeverity[x] > 0)
           .reverse()
           .map((x) => `${s.bySeverity[x]} ${x}`)
           .join(', ')}.`
-  } ${gs.filter((g) => g.findings.some((f) => isFailing(f.status))).length} of ${gs.length} instance(s), endpoint(s) or account(s) with failures.</p>
+  } ${ofEachKind(gs, (g) => failingCount(g) > 0)} with failures.</p>
 <div class="charts">
 <figure id="chart-severity">${bySeverity}</figure>
-<figure id="chart-instances">${byInstance.svg}${byInstance.hidden ? `<figcaption>and ${byInstance.hidden} more instance(s) with failures</figcaption>` : ''}</figure>
+<figure id="chart-instances">${byInstance.svg}${byInstance.hidden ? `<figcaption>and ${plural(byInstance.hidden, `more ${noun}`)} with failures</figcaption>` : ''}</figure>
 </div>
 <h2>Findings</h2>
 <div class="filters" role="search">
@@ -241,7 +277,8 @@ ${STATUSES.map((st) => `<div class="card ${st}" data-status="${st}"><span class=
     .map((x) => option(x))
     .join('')}</select></label>
 <label>Check <select id="filter-check">${option('all')}${checks.map((c) => option(c)).join('')}</select></label>
-<span><b id="shown-count">${doc.findings.length}</b> of ${doc.findings.length} shown</span>
+<label><input type="checkbox" id="show-passed"> show passed (${passed})</label>
+<span><b id="shown-count">${notPassed}</b> of ${doc.findings.length} shown</span>
 </div>
 ${gs.map(groupHtml).join('\n')}
 <footer>influxguard ${h(VERSION)} · statuses and severities as in Security Hub (ASFF) · each finding's "Related requirements" are the framework controls its check supports</footer>

@@ -5,18 +5,9 @@
  * Every string that came from outside (tags, servers, collectors, AWS) goes
  * through printable(): the only control sequences are our own colours.
  */
-import {
-  SEVERITIES,
-  isFailing,
-  severityRank,
-  type Finding,
-  type Instance,
-  type ScanDocument,
-  type Severity,
-  type Status,
-  type TimestreamDb,
-} from '../model.js';
+import { SEVERITIES, type Finding, type Instance, type ScanDocument, type Severity, type Status, type TimestreamDb } from '../model.js';
 import { printable } from '../util/text.js';
+import { findingOrder, subjects } from './subjects.js';
 
 const ANSI = {
   reset: '\x1b[0m',
@@ -28,7 +19,6 @@ const ANSI = {
   magenta: '\x1b[35m',
   cyan: '\x1b[36m',
 };
-const STATUS_ORDER: Status[] = ['FAILED', 'WARNING', 'NOT_AVAILABLE', 'PASSED'];
 const SEVERITY_COLOUR: Record<Severity, string> = {
   CRITICAL: ANSI.magenta,
   HIGH: ANSI.red,
@@ -47,13 +37,9 @@ export interface TableOptions {
   instances?: readonly Instance[];
   /** Timestream for InfluxDB instances and clusters, for their headings. */
   databases?: readonly TimestreamDb[];
+  /** Terminal columns to fit (default DEFAULT_WIDTH, at least 80): long details wrap, long resource ids are shortened. */
+  width?: number;
 }
-
-const weight = (f: Finding) => (isFailing(f.status) ? severityRank(f.severity) + 1 : 0);
-const rowOrder = (a: Finding, b: Finding) =>
-  STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) ||
-  severityRank(b.severity) - severityRank(a.severity) ||
-  a.checkId.localeCompare(b.checkId);
 
 /** How many paths of one finding the table shows (the JSON has them all). */
 const PATHS_SHOWN = 3;
@@ -81,16 +67,78 @@ function pathLines(f: Finding): string[] {
     });
 }
 
+/** The width the table is laid out for when the terminal's is unknown (a pipe, a file). */
+export const DEFAULT_WIDTH = 120;
+/** STATUS and SEVERITY columns: `  NOT_AVAILABLE INFORMATIONAL `. */
+const STATUS_W = 13;
+const SEVERITY_W = 13;
+const LEAD = 2 + STATUS_W + 1 + SEVERITY_W + 1;
+/** The detail column keeps at least this much; the resource column gives way (long ids are shortened). */
+const DETAIL_MIN = 24;
+/** Where a long detail continues: under the CHECK column, a little in, across the rest of the line. */
+const CONTINUED = LEAD + 2;
+/** Instance, volume and security-group ids are never shortened (vol- ids are 21 characters). */
+const RESOURCE_MIN = 21;
+
+/** Our own colour codes: the only escape sequences left in a line (printable() removed every other). */
+const COLOUR_CODE = /\x1b\[[0-9;]*m/g;
+const visibleLength = (text: string) => [...text.replace(COLOUR_CODE, '')].length;
+
+/**
+ * `text` in lines of at most `width` terminal columns, continuation lines indented by `indent` spaces; words
+ * longer than a line are cut. Hand-written rather than wrap-ansi (not a dependency): the text is already
+ * printable, its only escapes are our colours, which count as nothing. A character counts as one column
+ * (printable() leaves wide CJK characters, which take two: such a line may overrun by as many).
+ */
+function wrap(text: string, width: number, indent = 0): string[] {
+  const room = (first: boolean) => Math.max(10, width - (first ? 0 : indent));
+  const lines: string[] = [];
+  let line = '';
+  for (let word of text.split(' ')) {
+    const gap = line === '' ? '' : ' ';
+    if (visibleLength(line) + gap.length + visibleLength(word) <= room(lines.length === 0)) {
+      line += gap + word;
+      continue;
+    }
+    if (line !== '') lines.push(line);
+    line = '';
+    while (visibleLength(word) > room(lines.length === 0)) {
+      const chars = [...word];
+      const cut = room(lines.length === 0);
+      lines.push(chars.slice(0, cut).join(''));
+      word = chars.slice(cut).join('');
+    }
+    line = word;
+  }
+  lines.push(line);
+  return lines.map((l, i) => (i === 0 ? l : `${' '.repeat(indent)}${l}`));
+}
+
+/** The words of `text` that fit in `width` columns, and the rest (all of it when even its first word does not fit). */
+function splitAt(text: string, width: number): [string, string] {
+  const [first = ''] = wrap(text, width);
+  const cut = first.length < text.length && text[first.length] !== ' ';
+  return cut ? ['', text] : [first, text.slice(first.length).trimStart()];
+}
+
+/**
+ * An id in at most `width` characters: whole when it fits, else its start (an ARN keeps `arn:`), an ellipsis,
+ * and as much of its end as fits, where the name and the unique part of an id are. The JSON and ASFF keep it whole.
+ */
+function shortId(id: string, width: number): string {
+  const chars = [...id];
+  if (chars.length <= width) return id;
+  const head = id.startsWith('arn:') ? 4 : Math.floor((width - 1) / 3);
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (width - 1 - head)).join('')}`;
+}
+
 export function renderTable(doc: ScanDocument, opts: TableOptions): string {
+  const width = Math.max(80, opts.width ?? DEFAULT_WIDTH);
   const paint = (code: string, text: string) => (opts.color ? `${code}${text}${ANSI.reset}` : text);
   const byId = new Map((opts.instances ?? []).map((i) => [i.instanceId, i]));
   const dbById = new Map((opts.databases ?? []).map((d) => [d.id, d]));
-  const groups = new Map<string, Finding[]>();
-  for (const f of doc.findings) {
-    const key = f.instanceId ?? f.endpoint ?? `${f.accountId ?? ''} ${f.region ?? ''}`;
-    groups.set(key, [...(groups.get(key) ?? []), f]);
-  }
-  const heading = (key: string, fs: Finding[]) => {
+  const groups = subjects(doc.findings);
+  const heading = (fs: readonly Finding[]) => {
     const f = fs[0]!;
     const i = f.instanceId ? byId.get(f.instanceId) : undefined;
     if (i) return printable(`${i.instanceId}${i.name ? ` ${i.name}` : ''} (${i.role}, ${i.state}) ${i.accountId}/${i.region}`);
@@ -101,25 +149,30 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
       );
     if (f.instanceId) return printable(`${f.instanceId} ${f.accountId ?? ''}/${f.region ?? ''}`);
     if (f.endpoint) return printable(f.endpoint);
-    return printable(`account ${key.trim().replace(' ', ' / ')}`);
+    return printable(`account ${f.accountId ?? '-'} / ${f.region ?? '-'}`);
   };
   const lines: string[] = [];
   const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
   lines.push(
-    opts.command === 'probe'
-      ? paint(ANSI.bold, `influxguard probe ${printable(doc.scanId)}`) + paint(ANSI.dim, ` · ${plural(groups.size, 'endpoint')}`)
-      : paint(ANSI.bold, `influxguard scan ${printable(doc.scanId)}`) +
-          paint(
-            ANSI.dim,
-            printable(` · accounts ${doc.scope.accounts.join(', ') || '-'} · regions ${doc.scope.regions.join(', ') || '-'}`),
-          ),
+    ...wrap(
+      opts.command === 'probe'
+        ? paint(ANSI.bold, `influxguard probe ${printable(doc.scanId)}`) + paint(ANSI.dim, ` · ${plural(groups.length, 'endpoint')}`)
+        : paint(ANSI.bold, `influxguard scan ${printable(doc.scanId)}`) +
+            paint(
+              ANSI.dim,
+              printable(` · accounts ${doc.scope.accounts.join(', ') || '-'} · regions ${doc.scope.regions.join(', ') || '-'}`),
+            ),
+      width,
+      2,
+    ),
   );
-  const rows = [...groups].map(([key, fs]) => [key, fs, tableRows(fs, opts.showPassed ?? false)] as const);
-  const cells = rows.flatMap(([, , rs]) => rs.filter((r) => r.checkId !== undefined));
-  const checkWidth = Math.max(10, ...cells.map((r) => printable(r.checkId ?? '').length));
-  const resWidth = Math.max(8, ...cells.map((r) => printable(r.resourceId ?? '').length));
-  const STATUS_W = 13;
-  const SEVERITY_W = 13;
+  const rows = groups.map((g) => [g.findings, tableRows(g.findings, opts.showPassed ?? false)] as const);
+  const cells = rows.flatMap(([, rs]) => rs.filter((r) => r.checkId !== undefined));
+  const checkWidth = Math.max(10, ...cells.map((r) => visibleLength(printable(r.checkId ?? ''))));
+  // The resource column is as wide as its longest id, up to what leaves the detail column its room.
+  const resourceRoom = Math.max(RESOURCE_MIN, width - LEAD - checkWidth - 4 - DETAIL_MIN);
+  const resWidth = Math.min(resourceRoom, Math.max(8, ...cells.map((r) => visibleLength(printable(r.resourceId ?? '')))));
+  const detailAt = LEAD + checkWidth + 2 + resWidth + 2;
   lines.push(
     '',
     paint(
@@ -127,18 +180,23 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
       `  ${'STATUS'.padEnd(STATUS_W)} ${'SEVERITY'.padEnd(SEVERITY_W)} ${'CHECK'.padEnd(checkWidth)}  ${'RESOURCE'.padEnd(resWidth)}  DETAIL`,
     ),
   );
-  for (const [key, fs, rs] of rows.sort(
-    ([ka, a], [kb, b]) => Math.max(...b.map(weight)) - Math.max(...a.map(weight)) || ka.localeCompare(kb),
-  )) {
-    lines.push('', paint(ANSI.bold, heading(key, fs)));
+  for (const [fs, rs] of rows) {
+    lines.push('', ...wrap(heading(fs), width, 2).map((l) => paint(ANSI.bold, l)));
     for (const r of rs) {
       const lead = `  ${paint(STATUS_COLOUR[r.status], r.status.padEnd(STATUS_W))} ${paint(SEVERITY_COLOUR[r.severity], r.severity.padEnd(SEVERITY_W))} `;
-      lines.push(
-        r.checkId === undefined
-          ? `${lead}${printable(r.detail)}`
-          : `${lead}${printable(r.checkId).padEnd(checkWidth)}  ${printable(r.resourceId ?? '').padEnd(resWidth)}  ${printable(r.detail)}`,
-      );
-      for (const p of r.paths ?? []) lines.push(paint(ANSI.dim, `${' '.repeat(31)}${p}`));
+      if (r.checkId === undefined) {
+        const [first, ...more] = wrap(printable(r.detail), width - LEAD);
+        lines.push(`${lead}${first}`, ...more.map((l) => `${' '.repeat(LEAD)}${l}`));
+      } else {
+        const detail = printable(r.detail);
+        const [first = '', rest = ''] = splitAt(detail, width - detailAt);
+        const resource = shortId(printable(r.resourceId ?? ''), resWidth);
+        lines.push(
+          `${lead}${printable(r.checkId).padEnd(checkWidth)}  ${resource.padEnd(resWidth)}  ${first}`.trimEnd(),
+          ...(rest ? wrap(rest, width - CONTINUED).map((l) => `${' '.repeat(CONTINUED)}${l}`) : []),
+        );
+      }
+      for (const p of r.paths ?? []) lines.push(...wrap(p, width - LEAD - 1, 2).map((l) => paint(ANSI.dim, `${' '.repeat(LEAD + 1)}${l}`)));
     }
     const passed = fs.filter((f) => f.status === 'PASSED').length;
     if (!opts.showPassed && passed) lines.push(paint(ANSI.dim, `  ${passed} passed`));
@@ -150,7 +208,11 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
     .map((x) => `${s.bySeverity[x]} ${x}`);
   lines.push(
     '',
-    `${paint(ANSI.bold, 'Summary:')} ${paint(ANSI.red, `${s.FAILED} failed`)}${sev.length ? ` (${sev.join(', ')})` : ''}, ${s.WARNING} warning, ${s.NOT_AVAILABLE} not available, ${paint(ANSI.green, `${s.PASSED} passed`)} · ${plural(groups.size, 'subject')} · ${plural(doc.findings.length, 'finding')}`,
+    ...wrap(
+      `${paint(ANSI.bold, 'Summary:')} ${paint(ANSI.red, `${s.FAILED} failed`)}${sev.length ? ` (${sev.join(', ')})` : ''}, ${s.WARNING} warning, ${s.NOT_AVAILABLE} not available, ${paint(ANSI.green, `${s.PASSED} passed`)} · ${plural(groups.length, 'subject')} · ${plural(doc.findings.length, 'finding')}`,
+      width,
+      2,
+    ),
   );
   return `${lines.join('\n')}\n`;
 }
@@ -171,7 +233,7 @@ interface Row {
  * collapse into one line ("11 endpoint checks not evaluated: …"); the JSON keeps each finding.
  */
 function tableRows(fs: readonly Finding[], showPassed: boolean): Row[] {
-  const shown = fs.filter((f) => showPassed || f.status !== 'PASSED').sort(rowOrder);
+  const shown = fs.filter((f) => showPassed || f.status !== 'PASSED').sort(findingOrder);
   const reasonOf = (f: Finding) => (f.status === 'NOT_AVAILABLE' && typeof f.evidence.reason === 'string' ? f.evidence.reason : undefined);
   const byReason = new Map<string, Finding[]>();
   for (const f of shown) {

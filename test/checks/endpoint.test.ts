@@ -91,7 +91,7 @@ describe('endpoint check branches', () => {
     expect(f).toMatchObject({ status: 'NOT_AVAILABLE' });
     expect(f!.evidence.reason).toMatch(/unauthenticated SHOW DATABASES: ECONNRESET/);
   });
-  it('headers: present on both responses passes; CORS "*" is a WARNING', () => {
+  it('headers: present on both responses passes; CORS "*" with authentication on is a WARNING', () => {
     const good = {
       'x-content-type-options': 'nosniff',
       'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
@@ -107,7 +107,24 @@ describe('endpoint check branches', () => {
       status: 'WARNING',
     });
     expect(first('headers.cors-any-origin', ctx())).toMatchObject({ status: 'PASSED' });
+    expect(
+      first('headers.cors-any-origin', ctx({ cors: ok({ sentOrigin: 'https://x.invalid', allowOrigin: 'https://x.invalid' }) })),
+    ).toMatchObject({
+      status: 'FAILED',
+    });
     expect(first('headers.version-disclosed', ctx({ ping: ok(obs(204, {})) }))).toMatchObject({ status: 'PASSED' });
+  });
+  it('headers.cors-any-origin: "*" from an endpoint that answers without authentication FAILS (any page a user visits reads it)', () => {
+    const star = ok({ sentOrigin: 'https://x.invalid', allowOrigin: '*' });
+    const open = first('headers.cors-any-origin', ctx({ cors: star, query: ok(obs(200, {}, '{"results":[{"statement_id":0}]}')) }));
+    expect(open).toMatchObject({ status: 'FAILED', details: { allowOrigin: '*', unauthenticated: true } });
+    expect(open.summary).toMatch(/answers without authentication/);
+    // Authentication on: "*" alone lets no page read data without credentials (a browser sends none with "*").
+    expect(first('headers.cors-any-origin', ctx({ cors: star }))).toMatchObject({ status: 'WARNING', details: { unauthenticated: false } });
+    // Whether it answers without authentication is unknown: "*" is still a WARNING, and says what is unknown.
+    const unknown = first('headers.cors-any-origin', ctx({ cors: star, query: fail('ECONNRESET') }));
+    expect(unknown).toMatchObject({ status: 'WARNING' });
+    expect(unknown.summary).toMatch(/ECONNRESET/);
   });
   it('tls: not yet valid fails; certificate checks do not apply to plain HTTP', () => {
     const tls = ctx().evidence.probe.ok ? (ctx().evidence.probe as { value: ProbeEvidence }).value.tls! : fail('x');

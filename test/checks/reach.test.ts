@@ -406,7 +406,7 @@ describe('the table shows paths hop by hop', () => {
       findings,
       summary: summarise(findings),
     };
-    const text = renderTable(doc, { color: false });
+    const text = renderTable(doc, { color: false, width: 400 }); // one line a path, to read them whole
     expect(text).toContain(`reachable from the internet: ${IP}`);
     expect(text).toContain('igw-0000000000000000a');
     expect(text).toMatch(

@@ -1,8 +1,13 @@
-/** What a person reads: the table's headers and collapsed lines, probe's heading, and the probe's messages (loopback only). */
+/**
+ * What a person reads: the table's headers and collapsed lines, probe's heading, the probe's messages
+ * (loopback only), each command's own help, the version, configuration errors in the product's words.
+ */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { VERSION } from '../../lib/version.js';
 import { certificates, startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
 import { runCli } from '../support/cli.js';
 
@@ -12,6 +17,7 @@ const LOOPBACK = ['--allow-cidr', '127.0.0.0/8'];
 
 let tlsServer: RunningInfluxd;
 let silent: Server;
+let plainHttp: HttpServer;
 const sockets: Socket[] = [];
 
 beforeAll(async () => {
@@ -19,10 +25,15 @@ beforeAll(async () => {
   // Accepts connections and never answers.
   silent = createServer((s) => sockets.push(s));
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  // Plain HTTP only: a TLS ClientHello gets its 400 page.
+  plainHttp = createHttpServer((_req, res) => res.writeHead(204, { 'X-Influxdb-Version': '1.8.10' }).end());
+  await new Promise<void>((r) => plainHttp.listen(0, '127.0.0.1', r));
 });
 afterAll(async () => {
   for (const s of sockets) s.destroy();
   silent.close();
+  plainHttp.closeAllConnections();
+  plainHttp.close();
   await tlsServer.stop();
 });
 
@@ -34,9 +45,20 @@ describe('the table', () => {
     expect(lines[0]).toMatch(/^influxguard probe [0-9a-f-]{36} · 1 endpoint$/);
     expect(r.stdout).not.toMatch(/accounts -|regions -/);
     expect(lines[2]).toMatch(/^ {2}STATUS +SEVERITY +CHECK +RESOURCE +DETAIL$/);
-    expect(lines.filter((l) => l.startsWith('  NOT_AVAILABLE'))).toEqual([
-      '  NOT_AVAILABLE INFORMATIONAL 11 endpoint checks not evaluated: refused 10.20.1.4:8086: 10.20.1.4 is outside the allowed target CIDRs (127.0.0.0/8)',
-    ]);
+    // One line, wrapped to fit 120 columns: its continuation sits under the detail.
+    const at = lines.findIndex((l) => l.startsWith('  NOT_AVAILABLE'));
+    expect(lines.filter((l) => l.startsWith('  NOT_AVAILABLE'))).toHaveLength(1);
+    const detail = [
+      lines[at]!.slice(30),
+      ...lines
+        .slice(at + 1, at + 3)
+        .filter((l) => /^ {30}\S/.test(l))
+        .map((l) => l.slice(30)),
+    ];
+    expect(detail.join(' ')).toBe(
+      '11 endpoint checks not evaluated: refused 10.20.1.4:8086: 10.20.1.4 is outside the allowed target CIDRs (127.0.0.0/8)',
+    );
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(120);
     expect(r.stdout).toMatch(/· 1 subject · 11 findings\n$/);
     expect(r.stderr).toMatch(/warning: 11 findings NOT_AVAILABLE: /);
   });
@@ -67,6 +89,25 @@ describe('probe messages', () => {
     expect(r.stderr).toContain('no complete response within 700 ms (probe.responseTimeoutMs)');
   });
 
+  it('loopback refused names the flag that allows it', async () => {
+    for (const [target, range] of [
+      ['127.0.0.1:9', '127.0.0.0/8'],
+      ['[::1]:9', '::1/128'],
+    ] as const) {
+      const r = await runCli(['probe', target], {});
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain(`loopback is not probed unless allowed: add --allow-cidr ${range} (probe.allowedCidrs)`);
+    }
+  });
+
+  it("https:// against a plain-HTTP port says so and what to try, not OpenSSL's words", async () => {
+    const { port } = plainHttp.address() as { port: number };
+    const r = await runCli(['probe', ...LOOPBACK, `https://127.0.0.1:${port}`], {});
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`TLS handshake failed: this port speaks plain HTTP; try http://127.0.0.1:${port}`);
+    expect(r.stderr + r.stdout).not.toMatch(/SSL routines|ERR_SSL|openssl/i);
+  });
+
   it('scan-only flags given to probe are usage errors', async () => {
     for (const [flags, message] of [
       [['--region', 'eu-west-1'], '--region is a scan option: probe does not take it'],
@@ -80,5 +121,58 @@ describe('probe messages', () => {
         stderr: expect.stringContaining(`influxguard: usage: ${message}`),
       });
     }
+  });
+});
+
+describe('help and version', () => {
+  it('scan, probe and remediate each have their own short help; the overview lists the commands', async () => {
+    const texts = new Map<string, string>();
+    for (const command of ['scan', 'probe', 'remediate']) {
+      const r = await runCli([command, '--help'], {});
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(r.stdout).toMatch(new RegExp(`^usage: influxguard ${command} `));
+      expect(r.stdout.trimEnd().split('\n').length).toBeLessThanOrEqual(45);
+      expect(Math.max(...r.stdout.split('\n').map((l) => l.length))).toBeLessThanOrEqual(110);
+      texts.set(command, r.stdout);
+      expect((await runCli(['help', command], {})).stdout).toBe(r.stdout);
+    }
+    expect(new Set(texts.values()).size).toBe(3);
+    expect(texts.get('probe')).toContain('--allow-cidr');
+    expect(texts.get('probe')).not.toContain('--region');
+    expect(texts.get('remediate')).toContain('--apply');
+    expect(texts.get('remediate')).not.toContain('--format');
+    const overview = await runCli(['--help'], {});
+    expect(overview.stdout).toMatch(/^usage: influxguard <command>/);
+    for (const command of ['scan', 'probe', 'remediate', 'version']) expect(overview.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    expect(overview.stdout.trimEnd().split('\n').length).toBeLessThanOrEqual(25);
+  });
+
+  it('-V, --version and version print the version', async () => {
+    for (const args of [['-V'], ['--version'], ['version']]) {
+      const r = await runCli(args, {});
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
+    }
+  });
+});
+
+describe('configuration errors', () => {
+  it("are said once, in the product's words, naming the flag or key", async () => {
+    const port = await runCli(['scan', '--allow-port', '70000'], {});
+    expect({ code: port.code, stderr: port.stderr }).toEqual({
+      code: 2,
+      stderr: 'influxguard: invalid allowed port --allow-port "70000": port must be a whole number from 0 to 65535\n',
+    });
+    const config = join(certificates(), 'bad-config.json');
+    writeFileSync(config, JSON.stringify({ probe: { port: 70000 } }));
+    const file = await runCli(['probe', '--config', config, '127.0.0.1'], {});
+    expect({ code: file.code, stderr: file.stderr }).toEqual({
+      code: 2,
+      stderr: `influxguard: invalid config file ${config}: probe.port (70000): must be a whole number from 1 to 65535\n`,
+    });
+    writeFileSync(config, '[]');
+    const root = await runCli(['scan', '--config', config], {});
+    expect(root.stderr).toBe(`influxguard: invalid config file ${config}: it must be a JSON object ({…})\n`);
+    const flag = await runCli(['probe', '--allow-cidr', '10.0.0.0/33', '10.1.2.3'], {});
+    expect(flag.stderr).toBe('influxguard: invalid option: --allow-cidr ("10.0.0.0/33"): is not a valid IPv4/IPv6 CIDR\n');
   });
 });

@@ -93,7 +93,7 @@ describe('influxguard scan', () => {
   it('--endpoint-cidr sets probe.endpointCidrs (a bad one is named)', async () => {
     const r = await runCli(['scan', '--endpoint-cidr', '10.9.0.0/16', '--endpoint-cidr', 'nope'], account.env(REGION));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/probe\.endpointCidrs\.1 \("nope"\): is not a valid IPv4\/IPv6 CIDR/);
+    expect(r.stderr).toMatch(/--endpoint-cidr \("nope"\): is not a valid IPv4\/IPv6 CIDR/); // named as given
   });
 
   it('an unknown region is a one-line usage error', async () => {

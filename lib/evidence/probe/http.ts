@@ -54,7 +54,9 @@ const servername = (t: ResolvedTarget) => (isIP(t.host) ? undefined : t.host);
 function describe(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { reason?: string };
   const code = e?.code ? `${e.code}: ` : '';
-  return `${code}${(e?.message ?? String(err)).replace(/\s+/g, ' ').slice(0, 200)}`;
+  // OpenSSL's errors carry their reason ("wrong version number") besides a message of library internals.
+  const text = typeof e?.reason === 'string' && e.code?.startsWith('ERR_SSL_') ? e.reason : (e?.message ?? String(err));
+  return `${code}${text.replace(/\s+/g, ' ').slice(0, 200)}`;
 }
 
 export interface RequestOptions {

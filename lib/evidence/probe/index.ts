@@ -187,7 +187,7 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
   let secured: TLSSocket | undefined;
   if (scheme !== 'http') {
     const tls = await inspectTls(t, opts, signal);
-    if (!tls.ok && scheme === 'https') return fail(`TLS handshake failed: ${tls.reason}`);
+    if (!tls.ok && scheme === 'https') return fail(await handshakeFailed(t, tls.reason, opts, signal));
     scheme = tls.ok ? 'https' : 'http';
     if (tls.ok) ({ judged, socket: secured } = tls.value);
   }
@@ -204,6 +204,21 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
     agent.destroy();
     secured?.destroy();
   }
+}
+
+/** OpenSSL's codes for a TLS handshake answered by something that does not speak TLS (a plain-HTTP server's 400). */
+const NOT_TLS = /^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG)\b/;
+
+/**
+ * Why an https:// target failed, in words a user can act on: when the handshake met something that is not
+ * TLS, one plain-HTTP /ping (read-only, the same allowed address) tells whether the port speaks plain HTTP.
+ */
+async function handshakeFailed(t: ResolvedTarget, reason: string, opts: ProbeOptions, signal: AbortSignal): Promise<string> {
+  if (!NOT_TLS.test(reason)) return `TLS handshake failed: ${reason}`;
+  const plain = await get(t, { scheme: 'http', path: '/ping', timeouts: opts.timeouts, signal, statusOnly: true });
+  return plain.ok
+    ? `TLS handshake failed: this port speaks plain HTTP; try ${endpointUrl(t, 'http')}`
+    : `TLS handshake failed: the server does not speak TLS (${reason})`;
 }
 
 /** A TLS port's answer to plain HTTP: 400 with Go's (influxd) or nginx's explanation. */

@@ -11,6 +11,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { LOOPBACK_CIDRS } from '../../config.js';
 import { cidrContains, formatIp, parseCidr, parseIp, type Cidr } from '../../util/cidr.js';
 
 /** Never probed, whatever the configuration says. */
@@ -106,8 +107,12 @@ export function assertAllowed(address: string, allowed: readonly string[], what:
     throw new TargetRefused(
       `refused ${what}: ${c.text} is in ${refused.text} (link-local / metadata / non-unicast addresses are never probed)`,
     );
-  if (!allowed.some((a) => cidrContains(parseCidr(a)!, c.cidr)))
-    throw new TargetRefused(`refused ${what}: ${c.text} is outside the allowed target CIDRs (${allowed.join(', ') || 'none'})`);
+  if (!allowed.some((a) => cidrContains(parseCidr(a)!, c.cidr))) {
+    // Loopback is left out of the defaults on purpose (the scanner's own host is no instance's endpoint): say how to allow it.
+    const loopback = LOOPBACK_CIDRS.find((l) => cidrContains(parseCidr(l)!, c.cidr));
+    const hint = loopback ? `; loopback is not probed unless allowed: add --allow-cidr ${loopback} (probe.allowedCidrs)` : '';
+    throw new TargetRefused(`refused ${what}: ${c.text} is outside the allowed target CIDRs (${allowed.join(', ') || 'none'})${hint}`);
+  }
 }
 
 /** Throws TargetRefused unless the address is one of the owner's own, or inside its endpoint CIDRs. */
