@@ -18,7 +18,7 @@ it('runs the fleet benchmark at 40 instances without errors (timing is not judge
   const row = r.stdout.split('\n').find((l) => l.startsWith('| 40 |'));
   expect(row).toBeDefined();
   expect(r.stdout).toMatch(/\| re-imported \/ calls \(rescan\) \|/);
-  expect(r.stdout).toMatch(/### Cost model/);
+  expect(r.stdout).toMatch(/^## Cost model/m);
   console.info(`fleet smoke: ${row}`);
 }, 300_000);
 
@@ -43,7 +43,7 @@ it('runs the fan-out scale benchmark at 200 instances (2 worker processes) witho
   );
   expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr.slice(-2000) }).toEqual({ status: 0, stderr: '' });
   expect(r.stdout).toMatch(/\| work units \| 2 \| 2 \| 1\.00 \|/);
-  expect(r.stdout).toMatch(/### Scale model/);
+  expect(r.stdout).toMatch(/^## Scale model/m);
   console.info(`scale smoke: ${r.stdout.split('\n').find((l) => l.startsWith('| wall time'))}`);
 }, 300_000);
 

@@ -271,6 +271,6 @@ describe('influxguard probe (the CLI)', () => {
   it('a bad --allow-cidr is a usage-level error naming it', async () => {
     const r = await runCli(['probe', servers.open!.url, '--allow-cidr', '10.0.0.0/99'], {});
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/probe.allowedCidrs.0 \("10.0.0.0\/99"\): is not a valid IPv4\/IPv6 CIDR/);
+    expect(r.stderr).toMatch(/--allow-cidr \("10.0.0.0\/99"\): is not a valid IPv4\/IPv6 CIDR/);
   });
 });
