@@ -54,8 +54,12 @@ export async function bundle(entry: string, outdir: string, name: string): Promi
  * optimising compilers, feedback allocated lazily, bytecode flushed. A CLI scan spends its time waiting for
  * AWS and endpoints: a 1,000-instance scan without probes took 1.6 s more CPU (3.2 s in all) and about 1 s more
  * wall time, and peaked at 105-111 MB instead of 116-139 (`--no-opt` only) or 148-152 MB (neither).
+ * `--no-jitless`: lite mode implies `--jitless`, which on Node 20 and 22 (V8 11-12) conflicts with their
+ * `--expose-wasm` and printed "Warning: disabling flag --expose_wasm due to conflicting flags" on every run.
+ * Lite mode still runs no optimising or baseline compiler with it (`--trace-opt` shows none on any of the three),
+ * WebAssembly stays off as before, and Node 24 (which has no `--expose-wasm`) accepts it.
  */
-export const CLI_NODE_FLAGS = ['--optimize-for-size', '--lite-mode'];
+export const CLI_NODE_FLAGS = ['--optimize-for-size', '--lite-mode', '--no-jitless'];
 
 /** The package's `bin`: a few lines that turn Node's compile cache on, then load the bundle beside it. */
 const CLI_LAUNCHER = 'dist/influxguard.mjs';
