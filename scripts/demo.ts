@@ -151,7 +151,9 @@ async function main(): Promise<number> {
     throw err;
   });
   try {
-    const env = { ...process.env, ...emulatorEnv(emulator.endpoint, DEMO_REGION) };
+    // INFLUXGUARD_CACHE names the InfluxDB build cache for this script; the CLI rejects INFLUXGUARD_* names it does not know.
+    const { INFLUXGUARD_CACHE: _cache, ...own } = process.env;
+    const env = { ...own, ...emulatorEnv(emulator.endpoint, DEMO_REGION) };
     const aws = { region: DEMO_REGION, endpoint: emulator.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
     const ec2 = new EC2Client(aws);
     const subscriber = await subscribe(aws);
