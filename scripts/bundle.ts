@@ -54,12 +54,23 @@ export async function bundle(entry: string, outdir: string, name: string): Promi
  * optimising compilers, feedback allocated lazily, bytecode flushed. A CLI scan spends its time waiting for
  * AWS and endpoints: a 1,000-instance scan without probes took 1.6 s more CPU (3.2 s in all) and about 1 s more
  * wall time, and peaked at 105-111 MB instead of 116-139 (`--no-opt` only) or 148-152 MB (neither).
- * `--no-jitless`: lite mode implies `--jitless`, which on Node 20 and 22 (V8 11-12) conflicts with their
- * `--expose-wasm` and printed "Warning: disabling flag --expose_wasm due to conflicting flags" on every run.
- * Lite mode still runs no optimising or baseline compiler with it (`--trace-opt` shows none on any of the three),
- * WebAssembly stays off as before, and Node 24 (which has no `--expose-wasm`) accepts it.
  */
-export const CLI_NODE_FLAGS = ['--optimize-for-size', '--lite-mode', '--no-jitless'];
+export const CLI_NODE_FLAGS = ['--optimize-for-size', '--lite-mode'];
+
+/**
+ * Before Node 24 (V8 before 13) lite mode is not usable: it implies `--jitless`, which turns WebAssembly off, V8 printed
+ * "Warning: disabling flag --expose_wasm due to conflicting flags" on every run, and on Node 22 `--help` failed (exit 1)
+ * when Node's own fetch (undici, which compiles WebAssembly there) was loaded. Those versions get lite mode's compiler
+ * settings without it: no optimising compiler (TurboFan, Maglev) and no baseline compiler (Sparkplug), as under lite
+ * mode, WebAssembly left on.
+ */
+const CLI_NODE_FLAGS_BEFORE_24 = ['--optimize-for-size', '--no-opt', '--no-maglev', '--no-sparkplug'];
+
+/**
+ * The launcher is a shell script for its first two lines, which picks the flags by the node version (`node --version`:
+ * about 10 ms), and JavaScript from there on (to node, line 2 is a string and a comment).
+ */
+const LAUNCHER_EXEC = `":" //; case "$(node --version 2>/dev/null)" in v1[0-9].*|v2[0-3].*) f="${CLI_NODE_FLAGS_BEFORE_24.join(' ')}" ;; *) f="${CLI_NODE_FLAGS.join(' ')}" ;; esac; exec node $f "$0" "$@"`;
 
 /** The package's `bin`: a few lines that turn Node's compile cache on, then load the bundle beside it. */
 const CLI_LAUNCHER = 'dist/influxguard.mjs';
@@ -76,7 +87,8 @@ const CLI_DIR = 'dist/cli';
  * would be theirs to choose. Without Node's compile cache (before 22.1) or
  * with NODE_DISABLE_COMPILE_CACHE=1, the CLI runs as before.
  */
-const LAUNCHER = `#!/usr/bin/env -S node ${CLI_NODE_FLAGS.join(' ')}
+const LAUNCHER = `#!/bin/sh
+${LAUNCHER_EXEC}
 // influxguard's launcher (written by scripts/bundle.ts): V8's memory-saving modes (not a heap limit; see
 // CLI_NODE_FLAGS there); the compile cache spares each run the bundle's compilation.
 import { lstatSync, mkdirSync } from 'node:fs';

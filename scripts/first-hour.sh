@@ -55,11 +55,12 @@ if grep -i -e warn -e ERR "$tmp/install.log"; then echo "first-hour: npm install
 cd "$tmp"
 for node in "$node24/node" ${CHECK_NODES:-}; do
   out="$(PATH="$(dirname "$node"):/usr/bin:/bin" "$tmp/prefix/bin/influxguard" --version 2>"$tmp/version.err")"
+  PATH="$(dirname "$node"):/usr/bin:/bin" "$tmp/prefix/bin/influxguard" scan --help >/dev/null 2>>"$tmp/version.err" || echo "scan --help exited $?" >>"$tmp/version.err"
   if [ -s "$tmp/version.err" ]; then
-    echo "first-hour: influxguard --version on node $("$node" --version) printed to stderr:" >&2
+    echo "first-hour: influxguard --version or scan --help on node $("$node" --version) failed or printed to stderr:" >&2
     cat "$tmp/version.err" >&2
     exit 1
   fi
-  echo "first-hour: influxguard --version on node $("$node" --version), installed from the tarball, outside the repository: $out (stderr empty)"
+  echo "first-hour: influxguard --version and scan --help on node $("$node" --version), installed from the tarball, outside the repository: $out (exit 0, stderr empty)"
 done
 echo "first-hour: done ($tmp can be removed)"

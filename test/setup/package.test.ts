@@ -75,12 +75,20 @@ describe('npm package', () => {
       warnings: [],
     });
     // Through the installed bin (the launcher's shebang and its node flags), from a directory outside the repository.
-    const run = spawnSync(join(prefix, 'bin', 'influxguard'), ['--version'], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: dir },
+    const bin = (...args: string[]) =>
+      spawnSync(join(prefix, 'bin', 'influxguard'), args, {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: dir },
+      });
+    const version = bin('--version');
+    expect({ status: version.status, stdout: version.stdout.trim(), stderr: version.stderr }).toEqual({
+      status: 0,
+      stdout: pkg.version,
+      stderr: '',
     });
-    expect({ status: run.status, stdout: run.stdout.trim(), stderr: run.stderr }).toEqual({ status: 0, stdout: pkg.version, stderr: '' });
+    const help = bin('scan', '--help');
+    expect({ status: help.status, stderr: help.stderr }).toEqual({ status: 0, stderr: '' });
     // The collector beside the bundle (host evidence reads it from the package).
     expect(execFileSync('ls', [join(prefix, 'lib', 'node_modules', 'influxguard', 'collector')], { encoding: 'utf8' }).trim()).toBe(
       'collect.sh',
