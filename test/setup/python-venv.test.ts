@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -71,17 +71,23 @@ describe('scripts/apt-install.sh', () => {
     expect({ status: r.status, out: r.stdout + r.stderr }).toEqual({ status: 0, out: '' });
   });
 
-  it('says what to do when it is neither root nor has sudo', () => {
-    // A PATH with apt-get, id and dpkg-query but no sudo, and a user who is not root.
+  /** Runs apt-install.sh as nobody with a PATH of the named system commands and `extra` scripts; undefined without setpriv. */
+  const asNobody = (extra: Record<string, string>) => {
+    const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+    if (!setpriv) return undefined;
     const bin = mkdtempSync(join(tmpdir(), 'ig-apt-'));
     chmodSync(bin, 0o755);
-    for (const c of ['apt-get', 'id', 'dpkg-query', 'grep', 'sh']) {
+    for (const c of ['id', 'dpkg-query', 'grep', 'sh', 'env']) {
       const at = ['/usr/bin', '/bin'].map((d) => join(d, c)).find((p) => existsSync(p));
       if (at) symlinkSync(at, join(bin, c));
     }
-    if (!existsSync(join(bin, 'apt-get'))) mkdirSync(join(bin, 'apt-get')); // not Debian: a stand-in that exists
-    const asNobody = spawnSync(
-      'setpriv',
+    writeFileSync(join(bin, 'calls'), '', { mode: 0o666 });
+    chmodSync(join(bin, 'calls'), 0o666);
+    // A stand-in apt-get (never the real one: the test installs nothing), and whatever else the case needs.
+    for (const [name, body] of Object.entries({ 'apt-get': `#!/bin/sh\necho "apt-get $*" >> ${bin}/calls\n`, ...extra }))
+      writeFileSync(join(bin, name), body.replaceAll('$BIN', bin), { mode: 0o755 });
+    const r = spawnSync(
+      setpriv,
       [
         '--reuid=65534',
         '--regid=65534',
@@ -92,11 +98,34 @@ describe('scripts/apt-install.sh', () => {
       ],
       { encoding: 'utf8', env: { PATH: bin } },
     );
-    if (asNobody.error) return; // no setpriv here
-    expect({ status: asNobody.status, stderr: asNobody.stderr }).toEqual({
+    return { status: r.status, stderr: r.stderr, calls: readFileSync(join(bin, 'calls'), 'utf8') };
+  };
+
+  it('says what to do when it is neither root nor has sudo', () => {
+    const r = asNobody({});
+    if (!r) return; // no setpriv here
+    expect(r).toEqual({
       status: 1,
       stderr:
         'setup: needs the Debian packages ig-no-such-package, and installing them needs root: run as root, or install sudo, or run: apt-get install ig-no-such-package (as root), then make again\n',
+      calls: '',
+    });
+  });
+
+  it('goes through sudo when it is not root', () => {
+    const r = asNobody({ sudo: '#!/bin/sh\necho "sudo $*" >> $BIN/calls\n"$@"\n' });
+    if (!r) return;
+    expect(r).toEqual({
+      status: 0,
+      stderr:
+        'setup: installing ig-no-such-package with sudo apt-get (sudo may ask for your password)\nsetup: apt-get install ig-no-such-package\n',
+      calls: [
+        'sudo apt-get update -qq',
+        'apt-get update -qq',
+        'sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ig-no-such-package',
+        'apt-get install -y -qq --no-install-recommends ig-no-such-package',
+        '',
+      ].join('\n'),
     });
   });
 });
