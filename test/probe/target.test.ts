@@ -41,6 +41,34 @@ describe('probe targets', () => {
       await refused(resolveTarget(parseTarget(spelling), ['0.0.0.0/0', '::/0']), /never probed/);
     }
   });
+  it('refuses the metadata service in every IPv6 spelling that embeds it, whatever --allow-cidr says (issue 27 item 6)', async () => {
+    for (const spelling of [
+      // NAT64, the well-known prefix (RFC 6052) and the local-use one (RFC 8215).
+      '[64:ff9b::a9fe:a9fe]',
+      '[64:ff9b::169.254.169.254]',
+      '[64:ff9b:1::a9fe:a9fe]',
+      // IPv4-compatible (deprecated, still parsed), IPv4-mapped in hex, IPv4-translated (SIIT).
+      '[::169.254.169.254]',
+      '[::a9fe:a9fe]',
+      '[::ffff:a9fe:a9fe]',
+      '[::ffff:0:a9fe:a9fe]',
+      // 6to4 embeds the address after 2002::/16.
+      '[2002:a9fe:a9fe::1]',
+      // The EC2 IPv6 metadata service.
+      '[fd00:ec2::254]',
+    ]) {
+      await refused(resolveTarget(parseTarget(spelling), ['0.0.0.0/0', '::/0']), /169\.254\.169\.254|fd00:ec2::254|never probed/);
+      // A name resolving to it is refused as well.
+      const host = spelling.replace(/^\[|\]$/g, '');
+      await refused(
+        resolveTarget(parseTarget('imds.example'), ['::/0'], async () => [{ address: host, family: 6 }]),
+        /never probed/,
+      );
+    }
+    // A NAT64 address of an ordinary host is judged as any IPv6 address.
+    await expect(resolveTarget(parseTarget('[64:ff9b::a00:5]'), ['64:ff9b::/96'])).resolves.toMatchObject({ address: '64:ff9b::a00:5' });
+    expect(() => assertAllowed('::', ['::/0'], 't')).toThrow(/never probed/);
+  });
   it('refuses addresses outside the allowlist, and names that resolve to any refused address', async () => {
     await refused(resolveTarget(parseTarget('8.8.8.8'), DEFAULT_ALLOWED_CIDRS), /outside the allowed target CIDRs/);
     const resolver = async () => [

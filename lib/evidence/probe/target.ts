@@ -1,7 +1,8 @@
 /**
  * Target safety: what the prober may connect to. A target is resolved once;
  * every resolved address must be inside the operator's allowed CIDRs and
- * outside the always-refused ranges (link-local, the EC2 metadata service);
+ * outside the always-refused ranges (link-local, the EC2 metadata service, in
+ * every spelling: IPv4-mapped, -compatible, -translated, NAT64, 6to4);
  * the connection then goes to that exact address, so a DNS answer cannot
  * change between the check and the connect. A target named by an instance's
  * `influxdb:endpoint` tag must also resolve to one of that instance's own
@@ -11,6 +12,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { containsCidr, parseCidr as parseNetwork } from 'cidr-tools';
 import { LOOPBACK_CIDRS } from '../../config.js';
 import { cidrContains, formatIp, parseCidr, parseIp, type Cidr } from '../../util/cidr.js';
 
@@ -26,6 +28,29 @@ export const ALWAYS_REFUSED = [
   'ff00::/8',
 ];
 const REFUSED = ALWAYS_REFUSED.map((c) => parseCidr(c)!);
+
+/**
+ * IPv6 prefixes whose addresses carry an IPv4 address (in the last 32 bits, or
+ * bits 16–47 for 6to4): a translator or tunnel delivers them to that IPv4
+ * address, so it is judged too (`64:ff9b::a9fe:a9fe` is the metadata service
+ * behind NAT64). IPv4-mapped `::ffff:0:0/96` is judged as IPv4 outright (canonical).
+ */
+const EMBEDDING: { prefix: string; shift: bigint }[] = [
+  { prefix: '64:ff9b::/96', shift: 0n }, // NAT64, well-known prefix (RFC 6052)
+  { prefix: '64:ff9b:1::/48', shift: 0n }, // NAT64, local-use prefix (RFC 8215), as a /96
+  { prefix: '::/96', shift: 0n }, // IPv4-compatible (deprecated; `::` and `::1` are judged as themselves)
+  { prefix: '::ffff:0:0:0/96', shift: 0n }, // IPv4-translated (SIIT, RFC 2765)
+  { prefix: '2002::/16', shift: 80n }, // 6to4 (RFC 3056)
+];
+const V4_THIS_NETWORK = parseCidr('0.0.0.0/8')!;
+
+/** The IPv4 address an IPv6 address embeds (undefined for none, or for 0.0.0.0/8 such as `::1`'s). */
+function embeddedIpv4(address: string): string | undefined {
+  const e = EMBEDDING.find((p) => containsCidr(p.prefix, address));
+  if (!e) return undefined;
+  const v4 = formatIp(4, (parseNetwork(address).start >> e.shift) & 0xffffffffn);
+  return cidrContains(V4_THIS_NETWORK, parseCidr(v4)!) ? undefined : v4;
+}
 
 /** Whose addresses a target must resolve to (an instance's endpoint tag). */
 export interface TargetOwner {
@@ -102,11 +127,18 @@ function canonical(address: string): { family: 4 | 6; text: string; cidr: Cidr }
 /** Throws TargetRefused unless the address may be probed. */
 export function assertAllowed(address: string, allowed: readonly string[], what: string): void {
   const c = canonical(address);
-  const refused = REFUSED.find((r) => cidrContains(r, c.cidr));
-  if (refused)
-    throw new TargetRefused(
-      `refused ${what}: ${c.text} is in ${refused.text} (link-local / metadata / non-unicast addresses are never probed)`,
-    );
+  const inner = c.family === 6 ? embeddedIpv4(c.text) : undefined;
+  const judged = [
+    { text: c.text, cidr: c.cidr },
+    ...(inner ? [{ text: `${inner} (embedded in ${c.text})`, cidr: parseCidr(inner)! }] : []),
+  ];
+  for (const j of judged) {
+    const refused = REFUSED.find((r) => cidrContains(r, j.cidr));
+    if (refused)
+      throw new TargetRefused(
+        `refused ${what}: ${j.text} is in ${refused.text} (link-local / metadata / non-unicast addresses are never probed)`,
+      );
+  }
   if (!allowed.some((a) => cidrContains(parseCidr(a)!, c.cidr))) {
     // Loopback is left out of the defaults on purpose (the scanner's own host is no instance's endpoint): say how to allow it.
     const loopback = LOOPBACK_CIDRS.find((l) => cidrContains(parseCidr(l)!, c.cidr));
