@@ -5,7 +5,7 @@
  * or runtime error, with one line on stderr; 3 incomplete: something asked
  * for could not be checked at all, each case named in one line on stderr.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { STSClient } from '@aws-sdk/client-sts';
 import { CallCounter, createClients } from './aws/clients.js';
@@ -86,8 +86,13 @@ evidence:
   --endpoint-cidr CIDR an influxdb:endpoint tag may point into these (load balancers, proxies)
   --host               collect host evidence through SSM Run Command (needs ssm:SendCommand)
   --audit-secret ARN   credentialed audit (users, grants, tokens) with this Secrets Manager secret;
-                       an instance's influxdb:audit-secret tag names its own (allowed: audit.secrets)
-  --audit-allow-http   also send audit credentials over plain HTTP to non-loopback endpoints
+                       an instance's influxdb:audit-secret tag names its own (allowed: audit.secrets).
+                       A secret is read and sent only to the instances its own tags
+                       influxguard:instances[:2…] list, only over TLS whose certificate verifies
+  --audit-ca FILE      the CA (PEM) that issued the endpoints' certificates: the audit trusts it alone,
+                       and a secret tagged influxguard:instances=* then serves the whole fleet
+  --audit-insecure-lab laboratory only: do not verify the certificate (never the binding); every
+                       audit finding says so
 
 ${OUTPUT_OPTIONS.replace('FORMAT_MORE', ',\n                       asff (Security Hub findings)')}
   --quiet              no progress on stderr
@@ -110,8 +115,9 @@ targets:
                        also try a short list of well-known username/password pairs (real logins)
   --credentials-env VAR
                        credentialed audit with the credentials in environment variable VAR:
-                       user:password (1.x) or a token (2.x)
-  --audit-allow-http   also send those credentials over plain HTTP to non-loopback endpoints
+                       user:password (1.x) or a token (2.x), sent only over TLS that verifies
+  --audit-ca FILE      the CA (PEM) that issued the endpoint's certificate (else the system store)
+  --audit-insecure-lab laboratory only: do not verify the certificate; every audit finding says so
 
 ${OUTPUT_OPTIONS.replace('FORMAT_MORE', '')}
 
@@ -150,7 +156,8 @@ const OPTIONS = {
   'default-credentials': { type: 'boolean' },
   'no-probe': { type: 'boolean' },
   'audit-secret': { type: 'string' },
-  'audit-allow-http': { type: 'boolean' },
+  'audit-ca': { type: 'string' },
+  'audit-insecure-lab': { type: 'boolean' },
   'credentials-env': { type: 'string' },
   host: { type: 'boolean' },
   publish: { type: 'boolean' },
@@ -176,6 +183,15 @@ const splitList = (xs: string[] | undefined) =>
     .map((x) => x.trim())
     .filter(Boolean);
 
+/** A PEM file's text for the configuration (which holds PEM text, as the stack passes it). */
+function readPem(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw usageError(`${flag} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
 function overridesFrom(values: Values): ConfigInput {
   const o: ConfigInput = {};
   const regions = splitList(values.region);
@@ -192,7 +208,8 @@ function overridesFrom(values: Values): ConfigInput {
   if (Object.keys(probe).length) o.probe = probe;
   const audit: NonNullable<ConfigInput['audit']> = {};
   if (values['audit-secret']) audit.secretArn = values['audit-secret'];
-  if (values['audit-allow-http']) audit.allowPlainHttp = true;
+  if (values['audit-ca']) audit.ca = readPem(values['audit-ca'], '--audit-ca');
+  if (values['audit-insecure-lab']) audit.insecureLab = true;
   if (Object.keys(audit).length) o.audit = audit;
   if (values.host) o.host = { enabled: true };
   if (values.publish) o.publish = { enabled: true };

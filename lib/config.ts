@@ -2,6 +2,7 @@
  * One typed configuration, from defaults < config file < environment < CLI flags.
  * Every bad value is reported by name; nothing is silently dropped.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configError } from './errors.js';
@@ -36,6 +37,24 @@ const port = int(0, 65535);
 const SECRET_ARN_RE = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 const secretArn = z.string().regex(SECRET_ARN_RE, { message: 'is not a Secrets Manager secret ARN' });
 /** A secret ARN, or an ARN prefix ending in `*`. */
+/** The PEM certificates in a text (a bundle may hold several). */
+export const pemCertificates = (text: string): string[] =>
+  text.match(/-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g) ?? [];
+const parsesAsCertificate = (pem: string) => {
+  try {
+    new X509Certificate(pem);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** The operator's CA for the audit: PEM text of one or more certificates (never a path: the stack passes it as text). */
+const caPem = z
+  .string()
+  .max(64 * 1024)
+  .refine((s) => pemCertificates(s).length > 0 && pemCertificates(s).every(parsesAsCertificate), {
+    message: 'is not PEM certificate text (-----BEGIN CERTIFICATE----- …); on the command line give a file with --audit-ca FILE',
+  });
 const secretPattern = z.string().refine((s) => SECRET_ARN_RE.test(s.replace(/\*$/, s.endsWith(':secret:*') ? 'x' : '')), {
   message: 'is not a Secrets Manager secret ARN (a trailing * matches a prefix)',
 });
@@ -112,8 +131,14 @@ export const ConfigSchema = z.strictObject({
        * instance's credentials to it. The serverless worker's IAM policy is built from this list.
        */
       secrets: z.array(secretPattern).default([]),
-      /** Send credentials over plain HTTP to a non-loopback endpoint (refused by default, and said so). */
-      allowPlainHttp: z.boolean().default(false),
+      /**
+       * The operator's CA (PEM text; CLI `--audit-ca FILE`, stack parameter auditCa): audit credentials go only to
+       * endpoints whose certificate it issued (instead of the system store), and a secret bound to `*` (the whole
+       * fleet) is accepted only with it.
+       */
+      ca: caPem.optional(),
+      /** Laboratory only: send audit credentials over TLS without verifying the certificate (never without a binding); every audit finding says so. */
+      insecureLab: z.boolean().default(false),
       /** `users.admin-privileges`: more admin users than this fail. */
       maxAdmins: int(0, 1000).default(1),
       /** `tokens.all-access-excess`: more active operator or all-access tokens than this fail. */
@@ -403,11 +428,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   const probeEnabled = envBool(env, 'INFLUXGUARD_PROBE_ENABLED');
   if (probeEnabled !== undefined) out.probe = { ...(out.probe ?? {}), enabled: probeEnabled };
   const auditSecrets = list(env.INFLUXGUARD_AUDIT_SECRETS, /,/);
-  if (env.INFLUXGUARD_AUDIT_SECRET || auditSecrets)
-    out.audit = {
-      ...(env.INFLUXGUARD_AUDIT_SECRET ? { secretArn: env.INFLUXGUARD_AUDIT_SECRET } : {}),
-      ...(auditSecrets ? { secrets: auditSecrets } : {}),
-    };
+  const auditCa = env.INFLUXGUARD_AUDIT_CA?.trim();
+  const insecureLab = envBool(env, 'INFLUXGUARD_AUDIT_INSECURE_LAB');
+  const audit: NonNullable<ConfigInput['audit']> = {
+    ...(env.INFLUXGUARD_AUDIT_SECRET ? { secretArn: env.INFLUXGUARD_AUDIT_SECRET } : {}),
+    ...(auditSecrets ? { secrets: auditSecrets } : {}),
+    ...(auditCa ? { ca: auditCa } : {}),
+    ...(insecureLab !== undefined ? { insecureLab } : {}),
+  };
+  if (Object.keys(audit).length) out.audit = audit;
   if (env.INFLUXGUARD_ROLE_TAG) out.roleTagKey = env.INFLUXGUARD_ROLE_TAG;
   if (env.INFLUXGUARD_CLUSTER_TAG) out.clusterTagKey = env.INFLUXGUARD_CLUSTER_TAG;
   return out;

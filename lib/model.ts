@@ -443,12 +443,18 @@ export interface AuditToken {
 /**
  * What the operator-supplied credentials showed (read-only statements and
  * API calls only). `unavailable`: the audit of that flavour could not be done
- * (wrong password, invalid token, plain HTTP refused…), with the reason.
+ * (wrong password, invalid token, plain HTTP or a certificate that does not
+ * verify refused…), with the reason.
  */
+/** Said in every audit finding made without verifying the endpoint's certificate (`insecureLab`). */
+export const INSECURE_LAB_NOTE = "--audit-insecure-lab: the endpoint's TLS certificate was not verified (laboratory use only)";
+
 export type AuditEvidence =
-  | { flavour: 'influxdb-1'; endpoint: string; users: AuditUser[]; databases: string[] }
+  | { flavour: 'influxdb-1'; endpoint: string; users: AuditUser[]; databases: string[]; insecureLab?: true }
   | {
       flavour: 'influxdb-2';
+      /** Gathered under --audit-insecure-lab: the endpoint's certificate was not verified. */
+      insecureLab?: true;
       endpoint: string;
       /** What the audit token can see: `every organisation` (operator token) or one organisation's name. */
       scope: string;

@@ -25,7 +25,7 @@ import {
   type HostFn,
   type ProbeFn,
 } from './evidence/index.js';
-import { gatherAudit } from './evidence/audit/gather.js';
+import { gatherAudit, labNoted } from './evidence/audit/gather.js';
 import { localHost } from './evidence/host/local.js';
 import { emulatedAws, gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
 import {
@@ -234,10 +234,10 @@ function realProber(config: Config, env: NodeJS.ProcessEnv): ProbeFn {
 async function realAuditor(config: Config, env: NodeJS.ProcessEnv, clients: Clients): Promise<AuditFn> {
   const allowed = probeCidrs(config.probe.allowedCidrs, env);
   const { secretsReader } = await import('./evidence/audit/secrets.js');
-  const read = secretsReader((region) => clients.secretsManager(region));
+  const read = secretsReader((region) => clients.secretsManager(region), config.audit.ca !== undefined);
   return async (t, secret) => {
     const credentials = await read(secret);
-    return credentials.ok ? gatherAudit(t, credentials.value, allowed, config) : credentials;
+    return credentials.ok ? gatherAudit(t, credentials.value, allowed, config) : labNoted(config, credentials);
   };
 }
 

@@ -4,6 +4,7 @@
  * helpers tests use to plant users and tokens (fixture setup only, never the
  * scanner). The 1.x helpers are in influxd.ts.
  */
+import { request } from 'node:https';
 import { influxdBuilds, startInfluxd, type RunningInfluxd } from './influxd.js';
 
 /** The cached build of a matrix version (scripts/influxdb-build.sh), if this machine has it. */
@@ -23,18 +24,40 @@ export interface RunningInfluxd2 extends RunningInfluxd, Onboarded {
 }
 
 async function call(url: string, method: string, path: string, body: unknown, token?: string) {
-  const res = await fetch(`${url}${path}`, {
+  const init = {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Token ${token}` } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+  };
+  const sent = body === undefined ? undefined : JSON.stringify(body);
+  const { status, text } = url.startsWith('https:')
+    ? await httpsCall(`${url}${path}`, init, sent)
+    : await fetch(`${url}${path}`, { ...init, ...(sent !== undefined ? { body: sent } : {}) }).then(async (r) => ({
+        status: r.status,
+        text: await r.text(),
+      }));
+  return { status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
 }
 
-/** Start `binary` (a 2.x build, as influxd.ts starts the matrix's), onboard it (user `operator`, org `acme`, bucket `metrics`), and hand back the operator token. */
-export async function startInfluxd2(binary: string): Promise<RunningInfluxd2> {
-  const s = await startInfluxd({ build: { version: '2.x', binary, major: 2 } });
+/** Fixture setup over HTTPS: the test certificates' CA is no one's, so the certificate is not checked here (fetch would). */
+function httpsCall(url: string, init: { method: string; headers: Record<string, string> }, body?: string) {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(url, { ...init, rejectUnauthorized: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Start `binary` (a 2.x build, as influxd.ts starts the matrix's), onboard it (user `operator`, org `acme`, bucket
+ * `metrics`), and hand back the operator token. `https`: a combined PEM under certificates() (e.g. `valid.combined.pem`).
+ */
+export async function startInfluxd2(binary: string, https?: string): Promise<RunningInfluxd2> {
+  const s = await startInfluxd({ build: { version: '2.x', binary, major: 2 }, ...(https ? { https } : {}) });
   // The port listens a little before the API answers.
   let setup: Awaited<ReturnType<typeof call>> | undefined;
   for (let i = 0; i < 100 && !setup; i++) {

@@ -5,7 +5,14 @@
  * of the other flavour says nothing; one whose audit could not be done is
  * NOT_AVAILABLE with the reason (a refused password is never a pass).
  */
-import type { AuditEvidence, AuditToken, EndpointCheck, EndpointContext, InfluxFlavour } from '../model.js';
+import {
+  INSECURE_LAB_NOTE,
+  type AuditEvidence,
+  type AuditToken,
+  type EndpointCheck,
+  type EndpointContext,
+  type InfluxFlavour,
+} from '../model.js';
 import { ASFF_TYPES, EvidenceUnavailable, evidenceValue } from './support.js';
 
 const USERS_V1_URL = 'https://docs.influxdata.com/influxdb/v1/administration/authentication_and_authorization/#user-management-commands';
@@ -39,6 +46,13 @@ function auditCheck(
     evidence: ['probe'],
     // The other flavour's checks stay silent; an audit that could not start (no secret) speaks for both.
     appliesTo: (ctx) => !ctx.evidence.audit?.ok || ctx.evidence.audit.value.flavour === flavour,
+    // Under --audit-insecure-lab every finding says so (an unavailable one in its reason, see auditEndpoint).
+    evaluate: (ctx) => {
+      const outcomes = c.evaluate(ctx);
+      const a = ctx.evidence.audit;
+      if (!(a?.ok && 'insecureLab' in a.value && a.value.insecureLab)) return outcomes;
+      return outcomes.map((o) => ({ ...o, details: { ...o.details, tlsVerification: INSECURE_LAB_NOTE } }));
+    },
   };
 }
 

@@ -194,7 +194,7 @@ export const hostSource = (collect: HostFn): EvidenceSource<'host'> => ({
         : collect(instances),
 });
 
-/** Audits one endpoint with the credentials in one secret (read at scan time, memory only; a tagged one if bound to its instance). */
+/** Audits one endpoint with the credentials in one secret (read at scan time, memory only, and only if bound to the subject). */
 export type AuditFn = (t: ProbeTarget, secret: AuditSecret) => Promise<Result<AuditEvidence>>;
 
 /** `arn…:secret:*`-style patterns: a trailing `*` matches a prefix. */
@@ -203,22 +203,22 @@ const secretAllowed = (arn: string, patterns: readonly string[]) =>
 
 /**
  * Which secret holds an instance's audit credentials: its own tag
- * (`audit.tagKey`), which must name a secret the configuration allows and is
- * then read only if the secret is bound to the instance (else whoever can tag
- * an instance could have another instance's credentials sent to it), else the
- * fleet's secret, which the operator chose for every instance; undefined when
- * the instance has none.
+ * (`audit.tagKey`), which must name a secret the configuration allows, else
+ * the fleet's secret; undefined when the instance has none. Either is read,
+ * and sent, only if the secret's own tags bind it to the instance
+ * (lib/evidence/audit/secrets.ts): a tag on the instance alone never earns a
+ * credential.
  */
 export function auditSecretOf(i: Instance, config: Config): Result<AuditSecret> | undefined {
   const tagged = i.tags[config.audit.tagKey]?.trim();
+  const subject = i.instanceId;
   if (tagged) {
-    if (tagged === config.audit.secretArn) return ok({ arn: tagged });
-    if (secretAllowed(tagged, config.audit.secrets)) return ok({ arn: tagged, boundTo: i.instanceId });
+    if (tagged === config.audit.secretArn || secretAllowed(tagged, config.audit.secrets)) return ok({ arn: tagged, subject });
     return fail(
       `the ${config.audit.tagKey} tag names a secret that is not among audit.secrets (${config.audit.secrets.length} allowed): credentials not read`,
     );
   }
-  return config.audit.secretArn ? ok({ arn: config.audit.secretArn }) : undefined;
+  return config.audit.secretArn ? ok({ arn: config.audit.secretArn, subject }) : undefined;
 }
 
 /**

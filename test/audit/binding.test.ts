@@ -1,143 +1,266 @@
 /**
- * Issue 15: an allowed audit secret is sent only to the instances it is bound
- * to. A secret named by an instance's `influxdb:audit-secret` tag must list
- * that instance in its own tag `influxguard:instances` (read with
- * DescribeSecret before GetSecretValue); else whoever can tag an instance could
- * have any allowed secret (the production admin's password) sent to an endpoint
- * they control. Secrets Manager in moto, a real influxd 1.x, and a loopback
- * recorder standing in for the endpoint of the one who tagged.
+ * Issues 15 and 27: an audit secret (the fleet's too) is sent only to what its
+ * own tags `influxguard:instances[:N]` bind it to (read with DescribeSecret
+ * before GetSecretValue), and only over TLS whose certificate verifies.
+ * Secrets Manager in moto; each instance's endpoint is a real TLS capture
+ * listener on loopback that records every Authorization header it is sent and
+ * answers like an InfluxDB 1.x whose only user is the admin `root`.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CreateSecretCommand, SecretsManagerClient, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
+import { AUDIT_CHECKS } from '../../lib/checks/audit.js';
 import { parseConfig } from '../../lib/config.js';
-import { boundInstances } from '../../lib/evidence/audit/secrets.js';
-import type { Finding, ScanDocument } from '../../lib/model.js';
+import { bindingOf } from '../../lib/evidence/audit/secrets.js';
+import { INSECURE_LAB_NOTE, type Finding, type ScanDocument } from '../../lib/model.js';
 import { scan } from '../../lib/scan.js';
 import { seedEstate } from '../../scripts/estate.js';
-import { influxQuery, startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
-import { AUDIT_CHECKS } from '../../lib/checks/audit.js';
-import { endpoint, testAccount } from '../support/aws.js';
+import { certificates } from '../../scripts/influxd.js';
+import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
+import { runCli } from '../support/cli.js';
 
 const R = 'eu-west-3';
 const PW = 'Bind-admin-pw-5d0c9e17';
-// Every check of the credentialed audit, as the registry has them.
+const BASIC = `Basic ${Buffer.from(`root:${PW}`).toString('base64')}`;
 const AUDIT_CHECK_IDS = AUDIT_CHECKS.map((c) => c.id);
-let prod: RunningInfluxd;
-/** The endpoint of whoever tagged an instance: it records what it is sent. */
-let recorder: Server;
-const received: { url: string; headers: IncomingHttpHeaders }[] = [];
+
+/** A TLS listener standing in for an instance's port 8086: what it is sent is recorded. */
+interface Capture {
+  url: string;
+  authorizations: string[];
+  server: Server;
+}
+function capture(cert: 'valid' | 'selfsigned'): Promise<Capture> {
+  const dir = certificates();
+  const authorizations: string[] = [];
+  const server = createServer({ cert: readFileSync(join(dir, `${cert}.pem`)), key: readFileSync(join(dir, `${cert}.key`)) }, (req, res) => {
+    const auth = req.headers.authorization;
+    if (auth) authorizations.push(auth);
+    const results = [
+      { statement_id: 0, series: [{ columns: ['user', 'admin'], values: [['root', true]] }] },
+      { statement_id: 1, series: [{ name: 'databases', columns: ['name'], values: [['metrics']] }] },
+    ];
+    if (req.url === '/ping') res.writeHead(204, { 'x-influxdb-version': '1.8.10' }).end();
+    else if (!req.url?.startsWith('/query')) res.writeHead(404).end();
+    else if (auth !== BASIC) res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"authorization failed"}');
+    else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results }));
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, authorizations, server }),
+    ),
+  );
+}
+
+let account: TestAccount;
+const listeners: Record<string, Capture> = {};
 const ids: Record<string, string> = {};
 const arns: Record<string, string> = {};
-let doc: ScanDocument;
+/** Per scan: its document, every output line, and what each listener received. */
+const runs: Record<string, { doc: ScanDocument; output: string; received: Record<string, string[]> }> = {};
 let calls: Record<string, number>;
 
-const findingsOf = (name: string, id: string): Finding[] => doc.findings.filter((f) => f.instanceId === ids[name] && f.checkId === id);
+const findingsOf = (run: string, name: string, id: string): Finding[] =>
+  runs[run]!.doc.findings.filter((f) => f.instanceId === ids[name] && f.checkId === id);
+/** The Authorization headers `name`'s listener received, but the probe's own (a JWT it forges to test the shared secret). */
+const received = (run: string, name: string) => runs[run]!.received[name]!.filter((a) => !a.startsWith('Bearer '));
+/**
+ * Every audit finding of `name` NOT_AVAILABLE, each reason matching `reason` (all six checks when no credential was
+ * read; the three of the credential's flavour, users.*, when it was read and then not sent).
+ */
+const refused = (run: string, name: string, reason: RegExp) => {
+  const fs = AUDIT_CHECK_IDS.flatMap((id) => findingsOf(run, name, id));
+  expect(findingsOf(run, name, 'users.admin-privileges')).toHaveLength(1);
+  for (const f of fs) {
+    expect(f.status).toBe('NOT_AVAILABLE');
+    expect(String(f.evidence.reason)).toMatch(reason);
+  }
+};
+const audited = (run: string, name: string) =>
+  expect(findingsOf(run, name, 'users.default-admin-name').map((f) => f.status)).toEqual(['FAILED']);
+
+/** Runs one scan (`cli` args through the built CLI, else in process), then takes what each listener received. */
+async function run(name: string, args: string[] | undefined) {
+  let doc: ScanDocument;
+  let output = '';
+  if (args) {
+    const env = {
+      ...account.env(R),
+      INFLUXGUARD_PROBE_ENABLED: 'true',
+      INFLUXGUARD_AUDIT_SECRETS: `arn:aws:secretsmanager:${R}:${account.accountId}:secret:influxguard/*`,
+    };
+    const r = await runCli(['scan', '--format', 'json', '--fail-on', 'none', ...args], env);
+    expect(r.stderr).not.toMatch(/internal error/);
+    output = `${r.stdout}${r.stderr}`;
+    doc = JSON.parse(r.stdout) as ScanDocument;
+  } else {
+    const config = parseConfig({
+      regions: [R],
+      probe: { enabled: true, allowedCidrs: ['127.0.0.0/8'], endpointCidrs: ['127.0.0.0/8'] },
+      audit: { secrets: [`arn:aws:secretsmanager:${R}:${account.accountId}:secret:influxguard/*`], secretArn: arns.narrow },
+    });
+    const { clients, counter } = account.clients(config);
+    doc = (await scan(config, { clients, homeRegion: R })).document;
+    calls = counter.callsByOperation();
+    output = JSON.stringify(doc);
+  }
+  runs[name] = { doc, output, received: Object.fromEntries(Object.entries(listeners).map(([k, l]) => [k, l.authorizations.splice(0)])) };
+}
 
 beforeAll(async () => {
-  const account = await testAccount();
-  prod = await startInfluxd({ auth: true });
-  expect(await influxQuery(prod.url, `CREATE USER root WITH PASSWORD '${PW}' WITH ALL PRIVILEGES`)).toBe(200);
-  recorder = createServer((req, res) => {
-    received.push({ url: req.url ?? '', headers: req.headers });
-    if (req.url === '/ping') res.writeHead(204, { 'x-influxdb-version': '1.8.10' }).end();
-    else res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"authorization failed"}');
-  });
-  await new Promise<void>((r) => recorder.listen(0, '127.0.0.1', r));
-  const recorderUrl = `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`;
-
+  account = await testAccount();
+  [listeners.stranger, listeners.self, listeners.good, listeners.copycat] = await Promise.all([
+    capture('valid'),
+    capture('selfsigned'),
+    capture('valid'),
+    capture('valid'),
+  ]);
   const sm = new SecretsManagerClient({ region: R, endpoint: endpoint(), credentials: account.credentials });
   const admin = JSON.stringify({ username: 'root', password: PW });
-  for (const name of ['prod', 'payments-admin', 'fleet'])
+  for (const name of ['pair', 'star', 'narrow'])
     arns[name] = (await sm.send(new CreateSecretCommand({ Name: `influxguard/${name}`, SecretString: admin }))).ARN!;
-
+  const tags = (name: string, secret?: string) => ({
+    influxdb: '',
+    'influxdb:endpoint': listeners[name]!.url,
+    ...(secret ? { 'influxdb:audit-secret': secret } : {}),
+  });
   const estate = await seedEstate(account.seeder(R), {
     region: R,
     groups: [{ name: 'vpc', rules: [{ ports: 8086, cidrs: ['10.0.0.0/16'] }] }],
     instances: [
-      // The secret's own instance.
-      { name: 'prod', groups: ['vpc'], tags: { influxdb: '', 'influxdb:endpoint': prod.url, 'influxdb:audit-secret': arns.prod! } },
-      // Tagged by someone else with prod's secret (allowed, bound to prod only), pointing at their own endpoint.
-      {
-        name: 'copycat',
-        groups: ['vpc'],
-        tags: { influxdb: '', 'influxdb:endpoint': recorderUrl, 'influxdb:audit-secret': arns.prod! },
-      },
-      // Tagged with an allowed secret that no instance of this scan names legitimately.
-      {
-        name: 'thief',
-        groups: ['vpc'],
-        tags: { influxdb: '', 'influxdb:endpoint': recorderUrl, 'influxdb:audit-secret': arns['payments-admin']! },
-      },
-      // No tag: the operator's fleet secret, chosen explicitly, needs no binding.
-      { name: 'untagged', groups: ['vpc'], tags: { influxdb: '', 'influxdb:endpoint': prod.url } },
+      // Selected (the influxdb tag), named by no secret's binding: only the fleet secret could reach it.
+      { name: 'stranger', groups: ['vpc'], tags: tags('stranger') },
+      // Bound to `pair`, presenting a self-signed certificate.
+      { name: 'self', groups: ['vpc'], tags: tags('self', arns.pair) },
+      // Bound to `pair`, presenting a certificate of the operator's CA (the test CA: not in the system store).
+      { name: 'good', groups: ['vpc'], tags: tags('good', arns.pair) },
+      // Tagged by someone else with `pair` (allowed), a valid certificate: the tag alone earns nothing.
+      { name: 'copycat', groups: ['vpc'], tags: tags('copycat', arns.pair) },
     ],
   });
   for (const [name, [id]] of Object.entries(estate.instances)) ids[name] = id!;
-  // The secrets' owner binds them: prod's to prod (among noise that must not count), payments-admin to an instance elsewhere.
-  const bind = (arn: string, value: string) =>
-    sm.send(new TagResourceCommand({ SecretId: arn, Tags: [{ Key: 'influxguard:instances', Value: value }] }));
-  await bind(arns.prod!, `i-0000000000000000a,${ids.prod} I-0123456789ABCDEF0 x${ids.copycat}`);
-  await bind(arns['payments-admin']!, 'i-0123456789abcdef0');
+  // The secrets' owner binds them: `pair` over two tags (among noise that must not count), `star` to the whole fleet,
+  // `narrow` to an instance of no scan here.
+  const bind = (arn: string, Tags: { Key: string; Value: string }[]) => sm.send(new TagResourceCommand({ SecretId: arn, Tags }));
+  await bind(arns.pair!, [
+    { Key: 'influxguard:instances', Value: `i-0000000000000000a,${ids.self} I-0123456789ABCDEF0 x${ids.copycat}` },
+    { Key: 'influxguard:instances:2', Value: `${ids.good}` },
+    { Key: 'influxguard:instances-extra', Value: `${ids.copycat}` },
+  ]);
+  await bind(arns.star!, [{ Key: 'influxguard:instances', Value: '*' }]);
+  await bind(arns.narrow!, [{ Key: 'influxguard:instances', Value: 'i-0123456789abcdef0' }]);
   sm.destroy();
 
-  const config = parseConfig({
-    regions: [R],
-    probe: { enabled: true, allowedCidrs: ['127.0.0.0/8'], endpointCidrs: ['127.0.0.0/8'], responseTimeoutMs: 2500 },
-    audit: { secrets: [`arn:aws:secretsmanager:${R}:${account.accountId}:secret:influxguard/*`], secretArn: arns.fleet },
-  });
-  const { clients, counter } = account.clients(config);
-  doc = (await scan(config, { clients, homeRegion: R })).document;
-  calls = counter.callsByOperation();
-}, 90_000);
+  const ca = join(certificates(), 'ca.pem');
+  await run('narrow', undefined);
+  await run('star', ['--audit-secret', arns.star!]);
+  await run('starCa', ['--audit-secret', arns.star!, '--audit-ca', ca]);
+  await run('lab', ['--audit-secret', arns.star!, '--audit-insecure-lab']);
+}, 120_000);
 
 afterAll(async () => {
-  recorder?.close();
-  await prod?.stop();
+  await Promise.all(
+    Object.values(listeners).map((l) => {
+      l.server.closeAllConnections();
+      return new Promise((r) => l.server.close(r));
+    }),
+  );
 });
 
-describe('an audit secret named by an instance tag is bound to its instances', () => {
-  it.each(['copycat', 'thief'])(
-    '%s (tagged with an allowed secret not bound to it): every audit check NOT_AVAILABLE naming the binding',
-    (name) => {
-      for (const id of AUDIT_CHECK_IDS) {
-        const f = findingsOf(name, id);
-        expect(f.map((x) => x.status)).toEqual(['NOT_AVAILABLE']);
-        expect(String(f[0]!.evidence.reason)).toContain(`is not bound to ${ids[name]} (tag influxguard:instances)`);
-      }
-    },
-  );
+describe('(a) a secret goes only where its own tags bind it', () => {
+  it('a selected instance the fleet secret is not bound to: NOT_AVAILABLE naming the binding, and no credential sent', () => {
+    refused(
+      'narrow',
+      'stranger',
+      new RegExp(`audit secret .*influxguard/narrow.* is not bound to ${ids.stranger}: its influxguard:instances tags do not list it`),
+    );
+    expect(received('narrow', 'stranger')).toEqual([]);
+  });
 
-  it('nothing is sent to their endpoint: no credentials, no audit statement (the probe alone spoke to it)', () => {
-    expect(received.length).toBeGreaterThan(0);
-    const basic = Buffer.from(`root:${PW}`).toString('base64');
-    for (const r of received) {
-      expect(r.headers.authorization ?? '').not.toContain(basic);
-      expect(decodeURIComponent(r.url)).not.toMatch(/SHOW USERS|\/api\/v2\/authorizations/);
+  it('an instance tagged with an allowed secret bound elsewhere: NOT_AVAILABLE, no credential sent (in every scan)', () => {
+    for (const r of ['narrow', 'star', 'starCa', 'lab']) {
+      refused(r, 'copycat', new RegExp(`is not bound to ${ids.copycat}`));
+      expect(received(r, 'copycat')).toEqual([]);
     }
   });
 
-  it('the secret bound elsewhere is never read: DescribeSecret per tagged secret, GetSecretValue only for the bound and fleet secrets', () => {
+  it('the value of a secret bound to nothing the scan audits is never read: DescribeSecret for each, GetSecretValue only for `pair`', () => {
     expect(calls['secretsmanager:DescribeSecret']).toBe(2);
-    expect(calls['secretsmanager:GetSecretValue']).toBe(2);
-  });
-
-  it('the bound instance and the fleet secret: audited as before', () => {
-    for (const name of ['prod', 'untagged']) expect(findingsOf(name, 'users.default-admin-name').map((f) => f.status)).toEqual(['FAILED']);
+    expect(calls['secretsmanager:GetSecretValue']).toBe(1);
   });
 });
 
-describe('the influxguard:instances tag value (hostile)', () => {
-  it('instance ids separated by spaces or commas; any other token does not count', () => {
-    expect([...boundInstances('i-0123456789abcdef0, i-01234567,i-0a1b2c3d4e5f60718  x')]).toEqual([
-      'i-0123456789abcdef0',
-      'i-01234567',
-      'i-0a1b2c3d4e5f60718',
+describe('(b, c) only over TLS whose certificate verifies', () => {
+  it('a bound instance with a self-signed certificate, no CA given: NOT_AVAILABLE naming why, no credential sent', () => {
+    refused(
+      'narrow',
+      'self',
+      /certificate of 127\.0\.0\.1:\d+ does not verify: .*self-signed certificate; pass the CA that issued it with --audit-ca/,
+    );
+    expect(received('narrow', 'self')).toEqual([]);
+  });
+
+  it('a bound instance whose certificate comes from a CA outside the system store, no CA given: NOT_AVAILABLE, nothing sent', () => {
+    refused('narrow', 'good', /certificate of 127\.0\.0\.1:\d+ does not verify: .*(local issuer|first certificate)/);
+    expect(received('narrow', 'good')).toEqual([]);
+  });
+
+  it('with --audit-ca the bound instance is audited; the self-signed one still is not', () => {
+    audited('starCa', 'good');
+    expect(received('starCa', 'good')).toContain(BASIC);
+    refused('starCa', 'self', /does not verify: .*self-signed.*not issued by the operator CA/);
+    expect(received('starCa', 'self')).toEqual([]);
+  });
+});
+
+describe('(d) `*` binds the whole fleet only with an operator CA', () => {
+  it('without a CA it binds nothing: NOT_AVAILABLE saying so, no credential sent', () => {
+    refused('star', 'stranger', /bound to the whole fleet \(influxguard:instances = \*\), which takes an operator CA .*--audit-ca/);
+    expect(received('star', 'stranger')).toEqual([]);
+  });
+  it('with a CA the instance whose certificate it issued is audited', () => {
+    audited('starCa', 'stranger');
+    expect(received('starCa', 'stranger')).toContain(BASIC);
+  });
+});
+
+describe('(e) --audit-insecure-lab', () => {
+  it('audits a bound endpoint whose certificate does not verify, and every audit finding says so', () => {
+    audited('lab', 'self');
+    expect(received('lab', 'self')).toContain(BASIC);
+    for (const id of AUDIT_CHECK_IDS)
+      for (const f of findingsOf('lab', 'self', id)) expect(JSON.stringify(f.evidence)).toContain(INSECURE_LAB_NOTE);
+  });
+  it('never skips the binding: `*` without a CA and a secret bound elsewhere still send nothing (said, with the lab note)', () => {
+    refused('lab', 'stranger', /bound to the whole fleet.*--audit-insecure-lab/);
+    expect(received('lab', 'stranger')).toEqual([]);
+  });
+});
+
+it('(f) no password, nor its Basic encoding, in any output', () => {
+  for (const r of Object.values(runs)) for (const s of [PW, BASIC.slice(6)]) expect(r.output.includes(s)).toBe(false);
+});
+
+describe('the influxguard:instances tags (hostile values)', () => {
+  const tag = (Value: string, Key = 'influxguard:instances') => [{ Key, Value }];
+  it('instance ids, cluster/service names and Timestream ids, separated by spaces or commas; other tokens do not count', () => {
+    const b = bindingOf(tag('i-0123456789abcdef0, i-01234567,prod-cluster/influx  abcdef1234 I-0123456789ABCDEF0 i-0123456g x$y'));
+    expect([...b.subjects]).toEqual(['i-0123456789abcdef0', 'i-01234567', 'prod-cluster/influx', 'abcdef1234']);
+    expect(b.fleet).toBe(false);
+    expect(bindingOf(tag('*')).fleet).toBe(true);
+  });
+  it('several tags make one list; other keys do not count', () => {
+    const b = bindingOf([
+      ...tag('i-01234567'),
+      ...tag('i-01234568', 'influxguard:instances:2'),
+      ...tag('i-01234569', 'influxguard:instancesX'),
     ]);
-    expect([...boundInstances('I-0123456789ABCDEF0 i-0123456 i-0123456789abcdef01 i-0123456g *')]).toEqual([]);
+    expect([...b.subjects]).toEqual(['i-01234567', 'i-01234568']);
   });
   it('a value longer than a tag value may be (256) binds nothing, rather than a truncated id', () => {
-    expect([...boundInstances(`${'i-01234567 '.repeat(23)}i-0123456789abcdef0`)]).toEqual([]);
+    expect([...bindingOf(tag(`${'i-01234567 '.repeat(23)}i-0123456789abcdef0`)).subjects]).toEqual([]);
   });
 });

@@ -49,16 +49,17 @@ describe('which secret an instance uses', () => {
   const inst = (tags: Record<string, string>) => ({ instanceId: 'i-0123456789abcdef0', tags }) as unknown as Instance;
   const config = parseConfig({ audit: { secrets: [arn('influxdb/*')], secretArn: arn('fleet-AbCdEf') } });
 
-  it('its tag, when the configuration allows that secret (then bound to the instance); else the fleet secret; none without either', () => {
+  it('its tag, when the configuration allows that secret; else the fleet secret; none without either (each for this instance only)', () => {
+    const subject = 'i-0123456789abcdef0';
     expect(auditSecretOf(inst({ 'influxdb:audit-secret': arn('influxdb/prod-AbCdEf') }), config)).toEqual({
       ok: true,
-      value: { arn: arn('influxdb/prod-AbCdEf'), boundTo: 'i-0123456789abcdef0' },
+      value: { arn: arn('influxdb/prod-AbCdEf'), subject },
     });
-    expect(auditSecretOf(inst({}), config)).toEqual({ ok: true, value: { arn: arn('fleet-AbCdEf') } });
-    // The tag naming the fleet secret: the operator chose it for every instance, no binding asked.
+    // The fleet secret too is read and sent only if its own tags bind it to the instance (issue 27).
+    expect(auditSecretOf(inst({}), config)).toEqual({ ok: true, value: { arn: arn('fleet-AbCdEf'), subject } });
     expect(auditSecretOf(inst({ 'influxdb:audit-secret': arn('fleet-AbCdEf') }), config)).toEqual({
       ok: true,
-      value: { arn: arn('fleet-AbCdEf') },
+      value: { arn: arn('fleet-AbCdEf'), subject },
     });
     expect(auditSecretOf(inst({}), parseConfig({}))).toBeUndefined();
   });
@@ -73,5 +74,11 @@ describe('which secret an instance uses', () => {
       /audit\.secrets\.0.*not a Secrets Manager secret ARN/,
     );
     expect(() => parseConfig({ audit: { secretArn: 'my-secret' } })).toThrow(/audit\.secretArn/);
+  });
+
+  it('audit.ca is PEM certificate text (a path, or anything else, is refused); the plain-HTTP opt-in is gone', () => {
+    expect(() => parseConfig({ audit: { ca: '/etc/ssl/ca.pem' } })).toThrow(/audit\.ca.*not PEM certificate text.*--audit-ca FILE/);
+    expect(() => parseConfig({ audit: { ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' } })).toThrow(/audit\.ca/);
+    expect(() => parseConfig({ audit: { allowPlainHttp: true } } as never)).toThrow(/allowPlainHttp/);
   });
 });

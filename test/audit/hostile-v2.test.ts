@@ -2,22 +2,45 @@
  * The 2.x audit against a loopback server that answers like InfluxDB 2.x but
  * misbehaves (review items 4 and 5): a partial list must never look complete.
  * No real influxd pages wrongly or grants what is asked here, hence a fake.
+ * And where the token goes (issue 27): only over TLS whose certificate
+ * verifies and names the endpoint; the fake records every header it is sent.
  */
-import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { AuditCredentials } from '../../lib/evidence/audit/credentials.js';
 import { auditEndpoint } from '../../lib/evidence/audit/index.js';
 import type { AuditPermission } from '../../lib/model.js';
+import { certificates } from '../../scripts/influxd.js';
 
 const TOKEN = 'audit-token-value';
 type Answers = { perms: AuditPermission[]; users: (offset: number) => { id: string; name: string }[] };
 
 let server: Server | undefined;
-afterEach(() => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
+const closeServer = () => new Promise<void>((done) => (server ? server.close(() => done()) : done()));
+afterEach(closeServer);
+/** The Authorization headers the server received. */
+const sent: string[] = [];
+const pem = (name: string) => readFileSync(join(certificates(), name), 'utf8');
 
-async function audit(a: Answers) {
-  server = createServer((req, res) => {
+interface Where {
+  /** The certificate the server presents (make-certs.sh: `valid` names 127.0.0.1 and localhost, from ca.pem). */
+  cert?: 'valid' | 'selfsigned';
+  /** The host the target names (pinned to 127.0.0.1). */
+  host?: string;
+  /** The operator CA given (default: ca.pem); null: none (the system store). */
+  ca?: string | null;
+  lab?: boolean;
+}
+
+async function audit(a: Answers, w: Where = {}) {
+  await closeServer();
+  sent.length = 0;
+  const cert = w.cert ?? 'valid';
+  server = createServer({ cert: pem(`${cert}.pem`), key: pem(`${cert}.key`) }, (req, res) => {
+    if (req.headers.authorization) sent.push(req.headers.authorization);
     const url = new URL(req.url ?? '/', 'http://x');
     const body =
       url.pathname === '/api/v2/authorizations'
@@ -41,18 +64,14 @@ async function audit(a: Answers) {
   });
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  const t = {
-    input: `http://127.0.0.1:${port}`,
-    scheme: 'http' as const,
-    host: '127.0.0.1',
-    port,
-    address: '127.0.0.1',
-    family: 4 as const,
-  };
+  const host = w.host ?? '127.0.0.1';
+  const t = { input: `https://${host}:${port}`, scheme: 'https' as const, host, port, address: '127.0.0.1', family: 4 as const };
+  const ca = w.ca === undefined ? 'ca.pem' : w.ca;
   return auditEndpoint(t, AuditCredentials.token(TOKEN), {
     timeouts: { connectMs: 1000, tlsMs: 1000, responseMs: 2000 },
     deadlineMs: 5000,
-    allowPlainHttp: false,
+    ...(ca ? { ca: [pem(ca)] } : {}),
+    insecureLab: w.lab ?? false,
   });
 }
 
@@ -90,5 +109,57 @@ describe('2.x audit against a misbehaving server', () => {
   ] as [string, AuditPermission[]][])('a token that reads only %s cannot audit: NOT_AVAILABLE (review 5)', async (_, perms) => {
     const a = await audit({ perms, users: (offset) => (offset === 0 ? users(0, 3) : []) });
     expect(a).toEqual({ flavour: 'influxdb-2', unavailable: expect.stringContaining('cannot read every token and user') });
+  });
+});
+
+describe('the token goes only over TLS whose certificate verifies (issue 27)', () => {
+  const answers: Answers = { perms: operator, users: (offset) => (offset === 0 ? users(0, 3) : []) };
+
+  it("the certificate names the endpoint tag's host name (localhost: sent), or not (db.example: nothing sent)", async () => {
+    expect(await audit(answers, { host: 'localhost' })).toMatchObject({ flavour: 'influxdb-2', scope: 'every organisation' });
+    expect(sent).toContain(`Token ${TOKEN}`);
+    expect(await audit(answers, { host: 'db.example' })).toEqual({
+      flavour: 'influxdb-2',
+      unavailable: expect.stringMatching(
+        /^credentials not sent: the certificate of db\.example:\d+ does not verify: ERR_TLS_CERT_ALTNAME_INVALID/,
+      ),
+    });
+    expect(sent).toEqual([]);
+  });
+
+  it('with an operator CA, only that CA: a certificate it did not issue is refused', async () => {
+    expect(await audit(answers, { cert: 'selfsigned' })).toEqual({
+      flavour: 'influxdb-2',
+      unavailable: expect.stringMatching(/does not verify: .*self-signed certificate; it was not issued by the operator CA/),
+    });
+    expect(sent).toEqual([]);
+  });
+
+  it("without one, the system store: the test CA's certificate does not verify, and nothing is sent", async () => {
+    expect(await audit(answers, { ca: null })).toEqual({
+      flavour: 'influxdb-2',
+      unavailable: expect.stringMatching(/does not verify: .*; pass the CA that issued it with --audit-ca/),
+    });
+    expect(sent).toEqual([]);
+  });
+
+  it('--audit-insecure-lab sends it without verifying, and the evidence says so', async () => {
+    expect(await audit(answers, { cert: 'selfsigned', ca: null, lab: true })).toMatchObject({ flavour: 'influxdb-2', insecureLab: true });
+    expect(sent).toContain(`Token ${TOKEN}`);
+  });
+
+  it('plain HTTP never receives credentials, loopback included (no connection is made)', async () => {
+    for (const address of ['127.0.0.1', '10.255.255.1']) {
+      const t = { input: `http://${address}:8086`, scheme: 'http' as const, host: address, port: 8086, address, family: 4 as const };
+      const a = await auditEndpoint(t, AuditCredentials.token(TOKEN), {
+        timeouts: { connectMs: 100, tlsMs: 100, responseMs: 100 },
+        deadlineMs: 1000,
+        insecureLab: true,
+      });
+      expect(a).toEqual({
+        flavour: 'influxdb-2',
+        unavailable: expect.stringMatching(/^credentials not sent: .* plain HTTP .*--audit-insecure-lab/),
+      });
+    }
   });
 });

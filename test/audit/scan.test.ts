@@ -1,15 +1,18 @@
 /**
  * The credentialed audit in a scan: secrets in Secrets Manager (moto), named
  * by each instance's `influxdb:audit-secret` tag or given once with
- * `--audit-secret`, audited against real influxd 1.x servers on loopback.
+ * `--audit-secret`, each bound to its instances by its own tags, audited over
+ * TLS (certificates of the test CA, given with --audit-ca) against real
+ * influxd 1.x servers on loopback.
  * A secret that is missing, unreachable, malformed or not allowed gives
  * NOT_AVAILABLE with the reason, never a pass.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { join } from 'node:path';
+import { CreateSecretCommand, SecretsManagerClient, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import type { Finding, ScanDocument } from '../../lib/model.js';
 import { bindAuditSecrets, seedEstate, type EstateSpec } from '../../scripts/estate.js';
-import { influxQuery, startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
+import { certificates, influxQuery, startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
 import { allAccessPermissions, cachedInfluxd, createToken, startInfluxd2, type RunningInfluxd2 } from '../../scripts/influxd2.js';
 import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
 import { runCli } from '../support/cli.js';
@@ -37,7 +40,8 @@ const reasonOf = (doc: ScanDocument, name: string, id: string) => String(finding
 
 beforeAll(async () => {
   account = await testAccount();
-  [planted, clean] = await Promise.all([startInfluxd({ auth: true }), startInfluxd({ auth: true })]);
+  const https = 'valid.combined.pem';
+  [planted, clean] = await Promise.all([startInfluxd({ auth: true, https }), startInfluxd({ auth: true, https })]);
   expect(await influxQuery(planted.url, `CREATE USER root WITH PASSWORD '${PW}' WITH ALL PRIVILEGES`)).toBe(200);
   for (const s of [
     "CREATE USER ops WITH PASSWORD 'o-pw-1' WITH ALL PRIVILEGES",
@@ -58,7 +62,7 @@ beforeAll(async () => {
   await secret('influxguard/malformed', JSON.stringify({ user: 'root', pass: PW }));
   await secret('elsewhere/other-team', JSON.stringify({ username: 'root', password: PW }));
   if (v2Binary) {
-    v2 = await startInfluxd2(v2Binary);
+    v2 = await startInfluxd2(v2Binary, https);
     await createToken(v2, 'ci pipeline', allAccessPermissions(v2.orgID, v2.userID));
     await secret('influxguard/v2', JSON.stringify({ token: v2.token }));
   }
@@ -109,15 +113,23 @@ beforeAll(async () => {
   const estate = await seedEstate(account.seeder(R), spec);
   // Each secret's owner binds it to the instances that name it (the foreign one too: audit.secrets still refuses it).
   await bindAuditSecrets(sm, spec, estate, Object.values(arns));
-  sm.destroy();
   instances = Object.fromEntries(Object.entries(estate.instances).map(([k, v]) => [k, v[0]!]));
+  // The secret given with --audit-secret below is bound to the untagged instance too (a second binding tag).
+  await sm.send(
+    new TagResourceCommand({
+      SecretId: arns['influxguard/clean'],
+      Tags: [{ Key: 'influxguard:instances:2', Value: instances.untagged! }],
+    }),
+  );
+  sm.destroy();
   env = {
     ...account.env(R),
     INFLUXGUARD_PROBE_ENABLED: 'true',
     INFLUXGUARD_AUDIT_SECRETS: `arn:aws:secretsmanager:${R}:${account.accountId}:secret:influxguard/*`,
   };
   const scan = async (args: string[], extra: Record<string, string> = {}) => {
-    const r = await runCli(['scan', '--format', 'json', '--fail-on', 'none', ...args], { ...env, ...extra });
+    const ca = ['--audit-ca', join(certificates(), 'ca.pem')];
+    const r = await runCli(['scan', '--format', 'json', '--fail-on', 'none', ...ca, ...args], { ...env, ...extra });
     expect(r.stderr).not.toMatch(/internal error/);
     return JSON.parse(r.stdout) as ScanDocument;
   };

@@ -5,14 +5,21 @@
  * reports nothing. Skipped, and said so, when the build is not cached.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseConfig } from '../../lib/config.js';
 import { AuditCredentials } from '../../lib/evidence/audit/credentials.js';
 import type { Finding, ScanDocument } from '../../lib/model.js';
 import { probeRun } from '../../lib/probe.js';
+import { certificates } from '../../scripts/influxd.js';
 import { allAccessPermissions, cachedInfluxd, createToken, startInfluxd2, type RunningInfluxd2 } from '../../scripts/influxd2.js';
 
 const binary = cachedInfluxd('2.7.12');
-const config = parseConfig({ probe: { allowedCidrs: ['127.0.0.0/8'], connectTimeoutMs: 1000, responseTimeoutMs: 5000 } });
+// Over TLS with a certificate of the test CA, given as the operator's (credentials go only where a certificate verifies).
+const config = parseConfig({
+  probe: { allowedCidrs: ['127.0.0.0/8'], connectTimeoutMs: 1000, responseTimeoutMs: 5000 },
+  audit: { ca: readFileSync(join(certificates(), 'ca.pem'), 'utf8') },
+});
 const TOKEN_CHECKS = ['tokens.all-access-excess', 'tokens.write-all-buckets', 'tokens.inactive-user-active'];
 const USER_CHECKS = ['users.admin-privileges', 'users.stale-unprivileged', 'users.default-admin-name'];
 const one = (doc: ScanDocument, id: string): Finding => {
@@ -32,7 +39,7 @@ const audit = (url: string, token: string) =>
   const used: string[] = [];
 
   beforeAll(async () => {
-    [planted, clean] = await Promise.all([startInfluxd2(binary!), startInfluxd2(binary!)]);
+    [planted, clean] = await Promise.all([startInfluxd2(binary!, 'valid.combined.pem'), startInfluxd2(binary!, 'valid.combined.pem')]);
     // Planted: an extra all-access token, a token that may write every bucket, an inactive user's active token.
     planted_.allAccess = (await createToken(planted, 'ci pipeline', allAccessPermissions(planted.orgID, planted.userID))).id;
     planted_.wide = (await createToken(planted, 'telegraf', [{ action: 'write', resource: { type: 'buckets', orgID: planted.orgID } }])).id;

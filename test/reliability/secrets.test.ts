@@ -16,7 +16,7 @@ import { paginateGetFindings, SecurityHubClient } from '@aws-sdk/client-security
 import { handler as api } from '../../handlers/api.js';
 import { resetAppDeps } from '../../lib/app/runtime.js';
 import { bindAuditSecrets, seedEstate, type EstateSpec } from '../../scripts/estate.js';
-import { influxdBuilds, influxQuery, setupV2, startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
+import { certificates, influxdBuilds, influxQuery, setupV2, startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
 import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
 import { createAppResources, lambdaContext, receiveAsEvent, type AppResources } from '../support/app.js';
 import { runCli } from '../support/cli.js';
@@ -45,8 +45,10 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'root/etc/default'), { recursive: true });
   writeFileSync(join(dir, 'root/lib/systemd/system/influxdb.service'), '[Service]\nEnvironmentFile=-/etc/default/influxdb\n');
   writeFileSync(join(dir, 'root/etc/default/influxdb'), `INFLUXDB_HTTP_SHARED_SECRET=${SECRETS.systemd}\n`);
+  // Over TLS (a certificate of the test CA, the operator's CA in the config file): audit credentials go nowhere else.
   server = await startInfluxd({
     auth: true,
+    https: 'valid.combined.pem',
     httpExtra: `  shared-secret = "${SECRETS.file}"`,
     env: { INFLUXDB_HTTP_SHARED_SECRET: SECRETS.env },
   });
@@ -91,7 +93,7 @@ beforeAll(async () => {
     db: { pids: [server.pid], root: join(dir, 'root') },
     ...(server2 ? { db2: { pids: [server2.pid], root: join(dir, 'root') } } : {}),
   };
-  writeFileSync(config, JSON.stringify({ host: { local } }));
+  writeFileSync(config, JSON.stringify({ host: { local }, audit: { ca: readFileSync(join(certificates(), 'ca.pem'), 'utf8') } }));
   const env = {
     ...account.env('eu-west-1'),
     INFLUXGUARD_PROBE_ENABLED: 'true',

@@ -4,12 +4,23 @@
  * `SHOW DATABASES`; 2.x `GET /api/v2/authorizations`, `/api/v2/users`,
  * `/api/v2/orgs`. Token values are dropped as the answer is parsed (ids,
  * descriptions and permissions only). Credentials go only to the resolved
- * address of their own endpoint, over TLS when it speaks TLS; over plain HTTP
- * only to loopback, unless the operator allows it.
+ * address of their own endpoint, and only over TLS whose certificate verifies:
+ * against the operator's CA when given (the only issuer then trusted), else the
+ * system store; naming the endpoint tag's host name, or the probed address as
+ * an IP SAN. Never over plain HTTP. The laboratory opt-out (insecureLab) skips
+ * the verification, and every audit finding made under it says so.
  */
-import type { AuditEvidence, AuditPermission, AuditToken, AuditUser, HttpObservation, InfluxFlavour } from '../../model.js';
-import { endpointAgent, get, handshake, type Timeouts } from '../probe/http.js';
-import { isLoopbackHost } from '../probe/gather.js';
+import { isIP } from 'node:net';
+import {
+  INSECURE_LAB_NOTE,
+  type AuditEvidence,
+  type AuditPermission,
+  type AuditToken,
+  type AuditUser,
+  type HttpObservation,
+  type InfluxFlavour,
+} from '../../model.js';
+import { endpointAgent, get, handshake, type Timeouts, type Verify } from '../probe/http.js';
 import { endpointUrl, type ResolvedTarget } from '../probe/target.js';
 import type { AuditCredentials } from './credentials.js';
 
@@ -17,8 +28,10 @@ export interface AuditOptions {
   timeouts: Timeouts;
   /** Hard cap for one endpoint's audit. */
   deadlineMs: number;
-  /** Send credentials over plain HTTP to a non-loopback endpoint. */
-  allowPlainHttp: boolean;
+  /** The operator's CA (PEM certificates), trusted alone; absent: the system store. */
+  ca?: readonly string[];
+  /** Laboratory only: the certificate is not verified. */
+  insecureLab: boolean;
 }
 
 /** Answers are read up to this size (a fleet's token list); a longer one is refused rather than judged in part. */
@@ -44,7 +57,8 @@ export async function auditEndpoint(t: ResolvedTarget, credentials: AuditCredent
   } catch (err) {
     if (!(err instanceof AuditFailed)) throw err;
     const reason = credentials.scrub(err.message).replace(/\s+/g, ' ').slice(0, 400);
-    return { flavour, unavailable: controller.signal.aborted ? `${reason} (audit deadline ${opts.deadlineMs} ms)` : reason };
+    const why = controller.signal.aborted ? `${reason} (audit deadline ${opts.deadlineMs} ms)` : reason;
+    return { flavour, unavailable: opts.insecureLab ? `${why} [${INSECURE_LAB_NOTE}]` : why };
   } finally {
     clearTimeout(timer);
   }
@@ -58,22 +72,29 @@ async function auditWithin(
 ): Promise<AuditEvidence> {
   let scheme = t.scheme;
   if (!scheme) {
+    // No credentials on this one: it only tells whether the endpoint speaks TLS.
     const h = await handshake(t, { timeouts: opts.timeouts, signal });
     scheme = h.ok ? 'https' : 'http';
   }
   const endpoint = endpointUrl(t, scheme);
-  if (scheme === 'http' && !isLoopbackHost(t.address) && !opts.allowPlainHttp)
+  if (scheme === 'http')
     throw new AuditFailed(
-      `credentials not sent: ${endpoint} speaks plain HTTP (no TLS), where they would cross the network in clear; enable TLS on the endpoint, or allow it explicitly (audit.allowPlainHttp / --audit-allow-http)`,
+      `credentials not sent: ${endpoint} speaks plain HTTP (no TLS); audit credentials go only over TLS whose certificate verifies`,
     );
-  const agent = endpointAgent(t, scheme);
+  const verify: Verify | undefined = opts.insecureLab
+    ? undefined
+    : { ...(opts.ca ? { ca: opts.ca } : {}), name: isIP(t.host) ? t.address : t.host };
+  // The verified connection the first request reuses; every later one verifies alike (the agent's and get's options).
+  const secured = verify ? await verifiedSocket(t, verify, opts, signal) : undefined;
+  const agent = endpointAgent(t, scheme, secured, verify);
   const req = async (path: string): Promise<HttpObservation> => {
     const r = await get(t, {
-      scheme: scheme!,
+      scheme: 'https',
       path,
       timeouts: opts.timeouts,
       signal,
       agent,
+      ...(verify ? { verify } : {}),
       bodyCap: AUDIT_BODY_CAP,
       headers: { authorization: credentials.authorization(), accept: 'application/json' },
     });
@@ -82,10 +103,29 @@ async function auditWithin(
     return r.value;
   };
   try {
-    return credentials.kind === 'password' ? await audit1(endpoint, req) : await audit2(endpoint, req, credentials);
+    const evidence = credentials.kind === 'password' ? await audit1(endpoint, req) : await audit2(endpoint, req, credentials);
+    return opts.insecureLab ? { ...evidence, insecureLab: true } : evidence;
   } finally {
     agent.destroy();
+    secured?.destroy();
   }
+}
+
+/** A TLS connection whose certificate verifies, or AuditFailed naming why (no credential has been sent yet). */
+async function verifiedSocket(t: ResolvedTarget, verify: Verify, opts: AuditOptions, signal: AbortSignal) {
+  const h = await handshake(t, { timeouts: opts.timeouts, signal, verify, keep: true });
+  if (h.ok) return h.value.socket;
+  // Node's own advice ("try running Node.js with --use-system-ca") is not the operator's remedy: ours follows.
+  const reason = h.reason.replace(/; if the root CA is installed locally.*$/, '');
+  const where = `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+  const hint = opts.ca
+    ? 'it was not issued by the operator CA (--audit-ca / audit.ca) for that name'
+    : 'pass the CA that issued it with --audit-ca (audit.ca)';
+  throw new AuditFailed(
+    /CERT|SIGNATURE|ISSUER|ALTNAME|self-signed|verify/i.test(reason)
+      ? `credentials not sent: the certificate of ${where} does not verify: ${reason}; ${hint}`
+      : `credentials not sent: no verified TLS connection to ${where}: ${reason}`,
+  );
 }
 
 type Req = (path: string) => Promise<HttpObservation>;

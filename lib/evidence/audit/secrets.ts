@@ -4,39 +4,66 @@
  * message, log or JSON shows). A secret that cannot be read is the reason the
  * audit is NOT_AVAILABLE, never a pass.
  *
- * A secret named by an instance's own tag is read only if it is bound to that
- * instance: its tag `influxguard:instances` lists the instance's id (read with
- * DescribeSecret, before GetSecretValue). Tagging a secret takes
- * secretsmanager:TagResource on it, a privilege apart from ec2:CreateTags, so
- * whoever can tag an instance cannot have another instance's secret sent to it.
+ * Every secret, the operator's fleet secret included, is sent only to what it
+ * is bound to: its own tags `influxguard:instances`, `influxguard:instances:2`,
+ * `influxguard:instances:3`, … list instance ids, `cluster/service` names or
+ * Timestream ids (read with DescribeSecret, before GetSecretValue: the value of
+ * a secret bound to nothing the scan audits is never read). Tagging a secret
+ * takes secretsmanager:TagResource on it, a privilege apart from
+ * ec2:CreateTags, so whoever can tag or launch an instance cannot have a secret
+ * sent to it. The value `*` binds the whole fleet, and only when the operator
+ * gave a CA (`audit.ca`): the certificate it issued is then the proof of
+ * identity (lib/evidence/audit/index.ts verifies it).
  */
-import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient, type Tag } from '@aws-sdk/client-secrets-manager';
 import { toAwsCallError } from '../../errors.js';
 import { fail, ok, type Result } from '../../model.js';
 import { type AuditCredentials, CredentialsError, credentialsFromSecret } from './credentials.js';
 
-/** The secret's tag listing the instances it belongs to. */
+/** The secret's tag listing what it is bound to; `…:2`, `…:3` continue a list too long for one tag value. */
 export const BINDING_TAG = 'influxguard:instances';
+const BINDING_KEY_RE = /^influxguard:instances(:[1-9][0-9]?)?$/;
 /** The longest tag value Secrets Manager stores: a longer one is not AWS's answer, and binds nothing. */
 const TAG_VALUE_MAX = 256;
-const INSTANCE_ID_RE = /^i-[0-9a-f]{8,17}$/;
+/** An instance id, an ECS `cluster/service` name, or a Timestream for InfluxDB id: anything else counts for nothing. */
+const SUBJECT_RE = /^(i-[0-9a-f]{8,17}|[A-Za-z0-9_-]{1,255}\/[A-Za-z0-9_-]{1,255}|[a-z0-9]{3,64})$/;
 
 /** The secret's region, from its ARN (`arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME`). */
 export const secretRegion = (arn: string): string | undefined => arn.split(':')[3] || undefined;
 
-/** Which secret holds an instance's audit credentials, and, when its tag named it, the instance it must be bound to. */
+/** A secret to send to one subject (an instance id; later a `cluster/service` name or a Timestream id). */
 export interface AuditSecret {
   arn: string;
-  /** The instance whose `audit.tagKey` tag named the secret (absent for the operator's fleet secret). */
-  boundTo?: string;
+  subject: string;
 }
 
 export type CredentialsFn = (secret: AuditSecret) => Promise<Result<AuditCredentials>>;
 
-/** The instance ids a binding tag's value lists (space- or comma-separated); any other token counts for nothing. */
-export function boundInstances(value: string): Set<string> {
-  if (value.length > TAG_VALUE_MAX) return new Set();
-  return new Set(value.split(/[\s,]+/).filter((t) => INSTANCE_ID_RE.test(t)));
+/** What a secret's binding tags list: named subjects, and whether `*` (the whole fleet) is among them. */
+export interface Binding {
+  subjects: Set<string>;
+  fleet: boolean;
+}
+
+/** The binding a secret's tags declare (space- or comma-separated values, over any number of `influxguard:instances…` tags). */
+export function bindingOf(tags: readonly Tag[]): Binding {
+  const binding: Binding = { subjects: new Set(), fleet: false };
+  for (const { Key, Value } of tags) {
+    if (!Key || !BINDING_KEY_RE.test(Key) || typeof Value !== 'string' || Value.length > TAG_VALUE_MAX) continue;
+    for (const t of Value.split(/[\s,]+/)) {
+      if (t === '*') binding.fleet = true;
+      else if (SUBJECT_RE.test(t)) binding.subjects.add(t);
+    }
+  }
+  return binding;
+}
+
+/** Why a secret may not go to `subject`, or undefined when it may. */
+export function bindingRefusal(arn: string, b: Binding, subject: string, operatorCa: boolean): string | undefined {
+  if (b.subjects.has(subject) || (b.fleet && operatorCa)) return undefined;
+  return b.fleet
+    ? `audit secret ${arn} is bound to the whole fleet (${BINDING_TAG} = *), which takes an operator CA as the proof of identity (--audit-ca / audit.ca); none was given, and its tags do not list ${subject}`
+    : `audit secret ${arn} is not bound to ${subject}: its ${BINDING_TAG} tags do not list it`;
 }
 
 const unreadable = (arn: string, operation: string, err: unknown) =>
@@ -55,13 +82,19 @@ function once<T>(compute: (key: string) => Promise<T>): (key: string) => Promise
   };
 }
 
-/** One scan's reader: every secret described and read at most once. */
-export function secretsReader(client: (region: string) => SecretsManagerClient | Promise<SecretsManagerClient>): CredentialsFn {
-  const bindings = once(async (arn: string): Promise<Result<Set<string>>> => {
+/**
+ * One scan's reader: every secret described and read at most once, its value
+ * only after its binding lists the subject. `operatorCa`: the operator gave a
+ * CA (`audit.ca`), which `*` requires.
+ */
+export function secretsReader(
+  client: (region: string) => SecretsManagerClient | Promise<SecretsManagerClient>,
+  operatorCa: boolean,
+): CredentialsFn {
+  const bindings = once(async (arn: string): Promise<Result<Binding>> => {
     try {
       const out = await (await client(secretRegion(arn)!)).send(new DescribeSecretCommand({ SecretId: arn }));
-      const value = out.Tags?.find((t) => t.Key === BINDING_TAG)?.Value;
-      return ok(typeof value === 'string' ? boundInstances(value) : new Set());
+      return ok(bindingOf(out.Tags ?? []));
     } catch (err) {
       return unreadable(arn, 'DescribeSecret', err);
     }
@@ -82,13 +115,11 @@ export function secretsReader(client: (region: string) => SecretsManagerClient |
       throw err;
     }
   });
-  return async ({ arn, boundTo }) => {
+  return async ({ arn, subject }) => {
     if (!secretRegion(arn)) return fail(`audit secret ${arn}: not a Secrets Manager ARN`);
-    if (boundTo !== undefined) {
-      const bound = await bindings(arn);
-      if (!bound.ok) return bound;
-      if (!bound.value.has(boundTo)) return fail(`audit secret ${arn} is not bound to ${boundTo} (tag ${BINDING_TAG})`);
-    }
-    return values(arn);
+    const bound = await bindings(arn);
+    if (!bound.ok) return bound;
+    const refusal = bindingRefusal(arn, bound.value, subject, operatorCa);
+    return refusal ? fail(refusal) : values(arn);
   };
 }

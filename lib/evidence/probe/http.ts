@@ -2,7 +2,8 @@
  * A deliberately small HTTP(S) client for probes: one connection per request
  * to a pinned address, separate connect / TLS / response timeouts, bodies read
  * to a cap, redirects never followed, certificates inspected rather than
- * trusted. Every outcome is a Result; nothing throws.
+ * trusted (except on connections that carry audit credentials: those verify,
+ * see Verify). Every outcome is a Result; nothing throws.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -44,12 +45,45 @@ function secureContext(o: {
   return ctx;
 }
 
+/**
+ * What a connection that carries credentials verifies: the chain against `ca`
+ * (the operator's CA, alone) or, without it, the system store, with Node's
+ * default protocols and ciphers; and that the certificate names `name` (a host
+ * name, or an IP address as an IP SAN).
+ */
+export interface Verify {
+  ca?: readonly string[];
+  name: string;
+}
+
+const verifiedContexts = new Map<string, tls.SecureContext>();
+function verifiedContext(ca: readonly string[] | undefined): tls.SecureContext {
+  const key = JSON.stringify(ca ?? null);
+  let ctx = verifiedContexts.get(key);
+  if (!ctx) {
+    ctx = tls.createSecureContext(ca ? { ca: [...ca] } : {});
+    verifiedContexts.set(key, ctx);
+  }
+  return ctx;
+}
+
 /** Every socket goes to the address resolved and checked before, never to a fresh DNS answer. */
 const pinnedLookup = (t: ResolvedTarget): LookupFunction =>
   ((_host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) =>
     opts?.all ? cb(null, [{ address: t.address, family: t.family }]) : cb(null, t.address, t.family)) as unknown as LookupFunction;
 
 const servername = (t: ResolvedTarget) => (isIP(t.host) ? undefined : t.host);
+
+/** A connection's TLS options: inspected (any certificate is accepted, to be judged), or verified (refused unless it verifies). */
+const tlsOptions = (t: ResolvedTarget, verify: Verify | undefined) =>
+  verify
+    ? {
+        rejectUnauthorized: true,
+        servername: servername(t),
+        secureContext: verifiedContext(verify.ca),
+        checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(verify.name, cert),
+      }
+    : { rejectUnauthorized: false, servername: servername(t), secureContext: secureContext({}) };
 
 function describe(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { reason?: string };
@@ -72,6 +106,8 @@ export interface RequestOptions {
   statusOnly?: boolean;
   /** Read bodies up to this many bytes (default BODY_CAP). */
   bodyCap?: number;
+  /** HTTPS: verify the certificate (a request carrying credentials); the agent, when given, must verify alike. */
+  verify?: Verify;
 }
 
 const ABORTED = 'the endpoint deadline was reached';
@@ -91,16 +127,11 @@ function onAbort(signal: AbortSignal | undefined, done: () => void): () => void 
  * handshake's own socket when given, so an endpoint costs one full handshake
  * for all its requests). Destroy it when done.
  */
-export function endpointAgent(t: ResolvedTarget, scheme: 'http' | 'https', secured?: tls.TLSSocket): http.Agent {
+export function endpointAgent(t: ResolvedTarget, scheme: 'http' | 'https', secured?: tls.TLSSocket, verify?: Verify): http.Agent {
   const sockets = scheme === 'https' ? 1 : 4;
   const common = { keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets, lookup: pinnedLookup(t) };
   if (scheme === 'http') return new http.Agent(common as http.AgentOptions);
-  const agent = new https.Agent({
-    ...common,
-    rejectUnauthorized: false,
-    servername: servername(t),
-    secureContext: secureContext({}),
-  } as https.AgentOptions);
+  const agent = new https.Agent({ ...common, ...tlsOptions(t, verify) } as https.AgentOptions);
   if (secured) {
     let spare: tls.TLSSocket | undefined = secured;
     const connect = agent.createConnection.bind(agent) as (...a: unknown[]) => unknown;
@@ -143,7 +174,7 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
       lookup: pinnedLookup(t),
       headers: { 'user-agent': 'influxguard-probe', accept: '*/*', ...(opts.headers ?? {}) },
       ...(opts.agent ? { agent: opts.agent } : { agent: false }),
-      ...(opts.scheme === 'https' ? { rejectUnauthorized: false, servername: servername(t), secureContext: secureContext({}) } : {}),
+      ...(opts.scheme === 'https' ? tlsOptions(t, opts.verify) : {}),
       maxHeaderSize: 32 * 1024,
       insecureHTTPParser: false,
     });
@@ -255,6 +286,8 @@ export interface HandshakeOptions {
   minVersion?: tls.SecureVersion;
   maxVersion?: tls.SecureVersion;
   ciphers?: string;
+  /** Verify the certificate (TLS options above are then Node's defaults): a certificate that does not verify fails the handshake. */
+  verify?: Verify;
 }
 
 export interface Handshake {
@@ -291,17 +324,21 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
       socket = tls.connect({
         host: t.address,
         port: t.port,
-        servername: servername(t),
-        rejectUnauthorized: false,
-        secureContext: secureContext(opts),
-        ...(opts.inspect
-          ? {
-              checkServerIdentity: (host: string, cert: tls.PeerCertificate) => {
-                checked = cert;
-                return tls.checkServerIdentity(host, cert);
-              },
-            }
-          : {}),
+        ...(opts.verify
+          ? tlsOptions(t, opts.verify)
+          : {
+              servername: servername(t),
+              rejectUnauthorized: false,
+              secureContext: secureContext(opts),
+              ...(opts.inspect
+                ? {
+                    checkServerIdentity: (host: string, cert: tls.PeerCertificate) => {
+                      checked = cert;
+                      return tls.checkServerIdentity(host, cert);
+                    },
+                  }
+                : {}),
+            }),
       });
     } catch (err) {
       done(fail(describe(err)));
