@@ -13,7 +13,7 @@ export interface DemoEndpoints {
   open: string;
   /** influxd, authentication on, no admin user yet. */
   noAdmin: string;
-  /** influxd over HTTPS with a self-signed certificate, admin user, default TLS. */
+  /** influxd over HTTPS with a certificate of a private CA its clients do not trust (the audit's --audit-ca does), admin user, default TLS. */
   selfSigned: string;
   /** nginx (TLS 1.2+, security headers, versions stripped) in front of an influxd with auth on. */
   hardened: string;
@@ -23,7 +23,7 @@ export interface DemoEndpoints {
 
 /** Secrets Manager ARNs of the audit credentials (credentialed audit), by server. */
 export interface DemoAuditSecrets {
-  /** The self-signed 1.x server: two admins and a user with ALL on every database. */
+  /** The private-CA 1.x server: two admins and a user with ALL on every database. */
   selfSigned?: string;
   /** The hardened 1.x server: one admin with an unguessable name. */
   hardened?: string;

@@ -14,7 +14,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import { emulatorEnv, startEmulator } from './emulator.js'; // plain JS, shared with Jest's global setup
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { DEMO_REGION, demoEstate, demoHosts, type DemoAuditSecrets, type DemoEndpoints } from './demo-estate.js';
 import { bindAuditSecrets, seedEstate } from './estate.js';
 import { certificates, influxdCache, influxQuery, INFLUXD, startInfluxd } from './influxd.js';
@@ -75,9 +75,11 @@ async function startServers(): Promise<{
   const [open, noAdmin, selfSigned, protectedInflux, v2] = await Promise.all([
     startInfluxd({}),
     startInfluxd({ auth: true }),
-    startInfluxd({ auth: true, https: 'selfsigned.combined.pem' }),
+    // A certificate of a private CA the probe is not told of (untrusted: tls.certificate-invalid), the audit is (--audit-ca).
+    startInfluxd({ auth: true, https: 'private.combined.pem' }),
     startInfluxd({ auth: true, pprof: false }),
-    v2Binary ? startInfluxd2(v2Binary) : Promise.resolve(undefined),
+    // Over TLS: audit credentials go nowhere else.
+    v2Binary ? startInfluxd2(v2Binary, 'valid.combined.pem') : Promise.resolve(undefined),
   ]);
   // Nothing is built for the demo: InfluxDB 2.7.12 joins when a build is already in the cache (make test makes one).
   process.stderr.write(
@@ -161,7 +163,7 @@ async function main(): Promise<number> {
     const spec = demoEstate(urls, secrets);
     const estate = await seedEstate(ec2, spec);
     ec2.destroy();
-    // The secrets' owner binds each to its instance (tag influxguard:instances): a secret is sent to no other.
+    // The secrets' owner binds each to its instance (tag influxguard:instances): a secret is read for, and sent to, no other.
     const sm = new SecretsManagerClient(aws);
     await bindAuditSecrets(sm, spec, estate, Object.values(secrets)).finally(() => sm.destroy());
     const names = Object.keys(estate.instances);
@@ -183,7 +185,9 @@ async function main(): Promise<number> {
         audit: { secrets: Object.values(secrets) },
       }),
     );
-    // The test CA stands in for the operator's CA.
+    // The test CA stands in for the operator's CA; the audit trusts it and the private CA of influx-metrics' server, alone.
+    const auditCa = join(certificates(), 'demo-audit-ca.pem');
+    writeFileSync(auditCa, ['ca.pem', 'demo-ca.pem'].map((f) => readFileSync(join(certificates(), f), 'utf8')).join('\n'));
     const args = [
       'scan',
       '--region',
@@ -195,6 +199,8 @@ async function main(): Promise<number> {
       `22@${estate.groups.bastion}`,
       '--ca',
       join(certificates(), 'ca.pem'),
+      '--audit-ca',
+      auditCa,
       ...process.argv.slice(2),
     ];
     process.stderr.write(`demo: influxguard ${args.join(' ')}\n\n`);

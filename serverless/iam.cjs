@@ -145,9 +145,10 @@ function sendCommandInstances(tags) {
 }
 
 /**
- * The credentialed audit: secretsmanager:DescribeSecret (a secret named by an
- * instance tag is read only if its tag influxguard:instances lists that
- * instance) and GetSecretValue on the configured secrets only (ARNs; a
+ * The credentialed audit: secretsmanager:DescribeSecret (every secret, the
+ * fleet one included, is read only if its tags influxguard:instances[:N] list
+ * an instance the scan audits, or `*` with an operator CA) and GetSecretValue
+ * on the configured secrets only (ARNs; a
  * trailing * matches a prefix), and kms:Decrypt only through Secrets Manager
  * (for secrets under a customer managed key). Nothing when no secret is
  * configured.
