@@ -367,6 +367,8 @@ const ENV_NAMES = new Set(
     'PUBLISH_ENABLED',
     'AUDIT_SECRET',
     'AUDIT_SECRETS',
+    'AUDIT_CA',
+    'AUDIT_INSECURE_LAB',
     'SSM_DOCUMENT',
     'ROLE_TAG',
     'CLUSTER_TAG',
@@ -472,6 +474,7 @@ const ENV_SETTINGS: Record<string, string> = {
   'app.eventQuietSeconds': 'INFLUXGUARD_EVENT_QUIET_SECONDS',
   'audit.secretArn': 'INFLUXGUARD_AUDIT_SECRET',
   'audit.secrets': 'INFLUXGUARD_AUDIT_SECRETS',
+  'audit.ca': 'INFLUXGUARD_AUDIT_CA',
   'host.documentName': 'INFLUXGUARD_SSM_DOCUMENT',
   roleTagKey: 'INFLUXGUARD_ROLE_TAG',
   clusterTagKey: 'INFLUXGUARD_CLUSTER_TAG',
@@ -486,6 +489,7 @@ const FLAG_SETTINGS: Record<string, string> = {
   'probe.endpointCidrs': '--endpoint-cidr',
   'probe.caFiles': '--ca',
   'audit.secretArn': '--audit-secret',
+  'audit.ca': '--audit-ca',
 };
 
 /** The setting a path falls under (`probe.allowedCidrs.2` → `probe.allowedCidrs`), looked up in `names`. */
