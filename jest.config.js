@@ -15,7 +15,7 @@ const UNIT = [
   'test/checks/host.test.ts',
   'test/checks/net.test.ts',
   'test/checks/reach.test.ts',
-  'test/checks/readme.test.ts',
+  'test/checks/tables.test.ts',
   'test/checks/timestream.test.ts',
   'test/config.test.ts',
   'test/docs/paths.test.ts',

@@ -13,11 +13,19 @@ import {
   type EndpointContext,
   type InfluxFlavour,
 } from '../model.js';
-import { ASFF_TYPES, EvidenceUnavailable, evidenceValue } from './support.js';
+import { DEFAULT_ACCOUNTS_CIS, fsbp, judged, type Mapping } from './compliance.js';
+import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue, type SelfDescribed } from './support.js';
 
 const USERS_V1_URL = 'https://docs.influxdata.com/influxdb/v1/administration/authentication_and_authorization/#user-management-commands';
 const TOKENS_V2_URL = 'https://docs.influxdata.com/influxdb/v2/admin/tokens/';
 const USERS_V2_URL = 'https://docs.influxdata.com/influxdb/v2/admin/users/';
+
+const LEAST_PRIVILEGE: Mapping = {
+  nist: [judged('nist', ['AC-6', 'AC-6(5)'], 'least privilege; privileged accounts')],
+  cis: [judged('cis', ['5.4', '6.8'], 'restrict administrator privileges; role-based access control')],
+  pci: [judged('pci', ['7.2.2'], 'access assigned by least privilege')],
+};
+const DORMANT = { nist: [fsbp('nist', 'IAM.8')], pci: [fsbp('pci', 'IAM.8')] };
 
 /** Admin names an attacker tries first (CHECKS.md `users.default-admin-name`). */
 export const WELL_KNOWN_ADMIN_NAMES = ['admin', 'root', 'influx', 'influxdb'];
@@ -35,8 +43,8 @@ function audited<F extends InfluxFlavour>(ctx: EndpointContext, flavour: F): F e
 /** An audit check: its evidence is the probe with operator-supplied credentials (key `audit`). */
 function auditCheck(
   flavour: InfluxFlavour,
-  c: Omit<EndpointCheck, 'scope' | 'needs' | 'evidence' | 'asffTypes' | 'section' | 'appliesTo'>,
-): EndpointCheck {
+  c: Omit<EndpointCheck, 'scope' | 'needs' | 'evidence' | 'asffTypes' | 'section' | 'appliesTo'> & SelfDescribed,
+): Described<EndpointCheck> {
   return {
     asffTypes: ASFF_TYPES.guidance,
     section: flavour === 'influxdb-1' ? 'Manage users and permissions' : 'Manage users and permissions (2.x)',
@@ -69,6 +77,9 @@ export const adminPrivileges = auditCheck('influxdb-1', {
     text: 'Keep one admin (audit.maxAdmins); give other users only the READ/WRITE grants they need (`REVOKE ALL PRIVILEGES FROM "user"`, `GRANT READ ON "db" TO "user"`).',
     url: USERS_V1_URL,
   },
+  failedWhen:
+    '1.x: more admin users than `audit.maxAdmins` (default 1), or a non-admin user holds ALL PRIVILEGES on every database (`_internal` aside)',
+  compliance: LEAST_PRIVILEGE,
   evaluate: (ctx) => {
     const a = audited(ctx, 'influxdb-1');
     const max = ctx.settings.maxAdmins ?? 1;
@@ -93,6 +104,11 @@ export const staleUnprivileged = auditCheck('influxdb-1', {
   severity: 'LOW',
   risk: 'A user with no privilege on any database is usually a forgotten account: it can still authenticate, and one GRANT away from access.',
   remediation: { text: 'Drop users who no longer need access (`DROP USER "name"`).', url: USERS_V1_URL },
+  failedWhen: '1.x: a non-admin user holds no privilege on any database (never granted, or revoked: `NO PRIVILEGES`)',
+  compliance: {
+    ...DORMANT,
+    cis: [judged('cis', ['5.3'], 'disable dormant accounts')],
+  },
   evaluate: (ctx) => {
     const a = audited(ctx, 'influxdb-1');
     const stale = names(a.users.filter((u) => !u.admin && !u.grants.length));
@@ -110,6 +126,12 @@ export const defaultAdminName = auditCheck('influxdb-1', {
   remediation: {
     text: 'Create an admin with a non-obvious name (`CREATE USER … WITH ALL PRIVILEGES`), then drop the well-known one.',
     url: USERS_V1_URL,
+  },
+  failedWhen: '1.x: an admin user is called `admin`, `root`, `influx` or `influxdb` (any case)',
+  compliance: {
+    nist: [judged('nist', ['AC-2', 'CM-6'], 'account management; configuration settings')],
+    cis: [DEFAULT_ACCOUNTS_CIS],
+    pci: [judged('pci', ['2.2.2'], 'vendor default accounts are managed')],
   },
   evaluate: (ctx) => {
     const a = audited(ctx, 'influxdb-1');
@@ -152,6 +174,9 @@ export const allAccessExcess = auditCheck('influxdb-2', {
     text: 'Keep one operator token in a vault (audit.maxAllAccessTokens); replace the others with tokens scoped to the buckets they need, and delete them (`influx auth delete --id …`).',
     url: TOKENS_V2_URL,
   },
+  failedWhen:
+    '2.x: more active operator or all-access tokens than `audit.maxAllAccessTokens` (default 1). Operator: may write every token of the instance (a global `authorizations` write); all-access: may write every token and every bucket of an organisation',
+  compliance: LEAST_PRIVILEGE,
   evaluate: (ctx) => {
     const a = audited(ctx, 'influxdb-2');
     const max = ctx.settings.maxAllAccessTokens ?? 1;
@@ -183,6 +208,11 @@ export const writeAllBuckets = auditCheck('influxdb-2', {
     text: 'Replace it with a token that may write only the buckets it needs (`influx auth create --write-bucket ID`), then delete it.',
     url: TOKENS_V2_URL,
   },
+  failedWhen: '2.x: an active token that is neither may write every bucket of its organisation (a `buckets` write without a bucket id)',
+  compliance: {
+    ...LEAST_PRIVILEGE,
+    cis: [judged('cis', ['3.3', '6.8'], 'data access control lists; role-based access control')],
+  },
   evaluate: (ctx) => {
     const a = audited(ctx, 'influxdb-2');
     const wide = a.tokens.filter(
@@ -200,6 +230,11 @@ export const inactiveUserActive = auditCheck('influxdb-2', {
   severity: 'MEDIUM',
   risk: 'Deactivating a user is how access is withdrawn; a token of theirs that stays active keeps the access they were meant to lose.',
   remediation: { text: "Deactivate or delete the user's tokens (`influx auth inactive --id …`).", url: USERS_V2_URL },
+  failedWhen: '2.x: an active token belongs to a user whose status is `inactive`',
+  compliance: {
+    ...DORMANT,
+    cis: [judged('cis', ['5.3', '6.2'], 'disable dormant accounts; access revoking process')],
+  },
   evaluate: (ctx) => {
     const a = audited(ctx, 'influxdb-2');
     const inactive = new Map(a.users.filter((u) => u.status === 'inactive').map((u) => [u.id, u.name]));
@@ -221,7 +256,7 @@ export const inactiveUserActive = auditCheck('influxdb-2', {
   },
 });
 
-export const AUDIT_CHECKS: readonly EndpointCheck[] = [
+export const AUDIT_CHECKS: readonly Described<EndpointCheck>[] = [
   adminPrivileges,
   staleUnprivileged,
   defaultAdminName,

@@ -1,8 +1,11 @@
 /** EBS encryption: InfluxDB does not encrypt its data, so the disks must. */
 import type { InstanceCheck, Outcome, RegionCheck } from '../model.js';
-import { ASFF_TYPES, evidenceValue } from './support.js';
+import { fsbp, judged, na } from './compliance.js';
+import { ASFF_TYPES, type Described, evidenceValue } from './support.js';
 
-export const volumeUnencrypted: InstanceCheck = {
+const AT_REST_CIS = [judged('cis', ['3.11'], 'encrypt sensitive data at rest')];
+
+export const volumeUnencrypted: Described<InstanceCheck> = {
   id: 'ebs.volume-unencrypted',
   title: 'EBS volume attached to an InfluxDB instance is not encrypted',
   severity: 'HIGH',
@@ -14,6 +17,12 @@ export const volumeUnencrypted: InstanceCheck = {
   },
   evidence: ['aws'],
   asffTypes: ASFF_TYPES.encryption,
+  failedWhen: 'an attached EBS volume is unencrypted (one finding per volume)',
+  compliance: {
+    nist: [fsbp('nist', 'EC2.3')],
+    cis: AT_REST_CIS,
+    pci: na('Security Hub maps EC2.3 to no PCI DSS v4.0.1 requirement'),
+  },
   scope: 'instance',
   needs: ['volumes'],
   evaluate: ({ evidence }): Outcome[] =>
@@ -37,7 +46,7 @@ export const volumeUnencrypted: InstanceCheck = {
     }),
 };
 
-export const defaultEncryptionDisabled: RegionCheck = {
+export const defaultEncryptionDisabled: Described<RegionCheck> = {
   id: 'ebs.default-encryption-disabled',
   title: 'EBS encryption by default is disabled',
   severity: 'MEDIUM',
@@ -49,6 +58,12 @@ export const defaultEncryptionDisabled: RegionCheck = {
   },
   evidence: ['aws'],
   asffTypes: ASFF_TYPES.encryption,
+  failedWhen: 'EBS encryption by default is off in a region that has InfluxDB instances (account-level finding)',
+  compliance: {
+    nist: [fsbp('nist', 'EC2.7')],
+    cis: AT_REST_CIS,
+    pci: na('Security Hub maps EC2.7 to no PCI DSS v4.0.1 requirement'),
+  },
   scope: 'region',
   needs: ['ebsDefaultEncryption'],
   appliesTo: ({ instances }) => instances.length > 0,
@@ -69,3 +84,5 @@ export const defaultEncryptionDisabled: RegionCheck = {
     ];
   },
 };
+
+export const EBS_CHECKS: readonly Described[] = [volumeUnencrypted, defaultEncryptionDisabled];

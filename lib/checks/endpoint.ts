@@ -5,12 +5,17 @@
 import type { EndpointCheck, EndpointContext, HostEvidence, HttpObservation, Outcome, ProbeEvidence, Result } from '../model.js';
 import { hostVerdicts } from './host.js';
 import { DAY_MS } from '../util/time.js';
-import { ASFF_TYPES, EvidenceUnavailable, evidenceValue } from './support.js';
+import { DEFAULT_ACCOUNTS_CIS, fsbp, judged, UNNEEDED_SERVICE } from './compliance.js';
+import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue, type SelfDescribed } from './support.js';
 
 const AUTH_URL = 'https://docs.influxdata.com/influxdb/v1/administration/authentication_and_authorization/#set-up-authentication';
 const HTTPS_URL = 'https://docs.influxdata.com/influxdb/v1/administration/https_setup/';
 const HEADERS_URL = 'https://docs.influxdata.com/influxdb/v1/administration/config/#http-headers';
 const USERS_URL = 'https://docs.influxdata.com/influxdb/v1/administration/authentication_and_authorization/#user-management-commands';
+
+const AUTHENTICATED_PCI = judged('pci', ['8.3.1'], 'all user access to system components is authenticated');
+const TLS_CIS = [judged('cis', ['3.10'], 'encrypt sensitive data in transit')];
+const HARDENING_CIS = judged('cis', ['16.7'], 'standard hardening configuration for application infrastructure');
 
 const probe = (ctx: EndpointContext): ProbeEvidence => evidenceValue(ctx.evidence.probe);
 /** The exchange, or EvidenceUnavailable naming which probe failed. */
@@ -36,9 +41,9 @@ function setupAnswer(p: ProbeEvidence): { exchange: HttpObservation; allowed: un
 
 /** An endpoint check; with a host verdict it is answered by the host too (its evidence and needs follow). */
 function endpointCheck(
-  c: Omit<EndpointCheck, 'scope' | 'needs' | 'evidence' | 'asffTypes'> & { asffTypes?: readonly string[] },
-): EndpointCheck {
-  const check: EndpointCheck = {
+  c: Omit<EndpointCheck, 'scope' | 'needs' | 'evidence' | 'asffTypes'> & SelfDescribed & { asffTypes?: readonly string[] },
+): Described<EndpointCheck> {
+  const check: Described<EndpointCheck> = {
     asffTypes: ASFF_TYPES.guidance,
     ...c,
     scope: 'endpoint',
@@ -53,7 +58,7 @@ function endpointCheck(
  * sees) decides when both answer; the evidence records both, and says so when
  * they disagree. Either alone is enough to decide.
  */
-function withHost(check: EndpointCheck, host: (h: HostEvidence) => Outcome | undefined): EndpointCheck {
+function withHost<C extends EndpointCheck>(check: C, host: (h: HostEvidence) => Outcome | undefined): C {
   return {
     ...check,
     needs: ['probe', 'host'],
@@ -133,6 +138,12 @@ export const authDisabled = endpointCheck({
     text: 'Create an admin user, then set `[http] auth-enabled = true` (and make sure no INFLUXDB_HTTP_AUTH_ENABLED=false overrides it) and restart influxd.',
     url: AUTH_URL,
   },
+  failedWhen: 'unauthenticated `SHOW DATABASES` answers 200',
+  compliance: {
+    nist: [fsbp('nist', 'RDS.10'), judged('nist', ['IA-2'], 'users of the database are identified and authenticated')],
+    cis: [judged('cis', ['3.3'], 'data access control lists: no access without an identity')],
+    pci: [AUTHENTICATED_PCI],
+  },
   evaluate: (ctx) => {
     const q = exchange(probe(ctx).query, 'unauthenticated SHOW DATABASES');
     if (q.status === 200)
@@ -152,6 +163,12 @@ export const noAdminUser = endpointCheck({
   remediation: {
     text: 'Create the admin user now from a trusted host (`CREATE USER admin WITH PASSWORD … WITH ALL PRIVILEGES`), or firewall the port until you do.',
     url: AUTH_URL,
+  },
+  failedWhen: '403 "create admin user first": anyone can create the first admin',
+  compliance: {
+    nist: [judged('nist', ['AC-2', 'IA-2'], 'account management: the first admin can be created by anyone')],
+    cis: [judged('cis', ['3.3'], 'data access control lists')],
+    pci: [AUTHENTICATED_PCI],
   },
   evaluate: (ctx) => {
     const p = probe(ctx);
@@ -205,6 +222,13 @@ export const jwtEmptySecret = endpointCheck({
     text: 'Upgrade to InfluxDB 1.7.6 or later (or a distribution build with the fix) and set `[http] shared-secret` to a long random value if you use JWTs.',
     url: 'https://nvd.nist.gov/vuln/detail/CVE-2019-20933',
   },
+  failedWhen:
+    'CVE-2019-20933, by behaviour: an HS256 token signed with the empty key for a random user gets "user not found" (vulnerable) rather than "bearer auth disabled"/"signature is invalid"',
+  compliance: {
+    nist: [judged('nist', ['IA-5', 'SI-2'], 'authenticator management; flaw remediation (CVE-2019-20933)')],
+    cis: [judged('cis', ['7.4'], 'application patch management')],
+    pci: [judged('pci', ['8.3.1', '6.3.3'], 'authentication bypass; known vulnerability patched')],
+  },
   evaluate: (ctx) => {
     const p = probe(ctx);
     if (p.fingerprint.flavour === 'influxdb-2')
@@ -242,6 +266,9 @@ export const diagnosticsUnauthenticated = endpointCheck({
     text: 'Set `[http] pprof-enabled = false` (or, on 1.7.9+, `pprof-auth-enabled = true`), and block /debug and /metrics at a proxy.',
     url: 'https://docs.influxdata.com/influxdb/v1/administration/config/#pprof-enabled',
   },
+  failedWhen: '`/debug/pprof/`, `/debug/vars`, `/debug/requests`, `/metrics` answer 200 without credentials',
+  otherSeverities: 'HIGH for pprof',
+  compliance: UNNEEDED_SERVICE,
   evaluate: (ctx) => {
     const p = probe(ctx);
     const entries = Object.entries(p.diagnostics);
@@ -284,6 +311,12 @@ export const v2SetupOpen = endpointCheck({
     text: 'Run `influx setup` now from a trusted host, or firewall the port until you do.',
     url: 'https://docs.influxdata.com/influxdb/v2/get-started/setup/',
   },
+  failedWhen: '2.x `/api/v2/setup` answers `{"allowed": true}`',
+  compliance: {
+    nist: [judged('nist', ['IA-5', 'AC-2'], 'initial authenticator and account set up by the owner, not by whoever comes first')],
+    cis: [DEFAULT_ACCOUNTS_CIS],
+    pci: [judged('pci', ['2.2.2'], 'vendor default accounts are managed')],
+  },
   evaluate: (ctx) => {
     const { exchange: s, allowed } = setupAnswer(probe(ctx));
     if (s.status === 200 && allowed === true)
@@ -307,6 +340,12 @@ export const defaultCredentials = endpointCheck({
   section: 'Manage users and permissions',
   risk: 'A default or guessable password gives full access to whoever tries it first.',
   remediation: { text: 'Change the password of the listed users (`SET PASSWORD FOR "user" = …`) or drop them.', url: USERS_URL },
+  failedWhen: '(opt-in) a well-known pair is accepted',
+  compliance: {
+    nist: [judged('nist', ['IA-5', 'IA-5(1)'], 'default authenticators changed; password-based authentication')],
+    cis: [DEFAULT_ACCOUNTS_CIS],
+    pci: [judged('pci', ['2.2.2'], 'vendor default passwords are changed or accounts disabled')],
+  },
   appliesTo: (ctx) => ctx.settings.defaultCredentials,
   evaluate: (ctx) => {
     const p = probe(ctx);
@@ -337,6 +376,8 @@ export const tlsDisabled = endpointCheck({
     text: 'Set `[http] https-enabled = true` with `https-certificate` / `https-private-key`, or terminate TLS at a proxy in front of 8086.',
     url: HTTPS_URL,
   },
+  failedWhen: 'the endpoint speaks plain HTTP',
+  compliance: { nist: [fsbp('nist', 'ELB.3')], cis: TLS_CIS, pci: [fsbp('pci', 'ELB.3')] },
   evaluate: (ctx) => {
     const p = probe(ctx);
     return p.scheme === 'https'
@@ -358,6 +399,13 @@ export const certificateInvalid = endpointCheck({
   remediation: {
     text: 'Install a certificate from a CA your clients trust, naming the host or IP they connect to, and renew it before it expires.',
     url: HTTPS_URL,
+  },
+  failedWhen:
+    'expired (HIGH), not yet valid, self-signed/untrusted (system roots + `--ca`), or not naming the host/IP; expiring within 30 days is a WARNING',
+  compliance: {
+    nist: [fsbp('nist', 'ACM.1'), judged('nist', ['SC-17'], 'public key infrastructure certificates')],
+    cis: TLS_CIS,
+    pci: [fsbp('pci', 'ACM.1')],
   },
   appliesTo: speaksTls,
   evaluate: (ctx) => {
@@ -407,6 +455,9 @@ export const legacyProtocols = endpointCheck({
     text: 'Set `[tls] min-version = "tls1.2"` (InfluxDB 1.6.1+) and restrict `ciphers` to AEAD suites, or terminate TLS at a proxy that does.',
     url: 'https://docs.influxdata.com/influxdb/v1/administration/config/#tls-settings',
   },
+  failedWhen:
+    "TLS 1.0/1.1 or a 3DES/RC4/NULL/EXPORT cipher is accepted (asked with a ClientHello offering only that, on a plain TCP connection: a ServerHello choosing from it is acceptance; what this machine's OpenSSL cannot offer is reported as untestable)",
+  compliance: { nist: [fsbp('nist', 'ELB.8')], cis: TLS_CIS, pci: [fsbp('pci', 'ELB.8')] },
   appliesTo: speaksTls,
   evaluate: (ctx) => {
     const t = tlsOf(probe(ctx));
@@ -450,6 +501,13 @@ export const securityHeadersMissing = endpointCheck({
     text: 'On 1.8.1+, set them in `[http.headers]`; otherwise add them at a proxy with `always` so error responses carry them too.',
     url: HEADERS_URL,
   },
+  failedWhen:
+    'the 204 `/ping` or an error response (401/403, else 404) lacks `X-Content-Type-Options: nosniff`, `X-Frame-Options`/CSP `frame-ancestors`, `Content-Security-Policy`, or (HTTPS) HSTS',
+  compliance: {
+    nist: [fsbp('nist', 'ELB.4')],
+    cis: [HARDENING_CIS],
+    pci: [fsbp('pci', 'ELB.4')],
+  },
   evaluate: (ctx) => {
     const p = probe(ctx);
     const https = p.scheme === 'https';
@@ -480,6 +538,13 @@ export const corsAnyOrigin = endpointCheck({
   remediation: {
     text: 'Put a proxy in front of InfluxDB that answers CORS only for your own origins (InfluxDB 1.x reflects every Origin).',
     url: HEADERS_URL,
+  },
+  failedWhen:
+    'a random `Origin` is reflected, or `*` is sent by an endpoint that answers without authentication (any web page a user visits can read it); `*` with authentication on is a WARNING',
+  compliance: {
+    nist: [judged('nist', ['AC-4'], 'information flow enforcement across origins')],
+    cis: [HARDENING_CIS],
+    pci: [judged('pci', ['6.2.4'], 'attacks such as cross-site request forgery are prevented')],
   },
   evaluate: (ctx) => {
     const c = evidenceValue(probe(ctx).cors);
@@ -522,6 +587,12 @@ export const versionDisclosed = endpointCheck({
   section: 'Configure security headers',
   risk: 'The exact version tells an attacker which known vulnerabilities to try.',
   remediation: { text: 'Strip X-Influxdb-Version, X-Influxdb-Build and Server at a proxy in front of InfluxDB.', url: HEADERS_URL },
+  failedWhen: '`X-Influxdb-Version`/`-Build`/`Server` reveal the version',
+  compliance: {
+    nist: [judged('nist', ['SI-11', 'CM-7'], 'responses reveal no more than needed')],
+    cis: [judged('cis', ['4.1'], 'secure configuration process')],
+    pci: [judged('pci', ['2.2.1'], 'configuration standards address known weaknesses')],
+  },
   evaluate: (ctx) => {
     const h = exchange(probe(ctx).ping, '/ping').headers;
     const shown = Object.fromEntries(
@@ -543,7 +614,7 @@ export const versionDisclosed = endpointCheck({
   },
 });
 
-export const ENDPOINT_CHECKS: readonly EndpointCheck[] = [
+export const ENDPOINT_CHECKS: readonly Described<EndpointCheck>[] = [
   authDisabled,
   noAdminUser,
   jwtEmptySecret,

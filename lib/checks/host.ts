@@ -19,11 +19,14 @@ import {
   versionBelow,
   versionParts,
 } from './hostfacts.js';
-import { ASFF_TYPES, EvidenceUnavailable, evidenceValue } from './support.js';
+import { fsbp, judged, na, UNNEEDED_SERVICE } from './compliance.js';
+import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue, type SelfDescribed } from './support.js';
 
 const CONFIG_URL = 'https://docs.influxdata.com/influxdb/v1/administration/config/';
 /** A check only the host answers (silent when host evidence was not collected: see the engine). */
-function hostCheck(c: Omit<InstanceCheck, 'scope' | 'needs' | 'asffTypes'> & { asffTypes?: readonly string[] }): InstanceCheck {
+function hostCheck(
+  c: Omit<InstanceCheck, 'scope' | 'needs' | 'asffTypes'> & SelfDescribed & { asffTypes?: readonly string[] },
+): Described<InstanceCheck> {
   return { asffTypes: ASFF_TYPES.guidance, ...c, scope: 'instance', needs: ['host'] };
 }
 
@@ -51,6 +54,14 @@ export const evidenceUnavailable = hostCheck({
   remediation: {
     text: 'Make the instance SSM-managed and online (SSM agent running, instance profile with AmazonSSMManagedInstanceCore), and allow the scanner to run its Command document.',
     url: 'https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-setting-up-ec2.html',
+  },
+  failedWhen:
+    'NOT_AVAILABLE with the reason when the instance is not SSM-managed/online, stopped, or the collector failed; PASSED when collected',
+  compliance: {
+    nist: na('a status of the scanner (host evidence missing), not a control'),
+    cis: na('a status of the scanner, not a control'),
+    pci: na('a status of the scanner, not a control'),
+    guidance: false,
   },
   evidence: ['host'],
   evaluate: ({ evidence }) => {
@@ -93,6 +104,8 @@ export const rpcBindAll = hostCheck({
     text: 'Set the top-level `bind-address = "127.0.0.1:8088"` (the default) unless remote backups need it, and then restrict 8088 to the backup host.',
     url: `${CONFIG_URL}#bind-address-1270018088`,
   },
+  failedWhen: 'OSS: the effective top-level `bind-address` (RPC) listens on all interfaces',
+  compliance: UNNEEDED_SERVICE,
   evidence: ['host'],
   appliesTo: ({ instance }) => !isEnterprise(instance.role),
   // One finding per instance (its id is the instance's), over every influxd process on it.
@@ -129,6 +142,9 @@ export const unexpectedListeners = hostCheck({
     text: 'Stop or bind to 127.0.0.1 the services that need not be reachable, or add the ports you need to the allowlist (`--allow-port`).',
     url: 'https://docs.influxdata.com/influxdb/v1/administration/security/#ports',
   },
+  failedWhen:
+    'a process listens on a non-loopback address on a port other than 8086, the ports judged by the network checks, and the allowlist',
+  compliance: UNNEEDED_SERVICE,
   evidence: ['host'],
   evaluate: ({ instance, evidence, settings }) => {
     const h = evidenceValue(evidence.host!);
@@ -222,6 +238,13 @@ export const versionVulnerable = hostCheck({
     text: 'Upgrade to a supported InfluxDB release (the current or previous minor release of its line), from InfluxData or a distribution that backports fixes.',
     url: SUPPORT_POLICY,
   },
+  failedWhen:
+    "the installed version is end-of-life or has a known vulnerability without a distribution fix, from a table with a source per entry (`VERSION_KNOWLEDGE` in `lib/checks/host.ts`): CVE-2019-20933 before 1.7.6 (Debian's 1.6.7~rc0 carries the fix, observed); end-of-life by InfluxData's support policy (the current and previous minor release of a line): 1.x before 1.12, 2.x before 2.9 (newest on the module proxy: 1.13.2, 2.10.0); InfluxDB 3: NOT_AVAILABLE",
+  compliance: {
+    nist: [fsbp('nist', 'SSM.2')],
+    cis: [judged('cis', ['2.2', '7.4'], 'authorized software is currently supported; application patch management')],
+    pci: [fsbp('pci', 'SSM.2')],
+  },
   evidence: ['host', 'probe'],
   evaluate: ({ evidence }) => {
     const h = evidenceValue(evidence.host!);
@@ -263,6 +286,12 @@ export const privateKeyExposed = hostCheck({
     text: 'chmod 600 (or 640 with the influxdb group) the key or combined PEM, owned by the service account.',
     url: 'https://docs.influxdata.com/influxdb/v1/administration/https_setup/',
   },
+  failedWhen: "the private key or combined PEM is readable by every user, or by a group other than the service account's",
+  compliance: {
+    nist: [judged('nist', ['SC-12', 'AC-3'], 'cryptographic key protection; access enforcement on the key file')],
+    cis: [judged('cis', ['3.3'], 'data access control lists (file permissions)')],
+    pci: [judged('pci', ['4.2.1'], 'strong cryptography in transit fails once the private key is readable')],
+  },
   evidence: ['host'],
   evaluate: ({ evidence }) => {
     const h = evidenceValue(evidence.host!);
@@ -295,6 +324,18 @@ export const v2HardeningDisabled = hostCheck({
     text: 'Set `hardening-enabled: true` (flag `--hardening-enabled`, or INFLUXD_HARDENING_ENABLED=true) on InfluxDB 2.7 or later and restart influxd.',
     url: 'https://docs.influxdata.com/influxdb/v2/reference/config-options/#hardening-enabled',
   },
+  failedWhen: 'InfluxDB 2.7+: the effective `hardening-enabled` (flag, `INFLUXD_HARDENING_ENABLED`, config file, default false) is false',
+  compliance: {
+    nist: [
+      judged(
+        'nist',
+        ['AC-4', 'SC-7', 'CM-7'],
+        'server-side requests to private addresses (SSRF): information flow, boundary, least functionality',
+      ),
+    ],
+    cis: [judged('cis', ['4.1', '16.7'], 'secure configuration; hardening of application infrastructure')],
+    pci: [judged('pci', ['2.2.1', '6.2.4'], 'configuration standards; attacks on the application are prevented')],
+  },
   evidence: ['host'],
   evaluate: ({ evidence }) => {
     const h = evidenceValue(evidence.host!);
@@ -322,7 +363,7 @@ export const v2HardeningDisabled = hostCheck({
   },
 });
 
-export const HOST_CHECKS: readonly InstanceCheck[] = [
+export const HOST_CHECKS: readonly Described<InstanceCheck>[] = [
   rpcBindAll,
   unexpectedListeners,
   versionVulnerable,

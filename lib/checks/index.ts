@@ -1,24 +1,26 @@
 /**
- * The explicit registry: every check influxguard runs, in report order.
- * A check not listed here does not run; ids are stable (see CHECKS.md).
+ * The explicit registry: every check influxguard runs, in report order, by family.
+ * A check not listed here does not run; ids are stable (see CHECKS.md). Each check
+ * describes itself (`Described`): its compliance mappings and its row of the check
+ * tables, which scripts/check-tables.ts writes into docs/checks.md, one table per family.
  */
-import type { Check } from '../model.js';
 import { AUDIT_CHECKS } from './audit.js';
-import { defaultEncryptionDisabled, volumeUnencrypted } from './ebs.js';
+import { EBS_CHECKS } from './ebs.js';
 import { ENDPOINT_CHECKS } from './endpoint.js';
 import { HOST_CHECKS } from './host.js';
-import { portExposureChecks, unexpectedPortsOpen } from './net.js';
+import { NET_CHECKS } from './net.js';
+import type { Described } from './support.js';
 import { TIMESTREAM_CHECKS } from './timestream.js';
 
-export const CHECKS: readonly Check[] = [
-  ...portExposureChecks,
-  unexpectedPortsOpen,
-  volumeUnencrypted,
-  defaultEncryptionDisabled,
-  ...ENDPOINT_CHECKS,
-  ...AUDIT_CHECKS,
-  ...HOST_CHECKS,
-  ...TIMESTREAM_CHECKS,
-];
+/** The families, each one table of docs/checks.md (its marker there is the family's name), in report order. */
+export const FAMILIES = {
+  network: [...NET_CHECKS, ...EBS_CHECKS],
+  endpoint: ENDPOINT_CHECKS,
+  audit: AUDIT_CHECKS,
+  host: HOST_CHECKS,
+  timestream: TIMESTREAM_CHECKS,
+} as const satisfies Record<string, readonly Described[]>;
 
-export const checkById = (id: string): Check | undefined => CHECKS.find((c) => c.id === id);
+export const CHECKS: readonly Described[] = Object.values(FAMILIES).flat();
+
+export const checkById = (id: string): Described | undefined => CHECKS.find((c) => c.id === id);

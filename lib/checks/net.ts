@@ -18,12 +18,14 @@ import {
   pathText,
   type Path,
 } from '../exposure/reach.js';
-import { ASFF_TYPES, evidenceValue } from './support.js';
+import { fsbp, judged, NET_EXPOSED_CIS, UNNEEDED_SERVICE_PCI } from './compliance.js';
+import { ASFF_TYPES, type Described, evidenceValue, type SelfDescribed } from './support.js';
 
 type Verdict = 'exposed' | 'allowed' | 'unknown';
 
 const PORTS_URL = 'https://docs.influxdata.com/influxdb/v1/administration/security/#ports';
 const ENTERPRISE_PORTS_URL = 'https://docs.influxdata.com/enterprise_influxdb/v1/administration/configure/ports/';
+const REACHABLE = 'CRITICAL when reachable from the internet';
 
 export const HTTP_PORT = 8086;
 
@@ -38,7 +40,7 @@ function insideCluster(o: Opening, net: NetworkEvidence): boolean {
 }
 
 interface PortRow {
-  meta: CheckMeta;
+  meta: CheckMeta & SelfDescribed;
   ports: number[];
   appliesTo: (i: Instance) => boolean;
   judge: (o: Opening, net: NetworkEvidence, i: Instance) => Verdict;
@@ -63,6 +65,14 @@ export const PORT_TABLE: PortRow[] = [
       },
       evidence: ['aws'],
       asffTypes: ASFF_TYPES.network,
+      failedWhen:
+        "TCP 8086 open to the world: 0.0.0.0/0 or ::/0, or sources of one group that together are the world: their public part, merged (`cidr-tools`), holds at least half of the family's public unicast space (`0.0.0.0/1` alone, or an unaligned split such as `0.0.0.0/3` + `32.0.0.0/4` + `48.0.0.0/4` + `64.0.0.0/2` + `128.0.0.0/1`; not `128.0.0.0/1` alone, about 44 %); directly, by a port range, an all-traffic rule, or a managed prefix list; or reachable through an internet-facing load balancer",
+      otherSeverities: `${REACHABLE} ([reachability.md](reachability.md)); world-open without a complete path stays HIGH (latent)`,
+      compliance: {
+        nist: [fsbp('nist', 'EC2.19')],
+        cis: [NET_EXPOSED_CIS],
+        pci: [fsbp('pci', 'EC2.13'), fsbp('pci', 'RDS.2')],
+      },
     },
     ports: [HTTP_PORT],
     appliesTo: () => true,
@@ -82,6 +92,14 @@ export const PORT_TABLE: PortRow[] = [
       },
       evidence: ['aws'],
       asffTypes: ASFF_TYPES.network,
+      failedWhen:
+        "TCP 8088 open to anything broader than one host (/32, /128); an SG reference counts as broad, except the cluster's own groups (and cluster CIDRs) on Enterprise data nodes; or reachable through a load balancer",
+      otherSeverities: REACHABLE,
+      compliance: {
+        nist: [fsbp('nist', 'EC2.19')],
+        cis: [NET_EXPOSED_CIS],
+        pci: [fsbp('pci', 'EC2.13'), fsbp('pci', 'RDS.2')],
+      },
     },
     ports: [8088],
     appliesTo: () => true,
@@ -108,6 +126,14 @@ export const PORT_TABLE: PortRow[] = [
       },
       evidence: ['aws'],
       asffTypes: ASFF_TYPES.network,
+      failedWhen:
+        "Enterprise nodes: 8088, 8089 or 8091 open to a source outside the cluster (not a cluster group, a `--cluster-cidr`, or one cluster node's /32); or reachable through a load balancer",
+      otherSeverities: REACHABLE,
+      compliance: {
+        nist: [fsbp('nist', 'EC2.18')],
+        cis: [NET_EXPOSED_CIS],
+        pci: [fsbp('pci', 'EC2.13')],
+      },
     },
     ports: [8088, 8089, 8091],
     appliesTo: (i) => isEnterprise(i.role),
@@ -232,7 +258,7 @@ function loadBalancerOutcomes(net: NetworkEvidence, ports: number[]): Outcome[] 
   return out;
 }
 
-function portCheck(row: PortRow): InstanceCheck {
+function portCheck(row: PortRow): Described<InstanceCheck> {
   return {
     ...row.meta,
     scope: 'instance',
@@ -271,7 +297,7 @@ function portCheck(row: PortRow): InstanceCheck {
 }
 
 /** The table's checks, in table order. */
-export const portExposureChecks: InstanceCheck[] = PORT_TABLE.map(portCheck);
+export const portExposureChecks: Described<InstanceCheck>[] = PORT_TABLE.map(portCheck);
 
 // ───────────────────────────── unexpected ports ─────────────────────────────
 
@@ -319,7 +345,7 @@ const PORTLESS = new Set(['icmp', 'icmpv6']);
  */
 export function unexpectedPorts(
   o: Opening,
-  judged: number[],
+  judgedPorts: number[],
   allowed: AllowedPort[],
 ): { ranges: { protocol: string; ranges: Range[] }[]; unknown: boolean } {
   if (PORTLESS.has(o.protocol)) return { ranges: [], unknown: false };
@@ -328,7 +354,7 @@ export function unexpectedPorts(
   const out: { protocol: string; ranges: Range[] }[] = [];
   for (const protocol of protocols) {
     let ranges: Range[] = [[o.fromPort, o.toPort]];
-    if (protocol === 'tcp') for (const p of judged) ranges = subtract(ranges, [p, p]);
+    if (protocol === 'tcp') for (const p of judgedPorts) ranges = subtract(ranges, [p, p]);
     let ifUnknownMatched = ranges;
     for (const entry of allowed) {
       if (entry.protocol !== 'all' && entry.protocol !== protocol) continue;
@@ -353,7 +379,7 @@ function unexpectedTargetPorts(net: NetworkEvidence, extraRanges: Map<Opening, R
   return [...ports].filter((p) => ranges.some(([a, b]) => a <= p && p <= b)).sort((a, b) => a - b);
 }
 
-export const unexpectedPortsOpen: InstanceCheck = {
+export const unexpectedPortsOpen: Described<InstanceCheck> = {
   id: 'net.unexpected-ports-open',
   title: 'Security groups open ports other than InfluxDB’s',
   severity: 'MEDIUM',
@@ -365,15 +391,23 @@ export const unexpectedPortsOpen: InstanceCheck = {
   },
   evidence: ['aws'],
   asffTypes: ASFF_TYPES.network,
+  failedWhen:
+    'any inbound rule opens a port other than 8086 and the allowlist (8088, and 8089/8091 on Enterprise nodes, are judged above); UDP counts, ICMP does not',
+  otherSeverities: `HIGH from the world; ${REACHABLE}`,
+  compliance: {
+    nist: [fsbp('nist', 'EC2.18')],
+    cis: [judged('cis', ['4.4', '4.8'], 'a firewall on servers; no unnecessary services reachable')],
+    pci: [fsbp('pci', 'EC2.13'), UNNEEDED_SERVICE_PCI],
+  },
   scope: 'instance',
   needs: ['network'],
   evaluate: ({ instance, evidence, settings }) => {
     const net = evidenceValue(evidence.network);
-    const judged = judgedTcpPorts(instance);
+    const judgedPorts = judgedTcpPorts(instance);
     const extra = new Map<Opening, string>();
     const extraRanges = new Map<Opening, Range[]>();
     const groups = byGroup(net.openings, (o) => {
-      const u = unexpectedPorts(o, judged, settings.allowedPorts);
+      const u = unexpectedPorts(o, judgedPorts, settings.allowedPorts);
       if (u.ranges.length) extra.set(o, rangesText(u.ranges));
       const tcp = u.ranges.find((r) => r.protocol === 'tcp');
       if (tcp) extraRanges.set(o, tcp.ranges);
@@ -401,10 +435,13 @@ export const unexpectedPortsOpen: InstanceCheck = {
           ...(reach.incomplete ? { incomplete: reach.incomplete } : {}),
         };
       },
-      `only TCP ${judged.join(', ')} and allowlisted ports are open`,
+      `only TCP ${judgedPorts.join(', ')} and allowlisted ports are open`,
       net,
       // Only the rules that open a port unexpectedly may complete a load-balancer path here (an allowlisted rule is expected).
       loadBalancerOutcomes({ ...net, openings: [...extraRanges.keys()] }, unexpectedTargetPorts(net, extraRanges)),
     );
   },
 };
+
+/** The family, in report order. */
+export const NET_CHECKS: readonly Described[] = [...portExposureChecks, unexpectedPortsOpen];

@@ -1,5 +1,6 @@
 /** Small helpers shared by check families. Pure. */
-import type { Result } from '../model.js';
+import type { Check, Result } from '../model.js';
+import type { Mapping } from './compliance.js';
 
 /** Thrown by a check that reads evidence that failed; the engine turns it into NOT_AVAILABLE. */
 export class EvidenceUnavailable extends Error {
@@ -23,3 +24,19 @@ export const ASFF_TYPES = {
   encryption: ['Software and Configuration Checks/AWS Security Best Practices', 'Effects/Data Exposure'],
   cve: ['Software and Configuration Checks/Vulnerabilities/CVE'],
 } as const satisfies Record<string, readonly string[]>;
+
+/**
+ * What a check says about itself beyond what the engine runs: its compliance mappings and its row of
+ * the check tables in docs/checks.md (scripts/check-tables.ts writes them from the registry).
+ */
+export interface SelfDescribed {
+  /** NIST SP 800-53 r5, CIS Controls v8 and PCI DSS v4.0.1 controls it supports, each with its source (compliance.ts). */
+  compliance: Mapping;
+  /** When it FAILS, for people (Markdown, links relative to docs/): the tables' "FAILED when" column. */
+  failedWhen: string;
+  /** When its findings take another severity than the base one, and which (Markdown): after the base in the tables. */
+  otherSeverities?: string;
+}
+
+/** A registered check: what the engine runs, and its self-description. */
+export type Described<C extends Check = Check> = C & SelfDescribed;

@@ -5,11 +5,12 @@
  */
 import type { DatabaseCheck, Outcome } from '../model.js';
 import { isWorldOpen, openingEvidence, opensTcpPort } from '../exposure/reach.js';
-import { ASFF_TYPES, evidenceValue } from './support.js';
+import { fsbp, judged, NET_EXPOSED_CIS, UNNEEDED_SERVICE } from './compliance.js';
+import { ASFF_TYPES, type Described, evidenceValue } from './support.js';
 
 const GUIDE = 'https://docs.aws.amazon.com/timestream/latest/developerguide/timestream-for-influx-security.html';
 
-export const publiclyAccessible: DatabaseCheck = {
+export const publiclyAccessible: Described<DatabaseCheck> = {
   id: 'timestream.publicly-accessible',
   title: 'Timestream for InfluxDB instance is publicly accessible',
   severity: 'CRITICAL',
@@ -18,6 +19,14 @@ export const publiclyAccessible: DatabaseCheck = {
   remediation: {
     text: 'Turn off public access (update the DB instance or cluster with publiclyAccessible false), or at least remove 0.0.0.0/0 and ::/0 from the security group rules covering its port; reach it through the VPC, a VPN or a proxy.',
     url: GUIDE,
+  },
+  failedWhen:
+    'the DB instance or cluster is publicly accessible and a security group admits its port (which may not be 8086) from 0.0.0.0/0 or ::/0',
+  otherSeverities: 'MEDIUM when public but the groups restrict the sources',
+  compliance: {
+    nist: [fsbp('nist', 'RDS.2')],
+    cis: [NET_EXPOSED_CIS],
+    pci: [fsbp('pci', 'RDS.2')],
   },
   evidence: ['aws'],
   asffTypes: ASFF_TYPES.network,
@@ -64,7 +73,7 @@ export const publiclyAccessible: DatabaseCheck = {
   },
 };
 
-export const diagnosticsExposed: DatabaseCheck = {
+export const diagnosticsExposed: Described<DatabaseCheck> = {
   id: 'timestream.diagnostics-exposed',
   title: 'Timestream for InfluxDB exposes the pprof or metrics endpoints',
   severity: 'MEDIUM',
@@ -74,6 +83,9 @@ export const diagnosticsExposed: DatabaseCheck = {
     text: 'Attach a DB parameter group with pprofDisabled and metricsDisabled set to true (the default parameter group, like InfluxDB itself, leaves both enabled).',
     url: 'https://docs.aws.amazon.com/timestream/latest/developerguide/timestream-for-influx-db-connecting.html',
   },
+  failedWhen:
+    "its DB parameter group leaves `pprofDisabled` or `metricsDisabled` false; unset, and the default parameter group, count as enabled (InfluxDB's defaults are `pprof-disabled = false`, `metrics-disabled = false`)",
+  compliance: UNNEEDED_SERVICE,
   evidence: ['aws'],
   asffTypes: ASFF_TYPES.bestPractices,
   scope: 'database',
@@ -105,7 +117,7 @@ export const diagnosticsExposed: DatabaseCheck = {
   },
 };
 
-export const logDeliveryDisabled: DatabaseCheck = {
+export const logDeliveryDisabled: Described<DatabaseCheck> = {
   id: 'timestream.log-delivery-disabled',
   title: 'Timestream for InfluxDB delivers no logs to S3',
   severity: 'LOW',
@@ -114,6 +126,12 @@ export const logDeliveryDisabled: DatabaseCheck = {
   remediation: {
     text: 'Enable log delivery to an S3 bucket (logDeliveryConfiguration.s3Configuration) on the DB instance or cluster; restrict and encrypt the bucket.',
     url: 'https://docs.aws.amazon.com/timestream/latest/developerguide/timestream-for-influx-security-db-logs.html',
+  },
+  failedWhen: 'no S3 log delivery (`logDeliveryConfiguration.s3Configuration.enabled`)',
+  compliance: {
+    nist: [fsbp('nist', 'RDS.9')],
+    cis: [judged('cis', ['8.2'], 'collect audit logs')],
+    pci: [fsbp('pci', 'RDS.9')],
   },
   evidence: ['aws'],
   asffTypes: ASFF_TYPES.bestPractices,
@@ -128,4 +146,4 @@ export const logDeliveryDisabled: DatabaseCheck = {
   },
 };
 
-export const TIMESTREAM_CHECKS: readonly DatabaseCheck[] = [publiclyAccessible, diagnosticsExposed, logDeliveryDisabled];
+export const TIMESTREAM_CHECKS: readonly Described<DatabaseCheck>[] = [publiclyAccessible, diagnosticsExposed, logDeliveryDisabled];
