@@ -180,8 +180,9 @@ def run_tool(argv, data=None, seconds=10):
 
 # ─────────────── reading inside a process's root, as its user ───────────────
 
-def resolve(rootfd, startfd, path):
-    """An O_PATH descriptor of `path` resolved inside the root: `..` never climbs above it, an absolute link restarts at it."""
+def resolve(rootfd, startfd, path, parent=False):
+    """An O_PATH descriptor of `path` resolved inside the root: `..` never climbs above it, an absolute link restarts at it.
+    With parent=True: (that descriptor, its directory's descriptor, its name in it), or (descriptor, None, None) for a root."""
     root_id = (os.fstat(rootfd).st_dev, os.fstat(rootfd).st_ino)
     todo = [c for c in path.split('/') if c not in ('', '.')]
     todo.reverse()
@@ -213,9 +214,11 @@ def resolve(rootfd, startfd, path):
             if todo and not stat.S_ISDIR(st.st_mode):
                 os.close(fd)
                 raise OSError(errno.ENOTDIR, 'not a directory')
+            if parent and not todo:
+                return fd, cur, c
             os.close(cur)
             cur = fd
-        return cur
+        return (cur, None, None) if parent else cur
     except BaseException:
         os.close(cur)
         raise
@@ -233,15 +236,16 @@ def in_root_stat(rootfd, cwdfd, path):
 
 def in_root_read(rootfd, cwdfd, path, limit):
     """A regular file's bytes (at most `limit`), or an OSError / ValueError saying why not."""
-    fd = resolve(rootfd, cwdfd, path)
+    fd, parent, name = resolve(rootfd, cwdfd, path, parent=True)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise ValueError('not a regular file')
         if st.st_size > limit:
             raise ValueError('larger than %d bytes' % limit)
-        # Reopened for reading through the very inode resolved (the descriptor's /proc link; not the name, which may have changed).
-        rfd = os.open('/proc/self/fd/%d' % fd, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        # Opened for reading by its name in the directory just resolved, never through a link, and only if it is
+        # still the inode resolved (not through /proc/self/fd: that needs the reader dumpable, see as_user).
+        rfd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW, dir_fd=parent)
         try:
             r = os.fstat(rfd)
             if (r.st_dev, r.st_ino) != (st.st_dev, st.st_ino):
@@ -261,6 +265,8 @@ def in_root_read(rootfd, cwdfd, path, limit):
             os.close(rfd)
     finally:
         os.close(fd)
+        if parent is not None:
+            os.close(parent)
 
 def as_user(pid, ids, work):
     """work(rootfd, cwdfd) in a child that has dropped to the process's uid, gid and groups; its JSON answer, or {'error': why}."""
@@ -277,16 +283,19 @@ def as_user(pid, ids, work):
     if child == 0:
         try:
             os.close(r)
+            # Nothing of root's stays with a child that the process's user may signal: its standard streams (SSM's
+            # output) become /dev/null and every other descriptor is closed. It stays non-dumpable (as the kernel
+            # leaves it after the change of credentials), so that user can neither trace it nor copy its descriptors.
+            null = os.open('/dev/null', os.O_RDWR)
+            for n in (0, 1, 2):
+                os.dup2(null, n)
+            keep = sorted(set((rootfd, cwdfd, w)))
+            for lo, hi in zip([3] + [k + 1 for k in keep], keep + [os.sysconf('SC_OPEN_MAX')]):
+                os.closerange(lo, hi)
             uid, gid, groups = ids
             os.setgroups(groups)
             os.setresgid(gid, gid, gid)
             os.setresuid(uid, uid, uid)
-            try:
-                # Credentials changed: the kernel made this child non-dumpable, which hides /proc/self/fd from it; undo that.
-                import ctypes
-                ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE
-            except Exception:
-                pass
             out = json.dumps(work(rootfd, cwdfd)).encode()
         except BaseException as e:
             out = json.dumps({'error': 'could not be read as uid %d (%s)' % (ids[0], type(e).__name__)}).encode()

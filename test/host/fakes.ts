@@ -9,10 +9,24 @@
  *   influxd listen PORT NAME       set the process name to NAME, listen on 127.0.0.1:PORT, sleep
  * "Executed" means a file <argv[0]>.executed was created (its content: the uid that ran it).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { COLLECTOR_PATH } from '../../lib/evidence/host/local.js';
+import { parseCollectorOutput, type HostEvidence } from '../../lib/evidence/host/parse.js';
+import { fail, type Result } from '../../lib/model.js';
 
 const SOURCE = String.raw`
 #include <arpa/inet.h>
@@ -88,6 +102,8 @@ export interface FakeOptions {
   /** Files to create in the directory first (name → content). */
   files?: Record<string, string>;
   name?: string;
+  /** Extend the copy to this many bytes (a sparse tail: it still runs), as large as a real influxd build. */
+  size?: number;
   /** Install the copy in this subdirectory (created, root-owned, mode 0755) of the temp directory: e.g. a name of control characters. */
   subdir?: string;
 }
@@ -106,6 +122,7 @@ export async function startFake(o: FakeOptions = {}): Promise<Fake> {
   const exe = join(dir, o.name ?? 'influxd');
   copyFileSync(fakeBinary(), exe);
   chmodSync(exe, 0o755);
+  if (o.size !== undefined) truncateSync(exe, o.size);
   if (o.fileOwner !== undefined) chownSync(exe, o.fileOwner, o.fileOwner);
   for (const [name, content] of Object.entries(o.files ?? {})) writeFileSync(join(dir, name), content);
   const given = (o.args ?? []).map((a) => a.replaceAll('{dir}', dir));
@@ -134,4 +151,24 @@ export async function startFake(o: FakeOptions = {}): Promise<Fake> {
       rmSync(top, { recursive: true, force: true });
     },
   };
+}
+
+export interface Run {
+  stdout: string;
+  host: Result<HostEvidence>;
+}
+/** The real collector (as root, as SSM runs it) over these pids; its raw stdout kept (secrets and forgeries are looked for in it). */
+export function collect(pids: number[], timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      'sh',
+      [COLLECTOR_PATH],
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', INFLUXGUARD_PIDS: pids.join(' ') }, timeout: timeoutMs, maxBuffer: 4 << 20 },
+      (err, stdout, stderr) =>
+        resolve({
+          stdout,
+          host: err && !stdout ? fail(`collector failed: ${(stderr || err.message).slice(0, 200)}`) : parseCollectorOutput(stdout),
+        }),
+    );
+  });
 }

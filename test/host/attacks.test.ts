@@ -1,0 +1,137 @@
+/**
+ * Review of the issue-27 collector as an attacker on the host would try it:
+ * the influxdb service account, a container's root, a local user. Each test
+ * runs the real collector as root against real processes and failed on the
+ * collector before its fix (see the commit that added it).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { HostEvidence } from '../../lib/evidence/host/parse.js';
+import type { Finding, Result } from '../../lib/model.js';
+import { startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
+import { judgeHost } from '../support/fixtures.js';
+import { collect, startFake, type Fake, type Run } from './fakes.js';
+
+const account = /^influxdb:[^:]*:(\d+):(\d+):/m.exec(readFileSync('/etc/passwd', 'utf8'));
+const INFLUXDB = account ? { uid: Number(account[1]), gid: Number(account[2]) } : undefined;
+
+const value = (r: Run): HostEvidence => {
+  if (!r.host.ok) throw new Error(r.host.reason);
+  return r.host.value;
+};
+const finding = (host: Result<HostEvidence>, id: string): Finding =>
+  judgeHost(host, { instanceId: 'i-attacks' }).find((f) => f.checkId === id)!;
+
+const cleanup: Array<() => unknown> = [];
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+async function fake(o: Parameters<typeof startFake>[0]): Promise<Fake> {
+  const f = await startFake(o);
+  cleanup.push(f.stop);
+  return f;
+}
+/** A directory the influxdb account may write. */
+function accountDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'ig-account-'));
+  chownSync(d, INFLUXDB!.uid, INFLUXDB!.gid);
+  cleanup.push(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+/** Run a Python program as the influxdb account (uid and gid as startFake's runAs gives them); resolves when it exits. */
+function asAccount(program: string, args: string[]): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      'setpriv',
+      [`--reuid=${INFLUXDB!.uid}`, `--regid=${INFLUXDB!.uid}`, '--clear-groups', '/usr/bin/python3', '-I', '-S', '-c', program, ...args],
+      { stdio: 'ignore', env: { PATH: '/usr/bin:/bin' } },
+    );
+    cleanup.push(() => child.kill('SIGKILL'));
+    child.on('exit', () => resolve());
+  });
+}
+
+let real: RunningInfluxd;
+beforeAll(async () => {
+  real = await startInfluxd({ auth: false, pprof: false });
+  cleanup.push(real.stop);
+}, 30_000);
+
+/**
+ * The influxdb account watches for the collector's reader child (a python3
+ * that dropped to its uid), stops it, and takes a copy of its standard output
+ * (pidfd_getfd: allowed on a same-uid process that is dumpable): root's SSM
+ * output. It writes a forged line into it. Logs "stolen" or "denied <errno>".
+ */
+const STEAL_STDOUT = String.raw`
+import ctypes, os, signal, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+log, me, end = open(sys.argv[1], 'a'), os.getpid(), time.time() + 40
+open(sys.argv[2], 'w').close()
+while time.time() < end:
+    for d in os.listdir('/proc'):
+        if not d.isdigit() or int(d) == me:
+            continue
+        try:
+            if open('/proc/%s/comm' % d).read().strip() != 'python3':
+                continue
+            if open('/proc/%s/status' % d).read().split('Uid:')[1].split()[0] != str(os.getuid()):
+                continue
+        except (OSError, IndexError):
+            continue
+        # Tried a few times while it runs (it may be caught between two steps of dropping its privileges).
+        why = None
+        for _ in range(50):
+            try:
+                os.kill(int(d), signal.SIGSTOP)
+                fd = libc.syscall(438, os.pidfd_open(int(d)), 1, 0)  # pidfd_getfd
+                if fd < 0:
+                    raise OSError(ctypes.get_errno(), 'pidfd_getfd')
+                os.write(fd, b'{"FORGED-BY-THE-ACCOUNT":')
+                why = 'stolen'
+                break
+            except OSError as e:
+                why = 'denied %s' % e.errno
+            finally:
+                try:
+                    os.kill(int(d), signal.SIGCONT)
+                except OSError:
+                    pass
+            time.sleep(0.01)
+        log.write(why + '\n')
+        log.close()
+        sys.exit(0)
+    time.sleep(0.001)
+`;
+
+describe('the reader child that drops to a process user holds nothing of root', () => {
+  (INFLUXDB ? it : it.skip)(
+    "the influxdb account cannot take root's standard output from the reader child (forging the whole document)",
+    async () => {
+      // Its influxd as large as a real build (a sparse tail), so reading it takes a moment.
+      const f = await fake({ runAs: INFLUXDB!.uid, args: ['-config', '/nonexistent.conf'], size: 768 << 20 });
+      const dir = accountDir();
+      const attacker = asAccount(STEAL_STDOUT, [join(dir, 'log'), join(dir, 'ready')]);
+      for (let i = 0; i < 200 && !existsReady(join(dir, 'ready')); i++) await new Promise((r) => setTimeout(r, 25));
+      const run = await collect([f.pid, real.pid]);
+      await attacker;
+      expect(readFileSync(join(dir, 'log'), 'utf8')).toMatch(/^denied/); // it found the reader and tried
+      expect(run.stdout).not.toContain('FORGED');
+      expect(value(run).processes.map((p) => p.pid)).toEqual([f.pid, real.pid]);
+      expect(finding(run.host, 'auth.disabled')).toMatchObject({ status: 'FAILED' });
+    },
+    90_000,
+  );
+});
+
+function existsReady(path: string): boolean {
+  try {
+    readFileSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
