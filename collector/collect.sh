@@ -484,6 +484,14 @@ def version_from_binary(fd):
     finally:
         data.close()
 
+VERSION = re.compile(r'^\d+\.\d+[0-9A-Za-z.~+-]{0,30}$')
+def checked_version(pid, v):
+    """v when it reads as a version (what an executable's bytes say is the process's word, bounded here), else None."""
+    if v is None or VERSION.match(v):
+        return v
+    err('%s: its executable names as its version text that is not a version: %s' % ('pid %d' % pid if pid else 'the installed influxd', clip(v, 60)))
+    return None
+
 def exe_facts(pid):
     """Run in the reader child: the executable's digests and what its bytes say."""
     try:
@@ -846,7 +854,8 @@ def collect_process(pid, name, ids, exe, container):
             env[k] = v
     uid = ids[0][1]
     facts = as_user(pid, (uid, ids[1][1], ids[2]), lambda rootfd, cwdfd: exe_facts(pid))
-    version, flavour, vsource = facts.get('version'), facts.get('flavour') or 'influxdb-1', facts.get('versionSource')
+    version, flavour, vsource = checked_version(pid, facts.get('version')), facts.get('flavour') or 'influxdb-1', facts.get('versionSource')
+    vsource = vsource if version else None
     if not container and facts.get('md5') and not exe.endswith(' (deleted)'):
         pv = dpkg_version(exe, facts['md5']) or rpm_version(exe, (facts['md5'], facts['sha256']))
         if pv:
@@ -1091,7 +1100,7 @@ def main():
                             break
                         md5.update(chunk)
                         sha.update(chunk)
-                    version = dpkg_version(b, md5.hexdigest()) or rpm_version(b, (md5.hexdigest(), sha.hexdigest())) or version_from_binary(fd)[0]
+                    version = dpkg_version(b, md5.hexdigest()) or rpm_version(b, (md5.hexdigest(), sha.hexdigest())) or checked_version(0, version_from_binary(fd)[0])
                 finally:
                     os.close(fd)
                 break

@@ -6,14 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostEvidence } from '../../lib/evidence/host/parse.js';
 import type { Finding, Result } from '../../lib/model.js';
 import { startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
 import { judgeHost } from '../support/fixtures.js';
-import { collect, startFake, type Fake, type Run } from './fakes.js';
+import { collect, fakeBinary, startFake, type Fake, type Run } from './fakes.js';
 
 const account = /^influxdb:[^:]*:(\d+):(\d+):/m.exec(readFileSync('/etc/passwd', 'utf8'));
 const INFLUXDB = account ? { uid: Number(account[1]), gid: Number(account[2]) } : undefined;
@@ -52,6 +52,52 @@ function asAccount(program: string, args: string[]): Promise<void> {
     cleanup.push(() => child.kill('SIGKILL'));
     child.on('exit', () => resolve());
   });
+}
+
+/**
+ * The influxdb account's own "container": its copy of the fake influxd (with
+ * `extra` bytes appended, e.g. forged Go build information) run in its own user
+ * namespace, where the collector judges it from what it can read. Resolves with
+ * its pid once it is named influxd.
+ */
+async function accountContainer(extra: Buffer = Buffer.alloc(0), args: string[] = ['-config', '/nonexistent.conf']): Promise<number> {
+  const dir = accountDir();
+  const exe = join(dir, 'influxd');
+  copyFileSync(fakeBinary(), exe);
+  appendFileSync(exe, Buffer.alloc((16 - (statSync(exe).size % 16)) % 16)); // build information sits on a 16-byte boundary
+  appendFileSync(exe, extra);
+  chownSync(exe, INFLUXDB!.uid, INFLUXDB!.gid);
+  chmodSync(exe, 0o755);
+  const child = spawn(
+    'setpriv',
+    [`--reuid=${INFLUXDB!.uid}`, `--regid=${INFLUXDB!.uid}`, '--clear-groups', 'unshare', '--user', '--map-root-user', exe, ...args],
+    { stdio: 'ignore', env: { PATH: '/usr/bin:/bin' } },
+  );
+  cleanup.push(() => child.kill('SIGKILL'));
+  for (let i = 0; i < 200; i++) {
+    if (comm(child.pid!) === 'influxd') return child.pid!;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('the account container did not start');
+}
+const comm = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+};
+/** Go 1.18+ build information (what `go version -m` reads): inline strings, the module text between 16-byte sentinels. */
+function goBuildInfo(modText: string): Buffer {
+  const varint = (n: number) => {
+    const out: number[] = [];
+    for (; n >= 0x80; n >>>= 7) out.push((n & 0x7f) | 0x80);
+    return Buffer.from([...out, n]);
+  };
+  const str = (b: Buffer) => Buffer.concat([varint(b.length), b]);
+  const sentinel = Buffer.alloc(16, 0x30);
+  const header = Buffer.concat([Buffer.from('\xff Go buildinf:', 'latin1'), Buffer.from([8, 2]), Buffer.alloc(16)]);
+  return Buffer.concat([header, str(Buffer.from('go1.21.0')), str(Buffer.concat([sentinel, Buffer.from(modText), sentinel]))]);
 }
 
 let real: RunningInfluxd;
@@ -135,3 +181,26 @@ function existsReady(path: string): boolean {
     return false;
   }
 }
+
+describe('nothing a process says about itself can cost the host its whole document', () => {
+  (INFLUXDB ? it : it.skip)(
+    'a version of 200 characters in forged build information: not printed (the schema allows 64), the real influxd still judged',
+    async () => {
+      const pid = await accountContainer(
+        goBuildInfo(
+          `path\tgithub.com/influxdata/influxdb/cmd/influxd\nmod\tgithub.com/influxdata/influxdb\t(devel)\t\nbuild\t-ldflags="-X main.version=1.13.2${'9'.repeat(200)}"\n`,
+        ),
+      );
+      const run = await collect([pid, real.pid]);
+      const h = value(run);
+      expect(h.processes.map((p) => [p.pid, p.container ?? false])).toEqual([
+        [pid, true],
+        [real.pid, false],
+      ]);
+      expect(h.processes[0]!.version).toBeNull();
+      expect(h.errors.join('\n')).toMatch(new RegExp(`pid ${pid}: .*not a version`));
+      expect(finding(run.host, 'auth.disabled')).toMatchObject({ status: 'FAILED' });
+    },
+    30_000,
+  );
+});
