@@ -1046,6 +1046,10 @@ def shrink_process(p, share):
             cut['configSource'] = 'none'
     errors.insert(0, 'pid %d: its evidence was over its share of the output (%d characters): configuration not sent' % (p['pid'], share))
     cut['cmdline'] = cut['cmdline'][:200]
+    # Still over (its texts escape to up to six times their length): they are cut until it fits.
+    for field in ('configPath', 'cmdline'):
+        while size(cut) > share and cut[field]:
+            cut[field] = cut[field][:len(cut[field]) // 2]
     return cut
 
 def main():

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HostEvidence } from '../../lib/evidence/host/parse.js';
+import { SSM_STDOUT_LIMIT, type HostEvidence } from '../../lib/evidence/host/parse.js';
 import type { Finding, Result } from '../../lib/model.js';
 import { startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
 import { judgeHost } from '../support/fixtures.js';
@@ -202,5 +202,19 @@ describe('nothing a process says about itself can cost the host its whole docume
       expect(finding(run.host, 'auth.disabled')).toMatchObject({ status: 'FAILED' });
     },
     30_000,
+  );
+
+  (INFLUXDB ? it : it.skip)(
+    "seven account containers whose configuration paths are control characters: each cut to its share, the real influxd's evidence whole",
+    async () => {
+      const pids = await Promise.all(Array.from({ length: 7 }, () => accountContainer(undefined, ['-config', '\u0001'.repeat(400)])));
+      const run = await collect([...pids, real.pid]);
+      expect(run.stdout.length).toBeLessThan(SSM_STDOUT_LIMIT);
+      const h = value(run);
+      expect(h.processes.map((p) => p.pid)).toEqual([...pids, real.pid]);
+      expect(h.processes.at(-1)).toMatchObject({ configSource: 'file' });
+      expect(finding(run.host, 'auth.disabled')).toMatchObject({ status: 'FAILED' });
+    },
+    60_000,
   );
 });
