@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SSM_STDOUT_LIMIT, type HostEvidence } from '../../lib/evidence/host/parse.js';
@@ -60,18 +60,32 @@ function asAccount(program: string, args: string[]): Promise<void> {
  * namespace, where the collector judges it from what it can read. Resolves with
  * its pid once it is named influxd.
  */
-async function accountContainer(extra: Buffer = Buffer.alloc(0), args: string[] = ['-config', '/nonexistent.conf']): Promise<number> {
+async function accountContainer(
+  o: { extra?: Buffer; args?: string[]; env?: (dir: string) => Record<string, string>; files?: Record<string, string> } = {},
+): Promise<number> {
   const dir = accountDir();
   const exe = join(dir, 'influxd');
   copyFileSync(fakeBinary(), exe);
   appendFileSync(exe, Buffer.alloc((16 - (statSync(exe).size % 16)) % 16)); // build information sits on a 16-byte boundary
-  appendFileSync(exe, extra);
-  chownSync(exe, INFLUXDB!.uid, INFLUXDB!.gid);
+  appendFileSync(exe, o.extra ?? Buffer.alloc(0));
+  for (const [name, text] of Object.entries({ influxd: '', ...o.files })) {
+    if (name !== 'influxd') writeFileSync(join(dir, name), text);
+    chownSync(join(dir, name), INFLUXDB!.uid, INFLUXDB!.gid);
+  }
   chmodSync(exe, 0o755);
   const child = spawn(
     'setpriv',
-    [`--reuid=${INFLUXDB!.uid}`, `--regid=${INFLUXDB!.uid}`, '--clear-groups', 'unshare', '--user', '--map-root-user', exe, ...args],
-    { stdio: 'ignore', env: { PATH: '/usr/bin:/bin' } },
+    [
+      `--reuid=${INFLUXDB!.uid}`,
+      `--regid=${INFLUXDB!.uid}`,
+      '--clear-groups',
+      'unshare',
+      '--user',
+      '--map-root-user',
+      exe,
+      ...(o.args ?? ['-config', '/nonexistent.conf']),
+    ],
+    { stdio: 'ignore', cwd: dir, env: { PATH: '/usr/bin:/bin', ...o.env?.(dir) } },
   );
   cleanup.push(() => child.kill('SIGKILL'));
   for (let i = 0; i < 200; i++) {
@@ -186,11 +200,11 @@ describe('nothing a process says about itself can cost the host its whole docume
   (INFLUXDB ? it : it.skip)(
     'a version of 200 characters in forged build information: not printed (the schema allows 64), the real influxd still judged',
     async () => {
-      const pid = await accountContainer(
-        goBuildInfo(
+      const pid = await accountContainer({
+        extra: goBuildInfo(
           `path\tgithub.com/influxdata/influxdb/cmd/influxd\nmod\tgithub.com/influxdata/influxdb\t(devel)\t\nbuild\t-ldflags="-X main.version=1.13.2${'9'.repeat(200)}"\n`,
         ),
-      );
+      });
       const run = await collect([pid, real.pid]);
       const h = value(run);
       expect(h.processes.map((p) => [p.pid, p.container ?? false])).toEqual([
@@ -207,7 +221,7 @@ describe('nothing a process says about itself can cost the host its whole docume
   (INFLUXDB ? it : it.skip)(
     "seven account containers whose configuration paths are control characters: each cut to its share, the real influxd's evidence whole",
     async () => {
-      const pids = await Promise.all(Array.from({ length: 7 }, () => accountContainer(undefined, ['-config', '\u0001'.repeat(400)])));
+      const pids = await Promise.all(Array.from({ length: 7 }, () => accountContainer({ args: ['-config', '\u0001'.repeat(400)] })));
       const run = await collect([...pids, real.pid]);
       expect(run.stdout.length).toBeLessThan(SSM_STDOUT_LIMIT);
       const h = value(run);
@@ -216,5 +230,23 @@ describe('nothing a process says about itself can cost the host its whole docume
       expect(finding(run.host, 'auth.disabled')).toMatchObject({ status: 'FAILED' });
     },
     60_000,
+  );
+
+  (INFLUXDB ? it : it.skip)(
+    'a 2.x configuration under 8,000 bytes that its masking makes longer: not sent, and the real influxd still judged',
+    async () => {
+      const text = 'x-token: a\n'.repeat(700); // 7,700 bytes; each value masked as "set" (+4 characters)
+      const pid = await accountContainer({
+        extra: Buffer.from('github.com/influxdata/influxdb/v2/cmd/influxd'),
+        args: [],
+        files: { 'config.yaml': text },
+      });
+      const run = await collect([pid, real.pid]);
+      const h = value(run);
+      expect(h.processes[0]).toMatchObject({ pid, flavour: 'influxdb-2', configSource: 'none' });
+      expect(h.errors.join('\n')).toMatch(/larger than 8000/);
+      expect(finding(run.host, 'auth.disabled')).toMatchObject({ status: 'FAILED' });
+    },
+    30_000,
   );
 });
