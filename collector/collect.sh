@@ -885,7 +885,7 @@ def collect_process(pid, name, ids, exe, container):
                 if m is None:
                     p['configSource'] = 'none'
                     err('pid %d: configuration %s holds a secret value over several lines or not clearly delimited: not sent' % (pid, r['path']))
-                elif len(m.encode('utf-16-le', 'surrogatepass')) > 16000:  # "set" is longer than a short secret: measured again once masked (in UTF-16 units, as the schema counts)
+                elif len(m) > 8000:  # "set" is longer than a short secret: measured again once masked
                     p['configSource'] = 'none'
                     err('pid %d: configuration %s larger than 8000 characters once its secret values are masked' % (pid, r['path']))
                 else:
