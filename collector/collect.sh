@@ -582,33 +582,79 @@ def toml_value(v):
         return v[1:end] if end > 0 else v[1:]
     return re.sub(r'\s+#.*$', '', v).strip()
 
+BARE = r'(?:[A-Za-z0-9_-]+|"[A-Za-z0-9_-]*"|\'[A-Za-z0-9_-]*\')'
+DOTTED = re.compile(r'^%s(?:[ \t]*\.[ \t]*%s)*$' % (BARE, BARE))
+def toml_name(raw):
+    """A key or table name as influxd matches it (BurntSushi/toml: without regard to case), or None when it is not made of
+    bare-key characters: a quoted name with a space, a dot or an escape is another name to influxd than it looks."""
+    raw = raw.strip()
+    if not DOTTED.match(raw):
+        return None
+    return '.'.join(p.strip().strip('"\'') for p in raw.split('.')).lower()
+
+def depth_change(v):
+    """Brackets a value opens minus those it closes, outside strings and comments (a multi-line array continues)."""
+    d, q, i = 0, None, 0
+    while i < len(v):
+        c = v[i]
+        if q:
+            if c == '\\' and q == '"':
+                i += 1
+            elif c == q:
+                q = None
+        elif c in '"\'':
+            q = c
+        elif c == '#':
+            break
+        elif c in '[{':
+            d += 1
+        elif c in ']}':
+            d -= 1
+        i += 1
+    return d
+
 def toml_pairs(body):
-    """{section.key: value} for the wanted keys, and the [http.headers] table (at most 20)."""
-    config, headers, section = {}, {}, ''
+    """({section.key: value} for the wanted keys, the [http.headers] table (at most 20), why not) where `why not` says
+    what influxd may read otherwise than this (a multi-line string, an unusual name, a key given twice), else None."""
+    config, headers, section, depth = {}, {}, '', 0
     for line in body.split('\n'):
         s = line.strip()
+        if depth > 0:  # inside a multi-line array: its lines are values, whatever they look like
+            depth += depth_change(s)
+            continue
         if not s or s.startswith('#'):
             continue
+        if '"""' in s or "'''" in s:
+            return config, headers, 'it holds a multi-line string'
         if s.startswith('[['):
             section = '#array'
             continue
         if s.startswith('['):
-            m = re.match(r'^\[\s*([^\]]*?)\s*\]', s)
-            section = re.sub(r'[\s"\']', '', m.group(1)) if m else '#bad'
+            m = re.match(r'^\[([^\]]*)\]\s*(#.*)?$', s)
+            section = toml_name(m.group(1)) if m else None
+            if section is None:
+                return config, headers, 'a table name influxd may read otherwise: %s' % clip(s, 60)
             continue
-        if '=' not in s or section == '#array':
+        k, eq, v = s.partition('=')
+        if not eq:
             continue
-        k, _, v = s.partition('=')
-        k = re.sub(r'[\s"\']', '', k)
+        depth = max(0, depth_change(v))
+        if section == '#array':
+            continue
+        name = toml_name(k)
+        if name is None:
+            return config, headers, 'a key influxd may read otherwise: %s' % clip(k, 60)
         v = toml_value(v)
         if section == 'http.headers':
             if len(headers) < 20:
-                headers[k] = v
+                headers[k.strip().strip('"\'')] = v
             continue
-        full = k if not section else section + '.' + k
+        full = name if not section else section + '.' + name
         if full in WANTED:
+            if full in config:
+                return config, headers, '%s is set twice (influxd matches names without regard to case: either may count)' % full
             config[full] = v
-    return config, headers
+    return config, headers, None
 
 SECRET_KEY = re.compile(r'["\']?[a-z0-9_.-]*(token|secret|passw)[a-z0-9_.-]*["\']?[ \t]*[:=][ \t]*', re.I)
 def quoted_end(s, q):
@@ -907,7 +953,11 @@ def collect_process(pid, name, ids, exe, container):
             err('pid %d: configuration %s %s' % (pid, r.get('path', ''), r.get('error') or r.get('problem')))
         elif 'text' in r:
             p['configSource'] = 'file'
-            config, headers = toml_pairs(r['text'])
+            config, headers, why = toml_pairs(r['text'])
+            if why:
+                p['configSource'] = 'none'
+                config, headers = {}, {}
+                err('pid %d: configuration %s cannot be read as influxd reads it: %s' % (pid, r['path'], why))
             p['config'] = dict((k, clip(masked(k, v))) for k, v in config.items())
             p['headers'] = dict((clip(k, 80), clip('empty' if v == '' else 'set', 200) if re.search(r'AUTH|COOKIE|TOKEN|SECRET|KEY|PASS', k.upper()) else clip(v, 200))
                                 for k, v in headers.items())
