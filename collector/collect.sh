@@ -670,7 +670,11 @@ def quoted_end(s, q):
 
 def mask2(body):
     """A 2.x config file (TOML, YAML or JSON) with every secret value replaced by "set"/"empty"; None when a
-    secret cannot be delimited with certainty on its line (a value on the next lines, a block scalar, a flow value)."""
+    secret cannot be delimited with certainty on its line (a value on the next lines, a block scalar, a flow value),
+    or a name may hide from this reader: spelled with escapes (\\u0074oken), its value or indicator starting another
+    line (JSON allows a line break before ':', YAML's explicit '? key'), or a value that is a YAML alias."""
+    if re.search(r'\\[uUx]', body) or re.search(r'^[ \t]*(?:[?=]|:(?![0-9A-Za-z]))', body, re.M):
+        return None
     out_lines = []
     for line in body.split('\n'):
         out = ''
@@ -690,7 +694,7 @@ def mask2(body):
                 if not end:
                     return None
                 empty = end == 2 and props == 0
-            elif c in ('', '#', '|', '>'):
+            elif c in ('', '#', '|', '>', '*'):
                 return None
             else:
                 v = rest

@@ -271,3 +271,28 @@ describe('a 1.x config file read as influxd reads it (BurntSushi/toml), or not a
     30_000,
   );
 });
+
+describe('a 2.x config file sent as text: no secret the masking cannot see', () => {
+  const S = 'Vault-Token-5e1d';
+  it.each([
+    ['config.json', `{\n  "vault-token"\n    : "${S}"\n}\n`], // the key, then its value on the next line
+    ['config.json', `{"vault-\\u0074oken": "${S}"}\n`], // the key spelled with an escape
+    ['config.toml', `"vault-\\u0074oken" = "${S}"\n`],
+    ['config.yaml', `? vault-token\n: ${S}\n`], // a YAML explicit key
+    ['config.yaml', `x: &t ${S}\nvault-token: *t\n`], // its value through an alias
+  ])(
+    '%s %j: the secret never reaches the output',
+    async (name, text) => {
+      if (!INFLUXDB) return;
+      const pid = await accountContainer({
+        extra: Buffer.from('github.com/influxdata/influxdb/v2/cmd/influxd'),
+        args: [],
+        files: { [name]: text },
+      });
+      const run = await collect([pid]);
+      expect(run.stdout).not.toContain(S);
+      expect(value(run).processes[0]).toMatchObject({ pid, flavour: 'influxdb-2' });
+    },
+    30_000,
+  );
+});
