@@ -298,19 +298,21 @@ export const privateKeyExposed = hostCheck({
     const users = new Set(['root', ...h.processes.map((p) => p.user)]);
     const keys = h.files.filter((f) => f.exists && (f.containsPrivateKey || f.role.endsWith('private-key')));
     if (!keys.length) return [unlessIncomplete(h, { status: 'PASSED', summary: 'no private key file configured', details: {} })];
-    return keys.map((f): Outcome => {
+    // One outcome per instance: its findings share one id, so a PASS of one key file must never stand for another's FAILED.
+    const judged = keys.map((f) => {
       const mode = parseInt(f.mode ?? '0', 8);
       const other = (mode & 0o004) !== 0;
       const group = (mode & 0o040) !== 0 && !users.has(f.group ?? '');
-      const details = { path: f.path, owner: f.owner, group: f.group, mode: f.mode };
-      return other || group
-        ? {
-            status: 'FAILED',
-            summary: `${f.path} is mode ${f.mode} (${f.owner}:${f.group}): readable by ${other ? 'every user' : `group ${f.group}`}`,
-            details,
-          }
-        : { status: 'PASSED', summary: `${f.path} is mode ${f.mode} (${f.owner}:${f.group})`, details };
+      const text = `${f.path} is mode ${f.mode} (${f.owner}:${f.group})`;
+      return { open: other || group, text: other || group ? `${text}: readable by ${other ? 'every user' : `group ${f.group}`}` : text };
     });
+    const open = judged.filter((j) => j.open);
+    const details = { keys: keys.map((f) => ({ path: f.path, owner: f.owner, group: f.group, mode: f.mode })) };
+    return [
+      open.length
+        ? { status: 'FAILED', summary: open.map((j) => j.text).join('; '), details }
+        : unlessIncomplete(h, { status: 'PASSED', summary: judged.map((j) => j.text).join('; '), details }),
+    ];
   },
 });
 

@@ -117,6 +117,27 @@ describe('incomplete host evidence never passes (issue 19)', () => {
     unavailable(() => versionVulnerable.evaluate(withHost(host([good], '1.13.2', impostor))), /ignored/);
     unavailable(() => privateKeyExposed.evaluate(withHost(host([good], '1.8.10', impostor))), /ignored/);
   });
+  it('private keys: one outcome per instance (one finding id), FAILED when any key is exposed, whatever the order', () => {
+    const withHost = (h: HostEvidence) => ({ ...ctx(), evidence: { ...ctx().evidence, host: ok(h) } });
+    const key = (mode: string) => ({
+      role: 'http.https-private-key',
+      path: '/etc/influxdb/key.pem',
+      exists: true,
+      owner: 'root',
+      group: 'root',
+      mode,
+    });
+    for (const files of [
+      [key('600'), key('644')],
+      [key('644'), key('600')],
+    ])
+      expect(privateKeyExposed.evaluate(withHost({ ...host([good]), files }))).toMatchObject([
+        { status: 'FAILED', summary: expect.stringContaining('mode 644') },
+      ]);
+    expect(privateKeyExposed.evaluate(withHost({ ...host([good]), files: [key('600'), key('640')] }))).toMatchObject([
+      { status: 'PASSED' },
+    ]);
+  });
   it('listeners the collector left out: no PASS for unexpected listeners', () => {
     const withHost = (h: HostEvidence) => ({ ...ctx(), evidence: { ...ctx().evidence, host: ok(h) } });
     expect(unexpectedListeners.evaluate(withHost(host([good])))).toMatchObject([{ status: 'PASSED' }]);
