@@ -1137,8 +1137,8 @@ def main():
         p, fs = collect_process(pid, name, ids, exe, container)
         procs.append(p)
         versions.append(p['version'])
-        have = set(f['path'] for f in files)
-        files += [f for f in fs if f['path'] not in have]
+        # The same path names another file in another process's root or mount namespace: only identical facts are one.
+        files += [f for f in fs if f not in files]
     version = None
     if procs:
         known = set(versions)

@@ -6,9 +6,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SSM_STDOUT_LIMIT, type HostEvidence } from '../../lib/evidence/host/parse.js';
 import type { Finding, Result } from '../../lib/model.js';
 import { startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
@@ -61,7 +72,14 @@ function asAccount(program: string, args: string[]): Promise<void> {
  * its pid once it is named influxd.
  */
 async function accountContainer(
-  o: { extra?: Buffer; args?: string[]; env?: (dir: string) => Record<string, string>; files?: Record<string, string> } = {},
+  o: {
+    extra?: Buffer;
+    args?: string[];
+    env?: (dir: string) => Record<string, string>;
+    files?: Record<string, string>;
+    /** In its own mount namespace too, with this file of its directory bind-mounted over that path. */
+    bind?: [string, string];
+  } = {},
 ): Promise<number> {
   const dir = accountDir();
   const exe = join(dir, 'influxd');
@@ -82,7 +100,9 @@ async function accountContainer(
       'unshare',
       '--user',
       '--map-root-user',
-      exe,
+      ...(o.bind
+        ? ['--mount', 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$0" "$@"', exe, join(dir, o.bind[0]), o.bind[1]]
+        : [exe]),
       ...(o.args ?? ['-config', '/nonexistent.conf']),
     ],
     { stdio: 'ignore', cwd: dir, env: { PATH: '/usr/bin:/bin', ...o.env?.(dir) } },
@@ -94,6 +114,7 @@ async function accountContainer(
   }
   throw new Error('the account container did not start');
 }
+const exeOf = (pid: number) => readlinkSync(`/proc/${pid}/exe`);
 const comm = (pid: number) => {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -292,6 +313,33 @@ describe('a 2.x config file sent as text: no secret the masking cannot see', () 
       const run = await collect([pid]);
       expect(run.stdout).not.toContain(S);
       expect(value(run).processes[0]).toMatchObject({ pid, flavour: 'influxdb-2' });
+    },
+    30_000,
+  );
+});
+
+describe("one process's evidence never stands for another's", () => {
+  (INFLUXDB ? it : it.skip)(
+    "a container naming the real influxd's world-readable key path, its own mode-600 file there: the real key still FAILED",
+    async () => {
+      const s = await startInfluxd({ auth: true, https: 'valid.combined.pem', pemMode: 0o644 });
+      cleanup.push(s.stop);
+      chmodSync(s.dir, 0o755); // as /etc/influxdb is
+      const pem = join(s.dir, 'influxdb.pem');
+      const pid = await accountContainer({
+        files: {
+          'influxdb.conf': `[http]\n  https-enabled = true\n  https-certificate = "${pem}"\n  https-private-key = "${pem}"\n`,
+          'mine.pem': readFileSync(pem, 'utf8'),
+        },
+        bind: ['mine.pem', pem],
+        args: ['-config', 'influxdb.conf'],
+      });
+      chmodSync(join(dirname(exeOf(pid)), 'mine.pem'), 0o600);
+      // Listed first: pids wrap, and a container may be older than the influxd started after it.
+      const run = await collect([pid, s.pid]);
+      const h = value(run);
+      expect(h.files.filter((f) => f.path === pem).map((f) => f.mode)).toEqual(expect.arrayContaining(['600', '644']));
+      expect(finding(run.host, 'tls.private-key-exposed')).toMatchObject({ status: 'FAILED' });
     },
     30_000,
   );
