@@ -791,6 +791,12 @@ def namespaces_differ(pid):
     except OSError:
         return True
 
+def start_time(pid):
+    """When the process started (clock ticks after boot, /proc/PID/stat field 22); a large number when unreadable."""
+    body = read_proc(pid, 'stat') or b''
+    fields = body[body.rfind(b')') + 2:].split()
+    return int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else 1 << 62
+
 def status_ids(pid):
     body = text(read_proc(pid, 'status') or b'')
     def field(name):
@@ -1114,6 +1120,7 @@ def main():
     pids = [int(x) for x in hook.split() if x.isdigit()] if hook is not None else sorted(int(d) for d in os.listdir('/proc') if d.isdigit())
     procs, files, ignored, ignored_over = [], [], [], {}
     versions = []
+    found = []
     for pid in pids:
         name = text(read_proc(pid, 'comm', 64) or b'').strip()
         if name not in NAMES:
@@ -1126,7 +1133,11 @@ def main():
         except OSError:
             exe = ''
         container = namespaces_differ(pid)
-        why = distrust(ids, exe, container)
+        found.append((pid, name, ids, exe, container, distrust(ids, exe, container)))
+    # The limit leaves out the last of: the host's own processes first, then those of other namespaces (anyone with a
+    # user namespace of their own can start those), each oldest first (not by pid: pids wrap).
+    found.sort(key=lambda f: (f[5] is not None, f[4], start_time(f[0]), f[0]))
+    for pid, name, ids, exe, container, why in found:
         if why is None and len(procs) >= MAX_PROCS:
             why = "over the collector's limit of %d processes" % MAX_PROCS
         if why:
