@@ -1198,7 +1198,7 @@ def main():
     }
     doc = dict(head)
     doc.update({'processes': [], 'ignored': ign, 'listeners': lis, 'listenerSource': lsource, 'listenersOmitted': omitted_pub,
-                'files': fil, 'systemd': {'environmentFiles': env_files, 'env': sys_env}, 'errors': []})
+                'files': fil, 'filesOmitted': len(files) - len(fil), 'systemd': {'environmentFiles': env_files, 'env': sys_env}, 'errors': []})
     if ign_left:
         doc['ignoredOmitted'] = {'count': ign_left, 'reasons': dict(list(ignored_over.items())[:8])}
     # Trusted processes share what is left, each its fair part (water-filling: a small one leaves its unused part to the others).

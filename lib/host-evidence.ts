@@ -77,6 +77,8 @@ export const CollectorOutput = z.object({
   /** Non-loopback listeners beyond the collector's cap of 80, not listed (absent before issue 19). */
   listenersOmitted: z.number().int().nonnegative().optional(),
   files: z.array(File).max(32),
+  /** Certificate and key files beyond the collector's section budget, not listed (absent before this count): no key check passes then. */
+  filesOmitted: z.number().int().nonnegative().optional(),
   systemd: z.object({ environmentFiles: z.array(str(1000)).max(32), env: z.record(str(128), str(1000)) }),
   errors: z.array(str(1000)).max(64),
 });

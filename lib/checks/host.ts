@@ -297,7 +297,13 @@ export const privateKeyExposed = hostCheck({
     const h = evidenceValue(evidence.host!);
     const users = new Set(['root', ...h.processes.map((p) => p.user)]);
     const keys = h.files.filter((f) => f.exists && (f.containsPrivateKey || f.role.endsWith('private-key')));
-    if (!keys.length) return [unlessIncomplete(h, { status: 'PASSED', summary: 'no private key file configured', details: {} })];
+    // Files the collector left out may be the exposed key: a FAILED from those listed stands, never a PASS.
+    const unlessOmitted = (o: Outcome): Outcome => {
+      if (o.status === 'PASSED' && h.filesOmitted)
+        throw new EvidenceUnavailable(`${h.filesOmitted} certificate or key files were left out of the collector's output`);
+      return unlessIncomplete(h, o);
+    };
+    if (!keys.length) return [unlessOmitted({ status: 'PASSED', summary: 'no private key file configured', details: {} })];
     // One outcome per instance: its findings share one id, so a PASS of one key file must never stand for another's FAILED.
     const judged = keys.map((f) => {
       const mode = parseInt(f.mode ?? '0', 8);
@@ -311,7 +317,7 @@ export const privateKeyExposed = hostCheck({
     return [
       open.length
         ? { status: 'FAILED', summary: open.map((j) => j.text).join('; '), details }
-        : unlessIncomplete(h, { status: 'PASSED', summary: judged.map((j) => j.text).join('; '), details }),
+        : unlessOmitted({ status: 'PASSED', summary: judged.map((j) => j.text).join('; '), details }),
     ];
   },
 });

@@ -116,6 +116,8 @@ async function accountContainer(
   }
   throw new Error('the account container did not start');
 }
+const childrenOf = (pid: number): number[] =>
+  readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
 const exeOf = (pid: number) => readlinkSync(`/proc/${pid}/exe`);
 const comm = (pid: number) => {
   try {
@@ -354,6 +356,30 @@ describe("trusted processes of its own namespaces cannot crowd out the host's in
       expect(h.processes.map((p) => p.pid)).toContain(real.pid);
       expect(h.ignored).toEqual([expect.objectContaining({ reason: expect.stringMatching(/limit of 8/) })]);
       expect(finding(run.host, 'auth.disabled')).toMatchObject({ status: 'FAILED' });
+    },
+    60_000,
+  );
+});
+
+describe('certificate and key files left out of the output', () => {
+  (INFLUXDB ? it : it.skip)(
+    'older account containers naming long certificate paths, the real influxd in a container of its own: its key never passes unseen',
+    async () => {
+      const long = (i: number, k: string) => `/${String(i)}${k}/${'x'.repeat(390)}.pem`;
+      const conf = (i: number) =>
+        `[http]\n  https-certificate = "${long(i, 'a')}"\n  https-private-key = "${long(i, 'b')}"\n[meta]\n  https-certificate = "${long(i, 'c')}"\n  https-private-key = "${long(i, 'd')}"\n`;
+      const pids = await Promise.all(
+        Array.from({ length: 7 }, (_, i) => accountContainer({ files: { 'influxdb.conf': conf(i) }, args: ['-config', 'influxdb.conf'] })),
+      );
+      // The real influxd (world-readable key) started after them, in a mount namespace of its own (as in a container).
+      const wrapper = join(accountDir(), 'influxd-in-ns');
+      writeFileSync(wrapper, '#!/bin/sh\nexec unshare --mount /usr/bin/influxd "$@"\n', { mode: 0o755 });
+      const s = await startInfluxd({ auth: true, https: 'valid.combined.pem', pemMode: 0o644, binary: wrapper });
+      cleanup.push(s.stop);
+      const pid = childrenOf(s.pid).find((p) => comm(p) === 'influxd') ?? s.pid;
+      const run = await collect([...pids, pid]);
+      expect(byPid(value(run), pid)).toMatchObject({ container: true });
+      expect(finding(run.host, 'tls.private-key-exposed').status).not.toBe('PASSED');
     },
     60_000,
   );
