@@ -384,3 +384,35 @@ describe('certificate and key files left out of the output', () => {
     60_000,
   );
 });
+
+/** The influxdb account stops every reader child that runs as it (a signal to its own uid needs no privilege). */
+const STALL_READERS = `
+import os, signal, sys, time
+me, end = os.getpid(), time.time() + float(sys.argv[1])
+while time.time() < end:
+    for d in os.listdir('/proc'):
+        try:
+            if d.isdigit() and int(d) != me and open('/proc/%s/comm' % d).read().strip() == 'python3':
+                if open('/proc/%s/status' % d).read().split('Uid:')[1].split()[0] == str(os.getuid()):
+                    os.kill(int(d), signal.SIGSTOP)
+        except (OSError, IndexError):
+            pass
+    time.sleep(0.005)
+`;
+
+describe('the time SSM gives the collector (executionTimeout 60 s)', () => {
+  (INFLUXDB ? it : it.skip)(
+    'the influxdb account stops every reader that runs as it: the collector still answers within it, the real influxd judged',
+    async () => {
+      const fakes = await Promise.all(Array.from({ length: 4 }, () => fake({ runAs: INFLUXDB!.uid })));
+      const staller = asAccount(STALL_READERS, ['70']);
+      const run = await collect([...fakes.map((f) => f.pid), real.pid], 60_000);
+      const h = value(run);
+      expect(h.errors.join('\n')).toMatch(/ran out|took longer/);
+      expect(byPid(h, real.pid)).toMatchObject({ configSource: 'file' });
+      expect(finding(run.host, 'auth.disabled')).toMatchObject({ status: 'FAILED' });
+      void staller;
+    },
+    90_000,
+  );
+});
