@@ -52,7 +52,7 @@ if [ -z "$py" ]; then
 fi
 # -I: isolated (no PYTHON* variables, no user site, not the script's directory); -S: no site-packages; -B: no .pyc written.
 exec "$py" -I -S -B - <<'PYTHON'
-import errno, hashlib, json, os, re, select, signal, socket, stat, struct, subprocess, sys, time
+import errno, hashlib, json, mmap, os, re, select, signal, socket, stat, struct, subprocess, sys, time
 
 SCHEMA = 'influxguard.collector/2'
 OUT_MAX = 23500          # SSM keeps the first 24,000 characters of stdout
@@ -455,7 +455,6 @@ def elf_symbol_version(data, layout):
 
 def version_from_binary(fd):
     """(version, flavour, source) read from an executable's bytes."""
-    import mmap
     try:
         data = mmap.mmap(fd, 0, prot=mmap.PROT_READ)
     except (OSError, ValueError):

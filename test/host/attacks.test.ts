@@ -5,13 +5,14 @@
  * collector before its fix (see the commit that added it).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   chmodSync,
   chownSync,
   copyFileSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -23,6 +24,7 @@ import { dirname, join } from 'node:path';
 import { SSM_STDOUT_LIMIT, type HostEvidence } from '../../lib/evidence/host/parse.js';
 import type { Finding, Result } from '../../lib/model.js';
 import { startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
+import { collectorPython } from '../support/collector-py.js';
 import { judgeHost } from '../support/fixtures.js';
 import { collect, fakeBinary, startFake, type Fake, type Run } from './fakes.js';
 
@@ -414,5 +416,38 @@ describe('the time SSM gives the collector (executionTimeout 60 s)', () => {
       void staller;
     },
     90_000,
+  );
+});
+
+/** Older interpreters on this machine (pyenv), each run on the collector's program as collect.sh runs /usr/bin/python3. */
+const OLDER = (() => {
+  try {
+    return readdirSync('/root/.pyenv/versions')
+      .filter((v) => /^3\.(\d+)\./.test(v) && Number(v.split('.')[1]) >= 6)
+      .map((v) => `/root/.pyenv/versions/${v}/bin/python3`);
+  } catch {
+    return [];
+  }
+})();
+describe('old interpreters (python3 3.6 and later: RHEL 8 platform-python, Ubuntu 18.04)', () => {
+  (INFLUXDB && OLDER.length ? it : it.skip)(
+    'each prints the same document as the system python3, reading as another user included (no import after dropping privileges)',
+    async () => {
+      const f = await fake({ runAs: INFLUXDB!.uid, args: ['-config', '/etc/influxdb/influxdb.conf'] });
+      const run = (python: string) => {
+        const r = spawnSync(python, ['-I', '-S', '-B', '-'], {
+          input: collectorPython(),
+          encoding: 'utf8',
+          env: { PATH: '/usr/bin:/bin', INFLUXGUARD_PIDS: `${real.pid} ${f.pid}` },
+        });
+        const doc = JSON.parse(r.stdout) as Record<string, unknown>;
+        delete doc.collectedAt;
+        return doc;
+      };
+      const expected = run('/usr/bin/python3');
+      expect(JSON.stringify(expected.errors)).not.toMatch(/could not be read as uid/);
+      for (const python of OLDER) expect({ python, doc: run(python) }).toEqual({ python, doc: expected });
+    },
+    120_000,
   );
 });
