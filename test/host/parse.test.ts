@@ -89,6 +89,19 @@ describe('parseCollectorOutput', () => {
       expect(JSON.stringify(r.value.errors)).not.toContain(S);
     }
   });
+  it('a 2.x option given twice in different cases (viper lower-cases names, then either wins at random): not read', () => {
+    for (const [format, text] of [
+      ['yaml', 'hardening-enabled: false\nHardening-Enabled: true\n'],
+      ['json', '{"HARDENING-ENABLED": false, "hardening-enabled": true}'],
+      ['toml', 'hardening-enabled = false\nHardening-Enabled = true\n'],
+    ] as const) {
+      const p2 = { ...valid.processes[0], flavour: 'influxdb-2', configSource: 'file', configFile: { format, text } };
+      const r = parseCollectorOutput(JSON.stringify({ ...valid, version: '2.7.12', processes: [p2] }));
+      if (!r.ok) throw new Error(r.reason);
+      expect(r.value.processes[0]!.configSource).toBe('none');
+      expect(r.value.errors.join('\n')).toMatch(/sets hardening-enabled twice/);
+    }
+  });
   it('property: any string is answered with ok or a reason, never a throw (2,000 cases)', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.json()), (s) => {

@@ -77,7 +77,16 @@ function withConfigFile(p: HostProcess, errors: string[]): HostProcess {
     errors.push(`${p.name}[${p.pid}]: ${p.configPath} is not a table of options`);
     return { ...p, configSource: 'none' };
   }
-  const lower = new Map(Object.entries(doc as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]));
+  const lower = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    const key = k.toLowerCase();
+    // viper lower-cases the file's names into one map: of two spellings, either may win (Go's map order).
+    if (lower.has(key) && (V2_OPTIONS as readonly string[]).includes(key)) {
+      errors.push(`${p.name}[${p.pid}]: ${p.configPath} sets ${key} twice (in different cases): influxd may use either`);
+      return { ...p, configSource: 'none' };
+    }
+    lower.set(key, v);
+  }
   const config: Record<string, string> = {};
   for (const key of V2_OPTIONS) {
     const v = lower.get(key);
