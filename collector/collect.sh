@@ -42,12 +42,30 @@
 #   INFLUXGUARD_ROOT  prefix for systemd unit and environment-file paths (a fixture directory)
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
+# An interpreter root owns and nobody else can change: the file it resolves to, and every directory above it, root's
+# and not writable by group or others (a directory may be when sticky, as /tmp), as for the tools the program runs.
+set -f
+trusted() {
+  p=$(readlink -f "$1" 2>/dev/null) && [ -f "$p" ] && [ -x "$p" ] || return 1
+  file=$p
+  while :; do
+    set -- $(ls -ldn "$p" 2>/dev/null)
+    [ "${3:-}" = 0 ] || return 1
+    case ${1:-} in
+      ?????w*|????????w*)
+        [ "$p" != "$file" ] || return 1
+        case ${1#?????????} in [tT]*) ;; *) return 1 ;; esac ;;
+    esac
+    [ "$p" = / ] && return 0
+    p=$(dirname "$p")
+  done
+}
 py=""
 for c in /usr/bin/python3 /usr/libexec/platform-python /usr/local/bin/python3 /usr/bin/python3.13 /usr/bin/python3.12 /usr/bin/python3.11 /usr/bin/python3.9 /usr/bin/python3.8; do
-  if [ -x "$c" ]; then py=$c; break; fi
+  if trusted "$c"; then py=$(readlink -f "$c"); break; fi
 done
 if [ -z "$py" ]; then
-  printf '{"schema":"influxguard.collector/2","collectedAt":"%s","hostname":"","tools":{"ss":false,"openssl":false,"influxd":false,"python3":false},"version":null,"processes":[],"ignored":[],"listeners":[],"listenerSource":"none","files":[],"systemd":{"environmentFiles":[],"env":{}},"errors":["python3 is missing on this host: the collector needs it to read host evidence safely"],"unavailable":"python3 is missing on this host"}\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  printf '{"schema":"influxguard.collector/2","collectedAt":"%s","hostname":"","tools":{"ss":false,"openssl":false,"influxd":false,"python3":false},"version":null,"processes":[],"ignored":[],"listeners":[],"listenerSource":"none","files":[],"systemd":{"environmentFiles":[],"env":{}},"errors":["python3 is missing on this host (or not root-owned): the collector needs it to read host evidence safely"],"unavailable":"python3 is missing on this host (or not root-owned)"}\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   exit 0
 fi
 # -I: isolated (no PYTHON* variables, no user site, not the script's directory); -S: no site-packages; -B: no .pyc written.

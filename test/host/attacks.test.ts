@@ -21,7 +21,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { SSM_STDOUT_LIMIT, type HostEvidence } from '../../lib/evidence/host/parse.js';
+import { COLLECTOR_PATH } from '../../lib/evidence/host/local.js';
+import { parseCollectorOutput, SSM_STDOUT_LIMIT, type HostEvidence } from '../../lib/evidence/host/parse.js';
 import type { Finding, Result } from '../../lib/model.js';
 import { startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
 import { collectorPython } from '../support/collector-py.js';
@@ -56,17 +57,16 @@ function accountDir(): string {
   cleanup.push(() => rmSync(d, { recursive: true, force: true }));
   return d;
 }
-/** Run a Python program as the influxdb account (uid and gid as startFake's runAs gives them); resolves when it exits. */
-function asAccount(program: string, args: string[]): Promise<void> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      'setpriv',
-      [`--reuid=${INFLUXDB!.uid}`, `--regid=${INFLUXDB!.uid}`, '--clear-groups', '/usr/bin/python3', '-I', '-S', '-c', program, ...args],
-      { stdio: 'ignore', env: { PATH: '/usr/bin:/bin' } },
-    );
-    cleanup.push(() => child.kill('SIGKILL'));
-    child.on('exit', () => resolve());
-  });
+/** Run a Python program as the influxdb account (uid and gid as startFake's runAs gives them). */
+function asAccount(program: string, args: string[]): { exited: Promise<void>; stop: () => void } {
+  const child = spawn(
+    'setpriv',
+    [`--reuid=${INFLUXDB!.uid}`, `--regid=${INFLUXDB!.uid}`, '--clear-groups', '/usr/bin/python3', '-I', '-S', '-c', program, ...args],
+    { stdio: 'ignore', env: { PATH: '/usr/bin:/bin' } },
+  );
+  const stop = () => child.kill('SIGKILL');
+  cleanup.push(stop);
+  return { exited: new Promise((resolve) => child.on('exit', () => resolve())), stop };
 }
 
 /**
@@ -163,7 +163,7 @@ while time.time() < end:
         if not d.isdigit() or int(d) == me:
             continue
         try:
-            if open('/proc/%s/comm' % d).read().strip() != 'python3':
+            if not open('/proc/%s/comm' % d).read().startswith('python3'):
                 continue
             if open('/proc/%s/status' % d).read().split('Uid:')[1].split()[0] != str(os.getuid()):
                 continue
@@ -204,7 +204,7 @@ describe('the reader child that drops to a process user holds nothing of root', 
       const attacker = asAccount(STEAL_STDOUT, [join(dir, 'log'), join(dir, 'ready')]);
       for (let i = 0; i < 200 && !existsReady(join(dir, 'ready')); i++) await new Promise((r) => setTimeout(r, 25));
       const run = await collect([f.pid, real.pid]);
-      await attacker;
+      await attacker.exited;
       expect(readFileSync(join(dir, 'log'), 'utf8')).toMatch(/^denied/); // it found the reader and tried
       expect(run.stdout).not.toContain('FORGED');
       expect(pidsOf(value(run))).toEqual([f.pid, real.pid].sort());
@@ -394,7 +394,7 @@ me, end = os.getpid(), time.time() + float(sys.argv[1])
 while time.time() < end:
     for d in os.listdir('/proc'):
         try:
-            if d.isdigit() and int(d) != me and open('/proc/%s/comm' % d).read().strip() == 'python3':
+            if d.isdigit() and int(d) != me and open('/proc/%s/comm' % d).read().startswith('python3'):
                 if open('/proc/%s/status' % d).read().split('Uid:')[1].split()[0] == str(os.getuid()):
                     os.kill(int(d), signal.SIGSTOP)
         except (OSError, IndexError):
@@ -408,12 +408,11 @@ describe('the time SSM gives the collector (executionTimeout 60 s)', () => {
     async () => {
       const fakes = await Promise.all(Array.from({ length: 4 }, () => fake({ runAs: INFLUXDB!.uid })));
       const staller = asAccount(STALL_READERS, ['70']);
-      const run = await collect([...fakes.map((f) => f.pid), real.pid], 60_000);
+      const run = await collect([...fakes.map((f) => f.pid), real.pid], 60_000).finally(staller.stop);
       const h = value(run);
       expect(h.errors.join('\n')).toMatch(/ran out|took longer/);
       expect(byPid(h, real.pid)).toMatchObject({ configSource: 'file' });
       expect(finding(run.host, 'auth.disabled')).toMatchObject({ status: 'FAILED' });
-      void staller;
     },
     90_000,
   );
@@ -450,4 +449,35 @@ describe('old interpreters (python3 3.6 and later: RHEL 8 platform-python, Ubunt
     },
     120_000,
   );
+});
+
+describe('the interpreter collect.sh runs', () => {
+  it('a python3 another user owns, where collect.sh looks for one (no /usr/bin/python3): never run as root, NOT_AVAILABLE instead', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ig-python-'));
+    chmodSync(dir, 0o777);
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    // In a mount namespace of the test's own: /usr/bin/python3 hidden, /usr/local/bin/python3 a program of nobody's.
+    const r = spawnSync(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        'mount --bind /dev/null /usr/bin/python3 && mount -t tmpfs tmpfs /usr/local/bin && ' +
+          'printf "#!/bin/sh\\nid -u > $0/ran\\n" > /usr/local/bin/python3 && chmod 755 /usr/local/bin/python3 && ' +
+          'chown 65534 /usr/local/bin/python3 && exec sh "$1"',
+        dir,
+        COLLECTOR_PATH,
+      ],
+      { encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', INFLUXGUARD_PIDS: '' }, timeout: 30_000 },
+    );
+    expect(existsReady(join(dir, 'ran'))).toBe(false);
+    // No other python3 here (the bind mount hid the one /usr/bin/python3 links to): the host's evidence is NOT_AVAILABLE, saying why.
+    expect(parseCollectorOutput(r.stdout)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/python3 is missing .*not root-owned/),
+    });
+  });
 });
