@@ -12,7 +12,7 @@
 # check"; docs/host-evidence.md):
 #  - It executes nothing a monitored process, its user or its container can
 #    name or replace: never `influxd`, nothing under a process's root or working
-#    directory. The programs it runs are the host's own python3 (below), and
+#    directory. The programs it runs are the host's own python3 (below: root-owned, nobody else can change it), and
 #    `ss`, `openssl`, `rpm` from /usr/sbin:/usr/bin:/sbin:/bin when root owns
 #    them and nobody else can change them.
 #  - The version comes from data: the package database (dpkg, rpm) when the

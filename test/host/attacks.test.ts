@@ -4,7 +4,7 @@
  * runs the real collector as root against real processes and failed on the
  * collector before its fix (see the commit that added it).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
@@ -27,7 +27,7 @@ import type { Finding, Result } from '../../lib/model.js';
 import { startInfluxd, type RunningInfluxd } from '../../scripts/influxd.js';
 import { collectorPython } from '../support/collector-py.js';
 import { judgeHost } from '../support/fixtures.js';
-import { collect, fakeBinary, startFake, type Fake, type Run } from './fakes.js';
+import { collect, fakeBinary, type Run, withCleanup } from './fakes.js';
 
 const account = /^influxdb:[^:]*:(\d+):(\d+):/m.exec(readFileSync('/etc/passwd', 'utf8'));
 const INFLUXDB = account ? { uid: Number(account[1]), gid: Number(account[2]) } : undefined;
@@ -41,15 +41,7 @@ const byPid = (h: HostEvidence, pid: number) => h.processes.find((p) => p.pid ==
 const finding = (host: Result<HostEvidence>, id: string): Finding =>
   judgeHost(host, { instanceId: 'i-attacks' }).find((f) => f.checkId === id)!;
 
-const cleanup: Array<() => unknown> = [];
-afterAll(async () => {
-  for (const c of cleanup.reverse()) await c();
-});
-async function fake(o: Parameters<typeof startFake>[0]): Promise<Fake> {
-  const f = await startFake(o);
-  cleanup.push(f.stop);
-  return f;
-}
+const { cleanup, fake } = withCleanup();
 /** A directory the influxdb account may write. */
 function accountDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'ig-account-'));

@@ -9,6 +9,7 @@
  *   influxd listen PORT NAME       set the process name to NAME, listen on 127.0.0.1:PORT, sleep
  * "Executed" means a file <argv[0]>.executed was created (its content: the uid that ran it).
  */
+import { afterAll } from '@jest/globals';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
@@ -171,4 +172,18 @@ export function collect(pids: number[], timeoutMs = 60_000): Promise<Run> {
         }),
     );
   });
+}
+
+/** A test file's cleanups (run last first, after all its tests), and startFake with each fake's stop among them. */
+export function withCleanup(): { cleanup: Array<() => unknown>; fake: (o?: FakeOptions) => Promise<Fake> } {
+  const cleanup: Array<() => unknown> = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c();
+  });
+  const fake = async (o: FakeOptions = {}) => {
+    const f = await startFake(o);
+    cleanup.push(f.stop);
+    return f;
+  };
+  return { cleanup, fake };
 }
