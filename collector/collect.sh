@@ -69,7 +69,10 @@ if [ -z "$py" ]; then
   exit 0
 fi
 # -I: isolated (no PYTHON* variables, no user site, not the script's directory); -S: no site-packages; -B: no .pyc written.
-exec "$py" -I -S -B - <<'PYTHON'
+# An environment of PATH (and the test hooks) alone: a reader child can read its own /proc/self/environ, and what SSM's
+# agent passes (a proxy's credentials, ...) is no business of the document.
+exec env -i PATH="$PATH" ${INFLUXGUARD_PIDS+"INFLUXGUARD_PIDS=$INFLUXGUARD_PIDS"} ${INFLUXGUARD_ROOT+"INFLUXGUARD_ROOT=$INFLUXGUARD_ROOT"} \
+  "$py" -I -S -B - <<'PYTHON'
 import errno, hashlib, json, mmap, os, re, select, signal, socket, stat, struct, subprocess, sys, time
 
 SCHEMA = 'influxguard.collector/2'

@@ -17,6 +17,7 @@ import {
   readlinkSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,6 +76,8 @@ async function accountContainer(
     files?: Record<string, string>;
     /** In its own mount namespace too, with this file of its directory bind-mounted over that path. */
     bind?: [string, string];
+    /** Instead, a container's root that is the host's root (no user namespace, as Docker's default): only a mount namespace. */
+    hostRoot?: boolean;
   } = {},
 ): Promise<number> {
   const dir = accountDir();
@@ -88,14 +91,11 @@ async function accountContainer(
   }
   chmodSync(exe, 0o755);
   const child = spawn(
-    'setpriv',
+    o.hostRoot ? 'unshare' : 'setpriv',
     [
-      `--reuid=${INFLUXDB!.uid}`,
-      `--regid=${INFLUXDB!.uid}`,
-      '--clear-groups',
-      'unshare',
-      '--user',
-      '--map-root-user',
+      ...(o.hostRoot
+        ? ['--mount']
+        : [`--reuid=${INFLUXDB!.uid}`, `--regid=${INFLUXDB!.uid}`, '--clear-groups', 'unshare', '--user', '--map-root-user']),
       ...(o.bind
         ? ['--mount', 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$0" "$@"', exe, join(dir, o.bind[0]), o.bind[1]]
         : [exe]),
@@ -308,6 +308,22 @@ describe('a 2.x config file sent as text: no secret the masking cannot see', () 
       const run = await collect([pid]);
       expect(run.stdout).not.toContain(S);
       expect(value(run).processes[0]).toMatchObject({ pid, flavour: 'influxdb-2' });
+    },
+    30_000,
+  );
+});
+
+describe("the collector's own environment (SSM's: a proxy's credentials, ...)", () => {
+  (INFLUXDB ? it : it.skip)(
+    "a 2.x config file that links to /proc/self/environ (the reader's own, in the container's /proc): the collector's environment never reaches the output",
+    async () => {
+      for (const hostRoot of [false, true]) {
+        const pid = await accountContainer({ extra: Buffer.from('github.com/influxdata/influxdb/v2/cmd/influxd'), args: [], hostRoot });
+        symlinkSync('/proc/self/environ', join(dirname(exeOf(pid)), 'config.yaml'));
+        const run = await collect([pid], 60_000, { https_proxy: 'http://proxy:Proxy-Secret-41@10.0.0.1:3128' });
+        expect(run.stdout).not.toContain('Proxy-Secret-41');
+        expect(value(run).processes).toEqual([expect.objectContaining({ pid, user: hostRoot ? 'root' : 'influxdb', container: true })]);
+      }
     },
     30_000,
   );

@@ -159,12 +159,16 @@ export interface Run {
   host: Result<HostEvidence>;
 }
 /** The real collector (as root, as SSM runs it) over these pids; its raw stdout kept (secrets and forgeries are looked for in it). */
-export function collect(pids: number[], timeoutMs = 60_000): Promise<Run> {
+export function collect(pids: number[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       'sh',
       [COLLECTOR_PATH],
-      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', INFLUXGUARD_PIDS: pids.join(' ') }, timeout: timeoutMs, maxBuffer: 4 << 20 },
+      {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', INFLUXGUARD_PIDS: pids.join(' '), ...env },
+        timeout: timeoutMs,
+        maxBuffer: 4 << 20,
+      },
       (err, stdout, stderr) =>
         resolve({
           stdout,
