@@ -641,7 +641,7 @@ def toml_pairs(body):
     """({section.key: value} for the wanted keys, the [http.headers] table (at most 20), why not) where `why not` says
     what influxd may read otherwise than this (a multi-line string, an unusual name, a key given twice), else None."""
     config, headers, section, depth = {}, {}, '', 0
-    for line in body.split('\n'):
+    for n, line in enumerate(body.split('\n'), 1):
         s = line.strip()
         if depth > 0:  # inside a multi-line array: its lines are values, whatever they look like
             depth += depth_change(s)
@@ -649,7 +649,7 @@ def toml_pairs(body):
         if not s or s.startswith('#'):
             continue
         if '"""' in s or "'''" in s:
-            return config, headers, 'it holds a multi-line string'
+            return config, headers, 'it holds a multi-line string (line %d)' % n
         if s.startswith('[['):
             section = '#array'
             continue
@@ -657,7 +657,7 @@ def toml_pairs(body):
             m = re.match(r'^\[([^\]]*)\]\s*(#.*)?$', s)
             section = toml_name(m.group(1)) if m else None
             if section is None:
-                return config, headers, 'a table name influxd may read otherwise: %s' % clip(s, 60)
+                return config, headers, 'a table name influxd may read otherwise (line %d)' % n
             continue
         k, eq, v = s.partition('=')
         if not eq:
@@ -667,7 +667,7 @@ def toml_pairs(body):
             continue
         name = toml_name(k)
         if name is None:
-            return config, headers, 'a key influxd may read otherwise: %s' % clip(k, 60)
+            return config, headers, 'a key influxd may read otherwise (line %d)' % n
         v = toml_value(v)
         if section == 'http.headers':
             if len(headers) < 20:
