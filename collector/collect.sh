@@ -523,17 +523,22 @@ def exe_facts(pid):
     except OSError as e:
         return {'exeError': reason_of(e)}
     try:
-        md5, sha = hashlib.md5(), hashlib.sha256()
-        while True:
-            b = os.read(fd, 1 << 20)
-            if not b:
-                break
-            md5.update(b)
-            sha.update(b)
+        md5, sha = digests(fd)
         v, flavour, source = version_from_binary(fd)
-        return {'md5': md5.hexdigest(), 'sha256': sha.hexdigest(), 'version': v, 'flavour': flavour, 'versionSource': source}
+        return {'md5': md5, 'sha256': sha, 'version': v, 'flavour': flavour, 'versionSource': source}
     finally:
         os.close(fd)
+
+def digests(fd):
+    """An open file's MD5 and SHA-256 (what dpkg and rpm record), read in 1 MiB pieces."""
+    md5, sha = hashlib.md5(), hashlib.sha256()
+    while True:
+        b = os.read(fd, 1 << 20)
+        if not b:
+            break
+        md5.update(b)
+        sha.update(b)
+    return md5.hexdigest(), sha.hexdigest()
 
 def dpkg_version(path, md5):
     """The upstream version of the Debian package whose recorded md5 of `path` is this executable's."""
@@ -1189,14 +1194,8 @@ def main():
                 except OSError:
                     continue
                 try:
-                    md5, sha = hashlib.md5(), hashlib.sha256()
-                    while True:
-                        chunk = os.read(fd, 1 << 20)
-                        if not chunk:
-                            break
-                        md5.update(chunk)
-                        sha.update(chunk)
-                    version = dpkg_version(b, md5.hexdigest()) or rpm_version(b, (md5.hexdigest(), sha.hexdigest())) or checked_version(0, version_from_binary(fd)[0])
+                    md5, sha = digests(fd)
+                    version = dpkg_version(b, md5) or rpm_version(b, (md5, sha)) or checked_version(0, version_from_binary(fd)[0])
                 finally:
                     os.close(fd)
                 break
