@@ -287,7 +287,7 @@ function unscannable(unit: WorkUnit, at: Date, err: unknown): ScanResult {
     goneInstanceIds: [],
     assessed: new Set<string>(),
   };
-  return { document, instances: [], databases: [], coverage: [coverage], incomplete: [reason] };
+  return { document, instances: [], databases: [], subjects: [], coverage: [coverage], incomplete: [reason] };
 }
 
 export async function runUnit(

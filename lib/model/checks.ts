@@ -1,7 +1,7 @@
 /** Checks: what a check declares and the context each scope receives. Checks are pure. */
 import type { HostEvidence } from '../host-evidence.js';
 import type { DatabaseEvidence, EndpointEvidence, EvidenceKey, EvidenceSource, InstanceEvidence, RegionEvidence } from './evidence.js';
-import type { Remediation, ResourceRef, Severity, Status } from './findings.js';
+import type { Remediation, ResourceRef, Severity, Status, SubjectRef } from './findings.js';
 import type { Instance, TimestreamDb } from './inventory.js';
 
 /** What a check says about one resource. The engine adds the rest of the finding. */
@@ -83,6 +83,8 @@ export interface EndpointContext {
   probed: boolean;
   evidence: EndpointEvidence;
   settings: CheckSettings;
+  /** The subject behind the endpoint (its kind's identity in the findings), when it came from a scan. */
+  subject?: SubjectRef;
   /** The instance behind the endpoint, when it came from a scan. */
   instance?: Instance;
   /** Or the Timestream for InfluxDB instance or cluster behind it. */

@@ -111,7 +111,35 @@ export interface ScanResult {
   instances: Instance[];
   /** The Timestream for InfluxDB instances and clusters the scan covered. */
   databases: TimestreamDb[];
+  /** Every subject the scan covered, of every kind (lib/kinds/), as the outputs name it. */
+  subjects: SubjectRef[];
   coverage: Coverage[];
   /** Why the scan is incomplete (empty when everything asked for was checked). */
   incomplete: string[];
+}
+
+/**
+ * A subject: one resource of one kind (lib/kinds/) as every output names it. The kind
+ * decides it once (lib/kinds/<kind>/subject.ts); evaluate, the renderers, publishing and
+ * the service read it and never ask which kind it is.
+ */
+export interface SubjectRef {
+  /** The kind's registered name (`ec2-instance`, `timestream-db`). */
+  kind: string;
+  accountId: string;
+  region: string;
+  /** The JSON document's `instanceId`: the lifecycle tracks each subject by it. */
+  id: string;
+  name?: string;
+  /** The table's heading for its findings (made printable by the renderer). */
+  label: string;
+  /** The finding's resource when a check names none (ASFF `Resources[0]` type and id). */
+  resource: ResourceRef;
+  /**
+   * Added to the evidence of each of its findings (a resource without an ASFF type of its own names its ARN here:
+   * `arn`, the ASFF resource Id, see lib/findings/asff.ts).
+   */
+  evidence?: Record<string, unknown>;
+  /** Why an exposed subject's endpoint findings are raised one level (evidence `severityRaised`). */
+  exposure: string;
 }
