@@ -290,7 +290,7 @@ async function emit(
   incomplete: readonly string[],
   values: Values,
   io: CliIO,
-  subjects: Pick<TableOptions, 'command' | 'instances' | 'databases'>,
+  subjects: Pick<TableOptions, 'command' | 'subjects'>,
 ): Promise<number> {
   const fmt = format(values);
   const pieces =
@@ -352,8 +352,7 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
     progress.clear();
     const code = await emit(result.document, result.incomplete, values, io, {
       command: 'scan',
-      instances: result.instances,
-      databases: result.databases,
+      subjects: result.subjects,
     });
     if (!config.publish.enabled) return code;
     // Publishing (Security Hub, SNS) and remediation load their modules and AWS clients only when asked for.

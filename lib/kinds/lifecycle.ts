@@ -13,6 +13,11 @@ export interface KindLifecycle {
    * work unit know) is gone, and its findings are archived.
    */
   listedWhole: (cov: Coverage) => boolean;
+  /**
+   * A subject not seen is archived only when a describe by its id confirms it is gone (`goneInstances` of the
+   * publish dependencies: EC2 says terminated or unknown); otherwise the complete listing decides alone.
+   */
+  confirmGone: boolean;
   /** What the coverage records of the kind's listing (undefined: not listed in this scan). */
   coverage: (listing: Result<readonly unknown[]> | undefined) => Partial<Coverage>;
   /** Why the scan is incomplete for this kind in a region whose EC2 side was read, if it is. */

@@ -233,9 +233,7 @@ function outputs(result: ScanResult): Record<string, string> {
     ),
     'ocsf.json': sortedJson(renderOcsf(result.document), pairs),
     'csv.txt': lines(renderCsv(result.document)),
-    'table.txt': lines(
-      renderTable(result.document, { command: 'scan', instances: result.instances, databases: result.databases, width: 200, color: false }),
-    ),
+    'table.txt': lines(renderTable(result.document, { command: 'scan', subjects: result.subjects, width: 200, color: false })),
     'coverage.json': sortedJson(coverage, pairs),
     'incomplete.json': sortedJson(result.incomplete, pairs),
   };

@@ -7,6 +7,7 @@ export const ec2InstanceLifecycle: KindLifecycle = {
   name: 'ec2-instance',
   owns: (id) => EC2_INSTANCE_ID.test(id),
   listedWhole: () => true,
+  confirmGone: true,
   coverage: () => ({}),
   incomplete: () => undefined,
 };

@@ -1,5 +1,8 @@
 /** An EC2 instance in every output: `instanceId` its id, the resource `AwsEc2Instance`, headed by name, role and state. */
-import type { Instance, SubjectRef } from '../../model.js';
+import type { Instance, ResourceRef, SubjectRef } from '../../model.js';
+
+/** Its resource in ASFF (and the JSON's `resource` when a check names none). */
+export const ec2InstanceResource = (id: string): ResourceRef => ({ type: 'AwsEc2Instance', id });
 
 export const ec2InstanceSubject = (i: Instance): SubjectRef => ({
   kind: 'ec2-instance',
@@ -8,6 +11,6 @@ export const ec2InstanceSubject = (i: Instance): SubjectRef => ({
   id: i.instanceId,
   ...(i.name !== undefined ? { name: i.name } : {}),
   label: `${i.instanceId}${i.name ? ` ${i.name}` : ''} (${i.role}, ${i.state}) ${i.accountId}/${i.region}`,
-  resource: { type: 'AwsEc2Instance', id: i.instanceId },
+  resource: ec2InstanceResource(i.instanceId),
   exposure: 'TCP 8086 is reachable from the internet (a complete path, see net.http-port-public)',
 });

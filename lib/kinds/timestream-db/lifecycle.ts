@@ -8,6 +8,7 @@ export const timestreamDbLifecycle: KindLifecycle = {
   name: 'timestream-db',
   owns: (id) => /^[A-Za-z0-9]{1,64}$/.test(id),
   listedWhole: (cov) => cov.timestreamListed === true,
+  confirmGone: false,
   coverage: (listing) => (!listing ? {} : listing.ok ? { timestreamListed: true } : { timestreamFailed: listing.reason }),
   incomplete: (cov) =>
     cov.timestreamFailed
