@@ -65,12 +65,15 @@ export function selectorFilter(sel: TagSelector): Filter {
   return sel.values ? { Name: `tag:${sel.key}`, Values: sel.values } : { Name: 'tag-key', Values: [sel.key] };
 }
 
+/** What listing instances reads of the configuration: the selectors, and the tags naming a node's role and cluster. */
+export type InstanceSelection = Pick<Config, 'tagSelectors' | 'roleTagKey' | 'clusterTagKey'>;
+
 /** Instances matching any selector. Throws AwsCallError: without instances there is nothing to scan. */
 export async function listInstances(
   ec2: EC2Client,
   accountId: string,
   region: string,
-  config: Config,
+  config: InstanceSelection,
   only?: readonly string[],
 ): Promise<Instance[]> {
   const byId = new Map<string, Instance>();
@@ -110,7 +113,7 @@ export async function goneInstances(ec2: EC2Client, ids: readonly string[]): Pro
   return new Set(ids.filter((id) => !alive.has(id)));
 }
 
-export function toInstance(raw: Ec2Instance, accountId: string, region: string, config: Config): Instance {
+export function toInstance(raw: Ec2Instance, accountId: string, region: string, config: InstanceSelection): Instance {
   const tags = Object.fromEntries((raw.Tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? '']));
   const roleTag = tags[config.roleTagKey]?.trim().toLowerCase();
   const role: InfluxRole = INFLUX_ROLES.includes(roleTag as InfluxRole) ? (roleTag as InfluxRole) : 'oss';
