@@ -7,11 +7,11 @@
 import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import type { EvidenceTargets } from '../evidence/index.js';
-import type { CheckSettings, EndpointContext, RegionInventory, Result, SubjectRef } from '../model.js';
+import type { Check, CheckSettings, EndpointContext, RegionInventory, Result, SubjectRef } from '../model.js';
 import type { KindLifecycle } from './lifecycle.js';
 
-/** The scopes of checks a kind's subjects receive (region and endpoint checks are shared by every kind). */
-export type SubjectScope = 'instance' | 'database';
+/** The scopes of checks a kind's subjects receive (region and endpoint checks are shared by every kind): a kind's own. */
+export type SubjectScope = Exclude<Check['scope'], 'region' | 'endpoint'>;
 
 export interface DiscoverContext {
   clients: Clients;
