@@ -26,6 +26,7 @@ const UNIT = [
   'test/publish/lifecycle.test.ts',
   'test/reliability/properties.test.ts',
   'test/render/table.test.ts',
+  'test/structure/kinds.test.ts',
   'test/structure/layers.test.ts',
   'test/trust-verdicts.test.ts',
   'test/util/cidr.test.ts',

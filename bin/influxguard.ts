@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --optimize-for-size --lite-mode
 // V8's memory-saving modes (not a heap limit), as the shipped launcher sets them: CLI_NODE_FLAGS in
 // scripts/bundle.ts. Measured in bench/RESULTS.md ("Fleet scans", "A peer").
-import { main } from '../lib/cli.js';
+import { main } from '../lib/cli/main.js';
 
 const code = await main(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),

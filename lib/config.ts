@@ -479,7 +479,7 @@ const ENV_SETTINGS: Record<string, string> = {
   roleTagKey: 'INFLUXGUARD_ROLE_TAG',
   clusterTagKey: 'INFLUXGUARD_CLUSTER_TAG',
 };
-/** Where CLI flags land in the configuration (lib/cli.ts overridesFrom), to name them in messages. */
+/** Where CLI flags land in the configuration (lib/cli/main.ts overridesFrom), to name them in messages. */
 const FLAG_SETTINGS: Record<string, string> = {
   regions: '--region',
   tagSelectors: '--tag',

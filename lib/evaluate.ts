@@ -12,12 +12,10 @@ import { assessmentKey, isFailing, raiseSeverity } from './model.js';
 import type {
   Check,
   CheckMeta,
-  DatabaseCheck,
   DatabaseContext,
   EndpointCheck,
   EndpointContext,
   Finding,
-  InstanceCheck,
   InstanceContext,
   Outcome,
   RegionCheck,
@@ -27,8 +25,10 @@ import type {
   Result,
   Severity,
   Status,
-  TimestreamDb,
+  SubjectRef,
 } from './model.js';
+import { ec2InstanceSubject } from './kinds/ec2-instance/subject.js';
+import { timestreamDbSubject } from './kinds/timestream-db/subject.js';
 
 const severityFor = (meta: CheckMeta, o: Outcome): Severity => o.severity ?? (isFailing(o.status) ? meta.severity : 'INFORMATIONAL');
 
@@ -115,10 +115,8 @@ function toFinding(
   };
 }
 
-const isInstanceCheck = (c: Check): c is InstanceCheck => c.scope === 'instance';
 const isRegionCheck = (c: Check): c is RegionCheck => c.scope === 'region';
 const isEndpointCheck = (c: Check): c is EndpointCheck => c.scope === 'endpoint';
-const isDatabaseCheck = (c: Check): c is DatabaseCheck => c.scope === 'database';
 
 type Where = Pick<Finding, 'accountId' | 'region' | 'instanceId' | 'endpoint'>;
 type ScopedCheck<Ctx> = CheckMeta & Runnable<Ctx> & { appliesTo?: (c: Ctx) => boolean };
@@ -158,20 +156,10 @@ function evaluateScope<Ctx extends { evidence: object }>(
  * decided, failing findings say so and leave earlier answers as they were.
  */
 export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext, assessed?: Assessed): Finding[] {
-  const i = ctx.instance;
-  const db = ctx.db;
+  const subject = ctx.subject;
   const at = ctx.endpoint !== undefined ? { endpoint: ctx.endpoint } : {};
-  const subject = i
-    ? { accountId: i.accountId, region: i.region, instanceId: i.instanceId }
-    : db
-      ? { accountId: db.accountId, region: db.region, instanceId: db.id }
-      : {};
-  const where = { ...subject, ...at };
-  const self: ResourceRef = i
-    ? { type: 'AwsEc2Instance', id: i.instanceId }
-    : db
-      ? { type: 'Other', id: db.id }
-      : { type: 'Other', id: ctx.endpoint ?? 'unknown' };
+  const where = { ...(subject ? { accountId: subject.accountId, region: subject.region, instanceId: subject.id } : {}), ...at };
+  const self: ResourceRef = subject?.resource ?? { type: 'Other', id: ctx.endpoint ?? 'unknown' };
   // An endpoint that was not probed has no probe evidence: only checks the host can also answer speak.
   const evidence = { probe: ctx.probed ? ctx.evidence.probe : undefined, host: ctx.evidence.host, audit: ctx.evidence.audit };
   const local: Assessed = new Set();
@@ -179,9 +167,7 @@ export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext,
   for (const f of findings.filter((x) => isFailing(x.status))) {
     if (ctx.internetExposed) {
       f.severity = raiseSeverity(f.severity);
-      f.evidence.severityRaised = db
-        ? `TCP ${db.port} is open to the world and the DB is publicly accessible`
-        : 'TCP 8086 is reachable from the internet (a complete path, see net.http-port-public)';
+      f.evidence.severityRaised = subject?.exposure ?? DIRECT_EXPOSURE;
     } else if (ctx.exposureUnknown) {
       // Whether the severity should be raised is unknown: this answer must not lower an earlier, raised one.
       f.evidence.incomplete = `reachability from the internet could not be decided: ${ctx.exposureUnknown}`;
@@ -189,20 +175,42 @@ export function evaluateEndpoint(checks: readonly Check[], ctx: EndpointContext,
     }
   }
   for (const k of local) assessed?.add(k);
-  if (db) for (const f of findings) Object.assign(f.evidence, dbEvidence(db));
+  if (subject?.evidence) for (const f of findings) Object.assign(f.evidence, subject.evidence);
   return findings;
 }
 
-export function evaluateInstance(checks: readonly Check[], ctx: InstanceContext, assessed?: Assessed): Finding[] {
-  const { instance } = ctx;
-  return evaluateScope(
-    checks.filter(isInstanceCheck),
+/** Why an exposed endpoint's failing findings are raised, when no subject says otherwise. */
+const DIRECT_EXPOSURE = 'TCP 8086 is reachable from the internet (a complete path, see net.http-port-public)';
+
+/**
+ * One subject of any kind (lib/kinds/): the checks of its kind's scope; its findings carry its identity
+ * (`instanceId`, the resource when a check names none) and the evidence its kind adds.
+ */
+export function evaluateSubject<Ctx extends { evidence: object }>(
+  checks: readonly Check[],
+  scope: Check['scope'],
+  subject: SubjectRef,
+  ctx: Ctx,
+  assessed?: Assessed,
+): Finding[] {
+  const findings = evaluateScope(
+    checks.filter((c) => c.scope === scope) as unknown as ScopedCheck<Ctx>[],
     ctx,
-    { accountId: instance.accountId, region: instance.region, instanceId: instance.instanceId },
-    { type: 'AwsEc2Instance', id: instance.instanceId },
+    { accountId: subject.accountId, region: subject.region, instanceId: subject.id },
+    subject.resource,
     assessed,
   );
+  if (subject.evidence) for (const f of findings) Object.assign(f.evidence, subject.evidence);
+  return findings;
 }
+
+/** An EC2 instance's `instance` checks (what the scan does for the `ec2-instance` kind). */
+export const evaluateInstance = (checks: readonly Check[], ctx: InstanceContext, assessed?: Assessed): Finding[] =>
+  evaluateSubject(checks, 'instance', ec2InstanceSubject(ctx.instance), ctx, assessed);
+
+/** A Timestream for InfluxDB instance's or cluster's `database` checks (the `timestream-db` kind). */
+export const evaluateDatabase = (checks: readonly Check[], ctx: DatabaseContext, assessed?: Assessed): Finding[] =>
+  evaluateSubject(checks, 'database', timestreamDbSubject(ctx.db), ctx, assessed);
 
 export function evaluateRegion(checks: readonly Check[], ctx: RegionContext, assessed?: Assessed): Finding[] {
   return evaluateScope(
@@ -214,34 +222,14 @@ export function evaluateRegion(checks: readonly Check[], ctx: RegionContext, ass
   );
 }
 
-/** What names a Timestream DB in its findings' evidence: its ARN (the ASFF resource Id), kind and name. */
-const dbEvidence = (db: TimestreamDb) => ({ arn: db.arn, kind: `timestream-influxdb ${db.kind}`, ...(db.name ? { name: db.name } : {}) });
-
-/**
- * One Timestream for InfluxDB instance or cluster: `instanceId` is its
- * identifier (the lifecycle tracks each one), the resource is the DB itself
- * (`Other`, its identifier; `evidence.arn` is its ARN, the ASFF resource Id).
- */
-export function evaluateDatabase(checks: readonly Check[], ctx: DatabaseContext, assessed?: Assessed): Finding[] {
-  const { db } = ctx;
-  const findings = evaluateScope(
-    checks.filter(isDatabaseCheck),
-    ctx,
-    { accountId: db.accountId, region: db.region, instanceId: db.id },
-    { type: 'Other', id: db.id },
-    assessed,
-  );
-  for (const f of findings) Object.assign(f.evidence, dbEvidence(db));
-  return findings;
-}
-
 /**
  * A region whose instances could not be listed: every AWS-evidence check says
- * so, once, at account level. `onlyDatabases`: only Timestream could not be listed.
+ * so, once, at account level. `scope`: only the subjects of one kind, whose
+ * checks have that scope, could not be listed.
  */
-export function evaluateRegionFailure(checks: readonly Check[], failure: RegionFailure, onlyDatabases = false): Finding[] {
+export function evaluateRegionFailure(checks: readonly Check[], failure: RegionFailure, scope?: Check['scope']): Finding[] {
   const account: ResourceRef = { type: 'AwsAccount', id: failure.accountId };
   return checks
-    .filter((c) => c.evidence.includes('aws') && (!onlyDatabases || c.scope === 'database'))
+    .filter((c) => c.evidence.includes('aws') && (scope === undefined || c.scope === scope))
     .map((c) => toFinding(c, unavailable(failure.reason), { accountId: failure.accountId, region: failure.region }, account));
 }

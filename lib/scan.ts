@@ -10,13 +10,11 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { Clients } from './aws/clients.js';
 import { CHECKS } from './checks/index.js';
 import type { Config } from './config.js';
-import { discoverRegion } from './discover/ec2.js';
-import { discoverNetwork } from './discover/network.js';
+import { discoverRegionResources } from './discover/ec2.js';
 import { AwsCallError, toAwsCallError, usageError } from './errors.js';
-import { evaluateDatabase, evaluateEndpoint, evaluateInstance, evaluateRegion, evaluateRegionFailure } from './evaluate.js';
+import { evaluateEndpoint, evaluateRegion, evaluateRegionFailure, evaluateSubject } from './evaluate.js';
 import {
   auditSource,
-  gatherRegion,
   hostSource,
   probeSource,
   type AuditFn,
@@ -28,14 +26,22 @@ import {
 import { gatherAudit, labNoted } from './evidence/audit/gather.js';
 import { localHost } from './evidence/host/local.js';
 import { emulatedAws, gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
+import { gatherRegion } from './kinds/gather.js';
+import { KINDS, type AnyKind } from './kinds/index.js';
+import type { DiscoverContext } from './kinds/kind.js';
+import { subjectsOf } from './kinds/kind.js';
 import {
   assessmentKey,
+  fail,
+  ok,
   type Check,
   type Coverage,
   type Finding,
   type Instance,
+  type RegionInventory,
   type ScanDocument,
   type ScanResult,
+  type SubjectRef,
   type TimestreamDb,
 } from './model.js';
 import { sortFindings, summarise } from './summary.js';
@@ -120,6 +126,7 @@ interface RegionScan {
   findings: Finding[];
   instances: Instance[];
   databases: TimestreamDb[];
+  subjects: SubjectRef[];
   coverage: Coverage;
 }
 
@@ -127,8 +134,43 @@ const failedRegion = (checks: readonly Check[], accountId: string, region: strin
   findings: evaluateRegionFailure(checks, { accountId, region, reason }),
   instances: [],
   databases: [],
+  subjects: [],
   coverage: { accountId, region, failed: reason, complete: false, instanceIds: [], goneInstanceIds: [], assessed: new Set() },
 });
+
+/**
+ * Whether this scan (or work unit) lists a kind in the region: a kind listed per unit always; a kind listed
+ * region-whole by the unit that runs the region checks (every CLI scan does), when a check of its scope is registered.
+ */
+const listsKind = (k: AnyKind, unit: UnitScope | undefined, checks: readonly Check[]): boolean =>
+  k.listedBy === 'unit' || ((!unit || unit.regionChecks) && checks.some((c) => c.scope === k.scope));
+
+/** Every kind's listing, then the region's shared records for all their subjects, then what each kind reads after. */
+async function discoverRegion(kinds: readonly AnyKind[], d: DiscoverContext): Promise<RegionInventory> {
+  const listings = await Promise.all(kinds.map((k) => k.discover(d)));
+  const inv: RegionInventory = {
+    accountId: d.accountId,
+    region: d.region,
+    instances: [],
+    parameterGroups: new Map(),
+    securityGroups: ok(new Map()),
+    volumes: ok(new Map()),
+    prefixLists: new Map(),
+    ebsDefaultEncryption: fail('not read'),
+  };
+  for (const l of listings) l.into(inv);
+  const subjects = kinds.map((k) => subjectsOf(k, inv));
+  const groupIds = kinds.flatMap((k, n) => subjects[n]!.flatMap((s) => k.groupIdsOf(s)));
+  const shared = await discoverRegionResources(
+    d.clients.ec2(d.region),
+    inv.instances,
+    groupIds,
+    subjects.some((s) => s.length > 0),
+  );
+  Object.assign(inv, shared);
+  for (const k of kinds) await k.afterDiscovery?.(inv, d);
+  return inv;
+}
 
 async function scanRegion(
   config: Config,
@@ -142,35 +184,30 @@ async function scanRegion(
   try {
     const unit = deps.unit;
     const regionChecks = !unit || unit.regionChecks;
-    // Timestream for InfluxDB is listed whole by the unit that runs the region checks (every CLI scan does).
-    const listTimestream = regionChecks && checks.some((c) => c.scope === 'database');
-    const inventory = await discoverRegion(
-      deps.clients.ec2(region),
-      accountId,
-      region,
-      config,
-      unit?.instanceIds,
-      listTimestream ? deps.clients.timestream(region) : undefined,
-    );
-    if (inventory.instances.length) {
-      const c = deps.clients;
-      inventory.network = await discoverNetwork({ ec2: c.ec2(region), elbv2: c.elbv2(region), elb: c.elb(region) }, inventory);
-    }
-    const bundle = await gatherRegion(inventory, config, sources, deps.now().getTime(), deadline);
+    const kinds = KINDS.filter((k) => listsKind(k, unit, checks));
+    const d: DiscoverContext = { clients: deps.clients, accountId, region, config, ...(unit ? { only: unit.instanceIds } : {}) };
+    const inventory = await discoverRegion(kinds, d);
+    const bundle = await gatherRegion(kinds, inventory, config, sources, deps.now().getTime(), deadline);
     const assessed = new Set<string>();
-    const timestreamFailed = inventory.timestream && !inventory.timestream.ok ? inventory.timestream.reason : undefined;
-    const databases = inventory.timestream?.ok ? inventory.timestream.value : [];
+    const subjects = bundle.kinds.flatMap(({ kind, subjects: records }) => records.map((s) => kind.subject(s)));
     const findings = [
-      ...bundle.instances.flatMap((ctx) => evaluateInstance(checks, ctx, assessed)),
+      ...bundle.kinds.flatMap(({ kind, subjects: records, contexts }) =>
+        contexts.flatMap((ctx, n) => evaluateSubject(checks, kind.scope, kind.subject(records[n]!), ctx, assessed)),
+      ),
       ...bundle.endpoints.flatMap((ctx) => evaluateEndpoint(checks, ctx, assessed)),
-      ...bundle.databases.flatMap((ctx) => evaluateDatabase(checks, ctx, assessed)),
-      ...(timestreamFailed !== undefined ? evaluateRegionFailure(checks, { accountId, region, reason: timestreamFailed }, true) : []),
+      // A kind that could not be listed: its checks say so once, at account level.
+      ...kinds.flatMap((k) => {
+        const listing = k.listing(inventory);
+        return listing && !listing.ok ? evaluateRegionFailure(checks, { accountId, region, reason: listing.reason }, k.scope) : [];
+      }),
       ...(regionChecks ? evaluateRegion(checks, bundle.region, assessed) : []),
     ];
-    // A complete listing also settles the region-level "could not be listed" placeholders of an earlier scan.
-    if (inventory.timestream?.ok) for (const c of checks) if (c.scope === 'database') assessed.add(assessmentKey(undefined, c.id));
-    deps.onProgress?.({ kind: 'region', region, instances: inventory.instances.length + databases.length, findings: findings.length });
-    const seen = new Set([...inventory.instances.map((i) => i.instanceId), ...databases.map((d) => d.id)]);
+    // A complete region-wide listing also settles the kind's "could not be listed" placeholders of an earlier scan.
+    for (const k of kinds)
+      if (k.listedBy === 'region' && k.listing(inventory)?.ok)
+        for (const c of checks) if (c.scope === k.scope) assessed.add(assessmentKey(undefined, c.id));
+    deps.onProgress?.({ kind: 'region', region, instances: subjects.length, findings: findings.length });
+    const seen = new Set(subjects.map((s) => s.id));
     // A unit's instance missing from a describe by its id is gone since dispatch (terminated, or no longer selected).
     const gone = unit ? unit.instanceIds.filter((id) => !seen.has(id)) : [];
     const coverage: Coverage = {
@@ -180,10 +217,11 @@ async function scanRegion(
       instanceIds: [...seen],
       goneInstanceIds: gone,
       assessed,
-      ...(inventory.timestream ? (timestreamFailed !== undefined ? { timestreamFailed } : { timestreamListed: true }) : {}),
+      ...Object.assign({}, ...KINDS.map((k) => k.lifecycle.coverage(kinds.includes(k) ? k.listing(inventory) : undefined))),
       ...(unit ? { knownInstanceIds: unit.knownInstanceIds.filter((id) => !gone.includes(id)) } : {}),
     };
-    return { findings, instances: inventory.instances, databases, coverage };
+    const databases = inventory.timestream?.ok ? inventory.timestream.value : [];
+    return { findings, instances: inventory.instances, databases, subjects, coverage };
   } catch (err) {
     if (!(err instanceof AwsCallError)) throw err;
     deps.onProgress?.({ kind: 'region', region, instances: 0, findings: 0, error: err.message });
@@ -205,8 +243,12 @@ export const selectorsText = (config: Config): string =>
 export function incompleteReasons(coverage: readonly Coverage[], config: Config, noMatchCounts = true): string[] {
   const reasons = coverage.filter((c) => c.failed).map((c) => `instances of ${c.accountId}/${c.region} could not be listed: ${c.failed}`);
   for (const c of coverage) {
-    if (!c.failed && c.timestreamFailed)
-      reasons.push(`Timestream for InfluxDB of ${c.accountId}/${c.region} could not be listed: ${c.timestreamFailed}`);
+    // A kind that could not be listed where the rest of the region was.
+    if (!c.failed)
+      for (const k of KINDS) {
+        const reason = k.lifecycle.incomplete(c);
+        if (reason) reasons.push(reason);
+      }
     // A scan of named instances: a name that matched nothing was not checked at all.
     if (!c.failed && !c.complete && c.goneInstanceIds.length)
       reasons.push(
@@ -265,9 +307,9 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   const audit: AuditFn | undefined = !auditing ? undefined : (deps.audit ?? (await realAuditor(config, env, deps.clients)));
   // Timestream endpoints are AWS's names: under an emulator they are made up and never probed (not even resolved).
   const sources: EvidenceSource[] = [
-    ...(probe ? [probeSource(config, probe, { databases: !emulatedAws(env) })] : []),
+    ...(probe ? [probeSource(probe, { concurrency: config.probe.concurrency, managedEndpoints: !emulatedAws(env) })] : []),
     ...(host ? [hostSource(host)] : []),
-    ...(audit ? [auditSource(config, audit)] : []),
+    ...(audit ? [auditSource(audit, config.probe.concurrency)] : []),
   ];
   const perRegion = await mapLimit(regions, config.regionConcurrency, (region): Promise<RegionScan> => {
     if (!deadline.passed()) return scanRegion(config, { ...deps, now }, sources, deadline, checks, accountId, region);
@@ -291,6 +333,7 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
     document,
     instances: perRegion.flatMap((r) => r.instances),
     databases: perRegion.flatMap((r) => r.databases),
+    subjects: perRegion.flatMap((r) => r.subjects),
     coverage,
     incomplete: incompleteReasons(coverage, config, !deps.unit),
   };

@@ -68,54 +68,14 @@ function assumeMemberRole(p) {
 const organizations = (p) =>
   p.accounts.includes('organization') ? [{ Effect: 'Allow', Action: ['organizations:ListAccounts'], Resource: '*' }] : [];
 const listInstances = { Effect: 'Allow', Action: ['ec2:DescribeRegions', 'ec2:DescribeInstances'], Resource: '*' };
-const scanEc2 = {
-  Effect: 'Allow',
-  Action: [
-    'ec2:DescribeInstances',
-    'ec2:DescribeSecurityGroups',
-    'ec2:DescribeVolumes',
-    'ec2:DescribeRegions',
-    'ec2:GetEbsEncryptionByDefault',
-    'ec2:GetManagedPrefixListEntries',
-    // Reachability (CHECKS.md): the subnets' route tables and network ACLs, the load balancers' subnets.
-    'ec2:DescribeRouteTables',
-    'ec2:DescribeNetworkAcls',
-    'ec2:DescribeSubnets',
-  ],
-  Resource: '*',
-};
-/** Internet-facing ALB/NLB/Classic load balancers in front of the instances (the describes have no resource-level permissions). */
-const scanLoadBalancers = {
-  Effect: 'Allow',
-  Action: [
-    'elasticloadbalancing:DescribeLoadBalancers',
-    'elasticloadbalancing:DescribeListeners',
-    'elasticloadbalancing:DescribeTargetGroups',
-    'elasticloadbalancing:DescribeTargetHealth',
-    'elasticloadbalancing:DescribeTargetGroupAttributes',
-  ],
-  Resource: '*',
-};
 /**
- * Timestream for InfluxDB reads: the list calls have no resource-level
- * permissions; the describes, parameter groups and tags are scoped to the
- * account's DB instances, clusters and parameter groups (any region).
+ * Each resource kind's reads (lib/kinds/<kind>/iam.json, for the kinds of lib/kinds/kinds.json): `scan` for the
+ * scanning roles and the member role, `rescan` (or `"scan"`: the same) for the events function's listings.
  */
-const scanTimestream = [
-  { Effect: 'Allow', Action: ['timestream-influxdb:ListDbInstances', 'timestream-influxdb:ListDbClusters'], Resource: '*' },
-  {
-    Effect: 'Allow',
-    Action: [
-      'timestream-influxdb:GetDbInstance',
-      'timestream-influxdb:GetDbCluster',
-      'timestream-influxdb:GetDbParameterGroup',
-      'timestream-influxdb:ListTagsForResource',
-    ],
-    Resource: ['db-instance', 'db-cluster', 'db-parameter-group'].map((t) =>
-      sub(`arn:\${AWS::Partition}:timestream-influxdb:*:\${AWS::AccountId}:${t}/*`),
-    ),
-  },
-];
+const KIND_NAMES = require('../lib/kinds/kinds.json');
+const kindIam = KIND_NAMES.map((k) => require(`../lib/kinds/${k}/iam.json`));
+const scanKinds = kindIam.flatMap((k) => k.scan);
+const rescanKinds = kindIam.flatMap((k) => (k.rescan === 'scan' ? k.scan : k.rescan));
 const table = (actions) => ({ Effect: 'Allow', Action: actions, Resource: { 'Fn::GetAtt': ['ScansTable', 'Arn'] } });
 const sendUnits = { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['UnitsQueue', 'Arn'] } };
 /** The stack key (SQS and SNS under SSE-KMS): producers need GenerateDataKey and Decrypt, consumers Decrypt. */
@@ -211,9 +171,7 @@ async function worker({ resolveVariable }) {
     ...vpc(p),
     identity,
     ...assumeMemberRole(p),
-    scanEc2,
-    scanLoadBalancers,
-    ...scanTimestream,
+    ...scanKinds,
     {
       Effect: 'Allow',
       Action: ['ssm:DescribeInstanceInformation', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation'],
@@ -255,9 +213,7 @@ async function api({ resolveVariable }) {
     identity,
     ...assumeMemberRole(p),
     ...organizations(p),
-    scanEc2,
-    scanLoadBalancers,
-    ...scanTimestream,
+    ...scanKinds,
     sendUnits,
     dataKey,
     table(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem']),
@@ -289,7 +245,7 @@ async function events({ resolveVariable }) {
       ],
       Resource: '*',
     },
-    ...scanTimestream,
+    ...rescanKinds,
     { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': ['UnitsQueue', 'Arn'] }, eventsQueue] },
     { Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], Resource: eventsQueue },
     dataKey,
@@ -346,8 +302,6 @@ module.exports = {
   events,
   remediate,
   sendCommandInstances,
-  scanEc2,
-  scanLoadBalancers,
-  scanTimestream,
+  scanKinds,
   readAuditSecrets,
 };

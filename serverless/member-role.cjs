@@ -11,7 +11,7 @@
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { document } = require('./collector.cjs');
-const { readAuditSecrets, scanEc2, scanLoadBalancers, scanTimestream, sendCommandInstances } = require('./iam.cjs');
+const { readAuditSecrets, scanKinds, sendCommandInstances } = require('./iam.cjs');
 
 const DEFAULT_TAGS = 'influxdb;Service=influxdb';
 /** The name the worker uses in member accounts (lib/app/accounts.ts MEMBER_DOCUMENT). */
@@ -110,14 +110,12 @@ function template(tags = DEFAULT_TAGS) {
                 // The same reads as the scanner's own roles (serverless/iam.cjs), plus identity and the SSM result reads.
                 Statement: [
                   { Effect: 'Allow', Action: ['sts:GetCallerIdentity'], Resource: '*' },
-                  scanEc2,
-                  scanLoadBalancers,
+                  ...scanKinds,
                   {
                     Effect: 'Allow',
                     Action: ['ssm:DescribeInstanceInformation', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation'],
                     Resource: '*',
                   },
-                  ...scanTimestream,
                   {
                     Effect: 'Allow',
                     Action: 'ssm:SendCommand',

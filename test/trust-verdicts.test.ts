@@ -9,6 +9,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { CHECKS } from '../lib/checks/index.js';
 import { type Assessed, evaluateEndpoint, evaluateInstance } from '../lib/evaluate.js';
+import { ec2InstanceSubject } from '../lib/kinds/ec2-instance/subject.js';
 import {
   assessmentKey,
   fail,
@@ -45,6 +46,7 @@ const endpoint = (p: ProbeEvidence, host?: HostEvidence): EndpointContext => ({
   evidence: { probe: ok(p), ...(host ? { host: ok(host) } : {}) },
   settings: { allowedPorts: [], certificateWarningDays: 30, defaultCredentials: false },
   instance: i,
+  subject: ec2InstanceSubject(i),
   now: Date.parse('2026-11-29T00:00:00Z'),
 });
 const only = (id: string) => CHECKS.filter((c) => c.id === id);

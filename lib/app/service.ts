@@ -287,7 +287,7 @@ function unscannable(unit: WorkUnit, at: Date, err: unknown): ScanResult {
     goneInstanceIds: [],
     assessed: new Set<string>(),
   };
-  return { document, instances: [], databases: [], coverage: [coverage], incomplete: [reason] };
+  return { document, instances: [], databases: [], subjects: [], coverage: [coverage], incomplete: [reason] };
 }
 
 export async function runUnit(
@@ -336,10 +336,7 @@ export async function runUnit(
           ...(deps.now ? { now: deps.now } : {}),
         })
       : undefined;
-    const names = new Map<string, string | undefined>([
-      ...result.instances.map((i) => [i.instanceId, i.name] as const),
-      ...result.databases.map((d) => [d.id, d.name] as const),
-    ]);
+    const names = new Map<string, string | undefined>(result.subjects.map((s) => [s.id, s.name] as const));
     // The summary's worst severity reads the worst failures, its list the worst new ones (when published, else the
     // worst failures): a unit keeps 25 of each.
     const failing = result.document.findings.filter((f) => isFailing(f.status)).sort(byRisk);
@@ -349,7 +346,7 @@ export async function runUnit(
       accountId: unit.accountId,
       region: unit.region,
       summary: result.document.summary,
-      instances: result.instances.length + result.databases.length,
+      instances: result.subjects.length,
       ...(result.incomplete.length ? { incomplete: result.incomplete.map((r) => r.slice(0, 500)).slice(0, 10) } : {}),
       ...(report
         ? {

@@ -19,7 +19,6 @@ import {
   type SecurityGroup as Ec2SecurityGroup,
   type Volume as Ec2Volume,
 } from '@aws-sdk/client-ec2';
-import type { TimestreamInfluxDBClient } from '@aws-sdk/client-timestream-influxdb';
 import type { Config, TagSelector } from '../config.js';
 import { errorCode, toAwsCallError } from '../errors.js';
 import {
@@ -36,7 +35,6 @@ import {
   type Volume,
 } from '../model.js';
 import { chunk, mapLimit, unique } from '../util/concurrency.js';
-import { discoverTimestream, type TimestreamInventory } from './timestream.js';
 
 /** EC2 accepts at most 200 values in one filter. */
 export const FILTER_VALUES_MAX = 200;
@@ -67,12 +65,15 @@ export function selectorFilter(sel: TagSelector): Filter {
   return sel.values ? { Name: `tag:${sel.key}`, Values: sel.values } : { Name: 'tag-key', Values: [sel.key] };
 }
 
+/** What listing instances reads of the configuration: the selectors, and the tags naming a node's role and cluster. */
+export type InstanceSelection = Pick<Config, 'tagSelectors' | 'roleTagKey' | 'clusterTagKey'>;
+
 /** Instances matching any selector. Throws AwsCallError: without instances there is nothing to scan. */
 export async function listInstances(
   ec2: EC2Client,
   accountId: string,
   region: string,
-  config: Config,
+  config: InstanceSelection,
   only?: readonly string[],
 ): Promise<Instance[]> {
   const byId = new Map<string, Instance>();
@@ -112,7 +113,7 @@ export async function goneInstances(ec2: EC2Client, ids: readonly string[]): Pro
   return new Set(ids.filter((id) => !alive.has(id)));
 }
 
-export function toInstance(raw: Ec2Instance, accountId: string, region: string, config: Config): Instance {
+export function toInstance(raw: Ec2Instance, accountId: string, region: string, config: InstanceSelection): Instance {
   const tags = Object.fromEntries((raw.Tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? '']));
   const roleTag = tags[config.roleTagKey]?.trim().toLowerCase();
   const role: InfluxRole = INFLUX_ROLES.includes(roleTag as InfluxRole) ? (roleTag as InfluxRole) : 'oss';
@@ -240,48 +241,29 @@ async function volumesById(ec2: EC2Client, ids: string[], instances: readonly In
   }
 }
 
-/**
- * Everything the checks need about one account × region's InfluxDB: its EC2
- * instances and, when a Timestream client is given, its Timestream for
- * InfluxDB instances and clusters (listed side by side; their security
- * groups are read with the instances').
- */
-export async function discoverRegion(
-  ec2: EC2Client,
-  accountId: string,
-  region: string,
-  config: Config,
-  only?: readonly string[],
-  ts?: TimestreamInfluxDBClient,
-): Promise<RegionInventory> {
-  const [instances, managed] = await Promise.all([
-    only && only.length === 0 ? Promise.resolve([]) : listInstances(ec2, accountId, region, config, only),
-    ts ? discoverTimestream(ts, accountId, region, config) : Promise.resolve<TimestreamInventory | undefined>(undefined),
-  ]);
-  const timestream = managed ? { timestream: managed.timestream } : {};
-  const parameterGroups = managed?.parameterGroups ?? new Map();
-  const dbs = managed?.timestream.ok ? managed.timestream.value : [];
-  if (instances.length === 0 && dbs.length === 0) {
-    const none = fail<never>('not read: the region has no InfluxDB instances');
-    return {
-      accountId,
-      region,
-      instances,
-      ...timestream,
-      parameterGroups,
-      securityGroups: ok(new Map()),
-      volumes: ok(new Map()),
-      prefixLists: new Map(),
-      ebsDefaultEncryption: none,
-    };
-  }
-  const groupIds = unique([...instances.flatMap((i) => i.securityGroupIds), ...dbs.flatMap((d) => d.securityGroupIds)]);
+/** The region's EC2 records that the subjects of every kind share (lib/kinds/ lists the subjects). */
+export type RegionResources = Pick<RegionInventory, 'securityGroups' | 'volumes' | 'prefixLists' | 'ebsDefaultEncryption'>;
 
+/**
+ * The security groups (with their prefix lists) of the subjects every kind
+ * listed, the EC2 instances' volumes and the account's EBS default: read once
+ * per region, and not at all when no kind found a subject there.
+ */
+export async function discoverRegionResources(
+  ec2: EC2Client,
+  instances: readonly Instance[],
+  groupIds: readonly string[],
+  anySubject: boolean,
+): Promise<RegionResources> {
+  if (!anySubject) {
+    const none = fail<never>('not read: the region has no InfluxDB instances');
+    return { securityGroups: ok(new Map()), volumes: ok(new Map()), prefixLists: new Map(), ebsDefaultEncryption: none };
+  }
   const [securityGroups, volumes, ebsDefaultEncryption] = await Promise.all([
     gather('DescribeSecurityGroups', async () => {
       const groups = await describeInChunks(
         'DescribeSecurityGroups',
-        groupIds,
+        unique(groupIds),
         (values) => paginateDescribeSecurityGroups({ client: ec2, pageSize: 1000 }, { Filters: [{ Name: 'group-id', Values: values }] }),
         (p) => p.SecurityGroups,
       );
@@ -320,5 +302,5 @@ export async function discoverRegion(
   );
   const prefixLists = new Map(prefixListIds.map((id, i) => [id, resolved[i]!]));
 
-  return { accountId, region, instances, ...timestream, parameterGroups, securityGroups, volumes, prefixLists, ebsDefaultEncryption };
+  return { securityGroups, volumes, prefixLists, ebsDefaultEncryption };
 }

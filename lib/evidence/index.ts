@@ -1,33 +1,16 @@
 /**
  * The gather stage: turns discovery records into evidence, each either data
- * or the reason it could not be had. The AWS inventory gives network and
- * volume evidence; per-instance sources (probe, host; later load balancers,
- * Timestream) register through `EvidenceSource` and run side by side under
- * one deadline policy.
+ * or the reason it could not be had. Each kind builds its subjects' contexts
+ * from the inventory (lib/kinds/<kind>/evidence.ts); the per-subject sources
+ * here (probe, host, audit) register through `EvidenceSource` and run side by
+ * side under one deadline policy (lib/kinds/gather.ts).
  */
 import type { Config } from '../config.js';
-import { parametersOf } from './timestream.js';
-import type {
-  AuditEvidence,
-  CheckSettings,
-  DatabaseContext,
-  EndpointContext,
-  HostEvidence,
-  Instance,
-  InstanceContext,
-  NetworkEvidence,
-  ProbeEvidence,
-  RegionContext,
-  RegionInventory,
-  Result,
-  TimestreamDb,
-  VolumeEvidence,
-} from '../model.js';
+import type { AuditEvidence, CheckSettings, HostEvidence, Instance, NetworkEvidence, ProbeEvidence, Result } from '../model.js';
 import { fail, ok } from '../model.js';
 import { mapLimit } from '../util/concurrency.js';
-import { isWorldOpen, opensTcpPort, reachability } from '../exposure/reach.js';
+import { reachability } from '../exposure/reach.js';
 import type { AuditSecret } from './audit/secrets.js';
-import { clusterFacts, networkEvidence, withPaths } from '../exposure/network.js';
 import { TargetRefused, parseTarget, type ProbeTarget } from './probe/target.js';
 
 export const checkSettings = (config: Config): CheckSettings => ({
@@ -38,26 +21,6 @@ export const checkSettings = (config: Config): CheckSettings => ({
   maxAllAccessTokens: config.audit.maxAllAccessTokens,
 });
 
-function volumeEvidence(
-  instanceId: string,
-  blockDevices: { volumeId: string; device: string }[],
-  inv: RegionInventory,
-): Result<VolumeEvidence[]> {
-  if (!inv.volumes.ok) return fail(inv.volumes.reason);
-  const devices = new Map(blockDevices.map((b) => [b.volumeId, b.device]));
-  const out: VolumeEvidence[] = [];
-  for (const v of inv.volumes.value.values()) {
-    const attachment = v.attachments.find((a) => a.instanceId === instanceId);
-    if (!attachment && !devices.has(v.volumeId)) continue;
-    const e: VolumeEvidence = { volumeId: v.volumeId, device: attachment?.device || devices.get(v.volumeId) || '', encrypted: v.encrypted };
-    if (v.kmsKeyId) e.kmsKeyId = v.kmsKeyId;
-    if (v.sizeGiB !== undefined) e.sizeGiB = v.sizeGiB;
-    if (v.volumeType) e.volumeType = v.volumeType;
-    out.push(e);
-  }
-  return ok(out.sort((a, b) => a.device.localeCompare(b.device) || a.volumeId.localeCompare(b.volumeId)));
-}
-
 export const ENDPOINT_TAG = 'influxdb:endpoint';
 
 /**
@@ -67,7 +30,10 @@ export const ENDPOINT_TAG = 'influxdb:endpoint';
  * `probe.endpointCidrs` (checked on the resolved address, see resolveTarget).
  * Undefined for instances that are never probed (not running, or meta nodes).
  */
-export function probeTarget(i: Instance, config: Config): Result<ProbeTarget> | undefined {
+export function probeTarget(
+  i: Instance,
+  probe: Pick<Config['probe'], 'port' | 'address' | 'endpointCidrs'>,
+): Result<ProbeTarget> | undefined {
   // Stopped instances have nothing listening; Enterprise meta nodes serve no 8086 API.
   if (i.state !== 'running' || i.role === 'meta') return undefined;
   const tagged = i.tags[ENDPOINT_TAG];
@@ -76,13 +42,13 @@ export function probeTarget(i: Instance, config: Config): Result<ProbeTarget> | 
       const owner = {
         label: `the ${ENDPOINT_TAG} tag of ${i.instanceId}`,
         addresses: [...i.privateIps, ...i.publicIps, ...i.ipv6],
-        endpointCidrs: config.probe.endpointCidrs,
+        endpointCidrs: probe.endpointCidrs,
       };
-      return ok({ ...parseTarget(tagged, config.probe.port), owner });
+      return ok({ ...parseTarget(tagged, probe.port), owner });
     }
-    const address = config.probe.address === 'public' ? i.publicIps[0] : i.privateIps[0];
-    if (!address) return fail(`the instance has no ${config.probe.address} address to probe`);
-    return ok({ input: `${address}:${config.probe.port}`, host: address, port: config.probe.port });
+    const address = probe.address === 'public' ? i.publicIps[0] : i.privateIps[0];
+    if (!address) return fail(`the instance has no ${probe.address} address to probe`);
+    return ok({ input: `${address}:${probe.port}`, host: address, port: probe.port });
   } catch (err) {
     return fail(err instanceof TargetRefused ? `${ENDPOINT_TAG} tag: ${err.message}` : String(err));
   }
@@ -119,62 +85,50 @@ export interface SourceValues {
 }
 
 /**
- * A source of per-instance evidence. It registers by being listed in the
+ * How the per-subject sources reach one kind's subjects (lib/kinds/<kind>/evidence.ts): each source runs on the
+ * subjects its part names (a kind without `host` gets no host collection, one without `auditSecret` no audit).
+ */
+export interface EvidenceTargets<S> {
+  id: (s: S) => string;
+  /** Where its endpoint is probed (undefined: never, e.g. a stopped instance; a failure: it could not be). */
+  probeTarget?: (s: S) => Result<ProbeTarget> | undefined;
+  /** The probe target is a name AWS gives (a managed endpoint): made up under an emulator, never probed there. */
+  managedEndpoint?: boolean;
+  /** The secret of its credentialed audit (undefined: none). */
+  auditSecret?: (s: S) => Result<AuditSecret> | undefined;
+  /** The instance whose host the collector reads (SSM or local). */
+  host?: (s: S) => Instance | undefined;
+}
+
+/**
+ * A source of per-subject evidence. It registers by being listed in the
  * scan's sources; the engine runs every source at once and applies the one
- * deadline policy. An instance a source leaves out of its answer is outside
+ * deadline policy. A subject a source leaves out of its answer is outside
  * that source: the checks that read only that key stay silent for it.
  */
 export interface EvidenceSource<K extends keyof SourceValues = keyof SourceValues> {
   key: K;
-  gather: (instances: Instance[], deadline: Deadline) => Promise<Map<string, Result<SourceValues[K]>>>;
-  /** Evidence about Timestream for InfluxDB instances and clusters (by DB id), when the source has any. */
-  gatherDatabases?: (dbs: TimestreamDb[], deadline: Deadline) => Promise<Map<string, Result<SourceValues[K]>>>;
+  gather: <S>(targets: EvidenceTargets<S>, subjects: readonly S[], deadline: Deadline) => Promise<Map<string, Result<SourceValues[K]>>>;
 }
 
 /**
- * Where to probe a Timestream for InfluxDB DB: its managed endpoint (always
- * TLS) on its port, when it is available. The name is AWS's, not a tag: it
- * needs no owner check, but must still resolve inside the allowed CIDRs.
+ * Probes each subject's endpoint its kind names (an instance: its tag, else its address; a Timestream DB: its
+ * managed endpoint), `concurrency` at a time; managed endpoints only when `managedEndpoints` (not under an
+ * emulated AWS, whose endpoints are made up).
  */
-function dbProbeTarget(db: TimestreamDb): ProbeTarget | undefined {
-  if (!db.endpoint || (db.status && !/^available$/i.test(db.status))) return undefined;
-  return { input: `https://${db.endpoint}:${db.port}`, scheme: 'https', host: db.endpoint, port: db.port };
-}
-
-/** The DB admits its port from the world and is publicly accessible: probe findings on it are raised one level. */
-const dbInternetExposed = (db: TimestreamDb, net: Result<NetworkEvidence>): boolean =>
-  db.publiclyAccessible && net.ok && net.value.openings.some((o) => opensTcpPort(o, db.port) && isWorldOpen(o));
-
-/**
- * Probes each running instance's endpoint (tag, else its address), and each
- * available Timestream DB's managed endpoint unless `databases` is false (an
- * emulated AWS, whose endpoints are made up), `concurrency` at a time.
- */
-export function probeSource(config: Config, probe: ProbeFn, opts: { databases: boolean } = { databases: true }): EvidenceSource<'probe'> {
+export function probeSource(
+  probe: ProbeFn,
+  opts: { concurrency: number; managedEndpoints: boolean } = { concurrency: 1, managedEndpoints: true },
+): EvidenceSource<'probe'> {
   return {
     key: 'probe',
-    ...(opts.databases
-      ? {
-          gatherDatabases: async (dbs: TimestreamDb[], deadline: Deadline) => {
-            const targets = dbs.flatMap((d) => {
-              const t = dbProbeTarget(d);
-              return t ? [[d.id, t] as const] : [];
-            });
-            const pairs = await mapLimit(
-              targets,
-              config.probe.concurrency,
-              async ([id, t]) => [id, deadline.passed() ? fail<ProbeEvidence>(deadline.reason) : await probe(t)] as const,
-            );
-            return new Map(pairs);
-          },
-        }
-      : {}),
-    gather: async (instances, deadline) => {
-      const targets = instances.flatMap((i) => {
-        const t = probeTarget(i, config);
-        return t ? [[i.instanceId, t] as const] : [];
+    gather: async (k, subjects, deadline) => {
+      if (!k.probeTarget || (k.managedEndpoint && !opts.managedEndpoints)) return new Map();
+      const targets = subjects.flatMap((s) => {
+        const t = k.probeTarget!(s);
+        return t ? [[k.id(s), t] as const] : [];
       });
-      const pairs = await mapLimit(targets, config.probe.concurrency, async ([id, t]) => {
+      const pairs = await mapLimit(targets, opts.concurrency, async ([id, t]) => {
         const r: Result<ProbeEvidence> = !t.ok ? fail(t.reason) : deadline.passed() ? fail(deadline.reason) : await probe(t.value);
         return [id, r] as const;
       });
@@ -183,15 +137,17 @@ export function probeSource(config: Config, probe: ProbeFn, opts: { databases: b
   };
 }
 
-/** Collects host evidence for all instances at once (one SSM batch, or the local collector). */
+/** Collects host evidence for every subject with a host, at once (one SSM batch, or the local collector). */
 export const hostSource = (collect: HostFn): EvidenceSource<'host'> => ({
   key: 'host',
-  gather: async (instances, deadline) =>
-    !instances.length
+  gather: async (k, subjects, deadline) => {
+    const instances = k.host ? subjects.flatMap((s) => k.host!(s) ?? []) : [];
+    return !instances.length
       ? new Map()
       : deadline.passed()
         ? new Map(instances.map((i) => [i.instanceId, fail<HostEvidence>(deadline.reason)]))
-        : collect(instances),
+        : collect(instances);
+  },
 });
 
 /** Audits one endpoint with the credentials in one secret (read at scan time, memory only, and only if bound to the subject). */
@@ -209,31 +165,34 @@ const secretAllowed = (arn: string, patterns: readonly string[]) =>
  * (lib/evidence/audit/secrets.ts): a tag on the instance alone never earns a
  * credential.
  */
-export function auditSecretOf(i: Instance, config: Config): Result<AuditSecret> | undefined {
-  const tagged = i.tags[config.audit.tagKey]?.trim();
+export function auditSecretOf(
+  i: Instance,
+  audit: Pick<Config['audit'], 'tagKey' | 'secretArn' | 'secrets'>,
+): Result<AuditSecret> | undefined {
+  const tagged = i.tags[audit.tagKey]?.trim();
   const subject = i.instanceId;
   if (tagged) {
-    if (tagged === config.audit.secretArn || secretAllowed(tagged, config.audit.secrets)) return ok({ arn: tagged, subject });
+    if (tagged === audit.secretArn || secretAllowed(tagged, audit.secrets)) return ok({ arn: tagged, subject });
     return fail(
-      `the ${config.audit.tagKey} tag names a secret that is not among audit.secrets (${config.audit.secrets.length} allowed): credentials not read`,
+      `the ${audit.tagKey} tag names a secret that is not among audit.secrets (${audit.secrets.length} allowed): credentials not read`,
     );
   }
-  return config.audit.secretArn ? ok({ arn: config.audit.secretArn, subject }) : undefined;
+  return audit.secretArn ? ok({ arn: audit.secretArn, subject }) : undefined;
 }
 
 /**
  * The credentialed audit of each running instance that has audit credentials
  * (its tag or the fleet's secret), at its probe target, `concurrency` at a time.
  */
-export const auditSource = (config: Config, audit: AuditFn): EvidenceSource<'audit'> => ({
+export const auditSource = (audit: AuditFn, concurrency: number): EvidenceSource<'audit'> => ({
   key: 'audit',
-  gather: async (instances, deadline) => {
-    const targets = instances.flatMap((i) => {
-      const secret = auditSecretOf(i, config);
-      const t = secret && probeTarget(i, config);
-      return secret && t ? [[i.instanceId, secret, t] as const] : [];
+  gather: async (k, subjects, deadline) => {
+    const targets = subjects.flatMap((s) => {
+      const secret = k.auditSecret?.(s);
+      const t = secret && k.probeTarget?.(s);
+      return secret && t ? [[k.id(s), secret, t] as const] : [];
     });
-    const pairs = await mapLimit(targets, config.probe.concurrency, async ([id, secret, t]) => {
+    const pairs = await mapLimit(targets, concurrency, async ([id, secret, t]) => {
       const r: Result<AuditEvidence> = !secret.ok
         ? fail(secret.reason)
         : !t.ok
@@ -246,119 +205,3 @@ export const auditSource = (config: Config, audit: AuditFn): EvidenceSource<'aud
     return new Map(pairs);
   },
 });
-
-export interface RegionEvidenceBundle {
-  instances: InstanceContext[];
-  /** Timestream for InfluxDB instances and clusters (AWS evidence only: their managed endpoints are not probed). */
-  databases: DatabaseContext[];
-  endpoints: EndpointContext[];
-  region: RegionContext;
-}
-
-type Gathered = { [K in keyof SourceValues]?: Map<string, Result<SourceValues[K]>> };
-
-/** Runs every source at once (they do not depend on each other), under one deadline. */
-async function runSources(
-  sources: readonly EvidenceSource[],
-  instances: Instance[],
-  dbs: TimestreamDb[],
-  deadline: Deadline,
-): Promise<{ instances: Gathered; databases: Gathered }> {
-  const [answers, dbAnswers] = await Promise.all([
-    Promise.all(sources.map((s) => s.gather(instances, deadline))),
-    Promise.all(sources.map((s) => (s.gatherDatabases && dbs.length ? s.gatherDatabases(dbs, deadline) : Promise.resolve(undefined)))),
-  ]);
-  return {
-    instances: Object.fromEntries(sources.map((s, i) => [s.key, answers[i]])) as Gathered,
-    databases: Object.fromEntries(sources.flatMap((s, i) => (dbAnswers[i] ? [[s.key, dbAnswers[i]]] : []))) as Gathered,
-  };
-}
-
-export async function gatherRegion(
-  inv: RegionInventory,
-  config: Config,
-  sources: readonly EvidenceSource[],
-  now: number,
-  deadline: Deadline = NO_DEADLINE,
-): Promise<RegionEvidenceBundle> {
-  const settings = checkSettings(config);
-  const clusters = clusterFacts(inv.instances);
-  const dbs = inv.timestream?.ok ? inv.timestream.value : [];
-  const { instances: gathered, databases: dbGathered } = await runSources(sources, inv.instances, dbs, deadline);
-  const instances: InstanceContext[] = inv.instances.map((instance) => {
-    const host = gathered.host?.get(instance.instanceId);
-    return {
-      instance,
-      settings,
-      evidence: {
-        network: withPaths(networkEvidence(instance, inv, clusters, config.clusterCidrs), instance, inv.network),
-        volumes: volumeEvidence(instance.instanceId, instance.blockDevices, inv),
-        ...(host ? { host } : {}),
-      },
-    };
-  });
-  const endpoints = instances
-    .filter(
-      (c) => gathered.probe?.has(c.instance.instanceId) || gathered.audit?.has(c.instance.instanceId) || c.evidence.host !== undefined,
-    )
-    .map((c): EndpointContext => {
-      const probed = gathered.probe?.get(c.instance.instanceId);
-      const audit = gathered.audit?.get(c.instance.instanceId);
-      const target = probed && !probed.ok ? probeTarget(c.instance, config) : undefined;
-      const endpoint = probed?.ok ? probed.value.endpoint : target?.ok ? target.value.input : undefined;
-      const exposure = internetExposed(c.evidence.network);
-      return {
-        ...(endpoint !== undefined ? { endpoint } : {}),
-        probed: probed !== undefined,
-        evidence: {
-          probe: probed ?? fail<ProbeEvidence>('not probed'),
-          ...(c.evidence.host ? { host: c.evidence.host } : {}),
-          ...(audit ? { audit } : {}),
-        },
-        settings,
-        instance: c.instance,
-        internetExposed: exposure.exposed,
-        ...(exposure.unknown !== undefined ? { exposureUnknown: exposure.unknown } : {}),
-        now,
-      };
-    });
-  const databases = dbs.map(
-    (db): DatabaseContext => ({
-      db,
-      settings,
-      evidence: {
-        // A managed DB has no address of its own in the API: exposure is `publiclyAccessible` and its groups.
-        network: networkEvidence({ securityGroupIds: db.securityGroupIds, publicIps: [], ipv6: [] }, inv, clusters, []),
-        parameters: parametersOf(db, inv.parameterGroups),
-        logs: ok(db.logDelivery),
-      },
-    }),
-  );
-  // Probed Timestream endpoints (AWS's names; never under an emulator).
-  for (const d of databases) {
-    const probed = dbGathered.probe?.get(d.db.id);
-    if (!probed) continue;
-    const target = dbProbeTarget(d.db)!;
-    endpoints.push({
-      endpoint: probed.ok ? probed.value.endpoint : target.input,
-      probed: true,
-      evidence: { probe: probed },
-      settings,
-      db: d.db,
-      internetExposed: dbInternetExposed(d.db, d.evidence.network),
-      now,
-    });
-  }
-  return {
-    instances,
-    databases,
-    endpoints,
-    region: {
-      accountId: inv.accountId,
-      region: inv.region,
-      instances: inv.instances,
-      settings,
-      evidence: { ebsDefaultEncryption: inv.ebsDefaultEncryption },
-    },
-  };
-}

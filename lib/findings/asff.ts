@@ -6,6 +6,7 @@
 import { hash } from 'node:crypto';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { checkById } from '../checks/index.js';
+import { kindOfSubject } from '../kinds/outputs.js';
 import type { Finding } from '../model.js';
 import { printable, printableDeep } from '../util/text.js';
 import { VERSION } from '../version.js';
@@ -118,16 +119,17 @@ export function documentFindingId(f: Finding): string {
 const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 
 const ELBV2_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/(app|net)\/[A-Za-z0-9-]+\/[0-9a-f]+$/;
-const TIMESTREAM_ARN = /^arn:aws[a-z-]*:timestream-influxdb:[a-z0-9-]+:\d{12}:db-(instance|cluster)\/[A-Za-z0-9-]+$/;
+/** An ARN of this partition naming a resource by a path that ends in its id (`…:db-instance/<id>`). */
+const SUBJECT_ARN = /^arn:aws[a-z-]*:[a-z0-9-]{1,40}:[a-z0-9-]{1,30}:\d{12}:[A-Za-z0-9-]{1,40}\/[A-Za-z0-9/-]{1,256}$/;
 
 /**
- * The ASFF resource Id. Timestream for InfluxDB DBs have no ASFF resource type
- * of their own: `Other`, with the DB's ARN (`evidence.arn`, checked at
- * discovery and here), while the JSON document names the DB by its identifier.
+ * The ASFF resource Id. A kind without an ASFF resource type of its own (Timestream for InfluxDB DBs) names its
+ * subjects `Other`, with the subject's ARN in `evidence.arn` (lib/kinds/<kind>/subject.ts; checked at discovery
+ * and here), while the JSON document names the subject by its identifier.
  */
 export function resourceArn(f: Pick<Finding, 'evidence'>, { type, id }: Finding['resource'], region: string, account: string): string {
   const arn = f.evidence.arn;
-  if (type === 'Other' && typeof arn === 'string' && TIMESTREAM_ARN.test(arn) && arn.endsWith(`/${id}`)) return arn;
+  if (type === 'Other' && typeof arn === 'string' && SUBJECT_ARN.test(arn) && arn.endsWith(`/${id}`)) return arn;
   switch (type) {
     case 'AwsEc2Instance':
       return `arn:aws:ec2:${region}:${account}:instance/${id}`;
@@ -207,17 +209,12 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
     Partition: 'aws' as const,
     Region: region,
   };
-  // The EC2 instance behind a group, volume or load-balancer finding (a Timestream DB is its own `Other` resource).
-  const withInstance =
-    f.instanceId && f.resource.type !== 'AwsEc2Instance' && f.resource.type !== 'Other'
-      ? [
-          {
-            Type: 'AwsEc2Instance',
-            Id: resourceArn(f, { type: 'AwsEc2Instance', id: f.instanceId }, region, account),
-            Partition: 'aws' as const,
-            Region: region,
-          },
-        ]
+  // The subject behind a group, volume or load-balancer finding, when its kind has an ASFF type (an EC2 instance;
+  // a Timestream DB is its own `Other` resource).
+  const subject = f.instanceId ? kindOfSubject(f.instanceId)?.asffSubject?.(f.instanceId) : undefined;
+  const withSubject =
+    subject && f.resource.type !== subject.type && f.resource.type !== 'Other'
+      ? [{ Type: subject.type, Id: resourceArn(f, subject, region, account), Partition: 'aws' as const, Region: region }]
       : [];
   const source = check ? check.evidence.join(',') : 'unknown';
   return printableDeep<AwsSecurityFinding>({
@@ -248,7 +245,7 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
       ...(internetReachable(f) ? { 'influxguard/InternetReachable': 'true' } : {}),
       ...rulesField(f),
     },
-    Resources: [primary, ...withInstance],
+    Resources: [primary, ...withSubject],
     Compliance: {
       Status: f.status,
       ...(f.compliance?.relatedRequirements.length

@@ -10,6 +10,7 @@ import { oneLine } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { isFailing, type Coverage, type Finding, type Instance, type ScanResult } from '../model.js';
 import { findingId, idHash, sortedIdHashes } from '../findings/asff.js';
+import { kindOfSubject } from '../kinds/outputs.js';
 import { parseFindingId, planImports, type Held, type Plan, type PublishScope } from './lifecycle.js';
 import { importFindings, readActive, type ImportOptions } from './securityhub.js';
 import { buildSummary, publishSummary, shouldNotify, type Changes, type SummaryInput } from './sns.js';
@@ -69,13 +70,11 @@ function sortedHas(sorted: Float64Array, x: number): boolean {
   return lo < sorted.length && sorted[lo] === x;
 }
 
-/** EC2 instance ids start with `i-`; Timestream for InfluxDB identifiers have no hyphen. */
-const EC2_INSTANCE_ID = /^i-/;
-
 /**
- * What a region's coverage lets the lifecycle do. An instance is gone when a
+ * What a region's coverage lets the lifecycle do. A subject is gone when a
  * describe by its id did not find it, or when a complete discovery of the
- * region listed neither it nor (for a work unit) any other unit.
+ * region listed neither it nor (for a work unit) any other unit, and its kind
+ * was listed whole there (lib/kinds/<kind>/lifecycle.ts).
  */
 export function publishScope(cov: Coverage): PublishScope {
   const seen = new Set(cov.instanceIds);
@@ -85,9 +84,8 @@ export function publishScope(cov: Coverage): PublishScope {
     accountId: cov.accountId,
     region: cov.region,
     assessed: cov.assessed,
-    // A Timestream id (not `i-…`) is gone only when this coverage listed Timestream for InfluxDB completely.
     isGone: (id) =>
-      gone.has(id) || (cov.complete && !seen.has(id) && !known.has(id) && (EC2_INSTANCE_ID.test(id) || cov.timestreamListed === true)),
+      gone.has(id) || (cov.complete && !seen.has(id) && !known.has(id) && kindOfSubject(id)?.lifecycle.listedWhole(cov) === true),
   };
 }
 
@@ -127,8 +125,10 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
     if (instanceId !== undefined) seen.add(instanceId);
   }
   const candidates = [...seen].filter(scope.isGone);
-  const gone = new Set(candidates.filter((id) => !EC2_INSTANCE_ID.test(id)));
-  const instances = candidates.filter((id) => EC2_INSTANCE_ID.test(id));
+  // A kind whose absence from a complete listing proves nothing alone (EC2: a describe by id confirms it).
+  const confirmed = (id: string) => kindOfSubject(id)?.lifecycle.confirmGone === true;
+  const gone = new Set(candidates.filter((id) => !confirmed(id)));
+  const instances = candidates.filter(confirmed);
   if (instances.length && deps.goneInstances) {
     try {
       for (const id of await deps.goneInstances(cov.accountId, cov.region, instances)) gone.add(id);
@@ -224,7 +224,7 @@ export async function publishScan(result: ScanResult, config: Config, deps: Publ
   const report: PublishReport = await publishSecurityHub(result, config, deps);
   const failingNow = result.document.findings.filter((f) => isFailing(f.status)).length;
   const changes = changesOf(failingNow, report.newFailures, report.securityHub.resolved, report.securityHub.failed.length);
-  const named = [...result.instances, ...result.databases.map((d) => ({ instanceId: d.id, ...(d.name ? { name: d.name } : {}) }))];
+  const named = result.subjects.map((s) => ({ instanceId: s.id, ...(s.name !== undefined ? { name: s.name } : {}) }));
   const sns = await notify({ ...result.document, incomplete: result.incomplete }, changes, config, deps, named);
   return sns ? { ...report, sns } : report;
 }

@@ -1,5 +1,5 @@
 /** The output formats of `--format`, and the machine-readable ones rendered here (table: render/table.ts). */
-import type { Instance, ScanDocument, TimestreamDb } from '../model.js';
+import type { ScanDocument, SubjectRef } from '../model.js';
 import { toAsff } from '../findings/asff.js';
 import { jsonPieces, jsonText } from '../util/text.js';
 import { renderCsv } from './csv.js';
@@ -21,7 +21,7 @@ export function formatForFile(path: string): Format | undefined {
 export async function renderDocument(
   fmt: Exclude<Format, 'table'>,
   doc: ScanDocument,
-  context: { instances?: readonly Instance[]; databases?: readonly TimestreamDb[]; command?: 'scan' | 'probe' } = {},
+  context: { subjects?: readonly SubjectRef[]; command?: 'scan' | 'probe' } = {},
 ): Promise<Iterable<string>> {
   switch (fmt) {
     case 'json':

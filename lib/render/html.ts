@@ -10,16 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import escapeHtml from 'escape-html';
-import {
-  SEVERITIES,
-  STATUSES,
-  isFailing,
-  severityRank,
-  type Finding,
-  type Instance,
-  type ScanDocument,
-  type TimestreamDb,
-} from '../model.js';
+import { SEVERITIES, STATUSES, isFailing, severityRank, type Finding, type ScanDocument, type SubjectRef } from '../model.js';
 import { documentFindingId } from '../findings/asff.js';
 import { jsonText, printable } from '../util/text.js';
 import { VERSION } from '../version.js';
@@ -27,8 +18,8 @@ import { SEVERITY_COLOURS, severityScale, svgOf } from './chart.js';
 import { countOf, failingCount, ofEachKind, subjects, type Subject } from './subjects.js';
 
 export interface HtmlOptions {
-  instances?: readonly Instance[];
-  databases?: readonly TimestreamDb[];
+  /** The scan's subjects of every kind, for their names. */
+  subjects?: readonly SubjectRef[];
   /** The command that produced the document: a probe's report names endpoints, not accounts and regions. */
   command?: 'scan' | 'probe';
 }
@@ -219,10 +210,9 @@ footer { margin-top: 2rem; color: #777; font-size: .8rem; }
 
 /** The report as one HTML document. */
 export async function renderHtml(doc: ScanDocument, opts: HtmlOptions = {}): Promise<string> {
-  const names = new Map<string, string>([
-    ...(opts.instances ?? []).filter((i) => i.name).map((i) => [i.instanceId, i.name!] as [string, string]),
-    ...(opts.databases ?? []).filter((d) => d.name && d.name !== d.id).map((d) => [d.id, d.name!] as [string, string]),
-  ]);
+  const names = new Map<string, string>(
+    (opts.subjects ?? []).filter((s) => s.name && s.name !== s.id).map((s) => [s.id, s.name!] as [string, string]),
+  );
   const gs = groups(doc, names);
   // A probe's document has endpoints and no accounts or regions (the CLI says which command made it).
   const probe = (opts.command ?? (doc.scope.accounts.length || doc.findings.some((f) => f.accountId) ? 'scan' : 'probe')) === 'probe';

@@ -5,7 +5,7 @@
  * Every string that came from outside (tags, servers, collectors, AWS) goes
  * through printable(): the only control sequences are our own colours.
  */
-import { SEVERITIES, type Finding, type Instance, type ScanDocument, type Severity, type Status, type TimestreamDb } from '../model.js';
+import { SEVERITIES, type Finding, type ScanDocument, type Severity, type Status, type SubjectRef } from '../model.js';
 import { printable } from '../util/text.js';
 import { findingOrder, subjects } from './subjects.js';
 
@@ -34,9 +34,8 @@ export interface TableOptions {
   command?: 'scan' | 'probe';
   /** List passed findings too. */
   showPassed?: boolean;
-  instances?: readonly Instance[];
-  /** Timestream for InfluxDB instances and clusters, for their headings. */
-  databases?: readonly TimestreamDb[];
+  /** The scan's subjects of every kind, for their headings (each kind's label, lib/kinds/<kind>/subject.ts). */
+  subjects?: readonly SubjectRef[];
   /** Terminal columns to fit (default DEFAULT_WIDTH, at least 80): long details wrap, long resource ids are shortened. */
   width?: number;
 }
@@ -135,18 +134,12 @@ function shortId(id: string, width: number): string {
 export function renderTable(doc: ScanDocument, opts: TableOptions): string {
   const width = Math.max(80, opts.width ?? DEFAULT_WIDTH);
   const paint = (code: string, text: string) => (opts.color ? `${code}${text}${ANSI.reset}` : text);
-  const byId = new Map((opts.instances ?? []).map((i) => [i.instanceId, i]));
-  const dbById = new Map((opts.databases ?? []).map((d) => [d.id, d]));
+  const byId = new Map((opts.subjects ?? []).map((s) => [s.id, s]));
   const groups = subjects(doc.findings);
   const heading = (fs: readonly Finding[]) => {
     const f = fs[0]!;
-    const i = f.instanceId ? byId.get(f.instanceId) : undefined;
-    if (i) return printable(`${i.instanceId}${i.name ? ` ${i.name}` : ''} (${i.role}, ${i.state}) ${i.accountId}/${i.region}`);
-    const d = f.instanceId ? dbById.get(f.instanceId) : undefined;
-    if (d)
-      return printable(
-        `${d.id}${d.name ? ` ${d.name}` : ''} (Timestream for InfluxDB ${d.kind}${d.status ? `, ${d.status}` : ''}) ${d.accountId}/${d.region}`,
-      );
+    const s = f.instanceId ? byId.get(f.instanceId) : undefined;
+    if (s) return printable(s.label);
     if (f.instanceId) return printable(`${f.instanceId} ${f.accountId ?? ''}/${f.region ?? ''}`);
     if (f.endpoint) return printable(f.endpoint);
     return printable(`account ${f.accountId ?? '-'} / ${f.region ?? '-'}`);

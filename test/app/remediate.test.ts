@@ -37,7 +37,7 @@ import { handler as events } from '../../handlers/events.js';
 import { handler as worker } from '../../handlers/worker.js';
 import { resetAppDeps } from '../../lib/app/runtime.js';
 import { ScanStore } from '../../lib/app/store.js';
-import { main } from '../../lib/cli.js';
+import { main } from '../../lib/cli/main.js';
 import { parseConfig } from '../../lib/config.js';
 import { goneInstances } from '../../lib/discover/ec2.js';
 import { publishSecurityHub } from '../../lib/publish/index.js';

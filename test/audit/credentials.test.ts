@@ -51,21 +51,21 @@ describe('which secret an instance uses', () => {
 
   it('its tag, when the configuration allows that secret; else the fleet secret; none without either (each for this instance only)', () => {
     const subject = 'i-0123456789abcdef0';
-    expect(auditSecretOf(inst({ 'influxdb:audit-secret': arn('influxdb/prod-AbCdEf') }), config)).toEqual({
+    expect(auditSecretOf(inst({ 'influxdb:audit-secret': arn('influxdb/prod-AbCdEf') }), config.audit)).toEqual({
       ok: true,
       value: { arn: arn('influxdb/prod-AbCdEf'), subject },
     });
     // The fleet secret too is read and sent only if its own tags bind it to the instance (issue 27).
-    expect(auditSecretOf(inst({}), config)).toEqual({ ok: true, value: { arn: arn('fleet-AbCdEf'), subject } });
-    expect(auditSecretOf(inst({ 'influxdb:audit-secret': arn('fleet-AbCdEf') }), config)).toEqual({
+    expect(auditSecretOf(inst({}), config.audit)).toEqual({ ok: true, value: { arn: arn('fleet-AbCdEf'), subject } });
+    expect(auditSecretOf(inst({ 'influxdb:audit-secret': arn('fleet-AbCdEf') }), config.audit)).toEqual({
       ok: true,
       value: { arn: arn('fleet-AbCdEf'), subject },
     });
-    expect(auditSecretOf(inst({}), parseConfig({}))).toBeUndefined();
+    expect(auditSecretOf(inst({}), parseConfig({}).audit)).toBeUndefined();
   });
 
   it('a tag naming a secret outside audit.secrets is refused (whoever tags an instance must not choose whose credentials it receives)', () => {
-    const r = auditSecretOf(inst({ 'influxdb:audit-secret': arn('payments/db-admin-AbCdEf') }), config);
+    const r = auditSecretOf(inst({ 'influxdb:audit-secret': arn('payments/db-admin-AbCdEf') }), config.audit);
     expect(r).toEqual({ ok: false, reason: expect.stringMatching(/not among audit\.secrets.*credentials not read/) });
   });
 

@@ -91,7 +91,7 @@ describe('an influxdb:endpoint tag is tied to its instance', () => {
   const tagged = (endpoint: string, probe: Record<string, unknown> = {}) => {
     const t = probeTarget(
       { ...db, tags: { ...db.tags, 'influxdb:endpoint': endpoint } },
-      parseConfig({ probe: { allowedCidrs: everywhere, ...probe } }),
+      parseConfig({ probe: { allowedCidrs: everywhere, ...probe } }).probe,
     );
     if (!t?.ok) throw new Error(`no target: ${JSON.stringify(t)}`);
     return t.value;
@@ -141,7 +141,7 @@ describe('an influxdb:endpoint tag is tied to its instance', () => {
     await refused(resolveTarget(lb, ['10.0.0.0/16'], answers('10.9.1.2')), /outside the allowed target CIDRs/);
   });
   it("an untagged instance is probed at its own address; loopback is not in the CLI's default allowlist", () => {
-    expect(probeTarget(db, parseConfig({}))).toMatchObject({ ok: true, value: { host: '10.0.0.5', port: 8086 } });
+    expect(probeTarget(db, parseConfig({}).probe)).toMatchObject({ ok: true, value: { host: '10.0.0.5', port: 8086 } });
     expect(parseConfig({}).probe.allowedCidrs).not.toContain('127.0.0.0/8');
     expect(parseConfig({}).probe.allowedCidrs).not.toContain('::1/128');
     expect(parseConfig({}).probe.endpointCidrs).toEqual([]);

@@ -23,6 +23,7 @@ import { scan } from '../../lib/scan.js';
 import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
 import { testAccount } from '../support/aws.js';
 import { runCli } from '../support/cli.js';
+import { ec2InstanceSubject } from '../../lib/kinds/ec2-instance/subject.js';
 
 const R = 'sa-east-1';
 const OSC52 = '\x1b]52;c;aGFja2Vk\x07';
@@ -142,7 +143,7 @@ describe('hostile text from a server, a tag and a host', () => {
 
   it('the table shows it without control characters', () => {
     for (const color of [false, true]) {
-      const table = renderTable(doc, { color, showPassed: true, instances });
+      const table = renderTable(doc, { color, showPassed: true, subjects: instances.map(ec2InstanceSubject) });
       const plain = color ? table.replace(/\x1b\[[0-9;]*m/g, '') : table; // our own colours only
       expect(plain).toContain('db[2J31mevil]52;c;aGFja2Vk');
       expect(plain).toContain("is not cert's CN: influx[2J]52;c;aGFja2Vk");

@@ -14,6 +14,7 @@ import { renderTable } from '../../lib/render/table.js';
 import { printable } from '../../lib/util/text.js';
 import { summarise } from '../../lib/summary.js';
 import { HOSTILE, reportDocument } from '../support/report-doc.js';
+import { ec2InstanceSubject } from '../../lib/kinds/ec2-instance/subject.js';
 
 const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find(existsSync);
 const ARTIFACTS = new URL('../../.test-artifacts/', import.meta.url).pathname;
@@ -34,7 +35,7 @@ const consoleErrors: string[] = [];
 beforeAll(async () => {
   if (!CHROMIUM) throw new Error('Chromium missing: run make setup (apt-get install chromium)');
   mkdirSync(ARTIFACTS, { recursive: true });
-  writeFileSync(file, await renderHtml(doc, { instances }));
+  writeFileSync(file, await renderHtml(doc, { subjects: instances.map(ec2InstanceSubject) }));
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   page.on('request', (r) => requests.push(r.url()));
@@ -128,7 +129,7 @@ describe('the HTML report in Chromium', () => {
     const groups = await page.locator('section.group').evaluateAll((els) => els.map((e) => e.getAttribute('data-group')!));
     expect(groups[0]).toBe('i-0aaaaaaaaaaaaaaa1');
     expect(groups).toEqual(expect.arrayContaining(['i-0bbbbbbbbbbbbbbb2', 'i-0ccccccccccccccc3', '111122223333/eu-west-1']));
-    const table = renderTable(doc, { color: false, instances });
+    const table = renderTable(doc, { color: false, subjects: instances.map(ec2InstanceSubject) });
     const headingAt = (key: string) => table.indexOf(key.includes('/') ? `\naccount ${key.replace('/', ' / ')}\n` : `\n${key} `);
     const positions = groups.map(headingAt);
     expect(positions.every((p) => p > 0)).toBe(true);

@@ -10,6 +10,7 @@ import { renderDocument } from '../../lib/render/formats.js';
 import { renderTable } from '../../lib/render/table.js';
 import { summarise } from '../../lib/summary.js';
 import { reportDocument } from '../support/report-doc.js';
+import { ec2InstanceSubject } from '../../lib/kinds/ec2-instance/subject.js';
 
 const ALB = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/influx-production-public-alb/50dc6c495c0c9188';
 const LONG_DETAIL =
@@ -42,15 +43,15 @@ describe('the table fits the terminal', () => {
 
   it('at 120 columns every line fits, coloured or not, with a long ALB ARN and a long detail', () => {
     for (const color of [false, true]) {
-      const table = renderTable(doc, { color, showPassed: true, instances, width: 120 });
+      const table = renderTable(doc, { color, showPassed: true, subjects: instances.map(ec2InstanceSubject), width: 120 });
       expect(widest(table)).toBeLessThanOrEqual(120);
     }
     // Without a width (a pipe, a file) the table is laid out for 120 columns too.
-    expect(widest(renderTable(doc, { color: false, instances }))).toBeLessThanOrEqual(120);
+    expect(widest(renderTable(doc, { color: false, subjects: instances.map(ec2InstanceSubject) }))).toBeLessThanOrEqual(120);
   });
 
   it('shortens the ARN with an ellipsis in the middle, keeping its start and the name and id at its end', () => {
-    const table = renderTable(doc, { color: false, instances, width: 120 });
+    const table = renderTable(doc, { color: false, subjects: instances.map(ec2InstanceSubject), width: 120 });
     const row = table.split('\n').find((l) => l.includes('arn:'))!;
     expect(row).not.toContain(ALB);
     const shown = /(arn:…\S+)/.exec(row)![1]!;
@@ -61,7 +62,7 @@ describe('the table fits the terminal', () => {
   });
 
   it('wraps a long detail: it starts in the DETAIL column and goes on under the CHECK column, every word kept', () => {
-    const lines = renderTable(doc, { color: false, instances, width: 120 }).split('\n');
+    const lines = renderTable(doc, { color: false, subjects: instances.map(ec2InstanceSubject), width: 120 }).split('\n');
     const at = lines.findIndex((l) => l.includes('arn:'));
     const column = lines[2]!.indexOf('DETAIL');
     const under = lines[2]!.indexOf('CHECK') + 2;
@@ -76,7 +77,7 @@ describe('the table fits the terminal', () => {
   });
 
   it('a wider terminal shows the whole ARN; the header names the same columns', () => {
-    const table = renderTable(doc, { color: false, instances, width: 260 });
+    const table = renderTable(doc, { color: false, subjects: instances.map(ec2InstanceSubject), width: 260 });
     expect(table).toContain(` ${ALB} `);
     expect(table.split('\n')[2]).toMatch(/^ {2}STATUS +SEVERITY +CHECK +RESOURCE +DETAIL$/);
   });

@@ -58,7 +58,25 @@ it('the pure layers import nothing above them: model, exposure, findings, checks
     exposure: ['model', 'util', 'result', 'host-evidence'],
     checks: ['model', 'util', 'exposure', 'result', 'host-evidence', 'version'],
     render: ['model', 'util', 'findings', 'checks', 'summary', 'version', 'result', 'exposure', 'host-evidence'],
+    // The kinds loop over nothing: scan, evaluate, publish, the renderers and the app loop over them.
+    kinds: ['model', 'util', 'exposure', 'result', 'host-evidence', 'evidence', 'discover', 'aws', 'config', 'errors'],
   };
   for (const [layer, allowed] of Object.entries(below))
     expect({ layer, imports: [...(edges.get(layer) ?? [])].filter((n) => !allowed.includes(n)) }).toEqual({ layer, imports: [] });
+});
+
+it("a kind's identity and lifecycle (what publishing, ASFF and the renderers read) import only the data model", () => {
+  const pure = files.filter((f) => /\/kinds\/([^/]+\/)?(subject|lifecycle|outputs)\.ts$/.test(f));
+  expect(pure.length).toBeGreaterThanOrEqual(5);
+  for (const f of pure)
+    for (const m of readFileSync(f, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+'(\.[^']+)'/g)) {
+      const target = relative(LIB, resolve(dirname(f), m[1]!));
+      expect({
+        file: relative(LIB, f),
+        target,
+        pure: /^(model(\/|\.js)|kinds\/([^/]+\/)?(subject|lifecycle)\.js)/.test(target),
+      }).toMatchObject({
+        pure: true,
+      });
+    }
 });

@@ -18,6 +18,7 @@ import type {
 } from '../../lib/model.js';
 import { fail, ok } from '../../lib/model.js';
 import { markInternetCover } from '../../lib/exposure/reach.js';
+import { ec2InstanceSubject } from '../../lib/kinds/ec2-instance/subject.js';
 import { parseCidr } from '../../lib/util/cidr.js';
 
 export function instance(over: Partial<Instance> = {}): Instance {
@@ -154,7 +155,14 @@ export function judgeHost(host: Result<HostEvidence>, over: Partial<Instance> = 
   const settings = checkSettings(parseConfig({}));
   return [
     ...evaluateInstance(CHECKS, { instance: i, settings, evidence: { network: ok(net([])), volumes: ok([]), host } }),
-    ...evaluateEndpoint(CHECKS, { probed: false, evidence: { probe: fail('not probed'), host }, settings, instance: i, now: Date.now() }),
+    ...evaluateEndpoint(CHECKS, {
+      probed: false,
+      evidence: { probe: fail('not probed'), host },
+      settings,
+      instance: i,
+      subject: ec2InstanceSubject(i),
+      now: Date.now(),
+    }),
   ];
 }
 

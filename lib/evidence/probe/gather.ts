@@ -11,7 +11,7 @@ import { cidrContains, ipInCidr, parseCidr, parseIp } from '../../util/cidr.js';
 import { probeEndpoint, type ProbeOptions } from './index.js';
 import { TargetRefused, resolveTarget, type ProbeTarget, type ResolvedTarget, type Resolver } from './target.js';
 
-export function probeOptions(config: Config): ProbeOptions {
+export function probeOptions(config: Pick<Config, 'probe'>): ProbeOptions {
   const ca = config.probe.caFiles.map((f) => {
     try {
       return readFileSync(f, 'utf8');

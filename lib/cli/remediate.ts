@@ -14,16 +14,16 @@
  */
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { paginateGetFindings, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
-import { createClients } from './aws/clients.js';
-import type { Config } from './config.js';
-import { toAwsCallError, usageError } from './errors.js';
-import { goneInstances } from './discover/ec2.js';
-import { ACTIONS, remediate, verifyFinding, type Action, type Plan } from './app/remediate.js';
-import { ScanStore } from './app/store.js';
-import { parseFindingId } from './publish/lifecycle.js';
-import { publishSecurityHub } from './publish/index.js';
-import { scan } from './scan.js';
-import { printable } from './util/text.js';
+import { createClients } from '../aws/clients.js';
+import type { Config } from '../config.js';
+import { toAwsCallError, usageError } from '../errors.js';
+import { goneInstances } from '../discover/ec2.js';
+import { ACTIONS, remediate, verifyFinding, type Action, type Plan } from '../app/remediate.js';
+import { ScanStore } from '../app/store.js';
+import { parseFindingId } from '../publish/lifecycle.js';
+import { publishSecurityHub } from '../publish/index.js';
+import { scan } from '../scan.js';
+import { printable } from '../util/text.js';
 
 /** The action a finding calls for: its check's own remedy, else a rescan. */
 function actionFor(checkId: string): Action {

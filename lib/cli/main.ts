@@ -8,18 +8,18 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { STSClient } from '@aws-sdk/client-sts';
-import { CallCounter, createClients } from './aws/clients.js';
-import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } from './config.js';
-import { InfluxguardError, configError, oneLine, usageError } from './errors.js';
-import { isFailing, SEVERITIES, severityRank, type ScanDocument, type Severity } from './model.js';
-import { probeRun } from './probe.js';
-import { CredentialsError, credentialsFromText, type AuditCredentials } from './evidence/audit/credentials.js';
-import { goneInstances } from './discover/ec2.js';
-import { FORMATS, formatForFile, renderDocument, type Format } from './render/formats.js';
-import { renderTable, type TableOptions } from './render/table.js';
-import { scan, type Progress } from './scan.js';
-import { printable } from './util/text.js';
-import { VERSION } from './version.js';
+import { CallCounter, createClients } from '../aws/clients.js';
+import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } from '../config.js';
+import { InfluxguardError, configError, oneLine, usageError } from '../errors.js';
+import { isFailing, SEVERITIES, severityRank, type ScanDocument, type Severity } from '../model.js';
+import { probeRun } from '../probe.js';
+import { CredentialsError, credentialsFromText, type AuditCredentials } from '../evidence/audit/credentials.js';
+import { goneInstances } from '../discover/ec2.js';
+import { FORMATS, formatForFile, renderDocument, type Format } from '../render/formats.js';
+import { renderTable, type TableOptions } from '../render/table.js';
+import { scan, type Progress } from '../scan.js';
+import { printable } from '../util/text.js';
+import { VERSION } from '../version.js';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -290,7 +290,7 @@ async function emit(
   incomplete: readonly string[],
   values: Values,
   io: CliIO,
-  subjects: Pick<TableOptions, 'command' | 'instances' | 'databases'>,
+  subjects: Pick<TableOptions, 'command' | 'subjects'>,
 ): Promise<number> {
   const fmt = format(values);
   const pieces =
@@ -352,12 +352,11 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
     progress.clear();
     const code = await emit(result.document, result.incomplete, values, io, {
       command: 'scan',
-      instances: result.instances,
-      databases: result.databases,
+      subjects: result.subjects,
     });
     if (!config.publish.enabled) return code;
     // Publishing (Security Hub, SNS) and remediation load their modules and AWS clients only when asked for.
-    const { publishScan } = await import('./publish/index.js');
+    const { publishScan } = await import('../publish/index.js');
     const report = await publishScan(result, config, {
       clients,
       goneInstances: (_account, region, ids) => goneInstances(clients.ec2(region), ids),
@@ -450,7 +449,7 @@ export async function main(argv: string[], rawIo: CliIO): Promise<number> {
     }
     if (command === 'probe') return await runProbe(rest, values, io);
     if (command === 'remediate' && rest.length <= 1)
-      return await (await import('./cli-remediate.js')).runRemediate(rest[0], values.apply ?? false, configFor(values, io), io);
+      return await (await import('./remediate.js')).runRemediate(rest[0], values.apply ?? false, configFor(values, io), io);
     if (rest.length) throw usageError(`unexpected argument "${rest[0]}"`);
     if (command === 'scan') return await runScan(values, io);
     throw usageError(`unknown command "${command}" (try --help)`);

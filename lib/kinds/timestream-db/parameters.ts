@@ -3,7 +3,7 @@
  * discovery read (lib/discover/timestream.ts lists the databases and reads
  * each custom group once per region).
  */
-import { fail, ok, type Result, type TimestreamDb, type TimestreamParameters } from '../model.js';
+import { fail, ok, type Result, type TimestreamDb, type TimestreamParameters } from '../../model.js';
 
 /** The service's default DB parameter group: InfluxDB's own defaults (pprof and metrics enabled). */
 const defaultGroup = (db: TimestreamDb): TimestreamParameters => ({

@@ -1,0 +1,26 @@
+/**
+ * EC2 instances selected by tag: one paginated DescribeInstances per selector (a work unit: by its ids). A failure
+ * throws: the region's groups, volumes and account settings come from the same API, so the whole region is
+ * NOT_AVAILABLE. With instances, the paths from the internet (routes, ACLs, load balancers) are read once.
+ */
+import { listInstances } from '../../discover/ec2.js';
+import { discoverNetwork } from '../../discover/network.js';
+import { ok, type Instance, type RegionInventory } from '../../model.js';
+import type { DiscoverContext, Listing } from '../kind.js';
+
+export async function discoverEc2Instances(c: DiscoverContext): Promise<Listing<Instance>> {
+  const instances =
+    c.only && c.only.length === 0 ? [] : await listInstances(c.clients.ec2(c.region), c.accountId, c.region, c.config, c.only);
+  return {
+    subjects: ok(instances),
+    into: (inv) => {
+      inv.instances = instances;
+    },
+  };
+}
+
+export async function discoverEc2Paths(inv: RegionInventory, c: DiscoverContext): Promise<void> {
+  if (!inv.instances.length) return;
+  const k = c.clients;
+  inv.network = await discoverNetwork({ ec2: k.ec2(c.region), elbv2: k.elbv2(c.region), elb: k.elb(c.region) }, inv);
+}

@@ -1,0 +1,94 @@
+/**
+ * EC2 instances' evidence: network (groups, with the paths from the internet) and volumes from the AWS
+ * inventory; every per-subject source applies: the probe at its tag or address, the host through the
+ * collector, the credentialed audit with its secret.
+ */
+import type { Config } from '../../config.js';
+import { auditSecretOf, internetExposed, probeTarget, type EvidenceTargets } from '../../evidence/index.js';
+import { clusterFacts, networkEvidence, withPaths } from '../../exposure/network.js';
+import {
+  fail,
+  ok,
+  type EndpointContext,
+  type Instance,
+  type InstanceContext,
+  type ProbeEvidence,
+  type RegionInventory,
+  type Result,
+  type VolumeEvidence,
+} from '../../model.js';
+import type { GatherEnv, Sourced } from '../kind.js';
+import { ec2InstanceSubject } from './subject.js';
+
+function volumeEvidence(
+  instanceId: string,
+  blockDevices: { volumeId: string; device: string }[],
+  inv: RegionInventory,
+): Result<VolumeEvidence[]> {
+  if (!inv.volumes.ok) return fail(inv.volumes.reason);
+  const devices = new Map(blockDevices.map((b) => [b.volumeId, b.device]));
+  const out: VolumeEvidence[] = [];
+  for (const v of inv.volumes.value.values()) {
+    const attachment = v.attachments.find((a) => a.instanceId === instanceId);
+    if (!attachment && !devices.has(v.volumeId)) continue;
+    const e: VolumeEvidence = { volumeId: v.volumeId, device: attachment?.device || devices.get(v.volumeId) || '', encrypted: v.encrypted };
+    if (v.kmsKeyId) e.kmsKeyId = v.kmsKeyId;
+    if (v.sizeGiB !== undefined) e.sizeGiB = v.sizeGiB;
+    if (v.volumeType) e.volumeType = v.volumeType;
+    out.push(e);
+  }
+  return ok(out.sort((a, b) => a.device.localeCompare(b.device) || a.volumeId.localeCompare(b.volumeId)));
+}
+
+export const ec2InstanceTargets = (config: Config): EvidenceTargets<Instance> => ({
+  id: (i) => i.instanceId,
+  probeTarget: (i) => probeTarget(i, config.probe),
+  auditSecret: (i) => auditSecretOf(i, config.audit),
+  host: (i) => i,
+});
+
+/** Network and volumes from the inventory; host evidence when the collector read it. */
+export function ec2InstanceContexts(
+  instances: readonly Instance[],
+  inv: RegionInventory,
+  env: GatherEnv,
+  sourced: readonly Sourced[],
+): InstanceContext[] {
+  const clusters = clusterFacts(inv.instances);
+  return instances.map((instance, n) => {
+    const host = sourced[n]?.host;
+    return {
+      instance,
+      settings: env.settings,
+      evidence: {
+        network: withPaths(networkEvidence(instance, inv, clusters, env.config.clusterCidrs), instance, inv.network),
+        volumes: volumeEvidence(instance.instanceId, instance.blockDevices, inv),
+        ...(host ? { host } : {}),
+      },
+    };
+  });
+}
+
+/** The endpoint checks' context of an instance that was probed, audited or whose host was read. */
+export function ec2InstanceEndpoint(i: Instance, ctx: InstanceContext, sourced: Sourced, env: GatherEnv): EndpointContext | undefined {
+  const { probe: probed, audit, host } = sourced;
+  if (probed === undefined && audit === undefined && host === undefined) return undefined;
+  const target = probed && !probed.ok ? probeTarget(i, env.config.probe) : undefined;
+  const endpoint = probed?.ok ? probed.value.endpoint : target?.ok ? target.value.input : undefined;
+  const exposure = internetExposed(ctx.evidence.network);
+  return {
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    probed: probed !== undefined,
+    evidence: {
+      probe: probed ?? fail<ProbeEvidence>('not probed'),
+      ...(host ? { host } : {}),
+      ...(audit ? { audit } : {}),
+    },
+    settings: env.settings,
+    instance: i,
+    subject: ec2InstanceSubject(i),
+    internetExposed: exposure.exposed,
+    ...(exposure.unknown !== undefined ? { exposureUnknown: exposure.unknown } : {}),
+    now: env.now,
+  };
+}

@@ -1,0 +1,22 @@
+/** `ec2-instance`: EC2 instances selected by tag (the `instance` checks). */
+import { ok } from '../../model.js';
+import { defineKind } from '../kind.js';
+import { discoverEc2Instances, discoverEc2Paths } from './discover.js';
+import { ec2InstanceContexts, ec2InstanceEndpoint, ec2InstanceTargets } from './evidence.js';
+import { ec2InstanceLifecycle } from './lifecycle.js';
+import { ec2InstanceSubject } from './subject.js';
+
+export const EC2_INSTANCE = defineKind({
+  name: 'ec2-instance',
+  scope: 'instance',
+  listedBy: 'unit',
+  discover: discoverEc2Instances,
+  listing: (inv) => ok(inv.instances),
+  groupIdsOf: (i) => i.securityGroupIds,
+  afterDiscovery: discoverEc2Paths,
+  targets: ec2InstanceTargets,
+  contexts: ec2InstanceContexts,
+  endpoint: ec2InstanceEndpoint,
+  subject: ec2InstanceSubject,
+  lifecycle: ec2InstanceLifecycle,
+});

@@ -1,0 +1,12 @@
+/**
+ * The resource-kind registry (docs/adding-a-resource-kind.md): every kind the scanner knows, registered by its
+ * name (lib/kinds/<name>/), in report order. scan, evaluate, publish, the renderers, the service and the template
+ * loop over it; lib/kinds/outputs.ts (pure) and lib/kinds/kinds.json (the template) list the same kinds.
+ */
+import { EC2_INSTANCE } from './ec2-instance/index.js';
+import type { AnyKind } from './kind.js';
+import { TIMESTREAM_DB } from './timestream-db/index.js';
+
+export type { AnyKind } from './kind.js';
+
+export const KINDS: readonly AnyKind[] = [EC2_INSTANCE, TIMESTREAM_DB];

@@ -1,0 +1,89 @@
+/**
+ * What a resource kind provides (docs/adding-a-resource-kind.md). A kind is registered by name in
+ * lib/kinds/index.ts, the way Cloud Custodian registers resource types; scan, evaluate, publish, the
+ * renderers, the service and the template loop over the registry and never ask which kind they hold.
+ * `S` is the kind's discovery record (an EC2 `Instance`, a `TimestreamDb`), `Ctx` the context its checks receive.
+ */
+import type { Clients } from '../aws/clients.js';
+import type { Config } from '../config.js';
+import type { EvidenceTargets } from '../evidence/index.js';
+import type { Check, CheckSettings, EndpointContext, RegionInventory, Result, SubjectRef } from '../model.js';
+import type { KindLifecycle } from './lifecycle.js';
+
+/** The scopes of checks a kind's subjects receive (region and endpoint checks are shared by every kind): a kind's own. */
+export type SubjectScope = Exclude<Check['scope'], 'region' | 'endpoint'>;
+
+export interface DiscoverContext {
+  clients: Clients;
+  accountId: string;
+  region: string;
+  config: Config;
+  /** A work unit's subject ids: a kind listed per unit lists only these. */
+  only?: readonly string[];
+}
+
+/**
+ * One kind's listing of one region. A kind whose listing fails on its own returns the reason: its checks are
+ * NOT_AVAILABLE for the region (once, at account level), the rest of the region is scanned. A kind whose failure
+ * leaves nothing in the region readable (EC2 instances: the groups, volumes and account settings every kind needs
+ * come from the same API) throws `AwsCallError` instead, and the whole region is NOT_AVAILABLE.
+ */
+export interface Listing<S> {
+  subjects: Result<S[]>;
+  /** Puts the listing (and what it read beside it, e.g. parameter groups) where the region's inventory keeps it. */
+  into: (inv: RegionInventory) => void;
+}
+
+/** What the kind's context builder receives beside the inventory. */
+export interface GatherEnv {
+  config: Config;
+  settings: CheckSettings;
+  /** Scan time (ms since epoch). */
+  now: number;
+}
+
+/** Evidence of one subject from the per-subject sources (probe, host, audit), each present when it ran for it. */
+export type Sourced = Partial<Pick<EndpointContext['evidence'], 'probe' | 'host' | 'audit'>>;
+
+export interface ResourceKind<S = unknown, Ctx extends { evidence: object } = { evidence: object }> {
+  /** The registered name: lib/kinds/<name>/. */
+  name: string;
+  /** Its checks' scope (lib/checks/: a check of this scope runs on every subject of the kind). */
+  scope: SubjectScope;
+  /**
+   * Who lists it: each work unit its own subjects by id (`unit`, EC2 instances), or the unit that runs the region
+   * checks the whole region (`region`): a complete listing then also settles the kind's "could not be listed"
+   * placeholders of an earlier scan.
+   */
+  listedBy: 'unit' | 'region';
+  /** discover.ts: per region, paginated. */
+  discover: (c: DiscoverContext) => Promise<Listing<S>>;
+  /** Its listing in the region's inventory: its subjects, or why they could not be listed; undefined when not listed. */
+  listing: (inv: RegionInventory) => Result<readonly S[]> | undefined;
+  /** The security groups its subjects use (read once per region for every kind). */
+  groupIdsOf: (s: S) => readonly string[];
+  /** Reads what only the region's subjects of this kind need once they and the shared records are known. */
+  afterDiscovery?: (inv: RegionInventory, c: DiscoverContext) => Promise<void>;
+  /** evidence.ts: which evidence sources apply to a subject and how each reaches it. */
+  targets: (config: Config) => EvidenceTargets<S>;
+  /** evidence.ts: the context its checks receive (`sourced[n]`: what the per-subject sources found for `subjects[n]`). */
+  contexts: (subjects: readonly S[], inv: RegionInventory, env: GatherEnv, sourced: readonly Sourced[]) => Ctx[];
+  /** evidence.ts: the endpoint checks' context for a subject that a source reached (undefined: none ran). */
+  endpoint: (s: S, ctx: Ctx, sourced: Sourced, env: GatherEnv) => EndpointContext | undefined;
+  /** subject.ts: its identity in every output. */
+  subject: (s: S) => SubjectRef;
+  /** lifecycle.ts: how publishing lists and archives it (pure: lib/kinds/lifecycle.ts holds every kind's). */
+  lifecycle: KindLifecycle;
+}
+
+/** A kind as the registry holds it: its record and context types are its own business. */
+export type AnyKind = ResourceKind<never, { evidence: object }>;
+
+/** Registers a kind under its name with its own types checked, erased for the registry. */
+export const defineKind = <S, Ctx extends { evidence: object }>(k: ResourceKind<S, Ctx>): AnyKind => k as unknown as AnyKind;
+
+/** A kind's subjects in the region's inventory (none when it was not listed or could not be). */
+export function subjectsOf<S>(k: Pick<ResourceKind<S>, 'listing'>, inv: RegionInventory): readonly S[] {
+  const l = k.listing(inv);
+  return l?.ok ? l.value : [];
+}

@@ -1,0 +1,219 @@
+/** Evidence: what the gatherers make of the records, each key data or the reason it could not be had. */
+import type { HostEvidence } from '../host-evidence.js';
+import type { Result } from '../result.js';
+import type { LoadBalancerEvidence, LogDelivery, NetworkAcl, Protocol, SubnetRoutes, TimestreamParameters } from './inventory.js';
+
+export type EvidenceSource = 'aws' | 'probe' | 'host';
+
+/** A permission of one group, with its source resolved and judged. */
+export interface Opening {
+  groupId: string;
+  protocol: Protocol;
+  fromPort: number;
+  toPort: number;
+  /** What the rule says, e.g. `0.0.0.0/0`, `sg-0abc`, `pl-0abc`. */
+  source: string;
+  /** A CIDR (possibly from a prefix list), a group reference, or a source that could not be read. */
+  peer:
+    | {
+        kind: 'cidr';
+        cidr: string;
+        family: 4 | 6;
+        prefixLength: number;
+        viaPrefixList?: string;
+        /** With the group's other sources for these ports, it is the world (CHECKS.md; `0.0.0.0/1`, or `0.0.0.0/3` + `32.0.0.0/3` + …). */
+        coversInternet?: true;
+      }
+    | { kind: 'securityGroup'; groupId: string }
+    | { kind: 'unresolved'; reason: string };
+}
+
+/** Where one network interface of an instance sits: what a direct path from the internet must cross. */
+export interface InterfacePosition {
+  interfaceId: string;
+  subnetId?: string;
+  groupIds: string[];
+  publicIpv4: string[];
+  /** Global unicast IPv6 addresses. */
+  publicIpv6: string[];
+  routes: Result<SubnetRoutes>;
+  acl: Result<NetworkAcl>;
+}
+
+/** Who can reach the instance, derived from its groups (pure; see lib/evidence/network.ts). */
+export interface NetworkEvidence {
+  openings: Opening[];
+  /** Groups attached to the instance, in order. */
+  groupIds: string[];
+  /** Groups attached to any node of the same Enterprise cluster (empty for OSS). */
+  clusterGroupIds: string[];
+  /** Private addresses of the cluster's nodes: a /32 to one of them stays inside the cluster. */
+  clusterHostIps: string[];
+  /** Operator-configured CIDRs that count as inside the cluster. */
+  clusterCidrs: string[];
+  publicIpv4: string[];
+  /** Globally routable IPv6 addresses (not ULA or link-local). */
+  publicIpv6: string[];
+  /** Each interface's position (subnet, route, ACL) for direct paths; absent for Timestream DBs. */
+  interfaces?: InterfacePosition[];
+  /** Internet-facing load balancers forwarding to this instance, or why they could not be read. */
+  loadBalancers?: Result<LoadBalancerEvidence>;
+}
+
+export interface VolumeEvidence {
+  volumeId: string;
+  device: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  sizeGiB?: number;
+  volumeType?: string;
+}
+
+/**
+ * Evidence for one instance. Each key is gathered on its own and is either
+ * data or the reason it could not be had; a key that was not gathered at all
+ * (host collection off) is absent, and the checks that read only it are silent.
+ */
+export interface InstanceEvidence {
+  network: Result<NetworkEvidence>;
+  volumes: Result<VolumeEvidence[]>;
+  /** From the collector (SSM or local); absent when host collection is off. */
+  host?: Result<HostEvidence>;
+}
+
+/** Evidence about one endpoint (a probed instance, or a URL given to `influxguard probe`). */
+export interface EndpointEvidence {
+  probe: Result<ProbeEvidence>;
+  /** The same instance's host evidence, when collected: checks read both, the probe decides. */
+  host?: Result<HostEvidence>;
+  /** The credentialed audit, when the operator supplied credentials for this endpoint. */
+  audit?: Result<AuditEvidence>;
+}
+
+/** One HTTP exchange as observed (body capped; never any credential we sent). */
+export interface HttpObservation {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  truncated: boolean;
+}
+
+export interface CertificateFacts {
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  selfSigned: boolean;
+  subjectAltNames: string[];
+  fingerprint256: string;
+}
+
+export interface TlsEvidence {
+  protocol: string;
+  cipher: string;
+  certificate: CertificateFacts;
+  /** Chain verified against the system roots plus the operator's CA bundle. */
+  trusted: boolean;
+  trustError?: string;
+  /** The certificate names the host or IP probed. */
+  nameMatches: boolean;
+  nameError?: string;
+  /** What a client that lowers its own security level can still negotiate. */
+  legacy: Record<string, 'accepted' | 'refused' | 'untestable'>;
+}
+
+export type InfluxFlavour = 'influxdb-1' | 'influxdb-2';
+
+export interface Fingerprint {
+  flavour: InfluxFlavour;
+  version?: string;
+  /** `OSS` or `ENT` (1.x `X-Influxdb-Build`). */
+  build?: string;
+}
+
+/** What an attacker who reaches the port sees. Each probe is data or the reason it failed. */
+export interface ProbeEvidence {
+  endpoint: string;
+  address: string;
+  scheme: 'http' | 'https';
+  fingerprint: Fingerprint;
+  ping: Result<HttpObservation>;
+  /** Unauthenticated `SHOW DATABASES`. */
+  query: Result<HttpObservation>;
+  /** `SHOW DATABASES` with a bearer token signed with the empty key, for a random user (CVE-2019-20933). */
+  jwt: Result<HttpObservation>;
+  /** An error response (401/403, else a 404) for the header checks. */
+  error: Result<HttpObservation>;
+  diagnostics: Record<string, Result<{ status: number }>>;
+  setup: Result<HttpObservation>;
+  cors: Result<{ sentOrigin: string; allowOrigin?: string }>;
+  tls?: Result<TlsEvidence>;
+  /** Opt-in: usernames of well-known pairs that were accepted (passwords never recorded). */
+  defaultCredentials?: Result<{ tried: string[]; accepted: string[] }>;
+}
+
+/** A 1.x user as `SHOW USERS` and `SHOW GRANTS FOR` answer (names and privileges only). */
+export interface AuditUser {
+  name: string;
+  admin: boolean;
+  /** Per-database privileges (`READ`, `WRITE`, `ALL PRIVILEGES`); `NO PRIVILEGES` rows are left out. */
+  grants: { database: string; privilege: string }[];
+}
+
+/** One permission of a 2.x token: action on a resource type, org-wide when `id` is absent, global when `orgID` is too. */
+export interface AuditPermission {
+  action: 'read' | 'write';
+  type: string;
+  orgID?: string;
+  id?: string;
+}
+
+/** A 2.x authorization: id, description, owner and permissions. Never its token value. */
+export interface AuditToken {
+  id: string;
+  description: string;
+  status: string;
+  userID?: string;
+  user?: string;
+  orgID?: string;
+  org?: string;
+  permissions: AuditPermission[];
+}
+
+/**
+ * What the operator-supplied credentials showed (read-only statements and
+ * API calls only). `unavailable`: the audit of that flavour could not be done
+ * (wrong password, invalid token, plain HTTP or a certificate that does not
+ * verify refused…), with the reason.
+ */
+/** Said in every audit finding made without verifying the endpoint's certificate (`insecureLab`). */
+export const INSECURE_LAB_NOTE = "--audit-insecure-lab: the endpoint's TLS certificate was not verified (laboratory use only)";
+
+export type AuditEvidence =
+  | { flavour: 'influxdb-1'; endpoint: string; users: AuditUser[]; databases: string[]; insecureLab?: true }
+  | {
+      flavour: 'influxdb-2';
+      /** Gathered under --audit-insecure-lab: the endpoint's certificate was not verified. */
+      insecureLab?: true;
+      endpoint: string;
+      /** What the audit token can see: `every organisation` (operator token) or one organisation's name. */
+      scope: string;
+      tokens: AuditToken[];
+      users: { id: string; name: string; status: string }[];
+      orgs: { id: string; name: string }[];
+    }
+  | { flavour: InfluxFlavour; unavailable: string };
+
+export interface RegionEvidence {
+  ebsDefaultEncryption: Result<boolean>;
+}
+
+/** Evidence for one Timestream for InfluxDB instance or cluster. */
+export interface DatabaseEvidence {
+  /** Its security groups as openings (the same exposure model as EC2 instances). */
+  network: Result<NetworkEvidence>;
+  parameters: Result<TimestreamParameters>;
+  logs: Result<LogDelivery>;
+}
+
+export type EvidenceKey = keyof InstanceEvidence | keyof RegionEvidence | keyof EndpointEvidence | keyof DatabaseEvidence;

@@ -1,0 +1,236 @@
+/** Discovery records: plain typed data about one account × region (lib/discover/, lib/kinds/). */
+import type { Result } from '../result.js';
+
+export type InfluxRole = 'oss' | 'data' | 'meta';
+
+export const INFLUX_ROLES: readonly InfluxRole[] = ['oss', 'data', 'meta'];
+
+export const isEnterprise = (role: InfluxRole): boolean => role !== 'oss';
+
+export interface NetworkInterface {
+  id: string;
+  /** Its subnet (decides its route table and network ACL). */
+  subnetId?: string;
+  privateIps: string[];
+  publicIps: string[];
+  ipv6: string[];
+  securityGroupIds: string[];
+}
+
+export interface Instance {
+  accountId: string;
+  region: string;
+  instanceId: string;
+  name?: string;
+  state: string;
+  role: InfluxRole;
+  /** Cluster key of Enterprise nodes: the cluster tag, else the VPC. */
+  cluster?: string;
+  vpcId?: string;
+  tags: Record<string, string>;
+  interfaces: NetworkInterface[];
+  /** Union over the interfaces, in order of first appearance. */
+  securityGroupIds: string[];
+  privateIps: string[];
+  publicIps: string[];
+  ipv6: string[];
+  /** EBS volume ids from the block device mappings, with their device names. */
+  blockDevices: { volumeId: string; device: string }[];
+}
+
+export type Protocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'all' | string;
+
+/** One source of one inbound permission, as written in the security group. */
+export type RuleSource =
+  | { kind: 'cidr'; cidr: string; description?: string }
+  | { kind: 'prefixList'; prefixListId: string; description?: string }
+  | { kind: 'securityGroup'; groupId: string; ownerId?: string; description?: string };
+
+export interface InboundRule {
+  protocol: Protocol;
+  /** Inclusive port range; 0-65535 for all-traffic and port-less protocols. */
+  fromPort: number;
+  toPort: number;
+  source: RuleSource;
+}
+
+export interface SecurityGroup {
+  groupId: string;
+  groupName: string;
+  vpcId?: string;
+  ownerId?: string;
+  inbound: InboundRule[];
+}
+
+export interface Volume {
+  volumeId: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  sizeGiB?: number;
+  volumeType?: string;
+  state?: string;
+  attachments: { instanceId: string; device: string }[];
+}
+
+/**
+ * An Amazon Timestream for InfluxDB DB instance or DB cluster (a managed
+ * InfluxDB: no tag needed to select it). `id` is AWS's identifier, the
+ * finding's `instanceId`.
+ */
+export interface TimestreamDb {
+  accountId: string;
+  region: string;
+  kind: 'instance' | 'cluster';
+  id: string;
+  name?: string;
+  arn: string;
+  status?: string;
+  /** The managed endpoint (always TLS); never probed under an emulator. */
+  endpoint?: string;
+  port: number;
+  publiclyAccessible: boolean;
+  securityGroupIds: string[];
+  /** Absent: the service's default DB parameter group. */
+  parameterGroupId?: string;
+  /** S3 log delivery as configured (`enabled` false when absent). */
+  logDelivery: LogDelivery;
+  /** Cluster engine type, when the service says (e.g. `INFLUXDB_V2`). */
+  engineType?: string;
+  tags: Record<string, string>;
+}
+
+export interface LogDelivery {
+  enabled: boolean;
+  bucket?: string;
+}
+
+/** The two diagnostics switches of an InfluxDB 2 parameter group (absent = InfluxDB's default, false: enabled). */
+export interface TimestreamParameters {
+  /** `default` for the service's default group (no identifier on the DB). */
+  groupId: string;
+  groupName?: string;
+  /** Which engine the group configures: `InfluxDBv2`, `InfluxDBv3Core`, ... */
+  engine: string;
+  pprofDisabled?: boolean;
+  metricsDisabled?: boolean;
+}
+
+/** Everything discovery learned about one account × region. */
+export interface RegionInventory {
+  accountId: string;
+  region: string;
+  instances: Instance[];
+  /**
+   * Timestream for InfluxDB instances and clusters, or why they could not be
+   * listed; undefined when not listed in this scan (a work unit without the
+   * region checks).
+   */
+  timestream?: Result<TimestreamDb[]>;
+  /** Their DB parameter groups by identifier (`default` for the default group). */
+  parameterGroups: Map<string, Result<TimestreamParameters>>;
+  securityGroups: Result<Map<string, SecurityGroup>>;
+  volumes: Result<Map<string, Volume>>;
+  /** Resolved managed prefix lists referenced by the groups above: CIDRs, or why not. */
+  prefixLists: Map<string, Result<string[]>>;
+  ebsDefaultEncryption: Result<boolean>;
+  /** Route tables, network ACLs and internet-facing load balancers (lib/discover/network.ts); absent when not read. */
+  network?: NetworkInventory;
+}
+
+/** A load balancer's way to a target: an instance id, or an IP address (IP targets, which match only in `vpcId`, the target group's VPC). */
+export type RegionLoadBalancerRoute = LoadBalancerRoute & { targetId: string; vpcId?: string };
+
+/** What the internet can cross to reach the region's instances, each part read once per region or the reason it could not be. */
+export interface NetworkInventory {
+  /** By subnet id: its route table's default routes. */
+  routes: Result<Map<string, SubnetRoutes>>;
+  /** By subnet id: its network ACL. */
+  acls: Result<Map<string, NetworkAcl>>;
+  /** Internet-facing load balancers' ways to targets, and the parts that could not be read. */
+  loadBalancers: Result<{ routes: RegionLoadBalancerRoute[]; unknown: LoadBalancerEvidence['unknown'] }>;
+}
+
+/** A region whose instances could not even be listed. */
+export interface RegionFailure {
+  accountId: string;
+  region: string;
+  reason: string;
+}
+
+export type Family = 4 | 6;
+
+/** A subnet's route table (explicit association, else the VPC's main table) and the targets of its default routes. */
+export interface SubnetRoutes {
+  routeTableId: string;
+  /** The VPC's main table (the subnet has no explicit association). */
+  main: boolean;
+  /** Target of `0.0.0.0/0` (`igw-…`, `nat-…`, `pcx-…`, `tgw-…`, `vgw-…`, …), absent without one; `blackhole` when inactive. */
+  default4?: string;
+  /** Target of `::/0` (`igw-…`, `eigw-…`, …). */
+  default6?: string;
+}
+
+/** One network ACL entry, as AWS evaluates it (lowest rule number first, first match decides). */
+export interface AclEntry {
+  ruleNumber: number;
+  egress: boolean;
+  allow: boolean;
+  /** `all`, `tcp`, `udp`, or a protocol number. */
+  protocol: string;
+  fromPort: number;
+  toPort: number;
+  cidr: string;
+  family: Family;
+}
+
+export interface NetworkAcl {
+  aclId: string;
+  entries: AclEntry[];
+}
+
+export type LoadBalancerKind = 'application' | 'network' | 'classic';
+
+/**
+ * One way an internet-facing load balancer forwards to a port of the instance:
+ * listener → target group (or Classic backend) → target port. Whether the
+ * instance's own groups admit the load balancer is judged by the checks.
+ */
+export interface LoadBalancerRoute {
+  lb: {
+    kind: LoadBalancerKind;
+    /** ARN (ALB/NLB) or name (Classic): the finding's resource id. */
+    id: string;
+    name: string;
+    /** The load balancer's own security groups (none for an NLB without groups). */
+    groupIds: string[];
+    /** CIDRs of its subnets (where its nodes' addresses come from), or why they could not be read. */
+    subnetCidrs: Result<string[]>;
+    /** Dual-stack (IPv6 clients too): an NLB translates them to IPv4 for IPv4 targets, from its own addresses. */
+    dualStack?: true;
+  };
+  listener: { id?: string; port: number; protocol: string; viaRule?: true };
+  targetGroup?: {
+    id: string;
+    name: string;
+    /** TCP, TLS, UDP, TCP_UDP (NLB), HTTP, HTTPS (ALB). */
+    protocol?: string;
+    /**
+     * NLB: `preserve_client_ip.enabled`, read only where it decides an answer (or why it could not be read);
+     * absent: AWS's default for the target type and protocol (see `clientIpPreservation`).
+     */
+    preserveClientIp?: Result<boolean>;
+  };
+  target: { port: number; kind: 'instance' | 'ip' | 'backend'; address?: string; health?: string };
+  /**
+   * The load balancer's groups admitting the listener port from the internet:
+   * the rule (`'no security groups'` when it has none), or why it could not be judged.
+   */
+  admitted: Result<Record<string, unknown> | string>;
+}
+
+/** What the internet-facing load balancers of the region say about this instance. */
+export interface LoadBalancerEvidence {
+  routes: LoadBalancerRoute[];
+  /** Parts that could not be read (a target group's targets, a load balancer's listeners or groups): any instance may be behind them. */
+  unknown: { lb: string; reason: string }[];
+}

@@ -1,0 +1,268 @@
+/**
+ * Golden outputs (issue 29 item 1): the demo's estate (scripts/demo-estate.ts: EC2 instances of every role, an
+ * internet-facing ALB, two Timestream for InfluxDB DBs) scanned in moto with probe, host and audit evidence answered
+ * by this test, rendered as JSON, ASFF, OCSF, CSV and the table, with the coverage publishing acts on; and the same
+ * estate with Timestream for InfluxDB failing to list. The files in test/integration/golden/ were written by the code
+ * before the resource kinds moved into lib/kinds/: every output must stay byte-identical apart from what moto makes
+ * up on each run (account, instance, group, volume… ids and addresses), which is replaced by stable names, and the
+ * order that depends on those ids (findings are compared sorted). `GOLDEN_UPDATE=1` rewrites the files.
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Clients } from '../../lib/aws/clients.js';
+import { parseConfig, type Config } from '../../lib/config.js';
+import type { AuditFn, HostFn, ProbeFn } from '../../lib/evidence/index.js';
+import { toAsff } from '../../lib/findings/asff.js';
+import { fail, ok, type HttpObservation, type Instance, type ProbeEvidence, type ScanResult } from '../../lib/model.js';
+import { renderCsv } from '../../lib/render/csv.js';
+import { renderOcsf } from '../../lib/render/ocsf.js';
+import { renderTable } from '../../lib/render/table.js';
+import { scan } from '../../lib/scan.js';
+import { DEMO_REGION as R, demoEstate } from '../../scripts/demo-estate.js';
+import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
+import { hostEvidence } from '../support/fixtures.js';
+import { testAccount, type TestAccount } from '../support/aws.js';
+
+const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
+const NOW = new Date('2026-11-23T12:00:00.000Z');
+const SECRET = 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:influx-audit-AbCdEf';
+
+// Loopback URLs in the instances' endpoint tags: never contacted (the probe below answers for them).
+const URLS = {
+  open: 'http://127.0.0.1:18001',
+  noAdmin: 'http://127.0.0.1:18002',
+  selfSigned: 'https://127.0.0.1:18003',
+  hardened: 'https://127.0.0.1:18004',
+};
+
+const obs = (status: number, body = '', headers: Record<string, string> = { 'x-influxdb-version': '1.8.10' }): HttpObservation => ({
+  status,
+  headers,
+  body,
+  truncated: false,
+});
+
+/** What each stand-in server would answer: auth off, no admin yet, self-signed TLS, hardened behind nginx. */
+function probeAnswer(url: string, address: string): ProbeEvidence {
+  const authOff = url === URLS.open;
+  const tls = url.startsWith('https');
+  const hardened = url === URLS.hardened;
+  return {
+    endpoint: url,
+    address,
+    scheme: tls ? 'https' : 'http',
+    fingerprint: { flavour: 'influxdb-1', ...(hardened ? {} : { version: '1.8.10', build: 'OSS' }) },
+    ping: ok(obs(204, '', hardened ? {} : { 'x-influxdb-version': '1.8.10' })),
+    query: ok(authOff ? obs(200, '{"results":[{"statement_id":0,"series":[{"name":"databases"}]}]}') : obs(401, '{"error":"unable"}')),
+    jwt: ok(obs(401, '{"error":"signature is invalid"}')),
+    error: ok(obs(401, '', hardened ? { 'strict-transport-security': 'max-age=31536000', 'x-content-type-options': 'nosniff' } : {})),
+    diagnostics: { '/debug/vars': ok({ status: authOff ? 200 : 401 }), '/debug/pprof/': ok({ status: hardened ? 404 : 200 }) },
+    setup: url === URLS.noAdmin ? ok(obs(200, '{"allowed":true}')) : ok(obs(404)),
+    cors: ok({ sentOrigin: 'https://influxguard.invalid', ...(authOff ? { allowOrigin: '*' } : {}) }),
+    ...(tls
+      ? {
+          tls: ok({
+            protocol: hardened ? 'TLSv1.3' : 'TLSv1.2',
+            cipher: 'TLS_AES_256_GCM_SHA384',
+            certificate: {
+              subject: 'CN=influx.internal',
+              issuer: hardened ? 'CN=Internal CA' : 'CN=influx.internal',
+              validFrom: '2026-01-01T00:00:00Z',
+              validTo: hardened ? '2027-06-01T00:00:00Z' : '2026-12-01T00:00:00Z',
+              selfSigned: !hardened,
+              subjectAltNames: ['DNS:influx.internal'],
+              fingerprint256: 'AA:BB',
+            },
+            trusted: hardened,
+            ...(hardened ? {} : { trustError: 'self-signed certificate' }),
+            nameMatches: false,
+            nameError: "Host: 127.0.0.1. is not in the cert's altnames",
+            legacy: hardened ? { 'TLSv1.1': 'refused', 'TLSv1.0': 'refused' } : { 'TLSv1.1': 'accepted', 'TLSv1.0': 'refused' },
+          }),
+        }
+      : {}),
+  };
+}
+
+const probe: ProbeFn = async (t) => {
+  const url = Object.values(URLS).find((u) => t.input === u || t.input.startsWith(u));
+  return url ? ok(probeAnswer(url, t.host)) : fail(`${t.input} did not answer /ping: connect ECONNREFUSED (golden)`);
+};
+
+/** Host evidence for the running instances by name: auth off on the open one, a collector failure on one. */
+const host: HostFn = async (instances: Instance[]) =>
+  new Map(
+    instances.map((i) => [
+      i.instanceId,
+      i.name === 'influx-backup'
+        ? fail('collector Failed (exit 1): golden')
+        : ok(
+            hostEvidence({
+              'http.auth-enabled': String(i.name !== 'influx-prod-public'),
+              'http.bind-address': ':8086',
+              'http.https-enabled': String(i.tags['influxdb:endpoint']?.startsWith('https') ?? false),
+              'bind-address': i.name === 'influx-data-1' ? '0.0.0.0:8088' : '127.0.0.1:8088',
+            }),
+          ),
+    ]),
+  );
+
+/** The credentialed audit: two admins on the self-signed server. */
+const audit: AuditFn = async (t) =>
+  ok({
+    flavour: 'influxdb-1',
+    endpoint: t.input,
+    users: [
+      { name: 'admin', admin: true, grants: [] },
+      { name: 'ops', admin: true, grants: [] },
+      { name: 'app', admin: false, grants: [{ database: 'telegraf', privilege: 'ALL PRIVILEGES' }] },
+    ],
+    databases: ['telegraf'],
+  });
+
+let account: TestAccount;
+let estate: SeededEstate;
+let config: Config;
+
+beforeAll(async () => {
+  account = await testAccount();
+  estate = await seedEstate(account.seeder(R), demoEstate(URLS, { selfSigned: SECRET }));
+  config = parseConfig({
+    regions: [R],
+    probe: { enabled: true, allowedCidrs: ['127.0.0.0/8'], endpointCidrs: ['127.0.0.0/8'] },
+    audit: { secrets: [SECRET] },
+  });
+}, 60_000);
+
+/** Clients whose Timestream ListDbInstances fails (a denied list call). */
+function failingTimestream(clients: Clients): Clients {
+  clients.timestream(R).middlewareStack.add(
+    ((next: (a: unknown) => Promise<unknown>, ctx: { commandName?: string }) => async (args: unknown) => {
+      if (ctx.commandName === 'ListDbInstancesCommand')
+        throw Object.assign(new Error('User is not authorized to perform this action'), { name: 'AccessDeniedException' });
+      return next(args);
+    }) as never,
+    { step: 'initialize', name: 'goldenFault' } as never,
+  );
+  return clients;
+}
+
+async function scanned(listFails = false): Promise<ScanResult> {
+  const { clients } = account.clients(config);
+  try {
+    return await scan(config, {
+      clients: listFails ? failingTimestream(clients) : clients,
+      homeRegion: R,
+      probe,
+      host,
+      audit,
+      now: () => NOW,
+      newScanId: () => '00000000-0000-4000-8000-000000000000',
+      env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' },
+    });
+  } finally {
+    clients.destroy();
+  }
+}
+
+/** What moto made up on this run, by a stable name: longest first, so that no id is replaced inside another. */
+function replacements(result: ScanResult): [string, string][] {
+  const pairs: [string, string][] = [[account.accountId, '000000000000']];
+  const named = (kind: string, m: Record<string, string | string[]>) => {
+    for (const [name, v] of Object.entries(m))
+      for (const [n, id] of (Array.isArray(v) ? v : [v]).entries()) pairs.push([id, `<${kind}:${name}${n ? `#${n}` : ''}>`]);
+  };
+  named('instance', estate.instances);
+  named('sg', estate.groups);
+  named('subnet', estate.subnets);
+  named('pl', estate.prefixLists);
+  named('lb', estate.loadBalancers);
+  named('ts', estate.timestream);
+  named('pg', estate.parameterGroups);
+  pairs.push([estate.vpcId, '<vpc>'], [estate.internetGatewayId, '<igw>']);
+  for (const i of result.instances) {
+    const name = i.name ?? i.instanceId;
+    for (const [n, ip] of [...i.privateIps, ...i.publicIps, ...i.ipv6].entries()) pairs.push([ip, `<ip:${name}:${n}>`]);
+    for (const [n, eni] of i.interfaces.entries()) pairs.push([eni.id, `<eni:${name}:${n}>`]);
+    for (const b of i.blockDevices) pairs.push([b.volumeId, `<vol:${name}:${b.device}>`]);
+  }
+  for (const d of result.databases) if (d.endpoint) pairs.push([d.endpoint, `<endpoint:${d.name}>`]);
+  return pairs.filter(([from]) => from.length > 0).sort((a, b) => b[0].length - a[0].length);
+}
+
+/** Route tables, network ACLs, the account's EBS key, listeners and target groups, which moto names at random. */
+const RANDOM = /\b(rtb|acl)-[0-9a-f]{8,17}\b|:key\/[0-9a-f-]{36}\b|(?<=:(?:listener|targetgroup)\/[A-Za-z0-9/-]*?)\/[0-9a-f]{16}\b/g;
+
+function normalise(text: string, pairs: readonly [string, string][]): string {
+  let out = text;
+  for (const [from, to] of pairs) out = out.split(from).join(to);
+  return out.replace(RANDOM, (m, kind: string | undefined) => (kind ? `<${kind}>` : m.startsWith(':key/') ? ':key/<kms>' : '/<hex>'));
+}
+
+/** A list whose order follows moto's random ids, compared as a sorted list. */
+const sortedJson = (items: readonly unknown[], pairs: readonly [string, string][]): string =>
+  `${JSON.stringify(
+    items
+      .map((x) => JSON.parse(normalise(JSON.stringify(x), pairs)) as unknown)
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    null,
+    2,
+  )}\n`;
+
+function outputs(result: ScanResult): Record<string, string> {
+  const pairs = replacements(result);
+  const { findings, ...rest } = result.document;
+  // Ids in the order moto lists them: compared sorted.
+  const ids = (xs: readonly string[] | undefined) => xs?.map((k) => normalise(k, pairs)).sort();
+  const coverage = result.coverage.map((c) => ({
+    ...c,
+    instanceIds: ids(c.instanceIds),
+    goneInstanceIds: ids(c.goneInstanceIds),
+    ...(c.knownInstanceIds ? { knownInstanceIds: ids(c.knownInstanceIds) } : {}),
+    assessed: ids([...c.assessed]),
+  }));
+  const lines = (text: string) => `${normalise(text, pairs).split('\n').sort().join('\n')}\n`;
+  return {
+    'document.json': `${normalise(JSON.stringify(rest, null, 2), pairs)}\n`,
+    'findings.json': sortedJson(findings, pairs),
+    'asff.json': sortedJson(
+      findings.map((f) => toAsff(f, { now: NOW.toISOString(), firstSeen: '2026-11-01T00:00:00.000Z' })),
+      pairs,
+    ),
+    'ocsf.json': sortedJson(renderOcsf(result.document), pairs),
+    'csv.txt': lines(renderCsv(result.document)),
+    'table.txt': lines(renderTable(result.document, { command: 'scan', subjects: result.subjects, width: 200, color: false })),
+    'coverage.json': sortedJson(coverage, pairs),
+    'incomplete.json': sortedJson(result.incomplete, pairs),
+  };
+}
+
+function compare(scenario: string, got: Record<string, string>): void {
+  const dir = join(GOLDEN, scenario);
+  if (process.env.GOLDEN_UPDATE === '1') {
+    mkdirSync(dir, { recursive: true });
+    for (const [name, text] of Object.entries(got)) writeFileSync(join(dir, name), text);
+  }
+  for (const [name, text] of Object.entries(got)) {
+    const file = join(dir, name);
+    expect(existsSync(file) ? `${scenario}/${name}` : `missing ${file}`).toBe(`${scenario}/${name}`);
+    expect(text).toBe(readFileSync(file, 'utf8'));
+  }
+}
+
+describe('golden outputs of the demo estate', () => {
+  it('JSON, ASFF, OCSF, CSV, the table and the coverage are as before', async () => {
+    const result = await scanned();
+    expect(result.document.findings.length).toBeGreaterThan(100);
+    expect(result.databases).toHaveLength(2);
+    compare('demo', outputs(result));
+  }, 60_000);
+
+  it('with Timestream for InfluxDB failing to list: the same, its subjects NOT_AVAILABLE', async () => {
+    const result = await scanned(true);
+    expect(result.databases).toHaveLength(0);
+    compare('timestream-unlisted', outputs(result));
+  }, 60_000);
+});
