@@ -115,6 +115,31 @@ const childrenOf = (pid: number): number[] =>
       }
     });
 
+/**
+ * A pivot_root "container": its own mount namespace whose root is a directory holding the fake influxd (root-owned,
+ * as a container's root owns its files) at /usr/bin/influxd, run with -config /etc/influxdb/influxdb.conf;
+ * `config(path)` makes that file on the host side first.
+ */
+async function container(config: (conf: string) => void): Promise<{ root: string; pid: number }> {
+  const root = tempDir('ig-ctr-');
+  mkdirSync(join(root, 'usr/bin'), { recursive: true });
+  mkdirSync(join(root, 'etc/influxdb'), { recursive: true });
+  copyFileSync(fakeBinary(), join(root, 'usr/bin/influxd'));
+  chmodSync(join(root, 'usr/bin/influxd'), 0o755);
+  config(join(root, 'etc/influxdb/influxdb.conf'));
+  const pid = await started('unshare', [
+    '--mount',
+    '--propagation',
+    'private',
+    '--fork',
+    'sh',
+    '-c',
+    'mount --bind "$0" "$0" && cd "$0" && mkdir -p .old && pivot_root . .old && umount -l /.old; exec /usr/bin/influxd -config /etc/influxdb/influxdb.conf',
+    root,
+  ]);
+  return { root, pid };
+}
+
 let real: RunningInfluxd;
 beforeAll(async () => {
   real = await startInfluxd({ auth: false, pprof: false });
@@ -123,23 +148,8 @@ beforeAll(async () => {
 
 describe('issue 27.1: nothing a monitored process can name or replace is executed', () => {
   it('a pivot_root container whose root owns its influxd: not run, its forged configuration not believed, judged from its file', async () => {
-    const root = tempDir('ig-ctr-');
-    mkdirSync(join(root, 'usr/bin'), { recursive: true });
-    mkdirSync(join(root, 'etc/influxdb'), { recursive: true });
-    copyFileSync(fakeBinary(), join(root, 'usr/bin/influxd'));
-    chmodSync(join(root, 'usr/bin/influxd'), 0o755);
     // The file influxd reads leaves authentication off; executed as `influxd config`, the program says it is on.
-    writeFileSync(join(root, 'etc/influxdb/influxdb.conf'), '[http]\n  pprof-enabled = false\n');
-    const pid = await started('unshare', [
-      '--mount',
-      '--propagation',
-      'private',
-      '--fork',
-      'sh',
-      '-c',
-      'mount --bind "$0" "$0" && cd "$0" && mkdir -p .old && pivot_root . .old && exec /usr/bin/influxd -config /etc/influxdb/influxdb.conf',
-      root,
-    ]);
+    const { root, pid } = await container((conf) => writeFileSync(conf, '[http]\n  pprof-enabled = false\n'));
     const run = await collect([pid]);
     expect(readdirSync(join(root, 'usr/bin'))).toEqual(['influxd']); // no influxd.executed marker: never run
     const h = value(run);
@@ -152,22 +162,7 @@ describe('issue 27.1: nothing a monitored process can name or replace is execute
   it('a container whose configuration links to an absolute path: resolved inside its root, never to the host file it names', async () => {
     const planted = tempDir('ig-planted-', 0o700);
     writeFileSync(join(planted, 'secret.conf'), 'bind-address = "PLANTED-KEY-7c1e:8088"\n[http]\n  auth-enabled = true\n', { mode: 0o600 });
-    const root = tempDir('ig-ctr-');
-    mkdirSync(join(root, 'usr/bin'), { recursive: true });
-    mkdirSync(join(root, 'etc/influxdb'), { recursive: true });
-    copyFileSync(fakeBinary(), join(root, 'usr/bin/influxd'));
-    chmodSync(join(root, 'usr/bin/influxd'), 0o755);
-    symlinkSync(join(planted, 'secret.conf'), join(root, 'etc/influxdb/influxdb.conf'));
-    const pid = await started('unshare', [
-      '--mount',
-      '--propagation',
-      'private',
-      '--fork',
-      'sh',
-      '-c',
-      'mount --bind "$0" "$0" && cd "$0" && mkdir -p .old && pivot_root . .old && umount -l /.old; exec /usr/bin/influxd -config /etc/influxdb/influxdb.conf',
-      root,
-    ]);
+    const { root, pid } = await container((conf) => symlinkSync(join(planted, 'secret.conf'), conf));
     const run = await collect([pid]);
     expect(run.stdout).not.toContain('PLANTED-KEY');
     expect(value(run).processes[0]).toMatchObject({ configSource: 'none' });
