@@ -2,9 +2,9 @@
 // ("AWS API Call via CloudTrail": management events that can change an InfluxDB
 // instance's or Timestream for InfluxDB database's exposure or encryption),
 // used by the scanner stack's rule (serverless.yml) and the member accounts'
-// forwarding rule (member-events.cjs). Built from lib/app/cloudtrail-events.json,
-// the one list that lib/app/events.ts maps too.
-const SOURCES = require('../lib/app/cloudtrail-events.json');
+// forwarding rule (member-events.cjs). Built from lib/kinds/cloudtrail-events.json,
+// the one list that the kinds (lib/kinds/*/events.ts) and lib/app/events.ts map.
+const SOURCES = require('../lib/kinds/cloudtrail-events.json');
 
 /** EventBridge's default limit on a rule's pattern, in characters (test/app/events.test.ts keeps the pattern under it). */
 const PATTERN_MAX = 2048;

@@ -28,22 +28,10 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import type { Clients } from '../aws/clients.js';
 import { configError, oneLine } from '../errors.js';
-import { listInstances } from '../discover/ec2.js';
-import { discoverTimestream } from '../discover/timestream.js';
+import type { PendingIds } from '../kinds/events.js';
+import { KINDS, type AnyKind } from '../kinds/index.js';
 import { mapLimit, unique } from '../util/concurrency.js';
-import {
-  affected,
-  behind,
-  changeOf,
-  needsVpc,
-  selectedDatabase,
-  selectedInstance,
-  type Balancer,
-  type Change,
-  type CloudTrailDetail,
-  type ResourceKind,
-  type Selected,
-} from './events.js';
+import { affected, behind, changeOf, needsVpc, type Balancer, type Change, type CloudTrailDetail, type Selected } from './events.js';
 import { authorizeAccounts, clientsFor, dispatch, ForbiddenError, type AppDeps } from './service.js';
 import { UNIT_INSTANCES_MAX } from './units.js';
 
@@ -108,39 +96,26 @@ async function inScope(s: RescanSession, accountId: string, region: string): Pro
 class CannotJudge extends Error {}
 
 /**
- * The kinds of selected resource, each listed (once per invocation) only for the changes that can touch it. A kind
- * added to `ResourceKind` (lib/app/events.ts) is listed here.
+ * A kind's selected resources (listed once per invocation, only for the changes that can touch it: its events'
+ * `touchedBy`). A listing that throws is retried with the message (and dead-lettered); one that returns why the kind
+ * could not be listed makes the change region-wide.
  */
-const KINDS: Record<
-  ResourceKind,
-  { touchedBy: (c: Change) => boolean; list: (s: RescanSession, c: Clients, accountId: string, region: string) => Promise<Selected[]> }
-> = {
-  instance: {
-    touchedBy: (c) =>
-      !!(c.instanceIds.length || c.groupIds.length || c.networkInterfaceIds.length || c.vpcIds.length || c.subnetIds.length),
-    // A listing that fails throws: the message is retried (and dead-lettered), as before.
-    list: async (s, c, accountId, region) => (await listInstances(c.ec2(region), accountId, region, s.deps.config)).map(selectedInstance),
-  },
-  database: {
-    // Named databases are rescanned as named; the listing finds those using a changed group.
-    touchedBy: (c) => c.groupIds.length > 0,
-    list: async (s, c, accountId, region) => {
-      const got = await discoverTimestream(c.timestream(region), accountId, region, s.deps.config);
-      if (!got.timestream.ok) throw new CannotJudge(`Timestream for InfluxDB could not be listed: ${got.timestream.reason}`);
-      return got.timestream.value.map(selectedDatabase);
-    },
-  },
-};
-
-function selectedOf(s: RescanSession, kind: ResourceKind, accountId: string, region: string): Promise<Selected[]> {
-  const key = `${kind}/${accountId}/${region}`;
+function selectedOf(s: RescanSession, kind: AnyKind, accountId: string, region: string): Promise<Selected[]> {
+  const key = `${kind.name}/${accountId}/${region}`;
   let got = s.selected.get(key);
   if (!got) {
-    got = clientsOf(s, accountId).then((c) => KINDS[kind].list(s, c, accountId, region));
+    got = clientsOf(s, accountId).then(async (clients) => {
+      const listed = await kind.discover({ clients, accountId, region, config: s.deps.config });
+      if (!listed.subjects.ok) throw new CannotJudge(`${kind.events.noun} could not be listed: ${listed.subjects.reason}`);
+      return listed.subjects.value.map((x) => ({ kind: kind.name, ...kind.events.selected(x) }));
+    });
     s.selected.set(key, got);
   }
   return got;
 }
+
+/** No ids of any kind. */
+const noIds = (): PendingIds => Object.fromEntries(KINDS.map((k) => [k.events.pending.key, []])) as unknown as PendingIds;
 
 /** The VPCs of the route tables, route-table associations and network ACLs a change names; CannotJudge when one is not found. */
 async function vpcsOf(s: RescanSession, c: Change): Promise<string[]> {
@@ -246,12 +221,10 @@ async function sendDue(accountId: string, region: string, delaySeconds: number, 
   );
 }
 
-export interface Noted {
+export interface Noted extends PendingIds {
   accountId: string;
   region: string;
   cause: string;
-  instanceIds: string[];
-  databaseIds: string[];
   wholeRegion: boolean;
   /** Why the change is region-wide. */
   why?: string;
@@ -279,38 +252,40 @@ async function noteRegion(s: RescanSession, accountId: string, region: string): 
 async function note(s: RescanSession, n: Noted): Promise<Noted> {
   if (n.ignored) return n;
   if (n.wholeRegion) return { ...n, ...(await noteRegion(s, n.accountId, n.region)) };
-  if (!n.instanceIds.length && !n.databaseIds.length) return { ...n, ignored: 'no selected instance or database is affected' };
+  if (KINDS.every((k) => !n[k.events.pending.key].length)) return { ...n, ignored: 'no selected instance or database is affected' };
   const first = await s.deps.store.noteChanges(n.accountId, n.region, n, nowOf(s.deps));
   if (first) await sendDue(n.accountId, n.region, s.deps.config.app.eventQuietSeconds, s.deps);
   return n;
 }
 
-const ids = (found: readonly Selected[], kind: ResourceKind) => unique(found.filter((r) => r.kind === kind).map((r) => r.id)).sort();
+const ids = (found: readonly Selected[], kind: AnyKind) => unique(found.filter((r) => r.kind === kind.name).map((r) => r.id)).sort();
 
 /** What a change touches among the selected resources: their ids, region-wide (with why), or nothing (with why). */
-async function judge(
-  s: RescanSession,
-  change: Change,
-): Promise<Pick<Noted, 'instanceIds' | 'databaseIds' | 'wholeRegion' | 'why' | 'ignored'>> {
-  const region = (why: string) => ({ instanceIds: [], databaseIds: [], wholeRegion: true, why });
+async function judge(s: RescanSession, change: Change): Promise<Pick<Noted, keyof PendingIds | 'wholeRegion' | 'why' | 'ignored'>> {
+  const region = (why: string) => ({ ...noIds(), wholeRegion: true, why });
   if (change.wholeRegion) return region(change.why ?? 'the event names nothing narrower than its region');
   const { accountId, region: r } = change;
   try {
     const c = needsVpc(change) ? { ...change, vpcIds: await vpcsOf(s, change) } : change;
     const found: Selected[] = [];
-    for (const kind of Object.keys(KINDS) as ResourceKind[])
-      if (KINDS[kind].touchedBy(c)) found.push(...affected(c, await selectedOf(s, kind, accountId, r)));
+    for (const k of KINDS)
+      if (k.events.touchedBy(c.named[k.name] ?? [], c)) found.push(...affected(c, await selectedOf(s, k, accountId, r)));
     // A changed group's rules also open or close the paths through the load balancers that carry it.
     if (c.groupIds.length) {
       const balancers = await balancersWith(s, accountId, r, c.groupIds);
-      if (balancers.length) found.push(...behind(balancers, await selectedOf(s, 'instance', accountId, r)));
+      if (balancers.length)
+        for (const k of KINDS) if (k.events.behindBalancers) found.push(...behind(balancers, await selectedOf(s, k, accountId, r)));
     }
     const named = {
-      instanceIds: ids(found, 'instance'),
-      databaseIds: unique([...ids(found, 'database'), ...c.databaseIds]),
+      ...(Object.fromEntries(
+        KINDS.map((k) => [
+          k.events.pending.key,
+          unique([...ids(found, k), ...(k.events.namedIds === 'asNamed' ? (c.named[k.name] ?? []) : [])]),
+        ]),
+      ) as unknown as PendingIds),
       wholeRegion: false,
     };
-    if (named.instanceIds.length || named.databaseIds.length) return named;
+    if (KINDS.some((k) => named[k.events.pending.key].length)) return named;
     if (c.groupIds.length)
       return {
         ...named,
@@ -329,7 +304,7 @@ export async function noteEvent(s: RescanSession, detail: CloudTrailDetail, even
   if (!change) return undefined;
   const base = { accountId: change.accountId, region: change.region, cause: change.cause };
   const refused = await inScope(s, change.accountId, change.region);
-  if (refused) return { ...base, instanceIds: [], databaseIds: [], wholeRegion: change.wholeRegion, ignored: refused };
+  if (refused) return { ...base, ...noIds(), wholeRegion: change.wholeRegion, ignored: refused };
   return note(s, { ...base, ...(await judge(s, change)) });
 }
 
@@ -339,8 +314,10 @@ export async function noteRescan(s: RescanSession, m: RescanMessage): Promise<No
     accountId: m.accountId,
     region: m.region,
     cause: `rescan by ${m.requestedBy}`,
-    instanceIds: m.instanceIds,
-    databaseIds: [],
+    // The subjects named (instances: the message's schema), each under its kind's key.
+    ...(Object.fromEntries(
+      KINDS.map((k) => [k.events.pending.key, m.instanceIds.filter((id) => k.lifecycle.owns(id))]),
+    ) as unknown as PendingIds),
     wholeRegion: m.wholeRegion,
   };
   return note(s, refused ? { ...n, ignored: refused } : n);
@@ -357,11 +334,9 @@ export async function requestRescan(
   await (await deps.clients.sqs(deps.homeRegion)).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }));
 }
 
-export interface DueOutcome {
+export interface DueOutcome extends Partial<PendingIds> {
   /** The scan started for the pending changes. */
   scanId?: string;
-  instanceIds?: string[];
-  databaseIds?: string[];
   wholeRegion?: boolean;
   /** Changes still arriving (or the rate limit): checked again after this many seconds. */
   waitSeconds?: number;
@@ -389,8 +364,10 @@ export async function runDue(s: RescanSession, accountId: string, region: string
     await sendDue(accountId, region, waitSeconds, deps);
     return { waitSeconds };
   }
-  // An item written before region-wide changes had their own, or more instances than a named scan takes: the region.
-  if (pending.wholeRegion || pending.instanceIds.length > UNIT_INSTANCES_MAX) {
+  // The subjects a scan names (kinds listed per unit by id); a kind listed region-whole is scanned by the region unit.
+  const byId = unique(KINDS.filter((k) => k.listedBy === 'unit').flatMap((k) => pending[k.events.pending.key]));
+  // An item written before region-wide changes had their own, or more subjects than a named scan takes: the region.
+  if (pending.wholeRegion || byId.length > UNIT_INSTANCES_MAX) {
     const limited = await noteRegion(s, accountId, region);
     if (!(await deps.store.clearPendingChanges(accountId, region, pending)))
       await sendDue(accountId, region, deps.config.app.eventQuietSeconds, deps);
@@ -398,8 +375,8 @@ export async function runDue(s: RescanSession, accountId: string, region: string
   }
   let scanId: string | undefined;
   try {
-    // No instance named (only databases): a scan of no instance, whose region unit lists Timestream for InfluxDB.
-    ({ scanId } = await dispatch({ accounts: [accountId], regions: [region], instanceIds: pending.instanceIds }, deps, {
+    // No subject named by id (only a kind listed region-whole): a scan of no instance, whose region unit lists it.
+    ({ scanId } = await dispatch({ accounts: [accountId], regions: [region], instanceIds: byId }, deps, {
       requestedBy: 'event',
     }));
   } catch (err) {
@@ -410,7 +387,7 @@ export async function runDue(s: RescanSession, accountId: string, region: string
   }
   if (!(await deps.store.clearPendingChanges(accountId, region, pending)))
     await sendDue(accountId, region, deps.config.app.eventQuietSeconds, deps);
-  return { scanId, instanceIds: pending.instanceIds, databaseIds: pending.databaseIds };
+  return { scanId, ...Object.fromEntries(KINDS.map((k) => [k.events.pending.key, pending[k.events.pending.key]])) };
 }
 
 /** The region-wide check: one rescan once the burst is quiet and the rate limit allows; claimed so that it is only one. */

@@ -13,6 +13,8 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import type { PendingIds } from '../kinds/events.js';
+import { KINDS } from '../kinds/index.js';
 import { chunk } from '../util/concurrency.js';
 import type { Summary } from '../model.js';
 import type { SummaryFinding } from '../publish/sns.js';
@@ -40,6 +42,8 @@ export interface IdempotencyRecord {
 
 /** A pending idempotency claim older than this (well over the API's 29 s timeout) was abandoned. */
 const STALE_CLAIM_MS = 120_000;
+/** Each kind's ids in a pending-changes item: its key and its attribute (the deployed version's `ids` and `dbs`). */
+const PENDING = KINDS.map((k) => k.events.pending);
 
 /** Instance ids per inventory item (DynamoDB items are limited to 400 KB). */
 const INVENTORY_IDS_PER_ITEM = 5000;
@@ -87,10 +91,7 @@ export interface RemediationRecord {
 }
 
 /** Changes noted for an account × region and not yet scanned (event-driven rescans, debounced). */
-export interface PendingChanges {
-  instanceIds: string[];
-  /** Timestream for InfluxDB databases (`*`: the region's, no id known). */
-  databaseIds: string[];
+export interface PendingChanges extends PendingIds {
   /** Only in an item written before region-wide changes had their own (rate-limited) item: scanned as one. */
   wholeRegion: boolean;
   /** Epoch ms of the first and the latest change noted since the last scan. */
@@ -370,25 +371,18 @@ export class ScanStore {
   }
 
   /**
-   * Note changed instances and databases of an account × region: merged into
-   * one pending item. True when no change was pending before: the caller then
+   * Note changed subjects of an account × region, each kind's ids under its key
+   * (lib/kinds/<kind>/events.ts: `pending`): merged into one pending item. True when no change was pending before: the caller then
    * schedules the item's check (one delayed message per burst).
    */
-  async noteChanges(
-    accountId: string,
-    region: string,
-    change: { instanceIds: string[]; databaseIds?: string[] },
-    now = new Date(),
-  ): Promise<boolean> {
+  async noteChanges(accountId: string, region: string, change: Partial<PendingIds>, now = new Date()): Promise<boolean> {
     const values: Record<string, AttributeValue> = { ':now': { N: String(now.getTime()) }, ':ttl': this.ttl(now) };
     const add: string[] = [];
-    if (change.instanceIds.length) {
-      values[':ids'] = { SS: [...new Set(change.instanceIds)] };
-      add.push('ids :ids');
-    }
-    if (change.databaseIds?.length) {
-      values[':dbs'] = { SS: [...new Set(change.databaseIds)] };
-      add.push('dbs :dbs');
+    for (const { key, attribute } of PENDING) {
+      const ids = change[key];
+      if (!ids?.length) continue;
+      values[`:${attribute}`] = { SS: [...new Set(ids)] };
+      add.push(`${attribute} :${attribute}`);
     }
     const out = await (await this.db).send(
       new UpdateItemCommand({
@@ -411,8 +405,7 @@ export class ScanStore {
     const i = got.Item;
     if (!i?.firstAt?.N) return undefined;
     return {
-      instanceIds: [...(i.ids?.SS ?? [])].sort(),
-      databaseIds: [...(i.dbs?.SS ?? [])].sort(),
+      ...(Object.fromEntries(PENDING.map((p) => [p.key, [...(i[p.attribute]?.SS ?? [])].sort()])) as PendingIds),
       wholeRegion: i.wholeRegion?.BOOL === true,
       firstAt: Number(i.firstAt.N),
       lastAt: Number(i.lastAt?.N ?? i.firstAt.N),
@@ -441,13 +434,10 @@ export class ScanStore {
     // Changed meanwhile: drop the scanned ids, keep the rest.
     const values: Record<string, AttributeValue> = {};
     const del: string[] = [];
-    if (taken.instanceIds.length) {
-      values[':taken'] = { SS: taken.instanceIds };
-      del.push('ids :taken');
-    }
-    if (taken.databaseIds.length) {
-      values[':takenDbs'] = { SS: taken.databaseIds };
-      del.push('dbs :takenDbs');
+    for (const { key, attribute } of PENDING) {
+      if (!taken[key].length) continue;
+      values[`:${attribute}`] = { SS: taken[key] };
+      del.push(`${attribute} :${attribute}`);
     }
     await (await this.db).send(
       new UpdateItemCommand({

@@ -8,6 +8,7 @@ import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import type { EvidenceTargets } from '../evidence/index.js';
 import type { Check, CheckSettings, EndpointContext, RegionInventory, Result, SubjectRef } from '../model.js';
+import type { KindEvents } from './events.js';
 import type { KindLifecycle } from './lifecycle.js';
 
 /** The scopes of checks a kind's subjects receive (region and endpoint checks are shared by every kind): a kind's own. */
@@ -74,6 +75,8 @@ export interface ResourceKind<S = unknown, Ctx extends { evidence: object } = { 
   subject: (s: S) => SubjectRef;
   /** lifecycle.ts: how publishing lists and archives it (pure: lib/kinds/lifecycle.ts holds every kind's). */
   lifecycle: KindLifecycle;
+  /** events.ts: the CloudTrail records that name it and what a change touches of it (event-driven rescans). */
+  events: KindEvents<S>;
 }
 
 /** A kind as the registry holds it: its record and context types are its own business. */

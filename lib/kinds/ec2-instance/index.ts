@@ -1,6 +1,7 @@
 /** `ec2-instance`: EC2 instances selected by tag (the `instance` checks). */
 import { ok } from '../../model.js';
 import { defineKind } from '../kind.js';
+import { ec2InstanceEvents } from './events.js';
 import { discoverEc2Instances, discoverEc2Paths } from './discover.js';
 import { ec2InstanceContexts, ec2InstanceEndpoint, ec2InstanceTargets } from './evidence.js';
 import { ec2InstanceLifecycle } from './lifecycle.js';
@@ -19,4 +20,5 @@ export const EC2_INSTANCE = defineKind({
   endpoint: ec2InstanceEndpoint,
   subject: ec2InstanceSubject,
   lifecycle: ec2InstanceLifecycle,
+  events: ec2InstanceEvents,
 });

@@ -1,5 +1,6 @@
 /** `timestream-db`: Amazon Timestream for InfluxDB instances and clusters (the `database` checks). */
 import { defineKind } from '../kind.js';
+import { timestreamDbEvents } from './events.js';
 import { discoverTimestreamDbs } from './discover.js';
 import { timestreamDbContexts, timestreamDbEndpoint, timestreamDbTargets } from './evidence.js';
 import { timestreamDbLifecycle } from './lifecycle.js';
@@ -17,4 +18,5 @@ export const TIMESTREAM_DB = defineKind({
   endpoint: timestreamDbEndpoint,
   subject: timestreamDbSubject,
   lifecycle: timestreamDbLifecycle,
+  events: timestreamDbEvents,
 });
