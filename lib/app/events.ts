@@ -13,20 +13,9 @@
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { KINDS } from '../kinds/index.js';
-import {
-  eventsOf,
-  rec,
-  str,
-  watchedTagKeys,
-  type ChangeRecord,
-  type NetworkNamed,
-  type RecordNamed,
-  type Selected,
-} from '../kinds/events.js';
+import { rec, str, watchedTagKeys, type ChangeRecord, type NetworkNamed, type RecordNamed, type Selected } from '../kinds/events.js';
 
 export { CHANGE_EVENTS, type Selected } from '../kinds/events.js';
-/** The load-balancer events (the listener, rule, target and group changes that move a path to a target). */
-export const ELB_EVENTS = eventsOf('elasticloadbalancing.amazonaws.com');
 
 /** What an event can have changed, in one account × region. */
 export interface Change extends NetworkNamed {

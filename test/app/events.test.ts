@@ -14,7 +14,8 @@ import { CreateVpcCommand, DescribeInstancesCommand, DescribeNetworkAclsCommand,
 import { CreateQueueCommand, DeleteMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { handler as events } from '../../handlers/events.js';
 import { handler as worker } from '../../handlers/worker.js';
-import { CHANGE_EVENTS, ELB_EVENTS } from '../../lib/app/events.js';
+import { CHANGE_EVENTS } from '../../lib/app/events.js';
+import { ELB_EVENTS } from '../../lib/kinds/ec2-instance/events.js';
 import { appDeps, resetAppDeps } from '../../lib/app/runtime.js';
 import { ScanStore } from '../../lib/app/store.js';
 import type { WorkUnit } from '../../lib/app/units.js';

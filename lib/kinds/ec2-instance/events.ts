@@ -10,6 +10,8 @@ const INSTANCE = /^i-[0-9a-f]{8,17}$/;
 const ENI = /^eni-[0-9a-f]{8,17}$/;
 const ELB = 'elasticloadbalancing.amazonaws.com';
 const EC2 = 'ec2.amazonaws.com';
+/** The load-balancer events (the listener, rule, target and group changes that move a path to a target). */
+export const ELB_EVENTS = eventsOf(ELB);
 
 /** An EC2 event's instances (undefined: not an instance event, or one that changes nothing judged). */
 function ec2Named(eventName: string, req: Record<string, unknown>, res: Record<string, unknown>, watched: (key: string) => boolean) {
@@ -43,7 +45,7 @@ export const ec2InstanceEvents: KindEvents<Instance> = {
   named: (r, watched): RecordNamed | undefined => {
     const req = r.requestParameters;
     if (r.eventSource === ELB) {
-      if (!eventsOf(ELB).includes(r.eventName)) return undefined;
+      if (!ELB_EVENTS.includes(r.eventName)) return undefined;
       const targets = Array.isArray(req.targets) ? req.targets.flatMap((t) => str(rec(t).id, INSTANCE)) : [];
       const classic = Array.isArray(req.instances) ? req.instances.flatMap((t) => str(rec(t).instanceId, INSTANCE)) : [];
       return { ids: [...targets, ...classic], why: 'a load balancer change that names no instance' };
