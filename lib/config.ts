@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configError } from './errors.js';
 import type { AllowedPort } from './model.js';
+import { SuppressionSchema } from './suppress.js';
 import { parseCidr } from './util/cidr.js';
 
 /**
@@ -91,6 +92,8 @@ export const ConfigSchema = z.strictObject({
   /** CIDRs that count as inside an Enterprise cluster. */
   clusterCidrs: z.array(cidrString).default([]),
   regionConcurrency: int(1, 64).default(4),
+  /** Accepted risks: one check, one subject, a reason and an expiry each (lib/suppress.ts). */
+  suppressions: z.array(SuppressionSchema).default([]),
   probe: z
     .strictObject({
       /** Probe discovered instances (scan); `influxguard probe` always probes. */
@@ -262,6 +265,9 @@ export function parseConfig(input: unknown, origin = 'configuration', name?: Set
     if (i.code === 'unrecognized_keys')
       return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}${i.path.length ? ` in ${i.path.join('.')}` : ''}`;
     if (!i.path.length) return i.code === 'invalid_type' ? 'it must be a JSON object ({…})' : `it ${i.message}`;
+    // A suppression is named by its place in the list; its own check says what is wrong (`suppressions[2]: unknown check id "x"`).
+    if (i.path[0] === 'suppressions' && typeof i.path[1] === 'number' && i.code !== 'invalid_type')
+      return `suppressions[${i.path[1]}]${i.path.length > 2 ? ` ${i.path.slice(2).join('.')}` : ''}: ${i.message}`;
     const named = name?.(i.path);
     const value = named && 'value' in named ? named.value : valueAt(input, i.path);
     const shown = value === undefined ? '' : ` (${JSON.stringify(value)?.slice(0, 80)})`;
@@ -364,6 +370,7 @@ const ENV_NAMES = new Set(
     'EVENT_QUIET_SECONDS',
     'EVENT_REGION_INTERVAL_SECONDS',
     'REMEDIATION_APPLY',
+    'SUPPRESSIONS',
     'PUBLISH_ENABLED',
     'AUDIT_SECRET',
     'AUDIT_SECRETS',
@@ -439,6 +446,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     ...(insecureLab !== undefined ? { insecureLab } : {}),
   };
   if (Object.keys(audit).length) out.audit = audit;
+  // The stack's accepted risks: the same entries as the config file's `suppressions`, as JSON text.
+  if (env.INFLUXGUARD_SUPPRESSIONS?.trim()) {
+    try {
+      out.suppressions = JSON.parse(env.INFLUXGUARD_SUPPRESSIONS) as ConfigInput['suppressions'];
+    } catch (err) {
+      throw configError(`INFLUXGUARD_SUPPRESSIONS is not valid JSON: ${(err as Error).message}`);
+    }
+  }
   if (env.INFLUXGUARD_ROLE_TAG) out.roleTagKey = env.INFLUXGUARD_ROLE_TAG;
   if (env.INFLUXGUARD_CLUSTER_TAG) out.clusterTagKey = env.INFLUXGUARD_CLUSTER_TAG;
   return out;

@@ -12,6 +12,7 @@ import { CHECKS } from './checks/index.js';
 import type { Config } from './config.js';
 import { discoverRegionResources } from './discover/ec2.js';
 import { AwsCallError, toAwsCallError, usageError } from './errors.js';
+import { applySuppressions, asSuppressions, suppressionState } from './suppress.js';
 import { evaluateEndpoint, evaluateRegion, evaluateRegionFailure, evaluateSubject } from './evaluate.js';
 import {
   auditSource,
@@ -320,6 +321,12 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
     perRegion.flatMap((r) => r.findings),
     checks,
   );
+  // Accepted risks: active entries mark what they match, by the subject's tags where an entry names a tag.
+  const tags = new Map<string, Readonly<Record<string, string>>>();
+  for (const r of perRegion)
+    for (const x of [...r.instances.map((i) => ({ id: i.instanceId, tags: i.tags })), ...r.databases]) tags.set(x.id, x.tags);
+  const { active } = suppressionState(asSuppressions(config.suppressions), now());
+  const { unmatched } = applySuppressions(findings, active, (id) => tags.get(id));
   const document: ScanDocument = {
     scanId: (deps.newScanId ?? randomUUID)(),
     startedAt,
@@ -336,5 +343,6 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
     subjects: perRegion.flatMap((r) => r.subjects),
     coverage,
     incomplete: incompleteReasons(coverage, config, !deps.unit),
+    unmatchedSuppressions: unmatched,
   };
 }

@@ -5,6 +5,7 @@ const emptySummary = (): Summary => ({
   PASSED: 0,
   WARNING: 0,
   NOT_AVAILABLE: 0,
+  suppressed: 0,
   bySeverity: Object.fromEntries(SEVERITIES.map((x) => [x, 0])) as Summary['bySeverity'],
 });
 
@@ -13,6 +14,7 @@ export function summarise(findings: readonly Finding[]): Summary {
   const s = emptySummary();
   for (const f of findings) {
     s[f.status]++;
+    if (f.suppression) s.suppressed++;
     if (isFailing(f.status)) s.bySeverity[f.severity]++;
   }
   return s;
@@ -23,6 +25,7 @@ export function mergeSummaries(parts: readonly Summary[]): Summary {
   const s = emptySummary();
   for (const p of parts) {
     for (const k of ['FAILED', 'PASSED', 'WARNING', 'NOT_AVAILABLE'] as const) s[k] += p[k];
+    s.suppressed += p.suppressed ?? 0;
     for (const x of SEVERITIES) s.bySeverity[x] += p.bySeverity[x] ?? 0;
   }
   return s;

@@ -90,13 +90,14 @@ describe('the evaluate stage', () => {
     const s = summarise([
       { status: 'FAILED', severity: 'CRITICAL' },
       { status: 'WARNING', severity: 'LOW' },
-      { status: 'PASSED', severity: 'INFORMATIONAL' },
+      { status: 'PASSED', severity: 'INFORMATIONAL', suppression: { reason: 'r', expires: '2027-01-01', source: 'config' } },
     ] as never);
     expect(s).toEqual({
       FAILED: 1,
       PASSED: 1,
       WARNING: 1,
       NOT_AVAILABLE: 0,
+      suppressed: 1,
       bySeverity: { INFORMATIONAL: 0, LOW: 1, MEDIUM: 0, HIGH: 0, CRITICAL: 1 },
     });
   });

@@ -18,6 +18,7 @@ import { goneInstances } from '../discover/ec2.js';
 import { FORMATS, formatForFile, renderDocument, type Format } from '../render/formats.js';
 import { renderTable, type TableOptions } from '../render/table.js';
 import { scan, type Progress } from '../scan.js';
+import { asSuppressions, entryName, suppressionState } from '../suppress.js';
 import { printable } from '../util/text.js';
 import { VERSION } from '../version.js';
 
@@ -233,7 +234,8 @@ function format(values: Pick<Values, 'format' | 'output'>): Format {
 /** Whether any FAILED finding is at or above the threshold. */
 export function failsAt(doc: ScanDocument, threshold: Severity | 'none'): boolean {
   if (threshold === 'none') return false;
-  return doc.findings.some((f) => f.status === 'FAILED' && severityRank(f.severity) >= severityRank(threshold));
+  // An accepted risk (an active suppression) never fails the run.
+  return doc.findings.some((f) => f.status === 'FAILED' && !f.suppression && severityRank(f.severity) >= severityRank(threshold));
 }
 
 /** The region for account-level calls: the environment, the profile, else the first region asked for. */
@@ -317,19 +319,25 @@ async function emit(
     io.stderr(`influxguard: ${fmt} written to ${values.output}\n`);
   } else for (const piece of pieces) io.stdout(piece);
   const unavailable = document.summary.NOT_AVAILABLE;
-  const notAvailable = `${unavailable} ${unavailable === 1 ? 'finding' : 'findings'} NOT_AVAILABLE`;
+  const naText = (n: number) => `${n} ${n === 1 ? 'finding' : 'findings'} NOT_AVAILABLE`;
+  const notAvailable = naText(unavailable);
   if (unavailable > 0)
     io.stderr(`influxguard: warning: ${notAvailable}: evidence could not be gathered (the reasons are in the table and the JSON)\n`);
   // A failing finding on incomplete evidence (e.g. reachability undecided) may deserve a higher severity than it has.
   const undecided = document.findings.filter((f) => isFailing(f.status) && f.evidence.incomplete).length;
-  const undecidedText = `${undecided} failing ${undecided === 1 ? 'finding' : 'findings'} on incomplete evidence`;
+  const undecidedOf = (n: number) => `${n} failing ${n === 1 ? 'finding' : 'findings'} on incomplete evidence`;
+  const undecidedText = undecidedOf(undecided);
   if (undecided > 0)
     io.stderr(`influxguard: warning: ${undecidedText}: the severity may be higher (see "incomplete" in the table and the JSON)\n`);
   const strict = values['fail-on-unavailable'];
+  // --fail-on-unavailable counts only what no active suppression accepted.
+  const open = document.findings.filter((f) => !f.suppression);
+  const strictUnavailable = open.filter((f) => f.status === 'NOT_AVAILABLE').length;
+  const strictUndecided = open.filter((f) => isFailing(f.status) && f.evidence.incomplete).length;
   const reasons = [
     ...incomplete,
-    ...(strict && unavailable > 0 ? [`${notAvailable} (--fail-on-unavailable)`] : []),
-    ...(strict && undecided > 0 ? [`${undecidedText} (--fail-on-unavailable)`] : []),
+    ...(strict && strictUnavailable > 0 ? [`${naText(strictUnavailable)} (--fail-on-unavailable)`] : []),
+    ...(strict && strictUndecided > 0 ? [`${undecidedOf(strictUndecided)} (--fail-on-unavailable)`] : []),
   ];
   for (const r of reasons) io.stderr(`influxguard: incomplete: ${oneLine(r, 500)}\n`);
   if (failsAt(document, failOn(values['fail-on']))) return 1;
@@ -343,6 +351,10 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   format(values);
   failOn(values['fail-on']);
   const config = configFor(values, io);
+  const suppressions = asSuppressions(config.suppressions);
+  const state = suppressionState(suppressions, new Date());
+  for (const e of state.expired) io.stderr(`influxguard: warning: ${entryName(e.entry, e.index)} expired on ${e.entry.expires}: ignored\n`);
+  for (const e of state.expiringSoon) io.stderr(`influxguard: warning: ${entryName(e.entry, e.index)} expires on ${e.entry.expires}\n`);
   const region = await homeRegion(io.env, config.regions);
   const counter = new CallCounter();
   const clients = createClients({ aws: config.aws, counter });
@@ -350,6 +362,8 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   try {
     const result = await scan(config, { clients, homeRegion: region, env: io.env, onProgress: progress.onProgress });
     progress.clear();
+    for (const i of result.unmatchedSuppressions ?? [])
+      io.stderr(`influxguard: warning: ${entryName(suppressions[i]!, i)} matched no finding\n`);
     const code = await emit(result.document, result.incomplete, values, io, {
       command: 'scan',
       subjects: result.subjects,

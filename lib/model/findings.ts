@@ -60,6 +60,8 @@ export interface Finding {
   remediation: Remediation;
   /** Controls of published frameworks the check supports (lib/checks/compliance.ts); the same strings go to ASFF. */
   compliance?: { relatedRequirements: string[] };
+  /** An accepted risk (CHECKS.md "Accepted risks"): set by lib/suppress.ts when an active configured entry matches. */
+  suppression?: { reason: string; expires: string; source: 'config' };
 }
 
 export interface Summary {
@@ -67,6 +69,8 @@ export interface Summary {
   PASSED: number;
   WARNING: number;
   NOT_AVAILABLE: number;
+  /** Findings of any status an active suppression matched (the status counts still include them). */
+  suppressed: number;
   /** Failing findings (FAILED and WARNING) by severity; every label present. */
   bySeverity: Record<Severity, number>;
 }
@@ -116,6 +120,8 @@ export interface ScanResult {
   coverage: Coverage[];
   /** Why the scan is incomplete (empty when everything asked for was checked). */
   incomplete: string[];
+  /** Indexes of active `suppressions` entries that matched no finding (they only warn). */
+  unmatchedSuppressions?: number[];
 }
 
 /**

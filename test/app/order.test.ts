@@ -13,6 +13,7 @@ const unit = (instanceId: string, region = 'eu-west-1'): UnitResult => ({
     PASSED: 0,
     WARNING: 0,
     NOT_AVAILABLE: 0,
+    suppressed: 0,
     bySeverity: { INFORMATIONAL: 0, LOW: 0, MEDIUM: 0, HIGH: 1, CRITICAL: 0 },
   },
   worst: [

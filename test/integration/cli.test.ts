@@ -35,7 +35,7 @@ describe('influxguard scan', () => {
     const doc = JSON.parse(r.stdout);
     expect(Object.keys(doc)).toEqual(['scanId', 'startedAt', 'finishedAt', 'scope', 'findings', 'summary']);
     expect(doc.scope).toEqual({ accounts: [account.accountId], regions: [REGION] });
-    expect(Object.keys(doc.summary)).toEqual(['FAILED', 'PASSED', 'WARNING', 'NOT_AVAILABLE', 'bySeverity']);
+    expect(Object.keys(doc.summary)).toEqual(['FAILED', 'PASSED', 'WARNING', 'NOT_AVAILABLE', 'suppressed', 'bySeverity']);
     const pub = doc.findings.find(
       (f: { checkId: string; status: string }) => f.checkId === 'net.http-port-public' && f.status === 'FAILED',
     );

@@ -1,0 +1,62 @@
+/** lib/suppress.ts: which entries are active, and which findings they match (pure). */
+import { describe, expect, it } from '@jest/globals';
+import { configFromEnv, loadConfig } from '../lib/config.js';
+import { InfluxguardError } from '../lib/errors.js';
+import type { Finding } from '../lib/model.js';
+import { applySuppressions, suppressionState, type Suppression } from '../lib/suppress.js';
+
+const finding = (over: Partial<Finding>): Finding => ({
+  checkId: 'net.http-port-public',
+  status: 'FAILED',
+  severity: 'HIGH',
+  title: 't',
+  accountId: '111122223333',
+  region: 'eu-west-1',
+  instanceId: 'i-1',
+  resource: { type: 'AwsEc2SecurityGroup', id: 'sg-1' },
+  evidence: {},
+  remediation: { text: '', url: '' },
+  ...over,
+});
+const entry = (over: Partial<Suppression>): Suppression => ({
+  checkId: 'net.http-port-public',
+  reason: 'r',
+  expires: '2027-01-31',
+  ...over,
+});
+
+describe('suppression matching', () => {
+  it('an entry is active through the end of its expires day, UTC', () => {
+    const e = [entry({ instanceId: 'i-1' })];
+    expect(suppressionState(e, new Date('2027-01-31T23:59:59.999Z')).active).toHaveLength(1);
+    expect(suppressionState(e, new Date('2027-02-01T00:00:00Z')).expired).toHaveLength(1);
+    expect(suppressionState(e, new Date('2027-01-17T00:00:00Z')).expiringSoon).toHaveLength(1);
+    expect(suppressionState(e, new Date('2027-01-16T00:00:00Z')).expiringSoon).toHaveLength(0);
+  });
+  it('matches by check and subject (instance, resource, tag of a database), account and region when given', () => {
+    const db = finding({ instanceId: 'db-1', checkId: 'timestream.publicly-accessible', resource: { type: 'Other', id: 'arn:db-1' } });
+    const findings = [finding({}), finding({ checkId: 'net.unexpected-ports-open', severity: 'LOW' }), db, finding({ instanceId: 'i-2' })];
+    const entries = [
+      entry({ instanceId: 'i-1' }),
+      entry({ checkId: 'timestream.publicly-accessible', tag: 'env=prod' }),
+      entry({ resourceId: 'sg-1', region: 'us-east-1' }),
+      entry({ resourceId: 'sg-1', accountId: '999999999999' }),
+    ];
+    const tags: Record<string, Record<string, string>> = { 'db-1': { env: 'prod' }, 'i-2': { env: 'prod' } };
+    const { active } = suppressionState(entries, new Date('2027-01-01T00:00:00Z'));
+    const { unmatched } = applySuppressions(findings, active, (id) => tags[id]);
+    expect(findings.map((f) => f.suppression?.reason ?? null)).toEqual(['r', null, 'r', null]);
+    expect(findings[0]!.status).toBe('FAILED');
+    expect(findings[0]!.suppression).toEqual({ reason: 'r', expires: '2027-01-31', source: 'config' });
+    expect(unmatched).toEqual([2, 3]);
+  });
+  it('the stack takes the same entries as JSON in INFLUXGUARD_SUPPRESSIONS, validated alike', () => {
+    const expires = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const good = [{ checkId: 'net.http-port-public', instanceId: 'i-1', reason: 'r', expires }];
+    expect(loadConfig({ env: { INFLUXGUARD_SUPPRESSIONS: JSON.stringify(good) } }).suppressions).toEqual(good);
+    expect(() => loadConfig({ env: { INFLUXGUARD_SUPPRESSIONS: JSON.stringify([{ ...good[0], checkId: 'nope' }]) } })).toThrow(
+      /suppressions\[0\]: unknown check id "nope"/,
+    );
+    expect(() => configFromEnv({ INFLUXGUARD_SUPPRESSIONS: '[' })).toThrow(InfluxguardError);
+  });
+});
