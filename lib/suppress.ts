@@ -131,3 +131,18 @@ export function applySuppressions(findings: Finding[], active: SuppressionState[
   }
   return { unmatched: active.filter((a) => !used.has(a.index)).map((a) => a.index) };
 }
+
+/** What a suppressed finding shows beside it (table, HTML, SNS): `accepted until 2027-03-31: bastion SSH`. */
+export const acceptedText = (s: { reason: string; expires: string }): string => `accepted until ${s.expires}: ${s.reason}`;
+
+/**
+ * The fixed start of the Security Hub note on a finding the scanner suppressed: the lifecycle reopens only findings
+ * whose note still starts with it (a person's own note, or their own SUPPRESSED, is left alone).
+ */
+export const NOTE_PREFIX = 'influxguard: ';
+/** Security Hub's Note.Text limit. */
+const NOTE_MAX = 512;
+export const suppressionNote = (s: { reason: string; expires: string }): string => {
+  const text = `${NOTE_PREFIX}${acceptedText(s)}`;
+  return text.length > NOTE_MAX ? `${text.slice(0, NOTE_MAX - 1)}…` : text;
+};

@@ -8,6 +8,7 @@ import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { checkById } from '../checks/index.js';
 import { kindOfSubject } from '../kinds/outputs.js';
 import type { Finding } from '../model.js';
+import { suppressionNote } from '../suppress.js';
 import { printable, printableDeep } from '../util/text.js';
 import { VERSION } from '../version.js';
 
@@ -253,5 +254,13 @@ export function toAsff(f: Finding, times: AsffTimes): AwsSecurityFinding {
         : {}),
     },
     RecordState: 'ACTIVE',
+    // An accepted risk: SUPPRESSED with the scanner's note (Security Hub takes these on a new finding; the
+    // publisher sets them with BatchUpdateFindings on existing ones, lib/publish/).
+    ...(f.suppression
+      ? {
+          Workflow: { Status: 'SUPPRESSED' },
+          Note: { Text: suppressionNote(f.suppression), UpdatedBy: 'influxguard', UpdatedAt: times.now },
+        }
+      : {}),
   });
 }

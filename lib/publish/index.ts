@@ -13,6 +13,7 @@ import { findingId, idHash, sortedIdHashes } from '../findings/asff.js';
 import { kindOfSubject } from '../kinds/outputs.js';
 import { parseFindingId, planImports, type Held, type Plan, type PublishScope } from './lifecycle.js';
 import { importFindings, readActive, type ImportOptions } from './securityhub.js';
+import { asSuppressions, entryName, suppressionState } from '../suppress.js';
 import { buildSummary, publishSummary, shouldNotify, type Changes, type SummaryInput } from './sns.js';
 
 export interface PublishReport {
@@ -208,7 +209,9 @@ export async function notify(
 ): Promise<PublishReport['sns']> {
   const topic = config.publish.snsTopicArn;
   if (!topic) return undefined;
-  const summary = buildSummary(input, changes, instances);
+  const soon = suppressionState(asSuppressions(config.suppressions), new Date()).expiringSoon;
+  const expiring = soon.map((e) => `${entryName(e.entry, e.index)} expires on ${e.entry.expires}`);
+  const summary = buildSummary(expiring.length ? { ...input, expiring } : input, changes, instances);
   if (!shouldNotify(summary, changes, config.publish.notify, config.publish.notifyMinSeverity))
     return { sent: false, subject: summary.subject };
   try {

@@ -43,13 +43,15 @@ export function consoleLink(region: string): string {
  */
 export type SummaryFinding = Pick<
   Finding,
-  'checkId' | 'status' | 'severity' | 'title' | 'accountId' | 'region' | 'instanceId' | 'resource' | 'endpoint'
+  'checkId' | 'status' | 'severity' | 'title' | 'accountId' | 'region' | 'instanceId' | 'resource' | 'endpoint' | 'suppression'
 > & { name?: string; new?: true };
 
 /** What a summary reads: the scan's frame, its counts, its findings (at least the failing ones) and why it is incomplete. */
 export interface SummaryInput extends Pick<ScanDocument, 'scanId' | 'startedAt' | 'finishedAt' | 'scope' | 'summary'> {
   findings: readonly SummaryFinding[];
   incomplete?: readonly string[];
+  /** Configured suppressions expiring soon, one line each (`suppressions[0] (check, subject) expires on DATE`). */
+  expiring?: readonly string[];
 }
 
 export function buildSummary(
@@ -70,13 +72,16 @@ export function buildSummary(
     .map((x) => `${s.bySeverity[x]} ${x}`)
     .join(', ');
   const accounts = doc.scope.accounts.join(', ');
-  const fresh = doc.findings.filter((f) => failing(f) && (!changes || changes.isNew(f))).sort(byRisk);
+  // Accepted risks are counted apart, never listed among the worst.
+  const fresh = doc.findings.filter((f) => failing(f) && !f.suppression && (!changes || changes.isNew(f))).sort(byRisk);
 
   const head = [
     `influxguard scan ${doc.scanId}`,
     `Accounts: ${accounts || '-'}; regions: ${doc.scope.regions.join(', ') || '-'}; ${doc.startedAt} → ${doc.finishedAt}`,
     '',
     `Findings: ${s.FAILED} FAILED${sev ? ` (${sev})` : ''}, ${s.WARNING} WARNING, ${s.NOT_AVAILABLE} NOT_AVAILABLE, ${s.PASSED} PASSED`,
+    ...(s.suppressed ? [`Accepted risks (suppressed): ${s.suppressed} finding(s), included in the counts above`] : []),
+    ...(doc.expiring ?? []).slice(0, 20).map((e) => `SUPPRESSION EXPIRING: ${e.slice(0, 300)}`),
     ...incomplete.slice(0, 10).map((r) => `INCOMPLETE: ${r.slice(0, 300)}`),
     changes
       ? `Since the last scan: ${changes.newFailures} new failures, ${changes.resolved} resolved, ${changes.stillFailing} still failing`

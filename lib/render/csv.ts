@@ -7,6 +7,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Finding, ScanDocument } from '../model.js';
 import { documentFindingId } from '../findings/asff.js';
+import { acceptedText } from '../suppress.js';
 import { jsonText, printable } from '../util/text.js';
 
 export const CSV_COLUMNS = [
@@ -26,6 +27,8 @@ export const CSV_COLUMNS = [
   ['remediation_url', (f) => f.remediation.url],
   ['related_requirements', (f) => (f.compliance?.relatedRequirements ?? []).join('; ')],
   ['evidence_json', (f) => jsonText(f.evidence)],
+  // The accepted risk (CHECKS.md "Accepted risks"): `accepted until DATE: reason`, empty when not suppressed.
+  ['suppression', (f) => (f.suppression ? acceptedText(f.suppression) : '')],
 ] as const satisfies readonly (readonly [string, (f: Finding) => string])[];
 
 /** A cell a spreadsheet shows as text, never evaluates. */

@@ -15,7 +15,7 @@ import { documentFindingId } from '../findings/asff.js';
 import { jsonText, printable } from '../util/text.js';
 import { VERSION } from '../version.js';
 import { SEVERITY_COLOURS, severityScale, svgOf } from './chart.js';
-import { countOf, failingCount, ofEachKind, subjects, type Subject } from './subjects.js';
+import { countOf, failingCount, findingOrder, ofEachKind, subjects, type Subject } from './subjects.js';
 
 export interface HtmlOptions {
   /** The scan's subjects of every kind, for their names. */
@@ -52,7 +52,8 @@ function nameLines(name: string): string[] {
 
 /** The findings by subject, in the table's order (render/subjects.ts). */
 function groups(doc: ScanDocument, names: Map<string, string>): Group[] {
-  return subjects(doc.findings).map((s) => {
+  // Suppressed findings are shown apart (renderHtml, "Accepted risks").
+  return subjects(doc.findings.filter((f) => !f.suppression)).map((s) => {
     const name = names.get(s.key);
     const suffix = s.kind === 'account' ? ' (account)' : '';
     return {
@@ -121,10 +122,11 @@ function findingHtml(f: Finding): string {
   // A check's title names what it looks for ("…answers queries without authentication"): a passed one reads as what was seen.
   const passed = f.status === 'PASSED';
   const line = passed ? summary || `not the case: ${f.title}` : f.title;
-  return `<details class="finding" data-status="${h(f.status)}" data-severity="${h(f.severity)}" data-check="${h(f.checkId)}"${passed ? ' hidden' : ''}>
+  return `<details class="finding" data-status="${h(f.status)}" data-severity="${h(f.severity)}" data-check="${h(f.checkId)}"${f.suppression ? ' data-suppressed="true"' : ''}${passed ? ' hidden' : ''}>
 <summary><span class="sev" style="background:${SEVERITY_COLOURS[f.severity]}">${h(f.severity)}</span> <span class="status st-${h(f.status)}">${h(f.status)}</span> <code>${h(f.checkId)}</code> ${h(line)}<span class="res">${h(f.resource.type)} ${h(f.resource.id)}</span></summary>
 <div class="body">
 ${passed ? `<p class="checked"><b>Looks for</b> ${h(f.title)}</p>` : `<p class="observed">${h(summary)}</p>`}
+${f.suppression ? `<p class="accepted"><b>Accepted risk</b> until ${h(f.suppression.expires)}: ${h(f.suppression.reason)}${f.instanceId ? ` · <code>${h(f.instanceId)}</code>` : ''}</p>` : ''}
 ${f.endpoint ? `<p><b>Endpoint</b> <code>${h(f.endpoint)}</code></p>` : ''}
 <p><b>Remediation</b> ${h(f.remediation.text)} <a href="${h(f.remediation.url)}" rel="noreferrer noopener">${h(f.remediation.url)}</a></p>
 ${related.length ? `<p class="related"><b>Related requirements</b> ${related.map((r) => `<span class="req">${h(r)}</span>`).join(' ')}</p>` : ''}
@@ -214,6 +216,7 @@ export async function renderHtml(doc: ScanDocument, opts: HtmlOptions = {}): Pro
     (opts.subjects ?? []).filter((s) => s.name && s.name !== s.id).map((s) => [s.id, s.name!] as [string, string]),
   );
   const gs = groups(doc, names);
+  const accepted = doc.findings.filter((f) => f.suppression).sort(findingOrder);
   // A probe's document has endpoints and no accounts or regions (the CLI says which command made it).
   const probe = (opts.command ?? (doc.scope.accounts.length || doc.findings.some((f) => f.accountId) ? 'scan' : 'probe')) === 'probe';
   const noun = probe ? 'endpoint' : 'instance';
@@ -245,7 +248,7 @@ export async function renderHtml(doc: ScanDocument, opts: HtmlOptions = {}): Pro
 <h2>Summary</h2>
 <div class="cards" id="summary">
 ${STATUSES.map((st) => `<div class="card ${st}" data-status="${st}"><span class="n">${s[st]}</span>${st}</div>`).join('\n')}
-<div class="card" data-status="findings"><span class="n">${doc.findings.length}</span>findings</div>
+<div class="card" data-status="findings"><span class="n">${doc.findings.length}</span>findings</div>${s.suppressed ? `\n<div class="card" data-status="suppressed"><span class="n">${s.suppressed}</span>suppressed</div>` : ''}
 </div>
 <p id="headline">${
     failing === 0
@@ -271,6 +274,7 @@ ${STATUSES.map((st) => `<div class="card ${st}" data-status="${st}"><span class=
 <span><b id="shown-count">${notPassed}</b> of ${doc.findings.length} shown</span>
 </div>
 ${gs.map(groupHtml).join('\n')}
+${accepted.length ? `<section id="accepted">\n<h2>Accepted risks (suppressed): ${accepted.length}</h2>\n${accepted.map(findingHtml).join('\n')}\n</section>` : ''}
 <footer>influxguard ${h(VERSION)} · statuses and severities as in Security Hub (ASFF) · each finding's "Related requirements" are the framework controls its check supports</footer>
 <script>${SCRIPT}</script>
 </body>

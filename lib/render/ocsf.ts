@@ -7,6 +7,7 @@
 import { checkById } from '../checks/index.js';
 import type { Finding, ScanDocument, Severity, Status } from '../model.js';
 import { documentFindingId, resourceArn } from '../findings/asff.js';
+import { suppressionNote } from '../suppress.js';
 import { printableDeep } from '../util/text.js';
 import { VERSION } from '../version.js';
 
@@ -72,9 +73,11 @@ export function toOcsf(f: Finding, doc: Pick<ScanDocument, 'scanId' | 'finishedA
     time,
     severity_id: SEVERITY_ID[f.severity],
     severity: SEVERITY_CAPTION[f.severity],
-    // The finding's own workflow status (New); the check's result is compliance.status_id and status_code.
-    status_id: 1,
-    status: 'New',
+    // The finding's own workflow status (New, or Suppressed for an accepted risk); the check's result is
+    // compliance.status_id and status_code.
+    status_id: f.suppression ? 3 : 1,
+    status: f.suppression ? 'Suppressed' : 'New',
+    ...(f.suppression ? { comment: suppressionNote(f.suppression) } : {}),
     status_code: f.status,
     ...(summary ? { status_detail: summary } : {}),
     message: summary ? `${f.title}: ${summary}` : f.title,
@@ -110,6 +113,7 @@ export function toOcsf(f: Finding, doc: Pick<ScanDocument, 'scanId' | 'finishedA
       ...(f.endpoint ? { endpoint: f.endpoint } : {}),
       ...(f.accountId ? { account_id: f.accountId } : {}),
       ...(f.region ? { region: f.region } : {}),
+      ...(f.suppression ? { suppression: f.suppression } : {}),
     },
   });
 }

@@ -6,6 +6,7 @@
  * through printable(): the only control sequences are our own colours.
  */
 import { SEVERITIES, type Finding, type ScanDocument, type Severity, type Status, type SubjectRef } from '../model.js';
+import { acceptedText } from '../suppress.js';
 import { printable } from '../util/text.js';
 import { findingOrder, subjects } from './subjects.js';
 
@@ -135,7 +136,9 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
   const width = Math.max(80, opts.width ?? DEFAULT_WIDTH);
   const paint = (code: string, text: string) => (opts.color ? `${code}${text}${ANSI.reset}` : text);
   const byId = new Map((opts.subjects ?? []).map((s) => [s.id, s]));
-  const groups = subjects(doc.findings);
+  // Accepted risks (suppressed findings) are listed apart, after the groups, one line each.
+  const groups = subjects(doc.findings.filter((f) => !f.suppression));
+  const accepted = doc.findings.filter((f) => f.suppression).sort(findingOrder);
   const heading = (fs: readonly Finding[]) => {
     const f = fs[0]!;
     const s = f.instanceId ? byId.get(f.instanceId) : undefined;
@@ -194,6 +197,16 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
     const passed = fs.filter((f) => f.status === 'PASSED').length;
     if (!opts.showPassed && passed) lines.push(paint(ANSI.dim, `  ${passed} passed`));
   }
+  if (accepted.length) {
+    lines.push('', paint(ANSI.bold, `Accepted risks (suppressed): ${accepted.length}`));
+    for (const f of accepted) {
+      const who = f.instanceId ?? f.endpoint ?? `${f.accountId ?? '-'}/${f.region ?? '-'}`;
+      const line = printable(
+        `${f.status} ${f.severity} ${f.checkId} ${who} ${f.resource.id === who ? '' : `${f.resource.id} `}— ${acceptedText(f.suppression!)}`,
+      );
+      lines.push(...wrap(line, width - 2, 2).map((l) => paint(ANSI.dim, `  ${l}`)));
+    }
+  }
   const s = doc.summary;
   const sev = [...SEVERITIES]
     .reverse()
@@ -202,7 +215,7 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
   lines.push(
     '',
     ...wrap(
-      `${paint(ANSI.bold, 'Summary:')} ${paint(ANSI.red, `${s.FAILED} failed`)}${sev.length ? ` (${sev.join(', ')})` : ''}, ${s.WARNING} warning, ${s.NOT_AVAILABLE} not available, ${paint(ANSI.green, `${s.PASSED} passed`)} · ${plural(groups.length, 'subject')} · ${plural(doc.findings.length, 'finding')}`,
+      `${paint(ANSI.bold, 'Summary:')} ${paint(ANSI.red, `${s.FAILED} failed`)}${sev.length ? ` (${sev.join(', ')})` : ''}, ${s.WARNING} warning, ${s.NOT_AVAILABLE} not available, ${paint(ANSI.green, `${s.PASSED} passed`)}${s.suppressed ? ` (${s.suppressed} suppressed)` : ''} · ${plural(groups.length, 'subject')} · ${plural(doc.findings.length, 'finding')}`,
       width,
       2,
     ),

@@ -71,6 +71,15 @@ describe('OCSF Compliance Finding events', () => {
     expect(evs[0]!.finding_info.uid).toMatch(/^influxguard\/probe\//);
   });
 
+  it('a suppressed finding (an accepted risk) is valid too: status Suppressed, comment and unmapped.suppression', () => {
+    const f = doc.findings.find((x) => x.status === 'FAILED')!;
+    const suppression = { reason: 'bastion SSH', expires: '2027-03-31', source: 'config' as const };
+    const evs = renderOcsf({ ...doc, findings: [{ ...f, suppression }] }) as Record<string, any>[];
+    expect(validate(evs)).toMatchObject({ validated: 1, errors: [] });
+    expect(evs[0]).toMatchObject({ status_id: 3, status: 'Suppressed', comment: 'influxguard: accepted until 2027-03-31: bastion SSH' });
+    expect(evs[0]!.unmapped.suppression).toEqual(suppression);
+  });
+
   it('outside text is printable', () => {
     expect(JSON.stringify(events)).not.toMatch(/\\u001b/);
   });
