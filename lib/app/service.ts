@@ -333,6 +333,7 @@ export async function runUnit(
       ? await publishSecurityHub(result, config, {
           clients,
           goneInstances: (_account, region, ids) => goneInstances(clients.ec2(region), ids),
+          suppressionRecord: deps.store,
           ...(deps.now ? { now: deps.now } : {}),
         })
       : undefined;

@@ -73,6 +73,7 @@ const changesKey = (accountId: string, region: string, part: 'PENDING' | 'REGION
   sk: { S: part },
 });
 const remediationPk = (findingId: string) => ({ S: `REMEDIATION#${findingId}` });
+const suppressedKey = (accountId: string, region: string) => ({ pk: { S: `SUPPRESSED#${accountId}#${region}` }, sk: { S: 'IDS' } });
 
 /** A remediation claim older than this (well over the function's 60 s timeout) was abandoned: it may be taken over. */
 const STALE_REMEDIATION_CLAIM_MS = 10 * 60_000;
@@ -114,6 +115,24 @@ export class ScanStore {
     private readonly table: string,
     private readonly ttlDays = 30,
   ) {}
+
+  /**
+   * What the scanner set SUPPRESSED in Security Hub for an account × region (lib/publish/suppressions.ts): it reopens
+   * only these. One item, no TTL (it outlives scans); the ids as a string set (DynamoDB's 400 KB item bounds it to
+   * a few thousand suppressed findings per account × region).
+   */
+  async readSuppressed(accountId: string, region: string): Promise<Set<string>> {
+    const got = await (await this.db).send(
+      new GetItemCommand({ TableName: this.table, Key: suppressedKey(accountId, region), ConsistentRead: true }),
+    );
+    return new Set(got.Item?.ids?.SS ?? []);
+  }
+
+  async writeSuppressed(accountId: string, region: string, ids: ReadonlySet<string>): Promise<void> {
+    const db = await this.db;
+    if (!ids.size) await db.send(new DeleteItemCommand({ TableName: this.table, Key: suppressedKey(accountId, region) }));
+    else await db.send(new PutItemCommand({ TableName: this.table, Item: { ...suppressedKey(accountId, region), ids: { SS: [...ids] } } }));
+  }
 
   private ttl(now: Date): AttributeValue {
     return { N: String(Math.floor(now.getTime() / 1000) + this.ttlDays * 86400) };

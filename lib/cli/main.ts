@@ -371,8 +371,12 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
     if (!config.publish.enabled) return code;
     // Publishing (Security Hub, SNS) and remediation load their modules and AWS clients only when asked for.
     const { publishScan } = await import('../publish/index.js');
+    // The stack's table, when configured, records what the scanner suppressed in Security Hub (else its note alone).
+    const { ScanStore } = await import('../app/store.js');
+    const table = config.app.tableName;
     const report = await publishScan(result, config, {
       clients,
+      ...(table ? { suppressionRecord: new ScanStore(clients.dynamodb(region), table, config.app.scanTtlDays) } : {}),
       goneInstances: (_account, region, ids) => goneInstances(clients.ec2(region), ids),
     });
     if (!config.publish.snsTopicArn)
@@ -381,6 +385,10 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
     io.stderr(
       `influxguard: Security Hub: ${sh.imported} imported (${sh.new} new, ${sh.changed} changed, ${sh.refreshed} refreshed, ${sh.resolved} resolved, ${sh.archived} archived), ${sh.unchanged} unchanged not re-imported, ${sh.keptUnavailable} failing kept while not evaluable, ${sh.batchImportCalls} BatchImportFindings call(s)\n`,
     );
+    if (sh.suppressed || sh.reopened)
+      io.stderr(
+        `influxguard: Security Hub: ${sh.suppressed} set SUPPRESSED (accepted risks), ${sh.reopened} reopened (suppression ended)\n`,
+      );
     for (const s of sh.skippedRegions) io.stderr(`influxguard: warning: Security Hub ${s.accountId}/${s.region} skipped: ${s.reason}\n`);
     if (report.sns)
       io.stderr(

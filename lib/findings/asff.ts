@@ -8,7 +8,7 @@ import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { checkById } from '../checks/index.js';
 import { kindOfSubject } from '../kinds/outputs.js';
 import type { Finding } from '../model.js';
-import { suppressionNote } from '../suppress.js';
+import { NOTE_PREFIX, suppressionNote } from '../suppress.js';
 import { printable, printableDeep } from '../util/text.js';
 import { VERSION } from '../version.js';
 
@@ -62,6 +62,9 @@ export class HeldFinding {
     readonly digest: string,
     readonly updatedAt: string | undefined,
     readonly firstSeen: string | undefined,
+    /** The workflow status, and the note only when it is the scanner's own (NOTE_PREFIX): lib/publish/suppressions.ts. */
+    readonly workflow?: string,
+    readonly note?: string,
   ) {}
 
   /** `strings` shares equal strings (dates, labels) between the findings of one read. */
@@ -79,6 +82,8 @@ export class HeldFinding {
       digest(f.RecordState, f.GeneratorId, f.Title, f.Resources?.[0]?.Id),
       share(f.UpdatedAt),
       share(f.FirstObservedAt ?? f.CreatedAt),
+      share(f.Workflow?.Status),
+      f.Note?.Text?.startsWith(NOTE_PREFIX) ? f.Note.Text : undefined,
     );
   }
 }

@@ -13,6 +13,7 @@ import { findingId, idHash, sortedIdHashes } from '../findings/asff.js';
 import { kindOfSubject } from '../kinds/outputs.js';
 import { parseFindingId, planImports, type Held, type Plan, type PublishScope } from './lifecycle.js';
 import { importFindings, readActive, type ImportOptions } from './securityhub.js';
+import { syncSuppressions, type SuppressionRecord } from './suppressions.js';
 import { asSuppressions, entryName, suppressionState } from '../suppress.js';
 import { buildSummary, publishSummary, shouldNotify, type Changes, type SummaryInput } from './sns.js';
 
@@ -21,6 +22,9 @@ export interface PublishReport {
   securityHub: Omit<Plan['counts'], 'outOfScope'> & {
     imported: number;
     batchImportCalls: number;
+    /** Findings set SUPPRESSED for an active suppression, and findings the scanner reopened (lib/publish/suppressions.ts). */
+    suppressed: number;
+    reopened: number;
     failed: { id: string; reason: string }[];
     skippedRegions: { accountId: string; region: string; reason: string }[];
   };
@@ -54,6 +58,8 @@ export interface PublishDeps {
    * answer (`goneInstances` in lib/discover/ec2.ts). Without it nothing is archived.
    */
   goneInstances?: (accountId: string, region: string, candidates: string[]) => Promise<Set<string>>;
+  /** What the scanner suppressed (the stack's table); without it the scanner's note alone says so. */
+  suppressionRecord?: SuppressionRecord;
 }
 
 type RegionOutcome = Partial<Omit<PublishReport['securityHub'], 'failed' | 'skippedRegions'>> &
@@ -145,11 +151,32 @@ async function publishRegion(result: ScanResult, cov: Coverage, config: Config, 
       reason:
         'Security Hub holds this finding with an UpdatedAt in the future (not written by influxguard); it ignores older updates: archive or delete it so the next scan can write it',
     });
-  if (!plan.importCount) return out;
-  const r = await importFindings(client, plan.imports(), deps.importOptions);
-  out.imported = r.imported;
-  out.batchImportCalls = r.calls;
-  out.failed.push(...r.failed);
+  if (plan.importCount) {
+    // Workflow and Note belong to BatchUpdateFindings (below): an import never carries them, so it never overwrites
+    // a workflow a person set.
+    const imports = (function* () {
+      for (const { Workflow: _w, Note: _n, ...f } of plan.imports()) yield f;
+    })();
+    const r = await importFindings(client, imports, deps.importOptions);
+    out.imported = r.imported;
+    out.batchImportCalls = r.calls;
+    out.failed.push(...r.failed);
+  }
+  const s = await syncSuppressions(client, findings, active, {
+    accountId: cov.accountId,
+    region: cov.region,
+    ...(deps.suppressionRecord ? { record: deps.suppressionRecord } : {}),
+    skip: new Set(out.failed.map((f) => f.id)),
+  }).catch((err: unknown) => ({
+    suppressed: 0,
+    reopened: 0,
+    failed: findings
+      .filter((f) => f.suppression)
+      .map((f) => ({ id: findingId(f), reason: `suppressions not recorded: ${oneLine(err, 200)}` })),
+  }));
+  out.suppressed = s.suppressed;
+  out.reopened = s.reopened;
+  out.failed.push(...s.failed);
   return out;
 }
 
@@ -158,6 +185,8 @@ export async function publishSecurityHub(result: ScanResult, config: Config, dep
   const now = (deps.now ?? (() => new Date()))();
   const sh: PublishReport['securityHub'] = {
     imported: 0,
+    suppressed: 0,
+    reopened: 0,
     new: 0,
     changed: 0,
     refreshed: 0,
@@ -173,6 +202,8 @@ export async function publishSecurityHub(result: ScanResult, config: Config, dep
   for (const o of outcomes) {
     for (const k of [
       'imported',
+      'suppressed',
+      'reopened',
       'batchImportCalls',
       'new',
       'changed',

@@ -3,8 +3,12 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BatchUpdateFindingsCommand, SecurityHubClient, paginateGetFindings, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ScanStore } from '../../lib/app/store.js';
+import { createScanTable } from '../../scripts/scan-table.js';
 import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
-import { testAccount, type TestAccount } from '../support/aws.js';
+import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
 import { runCli } from '../support/cli.js';
 
 const REGION = 'eu-west-3';
@@ -113,6 +117,118 @@ describe('suppressions', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(expected);
       expect(r.stdout).toBe('');
+    }
+  });
+});
+
+describe('suppressions in Security Hub (--publish)', () => {
+  const all = async (hub: SecurityHubClient) => {
+    const out: AwsSecurityFinding[] = [];
+    for await (const page of paginateGetFindings({ client: hub, pageSize: 100 }, {})) out.push(...(page.Findings ?? []));
+    return out;
+  };
+  it('SUPPRESSED with the reason, NEW after expiry, and a person’s SUPPRESSED survives every rescan', async () => {
+    const env = account.env(REGION);
+    const hub = new SecurityHubClient({ region: REGION, endpoint: endpoint(), credentials: account.credentials });
+    try {
+      const instanceId = estate.instances['influx-public']![0]!;
+      const entry = { checkId: 'net.http-port-public', instanceId, reason: 'public by design, SEC-1' };
+      const active = configFile([{ ...entry, expires: day(30) }]);
+      const first = await runCli(['scan', '--publish', '--fail-on', 'HIGH', '--quiet', '--config', active], env);
+      expect({ code: first.code, stderr: first.stderr }).toMatchObject({ code: 0 });
+      expect(first.stderr).toMatch(/Security Hub: 1 set SUPPRESSED \(accepted risks\), 0 reopened/);
+      const ours = (fs: AwsSecurityFinding[]) =>
+        fs.find(
+          (f) => f.GeneratorId?.endsWith('net.http-port-public') && f.Id?.includes(`/${instanceId}/`) && f.Compliance?.Status === 'FAILED',
+        )!;
+      let found = await all(hub);
+      expect(ours(found).Workflow?.Status).toBe('SUPPRESSED');
+      expect(ours(found).Note?.Text).toBe(`influxguard: accepted until ${day(30)}: public by design, SEC-1`);
+      expect(ours(found).Compliance?.Status).toBe('FAILED');
+      // A person suppresses another finding, with their own note.
+      const other = found.find((f) => f.Id !== ours(found).Id)!;
+      await hub.send(
+        new BatchUpdateFindingsCommand({
+          FindingIdentifiers: [{ Id: other.Id!, ProductArn: other.ProductArn! }],
+          Workflow: { Status: 'SUPPRESSED' },
+          Note: { Text: 'accepted by alice', UpdatedBy: 'alice' },
+        }),
+      );
+      // An unchanged rescan changes nothing.
+      const again = await runCli(['scan', '--publish', '--fail-on', 'HIGH', '--quiet', '--config', active], env);
+      expect(again.code).toBe(0);
+      expect(again.stderr).not.toMatch(/set SUPPRESSED/);
+      // The entry expires: the finding returns to NEW; the person's stays SUPPRESSED.
+      const expired = configFile([{ ...entry, expires: day(-1) }]);
+      const after = await runCli(['scan', '--publish', '--fail-on', 'none', '--quiet', '--config', expired], env);
+      expect(after.code).toBe(0);
+      expect(after.stderr).toMatch(/Security Hub: 0 set SUPPRESSED \(accepted risks\), 1 reopened/);
+      found = await all(hub);
+      expect(ours(found).Workflow?.Status).toBe('NEW');
+      expect(ours(found).Note?.Text).toMatch(/^influxguard: accepted risk ended/);
+      const person = found.find((f) => f.Id === other.Id)!;
+      expect(person.Workflow?.Status).toBe('SUPPRESSED');
+      expect(person.Note?.Text).toBe('accepted by alice');
+      // A person now suppresses the reopened finding themselves: no rescan reopens it.
+      await hub.send(
+        new BatchUpdateFindingsCommand({
+          FindingIdentifiers: [{ Id: ours(found).Id!, ProductArn: ours(found).ProductArn! }],
+          Workflow: { Status: 'SUPPRESSED' },
+        }),
+      );
+      for (const config of [expired, configFile([])]) {
+        const r = await runCli(['scan', '--publish', '--fail-on', 'none', '--quiet', '--config', config], env);
+        expect(r.code).toBe(0);
+        expect(r.stderr).not.toMatch(/reopened/);
+      }
+      found = await all(hub);
+      expect(ours(found).Workflow?.Status).toBe('SUPPRESSED');
+      expect(found.find((f) => f.Id === other.Id)!.Workflow?.Status).toBe('SUPPRESSED');
+    } finally {
+      hub.destroy();
+    }
+  });
+
+  it('with the stack table, only what its record says the scanner suppressed is reopened', async () => {
+    const region = 'eu-north-1';
+    const seeded = await seedEstate(account.seeder(region), {
+      region,
+      ebsDefaultEncryption: true,
+      groups: [{ name: 'influx', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }],
+      instances: [{ name: 'influx-public', tags: { influxdb: '' }, groups: ['influx'], publicIp: true }],
+    });
+    const db = new DynamoDBClient({ region, endpoint: endpoint(), credentials: account.credentials });
+    const hub = new SecurityHubClient({ region, endpoint: endpoint(), credentials: account.credentials });
+    try {
+      const table = `influxguard-suppress-${Date.now()}`;
+      await createScanTable(db, table);
+      const store = new ScanStore(db, table);
+      const env = { ...account.env(region), INFLUXGUARD_TABLE: table };
+      const instanceId = seeded.instances['influx-public']![0]!;
+      const entry = { checkId: 'net.http-port-public', instanceId, reason: 'r' };
+      const first = await runCli(
+        ['scan', '--publish', '--fail-on', 'none', '--quiet', '--config', configFile([{ ...entry, expires: day(5) }])],
+        env,
+      );
+      expect(first.stderr).toMatch(/1 set SUPPRESSED/);
+      const recorded = await store.readSuppressed(account.accountId, region);
+      expect([...recorded]).toEqual([expect.stringContaining(`/net.http-port-public/${instanceId}/`)]);
+      // Not in the record (as if a person had suppressed it with a copy of the note): the expiry reopens nothing.
+      await store.writeSuppressed(account.accountId, region, new Set());
+      const expired = configFile([{ ...entry, expires: day(-1) }]);
+      const kept = await runCli(['scan', '--publish', '--fail-on', 'none', '--quiet', '--config', expired], env);
+      expect(kept.stderr).not.toMatch(/reopened/);
+      const state = async () => (await all(hub)).find((f) => f.Id === [...recorded][0])?.Workflow?.Status;
+      expect(await state()).toBe('SUPPRESSED');
+      // In the record: reopened, and the record forgets it.
+      await store.writeSuppressed(account.accountId, region, recorded);
+      const reopened = await runCli(['scan', '--publish', '--fail-on', 'none', '--quiet', '--config', expired], env);
+      expect(reopened.stderr).toMatch(/0 set SUPPRESSED \(accepted risks\), 1 reopened/);
+      expect(await state()).toBe('NEW');
+      expect((await store.readSuppressed(account.accountId, region)).size).toBe(0);
+    } finally {
+      db.destroy();
+      hub.destroy();
     }
   });
 });
