@@ -194,8 +194,15 @@ async function worker({ resolveVariable }) {
       Action: ['securityhub:GetFindings'],
       Resource: sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default'),
     },
+    // Accepted risks: SUPPRESSED / reopened workflows on its own findings (lib/publish/suppressions.ts).
+    {
+      Effect: 'Allow',
+      Action: ['securityhub:BatchUpdateFindings'],
+      Resource: sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default'),
+    },
     { Effect: 'Allow', Action: ['sns:Publish'], Resource: { Ref: 'FindingsTopic' } },
-    table(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Query']),
+    // DeleteItem: the record of what the scanner suppressed, once nothing is (lib/app/store.ts writeSuppressed).
+    table(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem']),
     {
       Effect: 'Allow',
       Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],

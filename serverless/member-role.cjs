@@ -136,6 +136,12 @@ function template(tags = DEFAULT_TAGS) {
                     Action: 'securityhub:GetFindings',
                     Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default' },
                   },
+                  // Accepted risks: the scanner's SUPPRESSED and reopened workflows on its own findings.
+                  {
+                    Effect: 'Allow',
+                    Action: 'securityhub:BatchUpdateFindings',
+                    Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default' },
+                  },
                 ],
               },
             },
