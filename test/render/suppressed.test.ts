@@ -83,4 +83,9 @@ describe('a suppressed finding in the outputs', () => {
     const worst = s.message.slice(s.message.indexOf('Worst findings:'));
     expect(worst).not.toContain(`${f.checkId}  ${f.instanceId}`);
   });
+
+  it('the SNS summary lists suppressions expiring soon', () => {
+    const expiring = ['suppressions[0] (net.http-port-public, instanceId i-1) expires on 2027-03-31'];
+    expect(buildSummary({ ...doc, expiring }, undefined).message).toContain(`SUPPRESSION EXPIRING: ${expiring[0]}`);
+  });
 });
