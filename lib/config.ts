@@ -516,6 +516,27 @@ function settingAt(names: Record<string, string>, path: readonly PropertyKey[]):
   return undefined;
 }
 
+/**
+ * The stack at run time (CHECKS.md): an invalid suppression is ignored, not fatal. The valid entries of
+ * `INFLUXGUARD_SUPPRESSIONS` (the others' problems, each as the configuration would name it), and the
+ * environment with only the valid ones.
+ */
+export function usableSuppressions(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; invalid: string[] } {
+  const entries = configFromEnv({ INFLUXGUARD_SUPPRESSIONS: env.INFLUXGUARD_SUPPRESSIONS }).suppressions;
+  if (!Array.isArray(entries)) return { env, invalid: [] };
+  const invalid: string[] = [];
+  const valid = entries.filter((entry, i) => {
+    const checked = ConfigSchema.shape.suppressions.safeParse([entry], { error: productMessage });
+    if (!checked.success) {
+      // The entry's own problems, named by its place in the whole list.
+      invalid.push(checked.error.issues.map((x) => `suppressions[${i}]: ${x.message}`).join('; '));
+      return false;
+    }
+    return true;
+  });
+  return { env: { ...env, INFLUXGUARD_SUPPRESSIONS: JSON.stringify(valid) }, invalid };
+}
+
 /** Merge layers (later wins per top-level key) and validate the result; each layer's errors name the setting as it was given. */
 export function loadConfig(layers: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigInput }): Config {
   const fromFile = layers.file ? configFromFile(layers.file) : {};

@@ -1,5 +1,6 @@
 /** lib/suppress.ts: which entries are active, and which findings they match (pure). */
 import { describe, expect, it } from '@jest/globals';
+import { appDeps, resetAppDeps } from '../lib/app/runtime.js';
 import { configFromEnv, loadConfig } from '../lib/config.js';
 import { InfluxguardError } from '../lib/errors.js';
 import type { Finding } from '../lib/model.js';
@@ -58,5 +59,20 @@ describe('suppression matching', () => {
       /suppressions\[0\]: unknown check id "nope"/,
     );
     expect(() => configFromEnv({ INFLUXGUARD_SUPPRESSIONS: '[' })).toThrow(InfluxguardError);
+  });
+  it('the stack at run time ignores an invalid entry (an error log and a metric) and keeps the valid ones', () => {
+    const expires = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const good = { checkId: 'net.http-port-public', instanceId: 'i-1', reason: 'r', expires };
+    const env = {
+      AWS_REGION: 'eu-west-1',
+      INFLUXGUARD_TABLE: 'scans',
+      INFLUXGUARD_SUPPRESSIONS: JSON.stringify([{ ...good, reason: '' }, good]),
+    };
+    resetAppDeps();
+    try {
+      expect(appDeps(env).config.suppressions).toEqual([good]);
+    } finally {
+      resetAppDeps();
+    }
   });
 });

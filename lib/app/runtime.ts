@@ -4,10 +4,10 @@
  * the environment, and small middy middlewares.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import { CallCounter, createClients } from '../aws/clients.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, usableSuppressions } from '../config.js';
 import { configError, oneLine } from '../errors.js';
 import { printable } from '../util/text.js';
 import type { AppDeps } from './service.js';
@@ -28,7 +28,11 @@ let deps: AppDeps | undefined;
 /** Built once per container; configuration errors surface as one clear line. */
 export function appDeps(env: NodeJS.ProcessEnv = process.env): AppDeps {
   if (deps) return deps;
-  const config = loadConfig({ env });
+  // An invalid suppression is ignored at run time, with an error log and a metric (the deploy validates them).
+  const suppressions = usableSuppressions(env);
+  for (const problem of suppressions.invalid) logger.error('suppression ignored', { problem });
+  if (suppressions.invalid.length) metrics.addMetric('InvalidSuppressions', MetricUnit.Count, suppressions.invalid.length);
+  const config = loadConfig({ env: suppressions.env });
   const homeRegion = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!homeRegion) throw configError('AWS_REGION is not set');
   if (!config.app.tableName) throw configError('INFLUXGUARD_TABLE is not set');
