@@ -116,6 +116,17 @@ export class ScanStore {
     private readonly ttlDays = 30,
   ) {}
 
+  /** Send a conditional write: true when it applied, false when its condition did not hold (any other error throws). */
+  private async applied(write: (db: DynamoDBClient) => Promise<unknown>): Promise<boolean> {
+    try {
+      await write(await this.db);
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   /**
    * What the scanner set SUPPRESSED in Security Hub for an account × region (lib/publish/suppressions.ts): it reopens
    * only these. One item, no TTL (it outlives scans); the ids as a string set (DynamoDB's 400 KB item bounds it to
@@ -302,19 +313,15 @@ export class ScanStore {
 
   /** Record a finished unit once: false when it was already recorded (a retried message). */
   async recordUnit(scanId: string, unitIndex: number, result: UnitResult, now = new Date()): Promise<boolean> {
-    try {
-      await (await this.db).send(
+    return this.applied((db) =>
+      db.send(
         new PutItemCommand({
           TableName: this.table,
           Item: { pk: pk(scanId), sk: unitKey(unitIndex), result: { S: JSON.stringify(result) }, ttl: this.ttl(now) },
           ConditionExpression: 'attribute_not_exists(sk)',
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   /** Count one more finished unit; returns the new count and the total. */
@@ -334,8 +341,8 @@ export class ScanStore {
 
   /** True for exactly one caller: the one that marks the scan completed (and sends its summary). */
   async claimCompletion(scanId: string, finishedAt: string): Promise<boolean> {
-    try {
-      await (await this.db).send(
+    return this.applied((db) =>
+      db.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { pk: pk(scanId), sk: { S: 'META' } },
@@ -344,12 +351,8 @@ export class ScanStore {
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: { ':done': { S: 'completed' }, ':running': { S: 'running' }, ':at': { S: finishedAt } },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   async getScan(scanId: string): Promise<{ meta: ScanMeta; units: UnitResult[] } | undefined> {
@@ -594,13 +597,9 @@ export class ScanStore {
     region: string,
     update: { UpdateExpression: string; ConditionExpression?: string; ExpressionAttributeValues?: Record<string, AttributeValue> },
   ): Promise<boolean> {
-    try {
-      await (await this.db).send(new UpdateItemCommand({ TableName: this.table, Key: changesKey(accountId, region, 'REGION'), ...update }));
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return this.applied((db) =>
+      db.send(new UpdateItemCommand({ TableName: this.table, Key: changesKey(accountId, region, 'REGION'), ...update })),
+    );
   }
 
   /**
