@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -81,6 +81,9 @@ describe('scripts/apt-install.sh', () => {
       const at = ['/usr/bin', '/bin'].map((d) => join(d, c)).find((p) => existsSync(p));
       if (at) symlinkSync(at, join(bin, c));
     }
+    // A copy nobody can read (the checkout may sit in a directory only root may enter, as a mktemp -d clone does).
+    copyFileSync(join(root, 'scripts', 'apt-install.sh'), join(bin, 'apt-install.sh'));
+    chmodSync(join(bin, 'apt-install.sh'), 0o755);
     writeFileSync(join(bin, 'calls'), '', { mode: 0o666 });
     chmodSync(join(bin, 'calls'), 0o666);
     // A stand-in apt-get (never the real one: the test installs nothing), and whatever else the case needs.
@@ -88,14 +91,7 @@ describe('scripts/apt-install.sh', () => {
       writeFileSync(join(bin, name), body.replaceAll('$BIN', bin), { mode: 0o755 });
     const r = spawnSync(
       setpriv,
-      [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        'sh',
-        join(root, 'scripts', 'apt-install.sh'),
-        'no-such-command-ig:ig-no-such-package',
-      ],
+      ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', join(bin, 'apt-install.sh'), 'no-such-command-ig:ig-no-such-package'],
       { encoding: 'utf8', env: { PATH: bin } },
     );
     return { status: r.status, stderr: r.stderr, calls: readFileSync(join(bin, 'calls'), 'utf8') };
