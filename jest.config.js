@@ -30,6 +30,7 @@ const UNIT = [
   'test/structure/layers.test.ts',
   'test/trust-verdicts.test.ts',
   'test/util/cidr.test.ts',
+  'test/util/credentials.test.ts',
   'test/util/text.test.ts',
   'test/version.test.ts',
 ].map((f) => `<rootDir>/${f}`);

@@ -122,7 +122,7 @@ export interface TlsEvidence {
   legacy: Record<string, 'accepted' | 'refused' | 'untestable'>;
 }
 
-export type InfluxFlavour = 'influxdb-1' | 'influxdb-2';
+export type InfluxFlavour = 'influxdb-1' | 'influxdb-2' | 'influxdb-3';
 
 export interface Fingerprint {
   flavour: InfluxFlavour;
@@ -150,6 +150,21 @@ export interface ProbeEvidence {
   tls?: Result<TlsEvidence>;
   /** Opt-in: usernames of well-known pairs that were accepted (passwords never recorded). */
   defaultCredentials?: Result<{ tried: string[]; accepted: string[] }>;
+  /** InfluxDB 3 only: what GET, HEAD and OPTIONS without a token showed (issue 32). */
+  v3?: Result<V3ProbeFacts>;
+}
+
+/**
+ * InfluxDB 3 as a client without a token sees it. Gathered with GET, HEAD and
+ * OPTIONS only: never a request that could create, regenerate or delete a token.
+ */
+export interface V3ProbeFacts {
+  /** Unauthenticated reads of the v3 API are refused (auth on); false: they answer (`--without-auth`). */
+  authRequired: boolean;
+  /** With auth on, the resources answering without a token (`--disable-authz`): `health`, `ping`, `metrics`. */
+  openResources: string[];
+  /** With auth off, whether the processing engine is on (plugins can be uploaded); null when it cannot be told. */
+  processingEngine: boolean | null;
 }
 
 /** A 1.x user as `SHOW USERS` and `SHOW GRANTS FOR` answer (names and privileges only). */
@@ -201,6 +216,15 @@ export type AuditEvidence =
       tokens: AuditToken[];
       users: { id: string; name: string; status: string }[];
       orgs: { id: string; name: string }[];
+    }
+  | {
+      flavour: 'influxdb-3';
+      insecureLab?: true;
+      endpoint: string;
+      /** `system.tokens`: names, whether admin (`*:*:*`), expiry; never a token or its hash. */
+      tokens: { name: string; admin: boolean; expires?: string }[];
+      /** The processing engine's state as the admin sees it; absent when it could not be read. */
+      processingEngine?: { enabled: boolean; triggers: number };
     }
   | { flavour: InfluxFlavour; unavailable: string };
 
