@@ -152,20 +152,22 @@ ${g.findings.map(findingHtml).join('\n')}
 const SCRIPT = `(() => {
   const $ = (s) => document.querySelector(s);
   const status = $('#filter-status'), severity = $('#filter-severity'), check = $('#filter-check'), passed = $('#show-passed');
+  const accepted = $('#filter-suppressed');
   const apply = () => {
     let shown = 0;
     for (const d of document.querySelectorAll('details.finding')) {
       const st = d.dataset.status;
       const ok = (st !== 'PASSED' || passed.checked) &&
         (status.value === 'all' || (status.value === 'failing' ? st === 'FAILED' || st === 'WARNING' : st === status.value)) &&
-        (severity.value === 'all' || d.dataset.severity === severity.value) && (check.value === 'all' || d.dataset.check === check.value);
+        (severity.value === 'all' || d.dataset.severity === severity.value) && (check.value === 'all' || d.dataset.check === check.value) &&
+        (!accepted || accepted.value === 'all' || (accepted.value === 'only') === (d.dataset.suppressed === 'true'));
       d.hidden = !ok;
       if (ok) shown++;
     }
-    for (const g of document.querySelectorAll('section.group')) g.hidden = !g.querySelector('details.finding:not([hidden])');
+    for (const g of document.querySelectorAll('section.group, section#accepted')) g.hidden = !g.querySelector('details.finding:not([hidden])');
     $('#shown-count').textContent = String(shown);
   };
-  for (const s of [severity, check]) s.addEventListener('change', apply);
+  for (const s of [severity, check, accepted]) s?.addEventListener('change', apply);
   // Asking for PASSED findings shows them; hiding them again leaves that status.
   status.addEventListener('change', () => { if (status.value === 'PASSED') passed.checked = true; apply(); });
   passed.addEventListener('change', () => { if (!passed.checked && status.value === 'PASSED') status.value = 'all'; apply(); });
@@ -270,7 +272,7 @@ ${STATUSES.map((st) => `<div class="card ${st}" data-status="${st}"><span class=
     .map((x) => option(x))
     .join('')}</select></label>
 <label>Check <select id="filter-check">${option('all')}${checks.map((c) => option(c)).join('')}</select></label>
-<label><input type="checkbox" id="show-passed"> show passed (${passed})</label>
+${accepted.length ? `<label>Accepted risks <select id="filter-suppressed">${option('all')}${option('only', `only accepted (${accepted.length})`)}${option('none', 'none accepted')}</select></label>\n` : ''}<label><input type="checkbox" id="show-passed"> show passed (${passed})</label>
 <span><b id="shown-count">${notPassed}</b> of ${doc.findings.length} shown</span>
 </div>
 ${gs.map(groupHtml).join('\n')}

@@ -247,4 +247,32 @@ describe("a probe's HTML report", () => {
   });
 });
 
+describe('accepted risks in the HTML report', () => {
+  it('a filter shows only the suppressed findings, or none of them (CHECKS.md "Accepted risks")', async () => {
+    const suppression = { reason: 'bastion SSH, SEC-1234', expires: '2027-03-31', source: 'config' as const };
+    const marked = new Set(doc.findings.flatMap((f, i) => (f.status === 'FAILED' ? [i] : [])).slice(0, 2));
+    const findings = doc.findings.map((f, i) => (marked.has(i) ? { ...f, suppression } : f));
+    const acceptedFile = join(ARTIFACTS, 'report-accepted.html');
+    writeFileSync(acceptedFile, await renderHtml({ ...doc, findings, summary: summarise(findings) }));
+    const p = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+    try {
+      await p.goto(`file://${acceptedFile}`);
+      const shown = () => p.locator('details.finding:visible').count();
+      expect(await shown()).toBe(notPassed);
+      await p.selectOption('#filter-suppressed', 'only');
+      expect(await shown()).toBe(2);
+      expect(await p.locator('details.finding:visible[data-suppressed="true"]').count()).toBe(2);
+      expect(await p.locator('section.group:visible').count()).toBe(0);
+      await p.selectOption('#filter-suppressed', 'none');
+      expect(await shown()).toBe(notPassed - 2);
+      expect(await p.locator('section#accepted').isVisible()).toBe(false);
+      await p.selectOption('#filter-suppressed', 'all');
+      expect(await p.locator('section#accepted').isVisible()).toBe(true);
+    } finally {
+      await p.close();
+      rmSync(acceptedFile, { force: true });
+    }
+  });
+});
+
 afterAll(() => rmSync(file, { force: true }));
