@@ -72,6 +72,15 @@ const NO_RESOURCE_LEVEL = new Set([
   'timestream-influxdb:ListDbClusters',
 ]);
 
+/** `serverless print` resolves every variable as `package` does, without bundling (cheap on shared cores). */
+const print = (param: string) =>
+  spawnSync(process.execPath, [`${root}node_modules/serverless/bin/serverless.js`, 'print', '--format', 'json', '--param', param], {
+    cwd: root,
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+
 describe('the packaged stack', () => {
   it('packages offline with default parameters and no credentials', () => {
     expect(packaged).toMatch(/^0 [\s\S]*Service packaged/);
@@ -440,23 +449,36 @@ describe('IAM: each role gets exactly what its code calls (issue 19, items 7 and
   });
 
   it('resolves in organisation mode: the ${aws:PrincipalOrgID} policy variable survives Serverless', () => {
-    // `serverless print` resolves every variable as `package` does, without bundling (cheap on shared cores).
-    const r = spawnSync(
-      process.execPath,
-      [`${root}node_modules/serverless/bin/serverless.js`, 'print', '--format', 'json', '--param', 'accounts=organization'],
-      {
-        cwd: root,
-        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
-        encoding: 'utf8',
-        timeout: 120_000,
-      },
-    );
+    const r = print('accounts=organization');
     expect({ status: r.status, err: r.status ? r.stderr + r.stdout : '' }).toEqual({ status: 0, err: '' });
     const config = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
     const assume = config.resources.Resources.WorkerRole.Properties.Policies[0].PolicyDocument.Statement.find(
       (s: any) => s.Action === 'sts:AssumeRole',
     );
     expect(assume.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': { 'Fn::Join': ['', ['$', '{aws:PrincipalOrgID}']] } } });
+  }, 150_000);
+});
+
+describe("the stack's accepted risks (CHECKS.md: an invalid entry fails the deploy)", () => {
+  const entry = { checkId: 'net.unexpected-ports-open', instanceId: 'i-0abc', reason: 'bastion SSH, SEC-1234' };
+  const inDays = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+
+  it("an invalid entry stops packaging with the entry named in the product's words", () => {
+    const r = print(
+      `suppressions=${JSON.stringify([
+        { ...entry, expires: inDays(30) },
+        { ...entry, checkId: 'net.nope', expires: inDays(30) },
+      ])}`,
+    );
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('parameter suppressions: suppressions[1]: unknown check id "net.nope"');
+  }, 150_000);
+
+  it('valid entries reach the functions unchanged', () => {
+    const text = JSON.stringify([{ ...entry, expires: inDays(30) }]);
+    const r = print(`suppressions=${text}`);
+    expect({ status: r.status, err: r.status ? r.stderr + r.stdout : '' }).toEqual({ status: 0, err: '' });
+    expect(JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))).provider.environment.INFLUXGUARD_SUPPRESSIONS).toBe(text);
   }, 150_000);
 });
 
