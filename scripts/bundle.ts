@@ -12,11 +12,14 @@
  * Usage: node dist/scripts/bundle.js (from the repository root).
  */
 import { realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+/** zod's English messages alone, as in the Lambda bundles (the file says why). */
+const zodEnglish = createRequire(import.meta.url)(join(root, 'serverless', 'zod-english.cjs')) as Plugin;
 
 /**
  * `entry` (a TypeScript file, relative to the repository root) and what it imports, as the ES module
@@ -42,6 +45,7 @@ export async function bundle(entry: string, outdir: string, name: string): Promi
     logLevel: 'warning',
     // esbuild drives a native binary of its own: never bundled (the benchmarks that bundle themselves import it).
     external: ['esbuild'],
+    plugins: [zodEnglish],
     // CommonJS dependencies inside an ES module bundle still call require().
     banner: { js: "import { createRequire as __igRequire } from 'node:module'; const require = __igRequire(import.meta.url);" },
   });
