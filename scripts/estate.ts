@@ -102,8 +102,11 @@ export interface AclRuleSpec {
 
 export interface SubnetSpec {
   name: string;
-  /** What its route table's 0.0.0.0/0 goes to: the estate's internet gateway (default), or nothing. */
-  route?: 'igw' | 'none';
+  /**
+   * What its route table sends the internet to: the estate's internet gateway as `0.0.0.0/0` (default), the same
+   * gateway as two halves `0.0.0.0/1` + `128.0.0.0/1` (`split`: a complete route, per source by longest prefix), or nothing.
+   */
+  route?: 'igw' | 'split' | 'none';
   /** Its own network ACL with these entries; absent: the VPC's default ACL (allows everything). */
   acl?: AclRuleSpec[];
 }
@@ -327,8 +330,9 @@ async function seedSubnets(
     subnets[sn.name] = id;
     const table = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable!.RouteTableId!;
     await ec2.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: id }));
-    if ((sn.route ?? 'igw') === 'igw')
-      await ec2.send(new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
+    const route = sn.route ?? 'igw';
+    for (const destination of route === 'igw' ? ['0.0.0.0/0'] : route === 'split' ? ['0.0.0.0/1', '128.0.0.0/1'] : [])
+      await ec2.send(new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: destination, GatewayId: igw }));
     if (!sn.acl) continue;
     const acl = (await ec2.send(new CreateNetworkAclCommand({ VpcId: vpcId }))).NetworkAcl!.NetworkAclId!;
     for (const r of sn.acl) {

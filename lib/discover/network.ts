@@ -122,13 +122,14 @@ function routeTarget(r: Route): string {
 }
 
 function subnetRoutes(t: RouteTable, main: boolean): SubnetRoutes {
-  const d4 = t.Routes?.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
-  const d6 = t.Routes?.find((r) => r.DestinationIpv6CidrBlock === '::/0');
   return {
     routeTableId: t.RouteTableId ?? '',
     main,
-    ...(d4 ? { default4: routeTarget(d4) } : {}),
-    ...(d6 ? { default6: routeTarget(d6) } : {}),
+    // Routes to a prefix list (gateway endpoints for S3/DynamoDB) carry no reply to the internet: only CIDR destinations.
+    routes: (t.Routes ?? []).flatMap((r): SubnetRoutes['routes'] => {
+      const destination = r.DestinationCidrBlock ?? r.DestinationIpv6CidrBlock;
+      return destination ? [{ destination, family: r.DestinationCidrBlock ? 4 : 6, target: routeTarget(r) }] : [];
+    }),
   };
 }
 

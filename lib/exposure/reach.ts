@@ -4,8 +4,8 @@
  * the internet. Shared by the evidence stage and the checks, which must not
  * import each other.
  */
-import { containsCidr, excludeCidr } from 'cidr-tools';
-import { coversAllPublic, isWorld, publicPart } from '../util/cidr.js';
+import { containsCidr, mergeCidr } from 'cidr-tools';
+import { addressCount, describeSources, intersectCidrs, isWorld, parseCidr, publicPart, subtractCidrs } from '../util/cidr.js';
 import {
   ok,
   type Family,
@@ -15,13 +15,8 @@ import {
   type NetworkEvidence,
   type Opening,
   type Result,
+  type SubnetRoutes,
 } from '../model.js';
-
-/**
- * Whether these CIDRs (one family) together cover the whole public internet of that family (merged first). The
- * network ACL hop asks this (its own first-match evaluation); a security group's source set is judged by `isWorld`.
- */
-export const coversInternet = (cidrs: readonly string[], family: 4 | 6): boolean => cidrs.length > 0 && coversAllPublic(cidrs, family);
 
 const protocolCovers = (outer: string, inner: string) => outer === 'all' || outer === inner;
 
@@ -82,6 +77,8 @@ export interface Hop {
     | 'target';
   id: string;
   detail?: string;
+  /** The public sources still passing after this hop, where it narrowed them (bounded text). */
+  passes?: string;
 }
 
 /**
@@ -99,150 +96,319 @@ export interface Path {
   broken?: string;
   missing?: string;
   lb?: LoadBalancerRoute['lb'];
+  /** Public sources that pass every hop, where some do but not the world (merged CIDRs). */
+  sources?: string[];
 }
 
 /** The ephemeral ports a client's reply goes back to (Linux, Windows and NAT devices all lie inside). */
 const EPHEMERAL: [number, number] = [1024, 65535];
 
-const aclCache = new WeakMap<NetworkAcl, Map<string, AclVerdict>>();
-interface AclVerdict {
-  allowed: boolean;
-  rule?: number;
-}
-
-/** The public space of `family` this CIDR still decides, once the CIDRs of earlier rules are taken out. */
-const undecided = (cidr: string, family: Family, decided: string[]): string[] => {
-  const inPublic = publicPart([cidr], family);
-  return decided.length ? excludeCidr(inPublic, decided) : inPublic;
-};
-
-/**
- * The network ACL, evaluated as AWS does (lowest rule number first, the first
- * matching rule decides, `*` denies the rest), for TCP to one port from (or,
- * egress, to) the public internet of one family: allowed when the public
- * addresses the allow rules decide together cover that family's whole public
- * space (CHECKS.md "from the world", as for security groups: `coversInternet`),
- * and by which rule (the one that completes the cover).
- */
-function aclAllowsPort(acl: NetworkAcl, egress: boolean, family: Family, port: number): AclVerdict {
-  const decided: string[] = [];
-  const admitted: string[] = [];
-  let denyRule: number | undefined;
-  const entries = acl.entries
-    .filter((e) => e.egress === egress && e.family === family && (e.protocol === 'all' || e.protocol === 'tcp'))
-    .filter((e) => e.fromPort <= port && port <= e.toPort)
-    .sort((a, b) => a.ruleNumber - b.ruleNumber);
-  for (const e of entries) {
-    const part = undecided(e.cidr, family, decided);
-    if (!part.length) continue;
-    decided.push(e.cidr);
-    if (!e.allow) {
-      // This rule keeps some public address out: the world is no longer admitted, whatever follows.
-      denyRule ??= e.ruleNumber;
-      break;
-    }
-    admitted.push(...part);
-    if (coversInternet(admitted, family)) return { allowed: true, rule: e.ruleNumber };
-  }
-  return { allowed: false, ...(denyRule !== undefined ? { rule: denyRule } : {}) };
-}
-
-/**
- * The ACL for a port range: the first-match answer only changes at the rules'
- * port boundaries, so evaluating the range's ends and every boundary inside it is exact.
- */
-function aclAllows(acl: NetworkAcl, egress: boolean, family: Family, [from, to]: [number, number]): AclVerdict & { port?: number } {
-  const key = `${egress}|${family}|${from}|${to}`;
-  let memo = aclCache.get(acl);
-  if (!memo) {
-    memo = new Map();
-    aclCache.set(acl, memo);
-  }
-  const hit = memo.get(key);
-  if (hit) return hit;
-  const ports = new Set([from, to]);
-  for (const e of acl.entries) for (const p of [e.fromPort - 1, e.fromPort, e.toPort, e.toPort + 1]) if (p >= from && p <= to) ports.add(p);
-  let verdict: AclVerdict & { port?: number } = { allowed: false };
-  for (const p of [...ports].sort((a, b) => a - b)) {
-    const v = aclAllowsPort(acl, egress, family, p);
-    if (v.allowed) {
-      verdict = { ...v, port: p };
-      break;
-    }
-    if (verdict.rule === undefined && v.rule !== undefined) verdict = v;
-  }
-  memo.set(key, verdict);
-  return verdict;
-}
-
 const familyName = (f: Family) => (f === 4 ? 'IPv4' : 'IPv6');
 const portsText = ([from, to]: [number, number]) => (from === to ? `TCP ${from}` : `TCP ${from}-${to}`);
 
 /**
- * The direct path to ports `range` of one interface, for one family, through
- * the given world-open openings (a group's, or all of the instance's).
+ * What one hop does to a set of public sources of one family: the sources that pass (merged CIDRs), the hop as
+ * evidence, the hop's part in a narrowed set (`network ACL acl-… rule 50`), and why nothing passes when nothing does.
+ */
+export interface HopResult {
+  passed: string[];
+  hop: Hop;
+  /** The rules or routes that let the passing sources through, for "only … passes …". */
+  by: string;
+  /** Why no source passes (when `passed` is empty). */
+  blocked?: string;
+}
+
+/** A pure answer about one region-wide object (a route table, an ACL), kept while the object lives: shared by instances of a subnet. */
+function memoised<O extends object, V>(memo: WeakMap<O, Map<string, V>>, on: O, key: string, compute: () => V): V {
+  let answers = memo.get(on);
+  if (!answers) {
+    answers = new Map();
+    memo.set(on, answers);
+  }
+  let v = answers.get(key);
+  if (v === undefined) {
+    v = compute();
+    answers.set(key, v);
+  }
+  return v;
+}
+
+const routeMemo = new WeakMap<SubnetRoutes, Map<string, HopResult>>();
+
+/**
+ * The route table, per source: the reply to each source takes the longest prefix containing it (CHECKS.md:
+ * `0.0.0.0/0`, or splits such as `0.0.0.0/1` + `128.0.0.0/1`); the sources whose route is an internet gateway pass.
+ * A NAT gateway, an egress-only gateway, peering, Transit Gateway, a VPN (`vgw-`) or a blackhole is not a way in.
+ */
+export const routeHop = (r: SubnetRoutes, family: Family, sources: readonly string[]): HopResult =>
+  memoised(routeMemo, r, `${family}|${sources.join(',')}`, () => routeHopOnce(r, family, sources));
+
+function routeHopOnce(r: SubnetRoutes, family: Family, sources: readonly string[]): HopResult {
+  const routes = r.routes
+    .filter((x) => x.family === family)
+    .map((x) => ({ ...x, length: parseCidr(x.destination)?.prefixLength ?? -1 }))
+    .filter((x) => x.length >= 0)
+    .sort((x, y) => y.length - x.length);
+  let remaining = [...sources];
+  const passed: string[] = [];
+  const used: string[] = [];
+  const elsewhere: string[] = [];
+  for (const x of routes) {
+    if (!remaining.length) break;
+    const part = intersectCidrs(remaining, [x.destination]);
+    if (!part.length) continue;
+    if (x.target.startsWith('igw-')) {
+      passed.push(...part);
+      used.push(`${x.destination} → ${x.target}`);
+    } else if (publicPart(part, family).length) elsewhere.push(`${x.destination} to ${x.target}`);
+    remaining = subtractCidrs(remaining, [x.destination]);
+  }
+  const dest = family === 4 ? '0.0.0.0/0' : '::/0';
+  const by = `route table ${r.routeTableId} (${used.join(', ')})`;
+  const result: HopResult = {
+    passed: passed.length ? mergeCidr(passed) : [],
+    hop: {
+      hop: 'route-table',
+      id: r.routeTableId,
+      detail: `${used.length ? used.join(', ') : `no route to an internet gateway`}${r.main ? ' (main table)' : ''}`,
+    },
+    by,
+    ...(passed.length
+      ? {}
+      : {
+          blocked: `route table ${r.routeTableId} sends ${
+            elsewhere.length ? `${elsewhere.join(', ')}, not an internet gateway` : `${dest} nowhere (no default route)`
+          }`,
+        }),
+  };
+  return result;
+}
+
+interface AclPass {
+  passed: string[];
+  /** Allow rules that let a part through, and deny rules that kept a part out. */
+  allows: number[];
+  denies: number[];
+}
+
+const aclMemo = new WeakMap<NetworkAcl, Map<string, AclPass>>();
+
+/**
+ * One direction of a network ACL for TCP to (or, egress, back to) one port, per source, as AWS evaluates it: lowest
+ * rule number first, the first rule matching the source decides, `*` denies the rest.
+ */
+const aclPass = (acl: NetworkAcl, egress: boolean, family: Family, port: number, sources: readonly string[]): AclPass =>
+  memoised(aclMemo, acl, `${egress}|${family}|${port}|${sources.join(',')}`, () => aclPassOnce(acl, egress, family, port, sources));
+
+function aclPassOnce(acl: NetworkAcl, egress: boolean, family: Family, port: number, sources: readonly string[]): AclPass {
+  const entries = acl.entries
+    .filter((e) => e.egress === egress && e.family === family && (e.protocol === 'all' || e.protocol === 'tcp'))
+    .filter((e) => e.fromPort <= port && port <= e.toPort)
+    .sort((a, b) => a.ruleNumber - b.ruleNumber);
+  let remaining = [...sources];
+  const out: AclPass = { passed: [], allows: [], denies: [] };
+  for (const e of entries) {
+    if (!remaining.length) break;
+    const part = intersectCidrs(remaining, [e.cidr]);
+    if (!part.length) continue;
+    if (e.allow) {
+      out.passed.push(...part);
+      out.allows.push(e.ruleNumber);
+    } else out.denies.push(e.ruleNumber);
+    remaining = subtractCidrs(remaining, [e.cidr]);
+  }
+  if (out.passed.length) out.passed = mergeCidr(out.passed);
+  return out;
+}
+
+/** The ports of `range` where a first-match answer may change (the range's ends and the rules' boundaries inside it). */
+function boundaries(bounds: readonly [number, number][], [from, to]: [number, number]): number[] {
+  const ports = new Set([from, to]);
+  for (const [a, b] of bounds) for (const p of [a - 1, a, b, b + 1]) if (p >= from && p <= to) ports.add(p);
+  return [...ports].sort((x, y) => x - y);
+}
+
+/**
+ * The network ACL both ways, per source: the port in (inbound), and the reply out to the source on some port in
+ * 1024-65535 (outbound; the union over the egress rules' port boundaries is exact, since a source needs only one).
+ */
+export function aclHop(acl: NetworkAcl, family: Family, port: number, sources: readonly string[]): HopResult {
+  const inbound = aclPass(acl, false, family, port, sources);
+  const replies = boundaries(
+    acl.entries.filter((e) => e.egress).map((e) => [e.fromPort, e.toPort]),
+    EPHEMERAL,
+  ).map((q) => aclPass(acl, true, family, q, inbound.passed));
+  const passed = mergeCidr(replies.flatMap((r) => r.passed));
+  const outAllows = [...new Set(replies.flatMap((r) => r.allows))].sort((a, b) => a - b);
+  const outDenies = [...new Set(replies.flatMap((r) => r.denies))].sort((a, b) => a - b);
+  const rules = (n: number[]) => `rule${n.length > 1 ? 's' : ''} ${n.join(', ')}`;
+  const port1 = portsText([port, port]);
+  const detail = [
+    inbound.allows.length ? `inbound ${rules(inbound.allows)} allows ${port1}` : `no inbound rule allows ${port1}`,
+    ...(inbound.denies.length ? [`inbound ${rules(inbound.denies)} denies part`] : []),
+    outAllows.length ? `outbound ${rules(outAllows)} allows ephemeral ports` : 'no outbound rule allows ephemeral ports',
+    ...(outDenies.length && passed.length < inbound.passed.length ? [`outbound ${rules(outDenies)} denies part`] : []),
+  ].join('; ');
+  const blocked = !inbound.passed.length
+    ? `network ACL ${acl.aclId} ${inbound.denies.length ? `rule ${inbound.denies[0]} denies` : 'has no rules allowing'} ${port1} in from the ${familyName(family)} internet`
+    : !passed.length
+      ? `network ACL ${acl.aclId} ${outDenies.length ? `rule ${outDenies[0]} denies` : 'has no rule allowing'} the reply out to ephemeral ports`
+      : undefined;
+  return {
+    passed,
+    hop: { hop: 'network-acl', id: acl.aclId, detail },
+    by: `network ACL ${acl.aclId} ${rules(inbound.allows)}`,
+    ...(blocked ? { blocked } : {}),
+  };
+}
+
+/** The public sources (one family) of these openings that admit TCP `port`, merged; and an unresolved one, if any. */
+export function admittedSources(
+  openings: readonly Opening[],
+  family: Family,
+  port: number,
+): { sources: string[]; rules: Opening[]; unresolved?: Opening } {
+  const onPort = openings.filter((o) => opensTcpPort(o, port));
+  const rules = onPort.filter((o) => o.peer.kind === 'cidr' && o.peer.family === family);
+  const cidrs = rules.flatMap((o) => (o.peer.kind === 'cidr' ? [o.peer.cidr] : []));
+  const unresolved = onPort.find((o) => o.peer.kind === 'unresolved');
+  return { sources: cidrs.length ? mergeCidr(cidrs) : [], rules, ...(unresolved ? { unresolved } : {}) };
+}
+
+/** The security groups' hop: the sources their rules on the port admit. */
+export function groupHop(
+  openings: readonly Opening[],
+  family: Family,
+  port: number,
+  sources: readonly string[],
+  who: string,
+): HopResult & { missing?: string } {
+  const admitted = admittedSources(openings, family, port);
+  const passed = intersectCidrs(sources, admitted.sources);
+  const reaches = publicPart(passed, family).length > 0;
+  const useful = admitted.rules.filter((o) => o.peer.kind === 'cidr' && intersectCidrs(passed, [o.peer.cidr]).length);
+  const first = useful[0] ?? admitted.rules[0];
+  const text = useful.map((o) => `${o.groupId} ${describePorts(o)} from ${o.peer.kind === 'cidr' ? o.peer.cidr : o.source}`);
+  return {
+    passed,
+    hop: {
+      hop: 'security-group',
+      id: first?.groupId ?? who,
+      detail: useful.length ? text.map((t) => t.slice(t.indexOf(' ') + 1)).join(', ') : `nothing on ${portsText([port, port])}`,
+    },
+    by: `security group ${text.join(', ')}`,
+    ...(reaches
+      ? {}
+      : { blocked: `no security group of ${who} admits ${portsText([port, port])} from the ${familyName(family)} internet` }),
+    ...(admitted.unresolved?.peer.kind === 'unresolved'
+      ? { missing: `security group ${admitted.unresolved.groupId}: ${admitted.unresolved.peer.reason}` }
+      : {}),
+  };
+}
+
+/**
+ * Hops in order over the family's public sources: the path is `open` when the sources passing every hop are the
+ * world (CHECKS.md `isWorld`); else `closed`, naming the sources that pass and the hops that narrowed them
+ * ("only 52.94.76.0/24 passes network ACL acl-… rule 50"), or the hop that stops every source.
+ */
+export function throughHops(
+  family: Family,
+  start: readonly string[],
+  steps: ((sources: string[]) => (HopResult & { missing?: string }) | { missing: string })[],
+): { state: Path['state']; hops: Hop[]; passed: string[]; broken?: string; missing?: string } {
+  let sources = [...start];
+  const hops: Hop[] = [];
+  const narrowed: string[] = [];
+  let missing: string | undefined;
+  for (const step of steps) {
+    const r = step(sources);
+    if (!('hop' in r)) return { state: 'unknown', hops, passed: sources, missing: r.missing };
+    if (r.missing && !isWorld(r.passed, family)) missing ??= r.missing;
+    if (r.blocked || !publicPart(r.passed, family).length) {
+      const broken = r.blocked ?? `nothing public passes ${r.by}`;
+      return missing ? { state: 'unknown', hops, passed: [], missing } : { state: 'closed', hops, passed: [], broken };
+    }
+    const cut = addressCount(publicPart(r.passed, family)) < addressCount(publicPart(sources, family));
+    hops.push(cut ? { ...r.hop, passes: describeSources(r.passed, family) } : r.hop);
+    if (cut && !isWorld(r.passed, family)) narrowed.push(r.by);
+    sources = r.passed;
+  }
+  if (isWorld(sources, family)) return { state: 'open', hops, passed: sources };
+  if (missing) return { state: 'unknown', hops, passed: sources, missing };
+  return {
+    state: 'closed',
+    hops,
+    passed: sources,
+    broken: `only ${describeSources(sources, family)} pass${narrowed.length ? `es ${narrowed.join(' and ')}` : 'es'}: not the world`,
+  };
+}
+
+/**
+ * The direct path to ports `range` of one interface, for one family, through the given openings (a group's, or
+ * all of the instance's): the public sources of the family → the subnet's routes → its ACL both ways → the
+ * interface's groups. A port range is reachable when some port of it is (the rules' port boundaries are exact).
  */
 export function directPath(pos: InterfacePosition, openings: readonly Opening[], family: Family, range: [number, number]): Path {
-  const hops: Hop[] = [];
-  const path = (state: Path['state'], why?: string): Path => ({
-    state,
-    via: 'direct',
-    port: range[0],
-    family,
-    hops,
-    ...(state === 'closed' && why ? { broken: why } : {}),
-    ...(state === 'unknown' && why ? { missing: why } : {}),
-  });
+  const base = { via: 'direct' as const, port: range[0], family };
   const address = (family === 4 ? pos.publicIpv4 : pos.publicIpv6)[0];
-  if (!address) return path('closed', `${pos.interfaceId} has no public ${familyName(family)} address`);
-  hops.push({ hop: 'address', id: address, detail: pos.interfaceId });
-  if (!pos.routes.ok) return path('unknown', `route table of ${pos.subnetId ?? pos.interfaceId}: ${pos.routes.reason}`);
-  const r = pos.routes.value;
-  const target = family === 4 ? r.default4 : r.default6;
-  const dest = family === 4 ? '0.0.0.0/0' : '::/0';
-  if (!target?.startsWith('igw-'))
-    return path(
-      'closed',
-      `route table ${r.routeTableId} sends ${dest} ${target ? `to ${target}, not an internet gateway` : 'nowhere (no default route)'}`,
-    );
-  hops.push({ hop: 'internet-gateway', id: target });
-  hops.push({ hop: 'route-table', id: r.routeTableId, detail: `${dest} → ${target}${r.main ? ' (main table)' : ''}` });
-  if (!pos.acl.ok) return path('unknown', `network ACL of ${pos.subnetId ?? pos.interfaceId}: ${pos.acl.reason}`);
-  const acl = pos.acl.value;
-  const inbound = aclAllows(acl, false, family, range);
-  if (!inbound.allowed)
-    return path(
-      'closed',
-      `network ACL ${acl.aclId} ${inbound.rule !== undefined ? `rule ${inbound.rule} denies` : 'has no rules allowing'} ${portsText(range)} in from the whole ${familyName(family)} internet`,
-    );
-  const outbound = aclAllows(acl, true, family, EPHEMERAL);
-  if (!outbound.allowed)
-    return path(
-      'closed',
-      `network ACL ${acl.aclId} ${outbound.rule !== undefined ? `rule ${outbound.rule} denies` : 'has no rule allowing'} the reply out to ephemeral ports`,
-    );
-  hops.push({
-    hop: 'network-acl',
-    id: acl.aclId,
-    detail: `inbound rule ${inbound.rule} allows ${portsText(range)}; outbound rule ${outbound.rule} allows ephemeral ports`,
-  });
-  const onPorts = openings.filter(
-    (o) =>
-      pos.groupIds.includes(o.groupId) && (o.protocol === 'tcp' || o.protocol === 'all') && o.fromPort <= range[1] && range[0] <= o.toPort,
+  if (!address) return { ...base, state: 'closed', hops: [], broken: `${pos.interfaceId} has no public ${familyName(family)} address` };
+  const addressHop: Hop = { hop: 'address', id: address, detail: pos.interfaceId };
+  if (!pos.routes.ok)
+    return {
+      ...base,
+      state: 'unknown',
+      hops: [addressHop],
+      missing: `route table of ${pos.subnetId ?? pos.interfaceId}: ${pos.routes.reason}`,
+    };
+  const routes = pos.routes.value;
+  const mine = openings.filter((o) => pos.groupIds.includes(o.groupId) && (o.protocol === 'tcp' || o.protocol === 'all'));
+  const acl = pos.acl;
+  const ports = boundaries(
+    [
+      ...(acl.ok ? acl.value.entries.filter((e) => !e.egress).map((e): [number, number] => [e.fromPort, e.toPort]) : []),
+      ...mine.map((o): [number, number] => [o.fromPort, o.toPort]),
+    ],
+    range,
   );
-  const world = onPorts.find((o) => isWorldOpen(o) && o.peer.kind === 'cidr' && o.peer.family === family);
-  if (world) {
-    hops.push({
-      hop: 'security-group',
-      id: world.groupId,
-      detail: `${describePorts(world)} from ${world.peer.kind === 'cidr' ? world.peer.cidr : world.source}`,
-    });
-    return path('open');
+  let best: Path | undefined;
+  for (const port of ports) {
+    const r = throughHops(
+      family,
+      [ANY[family]],
+      [
+        (s) => routeHop(routes, family, s),
+        (s) =>
+          acl.ok ? aclHop(acl.value, family, port, s) : { missing: `network ACL of ${pos.subnetId ?? pos.interfaceId}: ${acl.reason}` },
+        (s) => groupHop(mine, family, port, s, pos.interfaceId),
+      ],
+    );
+    const gateways = [...new Set(routes.routes.filter((x) => x.family === family && x.target.startsWith('igw-')).map((x) => x.target))];
+    const hops: Hop[] = [
+      addressHop,
+      ...(r.hops.length ? gateways.slice(0, 1).map((id): Hop => ({ hop: 'internet-gateway', id })) : []),
+      ...r.hops,
+    ];
+    const path: Path = {
+      ...base,
+      port,
+      state: r.state,
+      hops,
+      ...(r.broken ? { broken: r.broken } : {}),
+      ...(r.missing ? { missing: r.missing } : {}),
+      ...(r.passed.length && r.state !== 'open' ? { sources: r.passed } : {}),
+    };
+    if (path.state === 'open') return path;
+    if (!best || rank(path) > rank(best)) best = path;
   }
-  const unread = onPorts.find((o) => o.peer.kind === 'unresolved');
-  if (unread?.peer.kind === 'unresolved') return path('unknown', `security group ${unread.groupId}: ${unread.peer.reason}`);
-  return path('closed', `no security group of ${pos.interfaceId} admits ${portsText(range)} from the ${familyName(family)} internet`);
+  return best!;
 }
+
+/** Every source of a family; non-public space is carried along (rules read as written) and never counts (`isWorld`). */
+const ANY = { 4: '0.0.0.0/0', 6: '::/0' } as const;
+
+/** Which of two broken paths to show: unknown over closed, then the one letting more sources through. */
+const rank = (p: Path): number => (p.state === 'unknown' ? 2 ** 130 : 0) + Number(addressCount(p.sources ?? []));
 
 /** Every direct path (each interface × family) to ports `range` through these openings. */
 export const directPaths = (net: NetworkEvidence, openings: readonly Opening[], range: [number, number]): Path[] =>
@@ -435,7 +601,16 @@ export const pathEvidence = (p: Path): Record<string, unknown> => ({
   hops: p.hops,
   ...(p.broken ? { broken: p.broken } : {}),
   ...(p.missing ? { missing: p.missing } : {}),
+  ...(p.sources
+    ? {
+        sources: p.sources.slice(0, SOURCES_SHOWN),
+        ...(p.sources.length > SOURCES_SHOWN ? { moreSources: p.sources.length - SOURCES_SHOWN } : {}),
+      }
+    : {}),
 });
+
+/** The most CIDRs of a narrowed source set a path's evidence lists (the rest counted). */
+const SOURCES_SHOWN = 16;
 
 /** Reachable from the internet: some complete path (direct or through a load balancer) to TCP `port`. */
 export function reachability(net: NetworkEvidence, port: number): { open: Path[]; unknown: Path[] } {

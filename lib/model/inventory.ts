@@ -159,15 +159,16 @@ export interface RegionFailure {
 
 export type Family = 4 | 6;
 
-/** A subnet's route table (explicit association, else the VPC's main table) and the targets of its default routes. */
+/** A subnet's route table (explicit association, else the VPC's main table) and its routes. */
 export interface SubnetRoutes {
   routeTableId: string;
   /** The VPC's main table (the subnet has no explicit association). */
   main: boolean;
-  /** Target of `0.0.0.0/0` (`igw-…`, `nat-…`, `pcx-…`, `tgw-…`, `vgw-…`, …), absent without one; `blackhole` when inactive. */
-  default4?: string;
-  /** Target of `::/0` (`igw-…`, `eigw-…`, …). */
-  default6?: string;
+  /**
+   * Its routes to CIDR destinations, both families: the target (`igw-…`, `nat-…`, `pcx-…`, `tgw-…`, `vgw-…`,
+   * `eigw-…`, `eni-…`, `local`; `blackhole` when inactive). The reply to a source takes the longest prefix containing it.
+   */
+  routes: { destination: string; family: Family; target: string }[];
 }
 
 /** One network ACL entry, as AWS evaluates it (lowest rule number first, first match decides). */

@@ -14,7 +14,7 @@ import { summarise } from '../../lib/summary.js';
 import type { InstanceCheck, LoadBalancerRoute, NetworkAcl, Outcome } from '../../lib/model.js';
 import { loadBalancerPaths, mayAdmitLoadBalancer, preservationDecides } from '../../lib/exposure/reach.js';
 import { fail, ok } from '../../lib/model.js';
-import { ctx, instance, lbRoute, net, OPEN_ACL, open, position } from '../support/fixtures.js';
+import { ctx, instance, lbRoute, net, OPEN_ACL, open, position, routeTable } from '../support/fixtures.js';
 
 const check = (id: string): InstanceCheck => [...portExposureChecks, unexpectedPortsOpen].find((c) => c.id === id)!;
 const http = check('net.http-port-public');
@@ -35,7 +35,7 @@ describe('direct paths', () => {
     expect(o!.summary).toContain(`reachable from the internet: ${IP}`);
   });
   it('the main route table counts for a subnet without an explicit association', () => {
-    const routes = ok({ routeTableId: 'rtb-main', main: true, default4: 'igw-1' });
+    const routes = ok(routeTable('rtb-main', { '0.0.0.0/0': 'igw-1' }, true));
     const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) }));
     expect(o).toMatchObject({ severity: 'CRITICAL' });
     expect(JSON.stringify(o!.details)).toContain('(main table)');
@@ -54,14 +54,14 @@ describe('direct paths', () => {
     ['a virtual private gateway', 'vgw-0123'],
     ['nowhere', undefined],
   ])('broken: the default route goes to %s, not an internet gateway → latent HIGH', (_, target) => {
-    const routes = ok({ routeTableId: 'rtb-x', main: false, ...(target ? { default4: target } : {}) });
+    const routes = ok(routeTable('rtb-x', target ? { '0.0.0.0/0': target } : {}));
     const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) }));
     expect(o).toMatchObject({ status: 'FAILED', severity: 'HIGH', details: { internetReachable: false } });
     expect(o!.summary).toContain('latent');
     expect(o!.summary).toContain(target ? `to ${target}, not an internet gateway` : 'no default route');
   });
   it('broken: an egress-only internet gateway carries no inbound IPv6', () => {
-    const routes = ok({ routeTableId: 'rtb-x', main: false, default6: 'eigw-0123' });
+    const routes = ok(routeTable('rtb-x', { '::/0': 'eigw-0123' }));
     const interfaces = onPublicSubnet({ publicIpv4: [], publicIpv6: ['2a05:d018::1'], routes });
     expect(http.evaluate(ctx({ net: net([open(SG, 'tcp', 8086, '::/0')], { interfaces }) }))[0]).toMatchObject({ severity: 'HIGH' });
   });
@@ -79,7 +79,7 @@ describe('direct paths', () => {
       http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(later)) }) }) }))[0],
     ).toMatchObject({ severity: 'CRITICAL' });
   });
-  it('an ACL admitting only part of the internet is not "from the world": 8.8.8.8/32 alone → latent HIGH', () => {
+  it('an ACL admitting only part of the internet is not the world: 8.8.8.8/32 alone → latent HIGH, naming what passes', () => {
     const entries = [
       {
         ruleNumber: 100,
@@ -95,7 +95,29 @@ describe('direct paths', () => {
     ];
     const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(entries)) }) }) }));
     expect(o).toMatchObject({ status: 'FAILED', severity: 'HIGH', details: { internetReachable: false } });
-    expect(o!.summary).toContain('has no rules allowing TCP 8086 in from the whole IPv4 internet');
+    expect(o!.summary).toContain('only 8.8.8.8/32 passes network ACL acl-0000000000000000b rule 100');
+  });
+  // CHECKS.md "the world" (issue 31): some public sources pass but not the world — the evidence names them and the
+  // hop that let only them through ("only 52.94.76.0/24 passes network ACL acl-… rule 50"), hop by hop.
+  it('issue 31: an ACL admitting one partner /24 (rule 50) names the sources that pass, and the hop narrowing them', () => {
+    const partner = {
+      ruleNumber: 50,
+      egress: false,
+      allow: true,
+      protocol: 'tcp',
+      fromPort: 8086,
+      toPort: 8086,
+      cidr: '52.94.76.0/24',
+      family: 4 as const,
+    };
+    const entries = [partner, ...OPEN_ACL.entries.filter((e) => e.egress)];
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(entries)) }) }) }));
+    expect(o).toMatchObject({ status: 'FAILED', severity: 'HIGH', details: { internetReachable: false } });
+    expect(o!.summary).toContain('only 52.94.76.0/24 passes network ACL acl-0000000000000000b rule 50');
+    const [path] = o!.details!.paths as { hops: { hop: string; passes?: string }[]; sources?: string[] }[];
+    expect(path!.hops.map((h) => h.hop)).toEqual(['address', 'internet-gateway', 'route-table', 'network-acl', 'security-group']);
+    expect(path!.hops.find((h) => h.hop === 'network-acl')!.passes).toBe('52.94.76.0/24');
+    expect(path!.sources).toEqual(['52.94.76.0/24']);
   });
   it('ACL allow rules whose sources together cover the public internet (two /1 halves) admit the world', () => {
     const half = (ruleNumber: number, cidr: string) =>
@@ -104,22 +126,54 @@ describe('direct paths', () => {
     const interfaces = onPublicSubnet({ acl: ok(acl(entries)) });
     expect(http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }))[0]).toMatchObject({ severity: 'CRITICAL' });
   });
-  it('a deny of part of the internet before an allow-all: the ACL no longer admits the whole internet → latent', () => {
-    const entries = [
-      ...OPEN_ACL.entries,
-      {
-        ruleNumber: 90,
-        egress: false,
-        allow: false,
-        protocol: 'all',
-        fromPort: 0,
-        toPort: 65535,
-        cidr: '198.51.0.0/16',
-        family: 4 as const,
-      },
-    ];
-    const interfaces = onPublicSubnet({ acl: ok(acl(entries)) });
-    expect(http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }))[0]).toMatchObject({ severity: 'HIGH' });
+  // Issue 31, test fails on the old code (HIGH, latent): the ACL was asked to admit the *whole* internet, so one deny
+  // of an abusive /16 before the allow-all made the path latent. The rest of the internet still gets in: the world.
+  it('issue 31: a deny of one /16 before an allow-all still admits the world → CRITICAL, the deny named in the hop', () => {
+    const deny = {
+      ruleNumber: 90,
+      egress: false,
+      allow: false,
+      protocol: 'all',
+      fromPort: 0,
+      toPort: 65535,
+      cidr: '198.51.0.0/16',
+      family: 4 as const,
+    };
+    const interfaces = onPublicSubnet({ acl: ok(acl([...OPEN_ACL.entries, deny])) });
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }));
+    expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL', details: { internetReachable: true } });
+    expect(JSON.stringify(o!.details)).toContain('inbound rule 90 denies part');
+  });
+  it('an ACL denying half of the internet (0.0.0.0/1) before an allow-all leaves 128.0.0.0/1 (44 %): not the world → latent', () => {
+    const deny = {
+      ruleNumber: 90,
+      egress: false,
+      allow: false,
+      protocol: 'all',
+      fromPort: 0,
+      toPort: 65535,
+      cidr: '0.0.0.0/1',
+      family: 4 as const,
+    };
+    const interfaces = onPublicSubnet({ acl: ok(acl([...OPEN_ACL.entries, deny])) });
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }));
+    expect(o).toMatchObject({ severity: 'HIGH' });
+    expect(o!.summary).toMatch(/only 128\.0\.0\.0\/1 .*passes network ACL acl-0000000000000000b rule 100/);
+  });
+  // Issue 31, test fails on the old code ("no default route"): only the 0.0.0.0/0 route was read; two /1 routes to the
+  // internet gateway send every reply out, per source by longest prefix.
+  it('issue 31: a default route split into 0.0.0.0/1 + 128.0.0.0/1 to the internet gateway is complete → CRITICAL', () => {
+    const routes = ok(routeTable('rtb-split', { '10.0.0.0/16': 'local', '0.0.0.0/1': 'igw-1', '128.0.0.0/1': 'igw-1' }));
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) }));
+    expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    expect(JSON.stringify(o!.details)).toContain('0.0.0.0/1 → igw-1, 128.0.0.0/1 → igw-1');
+  });
+  it('longest prefix per source: 0.0.0.0/0 to the gateway but 0.0.0.0/1 to a NAT gateway leaves 44 % → latent', () => {
+    const routes = ok(routeTable('rtb-more', { '0.0.0.0/0': 'igw-1', '0.0.0.0/1': 'nat-1' }));
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) }));
+    expect(o).toMatchObject({ severity: 'HIGH' });
+    expect(o!.summary).toContain('only 128.0.0.0/1');
+    expect(o!.summary).toContain('passes route table rtb-more (0.0.0.0/0 → igw-1)');
   });
   it('broken: the ACL lets 8086 in but no reply out to ephemeral ports', () => {
     const entries = OPEN_ACL.entries.filter((e) => !e.egress);
@@ -391,7 +445,7 @@ describe('load-balancer paths', () => {
 
 describe('the table shows paths hop by hop', () => {
   it('the open path in the summary line, broken paths (latent) on their own lines with why they break', () => {
-    const routes = ok({ routeTableId: 'rtb-0000000000000000c', main: true, default4: 'nat-0000000000000000c' });
+    const routes = ok(routeTable('rtb-0000000000000000c', { '0.0.0.0/0': 'nat-0000000000000000c' }, true));
     const latent = ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) });
     const exposed = ctx({
       net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet() }),

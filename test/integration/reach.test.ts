@@ -57,11 +57,31 @@ beforeAll(async () => {
           { rule: 100, egress: true, action: 'allow', protocol: '-1' },
         ],
       },
+      // Issue 31: the ACL denies one abusive /16 and allows the rest: the rest of the internet is still the world.
+      {
+        name: 'acl-deny-16',
+        acl: [
+          { rule: 90, action: 'deny', protocol: '-1', cidr: '198.51.0.0/16' },
+          { rule: 100, action: 'allow', protocol: '-1' },
+          { rule: 100, egress: true, action: 'allow', protocol: '-1' },
+        ],
+      },
+      // Issue 31: only one partner /24 gets in (rule 50): some public sources pass, not the world; the evidence names them.
+      {
+        name: 'acl-partner',
+        acl: [
+          { rule: 50, action: 'allow', ports: 8086, cidr: '52.94.76.0/24' },
+          { rule: 100, egress: true, action: 'allow', protocol: '-1' },
+        ],
+      },
+      // Issue 31: the default route split into two /1 halves to the internet gateway is complete.
+      { name: 'split-route', route: 'split' },
     ],
     groups: [
       { name: 'world-8086', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
       { name: 'v6-8086', rules: [{ ports: 8086, ipv6: ['::/0'] }] },
       { name: 'halves', rules: [{ ports: 8086, cidrs: ['0.0.0.0/1', '128.0.0.0/1'] }] },
+      { name: 'half', rules: [{ ports: 8086, cidrs: ['0.0.0.0/1'] }] },
       { name: 'alb', rules: [{ ports: 443, cidrs: ['0.0.0.0/0'] }] },
       { name: 'alb-closed', rules: [{ ports: 443, cidrs: ['10.0.0.0/8'] }] },
       { name: 'clb', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
@@ -77,6 +97,10 @@ beforeAll(async () => {
       { name: 'halves', tags: influx, groups: ['halves'], publicIp: true },
       { name: 'no-igw', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'private' },
       { name: 'acl-deny', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'acl-deny' },
+      { name: 'acl-deny-16', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'acl-deny-16' },
+      { name: 'acl-partner', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'acl-partner' },
+      { name: 'split-route', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'split-route' },
+      { name: 'half', tags: influx, groups: ['half'], publicIp: true },
       { name: 'v6-only', tags: influx, groups: ['v6-8086'], publicIp: true },
       { name: 'behind-alb', tags: influx, groups: ['from-alb'] },
       { name: 'behind-alb-rule', tags: influx, groups: ['from-alb'] },
@@ -170,6 +194,30 @@ describe('direct paths (moto)', () => {
     expect(text).toContain(estate.groups['world-8086']);
   });
   it('0.0.0.0/1 + 128.0.0.0/1: CRITICAL', () => expect(brief(http(doc, 'halves')[0]!)).toBe('FAILED CRITICAL AwsEc2SecurityGroup'));
+  // Issue 31, fails on the old code (latent HIGH: the ACL had to admit the whole internet).
+  it('an ACL denying one /16 before allowing the rest: the rest is the world, CRITICAL', () => {
+    const [f] = http(doc, 'acl-deny-16');
+    expect(brief(f!)).toBe('FAILED CRITICAL AwsEc2SecurityGroup');
+    expect(JSON.stringify(f!.evidence.paths)).toContain('inbound rule 90 denies part');
+  });
+  // Issue 31, fails on the old code ("no default route": only 0.0.0.0/0 was read).
+  it('a default route split into 0.0.0.0/1 + 128.0.0.0/1 to the internet gateway: complete, CRITICAL', () => {
+    const [f] = http(doc, 'split-route');
+    expect(brief(f!)).toBe('FAILED CRITICAL AwsEc2SecurityGroup');
+    expect(JSON.stringify(f!.evidence.paths)).toContain(
+      `0.0.0.0/1 → ${estate.internetGatewayId}, 128.0.0.0/1 → ${estate.internetGatewayId}`,
+    );
+  });
+  // Issue 31: 0.0.0.0/1 alone is the world (about 56 % of public IPv4): world-open, and with a complete path CRITICAL.
+  it('a group open to 0.0.0.0/1 only: FAILED, CRITICAL with a complete path', () => {
+    expect(brief(http(doc, 'half')[0]!)).toBe('FAILED CRITICAL AwsEc2SecurityGroup');
+  });
+  it('an ACL admitting one partner /24 (rule 50): latent HIGH, the evidence names the sources that pass and the rule', () => {
+    const [f] = http(doc, 'acl-partner');
+    expect(brief(f!)).toBe('FAILED HIGH AwsEc2SecurityGroup');
+    expect(f!.evidence.summary).toMatch(/only 52\.94\.76\.0\/24 passes network ACL acl-[0-9a-f]+ rule 50/);
+    expect(JSON.stringify(f!.evidence.paths)).toContain('"sources":["52.94.76.0/24"]');
+  });
   it('broken, no IGW route: latent HIGH', () => {
     const [f] = http(doc, 'no-igw');
     expect(brief(f!)).toBe('FAILED HIGH AwsEc2SecurityGroup');
