@@ -110,9 +110,10 @@ const portsText = ([from, to]: [number, number]) => (from === to ? `TCP ${from}`
  * What one hop does to a set of public sources of one family: the sources that pass (merged CIDRs), the hop as
  * evidence, the hop's part in a narrowed set (`network ACL acl-… rule 50`), and why nothing passes when nothing does.
  */
-export interface HopResult {
+interface HopResult {
   passed: string[];
-  hop: Hop;
+  /** The hop as evidence (a load balancer's subnets are two: route table and ACL). */
+  hop: Hop | Hop[];
   /** The rules or routes that let the passing sources through, for "only … passes …". */
   by: string;
   /** Why no source passes (when `passed` is empty). */
@@ -141,7 +142,7 @@ const routeMemo = new WeakMap<SubnetRoutes, Map<string, HopResult>>();
  * `0.0.0.0/0`, or splits such as `0.0.0.0/1` + `128.0.0.0/1`); the sources whose route is an internet gateway pass.
  * A NAT gateway, an egress-only gateway, peering, Transit Gateway, a VPN (`vgw-`) or a blackhole is not a way in.
  */
-export const routeHop = (r: SubnetRoutes, family: Family, sources: readonly string[]): HopResult =>
+const routeHop = (r: SubnetRoutes, family: Family, sources: readonly string[]): HopResult =>
   memoised(routeMemo, r, `${family}|${sources.join(',')}`, () => routeHopOnce(r, family, sources));
 
 function routeHopOnce(r: SubnetRoutes, family: Family, sources: readonly string[]): HopResult {
@@ -233,7 +234,7 @@ function boundaries(bounds: readonly [number, number][], [from, to]: [number, nu
  * The network ACL both ways, per source: the port in (inbound), and the reply out to the source on some port in
  * 1024-65535 (outbound; the union over the egress rules' port boundaries is exact, since a source needs only one).
  */
-export function aclHop(acl: NetworkAcl, family: Family, port: number, sources: readonly string[]): HopResult {
+function aclHop(acl: NetworkAcl, family: Family, port: number, sources: readonly string[]): HopResult {
   const inbound = aclPass(acl, false, family, port, sources);
   const replies = boundaries(
     acl.entries.filter((e) => e.egress).map((e) => [e.fromPort, e.toPort]),
@@ -277,7 +278,7 @@ export function admittedSources(
 }
 
 /** The security groups' hop: the sources their rules on the port admit. */
-export function groupHop(
+function groupHop(
   openings: readonly Opening[],
   family: Family,
   port: number,
@@ -307,15 +308,23 @@ export function groupHop(
   };
 }
 
+/** One hop of a path: what it does to the sources reaching it, or why that could not be read. */
+type Step = (sources: string[]) => (HopResult & { missing?: string }) | { missing: string };
+
+/** A hop that lets every source through (a listener, a target group), kept as evidence. */
+const passing =
+  (hop: Hop): Step =>
+  (s) => ({ passed: s, hop, by: '' });
+
 /**
  * Hops in order over the family's public sources: the path is `open` when the sources passing every hop are the
  * world (CHECKS.md `isWorld`); else `closed`, naming the sources that pass and the hops that narrowed them
  * ("only 52.94.76.0/24 passes network ACL acl-… rule 50"), or the hop that stops every source.
  */
-export function throughHops(
+function throughHops(
   family: Family,
   start: readonly string[],
-  steps: ((sources: string[]) => (HopResult & { missing?: string }) | { missing: string })[],
+  steps: Step[],
 ): { state: Path['state']; hops: Hop[]; passed: string[]; broken?: string; missing?: string } {
   let sources = [...start];
   const hops: Hop[] = [];
@@ -326,11 +335,12 @@ export function throughHops(
     if (!('hop' in r)) return { state: 'unknown', hops, passed: sources, missing: r.missing };
     if (r.missing && !isWorld(r.passed, family)) missing ??= r.missing;
     if (r.blocked || !publicPart(r.passed, family).length) {
-      const broken = r.blocked ?? `nothing public passes ${r.by}`;
+      const broken = r.blocked ?? `no public source passes ${r.by}`;
       return missing ? { state: 'unknown', hops, passed: [], missing } : { state: 'closed', hops, passed: [], broken };
     }
     const cut = addressCount(publicPart(r.passed, family)) < addressCount(publicPart(sources, family));
-    hops.push(cut ? { ...r.hop, passes: describeSources(r.passed, family) } : r.hop);
+    const list = Array.isArray(r.hop) ? r.hop : [r.hop];
+    hops.push(...list.slice(0, -1), ...list.slice(-1).map((h) => (cut ? { ...h, passes: describeSources(r.passed, family) } : h)));
     if (cut && !isWorld(r.passed, family)) narrowed.push(r.by);
     sources = r.passed;
   }
@@ -420,10 +430,11 @@ export const directPaths = (net: NetworkEvidence, openings: readonly Opening[], 
  * for UDP/TCP_UDP target groups (where it cannot be turned off), off for IP targets of TCP/TLS. Undefined for ALBs
  * and Classic LBs: their own nodes are the source of what reaches the targets.
  */
-function clientIpPreservation(r: LoadBalancerRoute): { preserved: Result<boolean>; why: string } | undefined {
+function clientIpPreservation(r: LoadBalancerRoute, family?: Family): { preserved: Result<boolean>; why: string } | undefined {
   if (r.lb.kind !== 'network') return undefined;
-  // IPv6 clients of a dual-stack NLB reach IPv4 targets translated, from the NLB's own addresses: its subnets' CIDRs admit them.
-  if (r.lb.dualStack && !r.target.address?.includes(':'))
+  // IPv6 clients of a dual-stack NLB reach IPv4 targets translated, from the NLB's own addresses: its subnets' CIDRs
+  // admit them. Asked for a family, only IPv6 clients are translated; asked for none, any client may be.
+  if (r.lb.dualStack && family !== 4 && !r.target.address?.includes(':'))
     return { preserved: ok(false), why: 'dual-stack NLB: IPv6 clients reach IPv4 targets from its own addresses' };
   const tg = r.targetGroup;
   if (tg?.protocol?.includes('UDP')) return { preserved: ok(true), why: `${tg.protocol} target group` };
@@ -528,6 +539,198 @@ export const preservationDecides = (net: NetworkEvidence, route: LoadBalancerRou
 
 const LB_KIND = { application: 'ALB', network: 'NLB', classic: 'Classic LB' } as const;
 
+/**
+ * The load balancer's own subnets (CHECKS.md: its own path, by the same hops): what passes each subnet's route table
+ * and ACL on the listener port, together (its nodes sit in every subnet; a client may pick any). A load balancer in
+ * subnets without a route to an internet gateway is not a way in, whatever its scheme says.
+ */
+function lbSubnetsStep(lb: LoadBalancerRoute['lb'], family: Family, port: number): Step {
+  return (sources) => {
+    if (!lb.subnets.length) return { missing: `no subnets listed for ${lb.name}` };
+    const each = lb.subnets.map((sub) => ({
+      sub,
+      r: throughHops(family, sources, [
+        (s) =>
+          sub.routes.ok
+            ? routeHop(sub.routes.value, family, s)
+            : { missing: `route table of ${lb.name}'s subnet ${sub.subnetId}: ${sub.routes.reason}` },
+        (s) =>
+          sub.acl.ok
+            ? aclHop(sub.acl.value, family, port, s)
+            : { missing: `network ACL of ${lb.name}'s subnet ${sub.subnetId}: ${sub.acl.reason}` },
+      ]),
+    }));
+    const through = each.filter((e) => e.r.state !== 'unknown' && e.r.passed.length);
+    const passed = through.length ? mergeCidr(through.flatMap((e) => e.r.passed)) : [];
+    const best = [...through].sort((x, y) => Number(addressCount(y.r.passed) - addressCount(x.r.passed)))[0] ?? each[0]!;
+    const missing = each.find((e) => e.r.state === 'unknown')?.r.missing;
+    const named = (h: Hop): Hop => ({ ...h, detail: `${lb.name} subnet ${best.sub.subnetId}: ${h.detail ?? ''}` });
+    return {
+      passed,
+      hop: best.r.hops.map(named),
+      by: `${lb.name}'s subnets (${through.map((e) => e.sub.subnetId).join(', ')})`,
+      ...(passed.length ? {} : { blocked: `${lb.name}: ${[...new Set(each.map((e) => e.r.broken).filter(Boolean))].join('; ')}` }),
+      ...(missing ? { missing } : {}),
+    };
+  };
+}
+
+/** The listener, narrowed by its rules' `source-ip` conditions where the target group is reached through rules. */
+function listenerStep(r: LoadBalancerRoute, family: Family): Step {
+  const l = r.listener;
+  const hop: Hop = {
+    hop: 'listener',
+    id: l.id ?? `${r.lb.name}:${l.port}`,
+    detail: `listener ${l.protocol} ${l.port}${l.rules ? `; rule ${l.rules.join(', ')} forwards to the target group${l.sources ? ` from ${l.sources.join(', ')} (source-ip)` : ''}` : ''}`,
+  };
+  if (!l.sources) return passing(hop);
+  const allowed = l.sources;
+  return (s) => {
+    const passed = intersectCidrs(
+      s,
+      allowed.filter((c) => c.includes(':') === (family === 6)),
+    );
+    return {
+      passed,
+      hop,
+      by: `listener ${l.port} rule ${l.rules?.join(', ')} (source-ip)`,
+      ...(passed.length ? {} : { blocked: `listener ${l.port}: its rules forward only from ${allowed.join(', ')}` }),
+    };
+  };
+}
+
+/** The interface of the instance a load balancer's target is: the one holding an IP target's address, else the first. */
+const targetInterface = (net: NetworkEvidence, r: LoadBalancerRoute): InterfacePosition | undefined =>
+  (r.target.address ? net.interfaces?.find((i) => i.privateIps?.includes(r.target.address!)) : undefined) ?? net.interfaces?.[0];
+
+/**
+ * The instance's side where client addresses are preserved (NLB): the public sources themselves must pass its
+ * subnet's ACL (the port in, the reply out) and its groups — a rule's CIDRs, or a rule referencing the NLB's group
+ * (every source the NLB lets through).
+ */
+function preservedSteps(net: NetworkEvidence, r: LoadBalancerRoute, family: Family, why: string): Step[] {
+  const pos = targetInterface(net, r);
+  const port = r.target.port;
+  const note = `NLB preserves client addresses (${why})`;
+  const acl: Step[] = pos
+    ? [
+        (s) =>
+          pos.acl.ok
+            ? aclHop(pos.acl.value, family, port, s)
+            : { missing: `network ACL of ${pos.subnetId ?? pos.interfaceId}: ${pos.acl.reason}` },
+      ]
+    : [];
+  return [
+    ...acl,
+    (s) => {
+      const byGroup = net.openings.find(
+        (o) => opensTcpPort(o, port) && o.peer.kind === 'securityGroup' && r.lb.groupIds.includes(o.peer.groupId),
+      );
+      if (byGroup) return { passed: s, hop: ruleHop(byGroup, note), by: `${byGroup.groupId} (${byGroup.source})` };
+      const g = groupHop(net.openings, family, port, s, 'the instance');
+      const hop = Array.isArray(g.hop) ? g.hop : [g.hop];
+      // A rule admitting only the NLB's subnets admits its health checks, not its clients: say so where it is all there is.
+      const health = net.openings.find((o) => opensTcpPort(o, port) && r.lb.subnetCidrs.ok && containsAnySubnet(o, r.lb.subnetCidrs.value));
+      const blocked =
+        g.blocked && health
+          ? `${note}: only a rule covering the internet or the NLB's group admits; ${health.groupId} admits ${describePorts(health)} from ${health.source}: health checks only`
+          : g.blocked;
+      return { ...g, hop: hop.map((h) => ({ ...h, detail: `${h.detail}; ${note}` })), ...(blocked ? { blocked } : {}) };
+    },
+  ];
+}
+
+/**
+ * The instance's side where the load balancer's own nodes are the source (ALB, Classic LB, an NLB not preserving
+ * client addresses): its subnet's ACL lets some address of the load balancer's subnets in (and the reply out), and
+ * its groups admit the load balancer (its group, or a CIDR containing one of its subnets).
+ */
+function nodeSteps(net: NetworkEvidence, r: LoadBalancerRoute): Step[] {
+  const pos = targetInterface(net, r);
+  const port = r.target.port;
+  const acl: Step[] =
+    pos && r.lb.subnetCidrs.ok
+      ? [
+          (s) => {
+            if (!pos.acl.ok) return { missing: `network ACL of ${pos.subnetId ?? pos.interfaceId}: ${pos.acl.reason}` };
+            const cidrs = r.lb.subnetCidrs.ok ? r.lb.subnetCidrs.value : [];
+            const fam: Family = r.target.address?.includes(':') ? 6 : 4;
+            const nodes = aclHop(
+              pos.acl.value,
+              fam,
+              port,
+              cidrs.filter((c) => c.includes(':') === (fam === 6)),
+            );
+            const hop = Array.isArray(nodes.hop) ? nodes.hop : [nodes.hop];
+            return nodes.passed.length
+              ? { passed: s, hop: hop.map((h) => ({ ...h, detail: `from ${r.lb.name}'s subnets: ${h.detail}` })), by: '' }
+              : {
+                  passed: [],
+                  hop: nodes.hop,
+                  by: '',
+                  blocked: `network ACL ${pos.acl.value.aclId} does not let ${r.lb.name}'s subnets (${cidrs.join(', ')}) reach TCP ${port}`,
+                };
+          },
+        ]
+      : [];
+  return [
+    ...acl,
+    (s) => {
+      const a = admitsLoadBalancer(net, r, false);
+      if (a.hop) return { passed: s, hop: a.hop, by: '' };
+      if (a.missing) return { missing: a.missing };
+      return {
+        passed: [],
+        hop: { hop: 'security-group', id: 'instance' },
+        by: '',
+        blocked: a.broken ?? `no security group of the instance admits TCP ${port} from ${r.lb.name}`,
+      };
+    },
+  ];
+}
+
+/** One route through a load balancer, for one family of its clients, with client addresses preserved or not. */
+function lbPath(net: NetworkEvidence, r: LoadBalancerRoute, family: Family, port: number): Path {
+  const base = { via: 'load-balancer' as const, port, family, lb: r.lb };
+  const lbHop: Hop = { hop: 'load-balancer', id: r.lb.id, detail: `${LB_KIND[r.lb.kind]} ${r.lb.name}, internet-facing` };
+  const own: Step[] = [
+    lbSubnetsStep(r.lb, family, r.listener.port),
+    ...(r.lb.openings ? [(s: string[]) => groupHop(r.lb.openings!, family, r.listener.port, s, r.lb.name)] : []),
+    listenerStep(r, family),
+    ...(r.targetGroup ? [passing({ hop: 'target-group', id: r.targetGroup.id, detail: `target group ${r.targetGroup.name}` })] : []),
+    passing({
+      hop: 'target',
+      id: r.target.address ?? r.target.kind,
+      detail: `TCP ${r.target.port}${r.target.health ? `, ${r.target.health}` : ''}`,
+    }),
+  ];
+  const run = (preserved: boolean, why: string): Path => {
+    const t = throughHops(family, [ANY[family]], [...own, ...(preserved ? preservedSteps(net, r, family, why) : nodeSteps(net, r))]);
+    return {
+      ...base,
+      state: t.state,
+      hops: [lbHop, ...t.hops],
+      ...(t.broken ? { broken: t.broken } : {}),
+      ...(t.missing ? { missing: t.missing } : {}),
+      ...(t.passed.length && t.state !== 'open' ? { sources: t.passed } : {}),
+    };
+  };
+  const nlb = clientIpPreservation(r, family);
+  if (!nlb) return run(false, '');
+  if (nlb.preserved.ok) return run(nlb.preserved.value, nlb.why);
+  // The attribute could not be read: the answer stands where it does not decide it.
+  const on = run(true, 'if preserved');
+  const off = run(false, '');
+  return on.state === off.state
+    ? on
+    : {
+        ...base,
+        state: 'unknown',
+        hops: [lbHop],
+        missing: `whether ${r.lb.name} preserves client addresses (target group ${r.targetGroup?.name}) decides the path: ${nlb.preserved.reason}`,
+      };
+}
+
 /** Paths through internet-facing load balancers to this port, plus what could not be read about them. */
 export function loadBalancerPaths(net: NetworkEvidence, port: number): Path[] {
   if (!net.loadBalancers) return [];
@@ -536,43 +739,15 @@ export function loadBalancerPaths(net: NetworkEvidence, port: number): Path[] {
   const out: Path[] = [];
   for (const r of net.loadBalancers.value.routes) {
     if (r.target.port !== port) continue;
-    const hops: Hop[] = [
-      { hop: 'load-balancer', id: r.lb.id, detail: `${LB_KIND[r.lb.kind]} ${r.lb.name}, internet-facing` },
-      {
-        hop: 'listener',
-        id: r.listener.id ?? `${r.lb.name}:${r.listener.port}`,
-        detail: `listener ${r.listener.protocol} ${r.listener.port}${r.admitted.ok ? `; admitted by ${typeof r.admitted.value === 'string' ? r.admitted.value : `${r.admitted.value.groupId} from ${r.admitted.value.source}`}` : ''}`,
-      },
-      ...(r.targetGroup
-        ? [
-            {
-              hop: 'target-group' as const,
-              id: r.targetGroup.id,
-              // Rules are not read (one DescribeRules per listener): a target group attached only through a rule counts for every listener.
-              detail: `target group ${r.targetGroup.name}${r.listener.viaRule ? ', attached through a listener rule; rules not read: any listener may forward' : ''}`,
-            },
-          ]
-        : []),
-      {
-        hop: 'target',
-        id: r.target.address ?? r.target.kind,
-        detail: `TCP ${r.target.port}${r.target.health ? `, ${r.target.health}` : ''}`,
-      },
-    ];
-    const base = { via: 'load-balancer' as const, port, hops, lb: r.lb };
     if (!r.admitted.ok) {
-      out.push({ ...base, state: 'unknown', missing: r.admitted.reason });
+      out.push({ state: 'unknown', via: 'load-balancer', port, hops: [], lb: r.lb, missing: r.admitted.reason });
       continue;
     }
-    const inst = admitsLoadBalancer(net, r);
-    if (inst.hop) out.push({ ...base, hops: [...hops, inst.hop], state: 'open' });
-    else if (inst.missing) out.push({ ...base, state: 'unknown', missing: inst.missing });
-    else
-      out.push({
-        ...base,
-        state: 'closed',
-        broken: inst.broken ?? `no security group of the instance admits TCP ${port} from ${r.lb.name}`,
-      });
+    const families: Family[] = r.lb.dualStack ? [4, 6] : [4];
+    const paths = families.map((f) => lbPath(net, r, f, port));
+    out.push(
+      paths.find((p) => p.state === 'open') ?? paths.find((p) => p.state === 'unknown') ?? paths.sort((x, y) => rank(y) - rank(x))[0]!,
+    );
   }
   // A target group or listener that could not be read may forward here, if the instance admits the port at all.
   if (net.loadBalancers.value.unknown.length && net.openings.some((o) => opensTcpPort(o, port)))

@@ -24,6 +24,18 @@ const IP = '54.1.2.3';
 const world = [open(SG, 'tcp', 8086, '0.0.0.0/0')];
 const onPublicSubnet = (over: Parameters<typeof position>[0] = {}) => [position({ groupIds: [SG], publicIpv4: [IP], ...over })];
 const acl = (entries: NetworkAcl['entries']): NetworkAcl => ({ aclId: 'acl-0000000000000000b', entries });
+/** An ACL letting TCP 8086 in only from `cidr` (rule `ruleNumber`), every reply out. */
+const inboundOnly = (ruleNumber: number, cidr: string): NetworkAcl =>
+  acl([
+    { ruleNumber, egress: false, allow: true, protocol: 'tcp', fromPort: 8086, toPort: 8086, cidr, family: 4 },
+    ...OPEN_ACL.entries.filter((e) => e.egress),
+  ]);
+/** Network evidence of an instance with a world-open 8086 group in a subnet with this ACL, behind this load balancer route. */
+const behind = (route: LoadBalancerRoute, subnetAcl: NetworkAcl) => {
+  const n = net([open(SG, 'tcp', 8086, '0.0.0.0/0')], { loadBalancers: ok({ routes: [route], unknown: [] }) });
+  n.interfaces = [position({ groupIds: [SG], acl: ok(subnetAcl) })];
+  return n;
+};
 const hopIds = (o: Outcome) => ((o.details!.paths as { hops: { id: string }[] }[])[0]!.hops ?? []).map((h) => h.id);
 
 describe('direct paths', () => {
@@ -80,19 +92,7 @@ describe('direct paths', () => {
     ).toMatchObject({ severity: 'CRITICAL' });
   });
   it('an ACL admitting only part of the internet is not the world: 8.8.8.8/32 alone → latent HIGH, naming what passes', () => {
-    const entries = [
-      {
-        ruleNumber: 100,
-        egress: false,
-        allow: true,
-        protocol: 'tcp',
-        fromPort: 8086,
-        toPort: 8086,
-        cidr: '8.8.8.8/32',
-        family: 4 as const,
-      },
-      ...OPEN_ACL.entries.filter((e) => e.egress),
-    ];
+    const entries = inboundOnly(100, '8.8.8.8/32').entries;
     const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(entries)) }) }) }));
     expect(o).toMatchObject({ status: 'FAILED', severity: 'HIGH', details: { internetReachable: false } });
     expect(o!.summary).toContain('only 8.8.8.8/32 passes network ACL acl-0000000000000000b rule 100');
@@ -100,17 +100,7 @@ describe('direct paths', () => {
   // CHECKS.md "the world" (issue 31): some public sources pass but not the world — the evidence names them and the
   // hop that let only them through ("only 52.94.76.0/24 passes network ACL acl-… rule 50"), hop by hop.
   it('issue 31: an ACL admitting one partner /24 (rule 50) names the sources that pass, and the hop narrowing them', () => {
-    const partner = {
-      ruleNumber: 50,
-      egress: false,
-      allow: true,
-      protocol: 'tcp',
-      fromPort: 8086,
-      toPort: 8086,
-      cidr: '52.94.76.0/24',
-      family: 4 as const,
-    };
-    const entries = [partner, ...OPEN_ACL.entries.filter((e) => e.egress)];
+    const entries = inboundOnly(50, '52.94.76.0/24').entries;
     const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(entries)) }) }) }));
     expect(o).toMatchObject({ status: 'FAILED', severity: 'HIGH', details: { internetReachable: false } });
     expect(o!.summary).toContain('only 52.94.76.0/24 passes network ACL acl-0000000000000000b rule 50');
@@ -268,7 +258,19 @@ describe('load-balancer paths', () => {
       resource: { type: 'AwsElbv2LoadBalancer', id: lbRoute().lb.id },
       details: { internetReachable: true, loadBalancer: 'influx' },
     });
-    expect(hopIds(o!)).toEqual([lbRoute().lb.id, lbRoute().listener.id, lbRoute().targetGroup!.id, 'instance', SG]);
+    // The load balancer's own path (its subnet's route table and ACL, its group), then the listener, the target group,
+    // the target, and the instance's side (its subnet's ACL letting the load balancer's subnets in, its group).
+    expect(hopIds(o!)).toEqual([
+      lbRoute().lb.id,
+      'rtb-0000000000000000a',
+      OPEN_ACL.aclId,
+      LB_SG,
+      lbRoute().listener.id,
+      lbRoute().targetGroup!.id,
+      'instance',
+      OPEN_ACL.aclId,
+      SG,
+    ]);
     expect(o!.summary).toContain('HTTPS 443');
   });
   it('NLB without groups → IP target, admitted by a CIDR containing the NLB subnet', () => {
@@ -312,6 +314,20 @@ describe('load-balancer paths', () => {
       const o = http.evaluate(ctx({ net: withLb(nlb(instanceTarget), rules) })).find((x) => x.resource?.type === 'AwsElbv2LoadBalancer');
       expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
       expect(pathsOf(o!)).toContain('NLB preserves client addresses (instance target)');
+    });
+    // Issue 31, fails on the old code (CRITICAL on the NLB): with client addresses preserved, the public sources
+    // themselves cross the instance's subnet ACL, which here admits 8086 only from the VPC.
+    it('issue 31: preserved client addresses must pass the instance’s subnet ACL too: an ACL admitting only the VPC → no NLB finding', () => {
+      const n = behind(nlb(instanceTarget), inboundOnly(100, '10.0.0.0/16'));
+      const outcomes = http.evaluate(ctx({ net: n }));
+      expect(outcomes.filter((o) => o.resource?.type === 'AwsElbv2LoadBalancer')).toEqual([]);
+      const [p] = loadBalancerPaths(n, 8086);
+      expect(p).toMatchObject({ state: 'closed' });
+      expect(p!.broken).toContain('no public source passes network ACL acl-0000000000000000b rule 100');
+    });
+    it('preserved client addresses through an instance ACL admitting one partner: the evidence names what passes', () => {
+      const [p] = loadBalancerPaths(behind(nlb(instanceTarget), inboundOnly(50, '52.94.76.0/24')), 8086);
+      expect(p!.broken).toContain('only 52.94.76.0/24 passes network ACL acl-0000000000000000b rule 50');
     });
     it('dual-stack NLB, instance target: its IPv6 clients arrive translated from its own addresses, so the subnets’ CIDR admits them → CRITICAL (review: was closed)', () => {
       const route = nlb(instanceTarget);
@@ -364,13 +380,57 @@ describe('load-balancer paths', () => {
       expect(preservationDecides(withLb(lbRoute(), vpc), lbRoute())).toBe(false);
     });
   });
-  it('a target group attached through a listener rule counts for every admitted listener, and the evidence says the rules were not read', () => {
-    const route = lbRoute({ listener: { ...lbRoute().listener, viaRule: true } });
+  it('ALB: the instance’s subnet ACL must let the load balancer’s subnets in; one denying them breaks the path', () => {
+    const denyLb = acl([
+      { ruleNumber: 10, egress: false, allow: false, protocol: 'all', fromPort: 0, toPort: 65535, cidr: '10.0.0.0/24', family: 4 },
+      ...OPEN_ACL.entries,
+    ]);
+    const n = withLb();
+    n.interfaces = [position({ groupIds: [SG], acl: ok(denyLb) })];
+    expect(http.evaluate(ctx({ net: n })).map((o) => o.status)).toEqual(['PASSED']);
+    expect(loadBalancerPaths(n, 8086)[0]!.broken).toContain("does not let influx's subnets (10.0.0.0/24) reach TCP 8086");
+  });
+  it('a target group reached through a listener rule (path condition): still a path, the rule named on the listener hop', () => {
+    const route = lbRoute({ listener: { ...lbRoute().listener, rules: ['priority 10'] } });
     const [o] = http.evaluate(ctx({ net: withLb(route) }));
     expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
-    const tg = (o!.details!.paths as { hops: { hop: string; detail?: string }[] }[])[0]!.hops.find((h) => h.hop === 'target-group');
-    expect(tg!.detail).toBe('target group influx, attached through a listener rule; rules not read: any listener may forward');
-    expect(o!.summary).toContain('attached through a listener rule; rules not read: any listener may forward');
+    const hop = (o!.details!.paths as { hops: { hop: string; detail?: string }[] }[])[0]!.hops.find((h) => h.hop === 'listener');
+    expect(hop!.detail).toBe('listener HTTPS 443; rule priority 10 forwards to the target group');
+  });
+  // Issue 31: a rule's source-ip condition is a hop that narrows the sources (CHECKS.md).
+  it('issue 31: a listener rule forwarding only from 52.94.76.0/24 (source-ip): not the world → no finding on the ALB', () => {
+    const route = lbRoute({ listener: { ...lbRoute().listener, rules: ['priority 10'], sources: ['52.94.76.0/24'] } });
+    expect(http.evaluate(ctx({ net: withLb(route) })).map((o) => o.status)).toEqual(['PASSED']);
+    const [p] = loadBalancerPaths(withLb(route), 8086);
+    expect(p).toMatchObject({ state: 'closed', sources: ['52.94.76.0/24'] });
+    expect(p!.broken).toContain('only 52.94.76.0/24 passes listener 443 rule priority 10 (source-ip)');
+  });
+  it('a listener rule with source-ip 0.0.0.0/1 (the world): CRITICAL', () => {
+    const route = lbRoute({ listener: { ...lbRoute().listener, rules: ['priority 10'], sources: ['0.0.0.0/1'] } });
+    expect(http.evaluate(ctx({ net: withLb(route) }))[0]).toMatchObject({ severity: 'CRITICAL' });
+  });
+  // Issue 31 (CHECKS.md, a load balancer's own path), fails on the old code (CRITICAL): its subnets' routes were not read.
+  it('issue 31: an internet-facing ALB whose subnets have no route to an internet gateway is not a way in', () => {
+    const routes = ok(routeTable('rtb-lb', { '0.0.0.0/0': 'nat-0123' }));
+    const lb = { ...lbRoute().lb, subnets: [{ subnetId: 'subnet-lb', routes, acl: ok(OPEN_ACL) }] };
+    expect(http.evaluate(ctx({ net: withLb(lbRoute({ lb })) })).map((o) => o.status)).toEqual(['PASSED']);
+    const [p] = loadBalancerPaths(withLb(lbRoute({ lb })), 8086);
+    expect(p!.broken).toContain('route table rtb-lb sends 0.0.0.0/0 to nat-0123, not an internet gateway');
+  });
+  it('a load balancer in two subnets, one public: its nodes there are a way in (the subnets together)', () => {
+    const privateSubnet = { subnetId: 'subnet-private', routes: ok(routeTable('rtb-private', {})), acl: ok(OPEN_ACL) };
+    const lb = { ...lbRoute().lb, subnets: [privateSubnet, ...lbRoute().lb.subnets] };
+    expect(http.evaluate(ctx({ net: withLb(lbRoute({ lb })) }))[0]).toMatchObject({ severity: 'CRITICAL' });
+  });
+  it('the load balancer’s subnet ACL denying its listener port: not a way in; its route tables unreadable: NOT_AVAILABLE', () => {
+    const deny = acl([
+      { ruleNumber: 10, egress: false, allow: false, protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '0.0.0.0/0', family: 4 },
+      ...OPEN_ACL.entries,
+    ]);
+    const denied = { ...lbRoute().lb, subnets: [{ ...lbRoute().lb.subnets[0]!, acl: ok(deny) }] };
+    expect(http.evaluate(ctx({ net: withLb(lbRoute({ lb: denied })) })).map((o) => o.status)).toEqual(['PASSED']);
+    const unread = { ...lbRoute().lb, subnets: [{ ...lbRoute().lb.subnets[0]!, routes: fail('ec2:DescribeRouteTables failed: denied') }] };
+    expect(http.evaluate(ctx({ net: withLb(lbRoute({ lb: unread })) })).map((o) => o.status)).toEqual(['NOT_AVAILABLE']);
   });
   it('Classic LB backend → instance port: CRITICAL on the AwsElbLoadBalancer resource', () => {
     const route = lbRoute({

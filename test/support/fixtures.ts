@@ -109,6 +109,12 @@ export function lbRoute(over: Partial<LoadBalancerRoute> = {}): LoadBalancerRout
       name: 'influx',
       groupIds: ['sg-00000000000000a1b'],
       subnetCidrs: ok(['10.0.0.0/24']),
+      // In a public subnet (both default routes to an internet gateway, the open ACL), its group open on 443 to both families.
+      subnets: [{ subnetId: 'subnet-00000000000000lb', routes: position().routes, acl: position().acl }],
+      openings: markInternetCover([
+        open('sg-00000000000000a1b', 'tcp', 443, '0.0.0.0/0'),
+        open('sg-00000000000000a1b', 'tcp', 443, '::/0'),
+      ]),
     },
     listener: {
       id: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/influx/0123456789abcdef/1',
