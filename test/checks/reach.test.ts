@@ -194,6 +194,25 @@ describe('direct paths', () => {
     expect(on([open(SG, 'tcp', 8086, '0.0.0.0/1')])).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
     expect(on([open(SG, 'tcp', 8086, '128.0.0.0/1')])).toMatchObject({ status: 'PASSED' });
   });
+  // Issue 31, fails on the old code (latent HIGH): the security-group hop took only the flagged group's world-open
+  // rules; CHECKS.md counts every group of the interface, so 64.0.0.0/2 (through 0.0.0.0/1 past the ACL) plus another
+  // group's 128.0.0.0/1 is the world.
+  it('issue 31: the groups of the interface admit together: 0.0.0.0/1 narrowed by the ACL plus another group’s 128.0.0.0/1 → CRITICAL', () => {
+    const deny = {
+      ruleNumber: 90,
+      egress: false,
+      allow: false,
+      protocol: 'all',
+      fromPort: 0,
+      toPort: 65535,
+      cidr: '0.0.0.0/2',
+      family: 4 as const,
+    };
+    const rules = [open(SG, 'tcp', 8086, '0.0.0.0/1'), open('sg-other', 'tcp', 8086, '128.0.0.0/1')];
+    const interfaces = [position({ groupIds: [SG, 'sg-other'], publicIpv4: [IP], acl: ok(acl([...OPEN_ACL.entries, deny])) })];
+    const outcomes = http.evaluate(ctx({ net: net(rules, { publicIpv4: [IP], interfaces }) }));
+    expect(outcomes.find((o) => o.resource?.id === SG)).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+  });
   it('missing evidence: route tables or ACLs unreadable → FAILED at the base severity, incomplete (never lowers an earlier CRITICAL)', () => {
     for (const over of [
       { routes: fail('ec2:DescribeRouteTables failed: Throttling') },
