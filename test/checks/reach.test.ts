@@ -30,6 +30,17 @@ const inboundOnly = (ruleNumber: number, cidr: string): NetworkAcl =>
     { ruleNumber, egress: false, allow: true, protocol: 'tcp', fromPort: 8086, toPort: 8086, cidr, family: 4 },
     ...OPEN_ACL.entries.filter((e) => e.egress),
   ]);
+/** An inbound ACL entry denying all traffic from `cidr`. */
+const denyAll = (ruleNumber: number, cidr: string): NetworkAcl['entries'][number] => ({
+  ruleNumber,
+  egress: false,
+  allow: false,
+  protocol: 'all',
+  fromPort: 0,
+  toPort: 65535,
+  cidr,
+  family: 4,
+});
 /** Network evidence of an instance with a world-open 8086 group in a subnet with this ACL, behind this load balancer route. */
 const behind = (route: LoadBalancerRoute, subnetAcl: NetworkAcl) => {
   const n = net([open(SG, 'tcp', 8086, '0.0.0.0/0')], { loadBalancers: ok({ routes: [route], unknown: [] }) });
@@ -119,32 +130,14 @@ describe('direct paths', () => {
   // Issue 31, test fails on the old code (HIGH, latent): the ACL was asked to admit the *whole* internet, so one deny
   // of an abusive /16 before the allow-all made the path latent. The rest of the internet still gets in: the world.
   it('issue 31: a deny of one /16 before an allow-all still admits the world → CRITICAL, the deny named in the hop', () => {
-    const deny = {
-      ruleNumber: 90,
-      egress: false,
-      allow: false,
-      protocol: 'all',
-      fromPort: 0,
-      toPort: 65535,
-      cidr: '198.51.0.0/16',
-      family: 4 as const,
-    };
+    const deny = denyAll(90, '198.51.0.0/16');
     const interfaces = onPublicSubnet({ acl: ok(acl([...OPEN_ACL.entries, deny])) });
     const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }));
     expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL', details: { internetReachable: true } });
     expect(JSON.stringify(o!.details)).toContain('inbound rule 90 denies part');
   });
   it('an ACL denying half of the internet (0.0.0.0/1) before an allow-all leaves 128.0.0.0/1 (44 %): not the world → latent', () => {
-    const deny = {
-      ruleNumber: 90,
-      egress: false,
-      allow: false,
-      protocol: 'all',
-      fromPort: 0,
-      toPort: 65535,
-      cidr: '0.0.0.0/1',
-      family: 4 as const,
-    };
+    const deny = denyAll(90, '0.0.0.0/1');
     const interfaces = onPublicSubnet({ acl: ok(acl([...OPEN_ACL.entries, deny])) });
     const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }));
     expect(o).toMatchObject({ severity: 'HIGH' });
@@ -198,16 +191,7 @@ describe('direct paths', () => {
   // rules; CHECKS.md counts every group of the interface, so 64.0.0.0/2 (through 0.0.0.0/1 past the ACL) plus another
   // group's 128.0.0.0/1 is the world.
   it('issue 31: the groups of the interface admit together: 0.0.0.0/1 narrowed by the ACL plus another group’s 128.0.0.0/1 → CRITICAL', () => {
-    const deny = {
-      ruleNumber: 90,
-      egress: false,
-      allow: false,
-      protocol: 'all',
-      fromPort: 0,
-      toPort: 65535,
-      cidr: '0.0.0.0/2',
-      family: 4 as const,
-    };
+    const deny = denyAll(90, '0.0.0.0/2');
     const rules = [open(SG, 'tcp', 8086, '0.0.0.0/1'), open('sg-other', 'tcp', 8086, '128.0.0.0/1')];
     const interfaces = [position({ groupIds: [SG, 'sg-other'], publicIpv4: [IP], acl: ok(acl([...OPEN_ACL.entries, deny])) })];
     const outcomes = http.evaluate(ctx({ net: net(rules, { publicIpv4: [IP], interfaces }) }));
