@@ -587,7 +587,8 @@ function targetsSelected(inv: RegionInventory): (r: RegionLoadBalancerRoute) => 
 function ruleSources(rule: Rule): string[] | undefined {
   const sets = (rule.Conditions ?? [])
     .filter((c) => c.Field === 'source-ip')
-    .map((c) => (c.SourceIpConfig?.Values ?? c.Values ?? []).filter((v) => parseCidr(v) !== undefined));
+    // AWS's answer is hostile text: only what parses as a CIDR is kept, in canonical form.
+    .map((c) => (c.SourceIpConfig?.Values ?? c.Values ?? []).flatMap((v) => parseCidr(v)?.text ?? []));
   if (!sets.length) return undefined;
   const byFamily = (f: Family) =>
     sets.reduce<string[] | undefined>((acc, set) => {
@@ -644,7 +645,8 @@ async function withListenerRules(
     const forwarding = rules.value.filter((x) => !x.IsDefault && forwardsTo(x.Actions, r.targetGroup!.id));
     if (!forwarding.length) return [];
     const sources = forwarding.map(ruleSources);
-    const names = forwarding.map((x) => `priority ${x.Priority}`);
+    // A priority is a number or `default` (excluded above): anything else is not echoed.
+    const names = forwarding.map((x) => `priority ${/^\d{1,5}$/.test(x.Priority ?? '') ? x.Priority : '?'}`);
     return [
       {
         ...r,

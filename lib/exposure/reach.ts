@@ -204,8 +204,9 @@ const aclPass = (acl: NetworkAcl, egress: boolean, family: Family, port: number,
 
 function aclPassOnce(acl: NetworkAcl, egress: boolean, family: Family, port: number, sources: readonly string[]): AclPass {
   const entries = acl.entries
-    .filter((e) => e.egress === egress && e.family === family && (e.protocol === 'all' || e.protocol === 'tcp'))
-    .filter((e) => e.fromPort <= port && port <= e.toPort)
+    // An entry whose CIDR does not parse as this family (hostile or corrupt) matches no source.
+    .filter((e) => e.egress === egress && e.family === family && parseCidr(e.cidr)?.family === family)
+    .filter((e) => (e.protocol === 'all' || e.protocol === 'tcp') && e.fromPort <= port && port <= e.toPort)
     .sort((a, b) => a.ruleNumber - b.ruleNumber);
   let remaining = [...sources];
   const out: AclPass = { passed: [], allows: [], denies: [] };
@@ -588,7 +589,7 @@ function listenerStep(r: LoadBalancerRoute, family: Family): Step {
   return (s) => {
     const passed = intersectCidrs(
       s,
-      allowed.filter((c) => c.includes(':') === (family === 6)),
+      allowed.filter((c) => parseCidr(c)?.family === family),
     );
     return {
       passed,
@@ -659,7 +660,7 @@ function nodeSteps(net: NetworkEvidence, r: LoadBalancerRoute): Step[] {
               pos.acl.value,
               fam,
               port,
-              cidrs.filter((c) => c.includes(':') === (fam === 6)),
+              cidrs.filter((c) => parseCidr(c)?.family === fam),
             );
             const hop = Array.isArray(nodes.hop) ? nodes.hop : [nodes.hop];
             return nodes.passed.length

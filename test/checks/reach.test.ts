@@ -158,6 +158,11 @@ describe('direct paths', () => {
     expect(o!.summary).toContain('only 128.0.0.0/1');
     expect(o!.summary).toContain('passes route table rtb-more (0.0.0.0/0 → igw-1)');
   });
+  it('hostile ACL text: an entry whose CIDR does not parse matches no source (no crash, the next rule decides)', () => {
+    const garbage = { ...denyAll(10, '\u001b[31m0.0.0.0/0'), ruleNumber: 10 };
+    const interfaces = onPublicSubnet({ acl: ok(acl([garbage, ...OPEN_ACL.entries])) });
+    expect(http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }))[0]).toMatchObject({ severity: 'CRITICAL' });
+  });
   it('broken: the ACL lets 8086 in but no reply out to ephemeral ports', () => {
     const entries = OPEN_ACL.entries.filter((e) => !e.egress);
     const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(entries)) }) }) }));
