@@ -26,10 +26,12 @@ const PER_SCAN = new Set(['ec2:DescribeRegions']);
  * Calls made per internet-facing ALB/NLB (ELBv2 has no batch read of listeners, targets or target group attributes):
  * one DescribeListeners per load balancer whose listeners can matter, one DescribeTargetHealth per target group behind
  * a listener admitted from the internet, one DescribeTargetGroupAttributes per NLB target group where client IP
- * preservation decides an answer. Everything else is read once per region, growing with pages only.
+ * preservation decides an answer, one DescribeRules per ALB listener whose rule-attached target group holds a scanned
+ * instance. Everything else is read once per region, growing with pages only.
  */
 const PER_LB = new Set([
   'elasticloadbalancingv2:DescribeListeners',
+  'elasticloadbalancingv2:DescribeRules',
   'elasticloadbalancingv2:DescribeTargetHealth',
   'elasticloadbalancingv2:DescribeTargetGroupAttributes',
 ]);

@@ -102,8 +102,11 @@ export interface AclRuleSpec {
 
 export interface SubnetSpec {
   name: string;
-  /** What its route table's 0.0.0.0/0 goes to: the estate's internet gateway (default), or nothing. */
-  route?: 'igw' | 'none';
+  /**
+   * What its route table sends the internet to: the estate's internet gateway as `0.0.0.0/0` (default), the same
+   * gateway as two halves `0.0.0.0/1` + `128.0.0.0/1` (`split`: a complete route, per source by longest prefix), or nothing.
+   */
+  route?: 'igw' | 'split' | 'none';
   /** Its own network ACL with these entries; absent: the VPC's default ACL (allows everything). */
   acl?: AclRuleSpec[];
 }
@@ -116,6 +119,8 @@ export interface LoadBalancerSpec {
   scheme?: 'internet-facing' | 'internal';
   /** Its security groups (names of groups of this estate); an NLB may have none. */
   groups?: string[];
+  /** Names of subnets of this estate it sits in; absent: the first (Classic) or the first two (ALB/NLB). */
+  subnets?: string[];
   listeners: {
     port: number;
     targetPort: number;
@@ -126,6 +131,8 @@ export interface LoadBalancerSpec {
     preserveClientIp?: boolean;
     /** ALB: instances behind a second target group, forwarded to by a listener rule (path `/api/*`) instead of the default action. */
     ruleTargets?: string[];
+    /** ALB: the rule forwarding to `ruleTargets` also has a `source-ip` condition with these CIDRs. */
+    ruleSourceIps?: string[];
   }[];
 }
 
@@ -288,7 +295,7 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
       ? await seedTimestream(ec2, spec, subnetId, groups)
       : { timestream: {}, parameterGroups: {} };
   const loadBalancers = spec.loadBalancers?.length
-    ? await seedLoadBalancers(ec2, spec, { vpcId, subnets: Object.values(subnets), groups, instances, privateIps })
+    ? await seedLoadBalancers(ec2, spec, { vpcId, subnets, groups, instances, privateIps })
     : {};
   return {
     region: spec.region,
@@ -327,8 +334,9 @@ async function seedSubnets(
     subnets[sn.name] = id;
     const table = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable!.RouteTableId!;
     await ec2.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: id }));
-    if ((sn.route ?? 'igw') === 'igw')
-      await ec2.send(new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
+    const route = sn.route ?? 'igw';
+    for (const destination of route === 'igw' ? ['0.0.0.0/0'] : route === 'split' ? ['0.0.0.0/1', '128.0.0.0/1'] : [])
+      await ec2.send(new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: destination, GatewayId: igw }));
     if (!sn.acl) continue;
     const acl = (await ec2.send(new CreateNetworkAclCommand({ VpcId: vpcId }))).NetworkAcl!.NetworkAclId!;
     for (const r of sn.acl) {
@@ -374,7 +382,7 @@ async function seedLoadBalancers(
   spec: EstateSpec,
   at: {
     vpcId: string;
-    subnets: string[];
+    subnets: Record<string, string>;
     groups: Record<string, string>;
     instances: Record<string, string[]>;
     privateIps: Record<string, string[]>;
@@ -393,6 +401,13 @@ async function seedLoadBalancers(
       return at[key][n]!;
     });
   const out: Record<string, string> = {};
+  const subnetIds = (lb: LoadBalancerSpec, n: number) =>
+    lb.subnets
+      ? lb.subnets.map((name) => {
+          if (!at.subnets[name]) throw new Error(`estate: unknown subnet "${name}" for a load balancer`);
+          return at.subnets[name]!;
+        })
+      : Object.values(at.subnets).slice(0, n);
   try {
     for (const lb of spec.loadBalancers ?? []) {
       const scheme = lb.scheme ?? 'internet-facing';
@@ -401,7 +416,7 @@ async function seedLoadBalancers(
           new CreateClassicCommand({
             LoadBalancerName: lb.name,
             Scheme: scheme,
-            Subnets: at.subnets.slice(0, 1),
+            Subnets: subnetIds(lb, 1),
             SecurityGroups: groupIds(lb.groups),
             Listeners: lb.listeners.map((l) => ({
               Protocol: 'TCP',
@@ -427,7 +442,7 @@ async function seedLoadBalancers(
           Name: lb.name,
           Type: lb.kind,
           Scheme: scheme,
-          Subnets: at.subnets.slice(0, 2),
+          Subnets: subnetIds(lb, 2),
           ...(lb.groups ? { SecurityGroups: groupIds(lb.groups) } : {}),
         }),
       );
@@ -485,7 +500,10 @@ async function seedLoadBalancers(
             new CreateRuleCommand({
               ListenerArn: listener.Listeners![0]!.ListenerArn!,
               Priority: 10,
-              Conditions: [{ Field: 'path-pattern', Values: ['/api/*'] }],
+              Conditions: [
+                { Field: 'path-pattern', Values: ['/api/*'] },
+                ...(l.ruleSourceIps ? [{ Field: 'source-ip', SourceIpConfig: { Values: l.ruleSourceIps } }] : []),
+              ],
               Actions: [{ Type: 'forward', TargetGroupArn: ruledArn }],
             }),
           );

@@ -196,12 +196,14 @@ function outcomesByGroup(
 }
 
 /**
- * What the direct paths through a group's world-open rules say (CHECKS.md,
- * "Reachable from the internet"): `reachable` with a complete path; else a
- * latent exposure, with why each path breaks; `incomplete` when a hop could not be read.
+ * What the direct paths say where a group has world-open rules (CHECKS.md,
+ * "Reachable from the internet"): `reachable` with a complete path, the
+ * security-group hop admitting what the `admitting` rules do (default: the
+ * world-open ones); else a latent exposure, with why each path breaks;
+ * `incomplete` when a hop could not be read.
  */
-function directExposure(net: NetworkEvidence, world: Opening[], ranges: [number, number][]) {
-  const paths = world.length ? ranges.flatMap((r) => directPaths(net, world, r)) : [];
+function directExposure(net: NetworkEvidence, world: Opening[], ranges: [number, number][], admitting: readonly Opening[] = world) {
+  const paths = world.length ? ranges.flatMap((r) => directPaths(net, admitting, r)) : [];
   const open = paths.filter((p) => p.state === 'open');
   const unknown = paths.filter((p) => p.state === 'unknown');
   // The paths worth reading: those that got past the address, and those of a family the world-open rules admit.
@@ -274,10 +276,12 @@ function portCheck(row: PortRow): Described<InstanceCheck> {
           const ports = row.ports.filter((p) => g.exposed.some((o) => opensTcpPort(o, p)));
           const sources = [...new Set(g.exposed.map((o) => (o.peer.kind === 'cidr' ? o.peer.cidr : o.source)))];
           const world = g.exposed.filter(isWorldOpen);
+          // The interface's groups together admit the sources (CHECKS.md): every rule of the instance on these ports.
           const reach = directExposure(
             net,
             world,
             ports.map((p) => [p, p]),
+            relevant,
           );
           return {
             status: 'FAILED',

@@ -25,9 +25,12 @@ import {
   DescribeTargetHealthCommand,
   paginateDescribeListeners,
   paginateDescribeLoadBalancers,
+  paginateDescribeRules,
   paginateDescribeTargetGroups,
+  type Action,
   type ElasticLoadBalancingV2Client,
   type Listener,
+  type Rule,
   type LoadBalancer,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -49,16 +52,18 @@ import {
   type SubnetRoutes,
 } from '../model.js';
 import {
+  admittedSources,
   isWorldOpen,
   mayAdmitLoadBalancer,
   openingEvidence,
-  opensTcpPort,
   preservationDecides,
   preservationToggles,
 } from '../exposure/reach.js';
 import { chunk, mapLimit, unique } from '../util/concurrency.js';
 import { FILTER_VALUES_MAX, normaliseProtocol, toGroup } from './ec2.js';
-import { networkEvidence, withPaths } from '../exposure/network.js';
+import { bySubnet, networkEvidence, withPaths } from '../exposure/network.js';
+import { intersectCidrs, isWorld, parseCidr } from '../util/cidr.js';
+import { mergeCidr } from 'cidr-tools';
 
 export interface NetworkClients {
   ec2: EC2Client;
@@ -122,13 +127,14 @@ function routeTarget(r: Route): string {
 }
 
 function subnetRoutes(t: RouteTable, main: boolean): SubnetRoutes {
-  const d4 = t.Routes?.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
-  const d6 = t.Routes?.find((r) => r.DestinationIpv6CidrBlock === '::/0');
   return {
     routeTableId: t.RouteTableId ?? '',
     main,
-    ...(d4 ? { default4: routeTarget(d4) } : {}),
-    ...(d6 ? { default6: routeTarget(d6) } : {}),
+    // Routes to a prefix list (gateway endpoints for S3/DynamoDB) carry no reply to the internet: only CIDR destinations.
+    routes: (t.Routes ?? []).flatMap((r): SubnetRoutes['routes'] => {
+      const destination = r.DestinationCidrBlock ?? r.DestinationIpv6CidrBlock;
+      return destination ? [{ destination, family: r.DestinationCidrBlock ? 4 : 6, target: routeTarget(r) }] : [];
+    }),
   };
 }
 
@@ -195,6 +201,7 @@ interface Balancer {
   kind: LoadBalancerKind;
   id: string;
   name: string;
+  vpcId?: string;
   groupIds: string[];
   subnetIds: string[];
   families: Family[];
@@ -252,6 +259,7 @@ async function listElbv2(elbv2: ElasticLoadBalancingV2Client): Promise<ElbRead> 
       kind: v2Kind(lb)!,
       id: lb.LoadBalancerArn!,
       name: lb.LoadBalancerName ?? lb.LoadBalancerArn!,
+      ...(lb.VpcId ? { vpcId: lb.VpcId } : {}),
       groupIds: lb.SecurityGroups ?? [],
       subnetIds: (lb.AvailabilityZones ?? []).map((z) => z.SubnetId).filter((x): x is string => !!x),
       families: lb.IpAddressType === 'ipv4' || !lb.IpAddressType ? [4] : [4, 6],
@@ -326,6 +334,7 @@ async function readClassic(elb: ElasticLoadBalancingClient): Promise<Result<Bala
         kind: 'classic' as const,
         id: lb.LoadBalancerName!,
         name: lb.LoadBalancerName!,
+        ...(lb.VPCId ? { vpcId: lb.VPCId } : {}),
         groupIds: lb.SecurityGroups ?? [],
         subnetIds: lb.Subnets ?? [],
         families: [4] as Family[],
@@ -396,11 +405,12 @@ function admission(
   if (!b.groupIds.length) return ok('no security groups');
   const net = networkEvidence({ securityGroupIds: b.groupIds, publicIps: [], ipv6: [] }, groups, new Map(), []);
   if (!net.ok) return fail(`the security groups of ${b.name}: ${net.reason}`);
-  const onPort = net.value.openings.filter((o) => opensTcpPort(o, port));
-  const world = onPort.find((o) => isWorldOpen(o) && o.peer.kind === 'cidr' && b.families.includes(o.peer.family));
-  if (world) return ok(openingEvidence(world));
-  const unread = onPort.find((o) => o.peer.kind === 'unresolved');
-  return unread && unread.peer.kind === 'unresolved' ? fail(`the security groups of ${b.name}: ${unread.peer.reason}`) : undefined;
+  // The sources of all its groups' rules on the port together (CHECKS.md: the world); the hops before them are judged with the path.
+  const admitted = b.families.map((family) => ({ family, ...admittedSources(net.value.openings, family, port) }));
+  const world = admitted.find((a) => isWorld(a.sources, a.family));
+  if (world) return ok(openingEvidence(world.rules.find(isWorldOpen) ?? world.rules[0]!));
+  const unread = admitted.find((a) => a.unresolved)?.unresolved;
+  return unread?.peer.kind === 'unresolved' ? fail(`the security groups of ${b.name}: ${unread.peer.reason}`) : undefined;
 }
 
 /**
@@ -435,6 +445,13 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
     readClassic(clients.elb),
   ]);
   const listed = [...v2.balancers, ...(classic.ok ? classic.value : [])];
+  // The load balancers' own subnets are judged like the instances' (their routes and ACLs: CHECKS.md, a load balancer's
+  // own path). A load balancer forwarding to a scanned instance sits in that instance's VPC (ALB/NLB target groups and
+  // Classic backends are in the load balancer's VPC; IP targets are matched in their target group's VPC only), so the
+  // tables read for the instances' VPCs hold its subnets' too: no call is added.
+  for (const b of listed) for (const id of b.subnetIds) if (!subnets.has(id)) subnets.set(id, b.vpcId);
+  const routeMap: Result<Map<string, SubnetRoutes>> = tables.ok ? ok(routesBySubnet(tables.value, subnets)) : fail(tables.reason);
+  const aclMap: Result<Map<string, NetworkAcl>> = acls.ok ? ok(aclsBySubnet(acls.value, subnets)) : fail(acls.reason);
 
   const [groups, lbSubnets] = await Promise.all([
     lbGroups(ec2, unique(listed.flatMap((b) => b.groupIds)), inv),
@@ -464,6 +481,9 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
       const subnetCidrs: Result<string[]> = lbSubnets.ok
         ? ok(b.subnetIds.flatMap((s) => (lbSubnets.value.get(s) ?? []).filter((c): c is string => !!c)))
         : fail(lbSubnets.reason);
+      const own = b.groupIds.length
+        ? networkEvidence({ securityGroupIds: b.groupIds, publicIps: [], ipv6: [] }, groups, new Map(), [])
+        : undefined;
       return [
         b,
         {
@@ -473,6 +493,13 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
           groupIds: b.groupIds,
           subnetCidrs,
           ...(b.families.includes(6) ? { dualStack: true as const } : {}),
+          subnets: b.subnetIds.map((subnetId) => ({
+            subnetId,
+            routes: bySubnet(routeMap, subnetId, 'route table'),
+            acl: bySubnet(aclMap, subnetId, 'network ACL'),
+          })),
+          // Groups that could not be read leave `admitted` failed: the path is unknown before these are asked.
+          ...(own ? { openings: own.ok ? own.value.openings : [] } : {}),
         },
       ] as const;
     }),
@@ -490,7 +517,9 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
         for (const id of b.instances)
           routes.push({ lb: refs.get(b)!, listener, target: { port: l.instancePort!, kind: 'backend' }, admitted, targetId: id });
       for (const tg of l.targetGroups) wanted.set(tg, [...(wanted.get(tg) ?? []), { b, listener, admitted }]);
-      for (const tg of b.ruleGroups) wanted.set(tg, [...(wanted.get(tg) ?? []), { b, listener: { ...listener, viaRule: true }, admitted }]);
+      // Attached through listener rules: which rules of which listener forward there is read below, once a selected
+      // instance is among its targets (`rules: []` until then).
+      for (const tg of b.ruleGroups) wanted.set(tg, [...(wanted.get(tg) ?? []), { b, listener: { ...listener, rules: [] }, admitted }]);
     }
   }
   // Nor where no scanned instance of the target group's VPC has a rule that could admit its load balancer on any port.
@@ -539,12 +568,104 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
     }
   });
 
+  const ruled = await withListenerRules(clients.elbv2, routes, inv, unknown);
   return {
-    routes: tables.ok ? ok(routesBySubnet(tables.value, subnets)) : fail(tables.reason),
-    acls: acls.ok ? ok(aclsBySubnet(acls.value, subnets)) : fail(acls.reason),
-    loadBalancers: ok({ routes: await withClientIpPreservation(clients.elbv2, routes, inv), unknown }),
+    routes: routeMap,
+    acls: aclMap,
+    loadBalancers: ok({ routes: await withClientIpPreservation(clients.elbv2, ruled, inv), unknown }),
   };
 }
+
+/** Whether a route's target is a scanned instance: by id, or (IP targets) by a private address in the target group's VPC. */
+function targetsSelected(inv: RegionInventory): (r: RegionLoadBalancerRoute) => boolean {
+  const ids = new Set(inv.instances.map((i) => i.instanceId));
+  const addresses = new Set(inv.instances.flatMap((i) => [...i.privateIps, ...i.ipv6].map((ip) => `${i.vpcId}|${ip}`)));
+  return (r) => (r.target.kind === 'ip' ? addresses.has(`${r.vpcId}|${r.targetId}`) : ids.has(r.targetId));
+}
+
+/** The CIDRs a rule's `source-ip` conditions admit (conditions AND, values OR), or undefined when it has none. */
+function ruleSources(rule: Rule): string[] | undefined {
+  const sets = (rule.Conditions ?? [])
+    .filter((c) => c.Field === 'source-ip')
+    // AWS's answer is hostile text: only what parses as a CIDR is kept, in canonical form.
+    .map((c) => (c.SourceIpConfig?.Values ?? c.Values ?? []).flatMap((v) => parseCidr(v)?.text ?? []));
+  if (!sets.length) return undefined;
+  const byFamily = (f: Family) =>
+    sets.reduce<string[] | undefined>((acc, set) => {
+      const mine = set.filter((c) => parseCidr(c)!.family === f);
+      if (acc === undefined) return mine.length ? mergeCidr(mine) : [];
+      return intersectCidrs(acc, mine);
+    }, undefined) ?? [];
+  return [...byFamily(4), ...byFamily(6)];
+}
+
+const forwardsTo = (actions: Action[] | undefined, arn: string): boolean =>
+  (actions ?? []).some(
+    (a) =>
+      a.Type === 'forward' && (a.TargetGroupArn === arn || (a.ForwardConfig?.TargetGroups ?? []).some((t) => t.TargetGroupArn === arn)),
+  );
+
+/**
+ * ALB listener rules, for target groups attached through a rule rather than a listener's default action: one
+ * DescribeRules per listener (paginated), only of listeners with such a route to a scanned instance. A rule whose
+ * action forwards to the target group is a path from that listener (its path, host, header, method or query
+ * conditions are the attacker's to meet); its `source-ip` condition narrows the sources. A listener none of whose
+ * rules forwards there is no path. Rules that could not be read leave the load balancer unknown (never a pass).
+ */
+async function withListenerRules(
+  elbv2: ElasticLoadBalancingV2Client,
+  routes: RegionLoadBalancerRoute[],
+  inv: RegionInventory,
+  unknown: LoadBalancerEvidence['unknown'],
+): Promise<RegionLoadBalancerRoute[]> {
+  const selected = targetsSelected(inv);
+  const viaRules = routes.filter((r) => r.listener.rules && selected(r));
+  const listeners = unique(viaRules.map((r) => r.listener.id).filter((x): x is string => !!x));
+  const read = await mapLimit(listeners, CONCURRENCY, (arn) =>
+    attempt(() =>
+      pages(
+        'elasticloadbalancing',
+        'DescribeRules',
+        paginateDescribeRules({ client: elbv2, pageSize: ELB_PAGE }, { ListenerArn: arn }),
+        (p) => p.Rules,
+      ),
+    ),
+  );
+  const rulesOf = new Map(listeners.map((arn, i) => [arn, read[i]!] as const));
+  const failed = new Set<string>();
+  return routes.flatMap((r): RegionLoadBalancerRoute[] => {
+    if (!r.listener.rules) return [r];
+    const rules = r.listener.id ? rulesOf.get(r.listener.id) : undefined;
+    if (!rules) return []; // not a scanned instance's route: nobody asks
+    if (!rules.ok) {
+      if (!failed.has(r.lb.id)) unknown.push({ lb: r.lb.name, reason: `rules of listener ${r.listener.port}: ${rules.reason}` });
+      failed.add(r.lb.id);
+      return [];
+    }
+    const forwarding = rules.value.filter((x) => !x.IsDefault && forwardsTo(x.Actions, r.targetGroup!.id));
+    if (!forwarding.length) return [];
+    const sources = forwarding.map(ruleSources);
+    // A priority is a number or `default` (excluded above): anything else is not echoed.
+    const names = forwarding.map((x) => `priority ${/^\d{1,5}$/.test(x.Priority ?? '') ? x.Priority : '?'}`);
+    return [
+      {
+        ...r,
+        listener: {
+          ...r.listener,
+          rules: names,
+          ...(sources.some((x) => x === undefined) ? {} : { sources: mergeSources(sources as string[][]) }),
+        },
+      },
+    ];
+  });
+}
+
+const mergeSources = (sets: string[][]): string[] => {
+  const all = sets.flat();
+  const v4 = all.filter((c) => parseCidr(c)?.family === 4);
+  const v6 = all.filter((c) => parseCidr(c)?.family === 6);
+  return [...(v4.length ? mergeCidr(v4) : []), ...(v6.length ? mergeCidr(v6) : [])];
+};
 
 /** The scanned instances' inbound rules by VPC, computed once; undefined when some could not be derived (assume any). */
 function instanceOpenings(inv: RegionInventory): (vpcId: string | undefined) => Opening[][] | undefined {

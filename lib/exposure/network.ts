@@ -109,7 +109,8 @@ function routesTo(network: NetworkInventory, ids: string[]): RegionLoadBalancerR
   return ids.flatMap((id) => index.get(id) ?? []);
 }
 
-const bySubnet = <T>(all: Result<Map<string, T>>, subnetId: string | undefined, what: string): Result<T> => {
+/** A subnet's route table or ACL from the region's maps, or why there is none. */
+export const bySubnet = <T>(all: Result<Map<string, T>>, subnetId: string | undefined, what: string): Result<T> => {
   if (!all.ok) return fail(all.reason);
   const found = subnetId ? all.value.get(subnetId) : undefined;
   return found ? ok(found) : fail(`no ${what} found for ${subnetId ? `subnet ${subnetId}` : 'an interface without a subnet'}`);
@@ -141,6 +142,7 @@ export function withPaths(
     (n): InterfacePosition => ({
       interfaceId: n.id,
       ...(n.subnetId ? { subnetId: n.subnetId } : {}),
+      privateIps: n.privateIps,
       groupIds: n.securityGroupIds,
       publicIpv4: n.publicIps,
       publicIpv6: n.ipv6.filter(isGlobalIpv6),

@@ -4,8 +4,8 @@
  * the internet. Shared by the evidence stage and the checks, which must not
  * import each other.
  */
-import { containsCidr, excludeCidr } from 'cidr-tools';
-import { coversAllPublic, isWorld, publicPart } from '../util/cidr.js';
+import { containsCidr, mergeCidr } from 'cidr-tools';
+import { addressCount, describeSources, intersectCidrs, isWorld, parseCidr, publicPart, subtractCidrs } from '../util/cidr.js';
 import {
   ok,
   type Family,
@@ -15,13 +15,8 @@ import {
   type NetworkEvidence,
   type Opening,
   type Result,
+  type SubnetRoutes,
 } from '../model.js';
-
-/**
- * Whether these CIDRs (one family) together cover the whole public internet of that family (merged first). The
- * network ACL hop asks this (its own first-match evaluation); a security group's source set is judged by `isWorld`.
- */
-export const coversInternet = (cidrs: readonly string[], family: 4 | 6): boolean => cidrs.length > 0 && coversAllPublic(cidrs, family);
 
 const protocolCovers = (outer: string, inner: string) => outer === 'all' || outer === inner;
 
@@ -82,6 +77,8 @@ export interface Hop {
     | 'target';
   id: string;
   detail?: string;
+  /** The public sources still passing after this hop, where it narrowed them (bounded text). */
+  passes?: string;
 }
 
 /**
@@ -99,150 +96,330 @@ export interface Path {
   broken?: string;
   missing?: string;
   lb?: LoadBalancerRoute['lb'];
+  /** Public sources that pass every hop, where some do but not the world (merged CIDRs). */
+  sources?: string[];
 }
 
 /** The ephemeral ports a client's reply goes back to (Linux, Windows and NAT devices all lie inside). */
 const EPHEMERAL: [number, number] = [1024, 65535];
 
-const aclCache = new WeakMap<NetworkAcl, Map<string, AclVerdict>>();
-interface AclVerdict {
-  allowed: boolean;
-  rule?: number;
-}
-
-/** The public space of `family` this CIDR still decides, once the CIDRs of earlier rules are taken out. */
-const undecided = (cidr: string, family: Family, decided: string[]): string[] => {
-  const inPublic = publicPart([cidr], family);
-  return decided.length ? excludeCidr(inPublic, decided) : inPublic;
-};
-
-/**
- * The network ACL, evaluated as AWS does (lowest rule number first, the first
- * matching rule decides, `*` denies the rest), for TCP to one port from (or,
- * egress, to) the public internet of one family: allowed when the public
- * addresses the allow rules decide together cover that family's whole public
- * space (CHECKS.md "from the world", as for security groups: `coversInternet`),
- * and by which rule (the one that completes the cover).
- */
-function aclAllowsPort(acl: NetworkAcl, egress: boolean, family: Family, port: number): AclVerdict {
-  const decided: string[] = [];
-  const admitted: string[] = [];
-  let denyRule: number | undefined;
-  const entries = acl.entries
-    .filter((e) => e.egress === egress && e.family === family && (e.protocol === 'all' || e.protocol === 'tcp'))
-    .filter((e) => e.fromPort <= port && port <= e.toPort)
-    .sort((a, b) => a.ruleNumber - b.ruleNumber);
-  for (const e of entries) {
-    const part = undecided(e.cidr, family, decided);
-    if (!part.length) continue;
-    decided.push(e.cidr);
-    if (!e.allow) {
-      // This rule keeps some public address out: the world is no longer admitted, whatever follows.
-      denyRule ??= e.ruleNumber;
-      break;
-    }
-    admitted.push(...part);
-    if (coversInternet(admitted, family)) return { allowed: true, rule: e.ruleNumber };
-  }
-  return { allowed: false, ...(denyRule !== undefined ? { rule: denyRule } : {}) };
-}
-
-/**
- * The ACL for a port range: the first-match answer only changes at the rules'
- * port boundaries, so evaluating the range's ends and every boundary inside it is exact.
- */
-function aclAllows(acl: NetworkAcl, egress: boolean, family: Family, [from, to]: [number, number]): AclVerdict & { port?: number } {
-  const key = `${egress}|${family}|${from}|${to}`;
-  let memo = aclCache.get(acl);
-  if (!memo) {
-    memo = new Map();
-    aclCache.set(acl, memo);
-  }
-  const hit = memo.get(key);
-  if (hit) return hit;
-  const ports = new Set([from, to]);
-  for (const e of acl.entries) for (const p of [e.fromPort - 1, e.fromPort, e.toPort, e.toPort + 1]) if (p >= from && p <= to) ports.add(p);
-  let verdict: AclVerdict & { port?: number } = { allowed: false };
-  for (const p of [...ports].sort((a, b) => a - b)) {
-    const v = aclAllowsPort(acl, egress, family, p);
-    if (v.allowed) {
-      verdict = { ...v, port: p };
-      break;
-    }
-    if (verdict.rule === undefined && v.rule !== undefined) verdict = v;
-  }
-  memo.set(key, verdict);
-  return verdict;
-}
-
 const familyName = (f: Family) => (f === 4 ? 'IPv4' : 'IPv6');
 const portsText = ([from, to]: [number, number]) => (from === to ? `TCP ${from}` : `TCP ${from}-${to}`);
 
 /**
- * The direct path to ports `range` of one interface, for one family, through
- * the given world-open openings (a group's, or all of the instance's).
+ * What one hop does to a set of public sources of one family: the sources that pass (merged CIDRs), the hop as
+ * evidence, the hop's part in a narrowed set (`network ACL acl-… rule 50`), and why nothing passes when nothing does.
+ */
+interface HopResult {
+  passed: string[];
+  /** The hop as evidence (a load balancer's subnets are two: route table and ACL). */
+  hop: Hop | Hop[];
+  /** The rules or routes that let the passing sources through, for "only … passes …". */
+  by: string;
+  /** Why no source passes (when `passed` is empty). */
+  blocked?: string;
+}
+
+/** A pure answer about one region-wide object (a route table, an ACL), kept while the object lives: shared by instances of a subnet. */
+function memoised<O extends object, V>(memo: WeakMap<O, Map<string, V>>, on: O, key: string, compute: () => V): V {
+  let answers = memo.get(on);
+  if (!answers) {
+    answers = new Map();
+    memo.set(on, answers);
+  }
+  let v = answers.get(key);
+  if (v === undefined) {
+    v = compute();
+    answers.set(key, v);
+  }
+  return v;
+}
+
+const routeMemo = new WeakMap<SubnetRoutes, Map<string, HopResult>>();
+
+/**
+ * The route table, per source: the reply to each source takes the longest prefix containing it (CHECKS.md:
+ * `0.0.0.0/0`, or splits such as `0.0.0.0/1` + `128.0.0.0/1`); the sources whose route is an internet gateway pass.
+ * A NAT gateway, an egress-only gateway, peering, Transit Gateway, a VPN (`vgw-`) or a blackhole is not a way in.
+ */
+const routeHop = (r: SubnetRoutes, family: Family, sources: readonly string[]): HopResult =>
+  memoised(routeMemo, r, `${family}|${sources.join(',')}`, () => routeHopOnce(r, family, sources));
+
+function routeHopOnce(r: SubnetRoutes, family: Family, sources: readonly string[]): HopResult {
+  const routes = r.routes
+    .filter((x) => x.family === family)
+    .map((x) => ({ ...x, length: parseCidr(x.destination)?.prefixLength ?? -1 }))
+    .filter((x) => x.length >= 0)
+    .sort((x, y) => y.length - x.length);
+  let remaining = [...sources];
+  const passed: string[] = [];
+  const used: string[] = [];
+  const elsewhere: string[] = [];
+  for (const x of routes) {
+    if (!remaining.length) break;
+    const part = intersectCidrs(remaining, [x.destination]);
+    if (!part.length) continue;
+    if (x.target.startsWith('igw-')) {
+      passed.push(...part);
+      used.push(`${x.destination} → ${x.target}`);
+    } else if (publicPart(part, family).length) elsewhere.push(`${x.destination} to ${x.target}`);
+    remaining = subtractCidrs(remaining, [x.destination]);
+  }
+  const dest = family === 4 ? '0.0.0.0/0' : '::/0';
+  const by = `route table ${r.routeTableId} (${used.join(', ')})`;
+  const result: HopResult = {
+    passed: passed.length ? mergeCidr(passed) : [],
+    hop: {
+      hop: 'route-table',
+      id: r.routeTableId,
+      detail: `${used.length ? used.join(', ') : `no route to an internet gateway`}${r.main ? ' (main table)' : ''}`,
+    },
+    by,
+    ...(passed.length
+      ? {}
+      : {
+          blocked: `route table ${r.routeTableId} sends ${
+            elsewhere.length ? `${elsewhere.join(', ')}, not an internet gateway` : `${dest} nowhere (no default route)`
+          }`,
+        }),
+  };
+  return result;
+}
+
+interface AclPass {
+  passed: string[];
+  /** Allow rules that let a part through, and deny rules that kept a part out. */
+  allows: number[];
+  denies: number[];
+}
+
+const aclMemo = new WeakMap<NetworkAcl, Map<string, AclPass>>();
+
+/**
+ * One direction of a network ACL for TCP to (or, egress, back to) one port, per source, as AWS evaluates it: lowest
+ * rule number first, the first rule matching the source decides, `*` denies the rest.
+ */
+const aclPass = (acl: NetworkAcl, egress: boolean, family: Family, port: number, sources: readonly string[]): AclPass =>
+  memoised(aclMemo, acl, `${egress}|${family}|${port}|${sources.join(',')}`, () => aclPassOnce(acl, egress, family, port, sources));
+
+function aclPassOnce(acl: NetworkAcl, egress: boolean, family: Family, port: number, sources: readonly string[]): AclPass {
+  const entries = acl.entries
+    // An entry whose CIDR does not parse as this family (hostile or corrupt) matches no source.
+    .filter((e) => e.egress === egress && e.family === family && parseCidr(e.cidr)?.family === family)
+    .filter((e) => (e.protocol === 'all' || e.protocol === 'tcp') && e.fromPort <= port && port <= e.toPort)
+    .sort((a, b) => a.ruleNumber - b.ruleNumber);
+  let remaining = [...sources];
+  const out: AclPass = { passed: [], allows: [], denies: [] };
+  for (const e of entries) {
+    if (!remaining.length) break;
+    const part = intersectCidrs(remaining, [e.cidr]);
+    if (!part.length) continue;
+    if (e.allow) {
+      out.passed.push(...part);
+      out.allows.push(e.ruleNumber);
+    } else out.denies.push(e.ruleNumber);
+    remaining = subtractCidrs(remaining, [e.cidr]);
+  }
+  if (out.passed.length) out.passed = mergeCidr(out.passed);
+  return out;
+}
+
+/** The ports of `range` where a first-match answer may change (the range's ends and the rules' boundaries inside it). */
+function boundaries(bounds: readonly [number, number][], [from, to]: [number, number]): number[] {
+  const ports = new Set([from, to]);
+  for (const [a, b] of bounds) for (const p of [a - 1, a, b, b + 1]) if (p >= from && p <= to) ports.add(p);
+  return [...ports].sort((x, y) => x - y);
+}
+
+/**
+ * The network ACL both ways, per source: the port in (inbound), and the reply out to the source on some port in
+ * 1024-65535 (outbound; the union over the egress rules' port boundaries is exact, since a source needs only one).
+ */
+function aclHop(acl: NetworkAcl, family: Family, port: number, sources: readonly string[]): HopResult {
+  const inbound = aclPass(acl, false, family, port, sources);
+  const replies = boundaries(
+    acl.entries.filter((e) => e.egress).map((e) => [e.fromPort, e.toPort]),
+    EPHEMERAL,
+  ).map((q) => aclPass(acl, true, family, q, inbound.passed));
+  const passed = mergeCidr(replies.flatMap((r) => r.passed));
+  const outAllows = [...new Set(replies.flatMap((r) => r.allows))].sort((a, b) => a - b);
+  const outDenies = [...new Set(replies.flatMap((r) => r.denies))].sort((a, b) => a - b);
+  const rules = (n: number[]) => `rule${n.length > 1 ? 's' : ''} ${n.join(', ')}`;
+  const port1 = portsText([port, port]);
+  const detail = [
+    inbound.allows.length ? `inbound ${rules(inbound.allows)} allows ${port1}` : `no inbound rule allows ${port1}`,
+    ...(inbound.denies.length ? [`inbound ${rules(inbound.denies)} denies part`] : []),
+    outAllows.length ? `outbound ${rules(outAllows)} allows ephemeral ports` : 'no outbound rule allows ephemeral ports',
+    ...(outDenies.length && passed.length < inbound.passed.length ? [`outbound ${rules(outDenies)} denies part`] : []),
+  ].join('; ');
+  const blocked = !inbound.passed.length
+    ? `network ACL ${acl.aclId} ${inbound.denies.length ? `rule ${inbound.denies[0]} denies` : 'has no rules allowing'} ${port1} in from the ${familyName(family)} internet`
+    : !passed.length
+      ? `network ACL ${acl.aclId} ${outDenies.length ? `rule ${outDenies[0]} denies` : 'has no rule allowing'} the reply out to ephemeral ports`
+      : undefined;
+  return {
+    passed,
+    hop: { hop: 'network-acl', id: acl.aclId, detail },
+    by: `network ACL ${acl.aclId} ${rules(inbound.allows)}`,
+    ...(blocked ? { blocked } : {}),
+  };
+}
+
+/** The public sources (one family) of these openings that admit TCP `port`, merged; and an unresolved one, if any. */
+export function admittedSources(
+  openings: readonly Opening[],
+  family: Family,
+  port: number,
+): { sources: string[]; rules: Opening[]; unresolved?: Opening } {
+  const onPort = openings.filter((o) => opensTcpPort(o, port));
+  const rules = onPort.filter((o) => o.peer.kind === 'cidr' && o.peer.family === family);
+  const cidrs = rules.flatMap((o) => (o.peer.kind === 'cidr' ? [o.peer.cidr] : []));
+  const unresolved = onPort.find((o) => o.peer.kind === 'unresolved');
+  return { sources: cidrs.length ? mergeCidr(cidrs) : [], rules, ...(unresolved ? { unresolved } : {}) };
+}
+
+/** The security groups' hop: the sources their rules on the port admit. */
+function groupHop(
+  openings: readonly Opening[],
+  family: Family,
+  port: number,
+  sources: readonly string[],
+  who: string,
+): HopResult & { missing?: string } {
+  const admitted = admittedSources(openings, family, port);
+  const passed = intersectCidrs(sources, admitted.sources);
+  const reaches = publicPart(passed, family).length > 0;
+  const useful = admitted.rules.filter((o) => o.peer.kind === 'cidr' && intersectCidrs(passed, [o.peer.cidr]).length);
+  const first = useful[0] ?? admitted.rules[0];
+  const text = useful.map((o) => `${o.groupId} ${describePorts(o)} from ${o.peer.kind === 'cidr' ? o.peer.cidr : o.source}`);
+  return {
+    passed,
+    hop: {
+      hop: 'security-group',
+      id: first?.groupId ?? who,
+      detail: useful.length ? text.map((t) => t.slice(t.indexOf(' ') + 1)).join(', ') : `nothing on ${portsText([port, port])}`,
+    },
+    by: `security group ${text.join(', ')}`,
+    ...(reaches
+      ? {}
+      : { blocked: `no security group of ${who} admits ${portsText([port, port])} from the ${familyName(family)} internet` }),
+    ...(admitted.unresolved?.peer.kind === 'unresolved'
+      ? { missing: `security group ${admitted.unresolved.groupId}: ${admitted.unresolved.peer.reason}` }
+      : {}),
+  };
+}
+
+/** One hop of a path: what it does to the sources reaching it, or why that could not be read. */
+type Step = (sources: string[]) => (HopResult & { missing?: string }) | { missing: string };
+
+/** A hop that lets every source through (a listener, a target group), kept as evidence. */
+const passing =
+  (hop: Hop): Step =>
+  (s) => ({ passed: s, hop, by: '' });
+
+/**
+ * Hops in order over the family's public sources: the path is `open` when the sources passing every hop are the
+ * world (CHECKS.md `isWorld`); else `closed`, naming the sources that pass and the hops that narrowed them
+ * ("only 52.94.76.0/24 passes network ACL acl-… rule 50"), or the hop that stops every source.
+ */
+function throughHops(
+  family: Family,
+  start: readonly string[],
+  steps: Step[],
+): { state: Path['state']; hops: Hop[]; passed: string[]; broken?: string; missing?: string } {
+  let sources = [...start];
+  const hops: Hop[] = [];
+  const narrowed: string[] = [];
+  let missing: string | undefined;
+  for (const step of steps) {
+    const r = step(sources);
+    if (!('hop' in r)) return { state: 'unknown', hops, passed: sources, missing: r.missing };
+    if (r.missing && !isWorld(r.passed, family)) missing ??= r.missing;
+    if (r.blocked || !publicPart(r.passed, family).length) {
+      const broken = r.blocked ?? `no public source passes ${r.by}`;
+      return missing ? { state: 'unknown', hops, passed: [], missing } : { state: 'closed', hops, passed: [], broken };
+    }
+    const cut = addressCount(publicPart(r.passed, family)) < addressCount(publicPart(sources, family));
+    const list = Array.isArray(r.hop) ? r.hop : [r.hop];
+    hops.push(...list.slice(0, -1), ...list.slice(-1).map((h) => (cut ? { ...h, passes: describeSources(r.passed, family) } : h)));
+    if (cut && !isWorld(r.passed, family)) narrowed.push(r.by);
+    sources = r.passed;
+  }
+  if (isWorld(sources, family)) return { state: 'open', hops, passed: sources };
+  if (missing) return { state: 'unknown', hops, passed: sources, missing };
+  return {
+    state: 'closed',
+    hops,
+    passed: sources,
+    broken: `only ${describeSources(sources, family)} pass${narrowed.length ? `es ${narrowed.join(' and ')}` : 'es'}: not the world`,
+  };
+}
+
+/**
+ * The direct path to ports `range` of one interface, for one family, through the given openings (a group's, or
+ * all of the instance's): the public sources of the family → the subnet's routes → its ACL both ways → the
+ * interface's groups. A port range is reachable when some port of it is (the rules' port boundaries are exact).
  */
 export function directPath(pos: InterfacePosition, openings: readonly Opening[], family: Family, range: [number, number]): Path {
-  const hops: Hop[] = [];
-  const path = (state: Path['state'], why?: string): Path => ({
-    state,
-    via: 'direct',
-    port: range[0],
-    family,
-    hops,
-    ...(state === 'closed' && why ? { broken: why } : {}),
-    ...(state === 'unknown' && why ? { missing: why } : {}),
-  });
+  const base = { via: 'direct' as const, port: range[0], family };
   const address = (family === 4 ? pos.publicIpv4 : pos.publicIpv6)[0];
-  if (!address) return path('closed', `${pos.interfaceId} has no public ${familyName(family)} address`);
-  hops.push({ hop: 'address', id: address, detail: pos.interfaceId });
-  if (!pos.routes.ok) return path('unknown', `route table of ${pos.subnetId ?? pos.interfaceId}: ${pos.routes.reason}`);
-  const r = pos.routes.value;
-  const target = family === 4 ? r.default4 : r.default6;
-  const dest = family === 4 ? '0.0.0.0/0' : '::/0';
-  if (!target?.startsWith('igw-'))
-    return path(
-      'closed',
-      `route table ${r.routeTableId} sends ${dest} ${target ? `to ${target}, not an internet gateway` : 'nowhere (no default route)'}`,
-    );
-  hops.push({ hop: 'internet-gateway', id: target });
-  hops.push({ hop: 'route-table', id: r.routeTableId, detail: `${dest} → ${target}${r.main ? ' (main table)' : ''}` });
-  if (!pos.acl.ok) return path('unknown', `network ACL of ${pos.subnetId ?? pos.interfaceId}: ${pos.acl.reason}`);
-  const acl = pos.acl.value;
-  const inbound = aclAllows(acl, false, family, range);
-  if (!inbound.allowed)
-    return path(
-      'closed',
-      `network ACL ${acl.aclId} ${inbound.rule !== undefined ? `rule ${inbound.rule} denies` : 'has no rules allowing'} ${portsText(range)} in from the whole ${familyName(family)} internet`,
-    );
-  const outbound = aclAllows(acl, true, family, EPHEMERAL);
-  if (!outbound.allowed)
-    return path(
-      'closed',
-      `network ACL ${acl.aclId} ${outbound.rule !== undefined ? `rule ${outbound.rule} denies` : 'has no rule allowing'} the reply out to ephemeral ports`,
-    );
-  hops.push({
-    hop: 'network-acl',
-    id: acl.aclId,
-    detail: `inbound rule ${inbound.rule} allows ${portsText(range)}; outbound rule ${outbound.rule} allows ephemeral ports`,
-  });
-  const onPorts = openings.filter(
-    (o) =>
-      pos.groupIds.includes(o.groupId) && (o.protocol === 'tcp' || o.protocol === 'all') && o.fromPort <= range[1] && range[0] <= o.toPort,
+  if (!address) return { ...base, state: 'closed', hops: [], broken: `${pos.interfaceId} has no public ${familyName(family)} address` };
+  const addressHop: Hop = { hop: 'address', id: address, detail: pos.interfaceId };
+  if (!pos.routes.ok)
+    return {
+      ...base,
+      state: 'unknown',
+      hops: [addressHop],
+      missing: `route table of ${pos.subnetId ?? pos.interfaceId}: ${pos.routes.reason}`,
+    };
+  const routes = pos.routes.value;
+  const mine = openings.filter((o) => pos.groupIds.includes(o.groupId) && (o.protocol === 'tcp' || o.protocol === 'all'));
+  const acl = pos.acl;
+  const ports = boundaries(
+    [
+      ...(acl.ok ? acl.value.entries.filter((e) => !e.egress).map((e): [number, number] => [e.fromPort, e.toPort]) : []),
+      ...mine.map((o): [number, number] => [o.fromPort, o.toPort]),
+    ],
+    range,
   );
-  const world = onPorts.find((o) => isWorldOpen(o) && o.peer.kind === 'cidr' && o.peer.family === family);
-  if (world) {
-    hops.push({
-      hop: 'security-group',
-      id: world.groupId,
-      detail: `${describePorts(world)} from ${world.peer.kind === 'cidr' ? world.peer.cidr : world.source}`,
-    });
-    return path('open');
+  let best: Path | undefined;
+  for (const port of ports) {
+    const r = throughHops(
+      family,
+      [ANY[family]],
+      [
+        (s) => routeHop(routes, family, s),
+        (s) =>
+          acl.ok ? aclHop(acl.value, family, port, s) : { missing: `network ACL of ${pos.subnetId ?? pos.interfaceId}: ${acl.reason}` },
+        (s) => groupHop(mine, family, port, s, pos.interfaceId),
+      ],
+    );
+    const gateways = [...new Set(routes.routes.filter((x) => x.family === family && x.target.startsWith('igw-')).map((x) => x.target))];
+    const hops: Hop[] = [
+      addressHop,
+      ...(r.hops.length ? gateways.slice(0, 1).map((id): Hop => ({ hop: 'internet-gateway', id })) : []),
+      ...r.hops,
+    ];
+    const path: Path = {
+      ...base,
+      port,
+      state: r.state,
+      hops,
+      ...(r.broken ? { broken: r.broken } : {}),
+      ...(r.missing ? { missing: r.missing } : {}),
+      ...(r.passed.length && r.state !== 'open' ? { sources: r.passed } : {}),
+    };
+    if (path.state === 'open') return path;
+    if (!best || rank(path) > rank(best)) best = path;
   }
-  const unread = onPorts.find((o) => o.peer.kind === 'unresolved');
-  if (unread?.peer.kind === 'unresolved') return path('unknown', `security group ${unread.groupId}: ${unread.peer.reason}`);
-  return path('closed', `no security group of ${pos.interfaceId} admits ${portsText(range)} from the ${familyName(family)} internet`);
+  return best!;
 }
+
+/** Every source of a family; non-public space is carried along (rules read as written) and never counts (`isWorld`). */
+const ANY = { 4: '0.0.0.0/0', 6: '::/0' } as const;
+
+/** Which of two broken paths to show: unknown over closed, then the one letting more sources through. */
+const rank = (p: Path): number => (p.state === 'unknown' ? 2 ** 130 : 0) + Number(addressCount(p.sources ?? []));
 
 /** Every direct path (each interface × family) to ports `range` through these openings. */
 export const directPaths = (net: NetworkEvidence, openings: readonly Opening[], range: [number, number]): Path[] =>
@@ -254,10 +431,11 @@ export const directPaths = (net: NetworkEvidence, openings: readonly Opening[], 
  * for UDP/TCP_UDP target groups (where it cannot be turned off), off for IP targets of TCP/TLS. Undefined for ALBs
  * and Classic LBs: their own nodes are the source of what reaches the targets.
  */
-function clientIpPreservation(r: LoadBalancerRoute): { preserved: Result<boolean>; why: string } | undefined {
+function clientIpPreservation(r: LoadBalancerRoute, family?: Family): { preserved: Result<boolean>; why: string } | undefined {
   if (r.lb.kind !== 'network') return undefined;
-  // IPv6 clients of a dual-stack NLB reach IPv4 targets translated, from the NLB's own addresses: its subnets' CIDRs admit them.
-  if (r.lb.dualStack && !r.target.address?.includes(':'))
+  // IPv6 clients of a dual-stack NLB reach IPv4 targets translated, from the NLB's own addresses: its subnets' CIDRs
+  // admit them. Asked for a family, only IPv6 clients are translated; asked for none, any client may be.
+  if (r.lb.dualStack && family !== 4 && !r.target.address?.includes(':'))
     return { preserved: ok(false), why: 'dual-stack NLB: IPv6 clients reach IPv4 targets from its own addresses' };
   const tg = r.targetGroup;
   if (tg?.protocol?.includes('UDP')) return { preserved: ok(true), why: `${tg.protocol} target group` };
@@ -362,6 +540,198 @@ export const preservationDecides = (net: NetworkEvidence, route: LoadBalancerRou
 
 const LB_KIND = { application: 'ALB', network: 'NLB', classic: 'Classic LB' } as const;
 
+/**
+ * The load balancer's own subnets (CHECKS.md: its own path, by the same hops): what passes each subnet's route table
+ * and ACL on the listener port, together (its nodes sit in every subnet; a client may pick any). A load balancer in
+ * subnets without a route to an internet gateway is not a way in, whatever its scheme says.
+ */
+function lbSubnetsStep(lb: LoadBalancerRoute['lb'], family: Family, port: number): Step {
+  return (sources) => {
+    if (!lb.subnets.length) return { missing: `no subnets listed for ${lb.name}` };
+    const each = lb.subnets.map((sub) => ({
+      sub,
+      r: throughHops(family, sources, [
+        (s) =>
+          sub.routes.ok
+            ? routeHop(sub.routes.value, family, s)
+            : { missing: `route table of ${lb.name}'s subnet ${sub.subnetId}: ${sub.routes.reason}` },
+        (s) =>
+          sub.acl.ok
+            ? aclHop(sub.acl.value, family, port, s)
+            : { missing: `network ACL of ${lb.name}'s subnet ${sub.subnetId}: ${sub.acl.reason}` },
+      ]),
+    }));
+    const through = each.filter((e) => e.r.state !== 'unknown' && e.r.passed.length);
+    const passed = through.length ? mergeCidr(through.flatMap((e) => e.r.passed)) : [];
+    const best = [...through].sort((x, y) => Number(addressCount(y.r.passed) - addressCount(x.r.passed)))[0] ?? each[0]!;
+    const missing = each.find((e) => e.r.state === 'unknown')?.r.missing;
+    const named = (h: Hop): Hop => ({ ...h, detail: `${lb.name} subnet ${best.sub.subnetId}: ${h.detail ?? ''}` });
+    return {
+      passed,
+      hop: best.r.hops.map(named),
+      by: `${lb.name}'s subnets (${through.map((e) => e.sub.subnetId).join(', ')})`,
+      ...(passed.length ? {} : { blocked: `${lb.name}: ${[...new Set(each.map((e) => e.r.broken).filter(Boolean))].join('; ')}` }),
+      ...(missing ? { missing } : {}),
+    };
+  };
+}
+
+/** The listener, narrowed by its rules' `source-ip` conditions where the target group is reached through rules. */
+function listenerStep(r: LoadBalancerRoute, family: Family): Step {
+  const l = r.listener;
+  const hop: Hop = {
+    hop: 'listener',
+    id: l.id ?? `${r.lb.name}:${l.port}`,
+    detail: `listener ${l.protocol} ${l.port}${l.rules ? `; rule ${l.rules.join(', ')} forwards to the target group${l.sources ? ` from ${l.sources.join(', ')} (source-ip)` : ''}` : ''}`,
+  };
+  if (!l.sources) return passing(hop);
+  const allowed = l.sources;
+  return (s) => {
+    const passed = intersectCidrs(
+      s,
+      allowed.filter((c) => parseCidr(c)?.family === family),
+    );
+    return {
+      passed,
+      hop,
+      by: `listener ${l.port} rule ${l.rules?.join(', ')} (source-ip)`,
+      ...(passed.length ? {} : { blocked: `listener ${l.port}: its rules forward only from ${allowed.join(', ')}` }),
+    };
+  };
+}
+
+/** The interface of the instance a load balancer's target is: the one holding an IP target's address, else the first. */
+const targetInterface = (net: NetworkEvidence, r: LoadBalancerRoute): InterfacePosition | undefined =>
+  (r.target.address ? net.interfaces?.find((i) => i.privateIps?.includes(r.target.address!)) : undefined) ?? net.interfaces?.[0];
+
+/**
+ * The instance's side where client addresses are preserved (NLB): the public sources themselves must pass its
+ * subnet's ACL (the port in, the reply out) and its groups — a rule's CIDRs, or a rule referencing the NLB's group
+ * (every source the NLB lets through).
+ */
+function preservedSteps(net: NetworkEvidence, r: LoadBalancerRoute, family: Family, why: string): Step[] {
+  const pos = targetInterface(net, r);
+  const port = r.target.port;
+  const note = `NLB preserves client addresses (${why})`;
+  const acl: Step[] = pos
+    ? [
+        (s) =>
+          pos.acl.ok
+            ? aclHop(pos.acl.value, family, port, s)
+            : { missing: `network ACL of ${pos.subnetId ?? pos.interfaceId}: ${pos.acl.reason}` },
+      ]
+    : [];
+  return [
+    ...acl,
+    (s) => {
+      const byGroup = net.openings.find(
+        (o) => opensTcpPort(o, port) && o.peer.kind === 'securityGroup' && r.lb.groupIds.includes(o.peer.groupId),
+      );
+      if (byGroup) return { passed: s, hop: ruleHop(byGroup, note), by: `${byGroup.groupId} (${byGroup.source})` };
+      const g = groupHop(net.openings, family, port, s, 'the instance');
+      const hop = Array.isArray(g.hop) ? g.hop : [g.hop];
+      // A rule admitting only the NLB's subnets admits its health checks, not its clients: say so where it is all there is.
+      const health = net.openings.find((o) => opensTcpPort(o, port) && r.lb.subnetCidrs.ok && containsAnySubnet(o, r.lb.subnetCidrs.value));
+      const blocked =
+        g.blocked && health
+          ? `${note}: only a rule covering the internet or the NLB's group admits; ${health.groupId} admits ${describePorts(health)} from ${health.source}: health checks only`
+          : g.blocked;
+      return { ...g, hop: hop.map((h) => ({ ...h, detail: `${h.detail}; ${note}` })), ...(blocked ? { blocked } : {}) };
+    },
+  ];
+}
+
+/**
+ * The instance's side where the load balancer's own nodes are the source (ALB, Classic LB, an NLB not preserving
+ * client addresses): its subnet's ACL lets some address of the load balancer's subnets in (and the reply out), and
+ * its groups admit the load balancer (its group, or a CIDR containing one of its subnets).
+ */
+function nodeSteps(net: NetworkEvidence, r: LoadBalancerRoute): Step[] {
+  const pos = targetInterface(net, r);
+  const port = r.target.port;
+  const acl: Step[] =
+    pos && r.lb.subnetCidrs.ok
+      ? [
+          (s) => {
+            if (!pos.acl.ok) return { missing: `network ACL of ${pos.subnetId ?? pos.interfaceId}: ${pos.acl.reason}` };
+            const cidrs = r.lb.subnetCidrs.ok ? r.lb.subnetCidrs.value : [];
+            const fam: Family = r.target.address?.includes(':') ? 6 : 4;
+            const nodes = aclHop(
+              pos.acl.value,
+              fam,
+              port,
+              cidrs.filter((c) => parseCidr(c)?.family === fam),
+            );
+            const hop = Array.isArray(nodes.hop) ? nodes.hop : [nodes.hop];
+            return nodes.passed.length
+              ? { passed: s, hop: hop.map((h) => ({ ...h, detail: `from ${r.lb.name}'s subnets: ${h.detail}` })), by: '' }
+              : {
+                  passed: [],
+                  hop: nodes.hop,
+                  by: '',
+                  blocked: `network ACL ${pos.acl.value.aclId} does not let ${r.lb.name}'s subnets (${cidrs.join(', ')}) reach TCP ${port}`,
+                };
+          },
+        ]
+      : [];
+  return [
+    ...acl,
+    (s) => {
+      const a = admitsLoadBalancer(net, r, false);
+      if (a.hop) return { passed: s, hop: a.hop, by: '' };
+      if (a.missing) return { missing: a.missing };
+      return {
+        passed: [],
+        hop: { hop: 'security-group', id: 'instance' },
+        by: '',
+        blocked: a.broken ?? `no security group of the instance admits TCP ${port} from ${r.lb.name}`,
+      };
+    },
+  ];
+}
+
+/** One route through a load balancer, for one family of its clients, with client addresses preserved or not. */
+function lbPath(net: NetworkEvidence, r: LoadBalancerRoute, family: Family, port: number): Path {
+  const base = { via: 'load-balancer' as const, port, family, lb: r.lb };
+  const lbHop: Hop = { hop: 'load-balancer', id: r.lb.id, detail: `${LB_KIND[r.lb.kind]} ${r.lb.name}, internet-facing` };
+  const own: Step[] = [
+    lbSubnetsStep(r.lb, family, r.listener.port),
+    ...(r.lb.openings ? [(s: string[]) => groupHop(r.lb.openings!, family, r.listener.port, s, r.lb.name)] : []),
+    listenerStep(r, family),
+    ...(r.targetGroup ? [passing({ hop: 'target-group', id: r.targetGroup.id, detail: `target group ${r.targetGroup.name}` })] : []),
+    passing({
+      hop: 'target',
+      id: r.target.address ?? r.target.kind,
+      detail: `TCP ${r.target.port}${r.target.health ? `, ${r.target.health}` : ''}`,
+    }),
+  ];
+  const run = (preserved: boolean, why: string): Path => {
+    const t = throughHops(family, [ANY[family]], [...own, ...(preserved ? preservedSteps(net, r, family, why) : nodeSteps(net, r))]);
+    return {
+      ...base,
+      state: t.state,
+      hops: [lbHop, ...t.hops],
+      ...(t.broken ? { broken: t.broken } : {}),
+      ...(t.missing ? { missing: t.missing } : {}),
+      ...(t.passed.length && t.state !== 'open' ? { sources: t.passed } : {}),
+    };
+  };
+  const nlb = clientIpPreservation(r, family);
+  if (!nlb) return run(false, '');
+  if (nlb.preserved.ok) return run(nlb.preserved.value, nlb.why);
+  // The attribute could not be read: the answer stands where it does not decide it.
+  const on = run(true, 'if preserved');
+  const off = run(false, '');
+  return on.state === off.state
+    ? on
+    : {
+        ...base,
+        state: 'unknown',
+        hops: [lbHop],
+        missing: `whether ${r.lb.name} preserves client addresses (target group ${r.targetGroup?.name}) decides the path: ${nlb.preserved.reason}`,
+      };
+}
+
 /** Paths through internet-facing load balancers to this port, plus what could not be read about them. */
 export function loadBalancerPaths(net: NetworkEvidence, port: number): Path[] {
   if (!net.loadBalancers) return [];
@@ -370,43 +740,15 @@ export function loadBalancerPaths(net: NetworkEvidence, port: number): Path[] {
   const out: Path[] = [];
   for (const r of net.loadBalancers.value.routes) {
     if (r.target.port !== port) continue;
-    const hops: Hop[] = [
-      { hop: 'load-balancer', id: r.lb.id, detail: `${LB_KIND[r.lb.kind]} ${r.lb.name}, internet-facing` },
-      {
-        hop: 'listener',
-        id: r.listener.id ?? `${r.lb.name}:${r.listener.port}`,
-        detail: `listener ${r.listener.protocol} ${r.listener.port}${r.admitted.ok ? `; admitted by ${typeof r.admitted.value === 'string' ? r.admitted.value : `${r.admitted.value.groupId} from ${r.admitted.value.source}`}` : ''}`,
-      },
-      ...(r.targetGroup
-        ? [
-            {
-              hop: 'target-group' as const,
-              id: r.targetGroup.id,
-              // Rules are not read (one DescribeRules per listener): a target group attached only through a rule counts for every listener.
-              detail: `target group ${r.targetGroup.name}${r.listener.viaRule ? ', attached through a listener rule; rules not read: any listener may forward' : ''}`,
-            },
-          ]
-        : []),
-      {
-        hop: 'target',
-        id: r.target.address ?? r.target.kind,
-        detail: `TCP ${r.target.port}${r.target.health ? `, ${r.target.health}` : ''}`,
-      },
-    ];
-    const base = { via: 'load-balancer' as const, port, hops, lb: r.lb };
     if (!r.admitted.ok) {
-      out.push({ ...base, state: 'unknown', missing: r.admitted.reason });
+      out.push({ state: 'unknown', via: 'load-balancer', port, hops: [], lb: r.lb, missing: r.admitted.reason });
       continue;
     }
-    const inst = admitsLoadBalancer(net, r);
-    if (inst.hop) out.push({ ...base, hops: [...hops, inst.hop], state: 'open' });
-    else if (inst.missing) out.push({ ...base, state: 'unknown', missing: inst.missing });
-    else
-      out.push({
-        ...base,
-        state: 'closed',
-        broken: inst.broken ?? `no security group of the instance admits TCP ${port} from ${r.lb.name}`,
-      });
+    const families: Family[] = r.lb.dualStack ? [4, 6] : [4];
+    const paths = families.map((f) => lbPath(net, r, f, port));
+    out.push(
+      paths.find((p) => p.state === 'open') ?? paths.find((p) => p.state === 'unknown') ?? paths.sort((x, y) => rank(y) - rank(x))[0]!,
+    );
   }
   // A target group or listener that could not be read may forward here, if the instance admits the port at all.
   if (net.loadBalancers.value.unknown.length && net.openings.some((o) => opensTcpPort(o, port)))
@@ -435,7 +777,16 @@ export const pathEvidence = (p: Path): Record<string, unknown> => ({
   hops: p.hops,
   ...(p.broken ? { broken: p.broken } : {}),
   ...(p.missing ? { missing: p.missing } : {}),
+  ...(p.sources
+    ? {
+        sources: p.sources.slice(0, SOURCES_SHOWN),
+        ...(p.sources.length > SOURCES_SHOWN ? { moreSources: p.sources.length - SOURCES_SHOWN } : {}),
+      }
+    : {}),
 });
+
+/** The most CIDRs of a narrowed source set a path's evidence lists (the rest counted). */
+const SOURCES_SHOWN = 16;
 
 /** Reachable from the internet: some complete path (direct or through a load balancer) to TCP `port`. */
 export function reachability(net: NetworkEvidence, port: number): { open: Path[]; unknown: Path[] } {

@@ -1,37 +1,16 @@
 /** Evidence: what the gatherers make of the records, each key data or the reason it could not be had. */
 import type { HostEvidence } from '../host-evidence.js';
 import type { Result } from '../result.js';
-import type { LoadBalancerEvidence, LogDelivery, NetworkAcl, Protocol, SubnetRoutes, TimestreamParameters } from './inventory.js';
+import type { LoadBalancerEvidence, LogDelivery, NetworkAcl, Opening, SubnetRoutes, TimestreamParameters } from './inventory.js';
 
 export type EvidenceSource = 'aws' | 'probe' | 'host';
-
-/** A permission of one group, with its source resolved and judged. */
-export interface Opening {
-  groupId: string;
-  protocol: Protocol;
-  fromPort: number;
-  toPort: number;
-  /** What the rule says, e.g. `0.0.0.0/0`, `sg-0abc`, `pl-0abc`. */
-  source: string;
-  /** A CIDR (possibly from a prefix list), a group reference, or a source that could not be read. */
-  peer:
-    | {
-        kind: 'cidr';
-        cidr: string;
-        family: 4 | 6;
-        prefixLength: number;
-        viaPrefixList?: string;
-        /** With the group's other sources for these ports, it is the world (CHECKS.md; `0.0.0.0/1`, or `0.0.0.0/3` + `32.0.0.0/3` + …). */
-        coversInternet?: true;
-      }
-    | { kind: 'securityGroup'; groupId: string }
-    | { kind: 'unresolved'; reason: string };
-}
 
 /** Where one network interface of an instance sits: what a direct path from the internet must cross. */
 export interface InterfacePosition {
   interfaceId: string;
   subnetId?: string;
+  /** Its private addresses (an IP target of a load balancer names one). */
+  privateIps?: string[];
   groupIds: string[];
   publicIpv4: string[];
   /** Global unicast IPv6 addresses. */

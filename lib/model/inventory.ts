@@ -159,15 +159,16 @@ export interface RegionFailure {
 
 export type Family = 4 | 6;
 
-/** A subnet's route table (explicit association, else the VPC's main table) and the targets of its default routes. */
+/** A subnet's route table (explicit association, else the VPC's main table) and its routes. */
 export interface SubnetRoutes {
   routeTableId: string;
   /** The VPC's main table (the subnet has no explicit association). */
   main: boolean;
-  /** Target of `0.0.0.0/0` (`igw-…`, `nat-…`, `pcx-…`, `tgw-…`, `vgw-…`, …), absent without one; `blackhole` when inactive. */
-  default4?: string;
-  /** Target of `::/0` (`igw-…`, `eigw-…`, …). */
-  default6?: string;
+  /**
+   * Its routes to CIDR destinations, both families: the target (`igw-…`, `nat-…`, `pcx-…`, `tgw-…`, `vgw-…`,
+   * `eigw-…`, `eni-…`, `local`; `blackhole` when inactive). The reply to a source takes the longest prefix containing it.
+   */
+  routes: { destination: string; family: Family; target: string }[];
 }
 
 /** One network ACL entry, as AWS evaluates it (lowest rule number first, first match decides). */
@@ -186,6 +187,36 @@ export interface AclEntry {
 export interface NetworkAcl {
   aclId: string;
   entries: AclEntry[];
+}
+
+/** A permission of one group, with its source resolved and judged (a load balancer's own groups' too). */
+export interface Opening {
+  groupId: string;
+  protocol: Protocol;
+  fromPort: number;
+  toPort: number;
+  /** What the rule says, e.g. `0.0.0.0/0`, `sg-0abc`, `pl-0abc`. */
+  source: string;
+  /** A CIDR (possibly from a prefix list), a group reference, or a source that could not be read. */
+  peer:
+    | {
+        kind: 'cidr';
+        cidr: string;
+        family: 4 | 6;
+        prefixLength: number;
+        viaPrefixList?: string;
+        /** With the group's other sources for these ports, it is the world (CHECKS.md; `0.0.0.0/1`, or `0.0.0.0/3` + `32.0.0.0/3` + …). */
+        coversInternet?: true;
+      }
+    | { kind: 'securityGroup'; groupId: string }
+    | { kind: 'unresolved'; reason: string };
+}
+
+/** One subnet of a load balancer: where its nodes sit, and what its clients' traffic crosses there. */
+export interface LoadBalancerSubnet {
+  subnetId: string;
+  routes: Result<SubnetRoutes>;
+  acl: Result<NetworkAcl>;
 }
 
 export type LoadBalancerKind = 'application' | 'network' | 'classic';
@@ -207,8 +238,16 @@ export interface LoadBalancerRoute {
     subnetCidrs: Result<string[]>;
     /** Dual-stack (IPv6 clients too): an NLB translates them to IPv4 for IPv4 targets, from its own addresses. */
     dualStack?: true;
+    /** Its own way in from the internet: each of its subnets' route table and network ACL (or why they could not be read). */
+    subnets: LoadBalancerSubnet[];
+    /** Its groups' inbound rules, resolved; absent when it has no groups (an NLB without groups admits every source). */
+    openings?: Opening[];
   };
-  listener: { id?: string; port: number; protocol: string; viaRule?: true };
+  /**
+   * The listener; for a target group forwarded to by ALB listener rules (not the default action), `rules` names them
+   * and `sources` is what their `source-ip` conditions admit (absent: some rule has none, every source).
+   */
+  listener: { id?: string; port: number; protocol: string; rules?: string[]; sources?: string[] };
   targetGroup?: {
     id: string;
     name: string;

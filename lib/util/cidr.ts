@@ -161,6 +161,35 @@ export function publicPart(cidrs: readonly string[], family: 4 | 6): string[] {
   return outside.length ? excludeCidr(merged, outside) : merged;
 }
 
+/** The addresses in both sets (merged; one family each, or empty). cidr-tools has no intersection: A ∩ B = A − (A − B). */
+export function intersectCidrs(a: readonly string[], b: readonly string[]): string[] {
+  if (!a.length || !b.length) return [];
+  const merged = mergeCidr([...a]);
+  const outside = excludeCidr(merged, [...b]);
+  return outside.length ? excludeCidr(merged, outside) : merged;
+}
+
+/** What remains of `a` once `b` is taken out (merged). */
+export const subtractCidrs = (a: readonly string[], b: readonly string[]): string[] =>
+  a.length ? (b.length ? excludeCidr([...a], [...b]) : mergeCidr([...a])) : [];
+
+/** The share of the family's public unicast space these CIDRs hold, in per cent (one decimal). */
+export const publicShare = (cidrs: readonly string[], family: 4 | 6): number =>
+  Number((1000n * addressCount(publicPart(cidrs, family))) / PUBLIC_SIZE[family]) / 10;
+
+/**
+ * A source set for people, bounded: `52.94.76.0/24`, or the first CIDRs, how many more, and the share of the
+ * family's public space (`0.0.0.0/2, 64.0.0.0/3 and 12 more (28.1 % of public IPv4)`).
+ */
+export function describeSources(cidrs: readonly string[], family: 4 | 6, max = 3): string {
+  const merged = cidrs.length ? mergeCidr([...cidrs]) : [];
+  if (!merged.length) return 'no public address';
+  const share = publicShare(merged, family);
+  const shown = merged.slice(0, max).join(', ');
+  const more = merged.length > max ? ` and ${merged.length - max} more` : '';
+  return `${shown}${more}${share >= 0.1 ? ` (${share} % of public IPv${family})` : ''}`;
+}
+
 /**
  * Whether a source set of one family *is the world*: its public part (merged, so unaligned splits such as
  * `0.0.0.0/3` + `32.0.0.0/4` + `48.0.0.0/4` + … count whole) holds at least half of the family's public unicast
@@ -168,10 +197,6 @@ export function publicPart(cidrs: readonly string[], family: 4 | 6): string[] {
  */
 export const isWorld = (cidrs: readonly string[], family: 4 | 6): boolean =>
   2n * addressCount(publicPart(cidrs, family)) >= PUBLIC_SIZE[family];
-
-/** Whether these CIDRs (one family) cover the whole public unicast space of that family (merged first). */
-export const coversAllPublic = (cidrs: readonly string[], family: 4 | 6): boolean =>
-  addressCount(publicPart(cidrs, family)) === PUBLIC_SIZE[family];
 
 /**
  * Whether the public part of one CIDR is larger than a /16 (IPv4) or a /32 (IPv6): what a world-open

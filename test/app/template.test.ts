@@ -60,6 +60,7 @@ const NO_RESOURCE_LEVEL = new Set([
   'ec2:DescribeNetworkInterfaces',
   'elasticloadbalancing:DescribeLoadBalancers',
   'elasticloadbalancing:DescribeListeners',
+  'elasticloadbalancing:DescribeRules',
   'elasticloadbalancing:DescribeTargetGroups',
   'elasticloadbalancing:DescribeTargetHealth',
   'elasticloadbalancing:DescribeTargetGroupAttributes',
@@ -230,6 +231,7 @@ const EC2_SCAN = [
   'ec2:GetManagedPrefixListEntries',
   // Reachability through internet-facing load balancers.
   'elasticloadbalancing:DescribeListeners',
+  'elasticloadbalancing:DescribeRules',
   'elasticloadbalancing:DescribeLoadBalancers',
   'elasticloadbalancing:DescribeTargetGroups',
   'elasticloadbalancing:DescribeTargetHealth',

@@ -14,7 +14,7 @@ import { summarise } from '../../lib/summary.js';
 import type { InstanceCheck, LoadBalancerRoute, NetworkAcl, Outcome } from '../../lib/model.js';
 import { loadBalancerPaths, mayAdmitLoadBalancer, preservationDecides } from '../../lib/exposure/reach.js';
 import { fail, ok } from '../../lib/model.js';
-import { ctx, instance, lbRoute, net, OPEN_ACL, open, position } from '../support/fixtures.js';
+import { ctx, instance, lbRoute, net, OPEN_ACL, open, position, routeTable } from '../support/fixtures.js';
 
 const check = (id: string): InstanceCheck => [...portExposureChecks, unexpectedPortsOpen].find((c) => c.id === id)!;
 const http = check('net.http-port-public');
@@ -24,6 +24,29 @@ const IP = '54.1.2.3';
 const world = [open(SG, 'tcp', 8086, '0.0.0.0/0')];
 const onPublicSubnet = (over: Parameters<typeof position>[0] = {}) => [position({ groupIds: [SG], publicIpv4: [IP], ...over })];
 const acl = (entries: NetworkAcl['entries']): NetworkAcl => ({ aclId: 'acl-0000000000000000b', entries });
+/** An ACL letting TCP 8086 in only from `cidr` (rule `ruleNumber`), every reply out. */
+const inboundOnly = (ruleNumber: number, cidr: string): NetworkAcl =>
+  acl([
+    { ruleNumber, egress: false, allow: true, protocol: 'tcp', fromPort: 8086, toPort: 8086, cidr, family: 4 },
+    ...OPEN_ACL.entries.filter((e) => e.egress),
+  ]);
+/** An inbound ACL entry denying all traffic from `cidr`. */
+const denyAll = (ruleNumber: number, cidr: string): NetworkAcl['entries'][number] => ({
+  ruleNumber,
+  egress: false,
+  allow: false,
+  protocol: 'all',
+  fromPort: 0,
+  toPort: 65535,
+  cidr,
+  family: 4,
+});
+/** Network evidence of an instance with a world-open 8086 group in a subnet with this ACL, behind this load balancer route. */
+const behind = (route: LoadBalancerRoute, subnetAcl: NetworkAcl) => {
+  const n = net([open(SG, 'tcp', 8086, '0.0.0.0/0')], { loadBalancers: ok({ routes: [route], unknown: [] }) });
+  n.interfaces = [position({ groupIds: [SG], acl: ok(subnetAcl) })];
+  return n;
+};
 const hopIds = (o: Outcome) => ((o.details!.paths as { hops: { id: string }[] }[])[0]!.hops ?? []).map((h) => h.id);
 
 describe('direct paths', () => {
@@ -35,7 +58,7 @@ describe('direct paths', () => {
     expect(o!.summary).toContain(`reachable from the internet: ${IP}`);
   });
   it('the main route table counts for a subnet without an explicit association', () => {
-    const routes = ok({ routeTableId: 'rtb-main', main: true, default4: 'igw-1' });
+    const routes = ok(routeTable('rtb-main', { '0.0.0.0/0': 'igw-1' }, true));
     const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) }));
     expect(o).toMatchObject({ severity: 'CRITICAL' });
     expect(JSON.stringify(o!.details)).toContain('(main table)');
@@ -54,14 +77,14 @@ describe('direct paths', () => {
     ['a virtual private gateway', 'vgw-0123'],
     ['nowhere', undefined],
   ])('broken: the default route goes to %s, not an internet gateway → latent HIGH', (_, target) => {
-    const routes = ok({ routeTableId: 'rtb-x', main: false, ...(target ? { default4: target } : {}) });
+    const routes = ok(routeTable('rtb-x', target ? { '0.0.0.0/0': target } : {}));
     const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) }));
     expect(o).toMatchObject({ status: 'FAILED', severity: 'HIGH', details: { internetReachable: false } });
     expect(o!.summary).toContain('latent');
     expect(o!.summary).toContain(target ? `to ${target}, not an internet gateway` : 'no default route');
   });
   it('broken: an egress-only internet gateway carries no inbound IPv6', () => {
-    const routes = ok({ routeTableId: 'rtb-x', main: false, default6: 'eigw-0123' });
+    const routes = ok(routeTable('rtb-x', { '::/0': 'eigw-0123' }));
     const interfaces = onPublicSubnet({ publicIpv4: [], publicIpv6: ['2a05:d018::1'], routes });
     expect(http.evaluate(ctx({ net: net([open(SG, 'tcp', 8086, '::/0')], { interfaces }) }))[0]).toMatchObject({ severity: 'HIGH' });
   });
@@ -79,23 +102,23 @@ describe('direct paths', () => {
       http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(later)) }) }) }))[0],
     ).toMatchObject({ severity: 'CRITICAL' });
   });
-  it('an ACL admitting only part of the internet is not "from the world": 8.8.8.8/32 alone → latent HIGH', () => {
-    const entries = [
-      {
-        ruleNumber: 100,
-        egress: false,
-        allow: true,
-        protocol: 'tcp',
-        fromPort: 8086,
-        toPort: 8086,
-        cidr: '8.8.8.8/32',
-        family: 4 as const,
-      },
-      ...OPEN_ACL.entries.filter((e) => e.egress),
-    ];
+  it('an ACL admitting only part of the internet is not the world: 8.8.8.8/32 alone → latent HIGH, naming what passes', () => {
+    const entries = inboundOnly(100, '8.8.8.8/32').entries;
     const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(entries)) }) }) }));
     expect(o).toMatchObject({ status: 'FAILED', severity: 'HIGH', details: { internetReachable: false } });
-    expect(o!.summary).toContain('has no rules allowing TCP 8086 in from the whole IPv4 internet');
+    expect(o!.summary).toContain('only 8.8.8.8/32 passes network ACL acl-0000000000000000b rule 100');
+  });
+  // CHECKS.md "the world" (issue 31): some public sources pass but not the world — the evidence names them and the
+  // hop that let only them through ("only 52.94.76.0/24 passes network ACL acl-… rule 50"), hop by hop.
+  it('issue 31: an ACL admitting one partner /24 (rule 50) names the sources that pass, and the hop narrowing them', () => {
+    const entries = inboundOnly(50, '52.94.76.0/24').entries;
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ acl: ok(acl(entries)) }) }) }));
+    expect(o).toMatchObject({ status: 'FAILED', severity: 'HIGH', details: { internetReachable: false } });
+    expect(o!.summary).toContain('only 52.94.76.0/24 passes network ACL acl-0000000000000000b rule 50');
+    const [path] = o!.details!.paths as { hops: { hop: string; passes?: string }[]; sources?: string[] }[];
+    expect(path!.hops.map((h) => h.hop)).toEqual(['address', 'internet-gateway', 'route-table', 'network-acl', 'security-group']);
+    expect(path!.hops.find((h) => h.hop === 'network-acl')!.passes).toBe('52.94.76.0/24');
+    expect(path!.sources).toEqual(['52.94.76.0/24']);
   });
   it('ACL allow rules whose sources together cover the public internet (two /1 halves) admit the world', () => {
     const half = (ruleNumber: number, cidr: string) =>
@@ -104,22 +127,41 @@ describe('direct paths', () => {
     const interfaces = onPublicSubnet({ acl: ok(acl(entries)) });
     expect(http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }))[0]).toMatchObject({ severity: 'CRITICAL' });
   });
-  it('a deny of part of the internet before an allow-all: the ACL no longer admits the whole internet → latent', () => {
-    const entries = [
-      ...OPEN_ACL.entries,
-      {
-        ruleNumber: 90,
-        egress: false,
-        allow: false,
-        protocol: 'all',
-        fromPort: 0,
-        toPort: 65535,
-        cidr: '198.51.0.0/16',
-        family: 4 as const,
-      },
-    ];
-    const interfaces = onPublicSubnet({ acl: ok(acl(entries)) });
-    expect(http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }))[0]).toMatchObject({ severity: 'HIGH' });
+  // Issue 31, test fails on the old code (HIGH, latent): the ACL was asked to admit the *whole* internet, so one deny
+  // of an abusive /16 before the allow-all made the path latent. The rest of the internet still gets in: the world.
+  it('issue 31: a deny of one /16 before an allow-all still admits the world → CRITICAL, the deny named in the hop', () => {
+    const deny = denyAll(90, '198.51.0.0/16');
+    const interfaces = onPublicSubnet({ acl: ok(acl([...OPEN_ACL.entries, deny])) });
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }));
+    expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL', details: { internetReachable: true } });
+    expect(JSON.stringify(o!.details)).toContain('inbound rule 90 denies part');
+  });
+  it('an ACL denying half of the internet (0.0.0.0/1) before an allow-all leaves 128.0.0.0/1 (44 %): not the world → latent', () => {
+    const deny = denyAll(90, '0.0.0.0/1');
+    const interfaces = onPublicSubnet({ acl: ok(acl([...OPEN_ACL.entries, deny])) });
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }));
+    expect(o).toMatchObject({ severity: 'HIGH' });
+    expect(o!.summary).toMatch(/only 128\.0\.0\.0\/1 .*passes network ACL acl-0000000000000000b rule 100/);
+  });
+  // Issue 31, test fails on the old code ("no default route"): only the 0.0.0.0/0 route was read; two /1 routes to the
+  // internet gateway send every reply out, per source by longest prefix.
+  it('issue 31: a default route split into 0.0.0.0/1 + 128.0.0.0/1 to the internet gateway is complete → CRITICAL', () => {
+    const routes = ok(routeTable('rtb-split', { '10.0.0.0/16': 'local', '0.0.0.0/1': 'igw-1', '128.0.0.0/1': 'igw-1' }));
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) }));
+    expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    expect(JSON.stringify(o!.details)).toContain('0.0.0.0/1 → igw-1, 128.0.0.0/1 → igw-1');
+  });
+  it('longest prefix per source: 0.0.0.0/0 to the gateway but 0.0.0.0/1 to a NAT gateway leaves 44 % → latent', () => {
+    const routes = ok(routeTable('rtb-more', { '0.0.0.0/0': 'igw-1', '0.0.0.0/1': 'nat-1' }));
+    const [o] = http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) }));
+    expect(o).toMatchObject({ severity: 'HIGH' });
+    expect(o!.summary).toContain('only 128.0.0.0/1');
+    expect(o!.summary).toContain('passes route table rtb-more (0.0.0.0/0 → igw-1)');
+  });
+  it('hostile ACL text: an entry whose CIDR does not parse matches no source (no crash, the next rule decides)', () => {
+    const garbage = { ...denyAll(10, '\u001b[31m0.0.0.0/0'), ruleNumber: 10 };
+    const interfaces = onPublicSubnet({ acl: ok(acl([garbage, ...OPEN_ACL.entries])) });
+    expect(http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces }) }))[0]).toMatchObject({ severity: 'CRITICAL' });
   });
   it('broken: the ACL lets 8086 in but no reply out to ephemeral ports', () => {
     const entries = OPEN_ACL.entries.filter((e) => !e.egress);
@@ -149,6 +191,16 @@ describe('direct paths', () => {
     expect(on(split)).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
     expect(on([open(SG, 'tcp', 8086, '0.0.0.0/1')])).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
     expect(on([open(SG, 'tcp', 8086, '128.0.0.0/1')])).toMatchObject({ status: 'PASSED' });
+  });
+  // Issue 31, fails on the old code (latent HIGH): the security-group hop took only the flagged group's world-open
+  // rules; CHECKS.md counts every group of the interface, so 64.0.0.0/2 (through 0.0.0.0/1 past the ACL) plus another
+  // group's 128.0.0.0/1 is the world.
+  it('issue 31: the groups of the interface admit together: 0.0.0.0/1 narrowed by the ACL plus another group’s 128.0.0.0/1 → CRITICAL', () => {
+    const deny = denyAll(90, '0.0.0.0/2');
+    const rules = [open(SG, 'tcp', 8086, '0.0.0.0/1'), open('sg-other', 'tcp', 8086, '128.0.0.0/1')];
+    const interfaces = [position({ groupIds: [SG, 'sg-other'], publicIpv4: [IP], acl: ok(acl([...OPEN_ACL.entries, deny])) })];
+    const outcomes = http.evaluate(ctx({ net: net(rules, { publicIpv4: [IP], interfaces }) }));
+    expect(outcomes.find((o) => o.resource?.id === SG)).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
   });
   it('missing evidence: route tables or ACLs unreadable → FAILED at the base severity, incomplete (never lowers an earlier CRITICAL)', () => {
     for (const over of [
@@ -214,7 +266,19 @@ describe('load-balancer paths', () => {
       resource: { type: 'AwsElbv2LoadBalancer', id: lbRoute().lb.id },
       details: { internetReachable: true, loadBalancer: 'influx' },
     });
-    expect(hopIds(o!)).toEqual([lbRoute().lb.id, lbRoute().listener.id, lbRoute().targetGroup!.id, 'instance', SG]);
+    // The load balancer's own path (its subnet's route table and ACL, its group), then the listener, the target group,
+    // the target, and the instance's side (its subnet's ACL letting the load balancer's subnets in, its group).
+    expect(hopIds(o!)).toEqual([
+      lbRoute().lb.id,
+      'rtb-0000000000000000a',
+      OPEN_ACL.aclId,
+      LB_SG,
+      lbRoute().listener.id,
+      lbRoute().targetGroup!.id,
+      'instance',
+      OPEN_ACL.aclId,
+      SG,
+    ]);
     expect(o!.summary).toContain('HTTPS 443');
   });
   it('NLB without groups → IP target, admitted by a CIDR containing the NLB subnet', () => {
@@ -258,6 +322,20 @@ describe('load-balancer paths', () => {
       const o = http.evaluate(ctx({ net: withLb(nlb(instanceTarget), rules) })).find((x) => x.resource?.type === 'AwsElbv2LoadBalancer');
       expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
       expect(pathsOf(o!)).toContain('NLB preserves client addresses (instance target)');
+    });
+    // Issue 31, fails on the old code (CRITICAL on the NLB): with client addresses preserved, the public sources
+    // themselves cross the instance's subnet ACL, which here admits 8086 only from the VPC.
+    it('issue 31: preserved client addresses must pass the instance’s subnet ACL too: an ACL admitting only the VPC → no NLB finding', () => {
+      const n = behind(nlb(instanceTarget), inboundOnly(100, '10.0.0.0/16'));
+      const outcomes = http.evaluate(ctx({ net: n }));
+      expect(outcomes.filter((o) => o.resource?.type === 'AwsElbv2LoadBalancer')).toEqual([]);
+      const [p] = loadBalancerPaths(n, 8086);
+      expect(p).toMatchObject({ state: 'closed' });
+      expect(p!.broken).toContain('no public source passes network ACL acl-0000000000000000b rule 100');
+    });
+    it('preserved client addresses through an instance ACL admitting one partner: the evidence names what passes', () => {
+      const [p] = loadBalancerPaths(behind(nlb(instanceTarget), inboundOnly(50, '52.94.76.0/24')), 8086);
+      expect(p!.broken).toContain('only 52.94.76.0/24 passes network ACL acl-0000000000000000b rule 50');
     });
     it('dual-stack NLB, instance target: its IPv6 clients arrive translated from its own addresses, so the subnets’ CIDR admits them → CRITICAL (review: was closed)', () => {
       const route = nlb(instanceTarget);
@@ -310,13 +388,57 @@ describe('load-balancer paths', () => {
       expect(preservationDecides(withLb(lbRoute(), vpc), lbRoute())).toBe(false);
     });
   });
-  it('a target group attached through a listener rule counts for every admitted listener, and the evidence says the rules were not read', () => {
-    const route = lbRoute({ listener: { ...lbRoute().listener, viaRule: true } });
+  it('ALB: the instance’s subnet ACL must let the load balancer’s subnets in; one denying them breaks the path', () => {
+    const denyLb = acl([
+      { ruleNumber: 10, egress: false, allow: false, protocol: 'all', fromPort: 0, toPort: 65535, cidr: '10.0.0.0/24', family: 4 },
+      ...OPEN_ACL.entries,
+    ]);
+    const n = withLb();
+    n.interfaces = [position({ groupIds: [SG], acl: ok(denyLb) })];
+    expect(http.evaluate(ctx({ net: n })).map((o) => o.status)).toEqual(['PASSED']);
+    expect(loadBalancerPaths(n, 8086)[0]!.broken).toContain("does not let influx's subnets (10.0.0.0/24) reach TCP 8086");
+  });
+  it('a target group reached through a listener rule (path condition): still a path, the rule named on the listener hop', () => {
+    const route = lbRoute({ listener: { ...lbRoute().listener, rules: ['priority 10'] } });
     const [o] = http.evaluate(ctx({ net: withLb(route) }));
     expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
-    const tg = (o!.details!.paths as { hops: { hop: string; detail?: string }[] }[])[0]!.hops.find((h) => h.hop === 'target-group');
-    expect(tg!.detail).toBe('target group influx, attached through a listener rule; rules not read: any listener may forward');
-    expect(o!.summary).toContain('attached through a listener rule; rules not read: any listener may forward');
+    const hop = (o!.details!.paths as { hops: { hop: string; detail?: string }[] }[])[0]!.hops.find((h) => h.hop === 'listener');
+    expect(hop!.detail).toBe('listener HTTPS 443; rule priority 10 forwards to the target group');
+  });
+  // Issue 31: a rule's source-ip condition is a hop that narrows the sources (CHECKS.md).
+  it('issue 31: a listener rule forwarding only from 52.94.76.0/24 (source-ip): not the world → no finding on the ALB', () => {
+    const route = lbRoute({ listener: { ...lbRoute().listener, rules: ['priority 10'], sources: ['52.94.76.0/24'] } });
+    expect(http.evaluate(ctx({ net: withLb(route) })).map((o) => o.status)).toEqual(['PASSED']);
+    const [p] = loadBalancerPaths(withLb(route), 8086);
+    expect(p).toMatchObject({ state: 'closed', sources: ['52.94.76.0/24'] });
+    expect(p!.broken).toContain('only 52.94.76.0/24 passes listener 443 rule priority 10 (source-ip)');
+  });
+  it('a listener rule with source-ip 0.0.0.0/1 (the world): CRITICAL', () => {
+    const route = lbRoute({ listener: { ...lbRoute().listener, rules: ['priority 10'], sources: ['0.0.0.0/1'] } });
+    expect(http.evaluate(ctx({ net: withLb(route) }))[0]).toMatchObject({ severity: 'CRITICAL' });
+  });
+  // Issue 31 (CHECKS.md, a load balancer's own path), fails on the old code (CRITICAL): its subnets' routes were not read.
+  it('issue 31: an internet-facing ALB whose subnets have no route to an internet gateway is not a way in', () => {
+    const routes = ok(routeTable('rtb-lb', { '0.0.0.0/0': 'nat-0123' }));
+    const lb = { ...lbRoute().lb, subnets: [{ subnetId: 'subnet-lb', routes, acl: ok(OPEN_ACL) }] };
+    expect(http.evaluate(ctx({ net: withLb(lbRoute({ lb })) })).map((o) => o.status)).toEqual(['PASSED']);
+    const [p] = loadBalancerPaths(withLb(lbRoute({ lb })), 8086);
+    expect(p!.broken).toContain('route table rtb-lb sends 0.0.0.0/0 to nat-0123, not an internet gateway');
+  });
+  it('a load balancer in two subnets, one public: its nodes there are a way in (the subnets together)', () => {
+    const privateSubnet = { subnetId: 'subnet-private', routes: ok(routeTable('rtb-private', {})), acl: ok(OPEN_ACL) };
+    const lb = { ...lbRoute().lb, subnets: [privateSubnet, ...lbRoute().lb.subnets] };
+    expect(http.evaluate(ctx({ net: withLb(lbRoute({ lb })) }))[0]).toMatchObject({ severity: 'CRITICAL' });
+  });
+  it('the load balancer’s subnet ACL denying its listener port: not a way in; its route tables unreadable: NOT_AVAILABLE', () => {
+    const deny = acl([
+      { ruleNumber: 10, egress: false, allow: false, protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '0.0.0.0/0', family: 4 },
+      ...OPEN_ACL.entries,
+    ]);
+    const denied = { ...lbRoute().lb, subnets: [{ ...lbRoute().lb.subnets[0]!, acl: ok(deny) }] };
+    expect(http.evaluate(ctx({ net: withLb(lbRoute({ lb: denied })) })).map((o) => o.status)).toEqual(['PASSED']);
+    const unread = { ...lbRoute().lb, subnets: [{ ...lbRoute().lb.subnets[0]!, routes: fail('ec2:DescribeRouteTables failed: denied') }] };
+    expect(http.evaluate(ctx({ net: withLb(lbRoute({ lb: unread })) })).map((o) => o.status)).toEqual(['NOT_AVAILABLE']);
   });
   it('Classic LB backend → instance port: CRITICAL on the AwsElbLoadBalancer resource', () => {
     const route = lbRoute({
@@ -391,7 +513,7 @@ describe('load-balancer paths', () => {
 
 describe('the table shows paths hop by hop', () => {
   it('the open path in the summary line, broken paths (latent) on their own lines with why they break', () => {
-    const routes = ok({ routeTableId: 'rtb-0000000000000000c', main: true, default4: 'nat-0000000000000000c' });
+    const routes = ok(routeTable('rtb-0000000000000000c', { '0.0.0.0/0': 'nat-0000000000000000c' }, true));
     const latent = ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) });
     const exposed = ctx({
       net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet() }),

@@ -57,11 +57,41 @@ beforeAll(async () => {
           { rule: 100, egress: true, action: 'allow', protocol: '-1' },
         ],
       },
+      // Issue 31: the ACL denies one abusive /16 and allows the rest: the rest of the internet is still the world.
+      {
+        name: 'acl-deny-16',
+        acl: [
+          { rule: 90, action: 'deny', protocol: '-1', cidr: '198.51.0.0/16' },
+          { rule: 100, action: 'allow', protocol: '-1' },
+          { rule: 100, egress: true, action: 'allow', protocol: '-1' },
+        ],
+      },
+      // Issue 31: only one partner /24 gets in (rule 50): some public sources pass, not the world; the evidence names them.
+      {
+        name: 'acl-partner',
+        acl: [
+          { rule: 50, action: 'allow', ports: 8086, cidr: '52.94.76.0/24' },
+          { rule: 100, egress: true, action: 'allow', protocol: '-1' },
+        ],
+      },
+      // Issue 31: the default route split into two /1 halves to the internet gateway is complete.
+      { name: 'split-route', route: 'split' },
+      // Issue 31: a second subnet without a route to the internet gateway (an internet-facing ALB there is no way in).
+      { name: 'private-b', route: 'none' },
+      // Issue 31: 8086 admitted only from the VPC (preserved client addresses do not pass).
+      {
+        name: 'vpc-only-8086',
+        acl: [
+          { rule: 100, action: 'allow', ports: 8086, cidr: '10.0.0.0/8' },
+          { rule: 100, egress: true, action: 'allow', protocol: '-1' },
+        ],
+      },
     ],
     groups: [
       { name: 'world-8086', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
       { name: 'v6-8086', rules: [{ ports: 8086, ipv6: ['::/0'] }] },
       { name: 'halves', rules: [{ ports: 8086, cidrs: ['0.0.0.0/1', '128.0.0.0/1'] }] },
+      { name: 'half', rules: [{ ports: 8086, cidrs: ['0.0.0.0/1'] }] },
       { name: 'alb', rules: [{ ports: 443, cidrs: ['0.0.0.0/0'] }] },
       { name: 'alb-closed', rules: [{ ports: 443, cidrs: ['10.0.0.0/8'] }] },
       { name: 'clb', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
@@ -77,6 +107,10 @@ beforeAll(async () => {
       { name: 'halves', tags: influx, groups: ['halves'], publicIp: true },
       { name: 'no-igw', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'private' },
       { name: 'acl-deny', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'acl-deny' },
+      { name: 'acl-deny-16', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'acl-deny-16' },
+      { name: 'acl-partner', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'acl-partner' },
+      { name: 'split-route', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'split-route' },
+      { name: 'half', tags: influx, groups: ['half'], publicIp: true },
       { name: 'v6-only', tags: influx, groups: ['v6-8086'], publicIp: true },
       { name: 'behind-alb', tags: influx, groups: ['from-alb'] },
       { name: 'behind-alb-rule', tags: influx, groups: ['from-alb'] },
@@ -91,6 +125,9 @@ beforeAll(async () => {
       { name: 'nlb-ip-preserved', tags: influx, groups: ['from-vpc'] },
       { name: 'nlb-instance-off', tags: influx, groups: ['from-vpc'] },
       { name: 'nlb-group-ref', tags: influx, groups: ['from-nlb-sg'] },
+      { name: 'behind-dark-alb', tags: influx, groups: ['from-alb'] },
+      { name: 'behind-rule-src', tags: influx, groups: ['from-alb'] },
+      { name: 'nlb-preserved-acl', tags: influx, groups: ['world-8086'], subnet: 'vpc-only-8086' },
     ],
     loadBalancers: [
       {
@@ -140,6 +177,23 @@ beforeAll(async () => {
         groups: ['nlb-sg'],
         listeners: [{ port: 8086, targetPort: 8086, targets: ['nlb-group-ref'] }],
       },
+      // Issue 31: internet-facing by scheme, but in subnets without a route to an internet gateway: not a way in.
+      {
+        name: 'alb-dark',
+        kind: 'application',
+        groups: ['alb'],
+        subnets: ['private', 'private-b'],
+        listeners: [{ port: 443, targetPort: 8086, targets: ['behind-dark-alb'] }],
+      },
+      // Issue 31: a listener rule forwarding only from one partner /24 (source-ip): the sources are narrowed, not the world.
+      {
+        name: 'alb-src',
+        kind: 'application',
+        groups: ['alb'],
+        listeners: [{ port: 443, targetPort: 8086, targets: [], ruleTargets: ['behind-rule-src'], ruleSourceIps: ['52.94.76.0/24'] }],
+      },
+      // Issue 31: an NLB preserving client addresses in front of an instance whose subnet ACL admits 8086 only from the VPC.
+      { name: 'nlb-acl', kind: 'network', listeners: [{ port: 8086, targetPort: 8086, targets: ['nlb-preserved-acl'] }] },
     ],
   });
   proxy = await startFaultProxy(endpoint(), { rates: {} });
@@ -170,6 +224,30 @@ describe('direct paths (moto)', () => {
     expect(text).toContain(estate.groups['world-8086']);
   });
   it('0.0.0.0/1 + 128.0.0.0/1: CRITICAL', () => expect(brief(http(doc, 'halves')[0]!)).toBe('FAILED CRITICAL AwsEc2SecurityGroup'));
+  // Issue 31, fails on the old code (latent HIGH: the ACL had to admit the whole internet).
+  it('an ACL denying one /16 before allowing the rest: the rest is the world, CRITICAL', () => {
+    const [f] = http(doc, 'acl-deny-16');
+    expect(brief(f!)).toBe('FAILED CRITICAL AwsEc2SecurityGroup');
+    expect(JSON.stringify(f!.evidence.paths)).toContain('inbound rule 90 denies part');
+  });
+  // Issue 31, fails on the old code ("no default route": only 0.0.0.0/0 was read).
+  it('a default route split into 0.0.0.0/1 + 128.0.0.0/1 to the internet gateway: complete, CRITICAL', () => {
+    const [f] = http(doc, 'split-route');
+    expect(brief(f!)).toBe('FAILED CRITICAL AwsEc2SecurityGroup');
+    expect(JSON.stringify(f!.evidence.paths)).toContain(
+      `0.0.0.0/1 → ${estate.internetGatewayId}, 128.0.0.0/1 → ${estate.internetGatewayId}`,
+    );
+  });
+  // Issue 31: 0.0.0.0/1 alone is the world (about 56 % of public IPv4): world-open, and with a complete path CRITICAL.
+  it('a group open to 0.0.0.0/1 only: FAILED, CRITICAL with a complete path', () => {
+    expect(brief(http(doc, 'half')[0]!)).toBe('FAILED CRITICAL AwsEc2SecurityGroup');
+  });
+  it('an ACL admitting one partner /24 (rule 50): latent HIGH, the evidence names the sources that pass and the rule', () => {
+    const [f] = http(doc, 'acl-partner');
+    expect(brief(f!)).toBe('FAILED HIGH AwsEc2SecurityGroup');
+    expect(f!.evidence.summary).toMatch(/only 52\.94\.76\.0\/24 passes network ACL acl-[0-9a-f]+ rule 50/);
+    expect(JSON.stringify(f!.evidence.paths)).toContain('"sources":["52.94.76.0/24"]');
+  });
   it('broken, no IGW route: latent HIGH', () => {
     const [f] = http(doc, 'no-igw');
     expect(brief(f!)).toBe('FAILED HIGH AwsEc2SecurityGroup');
@@ -196,14 +274,27 @@ describe('load-balancer paths (moto)', () => {
     expect(hops).toContain('listener');
     expect(hops).toContain('targetgroup/alb-0');
   });
-  it('ALB target group attached through a listener rule (rules not read): reachable from every admitted listener, and the evidence says so', () => {
+  it('ALB target group attached through a listener rule (path condition): the rule is read and still forwards, named in the evidence', () => {
     const fs = http(doc, 'behind-alb-rule');
     expect(fs.map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([`FAILED CRITICAL AwsElbv2LoadBalancer ${estate.loadBalancers.alb}`]);
     const hops = JSON.stringify(fs[0]!.evidence.paths);
     expect(hops).toContain('targetgroup/alb-0-rule');
-    expect(hops).toContain('attached through a listener rule; rules not read: any listener may forward');
+    expect(hops).toContain('rule priority 10 forwards to the target group');
     // The default action's target group is not marked.
-    expect(JSON.stringify(http(doc, 'behind-alb')[0]!.evidence.paths)).not.toContain('listener rule');
+    expect(JSON.stringify(http(doc, 'behind-alb')[0]!.evidence.paths)).not.toContain('rule priority');
+  });
+  // Issue 31: a rule's source-ip condition narrows the sources; one partner /24 is not the world.
+  it('ALB listener rule with a source-ip condition (one /24): no finding on the ALB', () => {
+    expect(http(doc, 'behind-rule-src').map((f) => f.status)).toEqual(['PASSED']);
+  });
+  // Issue 31, fails on the old code (CRITICAL on the ALB): the load balancer's own subnets were not judged.
+  it('internet-facing ALB in subnets without a route to an internet gateway: not a way in', () => {
+    expect(http(doc, 'behind-dark-alb').map((f) => f.status)).toEqual(['PASSED']);
+  });
+  // Issue 31, fails on the old code (CRITICAL on the NLB): with client addresses preserved, the public sources
+  // themselves must pass the instance's subnet ACL, which admits 8086 only from 10.0.0.0/8.
+  it('NLB preserving client addresses, instance ACL admitting only the VPC: no NLB finding (the world-open group stays latent)', () => {
+    expect(http(doc, 'nlb-preserved-acl').map(brief)).toEqual(['FAILED HIGH AwsEc2SecurityGroup']);
   });
   it('internet-facing NLB without groups → IP target: CRITICAL on the NLB', () => {
     expect(http(doc, 'behind-nlb').map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([
@@ -253,11 +344,13 @@ describe('load-balancer paths (moto)', () => {
     expect(calls['elasticloadbalancingv2:DescribeLoadBalancers']).toBe(1);
     expect(calls['elasticloadbalancingv2:DescribeTargetGroups']).toBe(1);
     expect(calls['elasticloadbalancing:DescribeLoadBalancers']).toBe(1);
-    // Listeners of seven of the nine internet-facing ALB/NLBs: not of the internal one, nor of alb-closed, whose group admits
-    // no TCP port from the internet (no listener of it can be admitted), nor of alb-empty (no target group to forward to);
-    // targets only behind admitted listeners.
-    expect(calls['elasticloadbalancingv2:DescribeListeners']).toBe(7);
-    expect(calls['elasticloadbalancingv2:DescribeTargetHealth']).toBe(8);
+    // Listeners of ten of the twelve internet-facing ALB/NLBs (none of the internal one): not of alb-closed, whose group
+    // admits no TCP port from the internet (no listener of it can be admitted), nor of alb-empty (no target group to
+    // forward to); targets only behind admitted listeners.
+    expect(calls['elasticloadbalancingv2:DescribeListeners']).toBe(10);
+    expect(calls['elasticloadbalancingv2:DescribeTargetHealth']).toBe(12);
+    // Rules only of listeners whose rule-attached target group holds a scanned instance (alb, alb-src).
+    expect(calls['elasticloadbalancingv2:DescribeRules']).toBe(2);
     // Client IP preservation only where it decides: NLB target groups with a target admitting the NLB's subnets but
     // neither the internet nor the NLB's group (nlb, nlb-instance, nlb-ip-on, nlb-instance-off; not nlb-grouped).
     expect(calls['elasticloadbalancingv2:DescribeTargetGroupAttributes']).toBe(4);
@@ -297,7 +390,8 @@ describe('missing evidence through the fault proxy (never a pass)', () => {
     expect(brief(f!)).toBe('FAILED HIGH AwsEc2SecurityGroup');
     expect(String(f!.evidence.incomplete)).toContain('DescribeRouteTables');
     expect(coverage.has(`${id('direct')}/net.http-port-public`)).toBe(false);
-    // Load-balancer paths do not depend on route tables.
-    expect(http(d, 'behind-alb').map(brief)).toEqual(['FAILED CRITICAL AwsElbv2LoadBalancer']);
+    // A load balancer's own path crosses its subnets' route tables (issue 31): unread, its paths cannot be judged.
+    expect(http(d, 'behind-alb').map((f) => f.status)).toEqual(['NOT_AVAILABLE']);
+    expect(String(http(d, 'behind-alb')[0]!.evidence.reason)).toContain('DescribeRouteTables');
   });
 });

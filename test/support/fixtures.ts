@@ -14,6 +14,7 @@ import type {
   NetworkEvidence,
   Opening,
   Result,
+  SubnetRoutes,
   VolumeEvidence,
 } from '../../lib/model.js';
 import { fail, ok } from '../../lib/model.js';
@@ -78,6 +79,13 @@ export const OPEN_ACL: NetworkAcl = {
   ]),
 };
 
+/** A route table with these routes (destination CIDR → target), both families. */
+export const routeTable = (routeTableId: string, routes: Record<string, string>, main = false): SubnetRoutes => ({
+  routeTableId,
+  main,
+  routes: Object.entries(routes).map(([destination, target]) => ({ destination, family: destination.includes(':') ? 6 : 4, target })),
+});
+
 /** One interface in a public subnet (both default routes to an internet gateway, the open ACL), overridable. */
 export function position(over: Partial<InterfacePosition> = {}): InterfacePosition {
   return {
@@ -86,12 +94,7 @@ export function position(over: Partial<InterfacePosition> = {}): InterfacePositi
     groupIds: [],
     publicIpv4: [],
     publicIpv6: [],
-    routes: ok({
-      routeTableId: 'rtb-0000000000000000a',
-      main: false,
-      default4: 'igw-0000000000000000a',
-      default6: 'igw-0000000000000000a',
-    }),
+    routes: ok(routeTable('rtb-0000000000000000a', { '0.0.0.0/0': 'igw-0000000000000000a', '::/0': 'igw-0000000000000000a' })),
     acl: ok(OPEN_ACL),
     ...over,
   };
@@ -106,6 +109,12 @@ export function lbRoute(over: Partial<LoadBalancerRoute> = {}): LoadBalancerRout
       name: 'influx',
       groupIds: ['sg-00000000000000a1b'],
       subnetCidrs: ok(['10.0.0.0/24']),
+      // In a public subnet (both default routes to an internet gateway, the open ACL), its group open on 443 to both families.
+      subnets: [{ subnetId: 'subnet-00000000000000lb', routes: position().routes, acl: position().acl }],
+      openings: markInternetCover([
+        open('sg-00000000000000a1b', 'tcp', 443, '0.0.0.0/0'),
+        open('sg-00000000000000a1b', 'tcp', 443, '::/0'),
+      ]),
     },
     listener: {
       id: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/influx/0123456789abcdef/1',
