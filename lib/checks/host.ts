@@ -224,6 +224,20 @@ export const VERSION_KNOWLEDGE: readonly {
     below: [2, 9, 0],
     what: '2.x before 2.9 is end-of-life (supported: 2.9 and 2.10)',
     source: SUPPORT_POLICY,
+  } /*
+   * InfluxDB 3 (Core and Enterprise share version numbers). No CVE is listed for 3.x (NVD, InfluxData's release
+   * notes up to v3.11.4: none names a security fix). End of life: endoflife.date, from InfluxData's release notes,
+   * dates each 3.x minor's end when the minor after next ships (3.6 ended 2025-12-18 with 3.8, 3.7 on 2026-04-02
+   * with 3.9); later minors got releases in parallel (3.9.11, 3.10.5 and 3.11.0 on 2026-07-30), so only what is
+   * certainly unsupported fails: 3.x before 3.8.
+   */,
+  {
+    id: 'EOL-3.x',
+    kind: 'end-of-life',
+    from: [3, 0, 0],
+    below: [3, 8, 0],
+    what: '3.x before 3.8 is end-of-life (3.6 ended 2025-12-18, 3.7 on 2026-04-02; newest line 3.11)',
+    source: 'https://endoflife.date/influxdb',
   },
 ];
 
@@ -239,7 +253,7 @@ export const versionVulnerable = hostCheck({
     url: SUPPORT_POLICY,
   },
   failedWhen:
-    "the installed version is end-of-life or has a known vulnerability without a distribution fix, from a table with a source per entry (`VERSION_KNOWLEDGE` in `lib/checks/host.ts`): CVE-2019-20933 before 1.7.6 (Debian's 1.6.7~rc0 carries the fix, observed); end-of-life by InfluxData's support policy (the current and previous minor release of a line): 1.x before 1.12, 2.x before 2.9 (newest on the module proxy: 1.13.2, 2.10.0); InfluxDB 3: NOT_AVAILABLE",
+    "the installed version is end-of-life or has a known vulnerability without a distribution fix, from a table with a source per entry (`VERSION_KNOWLEDGE` in `lib/checks/host.ts`): CVE-2019-20933 before 1.7.6 (Debian's 1.6.7~rc0 carries the fix, observed); end-of-life by InfluxData's support policy (the current and previous minor release of a line): 1.x before 1.12, 2.x before 2.9 (newest on the module proxy: 1.13.2, 2.10.0); 3.x (Core, Enterprise) before 3.8 (endoflife.date; no CVE listed for 3.x)",
   compliance: {
     nist: [fsbp('nist', 'SSM.2')],
     cis: [judged('cis', ['2.2', '7.4'], 'authorized software is currently supported; application patch management')],
@@ -250,7 +264,7 @@ export const versionVulnerable = hostCheck({
     const h = evidenceValue(evidence.host!);
     const v = versionParts(h.version);
     if (!v) throw new EvidenceUnavailable('the installed InfluxDB version could not be read');
-    if (v[0] !== 1 && v[0] !== 2) throw new EvidenceUnavailable(`no version knowledge about InfluxDB ${v[0]} (${h.version})`);
+    if (v[0]! < 1 || v[0]! > 3) throw new EvidenceUnavailable(`no version knowledge about InfluxDB ${v[0]} (${h.version})`);
     const patched = DISTRIBUTION_FIXES.get(h.version ?? '') ?? [];
     const known = VERSION_KNOWLEDGE.filter((x) => !versionBelow(v, x.from) && versionBelow(v, x.below) && !patched.includes(x.id));
     const vulns = known.filter((x) => x.kind === 'cve');

@@ -122,7 +122,7 @@ describe('scripts/influxdb-build.sh', () => {
     if (spawnSync('sh', ['-c', 'command -v go || command -v cargo'], { env }).status === 0) return; // a system-wide Go: not this case
     expect(await run(['--if-toolchains'], env)).toEqual({ code: 0, out: '' });
     expect((await run(['--status'], env)).out).toBe(
-      `InfluxDB versions not tested: 1.8.10: no Go toolchain; 1.13.2: no Go+Rust toolchain; 2.7.12: no Go+Rust toolchain; 3.6.0: installed from ${env.IG_INFLUXDB3_DIST}, not built: needs ${env.IG_INFLUXDB3_DIST}\n`,
+      `InfluxDB versions not tested: 1.8.10: no Go toolchain; 1.13.2: no Go+Rust toolchain; 2.7.12: no Go+Rust toolchain; 3.6.0: installed from ${tc.env.IG_INFLUXDB3_DIST}, not built: needs ${tc.env.IG_INFLUXDB3_DIST}\n`,
     );
   });
 
