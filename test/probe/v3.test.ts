@@ -270,6 +270,16 @@ const NOT_ON_V3 = [
       });
     });
 
+    it('a token the server refuses: tokens.all-access-excess NOT_AVAILABLE saying so, never a pass', async () => {
+      const wrong = `apiv3_${'x'.repeat(86)}`;
+      const doc = (await probeRun([servers.tls13!.url], config, { credentials: AuditCredentials.token(wrong) })).document;
+      const f = doc.findings.find((x) => x.checkId === 'tokens.all-access-excess')!;
+      expect(f.status).toBe('NOT_AVAILABLE');
+      expect(String(f.evidence.reason)).toMatch(/the audit token was refused \(HTTP 401 on \/ping\)/);
+      for (const id of NOT_ON_V3) expect(doc.findings.find((x) => x.checkId === id)).toBeUndefined();
+      expect(JSON.stringify(doc)).not.toContain(wrong);
+    });
+
     it('no token value (nor its hash) appears in any output format of the CLI', async () => {
       const base = ['probe', servers.tls13!.url, '--allow-cidr', '127.0.0.0/8', '--audit-ca', CA, '--fail-on', 'none'];
       for (const format of ['table', 'json', 'ocsf', 'csv', 'html']) {

@@ -109,7 +109,7 @@ async function auditWithin(
   try {
     let evidence: AuditEvidence;
     if (credentials.kind === 'password') evidence = await audit1(endpoint, req);
-    else if (isV3(await req('/ping'))) {
+    else if (isV3(await pingWith(req))) {
       found('influxdb-3');
       evidence = await audit3(endpoint, req);
     } else evidence = await audit2(endpoint, req, credentials);
@@ -218,6 +218,17 @@ async function audit1(endpoint: string, req: Req): Promise<AuditEvidence> {
 /** A token's `/ping`: InfluxDB 3 names itself (version 3.x, build Core or Enterprise); 2.x says v2.x, OSS. */
 const isV3 = (ping: HttpObservation) =>
   /^v?3\./.test(ping.headers['x-influxdb-version'] ?? '') || /^(core|enterprise)$/i.test(ping.headers['x-influxdb-build'] ?? '');
+
+/**
+ * `/ping` with the token: InfluxDB 3 names itself to an accepted token; a 401
+ * there is a refused one (2.x answers /ping to anyone, InfluxDB 3 with
+ * authentication on only to a valid token).
+ */
+async function pingWith(req: Req): Promise<HttpObservation> {
+  const ping = await req('/ping');
+  if (ping.status === 401) throw new AuditFailed('the audit token was refused (HTTP 401 on /ping): invalid, expired or deleted token');
+  return ping;
+}
 
 /** One read-only SQL statement on the server's `_internal` database (GET, `format=json`): its rows. */
 async function sql(req: Req, statement: string): Promise<Record<string, unknown>[]> {
