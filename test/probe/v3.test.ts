@@ -28,7 +28,7 @@ import { runCli } from '../support/cli.js';
  * except the admin-token path, routed before authentication, where only POST is
  * served. It records every request the probe sends.
  */
-async function recordingV3(): Promise<{ url: string; seen: string[]; close: () => void }> {
+async function recordingV3(proxy: Record<string, string> = {}): Promise<{ url: string; seen: string[]; close: () => void }> {
   const seen: string[] = [];
   const server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
@@ -36,7 +36,7 @@ async function recordingV3(): Promise<{ url: string; seen: string[]; close: () =
     else if (req.url === '/api/v3/configure/token/admin' && req.method === 'POST')
       res.writeHead(201, { 'content-type': 'application/json' }).end('{"token":"apiv3_created-by-the-probe"}');
     else if (req.url === '/api/v3/configure/token/admin') res.writeHead(404, { 'access-control-allow-origin': '*' }).end('not found');
-    else res.writeHead(401, { 'content-length': '0' }).end();
+    else res.writeHead(401, { 'content-length': '0', ...proxy }).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen, close: () => server.close() };
@@ -53,6 +53,18 @@ describe('what the probe sends to InfluxDB 3 (a recording imitation with authent
       expect(fake.seen.filter((r) => r.includes('/token'))).toEqual(['GET /api/v3/configure/token/admin']);
       expect(fake.seen.filter((r) => /\/query|\/api\/v2\/|\/debug\//.test(r))).toEqual([]);
       expect(fake.seen.length).toBeLessThanOrEqual(7);
+    } finally {
+      fake.close();
+    }
+  });
+
+  it('behind a proxy that adds its own header to the 401 (server: nginx), still recognised by the admin-token path', async () => {
+    const fake = await recordingV3({ server: 'nginx' });
+    try {
+      const config = parseConfig({ probe: { allowedCidrs: ['127.0.0.0/8'], connectTimeoutMs: 1000, responseTimeoutMs: 2000 } });
+      const doc = (await probeRun([fake.url], config)).document;
+      expect(doc.findings.find((f) => f.checkId === 'auth.disabled')).toMatchObject({ status: 'PASSED' });
+      expect(doc.findings.find((f) => f.checkId === 'auth.no-admin-user')).toBeUndefined();
     } finally {
       fake.close();
     }

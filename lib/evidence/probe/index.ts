@@ -150,9 +150,13 @@ const INFLUXDB_3 = { version: /^v?3\./, build: /^(core|enterprise)$/i };
  */
 export const V3_UNAUTHENTICATED_PATH = '/api/v3/configure/token/admin';
 
-/** InfluxDB 3 with authentication on, to a client without a token: 401, no body, no header but these (and hop-by-hop ones). */
-const BARE_HEADERS = new Set(['content-length', 'date', 'connection', 'keep-alive']);
-const bare401 = (o: HttpObservation) => o.status === 401 && !o.body && Object.keys(o.headers).every((h) => BARE_HEADERS.has(h));
+/**
+ * InfluxDB 3 with authentication on, to a client without a token: 401 with no
+ * body and no header but `content-length` and `date` (a proxy in front may add
+ * its own, e.g. `server`: any 401 with an empty body and no challenge is asked
+ * about; the admin-token path's answer decides).
+ */
+const bare401 = (o: HttpObservation) => o.status === 401 && !o.body.trim() && !o.headers['www-authenticate'];
 
 /** `/ping`'s JSON body on InfluxDB 3 (`{"version":"3.6.0","revision":…}`), when a proxy stripped the headers. */
 function pingBodyVersion(ping: HttpObservation): string | undefined {
