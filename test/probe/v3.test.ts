@@ -58,6 +58,31 @@ describe('what the probe sends to InfluxDB 3 (a recording imitation with authent
     }
   });
 
+  it("auth off behind a proxy that strips the version headers: /ping's JSON body tells 3.x; a version with control characters is not taken", async () => {
+    const serve = (version: string) =>
+      createServer((req, res) => {
+        if (req.url === '/ping') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ version, revision: 'x' }));
+        else if (req.url?.startsWith('/api/v3/configure/database')) res.writeHead(200).end('[{"iox::database":"_internal"}]');
+        else res.writeHead(404).end('not found');
+      });
+    const config = parseConfig({ probe: { allowedCidrs: ['127.0.0.0/8'], connectTimeoutMs: 1000, responseTimeoutMs: 2000 } });
+    for (const [version, recognised] of [
+      ['3.6.0', true],
+      ['3.6.0\u001b[31mEVIL', false],
+    ] as const) {
+      const server = serve(version);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const doc = (await probeRun([`http://127.0.0.1:${(server.address() as { port: number }).port}`], config)).document;
+        const f = doc.findings.find((x) => x.checkId === 'auth.disabled')!;
+        expect({ version, status: f.status }).toEqual({ version, status: recognised ? 'FAILED' : 'NOT_AVAILABLE' });
+        expect(JSON.stringify(doc)).not.toMatch(/\\u001b|\u001b|EVIL/);
+      } finally {
+        server.close();
+      }
+    }
+  });
+
   it('behind a proxy that adds its own header to the 401 (server: nginx), still recognised by the admin-token path', async () => {
     const fake = await recordingV3({ server: 'nginx' });
     try {

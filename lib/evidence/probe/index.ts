@@ -163,7 +163,8 @@ function pingBodyVersion(ping: HttpObservation): string | undefined {
   if (ping.status !== 200 || !/^\s*\{/.test(ping.body)) return undefined;
   try {
     const v = (JSON.parse(ping.body) as { version?: unknown; revision?: unknown }).version;
-    return typeof v === 'string' && INFLUXDB_3.version.test(v) ? v.slice(0, 40) : undefined;
+    // A body is the server's to fill: only a plain version string is taken (no control characters reach an output).
+    return typeof v === 'string' && /^v?3\.\d+\.\d+[0-9A-Za-z.+~-]{0,30}$/.test(v) ? v : undefined;
   } catch {
     return undefined;
   }
