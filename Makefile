@@ -28,8 +28,9 @@ influxdb-matrix:
 
 # What the demo needs: Node 24 and the dependencies, moto, and the real servers it starts on loopback.
 demo-setup: .node/.setup-done node_modules/.setup-done .venv-moto/.setup-done
-	@# Debian's influxdb (1.6.7) for the 1.x servers, nginx-light for the hardened proxy, openssl for the certificates.
-	@scripts/apt-install.sh influxd:influxdb nginx:nginx-light openssl:openssl
+	@# Debian's influxdb (1.6.7) for the 1.x servers, nginx-light for the hardened proxy, openssl for the certificates;
+	@# xz-utils to unpack InfluxDB 3.6.0 (influxdb-build.sh) and libpython3.11, which that binary links.
+	@scripts/apt-install.sh influxd:influxdb nginx:nginx-light openssl:openssl xz:xz-utils libpython3.11
 
 setup: demo-setup .venv-checkov/bin/checkov .venv-ocsf/.setup-done influxdb-matrix
 	@# curl and jq for the local stack's commands; Debian's Chromium for the HTML report test (driven by playwright-core; no browser download).

@@ -32,17 +32,26 @@ export const WELL_KNOWN_ADMIN_NAMES = ['admin', 'root', 'influx', 'influxdb'];
 
 type V1 = Extract<AuditEvidence, { flavour: 'influxdb-1'; users: unknown }>;
 type V2 = Extract<AuditEvidence, { flavour: 'influxdb-2'; tokens: unknown }>;
+type V3 = Extract<AuditEvidence, { flavour: 'influxdb-3'; tokens: unknown }>;
+type Audited<F> = F extends 'influxdb-1' ? V1 : F extends 'influxdb-2' ? V2 : V3;
 
-function audited<F extends InfluxFlavour>(ctx: EndpointContext, flavour: F): F extends 'influxdb-1' ? V1 : V2 {
+function audited<F extends InfluxFlavour>(ctx: EndpointContext, flavour: F): Audited<F> {
   const a = evidenceValue(ctx.evidence.audit ?? { ok: false, reason: 'no audit credentials' });
   if ('unavailable' in a) throw new EvidenceUnavailable(a.unavailable);
   if (a.flavour !== flavour) throw new EvidenceUnavailable(`the audit found ${a.flavour}, not ${flavour}`);
-  return a as F extends 'influxdb-1' ? V1 : V2;
+  return a as Audited<F>;
+}
+
+/** Which flavour the audit, else the probe, found (undefined when neither tells). */
+function flavourSeen(ctx: EndpointContext): InfluxFlavour | undefined {
+  const a = ctx.evidence.audit;
+  if (a?.ok && !('unavailable' in a.value)) return a.value.flavour;
+  return ctx.evidence.probe.ok ? ctx.evidence.probe.value.fingerprint.flavour : undefined;
 }
 
 /** An audit check: its evidence is the probe with operator-supplied credentials (key `audit`). */
 function auditCheck(
-  flavour: InfluxFlavour,
+  flavour: InfluxFlavour | readonly InfluxFlavour[],
   c: Omit<EndpointCheck, 'scope' | 'needs' | 'evidence' | 'asffTypes' | 'section' | 'appliesTo'> & SelfDescribed,
 ): Described<EndpointCheck> {
   return {
@@ -52,8 +61,13 @@ function auditCheck(
     scope: 'endpoint',
     needs: ['audit'],
     evidence: ['probe'],
-    // The other flavour's checks stay silent; an audit that could not start (no secret) speaks for both.
-    appliesTo: (ctx) => !ctx.evidence.audit?.ok || ctx.evidence.audit.value.flavour === flavour,
+    // The other flavour's checks stay silent; an audit that could not start (no secret) speaks for both 1.x and 2.x.
+    // InfluxDB 3 (found by the audit or the probe) takes only the checks naming it (CHECKS.md: tokens.all-access-excess).
+    appliesTo: (ctx) => {
+      const flavours: readonly InfluxFlavour[] = typeof flavour === 'string' ? [flavour] : flavour;
+      if (flavourSeen(ctx) === 'influxdb-3') return flavours.includes('influxdb-3');
+      return !ctx.evidence.audit?.ok || flavours.includes(ctx.evidence.audit.value.flavour);
+    },
     // Under --audit-insecure-lab every finding says so (an unavailable one in its reason, see auditEndpoint).
     evaluate: (ctx) => {
       const outcomes = c.evaluate(ctx);
@@ -165,9 +179,27 @@ const tokenFacts = (t: AuditToken) => ({
 });
 const described = (ts: AuditToken[]) => ts.map((t) => (t.description ? `${t.id} ("${t.description}")` : t.id)).join(', ');
 
-export const allAccessExcess = auditCheck('influxdb-2', {
+/** 3.x: an admin token (`*:*:*`) that has not expired by `now`. */
+const liveAdmin = (now: number) => (t: V3['tokens'][number]) => t.admin && !(t.expires && Date.parse(t.expires) <= now);
+
+/** 3.x: more admin tokens than expected (CHECKS.md: on 3.x tokens.all-access-excess counts admin tokens). */
+function adminTokensExcess(ctx: EndpointContext, a: V3) {
+  const max = ctx.settings.maxAllAccessTokens ?? 1;
+  const admins = a.tokens.filter(liveAdmin(ctx.now));
+  const details = {
+    maxAllAccessTokens: max,
+    adminTokens: admins.map((t) => ({ name: t.name, ...(t.expires ? { expires: t.expires } : {}) })),
+    tokens: a.tokens.length,
+  };
+  const listed = admins.map((t) => t.name).join(', ');
+  if (admins.length > max)
+    return [{ status: 'FAILED' as const, summary: `${admins.length} admin tokens (*:*:*, at most ${max} expected): ${listed}`, details }];
+  return [{ status: 'PASSED' as const, summary: `${admins.length} admin token(s) (*:*:*, at most ${max} expected)`, details }];
+}
+
+export const allAccessExcess = auditCheck(['influxdb-2', 'influxdb-3'], {
   id: 'tokens.all-access-excess',
-  title: 'InfluxDB 2.x has more operator or all-access tokens than expected',
+  title: 'InfluxDB has more operator, all-access or admin tokens than expected',
   severity: 'MEDIUM',
   risk: 'An operator or all-access token can read and write everything and mint new tokens: each extra one is another key to the whole instance or organisation.',
   remediation: {
@@ -175,9 +207,10 @@ export const allAccessExcess = auditCheck('influxdb-2', {
     url: TOKENS_V2_URL,
   },
   failedWhen:
-    '2.x: more active operator or all-access tokens than `audit.maxAllAccessTokens` (default 1). Operator: may write every token of the instance (a global `authorizations` write); all-access: may write every token and every bucket of an organisation',
+    '2.x: more active operator or all-access tokens than `audit.maxAllAccessTokens` (default 1). Operator: may write every token of the instance (a global `authorizations` write); all-access: may write every token and every bucket of an organisation. 3.x: more unexpired admin tokens (`*:*:*` in `system.tokens`) than that maximum',
   compliance: LEAST_PRIVILEGE,
   evaluate: (ctx) => {
+    if (flavourSeen(ctx) === 'influxdb-3') return adminTokensExcess(ctx, audited(ctx, 'influxdb-3'));
     const a = audited(ctx, 'influxdb-2');
     const max = ctx.settings.maxAllAccessTokens ?? 1;
     const broad = a.tokens.filter((t) => active(t) && tokenKind(t) !== 'scoped');

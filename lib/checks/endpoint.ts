@@ -23,6 +23,12 @@ const exchange = (r: Result<HttpObservation>, what: string): HttpObservation =>
   evidenceValue(r.ok ? r : { ok: false, reason: `${what}: ${r.reason}` });
 const errorText = (o: HttpObservation) => `${o.headers['x-influxdb-error'] ?? ''} ${o.body}`.slice(0, 300);
 const authOff = (p: ProbeEvidence) => p.query.ok && p.query.value.status === 200;
+/** The probe recognised InfluxDB 3 (its 1.x/2.x-only checks emit no finding: CHECKS.md, the applicability rule). */
+export const probedV3 = (ctx: EndpointContext) => ctx.evidence.probe.ok && ctx.evidence.probe.value.fingerprint.flavour === 'influxdb-3';
+const notV3 = (ctx: EndpointContext) => !probedV3(ctx);
+/** What the unauthenticated read was: 1.x/2.x `SHOW DATABASES`; 3.x the database list of the v3 API. */
+const readName = (p: ProbeEvidence) =>
+  p.fingerprint.flavour === 'influxdb-3' ? 'unauthenticated GET /api/v3/configure/database' : 'unauthenticated SHOW DATABASES';
 const unexpected = (what: string, o: HttpObservation): Outcome => ({
   status: 'NOT_AVAILABLE',
   summary: `unexpected answer to ${what}: HTTP ${o.status}`,
@@ -138,19 +144,19 @@ export const authDisabled = endpointCheck({
     text: 'Create an admin user, then set `[http] auth-enabled = true` (and make sure no INFLUXDB_HTTP_AUTH_ENABLED=false overrides it) and restart influxd.',
     url: AUTH_URL,
   },
-  failedWhen: 'unauthenticated `SHOW DATABASES` answers 200',
+  failedWhen: 'unauthenticated `SHOW DATABASES` answers 200 (3.x: `GET /api/v3/configure/database?format=json`)',
   compliance: {
     nist: [fsbp('nist', 'RDS.10'), judged('nist', ['IA-2'], 'users of the database are identified and authenticated')],
     cis: [judged('cis', ['3.3'], 'data access control lists: no access without an identity')],
     pci: [AUTHENTICATED_PCI],
   },
   evaluate: (ctx) => {
-    const q = exchange(probe(ctx).query, 'unauthenticated SHOW DATABASES');
-    if (q.status === 200)
-      return [{ status: 'FAILED', summary: 'unauthenticated SHOW DATABASES answered 200', details: { status: q.status } }];
+    const what = readName(probe(ctx));
+    const q = exchange(probe(ctx).query, what);
+    if (q.status === 200) return [{ status: 'FAILED', summary: `${what} answered 200`, details: { status: q.status } }];
     if (q.status === 401 || q.status === 403)
-      return [{ status: 'PASSED', summary: `unauthenticated SHOW DATABASES refused (${q.status})`, details: { status: q.status } }];
-    return [unexpected('unauthenticated SHOW DATABASES', q)];
+      return [{ status: 'PASSED', summary: `${what} refused (${q.status})`, details: { status: q.status } }];
+    return [unexpected(what, q)];
   },
 });
 
@@ -164,7 +170,8 @@ export const noAdminUser = endpointCheck({
     text: 'Create the admin user now from a trusted host (`CREATE USER admin WITH PASSWORD … WITH ALL PRIVILEGES`), or firewall the port until you do.',
     url: AUTH_URL,
   },
-  failedWhen: '403 "create admin user first": anyone can create the first admin',
+  failedWhen: '403 "create admin user first": anyone can create the first admin (1.x/2.x; 3.x: auth.v3-admin-token-unclaimed)',
+  appliesTo: notV3,
   compliance: {
     nist: [judged('nist', ['AC-2', 'IA-2'], 'account management: the first admin can be created by anyone')],
     cis: [judged('cis', ['3.3'], 'data access control lists')],
@@ -223,7 +230,8 @@ export const jwtEmptySecret = endpointCheck({
     url: 'https://nvd.nist.gov/vuln/detail/CVE-2019-20933',
   },
   failedWhen:
-    'CVE-2019-20933, by behaviour: an HS256 token signed with the empty key for a random user gets "user not found" (vulnerable) rather than "bearer auth disabled"/"signature is invalid"',
+    'CVE-2019-20933, by behaviour: an HS256 token signed with the empty key for a random user gets "user not found" (vulnerable) rather than "bearer auth disabled"/"signature is invalid" (not on 3.x)',
+  appliesTo: notV3,
   compliance: {
     nist: [judged('nist', ['IA-5', 'SI-2'], 'authenticator management; flaw remediation (CVE-2019-20933)')],
     cis: [judged('cis', ['7.4'], 'application patch management')],
@@ -266,7 +274,8 @@ export const diagnosticsUnauthenticated = endpointCheck({
     text: 'Set `[http] pprof-enabled = false` (or, on 1.7.9+, `pprof-auth-enabled = true`), and block /debug and /metrics at a proxy.',
     url: 'https://docs.influxdata.com/influxdb/v1/administration/config/#pprof-enabled',
   },
-  failedWhen: '`/debug/pprof/`, `/debug/vars`, `/debug/requests`, `/metrics` answer 200 without credentials',
+  failedWhen:
+    '`/debug/pprof/`, `/debug/vars`, `/debug/requests`, `/metrics` answer 200 without credentials (3.x: `/metrics`, `/health`, opened by `--disable-authz` or `--without-auth`)',
   otherSeverities: 'HIGH for pprof',
   compliance: UNNEEDED_SERVICE,
   evaluate: (ctx) => {
@@ -312,6 +321,7 @@ export const v2SetupOpen = endpointCheck({
     url: 'https://docs.influxdata.com/influxdb/v2/get-started/setup/',
   },
   failedWhen: '2.x `/api/v2/setup` answers `{"allowed": true}`',
+  appliesTo: notV3,
   compliance: {
     nist: [judged('nist', ['IA-5', 'AC-2'], 'initial authenticator and account set up by the owner, not by whoever comes first')],
     cis: [DEFAULT_ACCOUNTS_CIS],
@@ -346,7 +356,7 @@ export const defaultCredentials = endpointCheck({
     cis: [DEFAULT_ACCOUNTS_CIS],
     pci: [judged('pci', ['2.2.2'], 'vendor default passwords are changed or accounts disabled')],
   },
-  appliesTo: (ctx) => ctx.settings.defaultCredentials,
+  appliesTo: (ctx) => ctx.settings.defaultCredentials && notV3(ctx),
   evaluate: (ctx) => {
     const p = probe(ctx);
     if (authOff(p)) return [{ status: 'PASSED', summary: 'authentication is off, no login to test (see auth.disabled)', details: {} }];
@@ -565,9 +575,17 @@ export const corsAnyOrigin = endpointCheck({
             details: { ...details, unauthenticated },
           },
         ];
-      const unknown = p.query.ok
-        ? ''
-        : `; whether it answers without authentication is unknown (unauthenticated SHOW DATABASES: ${p.query.reason})`;
+      // InfluxDB 3 under --disable-authz: those resources answer without a token, and any page reads them.
+      const open = p.v3?.ok ? p.v3.value.openResources : [];
+      if (open.length)
+        return [
+          {
+            status: 'FAILED',
+            summary: `Access-Control-Allow-Origin: * while ${open.join(', ')} answer without authentication (--disable-authz): any web page a user visits can read them`,
+            details: { ...details, unauthenticated: false, openResources: open },
+          },
+        ];
+      const unknown = p.query.ok ? '' : `; whether it answers without authentication is unknown (${readName(p)}: ${p.query.reason})`;
       return [
         {
           status: 'WARNING',

@@ -25,9 +25,10 @@ import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue, type Se
 const CONFIG_URL = 'https://docs.influxdata.com/influxdb/v1/administration/config/';
 /** A check only the host answers (silent when host evidence was not collected: see the engine). */
 function hostCheck(
-  c: Omit<InstanceCheck, 'scope' | 'needs' | 'asffTypes'> & SelfDescribed & { asffTypes?: readonly string[] },
+  c: Omit<InstanceCheck, 'scope' | 'needs' | 'asffTypes'> &
+    SelfDescribed & { asffTypes?: readonly string[]; needs?: InstanceCheck['needs'] },
 ): Described<InstanceCheck> {
-  return { asffTypes: ASFF_TYPES.guidance, ...c, scope: 'instance', needs: ['host'] };
+  return { asffTypes: ASFF_TYPES.guidance, ...c, scope: 'instance', needs: c.needs ?? ['host'] };
 }
 
 /** The 1.x data processes; none at all (1.x, meta or 2.x): the reason. */
@@ -191,6 +192,13 @@ const SUPPORT_POLICY = 'https://www.influxdata.com/legal/support-policy/';
  * policy (the current minor release of a major line and the one before it are
  * supported): the newest tags the Go module proxy serves are v1.13.2
  * (2026-10-29) and v2.10.0 (2026-10-15), so 1.12+ and 2.9+ are supported.
+ * InfluxDB 3 (Core and Enterprise share version numbers): no CVE is listed
+ * for 3.x (NVD; InfluxData's release notes up to v3.11.4 name no security
+ * fix). endoflife.date, from InfluxData's release notes, dates each 3.x
+ * minor's end when the minor after next ships (3.6 ended 2025-12-18 with 3.8,
+ * 3.7 on 2026-04-02 with 3.9); later minors got releases in parallel (3.9.11,
+ * 3.10.5 and 3.11.0 on 2026-07-30, docker-library/official-images#21953), so
+ * only what is certainly unsupported fails: 3.x before 3.8.
  * Update the table when a line moves on.
  */
 export const VERSION_KNOWLEDGE: readonly {
@@ -225,6 +233,14 @@ export const VERSION_KNOWLEDGE: readonly {
     what: '2.x before 2.9 is end-of-life (supported: 2.9 and 2.10)',
     source: SUPPORT_POLICY,
   },
+  {
+    id: 'EOL-3.x',
+    kind: 'end-of-life',
+    from: [3, 0, 0],
+    below: [3, 8, 0],
+    what: '3.x before 3.8 is end-of-life (3.6 ended 2025-12-18, 3.7 on 2026-04-02; newest line 3.11)',
+    source: 'https://endoflife.date/influxdb',
+  },
 ];
 
 export const versionVulnerable = hostCheck({
@@ -239,42 +255,51 @@ export const versionVulnerable = hostCheck({
     url: SUPPORT_POLICY,
   },
   failedWhen:
-    "the installed version is end-of-life or has a known vulnerability without a distribution fix, from a table with a source per entry (`VERSION_KNOWLEDGE` in `lib/checks/host.ts`): CVE-2019-20933 before 1.7.6 (Debian's 1.6.7~rc0 carries the fix, observed); end-of-life by InfluxData's support policy (the current and previous minor release of a line): 1.x before 1.12, 2.x before 2.9 (newest on the module proxy: 1.13.2, 2.10.0); InfluxDB 3: NOT_AVAILABLE",
+    "the installed version is end-of-life or has a known vulnerability without a distribution fix, from a table with a source per entry (`VERSION_KNOWLEDGE` in `lib/checks/host.ts`): CVE-2019-20933 before 1.7.6 (Debian's 1.6.7~rc0 carries the fix, observed); end-of-life by InfluxData's support policy (the current and previous minor release of a line): 1.x before 1.12, 2.x before 2.9 (newest on the module proxy: 1.13.2, 2.10.0); 3.x (Core, Enterprise) before 3.8 (endoflife.date; no CVE listed for 3.x)",
   compliance: {
     nist: [fsbp('nist', 'SSM.2')],
     cis: [judged('cis', ['2.2', '7.4'], 'authorized software is currently supported; application patch management')],
     pci: [fsbp('pci', 'SSM.2')],
   },
   evidence: ['host', 'probe'],
+  // The host decides; an InfluxDB 3 version the probe read (present only then: InstanceEvidence.probe) stands in
+  // when the host's cannot be read or the host was not collected.
+  needs: ['host', 'probe'],
+  decidedBy: ['host'],
   evaluate: ({ evidence }) => {
+    const fromHost = evidence.host?.ok ? evidence.host.value : undefined;
+    const probed = evidence.probe?.ok ? evidence.probe.value.fingerprint.version : undefined;
+    if ((!fromHost || !versionParts(fromHost.version)) && probed) return [judgeVersion(probed, { decidedBy: 'probe' })];
     const h = evidenceValue(evidence.host!);
-    const v = versionParts(h.version);
-    if (!v) throw new EvidenceUnavailable('the installed InfluxDB version could not be read');
-    if (v[0] !== 1 && v[0] !== 2) throw new EvidenceUnavailable(`no version knowledge about InfluxDB ${v[0]} (${h.version})`);
-    const patched = DISTRIBUTION_FIXES.get(h.version ?? '') ?? [];
-    const known = VERSION_KNOWLEDGE.filter((x) => !versionBelow(v, x.from) && versionBelow(v, x.below) && !patched.includes(x.id));
-    const vulns = known.filter((x) => x.kind === 'cve');
-    const eol = known.find((x) => x.kind === 'end-of-life');
-    const details = {
-      version: h.version,
-      ...(vulns.length ? { vulnerabilities: vulns.map((x) => `${x.id}: ${x.what}`) } : {}),
-      ...(patched.length ? { distributionFixes: patched } : {}),
-      endOfLife: eol !== undefined,
-      ...(known.length ? { sources: known.map((x) => `${x.id}: ${x.source}`) } : {}),
-    };
-    if (known.length)
-      return [
-        {
-          status: 'FAILED',
-          summary: [eol ? `${h.version} is end-of-life (${eol.what})` : '', ...vulns.map((x) => x.id)].filter(Boolean).join('; '),
-          details,
-        },
-      ];
-    return [
-      unlessIncomplete(h, { status: 'PASSED', summary: `${h.version} is supported and has no known unpatched vulnerability`, details }),
-    ];
+    if (!versionParts(h.version)) throw new EvidenceUnavailable('the installed InfluxDB version could not be read');
+    return [unlessIncomplete(h, judgeVersion(h.version!))];
   },
 });
+
+/** A version against VERSION_KNOWLEDGE (and the distribution fixes). */
+function judgeVersion(version: string, extra: Record<string, unknown> = {}): Outcome {
+  const v = versionParts(version)!;
+  if (v[0]! < 1 || v[0]! > 3) throw new EvidenceUnavailable(`no version knowledge about InfluxDB ${v[0]} (${version})`);
+  const patched = DISTRIBUTION_FIXES.get(version) ?? [];
+  const known = VERSION_KNOWLEDGE.filter((x) => !versionBelow(v, x.from) && versionBelow(v, x.below) && !patched.includes(x.id));
+  const vulns = known.filter((x) => x.kind === 'cve');
+  const eol = known.find((x) => x.kind === 'end-of-life');
+  const details = {
+    version,
+    ...(vulns.length ? { vulnerabilities: vulns.map((x) => `${x.id}: ${x.what}`) } : {}),
+    ...(patched.length ? { distributionFixes: patched } : {}),
+    endOfLife: eol !== undefined,
+    ...(known.length ? { sources: known.map((x) => `${x.id}: ${x.source}`) } : {}),
+    ...extra,
+  };
+  if (known.length)
+    return {
+      status: 'FAILED',
+      summary: [eol ? `${version} is end-of-life (${eol.what})` : '', ...vulns.map((x) => x.id)].filter(Boolean).join('; '),
+      details,
+    };
+  return { status: 'PASSED', summary: `${version} is supported and has no known unpatched vulnerability`, details };
+}
 
 export const privateKeyExposed = hostCheck({
   id: 'tls.private-key-exposed',

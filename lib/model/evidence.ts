@@ -58,6 +58,11 @@ export interface InstanceEvidence {
   volumes: Result<VolumeEvidence[]>;
   /** From the collector (SSM or local); absent when host collection is off. */
   host?: Result<HostEvidence>;
+  /**
+   * The same instance's probe, only when it recognised InfluxDB 3 and read its version (host.version-vulnerable
+   * judges that version when the host cannot tell it); absent otherwise, so a failed probe changes no host answer.
+   */
+  probe?: Result<ProbeEvidence>;
 }
 
 /** Evidence about one endpoint (a probed instance, or a URL given to `influxguard probe`). */

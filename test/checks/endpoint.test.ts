@@ -156,3 +156,45 @@ describe('endpoint check branches', () => {
     expect(assessed.size).toBe(1);
   });
 });
+
+describe('InfluxDB 3 (CHECKS.md: the applicability rule; cors with --disable-authz)', () => {
+  const v3 = (over: Partial<ProbeEvidence> = {}) =>
+    ctx({
+      fingerprint: { flavour: 'influxdb-3' },
+      ping: ok(obs(401, { 'content-length': '0', date: 'x' })),
+      query: ok(obs(401, { 'content-length': '0', date: 'x' })),
+      jwt: fail('not asked: a 1.x/2.x request that means nothing on InfluxDB 3'),
+      setup: fail('not asked: a 1.x/2.x request that means nothing on InfluxDB 3'),
+      diagnostics: { '/metrics': ok({ status: 401 }), '/health': ok({ status: 401 }) },
+      cors: ok({ sentOrigin: 'https://x.invalid', allowOrigin: '*' }),
+      v3: ok({ authRequired: true, openResources: [], processingEngine: null }),
+      ...over,
+    });
+  const ids = (c: EndpointContext) => evaluateEndpoint(ENDPOINT_CHECKS, { ...c, settings: { ...c.settings, defaultCredentials: true } });
+
+  it('the 1.x/2.x-only endpoint checks emit no finding; the others decide', () => {
+    const findings = ids(v3());
+    const byId = Object.fromEntries(findings.map((f) => [f.checkId, f.status]));
+    for (const id of ['auth.no-admin-user', 'auth.jwt-empty-secret', 'auth.v2-setup-open', 'users.default-credentials'])
+      expect(byId[id]).toBeUndefined();
+    expect(byId).toMatchObject({
+      'auth.disabled': 'PASSED',
+      'auth.diagnostics-unauthenticated': 'PASSED',
+      'headers.cors-any-origin': 'WARNING',
+      'headers.version-disclosed': 'PASSED',
+    });
+    expect(findings.find((f) => f.checkId === 'auth.disabled')!.title).toBeDefined();
+    expect(first('auth.disabled', v3()).summary).toBe('unauthenticated GET /api/v3/configure/database refused (401)');
+  });
+
+  it('headers.cors-any-origin: "*" while --disable-authz opened resources FAILS, naming them', () => {
+    const open = v3({
+      ping: ok(obs(200, { 'x-influxdb-version': '3.6.0', 'access-control-allow-origin': '*' })),
+      v3: ok({ authRequired: true, openResources: ['ping', 'metrics'], processingEngine: null }),
+    });
+    expect(first('headers.cors-any-origin', open)).toMatchObject({
+      status: 'FAILED',
+      details: { openResources: ['ping', 'metrics'], unauthenticated: false },
+    });
+  });
+});

@@ -12,7 +12,7 @@ import { EvidenceUnavailable } from '../../lib/checks/support.js';
 import { effective } from '../../lib/checks/hostfacts.js';
 import { CHECKS } from '../../lib/checks/index.js';
 import { type Assessed, evaluateInstance } from '../../lib/evaluate.js';
-import type { HostEvidence } from '../../lib/model.js';
+import type { HostEvidence, InstanceContext, ProbeEvidence } from '../../lib/model.js';
 import { assessmentKey, ok } from '../../lib/model.js';
 import { ctx, hostProcess } from '../support/fixtures.js';
 
@@ -170,7 +170,39 @@ describe('host.version-vulnerable', () => {
       summary: '1.8.10 is end-of-life (1.x before 1.12 is end-of-life (supported: 1.12 and 1.13))',
     });
     expect(judge('2.7.12')).toMatchObject({ status: 'FAILED', summary: expect.stringMatching(/^2\.7\.12 is end-of-life/) });
-    expect(() => judge('3.0.0')).toThrow(/no version knowledge about InfluxDB 3/);
+    // InfluxDB 3: the real 3.6.0 (test/probe/v3.test.ts) is end-of-life; 3.8+ passes (no CVE listed for 3.x).
+    expect(judge('3.6.0')).toMatchObject({
+      status: 'FAILED',
+      summary: expect.stringMatching(/^3\.6\.0 is end-of-life \(3\.x before 3\.8/),
+    });
+    expect(judge('3.7.0')).toMatchObject({ status: 'FAILED' });
+    expect(judge('3.8.3')).toMatchObject({ status: 'PASSED' });
+    expect(judge('3.11.4')).toMatchObject({ status: 'PASSED' });
+    expect(() => judge('4.0.0')).toThrow(/no version knowledge about InfluxDB 4/);
+  });
+  it('an InfluxDB 3 version the probe read stands in when the host cannot tell one, or was not collected', () => {
+    const probe = ok({ fingerprint: { flavour: 'influxdb-3', version: '3.6.0', build: 'Core' } } as ProbeEvidence);
+    const base = ctx();
+    const findings = (evidence: Partial<InstanceContext['evidence']>) =>
+      evaluateInstance(
+        CHECKS.filter((c) => c.id === 'host.version-vulnerable'),
+        { ...base, evidence: { ...base.evidence, ...evidence } },
+      );
+    // No host evidence at all: the probe's version decides.
+    expect(findings({ probe })).toMatchObject([
+      { status: 'FAILED', evidence: { version: '3.6.0', decidedBy: 'probe', summary: expect.stringMatching(/^3\.6\.0 is end-of-life/) } },
+    ]);
+    // A host whose version could not be read: the probe's.
+    expect(findings({ probe, host: ok(host([proc({})], 'unknown')) })).toMatchObject([
+      { status: 'FAILED', evidence: { decidedBy: 'probe' } },
+    ]);
+    // A host that read its version decides.
+    expect(findings({ probe, host: ok(host([proc({})], '3.8.3')) })).toMatchObject([{ status: 'PASSED', evidence: { version: '3.8.3' } }]);
+    // Neither: silent without host evidence, NOT_AVAILABLE with the host's reason when it failed (as before).
+    expect(findings({})).toEqual([]);
+    expect(findings({ host: { ok: false, reason: 'not SSM-managed' } })).toMatchObject([
+      { status: 'NOT_AVAILABLE', evidence: { reason: 'not SSM-managed' } },
+    ]);
   });
   it('every entry of the table names its source', () => {
     for (const k of VERSION_KNOWLEDGE) expect(k.source).toMatch(/^https:\/\/[a-z0-9.-]+\//);

@@ -4,13 +4,13 @@
  * scripts/influxdb-build.sh), in the configurations that matter: defaults,
  * authentication without an admin yet, HTTPS with a trusted, self-signed and
  * expired certificate, TLS 1.2 minimum, and a hardened server (pprof, ping and
- * headers where the version has them). A version not built is skipped here
+ * headers where the version has them). InfluxDB 3.6.0 has its own file
+ * (test/probe/v3.test.ts). A version not built is skipped here
  * (`make test` says so in one line); with IG_TEST_MATRIX=required (.ci/run)
  * it is a failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { parseConfig } from '../../lib/config.js';
 import type { ScanDocument, Status } from '../../lib/model.js';
@@ -77,8 +77,6 @@ function variants(b: InfluxdBuild): Record<string, InfluxdVariant & { setup?: bo
 
 const servers: Record<string, RunningInfluxd> = {};
 const docs: Record<string, ScanDocument> = {};
-let fake3: Server | undefined;
-let fake3Doc: ScanDocument | undefined;
 
 const config = () =>
   parseConfig({
@@ -110,15 +108,6 @@ beforeAll(async () => {
     // 2.x keeps its memory: stop this version before the next starts.
     await Promise.all(vs.map(([name]) => servers[`${b.version}/${name}`]!.stop()));
   }
-  // InfluxDB 3 cannot be built here: a loopback server answering /ping and /health as 3.x Core does.
-  fake3 = createServer((req, res) => {
-    const headers = { 'x-influxdb-version': '3.3.0', 'x-influxdb-build': 'Core', 'content-type': 'application/json' };
-    if (req.url === '/ping') res.writeHead(200, headers).end('{"version":"3.3.0","revision":"abc","process_id":"x"}');
-    else if (req.url === '/health') res.writeHead(200, { ...headers, 'content-type': 'text/plain' }).end('OK');
-    else res.writeHead(401, headers).end();
-  });
-  await new Promise<void>((resolve) => fake3!.listen(0, '127.0.0.1', resolve));
-  fake3Doc = await probeTargets([`127.0.0.1:${(fake3.address() as { port: number }).port}`], config());
 }, 600_000);
 
 afterAll(async () => {
@@ -140,7 +129,6 @@ afterAll(async () => {
         1,
       ),
     );
-  fake3?.close();
   await Promise.all(Object.values(servers).map((s) => s.stop()));
 });
 
@@ -258,13 +246,3 @@ for (const b of twos)
       expect(status(`${version}/default`, 'headers.version-disclosed')).toBe('FAILED');
     });
   });
-
-describe('InfluxDB 3 (a loopback imitation of 3.x Core headers)', () => {
-  it('is recognised and not checked: every finding NOT_AVAILABLE "InfluxDB 3 is not checked yet"', () => {
-    expect(fake3Doc!.findings.length).toBeGreaterThan(5);
-    for (const f of fake3Doc!.findings) {
-      expect(f.status).toBe('NOT_AVAILABLE');
-      expect(String(f.evidence.reason)).toMatch(/^InfluxDB 3 is not checked yet \(X-Influxdb-Version 3\.3\.0, X-Influxdb-Build Core\)/);
-    }
-  });
-});

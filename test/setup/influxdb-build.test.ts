@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,8 @@ esac
     HOME: dir,
     INFLUXGUARD_CACHE: join(dir, 'cache'),
     IG_BUILD_PROGRESS_SECONDS: '1',
+    // InfluxDB 3 is installed from this folder (absent unless a test makes it): never the real 265 MB binary here.
+    IG_INFLUXDB3_DIST: join(dir, 'influxdb3-dist'),
   };
   const calls = () => (existsSync(join(dir, 'calls.log')) ? readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n') : []);
   return { dir, env, calls };
@@ -120,7 +123,30 @@ describe('scripts/influxdb-build.sh', () => {
     if (spawnSync('sh', ['-c', 'command -v go || command -v cargo'], { env }).status === 0) return; // a system-wide Go: not this case
     expect(await run(['--if-toolchains'], env)).toEqual({ code: 0, out: '' });
     expect((await run(['--status'], env)).out).toBe(
-      'InfluxDB versions not tested: 1.8.10: no Go toolchain; 1.13.2: no Go+Rust toolchain; 2.7.12: no Go+Rust toolchain\n',
+      `InfluxDB versions not tested: 1.8.10: no Go toolchain; 1.13.2: no Go+Rust toolchain; 2.7.12: no Go+Rust toolchain; 3.6.0: installed from ${tc.env.IG_INFLUXDB3_DIST}, not built: needs ${tc.env.IG_INFLUXDB3_DIST}\n`,
     );
+  });
+
+  it('InfluxDB 3.6.0 is installed, not built, and only a verified binary: the archive against SHA256SUMS, the binary against its SHA-256', async () => {
+    const tc = toolchain();
+    const dist = tc.env.IG_INFLUXDB3_DIST;
+    mkdirSync(dist);
+    const archive = join(dist, 'influxdb3-3.6.0-linux-x86_64.xz');
+    // An archive whose SHA256SUMS line is right but whose content is not the 3.6.0 binary.
+    spawnSync('sh', ['-c', `printf '#!/bin/sh\\necho not influxdb3\\n' | xz > "${archive}"`]);
+    const sum = createHash('sha256').update(readFileSync(archive)).digest('hex');
+    writeFileSync(join(dist, 'SHA256SUMS'), `${sum}  influxdb3-3.6.0-linux-x86_64.xz\n`);
+    const cache = join(tc.env.INFLUXGUARD_CACHE, 'influxdb');
+    const wrongBinary = await run(['3.6.0'], tc.env);
+    expect(wrongBinary.code).not.toBe(0);
+    expect(wrongBinary.out).toContain('from source (3.x: installed from');
+    expect(readFileSync(join(cache, 'build-3.6.0.log'), 'utf8')).toContain("the unpacked binary's SHA-256 is not b1bbc393");
+    expect(existsSync(join(cache, '3.6.0', 'influxdb3'))).toBe(false);
+    // An archive that does not match SHA256SUMS is not even unpacked.
+    writeFileSync(join(dist, 'SHA256SUMS'), `${'0'.repeat(64)}  influxdb3-3.6.0-linux-x86_64.xz\n`);
+    expect((await run(['3.6.0'], tc.env)).code).not.toBe(0);
+    expect(readFileSync(join(cache, 'build-3.6.0.log'), 'utf8')).toMatch(/FAILED|did NOT match/);
+    expect(existsSync(join(cache, '3.6.0', 'influxdb3'))).toBe(false);
+    expect(tc.calls()).toEqual([]);
   });
 });

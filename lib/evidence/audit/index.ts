@@ -21,6 +21,7 @@ import {
   type InfluxFlavour,
 } from '../../model.js';
 import { endpointAgent, get, handshake, type Timeouts, type Verify } from '../probe/http.js';
+import { pluginDirIn } from '../probe/index.js';
 import { endpointUrl, type ResolvedTarget } from '../probe/target.js';
 import type { AuditCredentials } from './credentials.js';
 
@@ -49,11 +50,13 @@ const flavourOf = (c: AuditCredentials): InfluxFlavour => (c.kind === 'password'
 export const quoteIdent = (name: string) => `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 export async function auditEndpoint(t: ResolvedTarget, credentials: AuditCredentials, opts: AuditOptions): Promise<AuditEvidence> {
-  const flavour = flavourOf(credentials);
+  let flavour = flavourOf(credentials);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), opts.deadlineMs);
   try {
-    return await auditWithin(t, credentials, opts, controller.signal);
+    return await auditWithin(t, credentials, opts, controller.signal, (f) => {
+      flavour = f;
+    });
   } catch (err) {
     if (!(err instanceof AuditFailed)) throw err;
     const reason = credentials.scrub(err.message).replace(/\s+/g, ' ').slice(0, 400);
@@ -69,6 +72,7 @@ async function auditWithin(
   credentials: AuditCredentials,
   opts: AuditOptions,
   signal: AbortSignal,
+  found: (f: InfluxFlavour) => void,
 ): Promise<AuditEvidence> {
   let scheme = t.scheme;
   if (!scheme) {
@@ -103,7 +107,12 @@ async function auditWithin(
     return r.value;
   };
   try {
-    const evidence = credentials.kind === 'password' ? await audit1(endpoint, req) : await audit2(endpoint, req, credentials);
+    let evidence: AuditEvidence;
+    if (credentials.kind === 'password') evidence = await audit1(endpoint, req);
+    else if (isV3(await pingWith(req))) {
+      found('influxdb-3');
+      evidence = await audit3(endpoint, req);
+    } else evidence = await audit2(endpoint, req, credentials);
     return opts.insecureLab ? { ...evidence, insecureLab: true } : evidence;
   } finally {
     agent.destroy();
@@ -202,6 +211,61 @@ async function audit1(endpoint: string, req: Req): Promise<AuditEvidence> {
     });
   }
   return { flavour: 'influxdb-1', endpoint, users, databases };
+}
+
+// ───────────────────────────── 3.x ─────────────────────────────
+
+/** A token's `/ping`: InfluxDB 3 names itself (version 3.x, build Core or Enterprise); 2.x says v2.x, OSS. */
+const isV3 = (ping: HttpObservation) =>
+  /^v?3\./.test(ping.headers['x-influxdb-version'] ?? '') || /^(core|enterprise)$/i.test(ping.headers['x-influxdb-build'] ?? '');
+
+/**
+ * `/ping` with the token: InfluxDB 3 names itself to an accepted token; a 401
+ * there is a refused one (2.x answers /ping to anyone, InfluxDB 3 with
+ * authentication on only to a valid token).
+ */
+async function pingWith(req: Req): Promise<HttpObservation> {
+  const ping = await req('/ping');
+  if (ping.status === 401) throw new AuditFailed('the audit token was refused (HTTP 401 on /ping): invalid, expired or deleted token');
+  return ping;
+}
+
+/** One read-only SQL statement on the server's `_internal` database (GET, `format=json`): its rows. */
+async function sql(req: Req, statement: string): Promise<Record<string, unknown>[]> {
+  const o = await req(`/api/v3/query_sql?db=_internal&format=json&q=${encodeURIComponent(statement)}`);
+  if (o.status === 401)
+    throw new AuditFailed(`the audit token was refused (HTTP 401): invalid, expired or deleted token (InfluxDB 3 needs an admin token)`);
+  if (o.status === 403) throw new AuditFailed(`${statement}: HTTP 403 "${serverError(o)}" (InfluxDB 3 needs an admin token)`);
+  if (o.status !== 200) throw new AuditFailed(`${statement}: HTTP ${o.status} "${serverError(o)}"`);
+  const rows = parseJson(o, statement);
+  if (!Array.isArray(rows)) throw new AuditFailed(`${statement}: the answer is not a list of rows`);
+  return rows as Record<string, unknown>[];
+}
+
+/**
+ * InfluxDB 3 with an admin token, read-only (GET, SQL `SELECT` on `_internal`'s
+ * system tables): the tokens' names, permissions and expiry (never `hash`, never
+ * a token: the columns are named), whether the processing engine is on (the
+ * node's `plugin-dir`, from `system.nodes.cli_params`; only that key is kept)
+ * and how many triggers it runs.
+ */
+async function audit3(endpoint: string, req: Req): Promise<AuditEvidence> {
+  const tokens = (await sql(req, 'SELECT name, permissions, expiry FROM system.tokens')).map((r) => ({
+    name: str(r.name) ?? '',
+    admin: str(r.permissions) === '*:*:*',
+    ...(str(r.expiry) ? { expires: str(r.expiry)! } : {}),
+  }));
+  let processingEngine: { enabled: boolean; triggers: number } | undefined;
+  try {
+    const enabled = pluginDirIn(await sql(req, 'SELECT cli_params FROM system.nodes'));
+    const [count] = await sql(req, 'SELECT count(*) AS triggers FROM system.processing_engine_triggers');
+    const triggers = Number(count?.triggers);
+    if (enabled !== null && Number.isSafeInteger(triggers)) processingEngine = { enabled, triggers };
+  } catch (err) {
+    // The tokens stand; the engine's state is left absent (the evidence type says: could not be read).
+    if (!(err instanceof AuditFailed)) throw err;
+  }
+  return { flavour: 'influxdb-3', endpoint, tokens, ...(processingEngine ? { processingEngine } : {}) };
 }
 
 // ───────────────────────────── 2.x ─────────────────────────────

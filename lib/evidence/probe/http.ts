@@ -96,6 +96,8 @@ function describe(err: unknown): string {
 export interface RequestOptions {
   scheme: 'http' | 'https';
   path: string;
+  /** GET (default), or HEAD / OPTIONS: the only other methods a probe sends (InfluxDB 3: never POST, PUT, DELETE). */
+  method?: 'GET' | 'HEAD' | 'OPTIONS';
   headers?: Record<string, string>;
   timeouts: Timeouts;
   /** Aborts the exchange (the endpoint's overall deadline). */
@@ -150,7 +152,7 @@ const headersOf = (res: http.IncomingMessage) => {
   return headers;
 };
 
-/** One GET. Headers are lower-cased; the body is decoded as UTF-8 up to BODY_CAP bytes. */
+/** One GET (or HEAD / OPTIONS). Headers are lower-cased; the body is decoded as UTF-8 up to BODY_CAP bytes. */
 export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<HttpObservation>> {
   if (opts.signal?.aborted) return Promise.resolve(fail(ABORTED));
   return new Promise((resolve) => {
@@ -170,7 +172,7 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
       host: t.host,
       port: t.port,
       path: opts.path,
-      method: 'GET',
+      method: opts.method ?? 'GET',
       lookup: pinnedLookup(t),
       headers: { 'user-agent': 'influxguard-probe', accept: '*/*', ...(opts.headers ?? {}) },
       ...(opts.agent ? { agent: opts.agent } : { agent: false }),

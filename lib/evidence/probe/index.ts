@@ -5,7 +5,16 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { checkServerIdentity, createSecureContext, type PeerCertificate, type TLSSocket } from 'node:tls';
-import { fail, ok, type Fingerprint, type HttpObservation, type ProbeEvidence, type Result, type TlsEvidence } from '../../model.js';
+import {
+  fail,
+  ok,
+  type Fingerprint,
+  type HttpObservation,
+  type ProbeEvidence,
+  type Result,
+  type TlsEvidence,
+  type V3ProbeFacts,
+} from '../../model.js';
 import { askServerCheaply, LEGACY_SUITES, WEAK_SUITES, type HelloOffer } from './hello.js';
 import { certificateFacts, endpointAgent, get, handshake, type Handshake, type Timeouts } from './http.js';
 import { endpointUrl, type ResolvedTarget } from './target.js';
@@ -133,19 +142,58 @@ async function judgeTls(
 const INFLUXDB_3 = { version: /^v?3\./, build: /^(core|enterprise)$/i };
 
 /**
- * InfluxDB or not: the version headers of /ping (InfluxDB 3 is recognised and
- * not checked yet: its API, tokens and settings are not 1.x's or 2.x's); else
- * 2.x's /health; else a 1.x /query answer (InfluxDB's JSON or its Basic realm)
- * behind a proxy that strips version headers.
+ * The one path of InfluxDB 3's API that is routed before authentication: only
+ * `POST` is served there (it creates the first admin token). A `GET` answers
+ * 404 "not found" with `access-control-allow-origin: *` while every other path
+ * is 401, and creates nothing (test/probe/v3.test.ts proves it on 3.6.0: the
+ * first admin token can still be created after a probe).
+ */
+export const V3_UNAUTHENTICATED_PATH = '/api/v3/configure/token/admin';
+
+/**
+ * InfluxDB 3 with authentication on, to a client without a token: 401 with no
+ * body and no header but `content-length` and `date` (a proxy in front may add
+ * its own, e.g. `server`: any 401 with an empty body and no challenge is asked
+ * about; the admin-token path's answer decides).
+ */
+const bare401 = (o: HttpObservation) => o.status === 401 && !o.body.trim() && !o.headers['www-authenticate'];
+
+/** `/ping`'s JSON body on InfluxDB 3 (`{"version":"3.6.0","revision":…}`), when a proxy stripped the headers. */
+function pingBodyVersion(ping: HttpObservation): string | undefined {
+  if (ping.status !== 200 || !/^\s*\{/.test(ping.body)) return undefined;
+  try {
+    const v = (JSON.parse(ping.body) as { version?: unknown; revision?: unknown }).version;
+    // A body is the server's to fill: only a plain version string is taken (no control characters reach an output).
+    return typeof v === 'string' && /^v?3\.\d+\.\d+[0-9A-Za-z.+~-]{0,30}$/.test(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * InfluxDB or not: the version headers of /ping (3.x: version 3 or build
+ * Core/Enterprise); a bare 401 on /ping whose unauthenticated admin-token path
+ * answers a GET with 404 (InfluxDB 3 with authentication on: everything else
+ * is 401 before routing); /ping's 3.x JSON body; else 2.x's /health; else a
+ * 1.x /query answer (InfluxDB's JSON or its Basic realm) behind a proxy that
+ * strips version headers.
  */
 async function fingerprint(ping: HttpObservation, req: (path: string) => Promise<Result<HttpObservation>>): Promise<Result<Fingerprint>> {
   const version = ping.headers['x-influxdb-version'];
   const build = ping.headers['x-influxdb-build'];
   if ((version && INFLUXDB_3.version.test(version)) || (build && INFLUXDB_3.build.test(build)))
-    return fail(
-      `InfluxDB 3 is not checked yet (X-Influxdb-Version ${version?.slice(0, 40) ?? 'absent'}, X-Influxdb-Build ${build?.slice(0, 40) ?? 'absent'})`,
-    );
+    return ok({
+      flavour: 'influxdb-3',
+      ...(version ? { version: version.slice(0, 40) } : {}),
+      ...(build ? { build: build.slice(0, 40) } : {}),
+    });
   if (version) return ok({ flavour: /^v?2\./.test(version) ? 'influxdb-2' : 'influxdb-1', version, ...(build ? { build } : {}) });
+  if (bare401(ping)) {
+    const admin = await req(V3_UNAUTHENTICATED_PATH);
+    if (admin.ok && admin.value.status === 404 && admin.value.body.trim() === 'not found') return ok({ flavour: 'influxdb-3' });
+  }
+  const v3 = pingBodyVersion(ping);
+  if (v3) return ok({ flavour: 'influxdb-3', version: v3 });
   const health = await req('/health');
   if (health.ok && /^\s*\{/.test(health.value.body)) {
     try {
@@ -227,7 +275,10 @@ const speaksTls = (ping: HttpObservation) =>
 const speaksTlsHint = (t: ResolvedTarget) =>
   `it answered plain HTTP with 400 as a TLS server does: try ${endpointUrl(t, 'https')} (or host:port alone, which tries TLS first)`;
 
-type Requester = (path: string, extra?: { headers?: Record<string, string>; statusOnly?: boolean }) => Promise<Result<HttpObservation>>;
+type Requester = (
+  path: string,
+  extra?: { headers?: Record<string, string>; statusOnly?: boolean; method?: 'GET' | 'HEAD' | 'OPTIONS' },
+) => Promise<Result<HttpObservation>>;
 
 async function probeHttp(t: ResolvedTarget, scheme: 'http' | 'https', opts: ProbeOptions, req: Requester): Promise<Result<ProbeEvidence>> {
   // The first /ping carries a random Origin: it serves the fingerprint, the header checks and the CORS check at once.
@@ -239,6 +290,8 @@ async function probeHttp(t: ResolvedTarget, scheme: 'http' | 'https', opts: Prob
   const once = (p: string) => plain.get(p) ?? plain.set(p, req(p)).get(p)!;
   const fp = await fingerprint(ping.value, once);
   if (!fp.ok) return fail(scheme === 'http' && speaksTls(ping.value) ? `${fp.reason}; ${speaksTlsHint(t)}` : fp.reason);
+  const base = { endpoint: endpointUrl(t, scheme), address: t.address, scheme, fingerprint: fp.value, ping };
+  if (fp.value.flavour === 'influxdb-3') return ok(await probeV3(base, origin, req));
 
   const { token } = emptyKeyToken();
   const status = (p: string) => req(p, { statusOnly: true });
@@ -263,11 +316,7 @@ async function probeHttp(t: ResolvedTarget, scheme: 'http' | 'https', opts: Prob
   const allowOrigin = ping.value.headers['access-control-allow-origin'];
 
   const evidence: ProbeEvidence = {
-    endpoint: endpointUrl(t, scheme),
-    address: t.address,
-    scheme,
-    fingerprint: fp.value,
-    ping,
+    ...base,
     query: query!,
     jwt: jwt!,
     error,
@@ -277,6 +326,105 @@ async function probeHttp(t: ResolvedTarget, scheme: 'http' | 'https', opts: Prob
   };
   if (opts.defaultCredentials) evidence.defaultCredentials = await tryDefaultCredentials(req);
   return ok(evidence);
+}
+
+/** InfluxDB 3's unauthenticated read of its API (auth.disabled): the database list. */
+export const V3_READ_PATH = '/api/v3/configure/database?format=json';
+/** The resources `--disable-authz` may open (any subset of these three; anything else is refused at start). */
+export const V3_AUTHZ_RESOURCES = { health: '/health', ping: '/ping', metrics: '/metrics' } as const;
+/**
+ * Read-only SQL on the server's own `_internal` database: the node's command
+ * line as the server stored it (`system.nodes.cli_params`, secrets masked by
+ * the server), from which only whether `plugin-dir` is set is kept.
+ */
+export const V3_NODES_PATH = `/api/v3/query_sql?db=_internal&format=json&q=${encodeURIComponent('SELECT cli_params FROM system.nodes')}`;
+const NOT_ON_V3 = 'not asked: a 1.x/2.x request that means nothing on InfluxDB 3';
+
+/** Whether `system.nodes` rows show the processing engine on (`plugin-dir` among a node's parameters); null when they cannot tell. */
+export function pluginDirIn(rows: unknown): boolean | null {
+  if (!Array.isArray(rows) || !rows.length) return null;
+  try {
+    return rows.some((r) => {
+      const params = JSON.parse(String((r as { cli_params?: unknown } | null)?.cli_params ?? '{}')) as Record<string, unknown> | null;
+      return typeof params?.['plugin-dir'] === 'string' && params['plugin-dir'] !== '';
+    });
+  } catch {
+    return null;
+  }
+}
+
+const pluginDirSet = (o: HttpObservation): boolean | null => {
+  if (o.status !== 200 || o.truncated) return null;
+  try {
+    return pluginDirIn(JSON.parse(o.body));
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * InfluxDB 3, without a token: GET, HEAD and OPTIONS only, never a request
+ * that could create, regenerate or delete a token, never a 1.x/2.x request
+ * (`/query`, the JWT, `/api/v2/setup`, `/debug/*`). The read of the v3 API
+ * decides authentication; `/health`, `/ping` and `/metrics` tell which
+ * resources `--disable-authz` opened; an OPTIONS preflight with a random
+ * Origin is what a browser asks (3.x answers `*` to every one).
+ */
+async function probeV3(
+  base: Pick<ProbeEvidence, 'endpoint' | 'address' | 'scheme' | 'fingerprint' | 'ping'>,
+  origin: string,
+  req: Requester,
+): Promise<ProbeEvidence> {
+  const status = (p: string) => req(p, { statusOnly: true });
+  const [read, health, metrics, preflight] = await Promise.all([
+    req(V3_READ_PATH),
+    status(V3_AUTHZ_RESOURCES.health),
+    status(V3_AUTHZ_RESOURCES.metrics),
+    req('/ping', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET' } }),
+  ]);
+  const diagnostics: ProbeEvidence['diagnostics'] = {};
+  for (const [path, r] of [
+    [V3_AUTHZ_RESOURCES.metrics, metrics],
+    [V3_AUTHZ_RESOURCES.health, health],
+  ] as const)
+    diagnostics[path] = r!.ok ? ok({ status: r!.value.status }) : fail(r!.reason);
+  const refused = (r: Result<HttpObservation>) => r.ok && (r.value.status === 401 || r.value.status === 403);
+  const error = refused(read!) ? read! : await req('/influxguard-probe-not-found');
+  let v3: Result<V3ProbeFacts>;
+  if (!read!.ok) v3 = fail(`GET ${V3_READ_PATH}: ${read!.reason}`);
+  else if (read!.value.status === 200) {
+    const nodes = await req(V3_NODES_PATH);
+    v3 = ok({ authRequired: false, openResources: [], processingEngine: nodes.ok ? pluginDirSet(nodes.value) : null });
+  } else if (refused(read!)) {
+    const answers = { health, ping: base.ping, metrics } as Record<keyof typeof V3_AUTHZ_RESOURCES, Result<HttpObservation>>;
+    const unknown = Object.entries(answers).filter(([, r]) => !r.ok);
+    v3 = unknown.length
+      ? fail(
+          `whether ${unknown.map(([k]) => k).join(', ')} answer without a token is unknown: ${unknown.map(([, r]) => !r.ok && r.reason).join('; ')}`,
+        )
+      : ok({
+          authRequired: true,
+          openResources: Object.entries(answers)
+            .filter(([, r]) => r.ok && r.value.status === 200)
+            .map(([k]) => k),
+          processingEngine: null,
+        });
+  } else v3 = fail(`unexpected answer to GET ${V3_READ_PATH}: HTTP ${read!.value.status}`);
+  const getOrigin = base.ping.ok ? base.ping.value.headers['access-control-allow-origin'] : undefined;
+  const allowOrigin = preflight!.ok ? (preflight!.value.headers['access-control-allow-origin'] ?? getOrigin) : getOrigin;
+  return {
+    ...base,
+    query: read!,
+    jwt: fail(NOT_ON_V3),
+    error,
+    diagnostics,
+    setup: fail(NOT_ON_V3),
+    cors:
+      preflight!.ok || getOrigin
+        ? ok({ sentOrigin: origin, ...(allowOrigin ? { allowOrigin: allowOrigin.slice(0, 200) } : {}) })
+        : fail(`OPTIONS /ping: ${!preflight!.ok && preflight!.reason}`),
+    v3,
+  };
 }
 
 /** Opt-in login attempts with well-known pairs, read-only statement; only usernames are kept. */

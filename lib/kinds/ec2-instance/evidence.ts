@@ -57,6 +57,9 @@ export function ec2InstanceContexts(
   const clusters = clusterFacts(inv.instances);
   return instances.map((instance, n) => {
     const host = sourced[n]?.host;
+    // An InfluxDB 3 version the probe read feeds host.version-vulnerable (lib/model/evidence.ts InstanceEvidence.probe).
+    const probe = sourced[n]?.probe;
+    const v3 = probe?.ok && probe.value.fingerprint.flavour === 'influxdb-3' && probe.value.fingerprint.version ? probe : undefined;
     return {
       instance,
       settings: env.settings,
@@ -64,6 +67,7 @@ export function ec2InstanceContexts(
         network: withPaths(networkEvidence(instance, inv, clusters, env.config.clusterCidrs), instance, inv.network),
         volumes: volumeEvidence(instance.instanceId, instance.blockDevices, inv),
         ...(host ? { host } : {}),
+        ...(v3 ? { probe: v3 } : {}),
       },
     };
   });
