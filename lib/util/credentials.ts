@@ -62,6 +62,17 @@ const INFLUX_CLI = /(?:^|[\s;&|(`])influx(?=\s)/;
 const CLI_OPTIONS = new Set(['--password', '-p', '--token', '-t', '-password']);
 const CREATE_USER = /\bCREATE\s+USER\s+\S+\s+WITH\s+PASSWORD\s+('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\S+)/i;
 
+/** Credential variables assigned in this text, also inside a quoted value (`Environment="INFLUX_TOKEN=…"`). */
+function assignments(text: string, scope: 'user-data' | 'environment', depth = 0): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(ASSIGNMENT)) {
+    const [, name, value] = m as unknown as [string, string, string];
+    if (isCredentialName(name, scope) && isCredentialValue(value)) out.push(name);
+    else if (depth < 2 && /^["']/.test(value)) out.push(...assignments(value.slice(1, -1), scope, depth + 1));
+  }
+  return out;
+}
+
 /** Shell-like words of a line (quotes kept, so that an empty `''` stays a word). */
 const words = (line: string): string[] => line.match(/"(?:[^"\\]|\\.)*"|'[^']*'|[^\s"']+/g) ?? [];
 
@@ -96,7 +107,7 @@ export function credentialSightings(text: string, scope: 'user-data' | 'environm
     let line = lines[i]!;
     while (line.endsWith('\\') && i + 1 < lines.length) line = `${line.slice(0, -1)} ${lines[++i]!}`;
     const names = new Set<string>();
-    for (const m of line.matchAll(ASSIGNMENT)) if (isCredentialName(m[1]!, scope) && isCredentialValue(m[2]!)) names.add(m[1]!);
+    for (const name of assignments(line, scope)) names.add(name);
     for (const n of cliSightings(line)) names.add(n);
     const create = CREATE_USER.exec(line);
     if (create && isCredentialValue(create[1]!)) names.add('CREATE USER … WITH PASSWORD');
