@@ -93,7 +93,6 @@ const snapshotDetails = (s: SnapshotEvidence) => ({
   device: s.device,
   encrypted: s.encrypted,
   ...(s.kmsKeyId ? { kmsKeyId: s.kmsKeyId } : {}),
-  ...(s.startTime ? { startTime: s.startTime } : {}),
   ...(s.sizeGiB !== undefined ? { sizeGiB: s.sizeGiB } : {}),
 });
 

@@ -42,7 +42,6 @@ async function snapshotPages(ec2: EC2Client, input: Parameters<typeof paginateDe
 function toSnapshot(s: Ec2Snapshot): Snapshot {
   const snap: Snapshot = { snapshotId: s.SnapshotId!, volumeId: s.VolumeId ?? '', encrypted: s.Encrypted === true };
   if (s.KmsKeyId) snap.kmsKeyId = s.KmsKeyId;
-  if (s.StartTime) snap.startTime = new Date(s.StartTime).toISOString();
   if (s.VolumeSize !== undefined) snap.sizeGiB = s.VolumeSize;
   return snap;
 }

@@ -55,7 +55,6 @@ export interface Snapshot {
   volumeId: string;
   encrypted: boolean;
   kmsKeyId?: string;
-  startTime?: string;
   sizeGiB?: number;
 }
 
