@@ -9,16 +9,13 @@
  *
  * Usage: node dist/bench/instance-data.js [--instances 1000] [--no-write]
  */
-import { parseArgs } from 'node:util';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CallCounter, createClients } from '../lib/aws/clients.js';
 import { parseConfig } from '../lib/config.js';
 import { listInstances } from '../lib/discover/ec2.js';
 import { clearUserDataCache, discoverSnapshots, discoverUserData, USER_DATA_CONCURRENCY } from '../lib/discover/instance-data.js';
 import { scan } from '../lib/scan.js';
 import { startEmulator } from '../scripts/emulator.js';
-import { seedFleet } from './fleet.js';
+import { regionBenchArgs, seedFleetRegion } from './fleet.js';
 import { machine, writeSection } from './results.js';
 
 const REGION = 'eu-west-1';
@@ -40,20 +37,10 @@ interface Run {
 }
 
 async function main() {
-  const { values } = parseArgs({
-    options: { instances: { type: 'string', default: '1000' }, 'no-write': { type: 'boolean', default: false } },
-  });
-  const n = Number(values.instances);
-  if (!Number.isInteger(n) || n < 10) throw new Error(`--instances: a whole number of at least 10, got "${values.instances}"`);
+  const { n, write } = regionBenchArgs();
   const emulator = await startEmulator();
   try {
-    const base = { endpoint: emulator.endpoint, region: REGION };
-    const assumed = await new STSClient({ ...base, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }).send(
-      new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::410000000031:role/bench', RoleSessionName: 'bench' }),
-    );
-    const c = assumed.Credentials!;
-    const credentials = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
-    await seedFleet(new EC2Client({ ...base, credentials }), REGION, n, { servers: ['127.0.0.1:9'], hanging: ['127.0.0.1:9'], hostPid: 0 });
+    const credentials = await seedFleetRegion(emulator.endpoint, '410000000031', REGION, n);
     process.env.AWS_ENDPOINT_URL = emulator.endpoint;
     const config = parseConfig({ regions: [REGION], probe: { enabled: false }, aws: { requestTimeoutMs: 60_000 } });
 
@@ -111,7 +98,7 @@ The reads on their own against moto: snapshots (owned by volume id, 200 ids a ca
 
 Against AWS the per-instance reads are bound by EC2's request rate, not by moto: at an assumed ${EC2_REFILL_PER_S} requests/s refill after a burst of 100 (EC2's default for non-mutating actions; not measured here), ${first.perInstance.toLocaleString('en')} reads take about ${projected(first.perInstance).toFixed(0)} s on a first scan (${projected(first.perInstance * 5).toFixed(0)} s at five times the instances), and ${again.perInstance} on a rescan of the same running instances.`;
     process.stdout.write(`${body}\n`);
-    if (!values['no-write']) writeSection('instance-data', body);
+    if (write) writeSection('instance-data', body);
   } finally {
     await emulator.stop();
   }

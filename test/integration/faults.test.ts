@@ -14,6 +14,7 @@ import {
   GetEbsEncryptionByDefaultCommand,
   GetManagedPrefixListEntriesCommand,
   GetSnapshotBlockPublicAccessStateCommand,
+  type Instance as Ec2Instance,
 } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -33,7 +34,8 @@ afterEach(() => {
 const awsError = (name: string, message: string, status = 400) =>
   Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
 
-function healthyEstate() {
+/** One instance behind a world-open group; `instance`: more of its DescribeInstances answer. */
+function healthyEstate(instance: Partial<Ec2Instance> = {}) {
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
   ec2.on(DescribeRegionsCommand).resolves({ Regions: [{ RegionName: 'eu-west-1' }, { RegionName: 'us-east-1' }] });
   ec2.on(DescribeInstancesCommand).resolves({
@@ -52,6 +54,7 @@ function healthyEstate() {
               },
             ],
             BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-1' } }],
+            ...instance,
           },
         ],
       },
@@ -171,30 +174,7 @@ describe('AWS failures', () => {
 
 describe('snapshots, user data and metadata options (issue 31)', () => {
   const withInstanceData = (launchTime = new Date('2026-11-01T00:00:00Z')) => {
-    healthyEstate();
-    ec2.on(DescribeInstancesCommand).resolves({
-      Reservations: [
-        {
-          Instances: [
-            {
-              InstanceId: 'i-0aaa',
-              State: { Name: 'running' },
-              LaunchTime: launchTime,
-              MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'optional' },
-              Tags: [{ Key: 'influxdb', Value: '' }],
-              NetworkInterfaces: [
-                {
-                  NetworkInterfaceId: 'eni-1',
-                  PrivateIpAddresses: [{ PrivateIpAddress: '10.0.1.5' }],
-                  Groups: [{ GroupId: 'sg-0000000000000000a' }],
-                },
-              ],
-              BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-1' } }],
-            },
-          ],
-        },
-      ],
-    });
+    healthyEstate({ LaunchTime: launchTime, MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'optional' } });
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-1', VolumeId: 'vol-1', Encrypted: false }] });
     ec2.on(GetSnapshotBlockPublicAccessStateCommand).resolves({ State: 'unblocked' });
     ec2.on(DescribeInstanceAttributeCommand).resolves({ UserData: { Value: Buffer.from('INFLUX_TOKEN=abc').toString('base64') } });
