@@ -4,8 +4,9 @@
  * by volume id, 200 ids a call), the public ones (one DescribeSnapshots(OwnerIds=self, RestorableByUserIds=all) per
  * region) and the region's snapshot Block Public Access state (one call). User data is one
  * DescribeInstanceAttribute per instance (EC2 has no batch read), at bounded concurrency; the verdict of a running
- * instance is kept in this process by instance id and launch time (user data can change only while the instance is
- * stopped, and starting it again changes its launch time), so a rescan reads only what may have changed.
+ * instance is kept by instance id and launch time (user data can change only while the instance is stopped, and
+ * starting it again changes its launch time): in this process, or in the stack's table when the service passes one
+ * (UserDataCache), so a rescan reads only what may have changed.
  */
 import {
   DescribeInstanceAttributeCommand,
@@ -80,27 +81,56 @@ export async function discoverSnapshots(ec2: EC2Client, instances: readonly Inst
   return { byVolume: owned, publicByVolume: pub, blockPublicAccess: bpa };
 }
 
-const cache = new Map<string, UserDataVerdict>();
-const cacheKey = (i: Instance) => `${i.accountId}/${i.region}/${i.instanceId}@${i.launchTime}`;
+/**
+ * Where running instances' user-data verdicts are kept between scans, by `instanceId@launchTime` within an account
+ * and region: this process by default; the stack's table in the service (lib/app/store.ts). Never the user data: a
+ * verdict holds names and line numbers only. A failure to load or save only costs reads.
+ */
+export interface UserDataCache {
+  load(accountId: string, region: string): Promise<Map<string, UserDataVerdict>>;
+  save(accountId: string, region: string, key: string, verdict: UserDataVerdict): Promise<void>;
+}
 
-/** Forget every kept verdict (tests, benchmarks of a first scan). */
-export const clearUserDataCache = (): void => cache.clear();
+const kept = new Map<string, UserDataVerdict>();
+
+/** This process's cache (a CLI run, a warm Lambda container), bounded: beyond CACHE_MAX verdicts the oldest go. */
+export const processUserDataCache: UserDataCache = {
+  load: async (accountId, region) => {
+    const prefix = `${accountId}/${region}/`;
+    return new Map([...kept].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  },
+  save: async (accountId, region, key, verdict) => {
+    if (kept.size >= CACHE_MAX) kept.delete(kept.keys().next().value!);
+    kept.set(`${accountId}/${region}/${key}`, verdict);
+  },
+};
+
+/** The key a verdict is kept under: the instance and its launch (user data changes only while an instance is stopped). */
+const userDataKey = (i: Pick<Instance, 'instanceId' | 'launchTime'>) => `${i.instanceId}@${i.launchTime}`;
+
+/** Forget every verdict this process keeps (tests, benchmarks of a first scan). */
+export const clearUserDataCache = (): void => kept.clear();
 
 /** Each instance's user-data verdict (names and line numbers only), or why it could not be read. */
-export async function discoverUserData(ec2: EC2Client, instances: readonly Instance[]): Promise<Map<string, Result<UserDataVerdict>>> {
+export async function discoverUserData(
+  ec2: EC2Client,
+  instances: readonly Instance[],
+  cache: UserDataCache = processUserDataCache,
+): Promise<Map<string, Result<UserDataVerdict>>> {
+  const first = instances[0];
+  const known = first
+    ? await cache.load(first.accountId, first.region).catch(() => new Map<string, UserDataVerdict>())
+    : new Map<string, UserDataVerdict>();
   const verdicts = await mapLimit(instances, USER_DATA_CONCURRENCY, async (i): Promise<Result<UserDataVerdict>> => {
     // Only a running instance's user data is fixed for its launch: a stopped one may be edited at any time.
     const keep = i.state === 'running' && i.launchTime !== undefined;
-    const known = keep ? cache.get(cacheKey(i)) : undefined;
-    if (known) return ok({ ...known, cached: true });
+    const cached = keep ? known.get(userDataKey(i)) : undefined;
+    if (cached) return ok({ ...cached, cached: true });
     const read = await attempt('DescribeInstanceAttribute', async () => {
       const out = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: i.instanceId, Attribute: 'userData' }));
       return userDataVerdict(out.UserData?.Value);
     });
-    if (read.ok && keep) {
-      if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-      cache.set(cacheKey(i), read.value);
-    }
+    if (read.ok && keep) await cache.save(i.accountId, i.region, userDataKey(i), read.value).catch(() => undefined);
     return read;
   });
   return new Map(instances.map((i, n) => [i.instanceId, verdicts[n]!]));

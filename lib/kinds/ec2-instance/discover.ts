@@ -28,6 +28,6 @@ export async function discoverEc2Paths(inv: RegionInventory, c: DiscoverContext)
   [inv.network, inv.snapshots, inv.userData] = await Promise.all([
     discoverNetwork({ ec2, elbv2: k.elbv2(c.region), elb: k.elb(c.region) }, inv),
     discoverSnapshots(ec2, inv.instances),
-    discoverUserData(ec2, inv.instances),
+    discoverUserData(ec2, inv.instances, c.userDataCache),
   ]);
 }
