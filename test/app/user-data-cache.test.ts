@@ -29,6 +29,16 @@ const run = async () => {
   return { reads: counter.callsByOperation()['ec2:DescribeInstanceAttribute'] ?? 0, document };
 };
 
+/** The table's user-data items of this account and region. */
+const keptItems = () =>
+  db.send(
+    new QueryCommand({
+      TableName: TABLE,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `USERDATA#${account.accountId}#${REGION}` } },
+    }),
+  );
+
 beforeAll(async () => {
   account = await testAccount();
   estate = await seedEstate(account.seeder(REGION), {
@@ -55,25 +65,13 @@ describe('user-data verdicts in the stack table', () => {
     expect(f).toMatchObject({ status: 'FAILED', evidence: { cachedVerdict: true, credentials: [{ name: 'INFLUX_TOKEN', line: 2 }] } });
   });
   it('holds names and lines only, never the user data', async () => {
-    const items = await db.send(
-      new QueryCommand({
-        TableName: TABLE,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `USERDATA#${account.accountId}#${REGION}` } },
-      }),
-    );
+    const items = await keptItems();
     expect(items.Items).toHaveLength(2); // the running instances
     expect(JSON.stringify(items.Items)).not.toContain(SECRET);
     expect(items.Items!.every((i) => i.ttl?.N)).toBe(true);
   });
   it('a damaged or forged item is not trusted: that instance is read again', async () => {
-    const items = await db.send(
-      new QueryCommand({
-        TableName: TABLE,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `USERDATA#${account.accountId}#${REGION}` } },
-      }),
-    );
+    const items = await keptItems();
     const running = items.Items!.find((i) => i.sk!.S!.startsWith(estate.instances.running![0]!))!;
     await db.send(new PutItemCommand({ TableName: TABLE, Item: { ...running, verdict: { S: '{"empty":false,"sightings":"x"}' } } }));
     const again = await run();
