@@ -119,6 +119,31 @@ const LB_MIX: Pick<LoadBalancerSpec, 'kind' | 'scheme' | 'groups'>[] = [
 export const lbMix = (instances: number): Pick<LoadBalancerSpec, 'kind' | 'scheme'>[] =>
   Array.from({ length: lbCount(instances) }, (_, k) => LB_MIX[k % LB_MIX.length]!);
 
+/** `--instances N` (at least 10) and `--no-write` of the one-region benchmarks (bench/reach.ts, bench/instance-data.ts). */
+export function regionBenchArgs(): { n: number; write: boolean } {
+  const { values } = parseArgs({
+    options: { instances: { type: 'string', default: '1000' }, 'no-write': { type: 'boolean', default: false } },
+  });
+  const n = Number(values.instances);
+  if (!Number.isInteger(n) || n < 10) throw new Error(`--instances: a whole number of at least 10, got "${values.instances}"`);
+  return { n, write: !values['no-write'] };
+}
+
+/**
+ * One region of the fleet estate with n instances, in its own emulated account: the account's credentials. Endpoint
+ * tags point at a loopback address that is never probed (the one-region benchmarks scan without probes).
+ */
+export async function seedFleetRegion(endpoint: string, account: string, region: string, n: number) {
+  const base = { endpoint, region };
+  const assumed = await new STSClient({ ...base, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }).send(
+    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/bench`, RoleSessionName: 'bench' }),
+  );
+  const c = assumed.Credentials!;
+  const credentials = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+  await seedFleet(new EC2Client({ ...base, credentials }), region, n, { servers: ['127.0.0.1:9'], hanging: ['127.0.0.1:9'], hostPid: 0 });
+  return credentials;
+}
+
 export async function seedFleet(ec2: EC2Client, region: string, n: number, pool: Pool): Promise<void> {
   const counts = apportion(
     n,

@@ -7,19 +7,18 @@
  *
  * Usage: node dist/bench/reach.js [--instances 1000] [--no-write]
  */
-import { parseArgs } from 'node:util';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CallCounter, createClients } from '../lib/aws/clients.js';
 import { parseConfig } from '../lib/config.js';
 import { scan } from '../lib/scan.js';
 import { startEmulator } from '../scripts/emulator.js';
-import { lbCount, lbMix, seedFleet } from './fleet.js';
+import { lbCount, lbMix, regionBenchArgs, seedFleetRegion } from './fleet.js';
 import { machine, writeSection } from './results.js';
 
 const REGION = 'eu-west-1';
 /** The issue's target: every discovery call of a region of 1,000 instances and 20 load balancers, all services together. */
 const TARGET = 20;
+/** The snapshot and user-data reads of issue 31's checks: not reachability (bench/instance-data.ts counts them). */
+const NOT_REACHABILITY = new Set(['ec2:DescribeSnapshots', 'ec2:GetSnapshotBlockPublicAccessState', 'ec2:DescribeInstanceAttribute']);
 /** Calls made once per scan, not per region (the region names' check). */
 const PER_SCAN = new Set(['ec2:DescribeRegions']);
 /**
@@ -37,21 +36,10 @@ const PER_LB = new Set([
 ]);
 
 async function main() {
-  const { values } = parseArgs({
-    options: { instances: { type: 'string', default: '1000' }, 'no-write': { type: 'boolean', default: false } },
-  });
-  const n = Number(values.instances);
-  if (!Number.isInteger(n) || n < 10) throw new Error(`--instances: a whole number of at least 10, got "${values.instances}"`);
+  const { n, write } = regionBenchArgs();
   const emulator = await startEmulator();
   try {
-    const base = { endpoint: emulator.endpoint, region: REGION };
-    const assumed = await new STSClient({ ...base, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }).send(
-      new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::410000000000:role/bench', RoleSessionName: 'bench' }),
-    );
-    const c = assumed.Credentials!;
-    const credentials = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
-    // Endpoint tags are never probed here (probes are off): any loopback address will do.
-    await seedFleet(new EC2Client({ ...base, credentials }), REGION, n, { servers: ['127.0.0.1:9'], hanging: ['127.0.0.1:9'], hostPid: 0 });
+    const credentials = await seedFleetRegion(emulator.endpoint, '410000000000', REGION, n);
     process.env.AWS_ENDPOINT_URL = emulator.endpoint;
     const config = parseConfig({ regions: [REGION], probe: { enabled: false }, aws: { requestTimeoutMs: 60_000 } });
     const counter = new CallCounter();
@@ -61,7 +49,7 @@ async function main() {
     const wallS = (performance.now() - t0) / 1000;
     clients.destroy();
     const calls = counter.callsByOperation();
-    const discovery = Object.entries(calls).filter(([k]) => /^(ec2|elasticloadbalancing)/.test(k));
+    const discovery = Object.entries(calls).filter(([k]) => /^(ec2|elasticloadbalancing)/.test(k) && !NOT_REACHABILITY.has(k));
     const sum = (ops: [string, number][]) => ops.reduce((a, [, v]) => a + v, 0);
     const total = sum(discovery);
     const perScan = sum(discovery.filter(([k]) => PER_SCAN.has(k)));
@@ -85,7 +73,7 @@ Target ≤ ${TARGET} calls for the region, all services together: ${total <= TAR
 
 Instances failing \`net.http-port-public\`: ${count((f) => f.severity === 'CRITICAL' && f.resource.type.startsWith('AwsElb'))} CRITICAL through load balancers (${reach.filter((f) => f.resource.type.startsWith('AwsElb')).length} findings, one per load balancer), ${count((f) => f.severity === 'CRITICAL' && f.resource.type === 'AwsEc2SecurityGroup')} CRITICAL direct, ${count((f) => f.severity !== 'CRITICAL')} latent (world-open, no complete path).`;
     process.stdout.write(`${body}\n`);
-    if (!values['no-write']) writeSection('reach', body);
+    if (write) writeSection('reach', body);
   } finally {
     await emulator.stop();
   }

@@ -11,6 +11,7 @@ import type { Clients } from './aws/clients.js';
 import { CHECKS } from './checks/index.js';
 import type { Config } from './config.js';
 import { discoverRegionResources } from './discover/ec2.js';
+import type { UserDataCache } from './discover/instance-data.js';
 import { AwsCallError, toAwsCallError, usageError } from './errors.js';
 import { applySuppressions, asSuppressions, suppressionState } from './suppress.js';
 import { evaluateEndpoint, evaluateRegion, evaluateRegionFailure, evaluateSubject } from './evaluate.js';
@@ -76,6 +77,8 @@ export interface ScanDeps {
   env?: NodeJS.ProcessEnv;
   /** How the credentialed audit runs; default: secrets from Secrets Manager, the real auditor. */
   audit?: AuditFn;
+  /** Where user-data verdicts of running instances are kept between scans; default: this process. */
+  userDataCache?: UserDataCache;
 }
 
 export const DEADLINE_REASON = 'not gathered: the scan deadline was reached first (time was kept to publish what was gathered)';
@@ -186,7 +189,14 @@ async function scanRegion(
     const unit = deps.unit;
     const regionChecks = !unit || unit.regionChecks;
     const kinds = KINDS.filter((k) => listsKind(k, unit, checks));
-    const d: DiscoverContext = { clients: deps.clients, accountId, region, config, ...(unit ? { only: unit.instanceIds } : {}) };
+    const d: DiscoverContext = {
+      clients: deps.clients,
+      accountId,
+      region,
+      config,
+      ...(unit ? { only: unit.instanceIds } : {}),
+      ...(deps.userDataCache ? { userDataCache: deps.userDataCache } : {}),
+    };
     const inventory = await discoverRegion(kinds, d);
     const bundle = await gatherRegion(kinds, inventory, config, sources, deps.now().getTime(), deadline);
     const assessed = new Set<string>();

@@ -106,6 +106,8 @@ export const demoEstate = (e: DemoEndpoints, audit: DemoAuditSecrets = {}): Esta
       groups: ['influx-open-to-world'],
       publicIp: true,
       subnet: 'public',
+      // IMDSv1 on an instance whose endpoint answers unauthenticated queries: ec2.imds-v1-allowed HIGH.
+      imds: 'v1',
     },
     {
       name: 'influx-staging',
@@ -113,12 +115,20 @@ export const demoEstate = (e: DemoEndpoints, audit: DemoAuditSecrets = {}): Esta
       groups: ['influx-staging'],
       publicIp: true,
     },
-    { name: 'influx-backup', tags: { Service: 'influxdb', 'influxdb:endpoint': e.noAdmin }, groups: ['influx-backup-wide'] },
+    {
+      name: 'influx-backup',
+      tags: { Service: 'influxdb', 'influxdb:endpoint': e.noAdmin },
+      groups: ['influx-backup-wide'],
+      // The install script sets the admin password in clear (secrets.user-data names the variable and line, never the value).
+      userData: '#!/bin/bash\napt-get install -y influxdb\nexport INFLUXDB_ADMIN_PASSWORD=demo-only-not-a-secret\n',
+    },
     {
       name: 'influx-metrics',
       tags: { influxdb: 'metrics', 'influxdb:endpoint': e.selfSigned, ...auditTag(audit.selfSigned) },
       groups: ['influx-private', 'from-alb'],
       volumes: [{ device: '/dev/sdf', sizeGiB: 500, encrypted: false }],
+      // A snapshot of the unencrypted data volume, shared with every AWS account (ebs.snapshot-public, ebs.snapshot-unencrypted).
+      snapshots: [{ device: '/dev/sdf', public: true }],
     },
     {
       name: 'influx-meta-1',

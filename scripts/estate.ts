@@ -2,7 +2,8 @@
  * Seeds an emulated AWS estate through the AWS SDK, from a declarative spec:
  * VPC and subnets (with their route tables, internet gateway and network
  * ACLs), prefix lists, security groups with every rule shape, instances with
- * tags, interfaces, public addresses and EBS volumes, load balancers (ALB,
+ * tags, interfaces, public addresses, EBS volumes and their snapshots, metadata
+ * options and user data, load balancers (ALB,
  * NLB, Classic; internet-facing or internal) and the region's
  * EBS-encryption-by-default flag. Used by tests, the demo and the
  * benchmarks. It refuses a client whose endpoint is not on loopback, so it can
@@ -22,9 +23,13 @@ import {
   ReplaceNetworkAclAssociationCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
+  CreateSnapshotCommand,
   CreateVpcCommand,
+  DescribeInstancesCommand,
   DisableEbsEncryptionByDefaultCommand,
   EnableEbsEncryptionByDefaultCommand,
+  EnableSnapshotBlockPublicAccessCommand,
+  ModifySnapshotAttributeCommand,
   RunInstancesCommand,
   StopInstancesCommand,
   type EC2Client,
@@ -45,6 +50,7 @@ import {
   ModifyTargetGroupAttributesCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { gzipSync } from 'node:zlib';
 import { TagResourceCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { BINDING_TAG } from '../lib/evidence/audit/secrets.js';
 import {
@@ -86,6 +92,12 @@ export interface InstanceSpec {
   count?: number;
   /** Name of a subnet of this estate; absent: the estate's first subnet. */
   subnet?: string;
+  /** Metadata service: `v1` (HttpTokens optional), `v2` (required: the default here, as current AMIs such as AL2023 launch) or `disabled`. */
+  imds?: 'v1' | 'v2' | 'disabled';
+  /** User data as the instance's owner wrote it (base64-encoded here, as RunInstances wants); `gzip`: compressed first. */
+  userData?: string | { text: string; gzip: true };
+  /** Snapshots of its volumes, by device (`public`: restorable by every AWS account). */
+  snapshots?: { device: string; public?: boolean }[];
 }
 
 /** One network ACL entry: allow or deny TCP (or all traffic) ports from/to a CIDR. */
@@ -157,6 +169,8 @@ export interface EstateSpec {
   timestream?: TimestreamSpec[];
   vpcCidr?: string;
   ebsDefaultEncryption?: boolean;
+  /** The region's snapshot Block Public Access (absent: `unblocked`). */
+  snapshotBlockPublicAccess?: 'block-all-sharing' | 'block-new-sharing';
   prefixLists?: { name: string; cidrs: string[]; family?: 'IPv4' | 'IPv6' }[];
   /** Subnets in the VPC; absent: one subnet whose route table sends 0.0.0.0/0 to an internet gateway. */
   subnets?: SubnetSpec[];
@@ -179,6 +193,8 @@ export interface SeededEstate {
   instances: Record<string, string[]>;
   /** Timestream DB instance or cluster id by name. */
   timestream: Record<string, string>;
+  /** Snapshot ids by instance name, in the order of its `snapshots`. */
+  snapshots: Record<string, string[]>;
   parameterGroups: Record<string, string>;
 }
 
@@ -226,6 +242,7 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
   const subnetId = Object.values(subnets)[0]!;
 
   await ec2.send(spec.ebsDefaultEncryption ? new EnableEbsEncryptionByDefaultCommand({}) : new DisableEbsEncryptionByDefaultCommand({}));
+  if (spec.snapshotBlockPublicAccess) await ec2.send(new EnableSnapshotBlockPublicAccessCommand({ State: spec.snapshotBlockPublicAccess }));
 
   const prefixLists: Record<string, string> = {};
   for (const pl of spec.prefixLists ?? []) {
@@ -261,6 +278,7 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
     return id;
   };
   const instances: Record<string, string[]> = {};
+  const snapshots: Record<string, string[]> = {};
   const privateIps: Record<string, string[]> = {};
   for (const inst of spec.instances) {
     const groupIds = (names: string[]) =>
@@ -283,12 +301,15 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
         ...(inst.volumes ?? []).map((v) => ({ DeviceName: v.device, Ebs: { VolumeSize: v.sizeGiB, Encrypted: v.encrypted } })),
       ],
       TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+      MetadataOptions: IMDS[inst.imds ?? 'v2'],
+      ...(inst.userData !== undefined ? { UserData: userDataBase64(inst.userData) } : {}),
     };
     const out = await ec2.send(new RunInstancesCommand(input));
     const ids = (out.Instances ?? []).map((i) => i.InstanceId!);
     privateIps[inst.name] = (out.Instances ?? []).map((i) => i.PrivateIpAddress!);
     if (inst.stopped) await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
     instances[inst.name] = ids;
+    if (inst.snapshots?.length) snapshots[inst.name] = await seedSnapshots(ec2, ids[0]!, inst.snapshots);
   }
   const { timestream, parameterGroups } =
     spec.timestream?.length || spec.parameterGroups?.length
@@ -309,7 +330,40 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
     loadBalancers,
     timestream,
     parameterGroups,
+    snapshots,
   };
+}
+
+const IMDS = {
+  v1: { HttpEndpoint: 'enabled', HttpTokens: 'optional' },
+  v2: { HttpEndpoint: 'enabled', HttpTokens: 'required' },
+  disabled: { HttpEndpoint: 'disabled', HttpTokens: 'optional' },
+} as const;
+
+const userDataBase64 = (u: NonNullable<InstanceSpec['userData']>): string =>
+  (typeof u === 'string' ? Buffer.from(u) : gzipSync(u.text)).toString('base64');
+
+/** Snapshots of an instance's volumes by device, made public where asked. */
+async function seedSnapshots(ec2: EC2Client, instanceId: string, specs: NonNullable<InstanceSpec['snapshots']>): Promise<string[]> {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const devices = out.Reservations?.[0]?.Instances?.[0]?.BlockDeviceMappings ?? [];
+  const ids: string[] = [];
+  for (const s of specs) {
+    const volumeId = devices.find((d) => d.DeviceName === s.device)?.Ebs?.VolumeId;
+    if (!volumeId) throw new Error(`estate: no volume at ${s.device} of ${instanceId}`);
+    const snap = await ec2.send(new CreateSnapshotCommand({ VolumeId: volumeId, Description: `influxguard estate ${s.device}` }));
+    if (s.public)
+      await ec2.send(
+        new ModifySnapshotAttributeCommand({
+          SnapshotId: snap.SnapshotId!,
+          Attribute: 'createVolumePermission',
+          OperationType: 'add',
+          GroupNames: ['all'],
+        }),
+      );
+    ids.push(snap.SnapshotId!);
+  }
+  return ids;
 }
 
 /**

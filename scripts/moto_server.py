@@ -8,7 +8,9 @@ are atomic in AWS, but moto's threaded server checks a condition and then
 writes without a lock, so two concurrent claims of one idempotency key could
 both succeed: its writes are serialised below. moto has no BatchUpdateFindings
 (the note a remediation writes on its finding): it is emulated below on
-moto's own stored findings. Nothing else is changed."""
+moto's own stored findings. moto's DescribeSnapshots ignores OwnerIds and
+RestorableByUserIds, and it has no snapshot Block Public Access: both are
+emulated below (ebs.snapshot-public). Nothing else is changed."""
 import datetime
 import json
 import signal
@@ -18,7 +20,9 @@ import functools
 import threading
 
 from moto.dynamodb.models import DynamoDBBackend
+from moto.core.responses import ActionResult
 from moto.ec2.models import core as ec2_core
+from moto.ec2.responses.elastic_block_store import ElasticBlockStore
 from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
 from moto.securityhub import models as securityhub
 from moto.securityhub import responses as securityhub_responses
@@ -98,6 +102,57 @@ def get_tags(self):
 
 
 ec2_core.TaggedEC2Resource.get_tags = get_tags
+
+
+def describe_snapshots(self):
+    """moto's DescribeSnapshots with the two parameters it ignores:
+    OwnerIds (`self` or account ids) and RestorableByUserIds (`all`: public
+    snapshots; an account id: shared with it), as AWS applies them."""
+    snapshots = self.ec2_backend.describe_snapshots(
+        snapshot_ids=self._get_param("SnapshotIds", []), filters=self._filters_from_querystring()
+    )
+    account = self.ec2_backend.account_id
+    owners = [account if o == "self" else o for o in self._get_param("OwnerIds", [])]
+    if owners:
+        snapshots = [s for s in snapshots if s.owner_id in owners]
+    restorable = self._get_param("RestorableByUserIds", [])
+    if restorable:
+        snapshots = [
+            s
+            for s in snapshots
+            if ("all" in restorable and "all" in s.create_volume_permission_groups)
+            or any(u in s.create_volume_permission_userids for u in restorable if u != "all")
+        ]
+    return ActionResult({"Snapshots": snapshots})
+
+
+ElasticBlockStore.describe_snapshots = describe_snapshots
+
+# Snapshot Block Public Access by account and region (moto lacks it): `unblocked` until enabled.
+_snapshot_bpa = {}
+
+
+def _bpa_key(self):
+    return (self.ec2_backend.account_id, self.region)
+
+
+def get_snapshot_block_public_access_state(self):
+    return ActionResult({"State": _snapshot_bpa.get(_bpa_key(self), "unblocked"), "ManagedBy": "account"})
+
+
+def enable_snapshot_block_public_access(self):
+    _snapshot_bpa[_bpa_key(self)] = state = self._get_param("State")
+    return ActionResult({"State": state})
+
+
+def disable_snapshot_block_public_access(self):
+    _snapshot_bpa.pop(_bpa_key(self), None)
+    return ActionResult({"State": "unblocked"})
+
+
+ElasticBlockStore.get_snapshot_block_public_access_state = get_snapshot_block_public_access_state
+ElasticBlockStore.enable_snapshot_block_public_access = enable_snapshot_block_public_access
+ElasticBlockStore.disable_snapshot_block_public_access = disable_snapshot_block_public_access
 
 _dynamodb_writes = threading.Lock()
 

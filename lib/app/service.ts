@@ -315,6 +315,8 @@ export async function runUnit(
       clients,
       homeRegion: unit.region,
       checks,
+      // User data of running instances: a verdict per launch, kept in the table across scans and workers.
+      userDataCache: deps.store.userDataCache(deps.now),
       ...(opts.deadline !== undefined ? { deadline: opts.deadline } : {}),
       ...(deps.now ? { now: deps.now } : {}),
       ...(unit.instanceIds

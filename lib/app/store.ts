@@ -13,10 +13,12 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import type { UserDataCache } from '../discover/instance-data.js';
 import type { PendingIds } from '../kinds/events.js';
 import { KINDS } from '../kinds/index.js';
 import { chunk } from '../util/concurrency.js';
-import type { Summary } from '../model.js';
+import type { Summary, UserDataVerdict } from '../model.js';
 import type { SummaryFinding } from '../publish/sns.js';
 
 export interface ScanMeta {
@@ -109,6 +111,25 @@ export interface RegionChanges {
 const isConditionFailure = (err: unknown) =>
   err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
+/** A kept user-data verdict as the table holds it (bounded: it is read back into findings). */
+const VerdictSchema = z.object({
+  empty: z.boolean(),
+  sightings: z
+    .array(z.object({ name: z.string().max(64), line: z.number().int().positive(), part: z.number().int().positive().optional() }))
+    .max(200),
+  truncated: z.literal(true).optional(),
+});
+
+function storedVerdict(text: string | undefined): UserDataVerdict | undefined {
+  if (!text || text.length > 64 * 1024) return undefined;
+  try {
+    const v = VerdictSchema.safeParse(JSON.parse(text));
+    return v.success ? (v.data as UserDataVerdict) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class ScanStore {
   constructor(
     private readonly db: DynamoDBClient | Promise<DynamoDBClient>,
@@ -143,6 +164,46 @@ export class ScanStore {
     const db = await this.db;
     if (!ids.size) await db.send(new DeleteItemCommand({ TableName: this.table, Key: suppressedKey(accountId, region) }));
     else await db.send(new PutItemCommand({ TableName: this.table, Item: { ...suppressedKey(accountId, region), ids: { SS: [...ids] } } }));
+  }
+
+  /**
+   * User-data verdicts of an account × region's running instances (lib/discover/instance-data.ts), one item each by
+   * `instanceId@launchTime`, with the table's TTL: names and line numbers only, never user data. A verdict that does
+   * not parse is left out (the instance is read again).
+   */
+  userDataCache(now: () => Date = () => new Date()): UserDataCache {
+    const key = (accountId: string, region: string) => ({ S: `USERDATA#${accountId}#${region}` });
+    return {
+      load: async (accountId, region) => {
+        const db = await this.db;
+        const out = new Map<string, UserDataVerdict>();
+        let start: Record<string, AttributeValue> | undefined;
+        do {
+          const page = await db.send(
+            new QueryCommand({
+              TableName: this.table,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': key(accountId, region) },
+              ...(start ? { ExclusiveStartKey: start } : {}),
+            }),
+          );
+          for (const item of page.Items ?? []) {
+            const verdict = storedVerdict(item.verdict?.S);
+            if (item.sk?.S && verdict) out.set(item.sk.S, verdict);
+          }
+          start = page.LastEvaluatedKey;
+        } while (start);
+        return out;
+      },
+      save: async (accountId, region, sk, verdict) => {
+        await (await this.db).send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: { pk: key(accountId, region), sk: { S: sk }, verdict: { S: JSON.stringify(verdict) }, ttl: this.ttl(now()) },
+          }),
+        );
+      },
+    };
   }
 
   private ttl(now: Date): AttributeValue {

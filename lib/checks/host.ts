@@ -262,14 +262,16 @@ export const versionVulnerable = hostCheck({
     pci: [fsbp('pci', 'SSM.2')],
   },
   evidence: ['host', 'probe'],
-  // The host decides; an InfluxDB 3 version the probe read (present only then: InstanceEvidence.probe) stands in
-  // when the host's cannot be read or the host was not collected.
+  // The host decides; an InfluxDB 3 version the probe read stands in when the host's cannot be read or the host
+  // was not collected. Other probes stay silent without a host (a 1.x/2.x header may be a proxy's).
   needs: ['host', 'probe'],
   decidedBy: ['host'],
   evaluate: ({ evidence }) => {
     const fromHost = evidence.host?.ok ? evidence.host.value : undefined;
-    const probed = evidence.probe?.ok ? evidence.probe.value.fingerprint.version : undefined;
+    const fp = evidence.probe?.ok ? evidence.probe.value.fingerprint : undefined;
+    const probed = fp?.flavour === 'influxdb-3' ? fp.version : undefined;
     if ((!fromHost || !versionParts(fromHost.version)) && probed) return [judgeVersion(probed, { decidedBy: 'probe' })];
+    if (!evidence.host) return [];
     const h = evidenceValue(evidence.host!);
     if (!versionParts(h.version)) throw new EvidenceUnavailable('the installed InfluxDB version could not be read');
     return [unlessIncomplete(h, judgeVersion(h.version!))];

@@ -8,13 +8,14 @@ import { AUDIT_CHECKS } from './audit.js';
 import { EBS_CHECKS } from './ebs.js';
 import { ENDPOINT_CHECKS } from './endpoint.js';
 import { HOST_CHECKS } from './host.js';
+import { INSTANCE_CHECKS } from './instance.js';
 import { NET_CHECKS } from './net.js';
 import type { Described } from './support.js';
 import { TIMESTREAM_CHECKS } from './timestream.js';
 
 /** The families, each one table of docs/checks.md (its marker there is the family's name), in report order. */
 export const FAMILIES = {
-  network: [...NET_CHECKS, ...EBS_CHECKS],
+  network: [...NET_CHECKS, ...EBS_CHECKS, ...INSTANCE_CHECKS],
   endpoint: ENDPOINT_CHECKS,
   audit: AUDIT_CHECKS,
   host: HOST_CHECKS,

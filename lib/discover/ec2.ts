@@ -146,6 +146,10 @@ export function toInstance(raw: Ec2Instance, accountId: string, region: string, 
   };
   if (tags.Name) instance.name = tags.Name;
   if (raw.VpcId) instance.vpcId = raw.VpcId;
+  const md = raw.MetadataOptions;
+  if (md?.HttpEndpoint || md?.HttpTokens)
+    instance.metadataOptions = { httpEndpoint: md.HttpEndpoint ?? 'enabled', httpTokens: md.HttpTokens ?? 'optional' };
+  if (raw.LaunchTime) instance.launchTime = new Date(raw.LaunchTime).toISOString();
   if (role !== 'oss') {
     const cluster = tags[config.clusterTagKey] || raw.VpcId;
     if (cluster) instance.cluster = cluster;

@@ -6,6 +6,7 @@
  */
 import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
+import type { UserDataCache } from '../discover/instance-data.js';
 import type { EvidenceTargets } from '../evidence/index.js';
 import type { Check, CheckSettings, EndpointContext, RegionInventory, Result, SubjectRef } from '../model.js';
 import type { KindEvents } from './events.js';
@@ -21,6 +22,8 @@ export interface DiscoverContext {
   config: Config;
   /** A work unit's subject ids: a kind listed per unit lists only these. */
   only?: readonly string[];
+  /** Where user-data verdicts are kept between scans (EC2 instances); default: this process. */
+  userDataCache?: UserDataCache;
 }
 
 /**

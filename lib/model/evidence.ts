@@ -1,7 +1,17 @@
 /** Evidence: what the gatherers make of the records, each key data or the reason it could not be had. */
 import type { HostEvidence } from '../host-evidence.js';
 import type { Result } from '../result.js';
-import type { LoadBalancerEvidence, LogDelivery, NetworkAcl, Opening, SubnetRoutes, TimestreamParameters } from './inventory.js';
+import type {
+  LoadBalancerEvidence,
+  LogDelivery,
+  MetadataOptions,
+  NetworkAcl,
+  Opening,
+  Snapshot,
+  SubnetRoutes,
+  TimestreamParameters,
+  UserDataVerdict,
+} from './inventory.js';
 
 export type EvidenceSource = 'aws' | 'probe' | 'host';
 
@@ -56,14 +66,26 @@ export interface VolumeEvidence {
 export interface InstanceEvidence {
   network: Result<NetworkEvidence>;
   volumes: Result<VolumeEvidence[]>;
-  /** From the collector (SSM or local); absent when host collection is off. */
-  host?: Result<HostEvidence>;
+  /** The metadata service's options (from DescribeInstances: no extra call); always there for a scanned instance. */
+  imds?: Result<MetadataOptions>;
+  /** Owned snapshots of its volumes, each with the device of its volume; absent when not read. */
+  snapshots?: Result<SnapshotEvidence[]>;
+  /** Those of them every AWS account may restore; absent when not read. */
+  publicSnapshots?: Result<SnapshotEvidence[]>;
+  /** The region's snapshot Block Public Access state; absent when not read. */
+  snapshotBlockPublicAccess?: Result<string>;
+  /** Where its user data holds a credential in clear (names and lines only); absent when not read. */
+  userData?: Result<UserDataVerdict>;
   /**
-   * The same instance's probe, only when it recognised InfluxDB 3 and read its version (host.version-vulnerable
-   * judges that version when the host cannot tell it); absent otherwise, so a failed probe changes no host answer.
+   * The same instance's probe, when it was probed: ec2.imds-v1-allowed is raised by what it saw, and
+   * host.version-vulnerable judges the version it read when the host cannot tell it.
    */
   probe?: Result<ProbeEvidence>;
+  /** From the collector (SSM or local); absent when host collection is off. */
+  host?: Result<HostEvidence>;
 }
+
+export type SnapshotEvidence = Snapshot & { device: string };
 
 /** Evidence about one endpoint (a probed instance, or a URL given to `influxguard probe`). */
 export interface EndpointEvidence {

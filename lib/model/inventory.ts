@@ -36,6 +36,55 @@ export interface Instance {
   ipv6: string[];
   /** EBS volume ids from the block device mappings, with their device names. */
   blockDevices: { volumeId: string; device: string }[];
+  /** The metadata service's options as DescribeInstances returns them (`MetadataOptions`); absent when it said nothing. */
+  metadataOptions?: MetadataOptions;
+  /** When the instance last started (ISO 8601): its user data cannot have changed since while it runs. */
+  launchTime?: string;
+}
+
+export interface MetadataOptions {
+  /** `enabled` or `disabled`. */
+  httpEndpoint: string;
+  /** `optional` (IMDSv1 accepted) or `required` (IMDSv2 only). */
+  httpTokens: string;
+}
+
+/** An EBS snapshot owned by the account, of a volume of a scanned instance. */
+export interface Snapshot {
+  snapshotId: string;
+  volumeId: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  sizeGiB?: number;
+}
+
+/** The account's snapshots of the instances' volumes (lib/discover/instance-data.ts), each part or why it could not be read. */
+export interface SnapshotInventory {
+  /** Owned snapshots, by volume id. */
+  byVolume: Result<Map<string, Snapshot[]>>;
+  /** Owned snapshots every AWS account may restore (`createVolumePermission` group `all`), by volume id. */
+  publicByVolume: Result<Map<string, Snapshot[]>>;
+  /** The region's snapshot Block Public Access state (`block-all-sharing`, `block-new-sharing`, `unblocked`). */
+  blockPublicAccess: Result<string>;
+}
+
+/** Where an InfluxDB credential sits in clear in user data: its variable or command name and 1-based line, never the value. */
+export interface CredentialSighting {
+  name: string;
+  line: number;
+  /** The MIME multipart part (1-based) it is in, when the user data is multipart. */
+  part?: number;
+}
+
+/** What the user data of one instance showed (the text itself is never kept). */
+export interface UserDataVerdict {
+  /** No user data at all. */
+  empty: boolean;
+  sightings: CredentialSighting[];
+  /** The decoded text was cut at the size bound: a credential past it is not seen. */
+  truncated?: true;
+  /** Answered from the verdict of an earlier scan (same instance, same launch, running since). */
+  cached?: true;
 }
 
 export type Protocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'all' | string;
@@ -135,6 +184,10 @@ export interface RegionInventory {
   ebsDefaultEncryption: Result<boolean>;
   /** Route tables, network ACLs and internet-facing load balancers (lib/discover/network.ts); absent when not read. */
   network?: NetworkInventory;
+  /** Snapshots of the EC2 instances' volumes; absent when not read. */
+  snapshots?: SnapshotInventory;
+  /** By instance id: its user data's verdict, or why it could not be read; absent when not read. */
+  userData?: Map<string, Result<UserDataVerdict>>;
 }
 
 /** A load balancer's way to a target: an instance id, or an IP address (IP targets, which match only in `vpcId`, the target group's VPC). */

@@ -47,3 +47,71 @@ export function isCredentialValue(value: string): boolean {
   if (v === '') return false;
   return !/^(\$[A-Za-z_{(]|`)/.test(v);
 }
+
+/** A credential seen in a script: the variable or command that holds it and its 1-based line. Never the value. */
+export interface Sighting {
+  name: string;
+  line: number;
+}
+
+/** `NAME=value`, `NAME: value` (YAML), quoted or not; the name not preceded by a word character. */
+const ASSIGNMENT = /(?<![\w$])([A-Za-z_][A-Za-z0-9_]*)(?:=|:[ \t]+)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s;&|]*)/g;
+/** The `influx` CLI (not `influxd`), as a command word. */
+const INFLUX_CLI = /(?:^|[\s;&|(`])influx(?=\s)/;
+/** Its options that take a credential (`-password`: the 1.x CLI's spelling). */
+const CLI_OPTIONS = new Set(['--password', '-p', '--token', '-t', '-password']);
+const CREATE_USER = /\bCREATE\s+USER\s+\S+\s+WITH\s+PASSWORD\s+('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\S+)/i;
+
+/** Credential variables assigned in this text, also inside a quoted value (`Environment="INFLUX_TOKEN=…"`). */
+function assignments(text: string, scope: 'user-data' | 'environment', depth = 0): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(ASSIGNMENT)) {
+    const [, name, value] = m as unknown as [string, string, string];
+    if (isCredentialName(name, scope) && isCredentialValue(value)) out.push(name);
+    else if (depth < 2 && /^["']/.test(value)) out.push(...assignments(value.slice(1, -1), scope, depth + 1));
+  }
+  return out;
+}
+
+/** Shell-like words of a line (quotes kept, so that an empty `''` stays a word). */
+const words = (line: string): string[] => line.match(/"(?:[^"\\]|\\.)*"|'[^']*'|[^\s"']+/g) ?? [];
+
+/** The `influx` options on this line that are given a credential in clear (`--password=x` or `--password x`). */
+function cliSightings(line: string): string[] {
+  const at = line.search(INFLUX_CLI);
+  if (at < 0) return [];
+  const w = words(line.slice(at));
+  const out: string[] = [];
+  for (let i = 0; i < w.length; i++) {
+    const [flag, inline] =
+      w[i]!.startsWith('-') && w[i]!.includes('=')
+        ? [w[i]!.slice(0, w[i]!.indexOf('=')), w[i]!.slice(w[i]!.indexOf('=') + 1)]
+        : [w[i]!, undefined];
+    if (!CLI_OPTIONS.has(flag)) continue;
+    const value = inline ?? w[i + 1];
+    if (value !== undefined && !value.startsWith('-') && isCredentialValue(value)) out.push(`influx ${flag}`);
+  }
+  return out;
+}
+
+/**
+ * Where a script (user data, a command line) holds an InfluxDB credential in clear (CHECKS.md `secrets.user-data`):
+ * a credential variable assigned a value that is not empty and not a shell reference, an `influx` CLI option given
+ * one, or `CREATE USER … WITH PASSWORD '…'`. A line ending in `\` continues on the next: the sighting is at its first.
+ */
+export function credentialSightings(text: string, scope: 'user-data' | 'environment' = 'user-data'): Sighting[] {
+  const out: Sighting[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const first = i;
+    let line = lines[i]!;
+    while (line.endsWith('\\') && i + 1 < lines.length) line = `${line.slice(0, -1)} ${lines[++i]!}`;
+    const names = new Set<string>();
+    for (const name of assignments(line, scope)) names.add(name);
+    for (const n of cliSightings(line)) names.add(n);
+    const create = CREATE_USER.exec(line);
+    if (create && isCredentialValue(create[1]!)) names.add('CREATE USER … WITH PASSWORD');
+    for (const name of names) out.push({ name, line: first + 1 });
+  }
+  return out;
+}

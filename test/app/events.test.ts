@@ -267,6 +267,19 @@ describe('each event shape scans exactly the affected resources', () => {
       () => [b()],
     ],
     [
+      'ModifyInstanceAttribute (user data) → the instance',
+      () => cloudTrailEvent(acct(), 'ModifyInstanceAttribute', { instanceId: b(), userData: '<sensitiveDataRemoved>' }),
+      () => [b()],
+    ],
+    [
+      'ModifyInstanceMetadataOptions → the instance',
+      () =>
+        cloudTrailEvent(acct(), 'ModifyInstanceMetadataOptions', {
+          ModifyInstanceMetadataOptionsRequest: { InstanceId: b(), HttpTokens: 'optional' },
+        }),
+      () => [b()],
+    ],
+    [
       'ModifyInstanceAttribute of anything else → nothing',
       () => cloudTrailEvent(acct(), 'ModifyInstanceAttribute', { instanceId: b(), disableApiTermination: { value: true } }),
       () => undefined,

@@ -58,6 +58,8 @@ const NO_RESOURCE_LEVEL = new Set([
   'ec2:DescribeNetworkAcls',
   'ec2:DescribeSubnets',
   'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSnapshots',
+  'ec2:GetSnapshotBlockPublicAccessState',
   'elasticloadbalancing:DescribeLoadBalancers',
   'elasticloadbalancing:DescribeListeners',
   'elasticloadbalancing:DescribeRules',
@@ -229,6 +231,10 @@ const EC2_SCAN = [
   'ec2:DescribeVolumes',
   'ec2:GetEbsEncryptionByDefault',
   'ec2:GetManagedPrefixListEntries',
+  // Snapshots of the instances' volumes, the region's snapshot Block Public Access, user data (issue 31).
+  'ec2:DescribeSnapshots',
+  'ec2:GetSnapshotBlockPublicAccessState',
+  'ec2:DescribeInstanceAttribute',
   // Reachability through internet-facing load balancers.
   'elasticloadbalancing:DescribeListeners',
   'elasticloadbalancing:DescribeRules',

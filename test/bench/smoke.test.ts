@@ -57,3 +57,23 @@ it('runs the reachability calls benchmark at 50 instances without errors (calls 
   expect(r.stdout).toMatch(/\*\*all discovery calls \(EC2 \+ ELB\)\*\* \| \*\*\d+\*\*/);
   console.info(`reach smoke: ${r.stdout.split('\n').find((l) => l.includes('all discovery calls'))}`);
 }, 300_000);
+
+it('runs the snapshots/user-data benchmark at 50 instances without errors (calls are reported, not judged)', () => {
+  const r = spawnSync(process.execPath, [`${root}dist/bench/instance-data.js`, '--instances', '50', '--no-write'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
+  expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr.slice(-2000) }).toEqual({ status: 0, stderr: '' });
+  // The first scan reads every instance's user data; the rescan only the stopped ones.
+  const [first, again] = ['first (empty cache)', 'rescan (same process)'].map((l) =>
+    Number(
+      r.stdout
+        .split('\n')
+        .find((x) => x.startsWith(`| ${l} |`))
+        ?.split('|')[2],
+    ),
+  );
+  expect(first).toBeGreaterThan(again!);
+  console.info(`instance-data smoke: first ${first}, rescan ${again} per-instance reads`);
+}, 300_000);

@@ -16,7 +16,7 @@ interface Row {
 }
 const rows: Row[] = vendored
   .split('\n')
-  .filter((l) => /^\| `[a-z]+\.[a-z0-9-]+` \|/.test(l))
+  .filter((l) => /^\| `[a-z][a-z0-9]*\.[a-z0-9-]+` \|/.test(l))
   .map((l) => {
     const cells = l.split('|').map((c) => c.trim());
     return {

@@ -2,19 +2,24 @@
  * What moto cannot do: throttling, access denied, failing calls. Each failure
  * becomes NOT_AVAILABLE for exactly the part it affects; the scan goes on.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import {
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeRegionsCommand,
+  DescribeSnapshotsCommand,
   DescribeSecurityGroupsCommand,
   DescribeVolumesCommand,
   EC2Client,
   GetEbsEncryptionByDefaultCommand,
   GetManagedPrefixListEntriesCommand,
+  GetSnapshotBlockPublicAccessStateCommand,
+  type Instance as Ec2Instance,
 } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createClients } from '../../lib/aws/clients.js';
+import { clearUserDataCache } from '../../lib/discover/instance-data.js';
 import { parseConfig } from '../../lib/config.js';
 import { InfluxguardError } from '../../lib/errors.js';
 import { scan } from '../../lib/scan.js';
@@ -29,7 +34,8 @@ afterEach(() => {
 const awsError = (name: string, message: string, status = 400) =>
   Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
 
-function healthyEstate() {
+/** One instance behind a world-open group; `instance`: more of its DescribeInstances answer. */
+function healthyEstate(instance: Partial<Ec2Instance> = {}) {
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
   ec2.on(DescribeRegionsCommand).resolves({ Regions: [{ RegionName: 'eu-west-1' }, { RegionName: 'us-east-1' }] });
   ec2.on(DescribeInstancesCommand).resolves({
@@ -48,6 +54,7 @@ function healthyEstate() {
               },
             ],
             BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-1' } }],
+            ...instance,
           },
         ],
       },
@@ -162,5 +169,61 @@ describe('AWS failures', () => {
     });
     const doc = await run(['all']);
     expect(doc.scope.regions).toEqual(['eu-west-1', 'us-east-1']);
+  });
+});
+
+describe('snapshots, user data and metadata options (issue 31)', () => {
+  const withInstanceData = (launchTime = new Date('2026-11-01T00:00:00Z')) => {
+    healthyEstate({ LaunchTime: launchTime, MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'optional' } });
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-1', VolumeId: 'vol-1', Encrypted: false }] });
+    ec2.on(GetSnapshotBlockPublicAccessStateCommand).resolves({ State: 'unblocked' });
+    ec2.on(DescribeInstanceAttributeCommand).resolves({ UserData: { Value: Buffer.from('INFLUX_TOKEN=abc').toString('base64') } });
+  };
+  beforeEach(() => clearUserDataCache());
+
+  it('denied reads are NOT_AVAILABLE for exactly the checks that need them, with the reason', async () => {
+    withInstanceData();
+    ec2.on(DescribeSnapshotsCommand).rejects(awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+    ec2
+      .on(DescribeInstanceAttributeCommand)
+      .rejects(awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+    const doc = await run();
+    for (const id of ['ebs.snapshot-public', 'ebs.snapshot-unencrypted', 'secrets.user-data']) {
+      expect(statusOf(doc, id)).toEqual(['NOT_AVAILABLE']);
+      expect(String(doc.findings.find((f) => f.checkId === id)!.evidence.reason)).toMatch(
+        /ec2:(DescribeSnapshots|DescribeInstanceAttribute) failed: UnauthorizedOperation/,
+      );
+    }
+    expect(statusOf(doc, 'ec2.imds-v1-allowed')).toEqual(['FAILED']);
+    expect(statusOf(doc, 'net.http-port-public')).toEqual(['FAILED']);
+  });
+
+  it('a rescan of a running instance reuses its user data verdict; a new launch reads it again', async () => {
+    withInstanceData();
+    expect(statusOf(await run(), 'secrets.user-data')).toEqual(['FAILED']);
+    expect(ec2.commandCalls(DescribeInstanceAttributeCommand)).toHaveLength(1);
+    const again = await run();
+    expect(statusOf(again, 'secrets.user-data')).toEqual(['FAILED']);
+    expect(again.findings.find((f) => f.checkId === 'secrets.user-data')!.evidence.cachedVerdict).toBe(true);
+    expect(ec2.commandCalls(DescribeInstanceAttributeCommand)).toHaveLength(1);
+    ec2.reset();
+    withInstanceData(new Date('2026-11-20T00:00:00Z'));
+    ec2.on(DescribeInstanceAttributeCommand).resolves({});
+    expect(statusOf(await run(), 'secrets.user-data')).toEqual(['PASSED']);
+    expect(ec2.commandCalls(DescribeInstanceAttributeCommand)).toHaveLength(1);
+  });
+
+  it('snapshot calls do not grow with instances: owned by volume-id filter, public once, Block Public Access once', async () => {
+    withInstanceData();
+    await run();
+    const inputs = ec2.commandCalls(DescribeSnapshotsCommand).map((c) => c.args[0].input);
+    expect(inputs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ OwnerIds: ['self'], Filters: [{ Name: 'volume-id', Values: ['vol-1'] }] }),
+        expect.objectContaining({ OwnerIds: ['self'], RestorableByUserIds: ['all'] }),
+      ]),
+    );
+    expect(inputs).toHaveLength(2);
+    expect(ec2.commandCalls(GetSnapshotBlockPublicAccessStateCommand)).toHaveLength(1);
   });
 });

@@ -181,6 +181,7 @@ function replacements(result: ScanResult): [string, string][] {
   named('lb', estate.loadBalancers);
   named('ts', estate.timestream);
   named('pg', estate.parameterGroups);
+  named('snap', estate.snapshots);
   pairs.push([estate.vpcId, '<vpc>'], [estate.internetGatewayId, '<igw>']);
   for (const i of result.instances) {
     const name = i.name ?? i.instanceId;

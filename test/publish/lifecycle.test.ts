@@ -71,7 +71,8 @@ describe('ASFF mapping', () => {
         expect(a.Title!.length).toBeLessThanOrEqual(LIMITS.title);
         expect(a.Description!.length).toBeLessThanOrEqual(LIMITS.description);
         expect(a.Remediation!.Recommendation!.Text!.length).toBeLessThanOrEqual(LIMITS.recommendationText);
-        expect(a.Types!.every((t) => /^(Software and Configuration Checks|Effects)\//.test(t))).toBe(true);
+        // ASFF namespaces the checks use (secrets.user-data: Sensitive Data Identifications/Passwords).
+        expect(a.Types!.every((t) => /^(Software and Configuration Checks|Effects|Sensitive Data Identifications)\//.test(t))).toBe(true);
         expect(a.FindingProviderFields).toMatchObject({ Severity: { Label: f.severity }, Types: a.Types });
         expect(Buffer.byteLength(JSON.stringify(a))).toBeLessThan(LIMITS.findingBytes);
         expect(a.Workflow).toBeUndefined();

@@ -149,12 +149,19 @@ export function net(openings: Opening[], over: Partial<NetworkEvidence> = {}): N
 }
 
 export function ctx(
-  opts: { instance?: Partial<Instance>; net?: NetworkEvidence; volumes?: VolumeEvidence[]; config?: unknown } = {},
+  opts: {
+    instance?: Partial<Instance>;
+    net?: NetworkEvidence;
+    volumes?: VolumeEvidence[];
+    config?: unknown;
+    /** More evidence keys (imds, snapshots, userData, probe …). */
+    evidence?: Partial<InstanceContext['evidence']>;
+  } = {},
 ): InstanceContext {
   return {
     instance: instance(opts.instance),
     settings: checkSettings(parseConfig(opts.config ?? {})),
-    evidence: { network: ok(opts.net ?? net([])), volumes: ok(opts.volumes ?? []) },
+    evidence: { network: ok(opts.net ?? net([])), volumes: ok(opts.volumes ?? []), ...opts.evidence },
   };
 }
 

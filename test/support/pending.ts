@@ -1,10 +1,5 @@
 /** Catalogue checks (docs/CHECKS.md) not implemented yet, each with the issue that brings it (and its compliance mapping). Shrinks to empty. */
 export const PENDING: Record<string, string> = {
-  'ebs.snapshot-public': 'issue 31',
-  'ebs.snapshot-unencrypted': 'issue 31',
-  'ec2.imds-v1-allowed': 'issue 31',
-  'secrets.user-data': 'issue 31',
-  'tls.load-balancer-plaintext': 'issue 31',
   'auth.v3-admin-token-unclaimed': 'issue 32',
   'auth.v3-recovery-listener-exposed': 'issue 32',
   'host.v3-processing-engine-open': 'issue 32',

@@ -1,9 +1,11 @@
 /**
  * EC2 instances selected by tag: one paginated DescribeInstances per selector (a work unit: by its ids). A failure
  * throws: the region's groups, volumes and account settings come from the same API, so the whole region is
- * NOT_AVAILABLE. With instances, the paths from the internet (routes, ACLs, load balancers) are read once.
+ * NOT_AVAILABLE. With instances, the paths from the internet (routes, ACLs, load balancers) are read once, beside
+ * the snapshots of their volumes and their user data (lib/discover/instance-data.ts).
  */
 import { listInstances } from '../../discover/ec2.js';
+import { discoverSnapshots, discoverUserData } from '../../discover/instance-data.js';
 import { discoverNetwork } from '../../discover/network.js';
 import { ok, type Instance, type RegionInventory } from '../../model.js';
 import type { DiscoverContext, Listing } from '../kind.js';
@@ -22,5 +24,10 @@ export async function discoverEc2Instances(c: DiscoverContext): Promise<Listing<
 export async function discoverEc2Paths(inv: RegionInventory, c: DiscoverContext): Promise<void> {
   if (!inv.instances.length) return;
   const k = c.clients;
-  inv.network = await discoverNetwork({ ec2: k.ec2(c.region), elbv2: k.elbv2(c.region), elb: k.elb(c.region) }, inv);
+  const ec2 = k.ec2(c.region);
+  [inv.network, inv.snapshots, inv.userData] = await Promise.all([
+    discoverNetwork({ ec2, elbv2: k.elbv2(c.region), elb: k.elb(c.region) }, inv),
+    discoverSnapshots(ec2, inv.instances),
+    discoverUserData(ec2, inv.instances, c.userDataCache),
+  ]);
 }

@@ -1,6 +1,6 @@
 /**
  * `ec2-instance` in event-driven rescans (lib/kinds/events.ts): the EC2 events that name instances (their groups,
- * launch, start, watched tags, volumes, an address) and the load-balancer events that name targets; a selected
+ * user data, metadata options, launch, start, watched tags, volumes, an address) and the load-balancer events that name targets; a selected
  * instance is touched by its groups, interfaces, subnets and VPC, and is behind a load balancer by its id or address.
  */
 import type { Instance } from '../../model.js';
@@ -17,8 +17,12 @@ export const ELB_EVENTS = eventsOf(ELB);
 function ec2Named(eventName: string, req: Record<string, unknown>, res: Record<string, unknown>, watched: (key: string) => boolean) {
   switch (eventName) {
     case 'ModifyInstanceAttribute':
-      if (!req.groupSet && req.attribute !== 'groupSet') return undefined;
+      // Its groups, or its user data (secrets.user-data: changed while the instance is stopped).
+      if (!req.groupSet && req.attribute !== 'groupSet' && !req.userData && req.attribute !== 'userData') return undefined;
       return { ids: str(req.instanceId, INSTANCE) };
+    case 'ModifyInstanceMetadataOptions':
+      // IMDSv1 on or off (ec2.imds-v1-allowed).
+      return { ids: str(rec(req.ModifyInstanceMetadataOptionsRequest).InstanceId ?? req.instanceId, INSTANCE) };
     case 'RunInstances':
       return { ids: itemsOf(res.instancesSet, 'instanceId').filter((i) => INSTANCE.test(i)) };
     case 'StartInstances':

@@ -15,6 +15,8 @@ import {
   type ProbeEvidence,
   type RegionInventory,
   type Result,
+  type SnapshotEvidence,
+  type SnapshotInventory,
   type VolumeEvidence,
 } from '../../model.js';
 import type { GatherEnv, Sourced } from '../kind.js';
@@ -40,6 +42,28 @@ function volumeEvidence(
   return ok(out.sort((a, b) => a.device.localeCompare(b.device) || a.volumeId.localeCompare(b.volumeId)));
 }
 
+/** The instance's snapshots in one of the inventory's maps by volume, each with its volume's device. */
+function snapshotEvidence(instance: Instance, part: SnapshotInventory['byVolume']): Result<SnapshotEvidence[]> {
+  if (!part.ok) return fail(part.reason);
+  return ok(instance.blockDevices.flatMap((b) => (part.value.get(b.volumeId) ?? []).map((s) => ({ ...s, device: b.device }))));
+}
+
+/** The instance's snapshots, the public ones, the region's Block Public Access and its user data's verdict, when read. */
+function instanceData(instance: Instance, inv: RegionInventory): Partial<InstanceContext['evidence']> {
+  const snaps = inv.snapshots;
+  const userData = inv.userData?.get(instance.instanceId);
+  return {
+    ...(snaps
+      ? {
+          snapshots: snapshotEvidence(instance, snaps.byVolume),
+          publicSnapshots: snapshotEvidence(instance, snaps.publicByVolume),
+          snapshotBlockPublicAccess: snaps.blockPublicAccess,
+        }
+      : {}),
+    ...(userData ? { userData } : {}),
+  };
+}
+
 export const ec2InstanceTargets = (config: Config): EvidenceTargets<Instance> => ({
   id: (i) => i.instanceId,
   probeTarget: (i) => probeTarget(i, config.probe),
@@ -57,17 +81,18 @@ export function ec2InstanceContexts(
   const clusters = clusterFacts(inv.instances);
   return instances.map((instance, n) => {
     const host = sourced[n]?.host;
-    // An InfluxDB 3 version the probe read feeds host.version-vulnerable (lib/model/evidence.ts InstanceEvidence.probe).
-    const probe = sourced[n]?.probe;
-    const v3 = probe?.ok && probe.value.fingerprint.flavour === 'influxdb-3' && probe.value.fingerprint.version ? probe : undefined;
     return {
       instance,
       settings: env.settings,
       evidence: {
         network: withPaths(networkEvidence(instance, inv, clusters, env.config.clusterCidrs), instance, inv.network),
         volumes: volumeEvidence(instance.instanceId, instance.blockDevices, inv),
+        imds: instance.metadataOptions
+          ? ok(instance.metadataOptions)
+          : fail('DescribeInstances returned no MetadataOptions for the instance'),
+        ...instanceData(instance, inv),
+        ...(sourced[n]?.probe ? { probe: sourced[n]!.probe } : {}),
         ...(host ? { host } : {}),
-        ...(v3 ? { probe: v3 } : {}),
       },
     };
   });
