@@ -21,6 +21,7 @@ import {
 } from './hostfacts.js';
 import { fsbp, judged, na, UNNEEDED_SERVICE } from './compliance.js';
 import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue, type SelfDescribed } from './support.js';
+import { imageVersionOutcome } from './ecs.js';
 
 const CONFIG_URL = 'https://docs.influxdata.com/influxdb/v1/administration/config/';
 /** A check only the host answers (silent when host evidence was not collected: see the engine). */
@@ -227,54 +228,62 @@ export const VERSION_KNOWLEDGE: readonly {
   },
 ];
 
-export const versionVulnerable = hostCheck({
-  id: 'host.version-vulnerable',
-  asffTypes: ASFF_TYPES.cve,
-  title: 'InfluxDB version is end-of-life or has a known vulnerability',
-  severity: 'MEDIUM',
-  section: 'Secure your host',
-  risk: 'Old releases no longer get security fixes; known vulnerabilities have public exploits.',
-  remediation: {
-    text: 'Upgrade to a supported InfluxDB release (the current or previous minor release of its line), from InfluxData or a distribution that backports fixes.',
-    url: SUPPORT_POLICY,
-  },
-  failedWhen:
-    "the installed version is end-of-life or has a known vulnerability without a distribution fix, from a table with a source per entry (`VERSION_KNOWLEDGE` in `lib/checks/host.ts`): CVE-2019-20933 before 1.7.6 (Debian's 1.6.7~rc0 carries the fix, observed); end-of-life by InfluxData's support policy (the current and previous minor release of a line): 1.x before 1.12, 2.x before 2.9 (newest on the module proxy: 1.13.2, 2.10.0); InfluxDB 3: NOT_AVAILABLE",
-  compliance: {
-    nist: [fsbp('nist', 'SSM.2')],
-    cis: [judged('cis', ['2.2', '7.4'], 'authorized software is currently supported; application patch management')],
-    pci: [fsbp('pci', 'SSM.2')],
-  },
-  evidence: ['host', 'probe'],
-  evaluate: ({ evidence }) => {
-    const h = evidenceValue(evidence.host!);
-    const v = versionParts(h.version);
-    if (!v) throw new EvidenceUnavailable('the installed InfluxDB version could not be read');
-    if (v[0] !== 1 && v[0] !== 2) throw new EvidenceUnavailable(`no version knowledge about InfluxDB ${v[0]} (${h.version})`);
-    const patched = DISTRIBUTION_FIXES.get(h.version ?? '') ?? [];
-    const known = VERSION_KNOWLEDGE.filter((x) => !versionBelow(v, x.from) && versionBelow(v, x.below) && !patched.includes(x.id));
-    const vulns = known.filter((x) => x.kind === 'cve');
-    const eol = known.find((x) => x.kind === 'end-of-life');
-    const details = {
-      version: h.version,
-      ...(vulns.length ? { vulnerabilities: vulns.map((x) => `${x.id}: ${x.what}`) } : {}),
-      ...(patched.length ? { distributionFixes: patched } : {}),
-      endOfLife: eol !== undefined,
-      ...(known.length ? { sources: known.map((x) => `${x.id}: ${x.source}`) } : {}),
-    };
-    if (known.length)
-      return [
-        {
-          status: 'FAILED',
-          summary: [eol ? `${h.version} is end-of-life (${eol.what})` : '', ...vulns.map((x) => x.id)].filter(Boolean).join('; '),
-          details,
-        },
-      ];
+export const versionVulnerable: Described<InstanceCheck> = {
+  ...hostCheck({
+    id: 'host.version-vulnerable',
+    asffTypes: ASFF_TYPES.cve,
+    title: 'InfluxDB version is end-of-life or has a known vulnerability',
+    severity: 'MEDIUM',
+    section: 'Secure your host',
+    risk: 'Old releases no longer get security fixes; known vulnerabilities have public exploits.',
+    remediation: {
+      text: 'Upgrade to a supported InfluxDB release (the current or previous minor release of its line), from InfluxData or a distribution that backports fixes.',
+      url: SUPPORT_POLICY,
+    },
+    failedWhen:
+      "the installed version is end-of-life or has a known vulnerability without a distribution fix, from a table with a source per entry (`VERSION_KNOWLEDGE` in `lib/checks/host.ts`): CVE-2019-20933 before 1.7.6 (Debian's 1.6.7~rc0 carries the fix, observed); end-of-life by InfluxData's support policy (the current and previous minor release of a line): 1.x before 1.12, 2.x before 2.9 (newest on the module proxy: 1.13.2, 2.10.0); InfluxDB 3: NOT_AVAILABLE",
+    compliance: {
+      nist: [fsbp('nist', 'SSM.2')],
+      cis: [judged('cis', ['2.2', '7.4'], 'authorized software is currently supported; application patch management')],
+      pci: [fsbp('pci', 'SSM.2')],
+    },
+    evidence: ['host', 'probe'],
+    // A containerised InfluxDB: from its image tags (lib/checks/ecs.ts); an instance: from its host.
+    evaluate: ({ evidence }) =>
+      evidence.ecs
+        ? imageVersionOutcome(evidenceValue(evidence.ecs), VERSION_KNOWLEDGE, (v) => versionOutcomes(v))
+        : versionOutcomes(evidenceValue(evidence.host!).version, evidenceValue(evidence.host!)),
+  }),
+  needs: ['host', 'ecs'],
+};
+
+/** The verdict on one installed version (`h`: the host it was read from, whose incomplete evidence allows no PASS). */
+function versionOutcomes(version: string | null | undefined, h?: HostEvidence): Outcome[] {
+  const v = versionParts(version);
+  if (!v) throw new EvidenceUnavailable('the installed InfluxDB version could not be read');
+  if (v[0] !== 1 && v[0] !== 2) throw new EvidenceUnavailable(`no version knowledge about InfluxDB ${v[0]} (${version})`);
+  const patched = DISTRIBUTION_FIXES.get(version ?? '') ?? [];
+  const known = VERSION_KNOWLEDGE.filter((x) => !versionBelow(v, x.from) && versionBelow(v, x.below) && !patched.includes(x.id));
+  const vulns = known.filter((x) => x.kind === 'cve');
+  const eol = known.find((x) => x.kind === 'end-of-life');
+  const details = {
+    version,
+    ...(vulns.length ? { vulnerabilities: vulns.map((x) => `${x.id}: ${x.what}`) } : {}),
+    ...(patched.length ? { distributionFixes: patched } : {}),
+    endOfLife: eol !== undefined,
+    ...(known.length ? { sources: known.map((x) => `${x.id}: ${x.source}`) } : {}),
+  };
+  if (known.length)
     return [
-      unlessIncomplete(h, { status: 'PASSED', summary: `${h.version} is supported and has no known unpatched vulnerability`, details }),
+      {
+        status: 'FAILED',
+        summary: [eol ? `${version} is end-of-life (${eol.what})` : '', ...vulns.map((x) => x.id)].filter(Boolean).join('; '),
+        details,
+      },
     ];
-  },
-});
+  const passed: Outcome = { status: 'PASSED', summary: `${version} is supported and has no known unpatched vulnerability`, details };
+  return [h ? unlessIncomplete(h, passed) : passed];
+}
 
 export const privateKeyExposed = hostCheck({
   id: 'tls.private-key-exposed',

@@ -1,7 +1,17 @@
 /** Evidence: what the gatherers make of the records, each key data or the reason it could not be had. */
 import type { HostEvidence } from '../host-evidence.js';
 import type { Result } from '../result.js';
-import type { LoadBalancerEvidence, LogDelivery, NetworkAcl, Protocol, SubnetRoutes, TimestreamParameters } from './inventory.js';
+import type {
+  EcsContainer,
+  EcsService,
+  EcsTaskDefinition,
+  LoadBalancerEvidence,
+  LogDelivery,
+  NetworkAcl,
+  Protocol,
+  SubnetRoutes,
+  TimestreamParameters,
+} from './inventory.js';
 
 export type EvidenceSource = 'aws' | 'probe' | 'host';
 
@@ -76,9 +86,35 @@ export interface VolumeEvidence {
  */
 export interface InstanceEvidence {
   network: Result<NetworkEvidence>;
-  volumes: Result<VolumeEvidence[]>;
+  /** Absent for a containerised InfluxDB (its data volumes are `ecs`). */
+  volumes?: Result<VolumeEvidence[]>;
   /** From the collector (SSM or local); absent when host collection is off. */
   host?: Result<HostEvidence>;
+  /** A containerised InfluxDB on Amazon ECS (lib/kinds/ecs-service/evidence.ts); absent for EC2 instances. */
+  ecs?: Result<EcsEvidence>;
+}
+
+/** What the ECS checks read of one service or standalone task. */
+export interface EcsEvidence {
+  service: EcsService;
+  /** The InfluxDB containers of each judged revision, with the revision. */
+  containers: { taskDefinition: EcsTaskDefinition; container: EcsContainer }[];
+  /** Revisions that could not be read, with why. */
+  unreadable: string[];
+  /** Each InfluxDB container's data directory and what holds it. */
+  dataVolumes: DataVolume[];
+}
+
+/** Where one InfluxDB container keeps its data, and whether that is encrypted (or why it is not known). */
+export interface DataVolume {
+  taskDefinition: string;
+  container: string;
+  path: string;
+  kind: 'efs' | 'ebs-managed' | 'ephemeral' | 'container-instance';
+  id?: string;
+  arn?: string;
+  encrypted: Result<boolean>;
+  transitEncryption?: string;
 }
 
 /** Evidence about one endpoint (a probed instance, or a URL given to `influxguard probe`). */
