@@ -6,7 +6,6 @@
  */
 import type { EcsEvidence, InstanceCheck, Outcome, ResourceRef } from '../model.js';
 import { isCredentialName } from '../util/credentials.js';
-import { tagVersion } from '../kinds/ecs-service/image.js';
 import { fsbp, judged } from './compliance.js';
 import { versionBelow } from './hostfacts.js';
 import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue } from './support.js';
@@ -147,7 +146,7 @@ export function imageVersionOutcome(
   if (!e.containers.length) throw new EvidenceUnavailable(e.unreadable.join('; ') || 'no container running an InfluxDB server image');
   const outcomes = e.containers.map(({ taskDefinition, container }): Outcome => {
     const image = container.influx!;
-    const v = tagVersion(image.tag);
+    const v = image.version;
     const base = { image: container.image, taskDefinition: taskDefinition.arn, container: container.name };
     if (!image.major || image.major === 3 || !v || v.parts[0] !== image.major)
       return {

@@ -125,6 +125,8 @@ export interface InfluxImage {
   tag?: string;
   digest?: string;
   major?: 1 | 2 | 3;
+  /** The version the tag states: in full (`1.8.10`), or only its line (`1.8`, `2`). */
+  version?: { parts: number[]; full: boolean };
 }
 
 /** One variable of a container's plain `environment`: a credential's value is never kept (only whether it is set). */

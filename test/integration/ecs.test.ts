@@ -188,14 +188,14 @@ describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
 
   it('names the service in ASFF as AwsEcsService, and the family without revision as AwsEcsTaskDefinition', () => {
     const [auth] = of('influx-public', 'auth.disabled');
-    expect(toAsff(auth!, { now: result.document.finishedAt }).Resources[0]).toMatchObject({
+    expect(toAsff(auth!, { now: result.document.finishedAt }).Resources![0]).toMatchObject({
       Type: 'AwsEcsService',
       Id: arn('influx-public'),
     });
     const [secret] = of('influx-public', 'secrets.plaintext-environment');
     const a = toAsff(secret!, { now: result.document.finishedAt });
-    expect(a.Resources[0]).toMatchObject({ Type: 'AwsEcsTaskDefinition' });
-    expect(a.Resources[0]!.Id).not.toMatch(/:\d+$/);
+    expect(a.Resources![0]).toMatchObject({ Type: 'AwsEcsTaskDefinition' });
+    expect(a.Resources![0]!.Id).not.toMatch(/:\d+$/);
   });
 
   it('no planted credential reaches any output format, the table or the SNS summary', async () => {

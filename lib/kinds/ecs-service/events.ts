@@ -1,7 +1,7 @@
 /**
  * `ecs-service` in event-driven rescans (lib/kinds/events.ts): `CreateService`, `UpdateService` and `DeleteService`
- * name a service (rescanned as named: the region unit lists them all); tag changes with a watched key on a service
- * too. `RegisterTaskDefinition` changes nothing that runs and names nothing; a standalone `RunTask` names no
+ * name a service (rescanned as named: the region unit lists them all). Tag changes on a service are not watched:
+ * the next scheduled scan sees them. `RegisterTaskDefinition` changes nothing that runs and names nothing; a standalone `RunTask` names no
  * service (`*`: the region, under the region rate limit). A selected service is touched by its groups and subnets.
  */
 import type { EcsService } from '../../model.js';
@@ -14,7 +14,7 @@ const arnOf = (v: unknown): string[] => (typeof v === 'string' && v.length <= 60
 
 export const ecsServiceEvents: KindEvents<EcsService> = {
   noun: 'Amazon ECS services',
-  named: (r, watched) => {
+  named: (r) => {
     if (r.eventSource !== SOURCE || !eventsOf(SOURCE).includes(r.eventName)) return undefined;
     const req = r.requestParameters;
     const res = r.responseElements;
@@ -23,13 +23,6 @@ export const ecsServiceEvents: KindEvents<EcsService> = {
         return undefined;
       case 'RunTask':
         return { ids: ['*'], why: 'a standalone task was started (RunTask)' };
-      case 'TagResource':
-      case 'UntagResource': {
-        const keys = Array.isArray(req.tagKeys) ? req.tagKeys : Array.isArray(req.tags) ? req.tags.map((t) => rec(t).key) : [];
-        if (!keys.some((k) => typeof k === 'string' && watched(k))) return undefined;
-        const ids = arnOf(req.resourceArn);
-        return ids.length ? { ids } : undefined;
-      }
       default: {
         const ids = [...arnOf(rec(res.service).serviceArn), ...arnOf(req.service)];
         return { ids: ids.length ? [ids[0]!] : ['*'], why: `${r.eventName} without a readable service ARN` };

@@ -32,7 +32,6 @@ import {
 } from '../../model.js';
 import { unique } from '../../util/concurrency.js';
 import type { GatherEnv, Sourced } from '../kind.js';
-import { tagVersion } from './image.js';
 import { ecsServiceSubject } from './subject.js';
 
 /** Said where no address of a service is known but `assignPublicIp` gives its tasks one. */
@@ -178,7 +177,7 @@ export function hostView(e: EcsEvidence): HostEvidence | undefined {
         .filter((v) => v.name.startsWith(prefix))
         .map((v) => [v.name, 'value' in v ? v.value : v.set ? 'set' : 'empty'] as const),
     );
-    const v = tagVersion(container.influx?.tag);
+    const v = container.influx?.version;
     return [
       {
         pid: n + 1,

@@ -52,7 +52,9 @@ export function influxImage(ref: string): InfluxImage | undefined {
   const repository = p.path.split('/').pop()!;
   if (!SERVERS.has(repository)) return undefined;
   const major = repository === 'influxdb' ? majorOfTag(p.tag) : 3;
+  const version = tagVersion(p.tag);
   return {
+    ...(version ? { version } : {}),
     repository,
     ...(p.tag !== undefined ? { tag: p.tag } : {}),
     ...(p.digest !== undefined ? { digest: p.digest } : {}),
@@ -61,7 +63,7 @@ export function influxImage(ref: string): InfluxImage | undefined {
 }
 
 /** The version a tag states in full (`1.8.10`, `2.7.12-alpine` → `2.7.12`), else the line it names (`1.8`), else none. */
-export function tagVersion(tag: string | undefined): { parts: number[]; full: boolean } | undefined {
+function tagVersion(tag: string | undefined): { parts: number[]; full: boolean } | undefined {
   const m = tag ? /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:$|[-_])/.exec(tag) : null;
   if (!m) return undefined;
   const parts = [m[1], m[2], m[3]].filter((x) => x !== undefined).map(Number);
