@@ -160,6 +160,8 @@ export interface EcsSpec {
   efs?: { fileSystem: string; path: string; transitEncryption?: boolean };
   /** Running tasks of the service (RunTask in the service's group): none by default. */
   running?: number;
+  /** Its subnet (by name in `subnets`); absent: the first. */
+  subnet?: string;
   tags?: Record<string, string>;
 }
 
@@ -199,6 +201,8 @@ export interface SeededEstate {
   /** ECS service ARN (a standalone task's ARN) by name, and the running tasks' ARNs. */
   ecs: Record<string, string>;
   ecsTasks: Record<string, string[]>;
+  /** Each running task's interface and private address (moto makes them up). */
+  ecsInterfaces: { task: string; eni: string; ip: string }[];
   efs: Record<string, string>;
 }
 
@@ -317,7 +321,7 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
   const loadBalancers = spec.loadBalancers?.length
     ? await seedLoadBalancers(ec2, spec, { vpcId, subnets: Object.values(subnets), groups, instances, privateIps })
     : {};
-  const ecs = spec.ecs?.length ? await seedEcs(ec2, spec, subnetId, groups) : { ecs: {}, ecsTasks: {}, efs: {} };
+  const ecs = spec.ecs?.length ? await seedEcs(ec2, spec, subnets, groups) : { ecs: {}, ecsTasks: {}, ecsInterfaces: [], efs: {} };
   return {
     region: spec.region,
     vpcId,
@@ -338,9 +342,9 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
 async function seedEcs(
   ec2: EC2Client,
   spec: EstateSpec,
-  subnetId: string,
+  subnets: Record<string, string>,
   groups: Record<string, string>,
-): Promise<Pick<SeededEstate, 'ecs' | 'ecsTasks' | 'efs'>> {
+): Promise<Pick<SeededEstate, 'ecs' | 'ecsTasks' | 'ecsInterfaces' | 'efs'>> {
   const client = await sibling(ec2, spec.region, (c) => new ECSClient(c));
   const efsClient = await sibling(ec2, spec.region, (c) => new EFSClient(c));
   try {
@@ -350,7 +354,10 @@ async function seedEcs(
     const cluster = (await client.send(new CreateClusterCommand({ clusterName: 'influxguard-estate' }))).cluster!.clusterArn!;
     const ecs: Record<string, string> = {};
     const ecsTasks: Record<string, string[]> = {};
+    const ecsInterfaces: SeededEstate['ecsInterfaces'] = [];
     for (const e of spec.ecs ?? []) {
+      const subnetId = e.subnet ? subnets[e.subnet] : Object.values(subnets)[0];
+      if (!subnetId) throw new Error(`estate: unknown subnet "${e.subnet}" for ECS ${e.name}`);
       const fs = e.efs ? efs[e.efs.fileSystem] : undefined;
       if (e.efs && !fs) throw new Error(`estate: unknown EFS file system "${e.efs.fileSystem}"`);
       await client.send(
@@ -414,7 +421,13 @@ async function seedEcs(
                   }),
                 )
               ).tasks ?? []
-            ).map((t) => t.taskArn!)
+            ).map((t) => {
+              const d = t.attachments?.[0]?.details ?? [];
+              const eni = d.find((x) => x.name === 'networkInterfaceId')?.value;
+              const ip = d.find((x) => x.name === 'privateIPv4Address')?.value;
+              if (eni && ip) ecsInterfaces.push({ task: t.taskArn!, eni, ip });
+              return t.taskArn!;
+            })
           : [];
       if (e.standalone) {
         ecsTasks[e.name] = await run(undefined, 1);
@@ -436,7 +449,7 @@ async function seedEcs(
       // moto starts no task for a service: the service's tasks are run in its group, as ECS would.
       ecsTasks[e.name] = await run(`service:${e.name}`, e.running ?? 0);
     }
-    return { ecs, ecsTasks, efs };
+    return { ecs, ecsTasks, ecsInterfaces, efs };
   } finally {
     client.destroy();
     efsClient.destroy();
