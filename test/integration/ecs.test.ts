@@ -25,7 +25,7 @@ import { renderDocument } from '../../lib/render/formats.js';
 import { renderTable } from '../../lib/render/table.js';
 import { scan } from '../../lib/scan.js';
 import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
-import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
+import { denyOperation, endpoint, testAccount, type TestAccount } from '../support/aws.js';
 
 const R = 'eu-west-1';
 /** Planted in plain environments: it must appear in no output. */
@@ -39,14 +39,7 @@ const baseConfig = (over: Record<string, unknown> = {}): Config =>
 
 /** Clients whose ECS calls of one operation are denied. */
 async function denied(clients: Clients, operation: string): Promise<Clients> {
-  (await clients.ecs(R)).middlewareStack.add(
-    ((next: (a: unknown) => Promise<unknown>, ctx: { commandName?: string }) => async (args: unknown) => {
-      if (ctx.commandName === `${operation}Command`)
-        throw Object.assign(new Error('User is not authorized to perform this action'), { name: 'AccessDeniedException' });
-      return next(args);
-    }) as never,
-    { step: 'initialize', name: 'testFault' } as never,
-  );
+  denyOperation(await clients.ecs(R), operation);
   return clients;
 }
 

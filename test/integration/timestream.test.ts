@@ -20,7 +20,7 @@ import { scan } from '../../lib/scan.js';
 import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
 import { startFaultProxy } from '../../scripts/fault-proxy.js';
 import { runCli } from '../support/cli.js';
-import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
+import { denyOperation, endpoint, testAccount, type TestAccount } from '../support/aws.js';
 
 const R = 'eu-west-1';
 let account: TestAccount;
@@ -32,15 +32,7 @@ const baseConfig = (over: Record<string, unknown> = {}): Config =>
 
 /** Clients whose Timestream calls of one operation fail (as a denied or broken API would). */
 function failing(clients: Clients, operation: string): Clients {
-  const ts = clients.timestream(R);
-  ts.middlewareStack.add(
-    ((next: (a: unknown) => Promise<unknown>, ctx: { commandName?: string }) => async (args: unknown) => {
-      if (ctx.commandName === `${operation}Command`)
-        throw Object.assign(new Error('User is not authorized to perform this action'), { name: 'AccessDeniedException' });
-      return next(args);
-    }) as never,
-    { step: 'initialize', name: 'testFault' } as never,
-  );
+  denyOperation(clients.timestream(R), operation);
   return clients;
 }
 
