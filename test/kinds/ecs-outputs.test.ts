@@ -32,3 +32,34 @@ describe('OCSF resources of an ECS finding', () => {
     expect(resources[1]).toMatchObject({ type: 'AwsEc2Instance', uid: 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0123456789abcdef0' });
   });
 });
+
+describe('the Security Hub lifecycle reads an ECS subject back from its finding Id', () => {
+  it('a service or task ARN holds slashes: the Id still names it whole (fails on the code before issue 30)', async () => {
+    const { findingId } = await import('../../lib/findings/asff.js');
+    const { parseFindingId } = await import('../../lib/publish/lifecycle.js');
+    const task = 'arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef0123456789abcdef';
+    const family = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/influxdb';
+    for (const [instanceId, resourceId] of [
+      [SERVICE, 'sg-0123456789abcdef0'],
+      [SERVICE, family],
+      [task, task],
+      ['i-0123456789abcdef0', 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/x/0123456789abcdef'],
+      ['abcde12345', 'abcde12345'],
+    ] as const) {
+      const id = findingId({ ...finding, instanceId, resource: { type: 'Other', id: resourceId } });
+      expect(parseFindingId(id)).toEqual({
+        accountId: '123456789012',
+        region: 'eu-west-1',
+        checkId: finding.checkId,
+        instanceId,
+        resourceId,
+      });
+    }
+    expect(parseFindingId('influxguard/123456789012/eu-west-1/ebs.default-encryption-disabled/-/123456789012')).toEqual({
+      accountId: '123456789012',
+      region: 'eu-west-1',
+      checkId: 'ebs.default-encryption-disabled',
+      resourceId: '123456789012',
+    });
+  });
+});

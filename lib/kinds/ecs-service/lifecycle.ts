@@ -5,7 +5,8 @@
  */
 import type { KindLifecycle } from '../lifecycle.js';
 
-export const ECS_SUBJECT = /^arn:aws[a-z-]*:ecs:[a-z0-9-]{1,30}:\d{12}:(?:service|task)\//;
+/** A service or task ARN (long format: `service/CLUSTER/NAME`, `task/CLUSTER/ID`), whole: a finding Id is read back by it. */
+export const ECS_SUBJECT = /^arn:aws[a-z-]*:ecs:[a-z0-9-]{1,30}:\d{12}:(?:service|task)\/[A-Za-z0-9_-]{1,255}\/[A-Za-z0-9_-]{1,255}$/;
 
 export const ecsServiceLifecycle: KindLifecycle = {
   name: 'ecs-service',
