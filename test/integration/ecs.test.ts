@@ -15,6 +15,7 @@ import {
   RegisterTaskDefinitionCommand,
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
+import { planRemediation, verifyFinding } from '../../lib/app/remediate.js';
 import type { Clients } from '../../lib/aws/clients.js';
 import { parseConfig, type Config } from '../../lib/config.js';
 import { toAsff } from '../../lib/findings/asff.js';
@@ -200,6 +201,20 @@ describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
     texts.push(JSON.stringify(result.subjects));
     for (const t of texts) expect(t.includes(PLANTED)).toBe(false);
     expect(texts[0]).toContain('INFLUXDB_ADMIN_PASSWORD');
+  });
+});
+
+describe('remediation', () => {
+  it("a world-open rule on a service's group is refused (a person decides), never an EC2 error", async () => {
+    const [open] = of('influx-public', 'net.http-port-public');
+    expect(open!.resource.type).toBe('AwsEc2SecurityGroup');
+    const asff = toAsff(open!, { now: result.document.finishedAt });
+    const target = verifyFinding(asff);
+    if ('refused' in target) throw new Error(target.refused);
+    expect(target.instanceId).toBe(arn('influx-public'));
+    const plan = await planRemediation('revoke-world-open', asff, target, account.seeder(R), baseConfig().tagSelectors);
+    expect(plan.refused).toMatch(/of ecs-service arn:aws:ecs:.*influx-public is not remediated automatically yet: remediate by hand$/);
+    expect(plan.revoke).toBeUndefined();
   });
 });
 
