@@ -13,15 +13,17 @@ import {
   DeregisterTaskDefinitionCommand,
   ECSClient,
   RegisterTaskDefinitionCommand,
+  RunTaskCommand,
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
+import { EnableSecurityHubCommand, GetFindingsCommand, SecurityHubClient, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { planRemediation, verifyFinding } from '../../lib/app/remediate.js';
 import type { Clients } from '../../lib/aws/clients.js';
 import { parseConfig, type Config } from '../../lib/config.js';
 import { toAsff } from '../../lib/findings/asff.js';
 import type { ScanResult } from '../../lib/model.js';
 import { buildSummary } from '../../lib/publish/sns.js';
-import { publishScope } from '../../lib/publish/index.js';
+import { publishScan, publishScope } from '../../lib/publish/index.js';
 import { renderDocument } from '../../lib/render/formats.js';
 import { renderTable } from '../../lib/render/table.js';
 import { scan } from '../../lib/scan.js';
@@ -316,6 +318,59 @@ describe('failures and bounds', () => {
       const many = r.subjects.find((s) => s.name === 'influx-many')!;
       expect(many.evidence?.taskDefinition).toMatch(/:task-definition\/influx-many:40$/);
     } finally {
+      ecs.destroy();
+    }
+  });
+});
+
+describe('publishing to Security Hub', () => {
+  it("imports the services' findings with ids read back whole; a stopped standalone task is archived only after a complete listing", async () => {
+    const sh = new SecurityHubClient({ region: R, endpoint: endpoint(), credentials: account.credentials });
+    const ecs = ecsClient();
+    try {
+      await sh.send(new EnableSecurityHubCommand({}));
+      const config = baseConfig({ publish: { enabled: true } });
+      const run = async (at: string, clients = account.clients(config).clients) => {
+        const r = await scan(config, { clients, homeRegion: R });
+        return { r, report: await publishScan(r, config, { clients, now: () => new Date(at), importOptions: { pacingMs: 0 } }) };
+      };
+      const all = async (): Promise<AwsSecurityFinding[]> => {
+        const out: AwsSecurityFinding[] = [];
+        let token: string | undefined;
+        do {
+          const page = await sh.send(new GetFindingsCommand({ MaxResults: 100, ...(token ? { NextToken: token } : {}) }));
+          out.push(...(page.Findings ?? []));
+          token = page.NextToken;
+        } while (token);
+        return out;
+      };
+      const task = (
+        await ecs.send(
+          new RunTaskCommand({
+            cluster: 'influxguard-estate',
+            taskDefinition: 'influx-adhoc',
+            launchType: 'FARGATE',
+            networkConfiguration: { awsvpcConfiguration: { subnets: [estate.subnetId], securityGroups: [estate.groups['vpc-8086']!] } },
+          }),
+        )
+      ).tasks![0]!.taskArn!;
+      const first = await run('2026-11-01T00:00:00Z');
+      expect(first.report.securityHub.failed).toEqual([]);
+      const ofTask = async () => (await all()).filter((f) => f.Id!.includes(`/${task}/`));
+      expect((await ofTask()).length).toBeGreaterThan(0);
+      expect((await run('2026-11-01T01:00:00Z')).report.securityHub.imported).toBe(0);
+      await ecs.send(new StopTaskCommand({ cluster: 'influxguard-estate', task }));
+      const broken = await run('2026-11-01T02:00:00Z', await denied(account.clients(config).clients, 'ListTasks'));
+      expect(broken.report.securityHub.archived).toBe(0);
+      expect((await ofTask()).every((f) => f.RecordState === 'ACTIVE')).toBe(true);
+      await run('2026-11-01T03:00:00Z');
+      const gone = await ofTask();
+      expect(gone.length).toBeGreaterThan(0);
+      expect(gone.every((f) => f.RecordState === 'ARCHIVED')).toBe(true);
+      // The services still running keep theirs.
+      expect((await all()).filter((f) => f.Id!.includes(`/${arn('influx-v2')}/`)).every((f) => f.RecordState === 'ACTIVE')).toBe(true);
+    } finally {
+      sh.destroy();
       ecs.destroy();
     }
   });
