@@ -28,6 +28,8 @@ import { renderDocument } from '../../lib/render/formats.js';
 import { renderTable } from '../../lib/render/table.js';
 import { scan } from '../../lib/scan.js';
 import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
+import { startFaultProxy } from '../../scripts/fault-proxy.js';
+import { runCli } from '../support/cli.js';
 import { denyOperation, endpoint, testAccount, type TestAccount } from '../support/aws.js';
 
 const R = 'eu-west-1';
@@ -239,6 +241,21 @@ describe('failures and bounds', () => {
     const cov = r.coverage[0]!;
     expect(cov.ecsListed).toBeUndefined();
     expect(publishScope(cov).isGone(arn('influx-public'))).toBe(false);
+  });
+
+  it('the CLI, with every ECS ListServices denied (fault proxy): exit 3, the ECS checks NOT_AVAILABLE, the instance still checked', async () => {
+    const proxy = await startFaultProxy(endpoint(), { rates: { 'ecs:ListServices': 1 }, faults: ['deny'] });
+    try {
+      const r = await runCli(['scan', '--format', 'json', '--quiet'], { ...account.env(R), AWS_ENDPOINT_URL: proxy.endpoint });
+      expect(r.stderr).toMatch(/influxguard: incomplete: Amazon ECS of \d{12}\/eu-west-1 could not be listed: ecs:ListServices failed/);
+      expect(r.code).toBe(3);
+      const doc = JSON.parse(r.stdout) as { findings: { checkId: string; status: string; instanceId?: string }[] };
+      expect(doc.findings.filter((f) => f.checkId === 'secrets.plaintext-environment').map((f) => f.status)).toEqual(['NOT_AVAILABLE']);
+      expect(doc.findings.some((f) => f.instanceId === estate.instances['ec2-influx']![0] && f.status === 'PASSED')).toBe(true);
+      expect(doc.findings.some((f) => f.instanceId?.startsWith('arn:aws:ecs:'))).toBe(false);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('a revision deleted between the list and the describe: NOT_AVAILABLE for what it holds, never a pass; a stopped task is gone', async () => {
