@@ -16,14 +16,14 @@ import {
   RunTaskCommand,
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
-import { EnableSecurityHubCommand, GetFindingsCommand, SecurityHubClient, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
+import { EnableSecurityHubCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { planRemediation, verifyFinding } from '../../lib/app/remediate.js';
 import type { Clients } from '../../lib/aws/clients.js';
 import { parseConfig, type Config } from '../../lib/config.js';
 import { toAsff } from '../../lib/findings/asff.js';
 import type { ScanResult } from '../../lib/model.js';
 import { buildSummary } from '../../lib/publish/sns.js';
-import { publishScan, publishScope } from '../../lib/publish/index.js';
+import { publishScope } from '../../lib/publish/index.js';
 import { renderDocument } from '../../lib/render/formats.js';
 import { renderTable } from '../../lib/render/table.js';
 import { scan } from '../../lib/scan.js';
@@ -31,6 +31,7 @@ import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
 import { startFaultProxy } from '../../scripts/fault-proxy.js';
 import { runCli } from '../support/cli.js';
 import { denyOperation, endpoint, testAccount, type TestAccount } from '../support/aws.js';
+import { allFindings, scanAndPublish } from '../support/publish.js';
 
 const R = 'eu-west-1';
 /** Planted in plain environments: it must appear in no output. */
@@ -347,20 +348,8 @@ describe('publishing to Security Hub', () => {
     try {
       await sh.send(new EnableSecurityHubCommand({}));
       const config = baseConfig({ publish: { enabled: true } });
-      const run = async (at: string, clients = account.clients(config).clients) => {
-        const r = await scan(config, { clients, homeRegion: R });
-        return { r, report: await publishScan(r, config, { clients, now: () => new Date(at), importOptions: { pacingMs: 0 } }) };
-      };
-      const all = async (): Promise<AwsSecurityFinding[]> => {
-        const out: AwsSecurityFinding[] = [];
-        let token: string | undefined;
-        do {
-          const page = await sh.send(new GetFindingsCommand({ MaxResults: 100, ...(token ? { NextToken: token } : {}) }));
-          out.push(...(page.Findings ?? []));
-          token = page.NextToken;
-        } while (token);
-        return out;
-      };
+      const run = (at: string, clients = account.clients(config).clients) => scanAndPublish(config, clients, R, at);
+      const all = () => allFindings(sh);
       const task = (
         await ecs.send(
           new RunTaskCommand({
