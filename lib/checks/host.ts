@@ -331,54 +331,67 @@ export const privateKeyExposed = hostCheck({
   },
 });
 
-export const v2HardeningDisabled = hostCheck({
-  id: 'host.v2-hardening-disabled',
-  title: 'InfluxDB 2.x hardening is disabled (Flux can reach private addresses)',
-  severity: 'MEDIUM',
-  section: 'Secure your host (2.x)',
-  risk: 'Flux queries (`http.get`, `sql.from`, `csv.from` with a URL, …) run from the server: anyone allowed to query can reach the instance metadata service and private addresses of the VPC (server-side request forgery).',
-  remediation: {
-    text: 'Set `hardening-enabled: true` (flag `--hardening-enabled`, or INFLUXD_HARDENING_ENABLED=true) on InfluxDB 2.7 or later and restart influxd.',
-    url: 'https://docs.influxdata.com/influxdb/v2/reference/config-options/#hardening-enabled',
-  },
-  failedWhen: 'InfluxDB 2.7+: the effective `hardening-enabled` (flag, `INFLUXD_HARDENING_ENABLED`, config file, default false) is false',
-  compliance: {
-    nist: [
-      judged(
-        'nist',
-        ['AC-4', 'SC-7', 'CM-7'],
-        'server-side requests to private addresses (SSRF): information flow, boundary, least functionality',
-      ),
-    ],
-    cis: [judged('cis', ['4.1', '16.7'], 'secure configuration; hardening of application infrastructure')],
-    pci: [judged('pci', ['2.2.1', '6.2.4'], 'configuration standards; attacks on the application are prevented')],
-  },
-  evidence: ['host'],
-  evaluate: ({ evidence }) => {
-    const h = evidenceValue(evidence.host!);
-    const v = versionParts(h.version);
-    const ps = v2Processes(h);
-    const why = incompleteReason(h);
-    // 1.x has no Flux SSRF guard to switch on: silent only on a host known to run 1.x alone, with complete evidence.
-    if (v?.[0] === 1 && h.processes.length && !h.processes.some((p) => p.flavour === 'influxdb-2') && !why) return [];
-    // Anything else short of a known 2.x version and a readable 2.x process is unknown, never a silent (complete) answer.
-    if (v?.[0] !== 2 || !ps.length) throw new EvidenceUnavailable(why ?? 'InfluxDB 2.x version or configuration unknown');
-    // Only 2.7+ has the option: older 2.x is judged by host.version-vulnerable.
-    if (versionBelow(v, [2, 7, 0])) return [];
-    const settings = ps.map((p) => ({ p, e: effective2(p, 'hardening-enabled'), session: effective2(p, 'session-length') }));
-    const off = settings.filter((x) => !isTrue2(x.e.value));
-    const details = {
-      version: h.version,
-      settings: settings.map((x) => `${x.p.name}[${x.p.pid}] hardening-enabled = ${x.e.value} (${x.e.from})`),
-      sessionLength: settings.map((x) => `${x.session.value} minutes (${x.session.from})`),
-    };
-    return [
-      off.length
-        ? { status: 'FAILED', summary: `hardening-enabled is ${off.map((x) => `${x.e.value} (${x.e.from})`).join(', ')}`, details }
-        : unlessIncomplete(h, { status: 'PASSED', summary: 'hardening-enabled is true', details }),
-    ];
-  },
-});
+export const v2HardeningDisabled: Described<InstanceCheck> = {
+  ...hostCheck({
+    id: 'host.v2-hardening-disabled',
+    title: 'InfluxDB 2.x hardening is disabled (Flux can reach private addresses)',
+    severity: 'MEDIUM',
+    section: 'Secure your host (2.x)',
+    risk: 'Flux queries (`http.get`, `sql.from`, `csv.from` with a URL, …) run from the server: anyone allowed to query can reach the instance metadata service and private addresses of the VPC (server-side request forgery).',
+    remediation: {
+      text: 'Set `hardening-enabled: true` (flag `--hardening-enabled`, or INFLUXD_HARDENING_ENABLED=true) on InfluxDB 2.7 or later and restart influxd.',
+      url: 'https://docs.influxdata.com/influxdb/v2/reference/config-options/#hardening-enabled',
+    },
+    failedWhen: 'InfluxDB 2.7+: the effective `hardening-enabled` (flag, `INFLUXD_HARDENING_ENABLED`, config file, default false) is false',
+    compliance: {
+      nist: [
+        judged(
+          'nist',
+          ['AC-4', 'SC-7', 'CM-7'],
+          'server-side requests to private addresses (SSRF): information flow, boundary, least functionality',
+        ),
+      ],
+      cis: [judged('cis', ['4.1', '16.7'], 'secure configuration; hardening of application infrastructure')],
+      pci: [judged('pci', ['2.2.1', '6.2.4'], 'configuration standards; attacks on the application are prevented')],
+    },
+    evidence: ['host'],
+    evaluate: ({ evidence }) => {
+      // A containerised InfluxDB: its task definitions as host evidence (silent when its images are known not to be 2.x).
+      if (evidence.ecs) {
+        const e = evidenceValue(evidence.ecs);
+        if (e.containers.every((c) => c.container.influx?.major === 1 || c.container.influx?.major === 3)) return [];
+        if (!e.host) throw new EvidenceUnavailable('the InfluxDB major version is unknown from the image tag');
+        return hardening(e.host);
+      }
+      return hardening(evidenceValue(evidence.host!));
+    },
+  }),
+  needs: ['host', 'ecs'],
+};
+
+function hardening(h: HostEvidence): Outcome[] {
+  const v = versionParts(h.version);
+  const ps = v2Processes(h);
+  const why = incompleteReason(h);
+  // 1.x has no Flux SSRF guard to switch on: silent only on a host known to run 1.x alone, with complete evidence.
+  if (v?.[0] === 1 && h.processes.length && !h.processes.some((p) => p.flavour === 'influxdb-2') && !why) return [];
+  // Anything else short of a known 2.x version and a readable 2.x process is unknown, never a silent (complete) answer.
+  if (v?.[0] !== 2 || !ps.length) throw new EvidenceUnavailable(why ?? 'InfluxDB 2.x version or configuration unknown');
+  // Only 2.7+ has the option: older 2.x is judged by host.version-vulnerable.
+  if (versionBelow(v, [2, 7, 0])) return [];
+  const settings = ps.map((p) => ({ p, e: effective2(p, 'hardening-enabled'), session: effective2(p, 'session-length') }));
+  const off = settings.filter((x) => !isTrue2(x.e.value));
+  const details = {
+    version: h.version,
+    settings: settings.map((x) => `${x.p.name}[${x.p.pid}] hardening-enabled = ${x.e.value} (${x.e.from})`),
+    sessionLength: settings.map((x) => `${x.session.value} minutes (${x.session.from})`),
+  };
+  return [
+    off.length
+      ? { status: 'FAILED', summary: `hardening-enabled is ${off.map((x) => `${x.e.value} (${x.e.from})`).join(', ')}`, details }
+      : unlessIncomplete(h, { status: 'PASSED', summary: 'hardening-enabled is true', details }),
+  ];
+}
 
 export const HOST_CHECKS: readonly Described<InstanceCheck>[] = [
   rpcBindAll,

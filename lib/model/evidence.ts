@@ -103,6 +103,8 @@ export interface EcsEvidence {
   unreadable: string[];
   /** Each InfluxDB container's data directory and what holds it. */
   dataVolumes: DataVolume[];
+  /** Its 1.x and 2.x containers as host evidence (the official image's entrypoint applied); absent when there are none. */
+  host?: HostEvidence;
 }
 
 /** Where one InfluxDB container keeps its data, and whether that is encrypted (or why it is not known). */

@@ -168,6 +168,9 @@ describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
     expect(verdict('influx-v2', 'auth.diagnostics-unauthenticated')).toBe('PASSED INFORMATIONAL');
     expect(verdict('influx-v2', 'tls.disabled')).toBe('PASSED INFORMATIONAL');
     expect(verdict('influx-v2', 'host.version-vulnerable')).toBe('PASSED INFORMATIONAL');
+    expect(verdict('influx-v2', 'host.v2-hardening-disabled')).toBe('PASSED INFORMATIONAL');
+    // 1.x images have no Flux hardening switch: nothing to say.
+    expect(of('influx-public', 'host.v2-hardening-disabled')).toEqual([]);
     // 2.x has no 1.x auth switch: nothing to say from the task definition.
     expect(of('influx-v2', 'auth.disabled').every((f) => f.status === 'NOT_AVAILABLE')).toBe(true);
   });

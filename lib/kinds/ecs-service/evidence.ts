@@ -153,12 +153,14 @@ export function ecsEvidence(s: EcsService, inv: RegionInventory): Result<EcsEvid
   const containers = tds.flatMap((taskDefinition) =>
     taskDefinition.containers.filter((c) => c.influx).map((container) => ({ taskDefinition, container })),
   );
-  return ok({
+  const e: EcsEvidence = {
     service: s,
     containers,
     unreadable,
     dataVolumes: containers.flatMap(({ taskDefinition, container }) => dataVolumes(s, taskDefinition, container, inv)),
-  });
+  };
+  const host = hostView(e);
+  return ok(host ? { ...e, host } : e);
 }
 
 /**
@@ -167,7 +169,7 @@ export function ecsEvidence(s: EcsService, inv: RegionInventory): Result<EcsEvid
  * otherwise (the official images ship no configuration that changes what the checks read), its version the tag's
  * when the tag states it in full. None for InfluxDB 3 or an unknown major (the host verdicts do not know them).
  */
-export function hostView(e: EcsEvidence): HostEvidence | undefined {
+function hostView(e: Omit<EcsEvidence, 'host'>): HostEvidence | undefined {
   const processes: HostProcess[] = e.containers.flatMap(({ taskDefinition, container }, n) => {
     const major = container.influx?.major;
     if (major !== 1 && major !== 2) return [];
@@ -238,8 +240,7 @@ export function ecsServiceContexts(services: readonly EcsService[], inv: RegionI
 /** The endpoint checks of a service: its probe and audit when they ran, and the task definition as host evidence. */
 export function ecsServiceEndpoint(s: EcsService, ctx: InstanceContext, sourced: Sourced, env: GatherEnv): EndpointContext | undefined {
   const e = ctx.evidence.ecs;
-  const view = e?.ok ? hostView(e.value) : undefined;
-  const host = view ? ok(view) : undefined;
+  const host = e?.ok && e.value.host ? ok(e.value.host) : undefined;
   const { probe: probed, audit } = sourced;
   if (probed === undefined && audit === undefined && host === undefined) return undefined;
   const endpoint = probed?.ok ? probed.value.endpoint : undefined;
