@@ -152,6 +152,35 @@ export const demoEstate = (e: DemoEndpoints, audit: DemoAuditSecrets = {}): Esta
       : []),
     { name: 'grafana', tags: { Service: 'grafana' }, groups: ['influx-open-to-world'], publicIp: true, subnet: 'public' },
   ],
+  // One container estate beside the instances (issue 30): a public Fargate 1.8 service with its admin password in
+  // plain environment and its data on an unencrypted EFS, probed at the open server; a private 2.x service with its
+  // credentials from Secrets Manager on an encrypted EFS.
+  efs: [
+    { name: 'influx-data-plain', encrypted: false },
+    { name: 'influx-data-sealed', encrypted: true },
+  ],
+  ecs: [
+    {
+      name: 'influx-container-public',
+      image: 'influxdb:1.8',
+      environment: { INFLUXDB_ADMIN_USER: 'admin', INFLUXDB_ADMIN_PASSWORD: 'demo-not-a-real-password', INFLUXDB_DB: 'metrics' },
+      groups: ['influx-open-to-world'],
+      assignPublicIp: true,
+      subnet: 'public',
+      efs: { fileSystem: 'influx-data-plain', path: '/var/lib/influxdb' },
+      running: 1,
+      tags: { 'influxdb:endpoint': e.open },
+    },
+    {
+      name: 'influx-container-v2',
+      image: 'influxdb:2.7.12',
+      environment: { DOCKER_INFLUXDB_INIT_MODE: 'setup', DOCKER_INFLUXDB_INIT_USERNAME: 'operator', INFLUXD_HARDENING_ENABLED: 'true' },
+      secrets: ['DOCKER_INFLUXDB_INIT_PASSWORD', 'DOCKER_INFLUXDB_INIT_ADMIN_TOKEN'],
+      groups: ['influx-private'],
+      subnet: 'private',
+      efs: { fileSystem: 'influx-data-sealed', path: '/var/lib/influxdb2', transitEncryption: true },
+    },
+  ],
   loadBalancers: [
     {
       name: 'influx-metrics-ui',

@@ -9,6 +9,8 @@
  * benchmarks. It refuses a client whose endpoint is not on loopback, so it can
  * never write to a real account.
  */
+import { CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { CreateFileSystemCommand, EFSClient } from '@aws-sdk/client-efs';
 import {
   AssociateRouteTableCommand,
   AttachInternetGatewayCommand,
@@ -162,8 +164,31 @@ export interface TimestreamSpec {
   tags?: Record<string, string>;
 }
 
+/** A containerised InfluxDB (or not) on Amazon ECS: a service (or a standalone task) on Fargate, awsvpc. */
+export interface EcsSpec {
+  name: string;
+  /** A standalone task (RunTask) instead of a service. */
+  standalone?: boolean;
+  image: string;
+  environment?: Record<string, string>;
+  /** Variable names taken from Secrets Manager. */
+  secrets?: string[];
+  groups: string[];
+  assignPublicIp?: boolean;
+  /** The data directory on this EFS file system (by name in `efs`). */
+  efs?: { fileSystem: string; path: string; transitEncryption?: boolean };
+  /** Running tasks of the service (RunTask in the service's group): none by default. */
+  running?: number;
+  /** Its subnet (by name in `subnets`); absent: the first. */
+  subnet?: string;
+  tags?: Record<string, string>;
+}
+
 export interface EstateSpec {
   region: string;
+  /** EFS file systems for ECS volumes. */
+  efs?: { name: string; encrypted: boolean }[];
+  ecs?: EcsSpec[];
   /** InfluxDB 2 DB parameter groups (unset switches keep InfluxDB's default, false). */
   parameterGroups?: { name: string; pprofDisabled?: boolean; metricsDisabled?: boolean }[];
   timestream?: TimestreamSpec[];
@@ -196,6 +221,12 @@ export interface SeededEstate {
   /** Snapshot ids by instance name, in the order of its `snapshots`. */
   snapshots: Record<string, string[]>;
   parameterGroups: Record<string, string>;
+  /** ECS service ARN (a standalone task's ARN) by name, and the running tasks' ARNs. */
+  ecs: Record<string, string>;
+  ecsTasks: Record<string, string[]>;
+  /** Each running task's interface and private address (moto makes them up). */
+  ecsInterfaces: { task: string; eni: string; ip: string }[];
+  efs: Record<string, string>;
 }
 
 const AMI = 'ami-12c6146b';
@@ -318,6 +349,7 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
   const loadBalancers = spec.loadBalancers?.length
     ? await seedLoadBalancers(ec2, spec, { vpcId, subnets, groups, instances, privateIps })
     : {};
+  const ecs = spec.ecs?.length ? await seedEcs(ec2, spec, subnets, groups) : { ecs: {}, ecsTasks: {}, ecsInterfaces: [], efs: {} };
   return {
     region: spec.region,
     vpcId,
@@ -331,6 +363,7 @@ export async function seedEstate(ec2: EC2Client, spec: EstateSpec): Promise<Seed
     timestream,
     parameterGroups,
     snapshots,
+    ...ecs,
   };
 }
 
@@ -364,6 +397,124 @@ async function seedSnapshots(ec2: EC2Client, instanceId: string, specs: NonNulla
     ids.push(snap.SnapshotId!);
   }
   return ids;
+}
+
+/** One ECS cluster with the services and standalone tasks of the spec (Fargate, awsvpc), and their EFS file systems. */
+async function seedEcs(
+  ec2: EC2Client,
+  spec: EstateSpec,
+  subnets: Record<string, string>,
+  groups: Record<string, string>,
+): Promise<Pick<SeededEstate, 'ecs' | 'ecsTasks' | 'ecsInterfaces' | 'efs'>> {
+  const client = await sibling(ec2, spec.region, (c) => new ECSClient(c));
+  const efsClient = await sibling(ec2, spec.region, (c) => new EFSClient(c));
+  try {
+    const efs: Record<string, string> = {};
+    for (const f of spec.efs ?? [])
+      efs[f.name] = (await efsClient.send(new CreateFileSystemCommand({ CreationToken: f.name, Encrypted: f.encrypted }))).FileSystemId!;
+    const cluster = (await client.send(new CreateClusterCommand({ clusterName: 'influxguard-estate' }))).cluster!.clusterArn!;
+    const ecs: Record<string, string> = {};
+    const ecsTasks: Record<string, string[]> = {};
+    const ecsInterfaces: SeededEstate['ecsInterfaces'] = [];
+    for (const e of spec.ecs ?? []) {
+      const subnetId = e.subnet ? subnets[e.subnet] : Object.values(subnets)[0];
+      if (!subnetId) throw new Error(`estate: unknown subnet "${e.subnet}" for ECS ${e.name}`);
+      const fs = e.efs ? efs[e.efs.fileSystem] : undefined;
+      if (e.efs && !fs) throw new Error(`estate: unknown EFS file system "${e.efs.fileSystem}"`);
+      await client.send(
+        new RegisterTaskDefinitionCommand({
+          family: e.name,
+          networkMode: 'awsvpc',
+          requiresCompatibilities: ['FARGATE'],
+          cpu: '256',
+          memory: '512',
+          containerDefinitions: [
+            {
+              name: 'influxdb',
+              image: e.image,
+              essential: true,
+              portMappings: [{ containerPort: 8086, protocol: 'tcp' }],
+              environment: Object.entries(e.environment ?? {}).map(([name, value]) => ({ name, value })),
+              secrets: (e.secrets ?? []).map((name) => ({
+                name,
+                valueFrom: `arn:aws:secretsmanager:${spec.region}:123456789012:secret:${e.name}-${name.toLowerCase()}`,
+              })),
+              ...(e.efs ? { mountPoints: [{ sourceVolume: 'data', containerPath: e.efs.path }] } : {}),
+            },
+          ],
+          ...(fs
+            ? {
+                volumes: [
+                  {
+                    name: 'data',
+                    efsVolumeConfiguration: { fileSystemId: fs, transitEncryption: e.efs?.transitEncryption ? 'ENABLED' : 'DISABLED' },
+                  },
+                ],
+              }
+            : {}),
+        }),
+      );
+      const sgs = e.groups.map((n) => {
+        if (!groups[n]) throw new Error(`estate: unknown group "${n}" for ECS ${e.name}`);
+        return groups[n]!;
+      });
+      const networkConfiguration = {
+        awsvpcConfiguration: {
+          subnets: [subnetId],
+          securityGroups: sgs,
+          assignPublicIp: e.assignPublicIp ? ('ENABLED' as const) : ('DISABLED' as const),
+        },
+      };
+      const tags = Object.entries(e.tags ?? {}).map(([key, value]) => ({ key, value }));
+      const run = async (group: string | undefined, count: number) =>
+        count
+          ? (
+              (
+                await client.send(
+                  new RunTaskCommand({
+                    cluster,
+                    taskDefinition: e.name,
+                    launchType: 'FARGATE',
+                    count,
+                    networkConfiguration,
+                    ...(group ? { group } : {}),
+                    ...(tags.length ? { tags } : {}),
+                  }),
+                )
+              ).tasks ?? []
+            ).map((t) => {
+              const d = t.attachments?.[0]?.details ?? [];
+              const eni = d.find((x) => x.name === 'networkInterfaceId')?.value;
+              const ip = d.find((x) => x.name === 'privateIPv4Address')?.value;
+              if (eni && ip) ecsInterfaces.push({ task: t.taskArn!, eni, ip });
+              return t.taskArn!;
+            })
+          : [];
+      if (e.standalone) {
+        ecsTasks[e.name] = await run(undefined, 1);
+        ecs[e.name] = ecsTasks[e.name]![0]!;
+        continue;
+      }
+      const service = await client.send(
+        new CreateServiceCommand({
+          cluster,
+          serviceName: e.name,
+          taskDefinition: e.name,
+          desiredCount: 1,
+          launchType: 'FARGATE',
+          networkConfiguration,
+          ...(tags.length ? { tags } : {}),
+        }),
+      );
+      ecs[e.name] = service.service!.serviceArn!;
+      // moto starts no task for a service: the service's tasks are run in its group, as ECS would.
+      ecsTasks[e.name] = await run(`service:${e.name}`, e.running ?? 0);
+    }
+    return { ecs, ecsTasks, ecsInterfaces, efs };
+  } finally {
+    client.destroy();
+    efsClient.destroy();
+  }
 }
 
 /**

@@ -10,7 +10,11 @@ both succeed: its writes are serialised below. moto has no BatchUpdateFindings
 (the note a remediation writes on its finding): it is emulated below on
 moto's own stored findings. moto's DescribeSnapshots ignores OwnerIds and
 RestorableByUserIds, and it has no snapshot Block Public Access: both are
-emulated below (ebs.snapshot-public). Nothing else is changed."""
+emulated below (ebs.snapshot-public). moto's ECS cannot run an awsvpc task (its
+NetworkInterface has no private_dns_name unless the VPC has DNS host names)
+nor a Fargate task whose containers set no memory of their own (Fargate takes
+the task's): both are patched below (the ECS container scan of issue 30).
+Nothing else is changed."""
 import datetime
 import json
 import signal
@@ -21,6 +25,8 @@ import threading
 
 from moto.dynamodb.models import DynamoDBBackend
 from moto.core.responses import ActionResult
+from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ec2.models import core as ec2_core
 from moto.ec2.responses.elastic_block_store import ElasticBlockStore
 from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
@@ -168,6 +174,26 @@ def _atomic(method):
 
 for _name in ("put_item", "update_item", "delete_item", "transact_write_items"):
     setattr(DynamoDBBackend, _name, _atomic(getattr(DynamoDBBackend, _name)))
+
+# moto 5.2's ECS Task reads eni.private_dns_name for an awsvpc task's attachment, which moto's NetworkInterface sets
+# only in a VPC with DNS host names (AWS always answers a privateDnsName): without this, RunTask of an awsvpc task
+# (every Fargate task) fails with AttributeError. An instance's own name still wins where moto sets one.
+NetworkInterface.private_dns_name = None
+
+_task_requirements = EC2ContainerServiceBackend._calculate_task_resource_requirements
+
+
+def _calculate_task_resource_requirements(task_definition):
+    """moto adds each container's memory, which a Fargate task definition may leave out (the task's memory
+    applies): RunTask then fails with a TypeError on None. A missing container memory counts as 0."""
+    for c in task_definition.container_definitions:
+        if not any(c.get(k) is not None for k in ("memory", "memoryReservation", "Memory", "MemoryReservation")):
+            c.setdefault("memory", 0)
+    return _task_requirements(task_definition)
+
+
+# A static method in moto: kept one.
+EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(_calculate_task_resource_requirements)
 
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 server.start()

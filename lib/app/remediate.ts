@@ -35,6 +35,7 @@ import { errorCode, oneLine, toAwsCallError } from '../errors.js';
 import { normaliseProtocol } from '../discover/ec2.js';
 import { matchesSelectors } from '../discover/timestream.js';
 import { generatorId, productArn, RULES_FIELD } from '../findings/asff.js';
+import { kindOfSubject } from '../kinds/outputs.js';
 import { parseFindingId } from '../publish/lifecycle.js';
 import { isWorld, parseCidr, widePublic } from '../util/cidr.js';
 import { printable } from '../util/text.js';
@@ -345,6 +346,11 @@ export async function planRemediation(
   if (!named.some(namedWorldOpen))
     return { ...plan, refused: 'the finding names no world-open rule (its exposure is to a narrower source: remediate by hand)' };
   const ports = findingPorts(target.checkId, named);
+  // Only an EC2 instance's use of the group is confirmed (DescribeInstances); the subject of another kind (an ECS
+  // service) is not yet, and a group the finding may no longer stand for is never revoked: a person decides.
+  const kind = target.instanceId ? kindOfSubject(target.instanceId)?.lifecycle.name : undefined;
+  if (kind && kind !== 'ec2-instance')
+    return { ...plan, refused: `${groupId} of ${kind} ${target.instanceId} is not remediated automatically yet: remediate by hand` };
   const stale = await instanceStillUses(ec2, target.instanceId, groupId, selectors);
   if (stale) return { ...plan, refused: stale };
   let perms: IpPermission[];

@@ -15,6 +15,8 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { EFSClient } from '@aws-sdk/client-efs';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
@@ -149,6 +151,11 @@ export function createClients(opts: ClientOptions) {
       later('organizations', region, () => import('@aws-sdk/client-organizations').then((m) => (c) => new m.OrganizationsClient(c))),
     secretsManager: (region: string): Promise<SecretsManagerClient> =>
       later('secretsmanager', region, () => import('@aws-sdk/client-secrets-manager').then((m) => (c) => new m.SecretsManagerClient(c))),
+    /** Amazon ECS and EFS (the `ecs-service` kind), loaded when a region lists containers. */
+    ecs: (region: string): Promise<ECSClient> =>
+      later('ecs', region, () => import('@aws-sdk/client-ecs').then((m) => (c) => new m.ECSClient(c))),
+    efs: (region: string): Promise<EFSClient> =>
+      later('elasticfilesystem', region, () => import('@aws-sdk/client-efs').then((m) => (c) => new m.EFSClient(c))),
     destroy: () => {
       for (const c of made.values()) c.destroy();
       made.clear();

@@ -26,7 +26,7 @@ export const volumeUnencrypted: Described<InstanceCheck> = {
   scope: 'instance',
   needs: ['volumes'],
   evaluate: ({ evidence }): Outcome[] =>
-    evidenceValue(evidence.volumes).map((v) => {
+    evidenceValue(evidence.volumes!).map((v) => {
       const resource = { type: 'AwsEc2Volume' as const, id: v.volumeId };
       const details = {
         volumeId: v.volumeId,

@@ -21,6 +21,7 @@ import {
 } from './hostfacts.js';
 import { fsbp, judged, na, UNNEEDED_SERVICE } from './compliance.js';
 import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue, type SelfDescribed } from './support.js';
+import { imageVersionOutcome } from './ecs.js';
 
 const CONFIG_URL = 'https://docs.influxdata.com/influxdb/v1/administration/config/';
 /** A check only the host answers (silent when host evidence was not collected: see the engine). */
@@ -243,40 +244,44 @@ export const VERSION_KNOWLEDGE: readonly {
   },
 ];
 
-export const versionVulnerable = hostCheck({
-  id: 'host.version-vulnerable',
-  asffTypes: ASFF_TYPES.cve,
-  title: 'InfluxDB version is end-of-life or has a known vulnerability',
-  severity: 'MEDIUM',
-  section: 'Secure your host',
-  risk: 'Old releases no longer get security fixes; known vulnerabilities have public exploits.',
-  remediation: {
-    text: 'Upgrade to a supported InfluxDB release (the current or previous minor release of its line), from InfluxData or a distribution that backports fixes.',
-    url: SUPPORT_POLICY,
-  },
-  failedWhen:
-    "the installed version is end-of-life or has a known vulnerability without a distribution fix, from a table with a source per entry (`VERSION_KNOWLEDGE` in `lib/checks/host.ts`): CVE-2019-20933 before 1.7.6 (Debian's 1.6.7~rc0 carries the fix, observed); end-of-life by InfluxData's support policy (the current and previous minor release of a line): 1.x before 1.12, 2.x before 2.9 (newest on the module proxy: 1.13.2, 2.10.0); 3.x (Core, Enterprise) before 3.8 (endoflife.date; no CVE listed for 3.x)",
-  compliance: {
-    nist: [fsbp('nist', 'SSM.2')],
-    cis: [judged('cis', ['2.2', '7.4'], 'authorized software is currently supported; application patch management')],
-    pci: [fsbp('pci', 'SSM.2')],
-  },
-  evidence: ['host', 'probe'],
-  // The host decides; an InfluxDB 3 version the probe read stands in when the host's cannot be read or the host
-  // was not collected. Other probes stay silent without a host (a 1.x/2.x header may be a proxy's).
-  needs: ['host', 'probe'],
-  decidedBy: ['host'],
-  evaluate: ({ evidence }) => {
-    const fromHost = evidence.host?.ok ? evidence.host.value : undefined;
-    const fp = evidence.probe?.ok ? evidence.probe.value.fingerprint : undefined;
-    const probed = fp?.flavour === 'influxdb-3' ? fp.version : undefined;
-    if ((!fromHost || !versionParts(fromHost.version)) && probed) return [judgeVersion(probed, { decidedBy: 'probe' })];
-    if (!evidence.host) return [];
-    const h = evidenceValue(evidence.host!);
-    if (!versionParts(h.version)) throw new EvidenceUnavailable('the installed InfluxDB version could not be read');
-    return [unlessIncomplete(h, judgeVersion(h.version!))];
-  },
-});
+export const versionVulnerable: Described<InstanceCheck> = {
+  ...hostCheck({
+    id: 'host.version-vulnerable',
+    asffTypes: ASFF_TYPES.cve,
+    title: 'InfluxDB version is end-of-life or has a known vulnerability',
+    severity: 'MEDIUM',
+    section: 'Secure your host',
+    risk: 'Old releases no longer get security fixes; known vulnerabilities have public exploits.',
+    remediation: {
+      text: 'Upgrade to a supported InfluxDB release (the current or previous minor release of its line), from InfluxData or a distribution that backports fixes.',
+      url: SUPPORT_POLICY,
+    },
+    failedWhen:
+      "the installed version is end-of-life or has a known vulnerability without a distribution fix, from a table with a source per entry (`VERSION_KNOWLEDGE` in `lib/checks/host.ts`): CVE-2019-20933 before 1.7.6 (Debian's 1.6.7~rc0 carries the fix, observed); end-of-life by InfluxData's support policy (the current and previous minor release of a line): 1.x before 1.12, 2.x before 2.9 (newest on the module proxy: 1.13.2, 2.10.0); 3.x (Core, Enterprise) before 3.8 (endoflife.date; no CVE listed for 3.x). A container image tag that names a line without its patch fails only when every release of the line is end-of-life",
+    compliance: {
+      nist: [fsbp('nist', 'SSM.2')],
+      cis: [judged('cis', ['2.2', '7.4'], 'authorized software is currently supported; application patch management')],
+      pci: [fsbp('pci', 'SSM.2')],
+    },
+    evidence: ['host', 'probe'],
+    evaluate: ({ evidence }) => {
+      // A containerised InfluxDB: from its image tags (lib/checks/ecs.ts).
+      if (evidence.ecs) return imageVersionOutcome(evidenceValue(evidence.ecs), VERSION_KNOWLEDGE, (v) => [judgeVersion(v)]);
+      // An instance: the host decides; an InfluxDB 3 version the probe read stands in when the host's cannot be read
+      // or the host was not collected. Other probes stay silent without a host (a 1.x/2.x header may be a proxy's).
+      const fromHost = evidence.host?.ok ? evidence.host.value : undefined;
+      const fp = evidence.probe?.ok ? evidence.probe.value.fingerprint : undefined;
+      const probed = fp?.flavour === 'influxdb-3' ? fp.version : undefined;
+      if ((!fromHost || !versionParts(fromHost.version)) && probed) return [judgeVersion(probed, { decidedBy: 'probe' })];
+      if (!evidence.host) return [];
+      const h = evidenceValue(evidence.host);
+      if (!versionParts(h.version)) throw new EvidenceUnavailable('the installed InfluxDB version could not be read');
+      return [unlessIncomplete(h, judgeVersion(h.version!))];
+    },
+  }),
+  needs: ['host', 'probe', 'ecs'],
+  decidedBy: ['host', 'ecs'],
+};
 
 /** A version against VERSION_KNOWLEDGE (and the distribution fixes). */
 function judgeVersion(version: string, extra: Record<string, unknown> = {}): Outcome {
@@ -349,54 +354,67 @@ export const privateKeyExposed = hostCheck({
   },
 });
 
-export const v2HardeningDisabled = hostCheck({
-  id: 'host.v2-hardening-disabled',
-  title: 'InfluxDB 2.x hardening is disabled (Flux can reach private addresses)',
-  severity: 'MEDIUM',
-  section: 'Secure your host (2.x)',
-  risk: 'Flux queries (`http.get`, `sql.from`, `csv.from` with a URL, …) run from the server: anyone allowed to query can reach the instance metadata service and private addresses of the VPC (server-side request forgery).',
-  remediation: {
-    text: 'Set `hardening-enabled: true` (flag `--hardening-enabled`, or INFLUXD_HARDENING_ENABLED=true) on InfluxDB 2.7 or later and restart influxd.',
-    url: 'https://docs.influxdata.com/influxdb/v2/reference/config-options/#hardening-enabled',
-  },
-  failedWhen: 'InfluxDB 2.7+: the effective `hardening-enabled` (flag, `INFLUXD_HARDENING_ENABLED`, config file, default false) is false',
-  compliance: {
-    nist: [
-      judged(
-        'nist',
-        ['AC-4', 'SC-7', 'CM-7'],
-        'server-side requests to private addresses (SSRF): information flow, boundary, least functionality',
-      ),
-    ],
-    cis: [judged('cis', ['4.1', '16.7'], 'secure configuration; hardening of application infrastructure')],
-    pci: [judged('pci', ['2.2.1', '6.2.4'], 'configuration standards; attacks on the application are prevented')],
-  },
-  evidence: ['host'],
-  evaluate: ({ evidence }) => {
-    const h = evidenceValue(evidence.host!);
-    const v = versionParts(h.version);
-    const ps = v2Processes(h);
-    const why = incompleteReason(h);
-    // 1.x has no Flux SSRF guard to switch on: silent only on a host known to run 1.x alone, with complete evidence.
-    if (v?.[0] === 1 && h.processes.length && !h.processes.some((p) => p.flavour === 'influxdb-2') && !why) return [];
-    // Anything else short of a known 2.x version and a readable 2.x process is unknown, never a silent (complete) answer.
-    if (v?.[0] !== 2 || !ps.length) throw new EvidenceUnavailable(why ?? 'InfluxDB 2.x version or configuration unknown');
-    // Only 2.7+ has the option: older 2.x is judged by host.version-vulnerable.
-    if (versionBelow(v, [2, 7, 0])) return [];
-    const settings = ps.map((p) => ({ p, e: effective2(p, 'hardening-enabled'), session: effective2(p, 'session-length') }));
-    const off = settings.filter((x) => !isTrue2(x.e.value));
-    const details = {
-      version: h.version,
-      settings: settings.map((x) => `${x.p.name}[${x.p.pid}] hardening-enabled = ${x.e.value} (${x.e.from})`),
-      sessionLength: settings.map((x) => `${x.session.value} minutes (${x.session.from})`),
-    };
-    return [
-      off.length
-        ? { status: 'FAILED', summary: `hardening-enabled is ${off.map((x) => `${x.e.value} (${x.e.from})`).join(', ')}`, details }
-        : unlessIncomplete(h, { status: 'PASSED', summary: 'hardening-enabled is true', details }),
-    ];
-  },
-});
+export const v2HardeningDisabled: Described<InstanceCheck> = {
+  ...hostCheck({
+    id: 'host.v2-hardening-disabled',
+    title: 'InfluxDB 2.x hardening is disabled (Flux can reach private addresses)',
+    severity: 'MEDIUM',
+    section: 'Secure your host (2.x)',
+    risk: 'Flux queries (`http.get`, `sql.from`, `csv.from` with a URL, …) run from the server: anyone allowed to query can reach the instance metadata service and private addresses of the VPC (server-side request forgery).',
+    remediation: {
+      text: 'Set `hardening-enabled: true` (flag `--hardening-enabled`, or INFLUXD_HARDENING_ENABLED=true) on InfluxDB 2.7 or later and restart influxd.',
+      url: 'https://docs.influxdata.com/influxdb/v2/reference/config-options/#hardening-enabled',
+    },
+    failedWhen: 'InfluxDB 2.7+: the effective `hardening-enabled` (flag, `INFLUXD_HARDENING_ENABLED`, config file, default false) is false',
+    compliance: {
+      nist: [
+        judged(
+          'nist',
+          ['AC-4', 'SC-7', 'CM-7'],
+          'server-side requests to private addresses (SSRF): information flow, boundary, least functionality',
+        ),
+      ],
+      cis: [judged('cis', ['4.1', '16.7'], 'secure configuration; hardening of application infrastructure')],
+      pci: [judged('pci', ['2.2.1', '6.2.4'], 'configuration standards; attacks on the application are prevented')],
+    },
+    evidence: ['host'],
+    evaluate: ({ evidence }) => {
+      // A containerised InfluxDB: its task definitions as host evidence (silent when its images are known not to be 2.x).
+      if (evidence.ecs) {
+        const e = evidenceValue(evidence.ecs);
+        if (e.containers.every((c) => c.container.influx?.major === 1 || c.container.influx?.major === 3)) return [];
+        if (!e.host) throw new EvidenceUnavailable('the InfluxDB major version is unknown from the image tag');
+        return hardening(e.host);
+      }
+      return hardening(evidenceValue(evidence.host!));
+    },
+  }),
+  needs: ['host', 'ecs'],
+};
+
+function hardening(h: HostEvidence): Outcome[] {
+  const v = versionParts(h.version);
+  const ps = v2Processes(h);
+  const why = incompleteReason(h);
+  // 1.x has no Flux SSRF guard to switch on: silent only on a host known to run 1.x alone, with complete evidence.
+  if (v?.[0] === 1 && h.processes.length && !h.processes.some((p) => p.flavour === 'influxdb-2') && !why) return [];
+  // Anything else short of a known 2.x version and a readable 2.x process is unknown, never a silent (complete) answer.
+  if (v?.[0] !== 2 || !ps.length) throw new EvidenceUnavailable(why ?? 'InfluxDB 2.x version or configuration unknown');
+  // Only 2.7+ has the option: older 2.x is judged by host.version-vulnerable.
+  if (versionBelow(v, [2, 7, 0])) return [];
+  const settings = ps.map((p) => ({ p, e: effective2(p, 'hardening-enabled'), session: effective2(p, 'session-length') }));
+  const off = settings.filter((x) => !isTrue2(x.e.value));
+  const details = {
+    version: h.version,
+    settings: settings.map((x) => `${x.p.name}[${x.p.pid}] hardening-enabled = ${x.e.value} (${x.e.from})`),
+    sessionLength: settings.map((x) => `${x.session.value} minutes (${x.session.from})`),
+  };
+  return [
+    off.length
+      ? { status: 'FAILED', summary: `hardening-enabled is ${off.map((x) => `${x.e.value} (${x.e.from})`).join(', ')}`, details }
+      : unlessIncomplete(h, { status: 'PASSED', summary: 'hardening-enabled is true', details }),
+  ];
+}
 
 export const HOST_CHECKS: readonly Described<InstanceCheck>[] = [
   rpcBindAll,

@@ -6,6 +6,7 @@
  */
 import { AUDIT_CHECKS } from './audit.js';
 import { EBS_CHECKS } from './ebs.js';
+import { ECS_CHECKS } from './ecs.js';
 import { ENDPOINT_CHECKS } from './endpoint.js';
 import { HOST_CHECKS } from './host.js';
 import { INSTANCE_CHECKS } from './instance.js';
@@ -20,6 +21,7 @@ export const FAMILIES = {
   audit: AUDIT_CHECKS,
   host: HOST_CHECKS,
   timestream: TIMESTREAM_CHECKS,
+  ecs: ECS_CHECKS,
 } as const satisfies Record<string, readonly Described[]>;
 
 export const CHECKS: readonly Described[] = Object.values(FAMILIES).flat();

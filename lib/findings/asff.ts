@@ -156,6 +156,13 @@ export function resourceArn(f: Pick<Finding, 'evidence'>, { type, id }: Finding[
 }
 
 /**
+ * The subject behind a finding as its kind names it in ASFF (`asffSubject`: an EC2 instance, an ECS service); a
+ * subject of a kind without one stays named as an instance, as before the registry (the OCSF resources).
+ */
+export const subjectResource = (f: Pick<Finding, 'instanceId'>): Finding['resource'] | undefined =>
+  f.instanceId ? (kindOfSubject(f.instanceId)?.asffSubject?.(f.instanceId) ?? { type: 'AwsEc2Instance', id: f.instanceId }) : undefined;
+
+/**
  * Whether the finding's evidence says its subject is reachable from the internet: a port path from
  * the internet (`internetReachable`), or an endpoint finding raised for it (`severityRaised`).
  * Published as ProductFields `influxguard/InternetReachable` = `true` (the stack's insight filters on it).

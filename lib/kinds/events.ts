@@ -66,7 +66,7 @@ export interface RecordNamed {
  * DynamoDB attribute its ids are kept in. The attributes are those the deployed version writes (`ids`, `dbs`), so
  * its items are still read.
  */
-export type PendingKey = 'instanceIds' | 'databaseIds';
+export type PendingKey = 'instanceIds' | 'databaseIds' | 'serviceArns';
 /** The ids of each kind in the pending changes (and in what a change noted), by the kind's key. */
 export type PendingIds = Record<PendingKey, string[]>;
 

@@ -4,9 +4,10 @@
  * loop over it; lib/kinds/outputs.ts (pure) and lib/kinds/kinds.json (the template) list the same kinds.
  */
 import { EC2_INSTANCE } from './ec2-instance/index.js';
+import { ECS_SERVICE } from './ecs-service/index.js';
 import type { AnyKind } from './kind.js';
 import { TIMESTREAM_DB } from './timestream-db/index.js';
 
 export type { AnyKind } from './kind.js';
 
-export const KINDS: readonly AnyKind[] = [EC2_INSTANCE, TIMESTREAM_DB];
+export const KINDS: readonly AnyKind[] = [EC2_INSTANCE, TIMESTREAM_DB, ECS_SERVICE];

@@ -6,6 +6,8 @@
 import type { ResourceRef } from '../model.js';
 import { ec2InstanceLifecycle } from './ec2-instance/lifecycle.js';
 import { ec2InstanceResource } from './ec2-instance/subject.js';
+import { ecsServiceLifecycle } from './ecs-service/lifecycle.js';
+import { ecsServiceResource } from './ecs-service/subject.js';
 import type { KindLifecycle } from './lifecycle.js';
 import { timestreamDbLifecycle } from './timestream-db/lifecycle.js';
 
@@ -21,6 +23,7 @@ export interface KindOutputs {
 export const KIND_OUTPUTS: readonly KindOutputs[] = [
   { lifecycle: ec2InstanceLifecycle, asffSubject: ec2InstanceResource },
   { lifecycle: timestreamDbLifecycle },
+  { lifecycle: ecsServiceLifecycle, asffSubject: ecsServiceResource },
 ];
 
 /** The kind that a finding's subject id belongs to (first match in registry order). */

@@ -2,6 +2,9 @@
 import type { HostEvidence } from '../host-evidence.js';
 import type { Result } from '../result.js';
 import type {
+  EcsContainer,
+  EcsService,
+  EcsTaskDefinition,
   LoadBalancerEvidence,
   LogDelivery,
   MetadataOptions,
@@ -65,7 +68,8 @@ export interface VolumeEvidence {
  */
 export interface InstanceEvidence {
   network: Result<NetworkEvidence>;
-  volumes: Result<VolumeEvidence[]>;
+  /** Absent for a containerised InfluxDB (its data volumes are `ecs`). */
+  volumes?: Result<VolumeEvidence[]>;
   /** The metadata service's options (from DescribeInstances: no extra call); always there for a scanned instance. */
   imds?: Result<MetadataOptions>;
   /** Owned snapshots of its volumes, each with the device of its volume; absent when not read. */
@@ -83,6 +87,33 @@ export interface InstanceEvidence {
   probe?: Result<ProbeEvidence>;
   /** From the collector (SSM or local); absent when host collection is off. */
   host?: Result<HostEvidence>;
+  /** A containerised InfluxDB on Amazon ECS (lib/kinds/ecs-service/evidence.ts); absent for EC2 instances. */
+  ecs?: Result<EcsEvidence>;
+}
+
+/** What the ECS checks read of one service or standalone task. */
+export interface EcsEvidence {
+  service: EcsService;
+  /** The InfluxDB containers of each judged revision, with the revision. */
+  containers: { taskDefinition: EcsTaskDefinition; container: EcsContainer }[];
+  /** Revisions that could not be read, with why. */
+  unreadable: string[];
+  /** Each InfluxDB container's data directory and what holds it. */
+  dataVolumes: DataVolume[];
+  /** Its 1.x and 2.x containers as host evidence (the official image's entrypoint applied); absent when there are none. */
+  host?: HostEvidence;
+}
+
+/** Where one InfluxDB container keeps its data, and whether that is encrypted (or why it is not known). */
+export interface DataVolume {
+  taskDefinition: string;
+  container: string;
+  path: string;
+  kind: 'efs' | 'ebs-managed' | 'ephemeral' | 'container-instance';
+  id?: string;
+  arn?: string;
+  encrypted: Result<boolean>;
+  transitEncryption?: string;
 }
 
 export type SnapshotEvidence = Snapshot & { device: string };

@@ -24,6 +24,8 @@ export type ResourceType =
   | 'AwsEc2Volume'
   | 'AwsElbv2LoadBalancer'
   | 'AwsElbLoadBalancer'
+  | 'AwsEcsService'
+  | 'AwsEcsTaskDefinition'
   | 'AwsAccount'
   | 'Other';
 
@@ -104,6 +106,10 @@ export interface Coverage {
   timestreamListed?: boolean;
   /** Why Timestream for InfluxDB could not be listed (the scan is incomplete; its findings are left as they were). */
   timestreamFailed?: string;
+  /** Amazon ECS was listed completely in this region: only then may a service or task absent from it be archived. */
+  ecsListed?: boolean;
+  /** Why Amazon ECS could not be listed (the scan is incomplete; its findings are left as they were). */
+  ecsFailed?: string;
   /** Instance × check pairs evaluated on complete evidence (`assessmentKey`): only these may resolve a failure. */
   assessed: Set<string>;
 }

@@ -164,6 +164,106 @@ export interface TimestreamParameters {
   metricsDisabled?: boolean;
 }
 
+/**
+ * InfluxDB as the official image runs it, read from a container image reference (lib/kinds/ecs-service/image.ts):
+ * its product line and major version (undefined: `latest` or a digest alone), and the tag.
+ */
+export interface InfluxImage {
+  /** The repository's last path part: `influxdb`, `influxdb3-core`, `influxdb3-enterprise`. */
+  repository: string;
+  tag?: string;
+  digest?: string;
+  major?: 1 | 2 | 3;
+  /** The version the tag states: in full (`1.8.10`), or only its line (`1.8`, `2`). */
+  version?: { parts: number[]; full: boolean };
+}
+
+/** One variable of a container's plain `environment`: a credential's value is never kept (only whether it is set). */
+export type EcsVariable = { name: string; value: string } | { name: string; credential: true; set: boolean };
+
+export interface EcsContainer {
+  name: string;
+  image: string;
+  /** The InfluxDB server image it runs, when it does. */
+  influx?: InfluxImage;
+  environment: EcsVariable[];
+  /** Names of the variables it takes from Secrets Manager or SSM Parameter Store (`secrets`). */
+  secrets: string[];
+  portMappings: { containerPort: number; hostPort?: number; protocol: string }[];
+  mountPoints: { sourceVolume: string; containerPath: string }[];
+}
+
+export interface EcsVolume {
+  name: string;
+  efs?: { fileSystemId: string; transitEncryption?: string };
+  /** A bind mount of the container instance (EC2 launch type). */
+  host?: { sourcePath?: string };
+  docker?: true;
+  /** An ECS-managed EBS volume (configured at launch). */
+  configuredAtLaunch?: true;
+}
+
+/** A task definition revision as DescribeTaskDefinition answers it (only what the checks read). */
+export interface EcsTaskDefinition {
+  arn: string;
+  family: string;
+  revision: number;
+  networkMode?: string;
+  containers: EcsContainer[];
+  volumes: EcsVolume[];
+}
+
+/** A running task of a service (or a standalone task): where it listens. */
+export interface EcsTask {
+  arn: string;
+  taskDefinitionArn: string;
+  lastStatus?: string;
+  privateIps: string[];
+  publicIps: string[];
+  networkInterfaceIds: string[];
+  subnetIds: string[];
+  containerInstanceArn?: string;
+  /** Host ports of bridge/host networking (`networkBindings`; dynamic ports resolved). */
+  hostPorts: number[];
+  /** ECS-managed EBS volumes attached to the task. */
+  ebsVolumeIds: string[];
+}
+
+/**
+ * A containerised InfluxDB (CHECKS.md "InfluxDB on Amazon ECS"): an ECS service, or a standalone task, whose task
+ * definition runs an InfluxDB server image or that carries the selector tags. `arn` is the finding's `instanceId`.
+ */
+export interface EcsService {
+  accountId: string;
+  region: string;
+  kind: 'service' | 'task';
+  arn: string;
+  name: string;
+  clusterArn: string;
+  launchType?: string;
+  status?: string;
+  tags: Record<string, string>;
+  /** The service's current task definition ARN (a standalone task's own). */
+  taskDefinitionArn: string;
+  /** The revisions judged (the current one and those of running tasks), or why one could not be read. */
+  taskDefinitions: Result<EcsTaskDefinition>[];
+  tasks: EcsTask[];
+  /** awsvpc: the service's configuration (a standalone task: its interfaces'). */
+  subnetIds: string[];
+  securityGroupIds: string[];
+  assignPublicIp: boolean;
+  loadBalancers: { targetGroupArn?: string; loadBalancerName?: string; containerName?: string; containerPort?: number }[];
+  vpcId?: string;
+}
+
+/** An EFS file system as DescribeFileSystems answers it. */
+export interface EfsFileSystem {
+  fileSystemId: string;
+  arn?: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+}
+
 /** Everything discovery learned about one account × region. */
 export interface RegionInventory {
   accountId: string;
@@ -175,6 +275,15 @@ export interface RegionInventory {
    * region checks).
    */
   timestream?: Result<TimestreamDb[]>;
+  /**
+   * Containerised InfluxDB on Amazon ECS (services and standalone tasks), or why they could not be listed;
+   * undefined when not listed in this scan.
+   */
+  ecs?: Result<EcsService[]>;
+  /** The EFS file systems their volumes name, by id (or why they could not be read). */
+  efs?: Map<string, Result<EfsFileSystem>>;
+  /** Their EC2 container instances (EC2 launch type) by container instance ARN: the EC2 instance id. */
+  containerInstances?: Map<string, Result<{ ec2InstanceId: string }>>;
   /** Their DB parameter groups by identifier (`default` for the default group). */
   parameterGroups: Map<string, Result<TimestreamParameters>>;
   securityGroups: Result<Map<string, SecurityGroup>>;

@@ -19,6 +19,7 @@
  */
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { assessmentKey, isFailing, SEVERITIES, severityRank, type Finding, type Severity } from '../model.js';
+import { kindOfSubject } from '../kinds/outputs.js';
 import { DAY_MS } from '../util/time.js';
 import { GENERATOR_PREFIX, HeldFinding, findingId, idHash, sameAsImported, toAsff } from '../findings/asff.js';
 
@@ -68,7 +69,16 @@ export function parseFindingId(
   id: string,
 ): { accountId: string; region: string; checkId: string; instanceId?: string; resourceId: string } | undefined {
   if (!id.startsWith(GENERATOR_PREFIX)) return undefined;
-  const [accountId, region, checkId, instance, ...rest] = id.slice(GENERATOR_PREFIX.length).split('/');
+  const [accountId, region, checkId, ...tail] = id.slice(GENERATOR_PREFIX.length).split('/');
+  // A subject id may hold slashes (an ECS service ARN): the shortest run of segments a kind owns, else one segment.
+  let n = 1;
+  for (let k = 1; k < Math.min(tail.length, 8); k++)
+    if (kindOfSubject(tail.slice(0, k).join('/'))) {
+      n = k;
+      break;
+    }
+  const instance = tail.slice(0, n).join('/');
+  const rest = tail.slice(n);
   if (!accountId || !region || !checkId || !instance || !rest.length) return undefined;
   return { accountId, region, checkId, ...(instance !== '-' ? { instanceId: instance } : {}), resourceId: rest.join('/') };
 }

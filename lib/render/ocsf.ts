@@ -6,7 +6,7 @@
  */
 import { checkById } from '../checks/index.js';
 import type { Finding, ScanDocument, Severity, Status } from '../model.js';
-import { documentFindingId, resourceArn } from '../findings/asff.js';
+import { documentFindingId, resourceArn, subjectResource } from '../findings/asff.js';
 import { suppressionNote } from '../suppress.js';
 import { printableDeep } from '../util/text.js';
 import { VERSION } from '../version.js';
@@ -58,8 +58,9 @@ export function toOcsf(f: Finding, doc: Pick<ScanDocument, 'scanId' | 'finishedA
     ...(cloud ? { region: f.region, cloud_partition: 'aws' } : {}),
   });
   const resources = [resource(f.resource.type, f.resource.id)];
-  if (f.instanceId && f.instanceId !== f.resource.id && f.resource.type !== 'Other')
-    resources.push(resource('AwsEc2Instance', f.instanceId));
+  // The subject behind a group, volume or load-balancer finding, as its kind names it in ASFF (an EC2 instance, an ECS service).
+  const subject = subjectResource(f);
+  if (subject && f.instanceId !== f.resource.id && f.resource.type !== 'Other') resources.push(resource(subject.type, subject.id));
   if (f.endpoint) resources.push({ uid: f.endpoint, name: f.endpoint, type: 'InfluxDB endpoint' });
   return printableDeep<OcsfEvent>({
     activity_id: ACTIVITY_CREATE,

@@ -73,6 +73,8 @@ const NO_RESOURCE_LEVEL = new Set([
   'organizations:ListAccounts',
   'timestream-influxdb:ListDbInstances',
   'timestream-influxdb:ListDbClusters',
+  'ecs:ListClusters',
+  'ecs:DescribeTaskDefinition',
 ]);
 
 /** `serverless print` resolves every variable as `package` does, without bundling (cheap on shared cores). */
@@ -253,6 +255,17 @@ const TIMESTREAM_SCAN = [
   'timestream-influxdb:GetDbParameterGroup',
   'timestream-influxdb:ListTagsForResource',
 ];
+/** Amazon ECS and EFS: listed and described like Timestream (issue 30, lib/kinds/ecs-service/iam.json). */
+const ECS_SCAN = [
+  'ecs:ListClusters',
+  'ecs:ListServices',
+  'ecs:ListTasks',
+  'ecs:DescribeServices',
+  'ecs:DescribeTasks',
+  'ecs:DescribeTaskDefinition',
+  'ecs:DescribeContainerInstances',
+  'elasticfilesystem:DescribeFileSystems',
+];
 /** What each function's code calls (lib/app/service.ts and what it uses), with the default parameters (accounts=self, no VPC). */
 const EXPECTED: Record<string, string[]> = {
   DispatchRole: [
@@ -270,6 +283,7 @@ const EXPECTED: Record<string, string[]> = {
     ...KMS,
     ...EC2_SCAN,
     ...TIMESTREAM_SCAN,
+    ...ECS_SCAN,
     'sts:GetCallerIdentity',
     'ssm:DescribeInstanceInformation',
     'ssm:ListCommandInvocations',
@@ -294,6 +308,7 @@ const EXPECTED: Record<string, string[]> = {
     ...KMS,
     ...EC2_SCAN,
     ...TIMESTREAM_SCAN,
+    ...ECS_SCAN,
     'sts:GetCallerIdentity',
     'sqs:SendMessage',
     'dynamodb:PutItem',
@@ -307,6 +322,7 @@ const EXPECTED: Record<string, string[]> = {
     ...LOGS,
     ...KMS,
     ...TIMESTREAM_SCAN,
+    ...ECS_SCAN,
     'sts:GetCallerIdentity',
     'ec2:DescribeRegions',
     'ec2:DescribeInstances',
@@ -620,10 +636,10 @@ describe('event-driven rescans and remediation (issue 17)', () => {
     const rule = template.Resources.ChangeEventsRule!;
     expect(rule.Type).toBe('AWS::Events::Rule');
     expect(rule.Properties.EventPattern).toEqual({
-      source: ['aws.ec2', 'aws.elasticloadbalancing', 'aws.timestream-influxdb'],
+      source: ['aws.ec2', 'aws.elasticloadbalancing', 'aws.timestream-influxdb', 'aws.ecs'],
       'detail-type': ['AWS API Call via CloudTrail'],
       detail: {
-        eventSource: ['ec2.amazonaws.com', 'elasticloadbalancing.amazonaws.com', 'timestream-influxdb.amazonaws.com'],
+        eventSource: ['ec2.amazonaws.com', 'elasticloadbalancing.amazonaws.com', 'timestream-influxdb.amazonaws.com', 'ecs.amazonaws.com'],
         eventName: Object.values(CHANGE_EVENTS).flatMap((s) => s.events),
         errorCode: [{ exists: false }],
       },

@@ -190,6 +190,11 @@ function replacements(result: ScanResult): [string, string][] {
     for (const b of i.blockDevices) pairs.push([b.volumeId, `<vol:${name}:${b.device}>`]);
   }
   for (const d of result.databases) if (d.endpoint) pairs.push([d.endpoint, `<endpoint:${d.name}>`]);
+  // Containers (issue 30): moto makes up task ids, their interfaces and addresses, and EFS ids.
+  for (const [name, tasks] of Object.entries(estate.ecsTasks))
+    for (const [n, t] of tasks.entries()) pairs.push([t.split('/').pop()!, `<task:${name}:${n}>`]);
+  for (const [n, x] of estate.ecsInterfaces.entries()) pairs.push([x.eni, `<eni:task:${n}>`], [x.ip, `<ip:task:${n}>`]);
+  named('efs', estate.efs);
   return pairs.filter(([from]) => from.length > 0).sort((a, b) => b[0].length - a[0].length);
 }
 

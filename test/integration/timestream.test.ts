@@ -9,18 +9,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteDbInstanceCommand, TimestreamInfluxDBClient } from '@aws-sdk/client-timestream-influxdb';
-import { EnableSecurityHubCommand, GetFindingsCommand, SecurityHubClient, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
+import { EnableSecurityHubCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { Clients } from '../../lib/aws/clients.js';
 import { parseConfig, type Config } from '../../lib/config.js';
 import type { ProbeTarget } from '../../lib/evidence/probe/target.js';
 import { fail, type Finding, type ProbeEvidence, type Result, type ScanResult } from '../../lib/model.js';
 import { findingId, toAsff } from '../../lib/findings/asff.js';
-import { publishScan, publishScope } from '../../lib/publish/index.js';
+import { publishScope } from '../../lib/publish/index.js';
 import { scan } from '../../lib/scan.js';
 import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
 import { startFaultProxy } from '../../scripts/fault-proxy.js';
 import { runCli } from '../support/cli.js';
-import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
+import { denyOperation, endpoint, testAccount, type TestAccount } from '../support/aws.js';
+import { allFindings, scanAndPublish } from '../support/publish.js';
 
 const R = 'eu-west-1';
 let account: TestAccount;
@@ -32,15 +33,7 @@ const baseConfig = (over: Record<string, unknown> = {}): Config =>
 
 /** Clients whose Timestream calls of one operation fail (as a denied or broken API would). */
 function failing(clients: Clients, operation: string): Clients {
-  const ts = clients.timestream(R);
-  ts.middlewareStack.add(
-    ((next: (a: unknown) => Promise<unknown>, ctx: { commandName?: string }) => async (args: unknown) => {
-      if (ctx.commandName === `${operation}Command`)
-        throw Object.assign(new Error('User is not authorized to perform this action'), { name: 'AccessDeniedException' });
-      return next(args);
-    }) as never,
-    { step: 'initialize', name: 'testFault' } as never,
-  );
+  denyOperation(clients.timestream(R), operation);
   return clients;
 }
 
@@ -294,20 +287,8 @@ describe('publishing to Security Hub', () => {
     const sh = new SecurityHubClient(creds);
     await sh.send(new EnableSecurityHubCommand({}));
     const config = baseConfig({ publish: { enabled: true } });
-    const run = async (at: string, clients = account.clients(config).clients) => {
-      const r = await scan(config, { clients, homeRegion: R });
-      return { r, report: await publishScan(r, config, { clients, now: () => new Date(at), importOptions: { pacingMs: 0 } }) };
-    };
-    const all = async (): Promise<AwsSecurityFinding[]> => {
-      const out: AwsSecurityFinding[] = [];
-      let token: string | undefined;
-      do {
-        const page = await sh.send(new GetFindingsCommand({ MaxResults: 100, ...(token ? { NextToken: token } : {}) }));
-        out.push(...(page.Findings ?? []));
-        token = page.NextToken;
-      } while (token);
-      return out;
-    };
+    const run = (at: string, clients = account.clients(config).clients) => scanAndPublish(config, clients, R, at);
+    const all = () => allFindings(sh);
     const first = await run('2026-11-01T00:00:00Z');
     expect(first.report.securityHub.failed).toEqual([]);
     const ids = new Set((await all()).map((f) => f.Id!));

@@ -60,6 +60,7 @@ describe('the kind registry', () => {
     expect(Object.fromEntries(KINDS.map((k) => [k.events.pending.key, k.events.pending.attribute]))).toEqual({
       instanceIds: 'ids',
       databaseIds: 'dbs',
+      serviceArns: 'ecs',
     });
   });
 

@@ -62,3 +62,15 @@ export async function testAccount(): Promise<TestAccount> {
     }),
   };
 }
+
+/** Makes every call of one operation of an SDK client fail as a denied call would (AccessDeniedException). */
+export function denyOperation(client: { middlewareStack: { add: (m: never, o: never) => void } }, operation: string): void {
+  client.middlewareStack.add(
+    ((next: (a: unknown) => Promise<unknown>, ctx: { commandName?: string }) => async (args: unknown) => {
+      if (ctx.commandName === `${operation}Command`)
+        throw Object.assign(new Error('User is not authorized to perform this action'), { name: 'AccessDeniedException' });
+      return next(args);
+    }) as never,
+    { step: 'initialize', name: 'testFault' } as never,
+  );
+}

@@ -6,6 +6,4 @@ export const PENDING: Record<string, string> = {
   'host.v3-telemetry-upload': 'issue 32',
   'secrets.command-line': 'issue 32',
   'storage.object-store-public': 'issue 32',
-  'secrets.plaintext-environment': 'issue 30',
-  'ecs.data-volume-unencrypted': 'issue 30',
 };

@@ -1,0 +1,262 @@
+/**
+ * Containerised InfluxDB's evidence (CHECKS.md "InfluxDB on Amazon ECS"). The service stands as an instance for the
+ * network checks (`net.*`, the exposure model of lib/exposure unchanged): its awsvpc groups and subnets, running
+ * tasks' interfaces, `assignPublicIp` as its public address. Its task definitions are its host evidence: each
+ * InfluxDB container's plain environment read as the official image's entrypoint applies it (`INFLUXDB_*` for 1.x,
+ * `INFLUXD_*` for 2.x), given to the endpoint checks' host verdicts (lib/checks/host.ts) without copying them; a
+ * credential's value never reaches it (discovery kept only whether it is set). The ECS checks read `ecs`: the
+ * containers, their secrets and their data volumes. Probes and the audit target a running task's private address
+ * (or the `influxdb:endpoint` tag) under the allowlist rules of instances.
+ */
+import type { Config } from '../../config.js';
+import { auditSecretOf, internetExposed, probeTarget, type EvidenceTargets } from '../../evidence/index.js';
+import { networkEvidence, withPaths } from '../../exposure/network.js';
+import { COLLECTOR_SCHEMA } from '../../host-evidence.js';
+import {
+  fail,
+  ok,
+  type DataVolume,
+  type EcsContainer,
+  type EcsEvidence,
+  type EcsService,
+  type EcsTaskDefinition,
+  type EndpointContext,
+  type HostEvidence,
+  type HostProcess,
+  type Instance,
+  type InstanceContext,
+  type NetworkInterface,
+  type ProbeEvidence,
+  type RegionInventory,
+  type Result,
+} from '../../model.js';
+import { unique } from '../../util/concurrency.js';
+import type { GatherEnv, Sourced } from '../kind.js';
+import { ecsServiceSubject } from './subject.js';
+
+/** Said where no address of a service is known but `assignPublicIp` gives its tasks one. */
+export const ASSIGNED_PUBLIC_IP = 'assignPublicIp ENABLED';
+
+/**
+ * The service as an instance, for the network checks, the probe target and the audit secret: its groups, its
+ * running tasks' interfaces (else one per subnet of its configuration), `assignPublicIp` standing for the public
+ * address when no running task shows one, its VPC from its groups.
+ */
+export function asInstance(s: EcsService, inv: Pick<RegionInventory, 'securityGroups'> = { securityGroups: ok(new Map()) }): Instance {
+  const withEni = s.tasks.filter((t) => t.networkInterfaceIds.length);
+  const placeholder = s.assignPublicIp ? [ASSIGNED_PUBLIC_IP] : [];
+  const interfaces: NetworkInterface[] = withEni.length
+    ? withEni.map((t) => ({
+        id: t.networkInterfaceIds[0]!,
+        ...(t.subnetIds[0] ? { subnetId: t.subnetIds[0] } : {}),
+        privateIps: t.privateIps,
+        publicIps: t.publicIps.length ? t.publicIps : placeholder,
+        ipv6: [],
+        securityGroupIds: s.securityGroupIds,
+      }))
+    : s.subnetIds.map((subnetId) => ({
+        id: `${s.name}/${subnetId}`,
+        subnetId,
+        privateIps: [],
+        publicIps: placeholder,
+        ipv6: [],
+        securityGroupIds: s.securityGroupIds,
+      }));
+  const groups = inv.securityGroups.ok ? inv.securityGroups.value : new Map();
+  const vpcId = s.securityGroupIds.map((g) => groups.get(g)?.vpcId).find((v) => v !== undefined);
+  return {
+    accountId: s.accountId,
+    region: s.region,
+    instanceId: s.arn,
+    name: s.name,
+    state: s.tasks.length ? 'running' : 'stopped',
+    role: 'oss',
+    ...(vpcId ? { vpcId } : {}),
+    tags: s.tags,
+    interfaces,
+    securityGroupIds: s.securityGroupIds,
+    privateIps: unique(interfaces.flatMap((n) => n.privateIps)),
+    publicIps: unique(interfaces.flatMap((n) => n.publicIps)),
+    ipv6: [],
+    blockDevices: [],
+  };
+}
+
+/** Where each major keeps its data in the official image, and the variables that move it. */
+const DATA_DIRS: Record<1 | 2 | 3, { dir: string; env: string[] }> = {
+  1: { dir: '/var/lib/influxdb', env: ['INFLUXDB_DATA_DIR'] },
+  2: { dir: '/var/lib/influxdb2', env: ['INFLUXD_ENGINE_PATH'] },
+  3: { dir: '/var/lib/influxdb3', env: ['INFLUXDB3_DB_DIR'] },
+};
+const plain = (c: EcsContainer, name: string) => {
+  const v = c.environment.find((e) => e.name === name);
+  return v && 'value' in v ? v.value : undefined;
+};
+const under = (path: string, mount: string) => {
+  const m = mount.replace(/\/+$/, '');
+  return path === m || path.startsWith(`${m}/`) || m === '';
+};
+
+/** The data directories of one InfluxDB container and what holds each. */
+function dataVolumes(s: EcsService, td: EcsTaskDefinition, c: EcsContainer, inv: RegionInventory): DataVolume[] {
+  const majors = c.influx?.major ? [c.influx.major] : ([1, 2] as const);
+  const dirs = unique(majors.map((m) => DATA_DIRS[m].env.map((e) => plain(c, e)).find((v) => v) ?? DATA_DIRS[m].dir));
+  const fargate = s.launchType === 'FARGATE' || (td.networkMode === 'awsvpc' && s.launchType !== 'EC2');
+  return dirs.map((path): DataVolume => {
+    const base = { taskDefinition: td.arn, container: c.name, path };
+    const mount = c.mountPoints
+      .filter((m) => under(path, m.containerPath))
+      .sort((a, b) => b.containerPath.length - a.containerPath.length)[0];
+    const volume = mount ? td.volumes.find((v) => v.name === mount.sourceVolume) : undefined;
+    if (volume?.efs) {
+      const fs = inv.efs?.get(volume.efs.fileSystemId) ?? fail(`EFS file system ${volume.efs.fileSystemId} was not read`);
+      return {
+        ...base,
+        kind: 'efs',
+        id: volume.efs.fileSystemId,
+        ...(fs.ok && fs.value.arn ? { arn: fs.value.arn } : {}),
+        encrypted: fs.ok ? ok(fs.value.encrypted) : fail(fs.reason),
+        transitEncryption: volume.efs.transitEncryption ?? 'DISABLED',
+      };
+    }
+    if (volume?.configuredAtLaunch) {
+      const ids = unique(s.tasks.flatMap((t) => t.ebsVolumeIds));
+      const vols = inv.volumes.ok ? ids.map((id) => inv.volumes.ok && inv.volumes.value.get(id)) : [];
+      const known = vols.filter((v) => v !== undefined && v !== false);
+      return {
+        ...base,
+        kind: 'ebs-managed',
+        ...(ids[0] ? { id: ids[0] } : {}),
+        encrypted:
+          known.length && known.length === ids.length
+            ? ok(known.every((v) => v.encrypted))
+            : fail(
+                ids.length ? `ECS-managed EBS volume ${ids.join(', ')} was not read` : 'no running task shows its ECS-managed EBS volume',
+              ),
+      };
+    }
+    // No volume (or a bind mount without a source path): the task's own storage.
+    if (fargate && (!volume || (volume.host && !volume.host.sourcePath))) return { ...base, kind: 'ephemeral', encrypted: ok(true) };
+    return {
+      ...base,
+      kind: 'container-instance',
+      encrypted: fail("EC2 launch type: the container instance's EBS volumes are not read for containers yet"),
+    };
+  });
+}
+
+/** What the ECS checks read of one service: its InfluxDB containers (by revision), unreadable revisions, data volumes. */
+export function ecsEvidence(s: EcsService, inv: RegionInventory): Result<EcsEvidence> {
+  const tds = s.taskDefinitions.flatMap((r) => (r.ok ? [r.value] : []));
+  const unreadable = s.taskDefinitions.flatMap((r) => (r.ok ? [] : [r.reason]));
+  if (!tds.length) return fail(unreadable.join('; ') || 'no task definition to read');
+  const containers = tds.flatMap((taskDefinition) =>
+    taskDefinition.containers.filter((c) => c.influx).map((container) => ({ taskDefinition, container })),
+  );
+  const e: EcsEvidence = {
+    service: s,
+    containers,
+    unreadable,
+    dataVolumes: containers.flatMap(({ taskDefinition, container }) => dataVolumes(s, taskDefinition, container, inv)),
+  };
+  const host = hostView(e);
+  return ok(host ? { ...e, host } : e);
+}
+
+/**
+ * The task definitions as host evidence: one process per InfluxDB 1.x or 2.x container, its environment the
+ * variables its image reads (a credential as `set`/`empty`, the collector's convention), the image's defaults
+ * otherwise (the official images ship no configuration that changes what the checks read), its version the tag's
+ * when the tag states it in full. None for InfluxDB 3 or an unknown major (the host verdicts do not know them).
+ */
+function hostView(e: Omit<EcsEvidence, 'host'>): HostEvidence | undefined {
+  const processes: HostProcess[] = e.containers.flatMap(({ taskDefinition, container }, n) => {
+    const major = container.influx?.major;
+    if (major !== 1 && major !== 2) return [];
+    const prefix = major === 1 ? 'INFLUXDB_' : 'INFLUXD_';
+    const env = Object.fromEntries(
+      container.environment
+        .filter((v) => v.name.startsWith(prefix))
+        .map((v) => [v.name, 'value' in v ? v.value : v.set ? 'set' : 'empty'] as const),
+    );
+    const v = container.influx?.version;
+    return [
+      {
+        pid: n + 1,
+        name: 'influxd',
+        user: 'influxdb',
+        cmdline: `influxd (${container.image})`.slice(0, 1000),
+        configPath: '',
+        env,
+        configSource: 'defaults' as const,
+        config: {},
+        headers: {},
+        flavour: major === 2 ? ('influxdb-2' as const) : ('influxdb-1' as const),
+        flags: {},
+        container: true,
+        version: v?.full ? v.parts.join('.') : null,
+        versionSource: `image tag of ${taskDefinition.family}:${taskDefinition.revision}/${container.name}`.slice(0, 100),
+      },
+    ];
+  });
+  if (!processes.length) return undefined;
+  const versions = unique(processes.map((p) => p.version ?? ''));
+  return {
+    schema: COLLECTOR_SCHEMA,
+    collectedAt: '',
+    hostname: e.service.name.slice(0, 256),
+    tools: { ss: false, openssl: false, influxd: false },
+    version: versions.length === 1 && versions[0] ? versions[0] : null,
+    processes,
+    listeners: [],
+    listenerSource: 'task definition',
+    files: [],
+    systemd: { environmentFiles: [], env: {} },
+    errors: [],
+  };
+}
+
+const isAwsvpc = (s: EcsService): boolean =>
+  s.taskDefinitions.some((r) => r.ok && r.value.networkMode === 'awsvpc') || s.launchType === 'FARGATE';
+
+export const ecsServiceTargets = (config: Config): EvidenceTargets<EcsService> => ({
+  id: (s) => s.arn,
+  // Running tasks' private addresses (or the endpoint tag), as for an instance; never a service without a running task.
+  probeTarget: (s) => (s.tasks.length ? probeTarget(asInstance(s), config.probe) : undefined),
+  auditSecret: (s) => (s.tasks.length ? auditSecretOf(asInstance(s), config.audit) : undefined),
+});
+
+/** The service as an instance for the `instance` checks: network (awsvpc), and `ecs` for the container checks. */
+export function ecsServiceContexts(services: readonly EcsService[], inv: RegionInventory, env: GatherEnv): InstanceContext[] {
+  return services.map((s) => {
+    const instance = asInstance(s, inv);
+    const network = isAwsvpc(s)
+      ? withPaths(networkEvidence(instance, inv, new Map(), []), instance, inv.network)
+      : fail<never>("bridge or host networking: the container instance's security groups are not read for containers yet");
+    return { instance, settings: env.settings, evidence: { network, ecs: ecsEvidence(s, inv) } };
+  });
+}
+
+/** The endpoint checks of a service: its probe and audit when they ran, and the task definition as host evidence. */
+export function ecsServiceEndpoint(s: EcsService, ctx: InstanceContext, sourced: Sourced, env: GatherEnv): EndpointContext | undefined {
+  const e = ctx.evidence.ecs;
+  const host = e?.ok && e.value.host ? ok(e.value.host) : undefined;
+  const { probe: probed, audit } = sourced;
+  if (probed === undefined && audit === undefined && host === undefined) return undefined;
+  const endpoint = probed?.ok ? probed.value.endpoint : undefined;
+  const exposure = internetExposed(ctx.evidence.network);
+  return {
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    probed: probed !== undefined,
+    evidence: {
+      probe: probed ?? fail<ProbeEvidence>(s.tasks.length ? 'not probed' : 'no running task'),
+      ...(host ? { host } : {}),
+      ...(audit ? { audit } : {}),
+    },
+    settings: env.settings,
+    subject: ecsServiceSubject(s),
+    internetExposed: exposure.exposed,
+    ...(exposure.unknown !== undefined ? { exposureUnknown: exposure.unknown } : {}),
+    now: env.now,
+  };
+}

@@ -1,0 +1,23 @@
+/** `ecs-service`: InfluxDB on Amazon ECS and Fargate, services and standalone tasks (the `instance` checks, as a service). */
+import { defineKind } from '../kind.js';
+import { discoverEcsPaths, discoverEcsServices } from './discover.js';
+import { ecsServiceEvents } from './events.js';
+import { ecsServiceContexts, ecsServiceEndpoint, ecsServiceTargets } from './evidence.js';
+import { ecsServiceLifecycle } from './lifecycle.js';
+import { ecsServiceSubject } from './subject.js';
+
+export const ECS_SERVICE = defineKind({
+  name: 'ecs-service',
+  scope: 'instance',
+  listedBy: 'region',
+  discover: discoverEcsServices,
+  listing: (inv) => inv.ecs,
+  groupIdsOf: (s) => s.securityGroupIds,
+  afterDiscovery: discoverEcsPaths,
+  targets: ecsServiceTargets,
+  contexts: ecsServiceContexts,
+  endpoint: ecsServiceEndpoint,
+  subject: ecsServiceSubject,
+  lifecycle: ecsServiceLifecycle,
+  events: ecsServiceEvents,
+});

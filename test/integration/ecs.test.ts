@@ -1,0 +1,386 @@
+/**
+ * InfluxDB on Amazon ECS and Fargate (issue 30) against the moto server, in a scan of the region with the default
+ * flags: a public, world-open Fargate 1.x service with credentials in its plain environment and its data on an
+ * unencrypted EFS file system on an end-of-life image; a private 2.x service with its credentials from Secrets
+ * Manager and an encrypted EFS; a 1.x service with authentication on by the image's variable; a standalone task; and
+ * services that are not InfluxDB (a secret-looking variable included) that must not be scanned at all. Then the
+ * failure modes: denied ECS calls, a revision deleted between the list and the describe, a family with many revisions.
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  CreateServiceCommand,
+  DeleteTaskDefinitionsCommand,
+  DeregisterTaskDefinitionCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+} from '@aws-sdk/client-ecs';
+import { EnableSecurityHubCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { planRemediation, verifyFinding } from '../../lib/app/remediate.js';
+import type { Clients } from '../../lib/aws/clients.js';
+import { parseConfig, type Config } from '../../lib/config.js';
+import { toAsff } from '../../lib/findings/asff.js';
+import type { ScanResult } from '../../lib/model.js';
+import { buildSummary } from '../../lib/publish/sns.js';
+import { publishScope } from '../../lib/publish/index.js';
+import { renderDocument } from '../../lib/render/formats.js';
+import { renderTable } from '../../lib/render/table.js';
+import { scan } from '../../lib/scan.js';
+import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
+import { startFaultProxy } from '../../scripts/fault-proxy.js';
+import { runCli } from '../support/cli.js';
+import { denyOperation, endpoint, testAccount, type TestAccount } from '../support/aws.js';
+import { allFindings, scanAndPublish } from '../support/publish.js';
+
+const R = 'eu-west-1';
+/** Planted in plain environments: it must appear in no output. */
+const PLANTED = 'planted-Secret-value-8c1f2e';
+let account: TestAccount;
+let estate: SeededEstate;
+let result: ScanResult;
+
+const baseConfig = (over: Record<string, unknown> = {}): Config =>
+  parseConfig({ regions: [R], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, ...over });
+
+/** Clients whose ECS calls of one operation are denied. */
+async function denied(clients: Clients, operation: string): Promise<Clients> {
+  denyOperation(await clients.ecs(R), operation);
+  return clients;
+}
+
+const ecsClient = () => new ECSClient({ region: R, endpoint: endpoint(), credentials: account.credentials });
+
+beforeAll(async () => {
+  account = await testAccount();
+  estate = await seedEstate(account.seeder(R), {
+    region: R,
+    ebsDefaultEncryption: true,
+    groups: [
+      { name: 'world-8086', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
+      { name: 'vpc-8086', rules: [{ ports: 8086, cidrs: ['10.0.0.0/16'] }] },
+    ],
+    instances: [{ name: 'ec2-influx', tags: { influxdb: '' }, groups: ['vpc-8086'] }],
+    efs: [
+      { name: 'plain', encrypted: false },
+      { name: 'sealed', encrypted: true },
+    ],
+    ecs: [
+      {
+        name: 'influx-public',
+        image: 'influxdb:1.8',
+        environment: { INFLUXDB_ADMIN_USER: 'admin', INFLUXDB_ADMIN_PASSWORD: PLANTED, INFLUXDB_DB: 'metrics' },
+        groups: ['world-8086'],
+        assignPublicIp: true,
+        efs: { fileSystem: 'plain', path: '/var/lib/influxdb' },
+        running: 1,
+      },
+      {
+        name: 'influx-v2',
+        image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/influxdb:2.10.0',
+        environment: {
+          DOCKER_INFLUXDB_INIT_MODE: 'setup',
+          DOCKER_INFLUXDB_INIT_USERNAME: 'operator',
+          INFLUXD_PPROF_DISABLED: 'true',
+          INFLUXD_METRICS_DISABLED: 'true',
+          INFLUXD_HARDENING_ENABLED: 'true',
+          INFLUXD_TLS_CERT: '/etc/ssl/influxdb.crt',
+          INFLUXD_TLS_KEY: '/etc/ssl/influxdb.key',
+        },
+        secrets: ['DOCKER_INFLUXDB_INIT_PASSWORD', 'DOCKER_INFLUXDB_INIT_ADMIN_TOKEN'],
+        groups: ['vpc-8086'],
+        efs: { fileSystem: 'sealed', path: '/var/lib/influxdb2', transitEncryption: true },
+        running: 1,
+      },
+      {
+        name: 'influx-auth',
+        image: 'docker.io/library/influxdb:1.12.2-alpine',
+        environment: { INFLUXDB_HTTP_AUTH_ENABLED: 'true', INFLUXDB_HTTP_AUTH_PASSWORD_FILE: '/run/secrets/x' },
+        groups: ['vpc-8086'],
+      },
+      { name: 'influx-adhoc', standalone: true, image: 'quay.io/influxdb/influxdb:1.8.10', groups: ['vpc-8086'] },
+      {
+        name: 'grafana',
+        image: 'grafana/grafana:11.0.0',
+        environment: { GF_SECURITY_ADMIN_PASSWORD: PLANTED, INFLUXDB_ADMIN_PASSWORD: PLANTED },
+        groups: ['world-8086'],
+        assignPublicIp: true,
+        running: 1,
+      },
+      { name: 'telegraf', image: 'telegraf:1.30', environment: { INFLUX_TOKEN: PLANTED }, groups: ['vpc-8086'], running: 1 },
+    ],
+  });
+  const config = baseConfig();
+  result = await scan(config, { clients: account.clients(config).clients, homeRegion: R });
+});
+
+const arn = (name: string) => estate.ecs[name]!;
+const of = (name: string, check: string) => result.document.findings.filter((f) => f.instanceId === arn(name) && f.checkId === check);
+const verdict = (name: string, check: string) =>
+  of(name, check)
+    .map((f) => `${f.status} ${f.severity}`)
+    .join(',');
+
+describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
+  it('finds the InfluxDB services and the standalone task beside the instance, and nothing else', () => {
+    const seen = result.subjects.filter((s) => s.kind === 'ecs-service').map((s) => s.name);
+    // A standalone task is named by its group, as ECS gives it (`family:` and its family).
+    expect(seen.sort()).toEqual(['family:influx-adhoc', 'influx-auth', 'influx-public', 'influx-v2'].sort());
+    expect(result.instances.map((i) => i.instanceId)).toEqual(estate.instances['ec2-influx']);
+    expect(result.coverage[0]!.ecsListed).toBe(true);
+    expect(result.incomplete).toEqual([]);
+    // Not InfluxDB servers: not scanned at all, whatever their environment holds.
+    for (const name of ['grafana', 'telegraf'])
+      expect(result.document.findings.filter((f) => f.instanceId === arn(name) || JSON.stringify(f).includes(name))).toEqual([]);
+  });
+
+  it('the public 1.x service: credentials in plain environment, unencrypted EFS, world-open and reachable, auth off, end-of-life', () => {
+    expect(verdict('influx-public', 'secrets.plaintext-environment')).toBe('FAILED HIGH');
+    const [secret] = of('influx-public', 'secrets.plaintext-environment');
+    const family = arn('influx-public').replace(/:service\/.*/, ':task-definition/influx-public');
+    expect(secret!.resource).toEqual({ type: 'AwsEcsTaskDefinition', id: family });
+    expect(secret!.evidence.plaintextVariables).toEqual(['influxdb: INFLUXDB_ADMIN_PASSWORD']);
+    expect(secret!.evidence.revisions).toEqual([1]);
+    expect(verdict('influx-public', 'ecs.data-volume-unencrypted')).toBe('FAILED HIGH');
+    const [volume] = of('influx-public', 'ecs.data-volume-unencrypted');
+    expect(volume!.resource.type).toBe('Other');
+    expect(volume!.resource.id).toMatch(new RegExp(`:file-system/${estate.efs.plain}$`));
+    expect(volume!.evidence).toMatchObject({ volume: 'efs', transitEncryption: 'DISABLED', dataDirectory: '/var/lib/influxdb' });
+    // assignPublicIp stands for the public address; the subnet routes to an internet gateway: a complete path.
+    expect(verdict('influx-public', 'net.http-port-public')).toBe('FAILED CRITICAL');
+    // The 1.x image runs with authentication off: decided from the task definition (no probe), raised for exposure.
+    const [auth] = of('influx-public', 'auth.disabled');
+    expect(`${auth!.status} ${auth!.severity}`).toBe('FAILED CRITICAL');
+    expect(auth!.evidence.decidedBy).toBe('host');
+    expect(verdict('influx-public', 'host.version-vulnerable')).toBe('FAILED MEDIUM');
+    expect(of('influx-public', 'auth.disabled')[0]!.resource).toEqual({ type: 'AwsEcsService', id: arn('influx-public') });
+  });
+
+  it('the private 2.x service: credentials from Secrets Manager, encrypted EFS with transit encryption, not reachable', () => {
+    expect(verdict('influx-v2', 'secrets.plaintext-environment')).toBe('PASSED INFORMATIONAL');
+    expect(of('influx-v2', 'secrets.plaintext-environment')[0]!.evidence.fromSecrets).toEqual([
+      'influxdb: DOCKER_INFLUXDB_INIT_PASSWORD',
+      'influxdb: DOCKER_INFLUXDB_INIT_ADMIN_TOKEN',
+    ]);
+    expect(verdict('influx-v2', 'ecs.data-volume-unencrypted')).toBe('PASSED INFORMATIONAL');
+    expect(of('influx-v2', 'ecs.data-volume-unencrypted')[0]!.evidence.transitEncryption).toBe('ENABLED');
+    expect(verdict('influx-v2', 'net.http-port-public')).toBe('PASSED INFORMATIONAL');
+    expect(verdict('influx-v2', 'auth.diagnostics-unauthenticated')).toBe('PASSED INFORMATIONAL');
+    expect(verdict('influx-v2', 'tls.disabled')).toBe('PASSED INFORMATIONAL');
+    expect(verdict('influx-v2', 'host.version-vulnerable')).toBe('PASSED INFORMATIONAL');
+    expect(verdict('influx-v2', 'host.v2-hardening-disabled')).toBe('PASSED INFORMATIONAL');
+    // 1.x images have no Flux hardening switch: nothing to say.
+    expect(of('influx-public', 'host.v2-hardening-disabled')).toEqual([]);
+    // 2.x has no 1.x auth switch: nothing to say from the task definition.
+    expect(of('influx-v2', 'auth.disabled').every((f) => f.status === 'NOT_AVAILABLE')).toBe(true);
+  });
+
+  it('the 1.x service with INFLUXDB_HTTP_AUTH_ENABLED=true: authentication on; no volume on Fargate: ephemeral storage, encrypted', () => {
+    expect(verdict('influx-auth', 'auth.disabled')).toBe('PASSED INFORMATIONAL');
+    expect(verdict('influx-auth', 'secrets.plaintext-environment')).toBe('PASSED INFORMATIONAL'); // a *_FILE names a path
+    expect(of('influx-auth', 'ecs.data-volume-unencrypted')[0]!.evidence.summary).toMatch(/Fargate ephemeral storage, encrypted by AWS/);
+    expect(verdict('influx-auth', 'host.version-vulnerable')).toBe('PASSED INFORMATIONAL');
+  });
+
+  it('a standalone task is a subject of its own (its task ARN), resource Other', () => {
+    const f = of('influx-adhoc', 'host.version-vulnerable');
+    expect(f.map((x) => x.status)).toEqual(['FAILED']);
+    expect(f[0]!.resource).toEqual({ type: 'Other', id: arn('influx-adhoc') });
+  });
+
+  it('names the service in ASFF as AwsEcsService, and the family without revision as AwsEcsTaskDefinition', () => {
+    const [auth] = of('influx-public', 'auth.disabled');
+    expect(toAsff(auth!, { now: result.document.finishedAt }).Resources![0]).toMatchObject({
+      Type: 'AwsEcsService',
+      Id: arn('influx-public'),
+    });
+    const [secret] = of('influx-public', 'secrets.plaintext-environment');
+    const a = toAsff(secret!, { now: result.document.finishedAt });
+    expect(a.Resources![0]).toMatchObject({ Type: 'AwsEcsTaskDefinition' });
+    expect(a.Resources![0]!.Id).not.toMatch(/:\d+$/);
+  });
+
+  it('no planted credential reaches any output format, the table or the SNS summary', async () => {
+    const texts: string[] = [];
+    for (const fmt of ['json', 'asff', 'ocsf', 'csv', 'html'] as const)
+      texts.push([...(await renderDocument(fmt, result.document, { subjects: result.subjects }))].join(''));
+    texts.push(renderTable(result.document, { color: false, showPassed: true, subjects: result.subjects }));
+    texts.push(JSON.stringify(buildSummary(result.document, undefined, result.instances)));
+    texts.push(JSON.stringify(result.subjects));
+    for (const t of texts) expect(t.includes(PLANTED)).toBe(false);
+    expect(texts[0]).toContain('INFLUXDB_ADMIN_PASSWORD');
+  });
+});
+
+describe('remediation', () => {
+  it("a world-open rule on a service's group is refused (a person decides), never an EC2 error", async () => {
+    const [open] = of('influx-public', 'net.http-port-public');
+    expect(open!.resource.type).toBe('AwsEc2SecurityGroup');
+    const asff = toAsff(open!, { now: result.document.finishedAt });
+    const target = verifyFinding(asff);
+    if ('refused' in target) throw new Error(target.refused);
+    expect(target.instanceId).toBe(arn('influx-public'));
+    const plan = await planRemediation('revoke-world-open', asff, target, account.seeder(R), baseConfig().tagSelectors);
+    expect(plan.refused).toMatch(/of ecs-service arn:aws:ecs:.*influx-public is not remediated automatically yet: remediate by hand$/);
+    expect(plan.revoke).toBeUndefined();
+  });
+});
+
+describe('failures and bounds', () => {
+  it('denied ECS calls: the ECS checks NOT_AVAILABLE once at account level, an incomplete scan, nothing archived, EC2 still scanned', async () => {
+    const config = baseConfig();
+    const clients = await denied(account.clients(config).clients, 'ListServices');
+    const r = await scan(config, { clients, homeRegion: R });
+    const ecs = r.document.findings.filter(
+      (f) => f.checkId === 'secrets.plaintext-environment' || f.checkId === 'ecs.data-volume-unencrypted',
+    );
+    expect(ecs.map((f) => `${f.checkId} ${f.status} ${f.resource.type}`).sort()).toEqual([
+      'ecs.data-volume-unencrypted NOT_AVAILABLE AwsAccount',
+      'secrets.plaintext-environment NOT_AVAILABLE AwsAccount',
+    ]);
+    expect(ecs[0]!.evidence.reason).toMatch(/ecs:ListServices failed: AccessDeniedException/);
+    expect(r.incomplete).toEqual([expect.stringMatching(/^Amazon ECS of \d{12}\/eu-west-1 could not be listed: ecs:ListServices failed/)]);
+    expect(r.subjects.filter((s) => s.kind === 'ecs-service')).toEqual([]);
+    expect(r.instances).toHaveLength(1);
+    const cov = r.coverage[0]!;
+    expect(cov.ecsListed).toBeUndefined();
+    expect(publishScope(cov).isGone(arn('influx-public'))).toBe(false);
+  });
+
+  it('the CLI, with every ECS ListServices denied (fault proxy): exit 3, the ECS checks NOT_AVAILABLE, the instance still checked', async () => {
+    const proxy = await startFaultProxy(endpoint(), { rates: { 'ecs:ListServices': 1 }, faults: ['deny'] });
+    try {
+      const r = await runCli(['scan', '--format', 'json', '--quiet'], { ...account.env(R), AWS_ENDPOINT_URL: proxy.endpoint });
+      expect(r.stderr).toMatch(/influxguard: incomplete: Amazon ECS of \d{12}\/eu-west-1 could not be listed: ecs:ListServices failed/);
+      expect(r.code).toBe(3);
+      const doc = JSON.parse(r.stdout) as { findings: { checkId: string; status: string; instanceId?: string }[] };
+      expect(doc.findings.filter((f) => f.checkId === 'secrets.plaintext-environment').map((f) => f.status)).toEqual(['NOT_AVAILABLE']);
+      expect(doc.findings.some((f) => f.instanceId === estate.instances['ec2-influx']![0] && f.status === 'PASSED')).toBe(true);
+      expect(doc.findings.some((f) => f.instanceId?.startsWith('arn:aws:ecs:'))).toBe(false);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('a revision deleted between the list and the describe: NOT_AVAILABLE for what it holds, never a pass; a stopped task is gone', async () => {
+    const ecs = ecsClient();
+    try {
+      await ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: 'influx-deleted',
+          networkMode: 'awsvpc',
+          requiresCompatibilities: ['FARGATE'],
+          cpu: '256',
+          memory: '512',
+          containerDefinitions: [{ name: 'influxdb', image: 'influxdb:1.8', memory: 512 }],
+        }),
+      );
+      const svc = await ecs.send(
+        new CreateServiceCommand({
+          cluster: 'influxguard-estate',
+          serviceName: 'influx-deleted',
+          taskDefinition: 'influx-deleted:1',
+          desiredCount: 1,
+          launchType: 'FARGATE',
+          networkConfiguration: { awsvpcConfiguration: { subnets: [estate.subnetId], securityGroups: [estate.groups['vpc-8086']!] } },
+        }),
+      );
+      await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: 'influx-deleted:1' }));
+      await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: ['influx-deleted:1'] }));
+      const config = baseConfig();
+      const r = await scan(config, { clients: account.clients(config).clients, homeRegion: R });
+      const mine = r.document.findings.filter((f) => f.instanceId === svc.service!.serviceArn);
+      for (const check of ['secrets.plaintext-environment', 'ecs.data-volume-unencrypted', 'host.version-vulnerable']) {
+        const f = mine.filter((x) => x.checkId === check);
+        expect({ check, status: f.map((x) => x.status) }).toEqual({ check, status: ['NOT_AVAILABLE'] });
+        expect(f[0]!.evidence.reason).toMatch(/could not be described \(deleted\?\)/);
+      }
+      expect(r.incomplete).toEqual([]);
+      // The standalone task stopped: not listed by a complete listing, so its findings are archived.
+      await ecs.send(new StopTaskCommand({ cluster: 'influxguard-estate', task: arn('influx-adhoc') }));
+      const after = await scan(config, { clients: account.clients(config).clients, homeRegion: R });
+      expect(after.subjects.map((s) => s.id)).not.toContain(arn('influx-adhoc'));
+      expect(publishScope(after.coverage[0]!).isGone(arn('influx-adhoc'))).toBe(true);
+    } finally {
+      ecs.destroy();
+    }
+  });
+
+  it('a family with many revisions: only the service current one is described, no revision is ever listed', async () => {
+    const ecs = ecsClient();
+    try {
+      for (let n = 0; n < 40; n++)
+        await ecs.send(
+          new RegisterTaskDefinitionCommand({
+            family: 'influx-many',
+            networkMode: 'awsvpc',
+            containerDefinitions: [{ name: 'influxdb', image: `influxdb:1.8.${n}`, memory: 512 }],
+          }),
+        );
+      await ecs.send(
+        new CreateServiceCommand({
+          cluster: 'influxguard-estate',
+          serviceName: 'influx-many',
+          taskDefinition: 'influx-many:40',
+          desiredCount: 1,
+          launchType: 'FARGATE',
+          networkConfiguration: { awsvpcConfiguration: { subnets: [estate.subnetId], securityGroups: [estate.groups['vpc-8086']!] } },
+        }),
+      );
+      const config = baseConfig();
+      const { clients, counter } = account.clients(config);
+      const r = await scan(config, { clients, homeRegion: R });
+      const calls = counter.callsByOperation();
+      expect(calls['ecs:ListTaskDefinitions']).toBeUndefined();
+      expect(calls['ecs:ListTaskDefinitionFamilies']).toBeUndefined();
+      // One describe per task definition in use (cached per scan by ARN), never one per revision.
+      const inUse = new Set(r.subjects.filter((s) => s.kind === 'ecs-service').map((s) => s.evidence?.taskDefinition)).size;
+      expect(calls['ecs:DescribeTaskDefinition']).toBeLessThanOrEqual(inUse + 3);
+      const many = r.subjects.find((s) => s.name === 'influx-many')!;
+      expect(many.evidence?.taskDefinition).toMatch(/:task-definition\/influx-many:40$/);
+    } finally {
+      ecs.destroy();
+    }
+  });
+});
+
+describe('publishing to Security Hub', () => {
+  it("imports the services' findings with ids read back whole; a stopped standalone task is archived only after a complete listing", async () => {
+    const sh = new SecurityHubClient({ region: R, endpoint: endpoint(), credentials: account.credentials });
+    const ecs = ecsClient();
+    try {
+      await sh.send(new EnableSecurityHubCommand({}));
+      const config = baseConfig({ publish: { enabled: true } });
+      const run = (at: string, clients = account.clients(config).clients) => scanAndPublish(config, clients, R, at);
+      const all = () => allFindings(sh);
+      const task = (
+        await ecs.send(
+          new RunTaskCommand({
+            cluster: 'influxguard-estate',
+            taskDefinition: 'influx-adhoc',
+            launchType: 'FARGATE',
+            networkConfiguration: { awsvpcConfiguration: { subnets: [estate.subnetId], securityGroups: [estate.groups['vpc-8086']!] } },
+          }),
+        )
+      ).tasks![0]!.taskArn!;
+      const first = await run('2026-11-01T00:00:00Z');
+      expect(first.report.securityHub.failed).toEqual([]);
+      const ofTask = async () => (await all()).filter((f) => f.Id!.includes(`/${task}/`));
+      expect((await ofTask()).length).toBeGreaterThan(0);
+      expect((await run('2026-11-01T01:00:00Z')).report.securityHub.imported).toBe(0);
+      await ecs.send(new StopTaskCommand({ cluster: 'influxguard-estate', task }));
+      const broken = await run('2026-11-01T02:00:00Z', await denied(account.clients(config).clients, 'ListTasks'));
+      expect(broken.report.securityHub.archived).toBe(0);
+      expect((await ofTask()).every((f) => f.RecordState === 'ACTIVE')).toBe(true);
+      await run('2026-11-01T03:00:00Z');
+      const gone = await ofTask();
+      expect(gone.length).toBeGreaterThan(0);
+      expect(gone.every((f) => f.RecordState === 'ARCHIVED')).toBe(true);
+      // The services still running keep theirs.
+      expect((await all()).filter((f) => f.Id!.includes(`/${arn('influx-v2')}/`)).every((f) => f.RecordState === 'ACTIVE')).toBe(true);
+    } finally {
+      sh.destroy();
+      ecs.destroy();
+    }
+  });
+});
