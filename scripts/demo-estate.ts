@@ -19,6 +19,8 @@ export interface DemoEndpoints {
   hardened: string;
   /** InfluxDB 2.7.12 (when its build is cached), with an extra all-access token. */
   v2?: string;
+  /** InfluxDB 3 Core 3.6.0 (when installed in the cache): authentication on, its admin token never created. */
+  v3?: string;
 }
 
 /** Secrets Manager ARNs of the audit credentials (credentialed audit), by server. */
@@ -150,6 +152,7 @@ export const demoEstate = (e: DemoEndpoints, audit: DemoAuditSecrets = {}): Esta
     ...(e.v2 && audit.v2
       ? [{ name: 'influx-v2', tags: { influxdb: 'v2', 'influxdb:endpoint': e.v2, ...auditTag(audit.v2) }, groups: ['influx-private'] }]
       : []),
+    ...(e.v3 ? [{ name: 'influx-v3', tags: { influxdb: 'v3', 'influxdb:endpoint': e.v3 }, groups: ['influx-private'] }] : []),
     { name: 'grafana', tags: { Service: 'grafana' }, groups: ['influx-open-to-world'], publicIp: true, subnet: 'public' },
   ],
   // One container estate beside the instances (issue 30): a public Fargate 1.8 service with its admin password in
@@ -192,11 +195,12 @@ export const demoEstate = (e: DemoEndpoints, audit: DemoAuditSecrets = {}): Esta
 });
 
 /** Which local influxd stands in for each running instance's host (for host evidence). */
-export const demoHosts = (pids: Record<Exclude<keyof DemoEndpoints, 'v2'>, number>): [string, number][] => [
+export const demoHosts = (pids: Record<Exclude<keyof DemoEndpoints, 'v2' | 'v3'>, number> & { v3?: number }): [string, number][] => [
   ['influx-prod-public', pids.open],
   ['influx-backup', pids.noAdmin],
   ['influx-metrics', pids.selfSigned],
   ['influx-data-1', pids.hardened],
   ['influx-well-configured', pids.hardened],
   ['influx-staging', pids.hardened],
+  ...(pids.v3 ? [['influx-v3', pids.v3] as [string, number]] : []),
 ];

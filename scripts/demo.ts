@@ -20,6 +20,7 @@ import { bindAuditSecrets, seedEstate } from './estate.js';
 import { certificates, influxdCache, influxQuery, INFLUXD, startInfluxd } from './influxd.js';
 import { startHardenedProxy } from './nginx.js';
 import { allAccessPermissions, cachedInfluxd, createToken, startInfluxd2 } from './influxd2.js';
+import { INFLUXDB3_VERSION, influxdb3Binary, startInfluxdb3 } from './influxdb3.js';
 
 /** Audit credentials the operator would keep in Secrets Manager (fixture setup: in memory, never printed). */
 interface AuditCredentialsJson {
@@ -68,11 +69,12 @@ async function setUp(url: string, q: string, as?: [string, string]): Promise<voi
 async function startServers(): Promise<{
   servers: { stop: () => Promise<void> }[];
   urls: DemoEndpoints;
-  pids: Record<Exclude<keyof DemoEndpoints, 'v2'>, number>;
+  pids: Parameters<typeof demoHosts>[0];
   audit: AuditCredentialsJson;
 }> {
   const v2Binary = cachedInfluxd('2.7.12');
-  const [open, noAdmin, selfSigned, protectedInflux, v2] = await Promise.all([
+  const v3Binary = influxdb3Binary();
+  const [open, noAdmin, selfSigned, protectedInflux, v2, v3] = await Promise.all([
     startInfluxd({}),
     startInfluxd({ auth: true }),
     // A certificate of a private CA the probe is not told of (untrusted: tls.certificate-invalid), the audit is (--audit-ca).
@@ -80,12 +82,19 @@ async function startServers(): Promise<{
     startInfluxd({ auth: true, pprof: false }),
     // Over TLS: audit credentials go nowhere else.
     v2Binary ? startInfluxd2(v2Binary, 'valid.combined.pem') : Promise.resolve(undefined),
+    // InfluxDB 3 with its defaults (authentication on) and its admin token never created: anyone who reaches it may claim it.
+    'binary' in v3Binary ? startInfluxdb3(v3Binary.binary) : Promise.resolve(undefined),
   ]);
   // Nothing is built for the demo: InfluxDB 2.7.12 joins when a build is already in the cache (make test makes one).
   process.stderr.write(
     v2Binary
       ? `demo: InfluxDB 2.7.12 from the cache (${v2Binary}) joins as the 2.x instance\n`
       : `demo: no InfluxDB 2.7.12 build in the cache (${influxdCache()}; make test or scripts/influxdb-build.sh 2.7.12 makes one, about 6 min): the 2.x instance and its token audit are left out\n`,
+  );
+  process.stderr.write(
+    'binary' in v3Binary
+      ? `demo: InfluxDB ${INFLUXDB3_VERSION} from the cache (${v3Binary.binary}) joins as the InfluxDB 3 instance\n`
+      : `demo: ${v3Binary.missing}: the InfluxDB 3 instance is left out\n`,
   );
   // Fixture setup (the scanner never writes): admins where the story needs them, users and tokens for the audit.
   const pw = () => randomBytes(12).toString('hex');
@@ -113,10 +122,23 @@ async function startServers(): Promise<{
   }
   const hardened = await startHardenedProxy(protectedInflux!);
   return {
-    servers: [open!, noAdmin!, selfSigned!, protectedInflux!, hardened, ...(v2 ? [v2] : [])],
-    urls: { open: open!.url, noAdmin: noAdmin!.url, selfSigned: selfSigned!.url, hardened: hardened.url, ...(v2 ? { v2: v2.url } : {}) },
+    servers: [open!, noAdmin!, selfSigned!, protectedInflux!, hardened, ...(v2 ? [v2] : []), ...(v3 ? [v3] : [])],
+    urls: {
+      open: open!.url,
+      noAdmin: noAdmin!.url,
+      selfSigned: selfSigned!.url,
+      hardened: hardened.url,
+      ...(v2 ? { v2: v2.url } : {}),
+      ...(v3 ? { v3: v3.url } : {}),
+    },
     // Host evidence for the nginx-fronted instances comes from the influxd behind it.
-    pids: { open: open!.pid, noAdmin: noAdmin!.pid, selfSigned: selfSigned!.pid, hardened: protectedInflux!.pid },
+    pids: {
+      open: open!.pid,
+      noAdmin: noAdmin!.pid,
+      selfSigned: selfSigned!.pid,
+      hardened: protectedInflux!.pid,
+      ...(v3 ? { v3: v3.pid } : {}),
+    },
     audit,
   };
 }
@@ -146,7 +168,7 @@ async function main(): Promise<number> {
   process.stderr.write('demo: starting the AWS emulator (moto) on 127.0.0.1…\n');
   const emulator = await startEmulator();
   process.stderr.write(
-    `demo: starting InfluxDB servers on 127.0.0.1: Debian's influxd 1.6.7 ×4 (${INFLUXD}), nginx, and 2.7.12 when a build is in the cache…\n`,
+    `demo: starting InfluxDB servers on 127.0.0.1: Debian's influxd 1.6.7 ×4 (${INFLUXD}), nginx, and 2.7.12 and ${INFLUXDB3_VERSION} when they are in the cache…\n`,
   );
   const { servers, urls, pids, audit } = await startServers().catch(async (err: unknown) => {
     await emulator.stop();
