@@ -11,6 +11,7 @@ import { HOST_CHECKS } from './host.js';
 import { NET_CHECKS } from './net.js';
 import type { Described } from './support.js';
 import { TIMESTREAM_CHECKS } from './timestream.js';
+import { V3_CHECKS } from './v3.js';
 
 /** The families, each one table of docs/checks.md (its marker there is the family's name), in report order. */
 export const FAMILIES = {
@@ -19,6 +20,7 @@ export const FAMILIES = {
   audit: AUDIT_CHECKS,
   host: HOST_CHECKS,
   timestream: TIMESTREAM_CHECKS,
+  v3: V3_CHECKS,
 } as const satisfies Record<string, readonly Described[]>;
 
 export const CHECKS: readonly Described[] = Object.values(FAMILIES).flat();

@@ -4,7 +4,7 @@
  * `net.unexpected-ports-open` derives its exclusions from the same table, so
  * a port is judged by exactly one rule.
  */
-import type { AllowedPort, CheckMeta, Instance, InstanceCheck, NetworkEvidence, Opening, Outcome } from '../model.js';
+import type { AllowedPort, CheckMeta, HostEvidence, Instance, InstanceCheck, NetworkEvidence, Opening, Outcome, Result } from '../model.js';
 import { isEnterprise } from '../model.js';
 import { cidrContains, ipInCidr, parseCidr } from '../util/cidr.js';
 import {
@@ -20,6 +20,7 @@ import {
 } from '../exposure/reach.js';
 import { fsbp, judged, NET_EXPOSED_CIS, UNNEEDED_SERVICE_PCI } from './compliance.js';
 import { ASFF_TYPES, type Described, evidenceValue, type SelfDescribed } from './support.js';
+import { effective, effective2, effective3 } from './hostfacts.js';
 
 type Verdict = 'exposed' | 'allowed' | 'unknown';
 
@@ -28,6 +29,58 @@ const ENTERPRISE_PORTS_URL = 'https://docs.influxdata.com/enterprise_influxdb/v1
 const REACHABLE = 'CRITICAL when reachable from the internet';
 
 export const HTTP_PORT = 8086;
+/** InfluxDB 3 serves its HTTP API on 8181 by default (CHECKS.md). */
+export const V3_HTTP_PORT = 8181;
+
+/**
+ * The InfluxDB HTTP API ports (CHECKS.md): the bound port when the host evidence or the endpoint tag shows it,
+ * else 8181 for 3.x, 8086 for 1.x/2.x, and both while nothing tells the major version (AWS evidence alone).
+ */
+export function httpApiPorts(major: 1 | 2 | 3 | undefined, bound?: number): number[] {
+  if (bound !== undefined) return [bound];
+  if (major === 3) return [V3_HTTP_PORT];
+  if (major === 1 || major === 2) return [HTTP_PORT];
+  return [HTTP_PORT, V3_HTTP_PORT];
+}
+
+const portOf = (bind: string): number | undefined => {
+  const m = bind.match(/:(\d{1,5})$/);
+  const n = m ? Number(m[1]) : NaN;
+  return n > 0 && n < 65536 ? n : undefined;
+};
+
+/** What the host evidence shows of one server process: its major version and the port its API is bound to. */
+function apiOf(p: HostEvidence['processes'][number]): { major: 1 | 2 | 3; bound?: number } | undefined {
+  if (p.name === 'influxd-meta') return undefined;
+  try {
+    if (p.flavour === 'influxdb-3') return { major: 3, bound: portOf(effective3(p, 'http-bind').value) };
+    if (p.flavour === 'influxdb-2') return { major: 2, bound: portOf(effective2(p, 'http-bind-address').value) };
+    return { major: 1, bound: portOf(effective(p, 'http.bind-address').value) };
+  } catch {
+    // Its configuration could not be read: its major version still counts, its port is the default's.
+    return { major: p.flavour === 'influxdb-3' ? 3 : p.flavour === 'influxdb-2' ? 2 : 1 };
+  }
+}
+
+/** The port an `influxdb:endpoint` tag names (`https://host:8443`, `host:8181`), if any. */
+function taggedPort(i: Instance): number | undefined {
+  const tag = i.tags['influxdb:endpoint'];
+  if (!tag) return undefined;
+  try {
+    const u = new URL(tag.includes('://') ? tag : `http://${tag}`);
+    return u.port ? Number(u.port) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An instance's InfluxDB HTTP API ports, from its host evidence (when read), else its endpoint tag, else its AWS evidence alone. */
+export function instanceApiPorts(i: Instance, host?: Result<HostEvidence>): number[] {
+  const apis = host?.ok ? host.value.processes.flatMap((p) => apiOf(p) ?? []) : [];
+  if (apis.length) return [...new Set(apis.flatMap((a) => httpApiPorts(a.major, a.bound)))];
+  const tagged = taggedPort(i);
+  return httpApiPorts(undefined, tagged);
+}
 
 /** Inside the Enterprise cluster: a cluster group, a configured cluster CIDR, or one cluster node's address. */
 function insideCluster(o: Opening, net: NetworkEvidence): boolean {
@@ -42,6 +95,8 @@ function insideCluster(o: Opening, net: NetworkEvidence): boolean {
 interface PortRow {
   meta: CheckMeta & SelfDescribed;
   ports: number[];
+  /** Ports that depend on what the instance runs (the HTTP API: httpApiPorts); `ports` otherwise. */
+  portsFor?: (i: Instance, host?: Result<HostEvidence>) => number[];
   appliesTo: (i: Instance) => boolean;
   judge: (o: Opening, net: NetworkEvidence, i: Instance) => Verdict;
   /** What a passing instance looks like, for people. */
@@ -75,6 +130,7 @@ export const PORT_TABLE: PortRow[] = [
       },
     },
     ports: [HTTP_PORT],
+    portsFor: instanceApiPorts,
     appliesTo: () => true,
     judge: (o) => (o.peer.kind === 'unresolved' ? 'unknown' : isWorldOpen(o) ? 'exposed' : 'allowed'),
     passed: 'no group opens TCP 8086 to the world (0.0.0.0/0, ::/0, or sources that together cover the internet)',
@@ -266,12 +322,13 @@ function portCheck(row: PortRow): Described<InstanceCheck> {
     appliesTo: ({ instance }) => row.appliesTo(instance),
     evaluate: ({ instance, evidence }) => {
       const net = evidenceValue(evidence.network);
-      const relevant = net.openings.filter((o) => row.ports.some((p) => opensTcpPort(o, p)));
+      const rowPorts = row.portsFor ? row.portsFor(instance, evidence.host) : row.ports;
+      const relevant = net.openings.filter((o) => rowPorts.some((p) => opensTcpPort(o, p)));
       const groups = byGroup(relevant, (o) => row.judge(o, net, instance));
       return outcomesByGroup(
         groups,
         (g, groupId) => {
-          const ports = row.ports.filter((p) => g.exposed.some((o) => opensTcpPort(o, p)));
+          const ports = rowPorts.filter((p) => g.exposed.some((o) => opensTcpPort(o, p)));
           const sources = [...new Set(g.exposed.map((o) => (o.peer.kind === 'cidr' ? o.peer.cidr : o.source)))];
           const world = g.exposed.filter(isWorldOpen);
           const reach = directExposure(
@@ -290,7 +347,7 @@ function portCheck(row: PortRow): Described<InstanceCheck> {
         },
         row.passed,
         net,
-        loadBalancerOutcomes(net, row.ports),
+        loadBalancerOutcomes(net, rowPorts),
       );
     },
   };
@@ -333,8 +390,13 @@ function sourceMatches(entry: AllowedPort, o: Opening): boolean | 'unknown' {
 }
 
 /** TCP ports judged by the table (or expected) for this node: never "unexpected". */
-export function judgedTcpPorts(i: Instance): number[] {
-  return [...new Set([HTTP_PORT, ...PORT_TABLE.filter((r) => r.appliesTo(i)).flatMap((r) => r.ports)])];
+export function judgedTcpPorts(i: Instance, host?: Result<HostEvidence>): number[] {
+  return [
+    ...new Set([
+      ...instanceApiPorts(i, host),
+      ...PORT_TABLE.filter((r) => r.appliesTo(i)).flatMap((r) => (r.portsFor ? r.portsFor(i, host) : r.ports)),
+    ]),
+  ];
 }
 
 const PORTLESS = new Set(['icmp', 'icmpv6']);
@@ -403,7 +465,7 @@ export const unexpectedPortsOpen: Described<InstanceCheck> = {
   needs: ['network'],
   evaluate: ({ instance, evidence, settings }) => {
     const net = evidenceValue(evidence.network);
-    const judgedPorts = judgedTcpPorts(instance);
+    const judgedPorts = judgedTcpPorts(instance, evidence.host);
     const extra = new Map<Opening, string>();
     const extraRanges = new Map<Opening, Range[]>();
     const groups = byGroup(net.openings, (o) => {

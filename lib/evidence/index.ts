@@ -55,15 +55,16 @@ export function probeTarget(
 }
 
 /**
- * A complete path from the internet to 8086 (direct or through a load
+ * A complete path from the internet to the HTTP API (8086, or the ports httpApiPorts names; direct or through a load
  * balancer): probe findings on this instance are raised one level. When a hop
  * could not be read, `unknown` says why (raised severities may be missing).
  */
-export function internetExposed(net: Result<NetworkEvidence>): { exposed: boolean; unknown?: string } {
+export function internetExposed(net: Result<NetworkEvidence>, ports: readonly number[] = [8086]): { exposed: boolean; unknown?: string } {
   if (!net.ok) return { exposed: false, unknown: net.reason };
-  const r = reachability(net.value, 8086);
-  if (r.open.length) return { exposed: true };
-  return r.unknown.length ? { exposed: false, unknown: [...new Set(r.unknown.map((p) => p.missing))].join('; ') } : { exposed: false };
+  const rs = ports.map((port) => reachability(net.value, port));
+  if (rs.some((r) => r.open.length)) return { exposed: true };
+  const unknown = rs.flatMap((r) => r.unknown);
+  return unknown.length ? { exposed: false, unknown: [...new Set(unknown.map((p) => p.missing))].join('; ') } : { exposed: false };
 }
 
 export type ProbeFn = (t: ProbeTarget) => Promise<Result<ProbeEvidence>>;

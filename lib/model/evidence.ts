@@ -3,7 +3,8 @@ import type { HostEvidence } from '../host-evidence.js';
 import type { Result } from '../result.js';
 import type { LoadBalancerEvidence, LogDelivery, NetworkAcl, Protocol, SubnetRoutes, TimestreamParameters } from './inventory.js';
 
-export type EvidenceSource = 'aws' | 'probe' | 'host';
+/** `audit`: the credentialed audit (issue 32: a 3.x check names it beside host and probe). */
+export type EvidenceSource = 'aws' | 'probe' | 'host' | 'audit';
 
 /** A permission of one group, with its source resolved and judged. */
 export interface Opening {
