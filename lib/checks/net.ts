@@ -20,7 +20,7 @@ import {
 } from '../exposure/reach.js';
 import { fsbp, judged, NET_EXPOSED_CIS, UNNEEDED_SERVICE_PCI } from './compliance.js';
 import { ASFF_TYPES, type Described, evidenceValue, type SelfDescribed } from './support.js';
-import { effective, effective2, effective3 } from './hostfacts.js';
+import { apiPorts, HTTP_PORT, instanceApiPorts } from '../exposure/api-ports.js';
 
 type Verdict = 'exposed' | 'allowed' | 'unknown';
 
@@ -28,58 +28,13 @@ const PORTS_URL = 'https://docs.influxdata.com/influxdb/v1/administration/securi
 const ENTERPRISE_PORTS_URL = 'https://docs.influxdata.com/enterprise_influxdb/v1/administration/configure/ports/';
 const REACHABLE = 'CRITICAL when reachable from the internet';
 
-export const HTTP_PORT = 8086;
-/** InfluxDB 3 serves its HTTP API on 8181 by default (CHECKS.md). */
-export const V3_HTTP_PORT = 8181;
 
 /**
  * The InfluxDB HTTP API ports (CHECKS.md): the bound port when the host evidence or the endpoint tag shows it,
  * else 8181 for 3.x, 8086 for 1.x/2.x, and both while nothing tells the major version (AWS evidence alone).
  */
 export function httpApiPorts(major: 1 | 2 | 3 | undefined, bound?: number): number[] {
-  if (bound !== undefined) return [bound];
-  if (major === 3) return [V3_HTTP_PORT];
-  if (major === 1 || major === 2) return [HTTP_PORT];
-  return [HTTP_PORT, V3_HTTP_PORT];
-}
-
-const portOf = (bind: string): number | undefined => {
-  const m = bind.match(/:(\d{1,5})$/);
-  const n = m ? Number(m[1]) : NaN;
-  return n > 0 && n < 65536 ? n : undefined;
-};
-
-/** What the host evidence shows of one server process: its major version and the port its API is bound to. */
-function apiOf(p: HostEvidence['processes'][number]): { major: 1 | 2 | 3; bound?: number } | undefined {
-  if (p.name === 'influxd-meta') return undefined;
-  try {
-    if (p.flavour === 'influxdb-3') return { major: 3, bound: portOf(effective3(p, 'http-bind').value) };
-    if (p.flavour === 'influxdb-2') return { major: 2, bound: portOf(effective2(p, 'http-bind-address').value) };
-    return { major: 1, bound: portOf(effective(p, 'http.bind-address').value) };
-  } catch {
-    // Its configuration could not be read: its major version still counts, its port is the default's.
-    return { major: p.flavour === 'influxdb-3' ? 3 : p.flavour === 'influxdb-2' ? 2 : 1 };
-  }
-}
-
-/** The port an `influxdb:endpoint` tag names (`https://host:8443`, `host:8181`), if any. */
-function taggedPort(i: Instance): number | undefined {
-  const tag = i.tags['influxdb:endpoint'];
-  if (!tag) return undefined;
-  try {
-    const u = new URL(tag.includes('://') ? tag : `http://${tag}`);
-    return u.port ? Number(u.port) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** An instance's InfluxDB HTTP API ports, from its host evidence (when read), else its endpoint tag, else its AWS evidence alone. */
-export function instanceApiPorts(i: Instance, host?: Result<HostEvidence>): number[] {
-  const apis = host?.ok ? host.value.processes.flatMap((p) => apiOf(p) ?? []) : [];
-  if (apis.length) return [...new Set(apis.flatMap((a) => httpApiPorts(a.major, a.bound)))];
-  const tagged = taggedPort(i);
-  return httpApiPorts(undefined, tagged);
+  return apiPorts(major, bound);
 }
 
 /** Inside the Enterprise cluster: a cluster group, a configured cluster CIDR, or one cluster node's address. */

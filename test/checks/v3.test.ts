@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { CHECKS } from '../../lib/checks/index.js';
-import { httpApiPorts, instanceApiPorts, portExposureChecks, unexpectedPortsOpen } from '../../lib/checks/net.js';
+import { httpApiPorts, portExposureChecks, unexpectedPortsOpen } from '../../lib/checks/net.js';
+import { instanceApiPorts } from '../../lib/exposure/api-ports.js';
 import { evaluateEndpoint, evaluateInstance } from '../../lib/evaluate.js';
 import type { AuditEvidence, EndpointContext, Finding, HostEvidence, ProbeEvidence, Result, V3ProbeFacts } from '../../lib/model.js';
 import { fail, ok } from '../../lib/model.js';

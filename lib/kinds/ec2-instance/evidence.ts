@@ -5,7 +5,7 @@
  */
 import type { Config } from '../../config.js';
 import { auditSecretOf, internetExposed, probeTarget, type EvidenceTargets } from '../../evidence/index.js';
-import { instanceApiPorts } from '../../checks/net.js';
+import { instanceApiPorts } from '../../exposure/api-ports.js';
 import { clusterFacts, networkEvidence, withPaths } from '../../exposure/network.js';
 import {
   fail,
