@@ -8,7 +8,8 @@ are atomic in AWS, but moto's threaded server checks a condition and then
 writes without a lock, so two concurrent claims of one idempotency key could
 both succeed: its writes are serialised below. moto has no BatchUpdateFindings
 (the note a remediation writes on its finding): it is emulated below on
-moto's own stored findings. Nothing else is changed."""
+moto's own stored findings. Timestream for InfluxDB clusters gain the engineType AWS
+derives from their parameter group (InfluxDB 3). Nothing else is changed."""
 import datetime
 import json
 import signal
@@ -98,6 +99,45 @@ def get_tags(self):
 
 
 ec2_core.TaggedEC2Resource.get_tags = get_tags
+
+
+# Timestream for InfluxDB 3 (issue 32): moto's clusters have no engineType. AWS derives it from the cluster's DB
+# parameter group (an InfluxDBv3Core / InfluxDBv3Enterprise member makes an InfluxDB 3 cluster, whose API listens
+# on 8181 by default); emulated here from the group moto stores. Nothing else of the service is changed.
+from moto.timestreaminfluxdb import models as timestream
+
+V3_ENGINES = {"InfluxDBv3Core": "INFLUXDB_V3_CORE", "InfluxDBv3Enterprise": "INFLUXDB_V3_ENTERPRISE"}
+
+
+def _engine_of(backend, group_id):
+    group = backend.db_parameter_groups.get(group_id) if group_id else None
+    for member in (group.parameters if group else {}) or {}:
+        if member in V3_ENGINES:
+            return V3_ENGINES[member]
+    return "INFLUXDB_V2"
+
+
+_create_db_cluster = timestream.TimestreamInfluxDBBackend.create_db_cluster
+
+
+def create_db_cluster(self, *args, **kwargs):
+    engine = _engine_of(self, kwargs.get("db_parameter_group_identifier"))
+    if engine != "INFLUXDB_V2" and not kwargs.get("port"):
+        kwargs["port"] = 8181
+    cluster_id, status = _create_db_cluster(self, *args, **kwargs)
+    self.db_clusters[cluster_id]._influxguard_engine = engine
+    return cluster_id, status
+
+
+_cluster_to_dict = timestream.Cluster.to_dict
+
+
+def cluster_to_dict(self):
+    return {**_cluster_to_dict(self), "engineType": getattr(self, "_influxguard_engine", "INFLUXDB_V2")}
+
+
+timestream.TimestreamInfluxDBBackend.create_db_cluster = create_db_cluster
+timestream.Cluster.to_dict = cluster_to_dict
 
 _dynamodb_writes = threading.Lock()
 
