@@ -28,7 +28,6 @@ const PORTS_URL = 'https://docs.influxdata.com/influxdb/v1/administration/securi
 const ENTERPRISE_PORTS_URL = 'https://docs.influxdata.com/enterprise_influxdb/v1/administration/configure/ports/';
 const REACHABLE = 'CRITICAL when reachable from the internet';
 
-
 /**
  * The InfluxDB HTTP API ports (CHECKS.md): the bound port when the host evidence or the endpoint tag shows it,
  * else 8181 for 3.x, 8086 for 1.x/2.x, and both while nothing tells the major version (AWS evidence alone).
@@ -76,7 +75,7 @@ export const PORT_TABLE: PortRow[] = [
       evidence: ['aws'],
       asffTypes: ASFF_TYPES.network,
       failedWhen:
-        "TCP 8086 open to the world: 0.0.0.0/0 or ::/0, or sources of one group that together are the world: their public part, merged (`cidr-tools`), holds at least half of the family's public unicast space (`0.0.0.0/1` alone, or an unaligned split such as `0.0.0.0/3` + `32.0.0.0/4` + `48.0.0.0/4` + `64.0.0.0/2` + `128.0.0.0/1`; not `128.0.0.0/1` alone, about 44 %); directly, by a port range, an all-traffic rule, or a managed prefix list; or reachable through an internet-facing load balancer",
+        "the InfluxDB HTTP API port (TCP 8086; 8181 for InfluxDB 3; both while only AWS evidence speaks; the port the host evidence or the `influxdb:endpoint` tag shows) open to the world: 0.0.0.0/0 or ::/0, or sources of one group that together are the world: their public part, merged (`cidr-tools`), holds at least half of the family's public unicast space (`0.0.0.0/1` alone, or an unaligned split such as `0.0.0.0/3` + `32.0.0.0/4` + `48.0.0.0/4` + `64.0.0.0/2` + `128.0.0.0/1`; not `128.0.0.0/1` alone, about 44 %); directly, by a port range, an all-traffic rule, or a managed prefix list; or reachable through an internet-facing load balancer",
       otherSeverities: `${REACHABLE} ([reachability.md](reachability.md)); world-open without a complete path stays HIGH (latent)`,
       compliance: {
         nist: [fsbp('nist', 'EC2.19')],
