@@ -209,7 +209,9 @@ export const v3RecoveryListenerExposed = v3EndpointCheck({
   compliance: V3_AUTH,
   evidence: ['host', 'probe'],
   hostVerdict: (h) => onV3Host(h, recoveryHost),
-  needs: ['host'],
+  // The probe cannot see the recovery listener, but it tells a 1.x/2.x subject apart: then the check says nothing.
+  needs: ['host', 'probe'],
+  decidedBy: ['host'],
   evaluate: (ctx) => {
     const host = hostSays(ctx, recoveryHost);
     if (host.outcome) return [host.outcome];

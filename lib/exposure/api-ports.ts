@@ -60,5 +60,7 @@ function taggedPort(i: Instance): number | undefined {
 export function instanceApiPorts(i: Instance, host?: Result<HostEvidence>): number[] {
   const apis = host?.ok ? host.value.processes.flatMap((p) => apiOf(p) ?? []) : [];
   if (apis.length) return [...new Set(apis.flatMap((a) => apiPorts(a.major, a.bound)))];
-  return apiPorts(undefined, taggedPort(i));
+  // A tag's port may be a proxy's or a load balancer's: it is judged beside the defaults, never instead of them.
+  const tagged = taggedPort(i);
+  return [...new Set([...(tagged !== undefined ? [tagged] : []), ...apiPorts(undefined)])];
 }

@@ -228,7 +228,8 @@ describe('port 8181 (httpApiPorts)', () => {
     expect(instanceApiPorts(instance(), ok(host3(v3({ flags: flags({ 'http-bind': '0.0.0.0:9181' }) }))))).toEqual([9181]);
     expect(instanceApiPorts(instance(), ok(host3(v3())))).toEqual([8181]);
     expect(instanceApiPorts(instance(), ok(hostEvidence()))).toEqual([8086]);
-    expect(instanceApiPorts(instance({ tags: { 'influxdb:endpoint': 'https://db.internal:8443' } }))).toEqual([8443]);
+    // A tag's port may be a proxy's: judged beside the defaults.
+    expect(instanceApiPorts(instance({ tags: { 'influxdb:endpoint': 'https://db.internal:8443' } }))).toEqual([8443, 8086, 8181]);
   });
   const http = portExposureChecks.find((c) => c.id === 'net.http-port-public')!;
   it('8181 world-open with no host evidence fails net.http-port-public (fails on the old code: only 8086 was the API)', () => {
