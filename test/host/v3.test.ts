@@ -72,8 +72,39 @@ beforeAll(async () => {
   adminToken = token;
 }, 180_000);
 
+/** A second server, about telemetry and the processing engine: --without-auth --plugin-dir, telemetry on (to loopback). */
+let open: ChildProcess | undefined;
+let openHost: Result<HostEvidence>;
+
+beforeAll(async () => {
+  if (!have) return;
+  const openPort = await freePort();
+  let openLog = '';
+  open = spawn(
+    BINARY,
+    [
+      'serve',
+      '--node-id',
+      'n2',
+      '--object-store',
+      'memory',
+      '--http-bind',
+      `127.0.0.1:${openPort}`,
+      '--without-auth',
+      '--plugin-dir',
+      join(dir, 'plugins2'),
+    ],
+    { env: { PATH: process.env.PATH, INFLUXDB3_TELEMETRY_ENDPOINT: TELEMETRY }, stdio: 'pipe' },
+  );
+  open.stdout?.on('data', (b: Buffer) => (openLog = (openLog + b.toString()).slice(-4000)));
+  open.stderr?.on('data', (b: Buffer) => (openLog = (openLog + b.toString()).slice(-4000)));
+  await waitForPort(openPort, open, () => openLog, 60_000);
+  openHost = await collectLocal({ pids: [open.pid!] }, 60_000);
+}, 180_000);
+
 afterAll(() => {
   child?.kill('SIGKILL');
+  open?.kill('SIGKILL');
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -125,5 +156,18 @@ const evidence = (r: Result<HostEvidence>) => {
     expect(status('auth.diagnostics-unauthenticated')).toEqual(['PASSED']); // health,ping: not /metrics
     expect(status('tls.disabled')).toEqual(['FAILED']);
     expect(JSON.stringify(fs)).not.toContain(SECRET);
+  });
+  it('--without-auth --plugin-dir with telemetry on: processing engine open, telemetry uploaded, auth off; nothing to claim', () => {
+    const p = evidence(openHost).processes[0]!;
+    expect(p.flags).toMatchObject({ 'without-auth': 'true', 'object-store': 'memory' });
+    expect(p.catalog).toBeUndefined(); // a memory object store: nothing on disk to read
+    const fs = judgeHost(openHost);
+    const status = (id: string) => fs.filter((f) => f.checkId === id).map((f) => f.status);
+    expect(status('host.v3-processing-engine-open')).toEqual(['FAILED']);
+    expect(status('host.v3-telemetry-upload')).toEqual(['FAILED']);
+    expect(status('auth.disabled')).toEqual(['FAILED']);
+    expect(status('auth.diagnostics-unauthenticated')).toEqual(['FAILED']);
+    expect(status('auth.v3-admin-token-unclaimed')).toEqual([]);
+    expect(status('secrets.command-line')).toEqual(['PASSED']);
   });
 });
