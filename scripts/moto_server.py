@@ -9,7 +9,8 @@ writes without a lock, so two concurrent claims of one idempotency key could
 both succeed: its writes are serialised below. moto has no BatchUpdateFindings
 (the note a remediation writes on its finding): it is emulated below on
 moto's own stored findings. Timestream for InfluxDB clusters gain the engineType AWS
-derives from their parameter group (InfluxDB 3). Nothing else is changed."""
+derives from their parameter group (InfluxDB 3), and S3 answers GetBucketPolicyStatus, which moto
+lacks. Nothing else is changed."""
 import datetime
 import json
 import signal
@@ -154,6 +155,44 @@ def _atomic(method):
 for _name in ("put_item", "update_item", "delete_item", "transact_write_items"):
     setattr(DynamoDBBackend, _name, _atomic(getattr(DynamoDBBackend, _name)))
 
+# S3 GetBucketPolicyStatus (GET /BUCKET?policyStatus), which moto lacks (storage.object-store-public, issue 32): a
+# bucket policy is public when a statement allows everyone (Principal "*" or {"AWS": "*"}) without a Condition, a
+# simplification of AWS's rule (a condition on fixed values also keeps it private) that the tests' policies respect.
+from moto.s3 import responses as s3_responses
+
+_bucket_response_get = s3_responses.S3Response._bucket_response_get
+
+
+def _policy_is_public(policy):
+    try:
+        doc = json.loads(policy)
+    except (TypeError, ValueError):
+        return False
+    statements = doc.get("Statement", [])
+    for st in statements if isinstance(statements, list) else [statements]:
+        principal = st.get("Principal")
+        everyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") in ("*", ["*"]))
+        if st.get("Effect") == "Allow" and everyone and not st.get("Condition"):
+            return True
+    return False
+
+
+def bucket_response_get(self, bucket_name, querystring):
+    if "policyStatus" not in querystring:
+        return _bucket_response_get(self, bucket_name, querystring)
+    self._set_action("BUCKET", "GET", querystring)
+    self._authenticate_and_authorize_s3_action(bucket_name=bucket_name)
+    policy = self.backend.get_bucket_policy(bucket_name)
+    if not policy:
+        body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucketPolicy</Code><Message>The bucket policy does not exist</Message></Error>'
+        return 404, {}, body
+    public = "true" if _policy_is_public(policy) else "false"
+    return 200, {}, '<?xml version="1.0" encoding="UTF-8"?><PolicyStatus><IsPublic>%s</IsPublic></PolicyStatus>' % public
+
+
+s3_responses.S3Response._bucket_response_get = bucket_response_get
+
+
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 server.start()
 print(json.dumps({"port": server._server.server_port}), flush=True)
@@ -168,3 +207,4 @@ signal.signal(signal.SIGTERM, stop)
 signal.signal(signal.SIGINT, stop)
 sys.stdin.read()
 stop()
+

@@ -8,7 +8,20 @@
  * change the server) and the credentialed audit. A subject that is not 3.x gets
  * no finding from the 3.x checks. Pure.
  */
-import type { AuditEvidence, EndpointCheck, EndpointContext, HostEvidence, HostProcess, Outcome, V3ProbeFacts } from '../model.js';
+import type {
+  AuditEvidence,
+  BucketExposure,
+  EndpointCheck,
+  EndpointContext,
+  InstanceCheck,
+  HostEvidence,
+  HostProcess,
+  Outcome,
+  PublicAccessBlock,
+  Result,
+  V3ProbeFacts,
+} from '../model.js';
+import { ok } from '../model.js';
 import { isCredentialName } from '../util/credentials.js';
 import { judged } from './compliance.js';
 import { hostCheck, unlessIncomplete } from './host.js';
@@ -361,5 +374,76 @@ export const secretsCommandLine = hostCheck({
   },
 });
 
+// ─────────────── storage.object-store-public (host names the bucket, AWS answers) ───────────────
+
+/** A route to the bucket's contents: public, blocked, or unknown (with why). */
+type Route = { state: 'public' | 'blocked' | 'closed' | 'unknown'; why: string };
+
+function bucketRoutes(b: BucketExposure): { policy: Route; acl: Route } {
+  const blocks = [b.bucketBlock, b.accountBlock];
+  /** A Block Public Access switch is on at bucket or account level: true; off at both: false; unread where it matters: undefined. */
+  const switched = (k: keyof PublicAccessBlock): boolean | undefined =>
+    blocks.some((x) => x.ok && x.value[k]) ? true : blocks.every((x) => x.ok) ? false : undefined;
+  const route = (open: Result<boolean>, blocked: boolean | undefined, what: string, switchName: string): Route => {
+    if (blocked === true) return { state: 'blocked', why: `${switchName} is on` };
+    if (!open.ok) return { state: 'unknown', why: `${what}: ${open.reason}` };
+    if (!open.value) return { state: 'closed', why: `no ${what}` };
+    if (blocked === false) return { state: 'public', why: `${what}, and ${switchName} is off at bucket and account level` };
+    const unread = blocks.flatMap((x) => (x.ok ? [] : [x.reason]));
+    return { state: 'unknown', why: `${what}; Block Public Access could not be read: ${unread.join('; ')}` };
+  };
+  const grants: Result<boolean> = b.aclPublicGrants.ok
+    ? ok(b.aclPublicGrants.value.some((g) => /:(READ|FULL_CONTROL)$/.test(g)))
+    : b.aclPublicGrants;
+  return {
+    policy: route(b.policyPublic, switched('restrictPublicBuckets'), 'a public bucket policy', 'RestrictPublicBuckets'),
+    acl: route(grants, switched('ignorePublicAcls'), 'an ACL granting everyone read or list', 'IgnorePublicAcls'),
+  };
+}
+
+export const objectStorePublic: Described<InstanceCheck> = {
+  ...hostCheck({
+    id: 'storage.object-store-public',
+    asffTypes: ASFF_TYPES.encryption,
+    title: 'The S3 bucket holding an InfluxDB 3 object store is public',
+    severity: 'CRITICAL',
+    section: 'AWS recommendations (3.x)',
+    risk: 'InfluxDB 3 keeps every table, its catalog and its tokens’ records in the bucket: whoever can read or list it reads the database, whatever the server’s authentication says.',
+    remediation: {
+      text: 'Turn on S3 Block Public Access for the bucket and the account, remove policy statements and ACL grants for everyone, and give only the server’s role access.',
+      url: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html',
+    },
+    failedWhen:
+      'the S3 bucket of an InfluxDB 3 object store (`--object-store s3 --bucket B`, read on the host) is public: a bucket policy S3 calls public (GetBucketPolicyStatus) without `RestrictPublicBuckets`, or an ACL granting everyone (or every AWS user) read or list without `IgnorePublicAcls`, at bucket and account level',
+    compliance: {
+      nist: [judged('nist', ['AC-3', 'AC-21', 'SC-7'], 'access enforcement; information sharing; boundary protection of stored data')],
+      cis: [judged('cis', ['3.3'], 'data access control lists')],
+      pci: [judged('pci', ['1.4.1', '7.2.1'], 'no public access to system components; access assigned by need')],
+    },
+    evidence: ['host', 'aws'],
+    // One finding per instance (its id is the instance's), over every bucket its host names.
+    evaluate: ({ evidence }) => {
+      const judged = evidenceValue(evidence.objectStore!).map((b) => ({ b, ...bucketRoutes(b) }));
+      const details = {
+        buckets: judged.map(({ b, policy, acl }) => ({
+          bucket: b.bucket,
+          policy: `${policy.state}: ${policy.why}`,
+          acl: `${acl.state}: ${acl.why}`,
+          ...(b.aclPublicGrants.ok && b.aclPublicGrants.value.length ? { publicGrants: b.aclPublicGrants.value } : {}),
+        })),
+      };
+      const routes = (state: Route['state']) =>
+        judged.flatMap(({ b, policy, acl }) => [policy, acl].filter((r) => r.state === state).map((r) => `${b.bucket}: ${r.why}`));
+      const open = routes('public');
+      if (open.length) return [{ status: 'FAILED', summary: `public object store bucket: ${open.join('; ')}`, details }];
+      const unknown = routes('unknown');
+      if (unknown.length)
+        return [{ status: 'NOT_AVAILABLE', summary: unknown.join('; '), details: { ...details, reason: unknown.join('; ') } }];
+      return [{ status: 'PASSED', summary: `not public: ${judged.map(({ b }) => b.bucket).join(', ')}`, details }];
+    },
+  }),
+  needs: ['objectStore'],
+};
+
 export const V3_ENDPOINT_CHECKS = [v3AdminTokenUnclaimed, v3RecoveryListenerExposed, v3ProcessingEngineOpen] as const;
-export const V3_CHECKS: readonly Described[] = [...V3_ENDPOINT_CHECKS, v3TelemetryUpload, secretsCommandLine];
+export const V3_CHECKS: readonly Described[] = [...V3_ENDPOINT_CHECKS, v3TelemetryUpload, secretsCommandLine, objectStorePublic];

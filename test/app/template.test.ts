@@ -70,6 +70,7 @@ const NO_RESOURCE_LEVEL = new Set([
   'organizations:ListAccounts',
   'timestream-influxdb:ListDbInstances',
   'timestream-influxdb:ListDbClusters',
+  's3:GetAccountPublicAccessBlock',
 ]);
 
 describe('the packaged stack', () => {
@@ -243,6 +244,11 @@ const EXPECTED: Record<string, string[]> = {
     'ssm:ListCommandInvocations',
     'ssm:GetCommandInvocation',
     'ssm:SendCommand',
+    // The S3 bucket an InfluxDB 3 host names (storage.object-store-public).
+    's3:GetBucketPublicAccessBlock',
+    's3:GetBucketPolicyStatus',
+    's3:GetBucketAcl',
+    's3:GetAccountPublicAccessBlock',
     'securityhub:BatchImportFindings',
     'securityhub:GetFindings',
     'securityhub:BatchUpdateFindings',

@@ -8,7 +8,18 @@ import { CHECKS } from '../../lib/checks/index.js';
 import { httpApiPorts, portExposureChecks, unexpectedPortsOpen } from '../../lib/checks/net.js';
 import { instanceApiPorts } from '../../lib/exposure/api-ports.js';
 import { evaluateEndpoint, evaluateInstance } from '../../lib/evaluate.js';
-import type { AuditEvidence, EndpointContext, Finding, HostEvidence, ProbeEvidence, Result, V3ProbeFacts } from '../../lib/model.js';
+import type {
+  AuditEvidence,
+  BucketExposure,
+  EndpointContext,
+  Finding,
+  HostEvidence,
+  ProbeEvidence,
+  Result,
+  V3ProbeFacts,
+} from '../../lib/model.js';
+import { objectStorePublic } from '../../lib/checks/v3.js';
+import { objectStoreBuckets } from '../../lib/evidence/object-store.js';
 import { fail, ok } from '../../lib/model.js';
 import { checkSettings } from '../../lib/evidence/index.js';
 import { parseConfig } from '../../lib/config.js';
@@ -247,5 +258,46 @@ describe('port 8181 (httpApiPorts)', () => {
     const c = { ...ctx({ net: net([open('sg-0000000000000000a', 'tcp', 8086, '0.0.0.0/0')]) }) };
     c.evidence = { ...c.evidence, host: ok(host3(v3())) };
     expect(http.evaluate(c)[0]).toMatchObject({ status: 'PASSED' });
+  });
+});
+
+describe('storage.object-store-public', () => {
+  const off = { blockPublicAcls: false, ignorePublicAcls: false, blockPublicPolicy: false, restrictPublicBuckets: false };
+  const on = { blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true };
+  const bucket = (over: Partial<BucketExposure> = {}): BucketExposure => ({
+    bucket: 'influx-store',
+    bucketBlock: ok(off),
+    accountBlock: ok(off),
+    policyPublic: ok(false),
+    aclPublicGrants: ok([]),
+    ...over,
+  });
+  const judge = (...b: BucketExposure[]) => {
+    const c = ctx();
+    return evaluateInstance([objectStorePublic], { ...c, evidence: { ...c.evidence, objectStore: ok(b) } });
+  };
+  it('FAILED (CRITICAL) for a public policy or a public-read ACL with Block Public Access off at both levels', () => {
+    expect(judge(bucket({ policyPublic: ok(true) }))[0]).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    const acl = judge(bucket({ aclPublicGrants: ok(['AllUsers:READ']) }))[0]!;
+    expect(acl).toMatchObject({ status: 'FAILED' });
+    expect(acl.evidence.summary).toContain('influx-store');
+  });
+  it('PASSED when Block Public Access at bucket or account level neutralises them, or nothing is public', () => {
+    expect(judge(bucket({ policyPublic: ok(true), aclPublicGrants: ok(['AllUsers:READ']), accountBlock: ok(on) }))[0]!.status).toBe(
+      'PASSED',
+    );
+    expect(judge(bucket({ aclPublicGrants: ok(['AllUsers:READ']), bucketBlock: ok(on) }))[0]!.status).toBe('PASSED');
+    expect(judge(bucket())[0]!.status).toBe('PASSED');
+  });
+  it('NOT_AVAILABLE when what decides could not be read; a public bucket beside it still FAILS', () => {
+    const unread = bucket({ policyPublic: ok(true), accountBlock: fail('s3control:GetPublicAccessBlock failed: AccessDenied') });
+    expect(judge(unread)[0]!.status).toBe('NOT_AVAILABLE');
+    expect(judge(unread, bucket({ bucket: 'other', aclPublicGrants: ok(['AllUsers:FULL_CONTROL']) }))[0]!.status).toBe('FAILED');
+  });
+  it('silent without a bucket named on the host; the bucket comes from --bucket or INFLUXDB3_BUCKET with --object-store s3', () => {
+    expect(evaluateInstance([objectStorePublic], ctx())).toEqual([]);
+    expect(objectStoreBuckets(host3(v3({ flags: flags({ 'object-store': 's3' }), env: { INFLUXDB3_BUCKET: 'b-1' } })))).toEqual(['b-1']);
+    expect(objectStoreBuckets(host3(v3({ flags: flags({ 'object-store': 's3', bucket: 'b-2' }) })))).toEqual(['b-2']);
+    expect(objectStoreBuckets(host3(v3({ flags: flags({ bucket: 'b-3' }) })))).toEqual([]); // a file object store
   });
 });

@@ -5,7 +5,6 @@ export const PENDING: Record<string, string> = {
   'ec2.imds-v1-allowed': 'issue 31',
   'secrets.user-data': 'issue 31',
   'tls.load-balancer-plaintext': 'issue 31',
-  'storage.object-store-public': 'issue 32',
   'secrets.plaintext-environment': 'issue 30',
   'ecs.data-volume-unencrypted': 'issue 30',
 };

@@ -58,6 +58,7 @@ export function ec2InstanceContexts(
   const clusters = clusterFacts(inv.instances);
   return instances.map((instance, n) => {
     const host = sourced[n]?.host;
+    const objectStore = sourced[n]?.objectStore;
     return {
       instance,
       settings: env.settings,
@@ -65,6 +66,7 @@ export function ec2InstanceContexts(
         network: withPaths(networkEvidence(instance, inv, clusters, env.config.clusterCidrs), instance, inv.network),
         volumes: volumeEvidence(instance.instanceId, instance.blockDevices, inv),
         ...(host ? { host } : {}),
+        ...(objectStore ? { objectStore } : {}),
       },
     };
   });
