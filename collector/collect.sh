@@ -2,7 +2,7 @@
 # influxguard host collector (schema influxguard.collector/2).
 #
 # Runs on an InfluxDB host through SSM Run Command (as root) and prints ONE
-# JSON document on stdout: the running influxd / influxd-meta processes, what
+# JSON document on stdout: the running influxd / influxd-meta / `influxdb3 serve` processes, what
 # their configuration is (the config file influxd reads, its INFLUXDB_* /
 # INFLUXD_* variables and flags: the scanner applies influxd's precedence and
 # defaults), their version, listening TCP sockets, certificate and key file
@@ -11,13 +11,16 @@
 # Host evidence is read, never run (docs/CHECKS.md, "Rules that apply to every
 # check"; docs/host-evidence.md):
 #  - It executes nothing a monitored process, its user or its container can
-#    name or replace: never `influxd`, nothing under a process's root or working
+#    name or replace: never `influxd` or `influxdb3`, nothing under a process's root or working
 #    directory. The programs it runs are the host's own python3 (below: root-owned, nobody else can change it), and
 #    `ss`, `openssl`, `rpm` from /usr/sbin:/usr/bin:/sbin:/bin when root owns
 #    them and nobody else can change them.
 #  - The version comes from data: the package database (dpkg, rpm) when the
 #    running executable's digest is the package's, else the Go build
-#    information and symbol table read from the executable as bytes.
+#    information and symbol table read from the executable as bytes (InfluxDB 3,
+#    a Rust binary: the version strings influxdb3_process keeps side by side).
+#  - InfluxDB 3's admin token is told from its local-file catalog, read as data
+#    by the reader child (docs/host-evidence.md, "InfluxDB 3").
 #  - Paths named by or reached through a process (config file, certificates)
 #    are resolved inside that process's root, one component at a time (an
 #    absolute link restarts at its root, `..` stops there), and opened by a
