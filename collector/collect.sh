@@ -2,7 +2,7 @@
 # influxguard host collector (schema influxguard.collector/2).
 #
 # Runs on an InfluxDB host through SSM Run Command (as root) and prints ONE
-# JSON document on stdout: the running influxd / influxd-meta processes, what
+# JSON document on stdout: the running influxd / influxd-meta / `influxdb3 serve` processes, what
 # their configuration is (the config file influxd reads, its INFLUXDB_* /
 # INFLUXD_* variables and flags: the scanner applies influxd's precedence and
 # defaults), their version, listening TCP sockets, certificate and key file
@@ -11,13 +11,16 @@
 # Host evidence is read, never run (docs/CHECKS.md, "Rules that apply to every
 # check"; docs/host-evidence.md):
 #  - It executes nothing a monitored process, its user or its container can
-#    name or replace: never `influxd`, nothing under a process's root or working
+#    name or replace: never `influxd` or `influxdb3`, nothing under a process's root or working
 #    directory. The programs it runs are the host's own python3 (below: root-owned, nobody else can change it), and
 #    `ss`, `openssl`, `rpm` from /usr/sbin:/usr/bin:/sbin:/bin when root owns
 #    them and nobody else can change them.
 #  - The version comes from data: the package database (dpkg, rpm) when the
 #    running executable's digest is the package's, else the Go build
-#    information and symbol table read from the executable as bytes.
+#    information and symbol table read from the executable as bytes (InfluxDB 3,
+#    a Rust binary: the version strings influxdb3_process keeps side by side).
+#  - InfluxDB 3's admin token is told from its local-file catalog, read as data
+#    by the reader child (docs/host-evidence.md, "InfluxDB 3").
 #  - Paths named by or reached through a process (config file, certificates)
 #    are resolved inside that process's root, one component at a time (an
 #    absolute link restarts at its root, `..` stops there), and opened by a
@@ -84,8 +87,9 @@ FILE_BUDGET = 3000
 MAXSTR = 300
 MAXFILE = 262144
 MAX_PROCS = 8
-NAMES = ('influxd', 'influxd-meta')
+NAMES = ('influxd', 'influxd-meta', 'influxdb3')
 SERVICE_USER = 'influxdb'
+SERVICE_USER3 = 'influxdb3'  # the account InfluxDB 3's packages create; trusted for influxdb3 processes only
 SAFE_DIRS = ('/usr/sbin', '/usr/bin', '/sbin', '/bin')
 CHILD_SECONDS = 10       # one reader child (it runs as the process's user, who may stop it)
 DEADLINE = time.time() + 40  # SSM's executionTimeout is 60 s: no reader starts after this, the document still goes out
@@ -107,9 +111,28 @@ BOOL2 = set(('flux-log-enabled e2e-testing testing-always-allow-setup reporting-
              'tls-strict-ciphers no-tasks pprof-disabled metrics-disabled ui-disabled hardening-enabled template-file-urls-disabled '
              'strong-passwords vault-skip-verify storage-wal-flush-on-shutdown storage-validate-keys storage-no-validate-field-size '
              'storage-tsm-use-madv-willneed').split())
+# InfluxDB 3 (`influxdb3 serve`): the options the checks read and their variables (clap: flag > variable > default).
+# lib/host-evidence.ts V3_OPTIONS lists the same. None of them holds a secret: credentials on the command line are
+# reported by name only (secret_flags).
+WANTED3 = {'node-id': 'INFLUXDB3_NODE_IDENTIFIER_PREFIX', 'object-store': 'INFLUXDB3_OBJECT_STORE', 'data-dir': 'INFLUXDB3_DB_DIR',
+           'bucket': 'INFLUXDB3_BUCKET', 'http-bind': 'INFLUXDB3_HTTP_BIND_ADDR', 'tls-key': 'INFLUXDB3_TLS_KEY',
+           'tls-cert': 'INFLUXDB3_TLS_CERT', 'tls-minimum-version': 'INFLUXDB3_TLS_MINIMUM_VERSION',
+           'without-auth': 'INFLUXDB3_START_WITHOUT_AUTH', 'disable-authz': 'INFLUXDB3_DISABLE_AUTHZ',
+           'admin-token-recovery-http-bind': 'INFLUXDB3_ADMIN_TOKEN_RECOVERY_HTTP_BIND_ADDR',
+           'admin-token-file': 'INFLUXDB3_ADMIN_TOKEN_FILE', 'plugin-dir': 'INFLUXDB3_PLUGIN_DIR',
+           'disable-telemetry-upload': 'INFLUXDB3_TELEMETRY_DISABLE_UPLOAD', 'telemetry-endpoint': 'INFLUXDB3_TELEMETRY_ENDPOINT',
+           'package-manager': 'INFLUXDB3_PACKAGE_MANAGER'}
+# influxdb3 3.6 boolean flags (`serve --help-all`, and the hidden --disable-telemetry-upload): they take no separate value.
+BOOL3 = set(('without-auth disable-telemetry-upload aws-allow-http aws-skip-signature azure-allow-http object-store-http2-only '
+             'object-store-tls-allow-insecure disable-parquet-mem-cache help help-all verbose').split())
+# A flag whose value is optional: given without one, the server uses this address (CHECKS.md).
+OPTIONAL3 = {'admin-token-recovery-http-bind': ''}
+# A command-line flag that may carry a credential (any flavour): reported by name, with set/empty, never its value.
+SECRET_FLAG = re.compile(r'(token|secret|passw|access-key|storage-key|private-key)', re.I)
+NOT_SECRET_FLAG = re.compile(r'(-file|-path|-dir|-id|-recovery-http-bind|^tls-key|-key-id)$', re.I)
 # The variables that override them: the only ones printed.
 ENV_ALLOW = set(['INFLUXDB_' + re.sub('[.-]', '_', k).upper() for k in WANTED] +
-                ['INFLUXD_' + k.replace('-', '_').upper() for k in WANTED2 + ['config-path']])
+                ['INFLUXD_' + k.replace('-', '_').upper() for k in WANTED2 + ['config-path']] + list(WANTED3.values()))
 KEY_ROLES = ('http.https-private-key', 'meta.https-private-key', 'tls-key')
 
 errors = []
@@ -129,7 +152,7 @@ def clip(s, n=MAXSTR):
 
 def masked(k, v):
     u = k.upper()
-    if u in ('INFLUXD_TLS_KEY', 'TLS-KEY'):
+    if u in ('INFLUXD_TLS_KEY', 'TLS-KEY') or k in WANTED3.values():  # InfluxDB 3's options read here hold no secret
         return v
     if re.search(r'SECRET|PASSWORD|TOKEN|_KEY$|-KEY-DATA$', u):
         return 'empty' if v == '' else 'set'
@@ -158,6 +181,7 @@ def users():
     return by_uid
 UID_NAMES = users()
 SERVICE_UID = next((u for u, n in UID_NAMES.items() if n == SERVICE_USER), None)
+SERVICE_UID3 = next((u for u, n in UID_NAMES.items() if n == SERVICE_USER3), None)
 def user_of(uid):
     return UID_NAMES.get(uid, str(uid))
 
@@ -516,7 +540,7 @@ def checked_version(pid, v):
     err('%s: its executable names as its version text that is not a version: %s' % ('pid %d' % pid if pid else 'the installed influxd', clip(v, 60)))
     return None
 
-def exe_facts(pid):
+def exe_facts(pid, rust=False):
     """Run in the reader child: the executable's digests and what its bytes say."""
     try:
         fd = os.open('/proc/%d/exe' % pid, os.O_RDONLY)
@@ -524,6 +548,16 @@ def exe_facts(pid):
         return {'exeError': reason_of(e)}
     try:
         md5, sha = digests(fd)
+        if rust:
+            try:
+                data = mmap.mmap(fd, 0, prot=mmap.PROT_READ)
+            except (OSError, ValueError):
+                return {'md5': md5, 'sha256': sha, 'version': None, 'flavour': 'influxdb-3', 'versionSource': None}
+            try:
+                v = version3(data)
+            finally:
+                data.close()
+            return {'md5': md5, 'sha256': sha, 'version': v, 'flavour': 'influxdb-3', 'versionSource': 'influxdb3 build strings' if v else None}
         v, flavour, source = version_from_binary(fd)
         return {'md5': md5, 'sha256': sha, 'version': v, 'flavour': flavour, 'versionSource': source}
     finally:
@@ -916,29 +950,176 @@ def group_of(gid):
         pass
     return str(gid)
 
-def distrust(ids, exe, container):
+def distrust(name, ids, exe, container):
     ruid, euid = ids[0][0], ids[0][1]
+    service = (SERVICE_UID, SERVICE_UID3) if name == 'influxdb3' else (SERVICE_UID,)
     for u in (ruid, euid):
-        if u != 0 and u != SERVICE_UID:
-            return 'run by %s (uid %d), neither root nor %s' % (user_of(u), u, SERVICE_USER)
+        if u != 0 and u not in service:
+            return 'run by %s (uid %d), neither root nor %s' % (user_of(u), u, ' nor '.join([SERVICE_USER] + ([SERVICE_USER3] if name == 'influxdb3' else [])))
     if not exe:
         return 'its executable cannot be read'
     base = exe[:-len(' (deleted)')] if exe.endswith(' (deleted)') else exe
-    if os.path.basename(base) not in NAMES:
-        return 'its executable is not influxd'
+    if os.path.basename(base) != name and not (name != 'influxdb3' and os.path.basename(base) in NAMES[:2]):
+        return 'its executable is not %s' % ('influxdb3' if name == 'influxdb3' else 'influxd')
     if container or exe.endswith(' (deleted)'):
         return None  # judged from what its bytes and files say; ownership inside a namespace proves nothing
     return untrusted_path(exe)
 
+def cmd_args(pid):
+    return [text(a) for a in (read_proc(pid, 'cmdline') or b'').split(b'\0')[:-1]]
+
+def flags3(args):
+    """influxdb3 serve (clap): the wanted options. A boolean flag takes no value; `--flag=value` or `--flag value`; a
+    value never starts with '-' (clap refuses it), so an unknown flag followed by one is a flag without a value."""
+    out, i = {}, 2
+    while i < len(args):
+        a = args[i]
+        if a == '--':
+            break
+        if not a.startswith('--'):
+            i += 1
+            continue
+        f, eq, v = a[2:].partition('=')
+        if not eq:
+            nxt = args[i + 1] if i + 1 < len(args) else None
+            if f in BOOL3:
+                v = 'true'
+            elif nxt is not None and not nxt.startswith('-'):
+                v = nxt
+                i += 1
+            elif f in OPTIONAL3:
+                v = OPTIONAL3[f]
+            else:
+                v = ''
+        if f in WANTED3:
+            out[f] = v
+        i += 1
+    return out
+
+def secret_flags(args):
+    """Flags on the command line whose name says they carry a credential: {name: 'set'|'empty'}, never the value."""
+    out, i = {}, 1
+    while i < len(args) and len(out) < 16:
+        a = args[i]
+        i += 1
+        if not a.startswith('-') or a in ('-', '--'):
+            continue
+        f, eq, v = a.lstrip('-').partition('=')
+        if not SECRET_FLAG.search(f) or NOT_SECRET_FLAG.search(f):
+            continue
+        if not eq:
+            v = args[i] if i < len(args) and not args[i].startswith('-') else ''
+        out[clip(f, 60)] = 'set' if v.strip() else 'empty'
+    return out
+
+V3_CATALOG_MAX_FILES = 2000
+V3_CATALOG_MAX_BYTES = 16 << 20
+def catalog3(data_dir, node_id):
+    """Reader-side: whether the InfluxDB 3 catalog in a local-file object store (<data-dir>/<node-id>/catalog/v2: a
+    `snapshot` and `logs/<sequence>.catalog`, each `idb3.004.` + type + 4 bytes + JSON, as 3.6.0 writes them) holds an admin
+    token: {'format', 'adminToken': true|false|null, 'reason'}. Read as data, never through the server."""
+    def work(rootfd, cwdfd):
+        base = '%s/%s/catalog/v2' % (data_dir.rstrip('/') or '/', node_id)
+        res = {'path': base, 'format': None, 'adminToken': None}
+        try:
+            dfd = resolve(rootfd, cwdfd, base + '/logs')
+        except OSError as e:
+            res['reason'] = 'catalog logs %s' % reason_of(e)
+            return res
+        try:
+            lfd = os.open('.', os.O_RDONLY | os.O_DIRECTORY, dir_fd=dfd)
+            try:
+                names = os.listdir(lfd)
+            finally:
+                os.close(lfd)
+        except OSError as e:
+            res['reason'] = 'catalog logs %s' % reason_of(e)
+            return res
+        finally:
+            os.close(dfd)
+        logs = sorted(n for n in names if re.match(r'^\d{20}\.catalog$', n))
+        if len(logs) != len(names) or len(logs) > V3_CATALOG_MAX_FILES:
+            res['reason'] = 'the catalog holds files of another form, or more than %d' % V3_CATALOG_MAX_FILES
+            return res
+        budget = [V3_CATALOG_MAX_BYTES]
+        def load(path, kind):
+            try:
+                b = in_root_read(rootfd, cwdfd, path, min(budget[0], 4 << 20))
+            except (OSError, ValueError) as e:
+                raise ValueError('%s: %s' % (path.rsplit('/', 1)[-1], reason_of(e) if isinstance(e, OSError) else e))
+            budget[0] -= len(b)
+            if b[:9] != b'idb3.004.' or b[9:10] != kind:
+                raise ValueError('%s is not in the catalog format of InfluxDB 3.6.0 (idb3.004)' % path.rsplit('/', 1)[-1])
+            return json.loads(b[14:].decode('utf-8'))
+        def admin_in(x):
+            if isinstance(x, dict):
+                return x.get('name') == '_admin' or any(admin_in(v) for v in x.values())
+            if isinstance(x, list):
+                return any(admin_in(v) for v in x)
+            return False
+        present, after = False, 0
+        try:
+            try:
+                in_root_stat(rootfd, cwdfd, base + '/snapshot')
+                snap = load(base + '/snapshot', b's')
+            except OSError:
+                snap = None
+            if snap is not None:
+                after = int(snap.get('sequence') or 0)
+                repo = (snap.get('tokens') or {}).get('repo')
+                if not isinstance(repo, list):
+                    raise ValueError('the snapshot has no token list')
+                if repo:
+                    if not admin_in(repo):
+                        raise ValueError('the snapshot holds tokens in a form not known')
+                    present = True
+            for n in logs:
+                if int(n[:20]) <= after:
+                    continue
+                batch = load(base + '/logs/' + n, b'l').get('catalog_batch')
+                if not isinstance(batch, dict):
+                    raise ValueError('%s has no catalog batch' % n)
+                tok = batch.get('Token')
+                if tok is None:
+                    continue
+                for op in (tok.get('ops') or []):
+                    kind = next(iter(op), '') if isinstance(op, dict) else ''
+                    if kind == 'CreateAdminToken' or kind == 'RegenerateAdminToken':
+                        present = True
+                    elif 'Delete' in kind or not kind:
+                        raise ValueError('%s removes a token (%s): which is not decided here' % (n, clip(kind, 40)))
+        except (ValueError, AttributeError, TypeError) as e:
+            res['reason'] = clip(str(e), 200)
+            return res
+        res.update({'format': 'idb3.004', 'adminToken': present, 'files': len(logs)})
+        return res
+    return work
+
+def version3(data):
+    """InfluxDB 3 (Rust) from its bytes: influxdb3_process keeps the package version, the "UNKNOWN" fallback, the git
+    revision and its 10-character prefix side by side (3.6.0: `3.6.0UNKNOWN7e07b134…7e07b134f4`)."""
+    at = 0
+    while True:
+        i = data.find(b'UNKNOWN', at)
+        if i < 0:
+            return None
+        at = i + 1
+        m = re.match(rb'([0-9a-f]{40})([0-9a-f]{7,12})', data[i + 7:i + 7 + 52])
+        if not m or not m.group(1).startswith(m.group(2)[:7]):
+            continue
+        v = re.search(rb'(\d{1,3}\.\d{1,3}\.\d{1,3}(?:-[0-9a-z.]{1,20})?)$', data[max(0, i - 32):i])
+        if v:
+            return v.group(1).decode('ascii')
+
 def collect_process(pid, name, ids, exe, container):
-    args = [text(a) for a in (read_proc(pid, 'cmdline') or b'').split(b'\0')[:-1]]
+    args = cmd_args(pid)
     env = {}
     for kv in (read_proc(pid, 'environ') or b'').split(b'\0'):
         k, sep, v = text(kv).partition('=')
         if sep and k not in env and (k == 'HOME' or k in ENV_ALLOW):  # the first of duplicates counts (Go's os.Getenv)
             env[k] = v
     uid = ids[0][1]
-    facts = as_user(pid, (uid, ids[1][1], ids[2]), lambda rootfd, cwdfd: exe_facts(pid))
+    facts = as_user(pid, (uid, ids[1][1], ids[2]), lambda rootfd, cwdfd: exe_facts(pid, name == 'influxdb3'))
     version, flavour, vsource = checked_version(pid, facts.get('version')), facts.get('flavour') or 'influxdb-1', facts.get('versionSource')
     vsource = vsource if version else None
     if not container and facts.get('md5') and not exe.endswith(' (deleted)'):
@@ -950,8 +1131,26 @@ def collect_process(pid, name, ids, exe, container):
     shown_env = dict((k, clip(masked(k, v))) for k, v in env.items() if k in ENV_ALLOW)
     p = {'pid': pid, 'name': name, 'user': user_of(uid), 'env': shown_env, 'config': {}, 'headers': {},
          'flavour': flavour, 'container': container, 'version': version, 'versionSource': vsource}
+    sf = secret_flags(args)
+    if sf:
+        p['secretFlags'] = sf
     entries = []
-    if flavour == 'influxdb-2':
+    if flavour == 'influxdb-3' or name == 'influxdb3':
+        p['flavour'] = flavour = 'influxdb-3'
+        f3 = flags3(args)
+        p['flags'] = dict((k, clip(v)) for k, v in f3.items())
+        p['cmdline'] = clip(exe + ' serve', 600)
+        p['configPath'] = ''
+        p['configSource'] = 'defaults'  # influxdb3 reads no configuration file: flags, variables, defaults
+        def eff(k):
+            return f3[k] if k in f3 else env.get(WANTED3[k]) or ''
+        if eff('object-store') == 'file' and eff('data-dir') and eff('node-id'):
+            p['catalog'] = as_user(pid, (uid, ids[1][1], ids[2]), catalog3(eff('data-dir'), eff('node-id')))
+            if p['catalog'].get('error'):
+                p['catalog'] = {'format': None, 'adminToken': None, 'reason': p['catalog']['error']}
+            p['catalog'] = dict((k, clip(v, 300) if isinstance(v, str) else v) for k, v in p['catalog'].items())
+        entries = [(k, eff(k)) for k in ('tls-cert', 'tls-key') if eff(k)]
+    elif flavour == 'influxdb-2':
         p['flags'] = dict((k, clip(masked(k, v))) for k, v in flags2(args).items())
         p['cmdline'] = clip(exe, 600)
         r = as_user(pid, (uid, ids[1][1], ids[2]), read_first(config_candidates2(env), False))
@@ -1162,7 +1361,9 @@ def main():
         except OSError:
             exe = ''
         container = namespaces_differ(pid)
-        found.append((pid, name, ids, exe, container, distrust(ids, exe, container)))
+        if name == 'influxdb3' and cmd_args(pid)[1:2] != ['serve']:
+            continue  # a client (`influxdb3 query`, `create token`…) or anything else, not a server
+        found.append((pid, name, ids, exe, container, distrust(name, ids, exe, container)))
     # The limit leaves out the last of: the host's own processes first, then those of other namespaces (anyone with a
     # user namespace of their own can start those), each oldest first (not by pid: pids wrap).
     found.sort(key=lambda f: (f[5] is not None, f[4], start_time(f[0]), f[0]))

@@ -26,10 +26,28 @@ const Process = z.object({
   configSource: z.enum(['file', 'defaults', 'none']),
   config: z.record(str(128), str(1000)),
   headers: z.record(str(128), str(1000)),
-  /** InfluxDB 2.x (absent: 1.x, and every collector before issue 14). Its options: `flags`, `env` (INFLUXD_*), `configFile`. */
-  flavour: z.enum(['influxdb-1', 'influxdb-2']).optional(),
-  /** 2.x: the command-line flags the checks read (secrets as set/empty). */
+  /**
+   * InfluxDB 2.x (absent: 1.x, and every collector before issue 14). Its options: `flags`, `env` (INFLUXD_*), `configFile`.
+   * InfluxDB 3 (`influxdb3 serve`, issue 32): `flags` and `env` (INFLUXDB3_*) of V3_OPTIONS; it reads no file.
+   */
+  flavour: z.enum(['influxdb-1', 'influxdb-2', 'influxdb-3']).optional(),
+  /** 2.x and 3.x: the command-line flags the checks read (2.x secrets as set/empty; none of the 3.x ones is a secret). */
   flags: z.record(str(128), str(1000)).optional(),
+  /** Flags on the command line whose name says they carry a credential (`--aws-secret-access-key`): set/empty, never the value. */
+  secretFlags: z.record(str(64), z.enum(['set', 'empty'])).optional(),
+  /**
+   * 3.x with a local-file object store: whether its catalog (read as data, the format of 3.6.0 `idb3.004`) holds an
+   * admin token; null with the reason when it could not be told.
+   */
+  catalog: z
+    .object({
+      path: str(1000).optional(),
+      format: str(20).nullable(),
+      adminToken: z.boolean().nullable(),
+      files: z.number().int().nonnegative().optional(),
+      reason: str(300).optional(),
+    })
+    .optional(),
   /** 2.x: the config file's text, secret values replaced by set/empty; the scanner parses it into `config`. */
   configFile: z.object({ format: z.enum(['toml', 'yaml', 'json']), text: str(8000) }).optional(),
   /** It runs in another mount or user namespace (a container): judged from what could be read, never from ownership. */
@@ -99,3 +117,27 @@ export const V2_OPTIONS = [
   'vault-token',
 ] as const;
 export type HostProcess = z.infer<typeof Process>;
+
+/**
+ * InfluxDB 3 options the checks read, with the variable each falls back to (clap: flag, else variable, else
+ * default). collector/collect.sh WANTED3 lists the same.
+ */
+export const V3_OPTIONS = {
+  'node-id': 'INFLUXDB3_NODE_IDENTIFIER_PREFIX',
+  'object-store': 'INFLUXDB3_OBJECT_STORE',
+  'data-dir': 'INFLUXDB3_DB_DIR',
+  bucket: 'INFLUXDB3_BUCKET',
+  'http-bind': 'INFLUXDB3_HTTP_BIND_ADDR',
+  'tls-key': 'INFLUXDB3_TLS_KEY',
+  'tls-cert': 'INFLUXDB3_TLS_CERT',
+  'tls-minimum-version': 'INFLUXDB3_TLS_MINIMUM_VERSION',
+  'without-auth': 'INFLUXDB3_START_WITHOUT_AUTH',
+  'disable-authz': 'INFLUXDB3_DISABLE_AUTHZ',
+  'admin-token-recovery-http-bind': 'INFLUXDB3_ADMIN_TOKEN_RECOVERY_HTTP_BIND_ADDR',
+  'admin-token-file': 'INFLUXDB3_ADMIN_TOKEN_FILE',
+  'plugin-dir': 'INFLUXDB3_PLUGIN_DIR',
+  'disable-telemetry-upload': 'INFLUXDB3_TELEMETRY_DISABLE_UPLOAD',
+  'telemetry-endpoint': 'INFLUXDB3_TELEMETRY_ENDPOINT',
+  'package-manager': 'INFLUXDB3_PACKAGE_MANAGER',
+} as const;
+export type V3Option = keyof typeof V3_OPTIONS;

@@ -18,6 +18,8 @@ import { evaluateEndpoint, evaluateRegion, evaluateRegionFailure, evaluateSubjec
 import {
   auditSource,
   hostSource,
+  objectStoreSource,
+  sharedHost,
   probeSource,
   type AuditFn,
   type Deadline,
@@ -27,6 +29,7 @@ import {
 } from './evidence/index.js';
 import { gatherAudit, labNoted } from './evidence/audit/gather.js';
 import { localHost } from './evidence/host/local.js';
+import { objectStoreReader } from './evidence/object-store.js';
 import { emulatedAws, gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
 import { gatherRegion } from './kinds/gather.js';
 import { KINDS, type AnyKind } from './kinds/index.js';
@@ -313,13 +316,15 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
       : config.host.enabled
         ? (await import('./evidence/host/ssm.js')).ssmHost(config, deps.clients, remaining)
         : undefined);
+  // The host is read once for the host evidence and for the S3 buckets its InfluxDB 3 object stores name.
+  const shared = host ? sharedHost(host) : undefined;
   // The credentialed audit goes where probes go, with the secret each instance names (read once per scan).
   const auditing = config.probe.enabled && (config.audit.secretArn !== undefined || config.audit.secrets.length > 0);
   const audit: AuditFn | undefined = !auditing ? undefined : (deps.audit ?? (await realAuditor(config, env, deps.clients)));
   // Timestream endpoints are AWS's names: under an emulator they are made up and never probed (not even resolved).
   const sources: EvidenceSource[] = [
     ...(probe ? [probeSource(probe, { concurrency: config.probe.concurrency, managedEndpoints: !emulatedAws(env) })] : []),
-    ...(host ? [hostSource(host)] : []),
+    ...(shared ? [hostSource(shared), objectStoreSource(shared, objectStoreReader(deps.clients, accountId, deps.homeRegion))] : []),
     ...(audit ? [auditSource(audit, config.probe.concurrency)] : []),
   ];
   const perRegion = await mapLimit(regions, config.regionConcurrency, (region): Promise<RegionScan> => {

@@ -13,7 +13,7 @@ import { CHECKS, FAMILIES } from '../lib/checks/index.js';
 import type { Described } from '../lib/checks/support.js';
 
 const COMPLIANCE = 'compliance';
-const BLOCK = /(<!-- begin checks:([a-z]+)[^>]*-->\n)[\s\S]*?(<!-- end checks:\2 -->)/g;
+const BLOCK = /(<!-- begin checks:([a-z][a-z0-9]*)[^>]*-->\n)[\s\S]*?(<!-- end checks:\2 -->)/g;
 
 /** One Markdown table cell: a `|` would end it, a line break would end the row. */
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
@@ -22,7 +22,8 @@ const table = (head: string[], rows: string[][]) =>
 
 /** The catalogue's words for a check's evidence: an audit check reads the probe with the operator's credentials. */
 function evidenceOf(c: Described): string {
-  const credentials = (c.needs as readonly string[]).includes('audit') ? ' (operator-supplied credentials)' : '';
+  const credentials =
+    (c.needs as readonly string[]).includes('audit') && !c.evidence.includes('audit') ? ' (operator-supplied credentials)' : '';
   return c.evidence.join(', ') + credentials;
 }
 

@@ -189,8 +189,13 @@ export interface EstateSpec {
   /** EFS file systems for ECS volumes. */
   efs?: { name: string; encrypted: boolean }[];
   ecs?: EcsSpec[];
-  /** InfluxDB 2 DB parameter groups (unset switches keep InfluxDB's default, false). */
-  parameterGroups?: { name: string; pprofDisabled?: boolean; metricsDisabled?: boolean }[];
+  /** DB parameter groups: InfluxDB 2 by default (unset switches keep InfluxDB's default, false); `engine` an InfluxDB 3 one. */
+  parameterGroups?: {
+    name: string;
+    pprofDisabled?: boolean;
+    metricsDisabled?: boolean;
+    engine?: 'InfluxDBv3Core' | 'InfluxDBv3Enterprise';
+  }[];
   timestream?: TimestreamSpec[];
   vpcCidr?: string;
   ebsDefaultEncryption?: boolean;
@@ -736,7 +741,13 @@ async function seedTimestream(
         ...(pg.pprofDisabled !== undefined ? { pprofDisabled: pg.pprofDisabled } : {}),
         ...(pg.metricsDisabled !== undefined ? { metricsDisabled: pg.metricsDisabled } : {}),
       };
-      const out = await ts.send(new CreateDbParameterGroupCommand({ name: pg.name, parameters: { InfluxDBv2: v2 } }));
+      const parameters =
+        pg.engine === 'InfluxDBv3Core'
+          ? { InfluxDBv3Core: {} }
+          : pg.engine === 'InfluxDBv3Enterprise'
+            ? { InfluxDBv3Enterprise: { ingestQueryInstances: 2, queryOnlyInstances: 0, dedicatedCompactor: false } }
+            : { InfluxDBv2: v2 };
+      const out = await ts.send(new CreateDbParameterGroupCommand({ name: pg.name, parameters }));
       parameterGroups[pg.name] = out.id!;
     }
     const timestream: Record<string, string> = {};

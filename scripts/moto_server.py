@@ -14,7 +14,9 @@ emulated below (ebs.snapshot-public). moto's ECS cannot run an awsvpc task (its
 NetworkInterface has no private_dns_name unless the VPC has DNS host names)
 nor a Fargate task whose containers set no memory of their own (Fargate takes
 the task's): both are patched below (the ECS container scan of issue 30).
-Nothing else is changed."""
+Timestream for InfluxDB clusters gain the engineType AWS derives from their
+parameter group (InfluxDB 3), and S3 answers GetBucketPolicyStatus, which moto
+lacks. Nothing else is changed."""
 import datetime
 import json
 import signal
@@ -160,6 +162,45 @@ ElasticBlockStore.get_snapshot_block_public_access_state = get_snapshot_block_pu
 ElasticBlockStore.enable_snapshot_block_public_access = enable_snapshot_block_public_access
 ElasticBlockStore.disable_snapshot_block_public_access = disable_snapshot_block_public_access
 
+
+# Timestream for InfluxDB 3 (issue 32): moto's clusters have no engineType. AWS derives it from the cluster's DB
+# parameter group (an InfluxDBv3Core / InfluxDBv3Enterprise member makes an InfluxDB 3 cluster, whose API listens
+# on 8181 by default); emulated here from the group moto stores. Nothing else of the service is changed.
+from moto.timestreaminfluxdb import models as timestream
+
+V3_ENGINES = {"InfluxDBv3Core": "INFLUXDB_V3_CORE", "InfluxDBv3Enterprise": "INFLUXDB_V3_ENTERPRISE"}
+
+
+def _engine_of(backend, group_id):
+    group = backend.db_parameter_groups.get(group_id) if group_id else None
+    for member in (group.parameters if group else {}) or {}:
+        if member in V3_ENGINES:
+            return V3_ENGINES[member]
+    return "INFLUXDB_V2"
+
+
+_create_db_cluster = timestream.TimestreamInfluxDBBackend.create_db_cluster
+
+
+def create_db_cluster(self, *args, **kwargs):
+    engine = _engine_of(self, kwargs.get("db_parameter_group_identifier"))
+    if engine != "INFLUXDB_V2" and not kwargs.get("port"):
+        kwargs["port"] = 8181
+    cluster_id, status = _create_db_cluster(self, *args, **kwargs)
+    self.db_clusters[cluster_id]._influxguard_engine = engine
+    return cluster_id, status
+
+
+_cluster_to_dict = timestream.Cluster.to_dict
+
+
+def cluster_to_dict(self):
+    return {**_cluster_to_dict(self), "engineType": getattr(self, "_influxguard_engine", "INFLUXDB_V2")}
+
+
+timestream.TimestreamInfluxDBBackend.create_db_cluster = create_db_cluster
+timestream.Cluster.to_dict = cluster_to_dict
+
 _dynamodb_writes = threading.Lock()
 
 
@@ -195,6 +236,45 @@ def _calculate_task_resource_requirements(task_definition):
 # A static method in moto: kept one.
 EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(_calculate_task_resource_requirements)
 
+
+# S3 GetBucketPolicyStatus (GET /BUCKET?policyStatus), which moto lacks (storage.object-store-public, issue 32): a
+# bucket policy is public when a statement allows everyone (Principal "*" or {"AWS": "*"}) without a Condition, a
+# simplification of AWS's rule (a condition on fixed values also keeps it private) that the tests' policies respect.
+from moto.s3 import responses as s3_responses
+
+_bucket_response_get = s3_responses.S3Response._bucket_response_get
+
+
+def _policy_is_public(policy):
+    try:
+        doc = json.loads(policy)
+    except (TypeError, ValueError):
+        return False
+    statements = doc.get("Statement", [])
+    for st in statements if isinstance(statements, list) else [statements]:
+        principal = st.get("Principal")
+        everyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") in ("*", ["*"]))
+        if st.get("Effect") == "Allow" and everyone and not st.get("Condition"):
+            return True
+    return False
+
+
+def bucket_response_get(self, bucket_name, querystring):
+    if "policyStatus" not in querystring:
+        return _bucket_response_get(self, bucket_name, querystring)
+    self._set_action("BUCKET", "GET", querystring)
+    self._authenticate_and_authorize_s3_action(bucket_name=bucket_name)
+    policy = self.backend.get_bucket_policy(bucket_name)
+    if not policy:
+        body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucketPolicy</Code><Message>The bucket policy does not exist</Message></Error>'
+        return 404, {}, body
+    public = "true" if _policy_is_public(policy) else "false"
+    return 200, {}, '<?xml version="1.0" encoding="UTF-8"?><PolicyStatus><IsPublic>%s</IsPublic></PolicyStatus>' % public
+
+
+s3_responses.S3Response._bucket_response_get = bucket_response_get
+
+
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 server.start()
 print(json.dumps({"port": server._server.server_port}), flush=True)
@@ -209,3 +289,4 @@ signal.signal(signal.SIGTERM, stop)
 signal.signal(signal.SIGINT, stop)
 sys.stdin.read()
 stop()
+

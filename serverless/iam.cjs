@@ -163,6 +163,20 @@ async function dispatch({ resolveVariable }) {
   ];
 }
 
+/**
+ * With host evidence: the S3 bucket an InfluxDB 3 host names as its object store (storage.object-store-public, read
+ * by lib/evidence/object-store.ts). Any bucket a host may name, so every bucket; the account's Block Public Access
+ * has no resource-level permission.
+ */
+const readObjectStores = [
+  {
+    Effect: 'Allow',
+    Action: ['s3:GetBucketPublicAccessBlock', 's3:GetBucketPolicyStatus', 's3:GetBucketAcl'],
+    Resource: sub('arn:${AWS::Partition}:s3:::*'),
+  },
+  { Effect: 'Allow', Action: ['s3:GetAccountPublicAccessBlock'], Resource: '*' },
+];
+
 /** worker: scans a unit (host evidence through SSM), publishes to Security Hub, records it, sends the summary. */
 async function worker({ resolveVariable }) {
   const p = await params(resolveVariable);
@@ -183,6 +197,7 @@ async function worker({ resolveVariable }) {
       Resource: sub('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/${CollectorDocument}'),
     },
     ...sendCommandInstances(p.tags),
+    ...readObjectStores,
     ...readAuditSecrets(p.auditSecrets),
     {
       Effect: 'Allow',
@@ -302,6 +317,7 @@ async function remediate({ resolveVariable }) {
 }
 
 module.exports = {
+  readObjectStores,
   lambdaTrust,
   dispatch,
   worker,

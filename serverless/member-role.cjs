@@ -11,7 +11,7 @@
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { document } = require('./collector.cjs');
-const { readAuditSecrets, scanKinds, sendCommandInstances } = require('./iam.cjs');
+const { readAuditSecrets, readObjectStores, scanKinds, sendCommandInstances } = require('./iam.cjs');
 
 const DEFAULT_TAGS = 'influxdb;Service=influxdb';
 /** The name the worker uses in member accounts (lib/app/accounts.ts MEMBER_DOCUMENT). */
@@ -122,6 +122,7 @@ function template(tags = DEFAULT_TAGS) {
                     Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:*:\${AWS::AccountId}:document/${DOCUMENT_NAME}` },
                   },
                   ...sendCommandInstances(selectors),
+                  ...readObjectStores,
                   // The audit secrets (DescribeSecret, GetSecretValue on the listed ones only; their KMS key only through Secrets Manager).
                   ...readAuditSecrets({ Ref: 'AuditSecretArns' }).map((st) => ({
                     'Fn::If': ['HasAuditSecrets', st, { Ref: 'AWS::NoValue' }],

@@ -18,6 +18,8 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EFSClient } from '@aws-sdk/client-efs';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3ControlClient } from '@aws-sdk/client-s3-control';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -149,6 +151,22 @@ export function createClients(opts: ClientOptions) {
       later('sqs', region, () => import('@aws-sdk/client-sqs').then((m) => (c) => new m.SQSClient(c))),
     organizations: (region: string): Promise<OrganizationsClient> =>
       later('organizations', region, () => import('@aws-sdk/client-organizations').then((m) => (c) => new m.OrganizationsClient(c))),
+    /** S3 (an InfluxDB 3 object store's bucket; path-style, which S3 and every emulator answer; redirected to the bucket's region). */
+    s3: (region: string): Promise<S3Client> =>
+      later('s3', region, () =>
+        import('@aws-sdk/client-s3').then((m) => (c) => new m.S3Client({ ...c, forcePathStyle: true, followRegionRedirects: true })),
+      ),
+    /**
+     * S3 Control (the account's Block Public Access). Its endpoint is `{AccountId}.s3-control…`: under an emulator
+     * (AWS_ENDPOINT_URL) the account would prefix a loopback address, so the emulator's URL is used as it is.
+     */
+    s3control: (region: string): Promise<S3ControlClient> =>
+      later('s3control', region, () =>
+        import('@aws-sdk/client-s3-control').then((m) => (c) => {
+          const emulator = process.env.AWS_ENDPOINT_URL;
+          return new m.S3ControlClient({ ...c, ...(emulator ? { endpointProvider: () => ({ url: new URL(emulator) }) } : {}) });
+        }),
+      ),
     secretsManager: (region: string): Promise<SecretsManagerClient> =>
       later('secretsmanager', region, () => import('@aws-sdk/client-secrets-manager').then((m) => (c) => new m.SecretsManagerClient(c))),
     /** Amazon ECS and EFS (the `ecs-service` kind), loaded when a region lists containers. */

@@ -16,6 +16,9 @@ import {
   isTrue2,
   metaProcesses,
   v2Processes,
+  v3Flag,
+  v3Processes,
+  effective3,
   versionBelow,
   versionParts,
 } from './hostfacts.js';
@@ -25,7 +28,7 @@ import { imageVersionOutcome } from './ecs.js';
 
 const CONFIG_URL = 'https://docs.influxdata.com/influxdb/v1/administration/config/';
 /** A check only the host answers (silent when host evidence was not collected: see the engine). */
-function hostCheck(
+export function hostCheck(
   c: Omit<InstanceCheck, 'scope' | 'needs' | 'asffTypes'> &
     SelfDescribed & { asffTypes?: readonly string[]; needs?: InstanceCheck['needs'] },
 ): Described<InstanceCheck> {
@@ -35,13 +38,13 @@ function hostCheck(
 /** The 1.x data processes; none at all (1.x, meta or 2.x): the reason. */
 const influxd = (h: HostEvidence) => {
   const ps = dataProcesses(h);
-  if (!ps.length && !metaProcesses(h).length && !v2Processes(h).length)
+  if (!ps.length && !metaProcesses(h).length && !v2Processes(h).length && !v3Processes(h).length)
     throw new EvidenceUnavailable(incompleteReason(h) ?? 'no running influxd or influxd-meta process on the host');
   return ps;
 };
 
 /** A PASS needs complete host evidence; otherwise NOT_AVAILABLE with the reason. Other outcomes stand (what was read is real). */
-function unlessIncomplete(h: HostEvidence, o: Outcome): Outcome {
+export function unlessIncomplete(h: HostEvidence, o: Outcome): Outcome {
   const why = o.status === 'PASSED' ? incompleteReason(h) : undefined;
   if (why) throw new EvidenceUnavailable(why);
   return o;
@@ -150,7 +153,7 @@ export const unexpectedListeners = hostCheck({
   evidence: ['host'],
   evaluate: ({ instance, evidence, settings }) => {
     const h = evidenceValue(evidence.host!);
-    const expected = new Set(judgedTcpPorts(instance));
+    const expected = new Set(judgedTcpPorts(instance, evidence.host));
     const allowed = (port: number) => settings.allowedPorts.some((a) => a.protocol !== 'udp' && a.fromPort <= port && port <= a.toPort);
     const extra = h.listeners.filter((l) => !isLoopback(l.address) && !expected.has(l.port) && !allowed(l.port));
     const details = {
@@ -328,7 +331,8 @@ export const privateKeyExposed = hostCheck({
   evaluate: ({ evidence }) => {
     const h = evidenceValue(evidence.host!);
     const users = new Set(['root', ...h.processes.map((p) => p.user)]);
-    const keys = h.files.filter((f) => f.exists && (f.containsPrivateKey || f.role.endsWith('private-key')));
+    // The key roles: 1.x `…https-private-key`, 2.x and 3.x `tls-key` (stat'ed, never read: containsPrivateKey is unknown).
+    const keys = h.files.filter((f) => f.exists && (f.containsPrivateKey || f.role.endsWith('private-key') || f.role === 'tls-key'));
     // Files the collector left out may be the exposed key: a FAILED from those listed stands, never a PASS.
     const unlessOmitted = (o: Outcome): Outcome => {
       if (o.status === 'PASSED' && h.filesOmitted)
@@ -398,6 +402,8 @@ function hardening(h: HostEvidence): Outcome[] {
   const why = incompleteReason(h);
   // 1.x has no Flux SSRF guard to switch on: silent only on a host known to run 1.x alone, with complete evidence.
   if (v?.[0] === 1 && h.processes.length && !h.processes.some((p) => p.flavour === 'influxdb-2') && !why) return [];
+  // Nor has 3.x (no Flux): silent on a host known to run 3.x alone.
+  if (h.processes.length && h.processes.every((p) => p.flavour === 'influxdb-3') && !why) return [];
   // Anything else short of a known 2.x version and a readable 2.x process is unknown, never a silent (complete) answer.
   if (v?.[0] !== 2 || !ps.length) throw new EvidenceUnavailable(why ?? 'InfluxDB 2.x version or configuration unknown');
   // Only 2.7+ has the option: older 2.x is judged by host.version-vulnerable.
@@ -439,6 +445,11 @@ export const hostVerdicts = guarded({
     const off = [
       ...dataProcesses(h).map((p) => ({ p, e: effective(p, 'http.auth-enabled'), key: '[http] auth-enabled' })),
       ...metaProcesses(h).map((p) => ({ p, e: effective(p, 'meta.auth-enabled'), key: '[meta] auth-enabled' })),
+      // 3.x: authentication is on unless --without-auth (or INFLUXDB3_START_WITHOUT_AUTH=true).
+      ...v3Processes(h).map((p) => {
+        const w = v3Flag(p, 'without-auth');
+        return { p, e: { value: String(!w.on), from: w.from }, key: 'not --without-auth' };
+      }),
     ];
     if (!off.length) return undefined;
     const bad = off.filter((x) => !isTrue(x.e.value));
@@ -475,6 +486,33 @@ export const hostVerdicts = guarded({
   },
   'auth.diagnostics-unauthenticated': (h: HostEvidence): Outcome | undefined => {
     const ps = dataProcesses(h);
+    // 3.x: /metrics answers without a token under --without-auth, or with `metrics` in --disable-authz.
+    const v3 = v3Processes(h).map((p) => ({
+      p,
+      noAuth: v3Flag(p, 'without-auth'),
+      authz: effective3(p, 'disable-authz'),
+    }));
+    const v3Open = v3.filter(
+      (x) =>
+        x.noAuth.on ||
+        x.authz.value
+          .split(',')
+          .map((r) => r.trim())
+          .includes('metrics'),
+    );
+    if (v3Open.length)
+      return {
+        status: 'FAILED',
+        severity: 'MEDIUM',
+        summary: `InfluxDB 3 answers anyone on /metrics (${v3Open.map((x) => (x.noAuth.on ? `--without-auth (${x.noAuth.from})` : `--disable-authz ${x.authz.value} (${x.authz.from})`)).join(', ')})`,
+        details: { disableAuthz: v3.map((x) => `${x.p.name}[${x.p.pid}] ${x.authz.value || '(unset)'} (${x.authz.from})`) },
+      };
+    if (v3.length && !ps.length && !v2Processes(h).length)
+      return {
+        status: 'PASSED',
+        summary: 'InfluxDB 3 serves /metrics only with a token',
+        details: { disableAuthz: v3.map((x) => `${x.p.name}[${x.p.pid}] ${x.authz.value || '(unset)'} (${x.authz.from})`) },
+      };
     const v2 = v2Processes(h).map((p) => ({ p, pprof: effective2(p, 'pprof-disabled'), metrics: effective2(p, 'metrics-disabled') }));
     if (v2.length) {
       // 2.x serves /debug/pprof and /metrics to anyone unless disabled.
@@ -531,7 +569,18 @@ export const hostVerdicts = guarded({
         extra: on ? `, tls-min-version ${min!.value} (${min!.from}), tls-strict-ciphers ${strict!.value} (${strict!.from})` : '',
       };
     });
-    const all = [...settings.map((x) => ({ ...x, extra: '' })), ...v2];
+    // 3.x serves HTTPS when both --tls-cert and --tls-key are set (flags or INFLUXDB3_TLS_*).
+    const v3 = v3Processes(h).map((p) => {
+      const [cert, key, min] = (['tls-cert', 'tls-key', 'tls-minimum-version'] as const).map((k) => effective3(p, k));
+      const on = cert!.value !== '' && key!.value !== '';
+      return {
+        p,
+        label: '--tls-cert/--tls-key',
+        e: { value: String(on), from: on ? `${cert!.from}/${key!.from}` : cert!.value ? key!.from : cert!.from },
+        extra: on ? `, tls-minimum-version ${min!.value} (${min!.from})` : '',
+      };
+    });
+    const all = [...settings.map((x) => ({ ...x, extra: '' })), ...v2, ...v3];
     if (!all.length) return undefined;
     const off = all.filter((x) => !isTrue(x.e.value));
     const details = { settings: all.map((x) => `${x.p.name}[${x.p.pid}] ${x.label} = ${x.e.value} (${x.e.from})${x.extra}`) };

@@ -2,6 +2,7 @@
  * Questions checks ask of host evidence (pure): the effective value of a
  * configuration key for a process, versions, processes by role.
  */
+import { V3_OPTIONS, type V3Option } from '../host-evidence.js';
 import type { HostEvidence, HostProcess } from '../model.js';
 import { EvidenceUnavailable } from './support.js';
 
@@ -78,9 +79,12 @@ export function effective2(p: HostProcess, key: string): { value: string; from: 
 export const isTrue2 = (v: string) => ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v.trim());
 
 const isV2 = (p: HostProcess) => p.flavour === 'influxdb-2';
-/** Processes whose configuration is known (a process whose configuration could not be read makes the evidence incomplete). */
+const isV3 = (p: HostProcess) => p.flavour === 'influxdb-3';
+/** 1.x data processes whose configuration is known (a process whose configuration could not be read makes the evidence incomplete). */
 export const dataProcesses = (h: HostEvidence) =>
-  h.processes.filter((p) => p.name !== 'influxd-meta' && !isV2(p) && p.configSource !== 'none');
+  h.processes.filter((p) => p.name !== 'influxd-meta' && !isV2(p) && !isV3(p) && p.configSource !== 'none');
+/** InfluxDB 3 (`influxdb3 serve`) processes whose options are known. */
+export const v3Processes = (h: HostEvidence) => h.processes.filter((p) => isV3(p) && p.configSource !== 'none');
 /** InfluxDB 2.x processes whose configuration is known. */
 export const v2Processes = (h: HostEvidence) => h.processes.filter((p) => isV2(p) && p.configSource !== 'none');
 export const metaProcesses = (h: HostEvidence) => h.processes.filter((p) => p.name === 'influxd-meta' && p.configSource !== 'none');
@@ -117,3 +121,37 @@ export function bindsAll(bind: string): boolean {
 }
 
 export const isLoopback = (address: string) => /^127\./.test(address) || address === '::1' || address === 'localhost';
+
+/** InfluxDB 3 Core 3.6 defaults (`influxdb3 serve --help-all`) for the options the checks read; absent: off / unset. */
+const V3_DEFAULTS: Partial<Record<V3Option, string>> = {
+  'http-bind': '0.0.0.0:8181',
+  'tls-minimum-version': 'tls-1.2',
+  'without-auth': 'false',
+  'disable-telemetry-upload': 'false',
+};
+/** `--admin-token-recovery-http-bind` given without an address listens here (CHECKS.md). */
+export const V3_RECOVERY_DEFAULT = '127.0.0.1:8182';
+
+/**
+ * The value an InfluxDB 3 process uses, as clap computes it: its flag, else its INFLUXDB3_* variable (an empty one
+ * counts as unset), else the default. The recovery listener's flag given without a value is its default address.
+ */
+export function effective3(p: HostProcess, key: V3Option): { value: string; from: 'flag' | 'environment' | 'default' } {
+  if (p.configSource === 'none') throw new EvidenceUnavailable(unreadable(p));
+  const flag = p.flags?.[key];
+  if (flag !== undefined)
+    return { value: flag === '' && key === 'admin-token-recovery-http-bind' ? V3_RECOVERY_DEFAULT : flag, from: 'flag' };
+  const env = p.env[V3_OPTIONS[key]];
+  if (env !== undefined && env !== '') return { value: env, from: 'environment' };
+  return { value: V3_DEFAULTS[key] ?? '', from: 'default' };
+}
+
+/**
+ * A boolean option of InfluxDB 3: clap's bool parser takes `true` or `false` (a flag given on the command line is
+ * true); any other value stops the server at start, so it is not something a running server has: unknown.
+ */
+export function v3Flag(p: HostProcess, key: V3Option): { on: boolean; from: string } {
+  const e = effective3(p, key);
+  if (e.value === 'true' || e.value === 'false') return { on: e.value === 'true', from: e.from };
+  throw new EvidenceUnavailable(`${p.name}[${p.pid}]: ${V3_OPTIONS[key]}=${e.value.slice(0, 40)} is neither true nor false`);
+}

@@ -13,6 +13,7 @@ import { INSTANCE_CHECKS } from './instance.js';
 import { NET_CHECKS } from './net.js';
 import type { Described } from './support.js';
 import { TIMESTREAM_CHECKS } from './timestream.js';
+import { V3_CHECKS } from './v3.js';
 
 /** The families, each one table of docs/checks.md (its marker there is the family's name), in report order. */
 export const FAMILIES = {
@@ -22,6 +23,7 @@ export const FAMILIES = {
   host: HOST_CHECKS,
   timestream: TIMESTREAM_CHECKS,
   ecs: ECS_CHECKS,
+  v3: V3_CHECKS,
 } as const satisfies Record<string, readonly Described[]>;
 
 export const CHECKS: readonly Described[] = Object.values(FAMILIES).flat();

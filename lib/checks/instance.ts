@@ -4,11 +4,8 @@
  */
 import type { InstanceCheck, LoadBalancerRoute, Outcome, ProbeEvidence } from '../model.js';
 import { fsbp, judged } from './compliance.js';
-import { HTTP_PORT } from './net.js';
+import { HTTP_PORT, V3_HTTP_PORT } from '../exposure/api-ports.js';
 import { ASFF_TYPES, type Described, evidenceValue } from './support.js';
-
-/** InfluxDB 3's HTTP port: a listener forwarding to it carries the same credentials as one to 8086. */
-const V3_HTTP_PORT = 8181;
 
 /**
  * Why the same instance's endpoint makes IMDSv1 worse, as its probe saw it: unauthenticated queries answered, or

@@ -4,7 +4,7 @@
  * `net.unexpected-ports-open` derives its exclusions from the same table, so
  * a port is judged by exactly one rule.
  */
-import type { AllowedPort, CheckMeta, Instance, InstanceCheck, NetworkEvidence, Opening, Outcome } from '../model.js';
+import type { AllowedPort, CheckMeta, HostEvidence, Instance, InstanceCheck, NetworkEvidence, Opening, Outcome, Result } from '../model.js';
 import { isEnterprise } from '../model.js';
 import { cidrContains, ipInCidr, parseCidr } from '../util/cidr.js';
 import {
@@ -20,6 +20,7 @@ import {
 } from '../exposure/reach.js';
 import { fsbp, judged, NET_EXPOSED_CIS, UNNEEDED_SERVICE_PCI } from './compliance.js';
 import { ASFF_TYPES, type Described, evidenceValue, type SelfDescribed } from './support.js';
+import { apiPorts, HTTP_PORT, instanceApiPorts } from '../exposure/api-ports.js';
 
 type Verdict = 'exposed' | 'allowed' | 'unknown';
 
@@ -27,7 +28,13 @@ const PORTS_URL = 'https://docs.influxdata.com/influxdb/v1/administration/securi
 const ENTERPRISE_PORTS_URL = 'https://docs.influxdata.com/enterprise_influxdb/v1/administration/configure/ports/';
 const REACHABLE = 'CRITICAL when reachable from the internet';
 
-export const HTTP_PORT = 8086;
+/**
+ * The InfluxDB HTTP API ports (CHECKS.md): the bound port when the host evidence or the endpoint tag shows it,
+ * else 8181 for 3.x, 8086 for 1.x/2.x, and both while nothing tells the major version (AWS evidence alone).
+ */
+export function httpApiPorts(major: 1 | 2 | 3 | undefined, bound?: number): number[] {
+  return apiPorts(major, bound);
+}
 
 /** Inside the Enterprise cluster: a cluster group, a configured cluster CIDR, or one cluster node's address. */
 function insideCluster(o: Opening, net: NetworkEvidence): boolean {
@@ -42,6 +49,8 @@ function insideCluster(o: Opening, net: NetworkEvidence): boolean {
 interface PortRow {
   meta: CheckMeta & SelfDescribed;
   ports: number[];
+  /** Ports that depend on what the instance runs (the HTTP API: httpApiPorts); `ports` otherwise. */
+  portsFor?: (i: Instance, host?: Result<HostEvidence>) => number[];
   appliesTo: (i: Instance) => boolean;
   judge: (o: Opening, net: NetworkEvidence, i: Instance) => Verdict;
   /** What a passing instance looks like, for people. */
@@ -66,7 +75,7 @@ export const PORT_TABLE: PortRow[] = [
       evidence: ['aws'],
       asffTypes: ASFF_TYPES.network,
       failedWhen:
-        "TCP 8086 open to the world: 0.0.0.0/0 or ::/0, or sources of one group that together are the world: their public part, merged (`cidr-tools`), holds at least half of the family's public unicast space (`0.0.0.0/1` alone, or an unaligned split such as `0.0.0.0/3` + `32.0.0.0/4` + `48.0.0.0/4` + `64.0.0.0/2` + `128.0.0.0/1`; not `128.0.0.0/1` alone, about 44 %); directly, by a port range, an all-traffic rule, or a managed prefix list; or reachable through an internet-facing load balancer",
+        "the InfluxDB HTTP API port (TCP 8086; 8181 for InfluxDB 3; both while only AWS evidence speaks; the port the host evidence or the `influxdb:endpoint` tag shows) open to the world: 0.0.0.0/0 or ::/0, or sources of one group that together are the world: their public part, merged (`cidr-tools`), holds at least half of the family's public unicast space (`0.0.0.0/1` alone, or an unaligned split such as `0.0.0.0/3` + `32.0.0.0/4` + `48.0.0.0/4` + `64.0.0.0/2` + `128.0.0.0/1`; not `128.0.0.0/1` alone, about 44 %); directly, by a port range, an all-traffic rule, or a managed prefix list; or reachable through an internet-facing load balancer",
       otherSeverities: `${REACHABLE} ([reachability.md](reachability.md)); world-open without a complete path stays HIGH (latent)`,
       compliance: {
         nist: [fsbp('nist', 'EC2.19')],
@@ -75,6 +84,7 @@ export const PORT_TABLE: PortRow[] = [
       },
     },
     ports: [HTTP_PORT],
+    portsFor: instanceApiPorts,
     appliesTo: () => true,
     judge: (o) => (o.peer.kind === 'unresolved' ? 'unknown' : isWorldOpen(o) ? 'exposed' : 'allowed'),
     passed: 'no group opens TCP 8086 to the world (0.0.0.0/0, ::/0, or sources that together cover the internet)',
@@ -268,12 +278,13 @@ function portCheck(row: PortRow): Described<InstanceCheck> {
     appliesTo: ({ instance }) => row.appliesTo(instance),
     evaluate: ({ instance, evidence }) => {
       const net = evidenceValue(evidence.network);
-      const relevant = net.openings.filter((o) => row.ports.some((p) => opensTcpPort(o, p)));
+      const rowPorts = row.portsFor ? row.portsFor(instance, evidence.host) : row.ports;
+      const relevant = net.openings.filter((o) => rowPorts.some((p) => opensTcpPort(o, p)));
       const groups = byGroup(relevant, (o) => row.judge(o, net, instance));
       return outcomesByGroup(
         groups,
         (g, groupId) => {
-          const ports = row.ports.filter((p) => g.exposed.some((o) => opensTcpPort(o, p)));
+          const ports = rowPorts.filter((p) => g.exposed.some((o) => opensTcpPort(o, p)));
           const sources = [...new Set(g.exposed.map((o) => (o.peer.kind === 'cidr' ? o.peer.cidr : o.source)))];
           const world = g.exposed.filter(isWorldOpen);
           // The interface's groups together admit the sources (CHECKS.md): every rule of the instance on these ports.
@@ -294,7 +305,7 @@ function portCheck(row: PortRow): Described<InstanceCheck> {
         },
         row.passed,
         net,
-        loadBalancerOutcomes(net, row.ports),
+        loadBalancerOutcomes(net, rowPorts),
       );
     },
   };
@@ -337,8 +348,13 @@ function sourceMatches(entry: AllowedPort, o: Opening): boolean | 'unknown' {
 }
 
 /** TCP ports judged by the table (or expected) for this node: never "unexpected". */
-export function judgedTcpPorts(i: Instance): number[] {
-  return [...new Set([HTTP_PORT, ...PORT_TABLE.filter((r) => r.appliesTo(i)).flatMap((r) => r.ports)])];
+export function judgedTcpPorts(i: Instance, host?: Result<HostEvidence>): number[] {
+  return [
+    ...new Set([
+      ...instanceApiPorts(i, host),
+      ...PORT_TABLE.filter((r) => r.appliesTo(i)).flatMap((r) => (r.portsFor ? r.portsFor(i, host) : r.ports)),
+    ]),
+  ];
 }
 
 const PORTLESS = new Set(['icmp', 'icmpv6']);
@@ -407,7 +423,7 @@ export const unexpectedPortsOpen: Described<InstanceCheck> = {
   needs: ['network'],
   evaluate: ({ instance, evidence, settings }) => {
     const net = evidenceValue(evidence.network);
-    const judgedPorts = judgedTcpPorts(instance);
+    const judgedPorts = judgedTcpPorts(instance, evidence.host);
     const extra = new Map<Opening, string>();
     const extraRanges = new Map<Opening, Range[]>();
     const groups = byGroup(net.openings, (o) => {

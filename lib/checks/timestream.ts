@@ -90,8 +90,10 @@ export const diagnosticsExposed: Described<DatabaseCheck> = {
   asffTypes: ASFF_TYPES.bestPractices,
   scope: 'database',
   needs: ['parameters'],
-  // InfluxDB 3 parameter groups have neither switch: the check does not speak about them.
-  appliesTo: ({ evidence }) => !evidence.parameters.ok || evidence.parameters.value.engine === 'InfluxDBv2',
+  // InfluxDB 3 (its engine type, or an InfluxDBv3Core / InfluxDBv3Enterprise parameter group) has neither switch:
+  // the check does not speak about it (CHECKS.md).
+  appliesTo: ({ db, evidence }) =>
+    !db.engineType?.startsWith('INFLUXDB_V3') && (!evidence.parameters.ok || evidence.parameters.value.engine === 'InfluxDBv2'),
   evaluate: ({ evidence }): Outcome[] => {
     const p = evidenceValue(evidence.parameters);
     const isDefault = p.groupId === 'default';

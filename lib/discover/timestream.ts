@@ -105,6 +105,10 @@ async function listIds(
 
 type Described = GetDbInstanceCommandOutput | GetDbClusterCommandOutput;
 
+/** An InfluxDB 3 cluster (`INFLUXDB_V3_CORE`, `INFLUXDB_V3_ENTERPRISE`). */
+const isV3Engine = (raw: Described) =>
+  'engineType' in raw && typeof raw.engineType === 'string' && raw.engineType.startsWith('INFLUXDB_V3');
+
 function toDb(raw: Described, kind: TimestreamDb['kind'], accountId: string, region: string): TimestreamDb | undefined {
   if (!raw.id || !ID.test(raw.id)) return undefined;
   const arn = raw.arn && ARN.test(raw.arn) ? raw.arn : `arn:aws:timestream-influxdb:${region}:${accountId}:db-${kind}/${raw.id}`;
@@ -115,7 +119,8 @@ function toDb(raw: Described, kind: TimestreamDb['kind'], accountId: string, reg
     kind,
     id: raw.id,
     arn,
-    port: typeof raw.port === 'number' && raw.port > 0 && raw.port < 65536 ? raw.port : 8086,
+    // Without a port in the answer, the engine's default: 8181 for InfluxDB 3 (CHECKS.md), 8086 for InfluxDB 2.
+    port: typeof raw.port === 'number' && raw.port > 0 && raw.port < 65536 ? raw.port : isV3Engine(raw) ? 8181 : 8086,
     publiclyAccessible: raw.publiclyAccessible === true,
     securityGroupIds: unique(
       (raw.vpcSecurityGroupIds ?? []).filter((g): g is string => typeof g === 'string' && /^sg-[0-9a-zA-Z-]{1,40}$/.test(g)),

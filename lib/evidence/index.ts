@@ -6,11 +6,21 @@
  * side under one deadline policy (lib/kinds/gather.ts).
  */
 import type { Config } from '../config.js';
-import type { AuditEvidence, CheckSettings, HostEvidence, Instance, NetworkEvidence, ProbeEvidence, Result } from '../model.js';
+import type {
+  AuditEvidence,
+  BucketExposure,
+  CheckSettings,
+  HostEvidence,
+  Instance,
+  NetworkEvidence,
+  ProbeEvidence,
+  Result,
+} from '../model.js';
 import { fail, ok } from '../model.js';
 import { mapLimit } from '../util/concurrency.js';
 import { reachability } from '../exposure/reach.js';
 import type { AuditSecret } from './audit/secrets.js';
+import { objectStoreBuckets } from './object-store.js';
 import { TargetRefused, parseTarget, type ProbeTarget } from './probe/target.js';
 
 export const checkSettings = (config: Config): CheckSettings => ({
@@ -55,15 +65,16 @@ export function probeTarget(
 }
 
 /**
- * A complete path from the internet to 8086 (direct or through a load
+ * A complete path from the internet to the HTTP API (8086, or the ports httpApiPorts names; direct or through a load
  * balancer): probe findings on this instance are raised one level. When a hop
  * could not be read, `unknown` says why (raised severities may be missing).
  */
-export function internetExposed(net: Result<NetworkEvidence>): { exposed: boolean; unknown?: string } {
+export function internetExposed(net: Result<NetworkEvidence>, ports: readonly number[] = [8086]): { exposed: boolean; unknown?: string } {
   if (!net.ok) return { exposed: false, unknown: net.reason };
-  const r = reachability(net.value, 8086);
-  if (r.open.length) return { exposed: true };
-  return r.unknown.length ? { exposed: false, unknown: [...new Set(r.unknown.map((p) => p.missing))].join('; ') } : { exposed: false };
+  const rs = ports.map((port) => reachability(net.value, port));
+  if (rs.some((r) => r.open.length)) return { exposed: true };
+  const unknown = rs.flatMap((r) => r.unknown);
+  return unknown.length ? { exposed: false, unknown: [...new Set(unknown.map((p) => p.missing))].join('; ') } : { exposed: false };
 }
 
 export type ProbeFn = (t: ProbeTarget) => Promise<Result<ProbeEvidence>>;
@@ -82,6 +93,8 @@ export interface SourceValues {
   probe: ProbeEvidence;
   host: HostEvidence;
   audit: AuditEvidence;
+  /** The S3 buckets the host's InfluxDB 3 object stores name (read after the host). */
+  objectStore: BucketExposure[];
 }
 
 /**
@@ -136,6 +149,45 @@ export function probeSource(
     },
   };
 }
+
+/**
+ * One collection per set of instances, shared by the sources that read the host (the host evidence itself, and the
+ * object stores it names): SSM runs once.
+ */
+export function sharedHost(collect: HostFn): HostFn {
+  const runs = new Map<string, Promise<Map<string, Result<HostEvidence>>>>();
+  return (instances) => {
+    const key = instances.map((i) => i.instanceId).join(' ');
+    const known = runs.get(key);
+    if (known) return known;
+    const run = collect(instances);
+    runs.set(key, run);
+    return run;
+  };
+}
+
+/** What S3 says of one bucket (lib/evidence/object-store.ts bucketExposure, with the scan's clients). */
+export type ObjectStoreFn = (bucket: string) => Promise<BucketExposure>;
+
+/**
+ * The S3 buckets each instance's InfluxDB 3 object stores name, once its host evidence is in (the same collection as
+ * the host source's: pass the same sharedHost). An instance whose host names none, or could not be read, has no entry.
+ */
+export const objectStoreSource = (collect: HostFn, read: ObjectStoreFn): EvidenceSource<'objectStore'> => ({
+  key: 'objectStore',
+  gather: async (k, subjects, deadline) => {
+    const instances = k.host ? subjects.flatMap((s) => k.host!(s) ?? []) : [];
+    if (!instances.length || deadline.passed()) return new Map();
+    const hosts = await collect(instances);
+    const out = new Map<string, Result<BucketExposure[]>>();
+    for (const i of instances) {
+      const h = hosts.get(i.instanceId);
+      const buckets = h?.ok ? objectStoreBuckets(h.value) : [];
+      if (buckets.length) out.set(i.instanceId, deadline.passed() ? fail(deadline.reason) : ok(await Promise.all(buckets.map(read))));
+    }
+    return out;
+  },
+});
 
 /** Collects host evidence for every subject with a host, at once (one SSM batch, or the local collector). */
 export const hostSource = (collect: HostFn): EvidenceSource<'host'> => ({

@@ -43,7 +43,13 @@ export async function gatherRegion(
       const sourced = subjects.map((s): Sourced => {
         const id = targets.id(s);
         const [probe, host, audit] = [gathered.probe?.get(id), gathered.host?.get(id), gathered.audit?.get(id)];
-        return { ...(probe ? { probe } : {}), ...(host ? { host } : {}), ...(audit ? { audit } : {}) };
+        const objectStore = gathered.objectStore?.get(id);
+        return {
+          ...(probe ? { probe } : {}),
+          ...(host ? { host } : {}),
+          ...(audit ? { audit } : {}),
+          ...(objectStore ? { objectStore } : {}),
+        };
       });
       const contexts = kind.contexts(subjects, inv, env, sourced);
       const endpoints = subjects.flatMap((s, n) => kind.endpoint(s, contexts[n]!, sourced[n]!, env) ?? []);

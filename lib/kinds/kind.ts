@@ -8,7 +8,7 @@ import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import type { UserDataCache } from '../discover/instance-data.js';
 import type { EvidenceTargets } from '../evidence/index.js';
-import type { Check, CheckSettings, EndpointContext, RegionInventory, Result, SubjectRef } from '../model.js';
+import type { BucketExposure, Check, CheckSettings, EndpointContext, RegionInventory, Result, SubjectRef } from '../model.js';
 import type { KindEvents } from './events.js';
 import type { KindLifecycle } from './lifecycle.js';
 
@@ -47,7 +47,10 @@ export interface GatherEnv {
 }
 
 /** Evidence of one subject from the per-subject sources (probe, host, audit), each present when it ran for it. */
-export type Sourced = Partial<Pick<EndpointContext['evidence'], 'probe' | 'host' | 'audit'>>;
+export type Sourced = Partial<Pick<EndpointContext['evidence'], 'probe' | 'host' | 'audit'>> & {
+  /** The S3 buckets its host's InfluxDB 3 object stores name (an instance's host only). */
+  objectStore?: Result<BucketExposure[]>;
+};
 
 export interface ResourceKind<S = unknown, Ctx extends { evidence: object } = { evidence: object }> {
   /** The registered name: lib/kinds/<name>/. */

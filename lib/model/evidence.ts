@@ -16,7 +16,8 @@ import type {
   UserDataVerdict,
 } from './inventory.js';
 
-export type EvidenceSource = 'aws' | 'probe' | 'host';
+/** `audit`: the credentialed audit (issue 32: a 3.x check names it beside host and probe). */
+export type EvidenceSource = 'aws' | 'probe' | 'host' | 'audit';
 
 /** Where one network interface of an instance sits: what a direct path from the internet must cross. */
 export interface InterfacePosition {
@@ -61,6 +62,27 @@ export interface VolumeEvidence {
   volumeType?: string;
 }
 
+/** S3 Block Public Access switches (bucket or account level); all false when none is configured. */
+export interface PublicAccessBlock {
+  blockPublicAcls: boolean;
+  ignorePublicAcls: boolean;
+  blockPublicPolicy: boolean;
+  restrictPublicBuckets: boolean;
+}
+
+/** The S3 bucket an InfluxDB 3 server keeps its object store in (`--object-store s3 --bucket B`), as S3 answers for it. */
+export interface BucketExposure {
+  bucket: string;
+  /** Bucket-level Block Public Access (GetPublicAccessBlock), or why it could not be read. */
+  bucketBlock: Result<PublicAccessBlock>;
+  /** Account-level Block Public Access (s3control GetPublicAccessBlock). */
+  accountBlock: Result<PublicAccessBlock>;
+  /** GetBucketPolicyStatus `IsPublic` (false without a policy). */
+  policyPublic: Result<boolean>;
+  /** ACL grants to everyone or to any authenticated AWS user: `AllUsers:READ`, `AuthenticatedUsers:FULL_CONTROL`, … */
+  aclPublicGrants: Result<string[]>;
+}
+
 /**
  * Evidence for one instance. Each key is gathered on its own and is either
  * data or the reason it could not be had; a key that was not gathered at all
@@ -89,6 +111,8 @@ export interface InstanceEvidence {
   host?: Result<HostEvidence>;
   /** A containerised InfluxDB on Amazon ECS (lib/kinds/ecs-service/evidence.ts); absent for EC2 instances. */
   ecs?: Result<EcsEvidence>;
+  /** The S3 buckets its InfluxDB 3 object stores name on the host (read after the host); absent when none is named. */
+  objectStore?: Result<BucketExposure[]>;
 }
 
 /** What the ECS checks read of one service or standalone task. */

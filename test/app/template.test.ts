@@ -75,6 +75,7 @@ const NO_RESOURCE_LEVEL = new Set([
   'timestream-influxdb:ListDbClusters',
   'ecs:ListClusters',
   'ecs:DescribeTaskDefinition',
+  's3:GetAccountPublicAccessBlock',
 ]);
 
 /** `serverless print` resolves every variable as `package` does, without bundling (cheap on shared cores). */
@@ -289,6 +290,11 @@ const EXPECTED: Record<string, string[]> = {
     'ssm:ListCommandInvocations',
     'ssm:GetCommandInvocation',
     'ssm:SendCommand',
+    // The S3 bucket an InfluxDB 3 host names (storage.object-store-public).
+    's3:GetBucketPublicAccessBlock',
+    's3:GetBucketPolicyStatus',
+    's3:GetBucketAcl',
+    's3:GetAccountPublicAccessBlock',
     'securityhub:BatchImportFindings',
     'securityhub:GetFindings',
     'securityhub:BatchUpdateFindings',

@@ -91,6 +91,11 @@ describe('timestream.diagnostics-exposed', () => {
   it('does not speak about InfluxDB 3 parameter groups', () => {
     expect(diagnosticsExposed.appliesTo!(ctx(db(), [], { parameters: ok({ groupId: 'pg-3', engine: 'InfluxDBv3Core' }) }))).toBe(false);
   });
+  it('does not speak about InfluxDB 3 engines, even when their parameter group could not be read (fails on the old code)', () => {
+    for (const engineType of ['INFLUXDB_V3_CORE', 'INFLUXDB_V3_ENTERPRISE'])
+      expect(diagnosticsExposed.appliesTo!(ctx(db({ engineType }), [], { parameters: fail('AccessDenied') }))).toBe(false);
+    expect(diagnosticsExposed.appliesTo!(ctx(db({ engineType: 'INFLUXDB_V2' }), [], { parameters: fail('AccessDenied') }))).toBe(true);
+  });
 });
 
 describe('timestream.log-delivery-disabled', () => {

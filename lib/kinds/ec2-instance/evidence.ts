@@ -5,6 +5,7 @@
  */
 import type { Config } from '../../config.js';
 import { auditSecretOf, internetExposed, probeTarget, type EvidenceTargets } from '../../evidence/index.js';
+import { instanceApiPorts } from '../../exposure/api-ports.js';
 import { clusterFacts, networkEvidence, withPaths } from '../../exposure/network.js';
 import {
   fail,
@@ -81,6 +82,7 @@ export function ec2InstanceContexts(
   const clusters = clusterFacts(inv.instances);
   return instances.map((instance, n) => {
     const host = sourced[n]?.host;
+    const objectStore = sourced[n]?.objectStore;
     return {
       instance,
       settings: env.settings,
@@ -93,6 +95,7 @@ export function ec2InstanceContexts(
         ...instanceData(instance, inv),
         ...(sourced[n]?.probe ? { probe: sourced[n]!.probe } : {}),
         ...(host ? { host } : {}),
+        ...(objectStore ? { objectStore } : {}),
       },
     };
   });
@@ -104,7 +107,7 @@ export function ec2InstanceEndpoint(i: Instance, ctx: InstanceContext, sourced: 
   if (probed === undefined && audit === undefined && host === undefined) return undefined;
   const target = probed && !probed.ok ? probeTarget(i, env.config.probe) : undefined;
   const endpoint = probed?.ok ? probed.value.endpoint : target?.ok ? target.value.input : undefined;
-  const exposure = internetExposed(ctx.evidence.network);
+  const exposure = internetExposed(ctx.evidence.network, instanceApiPorts(i, host));
   return {
     ...(endpoint !== undefined ? { endpoint } : {}),
     probed: probed !== undefined,

@@ -1,0 +1,66 @@
+/**
+ * Which ports are an instance's InfluxDB HTTP API (CHECKS.md, "InfluxDB 3 … 8181"): the bound port when the host
+ * evidence or the endpoint tag shows it, else 8181 for 3.x, 8086 for 1.x/2.x, and both while nothing tells the major
+ * version. Part of the exposure model (pure): the network checks (lib/checks/net.ts httpApiPorts) and the kinds'
+ * reachability both read it, and neither may import the other.
+ */
+import { V3_OPTIONS, type HostEvidence, type HostProcess } from '../host-evidence.js';
+import type { Instance } from '../model/inventory.js';
+import type { Result } from '../result.js';
+
+export const HTTP_PORT = 8086;
+/** InfluxDB 3 serves its HTTP API on 8181 by default. */
+export const V3_HTTP_PORT = 8181;
+
+export function apiPorts(major: 1 | 2 | 3 | undefined, bound?: number): number[] {
+  if (bound !== undefined) return [bound];
+  if (major === 3) return [V3_HTTP_PORT];
+  if (major === 1 || major === 2) return [HTTP_PORT];
+  return [HTTP_PORT, V3_HTTP_PORT];
+}
+
+const portOf = (bind: string | undefined): number | undefined => {
+  const m = bind?.match(/:(\d{1,5})$/);
+  const n = m ? Number(m[1]) : Number.NaN;
+  return n > 0 && n < 65536 ? n : undefined;
+};
+
+/**
+ * One server process's major version and the port its API is bound to, in its server's order for that one option
+ * (3.x flag > INFLUXDB3_HTTP_BIND_ADDR; 2.x flag > INFLUXD_HTTP_BIND_ADDRESS > file; 1.x INFLUXDB_HTTP_BIND_ADDRESS >
+ * file; lib/checks/hostfacts.ts applies the same orders to every option, but the exposure model may not import checks).
+ */
+function apiOf(p: HostProcess): { major: 1 | 2 | 3; bound?: number | undefined } | undefined {
+  if (p.name === 'influxd-meta') return undefined;
+  const unread = p.configSource === 'none';
+  if (p.flavour === 'influxdb-3') return { major: 3, bound: portOf(p.flags?.['http-bind'] ?? p.env[V3_OPTIONS['http-bind']]) };
+  if (p.flavour === 'influxdb-2')
+    return {
+      major: 2,
+      bound: unread
+        ? undefined
+        : portOf(p.flags?.['http-bind-address'] ?? p.env.INFLUXD_HTTP_BIND_ADDRESS ?? p.config['http-bind-address']),
+    };
+  return { major: 1, bound: unread ? undefined : portOf(p.env.INFLUXDB_HTTP_BIND_ADDRESS ?? p.config['http.bind-address']) };
+}
+
+/** The port an `influxdb:endpoint` tag names (`https://host:8443`, `host:8181`), if any. */
+function taggedPort(i: Instance): number | undefined {
+  const tag = i.tags['influxdb:endpoint'];
+  if (!tag) return undefined;
+  try {
+    const u = new URL(tag.includes('://') ? tag : `http://${tag}`);
+    return u.port ? Number(u.port) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An instance's InfluxDB HTTP API ports, from its host evidence (when read), else its endpoint tag, else its AWS evidence alone. */
+export function instanceApiPorts(i: Instance, host?: Result<HostEvidence>): number[] {
+  const apis = host?.ok ? host.value.processes.flatMap((p) => apiOf(p) ?? []) : [];
+  if (apis.length) return [...new Set(apis.flatMap((a) => apiPorts(a.major, a.bound)))];
+  // A tag's port may be a proxy's or a load balancer's: it is judged beside the defaults, never instead of them.
+  const tagged = taggedPort(i);
+  return [...new Set([...(tagged !== undefined ? [tagged] : []), ...apiPorts(undefined)])];
+}

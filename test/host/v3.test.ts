@@ -1,0 +1,173 @@
+/**
+ * The collector against a real `influxdb3 serve` (InfluxDB 3 Core 3.6.0, loopback only, telemetry upload off):
+ * recognised as 3.x, its version read from the binary's bytes (never run), its flags and INFLUXDB3_* variables,
+ * a credential flag named but never its value, and the proof of the catalog reading: a fresh server's local-file
+ * catalog holds no admin token (auth.v3-admin-token-unclaimed FAILED), and after the test itself creates the admin
+ * token with POST /api/v3/configure/token/admin (the scanner never does), the catalog shows it (PASSED).
+ * Skipped when the binary is not in the cache (see test/probe/matrix.test.ts for the matrix).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { COLLECTOR_PATH, collectLocal } from '../../lib/evidence/host/local.js';
+import type { HostEvidence, Result } from '../../lib/model.js';
+import { freePort, influxdCache, waitForPort } from '../../scripts/influxd.js';
+import { judgeHost } from '../support/fixtures.js';
+
+const BINARY = join(influxdCache(), '3.6.0', 'influxdb3');
+const have = existsSync(BINARY);
+const SECRET = 'Aws-Secret-Value-9c2e71';
+const TELEMETRY = 'http://127.0.0.1:9/'; // nothing listens there: the sandbox has only loopback
+
+let child: ChildProcess | undefined;
+let dir = '';
+let port = 0;
+let log = '';
+let before: Result<HostEvidence>;
+let after: Result<HostEvidence>;
+let raw = '';
+let adminToken = '';
+
+beforeAll(async () => {
+  if (!have) return;
+  dir = mkdtempSync(join(tmpdir(), 'ig-v3-'));
+  port = await freePort();
+  child = spawn(
+    BINARY,
+    [
+      'serve',
+      '--node-id',
+      'n1',
+      '--object-store',
+      'file',
+      '--data-dir',
+      dir,
+      '--http-bind',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry-upload',
+      '--aws-secret-access-key',
+      SECRET,
+      '--admin-token-recovery-http-bind',
+      '--plugin-dir',
+      join(dir, 'plugins'),
+    ],
+    { env: { PATH: process.env.PATH, INFLUXDB3_TELEMETRY_ENDPOINT: TELEMETRY, INFLUXDB3_DISABLE_AUTHZ: 'health,ping' }, stdio: 'pipe' },
+  );
+  child.stdout?.on('data', (b: Buffer) => (log = (log + b.toString()).slice(-4000)));
+  child.stderr?.on('data', (b: Buffer) => (log = (log + b.toString()).slice(-4000)));
+  await waitForPort(port, child, () => log, 60_000);
+  before = await collectLocal({ pids: [child.pid!] }, 60_000);
+  raw = spawnSync('sh', [COLLECTOR_PATH], {
+    env: { PATH: process.env.PATH, INFLUXGUARD_PIDS: String(child.pid) },
+    encoding: 'utf8',
+  }).stdout;
+  // The test claims the server (the scanner never would): the catalog must now show an admin token.
+  const r = await fetch(`http://127.0.0.1:${port}/api/v3/configure/token/admin`, { method: 'POST' });
+  expect(r.status).toBe(201);
+  const token = ((await r.json()) as { token: string }).token;
+  expect(token).toMatch(/^apiv3_/);
+  after = await collectLocal({ pids: [child.pid!] }, 60_000);
+  adminToken = token;
+}, 180_000);
+
+/** A second server, about telemetry and the processing engine: --without-auth --plugin-dir, telemetry on (to loopback). */
+let open: ChildProcess | undefined;
+let openHost: Result<HostEvidence>;
+
+beforeAll(async () => {
+  if (!have) return;
+  const openPort = await freePort();
+  let openLog = '';
+  open = spawn(
+    BINARY,
+    [
+      'serve',
+      '--node-id',
+      'n2',
+      '--object-store',
+      'memory',
+      '--http-bind',
+      `127.0.0.1:${openPort}`,
+      '--without-auth',
+      '--plugin-dir',
+      join(dir, 'plugins2'),
+    ],
+    { env: { PATH: process.env.PATH, INFLUXDB3_TELEMETRY_ENDPOINT: TELEMETRY }, stdio: 'pipe' },
+  );
+  open.stdout?.on('data', (b: Buffer) => (openLog = (openLog + b.toString()).slice(-4000)));
+  open.stderr?.on('data', (b: Buffer) => (openLog = (openLog + b.toString()).slice(-4000)));
+  await waitForPort(openPort, open, () => openLog, 60_000);
+  openHost = await collectLocal({ pids: [open.pid!] }, 60_000);
+}, 180_000);
+
+afterAll(() => {
+  child?.kill('SIGKILL');
+  open?.kill('SIGKILL');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const evidence = (r: Result<HostEvidence>) => {
+  if (!r.ok) throw new Error(r.reason);
+  return r.value;
+};
+
+(have ? describe : describe.skip)('a real influxdb3 serve (3.6.0)', () => {
+  it('is recognised as InfluxDB 3 with its version read from the binary, never run', () => {
+    const h = evidence(before);
+    expect(h.processes).toHaveLength(1);
+    const p = h.processes[0]!;
+    expect(p).toMatchObject({ name: 'influxdb3', flavour: 'influxdb-3', version: '3.6.0', versionSource: 'influxdb3 build strings' });
+    expect(h.version).toBe('3.6.0');
+  });
+  it('reports its flags and INFLUXDB3_* variables; a credential flag by name only', () => {
+    const p = evidence(before).processes[0]!;
+    expect(p.flags).toMatchObject({
+      'object-store': 'file',
+      'http-bind': `127.0.0.1:${port}`,
+      'disable-telemetry-upload': 'true',
+      'admin-token-recovery-http-bind': '',
+    });
+    expect(p.env).toMatchObject({ INFLUXDB3_DISABLE_AUTHZ: 'health,ping', INFLUXDB3_TELEMETRY_ENDPOINT: TELEMETRY });
+    expect(p.secretFlags).toEqual({ 'aws-secret-access-key': 'set' });
+    expect(raw).not.toContain(SECRET);
+  });
+  it('the catalog of a fresh server holds no admin token: auth.v3-admin-token-unclaimed FAILED', () => {
+    expect(evidence(before).processes[0]!.catalog).toMatchObject({ format: 'idb3.004', adminToken: false });
+    const f = judgeHost(before).find((x) => x.checkId === 'auth.v3-admin-token-unclaimed')!;
+    expect(f).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+  });
+  it('after POST /api/v3/configure/token/admin the catalog shows the admin token: PASSED', () => {
+    expect(evidence(after).processes[0]!.catalog).toMatchObject({ format: 'idb3.004', adminToken: true });
+    expect(judgeHost(after).find((x) => x.checkId === 'auth.v3-admin-token-unclaimed')).toMatchObject({ status: 'PASSED' });
+    // Neither the token nor its hash (the catalog holds it) reaches the evidence or a finding.
+    expect(`${JSON.stringify(after)}${JSON.stringify(judgeHost(after))}`).not.toContain(adminToken);
+    expect(JSON.stringify(after)).not.toMatch(/apiv3_|"hash"/);
+  });
+  it('decides the 3.x checks from the real process; no secret in any finding', () => {
+    const fs = judgeHost(before);
+    const status = (id: string) => fs.filter((f) => f.checkId === id).map((f) => f.status);
+    expect(status('auth.v3-recovery-listener-exposed')).toEqual(['PASSED']); // 127.0.0.1:8182
+    expect(status('host.v3-processing-engine-open')).toEqual(['PASSED']); // authentication on
+    expect(status('host.v3-telemetry-upload')).toEqual(['PASSED']);
+    expect(status('secrets.command-line')).toEqual(['FAILED']);
+    expect(status('auth.disabled')).toEqual(['PASSED']);
+    expect(status('auth.diagnostics-unauthenticated')).toEqual(['PASSED']); // health,ping: not /metrics
+    expect(status('tls.disabled')).toEqual(['FAILED']);
+    expect(JSON.stringify(fs)).not.toContain(SECRET);
+  });
+  it('--without-auth --plugin-dir with telemetry on: processing engine open, telemetry uploaded, auth off; nothing to claim', () => {
+    const p = evidence(openHost).processes[0]!;
+    expect(p.flags).toMatchObject({ 'without-auth': 'true', 'object-store': 'memory' });
+    expect(p.catalog).toBeUndefined(); // a memory object store: nothing on disk to read
+    const fs = judgeHost(openHost);
+    const status = (id: string) => fs.filter((f) => f.checkId === id).map((f) => f.status);
+    expect(status('host.v3-processing-engine-open')).toEqual(['FAILED']);
+    expect(status('host.v3-telemetry-upload')).toEqual(['FAILED']);
+    expect(status('auth.disabled')).toEqual(['FAILED']);
+    expect(status('auth.diagnostics-unauthenticated')).toEqual(['FAILED']);
+    expect(status('auth.v3-admin-token-unclaimed')).toEqual([]);
+    expect(status('secrets.command-line')).toEqual(['PASSED']);
+  });
+});
