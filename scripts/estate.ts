@@ -145,6 +145,8 @@ export interface LoadBalancerSpec {
     ruleTargets?: string[];
     /** ALB: the rule forwarding to `ruleTargets` also has a `source-ip` condition with these CIDRs. */
     ruleSourceIps?: string[];
+    /** ALB: an HTTPS listener (absent: HTTP); the target group stays HTTP. */
+    https?: true;
   }[];
 }
 
@@ -528,8 +530,10 @@ async function seedLoadBalancers(
         const listener = await v2.send(
           new CreateListenerCommand({
             LoadBalancerArn: arn,
-            Protocol: protocol,
+            Protocol: l.https ? 'HTTPS' : protocol,
             Port: l.port,
+            // An IAM server certificate's ARN: moto checks only ACM ones exist, so none need be created.
+            ...(l.https ? { Certificates: [{ CertificateArn: 'arn:aws:iam::000000000000:server-certificate/estate' }] } : {}),
             DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
           }),
         );
