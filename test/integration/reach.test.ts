@@ -119,6 +119,7 @@ beforeAll(async () => {
       { name: 'internal-lb', tags: influx, groups: ['from-alb'] },
       { name: 'internal-https', tags: influx, groups: ['from-alb'] },
       { name: 'internal-nlb', tags: influx, groups: ['from-vpc'] },
+      { name: 'internal-clb', tags: influx, groups: ['from-clb'] },
       { name: 'other-port', tags: influx, groups: ['from-alb'] },
       { name: 'lb-closed', tags: influx, groups: ['from-alb-closed'] },
       { name: 'untouched', tags: influx, groups: [] },
@@ -154,7 +155,14 @@ beforeAll(async () => {
         kind: 'application',
         scheme: 'internal',
         groups: ['alb'],
-        listeners: [{ port: 443, targetPort: 8086, targets: ['internal-https'], https: true }],
+        listeners: [{ port: 443, targetPort: 8086, targets: ['internal-https'], protocol: 'HTTPS' }],
+      },
+      {
+        name: 'internal-clb',
+        kind: 'classic',
+        scheme: 'internal',
+        groups: ['clb'],
+        listeners: [{ port: 80, targetPort: 8086, targets: ['internal-clb'], protocol: 'HTTP' }],
       },
       {
         name: 'internal-nlb',
@@ -389,6 +397,12 @@ describe('internal load balancers: tls.load-balancer-plaintext only, never a pat
       }),
     ]);
   });
+  // Fails on the old code (PASSED): the listing has an internal Classic LB's listeners, at no added call.
+  it('internal Classic LB, HTTP listener to backend 8086: FAILED MEDIUM on the Classic LB', () => {
+    expect(plaintext(doc, 'internal-clb').map((f) => `${brief(f)} ${f.resource.id} ${f.evidence.summary}`)).toEqual([
+      'FAILED MEDIUM AwsElbLoadBalancer internal-clb internal load balancer internal-clb forwards plain HTTP to InfluxDB: HTTP 80 → 8086',
+    ]);
+  });
   it('internal ALB with an HTTPS listener: PASSED; internal NLB TCP: not judged here (PASSED)', () => {
     expect(plaintext(doc, 'internal-https').map((f) => f.status)).toEqual(['PASSED']);
     expect(plaintext(doc, 'internal-nlb').map((f) => f.status)).toEqual(['PASSED']);
@@ -399,12 +413,13 @@ describe('internal load balancers: tls.load-balancer-plaintext only, never a pat
     ]);
   });
   it('no internal load balancer appears in any net.* finding', () => {
-    const internal = ['internal', 'internal-https', 'internal-nlb'].map((n) => estate.loadBalancers[n]!);
+    const internal = ['internal', 'internal-https', 'internal-nlb', 'internal-clb'].map((n) => estate.loadBalancers[n]!);
     const net = doc.findings.filter((f) => f.checkId.startsWith('net.'));
     expect(net.length).toBeGreaterThan(0);
     const leaks = net.filter((f) => internal.some((arn) => JSON.stringify(f).includes(arn))).map((f) => `${f.checkId} ${f.instanceId}`);
     expect(leaks).toEqual([]);
-    for (const name of ['internal-lb', 'internal-https', 'internal-nlb']) expect(http(doc, name).map((f) => f.status)).toEqual(['PASSED']);
+    for (const name of ['internal-lb', 'internal-https', 'internal-nlb', 'internal-clb'])
+      expect(http(doc, name).map((f) => f.status)).toEqual(['PASSED']);
   });
 });
 
