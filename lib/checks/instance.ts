@@ -159,7 +159,8 @@ export const loadBalancerPlaintext: Described<InstanceCheck> = {
       };
     });
     if (failed.length) return failed;
-    const unknown = [...lbs.unknown, ...inner.unknown].map((u) => `${u.lb}: ${u.reason}`);
+    // A listing that failed is unknown for both (named once).
+    const unknown = [...new Set([...lbs.unknown, ...inner.unknown].map((u) => `${u.lb}: ${u.reason}`))];
     // A load balancer that could not be read may forward plain HTTP here: never a pass.
     if (unknown.length) throw new EvidenceUnavailable(`load balancers not fully read: ${unknown.join('; ')}`);
     return [{ status: 'PASSED', summary: 'no load balancer forwards plain HTTP to the InfluxDB port' }];

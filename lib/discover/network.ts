@@ -519,7 +519,7 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
   const balancers = [...(await readListeners(clients.elbv2, v2, groups, note)), ...(classic.ok ? classic.value : [])];
 
   // Targets are read only where a path could reach them: a target group of an internet-facing load balancer whose
-  // listener is admitted from the internet (or could not be judged).
+  // listener is admitted from the internet (or could not be judged); or behind an internal one's plain-HTTP listener.
   const routes: RegionLoadBalancerRoute[] = [];
   const refs = new Map(
     balancers.map((b) => {

@@ -146,6 +146,20 @@ describe('tls.load-balancer-plaintext', () => {
       }),
     );
     expect(i).toMatchObject({ status: 'NOT_AVAILABLE', evidence: { reason: expect.stringContaining('int-1: DescribeListeners') } });
+    // A failed listing is unknown for both: named once.
+    const listing = { lb: 'Application and Network Load Balancers', reason: 'DescribeLoadBalancers: AccessDenied' };
+    const [both] = evaluateInstance(
+      [loadBalancerPlaintext],
+      ctx({
+        net: net([], {
+          loadBalancers: ok({ routes: [], unknown: [listing] }),
+          internalLoadBalancers: ok({ routes: [], unknown: [listing] }),
+        }),
+      }),
+    );
+    expect(both!.evidence.reason).toBe(
+      'load balancers not fully read: Application and Network Load Balancers: DescribeLoadBalancers: AccessDenied',
+    );
     const [f] = evaluateInstance([loadBalancerPlaintext], ctx({ net: net([], { loadBalancers: fail('DescribeLoadBalancers denied') }) }));
     expect(f).toMatchObject({ status: 'NOT_AVAILABLE', evidence: { reason: 'DescribeLoadBalancers denied' } });
   });
