@@ -106,7 +106,7 @@ export interface Pool {
 /** Load balancers per 1,000 instances of a region (the shape: 20 for 1,000), at least 4. */
 export const LBS_PER_1000 = 20;
 export const lbCount = (instances: number): number => Math.max(4, Math.round((instances * LBS_PER_1000) / 1000));
-/** The mix, in turn: internet-facing ALB, NLB (IP targets, no groups), Classic; internal ALB (never read further). */
+/** The mix, in turn: internet-facing ALB, NLB (IP targets, no groups), Classic; internal ALB (read for tls.load-balancer-plaintext only, never a path). */
 const LB_MIX: Pick<LoadBalancerSpec, 'kind' | 'scheme' | 'groups'>[] = [
   { kind: 'application', groups: ['lb-public'] },
   { kind: 'network' },

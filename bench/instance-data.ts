@@ -15,7 +15,7 @@ import { listInstances } from '../lib/discover/ec2.js';
 import { clearUserDataCache, discoverSnapshots, discoverUserData, USER_DATA_CONCURRENCY } from '../lib/discover/instance-data.js';
 import { scan } from '../lib/scan.js';
 import { startEmulator } from '../scripts/emulator.js';
-import { regionBenchArgs, seedFleetRegion } from './fleet.js';
+import { lbMix, regionBenchArgs, seedFleetRegion } from './fleet.js';
 import { machine, writeSection } from './results.js';
 
 const REGION = 'eu-west-1';
@@ -34,6 +34,8 @@ interface Run {
   rest: number;
   byOp: Record<string, number>;
   findings: number;
+  /** tls.load-balancer-plaintext findings through an internal load balancer (MEDIUM). */
+  internalPlain: number;
 }
 
 async function main() {
@@ -61,6 +63,9 @@ async function main() {
         rest: sum((k) => k !== PER_INSTANCE && !ADDED_BULK.has(k)),
         byOp,
         findings: document.findings.length,
+        internalPlain: document.findings.filter(
+          (f) => f.checkId === 'tls.load-balancer-plaintext' && f.status === 'FAILED' && f.evidence.scheme === 'internal',
+        ).length,
       };
     };
     clearUserDataCache();
@@ -82,6 +87,12 @@ async function main() {
     const userDataRescanS = await time(() => discoverUserData(ec2, instances));
     clients.destroy();
 
+    // The fleet's internet-facing ALB/NLBs each cost reachability one DescribeListeners and one DescribeTargetHealth
+    // (bench/reach.ts); what this scan makes beyond them is the internal ALBs' reads, for tls.load-balancer-plaintext.
+    const mix = lbMix(n);
+    const internal = mix.filter((m) => m.scheme === 'internal').length;
+    const facing = mix.filter((m) => m.kind !== 'classic' && m.scheme !== 'internal').length;
+    const elb = (op: string) => first.byOp[`elasticloadbalancingv2:${op}`] ?? 0;
     const projected = (calls: number) => Math.max(0, calls - 100) / EC2_REFILL_PER_S;
     const row = (label: string, r: Run) =>
       `| ${label} | ${r.perInstance} | ${r.added} | ${r.rest} | ${r.wallS.toFixed(1)} s | ${r.findings.toLocaleString('en')} |`;
@@ -95,6 +106,8 @@ ${row('first (empty cache)', first)}
 ${row('rescan (same process)', again)}
 
 The reads on their own against moto: snapshots (owned by volume id, 200 ids a call; public once; Block Public Access once) ${snapshotsS.toFixed(2)} s; user data of ${instances.length.toLocaleString('en')} instances at ${USER_DATA_CONCURRENCY} in flight ${userDataFirstS.toFixed(2)} s on the first scan, ${userDataRescanS.toFixed(3)} s on the rescan (verdicts of running instances kept by instance id and launch time; stopped instances are read every time). IMDS options come with DescribeInstances: no call.
+
+Plain-HTTP listeners (tls.load-balancer-plaintext): the internet-facing load balancers' listeners come with reachability's reads (${facing} DescribeListeners and ${facing} DescribeTargetHealth for the ${facing} internet-facing ALB/NLBs); the ${internal} internal ALBs in the scanned VPC add the rest of this scan's ${elb('DescribeListeners')} DescribeListeners and ${elb('DescribeTargetHealth')} DescribeTargetHealth (${elb('DescribeListeners') - facing} and ${elb('DescribeTargetHealth') - facing}, in "other EC2 + ELB calls"), growing with internal ALBs, never with instances; internal NLBs and Classic LBs add none. ${first.internalPlain} instances behind an internal ALB's HTTP listener are FAILED MEDIUM.
 
 Against AWS the per-instance reads are bound by EC2's request rate, not by moto: at an assumed ${EC2_REFILL_PER_S} requests/s refill after a burst of 100 (EC2's default for non-mutating actions; not measured here), ${first.perInstance.toLocaleString('en')} reads take about ${projected(first.perInstance).toFixed(0)} s on a first scan (${projected(first.perInstance * 5).toFixed(0)} s at five times the instances), and ${again.perInstance} on a rescan of the same running instances.`;
     process.stdout.write(`${body}\n`);

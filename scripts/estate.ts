@@ -147,6 +147,11 @@ export interface LoadBalancerSpec {
     ruleTargets?: string[];
     /** ALB: the rule forwarding to `ruleTargets` also has a `source-ip` condition with these CIDRs. */
     ruleSourceIps?: string[];
+    /**
+     * The listener's protocol: ALB `HTTPS` (the target group stays HTTP); Classic `HTTP` (to an HTTP backend). Absent:
+     * ALB HTTP, NLB and Classic TCP.
+     */
+    protocol?: 'HTTP' | 'HTTPS';
   }[];
 }
 
@@ -629,9 +634,9 @@ async function seedLoadBalancers(
             Subnets: subnetIds(lb, 1),
             SecurityGroups: groupIds(lb.groups),
             Listeners: lb.listeners.map((l) => ({
-              Protocol: 'TCP',
+              Protocol: l.protocol ?? 'TCP',
               LoadBalancerPort: l.port,
-              InstanceProtocol: 'TCP',
+              InstanceProtocol: l.protocol ?? 'TCP',
               InstancePort: l.targetPort,
             })),
           }),
@@ -684,8 +689,12 @@ async function seedLoadBalancers(
         const listener = await v2.send(
           new CreateListenerCommand({
             LoadBalancerArn: arn,
-            Protocol: protocol,
+            Protocol: l.protocol ?? protocol,
             Port: l.port,
+            // An IAM server certificate's ARN: moto checks only ACM ones exist, so none need be created.
+            ...(l.protocol === 'HTTPS'
+              ? { Certificates: [{ CertificateArn: 'arn:aws:iam::000000000000:server-certificate/estate' }] }
+              : {}),
             DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
           }),
         );

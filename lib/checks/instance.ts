@@ -2,10 +2,10 @@
  * What the EC2 API says about an InfluxDB instance beyond its network and disks: its metadata service, its user
  * data and the load-balancer listeners in front of its port. Pure: each reads the gathered evidence and decides.
  */
-import type { InstanceCheck, LoadBalancerRoute, Outcome, ProbeEvidence } from '../model.js';
+import { ok, type InstanceCheck, type LoadBalancerRoute, type Outcome, type ProbeEvidence } from '../model.js';
 import { fsbp, judged } from './compliance.js';
 import { HTTP_PORT, V3_HTTP_PORT } from '../exposure/api-ports.js';
-import { ASFF_TYPES, type Described, evidenceValue } from './support.js';
+import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue } from './support.js';
 
 /**
  * Why the same instance's endpoint makes IMDSv1 worse, as its probe saw it: unauthenticated queries answered, or
@@ -122,9 +122,9 @@ export const loadBalancerPlaintext: Described<InstanceCheck> = {
   evidence: ['aws'],
   asffTypes: ASFF_TYPES.encryption,
   failedWhen:
-    "an Application or Classic load balancer forwards clients to the instance's InfluxDB port (8086, 8181) through a plain-HTTP listener (one finding per load balancer); an NLB `TCP` listener is judged by `tls.disabled`",
+    "an Application or Classic load balancer forwards clients to the instance's InfluxDB port (8086, 8181) through a plain-HTTP listener (one finding per load balancer); an NLB `TCP` listener is judged by `tls.disabled`; NOT_AVAILABLE when none does but a load balancer that could forward to the instance could not be read",
   otherSeverities:
-    'HIGH when internet-facing; MEDIUM when internal (internal load balancers are not read yet: see [reachability.md](reachability.md))',
+    'HIGH when internet-facing; MEDIUM when internal (an internal load balancer is read only for this check and is never a reachability path: see [reachability.md](reachability.md))',
   compliance: {
     nist: [fsbp('nist', 'ELB.3')],
     cis: [judged('cis', ['3.10'], 'encrypt sensitive data in transit')],
@@ -133,30 +133,34 @@ export const loadBalancerPlaintext: Described<InstanceCheck> = {
   scope: 'instance',
   needs: ['network'],
   evaluate: ({ evidence }): Outcome[] => {
-    const lbs = evidenceValue(evidenceValue(evidence.network).loadBalancers ?? { ok: true, value: { routes: [], unknown: [] } });
-    const plain = lbs.routes.filter((r) => INFLUXDB_PORTS.includes(r.target.port) && r.listener.protocol.toUpperCase() === 'HTTP');
+    const network = evidenceValue(evidence.network);
+    const lbs = evidenceValue(network.loadBalancers ?? { ok: true, value: { routes: [], unknown: [] } });
+    // Internal load balancers (absent: not gathered, e.g. an older inventory): a listing that failed is a part unread.
+    const internal = network.internalLoadBalancers ?? ok({ routes: [], unknown: [] });
+    const inner = internal.ok ? internal.value : { routes: [], unknown: [{ lb: 'internal load balancers', reason: internal.reason }] };
+    const plain = [...lbs.routes, ...inner.routes].filter(
+      (r) => INFLUXDB_PORTS.includes(r.target.port) && r.listener.protocol.toUpperCase() === 'HTTP',
+    );
     const byLb = new Map<string, LoadBalancerRoute[]>();
     for (const r of plain) byLb.set(r.lb.id, [...(byLb.get(r.lb.id) ?? []), r]);
     const failed: Outcome[] = [...byLb.values()].map((rs) => {
       const lb = rs[0]!.lb;
+      const scheme = lb.internal ? 'internal' : 'internet-facing';
       const listeners = [...new Set(rs.map((r) => `HTTP ${r.listener.port} → ${r.target.port}`))];
       return {
         status: 'FAILED',
-        severity: 'HIGH',
+        severity: lb.internal ? 'MEDIUM' : 'HIGH',
         resource: lbResource(rs[0]!),
-        summary: `internet-facing load balancer ${lb.name} forwards plain HTTP to InfluxDB: ${listeners.join(', ')}`,
-        details: { loadBalancer: lb.name, kind: lb.kind, scheme: 'internet-facing', listeners, internetReachable: true },
+        summary: `${scheme} load balancer ${lb.name} forwards plain HTTP to InfluxDB: ${listeners.join(', ')}`,
+        details: { loadBalancer: lb.name, kind: lb.kind, scheme, listeners, internetReachable: !lb.internal },
       };
     });
     if (failed.length) return failed;
-    const unknown = lbs.unknown.map((u) => `${u.lb}: ${u.reason}`);
-    return [
-      {
-        status: 'PASSED',
-        summary: 'no internet-facing load balancer forwards plain HTTP to the InfluxDB port',
-        ...(unknown.length ? { incomplete: `load balancers not fully read: ${unknown.join('; ')}` } : {}),
-      },
-    ];
+    // A listing that failed is unknown for both (named once).
+    const unknown = [...new Set([...lbs.unknown, ...inner.unknown].map((u) => `${u.lb}: ${u.reason}`))];
+    // A load balancer that could not be read may forward plain HTTP here: never a pass.
+    if (unknown.length) throw new EvidenceUnavailable(`load balancers not fully read: ${unknown.join('; ')}`);
+    return [{ status: 'PASSED', summary: 'no load balancer forwards plain HTTP to the InfluxDB port' }];
   },
 };
 

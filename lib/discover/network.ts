@@ -4,9 +4,12 @@
  * Application, Network and Classic Load Balancers with their listeners, target
  * groups and targets. Each is read once per region, paginated: calls grow with
  * pages and with internet-facing load balancers (their listeners) and their
- * target groups (their targets), never with instances. Internal load balancers
- * cost no call beyond the listing. Every part that could not be read is kept
- * as its reason, for exactly the answers it could change.
+ * target groups (their targets), never with instances. Internal ALBs and
+ * Classic LBs in a scanned instance's VPC are read the same way for one check
+ * only (tls.load-balancer-plaintext: their plain-HTTP listeners), kept apart
+ * from the paths (they are not the internet); internal NLBs cost no call beyond
+ * the listing. Every part that could not be read is kept as its reason, for
+ * exactly the answers it could change.
  */
 import {
   paginateDescribeNetworkAcls,
@@ -196,9 +199,11 @@ export function aclsBySubnet(acls: Ec2NetworkAcl[], subnets: Map<string, string 
 
 // ───────────────────────────── load balancers ─────────────────────────────
 
-/** One internet-facing load balancer, its listeners and what each forwards to, as read. */
+/** One load balancer, its listeners and what each forwards to, as read. */
 interface Balancer {
   kind: LoadBalancerKind;
+  /** Internal: read only for tls.load-balancer-plaintext, never a path. */
+  internal?: true;
   id: string;
   name: string;
   vpcId?: string;
@@ -229,9 +234,13 @@ const forwardedGroups = (l: Listener): string[] =>
 const v2Kind = (lb: LoadBalancer): LoadBalancerKind | undefined =>
   lb.Type === 'application' ? 'application' : lb.Type === 'network' ? 'network' : undefined;
 
+type InternalUnknown = LoadBalancerEvidence['unknown'][number] & { vpcId?: string };
+
 interface ElbRead {
   /** Internet-facing ALBs and NLBs, their listeners not read yet. */
   balancers: Balancer[];
+  /** Internal ALBs in a scanned instance's VPC, their listeners not read yet. */
+  internal: Balancer[];
   targetGroups: Map<string, TargetGroup>;
   unknown: LoadBalancerEvidence['unknown'];
 }
@@ -239,7 +248,7 @@ interface ElbRead {
 const V2 = 'Application and Network Load Balancers';
 
 /** ALBs and NLBs: the load balancers and every target group, one listing each (side by side). */
-async function listElbv2(elbv2: ElasticLoadBalancingV2Client): Promise<ElbRead> {
+async function listElbv2(elbv2: ElasticLoadBalancingV2Client, vpcIds: ReadonlySet<string>): Promise<ElbRead> {
   const svc = 'elasticloadbalancing';
   const [all, groups] = await Promise.all([
     attempt(() =>
@@ -249,26 +258,35 @@ async function listElbv2(elbv2: ElasticLoadBalancingV2Client): Promise<ElbRead> 
       pages(svc, 'DescribeTargetGroups', paginateDescribeTargetGroups({ client: elbv2, pageSize: ELB_PAGE }, {}), (p) => p.TargetGroups),
     ),
   ]);
-  if (!all.ok) return { balancers: [], targetGroups: new Map(), unknown: [{ lb: V2, reason: all.reason }] };
+  const none = (unknown: ElbRead['unknown']): ElbRead => ({ balancers: [], internal: [], targetGroups: new Map(), unknown });
+  if (!all.ok) return none([{ lb: V2, reason: all.reason }]);
   const facing = all.value.filter((lb) => lb.Scheme === 'internet-facing' && v2Kind(lb) && lb.LoadBalancerArn);
-  if (!facing.length) return { balancers: [], targetGroups: new Map(), unknown: [] };
-  // Without the target groups no route can be built: the listeners would be read for nothing.
-  if (!groups.ok) return { balancers: [], targetGroups: new Map(), unknown: [{ lb: V2, reason: groups.reason }] };
-  const balancers = facing.map(
-    (lb): Balancer => ({
-      kind: v2Kind(lb)!,
-      id: lb.LoadBalancerArn!,
-      name: lb.LoadBalancerName ?? lb.LoadBalancerArn!,
-      ...(lb.VpcId ? { vpcId: lb.VpcId } : {}),
-      groupIds: lb.SecurityGroups ?? [],
-      subnetIds: (lb.AvailabilityZones ?? []).map((z) => z.SubnetId).filter((x): x is string => !!x),
-      families: lb.IpAddressType === 'ipv4' || !lb.IpAddressType ? [4] : [4, 6],
-      listeners: [],
-      ruleGroups: [],
-      instances: [],
-    }),
+  // Internal: only ALBs (an NLB's TCP listener passes the instance's own TLS through: tls.disabled judges it) that can
+  // forward to a scanned instance (a target group, and so its targets, is in its load balancer's VPC).
+  const internal = all.value.filter(
+    (lb) => lb.Scheme === 'internal' && lb.Type === 'application' && lb.LoadBalancerArn && lb.VpcId && vpcIds.has(lb.VpcId),
   );
-  return { balancers, targetGroups: new Map(groups.value.map((g) => [g.TargetGroupArn!, g])), unknown: [] };
+  if (!facing.length && !internal.length) return none([]);
+  // Without the target groups no route can be built: the listeners would be read for nothing.
+  if (!groups.ok) return none([{ lb: V2, reason: groups.reason }]);
+  const balancer = (lb: LoadBalancer): Balancer => ({
+    kind: v2Kind(lb)!,
+    id: lb.LoadBalancerArn!,
+    name: lb.LoadBalancerName ?? lb.LoadBalancerArn!,
+    ...(lb.VpcId ? { vpcId: lb.VpcId } : {}),
+    groupIds: lb.SecurityGroups ?? [],
+    subnetIds: (lb.AvailabilityZones ?? []).map((z) => z.SubnetId).filter((x): x is string => !!x),
+    families: lb.IpAddressType === 'ipv4' || !lb.IpAddressType ? [4] : [4, 6],
+    listeners: [],
+    ruleGroups: [],
+    instances: [],
+  });
+  return {
+    balancers: facing.map(balancer),
+    internal: internal.map((lb) => ({ ...balancer(lb), internal: true as const })),
+    targetGroups: new Map(groups.value.map((g) => [g.TargetGroupArn!, g])),
+    unknown: [],
+  };
 }
 
 const hasTargets = (g: TargetGroup | undefined): boolean => g?.TargetType === 'instance' || g?.TargetType === 'ip';
@@ -276,15 +294,19 @@ const hasTargets = (g: TargetGroup | undefined): boolean => g?.TargetType === 'i
 /**
  * The listeners of the ALBs/NLBs that can matter, one DescribeListeners each (ELBv2 has no batch read): not of a
  * load balancer without an instance or IP target group (a listener forwards only to target groups attached to it,
- * and each lists its load balancers), nor of one whose groups admit no TCP port at all from the internet.
+ * and each lists its load balancers), nor of an internet-facing one whose groups admit no TCP port at all from the
+ * internet. An internal one keeps only its plain-HTTP listeners (all tls.load-balancer-plaintext asks of it).
  */
 async function readListeners(
   elbv2: ElasticLoadBalancingV2Client,
   read: ElbRead,
   groups: Pick<RegionInventory, 'securityGroups' | 'prefixLists'>,
+  note: Note,
 ): Promise<Balancer[]> {
   const attached = (b: Balancer) => [...read.targetGroups.values()].filter((g) => g.LoadBalancerArns?.includes(b.id));
-  const wanted = read.balancers.filter((b) => attached(b).some(hasTargets) && admitsAnyPort(b, groups));
+  const wanted = [...read.balancers, ...read.internal].filter(
+    (b) => attached(b).some(hasTargets) && (b.internal || admitsAnyPort(b, groups)),
+  );
   const listeners = await mapLimit(wanted, CONCURRENCY, (b) =>
     attempt(() =>
       pages(
@@ -298,7 +320,7 @@ async function readListeners(
   return wanted.flatMap((b, i): Balancer[] => {
     const ls = listeners[i]!;
     if (!ls.ok) {
-      read.unknown.push({ lb: b.name, reason: ls.reason });
+      note(b, ls.reason, b.vpcId);
       return [];
     }
     const forwarded = new Set(ls.value.flatMap(forwardedGroups));
@@ -306,7 +328,7 @@ async function readListeners(
       {
         ...b,
         listeners: ls.value
-          .filter((l) => l.Port !== undefined && l.Protocol !== 'UDP')
+          .filter((l) => l.Port !== undefined && l.Protocol !== 'UDP' && (!b.internal || isPlain(l.Protocol)))
           .map((l) => ({ id: l.ListenerArn, port: l.Port!, protocol: l.Protocol ?? 'TCP', targetGroups: forwardedGroups(l) })),
         ruleGroups: attached(b)
           .filter((g) => !forwarded.has(g.TargetGroupArn!))
@@ -316,8 +338,13 @@ async function readListeners(
   });
 }
 
-/** Classic Load Balancers: one paginated listing has listeners, backends and registered instances. */
-async function readClassic(elb: ElasticLoadBalancingClient): Promise<Result<Balancer[]>> {
+const isPlain = (protocol: string | undefined) => protocol?.toUpperCase() === 'HTTP';
+
+/**
+ * Classic Load Balancers: one paginated listing has listeners, backends and registered instances. The internet-facing
+ * ones, and the internal ones in a scanned instance's VPC with their plain-HTTP listeners only (no call is added).
+ */
+async function readClassic(elb: ElasticLoadBalancingClient, vpcIds: ReadonlySet<string>): Promise<Result<Balancer[]>> {
   const all = await attempt(() =>
     pages(
       'elasticloadbalancing',
@@ -329,9 +356,12 @@ async function readClassic(elb: ElasticLoadBalancingClient): Promise<Result<Bala
   if (!all.ok) return all;
   return ok(
     all.value
-      .filter((lb) => lb.Scheme === 'internet-facing' && lb.LoadBalancerName)
+      .filter(
+        (lb) => lb.LoadBalancerName && (lb.Scheme === 'internet-facing' || (lb.Scheme === 'internal' && lb.VPCId && vpcIds.has(lb.VPCId))),
+      )
       .map((lb) => ({
         kind: 'classic' as const,
+        ...(lb.Scheme === 'internal' ? { internal: true as const } : {}),
         id: lb.LoadBalancerName!,
         name: lb.LoadBalancerName!,
         ...(lb.VPCId ? { vpcId: lb.VPCId } : {}),
@@ -340,7 +370,9 @@ async function readClassic(elb: ElasticLoadBalancingClient): Promise<Result<Bala
         families: [4] as Family[],
         listeners: (lb.ListenerDescriptions ?? [])
           .map((d) => d.Listener)
-          .filter((l) => l?.LoadBalancerPort !== undefined && l.InstancePort !== undefined)
+          .filter(
+            (l) => l?.LoadBalancerPort !== undefined && l.InstancePort !== undefined && (lb.Scheme !== 'internal' || isPlain(l.Protocol)),
+          )
           .map((l) => ({ port: l!.LoadBalancerPort!, protocol: l!.Protocol ?? 'TCP', targetGroups: [], instancePort: l!.InstancePort! })),
         ruleGroups: [],
         instances: (lb.Instances ?? []).map((i) => i.InstanceId).filter((x): x is string => !!x),
@@ -382,6 +414,12 @@ async function lbGroups(
   return { securityGroups: ok(groups), prefixLists: new Map([...inv.prefixLists, ...lists.map((id, i) => [id, entries[i]!] as const)]) };
 }
 
+/** Keeps a part that could not be read, with the load balancer's VPC when internal (it can hide only that VPC's instances). */
+type Note = (lb: { name: string; internal?: true }, reason: string, vpcId?: string) => void;
+
+/** An internal load balancer's `admitted`: it is kept apart from the paths, and says why. */
+const INTERNAL = 'internal load balancer: not a way in from the internet';
+
 /** Whether the load balancer's groups could admit some TCP port from the internet (or could not be judged). */
 function admitsAnyPort(b: Balancer, groups: Pick<RegionInventory, 'securityGroups' | 'prefixLists'>): boolean {
   if (!b.groupIds.length) return true;
@@ -421,6 +459,7 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
   const subnets = new Map<string, string | undefined>();
   for (const i of inv.instances) for (const n of i.interfaces) if (n.subnetId) subnets.set(n.subnetId, i.vpcId);
   const vpcIds = unique(inv.instances.flatMap((i) => (i.vpcId ? [i.vpcId] : [])));
+  const inVpcs = new Set(vpcIds);
   const { ec2 } = clients;
   const [tables, acls, v2, classic] = await Promise.all([
     attempt(() =>
@@ -441,10 +480,10 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
         (p) => p.NetworkAcls,
       ),
     ),
-    listElbv2(clients.elbv2),
-    readClassic(clients.elb),
+    listElbv2(clients.elbv2, inVpcs),
+    readClassic(clients.elb, inVpcs),
   ]);
-  const listed = [...v2.balancers, ...(classic.ok ? classic.value : [])];
+  const listed = [...v2.balancers, ...v2.internal, ...(classic.ok ? classic.value : [])];
   // The load balancers' own subnets are judged like the instances' (their routes and ACLs: CHECKS.md, a load balancer's
   // own path). A load balancer forwarding to a scanned instance sits in that instance's VPC (ALB/NLB target groups and
   // Classic backends are in the load balancer's VPC; IP targets are matched in their target group's VPC only), so the
@@ -454,7 +493,9 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
   const aclMap: Result<Map<string, NetworkAcl>> = acls.ok ? ok(aclsBySubnet(acls.value, subnets)) : fail(acls.reason);
 
   const [groups, lbSubnets] = await Promise.all([
-    lbGroups(ec2, unique(listed.flatMap((b) => b.groupIds)), inv),
+    // Internal load balancers' own groups are not read: they admit no one from the internet, and whether a scanned
+    // instance admits them is judged by their group ids and subnets (`mayAdmitLoadBalancer`).
+    lbGroups(ec2, unique(listed.flatMap((b) => (b.internal ? [] : b.groupIds))), inv),
     attempt(async () => {
       const ids = unique(listed.flatMap((b) => b.subnetIds));
       const found = ids.length
@@ -470,20 +511,25 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
     }),
   ]);
 
-  const balancers = [...(await readListeners(clients.elbv2, v2, groups)), ...(classic.ok ? classic.value : [])];
   const unknown = [...v2.unknown, ...(classic.ok ? [] : [{ lb: 'Classic Load Balancers', reason: classic.reason }])];
+  // A listing that failed hides internal load balancers too, in any VPC.
+  const internalUnknown: InternalUnknown[] = [...unknown];
+  const note: Note = (lb, reason, vpcId) =>
+    lb.internal ? internalUnknown.push({ lb: lb.name, reason, ...(vpcId ? { vpcId } : {}) }) : unknown.push({ lb: lb.name, reason });
+  const balancers = [...(await readListeners(clients.elbv2, v2, groups, note)), ...(classic.ok ? classic.value : [])];
 
   // Targets are read only where a path could reach them: a target group of an internet-facing load balancer whose
-  // listener is admitted from the internet (or could not be judged).
+  // listener is admitted from the internet (or could not be judged); or behind an internal one's plain-HTTP listener.
   const routes: RegionLoadBalancerRoute[] = [];
   const refs = new Map(
     balancers.map((b) => {
       const subnetCidrs: Result<string[]> = lbSubnets.ok
         ? ok(b.subnetIds.flatMap((s) => (lbSubnets.value.get(s) ?? []).filter((c): c is string => !!c)))
         : fail(lbSubnets.reason);
-      const own = b.groupIds.length
-        ? networkEvidence({ securityGroupIds: b.groupIds, publicIps: [], ipv6: [] }, groups, new Map(), [])
-        : undefined;
+      const own =
+        b.groupIds.length && !b.internal
+          ? networkEvidence({ securityGroupIds: b.groupIds, publicIps: [], ipv6: [] }, groups, new Map(), [])
+          : undefined;
       return [
         b,
         {
@@ -491,6 +537,7 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
           id: b.id,
           name: b.name,
           groupIds: b.groupIds,
+          ...(b.internal ? { internal: true as const } : {}),
           subnetCidrs,
           ...(b.families.includes(6) ? { dualStack: true as const } : {}),
           subnets: b.subnetIds.map((subnetId) => ({
@@ -510,7 +557,7 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
   >();
   for (const b of balancers) {
     for (const l of b.listeners) {
-      const admitted = admission(b, l.port, groups);
+      const admitted = b.internal ? ok(INTERNAL) : admission(b, l.port, groups);
       if (!admitted) continue; // closed: the load balancer's groups do not admit this listener from the internet
       const listener = { ...(l.id ? { id: l.id } : {}), port: l.port, protocol: l.protocol };
       if (b.kind === 'classic')
@@ -541,8 +588,8 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
     const targets = health[i]!;
     const uses = wanted.get(arn)!;
     if (!targets.ok) {
-      for (const u of unique(uses.map((x) => x.b.name)))
-        unknown.push({ lb: u, reason: `targets of target group ${tg.TargetGroupName ?? arn}: ${targets.reason}` });
+      for (const b of new Set(uses.map((x) => x.b)))
+        note(b, `targets of target group ${tg.TargetGroupName ?? arn}: ${targets.reason}`, tg.VpcId);
       return;
     }
     for (const t of targets.value) {
@@ -568,11 +615,19 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
     }
   });
 
-  const ruled = await withListenerRules(clients.elbv2, routes, inv, unknown);
+  const ruled = await withListenerRules(clients.elbv2, routes, inv, note);
   return {
     routes: routeMap,
     acls: aclMap,
-    loadBalancers: ok({ routes: await withClientIpPreservation(clients.elbv2, ruled, inv), unknown }),
+    loadBalancers: ok({
+      routes: await withClientIpPreservation(
+        clients.elbv2,
+        ruled.filter((r) => !r.lb.internal),
+        inv,
+      ),
+      unknown,
+    }),
+    internalLoadBalancers: ok({ routes: ruled.filter((r) => r.lb.internal), unknown: internalUnknown }),
   };
 }
 
@@ -616,7 +671,7 @@ async function withListenerRules(
   elbv2: ElasticLoadBalancingV2Client,
   routes: RegionLoadBalancerRoute[],
   inv: RegionInventory,
-  unknown: LoadBalancerEvidence['unknown'],
+  note: Note,
 ): Promise<RegionLoadBalancerRoute[]> {
   const selected = targetsSelected(inv);
   const viaRules = routes.filter((r) => r.listener.rules && selected(r));
@@ -638,7 +693,7 @@ async function withListenerRules(
     const rules = r.listener.id ? rulesOf.get(r.listener.id) : undefined;
     if (!rules) return []; // not a scanned instance's route: nobody asks
     if (!rules.ok) {
-      if (!failed.has(r.lb.id)) unknown.push({ lb: r.lb.name, reason: `rules of listener ${r.listener.port}: ${rules.reason}` });
+      if (!failed.has(r.lb.id)) note(r.lb, `rules of listener ${r.listener.port}: ${rules.reason}`, r.vpcId);
       failed.add(r.lb.id);
       return [];
     }

@@ -95,18 +95,28 @@ export function networkEvidence(
   });
 }
 
-const byTarget = new WeakMap<NetworkInventory, Map<string, RegionLoadBalancerRoute[]>>();
+const byTarget = new WeakMap<readonly RegionLoadBalancerRoute[], Map<string, RegionLoadBalancerRoute[]>>();
 
-/** The region's load-balancer routes by target (instance id or IP address), indexed once per region. */
-function routesTo(network: NetworkInventory, ids: string[]): RegionLoadBalancerRoute[] {
-  if (!network.loadBalancers.ok) return [];
-  let index = byTarget.get(network);
+/**
+ * The region's load-balancer routes to this instance, indexed by target (instance id or IP address) once per region:
+ * by its id, or by one of its addresses for IP targets in its VPC.
+ */
+function routesTo(all: readonly RegionLoadBalancerRoute[], instance: Instance): RegionLoadBalancerRoute[] {
+  let index = byTarget.get(all);
   if (!index) {
     index = new Map();
-    for (const r of network.loadBalancers.value.routes) index.set(r.targetId, [...(index.get(r.targetId) ?? []), r]);
-    byTarget.set(network, index);
+    for (const r of all) index.set(r.targetId, [...(index.get(r.targetId) ?? []), r]);
+    byTarget.set(all, index);
   }
-  return ids.flatMap((id) => index.get(id) ?? []);
+  const ids = unique([instance.instanceId, ...instance.privateIps, ...instance.ipv6]);
+  // An IP target is an address in the target group's VPC: the same private address in another VPC is another host.
+  return ids
+    .flatMap((id) => index.get(id) ?? [])
+    .filter((r) =>
+      r.target.kind === 'ip'
+        ? r.targetId !== instance.instanceId && r.vpcId !== undefined && r.vpcId === instance.vpcId
+        : r.targetId === instance.instanceId,
+    );
 }
 
 /** A subnet's route table or ACL from the region's maps, or why there is none. */
@@ -151,13 +161,15 @@ export function withPaths(
     }),
   );
   const lbs = network.loadBalancers;
-  const ids = unique([instance.instanceId, ...instance.privateIps, ...instance.ipv6]);
-  // An IP target is an address in the target group's VPC: the same private address in another VPC is another host.
-  const routes = routesTo(network, ids).filter((r) =>
-    r.target.kind === 'ip'
-      ? r.targetId !== instance.instanceId && r.vpcId !== undefined && r.vpcId === instance.vpcId
-      : r.targetId === instance.instanceId,
-  );
-  const loadBalancers = lbs.ok ? ok({ routes, unknown: lbs.value.unknown }) : fail<never>(lbs.reason);
-  return ok({ ...net.value, interfaces, loadBalancers });
+  const loadBalancers = lbs.ok ? ok({ routes: routesTo(lbs.value.routes, instance), unknown: lbs.value.unknown }) : fail<never>(lbs.reason);
+  // Internal load balancers: for tls.load-balancer-plaintext only, never in `loadBalancers` (they are no path); a part
+  // that could not be read in another VPC cannot hide this instance.
+  const int = network.internalLoadBalancers;
+  const internalLoadBalancers = int?.ok
+    ? ok({
+        routes: routesTo(int.value.routes, instance),
+        unknown: int.value.unknown.filter((u) => !u.vpcId || u.vpcId === instance.vpcId).map((u) => ({ lb: u.lb, reason: u.reason })),
+      })
+    : int;
+  return ok({ ...net.value, interfaces, loadBalancers, ...(internalLoadBalancers ? { internalLoadBalancers } : {}) });
 }

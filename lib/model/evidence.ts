@@ -51,6 +51,8 @@ export interface NetworkEvidence {
   interfaces?: InterfacePosition[];
   /** Internet-facing load balancers forwarding to this instance, or why they could not be read. */
   loadBalancers?: Result<LoadBalancerEvidence>;
+  /** Internal load balancers' plain-HTTP listeners forwarding to this instance (tls.load-balancer-plaintext only: never a path). */
+  internalLoadBalancers?: Result<LoadBalancerEvidence>;
 }
 
 export interface VolumeEvidence {

@@ -310,6 +310,15 @@ export interface NetworkInventory {
   acls: Result<Map<string, NetworkAcl>>;
   /** Internet-facing load balancers' ways to targets, and the parts that could not be read. */
   loadBalancers: Result<{ routes: RegionLoadBalancerRoute[]; unknown: LoadBalancerEvidence['unknown'] }>;
+  /**
+   * Internal ALBs' and Classic LBs' plain-HTTP listeners to the scanned instances' VPCs, for
+   * `tls.load-balancer-plaintext` only: never a way in from the internet, so never a reachability path. An unknown
+   * part names its VPC where it has one (it can hide only that VPC's instances); absent when not read.
+   */
+  internalLoadBalancers?: Result<{
+    routes: RegionLoadBalancerRoute[];
+    unknown: (LoadBalancerEvidence['unknown'][number] & { vpcId?: string })[];
+  }>;
 }
 
 /** A region whose instances could not even be listed. */
@@ -404,6 +413,8 @@ export interface LoadBalancerRoute {
     subnets: LoadBalancerSubnet[];
     /** Its groups' inbound rules, resolved; absent when it has no groups (an NLB without groups admits every source). */
     openings?: Opening[];
+    /** An internal load balancer (only in `internalLoadBalancers`: its `admitted` says so, and it is no path). */
+    internal?: true;
   };
   /**
    * The listener; for a target group forwarded to by ALB listener rules (not the default action), `rules` names them

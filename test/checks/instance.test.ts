@@ -108,11 +108,58 @@ describe('tls.load-balancer-plaintext', () => {
       expect.objectContaining({ status: 'PASSED' }),
     ]);
   });
-  it('a load balancer that could not be read makes a pass incomplete; unreadable load balancers are NOT_AVAILABLE', () => {
-    const [o] = loadBalancerPlaintext.evaluate(
+  // Fails on the old code (MEDIUM was never given: internal load balancers were not in the evidence).
+  it('an internal HTTP listener forwarding to 8086 is MEDIUM; an internet-facing one beside it stays HIGH', () => {
+    const internal = lbRoute({
+      lb: { ...lbRoute().lb, id: 'arn:internal', name: 'internal-alb', internal: true },
+      listener: { port: 80, protocol: 'HTTP' },
+      target: { port: 8086, kind: 'instance' },
+    });
+    const outcomes = loadBalancerPlaintext.evaluate(
+      ctx({
+        net: net([], {
+          loadBalancers: ok({ routes: [http(80)], unknown: [] }),
+          internalLoadBalancers: ok({ routes: [internal], unknown: [] }),
+        }),
+      }),
+    );
+    expect(outcomes.map((o) => [o.severity, o.resource?.id, o.details?.scheme])).toEqual([
+      ['HIGH', lbRoute().lb.id, 'internet-facing'],
+      ['MEDIUM', 'arn:internal', 'internal'],
+    ]);
+    expect(outcomes[1]!.summary).toBe('internal load balancer internal-alb forwards plain HTTP to InfluxDB: HTTP 80 → 8086');
+  });
+  // Fails on the old code (PASSED, incomplete): a load balancer that could not be read may forward plain HTTP here.
+  it('a load balancer (internet-facing or internal) that could not be read is NOT_AVAILABLE with the reason, never a pass', () => {
+    const [o] = evaluateInstance(
+      [loadBalancerPlaintext],
       ctx({ net: net([], { loadBalancers: ok({ routes: [], unknown: [{ lb: 'lb-1', reason: 'AccessDenied' }] }) }) }),
     );
-    expect(o).toMatchObject({ status: 'PASSED', incomplete: expect.stringContaining('lb-1: AccessDenied') });
+    expect(o).toMatchObject({ status: 'NOT_AVAILABLE', evidence: { reason: expect.stringContaining('lb-1: AccessDenied') } });
+    const [i] = evaluateInstance(
+      [loadBalancerPlaintext],
+      ctx({
+        net: net([], {
+          loadBalancers: ok({ routes: [], unknown: [] }),
+          internalLoadBalancers: ok({ routes: [], unknown: [{ lb: 'int-1', reason: 'DescribeListeners: AccessDenied' }] }),
+        }),
+      }),
+    );
+    expect(i).toMatchObject({ status: 'NOT_AVAILABLE', evidence: { reason: expect.stringContaining('int-1: DescribeListeners') } });
+    // A failed listing is unknown for both: named once.
+    const listing = { lb: 'Application and Network Load Balancers', reason: 'DescribeLoadBalancers: AccessDenied' };
+    const [both] = evaluateInstance(
+      [loadBalancerPlaintext],
+      ctx({
+        net: net([], {
+          loadBalancers: ok({ routes: [], unknown: [listing] }),
+          internalLoadBalancers: ok({ routes: [], unknown: [listing] }),
+        }),
+      }),
+    );
+    expect(both!.evidence.reason).toBe(
+      'load balancers not fully read: Application and Network Load Balancers: DescribeLoadBalancers: AccessDenied',
+    );
     const [f] = evaluateInstance([loadBalancerPlaintext], ctx({ net: net([], { loadBalancers: fail('DescribeLoadBalancers denied') }) }));
     expect(f).toMatchObject({ status: 'NOT_AVAILABLE', evidence: { reason: 'DescribeLoadBalancers denied' } });
   });

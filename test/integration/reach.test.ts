@@ -117,6 +117,9 @@ beforeAll(async () => {
       { name: 'behind-nlb', tags: influx, groups: ['from-vpc'] },
       { name: 'behind-clb', tags: influx, groups: ['from-clb'] },
       { name: 'internal-lb', tags: influx, groups: ['from-alb'] },
+      { name: 'internal-https', tags: influx, groups: ['from-alb'] },
+      { name: 'internal-nlb', tags: influx, groups: ['from-vpc'] },
+      { name: 'internal-clb', tags: influx, groups: ['from-clb'] },
       { name: 'other-port', tags: influx, groups: ['from-alb'] },
       { name: 'lb-closed', tags: influx, groups: ['from-alb-closed'] },
       { name: 'untouched', tags: influx, groups: [] },
@@ -144,6 +147,28 @@ beforeAll(async () => {
         scheme: 'internal',
         groups: ['alb'],
         listeners: [{ port: 443, targetPort: 8086, targets: ['internal-lb'] }],
+      },
+      // Issue 31: internal load balancers are read for tls.load-balancer-plaintext only (never a path): HTTPS passes,
+      // an NLB's TCP listener is tls.disabled's to judge (its listeners are never read).
+      {
+        name: 'internal-https',
+        kind: 'application',
+        scheme: 'internal',
+        groups: ['alb'],
+        listeners: [{ port: 443, targetPort: 8086, targets: ['internal-https'], protocol: 'HTTPS' }],
+      },
+      {
+        name: 'internal-clb',
+        kind: 'classic',
+        scheme: 'internal',
+        groups: ['clb'],
+        listeners: [{ port: 80, targetPort: 8086, targets: ['internal-clb'], protocol: 'HTTP' }],
+      },
+      {
+        name: 'internal-nlb',
+        kind: 'network',
+        scheme: 'internal',
+        listeners: [{ port: 8086, targetPort: 8086, targets: ['internal-nlb'] }],
       },
       { name: 'alb-8080', kind: 'application', groups: ['alb'], listeners: [{ port: 443, targetPort: 8080, targets: ['other-port'] }] },
       {
@@ -344,11 +369,12 @@ describe('load-balancer paths (moto)', () => {
     expect(calls['elasticloadbalancingv2:DescribeLoadBalancers']).toBe(1);
     expect(calls['elasticloadbalancingv2:DescribeTargetGroups']).toBe(1);
     expect(calls['elasticloadbalancing:DescribeLoadBalancers']).toBe(1);
-    // Listeners of ten of the twelve internet-facing ALB/NLBs (none of the internal one): not of alb-closed, whose group
-    // admits no TCP port from the internet (no listener of it can be admitted), nor of alb-empty (no target group to
-    // forward to); targets only behind admitted listeners.
-    expect(calls['elasticloadbalancingv2:DescribeListeners']).toBe(10);
-    expect(calls['elasticloadbalancingv2:DescribeTargetHealth']).toBe(12);
+    // Listeners of ten of the twelve internet-facing ALB/NLBs: not of alb-closed, whose group admits no TCP port from
+    // the internet (no listener of it can be admitted), nor of alb-empty (no target group to forward to); targets only
+    // behind admitted listeners. Issue 31: and of the two internal ALBs in the scanned VPC (for
+    // tls.load-balancer-plaintext), not of the internal NLB; targets only behind the internal HTTP listener (internal).
+    expect(calls['elasticloadbalancingv2:DescribeListeners']).toBe(12);
+    expect(calls['elasticloadbalancingv2:DescribeTargetHealth']).toBe(13);
     // Rules only of listeners whose rule-attached target group holds a scanned instance (alb, alb-src).
     expect(calls['elasticloadbalancingv2:DescribeRules']).toBe(2);
     // Client IP preservation only where it decides: NLB target groups with a target admitting the NLB's subnets but
@@ -357,7 +383,59 @@ describe('load-balancer paths (moto)', () => {
   });
 });
 
+describe('internal load balancers: tls.load-balancer-plaintext only, never a path (issue 31)', () => {
+  const plaintext = (d: ScanDocument, name: string) =>
+    d.findings.filter((f) => f.checkId === 'tls.load-balancer-plaintext' && f.instanceId === id(name));
+  // Fails on the old code (PASSED: internal load balancers were never read).
+  it('internal ALB, HTTP listener forwarding to 8086: FAILED MEDIUM on the load balancer', () => {
+    expect(plaintext(doc, 'internal-lb')).toEqual([
+      expect.objectContaining({
+        status: 'FAILED',
+        severity: 'MEDIUM',
+        resource: { type: 'AwsElbv2LoadBalancer', id: estate.loadBalancers.internal },
+        evidence: expect.objectContaining({ scheme: 'internal', listeners: ['HTTP 443 → 8086'], internetReachable: false }),
+      }),
+    ]);
+  });
+  // Fails on the old code (PASSED): the listing has an internal Classic LB's listeners, at no added call.
+  it('internal Classic LB, HTTP listener to backend 8086: FAILED MEDIUM on the Classic LB', () => {
+    expect(plaintext(doc, 'internal-clb').map((f) => `${brief(f)} ${f.resource.id} ${f.evidence.summary}`)).toEqual([
+      'FAILED MEDIUM AwsElbLoadBalancer internal-clb internal load balancer internal-clb forwards plain HTTP to InfluxDB: HTTP 80 → 8086',
+    ]);
+  });
+  it('internal ALB with an HTTPS listener: PASSED; internal NLB TCP: not judged here (PASSED)', () => {
+    expect(plaintext(doc, 'internal-https').map((f) => f.status)).toEqual(['PASSED']);
+    expect(plaintext(doc, 'internal-nlb').map((f) => f.status)).toEqual(['PASSED']);
+  });
+  it('the internet-facing HTTP listener stays HIGH', () => {
+    expect(plaintext(doc, 'behind-alb').map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([
+      `FAILED HIGH AwsElbv2LoadBalancer ${estate.loadBalancers.alb}`,
+    ]);
+  });
+  it('no internal load balancer appears in any net.* finding', () => {
+    const internal = ['internal', 'internal-https', 'internal-nlb', 'internal-clb'].map((n) => estate.loadBalancers[n]!);
+    const net = doc.findings.filter((f) => f.checkId.startsWith('net.'));
+    expect(net.length).toBeGreaterThan(0);
+    const leaks = net.filter((f) => internal.some((arn) => JSON.stringify(f).includes(arn))).map((f) => `${f.checkId} ${f.instanceId}`);
+    expect(leaks).toEqual([]);
+    for (const name of ['internal-lb', 'internal-https', 'internal-nlb', 'internal-clb'])
+      expect(http(doc, name).map((f) => f.status)).toEqual(['PASSED']);
+  });
+});
+
 describe('missing evidence through the fault proxy (never a pass)', () => {
+  // Fails on the old code (PASSED, incomplete): a load balancer whose listeners could not be read may forward plain HTTP.
+  it('elasticloadbalancing:DescribeListeners denied: tls.load-balancer-plaintext NOT_AVAILABLE with the reason, internal ones named', async () => {
+    const { doc: d } = await scanDenying('elasticloadbalancing:DescribeListeners');
+    for (const name of ['internal-lb', 'internal-https', 'behind-alb']) {
+      const fs = d.findings.filter((f) => f.checkId === 'tls.load-balancer-plaintext' && f.instanceId === id(name));
+      expect(fs.map((f) => f.status)).toEqual(['NOT_AVAILABLE']);
+      expect(String(fs[0]!.evidence.reason)).toContain('DescribeListeners');
+    }
+    // The internal load balancer's own unread listeners are named (its read is for this check only).
+    const [f] = d.findings.filter((f) => f.checkId === 'tls.load-balancer-plaintext' && f.instanceId === id('internal-https'));
+    expect(String(f!.evidence.reason)).toContain('internal-https: ');
+  });
   it('elasticloadbalancing:DescribeTargetHealth denied: NOT_AVAILABLE for instances a target group could reach, the rest unchanged', async () => {
     const { doc: d, coverage } = await scanDenying('elasticloadbalancing:DescribeTargetHealth');
     for (const name of ['behind-alb', 'behind-nlb', 'other-port', 'internal-lb']) {
