@@ -9,7 +9,8 @@ NODE_MAJOR := 24
 export PATH := $(CURDIR)/.node/node_modules/.bin:$(PATH)
 
 # `make demo` installs what the demo needs and nothing else (Node 24 when older, npm ci, moto in .venv-moto,
-# Debian's influxdb/nginx/openssl), builds nothing from source and uses the InfluxDB builds already in the cache.
+# Debian's influxdb/nginx/openssl), builds nothing from source and uses the InfluxDB builds already in the cache
+# (InfluxDB 3.6.0, built elsewhere, is unpacked from ../shared/influxdb3 when it is there: seconds).
 # `make test` adds the tests' tools (checkov, py-ocsf-models, Chromium, curl, jq) and the version matrix.
 #
 # The tests' version matrix: real InfluxDB 1.8.10, 1.13.2 and 2.7.12 built from the Go module proxy into
@@ -66,6 +67,8 @@ node_modules/.setup-done: package.json package-lock.json .node/.setup-done
 # The demo and the tests run in a private network namespace with only loopback up.
 demo: demo-setup
 	npm run build
+	@# InfluxDB 3.6.0 is unpacked (not built) when ../shared/influxdb3 is there: under a minute, then cached.
+	@scripts/influxdb-build.sh --if-toolchains 3.6.0
 	@scripts/influxdb-build.sh --cached
 	scripts/sandbox.sh node dist/scripts/demo.js
 

@@ -19,7 +19,13 @@ export function apiPorts(major: 1 | 2 | 3 | undefined, bound?: number): number[]
   return [HTTP_PORT, V3_HTTP_PORT];
 }
 
+/**
+ * The port a bind address serves from the network: none for a loopback bind (`127.0.0.1:8087`, `[::1]:8087`,
+ * `localhost:8087`), which no security group rule reaches; a proxy in front of it serves the API on its own port.
+ */
 const portOf = (bind: string | undefined): number | undefined => {
+  const host = bind?.replace(/:\d{1,5}$/, '').replace(/^\[|\]$/g, '');
+  if (host && (/^127\./.test(host) || host === '::1' || host === 'localhost')) return undefined;
   const m = bind?.match(/:(\d{1,5})$/);
   const n = m ? Number(m[1]) : Number.NaN;
   return n > 0 && n < 65536 ? n : undefined;

@@ -239,6 +239,9 @@ describe('port 8181 (httpApiPorts)', () => {
     expect(instanceApiPorts(instance(), ok(host3(v3({ flags: flags({ 'http-bind': '0.0.0.0:9181' }) }))))).toEqual([9181]);
     expect(instanceApiPorts(instance(), ok(host3(v3())))).toEqual([8181]);
     expect(instanceApiPorts(instance(), ok(hostEvidence()))).toEqual([8086]);
+    // A port bound on loopback is nobody's from the network (a proxy in front serves the API): the default stands.
+    expect(instanceApiPorts(instance(), ok(host3(v3({ flags: flags({ 'http-bind': '127.0.0.1:9181' }) }))))).toEqual([8181]);
+    expect(instanceApiPorts(instance(), ok(host3(v3({ flags: flags({ 'http-bind': '[::1]:9181' }) }))))).toEqual([8181]);
     // A tag's port may be a proxy's: judged beside the defaults.
     expect(instanceApiPorts(instance({ tags: { 'influxdb:endpoint': 'https://db.internal:8443' } }))).toEqual([8443, 8086, 8181]);
   });

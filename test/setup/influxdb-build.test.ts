@@ -139,7 +139,7 @@ describe('scripts/influxdb-build.sh', () => {
     const cache = join(tc.env.INFLUXGUARD_CACHE, 'influxdb');
     const wrongBinary = await run(['3.6.0'], tc.env);
     expect(wrongBinary.code).not.toBe(0);
-    expect(wrongBinary.out).toContain('from source (3.x: installed from');
+    expect(wrongBinary.out).toContain('installing InfluxDB 3.6.0 (built elsewhere) from');
     expect(readFileSync(join(cache, 'build-3.6.0.log'), 'utf8')).toContain("the unpacked binary's SHA-256 is not b1bbc393");
     expect(existsSync(join(cache, '3.6.0', 'influxdb3'))).toBe(false);
     // An archive that does not match SHA256SUMS is not even unpacked.
