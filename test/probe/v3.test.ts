@@ -259,6 +259,13 @@ const NOT_ON_V3 = [
     });
   });
 
+  it('the 3.x checks from the probe: an unclaimed admin token is a WARNING (never decided by the token endpoint), the processing engine open without auth FAILS', () => {
+    const of = (name: string, id: string) => docs[name]!.findings.find((f) => f.checkId === id);
+    expect(of('authOn', 'auth.v3-admin-token-unclaimed')).toMatchObject({ status: 'WARNING' });
+    expect(of('plugins', 'host.v3-processing-engine-open')).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    expect(of('withoutAuth', 'host.v3-processing-engine-open')).toMatchObject({ status: 'PASSED' });
+  });
+
   it('probing never creates a token: after the probes and a full CLI probe, the test claims the unclaimed server (201)', async () => {
     const cli = await runCli(['probe', servers.authOn!.url, '--allow-cidr', '127.0.0.0/8', '--format', 'json', '--fail-on', 'none'], {});
     expect(cli.code).toBe(0);
@@ -289,6 +296,10 @@ const NOT_ON_V3 = [
       expect(f).toMatchObject({ status: 'FAILED', severity: 'MEDIUM' });
       expect(f.evidence.adminTokens).toEqual([{ name: '_admin' }, { name: 'ci-pipeline' }]);
       for (const id of NOT_ON_V3) expect(audited.findings.find((x) => x.checkId === id)).toBeUndefined();
+    });
+
+    it('auth.v3-admin-token-unclaimed: the audit sees an admin token, so the server is claimed (PASSED)', () => {
+      expect(audited.findings.find((x) => x.checkId === 'auth.v3-admin-token-unclaimed')).toMatchObject({ status: 'PASSED' });
     });
 
     it('the audit evidence: names, admin, expiry and the processing engine, read with GET; never a token or its hash', async () => {
