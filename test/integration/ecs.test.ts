@@ -213,15 +213,18 @@ describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
 });
 
 describe('remediation', () => {
-  it("a world-open rule on a service's group is refused (a person decides), never an EC2 error", async () => {
+  it("a world-open rule on a group the service shares (grafana's task uses it too) is refused, never an EC2 error", async () => {
     const [open] = of('influx-public', 'net.http-port-public');
     expect(open!.resource.type).toBe('AwsEc2SecurityGroup');
     const asff = toAsff(open!, { now: result.document.finishedAt });
     const target = verifyFinding(asff);
     if ('refused' in target) throw new Error(target.refused);
     expect(target.instanceId).toBe(arn('influx-public'));
-    const plan = await planRemediation('revoke-world-open', asff, target, account.seeder(R), baseConfig().tagSelectors);
-    expect(plan.refused).toMatch(/of ecs-service arn:aws:ecs:.*influx-public is not remediated automatically yet: remediate by hand$/);
+    const plan = await planRemediation('revoke-world-open', asff, target, account.seeder(R), baseConfig().tagSelectors, async () =>
+      ecsClient(),
+    );
+    expect(plan.refused).toMatch(/is also used by eni-\w+, outside ECS service influx-public: .*remediate by hand$/);
+    expect(plan.rescan).toEqual({ instanceIds: [], serviceArns: [arn('influx-public')], wholeRegion: false });
     expect(plan.revoke).toBeUndefined();
   });
 });

@@ -408,3 +408,54 @@ export async function discoverEcsPaths(inv: RegionInventory, c: DiscoverContext)
     { ...inv, instances: [...inv.instances, ...shapes] },
   );
 }
+
+/** A service as remediation re-reads it: whether it still runs (or is still selected), its groups, its tasks' interfaces. */
+export interface ServiceNow {
+  name: string;
+  /** Still InfluxDB (its current or a running revision runs a server image) or carrying the selector tags. */
+  selected: boolean;
+  securityGroupIds: string[];
+  /** Its running tasks' network interfaces: the service's own users of its groups. */
+  networkInterfaceIds: string[];
+}
+
+/**
+ * One service re-read by its ARN (lib/app/remediate.ts: a group is changed only for a service that still uses it):
+ * DescribeServices in its cluster, its running tasks (ListTasks, DescribeTasks: the `service:NAME` group, as
+ * discovery groups them) and its task definitions. Undefined when it is gone (never created, deleted, draining).
+ */
+export async function readService(
+  ecs: ECSClient,
+  serviceArn: string,
+  selectors: Parameters<typeof matchesSelectors>[1],
+): Promise<ServiceNow | undefined> {
+  const m = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]{1,30}:\d{12}):service\/([A-Za-z0-9_-]{1,255})\/[A-Za-z0-9_-]{1,255}$/.exec(serviceArn);
+  if (!m) return undefined;
+  const cluster = `${m[1]}:cluster/${m[2]}`;
+  const s = (
+    await call('DescribeServices', () => ecs.send(new DescribeServicesCommand({ cluster, services: [serviceArn], include: ['TAGS'] })))
+  ).services?.find((x) => x.serviceArn === serviceArn);
+  if (!s || s.status !== 'ACTIVE') return undefined;
+  const taskArns = await collect(
+    'ListTasks',
+    paginateListTasks({ client: ecs, pageSize: 100 }, { cluster, desiredStatus: 'RUNNING' }),
+    (p) => p.taskArns,
+    ECS_LIMITS.tasks,
+  );
+  const tasks = (
+    await mapLimit(chunk(taskArns, 100), CONCURRENCY, (batch) =>
+      call('DescribeTasks', () => ecs.send(new DescribeTasksCommand({ cluster, tasks: batch }))),
+    )
+  )
+    .flatMap((o) => o.tasks ?? [])
+    .filter((t) => arnOk(t.taskArn) && t.group === `service:${s.serviceName}`)
+    .map(toTask);
+  const describeTd = taskDefinitionReader(ecs);
+  const tds = await Promise.all(unique([s.taskDefinition ?? '', ...tasks.map((t) => t.taskDefinitionArn)].filter(arnOk)).map(describeTd));
+  return {
+    name: clip(s.serviceName, 255),
+    selected: isInflux(tds) || matchesSelectors(tagsOf(s.tags), selectors),
+    securityGroupIds: ids(s.networkConfiguration?.awsvpcConfiguration?.securityGroups, /^sg-[0-9a-f]{8,17}$/),
+    networkInterfaceIds: unique(tasks.flatMap((t) => t.networkInterfaceIds)),
+  };
+}
