@@ -242,6 +242,31 @@ describe('failures and bounds', () => {
       'secrets.plaintext-environment NOT_AVAILABLE AwsAccount',
     ]);
     expect(ecs[0]!.evidence.reason).toMatch(/ecs:ListServices failed: AccessDeniedException/);
+    // Only the checks an ECS service's evidence answers (ecs-service declares its evidence), each once: never the
+    // EC2-only ones (EBS volumes and snapshots, IMDS, user data, a collector's host checks).
+    const placeholders = r.document.findings.filter(
+      (f) => f.status === 'NOT_AVAILABLE' && /ecs:ListServices/.test(String(f.evidence.reason)),
+    );
+    expect(placeholders.every((f) => f.resource.type === 'AwsAccount' && f.instanceId === undefined)).toBe(true);
+    expect(placeholders.map((f) => f.checkId)).toEqual([...new Set(placeholders.map((f) => f.checkId))]);
+    expect(placeholders.map((f) => f.checkId).sort()).toEqual(
+      [
+        'auth.diagnostics-unauthenticated',
+        'auth.disabled',
+        'auth.jwt-empty-secret',
+        'ecs.data-volume-unencrypted',
+        'headers.security-headers-missing',
+        'host.v2-hardening-disabled',
+        'host.version-vulnerable',
+        'net.cluster-ports-exposed',
+        'net.http-port-public',
+        'net.rpc-port-exposed',
+        'net.unexpected-ports-open',
+        'secrets.plaintext-environment',
+        'tls.disabled',
+        'tls.load-balancer-plaintext',
+      ].sort(),
+    );
     expect(r.incomplete).toEqual([expect.stringMatching(/^Amazon ECS of \d{12}\/eu-west-1 could not be listed: ecs:ListServices failed/)]);
     expect(r.subjects.filter((s) => s.kind === 'ecs-service')).toEqual([]);
     expect(r.instances).toHaveLength(1);

@@ -9,6 +9,8 @@ import { ecsServiceSubject } from './subject.js';
 export const ECS_SERVICE = defineKind({
   name: 'ecs-service',
   scope: 'instance',
+  // Its contexts carry `network` and `ecs` (no EBS, IMDS, user data or collector); its task definition is host evidence.
+  evidence: { keys: ['network', 'ecs'], hostVerdicts: true },
   listedBy: 'region',
   discover: discoverEcsServices,
   listing: (inv) => inv.ecs,
