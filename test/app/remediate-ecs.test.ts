@@ -5,29 +5,29 @@
  * refused (the service deleted); and a group shared with anything outside the service (another service's task, an
  * EC2 instance) is refused: the service's own group only.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { DeleteServiceCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { CreateQueueCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
-import { DescribeSecurityGroupsCommand, type IpPermission } from '@aws-sdk/client-ec2';
-import {
-  BatchImportFindingsCommand,
-  BatchUpdateFindingsCommand,
-  GetFindingsCommand,
-  SecurityHubClient,
-  type AwsSecurityFinding,
-} from '@aws-sdk/client-securityhub';
-import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { handler as remediateHandler } from '../../handlers/remediate.js';
 import { handler as events } from '../../handlers/events.js';
 import { resetAppDeps } from '../../lib/app/runtime.js';
-import { main } from '../../lib/cli/main.js';
-import { parseConfig } from '../../lib/config.js';
-import { goneInstances } from '../../lib/discover/ec2.js';
-import { publishSecurityHub } from '../../lib/publish/index.js';
-import { scan } from '../../lib/scan.js';
 import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
 import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
-import { createAppResources, lambdaContext, receiveAsEvent, type AppResources } from '../support/app.js';
+import { createAppResources, lambdaContext, type AppResources } from '../support/app.js';
+import {
+  hubFinding,
+  ingressOf,
+  customAction,
+  mockNotes,
+  notes,
+  remediationHooks,
+  restoreNotes,
+  runMain,
+  scanAndPublishRegion,
+  takeMessages,
+  useRemediationEnv,
+} from '../support/remediation.js';
 
 const R = 'eu-west-1';
 /** Planted in a service's plain environment: no note, plan or output may carry it. */
@@ -37,70 +37,21 @@ let res: AppResources;
 let eventsQueueUrl = '';
 let estate: SeededEstate;
 const savedEnv = { ...process.env };
-let hub: AwsStub<any, any, any> | undefined;
 
-const securityHub = () => new SecurityHubClient({ region: R, endpoint: endpoint(), credentials: home.credentials });
-async function findings(): Promise<AwsSecurityFinding[]> {
-  const out: AwsSecurityFinding[] = [];
-  let token: string | undefined;
-  do {
-    const page = await securityHub().send(new GetFindingsCommand({ MaxResults: 100, ...(token ? { NextToken: token } : {}) }));
-    out.push(...(page.Findings ?? []));
-    token = page.NextToken;
-  } while (token);
-  return out;
-}
-const findingOf = async (checkId: string, groupId: string) =>
-  (await findings()).find((f) => f.GeneratorId === `influxguard/${checkId}` && f.Id?.endsWith(`/${groupId}`))!;
-
-async function ingress(groupId: string): Promise<string[]> {
-  const got = await home.seeder(R).send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
-  const perms: IpPermission[] = got.SecurityGroups![0]!.IpPermissions ?? [];
-  return perms.flatMap((p) => (p.IpRanges ?? []).map((r) => `${p.IpProtocol} ${p.FromPort}-${p.ToPort} ${r.CidrIp}`)).sort();
-}
-
-/** Security Hub through moto (BatchUpdateFindings: the emulator's patch), its notes recorded. */
-function mockNotes(): void {
-  const realSend = SecurityHubClient.prototype.send;
-  hub = mockClient(SecurityHubClient);
-  const pass = (Command: any) => (input: any, getClient: any) => (realSend as any).call(getClient(), new Command(input));
-  hub.on(BatchUpdateFindingsCommand).callsFake(pass(BatchUpdateFindingsCommand));
-  hub.on(GetFindingsCommand).callsFake(pass(GetFindingsCommand));
-  hub.on(BatchImportFindingsCommand).callsFake(pass(BatchImportFindingsCommand));
-}
-const notes = () => hub!.commandCalls(BatchUpdateFindingsCommand).map((c) => c.args[0].input as any);
+const findingOf = (checkId: string, groupId: string) => hubFinding(home, R, checkId, groupId);
+const ingress = (groupId: string) => ingressOf(home, R, groupId);
 
 async function runAction(finding: AwsSecurityFinding, apply: boolean) {
   process.env.INFLUXGUARD_REMEDIATION_APPLY = String(apply);
   resetAppDeps();
   mockNotes();
-  const event = {
-    version: '0',
-    id: `ev-${Math.random().toString(16).slice(2)}`,
-    'detail-type': 'Security Hub Findings - Custom Action',
-    source: 'aws.securityhub',
-    account: home.accountId,
-    time: new Date().toISOString(),
-    region: R,
-    resources: [`arn:aws:securityhub:${R}:${home.accountId}:action/custom/IgRevokeWorldOpen`],
-    detail: { actionName: 'IgRevokeWorldOpen', actionDescription: 'x', findings: [finding] },
-  };
+  const event = customAction(home, R, 'IgRevokeWorldOpen', finding);
   return (await remediateHandler(event, lambdaContext('remediate'))) as { remediated: any[] };
 }
 
 /** Messages on the events queue (rescans asked for), removed; with `feed`, handed to the events function first. */
-async function takeEventMessages(feed = false): Promise<any[]> {
-  const out: any[] = [];
-  for (;;) {
-    const batch = await receiveAsEvent(res.sqs, eventsQueueUrl);
-    if (!batch.Records.length) return out;
-    if (feed) await events(batch, lambdaContext('events'));
-    for (const r of batch.Records) {
-      out.push(JSON.parse(r.body));
-      await res.sqs.send(new DeleteMessageCommand({ QueueUrl: eventsQueueUrl, ReceiptHandle: r.receiptHandle }));
-    }
-  }
-}
+const takeEventMessages = (feed = false) =>
+  takeMessages(res, eventsQueueUrl, feed ? (batch) => events(batch, lambdaContext('events')) : undefined);
 
 beforeAll(async () => {
   home = await testAccount();
@@ -140,34 +91,11 @@ beforeAll(async () => {
       service('influx-gone', 'gone'),
     ],
   });
-  Object.assign(process.env, home.env(R), {
-    INFLUXGUARD_TABLE: res.table,
-    INFLUXGUARD_QUEUE_URL: res.queueUrl,
-    INFLUXGUARD_EVENTS_QUEUE_URL: eventsQueueUrl,
-    INFLUXGUARD_EVENT_QUIET_SECONDS: '0',
-    INFLUXGUARD_REGIONS: R,
-    INFLUXGUARD_PROBE_ENABLED: 'false',
-    INFLUXGUARD_HOST_ENABLED: 'false',
-    INFLUXGUARD_PUBLISH_ENABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-    POWERTOOLS_METRICS_NAMESPACE: 'influxguard-test',
-  });
-  const config = parseConfig({ regions: [R], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, publish: { enabled: true } });
-  const { clients } = home.clients(config);
-  const result = await scan(config, { clients, homeRegion: R });
-  await publishSecurityHub(result, config, { clients, goneInstances: (_a, r, ids) => goneInstances(clients.ec2(r), ids) });
-  clients.destroy();
+  useRemediationEnv(home, res, eventsQueueUrl, R);
+  await scanAndPublishRegion(home, R);
 }, 120_000);
 
-afterEach(() => {
-  hub?.restore();
-  hub = undefined;
-});
-
-afterAll(() => {
-  resetAppDeps();
-  process.env = savedEnv;
-});
+remediationHooks(savedEnv);
 
 describe("Revoke world-open InfluxDB rule on an ECS service's group", () => {
   it('the scan fails the service on its own group (the finding names the service)', async () => {
@@ -216,7 +144,7 @@ describe("Revoke world-open InfluxDB rule on an ECS service's group", () => {
       expect(out.remediated[0]).toMatchObject({ status: 'refused', applied: false });
       expect(out.remediated[0].refused).toMatch(other);
       expect(await ingress(estate.groups[group]!)).toEqual(['tcp 8086-8086 0.0.0.0/0']);
-      hub!.restore();
+      restoreNotes();
     }
     expect(await takeEventMessages()).toEqual([]);
   });
@@ -234,22 +162,7 @@ describe("Revoke world-open InfluxDB rule on an ECS service's group", () => {
 });
 
 describe('influxguard remediate FINDING_ID on an ECS service', () => {
-  const run = async (args: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(args, {
-      stdout: (t) => {
-        stdout += t;
-      },
-      stderr: (t) => {
-        stderr += t;
-      },
-      env: { ...home.env(R), INFLUXGUARD_PROBE_ENABLED: 'false' },
-      stdoutIsTTY: false,
-      stderrIsTTY: false,
-    });
-    return { code, stdout, stderr };
-  };
+  const run = (args: string[]) => runMain(home, R, args);
 
   it('plans the revocation and the rescan of the service; --apply revokes, rescans the service and resolves the finding', async () => {
     const id = (await findingOf('net.http-port-public', estate.groups.cli!)).Id!;
@@ -263,7 +176,7 @@ describe('influxguard remediate FINDING_ID on an ECS service', () => {
     expect(await ingress(estate.groups.cli!)).toEqual([]);
     expect(done.stdout).toMatch(/rescanned: \d+ finding\(s\) imported, [1-9]\d* resolved/);
     expect(done.stdout.includes(PLANTED)).toBe(false);
-    hub!.restore();
+    restoreNotes();
     expect((await findingOf('net.http-port-public', estate.groups.cli!)).Compliance?.Status).toBe('PASSED');
   }, 60_000);
 });

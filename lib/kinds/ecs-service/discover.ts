@@ -434,8 +434,8 @@ export async function readService(
   const cluster = `${m[1]}:cluster/${m[2]}`;
   const s = (
     await call('DescribeServices', () => ecs.send(new DescribeServicesCommand({ cluster, services: [serviceArn], include: ['TAGS'] })))
-  ).services?.find((x) => x.serviceArn === serviceArn);
-  if (!s || s.status !== 'ACTIVE') return undefined;
+  ).services?.find((x) => x.serviceArn === serviceArn && x.status === 'ACTIVE');
+  if (!s) return undefined;
   const taskArns = await collect(
     'ListTasks',
     paginateListTasks({ client: ecs, pageSize: 100 }, { cluster, desiredStatus: 'RUNNING' }),
