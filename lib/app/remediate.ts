@@ -215,6 +215,9 @@ async function serviceStillUses(
   const arn = printable(serviceArn).slice(0, 300);
   if (!s) return `stale finding: ECS service ${arn} no longer exists`;
   if (!s.selected) return `stale finding: ECS service ${arn} no longer runs InfluxDB nor carries a selector tag`;
+  // Bridge or host networking: the group is its container instances' (EC2 instances serving other tasks too).
+  if (!s.securityGroupIds.length)
+    return `${groupId} of ECS service ${arn} is its container instances' group (bridge or host networking): remediate by hand`;
   if (!s.securityGroupIds.includes(groupId)) return `stale finding: ${groupId} is no longer a group of ECS service ${arn}`;
   return s;
 }

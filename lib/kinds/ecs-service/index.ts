@@ -14,7 +14,7 @@ export const ECS_SERVICE = defineKind({
   listedBy: 'region',
   discover: discoverEcsServices,
   listing: (inv) => inv.ecs,
-  groupIdsOf: (s) => s.securityGroupIds,
+  groupIdsOf: (s) => [...s.securityGroupIds, ...(s.hostSecurityGroupIds ?? [])],
   afterDiscovery: discoverEcsPaths,
   targets: ecsServiceTargets,
   contexts: ecsServiceContexts,
