@@ -81,6 +81,7 @@ export const handler = middy(async (raw: unknown) => {
       const r = await remediate(action, finding, {
         // The finding's own region (verified against its Id), never the event's.
         ec2: deps.clients.ec2(target.region),
+        ecs: () => deps.clients.ecs(target.region),
         securityhub: await deps.clients.securityHub(event.region),
         apply: deps.config.app.remediationApply,
         requestedBy,

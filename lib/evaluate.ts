@@ -224,12 +224,12 @@ export function evaluateRegion(checks: readonly Check[], ctx: RegionContext, ass
 
 /**
  * A region whose instances could not be listed: every AWS-evidence check says
- * so, once, at account level. `scope`: only the subjects of one kind, whose
- * checks have that scope, could not be listed.
+ * so, once, at account level. `applies`: only the subjects of one kind could
+ * not be listed, and these are the checks that speak of them (`appliesToKind`).
  */
-export function evaluateRegionFailure(checks: readonly Check[], failure: RegionFailure, scope?: Check['scope']): Finding[] {
+export function evaluateRegionFailure(checks: readonly Check[], failure: RegionFailure, applies?: (c: Check) => boolean): Finding[] {
   const account: ResourceRef = { type: 'AwsAccount', id: failure.accountId };
   return checks
-    .filter((c) => c.evidence.includes('aws') && (scope === undefined || c.scope === scope))
+    .filter((c) => (applies ? applies(c) : c.evidence.includes('aws')))
     .map((c) => toFinding(c, unavailable(failure.reason), { accountId: failure.accountId, region: failure.region }, account));
 }

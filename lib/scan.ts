@@ -34,7 +34,7 @@ import { emulatedAws, gatherProbe, probeCidrs, probeOptions } from './evidence/p
 import { gatherRegion } from './kinds/gather.js';
 import { KINDS, type AnyKind } from './kinds/index.js';
 import type { DiscoverContext } from './kinds/kind.js';
-import { subjectsOf } from './kinds/kind.js';
+import { appliesToKind, subjectsOf } from './kinds/kind.js';
 import {
   assessmentKey,
   fail,
@@ -212,14 +212,17 @@ async function scanRegion(
       // A kind that could not be listed: its checks say so once, at account level.
       ...kinds.flatMap((k) => {
         const listing = k.listing(inventory);
-        return listing && !listing.ok ? evaluateRegionFailure(checks, { accountId, region, reason: listing.reason }, k.scope) : [];
+        return listing && !listing.ok
+          ? evaluateRegionFailure(checks, { accountId, region, reason: listing.reason }, (c) => appliesToKind(k, c))
+          : [];
       }),
       ...(regionChecks ? evaluateRegion(checks, bundle.region, assessed) : []),
     ];
     // A complete region-wide listing also settles the kind's "could not be listed" placeholders of an earlier scan.
     for (const k of kinds)
       if (k.listedBy === 'region' && k.listing(inventory)?.ok)
-        for (const c of checks) if (c.scope === k.scope) assessed.add(assessmentKey(undefined, c.id));
+        // (Every check of its scope too: the placeholders a version without `evidence` declarations wrote.)
+        for (const c of checks) if (c.scope === k.scope || appliesToKind(k, c)) assessed.add(assessmentKey(undefined, c.id));
     deps.onProgress?.({ kind: 'region', region, instances: subjects.length, findings: findings.length });
     const seen = new Set(subjects.map((s) => s.id));
     // A unit's instance missing from a describe by its id is gone since dispatch (terminated, or no longer selected).

@@ -24,6 +24,7 @@ import {
   type Instance,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import {
   BatchUpdateFindingsCommand,
   type AwsSecurityFinding,
@@ -35,6 +36,7 @@ import { errorCode, oneLine, toAwsCallError } from '../errors.js';
 import { normaliseProtocol } from '../discover/ec2.js';
 import { matchesSelectors } from '../discover/timestream.js';
 import { generatorId, productArn, RULES_FIELD } from '../findings/asff.js';
+import { readService } from '../kinds/ecs-service/discover.js';
 import { kindOfSubject } from '../kinds/outputs.js';
 import { parseFindingId } from '../publish/lifecycle.js';
 import { isWorld, parseCidr, widePublic } from '../util/cidr.js';
@@ -116,7 +118,8 @@ export interface Plan {
   refused?: string;
   revoke?: { groupId: string; permissions: IpPermission[] };
   enableEbsDefault?: boolean;
-  rescan: { instanceIds: string[]; wholeRegion: boolean };
+  /** What is rescanned after the change: the instance, the ECS service (`serviceArns`), or the region. */
+  rescan: { instanceIds: string[]; serviceArns?: string[]; wholeRegion: boolean };
 }
 
 const isAll = (p: IpPermission) => normaliseProtocol(p.IpProtocol ?? '-1') === 'all';
@@ -201,6 +204,24 @@ async function instanceStillUses(
   return undefined;
 }
 
+/** The service as it is now, or why its group may not be touched (gone, no longer InfluxDB or selected, group detached). */
+async function serviceStillUses(
+  ecs: ECSClient,
+  serviceArn: string,
+  groupId: string,
+  selectors: readonly TagSelector[],
+): Promise<{ name: string; networkInterfaceIds: string[] } | string> {
+  const s = await readService(ecs, serviceArn, selectors);
+  const arn = printable(serviceArn).slice(0, 300);
+  if (!s) return `stale finding: ECS service ${arn} no longer exists`;
+  if (!s.selected) return `stale finding: ECS service ${arn} no longer runs InfluxDB nor carries a selector tag`;
+  // Bridge or host networking: the group is its container instances' (EC2 instances serving other tasks too).
+  if (!s.securityGroupIds.length)
+    return `${groupId} of ECS service ${arn} is its container instances' group (bridge or host networking): remediate by hand`;
+  if (!s.securityGroupIds.includes(groupId)) return `stale finding: ${groupId} is no longer a group of ECS service ${arn}`;
+  return s;
+}
+
 /** Whether a selected InfluxDB instance (a tag selector matches it) runs in this region: EBS default encryption is changed only there. */
 async function selectedInstanceRuns(ec2: EC2Client, selectors: readonly TagSelector[]): Promise<boolean> {
   try {
@@ -222,8 +243,8 @@ async function selectedInstanceRuns(ec2: EC2Client, selectors: readonly TagSelec
   return false;
 }
 
-/** The other users of a group: instances (and interfaces of other services) it is attached to, besides the finding's instance. */
-async function otherUsers(ec2: EC2Client, groupId: string, instanceId: string | undefined): Promise<string[]> {
+/** The other users of a group: instances (and interfaces of other services) it is attached to, besides the finding's subject (`own`: its instance id, or its tasks' interfaces). */
+async function otherUsers(ec2: EC2Client, groupId: string, own: ReadonlySet<string>): Promise<string[]> {
   const users = new Set<string>();
   try {
     const pages = paginateDescribeNetworkInterfaces(
@@ -234,7 +255,7 @@ async function otherUsers(ec2: EC2Client, groupId: string, instanceId: string | 
     for await (const page of pages) {
       for (const ni of page.NetworkInterfaces ?? []) {
         const user = ni.Attachment?.InstanceId ?? ni.NetworkInterfaceId;
-        if (user && user !== instanceId) users.add(printable(user).slice(0, 64));
+        if (user && !own.has(user)) users.add(printable(user).slice(0, 64));
       }
       if (++pagesRead >= 10) break;
     }
@@ -313,8 +334,16 @@ export async function planRemediation(
   target: Target,
   ec2: EC2Client,
   selectors: readonly TagSelector[],
+  /** Amazon ECS of the finding's region (a finding on an ECS service's group). */
+  ecs?: () => Promise<ECSClient>,
 ): Promise<Plan> {
-  const rescan = target.instanceId ? { instanceIds: [target.instanceId], wholeRegion: false } : { instanceIds: [], wholeRegion: true };
+  const kind = target.instanceId ? kindOfSubject(target.instanceId)?.lifecycle.name : undefined;
+  const rescan =
+    kind === 'ecs-service' && target.instanceId
+      ? { instanceIds: [], serviceArns: [target.instanceId], wholeRegion: false }
+      : target.instanceId
+        ? { instanceIds: [target.instanceId], wholeRegion: false }
+        : { instanceIds: [], wholeRegion: true };
   const plan: Plan = { action, target, changes: [], notes: [], rescan };
   if (action === 'rescan') return plan;
   const failed = finding.Compliance?.Status === 'FAILED' || finding.Compliance?.Status === 'WARNING';
@@ -346,13 +375,24 @@ export async function planRemediation(
   if (!named.some(namedWorldOpen))
     return { ...plan, refused: 'the finding names no world-open rule (its exposure is to a narrower source: remediate by hand)' };
   const ports = findingPorts(target.checkId, named);
-  // Only an EC2 instance's use of the group is confirmed (DescribeInstances); the subject of another kind (an ECS
-  // service) is not yet, and a group the finding may no longer stand for is never revoked: a person decides.
-  const kind = target.instanceId ? kindOfSubject(target.instanceId)?.lifecycle.name : undefined;
-  if (kind && kind !== 'ec2-instance')
-    return { ...plan, refused: `${groupId} of ${kind} ${target.instanceId} is not remediated automatically yet: remediate by hand` };
-  const stale = await instanceStillUses(ec2, target.instanceId, groupId, selectors);
-  if (stale) return { ...plan, refused: stale };
+  // The subject must still use the group: an EC2 instance (DescribeInstances) or an ECS service (DescribeServices, its
+  // running tasks' interfaces). Any other subject (a standalone task, a database) is left to a person: a group the
+  // finding may no longer stand for is never revoked.
+  let own: Set<string>;
+  let service: string | undefined;
+  if (kind === 'ecs-service' && /:service\//.test(target.instanceId ?? '')) {
+    if (!ecs) return { ...plan, refused: `${groupId} of ECS service ${target.instanceId}: no ECS client: remediate by hand` };
+    const stale = await serviceStillUses(await ecs(), target.instanceId!, groupId, selectors);
+    if (typeof stale === 'string') return { ...plan, refused: stale };
+    own = new Set(stale.networkInterfaceIds);
+    service = stale.name;
+  } else if (kind && kind !== 'ec2-instance') {
+    return { ...plan, refused: `${groupId} of ${kind} ${target.instanceId} is not remediated automatically: remediate by hand` };
+  } else {
+    const stale = await instanceStillUses(ec2, target.instanceId, groupId, selectors);
+    if (stale) return { ...plan, refused: stale };
+    own = new Set(target.instanceId ? [target.instanceId] : []);
+  }
   let perms: IpPermission[];
   try {
     const got = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
@@ -387,7 +427,14 @@ export async function planRemediation(
     const narrow = s.revoke.PrefixListIds ? s.cidrs.filter((c) => !widePublic(c)) : [];
     if (narrow.length) plan.notes.push(`${printable(s.label)}'s narrower entries go with it: ${listed(narrow)}`);
   }
-  const others = await otherUsers(ec2, groupId, target.instanceId);
+  const others = await otherUsers(ec2, groupId, own);
+  // A service's group is changed only when it is the service's own (issue 30: "the service's own group"): ECS shares a
+  // group across services and tasks freely, and a task's interface names no service a reader could weigh.
+  if (service !== undefined && others.length)
+    return {
+      ...plan,
+      refused: `${groupId} is also used by ${listed(others)}, outside ECS service ${printable(service)}: revoking would change them too; remediate by hand`,
+    };
   if (others.length) plan.notes.push(`${groupId} is also used by ${listed(others)}: the change applies to them too`);
   return { ...plan, revoke: { groupId, permissions: [...revoke.values()].map((s) => s.revoke) } };
 }
@@ -511,6 +558,8 @@ export async function remediate(
   finding: AwsSecurityFinding,
   opts: {
     ec2: EC2Client;
+    /** Amazon ECS of the finding's region: a finding on an ECS service's group re-reads the service. */
+    ecs?: () => Promise<ECSClient>;
     securityhub: SecurityHubClient;
     apply: boolean;
     requestedBy: string;
@@ -546,7 +595,7 @@ export async function remediate(
   const changed: string[] = [];
   const failed: string[] = [];
   try {
-    const plan = await planRemediation(action, finding, target, opts.ec2, opts.selectors);
+    const plan = await planRemediation(action, finding, target, opts.ec2, opts.selectors, opts.ecs);
     opts.onPlan?.(plan);
     // A rescan changes nothing: the custom action asks for it in a dry run too; a shown-only dry run asks for nothing.
     const writes = opts.apply || !opts.showOnly;

@@ -51,6 +51,11 @@ export const RescanMessageSchema = z.strictObject({
   accountId: ACCOUNT,
   region: REGION,
   instanceIds: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/)).max(UNIT_INSTANCES_MAX),
+  /** ECS services (or standalone tasks) by ARN: remediation of a service's group rescans the service. */
+  serviceArns: z
+    .array(z.string().regex(/^arn:aws[a-z-]*:ecs:[a-z0-9-]{1,30}:\d{12}:(?:service|task)\/[A-Za-z0-9/_-]{1,600}$/))
+    .max(UNIT_INSTANCES_MAX)
+    .optional(),
   wholeRegion: z.boolean(),
   requestedBy: z.string().max(512),
 });
@@ -314,9 +319,9 @@ export async function noteRescan(s: RescanSession, m: RescanMessage): Promise<No
     accountId: m.accountId,
     region: m.region,
     cause: `rescan by ${m.requestedBy}`,
-    // The subjects named (instances: the message's schema), each under its kind's key.
+    // The subjects named (instances, ECS services), each under its kind's key.
     ...(Object.fromEntries(
-      KINDS.map((k) => [k.events.pending.key, m.instanceIds.filter((id) => k.lifecycle.owns(id))]),
+      KINDS.map((k) => [k.events.pending.key, [...m.instanceIds, ...(m.serviceArns ?? [])].filter((id) => k.lifecycle.owns(id))]),
     ) as unknown as PendingIds),
     wholeRegion: m.wholeRegion,
   };

@@ -83,7 +83,7 @@ export const dataVolumeUnencrypted: Described<InstanceCheck> = {
     url: 'https://docs.aws.amazon.com/efs/latest/ug/encryption.html',
   },
   failedWhen:
-    "the InfluxDB container's data directory is on an unencrypted EFS file system or ECS-managed EBS volume (the actual volume read); Fargate with no volume keeps data on ephemeral storage that AWS encrypts: PASSED, saying so; an EFS mount without transit encryption is noted in the evidence; EC2 launch type: NOT_AVAILABLE (the container instance's volumes are not read yet)",
+    "the InfluxDB container's data directory is on an unencrypted EFS file system or ECS-managed EBS volume (the actual volume read); Fargate with no volume keeps data on ephemeral storage that AWS encrypts: PASSED, saying so; an EFS mount without transit encryption is noted in the evidence; EC2 launch type (bind mount, Docker volume or the container's writable layer): the container instance's EBS volumes, FAILED when one of them is unencrypted",
   compliance: {
     nist: [fsbp('nist', 'EC2.3')],
     cis: [judged('cis', ['3.11'], 'encrypt sensitive data at rest')],
@@ -100,7 +100,7 @@ export const dataVolumeUnencrypted: Described<InstanceCheck> = {
       const resource: ResourceRef | undefined =
         v.kind === 'efs'
           ? { type: 'Other', id: v.arn ?? v.id! }
-          : v.kind === 'ebs-managed' && v.id
+          : (v.kind === 'ebs-managed' || v.kind === 'container-instance') && v.id
             ? { type: 'AwsEc2Volume', id: v.id }
             : undefined;
       const details = {

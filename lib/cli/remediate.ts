@@ -93,12 +93,15 @@ export async function runRemediate(findingId: string | undefined, apply: boolean
     io.stdout(`finding: ${printable(findingId)}\naction:  ${ACTIONS[action].name}\n`);
     const showPlan = (plan: Plan) => {
       if (plan.refused) return;
-      const rescanWhat = plan.rescan.wholeRegion ? `${target.accountId}/${region}` : plan.rescan.instanceIds.join(', ');
+      const rescanWhat = plan.rescan.wholeRegion
+        ? `${target.accountId}/${region}`
+        : [...plan.rescan.instanceIds, ...(plan.rescan.serviceArns ?? [])].join(', ');
       io.stdout(`planned:\n${lines([...plan.changes, `rescan ${rescanWhat} and publish`])}`);
       if (plan.notes.length) io.stdout(`note:\n${lines(plan.notes)}`);
     };
     const out = await remediate(action, finding, {
       ec2: clients.ec2(region),
+      ecs: () => clients.ecs(region),
       securityhub,
       apply,
       requestedBy: caller,
@@ -113,9 +116,18 @@ export async function runRemediate(findingId: string | undefined, apply: boolean
         const result = await scan(regional, {
           clients,
           homeRegion: region,
+          // An ECS service is listed by the unit that runs the region checks (its kind is listed region-whole): a scan
+          // of no instance with them, as an event's rescan of a service is.
           ...(r.wholeRegion
             ? {}
-            : { unit: { instanceIds: r.instanceIds, knownInstanceIds: r.instanceIds, regionChecks: false, regionComplete: false } }),
+            : {
+                unit: {
+                  instanceIds: r.instanceIds,
+                  knownInstanceIds: r.instanceIds,
+                  regionChecks: (r.serviceArns ?? []).length > 0,
+                  regionComplete: false,
+                },
+              }),
         });
         const report = await publishSecurityHub(result, regional, {
           clients,

@@ -245,6 +245,20 @@ async function volumesById(ec2: EC2Client, ids: string[], instances: readonly In
   }
 }
 
+/** The instances' EBS volumes by id (EC2 instances; the container instances of ECS services), or why they could not be read. */
+export function instanceVolumes(ec2: EC2Client, instances: readonly Instance[]): Promise<Result<Map<string, Volume>>> {
+  return gather('DescribeVolumes', async () => {
+    const vols = (
+      await Promise.all(
+        chunk(unique(instances.flatMap((i) => i.blockDevices.map((b) => b.volumeId))), RESOURCE_IDS_MAX).map((ids) =>
+          volumesById(ec2, ids, instances),
+        ),
+      )
+    ).flat();
+    return new Map(vols.map((v) => [v.VolumeId!, toVolume(v)]));
+  });
+}
+
 /** The region's EC2 records that the subjects of every kind share (lib/kinds/ lists the subjects). */
 export type RegionResources = Pick<RegionInventory, 'securityGroups' | 'volumes' | 'prefixLists' | 'ebsDefaultEncryption'>;
 
@@ -273,16 +287,7 @@ export async function discoverRegionResources(
       );
       return new Map(groups.map((g) => [g.GroupId!, toGroup(g)]));
     }),
-    gather('DescribeVolumes', async () => {
-      const vols = (
-        await Promise.all(
-          chunk(unique(instances.flatMap((i) => i.blockDevices.map((b) => b.volumeId))), RESOURCE_IDS_MAX).map((ids) =>
-            volumesById(ec2, ids, instances),
-          ),
-        )
-      ).flat();
-      return new Map(vols.map((v) => [v.VolumeId!, toVolume(v)]));
-    }),
+    instanceVolumes(ec2, instances),
     gather('GetEbsEncryptionByDefault', async () => {
       if (!instances.length) throw new Error('not read: the region has no EC2 InfluxDB instances');
       const out = await ec2.send(new GetEbsEncryptionByDefaultCommand({}));

@@ -8,7 +8,7 @@ import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import type { UserDataCache } from '../discover/instance-data.js';
 import type { EvidenceTargets } from '../evidence/index.js';
-import type { BucketExposure, Check, CheckSettings, EndpointContext, RegionInventory, Result, SubjectRef } from '../model.js';
+import type { BucketExposure, Check, CheckSettings, EndpointContext, EvidenceKey, RegionInventory, Result, SubjectRef } from '../model.js';
 import type { KindEvents } from './events.js';
 import type { KindLifecycle } from './lifecycle.js';
 
@@ -58,6 +58,13 @@ export interface ResourceKind<S = unknown, Ctx extends { evidence: object } = { 
   /** Its checks' scope (lib/checks/: a check of this scope runs on every subject of the kind). */
   scope: SubjectScope;
   /**
+   * Which checks can speak of its subjects, when not every check of its scope can (a kind sharing a scope with another,
+   * as `ecs-service` shares `instance` with EC2 instances): those of its scope that need one of these evidence keys,
+   * and, with `hostVerdicts`, the endpoint checks a host's evidence answers. Absent: every AWS-evidence check of its
+   * scope. Used when its listing fails: exactly these say NOT_AVAILABLE (`appliesToKind`).
+   */
+  evidence?: { keys: readonly EvidenceKey[]; hostVerdicts: boolean };
+  /**
    * Who lists it: each work unit its own subjects by id (`unit`, EC2 instances), or the unit that runs the region
    * checks the whole region (`region`): a complete listing then also settles the kind's "could not be listed"
    * placeholders of an earlier scan.
@@ -95,4 +102,11 @@ export const defineKind = <S, Ctx extends { evidence: object }>(k: ResourceKind<
 export function subjectsOf<S>(k: Pick<ResourceKind<S>, 'listing'>, inv: RegionInventory): readonly S[] {
   const l = k.listing(inv);
   return l?.ok ? l.value : [];
+}
+
+/** Whether a check can speak of a kind's subjects (its `evidence` declaration, else every AWS-evidence check of its scope). */
+export function appliesToKind(k: Pick<ResourceKind, 'scope' | 'evidence'>, c: Check): boolean {
+  if (!k.evidence) return c.scope === k.scope && c.evidence.includes('aws');
+  if (c.scope === 'endpoint') return k.evidence.hostVerdicts && c.hostVerdict !== undefined;
+  return c.scope === k.scope && (c.needs as readonly EvidenceKey[]).some((n) => k.evidence!.keys.includes(n));
 }

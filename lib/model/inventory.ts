@@ -254,6 +254,16 @@ export interface EcsService {
   assignPublicIp: boolean;
   loadBalancers: { targetGroupArn?: string; loadBalancerName?: string; containerName?: string; containerPort?: number }[];
   vpcId?: string;
+  /** Bridge or host networking: the groups of the container instances its tasks run on (read with the region's groups). */
+  hostSecurityGroupIds?: string[];
+}
+
+/** The EC2 instance behind an ECS container instance. */
+export interface ContainerHost {
+  ec2InstanceId: string;
+  instance: Result<Instance>;
+  /** Its EBS volumes (where the containers' writable layers, bind mounts and Docker volumes lie). */
+  volumes: Result<Volume[]>;
 }
 
 /** An EFS file system as DescribeFileSystems answers it. */
@@ -282,8 +292,11 @@ export interface RegionInventory {
   ecs?: Result<EcsService[]>;
   /** The EFS file systems their volumes name, by id (or why they could not be read). */
   efs?: Map<string, Result<EfsFileSystem>>;
-  /** Their EC2 container instances (EC2 launch type) by container instance ARN: the EC2 instance id. */
-  containerInstances?: Map<string, Result<{ ec2InstanceId: string }>>;
+  /**
+   * Their EC2 container instances (EC2 launch type) by container instance ARN: the EC2 instance id and the instance
+   * (its groups, interfaces and addresses stand for a bridge or host networked service), or why it could not be read.
+   */
+  containerInstances?: Map<string, Result<ContainerHost>>;
   /** Their DB parameter groups by identifier (`default` for the default group). */
   parameterGroups: Map<string, Result<TimestreamParameters>>;
   securityGroups: Result<Map<string, SecurityGroup>>;

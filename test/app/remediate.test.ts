@@ -10,7 +10,7 @@
  */
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
@@ -22,30 +22,31 @@ import {
   GetEbsEncryptionByDefaultCommand,
   ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
-  type IpPermission,
 } from '@aws-sdk/client-ec2';
-import {
-  BatchImportFindingsCommand,
-  BatchUpdateFindingsCommand,
-  GetFindingsCommand,
-  SecurityHubClient,
-  type AwsSecurityFinding,
-} from '@aws-sdk/client-securityhub';
-import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { handler as remediateHandler } from '../../handlers/remediate.js';
 import { handler as events } from '../../handlers/events.js';
 import { handler as worker } from '../../handlers/worker.js';
 import { resetAppDeps } from '../../lib/app/runtime.js';
 import { ScanStore } from '../../lib/app/store.js';
-import { main } from '../../lib/cli/main.js';
-import { parseConfig } from '../../lib/config.js';
-import { goneInstances } from '../../lib/discover/ec2.js';
-import { publishSecurityHub } from '../../lib/publish/index.js';
-import { scan } from '../../lib/scan.js';
 import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
 import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
 import { createAppResources, lambdaContext, receiveAsEvent, type AppResources } from '../support/app.js';
 import { runCli } from '../support/cli.js';
+import {
+  hubFinding,
+  ingressOf,
+  customAction as customActionOf,
+  mockNotes,
+  notes,
+  remediationHooks,
+  restoreNotes,
+  runMain,
+  scanAndPublishRegion,
+  takeMessages,
+  useRemediationEnv,
+  type NoteMode,
+} from '../support/remediation.js';
 
 const R = 'eu-west-1';
 /** An unaligned split whose union is 0.0.0.0/0 (issue 35: it passed the scan, and remediation refused it). */
@@ -55,80 +56,11 @@ let res: AppResources;
 let eventsQueueUrl = '';
 let estate: SeededEstate;
 const savedEnv = { ...process.env };
-let hub: AwsStub<any, any, any> | undefined;
 
-const securityHub = () => new SecurityHubClient({ region: R, endpoint: endpoint(), credentials: home.credentials });
-async function findings(): Promise<AwsSecurityFinding[]> {
-  const out: AwsSecurityFinding[] = [];
-  let token: string | undefined;
-  do {
-    const page = await securityHub().send(new GetFindingsCommand({ MaxResults: 100, ...(token ? { NextToken: token } : {}) }));
-    out.push(...(page.Findings ?? []));
-    token = page.NextToken;
-  } while (token);
-  return out;
-}
-const findingOf = async (checkId: string, resourceId: string) =>
-  (await findings()).find((f) => f.GeneratorId === `influxguard/${checkId}` && f.Id?.endsWith(`/${resourceId}`))!;
+const findingOf = (checkId: string, resourceId: string) => hubFinding(home, R, checkId, resourceId);
+const ingress = (groupId: string) => ingressOf(home, R, groupId);
 
-/** The group's ingress as comparable strings: protocol, ports, one source each. */
-async function ingress(groupId: string): Promise<string[]> {
-  const got = await home.seeder(R).send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
-  const perms: IpPermission[] = got.SecurityGroups![0]!.IpPermissions ?? [];
-  return perms
-    .flatMap((p) =>
-      [...(p.IpRanges ?? []).map((r) => r.CidrIp), ...(p.Ipv6Ranges ?? []).map((r) => r.CidrIpv6)].map(
-        (s) => `${p.IpProtocol} ${p.FromPort}-${p.ToPort} ${s}`,
-      ),
-    )
-    .sort();
-}
-
-const customAction = (targetId: string, finding: AwsSecurityFinding) => ({
-  version: '0',
-  id: `ev-${Math.random().toString(16).slice(2)}`,
-  'detail-type': 'Security Hub Findings - Custom Action',
-  source: 'aws.securityhub',
-  account: home.accountId,
-  time: new Date().toISOString(),
-  region: R,
-  resources: [`arn:aws:securityhub:${R}:${home.accountId}:action/custom/${targetId}`],
-  detail: { actionName: targetId, actionDescription: 'x', findings: [finding] },
-});
-
-type NoteMode = 'real' | 'denied' | 'missing' | 'unprocessed';
-/**
- * Security Hub calls go to moto (BatchUpdateFindings through the emulator's patch), recorded; `mode` makes
- * BatchUpdateFindings fail as IAM denies it, as plain moto lacks it, or as a 200 that lists the finding unprocessed.
- */
-function mockNotes(mode: NoteMode = 'real'): AwsStub<any, any, any> {
-  const realSend = SecurityHubClient.prototype.send;
-  hub = mockClient(SecurityHubClient);
-  const pass = (Command: any) => (input: any, getClient: any) => (realSend as any).call(getClient(), new Command(input));
-  const notes = hub.on(BatchUpdateFindingsCommand);
-  if (mode === 'real') notes.callsFake(pass(BatchUpdateFindingsCommand));
-  else if (mode === 'denied')
-    notes.rejects(
-      Object.assign(new Error('User is not authorized to perform: securityhub:BatchUpdateFindings'), { name: 'AccessDeniedException' }),
-    );
-  else if (mode === 'missing')
-    notes.rejects(
-      Object.assign(new Error('UnknownOperationException'), { name: 'UnknownOperationException', $metadata: { httpStatusCode: 404 } }),
-    );
-  else
-    notes.callsFake((input: any) => ({
-      ProcessedFindings: [],
-      UnprocessedFindings: input.FindingIdentifiers.map((f: any) => ({
-        FindingIdentifier: f,
-        ErrorCode: 'FindingNotFound',
-        ErrorMessage: 'Finding Not Found',
-      })),
-    }));
-  hub.on(GetFindingsCommand).callsFake(pass(GetFindingsCommand));
-  hub.on(BatchImportFindingsCommand).callsFake(pass(BatchImportFindingsCommand));
-  return hub;
-}
-const notes = () => hub!.commandCalls(BatchUpdateFindingsCommand).map((c) => c.args[0].input as any);
+const customAction = (targetId: string, finding: AwsSecurityFinding) => customActionOf(home, R, targetId, finding);
 
 async function runAction(
   targetId: string,
@@ -149,17 +81,7 @@ async function runAction(
 }
 
 /** Messages on the events queue (rescans asked for), removed. */
-async function takeEventMessages(): Promise<any[]> {
-  const out: any[] = [];
-  for (;;) {
-    const batch = await receiveAsEvent(res.sqs, eventsQueueUrl);
-    if (!batch.Records.length) return out;
-    for (const r of batch.Records) {
-      out.push(JSON.parse(r.body));
-      await res.sqs.send(new DeleteMessageCommand({ QueueUrl: eventsQueueUrl, ReceiptHandle: r.receiptHandle }));
-    }
-  }
-}
+const takeEventMessages = () => takeMessages(res, eventsQueueUrl);
 
 beforeAll(async () => {
   home = await testAccount();
@@ -231,34 +153,11 @@ beforeAll(async () => {
       ].map((g) => ({ name: g, tags: { influxdb: '' }, groups: [g] })),
     ],
   });
-  Object.assign(process.env, home.env(R), {
-    INFLUXGUARD_TABLE: res.table,
-    INFLUXGUARD_QUEUE_URL: res.queueUrl,
-    INFLUXGUARD_EVENTS_QUEUE_URL: eventsQueueUrl,
-    INFLUXGUARD_EVENT_QUIET_SECONDS: '0',
-    INFLUXGUARD_REGIONS: R,
-    INFLUXGUARD_PROBE_ENABLED: 'false',
-    INFLUXGUARD_HOST_ENABLED: 'false',
-    INFLUXGUARD_PUBLISH_ENABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-    POWERTOOLS_METRICS_NAMESPACE: 'influxguard-test',
-  });
-  const config = parseConfig({ regions: [R], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, publish: { enabled: true } });
-  const { clients } = home.clients(config);
-  const result = await scan(config, { clients, homeRegion: R });
-  await publishSecurityHub(result, config, { clients, goneInstances: (_a, r, ids) => goneInstances(clients.ec2(r), ids) });
-  clients.destroy();
+  useRemediationEnv(home, res, eventsQueueUrl, R);
+  await scanAndPublishRegion(home, R);
 }, 120_000);
 
-afterEach(() => {
-  hub?.restore();
-  hub = undefined;
-});
-
-afterAll(() => {
-  resetAppDeps();
-  process.env = savedEnv;
-});
+remediationHooks(savedEnv);
 
 describe('Revoke world-open InfluxDB rule', () => {
   const untouched = ['tcp 22-22 0.0.0.0/0', 'tcp 8086-8086 10.0.0.0/8'];
@@ -324,7 +223,7 @@ describe('Revoke world-open InfluxDB rule', () => {
       const out = await runAction('IgRevokeWorldOpen', f, true);
       expect(out.remediated[0].refused).toMatch(/not an influxguard finding|do not match its Id|account 111122223333/);
       expect(notes()).toEqual([]);
-      hub!.restore();
+      restoreNotes();
     }
     expect(await ingress(estate.groups.cli!)).toEqual(['tcp 8086-8086 0.0.0.0/0']);
   });
@@ -345,7 +244,7 @@ describe('Revoke world-open InfluxDB rule', () => {
       expect(out.remediated[0].refused).toMatch(/spans other ports or protocols than TCP 8086: .*remediate by hand/);
       expect(notes()[0]!.Note.Text).toMatch(/refused: .*spans other ports or protocols/);
       expect(await ingress(g)).toEqual(before);
-      hub!.restore();
+      restoreNotes();
     }
     expect(await takeEventMessages()).toEqual([]);
   });
@@ -389,12 +288,12 @@ describe('Enable EBS encryption by default', () => {
     const finding = await findingOf('ebs.default-encryption-disabled', home.accountId);
     await runAction('IgEnableEbsDefault', finding, false);
     expect(await enabled()).toBe(false);
-    hub!.restore();
+    restoreNotes();
     const out = await runAction('IgEnableEbsDefault', finding, true);
     expect(out.remediated[0]).toMatchObject({ applied: true, changes: [`enable EBS encryption by default in ${home.accountId}/${R}`] });
     expect(await enabled()).toBe(true);
     expect(await takeEventMessages()).toEqual([expect.objectContaining({ kind: 'rescan', wholeRegion: true })]);
-    hub!.restore();
+    restoreNotes();
     expect((await runAction('IgEnableEbsDefault', finding, true)).remediated[0].refused).toMatch(/stale finding/);
   });
 });
@@ -405,7 +304,7 @@ describe('the rescan resolves the finding through the normal lifecycle', () => {
     expect(finding.Compliance?.Status).toBe('FAILED');
     const out = await runAction('IgRescan', finding, false); // a rescan changes nothing: allowed in a dry run
     expect(out.remediated[0]).toMatchObject({ rescanRequested: true, changes: [] });
-    hub!.restore();
+    restoreNotes();
     // The events function notes the rescan and (quiet 0) dispatches it; the worker scans and publishes.
     for (let round = 0; round < 5; round++) {
       const batch = await receiveAsEvent(res.sqs, eventsQueueUrl);
@@ -427,22 +326,7 @@ describe('the rescan resolves the finding through the normal lifecycle', () => {
 });
 
 describe('influxguard remediate FINDING_ID [--apply]', () => {
-  const run = async (args: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(args, {
-      stdout: (t) => {
-        stdout += t;
-      },
-      stderr: (t) => {
-        stderr += t;
-      },
-      env: { ...home.env(R), INFLUXGUARD_PROBE_ENABLED: 'false' },
-      stdoutIsTTY: false,
-      stderrIsTTY: false,
-    });
-    return { code, stdout, stderr };
-  };
+  const run = (args: string[]) => runMain(home, R, args);
 
   it('shows the planned change and changes nothing without --apply; with --apply revokes, notes who asked, rescans and resolves', async () => {
     const id = (await findingOf('net.http-port-public', estate.groups.cli!)).Id!;
@@ -458,7 +342,7 @@ describe('influxguard remediate FINDING_ID [--apply]', () => {
     expect(await ingress(estate.groups.cli!)).toEqual([]);
     expect(notes()[0]!.Note.UpdatedBy).toMatch(new RegExp(`^arn:aws:sts::${home.accountId}:`));
     expect(done.stdout).toMatch(/rescanned: \d+ finding\(s\) imported, 1 resolved/);
-    hub!.restore();
+    restoreNotes();
     expect((await findingOf('net.http-port-public', estate.groups.cli!)).Compliance?.Status).toBe('PASSED');
 
     const again = await run(['remediate', id, '--apply']);
@@ -568,7 +452,7 @@ describe('issue 35: a change made is always reported, and recorded where it can 
     });
     const got = await home.seeder(R).send(new DescribeSecurityGroupsCommand({ GroupIds: [pl] }));
     expect(got.SecurityGroups![0]!.IpPermissions ?? []).toEqual([]);
-    hub!.restore();
+    restoreNotes();
     const red = estate.groups.redundant!;
     const again = await runAction('IgRevokeWorldOpen', await findingOf('net.http-port-public', red), true);
     expect(again.remediated[0]).toMatchObject({ status: 'done' });
@@ -582,7 +466,7 @@ describe('issue 35: a change made is always reported, and recorded where it can 
     const { Region: _r, ...noRegion } = f;
     const out = await runAction('IgRevokeWorldOpen', noRegion as AwsSecurityFinding, true);
     expect(out.remediated[0]).toMatchObject({ status: 'refused', refused: expect.stringMatching(/no Region/) });
-    hub!.restore();
+    restoreNotes();
     const other = 'eu-central-1';
     const ebs = await findingOf('ebs.default-encryption-disabled', home.accountId);
     const forged = {

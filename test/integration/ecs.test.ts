@@ -213,15 +213,18 @@ describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
 });
 
 describe('remediation', () => {
-  it("a world-open rule on a service's group is refused (a person decides), never an EC2 error", async () => {
+  it("a world-open rule on a group the service shares (grafana's task uses it too) is refused, never an EC2 error", async () => {
     const [open] = of('influx-public', 'net.http-port-public');
     expect(open!.resource.type).toBe('AwsEc2SecurityGroup');
     const asff = toAsff(open!, { now: result.document.finishedAt });
     const target = verifyFinding(asff);
     if ('refused' in target) throw new Error(target.refused);
     expect(target.instanceId).toBe(arn('influx-public'));
-    const plan = await planRemediation('revoke-world-open', asff, target, account.seeder(R), baseConfig().tagSelectors);
-    expect(plan.refused).toMatch(/of ecs-service arn:aws:ecs:.*influx-public is not remediated automatically yet: remediate by hand$/);
+    const plan = await planRemediation('revoke-world-open', asff, target, account.seeder(R), baseConfig().tagSelectors, async () =>
+      ecsClient(),
+    );
+    expect(plan.refused).toMatch(/is also used by eni-\w+, outside ECS service influx-public: .*remediate by hand$/);
+    expect(plan.rescan).toEqual({ instanceIds: [], serviceArns: [arn('influx-public')], wholeRegion: false });
     expect(plan.revoke).toBeUndefined();
   });
 });
@@ -239,6 +242,35 @@ describe('failures and bounds', () => {
       'secrets.plaintext-environment NOT_AVAILABLE AwsAccount',
     ]);
     expect(ecs[0]!.evidence.reason).toMatch(/ecs:ListServices failed: AccessDeniedException/);
+    // Only the checks an ECS service's evidence answers (ecs-service declares its evidence), each once: never the
+    // EC2-only ones (EBS volumes and snapshots, IMDS, user data, a collector's host checks).
+    const placeholders = r.document.findings.filter(
+      (f) => f.status === 'NOT_AVAILABLE' && /ecs:ListServices/.test(String(f.evidence.reason)),
+    );
+    expect(placeholders.every((f) => f.resource.type === 'AwsAccount' && f.instanceId === undefined)).toBe(true);
+    expect(placeholders.map((f) => f.checkId)).toEqual([...new Set(placeholders.map((f) => f.checkId))]);
+    expect(placeholders.map((f) => f.checkId).sort()).toEqual(
+      [
+        'auth.diagnostics-unauthenticated',
+        'auth.disabled',
+        'auth.jwt-empty-secret',
+        // The 3.x checks with a host verdict: a container of an influxdb3 image is judged by them too.
+        'auth.v3-admin-token-unclaimed',
+        'auth.v3-recovery-listener-exposed',
+        'ecs.data-volume-unencrypted',
+        'headers.security-headers-missing',
+        'host.v2-hardening-disabled',
+        'host.v3-processing-engine-open',
+        'host.version-vulnerable',
+        'net.cluster-ports-exposed',
+        'net.http-port-public',
+        'net.rpc-port-exposed',
+        'net.unexpected-ports-open',
+        'secrets.plaintext-environment',
+        'tls.disabled',
+        'tls.load-balancer-plaintext',
+      ].sort(),
+    );
     expect(r.incomplete).toEqual([expect.stringMatching(/^Amazon ECS of \d{12}\/eu-west-1 could not be listed: ecs:ListServices failed/)]);
     expect(r.subjects.filter((s) => s.kind === 'ecs-service')).toEqual([]);
     expect(r.instances).toHaveLength(1);

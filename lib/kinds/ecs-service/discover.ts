@@ -25,12 +25,15 @@ import {
   type Task,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeFileSystemsCommand, type EFSClient } from '@aws-sdk/client-efs';
+import { instanceVolumes, toInstance } from '../../discover/ec2.js';
 import { matchesSelectors } from '../../discover/timestream.js';
 import { errorCode, toAwsCallError } from '../../errors.js';
 import {
   fail,
   ok,
+  type ContainerHost,
   type EcsContainer,
   type EcsService,
   type EcsTask,
@@ -38,7 +41,9 @@ import {
   type EcsVariable,
   type EcsVolume,
   type EfsFileSystem,
+  type Instance,
   type Result,
+  type Volume,
 } from '../../model.js';
 import { isCredentialName, isCredentialValue } from '../../util/credentials.js';
 import { chunk, mapLimit, unique } from '../../util/concurrency.js';
@@ -344,12 +349,19 @@ async function readEfs(efs: () => Promise<EFSClient>, services: readonly EcsServ
   return out;
 }
 
-/** EC2 launch type: the EC2 instance behind each container instance the tasks run on. */
+/**
+ * EC2 launch type: the EC2 instance behind each container instance the tasks run on (DescribeContainerInstances), and
+ * that instance (DescribeInstances: its groups, interfaces and addresses stand for a bridge or host networked
+ * service). A failed read is that container instance's own NOT_AVAILABLE.
+ */
 async function readContainerInstances(
   ecs: ECSClient,
+  ec2: EC2Client,
   services: readonly EcsService[],
-): Promise<Map<string, Result<{ ec2InstanceId: string }>>> {
-  const out = new Map<string, Result<{ ec2InstanceId: string }>>();
+  c: DiscoverContext,
+): Promise<Map<string, Result<ContainerHost>>> {
+  const ids = new Map<string, string>();
+  const out = new Map<string, Result<ContainerHost>>();
   const byCluster = new Map<string, string[]>();
   for (const s of services)
     for (const t of s.tasks)
@@ -360,25 +372,60 @@ async function readContainerInstances(
         const res = await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: batch }));
         for (const ci of res.containerInstances ?? [])
           if (ci.containerInstanceArn && ci.ec2InstanceId && /^i-[0-9a-f]{8,17}$/.test(ci.ec2InstanceId))
-            out.set(ci.containerInstanceArn, ok({ ec2InstanceId: ci.ec2InstanceId }));
+            ids.set(ci.containerInstanceArn, ci.ec2InstanceId);
       } catch (err) {
         for (const a of batch) out.set(a, fail(toAwsCallError(SERVICE, 'DescribeContainerInstances', err).message));
       }
     }
+  const hosts = new Map<string, Result<Instance>>();
+  for (const batch of chunk(unique([...ids.values()]), 100)) {
+    try {
+      const res = await ec2.send(new DescribeInstancesCommand({ InstanceIds: batch }));
+      for (const raw of (res.Reservations ?? []).flatMap((r) => r.Instances ?? []))
+        if (raw.InstanceId && batch.includes(raw.InstanceId))
+          hosts.set(raw.InstanceId, ok(toInstance(raw, c.accountId, c.region, c.config)));
+    } catch (err) {
+      const reason = toAwsCallError('ec2', 'DescribeInstances', err).message;
+      for (const id of batch) hosts.set(id, fail(reason));
+    }
+  }
+  const read = [...hosts.values()].flatMap((h) => (h.ok ? [h.value] : []));
+  const vols = read.length ? await instanceVolumes(ec2, read) : ok(new Map<string, Volume>());
+  for (const [arn, ec2InstanceId] of ids) {
+    const instance = hosts.get(ec2InstanceId) ?? fail<Instance>(`container instance ${ec2InstanceId} was not found`);
+    const volumeIds = instance.ok ? instance.value.blockDevices.map((b) => b.volumeId) : [];
+    const missing = vols.ok ? volumeIds.filter((v) => !vols.value.has(v)) : [];
+    const volumes: Result<Volume[]> = !instance.ok
+      ? fail(instance.reason)
+      : !vols.ok
+        ? fail(vols.reason)
+        : missing.length || !volumeIds.length
+          ? fail(`the EBS volumes of container instance ${ec2InstanceId} were not read${missing.length ? ` (${missing.join(', ')})` : ''}`)
+          : ok(volumeIds.map((v) => vols.value.get(v)!));
+    out.set(arn, ok({ ec2InstanceId, instance, volumes }));
+  }
   return out;
 }
 
 export async function discoverEcsServices(c: DiscoverContext): Promise<Listing<EcsService>> {
   let listing: Result<EcsService[]>;
   let efs = new Map<string, Result<EfsFileSystem>>();
-  let containerInstances = new Map<string, Result<{ ec2InstanceId: string }>>();
+  let containerInstances = new Map<string, Result<ContainerHost>>();
   try {
     const ecs = await c.clients.ecs(c.region);
     const services = await listContainers(ecs, c);
     [efs, containerInstances] = await Promise.all([
       readEfs(() => c.clients.efs(c.region), services),
-      readContainerInstances(ecs, services),
+      readContainerInstances(ecs, c.clients.ec2(c.region), services, c),
     ]);
+    // Bridge or host networking: the container instances' groups are read with the region's groups.
+    for (const s of services) {
+      const hosts = s.tasks.flatMap((t) => {
+        const h = t.containerInstanceArn ? containerInstances.get(t.containerInstanceArn) : undefined;
+        return h?.ok && h.value.instance.ok ? [h.value.instance.value] : [];
+      });
+      if (hosts.length) s.hostSecurityGroupIds = unique(hosts.flatMap((h) => h.securityGroupIds));
+    }
     listing = ok(services);
   } catch (err) {
     listing = fail(toAwsCallError(SERVICE, 'ListClusters', err).message);
@@ -407,4 +454,55 @@ export async function discoverEcsPaths(inv: RegionInventory, c: DiscoverContext)
     { ec2: k.ec2(c.region), elbv2: k.elbv2(c.region), elb: k.elb(c.region) },
     { ...inv, instances: [...inv.instances, ...shapes] },
   );
+}
+
+/** A service as remediation re-reads it: whether it still runs (or is still selected), its groups, its tasks' interfaces. */
+export interface ServiceNow {
+  name: string;
+  /** Still InfluxDB (its current or a running revision runs a server image) or carrying the selector tags. */
+  selected: boolean;
+  securityGroupIds: string[];
+  /** Its running tasks' network interfaces: the service's own users of its groups. */
+  networkInterfaceIds: string[];
+}
+
+/**
+ * One service re-read by its ARN (lib/app/remediate.ts: a group is changed only for a service that still uses it):
+ * DescribeServices in its cluster, its running tasks (ListTasks, DescribeTasks: the `service:NAME` group, as
+ * discovery groups them) and its task definitions. Undefined when it is gone (never created, deleted, draining).
+ */
+export async function readService(
+  ecs: ECSClient,
+  serviceArn: string,
+  selectors: Parameters<typeof matchesSelectors>[1],
+): Promise<ServiceNow | undefined> {
+  const m = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]{1,30}:\d{12}):service\/([A-Za-z0-9_-]{1,255})\/[A-Za-z0-9_-]{1,255}$/.exec(serviceArn);
+  if (!m) return undefined;
+  const cluster = `${m[1]}:cluster/${m[2]}`;
+  const s = (
+    await call('DescribeServices', () => ecs.send(new DescribeServicesCommand({ cluster, services: [serviceArn], include: ['TAGS'] })))
+  ).services?.find((x) => x.serviceArn === serviceArn && x.status === 'ACTIVE');
+  if (!s) return undefined;
+  const taskArns = await collect(
+    'ListTasks',
+    paginateListTasks({ client: ecs, pageSize: 100 }, { cluster, desiredStatus: 'RUNNING' }),
+    (p) => p.taskArns,
+    ECS_LIMITS.tasks,
+  );
+  const tasks = (
+    await mapLimit(chunk(taskArns, 100), CONCURRENCY, (batch) =>
+      call('DescribeTasks', () => ecs.send(new DescribeTasksCommand({ cluster, tasks: batch }))),
+    )
+  )
+    .flatMap((o) => o.tasks ?? [])
+    .filter((t) => arnOk(t.taskArn) && t.group === `service:${s.serviceName}`)
+    .map(toTask);
+  const describeTd = taskDefinitionReader(ecs);
+  const tds = await Promise.all(unique([s.taskDefinition ?? '', ...tasks.map((t) => t.taskDefinitionArn)].filter(arnOk)).map(describeTd));
+  return {
+    name: clip(s.serviceName, 255),
+    selected: isInflux(tds) || matchesSelectors(tagsOf(s.tags), selectors),
+    securityGroupIds: ids(s.networkConfiguration?.awsvpcConfiguration?.securityGroups, /^sg-[0-9a-f]{8,17}$/),
+    networkInterfaceIds: unique(tasks.flatMap((t) => t.networkInterfaceIds)),
+  };
 }

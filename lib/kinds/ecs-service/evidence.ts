@@ -15,6 +15,7 @@ import { COLLECTOR_SCHEMA } from '../../host-evidence.js';
 import {
   fail,
   ok,
+  type ContainerHost,
   type DataVolume,
   type EcsContainer,
   type EcsEvidence,
@@ -37,33 +38,76 @@ import { ecsServiceSubject } from './subject.js';
 /** Said where no address of a service is known but `assignPublicIp` gives its tasks one. */
 export const ASSIGNED_PUBLIC_IP = 'assignPublicIp ENABLED';
 
+/** The container instances its tasks run on (EC2 launch type), as read; and why any could not be. */
+function containerHostsOf(s: EcsService, inv: Pick<RegionInventory, 'containerInstances'>): { hosts: ContainerHost[]; unread: string[] } {
+  const hosts: ContainerHost[] = [];
+  const unread: string[] = [];
+  for (const t of s.tasks) {
+    if (!t.containerInstanceArn) continue;
+    const h = inv.containerInstances?.get(t.containerInstanceArn) ?? fail(`container instance ${t.containerInstanceArn} was not read`);
+    if (!h.ok) unread.push(h.reason);
+    else if (!hosts.some((x) => x.ec2InstanceId === h.value.ec2InstanceId)) hosts.push(h.value);
+  }
+  return { hosts, unread: unique(unread) };
+}
+
+/** The EC2 instances its tasks run on, as read; and why any could not be. */
+function hostsOf(s: EcsService, inv: Pick<RegionInventory, 'containerInstances'>): { hosts: Instance[]; unread: string[] } {
+  const { hosts, unread } = containerHostsOf(s, inv);
+  return {
+    hosts: hosts.flatMap((h) => (h.instance.ok ? [h.instance.value] : [])),
+    unread: unique([...unread, ...hosts.flatMap((h) => (h.instance.ok ? [] : [h.instance.reason]))]),
+  };
+}
+
+/** EC2 launch type: the container instances' EBS volumes hold the data; encrypted when every one of them is. */
+function containerInstanceVolume(s: EcsService, inv: RegionInventory): Pick<DataVolume, 'id' | 'encrypted'> {
+  const { hosts, unread } = containerHostsOf(s, inv);
+  const reasons = [...unread, ...hosts.flatMap((h) => (h.volumes.ok ? [] : [h.volumes.reason]))];
+  if (reasons.length) return { encrypted: fail(unique(reasons).join('; ').slice(0, 500)) };
+  const vols = hosts.flatMap((h) => (h.volumes.ok ? h.volumes.value : []));
+  if (!vols.length) return { encrypted: fail('no running task places it on a container instance') };
+  const plain = vols.find((v) => !v.encrypted);
+  return { id: (plain ?? vols[0]!).volumeId, encrypted: ok(!plain) };
+}
+
 /**
- * The service as an instance, for the network checks, the probe target and the audit secret: its groups, its
+ * The service as an instance, for the network checks, the probe target and the audit secret. awsvpc: its groups, its
  * running tasks' interfaces (else one per subnet of its configuration), `assignPublicIp` standing for the public
- * address when no running task shows one, its VPC from its groups.
+ * address when no running task shows one, its VPC from its groups. Bridge or host networking: the container
+ * instances its tasks run on (their interfaces, groups, addresses and VPC: CHECKS.md "InfluxDB on Amazon ECS").
  */
-export function asInstance(s: EcsService, inv: Pick<RegionInventory, 'securityGroups'> = { securityGroups: ok(new Map()) }): Instance {
+export function asInstance(
+  s: EcsService,
+  inv: Pick<RegionInventory, 'securityGroups' | 'containerInstances'> = { securityGroups: ok(new Map()) },
+): Instance {
+  const { hosts } = isAwsvpc(s) ? { hosts: [] } : hostsOf(s, inv);
   const withEni = s.tasks.filter((t) => t.networkInterfaceIds.length);
   const placeholder = s.assignPublicIp ? [ASSIGNED_PUBLIC_IP] : [];
-  const interfaces: NetworkInterface[] = withEni.length
-    ? withEni.map((t) => ({
-        id: t.networkInterfaceIds[0]!,
-        ...(t.subnetIds[0] ? { subnetId: t.subnetIds[0] } : {}),
-        privateIps: t.privateIps,
-        publicIps: t.publicIps.length ? t.publicIps : placeholder,
-        ipv6: [],
-        securityGroupIds: s.securityGroupIds,
-      }))
-    : s.subnetIds.map((subnetId) => ({
-        id: `${s.name}/${subnetId}`,
-        subnetId,
-        privateIps: [],
-        publicIps: placeholder,
-        ipv6: [],
-        securityGroupIds: s.securityGroupIds,
-      }));
+  const interfaces: NetworkInterface[] = hosts.length
+    ? hosts.flatMap((h) => h.interfaces)
+    : withEni.length
+      ? withEni.map((t) => ({
+          id: t.networkInterfaceIds[0]!,
+          ...(t.subnetIds[0] ? { subnetId: t.subnetIds[0] } : {}),
+          privateIps: t.privateIps,
+          publicIps: t.publicIps.length ? t.publicIps : placeholder,
+          ipv6: [],
+          securityGroupIds: s.securityGroupIds,
+        }))
+      : s.subnetIds.map((subnetId) => ({
+          id: `${s.name}/${subnetId}`,
+          subnetId,
+          privateIps: [],
+          publicIps: placeholder,
+          ipv6: [],
+          securityGroupIds: s.securityGroupIds,
+        }));
+  const securityGroupIds = hosts.length ? unique(hosts.flatMap((h) => h.securityGroupIds)) : s.securityGroupIds;
   const groups = inv.securityGroups.ok ? inv.securityGroups.value : new Map();
-  const vpcId = s.securityGroupIds.map((g) => groups.get(g)?.vpcId).find((v) => v !== undefined);
+  const vpcId = hosts.length
+    ? hosts.find((h) => h.vpcId)?.vpcId
+    : securityGroupIds.map((g) => groups.get(g)?.vpcId).find((v) => v !== undefined);
   return {
     accountId: s.accountId,
     region: s.region,
@@ -74,12 +118,33 @@ export function asInstance(s: EcsService, inv: Pick<RegionInventory, 'securityGr
     ...(vpcId ? { vpcId } : {}),
     tags: s.tags,
     interfaces,
-    securityGroupIds: s.securityGroupIds,
+    securityGroupIds,
     privateIps: unique(interfaces.flatMap((n) => n.privateIps)),
     publicIps: unique(interfaces.flatMap((n) => n.publicIps)),
     ipv6: [],
     blockDevices: [],
   };
+}
+
+/**
+ * Why a bridge or host networked service's network is not judged (undefined: it is, as its container instances): the
+ * `net.*` checks judge the InfluxDB ports on the host, so a container port mapped to another host port (or a dynamic
+ * one) would be judged on the wrong port.
+ */
+function hostNetworkGap(s: EcsService, inv: Pick<RegionInventory, 'containerInstances'>): string | undefined {
+  const { hosts, unread } = hostsOf(s, inv);
+  if (unread.length) return `bridge or host networking: ${unread.join('; ')}`.slice(0, 500);
+  if (!hosts.length) return 'bridge or host networking: no running task places it on a container instance';
+  for (const r of s.taskDefinitions) {
+    if (!r.ok || r.value.networkMode === 'host') continue;
+    for (const c of r.value.containers.filter((x) => x.influx))
+      for (const m of c.portMappings)
+        if (m.hostPort !== m.containerPort)
+          return `bridge networking maps container port ${m.containerPort} of ${r.value.family}:${r.value.revision}/${c.name} to ${
+            m.hostPort ? `host port ${m.hostPort}` : 'a dynamic host port'
+          }: the network checks judge InfluxDB's own ports on the host, so it is not judged`;
+  }
+  return undefined;
 }
 
 /** Where each major keeps its data in the official image, and the variables that move it. */
@@ -137,11 +202,7 @@ function dataVolumes(s: EcsService, td: EcsTaskDefinition, c: EcsContainer, inv:
     }
     // No volume (or a bind mount without a source path): the task's own storage.
     if (fargate && (!volume || (volume.host && !volume.host.sourcePath))) return { ...base, kind: 'ephemeral', encrypted: ok(true) };
-    return {
-      ...base,
-      kind: 'container-instance',
-      encrypted: fail("EC2 launch type: the container instance's EBS volumes are not read for containers yet"),
-    };
+    return { ...base, kind: 'container-instance', ...containerInstanceVolume(s, inv) };
   });
 }
 
@@ -230,9 +291,8 @@ export const ecsServiceTargets = (config: Config): EvidenceTargets<EcsService> =
 export function ecsServiceContexts(services: readonly EcsService[], inv: RegionInventory, env: GatherEnv): InstanceContext[] {
   return services.map((s) => {
     const instance = asInstance(s, inv);
-    const network = isAwsvpc(s)
-      ? withPaths(networkEvidence(instance, inv, new Map(), []), instance, inv.network)
-      : fail<never>("bridge or host networking: the container instance's security groups are not read for containers yet");
+    const gap = isAwsvpc(s) ? undefined : hostNetworkGap(s, inv);
+    const network = gap === undefined ? withPaths(networkEvidence(instance, inv, new Map(), []), instance, inv.network) : fail<never>(gap);
     return { instance, settings: env.settings, evidence: { network, ecs: ecsEvidence(s, inv) } };
   });
 }

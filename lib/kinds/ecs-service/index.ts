@@ -9,10 +9,12 @@ import { ecsServiceSubject } from './subject.js';
 export const ECS_SERVICE = defineKind({
   name: 'ecs-service',
   scope: 'instance',
+  // Its contexts carry `network` and `ecs` (no EBS, IMDS, user data or collector); its task definition is host evidence.
+  evidence: { keys: ['network', 'ecs'], hostVerdicts: true },
   listedBy: 'region',
   discover: discoverEcsServices,
   listing: (inv) => inv.ecs,
-  groupIdsOf: (s) => s.securityGroupIds,
+  groupIdsOf: (s) => [...s.securityGroupIds, ...(s.hostSecurityGroupIds ?? [])],
   afterDiscovery: discoverEcsPaths,
   targets: ecsServiceTargets,
   contexts: ecsServiceContexts,

@@ -1,0 +1,113 @@
+/**
+ * InfluxDB on ECS with the EC2 launch type and bridge or host networking (issue 30 follow-up): the container
+ * instance's EC2 instance stands for the service's network ("for bridge or host networking, the container instance's
+ * groups and the mapped host port"; "on EC2 launch type the container instance's address stands for it"). moto runs
+ * it as it is: RegisterContainerInstance with an EC2 instance's identity document, RunTask with launchType EC2.
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  ECSClient,
+  RegisterContainerInstanceCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  type NetworkMode,
+} from '@aws-sdk/client-ecs';
+import { parseConfig } from '../../lib/config.js';
+import type { ScanResult } from '../../lib/model.js';
+import { scan } from '../../lib/scan.js';
+import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
+import { endpoint, testAccount, type TestAccount } from '../support/aws.js';
+
+const R = 'eu-west-1';
+let account: TestAccount;
+let estate: SeededEstate;
+let result: ScanResult;
+const arns: Record<string, string> = {};
+
+const verdict = (name: string, check: string) =>
+  result.document.findings.filter((f) => f.instanceId === arns[name] && f.checkId === check).map((f) => f.status);
+
+beforeAll(async () => {
+  account = await testAccount();
+  estate = await seedEstate(account.seeder(R), {
+    region: R,
+    ebsDefaultEncryption: true,
+    groups: [{ name: 'world-8086', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }],
+    // The container instances: not tagged (not InfluxDB instances of their own), public, world-open on 8086, their root
+    // volume unencrypted (the containers' writable layers and Docker volumes are on it).
+    instances: [{ name: 'container-host', groups: ['world-8086'], publicIp: true, count: 2, rootEncrypted: false }],
+  });
+  const ecs = new ECSClient({ region: R, endpoint: endpoint(), credentials: account.credentials });
+  const cluster = (await ecs.send(new CreateClusterCommand({ clusterName: 'ec2-cluster' }))).cluster!.clusterArn!;
+  // Two container instances: a host port is one task's per instance (the bridge and the host task both take 8086).
+  for (const hostId of estate.instances['container-host']!)
+    await ecs.send(
+      new RegisterContainerInstanceCommand({
+        cluster,
+        instanceIdentityDocument: JSON.stringify({ instanceId: hostId, region: R, availabilityZone: `${R}a` }),
+      }),
+    );
+  const service = async (name: string, networkMode: NetworkMode, hostPort: number | undefined) => {
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: name,
+        networkMode,
+        requiresCompatibilities: ['EC2'],
+        containerDefinitions: [
+          {
+            name: 'influxdb',
+            image: 'influxdb:1.8.10',
+            memory: 512,
+            essential: true,
+            portMappings: [{ containerPort: 8086, ...(hostPort !== undefined ? { hostPort } : {}), protocol: 'tcp' }],
+          },
+        ],
+      }),
+    );
+    arns[name] = (
+      await ecs.send(new CreateServiceCommand({ cluster, serviceName: name, taskDefinition: name, desiredCount: 1, launchType: 'EC2' }))
+    ).service!.serviceArn!;
+    // moto starts no task for a service: one is run in its group, as ECS would.
+    await ecs.send(new RunTaskCommand({ cluster, taskDefinition: name, launchType: 'EC2', count: 1, group: `service:${name}` }));
+  };
+  await service('influx-bridge', 'bridge', 8086);
+  await service('influx-hostnet', 'host', 8086);
+  await service('influx-dynamic', 'bridge', 0);
+  ecs.destroy();
+  const config = parseConfig({ regions: [R], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] } });
+  const { clients } = account.clients(config);
+  result = await scan(config, { clients, homeRegion: R });
+  clients.destroy();
+}, 120_000);
+
+describe('EC2 launch type, bridge or host networking', () => {
+  it("bridge with 8086 on the host's 8086, and host networking: judged on the container instance's groups and address", () => {
+    expect(verdict('influx-bridge', 'net.http-port-public')).toEqual(['FAILED']);
+    expect(verdict('influx-hostnet', 'net.http-port-public')).toEqual(['FAILED']);
+    const f = result.document.findings.find((x) => x.instanceId === arns['influx-bridge'] && x.checkId === 'net.http-port-public')!;
+    expect(f.resource).toMatchObject({ type: 'AwsEc2SecurityGroup', id: estate.groups['world-8086'] });
+  });
+
+  it('a dynamic host port (bridge, hostPort 0) is NOT_AVAILABLE with the reason, never a pass', () => {
+    expect(verdict('influx-dynamic', 'net.http-port-public')).toEqual(['NOT_AVAILABLE']);
+    const f = result.document.findings.find((x) => x.instanceId === arns['influx-dynamic'] && x.checkId === 'net.http-port-public')!;
+    expect(String(f.evidence.reason)).toMatch(/container port 8086 .*dynamic host port/);
+  });
+
+  it('the container instance itself is not a subject (it carries no selector tag)', () => {
+    expect(result.instances).toEqual([]);
+  });
+
+  it("ecs.data-volume-unencrypted: the data lies on the container instance's EBS volumes, read and judged", () => {
+    for (const name of ['influx-bridge', 'influx-hostnet']) {
+      const [f, ...more] = result.document.findings.filter(
+        (x) => x.instanceId === arns[name] && x.checkId === 'ecs.data-volume-unencrypted',
+      );
+      expect(more).toEqual([]);
+      expect(f).toMatchObject({ status: 'FAILED', resource: { type: 'AwsEc2Volume', id: expect.stringMatching(/^vol-/) } });
+      expect(f!.evidence).toMatchObject({ volume: 'container-instance', volumeId: f!.resource.id });
+    }
+  });
+});
