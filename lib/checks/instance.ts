@@ -4,7 +4,7 @@
  */
 import { ok, type InstanceCheck, type LoadBalancerRoute, type Outcome, type ProbeEvidence } from '../model.js';
 import { fsbp, judged } from './compliance.js';
-import { HTTP_PORT, V3_HTTP_PORT } from '../exposure/api-ports.js';
+import { apiPorts } from '../exposure/api-ports.js';
 import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue } from './support.js';
 
 /**
@@ -105,7 +105,8 @@ export const userDataSecrets: Described<InstanceCheck> = {
   },
 };
 
-const INFLUXDB_PORTS = [HTTP_PORT, V3_HTTP_PORT];
+/** Both InfluxDB HTTP API ports (8086; 8181 for InfluxDB 3): a listener forwarding to either carries credentials. */
+const INFLUXDB_PORTS = apiPorts(undefined);
 const lbResource = (r: LoadBalancerRoute) =>
   ({ type: r.lb.kind === 'classic' ? 'AwsElbLoadBalancer' : 'AwsElbv2LoadBalancer', id: r.lb.id }) as const;
 
