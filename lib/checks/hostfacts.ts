@@ -120,7 +120,8 @@ export function bindsAll(bind: string): boolean {
   return host === '' || host === '0.0.0.0' || host === '::';
 }
 
-export const isLoopback = (address: string) => /^127\./.test(address) || address === '::1' || address === 'localhost';
+/** A loopback address (lib/util/cidr.ts): a listener or bind there is nobody's from the network. */
+export { isLoopbackHost as isLoopback } from '../util/cidr.js';
 
 /** InfluxDB 3 Core 3.6 defaults (`influxdb3 serve --help-all`) for the options the checks read; absent: off / unset. */
 const V3_DEFAULTS: Partial<Record<V3Option, string>> = {

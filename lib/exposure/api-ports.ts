@@ -7,6 +7,7 @@
 import { V3_OPTIONS, type HostEvidence, type HostProcess } from '../host-evidence.js';
 import type { Instance } from '../model/inventory.js';
 import type { Result } from '../result.js';
+import { isLoopbackHost } from '../util/cidr.js';
 
 export const HTTP_PORT = 8086;
 /** InfluxDB 3 serves its HTTP API on 8181 by default. */
@@ -24,8 +25,8 @@ export function apiPorts(major: 1 | 2 | 3 | undefined, bound?: number): number[]
  * `localhost:8087`), which no security group rule reaches; a proxy in front of it serves the API on its own port.
  */
 const portOf = (bind: string | undefined): number | undefined => {
-  const host = bind?.replace(/:\d{1,5}$/, '').replace(/^\[|\]$/g, '');
-  if (host && (/^127\./.test(host) || host === '::1' || host === 'localhost')) return undefined;
+  const host = bind?.replace(/:\d{1,5}$/, '');
+  if (host && isLoopbackHost(host)) return undefined;
   const m = bind?.match(/:(\d{1,5})$/);
   const n = m ? Number(m[1]) : Number.NaN;
   return n > 0 && n < 65536 ? n : undefined;

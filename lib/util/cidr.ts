@@ -208,3 +208,10 @@ export function widePublic(cidr: string): boolean {
   const limit = 1n << BigInt(c.family === 4 ? 32 - 16 : 128 - 32);
   return addressCount(publicPart([c.text], c.family)) > limit;
 }
+
+const LOOPBACK = ['127.0.0.0/8', '::1/128'].map((c) => parseCidr(c)!);
+/** A loopback host: `localhost`, 127.0.0.0/8 or ::1 (brackets and a zone allowed: `[::1]`, `127.0.0.53%lo`). */
+export const isLoopbackHost = (h: string): boolean => {
+  const a = h.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  return a === 'localhost' || (parseIp(a) !== undefined && LOOPBACK.some((l) => ipInCidr(a, l)));
+};

@@ -4,6 +4,7 @@ import {
   formatIp,
   ipInCidr,
   isGlobalIpv6,
+  isLoopbackHost,
   isWorld,
   parseCidr,
   parseIp,
@@ -18,6 +19,12 @@ describe('cidr', () => {
     expect(parseCidr('2001:DB8:0:0:0:0:0:1/64')?.text).toBe('2001:db8::/64');
     expect(parseCidr('::/0')).toMatchObject({ family: 6, prefixLength: 0, text: '::/0' });
     expect(parseCidr('10.0.0.5')).toMatchObject({ prefixLength: 32 });
+  });
+  it('knows loopback hosts, whatever their spelling', () => {
+    for (const h of ['localhost', '127.0.0.1', '127.0.0.53%lo', '::1', '[::1]'])
+      expect({ h, loopback: isLoopbackHost(h) }).toEqual({ h, loopback: true });
+    for (const h of ['0.0.0.0', '10.0.0.1', '::', 'db.internal', ''])
+      expect({ h, loopback: isLoopbackHost(h) }).toEqual({ h, loopback: false });
   });
   it('rejects garbage', () => {
     for (const bad of ['', '10.0.0.0/33', '::/129', '300.1.1.1/8', '10.0.0.0/x', 'sg-123', '10.0.0.0/-1', '1.2.3/8'])

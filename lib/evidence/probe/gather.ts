@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { LOOPBACK_CIDRS, type Config } from '../../config.js';
 import { configError } from '../../errors.js';
 import { fail, type ProbeEvidence, type Result } from '../../model.js';
-import { cidrContains, ipInCidr, parseCidr, parseIp } from '../../util/cidr.js';
+import { cidrContains, isLoopbackHost, parseCidr } from '../../util/cidr.js';
 import { probeEndpoint, type ProbeOptions } from './index.js';
 import { TargetRefused, resolveTarget, type ProbeTarget, type ResolvedTarget, type Resolver } from './target.js';
 
@@ -52,8 +52,6 @@ export const gatherProbe = (
 ): Promise<Result<ProbeEvidence>> => atResolvedTarget(t, allowedCidrs, resolver, (r) => probeEndpoint(r, opts));
 
 const LOOPBACK = LOOPBACK_CIDRS.map((c) => parseCidr(c)!);
-export const isLoopbackHost = (h: string) =>
-  h === 'localhost' || (parseIp(h.replace(/^\[|\]$/g, '')) !== undefined && LOOPBACK.some((l) => ipInCidr(h.replace(/^\[|\]$/g, ''), l)));
 
 /**
  * Where probes may go. Against an AWS emulator on loopback (AWS_ENDPOINT_URL
