@@ -32,9 +32,9 @@ const POLICY = join(root, 'bench', 'custodian-policy.yml');
 function measured(
   cmd: string[],
   env: Record<string, string>,
-): Promise<{ wallS: number; peakRssMb: number; code: number; stdout: string; stderr: string }> {
+): Promise<{ wallS: number; cpuS: number; peakRssMb: number; code: number; stdout: string; stderr: string }> {
   const wrapper =
-    'import resource,subprocess,sys,json\nr=subprocess.run(sys.argv[1:])\nsys.stderr.write("\\n@@"+json.dumps({"code":r.returncode,"maxrss":resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss})+"\\n")';
+    'import resource,subprocess,sys,json\nr=subprocess.run(sys.argv[1:])\nu=resource.getrusage(resource.RUSAGE_CHILDREN)\nsys.stderr.write("\\n@@"+json.dumps({"code":r.returncode,"maxrss":u.ru_maxrss,"cpu":u.ru_utime+u.ru_stime})+"\\n")';
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const p = spawn(process.env.INFLUXGUARD_PYTHON ?? 'python3', ['-c', wrapper, ...cmd], {
@@ -50,8 +50,8 @@ function measured(
       const wallS = (performance.now() - t0) / 1000;
       const line = stderr.split('\n').find((l) => l.startsWith('@@'));
       if (!line) return reject(new Error(`${cmd[0]}: no measurement: ${stderr.slice(-1000)}`));
-      const m = JSON.parse(line.slice(2)) as { code: number; maxrss: number };
-      resolve({ wallS, peakRssMb: m.maxrss / 1024, code: m.code, stdout, stderr: stderr.replace(line, '') });
+      const m = JSON.parse(line.slice(2)) as { code: number; maxrss: number; cpu: number };
+      resolve({ wallS, cpuS: m.cpu, peakRssMb: m.maxrss / 1024, code: m.code, stdout, stderr: stderr.replace(line, '') });
     });
   });
 }
@@ -106,9 +106,10 @@ async function main() {
         };
         const r = await measured(cmd, env);
         process.stderr.write(
-          `peer: ${name}: ${r.wallS.toFixed(1)} s, ${r.peakRssMb.toFixed(0)} MB, ${proxy.requests} requests, exit ${r.code}\n`,
+          `peer: ${name}: ${r.wallS.toFixed(1)} s, ${r.cpuS.toFixed(2)} CPU-s, ${r.peakRssMb.toFixed(0)} MB, ${proxy.requests} requests, exit ${r.code}\n`,
         );
-        return { ...r, calls: proxy.requests };
+        process.stderr.write(`peer: ${name}: ${JSON.stringify(proxy.byOperation)}\n`);
+        return { ...r, calls: proxy.requests, byOperation: { ...proxy.byOperation } };
       } finally {
         await proxy.stop();
       }

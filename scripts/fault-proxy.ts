@@ -26,6 +26,8 @@ export interface FaultProxy {
   /** Faults injected so far, by service and kind. */
   injected: Record<string, Record<Fault, number>>;
   requests: number;
+  /** Requests by `service:operation` (the operation as the fault plan names it). */
+  readonly byOperation: Record<string, number>;
   setPlan: (plan: FaultPlan) => void;
   stop: () => Promise<void>;
 }
@@ -60,6 +62,7 @@ export async function startFaultProxy(upstream: string, initial: FaultPlan): Pro
   let random = prng(initial.seed ?? 1);
   const injected: FaultProxy['injected'] = {};
   const state = { requests: 0 };
+  const byOperation: Record<string, number> = {};
   const count = (service: string, f: Fault) => {
     injected[service] ??= { throttle: 0, deny: 0, error: 0, latency: 0, drop: 0, truncate: 0 };
     injected[service]![f]++;
@@ -71,7 +74,9 @@ export async function startFaultProxy(upstream: string, initial: FaultPlan): Pro
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const rate = plan.rates[`${service}:${operationOf(req, Buffer.concat(chunks))}`] ?? plan.rates[service] ?? plan.rates['*'] ?? 0;
+      const op = `${service}:${operationOf(req, Buffer.concat(chunks))}`;
+      byOperation[op] = (byOperation[op] ?? 0) + 1;
+      const rate = plan.rates[op] ?? plan.rates[service] ?? plan.rates['*'] ?? 0;
       const faults = plan.faults ?? ['throttle', 'error', 'latency', 'drop', 'truncate'];
       const fault = random() < rate ? faults[Math.floor(random() * faults.length)]! : undefined;
       if (fault) count(service, fault);
@@ -159,6 +164,7 @@ export async function startFaultProxy(upstream: string, initial: FaultPlan): Pro
     get requests() {
       return state.requests;
     },
+    byOperation,
     setPlan: (p) => {
       plan = p;
       random = prng(p.seed ?? 1);
