@@ -129,11 +129,12 @@ async function main() {
       '--quiet',
       '--fail-on',
       'none',
+      ...(process.env.IG_ARGS ? process.env.IG_ARGS.split(' ') : []),
     ];
     // Asynchronously: the emulator's output is read by this process, which must not block.
     const warm = await measured(scanCmd, { ...emulatorEnv(emulator.endpoint, regions[0]), ...cache });
     if (warm.code !== 0) throw new Error(`influxguard (warm-up) exited ${warm.code}: ${warm.stderr.slice(-1500)}`);
-    const ig = await run('influxguard', scanCmd, cache);
+    const ig = await run('influxguard', scanCmd, { ...cache, ...(process.env.IG_EXP ? { IG_EXP: '1' } : {}) });
     if (ig.code !== 0 && ig.code !== 3) throw new Error(`influxguard exited ${ig.code}: ${ig.stderr.slice(-1500)}`);
     const doc = JSON.parse(ig.stdout) as {
       findings: { checkId: string; status: string; severity: string; instanceId?: string; resource: { id: string } }[];

@@ -66,8 +66,34 @@ function byPhase(p: Profile): Record<string, number> {
   return out;
 }
 
+/** The functions with the most CPU of their own (self time), one line each: ms, name, where. */
+function topFunctions(p: Profile, n: number): string {
+  const self = new Map<number, number>();
+  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000));
+  const byFn = new Map<string, number>();
+  for (const node of p.nodes) {
+    const f = node.callFrame as { url: string; functionName: string; lineNumber?: number };
+    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${(f.lineNumber ?? 0) + 1}`;
+    byFn.set(key, (byFn.get(key) ?? 0) + (self.get(node.id) ?? 0));
+  }
+  return `${[...byFn]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, v]) => `${v.toFixed(0).padStart(7)} ms  ${k}`)
+    .join('\n')}\n`;
+}
+
 async function main() {
-  const { values } = parseArgs({ options: { instances: { type: 'string', default: '5000' }, write: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      instances: { type: 'string', default: '5000' },
+      write: { type: 'boolean', default: false },
+      // More scan options, space-separated (e.g. the peer comparison's scope: "--tag influxdb --kind ec2-instance --check net.*").
+      'scan-args': { type: 'string', default: '' },
+      // Also print the functions with the most CPU of their own.
+      top: { type: 'string', default: '0' },
+    },
+  });
   const n = Number(values.instances);
   const emulator = await startEmulator();
   try {
@@ -81,7 +107,18 @@ async function main() {
     const dir = mkdtempSync(join(tmpdir(), 'ig-profile-'));
     const regions = REGIONS.map(([r]) => r);
     const args = [...CLI_NODE_FLAGS, '--cpu-prof', '--cpu-prof-dir', dir, join(root, 'dist', 'bin', 'influxguard.js')];
-    const scan = ['scan', '--region', regions.join(','), '--no-probe', '--format', 'json', '--quiet', '--fail-on', 'none'];
+    const scan = [
+      'scan',
+      '--region',
+      regions.join(','),
+      '--no-probe',
+      '--format',
+      'json',
+      '--quiet',
+      '--fail-on',
+      'none',
+      ...values['scan-args'].split(' ').filter(Boolean),
+    ];
     const t0 = performance.now();
     const r = spawnSync(process.execPath, [...args, ...scan], {
       env: { PATH: process.env.PATH ?? '', HOME: dir, ...emulatorEnv(emulator.endpoint, regions[0]) },
@@ -91,7 +128,9 @@ async function main() {
     const wallS = (performance.now() - t0) / 1000;
     if (r.status !== 0 && r.status !== 3) throw new Error(`scan exited ${r.status}: ${r.stderr.slice(-1500)}`);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
-    const phases = byPhase(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile);
+    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
+    const phases = byPhase(profile);
+    if (Number(values.top) > 0) process.stderr.write(topFunctions(profile, Number(values.top)));
     const busy = Object.entries(phases).filter(([k]) => k !== 'idle');
     const total = busy.reduce((s, [, v]) => s + v, 0);
     const rows = busy

@@ -34,7 +34,7 @@ import { emulatedAws, gatherProbe, probeCidrs, probeOptions } from './evidence/p
 import { gatherRegion } from './kinds/gather.js';
 import { KINDS, type AnyKind } from './kinds/index.js';
 import type { DiscoverContext } from './kinds/kind.js';
-import { appliesToKind, subjectsOf } from './kinds/kind.js';
+import { appliesToKind, subjectsOf, wantedEvidence } from './kinds/kind.js';
 import {
   assessmentKey,
   fail,
@@ -60,7 +60,10 @@ export interface ScanDeps {
   clients: Clients;
   /** Region for account-level calls (STS, DescribeRegions) and the default scan region. */
   homeRegion: string;
+  /** The checks to run (default: every registered one); evidence no check of them reads is not gathered. */
   checks?: readonly Check[];
+  /** The resource kinds to list, by registered name (default: every kind). */
+  kinds?: readonly string[];
   now?: () => Date;
   newScanId?: () => string;
   onProgress?: (p: Progress) => void;
@@ -149,8 +152,9 @@ const failedRegion = (checks: readonly Check[], accountId: string, region: strin
  * Whether this scan (or work unit) lists a kind in the region: a kind listed per unit always; a kind listed
  * region-whole by the unit that runs the region checks (every CLI scan does), when a check of its scope is registered.
  */
-const listsKind = (k: AnyKind, unit: UnitScope | undefined, checks: readonly Check[]): boolean =>
-  k.listedBy === 'unit' || ((!unit || unit.regionChecks) && checks.some((c) => c.scope === k.scope));
+const listsKind = (k: AnyKind, unit: UnitScope | undefined, checks: readonly Check[], kinds?: readonly string[]): boolean =>
+  (!kinds || kinds.includes(k.name)) &&
+  (k.listedBy === 'unit' || ((!unit || unit.regionChecks) && checks.some((c) => c.scope === k.scope)));
 
 /** Every kind's listing, then the region's shared records for all their subjects, then what each kind reads after. */
 async function discoverRegion(kinds: readonly AnyKind[], d: DiscoverContext): Promise<RegionInventory> {
@@ -173,6 +177,7 @@ async function discoverRegion(kinds: readonly AnyKind[], d: DiscoverContext): Pr
     inv.instances,
     groupIds,
     subjects.some((s) => s.length > 0),
+    d.wants,
   );
   Object.assign(inv, shared);
   for (const k of kinds) await k.afterDiscovery?.(inv, d);
@@ -191,7 +196,7 @@ async function scanRegion(
   try {
     const unit = deps.unit;
     const regionChecks = !unit || unit.regionChecks;
-    const kinds = KINDS.filter((k) => listsKind(k, unit, checks));
+    const kinds = KINDS.filter((k) => listsKind(k, unit, checks, deps.kinds));
     const d: DiscoverContext = {
       clients: deps.clients,
       accountId,
@@ -199,6 +204,7 @@ async function scanRegion(
       config,
       ...(unit ? { only: unit.instanceIds } : {}),
       ...(deps.userDataCache ? { userDataCache: deps.userDataCache } : {}),
+      ...(deps.checks ? { wants: wantedEvidence(checks) } : {}),
     };
     const inventory = await discoverRegion(kinds, d);
     const bundle = await gatherRegion(kinds, inventory, config, sources, deps.now().getTime(), deadline);

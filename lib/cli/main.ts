@@ -11,8 +11,9 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { CallCounter, createClients } from '../aws/clients.js';
 import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } from '../config.js';
 import { InfluxguardError, configError, oneLine, usageError } from '../errors.js';
-import { isFailing, SEVERITIES, severityRank, type ScanDocument, type Severity } from '../model.js';
+import { isFailing, SEVERITIES, severityRank, type Check, type ScanDocument, type Severity } from '../model.js';
 import { probeRun } from '../probe.js';
+import { selectChecks, selectKinds } from '../checks/select.js';
 import { CredentialsError, credentialsFromText, type AuditCredentials } from '../evidence/audit/credentials.js';
 import { goneInstances } from '../discover/ec2.js';
 import { FORMATS, formatForFile, renderDocument, type Format } from '../render/formats.js';
@@ -80,6 +81,10 @@ selection:
   --allow-port SPEC    an expected extra port: PORT[-PORT][/tcp|udp|all][@SOURCE,...]; repeatable
                        e.g. 22@sg-0123456789abcdef0   9273/tcp@10.0.0.0/16
   --cluster-cidr CIDR  a CIDR that counts as inside an Enterprise cluster; repeatable
+  --check ID           run only these checks: an id (net.http-port-public) or a family (net.*);
+                       repeatable or comma-separated. Evidence no chosen check needs is not read.
+                       Not with --publish (Security Hub would resolve the other checks' findings)
+  --kind NAME          list only these resource kinds: ec2-instance, ecs-service, timestream-db
 
 evidence:
   --no-probe           do not probe the instances' endpoints (AWS evidence only)
@@ -143,6 +148,8 @@ const OPTIONS = {
   tag: { type: 'string', multiple: true },
   'allow-port': { type: 'string', multiple: true },
   'cluster-cidr': { type: 'string', multiple: true },
+  check: { type: 'string', multiple: true },
+  kind: { type: 'string', multiple: true },
   config: { type: 'string' },
   format: { type: 'string' },
   output: { type: 'string' },
@@ -344,6 +351,18 @@ async function emit(
   return reasons.length ? 3 : 0;
 }
 
+/** `--check` and `--kind`: a partial scan, never published (its lifecycle would resolve what it did not look at). */
+function scanSelection(values: Values, publish: boolean): { checks?: Check[]; kinds?: string[] } {
+  const checks = splitList(values.check);
+  const kinds = splitList(values.kind);
+  if (!checks && !kinds) return {};
+  if (publish)
+    throw usageError(
+      `${checks ? '--check' : '--kind'} and --publish: a partial scan is not published (Security Hub would resolve the findings of what it did not look at)`,
+    );
+  return { ...(checks ? { checks: selectChecks(checks) } : {}), ...(kinds ? { kinds: selectKinds(kinds) } : {}) };
+}
+
 const configFor = (values: Values, io: CliIO) =>
   loadConfig({ ...(values.config ? { file: values.config } : {}), env: io.env, overrides: overridesFrom(values) });
 
@@ -351,6 +370,7 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   format(values);
   failOn(values['fail-on']);
   const config = configFor(values, io);
+  const chosen = scanSelection(values, config.publish.enabled);
   const suppressions = asSuppressions(config.suppressions);
   const state = suppressionState(suppressions, new Date());
   for (const e of state.expired) io.stderr(`influxguard: warning: ${entryName(e.entry, e.index)} expired on ${e.entry.expires}: ignored\n`);
@@ -360,7 +380,7 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   const clients = createClients({ aws: config.aws, counter });
   const progress = progressReporter(io, io.stderrIsTTY && !values.quiet);
   try {
-    const result = await scan(config, { clients, homeRegion: region, env: io.env, onProgress: progress.onProgress });
+    const result = await scan(config, { clients, homeRegion: region, env: io.env, onProgress: progress.onProgress, ...chosen });
     progress.clear();
     for (const i of result.unmatchedSuppressions ?? [])
       io.stderr(`influxguard: warning: ${entryName(suppressions[i]!, i)} matched no finding\n`);
@@ -423,7 +443,19 @@ function credentialsFrom(values: Values, io: CliIO): { credentials?: AuditCreden
 }
 
 /** Flags that mean something only to `scan`: given to `probe` they would be silently ignored, so they are usage errors. */
-const SCAN_ONLY = ['region', 'tag', 'allow-port', 'cluster-cidr', 'endpoint-cidr', 'no-probe', 'host', 'publish', 'audit-secret'] as const;
+const SCAN_ONLY = [
+  'region',
+  'tag',
+  'allow-port',
+  'cluster-cidr',
+  'check',
+  'kind',
+  'endpoint-cidr',
+  'no-probe',
+  'host',
+  'publish',
+  'audit-secret',
+] as const;
 
 async function runProbe(targets: string[], values: Values, io: CliIO): Promise<number> {
   const scanOnly = SCAN_ONLY.filter((k) => values[k] !== undefined);

@@ -25,6 +25,7 @@ import {
   INFLUX_ROLES,
   fail,
   ok,
+  type EvidenceKey,
   type InboundRule,
   type InfluxRole,
   type Instance,
@@ -272,27 +273,33 @@ export async function discoverRegionResources(
   instances: readonly Instance[],
   groupIds: readonly string[],
   anySubject: boolean,
+  wants: (key: EvidenceKey) => boolean = () => true,
 ): Promise<RegionResources> {
-  if (!anySubject) {
-    const none = fail<never>('not read: the region has no InfluxDB instances');
-    return { securityGroups: ok(new Map()), volumes: ok(new Map()), prefixLists: new Map(), ebsDefaultEncryption: none };
-  }
+  const none = fail<never>('not read: the region has no InfluxDB instances');
+  if (!anySubject) return { securityGroups: ok(new Map()), volumes: ok(new Map()), prefixLists: new Map(), ebsDefaultEncryption: none };
+  // What no check of the scan reads is not read (`influxguard scan --check`): no check sees the placeholder.
+  const unread = fail<never>('not read: no check of this scan needs it');
   const [securityGroups, volumes, ebsDefaultEncryption] = await Promise.all([
-    gather('DescribeSecurityGroups', async () => {
-      const groups = await describeInChunks(
-        'DescribeSecurityGroups',
-        unique(groupIds),
-        (values) => paginateDescribeSecurityGroups({ client: ec2, pageSize: 1000 }, { Filters: [{ Name: 'group-id', Values: values }] }),
-        (p) => p.SecurityGroups,
-      );
-      return new Map(groups.map((g) => [g.GroupId!, toGroup(g)]));
-    }),
-    instanceVolumes(ec2, instances),
-    gather('GetEbsEncryptionByDefault', async () => {
-      if (!instances.length) throw new Error('not read: the region has no EC2 InfluxDB instances');
-      const out = await ec2.send(new GetEbsEncryptionByDefaultCommand({}));
-      return out.EbsEncryptionByDefault === true;
-    }),
+    !wants('network')
+      ? unread
+      : gather('DescribeSecurityGroups', async () => {
+          const groups = await describeInChunks(
+            'DescribeSecurityGroups',
+            unique(groupIds),
+            (values) =>
+              paginateDescribeSecurityGroups({ client: ec2, pageSize: 1000 }, { Filters: [{ Name: 'group-id', Values: values }] }),
+            (p) => p.SecurityGroups,
+          );
+          return new Map(groups.map((g) => [g.GroupId!, toGroup(g)]));
+        }),
+    !wants('volumes') ? unread : instanceVolumes(ec2, instances),
+    !wants('ebsDefaultEncryption')
+      ? unread
+      : gather('GetEbsEncryptionByDefault', async () => {
+          if (!instances.length) throw new Error('not read: the region has no EC2 InfluxDB instances');
+          const out = await ec2.send(new GetEbsEncryptionByDefaultCommand({}));
+          return out.EbsEncryptionByDefault === true;
+        }),
   ]);
 
   const prefixListIds = securityGroups.ok

@@ -646,7 +646,7 @@ function ruleSources(rule: Rule): string[] | undefined {
     .map((c) => (c.SourceIpConfig?.Values ?? c.Values ?? []).flatMap((v) => parseCidr(v)?.text ?? []));
   if (!sets.length) return undefined;
   const byFamily = (f: Family) =>
-    sets.reduce<string[] | undefined>((acc, set) => {
+    sets.reduce<readonly string[] | undefined>((acc, set) => {
       const mine = set.filter((c) => parseCidr(c)!.family === f);
       if (acc === undefined) return mine.length ? mergeCidr(mine) : [];
       return intersectCidrs(acc, mine);

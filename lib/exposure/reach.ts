@@ -97,7 +97,7 @@ export interface Path {
   missing?: string;
   lb?: LoadBalancerRoute['lb'];
   /** Public sources that pass every hop, where some do but not the world (merged CIDRs). */
-  sources?: string[];
+  sources?: readonly string[];
 }
 
 /** The ephemeral ports a client's reply goes back to (Linux, Windows and NAT devices all lie inside). */
@@ -111,7 +111,7 @@ const portsText = ([from, to]: [number, number]) => (from === to ? `TCP ${from}`
  * evidence, the hop's part in a narrowed set (`network ACL acl-… rule 50`), and why nothing passes when nothing does.
  */
 interface HopResult {
-  passed: string[];
+  passed: readonly string[];
   /** The hop as evidence (a load balancer's subnets are two: route table and ACL). */
   hop: Hop | Hop[];
   /** The rules or routes that let the passing sources through, for "only … passes …". */
@@ -151,7 +151,7 @@ function routeHopOnce(r: SubnetRoutes, family: Family, sources: readonly string[
     .map((x) => ({ ...x, length: parseCidr(x.destination)?.prefixLength ?? -1 }))
     .filter((x) => x.length >= 0)
     .sort((x, y) => y.length - x.length);
-  let remaining = [...sources];
+  let remaining: readonly string[] = sources;
   const passed: string[] = [];
   const used: string[] = [];
   const elsewhere: string[] = [];
@@ -208,7 +208,7 @@ function aclPassOnce(acl: NetworkAcl, egress: boolean, family: Family, port: num
     .filter((e) => e.egress === egress && e.family === family && parseCidr(e.cidr)?.family === family)
     .filter((e) => (e.protocol === 'all' || e.protocol === 'tcp') && e.fromPort <= port && port <= e.toPort)
     .sort((a, b) => a.ruleNumber - b.ruleNumber);
-  let remaining = [...sources];
+  let remaining: readonly string[] = sources;
   const out: AclPass = { passed: [], allows: [], denies: [] };
   for (const e of entries) {
     if (!remaining.length) break;
@@ -310,7 +310,7 @@ function groupHop(
 }
 
 /** One hop of a path: what it does to the sources reaching it, or why that could not be read. */
-type Step = (sources: string[]) => (HopResult & { missing?: string }) | { missing: string };
+type Step = (sources: readonly string[]) => (HopResult & { missing?: string }) | { missing: string };
 
 /** A hop that lets every source through (a listener, a target group), kept as evidence. */
 const passing =
@@ -326,8 +326,8 @@ function throughHops(
   family: Family,
   start: readonly string[],
   steps: Step[],
-): { state: Path['state']; hops: Hop[]; passed: string[]; broken?: string; missing?: string } {
-  let sources = [...start];
+): { state: Path['state']; hops: Hop[]; passed: readonly string[]; broken?: string; missing?: string } {
+  let sources: readonly string[] = start;
   const hops: Hop[] = [];
   const narrowed: string[] = [];
   let missing: string | undefined;
@@ -696,7 +696,7 @@ function lbPath(net: NetworkEvidence, r: LoadBalancerRoute, family: Family, port
   const lbHop: Hop = { hop: 'load-balancer', id: r.lb.id, detail: `${LB_KIND[r.lb.kind]} ${r.lb.name}, internet-facing` };
   const own: Step[] = [
     lbSubnetsStep(r.lb, family, r.listener.port),
-    ...(r.lb.openings ? [(s: string[]) => groupHop(r.lb.openings!, family, r.listener.port, s, r.lb.name)] : []),
+    ...(r.lb.openings ? [(s: readonly string[]) => groupHop(r.lb.openings!, family, r.listener.port, s, r.lb.name)] : []),
     listenerStep(r, family),
     ...(r.targetGroup ? [passing({ hop: 'target-group', id: r.targetGroup.id, detail: `target group ${r.targetGroup.name}` })] : []),
     passing({

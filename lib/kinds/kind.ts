@@ -24,6 +24,23 @@ export interface DiscoverContext {
   only?: readonly string[];
   /** Where user-data verdicts are kept between scans (EC2 instances); default: this process. */
   userDataCache?: UserDataCache;
+  /**
+   * Whether a check of this scan reads the evidence key (`Check.needs`): what none reads is not gathered (a scan of
+   * chosen checks, `influxguard scan --check`, reads only what they need). Absent: everything is read.
+   */
+  wants?: (key: EvidenceKey) => boolean;
+}
+
+/**
+ * The evidence keys the checks read (`Check.needs`), as a DiscoverContext's `wants`. Endpoint checks also read the
+ * network: a failing endpoint finding's severity rises when its instance is reachable from the internet.
+ */
+export function wantedEvidence(checks: readonly Pick<Check, 'needs' | 'scope'>[]): (key: EvidenceKey) => boolean {
+  const keys = new Set<EvidenceKey>(checks.flatMap((c) => c.needs as readonly EvidenceKey[]));
+  if (checks.some((c) => c.scope === 'endpoint')) keys.add('network');
+  // An ECS service's evidence is built from the region's groups and volumes too (its awsvpc groups, ECS-managed EBS).
+  if (keys.has('ecs')) for (const k of ['network', 'volumes'] as const) keys.add(k);
+  return (key) => keys.has(key);
 }
 
 /**

@@ -141,37 +141,62 @@ export const PUBLIC_UNICAST: Readonly<Record<4 | 6, readonly string[]>> = {
   6: excludeCidr(['2000::/3'], SPECIAL_V6),
 };
 
-/** Number of addresses in a set of CIDRs, overlaps counted once (merged first). */
-export const addressCount = (cidrs: readonly string[]): bigint =>
+/**
+ * The set operations below are pure and called with the same few source sets over and over (every instance behind
+ * the same groups, subnets and load balancers asks the same questions), and cidr-tools parses its string inputs on
+ * every call: their answers are kept by their inputs, a bounded table per operation (emptied when full). Answers are
+ * shared: read-only to callers.
+ */
+const MEMO_MAX = 4096;
+function memoSets<R>(compute: (a: readonly string[], b: readonly string[], family: 4 | 6) => R) {
+  const memo = new Map<string, R>();
+  return (a: readonly string[], b: readonly string[] = [], family: 4 | 6 = 4): R => {
+    const key = `${family}|${a.join(',')}|${b.join(',')}`;
+    let r = memo.get(key);
+    if (r === undefined) {
+      if (memo.size >= MEMO_MAX) memo.clear();
+      r = compute(a, b, family);
+      memo.set(key, r);
+    }
+    return r;
+  };
+}
+
+const countAddresses = memoSets((cidrs) =>
   cidrs.length
     ? mergeCidr([...cidrs])
         .map((c) => parseCidrRange(c))
         .reduce((n, r) => n + (r.end - r.start + 1n), 0n)
-    : 0n;
+    : 0n,
+);
+/** Number of addresses in a set of CIDRs, overlaps counted once (merged first). */
+export const addressCount = (cidrs: readonly string[]): bigint => countAddresses(cidrs);
 
 const PUBLIC_SIZE = { 4: addressCount(PUBLIC_UNICAST[4]), 6: addressCount(PUBLIC_UNICAST[6]) };
 
-/** The public unicast part of these CIDRs of one family (merged; empty when none is public). Others' family is ignored. */
-export function publicPart(cidrs: readonly string[], family: 4 | 6): string[] {
+const publicOf = memoSets((cidrs, _, family): readonly string[] => {
   const same = cidrs.filter((c) => parseCidr(c)?.family === family);
   if (!same.length) return [];
   // A ∩ P = A − (A − P): cidr-tools has subtraction and merging but no intersection.
   const merged = mergeCidr(same);
   const outside = excludeCidr(merged, [...PUBLIC_UNICAST[family]]);
   return outside.length ? excludeCidr(merged, outside) : merged;
-}
+});
+/** The public unicast part of these CIDRs of one family (merged; empty when none is public). Others' family is ignored. */
+export const publicPart = (cidrs: readonly string[], family: 4 | 6): readonly string[] => publicOf(cidrs, [], family);
 
-/** The addresses in both sets (merged; one family each, or empty). cidr-tools has no intersection: A ∩ B = A − (A − B). */
-export function intersectCidrs(a: readonly string[], b: readonly string[]): string[] {
-  if (!a.length || !b.length) return [];
+const intersection = memoSets((a, b): readonly string[] => {
   const merged = mergeCidr([...a]);
   const outside = excludeCidr(merged, [...b]);
   return outside.length ? excludeCidr(merged, outside) : merged;
-}
+});
+/** The addresses in both sets (merged; one family each, or empty). cidr-tools has no intersection: A ∩ B = A − (A − B). */
+export const intersectCidrs = (a: readonly string[], b: readonly string[]): readonly string[] =>
+  a.length && b.length ? intersection(a, b) : [];
 
+const difference = memoSets((a, b): readonly string[] => (b.length ? excludeCidr([...a], [...b]) : mergeCidr([...a])));
 /** What remains of `a` once `b` is taken out (merged). */
-export const subtractCidrs = (a: readonly string[], b: readonly string[]): string[] =>
-  a.length ? (b.length ? excludeCidr([...a], [...b]) : mergeCidr([...a])) : [];
+export const subtractCidrs = (a: readonly string[], b: readonly string[]): readonly string[] => (a.length ? difference(a, b) : []);
 
 /** The share of the family's public unicast space these CIDRs hold, in per cent (one decimal). */
 export const publicShare = (cidrs: readonly string[], family: 4 | 6): number =>
@@ -182,7 +207,7 @@ export const publicShare = (cidrs: readonly string[], family: 4 | 6): number =>
  * family's public space (`0.0.0.0/2, 64.0.0.0/3 and 12 more (28.1 % of public IPv4)`).
  */
 export function describeSources(cidrs: readonly string[], family: 4 | 6, max = 3): string {
-  const merged = cidrs.length ? mergeCidr([...cidrs]) : [];
+  const merged = cidrs.length ? merged4or6(cidrs) : [];
   if (!merged.length) return 'no public address';
   const share = publicShare(merged, family);
   const shown = merged.slice(0, max).join(', ');
@@ -190,13 +215,15 @@ export function describeSources(cidrs: readonly string[], family: 4 | 6, max = 3
   return `${shown}${more}${share >= 0.1 ? ` (${share} % of public IPv${family})` : ''}`;
 }
 
+const merged4or6 = memoSets((cidrs): readonly string[] => mergeCidr([...cidrs]));
+
 /**
  * Whether a source set of one family *is the world*: its public part (merged, so unaligned splits such as
  * `0.0.0.0/3` + `32.0.0.0/4` + `48.0.0.0/4` + … count whole) holds at least half of the family's public unicast
  * space. `0.0.0.0/1` alone is the world (about 56 %), `128.0.0.0/1` alone is not (about 44 %).
  */
-export const isWorld = (cidrs: readonly string[], family: 4 | 6): boolean =>
-  2n * addressCount(publicPart(cidrs, family)) >= PUBLIC_SIZE[family];
+export const isWorld = (cidrs: readonly string[], family: 4 | 6): boolean => world(cidrs, [], family);
+const world = memoSets((cidrs, _, family) => 2n * addressCount(publicPart(cidrs, family)) >= PUBLIC_SIZE[family]);
 
 /**
  * Whether the public part of one CIDR is larger than a /16 (IPv4) or a /32 (IPv6): what a world-open

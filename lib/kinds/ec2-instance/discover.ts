@@ -21,13 +21,17 @@ export async function discoverEc2Instances(c: DiscoverContext): Promise<Listing<
   };
 }
 
+const SNAPSHOT_KEYS = ['snapshots', 'publicSnapshots', 'snapshotBlockPublicAccess'] as const;
+
 export async function discoverEc2Paths(inv: RegionInventory, c: DiscoverContext): Promise<void> {
   if (!inv.instances.length) return;
   const k = c.clients;
   const ec2 = k.ec2(c.region);
+  const wants = c.wants ?? (() => true);
+  // What no check of this scan reads is left unread (undefined: as for a region without instances).
   [inv.network, inv.snapshots, inv.userData] = await Promise.all([
-    discoverNetwork({ ec2, elbv2: k.elbv2(c.region), elb: k.elb(c.region) }, inv),
-    discoverSnapshots(ec2, inv.instances),
-    discoverUserData(ec2, inv.instances, c.userDataCache),
+    wants('network') ? discoverNetwork({ ec2, elbv2: k.elbv2(c.region), elb: k.elb(c.region) }, inv) : undefined,
+    SNAPSHOT_KEYS.some(wants) ? discoverSnapshots(ec2, inv.instances) : undefined,
+    wants('userData') ? discoverUserData(ec2, inv.instances, c.userDataCache) : undefined,
   ]);
 }
