@@ -18,7 +18,7 @@ export function selectChecks(patterns: readonly string[], checks: readonly Check
 }
 
 export function selectKinds(names: readonly string[]): string[] {
-  const known = KINDS.map((k) => k.name);
+  const known = KINDS.map((k) => k.name).sort();
   for (const n of names) if (!known.includes(n)) throw usageError(`--kind ${n}: not a resource kind (${known.join(', ')})`);
   return [...new Set(names)];
 }

@@ -81,26 +81,24 @@ selection:
   --allow-port SPEC    an expected extra port: PORT[-PORT][/tcp|udp|all][@SOURCE,...]; repeatable
                        e.g. 22@sg-0123456789abcdef0   9273/tcp@10.0.0.0/16
   --cluster-cidr CIDR  a CIDR that counts as inside an Enterprise cluster; repeatable
-  --check ID           run only these checks: an id (net.http-port-public) or a family (net.*);
-                       repeatable or comma-separated. Evidence no chosen check needs is not read.
-                       Not with --publish (Security Hub would resolve the other checks' findings)
-  --kind NAME          list only these resource kinds: ec2-instance, ecs-service, timestream-db
+  --check ID           only these checks (an id, or a family: net.*) and the evidence they need;
+                       repeatable; not with --publish
+  --kind NAME          only these resource kinds: ec2-instance, ecs-service, timestream-db
 
 evidence:
   --no-probe           do not probe the instances' endpoints (AWS evidence only)
   --allow-cidr CIDR    where instance endpoints may be probed; repeatable (default: private ranges)
   --endpoint-cidr CIDR an influxdb:endpoint tag may point into these (load balancers, proxies)
   --host               collect host evidence through SSM Run Command (needs ssm:SendCommand)
-  --audit-secret ARN   credentialed audit (users, grants, tokens) with this Secrets Manager secret;
-                       an instance's influxdb:audit-secret tag names its own (allowed: audit.secrets).
-                       A secret is read and sent only to the instances its own tags
-                       influxguard:instances[:2…] list, only over TLS whose certificate verifies
+  --audit-secret ARN   credentialed audit (users, grants, tokens) with this Secrets Manager secret, or
+                       an instance's influxdb:audit-secret tag's (allowed: audit.secrets); sent only to
+                       the instances its tags influxguard:instances[:2…] list, over verified TLS
   --audit-ca FILE      the CA (PEM) that issued the endpoints' certificates: the audit trusts it alone,
                        and a secret tagged influxguard:instances=* then serves the whole fleet
   --audit-insecure-lab laboratory only: do not verify the certificate (never the binding); every
                        audit finding says so
 
-${OUTPUT_OPTIONS.replace('FORMAT_MORE', ',\n                       asff (Security Hub findings)')}
+${OUTPUT_OPTIONS.replace('FORMAT_MORE', ', asff (Security Hub)')}
   --quiet              no progress on stderr
   --publish            import findings into Security Hub and send the SNS summary to
                        publish.snsTopicArn / INFLUXGUARD_SNS_TOPIC_ARN (off by default)

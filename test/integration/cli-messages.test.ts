@@ -114,6 +114,7 @@ describe('probe messages', () => {
       [['--region', 'eu-west-1'], '--region is a scan option: probe does not take it'],
       [['--publish', '--host'], '--host, --publish are scan options: probe does not take them'],
       [['--no-probe'], '--no-probe is a scan option'],
+      [['--check', 'tls.*'], '--check is a scan option'],
     ] as const) {
       const r = await runCli(['probe', ...flags, ...LOOPBACK, REFUSED], {});
       expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
@@ -175,5 +176,23 @@ describe('configuration errors', () => {
     expect(root.stderr).toBe(`influxguard: invalid config file ${config}: it must be a JSON object ({…})\n`);
     const flag = await runCli(['probe', '--allow-cidr', '10.0.0.0/33', '10.1.2.3'], {});
     expect(flag.stderr).toBe('influxguard: invalid option: --allow-cidr ("10.0.0.0/33"): is not a valid IPv4/IPv6 CIDR\n');
+  });
+
+  it('a check or kind that does not exist, and a partial scan with --publish, are usage errors (before any AWS call)', async () => {
+    for (const [flags, message] of [
+      [['--check', 'net.*,net.no-such-check'], '--check net.no-such-check: no check has this id or family'],
+      [['--check', 'nets.*'], '--check nets.*: no check has this id or family'],
+      [['--kind', 'ec2'], '--kind ec2: not a resource kind (ec2-instance, ecs-service, timestream-db)'],
+      [['--check', 'net.*', '--publish'], '--check and --publish: a partial scan is not published'],
+      [['--kind', 'ec2-instance', '--publish'], '--kind and --publish: a partial scan is not published'],
+    ] as const) {
+      // No region, no credentials: the usage error comes first.
+      const r = await runCli(['scan', ...flags], {});
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: expect.stringContaining(`influxguard: usage: ${message}`),
+      });
+    }
   });
 });

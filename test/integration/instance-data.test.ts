@@ -6,6 +6,7 @@
  * emulator patches both (scripts/moto_server.py).
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { selectChecks } from '../../lib/checks/select.js';
 import { clearUserDataCache } from '../../lib/discover/instance-data.js';
 import { parseConfig } from '../../lib/config.js';
 import type { Finding, ScanDocument, SubjectRef } from '../../lib/model.js';
@@ -212,5 +213,35 @@ describe('no planted secret in any output', () => {
     // The names do appear: the outputs say where the credential is.
     expect(outputs.json).toContain('INFLUXDB_ADMIN_PASSWORD');
     expect(outputs.table).toContain('INFLUXDB_ADMIN_PASSWORD (line 3)');
+  });
+});
+
+describe('a scan of chosen checks (influxguard scan --check … --kind …)', () => {
+  it('reads only what they need (no user data, snapshots, account settings, other kinds) and answers as the full scan does', async () => {
+    clearUserDataCache();
+    const config = parseConfig({ probe: { enabled: false }, regions: [R1, R2] });
+    const { clients, counter } = account.clients(config);
+    const checks = selectChecks(['net.*', 'ebs.volume-unencrypted', 'tls.load-balancer-plaintext']);
+    const partial = await scan(config, { clients, homeRegion: R1, checks, kinds: ['ec2-instance'] });
+    const calls = Object.keys(counter.callsByOperation());
+    for (const unread of [
+      'ec2:DescribeInstanceAttribute',
+      'ec2:DescribeSnapshots',
+      'ec2:GetSnapshotBlockPublicAccessState',
+      'ec2:GetEbsEncryptionByDefault',
+    ])
+      expect([unread, calls.includes(unread)]).toEqual([unread, false]);
+    expect(calls.filter((c) => /^(ecs|timestream|efs)/.test(c))).toEqual([]);
+    expect(calls).toEqual(expect.arrayContaining(['ec2:DescribeSecurityGroups', 'ec2:DescribeVolumes', 'ec2:DescribeRouteTables']));
+    // The chosen checks' findings are the full scan's, and only theirs.
+    const ids = new Set(checks.map((c) => c.id));
+    const key = (f: Finding) => JSON.stringify([f.checkId, f.resource.id, f.status, f.severity, f.title]);
+    expect(partial.document.findings.map(key).sort()).toEqual(
+      doc.findings
+        .filter((f) => ids.has(f.checkId))
+        .map(key)
+        .sort(),
+    );
+    expect(partial.document.findings.length).toBeGreaterThan(0);
   });
 });
