@@ -1,16 +1,21 @@
 /**
- * A peer in the benchmark: the same emulated estate as bench/fleet.ts (1,000
- * instances over four regions by default) scanned by influxguard (the CLI,
- * `--no-probe`, AWS evidence only) and by Cloud Custodian with a policy
- * equivalent to the network and EBS checks (bench/custodian-policy.yml, run
- * with `--cache-period 0`), each in its own process, each through its own
- * pass-through proxy (scripts/fault-proxy.ts with no faults) that counts the
- * requests reaching moto. Reports wall time, peak RSS and AWS calls of both,
- * and influxguard / Custodian as ratios.
+ * Peers in the benchmark (issue 33): the fleet benchmark's estate (bench/fleet.ts, four regions) at 1,000, 5,000 and
+ * 10,000 instances, scanned by influxguard and by Cloud Custodian, interleaved (each round alternates which goes
+ * first), each in its own process through its own counting pass-through proxy (scripts/fault-proxy.ts, no faults) to
+ * the same moto server. Records wall time, CPU-seconds (getrusage of the tool's process tree), peak RSS and AWS calls
+ * by operation, medians of the rounds, and influxguard / Custodian as ratios.
  *
- * Custodian comes from PyPI into .bench/custodian (`make bench-setup`, version
- * pinned in bench/requirements-custodian.txt); run that before entering the
- * sandbox, which has no network. Usage: node dist/bench/peer.js [--instances N] [--no-write]
+ * The comparison is on the scope Custodian's policy covers (bench/custodian-policy.yml: instances tagged `influxdb`,
+ * EC2 exposure and EBS): `influxguard scan --no-probe --tag influxdb --kind ec2-instance --check net.*
+ * --check ebs.volume-unencrypted` (every network check, reachability included). Its calls are counted without the
+ * reads of what the region's load balancers reference (listeners, rules, target groups, targets and their
+ * attributes, the load balancers' subnets), which grow with the load balancers and which Custodian does not make;
+ * those are reported apart. A full `--no-probe` scan (every check and kind, the per-instance user-data reads
+ * included) is run once per size and reported beside it, with no target.
+ *
+ * Custodian comes from PyPI into .bench/custodian (`make bench-setup`, version pinned in
+ * bench/requirements-custodian.txt); run that before entering the sandbox, which has no network.
+ * Usage: node dist/bench/peer.js [--sizes 1000,5000,10000] [--rounds 3] [--no-write]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -73,115 +78,216 @@ function resourceCounts(dir: string): Record<string, number> {
   return counts;
 }
 
+/** The comparison's scope: what Custodian's policy selects and judges. */
+export const PEER_SCOPE = ['--tag', 'influxdb', '--kind', 'ec2-instance', '--check', 'net.*', '--check', 'ebs.volume-unencrypted'];
+
+/**
+ * Reads of what a region's load balancers reference, made only because they exist and growing with them (ALB/NLB
+ * listeners, rules, target groups, target health and attributes; Classic policies; the load balancers' subnets).
+ * Listing the load balancers themselves (DescribeLoadBalancers) is counted.
+ */
+const LB_READ = /^elasticloadbalancing:(?!DescribeLoadBalancers$)|^ec2:DescribeSubnets$/;
+const USER_DATA = 'ec2:DescribeInstanceAttribute';
+
+interface Run {
+  wallS: number;
+  cpuS: number;
+  peakRssMb: number;
+  calls: number;
+  byOperation: Record<string, number>;
+  stdout: string;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const sum = (ops: Record<string, number>, keep: (op: string) => boolean) =>
+  Object.entries(ops).reduce((n, [op, c]) => n + (keep(op) ? c : 0), 0);
+const counted = (ops: Record<string, number>) => sum(ops, (op) => !LB_READ.test(op) && op !== USER_DATA);
+
 async function main() {
   const { values } = parseArgs({
-    options: { instances: { type: 'string', default: '1000' }, 'no-write': { type: 'boolean', default: false } },
+    options: {
+      sizes: { type: 'string', default: '1000,5000,10000' },
+      rounds: { type: 'string', default: '3' },
+      'no-write': { type: 'boolean', default: false },
+    },
   });
-  const n = Number(values.instances);
+  const sizes = values.sizes.split(',').map(Number);
+  const rounds = Number(values.rounds);
   if (!existsSync(CUSTODIAN))
     throw new Error(`Cloud Custodian is not installed at ${CUSTODIAN}: run "make bench-setup" (outside the sandbox) first`);
-  const emulator = await startEmulator();
-  try {
-    const base = { endpoint: emulator.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-    const s0 = performance.now();
-    const counts = apportion(
-      n,
-      REGIONS.map(([, w]) => w),
-    );
-    // Endpoint tags point at a loopback port nothing listens on: neither tool probes here (influxguard runs with --no-probe).
-    const pool = { servers: ['https://127.0.0.1:9'], hanging: ['127.0.0.1:9'], hostPid: 0 };
-    await Promise.all(REGIONS.map(([region], i) => seedFleet(new EC2Client({ ...base, region }), region, counts[i]!, pool)));
-    const seedS = (performance.now() - s0) / 1000;
-    process.stderr.write(`peer: ${n} instances seeded in ${seedS.toFixed(1)} s\n`);
-    const regions = REGIONS.map(([r]) => r);
+  const regions = REGIONS.map(([r]) => r);
+  const cache = { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'ig-peer-cache-')) };
+  const scanCmd = (scope: string[]) => [
+    join(root, 'dist', 'influxguard.mjs'),
+    'scan',
+    '--region',
+    regions.join(','),
+    '--no-probe',
+    '--format',
+    'json',
+    '--quiet',
+    '--fail-on',
+    'none',
+    ...scope,
+  ];
+  const sections: string[] = [];
+  const targetRows: string[] = [];
+  let warmed = false;
+  for (const n of sizes) {
+    const emulator = await startEmulator();
+    try {
+      const base = { endpoint: emulator.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+      const s0 = performance.now();
+      const counts = apportion(
+        n,
+        REGIONS.map(([, w]) => w),
+      );
+      // Endpoint tags point at a loopback port nothing listens on: neither tool probes here (influxguard runs with --no-probe).
+      const pool = { servers: ['https://127.0.0.1:9'], hanging: ['127.0.0.1:9'], hostPid: 0 };
+      await Promise.all(REGIONS.map(([region], i) => seedFleet(new EC2Client({ ...base, region }), region, counts[i]!, pool)));
+      const seedS = (performance.now() - s0) / 1000;
+      process.stderr.write(`peer: ${n} instances seeded in ${seedS.toFixed(1)} s\n`);
 
-    const run = async (name: string, cmd: string[], extraEnv: Record<string, string> = {}) => {
-      const proxy = await startFaultProxy(emulator.endpoint, { rates: {} });
-      try {
-        const env = {
-          ...emulatorEnv(proxy.endpoint, regions[0]),
-          AWS_DEFAULT_REGION: regions[0]!,
-          HOME: mkdtempSync(join(tmpdir(), `ig-peer-${name}-`)),
-          ...extraEnv,
-        };
-        const r = await measured(cmd, env);
-        process.stderr.write(
-          `peer: ${name}: ${r.wallS.toFixed(1)} s, ${r.cpuS.toFixed(2)} CPU-s, ${r.peakRssMb.toFixed(0)} MB, ${proxy.requests} requests, exit ${r.code}\n`,
-        );
-        process.stderr.write(`peer: ${name}: ${JSON.stringify(proxy.byOperation)}\n`);
-        return { ...r, calls: proxy.requests, byOperation: { ...proxy.byOperation } };
-      } finally {
-        await proxy.stop();
+      const run = async (name: string, cmd: string[], extraEnv: Record<string, string> = {}): Promise<Run> => {
+        const proxy = await startFaultProxy(emulator.endpoint, { rates: {} });
+        try {
+          const env = {
+            ...emulatorEnv(proxy.endpoint, regions[0]),
+            AWS_DEFAULT_REGION: regions[0]!,
+            HOME: mkdtempSync(join(tmpdir(), `ig-peer-${name}-`)),
+            ...extraEnv,
+          };
+          const r = await measured(cmd, env);
+          if (r.code !== 0 && r.code !== 3) throw new Error(`${name} exited ${r.code}: ${r.stderr.slice(-1500)}`);
+          process.stderr.write(
+            `peer: ${n} ${name}: ${r.wallS.toFixed(1)} s, ${r.cpuS.toFixed(2)} CPU-s, ${r.peakRssMb.toFixed(0)} MB, ${proxy.requests} calls (${counted(proxy.byOperation)} counted)\n`,
+          );
+          return { ...r, calls: proxy.requests, byOperation: { ...proxy.byOperation } };
+        } finally {
+          await proxy.stop();
+        }
+      };
+      // The CLI as a user runs it: the bundle through its own launcher (node flags included), its compile cache filled
+      // by an earlier scan (the chunks a scan loads on use included), as for any scan after a user's first.
+      if (!warmed) {
+        const warm = await measured(scanCmd([]), { ...emulatorEnv(emulator.endpoint, regions[0]), ...cache });
+        if (warm.code !== 0 && warm.code !== 3) throw new Error(`influxguard (warm-up) exited ${warm.code}: ${warm.stderr.slice(-1500)}`);
+        warmed = true;
       }
-    };
+      const out = mkdtempSync(join(tmpdir(), 'ig-peer-c7n-out-'));
+      const c7nCmd = [CUSTODIAN, 'run', '--cache-period', '0', '-s', out, ...regions.flatMap((r) => ['-r', r]), POLICY];
+      const ig: Run[] = [];
+      const c7n: Run[] = [];
+      for (let r = 0; r < rounds; r++) {
+        // Interleaved, the order alternating: drift in the machine's load falls on both.
+        if (r % 2 === 0) {
+          ig.push(await run('influxguard', scanCmd(PEER_SCOPE), cache));
+          c7n.push(await run('custodian', c7nCmd));
+        } else {
+          c7n.push(await run('custodian', c7nCmd));
+          ig.push(await run('influxguard', scanCmd(PEER_SCOPE), cache));
+        }
+      }
+      const full = await run('influxguard-full', scanCmd([]), cache);
+      const found = resourceCounts(out);
+      const doc = JSON.parse(ig[0]!.stdout) as {
+        findings: { checkId: string; status: string; severity: string; instanceId?: string; resource: { id: string } }[];
+      };
+      const failing = (id: string) => doc.findings.filter((f) => f.checkId === id && f.status === 'FAILED');
+      // World-open only: net.rpc-port-exposed is CRITICAL when a rule admits the world (HIGH for narrower exposures, which the policy does not ask about).
+      const igOpen = new Set(
+        [...failing('net.http-port-public'), ...failing('net.rpc-port-exposed').filter((f) => f.severity === 'CRITICAL')].map(
+          (f) => f.instanceId,
+        ),
+      ).size;
+      const igVolumes = new Set(failing('ebs.volume-unencrypted').map((f) => f.resource.id)).size;
 
-    // The CLI as a user runs it: the bundle through its own launcher (node flags included), its compile cache filled by
-    // an earlier scan (the chunks a scan loads on use included), as for any scan after a user's first.
-    const cache = { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'ig-peer-cache-')) };
-    const scanCmd = [
-      join(root, 'dist', 'influxguard.mjs'),
-      'scan',
-      '--region',
-      regions.join(','),
-      '--no-probe',
-      '--format',
-      'json',
-      '--quiet',
-      '--fail-on',
-      'none',
-      ...(process.env.IG_ARGS ? process.env.IG_ARGS.split(' ') : []),
-    ];
-    // Asynchronously: the emulator's output is read by this process, which must not block.
-    const warm = await measured(scanCmd, { ...emulatorEnv(emulator.endpoint, regions[0]), ...cache });
-    if (warm.code !== 0) throw new Error(`influxguard (warm-up) exited ${warm.code}: ${warm.stderr.slice(-1500)}`);
-    const ig = await run('influxguard', scanCmd, { ...cache, ...(process.env.IG_EXP ? { IG_EXP: '1' } : {}) });
-    if (ig.code !== 0 && ig.code !== 3) throw new Error(`influxguard exited ${ig.code}: ${ig.stderr.slice(-1500)}`);
-    const doc = JSON.parse(ig.stdout) as {
-      findings: { checkId: string; status: string; severity: string; instanceId?: string; resource: { id: string } }[];
-    };
-    const failing = (id: string) => doc.findings.filter((f) => f.checkId === id && f.status === 'FAILED');
-    // World-open only: net.rpc-port-exposed is CRITICAL when a rule admits the world (HIGH for narrower exposures, which the policy does not ask about).
-    const igOpen = new Set(
-      [...failing('net.http-port-public'), ...failing('net.rpc-port-exposed').filter((f) => f.severity === 'CRITICAL')].map(
-        (f) => f.instanceId,
-      ),
-    ).size;
-    const igVolumes = new Set(failing('ebs.volume-unencrypted').map((f) => f.resource.id)).size;
+      const m = (xs: Run[], f: (r: Run) => number) => median(xs.map(f));
+      const igCalls = m(ig, (r) => counted(r.byOperation));
+      const c7nCalls = m(c7n, (r) => r.calls);
+      const lbReads = m(ig, (r) => sum(r.byOperation, (op) => LB_READ.test(op)));
+      const ratio = (a: number, b: number) => a / b;
+      const row = (what: string, a: number, b: number, unit: string, digits: number, limit: number) => {
+        const q = ratio(a, b);
+        return `| ${what} | ${a.toFixed(digits)}${unit} | ${b.toFixed(digits)}${unit} | **${q.toFixed(2)}×** (target ≤ ${limit}×: ${q <= limit ? 'met' : '**missed**'}) |`;
+      };
+      const wall = row(
+        'wall time',
+        m(ig, (r) => r.wallS),
+        m(c7n, (r) => r.wallS),
+        ' s',
+        1,
+        1,
+      );
+      const cpu = row(
+        'CPU-seconds',
+        m(ig, (r) => r.cpuS),
+        m(c7n, (r) => r.cpuS),
+        ' s',
+        2,
+        1,
+      );
+      const rss = row(
+        'peak RSS',
+        m(ig, (r) => r.peakRssMb),
+        m(c7n, (r) => r.peakRssMb),
+        ' MB',
+        0,
+        1,
+      );
+      const calls = row('AWS calls (load-balancer reads apart)', igCalls, c7nCalls, '', 0, 2);
+      for (const [what, r] of [
+        ['wall', wall],
+        ['CPU', cpu],
+        ['RSS', rss],
+        ['calls', calls],
+      ] as const)
+        targetRows.push(`| ${n.toLocaleString('en')} | ${what} | ${r.split(' | ').slice(1, 4).join(' | ')}`);
+      const ops = (r: Run) =>
+        Object.entries(r.byOperation)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([op, c]) => `${op.split(':')[1]} ${c}`)
+          .join(', ');
+      sections.push(`### ${n.toLocaleString('en')} instances
 
-    const out = mkdtempSync(join(tmpdir(), 'ig-peer-c7n-out-'));
-    const c7n = await run('custodian', [CUSTODIAN, 'run', '--cache-period', '0', '-s', out, ...regions.flatMap((r) => ['-r', r]), POLICY]);
-    if (c7n.code !== 0) throw new Error(`custodian exited ${c7n.code}: ${c7n.stderr.slice(-1500)}`);
-    const found = resourceCounts(out);
+Seeded in ${seedS.toFixed(0)} s. Medians of ${rounds} interleaved rounds (influxguard: ${ig.map((r) => `${r.wallS.toFixed(1)} s / ${r.cpuS.toFixed(2)} CPU-s`).join(', ')}; Custodian: ${c7n.map((r) => `${r.wallS.toFixed(1)} s / ${r.cpuS.toFixed(2)} CPU-s`).join(', ')}).
 
-    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
-    const rows = [
-      `| wall time (process start to exit) | ${ig.wallS.toFixed(1)} s | ${c7n.wallS.toFixed(1)} s | **${ratio(ig.wallS, c7n.wallS)}** |`,
-      `| peak RSS | ${ig.peakRssMb.toFixed(0)} MB | ${c7n.peakRssMb.toFixed(0)} MB | **${ratio(ig.peakRssMb, c7n.peakRssMb)}** |`,
-      `| AWS calls (HTTP requests reaching moto) | ${ig.calls} | ${c7n.calls} | **${ratio(ig.calls, c7n.calls)}** |`,
-      `| instances with 8086/8088 open to the world | ${igOpen} (net.http-port-public FAILED, or net.rpc-port-exposed FAILED CRITICAL) | ${found['influxdb-world-open'] ?? 0} | |`,
-      `| unencrypted volumes attached to them | ${igVolumes} (ebs.volume-unencrypted FAILED) | ${found['influxdb-unencrypted-volumes'] ?? 0} | |`,
-      `| what else it judged | all ${new Set(doc.findings.map((f) => f.checkId)).size} AWS-evidence checks, ${doc.findings.length.toLocaleString('en')} findings | only these two policies | |`,
-    ];
-    const body = `## A peer: Cloud Custodian on the same estate
-
-${machine()}. \`node dist/bench/peer.js --instances ${n}\` in a loopback-only network namespace: the fleet benchmark's estate (${n.toLocaleString('en')} instances over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}; seeded in ${seedS.toFixed(0)} s) scanned by \`influxguard scan --no-probe\` (AWS evidence, every check; the bundled CLI, \`dist/influxguard.mjs\`, run through its launcher, dist/influxguard.mjs: node \`${CLI_NODE_FLAGS.join(' ')}\` and Node's compile cache, filled by one scan before, not counted) and by Cloud Custodian ${readFileSync(
-      join(root, 'bench', 'requirements-custodian.txt'),
-      'utf8',
-    )
-      .trim()
-      .replace(
-        '==',
-        ' ',
-      )} with [bench/custodian-policy.yml](custodian-policy.yml) (world-open 8086/8088 on security groups of tagged instances; unencrypted volumes attached to them), \`--cache-period 0\`, the same four regions, each tool in its own process through its own counting pass-through proxy to the same moto server (botocore honours \`AWS_ENDPOINT_URL\`). Peak RSS: getrusage of the tool's process.
-
-| measure | influxguard | Cloud Custodian | influxguard / Custodian |
+| measure | influxguard (Custodian's scope) | Cloud Custodian | influxguard / Custodian |
 |---|---|---|---|
-${rows.join('\n')}`;
-    process.stdout.write(`${body}\n`);
-    if (!values['no-write']) writeSection('peer', body);
-  } finally {
-    await emulator.stop();
+${wall}
+${cpu}
+${rss}
+${calls}
+| load-balancer reads (apart: listeners, rules, target groups, targets, attributes, subnets) | ${lbReads} | none | |
+| instances with 8086/8088 open to the world | ${igOpen} (net.http-port-public FAILED, or net.rpc-port-exposed FAILED CRITICAL) | ${found['influxdb-world-open'] ?? 0} | |
+| unencrypted volumes attached to them | ${igVolumes} (ebs.volume-unencrypted FAILED) | ${found['influxdb-unencrypted-volumes'] ?? 0} | |
+| full scan, every check and kind (no target) | ${full.wallS.toFixed(1)} s, ${full.cpuS.toFixed(2)} CPU-s, ${full.peakRssMb.toFixed(0)} MB, ${full.calls} calls: ${full.byOperation[USER_DATA] ?? 0} per-instance user-data reads, ${sum(full.byOperation, (op) => LB_READ.test(op))} load-balancer reads, ${counted(full.byOperation)} others | | |
+
+Calls by operation: influxguard ${ops(ig[0]!)}; Custodian ${ops(c7n[0]!)}.`);
+    } finally {
+      await emulator.stop();
+    }
   }
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const body = `## Peers: Cloud Custodian on the same estate (issue 33)
+
+${machine()}; load average at the end ${load}. \`node dist/bench/peer.js --sizes ${sizes.join(',')} --rounds ${rounds}\` in a loopback-only network namespace: the fleet benchmark's estate (over ${REGIONS.map(([r, w]) => `${r} ${w * 100}%`).join(', ')}) scanned by influxguard on the scope Custodian's policy covers (\`influxguard scan --no-probe ${PEER_SCOPE.join(' ')}\`: every network check with reachability, and EBS volume encryption, of the instances tagged \`influxdb\`; the bundled CLI, \`dist/influxguard.mjs\`, through its launcher: node \`${CLI_NODE_FLAGS.join(' ')}\` and Node's compile cache, filled by one scan before, not counted) and by Cloud Custodian ${readFileSync(
+    join(root, 'bench', 'requirements-custodian.txt'),
+    'utf8',
+  )
+    .trim()
+    .replace(
+      '==',
+      ' ',
+    )} with [bench/custodian-policy.yml](custodian-policy.yml) (world-open 8086/8088 on security groups of tagged instances; unencrypted volumes attached to them), \`--cache-period 0\`, the same four regions; each tool in its own process through its own counting pass-through proxy to the same moto server (botocore honours \`AWS_ENDPOINT_URL\`). CPU and peak RSS: getrusage of the tool's process tree. Prowler is not run here (5.46 took 56.8 s, 28.8 CPU-s, 493 MB and 6,593 calls at 1,000 when issue 33 was filed).
+
+| instances | measure | influxguard | Custodian | influxguard / Custodian |
+|---|---|---|---|---|
+${targetRows.join('\n')}
+
+${sections.join('\n\n')}`;
+  process.stdout.write(`${body}\n`);
+  if (!values['no-write']) writeSection('peer', body);
 }
 
 main().catch((err: unknown) => {

@@ -8,7 +8,7 @@
  * (file names survive; the bundle's minified code would not say where it is), with the CLI's own node flags.
  * Usage (in the sandbox): node dist/bench/profile.js [--instances 5000] [--write]
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +69,9 @@ function byPhase(p: Profile): Record<string, number> {
 /** The functions with the most CPU of their own (self time), one line each: ms, name, where. */
 function topFunctions(p: Profile, n: number): string {
   const self = new Map<number, number>();
-  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000));
+  p.samples.forEach((id, i) => {
+    self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
+  });
   const byFn = new Map<string, number>();
   for (const node of p.nodes) {
     const f = node.callFrame as { url: string; functionName: string; lineNumber?: number };
@@ -120,10 +122,16 @@ async function main() {
       ...values['scan-args'].split(' ').filter(Boolean),
     ];
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [...args, ...scan], {
-      env: { PATH: process.env.PATH ?? '', HOME: dir, ...emulatorEnv(emulator.endpoint, regions[0]) },
-      encoding: 'utf8',
-      maxBuffer: 1 << 30,
+    // Asynchronously: this process reads the emulator's output, which must not block while the scan runs.
+    const r = await new Promise<{ status: number | null; stderr: string }>((resolve, reject) => {
+      const p = spawn(process.execPath, [...args, ...scan], {
+        env: { PATH: process.env.PATH ?? '', HOME: dir, ...emulatorEnv(emulator.endpoint, regions[0]) },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      p.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+      p.on('error', reject);
+      p.on('exit', (status) => resolve({ status, stderr }));
     });
     const wallS = (performance.now() - t0) / 1000;
     if (r.status !== 0 && r.status !== 3) throw new Error(`scan exited ${r.status}: ${r.stderr.slice(-1500)}`);

@@ -18,10 +18,28 @@ import {
   type Result,
   type SnapshotEvidence,
   type SnapshotInventory,
+  type Volume,
   type VolumeEvidence,
 } from '../../model.js';
 import type { GatherEnv, Sourced } from '../kind.js';
 import { ec2InstanceSubject } from './subject.js';
+
+const attachments = new WeakMap<ReadonlyMap<string, Volume>, Map<string, Volume[]>>();
+/** The region's volumes by the instances they are attached to (built once per inventory). */
+function attachedTo(volumes: ReadonlyMap<string, Volume>): Map<string, Volume[]> {
+  let index = attachments.get(volumes);
+  if (!index) {
+    index = new Map();
+    for (const v of volumes.values())
+      for (const a of v.attachments) {
+        const list = index.get(a.instanceId);
+        if (!list) index.set(a.instanceId, [v]);
+        else if (!list.includes(v)) list.push(v);
+      }
+    attachments.set(volumes, index);
+  }
+  return index;
+}
 
 function volumeEvidence(
   instanceId: string,
@@ -29,11 +47,13 @@ function volumeEvidence(
   inv: RegionInventory,
 ): Result<VolumeEvidence[]> {
   if (!inv.volumes.ok) return fail(inv.volumes.reason);
+  const all = inv.volumes.value;
   const devices = new Map(blockDevices.map((b) => [b.volumeId, b.device]));
+  // The volumes attached to it or named by its block devices: by index, not a pass over the region's volumes each.
+  const mine = new Set([...(attachedTo(all).get(instanceId) ?? []), ...blockDevices.flatMap((b) => all.get(b.volumeId) ?? [])]);
   const out: VolumeEvidence[] = [];
-  for (const v of inv.volumes.value.values()) {
+  for (const v of mine) {
     const attachment = v.attachments.find((a) => a.instanceId === instanceId);
-    if (!attachment && !devices.has(v.volumeId)) continue;
     const e: VolumeEvidence = { volumeId: v.volumeId, device: attachment?.device || devices.get(v.volumeId) || '', encrypted: v.encrypted };
     if (v.kmsKeyId) e.kmsKeyId = v.kmsKeyId;
     if (v.sizeGiB !== undefined) e.sizeGiB = v.sizeGiB;
