@@ -31,7 +31,7 @@ export function parseCollectorOutput(stdout: string): Result<HostEvidence> {
   const schema = (json as { schema?: unknown } | null)?.schema;
   if (typeof schema === 'string' && schema !== COLLECTOR_SCHEMA)
     return fail(`unsupported collector schema "${schema.slice(0, 60)}" (this scanner reads ${COLLECTOR_SCHEMA})`);
-  const parsed = CollectorOutput.safeParse(json);
+  const parsed = CollectorOutput().safeParse(json);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
     return fail(`collector output does not match ${COLLECTOR_SCHEMA}: ${i.path.join('.') || '(root)'}: ${i.message}`.slice(0, 300));
