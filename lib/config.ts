@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configError } from './errors.js';
 import type { AllowedPort } from './model.js';
-import { SuppressionSchema } from './suppress.js';
+import { suppressionSchema } from './suppress.js';
 import { parseCidr } from './util/cidr.js';
 import { lazy } from './util/lazy.js';
 
@@ -103,7 +103,7 @@ export const ConfigSchema = lazy(() =>
     clusterCidrs: z.array(cidrString()).default([]),
     regionConcurrency: int(1, 64).default(4),
     /** Accepted risks: one check, one subject, a reason and an expiry each (lib/suppress.ts). */
-    suppressions: z.array(SuppressionSchema()).default([]),
+    suppressions: z.array(suppressionSchema()).default([]),
     probe: z
       .strictObject({
         /** Probe discovered instances (scan); `influxguard probe` always probes. */

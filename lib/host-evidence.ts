@@ -4,13 +4,12 @@
  * engine. lib/evidence/host/parse.ts validates collector output against it.
  */
 import { z } from 'zod';
-import { lazy } from './util/lazy.js';
 
 export const COLLECTOR_SCHEMA = 'influxguard.collector/2';
 /** SSM keeps the first 24,000 characters of stdout. */
 export const SSM_STDOUT_LIMIT = 24_000;
 
-// The schemas are built on first use (lib/util/lazy.ts): only a worker that reads host evidence needs them.
+// Functions that build the schemas: lib/evidence/host/parse.ts builds them on first use (a Lambda cold start does not).
 const str = (max: number) => z.string().max(max);
 const Process = () =>
   z.object({
@@ -80,7 +79,7 @@ const File = () =>
     notAfter: str(100).optional(),
     subject: str(1000).optional(),
   });
-export const CollectorOutput = lazy(() =>
+export const collectorOutputSchema = () =>
   z.object({
     schema: z.literal(COLLECTOR_SCHEMA),
     collectedAt: str(40),
@@ -105,9 +104,8 @@ export const CollectorOutput = lazy(() =>
     filesOmitted: z.number().int().nonnegative().optional(),
     systemd: z.object({ environmentFiles: z.array(str(1000)).max(32), env: z.record(str(128), str(1000)) }),
     errors: z.array(str(1000)).max(64),
-  }),
-);
-export type HostEvidence = z.infer<ReturnType<typeof CollectorOutput>>;
+  });
+export type HostEvidence = z.infer<ReturnType<typeof collectorOutputSchema>>;
 
 /** InfluxDB 2.x options the checks read (collector/collect.sh WANTED2 lists the same). */
 export const V2_OPTIONS = [

@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import { checkById } from './checks/index.js';
 import type { Finding } from './model.js';
-import { lazy } from './util/lazy.js';
 
 /** An entry is active at most this long after the day it is read. */
 export const MAX_SUPPRESSION_DAYS = 366;
@@ -25,8 +24,9 @@ const addDays = (day: string, n: number) => utcDay(new Date(Date.parse(`${day}T0
 /**
  * Loose field types, then one check per entry (superRefine) that says what is wrong in the product's words
  * ("unknown check id", "names no subject"): zod's own messages would name paths, not the operator's mistake.
+ * A function that builds the schema: lib/config.ts builds it once, on first use.
  */
-export const SuppressionSchema = lazy(() =>
+export const suppressionSchema = () =>
   z
     .strictObject({
       checkId: z.string().max(128).optional(),
@@ -59,9 +59,8 @@ export const SuppressionSchema = lazy(() =>
       else if (!isDate(e.expires)) problem(`expires ${JSON.stringify(e.expires)} is not a date YYYY-MM-DD`);
       else if (e.expires > addDays(today, MAX_SUPPRESSION_DAYS))
         problem(`expires ${e.expires} is more than ${MAX_SUPPRESSION_DAYS} days after today (${today})`);
-    }),
-);
-type Entry = z.infer<ReturnType<typeof SuppressionSchema>>;
+    });
+type Entry = z.infer<ReturnType<typeof suppressionSchema>>;
 
 /** A validated entry (the schema guarantees the fields the matching reads). */
 export interface Suppression {

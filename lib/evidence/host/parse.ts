@@ -5,7 +5,7 @@
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import {
-  CollectorOutput,
+  collectorOutputSchema,
   COLLECTOR_SCHEMA,
   SSM_STDOUT_LIMIT,
   V2_OPTIONS,
@@ -13,8 +13,12 @@ import {
   type HostProcess,
 } from '../../host-evidence.js';
 import { fail, ok, type Result } from '../../result.js';
+import { lazy } from '../../util/lazy.js';
 
 export { COLLECTOR_SCHEMA, SSM_STDOUT_LIMIT, type HostEvidence };
+
+/** Built by the first collector output parsed (lib/util/lazy.ts), not at import. */
+const CollectorOutput = lazy(collectorOutputSchema);
 
 /** Parse one collector run's stdout. */
 export function parseCollectorOutput(stdout: string): Result<HostEvidence> {
