@@ -5,6 +5,7 @@
  * built CLI). `make test` runs both. A new test file is integration unless it is listed in UNIT.
  */
 const UNIT = [
+  'test/app/cold-start.test.ts',
   'test/app/order.test.ts',
   'test/app/units.test.ts',
   'test/audit/credentials.test.ts',

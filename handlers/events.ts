@@ -12,7 +12,6 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { CloudTrailDetailSchema } from '../lib/app/events.js';
@@ -27,12 +26,17 @@ import {
   type RescanSession,
 } from '../lib/app/rescan.js';
 import { appDeps, logErrors, logger, metrics } from '../lib/app/runtime.js';
+import { lazy } from '../lib/util/lazy.js';
 
-const CloudTrailEventSchema = EventBridgeSchema.extend({
-  'detail-type': z.literal('AWS API Call via CloudTrail'),
-  detail: CloudTrailDetailSchema,
+/** The three kinds of message, built on the first record (Powertools' EventBridge schema is loaded then). */
+const messageSchema = lazy(async () => {
+  const { EventBridgeSchema } = await import('@aws-lambda-powertools/parser/schemas/eventbridge');
+  const CloudTrailEventSchema = EventBridgeSchema.extend({
+    'detail-type': z.literal('AWS API Call via CloudTrail'),
+    detail: CloudTrailDetailSchema(),
+  });
+  return z.union([CloudTrailEventSchema, DueMessageSchema(), RescanMessageSchema()]);
 });
-const MessageSchema = z.union([CloudTrailEventSchema, DueMessageSchema, RescanMessageSchema]);
 
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -43,7 +47,7 @@ async function handleRecord(record: SQSRecord, session: RescanSession): Promise<
   } catch {
     body = undefined;
   }
-  const msg = MessageSchema.safeParse(body);
+  const msg = (await messageSchema()).safeParse(body);
   if (!msg.success) {
     // Never succeeds on a retry: dropped loudly, not retried into the DLQ.
     logger.error('malformed events message dropped', { messageId: record.messageId, issue: msg.error.issues[0]?.message });

@@ -12,7 +12,6 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { z } from 'zod';
 import { ACTIONS, remediate, verifyFinding, type Action } from '../lib/app/remediate.js';
@@ -20,15 +19,19 @@ import { requestRescan } from '../lib/app/rescan.js';
 import { appDeps, logErrors, logger, metrics } from '../lib/app/runtime.js';
 import { oneLine } from '../lib/errors.js';
 import { printable } from '../lib/util/text.js';
+import { lazy } from '../lib/util/lazy.js';
 
-const CustomActionSchema = EventBridgeSchema.extend({
-  source: z.literal('aws.securityhub'),
-  'detail-type': z.literal('Security Hub Findings - Custom Action'),
-  detail: z.object({
-    actionName: z.string().max(100).optional(),
-    findings: z.array(z.record(z.string(), z.unknown())).max(100),
+/** Built on the first event (Powertools' EventBridge schema is loaded then, not at import). */
+const customActionSchema = lazy(async () =>
+  (await import('@aws-lambda-powertools/parser/schemas/eventbridge')).EventBridgeSchema.extend({
+    source: z.literal('aws.securityhub'),
+    'detail-type': z.literal('Security Hub Findings - Custom Action'),
+    detail: z.object({
+      actionName: z.string().max(100).optional(),
+      findings: z.array(z.record(z.string(), z.unknown())).max(100),
+    }),
   }),
-});
+);
 
 /** The action a custom-action event stands for, from its ActionTarget ARN (…:action/custom/<Id>). */
 /** Each result status's metric: `partial` (changed, but the note, the record or the rescan failed) has its own. */
@@ -44,7 +47,7 @@ const actionOf = (resources: string[]): Action | undefined =>
   (Object.keys(ACTIONS) as Action[]).find((a) => resources.some((r) => r.endsWith(`:action/custom/${ACTIONS[a].targetId}`)));
 
 export const handler = middy(async (raw: unknown) => {
-  const parsed = CustomActionSchema.safeParse(raw);
+  const parsed = (await customActionSchema()).safeParse(raw);
   if (!parsed.success) {
     logger.error('not a Security Hub custom action event: ignored', { issue: parsed.error.issues[0]?.message });
     return { remediated: [] };

@@ -4,22 +4,25 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { oneLine } from '../lib/errors.js';
 import { runUnit } from '../lib/app/service.js';
 import { appDeps, logErrors, logger, metrics } from '../lib/app/runtime.js';
 import { WorkUnitSchema } from '../lib/app/units.js';
+import { lazy } from '../lib/util/lazy.js';
 
 /** Time kept at the end of an invocation to publish and record what was gathered. */
 const PUBLISH_RESERVE_MS = 120_000;
 
 const processor = new BatchProcessor(EventType.SQS);
-/** A work unit, as the dispatcher sends it: a JSON body validated by the unit's schema (Powertools' parser helper). */
-const UnitBody = JSONStringified(WorkUnitSchema);
+/**
+ * A work unit, as the dispatcher sends it: a JSON body validated by the unit's schema (Powertools' parser helper),
+ * built on the first record (the helper's module and the schema are not needed to import the handler).
+ */
+const unitBody = lazy(async () => (await import('@aws-lambda-powertools/parser/helpers')).JSONStringified(WorkUnitSchema()));
 
 async function scanRecord(record: SQSRecord, context: Context): Promise<void> {
-  const unit = UnitBody.safeParse(record.body);
+  const unit = (await unitBody()).safeParse(record.body);
   if (!unit.success) {
     // A malformed message can never succeed: drop it loudly instead of retrying it into the DLQ.
     logger.error('malformed work unit dropped', { messageId: record.messageId, issue: unit.error.issues[0]?.message });

@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configError } from './errors.js';
 import type { AllowedPort } from './model.js';
-import { SuppressionSchema } from './suppress.js';
+import { suppressionSchema } from './suppress.js';
 import { parseCidr } from './util/cidr.js';
+import { lazy } from './util/lazy.js';
 
 /**
  * Default allowed probe targets: the private ranges. Not loopback: the
@@ -21,10 +22,12 @@ export const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const SG_RE = /^sg-[0-9a-f]{8,17}$/;
 const PL_RE = /^pl-[0-9a-f]{8,17}$/;
 
-const cidrString = z.string().refine((s) => parseCidr(s) !== undefined, { message: 'is not a valid IPv4/IPv6 CIDR' });
-const sourceString = z.string().refine((s) => SG_RE.test(s) || PL_RE.test(s) || parseCidr(s) !== undefined, {
-  message: 'is not a CIDR, a security group id (sg-…) or a prefix list id (pl-…)',
-});
+// Schemas are built on first use (lib/util/lazy.ts): a Lambda cold start does not pay for them at import.
+const cidrString = () => z.string().refine((s) => parseCidr(s) !== undefined, { message: 'is not a valid IPv4/IPv6 CIDR' });
+const sourceString = () =>
+  z.string().refine((s) => SG_RE.test(s) || PL_RE.test(s) || parseCidr(s) !== undefined, {
+    message: 'is not a CIDR, a security group id (sg-…) or a prefix list id (pl-…)',
+  });
 /**
  * A whole number in a range, with one message in the product's words for every way it can be wrong (not a
  * number, a fraction, too small, too big): "must be a whole number from 0 to 65535".
@@ -34,9 +37,9 @@ function int(min: number, max?: number) {
   const n = z.number({ error }).int({ error }).min(min, { error });
   return max === undefined ? n : n.max(max, { error });
 }
-const port = int(0, 65535);
+const port = () => int(0, 65535);
 const SECRET_ARN_RE = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
-const secretArn = z.string().regex(SECRET_ARN_RE, { message: 'is not a Secrets Manager secret ARN' });
+const secretArn = () => z.string().regex(SECRET_ARN_RE, { message: 'is not a Secrets Manager secret ARN' });
 /** A secret ARN, or an ARN prefix ending in `*`. */
 /** The PEM certificates in a text (a bundle may hold several). */
 export const pemCertificates = (text: string): string[] =>
@@ -50,176 +53,184 @@ const parsesAsCertificate = (pem: string) => {
   }
 };
 /** The operator's CA for the audit: PEM text of one or more certificates (never a path: the stack passes it as text). */
-const caPem = z
-  .string()
-  .max(64 * 1024)
-  .refine((s) => pemCertificates(s).length > 0 && pemCertificates(s).every(parsesAsCertificate), {
-    message: 'is not PEM certificate text (-----BEGIN CERTIFICATE----- …); on the command line give a file with --audit-ca FILE',
+const caPem = () =>
+  z
+    .string()
+    .max(64 * 1024)
+    .refine((s) => pemCertificates(s).length > 0 && pemCertificates(s).every(parsesAsCertificate), {
+      message: 'is not PEM certificate text (-----BEGIN CERTIFICATE----- …); on the command line give a file with --audit-ca FILE',
+    });
+const secretPattern = () =>
+  z.string().refine((s) => SECRET_ARN_RE.test(s.replace(/\*$/, s.endsWith(':secret:*') ? 'x' : '')), {
+    message: 'is not a Secrets Manager secret ARN (a trailing * matches a prefix)',
   });
-const secretPattern = z.string().refine((s) => SECRET_ARN_RE.test(s.replace(/\*$/, s.endsWith(':secret:*') ? 'x' : '')), {
-  message: 'is not a Secrets Manager secret ARN (a trailing * matches a prefix)',
-});
 
-export const AllowedPortSchema = z
-  .strictObject({
-    protocol: z.enum(['tcp', 'udp', 'all']).default('tcp'),
-    fromPort: port,
-    toPort: port,
-    /** Sources the port is allowed from; absent means from anywhere the rule says. */
-    sources: z.array(sourceString).optional(),
-  })
-  .refine((r) => r.fromPort <= r.toPort, { message: 'fromPort is greater than toPort' });
+export const AllowedPortSchema = lazy(() =>
+  z
+    .strictObject({
+      protocol: z.enum(['tcp', 'udp', 'all']).default('tcp'),
+      fromPort: port(),
+      toPort: port(),
+      /** Sources the port is allowed from; absent means from anywhere the rule says. */
+      sources: z.array(sourceString()).optional(),
+    })
+    .refine((r) => r.fromPort <= r.toPort, { message: 'fromPort is greater than toPort' }),
+);
 export type { AllowedPort };
 
-export const TagSelectorSchema = z.strictObject({
-  key: z.string().min(1).max(128),
-  /** Any of these values; absent means the key is present with any value. */
-  values: z.array(z.string().max(256)).min(1).optional(),
-});
-export type TagSelector = z.infer<typeof TagSelectorSchema>;
+export const TagSelectorSchema = lazy(() =>
+  z.strictObject({
+    key: z.string().min(1).max(128),
+    /** Any of these values; absent means the key is present with any value. */
+    values: z.array(z.string().max(256)).min(1).optional(),
+  }),
+);
+export type TagSelector = z.infer<ReturnType<typeof TagSelectorSchema>>;
 
 export const DEFAULT_TAG_SELECTORS: TagSelector[] = [{ key: 'influxdb' }, { key: 'Service', values: ['influxdb', 'InfluxDB'] }];
 
-export const ConfigSchema = z.strictObject({
-  /** Regions to scan; empty means the current region, `['all']` every enabled region. */
-  regions: z.array(z.string().refine((r) => r === 'all' || REGION_RE.test(r), { message: 'is not a region name' })).default([]),
-  /** An instance is selected when it matches any selector. */
-  tagSelectors: z.array(TagSelectorSchema).min(1).default(DEFAULT_TAG_SELECTORS),
-  roleTagKey: z.string().min(1).default('influxdb:role'),
-  clusterTagKey: z.string().min(1).default('influxdb:cluster'),
-  /** Extra ports the operator expects open (e.g. 22 from a bastion group). */
-  allowedPorts: z.array(AllowedPortSchema).default([]),
-  /** CIDRs that count as inside an Enterprise cluster. */
-  clusterCidrs: z.array(cidrString).default([]),
-  regionConcurrency: int(1, 64).default(4),
-  /** Accepted risks: one check, one subject, a reason and an expiry each (lib/suppress.ts). */
-  suppressions: z.array(SuppressionSchema).default([]),
-  probe: z
-    .strictObject({
-      /** Probe discovered instances (scan); `influxguard probe` always probes. */
-      enabled: z.boolean().default(true),
-      /** Which address of an instance to probe (an `influxdb:endpoint` tag overrides). */
-      address: z.enum(['private', 'public']).default('private'),
-      port: int(1, 65535).default(8086),
-      /** Targets must resolve inside these (link-local and IMDS are refused regardless). */
-      allowedCidrs: z.array(cidrString).min(1).default(DEFAULT_ALLOWED_CIDRS),
-      /**
-       * An `influxdb:endpoint` tag must resolve to one of its instance's own addresses, or into
-       * these (load balancers, proxies in front of instances). Still only within allowedCidrs.
-       */
-      endpointCidrs: z.array(cidrString).default([]),
-      concurrency: int(1, 512).default(32),
-      connectTimeoutMs: int(50, 60000).default(3000),
-      tlsTimeoutMs: int(50, 60000).default(3000),
-      responseTimeoutMs: int(50, 120000).default(5000),
-      /** Hard cap for one endpoint, all its probes included. */
-      endpointTimeoutMs: int(100, 300000).default(15000),
-      /** PEM files of extra CAs to trust when judging certificates. */
-      caFiles: z.array(z.string()).default([]),
-      certificateWarningDays: int(0, 365).default(30),
-      /** Opt-in: try a short list of well-known username/password pairs (a real login attempt). */
-      defaultCredentials: z.boolean().default(false),
-    })
-    .prefault({}),
-  /** The credentialed audit (users, grants, tokens) with operator-supplied credentials from Secrets Manager. */
-  audit: z
-    .strictObject({
-      /** The fleet's secret: used for every selected instance without its own tag (CLI `--audit-secret`). */
-      secretArn: secretArn.optional(),
-      /** The instance tag naming the instance's own secret (an ARN among `secrets`). */
-      tagKey: z.string().min(1).max(128).default('influxdb:audit-secret'),
-      /**
-       * The secrets the scanner may read (ARNs; a trailing `*` matches a prefix). A tag naming any other
-       * secret is refused: whoever can tag an instance must not make the scanner send another
-       * instance's credentials to it. The serverless worker's IAM policy is built from this list.
-       */
-      secrets: z.array(secretPattern).default([]),
-      /**
-       * The operator's CA (PEM text; CLI `--audit-ca FILE`, stack parameter auditCa): audit credentials go only to
-       * endpoints whose certificate it issued (instead of the system store), and a secret bound to `*` (the whole
-       * fleet) is accepted only with it.
-       */
-      ca: caPem.optional(),
-      /** Laboratory only: send audit credentials over TLS without verifying the certificate (never without a binding); every audit finding says so. */
-      insecureLab: z.boolean().default(false),
-      /** `users.admin-privileges`: more admin users than this fail. */
-      maxAdmins: int(0, 1000).default(1),
-      /** `tokens.all-access-excess`: more active operator or all-access tokens than this fail. */
-      maxAllAccessTokens: int(0, 1000).default(1),
-    })
-    .prefault({}),
-  host: z
-    .strictObject({
-      /** Collect host evidence through SSM Run Command (runs the collector on the instances). */
-      enabled: z.boolean().default(false),
-      /** The stack's Command document, or AWS-RunShellScript (the script is then sent as a parameter). */
-      documentName: z.string().min(1).max(128).default('AWS-RunShellScript'),
-      commandTimeoutSeconds: int(10, 3600).default(60),
-      deadlineMs: int(1000, 900000).default(120000),
-      /**
-       * Demos and tests: collect locally instead of through SSM, for instances
-       * named here (instance id or Name tag) → influxd pids and a fixture root.
-       */
-      local: z.record(z.string(), z.strictObject({ pids: z.array(int(1)).min(1), root: z.string().optional() })).optional(),
-    })
-    .prefault({}),
-  publish: z
-    .strictObject({
-      /** Import findings into Security Hub (with their lifecycle) and send the SNS summary. */
-      enabled: z.boolean().default(false),
-      snsTopicArn: z
-        .string()
-        .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, { message: 'is not an SNS topic ARN' })
-        .optional(),
-      /** always: every scan; on-change: only when something failed anew or was resolved. */
-      notify: z.enum(['always', 'on-change']).default('always'),
-      /** Only notify when a failing finding is at least this severe. */
-      notifyMinSeverity: z.enum(['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']).optional(),
-      /** Unchanged findings are re-imported when older than this (well under Security Hub's 90-day retention). */
-      refreshDays: int(1, 60).default(7),
-    })
-    .prefault({}),
-  /** The serverless application (dispatch / worker / api). */
-  app: z
-    .strictObject({
-      /** `self`, `organization` (AWS Organizations ListAccounts), or account ids. */
-      accounts: z
-        .array(z.string().regex(/^(self|organization|\d{12})$/, { message: 'is not an account id, "self" or "organization"' }))
-        .min(1)
-        .default(['self']),
-      excludeAccounts: z.array(z.string().regex(/^\d{12}$/, { message: 'is not an account id' })).default([]),
-      /** Read-only role the worker assumes in member accounts. */
-      memberRoleName: z
-        .string()
-        .regex(/^[\w+=,.@-]{1,64}$/, { message: 'is not an IAM role name' })
-        .default('influxguard-member'),
-      /** Most instances in one work unit (one SQS message, one worker invocation). */
-      unitSize: int(1, 1000).default(100),
-      tableName: z.string().optional(),
-      queueUrl: z.string().optional(),
-      /** Event-driven rescans: the queue of change events and their delayed checks (serverless.yml EventsQueue). */
-      eventsQueueUrl: z.string().optional(),
-      /** A burst of changes is scanned once it has been quiet this long (or `eventMaxWaitSeconds` after its first change). */
-      eventQuietSeconds: int(0, 900).default(3),
-      eventMaxWaitSeconds: int(1, 900).default(60),
-      /** At most one region-wide event rescan per account × region this often; region-wide changes meanwhile wait for it. */
-      eventRegionIntervalSeconds: int(0, 86400).default(900),
-      /** Remediation changes resources only when true (the stack's remediationApply parameter); otherwise it plans and notes. */
-      remediationApply: z.boolean().default(false),
-      scanTtlDays: int(1, 365).default(30),
-    })
-    .prefault({}),
-  aws: z
-    .strictObject({
-      /** Upper bound on SDK attempts; lib/aws/retry.ts sets each service's own (up to 6). */
-      maxAttempts: int(1, 20).default(6),
-      connectTimeoutMs: int(100).default(3000),
-      requestTimeoutMs: int(100).default(20000),
-    })
-    .default({ maxAttempts: 6, connectTimeoutMs: 3000, requestTimeoutMs: 20000 }),
-});
-export type Config = z.infer<typeof ConfigSchema>;
-export type ConfigInput = z.input<typeof ConfigSchema>;
+export const ConfigSchema = lazy(() =>
+  z.strictObject({
+    /** Regions to scan; empty means the current region, `['all']` every enabled region. */
+    regions: z.array(z.string().refine((r) => r === 'all' || REGION_RE.test(r), { message: 'is not a region name' })).default([]),
+    /** An instance is selected when it matches any selector. */
+    tagSelectors: z.array(TagSelectorSchema()).min(1).default(DEFAULT_TAG_SELECTORS),
+    roleTagKey: z.string().min(1).default('influxdb:role'),
+    clusterTagKey: z.string().min(1).default('influxdb:cluster'),
+    /** Extra ports the operator expects open (e.g. 22 from a bastion group). */
+    allowedPorts: z.array(AllowedPortSchema()).default([]),
+    /** CIDRs that count as inside an Enterprise cluster. */
+    clusterCidrs: z.array(cidrString()).default([]),
+    regionConcurrency: int(1, 64).default(4),
+    /** Accepted risks: one check, one subject, a reason and an expiry each (lib/suppress.ts). */
+    suppressions: z.array(suppressionSchema()).default([]),
+    probe: z
+      .strictObject({
+        /** Probe discovered instances (scan); `influxguard probe` always probes. */
+        enabled: z.boolean().default(true),
+        /** Which address of an instance to probe (an `influxdb:endpoint` tag overrides). */
+        address: z.enum(['private', 'public']).default('private'),
+        port: int(1, 65535).default(8086),
+        /** Targets must resolve inside these (link-local and IMDS are refused regardless). */
+        allowedCidrs: z.array(cidrString()).min(1).default(DEFAULT_ALLOWED_CIDRS),
+        /**
+         * An `influxdb:endpoint` tag must resolve to one of its instance's own addresses, or into
+         * these (load balancers, proxies in front of instances). Still only within allowedCidrs.
+         */
+        endpointCidrs: z.array(cidrString()).default([]),
+        concurrency: int(1, 512).default(32),
+        connectTimeoutMs: int(50, 60000).default(3000),
+        tlsTimeoutMs: int(50, 60000).default(3000),
+        responseTimeoutMs: int(50, 120000).default(5000),
+        /** Hard cap for one endpoint, all its probes included. */
+        endpointTimeoutMs: int(100, 300000).default(15000),
+        /** PEM files of extra CAs to trust when judging certificates. */
+        caFiles: z.array(z.string()).default([]),
+        certificateWarningDays: int(0, 365).default(30),
+        /** Opt-in: try a short list of well-known username/password pairs (a real login attempt). */
+        defaultCredentials: z.boolean().default(false),
+      })
+      .prefault({}),
+    /** The credentialed audit (users, grants, tokens) with operator-supplied credentials from Secrets Manager. */
+    audit: z
+      .strictObject({
+        /** The fleet's secret: used for every selected instance without its own tag (CLI `--audit-secret`). */
+        secretArn: secretArn().optional(),
+        /** The instance tag naming the instance's own secret (an ARN among `secrets`). */
+        tagKey: z.string().min(1).max(128).default('influxdb:audit-secret'),
+        /**
+         * The secrets the scanner may read (ARNs; a trailing `*` matches a prefix). A tag naming any other
+         * secret is refused: whoever can tag an instance must not make the scanner send another
+         * instance's credentials to it. The serverless worker's IAM policy is built from this list.
+         */
+        secrets: z.array(secretPattern()).default([]),
+        /**
+         * The operator's CA (PEM text; CLI `--audit-ca FILE`, stack parameter auditCa): audit credentials go only to
+         * endpoints whose certificate it issued (instead of the system store), and a secret bound to `*` (the whole
+         * fleet) is accepted only with it.
+         */
+        ca: caPem().optional(),
+        /** Laboratory only: send audit credentials over TLS without verifying the certificate (never without a binding); every audit finding says so. */
+        insecureLab: z.boolean().default(false),
+        /** `users.admin-privileges`: more admin users than this fail. */
+        maxAdmins: int(0, 1000).default(1),
+        /** `tokens.all-access-excess`: more active operator or all-access tokens than this fail. */
+        maxAllAccessTokens: int(0, 1000).default(1),
+      })
+      .prefault({}),
+    host: z
+      .strictObject({
+        /** Collect host evidence through SSM Run Command (runs the collector on the instances). */
+        enabled: z.boolean().default(false),
+        /** The stack's Command document, or AWS-RunShellScript (the script is then sent as a parameter). */
+        documentName: z.string().min(1).max(128).default('AWS-RunShellScript'),
+        commandTimeoutSeconds: int(10, 3600).default(60),
+        deadlineMs: int(1000, 900000).default(120000),
+        /**
+         * Demos and tests: collect locally instead of through SSM, for instances
+         * named here (instance id or Name tag) → influxd pids and a fixture root.
+         */
+        local: z.record(z.string(), z.strictObject({ pids: z.array(int(1)).min(1), root: z.string().optional() })).optional(),
+      })
+      .prefault({}),
+    publish: z
+      .strictObject({
+        /** Import findings into Security Hub (with their lifecycle) and send the SNS summary. */
+        enabled: z.boolean().default(false),
+        snsTopicArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, { message: 'is not an SNS topic ARN' })
+          .optional(),
+        /** always: every scan; on-change: only when something failed anew or was resolved. */
+        notify: z.enum(['always', 'on-change']).default('always'),
+        /** Only notify when a failing finding is at least this severe. */
+        notifyMinSeverity: z.enum(['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']).optional(),
+        /** Unchanged findings are re-imported when older than this (well under Security Hub's 90-day retention). */
+        refreshDays: int(1, 60).default(7),
+      })
+      .prefault({}),
+    /** The serverless application (dispatch / worker / api). */
+    app: z
+      .strictObject({
+        /** `self`, `organization` (AWS Organizations ListAccounts), or account ids. */
+        accounts: z
+          .array(z.string().regex(/^(self|organization|\d{12})$/, { message: 'is not an account id, "self" or "organization"' }))
+          .min(1)
+          .default(['self']),
+        excludeAccounts: z.array(z.string().regex(/^\d{12}$/, { message: 'is not an account id' })).default([]),
+        /** Read-only role the worker assumes in member accounts. */
+        memberRoleName: z
+          .string()
+          .regex(/^[\w+=,.@-]{1,64}$/, { message: 'is not an IAM role name' })
+          .default('influxguard-member'),
+        /** Most instances in one work unit (one SQS message, one worker invocation). */
+        unitSize: int(1, 1000).default(100),
+        tableName: z.string().optional(),
+        queueUrl: z.string().optional(),
+        /** Event-driven rescans: the queue of change events and their delayed checks (serverless.yml EventsQueue). */
+        eventsQueueUrl: z.string().optional(),
+        /** A burst of changes is scanned once it has been quiet this long (or `eventMaxWaitSeconds` after its first change). */
+        eventQuietSeconds: int(0, 900).default(3),
+        eventMaxWaitSeconds: int(1, 900).default(60),
+        /** At most one region-wide event rescan per account × region this often; region-wide changes meanwhile wait for it. */
+        eventRegionIntervalSeconds: int(0, 86400).default(900),
+        /** Remediation changes resources only when true (the stack's remediationApply parameter); otherwise it plans and notes. */
+        remediationApply: z.boolean().default(false),
+        scanTtlDays: int(1, 365).default(30),
+      })
+      .prefault({}),
+    aws: z
+      .strictObject({
+        /** Upper bound on SDK attempts; lib/aws/retry.ts sets each service's own (up to 6). */
+        maxAttempts: int(1, 20).default(6),
+        connectTimeoutMs: int(100).default(3000),
+        requestTimeoutMs: int(100).default(20000),
+      })
+      .default({ maxAttempts: 6, connectTimeoutMs: 3000, requestTimeoutMs: 20000 }),
+  }),
+);
+export type Config = z.infer<ReturnType<typeof ConfigSchema>>;
+export type ConfigInput = z.input<ReturnType<typeof ConfigSchema>>;
 
 /** What zod's issues say, in the product's words (zod's own wording, "Too big: expected number to be <=65535", never shows). */
 const TYPE_WORDS: Record<string, string> = {
@@ -258,7 +269,7 @@ export type SettingName = (path: readonly PropertyKey[]) => { name: string; valu
  * must be a whole number from 1 to 65535`; `name` says what a field is called where it was given (`--allow-cidr`).
  */
 export function parseConfig(input: unknown, origin = 'configuration', name?: SettingName): Config {
-  const result = ConfigSchema.safeParse(input, { error: productMessage });
+  const result = ConfigSchema().safeParse(input, { error: productMessage });
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => {
     // A typo ("regoins", "enabeld") must not be silently ignored: name it.
@@ -318,7 +329,7 @@ export function parseAllowedPort(spec: string, origin = '--allow-port'): Allowed
     protocol: (m[3] ?? 'tcp').toLowerCase(),
     ...(m[4] ? { sources: m[4].split(',').map((s) => s.trim()) } : {}),
   };
-  const parsed = AllowedPortSchema.safeParse(candidate, { error: productMessage });
+  const parsed = AllowedPortSchema().safeParse(candidate, { error: productMessage });
   if (!parsed.success) {
     // fromPort and toPort wrong alike ("70000") is one problem: "port must be …", said once.
     const field = (path: readonly PropertyKey[]) =>
@@ -526,7 +537,7 @@ export function usableSuppressions(env: NodeJS.ProcessEnv): { env: NodeJS.Proces
   if (!Array.isArray(entries)) return { env, invalid: [] };
   const invalid: string[] = [];
   const valid = entries.filter((entry, i) => {
-    const checked = ConfigSchema.shape.suppressions.safeParse([entry], { error: productMessage });
+    const checked = ConfigSchema().shape.suppressions.safeParse([entry], { error: productMessage });
     if (!checked.success) {
       // The entry's own problems, named by its place in the whole list.
       invalid.push(checked.error.issues.map((x) => `suppressions[${i}]: ${x.message}`).join('; '));

@@ -28,7 +28,6 @@ import {
   type ProbeFn,
 } from './evidence/index.js';
 import { gatherAudit, labNoted } from './evidence/audit/gather.js';
-import { localHost } from './evidence/host/local.js';
 import { objectStoreReader } from './evidence/object-store.js';
 import { emulatedAws, gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
 import { gatherRegion } from './kinds/gather.js';
@@ -294,7 +293,8 @@ function realProber(config: Config, env: NodeJS.ProcessEnv): ProbeFn {
 
 /**
  * The real auditor: the secret from Secrets Manager, then the audit, confined like the prober. Secrets Manager's
- * client (like SSM's, below) is loaded only by a scan that uses it (see lib/aws/clients.ts).
+ * client (like SSM's, below) is loaded only by a scan that uses it (see lib/aws/clients.ts). The host collectors, and
+ * the YAML and TOML parsers of their output, are loaded likewise: a Lambda cold start does not evaluate them.
  */
 async function realAuditor(config: Config, env: NodeJS.ProcessEnv, clients: Clients): Promise<AuditFn> {
   const allowed = probeCidrs(config.probe.allowedCidrs, env);
@@ -321,7 +321,7 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   const host: HostFn | undefined =
     deps.host ??
     (config.host.local
-      ? localHost(config.host.local)
+      ? (await import('./evidence/host/local.js')).localHost(config.host.local)
       : config.host.enabled
         ? (await import('./evidence/host/ssm.js')).ssmHost(config, deps.clients, remaining)
         : undefined);

@@ -24,41 +24,43 @@ const addDays = (day: string, n: number) => utcDay(new Date(Date.parse(`${day}T0
 /**
  * Loose field types, then one check per entry (superRefine) that says what is wrong in the product's words
  * ("unknown check id", "names no subject"): zod's own messages would name paths, not the operator's mistake.
+ * A function that builds the schema: lib/config.ts builds it once, on first use.
  */
-export const SuppressionSchema = z
-  .strictObject({
-    checkId: z.string().max(128).optional(),
-    instanceId: z.string().max(256).optional(),
-    resourceId: z.string().max(2048).optional(),
-    tag: z.string().max(512).optional(),
-    accountId: z
-      .string()
-      .regex(/^\d{12}$/, { message: 'is not an account id' })
-      .optional(),
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, { message: 'is not a region name' })
-      .optional(),
-    reason: z.string().max(512).optional(),
-    expires: z.string().max(32).optional(),
-  })
-  .superRefine((e, ctx) => {
-    const problem = (message: string) => ctx.addIssue({ code: 'custom', message, input: e });
-    if (e.checkId === undefined || e.checkId === '') problem('names no checkId');
-    else if (!checkById(e.checkId)) problem(`unknown check id ${JSON.stringify(e.checkId)}`);
-    const subjects = SUBJECT_KEYS.filter((k) => e[k] !== undefined);
-    if (subjects.length === 0) problem('names no subject (instanceId, resourceId or tag)');
-    else if (subjects.length > 1) problem(`names more than one subject (${subjects.join(', ')}): give exactly one`);
-    for (const k of subjects) if (!e[k]!.trim()) problem(`${k} is empty`);
-    if (e.tag?.trim() && !/^[^=]+=./.test(e.tag)) problem(`tag ${JSON.stringify(e.tag)} is not KEY=VALUE`);
-    if (!e.reason?.trim()) problem('has no reason (a non-empty "reason" is required)');
-    const today = utcDay(new Date());
-    if (e.expires === undefined) problem('has no expiry (an "expires" date YYYY-MM-DD is required)');
-    else if (!isDate(e.expires)) problem(`expires ${JSON.stringify(e.expires)} is not a date YYYY-MM-DD`);
-    else if (e.expires > addDays(today, MAX_SUPPRESSION_DAYS))
-      problem(`expires ${e.expires} is more than ${MAX_SUPPRESSION_DAYS} days after today (${today})`);
-  });
-type Entry = z.infer<typeof SuppressionSchema>;
+export const suppressionSchema = () =>
+  z
+    .strictObject({
+      checkId: z.string().max(128).optional(),
+      instanceId: z.string().max(256).optional(),
+      resourceId: z.string().max(2048).optional(),
+      tag: z.string().max(512).optional(),
+      accountId: z
+        .string()
+        .regex(/^\d{12}$/, { message: 'is not an account id' })
+        .optional(),
+      region: z
+        .string()
+        .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, { message: 'is not a region name' })
+        .optional(),
+      reason: z.string().max(512).optional(),
+      expires: z.string().max(32).optional(),
+    })
+    .superRefine((e, ctx) => {
+      const problem = (message: string) => ctx.addIssue({ code: 'custom', message, input: e });
+      if (e.checkId === undefined || e.checkId === '') problem('names no checkId');
+      else if (!checkById(e.checkId)) problem(`unknown check id ${JSON.stringify(e.checkId)}`);
+      const subjects = SUBJECT_KEYS.filter((k) => e[k] !== undefined);
+      if (subjects.length === 0) problem('names no subject (instanceId, resourceId or tag)');
+      else if (subjects.length > 1) problem(`names more than one subject (${subjects.join(', ')}): give exactly one`);
+      for (const k of subjects) if (!e[k]!.trim()) problem(`${k} is empty`);
+      if (e.tag?.trim() && !/^[^=]+=./.test(e.tag)) problem(`tag ${JSON.stringify(e.tag)} is not KEY=VALUE`);
+      if (!e.reason?.trim()) problem('has no reason (a non-empty "reason" is required)');
+      const today = utcDay(new Date());
+      if (e.expires === undefined) problem('has no expiry (an "expires" date YYYY-MM-DD is required)');
+      else if (!isDate(e.expires)) problem(`expires ${JSON.stringify(e.expires)} is not a date YYYY-MM-DD`);
+      else if (e.expires > addDays(today, MAX_SUPPRESSION_DAYS))
+        problem(`expires ${e.expires} is more than ${MAX_SUPPRESSION_DAYS} days after today (${today})`);
+    });
+type Entry = z.infer<ReturnType<typeof suppressionSchema>>;
 
 /** A validated entry (the schema guarantees the fields the matching reads). */
 export interface Suppression {

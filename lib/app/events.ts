@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { KINDS } from '../kinds/index.js';
 import { rec, str, watchedTagKeys, type ChangeRecord, type NetworkNamed, type RecordNamed, type Selected } from '../kinds/events.js';
+import { lazy } from '../util/lazy.js';
 
 export { CHANGE_EVENTS, type Selected } from '../kinds/events.js';
 
@@ -54,23 +55,26 @@ const RTB_ASSOCIATION = /^rtbassoc-[0-9a-f]{8,17}$/;
 const ACL = /^acl-[0-9a-f]{8,17}$/;
 
 /** The part of a CloudTrail record this module reads (everything else is ignored; strings are bounded). */
-export const CloudTrailDetailSchema = z.object({
-  eventSource: z.string().max(100),
-  eventName: z.string().max(100),
-  awsRegion: z.string().max(40),
-  recipientAccountId: z
-    .string()
-    .regex(/^\d{12}$/)
-    .optional(),
-  errorCode: z.string().max(200).optional(),
-  requestParameters: z.record(z.string(), z.unknown()).nullish(),
-  responseElements: z.record(z.string(), z.unknown()).nullish(),
-  userIdentity: z
-    .object({ arn: z.string().max(2048).optional() })
-    .passthrough()
-    .optional(),
-});
-export type CloudTrailDetail = z.infer<typeof CloudTrailDetailSchema>;
+/** Built on first use (lib/util/lazy.ts). */
+export const CloudTrailDetailSchema = lazy(() =>
+  z.object({
+    eventSource: z.string().max(100),
+    eventName: z.string().max(100),
+    awsRegion: z.string().max(40),
+    recipientAccountId: z
+      .string()
+      .regex(/^\d{12}$/)
+      .optional(),
+    errorCode: z.string().max(200).optional(),
+    requestParameters: z.record(z.string(), z.unknown()).nullish(),
+    responseElements: z.record(z.string(), z.unknown()).nullish(),
+    userIdentity: z
+      .object({ arn: z.string().max(2048).optional() })
+      .passthrough()
+      .optional(),
+  }),
+);
+export type CloudTrailDetail = z.infer<ReturnType<typeof CloudTrailDetailSchema>>;
 
 /**
  * The EC2 network events every kind shares (groups, interfaces, routes, ACLs, gateways, the region's defaults): what

@@ -34,32 +34,38 @@ import { mapLimit, unique } from '../util/concurrency.js';
 import { affected, behind, changeOf, needsVpc, type Balancer, type Change, type CloudTrailDetail, type Selected } from './events.js';
 import { authorizeAccounts, clientsFor, dispatch, ForbiddenError, type AppDeps } from './service.js';
 import { UNIT_INSTANCES_MAX } from './units.js';
+import { lazy } from '../util/lazy.js';
 
-const ACCOUNT = z.string().regex(/^\d{12}$/);
-const REGION = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/);
+// The schemas are built on first use (lib/util/lazy.ts): a cold start does not pay for them at import.
+const ACCOUNT = () => z.string().regex(/^\d{12}$/);
+const REGION = () => z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/);
 
 /** The delayed check of an account × region's pending changes (`region`: its region-wide ones). */
-export const DueMessageSchema = z.strictObject({
-  kind: z.literal('due'),
-  accountId: ACCOUNT,
-  region: REGION,
-  part: z.literal('region').optional(),
-});
+export const DueMessageSchema = lazy(() =>
+  z.strictObject({
+    kind: z.literal('due'),
+    accountId: ACCOUNT(),
+    region: REGION(),
+    part: z.literal('region').optional(),
+  }),
+);
 /** A rescan asked for by remediation (or the "Rescan now" action): noted like a change. */
-export const RescanMessageSchema = z.strictObject({
-  kind: z.literal('rescan'),
-  accountId: ACCOUNT,
-  region: REGION,
-  instanceIds: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/)).max(UNIT_INSTANCES_MAX),
-  /** ECS services (or standalone tasks) by ARN: remediation of a service's group rescans the service. */
-  serviceArns: z
-    .array(z.string().regex(/^arn:aws[a-z-]*:ecs:[a-z0-9-]{1,30}:\d{12}:(?:service|task)\/[A-Za-z0-9/_-]{1,600}$/))
-    .max(UNIT_INSTANCES_MAX)
-    .optional(),
-  wholeRegion: z.boolean(),
-  requestedBy: z.string().max(512),
-});
-export type RescanMessage = z.infer<typeof RescanMessageSchema>;
+export const RescanMessageSchema = lazy(() =>
+  z.strictObject({
+    kind: z.literal('rescan'),
+    accountId: ACCOUNT(),
+    region: REGION(),
+    instanceIds: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/)).max(UNIT_INSTANCES_MAX),
+    /** ECS services (or standalone tasks) by ARN: remediation of a service's group rescans the service. */
+    serviceArns: z
+      .array(z.string().regex(/^arn:aws[a-z-]*:ecs:[a-z0-9-]{1,30}:\d{12}:(?:service|task)\/[A-Za-z0-9/_-]{1,600}$/))
+      .max(UNIT_INSTANCES_MAX)
+      .optional(),
+    wholeRegion: z.boolean(),
+    requestedBy: z.string().max(512),
+  }),
+);
+export type RescanMessage = z.infer<ReturnType<typeof RescanMessageSchema>>;
 
 /** What one invocation shares: each account's clients, each account × region's selected resources listed once, the allowed accounts read once. */
 export interface RescanSession {
@@ -335,7 +341,7 @@ export async function requestRescan(
 ): Promise<void> {
   const queueUrl = deps.config.app.eventsQueueUrl;
   if (!queueUrl) throw configError('INFLUXGUARD_EVENTS_QUEUE_URL is not set');
-  const body = RescanMessageSchema.parse({ kind: 'rescan', ...m });
+  const body = RescanMessageSchema().parse({ kind: 'rescan', ...m });
   await (await deps.clients.sqs(deps.homeRegion)).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }));
 }
 

@@ -20,37 +20,40 @@ import { mapLimit } from '../util/concurrency.js';
 import { assumeRoleCredentials, MEMBER_DOCUMENT, memberRoleArn, targetAccounts } from './accounts.js';
 import type { ScanStore, UnitResult } from './store.js';
 import { planUnits, type WorkUnit } from './units.js';
+import { lazy } from '../util/lazy.js';
 
-const checkIds = new Set(CHECKS.map((c) => c.id));
+const checkIds = lazy(() => new Set(CHECKS.map((c) => c.id)));
 
-/** POST /scans body (and the schedule's implicit request). Unknown fields are refused. */
-export const ScanRequestSchema = z
-  .object({
-    regions: z
-      .array(z.string().refine((r) => r === 'all' || REGION_RE.test(r), { message: 'is not a region name' }))
-      .min(1)
-      .max(40)
-      .optional(),
-    accounts: z
-      .array(z.string().regex(/^\d{12}$/, { message: 'is not a 12-digit account id' }))
-      .min(1)
-      .max(1000)
-      .optional(),
-    instanceIds: z
-      .array(z.string().regex(/^i-[0-9a-f]{8,17}$/, { message: 'is not an instance id' }))
-      .min(1)
-      .max(1000)
-      .optional(),
-    checks: z
-      .array(z.string().refine((c) => checkIds.has(c), { message: 'is not a check id (see CHECKS.md)' }))
-      .min(1)
-      .max(CHECKS.length)
-      .optional(),
-    publish: z.boolean().optional(),
-    wait: z.boolean().optional(),
-  })
-  .strict();
-export type ScanRequest = z.infer<typeof ScanRequestSchema>;
+/** POST /scans body (and the schedule's implicit request). Unknown fields are refused. Built on first use. */
+export const ScanRequestSchema = lazy(() =>
+  z
+    .object({
+      regions: z
+        .array(z.string().refine((r) => r === 'all' || REGION_RE.test(r), { message: 'is not a region name' }))
+        .min(1)
+        .max(40)
+        .optional(),
+      accounts: z
+        .array(z.string().regex(/^\d{12}$/, { message: 'is not a 12-digit account id' }))
+        .min(1)
+        .max(1000)
+        .optional(),
+      instanceIds: z
+        .array(z.string().regex(/^i-[0-9a-f]{8,17}$/, { message: 'is not an instance id' }))
+        .min(1)
+        .max(1000)
+        .optional(),
+      checks: z
+        .array(z.string().refine((c) => checkIds().has(c), { message: 'is not a check id (see CHECKS.md)' }))
+        .min(1)
+        .max(CHECKS.length)
+        .optional(),
+      publish: z.boolean().optional(),
+      wait: z.boolean().optional(),
+    })
+    .strict(),
+);
+export type ScanRequest = z.infer<ReturnType<typeof ScanRequestSchema>>;
 
 /** A request the API refuses: its field and why (never a stack trace). */
 export class RequestError extends Error {
@@ -96,7 +99,7 @@ export function requestHash(request: ScanRequest): string {
 }
 
 export function parseScanRequest(body: unknown): ScanRequest {
-  const r = ScanRequestSchema.safeParse(body ?? {});
+  const r = ScanRequestSchema().safeParse(body ?? {});
   if (r.success) return r.data;
   const i = r.error.issues[0]!;
   const unknown =

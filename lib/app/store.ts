@@ -20,6 +20,7 @@ import { KINDS } from '../kinds/index.js';
 import { chunk } from '../util/concurrency.js';
 import type { Summary, UserDataVerdict } from '../model.js';
 import type { SummaryFinding } from '../publish/sns.js';
+import { lazy } from '../util/lazy.js';
 
 export interface ScanMeta {
   scanId: string;
@@ -112,18 +113,20 @@ const isConditionFailure = (err: unknown) =>
   err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 /** A kept user-data verdict as the table holds it (bounded: it is read back into findings). */
-const VerdictSchema = z.object({
-  empty: z.boolean(),
-  sightings: z
-    .array(z.object({ name: z.string().max(64), line: z.number().int().positive(), part: z.number().int().positive().optional() }))
-    .max(200),
-  truncated: z.literal(true).optional(),
-});
+const VerdictSchema = lazy(() =>
+  z.object({
+    empty: z.boolean(),
+    sightings: z
+      .array(z.object({ name: z.string().max(64), line: z.number().int().positive(), part: z.number().int().positive().optional() }))
+      .max(200),
+    truncated: z.literal(true).optional(),
+  }),
+);
 
 function storedVerdict(text: string | undefined): UserDataVerdict | undefined {
   if (!text || text.length > 64 * 1024) return undefined;
   try {
-    const v = VerdictSchema.safeParse(JSON.parse(text));
+    const v = VerdictSchema().safeParse(JSON.parse(text));
     return v.success ? (v.data as UserDataVerdict) : undefined;
   } catch {
     return undefined;

@@ -2,33 +2,37 @@
 import { z } from 'zod';
 import { CHECKS } from '../checks/index.js';
 import { chunk } from '../util/concurrency.js';
+import { lazy } from '../util/lazy.js';
 
 /** Most instances in one unit (config.app.unitSize is at most this). */
 export const UNIT_INSTANCES_MAX = 1000;
 
-export const WorkUnitSchema = z.object({
-  scanId: z.string().min(1).max(100),
-  unitIndex: z.number().int().nonnegative(),
-  unitsTotal: z.number().int().positive(),
-  accountId: z.string().regex(/^\d{12}$/),
-  region: z.string().min(1).max(40),
-  /** Instances of this unit; null: the whole region (dispatch could not list it). */
-  instanceIds: z.array(z.string().max(32)).max(UNIT_INSTANCES_MAX).nullable(),
-  regionChecks: z.boolean(),
-  /**
-   * Dispatch listed the region completely (false when the request named
-   * instances). The region's inventory is not in the message (it can be
-   * thousands of ids): the worker loads it from the scan record
-   * (ScanStore.getInventory), so that it archives only instances that are
-   * verifiably gone and never another unit's.
-   */
-  regionComplete: z.boolean().default(true),
-  /** Units of this account × region: 1 means this unit's instances are the region's whole inventory (nothing to load). */
-  regionUnits: z.number().int().positive().optional(),
-  publish: z.boolean(),
-  checks: z.array(z.string().max(100)).max(CHECKS.length).optional(),
-});
-export type WorkUnit = z.infer<typeof WorkUnitSchema>;
+/** Built on first use (lib/util/lazy.ts), as the other schemas the Lambda bundles hold. */
+export const WorkUnitSchema = lazy(() =>
+  z.object({
+    scanId: z.string().min(1).max(100),
+    unitIndex: z.number().int().nonnegative(),
+    unitsTotal: z.number().int().positive(),
+    accountId: z.string().regex(/^\d{12}$/),
+    region: z.string().min(1).max(40),
+    /** Instances of this unit; null: the whole region (dispatch could not list it). */
+    instanceIds: z.array(z.string().max(32)).max(UNIT_INSTANCES_MAX).nullable(),
+    regionChecks: z.boolean(),
+    /**
+     * Dispatch listed the region completely (false when the request named
+     * instances). The region's inventory is not in the message (it can be
+     * thousands of ids): the worker loads it from the scan record
+     * (ScanStore.getInventory), so that it archives only instances that are
+     * verifiably gone and never another unit's.
+     */
+    regionComplete: z.boolean().default(true),
+    /** Units of this account × region: 1 means this unit's instances are the region's whole inventory (nothing to load). */
+    regionUnits: z.number().int().positive().optional(),
+    publish: z.boolean(),
+    checks: z.array(z.string().max(100)).max(CHECKS.length).optional(),
+  }),
+);
+export type WorkUnit = z.infer<ReturnType<typeof WorkUnitSchema>>;
 
 export interface RegionInventoryIds {
   accountId: string;

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import SOURCES from './cloudtrail-events.json' with { type: 'json' };
+import { lazy } from '../util/lazy.js';
 
 /**
  * The CloudTrail events the rules match, by event source: the one list that serverless/events.cjs builds the
@@ -99,7 +100,7 @@ export function watchedTagKeys(config: Pick<Config, 'tagSelectors' | 'roleTagKey
   return (key) => keys.has(key) || key.startsWith('influxdb:');
 }
 
-const ID = z.string().max(64);
+const ID = lazy(() => z.string().max(64));
 
 /** The string `key` of each item of a CloudTrail `{ items: [...] }` list (bounded ids only). */
 export const itemsOf = (v: unknown, key: string): string[] => {
@@ -107,7 +108,7 @@ export const itemsOf = (v: unknown, key: string): string[] => {
   if (!Array.isArray(items)) return [];
   return items.flatMap((i) => {
     const s = (i as Record<string, unknown> | undefined)?.[key];
-    return typeof s === 'string' && ID.safeParse(s).success ? [s] : [];
+    return typeof s === 'string' && ID().safeParse(s).success ? [s] : [];
   });
 };
 

@@ -4,6 +4,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { excludeCidr, mergeCidr, parseCidr as parseCidrRange } from 'cidr-tools';
+import { lazy } from './lazy.js';
 
 export interface Cidr {
   family: 4 | 6;
@@ -99,9 +100,9 @@ export function ipInCidr(ip: string, cidr: Cidr): boolean {
   );
 }
 
-const NOT_GLOBAL_V6 = ['fc00::/7', 'fe80::/10', '::1/128', '::/128'].map((t) => parseCidr(t)!);
+const NOT_GLOBAL_V6 = lazy(() => ['fc00::/7', 'fe80::/10', '::1/128', '::/128'].map((t) => parseCidr(t)!));
 /** An IPv6 address reachable from the internet (not ULA, link-local or loopback). */
-export const isGlobalIpv6 = (ip: string) => parseIp(ip)?.family === 6 && !NOT_GLOBAL_V6.some((c) => ipInCidr(ip, c));
+export const isGlobalIpv6 = (ip: string) => parseIp(ip)?.family === 6 && !NOT_GLOBAL_V6().some((c) => ipInCidr(ip, c));
 
 // ───────────────────────────── the world (CHECKS.md "Reachable from the internet") ─────────────────────────────
 
@@ -135,11 +136,15 @@ const SPECIAL_V6 = ['2001::/23', '2001:db8::/32', '2002::/16', '2620:4f:8000::/4
 /**
  * Public unicast space of each family: IPv4 `0.0.0.0/0` minus the special-purpose registry, `224.0.0.0/4`
  * (multicast) and `240.0.0.0/4` (reserved); IPv6 `2000::/3` (global unicast) minus the special-purpose registry.
+ * Computed on first use, with its size (a few milliseconds that a cold start need not pay).
  */
-export const PUBLIC_UNICAST: Readonly<Record<4 | 6, readonly string[]>> = {
-  4: excludeCidr(['0.0.0.0/0'], [...SPECIAL_V4, '224.0.0.0/4', '240.0.0.0/4']),
-  6: excludeCidr(['2000::/3'], SPECIAL_V6),
-};
+const PUBLIC_UNICAST = lazy(() => {
+  const space = {
+    4: excludeCidr(['0.0.0.0/0'], [...SPECIAL_V4, '224.0.0.0/4', '240.0.0.0/4']),
+    6: excludeCidr(['2000::/3'], SPECIAL_V6),
+  };
+  return { space, size: { 4: addressCount(space[4]), 6: addressCount(space[6]) } };
+});
 
 /**
  * The set operations below are pure and called with the same few source sets over and over (every instance behind
@@ -172,14 +177,12 @@ const countAddresses = memoSets((cidrs) =>
 /** Number of addresses in a set of CIDRs, overlaps counted once (merged first). */
 export const addressCount = (cidrs: readonly string[]): bigint => countAddresses(cidrs);
 
-const PUBLIC_SIZE = { 4: addressCount(PUBLIC_UNICAST[4]), 6: addressCount(PUBLIC_UNICAST[6]) };
-
 const publicOf = memoSets((cidrs, _, family): readonly string[] => {
   const same = cidrs.filter((c) => parseCidr(c)?.family === family);
   if (!same.length) return [];
   // A ∩ P = A − (A − P): cidr-tools has subtraction and merging but no intersection.
   const merged = mergeCidr(same);
-  const outside = excludeCidr(merged, [...PUBLIC_UNICAST[family]]);
+  const outside = excludeCidr(merged, [...PUBLIC_UNICAST().space[family]]);
   return outside.length ? excludeCidr(merged, outside) : merged;
 });
 /** The public unicast part of these CIDRs of one family (merged; empty when none is public). Others' family is ignored. */
@@ -200,7 +203,7 @@ export const subtractCidrs = (a: readonly string[], b: readonly string[]): reado
 
 /** The share of the family's public unicast space these CIDRs hold, in per cent (one decimal). */
 export const publicShare = (cidrs: readonly string[], family: 4 | 6): number =>
-  Number((1000n * addressCount(publicPart(cidrs, family))) / PUBLIC_SIZE[family]) / 10;
+  Number((1000n * addressCount(publicPart(cidrs, family))) / PUBLIC_UNICAST().size[family]) / 10;
 
 /**
  * A source set for people, bounded: `52.94.76.0/24`, or the first CIDRs, how many more, and the share of the
@@ -223,7 +226,7 @@ const merged4or6 = memoSets((cidrs): readonly string[] => mergeCidr([...cidrs]))
  * space. `0.0.0.0/1` alone is the world (about 56 %), `128.0.0.0/1` alone is not (about 44 %).
  */
 export const isWorld = (cidrs: readonly string[], family: 4 | 6): boolean => world(cidrs, [], family);
-const world = memoSets((cidrs, _, family) => 2n * addressCount(publicPart(cidrs, family)) >= PUBLIC_SIZE[family]);
+const world = memoSets((cidrs, _, family) => 2n * addressCount(publicPart(cidrs, family)) >= PUBLIC_UNICAST().size[family]);
 
 /**
  * Whether the public part of one CIDR is larger than a /16 (IPv4) or a /32 (IPv6): what a world-open
@@ -236,9 +239,9 @@ export function widePublic(cidr: string): boolean {
   return addressCount(publicPart([c.text], c.family)) > limit;
 }
 
-const LOOPBACK = ['127.0.0.0/8', '::1/128'].map((c) => parseCidr(c)!);
+const LOOPBACK = lazy(() => ['127.0.0.0/8', '::1/128'].map((c) => parseCidr(c)!));
 /** A loopback host: `localhost`, 127.0.0.0/8 or ::1 (brackets and a zone allowed: `[::1]`, `127.0.0.53%lo`). */
 export const isLoopbackHost = (h: string): boolean => {
   const a = h.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-  return a === 'localhost' || (parseIp(a) !== undefined && LOOPBACK.some((l) => ipInCidr(a, l)));
+  return a === 'localhost' || (parseIp(a) !== undefined && LOOPBACK().some((l) => ipInCidr(a, l)));
 };

@@ -9,7 +9,6 @@
  * (base64 or 7bit/8bit), possibly nested once. No MIME library is in the tree, and an e-mail parser would decode far
  * more (attachments, charsets, headers) than this reads, from text that is not trusted.
  */
-import { gunzipSync } from 'node:zlib';
 import type { CredentialSighting, UserDataVerdict } from '../model.js';
 import { credentialSightings } from './credentials.js';
 
@@ -30,7 +29,8 @@ interface Decoded {
 function gunzipped(b: Buffer): { bytes: Buffer; truncated: boolean } {
   if (!GZIP_MAGIC(b)) return { bytes: b, truncated: false };
   try {
-    return { bytes: gunzipSync(b, { maxOutputLength: USER_DATA_MAX_TEXT }), truncated: false };
+    // node:zlib is loaded here, by the first gzipped user data, not at import (each Lambda cold start would load it).
+    return { bytes: process.getBuiltinModule('node:zlib').gunzipSync(b, { maxOutputLength: USER_DATA_MAX_TEXT }), truncated: false };
   } catch {
     // Too large, or damaged: nothing of it is read (and the verdict says the user data was not all read).
     return { bytes: Buffer.alloc(0), truncated: true };

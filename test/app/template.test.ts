@@ -154,6 +154,33 @@ describe('the packaged stack', () => {
     }
   });
 
+  it('defers at import what a path does not need (bench/app.ts measures the import times)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ig-bundle-'));
+    try {
+      for (const name of ['dispatch', 'worker', 'api', 'events', 'remediate']) {
+        execFileSync('unzip', ['-q', '-o', `${root}.serverless/${name}.zip`, '-d', dir]);
+        const file = join(dir, `handlers/${name}.cjs`);
+        // No client package, and no node:zlib: gzipped user data and Powertools' parser helper load it on first use.
+        const out = execFileSync(
+          process.execPath,
+          [
+            '-e',
+            `require(${JSON.stringify(file)});console.log(JSON.stringify({sdk:Object.keys(require.cache).filter((k)=>k.includes('@aws-sdk/client-')),zlib:process.moduleLoadList.includes('NativeModule zlib')}))`,
+          ],
+          { env: { ...process.env, NODE_PATH: `${root}node_modules` }, encoding: 'utf8' },
+        );
+        expect({ name, ...JSON.parse(out) }).toEqual({ name, sdk: [], zlib: false });
+        // The host collector's output parsers (yaml, smol-toml) are loaded by a scan that reads hosts: the functions
+        // that never scan do not even hold them.
+        const code = readFileSync(file, 'utf8');
+        const scans = name === 'worker' || name === 'api';
+        expect({ name, parsers: code.includes('YAMLMap') && code.includes('TomlError') }).toEqual({ name, parsers: scans });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('gives each function its own role, with no wildcard action and "*" only where AWS allows nothing narrower', () => {
     const roles = new Set(ofType('AWS::Lambda::Function').map(([, f]) => JSON.stringify(f.Properties.Role)));
     expect(roles.size).toBe(5);

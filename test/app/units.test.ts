@@ -59,8 +59,8 @@ describe('work-unit messages (issue 19, item 11)', () => {
   it('bounds checks and instances in a request and in a unit', () => {
     expect(() => parseScanRequest({ checks: [...CHECKS.map((c) => c.id), CHECKS[0]!.id] })).toThrow(/checks/);
     const unit = planUnits('s', [{ accountId: '111122223333', region: 'eu-west-1', instanceIds: ids(3) }], 100, { publish: false })[0]!;
-    expect(WorkUnitSchema.safeParse({ ...unit, checks: Array(CHECKS.length + 1).fill(CHECKS[0]!.id) }).success).toBe(false);
-    expect(WorkUnitSchema.safeParse({ ...unit, instanceIds: ids(1001) }).success).toBe(false);
+    expect(WorkUnitSchema().safeParse({ ...unit, checks: Array(CHECKS.length + 1).fill(CHECKS[0]!.id) }).success).toBe(false);
+    expect(WorkUnitSchema().safeParse({ ...unit, instanceIds: ids(1001) }).success).toBe(false);
   });
 });
 

@@ -5,7 +5,7 @@
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import {
-  CollectorOutput,
+  collectorOutputSchema,
   COLLECTOR_SCHEMA,
   SSM_STDOUT_LIMIT,
   V2_OPTIONS,
@@ -13,8 +13,12 @@ import {
   type HostProcess,
 } from '../../host-evidence.js';
 import { fail, ok, type Result } from '../../result.js';
+import { lazy } from '../../util/lazy.js';
 
 export { COLLECTOR_SCHEMA, SSM_STDOUT_LIMIT, type HostEvidence };
+
+/** Built by the first collector output parsed (lib/util/lazy.ts), not at import. */
+const CollectorOutput = lazy(collectorOutputSchema);
 
 /** Parse one collector run's stdout. */
 export function parseCollectorOutput(stdout: string): Result<HostEvidence> {
@@ -31,7 +35,7 @@ export function parseCollectorOutput(stdout: string): Result<HostEvidence> {
   const schema = (json as { schema?: unknown } | null)?.schema;
   if (typeof schema === 'string' && schema !== COLLECTOR_SCHEMA)
     return fail(`unsupported collector schema "${schema.slice(0, 60)}" (this scanner reads ${COLLECTOR_SCHEMA})`);
-  const parsed = CollectorOutput.safeParse(json);
+  const parsed = CollectorOutput().safeParse(json);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
     return fail(`collector output does not match ${COLLECTOR_SCHEMA}: ${i.path.join('.') || '(root)'}: ${i.message}`.slice(0, 300));

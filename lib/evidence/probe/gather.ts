@@ -8,6 +8,7 @@ import { LOOPBACK_CIDRS, type Config } from '../../config.js';
 import { configError } from '../../errors.js';
 import { fail, type ProbeEvidence, type Result } from '../../model.js';
 import { cidrContains, isLoopbackHost, parseCidr } from '../../util/cidr.js';
+import { lazy } from '../../util/lazy.js';
 import { probeEndpoint, type ProbeOptions } from './index.js';
 import { TargetRefused, resolveTarget, type ProbeTarget, type ResolvedTarget, type Resolver } from './target.js';
 
@@ -51,7 +52,8 @@ export const gatherProbe = (
   resolver?: Resolver,
 ): Promise<Result<ProbeEvidence>> => atResolvedTarget(t, allowedCidrs, resolver, (r) => probeEndpoint(r, opts));
 
-const LOOPBACK = LOOPBACK_CIDRS.map((c) => parseCidr(c)!);
+// Parsed on first use (lib/util/lazy.ts): the first parse compiles node's IPv6 pattern, a cost no import should pay.
+const LOOPBACK = lazy(() => LOOPBACK_CIDRS.map((c) => parseCidr(c)!));
 
 /**
  * Where probes may go. Against an AWS emulator on loopback (AWS_ENDPOINT_URL
@@ -74,5 +76,5 @@ export function emulatedAws(env: NodeJS.ProcessEnv): boolean {
 export function probeCidrs(configured: readonly string[], env: NodeJS.ProcessEnv): string[] {
   if (!emulatedAws(env)) return [...configured];
   // No fallback: loopback is probed only when the configuration lists it (demos and tests do).
-  return configured.filter((c) => LOOPBACK.some((l) => cidrContains(l, parseCidr(c)!)));
+  return configured.filter((c) => LOOPBACK().some((l) => cidrContains(l, parseCidr(c)!)));
 }

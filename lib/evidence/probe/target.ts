@@ -15,6 +15,7 @@ import { isIP } from 'node:net';
 import { containsCidr, parseCidr as parseNetwork } from 'cidr-tools';
 import { LOOPBACK_CIDRS } from '../../config.js';
 import { cidrContains, formatIp, parseCidr, parseIp, type Cidr } from '../../util/cidr.js';
+import { lazy } from '../../util/lazy.js';
 
 /** Never probed, whatever the configuration says. */
 export const ALWAYS_REFUSED = [
@@ -27,7 +28,8 @@ export const ALWAYS_REFUSED = [
   '224.0.0.0/4',
   'ff00::/8',
 ];
-const REFUSED = ALWAYS_REFUSED.map((c) => parseCidr(c)!);
+// Parsed on first use (lib/util/lazy.ts): a Lambda that probes nothing does not pay for it at import.
+const REFUSED = lazy(() => ALWAYS_REFUSED.map((c) => parseCidr(c)!));
 
 /**
  * IPv6 prefixes whose addresses carry an IPv4 address (in the last 32 bits, or
@@ -42,14 +44,14 @@ const EMBEDDING: { prefix: string; shift: bigint }[] = [
   { prefix: '::ffff:0:0:0/96', shift: 0n }, // IPv4-translated (SIIT, RFC 2765)
   { prefix: '2002::/16', shift: 80n }, // 6to4 (RFC 3056)
 ];
-const V4_THIS_NETWORK = parseCidr('0.0.0.0/8')!;
+const V4_THIS_NETWORK = lazy(() => parseCidr('0.0.0.0/8')!);
 
 /** The IPv4 address an IPv6 address embeds (undefined for none, or for 0.0.0.0/8 such as `::1`'s). */
 function embeddedIpv4(address: string): string | undefined {
   const e = EMBEDDING.find((p) => containsCidr(p.prefix, address));
   if (!e) return undefined;
   const v4 = formatIp(4, (parseNetwork(address).start >> e.shift) & 0xffffffffn);
-  return cidrContains(V4_THIS_NETWORK, parseCidr(v4)!) ? undefined : v4;
+  return cidrContains(V4_THIS_NETWORK(), parseCidr(v4)!) ? undefined : v4;
 }
 
 /** Whose addresses a target must resolve to (an instance's endpoint tag). */
@@ -133,7 +135,7 @@ export function assertAllowed(address: string, allowed: readonly string[], what:
     ...(inner ? [{ text: `${inner} (embedded in ${c.text})`, cidr: parseCidr(inner)! }] : []),
   ];
   for (const j of judged) {
-    const refused = REFUSED.find((r) => cidrContains(r, j.cidr));
+    const refused = REFUSED().find((r) => cidrContains(r, j.cidr));
     if (refused)
       throw new TargetRefused(
         `refused ${what}: ${j.text} is in ${refused.text} (link-local / metadata / non-unicast addresses are never probed)`,
