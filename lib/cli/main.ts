@@ -13,7 +13,7 @@ import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } fro
 import { InfluxguardError, configError, oneLine, usageError } from '../errors.js';
 import { isFailing, SEVERITIES, severityRank, type Check, type ScanDocument, type Severity } from '../model.js';
 import { probeRun } from '../probe.js';
-import { selectChecks, selectKinds } from '../checks/select.js';
+import { selectChecks, selectKinds } from './select.js';
 import { CredentialsError, credentialsFromText, type AuditCredentials } from '../evidence/audit/credentials.js';
 import { goneInstances } from '../discover/ec2.js';
 import { FORMATS, formatForFile, renderDocument, type Format } from '../render/formats.js';

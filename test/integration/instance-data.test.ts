@@ -6,7 +6,7 @@
  * emulator patches both (scripts/moto_server.py).
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { selectChecks } from '../../lib/checks/select.js';
+import { selectChecks } from '../../lib/cli/select.js';
 import { clearUserDataCache } from '../../lib/discover/instance-data.js';
 import { parseConfig } from '../../lib/config.js';
 import type { Finding, ScanDocument, SubjectRef } from '../../lib/model.js';

@@ -4,10 +4,10 @@
  * (`wantedEvidence`). A pattern is a check id or a family (`net.*`, the ids before the dot); one that matches nothing
  * is a usage error, never a silently empty scan.
  */
+import { CHECKS } from '../checks/index.js';
 import { usageError } from '../errors.js';
 import { KINDS } from '../kinds/index.js';
 import type { Check } from '../model.js';
-import { CHECKS } from './index.js';
 
 export function selectChecks(patterns: readonly string[], checks: readonly Check[] = CHECKS): Check[] {
   const matches = (p: string) => (c: Check) => (p.endsWith('*') ? c.id.startsWith(p.slice(0, -1)) : c.id === p);
