@@ -26,6 +26,7 @@ const UNIT = [
   'test/probe/target.test.ts',
   'test/publish/lifecycle.test.ts',
   'test/reliability/properties.test.ts',
+  'test/render/output-backpressure.test.ts',
   'test/render/table.test.ts',
   'test/structure/kinds.test.ts',
   'test/structure/layers.test.ts',

@@ -5,6 +5,7 @@ import { main } from '../lib/cli/main.js';
 
 const code = await main(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),
+  drained: () => new Promise((resolve) => process.stdout.once('drain', resolve)),
   stderr: (t) => process.stderr.write(t),
   env: process.env,
   stdoutIsTTY: process.stdout.isTTY === true,

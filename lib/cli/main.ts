@@ -24,7 +24,10 @@ import { printable } from '../util/text.js';
 import { VERSION } from '../version.js';
 
 export interface CliIO {
-  stdout: (text: string) => void;
+  /** Writes to standard output; false when the text was queued (a pipe not read as fast): wait for `drained`. */
+  stdout: (text: string) => unknown;
+  /** Resolves once queued output has been written (a stream's 'drain'). */
+  drained?: () => Promise<void>;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   stdoutIsTTY: boolean;
@@ -322,7 +325,10 @@ async function emit(
       if (fd !== undefined) closeSync(fd);
     }
     io.stderr(`influxguard: ${fmt} written to ${values.output}\n`);
-  } else for (const piece of pieces) io.stdout(piece);
+  } else
+    // A document is rendered piece by piece as it is written: into a pipe read slower than it is made (`| jq`,
+    // a parent process), the next piece waits, or every piece would queue in memory (at 5,000 instances, +120 MB).
+    for (const piece of pieces) if (io.stdout(piece) === false) await io.drained?.();
   const unavailable = document.summary.NOT_AVAILABLE;
   const naText = (n: number) => `${n} ${n === 1 ? 'finding' : 'findings'} NOT_AVAILABLE`;
   const notAvailable = naText(unavailable);
