@@ -8,6 +8,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
 import { isIP, type LookupFunction } from 'node:net';
 import { fail, ok, type CertificateFacts, type HttpObservation, type Result } from '../../model.js';
 import type { ResolvedTarget } from './target.js';
@@ -19,6 +20,17 @@ export interface Timeouts {
 }
 
 export const BODY_CAP = 64 * 1024;
+
+/**
+ * The key exchange groups an inspecting connection offers: OpenSSL's default
+ * list without its hybrid post-quantum group (X25519MLKEM768), whose key share
+ * the client would compute on every handshake (a tenth of a handshake's CPU
+ * here) although the servers probed choose X25519 or an elliptic curve; what
+ * the probe reports (protocol, cipher, certificate) does not depend on it. A
+ * server that prefers another listed group still gets it (after a
+ * HelloRetryRequest).
+ */
+const GROUPS = 'X25519:P-256:X448:P-384:P-521:ffdhe2048:ffdhe3072';
 
 /**
  * TLS contexts are costly to build (the root store is parsed each time):
@@ -38,6 +50,7 @@ function secureContext(o: {
       minVersion: o.minVersion ?? 'TLSv1',
       maxVersion: o.maxVersion ?? 'TLSv1.3',
       ciphers: o.ciphers ?? 'DEFAULT:@SECLEVEL=0',
+      ecdhCurve: GROUPS,
       ...(o.ca?.length ? { ca: [...tls.rootCertificates, ...o.ca] } : {}),
     });
     contexts.set(key, ctx);
@@ -113,6 +126,7 @@ export interface RequestOptions {
 }
 
 const ABORTED = 'the endpoint deadline was reached';
+const BASE_HEADERS: Readonly<Record<string, string>> = { 'user-agent': 'influxguard-probe', accept: '*/*' };
 /** How long a status-only request's body may take to arrive before its connection is given up. */
 const DRAIN_MS = 500;
 
@@ -146,9 +160,14 @@ export function endpointAgent(t: ResolvedTarget, scheme: 'http' | 'https', secur
   return agent;
 }
 
+/** The answer's headers, one string each (Node already lower-cases names and joins repeats, but for set-cookie's list). */
 const headersOf = (res: http.IncomingMessage) => {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  const given = res.headers;
+  for (const k in given) {
+    const v = given[k];
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
   return headers;
 };
 
@@ -173,10 +192,12 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
       port: t.port,
       path: opts.path,
       method: opts.method ?? 'GET',
-      lookup: pinnedLookup(t),
-      headers: { 'user-agent': 'influxguard-probe', accept: '*/*', ...(opts.headers ?? {}) },
-      ...(opts.agent ? { agent: opts.agent } : { agent: false }),
-      ...(opts.scheme === 'https' ? tlsOptions(t, opts.verify) : {}),
+      headers: opts.headers ? { ...BASE_HEADERS, ...opts.headers } : BASE_HEADERS,
+      // An agent carries the address and TLS options of its connections (endpointAgent), and they take precedence
+      // over a request's: they are given here only for a connection of the request's own.
+      ...(opts.agent
+        ? { agent: opts.agent }
+        : { agent: false, lookup: pinnedLookup(t), ...(opts.scheme === 'https' ? tlsOptions(t, opts.verify) : {}) }),
       maxHeaderSize: 32 * 1024,
       insecureHTTPParser: false,
     });
@@ -297,8 +318,48 @@ export interface Handshake {
   cipher: string;
   authorized: boolean;
   authorizationError?: string;
-  certificate?: tls.PeerCertificate;
+  certificate?: X509Certificate;
   socket?: tls.TLSSocket;
+}
+
+/**
+ * An X.509 name as X509Certificate prints it (`key=value`, one a line, RFC 2253's special characters escaped
+ * with a backslash, control characters as `\XX`): a repeated key's values in a list, the specials as written in
+ * the certificate (the control characters stay escaped).
+ */
+function nameObject(text: string | undefined): Record<string, string | string[]> {
+  const o = Object.create(null) as Record<string, string | string[]>;
+  for (const line of (text ?? '').split('\n')) {
+    const at = line.indexOf('=');
+    if (at <= 0) continue;
+    const key = line.slice(0, at);
+    const value = line.slice(at + 1).replace(/\\([,+"\\<>;#= ])/g, '$1');
+    const had = o[key];
+    o[key] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
+  }
+  return o;
+}
+
+/** What `tls.checkServerIdentity` reads of a certificate (its subject's CN and its alternative names), from the leaf. */
+export const identityOf = (cert: X509Certificate | undefined): tls.PeerCertificate =>
+  ({ subject: nameObject(cert?.subject), subjectaltname: cert?.subjectAltName ?? '' }) as unknown as tls.PeerCertificate;
+
+/**
+ * The peer's leaf certificate, read once (X509Certificate: each field parsed when asked; a socket hands it out
+ * once). Until the handshake ends, `getPeerCertificate` on this socket answers with identityOf(leaf): Node's
+ * own check of the name, when the chain is trusted, reads the whole chain with getPeerCertificate(true) (every
+ * certificate translated, three fingerprints and the key's modulus each) for a check that looks at the
+ * leaf's subject and alternative names alone; that translation cost a sixth of a whole handshake here.
+ */
+function peerLeaf(socket: tls.TLSSocket): () => X509Certificate | undefined {
+  let leaf: X509Certificate | undefined;
+  const read = () => (leaf ??= socket.getPeerX509Certificate());
+  const own = socket as unknown as { getPeerCertificate?: () => tls.PeerCertificate };
+  own.getPeerCertificate = () => identityOf(read());
+  const restore = () => delete own.getPeerCertificate;
+  socket.once('secureConnect', restore);
+  socket.once('close', restore);
+  return read;
 }
 
 /** One TLS handshake and nothing else. `fail` when the server refuses or does not speak TLS. */
@@ -320,8 +381,7 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
       () => done(fail(`TLS handshake timed out after ${opts.timeouts.connectMs + opts.timeouts.tlsMs} ms`)),
       opts.timeouts.connectMs + opts.timeouts.tlsMs,
     );
-    // Node reads the certificate itself to check the name when the chain is trusted: keep that copy rather than parse it twice.
-    let checked: tls.PeerCertificate | undefined;
+    let leaf: (() => X509Certificate | undefined) | undefined;
     try {
       socket = tls.connect({
         host: t.address,
@@ -332,20 +392,13 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
               servername: servername(t),
               rejectUnauthorized: false,
               secureContext: secureContext(opts),
-              ...(opts.inspect
-                ? {
-                    checkServerIdentity: (host: string, cert: tls.PeerCertificate) => {
-                      checked = cert;
-                      return tls.checkServerIdentity(host, cert);
-                    },
-                  }
-                : {}),
             }),
       });
     } catch (err) {
       done(fail(describe(err)));
       return;
     }
+    if (!opts.verify) leaf = peerLeaf(socket);
     socket.once('secureConnect', () => {
       const s = socket!;
       const cipher = s.getCipher();
@@ -355,7 +408,7 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
           cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
           authorized: s.authorized,
           ...(s.authorizationError ? { authorizationError: String(s.authorizationError) } : {}),
-          ...(opts.inspect ? { certificate: checked ?? s.getPeerCertificate(false) } : {}),
+          ...(opts.inspect && leaf ? { certificate: leaf() } : {}),
           ...(opts.keep ? { socket: s } : {}),
         }),
       );
@@ -365,18 +418,20 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
   });
 }
 
-export function certificateFacts(cert: tls.PeerCertificate): CertificateFacts {
-  const name = (x: Record<string, unknown> | undefined) =>
-    Object.entries(x ?? {})
-      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`)
+export function certificateFacts(cert: X509Certificate): CertificateFacts {
+  const name = (text: string) =>
+    Object.entries(nameObject(text))
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
       .join(', ');
+  const subject = name(cert.subject);
+  const issuer = name(cert.issuer);
   return {
-    subject: name(cert.subject as unknown as Record<string, unknown>),
-    issuer: name(cert.issuer as unknown as Record<string, unknown>),
-    validFrom: new Date(cert.valid_from).toISOString(),
-    validTo: new Date(cert.valid_to).toISOString(),
-    selfSigned: name(cert.subject as unknown as Record<string, unknown>) === name(cert.issuer as unknown as Record<string, unknown>),
-    subjectAltNames: (cert.subjectaltname ?? '').split(', ').filter(Boolean),
+    subject,
+    issuer,
+    validFrom: new Date(cert.validFrom).toISOString(),
+    validTo: new Date(cert.validTo).toISOString(),
+    selfSigned: subject === issuer,
+    subjectAltNames: (cert.subjectAltName ?? '').split(', ').filter(Boolean),
     fingerprint256: cert.fingerprint256,
   };
 }
