@@ -11,6 +11,7 @@ import * as tls from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { isIP, type LookupFunction } from 'node:net';
 import { fail, ok, type CertificateFacts, type HttpObservation, type Result } from '../../model.js';
+import { Lane } from './lane.js';
 import type { ResolvedTarget } from './target.js';
 
 export interface Timeouts {
@@ -117,6 +118,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** A keep-alive agent shared by one endpoint's requests (see endpointAgent). */
   agent?: http.Agent;
+  /** The endpoint's kept connection (endpointLane): asked there first; what it does not carry goes through `agent`. */
+  lane?: Lane;
   /** Settle on the status line and headers; the body is not read. */
   statusOnly?: boolean;
   /** Read bodies up to this many bytes (default BODY_CAP). */
@@ -174,6 +177,34 @@ const headersOf = (res: http.IncomingMessage) => {
 /** One GET (or HEAD / OPTIONS). Headers are lower-cased; the body is decoded as UTF-8 up to BODY_CAP bytes. */
 export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<HttpObservation>> {
   if (opts.signal?.aborted) return Promise.resolve(fail(ABORTED));
+  if (!opts.lane) return viaNodeHttp(t, opts);
+  const { lane, ...rest } = opts;
+  return lane
+    .run({
+      method: opts.method ?? 'GET',
+      path: opts.path,
+      headers: opts.headers ? { ...BASE_HEADERS, ...opts.headers } : BASE_HEADERS,
+      statusOnly: !!opts.statusOnly,
+      bodyCap: opts.bodyCap ?? BODY_CAP,
+      responseMs: opts.timeouts.responseMs,
+      drainMs: DRAIN_MS,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      timedOut: responseTimedOut(opts.timeouts),
+      aborted: ABORTED,
+    })
+    .then((carried) => carried ?? viaNodeHttp(t, rest));
+}
+
+const responseTimedOut = (timeouts: Timeouts) => `no complete response within ${timeouts.responseMs} ms (probe.responseTimeoutMs)`;
+
+/**
+ * The lane for an HTTPS endpoint's requests on the inspection handshake's connection (lane.ts), with the Host
+ * header node:http would send.
+ */
+export const endpointLane = (t: ResolvedTarget, secured: tls.TLSSocket): Lane =>
+  new Lane(secured, `${t.host.includes(':') ? `[${t.host}]` : t.host}${t.port === 443 ? '' : `:${t.port}`}`);
+
+function viaNodeHttp(t: ResolvedTarget, opts: RequestOptions): Promise<Result<HttpObservation>> {
   return new Promise((resolve) => {
     let settled = false;
     /** `keep`: the exchange completed cleanly and its socket may go back to the agent. */
@@ -205,10 +236,7 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
     // the one that ran out: the response's starts once the connection is ready (docs/probing.md: "3 s, 3 s, 5 s").
     let overall: NodeJS.Timeout | undefined;
     const awaitResponse = () => {
-      overall ??= setTimeout(
-        () => done(fail(`no complete response within ${opts.timeouts.responseMs} ms (probe.responseTimeoutMs)`)),
-        opts.timeouts.responseMs,
-      );
+      overall ??= setTimeout(() => done(fail(responseTimedOut(opts.timeouts))), opts.timeouts.responseMs);
     };
     req.on('socket', (socket) => {
       if (!socket.connecting) return awaitResponse(); // a kept-alive connection: already connected (and secured)

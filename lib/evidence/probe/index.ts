@@ -16,7 +16,7 @@ import {
   type V3ProbeFacts,
 } from '../../model.js';
 import { askServerCheaply, LEGACY_SUITES, WEAK_SUITES, type HelloOffer } from './hello.js';
-import { certificateFacts, endpointAgent, get, handshake, identityOf, type Handshake, type Timeouts } from './http.js';
+import { certificateFacts, endpointAgent, endpointLane, get, handshake, identityOf, type Handshake, type Timeouts } from './http.js';
 import { endpointUrl, type ResolvedTarget } from './target.js';
 
 export interface ProbeOptions {
@@ -239,10 +239,13 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
     scheme = tls.ok ? 'https' : 'http';
     if (tls.ok) ({ judged, socket: secured } = tls.value);
   }
-  const agent = endpointAgent(t, scheme, secured);
+  // HTTPS: the inspection handshake's connection carries the requests (the lane); the agent makes connections only
+  // for what the lane gives up (an answer of an unusual kind, a connection the server closed).
+  const lane = secured ? endpointLane(t, secured) : undefined;
+  const agent = endpointAgent(t, scheme);
   try {
     const probed = await probeHttp(t, scheme, opts, (path, extra = {}) =>
-      get(t, { scheme: scheme!, path, timeouts, signal, agent, ...extra }),
+      get(t, { scheme: scheme!, path, timeouts, signal, agent, ...(lane ? { lane } : {}), ...extra }),
     );
     const tlsEvidence = await judged;
     if (!tlsEvidence) return probed;
@@ -250,6 +253,7 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
     return probed.ok ? ok({ ...probed.value, tls: tlsEvidence }) : probed;
   } finally {
     agent.destroy();
+    lane?.close();
     secured?.destroy();
   }
 }
