@@ -1,9 +1,11 @@
 /**
- * A deliberately small HTTP(S) client for probes: one connection per request
- * to a pinned address, separate connect / TLS / response timeouts, bodies read
- * to a cap, redirects never followed, certificates inspected rather than
- * trusted (except on connections that carry audit credentials: those verify,
- * see Verify). Every outcome is a Result; nothing throws.
+ * A deliberately small HTTP(S) client for probes: connections to a pinned
+ * address only (an endpoint's requests share them: endpointAgent, and for a
+ * probed HTTPS endpoint its one kept connection, endpointLane), separate
+ * connect / TLS / response timeouts, bodies read to a cap, redirects never
+ * followed, certificates inspected rather than trusted (except on connections
+ * that carry audit credentials: those verify, see Verify). Every outcome is a
+ * Result; nothing throws.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -142,9 +144,11 @@ function onAbort(signal: AbortSignal | undefined, done: () => void): () => void 
 
 /**
  * A keep-alive agent for one endpoint: its requests reuse a few connections
- * instead of a handshake each (HTTPS: one connection, and the inspection
- * handshake's own socket when given, so an endpoint costs one full handshake
- * for all its requests). Destroy it when done.
+ * instead of a handshake each (HTTPS: one connection, and the handshake's own
+ * socket when given, as the audit does, so an endpoint costs one full
+ * handshake for all its requests; the prober gives that socket to a lane,
+ * endpointLane, and the agent serves what the lane does not carry). Destroy
+ * it when done.
  */
 export function endpointAgent(t: ResolvedTarget, scheme: 'http' | 'https', secured?: tls.TLSSocket, verify?: Verify): http.Agent {
   const sockets = scheme === 'https' ? 1 : 4;
