@@ -2,12 +2,16 @@
  * Probing throughput against real local servers (influxd plain, influxd with
  * auth, influxd over HTTPS, nginx in front), and the total time of a batch of
  * hanging endpoints against the bound ceil(n / concurrency) × endpoint timeout.
- * HTTPS is judged as a ratio measured in the same run: the prober's HTTPS
- * endpoints per second against the machine's ceiling of full TLS handshakes
- * from Node to the same servers (target: at least 80%).
- * Loopback only. Usage: node dist/bench/probe.js [--endpoints N] [--hanging N] [--rounds R]
+ * HTTPS is judged by the prober's own CPU per probed endpoint (this process,
+ * process.cpuUsage, over a batch; target: at least as cheap as PROBER_CPU_MS,
+ * the median of the rounds); the servers' CPU (/proc) and the machine's
+ * ceiling of bare TLS handshakes from Node, measured in the same rounds, are
+ * context (issue 33 retired the "80% of that ceiling" target: it compared a
+ * whole probe with a single handshake, on cores the servers share).
+ * Loopback only. Usage: node dist/bench/probe.js [--endpoints N] [--hanging N] [--concurrency C] [--rounds R] [--no-write]
  */
 import { createServer, type Socket } from 'node:net';
+import { loadavg } from 'node:os';
 import { connect as tlsConnect, createSecureContext } from 'node:tls';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,8 +27,12 @@ const { values } = parseArgs({
     hanging: { type: 'string', default: '64' },
     concurrency: { type: 'string', default: '32' },
     rounds: { type: 'string', default: '3' },
+    /** Print the section without writing it into bench/RESULTS.md. */
+    'no-write': { type: 'boolean', default: false },
   },
 });
+/** The target: the prober's own CPU per probed HTTPS endpoint (one handshake, two or three ClientHellos, 7-8 requests, the checks). */
+const PROBER_CPU_MS = 2.5;
 const ROUNDS = Number(values.rounds);
 const N = Number(values.endpoints);
 const HANGING = Number(values.hanging);
@@ -96,11 +104,10 @@ async function main() {
       perKind.push(`| ${kind} | ${(Math.max(32, N / 4) / ((performance.now() - k0) / 1000)).toFixed(0)} endpoints/s |`);
     }
 
-    // HTTPS: the prober against the handshake ceiling of the same servers, measured back to back in rounds (the machine is noisy; both sides share its cores).
+    // HTTPS: the prober's CPU per endpoint, in rounds (the machine is noisy), each after the handshake ceiling of the same servers.
     const httpsPool = [https.url, proxy.url];
     // Where the CPU goes, per handshake and per probed endpoint: this process's and the servers' (nginx's workers and the
-    // influxd behind it included). Both share the machine's cores, so the ratio cannot beat (CPU per handshake, both
-    // sides) / (the servers' CPU per endpoint), whatever the prober costs.
+    // influxd behind it included).
     const servers = [https.pid, proxy.pid, authed.pid];
     const cpu = async <T>(work: () => Promise<T>): Promise<{ value: T; clientMs: number; serverMs: number }> => {
       const c0 = process.cpuUsage();
@@ -129,9 +136,9 @@ async function main() {
       rounds.push({ ceiling: hs.value, prober, hs, ep });
     }
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-    const ratio = median(rounds.map((r) => r.prober / r.ceiling));
     const ms = (f: (r: (typeof rounds)[number]) => number) => median(rounds.map(f)).toFixed(2);
-    const bound = median(rounds.map((r) => (r.hs.clientMs + r.hs.serverMs) / r.ep.serverMs));
+    const proberMs = median(rounds.map((r) => r.ep.clientMs));
+    const load = loadavg().map((l) => l.toFixed(2));
 
     const hangTargets = Array.from({ length: HANGING }, () => hangTarget);
     const h0 = performance.now();
@@ -156,15 +163,15 @@ async function main() {
       ...perKind,
       ...rounds.map(
         (r, i) =>
-          `| HTTPS round ${i + 1} (influxd HTTPS, nginx HTTPS; ${N} endpoints each): handshake ceiling / prober | ${r.ceiling.toFixed(0)} handshakes/s / ${r.prober.toFixed(0)} endpoints/s = ${((100 * r.prober) / r.ceiling).toFixed(0)}% |`,
+          `| HTTPS round ${i + 1} (influxd HTTPS, nginx HTTPS; ${N} endpoints each): CPU per endpoint, the prober / the servers; prober rate; handshake ceiling | ${r.ep.clientMs.toFixed(2)} ms / ${r.ep.serverMs.toFixed(2)} ms; ${r.prober.toFixed(0)} endpoints/s; ${r.ceiling.toFixed(0)} handshakes/s |`,
       ),
-      `| **HTTPS prober / handshake ceiling** (median of ${rounds.length} rounds; target ≥ 80%) | **${(100 * ratio).toFixed(0)}%** (${ratio >= 0.8 ? 'met' : 'missed'}) |`,
-      `| CPU per full handshake (ceiling; median): this process / the servers | ${ms((r) => r.hs.clientMs)} ms / ${ms((r) => r.hs.serverMs)} ms |`,
-      `| CPU per HTTPS endpoint probed (median): the prober / the servers (one handshake, two ClientHellos, 7-8 requests; nginx's upstream influxd included) | ${ms((r) => r.ep.clientMs)} ms / ${ms((r) => r.ep.serverMs)} ms |`,
-      `| bound on the ratio on this machine even for a prober that cost nothing: CPU per handshake (both sides) / the servers' CPU per endpoint | ${(100 * bound).toFixed(0)}% |`,
+      `| **the prober's CPU per HTTPS endpoint** (median of ${rounds.length} rounds; one handshake, two or three ClientHellos, 7-8 requests, the checks; target ≤ ${PROBER_CPU_MS} ms) | **${proberMs.toFixed(2)} ms** (${proberMs <= PROBER_CPU_MS ? 'met' : 'missed'}) |`,
+      `| the servers' CPU per HTTPS endpoint probed (median; context: nginx's upstream influxd included) | ${ms((r) => r.ep.serverMs)} ms |`,
+      `| CPU per bare full handshake (the ceiling's; median; context): this process / the servers | ${ms((r) => r.hs.clientMs)} ms / ${ms((r) => r.hs.serverMs)} ms |`,
+      `| load average (1, 5, 15 min) at the end of the HTTPS rounds | ${load.join(', ')} |`,
     ];
-    const body = `## Probing\n\n${machine()}. \`node dist/bench/probe.js --endpoints ${N} --hanging ${HANGING} --concurrency ${CONCURRENCY} --rounds ${ROUNDS}\`. The HTTPS ceiling: full TLS handshakes from Node (\`tls.connect\`, no session reuse), ${CONCURRENCY} at a time, against the same two HTTPS servers, measured in the same run just before each prober round.\n\n| measure | value |\n|---|---|\n${rows.join('\n')}`;
-    writeSection('probe', body);
+    const body = `## Probing\n\n${machine()}. \`node dist/bench/probe.js --endpoints ${N} --hanging ${HANGING} --concurrency ${CONCURRENCY} --rounds ${ROUNDS}\`. The prober's CPU: this process's (\`process.cpuUsage\`) over a batch of HTTPS probes (the checks' evaluation included), divided by the endpoints; the servers': /proc. The HTTPS ceiling (context): full TLS handshakes from Node (\`tls.connect\`, no session reuse), ${CONCURRENCY} at a time, against the same two HTTPS servers, measured just before each prober round.\n\n| measure | value |\n|---|---|\n${rows.join('\n')}`;
+    if (!values['no-write']) writeSection('probe', body);
     process.stdout.write(`${body}\n`);
     if (unavailable > 0 || !allUnavailable || hangSeconds > hangBound + 1) process.exitCode = 1;
   } finally {

@@ -34,6 +34,16 @@ describe('clientHello', () => {
     expect(hello.includes(Buffer.from('influx.example'))).toBe(true);
     expect(clientHello({ maxVersion: 0x0302, suites: LEGACY_SUITES }).includes(Buffer.from('influx.example'))).toBe(false);
   });
+  it('each hello has a random of its own; the rest is the same offer, built once', () => {
+    const offer = { maxVersion: 0x0303, suites: [0x000a, 0xc012] };
+    const [a, b] = [clientHello(offer, 'influx.example'), clientHello(offer, 'influx.example')];
+    const random = (h: Buffer) => h.subarray(11, 43);
+    expect(random(a).equals(random(b))).toBe(false);
+    expect(random(a).equals(Buffer.alloc(32))).toBe(false);
+    expect(Buffer.concat([a.subarray(0, 11), a.subarray(43)]).equals(Buffer.concat([b.subarray(0, 11), b.subarray(43)]))).toBe(true);
+    a.fill(0); // a caller's copy: the next hello is unaffected
+    expect(clientHello(offer, 'influx.example').subarray(43).equals(b.subarray(43))).toBe(true);
+  });
 });
 
 describe('parseAnswer', () => {

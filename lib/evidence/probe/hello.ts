@@ -8,7 +8,7 @@
  * handshake and, unlike a handshake through the local TLS library, it can
  * offer suites that library no longer implements (RC4, NULL, EXPORT).
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { connect, isIP, type Socket } from 'node:net';
 import { fail, ok, type Result } from '../../model.js';
 import type { ResolvedTarget } from './target.js';
@@ -65,8 +65,26 @@ const u16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
 const vec16 = (b: Buffer) => Buffer.concat([u16(b.length), b]);
 const ext = (type: number, body: Buffer) => Buffer.concat([u16(type), vec16(body)]);
 
+/** Where the client random sits in a ClientHello record: record header (5), handshake header (4), client_version (2). */
+const RANDOM_AT = 11;
+/** Built hellos by offer and server name, the random left to fill: an endpoint asks two to three, the same few offers every time. */
+const templates = new Map<string, Buffer>();
+
 /** A ClientHello record offering exactly `offer` (plus the renegotiation SCSV), with SNI when the host is a name. */
 export function clientHello(offer: HelloOffer, serverName?: string): Buffer {
+  const key = `${offer.maxVersion}/${offer.suites.join()}/${serverName ?? ''}`;
+  let template = templates.get(key);
+  if (!template) {
+    if (templates.size >= 256) templates.clear(); // server names differ across a fleet: bounded
+    template = buildHello(offer, serverName);
+    templates.set(key, template);
+  }
+  const hello = Buffer.from(template);
+  randomFillSync(hello, RANDOM_AT, 32);
+  return hello;
+}
+
+function buildHello(offer: HelloOffer, serverName?: string): Buffer {
   const suites = Buffer.concat([...offer.suites, 0x00ff].map(u16));
   const extensions = Buffer.concat([
     ...(serverName ? [ext(0x0000, vec16(Buffer.concat([Buffer.from([0]), vec16(Buffer.from(serverName, 'ascii'))])))] : []),
@@ -76,7 +94,7 @@ export function clientHello(offer: HelloOffer, serverName?: string): Buffer {
   ]);
   const body = Buffer.concat([
     u16(offer.maxVersion),
-    randomBytes(32),
+    Buffer.alloc(32), // the client random, filled per hello (clientHello)
     Buffer.from([0]),
     vec16(suites),
     Buffer.from([1, 0]),

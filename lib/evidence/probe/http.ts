@@ -1,15 +1,19 @@
 /**
- * A deliberately small HTTP(S) client for probes: one connection per request
- * to a pinned address, separate connect / TLS / response timeouts, bodies read
- * to a cap, redirects never followed, certificates inspected rather than
- * trusted (except on connections that carry audit credentials: those verify,
- * see Verify). Every outcome is a Result; nothing throws.
+ * A deliberately small HTTP(S) client for probes: connections to a pinned
+ * address only (an endpoint's requests share them: endpointAgent, and for a
+ * probed HTTPS endpoint its one kept connection, endpointLane), separate
+ * connect / TLS / response timeouts, bodies read to a cap, redirects never
+ * followed, certificates inspected rather than trusted (except on connections
+ * that carry audit credentials: those verify, see Verify). Every outcome is a
+ * Result; nothing throws.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
 import { isIP, type LookupFunction } from 'node:net';
 import { fail, ok, type CertificateFacts, type HttpObservation, type Result } from '../../model.js';
+import { Lane } from './lane.js';
 import type { ResolvedTarget } from './target.js';
 
 export interface Timeouts {
@@ -19,6 +23,17 @@ export interface Timeouts {
 }
 
 export const BODY_CAP = 64 * 1024;
+
+/**
+ * The key exchange groups an inspecting connection offers: OpenSSL's default
+ * list without its hybrid post-quantum group (X25519MLKEM768), whose key share
+ * the client would compute on every handshake (a tenth of a handshake's CPU
+ * here) although the servers probed choose X25519 or an elliptic curve; what
+ * the probe reports (protocol, cipher, certificate) does not depend on it. A
+ * server that prefers another listed group still gets it (after a
+ * HelloRetryRequest).
+ */
+const GROUPS = 'X25519:P-256:X448:P-384:P-521:ffdhe2048:ffdhe3072';
 
 /**
  * TLS contexts are costly to build (the root store is parsed each time):
@@ -38,6 +53,7 @@ function secureContext(o: {
       minVersion: o.minVersion ?? 'TLSv1',
       maxVersion: o.maxVersion ?? 'TLSv1.3',
       ciphers: o.ciphers ?? 'DEFAULT:@SECLEVEL=0',
+      ecdhCurve: GROUPS,
       ...(o.ca?.length ? { ca: [...tls.rootCertificates, ...o.ca] } : {}),
     });
     contexts.set(key, ctx);
@@ -104,6 +120,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** A keep-alive agent shared by one endpoint's requests (see endpointAgent). */
   agent?: http.Agent;
+  /** The endpoint's kept connection (endpointLane): asked there first; what it does not carry goes through `agent`. */
+  lane?: Lane;
   /** Settle on the status line and headers; the body is not read. */
   statusOnly?: boolean;
   /** Read bodies up to this many bytes (default BODY_CAP). */
@@ -113,6 +131,7 @@ export interface RequestOptions {
 }
 
 const ABORTED = 'the endpoint deadline was reached';
+const BASE_HEADERS: Readonly<Record<string, string>> = { 'user-agent': 'influxguard-probe', accept: '*/*' };
 /** How long a status-only request's body may take to arrive before its connection is given up. */
 const DRAIN_MS = 500;
 
@@ -125,9 +144,11 @@ function onAbort(signal: AbortSignal | undefined, done: () => void): () => void 
 
 /**
  * A keep-alive agent for one endpoint: its requests reuse a few connections
- * instead of a handshake each (HTTPS: one connection, and the inspection
- * handshake's own socket when given, so an endpoint costs one full handshake
- * for all its requests). Destroy it when done.
+ * instead of a handshake each (HTTPS: one connection, and the handshake's own
+ * socket when given, as the audit does, so an endpoint costs one full
+ * handshake for all its requests; the prober gives that socket to a lane,
+ * endpointLane, and the agent serves what the lane does not carry). Destroy
+ * it when done.
  */
 export function endpointAgent(t: ResolvedTarget, scheme: 'http' | 'https', secured?: tls.TLSSocket, verify?: Verify): http.Agent {
   const sockets = scheme === 'https' ? 1 : 4;
@@ -146,15 +167,48 @@ export function endpointAgent(t: ResolvedTarget, scheme: 'http' | 'https', secur
   return agent;
 }
 
+/** The answer's headers, one string each (Node already lower-cases names and joins repeats, but for set-cookie's list). */
 const headersOf = (res: http.IncomingMessage) => {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  const given = res.headers;
+  for (const k in given) {
+    const v = given[k];
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
   return headers;
 };
 
 /** One GET (or HEAD / OPTIONS). Headers are lower-cased; the body is decoded as UTF-8 up to BODY_CAP bytes. */
 export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<HttpObservation>> {
   if (opts.signal?.aborted) return Promise.resolve(fail(ABORTED));
+  if (!opts.lane) return viaNodeHttp(t, opts);
+  const { lane, ...rest } = opts;
+  return lane
+    .run({
+      method: opts.method ?? 'GET',
+      path: opts.path,
+      headers: opts.headers ? { ...BASE_HEADERS, ...opts.headers } : BASE_HEADERS,
+      statusOnly: !!opts.statusOnly,
+      bodyCap: opts.bodyCap ?? BODY_CAP,
+      responseMs: opts.timeouts.responseMs,
+      drainMs: DRAIN_MS,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      timedOut: responseTimedOut(opts.timeouts),
+      aborted: ABORTED,
+    })
+    .then((carried) => carried ?? viaNodeHttp(t, rest));
+}
+
+const responseTimedOut = (timeouts: Timeouts) => `no complete response within ${timeouts.responseMs} ms (probe.responseTimeoutMs)`;
+
+/**
+ * The lane for an HTTPS endpoint's requests on the inspection handshake's connection (lane.ts), with the Host
+ * header node:http would send.
+ */
+export const endpointLane = (t: ResolvedTarget, secured: tls.TLSSocket): Lane =>
+  new Lane(secured, `${t.host.includes(':') ? `[${t.host}]` : t.host}${t.port === 443 ? '' : `:${t.port}`}`);
+
+function viaNodeHttp(t: ResolvedTarget, opts: RequestOptions): Promise<Result<HttpObservation>> {
   return new Promise((resolve) => {
     let settled = false;
     /** `keep`: the exchange completed cleanly and its socket may go back to the agent. */
@@ -173,10 +227,12 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
       port: t.port,
       path: opts.path,
       method: opts.method ?? 'GET',
-      lookup: pinnedLookup(t),
-      headers: { 'user-agent': 'influxguard-probe', accept: '*/*', ...(opts.headers ?? {}) },
-      ...(opts.agent ? { agent: opts.agent } : { agent: false }),
-      ...(opts.scheme === 'https' ? tlsOptions(t, opts.verify) : {}),
+      headers: opts.headers ? { ...BASE_HEADERS, ...opts.headers } : BASE_HEADERS,
+      // An agent carries the address and TLS options of its connections (endpointAgent), and they take precedence
+      // over a request's: they are given here only for a connection of the request's own.
+      ...(opts.agent
+        ? { agent: opts.agent }
+        : { agent: false, lookup: pinnedLookup(t), ...(opts.scheme === 'https' ? tlsOptions(t, opts.verify) : {}) }),
       maxHeaderSize: 32 * 1024,
       insecureHTTPParser: false,
     });
@@ -184,10 +240,7 @@ export function get(t: ResolvedTarget, opts: RequestOptions): Promise<Result<Htt
     // the one that ran out: the response's starts once the connection is ready (docs/probing.md: "3 s, 3 s, 5 s").
     let overall: NodeJS.Timeout | undefined;
     const awaitResponse = () => {
-      overall ??= setTimeout(
-        () => done(fail(`no complete response within ${opts.timeouts.responseMs} ms (probe.responseTimeoutMs)`)),
-        opts.timeouts.responseMs,
-      );
+      overall ??= setTimeout(() => done(fail(responseTimedOut(opts.timeouts))), opts.timeouts.responseMs);
     };
     req.on('socket', (socket) => {
       if (!socket.connecting) return awaitResponse(); // a kept-alive connection: already connected (and secured)
@@ -297,8 +350,48 @@ export interface Handshake {
   cipher: string;
   authorized: boolean;
   authorizationError?: string;
-  certificate?: tls.PeerCertificate;
+  certificate?: X509Certificate;
   socket?: tls.TLSSocket;
+}
+
+/**
+ * An X.509 name as X509Certificate prints it (`key=value`, one a line, RFC 2253's special characters escaped
+ * with a backslash, control characters as `\XX`): a repeated key's values in a list, the specials as written in
+ * the certificate (the control characters stay escaped).
+ */
+function nameObject(text: string | undefined): Record<string, string | string[]> {
+  const o = Object.create(null) as Record<string, string | string[]>;
+  for (const line of (text ?? '').split('\n')) {
+    const at = line.indexOf('=');
+    if (at <= 0) continue;
+    const key = line.slice(0, at);
+    const value = line.slice(at + 1).replace(/\\([,+"\\<>;#= ])/g, '$1');
+    const had = o[key];
+    o[key] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
+  }
+  return o;
+}
+
+/** What `tls.checkServerIdentity` reads of a certificate (its subject's CN and its alternative names), from the leaf. */
+export const identityOf = (cert: X509Certificate | undefined): tls.PeerCertificate =>
+  ({ subject: nameObject(cert?.subject), subjectaltname: cert?.subjectAltName ?? '' }) as unknown as tls.PeerCertificate;
+
+/**
+ * The peer's leaf certificate, read once (X509Certificate: each field parsed when asked; a socket hands it out
+ * once). Until the handshake ends, `getPeerCertificate` on this socket answers with identityOf(leaf): Node's
+ * own check of the name, when the chain is trusted, reads the whole chain with getPeerCertificate(true) (every
+ * certificate translated, three fingerprints and the key's modulus each) for a check that looks at the
+ * leaf's subject and alternative names alone; that translation cost a sixth of a whole handshake here.
+ */
+function peerLeaf(socket: tls.TLSSocket): () => X509Certificate | undefined {
+  let leaf: X509Certificate | undefined;
+  const read = () => (leaf ??= socket.getPeerX509Certificate());
+  const own = socket as unknown as { getPeerCertificate?: () => tls.PeerCertificate };
+  own.getPeerCertificate = () => identityOf(read());
+  const restore = () => delete own.getPeerCertificate;
+  socket.once('secureConnect', restore);
+  socket.once('close', restore);
+  return read;
 }
 
 /** One TLS handshake and nothing else. `fail` when the server refuses or does not speak TLS. */
@@ -320,8 +413,7 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
       () => done(fail(`TLS handshake timed out after ${opts.timeouts.connectMs + opts.timeouts.tlsMs} ms`)),
       opts.timeouts.connectMs + opts.timeouts.tlsMs,
     );
-    // Node reads the certificate itself to check the name when the chain is trusted: keep that copy rather than parse it twice.
-    let checked: tls.PeerCertificate | undefined;
+    let leaf: (() => X509Certificate | undefined) | undefined;
     try {
       socket = tls.connect({
         host: t.address,
@@ -332,20 +424,13 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
               servername: servername(t),
               rejectUnauthorized: false,
               secureContext: secureContext(opts),
-              ...(opts.inspect
-                ? {
-                    checkServerIdentity: (host: string, cert: tls.PeerCertificate) => {
-                      checked = cert;
-                      return tls.checkServerIdentity(host, cert);
-                    },
-                  }
-                : {}),
             }),
       });
     } catch (err) {
       done(fail(describe(err)));
       return;
     }
+    if (!opts.verify) leaf = peerLeaf(socket);
     socket.once('secureConnect', () => {
       const s = socket!;
       const cipher = s.getCipher();
@@ -355,7 +440,7 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
           cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
           authorized: s.authorized,
           ...(s.authorizationError ? { authorizationError: String(s.authorizationError) } : {}),
-          ...(opts.inspect ? { certificate: checked ?? s.getPeerCertificate(false) } : {}),
+          ...(opts.inspect && leaf ? { certificate: leaf() } : {}),
           ...(opts.keep ? { socket: s } : {}),
         }),
       );
@@ -365,18 +450,20 @@ export function handshake(t: ResolvedTarget, opts: HandshakeOptions): Promise<Re
   });
 }
 
-export function certificateFacts(cert: tls.PeerCertificate): CertificateFacts {
-  const name = (x: Record<string, unknown> | undefined) =>
-    Object.entries(x ?? {})
-      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`)
+export function certificateFacts(cert: X509Certificate): CertificateFacts {
+  const name = (text: string) =>
+    Object.entries(nameObject(text))
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
       .join(', ');
+  const subject = name(cert.subject);
+  const issuer = name(cert.issuer);
   return {
-    subject: name(cert.subject as unknown as Record<string, unknown>),
-    issuer: name(cert.issuer as unknown as Record<string, unknown>),
-    validFrom: new Date(cert.valid_from).toISOString(),
-    validTo: new Date(cert.valid_to).toISOString(),
-    selfSigned: name(cert.subject as unknown as Record<string, unknown>) === name(cert.issuer as unknown as Record<string, unknown>),
-    subjectAltNames: (cert.subjectaltname ?? '').split(', ').filter(Boolean),
+    subject,
+    issuer,
+    validFrom: new Date(cert.validFrom).toISOString(),
+    validTo: new Date(cert.validTo).toISOString(),
+    selfSigned: subject === issuer,
+    subjectAltNames: (cert.subjectAltName ?? '').split(', ').filter(Boolean),
     fingerprint256: cert.fingerprint256,
   };
 }

@@ -3,8 +3,8 @@
  * endpoint, then runs read-only probes (only `SHOW ...` statements, never a
  * write, never `CREATE`). Every probe is data or the reason it failed.
  */
-import { createHmac, randomBytes } from 'node:crypto';
-import { checkServerIdentity, createSecureContext, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { createHmac, randomBytes, type X509Certificate } from 'node:crypto';
+import { checkServerIdentity, createSecureContext, type TLSSocket } from 'node:tls';
 import {
   fail,
   ok,
@@ -16,7 +16,7 @@ import {
   type V3ProbeFacts,
 } from '../../model.js';
 import { askServerCheaply, LEGACY_SUITES, WEAK_SUITES, type HelloOffer } from './hello.js';
-import { certificateFacts, endpointAgent, get, handshake, type Handshake, type Timeouts } from './http.js';
+import { certificateFacts, endpointAgent, endpointLane, get, handshake, identityOf, type Handshake, type Timeouts } from './http.js';
 import { endpointUrl, type ResolvedTarget } from './target.js';
 
 export interface ProbeOptions {
@@ -106,11 +106,11 @@ async function inspectTls(
 async function judgeTls(
   t: ResolvedTarget,
   h: Handshake,
-  certificate: PeerCertificate,
+  certificate: X509Certificate,
   opts: ProbeOptions,
   signal: AbortSignal,
 ): Promise<Result<TlsEvidence>> {
-  const nameError = checkServerIdentity(t.host, certificate);
+  const nameError = checkServerIdentity(t.host, identityOf(certificate));
   const ask = { timeoutMs: opts.timeouts.connectMs + opts.timeouts.tlsMs, signal };
   const weak = weakFamilies();
   const [protocols, ciphers] = await Promise.all([
@@ -239,10 +239,13 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
     scheme = tls.ok ? 'https' : 'http';
     if (tls.ok) ({ judged, socket: secured } = tls.value);
   }
-  const agent = endpointAgent(t, scheme, secured);
+  // HTTPS: the inspection handshake's connection carries the requests (the lane); the agent makes connections only
+  // for what the lane gives up (an answer of an unusual kind, a connection the server closed).
+  const lane = secured ? endpointLane(t, secured) : undefined;
+  const agent = endpointAgent(t, scheme);
   try {
     const probed = await probeHttp(t, scheme, opts, (path, extra = {}) =>
-      get(t, { scheme: scheme!, path, timeouts, signal, agent, ...extra }),
+      get(t, { scheme: scheme!, path, timeouts, signal, agent, ...(lane ? { lane } : {}), ...extra }),
     );
     const tlsEvidence = await judged;
     if (!tlsEvidence) return probed;
@@ -250,6 +253,7 @@ async function probeWithin(t: ResolvedTarget, opts: ProbeOptions, signal: AbortS
     return probed.ok ? ok({ ...probed.value, tls: tlsEvidence }) : probed;
   } finally {
     agent.destroy();
+    lane?.close();
     secured?.destroy();
   }
 }

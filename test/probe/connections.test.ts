@@ -1,0 +1,284 @@
+/**
+ * What an HTTPS endpoint's probe costs in connections (issue 33: the prober's
+ * CPU per endpoint), against local TLS servers that answer like InfluxDB 1.x:
+ * one full handshake carries every HTTP request; a server that will not keep
+ * connections alive still gets every request; the certificate is read once,
+ * the leaf only, and its facts are as before.
+ */
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import type { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import { join } from 'node:path';
+import { createServer as createTlsServer, type Server as TlsServer, TLSSocket, type TLSSocket as Secured } from 'node:tls';
+import { probeOptions } from '../../lib/evidence/probe/gather.js';
+import { BODY_CAP, certificateFacts, endpointAgent, endpointLane, get, handshake } from '../../lib/evidence/probe/http.js';
+import { DEBUG_REQUESTS, DIAGNOSTIC_PATHS, probeEndpoint, QUERY_PATH } from '../../lib/evidence/probe/index.js';
+import { parseConfig } from '../../lib/config.js';
+import type { ResolvedTarget } from '../../lib/evidence/probe/target.js';
+import { certificates } from '../../scripts/influxd.js';
+
+/** The requests a probe of an InfluxDB 1.x with authentication on (and /debug/vars closed) makes, in no order. */
+const EXPECTED = ['/ping', QUERY_PATH, QUERY_PATH, '/api/v2/setup', ...DIAGNOSTIC_PATHS, DEBUG_REQUESTS].sort();
+
+/** The server listening on 127.0.0.1, as the target the prober resolved. */
+async function listening(server: TlsServer): Promise<ResolvedTarget> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  return { input: `https://127.0.0.1:${port}`, host: '127.0.0.1', port, scheme: 'https', address: '127.0.0.1', family: 4 };
+}
+
+/** A TLS server answering like InfluxDB 1.8 with authentication on; `after` may spoil each answer's connection. */
+async function influxLike(after: (res: ServerResponse) => void = () => undefined, groups?: string) {
+  const pem = readFileSync(join(certificates(), 'valid.combined.pem'));
+  const seen = { handshakes: 0, requests: [] as string[], sockets: new Set<unknown>() };
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
+    seen.requests.push(req.url ?? '');
+    seen.sockets.add(req.socket);
+    after(res);
+    if (req.url === '/ping') res.writeHead(204, { 'x-influxdb-version': '1.8.10', 'x-influxdb-build': 'OSS' }).end();
+    else if (req.url?.startsWith('/query'))
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unable to parse authentication credentials"}');
+    else res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
+  };
+  const server = createServer({ key: pem, cert: pem, ...(groups ? { ecdhCurve: groups } : {}) }, answer);
+  server.on('secureConnection', () => seen.handshakes++);
+  const target = await listening(server);
+  const close = () => new Promise<void>((r) => server.close(() => r()).closeAllConnections());
+  return { seen, target, close };
+}
+
+const opts = probeOptions(
+  parseConfig({
+    probe: {
+      allowedCidrs: ['127.0.0.0/8'],
+      connectTimeoutMs: 2000,
+      tlsTimeoutMs: 2000,
+      responseTimeoutMs: 3000,
+      caFiles: [join(certificates(), 'ca.pem')],
+    },
+  }),
+);
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+describe('an HTTPS endpoint probe', () => {
+  it('makes one full TLS handshake, and every HTTP request goes over it', async () => {
+    const s = await influxLike();
+    const r = await probeEndpoint(s.target, opts);
+    await s.close();
+    expect(r).toMatchObject({
+      ok: true,
+      value: { fingerprint: { flavour: 'influxdb-1' }, tls: { ok: true, value: { trusted: true, nameMatches: true } } },
+    });
+    expect(s.seen.handshakes).toBe(1);
+    expect(s.seen.sockets.size).toBe(1);
+    expect([...s.seen.requests].sort()).toEqual(EXPECTED);
+  });
+
+  it('a server answering `Connection: close` still gets every request (each on a connection of its own)', async () => {
+    const s = await influxLike((res) => res.setHeader('connection', 'close'));
+    const r = await probeEndpoint(s.target, opts);
+    await s.close();
+    expect(r.ok).toBe(true);
+    expect([...s.seen.requests].sort()).toEqual(EXPECTED);
+    expect(s.seen.handshakes).toBe(EXPECTED.length);
+    if (!r.ok) return;
+    expect(Object.values(r.value.diagnostics).every((d) => d.ok)).toBe(true);
+    expect([r.value.query.ok, r.value.jwt.ok, r.value.setup.ok]).toEqual([true, true, true]);
+  });
+
+  it('a server that drops each connection after one answer, without saying so, still gets every request', async () => {
+    const s = await influxLike((res) => res.once('finish', () => res.socket?.destroy()));
+    const r = await probeEndpoint(s.target, opts);
+    await s.close();
+    expect(r.ok).toBe(true);
+    expect([...s.seen.requests].sort()).toEqual(EXPECTED);
+    if (!r.ok) return;
+    expect(Object.values(r.value.diagnostics).every((d) => d.ok)).toBe(true);
+  });
+
+  it("reads the certificate once and the leaf only: Node's name check is not handed the translated chain", async () => {
+    const s = await influxLike();
+    const read = jest.spyOn(TLSSocket.prototype, 'getPeerCertificate');
+    const r = await probeEndpoint(s.target, opts);
+    await s.close();
+    expect(r).toMatchObject({ ok: true, value: { tls: { ok: true, value: { trusted: true, nameMatches: true } } } });
+    expect(read).not.toHaveBeenCalled();
+  });
+
+  it('offers no post-quantum key share: a server that prefers X25519MLKEM768 settles on X25519', async () => {
+    const s = await influxLike(undefined, 'X25519MLKEM768:X25519:P-256');
+    const h = await handshake(s.target, { timeouts: opts.timeouts, keep: true });
+    const group = h.ok ? (h.value.socket as Secured).getEphemeralKeyInfo() : undefined;
+    if (h.ok) h.value.socket?.destroy();
+    await s.close();
+    expect(group).toMatchObject({ name: 'X25519' });
+  });
+});
+
+describe('certificateFacts', () => {
+  it('names as the certificate writes them: RFC 2253 escapes undone, repeated attributes joined with +', () => {
+    const cert = {
+      subject: 'C=US\nO=Foo\\, Inc.\nOU=a\nOU=b\nCN=influx.example',
+      issuer: 'CN=influxguard test CA',
+      validFrom: 'Jan  1 00:00:00 2026 GMT',
+      validTo: 'Jan  1 00:00:00 2027 GMT',
+      subjectAltName: 'DNS:influx.example, IP Address:10.0.0.1',
+      fingerprint256: 'AB:CD',
+    } as unknown as X509Certificate;
+    expect(certificateFacts(cert)).toEqual({
+      subject: 'C=US, O=Foo, Inc., OU=a+b, CN=influx.example',
+      issuer: 'CN=influxguard test CA',
+      validFrom: '2026-01-01T00:00:00.000Z',
+      validTo: '2027-01-01T00:00:00.000Z',
+      selfSigned: false,
+      subjectAltNames: ['DNS:influx.example', 'IP Address:10.0.0.1'],
+      fingerprint256: 'AB:CD',
+    });
+  });
+});
+
+/** A TLS server that answers each request with the bytes `reply(path)` gives (undefined: say nothing), counting handshakes. */
+async function rawTls(reply: (path: string, socket: TLSSocket) => string | Buffer | undefined) {
+  const pem = readFileSync(join(certificates(), 'valid.combined.pem'));
+  const seen = { handshakes: 0, requests: [] as string[] };
+  const server = createTlsServer({ key: pem, cert: pem }, (socket) => {
+    seen.handshakes++;
+    socket.on('error', () => undefined);
+    let pending = '';
+    socket.on('data', (d: Buffer) => {
+      pending += d.toString('latin1');
+      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
+        const path = pending.slice(0, end).split(' ')[1] ?? '';
+        pending = pending.slice(end + 4);
+        seen.requests.push(path);
+        const answer = reply(path, socket);
+        if (answer !== undefined && !socket.destroyed) socket.write(answer);
+      }
+    });
+  });
+  const target = await listening(server);
+  const sockets = new Set<TLSSocket>();
+  server.on('secureConnection', (s) => sockets.add(s));
+  const close = () =>
+    new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    });
+  return { seen, target, close };
+}
+
+const timeouts = { connectMs: 1000, tlsMs: 1000, responseMs: 1500 };
+
+/** One endpoint's requests as the prober makes them: on the lane over the inspection handshake's connection, node:http behind it. */
+async function endpoint(target: ResolvedTarget) {
+  const h = await handshake(target, { timeouts, keep: true });
+  if (!h.ok || !h.value.socket) throw new Error('no handshake');
+  const lane = endpointLane(target, h.value.socket);
+  const agent = endpointAgent(target, 'https');
+  const ask = (path: string, extra: Partial<Parameters<typeof get>[1]> = {}) =>
+    get(target, { scheme: 'https', path, timeouts, agent, lane, ...extra });
+  const done = () => {
+    agent.destroy();
+    lane.close();
+  };
+  return { ask, done };
+}
+
+const http = (head: string, body = '') => `HTTP/1.1 ${head}\r\n\r\n${body}`;
+
+describe('the requests on the kept connection', () => {
+  it('reads chunked bodies (extensions, trailers) and repeated headers as node:http does, all on one connection', async () => {
+    const s = await rawTls((path) =>
+      path === '/chunked'
+        ? http(
+            '200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\nX-A: 2\r\nContent-Type: a\r\nContent-Type: b\r\nSet-Cookie: x=1\r\nSet-Cookie: y=2',
+            '5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n',
+          )
+        : http('204 No Content\r\nX-Influxdb-Version: 1.8.10'),
+    );
+    const e = await endpoint(s.target);
+    const first = await e.ask('/ping');
+    const chunked = await e.ask('/chunked');
+    const again = await e.ask('/ping');
+    e.done();
+    await s.close();
+    expect(first).toMatchObject({ ok: true, value: { status: 204, headers: { 'x-influxdb-version': '1.8.10' }, body: '' } });
+    expect(chunked).toEqual({
+      ok: true,
+      value: {
+        status: 200,
+        headers: { 'transfer-encoding': 'chunked', 'x-a': '1, 2', 'content-type': 'a', 'set-cookie': 'x=1, y=2' },
+        body: 'hello world',
+        truncated: false,
+      },
+    });
+    expect(again.ok).toBe(true);
+    expect(s.seen.handshakes).toBe(1);
+  });
+
+  it('an answer of another kind (no length: read to the close) is asked again through node:http, with the same result', async () => {
+    const s = await rawTls((path, socket) => {
+      if (path !== '/to-close') return http('204 No Content');
+      socket.end('HTTP/1.1 200 OK\r\nX-Influxdb-Version: 1.8.10\r\n\r\nuntil the close');
+      return undefined;
+    });
+    const e = await endpoint(s.target);
+    const r = await e.ask('/to-close');
+    e.done();
+    await s.close();
+    expect(r).toMatchObject({ ok: true, value: { status: 200, body: 'until the close', truncated: false } });
+    expect(s.seen.requests).toEqual(['/to-close', '/to-close']);
+  });
+
+  it('bodies stop at the cap (truncated); the connection is then given up, and the next request still answered', async () => {
+    const big = 'a'.repeat(BODY_CAP + 100);
+    const s = await rawTls((path) => (path === '/big' ? http(`200 OK\r\nContent-Length: ${big.length}`, big) : http('204 No Content')));
+    const e = await endpoint(s.target);
+    const r = await e.ask('/big');
+    const next = await e.ask('/ping');
+    e.done();
+    await s.close();
+    expect(r.ok && [r.value.body.length, r.value.truncated]).toEqual([BODY_CAP, true]);
+    expect(next).toMatchObject({ ok: true, value: { status: 204 } });
+    expect(s.seen.handshakes).toBe(2);
+  });
+
+  it('headers that trickle or never end are bounded: by the response timeout, and by 32 KiB', async () => {
+    const s = await rawTls((path, socket) => {
+      if (path === '/trickle') {
+        socket.write('HTTP/1.1 200 OK\r\n');
+        const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write('X-A: a\r\n')), 50);
+        socket.on('close', () => clearInterval(timer));
+        return undefined;
+      }
+      return `HTTP/1.1 200 OK\r\n${`X-Filler: ${'x'.repeat(1000)}\r\n`.repeat(40)}\r\n`;
+    });
+    const e = await endpoint(s.target);
+    const [trickle, endless] = await Promise.all([e.ask('/trickle'), e.ask('/endless')]);
+    e.done();
+    await s.close();
+    expect(trickle).toEqual({ ok: false, reason: `no complete response within ${timeouts.responseMs} ms (probe.responseTimeoutMs)` });
+    expect(endless.ok).toBe(false);
+  });
+
+  it('a second answer to one request is not taken for the next request’s', async () => {
+    const s = await rawTls((path) =>
+      path === '/twice'
+        ? http('200 OK\r\nContent-Length: 1', 'a') + http('200 OK\r\nContent-Length: 5', 'stray')
+        : http('200 OK\r\nContent-Length: 2', 'ok'),
+    );
+    const e = await endpoint(s.target);
+    const twice = await e.ask('/twice');
+    const next = await e.ask('/next');
+    e.done();
+    await s.close();
+    expect(twice).toMatchObject({ ok: true, value: { body: 'a' } });
+    expect(next).toMatchObject({ ok: true, value: { body: 'ok' } });
+    expect(s.seen.handshakes).toBe(2);
+  });
+});
