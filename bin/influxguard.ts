@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --optimize-for-size --lite-mode
+#!/usr/bin/env -S node --optimize-for-size --no-opt --no-maglev
 // V8's memory-saving modes (not a heap limit), as the shipped launcher sets them: CLI_NODE_FLAGS in
 // scripts/bundle.ts. Measured in bench/RESULTS.md ("Fleet scans", "A peer").
 import { main } from '../lib/cli/main.js';

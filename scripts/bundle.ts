@@ -54,12 +54,15 @@ export async function bundle(entry: string, outdir: string, name: string): Promi
 /**
  * The node flags of the CLI's launcher (and of the benchmarks that measure the CLI as shipped): V8's
  * memory-saving modes, neither a heap limit. `--optimize-for-size` collects sooner (on a machine with much
- * memory V8 lets the heap grow to several times what is live). `--lite-mode` trades CPU for memory: no
- * optimising compilers, feedback allocated lazily, bytecode flushed. A CLI scan spends its time waiting for
- * AWS and endpoints: a 1,000-instance scan without probes took 1.6 s more CPU (3.2 s in all) and about 1 s more
- * wall time, and peaked at 105-111 MB instead of 116-139 (`--no-opt` only) or 148-152 MB (neither).
+ * memory V8 lets the heap grow to several times what is live). `--no-opt --no-maglev` keeps V8's baseline compiler
+ * (Sparkplug) and none of its optimising ones (TurboFan, Maglev): optimising compilations allocate tens of MB for
+ * moments (the peak RSS a sampler every 50 ms misses) for code a scan runs a few thousand times. Measured on a
+ * 5,000-instance `--no-probe` scan of the peer comparison's scope (issue 33): 147 MB peak and 6.8 CPU-s, against
+ * 165 MB and 7.7 CPU-s under `--lite-mode` (the interpreter alone: the AWS SDK's XML parsing runs slower) and
+ * 180 MB and 5.2 CPU-s with Maglev (`--no-opt` alone); at 10,000 instances 215 MB and 14.4 CPU-s, 221 MB and
+ * 16.0 CPU-s, 235 MB and 12.1 CPU-s.
  */
-export const CLI_NODE_FLAGS = ['--optimize-for-size', '--lite-mode'];
+export const CLI_NODE_FLAGS = ['--optimize-for-size', '--no-opt', '--no-maglev'];
 
 /**
  * Before Node 24 (V8 before 13) lite mode is not usable: it implies `--jitless`, which turns WebAssembly off, V8 printed

@@ -153,10 +153,21 @@ const PUBLIC_UNICAST = lazy(() => {
  * shared: read-only to callers.
  */
 const MEMO_MAX = 4096;
+/** A set's text as a memo key: long sets recur as the same arrays (the answers above), joined once each. */
+const keyTexts = new WeakMap<readonly string[], string>();
+function keyText(a: readonly string[]): string {
+  if (a.length < 2) return a[0] ?? '';
+  let t = keyTexts.get(a);
+  if (t === undefined) {
+    t = a.join(',');
+    keyTexts.set(a, t);
+  }
+  return t;
+}
 function memoSets<R>(compute: (a: readonly string[], b: readonly string[], family: 4 | 6) => R) {
   const memo = new Map<string, R>();
   return (a: readonly string[], b: readonly string[] = [], family: 4 | 6 = 4): R => {
-    const key = `${family}|${a.join(',')}|${b.join(',')}`;
+    const key = `${family}|${keyText(a)}|${keyText(b)}`;
     let r = memo.get(key);
     if (r === undefined) {
       if (memo.size >= MEMO_MAX) memo.clear();
