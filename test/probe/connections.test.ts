@@ -282,3 +282,25 @@ describe('the requests on the kept connection', () => {
     expect(s.seen.handshakes).toBe(2);
   });
 });
+
+describe('the kept connection against a hostile server (lane.ts)', () => {
+  it('once the endpoint deadline is reached, a request waiting behind the lane is not asked again through node:http', async () => {
+    const deadline = new AbortController();
+    const s = await rawTls((path) => {
+      if (path === '/stall') deadline.abort();
+      return undefined; // never answers
+    });
+    const e = await endpoint(s.target);
+    const [stalled, queued] = await Promise.all([
+      e.ask('/stall', { signal: deadline.signal }),
+      e.ask('/queued', { signal: deadline.signal }),
+    ]);
+    e.done();
+    await s.close();
+    expect([stalled, queued]).toEqual([
+      { ok: false, reason: 'the endpoint deadline was reached' },
+      { ok: false, reason: 'the endpoint deadline was reached' },
+    ]);
+    expect(s.seen.requests).toEqual(['/stall']);
+  });
+});

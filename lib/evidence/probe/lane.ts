@@ -189,15 +189,16 @@ export class Lane {
   }
 
   #exchange(r: LaneRequest, answer: (o: LaneOutcome) => void, finished: () => void): void {
+    // The deadline first: a request not carried is asked again through node:http, which must not start after it.
+    if (r.signal?.aborted) {
+      answer({ ok: false, reason: r.aborted });
+      finished();
+      return;
+    }
     const socket = this.#socket;
     const request = this.#request(r);
     if (!socket || socket.destroyed || !socket.writable || request === undefined) {
       answer(undefined);
-      finished();
-      return;
-    }
-    if (r.signal?.aborted) {
-      answer({ ok: false, reason: r.aborted });
       finished();
       return;
     }
