@@ -283,6 +283,14 @@ describe('the requests on the kept connection', () => {
   });
 });
 
+/** The same request through node:http alone (a connection of the agent's own), as the prober asked before the lane. */
+async function viaNodeHttp(target: ResolvedTarget, path: string) {
+  const agent = endpointAgent(target, 'https');
+  const r = await get(target, { scheme: 'https', path, timeouts, agent });
+  agent.destroy();
+  return r;
+}
+
 describe('the kept connection against a hostile server (lane.ts)', () => {
   it('once the endpoint deadline is reached, a request waiting behind the lane is not asked again through node:http', async () => {
     const deadline = new AbortController();
@@ -302,5 +310,42 @@ describe('the kept connection against a hostile server (lane.ts)', () => {
       { ok: false, reason: 'the endpoint deadline was reached' },
     ]);
     expect(s.seen.requests).toEqual(['/stall']);
+  });
+
+  it.each([
+    ['not HTTP', 'SSH-2.0-OpenSSH_9.6\r\n'],
+    ['not HTTP, no line end', 'hello'],
+    ['bare LF line ends', 'HTTP/1.1 200 OK\nContent-Length: 2\nX-Influxdb-Version: 1.8.10\n\nok'],
+    ['a bare LF among the headers', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Influxdb-Version: 1.8.10\n\nok'],
+  ])(
+    'an answer whose head node:http refuses at once is not waited for to the timeout (%s): the same result as node:http',
+    async (_, answer) => {
+      // The server says this and then nothing (the connection stays open).
+      const s = await rawTls(() => answer);
+      const e = await endpoint(s.target);
+      const onLane = await e.ask('/ping');
+      e.done();
+      const alone = await viaNodeHttp(s.target, '/ping');
+      await s.close();
+      expect(alone.ok).toBe(false);
+      expect(onLane).toEqual(alone);
+    },
+  );
+
+  it('a head that arrives a byte at a time (CR and LF apart) is still carried on the kept connection', async () => {
+    const answer = http('200 OK\r\nContent-Length: 2\r\nX-Influxdb-Version: 1.8.10', 'ok');
+    const s = await rawTls((_, socket) => {
+      for (const byte of answer) socket.write(byte);
+      return undefined;
+    });
+    const e = await endpoint(s.target);
+    const r = await e.ask('/ping');
+    e.done();
+    await s.close();
+    expect(r).toEqual({
+      ok: true,
+      value: { status: 200, headers: { 'content-length': '2', 'x-influxdb-version': '1.8.10' }, body: 'ok', truncated: false },
+    });
+    expect(s.seen.requests).toEqual(['/ping']);
   });
 });

@@ -52,6 +52,7 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const VALUE = /^[\x20-\x7e\t]*$/;
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,7})(?:[ \t]*;[\x20-\x7e\t]*)?$/;
 const CRLF = Buffer.from('\r\n\r\n');
+const STATUS_START = 'HTTP/1.';
 /**
  * A header sent twice is kept as node:http keeps it (IncomingMessage): these keep their first value, cookie's
  * values are joined with "; ", any other's with ", " (set-cookie's too, as the probe's observations join its list).
@@ -205,6 +206,7 @@ export class Lane {
     let settled = false;
     let over = false;
     let head: Head | undefined;
+    let statusLine = false;
     let buffered: Buffer = Buffer.alloc(0);
     const chunks: Buffer[] = [];
     let size = 0;
@@ -279,8 +281,17 @@ export class Lane {
     };
     const onData = (data: Buffer) => {
       if (head) return onBody(data);
+      const from = buffered.length;
       buffered = buffered.length ? Buffer.concat([buffered, data]) : data;
-      const at = buffered.indexOf(CRLF);
+      // A head the lane will not carry is given up as soon as it shows (node:http refuses these at once, and a server
+      // need not say more): bytes that do not begin "HTTP/1.", a line end without CR, a first line that is no status line.
+      if (!STATUS_START.startsWith(buffered.toString('latin1', 0, STATUS_START.length))) return end(false);
+      const at = buffered.indexOf(CRLF, Math.max(0, from - 3));
+      const headEnd = at < 0 ? buffered.length : at + CRLF.length;
+      for (let lf = buffered.indexOf(10, from); lf >= 0 && lf < headEnd; lf = buffered.indexOf(10, lf + 1)) {
+        if (buffered[lf - 1] !== 13 || (!statusLine && !STATUS_LINE.test(buffered.toString('latin1', 0, lf - 1)))) return end(false);
+        statusLine = true;
+      }
       if (at < 0) {
         if (buffered.length > HEADER_CAP) end(false);
         return;
