@@ -9,7 +9,7 @@
  * answers on one connection. The lane carries only answers of the plainest
  * kind: HTTP/1.x, a status of 200-599, printable ASCII headers within 32 KiB
  * (a repeated one kept as node:http keeps it), a body framed by one
- * Content-Length or chunked (or none). On anything else it gives the connection up without an answer
+ * Content-Length or chunked (or none), nothing after it. On anything else it gives the connection up without an answer
  * and the caller asks again through node:http (a probe's requests are
  * read-only), which keeps deciding everything unusual, hostile servers
  * included, as it always did. Bounded in size (headers, chunk lines,
@@ -229,10 +229,13 @@ export class Lane {
       settle(undefined); // not settled by now: not carried
       finished();
     };
-    /** The answer is whole (or cut at the cap); `extra`: bytes came after it, and the connection is not trusted for another. */
+    /**
+     * The answer is whole (or cut at the cap). `extra`: bytes came after it, which node:http may take for a broken
+     * next answer and fail on (a 204 with a body): not carried, node:http asks and decides (a status-only answer stands).
+     */
     const complete = (truncated: boolean, extra = false) => {
       const h = head!;
-      if (!r.statusOnly)
+      if (!r.statusOnly && !extra)
         settle({ ok: true, value: { status: h.status, headers: h.headers, body: Buffer.concat(chunks).toString('utf8'), truncated } });
       end(h.keepAlive && !truncated && !extra);
     };
