@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
@@ -186,7 +187,7 @@ async function endpoint(target: ResolvedTarget) {
     agent.destroy();
     lane.close();
   };
-  return { ask, done };
+  return { ask, done, socket: h.value.socket };
 }
 
 const http = (head: string, body = '') => `HTTP/1.1 ${head}\r\n\r\n${body}`;
@@ -312,6 +313,25 @@ describe('the kept connection against a hostile server (lane.ts)', () => {
       { ok: false, reason: 'the endpoint deadline was reached' },
     ]);
     expect(s.seen.requests).toEqual(['/stall']);
+  });
+
+  it('bytes that come while no request is out cost the connection: the next request is asked on another', async () => {
+    let server: TLSSocket | undefined;
+    const s = await rawTls((path, socket) => {
+      server = socket;
+      return http('200 OK\r\nContent-Length: 2', path === '/a' ? 'aa' : 'bb');
+    });
+    const e = await endpoint(s.target);
+    const a = await e.ask('/a');
+    const stray = once(e.socket, 'data');
+    server?.write(http('200 OK\r\nContent-Length: 5', 'stray'));
+    await stray;
+    const b = await e.ask('/b');
+    e.done();
+    await s.close();
+    expect([a.ok && a.value.body, b.ok && b.value.body]).toEqual(['aa', 'bb']);
+    expect(s.seen.requests).toEqual(['/a', '/b']);
+    expect(s.seen.handshakes).toBe(2);
   });
 
   it.each([

@@ -160,6 +160,8 @@ function chunkedDecoder(out: (data: Buffer) => void): (data: Buffer) => Progress
 export class Lane {
   #socket: Socket | undefined;
   #queue: Promise<void> = Promise.resolve();
+  /** A request is out (between its write and the end of its exchange). */
+  #busy = false;
   readonly #host: string;
 
   /** `socket`: connected (and secured) to the endpoint; the lane owns it from now on. `host`: the Host header's value. */
@@ -169,6 +171,11 @@ export class Lane {
     // A server closing the idle connection, or an error between requests: the next request goes through node:http.
     socket.on('error', () => this.close());
     socket.once('close', () => this.close());
+    // Bytes while no request is out (an answer to nothing, or a late one) would be the next request's answer, or be
+    // dropped unseen: the connection is given up, as node:http gives up a kept connection that speaks while idle.
+    socket.on('data', () => {
+      if (!this.#busy) this.close();
+    });
   }
 
   close(): void {
@@ -221,6 +228,7 @@ export class Lane {
     const end = (reusable: boolean) => {
       if (over) return;
       over = true;
+      this.#busy = false;
       clearTimeout(timer);
       socket.off('data', onData);
       socket.off('close', onClose);
@@ -310,6 +318,7 @@ export class Lane {
       settle({ ok: false, reason: r.aborted });
       end(false);
     };
+    this.#busy = true;
     socket.on('data', onData);
     socket.once('close', onClose);
     r.signal?.addEventListener('abort', onAbort, { once: true });
