@@ -294,6 +294,12 @@ async function viaNodeHttp(target: ResolvedTarget, path: string) {
   return r;
 }
 
+/** Write `text` a byte at a time, each in a TLS record of its own (writes in one tick would share one). */
+function trickle(socket: TLSSocket, text: string, at = 0): undefined {
+  if (at < text.length && !socket.destroyed) socket.write(text[at]!, () => setImmediate(() => trickle(socket, text, at + 1)));
+  return undefined;
+}
+
 describe('the kept connection against a hostile server (lane.ts)', () => {
   it('once the endpoint deadline is reached, a request waiting behind the lane is not asked again through node:http', async () => {
     const deadline = new AbortController();
@@ -334,6 +340,20 @@ describe('the kept connection against a hostile server (lane.ts)', () => {
     expect(s.seen.handshakes).toBe(2);
   });
 
+  it('a head trickled a byte at a time is not copied again with each byte (a hostile server’s CPU lever)', async () => {
+    const answer = http(`200 OK\r\nContent-Length: 2\r\nX-Filler: ${'x'.repeat(4000)}`, 'ok');
+    const s = await rawTls((_, socket) => trickle(socket, answer));
+    const e = await endpoint(s.target);
+    const concat = jest.spyOn(Buffer, 'concat');
+    const r = await e.ask('/ping');
+    const copied = concat.mock.results.reduce((n, c) => n + (c.value as Buffer).length, 0);
+    e.done();
+    await s.close();
+    expect(r.ok && r.value.headers['x-filler']?.length).toBe(4000);
+    expect(s.seen.requests).toEqual(['/ping']);
+    expect(copied).toBeLessThan(4 * answer.length); // was about answer.length² / 2
+  });
+
   it.each([
     ['not HTTP', 'SSH-2.0-OpenSSH_9.6\r\n'],
     ['not HTTP, no line end', 'hello'],
@@ -356,10 +376,7 @@ describe('the kept connection against a hostile server (lane.ts)', () => {
 
   it('a head that arrives a byte at a time (CR and LF apart) is still carried on the kept connection', async () => {
     const answer = http('200 OK\r\nContent-Length: 2\r\nX-Influxdb-Version: 1.8.10', 'ok');
-    const s = await rawTls((_, socket) => {
-      for (const byte of answer) socket.write(byte);
-      return undefined;
-    });
+    const s = await rawTls((_, socket) => trickle(socket, answer));
     const e = await endpoint(s.target);
     const r = await e.ask('/ping');
     e.done();

@@ -214,7 +214,9 @@ export class Lane {
     let over = false;
     let head: Head | undefined;
     let statusLine = false;
-    let buffered: Buffer = Buffer.alloc(0);
+    /** The head so far: the first `held` bytes of `room` (which grows by doubling: a head trickled in is not copied again with each piece). */
+    let room: Buffer = Buffer.alloc(0);
+    let held = 0;
     const chunks: Buffer[] = [];
     let size = 0;
     let feed: ((data: Buffer) => Progress) | undefined;
@@ -292,8 +294,18 @@ export class Lane {
     };
     const onData = (data: Buffer) => {
       if (head) return onBody(data);
-      const from = buffered.length;
-      buffered = buffered.length ? Buffer.concat([buffered, data]) : data;
+      const from = held;
+      if (!held) room = data;
+      else {
+        if (held + data.length > room.length) {
+          const grown = Buffer.allocUnsafe(Math.max(2 * room.length, held + data.length));
+          room.copy(grown, 0, 0, held);
+          room = grown;
+        }
+        data.copy(room, held);
+      }
+      held += data.length;
+      const buffered = room.subarray(0, held);
       // A head the lane will not carry is given up as soon as it shows (node:http refuses these at once, and a server
       // need not say more): bytes that do not begin "HTTP/1.", a line end without CR, a first line that is no status line.
       if (!STATUS_START.startsWith(buffered.toString('latin1', 0, STATUS_START.length))) return end(false);
