@@ -287,11 +287,22 @@ describe('the requests on the kept connection', () => {
 });
 
 /** The same request through node:http alone (a connection of the agent's own), as the prober asked before the lane. */
-async function viaNodeHttp(target: ResolvedTarget, path: string) {
+async function viaNodeHttp(target: ResolvedTarget, path: string, statusOnly = false) {
   const agent = endpointAgent(target, 'https');
-  const r = await get(target, { scheme: 'https', path, timeouts, agent });
+  const r = await get(target, { scheme: 'https', path, timeouts, agent, statusOnly });
   agent.destroy();
   return r;
+}
+
+/** A server answering every request with `answer`, asked for it (whole, and status only) on the lane and through node:http alone. */
+async function bothWays(answer: string) {
+  const s = await rawTls(() => Buffer.from(answer, 'latin1'));
+  const e = await endpoint(s.target);
+  const onLane = [await e.ask('/ping'), await e.ask('/metrics', { statusOnly: true })];
+  e.done();
+  const alone = [await viaNodeHttp(s.target, '/ping'), await viaNodeHttp(s.target, '/metrics', true)];
+  await s.close();
+  return { onLane, alone };
 }
 
 /** Write `text` a byte at a time, each in a TLS record of its own (writes in one tick would share one). */
@@ -354,6 +365,14 @@ describe('the kept connection against a hostile server (lane.ts)', () => {
     expect(copied).toBeLessThan(4 * answer.length); // was about answer.length² / 2
   });
 
+  it('a probe whose server stalls after /ping asks nothing more once its deadline is reached', async () => {
+    const s = await rawTls((path) => (path === '/ping' ? http('204 No Content\r\nX-Influxdb-Version: 1.8.10') : undefined));
+    const r = await probeEndpoint(s.target, { ...opts, timeouts, deadlineMs: 300 });
+    await s.close();
+    expect(r).toMatchObject({ ok: true, value: { query: { ok: false, reason: 'the endpoint deadline was reached' } } });
+    expect(s.seen.requests).toEqual(['/ping', QUERY_PATH]);
+  });
+
   it.each([
     ['not HTTP', 'SSH-2.0-OpenSSH_9.6\r\n'],
     ['not HTTP, no line end', 'hello'],
@@ -394,12 +413,70 @@ describe('the kept connection against a hostile server (lane.ts)', () => {
     ['bytes after a Content-Length body', http('200 OK\r\nContent-Length: 2', 'okXYZ')],
     ['bytes after a chunked body', http('200 OK\r\nTransfer-Encoding: chunked', '2\r\nok\r\n0\r\n\r\nXYZ')],
   ])('an answer with bytes after it is node:http’s to judge (%s): the same result as node:http', async (_, answer) => {
-    const s = await rawTls(() => answer);
-    const e = await endpoint(s.target);
-    const onLane = await e.ask('/ping');
-    e.done();
-    const alone = await viaNodeHttp(s.target, '/ping');
-    await s.close();
+    const { onLane, alone } = await bothWays(answer);
+    expect(onLane).toEqual(alone);
+  });
+
+  /** Answers that test the lane's parsing; each read the same on the lane (or asked again through node:http) as by node:http alone. */
+  const TRICKY: [string, string][] = [
+    [
+      'repeated and oddly cased headers the checks read',
+      http(
+        [
+          '200 OK',
+          'Content-Length: 2',
+          'X-INFLUXDB-VERSION: 1.8.10',
+          'x-influxdb-version: 2.7.1',
+          'X-Influxdb-Build: OSS',
+          'Access-Control-Allow-Origin: *',
+          'access-control-allow-origin: https://evil.example',
+          'Access-Control-Allow-Credentials: true',
+          'Set-Cookie: a=1; Secure',
+          'set-cookie: b=2',
+          'WWW-Authenticate: Basic realm="InfluxDB"',
+          'Www-Authenticate: Bearer',
+          'Strict-Transport-Security: max-age=1',
+          'Strict-Transport-Security: max-age=2',
+          'X-Frame-Options:   DENY  ',
+          'X-Content-Type-Options:',
+          'X-Content-Type-Options: nosniff',
+          'Content-Type: a',
+          'Content-Type: b',
+          'Server: one',
+          'Server: two',
+          'Cookie: a',
+          'Cookie: b',
+          'Constructor: c',
+          'X-Tab: a\t\tb',
+        ].join('\r\n'),
+        'ok',
+      ),
+    ],
+    ['no reason phrase, HTTP/1.0', 'HTTP/1.0 401\r\nContent-Length: 2\r\nWWW-Authenticate: Basic realm="InfluxDB"\r\n\r\nno'],
+    ['100 Continue first', `HTTP/1.1 100 Continue\r\n\r\n${http('200 OK\r\nContent-Length: 2', 'ok')}`],
+    ['103 Early Hints first', `HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n${http('204 No Content\r\nX-Influxdb-Version: 1.8.10')}`],
+    ['Transfer-Encoding: gzip, chunked', http('200 OK\r\nTransfer-Encoding: gzip, chunked', '2\r\nok\r\n0\r\n\r\n')],
+    ['Content-Length and Transfer-Encoding', http('200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked', '2\r\nok\r\n0\r\n\r\n')],
+    ['two equal Content-Lengths', http('200 OK\r\nContent-Length: 2\r\nContent-Length: 2', 'ok')],
+    ['two different Content-Lengths', http('200 OK\r\nContent-Length: 2\r\nContent-Length: 3', 'ok!')],
+    ['a list for Content-Length', http('200 OK\r\nContent-Length: 2, 2', 'ok')],
+    ['a Content-Length with leading zeros', http('200 OK\r\nContent-Length: 0002', 'ok')],
+    ['a chunk size of 8 hex digits', http('200 OK\r\nTransfer-Encoding: chunked', '00000002\r\nok\r\n0\r\n\r\n')],
+    ['a negative chunk size', http('200 OK\r\nTransfer-Encoding: chunked', '-2\r\nok\r\n0\r\n\r\n')],
+    ['chunk extensions and trailers', http('200 OK\r\nTransfer-Encoding: chunked', '2;a=b;c\r\nok\r\n0;x\r\nX-T: 1\r\nX-U: 2\r\n\r\n')],
+    ['obs-fold', http('200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n  2', 'ok')],
+    ['a space before the colon', http('200 OK\r\nContent-Length: 2\r\nX-Influxdb-Version : 1.8.10', 'ok')],
+    ['a NUL in a value', http('200 OK\r\nContent-Length: 2\r\nX-Influxdb-Version: 1.8\u000010', 'ok')],
+    ['an escape sequence in a value', http('200 OK\r\nContent-Length: 2\r\nX-Influxdb-Version: 1.8\u001b[31m', 'ok')],
+    ['a bare CR in a value', http('200 OK\r\nContent-Length: 2\r\nX-A: 1\r2', 'ok')],
+    ['UTF-8 and C1 bytes in a value', http('200 OK\r\nContent-Length: 2\r\nX-Influxdb-Version: 1.8 caf\u00c3\u00a9 \u009b31m', 'ok')],
+    ['a status of 600', http('600 Odd\r\nContent-Length: 2', 'ok')],
+    ['HTTP/2.0 in the status line', 'HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok'],
+    ['__proto__ as a header', http('200 OK\r\nContent-Length: 2\r\n__proto__: x', 'ok')],
+  ];
+
+  it.each(TRICKY)('the evidence is node:http’s: %s', async (_, answer) => {
+    const { onLane, alone } = await bothWays(answer);
     expect(onLane).toEqual(alone);
   });
 });
