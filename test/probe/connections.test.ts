@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
@@ -186,7 +187,7 @@ async function endpoint(target: ResolvedTarget) {
     agent.destroy();
     lane.close();
   };
-  return { ask, done };
+  return { ask, done, socket: h.value.socket };
 }
 
 const http = (head: string, body = '') => `HTTP/1.1 ${head}\r\n\r\n${body}`;
@@ -279,6 +280,203 @@ describe('the requests on the kept connection', () => {
     await s.close();
     expect(twice).toMatchObject({ ok: true, value: { body: 'a' } });
     expect(next).toMatchObject({ ok: true, value: { body: 'ok' } });
+    // The lane gives its connection up without an answer; node:http asks again on one of its own, and gives that up too.
+    expect(s.seen.requests).toEqual(['/twice', '/twice', '/next']);
+    expect(s.seen.handshakes).toBe(3);
+  });
+});
+
+/** The same request through node:http alone (a connection of the agent's own), as the prober asked before the lane. */
+async function viaNodeHttp(target: ResolvedTarget, path: string, statusOnly = false) {
+  const agent = endpointAgent(target, 'https');
+  const r = await get(target, { scheme: 'https', path, timeouts, agent, statusOnly });
+  agent.destroy();
+  return r;
+}
+
+/** A server answering every request with `answer`, asked for it (whole, and status only) on the lane and through node:http alone. */
+async function bothWays(answer: string) {
+  const s = await rawTls(() => Buffer.from(answer, 'latin1'));
+  const e = await endpoint(s.target);
+  const onLane = [await e.ask('/ping'), await e.ask('/metrics', { statusOnly: true })];
+  e.done();
+  const alone = [await viaNodeHttp(s.target, '/ping'), await viaNodeHttp(s.target, '/metrics', true)];
+  await s.close();
+  return { onLane, alone };
+}
+
+/** Write `text` a byte at a time, each in a TLS record of its own (writes in one tick would share one). */
+function trickle(socket: TLSSocket, text: string, at = 0): undefined {
+  if (at < text.length && !socket.destroyed) socket.write(text[at]!, () => setImmediate(() => trickle(socket, text, at + 1)));
+  return undefined;
+}
+
+describe('the kept connection against a hostile server (lane.ts)', () => {
+  it('once the endpoint deadline is reached, a request waiting behind the lane is not asked again through node:http', async () => {
+    const deadline = new AbortController();
+    const s = await rawTls((path) => {
+      if (path === '/stall') deadline.abort();
+      return undefined; // never answers
+    });
+    const e = await endpoint(s.target);
+    const [stalled, queued] = await Promise.all([
+      e.ask('/stall', { signal: deadline.signal }),
+      e.ask('/queued', { signal: deadline.signal }),
+    ]);
+    e.done();
+    await s.close();
+    expect([stalled, queued]).toEqual([
+      { ok: false, reason: 'the endpoint deadline was reached' },
+      { ok: false, reason: 'the endpoint deadline was reached' },
+    ]);
+    expect(s.seen.requests).toEqual(['/stall']);
+  });
+
+  it('bytes that come while no request is out cost the connection: the next request is asked on another', async () => {
+    let server: TLSSocket | undefined;
+    const s = await rawTls((path, socket) => {
+      server = socket;
+      return http('200 OK\r\nContent-Length: 2', path === '/a' ? 'aa' : 'bb');
+    });
+    const e = await endpoint(s.target);
+    const a = await e.ask('/a');
+    const stray = once(e.socket, 'data');
+    server?.write(http('200 OK\r\nContent-Length: 5', 'stray'));
+    await stray;
+    const b = await e.ask('/b');
+    e.done();
+    await s.close();
+    expect([a.ok && a.value.body, b.ok && b.value.body]).toEqual(['aa', 'bb']);
+    expect(s.seen.requests).toEqual(['/a', '/b']);
     expect(s.seen.handshakes).toBe(2);
+  });
+
+  it('a head trickled a byte at a time is not copied again with each byte (a hostile server’s CPU lever)', async () => {
+    const answer = http(`200 OK\r\nContent-Length: 2\r\nX-Filler: ${'x'.repeat(4000)}`, 'ok');
+    const s = await rawTls((_, socket) => trickle(socket, answer));
+    const e = await endpoint(s.target);
+    const concat = jest.spyOn(Buffer, 'concat');
+    const r = await e.ask('/ping');
+    const copied = concat.mock.results.reduce((n, c) => n + (c.value as Buffer).length, 0);
+    e.done();
+    await s.close();
+    expect(r.ok && r.value.headers['x-filler']?.length).toBe(4000);
+    expect(s.seen.requests).toEqual(['/ping']);
+    expect(copied).toBeLessThan(4 * answer.length); // was about answer.length² / 2
+  });
+
+  it('a probe whose server stalls after /ping asks nothing more once its deadline is reached', async () => {
+    const s = await rawTls((path) => (path === '/ping' ? http('204 No Content\r\nX-Influxdb-Version: 1.8.10') : undefined));
+    const r = await probeEndpoint(s.target, { ...opts, timeouts, deadlineMs: 300 });
+    await s.close();
+    expect(r).toMatchObject({ ok: true, value: { query: { ok: false, reason: 'the endpoint deadline was reached' } } });
+    expect(s.seen.requests).toEqual(['/ping', QUERY_PATH]);
+  });
+
+  it.each([
+    ['not HTTP', 'SSH-2.0-OpenSSH_9.6\r\n'],
+    ['not HTTP, no line end', 'hello'],
+    ['bare LF line ends', 'HTTP/1.1 200 OK\nContent-Length: 2\nX-Influxdb-Version: 1.8.10\n\nok'],
+    ['a bare LF among the headers', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Influxdb-Version: 1.8.10\n\nok'],
+  ])(
+    'an answer whose head node:http refuses at once is not waited for to the timeout (%s): the same result as node:http',
+    async (_, answer) => {
+      // The server says this and then nothing (the connection stays open).
+      const s = await rawTls(() => answer);
+      const e = await endpoint(s.target);
+      const onLane = await e.ask('/ping');
+      e.done();
+      const alone = await viaNodeHttp(s.target, '/ping');
+      await s.close();
+      expect(alone.ok).toBe(false);
+      expect(onLane).toEqual(alone);
+    },
+  );
+
+  it('a head that arrives a byte at a time (CR and LF apart) is still carried on the kept connection', async () => {
+    const answer = http('200 OK\r\nContent-Length: 2\r\nX-Influxdb-Version: 1.8.10', 'ok');
+    const s = await rawTls((_, socket) => trickle(socket, answer));
+    const e = await endpoint(s.target);
+    const r = await e.ask('/ping');
+    e.done();
+    await s.close();
+    expect(r).toEqual({
+      ok: true,
+      value: { status: 200, headers: { 'content-length': '2', 'x-influxdb-version': '1.8.10' }, body: 'ok', truncated: false },
+    });
+    expect(s.seen.requests).toEqual(['/ping']);
+  });
+
+  it.each([
+    ['a 204 with a body', http('204 No Content\r\nX-Influxdb-Version: 1.8.10', 'body')],
+    ['a 304 with a body', http('304 Not Modified', 'body')],
+    ['bytes after a Content-Length body', http('200 OK\r\nContent-Length: 2', 'okXYZ')],
+    ['bytes after a chunked body', http('200 OK\r\nTransfer-Encoding: chunked', '2\r\nok\r\n0\r\n\r\nXYZ')],
+  ])('an answer with bytes after it is node:http’s to judge (%s): the same result as node:http', async (_, answer) => {
+    const { onLane, alone } = await bothWays(answer);
+    expect(onLane).toEqual(alone);
+  });
+
+  /** Answers that test the lane's parsing; each read the same on the lane (or asked again through node:http) as by node:http alone. */
+  const TRICKY: [string, string][] = [
+    [
+      'repeated and oddly cased headers the checks read',
+      http(
+        [
+          '200 OK',
+          'Content-Length: 2',
+          'X-INFLUXDB-VERSION: 1.8.10',
+          'x-influxdb-version: 2.7.1',
+          'X-Influxdb-Build: OSS',
+          'Access-Control-Allow-Origin: *',
+          'access-control-allow-origin: https://evil.example',
+          'Access-Control-Allow-Credentials: true',
+          'Set-Cookie: a=1; Secure',
+          'set-cookie: b=2',
+          'WWW-Authenticate: Basic realm="InfluxDB"',
+          'Www-Authenticate: Bearer',
+          'Strict-Transport-Security: max-age=1',
+          'Strict-Transport-Security: max-age=2',
+          'X-Frame-Options:   DENY  ',
+          'X-Content-Type-Options:',
+          'X-Content-Type-Options: nosniff',
+          'Content-Type: a',
+          'Content-Type: b',
+          'Server: one',
+          'Server: two',
+          'Cookie: a',
+          'Cookie: b',
+          'Constructor: c',
+          'X-Tab: a\t\tb',
+        ].join('\r\n'),
+        'ok',
+      ),
+    ],
+    ['no reason phrase, HTTP/1.0', 'HTTP/1.0 401\r\nContent-Length: 2\r\nWWW-Authenticate: Basic realm="InfluxDB"\r\n\r\nno'],
+    ['100 Continue first', `HTTP/1.1 100 Continue\r\n\r\n${http('200 OK\r\nContent-Length: 2', 'ok')}`],
+    ['103 Early Hints first', `HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n${http('204 No Content\r\nX-Influxdb-Version: 1.8.10')}`],
+    ['Transfer-Encoding: gzip, chunked', http('200 OK\r\nTransfer-Encoding: gzip, chunked', '2\r\nok\r\n0\r\n\r\n')],
+    ['Content-Length and Transfer-Encoding', http('200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked', '2\r\nok\r\n0\r\n\r\n')],
+    ['two equal Content-Lengths', http('200 OK\r\nContent-Length: 2\r\nContent-Length: 2', 'ok')],
+    ['two different Content-Lengths', http('200 OK\r\nContent-Length: 2\r\nContent-Length: 3', 'ok!')],
+    ['a list for Content-Length', http('200 OK\r\nContent-Length: 2, 2', 'ok')],
+    ['a Content-Length with leading zeros', http('200 OK\r\nContent-Length: 0002', 'ok')],
+    ['a chunk size of 8 hex digits', http('200 OK\r\nTransfer-Encoding: chunked', '00000002\r\nok\r\n0\r\n\r\n')],
+    ['a negative chunk size', http('200 OK\r\nTransfer-Encoding: chunked', '-2\r\nok\r\n0\r\n\r\n')],
+    ['chunk extensions and trailers', http('200 OK\r\nTransfer-Encoding: chunked', '2;a=b;c\r\nok\r\n0;x\r\nX-T: 1\r\nX-U: 2\r\n\r\n')],
+    ['obs-fold', http('200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n  2', 'ok')],
+    ['a space before the colon', http('200 OK\r\nContent-Length: 2\r\nX-Influxdb-Version : 1.8.10', 'ok')],
+    ['a NUL in a value', http('200 OK\r\nContent-Length: 2\r\nX-Influxdb-Version: 1.8\u000010', 'ok')],
+    ['an escape sequence in a value', http('200 OK\r\nContent-Length: 2\r\nX-Influxdb-Version: 1.8\u001b[31m', 'ok')],
+    ['a bare CR in a value', http('200 OK\r\nContent-Length: 2\r\nX-A: 1\r2', 'ok')],
+    ['UTF-8 and C1 bytes in a value', http('200 OK\r\nContent-Length: 2\r\nX-Influxdb-Version: 1.8 caf\u00c3\u00a9 \u009b31m', 'ok')],
+    ['a status of 600', http('600 Odd\r\nContent-Length: 2', 'ok')],
+    ['HTTP/2.0 in the status line', 'HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok'],
+    ['__proto__ as a header', http('200 OK\r\nContent-Length: 2\r\n__proto__: x', 'ok')],
+  ];
+
+  it.each(TRICKY)('the evidence is node:http’s: %s', async (_, answer) => {
+    const { onLane, alone } = await bothWays(answer);
+    expect(onLane).toEqual(alone);
   });
 });

@@ -9,7 +9,7 @@
  * answers on one connection. The lane carries only answers of the plainest
  * kind: HTTP/1.x, a status of 200-599, printable ASCII headers within 32 KiB
  * (a repeated one kept as node:http keeps it), a body framed by one
- * Content-Length or chunked (or none). On anything else it gives the connection up without an answer
+ * Content-Length or chunked (or none), nothing after it. On anything else it gives the connection up without an answer
  * and the caller asks again through node:http (a probe's requests are
  * read-only), which keeps deciding everything unusual, hostile servers
  * included, as it always did. Bounded in size (headers, chunk lines,
@@ -52,6 +52,7 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const VALUE = /^[\x20-\x7e\t]*$/;
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,7})(?:[ \t]*;[\x20-\x7e\t]*)?$/;
 const CRLF = Buffer.from('\r\n\r\n');
+const STATUS_START = 'HTTP/1.';
 /**
  * A header sent twice is kept as node:http keeps it (IncomingMessage): these keep their first value, cookie's
  * values are joined with "; ", any other's with ", " (set-cookie's too, as the probe's observations join its list).
@@ -159,6 +160,8 @@ function chunkedDecoder(out: (data: Buffer) => void): (data: Buffer) => Progress
 export class Lane {
   #socket: Socket | undefined;
   #queue: Promise<void> = Promise.resolve();
+  /** A request is out (between its write and the end of its exchange). */
+  #busy = false;
   readonly #host: string;
 
   /** `socket`: connected (and secured) to the endpoint; the lane owns it from now on. `host`: the Host header's value. */
@@ -168,6 +171,11 @@ export class Lane {
     // A server closing the idle connection, or an error between requests: the next request goes through node:http.
     socket.on('error', () => this.close());
     socket.once('close', () => this.close());
+    // Bytes while no request is out (an answer to nothing, or a late one) would be the next request's answer, or be
+    // dropped unseen: the connection is given up, as node:http gives up a kept connection that speaks while idle.
+    socket.on('data', () => {
+      if (!this.#busy) this.close();
+    });
   }
 
   close(): void {
@@ -189,6 +197,12 @@ export class Lane {
   }
 
   #exchange(r: LaneRequest, answer: (o: LaneOutcome) => void, finished: () => void): void {
+    // The deadline first: a request not carried is asked again through node:http, which must not start after it.
+    if (r.signal?.aborted) {
+      answer({ ok: false, reason: r.aborted });
+      finished();
+      return;
+    }
     const socket = this.#socket;
     const request = this.#request(r);
     if (!socket || socket.destroyed || !socket.writable || request === undefined) {
@@ -196,15 +210,13 @@ export class Lane {
       finished();
       return;
     }
-    if (r.signal?.aborted) {
-      answer({ ok: false, reason: r.aborted });
-      finished();
-      return;
-    }
     let settled = false;
     let over = false;
     let head: Head | undefined;
-    let buffered: Buffer = Buffer.alloc(0);
+    let statusLine = false;
+    /** The head so far: the first `held` bytes of `room` (which grows by doubling: a head trickled in is not copied again with each piece). */
+    let room: Buffer = Buffer.alloc(0);
+    let held = 0;
     const chunks: Buffer[] = [];
     let size = 0;
     let feed: ((data: Buffer) => Progress) | undefined;
@@ -218,6 +230,7 @@ export class Lane {
     const end = (reusable: boolean) => {
       if (over) return;
       over = true;
+      this.#busy = false;
       clearTimeout(timer);
       socket.off('data', onData);
       socket.off('close', onClose);
@@ -226,10 +239,13 @@ export class Lane {
       settle(undefined); // not settled by now: not carried
       finished();
     };
-    /** The answer is whole (or cut at the cap); `extra`: bytes came after it, and the connection is not trusted for another. */
+    /**
+     * The answer is whole (or cut at the cap). `extra`: bytes came after it, which node:http may take for a broken
+     * next answer and fail on (a 204 with a body): not carried, node:http asks and decides (a status-only answer stands).
+     */
     const complete = (truncated: boolean, extra = false) => {
       const h = head!;
-      if (!r.statusOnly)
+      if (!r.statusOnly && !extra)
         settle({ ok: true, value: { status: h.status, headers: h.headers, body: Buffer.concat(chunks).toString('utf8'), truncated } });
       end(h.keepAlive && !truncated && !extra);
     };
@@ -278,8 +294,27 @@ export class Lane {
     };
     const onData = (data: Buffer) => {
       if (head) return onBody(data);
-      buffered = buffered.length ? Buffer.concat([buffered, data]) : data;
-      const at = buffered.indexOf(CRLF);
+      const from = held;
+      if (!held) room = data;
+      else {
+        if (held + data.length > room.length) {
+          const grown = Buffer.allocUnsafe(Math.max(2 * room.length, held + data.length));
+          room.copy(grown, 0, 0, held);
+          room = grown;
+        }
+        data.copy(room, held);
+      }
+      held += data.length;
+      const buffered = room.subarray(0, held);
+      // A head the lane will not carry is given up as soon as it shows (node:http refuses these at once, and a server
+      // need not say more): bytes that do not begin "HTTP/1.", a line end without CR, a first line that is no status line.
+      if (!STATUS_START.startsWith(buffered.toString('latin1', 0, STATUS_START.length))) return end(false);
+      const at = buffered.indexOf(CRLF, Math.max(0, from - 3));
+      const headEnd = at < 0 ? buffered.length : at + CRLF.length;
+      for (let lf = buffered.indexOf(10, from); lf >= 0 && lf < headEnd; lf = buffered.indexOf(10, lf + 1)) {
+        if (buffered[lf - 1] !== 13 || (!statusLine && !STATUS_LINE.test(buffered.toString('latin1', 0, lf - 1)))) return end(false);
+        statusLine = true;
+      }
       if (at < 0) {
         if (buffered.length > HEADER_CAP) end(false);
         return;
@@ -295,6 +330,7 @@ export class Lane {
       settle({ ok: false, reason: r.aborted });
       end(false);
     };
+    this.#busy = true;
     socket.on('data', onData);
     socket.once('close', onClose);
     r.signal?.addEventListener('abort', onAbort, { once: true });
