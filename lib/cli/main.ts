@@ -325,10 +325,10 @@ async function emit(
       if (fd !== undefined) closeSync(fd);
     }
     io.stderr(`influxguard: ${fmt} written to ${values.output}\n`);
-  } else
-    // A document is rendered piece by piece as it is written: into a pipe read slower than it is made (`| jq`,
-    // a parent process), the next piece waits, or every piece would queue in memory (at 5,000 instances, +120 MB).
-    for (const piece of pieces) if (io.stdout(piece) === false) await io.drained?.();
+  }
+  // A document is rendered piece by piece as it is written: into a pipe read slower than it is made (`| jq`,
+  // a parent process), the next piece waits, or every piece would queue in memory (at 5,000 instances, +120 MB).
+  else for (const piece of pieces) if (io.stdout(piece) === false) await io.drained?.();
   const unavailable = document.summary.NOT_AVAILABLE;
   const naText = (n: number) => `${n} ${n === 1 ? 'finding' : 'findings'} NOT_AVAILABLE`;
   const notAvailable = naText(unavailable);
