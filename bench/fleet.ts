@@ -144,6 +144,36 @@ export async function seedFleetRegion(endpoint: string, account: string, region:
   return credentials;
 }
 
+/**
+ * The estate of n instances over REGIONS for scans without probes (bench/peer.ts, bench/profile.ts): endpoint tags
+ * point at a loopback port nothing listens on. Returns the seconds it took.
+ */
+export async function seedNoProbeFleet(endpoint: string, n: number): Promise<number> {
+  const s0 = performance.now();
+  const base = { endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  const counts = apportion(
+    n,
+    REGIONS.map(([, w]) => w),
+  );
+  const pool = { servers: ['https://127.0.0.1:9'], hanging: ['127.0.0.1:9'], hostPid: 0 };
+  await Promise.all(REGIONS.map(([region], i) => seedFleet(new EC2Client({ ...base, region }), region, counts[i]!, pool)));
+  return (performance.now() - s0) / 1000;
+}
+
+/** `influxguard scan` of the fleet's regions without probes, the JSON document on stdout, never failing on findings. */
+export const noProbeScanArgs = (extra: readonly string[] = []): string[] => [
+  'scan',
+  '--region',
+  REGIONS.map(([r]) => r).join(','),
+  '--no-probe',
+  '--format',
+  'json',
+  '--quiet',
+  '--fail-on',
+  'none',
+  ...extra,
+];
+
 export async function seedFleet(ec2: EC2Client, region: string, n: number, pool: Pool): Promise<void> {
   const counts = apportion(
     n,

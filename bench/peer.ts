@@ -22,10 +22,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { emulatorEnv, startEmulator } from '../scripts/emulator.js';
 import { startFaultProxy } from '../scripts/fault-proxy.js';
-import { apportion, REGIONS, seedFleet } from './fleet.js';
+import { noProbeScanArgs, REGIONS, seedNoProbeFleet } from './fleet.js';
 import { CLI_NODE_FLAGS } from '../scripts/bundle.js';
 import { machine, writeSection } from './results.js';
 
@@ -117,35 +116,15 @@ async function main() {
     throw new Error(`Cloud Custodian is not installed at ${CUSTODIAN}: run "make bench-setup" (outside the sandbox) first`);
   const regions = REGIONS.map(([r]) => r);
   const cache = { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'ig-peer-cache-')) };
-  const scanCmd = (scope: string[]) => [
-    join(root, 'dist', 'influxguard.mjs'),
-    'scan',
-    '--region',
-    regions.join(','),
-    '--no-probe',
-    '--format',
-    'json',
-    '--quiet',
-    '--fail-on',
-    'none',
-    ...scope,
-  ];
+  const scanCmd = (scope: string[]) => [join(root, 'dist', 'influxguard.mjs'), ...noProbeScanArgs(scope)];
   const sections: string[] = [];
   const targetRows: string[] = [];
   let warmed = false;
   for (const n of sizes) {
     const emulator = await startEmulator();
     try {
-      const base = { endpoint: emulator.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-      const s0 = performance.now();
-      const counts = apportion(
-        n,
-        REGIONS.map(([, w]) => w),
-      );
-      // Endpoint tags point at a loopback port nothing listens on: neither tool probes here (influxguard runs with --no-probe).
-      const pool = { servers: ['https://127.0.0.1:9'], hanging: ['127.0.0.1:9'], hostPid: 0 };
-      await Promise.all(REGIONS.map(([region], i) => seedFleet(new EC2Client({ ...base, region }), region, counts[i]!, pool)));
-      const seedS = (performance.now() - s0) / 1000;
+      // Neither tool probes here (influxguard runs with --no-probe).
+      const seedS = await seedNoProbeFleet(emulator.endpoint, n);
       process.stderr.write(`peer: ${n} instances seeded in ${seedS.toFixed(1)} s\n`);
 
       const run = async (name: string, cmd: string[], extraEnv: Record<string, string> = {}): Promise<Run> => {

@@ -13,10 +13,9 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { CLI_NODE_FLAGS } from '../scripts/bundle.js';
 import { emulatorEnv, startEmulator } from '../scripts/emulator.js';
-import { apportion, REGIONS, seedFleet } from './fleet.js';
+import { noProbeScanArgs, REGIONS, seedNoProbeFleet } from './fleet.js';
 import { machine, writeSection } from './results.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -99,33 +98,15 @@ async function main() {
   const n = Number(values.instances);
   const emulator = await startEmulator();
   try {
-    const base = { endpoint: emulator.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-    const counts = apportion(
-      n,
-      REGIONS.map(([, w]) => w),
-    );
-    const pool = { servers: ['https://127.0.0.1:9'], hanging: ['127.0.0.1:9'], hostPid: 0 };
-    await Promise.all(REGIONS.map(([region], i) => seedFleet(new EC2Client({ ...base, region }), region, counts[i]!, pool)));
+    await seedNoProbeFleet(emulator.endpoint, n);
     const dir = mkdtempSync(join(tmpdir(), 'ig-profile-'));
-    const regions = REGIONS.map(([r]) => r);
     const args = [...CLI_NODE_FLAGS, '--cpu-prof', '--cpu-prof-dir', dir, join(root, 'dist', 'bin', 'influxguard.js')];
-    const scan = [
-      'scan',
-      '--region',
-      regions.join(','),
-      '--no-probe',
-      '--format',
-      'json',
-      '--quiet',
-      '--fail-on',
-      'none',
-      ...values['scan-args'].split(' ').filter(Boolean),
-    ];
+    const scan = noProbeScanArgs(values['scan-args'].split(' ').filter(Boolean));
     const t0 = performance.now();
     // Asynchronously: this process reads the emulator's output, which must not block while the scan runs.
     const r = await new Promise<{ status: number | null; stderr: string }>((resolve, reject) => {
       const p = spawn(process.execPath, [...args, ...scan], {
-        env: { PATH: process.env.PATH ?? '', HOME: dir, ...emulatorEnv(emulator.endpoint, regions[0]) },
+        env: { PATH: process.env.PATH ?? '', HOME: dir, ...emulatorEnv(emulator.endpoint, REGIONS[0]![0]) },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';
