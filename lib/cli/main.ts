@@ -355,14 +355,14 @@ async function emit(
   return reasons.length ? 3 : 0;
 }
 
-/** `--check` and `--kind`: a partial scan, never published (its lifecycle would resolve what it did not look at). */
+/** `--check` and `--kind`: a partial scan, for a look or a comparison, not published from the CLI. */
 function scanSelection(values: Values, publish: boolean): { checks?: Check[]; kinds?: string[] } {
   const checks = splitList(values.check);
   const kinds = splitList(values.kind);
   if (!checks && !kinds) return {};
   if (publish)
     throw usageError(
-      `${checks ? '--check' : '--kind'} and --publish: a partial scan is not published (Security Hub would resolve the findings of what it did not look at)`,
+      `${checks ? '--check' : '--kind'} and --publish: a partial scan is not published from the CLI (publish whole scans; the stack's API publishes a scan of chosen checks)`,
     );
   return { ...(checks ? { checks: selectChecks(checks) } : {}), ...(kinds ? { kinds: selectKinds(kinds) } : {}) };
 }
