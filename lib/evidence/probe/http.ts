@@ -356,8 +356,9 @@ export interface Handshake {
 
 /**
  * An X.509 name as X509Certificate prints it (`key=value`, one a line, RFC 2253's special characters escaped
- * with a backslash, control characters as `\XX`): a repeated key's values in a list, the specials as written in
- * the certificate (the control characters stay escaped).
+ * with a backslash, control and non-ASCII bytes as `\XX`): a repeated key's values in a list, every value as
+ * written in the certificate (the bytes decoded as UTF-8), as Node's own name check saw it: the evidence keeps
+ * what the server presented; every output strips control characters.
  */
 function nameObject(text: string | undefined): Record<string, string | string[]> {
   const o = Object.create(null) as Record<string, string | string[]>;
@@ -365,7 +366,12 @@ function nameObject(text: string | undefined): Record<string, string | string[]>
     const at = line.indexOf('=');
     if (at <= 0) continue;
     const key = line.slice(0, at);
-    const value = line.slice(at + 1).replace(/\\([,+"\\<>;#= ])/g, '$1');
+    const value = line
+      .slice(at + 1)
+      .replace(
+        /(?:\\[0-9A-Fa-f]{2})+|\\([,+"\\<>;#= ])/g,
+        (m, special?: string) => special ?? Buffer.from(m.replaceAll('\\', ''), 'hex').toString('utf8'),
+      );
     const had = o[key];
     o[key] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
   }
