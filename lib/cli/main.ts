@@ -13,7 +13,7 @@ import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } fro
 import { InfluxguardError, configError, oneLine, usageError } from '../errors.js';
 import { isFailing, SEVERITIES, severityRank, type Check, type ScanDocument, type Severity } from '../model.js';
 import { probeRun } from '../probe.js';
-import { selectChecks, selectKinds } from './select.js';
+import { checkSelection, selectChecks, selectKinds } from './select.js';
 import { CredentialsError, credentialsFromText, type AuditCredentials } from '../evidence/audit/credentials.js';
 import { goneInstances } from '../discover/ec2.js';
 import { FORMATS, formatForFile, renderDocument, type Format } from '../render/formats.js';
@@ -364,7 +364,10 @@ function scanSelection(values: Values, publish: boolean): { checks?: Check[]; ki
     throw usageError(
       `${checks ? '--check' : '--kind'} and --publish: a partial scan is not published from the CLI (publish whole scans; the stack's API publishes a scan of chosen checks)`,
     );
-  return { ...(checks ? { checks: selectChecks(checks) } : {}), ...(kinds ? { kinds: selectKinds(kinds) } : {}) };
+  const chosen = checks && selectChecks(checks);
+  const named = kinds && selectKinds(kinds);
+  if (chosen && named) checkSelection(checks, chosen, named);
+  return { ...(chosen ? { checks: chosen } : {}), ...(named ? { kinds: named } : {}) };
 }
 
 const configFor = (values: Values, io: CliIO) =>

@@ -2,12 +2,13 @@
  * A scan of chosen checks and resource kinds (`influxguard scan --check net.* --kind ec2-instance`): what Prowler's
  * `--checks` and Cloud Custodian's policies give, with discovery reading only what the chosen checks need
  * (`wantedEvidence`). A pattern is a check id or a family (`net.*`, the ids before the dot); one that matches nothing
- * is a usage error, never a silently empty scan.
+ * is a usage error, never a silently empty scan; so are chosen checks that none of the chosen kinds receives.
  */
 import { CHECKS } from '../checks/index.js';
 import { usageError } from '../errors.js';
 import { KINDS } from '../kinds/index.js';
-import type { Check } from '../model.js';
+import type { AnyKind } from '../kinds/kind.js';
+import type { Check, EvidenceKey } from '../model.js';
 
 export function selectChecks(patterns: readonly string[], checks: readonly Check[] = CHECKS): Check[] {
   const matches = (p: string) => (c: Check) => (p.endsWith('*') ? c.id.startsWith(p.slice(0, -1)) : c.id === p);
@@ -21,4 +22,25 @@ export function selectKinds(names: readonly string[]): string[] {
   const known = KINDS.map((k) => k.name).sort();
   for (const n of names) if (!known.includes(n)) throw usageError(`--kind ${n}: not a resource kind (${known.join(', ')})`);
   return [...new Set(names)];
+}
+
+/**
+ * Whether a check speaks of a kind's subjects in a scan: endpoint checks of every kind's endpoints; region checks of
+ * the region's instances (their `appliesTo`), as that scope's checks; a kind sharing a scope receives those of its
+ * `evidence` declaration.
+ */
+function speaksOf(k: AnyKind, c: Check): boolean {
+  if (c.scope === 'endpoint') return true;
+  const scope = c.scope === 'region' ? 'instance' : c.scope;
+  return scope === k.scope && (!k.evidence || (c.needs as readonly EvidenceKey[]).some((n) => k.evidence!.keys.includes(n)));
+}
+
+/** The chosen checks and kinds, refused when no chosen check speaks of a chosen kind (a scan that could check nothing). */
+export function checkSelection(patterns: readonly string[], checks: readonly Check[], kinds: readonly string[]): void {
+  const chosen = KINDS.filter((k) => kinds.includes(k.name));
+  if (checks.some((c) => chosen.some((k) => speaksOf(k, c)))) return;
+  const theirs = KINDS.filter((k) => checks.some((c) => speaksOf(k, c))).map((k) => k.name);
+  throw usageError(
+    `--check ${patterns.join(',')} --kind ${kinds.join(',')}: none of the chosen checks applies to the chosen kinds (they check ${theirs.join(', ')})`,
+  );
 }

@@ -185,6 +185,15 @@ describe('configuration errors', () => {
       [['--kind', 'ec2'], '--kind ec2: not a resource kind (ec2-instance, ecs-service, timestream-db)'],
       [['--check', 'net.*', '--publish'], '--check and --publish: a partial scan is not published'],
       [['--kind', 'ec2-instance', '--publish'], '--kind and --publish: a partial scan is not published'],
+      // Chosen checks that no chosen kind receives: a scan that could check nothing.
+      [
+        ['--check', 'timestream.*', '--kind', 'ec2-instance'],
+        '--check timestream.* --kind ec2-instance: none of the chosen checks applies to the chosen kinds (they check timestream-db)',
+      ],
+      [
+        ['--check', 'net.http-port-public,ebs.*', '--kind', 'timestream-db'],
+        '--check net.http-port-public,ebs.* --kind timestream-db: none of the chosen checks applies to the chosen kinds (they check ec2-instance, ecs-service)',
+      ],
     ] as const) {
       // No region, no credentials: the usage error comes first.
       const r = await runCli(['scan', ...flags], {});
