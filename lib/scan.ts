@@ -11,6 +11,7 @@ import type { Clients } from './aws/clients.js';
 import { CHECKS } from './checks/index.js';
 import type { Config } from './config.js';
 import { discoverRegionResources } from './discover/ec2.js';
+import { discoverNetwork, facingGroupIds, listBalancers } from './discover/network.js';
 import type { UserDataCache } from './discover/instance-data.js';
 import { AwsCallError, toAwsCallError, usageError } from './errors.js';
 import { applySuppressions, asSuppressions, suppressionState } from './suppress.js';
@@ -171,15 +172,31 @@ async function discoverRegion(kinds: readonly AnyKind[], d: DiscoverContext): Pr
   for (const l of listings) l.into(inv);
   const subjects = kinds.map((k) => subjectsOf(k, inv));
   const groupIds = kinds.flatMap((k, n) => subjects[n]!.flatMap((s) => k.groupIdsOf(s)));
+  // The paths from the internet, once for every kind's subjects: the load balancers are listed first, so that one
+  // describe reads their own groups with the subjects'.
+  const ec2 = d.clients.ec2(d.region);
+  const elbv2 = d.clients.elbv2(d.region);
+  const elb = d.clients.elb(d.region);
+  const withPaths = (d.wants ?? (() => true))('network') && kinds.some((k) => k.paths?.(inv).length);
+  const balancers = withPaths ? listBalancers({ elbv2, elb }) : undefined;
   const shared = await discoverRegionResources(
-    d.clients.ec2(d.region),
+    ec2,
     inv.instances,
     groupIds,
     subjects.some((s) => s.length > 0),
     d.wants,
+    balancers?.then(facingGroupIds),
   );
   Object.assign(inv, shared);
-  for (const k of kinds) await k.afterDiscovery?.(inv, d);
+  const network = async () => {
+    if (!balancers) return;
+    inv.network = await discoverNetwork(
+      { ec2, elbv2, elb },
+      { ...inv, instances: kinds.flatMap((k) => k.paths?.(inv) ?? []) },
+      await balancers,
+    );
+  };
+  await Promise.all([network(), ...kinds.map((k) => k.afterDiscovery?.(inv, d))]);
   return inv;
 }
 

@@ -265,8 +265,9 @@ export type RegionResources = Pick<RegionInventory, 'securityGroups' | 'volumes'
 
 /**
  * The security groups (with their prefix lists) of the subjects every kind
- * listed, the EC2 instances' volumes and the account's EBS default: read once
- * per region, and not at all when no kind found a subject there.
+ * listed and of the internet-facing load balancers (`lbGroupIds`, when the
+ * region's paths are read), the EC2 instances' volumes and the account's EBS
+ * default: read once per region, and not at all when no kind found a subject there.
  */
 export async function discoverRegionResources(
   ec2: EC2Client,
@@ -274,6 +275,7 @@ export async function discoverRegionResources(
   groupIds: readonly string[],
   anySubject: boolean,
   wants: (key: EvidenceKey) => boolean = () => true,
+  lbGroupIds?: Promise<readonly string[]>,
 ): Promise<RegionResources> {
   const none = fail<never>('not read: the region has no InfluxDB instances');
   if (!anySubject) return { securityGroups: ok(new Map()), volumes: ok(new Map()), prefixLists: new Map(), ebsDefaultEncryption: none };
@@ -283,9 +285,11 @@ export async function discoverRegionResources(
     !wants('network')
       ? unread
       : gather('DescribeSecurityGroups', async () => {
+          // The internet-facing load balancers' own groups in the same describe (listed before: lib/discover/network.ts).
+          const theirs = (await lbGroupIds) ?? [];
           const groups = await describeInChunks(
             'DescribeSecurityGroups',
-            unique(groupIds),
+            unique([...groupIds, ...theirs]),
             (values) =>
               paginateDescribeSecurityGroups({ client: ec2, pageSize: 1000 }, { Filters: [{ Name: 'group-id', Values: values }] }),
             (p) => p.SecurityGroups,

@@ -14,15 +14,17 @@
 import {
   paginateDescribeNetworkAcls,
   paginateDescribeRouteTables,
-  paginateDescribeSecurityGroups,
   paginateDescribeSubnets,
-  paginateGetManagedPrefixListEntries,
   type EC2Client,
   type NetworkAcl as Ec2NetworkAcl,
   type Route,
   type RouteTable,
 } from '@aws-sdk/client-ec2';
-import { paginateDescribeLoadBalancers as paginateClassic, type ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import {
+  paginateDescribeLoadBalancers as paginateClassic,
+  type ElasticLoadBalancingClient,
+  type LoadBalancerDescription,
+} from '@aws-sdk/client-elastic-load-balancing';
 import {
   DescribeTargetGroupAttributesCommand,
   DescribeTargetHealthCommand,
@@ -51,7 +53,6 @@ import {
   type RegionInventory,
   type RegionLoadBalancerRoute,
   type Result,
-  type SecurityGroup,
   type SubnetRoutes,
 } from '../model.js';
 import {
@@ -63,7 +64,7 @@ import {
   preservationToggles,
 } from '../exposure/reach.js';
 import { chunk, mapLimit, unique } from '../util/concurrency.js';
-import { FILTER_VALUES_MAX, normaliseProtocol, toGroup } from './ec2.js';
+import { FILTER_VALUES_MAX, normaliseProtocol } from './ec2.js';
 import { bySubnet, networkEvidence, withPaths } from '../exposure/network.js';
 import { intersectCidrs, isWorld, parseCidr } from '../util/cidr.js';
 import { mergeCidr } from 'cidr-tools';
@@ -247,28 +248,71 @@ interface ElbRead {
 
 const V2 = 'Application and Network Load Balancers';
 
-/** ALBs and NLBs: the load balancers and every target group, one listing each (side by side). */
-async function listElbv2(elbv2: ElasticLoadBalancingV2Client, vpcIds: ReadonlySet<string>): Promise<ElbRead> {
+/** ALBs and NLBs, and Classic Load Balancers, as listed region-wide (each listing read once, side by side). */
+export interface BalancerListing {
+  v2: Result<LoadBalancer[]>;
+  targetGroups: Result<TargetGroup[]>;
+  classic: Result<LoadBalancerDescription[]>;
+}
+
+/**
+ * The region's load balancers: every ALB/NLB, every target group and every Classic Load Balancer, one paginated
+ * listing each. Read before the region's security groups, so that one describe reads the internet-facing ones' own
+ * groups with the subjects' (`facingGroupIds`); what each forwards to is read later (`discoverNetwork`).
+ */
+export async function listBalancers(clients: Omit<NetworkClients, 'ec2'>): Promise<BalancerListing> {
   const svc = 'elasticloadbalancing';
-  const [all, groups] = await Promise.all([
+  const [v2, targetGroups, classic] = await Promise.all([
     attempt(() =>
-      pages(svc, 'DescribeLoadBalancers', paginateDescribeLoadBalancers({ client: elbv2, pageSize: ELB_PAGE }, {}), (p) => p.LoadBalancers),
+      pages(
+        svc,
+        'DescribeLoadBalancers',
+        paginateDescribeLoadBalancers({ client: clients.elbv2, pageSize: ELB_PAGE }, {}),
+        (p) => p.LoadBalancers,
+      ),
     ),
     attempt(() =>
-      pages(svc, 'DescribeTargetGroups', paginateDescribeTargetGroups({ client: elbv2, pageSize: ELB_PAGE }, {}), (p) => p.TargetGroups),
+      pages(
+        svc,
+        'DescribeTargetGroups',
+        paginateDescribeTargetGroups({ client: clients.elbv2, pageSize: ELB_PAGE }, {}),
+        (p) => p.TargetGroups,
+      ),
+    ),
+    attempt(() =>
+      pages(
+        svc,
+        'DescribeLoadBalancers',
+        paginateClassic({ client: clients.elb, pageSize: ELB_PAGE }, {}),
+        (p) => p.LoadBalancerDescriptions,
+      ),
     ),
   ]);
+  return { v2, targetGroups, classic };
+}
+
+/**
+ * The internet-facing load balancers' own groups (internal ones' are not read: they admit no one from the internet,
+ * and whether a scanned instance admits them is judged by their group ids and subnets, `mayAdmitLoadBalancer`).
+ */
+export const facingGroupIds = (l: BalancerListing): string[] => [
+  ...(l.v2.ok ? l.v2.value.filter((lb) => lb.Scheme === 'internet-facing' && v2Kind(lb)).flatMap((lb) => lb.SecurityGroups ?? []) : []),
+  ...(l.classic.ok ? l.classic.value.filter((lb) => lb.Scheme === 'internet-facing').flatMap((lb) => lb.SecurityGroups ?? []) : []),
+];
+
+/** ALBs and NLBs that can matter to the scanned VPCs, from the region's listing. */
+function elbv2Read(l: BalancerListing, vpcIds: ReadonlySet<string>): ElbRead {
   const none = (unknown: ElbRead['unknown']): ElbRead => ({ balancers: [], internal: [], targetGroups: new Map(), unknown });
-  if (!all.ok) return none([{ lb: V2, reason: all.reason }]);
-  const facing = all.value.filter((lb) => lb.Scheme === 'internet-facing' && v2Kind(lb) && lb.LoadBalancerArn);
+  if (!l.v2.ok) return none([{ lb: V2, reason: l.v2.reason }]);
+  const facing = l.v2.value.filter((lb) => lb.Scheme === 'internet-facing' && v2Kind(lb) && lb.LoadBalancerArn);
   // Internal: only ALBs (an NLB's TCP listener passes the instance's own TLS through: tls.disabled judges it) that can
   // forward to a scanned instance (a target group, and so its targets, is in its load balancer's VPC).
-  const internal = all.value.filter(
+  const internal = l.v2.value.filter(
     (lb) => lb.Scheme === 'internal' && lb.Type === 'application' && lb.LoadBalancerArn && lb.VpcId && vpcIds.has(lb.VpcId),
   );
   if (!facing.length && !internal.length) return none([]);
   // Without the target groups no route can be built: the listeners would be read for nothing.
-  if (!groups.ok) return none([{ lb: V2, reason: groups.reason }]);
+  if (!l.targetGroups.ok) return none([{ lb: V2, reason: l.targetGroups.reason }]);
   const balancer = (lb: LoadBalancer): Balancer => ({
     kind: v2Kind(lb)!,
     id: lb.LoadBalancerArn!,
@@ -284,7 +328,7 @@ async function listElbv2(elbv2: ElasticLoadBalancingV2Client, vpcIds: ReadonlySe
   return {
     balancers: facing.map(balancer),
     internal: internal.map((lb) => ({ ...balancer(lb), internal: true as const })),
-    targetGroups: new Map(groups.value.map((g) => [g.TargetGroupArn!, g])),
+    targetGroups: new Map(l.targetGroups.value.map((g) => [g.TargetGroupArn!, g])),
     unknown: [],
   };
 }
@@ -344,15 +388,7 @@ const isPlain = (protocol: string | undefined) => protocol?.toUpperCase() === 'H
  * Classic Load Balancers: one paginated listing has listeners, backends and registered instances. The internet-facing
  * ones, and the internal ones in a scanned instance's VPC with their plain-HTTP listeners only (no call is added).
  */
-async function readClassic(elb: ElasticLoadBalancingClient, vpcIds: ReadonlySet<string>): Promise<Result<Balancer[]>> {
-  const all = await attempt(() =>
-    pages(
-      'elasticloadbalancing',
-      'DescribeLoadBalancers',
-      paginateClassic({ client: elb, pageSize: ELB_PAGE }, {}),
-      (p) => p.LoadBalancerDescriptions,
-    ),
-  );
+function classicRead(all: BalancerListing['classic'], vpcIds: ReadonlySet<string>): Result<Balancer[]> {
   if (!all.ok) return all;
   return ok(
     all.value
@@ -378,40 +414,6 @@ async function readClassic(elb: ElasticLoadBalancingClient, vpcIds: ReadonlySet<
         instances: (lb.Instances ?? []).map((i) => i.InstanceId).filter((x): x is string => !!x),
       })),
   );
-}
-
-/** The load balancers' own groups (those the instances' describe did not return), with their prefix lists. */
-async function lbGroups(
-  ec2: EC2Client,
-  ids: string[],
-  inv: Pick<RegionInventory, 'securityGroups' | 'prefixLists'>,
-): Promise<Pick<RegionInventory, 'securityGroups' | 'prefixLists'>> {
-  const known = inv.securityGroups.ok ? inv.securityGroups.value : new Map<string, SecurityGroup>();
-  const missing = ids.filter((id) => !known.has(id));
-  const read = missing.length
-    ? await attempt(() =>
-        byFilter(
-          'group-id',
-          missing,
-          'DescribeSecurityGroups',
-          (f) => paginateDescribeSecurityGroups({ client: ec2, pageSize: 1000 }, { Filters: [f] }),
-          (p) => p.SecurityGroups,
-        ),
-      )
-    : ok([]);
-  if (!read.ok) return { securityGroups: read, prefixLists: inv.prefixLists };
-  const groups = new Map([...known, ...read.value.map((g) => [g.GroupId!, toGroup(g)] as const)]);
-  const lists = unique(
-    read.value.flatMap((g) => (g.IpPermissions ?? []).flatMap((p) => (p.PrefixListIds ?? []).map((l) => l.PrefixListId!))),
-  ).filter((id) => !inv.prefixLists.has(id));
-  const entries = await mapLimit(lists, CONCURRENCY, (id) =>
-    attempt(() =>
-      pages('ec2', 'GetManagedPrefixListEntries', paginateGetManagedPrefixListEntries({ client: ec2 }, { PrefixListId: id }), (p) =>
-        p.Entries?.map((e) => e.Cidr!).filter(Boolean),
-      ),
-    ),
-  );
-  return { securityGroups: ok(groups), prefixLists: new Map([...inv.prefixLists, ...lists.map((id, i) => [id, entries[i]!] as const)]) };
 }
 
 /** Keeps a part that could not be read, with the load balancer's VPC when internal (it can hide only that VPC's instances). */
@@ -452,16 +454,25 @@ function admission(
 }
 
 /**
- * Everything between the internet and the region's instances. Route tables and
- * ACLs are read for the instances' VPCs; load balancers region-wide.
+ * Everything between the internet and the region's instances (every kind's subjects with paths, as instances).
+ * Route tables and ACLs are read for the instances' VPCs; the load balancers come listed region-wide
+ * (`listBalancers`), their own groups read with the region's (`inv.securityGroups`).
  */
-export async function discoverNetwork(clients: NetworkClients, inv: RegionInventory): Promise<NetworkInventory> {
+export async function discoverNetwork(clients: NetworkClients, inv: RegionInventory, listing: BalancerListing): Promise<NetworkInventory> {
   const subnets = new Map<string, string | undefined>();
   for (const i of inv.instances) for (const n of i.interfaces) if (n.subnetId) subnets.set(n.subnetId, i.vpcId);
   const vpcIds = unique(inv.instances.flatMap((i) => (i.vpcId ? [i.vpcId] : [])));
   const inVpcs = new Set(vpcIds);
   const { ec2 } = clients;
-  const [tables, acls, v2, classic] = await Promise.all([
+  const v2 = elbv2Read(listing, inVpcs);
+  const classic = classicRead(listing.classic, inVpcs);
+  const listed = [...v2.balancers, ...v2.internal, ...(classic.ok ? classic.value : [])];
+  // The load balancers' own subnets are judged like the instances' (their routes and ACLs: CHECKS.md, a load balancer's
+  // own path). A load balancer forwarding to a scanned instance sits in that instance's VPC (ALB/NLB target groups and
+  // Classic backends are in the load balancer's VPC; IP targets are matched in their target group's VPC only), so the
+  // tables read for the instances' VPCs hold its subnets' too: no call is added.
+  for (const b of listed) for (const id of b.subnetIds) if (!subnets.has(id)) subnets.set(id, b.vpcId);
+  const [tables, acls, lbSubnets] = await Promise.all([
     attempt(() =>
       byFilter(
         'vpc-id',
@@ -480,22 +491,6 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
         (p) => p.NetworkAcls,
       ),
     ),
-    listElbv2(clients.elbv2, inVpcs),
-    readClassic(clients.elb, inVpcs),
-  ]);
-  const listed = [...v2.balancers, ...v2.internal, ...(classic.ok ? classic.value : [])];
-  // The load balancers' own subnets are judged like the instances' (their routes and ACLs: CHECKS.md, a load balancer's
-  // own path). A load balancer forwarding to a scanned instance sits in that instance's VPC (ALB/NLB target groups and
-  // Classic backends are in the load balancer's VPC; IP targets are matched in their target group's VPC only), so the
-  // tables read for the instances' VPCs hold its subnets' too: no call is added.
-  for (const b of listed) for (const id of b.subnetIds) if (!subnets.has(id)) subnets.set(id, b.vpcId);
-  const routeMap: Result<Map<string, SubnetRoutes>> = tables.ok ? ok(routesBySubnet(tables.value, subnets)) : fail(tables.reason);
-  const aclMap: Result<Map<string, NetworkAcl>> = acls.ok ? ok(aclsBySubnet(acls.value, subnets)) : fail(acls.reason);
-
-  const [groups, lbSubnets] = await Promise.all([
-    // Internal load balancers' own groups are not read: they admit no one from the internet, and whether a scanned
-    // instance admits them is judged by their group ids and subnets (`mayAdmitLoadBalancer`).
-    lbGroups(ec2, unique(listed.flatMap((b) => (b.internal ? [] : b.groupIds))), inv),
     attempt(async () => {
       const ids = unique(listed.flatMap((b) => b.subnetIds));
       const found = ids.length
@@ -510,13 +505,15 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
       return new Map(found.map((s) => [s.SubnetId!, [s.CidrBlock, ...(s.Ipv6CidrBlockAssociationSet ?? []).map((a) => a.Ipv6CidrBlock)]]));
     }),
   ]);
+  const routeMap: Result<Map<string, SubnetRoutes>> = tables.ok ? ok(routesBySubnet(tables.value, subnets)) : fail(tables.reason);
+  const aclMap: Result<Map<string, NetworkAcl>> = acls.ok ? ok(aclsBySubnet(acls.value, subnets)) : fail(acls.reason);
 
   const unknown = [...v2.unknown, ...(classic.ok ? [] : [{ lb: 'Classic Load Balancers', reason: classic.reason }])];
   // A listing that failed hides internal load balancers too, in any VPC.
   const internalUnknown: InternalUnknown[] = [...unknown];
   const note: Note = (lb, reason, vpcId) =>
     lb.internal ? internalUnknown.push({ lb: lb.name, reason, ...(vpcId ? { vpcId } : {}) }) : unknown.push({ lb: lb.name, reason });
-  const balancers = [...(await readListeners(clients.elbv2, v2, groups, note)), ...(classic.ok ? classic.value : [])];
+  const balancers = [...(await readListeners(clients.elbv2, v2, inv, note)), ...(classic.ok ? classic.value : [])];
 
   // Targets are read only where a path could reach them: a target group of an internet-facing load balancer whose
   // listener is admitted from the internet (or could not be judged); or behind an internal one's plain-HTTP listener.
@@ -528,7 +525,7 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
         : fail(lbSubnets.reason);
       const own =
         b.groupIds.length && !b.internal
-          ? networkEvidence({ securityGroupIds: b.groupIds, publicIps: [], ipv6: [] }, groups, new Map(), [])
+          ? networkEvidence({ securityGroupIds: b.groupIds, publicIps: [], ipv6: [] }, inv, new Map(), [])
           : undefined;
       return [
         b,
@@ -557,7 +554,7 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
   >();
   for (const b of balancers) {
     for (const l of b.listeners) {
-      const admitted = b.internal ? ok(INTERNAL) : admission(b, l.port, groups);
+      const admitted = b.internal ? ok(INTERNAL) : admission(b, l.port, inv);
       if (!admitted) continue; // closed: the load balancer's groups do not admit this listener from the internet
       const listener = { ...(l.id ? { id: l.id } : {}), port: l.port, protocol: l.protocol };
       if (b.kind === 'classic')

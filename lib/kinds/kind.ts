@@ -8,7 +8,17 @@ import type { Clients } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import type { UserDataCache } from '../discover/instance-data.js';
 import type { EvidenceTargets } from '../evidence/index.js';
-import type { BucketExposure, Check, CheckSettings, EndpointContext, EvidenceKey, RegionInventory, Result, SubjectRef } from '../model.js';
+import type {
+  BucketExposure,
+  Check,
+  CheckSettings,
+  EndpointContext,
+  EvidenceKey,
+  Instance,
+  RegionInventory,
+  Result,
+  SubjectRef,
+} from '../model.js';
 import type { KindEvents } from './events.js';
 import type { KindLifecycle } from './lifecycle.js';
 
@@ -93,8 +103,13 @@ export interface ResourceKind<S = unknown, Ctx extends { evidence: object } = { 
   listing: (inv: RegionInventory) => Result<readonly S[]> | undefined;
   /** The security groups its subjects use (read once per region for every kind). */
   groupIdsOf: (s: S) => readonly string[];
+  /**
+   * Its subjects as instances, for the paths from the internet (routes, ACLs, load balancers: lib/discover/network.ts),
+   * read once per region for every kind that has them; absent: its subjects have none.
+   */
+  paths?: (inv: RegionInventory) => readonly Instance[];
   /** Reads what only the region's subjects of this kind need once they and the shared records are known. */
-  afterDiscovery?: (inv: RegionInventory, c: DiscoverContext) => Promise<void>;
+  afterDiscovery?: (inv: RegionInventory, c: DiscoverContext) => Promise<void> | void;
   /** evidence.ts: which evidence sources apply to a subject and how each reaches it. */
   targets: (config: Config) => EvidenceTargets<S>;
   /** evidence.ts: the context its checks receive (`sourced[n]`: what the per-subject sources found for `subjects[n]`). */

@@ -39,6 +39,7 @@ const PLANTED = 'planted-Secret-value-8c1f2e';
 let account: TestAccount;
 let estate: SeededEstate;
 let result: ScanResult;
+let calls: Record<string, number>;
 
 const baseConfig = (over: Record<string, unknown> = {}): Config =>
   parseConfig({ regions: [R], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] }, ...over });
@@ -111,7 +112,9 @@ beforeAll(async () => {
     ],
   });
   const config = baseConfig();
-  result = await scan(config, { clients: account.clients(config).clients, homeRegion: R });
+  const { clients, counter } = account.clients(config);
+  result = await scan(config, { clients, homeRegion: R });
+  calls = counter.callsByOperation();
 });
 
 const arn = (name: string) => estate.ecs[name]!;
@@ -132,6 +135,20 @@ describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
     // Not InfluxDB servers: not scanned at all, whatever their environment holds.
     for (const name of ['grafana', 'telegraf'])
       expect(result.document.findings.filter((f) => f.instanceId === arn(name) || JSON.stringify(f).includes(name))).toEqual([]);
+  });
+
+  it('one reading of the region serves both kinds: the paths from the internet and the security groups, once each', () => {
+    // Was: the EC2 instance's paths read, then every path read again with the services (two of each), and the load
+    // balancers' own groups in a describe of their own.
+    for (const op of [
+      'ec2:DescribeRouteTables',
+      'ec2:DescribeNetworkAcls',
+      'ec2:DescribeSecurityGroups',
+      'elasticloadbalancingv2:DescribeLoadBalancers',
+      'elasticloadbalancingv2:DescribeTargetGroups',
+      'elasticloadbalancing:DescribeLoadBalancers',
+    ])
+      expect(`${op} ${calls[op]}`).toBe(`${op} 1`);
   });
 
   it('the public 1.x service: credentials in plain environment, unencrypted EFS, world-open and reachable, auth off, end-of-life', () => {

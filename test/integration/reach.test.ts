@@ -369,6 +369,8 @@ describe('load-balancer paths (moto)', () => {
     expect(calls['elasticloadbalancingv2:DescribeLoadBalancers']).toBe(1);
     expect(calls['elasticloadbalancingv2:DescribeTargetGroups']).toBe(1);
     expect(calls['elasticloadbalancing:DescribeLoadBalancers']).toBe(1);
+    // The instances' groups and the internet-facing load balancers' own in one describe (was two).
+    expect(calls['ec2:DescribeSecurityGroups']).toBe(1);
     // Listeners of ten of the twelve internet-facing ALB/NLBs: not of alb-closed, whose group admits no TCP port from
     // the internet (no listener of it can be admitted), nor of alb-empty (no target group to forward to); targets only
     // behind admitted listeners. Issue 31: and of the two internal ALBs in the scanned VPC (for

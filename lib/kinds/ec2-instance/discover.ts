@@ -1,12 +1,11 @@
 /**
  * EC2 instances selected by tag: one paginated DescribeInstances per selector (a work unit: by its ids). A failure
  * throws: the region's groups, volumes and account settings come from the same API, so the whole region is
- * NOT_AVAILABLE. With instances, the paths from the internet (routes, ACLs, load balancers) are read once, beside
- * the snapshots of their volumes and their user data (lib/discover/instance-data.ts).
+ * NOT_AVAILABLE. With instances, the snapshots of their volumes and their user data are read
+ * (lib/discover/instance-data.ts), beside the region's paths from the internet (`paths`, read once for every kind).
  */
 import { listInstances } from '../../discover/ec2.js';
 import { discoverSnapshots, discoverUserData } from '../../discover/instance-data.js';
-import { discoverNetwork } from '../../discover/network.js';
 import { ok, type Instance, type RegionInventory } from '../../model.js';
 import type { DiscoverContext, Listing } from '../kind.js';
 
@@ -23,14 +22,12 @@ export async function discoverEc2Instances(c: DiscoverContext): Promise<Listing<
 
 const SNAPSHOT_KEYS = ['snapshots', 'publicSnapshots', 'snapshotBlockPublicAccess'] as const;
 
-export async function discoverEc2Paths(inv: RegionInventory, c: DiscoverContext): Promise<void> {
+export async function discoverEc2InstanceData(inv: RegionInventory, c: DiscoverContext): Promise<void> {
   if (!inv.instances.length) return;
-  const k = c.clients;
-  const ec2 = k.ec2(c.region);
+  const ec2 = c.clients.ec2(c.region);
   const wants = c.wants ?? (() => true);
   // What no check of this scan reads is left unread (undefined: as for a region without instances).
-  [inv.network, inv.snapshots, inv.userData] = await Promise.all([
-    wants('network') ? discoverNetwork({ ec2, elbv2: k.elbv2(c.region), elb: k.elb(c.region) }, inv) : undefined,
+  [inv.snapshots, inv.userData] = await Promise.all([
     SNAPSHOT_KEYS.some(wants) ? discoverSnapshots(ec2, inv.instances) : undefined,
     wants('userData') ? discoverUserData(ec2, inv.instances, c.userDataCache) : undefined,
   ]);

@@ -2,7 +2,7 @@
 import { ok } from '../../model.js';
 import { defineKind } from '../kind.js';
 import { ec2InstanceEvents } from './events.js';
-import { discoverEc2Instances, discoverEc2Paths } from './discover.js';
+import { discoverEc2InstanceData, discoverEc2Instances } from './discover.js';
 import { ec2InstanceContexts, ec2InstanceEndpoint, ec2InstanceTargets } from './evidence.js';
 import { ec2InstanceLifecycle } from './lifecycle.js';
 import { ec2InstanceSubject } from './subject.js';
@@ -14,7 +14,8 @@ export const EC2_INSTANCE = defineKind({
   discover: discoverEc2Instances,
   listing: (inv) => ok(inv.instances),
   groupIdsOf: (i) => i.securityGroupIds,
-  afterDiscovery: discoverEc2Paths,
+  paths: (inv) => inv.instances,
+  afterDiscovery: discoverEc2InstanceData,
   targets: ec2InstanceTargets,
   contexts: ec2InstanceContexts,
   endpoint: ec2InstanceEndpoint,

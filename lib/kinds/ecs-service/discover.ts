@@ -47,7 +47,6 @@ import {
 } from '../../model.js';
 import { isCredentialName, isCredentialValue } from '../../util/credentials.js';
 import { chunk, mapLimit, unique } from '../../util/concurrency.js';
-import { discoverNetwork } from '../../discover/network.js';
 import type { RegionInventory } from '../../model.js';
 import type { DiscoverContext, Listing } from '../kind.js';
 import { asInstance } from './evidence.js';
@@ -440,20 +439,15 @@ export async function discoverEcsServices(c: DiscoverContext): Promise<Listing<E
   };
 }
 
-/**
- * The paths from the internet to the services (routes, ACLs, load balancers: lib/discover/network.ts), read with the
- * region's instances so that one reading serves both kinds; each service's VPC from its groups.
- */
-export async function discoverEcsPaths(inv: RegionInventory, c: DiscoverContext): Promise<void> {
-  const services = inv.ecs?.ok ? inv.ecs.value : [];
-  if (!services.length) return;
-  const shapes = services.map((s) => asInstance(s, inv));
-  for (const [n, s] of services.entries()) if (shapes[n]!.vpcId) s.vpcId = shapes[n]!.vpcId;
-  const k = c.clients;
-  inv.network = await discoverNetwork(
-    { ec2: k.ec2(c.region), elbv2: k.elbv2(c.region), elb: k.elb(c.region) },
-    { ...inv, instances: [...inv.instances, ...shapes] },
-  );
+/** The services as instances, for the paths from the internet (routes, ACLs, load balancers: lib/discover/network.ts). */
+export const ecsPathSubjects = (inv: RegionInventory): Instance[] => (inv.ecs?.ok ? inv.ecs.value : []).map((s) => asInstance(s, inv));
+
+/** Each service's VPC, from its groups (read with the region's). */
+export function discoverEcsVpcs(inv: RegionInventory): void {
+  for (const s of inv.ecs?.ok ? inv.ecs.value : []) {
+    const vpcId = asInstance(s, inv).vpcId;
+    if (vpcId) s.vpcId = vpcId;
+  }
 }
 
 /** A service as remediation re-reads it: whether it still runs (or is still selected), its groups, its tasks' interfaces. */

@@ -1,6 +1,6 @@
 /** `ecs-service`: InfluxDB on Amazon ECS and Fargate, services and standalone tasks (the `instance` checks, as a service). */
 import { defineKind } from '../kind.js';
-import { discoverEcsPaths, discoverEcsServices } from './discover.js';
+import { discoverEcsServices, discoverEcsVpcs, ecsPathSubjects } from './discover.js';
 import { ecsServiceEvents } from './events.js';
 import { ecsServiceContexts, ecsServiceEndpoint, ecsServiceTargets } from './evidence.js';
 import { ecsServiceLifecycle } from './lifecycle.js';
@@ -15,7 +15,8 @@ export const ECS_SERVICE = defineKind({
   discover: discoverEcsServices,
   listing: (inv) => inv.ecs,
   groupIdsOf: (s) => [...s.securityGroupIds, ...(s.hostSecurityGroupIds ?? [])],
-  afterDiscovery: discoverEcsPaths,
+  paths: ecsPathSubjects,
+  afterDiscovery: discoverEcsVpcs,
   targets: ecsServiceTargets,
   contexts: ecsServiceContexts,
   endpoint: ecsServiceEndpoint,
