@@ -260,33 +260,13 @@ export interface BalancerListing {
  * listing each. Read before the region's security groups, so that one describe reads the internet-facing ones' own
  * groups with the subjects' (`facingGroupIds`); what each forwards to is read later (`discoverNetwork`).
  */
-export async function listBalancers(clients: Omit<NetworkClients, 'ec2'>): Promise<BalancerListing> {
-  const svc = 'elasticloadbalancing';
+export async function listBalancers({ elbv2, elb }: Omit<NetworkClients, 'ec2'>): Promise<BalancerListing> {
+  const list = <P, T>(operation: string, it: AsyncIterable<P>, pick: (p: P) => T[] | undefined) =>
+    attempt(() => pages('elasticloadbalancing', operation, it, pick));
   const [v2, targetGroups, classic] = await Promise.all([
-    attempt(() =>
-      pages(
-        svc,
-        'DescribeLoadBalancers',
-        paginateDescribeLoadBalancers({ client: clients.elbv2, pageSize: ELB_PAGE }, {}),
-        (p) => p.LoadBalancers,
-      ),
-    ),
-    attempt(() =>
-      pages(
-        svc,
-        'DescribeTargetGroups',
-        paginateDescribeTargetGroups({ client: clients.elbv2, pageSize: ELB_PAGE }, {}),
-        (p) => p.TargetGroups,
-      ),
-    ),
-    attempt(() =>
-      pages(
-        svc,
-        'DescribeLoadBalancers',
-        paginateClassic({ client: clients.elb, pageSize: ELB_PAGE }, {}),
-        (p) => p.LoadBalancerDescriptions,
-      ),
-    ),
+    list('DescribeLoadBalancers', paginateDescribeLoadBalancers({ client: elbv2, pageSize: ELB_PAGE }, {}), (p) => p.LoadBalancers),
+    list('DescribeTargetGroups', paginateDescribeTargetGroups({ client: elbv2, pageSize: ELB_PAGE }, {}), (p) => p.TargetGroups),
+    list('DescribeLoadBalancers', paginateClassic({ client: elb, pageSize: ELB_PAGE }, {}), (p) => p.LoadBalancerDescriptions),
   ]);
   return { v2, targetGroups, classic };
 }
