@@ -10,6 +10,7 @@ const UNIT = [
   'test/app/units.test.ts',
   'test/audit/credentials.test.ts',
   'test/aws/retry.test.ts',
+  'test/aws/xml-parser.test.ts',
   'test/checks/catalogue.test.ts',
   'test/checks/ebs.test.ts',
   'test/checks/endpoint.test.ts',

@@ -11,7 +11,7 @@
  * (a scan without them: 17 MB less RSS at start).
  * Usage: node dist/scripts/bundle.js (from the repository root).
  */
-import { realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,34 @@ import { build, type Plugin } from 'esbuild';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** zod's English messages alone, as in the Lambda bundles (the file says why). */
 const zodEnglish = createRequire(import.meta.url)(join(root, 'serverless', 'zod-english.cjs')) as Plugin;
+
+/**
+ * The SDK's XML parser (@aws-sdk/xml-builder's dist-es/xml-parser.js, the class `AwsXmlParser`) replaced by
+ * lib/aws/xml-parser.ts, the same parser reading by slices (that file says why). A build where no SDK parser of that
+ * kind was found fails: the substitution never lapses unseen when the SDK moves its files.
+ */
+const sdkXmlParser: Plugin = {
+  name: 'influxguard-sdk-xml-parser',
+  setup(b) {
+    let replaced = 0;
+    b.onLoad({ filter: /[\\/]@aws-sdk[\\/]xml-builder[\\/]dist-es[\\/]xml-parser\.js$/ }, (args) => {
+      if (!readFileSync(args.path, 'utf8').includes('class AwsXmlParser')) return undefined;
+      replaced++;
+      return { contents: `export { parseXML } from ${JSON.stringify(join(root, 'lib', 'aws', 'xml-parser.ts'))};`, loader: 'js' };
+    });
+    b.onEnd((result) => {
+      if (!replaced && !result.errors.length)
+        result.errors.push({
+          id: '',
+          pluginName: 'influxguard-sdk-xml-parser',
+          text: "the AWS SDK's XML parser (@aws-sdk/xml-builder/dist-es/xml-parser.js, class AwsXmlParser) was not found",
+          location: null,
+          notes: [],
+          detail: undefined,
+        });
+    });
+  },
+};
 
 /**
  * `entry` (a TypeScript file, relative to the repository root) and what it imports, as the ES module
@@ -45,7 +73,7 @@ export async function bundle(entry: string, outdir: string, name: string): Promi
     logLevel: 'warning',
     // esbuild drives a native binary of its own: never bundled (the benchmarks that bundle themselves import it).
     external: ['esbuild'],
-    plugins: [zodEnglish],
+    plugins: [zodEnglish, sdkXmlParser],
     // CommonJS dependencies inside an ES module bundle still call require().
     banner: { js: "import { createRequire as __igRequire } from 'node:module'; const require = __igRequire(import.meta.url);" },
   });
