@@ -89,13 +89,13 @@ member-role:
 	node serverless/member-role.cjs
 	node serverless/member-events.cjs
 
-# The benchmarks' peer, Cloud Custodian, from PyPI into its own venv (pinned in
-# bench/requirements-custodian.txt). Needs the package index: run outside the sandbox.
-bench-setup: .bench/custodian/.setup-done
+# The benchmarks' peers, Cloud Custodian and Prowler, from PyPI, each into its own venv (pinned in
+# bench/requirements-*.txt). Needs the package index: run outside the sandbox.
+bench-setup: .bench/custodian/.setup-done .bench/prowler/.setup-done
 
-.bench/custodian/.setup-done: bench/requirements-custodian.txt
+.bench/%/.setup-done: bench/requirements-%.txt
 	@rm -f $@
-	scripts/python-venv.sh .bench/custodian -r bench/requirements-custodian.txt
+	scripts/python-venv.sh .bench/$* -r bench/requirements-$*.txt
 	@touch $@
 
 bench: setup bench-setup

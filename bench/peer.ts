@@ -13,9 +13,13 @@
  * those are reported apart. A full `--no-probe` scan (every check and kind, the per-instance user-data reads
  * included) is run once per size and reported beside it, with no target.
  *
- * Custodian comes from PyPI into .bench/custodian (`make bench-setup`, version pinned in
- * bench/requirements-custodian.txt); run that before entering the sandbox, which has no network.
- * Usage: node dist/bench/peer.js [--sizes 1000,5000,10000] [--rounds 3] [--no-write]
+ * Prowler runs too, in the same rounds, at the sizes where it finishes in reasonable time (`--prowler-sizes`, 1,000 by
+ * default: about a minute there), with its six checks nearest to that scope (`PROWLER_CHECKS`); influxguard / Prowler
+ * is reported beside, with no target of its own.
+ *
+ * Custodian and Prowler come from PyPI into .bench/ (`make bench-setup`, versions pinned in
+ * bench/requirements-*.txt); run that before entering the sandbox, which has no network.
+ * Usage: node dist/bench/peer.js [--sizes 1000,5000,10000] [--rounds 3] [--prowler-sizes 1000] [--no-write]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -30,6 +34,16 @@ import { machine, writeSection } from './results.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 export const CUSTODIAN = join(root, '.bench', 'custodian', 'bin', 'custodian');
+const PROWLER = join(root, '.bench', 'prowler', 'bin', 'prowler');
+/** Prowler's checks nearest to Custodian's policy: world-open groups and ACLs, EBS encryption. */
+const PROWLER_CHECKS = [
+  'ec2_securitygroup_allow_ingress_from_internet_to_any_port',
+  'ec2_securitygroup_allow_ingress_from_internet_to_all_ports',
+  'ec2_securitygroup_allow_ingress_from_internet_to_high_risk_tcp_ports',
+  'ec2_networkacl_allow_ingress_any_port',
+  'ec2_ebs_volume_encryption',
+  'ec2_ebs_default_encryption',
+];
 const POLICY = join(root, 'bench', 'custodian-policy.yml');
 
 /** Run a command; its wall time and the peak RSS of its process tree's largest process (getrusage of the waited-for children, through a tiny Python wrapper). */
@@ -101,16 +115,24 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 const sum = (ops: Record<string, number>, keep: (op: string) => boolean) =>
   Object.entries(ops).reduce((n, [op, c]) => n + (keep(op) ? c : 0), 0);
 const counted = (ops: Record<string, number>) => sum(ops, (op) => !LB_READ.test(op) && op !== USER_DATA);
+const ops = (r: Run) =>
+  Object.entries(r.byOperation)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([op, c]) => `${op.split(':')[1]} ${c}`)
+    .join(', ');
 
 async function main() {
   const { values } = parseArgs({
     options: {
       sizes: { type: 'string', default: '1000,5000,10000' },
       rounds: { type: 'string', default: '3' },
+      'prowler-sizes': { type: 'string', default: '1000' },
       'no-write': { type: 'boolean', default: false },
     },
   });
   const sizes = values.sizes.split(',').map(Number);
+  const withProwler = existsSync(PROWLER) ? values['prowler-sizes'].split(',').map(Number) : [];
+  if (!withProwler.length) process.stderr.write(`peer: Prowler is not installed at ${PROWLER} ("make bench-setup"): not run\n`);
   const rounds = Number(values.rounds);
   if (!existsSync(CUSTODIAN))
     throw new Error(`Cloud Custodian is not installed at ${CUSTODIAN}: run "make bench-setup" (outside the sandbox) first`);
@@ -155,18 +177,18 @@ async function main() {
       }
       const out = mkdtempSync(join(tmpdir(), 'ig-peer-c7n-out-'));
       const c7nCmd = [CUSTODIAN, 'run', '--cache-period', '0', '-s', out, ...regions.flatMap((r) => ['-r', r]), POLICY];
+      const prowlerOut = mkdtempSync(join(tmpdir(), 'ig-peer-prowler-out-'));
+      const prowlerCmd = [PROWLER, 'aws', '--checks', ...PROWLER_CHECKS, '-f', ...regions, '-M', 'csv', '-o', prowlerOut, '-b', '-z'];
       const ig: Run[] = [];
       const c7n: Run[] = [];
-      for (let r = 0; r < rounds; r++) {
-        // Interleaved, the order alternating: drift in the machine's load falls on both.
-        if (r % 2 === 0) {
-          ig.push(await run('influxguard', scanCmd(PEER_SCOPE), cache));
-          c7n.push(await run('custodian', c7nCmd));
-        } else {
-          c7n.push(await run('custodian', c7nCmd));
-          ig.push(await run('influxguard', scanCmd(PEER_SCOPE), cache));
-        }
-      }
+      const prowler: Run[] = [];
+      const tools = [
+        async () => ig.push(await run('influxguard', scanCmd(PEER_SCOPE), cache)),
+        async () => c7n.push(await run('custodian', c7nCmd)),
+        ...(withProwler.includes(n) ? [async () => prowler.push(await run('prowler', prowlerCmd))] : []),
+      ];
+      // Interleaved, the order turning each round: drift in the machine's load falls on every tool.
+      for (let r = 0; r < rounds; r++) for (let t = 0; t < tools.length; t++) await tools[(r + t) % tools.length]!();
       const full = await run('influxguard-full', scanCmd([]), cache);
       const found = resourceCounts(out);
       const doc = JSON.parse(ig[0]!.stdout) as {
@@ -198,11 +220,6 @@ async function main() {
         targetRows.push(`| ${n.toLocaleString('en')} | ${short} | ${cells}`);
         return `| ${what} | ${cells}`;
       });
-      const ops = (r: Run) =>
-        Object.entries(r.byOperation)
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([op, c]) => `${op.split(':')[1]} ${c}`)
-          .join(', ');
       sections.push(`### ${n.toLocaleString('en')} instances
 
 Seeded in ${seedS.toFixed(0)} s. Medians of ${rounds} interleaved rounds (influxguard: ${ig.map((r) => `${r.wallS.toFixed(1)} s / ${r.cpuS.toFixed(2)} CPU-s`).join(', ')}; Custodian: ${c7n.map((r) => `${r.wallS.toFixed(1)} s / ${r.cpuS.toFixed(2)} CPU-s`).join(', ')}).
@@ -218,11 +235,14 @@ ${calls}
 | unencrypted volumes attached to them | ${igVolumes} (ebs.volume-unencrypted FAILED) | ${found['influxdb-unencrypted-volumes'] ?? 0} | |
 | full scan, every check and kind (no target) | ${full.wallS.toFixed(1)} s, ${full.cpuS.toFixed(2)} CPU-s, ${full.peakRssMb.toFixed(0)} MB, ${full.calls} calls: ${full.byOperation[USER_DATA] ?? 0} per-instance user-data reads, ${sum(full.byOperation, (op) => LB_READ.test(op))} load-balancer reads, ${counted(full.byOperation)} others | | |
 
-Calls by operation: influxguard ${ops(ig[0]!)}; Custodian ${ops(c7n[0]!)}.`);
+Calls by operation: influxguard ${ops(ig[0]!)}; Custodian ${ops(c7n[0]!)}.${prowler.length ? prowlerTable(ig, prowler, prowlerFails(prowlerOut)) : ''}`);
     } finally {
       await emulator.stop();
     }
   }
+  const prowlerVersion = readFileSync(join(root, 'bench', 'requirements-prowler.txt'), 'utf8')
+    .trim()
+    .split('==')[1];
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const body = `## Peers: Cloud Custodian on the same estate (issue 33)
 
@@ -234,7 +254,7 @@ ${machine()}; load average at the end ${load}. \`node dist/bench/peer.js --sizes
     .replace(
       '==',
       ' ',
-    )} with [bench/custodian-policy.yml](custodian-policy.yml) (world-open 8086/8088 on security groups of tagged instances; unencrypted volumes attached to them), \`--cache-period 0\`, the same four regions; each tool in its own process through its own counting pass-through proxy to the same moto server (botocore honours \`AWS_ENDPOINT_URL\`). CPU and peak RSS: getrusage of the tool's process tree. Prowler is not run here (5.46 took 56.8 s, 28.8 CPU-s, 493 MB and 6,593 calls at 1,000 when issue 33 was filed).
+    )} with [bench/custodian-policy.yml](custodian-policy.yml) (world-open 8086/8088 on security groups of tagged instances; unencrypted volumes attached to them), \`--cache-period 0\`, the same four regions; each tool in its own process through its own counting pass-through proxy to the same moto server (botocore honours \`AWS_ENDPOINT_URL\`). CPU and peak RSS: getrusage of the tool's process tree. ${withProwler.length ? `Prowler ${prowlerVersion} in the same rounds at ${withProwler.map((x) => x.toLocaleString('en')).join(', ')} (\`prowler aws --checks ${PROWLER_CHECKS.join(' ')}\`, the same regions; no target, reported below).` : 'Prowler is not installed here: not run.'}
 
 | instances | measure | influxguard | Custodian | influxguard / Custodian |
 |---|---|---|---|---|
@@ -244,6 +264,46 @@ ${sections.join('\n\n')}`;
   process.stdout.write(`${body}\n`);
   if (!values['no-write']) writeSection('peer', body);
 }
+
+/** Prowler's FAIL results by check, from the CSV files it wrote (semicolon-separated, a header line each). */
+function prowlerFails(dir: string): Record<string, number> {
+  const fails: Record<string, number> = {};
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.csv'))) {
+    const [head, ...rows] = readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean);
+    const cols = head!.split(';');
+    const [check, status] = [cols.indexOf('CHECK_ID'), cols.indexOf('STATUS')];
+    for (const row of rows.map((r) => r.split(';'))) if (row[status] === 'FAIL') fails[row[check]!] = (fails[row[check]!] ?? 0) + 1;
+  }
+  return fails;
+}
+
+const prowlerTable = (ig: Run[], prowler: Run[], fails: Record<string, number>) => {
+  const m = (xs: Run[], f: (r: Run) => number) => median(xs.map(f));
+  const row = (what: string, f: (r: Run) => number, unit: string, digits: number, g = f) =>
+    `| ${what} | ${m(ig, f).toFixed(digits)}${unit} | ${m(prowler, g).toFixed(digits)}${unit} | **${(m(ig, f) / m(prowler, g)).toFixed(2)}×** |`;
+  return `
+
+Prowler in the same rounds (${prowler.map((r) => `${r.wallS.toFixed(1)} s / ${r.cpuS.toFixed(2)} CPU-s`).join(', ')}), every call counted:
+
+| measure | influxguard (Custodian's scope) | Prowler (six checks) | influxguard / Prowler |
+|---|---|---|---|
+${row('wall time', (r) => r.wallS, ' s', 1)}
+${row('CPU-seconds', (r) => r.cpuS, ' s', 2)}
+${row('peak RSS', (r) => r.peakRssMb, ' MB', 0)}
+${row(
+  'AWS calls (influxguard: load-balancer reads apart)',
+  (r) => counted(r.byOperation),
+  '',
+  0,
+  (r) => r.calls,
+)}
+
+Prowler's FAIL results: ${
+    Object.entries(fails)
+      .map(([c, k]) => `${c} ${k}`)
+      .join(', ') || 'none'
+  }. Its calls by operation: ${ops(prowler[0]!)}.`;
+};
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
