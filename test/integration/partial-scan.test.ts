@@ -1,0 +1,102 @@
+/**
+ * A scan of chosen checks and kinds (`influxguard scan --check … --kind …`, the API's `checks`) against the demo
+ * estate (scripts/demo-estate.ts: EC2 instances of every role, an internet-facing ALB, ECS services, Timestream for
+ * InfluxDB) with probe, host and audit evidence answered in process: for every check of the catalogue alone, and for
+ * every kind with every check, the partial scan gives exactly the full scan's findings for them (same status,
+ * severity, subject, evidence), and nothing the full scan says of them is dropped. One estate, one full scan, then
+ * the partial scans in process.
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { CHECKS } from '../../lib/checks/index.js';
+import { parseConfig, type Config } from '../../lib/config.js';
+import type { Check, Finding, ScanResult } from '../../lib/model.js';
+import { scan, type ScanDeps } from '../../lib/scan.js';
+import { DEMO_REGION as R, demoEstate } from '../../scripts/demo-estate.js';
+import { seedEstate } from '../../scripts/estate.js';
+import { testAccount, type TestAccount } from '../support/aws.js';
+import { audit, host, probe, SECRET, URLS } from '../support/demo-evidence.js';
+
+const NOW = new Date('2026-11-23T12:00:00.000Z');
+let account: TestAccount;
+let config: Config;
+let full: ScanResult;
+
+async function scanned(over: Partial<ScanDeps> = {}, conf: Config = config): Promise<ScanResult> {
+  const { clients } = account.clients(conf);
+  try {
+    return await scan(conf, {
+      clients,
+      homeRegion: R,
+      probe,
+      host,
+      audit,
+      now: () => NOW,
+      newScanId: () => '00000000-0000-4000-8000-000000000000',
+      // An emulator: Timestream's made-up endpoints are not probed.
+      env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' },
+      ...over,
+    });
+  } finally {
+    clients.destroy();
+  }
+}
+
+/** A finding as a whole (a user-data verdict read again from this process's cache says so: not a difference). */
+const whole = (f: Finding): string => JSON.stringify({ ...f, evidence: { ...f.evidence, cachedVerdict: undefined } });
+
+/** What the full scan says of these checks (and these subjects) that the partial one does not, and the reverse. */
+function differences(label: string, partial: readonly Finding[], expected: readonly Finding[]): string[] {
+  const got = partial.map(whole);
+  const want = expected.map(whole);
+  return [
+    ...want.filter((w) => !got.includes(w)).map((w) => `${label}: missing ${w.slice(0, 300)}`),
+    ...got.filter((g) => !want.includes(g)).map((g) => `${label}: extra ${g.slice(0, 300)}`),
+  ];
+}
+
+const fullOf = (c: Check) => full.document.findings.filter((f) => f.checkId === c.id);
+
+beforeAll(async () => {
+  account = await testAccount();
+  await seedEstate(account.seeder(R), demoEstate(URLS, { selfSigned: SECRET }));
+  config = parseConfig({
+    regions: [R],
+    probe: { enabled: true, allowedCidrs: ['127.0.0.0/8'], endpointCidrs: ['127.0.0.0/8'] },
+    audit: { secrets: [SECRET] },
+  });
+  full = await scanned();
+}, 60_000);
+
+describe('a scan of one check', () => {
+  it('the estate has subjects of every kind and findings of every scope', () => {
+    expect(new Set(full.subjects.map((s) => s.kind))).toEqual(new Set(['ec2-instance', 'ecs-service', 'timestream-db']));
+    const kindOf = new Map(full.subjects.map((s) => [s.id, s.kind]));
+    // Endpoint findings of ECS services (probed at their endpoint tag) as well as of instances.
+    const endpointKinds = full.document.findings
+      .filter((f) => CHECKS.find((c) => c.id === f.checkId)?.scope === 'endpoint')
+      .map((f) => kindOf.get(f.instanceId ?? ''));
+    expect(new Set(endpointKinds)).toEqual(new Set(['ec2-instance', 'ecs-service']));
+  });
+
+  it('for every check of the catalogue alone: exactly the full scan’s findings of it', async () => {
+    const diffs: string[] = [];
+    for (const c of CHECKS) {
+      const partial = await scanned({ checks: [c] });
+      diffs.push(...differences(c.id, partial.document.findings, fullOf(c)));
+      expect([c.id, partial.incomplete]).toEqual([c.id, full.incomplete]);
+    }
+    expect(diffs).toEqual([]);
+  }, 60_000);
+});
+
+describe('the API’s scan of chosen checks (`checks` in its request: a work unit, as lib/app/service.ts runUnit runs it)', () => {
+  it('endpoint checks alone: the ECS services’ endpoints are listed and judged by the unit that lists the region', async () => {
+    const ids = full.instances.map((i) => i.instanceId);
+    const unit = { instanceIds: ids, knownInstanceIds: ids, regionChecks: true, regionComplete: true };
+    const checks = CHECKS.filter((c) => c.scope === 'endpoint');
+    const partial = await scanned({ checks, unit });
+    const expected = full.document.findings.filter((f) => checks.some((c) => c.id === f.checkId));
+    expect(expected.some((f) => f.instanceId?.startsWith('arn:aws:ecs:') && f.status === 'FAILED')).toBe(true);
+    expect(differences('endpoint checks', partial.document.findings, expected)).toEqual([]);
+  });
+});
