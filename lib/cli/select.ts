@@ -10,8 +10,9 @@ import { KINDS } from '../kinds/index.js';
 import type { AnyKind } from '../kinds/kind.js';
 import type { Check, EvidenceKey } from '../model.js';
 
+const matches = (p: string) => (c: Check) => (p.endsWith('*') ? c.id.startsWith(p.slice(0, -1)) : c.id === p);
+
 export function selectChecks(patterns: readonly string[], checks: readonly Check[] = CHECKS): Check[] {
-  const matches = (p: string) => (c: Check) => (p.endsWith('*') ? c.id.startsWith(p.slice(0, -1)) : c.id === p);
   for (const p of patterns)
     if (!checks.some(matches(p)))
       throw usageError(`--check ${p}: no check has this id or family (ids as in docs/checks.md; a family: net.*)`);
@@ -35,12 +36,18 @@ function speaksOf(k: AnyKind, c: Check): boolean {
   return scope === k.scope && (!k.evidence || (c.needs as readonly EvidenceKey[]).some((n) => k.evidence!.keys.includes(n)));
 }
 
-/** The chosen checks and kinds, refused when no chosen check speaks of a chosen kind (a scan that could check nothing). */
+/**
+ * The chosen checks and kinds, refused when a pattern's checks speak of none of the chosen kinds: a scan that could
+ * check nothing, or one that would drop what the user named (`--check net.*,ebs.default-encryption-disabled --kind
+ * ecs-service`) without a word. The refused patterns are named, with the kinds their checks speak of.
+ */
 export function checkSelection(patterns: readonly string[], checks: readonly Check[], kinds: readonly string[]): void {
   const chosen = KINDS.filter((k) => kinds.includes(k.name));
-  if (checks.some((c) => chosen.some((k) => speaksOf(k, c)))) return;
-  const theirs = KINDS.filter((k) => checks.some((c) => speaksOf(k, c))).map((k) => k.name);
+  const refused = patterns.filter((p) => !checks.some((c) => matches(p)(c) && chosen.some((k) => speaksOf(k, c))));
+  if (!refused.length) return;
+  const named = checks.filter((c) => refused.some((p) => matches(p)(c)));
+  const theirs = KINDS.filter((k) => named.some((c) => speaksOf(k, c))).map((k) => k.name);
   throw usageError(
-    `--check ${patterns.join(',')} --kind ${kinds.join(',')}: none of the chosen checks applies to the chosen kinds (they check ${theirs.join(', ')})`,
+    `--check ${refused.join(',')} --kind ${kinds.join(',')}: none of the chosen checks applies to the chosen kinds (they check ${theirs.join(', ')})`,
   );
 }

@@ -194,6 +194,15 @@ describe('configuration errors', () => {
         ['--check', 'net.http-port-public,ebs.*', '--kind', 'timestream-db'],
         '--check net.http-port-public,ebs.* --kind timestream-db: none of the chosen checks applies to the chosen kinds (they check ec2-instance, ecs-service)',
       ],
+      // One pattern of several that no chosen kind receives is not dropped silently either: it is named.
+      [
+        ['--check', 'net.*,ebs.default-encryption-disabled', '--kind', 'ecs-service'],
+        '--check ebs.default-encryption-disabled --kind ecs-service: none of the chosen checks applies to the chosen kinds (they check ec2-instance)',
+      ],
+      [
+        ['--check', 'timestream.publicly-accessible', '--check', 'net.http-port-public', '--kind', 'ec2-instance'],
+        '--check timestream.publicly-accessible --kind ec2-instance: none of the chosen checks applies to the chosen kinds (they check timestream-db)',
+      ],
     ] as const) {
       // No region, no credentials: the usage error comes first.
       const r = await runCli(['scan', ...flags], {});
