@@ -356,7 +356,13 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
     scanId: (deps.newScanId ?? randomUUID)(),
     startedAt,
     finishedAt: now().toISOString(),
-    scope: { accounts: [accountId], regions },
+    // A partial scan says so: its checks and kinds (a summary with no failure is not a whole scan's).
+    scope: {
+      accounts: [accountId],
+      regions,
+      ...(checks.length < CHECKS.length ? { checks: checks.map((c) => c.id) } : {}),
+      ...(deps.kinds && deps.kinds.length < KINDS.length ? { kinds: [...deps.kinds] } : {}),
+    },
     findings,
     summary: summarise(findings),
   };

@@ -12,6 +12,8 @@ import { CHECKS } from '../../lib/checks/index.js';
 import { KINDS } from '../../lib/kinds/index.js';
 import { parseConfig, type Config } from '../../lib/config.js';
 import type { Check, Finding, ScanResult } from '../../lib/model.js';
+import { renderDocument } from '../../lib/render/formats.js';
+import { renderTable } from '../../lib/render/table.js';
 import { scan, type ScanDeps } from '../../lib/scan.js';
 import { mapLimit } from '../../lib/util/concurrency.js';
 import { DEMO_REGION as R, demoEstate } from '../../scripts/demo-estate.js';
@@ -121,5 +123,23 @@ describe('the API’s scan of chosen checks (`checks` in its request: a work uni
     const expected = full.document.findings.filter((f) => checks.some((c) => c.id === f.checkId));
     expect(expected.some((f) => f.instanceId?.startsWith('arn:aws:ecs:') && f.status === 'FAILED')).toBe(true);
     expect(differences('endpoint checks', partial.document.findings, expected)).toEqual([]);
+  });
+});
+
+describe('what a partial scan’s outputs say', () => {
+  it('the JSON document’s scope and the table’s heading name the checks and kinds it ran; a full scan’s name none', async () => {
+    const checks = CHECKS.filter((c) => c.id.startsWith('net.'));
+    const partial = await scanned({ checks, kinds: ['ec2-instance'] });
+    const json = async (r: ScanResult) => JSON.parse([...(await renderDocument('json', r.document))].join('')) as Record<string, unknown>;
+    expect((await json(partial)).scope).toEqual({
+      accounts: [account.accountId],
+      regions: [R],
+      checks: checks.map((c) => c.id),
+      kinds: ['ec2-instance'],
+    });
+    expect((await json(full)).scope).toEqual({ accounts: [account.accountId], regions: [R] });
+    const heading = (r: ScanResult) => renderTable(r.document, { color: false, width: 400, subjects: r.subjects }).split('\n')[0];
+    expect(heading(partial)).toMatch(/ · partial: checks net\.http-port-public, net\.rpc-port-exposed, .* · kinds ec2-instance$/);
+    expect(heading(full)).not.toMatch(/partial/);
   });
 });
