@@ -143,3 +143,21 @@ describe('what a partial scan’s outputs say', () => {
     expect(heading(full)).not.toMatch(/partial/);
   });
 });
+
+describe('accepted risks in a partial scan', () => {
+  it('mark the same findings as in the full scan; an entry of a check the scan did not run is not "matched no finding"', async () => {
+    const failing = (id: string) => full.document.findings.find((f) => f.checkId === id && f.status === 'FAILED' && f.instanceId)!;
+    const [net, ebs] = [failing('net.http-port-public'), failing('ebs.volume-unencrypted')];
+    const expires = new Date(NOW.getTime() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const entry = (f: Finding) => ({ checkId: f.checkId, instanceId: f.instanceId, reason: 'accepted', expires });
+    const conf = parseConfig({ ...config, suppressions: [entry(net), entry(ebs)] });
+    const partial = await scanned({ checks: CHECKS.filter((c) => c.id.startsWith('net.')) }, conf);
+    expect(partial.document.findings.filter((f) => f.suppression).map((f) => [f.checkId, f.instanceId])).toEqual([
+      ['net.http-port-public', net.instanceId],
+    ]);
+    expect(partial.unmatchedSuppressions).toEqual([]);
+    // The whole scan still says so of an entry that matched nothing.
+    const whole = await scanned({}, parseConfig({ ...config, suppressions: [{ ...entry(ebs), instanceId: 'i-0123456789abcdef0' }] }));
+    expect(whole.unmatchedSuppressions).toEqual([0]);
+  });
+});
