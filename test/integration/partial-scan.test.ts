@@ -7,7 +7,7 @@
  * the partial scans in process.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { checkSelection } from '../../lib/cli/select.js';
+import { checkSelection, checkSources } from '../../lib/cli/select.js';
 import { CHECKS } from '../../lib/checks/index.js';
 import { KINDS } from '../../lib/kinds/index.js';
 import { parseConfig, type Config } from '../../lib/config.js';
@@ -112,6 +112,56 @@ describe('a scan of one kind and one check (scan --kind K --check ID)', () => {
     });
     expect(diffs.flat()).toEqual([]);
   }, 60_000);
+});
+
+describe('checks whose evidence the scan does not gather (scan --check ID without --host, with --no-probe)', () => {
+  it('are refused only when the scan without probe, host or audit says nothing of them; every kind alone too', async () => {
+    const bare = parseConfig({ regions: [R], probe: { enabled: false } });
+    const without = await scanned({ probe: undefined, host: undefined, audit: undefined }, bare);
+    const kindOf = new Map(without.subjects.map((s) => [s.id, s.kind]));
+    const wrong: string[] = [];
+    for (const kinds of [undefined, ...KINDS.map((k) => [k.name])])
+      for (const c of CHECKS) {
+        const said = without.document.findings.filter((f) => f.checkId === c.id && (!kinds || kinds.includes(kindOf.get(f.instanceId!)!)));
+        try {
+          checkSources([c.id], [c], bare, kinds);
+        } catch {
+          if (said.length) wrong.push(`${c.id} ${kinds ?? ''}: refused, but the scan says ${said.length} finding(s) of it`);
+        }
+      }
+    expect(wrong).toEqual([]);
+    // What is refused: host-only, probe-only and audit checks.
+    const refused = CHECKS.filter((c) => {
+      try {
+        checkSources([c.id], [c], bare);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(refused.map((c) => c.id)).toEqual(
+      expect.arrayContaining(['host.rpc-bind-all-interfaces', 'tls.legacy-protocols', 'users.admin-privileges']),
+    );
+    expect(refused.map((c) => c.id)).not.toContain('auth.disabled');
+  });
+});
+
+describe('a scan of chosen kinds with every check (scan --kind K)', () => {
+  it('each kind and each pair of kinds: the full scan’s findings on their subjects, nothing else', async () => {
+    const kindOf = new Map(full.subjects.map((s) => [s.id, s.kind]));
+    const on = (f: Finding) => (f.instanceId ? kindOf.get(f.instanceId) : 'ec2-instance');
+    const names = KINDS.map((k) => k.name);
+    const choices = [...names.map((n) => [n]), ...names.flatMap((a, i) => names.slice(i + 1).map((b) => [a, b]))];
+    const diffs = await mapLimit(choices, 3, async (kinds) => {
+      const partial = await scanned({ kinds });
+      const expected = full.document.findings.filter((f) => kinds.includes(on(f)!));
+      return [
+        ...differences(`--kind ${kinds.join(',')}`, partial.document.findings, expected),
+        ...(partial.incomplete.length ? [`--kind ${kinds.join(',')}: incomplete ${partial.incomplete.join('; ')}`] : []),
+      ];
+    });
+    expect(diffs.flat()).toEqual([]);
+  });
 });
 
 describe('the API’s scan of chosen checks (`checks` in its request: a work unit, as lib/app/service.ts runUnit runs it)', () => {
