@@ -29,6 +29,7 @@ import {
 } from './evidence/index.js';
 import { gatherAudit, labNoted } from './evidence/audit/gather.js';
 import { objectStoreReader } from './evidence/object-store.js';
+import { gatheredSources } from './evidence/sources.js';
 import { emulatedAws, gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
 import { gatherRegion } from './kinds/gather.js';
 import { KINDS, type AnyKind } from './kinds/index.js';
@@ -329,7 +330,7 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   // The host is read once for the host evidence and for the S3 buckets its InfluxDB 3 object stores name.
   const shared = host ? sharedHost(host) : undefined;
   // The credentialed audit goes where probes go, with the secret each instance names (read once per scan).
-  const auditing = config.probe.enabled && (config.audit.secretArn !== undefined || config.audit.secrets.length > 0);
+  const auditing = gatheredSources(config).audit;
   const audit: AuditFn | undefined = !auditing ? undefined : (deps.audit ?? (await realAuditor(config, env, deps.clients)));
   // Timestream endpoints are AWS's names: under an emulator they are made up and never probed (not even resolved).
   const sources: EvidenceSource[] = [

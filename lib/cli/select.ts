@@ -7,6 +7,7 @@
 import { CHECKS } from '../checks/index.js';
 import type { Config } from '../config.js';
 import { usageError } from '../errors.js';
+import { missingSources, type Source } from '../evidence/sources.js';
 import { KINDS } from '../kinds/index.js';
 import type { AnyKind } from '../kinds/kind.js';
 import type { Check, EvidenceKey } from '../model.js';
@@ -53,39 +54,24 @@ export function checkSelection(patterns: readonly string[], checks: readonly Che
   );
 }
 
-/** The per-subject evidence sources a scan with this configuration gathers (as lib/scan.ts `scan` decides them). */
-type Source = 'probe' | 'host' | 'audit';
-const sourcesOf = (config: Config): Record<Source, boolean> => ({
-  probe: config.probe.enabled,
-  host: config.host.enabled || config.host.local !== undefined,
-  audit: config.probe.enabled && (config.audit.secretArn !== undefined || config.audit.secrets.length > 0),
-});
+/** What turns each source on, in the CLI's words. */
 const HOW: Record<Source, string> = {
   probe: 'the probe: not with --no-probe',
   host: 'host evidence: --host',
   audit: 'the credentialed audit: --audit-secret',
 };
-/** The source an evidence key comes from (the host's object stores are read from the host); AWS's otherwise. */
-const SOURCE_OF: Partial<Record<EvidenceKey, Source>> = { probe: 'probe', host: 'host', objectStore: 'host', audit: 'audit' };
 
 /**
  * Chosen checks that would be silent: a pattern whose every check reads only per-subject evidence this scan does not
  * gather (`--check host.rpc-bind-all-interfaces` without `--host`) is refused, naming what gathers it, instead of an
- * empty scan that exits 0. An ECS service's task definition is host evidence for the endpoint checks a host answers.
+ * empty scan that exits 0.
  */
 export function checkSources(patterns: readonly string[], checks: readonly Check[], config: Config, kinds?: readonly string[]): void {
-  const sources = sourcesOf(config);
-  const ecsHost = (c: Check) => c.scope === 'endpoint' && c.hostVerdict !== undefined && (!kinds || kinds.includes('ecs-service'));
-  const read = (c: Check, k: EvidenceKey) => {
-    const source = SOURCE_OF[k];
-    return !source || sources[source] || (k === 'host' && ecsHost(c));
-  };
-  const silent = (c: Check) => !(c.needs as readonly EvidenceKey[]).some((k) => read(c, k));
-  const refused = patterns.filter((p) => checks.filter(matches(p)).every(silent));
+  const missing = new Map(checks.map((c) => [c, missingSources(c, config, kinds)]));
+  const refused = patterns.filter((p) => checks.filter(matches(p)).every((c) => missing.get(c)!.length > 0));
   if (!refused.length) return;
-  const named = checks.filter((c) => refused.some((p) => matches(p)(c)));
-  const missing = new Set(named.flatMap((c) => c.needs.flatMap((k) => SOURCE_OF[k] ?? [])).filter((s) => !sources[s]));
+  const sources = new Set(checks.filter((c) => refused.some((p) => matches(p)(c))).flatMap((c) => missing.get(c)!));
   throw usageError(
-    `--check ${refused.join(',')}: its checks read only evidence this scan does not gather (${[...missing].map((s) => HOW[s]).join('; ')})`,
+    `--check ${refused.join(',')}: its checks read only evidence this scan does not gather (${[...sources].map((s) => HOW[s]).join('; ')})`,
   );
 }
