@@ -10,6 +10,7 @@ import { createClients, type CallCounter, type Clients } from '../aws/clients.js
 import { CHECKS } from '../checks/index.js';
 import { REGION_RE, type Config } from '../config.js';
 import { configError, InfluxguardError, oneLine } from '../errors.js';
+import { missingSources, type Source } from '../evidence/sources.js';
 import { goneInstances, listInstances } from '../discover/ec2.js';
 import { isFailing, type Finding, type ScanDocument, type ScanResult, type Summary } from '../model.js';
 import { changesOf, notify, publishSecurityHub } from '../publish/index.js';
@@ -192,12 +193,39 @@ export async function authorizeAccounts(requested: string[] | undefined, deps: A
   return [...new Set(requested)];
 }
 
+/** What turns each per-subject source on, in the stack's words. */
+const HOW: Record<Source, string> = {
+  probe: 'the probe: probe.enabled',
+  host: 'host evidence: host.enabled (never collected by wait=true scans)',
+  audit: 'the credentialed audit: audit.secretArn or audit.secrets, with the probe',
+};
+
+/** Requested checks that could read nothing this scan gathers are refused, rather than answered with no finding. */
+function refuseSilent(checks: readonly string[] | undefined, config: Config): void {
+  const silent = CHECKS.filter((c) => checks?.includes(c.id)).map((c) => [c.id, missingSources(c, config)] as const);
+  const refused = silent.filter(([, missing]) => missing.length);
+  if (!refused.length) return;
+  const sources = [...new Set(refused.flatMap(([, missing]) => missing))].map((s) => HOW[s]).join('; ');
+  const ids = refused.map(([id]) => id).join(', ');
+  throw new RequestError(
+    'checks',
+    `checks: ${ids} ${refused.length === 1 ? 'reads' : 'read'} only evidence this scan does not gather (${sources})`,
+  );
+}
+
+/** The checks a recorded request chose (a scan of chosen checks), as its document's scope names them. */
+const chosenChecks = (request: unknown): { checks?: string[] } => {
+  const checks = (request as { checks?: unknown } | null)?.checks;
+  return Array.isArray(checks) ? { checks: checks.filter((c): c is string => typeof c === 'string' && checkIds().has(c)) } : {};
+};
+
 /** Split the request's scope into units, record the scan, enqueue the units; a scan whose units cannot be enqueued is marked failed. */
 export async function dispatch(
   request: ScanRequest,
   deps: AppDeps,
   opts: { requestedBy?: string } = {},
 ): Promise<{ scanId: string; unitsTotal: number }> {
+  refuseSilent(request.checks, deps.config);
   const now = (deps.now ?? (() => new Date()))();
   const scanId = (deps.newId ?? randomUUID)();
   const accounts = await authorizeAccounts(request.accounts, deps);
@@ -447,7 +475,7 @@ async function finish(scanId: string, deps: AppDeps): Promise<boolean> {
     scanId,
     startedAt: got.meta.createdAt,
     finishedAt,
-    scope: { accounts: agg.accounts, regions: agg.regions },
+    scope: { accounts: agg.accounts, regions: agg.regions, ...chosenChecks(got.meta.request) },
     summary: agg.summary,
     findings: agg.worst,
     incomplete: incompleteOf(got.units, got.meta.unitsTotal, deps.config),
@@ -470,7 +498,7 @@ export async function scanStatus(scanId: string, deps: Pick<AppDeps, 'store' | '
     ...(got.meta.error ? { error: got.meta.error } : {}),
     ...(got.meta.finishedAt ? { finishedAt: got.meta.finishedAt } : {}),
     progress: { unitsDone: got.meta.unitsDone, unitsTotal: got.meta.unitsTotal },
-    scope: { accounts: agg.accounts, regions: agg.regions, instances: agg.instances },
+    scope: { accounts: agg.accounts, regions: agg.regions, instances: agg.instances, ...chosenChecks(got.meta.request) },
     summary: agg.summary,
     incomplete: incompleteOf(got.units, got.meta.unitsTotal, deps.config),
     ...(agg.publish
@@ -497,6 +525,12 @@ export async function scanNow(
   opts: { requestedBy?: string } = {},
 ): Promise<ScanDocument & { incomplete: string[] }> {
   if (request.publish) throw new RequestError('publish', 'publish: wait=true scans are never published (drop wait to publish)');
+  const readOnly: Config = {
+    ...deps.config,
+    host: { ...deps.config.host, enabled: false },
+    publish: { ...deps.config.publish, enabled: false, snsTopicArn: undefined },
+  };
+  refuseSilent(request.checks, readOnly);
   const accounts = request.accounts ? await authorizeAccounts(request.accounts, deps) : [await self(deps)];
   const regions = request.regions ?? (deps.config.regions.length ? deps.config.regions : [deps.homeRegion]);
   if (accounts.length !== 1 || regions.length !== 1 || regions[0] === 'all' || (request.instanceIds?.length ?? 0) > 50) {
@@ -520,11 +554,6 @@ export async function scanNow(
     { scanId, createdAt: now.toISOString(), request, unitsTotal: 1, ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}) },
     now,
   );
-  const readOnly: Config = {
-    ...deps.config,
-    host: { ...deps.config.host, enabled: false },
-    publish: { ...deps.config.publish, enabled: false, snsTopicArn: undefined },
-  };
   const { document, unitResult } = await runUnit(unit, { ...deps, config: readOnly, newId: () => scanId });
   return { ...document, scanId, incomplete: incompleteOf([unitResult], 1, deps.config) };
 }

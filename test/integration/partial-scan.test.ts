@@ -12,6 +12,7 @@ import { CHECKS } from '../../lib/checks/index.js';
 import { KINDS } from '../../lib/kinds/index.js';
 import { parseConfig, type Config } from '../../lib/config.js';
 import type { Check, Finding, ScanResult } from '../../lib/model.js';
+import { buildSummary } from '../../lib/publish/sns.js';
 import { renderDocument } from '../../lib/render/formats.js';
 import { renderTable } from '../../lib/render/table.js';
 import { scan, type ScanDeps } from '../../lib/scan.js';
@@ -191,6 +192,15 @@ describe('what a partial scan’s outputs say', () => {
     const heading = (r: ScanResult) => renderTable(r.document, { color: false, width: 400, subjects: r.subjects }).split('\n')[0];
     expect(heading(partial)).toMatch(/ · partial: checks net\.http-port-public, net\.rpc-port-exposed, .* · kinds ec2-instance$/);
     expect(heading(full)).not.toMatch(/partial/);
+  });
+
+  it('the SNS summary of a scan of chosen checks (the API publishes those) says its counts are theirs alone', async () => {
+    const partial = await scanned({ checks: CHECKS.filter((c) => c.id.startsWith('timestream.')) });
+    const line = (r: ScanResult) => buildSummary(r.document, undefined).message.split('\n')[2];
+    expect(line(partial)).toBe(
+      'Partial scan: only the checks timestream.publicly-accessible, timestream.diagnostics-exposed, timestream.log-delivery-disabled',
+    );
+    expect(buildSummary(full.document, undefined).message).not.toMatch(/Partial scan/);
   });
 });
 
