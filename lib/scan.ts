@@ -150,12 +150,12 @@ const failedRegion = (checks: readonly Check[], accountId: string, region: strin
 
 /**
  * Whether this scan (or work unit) lists a kind in the region: a kind listed per unit always; a kind listed
- * region-whole by the unit that runs the region checks (every CLI scan does), when a check of its scope, or an
- * endpoint check (they speak of every kind's endpoints: `--check auth.*` too), is among the scan's checks.
+ * region-whole by the unit that runs the region checks (every CLI scan does), when a check that can speak of its
+ * subjects (`appliesToKind`), or an endpoint check (they speak of every kind's endpoints), is among the scan's checks.
  */
 const listsKind = (k: AnyKind, unit: UnitScope | undefined, checks: readonly Check[], kinds?: readonly string[]): boolean =>
   (!kinds || kinds.includes(k.name)) &&
-  (k.listedBy === 'unit' || ((!unit || unit.regionChecks) && checks.some((c) => c.scope === k.scope || c.scope === 'endpoint')));
+  (k.listedBy === 'unit' || ((!unit || unit.regionChecks) && checks.some((c) => c.scope === 'endpoint' || appliesToKind(k, c))));
 
 /** Every kind's listing, then the region's shared records for all their subjects, then what each kind reads after. */
 async function discoverRegion(kinds: readonly AnyKind[], d: DiscoverContext): Promise<RegionInventory> {

@@ -19,7 +19,7 @@ import { scan, type ScanDeps } from '../../lib/scan.js';
 import { mapLimit } from '../../lib/util/concurrency.js';
 import { DEMO_REGION as R, demoEstate } from '../../scripts/demo-estate.js';
 import { seedEstate } from '../../scripts/estate.js';
-import { testAccount, type TestAccount } from '../support/aws.js';
+import { denyOperation, testAccount, type TestAccount } from '../support/aws.js';
 import { audit, host, probe, SECRET, URLS } from '../support/demo-evidence.js';
 
 const NOW = new Date('2026-11-23T12:00:00.000Z');
@@ -162,6 +162,26 @@ describe('a scan of chosen kinds with every check (scan --kind K)', () => {
       ];
     });
     expect(diffs.flat()).toEqual([]);
+  });
+});
+
+describe('a kind the chosen checks cannot speak of', () => {
+  it('is not listed: its listing failing does not make a scan of EBS checks incomplete (exit 3); of net checks it does', async () => {
+    const deniedEcs = async (checks: Check[]) => {
+      const { clients } = account.clients(config);
+      denyOperation(await clients.ecs(R), 'ListServices');
+      try {
+        return await scanned({ checks, clients });
+      } finally {
+        clients.destroy();
+      }
+    };
+    const ebs = CHECKS.filter((c) => c.id === 'ebs.volume-unencrypted');
+    const partial = await deniedEcs(ebs);
+    expect(partial.incomplete).toEqual([]);
+    expect(differences('ebs.volume-unencrypted', partial.document.findings, fullOf(ebs[0]!))).toEqual([]);
+    const net = await deniedEcs(CHECKS.filter((c) => c.id === 'net.http-port-public'));
+    expect(net.incomplete).toEqual([expect.stringMatching(/ecs:ListServices failed/)]);
   });
 });
 
