@@ -15,6 +15,8 @@ import type { Check, EvidenceKey } from '../model.js';
 const matches = (p: string) => (c: Check) => (p.endsWith('*') ? c.id.startsWith(p.slice(0, -1)) : c.id === p);
 
 export function selectChecks(patterns: readonly string[], checks: readonly Check[] = CHECKS): Check[] {
+  // An empty list (`--check "$UNSET"`) would be a scan of no check, exit 0.
+  if (!patterns.length) throw usageError('--check: no check id or family given (ids as in docs/checks.md; a family: net.*)');
   for (const p of patterns)
     if (!checks.some(matches(p)))
       throw usageError(`--check ${p}: no check has this id or family (ids as in docs/checks.md; a family: net.*)`);
@@ -23,6 +25,7 @@ export function selectChecks(patterns: readonly string[], checks: readonly Check
 
 export function selectKinds(names: readonly string[]): string[] {
   const known = KINDS.map((k) => k.name).sort();
+  if (!names.length) throw usageError(`--kind: no resource kind given (${known.join(', ')})`);
   for (const n of names) if (!known.includes(n)) throw usageError(`--kind ${n}: not a resource kind (${known.join(', ')})`);
   return [...new Set(names)];
 }

@@ -215,6 +215,10 @@ describe('configuration errors', () => {
         ['--check', 'timestream.publicly-accessible', '--check', 'net.http-port-public', '--kind', 'ec2-instance'],
         '--check timestream.publicly-accessible --kind ec2-instance: none of the chosen checks applies to the chosen kinds (they check timestream-db)',
       ],
+      // An empty list (an unset shell variable: --check "$CHECKS") is not a scan of no check, nor of every kind.
+      [['--check', ''], '--check: no check id or family given'],
+      [['--check', ' , '], '--check: no check id or family given'],
+      [['--kind', ''], '--kind: no resource kind given (ec2-instance, ecs-service, timestream-db)'],
       // Checks that read only evidence the scan does not gather would be silent (exit 0, no finding): refused, saying why.
       [
         ['--check', 'host.rpc-bind-all-interfaces,net.*'],
