@@ -212,6 +212,8 @@ describe('what a partial scan’s outputs say', () => {
     const heading = (r: ScanResult) => renderTable(r.document, { color: false, width: 400, subjects: r.subjects }).split('\n')[0];
     expect(heading(partial)).toMatch(/ · partial: checks net\.http-port-public, net\.rpc-port-exposed, .* · kinds ec2-instance$/);
     expect(heading(full)).not.toMatch(/partial/);
+    const html = [...(await renderDocument('html', partial.document, { subjects: partial.subjects }))].join('');
+    expect(html).toContain(' · partial: checks net.http-port-public, net.rpc-port-exposed, ');
   });
 
   it('the SNS summary of a scan of chosen checks (the API publishes those) says its counts are theirs alone', async () => {
