@@ -11,6 +11,7 @@ import { CHECKS } from '../checks/index.js';
 import { REGION_RE, type Config } from '../config.js';
 import { configError, InfluxguardError, oneLine } from '../errors.js';
 import { missingSources, type Source } from '../evidence/sources.js';
+import { hostReach } from '../kinds/index.js';
 import { goneInstances, listInstances } from '../discover/ec2.js';
 import { isFailing, type Finding, type ScanDocument, type ScanResult, type Summary } from '../model.js';
 import { changesOf, notify, publishSecurityHub } from '../publish/index.js';
@@ -202,10 +203,11 @@ const HOW: Record<Source, string> = {
 
 /** Requested checks that could read nothing this scan gathers are refused, rather than answered with no finding. */
 function refuseSilent(checks: readonly string[] | undefined, config: Config): void {
-  const silent = CHECKS.filter((c) => checks?.includes(c.id)).map((c) => [c.id, missingSources(c, config)] as const);
-  const refused = silent.filter(([, missing]) => missing.length);
+  const reach = hostReach(config);
+  const silent = CHECKS.filter((c) => checks?.includes(c.id)).map((c) => [c.id, missingSources(c, config, reach)] as const);
+  const refused = silent.filter(([, missing]) => missing !== undefined);
   if (!refused.length) return;
-  const sources = [...new Set(refused.flatMap(([, missing]) => missing))].map((s) => HOW[s]).join('; ');
+  const sources = [...new Set(refused.flatMap(([, missing]) => missing ?? []))].map((s) => HOW[s]).join('; ');
   const ids = refused.map(([id]) => id).join(', ');
   throw new RequestError(
     'checks',

@@ -8,7 +8,7 @@ import { CHECKS } from '../checks/index.js';
 import type { Config } from '../config.js';
 import { usageError } from '../errors.js';
 import { missingSources, type Source } from '../evidence/sources.js';
-import { KINDS } from '../kinds/index.js';
+import { hostReach, KINDS } from '../kinds/index.js';
 import type { AnyKind } from '../kinds/kind.js';
 import type { Check, EvidenceKey } from '../model.js';
 
@@ -65,16 +65,19 @@ const HOW: Record<Source, string> = {
 };
 
 /**
- * Chosen checks that would be silent: a pattern whose every check reads only per-subject evidence this scan does not
- * gather (`--check host.rpc-bind-all-interfaces` without `--host`) is refused, naming what gathers it, instead of an
- * empty scan that exits 0.
+ * Chosen checks that would be silent: a pattern whose every check (of those that speak of the chosen kinds) reads only
+ * per-subject evidence this scan does not gather (`--check host.rpc-bind-all-interfaces` without `--host`) is
+ * refused, naming what gathers it, instead of an empty scan that exits 0.
  */
 export function checkSources(patterns: readonly string[], checks: readonly Check[], config: Config, kinds?: readonly string[]): void {
-  const missing = new Map(checks.map((c) => [c, missingSources(c, config, kinds)]));
-  const refused = patterns.filter((p) => checks.filter(matches(p)).every((c) => missing.get(c)!.length > 0));
+  const reach = hostReach(config, kinds);
+  const chosen = KINDS.filter((k) => !kinds || kinds.includes(k.name));
+  const relevant = checks.filter((c) => chosen.some((k) => speaksOf(k, c)));
+  const missing = new Map(relevant.map((c) => [c, missingSources(c, config, reach)]));
+  const refused = patterns.filter((p) => relevant.filter(matches(p)).every((c) => missing.get(c) !== undefined));
   if (!refused.length) return;
-  const sources = new Set(checks.filter((c) => refused.some((p) => matches(p)(c))).flatMap((c) => missing.get(c)!));
+  const sources = new Set(relevant.filter((c) => refused.some((p) => matches(p)(c))).flatMap((c) => missing.get(c) ?? []));
   throw usageError(
-    `--check ${refused.join(',')}: its checks read only evidence this scan does not gather (${[...sources].map((s) => HOW[s]).join('; ')})`,
+    `--check ${refused.join(',')}: its checks read only evidence this scan does not gather (${[...sources].map((s) => HOW[s]).join('; ') || 'none of the chosen kinds gives it'})`,
   );
 }

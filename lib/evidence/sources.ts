@@ -18,19 +18,30 @@ export const gatheredSources = (config: Config): Record<Source, boolean> => ({
 /** The source of each evidence key a source gathers (the host's object stores are read from the host); AWS's otherwise. */
 const SOURCE_OF: Partial<Record<EvidenceKey, Source>> = { probe: 'probe', host: 'host', objectStore: 'host', audit: 'audit' };
 
+/** What the scanned kinds take from the host: a collector's evidence (EC2 instances), task definitions read as a host's. */
+export interface HostReach {
+  /** A kind whose subjects the host collector reads (`--host`). */
+  collector: boolean;
+  /** A kind whose AWS records answer the endpoint checks a host answers (ECS task definitions), probe or not. */
+  hostVerdicts: boolean;
+}
+
 /**
- * The sources off in this configuration that a check reads, when it reads nothing else (empty: it reads something
- * gathered). An ECS service's task definition is host evidence for the endpoint checks a host answers, when ECS
- * services are among the kinds scanned (`kinds` absent: every kind).
+ * Whether a check could read nothing a scan with this configuration gathers: undefined when it reads something
+ * gathered, else the sources off that would give it evidence (empty: none would, for the scanned kinds).
  */
-export function missingSources(c: Check, config: Config, kinds?: readonly string[]): Source[] {
+export function missingSources(c: Check, config: Config, reach: HostReach): Source[] | undefined {
   const on = gatheredSources(config);
-  const ecsHost = c.scope === 'endpoint' && c.hostVerdict !== undefined && (!kinds || kinds.includes('ecs-service'));
   const missing = new Set<Source>();
   for (const k of c.needs as readonly EvidenceKey[]) {
     const source = SOURCE_OF[k];
-    if (!source || on[source] || (k === 'host' && ecsHost)) return [];
-    missing.add(source);
+    if (!source) return undefined;
+    if (source === 'host') {
+      if ((k === 'host' && c.scope === 'endpoint' && c.hostVerdict !== undefined && reach.hostVerdicts) || (on.host && reach.collector))
+        return undefined;
+      if (reach.collector) missing.add('host');
+    } else if (on[source]) return undefined;
+    else missing.add(source);
   }
   return [...missing];
 }

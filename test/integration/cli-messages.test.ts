@@ -183,6 +183,7 @@ describe('configuration errors', () => {
       ['--check', 'host.rpc-bind-all-interfaces', '--host'],
       // An ECS task definition answers the endpoint checks that the host answers, probe or not.
       ['--check', 'auth.disabled', '--no-probe'],
+      ['--check', 'tls.*', '--kind', 'timestream-db'],
       ['--check', 'tokens.*', '--audit-secret', 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:influx-AbCdEf'],
     ]) {
       const r = await runCli(['scan', ...flags], {});
@@ -227,6 +228,11 @@ describe('configuration errors', () => {
       [
         ['--check', 'auth.no-admin-user', '--no-probe'],
         '--check auth.no-admin-user: its checks read only evidence this scan does not gather (the probe: not with --no-probe)',
+      ],
+      // Of the chosen kinds' checks: Timestream for InfluxDB has no host; an instance check of TLS does not speak of it.
+      [
+        ['--check', 'tls.*', '--kind', 'timestream-db', '--no-probe'],
+        '--check tls.*: its checks read only evidence this scan does not gather (the probe: not with --no-probe)',
       ],
       [
         ['--check', 'tokens.*'],
