@@ -21,7 +21,7 @@ import { renderTable } from '../../lib/render/table.js';
 import { scan } from '../../lib/scan.js';
 import { DEMO_REGION as R, demoEstate } from '../../scripts/demo-estate.js';
 import { seedEstate, type SeededEstate } from '../../scripts/estate.js';
-import { audit, host, probe, SECRET, URLS } from '../support/demo-evidence.js';
+import { demoScanDeps, SECRET, URLS } from '../support/demo-evidence.js';
 import { testAccount, type TestAccount } from '../support/aws.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
@@ -59,12 +59,7 @@ async function scanned(listFails = false): Promise<ScanResult> {
     return await scan(config, {
       clients: listFails ? failingTimestream(clients) : clients,
       homeRegion: R,
-      probe,
-      host,
-      audit,
-      now: () => NOW,
-      newScanId: () => '00000000-0000-4000-8000-000000000000',
-      env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' },
+      ...demoScanDeps(NOW),
     });
   } finally {
     clients.destroy();

@@ -20,7 +20,7 @@ import { mapLimit } from '../../lib/util/concurrency.js';
 import { DEMO_REGION as R, demoEstate } from '../../scripts/demo-estate.js';
 import { seedEstate } from '../../scripts/estate.js';
 import { denyOperation, testAccount, type TestAccount } from '../support/aws.js';
-import { audit, host, probe, SECRET, URLS } from '../support/demo-evidence.js';
+import { demoScanDeps, SECRET, URLS } from '../support/demo-evidence.js';
 
 const NOW = new Date('2026-11-23T12:00:00.000Z');
 let account: TestAccount;
@@ -30,18 +30,7 @@ let full: ScanResult;
 async function scanned(over: Partial<ScanDeps> = {}, conf: Config = config): Promise<ScanResult> {
   const { clients } = account.clients(conf);
   try {
-    return await scan(conf, {
-      clients,
-      homeRegion: R,
-      probe,
-      host,
-      audit,
-      now: () => NOW,
-      newScanId: () => '00000000-0000-4000-8000-000000000000',
-      // An emulator: Timestream's made-up endpoints are not probed.
-      env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' },
-      ...over,
-    });
+    return await scan(conf, { clients, homeRegion: R, ...demoScanDeps(NOW), ...over });
   } finally {
     clients.destroy();
   }

@@ -100,3 +100,13 @@ export const audit: AuditFn = async (t) =>
     ],
     databases: ['telegraf'],
   });
+
+/** A demo scan's in-process evidence and frame (fixed clock and id; an emulator: Timestream endpoints not probed). */
+export const demoScanDeps = (now: Date) => ({
+  probe,
+  host,
+  audit,
+  now: () => now,
+  newScanId: () => '00000000-0000-4000-8000-000000000000',
+  env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' },
+});
