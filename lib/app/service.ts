@@ -215,10 +215,11 @@ function refuseSilent(checks: readonly string[] | undefined, config: Config): vo
   );
 }
 
-/** The checks a recorded request chose (a scan of chosen checks), as its document's scope names them. */
+/** The checks a recorded request chose (a scan of chosen checks, not of every one), as its document's scope names them. */
 const chosenChecks = (request: unknown): { checks?: string[] } => {
-  const checks = (request as { checks?: unknown } | null)?.checks;
-  return Array.isArray(checks) ? { checks: checks.filter((c): c is string => typeof c === 'string' && checkIds().has(c)) } : {};
+  const asked = (request as { checks?: unknown } | null)?.checks;
+  const checks = Array.isArray(asked) ? CHECKS.filter((c) => asked.includes(c.id)).map((c) => c.id) : [];
+  return checks.length && checks.length < CHECKS.length ? { checks } : {};
 };
 
 /** Split the request's scope into units, record the scan, enqueue the units; a scan whose units cannot be enqueued is marked failed. */
