@@ -10,7 +10,7 @@ import { createClients, type CallCounter, type Clients } from '../aws/clients.js
 import { CHECKS } from '../checks/index.js';
 import { REGION_RE, type Config } from '../config.js';
 import { configError, InfluxguardError, oneLine } from '../errors.js';
-import { missingSources, type Source } from '../evidence/sources.js';
+import { gatheredSources, missingSources, type Source } from '../evidence/sources.js';
 import { hostReach } from '../kinds/index.js';
 import { goneInstances, listInstances } from '../discover/ec2.js';
 import { isFailing, type Finding, type ScanDocument, type ScanResult, type Summary } from '../model.js';
@@ -201,10 +201,13 @@ const HOW: Record<Source, string> = {
   audit: 'the credentialed audit: audit.secretArn or audit.secrets, with the probe',
 };
 
-/** Requested checks that could read nothing this scan gathers are refused, rather than answered with no finding. */
-function refuseSilent(checks: readonly string[] | undefined, config: Config): void {
+/**
+ * Requested checks that could read nothing the scan gathers (`on`: the sources it runs) are refused, rather than
+ * answered with no finding.
+ */
+function refuseSilent(checks: readonly string[] | undefined, config: Config, on: Record<Source, boolean>): void {
   const reach = hostReach(config);
-  const silent = CHECKS.filter((c) => checks?.includes(c.id)).map((c) => [c.id, missingSources(c, config, reach)] as const);
+  const silent = CHECKS.filter((c) => checks?.includes(c.id)).map((c) => [c.id, missingSources(c, on, reach)] as const);
   const refused = silent.filter(([, missing]) => missing !== undefined);
   if (!refused.length) return;
   const sources = [...new Set(refused.flatMap(([, missing]) => missing ?? []))].map((s) => HOW[s]).join('; ');
@@ -228,7 +231,10 @@ export async function dispatch(
   deps: AppDeps,
   opts: { requestedBy?: string } = {},
 ): Promise<{ scanId: string; unitsTotal: number }> {
-  refuseSilent(request.checks, deps.config);
+  // The workers run the scan: the probe and host switches are the stack's, the audit's secrets the workers' alone
+  // (serverless.yml), so an audit is assumed wherever the probe runs.
+  const on = gatheredSources(deps.config);
+  refuseSilent(request.checks, deps.config, { ...on, audit: on.probe });
   const now = (deps.now ?? (() => new Date()))();
   const scanId = (deps.newId ?? randomUUID)();
   const accounts = await authorizeAccounts(request.accounts, deps);
@@ -533,7 +539,7 @@ export async function scanNow(
     host: { ...deps.config.host, enabled: false },
     publish: { ...deps.config.publish, enabled: false, snsTopicArn: undefined },
   };
-  refuseSilent(request.checks, readOnly);
+  refuseSilent(request.checks, readOnly, gatheredSources(readOnly));
   const accounts = request.accounts ? await authorizeAccounts(request.accounts, deps) : [await self(deps)];
   const regions = request.regions ?? (deps.config.regions.length ? deps.config.regions : [deps.homeRegion]);
   if (accounts.length !== 1 || regions.length !== 1 || regions[0] === 'all' || (request.instanceIds?.length ?? 0) > 50) {

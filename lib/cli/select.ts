@@ -7,7 +7,7 @@
 import { CHECKS } from '../checks/index.js';
 import type { Config } from '../config.js';
 import { usageError } from '../errors.js';
-import { missingSources, type Source } from '../evidence/sources.js';
+import { gatheredSources, missingSources, type Source } from '../evidence/sources.js';
 import { hostReach, KINDS } from '../kinds/index.js';
 import type { AnyKind } from '../kinds/kind.js';
 import type { Check, EvidenceKey } from '../model.js';
@@ -73,7 +73,8 @@ export function checkSources(patterns: readonly string[], checks: readonly Check
   const reach = hostReach(config, kinds);
   const chosen = KINDS.filter((k) => !kinds || kinds.includes(k.name));
   const relevant = checks.filter((c) => chosen.some((k) => speaksOf(k, c)));
-  const missing = new Map(relevant.map((c) => [c, missingSources(c, config, reach)]));
+  const on = gatheredSources(config);
+  const missing = new Map(relevant.map((c) => [c, missingSources(c, on, reach)]));
   const refused = patterns.filter((p) => relevant.filter(matches(p)).every((c) => missing.get(c) !== undefined));
   if (!refused.length) return;
   const sources = new Set(relevant.filter((c) => refused.some((p) => matches(p)(c))).flatMap((c) => missing.get(c) ?? []));

@@ -27,11 +27,10 @@ export interface HostReach {
 }
 
 /**
- * Whether a check could read nothing a scan with this configuration gathers: undefined when it reads something
- * gathered, else the sources off that would give it evidence (empty: none would, for the scanned kinds).
+ * Whether a check could read nothing a scan running the sources `on` (`gatheredSources`) gathers: undefined when it
+ * reads something gathered, else the sources off that would give it evidence (empty: none would, for the kinds).
  */
-export function missingSources(c: Check, config: Config, reach: HostReach): Source[] | undefined {
-  const on = gatheredSources(config);
+export function missingSources(c: Check, on: Record<Source, boolean>, reach: HostReach): Source[] | undefined {
   const missing = new Set<Source>();
   for (const k of c.needs as readonly EvidenceKey[]) {
     const source = SOURCE_OF[k];

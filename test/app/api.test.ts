@@ -113,6 +113,19 @@ describe('POST /scans', () => {
     }
   });
 
+  it('a scan of audit checks is dispatched: the workers hold the audit configuration, not the API', async () => {
+    Object.assign(process.env, { INFLUXGUARD_PROBE_ENABLED: 'true' });
+    resetAppDeps();
+    try {
+      const body = JSON.stringify({ regions: ['eu-west-1'], checks: ['users.admin-privileges'] });
+      const r = await call(event('api-post-scans.json', { headers: { 'content-type': 'application/json' }, body }));
+      expect(r.status).toBe(202);
+    } finally {
+      Object.assign(process.env, { INFLUXGUARD_PROBE_ENABLED: 'false' });
+      resetAppDeps();
+    }
+  });
+
   it('a malformed body is a 400 naming the field', async () => {
     expect(await call(event('api-post-scans-invalid.json'))).toEqual({
       status: 400,
