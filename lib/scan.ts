@@ -34,7 +34,7 @@ import { emulatedAws, gatherProbe, probeCidrs, probeOptions } from './evidence/p
 import { gatherRegion } from './kinds/gather.js';
 import { KINDS, type AnyKind } from './kinds/index.js';
 import type { DiscoverContext } from './kinds/kind.js';
-import { appliesToKind, subjectsOf, wantedEvidence } from './kinds/kind.js';
+import { appliesToKind, speaksOfKind, subjectsOf, wantedEvidence } from './kinds/kind.js';
 import {
   assessmentKey,
   fail,
@@ -354,8 +354,10 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   const entries = asSuppressions(config.suppressions);
   const { active } = suppressionState(entries, now());
   const { unmatched } = applySuppressions(findings, active, (id) => tags.get(id));
-  // An entry of a check this scan did not run (a partial scan) matched nothing because nothing was asked: not said.
-  const ran = new Set(checks.map((c) => c.id));
+  // An entry of a check this scan did not run, or that speaks of a kind it did not list (a partial scan), matched
+  // nothing because nothing was asked: not said.
+  const unlisted = KINDS.filter((k) => deps.kinds && !deps.kinds.includes(k.name));
+  const ran = new Set(checks.filter((c) => !unlisted.some((k) => speaksOfKind(k, c))).map((c) => c.id));
   const document: ScanDocument = {
     scanId: (deps.newScanId ?? randomUUID)(),
     startedAt,

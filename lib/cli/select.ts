@@ -9,8 +9,8 @@ import type { Config } from '../config.js';
 import { usageError } from '../errors.js';
 import { gatheredSources, missingSources, type Source } from '../evidence/sources.js';
 import { hostReach, KINDS } from '../kinds/index.js';
-import type { AnyKind } from '../kinds/kind.js';
-import type { Check, EvidenceKey } from '../model.js';
+import { speaksOfKind } from '../kinds/kind.js';
+import type { Check } from '../model.js';
 
 const matches = (p: string) => (c: Check) => (p.endsWith('*') ? c.id.startsWith(p.slice(0, -1)) : c.id === p);
 
@@ -31,27 +31,16 @@ export function selectKinds(names: readonly string[]): string[] {
 }
 
 /**
- * Whether a check speaks of a kind's subjects in a scan: endpoint checks of every kind's endpoints; region checks of
- * the region's instances (their `appliesTo`), as that scope's checks; a kind sharing a scope receives those of its
- * `evidence` declaration.
- */
-function speaksOf(k: AnyKind, c: Check): boolean {
-  if (c.scope === 'endpoint') return true;
-  const scope = c.scope === 'region' ? 'instance' : c.scope;
-  return scope === k.scope && (!k.evidence || (c.needs as readonly EvidenceKey[]).some((n) => k.evidence!.keys.includes(n)));
-}
-
-/**
  * The chosen checks and kinds, refused when a pattern's checks speak of none of the chosen kinds: a scan that could
  * check nothing, or one that would drop what the user named (`--check net.*,ebs.default-encryption-disabled --kind
  * ecs-service`) without a word. The refused patterns are named, with the kinds their checks speak of.
  */
 export function checkSelection(patterns: readonly string[], checks: readonly Check[], kinds: readonly string[]): void {
   const chosen = KINDS.filter((k) => kinds.includes(k.name));
-  const refused = patterns.filter((p) => !checks.some((c) => matches(p)(c) && chosen.some((k) => speaksOf(k, c))));
+  const refused = patterns.filter((p) => !checks.some((c) => matches(p)(c) && chosen.some((k) => speaksOfKind(k, c))));
   if (!refused.length) return;
   const named = checks.filter((c) => refused.some((p) => matches(p)(c)));
-  const theirs = KINDS.filter((k) => named.some((c) => speaksOf(k, c))).map((k) => k.name);
+  const theirs = KINDS.filter((k) => named.some((c) => speaksOfKind(k, c))).map((k) => k.name);
   throw usageError(
     `--check ${refused.join(',')} --kind ${kinds.join(',')}: none of the chosen checks applies to the chosen kinds (they check ${theirs.join(', ')})`,
   );
@@ -72,7 +61,7 @@ const HOW: Record<Source, string> = {
 export function checkSources(patterns: readonly string[], checks: readonly Check[], config: Config, kinds?: readonly string[]): void {
   const reach = hostReach(config, kinds);
   const chosen = KINDS.filter((k) => !kinds || kinds.includes(k.name));
-  const relevant = checks.filter((c) => chosen.some((k) => speaksOf(k, c)));
+  const relevant = checks.filter((c) => chosen.some((k) => speaksOfKind(k, c)));
   const on = gatheredSources(config);
   const missing = new Map(relevant.map((c) => [c, missingSources(c, on, reach)]));
   const refused = patterns.filter((p) => relevant.filter(matches(p)).every((c) => missing.get(c) !== undefined));

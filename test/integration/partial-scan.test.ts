@@ -227,6 +227,9 @@ describe('accepted risks in a partial scan', () => {
       ['net.http-port-public', net.instanceId],
     ]);
     expect(partial.unmatchedSuppressions).toEqual([]);
+    // Nor one of a check that speaks of a kind the scan did not list (an EC2 instance's, in a scan of ECS services).
+    const ecs = await scanned({ kinds: ['ecs-service'] }, conf);
+    expect(ecs.unmatchedSuppressions).toEqual([]);
     // The whole scan still says so of an entry that matched nothing.
     const whole = await scanned({}, parseConfig({ ...config, suppressions: [{ ...entry(ebs), instanceId: 'i-0123456789abcdef0' }] }));
     expect(whole.unmatchedSuppressions).toEqual([0]);
