@@ -264,7 +264,13 @@ export const selectorsText = (config: Config): string =>
  * multi-region scan are normal). A work unit sees one slice of a scan: the
  * fan-out decides "no instance matched" over all units (`noMatchCounts` false).
  */
-export function incompleteReasons(coverage: readonly Coverage[], config: Config, noMatchCounts = true): string[] {
+export function incompleteReasons(
+  coverage: readonly Coverage[],
+  config: Config,
+  noMatchCounts = true,
+  /** A scan of chosen kinds (`--kind`): its "nothing found" names them. */
+  kinds?: readonly string[],
+): string[] {
   const reasons = coverage.filter((c) => c.failed).map((c) => `instances of ${c.accountId}/${c.region} could not be listed: ${c.failed}`);
   for (const c of coverage) {
     // A kind that could not be listed where the rest of the region was.
@@ -281,7 +287,12 @@ export function incompleteReasons(coverage: readonly Coverage[], config: Config,
   }
   const listed = coverage.filter((c) => !c.failed);
   if (noMatchCounts && listed.length && listed.every((c) => !c.instanceIds.length)) {
-    reasons.push(`no instance matched ${selectorsText(config)} in ${[...new Set(listed.map((c) => c.region))].join(', ')}`);
+    const where = [...new Set(listed.map((c) => c.region))].join(', ');
+    reasons.push(
+      kinds && kinds.length < KINDS.length
+        ? `no subject of the chosen kinds (${kinds.join(', ')}) found in ${where}${kinds.includes('ec2-instance') ? ` (instances: ${selectorsText(config)})` : ''}`
+        : `no instance matched ${selectorsText(config)} in ${where}`,
+    );
   }
   return reasons;
 }
@@ -379,7 +390,7 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
     databases: perRegion.flatMap((r) => r.databases),
     subjects: perRegion.flatMap((r) => r.subjects),
     coverage,
-    incomplete: incompleteReasons(coverage, config, !deps.unit),
+    incomplete: incompleteReasons(coverage, config, !deps.unit, deps.kinds),
     unmatchedSuppressions: unmatched.filter((i) => ran.has(entries[i]!.checkId)),
   };
 }

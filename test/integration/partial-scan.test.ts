@@ -174,6 +174,20 @@ describe('a kind the chosen checks cannot speak of', () => {
   });
 });
 
+describe('a scan of a kind the region does not hold', () => {
+  it('is incomplete (exit 3) saying that no subject of the kind was found, not that no instance matched the tags', async () => {
+    const R2 = 'eu-north-1';
+    await seedEstate(account.seeder(R2), {
+      region: R2,
+      groups: [{ name: 'private', rules: [{ ports: 8086, cidrs: ['10.0.0.0/16'] }] }],
+      instances: [{ name: 'only-ec2', tags: { influxdb: '' }, groups: ['private'] }],
+    });
+    const there = parseConfig({ regions: [R2], probe: { enabled: false } });
+    const r = await scanned({ kinds: ['ecs-service', 'timestream-db'], probe: undefined, host: undefined, audit: undefined }, there);
+    expect(r.incomplete).toEqual([`no subject of the chosen kinds (ecs-service, timestream-db) found in ${R2}`]);
+  });
+});
+
 describe('the API’s scan of chosen checks (`checks` in its request: a work unit, as lib/app/service.ts runUnit runs it)', () => {
   it('endpoint checks alone: the ECS services’ endpoints are listed and judged by the unit that lists the region', async () => {
     const ids = full.instances.map((i) => i.instanceId);
