@@ -368,7 +368,7 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   // An entry of a check this scan did not run, or that speaks of a kind it did not list (a partial scan), matched
   // nothing because nothing was asked: not said.
   const unlisted = KINDS.filter((k) => deps.kinds && !deps.kinds.includes(k.name));
-  const ran = new Set(checks.filter((c) => !unlisted.some((k) => speaksOfKind(k, c))).map((c) => c.id));
+  const judged = new Set(checks.filter((c) => !unlisted.some((k) => speaksOfKind(k, c))).map((c) => c.id));
   const document: ScanDocument = {
     scanId: (deps.newScanId ?? randomUUID)(),
     startedAt,
@@ -391,6 +391,6 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
     subjects: perRegion.flatMap((r) => r.subjects),
     coverage,
     incomplete: incompleteReasons(coverage, config, !deps.unit, deps.kinds),
-    unmatchedSuppressions: unmatched.filter((i) => ran.has(entries[i]!.checkId)),
+    unmatchedSuppressions: unmatched.filter((i) => judged.has(entries[i]!.checkId)),
   };
 }
