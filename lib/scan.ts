@@ -30,11 +30,12 @@ import {
 } from './evidence/index.js';
 import { gatherAudit, labNoted } from './evidence/audit/gather.js';
 import { objectStoreReader } from './evidence/object-store.js';
+import { gatheredSources } from './evidence/sources.js';
 import { emulatedAws, gatherProbe, probeCidrs, probeOptions } from './evidence/probe/gather.js';
 import { gatherRegion } from './kinds/gather.js';
 import { KINDS, type AnyKind } from './kinds/index.js';
 import type { DiscoverContext } from './kinds/kind.js';
-import { appliesToKind, subjectsOf, wantedEvidence } from './kinds/kind.js';
+import { appliesToKind, speaksOfKind, subjectsOf, wantedEvidence } from './kinds/kind.js';
 import {
   assessmentKey,
   fail,
@@ -150,11 +151,12 @@ const failedRegion = (checks: readonly Check[], accountId: string, region: strin
 
 /**
  * Whether this scan (or work unit) lists a kind in the region: a kind listed per unit always; a kind listed
- * region-whole by the unit that runs the region checks (every CLI scan does), when a check of its scope is registered.
+ * region-whole by the unit that runs the region checks (every CLI scan does), when a check that can speak of its
+ * subjects (`appliesToKind`), or an endpoint check (they speak of every kind's endpoints), is among the scan's checks.
  */
 const listsKind = (k: AnyKind, unit: UnitScope | undefined, checks: readonly Check[], kinds?: readonly string[]): boolean =>
   (!kinds || kinds.includes(k.name)) &&
-  (k.listedBy === 'unit' || ((!unit || unit.regionChecks) && checks.some((c) => c.scope === k.scope)));
+  (k.listedBy === 'unit' || ((!unit || unit.regionChecks) && checks.some((c) => c.scope === 'endpoint' || appliesToKind(k, c))));
 
 /** Every kind's listing, then the region's shared records for all their subjects, then what each kind reads after. */
 async function discoverRegion(kinds: readonly AnyKind[], d: DiscoverContext): Promise<RegionInventory> {
@@ -279,7 +281,13 @@ export const selectorsText = (config: Config): string =>
  * multi-region scan are normal). A work unit sees one slice of a scan: the
  * fan-out decides "no instance matched" over all units (`noMatchCounts` false).
  */
-export function incompleteReasons(coverage: readonly Coverage[], config: Config, noMatchCounts = true): string[] {
+export function incompleteReasons(
+  coverage: readonly Coverage[],
+  config: Config,
+  noMatchCounts = true,
+  /** A scan of chosen kinds (`--kind`): its "nothing found" names them. */
+  kinds?: readonly string[],
+): string[] {
   const reasons = coverage.filter((c) => c.failed).map((c) => `instances of ${c.accountId}/${c.region} could not be listed: ${c.failed}`);
   for (const c of coverage) {
     // A kind that could not be listed where the rest of the region was.
@@ -296,7 +304,12 @@ export function incompleteReasons(coverage: readonly Coverage[], config: Config,
   }
   const listed = coverage.filter((c) => !c.failed);
   if (noMatchCounts && listed.length && listed.every((c) => !c.instanceIds.length)) {
-    reasons.push(`no instance matched ${selectorsText(config)} in ${[...new Set(listed.map((c) => c.region))].join(', ')}`);
+    const where = [...new Set(listed.map((c) => c.region))].join(', ');
+    reasons.push(
+      kinds && kinds.length < KINDS.length
+        ? `no subject of the chosen kinds (${kinds.join(', ')}) found in ${where}${kinds.includes('ec2-instance') ? ` (instances: ${selectorsText(config)})` : ''}`
+        : `no instance matched ${selectorsText(config)} in ${where}`,
+    );
   }
   return reasons;
 }
@@ -345,7 +358,7 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   // The host is read once for the host evidence and for the S3 buckets its InfluxDB 3 object stores name.
   const shared = host ? sharedHost(host) : undefined;
   // The credentialed audit goes where probes go, with the secret each instance names (read once per scan).
-  const auditing = config.probe.enabled && (config.audit.secretArn !== undefined || config.audit.secrets.length > 0);
+  const auditing = gatheredSources(config).audit;
   const audit: AuditFn | undefined = !auditing ? undefined : (deps.audit ?? (await realAuditor(config, env, deps.clients)));
   // Timestream endpoints are AWS's names: under an emulator they are made up and never probed (not even resolved).
   const sources: EvidenceSource[] = [
@@ -366,13 +379,24 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
   const tags = new Map<string, Readonly<Record<string, string>>>();
   for (const r of perRegion)
     for (const x of [...r.instances.map((i) => ({ id: i.instanceId, tags: i.tags })), ...r.databases]) tags.set(x.id, x.tags);
-  const { active } = suppressionState(asSuppressions(config.suppressions), now());
+  const entries = asSuppressions(config.suppressions);
+  const { active } = suppressionState(entries, now());
   const { unmatched } = applySuppressions(findings, active, (id) => tags.get(id));
+  // An entry of a check this scan did not run, or that speaks of a kind it did not list (a partial scan), matched
+  // nothing because nothing was asked: not said.
+  const unlisted = KINDS.filter((k) => deps.kinds && !deps.kinds.includes(k.name));
+  const judged = new Set(checks.filter((c) => !unlisted.some((k) => speaksOfKind(k, c))).map((c) => c.id));
   const document: ScanDocument = {
     scanId: (deps.newScanId ?? randomUUID)(),
     startedAt,
     finishedAt: now().toISOString(),
-    scope: { accounts: [accountId], regions },
+    // A partial scan says so: its checks and kinds (a summary with no failure is not a whole scan's).
+    scope: {
+      accounts: [accountId],
+      regions,
+      ...(checks.length < CHECKS.length ? { checks: checks.map((c) => c.id) } : {}),
+      ...(deps.kinds && deps.kinds.length < KINDS.length ? { kinds: [...deps.kinds] } : {}),
+    },
     findings,
     summary: summarise(findings),
   };
@@ -383,7 +407,7 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
     databases: perRegion.flatMap((r) => r.databases),
     subjects: perRegion.flatMap((r) => r.subjects),
     coverage,
-    incomplete: incompleteReasons(coverage, config, !deps.unit),
-    unmatchedSuppressions: unmatched,
+    incomplete: incompleteReasons(coverage, config, !deps.unit, deps.kinds),
+    unmatchedSuppressions: unmatched.filter((i) => judged.has(entries[i]!.checkId)),
   };
 }

@@ -10,6 +10,8 @@ import { createClients, type CallCounter, type Clients } from '../aws/clients.js
 import { CHECKS } from '../checks/index.js';
 import { REGION_RE, type Config } from '../config.js';
 import { configError, InfluxguardError, oneLine } from '../errors.js';
+import { gatheredSources, missingSources, type Source } from '../evidence/sources.js';
+import { hostReach } from '../kinds/index.js';
 import { goneInstances, listInstances } from '../discover/ec2.js';
 import { isFailing, type Finding, type ScanDocument, type ScanResult, type Summary } from '../model.js';
 import { changesOf, notify, publishSecurityHub } from '../publish/index.js';
@@ -192,12 +194,47 @@ export async function authorizeAccounts(requested: string[] | undefined, deps: A
   return [...new Set(requested)];
 }
 
+/** What turns each per-subject source on, in the stack's words. */
+const HOW: Record<Source, string> = {
+  probe: 'the probe: probe.enabled',
+  host: 'host evidence: host.enabled (never collected by wait=true scans)',
+  audit: 'the credentialed audit: audit.secretArn or audit.secrets, with the probe',
+};
+
+/**
+ * Requested checks that could read nothing the scan gathers (`on`: the sources it runs) are refused, rather than
+ * answered with no finding.
+ */
+function refuseSilent(checks: readonly string[] | undefined, config: Config, on: Record<Source, boolean>): void {
+  const reach = hostReach(config);
+  const silent = CHECKS.filter((c) => checks?.includes(c.id)).map((c) => [c.id, missingSources(c, on, reach)] as const);
+  const refused = silent.filter(([, missing]) => missing !== undefined);
+  if (!refused.length) return;
+  const sources = [...new Set(refused.flatMap(([, missing]) => missing ?? []))].map((s) => HOW[s]).join('; ');
+  const ids = refused.map(([id]) => id).join(', ');
+  throw new RequestError(
+    'checks',
+    `checks: ${ids} ${refused.length === 1 ? 'reads' : 'read'} only evidence this scan does not gather (${sources})`,
+  );
+}
+
+/** The checks a recorded request chose (a scan of chosen checks, not of every one), as its document's scope names them. */
+const chosenChecks = (request: unknown): { checks?: string[] } => {
+  const asked = (request as { checks?: unknown } | null)?.checks;
+  const checks = Array.isArray(asked) ? CHECKS.filter((c) => asked.includes(c.id)).map((c) => c.id) : [];
+  return checks.length && checks.length < CHECKS.length ? { checks } : {};
+};
+
 /** Split the request's scope into units, record the scan, enqueue the units; a scan whose units cannot be enqueued is marked failed. */
 export async function dispatch(
   request: ScanRequest,
   deps: AppDeps,
   opts: { requestedBy?: string } = {},
 ): Promise<{ scanId: string; unitsTotal: number }> {
+  // The workers run the scan: the probe and host switches are the stack's, the audit's secrets the workers' alone
+  // (serverless.yml), so an audit is assumed wherever the probe runs.
+  const on = gatheredSources(deps.config);
+  refuseSilent(request.checks, deps.config, { ...on, audit: on.probe });
   const now = (deps.now ?? (() => new Date()))();
   const scanId = (deps.newId ?? randomUUID)();
   const accounts = await authorizeAccounts(request.accounts, deps);
@@ -447,7 +484,7 @@ async function finish(scanId: string, deps: AppDeps): Promise<boolean> {
     scanId,
     startedAt: got.meta.createdAt,
     finishedAt,
-    scope: { accounts: agg.accounts, regions: agg.regions },
+    scope: { accounts: agg.accounts, regions: agg.regions, ...chosenChecks(got.meta.request) },
     summary: agg.summary,
     findings: agg.worst,
     incomplete: incompleteOf(got.units, got.meta.unitsTotal, deps.config),
@@ -470,7 +507,7 @@ export async function scanStatus(scanId: string, deps: Pick<AppDeps, 'store' | '
     ...(got.meta.error ? { error: got.meta.error } : {}),
     ...(got.meta.finishedAt ? { finishedAt: got.meta.finishedAt } : {}),
     progress: { unitsDone: got.meta.unitsDone, unitsTotal: got.meta.unitsTotal },
-    scope: { accounts: agg.accounts, regions: agg.regions, instances: agg.instances },
+    scope: { accounts: agg.accounts, regions: agg.regions, instances: agg.instances, ...chosenChecks(got.meta.request) },
     summary: agg.summary,
     incomplete: incompleteOf(got.units, got.meta.unitsTotal, deps.config),
     ...(agg.publish
@@ -497,6 +534,12 @@ export async function scanNow(
   opts: { requestedBy?: string } = {},
 ): Promise<ScanDocument & { incomplete: string[] }> {
   if (request.publish) throw new RequestError('publish', 'publish: wait=true scans are never published (drop wait to publish)');
+  const readOnly: Config = {
+    ...deps.config,
+    host: { ...deps.config.host, enabled: false },
+    publish: { ...deps.config.publish, enabled: false, snsTopicArn: undefined },
+  };
+  refuseSilent(request.checks, readOnly, gatheredSources(readOnly));
   const accounts = request.accounts ? await authorizeAccounts(request.accounts, deps) : [await self(deps)];
   const regions = request.regions ?? (deps.config.regions.length ? deps.config.regions : [deps.homeRegion]);
   if (accounts.length !== 1 || regions.length !== 1 || regions[0] === 'all' || (request.instanceIds?.length ?? 0) > 50) {
@@ -520,11 +563,6 @@ export async function scanNow(
     { scanId, createdAt: now.toISOString(), request, unitsTotal: 1, ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}) },
     now,
   );
-  const readOnly: Config = {
-    ...deps.config,
-    host: { ...deps.config.host, enabled: false },
-    publish: { ...deps.config.publish, enabled: false, snsTopicArn: undefined },
-  };
   const { document, unitResult } = await runUnit(unit, { ...deps, config: readOnly, newId: () => scanId });
   return { ...document, scanId, incomplete: incompleteOf([unitResult], 1, deps.config) };
 }

@@ -9,11 +9,11 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { STSClient } from '@aws-sdk/client-sts';
 import { CallCounter, createClients } from '../aws/clients.js';
-import { loadConfig, parseAllowedPort, parseTagSelectors, type ConfigInput } from '../config.js';
+import { loadConfig, parseAllowedPort, parseTagSelectors, type Config, type ConfigInput } from '../config.js';
 import { InfluxguardError, configError, oneLine, usageError } from '../errors.js';
 import { isFailing, SEVERITIES, severityRank, type Check, type ScanDocument, type Severity } from '../model.js';
 import { probeRun } from '../probe.js';
-import { checkSelection, selectChecks, selectKinds } from './select.js';
+import { checkSelection, checkSources, selectChecks, selectKinds } from './select.js';
 import { CredentialsError, credentialsFromText, type AuditCredentials } from '../evidence/audit/credentials.js';
 import { goneInstances } from '../discover/ec2.js';
 import { FORMATS, formatForFile, renderDocument, type Format } from '../render/formats.js';
@@ -356,17 +356,18 @@ async function emit(
 }
 
 /** `--check` and `--kind`: a partial scan, for a look or a comparison, not published from the CLI. */
-function scanSelection(values: Values, publish: boolean): { checks?: Check[]; kinds?: string[] } {
+function scanSelection(values: Values, config: Config): { checks?: Check[]; kinds?: string[] } {
   const checks = splitList(values.check);
   const kinds = splitList(values.kind);
   if (!checks && !kinds) return {};
-  if (publish)
+  if (config.publish.enabled)
     throw usageError(
       `${checks ? '--check' : '--kind'} and --publish: a partial scan is not published from the CLI (publish whole scans; the stack's API publishes a scan of chosen checks)`,
     );
   const chosen = checks && selectChecks(checks);
   const named = kinds && selectKinds(kinds);
   if (chosen && named) checkSelection(checks, chosen, named);
+  if (chosen) checkSources(checks, chosen, config, named);
   return { ...(chosen ? { checks: chosen } : {}), ...(named ? { kinds: named } : {}) };
 }
 
@@ -377,7 +378,7 @@ async function runScan(values: Values, io: CliIO): Promise<number> {
   format(values);
   failOn(values['fail-on']);
   const config = configFor(values, io);
-  const chosen = scanSelection(values, config.publish.enabled);
+  const chosen = scanSelection(values, config);
   const suppressions = asSuppressions(config.suppressions);
   const state = suppressionState(suppressions, new Date());
   for (const e of state.expired) io.stderr(`influxguard: warning: ${entryName(e.entry, e.index)} expired on ${e.entry.expires}: ignored\n`);

@@ -142,3 +142,14 @@ export function appliesToKind(k: Pick<ResourceKind, 'scope' | 'evidence'>, c: Ch
   if (c.scope === 'endpoint') return k.evidence.hostVerdicts && c.hostVerdict !== undefined;
   return c.scope === k.scope && (c.needs as readonly EvidenceKey[]).some((n) => k.evidence!.keys.includes(n));
 }
+
+/**
+ * Whether a check speaks of a kind's subjects in a scan (what a scan of chosen kinds can answer): endpoint checks of
+ * every kind's endpoints; region checks of the region's instances (their `appliesTo`), as that scope's checks; a kind
+ * sharing a scope receives those of its `evidence` declaration.
+ */
+export function speaksOfKind(k: Pick<ResourceKind, 'scope' | 'evidence'>, c: Check): boolean {
+  if (c.scope === 'endpoint') return true;
+  const scope = c.scope === 'region' ? 'instance' : c.scope;
+  return scope === k.scope && (!k.evidence || (c.needs as readonly EvidenceKey[]).some((n) => k.evidence!.keys.includes(n)));
+}

@@ -81,7 +81,14 @@ export interface ScanDocument {
   scanId: string;
   startedAt: string;
   finishedAt: string;
-  scope: { accounts: string[]; regions: string[] };
+  scope: {
+    accounts: string[];
+    regions: string[];
+    /** A partial scan (`scan --check`, the API's `checks`): the only checks it ran; absent: every check. */
+    checks?: string[];
+    /** A partial scan (`scan --kind`): the only resource kinds it listed; absent: every kind. */
+    kinds?: string[];
+  };
   findings: Finding[];
   summary: Summary;
 }

@@ -78,6 +78,8 @@ export function buildSummary(
   const head = [
     `influxguard scan ${doc.scanId}`,
     `Accounts: ${accounts || '-'}; regions: ${doc.scope.regions.join(', ') || '-'}; ${doc.startedAt} → ${doc.finishedAt}`,
+    // A scan of chosen checks (the API's `checks`): its counts are theirs alone.
+    ...(doc.scope.checks ? [`Partial scan: only the checks ${doc.scope.checks.join(', ')}`.slice(0, 1000)] : []),
     '',
     `Findings: ${s.FAILED} FAILED${sev ? ` (${sev})` : ''}, ${s.WARNING} WARNING, ${s.NOT_AVAILABLE} NOT_AVAILABLE, ${s.PASSED} PASSED`,
     ...(s.suppressed ? [`Accepted risks (suppressed): ${s.suppressed} finding(s), included in the counts above`] : []),

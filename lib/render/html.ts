@@ -15,7 +15,7 @@ import { documentFindingId } from '../findings/asff.js';
 import { jsonText, printable } from '../util/text.js';
 import { VERSION } from '../version.js';
 import { SEVERITY_COLOURS, severityScale, svgOf } from './chart.js';
-import { countOf, failingCount, findingOrder, ofEachKind, subjects, type Subject } from './subjects.js';
+import { countOf, failingCount, findingOrder, ofEachKind, partialText, subjects, type Subject } from './subjects.js';
 
 export interface HtmlOptions {
   /** The scan's subjects of every kind, for their names. */
@@ -229,7 +229,7 @@ export async function renderHtml(doc: ScanDocument, opts: HtmlOptions = {}): Pro
   const option = (value: string, label = value) => `<option value="${h(value)}">${h(label)}</option>`;
   const scope = probe
     ? countOf(gs.length, 'endpoint')
-    : `accounts ${doc.scope.accounts.map(h).join(', ') || 'none'} · regions ${doc.scope.regions.map(h).join(', ') || 'none'}`;
+    : `accounts ${doc.scope.accounts.map(h).join(', ') || 'none'} · regions ${doc.scope.regions.map(h).join(', ') || 'none'}${h(partialText(doc.scope))}`;
   const passed = s.PASSED;
   const notPassed = doc.findings.length - passed;
   const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;

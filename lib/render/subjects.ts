@@ -3,7 +3,7 @@
  * Timestream database), one endpoint (a probe), or one account and region (account-wide checks).
  * Both renderers use this one order, so a report reads like the table it accompanies.
  */
-import { STATUSES, isFailing, severityRank, type Finding } from '../model.js';
+import { STATUSES, isFailing, severityRank, type Finding, type ScanDocument } from '../model.js';
 
 export type SubjectKind = 'instance' | 'endpoint' | 'account';
 
@@ -62,3 +62,9 @@ export function ofEachKind(all: readonly Subject[], has: (s: Subject) => boolean
   });
   return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? 'nothing');
 }
+
+/** What a partial scan's heading adds (` · partial: checks … · kinds …`); nothing for a whole scan. */
+export const partialText = (scope: ScanDocument['scope']): string =>
+  scope.checks || scope.kinds
+    ? ` · partial:${scope.checks ? ` checks ${scope.checks.join(', ')}` : ''}${scope.checks && scope.kinds ? ' ·' : ''}${scope.kinds ? ` kinds ${scope.kinds.join(', ')}` : ''}`
+    : '';

@@ -8,7 +8,7 @@
 import { SEVERITIES, type Finding, type ScanDocument, type Severity, type Status, type SubjectRef } from '../model.js';
 import { acceptedText } from '../suppress.js';
 import { printable } from '../util/text.js';
-import { findingOrder, subjects } from './subjects.js';
+import { findingOrder, partialText, subjects } from './subjects.js';
 
 const ANSI = {
   reset: '\x1b[0m',
@@ -156,7 +156,9 @@ export function renderTable(doc: ScanDocument, opts: TableOptions): string {
         : paint(ANSI.bold, `influxguard scan ${printable(doc.scanId)}`) +
             paint(
               ANSI.dim,
-              printable(` · accounts ${doc.scope.accounts.join(', ') || '-'} · regions ${doc.scope.regions.join(', ') || '-'}`),
+              printable(
+                ` · accounts ${doc.scope.accounts.join(', ') || '-'} · regions ${doc.scope.regions.join(', ') || '-'}${partialText(doc.scope)}`,
+              ),
             ),
       width,
       2,

@@ -84,6 +84,48 @@ describe('POST /scans', () => {
     expect(got.body).toMatchObject({ status: 'running', progress: { unitsDone: 0, unitsTotal: 1 } });
   });
 
+  it('a scan of chosen checks says so in its document and its status; checks that could read nothing are a 400', async () => {
+    const body = { wait: true, regions: ['eu-west-1'], checks: ['net.http-port-public'] };
+    const r = await call(event('api-post-scans-wait.json', { body: JSON.stringify(body) }));
+    expect(r.status).toBe(200);
+    expect(r.body.scope.checks).toEqual(['net.http-port-public']);
+    expect(new Set(r.body.findings.map((f: { checkId: string }) => f.checkId))).toEqual(new Set(['net.http-port-public']));
+    const status = await call(event('api-get-scan.json', { rawPath: `/scans/${r.body.scanId}` }));
+    expect(status.body.scope.checks).toEqual(['net.http-port-public']);
+    // Host evidence is never collected by wait=true (nor by this stack), the probe is off: no finding could come.
+    for (const [checks, wait] of [
+      [['host.rpc-bind-all-interfaces'], true],
+      [['net.http-port-public', 'tls.legacy-protocols'], false],
+    ] as const) {
+      const refused = await call(
+        event(wait ? 'api-post-scans-wait.json' : 'api-post-scans.json', {
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ...(wait ? { wait } : {}), regions: ['eu-west-1'], checks }),
+        }),
+      );
+      expect(refused).toEqual({
+        status: 400,
+        body: {
+          field: 'checks',
+          error: expect.stringMatching(new RegExp(`^checks: ${checks.at(-1)} reads only evidence this scan does not gather \\(`)),
+        },
+      });
+    }
+  });
+
+  it('a scan of audit checks is dispatched: the workers hold the audit configuration, not the API', async () => {
+    Object.assign(process.env, { INFLUXGUARD_PROBE_ENABLED: 'true' });
+    resetAppDeps();
+    try {
+      const body = JSON.stringify({ regions: ['eu-west-1'], checks: ['users.admin-privileges'] });
+      const r = await call(event('api-post-scans.json', { headers: { 'content-type': 'application/json' }, body }));
+      expect(r.status).toBe(202);
+    } finally {
+      Object.assign(process.env, { INFLUXGUARD_PROBE_ENABLED: 'false' });
+      resetAppDeps();
+    }
+  });
+
   it('a malformed body is a 400 naming the field', async () => {
     expect(await call(event('api-post-scans-invalid.json'))).toEqual({
       status: 400,

@@ -178,6 +178,19 @@ describe('configuration errors', () => {
     expect(flag.stderr).toBe('influxguard: invalid option: --allow-cidr ("10.0.0.0/33"): is not a valid IPv4/IPv6 CIDR\n');
   });
 
+  it('checks whose evidence is gathered (the host by --host, ECS task definitions without a probe) are not refused', async () => {
+    for (const flags of [
+      ['--check', 'host.rpc-bind-all-interfaces', '--host'],
+      // An ECS task definition answers the endpoint checks that the host answers, probe or not.
+      ['--check', 'auth.disabled', '--no-probe'],
+      ['--check', 'tls.*', '--kind', 'timestream-db'],
+      ['--check', 'tokens.*', '--audit-secret', 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:influx-AbCdEf'],
+    ]) {
+      const r = await runCli(['scan', ...flags], {});
+      expect([flags, r.code, r.stderr]).toEqual([flags, 2, expect.stringContaining('influxguard: usage: no AWS region')]);
+    }
+  });
+
   it('a check or kind that does not exist, and a partial scan with --publish, are usage errors (before any AWS call)', async () => {
     for (const [flags, message] of [
       [['--check', 'net.*,net.no-such-check'], '--check net.no-such-check: no check has this id or family'],
@@ -193,6 +206,37 @@ describe('configuration errors', () => {
       [
         ['--check', 'net.http-port-public,ebs.*', '--kind', 'timestream-db'],
         '--check net.http-port-public,ebs.* --kind timestream-db: none of the chosen checks applies to the chosen kinds (they check ec2-instance, ecs-service)',
+      ],
+      // One pattern of several that no chosen kind receives is not dropped silently either: it is named.
+      [
+        ['--check', 'net.*,ebs.default-encryption-disabled', '--kind', 'ecs-service'],
+        '--check ebs.default-encryption-disabled --kind ecs-service: none of the chosen checks applies to the chosen kinds (they check ec2-instance)',
+      ],
+      [
+        ['--check', 'timestream.publicly-accessible', '--check', 'net.http-port-public', '--kind', 'ec2-instance'],
+        '--check timestream.publicly-accessible --kind ec2-instance: none of the chosen checks applies to the chosen kinds (they check timestream-db)',
+      ],
+      // An empty list (an unset shell variable: --check "$CHECKS") is not a scan of no check, nor of every kind.
+      [['--check', ''], '--check: no check id or family given'],
+      [['--check', ' , '], '--check: no check id or family given'],
+      [['--kind', ''], '--kind: no resource kind given (ec2-instance, ecs-service, timestream-db)'],
+      // Checks that read only evidence the scan does not gather would be silent (exit 0, no finding): refused, saying why.
+      [
+        ['--check', 'host.rpc-bind-all-interfaces,net.*'],
+        '--check host.rpc-bind-all-interfaces: its checks read only evidence this scan does not gather (host evidence: --host)',
+      ],
+      [
+        ['--check', 'auth.no-admin-user', '--no-probe'],
+        '--check auth.no-admin-user: its checks read only evidence this scan does not gather (the probe: not with --no-probe)',
+      ],
+      // Of the chosen kinds' checks: Timestream for InfluxDB has no host; an instance check of TLS does not speak of it.
+      [
+        ['--check', 'tls.*', '--kind', 'timestream-db', '--no-probe'],
+        '--check tls.*: its checks read only evidence this scan does not gather (the probe: not with --no-probe)',
+      ],
+      [
+        ['--check', 'tokens.*'],
+        '--check tokens.*: its checks read only evidence this scan does not gather (the credentialed audit: --audit-secret)',
       ],
     ] as const) {
       // No region, no credentials: the usage error comes first.
