@@ -1,11 +1,17 @@
 /**
- * lib/aws/xml-parser.ts against the SDK's own parser (the installed @aws-sdk/xml-builder, whose place it takes in the
+ * lib/aws/xml-parser.ts against the SDK's own parser (the @aws-sdk/xml-builder the EC2 client uses, whose place it takes in the
  * CLI's bundle): the same objects, or the same error, on EC2-shaped answers, on hand-picked hostile XML and on
  * generated input.
  */
+import { createRequire } from 'node:module';
 import { describe, expect, it } from '@jest/globals';
-import { parseXML as sdkParseXML } from '@aws-sdk/xml-builder';
 import { parseXML } from '../../lib/aws/xml-parser.js';
+
+// The SDK's parser as the EC2 client reaches it (client-ec2 → @aws-sdk/core → @aws-sdk/xml-builder): the one replaced.
+const fromEc2 = createRequire(createRequire(import.meta.url).resolve('@aws-sdk/client-ec2'));
+const { parseXML: sdkParseXML } = createRequire(fromEc2.resolve('@aws-sdk/core'))('@aws-sdk/xml-builder') as {
+  parseXML: (xml: string) => unknown;
+};
 
 /** What a parser gives: its object (as JSON, own `__proto__` keys included), or its error's message. */
 function outcome(parse: (xml: string) => unknown, xml: string): string {
