@@ -4,6 +4,8 @@
  * generated input.
  */
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from '@jest/globals';
 import { parseXML } from '../../lib/aws/xml-parser.js';
 
@@ -176,6 +178,26 @@ describe('the CLI bundle’s XML parser gives what the SDK’s gives', () => {
       // Half inside a root element, as AWS answers come.
       same(n % 2 ? `<root>${body}</root>` : body);
     }
+  });
+
+  // Fails on the code of b71ebc4: a value 13 characters or longer was a view into the answer (V8's sliced strings), and
+  // V8's last-match record held the answer too.
+  it('a value kept from an answer does not keep the answer alive', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const size = { answer: 0 };
+    const keep = () => {
+      const xml = `<r><list>${Array.from({ length: 3000 }, (_, n) => instance(n)).join('')}</list></r>`;
+      size.answer = xml.length;
+      return (parseXML(xml) as { r: { list: { item: { instanceId: string }[] } } }).r.list.item.map((i) => i.instanceId).slice(0, 2);
+    };
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept = keep();
+    gc();
+    const held = process.memoryUsage().heapUsed - before;
+    expect(kept).toEqual([`i-${'0'.repeat(17)}`, `i-${'1'.padStart(17, '0')}`]);
+    expect(held).toBeLessThan(size.answer / 8);
   });
 
   it('one difference, on purpose: an entity named like an Object.prototype member decodes to nothing', () => {
