@@ -177,15 +177,19 @@ async function main() {
       }
       const out = mkdtempSync(join(tmpdir(), 'ig-peer-c7n-out-'));
       const c7nCmd = [CUSTODIAN, 'run', '--cache-period', '0', '-s', out, ...regions.flatMap((r) => ['-r', r]), POLICY];
-      const prowlerOut = mkdtempSync(join(tmpdir(), 'ig-peer-prowler-out-'));
-      const prowlerCmd = [PROWLER, 'aws', '--checks', ...PROWLER_CHECKS, '-f', ...regions, '-M', 'csv', '-o', prowlerOut, '-b', '-z'];
+      // Each run its own output directory: the findings are counted from the first.
+      const prowlerOut: string[] = [];
+      const prowlerCmd = () => {
+        prowlerOut.push(mkdtempSync(join(tmpdir(), 'ig-peer-prowler-out-')));
+        return [PROWLER, 'aws', '--checks', ...PROWLER_CHECKS, '-f', ...regions, '-M', 'csv', '-o', prowlerOut.at(-1)!, '-b', '-z'];
+      };
       const ig: Run[] = [];
       const c7n: Run[] = [];
       const prowler: Run[] = [];
       const tools = [
         async () => ig.push(await run('influxguard', scanCmd(PEER_SCOPE), cache)),
         async () => c7n.push(await run('custodian', c7nCmd)),
-        ...(withProwler.includes(n) ? [async () => prowler.push(await run('prowler', prowlerCmd))] : []),
+        ...(withProwler.includes(n) ? [async () => prowler.push(await run('prowler', prowlerCmd()))] : []),
       ];
       // Interleaved, the order turning each round: drift in the machine's load falls on every tool.
       for (let r = 0; r < rounds; r++) for (let t = 0; t < tools.length; t++) await tools[(r + t) % tools.length]!();
@@ -235,7 +239,7 @@ ${calls}
 | unencrypted volumes attached to them | ${igVolumes} (ebs.volume-unencrypted FAILED) | ${found['influxdb-unencrypted-volumes'] ?? 0} | |
 | full scan, every check and kind (no target) | ${full.wallS.toFixed(1)} s, ${full.cpuS.toFixed(2)} CPU-s, ${full.peakRssMb.toFixed(0)} MB, ${full.calls} calls: ${full.byOperation[USER_DATA] ?? 0} per-instance user-data reads, ${sum(full.byOperation, (op) => LB_READ.test(op))} load-balancer reads, ${counted(full.byOperation)} others | | |
 
-Calls by operation: influxguard ${ops(ig[0]!)}; Custodian ${ops(c7n[0]!)}.${prowler.length ? prowlerTable(ig, prowler, prowlerFails(prowlerOut)) : ''}`);
+Calls by operation: influxguard ${ops(ig[0]!)}; Custodian ${ops(c7n[0]!)}.${prowler.length ? prowlerTable(ig, prowler, prowlerFails(prowlerOut[0]!)) : ''}`);
     } finally {
       await emulator.stop();
     }
