@@ -135,6 +135,8 @@ export async function resolveRegions(config: Config, clients: Clients, homeRegio
 
 interface RegionScan {
   findings: Finding[];
+  /** Every subject's tags by its id (`tagsOf` of its kind): what suppressions by tag match. */
+  tags: [string, Readonly<Record<string, string>>][];
   instances: Instance[];
   databases: TimestreamDb[];
   subjects: SubjectRef[];
@@ -143,6 +145,7 @@ interface RegionScan {
 
 const failedRegion = (checks: readonly Check[], accountId: string, region: string, reason: string): RegionScan => ({
   findings: evaluateRegionFailure(checks, { accountId, region, reason }),
+  tags: [],
   instances: [],
   databases: [],
   subjects: [],
@@ -262,7 +265,10 @@ async function scanRegion(
       ...(unit ? { knownInstanceIds: unit.knownInstanceIds.filter((id) => !gone.includes(id)) } : {}),
     };
     const databases = inventory.timestream?.ok ? inventory.timestream.value : [];
-    return { findings, instances: inventory.instances, databases, subjects, coverage };
+    const tags = bundle.kinds.flatMap(({ kind, subjects: records }) =>
+      records.map((s) => [kind.subject(s).id, kind.tagsOf(s)] as [string, Readonly<Record<string, string>>]),
+    );
+    return { findings, tags, instances: inventory.instances, databases, subjects, coverage };
   } catch (err) {
     if (!(err instanceof AwsCallError)) throw err;
     deps.onProgress?.({ kind: 'region', region, instances: 0, findings: 0, error: err.message });
@@ -376,9 +382,7 @@ export async function scan(config: Config, deps: ScanDeps): Promise<ScanResult> 
     checks,
   );
   // Accepted risks: active entries mark what they match, by the subject's tags where an entry names a tag.
-  const tags = new Map<string, Readonly<Record<string, string>>>();
-  for (const r of perRegion)
-    for (const x of [...r.instances.map((i) => ({ id: i.instanceId, tags: i.tags })), ...r.databases]) tags.set(x.id, x.tags);
+  const tags = new Map(perRegion.flatMap((r) => r.tags));
   const entries = asSuppressions(config.suppressions);
   const { active } = suppressionState(entries, now());
   const { unmatched } = applySuppressions(findings, active, (id) => tags.get(id));

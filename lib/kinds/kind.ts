@@ -101,6 +101,8 @@ export interface ResourceKind<S = unknown, Ctx extends { evidence: object } = { 
   discover: (c: DiscoverContext) => Promise<Listing<S>>;
   /** Its listing in the region's inventory: its subjects, or why they could not be listed; undefined when not listed. */
   listing: (inv: RegionInventory) => Result<readonly S[]> | undefined;
+  /** Its subject's tags, as suppressions by `tag` match them (CHECKS.md: on the instance, service or database). */
+  tagsOf: (s: S) => Readonly<Record<string, string>>;
   /** The security groups its subjects use (read once per region for every kind). */
   groupIdsOf: (s: S) => readonly string[];
   /**

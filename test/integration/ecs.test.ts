@@ -75,6 +75,7 @@ beforeAll(async () => {
         assignPublicIp: true,
         efs: { fileSystem: 'plain', path: '/var/lib/influxdb' },
         running: 1,
+        tags: { team: 'metrics' },
       },
       {
         name: 'influx-v2',
@@ -149,6 +150,18 @@ describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
       'elasticloadbalancing:DescribeLoadBalancers',
     ])
       expect(`${op} ${calls[op]}`).toBe(`${op} 1`);
+  });
+
+  // Fails on the old code: the scan kept tags for instances and databases only (CHECKS.md: "on the instance, service or database").
+  it('an accepted risk by tag (KEY=VALUE on the service) matches its findings', async () => {
+    const expires = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const config = baseConfig({
+      suppressions: [{ checkId: 'net.http-port-public', tag: 'team=metrics', reason: 'public by design, SEC-2', expires }],
+    });
+    const again = await scan(config, { clients: account.clients(config).clients, homeRegion: R });
+    const f = again.document.findings.filter((x) => x.instanceId === arn('influx-public') && x.checkId === 'net.http-port-public');
+    expect(f.map((x) => x.suppression)).toEqual([{ reason: 'public by design, SEC-2', expires, source: 'config' }]);
+    expect(again.unmatchedSuppressions).toEqual([]);
   });
 
   it('the public 1.x service: credentials in plain environment, unencrypted EFS, world-open and reachable, auth off, end-of-life', () => {

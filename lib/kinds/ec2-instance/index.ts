@@ -13,6 +13,7 @@ export const EC2_INSTANCE = defineKind({
   listedBy: 'unit',
   discover: discoverEc2Instances,
   listing: (inv) => ok(inv.instances),
+  tagsOf: (s) => s.tags,
   groupIdsOf: (i) => i.securityGroupIds,
   paths: (inv) => inv.instances,
   afterDiscovery: discoverEc2InstanceData,

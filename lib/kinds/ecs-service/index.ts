@@ -14,6 +14,7 @@ export const ECS_SERVICE = defineKind({
   listedBy: 'region',
   discover: discoverEcsServices,
   listing: (inv) => inv.ecs,
+  tagsOf: (s) => s.tags,
   groupIdsOf: (s) => [...s.securityGroupIds, ...(s.hostSecurityGroupIds ?? [])],
   paths: ecsPathSubjects,
   afterDiscovery: discoverEcsVpcs,

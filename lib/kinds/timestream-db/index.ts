@@ -12,6 +12,7 @@ export const TIMESTREAM_DB = defineKind({
   listedBy: 'region',
   discover: discoverTimestreamDbs,
   listing: (inv) => inv.timestream,
+  tagsOf: (s) => s.tags,
   groupIdsOf: (db) => db.securityGroupIds,
   targets: timestreamDbTargets,
   contexts: timestreamDbContexts,
