@@ -182,7 +182,7 @@ async function discoverRegion(kinds: readonly AnyKind[], d: DiscoverContext): Pr
   const ec2 = d.clients.ec2(d.region);
   const elbv2 = d.clients.elbv2(d.region);
   const elb = d.clients.elb(d.region);
-  const withPaths = (d.wants ?? (() => true))('network') && kinds.some((k) => k.paths?.(inv).length);
+  const withPaths = (d.wants ?? (() => true))('network') && kinds.some((k, n) => k.paths && subjects[n]!.length > 0);
   const balancers = withPaths ? listBalancers({ elbv2, elb }) : undefined;
   const shared = await discoverRegionResources(
     ec2,
@@ -265,9 +265,9 @@ async function scanRegion(
       ...(unit ? { knownInstanceIds: unit.knownInstanceIds.filter((id) => !gone.includes(id)) } : {}),
     };
     const databases = inventory.timestream?.ok ? inventory.timestream.value : [];
-    const tags = bundle.kinds.flatMap(({ kind, subjects: records }) =>
-      records.map((s) => [kind.subject(s).id, kind.tagsOf(s)] as [string, Readonly<Record<string, string>>]),
-    );
+    // In the order of `subjects`: each subject's tags by its id.
+    const tagged = bundle.kinds.flatMap(({ kind, subjects: records }) => records.map((s) => kind.tagsOf(s)));
+    const tags = subjects.map((s, n) => [s.id, tagged[n]!] as [string, Readonly<Record<string, string>>]);
     return { findings, tags, instances: inventory.instances, databases, subjects, coverage };
   } catch (err) {
     if (!(err instanceof AwsCallError)) throw err;
