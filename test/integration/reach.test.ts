@@ -438,6 +438,17 @@ describe('missing evidence through the fault proxy (never a pass)', () => {
     const [f] = d.findings.filter((f) => f.checkId === 'tls.load-balancer-plaintext' && f.instanceId === id('internal-https'));
     expect(String(f!.evidence.reason)).toContain('internal-https: ');
   });
+  // The load balancers are listed before the region's groups (one describe reads both): a listing denied must not
+  // hold up the groups, nor leave a path unread as a pass.
+  it('elasticloadbalancing:DescribeLoadBalancers denied: paths through load balancers NOT_AVAILABLE, direct paths still judged', async () => {
+    const { doc: d, coverage } = await scanDenying('elasticloadbalancing:DescribeLoadBalancers');
+    for (const name of ['behind-alb', 'behind-clb']) {
+      const fs = http(d, name);
+      expect(fs.map((f) => f.status)).not.toContain('PASSED');
+      expect(coverage.has(`${id(name)}/net.http-port-public`)).toBe(false);
+    }
+    expect(http(d, 'direct').map(brief)).toContain('FAILED CRITICAL AwsEc2SecurityGroup');
+  });
   it('elasticloadbalancing:DescribeTargetHealth denied: NOT_AVAILABLE for instances a target group could reach, the rest unchanged', async () => {
     const { doc: d, coverage } = await scanDenying('elasticloadbalancing:DescribeTargetHealth');
     for (const name of ['behind-alb', 'behind-nlb', 'other-port', 'internal-lb']) {
