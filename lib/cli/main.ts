@@ -520,8 +520,18 @@ export async function main(argv: string[], rawIo: CliIO): Promise<number> {
       io.stderr(`influxguard: ${err.kind === 'usage' ? 'usage: ' : ''}${oneLine(err, 500)}\n`);
       return 2;
     }
-    io.stderr(`influxguard: internal error: ${oneLine(err, 500)}\n`);
-    if (io.env.INFLUXGUARD_DEBUG && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
-    return 2;
+    return internalError(err, io);
   }
+}
+
+/**
+ * An error nothing expected: one printable line (the stack only with INFLUXGUARD_DEBUG), exit 2. The launcher also
+ * ends with it what escapes main()'s promise (a timer's exception, an unhandled rejection), where Node would exit 1,
+ * the code of failing findings.
+ */
+export function internalError(err: unknown, rawIo: CliIO): 2 {
+  const io = printableStderr(rawIo);
+  io.stderr(`influxguard: internal error: ${oneLine(err, 500)}\n`);
+  if (io.env.INFLUXGUARD_DEBUG && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
+  return 2;
 }

@@ -2,8 +2,9 @@
  * The CLI's launcher (dist/influxguard.mjs, written by scripts/bundle.ts): Node's compile cache in the user's own
  * directory, never in one that someone else could write (compiled code read from there would be theirs to choose).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CLI, runCli } from '../support/cli.js';
@@ -91,4 +92,39 @@ it('loads at start only what every scan needs: publishing, host evidence, the au
   const services = ['ec2', 'sts', 'securityhub', 'sns', 'ssm', 'secretsmanager', 'dynamodb', 'sqs', 'organizations'];
   expect(services.filter((s) => text.includes(`"com.amazonaws.${s}"`))).toEqual(['ec2', 'sts']);
   expect(readdirSync(dir).filter((f) => readFileSync(join(dir, f), 'utf8').includes('"com.amazonaws.securityhub"'))).toHaveLength(1);
+});
+
+// Defect (test fails on the old code): an exception outside main()'s promise (a timer, an emitter without an 'error'
+// listener, an unhandled rejection) ended Node with its own exit 1 and a stack trace: exit 1 means failing findings,
+// so a crash read as a completed scan with failures (the demo counted it a success).
+it.each([
+  ['an uncaught exception', 'setTimeout(() => { throw new Error("boom\\u001b[31m") }, 50)'],
+  ['an unhandled rejection', 'setTimeout(() => { Promise.reject(new Error("boom\\u001b[31m")) }, 50)'],
+])('ends %s outside the scan with exit 2 and one line, never exit 1 or a stack trace', async (_, code) => {
+  // A port that accepts and never answers keeps the probe waiting while the planted fault fires.
+  const server = createServer(() => {});
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [
+          '--import',
+          `data:text/javascript,${encodeURIComponent(code)}`,
+          CLI,
+          'probe',
+          '--allow-cidr',
+          '127.0.0.0/8',
+          `http://127.0.0.1:${port}`,
+        ],
+        { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' }, timeout: 30_000 },
+        (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }),
+      );
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('influxguard: internal error: boom[31m\n');
+  } finally {
+    server.close();
+  }
 });
