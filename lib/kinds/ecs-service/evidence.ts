@@ -9,7 +9,7 @@
  * (or the `influxdb:endpoint` tag) under the allowlist rules of instances.
  */
 import type { Config } from '../../config.js';
-import { auditSecretOf, internetExposed, probeTarget, type EvidenceTargets } from '../../evidence/index.js';
+import { auditSecretOf, ENDPOINT_TAG, internetExposed, probeTarget, type EvidenceTargets } from '../../evidence/index.js';
 import { apiHostOf, instanceApiPorts } from '../../exposure/api-ports.js';
 import { networkEvidence, withPaths } from '../../exposure/network.js';
 import { COLLECTOR_SCHEMA, V3_OPTIONS } from '../../host-evidence.js';
@@ -330,11 +330,20 @@ function hostView(e: Omit<EcsEvidence, 'host'>): HostEvidence | undefined {
 const isAwsvpc = (s: EcsService): boolean =>
   s.taskDefinitions.some((r) => r.ok && r.value.networkMode === 'awsvpc') || s.launchType === 'FARGATE';
 
-export const ecsServiceTargets = (config: Config): EvidenceTargets<EcsService> => ({
+/**
+ * Running tasks' private addresses (or the endpoint tag), as for an instance; never a service without a running task.
+ * Bridge or host networking: a task has no address of its own, its container instance's stands for it (CHECKS.md "on
+ * EC2 launch type the container instance's address stands for it"), under the same allowlist rules.
+ */
+export const ecsServiceTargets = (config: Config, inv?: RegionInventory): EvidenceTargets<EcsService> => ({
   id: (s) => s.arn,
-  // Running tasks' private addresses (or the endpoint tag), as for an instance; never a service without a running task.
-  probeTarget: (s) => (s.tasks.length ? probeTarget(asInstance(s), config.probe) : undefined),
-  auditSecret: (s) => (s.tasks.length ? auditSecretOf(asInstance(s), config.audit) : undefined),
+  probeTarget: (s) => {
+    if (!s.tasks.length) return undefined;
+    // A container port mapped to another host port would be probed on the wrong port: the network checks' reason.
+    const gap = inv && !isAwsvpc(s) && !s.tags[ENDPOINT_TAG] ? hostNetworkGap(s, inv) : undefined;
+    return gap ? fail(gap) : probeTarget(asInstance(s, inv), config.probe);
+  },
+  auditSecret: (s) => (s.tasks.length ? auditSecretOf(asInstance(s, inv), config.audit) : undefined),
 });
 
 /** The service as an instance for the `instance` checks: network (awsvpc), and `ecs` for the container checks. */
