@@ -75,11 +75,15 @@ export function instanceApiPorts(i: Instance, host?: Result<HostEvidence>): numb
 
 /**
  * The host evidence that tells a subject's API port: the collector's, else a containerised InfluxDB's task definitions
- * as host evidence (lib/kinds/ecs-service/evidence.ts) when each of its InfluxDB containers is a process there (a
- * container of an unknown major is not: then only AWS evidence speaks, both ports).
+ * as host evidence (lib/kinds/ecs-service/evidence.ts) when each of its InfluxDB containers is a process there whose
+ * options were read (a container of an unknown major, or whose command could not be read, binds no port the task
+ * definition shows: then only AWS evidence speaks, both ports).
  */
 export function apiHostOf(e: { host?: Result<HostEvidence>; ecs?: Result<EcsEvidence> }): Result<HostEvidence> | undefined {
   if (e.host) return e.host;
   const ecs = e.ecs?.ok ? e.ecs.value : undefined;
-  return ecs?.host && ecs.containers.every((c) => c.container.influx?.major !== undefined) ? ok(ecs.host) : undefined;
+  if (!ecs?.host) return undefined;
+  const told =
+    ecs.containers.every((c) => c.container.influx?.major !== undefined) && ecs.host.processes.every((p) => p.configSource !== 'none');
+  return told ? ok(ecs.host) : undefined;
 }

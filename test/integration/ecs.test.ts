@@ -335,6 +335,10 @@ describe('InfluxDB 3 containers, judged from their task definitions', () => {
     expect(`${auth!.status} ${auth!.severity}`).toBe('FAILED HIGH');
     expect(auth!.evidence.summary).toBe('effective not --without-auth = false (environment)');
     expect(verdict('influx3-env', 'host.v3-processing-engine-open')).toBe('FAILED CRITICAL');
+    // Its API is 8181 (no bind given): the group's 8086 is a port it does not serve, judged as any other.
+    expect(of('influx3-env', 'net.unexpected-ports-open').map((f) => `${f.status} ${f.evidence.summary}`)).toEqual([
+      'FAILED opens TCP 8086 to 10.0.0.0/16',
+    ]);
     // Its credentials in plain environment are named (never their values); the 3.x options are not credentials.
     expect(of('influx3-env', 'secrets.plaintext-environment')[0]!.evidence.plaintextVariables).toEqual([
       'influxdb: AWS_SECRET_ACCESS_KEY',
@@ -349,9 +353,12 @@ describe('InfluxDB 3 containers, judged from their task definitions', () => {
     const [huge] = of('influx3-huge', 'auth.disabled');
     expect(huge!.status).toBe('NOT_AVAILABLE');
     expect(huge!.evidence.reason).toMatch(/longer than the scanner reads/);
-    for (const name of ['influx3-custom', 'influx3-huge'])
+    for (const name of ['influx3-custom', 'influx3-huge']) {
       for (const check of ['host.v3-processing-engine-open', 'auth.v3-recovery-listener-exposed'])
         expect(verdict(name, check)).toBe('NOT_AVAILABLE INFORMATIONAL');
+      // Where it binds is not told: 8086 and 8181 are both its API, as while only AWS evidence speaks.
+      expect(verdict(name, 'net.unexpected-ports-open')).toBe('PASSED INFORMATIONAL');
+    }
     const text = JSON.stringify(result.document.findings);
     expect(text).not.toMatch(/\\u001b|\\u0007|\\u009b|\\u202e|[\u001b\u0007\u009b\u202e]/);
   });
