@@ -75,6 +75,11 @@ describe('keptArgs: what discovery keeps', () => {
     const long = keptArgs(['influxdb3', 'serve', `--node-id=${'n'.repeat(1_000_000)}`])!;
     expect(long.args[2]!.length).toBe(ARG_LIMITS.length);
     expect(long.clipped).toBe(true);
+    // Many long arguments: at most ARG_LIMITS.total characters in all.
+    const wide = keptArgs(Array.from({ length: 150 }, () => 'x'.repeat(1500)))!;
+    expect(wide.args.join('').length).toBe(ARG_LIMITS.total);
+    expect(wide.clipped).toBe(true);
+    expect(keptArgs(['influxdb3', 'serve', 'x'.repeat(ARG_LIMITS.length)])!.clipped).toBe(false);
     const ctl = keptArgs(['influxdb3', 'serve', '--http-bind', '\u001b[31m0.0.0.0:9000\u0007\u202e\u009b', 42, null])!;
     expect(ctl.args).toEqual(['influxdb3', 'serve', '--http-bind', '[31m0.0.0.0:9000', '', '']);
     expect(ctl.clipped).toBe(false);

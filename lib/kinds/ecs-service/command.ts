@@ -18,8 +18,11 @@ import { fail, ok, type EcsContainer, type Result } from '../../model.js';
 import { isCredentialName } from '../../util/credentials.js';
 import { printable } from '../../util/text.js';
 
-/** What discovery keeps of an `entryPoint` or a `command`: at most `count` arguments of `length` characters each. */
-export const ARG_LIMITS = { count: 200, length: 2000 };
+/**
+ * What discovery keeps of an `entryPoint` or a `command`: at most `count` arguments of `length` characters each, `total`
+ * characters in all (AWS caps a whole task definition at 64 KiB; a hostile answer need not be).
+ */
+export const ARG_LIMITS = { count: 200, length: 2000, total: 16_000 };
 /** Said in place of a credential's value. */
 export const MASKED = '***';
 
@@ -66,21 +69,29 @@ function maskText(arg: string): string {
 /**
  * An `entryPoint` or `command` as discovery keeps it (undefined when the task definition has none): credential values
  * masked (a credential flag's next argument too), control characters stripped (newlines kept: they separate a
- * script's commands), at most ARG_LIMITS; `clipped` when there was more. `before`: the argument that comes before
+ * script's commands), within ARG_LIMITS; `clipped` when there was more. `before`: the argument that comes before
  * the first (a `command` follows its `entryPoint`'s last).
  */
 export function keptArgs(xs: readonly unknown[] | undefined, before?: string): { args: string[]; clipped: boolean } | undefined {
   if (!Array.isArray(xs) || xs.length === 0) return undefined;
   const raw = xs.slice(0, ARG_LIMITS.count).map((x) => (typeof x === 'string' ? x : ''));
   let clipped = xs.length > ARG_LIMITS.count;
-  const args = raw.map((a, i) => {
+  let budget = ARG_LIMITS.total;
+  const args: string[] = [];
+  for (const [i, a] of raw.entries()) {
     const prev = i ? raw[i - 1] : before;
     const flag = prev?.match(/^--?([A-Za-z0-9][\w-]*)$/);
     const value = flag && isSecretFlag(flag[1]!) && !a.startsWith('-') ? mask(a) : maskText(a);
-    const kept = printable(value, '\n');
-    if (kept.length > ARG_LIMITS.length) clipped = true;
-    return kept.slice(0, ARG_LIMITS.length);
-  });
+    const whole = printable(value, '\n');
+    const kept = whole.slice(0, Math.min(ARG_LIMITS.length, budget));
+    if (kept.length < whole.length) clipped = true;
+    budget -= kept.length;
+    args.push(kept);
+    if (budget <= 0 && i < raw.length - 1) {
+      clipped = true;
+      break;
+    }
+  }
   return { args, clipped };
 }
 

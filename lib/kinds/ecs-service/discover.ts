@@ -103,9 +103,9 @@ function variable(name: string, value: string): EcsVariable {
 function toContainer(c: ContainerDefinition): EcsContainer {
   const image = clip(c.image, 1000);
   const influx = influxImage(image);
-  // What it runs (read for InfluxDB 3): a credential's value on it is masked here, as a variable's is dropped.
-  const entryPoint = keptArgs(c.entryPoint);
-  const command = keptArgs(c.command, c.entryPoint?.length ? c.entryPoint[c.entryPoint.length - 1] : undefined);
+  // What an InfluxDB server runs (read for 3.x): a credential's value on it is masked here, as a variable's is dropped.
+  const entryPoint = influx ? keptArgs(c.entryPoint) : undefined;
+  const command = influx ? keptArgs(c.command, c.entryPoint?.length ? c.entryPoint[c.entryPoint.length - 1] : undefined) : undefined;
   return {
     name: clip(c.name, 255),
     image,
