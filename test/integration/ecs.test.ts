@@ -142,6 +142,13 @@ beforeAll(async () => {
         },
         groups: ['vpc-8086'],
       },
+      {
+        name: 'influx3-auth',
+        image: 'influxdb:3.6.0-core',
+        command: ['serve', '--node-id', 'n2', '--object-store', 'file', '--data-dir', '/var/lib/influxdb3'],
+        environment: { INFLUXDB3_ADMIN_TOKEN_RECOVERY_HTTP_BIND_ADDR: '0.0.0.0:8182' },
+        groups: ['vpc-8086'],
+      },
       // Hostile commands: a custom entrypoint with control characters, and 5,000 arguments.
       {
         name: 'influx3-custom',
@@ -192,6 +199,7 @@ describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
         'influx-v2',
         'influx3-open',
         'influx3-env',
+        'influx3-auth',
         'influx3-custom',
         'influx3-huge',
       ].sort(),
@@ -344,6 +352,19 @@ describe('InfluxDB 3 containers, judged from their task definitions', () => {
       'influxdb: AWS_SECRET_ACCESS_KEY',
       'influxdb: INFLUXDB3_AUTH_TOKEN',
     ]);
+  });
+
+  it('authentication on (the default), a recovery listener bound to every address by its variable; the admin token is not in a task definition', () => {
+    expect(verdict('influx3-auth', 'auth.disabled')).toBe('PASSED INFORMATIONAL');
+    const [recovery] = of('influx3-auth', 'auth.v3-recovery-listener-exposed');
+    expect(`${recovery!.status} ${recovery!.severity}`).toBe('FAILED CRITICAL');
+    expect(recovery!.evidence.summary).toMatch(/bound to 0\.0\.0\.0:8182 \(environment\)/);
+    // INFLUXDB3_ADMIN_TOKEN_RECOVERY_HTTP_BIND_ADDR is an address, not a credential (its value is read, never flagged).
+    expect(verdict('influx3-auth', 'secrets.plaintext-environment')).toBe('PASSED INFORMATIONAL');
+    const [token] = of('influx3-auth', 'auth.v3-admin-token-unclaimed');
+    expect(token!.status).toBe('NOT_AVAILABLE');
+    expect(token!.evidence.reason).toMatch(/catalog is not read from its task definition/);
+    expect(verdict('influx3-auth', 'tls.disabled')).toBe('FAILED HIGH');
   });
 
   it('commands the scanner does not read (a custom entrypoint, 5,000 arguments): NOT_AVAILABLE with why, control characters stripped', () => {
