@@ -3,10 +3,12 @@
  * network checks (`net.*`, the exposure model of lib/exposure unchanged): its awsvpc groups and subnets, running
  * tasks' interfaces, `assignPublicIp` as its public address. Its task definitions are its host evidence: each
  * InfluxDB container's plain environment read as the official image's entrypoint applies it (`INFLUXDB_*` for 1.x,
- * `INFLUXD_*` for 2.x), given to the endpoint checks' host verdicts (lib/checks/host.ts) without copying them; a
- * credential's value never reaches it (discovery kept only whether it is set). The ECS checks read `ecs`: the
- * containers, their secrets and their data volumes. Probes and the audit target a running task's private address
- * (or the `influxdb:endpoint` tag) under the allowlist rules of instances.
+ * `INFLUXD_*` for 2.x; for 3.x its `INFLUXDB3_*` variables and its entryPoint/command, ./command.ts), given to the
+ * endpoint checks' host verdicts (lib/checks/host.ts, lib/checks/v3.ts) without copying them, and telling the network
+ * checks the API's bound port; a credential's value never reaches it (discovery kept only whether it is set, and
+ * masked it on a command). The ECS checks read `ecs`: the containers, their secrets and their data volumes. Probes and
+ * the audit target a running task's private address (bridge or host networking: its container instance's; or the
+ * `influxdb:endpoint` tag) under the allowlist rules of instances.
  */
 import type { Config } from '../../config.js';
 import { auditSecretOf, ENDPOINT_TAG, internetExposed, probeTarget, type EvidenceTargets } from '../../evidence/index.js';
