@@ -175,6 +175,11 @@ export interface EcsSpec {
   /** A standalone task (RunTask) instead of a service. */
   standalone?: boolean;
   image: string;
+  /** Its entryPoint and command (absent: the image's). */
+  entryPoint?: string[];
+  command?: string[];
+  /** The container port it maps: 8086 by default. */
+  port?: number;
   environment?: Record<string, string>;
   /** Variable names taken from Secrets Manager. */
   secrets?: string[];
@@ -443,7 +448,9 @@ async function seedEcs(
               name: 'influxdb',
               image: e.image,
               essential: true,
-              portMappings: [{ containerPort: 8086, protocol: 'tcp' }],
+              portMappings: [{ containerPort: e.port ?? 8086, protocol: 'tcp' }],
+              ...(e.entryPoint ? { entryPoint: e.entryPoint } : {}),
+              ...(e.command ? { command: e.command } : {}),
               environment: Object.entries(e.environment ?? {}).map(([name, value]) => ({ name, value })),
               secrets: (e.secrets ?? []).map((name) => ({
                 name,

@@ -20,7 +20,7 @@ import {
 } from '../exposure/reach.js';
 import { fsbp, judged, NET_EXPOSED_CIS, UNNEEDED_SERVICE_PCI } from './compliance.js';
 import { ASFF_TYPES, type Described, evidenceValue, type SelfDescribed } from './support.js';
-import { apiPorts, HTTP_PORT, instanceApiPorts } from '../exposure/api-ports.js';
+import { apiHostOf, apiPorts, HTTP_PORT, instanceApiPorts } from '../exposure/api-ports.js';
 
 type Verdict = 'exposed' | 'allowed' | 'unknown';
 
@@ -278,7 +278,7 @@ function portCheck(row: PortRow): Described<InstanceCheck> {
     appliesTo: ({ instance }) => row.appliesTo(instance),
     evaluate: ({ instance, evidence }) => {
       const net = evidenceValue(evidence.network);
-      const rowPorts = row.portsFor ? row.portsFor(instance, evidence.host) : row.ports;
+      const rowPorts = row.portsFor ? row.portsFor(instance, apiHostOf(evidence)) : row.ports;
       const relevant = net.openings.filter((o) => rowPorts.some((p) => opensTcpPort(o, p)));
       const groups = byGroup(relevant, (o) => row.judge(o, net, instance));
       return outcomesByGroup(
@@ -423,7 +423,7 @@ export const unexpectedPortsOpen: Described<InstanceCheck> = {
   needs: ['network'],
   evaluate: ({ instance, evidence, settings }) => {
     const net = evidenceValue(evidence.network);
-    const judgedPorts = judgedTcpPorts(instance, evidence.host);
+    const judgedPorts = judgedTcpPorts(instance, apiHostOf(evidence));
     const extra = new Map<Opening, string>();
     const extraRanges = new Map<Opening, Range[]>();
     const groups = byGroup(net.openings, (o) => {

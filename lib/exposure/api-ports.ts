@@ -5,8 +5,9 @@
  * reachability both read it, and neither may import the other.
  */
 import { V3_OPTIONS, type HostEvidence, type HostProcess } from '../host-evidence.js';
+import type { EcsEvidence } from '../model/evidence.js';
 import type { Instance } from '../model/inventory.js';
-import type { Result } from '../result.js';
+import { ok, type Result } from '../result.js';
 import { isLoopbackHost } from '../util/cidr.js';
 
 export const HTTP_PORT = 8086;
@@ -70,4 +71,19 @@ export function instanceApiPorts(i: Instance, host?: Result<HostEvidence>): numb
   // A tag's port may be a proxy's or a load balancer's: it is judged beside the defaults, never instead of them.
   const tagged = taggedPort(i);
   return [...new Set([...(tagged !== undefined ? [tagged] : []), ...apiPorts(undefined)])];
+}
+
+/**
+ * The host evidence that tells a subject's API port: the collector's, else a containerised InfluxDB's task definitions
+ * as host evidence (lib/kinds/ecs-service/evidence.ts) when each of its InfluxDB containers is a process there whose
+ * options were read (a container of an unknown major, or whose command could not be read, binds no port the task
+ * definition shows: then only AWS evidence speaks, both ports).
+ */
+export function apiHostOf(e: { host?: Result<HostEvidence>; ecs?: Result<EcsEvidence> }): Result<HostEvidence> | undefined {
+  if (e.host) return e.host;
+  const ecs = e.ecs?.ok ? e.ecs.value : undefined;
+  if (!ecs?.host) return undefined;
+  const told =
+    ecs.containers.every((c) => c.container.influx?.major !== undefined) && ecs.host.processes.every((p) => p.configSource !== 'none');
+  return told ? ok(ecs.host) : undefined;
 }

@@ -37,7 +37,7 @@ export async function gatherRegion(
   const perKind = await Promise.all(
     kinds.map(async (kind) => {
       const subjects = subjectsOf(kind, inv);
-      const targets = kind.targets(config);
+      const targets = kind.targets(config, inv);
       const answers = await Promise.all(sources.map((s) => s.gather(targets, subjects, deadline)));
       const gathered = Object.fromEntries(sources.map((s, i) => [s.key, answers[i]])) as Gathered;
       const sourced = subjects.map((s): Sourced => {

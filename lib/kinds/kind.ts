@@ -112,8 +112,8 @@ export interface ResourceKind<S = unknown, Ctx extends { evidence: object } = { 
   paths?: (inv: RegionInventory) => readonly Instance[];
   /** Reads what only the region's subjects of this kind need once they and the shared records are known. */
   afterDiscovery?: (inv: RegionInventory, c: DiscoverContext) => Promise<void> | void;
-  /** evidence.ts: which evidence sources apply to a subject and how each reaches it. */
-  targets: (config: Config) => EvidenceTargets<S>;
+  /** evidence.ts: which evidence sources apply to a subject and how each reaches it (`inv`: its region's records, when gathering). */
+  targets: (config: Config, inv?: RegionInventory) => EvidenceTargets<S>;
   /** evidence.ts: the context its checks receive (`sourced[n]`: what the per-subject sources found for `subjects[n]`). */
   contexts: (subjects: readonly S[], inv: RegionInventory, env: GatherEnv, sourced: readonly Sourced[]) => Ctx[];
   /** evidence.ts: the endpoint checks' context for a subject that a source reached (undefined: none ran). */

@@ -126,7 +126,7 @@ export interface EcsEvidence {
   unreadable: string[];
   /** Each InfluxDB container's data directory and what holds it. */
   dataVolumes: DataVolume[];
-  /** Its 1.x and 2.x containers as host evidence (the official image's entrypoint applied); absent when there are none. */
+  /** Its containers of a known major as host evidence (the official image's entrypoint applied); absent when there are none. */
   host?: HostEvidence;
 }
 

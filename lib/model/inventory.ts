@@ -191,6 +191,13 @@ export interface EcsContainer {
   secrets: string[];
   portMappings: { containerPort: number; hostPort?: number; protocol: string }[];
   mountPoints: { sourceVolume: string; containerPath: string }[];
+  /**
+   * Its `entryPoint` and `command` (absent: the image's), as lib/kinds/ecs-service/command.ts keeps them: a credential
+   * flag's or variable's value masked, control characters stripped, bounded; `argsClipped` when there was more.
+   */
+  entryPoint?: string[];
+  command?: string[];
+  argsClipped?: true;
 }
 
 export interface EcsVolume {

@@ -14,6 +14,7 @@ import {
   RunTaskCommand,
   type NetworkMode,
 } from '@aws-sdk/client-ecs';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { parseConfig } from '../../lib/config.js';
 import type { ScanResult } from '../../lib/model.js';
 import { scan } from '../../lib/scan.js';
@@ -94,6 +95,32 @@ describe('EC2 launch type, bridge or host networking', () => {
     expect(verdict('influx-dynamic', 'net.http-port-public')).toEqual(['NOT_AVAILABLE']);
     const f = result.document.findings.find((x) => x.instanceId === arns['influx-dynamic'] && x.checkId === 'net.http-port-public')!;
     expect(String(f.evidence.reason)).toMatch(/container port 8086 .*dynamic host port/);
+  });
+
+  // Fails on the old code ("the instance has no private address to probe"): a bridge or host task has no address of
+  // its own. The allowlist (loopback only) refuses the emulated 10.x/172.31.x address: nothing is sent to it.
+  it("probes a bridge or host service at its container instance's private address, under the allowlist; a dynamic port is not probed", async () => {
+    const config = parseConfig({ regions: [R], probe: { enabled: true, allowedCidrs: ['127.0.0.0/8'] } });
+    const { clients } = account.clients(config);
+    const probed = await scan(config, { clients, homeRegion: R });
+    clients.destroy();
+    const ec2 = new EC2Client({ region: R, endpoint: endpoint(), credentials: account.credentials });
+    const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: estate.instances['container-host'] }));
+    ec2.destroy();
+    const ips = (described.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.PrivateIpAddress!);
+    expect(ips).toHaveLength(2);
+    // The probe's answer, as the probe-only check (headers.version-disclosed) gives it.
+    const reasons = (name: string) =>
+      probed.document.findings
+        .filter((f) => f.instanceId === arns[name] && f.checkId === 'headers.version-disclosed')
+        .map((f) => `${f.status} ${String(f.evidence.reason)}`);
+    for (const name of ['influx-bridge', 'influx-hostnet']) {
+      const [reason, ...more] = reasons(name);
+      expect(more).toEqual([]);
+      const ip = ips.find((a) => reason?.includes(`${a} is outside the allowed target CIDRs (127.0.0.0/8)`));
+      expect({ name, reason, refusedContainerInstance: ip !== undefined }).toEqual({ name, reason, refusedContainerInstance: true });
+    }
+    expect(reasons('influx-dynamic')).toEqual([expect.stringMatching(/^NOT_AVAILABLE .*container port 8086 .*dynamic host port/)]);
   });
 
   it('the container instance itself is not a subject (it carries no selector tag)', () => {

@@ -60,6 +60,7 @@ beforeAll(async () => {
     groups: [
       { name: 'world-8086', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
       { name: 'vpc-8086', rules: [{ ports: 8086, cidrs: ['10.0.0.0/16'] }] },
+      { name: 'world-9000', rules: [{ ports: 9000, cidrs: ['0.0.0.0/0'] }] },
     ],
     instances: [{ name: 'ec2-influx', tags: { influxdb: '' }, groups: ['vpc-8086'] }],
     efs: [
@@ -101,6 +102,67 @@ beforeAll(async () => {
         groups: ['vpc-8086'],
       },
       { name: 'influx-adhoc', standalone: true, image: 'quay.io/influxdb/influxdb:1.8.10', groups: ['vpc-8086'] },
+      // InfluxDB 3: judged from the command (the official image's entrypoint applied) and the INFLUXDB3_* variables.
+      {
+        name: 'influx3-open',
+        image: 'influxdb:3-core',
+        command: [
+          'influxdb3',
+          'serve',
+          '--node-id',
+          'n0',
+          '--object-store',
+          's3',
+          '--bucket',
+          'metrics',
+          '--aws-access-key-id',
+          'AKIAIOSFODNN7EXAMPLE',
+          '--aws-secret-access-key',
+          PLANTED,
+          '--without-auth',
+          '--http-bind',
+          '0.0.0.0:9000',
+        ],
+        port: 9000,
+        groups: ['world-9000'],
+        assignPublicIp: true,
+        running: 1,
+      },
+      {
+        name: 'influx3-env',
+        image: 'quay.io/influxdb/influxdb3-core:3.6.0',
+        environment: {
+          INFLUXDB3_START_WITHOUT_AUTH: 'true',
+          INFLUXDB3_NODE_IDENTIFIER_PREFIX: 'n1',
+          INFLUXDB3_OBJECT_STORE: 's3',
+          INFLUXDB3_BUCKET: 'metrics',
+          AWS_SECRET_ACCESS_KEY: PLANTED,
+          AZURE_STORAGE_ACCESS_KEY: PLANTED,
+          INFLUXDB3_AUTH_TOKEN: PLANTED,
+        },
+        groups: ['vpc-8086'],
+      },
+      {
+        name: 'influx3-auth',
+        image: 'influxdb:3.6.0-core',
+        command: ['serve', '--node-id', 'n2', '--object-store', 'file', '--data-dir', '/var/lib/influxdb3'],
+        environment: { INFLUXDB3_ADMIN_TOKEN_RECOVERY_HTTP_BIND_ADDR: '0.0.0.0:8182' },
+        groups: ['vpc-8086'],
+      },
+      // Hostile commands: a custom entrypoint with control characters, and 5,000 arguments.
+      {
+        name: 'influx3-custom',
+        image: 'influxdb:3-enterprise',
+        entryPoint: ['/bin/\u001b[31mstart\u0007\u202e'],
+        command: ['--without-auth', `--aws-secret-access-key=${PLANTED}`, '--\u009b\u001b]0;x\u0007'],
+        groups: ['vpc-8086'],
+      },
+      {
+        name: 'influx3-huge',
+        image: 'ghcr.io/acme/influxdb3-core:3.6.0',
+        command: ['influxdb3', 'serve', ...Array.from({ length: 5000 }, (_, i) => `--x${i}=\u001b[2J`)],
+        groups: ['vpc-8086'],
+      },
       {
         name: 'grafana',
         image: 'grafana/grafana:11.0.0',
@@ -129,7 +191,19 @@ describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
   it('finds the InfluxDB services and the standalone task beside the instance, and nothing else', () => {
     const seen = result.subjects.filter((s) => s.kind === 'ecs-service').map((s) => s.name);
     // A standalone task is named by its group, as ECS gives it (`family:` and its family).
-    expect(seen.sort()).toEqual(['family:influx-adhoc', 'influx-auth', 'influx-public', 'influx-v2'].sort());
+    expect(seen.sort()).toEqual(
+      [
+        'family:influx-adhoc',
+        'influx-auth',
+        'influx-public',
+        'influx-v2',
+        'influx3-open',
+        'influx3-env',
+        'influx3-auth',
+        'influx3-custom',
+        'influx3-huge',
+      ].sort(),
+    );
     expect(result.instances.map((i) => i.instanceId)).toEqual(estate.instances['ec2-influx']);
     expect(result.coverage[0]!.ecsListed).toBe(true);
     expect(result.incomplete).toEqual([]);
@@ -239,6 +313,75 @@ describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
     texts.push(JSON.stringify(result.subjects));
     for (const t of texts) expect(t.includes(PLANTED)).toBe(false);
     expect(texts[0]).toContain('INFLUXDB_ADMIN_PASSWORD');
+  });
+});
+
+describe('InfluxDB 3 containers, judged from their task definitions', () => {
+  // Each fails on the old code: a 3.x container had no host view, so nothing was said of it from its task definition.
+  it('--without-auth in the command: auth.disabled FAILED as on a host with that flag (CRITICAL: reachable), the engine open', () => {
+    const [auth] = of('influx3-open', 'auth.disabled');
+    expect(`${auth!.status} ${auth!.severity}`).toBe('FAILED CRITICAL');
+    expect(auth!.evidence).toMatchObject({ decidedBy: 'host', summary: 'effective not --without-auth = false (flag)' });
+    // The official image sets INFLUXDB3_PLUGIN_DIR=/plugins: with authentication off, anyone runs Python in it.
+    expect(verdict('influx3-open', 'host.v3-processing-engine-open')).toBe('FAILED CRITICAL');
+    expect(of('influx3-open', 'host.v3-processing-engine-open')[0]!.evidence.summary).toMatch(/--plugin-dir \/plugins/);
+    // Authentication off: nothing to claim, the token check says nothing; no recovery listener.
+    expect(of('influx3-open', 'auth.v3-admin-token-unclaimed')).toEqual([]);
+    expect(verdict('influx3-open', 'auth.v3-recovery-listener-exposed')).toBe('PASSED INFORMATIONAL');
+  });
+
+  it('--http-bind 0.0.0.0:9000: the network checks judge 9000 as the API port (world-open, reachable), not 8086 or 8181', () => {
+    const [open] = of('influx3-open', 'net.http-port-public');
+    expect(`${open!.status} ${open!.severity}`).toBe('FAILED CRITICAL');
+    expect(JSON.stringify(open!.evidence)).toMatch(/9000/);
+    // 9000 is the API's port, judged above: never "unexpected".
+    expect(of('influx3-open', 'net.unexpected-ports-open').map((f) => f.status)).toEqual(['PASSED']);
+  });
+
+  it('INFLUXDB3_START_WITHOUT_AUTH=true: the same finding from the variable (HIGH: not reachable)', () => {
+    const [auth] = of('influx3-env', 'auth.disabled');
+    expect(`${auth!.status} ${auth!.severity}`).toBe('FAILED HIGH');
+    expect(auth!.evidence.summary).toBe('effective not --without-auth = false (environment)');
+    expect(verdict('influx3-env', 'host.v3-processing-engine-open')).toBe('FAILED CRITICAL');
+    // Its API is 8181 (no bind given): the group's 8086 is a port it does not serve, judged as any other.
+    expect(of('influx3-env', 'net.unexpected-ports-open').map((f) => `${f.status} ${f.evidence.summary}`)).toEqual([
+      'FAILED opens TCP 8086 to 10.0.0.0/16',
+    ]);
+    // Its credentials in plain environment are named (never their values); the 3.x options are not credentials.
+    expect(of('influx3-env', 'secrets.plaintext-environment')[0]!.evidence.plaintextVariables).toEqual([
+      'influxdb: AWS_SECRET_ACCESS_KEY',
+      'influxdb: INFLUXDB3_AUTH_TOKEN',
+    ]);
+  });
+
+  it('authentication on (the default), a recovery listener bound to every address by its variable; the admin token is not in a task definition', () => {
+    expect(verdict('influx3-auth', 'auth.disabled')).toBe('PASSED INFORMATIONAL');
+    const [recovery] = of('influx3-auth', 'auth.v3-recovery-listener-exposed');
+    expect(`${recovery!.status} ${recovery!.severity}`).toBe('FAILED CRITICAL');
+    expect(recovery!.evidence.summary).toMatch(/bound to 0\.0\.0\.0:8182 \(environment\)/);
+    // INFLUXDB3_ADMIN_TOKEN_RECOVERY_HTTP_BIND_ADDR is an address, not a credential (its value is read, never flagged).
+    expect(verdict('influx3-auth', 'secrets.plaintext-environment')).toBe('PASSED INFORMATIONAL');
+    const [token] = of('influx3-auth', 'auth.v3-admin-token-unclaimed');
+    expect(token!.status).toBe('NOT_AVAILABLE');
+    expect(token!.evidence.reason).toMatch(/catalog is not read from its task definition/);
+    expect(verdict('influx3-auth', 'tls.disabled')).toBe('FAILED HIGH');
+  });
+
+  it('commands the scanner does not read (a custom entrypoint, 5,000 arguments): NOT_AVAILABLE with why, control characters stripped', () => {
+    const [custom] = of('influx3-custom', 'auth.disabled');
+    expect(custom!.status).toBe('NOT_AVAILABLE');
+    expect(custom!.evidence.reason).toMatch(/influx3-custom:1\/influxdb: it runs \/bin\/\[31mstart --without-auth, not influxdb3 serve/);
+    const [huge] = of('influx3-huge', 'auth.disabled');
+    expect(huge!.status).toBe('NOT_AVAILABLE');
+    expect(huge!.evidence.reason).toMatch(/longer than the scanner reads/);
+    for (const name of ['influx3-custom', 'influx3-huge']) {
+      for (const check of ['host.v3-processing-engine-open', 'auth.v3-recovery-listener-exposed'])
+        expect(verdict(name, check)).toBe('NOT_AVAILABLE INFORMATIONAL');
+      // Where it binds is not told: 8086 and 8181 are both its API, as while only AWS evidence speaks.
+      expect(verdict(name, 'net.unexpected-ports-open')).toBe('PASSED INFORMATIONAL');
+    }
+    const text = JSON.stringify(result.document.findings);
+    expect(text).not.toMatch(/\\u001b|\\u0007|\\u009b|\\u202e|[\u001b\u0007\u009b\u202e]/);
   });
 });
 

@@ -30,6 +30,7 @@ import { DescribeFileSystemsCommand, type EFSClient } from '@aws-sdk/client-efs'
 import { instanceVolumes, toInstance } from '../../discover/ec2.js';
 import { matchesSelectors } from '../../discover/timestream.js';
 import { errorCode, toAwsCallError } from '../../errors.js';
+import { V3_OPTIONS } from '../../host-evidence.js';
 import {
   fail,
   ok,
@@ -45,10 +46,11 @@ import {
   type Result,
   type Volume,
 } from '../../model.js';
-import { isCredentialName, isCredentialValue } from '../../util/credentials.js';
+import { isCredentialValue } from '../../util/credentials.js';
 import { chunk, mapLimit, unique } from '../../util/concurrency.js';
 import type { RegionInventory } from '../../model.js';
 import type { DiscoverContext, Listing } from '../kind.js';
+import { isSecretVariable, keptArgs } from './command.js';
 import { asInstance } from './evidence.js';
 import { influxImage } from './image.js';
 
@@ -87,9 +89,13 @@ async function collect<P>(
   return out;
 }
 
+/** InfluxDB 3's options the checks read hold no secret (the collector's rule), whatever their names say. */
+const V3_VARIABLES = new Set<string>(Object.values(V3_OPTIONS));
+
 /** A plain variable: a credential's value is dropped here, before anything else sees it. */
 function variable(name: string, value: string): EcsVariable {
-  return isCredentialName(name, 'environment') || (/^(INFLUX|DOCKER_INFLUXDB)/i.test(name) && /TOKEN|SECRET|PASSWORD/i.test(name))
+  return !V3_VARIABLES.has(name) &&
+    (isSecretVariable(name) || (/^(INFLUX|DOCKER_INFLUXDB)/i.test(name) && /TOKEN|SECRET|PASSWORD/i.test(name)))
     ? { name, credential: true, set: isCredentialValue(value) }
     : { name, value: clip(value, 1000) };
 }
@@ -97,6 +103,9 @@ function variable(name: string, value: string): EcsVariable {
 function toContainer(c: ContainerDefinition): EcsContainer {
   const image = clip(c.image, 1000);
   const influx = influxImage(image);
+  // What an InfluxDB server runs (read for 3.x): a credential's value on it is masked here, as a variable's is dropped.
+  const entryPoint = influx ? keptArgs(c.entryPoint) : undefined;
+  const command = influx ? keptArgs(c.command, c.entryPoint?.length ? c.entryPoint[c.entryPoint.length - 1] : undefined) : undefined;
   return {
     name: clip(c.name, 255),
     image,
@@ -121,6 +130,9 @@ function toContainer(c: ContainerDefinition): EcsContainer {
       .flatMap((m) =>
         m.sourceVolume && m.containerPath ? [{ sourceVolume: clip(m.sourceVolume), containerPath: clip(m.containerPath, 1000) }] : [],
       ),
+    ...(entryPoint ? { entryPoint: entryPoint.args } : {}),
+    ...(command ? { command: command.args } : {}),
+    ...(entryPoint?.clipped || command?.clipped ? { argsClipped: true as const } : {}),
   };
 }
 

