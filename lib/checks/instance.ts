@@ -5,6 +5,7 @@
 import { ok, type InstanceCheck, type LoadBalancerRoute, type Outcome, type ProbeEvidence } from '../model.js';
 import { fsbp, judged } from './compliance.js';
 import { apiPorts } from '../exposure/api-ports.js';
+import { forwardsClients } from '../exposure/reach.js';
 import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue } from './support.js';
 
 /**
@@ -140,7 +141,7 @@ export const loadBalancerPlaintext: Described<InstanceCheck> = {
     const internal = network.internalLoadBalancers ?? ok({ routes: [], unknown: [] });
     const inner = internal.ok ? internal.value : { routes: [], unknown: [{ lb: 'internal load balancers', reason: internal.reason }] };
     const plain = [...lbs.routes, ...inner.routes].filter(
-      (r) => INFLUXDB_PORTS.includes(r.target.port) && r.listener.protocol.toUpperCase() === 'HTTP',
+      (r) => INFLUXDB_PORTS.includes(r.target.port) && r.listener.protocol.toUpperCase() === 'HTTP' && forwardsClients(r),
     );
     const byLb = new Map<string, LoadBalancerRoute[]>();
     for (const r of plain) byLb.set(r.lb.id, [...(byLb.get(r.lb.id) ?? []), r]);
