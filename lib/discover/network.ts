@@ -789,7 +789,8 @@ export function forwardingOf(rules: readonly Rule[], arn: string): Partial<Regio
       const what = rule.IsDefault ? 'the default action' : `rule ${ruleName(rule)}`;
       if (weight === 0) unused.push(`weight 0 in ${what}`);
       else {
-        if (placed) for (const a of answeredBefore) if (!a.here && intersectCidrs(own ?? EVERY_SOURCE, a.sources).length) shadowed.add(a.name);
+        if (placed)
+          for (const a of answeredBefore) if (!a.here && intersectCidrs(own ?? EVERY_SOURCE, a.sources).length) shadowed.add(a.name);
         if (reach.length) {
           reached.push(...reach);
           names.push(ruleName(rule));

@@ -143,6 +143,7 @@ beforeAll(async () => {
       { name: 'behind-shadowed-2', tags: influx, groups: ['from-alb'] },
       { name: 'behind-catch-all', tags: influx, groups: ['from-alb'] },
       { name: 'behind-methods', tags: influx, groups: ['from-alb'] },
+      { name: 'behind-dark-clb', tags: influx, groups: ['from-clb'] },
     ],
     loadBalancers: [
       {
@@ -231,6 +232,14 @@ beforeAll(async () => {
       },
       // Issue 31: an NLB preserving client addresses in front of an instance whose subnet ACL admits 8086 only from the VPC.
       { name: 'nlb-acl', kind: 'network', listeners: [{ port: 8086, targetPort: 8086, targets: ['nlb-preserved-acl'] }] },
+      // A Classic LB's own path too: internet-facing by scheme, in a subnet without a route to an internet gateway.
+      {
+        name: 'clb-dark',
+        kind: 'classic',
+        groups: ['clb'],
+        subnets: ['private'],
+        listeners: [{ port: 8086, targetPort: 8086, targets: ['behind-dark-clb'] }],
+      },
       // The default action forwards to two groups, one weighing 0: that one gets no request.
       {
         name: 'alb-weighted',
@@ -413,6 +422,9 @@ describe('load-balancer paths (moto)', () => {
   });
   it('internet-facing Classic LB → backend 8086: CRITICAL on the Classic LB', () => {
     expect(http(doc, 'behind-clb').map((f) => `${brief(f)} ${f.resource.id}`)).toEqual(['FAILED CRITICAL AwsElbLoadBalancer clb']);
+  });
+  it('internet-facing Classic LB in a subnet without a route to an internet gateway: not a way in (its own path, as for ALB/NLB)', () => {
+    expect(http(doc, 'behind-dark-clb').map((f) => f.status)).toEqual(['PASSED']);
   });
   it.each([
     ['an internal load balancer', 'internal-lb'],
