@@ -160,6 +160,11 @@ export interface LoadBalancerSpec {
      */
     fixedResponseRule?: 'path' | 'methods';
     /**
+     * ALB: a second listener on this port, its default action a 404 (fixed-response), its rule (path `/api/*`,
+     * priority 10) forwarding to this listener's default target group.
+     */
+    alsoByRuleOn?: number;
+    /**
      * The listener's protocol: ALB `HTTPS` (the target group stays HTTP); Classic `HTTP` (to an HTTP backend). Absent:
      * ALB HTTP, NLB and Classic TCP.
      */
@@ -765,6 +770,24 @@ async function seedLoadBalancers(
             ],
           }),
         );
+        if (l.alsoByRuleOn) {
+          const second = await v2.send(
+            new CreateListenerCommand({
+              LoadBalancerArn: arn,
+              Protocol: protocol,
+              Port: l.alsoByRuleOn,
+              DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
+            }),
+          );
+          await v2.send(
+            new CreateRuleCommand({
+              ListenerArn: second.Listeners![0]!.ListenerArn!,
+              Priority: 10,
+              Conditions: [{ Field: 'path-pattern', Values: ['/api/*'] }],
+              Actions: [{ Type: 'forward', TargetGroupArn: tgArn }],
+            }),
+          );
+        }
         if (l.fixedResponseRule)
           await v2.send(
             new CreateRuleCommand({

@@ -264,7 +264,11 @@ interface Balancer {
     defaultActions?: Action[];
     instancePort?: number;
   }[];
-  /** Target groups attached through listener rules (not a default action): any listener may reach them. */
+  /**
+   * Target groups that listener rules may reach: any listener of the load balancer that does not name them in its
+   * default action (an ALB's: one listener's default action may be shadowed while another's rule forwards there; an
+   * NLB's listeners have no rules, only its groups no default action names).
+   */
   ruleGroups: string[];
   /** Classic: registered instances. */
   instances: string[];
@@ -406,7 +410,7 @@ async function readListeners(
             defaultActions: l.DefaultActions ?? [],
           })),
         ruleGroups: attached(b)
-          .filter((g) => !forwarded.has(g.TargetGroupArn!))
+          .filter((g) => b.kind === 'application' || !forwarded.has(g.TargetGroupArn!))
           .map((g) => g.TargetGroupArn!),
       },
     ];
@@ -600,7 +604,9 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
       for (const tg of l.targetGroups) wanted.set(tg, [...(wanted.get(tg) ?? []), { b, listener, admitted }]);
       // Attached through listener rules: which rules of which listener forward there is read below, once a selected
       // instance is among its targets (`rules: []` until then).
-      for (const tg of b.ruleGroups) wanted.set(tg, [...(wanted.get(tg) ?? []), { b, listener: { ...listener, rules: [] }, admitted }]);
+      for (const tg of b.ruleGroups)
+        if (!l.targetGroups.includes(tg))
+          wanted.set(tg, [...(wanted.get(tg) ?? []), { b, listener: { ...listener, rules: [] }, admitted }]);
     }
   }
   // Nor where no scanned instance of the target group's VPC has a rule that could admit its load balancer on any port.

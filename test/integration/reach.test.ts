@@ -105,6 +105,8 @@ beforeAll(async () => {
       { name: 'from-vpc', rules: [{ ports: 8086, cidrs: ['10.0.0.0/16'] }] },
       { name: 'nlb-sg', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
       { name: 'from-nlb-sg', rules: [{ ports: 8086, groups: ['nlb-sg'] }] },
+      { name: 'alb-two', rules: [{ ports: [443, 8443], cidrs: ['0.0.0.0/0'] }] },
+      { name: 'from-alb-two', rules: [{ ports: 8086, groups: ['alb-two'] }] },
     ],
     instances: [
       { name: 'direct', tags: influx, groups: ['world-8086'], publicIp: true },
@@ -144,6 +146,7 @@ beforeAll(async () => {
       { name: 'behind-catch-all', tags: influx, groups: ['from-alb'] },
       { name: 'behind-methods', tags: influx, groups: ['from-alb'] },
       { name: 'behind-dark-clb', tags: influx, groups: ['from-clb'] },
+      { name: 'behind-two', tags: influx, groups: ['from-alb-two'] },
     ],
     loadBalancers: [
       {
@@ -262,6 +265,13 @@ beforeAll(async () => {
         listeners: [
           { port: 443, targetPort: 8086, targets: ['behind-shadowed-2'], ruleTargets: ['behind-catch-all'], ruleMatchesAll: true },
         ],
+      },
+      // Listener 443's default action is shadowed (403 to every path), but listener 8443's rule forwards to the same group.
+      {
+        name: 'alb-two',
+        kind: 'application',
+        groups: ['alb-two'],
+        listeners: [{ port: 443, targetPort: 8086, targets: ['behind-two'], fixedResponseRule: 'path', alsoByRuleOn: 8443 }],
       },
       // A rule on every common method answering 403 does not provably match every request (a method of the client's
       // choosing reaches the default action): no shadowing.
@@ -410,6 +420,15 @@ describe('load-balancer paths (moto)', () => {
     ]);
     expect(JSON.stringify(fs[0]!.evidence.paths)).toContain('rule priority 1 forwards to the target group');
   });
+  // Passes on the old code (which read no rule of a listener naming the group in another listener's default action, nor
+  // shadowed any default action); fails without reading the other listener's rules once default actions can be shadowed.
+  it('a default action shadowed on one listener, a rule forwarding to the same group on another: the other is the path, CRITICAL', () => {
+    const fs = http(doc, 'behind-two');
+    expect(fs.map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([
+      `FAILED CRITICAL AwsElbv2LoadBalancer ${estate.loadBalancers['alb-two']}`,
+    ]);
+    expect(JSON.stringify(fs[0]!.evidence.paths)).toContain('listener HTTP 8443; rule priority 10 forwards to the target group');
+  });
   it('a rule on every common method answering 403 does not shadow the default action (a method of the client’s choosing): CRITICAL', () => {
     expect(http(doc, 'behind-methods').map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([
       `FAILED CRITICAL AwsElbv2LoadBalancer ${estate.loadBalancers['alb-methods']}`,
@@ -468,17 +487,18 @@ describe('load-balancer paths (moto)', () => {
     expect(calls['elasticloadbalancing:DescribeLoadBalancers']).toBe(1);
     // The instances' groups and the internet-facing load balancers' own in one describe (was two).
     expect(calls['ec2:DescribeSecurityGroups']).toBe(1);
-    // Listeners of fourteen of the sixteen internet-facing ALB/NLBs: not of alb-closed, whose group admits no TCP port
+    // Listeners of fifteen of the seventeen internet-facing ALB/NLBs: not of alb-closed, whose group admits no TCP port
     // from the internet (no listener of it can be admitted), nor of alb-empty (no target group to forward to); targets
     // only behind admitted listeners (alb-weighted's and alb-catch-all's two groups each). Issue 31: and of the two
     // internal ALBs in the scanned VPC (for tls.load-balancer-plaintext), not of the internal NLB; targets only behind
     // the internal HTTP listener (internal).
-    expect(calls['elasticloadbalancingv2:DescribeListeners']).toBe(16);
-    expect(calls['elasticloadbalancingv2:DescribeTargetHealth']).toBe(19);
+    expect(calls['elasticloadbalancingv2:DescribeListeners']).toBe(17);
+    expect(calls['elasticloadbalancingv2:DescribeTargetHealth']).toBe(20);
     // Rules of each ALB listener forwarding to a scanned instance, by a rule or by its default action (a rule matching
     // every request may shadow it): alb, alb-8080, alb-dark, alb-src, internal, alb-weighted, alb-403, alb-catch-all,
-    // alb-methods (was 2: only listeners with a rule-attached target group).
-    expect(calls['elasticloadbalancingv2:DescribeRules']).toBe(9);
+    // alb-methods, and both of alb-two's (the 8443 listener's rules may forward to the 443 listener's group) (was 2:
+    // only listeners with a target group no default action named).
+    expect(calls['elasticloadbalancingv2:DescribeRules']).toBe(11);
     // The two prefix lists routes name (none of the groups' here), one read each.
     expect(calls['ec2:GetManagedPrefixListEntries']).toBe(2);
     // Client IP preservation only where it decides: NLB target groups with a target admitting the NLB's subnets but
