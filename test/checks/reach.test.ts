@@ -519,6 +519,11 @@ describe('load-balancer paths', () => {
     expect(outcomes[0]!.summary).toContain('rules of listener 443 of influx: elasticloadbalancing:DescribeRules: AccessDenied');
     const dark = { ...route.lb, subnets: [{ subnetId: 'subnet-lb', routes: ok(routeTable('rtb-lb', {})), acl: ok(OPEN_ACL) }] };
     expect(http.evaluate(ctx({ net: withLb({ ...route, lb: dark }) })).map((o) => o.status)).toEqual(['PASSED']);
+    // A plain-HTTP listener whose rules could not be read may or may not forward: tls.load-balancer-plaintext cannot say.
+    const plain = lbRoute({ listener: { ...route.listener, protocol: 'HTTP' } });
+    expect(() => loadBalancerPlaintext.evaluate(ctx({ net: withLb(plain) }))).toThrow(
+      /rules of listener 443: elasticloadbalancing:DescribeRules/,
+    );
   });
   // Issue 31 (CHECKS.md, a load balancer's own path), fails on the old code (CRITICAL): its subnets' routes were not read.
   it('issue 31: an internet-facing ALB whose subnets have no route to an internet gateway is not a way in', () => {

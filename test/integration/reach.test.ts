@@ -614,6 +614,9 @@ describe('missing evidence through the fault proxy (never a pass)', () => {
       expect(String(fs[0]!.evidence.reason)).toContain('DescribeRules');
       expect(coverage.has(`${id(name)}/net.http-port-public`)).toBe(false);
     }
+    // Whether the plain-HTTP listener forwards there at all is unknown too (never a pass, never a guessed failure).
+    const tls = d.findings.filter((f) => f.checkId === 'tls.load-balancer-plaintext' && f.instanceId === id('behind-shadowed'));
+    expect(tls.map((f) => f.status)).toEqual(['NOT_AVAILABLE']);
     // An NLB has no rules: its path stands (beside the rule-attached groups' unknown, which may forward anywhere); an
     // instance admitting 8086 from nothing stays PASSED.
     expect(http(d, 'behind-nlb').map(brief)).toContain('FAILED CRITICAL AwsElbv2LoadBalancer');
