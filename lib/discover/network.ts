@@ -130,6 +130,9 @@ function routeTarget(r: Route): string {
   );
 }
 
+/** A managed prefix list id as AWS writes them (`pl-` and hexadecimal). */
+const PREFIX_LIST_ID = /^pl-[0-9a-f]{1,32}$/;
+
 /** The most CIDRs of one prefix list a route is read as (AWS's own limit for a list's entries is 1,000). */
 const LIST_ENTRIES_MAX = 1000;
 
@@ -146,15 +149,16 @@ function subnetRoutes(t: RouteTable, main: boolean, lists: ReadonlyMap<string, R
     if (destination) return [{ destination, family: r.DestinationCidrBlock ? 4 : 6, target }];
     const list = r.DestinationPrefixListId;
     if (!list) return [];
-    const entries = lists.get(list) ?? fail(`prefix list ${list} was not read`);
+    // AWS's answer is hostile text: the id is echoed only in its own shape, the entries only as parsed CIDRs.
+    const named = PREFIX_LIST_ID.test(list) ? list : 'pl-?';
+    const entries = lists.get(list) ?? fail(`prefix list ${named} was not read`);
     if (!entries.ok) {
-      unreadLists.push({ prefixList: list, target, reason: entries.reason });
+      unreadLists.push({ prefixList: named, target, reason: entries.reason });
       return [];
     }
-    // AWS's answer is hostile text: only what parses as a CIDR is kept, in canonical form.
     return entries.value.slice(0, LIST_ENTRIES_MAX).flatMap((c) => {
       const cidr = parseCidr(c);
-      return cidr ? [{ destination: cidr.text, family: cidr.family, target, prefixList: list }] : [];
+      return cidr ? [{ destination: cidr.text, family: cidr.family, target, prefixList: named }] : [];
     });
   });
   return { routeTableId: t.RouteTableId ?? '', main, routes, ...(unreadLists.length ? { unreadLists } : {}) };

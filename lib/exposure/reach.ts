@@ -157,15 +157,14 @@ const LIST_SHOWN = 4;
  * (0.0.0.0/1, 128.0.0.0/1) → igw-…` with the CIDRs of it that took part (at most LIST_SHOWN, the rest counted).
  */
 function routeNames(used: { destination: string; target: string; prefixList?: string }[], arrow: string): string[] {
-  const byList = new Map<string, { head: string; cidrs: string[] }>();
+  const byList = new Map<string, { head: string; target: string; cidrs: string[] }>();
   for (const x of used) {
-    const key = x.prefixList ? `${x.prefixList}|${x.target}` : `${x.destination}|${x.target}`;
-    const entry = byList.get(key) ?? { head: x.prefixList ?? x.destination, cidrs: [] };
+    const key = JSON.stringify([x.prefixList ?? x.destination, x.target]);
+    const entry = byList.get(key) ?? { head: x.prefixList ?? x.destination, target: x.target, cidrs: [] };
     if (x.prefixList) entry.cidrs.push(x.destination);
     byList.set(key, entry);
   }
-  return [...byList.entries()].map(([key, { head, cidrs }]) => {
-    const target = key.slice(key.lastIndexOf('|') + 1);
+  return [...byList.values()].map(({ head, target, cidrs }) => {
     if (!cidrs.length) return `${head}${arrow}${target}`;
     const more = cidrs.length > LIST_SHOWN ? ` and ${cidrs.length - LIST_SHOWN} more` : '';
     return `prefix list ${head} (${cidrs.slice(0, LIST_SHOWN).join(', ')}${more})${arrow}${target}`;

@@ -16,7 +16,7 @@ import { loadBalancerPaths, mayAdmitLoadBalancer, preservationDecides } from '..
 import { fail, ok } from '../../lib/model.js';
 import { ctx, instance, lbRoute, net, OPEN_ACL, open, position, routeTable } from '../support/fixtures.js';
 import { loadBalancerPlaintext } from '../../lib/checks/instance.js';
-import { forwardingOf } from '../../lib/discover/network.js';
+import { forwardingOf, routesBySubnet } from '../../lib/discover/network.js';
 import { subtractCidrs } from '../../lib/util/cidr.js';
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { SubnetRoutes } from '../../lib/model.js';
@@ -259,6 +259,30 @@ describe('direct paths', () => {
 });
 
 describe('routes to managed prefix lists', () => {
+  it('discovery: a route to a prefix list is one route per CIDR the list holds; a hostile id or entry is never echoed', () => {
+    const table = {
+      RouteTableId: 'rtb-1',
+      VpcId: 'vpc-1',
+      Associations: [{ SubnetId: 'subnet-1' }],
+      Routes: [
+        { DestinationPrefixListId: 'pl-0abc', GatewayId: 'igw-1', State: 'active' as const },
+        { DestinationPrefixListId: 'pl-\u001b[2Jx', GatewayId: 'igw-1' },
+        { DestinationPrefixListId: 'pl-0dead', GatewayId: 'vpce-1' },
+      ],
+    };
+    const lists = new Map([
+      ['pl-0abc', ok(['0.0.0.0/1', 'junk\u001b', '128.0.0.0/1'])],
+      ['pl-\u001b[2Jx', ok(['10.0.0.0/8'])],
+      ['pl-0dead', fail('ec2:GetManagedPrefixListEntries: AccessDenied')],
+    ]);
+    const r = routesBySubnet([table], new Map([['subnet-1', 'vpc-1']]), lists).get('subnet-1')!;
+    expect(r.routes).toEqual([
+      { destination: '0.0.0.0/1', family: 4, target: 'igw-1', prefixList: 'pl-0abc' },
+      { destination: '128.0.0.0/1', family: 4, target: 'igw-1', prefixList: 'pl-0abc' },
+      { destination: '10.0.0.0/8', family: 4, target: 'igw-1', prefixList: 'pl-?' },
+    ]);
+    expect(r.unreadLists).toEqual([{ prefixList: 'pl-0dead', target: 'vpce-1', reason: 'ec2:GetManagedPrefixListEntries: AccessDenied' }]);
+  });
   const IGW = 'igw-0000000000000000a';
   /** A table with these CIDR routes, and a route per prefix list (its CIDRs) to a target. */
   const withLists = (
