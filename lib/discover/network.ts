@@ -886,7 +886,11 @@ async function withListenerRules(
       return shaped(r, [defaultRule(defaults.get(r.listener.id))]);
     }
     if (!rules.ok) {
-      if (!viaRules) return shaped(r, [defaultRule(defaults.get(r.listener.id))], { rulesUnread: rules.reason });
+      // The default action forwarding there: a rule may take its clients (unsure). Weighing it 0, or not naming it: a
+      // rule may forward there instead, as for a rule-attached group (unknown).
+      const byDefault = forwardingOf([defaultRule(defaults.get(r.listener.id))], r.targetGroup.id);
+      if (!viaRules && byDefault?.sources?.length !== 0)
+        return shaped(r, [defaultRule(defaults.get(r.listener.id))], { rulesUnread: rules.reason });
       if (!failed.has(r.lb.id)) note(r.lb, `rules of listener ${r.listener.port}: ${rules.reason}`, r.vpcId);
       failed.add(r.lb.id);
       return [];

@@ -608,12 +608,14 @@ describe('missing evidence through the fault proxy (never a pass)', () => {
   });
   it('elasticloadbalancing:DescribeRules denied: a default action’s path could be shadowed by a rule: NOT_AVAILABLE, never a pass', async () => {
     const { doc: d, coverage } = await scanDenying('elasticloadbalancing:DescribeRules');
-    for (const name of ['behind-alb', 'behind-alb-rule', 'behind-shadowed']) {
+    // behind-weight-0: weighing 0 in the default action, a rule could still forward to its group.
+    for (const name of ['behind-alb', 'behind-alb-rule', 'behind-shadowed', 'behind-weight-0']) {
       const fs = http(d, name);
       expect(fs.map((f) => f.status)).toEqual(['NOT_AVAILABLE']);
       expect(String(fs[0]!.evidence.reason)).toContain('DescribeRules');
       expect(coverage.has(`${id(name)}/net.http-port-public`)).toBe(false);
     }
+    expect(String(http(d, 'behind-weight-0')[0]!.evidence.reason)).toContain('alb-weighted: rules of listener 443');
     // Whether the plain-HTTP listener forwards there at all is unknown too (never a pass, never a guessed failure).
     const tls = d.findings.filter((f) => f.checkId === 'tls.load-balancer-plaintext' && f.instanceId === id('behind-shadowed'));
     expect(tls.map((f) => f.status)).toEqual(['NOT_AVAILABLE']);
