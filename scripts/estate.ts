@@ -21,6 +21,7 @@ import {
   CreateNetworkAclEntryCommand,
   CreateRouteCommand,
   CreateRouteTableCommand,
+  DescribeManagedPrefixListsCommand,
   DescribeNetworkAclsCommand,
   ReplaceNetworkAclAssociationCommand,
   CreateSecurityGroupCommand,
@@ -118,9 +119,11 @@ export interface SubnetSpec {
   name: string;
   /**
    * What its route table sends the internet to: the estate's internet gateway as `0.0.0.0/0` (default), the same
-   * gateway as two halves `0.0.0.0/1` + `128.0.0.0/1` (`split`: a complete route, per source by longest prefix), or nothing.
+   * gateway as two halves `0.0.0.0/1` + `128.0.0.0/1` (`split`: a complete route, per source by longest prefix), the
+   * two halves as one route to a customer-managed prefix list (`prefix-list`), one route to the AWS-managed S3 list
+   * `com.amazonaws.<region>.s3` (`aws-prefix-list`: AWS's addresses only), or nothing.
    */
-  route?: 'igw' | 'split' | 'none';
+  route?: 'igw' | 'split' | 'prefix-list' | 'aws-prefix-list' | 'none';
   /** Its own network ACL with these entries; absent: the VPC's default ACL (allows everything). */
   acl?: AclRuleSpec[];
 }
@@ -147,6 +150,20 @@ export interface LoadBalancerSpec {
     ruleTargets?: string[];
     /** ALB: the rule forwarding to `ruleTargets` also has a `source-ip` condition with these CIDRs. */
     ruleSourceIps?: string[];
+    /** ALB: the rule forwarding to `ruleTargets` matches every path (`/*`, priority 1) instead of `/api/*` (priority 10). */
+    ruleMatchesAll?: true;
+    /** ALB: instances behind a second target group that the default action's forward weighs 0 (the first weighs 1). */
+    zeroWeightTargets?: string[];
+    /**
+     * ALB: a rule at priority 1 answering 403 (fixed-response) to every path (`path: *`), or to the common methods
+     * (`methods`: an http-request-method condition, which never provably matches every request).
+     */
+    fixedResponseRule?: 'path' | 'methods';
+    /**
+     * ALB: a second listener on this port, its default action a 404 (fixed-response), its rule (path `/api/*`,
+     * priority 10) forwarding to this listener's default target group.
+     */
+    alsoByRuleOn?: number;
     /**
      * The listener's protocol: ALB `HTTPS` (the target group stays HTTP); Classic `HTTP` (to an HTTP backend). Absent:
      * ALB HTTP, NLB and Classic TCP.
@@ -559,6 +576,28 @@ async function seedSubnets(
     const route = sn.route ?? 'igw';
     for (const destination of route === 'igw' ? ['0.0.0.0/0'] : route === 'split' ? ['0.0.0.0/1', '128.0.0.0/1'] : [])
       await ec2.send(new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: destination, GatewayId: igw }));
+    if (route === 'prefix-list' || route === 'aws-prefix-list') {
+      const list =
+        route === 'prefix-list'
+          ? (
+              await ec2.send(
+                new CreateManagedPrefixListCommand({
+                  PrefixListName: `${sn.name}-halves`,
+                  AddressFamily: 'IPv4',
+                  MaxEntries: 5,
+                  Entries: [{ Cidr: '0.0.0.0/1' }, { Cidr: '128.0.0.0/1' }],
+                }),
+              )
+            ).PrefixList!.PrefixListId!
+          : (
+              await ec2.send(
+                new DescribeManagedPrefixListsCommand({
+                  Filters: [{ Name: 'prefix-list-name', Values: [`com.amazonaws.${spec.region}.s3`] }],
+                }),
+              )
+            ).PrefixLists![0]!.PrefixListId!;
+      await ec2.send(new CreateRouteCommand({ RouteTableId: table, DestinationPrefixListId: list, GatewayId: igw }));
+    }
     if (!sn.acl) continue;
     const acl = (await ec2.send(new CreateNetworkAclCommand({ VpcId: vpcId }))).NetworkAcl!.NetworkAclId!;
     for (const r of sn.acl) {
@@ -693,6 +732,27 @@ async function seedLoadBalancers(
         const ids = targets(l.targets, type === 'ip' ? 'privateIps' : 'instances');
         if (ids.length)
           await v2.send(new RegisterTargetsCommand({ TargetGroupArn: tgArn, Targets: ids.map((Id) => ({ Id, Port: l.targetPort })) }));
+        // A second group beside the first in the default action's forward, weighing 0: it gets no request.
+        const zero = l.zeroWeightTargets
+          ? (
+              await v2.send(
+                new CreateTargetGroupCommand({
+                  Name: `${lb.name}-${i}-zero`,
+                  Protocol: protocol,
+                  Port: l.targetPort,
+                  VpcId: at.vpcId,
+                  TargetType: type,
+                }),
+              )
+            ).TargetGroups![0]!.TargetGroupArn!
+          : undefined;
+        if (zero)
+          await v2.send(
+            new RegisterTargetsCommand({
+              TargetGroupArn: zero,
+              Targets: targets(l.zeroWeightTargets!, type === 'ip' ? 'privateIps' : 'instances').map((Id) => ({ Id, Port: l.targetPort })),
+            }),
+          );
         const listener = await v2.send(
           new CreateListenerCommand({
             LoadBalancerArn: arn,
@@ -702,9 +762,55 @@ async function seedLoadBalancers(
             ...(l.protocol === 'HTTPS'
               ? { Certificates: [{ CertificateArn: 'arn:aws:iam::000000000000:server-certificate/estate' }] }
               : {}),
-            DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
+            DefaultActions: [
+              zero
+                ? {
+                    Type: 'forward',
+                    ForwardConfig: {
+                      TargetGroups: [
+                        { TargetGroupArn: tgArn, Weight: 1 },
+                        { TargetGroupArn: zero, Weight: 0 },
+                      ],
+                    },
+                  }
+                : { Type: 'forward', TargetGroupArn: tgArn },
+            ],
           }),
         );
+        if (l.alsoByRuleOn) {
+          const second = await v2.send(
+            new CreateListenerCommand({
+              LoadBalancerArn: arn,
+              Protocol: protocol,
+              Port: l.alsoByRuleOn,
+              DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
+            }),
+          );
+          await v2.send(
+            new CreateRuleCommand({
+              ListenerArn: second.Listeners![0]!.ListenerArn!,
+              Priority: 10,
+              Conditions: [{ Field: 'path-pattern', Values: ['/api/*'] }],
+              Actions: [{ Type: 'forward', TargetGroupArn: tgArn }],
+            }),
+          );
+        }
+        if (l.fixedResponseRule)
+          await v2.send(
+            new CreateRuleCommand({
+              ListenerArn: listener.Listeners![0]!.ListenerArn!,
+              Priority: 1,
+              Conditions: [
+                l.fixedResponseRule === 'path'
+                  ? { Field: 'path-pattern', PathPatternConfig: { Values: ['*'] } }
+                  : {
+                      Field: 'http-request-method',
+                      HttpRequestMethodConfig: { Values: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] },
+                    },
+              ],
+              Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '403' } }],
+            }),
+          );
         if (l.ruleTargets?.length) {
           const ruled = await v2.send(
             new CreateTargetGroupCommand({
@@ -725,9 +831,9 @@ async function seedLoadBalancers(
           await v2.send(
             new CreateRuleCommand({
               ListenerArn: listener.Listeners![0]!.ListenerArn!,
-              Priority: 10,
+              Priority: l.ruleMatchesAll ? 1 : 10,
               Conditions: [
-                { Field: 'path-pattern', Values: ['/api/*'] },
+                { Field: 'path-pattern', Values: [l.ruleMatchesAll ? '/*' : '/api/*'] },
                 ...(l.ruleSourceIps ? [{ Field: 'source-ip', SourceIpConfig: { Values: l.ruleSourceIps } }] : []),
               ],
               Actions: [{ Type: 'forward', TargetGroupArn: ruledArn }],

@@ -5,6 +5,7 @@
 import { ok, type InstanceCheck, type LoadBalancerRoute, type Outcome, type ProbeEvidence } from '../model.js';
 import { fsbp, judged } from './compliance.js';
 import { apiPorts } from '../exposure/api-ports.js';
+import { forwardsClients } from '../exposure/reach.js';
 import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue } from './support.js';
 
 /**
@@ -139,9 +140,14 @@ export const loadBalancerPlaintext: Described<InstanceCheck> = {
     // Internal load balancers (absent: not gathered, e.g. an older inventory): a listing that failed is a part unread.
     const internal = network.internalLoadBalancers ?? ok({ routes: [], unknown: [] });
     const inner = internal.ok ? internal.value : { routes: [], unknown: [{ lb: 'internal load balancers', reason: internal.reason }] };
-    const plain = [...lbs.routes, ...inner.routes].filter(
-      (r) => INFLUXDB_PORTS.includes(r.target.port) && r.listener.protocol.toUpperCase() === 'HTTP',
+    const forwarding = [...lbs.routes, ...inner.routes].filter(
+      (r) => INFLUXDB_PORTS.includes(r.target.port) && r.listener.protocol.toUpperCase() === 'HTTP' && forwardsClients(r),
     );
+    // A default action whose listener's rules could not be read may be shadowed by a rule matching every request: unknown.
+    const plain = forwarding.filter((r) => !r.listener.rulesUnread);
+    const unsure = forwarding
+      .filter((r) => r.listener.rulesUnread)
+      .map((r) => ({ lb: r.lb.name, reason: `rules of listener ${r.listener.port}: ${r.listener.rulesUnread}` }));
     const byLb = new Map<string, LoadBalancerRoute[]>();
     for (const r of plain) byLb.set(r.lb.id, [...(byLb.get(r.lb.id) ?? []), r]);
     const failed: Outcome[] = [...byLb.values()].map((rs) => {
@@ -158,7 +164,7 @@ export const loadBalancerPlaintext: Described<InstanceCheck> = {
     });
     if (failed.length) return failed;
     // A listing that failed is unknown for both (named once).
-    const unknown = [...new Set([...lbs.unknown, ...inner.unknown].map((u) => `${u.lb}: ${u.reason}`))];
+    const unknown = [...new Set([...lbs.unknown, ...inner.unknown, ...unsure].map((u) => `${u.lb}: ${u.reason}`))];
     // A load balancer that could not be read may forward plain HTTP here: never a pass.
     if (unknown.length) throw new EvidenceUnavailable(`load balancers not fully read: ${unknown.join('; ')}`);
     return [{ status: 'PASSED', summary: 'no load balancer forwards plain HTTP to the InfluxDB port' }];

@@ -313,14 +313,23 @@ export async function discoverRegionResources(
         ),
       )
     : [];
-  const resolved = await mapLimit(prefixListIds, 4, (id) =>
+  const prefixLists = await readPrefixLists(ec2, prefixListIds);
+
+  return { securityGroups, volumes, prefixLists, ebsDefaultEncryption };
+}
+
+/**
+ * Managed prefix lists' CIDRs (customer-managed and AWS-managed `com.amazonaws.…` alike), one paginated
+ * GetManagedPrefixListEntries each, or why a list could not be read: the security groups' sources, and the
+ * destinations of routes (lib/discover/network.ts, for the lists not read here).
+ */
+export async function readPrefixLists(ec2: EC2Client, ids: readonly string[]): Promise<Map<string, Result<string[]>>> {
+  const resolved = await mapLimit(ids, 4, (id) =>
     gather('GetManagedPrefixListEntries', () =>
       collect('GetManagedPrefixListEntries', paginateGetManagedPrefixListEntries({ client: ec2 }, { PrefixListId: id }), (p) =>
         p.Entries?.map((e) => e.Cidr!).filter(Boolean),
       ),
     ),
   );
-  const prefixLists = new Map(prefixListIds.map((id, i) => [id, resolved[i]!]));
-
-  return { securityGroups, volumes, prefixLists, ebsDefaultEncryption };
+  return new Map(ids.map((id, i) => [id, resolved[i]!]));
 }

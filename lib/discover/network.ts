@@ -64,9 +64,9 @@ import {
   preservationToggles,
 } from '../exposure/reach.js';
 import { chunk, mapLimit, unique } from '../util/concurrency.js';
-import { FILTER_VALUES_MAX, normaliseProtocol } from './ec2.js';
+import { FILTER_VALUES_MAX, normaliseProtocol, readPrefixLists } from './ec2.js';
 import { bySubnet, networkEvidence, withPaths } from '../exposure/network.js';
-import { intersectCidrs, isWorld, parseCidr } from '../util/cidr.js';
+import { intersectCidrs, isWorld, parseCidr, subtractCidrs } from '../util/cidr.js';
 import { mergeCidr } from 'cidr-tools';
 
 export interface NetworkClients {
@@ -130,20 +130,42 @@ function routeTarget(r: Route): string {
   );
 }
 
-function subnetRoutes(t: RouteTable, main: boolean): SubnetRoutes {
-  return {
-    routeTableId: t.RouteTableId ?? '',
-    main,
-    // Routes to a prefix list (gateway endpoints for S3/DynamoDB) carry no reply to the internet: only CIDR destinations.
-    routes: (t.Routes ?? []).flatMap((r): SubnetRoutes['routes'] => {
-      const destination = r.DestinationCidrBlock ?? r.DestinationIpv6CidrBlock;
-      return destination ? [{ destination, family: r.DestinationCidrBlock ? 4 : 6, target: routeTarget(r) }] : [];
-    }),
-  };
+/** A managed prefix list id as AWS writes them (`pl-` and hexadecimal). */
+const PREFIX_LIST_ID = /^pl-[0-9a-f]{1,32}$/;
+
+/** The most CIDRs of one prefix list a route is read as (AWS's own limit for a list's entries is 1,000). */
+const LIST_ENTRIES_MAX = 1000;
+
+/**
+ * A route table's routes: CIDR destinations, and a route to a managed prefix list as one route per CIDR of the list
+ * (`prefixList` naming it: a customer's list to an internet gateway, an AWS-managed one to a gateway endpoint), or,
+ * where the list could not be read, kept apart with the reason (`unreadLists`).
+ */
+function subnetRoutes(t: RouteTable, main: boolean, lists: ReadonlyMap<string, Result<string[]>>): SubnetRoutes {
+  const unreadLists: NonNullable<SubnetRoutes['unreadLists']> = [];
+  const routes = (t.Routes ?? []).flatMap((r): SubnetRoutes['routes'] => {
+    const target = routeTarget(r);
+    const destination = r.DestinationCidrBlock ?? r.DestinationIpv6CidrBlock;
+    if (destination) return [{ destination, family: r.DestinationCidrBlock ? 4 : 6, target }];
+    const list = r.DestinationPrefixListId;
+    if (!list) return [];
+    // AWS's answer is hostile text: the id is echoed only in its own shape, the entries only as parsed CIDRs.
+    const named = PREFIX_LIST_ID.test(list) ? list : 'pl-?';
+    const entries = lists.get(list) ?? fail(`prefix list ${named} was not read`);
+    if (!entries.ok) {
+      unreadLists.push({ prefixList: named, target, reason: entries.reason });
+      return [];
+    }
+    return entries.value.slice(0, LIST_ENTRIES_MAX).flatMap((c) => {
+      const cidr = parseCidr(c);
+      return cidr ? [{ destination: cidr.text, family: cidr.family, target, prefixList: named }] : [];
+    });
+  });
+  return { routeTableId: t.RouteTableId ?? '', main, routes, ...(unreadLists.length ? { unreadLists } : {}) };
 }
 
 /** Each subnet's table: its explicit association, else its VPC's main table. */
-export function routesBySubnet(tables: RouteTable[], subnets: Map<string, string | undefined>): Map<string, SubnetRoutes> {
+function tablesBySubnet(tables: RouteTable[], subnets: Map<string, string | undefined>): Map<string, { table: RouteTable; main: boolean }> {
   const explicit = new Map<string, RouteTable>();
   const mainOf = new Map<string, RouteTable>();
   for (const t of tables)
@@ -151,12 +173,37 @@ export function routesBySubnet(tables: RouteTable[], subnets: Map<string, string
       if (a.SubnetId) explicit.set(a.SubnetId, t);
       if (a.Main && t.VpcId) mainOf.set(t.VpcId, t);
     }
-  const out = new Map<string, SubnetRoutes>();
+  const out = new Map<string, { table: RouteTable; main: boolean }>();
   for (const [subnetId, vpcId] of subnets) {
     const t = explicit.get(subnetId);
     const main = vpcId ? mainOf.get(vpcId) : undefined;
-    if (t) out.set(subnetId, subnetRoutes(t, false));
-    else if (main) out.set(subnetId, subnetRoutes(main, true));
+    if (t) out.set(subnetId, { table: t, main: false });
+    else if (main) out.set(subnetId, { table: main, main: true });
+  }
+  return out;
+}
+
+/** The prefix lists the routes of these tables name (each once). */
+const routeLists = (tables: Iterable<{ table: RouteTable }>): string[] =>
+  unique(
+    [...tables].flatMap(({ table }) => (table.Routes ?? []).flatMap((r) => (r.DestinationPrefixListId ? [r.DestinationPrefixListId] : []))),
+  );
+
+/** Each subnet's routes (`tablesBySubnet`), prefix-list routes read through `lists`. */
+export function routesBySubnet(
+  tables: RouteTable[],
+  subnets: Map<string, string | undefined>,
+  lists: ReadonlyMap<string, Result<string[]>> = new Map(),
+): Map<string, SubnetRoutes> {
+  const out = new Map<string, SubnetRoutes>();
+  // One SubnetRoutes per table, shared by its subnets (the reachability model memoises its answers per table).
+  const made = new Map<RouteTable, [SubnetRoutes?, SubnetRoutes?]>();
+  for (const [subnetId, { table, main }] of tablesBySubnet(tables, subnets)) {
+    const pair = made.get(table) ?? [];
+    made.set(table, pair);
+    const routes = pair[Number(main)] ?? subnetRoutes(table, main, lists);
+    pair[Number(main)] = routes;
+    out.set(subnetId, routes);
   }
   return out;
 }
@@ -217,9 +264,15 @@ interface Balancer {
     protocol: string;
     /** Target group ARNs of its default action (ALB/NLB), or the Classic backend port. */
     targetGroups: string[];
+    /** Its default actions as read (ALB/NLB): their weights, where its rules are not read. */
+    defaultActions?: Action[];
     instancePort?: number;
   }[];
-  /** Target groups attached through listener rules (not a default action): any listener may reach them. */
+  /**
+   * Target groups that listener rules may reach: any listener of the load balancer that does not name them in its
+   * default action (an ALB's: one listener's default action may be shadowed while another's rule forwards there; an
+   * NLB's listeners have no rules, only its groups no default action names).
+   */
   ruleGroups: string[];
   /** Classic: registered instances. */
   instances: string[];
@@ -353,9 +406,15 @@ async function readListeners(
         ...b,
         listeners: ls.value
           .filter((l) => l.Port !== undefined && l.Protocol !== 'UDP' && (!b.internal || isPlain(l.Protocol)))
-          .map((l) => ({ id: l.ListenerArn, port: l.Port!, protocol: l.Protocol ?? 'TCP', targetGroups: forwardedGroups(l) })),
+          .map((l) => ({
+            id: l.ListenerArn,
+            port: l.Port!,
+            protocol: l.Protocol ?? 'TCP',
+            targetGroups: forwardedGroups(l),
+            defaultActions: l.DefaultActions ?? [],
+          })),
         ruleGroups: attached(b)
-          .filter((g) => !forwarded.has(g.TargetGroupArn!))
+          .filter((g) => b.kind === 'application' || !forwarded.has(g.TargetGroupArn!))
           .map((g) => g.TargetGroupArn!),
       },
     ];
@@ -485,7 +544,13 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
       return new Map(found.map((s) => [s.SubnetId!, [s.CidrBlock, ...(s.Ipv6CidrBlockAssociationSet ?? []).map((a) => a.Ipv6CidrBlock)]]));
     }),
   ]);
-  const routeMap: Result<Map<string, SubnetRoutes>> = tables.ok ? ok(routesBySubnet(tables.value, subnets)) : fail(tables.reason);
+  // Routes to managed prefix lists: each list once per region, none read twice (the groups' lists are in `inv`).
+  const lists = new Map(inv.prefixLists);
+  if (tables.ok) {
+    const wanted = routeLists(tablesBySubnet(tables.value, subnets).values()).filter((id) => !lists.has(id));
+    for (const [id, entries] of await readPrefixLists(ec2, wanted)) lists.set(id, entries);
+  }
+  const routeMap: Result<Map<string, SubnetRoutes>> = tables.ok ? ok(routesBySubnet(tables.value, subnets, lists)) : fail(tables.reason);
   const aclMap: Result<Map<string, NetworkAcl>> = acls.ok ? ok(aclsBySubnet(acls.value, subnets)) : fail(acls.reason);
 
   const unknown = [...v2.unknown, ...(classic.ok ? [] : [{ lb: 'Classic Load Balancers', reason: classic.reason }])];
@@ -543,7 +608,9 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
       for (const tg of l.targetGroups) wanted.set(tg, [...(wanted.get(tg) ?? []), { b, listener, admitted }]);
       // Attached through listener rules: which rules of which listener forward there is read below, once a selected
       // instance is among its targets (`rules: []` until then).
-      for (const tg of b.ruleGroups) wanted.set(tg, [...(wanted.get(tg) ?? []), { b, listener: { ...listener, rules: [] }, admitted }]);
+      for (const tg of b.ruleGroups)
+        if (!l.targetGroups.includes(tg))
+          wanted.set(tg, [...(wanted.get(tg) ?? []), { b, listener: { ...listener, rules: [] }, admitted }]);
     }
   }
   // Nor where no scanned instance of the target group's VPC has a rule that could admit its load balancer on any port.
@@ -592,7 +659,10 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
     }
   });
 
-  const ruled = await withListenerRules(clients.elbv2, routes, inv, note);
+  const defaults = new Map(
+    balancers.flatMap((b) => b.listeners.flatMap((l) => (l.id && l.defaultActions ? [[l.id, l.defaultActions] as const] : []))),
+  );
+  const ruled = await withListenerRules(clients.elbv2, routes, inv, note, defaults);
   return {
     routes: routeMap,
     acls: aclMap,
@@ -631,28 +701,164 @@ function ruleSources(rule: Rule): string[] | undefined {
   return [...byFamily(4), ...byFamily(6)];
 }
 
-const forwardsTo = (actions: Action[] | undefined, arn: string): boolean =>
-  (actions ?? []).some(
-    (a) =>
-      a.Type === 'forward' && (a.TargetGroupArn === arn || (a.ForwardConfig?.TargetGroups ?? []).some((t) => t.TargetGroupArn === arn)),
-  );
+/**
+ * The weight with which these actions forward to the target group: undefined when no forward action names it. A weight
+ * of 0 beside a group with a weight sends it nothing; a forward whose groups all weigh 0 is taken as forwarding to
+ * each (AWS does not document it: never a pass on a guess). Absent weights are 1 (AWS's default).
+ */
+function forwardWeight(actions: Action[] | undefined, arn: string): number | undefined {
+  let weight: number | undefined;
+  for (const a of actions ?? []) {
+    if (a.Type !== 'forward') continue;
+    const groups = a.ForwardConfig?.TargetGroups ?? [];
+    const allZero = groups.length > 0 && groups.every((g) => (g.Weight ?? 1) === 0);
+    for (const g of groups) if (g.TargetGroupArn === arn) weight = Math.max(weight ?? 0, allZero ? 1 : (g.Weight ?? 1));
+    if (a.TargetGroupArn === arn && !groups.some((g) => g.TargetGroupArn === arn)) weight = Math.max(weight ?? 0, 1);
+  }
+  return weight;
+}
+
+/** A path pattern matching every path (`*` matches any characters, a path starts with `/`): `*`, `/*`, `/**`. */
+const MATCH_ALL_PATH = /^\/?\*+$/;
 
 /**
- * ALB listener rules, for target groups attached through a rule rather than a listener's default action: one
- * DescribeRules per listener (paginated), only of listeners with such a route to a scanned instance. A rule whose
- * action forwards to the target group is a path from that listener (its path, host, header, method or query
- * conditions are the attacker's to meet); its `source-ip` condition narrows the sources. A listener none of whose
- * rules forwards there is no path. Rules that could not be read leave the load balancer unknown (never a pass).
+ * Whether the rule provably matches every request (from its `source-ip` sources): each of its other conditions is a
+ * `path-pattern` with a match-all value. Conservative: a host, header, method, query or regex condition may leave some
+ * request to the rules after it (the attacker picks the request), and so never shadows them.
+ */
+function matchesEveryRequest(rule: Rule): boolean {
+  if (rule.IsDefault) return true;
+  const conditions = rule.Conditions ?? [];
+  return (
+    conditions.length > 0 &&
+    conditions.every(
+      (c) =>
+        c.Field === 'source-ip' ||
+        (c.Field === 'path-pattern' &&
+          !c.PathPatternConfig?.RegexValues?.length &&
+          (c.PathPatternConfig?.Values ?? c.Values ?? []).some((v) => MATCH_ALL_PATH.test(v))),
+    )
+  );
+}
+
+/** Every source of both families (what a listener's clients may be). */
+const EVERY_SOURCE = ['0.0.0.0/0', '::/0'];
+
+/** A rule's priority as a number (`default` and anything unparsable: undefined). */
+const priorityOf = (rule: Rule): number | undefined => (/^\d{1,5}$/.test(rule.Priority ?? '') ? Number(rule.Priority) : undefined);
+
+/** A rule as evidence: `priority 5`, `default` (AWS's name for the default action), `?` when unparsable (never echoed). */
+const ruleName = (rule: Rule): string => (rule.IsDefault ? 'default' : `priority ${priorityOf(rule) ?? '?'}`);
+
+/** The sources a listener hop lists (bounded). */
+const sourcesText = (cidrs: readonly string[]): string =>
+  `${cidrs.slice(0, 4).join(', ')}${cidrs.length > 4 ? ` and ${cidrs.length - 4} more` : ''}`;
+
+/** The condition that makes a rule match every request: its match-all path pattern (safe to echo), else its sources alone. */
+const matchAllCondition = (rule: Rule): string => {
+  const pattern = (rule.Conditions ?? [])
+    .flatMap((c) => (c.Field === 'path-pattern' ? (c.PathPatternConfig?.Values ?? c.Values ?? []) : []))
+    .find((v) => MATCH_ALL_PATH.test(v));
+  return pattern ? `path-pattern ${pattern}` : 'source-ip only';
+};
+
+/** What a rule matching every request does with it: its last action's type (a fixed word, else `?`). */
+const answerOf = (rule: Rule): string => {
+  const type = rule.Actions?.at(-1)?.Type ?? '';
+  return /^[a-z-]{1,32}$/.test(type) ? type : '?';
+};
+
+/**
+ * What an ALB listener's rules (in priority order, the default action last) leave to the actions forwarding to one
+ * target group: the rules that forward there (a weight above 0), the sources that reach them (their `source-ip`
+ * conditions, less what a rule matching every request answered before: `shadowed` names it), and the actions naming
+ * it with weight 0 (`unused`). Undefined when no action names the target group (no path). Without a rule that
+ * narrows, only the default action forwarding there: nothing to add (every source).
+ */
+export function forwardingOf(rules: readonly Rule[], arn: string): Partial<RegionLoadBalancerRoute['listener']> | undefined {
+  const ordered = [...rules].sort(
+    (x, y) => (x.IsDefault ? 1 : 0) - (y.IsDefault ? 1 : 0) || (priorityOf(x) ?? 1e6) - (priorityOf(y) ?? 1e6),
+  );
+  let remaining: readonly string[] = EVERY_SOURCE;
+  const answeredBefore: { name: string; sources: readonly string[]; here: boolean }[] = [];
+  const reached: string[] = [];
+  const names: string[] = [];
+  const shadowed = new Set<string>();
+  const unused: string[] = [];
+  let named = false;
+  let everySource = false;
+  for (const rule of ordered) {
+    // An unparsable priority has no known place: it forwards from its own sources, and shadows nothing.
+    const placed = rule.IsDefault || priorityOf(rule) !== undefined;
+    const own = rule.IsDefault ? undefined : ruleSources(rule);
+    const before = placed ? remaining : EVERY_SOURCE;
+    const reach = own ? intersectCidrs(before, own) : before;
+    const weight = forwardWeight(rule.Actions, arn);
+    if (weight !== undefined) {
+      named = true;
+      const what = rule.IsDefault ? 'the default action' : `rule ${ruleName(rule)}`;
+      if (weight === 0) unused.push(`weight 0 in ${what}`);
+      else {
+        if (placed)
+          for (const a of answeredBefore) if (!a.here && intersectCidrs(own ?? EVERY_SOURCE, a.sources).length) shadowed.add(a.name);
+        if (reach.length) {
+          reached.push(...reach);
+          names.push(ruleName(rule));
+          if (!own && before === EVERY_SOURCE) everySource = true;
+        }
+      }
+    }
+    if (placed && !rule.IsDefault && matchesEveryRequest(rule)) {
+      const took = own ? intersectCidrs(remaining, own) : remaining;
+      if (took.length) {
+        const from = own ? ` from ${sourcesText(own)}` : '';
+        answeredBefore.push({
+          name: `rule ${ruleName(rule)} (${matchAllCondition(rule)}) answers every request${from} first (${answerOf(rule)})`,
+          sources: took,
+          here: !!weight,
+        });
+      }
+      remaining = own ? subtractCidrs(remaining, own) : [];
+    }
+  }
+  if (!named) return undefined;
+  const onlyDefault = names.length === 1 && names[0] === 'default';
+  return {
+    ...(onlyDefault || !names.length ? {} : { rules: names }),
+    ...(everySource && !shadowed.size ? {} : { sources: reached.length ? mergeSources([reached]) : [] }),
+    ...(shadowed.size ? { shadowed: [...shadowed] } : {}),
+    ...(unused.length ? { unused } : {}),
+  };
+}
+
+/** A listener's default actions as its one rule (where its rules are not read: an NLB's, or an ALB's that could not be). */
+const defaultRule = (actions: Action[] | undefined): Rule => ({
+  IsDefault: true,
+  Priority: 'default',
+  Actions: actions ?? [],
+  Conditions: [],
+});
+
+/**
+ * ALB listener rules: one DescribeRules per listener (paginated), only of ALB listeners with a route to a scanned
+ * instance (by a rule or the default action). What reaches each target group is `forwardingOf` the rules: a rule
+ * whose action forwards there is a path from that listener (its path, host, header, method or query conditions are
+ * the attacker's to meet), narrowed by its `source-ip` condition; a rule matching every request takes the clients
+ * of the rules after it and of the default action; weight 0 sends nothing. A listener none of whose actions names the
+ * target group is no path to it. Rules that could not be read leave a rule-attached target group unknown (never a
+ * pass), and the default action's route unsure (an open path is unknown). An NLB's listener has no rules: its default
+ * action's weights alone.
  */
 async function withListenerRules(
   elbv2: ElasticLoadBalancingV2Client,
   routes: RegionLoadBalancerRoute[],
   inv: RegionInventory,
   note: Note,
+  defaults: ReadonlyMap<string, Action[]>,
 ): Promise<RegionLoadBalancerRoute[]> {
   const selected = targetsSelected(inv);
-  const viaRules = routes.filter((r) => r.listener.rules && selected(r));
-  const listeners = unique(viaRules.map((r) => r.listener.id).filter((x): x is string => !!x));
+  const asked = routes.filter((r) => r.lb.kind === 'application' && r.listener.id && selected(r));
+  const listeners = unique(asked.map((r) => r.listener.id!));
   const read = await mapLimit(listeners, CONCURRENCY, (arn) =>
     attempt(() =>
       pages(
@@ -665,30 +871,31 @@ async function withListenerRules(
   );
   const rulesOf = new Map(listeners.map((arn, i) => [arn, read[i]!] as const));
   const failed = new Set<string>();
+  const shaped = (r: RegionLoadBalancerRoute, rules: readonly Rule[], extra: Partial<RegionLoadBalancerRoute['listener']> = {}) => {
+    const f = forwardingOf(rules, r.targetGroup!.id);
+    if (!f) return [];
+    const { rules: _placeholder, ...listener } = r.listener;
+    return [{ ...r, listener: { ...listener, ...f, ...extra } }];
+  };
   return routes.flatMap((r): RegionLoadBalancerRoute[] => {
-    if (!r.listener.rules) return [r];
-    const rules = r.listener.id ? rulesOf.get(r.listener.id) : undefined;
-    if (!rules) return []; // not a scanned instance's route: nobody asks
+    const viaRules = !!r.listener.rules;
+    if (!r.targetGroup || !r.listener.id) return [r];
+    const rules = rulesOf.get(r.listener.id);
+    if (!rules) {
+      if (viaRules) return []; // not a scanned instance's route: nobody asks
+      return shaped(r, [defaultRule(defaults.get(r.listener.id))]);
+    }
     if (!rules.ok) {
+      // The default action forwarding there: a rule may take its clients (unsure). Weighing it 0, or not naming it: a
+      // rule may forward there instead, as for a rule-attached group (unknown).
+      const byDefault = forwardingOf([defaultRule(defaults.get(r.listener.id))], r.targetGroup.id);
+      if (!viaRules && byDefault?.sources?.length !== 0)
+        return shaped(r, [defaultRule(defaults.get(r.listener.id))], { rulesUnread: rules.reason });
       if (!failed.has(r.lb.id)) note(r.lb, `rules of listener ${r.listener.port}: ${rules.reason}`, r.vpcId);
       failed.add(r.lb.id);
       return [];
     }
-    const forwarding = rules.value.filter((x) => !x.IsDefault && forwardsTo(x.Actions, r.targetGroup!.id));
-    if (!forwarding.length) return [];
-    const sources = forwarding.map(ruleSources);
-    // A priority is a number or `default` (excluded above): anything else is not echoed.
-    const names = forwarding.map((x) => `priority ${/^\d{1,5}$/.test(x.Priority ?? '') ? x.Priority : '?'}`);
-    return [
-      {
-        ...r,
-        listener: {
-          ...r.listener,
-          rules: names,
-          ...(sources.some((x) => x === undefined) ? {} : { sources: mergeSources(sources as string[][]) }),
-        },
-      },
-    ];
+    return shaped(r, rules.value);
   });
 }
 

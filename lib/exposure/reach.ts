@@ -118,6 +118,10 @@ interface HopResult {
   by: string;
   /** Why no source passes (when `passed` is empty). */
   blocked?: string;
+  /** A part could not be read that could let more sources through: `passed` is what passes at least. */
+  missing?: string;
+  /** A part could not be read that could take sources away: `passed` is what passes at most (an open path is unknown). */
+  unsure?: string;
 }
 
 /** A pure answer about one region-wide object (a route table, an ACL), kept while the object lives: shared by instances of a subnet. */
@@ -145,43 +149,77 @@ const routeMemo = new WeakMap<SubnetRoutes, Map<string, HopResult>>();
 const routeHop = (r: SubnetRoutes, family: Family, sources: readonly string[]): HopResult =>
   memoised(routeMemo, r, `${family}|${sources.join(',')}`, () => routeHopOnce(r, family, sources));
 
+/** The most CIDRs of one prefix list a route hop names (the rest counted). */
+const LIST_SHOWN = 4;
+
+/**
+ * The routes taking part, each once: a CIDR route as `0.0.0.0/0 → igw-…`, a prefix list's as `prefix list pl-…
+ * (0.0.0.0/1, 128.0.0.0/1) → igw-…` with the CIDRs of it that took part (at most LIST_SHOWN, the rest counted).
+ */
+function routeNames(used: { destination: string; target: string; prefixList?: string }[], arrow: string): string[] {
+  const byList = new Map<string, { head: string; target: string; cidrs: string[] }>();
+  for (const x of used) {
+    const key = JSON.stringify([x.prefixList ?? x.destination, x.target]);
+    const entry = byList.get(key) ?? { head: x.prefixList ?? x.destination, target: x.target, cidrs: [] };
+    if (x.prefixList) entry.cidrs.push(x.destination);
+    byList.set(key, entry);
+  }
+  return [...byList.values()].map(({ head, target, cidrs }) => {
+    if (!cidrs.length) return `${head}${arrow}${target}`;
+    const more = cidrs.length > LIST_SHOWN ? ` and ${cidrs.length - LIST_SHOWN} more` : '';
+    return `prefix list ${head} (${cidrs.slice(0, LIST_SHOWN).join(', ')}${more})${arrow}${target}`;
+  });
+}
+
 function routeHopOnce(r: SubnetRoutes, family: Family, sources: readonly string[]): HopResult {
   const routes = r.routes
     .filter((x) => x.family === family)
     .map((x) => ({ ...x, length: parseCidr(x.destination)?.prefixLength ?? -1 }))
     .filter((x) => x.length >= 0)
-    .sort((x, y) => y.length - x.length);
+    // Longest prefix first; at the same length a CIDR route before a prefix list's (AWS's route priority).
+    .sort((x, y) => y.length - x.length || Number(!!x.prefixList) - Number(!!y.prefixList));
   let remaining: readonly string[] = sources;
   const passed: string[] = [];
-  const used: string[] = [];
-  const elsewhere: string[] = [];
+  const used: typeof routes = [];
+  const elsewhere: typeof routes = [];
   for (const x of routes) {
     if (!remaining.length) break;
     const part = intersectCidrs(remaining, [x.destination]);
     if (!part.length) continue;
     if (x.target.startsWith('igw-')) {
       passed.push(...part);
-      used.push(`${x.destination} → ${x.target}`);
-    } else if (publicPart(part, family).length) elsewhere.push(`${x.destination} to ${x.target}`);
+      used.push(x);
+    } else if (publicPart(part, family).length) elsewhere.push(x);
     remaining = subtractCidrs(remaining, [x.destination]);
   }
+  // A prefix list that could not be read: to an internet gateway it may let more sources in; elsewhere it may take
+  // some away (longest prefix per source; its CIDRs are unknown).
+  const unread = (r.unreadLists ?? []).map((u) => ({
+    ...u,
+    text: `route table ${r.routeTableId}: prefix list ${u.prefixList} (→ ${u.target}): ${u.reason}`,
+  }));
+  const adds = unread.find((u) => u.target.startsWith('igw-'));
+  const takes = unread.find((u) => !u.target.startsWith('igw-'));
   const dest = family === 4 ? '0.0.0.0/0' : '::/0';
-  const by = `route table ${r.routeTableId} (${used.join(', ')})`;
+  const names = routeNames(used, ' → ');
+  const by = `route table ${r.routeTableId} (${names.join(', ')})`;
   const result: HopResult = {
     passed: passed.length ? mergeCidr(passed) : [],
     hop: {
       hop: 'route-table',
       id: r.routeTableId,
-      detail: `${used.length ? used.join(', ') : `no route to an internet gateway`}${r.main ? ' (main table)' : ''}`,
+      detail: `${names.length ? names.join(', ') : `no route to an internet gateway`}${r.main ? ' (main table)' : ''}`,
     },
     by,
     ...(passed.length
       ? {}
       : {
           blocked: `route table ${r.routeTableId} sends ${
-            elsewhere.length ? `${elsewhere.join(', ')}, not an internet gateway` : `${dest} nowhere (no default route)`
+            elsewhere.length ? `${routeNames(elsewhere, ' to ').join(', ')}, not an internet gateway` : `${dest} nowhere (no default route)`
           }`,
         }),
+    ...(adds ? { missing: adds.text } : {}),
+    ...(takes && passed.length ? { unsure: takes.text } : {}),
   };
   return result;
 }
@@ -331,10 +369,13 @@ function throughHops(
   const hops: Hop[] = [];
   const narrowed: string[] = [];
   let missing: string | undefined;
+  // A hop that may let fewer sources through than it says: an open path is unknown, a closed one stays closed.
+  let unsure: string | undefined;
   for (const step of steps) {
     const r = step(sources);
     if (!('hop' in r)) return { state: 'unknown', hops, passed: sources, missing: r.missing };
     if (r.missing && !isWorld(r.passed, family)) missing ??= r.missing;
+    if (r.unsure) unsure ??= r.unsure;
     if (r.blocked || !publicPart(r.passed, family).length) {
       const broken = r.blocked ?? `no public source passes ${r.by}`;
       return missing ? { state: 'unknown', hops, passed: [], missing } : { state: 'closed', hops, passed: [], broken };
@@ -345,7 +386,8 @@ function throughHops(
     if (cut && !isWorld(r.passed, family)) narrowed.push(r.by);
     sources = r.passed;
   }
-  if (isWorld(sources, family)) return { state: 'open', hops, passed: sources };
+  if (isWorld(sources, family))
+    return unsure ? { state: 'unknown', hops, passed: sources, missing: unsure } : { state: 'open', hops, passed: sources };
   if (missing) return { state: 'unknown', hops, passed: sources, missing };
   return {
     state: 'closed',
@@ -576,29 +618,48 @@ function lbSubnetsStep(lb: LoadBalancerRoute['lb'], family: Family, port: number
   };
 }
 
-/** The listener, narrowed by its rules' `source-ip` conditions where the target group is reached through rules. */
+/**
+ * The listener, narrowed by what its rules leave to the action forwarding to the target group: the forwarding rules'
+ * `source-ip` conditions, a rule matching every request before it (`shadowed`), a weight of 0 (`unused`). Rules that
+ * could not be read, where the default action forwards here, may take clients away: an open path is unknown.
+ */
 function listenerStep(r: LoadBalancerRoute, family: Family): Step {
   const l = r.listener;
+  const narrowing = [...(l.shadowed ?? []), ...(l.unused ?? [])];
   const hop: Hop = {
     hop: 'listener',
     id: l.id ?? `${r.lb.name}:${l.port}`,
-    detail: `listener ${l.protocol} ${l.port}${l.rules ? `; rule ${l.rules.join(', ')} forwards to the target group${l.sources ? ` from ${l.sources.join(', ')} (source-ip)` : ''}` : ''}`,
+    detail: [
+      `listener ${l.protocol} ${l.port}`,
+      ...(l.rules
+        ? [
+            `rule ${l.rules.join(', ')} forwards to the target group${l.sources && !narrowing.length ? ` from ${l.sources.join(', ')} (source-ip)` : ''}`,
+          ]
+        : []),
+      ...narrowing,
+    ].join('; '),
   };
-  if (!l.sources) return passing(hop);
+  const unsure = l.rulesUnread ? { unsure: `rules of listener ${l.port} of ${r.lb.name}: ${l.rulesUnread}` } : {};
+  if (!l.sources) return (s) => ({ passed: s, hop, by: '', ...unsure });
   const allowed = l.sources;
   return (s) => {
     const passed = intersectCidrs(
       s,
       allowed.filter((c) => parseCidr(c)?.family === family),
     );
+    const why = narrowing.length ? narrowing.join('; ') : `its rules forward only from ${allowed.join(', ')}`;
     return {
       passed,
       hop,
-      by: `listener ${l.port} rule ${l.rules?.join(', ')} (source-ip)`,
-      ...(passed.length ? {} : { blocked: `listener ${l.port}: its rules forward only from ${allowed.join(', ')}` }),
+      by: narrowing.length ? `listener ${l.port} (${narrowing.join('; ')})` : `listener ${l.port} rule ${l.rules?.join(', ')} (source-ip)`,
+      ...(passed.length ? {} : { blocked: `listener ${l.port}: ${why}` }),
+      ...unsure,
     };
   };
 }
+
+/** Whether any client reaches the target group through the route's listener (not every rule or weight keeps it from them). */
+export const forwardsClients = (r: LoadBalancerRoute): boolean => r.listener.sources?.length !== 0;
 
 /** The interface of the instance a load balancer's target is: the one holding an IP target's address, else the first. */
 const targetInterface = (net: NetworkEvidence, r: LoadBalancerRoute): InterfacePosition | undefined =>

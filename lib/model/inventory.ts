@@ -356,10 +356,13 @@ export interface SubnetRoutes {
   /** The VPC's main table (the subnet has no explicit association). */
   main: boolean;
   /**
-   * Its routes to CIDR destinations, both families: the target (`igw-…`, `nat-…`, `pcx-…`, `tgw-…`, `vgw-…`,
-   * `eigw-…`, `eni-…`, `local`; `blackhole` when inactive). The reply to a source takes the longest prefix containing it.
+   * Its routes, both families: the target (`igw-…`, `nat-…`, `pcx-…`, `tgw-…`, `vgw-…`, `vpce-…`, `eigw-…`, `eni-…`,
+   * `local`; `blackhole` when inactive). The reply to a source takes the longest prefix containing it. A route to a
+   * managed prefix list is one entry per CIDR of the list, `prefixList` naming it (a CIDR route of the same length wins).
    */
-  routes: { destination: string; family: Family; target: string }[];
+  routes: { destination: string; family: Family; target: string; prefixList?: string }[];
+  /** Routes to a managed prefix list whose entries could not be read: what they cover is unknown. */
+  unreadLists?: { prefixList: string; target: string; reason: string }[];
 }
 
 /** One network ACL entry, as AWS evaluates it (lowest rule number first, first match decides). */
@@ -438,9 +441,23 @@ export interface LoadBalancerRoute {
   };
   /**
    * The listener; for a target group forwarded to by ALB listener rules (not the default action), `rules` names them
-   * and `sources` is what their `source-ip` conditions admit (absent: some rule has none, every source).
+   * and `sources` is what their `source-ip` conditions admit (absent: some rule has none, every source). An ALB
+   * listener's rules also take sources away: a rule matching every request (from its `source-ip` sources) before the
+   * action that forwards here (`shadowed` names it), and a weight of 0 beside a weighted group sends nothing
+   * (`unused` says so); `sources: []` when no client reaches the target group through this listener.
+   * `rulesUnread`: the rules of an ALB listener forwarding here by its default action could not be read (a rule
+   * matching every request could take the clients away: an open path is unknown).
    */
-  listener: { id?: string; port: number; protocol: string; rules?: string[]; sources?: string[] };
+  listener: {
+    id?: string;
+    port: number;
+    protocol: string;
+    rules?: string[];
+    sources?: string[];
+    shadowed?: string[];
+    unused?: string[];
+    rulesUnread?: string;
+  };
   targetGroup?: {
     id: string;
     name: string;

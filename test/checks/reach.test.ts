@@ -15,6 +15,11 @@ import type { InstanceCheck, LoadBalancerRoute, NetworkAcl, Outcome } from '../.
 import { loadBalancerPaths, mayAdmitLoadBalancer, preservationDecides } from '../../lib/exposure/reach.js';
 import { fail, ok } from '../../lib/model.js';
 import { ctx, instance, lbRoute, net, OPEN_ACL, open, position, routeTable } from '../support/fixtures.js';
+import { loadBalancerPlaintext } from '../../lib/checks/instance.js';
+import { forwardingOf, routesBySubnet } from '../../lib/discover/network.js';
+import { subtractCidrs } from '../../lib/util/cidr.js';
+import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { SubnetRoutes } from '../../lib/model.js';
 
 const check = (id: string): InstanceCheck => [...portExposureChecks, unexpectedPortsOpen].find((c) => c.id === id)!;
 const http = check('net.http-port-public');
@@ -253,6 +258,90 @@ describe('direct paths', () => {
   });
 });
 
+describe('routes to managed prefix lists', () => {
+  it('discovery: a route to a prefix list is one route per CIDR the list holds; a hostile id or entry is never echoed', () => {
+    const table = {
+      RouteTableId: 'rtb-1',
+      VpcId: 'vpc-1',
+      Associations: [{ SubnetId: 'subnet-1' }],
+      Routes: [
+        { DestinationPrefixListId: 'pl-0abc', GatewayId: 'igw-1', State: 'active' as const },
+        { DestinationPrefixListId: 'pl-\u001b[2Jx', GatewayId: 'igw-1' },
+        { DestinationPrefixListId: 'pl-0dead', GatewayId: 'vpce-1' },
+      ],
+    };
+    const lists = new Map([
+      ['pl-0abc', ok(['0.0.0.0/1', 'junk\u001b', '128.0.0.0/1'])],
+      ['pl-\u001b[2Jx', ok(['10.0.0.0/8'])],
+      ['pl-0dead', fail('ec2:GetManagedPrefixListEntries: AccessDenied')],
+    ]);
+    const r = routesBySubnet([table], new Map([['subnet-1', 'vpc-1']]), lists).get('subnet-1')!;
+    expect(r.routes).toEqual([
+      { destination: '0.0.0.0/1', family: 4, target: 'igw-1', prefixList: 'pl-0abc' },
+      { destination: '128.0.0.0/1', family: 4, target: 'igw-1', prefixList: 'pl-0abc' },
+      { destination: '10.0.0.0/8', family: 4, target: 'igw-1', prefixList: 'pl-?' },
+    ]);
+    expect(r.unreadLists).toEqual([{ prefixList: 'pl-0dead', target: 'vpce-1', reason: 'ec2:GetManagedPrefixListEntries: AccessDenied' }]);
+  });
+  const IGW = 'igw-0000000000000000a';
+  /** A table with these CIDR routes, and a route per prefix list (its CIDRs) to a target. */
+  const withLists = (
+    cidr: Record<string, string>,
+    lists: { id: string; cidrs: string[]; target: string }[],
+    unread: SubnetRoutes['unreadLists'] = [],
+  ) => {
+    const t = routeTable('rtb-0000000000000000p', cidr);
+    t.routes.push(
+      ...lists.flatMap((l) => l.cidrs.map((destination) => ({ destination, family: 4 as const, target: l.target, prefixList: l.id }))),
+    );
+    return ok(unread.length ? { ...t, unreadLists: unread } : t);
+  };
+  const judge = (routes: ReturnType<typeof withLists>) =>
+    http.evaluate(ctx({ net: net(world, { publicIpv4: [IP], interfaces: onPublicSubnet({ routes }) }) }));
+  it('the default route as a prefix list (0.0.0.0/1 + 128.0.0.0/1) to the internet gateway: CRITICAL, the list named on the route hop', () => {
+    const [o] = judge(withLists({}, [{ id: 'pl-0halves', cidrs: ['0.0.0.0/1', '128.0.0.0/1'], target: IGW }]));
+    expect(o).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    expect(JSON.stringify(o!.details)).toContain(`prefix list pl-0halves (0.0.0.0/1, 128.0.0.0/1) → ${IGW}`);
+  });
+  it('longest prefix per source: a prefix list of two /1 halves to a NAT gateway takes every source from the default route → latent', () => {
+    const [o] = judge(withLists({ '0.0.0.0/0': IGW }, [{ id: 'pl-0halves', cidrs: ['0.0.0.0/1', '128.0.0.0/1'], target: 'nat-0123' }]));
+    expect(o).toMatchObject({ severity: 'HIGH' });
+    expect(o!.summary).toContain('prefix list pl-0halves (0.0.0.0/1, 128.0.0.0/1) to nat-0123, not an internet gateway');
+  });
+  it('at the same length a CIDR route wins over a prefix list’s (AWS route priority)', () => {
+    expect(judge(withLists({ '0.0.0.0/0': IGW }, [{ id: 'pl-0all', cidrs: ['0.0.0.0/0'], target: 'nat-0123' }]))[0]).toMatchObject({
+      severity: 'CRITICAL',
+    });
+    expect(judge(withLists({ '0.0.0.0/0': 'nat-0123' }, [{ id: 'pl-0all', cidrs: ['0.0.0.0/0'], target: IGW }]))[0]).toMatchObject({
+      severity: 'HIGH',
+    });
+  });
+  it('a list of AWS service ranges (a gateway endpoint’s) takes only those sources: the rest is still the world', () => {
+    const [o] = judge(withLists({ '0.0.0.0/0': IGW }, [{ id: 'pl-0s3', cidrs: ['52.216.0.0/15', '3.5.0.0/19'], target: 'vpce-0123' }]));
+    expect(o).toMatchObject({ severity: 'CRITICAL' });
+  });
+  it('a list with many CIDRs is named with its first four and a count', () => {
+    const cidrs = Array.from({ length: 6 }, (_, i) => `${i * 32}.0.0.0/3`);
+    const [o] = judge(withLists({}, [{ id: 'pl-0six', cidrs, target: IGW }]));
+    expect(JSON.stringify(o!.details)).toContain('prefix list pl-0six (0.0.0.0/3, 32.0.0.0/3, 64.0.0.0/3, 96.0.0.0/3 and 2 more)');
+  });
+  it('missing evidence: a list to the internet gateway that could not be read may let sources in → HIGH, incomplete, never PASSED', () => {
+    const unread = [{ prefixList: 'pl-0gone', target: IGW, reason: 'ec2:GetManagedPrefixListEntries: AccessDenied' }];
+    const [o] = judge(withLists({}, [], unread));
+    expect(o).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
+    expect(o!.incomplete).toContain('prefix list pl-0gone (→ igw-0000000000000000a): ec2:GetManagedPrefixListEntries: AccessDenied');
+  });
+  it('missing evidence: a list elsewhere that could not be read may take sources away: an open path is unknown, a closed one stays closed', () => {
+    const unread = [{ prefixList: 'pl-0gone', target: 'vpce-0123', reason: 'throttled' }];
+    const [o] = judge(withLists({ '0.0.0.0/0': IGW }, [], unread));
+    expect(o).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
+    expect(o!.incomplete).toContain('pl-0gone');
+    const [closed] = judge(withLists({ '0.0.0.0/0': 'nat-0123' }, [], unread));
+    expect(closed).toMatchObject({ status: 'FAILED', severity: 'HIGH' });
+    expect(closed!.incomplete).toBeUndefined();
+  });
+});
+
 describe('load-balancer paths', () => {
   const fromLb = [open(SG, 'tcp', 8086, LB_SG)];
   const withLb = (route = lbRoute(), rules = fromLb) => net(rules, { loadBalancers: ok({ routes: [route], unknown: [] }) });
@@ -417,6 +506,49 @@ describe('load-balancer paths', () => {
     const route = lbRoute({ listener: { ...lbRoute().listener, rules: ['priority 10'], sources: ['0.0.0.0/1'] } });
     expect(http.evaluate(ctx({ net: withLb(route) }))[0]).toMatchObject({ severity: 'CRITICAL' });
   });
+  const SHADOW = 'rule priority 1 (path-pattern *) answers every request first (fixed-response)';
+  it('a rule matching every request before the default action: the path is closed at the listener, naming the rule; no plain-HTTP forward', () => {
+    const route = lbRoute({ listener: { ...lbRoute().listener, protocol: 'HTTP', sources: [], shadowed: [SHADOW] } });
+    expect(http.evaluate(ctx({ net: withLb(route) })).map((o) => o.status)).toEqual(['PASSED']);
+    const [p] = loadBalancerPaths(withLb(route), 8086);
+    expect(p).toMatchObject({ state: 'closed', broken: `listener 443: ${SHADOW}` });
+    // As every hop that stops all sources: named in `broken`, after the hops it passed (the load balancer's own path).
+    expect(p!.hops.map((h) => h.hop)).toEqual(['load-balancer', 'route-table', 'network-acl', 'security-group']);
+    expect(loadBalancerPlaintext.evaluate(ctx({ net: withLb(route) })).map((o) => o.status)).toEqual(['PASSED']);
+    expect(
+      loadBalancerPlaintext
+        .evaluate(ctx({ net: withLb(lbRoute({ listener: { ...route.listener, sources: undefined, shadowed: undefined } })) }))
+        .map((o) => o.status),
+    ).toEqual(['FAILED']);
+  });
+  it('weight 0 in the default action: closed at the listener, saying so', () => {
+    const route = lbRoute({ listener: { ...lbRoute().listener, sources: [], unused: ['weight 0 in the default action'] } });
+    expect(loadBalancerPaths(withLb(route), 8086)[0]).toMatchObject({
+      state: 'closed',
+      broken: 'listener 443: weight 0 in the default action',
+    });
+  });
+  it('a rule matching every request from one /24 first: the rest of the internet still reaches the default action → CRITICAL, the rule on the hop', () => {
+    const shadow = 'rule priority 1 (source-ip only) answers every request from 52.94.76.0/24 first (fixed-response)';
+    const sources = [...subtractCidrs(['0.0.0.0/0'], ['52.94.76.0/24']), '::/0'];
+    const route = lbRoute({ listener: { ...lbRoute().listener, sources, shadowed: [shadow] } });
+    const [o] = http.evaluate(ctx({ net: withLb(route) }));
+    expect(o).toMatchObject({ severity: 'CRITICAL' });
+    expect(JSON.stringify(o!.details)).toContain(shadow);
+  });
+  it('missing evidence: the rules of a listener forwarding by its default action unreadable → an open path is unknown (NOT_AVAILABLE), a closed one stays closed', () => {
+    const route = lbRoute({ listener: { ...lbRoute().listener, rulesUnread: 'elasticloadbalancing:DescribeRules: AccessDenied' } });
+    const outcomes = http.evaluate(ctx({ net: withLb(route) }));
+    expect(outcomes.map((o) => o.status)).toEqual(['NOT_AVAILABLE']);
+    expect(outcomes[0]!.summary).toContain('rules of listener 443 of influx: elasticloadbalancing:DescribeRules: AccessDenied');
+    const dark = { ...route.lb, subnets: [{ subnetId: 'subnet-lb', routes: ok(routeTable('rtb-lb', {})), acl: ok(OPEN_ACL) }] };
+    expect(http.evaluate(ctx({ net: withLb({ ...route, lb: dark }) })).map((o) => o.status)).toEqual(['PASSED']);
+    // A plain-HTTP listener whose rules could not be read may or may not forward: tls.load-balancer-plaintext cannot say.
+    const plain = lbRoute({ listener: { ...route.listener, protocol: 'HTTP' } });
+    expect(() => loadBalancerPlaintext.evaluate(ctx({ net: withLb(plain) }))).toThrow(
+      /rules of listener 443: elasticloadbalancing:DescribeRules/,
+    );
+  });
   // Issue 31 (CHECKS.md, a load balancer's own path), fails on the old code (CRITICAL): its subnets' routes were not read.
   it('issue 31: an internet-facing ALB whose subnets have no route to an internet gateway is not a way in', () => {
     const routes = ok(routeTable('rtb-lb', { '0.0.0.0/0': 'nat-0123' }));
@@ -534,5 +666,104 @@ describe('the table shows paths hop by hop', () => {
     expect(text).toMatch(
       /broken path: address 54\.1\.2\.3 \(eni-0000000000000000a\) ✗ route table rtb-0000000000000000c sends 0\.0\.0\.0\/0 to nat-/,
     );
+  });
+});
+
+describe('what an ALB listener’s rules leave to a target group (forwardingOf)', () => {
+  const TG = 'arn:tg/a';
+  const OTHER = 'arn:tg/b';
+  const forward = (...groups: [string, number?][]): Rule['Actions'] => [
+    {
+      Type: 'forward',
+      ForwardConfig: {
+        TargetGroups: groups.map(([TargetGroupArn, Weight]) => ({ TargetGroupArn, ...(Weight === undefined ? {} : { Weight }) })),
+      },
+    },
+  ];
+  const fixed: Rule['Actions'] = [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '403' } }];
+  const rule = (priority: string, conditions: Rule['Conditions'], actions: Rule['Actions']): Rule => ({
+    Priority: priority,
+    IsDefault: false,
+    Conditions: conditions,
+    Actions: actions,
+  });
+  const byDefault = (actions: Rule['Actions']): Rule => ({ Priority: 'default', IsDefault: true, Conditions: [], Actions: actions });
+  const path = (...values: string[]) => ({ Field: 'path-pattern', PathPatternConfig: { Values: values } });
+  const sourceIp = (...values: string[]) => ({ Field: 'source-ip', SourceIpConfig: { Values: values } });
+
+  it('the default action alone forwarding there: every source, nothing added (as before)', () => {
+    expect(forwardingOf([byDefault(forward([TG]))], TG)).toEqual({});
+    expect(forwardingOf([byDefault([{ Type: 'forward', TargetGroupArn: TG }])], TG)).toEqual({});
+  });
+  it('no action names the target group: no path', () => expect(forwardingOf([byDefault(forward([OTHER]))], TG)).toBeUndefined());
+  it('weight 0 beside a weighted group sends nothing; all weights 0 is taken as forwarding (undocumented: never a pass on a guess)', () => {
+    expect(forwardingOf([byDefault(forward([TG, 0], [OTHER, 1]))], TG)).toEqual({
+      sources: [],
+      unused: ['weight 0 in the default action'],
+    });
+    expect(forwardingOf([byDefault(forward([TG, 1], [OTHER, 0]))], TG)).toEqual({});
+    expect(forwardingOf([byDefault(forward([TG, 0], [OTHER, 0]))], TG)).toEqual({});
+  });
+  it('weight 0 in the default action but a rule forwards there: the rule is the path', () => {
+    const rules = [rule('10', [path('/api/*')], forward([TG])), byDefault(forward([TG, 0], [OTHER, 5]))];
+    expect(forwardingOf(rules, TG)).toEqual({ rules: ['priority 10'], unused: ['weight 0 in the default action'] });
+  });
+  it.each([['*'], ['/*'], ['/**']])('a rule whose path pattern is %s matches every request: the default action is never used', (v) => {
+    const rules = [rule('1', [path('/x', v)], fixed), byDefault(forward([TG]))];
+    expect(forwardingOf(rules, TG)).toEqual({
+      sources: [],
+      shadowed: [`rule priority 1 (path-pattern ${v}) answers every request first (fixed-response)`],
+    });
+  });
+  it.each([
+    ['a narrower path', [path('/api/*')]],
+    [
+      'a method condition (the client picks the method)',
+      [{ Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'] } }],
+    ],
+    ['a host header, even *', [path('*'), { Field: 'host-header', HostHeaderConfig: { Values: ['*'] } }]],
+    ['an HTTP header', [path('*'), { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-A', Values: ['*'] } }]],
+    ['a query string', [path('*'), { Field: 'query-string', QueryStringConfig: { Values: [{ Value: '*' }] } }]],
+    ['a regular expression', [{ Field: 'path-pattern', PathPatternConfig: { Values: ['*'], RegexValues: ['^/a'] } }]],
+    ['no condition at all (not a rule AWS accepts)', []],
+  ])('%s never shadows the rules after it', (_, conditions) => {
+    expect(forwardingOf([rule('1', conditions as Rule['Conditions'], fixed), byDefault(forward([TG]))], TG)).toEqual({});
+  });
+  it('priority order, not list order: a match-all rule after the forwarding rule shadows nothing of it', () => {
+    const rules = [byDefault(fixed), rule('20', [path('*')], fixed), rule('10', [path('/api/*')], forward([TG]))];
+    expect(forwardingOf(rules, TG)).toEqual({ rules: ['priority 10'] });
+    const before = [byDefault(fixed), rule('10', [path('/api/*')], forward([TG])), rule('5', [path('*')], fixed)];
+    expect(forwardingOf(before, TG)).toEqual({
+      sources: [],
+      shadowed: ['rule priority 5 (path-pattern *) answers every request first (fixed-response)'],
+    });
+  });
+  it('a match-all rule forwarding there itself is the path, with every source', () => {
+    expect(forwardingOf([rule('1', [path('/*')], forward([TG])), byDefault(forward([TG]))], TG)).toEqual({ rules: ['priority 1'] });
+    expect(forwardingOf([rule('1', [path('/*')], forward([TG])), byDefault(forward([OTHER]))], OTHER)).toEqual({
+      sources: [],
+      shadowed: ['rule priority 1 (path-pattern /*) answers every request first (forward)'],
+    });
+  });
+  it('a source-ip rule matching every request from its sources shadows only them', () => {
+    const rules = [rule('1', [sourceIp('0.0.0.0/1')], fixed), byDefault(forward([TG]))];
+    expect(forwardingOf(rules, TG)).toEqual({
+      sources: ['128.0.0.0/1', '::/0'],
+      shadowed: ['rule priority 1 (source-ip only) answers every request from 0.0.0.0/1 first (fixed-response)'],
+    });
+  });
+  it('a source-ip forward after a match-all rule for other sources keeps its own sources', () => {
+    const rules = [
+      rule('1', [sourceIp('10.0.0.0/8')], fixed),
+      rule('2', [path('/a'), sourceIp('52.94.76.0/24')], forward([TG])),
+      byDefault(fixed),
+    ];
+    expect(forwardingOf(rules, TG)).toEqual({ rules: ['priority 2'], sources: ['52.94.76.0/24'] });
+  });
+  it('a rule with an unparsable priority has no known place: it forwards from its own sources and shadows nothing', () => {
+    expect(forwardingOf([rule('x', [path('*')], fixed), byDefault(forward([TG]))], TG)).toEqual({});
+    expect(forwardingOf([rule('1', [path('*')], fixed), rule('x', [path('/a')], forward([TG])), byDefault(fixed)], TG)).toEqual({
+      rules: ['priority ?'],
+    });
   });
 });

@@ -86,6 +86,10 @@ beforeAll(async () => {
           { rule: 100, egress: true, action: 'allow', protocol: '-1' },
         ],
       },
+      // The default route as one route to a customer-managed prefix list (0.0.0.0/1 + 128.0.0.0/1) to the gateway.
+      { name: 'pl-route', route: 'prefix-list' },
+      // Only the AWS-managed S3 list (com.amazonaws.eu-north-1.s3) to the gateway: AWS's addresses, not the world.
+      { name: 'pl-aws-route', route: 'aws-prefix-list' },
     ],
     groups: [
       { name: 'world-8086', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
@@ -101,6 +105,8 @@ beforeAll(async () => {
       { name: 'from-vpc', rules: [{ ports: 8086, cidrs: ['10.0.0.0/16'] }] },
       { name: 'nlb-sg', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
       { name: 'from-nlb-sg', rules: [{ ports: 8086, groups: ['nlb-sg'] }] },
+      { name: 'alb-two', rules: [{ ports: [443, 8443], cidrs: ['0.0.0.0/0'] }] },
+      { name: 'from-alb-two', rules: [{ ports: 8086, groups: ['alb-two'] }] },
     ],
     instances: [
       { name: 'direct', tags: influx, groups: ['world-8086'], publicIp: true },
@@ -131,6 +137,16 @@ beforeAll(async () => {
       { name: 'behind-dark-alb', tags: influx, groups: ['from-alb'] },
       { name: 'behind-rule-src', tags: influx, groups: ['from-alb'] },
       { name: 'nlb-preserved-acl', tags: influx, groups: ['world-8086'], subnet: 'vpc-only-8086' },
+      { name: 'pl-route', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'pl-route' },
+      { name: 'pl-aws-route', tags: influx, groups: ['world-8086'], publicIp: true, subnet: 'pl-aws-route' },
+      { name: 'behind-weight-1', tags: influx, groups: ['from-alb'] },
+      { name: 'behind-weight-0', tags: influx, groups: ['from-alb'] },
+      { name: 'behind-shadowed', tags: influx, groups: ['from-alb'] },
+      { name: 'behind-shadowed-2', tags: influx, groups: ['from-alb'] },
+      { name: 'behind-catch-all', tags: influx, groups: ['from-alb'] },
+      { name: 'behind-methods', tags: influx, groups: ['from-alb'] },
+      { name: 'behind-dark-clb', tags: influx, groups: ['from-clb'] },
+      { name: 'behind-two', tags: influx, groups: ['from-alb-two'] },
     ],
     loadBalancers: [
       {
@@ -219,6 +235,52 @@ beforeAll(async () => {
       },
       // Issue 31: an NLB preserving client addresses in front of an instance whose subnet ACL admits 8086 only from the VPC.
       { name: 'nlb-acl', kind: 'network', listeners: [{ port: 8086, targetPort: 8086, targets: ['nlb-preserved-acl'] }] },
+      // A Classic LB's own path too: internet-facing by scheme, in a subnet without a route to an internet gateway.
+      {
+        name: 'clb-dark',
+        kind: 'classic',
+        groups: ['clb'],
+        subnets: ['private'],
+        listeners: [{ port: 8086, targetPort: 8086, targets: ['behind-dark-clb'] }],
+      },
+      // The default action forwards to two groups, one weighing 0: that one gets no request.
+      {
+        name: 'alb-weighted',
+        kind: 'application',
+        groups: ['alb'],
+        listeners: [{ port: 443, targetPort: 8086, targets: ['behind-weight-1'], zeroWeightTargets: ['behind-weight-0'] }],
+      },
+      // A rule at priority 1 answers every path (path-pattern *) with a 403: the default action is never used.
+      {
+        name: 'alb-403',
+        kind: 'application',
+        groups: ['alb'],
+        listeners: [{ port: 443, targetPort: 8086, targets: ['behind-shadowed'], fixedResponseRule: 'path' }],
+      },
+      // A rule at priority 1 forwards every path (/*) to another group: that one is the path, the default's is not.
+      {
+        name: 'alb-catch-all',
+        kind: 'application',
+        groups: ['alb'],
+        listeners: [
+          { port: 443, targetPort: 8086, targets: ['behind-shadowed-2'], ruleTargets: ['behind-catch-all'], ruleMatchesAll: true },
+        ],
+      },
+      // Listener 443's default action is shadowed (403 to every path), but listener 8443's rule forwards to the same group.
+      {
+        name: 'alb-two',
+        kind: 'application',
+        groups: ['alb-two'],
+        listeners: [{ port: 443, targetPort: 8086, targets: ['behind-two'], fixedResponseRule: 'path', alsoByRuleOn: 8443 }],
+      },
+      // A rule on every common method answering 403 does not provably match every request (a method of the client's
+      // choosing reaches the default action): no shadowing.
+      {
+        name: 'alb-methods',
+        kind: 'application',
+        groups: ['alb'],
+        listeners: [{ port: 443, targetPort: 8086, targets: ['behind-methods'], fixedResponseRule: 'methods' }],
+      },
     ],
   });
   proxy = await startFaultProxy(endpoint(), { rates: {} });
@@ -262,6 +324,21 @@ describe('direct paths (moto)', () => {
     expect(JSON.stringify(f!.evidence.paths)).toContain(
       `0.0.0.0/1 → ${estate.internetGatewayId}, 128.0.0.0/1 → ${estate.internetGatewayId}`,
     );
+  });
+  // Fails on the old code (latent HIGH, "no default route": a route to a prefix list was not read).
+  it('the default route as a route to a prefix list (0.0.0.0/1 + 128.0.0.0/1) to the internet gateway: complete, CRITICAL, the list named', () => {
+    const [f] = http(doc, 'pl-route');
+    expect(brief(f!)).toBe('FAILED CRITICAL AwsEc2SecurityGroup');
+    expect(JSON.stringify(f!.evidence.paths)).toMatch(
+      new RegExp(`prefix list pl-[0-9a-f]+ \\(0\\.0\\.0\\.0/1, 128\\.0\\.0\\.0/1\\) → ${estate.internetGatewayId}`),
+    );
+  });
+  // Fails on the old code (its evidence said "no default route"): an AWS-managed list's entries are read the same way.
+  it('only the AWS-managed S3 prefix list routed to the internet gateway: latent HIGH, the sources that pass are AWS’s, named', () => {
+    const [f] = http(doc, 'pl-aws-route');
+    expect(brief(f!)).toBe('FAILED HIGH AwsEc2SecurityGroup');
+    expect(f!.evidence.summary).toMatch(/only .* passes route table rtb-[0-9a-f]+ \(prefix list pl-[0-9a-f]+ \(.*\) → igw-/);
+    expect(JSON.stringify(f!.evidence.paths)).toContain('52.216.0.0/15');
   });
   // Issue 31: 0.0.0.0/1 alone is the world (about 56 % of public IPv4): world-open, and with a complete path CRITICAL.
   it('a group open to 0.0.0.0/1 only: FAILED, CRITICAL with a complete path', () => {
@@ -321,6 +398,42 @@ describe('load-balancer paths (moto)', () => {
   it('NLB preserving client addresses, instance ACL admitting only the VPC: no NLB finding (the world-open group stays latent)', () => {
     expect(http(doc, 'nlb-preserved-acl').map(brief)).toEqual(['FAILED HIGH AwsEc2SecurityGroup']);
   });
+  // Fails on the old code (CRITICAL on the ALB: every group of a forward was a path, whatever its weight).
+  it('a weighted forward: the group weighing 0 gets no request, the other is the path', () => {
+    expect(http(doc, 'behind-weight-0').map((f) => f.status)).toEqual(['PASSED']);
+    expect(http(doc, 'behind-weight-1').map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([
+      `FAILED CRITICAL AwsElbv2LoadBalancer ${estate.loadBalancers['alb-weighted']}`,
+    ]);
+  });
+  // Fails on the old code (CRITICAL on the ALB, and tls.load-balancer-plaintext FAILED): rules did not shadow the default action.
+  it('a rule matching every path (path-pattern *) answering 403 before the default action: no path, no plain-HTTP forward', () => {
+    expect(http(doc, 'behind-shadowed').map((f) => f.status)).toEqual(['PASSED']);
+    const plain = doc.findings.filter((f) => f.checkId === 'tls.load-balancer-plaintext' && f.instanceId === id('behind-shadowed'));
+    expect(plain.map((f) => f.status)).toEqual(['PASSED']);
+  });
+  // Fails on the old code (both CRITICAL on the ALB).
+  it('a rule forwarding every path (/*) at priority 1: its group is the path, named; the default action’s group is not reached', () => {
+    expect(http(doc, 'behind-shadowed-2').map((f) => f.status)).toEqual(['PASSED']);
+    const fs = http(doc, 'behind-catch-all');
+    expect(fs.map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([
+      `FAILED CRITICAL AwsElbv2LoadBalancer ${estate.loadBalancers['alb-catch-all']}`,
+    ]);
+    expect(JSON.stringify(fs[0]!.evidence.paths)).toContain('rule priority 1 forwards to the target group');
+  });
+  // Passes on the old code (which read no rule of a listener naming the group in another listener's default action, nor
+  // shadowed any default action); fails without reading the other listener's rules once default actions can be shadowed.
+  it('a default action shadowed on one listener, a rule forwarding to the same group on another: the other is the path, CRITICAL', () => {
+    const fs = http(doc, 'behind-two');
+    expect(fs.map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([
+      `FAILED CRITICAL AwsElbv2LoadBalancer ${estate.loadBalancers['alb-two']}`,
+    ]);
+    expect(JSON.stringify(fs[0]!.evidence.paths)).toContain('listener HTTP 8443; rule priority 10 forwards to the target group');
+  });
+  it('a rule on every common method answering 403 does not shadow the default action (a method of the client’s choosing): CRITICAL', () => {
+    expect(http(doc, 'behind-methods').map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([
+      `FAILED CRITICAL AwsElbv2LoadBalancer ${estate.loadBalancers['alb-methods']}`,
+    ]);
+  });
   it('internet-facing NLB without groups → IP target: CRITICAL on the NLB', () => {
     expect(http(doc, 'behind-nlb').map((f) => `${brief(f)} ${f.resource.id}`)).toEqual([
       `FAILED CRITICAL AwsElbv2LoadBalancer ${estate.loadBalancers.nlb}`,
@@ -328,6 +441,9 @@ describe('load-balancer paths (moto)', () => {
   });
   it('internet-facing Classic LB → backend 8086: CRITICAL on the Classic LB', () => {
     expect(http(doc, 'behind-clb').map((f) => `${brief(f)} ${f.resource.id}`)).toEqual(['FAILED CRITICAL AwsElbLoadBalancer clb']);
+  });
+  it('internet-facing Classic LB in a subnet without a route to an internet gateway: not a way in (its own path, as for ALB/NLB)', () => {
+    expect(http(doc, 'behind-dark-clb').map((f) => f.status)).toEqual(['PASSED']);
   });
   it.each([
     ['an internal load balancer', 'internal-lb'],
@@ -371,14 +487,20 @@ describe('load-balancer paths (moto)', () => {
     expect(calls['elasticloadbalancing:DescribeLoadBalancers']).toBe(1);
     // The instances' groups and the internet-facing load balancers' own in one describe (was two).
     expect(calls['ec2:DescribeSecurityGroups']).toBe(1);
-    // Listeners of ten of the twelve internet-facing ALB/NLBs: not of alb-closed, whose group admits no TCP port from
-    // the internet (no listener of it can be admitted), nor of alb-empty (no target group to forward to); targets only
-    // behind admitted listeners. Issue 31: and of the two internal ALBs in the scanned VPC (for
-    // tls.load-balancer-plaintext), not of the internal NLB; targets only behind the internal HTTP listener (internal).
-    expect(calls['elasticloadbalancingv2:DescribeListeners']).toBe(12);
-    expect(calls['elasticloadbalancingv2:DescribeTargetHealth']).toBe(13);
-    // Rules only of listeners whose rule-attached target group holds a scanned instance (alb, alb-src).
-    expect(calls['elasticloadbalancingv2:DescribeRules']).toBe(2);
+    // Listeners of fifteen of the seventeen internet-facing ALB/NLBs: not of alb-closed, whose group admits no TCP port
+    // from the internet (no listener of it can be admitted), nor of alb-empty (no target group to forward to); targets
+    // only behind admitted listeners (alb-weighted's and alb-catch-all's two groups each). Issue 31: and of the two
+    // internal ALBs in the scanned VPC (for tls.load-balancer-plaintext), not of the internal NLB; targets only behind
+    // the internal HTTP listener (internal).
+    expect(calls['elasticloadbalancingv2:DescribeListeners']).toBe(17);
+    expect(calls['elasticloadbalancingv2:DescribeTargetHealth']).toBe(20);
+    // Rules of each ALB listener forwarding to a scanned instance, by a rule or by its default action (a rule matching
+    // every request may shadow it): alb, alb-8080, alb-dark, alb-src, internal, alb-weighted, alb-403, alb-catch-all,
+    // alb-methods, and both of alb-two's (the 8443 listener's rules may forward to the 443 listener's group) (was 2:
+    // only listeners with a target group no default action named).
+    expect(calls['elasticloadbalancingv2:DescribeRules']).toBe(11);
+    // The two prefix lists routes name (none of the groups' here), one read each.
+    expect(calls['ec2:GetManagedPrefixListEntries']).toBe(2);
     // Client IP preservation only where it decides: NLB target groups with a target admitting the NLB's subnets but
     // neither the internet nor the NLB's group (nlb, nlb-instance, nlb-ip-on, nlb-instance-off; not nlb-grouped).
     expect(calls['elasticloadbalancingv2:DescribeTargetGroupAttributes']).toBe(4);
@@ -474,6 +596,33 @@ describe('missing evidence through the fault proxy (never a pass)', () => {
     expect(http(d, 'nlb-group-ref').map(brief)).toEqual(['FAILED CRITICAL AwsElbv2LoadBalancer']);
     expect(http(d, 'nlb-instance-world').map(brief)).toContain('FAILED CRITICAL AwsElbv2LoadBalancer');
     expect(http(d, 'behind-alb').map(brief)).toEqual(['FAILED CRITICAL AwsElbv2LoadBalancer']);
+  });
+  it('ec2:GetManagedPrefixListEntries denied: a route to a prefix list may reach the gateway: FAILED at the base severity, incomplete', async () => {
+    const { doc: d, coverage } = await scanDenying('ec2:GetManagedPrefixListEntries');
+    const [f] = http(d, 'pl-route');
+    expect(brief(f!)).toBe('FAILED HIGH AwsEc2SecurityGroup');
+    expect(String(f!.evidence.incomplete)).toContain('GetManagedPrefixListEntries');
+    expect(coverage.has(`${id('pl-route')}/net.http-port-public`)).toBe(false);
+    // A table without a route to a prefix list is judged as before.
+    expect(http(d, 'direct').map(brief)).toContain('FAILED CRITICAL AwsEc2SecurityGroup');
+  });
+  it('elasticloadbalancing:DescribeRules denied: a default action’s path could be shadowed by a rule: NOT_AVAILABLE, never a pass', async () => {
+    const { doc: d, coverage } = await scanDenying('elasticloadbalancing:DescribeRules');
+    // behind-weight-0: weighing 0 in the default action, a rule could still forward to its group.
+    for (const name of ['behind-alb', 'behind-alb-rule', 'behind-shadowed', 'behind-weight-0']) {
+      const fs = http(d, name);
+      expect(fs.map((f) => f.status)).toEqual(['NOT_AVAILABLE']);
+      expect(String(fs[0]!.evidence.reason)).toContain('DescribeRules');
+      expect(coverage.has(`${id(name)}/net.http-port-public`)).toBe(false);
+    }
+    expect(String(http(d, 'behind-weight-0')[0]!.evidence.reason)).toContain('alb-weighted: rules of listener 443');
+    // Whether the plain-HTTP listener forwards there at all is unknown too (never a pass, never a guessed failure).
+    const tls = d.findings.filter((f) => f.checkId === 'tls.load-balancer-plaintext' && f.instanceId === id('behind-shadowed'));
+    expect(tls.map((f) => f.status)).toEqual(['NOT_AVAILABLE']);
+    // An NLB has no rules: its path stands (beside the rule-attached groups' unknown, which may forward anywhere); an
+    // instance admitting 8086 from nothing stays PASSED.
+    expect(http(d, 'behind-nlb').map(brief)).toContain('FAILED CRITICAL AwsElbv2LoadBalancer');
+    expect(http(d, 'untouched').map((f) => f.status)).toEqual(['PASSED']);
   });
   it('ec2:DescribeRouteTables denied: world-open instances with a public address stay FAILED at the base severity, incomplete', async () => {
     const { doc: d, coverage } = await scanDenying('ec2:DescribeRouteTables');
