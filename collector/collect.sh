@@ -86,6 +86,9 @@ MAX_LISTENERS = 80
 FILE_BUDGET = 3000
 MAXSTR = 300
 MAXFILE = 262144
+# A process's command line and environment are read whole (a variable or flag past a cut would be missed: a PASS the
+# process does not bear out). The kernel caps both together at 6 MiB (3/4 of _STK_LIM); a longer read is not believed.
+ARGS_MAX = 8 << 20
 MAX_PROCS = 8
 NAMES = ('influxd', 'influxd-meta', 'influxdb3')
 SERVICE_USER = 'influxdb'
@@ -965,8 +968,13 @@ def distrust(name, ids, exe, container):
         return None  # judged from what its bytes and files say; ownership inside a namespace proves nothing
     return untrusted_path(exe)
 
+def proc_strings(pid, name):
+    """/proc/PID/cmdline or environ as strings, and whether it was read whole."""
+    b = read_proc(pid, name, ARGS_MAX + 1) or b''
+    return [text(a) for a in b[:ARGS_MAX].split(b'\0')[:-1]], len(b) <= ARGS_MAX
+
 def cmd_args(pid):
-    return [text(a) for a in (read_proc(pid, 'cmdline') or b'').split(b'\0')[:-1]]
+    return proc_strings(pid, 'cmdline')[0]
 
 def flags3(args):
     """influxdb3 serve (clap): the wanted options. A boolean flag takes no value; `--flag=value` or `--flag value`; a
@@ -1112,10 +1120,11 @@ def version3(data):
             return v.group(1).decode('ascii')
 
 def collect_process(pid, name, ids, exe, container):
-    args = cmd_args(pid)
+    args, whole_args = proc_strings(pid, 'cmdline')
+    environ, whole_env = proc_strings(pid, 'environ')
     env = {}
-    for kv in (read_proc(pid, 'environ') or b'').split(b'\0'):
-        k, sep, v = text(kv).partition('=')
+    for kv in environ:
+        k, sep, v = kv.partition('=')
         if sep and k not in env and (k == 'HOME' or k in ENV_ALLOW):  # the first of duplicates counts (Go's os.Getenv)
             env[k] = v
     uid = ids[0][1]
@@ -1220,6 +1229,9 @@ def collect_process(pid, name, ids, exe, container):
         if f.get('problem'):
             err('pid %d: %s %s: %s' % (pid, f['role'], clip(f['path'], 80), f.pop('problem')))
         f['path'] = clip(f['path'], 400)
+    if not (whole_args and whole_env):
+        p['configSource'] = 'none'
+        err('pid %d: its %s is longer than %d bytes: not read whole' % (pid, 'command line' if not whole_args else 'environment', ARGS_MAX))
     return p, files
 
 # ─────────────── listeners, systemd ───────────────
@@ -1298,8 +1310,62 @@ def systemd_env():
                 env[m.group(1)] = clip(masked(m.group(1), v))  # the last assignment counts (systemd)
     return [clip(f, 400) for f in files], env
 
+MISSING = 'missing'
+def untrusted_route(path):
+    """Why root cannot rely on the file at `path` (None when it can; MISSING when there is none): every directory and
+    link on the way to it, and the file itself, root's and not writable by group or others (a directory may be when
+    sticky, as /tmp: then nobody else can rename what root put in it). Walked with lstat one component at a time: what
+    root alone controls cannot change between this walk and the open that follows it."""
+    def loose(st, is_dir):
+        return st.st_mode & 0o022 and not (is_dir and st.st_mode & stat.S_ISVTX)
+    todo = [c for c in path.split('/') if c not in ('', '.')]
+    todo.reverse()
+    cur, links = '/', 0
+    st = os.lstat('/')
+    if st.st_uid != 0 or loose(st, True):
+        return '/ is not root-controlled'
+    while todo:
+        c = todo.pop()
+        if c == '..':
+            cur = os.path.dirname(cur)  # every directory above `cur` was checked on the way down
+            continue
+        nxt = os.path.join(cur, c)
+        try:
+            st = os.lstat(nxt)
+        except OSError:
+            return MISSING
+        if st.st_uid != 0:
+            return '%s is owned by uid %d, not root' % (nxt, st.st_uid)
+        if stat.S_ISLNK(st.st_mode):
+            links += 1
+            if links > 40:
+                return 'too many links'
+            target = os.readlink(nxt)
+            todo.extend(reversed([x for x in target.split('/') if x not in ('', '.')]))
+            if target.startswith('/'):
+                cur = '/'
+            continue
+        if loose(st, stat.S_ISDIR(st.st_mode)):
+            return '%s is writable by group or others' % nxt
+        if stat.S_ISDIR(st.st_mode):
+            cur = nxt
+        elif todo:
+            return MISSING
+        elif not stat.S_ISREG(st.st_mode):
+            return '%s is not a regular file' % nxt
+        else:
+            return None
+    return '%s is not a regular file' % path
+
 def host_file(path):
-    """A root-owned host configuration file (systemd units and the files they name): regular files only, capped."""
+    """A host configuration file root alone controls (systemd units and the files they name; issue 27's rule for the
+    collector's own reads as root): regular files only, capped. Anyone else's (the influxdb account's, a link it made,
+    a FIFO, a device) is never opened: said in the errors."""
+    why = untrusted_route(path)
+    if why:
+        if why != MISSING:
+            err('systemd: %s not read: %s' % (clip(path, 120), clip(why, 120)))
+        return None
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError:

@@ -1,0 +1,173 @@
+/**
+ * A second adversarial review of the collector against CHECKS.md ("Host evidence is read, never run"), with real
+ * processes, users and files, as attacks.test.ts does. Each test names what it tries; those that failed on the
+ * collector before its fix say so in the commit that added them.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { COLLECTOR_PATH } from '../../lib/evidence/host/local.js';
+import { parseCollectorOutput, type HostEvidence } from '../../lib/evidence/host/parse.js';
+import type { Finding, Result } from '../../lib/model.js';
+import { judgeHost } from '../support/fixtures.js';
+import { collect, type Run, withCleanup } from './fakes.js';
+
+const account = /^influxdb:[^:]*:(\d+):(\d+):/m.exec(readFileSync('/etc/passwd', 'utf8'));
+const INFLUXDB = account ? { uid: Number(account[1]), gid: Number(account[2]) } : undefined;
+
+const value = (r: Run | Result<HostEvidence>): HostEvidence => {
+  const h = 'host' in r ? r.host : r;
+  if (!h.ok) throw new Error(h.reason);
+  return h.value;
+};
+const finding = (host: Result<HostEvidence>, id: string): Finding | undefined =>
+  judgeHost(host, { instanceId: 'i-review' }).find((f) => f.checkId === id);
+
+const { cleanup, fake } = withCleanup();
+const tempDir = (prefix: string, mode = 0o755) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(d, mode);
+  cleanup.push(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+};
+const AUTH_ON = '[http]\n  auth-enabled = true\n';
+
+describe('what a process says about itself is read whole, or its evidence is incomplete', () => {
+  it('an environment over 64 KiB whose INFLUXDB_HTTP_AUTH_ENABLED=false comes last: auth.disabled FAILED, never PASSED from the file', async () => {
+    const f = await fake({
+      args: ['-config', '{dir}/influxdb.conf'],
+      files: { 'influxdb.conf': AUTH_ON },
+      env: { PADDING: 'x'.repeat(100_000), INFLUXDB_HTTP_AUTH_ENABLED: 'false' },
+    });
+    const run = await collect([f.pid]);
+    expect(value(run).processes[0]).toMatchObject({ pid: f.pid, env: { INFLUXDB_HTTP_AUTH_ENABLED: 'false' } });
+    expect(finding(run.host, 'auth.disabled')).toMatchObject({ status: 'FAILED' });
+  }, 30_000);
+
+  it('a command line over 64 KiB whose --without-auth comes last (influxdb3 serve): auth.disabled FAILED, never PASSED', async () => {
+    const f = await fake({ name: 'influxdb3', args: ['serve', '--node-id', 'n'.repeat(100_000), '--without-auth'] });
+    const run = await collect([f.pid]);
+    expect(value(run).processes[0]).toMatchObject({ pid: f.pid, flavour: 'influxdb-3', flags: { 'without-auth': 'true' } });
+    expect(finding(run.host, 'auth.disabled')).toMatchObject({ status: 'FAILED' });
+  }, 30_000);
+});
+
+/** The collector over a fixture host root (systemd units and the environment files they name). */
+function collectRoot(root: string, pids: number[] = []): { stdout: string; host: Result<HostEvidence> } {
+  const r = spawnSync('sh', [COLLECTOR_PATH], {
+    encoding: 'utf8',
+    env: { PATH: '/usr/bin:/bin', INFLUXGUARD_PIDS: pids.join(' '), INFLUXGUARD_ROOT: root },
+    timeout: 30_000,
+  });
+  return { stdout: r.stdout, host: parseCollectorOutput(r.stdout) };
+}
+
+describe('systemd environment files: read as root only when nobody but root can change them', () => {
+  (INFLUXDB ? it : it.skip)(
+    "an EnvironmentFile the influxdb account controls (its own file, a link to a root-only file, a FIFO, one in a world-writable directory): none read; root's own still read",
+    () => {
+      const root = tempDir('ig-sdroot-');
+      const planted = tempDir('ig-rootonly-', 0o700);
+      // A root-only file whose line the account wants to read through the collector (printed, not a secret by name).
+      writeFileSync(join(planted, 'secret.env'), 'INFLUXDB_HTTP_BIND_ADDRESS=:Root-Only-7c1e\n', { mode: 0o600 });
+      mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
+      mkdirSync(join(root, 'etc/default'), { recursive: true });
+      mkdirSync(join(root, 'var/lib/influxdb'), { recursive: true });
+      mkdirSync(join(root, 'srv/open'), { recursive: true });
+      chownSync(join(root, 'var/lib/influxdb'), INFLUXDB!.uid, INFLUXDB!.gid);
+      chmodSync(join(root, 'srv/open'), 0o777);
+      const own = join(root, 'var/lib/influxdb/own.env');
+      writeFileSync(own, 'INFLUXDB_HTTP_AUTH_ENABLED=Account-Own-3a9d\n');
+      chownSync(own, INFLUXDB!.uid, INFLUXDB!.gid);
+      symlinkSync(join(planted, 'secret.env'), join(root, 'var/lib/influxdb/link.env'));
+      execFileSync('mkfifo', [join(root, 'var/lib/influxdb/fifo.env')]);
+      writeFileSync(join(root, 'srv/open/open.env'), 'INFLUXDB_HTTP_PPROF_ENABLED=World-Dir-55e2\n');
+      writeFileSync(join(root, 'etc/default/influxdb'), 'INFLUXDB_HTTP_HTTPS_ENABLED=true\n');
+      writeFileSync(
+        join(root, 'etc/systemd/system/influxdb.service'),
+        [
+          '[Service]',
+          'EnvironmentFile=-/var/lib/influxdb/own.env',
+          'EnvironmentFile=-/var/lib/influxdb/link.env',
+          'EnvironmentFile=-/var/lib/influxdb/fifo.env',
+          'EnvironmentFile=-/srv/open/open.env',
+          'EnvironmentFile=-/etc/default/influxdb',
+          '',
+        ].join('\n'),
+      );
+      const run = collectRoot(root);
+      for (const planted of ['Root-Only-7c1e', 'Account-Own-3a9d', 'World-Dir-55e2']) expect(run.stdout).not.toContain(planted);
+      const h = value(run.host);
+      expect(h.systemd.env).toEqual({ INFLUXDB_HTTP_HTTPS_ENABLED: 'true' });
+      expect(h.errors.join('\n')).toMatch(/own\.env.*not read/);
+      expect(h.errors.join('\n')).toMatch(/link\.env.*not read/);
+      expect(h.errors.join('\n')).toMatch(/open\.env.*not read/);
+    },
+    30_000,
+  );
+
+  it('a unit file itself in a world-writable directory is not read', () => {
+    const root = tempDir('ig-sdroot-');
+    mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
+    mkdirSync(join(root, 'etc/default'), { recursive: true });
+    chmodSync(join(root, 'etc/systemd/system'), 0o777);
+    writeFileSync(join(root, 'etc/default/influxdb'), 'INFLUXDB_HTTP_HTTPS_ENABLED=true\n');
+    writeFileSync(join(root, 'etc/systemd/system/influxdb.service'), '[Service]\nEnvironmentFile=/etc/default/influxdb\n');
+    const h = value(collectRoot(root).host);
+    expect(h.systemd).toEqual({ environmentFiles: [], env: {} });
+  });
+});
+
+describe('attacks that already held (kept as tests)', () => {
+  (INFLUXDB ? it : it.skip)(
+    'a config that is a FIFO, a link loop, or a hard link to a root-only file, named by processes of the influxdb account: none blocks, none read',
+    async () => {
+      const dir = tempDir('ig-acct-', 0o755);
+      chownSync(dir, INFLUXDB!.uid, INFLUXDB!.gid);
+      execFileSync('mkfifo', [join(dir, 'fifo.conf')]);
+      symlinkSync('loop-b.conf', join(dir, 'loop-a.conf'));
+      symlinkSync('loop-a.conf', join(dir, 'loop-b.conf'));
+      const planted = tempDir('ig-rootonly-', 0o755);
+      writeFileSync(join(planted, 'root.conf'), '[http]\n  bind-address = ":Hard-Link-1b7f"\n', { mode: 0o600 });
+      linkSync(join(planted, 'root.conf'), join(dir, 'hard.conf')); // same file system (both in the temp directory)
+      const fakes = await Promise.all(
+        ['fifo.conf', 'loop-a.conf', 'hard.conf'].map((c) => fake({ runAs: INFLUXDB!.uid, args: ['-config', join(dir, c)] })),
+      );
+      const run = await collect(fakes.map((f) => f.pid));
+      expect(run.stdout).not.toContain('Hard-Link-1b7f');
+      const h = value(run);
+      expect(h.processes.map((p) => [p.configPath.split('/').pop(), p.configSource])).toEqual([
+        ['fifo.conf', 'none'],
+        ['loop-a.conf', 'none'],
+        ['hard.conf', 'none'],
+      ]);
+      expect(finding(run.host, 'auth.disabled')?.status).not.toBe('PASSED');
+    },
+    30_000,
+  );
+
+  it('an influxd that is a shell script (its executable is the shell): ignored, never run', async () => {
+    // Root's own script in a root-owned directory: only its executable (the shell) gives it away.
+    const script = join(tempDir('ig-script-'), 'influxd');
+    writeFileSync(script, `#!/bin/sh\n[ "$1" = serve ] || touch "$0.executed"\nwhile :; do sleep 1; done\n`, { mode: 0o755 });
+    const child = spawn(script, ['serve'], { stdio: 'ignore' });
+    cleanup.push(() => child.kill('SIGKILL'));
+    for (let i = 0; i < 100 && !commIs(child.pid!, 'influxd'); i++) await new Promise((r) => setTimeout(r, 20));
+    const run = await collect([child.pid!]);
+    const h = value(run);
+    expect(h.processes).toEqual([]);
+    expect(h.ignored).toEqual([expect.objectContaining({ pid: child.pid, reason: 'its executable is not influxd' })]);
+    expect(() => readFileSync(`${script}.executed`)).toThrow();
+    expect(finding(run.host, 'auth.disabled')?.status).not.toBe('PASSED');
+  }, 30_000);
+});
+
+function commIs(pid: number, name: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+  } catch {
+    return false;
+  }
+}
