@@ -317,8 +317,10 @@ def in_root_read(rootfd, cwdfd, path, limit):
         if parent is not None:
             os.close(parent)
 
-def as_user(pid, ids, work):
-    """work(rootfd, cwdfd) in a child that has dropped to the process's uid, gid and groups; its JSON answer, or {'error': why}."""
+def as_user(pid, started, ids, work):
+    """work(rootfd, cwdfd) in a child that has dropped to the process's uid, gid and groups; its JSON answer, or {'error': why}.
+    Its root and working directory are the process's own: opened, then checked that the pid is still the process found
+    (one that ended leaves its pid to another, whose root would be read with the ended one's ids)."""
     seconds = min(CHILD_SECONDS, DEADLINE - time.time())
     if seconds <= 0:
         return {'error': "the collector's time ran out (40 s)"}
@@ -330,6 +332,10 @@ def as_user(pid, ids, work):
         cwdfd = os.open('/proc/%d/cwd' % pid, O_PATH | os.O_DIRECTORY)
     except OSError:
         cwdfd = os.dup(rootfd)
+    if not same(pid, started):
+        os.close(rootfd)
+        os.close(cwdfd)
+        return {'error': ENDED}
     r, w = os.pipe()
     child = os.fork()
     if child == 0:
@@ -543,13 +549,15 @@ def checked_version(pid, v):
     err('%s: its executable names as its version text that is not a version: %s' % ('pid %d' % pid if pid else 'the installed influxd', clip(v, 60)))
     return None
 
-def exe_facts(pid, rust=False):
+def exe_facts(pid, started, rust=False):
     """Run in the reader child: the executable's digests and what its bytes say."""
     try:
         fd = os.open('/proc/%d/exe' % pid, os.O_RDONLY)
     except OSError as e:
         return {'exeError': reason_of(e)}
     try:
+        if not same(pid, started):
+            return {'exeError': ENDED}
         md5, sha = digests(fd)
         if rust:
             try:
@@ -858,10 +866,15 @@ def namespaces_differ(pid):
         return True
 
 def start_time(pid):
-    """When the process started (clock ticks after boot, /proc/PID/stat field 22); a large number when unreadable."""
+    """When the process started (clock ticks after boot, /proc/PID/stat field 22); None when unreadable. With the pid,
+    it names one process: a pid another process takes after its owner ended has another start time."""
     body = read_proc(pid, 'stat') or b''
     fields = body[body.rfind(b')') + 2:].split()
-    return int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else 1 << 62
+    return int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else None
+
+def same(pid, started):
+    """The process found as `pid` still holds it (so what was read since it was found is its own)."""
+    return started is not None and start_time(pid) == started
 
 def status_ids(pid):
     body = text(read_proc(pid, 'status') or b'')
@@ -1119,16 +1132,23 @@ def version3(data):
         if v:
             return v.group(1).decode('ascii')
 
-def collect_process(pid, name, ids, exe, container):
+ENDED = 'the process ended while it was read'
+
+def collect_process(pid, name, ids, exe, container, started):
+    """(its entry, its files), or (None, []) when it ended while read: its pid may be another process's by then."""
     args, whole_args = proc_strings(pid, 'cmdline')
     environ, whole_env = proc_strings(pid, 'environ')
+    if not same(pid, started):
+        return None, []
     env = {}
     for kv in environ:
         k, sep, v = kv.partition('=')
         if sep and k not in env and (k == 'HOME' or k in ENV_ALLOW):  # the first of duplicates counts (Go's os.Getenv)
             env[k] = v
     uid = ids[0][1]
-    facts = as_user(pid, (uid, ids[1][1], ids[2]), lambda rootfd, cwdfd: exe_facts(pid, name == 'influxdb3'))
+    def as_its_user(work):
+        return as_user(pid, started, (uid, ids[1][1], ids[2]), work)
+    facts = as_its_user(lambda rootfd, cwdfd: exe_facts(pid, started, name == 'influxdb3'))
     version, flavour, vsource = checked_version(pid, facts.get('version')), facts.get('flavour') or 'influxdb-1', facts.get('versionSource')
     vsource = vsource if version else None
     if not container and facts.get('md5') and not exe.endswith(' (deleted)'):
@@ -1154,7 +1174,7 @@ def collect_process(pid, name, ids, exe, container):
         def eff(k):
             return f3[k] if k in f3 else env.get(WANTED3[k]) or ''
         if eff('object-store') == 'file' and eff('data-dir') and eff('node-id'):
-            p['catalog'] = as_user(pid, (uid, ids[1][1], ids[2]), catalog3(eff('data-dir'), eff('node-id')))
+            p['catalog'] = as_its_user(catalog3(eff('data-dir'), eff('node-id')))
             if p['catalog'].get('error'):
                 p['catalog'] = {'format': None, 'adminToken': None, 'reason': p['catalog']['error']}
             p['catalog'] = dict((k, clip(v, 300) if isinstance(v, str) else v) for k, v in p['catalog'].items())
@@ -1162,7 +1182,7 @@ def collect_process(pid, name, ids, exe, container):
     elif flavour == 'influxdb-2':
         p['flags'] = dict((k, clip(masked(k, v))) for k, v in flags2(args).items())
         p['cmdline'] = clip(exe, 600)
-        r = as_user(pid, (uid, ids[1][1], ids[2]), read_first(config_candidates2(env), False))
+        r = as_its_user(read_first(config_candidates2(env), False))
         p['configPath'] = clip(r.get('path', ''), 400)
         p['configSource'] = 'defaults'
         if r.get('error') or r.get('problem'):
@@ -1193,7 +1213,7 @@ def collect_process(pid, name, ids, exe, container):
         p['cmdline'] = clip(exe + (' ' + shown if shown else '') + (' [%d other arguments not shown]' % hidden if hidden else ''), 600)
         if cands == ['/dev/null']:
             cands, named = [], False
-        r = as_user(pid, (uid, ids[1][1], ids[2]), read_first(cands, named)) if cands else {}
+        r = as_its_user(read_first(cands, named)) if cands else {}
         p['configPath'] = clip(r.get('path', cands[0] if named else ''), 400)
         if r.get('error') or r.get('problem'):
             p['configSource'] = 'none'
@@ -1219,7 +1239,7 @@ def collect_process(pid, name, ids, exe, container):
         if path and path not in seen and len(uniq) < 4:
             seen.add(path)
             uniq.append((role, path))
-    files = as_user(pid, (uid, ids[1][1], ids[2]), file_facts(pid, uniq)) if uniq else []
+    files = as_its_user(file_facts(pid, uniq)) if uniq else []
     if isinstance(files, dict):
         err('pid %d: certificate and key files: %s' % (pid, files.get('error')))
         files = []
@@ -1229,6 +1249,8 @@ def collect_process(pid, name, ids, exe, container):
         if f.get('problem'):
             err('pid %d: %s %s: %s' % (pid, f['role'], clip(f['path'], 80), f.pop('problem')))
         f['path'] = clip(f['path'], 400)
+    if not same(pid, started):
+        return None, []
     if not (whole_args and whole_env):
         p['configSource'] = 'none'
         err('pid %d: its %s is longer than %d bytes: not read whole' % (pid, 'command line' if not whole_args else 'environment', ARGS_MAX))
@@ -1416,6 +1438,7 @@ def main():
     versions = []
     found = []
     for pid in pids:
+        started = start_time(pid)
         name = text(read_proc(pid, 'comm', 64) or b'').strip()
         if name not in NAMES:
             continue
@@ -1429,11 +1452,14 @@ def main():
         container = namespaces_differ(pid)
         if name == 'influxdb3' and cmd_args(pid)[1:2] != ['serve']:
             continue  # a client (`influxdb3 query`, `create token`…) or anything else, not a server
-        found.append((pid, name, ids, exe, container, distrust(name, ids, exe, container)))
+        why = distrust(name, ids, exe, container)
+        if not same(pid, started):
+            continue  # gone meanwhile (its pid may be another's: what was read may mix the two)
+        found.append((pid, name, ids, exe, container, why, started))
     # The limit leaves out the last of: the host's own processes first, then those of other namespaces (anyone with a
     # user namespace of their own can start those), each oldest first (not by pid: pids wrap).
-    found.sort(key=lambda f: (f[5] is not None, f[4], start_time(f[0]), f[0]))
-    for pid, name, ids, exe, container, why in found:
+    found.sort(key=lambda f: (f[5] is not None, f[4], f[6], f[0]))
+    for pid, name, ids, exe, container, why, started in found:
         if why is None and len(procs) >= MAX_PROCS:
             why = "over the collector's limit of %d processes" % MAX_PROCS
         if why:
@@ -1441,7 +1467,10 @@ def main():
             key = re.sub(r'/\S*', '…', why)[:80]
             ignored_over[key] = ignored_over.get(key, 0) + 1
             continue
-        p, fs = collect_process(pid, name, ids, exe, container)
+        p, fs = collect_process(pid, name, ids, exe, container, started)
+        if p is None:
+            err('pid %d: %s (its pid may be another process\'s now): not judged' % (pid, ENDED))
+            continue
         procs.append(p)
         versions.append(p['version'])
         # The same path names another file in another process's root or mount namespace: only identical facts are one.

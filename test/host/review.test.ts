@@ -5,14 +5,26 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COLLECTOR_PATH } from '../../lib/evidence/host/local.js';
 import { parseCollectorOutput, type HostEvidence } from '../../lib/evidence/host/parse.js';
 import type { Finding, Result } from '../../lib/model.js';
 import { judgeHost } from '../support/fixtures.js';
-import { collect, type Run, withCleanup } from './fakes.js';
+import { collect, fakeBinary, type Run, withCleanup } from './fakes.js';
 
 const account = /^influxdb:[^:]*:(\d+):(\d+):/m.exec(readFileSync('/etc/passwd', 'utf8'));
 const INFLUXDB = account ? { uid: Number(account[1]), gid: Number(account[2]) } : undefined;
@@ -171,3 +183,71 @@ function commIs(pid: number, name: string): boolean {
     return false;
   }
 }
+
+/**
+ * Run inside a pid namespace of its own (so that the next pid can be chosen): a slow root influxd A (a 512 MiB sparse
+ * executable: the collector hashes it) and a root influxd B, both trusted; the collector started on them. While it
+ * reads A, B ends and an unprivileged process takes B's pid, naming a root-only file as its configuration. Prints
+ * "reused" when the pid was taken while the collector still ran.
+ */
+const PID_REUSE = String.raw`
+import os, subprocess, sys, time
+d, collector = sys.argv[1:3]
+a = subprocess.Popen([d + '/a/influxd', '-config', '/nonexistent.conf'])
+time.sleep(0.05)
+b = subprocess.Popen([d + '/b/influxd', '-config', '/nonexistent.conf'])
+time.sleep(0.1)
+out = open(d + '/out.json', 'w')
+c = subprocess.Popen(['sh', collector], stdout=out, env={'PATH': '/usr/bin:/bin', 'INFLUXGUARD_PIDS': '%d %d' % (a.pid, b.pid)})
+def reading():
+    for p in os.listdir('/proc'):
+        try:
+            st = open('/proc/%s/stat' % p).read()
+            if st[st.index('(') + 1:st.rindex(')')] .startswith('python3') and int(st[st.rindex(')') + 2:].split()[1]) == c.pid:
+                return True
+        except (OSError, ValueError):
+            pass
+    return False
+end = time.time() + 20
+while not reading() and c.poll() is None and time.time() < end:
+    time.sleep(0.001)
+b.kill()
+b.wait()
+with open('/proc/sys/kernel/ns_last_pid', 'w') as f:
+    f.write(str(b.pid - 1))
+e = subprocess.Popen(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', d + '/e/influxd', '-config', d + '/secret/root.conf'])
+print('reused' if e.pid == b.pid and c.poll() is None else 'not reused')
+c.wait()
+a.kill()
+e.kill()
+print(b.pid)
+`;
+
+describe('a pid that changes hands while the collector runs', () => {
+  it("a trusted root influxd that ends, its pid taken by nobody's process naming a root-only file: not read as root, not judged", () => {
+    const d = tempDir('ig-pidreuse-');
+    for (const x of ['a', 'b', 'e']) {
+      mkdirSync(join(d, x), { mode: 0o755 });
+      copyFileSync(fakeBinary(), join(d, x, 'influxd'));
+      chmodSync(join(d, x, 'influxd'), 0o755);
+    }
+    truncateSync(join(d, 'a/influxd'), 512 << 20);
+    mkdirSync(join(d, 'secret'), { mode: 0o700 });
+    writeFileSync(join(d, 'secret/root.conf'), '[http]\n  bind-address = ":Pid-Reuse-5d2c"\n', { mode: 0o600 });
+    const r = spawnSync(
+      'unshare',
+      ['--pid', '--fork', '--mount-proc', '/usr/bin/python3', '-I', '-S', '-c', PID_REUSE, d, COLLECTOR_PATH],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    const [said, pid] = r.stdout.trim().split('\n');
+    expect(said).toBe('reused'); // the attack took place while the collector ran
+    const out = readFileSync(join(d, 'out.json'), 'utf8');
+    expect(out).not.toContain('Pid-Reuse-5d2c');
+    const h = value(parseCollectorOutput(out));
+    expect(h.processes.map((p) => p.pid)).not.toContain(Number(pid));
+    expect(h.errors.join('\n')).toMatch(new RegExp(`pid ${pid}: .*ended`));
+  }, 60_000);
+});
