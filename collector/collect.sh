@@ -45,6 +45,11 @@
 #   INFLUXGUARD_ROOT  prefix for systemd unit and environment-file paths (a fixture directory)
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
+# What the dynamic loader and the C library would load from the environment this shell was given (glibc's unsecure
+# variables): none of it reaches a program this script starts (python3 then runs under env -i, its tools with PATH alone).
+unset LD_PRELOAD LD_LIBRARY_PATH LD_AUDIT LD_DEBUG LD_DEBUG_OUTPUT LD_PROFILE LD_PROFILE_OUTPUT LD_ORIGIN_PATH LD_DYNAMIC_WEAK \
+  LD_HWCAP_MASK LD_BIND_NOT LD_USE_LOAD_BIAS GCONV_PATH GETCONF_DIR HOSTALIASES LOCALDOMAIN LOCPATH MALLOC_TRACE NIS_PATH \
+  NLSPATH RESOLV_HOST_CONF RES_OPTIONS TMPDIR TZDIR
 # An interpreter root owns and nobody else can change: the file it resolves to, and every directory above it, root's
 # and not writable by group or others (a directory may be when sticky, as /tmp), as for the tools the program runs.
 set -f

@@ -176,6 +176,37 @@ describe('attacks that already held (kept as tests)', () => {
   }, 30_000);
 });
 
+describe('more attacks that already held', () => {
+  (INFLUXDB ? it : it.skip)(
+    "a setuid copy of influxd owned by the influxdb account, run by nobody (effective uid influxdb): ignored as nobody's",
+    async () => {
+      const exe = join(tempDir('ig-setuid-'), 'influxd');
+      copyFileSync(fakeBinary(), exe);
+      chownSync(exe, INFLUXDB!.uid, INFLUXDB!.gid);
+      chmodSync(exe, 0o4755);
+      const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', exe, '-config', '/nonexistent.conf'], {
+        stdio: 'ignore',
+      });
+      cleanup.push(() => child.kill('SIGKILL'));
+      for (let i = 0; i < 100 && !commIs(child.pid!, 'influxd'); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(readFileSync(`/proc/${child.pid}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+65534\\s+${INFLUXDB!.uid}\\s`, 'm'));
+      const h = value(await collect([child.pid!]));
+      expect(h.processes).toEqual([]);
+      expect(h.ignored).toEqual([expect.objectContaining({ pid: child.pid, reason: expect.stringMatching(/^run by nobody/) })]);
+    },
+    30_000,
+  );
+
+  it('a configuration of 1 GiB (sparse): refused by its size before it is read, NOT_AVAILABLE', async () => {
+    const f = await fake({ args: ['-config', '{dir}/huge.conf'], files: { 'huge.conf': AUTH_ON } });
+    truncateSync(join(f.dir, 'huge.conf'), 1 << 30);
+    const run = await collect([f.pid]);
+    expect(value(run).processes[0]).toMatchObject({ configSource: 'none' });
+    expect(value(run).errors.join('\n')).toMatch(/huge\.conf larger than 262144 bytes/);
+    expect(finding(run.host, 'auth.disabled')?.status).toBe('NOT_AVAILABLE');
+  }, 30_000);
+});
+
 function commIs(pid: number, name: string): boolean {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
@@ -250,4 +281,33 @@ describe('a pid that changes hands while the collector runs', () => {
     expect(h.processes.map((p) => p.pid)).not.toContain(Number(pid));
     expect(h.errors.join('\n')).toMatch(new RegExp(`pid ${pid}: .*ended`));
   }, 60_000);
+});
+
+describe("the collector's own environment, as SSM starts it", () => {
+  it('LD_PRELOAD and a PATH of planted programs: no program the collector starts loads the library or is a planted one', () => {
+    const d = tempDir('ig-ldpreload-', 0o777);
+    writeFileSync(
+      join(d, 'mark.c'),
+      String.raw`#include <stdio.h>
+__attribute__((constructor)) static void mark(void) {
+  char comm[64] = {0}; FILE *c = fopen("/proc/self/comm", "r"); if (c) { if (!fgets(comm, sizeof comm, c)) comm[0] = 0; fclose(c); }
+  FILE *f = fopen("${d}/loaded", "a"); if (f) { fputs(comm, f); fclose(f); }
+}
+`,
+    );
+    execFileSync('cc', ['-shared', '-fPIC', '-o', join(d, 'mark.so'), join(d, 'mark.c')]);
+    const planted = join(d, 'bin');
+    mkdirSync(planted, { mode: 0o777 });
+    for (const tool of ['readlink', 'ls', 'dirname', 'env', 'python3', 'ss', 'openssl', 'rpm', 'dpkg'])
+      writeFileSync(join(planted, tool), `#!/bin/sh\necho ${tool} >> ${d}/ran\n`, { mode: 0o777 });
+    const r = spawnSync('sh', [COLLECTOR_PATH], {
+      encoding: 'utf8',
+      env: { PATH: `${planted}:/usr/bin:/bin`, LD_PRELOAD: join(d, 'mark.so'), INFLUXGUARD_PIDS: '' },
+      timeout: 30_000,
+    });
+    expect(value(parseCollectorOutput(r.stdout)).tools).toMatchObject({ python3: true, ss: true });
+    expect(() => readFileSync(join(d, 'ran'))).toThrow(); // no planted program ran
+    // The shell SSM starts loads what its own environment says; nothing the collector starts does.
+    expect(readFileSync(join(d, 'loaded'), 'utf8').trim().split('\n')).toEqual(['sh']);
+  });
 });
