@@ -26,7 +26,13 @@ const sockets: { destroy: () => void }[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
   await Promise.all(
-    servers.splice(0).map((s) => new Promise<void>((r) => ('closeAllConnections' in s && s.closeAllConnections(), s.close(() => r())))),
+    servers.splice(0).map(
+      (s) =>
+        new Promise<void>((r) => {
+          if ('closeAllConnections' in s) s.closeAllConnections();
+          s.close(() => r());
+        }),
+    ),
   );
 });
 const listen = async <S extends Server | TcpServer>(s: S): Promise<number> => {

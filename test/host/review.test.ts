@@ -221,7 +221,7 @@ function commIs(pid: number, name: string): boolean {
  * reads A, B ends and an unprivileged process takes B's pid, naming a root-only file as its configuration. Prints
  * "reused" when the pid was taken while the collector still ran.
  */
-const PID_REUSE = String.raw`
+const PID_REUSE = `
 import os, subprocess, sys, time
 d, collector = sys.argv[1:3]
 a = subprocess.Popen([d + '/a/influxd', '-config', '/nonexistent.conf'])
@@ -288,7 +288,7 @@ describe("the collector's own environment, as SSM starts it", () => {
     const d = tempDir('ig-ldpreload-', 0o777);
     writeFileSync(
       join(d, 'mark.c'),
-      String.raw`#include <stdio.h>
+      `#include <stdio.h>
 __attribute__((constructor)) static void mark(void) {
   char comm[64] = {0}; FILE *c = fopen("/proc/self/comm", "r"); if (c) { if (!fgets(comm, sizeof comm, c)) comm[0] = 0; fclose(c); }
   FILE *f = fopen("${d}/loaded", "a"); if (f) { fputs(comm, f); fclose(f); }
