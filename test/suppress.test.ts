@@ -4,7 +4,7 @@ import { appDeps, resetAppDeps } from '../lib/app/runtime.js';
 import { configFromEnv, loadConfig } from '../lib/config.js';
 import { InfluxguardError } from '../lib/errors.js';
 import type { Finding } from '../lib/model.js';
-import { applySuppressions, suppressionState, type Suppression } from '../lib/suppress.js';
+import { acceptedText, applySuppressions, NOTE_PREFIX, suppressionNote, suppressionState, type Suppression } from '../lib/suppress.js';
 
 const finding = (over: Partial<Finding>): Finding => ({
   checkId: 'net.http-port-public',
@@ -95,6 +95,15 @@ describe('suppression matching', () => {
         },
       }),
     ).toThrow(/suppressions\[0\]: has no reason/);
+  });
+
+  it('a reason with control characters (a multi-line YAML value, an escape sequence): the note and the text beside a finding carry none', () => {
+    const s = { reason: 'bastion SSH\nticket \u001b[2JSEC-1\u009b31m \u202eevil', expires: '2027-01-31' };
+    for (const text of [suppressionNote(s), acceptedText(s)]) {
+      expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+      expect(text).toContain('bastion SSH ticket');
+    }
+    expect(suppressionNote(s).startsWith(NOTE_PREFIX)).toBe(true);
   });
 
   it('the stack takes the same entries as JSON in INFLUXGUARD_SUPPRESSIONS, validated alike', () => {
