@@ -297,9 +297,14 @@ def in_root_read(rootfd, cwdfd, path, limit):
             raise ValueError('not a regular file')
         if st.st_size > limit:
             raise ValueError('larger than %d bytes' % limit)
-        # Opened for reading by its name in the directory just resolved, never through a link, and only if it is
-        # still the inode resolved (not through /proc/self/fd: that needs the reader dumpable, see as_user).
-        rfd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW, dir_fd=parent)
+        # Root's reader (a root process's) reopens the very inode checked, through its descriptor: a name could meanwhile
+        # be another file, a device node whose open acts (a watchdog, a tape) that root may open. Another user's reader
+        # opens it by its name in the directory just resolved, never through a link, and only reads it if it is still
+        # the inode resolved (/proc/self/fd needs that reader dumpable, see as_user; what it may open is that user's).
+        if os.geteuid() == 0:
+            rfd = os.open('/proc/self/fd/%d' % fd, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        else:
+            rfd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW, dir_fd=parent)
         try:
             r = os.fstat(rfd)
             if (r.st_dev, r.st_ino) != (st.st_dev, st.st_ino):

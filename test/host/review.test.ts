@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { COLLECTOR_PATH } from '../../lib/evidence/host/local.js';
 import { parseCollectorOutput, type HostEvidence } from '../../lib/evidence/host/parse.js';
 import type { Finding, Result } from '../../lib/model.js';
+import { collectorPython } from '../support/collector-py.js';
 import { judgeHost } from '../support/fixtures.js';
 import { collect, fakeBinary, type Run, withCleanup } from './fakes.js';
 
@@ -309,5 +310,44 @@ __attribute__((constructor)) static void mark(void) {
     expect(() => readFileSync(join(d, 'ran'))).toThrow(); // no planted program ran
     // The shell SSM starts loads what its own environment says; nothing the collector starts does.
     expect(readFileSync(join(d, 'loaded'), 'utf8').trim().split('\n')).toEqual(['sh']);
+  });
+});
+
+/**
+ * The race between the check and the open, made certain: os.open is wrapped so that the attacker's rename (a FIFO
+ * over the config file, as a container's root may make a device node and swap it in) lands right before the
+ * reader opens the file it has checked. Run as root, as a root process's reader runs. Prints what was opened.
+ */
+const CHECK_THEN_OPEN = `
+import json, os, stat, sys
+ns = {'__name__': 'collector'}
+exec(compile(sys.stdin.read(), 'collect', 'exec'), ns)
+d, O_PATH, real_open, kinds = sys.argv[1], ns['O_PATH'], os.open, []
+def racing_open(path, flags, mode=0o777, *, dir_fd=None):
+    if not flags & O_PATH and str(path).endswith('influxdb.conf'):
+        os.rename(d + '/fifo', d + '/influxdb.conf')
+    fd = real_open(path, flags, mode, dir_fd=dir_fd)
+    if not flags & O_PATH:
+        kinds.append('regular' if stat.S_ISREG(os.fstat(fd).st_mode) else 'not regular')
+    return fd
+os.open = racing_open
+root = real_open('/', O_PATH | os.O_DIRECTORY)
+try:
+    result = ns['in_root_read'](root, root, d + '/influxdb.conf', 65536).decode()
+except (OSError, ValueError) as e:
+    result = 'refused: %s' % e
+print(json.dumps({'opened': kinds, 'result': result}))
+`;
+
+describe('the race between checking a file and opening it', () => {
+  it("a root process's reader: a FIFO (or a device node) swapped in after the check is never opened; the file checked is what is read", () => {
+    const d = tempDir('ig-race-');
+    writeFileSync(join(d, 'influxdb.conf'), AUTH_ON);
+    execFileSync('mkfifo', [join(d, 'fifo')]);
+    const out = JSON.parse(
+      execFileSync('/usr/bin/python3', ['-I', '-S', '-c', CHECK_THEN_OPEN, d], { input: collectorPython(), encoding: 'utf8' }),
+    ) as { opened: string[]; result: string };
+    expect(out.opened).not.toContain('not regular');
+    expect(out.result).toBe(AUTH_ON);
   });
 });
