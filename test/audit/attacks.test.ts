@@ -9,8 +9,10 @@ import { createServer as createHttps, type Server } from 'node:https';
 import { type AddressInfo, createServer as createTcp, connect, type Server as TcpServer } from 'node:net';
 import { join } from 'node:path';
 import { AuditCredentials } from '../../lib/evidence/audit/credentials.js';
+import { gatherAudit } from '../../lib/evidence/audit/gather.js';
 import { auditEndpoint } from '../../lib/evidence/audit/index.js';
-import type { ResolvedTarget } from '../../lib/evidence/probe/target.js';
+import { parseConfig } from '../../lib/config.js';
+import type { ProbeTarget, ResolvedTarget } from '../../lib/evidence/probe/target.js';
 import { certificates } from '../../scripts/influxd.js';
 
 const TOKEN = 'audit-token-5f0e9a71';
@@ -123,5 +125,56 @@ describe('the audit credential never follows a server elsewhere', () => {
     expect(a).toMatchObject({ unavailable: expect.stringContaining('HTTP 403') });
     expect(JSON.stringify(a)).not.toContain(PASSWORD);
     expect(JSON.stringify(a)).not.toContain(basic);
+  });
+});
+
+describe("an instance's endpoint tag naming somewhere else (whoever can tag the bound instance)", () => {
+  const config = parseConfig({ audit: { ca: pem('ca.pem') } });
+  const answering = () => recorder((_path, res) => json(res, { results: [] }));
+  const tagged = (host: string, port: number): ProbeTarget => ({
+    input: `https://${host}:${port}`,
+    scheme: 'https',
+    host,
+    port,
+    owner: { label: 'the influxdb:endpoint tag of i-0123456789abcdef0', addresses: ['10.0.0.5'], endpointCidrs: [] },
+  });
+
+  it("an address that is not the instance's (nor in an endpoint CIDR), though allowed to probe: nothing sent", async () => {
+    const other = await answering();
+    const r = await gatherAudit(tagged('127.0.0.1', other.port), AuditCredentials.password('admin', PASSWORD), ['127.0.0.0/8'], config);
+    expect(r).toEqual({ ok: false, reason: expect.stringMatching(/^credentials not sent: refused .*not an address of the instance/) });
+    expect(other.sent).toEqual([]);
+  });
+
+  it("a host name that resolves to the instance's address and another: refused, nothing sent", async () => {
+    const other = await answering();
+    const resolver = async () => [
+      { address: '10.0.0.5', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ];
+    const r = await gatherAudit(
+      tagged('db.example', other.port),
+      AuditCredentials.token(TOKEN),
+      ['10.0.0.0/8', '127.0.0.0/8'],
+      config,
+      resolver,
+    );
+    expect(r).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^credentials not sent: refused .*127\.0\.0\.1 is not an address/),
+    });
+    expect(other.sent).toEqual([]);
+  });
+
+  it("a host name that resolves to the instance's own address but whose certificate names another: nothing sent", async () => {
+    const server = await answering();
+    const owned = { ...tagged('db.example', server.port), owner: { label: 'tag', addresses: ['127.0.0.1'], endpointCidrs: [] } };
+    const resolver = async () => [{ address: '127.0.0.1', family: 4 }];
+    const r = await gatherAudit(owned, AuditCredentials.token(TOKEN), ['127.0.0.0/8'], config, resolver);
+    expect(r).toMatchObject({
+      ok: true,
+      value: { unavailable: expect.stringMatching(/^credentials not sent: the certificate of db\.example:\d+ does not verify/) },
+    });
+    expect(server.sent).toEqual([]);
   });
 });
