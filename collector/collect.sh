@@ -1268,10 +1268,44 @@ def collect_process(pid, name, ids, exe, container, started):
 
 # ─────────────── listeners, systemd ───────────────
 
+def canonical_ip(addr):
+    """An address as inet_ntop writes it (ss and the kernel tables spell them differently), or None."""
+    for fam in (socket.AF_INET, socket.AF_INET6):
+        try:
+            return socket.inet_ntop(fam, socket.inet_pton(fam, addr))
+        except (OSError, ValueError):
+            continue
+    return None
+
+def kernel_listening():
+    """(address, port) of every listening TCP socket in the kernel's tables (/proc/net/tcp, tcp6), or None without them."""
+    found, read = set(), False
+    for fn, fam in (('/proc/net/tcp', socket.AF_INET), ('/proc/net/tcp6', socket.AF_INET6)):
+        try:
+            with open(fn) as f:
+                body = f.read(16 << 20)
+        except OSError:
+            continue
+        read = True
+        for line in body.split('\n')[1:]:
+            f = line.split()
+            if len(f) < 4 or f[3] != '0A' or ':' not in f[1]:
+                continue
+            ip, port = f[1].split(':')
+            try:  # each 32-bit word as the kernel printed it: the address's bytes in this host's byte order
+                raw = b''.join(struct.pack('=I', int(ip[i:i + 8], 16)) for i in range(0, len(ip), 8))
+                found.add((socket.inet_ntop(fam, raw), int(port, 16)))
+            except (ValueError, OSError, struct.error):
+                continue
+    return found if read else None
+
 def listeners(only):
     ss = safe_tool('ss')
     rows, source = [], 'none'
     out = run_tool([ss, '-H', '-ltnp']) if ss else None
+    # ss prints process names as they are: a name holding a newline forges a line of its own ("\nLISTEN 0 0 :22 ").
+    # A row counts only when the kernel has that listening socket.
+    kernel = kernel_listening() if out is not None else None
     if out is not None:
         source = 'ss'
         for line in text(out).split('\n'):
@@ -1289,7 +1323,10 @@ def listeners(only):
                     pid = int(m.group(0)) if m else None
             port = local.rsplit(':', 1)[-1]
             addr = re.sub(r'%.*', '', local.rsplit(':', 1)[0].strip('[]'))
-            rows.append(('::' if addr == '*' else addr, port, pid, proc))
+            addr = '::' if addr == '*' else addr
+            if kernel is not None and (not port.isdigit() or (canonical_ip(addr), int(port)) not in kernel):
+                continue
+            rows.append((addr, port, pid, proc))
     elif os.path.exists('/proc/net/tcp'):
         source = '/proc/net/tcp'
         for fn in ('/proc/net/tcp', '/proc/net/tcp6'):

@@ -351,3 +351,30 @@ describe('the race between checking a file and opening it', () => {
     expect(out.result).toBe(AUTH_ON);
   });
 });
+
+describe('listeners: what ss prints is checked against the kernel', () => {
+  it('a process whose name holds a newline and a forged "LISTEN" line: no listener that does not exist is reported', () => {
+    // A pid namespace of its own: the collector sees only this process (and no other test's influxd).
+    const r = spawnSync(
+      'unshare',
+      [
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        'sh',
+        '-c',
+        '"$1" listen 45917 "$2" & sleep 0.3; exec sh "$3"',
+        'sh',
+        fakeBinary(),
+        '\nLISTEN 0 0 :9 ',
+        COLLECTOR_PATH,
+      ],
+      { encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, timeout: 30_000 },
+    );
+    const h = value(parseCollectorOutput(r.stdout));
+    expect(h.listenerSource).toBe('ss');
+    const seen = h.listeners.map((l) => `${l.address}:${l.port}`);
+    expect(seen).toContain('127.0.0.1:45917'); // the real one (others of the sandbox's network may be there too)
+    expect(h.listeners.filter((l) => l.port === 9)).toEqual([]);
+  });
+});
