@@ -45,6 +45,11 @@
 #   INFLUXGUARD_ROOT  prefix for systemd unit and environment-file paths (a fixture directory)
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
+# What the dynamic loader and the C library would load from the environment this shell was given (glibc's unsecure
+# variables): none of it reaches a program this script starts (python3 then runs under env -i, its tools with PATH alone).
+unset LD_PRELOAD LD_LIBRARY_PATH LD_AUDIT LD_DEBUG LD_DEBUG_OUTPUT LD_PROFILE LD_PROFILE_OUTPUT LD_ORIGIN_PATH LD_DYNAMIC_WEAK \
+  LD_HWCAP_MASK LD_BIND_NOT LD_USE_LOAD_BIAS GCONV_PATH GETCONF_DIR HOSTALIASES LOCALDOMAIN LOCPATH MALLOC_TRACE NIS_PATH \
+  NLSPATH RESOLV_HOST_CONF RES_OPTIONS TMPDIR TZDIR
 # An interpreter root owns and nobody else can change: the file it resolves to, and every directory above it, root's
 # and not writable by group or others (a directory may be when sticky, as /tmp), as for the tools the program runs.
 set -f
@@ -86,6 +91,9 @@ MAX_LISTENERS = 80
 FILE_BUDGET = 3000
 MAXSTR = 300
 MAXFILE = 262144
+# A process's command line and environment are read whole (a variable or flag past a cut would be missed: a PASS the
+# process does not bear out). The kernel caps both together at 6 MiB (3/4 of _STK_LIM); a longer read is not believed.
+ARGS_MAX = 8 << 20
 MAX_PROCS = 8
 NAMES = ('influxd', 'influxd-meta', 'influxdb3')
 SERVICE_USER = 'influxdb'
@@ -289,9 +297,14 @@ def in_root_read(rootfd, cwdfd, path, limit):
             raise ValueError('not a regular file')
         if st.st_size > limit:
             raise ValueError('larger than %d bytes' % limit)
-        # Opened for reading by its name in the directory just resolved, never through a link, and only if it is
-        # still the inode resolved (not through /proc/self/fd: that needs the reader dumpable, see as_user).
-        rfd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW, dir_fd=parent)
+        # Root's reader (a root process's) reopens the very inode checked, through its descriptor: a name could meanwhile
+        # be another file, a device node whose open acts (a watchdog, a tape) that root may open. Another user's reader
+        # opens it by its name in the directory just resolved, never through a link, and only reads it if it is still
+        # the inode resolved (/proc/self/fd needs that reader dumpable, see as_user; what it may open is that user's).
+        if os.geteuid() == 0:
+            rfd = os.open('/proc/self/fd/%d' % fd, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        else:
+            rfd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW, dir_fd=parent)
         try:
             r = os.fstat(rfd)
             if (r.st_dev, r.st_ino) != (st.st_dev, st.st_ino):
@@ -314,8 +327,10 @@ def in_root_read(rootfd, cwdfd, path, limit):
         if parent is not None:
             os.close(parent)
 
-def as_user(pid, ids, work):
-    """work(rootfd, cwdfd) in a child that has dropped to the process's uid, gid and groups; its JSON answer, or {'error': why}."""
+def as_user(pid, started, ids, work):
+    """work(rootfd, cwdfd) in a child that has dropped to the process's uid, gid and groups; its JSON answer, or {'error': why}.
+    Its root and working directory are the process's own: opened, then checked that the pid is still the process found
+    (one that ended leaves its pid to another, whose root would be read with the ended one's ids)."""
     seconds = min(CHILD_SECONDS, DEADLINE - time.time())
     if seconds <= 0:
         return {'error': "the collector's time ran out (40 s)"}
@@ -327,6 +342,10 @@ def as_user(pid, ids, work):
         cwdfd = os.open('/proc/%d/cwd' % pid, O_PATH | os.O_DIRECTORY)
     except OSError:
         cwdfd = os.dup(rootfd)
+    if not same(pid, started):
+        os.close(rootfd)
+        os.close(cwdfd)
+        return {'error': ENDED}
     r, w = os.pipe()
     child = os.fork()
     if child == 0:
@@ -540,13 +559,15 @@ def checked_version(pid, v):
     err('%s: its executable names as its version text that is not a version: %s' % ('pid %d' % pid if pid else 'the installed influxd', clip(v, 60)))
     return None
 
-def exe_facts(pid, rust=False):
+def exe_facts(pid, started, rust=False):
     """Run in the reader child: the executable's digests and what its bytes say."""
     try:
         fd = os.open('/proc/%d/exe' % pid, os.O_RDONLY)
     except OSError as e:
         return {'exeError': reason_of(e)}
     try:
+        if not same(pid, started):
+            return {'exeError': ENDED}
         md5, sha = digests(fd)
         if rust:
             try:
@@ -855,10 +876,15 @@ def namespaces_differ(pid):
         return True
 
 def start_time(pid):
-    """When the process started (clock ticks after boot, /proc/PID/stat field 22); a large number when unreadable."""
+    """When the process started (clock ticks after boot, /proc/PID/stat field 22); None when unreadable. With the pid,
+    it names one process: a pid another process takes after its owner ended has another start time."""
     body = read_proc(pid, 'stat') or b''
     fields = body[body.rfind(b')') + 2:].split()
-    return int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else 1 << 62
+    return int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else None
+
+def same(pid, started):
+    """The process found as `pid` still holds it (so what was read since it was found is its own)."""
+    return started is not None and start_time(pid) == started
 
 def status_ids(pid):
     body = text(read_proc(pid, 'status') or b'')
@@ -965,8 +991,13 @@ def distrust(name, ids, exe, container):
         return None  # judged from what its bytes and files say; ownership inside a namespace proves nothing
     return untrusted_path(exe)
 
+def proc_strings(pid, name):
+    """/proc/PID/cmdline or environ as strings, and whether it was read whole."""
+    b = read_proc(pid, name, ARGS_MAX + 1) or b''
+    return [text(a) for a in b[:ARGS_MAX].split(b'\0')[:-1]], len(b) <= ARGS_MAX
+
 def cmd_args(pid):
-    return [text(a) for a in (read_proc(pid, 'cmdline') or b'').split(b'\0')[:-1]]
+    return proc_strings(pid, 'cmdline')[0]
 
 def flags3(args):
     """influxdb3 serve (clap): the wanted options. A boolean flag takes no value; `--flag=value` or `--flag value`; a
@@ -1111,15 +1142,23 @@ def version3(data):
         if v:
             return v.group(1).decode('ascii')
 
-def collect_process(pid, name, ids, exe, container):
-    args = cmd_args(pid)
+ENDED = 'the process ended while it was read'
+
+def collect_process(pid, name, ids, exe, container, started):
+    """(its entry, its files), or (None, []) when it ended while read: its pid may be another process's by then."""
+    args, whole_args = proc_strings(pid, 'cmdline')
+    environ, whole_env = proc_strings(pid, 'environ')
+    if not same(pid, started):
+        return None, []
     env = {}
-    for kv in (read_proc(pid, 'environ') or b'').split(b'\0'):
-        k, sep, v = text(kv).partition('=')
+    for kv in environ:
+        k, sep, v = kv.partition('=')
         if sep and k not in env and (k == 'HOME' or k in ENV_ALLOW):  # the first of duplicates counts (Go's os.Getenv)
             env[k] = v
     uid = ids[0][1]
-    facts = as_user(pid, (uid, ids[1][1], ids[2]), lambda rootfd, cwdfd: exe_facts(pid, name == 'influxdb3'))
+    def as_its_user(work):
+        return as_user(pid, started, (uid, ids[1][1], ids[2]), work)
+    facts = as_its_user(lambda rootfd, cwdfd: exe_facts(pid, started, name == 'influxdb3'))
     version, flavour, vsource = checked_version(pid, facts.get('version')), facts.get('flavour') or 'influxdb-1', facts.get('versionSource')
     vsource = vsource if version else None
     if not container and facts.get('md5') and not exe.endswith(' (deleted)'):
@@ -1145,7 +1184,7 @@ def collect_process(pid, name, ids, exe, container):
         def eff(k):
             return f3[k] if k in f3 else env.get(WANTED3[k]) or ''
         if eff('object-store') == 'file' and eff('data-dir') and eff('node-id'):
-            p['catalog'] = as_user(pid, (uid, ids[1][1], ids[2]), catalog3(eff('data-dir'), eff('node-id')))
+            p['catalog'] = as_its_user(catalog3(eff('data-dir'), eff('node-id')))
             if p['catalog'].get('error'):
                 p['catalog'] = {'format': None, 'adminToken': None, 'reason': p['catalog']['error']}
             p['catalog'] = dict((k, clip(v, 300) if isinstance(v, str) else v) for k, v in p['catalog'].items())
@@ -1153,7 +1192,7 @@ def collect_process(pid, name, ids, exe, container):
     elif flavour == 'influxdb-2':
         p['flags'] = dict((k, clip(masked(k, v))) for k, v in flags2(args).items())
         p['cmdline'] = clip(exe, 600)
-        r = as_user(pid, (uid, ids[1][1], ids[2]), read_first(config_candidates2(env), False))
+        r = as_its_user(read_first(config_candidates2(env), False))
         p['configPath'] = clip(r.get('path', ''), 400)
         p['configSource'] = 'defaults'
         if r.get('error') or r.get('problem'):
@@ -1184,7 +1223,7 @@ def collect_process(pid, name, ids, exe, container):
         p['cmdline'] = clip(exe + (' ' + shown if shown else '') + (' [%d other arguments not shown]' % hidden if hidden else ''), 600)
         if cands == ['/dev/null']:
             cands, named = [], False
-        r = as_user(pid, (uid, ids[1][1], ids[2]), read_first(cands, named)) if cands else {}
+        r = as_its_user(read_first(cands, named)) if cands else {}
         p['configPath'] = clip(r.get('path', cands[0] if named else ''), 400)
         if r.get('error') or r.get('problem'):
             p['configSource'] = 'none'
@@ -1210,7 +1249,7 @@ def collect_process(pid, name, ids, exe, container):
         if path and path not in seen and len(uniq) < 4:
             seen.add(path)
             uniq.append((role, path))
-    files = as_user(pid, (uid, ids[1][1], ids[2]), file_facts(pid, uniq)) if uniq else []
+    files = as_its_user(file_facts(pid, uniq)) if uniq else []
     if isinstance(files, dict):
         err('pid %d: certificate and key files: %s' % (pid, files.get('error')))
         files = []
@@ -1220,14 +1259,53 @@ def collect_process(pid, name, ids, exe, container):
         if f.get('problem'):
             err('pid %d: %s %s: %s' % (pid, f['role'], clip(f['path'], 80), f.pop('problem')))
         f['path'] = clip(f['path'], 400)
+    if not same(pid, started):
+        return None, []
+    if not (whole_args and whole_env):
+        p['configSource'] = 'none'
+        err('pid %d: its %s is longer than %d bytes: not read whole' % (pid, 'command line' if not whole_args else 'environment', ARGS_MAX))
     return p, files
 
 # ─────────────── listeners, systemd ───────────────
+
+def canonical_ip(addr):
+    """An address as inet_ntop writes it (ss and the kernel tables spell them differently), or None."""
+    for fam in (socket.AF_INET, socket.AF_INET6):
+        try:
+            return socket.inet_ntop(fam, socket.inet_pton(fam, addr))
+        except (OSError, ValueError):
+            continue
+    return None
+
+def kernel_listening():
+    """(address, port) of every listening TCP socket in the kernel's tables (/proc/net/tcp, tcp6), or None without them."""
+    found, read = set(), False
+    for fn, fam in (('/proc/net/tcp', socket.AF_INET), ('/proc/net/tcp6', socket.AF_INET6)):
+        try:
+            with open(fn) as f:
+                body = f.read(16 << 20)
+        except OSError:
+            continue
+        read = True
+        for line in body.split('\n')[1:]:
+            f = line.split()
+            if len(f) < 4 or f[3] != '0A' or ':' not in f[1]:
+                continue
+            ip, port = f[1].split(':')
+            try:  # each 32-bit word as the kernel printed it: the address's bytes in this host's byte order
+                raw = b''.join(struct.pack('=I', int(ip[i:i + 8], 16)) for i in range(0, len(ip), 8))
+                found.add((socket.inet_ntop(fam, raw), int(port, 16)))
+            except (ValueError, OSError, struct.error):
+                continue
+    return found if read else None
 
 def listeners(only):
     ss = safe_tool('ss')
     rows, source = [], 'none'
     out = run_tool([ss, '-H', '-ltnp']) if ss else None
+    # ss prints process names as they are: a name holding a newline forges a line of its own ("\nLISTEN 0 0 :22 ").
+    # A row counts only when the kernel has that listening socket.
+    kernel = kernel_listening() if out is not None else None
     if out is not None:
         source = 'ss'
         for line in text(out).split('\n'):
@@ -1245,7 +1323,10 @@ def listeners(only):
                     pid = int(m.group(0)) if m else None
             port = local.rsplit(':', 1)[-1]
             addr = re.sub(r'%.*', '', local.rsplit(':', 1)[0].strip('[]'))
-            rows.append(('::' if addr == '*' else addr, port, pid, proc))
+            addr = '::' if addr == '*' else addr
+            if kernel is not None and (not port.isdigit() or (canonical_ip(addr), int(port)) not in kernel):
+                continue
+            rows.append((addr, port, pid, proc))
     elif os.path.exists('/proc/net/tcp'):
         source = '/proc/net/tcp'
         for fn in ('/proc/net/tcp', '/proc/net/tcp6'):
@@ -1298,8 +1379,62 @@ def systemd_env():
                 env[m.group(1)] = clip(masked(m.group(1), v))  # the last assignment counts (systemd)
     return [clip(f, 400) for f in files], env
 
+MISSING = 'missing'
+def untrusted_route(path):
+    """Why root cannot rely on the file at `path` (None when it can; MISSING when there is none): every directory and
+    link on the way to it, and the file itself, root's and not writable by group or others (a directory may be when
+    sticky, as /tmp: then nobody else can rename what root put in it). Walked with lstat one component at a time: what
+    root alone controls cannot change between this walk and the open that follows it."""
+    def loose(st, is_dir):
+        return st.st_mode & 0o022 and not (is_dir and st.st_mode & stat.S_ISVTX)
+    todo = [c for c in path.split('/') if c not in ('', '.')]
+    todo.reverse()
+    cur, links = '/', 0
+    st = os.lstat('/')
+    if st.st_uid != 0 or loose(st, True):
+        return '/ is not root-controlled'
+    while todo:
+        c = todo.pop()
+        if c == '..':
+            cur = os.path.dirname(cur)  # every directory above `cur` was checked on the way down
+            continue
+        nxt = os.path.join(cur, c)
+        try:
+            st = os.lstat(nxt)
+        except OSError:
+            return MISSING
+        if st.st_uid != 0:
+            return '%s is owned by uid %d, not root' % (nxt, st.st_uid)
+        if stat.S_ISLNK(st.st_mode):
+            links += 1
+            if links > 40:
+                return 'too many links'
+            target = os.readlink(nxt)
+            todo.extend(reversed([x for x in target.split('/') if x not in ('', '.')]))
+            if target.startswith('/'):
+                cur = '/'
+            continue
+        if loose(st, stat.S_ISDIR(st.st_mode)):
+            return '%s is writable by group or others' % nxt
+        if stat.S_ISDIR(st.st_mode):
+            cur = nxt
+        elif todo:
+            return MISSING
+        elif not stat.S_ISREG(st.st_mode):
+            return '%s is not a regular file' % nxt
+        else:
+            return None
+    return '%s is not a regular file' % path
+
 def host_file(path):
-    """A root-owned host configuration file (systemd units and the files they name): regular files only, capped."""
+    """A host configuration file root alone controls (systemd units and the files they name; issue 27's rule for the
+    collector's own reads as root): regular files only, capped. Anyone else's (the influxdb account's, a link it made,
+    a FIFO, a device) is never opened: said in the errors."""
+    why = untrusted_route(path)
+    if why:
+        if why != MISSING:
+            err('systemd: %s not read: %s' % (clip(path, 120), clip(why, 120)))
+        return None
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError:
@@ -1350,6 +1485,7 @@ def main():
     versions = []
     found = []
     for pid in pids:
+        started = start_time(pid)
         name = text(read_proc(pid, 'comm', 64) or b'').strip()
         if name not in NAMES:
             continue
@@ -1363,11 +1499,14 @@ def main():
         container = namespaces_differ(pid)
         if name == 'influxdb3' and cmd_args(pid)[1:2] != ['serve']:
             continue  # a client (`influxdb3 query`, `create token`…) or anything else, not a server
-        found.append((pid, name, ids, exe, container, distrust(name, ids, exe, container)))
+        why = distrust(name, ids, exe, container)
+        if not same(pid, started):
+            continue  # gone meanwhile (its pid may be another's: what was read may mix the two)
+        found.append((pid, name, ids, exe, container, why, started))
     # The limit leaves out the last of: the host's own processes first, then those of other namespaces (anyone with a
     # user namespace of their own can start those), each oldest first (not by pid: pids wrap).
-    found.sort(key=lambda f: (f[5] is not None, f[4], start_time(f[0]), f[0]))
-    for pid, name, ids, exe, container, why in found:
+    found.sort(key=lambda f: (f[5] is not None, f[4], f[6], f[0]))
+    for pid, name, ids, exe, container, why, started in found:
         if why is None and len(procs) >= MAX_PROCS:
             why = "over the collector's limit of %d processes" % MAX_PROCS
         if why:
@@ -1375,7 +1514,10 @@ def main():
             key = re.sub(r'/\S*', '…', why)[:80]
             ignored_over[key] = ignored_over.get(key, 0) + 1
             continue
-        p, fs = collect_process(pid, name, ids, exe, container)
+        p, fs = collect_process(pid, name, ids, exe, container, started)
+        if p is None:
+            err('pid %d: %s (its pid may be another process\'s now): not judged' % (pid, ENDED))
+            continue
         procs.append(p)
         versions.append(p['version'])
         # The same path names another file in another process's root or mount namespace: only identical facts are one.

@@ -103,6 +103,7 @@ export const handler = middy(async (raw: unknown) => {
         applied: r.applied,
         changes: r.changed.length ? r.changed : (r.plan?.changes ?? []),
         ...(r.plan?.notes.length ? { notes: r.plan.notes } : {}),
+        ...(r.gone.length ? { alreadyGone: r.gone } : {}),
         rescanRequested: r.rescanRequested,
         ...(r.failed.length ? { failed: r.failed } : {}),
         ...(r.refused ? { refused: r.refused } : {}),

@@ -38,7 +38,8 @@ function int(min: number, max?: number) {
   return max === undefined ? n : n.max(max, { error });
 }
 const port = () => int(0, 65535);
-const SECRET_ARN_RE = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+/** A Secrets Manager secret ARN (what an instance's audit-secret tag must be, too: lib/evidence/index.ts). */
+export const SECRET_ARN_RE = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 const secretArn = () => z.string().regex(SECRET_ARN_RE, { message: 'is not a Secrets Manager secret ARN' });
 /** A secret ARN, or an ARN prefix ending in `*`. */
 /** The PEM certificates in a text (a bundle may hold several). */

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { checkById } from './checks/index.js';
 import type { Finding } from './model.js';
+import { printable } from './util/text.js';
 
 /** An entry is active at most this long after the day it is read. */
 export const MAX_SUPPRESSION_DAYS = 366;
@@ -135,7 +136,7 @@ export function applySuppressions(findings: Finding[], active: SuppressionState[
 }
 
 /** What a suppressed finding shows beside it (table, HTML, SNS): `accepted until 2027-03-31: bastion SSH`. */
-export const acceptedText = (s: { reason: string; expires: string }): string => `accepted until ${s.expires}: ${s.reason}`;
+export const acceptedText = (s: { reason: string; expires: string }): string => printable(`accepted until ${s.expires}: ${s.reason}`); // one line wherever it goes (a YAML reason may span several)
 
 /**
  * The fixed start of the Security Hub note on a finding the scanner suppressed: the lifecycle reopens only findings

@@ -439,12 +439,50 @@ export async function planRemediation(
   return { ...plan, revoke: { groupId, permissions: [...revoke.values()].map((s) => s.revoke) } };
 }
 
-/** Make the planned change (the caller decides whether to: dry run by default). */
-export async function applyPlan(plan: Plan, ec2: EC2Client): Promise<void> {
-  if (plan.refused) return;
+/** The one source of a planned (single-source) permission. */
+const sourceOf = (p: IpPermission) => p.IpRanges?.[0]?.CidrIp ?? p.Ipv6Ranges?.[0]?.CidrIpv6 ?? p.PrefixListIds?.[0]?.PrefixListId;
+
+/**
+ * Which planned permissions (their indexes) AWS answered as unknown: in a default VPC a revocation of a rule that is
+ * already gone succeeds, naming it in `UnknownIpPermissions` ("in some cases … in a different format from the request":
+ * matched by source, and by ports when given). `unmatched`: unknown rules named in a form matched to none.
+ */
+function unknownOf(requested: readonly IpPermission[], unknown: readonly IpPermission[]): { gone: Set<number>; unmatched: number } {
+  const gone = new Set<number>();
+  let unmatched = 0;
+  for (const u of unknown) {
+    const sources = [
+      ...(u.IpRanges ?? []).map((r) => r.CidrIp),
+      ...(u.Ipv6Ranges ?? []).map((r) => r.CidrIpv6),
+      ...(u.PrefixListIds ?? []).map((r) => r.PrefixListId),
+    ];
+    const hits = requested.flatMap((p, i) =>
+      sources.includes(sourceOf(p)) &&
+      (u.FromPort === undefined || u.FromPort === p.FromPort) &&
+      (u.ToPort === undefined || u.ToPort === p.ToPort)
+        ? [i]
+        : [],
+    );
+    for (const i of hits) gone.add(i);
+    if (!hits.length) unmatched++;
+  }
+  return { gone, unmatched };
+}
+
+/**
+ * Make the planned change (the caller decides whether to: dry run by default). Returns the indexes of the plan's
+ * changes that were not made because AWS no longer knew the rule (a default VPC answers so, without an error), and
+ * how many rules it named in a form matched to none of them (what they stand for is then not known).
+ */
+export async function applyPlan(plan: Plan, ec2: EC2Client): Promise<{ gone: Set<number>; unmatched: number }> {
+  if (plan.refused) return { gone: new Set(), unmatched: 0 };
+  let unknown: { gone: Set<number>; unmatched: number } = { gone: new Set(), unmatched: 0 };
   if (plan.revoke) {
     try {
-      await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: plan.revoke.groupId, IpPermissions: plan.revoke.permissions }));
+      const out = await ec2.send(
+        new RevokeSecurityGroupIngressCommand({ GroupId: plan.revoke.groupId, IpPermissions: plan.revoke.permissions }),
+      );
+      unknown = unknownOf(plan.revoke.permissions, out?.UnknownIpPermissions ?? []);
     } catch (err) {
       throw toAwsCallError('ec2', 'RevokeSecurityGroupIngress', err);
     }
@@ -456,6 +494,7 @@ export async function applyPlan(plan: Plan, ec2: EC2Client): Promise<void> {
       throw toAwsCallError('ec2', 'EnableEbsEncryptionByDefault', err);
     }
   }
+  return unknown;
 }
 
 /** Security Hub keeps one note of at most 512 characters: the runs are entries in it, newest first. */
@@ -489,7 +528,15 @@ export function accumulateNote(entry: string, previous: readonly string[]): stri
 export function noteEntry(
   plan: Plan | undefined,
   action: Action,
-  opts: { status: RemediationRecord['status'] | 'rescan'; refused?: string; changes: readonly string[]; requestedBy: string; at: string },
+  opts: {
+    status: RemediationRecord['status'] | 'rescan';
+    refused?: string;
+    changes: readonly string[];
+    /** Planned changes AWS found already made (the rule was gone): not this run's. */
+    gone?: readonly string[];
+    requestedBy: string;
+    at: string;
+  },
 ): string {
   const what =
     opts.status === 'refused'
@@ -498,7 +545,7 @@ export function noteEntry(
         ? 'rescan requested'
         : opts.status === 'planned'
           ? `DRY RUN, nothing changed (the stack’s remediationApply parameter enables changes); would: ${(plan?.changes ?? []).join('; ')}`
-          : `${opts.status === 'partial' ? 'PARTIAL' : 'done'}: ${opts.changes.join('; ')}`;
+          : `${opts.status === 'partial' ? 'PARTIAL' : 'done'}: ${opts.changes.join('; ')}${opts.gone?.length ? `; already gone (not by this run): ${opts.gone.join('; ')}` : ''}`;
   return printable(`influxguard ${ACTIONS[action].name} at ${opts.at} by ${opts.requestedBy}: ${what}`).slice(0, NOTE_MAX);
 }
 
@@ -536,6 +583,8 @@ export interface RemediationOutcome {
   applied: boolean;
   /** Every change made, in the order made. */
   changed: string[];
+  /** Planned changes not made because the rule was already gone when revoked (AWS answered it as unknown). */
+  gone: string[];
   failed: string[];
   note?: string;
   rescanRequested: boolean;
@@ -578,7 +627,7 @@ export async function remediate(
 ): Promise<RemediationOutcome> {
   const target = verifyFinding(finding);
   if ('refused' in target)
-    return { status: 'refused', refused: target.refused, applied: false, changed: [], failed: [], rescanRequested: false };
+    return { status: 'refused', refused: target.refused, applied: false, changed: [], gone: [], failed: [], rescanRequested: false };
   const now = opts.now ?? (() => new Date());
   const runId = randomUUID();
   const changes = action !== 'rescan';
@@ -589,10 +638,11 @@ export async function remediate(
       const refused = printable(
         `another remediation of this finding is in progress (since ${holder.since}, by ${holder.requestedBy}): nothing done; look at the finding's note when it ends`,
       ).slice(0, 500);
-      return { status: 'refused', refused, applied: false, changed: [], failed: [], rescanRequested: false };
+      return { status: 'refused', refused, applied: false, changed: [], gone: [], failed: [], rescanRequested: false };
     }
   }
   const changed: string[] = [];
+  const gone: string[] = [];
   const failed: string[] = [];
   try {
     const plan = await planRemediation(action, finding, target, opts.ec2, opts.selectors, opts.ecs);
@@ -603,19 +653,34 @@ export async function remediate(
     let status: RemediationRecord['status'] = plan.refused ? 'refused' : acts ? 'done' : 'planned';
     let refused = plan.refused;
     if (status === 'done' && changes) {
+      let unknown = { gone: new Set<number>(), unmatched: 0 };
       try {
-        await applyPlan(plan, opts.ec2);
+        unknown = await applyPlan(plan, opts.ec2);
       } catch (err) {
         // The rule went between the plan and the revocation (another run without a table, a person): nothing changed.
         if (errorCode(err) !== 'InvalidPermission.NotFound') throw err;
         status = 'refused';
         refused = `stale finding: a rule in the plan was revoked meanwhile (${oneLine(err, 200)}); nothing changed`;
       }
+      // A default VPC answers a rule already gone without an error: only what was revoked is reported as changed.
+      if (status === 'done' && unknown.gone.size === plan.changes.length) {
+        status = 'refused';
+        refused = 'stale finding: every rule in the plan was revoked meanwhile (AWS no longer knew them); nothing changed';
+        gone.push(...plan.changes);
+      }
       if (status === 'done')
-        for (const c of plan.changes) {
-          changed.push(c);
-          opts.onChange?.(c);
-        }
+        plan.changes.forEach((c, i) => {
+          if (unknown.gone.has(i)) gone.push(c);
+          else {
+            changed.push(c);
+            opts.onChange?.(c);
+          }
+        });
+      // Rules AWS named in a form matched to none of the plan's: which of the changes above were made is not certain.
+      if (unknown.unmatched)
+        failed.push(
+          `AWS answered ${unknown.unmatched} rule(s) of the revocation as unknown in a form not matched to the plan: check the group (${plan.revoke?.groupId ?? '?'}) by hand`,
+        );
     }
     const at = now().toISOString();
     // A refusal as context: the last change the table (or the note already there) records for this finding.
@@ -636,6 +701,7 @@ export async function remediate(
         status: action === 'rescan' && status === 'done' ? 'rescan' : changed.length && failed.length ? 'partial' : status,
         ...(refused ? { refused } : {}),
         changes: changed,
+        gone,
         requestedBy: opts.requestedBy,
         at,
       });
@@ -686,6 +752,7 @@ export async function remediate(
       ...(refusedWhy ? { refused: refusedWhy } : {}),
       applied: changed.length > 0,
       changed,
+      gone,
       failed,
       ...(note ? { note } : {}),
       rescanRequested: rescanRequested && !failed.some((f) => f.startsWith('queuing the rescan')),

@@ -142,6 +142,7 @@ export async function runRemediate(findingId: string | undefined, apply: boolean
           );
       },
     });
+    if (out.gone.length) io.stdout(`already gone (not changed by this run):\n${lines(out.gone)}`);
     if (out.status === 'refused') {
       io.stderr(`influxguard: refused: ${printable(out.refused ?? '')}\n`);
       if (out.failed.length) io.stderr(`influxguard: also: ${printable(out.failed.join('; '))}\n`);

@@ -5,7 +5,7 @@
  * here (probe, host, audit) register through `EvidenceSource` and run side by
  * side under one deadline policy (lib/kinds/gather.ts).
  */
-import type { Config } from '../config.js';
+import { type Config, SECRET_ARN_RE } from '../config.js';
 import type {
   AuditEvidence,
   BucketExposure,
@@ -224,6 +224,8 @@ export function auditSecretOf(
   const tagged = i.tags[audit.tagKey]?.trim();
   const subject = i.instanceId;
   if (tagged) {
+    // A tag's value is anyone's text: it must be an ARN before it is matched, and it is never quoted.
+    if (!SECRET_ARN_RE.test(tagged)) return fail(`the ${audit.tagKey} tag is not a Secrets Manager secret ARN: credentials not read`);
     if (tagged === audit.secretArn || secretAllowed(tagged, audit.secrets)) return ok({ arn: tagged, subject });
     return fail(
       `the ${audit.tagKey} tag names a secret that is not among audit.secrets (${audit.secrets.length} allowed): credentials not read`,

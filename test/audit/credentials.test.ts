@@ -69,6 +69,18 @@ describe('which secret an instance uses', () => {
     expect(r).toEqual({ ok: false, reason: expect.stringMatching(/not among audit\.secrets.*credentials not read/) });
   });
 
+  it('a tag value that is no secret ARN (control characters, a huge value) under an allowed prefix: refused, quoting nothing of it', () => {
+    for (const hostile of [
+      arn('influxdb/prod\u009b2J\u001b]0;owned\u0007'),
+      arn(`influxdb/${'x'.repeat(5000)}`),
+      `${arn('influxdb/a')} b`,
+    ]) {
+      const r = auditSecretOf(inst({ 'influxdb:audit-secret': hostile }), config.audit);
+      expect(r).toEqual({ ok: false, reason: expect.stringMatching(/is not a Secrets Manager secret ARN.*credentials not read/) });
+      expect(r && !r.ok && r.reason).not.toMatch(/owned|xxxx|[\u0000-\u001f\u007f-\u009f]/);
+    }
+  });
+
   it('the configuration refuses what is not a secret ARN', () => {
     expect(() => parseConfig({ audit: { secrets: ['arn:aws:s3:::bucket'] } })).toThrow(
       /audit\.secrets\.0.*not a Secrets Manager secret ARN/,

@@ -68,6 +68,25 @@ describe('suppressions', () => {
     }
   });
 
+  it('suppressed NOT_AVAILABLE findings do not count toward --fail-on-unavailable (exit 0 once each is accepted, 3 before)', async () => {
+    const env = account.env(REGION);
+    // --host: the instance is not SSM-managed in the emulator, so its host checks are NOT_AVAILABLE.
+    const args = ['scan', '--format', 'json', '--host', '--fail-on', 'none', '--fail-on-unavailable'];
+    const before = await runCli(args, env);
+    expect(before.code).toBe(3);
+    const na = (JSON.parse(before.stdout) as { findings: F[] }).findings.filter((f) => f.status === 'NOT_AVAILABLE');
+    expect(na.length).toBeGreaterThan(0);
+    const entries = [...new Set(na.map((f) => `${f.checkId} ${f.instanceId}`))].map((k) => {
+      const [checkId, instanceId] = k.split(' ');
+      return { checkId, instanceId, reason: 'no SSM on this one, SEC-2', expires: day(30) };
+    });
+    const r = await runCli([...args, '--config', configFile(entries)], env);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.not.stringContaining('incomplete') });
+    const doc = JSON.parse(r.stdout) as { findings: F[]; summary: Record<string, number> };
+    expect(doc.summary.NOT_AVAILABLE).toBe(na.length); // still counted by status
+    expect(doc.summary.suppressed).toBe(na.length);
+  });
+
   it('an entry for another account, region or tag value matches nothing and only warns', async () => {
     const base = { checkId: 'net.http-port-public', reason: 'r', expires: day(30) };
     const config = configFile([
