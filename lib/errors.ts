@@ -49,7 +49,16 @@ export function errorCode(err: unknown): string {
   return 'Error';
 }
 
-/** One line, no stack, bounded length: safe to put in a finding or on stderr. */
+/**
+ * A run of 40 or more base64 characters mixing upper case, lower case and digits is an opaque token (an AWS secret key
+ * or session token, an InfluxDB token) that an endpoint echoed back: error text never needs it. Ids, ARNs, paths and
+ * hex digests have separators or lack a case, and stay.
+ */
+const OPAQUE = /[A-Za-z0-9+/=]{40,}/g;
+const opaqueTokensDropped = (text: string) =>
+  text.replace(OPAQUE, (run) => (/[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run) ? '[redacted]' : run));
+
+/** One line, no stack, bounded length, no opaque token: safe to put in a finding or on stderr. */
 export function oneLine(err: unknown, max = 300): string {
   let text: string;
   if (err instanceof Error) {
@@ -59,7 +68,7 @@ export function oneLine(err: unknown, max = 300): string {
   } else {
     text = String(err);
   }
-  text = text.replace(/\s+/g, ' ').trim();
+  text = opaqueTokensDropped(text.replace(/\s+/g, ' ').trim());
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
