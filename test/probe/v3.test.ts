@@ -266,6 +266,19 @@ const NOT_ON_V3 = [
     expect(of('withoutAuth', 'host.v3-processing-engine-open')).toMatchObject({ status: 'PASSED' });
   });
 
+  it('host.version-vulnerable from `influxguard probe` alone (CHECKS.md: host, probe): the 3.6.0 /ping tells FAILS (end-of-life); a 401 tells no version: no finding', () => {
+    expect(table('host.version-vulnerable')).toEqual({
+      authOn: undefined,
+      withoutAuth: 'FAILED',
+      plugins: 'FAILED',
+      disableAuthz: 'FAILED',
+      tls13: undefined,
+    });
+    const f = finding('disableAuthz', 'host.version-vulnerable')!;
+    expect(f).toMatchObject({ severity: 'MEDIUM', endpoint: servers.disableAuthz!.url, resource: { type: 'Other' } });
+    expect(f.evidence).toMatchObject({ version: '3.6.0', endOfLife: true, decidedBy: 'probe' });
+  });
+
   it('probing never creates a token: after the probes and a full CLI probe, the test claims the unclaimed server (201)', async () => {
     const cli = await runCli(['probe', servers.authOn!.url, '--allow-cidr', '127.0.0.0/8', '--format', 'json', '--fail-on', 'none'], {});
     expect(cli.code).toBe(0);
