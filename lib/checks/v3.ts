@@ -222,12 +222,27 @@ export const v3RecoveryListenerExposed = v3EndpointCheck({
   compliance: V3_AUTH,
   evidence: ['host', 'probe'],
   hostVerdict: (h) => onV3Host(h, recoveryHost),
-  // The probe cannot see the recovery listener, but it tells a 1.x/2.x subject apart: then the check says nothing.
+  // The probe never contacts a recovery port (CHECKS.md). A server that answers without a token shows its command
+  // line (system.nodes): no recovery flag there PASSES; the flag there has its address masked, which only the host
+  // reads. With auth on the probe only tells a 1.x/2.x subject apart: then the check says nothing.
   needs: ['host', 'probe'],
   decidedBy: ['host'],
   evaluate: (ctx) => {
     const host = hostSays(ctx, recoveryHost);
     if (host.outcome) return [host.outcome];
+    const listener = v3Facts(ctx)?.recoveryListener;
+    if (listener === false)
+      return [
+        {
+          status: 'PASSED',
+          summary: 'no recovery listener: the command line the server shows without a token (system.nodes) has no --admin-token-recovery-http-bind',
+          details: { decidedBy: 'probe', host: host.reason },
+        },
+      ];
+    if (listener)
+      throw new EvidenceUnavailable(
+        `the server runs with --admin-token-recovery-http-bind (system.nodes) but masks its address, and the probe never contacts a recovery port; host: ${host.reason ?? 'no 3.x process'}`,
+      );
     if (isV3Subject(ctx)) throw new EvidenceUnavailable(host.reason ?? 'no InfluxDB 3 process on the host');
     return [];
   },

@@ -18,7 +18,7 @@ import { parseConfig } from '../../lib/config.js';
 import { AuditCredentials } from '../../lib/evidence/audit/credentials.js';
 import type { Finding, ScanDocument } from '../../lib/model.js';
 import { probeRun } from '../../lib/probe.js';
-import { allStarted, certificates, type RunningInfluxd } from '../../scripts/influxd.js';
+import { allStarted, certificates, freePort, type RunningInfluxd } from '../../scripts/influxd.js';
 import { createV3Token, influxdb3Binary, startInfluxdb3, type Influxdb3Variant } from '../../scripts/influxdb3.js';
 import { runCli } from '../support/cli.js';
 
@@ -245,8 +245,8 @@ const NOT_ON_V3 = [
     }
     expect(facts).toEqual({
       authOn: { ok: true, value: { authRequired: true, openResources: [], processingEngine: null } },
-      withoutAuth: { ok: true, value: { authRequired: false, openResources: [], processingEngine: false } },
-      plugins: { ok: true, value: { authRequired: false, openResources: [], processingEngine: true } },
+      withoutAuth: { ok: true, value: { authRequired: false, openResources: [], processingEngine: false, recoveryListener: false } },
+      plugins: { ok: true, value: { authRequired: false, openResources: [], processingEngine: true, recoveryListener: false } },
       disableAuthz: { ok: true, value: { authRequired: true, openResources: ['health', 'ping', 'metrics'], processingEngine: null } },
       tls13: { ok: true, value: { authRequired: true, openResources: [], processingEngine: null } },
     });
@@ -278,6 +278,27 @@ const NOT_ON_V3 = [
     expect(f).toMatchObject({ severity: 'MEDIUM', endpoint: servers.disableAuthz!.url, resource: { type: 'Other' } });
     expect(f.evidence).toMatchObject({ version: '3.6.0', endOfLife: true, decidedBy: 'probe' });
   });
+
+  it('auth.v3-recovery-listener-exposed from the probe when the server answers without a token: no recovery flag in system.nodes PASSES; one there (its address masked by the server) is NOT_AVAILABLE, never a pass', async () => {
+    expect(table('auth.v3-recovery-listener-exposed')).toEqual({
+      authOn: 'NOT_AVAILABLE',
+      withoutAuth: 'PASSED',
+      plugins: 'PASSED',
+      disableAuthz: 'NOT_AVAILABLE',
+      tls13: 'NOT_AVAILABLE',
+    });
+    expect(finding('withoutAuth', 'auth.v3-recovery-listener-exposed')!.evidence).toMatchObject({ decidedBy: 'probe' });
+    const recoveryPort = await freePort();
+    const recovering = await startInfluxdb3(binary!, { withoutAuth: true, recoveryBind: `127.0.0.1:${recoveryPort}` });
+    try {
+      const doc = (await probeRun([recovering.url], config)).document;
+      const f = doc.findings.find((x) => x.checkId === 'auth.v3-recovery-listener-exposed')!;
+      expect(f.status).toBe('NOT_AVAILABLE');
+      expect(String(f.evidence.reason)).toMatch(/admin-token-recovery-http-bind.*masks its address/);
+    } finally {
+      await recovering.stop();
+    }
+  }, 60_000);
 
   it('probing never creates a token: after the probes and a full CLI probe, the test claims the unclaimed server (201)', async () => {
     const cli = await runCli(['probe', servers.authOn!.url, '--allow-cidr', '127.0.0.0/8', '--format', 'json', '--fail-on', 'none'], {});

@@ -344,25 +344,36 @@ export const V3_AUTHZ_RESOURCES = { health: '/health', ping: '/ping', metrics: '
 export const V3_NODES_PATH = `/api/v3/query_sql?db=_internal&format=json&q=${encodeURIComponent('SELECT cli_params FROM system.nodes')}`;
 const NOT_ON_V3 = 'not asked: a 1.x/2.x request that means nothing on InfluxDB 3';
 
-/** Whether `system.nodes` rows show the processing engine on (`plugin-dir` among a node's parameters); null when they cannot tell. */
-export function pluginDirIn(rows: unknown): boolean | null {
+/**
+ * Whether `system.nodes` rows name a parameter (a node's command line and `INFLUXDB3_*` variables as the server
+ * stored them in `cli_params`; measured on 3.6.0: a flag given by its variable is there too, secrets and addresses
+ * such as the recovery bind masked as `*******`); null when the rows cannot tell. `set`: only with a non-empty value.
+ */
+function cliParamIn(rows: unknown, key: string, set: boolean): boolean | null {
   if (!Array.isArray(rows) || !rows.length) return null;
   try {
     return rows.some((r) => {
       const params = JSON.parse(String((r as { cli_params?: unknown } | null)?.cli_params ?? '{}')) as Record<string, unknown> | null;
-      return typeof params?.['plugin-dir'] === 'string' && params['plugin-dir'] !== '';
+      const v = params?.[key];
+      return set ? typeof v === 'string' && v !== '' : v !== undefined;
     });
   } catch {
     return null;
   }
 }
 
-const pluginDirSet = (o: HttpObservation): boolean | null => {
-  if (o.status !== 200 || o.truncated) return null;
+/** Whether `system.nodes` rows show the processing engine on (`plugin-dir` among a node's parameters); null when they cannot tell. */
+export const pluginDirIn = (rows: unknown): boolean | null => cliParamIn(rows, 'plugin-dir', true);
+/** Whether `system.nodes` rows show the admin-token recovery listener on (its address is masked); null when they cannot tell. */
+export const recoveryBindIn = (rows: unknown): boolean | null => cliParamIn(rows, 'admin-token-recovery-http-bind', false);
+
+/** `system.nodes` rows of a complete 200 answer, or undefined. */
+const nodeRows = (o: HttpObservation): unknown => {
+  if (o.status !== 200 || o.truncated) return undefined;
   try {
-    return pluginDirIn(JSON.parse(o.body));
+    return JSON.parse(o.body);
   } catch {
-    return null;
+    return undefined;
   }
 };
 
@@ -398,7 +409,8 @@ async function probeV3(
   if (!read!.ok) v3 = fail(`GET ${V3_READ_PATH}: ${read!.reason}`);
   else if (read!.value.status === 200) {
     const nodes = await req(V3_NODES_PATH);
-    v3 = ok({ authRequired: false, openResources: [], processingEngine: nodes.ok ? pluginDirSet(nodes.value) : null });
+    const rows = nodes.ok ? nodeRows(nodes.value) : undefined;
+    v3 = ok({ authRequired: false, openResources: [], processingEngine: pluginDirIn(rows), recoveryListener: recoveryBindIn(rows) });
   } else if (refused(read!)) {
     const answers = { health, ping: base.ping, metrics } as Record<keyof typeof V3_AUTHZ_RESOURCES, Result<HttpObservation>>;
     const unknown = Object.entries(answers).filter(([, r]) => !r.ok);
