@@ -26,7 +26,7 @@ import { isCredentialName } from '../util/credentials.js';
 import { judged } from './compliance.js';
 import { hostCheck, unlessIncomplete } from './host.js';
 import { effective3, incompleteReason, isLoopback, v3Flag, v3Processes } from './hostfacts.js';
-import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue } from './support.js';
+import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue, firstListed, listedNames } from './support.js';
 
 const SECURITY_URL = 'https://docs.influxdata.com/influxdb3/core/admin/tokens/admin/';
 const SERVE_URL = 'https://docs.influxdata.com/influxdb3/core/reference/cli/influxdb3/serve/';
@@ -160,11 +160,12 @@ export const v3AdminTokenUnclaimed = v3EndpointCheck({
     const a = audit3(ctx);
     if (a) {
       const admins = a.tokens.filter((t) => t.admin).map((t) => t.name);
+      const { shown, omitted } = firstListed(admins);
       return [
         {
           status: 'PASSED',
-          summary: `the audit authenticated as an admin (an admin token exists)${admins.length ? `: ${admins.join(', ')}` : ''}`,
-          details: { decidedBy: 'audit', adminTokens: admins },
+          summary: `the audit authenticated as an admin (an admin token exists)${admins.length ? `: ${listedNames(admins)}` : ''}`,
+          details: { decidedBy: 'audit', adminTokens: shown, ...(omitted ? { adminTokensNotListed: omitted } : {}) },
         },
       ];
     }
@@ -235,7 +236,8 @@ export const v3RecoveryListenerExposed = v3EndpointCheck({
       return [
         {
           status: 'PASSED',
-          summary: 'no recovery listener: the command line the server shows without a token (system.nodes) has no --admin-token-recovery-http-bind',
+          summary:
+            'no recovery listener: the command line the server shows without a token (system.nodes) has no --admin-token-recovery-http-bind',
           details: { decidedBy: 'probe', host: host.reason },
         },
       ];

@@ -35,7 +35,8 @@ const namedAdmin = (name: string) => call('POST', '/api/v3/configure/token/named
 const deleteToken = (name: string) => call('DELETE', `/api/v3/configure/token?token_name=${encodeURIComponent(name)}`);
 
 const catalogDir = () => join(server!.dir, 'data', 'influxguard-test', 'catalog', 'v2');
-const snapshotSequence = () => (JSON.parse(readFileSync(join(catalogDir(), 'snapshot')).subarray(14).toString()) as { sequence: number }).sequence;
+const snapshotSequence = () =>
+  (JSON.parse(readFileSync(join(catalogDir(), 'snapshot')).subarray(14).toString()) as { sequence: number }).sequence;
 const collect = async () => collectLocal({ pids: [server!.pid] }, 60_000);
 const verdict = (h: Result<HostEvidence>) => judgeHost(h).find((f) => f.checkId === 'auth.v3-admin-token-unclaimed');
 const catalogOf = (h: Result<HostEvidence>) => (h.ok ? h.value.processes[0]?.catalog : h.reason);

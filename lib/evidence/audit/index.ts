@@ -238,7 +238,9 @@ async function sql(req: Req, statement: string): Promise<Record<string, unknown>
   if (o.status === 403) throw new AuditFailed(`${statement}: HTTP 403 "${serverError(o)}" (InfluxDB 3 needs an admin token)`);
   if (o.status !== 200) throw new AuditFailed(`${statement}: HTTP ${o.status} "${serverError(o)}"`);
   const rows = parseJson(o, statement);
-  if (!Array.isArray(rows)) throw new AuditFailed(`${statement}: the answer is not a list of rows`);
+  // Every row an object: anything else (a hostile server's nested arrays) is never read as rows of nothing.
+  if (!Array.isArray(rows) || rows.some((r) => r === null || typeof r !== 'object' || Array.isArray(r)))
+    throw new AuditFailed(`${statement}: the answer is not a list of rows`);
   return rows as Record<string, unknown>[];
 }
 
@@ -250,11 +252,13 @@ async function sql(req: Req, statement: string): Promise<Record<string, unknown>
  * and how many triggers it runs.
  */
 async function audit3(endpoint: string, req: Req): Promise<AuditEvidence> {
-  const tokens = (await sql(req, 'SELECT name, permissions, expiry FROM system.tokens')).map((r) => ({
-    name: str(r.name) ?? '',
-    admin: str(r.permissions) === '*:*:*',
-    ...(str(r.expiry) ? { expires: str(r.expiry)! } : {}),
-  }));
+  const statement = 'SELECT name, permissions, expiry FROM system.tokens';
+  const tokens = (await sql(req, statement)).map((r) => {
+    // A token without a name or permissions is not judged as a token with none (never a pass from a malformed row).
+    if (typeof r.name !== 'string' || typeof r.permissions !== 'string')
+      throw new AuditFailed(`${statement}: a row without a name or permissions`);
+    return { name: r.name.slice(0, 200), admin: r.permissions === '*:*:*', ...(str(r.expiry) ? { expires: str(r.expiry)! } : {}) };
+  });
   let processingEngine: { enabled: boolean; triggers: number } | undefined;
   try {
     const enabled = pluginDirIn(await sql(req, 'SELECT cli_params FROM system.nodes'));
