@@ -102,9 +102,29 @@ beforeAll(async () => {
   openHost = await collectLocal({ pids: [open.pid!] }, 60_000);
 }, 180_000);
 
+/** A third, with the recovery listener on all interfaces, set by its variable (the sandbox has only loopback). */
+let recovering: ChildProcess | undefined;
+let recoveringHost: Result<HostEvidence>;
+
+beforeAll(async () => {
+  if (!have) return;
+  const [apiPort, recoveryPort] = [await freePort(), await freePort()];
+  let recoveringLog = '';
+  recovering = spawn(
+    BINARY,
+    ['serve', '--node-id', 'n3', '--object-store', 'memory', '--http-bind', `127.0.0.1:${apiPort}`, '--disable-telemetry-upload'],
+    { env: { PATH: process.env.PATH, INFLUXDB3_ADMIN_TOKEN_RECOVERY_HTTP_BIND_ADDR: `0.0.0.0:${recoveryPort}` }, stdio: 'pipe' },
+  );
+  recovering.stdout?.on('data', (b: Buffer) => (recoveringLog = (recoveringLog + b.toString()).slice(-4000)));
+  recovering.stderr?.on('data', (b: Buffer) => (recoveringLog = (recoveringLog + b.toString()).slice(-4000)));
+  await waitForPort(recoveryPort, recovering, () => recoveringLog, 60_000);
+  recoveringHost = await collectLocal({ pids: [recovering.pid!] }, 60_000);
+}, 180_000);
+
 afterAll(() => {
   child?.kill('SIGKILL');
   open?.kill('SIGKILL');
+  recovering?.kill('SIGKILL');
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -156,6 +176,11 @@ const evidence = (r: Result<HostEvidence>) => {
     expect(status('auth.diagnostics-unauthenticated')).toEqual(['PASSED']); // health,ping: not /metrics
     expect(status('tls.disabled')).toEqual(['FAILED']);
     expect(JSON.stringify(fs)).not.toContain(SECRET);
+  });
+  it('the recovery listener on 0.0.0.0 by its variable: auth.v3-recovery-listener-exposed FAILED, naming the address', () => {
+    const fs = judgeHost(recoveringHost).filter((f) => f.checkId === 'auth.v3-recovery-listener-exposed');
+    expect(fs.map((f) => `${f.status} ${f.severity}`)).toEqual(['FAILED CRITICAL']);
+    expect(fs[0]!.evidence.summary).toMatch(/0\.0\.0\.0:\d+ \(environment\)/);
   });
   it('--without-auth --plugin-dir with telemetry on: processing engine open, telemetry uploaded, auth off; nothing to claim', () => {
     const p = evidence(openHost).processes[0]!;
