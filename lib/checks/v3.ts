@@ -135,7 +135,12 @@ const adminTokenHost: HostVerdict3 = (ps) => {
 function authOffOnHost(ctx: EndpointContext): boolean {
   const h = ctx.evidence.host;
   const ps = h?.ok ? v3Processes(h.value) : [];
-  return ps.length > 0 && ps.every((p) => v3Flag(p, 'without-auth').on);
+  try {
+    return ps.length > 0 && ps.every((p) => v3Flag(p, 'without-auth').on);
+  } catch (err) {
+    if (err instanceof EvidenceUnavailable) return false; // unknown: the host's verdict says why
+    throw err;
+  }
 }
 
 export const v3AdminTokenUnclaimed = v3EndpointCheck({
@@ -157,21 +162,25 @@ export const v3AdminTokenUnclaimed = v3EndpointCheck({
   needs: ['host', 'audit', 'probe'],
   decidedBy: ['host'],
   evaluate: (ctx) => {
+    const facts = v3Facts(ctx);
+    // Authentication off (the probe sees it, else every 3.x process on the host): nothing to claim, auth.disabled
+    // says it; such a server takes any token, so an audit there proves nothing.
+    if (facts ? !facts.authRequired : authOffOnHost(ctx)) return [];
     const a = audit3(ctx);
-    if (a) {
-      const admins = a.tokens.filter((t) => t.admin).map((t) => t.name);
+    const admins = a ? a.tokens.filter((t) => t.admin).map((t) => t.name) : [];
+    // An accepted admin token is among the admin tokens system.tokens lists: a list without one proves nothing.
+    if (a && admins.length) {
       const { shown, omitted } = firstListed(admins);
       return [
         {
           status: 'PASSED',
-          summary: `the audit authenticated as an admin (an admin token exists)${admins.length ? `: ${listedNames(admins)}` : ''}`,
+          summary: `the audit authenticated as an admin (an admin token exists): ${listedNames(admins)}`,
           details: { decidedBy: 'audit', adminTokens: shown, ...(omitted ? { adminTokensNotListed: omitted } : {}) },
         },
       ];
     }
     const host = hostSays(ctx, adminTokenHost);
     if (host.outcome) return [{ ...host.outcome, details: { ...host.outcome.details, decidedBy: 'host' } }];
-    const facts = v3Facts(ctx);
     if (facts?.authRequired)
       return [
         {
@@ -181,8 +190,8 @@ export const v3AdminTokenUnclaimed = v3EndpointCheck({
           details: { reason: host.reason, probe: 'InfluxDB 3, authentication on' },
         },
       ];
-    // Not 3.x, or 3.x with authentication off (auth.disabled says it): the check says nothing.
-    if ((facts && !facts.authRequired) || !isV3Subject(ctx) || (!host.reason && authOffOnHost(ctx))) return [];
+    // Not 3.x: the check says nothing.
+    if (!isV3Subject(ctx)) return [];
     throw new EvidenceUnavailable(host.reason ?? 'neither the host nor the audit can tell');
   },
 });

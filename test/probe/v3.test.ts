@@ -354,6 +354,17 @@ const NOT_ON_V3 = [
       });
     });
 
+    it('a server without authentication takes any token: the audit proves no admin token, auth.v3-admin-token-unclaimed says nothing (auth.disabled FAILS)', async () => {
+      const open = await startInfluxdb3(binary!, { withoutAuth: true, tls: { name: 'valid' } });
+      try {
+        const doc = (await probeRun([open.url], config, { credentials: AuditCredentials.token(`apiv3_${'n'.repeat(86)}`) })).document;
+        expect(doc.findings.find((x) => x.checkId === 'auth.disabled')).toMatchObject({ status: 'FAILED' });
+        expect(doc.findings.find((x) => x.checkId === 'auth.v3-admin-token-unclaimed')).toBeUndefined();
+      } finally {
+        await open.stop();
+      }
+    }, 60_000);
+
     it('a token the server refuses: tokens.all-access-excess NOT_AVAILABLE saying so, never a pass', async () => {
       const wrong = `apiv3_${'x'.repeat(86)}`;
       const doc = (await probeRun([servers.tls13!.url], config, { credentials: AuditCredentials.token(wrong) })).document;
