@@ -156,6 +156,13 @@ const NOT_ON_V3 = [
     }
   });
 
+  it('http:// to the TLS port (3.x answers plain HTTP with a raw TLS alert): incomplete, saying the port speaks TLS', async () => {
+    const plain = servers.tls13!.url.replace('https://', 'http://');
+    const run = await probeRun([plain], config);
+    expect(run.incomplete).toHaveLength(1);
+    expect(run.incomplete[0]).toMatch(/this port speaks TLS: try https:\/\/127\.0\.0\.1:\d+/);
+  });
+
   it('the 1.x/2.x-only checks emit no finding on InfluxDB 3', () => {
     for (const name of Object.keys(VARIANTS))
       for (const id of NOT_ON_V3) expect({ name, id, finding: finding(name, id) }).toEqual({ name, id, finding: undefined });

@@ -273,6 +273,15 @@ async function handshakeFailed(t: ResolvedTarget, reason: string, opts: ProbeOpt
     : `TLS handshake failed: the server does not speak TLS (${reason})`;
 }
 
+/** An answer that is not HTTP at all: InfluxDB 3's TLS port answers plain HTTP with a raw TLS alert (the facts file). */
+const NOT_HTTP = /^HPE_INVALID_CONSTANT\b/;
+
+/** One TLS handshake (read-only, the same allowed address): whether a port that did not answer plain HTTP speaks TLS. */
+async function tlsHint(t: ResolvedTarget, opts: ProbeOptions): Promise<string> {
+  const h = await handshake(t, { timeouts: opts.timeouts });
+  return h.ok ? `; this port speaks TLS: try ${endpointUrl(t, 'https')} (or host:port alone, which tries TLS first)` : '';
+}
+
 /** A TLS port's answer to plain HTTP: 400 with Go's (influxd) or nginx's explanation. */
 const speaksTls = (ping: HttpObservation) =>
   ping.status === 400 && /HTTP request to an HTTPS server|plain HTTP request was sent to HTTPS port/i.test(ping.body);
@@ -288,7 +297,10 @@ async function probeHttp(t: ResolvedTarget, scheme: 'http' | 'https', opts: Prob
   // The first /ping carries a random Origin: it serves the fingerprint, the header checks and the CORS check at once.
   const origin = `https://influxguard-${randomBytes(4).toString('hex')}.invalid`;
   const ping = await req('/ping', { headers: { origin } });
-  if (!ping.ok) return fail(`${endpointUrl(t, scheme)} did not answer /ping: ${ping.reason}`);
+  if (!ping.ok) {
+    const hint = scheme === 'http' && NOT_HTTP.test(ping.reason) ? await tlsHint(t, opts) : '';
+    return fail(`${endpointUrl(t, scheme)} did not answer /ping: ${ping.reason}${hint}`);
+  }
   // The fingerprint may already have asked the plain /query (behind a proxy that strips version headers): that answer serves the auth check too.
   const plain = new Map<string, Promise<Result<HttpObservation>>>();
   const once = (p: string) => plain.get(p) ?? plain.set(p, req(p)).get(p)!;
