@@ -8,12 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COLLECTOR_PATH, collectLocal } from '../../lib/evidence/host/local.js';
 import type { HostEvidence, Result } from '../../lib/model.js';
-import { freePort, influxdCache, waitForPort } from '../../scripts/influxd.js';
+import { certificates, freePort, influxdCache, waitForPort } from '../../scripts/influxd.js';
 import { judgeHost } from '../support/fixtures.js';
 
 const BINARY = join(influxdCache(), '3.6.0', 'influxdb3');
@@ -102,17 +102,36 @@ beforeAll(async () => {
   openHost = await collectLocal({ pids: [open.pid!] }, 60_000);
 }, 180_000);
 
-/** A third, with the recovery listener on all interfaces, set by its variable (the sandbox has only loopback). */
+/**
+ * A third, with the recovery listener on all interfaces, set by its variable (the sandbox has only loopback), and
+ * TLS from a key file every local user can read.
+ */
 let recovering: ChildProcess | undefined;
 let recoveringHost: Result<HostEvidence>;
 
 beforeAll(async () => {
   if (!have) return;
   const [apiPort, recoveryPort] = [await freePort(), await freePort()];
+  const key = join(dir, 'open.key');
+  copyFileSync(join(certificates(), 'valid.key'), key);
+  chmodSync(key, 0o644);
   let recoveringLog = '';
   recovering = spawn(
     BINARY,
-    ['serve', '--node-id', 'n3', '--object-store', 'memory', '--http-bind', `127.0.0.1:${apiPort}`, '--disable-telemetry-upload'],
+    [
+      'serve',
+      '--node-id',
+      'n3',
+      '--object-store',
+      'memory',
+      '--http-bind',
+      `127.0.0.1:${apiPort}`,
+      '--disable-telemetry-upload',
+      '--tls-cert',
+      join(certificates(), 'valid.pem'),
+      '--tls-key',
+      key,
+    ],
     { env: { PATH: process.env.PATH, INFLUXDB3_ADMIN_TOKEN_RECOVERY_HTTP_BIND_ADDR: `0.0.0.0:${recoveryPort}` }, stdio: 'pipe' },
   );
   recovering.stdout?.on('data', (b: Buffer) => (recoveringLog = (recoveringLog + b.toString()).slice(-4000)));
@@ -181,6 +200,12 @@ const evidence = (r: Result<HostEvidence>) => {
     const fs = judgeHost(recoveringHost).filter((f) => f.checkId === 'auth.v3-recovery-listener-exposed');
     expect(fs.map((f) => `${f.status} ${f.severity}`)).toEqual(['FAILED CRITICAL']);
     expect(fs[0]!.evidence.summary).toMatch(/0\.0\.0\.0:\d+ \(environment\)/);
+  });
+  it('TLS from --tls-cert/--tls-key: tls.disabled PASSED; the key readable by every user: tls.private-key-exposed FAILED', () => {
+    const fs = judgeHost(recoveringHost);
+    const status = (id: string) => fs.filter((f) => f.checkId === id).map((f) => f.status);
+    expect(status('tls.disabled')).toEqual(['PASSED']);
+    expect(status('tls.private-key-exposed')).toEqual(['FAILED']);
   });
   it('--without-auth --plugin-dir with telemetry on: processing engine open, telemetry uploaded, auth off; nothing to claim', () => {
     const p = evidence(openHost).processes[0]!;
