@@ -60,10 +60,7 @@ describe('Timestream for InfluxDB 3 clusters', () => {
     const dbs = Object.fromEntries(result.databases.map((d) => [d.name, d]));
     expect(dbs['v3-port']).toMatchObject({ engineType: 'INFLUXDB_V3_CORE', port: 9181 });
     expect(verdicts('v3-on-8086')).toContain('timestream.publicly-accessible FAILED MEDIUM');
-    expect(verdicts('v3-port')).toEqual([
-      'timestream.log-delivery-disabled FAILED LOW',
-      'timestream.publicly-accessible FAILED CRITICAL',
-    ]);
+    expect(verdicts('v3-port')).toEqual(['timestream.log-delivery-disabled FAILED LOW', 'timestream.publicly-accessible FAILED CRITICAL']);
   });
   it('take every timestream.* check but diagnostics-exposed (no pprof/metrics switch in their parameter groups)', () => {
     expect(verdicts('v3-core')).toEqual([

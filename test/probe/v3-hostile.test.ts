@@ -50,7 +50,6 @@ const config = () =>
   });
 const one = (doc: ScanDocument, id: string): Finding | undefined => doc.findings.find((f) => f.checkId === id);
 /** C0 (but tab and newline in the table's layout), DEL and C1 controls, bidi overrides: none may reach an output raw. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters this test looks for
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /** An InfluxDB 3 without authentication (/ping names 3.6.0 Core), whose other answers the test chooses. */
