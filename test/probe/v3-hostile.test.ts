@@ -220,6 +220,39 @@ describe('the audit against a hostile InfluxDB 3 (TLS, test CA as the operator C
     }
   }, 120_000);
 
+  it('expiry as 3.6.0 writes it (UTC without a zone, "2026-12-06T05:16:35.861"): an expired admin token is not counted, whatever the local time zone', async () => {
+    const utc = (ms: number) => new Date(ms).toISOString().slice(0, 23); // no "Z", as system.tokens answers
+    const rows = [
+      { name: '_admin', permissions: '*:*:*' },
+      { name: 'expired-2h-ago', permissions: '*:*:*', expiry: utc(Date.now() - 2 * 3600_000) },
+    ];
+    const url = await serve(
+      withAuth((res) => res.writeHead(200).end(JSON.stringify(rows))),
+      true,
+    );
+    // The CLI in a zone 7 or 8 hours behind UTC: read as local time, the token would still live.
+    const r = await runCli(
+      [
+        'probe',
+        url,
+        '--allow-cidr',
+        '127.0.0.0/8',
+        '--audit-ca',
+        join(certificates(), 'ca.pem'),
+        '--credentials-env',
+        'IG_T',
+        '--format',
+        'json',
+        '--fail-on',
+        'none',
+      ],
+      { IG_T: TOKEN, TZ: 'America/Los_Angeles' },
+    );
+    const f = (JSON.parse(r.stdout) as ScanDocument).findings.find((x) => x.checkId === 'tokens.all-access-excess')!;
+    expect(f.status).toBe('PASSED');
+    expect(f.evidence.adminTokens).toEqual([{ name: '_admin' }]);
+  }, 30_000);
+
   it('a JSON bomb as system.tokens: NOT_AVAILABLE with a reason, no crash', async () => {
     const doc = (await probeRun([bombUrl], config(), { credentials: AuditCredentials.token(TOKEN) })).document;
     const f = one(doc, 'tokens.all-access-excess')!;

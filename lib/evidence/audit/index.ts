@@ -245,6 +245,15 @@ async function sql(req: Req, statement: string): Promise<Record<string, unknown>
 }
 
 /**
+ * A time of `system.tokens` as ISO 8601 with its zone: 3.6.0 writes UTC without one (`2026-12-06T05:16:35.861`,
+ * measured), which Date.parse would read as the scanner's local time.
+ */
+function utcTime(v: unknown): string | undefined {
+  const t = str(v);
+  return t && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?$/.test(t) ? `${t}Z` : t;
+}
+
+/**
  * InfluxDB 3 with an admin token, read-only (GET, SQL `SELECT` on `_internal`'s
  * system tables): the tokens' names, permissions and expiry (never `hash`, never
  * a token: the columns are named), whether the processing engine is on (the
@@ -257,7 +266,8 @@ async function audit3(endpoint: string, req: Req): Promise<AuditEvidence> {
     // A token without a name or permissions is not judged as a token with none (never a pass from a malformed row).
     if (typeof r.name !== 'string' || typeof r.permissions !== 'string')
       throw new AuditFailed(`${statement}: a row without a name or permissions`);
-    return { name: r.name.slice(0, 200), admin: r.permissions === '*:*:*', ...(str(r.expiry) ? { expires: str(r.expiry)! } : {}) };
+    const expires = utcTime(r.expiry);
+    return { name: r.name.slice(0, 200), admin: r.permissions === '*:*:*', ...(expires ? { expires } : {}) };
   });
   let processingEngine: { enabled: boolean; triggers: number } | undefined;
   try {
