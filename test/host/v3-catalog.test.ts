@@ -7,7 +7,9 @@
  * Skipped when the binary is not in the cache.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collectLocal } from '../../lib/evidence/host/local.js';
 import type { HostEvidence, Result } from '../../lib/model.js';
@@ -73,4 +75,26 @@ afterAll(() => server?.stop());
     expect(catalogOf(h)).toMatchObject({ format: 'idb3.004', adminToken: true });
     expect(verdict(h)).toMatchObject({ status: 'PASSED' });
   }, 90_000);
+
+  it('an offline admin token loaded at start (--admin-token-file, the remediation): the catalog shows it (PASSED), the server refuses a first caller (409)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ig-v3-offline-'));
+    const file = join(dir, 'admin.json');
+    const made = spawnSync(binary!, ['create', 'token', '--admin', '--offline', '--output-file', file], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: dir },
+    });
+    expect(made.status).toBe(0);
+    const token = (JSON.parse(readFileSync(file, 'utf8')) as { token: string }).token;
+    const offline = await startInfluxdb3(binary!, { adminTokenFile: file });
+    try {
+      const h = await collectLocal({ pids: [offline.pid] }, 60_000);
+      expect(catalogOf(h)).toMatchObject({ format: 'idb3.004', adminToken: true });
+      expect(verdict(h)).toMatchObject({ status: 'PASSED' });
+      expect(JSON.stringify(h)).not.toContain(token);
+      expect((await createV3Token(offline.url, 'admin')).status).toBe(409);
+    } finally {
+      await offline.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
