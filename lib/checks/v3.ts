@@ -154,7 +154,7 @@ export const v3AdminTokenUnclaimed = v3EndpointCheck({
     url: SECURITY_URL,
   },
   failedWhen:
-    "InfluxDB 3 with authentication on: the host (a local-file catalog, read as data, in the format proven for that version: 3.6.0's `idb3.004`) or the audit shows no admin token; PASSED when they show one (an admin token given to the audit proves one); WARNING when the probe recognises a 3.x server with authentication on and neither can tell. Never decided by calling the token endpoint",
+    "InfluxDB 3 with authentication on: the host (a local-file catalog, read as data, in the format proven for that version: 3.6.0's `idb3.004`) or the audit shows no admin token; PASSED when they show one (an admin token given to the audit proves one: `system.tokens` lists it); WARNING when the probe recognises a 3.x server with authentication on and neither can tell; nothing with authentication off (auth.disabled). Never decided by calling the token endpoint",
   otherSeverities: 'WARNING: MEDIUM',
   compliance: V3_AUTH,
   evidence: ['host', 'audit', 'probe'],
@@ -228,7 +228,7 @@ export const v3RecoveryListenerExposed = v3EndpointCheck({
     url: SERVE_URL,
   },
   failedWhen:
-    '`--admin-token-recovery-http-bind` (or its variable) names a non-loopback address; given without a value it listens on 127.0.0.1:8182',
+    '`--admin-token-recovery-http-bind` (or its variable) names a non-loopback address; given without a value it listens on 127.0.0.1:8182. PASSED from the probe when a server that answers without a token shows no recovery flag on its command line (`system.nodes`; the probe never contacts a recovery port)',
   compliance: V3_AUTH,
   evidence: ['host', 'probe'],
   hostVerdict: (h) => onV3Host(h, recoveryHost),
