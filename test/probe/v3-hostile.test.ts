@@ -253,6 +253,18 @@ describe('the audit against a hostile InfluxDB 3 (TLS, test CA as the operator C
     expect(f.evidence.adminTokens).toEqual([{ name: '_admin' }]);
   }, 30_000);
 
+  it('a token list over the 4 MiB cap (an endless answer): refused whole, NOT_AVAILABLE saying so, never judged in part', async () => {
+    const url = await serve(
+      withAuth((res) => huge(64 << 20, '{')(null as unknown as IncomingMessage, res)),
+      true,
+    );
+    const doc = (await probeRun([url], config(), { credentials: AuditCredentials.token(TOKEN) })).document;
+    const f = one(doc, 'tokens.all-access-excess')!;
+    expect(f.status).toBe('NOT_AVAILABLE');
+    expect(String(f.evidence.reason)).toMatch(/larger than 4194304 bytes/);
+    expect(one(doc, 'auth.v3-admin-token-unclaimed')?.status).not.toBe('PASSED');
+  }, 30_000);
+
   it('a JSON bomb as system.tokens: NOT_AVAILABLE with a reason, no crash', async () => {
     const doc = (await probeRun([bombUrl], config(), { credentials: AuditCredentials.token(TOKEN) })).document;
     const f = one(doc, 'tokens.all-access-excess')!;
