@@ -968,10 +968,22 @@ def distrust(name, ids, exe, container):
 def cmd_args(pid):
     return [text(a) for a in (read_proc(pid, 'cmdline') or b'').split(b'\0')[:-1]]
 
+def serve_at(args):
+    """Where `serve` is among an influxdb3 command line's words, or None (a client: `query`, `create token`, ...). Global
+    options may come first (3.6.0 runs `influxdb3 --num-io-threads 2 serve ...`); each takes a value (`--opt v` or
+    `--opt=v`; -h and -V exit), so the first word that is neither an option nor its value is the subcommand."""
+    i = 1
+    while i < len(args):
+        a = args[i]
+        if not a.startswith('-'):
+            return i if a == 'serve' else None
+        i += 1 if '=' in a else 2
+    return None
+
 def flags3(args):
     """influxdb3 serve (clap): the wanted options. A boolean flag takes no value; `--flag=value` or `--flag value`; a
     value never starts with '-' (clap refuses it), so an unknown flag followed by one is a flag without a value."""
-    out, i = {}, 2
+    out, i = {}, (serve_at(args) or 1) + 1
     while i < len(args):
         a = args[i]
         if a == '--':
@@ -1375,7 +1387,7 @@ def main():
         except OSError:
             exe = ''
         container = namespaces_differ(pid)
-        if name == 'influxdb3' and cmd_args(pid)[1:2] != ['serve']:
+        if name == 'influxdb3' and serve_at(cmd_args(pid)) is None:
             continue  # a client (`influxdb3 query`, `create token`…) or anything else, not a server
         found.append((pid, name, ids, exe, container, distrust(name, ids, exe, container)))
     # The limit leaves out the last of: the host's own processes first, then those of other namespaces (anyone with a

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { COLLECTOR_PATH, collectLocal } from '../../lib/evidence/host/local.js';
 import type { HostEvidence, Result } from '../../lib/model.js';
 import { certificates, freePort, influxdCache, waitForPort } from '../../scripts/influxd.js';
+import { collectorCall } from '../support/collector-py.js';
 import { judgeHost } from '../support/fixtures.js';
 
 const BINARY = join(influxdCache(), '3.6.0', 'influxdb3');
@@ -72,7 +73,10 @@ beforeAll(async () => {
   adminToken = token;
 }, 180_000);
 
-/** A second server, about telemetry and the processing engine: --without-auth --plugin-dir, telemetry on (to loopback). */
+/**
+ * A second server, about telemetry and the processing engine: --without-auth --plugin-dir, telemetry on (to loopback),
+ * started with a global option before `serve` (`influxdb3 --num-io-threads 2 serve …`, which 3.6.0 accepts).
+ */
 let open: ChildProcess | undefined;
 let openHost: Result<HostEvidence>;
 
@@ -83,6 +87,8 @@ beforeAll(async () => {
   open = spawn(
     BINARY,
     [
+      '--num-io-threads',
+      '2',
       'serve',
       '--node-id',
       'n2',
@@ -152,6 +158,19 @@ const evidence = (r: Result<HostEvidence>) => {
   return r.value;
 };
 
+describe('which influxdb3 command lines are servers (the collector, serve_at)', () => {
+  it('serve after any global options and their values; clients and a swallowed `serve` are not', () => {
+    const at = (...args: string[]) => collectorCall('serve_at', ['influxdb3', ...args]);
+    expect(at('serve', '--node-id', 'n')).toBe(1);
+    expect(at('--num-io-threads', '2', 'serve', '--without-auth')).toBe(3);
+    expect(at('--io-runtime-type=multi-thread', 'serve')).toBe(2);
+    expect(at('query', '--token', 'apiv3_x', 'SELECT 1')).toBeNull();
+    expect(at('create', 'token', '--admin')).toBeNull();
+    expect(at('--num-io-threads', 'serve')).toBeNull(); // clap reads `serve` as the thread count: no server starts
+    expect(at()).toBeNull();
+  });
+});
+
 (have ? describe : describe.skip)('a real influxdb3 serve (3.6.0)', () => {
   it('is recognised as InfluxDB 3 with its version read from the binary, never run', () => {
     const h = evidence(before);
@@ -206,6 +225,10 @@ const evidence = (r: Result<HostEvidence>) => {
     const status = (id: string) => fs.filter((f) => f.checkId === id).map((f) => f.status);
     expect(status('tls.disabled')).toEqual(['PASSED']);
     expect(status('tls.private-key-exposed')).toEqual(['FAILED']);
+  });
+  it('a server started with global options before serve is a server, not a client (it was skipped: its checks were blind)', () => {
+    expect(evidence(openHost).processes.map((p) => `${p.name} ${p.flavour}`)).toEqual(['influxdb3 influxdb-3']);
+    expect(evidence(openHost).processes[0]!.flags).toMatchObject({ 'node-id': 'n2', 'without-auth': 'true' });
   });
   it('--without-auth --plugin-dir with telemetry on: processing engine open, telemetry uploaded, auth off; nothing to claim', () => {
     const p = evidence(openHost).processes[0]!;
