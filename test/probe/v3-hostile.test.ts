@@ -145,6 +145,26 @@ describe('the audit against a hostile InfluxDB 3 (TLS, test CA as the operator C
   let bombUrl = '';
   let echoUrl = '';
 
+  /** `influxguard probe URL` with TOKEN for the audit (from the environment) and the test CA as the operator CA. */
+  const auditedCli = (url: string, format: string, env: Record<string, string> = {}) =>
+    runCli(
+      [
+        'probe',
+        url,
+        '--allow-cidr',
+        '127.0.0.0/8',
+        '--audit-ca',
+        join(certificates(), 'ca.pem'),
+        '--credentials-env',
+        'IG_T',
+        '--format',
+        format,
+        '--fail-on',
+        'none',
+      ],
+      { IG_T: TOKEN, ...env },
+    );
+
   /** An InfluxDB 3 with authentication on that accepts TOKEN and answers system.tokens with `tokens`. */
   const withAuth =
     (tokens: (res: ServerResponse) => void): Handler =>
@@ -192,23 +212,7 @@ describe('the audit against a hostile InfluxDB 3 (TLS, test CA as the operator C
     expect(RAW_CONTROL.test(asff)).toBe(false);
     expect(asff.length).toBeLessThan(240 * 1024); // Security Hub's limit for one finding
     for (const format of ['table', 'json']) {
-      const r = await runCli(
-        [
-          'probe',
-          tokensUrl,
-          '--allow-cidr',
-          '127.0.0.0/8',
-          '--audit-ca',
-          join(certificates(), 'ca.pem'),
-          '--credentials-env',
-          'IG_T',
-          '--format',
-          format,
-          '--fail-on',
-          'none',
-        ],
-        { IG_T: TOKEN },
-      );
+      const r = await auditedCli(tokensUrl, format);
       expect({ format, code: r.code }).toEqual({ format, code: 0 });
       const out = `${r.stdout}${r.stderr}`;
       expect({ format, raw: RAW_CONTROL.test(out), token: out.includes(TOKEN) || out.includes('S3cr3tS3cr3t') }).toEqual({
@@ -231,23 +235,7 @@ describe('the audit against a hostile InfluxDB 3 (TLS, test CA as the operator C
       true,
     );
     // The CLI in a zone 7 or 8 hours behind UTC: read as local time, the token would still live.
-    const r = await runCli(
-      [
-        'probe',
-        url,
-        '--allow-cidr',
-        '127.0.0.0/8',
-        '--audit-ca',
-        join(certificates(), 'ca.pem'),
-        '--credentials-env',
-        'IG_T',
-        '--format',
-        'json',
-        '--fail-on',
-        'none',
-      ],
-      { IG_T: TOKEN, TZ: 'America/Los_Angeles' },
-    );
+    const r = await auditedCli(url, 'json', { TZ: 'America/Los_Angeles' });
     const f = (JSON.parse(r.stdout) as ScanDocument).findings.find((x) => x.checkId === 'tokens.all-access-excess')!;
     expect(f.status).toBe('PASSED');
     expect(f.evidence.adminTokens).toEqual([{ name: '_admin' }]);
