@@ -260,6 +260,20 @@ describe('the audit against a hostile InfluxDB 3 (TLS, test CA as the operator C
     expect(String(f.evidence.reason)).toMatch(/system\.tokens/);
   }, 30_000);
 
+  it('3.x to the probe, 2.x to the token (its /ping says v2.7), every list answered with JSON null: NOT_AVAILABLE, no crash', async () => {
+    const url = await serve((req, res) => {
+      const path = (req.url ?? '').split('?')[0]!;
+      if (path === '/api/v3/configure/token/admin') res.writeHead(404).end('not found');
+      else if (!req.headers.authorization) res.writeHead(401, { 'content-length': '0' }).end();
+      else if (path === '/ping') res.writeHead(204, { 'x-influxdb-version': 'v2.7.12', 'x-influxdb-build': 'OSS' }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('null');
+    }, true);
+    const doc = (await probeRun([url], config(), { credentials: AuditCredentials.token(TOKEN) })).document;
+    const f = one(doc, 'tokens.all-access-excess')!;
+    expect(f.status).toBe('NOT_AVAILABLE');
+    expect(String(f.evidence.reason)).toMatch(/not a JSON object/);
+  }, 30_000);
+
   it('a server that echoes the token in its error: the reason never holds it', async () => {
     const doc = (await probeRun([echoUrl], config(), { credentials: AuditCredentials.token(TOKEN) })).document;
     const f = one(doc, 'tokens.all-access-excess')!;

@@ -150,13 +150,17 @@ const serverError = (o: HttpObservation) => {
   return (message || o.headers['x-influxdb-error'] || o.body).replace(/\s+/g, ' ').slice(0, 160);
 };
 
-function parseJson(o: HttpObservation, what: string): unknown {
+/** The answer's JSON object or list (every answer the audit reads is one): `null` or a bare value is AuditFailed. */
+function parseJson(o: HttpObservation, what: string): object {
+  let value: unknown;
   try {
-    return JSON.parse(o.body);
+    value = JSON.parse(o.body);
   } catch {
     // Never the body itself: it may hold token values.
     throw new AuditFailed(`${what}: the answer is not JSON (HTTP ${o.status})`);
   }
+  if (value === null || typeof value !== 'object') throw new AuditFailed(`${what}: the answer is not a JSON object or list`);
+  return value;
 }
 
 // ───────────────────────────── 1.x ─────────────────────────────
