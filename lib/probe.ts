@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { CHECKS } from './checks/index.js';
 import type { Config } from './config.js';
 import { usageError } from './errors.js';
-import { evaluateEndpoint } from './evaluate.js';
+import { evaluateEndpoint, evaluateProbeOnly } from './evaluate.js';
 import { checkSettings } from './evidence/index.js';
 import type { AuditCredentials } from './evidence/audit/credentials.js';
 import { gatherAudit } from './evidence/audit/gather.js';
@@ -61,7 +61,10 @@ export async function probeRun(inputs: string[], config: Config, deps: ProbeDeps
       const endpoint = probe.ok ? probe.value.endpoint : endpointUrl(t, t.scheme ?? 'http');
       if (!probe.ok) incomplete.push(`${t.input}: ${probe.reason}`);
       const evidence = { probe, ...(audit ? { audit } : {}) };
-      return evaluateEndpoint(checks, { endpoint, probed: true, evidence, settings, now: startedAt.getTime() });
+      return [
+        ...evaluateEndpoint(checks, { endpoint, probed: true, evidence, settings, now: startedAt.getTime() }),
+        ...evaluateProbeOnly(checks, endpoint, probe),
+      ];
     })
   ).flat();
   const sorted = sortFindings(findings, checks);

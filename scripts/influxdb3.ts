@@ -29,6 +29,10 @@ export interface Influxdb3Variant {
   plugins?: boolean;
   /** `--disable-authz`, e.g. `health,ping,metrics`. */
   disableAuthz?: string;
+  /** `--admin-token-recovery-http-bind` at this address (a loopback one in tests). */
+  recoveryBind?: string;
+  /** `--admin-token-file`: an offline admin token (`influxdb3 create token --admin --offline`) loaded at start. */
+  adminTokenFile?: string;
   /** `--tls-cert`/`--tls-key` from the test certificates (make-certs.sh: `valid`, `selfsigned`…) and the minimum version. */
   tls?: { name: string; minimum?: 'tls-1.2' | 'tls-1.3' };
 }
@@ -53,6 +57,8 @@ export async function startInfluxdb3(binary: string, v: Influxdb3Variant = {}): 
     ...(v.withoutAuth ? ['--without-auth'] : []),
     ...(v.plugins ? ['--plugin-dir', plugins, '--package-manager', 'disabled'] : []),
     ...(v.disableAuthz ? ['--disable-authz', v.disableAuthz] : []),
+    ...(v.recoveryBind ? ['--admin-token-recovery-http-bind', v.recoveryBind] : []),
+    ...(v.adminTokenFile ? ['--admin-token-file', v.adminTokenFile] : []),
     ...(v.tls && certs
       ? [
           '--tls-cert',

@@ -14,7 +14,7 @@ import {
   type InfluxFlavour,
 } from '../model.js';
 import { DEFAULT_ACCOUNTS_CIS, fsbp, judged, type Mapping } from './compliance.js';
-import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue, type SelfDescribed } from './support.js';
+import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue, firstListed, listedNames, type SelfDescribed } from './support.js';
 
 const USERS_V1_URL = 'https://docs.influxdata.com/influxdb/v1/administration/authentication_and_authorization/#user-management-commands';
 const TOKENS_V2_URL = 'https://docs.influxdata.com/influxdb/v2/admin/tokens/';
@@ -186,12 +186,14 @@ const liveAdmin = (now: number) => (t: V3['tokens'][number]) => t.admin && !(t.e
 function adminTokensExcess(ctx: EndpointContext, a: V3) {
   const max = ctx.settings.maxAllAccessTokens ?? 1;
   const admins = a.tokens.filter(liveAdmin(ctx.now));
+  const { shown, omitted } = firstListed(admins);
   const details = {
     maxAllAccessTokens: max,
-    adminTokens: admins.map((t) => ({ name: t.name, ...(t.expires ? { expires: t.expires } : {}) })),
+    adminTokens: shown.map((t) => ({ name: t.name, ...(t.expires ? { expires: t.expires } : {}) })),
+    ...(omitted ? { adminTokensNotListed: omitted } : {}),
     tokens: a.tokens.length,
   };
-  const listed = admins.map((t) => t.name).join(', ');
+  const listed = listedNames(admins.map((t) => t.name));
   if (admins.length > max)
     return [{ status: 'FAILED' as const, summary: `${admins.length} admin tokens (*:*:*, at most ${max} expected): ${listed}`, details }];
   return [{ status: 'PASSED' as const, summary: `${admins.length} admin token(s) (*:*:*, at most ${max} expected)`, details }];

@@ -40,3 +40,17 @@ export interface SelfDescribed {
 
 /** A registered check: what the engine runs, and its self-description. */
 export type Described<C extends Check = Check> = C & SelfDescribed;
+
+/** Names a finding lists at most, when they come from outside (a server's token list may hold 100,000). */
+export const LISTED_MAX = 50;
+
+/** At most LISTED_MAX of `items`, and how many were left out (the finding says how many; the count stays exact). */
+export function firstListed<T>(items: readonly T[], max = LISTED_MAX): { shown: T[]; omitted: number } {
+  return { shown: items.slice(0, max), omitted: Math.max(0, items.length - max) };
+}
+
+/** `a, b, c and 12 more`: a bounded list of names for a summary. */
+export function listedNames(names: readonly string[], max = LISTED_MAX): string {
+  const { shown, omitted } = firstListed(names, max);
+  return `${shown.join(', ')}${omitted ? ` and ${omitted} more` : ''}`;
+}

@@ -21,7 +21,7 @@ export const publiclyAccessible: Described<DatabaseCheck> = {
     url: GUIDE,
   },
   failedWhen:
-    'the DB instance or cluster is publicly accessible and a security group admits its port (which may not be 8086) from 0.0.0.0/0 or ::/0',
+    'the DB instance or cluster is publicly accessible and a security group admits its port (which may not be 8086: an InfluxDB 3 cluster listens on 8181 unless given another) from the world (0.0.0.0/0, ::/0, or splits that add up to it, as CHECKS.md defines)',
   otherSeverities: 'MEDIUM when public but the groups restrict the sources',
   compliance: {
     nist: [fsbp('nist', 'RDS.2')],

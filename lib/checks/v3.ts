@@ -26,7 +26,7 @@ import { isCredentialName } from '../util/credentials.js';
 import { judged } from './compliance.js';
 import { hostCheck, unlessIncomplete } from './host.js';
 import { effective3, incompleteReason, isLoopback, v3Flag, v3Processes } from './hostfacts.js';
-import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue } from './support.js';
+import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue, firstListed, listedNames } from './support.js';
 
 const SECURITY_URL = 'https://docs.influxdata.com/influxdb3/core/admin/tokens/admin/';
 const SERVE_URL = 'https://docs.influxdata.com/influxdb3/core/reference/cli/influxdb3/serve/';
@@ -135,7 +135,12 @@ const adminTokenHost: HostVerdict3 = (ps) => {
 function authOffOnHost(ctx: EndpointContext): boolean {
   const h = ctx.evidence.host;
   const ps = h?.ok ? v3Processes(h.value) : [];
-  return ps.length > 0 && ps.every((p) => v3Flag(p, 'without-auth').on);
+  try {
+    return ps.length > 0 && ps.every((p) => v3Flag(p, 'without-auth').on);
+  } catch (err) {
+    if (err instanceof EvidenceUnavailable) return false; // unknown: the host's verdict says why
+    throw err;
+  }
 }
 
 export const v3AdminTokenUnclaimed = v3EndpointCheck({
@@ -149,7 +154,7 @@ export const v3AdminTokenUnclaimed = v3EndpointCheck({
     url: SECURITY_URL,
   },
   failedWhen:
-    "InfluxDB 3 with authentication on: the host (a local-file catalog, read as data, in the format proven for that version: 3.6.0's `idb3.004`) or the audit shows no admin token; PASSED when they show one (an admin token given to the audit proves one); WARNING when the probe recognises a 3.x server with authentication on and neither can tell. Never decided by calling the token endpoint",
+    "InfluxDB 3 with authentication on: the host (a local-file catalog, read as data, in the format proven for that version: 3.6.0's `idb3.004`) or the audit shows no admin token; PASSED when they show one (an admin token given to the audit proves one: `system.tokens` lists it); WARNING when the probe recognises a 3.x server with authentication on and neither can tell; nothing with authentication off (auth.disabled). Never decided by calling the token endpoint",
   otherSeverities: 'WARNING: MEDIUM',
   compliance: V3_AUTH,
   evidence: ['host', 'audit', 'probe'],
@@ -157,20 +162,25 @@ export const v3AdminTokenUnclaimed = v3EndpointCheck({
   needs: ['host', 'audit', 'probe'],
   decidedBy: ['host'],
   evaluate: (ctx) => {
+    const facts = v3Facts(ctx);
+    // Authentication off (the probe sees it, else every 3.x process on the host): nothing to claim, auth.disabled
+    // says it; such a server takes any token, so an audit there proves nothing.
+    if (facts ? !facts.authRequired : authOffOnHost(ctx)) return [];
     const a = audit3(ctx);
-    if (a) {
-      const admins = a.tokens.filter((t) => t.admin).map((t) => t.name);
+    const admins = a ? a.tokens.filter((t) => t.admin).map((t) => t.name) : [];
+    // An accepted admin token is among the admin tokens system.tokens lists: a list without one proves nothing.
+    if (a && admins.length) {
+      const { shown, omitted } = firstListed(admins);
       return [
         {
           status: 'PASSED',
-          summary: `the audit authenticated as an admin (an admin token exists)${admins.length ? `: ${admins.join(', ')}` : ''}`,
-          details: { decidedBy: 'audit', adminTokens: admins },
+          summary: `the audit authenticated as an admin (an admin token exists): ${listedNames(admins)}`,
+          details: { decidedBy: 'audit', adminTokens: shown, ...(omitted ? { adminTokensNotListed: omitted } : {}) },
         },
       ];
     }
     const host = hostSays(ctx, adminTokenHost);
     if (host.outcome) return [{ ...host.outcome, details: { ...host.outcome.details, decidedBy: 'host' } }];
-    const facts = v3Facts(ctx);
     if (facts?.authRequired)
       return [
         {
@@ -180,8 +190,8 @@ export const v3AdminTokenUnclaimed = v3EndpointCheck({
           details: { reason: host.reason, probe: 'InfluxDB 3, authentication on' },
         },
       ];
-    // Not 3.x, or 3.x with authentication off (auth.disabled says it): the check says nothing.
-    if ((facts && !facts.authRequired) || !isV3Subject(ctx) || (!host.reason && authOffOnHost(ctx))) return [];
+    // Not 3.x: the check says nothing.
+    if (!isV3Subject(ctx)) return [];
     throw new EvidenceUnavailable(host.reason ?? 'neither the host nor the audit can tell');
   },
 });
@@ -218,16 +228,32 @@ export const v3RecoveryListenerExposed = v3EndpointCheck({
     url: SERVE_URL,
   },
   failedWhen:
-    '`--admin-token-recovery-http-bind` (or its variable) names a non-loopback address; given without a value it listens on 127.0.0.1:8182',
+    '`--admin-token-recovery-http-bind` (or its variable) names a non-loopback address; given without a value it listens on 127.0.0.1:8182. PASSED from the probe when a server that answers without a token shows no recovery flag on its command line (`system.nodes`; the probe never contacts a recovery port)',
   compliance: V3_AUTH,
   evidence: ['host', 'probe'],
   hostVerdict: (h) => onV3Host(h, recoveryHost),
-  // The probe cannot see the recovery listener, but it tells a 1.x/2.x subject apart: then the check says nothing.
+  // The probe never contacts a recovery port (CHECKS.md). A server that answers without a token shows its command
+  // line (system.nodes): no recovery flag there PASSES; the flag there has its address masked, which only the host
+  // reads. With auth on the probe only tells a 1.x/2.x subject apart: then the check says nothing.
   needs: ['host', 'probe'],
   decidedBy: ['host'],
   evaluate: (ctx) => {
     const host = hostSays(ctx, recoveryHost);
     if (host.outcome) return [host.outcome];
+    const listener = v3Facts(ctx)?.recoveryListener;
+    if (listener === false)
+      return [
+        {
+          status: 'PASSED',
+          summary:
+            'no recovery listener: the command line the server shows without a token (system.nodes) has no --admin-token-recovery-http-bind',
+          details: { decidedBy: 'probe', host: host.reason },
+        },
+      ];
+    if (listener)
+      throw new EvidenceUnavailable(
+        `the server runs with --admin-token-recovery-http-bind (system.nodes) but masks its address, and the probe never contacts a recovery port; host: ${host.reason ?? 'no 3.x process'}`,
+      );
     if (isV3Subject(ctx)) throw new EvidenceUnavailable(host.reason ?? 'no InfluxDB 3 process on the host');
     return [];
   },

@@ -228,6 +228,11 @@ export interface V3ProbeFacts {
   openResources: string[];
   /** With auth off, whether the processing engine is on (plugins can be uploaded); null when it cannot be told. */
   processingEngine: boolean | null;
+  /**
+   * With auth off, whether the admin-token recovery listener is on (`system.nodes` names its flag; the server masks
+   * the address); null when it cannot be told, absent when not asked (auth on).
+   */
+  recoveryListener?: boolean | null;
 }
 
 /** A 1.x user as `SHOW USERS` and `SHOW GRANTS FOR` answer (names and privileges only). */

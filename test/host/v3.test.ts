@@ -8,12 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COLLECTOR_PATH, collectLocal } from '../../lib/evidence/host/local.js';
 import type { HostEvidence, Result } from '../../lib/model.js';
-import { freePort, influxdCache, waitForPort } from '../../scripts/influxd.js';
+import { certificates, freePort, influxdCache, waitForPort } from '../../scripts/influxd.js';
+import { collectorCall } from '../support/collector-py.js';
 import { judgeHost } from '../support/fixtures.js';
 
 const BINARY = join(influxdCache(), '3.6.0', 'influxdb3');
@@ -72,7 +73,10 @@ beforeAll(async () => {
   adminToken = token;
 }, 180_000);
 
-/** A second server, about telemetry and the processing engine: --without-auth --plugin-dir, telemetry on (to loopback). */
+/**
+ * A second server, about telemetry and the processing engine: --without-auth --plugin-dir, telemetry on (to loopback),
+ * started with a global option before `serve` (`influxdb3 --num-io-threads 2 serve …`, which 3.6.0 accepts).
+ */
 let open: ChildProcess | undefined;
 let openHost: Result<HostEvidence>;
 
@@ -83,6 +87,8 @@ beforeAll(async () => {
   open = spawn(
     BINARY,
     [
+      '--num-io-threads',
+      '2',
       'serve',
       '--node-id',
       'n2',
@@ -102,9 +108,48 @@ beforeAll(async () => {
   openHost = await collectLocal({ pids: [open.pid!] }, 60_000);
 }, 180_000);
 
+/**
+ * A third, with the recovery listener on all interfaces, set by its variable (the sandbox has only loopback), and
+ * TLS from a key file every local user can read.
+ */
+let recovering: ChildProcess | undefined;
+let recoveringHost: Result<HostEvidence>;
+
+beforeAll(async () => {
+  if (!have) return;
+  const [apiPort, recoveryPort] = [await freePort(), await freePort()];
+  const key = join(dir, 'open.key');
+  copyFileSync(join(certificates(), 'valid.key'), key);
+  chmodSync(key, 0o644);
+  let recoveringLog = '';
+  recovering = spawn(
+    BINARY,
+    [
+      'serve',
+      '--node-id',
+      'n3',
+      '--object-store',
+      'memory',
+      '--http-bind',
+      `127.0.0.1:${apiPort}`,
+      '--disable-telemetry-upload',
+      '--tls-cert',
+      join(certificates(), 'valid.pem'),
+      '--tls-key',
+      key,
+    ],
+    { env: { PATH: process.env.PATH, INFLUXDB3_ADMIN_TOKEN_RECOVERY_HTTP_BIND_ADDR: `0.0.0.0:${recoveryPort}` }, stdio: 'pipe' },
+  );
+  recovering.stdout?.on('data', (b: Buffer) => (recoveringLog = (recoveringLog + b.toString()).slice(-4000)));
+  recovering.stderr?.on('data', (b: Buffer) => (recoveringLog = (recoveringLog + b.toString()).slice(-4000)));
+  await waitForPort(recoveryPort, recovering, () => recoveringLog, 60_000);
+  recoveringHost = await collectLocal({ pids: [recovering.pid!] }, 60_000);
+}, 180_000);
+
 afterAll(() => {
   child?.kill('SIGKILL');
   open?.kill('SIGKILL');
+  recovering?.kill('SIGKILL');
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -112,6 +157,19 @@ const evidence = (r: Result<HostEvidence>) => {
   if (!r.ok) throw new Error(r.reason);
   return r.value;
 };
+
+describe('which influxdb3 command lines are servers (the collector, serve_at)', () => {
+  it('serve after any global options and their values; clients and a swallowed `serve` are not', () => {
+    const at = (...args: string[]) => collectorCall('serve_at', ['influxdb3', ...args]);
+    expect(at('serve', '--node-id', 'n')).toBe(1);
+    expect(at('--num-io-threads', '2', 'serve', '--without-auth')).toBe(3);
+    expect(at('--io-runtime-type=multi-thread', 'serve')).toBe(2);
+    expect(at('query', '--token', 'apiv3_x', 'SELECT 1')).toBeNull();
+    expect(at('create', 'token', '--admin')).toBeNull();
+    expect(at('--num-io-threads', 'serve')).toBeNull(); // clap reads `serve` as the thread count: no server starts
+    expect(at()).toBeNull();
+  });
+});
 
 (have ? describe : describe.skip)('a real influxdb3 serve (3.6.0)', () => {
   it('is recognised as InfluxDB 3 with its version read from the binary, never run', () => {
@@ -156,6 +214,21 @@ const evidence = (r: Result<HostEvidence>) => {
     expect(status('auth.diagnostics-unauthenticated')).toEqual(['PASSED']); // health,ping: not /metrics
     expect(status('tls.disabled')).toEqual(['FAILED']);
     expect(JSON.stringify(fs)).not.toContain(SECRET);
+  });
+  it('the recovery listener on 0.0.0.0 by its variable: auth.v3-recovery-listener-exposed FAILED, naming the address', () => {
+    const fs = judgeHost(recoveringHost).filter((f) => f.checkId === 'auth.v3-recovery-listener-exposed');
+    expect(fs.map((f) => `${f.status} ${f.severity}`)).toEqual(['FAILED CRITICAL']);
+    expect(fs[0]!.evidence.summary).toMatch(/0\.0\.0\.0:\d+ \(environment\)/);
+  });
+  it('TLS from --tls-cert/--tls-key: tls.disabled PASSED; the key readable by every user: tls.private-key-exposed FAILED', () => {
+    const fs = judgeHost(recoveringHost);
+    const status = (id: string) => fs.filter((f) => f.checkId === id).map((f) => f.status);
+    expect(status('tls.disabled')).toEqual(['PASSED']);
+    expect(status('tls.private-key-exposed')).toEqual(['FAILED']);
+  });
+  it('a server started with global options before serve is a server, not a client (it was skipped: its checks were blind)', () => {
+    expect(evidence(openHost).processes.map((p) => `${p.name} ${p.flavour}`)).toEqual(['influxdb3 influxdb-3']);
+    expect(evidence(openHost).processes[0]!.flags).toMatchObject({ 'node-id': 'n2', 'without-auth': 'true' });
   });
   it('--without-auth --plugin-dir with telemetry on: processing engine open, telemetry uploaded, auth off; nothing to claim', () => {
     const p = evidence(openHost).processes[0]!;

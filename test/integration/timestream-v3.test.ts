@@ -23,6 +23,8 @@ beforeAll(async () => {
     groups: [
       { name: 'world-8181', rules: [{ ports: 8181, cidrs: ['0.0.0.0/0'] }] },
       { name: 'vpc-8181', rules: [{ ports: 8181, cidrs: ['10.0.0.0/16'] }] },
+      { name: 'world-8086', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
+      { name: 'split-9181', rules: [{ ports: 9181, cidrs: ['0.0.0.0/1', '128.0.0.0/1'] }] },
     ],
     instances: [],
     parameterGroups: [
@@ -32,6 +34,10 @@ beforeAll(async () => {
     timestream: [
       { name: 'v3-core', kind: 'cluster', groups: ['world-8181'], publiclyAccessible: true, parameterGroup: 'core' },
       { name: 'v3-ent', kind: 'cluster', groups: ['vpc-8181'], parameterGroup: 'enterprise', logBucket: 'influx-logs' },
+      // Public, but the world reaches only 8086, which is not an InfluxDB 3 cluster's API port.
+      { name: 'v3-on-8086', kind: 'cluster', groups: ['world-8086'], publiclyAccessible: true, parameterGroup: 'core' },
+      // Public on its own port, open to the world through a split (CHECKS.md: 0.0.0.0/1 + 128.0.0.0/1 is the world).
+      { name: 'v3-port', kind: 'cluster', groups: ['split-9181'], publiclyAccessible: true, parameterGroup: 'core', port: 9181 },
     ],
   });
   const config = parseConfig({ regions: [R], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] } });
@@ -49,6 +55,12 @@ describe('Timestream for InfluxDB 3 clusters', () => {
     const dbs = Object.fromEntries(result.databases.map((d) => [d.name, d]));
     expect(dbs['v3-core']).toMatchObject({ kind: 'cluster', engineType: 'INFLUXDB_V3_CORE', port: 8181 });
     expect(dbs['v3-ent']).toMatchObject({ kind: 'cluster', engineType: 'INFLUXDB_V3_ENTERPRISE', port: 8181 });
+  });
+  it('publicly-accessible judges the port of the cluster: 8181 by default (8086 open to the world is not it), or the one it was given', () => {
+    const dbs = Object.fromEntries(result.databases.map((d) => [d.name, d]));
+    expect(dbs['v3-port']).toMatchObject({ engineType: 'INFLUXDB_V3_CORE', port: 9181 });
+    expect(verdicts('v3-on-8086')).toContain('timestream.publicly-accessible FAILED MEDIUM');
+    expect(verdicts('v3-port')).toEqual(['timestream.log-delivery-disabled FAILED LOW', 'timestream.publicly-accessible FAILED CRITICAL']);
   });
   it('take every timestream.* check but diagnostics-exposed (no pprof/metrics switch in their parameter groups)', () => {
     expect(verdicts('v3-core')).toEqual([

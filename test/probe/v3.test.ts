@@ -18,7 +18,7 @@ import { parseConfig } from '../../lib/config.js';
 import { AuditCredentials } from '../../lib/evidence/audit/credentials.js';
 import type { Finding, ScanDocument } from '../../lib/model.js';
 import { probeRun } from '../../lib/probe.js';
-import { allStarted, certificates, type RunningInfluxd } from '../../scripts/influxd.js';
+import { allStarted, certificates, freePort, type RunningInfluxd } from '../../scripts/influxd.js';
 import { createV3Token, influxdb3Binary, startInfluxdb3, type Influxdb3Variant } from '../../scripts/influxdb3.js';
 import { runCli } from '../support/cli.js';
 
@@ -156,6 +156,13 @@ const NOT_ON_V3 = [
     }
   });
 
+  it('http:// to the TLS port (3.x answers plain HTTP with a raw TLS alert): incomplete, saying the port speaks TLS', async () => {
+    const plain = servers.tls13!.url.replace('https://', 'http://');
+    const run = await probeRun([plain], config);
+    expect(run.incomplete).toHaveLength(1);
+    expect(run.incomplete[0]).toMatch(/this port speaks TLS: try https:\/\/127\.0\.0\.1:\d+/);
+  });
+
   it('the 1.x/2.x-only checks emit no finding on InfluxDB 3', () => {
     for (const name of Object.keys(VARIANTS))
       for (const id of NOT_ON_V3) expect({ name, id, finding: finding(name, id) }).toEqual({ name, id, finding: undefined });
@@ -245,8 +252,8 @@ const NOT_ON_V3 = [
     }
     expect(facts).toEqual({
       authOn: { ok: true, value: { authRequired: true, openResources: [], processingEngine: null } },
-      withoutAuth: { ok: true, value: { authRequired: false, openResources: [], processingEngine: false } },
-      plugins: { ok: true, value: { authRequired: false, openResources: [], processingEngine: true } },
+      withoutAuth: { ok: true, value: { authRequired: false, openResources: [], processingEngine: false, recoveryListener: false } },
+      plugins: { ok: true, value: { authRequired: false, openResources: [], processingEngine: true, recoveryListener: false } },
       disableAuthz: { ok: true, value: { authRequired: true, openResources: ['health', 'ping', 'metrics'], processingEngine: null } },
       tls13: { ok: true, value: { authRequired: true, openResources: [], processingEngine: null } },
     });
@@ -265,6 +272,40 @@ const NOT_ON_V3 = [
     expect(of('plugins', 'host.v3-processing-engine-open')).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
     expect(of('withoutAuth', 'host.v3-processing-engine-open')).toMatchObject({ status: 'PASSED' });
   });
+
+  it('host.version-vulnerable from `influxguard probe` alone (CHECKS.md: host, probe): the 3.6.0 /ping tells FAILS (end-of-life); a 401 tells no version: no finding', () => {
+    expect(table('host.version-vulnerable')).toEqual({
+      authOn: undefined,
+      withoutAuth: 'FAILED',
+      plugins: 'FAILED',
+      disableAuthz: 'FAILED',
+      tls13: undefined,
+    });
+    const f = finding('disableAuthz', 'host.version-vulnerable')!;
+    expect(f).toMatchObject({ severity: 'MEDIUM', endpoint: servers.disableAuthz!.url, resource: { type: 'Other' } });
+    expect(f.evidence).toMatchObject({ version: '3.6.0', endOfLife: true, decidedBy: 'probe' });
+  });
+
+  it('auth.v3-recovery-listener-exposed from the probe when the server answers without a token: no recovery flag in system.nodes PASSES; one there (its address masked by the server) is NOT_AVAILABLE, never a pass', async () => {
+    expect(table('auth.v3-recovery-listener-exposed')).toEqual({
+      authOn: 'NOT_AVAILABLE',
+      withoutAuth: 'PASSED',
+      plugins: 'PASSED',
+      disableAuthz: 'NOT_AVAILABLE',
+      tls13: 'NOT_AVAILABLE',
+    });
+    expect(finding('withoutAuth', 'auth.v3-recovery-listener-exposed')!.evidence).toMatchObject({ decidedBy: 'probe' });
+    const recoveryPort = await freePort();
+    const recovering = await startInfluxdb3(binary!, { withoutAuth: true, recoveryBind: `127.0.0.1:${recoveryPort}` });
+    try {
+      const doc = (await probeRun([recovering.url], config)).document;
+      const f = doc.findings.find((x) => x.checkId === 'auth.v3-recovery-listener-exposed')!;
+      expect(f.status).toBe('NOT_AVAILABLE');
+      expect(String(f.evidence.reason)).toMatch(/admin-token-recovery-http-bind.*masks its address/);
+    } finally {
+      await recovering.stop();
+    }
+  }, 60_000);
 
   it('probing never creates a token: after the probes and a full CLI probe, the test claims the unclaimed server (201)', async () => {
     const cli = await runCli(['probe', servers.authOn!.url, '--allow-cidr', '127.0.0.0/8', '--format', 'json', '--fail-on', 'none'], {});
@@ -319,6 +360,17 @@ const NOT_ON_V3 = [
         },
       });
     });
+
+    it('a server without authentication takes any token: the audit proves no admin token, auth.v3-admin-token-unclaimed says nothing (auth.disabled FAILS)', async () => {
+      const open = await startInfluxdb3(binary!, { withoutAuth: true, tls: { name: 'valid' } });
+      try {
+        const doc = (await probeRun([open.url], config, { credentials: AuditCredentials.token(`apiv3_${'n'.repeat(86)}`) })).document;
+        expect(doc.findings.find((x) => x.checkId === 'auth.disabled')).toMatchObject({ status: 'FAILED' });
+        expect(doc.findings.find((x) => x.checkId === 'auth.v3-admin-token-unclaimed')).toBeUndefined();
+      } finally {
+        await open.stop();
+      }
+    }, 60_000);
 
     it('a token the server refuses: tokens.all-access-excess NOT_AVAILABLE saying so, never a pass', async () => {
       const wrong = `apiv3_${'x'.repeat(86)}`;

@@ -150,13 +150,17 @@ const serverError = (o: HttpObservation) => {
   return (message || o.headers['x-influxdb-error'] || o.body).replace(/\s+/g, ' ').slice(0, 160);
 };
 
-function parseJson(o: HttpObservation, what: string): unknown {
+/** The answer's JSON object or list (every answer the audit reads is one): `null` or a bare value is AuditFailed. */
+function parseJson(o: HttpObservation, what: string): object {
+  let value: unknown;
   try {
-    return JSON.parse(o.body);
+    value = JSON.parse(o.body);
   } catch {
     // Never the body itself: it may hold token values.
     throw new AuditFailed(`${what}: the answer is not JSON (HTTP ${o.status})`);
   }
+  if (value === null || typeof value !== 'object') throw new AuditFailed(`${what}: the answer is not a JSON object or list`);
+  return value;
 }
 
 // ───────────────────────────── 1.x ─────────────────────────────
@@ -238,8 +242,19 @@ async function sql(req: Req, statement: string): Promise<Record<string, unknown>
   if (o.status === 403) throw new AuditFailed(`${statement}: HTTP 403 "${serverError(o)}" (InfluxDB 3 needs an admin token)`);
   if (o.status !== 200) throw new AuditFailed(`${statement}: HTTP ${o.status} "${serverError(o)}"`);
   const rows = parseJson(o, statement);
-  if (!Array.isArray(rows)) throw new AuditFailed(`${statement}: the answer is not a list of rows`);
+  // Every row an object: anything else (a hostile server's nested arrays) is never read as rows of nothing.
+  if (!Array.isArray(rows) || rows.some((r) => r === null || typeof r !== 'object' || Array.isArray(r)))
+    throw new AuditFailed(`${statement}: the answer is not a list of rows`);
   return rows as Record<string, unknown>[];
+}
+
+/**
+ * A time of `system.tokens` as ISO 8601 with its zone: 3.6.0 writes UTC without one (`2026-12-06T05:16:35.861`,
+ * measured), which Date.parse would read as the scanner's local time.
+ */
+function utcTime(v: unknown): string | undefined {
+  const t = str(v);
+  return t && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?$/.test(t) ? `${t}Z` : t;
 }
 
 /**
@@ -250,11 +265,14 @@ async function sql(req: Req, statement: string): Promise<Record<string, unknown>
  * and how many triggers it runs.
  */
 async function audit3(endpoint: string, req: Req): Promise<AuditEvidence> {
-  const tokens = (await sql(req, 'SELECT name, permissions, expiry FROM system.tokens')).map((r) => ({
-    name: str(r.name) ?? '',
-    admin: str(r.permissions) === '*:*:*',
-    ...(str(r.expiry) ? { expires: str(r.expiry)! } : {}),
-  }));
+  const statement = 'SELECT name, permissions, expiry FROM system.tokens';
+  const tokens = (await sql(req, statement)).map((r) => {
+    // A token without a name or permissions is not judged as a token with none (never a pass from a malformed row).
+    if (typeof r.name !== 'string' || typeof r.permissions !== 'string')
+      throw new AuditFailed(`${statement}: a row without a name or permissions`);
+    const expires = utcTime(r.expiry);
+    return { name: r.name.slice(0, 200), admin: r.permissions === '*:*:*', ...(expires ? { expires } : {}) };
+  });
   let processingEngine: { enabled: boolean; triggers: number } | undefined;
   try {
     const enabled = pluginDirIn(await sql(req, 'SELECT cli_params FROM system.nodes'));

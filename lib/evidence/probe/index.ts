@@ -273,6 +273,15 @@ async function handshakeFailed(t: ResolvedTarget, reason: string, opts: ProbeOpt
     : `TLS handshake failed: the server does not speak TLS (${reason})`;
 }
 
+/** An answer that is not HTTP at all: InfluxDB 3's TLS port answers plain HTTP with a raw TLS alert (the facts file). */
+const NOT_HTTP = /^HPE_INVALID_CONSTANT\b/;
+
+/** One TLS handshake (read-only, the same allowed address): whether a port that did not answer plain HTTP speaks TLS. */
+async function tlsHint(t: ResolvedTarget, opts: ProbeOptions): Promise<string> {
+  const h = await handshake(t, { timeouts: opts.timeouts });
+  return h.ok ? `; this port speaks TLS: try ${endpointUrl(t, 'https')} (or host:port alone, which tries TLS first)` : '';
+}
+
 /** A TLS port's answer to plain HTTP: 400 with Go's (influxd) or nginx's explanation. */
 const speaksTls = (ping: HttpObservation) =>
   ping.status === 400 && /HTTP request to an HTTPS server|plain HTTP request was sent to HTTPS port/i.test(ping.body);
@@ -288,7 +297,10 @@ async function probeHttp(t: ResolvedTarget, scheme: 'http' | 'https', opts: Prob
   // The first /ping carries a random Origin: it serves the fingerprint, the header checks and the CORS check at once.
   const origin = `https://influxguard-${randomBytes(4).toString('hex')}.invalid`;
   const ping = await req('/ping', { headers: { origin } });
-  if (!ping.ok) return fail(`${endpointUrl(t, scheme)} did not answer /ping: ${ping.reason}`);
+  if (!ping.ok) {
+    const hint = scheme === 'http' && NOT_HTTP.test(ping.reason) ? await tlsHint(t, opts) : '';
+    return fail(`${endpointUrl(t, scheme)} did not answer /ping: ${ping.reason}${hint}`);
+  }
   // The fingerprint may already have asked the plain /query (behind a proxy that strips version headers): that answer serves the auth check too.
   const plain = new Map<string, Promise<Result<HttpObservation>>>();
   const once = (p: string) => plain.get(p) ?? plain.set(p, req(p)).get(p)!;
@@ -344,25 +356,36 @@ export const V3_AUTHZ_RESOURCES = { health: '/health', ping: '/ping', metrics: '
 export const V3_NODES_PATH = `/api/v3/query_sql?db=_internal&format=json&q=${encodeURIComponent('SELECT cli_params FROM system.nodes')}`;
 const NOT_ON_V3 = 'not asked: a 1.x/2.x request that means nothing on InfluxDB 3';
 
-/** Whether `system.nodes` rows show the processing engine on (`plugin-dir` among a node's parameters); null when they cannot tell. */
-export function pluginDirIn(rows: unknown): boolean | null {
+/**
+ * Whether `system.nodes` rows name a parameter (a node's command line and `INFLUXDB3_*` variables as the server
+ * stored them in `cli_params`; measured on 3.6.0: a flag given by its variable is there too, secrets and addresses
+ * such as the recovery bind masked as `*******`); null when the rows cannot tell. `set`: only with a non-empty value.
+ */
+function cliParamIn(rows: unknown, key: string, set: boolean): boolean | null {
   if (!Array.isArray(rows) || !rows.length) return null;
   try {
     return rows.some((r) => {
       const params = JSON.parse(String((r as { cli_params?: unknown } | null)?.cli_params ?? '{}')) as Record<string, unknown> | null;
-      return typeof params?.['plugin-dir'] === 'string' && params['plugin-dir'] !== '';
+      const v = params?.[key];
+      return set ? typeof v === 'string' && v !== '' : v !== undefined;
     });
   } catch {
     return null;
   }
 }
 
-const pluginDirSet = (o: HttpObservation): boolean | null => {
-  if (o.status !== 200 || o.truncated) return null;
+/** Whether `system.nodes` rows show the processing engine on (`plugin-dir` among a node's parameters); null when they cannot tell. */
+export const pluginDirIn = (rows: unknown): boolean | null => cliParamIn(rows, 'plugin-dir', true);
+/** Whether `system.nodes` rows show the admin-token recovery listener on (its address is masked); null when they cannot tell. */
+export const recoveryBindIn = (rows: unknown): boolean | null => cliParamIn(rows, 'admin-token-recovery-http-bind', false);
+
+/** `system.nodes` rows of a complete 200 answer, or undefined. */
+const nodeRows = (o: HttpObservation): unknown => {
+  if (o.status !== 200 || o.truncated) return undefined;
   try {
-    return pluginDirIn(JSON.parse(o.body));
+    return JSON.parse(o.body);
   } catch {
-    return null;
+    return undefined;
   }
 };
 
@@ -398,7 +421,8 @@ async function probeV3(
   if (!read!.ok) v3 = fail(`GET ${V3_READ_PATH}: ${read!.reason}`);
   else if (read!.value.status === 200) {
     const nodes = await req(V3_NODES_PATH);
-    v3 = ok({ authRequired: false, openResources: [], processingEngine: nodes.ok ? pluginDirSet(nodes.value) : null });
+    const rows = nodes.ok ? nodeRows(nodes.value) : undefined;
+    v3 = ok({ authRequired: false, openResources: [], processingEngine: pluginDirIn(rows), recoveryListener: recoveryBindIn(rows) });
   } else if (refused(read!)) {
     const answers = { health, ping: base.ping, metrics } as Record<keyof typeof V3_AUTHZ_RESOURCES, Result<HttpObservation>>;
     const unknown = Object.entries(answers).filter(([, r]) => !r.ok);
