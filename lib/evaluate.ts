@@ -215,14 +215,17 @@ export const evaluateDatabase = (checks: readonly Check[], ctx: DatabaseContext,
   evaluateSubject(checks, 'database', timestreamDbSubject(ctx.db), ctx, assessed);
 
 /**
- * `influxguard probe` alone (no AWS, no host): the instance checks whose evidence includes the probe (CHECKS.md:
+ * `influxguard probe` alone (no AWS, no host): the subject checks whose evidence includes the probe (CHECKS.md:
  * `host.version-vulnerable`, host and probe), judged on an answered probe alone, as endpoint findings. A check the
  * probe cannot decide says nothing (a 1.x/2.x version header may be a proxy's; a 3.x 401 tells no version).
  */
 export function evaluateProbeOnly(checks: readonly Check[], endpoint: string, probe: Result<ProbeEvidence>): Finding[] {
   if (!probe.ok) return [];
   const ctx = { evidence: { probe } };
-  const probed = checks.filter((c): c is InstanceCheck => c.scope === 'instance' && c.needs.includes('probe'));
+  // The subject checks (neither region nor endpoint checks) whose evidence includes the probe.
+  const probed = checks.filter(
+    (c): c is InstanceCheck => !isRegionCheck(c) && !isEndpointCheck(c) && (c.needs as readonly string[]).includes('probe'),
+  );
   return evaluateScope(probed as unknown as ScopedCheck<typeof ctx>[], ctx, { endpoint }, { type: 'Other', id: endpoint });
 }
 

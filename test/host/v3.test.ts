@@ -150,7 +150,8 @@ afterAll(() => {
   child?.kill('SIGKILL');
   open?.kill('SIGKILL');
   recovering?.kill('SIGKILL');
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  // A killed server may still be writing its files for a moment: retry while the directory is not yet empty.
+  if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 const evidence = (r: Result<HostEvidence>) => {
