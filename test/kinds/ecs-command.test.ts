@@ -148,6 +148,22 @@ describe('serveOf: the influxdb3 serve a container runs', () => {
     expect(flagsOf(kept(['\u001b]0;pwned\u0007/bin/x'], ['serve']))).toBe('it runs ]0;pwned/bin/x serve, not influxdb3 serve');
   });
 
+  it('the entrypoint expands each argument before serve reads it: a variable standing alone that holds a flag is read as that flag (a wrong PASS on the old code)', () => {
+    // The official entrypoint runs `envsubst` on every argument, one argument each (no splitting): `$FLAGS` is `--without-auth`.
+    expect(flagsOf(kept(undefined, ['serve', '$FLAGS']), { FLAGS: '--without-auth' })).toMatchObject({ flags: { 'without-auth': 'true' } });
+    expect(flagsOf(kept(undefined, ['--node-id', 'n0', '$F']), { F: '--without-auth' })).toMatchObject({
+      flags: { 'without-auth': 'true' },
+    });
+    // A variable the task definition does not give, anywhere but a credential's value: not read, never a default.
+    expect(flagsOf(kept(undefined, ['serve', '$EXTRA']))).toMatch(/\$EXTRA: a variable the task definition does not give/);
+    expect(flagsOf(kept(undefined, ['serve', '--unknown-option', '$EXTRA']))).toMatch(/a variable the task definition does not give/);
+    // A credential's value from `secrets` stays unread and is no reason: its flag is `set`.
+    expect(flagsOf(kept(undefined, ['serve', '--aws-secret-access-key', '$AWS_SECRET']))).toEqual({
+      flags: {},
+      secretFlags: { 'aws-secret-access-key': 'set' },
+    });
+  });
+
   it('BOOL3 is the collector’s list (collector/collect.sh), so both read a command line alike', () => {
     const sh = readFileSync(new URL('../../collector/collect.sh', import.meta.url), 'utf8');
     const m = /BOOL3 = set\(\('([^']+)'\s*'([^']+)'\)\.split\(\)\)/.exec(sh.replace(/\n\s*/g, ' '));

@@ -155,6 +155,13 @@ function expanded(value: string, known: Readonly<Record<string, string>>): strin
   return unknown ? undefined : out;
 }
 
+/** A credential's value: the argument after a credential flag, or `--credential-flag=…` (a value from `secrets` is not read). */
+function credentialValue(prev: string | undefined, arg: string): boolean {
+  const inline = /^--?([A-Za-z0-9][\w-]*)=/.exec(arg);
+  const flag = inline ?? /^--?([A-Za-z0-9][\w-]*)$/.exec(prev ?? '');
+  return !!flag && isSecretFlag(flag[1]!);
+}
+
 /**
  * The options of the `influxdb3 serve` a container runs, as clap reads them: `--flag=value` or `--flag value` (a value
  * never starts with `-`), a boolean flag takes none; credential flags by name only. `known`: the variables whose values
@@ -167,7 +174,19 @@ export function serveOf(
 ): Result<ServeOptions> {
   const a = argv(c);
   if (!a.ok) return a;
-  const { args, expand } = a.value;
+  const { args: given, expand } = a.value;
+  // The entrypoint expands each argument on its own (never split), before `serve` reads any: `$F` may be a flag.
+  const args = [...given];
+  for (let i = 2; expand && i < args.length; i++) {
+    const arg = args[i]!;
+    const v = arg.includes('$') ? expanded(arg, known) : arg;
+    if (v !== undefined) args[i] = v;
+    else if (credentialValue(given[i - 1], arg)) args[i] = arg.startsWith('-') ? arg.replace(/=.*/s, `=${MASKED}`) : MASKED;
+    else {
+      const flag = /^--?[A-Za-z0-9][\w-]*$/.test(given[i - 1] ?? '') ? `${shown(given[i - 1])} ` : '';
+      return fail(`${flag}${shown(arg)}: a variable the task definition does not give a value`);
+    }
+  }
   const flags: ServeOptions['flags'] = {};
   const secretFlags: ServeOptions['secretFlags'] = {};
   for (let i = 2; i < args.length; i++) {
@@ -184,9 +203,7 @@ export function serveOf(
     else value = OPTIONAL3[name as V3Option] ?? '';
     if (isSecretFlag(name) && Object.keys(secretFlags).length < 16) secretFlags[name.slice(0, 60)] = value.trim() ? 'set' : 'empty';
     if (!arg.startsWith('--') || !(name in V3_OPTIONS)) continue;
-    const v = expand && value.includes('$') ? expanded(value, known) : value;
-    if (v === undefined) return fail(`--${name} ${shown(value)}: a variable the task definition does not give a value`);
-    flags[name as V3Option] = printable(v).slice(0, 1000);
+    flags[name as V3Option] = printable(value).slice(0, 1000);
   }
   return ok({ flags, secretFlags });
 }
