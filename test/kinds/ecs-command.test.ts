@@ -164,6 +164,32 @@ describe('serveOf: the influxdb3 serve a container runs', () => {
     });
   });
 
+  it('a `sh -c` script is read as the shell splits it (quotes joined to their word, `$` outside double quotes, comments): never a wrong PASS', () => {
+    // The shell joins `--with'out'-auth` into --without-auth: the old code read three words and missed it.
+    expect(flagsOf(kept(['sh', '-c'], ["influxdb3 serve --with'out'-auth"]))).toMatchObject({ flags: { 'without-auth': 'true' } });
+    expect(flagsOf(kept(['sh', '-c'], ['influxdb3 serve --http-bind="0.0.0.0:"9400']))).toMatchObject({
+      flags: { 'http-bind': '0.0.0.0:9400' },
+    });
+    // An unquoted expansion is split (and globbed) by the shell, `"$@"` is the script's own arguments: not read.
+    for (const script of [
+      'influxdb3 serve $FLAGS',
+      'influxdb3 serve --node-id $X',
+      'influxdb3 serve "$@"',
+      "influxdb3 serve '$X'",
+      'influxdb3 serve --node-id n*',
+    ])
+      expect(
+        flagsOf(kept(['sh', '-c', script, 'sh', '--without-auth'], undefined), { FLAGS: '--without-auth', X: 'a --without-auth' }),
+      ).toMatch(/shell script/);
+    // Inside double quotes a variable is one word, expanded as the entrypoint does.
+    expect(flagsOf(kept(['sh', '-c'], ['influxdb3 serve --http-bind "$BIND"']), { BIND: '0.0.0.0:9500' })).toMatchObject({
+      flags: { 'http-bind': '0.0.0.0:9500' },
+    });
+    // An unterminated quote: the shell refuses the script; a comment ends the command.
+    expect(flagsOf(kept(['sh', '-c'], ['influxdb3 serve "--without-auth']))).toMatch(/shell script/);
+    expect(flagsOf(kept(['sh', '-c'], ['influxdb3 serve #--without-auth']))).toEqual({ flags: {}, secretFlags: {} });
+  });
+
   it('BOOL3 is the collector’s list (collector/collect.sh), so both read a command line alike', () => {
     const sh = readFileSync(new URL('../../collector/collect.sh', import.meta.url), 'utf8');
     const m = /BOOL3 = set\(\('([^']+)'\s*'([^']+)'\)\.split\(\)\)/.exec(sh.replace(/\n\s*/g, ' '));

@@ -111,8 +111,33 @@ const shown = (a: string | undefined) => printable(a ?? '').slice(0, 60);
 /** The image's own entrypoint runs (the task definition does not replace it, or names it). */
 export const viaImageEntrypoint = (c: Pick<EcsContainer, 'entryPoint'>) => !c.entryPoint || c.entryPoint[0] === IMAGE_ENTRYPOINT;
 
-/** Shell-like words of a plain script, quotes removed (a script with operators or substitutions is refused before). */
-const words = (s: string) => (s.match(/"[^"]*"|'[^']*'|[^\s"']+/g) ?? []).map(unquote);
+/**
+ * The words of a plain script as the shell splits them: quotes removed and joined to the rest of their word (`--with'out'-auth`
+ * is one word), a `#` starting a word ends the command. Undefined where the shell would do more than split: an unterminated
+ * quote, a `$` outside double quotes (split and globbed) or not before a name (`"$@"`, `"$1"`), a glob, a `~` (a script with
+ * operators, substitutions or backslashes is refused before).
+ */
+function scriptWords(s: string): string[] | undefined {
+  const out: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (/\s/.test(ch)) {
+      if (word !== undefined) out.push(word);
+      word = undefined;
+    } else if (ch === '#' && word === undefined) break;
+    else if (ch === "'" || ch === '"') {
+      const end = s.indexOf(ch, i + 1);
+      const part = s.slice(i + 1, end);
+      if (end < 0 || (part.includes('$') && (ch === "'" || /\$(?![A-Za-z_])/.test(part)))) return undefined;
+      word = (word ?? '') + part;
+      i = end;
+    } else if (/[$*?[~]/.test(ch)) return undefined;
+    else word = (word ?? '') + ch;
+  }
+  if (word !== undefined) out.push(word);
+  return out;
+}
 
 /** The process a container starts, as its argv (`expand`: the official entrypoint expands `$VAR`); or why it is not read. */
 function argv(c: Pick<EcsContainer, 'entryPoint' | 'command' | 'argsClipped'>): Result<{ args: string[]; expand: boolean }> {
@@ -130,9 +155,9 @@ function argv(c: Pick<EcsContainer, 'entryPoint' | 'command' | 'argsClipped'>): 
   }
   if (SHELLS.has(base(args[0])) && args[1] === '-c' && args[2] !== undefined) {
     const script = args[2];
-    if (/[;&|<>`\n\\(){}]/.test(script) || !/^\s*(exec\s+)?\S*influxdb3\s/.test(script))
-      return fail(`it runs a shell script (${shown(args[0])} -c) the scanner does not read`);
-    args = words(script);
+    const split = /[;&|<>`\n\\(){}]/.test(script) || !/^\s*(exec\s+)?\S*influxdb3\s/.test(script) ? undefined : scriptWords(script);
+    if (!split) return fail(`it runs a shell script (${shown(args[0])} -c) the scanner does not read`);
+    args = split;
     if (args[0] === 'exec') args = args.slice(1);
     expand = true;
   }
