@@ -68,6 +68,39 @@ describe('keptArgs: what discovery keeps', () => {
     ]);
   });
 
+  it("masks a credential's whole value: spaces, quotes and `;` in one argument, a value starting with `-`, user-info holding `@` or `/` (fragments leaked on the old code)", () => {
+    const r = kept(
+      ['env', `AWS_SECRET_ACCESS_KEY=x ${SECRET}`, `aws_session_token=a"b ${SECRET}`, 'influxdb3'],
+      [
+        'serve',
+        `--aws-secret-access-key=x;${SECRET}`,
+        `--aws-session-token=a b"${SECRET}`,
+        '--azure-storage-access-key',
+        `-${SECRET}`,
+        '--aws-secret-access-key',
+        '--without-auth', // a flag after a credential flag is the next flag, never masked
+        `--telemetry-endpoint=https://u:p@${SECRET}@t.example`,
+        `--telemetry-endpoint=s3://k:a/${SECRET}@t.example`,
+      ],
+    );
+    expect(JSON.stringify(r)).not.toContain(SECRET);
+    expect(r.entryPoint).toEqual(['env', `AWS_SECRET_ACCESS_KEY=${MASKED}`, `aws_session_token=${MASKED}`, 'influxdb3']);
+    expect(r.command).toEqual([
+      'serve',
+      `--aws-secret-access-key=${MASKED}`,
+      `--aws-session-token=${MASKED}`,
+      '--azure-storage-access-key',
+      MASKED,
+      '--aws-secret-access-key',
+      '--without-auth',
+      '--telemetry-endpoint=https://***@t.example',
+      '--telemetry-endpoint=s3://***@t.example',
+    ]);
+    // Nor does a reason show an argument that is not a plain word: a custom script's first argument may be a token.
+    const s = serveOf(kept(['/start.sh', `eyJhbGciOiJIUzI1NiJ9.${SECRET}`], undefined), {});
+    expect(s).toEqual({ ok: false, reason: 'it runs /start.sh …, not influxdb3 serve' });
+  });
+
   it('hostile input: a huge array, a huge argument, control characters and non-strings are bounded, stripped, never a crash', () => {
     const many = keptArgs(Array.from({ length: 50_000 }, (_, i) => `--x${i}`))!;
     expect(many.args).toHaveLength(ARG_LIMITS.count);

@@ -30,8 +30,13 @@ export const MASKED = '***';
 const SECRET_FLAG = /(token|secret|passw|access-key|storage-key|private-key)/i;
 const NOT_SECRET_FLAG = /(-file|-path|-dir|-id|-recovery-http-bind|^tls-key|-key-id)$/i;
 const isSecretFlag = (name: string) => SECRET_FLAG.test(name) && !NOT_SECRET_FLAG.test(name);
-/** A variable whose name says it holds a credential (an object store's access key, `AZURE_STORAGE_ACCESS_KEY`, included). */
-export const isSecretVariable = (name: string) => isCredentialName(name, 'environment') || /(^|_)ACCESS_KEY$/i.test(name);
+/**
+ * A variable whose name says it holds a credential: InfluxDB's (lib/util/credentials.ts) and any other (an object store's
+ * `AWS_SESSION_TOKEN`, `AZURE_STORAGE_ACCESS_KEY`, a `*_PASSWORD`): discovery drops its value, it is never shown.
+ */
+export const isSecretVariable = (name: string) =>
+  isCredentialName(name, 'environment') ||
+  (/(TOKEN|SECRET|PASSW|ACCESS_KEY|PRIVATE_KEY|ACCOUNT_KEY|API_KEY|CREDENTIAL)/i.test(name) && !/_(FILE|PATH|DIR|ID)$/i.test(name));
 
 /** influxdb3 3.6 boolean flags (`serve --help-all`): collector/collect.sh BOOL3, the same list. */
 export const BOOL3 = new Set([
@@ -63,8 +68,18 @@ function maskText(arg: string): string {
       isSecretFlag(name) && !(sep !== '=' && value.startsWith('-')) ? `${pre}${flag}${sep}${mask(value)}` : m,
     )
     .replace(ASSIGNMENT, (m, pre: string, name: string, value: string) => (isSecretVariable(name) ? `${pre}${name}=${mask(value)}` : m))
-    .replace(/:\/\/[^\s/@]*@/g, '://***@');
+    .replace(/:\/\/\S*@/g, '://***@'); // to the last `@` of the word: a password may hold `@` or `/`
 }
+
+/** A whole argument `--credential-flag=…` or `CREDENTIAL_VARIABLE=…`: all after `=` is the value (spaces, quotes, `;` included). */
+function maskWhole(arg: string): string | undefined {
+  const flag = /^(--?([A-Za-z0-9][\w-]*)=)(.*)$/s.exec(arg);
+  if (flag && isSecretFlag(flag[2]!)) return `${flag[1]}${mask(flag[3]!)}`;
+  const variable = /^(([A-Za-z_]\w*)=)(.*)$/s.exec(arg);
+  return variable && isSecretVariable(variable[2]!) ? `${variable[1]}${mask(variable[3]!)}` : undefined;
+}
+/** The next flag (never masked after a credential flag that was given no value): influxdb3's shape, `--lower-case-words`. */
+const LONG_FLAG = /^--[a-z0-9]+(-[a-z0-9]+)*(=.*)?$/s;
 
 /**
  * An `entryPoint` or `command` as discovery keeps it (undefined when the task definition has none): credential values
@@ -81,7 +96,8 @@ export function keptArgs(xs: readonly unknown[] | undefined, before?: string): {
   for (const [i, a] of raw.entries()) {
     const prev = i ? raw[i - 1] : before;
     const flag = prev?.match(/^--?([A-Za-z0-9][\w-]*)$/);
-    const value = flag && isSecretFlag(flag[1]!) && !a.startsWith('-') ? mask(a) : maskText(a);
+    // A `-c` script is masked word by word (it stays readable); any other argument is one word, its whole value masked.
+    const value = flag && isSecretFlag(flag[1]!) && !LONG_FLAG.test(a) ? mask(a) : (prev !== '-c' && maskWhole(a)) || maskText(a);
     const whole = printable(value, '\n');
     const kept = whole.slice(0, Math.min(ARG_LIMITS.length, budget));
     if (kept.length < whole.length) clipped = true;
@@ -107,6 +123,8 @@ const IMAGE_COMMAND = ['influxdb3', 'serve'];
 const SHELLS = new Set(['sh', 'bash', 'dash', 'ash']);
 const base = (path: string | undefined) => (path ?? '').split('/').pop() ?? '';
 const shown = (a: string | undefined) => printable(a ?? '').slice(0, 60);
+/** An argument shown in a reason only when it is a plain word (a subcommand, a flag): any other may be a token. */
+const word = (a: string) => (/^-{0,2}[a-z][a-z0-9-]{0,29}$/.test(a) ? a : '…');
 
 /** The image's own entrypoint runs (the task definition does not replace it, or names it). */
 export const viaImageEntrypoint = (c: Pick<EcsContainer, 'entryPoint'>) => !c.entryPoint || c.entryPoint[0] === IMAGE_ENTRYPOINT;
@@ -162,7 +180,7 @@ function argv(c: Pick<EcsContainer, 'entryPoint' | 'command' | 'argsClipped'>): 
     expand = true;
   }
   if (base(args[0]) !== 'influxdb3' || args[1] !== 'serve')
-    return fail(`it runs ${shown(args[0]) || '(nothing)'}${args[1] !== undefined ? ` ${shown(args[1])}` : ''}, not influxdb3 serve`);
+    return fail(`it runs ${shown(args[0]) || '(nothing)'}${args[1] !== undefined ? ` ${word(args[1])}` : ''}, not influxdb3 serve`);
   return ok({ args, expand });
 }
 
