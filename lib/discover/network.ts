@@ -146,7 +146,9 @@ function subnetRoutes(t: RouteTable, main: boolean, lists: ReadonlyMap<string, R
   const routes = (t.Routes ?? []).flatMap((r): SubnetRoutes['routes'] => {
     const target = routeTarget(r);
     const destination = r.DestinationCidrBlock ?? r.DestinationIpv6CidrBlock;
-    if (destination) return [{ destination, family: r.DestinationCidrBlock ? 4 : 6, target }];
+    // A route a virtual private gateway propagates yields, at the same length, to a static route and a prefix list's.
+    const propagated = r.Origin === 'EnableVgwRoutePropagation' ? { propagated: true as const } : {};
+    if (destination) return [{ destination, family: r.DestinationCidrBlock ? 4 : 6, target, ...propagated }];
     const list = r.DestinationPrefixListId;
     if (!list) return [];
     // AWS's answer is hostile text: the id is echoed only in its own shape, the entries only as parsed CIDRs.
@@ -158,7 +160,7 @@ function subnetRoutes(t: RouteTable, main: boolean, lists: ReadonlyMap<string, R
     }
     return entries.value.slice(0, LIST_ENTRIES_MAX).flatMap((c) => {
       const cidr = parseCidr(c);
-      return cidr ? [{ destination: cidr.text, family: cidr.family, target, prefixList: named }] : [];
+      return cidr ? [{ destination: cidr.text, family: cidr.family, target, prefixList: named, ...propagated }] : [];
     });
   });
   return { routeTableId: t.RouteTableId ?? '', main, routes, ...(unreadLists.length ? { unreadLists } : {}) };

@@ -358,9 +358,10 @@ export interface SubnetRoutes {
   /**
    * Its routes, both families: the target (`igw-…`, `nat-…`, `pcx-…`, `tgw-…`, `vgw-…`, `vpce-…`, `eigw-…`, `eni-…`,
    * `local`; `blackhole` when inactive). The reply to a source takes the longest prefix containing it. A route to a
-   * managed prefix list is one entry per CIDR of the list, `prefixList` naming it (a CIDR route of the same length wins).
+   * managed prefix list is one entry per CIDR of the list, `prefixList` naming it. At the same length a static CIDR
+   * route wins, then a prefix list's, then a `propagated` one (a virtual private gateway's: AWS's route priority).
    */
-  routes: { destination: string; family: Family; target: string; prefixList?: string }[];
+  routes: { destination: string; family: Family; target: string; prefixList?: string; propagated?: true }[];
   /** Routes to a managed prefix list whose entries could not be read: what they cover is unknown. */
   unreadLists?: { prefixList: string; target: string; reason: string }[];
 }

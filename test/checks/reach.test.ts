@@ -19,6 +19,7 @@ import { loadBalancerPlaintext } from '../../lib/checks/instance.js';
 import { forwardingOf, routesBySubnet } from '../../lib/discover/network.js';
 import { subtractCidrs } from '../../lib/util/cidr.js';
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Route } from '@aws-sdk/client-ec2';
 import type { SubnetRoutes } from '../../lib/model.js';
 
 const check = (id: string): InstanceCheck => [...portExposureChecks, unexpectedPortsOpen].find((c) => c.id === id)!;
@@ -324,6 +325,34 @@ describe('routes to managed prefix lists', () => {
     const cidrs = Array.from({ length: 6 }, (_, i) => `${i * 32}.0.0.0/3`);
     const [o] = judge(withLists({}, [{ id: 'pl-0six', cidrs, target: IGW }]));
     expect(JSON.stringify(o!.details)).toContain('prefix list pl-0six (0.0.0.0/3, 32.0.0.0/3, 64.0.0.0/3, 96.0.0.0/3 and 2 more)');
+  });
+  it('at the same length a prefix list’s route wins over a propagated one, a static route over both (AWS route priority; the propagated VPN route won on the old code)', () => {
+    const propagated = { GatewayId: 'vgw-0123', Origin: 'EnableVgwRoutePropagation' as const, State: 'active' as const };
+    const judgeTable = (Routes: Route[]) => {
+      const table = { RouteTableId: 'rtb-0000000000000000v', VpcId: 'vpc-1', Associations: [{ SubnetId: 'subnet-1' }], Routes };
+      const lists = new Map([['pl-0halves', ok(['0.0.0.0/1', '128.0.0.0/1'])]]);
+      return judge(ok(routesBySubnet([table], new Map([['subnet-1', 'vpc-1']]), lists).get('subnet-1')!));
+    };
+    // A VPN propagating both halves of the internet, and the same halves as a prefix list to the internet gateway.
+    const halves = [
+      { DestinationCidrBlock: '0.0.0.0/1', ...propagated },
+      { DestinationCidrBlock: '128.0.0.0/1', ...propagated },
+      { DestinationPrefixListId: 'pl-0halves', GatewayId: IGW, Origin: 'CreateRoute' as const },
+    ];
+    expect(judgeTable(halves)[0]).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    // A propagated default route listed before the static one to the internet gateway: the static one carries the reply.
+    const both = [
+      { DestinationCidrBlock: '0.0.0.0/0', ...propagated },
+      { DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW, Origin: 'CreateRoute' as const },
+    ];
+    expect(judgeTable(both)[0]).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    // And the other way: a static route to a NAT gateway wins over a prefix list's to the internet gateway.
+    const nat = [
+      { DestinationCidrBlock: '0.0.0.0/1', NatGatewayId: 'nat-0123', Origin: 'CreateRoute' as const },
+      { DestinationCidrBlock: '128.0.0.0/1', NatGatewayId: 'nat-0123', Origin: 'CreateRoute' as const },
+      { DestinationPrefixListId: 'pl-0halves', GatewayId: IGW, Origin: 'CreateRoute' as const },
+    ];
+    expect(judgeTable(nat)[0]).toMatchObject({ severity: 'HIGH' });
   });
   it('missing evidence: a list to the internet gateway that could not be read may let sources in → HIGH, incomplete, never PASSED', () => {
     const unread = [{ prefixList: 'pl-0gone', target: IGW, reason: 'ec2:GetManagedPrefixListEntries: AccessDenied' }];
