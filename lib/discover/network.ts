@@ -705,16 +705,19 @@ function ruleSources(rule: Rule): string[] | undefined {
 
 /**
  * The weight with which these actions forward to the target group: undefined when no forward action names it. A weight
- * of 0 beside a group with a weight sends it nothing; a forward whose groups all weigh 0 is taken as forwarding to
- * each (AWS does not document it: never a pass on a guess). Absent weights are 1 (AWS's default).
+ * of 0 beside a group with a weight sends it nothing, unless the forward's target-group stickiness is on (a client whose
+ * cookie names the group is still sent there: stickiness takes precedence over weights); a forward whose groups all
+ * weigh 0 is taken as forwarding to each (AWS does not document it: never a pass on a guess). Absent weights are 1
+ * (AWS's default).
  */
 function forwardWeight(actions: Action[] | undefined, arn: string): number | undefined {
   let weight: number | undefined;
   for (const a of actions ?? []) {
     if (a.Type !== 'forward') continue;
     const groups = a.ForwardConfig?.TargetGroups ?? [];
-    const allZero = groups.length > 0 && groups.every((g) => (g.Weight ?? 1) === 0);
-    for (const g of groups) if (g.TargetGroupArn === arn) weight = Math.max(weight ?? 0, allZero ? 1 : (g.Weight ?? 1));
+    const toEach =
+      (groups.length > 0 && groups.every((g) => (g.Weight ?? 1) === 0)) || a.ForwardConfig?.TargetGroupStickinessConfig?.Enabled === true;
+    for (const g of groups) if (g.TargetGroupArn === arn) weight = Math.max(weight ?? 0, toEach ? 1 : (g.Weight ?? 1));
     if (a.TargetGroupArn === arn && !groups.some((g) => g.TargetGroupArn === arn)) weight = Math.max(weight ?? 0, 1);
   }
   return weight;

@@ -733,6 +733,22 @@ describe('what an ALB listener’s rules leave to a target group (forwardingOf)'
     expect(forwardingOf([byDefault(forward([TG, 1], [OTHER, 0]))], TG)).toEqual({});
     expect(forwardingOf([byDefault(forward([TG, 0], [OTHER, 0]))], TG)).toEqual({});
   });
+  it('weight 0 with target-group stickiness on: a client holding the group’s cookie is still sent there, so it is a path (no path on the old code)', () => {
+    const sticky = (actions: Rule['Actions']): Rule['Actions'] =>
+      actions!.map((a) => ({
+        ...a,
+        ForwardConfig: { ...a.ForwardConfig, TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 } },
+      }));
+    expect(forwardingOf([byDefault(sticky(forward([TG, 0], [OTHER, 1])))], TG)).toEqual({});
+    const shadowing = [rule('1', [path('*')], sticky(forward([OTHER, 1], [TG, 0]))), byDefault(fixed)];
+    expect(forwardingOf(shadowing, TG)).toEqual({ rules: ['priority 1'] });
+    // Stickiness off (or absent): weight 0 still sends nothing.
+    const off = forward([TG, 0], [OTHER, 1])!.map((a) => ({
+      ...a,
+      ForwardConfig: { ...a.ForwardConfig, TargetGroupStickinessConfig: { Enabled: false } },
+    }));
+    expect(forwardingOf([byDefault(off)], TG)).toEqual({ sources: [], unused: ['weight 0 in the default action'] });
+  });
   it('weight 0 in the default action but a rule forwards there: the rule is the path', () => {
     const rules = [rule('10', [path('/api/*')], forward([TG])), byDefault(forward([TG, 0], [OTHER, 5]))];
     expect(forwardingOf(rules, TG)).toEqual({ rules: ['priority 10'], unused: ['weight 0 in the default action'] });
