@@ -354,6 +354,38 @@ describe('routes to managed prefix lists', () => {
     ];
     expect(judgeTable(nat)[0]).toMatchObject({ severity: 'HIGH' });
   });
+  it('attacks that stay closed or open as AWS routes them (verified: pass on the old code too): blackhole, IPv6 lists, an empty list', () => {
+    const judgeTable = (Routes: Route[], lists: [string, string[]][], v6 = false) => {
+      const table = { RouteTableId: 'rtb-0000000000000000b', VpcId: 'vpc-1', Associations: [{ SubnetId: 'subnet-1' }], Routes };
+      const routes = ok(
+        routesBySubnet([table], new Map([['subnet-1', 'vpc-1']]), new Map(lists.map(([id, c]) => [id, ok(c)]))).get('subnet-1')!,
+      );
+      const interfaces = onPublicSubnet(v6 ? { publicIpv4: [], publicIpv6: ['2a05:d018::1'], routes } : { routes });
+      return http.evaluate(
+        ctx({ net: net(v6 ? [open(SG, 'tcp', 8086, '::/0')] : world, { ...(v6 ? {} : { publicIpv4: [IP] }), interfaces }) }),
+      )[0]!;
+    };
+    // A blackhole route to the internet gateway drops the reply (a CIDR or a prefix list's), and takes its sources from a shorter route.
+    expect(judgeTable([{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW, State: 'blackhole' }], [])).toMatchObject({ severity: 'HIGH' });
+    const blackholeList = judgeTable(
+      [
+        { DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW, State: 'active' },
+        { DestinationPrefixListId: 'pl-0a1f', GatewayId: IGW, State: 'blackhole' },
+      ],
+      [['pl-0a1f', ['0.0.0.0/1', '128.0.0.0/1']]],
+    );
+    expect(blackholeList).toMatchObject({ severity: 'HIGH' });
+    expect(blackholeList.summary).toContain('prefix list pl-0a1f (0.0.0.0/1, 128.0.0.0/1) to blackhole');
+    // An IPv6 list to the internet gateway opens the IPv6 path, and only that family.
+    const v6 = [{ DestinationPrefixListId: 'pl-0six', GatewayId: IGW }];
+    expect(judgeTable(v6, [['pl-0six', ['::/1', '8000::/1']]], true)).toMatchObject({ severity: 'CRITICAL' });
+    expect(judgeTable(v6, [['pl-0six', ['::/1', '8000::/1']]])).toMatchObject({ severity: 'HIGH' });
+    // A list of no entry routes nothing: the default route decides.
+    const empty = { DestinationPrefixListId: 'pl-0empty', NatGatewayId: 'nat-0123' };
+    expect(judgeTable([{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW }, empty], [['pl-0empty', []]])).toMatchObject({
+      severity: 'CRITICAL',
+    });
+  });
   it('missing evidence: a list to the internet gateway that could not be read may let sources in → HIGH, incomplete, never PASSED', () => {
     const unread = [{ prefixList: 'pl-0gone', target: IGW, reason: 'ec2:GetManagedPrefixListEntries: AccessDenied' }];
     const [o] = judge(withLists({}, [], unread));
