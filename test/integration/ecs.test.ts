@@ -195,6 +195,19 @@ beforeAll(async () => {
         command: [`exec influxdb3 serve --node-id n8 --with'out'-auth --aws-secret-access-key '${PLANTED} x'`],
         groups: ['vpc-8086'],
       },
+      // INFLUXDB3_UNSET_VARS naming --without-auth's variable: which images' entrypoint applies it is told by the tag.
+      {
+        name: 'influx3-unset',
+        image: 'influxdb:3-core',
+        environment: { INFLUXDB3_START_WITHOUT_AUTH: 'true', INFLUXDB3_UNSET_VARS: 'INFLUXDB3_START_WITHOUT_AUTH' },
+        groups: ['vpc-8086'],
+      },
+      {
+        name: 'influx3-unset-old',
+        image: 'influxdb:3.6.0-core',
+        environment: { INFLUXDB3_START_WITHOUT_AUTH: 'true', INFLUXDB3_UNSET_VARS: 'INFLUXDB3_START_WITHOUT_AUTH' },
+        groups: ['vpc-8086'],
+      },
       {
         name: 'grafana',
         image: 'grafana/grafana:11.0.0',
@@ -237,6 +250,8 @@ describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
         'influx3-leaks',
         'influx3-wrapped',
         'influx3-script',
+        'influx3-unset',
+        'influx3-unset-old',
       ].sort(),
     );
     expect(result.instances.map((i) => i.instanceId)).toEqual(estate.instances['ec2-influx']);
@@ -424,6 +439,13 @@ describe('InfluxDB 3 containers, judged from their task definitions', () => {
     const [wrapped] = of('influx3-wrapped', 'auth.disabled');
     expect(wrapped!.status).toBe('NOT_AVAILABLE');
     expect(wrapped!.evidence.reason).toMatch(/influx3-wrapped:1\/influxdb: it runs env …, not influxdb3 serve/);
+  });
+
+  it('INFLUXDB3_UNSET_VARS is applied only where the tag tells an entrypoint that applies it (3.8+): else never a PASS on it (a wrong PASS on the code of 0782408)', () => {
+    const [unknown] = of('influx3-unset', 'auth.disabled');
+    expect(unknown!.status).toBe('NOT_AVAILABLE');
+    expect(unknown!.evidence.reason).toMatch(/INFLUXDB3_UNSET_VARS names INFLUXDB3_START_WITHOUT_AUTH: whether/);
+    expect(verdict('influx3-unset-old', 'auth.disabled')).toBe('FAILED HIGH');
   });
 });
 
