@@ -682,7 +682,7 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
 
 /** Whether a route's target is a scanned instance: by id, or (IP targets) by a private address in the target group's VPC. */
 function targetsSelected(inv: RegionInventory): (r: RegionLoadBalancerRoute) => boolean {
-  const ids = new Set(inv.instances.map((i) => i.instanceId));
+  const ids = new Set(inv.instances.flatMap((i) => [i.instanceId, ...(i.hostInstanceIds ?? [])]));
   const addresses = new Set(inv.instances.flatMap((i) => [...i.privateIps, ...i.ipv6].map((ip) => `${i.vpcId}|${ip}`)));
   return (r) => (r.target.kind === 'ip' ? addresses.has(`${r.vpcId}|${r.targetId}`) : ids.has(r.targetId));
 }

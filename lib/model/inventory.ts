@@ -40,6 +40,11 @@ export interface Instance {
   metadataOptions?: MetadataOptions;
   /** When the instance last started (ISO 8601): its user data cannot have changed since while it runs. */
   launchTime?: string;
+  /**
+   * An ECS service on bridge or host networking: the EC2 container instances its tasks run on, which stand for it (a
+   * load balancer's instance target on one of them is a way to it, at the port the route names).
+   */
+  hostInstanceIds?: string[];
 }
 
 export interface MetadataOptions {

@@ -127,6 +127,7 @@ export function asInstance(
     publicIps: unique(interfaces.flatMap((n) => n.publicIps)),
     ipv6: [],
     blockDevices: [],
+    ...(hosts.length ? { hostInstanceIds: unique(hosts.map((h) => h.instanceId)) } : {}),
   };
 }
 
