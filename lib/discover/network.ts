@@ -746,6 +746,10 @@ function matchesEveryRequest(rule: Rule): boolean {
   );
 }
 
+/** Whether a rule's actions end the request (a forward, redirect or fixed response): else what it does is not read. */
+const answersItself = (rule: Rule): boolean =>
+  (rule.Actions ?? []).some((a) => a.Type === 'forward' || a.Type === 'redirect' || a.Type === 'fixed-response');
+
 /** Every source of both families (what a listener's clients may be). */
 const EVERY_SOURCE = ['0.0.0.0/0', '::/0'];
 
@@ -813,7 +817,7 @@ export function forwardingOf(rules: readonly Rule[], arn: string): Partial<Regio
         }
       }
     }
-    if (placed && !rule.IsDefault && matchesEveryRequest(rule)) {
+    if (placed && !rule.IsDefault && matchesEveryRequest(rule) && answersItself(rule)) {
       const took = own ? intersectCidrs(remaining, own) : remaining;
       if (took.length) {
         const from = own ? ` from ${sourcesText(own)}` : '';

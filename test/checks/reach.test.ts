@@ -806,6 +806,16 @@ describe('what an ALB listener’s rules leave to a target group (forwardingOf)'
   ])('%s never shadows the rules after it', (_, conditions) => {
     expect(forwardingOf([rule('1', conditions as Rule['Conditions'], fixed), byDefault(forward([TG]))], TG)).toEqual({});
   });
+  it('a match-all rule whose answer is not read (no action, or no terminal one) shadows nothing: never a closed listener on a guess (closed on the old code)', () => {
+    for (const actions of [[], undefined, [{ Type: 'authenticate-oidc' }], [{ Type: 'x\u001b' }]] as Rule['Actions'][])
+      expect(forwardingOf([rule('1', [path('*')], actions), byDefault(forward([TG]))], TG)).toEqual({});
+    // An authentication before a terminal action still answers every request (the IdP's redirect, or the forward).
+    const authenticated: Rule['Actions'] = [
+      { Type: 'authenticate-cognito', Order: 1 },
+      { Type: 'fixed-response', Order: 2 },
+    ];
+    expect(forwardingOf([rule('1', [path('*')], authenticated), byDefault(forward([TG]))], TG)).toMatchObject({ sources: [] });
+  });
   it('priority order, not list order: a match-all rule after the forwarding rule shadows nothing of it', () => {
     const rules = [byDefault(fixed), rule('20', [path('*')], fixed), rule('10', [path('/api/*')], forward([TG]))];
     expect(forwardingOf(rules, TG)).toEqual({ rules: ['priority 10'] });
