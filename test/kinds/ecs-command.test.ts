@@ -223,6 +223,20 @@ describe('serveOf: the influxdb3 serve a container runs', () => {
     expect(flagsOf(kept(['sh', '-c'], ['influxdb3 serve #--without-auth']))).toEqual({ flags: {}, secretFlags: {} });
   });
 
+  it('wrappers and hiding places of --without-auth are never read as a PASS (verified: NOT_AVAILABLE on the old code too)', () => {
+    // A wrapper before influxdb3 (env, tini, a second command of a script): not read, the reason says what runs.
+    expect(flagsOf(kept(['env', 'X=Y', 'influxdb3', 'serve', '--without-auth'], undefined))).toBe('it runs env …, not influxdb3 serve');
+    expect(flagsOf(kept(['/usr/bin/tini', '--'], ['influxdb3', 'serve', '--without-auth']))).toBe(
+      'it runs /usr/bin/tini …, not influxdb3 serve',
+    );
+    expect(flagsOf(kept(['sh', '-c'], ['influxdb3 serve && influxdb3 serve --without-auth']))).toMatch(/shell script/);
+    expect(flagsOf(kept(['sh', '-c'], ['exec -a x influxdb3 serve --without-auth']))).toMatch(/shell script/);
+    // A global option before the subcommand: not read (the subcommand is not where it is expected).
+    expect(flagsOf(kept(undefined, ['influxdb3', '--num-threads', '2', 'serve', '--without-auth']))).toMatch(/not influxdb3 serve/);
+    // After `--` clap takes positional arguments, which serve refuses (the server does not start): as the collector reads it.
+    expect(flagsOf(kept(undefined, ['serve', '--', '--without-auth']))).toEqual({ flags: {}, secretFlags: {} });
+  });
+
   it('BOOL3 is the collector’s list (collector/collect.sh), so both read a command line alike', () => {
     const sh = readFileSync(new URL('../../collector/collect.sh', import.meta.url), 'utf8');
     const m = /BOOL3 = set\(\('([^']+)'\s*'([^']+)'\)\.split\(\)\)/.exec(sh.replace(/\n\s*/g, ' '));
