@@ -146,7 +146,9 @@ function subnetRoutes(t: RouteTable, main: boolean, lists: ReadonlyMap<string, R
   const routes = (t.Routes ?? []).flatMap((r): SubnetRoutes['routes'] => {
     const target = routeTarget(r);
     const destination = r.DestinationCidrBlock ?? r.DestinationIpv6CidrBlock;
-    if (destination) return [{ destination, family: r.DestinationCidrBlock ? 4 : 6, target }];
+    // A route a virtual private gateway propagates yields, at the same length, to a static route and a prefix list's.
+    const propagated = r.Origin === 'EnableVgwRoutePropagation' ? { propagated: true as const } : {};
+    if (destination) return [{ destination, family: r.DestinationCidrBlock ? 4 : 6, target, ...propagated }];
     const list = r.DestinationPrefixListId;
     if (!list) return [];
     // AWS's answer is hostile text: the id is echoed only in its own shape, the entries only as parsed CIDRs.
@@ -158,7 +160,7 @@ function subnetRoutes(t: RouteTable, main: boolean, lists: ReadonlyMap<string, R
     }
     return entries.value.slice(0, LIST_ENTRIES_MAX).flatMap((c) => {
       const cidr = parseCidr(c);
-      return cidr ? [{ destination: cidr.text, family: cidr.family, target, prefixList: named }] : [];
+      return cidr ? [{ destination: cidr.text, family: cidr.family, target, prefixList: named, ...propagated }] : [];
     });
   });
   return { routeTableId: t.RouteTableId ?? '', main, routes, ...(unreadLists.length ? { unreadLists } : {}) };
@@ -680,7 +682,7 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
 
 /** Whether a route's target is a scanned instance: by id, or (IP targets) by a private address in the target group's VPC. */
 function targetsSelected(inv: RegionInventory): (r: RegionLoadBalancerRoute) => boolean {
-  const ids = new Set(inv.instances.map((i) => i.instanceId));
+  const ids = new Set(inv.instances.flatMap((i) => [i.instanceId, ...(i.hostInstanceIds ?? [])]));
   const addresses = new Set(inv.instances.flatMap((i) => [...i.privateIps, ...i.ipv6].map((ip) => `${i.vpcId}|${ip}`)));
   return (r) => (r.target.kind === 'ip' ? addresses.has(`${r.vpcId}|${r.targetId}`) : ids.has(r.targetId));
 }
@@ -703,16 +705,19 @@ function ruleSources(rule: Rule): string[] | undefined {
 
 /**
  * The weight with which these actions forward to the target group: undefined when no forward action names it. A weight
- * of 0 beside a group with a weight sends it nothing; a forward whose groups all weigh 0 is taken as forwarding to
- * each (AWS does not document it: never a pass on a guess). Absent weights are 1 (AWS's default).
+ * of 0 beside a group with a weight sends it nothing, unless the forward's target-group stickiness is on (a client whose
+ * cookie names the group is still sent there: stickiness takes precedence over weights); a forward whose groups all
+ * weigh 0 is taken as forwarding to each (AWS does not document it: never a pass on a guess). Absent weights are 1
+ * (AWS's default).
  */
 function forwardWeight(actions: Action[] | undefined, arn: string): number | undefined {
   let weight: number | undefined;
   for (const a of actions ?? []) {
     if (a.Type !== 'forward') continue;
     const groups = a.ForwardConfig?.TargetGroups ?? [];
-    const allZero = groups.length > 0 && groups.every((g) => (g.Weight ?? 1) === 0);
-    for (const g of groups) if (g.TargetGroupArn === arn) weight = Math.max(weight ?? 0, allZero ? 1 : (g.Weight ?? 1));
+    const toEach =
+      (groups.length > 0 && groups.every((g) => (g.Weight ?? 1) === 0)) || a.ForwardConfig?.TargetGroupStickinessConfig?.Enabled === true;
+    for (const g of groups) if (g.TargetGroupArn === arn) weight = Math.max(weight ?? 0, toEach ? 1 : (g.Weight ?? 1));
     if (a.TargetGroupArn === arn && !groups.some((g) => g.TargetGroupArn === arn)) weight = Math.max(weight ?? 0, 1);
   }
   return weight;
@@ -740,6 +745,10 @@ function matchesEveryRequest(rule: Rule): boolean {
     )
   );
 }
+
+/** Whether a rule's actions end the request (a forward, redirect or fixed response): else what it does is not read. */
+const answersItself = (rule: Rule): boolean =>
+  (rule.Actions ?? []).some((a) => a.Type === 'forward' || a.Type === 'redirect' || a.Type === 'fixed-response');
 
 /** Every source of both families (what a listener's clients may be). */
 const EVERY_SOURCE = ['0.0.0.0/0', '::/0'];
@@ -808,7 +817,7 @@ export function forwardingOf(rules: readonly Rule[], arn: string): Partial<Regio
         }
       }
     }
-    if (placed && !rule.IsDefault && matchesEveryRequest(rule)) {
+    if (placed && !rule.IsDefault && matchesEveryRequest(rule) && answersItself(rule)) {
       const took = own ? intersectCidrs(remaining, own) : remaining;
       if (took.length) {
         const from = own ? ` from ${sourcesText(own)}` : '';

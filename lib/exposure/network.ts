@@ -108,14 +108,14 @@ function routesTo(all: readonly RegionLoadBalancerRoute[], instance: Instance): 
     for (const r of all) index.set(r.targetId, [...(index.get(r.targetId) ?? []), r]);
     byTarget.set(all, index);
   }
-  const ids = unique([instance.instanceId, ...instance.privateIps, ...instance.ipv6]);
+  // An ECS service on bridge or host networking: its container instances' ids stand for it.
+  const own = new Set([instance.instanceId, ...(instance.hostInstanceIds ?? [])]);
+  const ids = unique([...own, ...instance.privateIps, ...instance.ipv6]);
   // An IP target is an address in the target group's VPC: the same private address in another VPC is another host.
   return ids
     .flatMap((id) => index.get(id) ?? [])
     .filter((r) =>
-      r.target.kind === 'ip'
-        ? r.targetId !== instance.instanceId && r.vpcId !== undefined && r.vpcId === instance.vpcId
-        : r.targetId === instance.instanceId,
+      r.target.kind === 'ip' ? !own.has(r.targetId) && r.vpcId !== undefined && r.vpcId === instance.vpcId : own.has(r.targetId),
     );
 }
 

@@ -171,13 +171,17 @@ function routeNames(used: { destination: string; target: string; prefixList?: st
   });
 }
 
+/** A route's place among routes of the same length (lower first). */
+const routeRank = (x: SubnetRoutes['routes'][number]): number => (x.propagated ? 2 : x.prefixList ? 1 : 0);
+
 function routeHopOnce(r: SubnetRoutes, family: Family, sources: readonly string[]): HopResult {
   const routes = r.routes
     .filter((x) => x.family === family)
     .map((x) => ({ ...x, length: parseCidr(x.destination)?.prefixLength ?? -1 }))
     .filter((x) => x.length >= 0)
-    // Longest prefix first; at the same length a CIDR route before a prefix list's (AWS's route priority).
-    .sort((x, y) => y.length - x.length || Number(!!x.prefixList) - Number(!!y.prefixList));
+    // Longest prefix first; at the same length a static CIDR route, then a prefix list's, then a propagated one (AWS's
+    // route priority: docs.aws.amazon.com/vpc/latest/userguide/route-tables-priority.html).
+    .sort((x, y) => y.length - x.length || routeRank(x) - routeRank(y));
   let remaining: readonly string[] = sources;
   const passed: string[] = [];
   const used: typeof routes = [];

@@ -40,6 +40,11 @@ export interface Instance {
   metadataOptions?: MetadataOptions;
   /** When the instance last started (ISO 8601): its user data cannot have changed since while it runs. */
   launchTime?: string;
+  /**
+   * An ECS service on bridge or host networking: the EC2 container instances its tasks run on, which stand for it (a
+   * load balancer's instance target on one of them is a way to it, at the port the route names).
+   */
+  hostInstanceIds?: string[];
 }
 
 export interface MetadataOptions {
@@ -358,9 +363,10 @@ export interface SubnetRoutes {
   /**
    * Its routes, both families: the target (`igw-…`, `nat-…`, `pcx-…`, `tgw-…`, `vgw-…`, `vpce-…`, `eigw-…`, `eni-…`,
    * `local`; `blackhole` when inactive). The reply to a source takes the longest prefix containing it. A route to a
-   * managed prefix list is one entry per CIDR of the list, `prefixList` naming it (a CIDR route of the same length wins).
+   * managed prefix list is one entry per CIDR of the list, `prefixList` naming it. At the same length a static CIDR
+   * route wins, then a prefix list's, then a `propagated` one (a virtual private gateway's: AWS's route priority).
    */
-  routes: { destination: string; family: Family; target: string; prefixList?: string }[];
+  routes: { destination: string; family: Family; target: string; prefixList?: string; propagated?: true }[];
   /** Routes to a managed prefix list whose entries could not be read: what they cover is unknown. */
   unreadLists?: { prefixList: string; target: string; reason: string }[];
 }

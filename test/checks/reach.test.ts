@@ -19,6 +19,7 @@ import { loadBalancerPlaintext } from '../../lib/checks/instance.js';
 import { forwardingOf, routesBySubnet } from '../../lib/discover/network.js';
 import { subtractCidrs } from '../../lib/util/cidr.js';
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Route } from '@aws-sdk/client-ec2';
 import type { SubnetRoutes } from '../../lib/model.js';
 
 const check = (id: string): InstanceCheck => [...portExposureChecks, unexpectedPortsOpen].find((c) => c.id === id)!;
@@ -324,6 +325,66 @@ describe('routes to managed prefix lists', () => {
     const cidrs = Array.from({ length: 6 }, (_, i) => `${i * 32}.0.0.0/3`);
     const [o] = judge(withLists({}, [{ id: 'pl-0six', cidrs, target: IGW }]));
     expect(JSON.stringify(o!.details)).toContain('prefix list pl-0six (0.0.0.0/3, 32.0.0.0/3, 64.0.0.0/3, 96.0.0.0/3 and 2 more)');
+  });
+  it('at the same length a prefix list’s route wins over a propagated one, a static route over both (AWS route priority; the propagated VPN route won on the old code)', () => {
+    const propagated = { GatewayId: 'vgw-0123', Origin: 'EnableVgwRoutePropagation' as const, State: 'active' as const };
+    const judgeTable = (Routes: Route[]) => {
+      const table = { RouteTableId: 'rtb-0000000000000000v', VpcId: 'vpc-1', Associations: [{ SubnetId: 'subnet-1' }], Routes };
+      const lists = new Map([['pl-0halves', ok(['0.0.0.0/1', '128.0.0.0/1'])]]);
+      return judge(ok(routesBySubnet([table], new Map([['subnet-1', 'vpc-1']]), lists).get('subnet-1')!));
+    };
+    // A VPN propagating both halves of the internet, and the same halves as a prefix list to the internet gateway.
+    const halves = [
+      { DestinationCidrBlock: '0.0.0.0/1', ...propagated },
+      { DestinationCidrBlock: '128.0.0.0/1', ...propagated },
+      { DestinationPrefixListId: 'pl-0halves', GatewayId: IGW, Origin: 'CreateRoute' as const },
+    ];
+    expect(judgeTable(halves)[0]).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    // A propagated default route listed before the static one to the internet gateway: the static one carries the reply.
+    const both = [
+      { DestinationCidrBlock: '0.0.0.0/0', ...propagated },
+      { DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW, Origin: 'CreateRoute' as const },
+    ];
+    expect(judgeTable(both)[0]).toMatchObject({ status: 'FAILED', severity: 'CRITICAL' });
+    // And the other way: a static route to a NAT gateway wins over a prefix list's to the internet gateway.
+    const nat = [
+      { DestinationCidrBlock: '0.0.0.0/1', NatGatewayId: 'nat-0123', Origin: 'CreateRoute' as const },
+      { DestinationCidrBlock: '128.0.0.0/1', NatGatewayId: 'nat-0123', Origin: 'CreateRoute' as const },
+      { DestinationPrefixListId: 'pl-0halves', GatewayId: IGW, Origin: 'CreateRoute' as const },
+    ];
+    expect(judgeTable(nat)[0]).toMatchObject({ severity: 'HIGH' });
+  });
+  it('attacks that stay closed or open as AWS routes them (verified: pass on the old code too): blackhole, IPv6 lists, an empty list', () => {
+    const judgeTable = (Routes: Route[], lists: [string, string[]][], v6 = false) => {
+      const table = { RouteTableId: 'rtb-0000000000000000b', VpcId: 'vpc-1', Associations: [{ SubnetId: 'subnet-1' }], Routes };
+      const routes = ok(
+        routesBySubnet([table], new Map([['subnet-1', 'vpc-1']]), new Map(lists.map(([id, c]) => [id, ok(c)]))).get('subnet-1')!,
+      );
+      const interfaces = onPublicSubnet(v6 ? { publicIpv4: [], publicIpv6: ['2a05:d018::1'], routes } : { routes });
+      return http.evaluate(
+        ctx({ net: net(v6 ? [open(SG, 'tcp', 8086, '::/0')] : world, { ...(v6 ? {} : { publicIpv4: [IP] }), interfaces }) }),
+      )[0]!;
+    };
+    // A blackhole route to the internet gateway drops the reply (a CIDR or a prefix list's), and takes its sources from a shorter route.
+    expect(judgeTable([{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW, State: 'blackhole' }], [])).toMatchObject({ severity: 'HIGH' });
+    const blackholeList = judgeTable(
+      [
+        { DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW, State: 'active' },
+        { DestinationPrefixListId: 'pl-0a1f', GatewayId: IGW, State: 'blackhole' },
+      ],
+      [['pl-0a1f', ['0.0.0.0/1', '128.0.0.0/1']]],
+    );
+    expect(blackholeList).toMatchObject({ severity: 'HIGH' });
+    expect(blackholeList.summary).toContain('prefix list pl-0a1f (0.0.0.0/1, 128.0.0.0/1) to blackhole');
+    // An IPv6 list to the internet gateway opens the IPv6 path, and only that family.
+    const v6 = [{ DestinationPrefixListId: 'pl-0six', GatewayId: IGW }];
+    expect(judgeTable(v6, [['pl-0six', ['::/1', '8000::/1']]], true)).toMatchObject({ severity: 'CRITICAL' });
+    expect(judgeTable(v6, [['pl-0six', ['::/1', '8000::/1']]])).toMatchObject({ severity: 'HIGH' });
+    // A list of no entry routes nothing: the default route decides.
+    const empty = { DestinationPrefixListId: 'pl-0empty', NatGatewayId: 'nat-0123' };
+    expect(judgeTable([{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW }, empty], [['pl-0empty', []]])).toMatchObject({
+      severity: 'CRITICAL',
+    });
   });
   it('missing evidence: a list to the internet gateway that could not be read may let sources in → HIGH, incomplete, never PASSED', () => {
     const unread = [{ prefixList: 'pl-0gone', target: IGW, reason: 'ec2:GetManagedPrefixListEntries: AccessDenied' }];
@@ -704,6 +765,22 @@ describe('what an ALB listener’s rules leave to a target group (forwardingOf)'
     expect(forwardingOf([byDefault(forward([TG, 1], [OTHER, 0]))], TG)).toEqual({});
     expect(forwardingOf([byDefault(forward([TG, 0], [OTHER, 0]))], TG)).toEqual({});
   });
+  it('weight 0 with target-group stickiness on: a client holding the group’s cookie is still sent there, so it is a path (no path on the old code)', () => {
+    const sticky = (actions: Rule['Actions']): Rule['Actions'] =>
+      actions!.map((a) => ({
+        ...a,
+        ForwardConfig: { ...a.ForwardConfig, TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 } },
+      }));
+    expect(forwardingOf([byDefault(sticky(forward([TG, 0], [OTHER, 1])))], TG)).toEqual({});
+    const shadowing = [rule('1', [path('*')], sticky(forward([OTHER, 1], [TG, 0]))), byDefault(fixed)];
+    expect(forwardingOf(shadowing, TG)).toEqual({ rules: ['priority 1'] });
+    // Stickiness off (or absent): weight 0 still sends nothing.
+    const off = forward([TG, 0], [OTHER, 1])!.map((a) => ({
+      ...a,
+      ForwardConfig: { ...a.ForwardConfig, TargetGroupStickinessConfig: { Enabled: false } },
+    }));
+    expect(forwardingOf([byDefault(off)], TG)).toEqual({ sources: [], unused: ['weight 0 in the default action'] });
+  });
   it('weight 0 in the default action but a rule forwards there: the rule is the path', () => {
     const rules = [rule('10', [path('/api/*')], forward([TG])), byDefault(forward([TG, 0], [OTHER, 5]))];
     expect(forwardingOf(rules, TG)).toEqual({ rules: ['priority 10'], unused: ['weight 0 in the default action'] });
@@ -728,6 +805,16 @@ describe('what an ALB listener’s rules leave to a target group (forwardingOf)'
     ['no condition at all (not a rule AWS accepts)', []],
   ])('%s never shadows the rules after it', (_, conditions) => {
     expect(forwardingOf([rule('1', conditions as Rule['Conditions'], fixed), byDefault(forward([TG]))], TG)).toEqual({});
+  });
+  it('a match-all rule whose answer is not read (no action, or no terminal one) shadows nothing: never a closed listener on a guess (closed on the old code)', () => {
+    for (const actions of [[], undefined, [{ Type: 'authenticate-oidc' }], [{ Type: 'x\u001b' }]] as Rule['Actions'][])
+      expect(forwardingOf([rule('1', [path('*')], actions), byDefault(forward([TG]))], TG)).toEqual({});
+    // An authentication before a terminal action still answers every request (the IdP's redirect, or the forward).
+    const authenticated: Rule['Actions'] = [
+      { Type: 'authenticate-cognito', Order: 1 },
+      { Type: 'fixed-response', Order: 2 },
+    ];
+    expect(forwardingOf([rule('1', [path('*')], authenticated), byDefault(forward([TG]))], TG)).toMatchObject({ sources: [] });
   });
   it('priority order, not list order: a match-all rule after the forwarding rule shadows nothing of it', () => {
     const rules = [byDefault(fixed), rule('20', [path('*')], fixed), rule('10', [path('/api/*')], forward([TG]))];

@@ -35,10 +35,17 @@ beforeAll(async () => {
   estate = await seedEstate(account.seeder(R), {
     region: R,
     ebsDefaultEncryption: true,
-    groups: [{ name: 'world-8086', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] }],
+    groups: [
+      { name: 'world-8086', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
+      { name: 'alb-80', rules: [{ ports: 80, cidrs: ['0.0.0.0/0'] }] },
+    ],
     // The container instances: not tagged (not InfluxDB instances of their own), public, world-open on 8086, their root
     // volume unencrypted (the containers' writable layers and Docker volumes are on it).
     instances: [{ name: 'container-host', groups: ['world-8086'], publicIp: true, count: 2, rootEncrypted: false }],
+    // An internet-facing ALB forwarding to the container instances' 8086 (instance targets, as ECS registers a bridge task).
+    loadBalancers: [
+      { name: 'alb', kind: 'application', groups: ['alb-80'], listeners: [{ port: 80, targetPort: 8086, targets: ['container-host'] }] },
+    ],
   });
   const ecs = new ECSClient({ region: R, endpoint: endpoint(), credentials: account.credentials });
   const cluster = (await ecs.send(new CreateClusterCommand({ clusterName: 'ec2-cluster' }))).cluster!.clusterArn!;
@@ -85,10 +92,31 @@ beforeAll(async () => {
 
 describe('EC2 launch type, bridge or host networking', () => {
   it("bridge with 8086 on the host's 8086, and host networking: judged on the container instance's groups and address", () => {
-    expect(verdict('influx-bridge', 'net.http-port-public')).toEqual(['FAILED']);
-    expect(verdict('influx-hostnet', 'net.http-port-public')).toEqual(['FAILED']);
-    const f = result.document.findings.find((x) => x.instanceId === arns['influx-bridge'] && x.checkId === 'net.http-port-public')!;
-    expect(f.resource).toMatchObject({ type: 'AwsEc2SecurityGroup', id: estate.groups['world-8086'] });
+    for (const name of ['influx-bridge', 'influx-hostnet']) {
+      const f = result.document.findings.filter((x) => x.instanceId === arns[name] && x.checkId === 'net.http-port-public');
+      expect(f.find((x) => x.resource.type === 'AwsEc2SecurityGroup')).toMatchObject({
+        status: 'FAILED',
+        resource: { id: estate.groups['world-8086'] },
+      });
+    }
+  });
+
+  // Fails on the code of 0782408 (no finding on the ALB): its instance targets are the container instances, which
+  // stand for the service; a load balancer's path to them is the service's path.
+  it("an internet-facing ALB forwarding to the container instance's 8086 is a path to the bridge and host services: CRITICAL on the ALB", () => {
+    for (const name of ['influx-bridge', 'influx-hostnet']) {
+      const f = result.document.findings.find(
+        (x) => x.instanceId === arns[name] && x.checkId === 'net.http-port-public' && x.resource.type === 'AwsElbv2LoadBalancer',
+      );
+      expect({ name, status: f?.status, severity: f?.severity, id: f?.resource.id }).toEqual({
+        name,
+        status: 'FAILED',
+        severity: 'CRITICAL',
+        id: estate.loadBalancers.alb,
+      });
+    }
+    // A dynamic host port: not judged, whatever points at the host.
+    expect(verdict('influx-dynamic', 'net.http-port-public')).toEqual(['NOT_AVAILABLE']);
   });
 
   it('a dynamic host port (bridge, hostPort 0) is NOT_AVAILABLE with the reason, never a pass', () => {

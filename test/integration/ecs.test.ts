@@ -163,6 +163,51 @@ beforeAll(async () => {
         command: ['influxdb3', 'serve', ...Array.from({ length: 5000 }, (_, i) => `--x${i}=\u001b[2J`)],
         groups: ['vpc-8086'],
       },
+      // Attacks on the reading (each a wrong PASS or a leaked fragment on the code of 0782408): a lone $VAR the
+      // entrypoint expands to --without-auth, credential values a first masking left pieces of, quotes a shell joins.
+      {
+        name: 'influx3-leaks',
+        image: 'influxdb:3-core',
+        command: [
+          'serve',
+          '$AUTH_MODE',
+          `--aws-session-token=x;${PLANTED}`,
+          `--telemetry-endpoint=https://u:p@${PLANTED}@t.example`,
+          '--aws-secret-access-key',
+          `-${PLANTED}`,
+          '--node-id',
+          'n9',
+        ],
+        environment: { AUTH_MODE: '--without-auth', AWS_SESSION_TOKEN: PLANTED, DB_PASSWORD: PLANTED },
+        groups: ['vpc-8086'],
+      },
+      {
+        name: 'influx3-wrapped',
+        image: 'influxdb:3-core',
+        entryPoint: ['env', `AWS_SECRET_ACCESS_KEY=x ${PLANTED}`, 'influxdb3', 'serve'],
+        command: [`${PLANTED}.eyJ0`],
+        groups: ['vpc-8086'],
+      },
+      {
+        name: 'influx3-script',
+        image: 'influxdb:3-core',
+        entryPoint: ['/bin/sh', '-c'],
+        command: [`exec influxdb3 serve --node-id n8 --with'out'-auth --aws-secret-access-key '${PLANTED} x'`],
+        groups: ['vpc-8086'],
+      },
+      // INFLUXDB3_UNSET_VARS naming --without-auth's variable: which images' entrypoint applies it is told by the tag.
+      {
+        name: 'influx3-unset',
+        image: 'influxdb:3-core',
+        environment: { INFLUXDB3_START_WITHOUT_AUTH: 'true', INFLUXDB3_UNSET_VARS: 'INFLUXDB3_START_WITHOUT_AUTH' },
+        groups: ['vpc-8086'],
+      },
+      {
+        name: 'influx3-unset-old',
+        image: 'influxdb:3.6.0-core',
+        environment: { INFLUXDB3_START_WITHOUT_AUTH: 'true', INFLUXDB3_UNSET_VARS: 'INFLUXDB3_START_WITHOUT_AUTH' },
+        groups: ['vpc-8086'],
+      },
       {
         name: 'grafana',
         image: 'grafana/grafana:11.0.0',
@@ -202,6 +247,11 @@ describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
         'influx3-auth',
         'influx3-custom',
         'influx3-huge',
+        'influx3-leaks',
+        'influx3-wrapped',
+        'influx3-script',
+        'influx3-unset',
+        'influx3-unset-old',
       ].sort(),
     );
     expect(result.instances.map((i) => i.instanceId)).toEqual(estate.instances['ec2-influx']);
@@ -382,6 +432,20 @@ describe('InfluxDB 3 containers, judged from their task definitions', () => {
     }
     const text = JSON.stringify(result.document.findings);
     expect(text).not.toMatch(/\\u001b|\\u0007|\\u009b|\\u202e|[\u001b\u0007\u009b\u202e]/);
+  });
+
+  it('attacks on the reading: a $VAR the entrypoint expands to --without-auth, a script whose quotes hide it, a wrapper (fail on the code of 0782408)', () => {
+    for (const name of ['influx3-leaks', 'influx3-script']) expect(verdict(name, 'auth.disabled')).toBe('FAILED HIGH');
+    const [wrapped] = of('influx3-wrapped', 'auth.disabled');
+    expect(wrapped!.status).toBe('NOT_AVAILABLE');
+    expect(wrapped!.evidence.reason).toMatch(/influx3-wrapped:1\/influxdb: it runs env …, not influxdb3 serve/);
+  });
+
+  it('INFLUXDB3_UNSET_VARS is applied only where the tag tells an entrypoint that applies it (3.8+): else never a PASS on it (a wrong PASS on the code of 0782408)', () => {
+    const [unknown] = of('influx3-unset', 'auth.disabled');
+    expect(unknown!.status).toBe('NOT_AVAILABLE');
+    expect(unknown!.evidence.reason).toMatch(/INFLUXDB3_UNSET_VARS names INFLUXDB3_START_WITHOUT_AUTH: whether/);
+    expect(verdict('influx3-unset-old', 'auth.disabled')).toBe('FAILED HIGH');
   });
 });
 

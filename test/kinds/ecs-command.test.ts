@@ -68,6 +68,39 @@ describe('keptArgs: what discovery keeps', () => {
     ]);
   });
 
+  it("masks a credential's whole value: spaces, quotes and `;` in one argument, a value starting with `-`, user-info holding `@` or `/` (fragments leaked on the old code)", () => {
+    const r = kept(
+      ['env', `AWS_SECRET_ACCESS_KEY=x ${SECRET}`, `aws_session_token=a"b ${SECRET}`, 'influxdb3'],
+      [
+        'serve',
+        `--aws-secret-access-key=x;${SECRET}`,
+        `--aws-session-token=a b"${SECRET}`,
+        '--azure-storage-access-key',
+        `-${SECRET}`,
+        '--aws-secret-access-key',
+        '--without-auth', // a flag after a credential flag is the next flag, never masked
+        `--telemetry-endpoint=https://u:p@${SECRET}@t.example`,
+        `--telemetry-endpoint=s3://k:a/${SECRET}@t.example`,
+      ],
+    );
+    expect(JSON.stringify(r)).not.toContain(SECRET);
+    expect(r.entryPoint).toEqual(['env', `AWS_SECRET_ACCESS_KEY=${MASKED}`, `aws_session_token=${MASKED}`, 'influxdb3']);
+    expect(r.command).toEqual([
+      'serve',
+      `--aws-secret-access-key=${MASKED}`,
+      `--aws-session-token=${MASKED}`,
+      '--azure-storage-access-key',
+      MASKED,
+      '--aws-secret-access-key',
+      '--without-auth',
+      '--telemetry-endpoint=https://***@t.example',
+      '--telemetry-endpoint=s3://***@t.example',
+    ]);
+    // Nor does a reason show an argument that is not a plain word: a custom script's first argument may be a token.
+    const s = serveOf(kept(['/start.sh', `eyJhbGciOiJIUzI1NiJ9.${SECRET}`], undefined), {});
+    expect(s).toEqual({ ok: false, reason: 'it runs /start.sh …, not influxdb3 serve' });
+  });
+
   it('hostile input: a huge array, a huge argument, control characters and non-strings are bounded, stripped, never a crash', () => {
     const many = keptArgs(Array.from({ length: 50_000 }, (_, i) => `--x${i}`))!;
     expect(many.args).toHaveLength(ARG_LIMITS.count);
@@ -146,6 +179,62 @@ describe('serveOf: the influxdb3 serve a container runs', () => {
     expect(flagsOf(kept(['/start.sh'], undefined))).toBe('it runs /start.sh, not influxdb3 serve');
     expect(flagsOf(kept(undefined, ['influxdb3', 'query', '--database', 'x']))).toBe('it runs influxdb3 query, not influxdb3 serve');
     expect(flagsOf(kept(['\u001b]0;pwned\u0007/bin/x'], ['serve']))).toBe('it runs ]0;pwned/bin/x serve, not influxdb3 serve');
+  });
+
+  it('the entrypoint expands each argument before serve reads it: a variable standing alone that holds a flag is read as that flag (a wrong PASS on the old code)', () => {
+    // The official entrypoint runs `envsubst` on every argument, one argument each (no splitting): `$FLAGS` is `--without-auth`.
+    expect(flagsOf(kept(undefined, ['serve', '$FLAGS']), { FLAGS: '--without-auth' })).toMatchObject({ flags: { 'without-auth': 'true' } });
+    expect(flagsOf(kept(undefined, ['--node-id', 'n0', '$F']), { F: '--without-auth' })).toMatchObject({
+      flags: { 'without-auth': 'true' },
+    });
+    // A variable the task definition does not give, anywhere but a credential's value: not read, never a default.
+    expect(flagsOf(kept(undefined, ['serve', '$EXTRA']))).toMatch(/\$EXTRA: a variable the task definition does not give/);
+    expect(flagsOf(kept(undefined, ['serve', '--unknown-option', '$EXTRA']))).toMatch(/a variable the task definition does not give/);
+    // A credential's value from `secrets` stays unread and is no reason: its flag is `set`.
+    expect(flagsOf(kept(undefined, ['serve', '--aws-secret-access-key', '$AWS_SECRET']))).toEqual({
+      flags: {},
+      secretFlags: { 'aws-secret-access-key': 'set' },
+    });
+  });
+
+  it('a `sh -c` script is read as the shell splits it (quotes joined to their word, `$` outside double quotes, comments): never a wrong PASS', () => {
+    // The shell joins `--with'out'-auth` into --without-auth: the old code read three words and missed it.
+    expect(flagsOf(kept(['sh', '-c'], ["influxdb3 serve --with'out'-auth"]))).toMatchObject({ flags: { 'without-auth': 'true' } });
+    expect(flagsOf(kept(['sh', '-c'], ['influxdb3 serve --http-bind="0.0.0.0:"9400']))).toMatchObject({
+      flags: { 'http-bind': '0.0.0.0:9400' },
+    });
+    // An unquoted expansion is split (and globbed) by the shell, `"$@"` is the script's own arguments: not read.
+    for (const script of [
+      'influxdb3 serve $FLAGS',
+      'influxdb3 serve --node-id $X',
+      'influxdb3 serve "$@"',
+      "influxdb3 serve '$X'",
+      'influxdb3 serve --node-id n*',
+    ])
+      expect(
+        flagsOf(kept(['sh', '-c', script, 'sh', '--without-auth'], undefined), { FLAGS: '--without-auth', X: 'a --without-auth' }),
+      ).toMatch(/shell script/);
+    // Inside double quotes a variable is one word, expanded as the entrypoint does.
+    expect(flagsOf(kept(['sh', '-c'], ['influxdb3 serve --http-bind "$BIND"']), { BIND: '0.0.0.0:9500' })).toMatchObject({
+      flags: { 'http-bind': '0.0.0.0:9500' },
+    });
+    // An unterminated quote: the shell refuses the script; a comment ends the command.
+    expect(flagsOf(kept(['sh', '-c'], ['influxdb3 serve "--without-auth']))).toMatch(/shell script/);
+    expect(flagsOf(kept(['sh', '-c'], ['influxdb3 serve #--without-auth']))).toEqual({ flags: {}, secretFlags: {} });
+  });
+
+  it('wrappers and hiding places of --without-auth are never read as a PASS (verified: NOT_AVAILABLE on the old code too)', () => {
+    // A wrapper before influxdb3 (env, tini, a second command of a script): not read, the reason says what runs.
+    expect(flagsOf(kept(['env', 'X=Y', 'influxdb3', 'serve', '--without-auth'], undefined))).toBe('it runs env …, not influxdb3 serve');
+    expect(flagsOf(kept(['/usr/bin/tini', '--'], ['influxdb3', 'serve', '--without-auth']))).toBe(
+      'it runs /usr/bin/tini …, not influxdb3 serve',
+    );
+    expect(flagsOf(kept(['sh', '-c'], ['influxdb3 serve && influxdb3 serve --without-auth']))).toMatch(/shell script/);
+    expect(flagsOf(kept(['sh', '-c'], ['exec -a x influxdb3 serve --without-auth']))).toMatch(/shell script/);
+    // A global option before the subcommand: not read (the subcommand is not where it is expected).
+    expect(flagsOf(kept(undefined, ['influxdb3', '--num-threads', '2', 'serve', '--without-auth']))).toMatch(/not influxdb3 serve/);
+    // After `--` clap takes positional arguments, which serve refuses (the server does not start): as the collector reads it.
+    expect(flagsOf(kept(undefined, ['serve', '--', '--without-auth']))).toEqual({ flags: {}, secretFlags: {} });
   });
 
   it('BOOL3 is the collector’s list (collector/collect.sh), so both read a command line alike', () => {

@@ -30,8 +30,13 @@ export const MASKED = '***';
 const SECRET_FLAG = /(token|secret|passw|access-key|storage-key|private-key)/i;
 const NOT_SECRET_FLAG = /(-file|-path|-dir|-id|-recovery-http-bind|^tls-key|-key-id)$/i;
 const isSecretFlag = (name: string) => SECRET_FLAG.test(name) && !NOT_SECRET_FLAG.test(name);
-/** A variable whose name says it holds a credential (an object store's access key, `AZURE_STORAGE_ACCESS_KEY`, included). */
-export const isSecretVariable = (name: string) => isCredentialName(name, 'environment') || /(^|_)ACCESS_KEY$/i.test(name);
+/**
+ * A variable whose name says it holds a credential: InfluxDB's (lib/util/credentials.ts) and any other (an object store's
+ * `AWS_SESSION_TOKEN`, `AZURE_STORAGE_ACCESS_KEY`, a `*_PASSWORD`): discovery drops its value, it is never shown.
+ */
+export const isSecretVariable = (name: string) =>
+  isCredentialName(name, 'environment') ||
+  (/(TOKEN|SECRET|PASSW|ACCESS_KEY|PRIVATE_KEY|ACCOUNT_KEY|API_KEY|CREDENTIAL)/i.test(name) && !/_(FILE|PATH|DIR|ID)$/i.test(name));
 
 /** influxdb3 3.6 boolean flags (`serve --help-all`): collector/collect.sh BOOL3, the same list. */
 export const BOOL3 = new Set([
@@ -63,8 +68,18 @@ function maskText(arg: string): string {
       isSecretFlag(name) && !(sep !== '=' && value.startsWith('-')) ? `${pre}${flag}${sep}${mask(value)}` : m,
     )
     .replace(ASSIGNMENT, (m, pre: string, name: string, value: string) => (isSecretVariable(name) ? `${pre}${name}=${mask(value)}` : m))
-    .replace(/:\/\/[^\s/@]*@/g, '://***@');
+    .replace(/:\/\/\S*@/g, '://***@'); // to the last `@` of the word: a password may hold `@` or `/`
 }
+
+/** A whole argument `--credential-flag=…` or `CREDENTIAL_VARIABLE=…`: all after `=` is the value (spaces, quotes, `;` included). */
+function maskWhole(arg: string): string | undefined {
+  const flag = /^(--?([A-Za-z0-9][\w-]*)=)(.*)$/s.exec(arg);
+  if (flag && isSecretFlag(flag[2]!)) return `${flag[1]}${mask(flag[3]!)}`;
+  const variable = /^(([A-Za-z_]\w*)=)(.*)$/s.exec(arg);
+  return variable && isSecretVariable(variable[2]!) ? `${variable[1]}${mask(variable[3]!)}` : undefined;
+}
+/** The next flag (never masked after a credential flag that was given no value): influxdb3's shape, `--lower-case-words`. */
+const LONG_FLAG = /^--[a-z0-9]+(-[a-z0-9]+)*(=.*)?$/s;
 
 /**
  * An `entryPoint` or `command` as discovery keeps it (undefined when the task definition has none): credential values
@@ -81,7 +96,8 @@ export function keptArgs(xs: readonly unknown[] | undefined, before?: string): {
   for (const [i, a] of raw.entries()) {
     const prev = i ? raw[i - 1] : before;
     const flag = prev?.match(/^--?([A-Za-z0-9][\w-]*)$/);
-    const value = flag && isSecretFlag(flag[1]!) && !a.startsWith('-') ? mask(a) : maskText(a);
+    // A `-c` script is masked word by word (it stays readable); any other argument is one word, its whole value masked.
+    const value = flag && isSecretFlag(flag[1]!) && !LONG_FLAG.test(a) ? mask(a) : (prev !== '-c' && maskWhole(a)) || maskText(a);
     const whole = printable(value, '\n');
     const kept = whole.slice(0, Math.min(ARG_LIMITS.length, budget));
     if (kept.length < whole.length) clipped = true;
@@ -107,12 +123,39 @@ const IMAGE_COMMAND = ['influxdb3', 'serve'];
 const SHELLS = new Set(['sh', 'bash', 'dash', 'ash']);
 const base = (path: string | undefined) => (path ?? '').split('/').pop() ?? '';
 const shown = (a: string | undefined) => printable(a ?? '').slice(0, 60);
+/** An argument shown in a reason only when it is a plain word (a subcommand, a flag): any other may be a token. */
+const word = (a: string) => (/^-{0,2}[a-z][a-z0-9-]{0,29}$/.test(a) ? a : '…');
 
 /** The image's own entrypoint runs (the task definition does not replace it, or names it). */
 export const viaImageEntrypoint = (c: Pick<EcsContainer, 'entryPoint'>) => !c.entryPoint || c.entryPoint[0] === IMAGE_ENTRYPOINT;
 
-/** Shell-like words of a plain script, quotes removed (a script with operators or substitutions is refused before). */
-const words = (s: string) => (s.match(/"[^"]*"|'[^']*'|[^\s"']+/g) ?? []).map(unquote);
+/**
+ * The words of a plain script as the shell splits them: quotes removed and joined to the rest of their word (`--with'out'-auth`
+ * is one word), a `#` starting a word ends the command. Undefined where the shell would do more than split: an unterminated
+ * quote, a `$` outside double quotes (split and globbed) or not before a name (`"$@"`, `"$1"`), a glob, a `~` (a script with
+ * operators, substitutions or backslashes is refused before).
+ */
+function scriptWords(s: string): string[] | undefined {
+  const out: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (/\s/.test(ch)) {
+      if (word !== undefined) out.push(word);
+      word = undefined;
+    } else if (ch === '#' && word === undefined) break;
+    else if (ch === "'" || ch === '"') {
+      const end = s.indexOf(ch, i + 1);
+      const part = s.slice(i + 1, end);
+      if (end < 0 || (part.includes('$') && (ch === "'" || /\$(?![A-Za-z_])/.test(part)))) return undefined;
+      word = (word ?? '') + part;
+      i = end;
+    } else if (/[$*?[~]/.test(ch)) return undefined;
+    else word = (word ?? '') + ch;
+  }
+  if (word !== undefined) out.push(word);
+  return out;
+}
 
 /** The process a container starts, as its argv (`expand`: the official entrypoint expands `$VAR`); or why it is not read. */
 function argv(c: Pick<EcsContainer, 'entryPoint' | 'command' | 'argsClipped'>): Result<{ args: string[]; expand: boolean }> {
@@ -130,14 +173,14 @@ function argv(c: Pick<EcsContainer, 'entryPoint' | 'command' | 'argsClipped'>): 
   }
   if (SHELLS.has(base(args[0])) && args[1] === '-c' && args[2] !== undefined) {
     const script = args[2];
-    if (/[;&|<>`\n\\(){}]/.test(script) || !/^\s*(exec\s+)?\S*influxdb3\s/.test(script))
-      return fail(`it runs a shell script (${shown(args[0])} -c) the scanner does not read`);
-    args = words(script);
+    const split = /[;&|<>`\n\\(){}]/.test(script) || !/^\s*(exec\s+)?\S*influxdb3\s/.test(script) ? undefined : scriptWords(script);
+    if (!split) return fail(`it runs a shell script (${shown(args[0])} -c) the scanner does not read`);
+    args = split;
     if (args[0] === 'exec') args = args.slice(1);
     expand = true;
   }
   if (base(args[0]) !== 'influxdb3' || args[1] !== 'serve')
-    return fail(`it runs ${shown(args[0]) || '(nothing)'}${args[1] !== undefined ? ` ${shown(args[1])}` : ''}, not influxdb3 serve`);
+    return fail(`it runs ${shown(args[0]) || '(nothing)'}${args[1] !== undefined ? ` ${word(args[1])}` : ''}, not influxdb3 serve`);
   return ok({ args, expand });
 }
 
@@ -155,6 +198,13 @@ function expanded(value: string, known: Readonly<Record<string, string>>): strin
   return unknown ? undefined : out;
 }
 
+/** A credential's value: the argument after a credential flag, or `--credential-flag=…` (a value from `secrets` is not read). */
+function credentialValue(prev: string | undefined, arg: string): boolean {
+  const inline = /^--?([A-Za-z0-9][\w-]*)=/.exec(arg);
+  const flag = inline ?? /^--?([A-Za-z0-9][\w-]*)$/.exec(prev ?? '');
+  return !!flag && isSecretFlag(flag[1]!);
+}
+
 /**
  * The options of the `influxdb3 serve` a container runs, as clap reads them: `--flag=value` or `--flag value` (a value
  * never starts with `-`), a boolean flag takes none; credential flags by name only. `known`: the variables whose values
@@ -167,7 +217,19 @@ export function serveOf(
 ): Result<ServeOptions> {
   const a = argv(c);
   if (!a.ok) return a;
-  const { args, expand } = a.value;
+  const { args: given, expand } = a.value;
+  // The entrypoint expands each argument on its own (never split), before `serve` reads any: `$F` may be a flag.
+  const args = [...given];
+  for (let i = 2; expand && i < args.length; i++) {
+    const arg = args[i]!;
+    const v = arg.includes('$') ? expanded(arg, known) : arg;
+    if (v !== undefined) args[i] = v;
+    else if (credentialValue(given[i - 1], arg)) args[i] = arg.startsWith('-') ? arg.replace(/=.*/s, `=${MASKED}`) : MASKED;
+    else {
+      const flag = /^--?[A-Za-z0-9][\w-]*$/.test(given[i - 1] ?? '') ? `${shown(given[i - 1])} ` : '';
+      return fail(`${flag}${shown(arg)}: a variable the task definition does not give a value`);
+    }
+  }
   const flags: ServeOptions['flags'] = {};
   const secretFlags: ServeOptions['secretFlags'] = {};
   for (let i = 2; i < args.length; i++) {
@@ -184,9 +246,7 @@ export function serveOf(
     else value = OPTIONAL3[name as V3Option] ?? '';
     if (isSecretFlag(name) && Object.keys(secretFlags).length < 16) secretFlags[name.slice(0, 60)] = value.trim() ? 'set' : 'empty';
     if (!arg.startsWith('--') || !(name in V3_OPTIONS)) continue;
-    const v = expand && value.includes('$') ? expanded(value, known) : value;
-    if (v === undefined) return fail(`--${name} ${shown(value)}: a variable the task definition does not give a value`);
-    flags[name as V3Option] = printable(v).slice(0, 1000);
+    flags[name as V3Option] = printable(value).slice(0, 1000);
   }
   return ok({ flags, secretFlags });
 }

@@ -127,6 +127,7 @@ export function asInstance(
     publicIps: unique(interfaces.flatMap((n) => n.publicIps)),
     ipv6: [],
     blockDevices: [],
+    ...(hosts.length ? { hostInstanceIds: unique(hosts.map((h) => h.instanceId)) } : {}),
   };
 }
 
@@ -231,6 +232,13 @@ export function ecsEvidence(s: EcsService, inv: RegionInventory): Result<EcsEvid
 /** What the official InfluxDB 3 images set (their Dockerfiles' ENV) that the checks read: the processing engine is on. */
 const V3_IMAGE_ENV: Readonly<Record<string, string>> = { INFLUXDB3_PLUGIN_DIR: '/plugins' };
 
+/** Whether an image of this tag's version unsets INFLUXDB3_UNSET_VARS's variables (its entrypoint does from 3.8); undefined: not told. */
+function unsetsVars(parts: readonly number[] | undefined): boolean | undefined {
+  const [major, minor] = parts ?? [];
+  if (major === undefined || major > 3) return major === undefined ? undefined : true;
+  return minor === undefined ? undefined : minor >= 8;
+}
+
 /**
  * An InfluxDB 3 container as the collector reports an `influxdb3 serve` process (lib/host-evidence.ts): its flags
  * from its entryPoint/command (./command.ts), its `INFLUXDB3_*` options from the image's and the task definition's
@@ -247,13 +255,26 @@ function v3Process(td: EcsTaskDefinition, c: EcsContainer, pid: number): Omit<Ho
     if ('value' in v) known[v.name] = v.value;
     else if (v.name.startsWith('INFLUXDB3_')) env[v.name] = v.set ? 'set' : 'empty';
   }
-  // The image's entrypoint (3.8+) unsets the variables INFLUXDB3_UNSET_VARS names before it starts the server.
-  if (viaImageEntrypoint(c)) for (const name of (known.INFLUXDB3_UNSET_VARS ?? '').split(/\s+/)) delete known[name];
+  // The image's entrypoint (3.8+) unsets the variables INFLUXDB3_UNSET_VARS names before it starts the server: where
+  // the tag does not tell whether it is one that does, what they name is not told (never a PASS on a guess).
+  const unset = viaImageEntrypoint(c) ? (known.INFLUXDB3_UNSET_VARS ?? '').split(/\s+/).filter(Boolean) : [];
+  const unsets = unsetsVars(c.influx?.version?.parts);
+  const untold = [
+    ...(unsets === undefined ? unset.filter((name) => /^\w{1,128}$/.test(name) && (name in known || fromSecrets.has(name))) : []),
+    ...(unsets !== false && viaImageEntrypoint(c) && fromSecrets.has('INFLUXDB3_UNSET_VARS') ? ['what it takes from secrets'] : []),
+  ];
+  if (unsets !== false) for (const name of unset) delete known[name];
   for (const name of c.secrets) if (name.startsWith('INFLUXDB3_')) env[name] = 'set';
   const hidden = Object.values(V3_OPTIONS).filter((name) => fromSecrets.has(name) || (name in env && !(name in known)));
   for (const name of Object.values(V3_OPTIONS)) if (known[name] !== undefined && !hidden.includes(name)) env[name] = known[name]!;
   const serve = serveOf(c, Object.fromEntries(Object.entries(known).filter(([k]) => !fromSecrets.has(k))));
-  const why = !serve.ok ? serve.reason : hidden.length ? `${hidden.join(', ')} come from secrets: their values are not in it` : undefined;
+  const why = !serve.ok
+    ? serve.reason
+    : untold.length
+      ? `INFLUXDB3_UNSET_VARS names ${untold.slice(0, 8).join(', ')}: whether this image's entrypoint unsets them (3.8+) is not told by its tag`
+      : hidden.length
+        ? `${hidden.join(', ')} come from secrets: their values are not in it`
+        : undefined;
   return {
     pid,
     name: 'influxdb3',
