@@ -16,7 +16,8 @@ nor a Fargate task whose containers set no memory of their own (Fargate takes
 the task's): both are patched below (the ECS container scan of issue 30).
 Timestream for InfluxDB clusters gain the engineType AWS derives from their
 parameter group (InfluxDB 3), and S3 answers GetBucketPolicyStatus, which moto
-lacks. Nothing else is changed."""
+lacks. ECS task containers report their networkBindings (bridge and host
+networking), which moto leaves out. Nothing else is changed."""
 import datetime
 import json
 import signal
@@ -235,6 +236,32 @@ def _calculate_task_resource_requirements(task_definition):
 
 # A static method in moto: kept one.
 EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(_calculate_task_resource_requirements)
+
+
+# moto 5.2's task containers have no networkBindings (ECS reports, per running container, the host port each mapped
+# container port is bound to): a bridge or host task's portMappings are bound as ECS binds them, a bridge mapping
+# without a hostPort (or 0) to the next port of the ephemeral range. moto models one container per task (the task
+# definition's first): a later container has no bindings, as in AWS before it runs (the dynamic port not yet known).
+from moto.ecs.models import Container as _EcsContainer
+
+_container_init = _EcsContainer.__init__
+_ephemeral_ports = iter(range(32768, 61000))
+
+
+def _container_init_with_bindings(self, task_def):
+    _container_init(self, task_def)
+    mode = getattr(task_def, "network_mode", None) or "bridge"
+    self.network_bindings = []
+    if mode not in ("bridge", "host"):
+        return
+    for m in task_def.container_definitions[0].get("portMappings") or []:
+        host = m.get("hostPort") or (m.get("containerPort") if mode == "host" else next(_ephemeral_ports))
+        self.network_bindings.append(
+            {"bindIP": "0.0.0.0", "containerPort": m.get("containerPort"), "hostPort": host, "protocol": m.get("protocol", "tcp")}
+        )
+
+
+_EcsContainer.__init__ = _container_init_with_bindings
 
 
 # S3 GetBucketPolicyStatus (GET /BUCKET?policyStatus), which moto lacks (storage.object-store-public, issue 32): a

@@ -153,7 +153,7 @@ export const unexpectedListeners = hostCheck({
   evidence: ['host'],
   evaluate: ({ instance, evidence, settings }) => {
     const h = evidenceValue(evidence.host!);
-    const expected = new Set(judgedTcpPorts(instance, evidence.host));
+    const expected = new Set(judgedTcpPorts(instance, evidence));
     const allowed = (port: number) => settings.allowedPorts.some((a) => a.protocol !== 'udp' && a.fromPort <= port && port <= a.toPort);
     const extra = h.listeners.filter((l) => !isLoopback(l.address) && !expected.has(l.port) && !allowed(l.port));
     const details = {

@@ -4,7 +4,7 @@
  */
 import { ok, type InstanceCheck, type LoadBalancerRoute, type Outcome, type ProbeEvidence } from '../model.js';
 import { fsbp, judged } from './compliance.js';
-import { apiPorts } from '../exposure/api-ports.js';
+import { subjectApiPorts } from '../exposure/api-ports.js';
 import { forwardsClients } from '../exposure/reach.js';
 import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue } from './support.js';
 
@@ -106,8 +106,6 @@ export const userDataSecrets: Described<InstanceCheck> = {
   },
 };
 
-/** Both InfluxDB HTTP API ports (8086; 8181 for InfluxDB 3): a listener forwarding to either carries credentials. */
-const INFLUXDB_PORTS = apiPorts(undefined);
 const lbResource = (r: LoadBalancerRoute) =>
   ({ type: r.lb.kind === 'classic' ? 'AwsElbLoadBalancer' : 'AwsElbv2LoadBalancer', id: r.lb.id }) as const;
 
@@ -134,14 +132,17 @@ export const loadBalancerPlaintext: Described<InstanceCheck> = {
   },
   scope: 'instance',
   needs: ['network'],
-  evaluate: ({ evidence }): Outcome[] => {
+  evaluate: ({ instance, evidence }): Outcome[] => {
     const network = evidenceValue(evidence.network);
+    // The InfluxDB HTTP API ports as the network checks judge them (8086; 8181 for InfluxDB 3; both while unknown; the
+    // bound one; a bridge service's mapped host port): a listener forwarding to one carries credentials.
+    const apiPorts = subjectApiPorts(instance, evidence);
     const lbs = evidenceValue(network.loadBalancers ?? { ok: true, value: { routes: [], unknown: [] } });
     // Internal load balancers (absent: not gathered, e.g. an older inventory): a listing that failed is a part unread.
     const internal = network.internalLoadBalancers ?? ok({ routes: [], unknown: [] });
     const inner = internal.ok ? internal.value : { routes: [], unknown: [{ lb: 'internal load balancers', reason: internal.reason }] };
     const forwarding = [...lbs.routes, ...inner.routes].filter(
-      (r) => INFLUXDB_PORTS.includes(r.target.port) && r.listener.protocol.toUpperCase() === 'HTTP' && forwardsClients(r),
+      (r) => apiPorts.includes(r.target.port) && r.listener.protocol.toUpperCase() === 'HTTP' && forwardsClients(r),
     );
     // A default action whose listener's rules could not be read may be shadowed by a rule matching every request: unknown.
     const plain = forwarding.filter((r) => !r.listener.rulesUnread);

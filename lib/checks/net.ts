@@ -4,7 +4,7 @@
  * `net.unexpected-ports-open` derives its exclusions from the same table, so
  * a port is judged by exactly one rule.
  */
-import type { AllowedPort, CheckMeta, HostEvidence, Instance, InstanceCheck, NetworkEvidence, Opening, Outcome, Result } from '../model.js';
+import type { AllowedPort, CheckMeta, Instance, InstanceEvidence, InstanceCheck, NetworkEvidence, Opening, Outcome } from '../model.js';
 import { isEnterprise } from '../model.js';
 import { cidrContains, ipInCidr, parseCidr } from '../util/cidr.js';
 import {
@@ -20,7 +20,7 @@ import {
 } from '../exposure/reach.js';
 import { fsbp, judged, NET_EXPOSED_CIS, UNNEEDED_SERVICE_PCI } from './compliance.js';
 import { ASFF_TYPES, type Described, evidenceValue, type SelfDescribed } from './support.js';
-import { apiHostOf, apiPorts, HTTP_PORT, instanceApiPorts } from '../exposure/api-ports.js';
+import { apiPorts, HTTP_PORT, publishedPorts, subjectApiPorts } from '../exposure/api-ports.js';
 
 type Verdict = 'exposed' | 'allowed' | 'unknown';
 
@@ -46,11 +46,14 @@ function insideCluster(o: Opening, net: NetworkEvidence): boolean {
   return peer.prefixLength === hostBits && net.clusterHostIps.some((ip) => ipInCidr(ip, peer));
 }
 
+/** What tells a subject's ports: its host evidence, and for a containerised InfluxDB its task definitions and tasks. */
+type PortEvidence = Pick<InstanceEvidence, 'host' | 'ecs'>;
+
 interface PortRow {
   meta: CheckMeta & SelfDescribed;
   ports: number[];
   /** Ports that depend on what the instance runs (the HTTP API: httpApiPorts); `ports` otherwise. */
-  portsFor?: (i: Instance, host?: Result<HostEvidence>) => number[];
+  portsFor?: (i: Instance, e: PortEvidence) => number[];
   appliesTo: (i: Instance) => boolean;
   judge: (o: Opening, net: NetworkEvidence, i: Instance) => Verdict;
   /** What a passing instance looks like, for people. */
@@ -84,7 +87,7 @@ export const PORT_TABLE: PortRow[] = [
       },
     },
     ports: [HTTP_PORT],
-    portsFor: instanceApiPorts,
+    portsFor: subjectApiPorts,
     appliesTo: () => true,
     judge: (o) => (o.peer.kind === 'unresolved' ? 'unknown' : isWorldOpen(o) ? 'exposed' : 'allowed'),
     passed: 'no group opens TCP 8086 to the world (0.0.0.0/0, ::/0, or sources that together cover the internet)',
@@ -278,7 +281,7 @@ function portCheck(row: PortRow): Described<InstanceCheck> {
     appliesTo: ({ instance }) => row.appliesTo(instance),
     evaluate: ({ instance, evidence }) => {
       const net = evidenceValue(evidence.network);
-      const rowPorts = row.portsFor ? row.portsFor(instance, apiHostOf(evidence)) : row.ports;
+      const rowPorts = portsOf(row, instance, evidence);
       const relevant = net.openings.filter((o) => rowPorts.some((p) => opensTcpPort(o, p)));
       const groups = byGroup(relevant, (o) => row.judge(o, net, instance));
       return outcomesByGroup(
@@ -310,6 +313,10 @@ function portCheck(row: PortRow): Described<InstanceCheck> {
     },
   };
 }
+
+/** A row's ports for one subject, as the network sees them (a bridge service's mapped host ports: lib/exposure/api-ports.ts). */
+const portsOf = (row: PortRow, i: Instance, e: PortEvidence): number[] =>
+  row.portsFor ? row.portsFor(i, e) : publishedPorts(e, row.ports);
 
 /** The table's checks, in table order. */
 export const portExposureChecks: Described<InstanceCheck>[] = PORT_TABLE.map(portCheck);
@@ -348,13 +355,8 @@ function sourceMatches(entry: AllowedPort, o: Opening): boolean | 'unknown' {
 }
 
 /** TCP ports judged by the table (or expected) for this node: never "unexpected". */
-export function judgedTcpPorts(i: Instance, host?: Result<HostEvidence>): number[] {
-  return [
-    ...new Set([
-      ...instanceApiPorts(i, host),
-      ...PORT_TABLE.filter((r) => r.appliesTo(i)).flatMap((r) => (r.portsFor ? r.portsFor(i, host) : r.ports)),
-    ]),
-  ];
+export function judgedTcpPorts(i: Instance, e: PortEvidence = {}): number[] {
+  return [...new Set([...subjectApiPorts(i, e), ...PORT_TABLE.filter((r) => r.appliesTo(i)).flatMap((r) => portsOf(r, i, e))])];
 }
 
 const PORTLESS = new Set(['icmp', 'icmpv6']);
@@ -423,7 +425,7 @@ export const unexpectedPortsOpen: Described<InstanceCheck> = {
   needs: ['network'],
   evaluate: ({ instance, evidence, settings }) => {
     const net = evidenceValue(evidence.network);
-    const judgedPorts = judgedTcpPorts(instance, apiHostOf(evidence));
+    const judgedPorts = judgedTcpPorts(instance, evidence);
     const extra = new Map<Opening, string>();
     const extraRanges = new Map<Opening, Range[]>();
     const groups = byGroup(net.openings, (o) => {

@@ -9,6 +9,7 @@ import type { EcsEvidence } from '../model/evidence.js';
 import type { Instance } from '../model/inventory.js';
 import { ok, type Result } from '../result.js';
 import { isLoopbackHost } from '../util/cidr.js';
+import { unique } from '../util/concurrency.js';
 
 export const HTTP_PORT = 8086;
 /** InfluxDB 3 serves its HTTP API on 8181 by default. */
@@ -86,4 +87,43 @@ export function apiHostOf(e: { host?: Result<HostEvidence>; ecs?: Result<EcsEvid
   const told =
     ecs.containers.every((c) => c.container.influx?.major !== undefined) && ecs.host.processes.every((p) => p.configSource !== 'none');
   return told ? ok(ecs.host) : undefined;
+}
+
+/**
+ * Bridge networking (CHECKS.md "InfluxDB on Amazon ECS": "the container instance's groups and the mapped host port"):
+ * each InfluxDB container port a bridge task definition maps, and the host ports it is published on: a static
+ * `hostPort`, else (dynamic, `hostPort` 0 or none) the running tasks' `networkBindings` for that container port (none
+ * known: the network is NOT_AVAILABLE, lib/kinds/ecs-service/evidence.ts hostNetworkGap). awsvpc and host networking
+ * publish a container port on itself.
+ */
+function bridgePorts(ecs: EcsEvidence): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  if (ecs.service.launchType === 'FARGATE') return out;
+  for (const { taskDefinition: td, container: c } of ecs.containers) {
+    if (td.networkMode === 'awsvpc' || td.networkMode === 'host') continue;
+    for (const m of c.portMappings) {
+      if (m.protocol !== 'tcp') continue;
+      const bound = ecs.service.tasks
+        .filter((t) => t.taskDefinitionArn === td.arn)
+        .flatMap((t) => t.networkBindings.filter((b) => b.container === c.name && b.containerPort === m.containerPort))
+        .map((b) => b.hostPort);
+      const host = m.hostPort ? [m.hostPort] : bound;
+      out.set(m.containerPort, unique([...(out.get(m.containerPort) ?? []), ...host]));
+    }
+  }
+  return out;
+}
+
+/** The ports a subject serves `ports` on from the network: a bridge service's mapped host ports (bridgePorts), else themselves. */
+export function publishedPorts(e: { ecs?: Result<EcsEvidence> }, ports: readonly number[]): number[] {
+  const map = e.ecs?.ok ? bridgePorts(e.ecs.value) : new Map<number, number[]>();
+  return unique(ports.flatMap((p) => map.get(p) ?? [p]));
+}
+
+/**
+ * A subject's InfluxDB HTTP API ports as the network sees them: instanceApiPorts from apiHostOf; on bridge networking,
+ * the host ports they are mapped to (publishedPorts).
+ */
+export function subjectApiPorts(i: Instance, e: { host?: Result<HostEvidence>; ecs?: Result<EcsEvidence> }): number[] {
+  return publishedPorts(e, instanceApiPorts(i, apiHostOf(e)));
 }

@@ -235,8 +235,8 @@ export interface EcsTask {
   networkInterfaceIds: string[];
   subnetIds: string[];
   containerInstanceArn?: string;
-  /** Host ports of bridge/host networking (`networkBindings`; dynamic ports resolved). */
-  hostPorts: number[];
+  /** Bridge/host networking: which host port each container port is bound to (`networkBindings`; dynamic ports resolved). */
+  networkBindings: { container: string; containerPort: number; hostPort: number }[];
   /** ECS-managed EBS volumes attached to the task. */
   ebsVolumeIds: string[];
 }

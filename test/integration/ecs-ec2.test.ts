@@ -12,7 +12,9 @@ import {
   RegisterContainerInstanceCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
+  type ContainerDefinition,
   type NetworkMode,
+  type PortMapping,
 } from '@aws-sdk/client-ecs';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { parseConfig } from '../../lib/config.js';
@@ -38,10 +40,19 @@ beforeAll(async () => {
     groups: [
       { name: 'world-8086', rules: [{ ports: 8086, cidrs: ['0.0.0.0/0'] }] },
       { name: 'alb-80', rules: [{ ports: 80, cidrs: ['0.0.0.0/0'] }] },
+      // The host ports a bridge service maps InfluxDB's 8086 and 8088 to, and the ephemeral range dynamic ports come from.
+      {
+        name: 'world-mapped',
+        rules: [
+          { ports: 18086, cidrs: ['0.0.0.0/0'] },
+          { ports: 18088, cidrs: ['0.0.0.0/0'] },
+          { ports: [32768, 33000], cidrs: ['0.0.0.0/0'] },
+        ],
+      },
     ],
     // The container instances: not tagged (not InfluxDB instances of their own), public, world-open on 8086, their root
     // volume unencrypted (the containers' writable layers and Docker volumes are on it).
-    instances: [{ name: 'container-host', groups: ['world-8086'], publicIp: true, count: 2, rootEncrypted: false }],
+    instances: [{ name: 'container-host', groups: ['world-8086', 'world-mapped'], publicIp: true, count: 2, rootEncrypted: false }],
     // An internet-facing ALB forwarding to the container instances' 8086 (instance targets, as ECS registers a bridge task).
     loadBalancers: [
       { name: 'alb', kind: 'application', groups: ['alb-80'], listeners: [{ port: 80, targetPort: 8086, targets: ['container-host'] }] },
@@ -57,21 +68,30 @@ beforeAll(async () => {
         instanceIdentityDocument: JSON.stringify({ instanceId: hostId, region: R, availabilityZone: `${R}a` }),
       }),
     );
-  const service = async (name: string, networkMode: NetworkMode, hostPort: number | undefined) => {
+  const influxdb = (portMappings: PortMapping[]): ContainerDefinition => ({
+    name: 'influxdb',
+    image: 'influxdb:1.8.10',
+    memory: 512,
+    essential: true,
+    portMappings: portMappings.map((m) => ({ ...m, protocol: 'tcp' })),
+  });
+  const service = async (
+    name: string,
+    networkMode: NetworkMode,
+    hostPort: number | undefined,
+    more: PortMapping[] = [],
+    sidecar = false,
+  ) => {
+    const container = influxdb([{ containerPort: 8086, ...(hostPort !== undefined ? { hostPort } : {}) }, ...more]);
+    // moto binds a task's first container only: an InfluxDB container after a sidecar has no networkBindings, as in AWS
+    // before it runs.
+    const sidecars: ContainerDefinition[] = sidecar ? [{ name: 'proxy', image: 'nginx:1.27', memory: 64, essential: true }] : [];
     await ecs.send(
       new RegisterTaskDefinitionCommand({
         family: name,
         networkMode,
         requiresCompatibilities: ['EC2'],
-        containerDefinitions: [
-          {
-            name: 'influxdb',
-            image: 'influxdb:1.8.10',
-            memory: 512,
-            essential: true,
-            portMappings: [{ containerPort: 8086, ...(hostPort !== undefined ? { hostPort } : {}), protocol: 'tcp' }],
-          },
-        ],
+        containerDefinitions: [...sidecars, container],
       }),
     );
     arns[name] = (
@@ -83,6 +103,8 @@ beforeAll(async () => {
   await service('influx-bridge', 'bridge', 8086);
   await service('influx-hostnet', 'host', 8086);
   await service('influx-dynamic', 'bridge', 0);
+  await service('influx-mapped', 'bridge', 18086, [{ containerPort: 8088, hostPort: 18088 }]);
+  await service('influx-unbound', 'bridge', undefined, [], true);
   ecs.destroy();
   const config = parseConfig({ regions: [R], probe: { enabled: false, allowedCidrs: ['127.0.0.0/8'] } });
   const { clients } = account.clients(config);
@@ -115,14 +137,47 @@ describe('EC2 launch type, bridge or host networking', () => {
         id: estate.loadBalancers.alb,
       });
     }
-    // A dynamic host port: not judged, whatever points at the host.
-    expect(verdict('influx-dynamic', 'net.http-port-public')).toEqual(['NOT_AVAILABLE']);
+    // A container port mapped to another host port: the ALB forwarding to the host's 8086 forwards to neither's API.
+    for (const name of ['influx-dynamic', 'influx-mapped'])
+      for (const check of ['net.http-port-public', 'tls.load-balancer-plaintext'])
+        expect(
+          result.document.findings
+            .filter((x) => x.instanceId === arns[name] && x.checkId === check && x.resource.type === 'AwsElbv2LoadBalancer')
+            .map((x) => `${name} ${check} ${x.status}`),
+        ).toEqual([]);
   });
 
-  it('a dynamic host port (bridge, hostPort 0) is NOT_AVAILABLE with the reason, never a pass', () => {
-    expect(verdict('influx-dynamic', 'net.http-port-public')).toEqual(['NOT_AVAILABLE']);
-    const f = result.document.findings.find((x) => x.instanceId === arns['influx-dynamic'] && x.checkId === 'net.http-port-public')!;
-    expect(String(f.evidence.reason)).toMatch(/container port 8086 .*dynamic host port/);
+  // Each fails on the old code (NOT_AVAILABLE: "the network checks judge InfluxDB's own ports on the host").
+  it('bridge mapping 8086 to host port 18086 and 8088 to 18088: the network checks judge the host ports, not the container ports', () => {
+    const judged = (check: string) =>
+      result.document.findings
+        .filter((x) => x.instanceId === arns['influx-mapped'] && x.checkId === check)
+        .map((x) => ({ status: x.status, group: x.resource.id, ports: x.evidence.ports }));
+    expect(judged('net.http-port-public')).toEqual([{ status: 'FAILED', group: estate.groups['world-mapped'], ports: [18086] }]);
+    expect(judged('net.rpc-port-exposed')).toEqual([{ status: 'FAILED', group: estate.groups['world-mapped'], ports: [18088] }]);
+    // The host's own 8086 is not this container's API: judged as any other port of the host.
+    const unexpected = result.document.findings.find(
+      (x) =>
+        x.instanceId === arns['influx-mapped'] &&
+        x.checkId === 'net.unexpected-ports-open' &&
+        x.resource.id === estate.groups['world-8086'],
+    );
+    expect(unexpected).toMatchObject({ status: 'FAILED', evidence: { summary: expect.stringMatching(/TCP 8086 to 0\.0\.0\.0\/0/) } });
+  });
+
+  it("a dynamic host port (bridge, hostPort 0) is judged on the port the running task's networkBindings show", () => {
+    const f = result.document.findings.filter((x) => x.instanceId === arns['influx-dynamic'] && x.checkId === 'net.http-port-public');
+    expect(f.map((x) => ({ status: x.status, group: x.resource.id }))).toEqual([
+      { status: 'FAILED', group: estate.groups['world-mapped'] },
+    ]);
+    const [port] = f[0]!.evidence.ports as number[];
+    expect(port).toBeGreaterThanOrEqual(32768);
+  });
+
+  it('a dynamic host port no running task binds yet is NOT_AVAILABLE with the reason, never a pass', () => {
+    expect(verdict('influx-unbound', 'net.http-port-public')).toEqual(['NOT_AVAILABLE']);
+    const f = result.document.findings.find((x) => x.instanceId === arns['influx-unbound'] && x.checkId === 'net.http-port-public')!;
+    expect(String(f.evidence.reason)).toMatch(/container port 8086 .*dynamic host port that no running task's networkBindings tells/);
   });
 
   // Fails on the old code ("the instance has no private address to probe"): a bridge or host task has no address of
@@ -149,6 +204,7 @@ describe('EC2 launch type, bridge or host networking', () => {
       expect({ name, reason, refusedContainerInstance: ip !== undefined }).toEqual({ name, reason, refusedContainerInstance: true });
     }
     expect(reasons('influx-dynamic')).toEqual([expect.stringMatching(/^NOT_AVAILABLE .*container port 8086 .*dynamic host port/)]);
+    expect(reasons('influx-mapped')).toEqual([expect.stringMatching(/^NOT_AVAILABLE .*container port 8086 .*host port 18086/)]);
   });
 
   it('the container instance itself is not a subject (it carries no selector tag)', () => {

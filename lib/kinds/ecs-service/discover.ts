@@ -61,6 +61,7 @@ const CONCURRENCY = 4;
 
 const clip = (s: string | undefined, n = 256): string => (s ?? '').slice(0, n);
 const ECS_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]{1,30}:\d{12}:[a-z-]{1,40}\/[A-Za-z0-9/_:.-]{1,512}$/;
+const isPort = (n: unknown): n is number => Number.isInteger(n) && (n as number) > 0 && (n as number) < 65536;
 const arnOk = (a: string | undefined): a is string => typeof a === 'string' && ECS_ARN.test(a);
 const ids = (xs: readonly (string | undefined)[] | undefined, re: RegExp, max = 16): string[] =>
   unique((xs ?? []).filter((x): x is string => typeof x === 'string' && re.test(x))).slice(0, max);
@@ -200,9 +201,16 @@ function toTask(t: Task): EcsTask {
     networkInterfaceIds: ids(detail('networkInterfaceId'), /^eni-[0-9a-f]{8,17}$/),
     subnetIds: ids(detail('subnetId'), /^subnet-[0-9a-f]{8,17}$/),
     ...(arnOk(t.containerInstanceArn) ? { containerInstanceArn: t.containerInstanceArn } : {}),
-    hostPorts: unique(
-      (t.containers ?? []).flatMap((c) => (c.networkBindings ?? []).flatMap((b) => (typeof b.hostPort === 'number' ? [b.hostPort] : []))),
-    ).slice(0, 50),
+    networkBindings: (t.containers ?? [])
+      .slice(0, ECS_LIMITS.containers)
+      .flatMap((c) =>
+        (c.networkBindings ?? []).flatMap((b) =>
+          isPort(b.containerPort) && isPort(b.hostPort)
+            ? [{ container: clip(c.name, 255), containerPort: b.containerPort, hostPort: b.hostPort }]
+            : [],
+        ),
+      )
+      .slice(0, 50),
     ebsVolumeIds: ids(
       (t.attachments ?? [])
         .filter((a) => a.type === 'AmazonElasticBlockStorage')

@@ -12,7 +12,7 @@
  */
 import type { Config } from '../../config.js';
 import { auditSecretOf, ENDPOINT_TAG, internetExposed, probeTarget, type EvidenceTargets } from '../../evidence/index.js';
-import { apiHostOf, instanceApiPorts } from '../../exposure/api-ports.js';
+import { subjectApiPorts } from '../../exposure/api-ports.js';
 import { networkEvidence, withPaths } from '../../exposure/network.js';
 import { COLLECTOR_SCHEMA, V3_OPTIONS } from '../../host-evidence.js';
 import {
@@ -132,22 +132,30 @@ export function asInstance(
 }
 
 /**
- * Why a bridge or host networked service's network is not judged (undefined: it is, as its container instances): the
- * `net.*` checks judge the InfluxDB ports on the host, so a container port mapped to another host port (or a dynamic
- * one) would be judged on the wrong port.
+ * Why a bridge or host networked service's network is not judged (undefined: it is, as its container instances, on
+ * the host ports its InfluxDB container ports are mapped to: lib/exposure/api-ports.ts publishedPorts): its container
+ * instances could not be read, no running task places it, or a dynamic host port (`hostPort` 0) no running task's
+ * `networkBindings` tells (`probe`: any container port mapped to another host port, which the probe does not follow).
  */
-function hostNetworkGap(s: EcsService, inv: Pick<RegionInventory, 'containerInstances'>): string | undefined {
+function hostNetworkGap(s: EcsService, inv: Pick<RegionInventory, 'containerInstances'>, probe = false): string | undefined {
   const { hosts, unread } = hostsOf(s, inv);
   if (unread.length) return `bridge or host networking: ${unread.join('; ')}`.slice(0, 500);
   if (!hosts.length) return 'bridge or host networking: no running task places it on a container instance';
   for (const r of s.taskDefinitions) {
     if (!r.ok || r.value.networkMode === 'host') continue;
     for (const c of r.value.containers.filter((x) => x.influx))
-      for (const m of c.portMappings)
-        if (m.hostPort !== m.containerPort)
-          return `bridge networking maps container port ${m.containerPort} of ${r.value.family}:${r.value.revision}/${c.name} to ${
-            m.hostPort ? `host port ${m.hostPort}` : 'a dynamic host port'
-          }: the network checks judge InfluxDB's own ports on the host, so it is not judged`;
+      for (const m of c.portMappings) {
+        const at = `container port ${m.containerPort} of ${r.value.family}:${r.value.revision}/${c.name}`;
+        const bound = s.tasks.some(
+          (t) =>
+            t.taskDefinitionArn === r.value.arn &&
+            t.networkBindings.some((b) => b.container === c.name && b.containerPort === m.containerPort),
+        );
+        if (probe && m.hostPort !== m.containerPort)
+          return `bridge networking maps ${at} to ${m.hostPort ? `host port ${m.hostPort}` : 'a dynamic host port'}: the probe targets InfluxDB's own port, so it is not probed`;
+        if (!probe && !m.hostPort && !bound && m.protocol === 'tcp')
+          return `bridge networking maps ${at} to a dynamic host port that no running task's networkBindings tells: it is not judged`;
+      }
   }
   return undefined;
 }
@@ -363,7 +371,7 @@ export const ecsServiceTargets = (config: Config, inv?: RegionInventory): Eviden
   probeTarget: (s) => {
     if (!s.tasks.length) return undefined;
     // A container port mapped to another host port would be probed on the wrong port: the network checks' reason.
-    const gap = inv && !isAwsvpc(s) && !s.tags[ENDPOINT_TAG] ? hostNetworkGap(s, inv) : undefined;
+    const gap = inv && !isAwsvpc(s) && !s.tags[ENDPOINT_TAG] ? hostNetworkGap(s, inv, true) : undefined;
     return gap ? fail(gap) : probeTarget(asInstance(s, inv), config.probe);
   },
   auditSecret: (s) => (s.tasks.length ? auditSecretOf(asInstance(s, inv), config.audit) : undefined),
@@ -387,7 +395,7 @@ export function ecsServiceEndpoint(s: EcsService, ctx: InstanceContext, sourced:
   if (probed === undefined && audit === undefined && host === undefined) return undefined;
   const endpoint = probed?.ok ? probed.value.endpoint : undefined;
   // Reachable on its API's port: the bound one its task definitions show, else 8181 for 3.x, 8086 for 1.x/2.x, both when unknown.
-  const exposure = internetExposed(ctx.evidence.network, instanceApiPorts(ctx.instance, apiHostOf(ctx.evidence)));
+  const exposure = internetExposed(ctx.evidence.network, subjectApiPorts(ctx.instance, ctx.evidence));
   return {
     ...(endpoint !== undefined ? { endpoint } : {}),
     probed: probed !== undefined,
