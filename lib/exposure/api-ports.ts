@@ -121,9 +121,15 @@ export function publishedPorts(e: { ecs?: Result<EcsEvidence> }, ports: readonly
 }
 
 /**
- * A subject's InfluxDB HTTP API ports as the network sees them: instanceApiPorts from apiHostOf; on bridge networking,
- * the host ports they are mapped to (publishedPorts).
+ * A subject's InfluxDB HTTP API ports as the network sees them: instanceApiPorts from apiHostOf; for a containerised
+ * InfluxDB whose bound port is not told (a command or configuration the scanner does not read, an unknown major), the
+ * defaults and every container port its InfluxDB containers map (such a command may bind any of them: a world-open
+ * one never passes silently); on bridge networking, the host ports they are mapped to (publishedPorts).
  */
 export function subjectApiPorts(i: Instance, e: { host?: Result<HostEvidence>; ecs?: Result<EcsEvidence> }): number[] {
-  return publishedPorts(e, instanceApiPorts(i, apiHostOf(e)));
+  const host = apiHostOf(e);
+  const ports = instanceApiPorts(i, host);
+  if (!e.ecs?.ok) return ports;
+  const mapped = host ? [] : e.ecs.value.containers.flatMap(({ container }) => container.portMappings.map((m) => m.containerPort));
+  return publishedPorts(e, [...ports, ...mapped]);
 }

@@ -208,6 +208,39 @@ beforeAll(async () => {
         environment: { INFLUXDB3_START_WITHOUT_AUTH: 'true', INFLUXDB3_UNSET_VARS: 'INFLUXDB3_START_WITHOUT_AUTH' },
         groups: ['vpc-8086'],
       },
+      // 1.x and 2.x commands that move the API port (read: 9000), or could and are not read (judged on 9000 too); each
+      // a wrong PASS of net.http-port-public (8086 judged) on the old code. Credentials on them are masked at discovery.
+      {
+        name: 'influx2-bind',
+        image: 'influxdb:2.7',
+        command: ['influxd', '--http-bind-address', ':9000', '--vault-token', PLANTED],
+        port: 9000,
+        groups: ['world-9000'],
+      },
+      { name: 'influx2-bind-eq', image: 'influxdb:2.7.12', command: ['--http-bind-address=:9000'], port: 9000, groups: ['world-9000'] },
+      {
+        name: 'influx1-config',
+        image: 'influxdb:1.8.10',
+        command: ['influxd', '-config', '/etc/custom/influxdb.conf'],
+        port: 9000,
+        groups: ['world-9000'],
+      },
+      {
+        name: 'influx2-script',
+        image: 'influxdb:2.7',
+        entryPoint: ['/bin/sh', '-c'],
+        command: [`influxd --http-bind-address :9000 --vault-token ${PLANTED} --vault-addr https://u:${PLANTED}@vault.example`],
+        port: 9000,
+        groups: ['world-9000'],
+      },
+      {
+        name: 'influx2-config-mount',
+        image: 'influxdb:2.7',
+        efs: { fileSystem: 'sealed', path: '/etc/influxdb2' },
+        port: 9000,
+        groups: ['world-9000'],
+      },
+      { name: 'influx3-start-9000', image: 'influxdb:3-core', entryPoint: ['/opt/start.sh'], port: 9000, groups: ['world-9000'] },
       {
         name: 'grafana',
         image: 'grafana/grafana:11.0.0',
@@ -252,6 +285,12 @@ describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
         'influx3-script',
         'influx3-unset',
         'influx3-unset-old',
+        'influx2-bind',
+        'influx2-bind-eq',
+        'influx1-config',
+        'influx2-script',
+        'influx2-config-mount',
+        'influx3-start-9000',
       ].sort(),
     );
     expect(result.instances.map((i) => i.instanceId)).toEqual(estate.instances['ec2-influx']);
@@ -363,6 +402,29 @@ describe('InfluxDB on Amazon ECS in a scan with the default flags', () => {
     texts.push(JSON.stringify(result.subjects));
     for (const t of texts) expect(t.includes(PLANTED)).toBe(false);
     expect(texts[0]).toContain('INFLUXDB_ADMIN_PASSWORD');
+    // Among the subjects: 1.x/2.x commands holding one (--vault-token, a URL's password), read and judged (below).
+    expect(result.subjects.filter((x) => ['influx2-bind', 'influx2-script'].includes(x.name ?? '')).length).toBe(2);
+  });
+});
+
+describe('1.x and 2.x containers whose command moves the API port', () => {
+  const api = (name: string) =>
+    of(name, 'net.http-port-public').map((f) => `${f.status} ${JSON.stringify(f.evidence.ports ?? f.evidence.reason ?? '')}`);
+
+  it('--http-bind-address :9000 (or =:9000) is read: 9000 is the API port, judged world-open; never "unexpected"', () => {
+    for (const name of ['influx2-bind', 'influx2-bind-eq']) {
+      expect({ name, api: api(name) }).toEqual({ name, api: ['FAILED [9000]'] });
+      expect({ name, unexpected: of(name, 'net.unexpected-ports-open').map((f) => f.status) }).toEqual({ name, unexpected: ['PASSED'] });
+    }
+  });
+
+  it('a command or configuration the scanner does not read: the default ports and every mapped port are judged; host verdicts NOT_AVAILABLE', () => {
+    for (const name of ['influx1-config', 'influx2-script', 'influx2-config-mount', 'influx3-start-9000'])
+      expect({ name, api: api(name) }).toEqual({ name, api: ['FAILED [9000]'] });
+    const auth = (name: string) => of(name, 'auth.disabled').map((f) => `${f.status} ${String(f.evidence.reason)}`);
+    expect(auth('influx1-config')).toEqual([expect.stringMatching(/^NOT_AVAILABLE .*-config/)]);
+    expect(auth('influx2-script')).toEqual([expect.stringMatching(/^NOT_AVAILABLE .*shell script/)]);
+    expect(auth('influx2-config-mount')).toEqual([expect.stringMatching(/^NOT_AVAILABLE .*\/etc\/influxdb2/)]);
   });
 });
 

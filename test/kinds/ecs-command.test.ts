@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { ARG_LIMITS, BOOL3, keptArgs, MASKED, serveOf } from '../../lib/kinds/ecs-service/command.js';
+import { ARG_LIMITS, BOOL3, influxdOf, keptArgs, MASKED, serveOf } from '../../lib/kinds/ecs-service/command.js';
 import type { EcsContainer } from '../../lib/model.js';
 
 const SECRET = 'planted-S3cret-9f2a';
@@ -242,5 +242,43 @@ describe('serveOf: the influxdb3 serve a container runs', () => {
     const m = /BOOL3 = set\(\('([^']+)'\s*'([^']+)'\)\.split\(\)\)/.exec(sh.replace(/\n\s*/g, ' '));
     expect(m).not.toBeNull();
     expect([...BOOL3].sort()).toEqual(`${m![1]}${m![2]}`.split(/\s+/).filter(Boolean).sort());
+  });
+});
+
+describe('influxdOf: what a 1.x or 2.x container runs tells of its API port', () => {
+  const read = (entryPoint: string[] | undefined, command: string[] | undefined, major: 1 | 2) => {
+    const r = influxdOf(kept(entryPoint, command), major);
+    return r.ok ? r.value.flags : r.reason;
+  };
+
+  it('2.x --http-bind-address, given as the next argument or with `=`, after `run` or the entrypoint; the last one wins', () => {
+    expect(read(undefined, ['influxd', '--http-bind-address', ':9000'], 2)).toEqual({ 'http-bind-address': ':9000' });
+    expect(read(undefined, ['--http-bind-address=:9000'], 2)).toEqual({ 'http-bind-address': ':9000' });
+    expect(
+      read(['/entrypoint.sh'], ['influxd', 'run', '--reporting-disabled', '--http-bind-address', ':1', '--http-bind-address=:2'], 2),
+    ).toEqual({
+      'http-bind-address': ':2',
+    });
+    // The image's own command, and 1.x options that move no port.
+    expect(read(undefined, undefined, 2)).toEqual({});
+    expect(read(undefined, ['influxd', 'run', '-pidfile', '/tmp/p'], 1)).toEqual({});
+  });
+
+  it('a command that could move the port and is not read is the reason, never the default', () => {
+    expect(read(undefined, ['influxd', '-config', '/etc/custom/influxdb.conf'], 1)).toMatch(/-config names a configuration/);
+    expect(read(undefined, ['--config=/c.yml'], 2)).toMatch(/--config names a configuration/);
+    expect(read(undefined, ['influxd', '-http-bind', ':9000'], 1)).toMatch(/a 1.x option the scanner does not read/);
+    expect(read(['/bin/sh', '-c'], ['influxd --http-bind-address :9000'], 2)).toMatch(/shell script \(\/bin\/sh -c\)/);
+    expect(read(['/opt/start.sh'], undefined, 2)).toMatch(/it runs \/opt\/start.sh, not influxd/);
+    expect(read(undefined, ['influxd', 'upgrade'], 2)).toMatch(/influxd upgrade: an argument/);
+    expect(read(undefined, ['influxd', '--http-bind-address', '$PORT'], 2)).toMatch(/nothing expands it/);
+    expect(read(undefined, ['influxd', '--http-bind-address'], 2)).toMatch(/without its value/);
+  });
+
+  it("masks a 1.x/2.x command's credentials at discovery as a 3.x one's: --vault-token, a URL's password", () => {
+    const r = kept(['/bin/sh', '-c'], [`influxd --vault-token ${SECRET} --vault-addr https://u:${SECRET}@vault.example`]);
+    const k = kept(undefined, ['influxd', '--vault-token', SECRET, `--vault-token=${SECRET}`]);
+    expect(JSON.stringify([r, k])).not.toContain(SECRET);
+    expect(k.command).toEqual(['influxd', '--vault-token', MASKED, `--vault-token=${MASKED}`]);
   });
 });

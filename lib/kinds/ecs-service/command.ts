@@ -126,6 +126,13 @@ const shown = (a: string | undefined) => printable(a ?? '').slice(0, 60);
 /** An argument shown in a reason only when it is a plain word (a subcommand, a flag): any other may be a token. */
 const word = (a: string) => (/^-{0,2}[a-z][a-z0-9-]{0,29}$/.test(a) ? a : '…');
 
+/** Why a command is not `program`: a shell script (never read but as argv allows), or another program or subcommand. */
+const runsOther = (args: readonly string[], program: string) =>
+  SHELLS.has(base(args[0])) && args[1] === '-c'
+    ? `it runs a shell script (${shown(args[0])} -c) the scanner does not read`
+    : `it runs ${shown(args[0]) || '(nothing)'}${args[1] !== undefined ? ` ${word(args[1])}` : ''}, not ${program}`;
+const CLIPPED = `its entryPoint/command is longer than the scanner reads (${ARG_LIMITS.count} arguments of ${ARG_LIMITS.length} characters)`;
+
 /** The image's own entrypoint runs (the task definition does not replace it, or names it). */
 export const viaImageEntrypoint = (c: Pick<EcsContainer, 'entryPoint'>) => !c.entryPoint || c.entryPoint[0] === IMAGE_ENTRYPOINT;
 
@@ -159,10 +166,7 @@ function scriptWords(s: string): string[] | undefined {
 
 /** The process a container starts, as its argv (`expand`: the official entrypoint expands `$VAR`); or why it is not read. */
 function argv(c: Pick<EcsContainer, 'entryPoint' | 'command' | 'argsClipped'>): Result<{ args: string[]; expand: boolean }> {
-  if (c.argsClipped)
-    return fail(
-      `its entryPoint/command is longer than the scanner reads (${ARG_LIMITS.count} arguments of ${ARG_LIMITS.length} characters)`,
-    );
+  if (c.argsClipped) return fail(CLIPPED);
   let args = [...(c.entryPoint ?? [IMAGE_ENTRYPOINT]), ...(c.command ?? (c.entryPoint ? [] : IMAGE_COMMAND))];
   let expand = false;
   if (args[0] === IMAGE_ENTRYPOINT) {
@@ -174,13 +178,12 @@ function argv(c: Pick<EcsContainer, 'entryPoint' | 'command' | 'argsClipped'>): 
   if (SHELLS.has(base(args[0])) && args[1] === '-c' && args[2] !== undefined) {
     const script = args[2];
     const split = /[;&|<>`\n\\(){}]/.test(script) || !/^\s*(exec\s+)?\S*influxdb3\s/.test(script) ? undefined : scriptWords(script);
-    if (!split) return fail(`it runs a shell script (${shown(args[0])} -c) the scanner does not read`);
+    if (!split) return fail(runsOther(args, 'influxdb3 serve'));
     args = split;
     if (args[0] === 'exec') args = args.slice(1);
     expand = true;
   }
-  if (base(args[0]) !== 'influxdb3' || args[1] !== 'serve')
-    return fail(`it runs ${shown(args[0]) || '(nothing)'}${args[1] !== undefined ? ` ${word(args[1])}` : ''}, not influxdb3 serve`);
+  if (base(args[0]) !== 'influxdb3' || args[1] !== 'serve') return fail(runsOther(args, 'influxdb3 serve'));
   return ok({ args, expand });
 }
 
@@ -249,4 +252,71 @@ export function serveOf(
     flags[name as V3Option] = printable(value).slice(0, 1000);
   }
   return ok({ flags, secretFlags });
+}
+
+/** The official 1.x and 2.x images' entrypoint (CMD `influxd`): it runs arguments starting with `-` as `influxd …`, expanding nothing. */
+const V12_ENTRYPOINT = '/entrypoint.sh';
+/** influxd 1.x `run` options that take a value and move no port (`-config` names a file the scanner does not read). */
+const V1_FLAGS = new Set(['pidfile', 'cpuprofile', 'memprofile']);
+/** influxd 2.x boolean flags: collector/collect.sh BOOL2, the same list (they take no separate value). */
+const BOOL2 = new Set([
+  'flux-log-enabled',
+  'e2e-testing',
+  'testing-always-allow-setup',
+  'reporting-disabled',
+  'overwrite-pid-file',
+  'session-renew-disabled',
+  'tls-strict-ciphers',
+  'no-tasks',
+  'pprof-disabled',
+  'metrics-disabled',
+  'ui-disabled',
+  'hardening-enabled',
+  'template-file-urls-disabled',
+  'strong-passwords',
+  'vault-skip-verify',
+  'storage-wal-flush-on-shutdown',
+  'storage-validate-keys',
+  'storage-no-validate-field-size',
+  'storage-tsm-use-madv-willneed',
+]);
+
+/**
+ * What the `influxd` a 1.x or 2.x container runs tells of its API's port, as the official images run it (ENTRYPOINT
+ * `/entrypoint.sh`, CMD `influxd`, optionally `influxd run`): 2.x `--http-bind-address` (pflag: `=value` or the next
+ * argument, the last one wins), as the collector reads it (collector/collect.sh `flags2`). A command that could move
+ * the port and is not read is the reason, never the default: another program or a script, another subcommand, an
+ * argument where a flag is expected, a configuration file flag (1.x `-config`, any 2.x flag naming a config), a 1.x
+ * flag influxd does not have, a bind address holding a `$` (nothing expands it).
+ */
+export function influxdOf(
+  c: Pick<EcsContainer, 'entryPoint' | 'command' | 'argsClipped'>,
+  major: 1 | 2,
+): Result<{ flags: Record<string, string> }> {
+  if (c.argsClipped) return fail(CLIPPED);
+  let args = [...(c.entryPoint ?? [V12_ENTRYPOINT]), ...(c.command ?? (c.entryPoint ? [] : ['influxd']))];
+  if (args[0] === V12_ENTRYPOINT) {
+    args = args.slice(1);
+    if (args[0]?.startsWith('-')) args = ['influxd', ...args];
+  }
+  if (base(args[0]) !== 'influxd') return fail(runsOther(args, 'influxd'));
+  const flags: Record<string, string> = {};
+  for (let i = args[1] === 'run' ? 2 : 1; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') break;
+    if (!arg.startsWith('-') || arg === '-') return fail(`influxd ${word(arg)}: an argument the scanner does not read`);
+    const eq = arg.indexOf('=');
+    const name = (eq >= 0 ? arg.slice(0, eq) : arg).replace(/^-{1,2}/, '');
+    if (/config/i.test(name))
+      return fail(`influxd ${word(arg.slice(0, eq >= 0 ? eq : undefined))} names a configuration the scanner does not read`);
+    if (major === 1 && !V1_FLAGS.has(name))
+      return fail(`influxd ${word(arg.slice(0, eq >= 0 ? eq : undefined))}: a 1.x option the scanner does not read`);
+    const value = eq >= 0 ? arg.slice(eq + 1) : major === 2 && BOOL2.has(name) ? 'true' : args[++i];
+    if (value === undefined) return fail(`influxd ${word(arg)} without its value`);
+    if (major === 2 && name === 'http-bind-address') {
+      if (value.includes('$')) return fail(`--http-bind-address ${shown(value)}: nothing expands it`);
+      flags[name] = printable(value).slice(0, 1000);
+    }
+  }
+  return ok({ flags });
 }

@@ -36,7 +36,7 @@ import {
 } from '../../model.js';
 import { unique } from '../../util/concurrency.js';
 import type { GatherEnv, Sourced } from '../kind.js';
-import { serveOf, viaImageEntrypoint } from './command.js';
+import { influxdOf, serveOf, viaImageEntrypoint } from './command.js';
 import { ecsServiceSubject } from './subject.js';
 
 /** Said where no address of a service is known but `assignPublicIp` gives its tasks one. */
@@ -237,6 +237,38 @@ export function ecsEvidence(s: EcsService, inv: RegionInventory): Result<EcsEvid
   return ok(host ? { ...e, host } : e);
 }
 
+/**
+ * Where the official 1.x and 2.x images keep their configuration, the variable that moves it, and the one that sets
+ * the API's address over it.
+ */
+const CONFIG: Record<1 | 2, { dir: string; env: string; bind: string }> = {
+  1: { dir: '/etc/influxdb', env: 'INFLUXDB_CONFIG_PATH', bind: 'INFLUXDB_HTTP_BIND_ADDRESS' },
+  2: { dir: '/etc/influxdb2', env: 'INFLUXD_CONFIG_PATH', bind: 'INFLUXD_HTTP_BIND_ADDRESS' },
+};
+
+/**
+ * Why a 1.x or 2.x container's configuration is not told by its task definition (undefined: it is): its command
+ * (./command.ts influxdOf), a configuration file the image does not ship (a volume over its configuration directory,
+ * the variable pointing elsewhere), the API's address from `secrets`. Each could move the API's port.
+ */
+function v12Unread(td: EcsTaskDefinition, c: EcsContainer, major: 1 | 2): { why?: string; flags: Record<string, string> } {
+  const at = `task definition ${td.family}:${td.revision}/${c.name}`;
+  const run = influxdOf(c, major);
+  if (!run.ok) return { why: `${at}: ${run.reason}`, flags: {} };
+  const { dir, env, bind } = CONFIG[major];
+  const mount = c.mountPoints.find((m) => under(dir, m.containerPath) || under(m.containerPath, dir));
+  const moved = plain(c, env);
+  const why = c.secrets.includes(bind)
+    ? `${bind} comes from secrets: its value is not in it`
+    : mount
+      ? `volume ${mount.sourceVolume} is mounted on ${mount.containerPath}: the configuration file there is not read`
+      : c.secrets.includes(env) ||
+          (moved !== undefined && moved.replace(/\/+$/, '') !== dir && (major === 2 || moved !== `${dir}/influxdb.conf`))
+        ? `${env} names a configuration file the scanner does not read`
+        : undefined;
+  return { ...(why ? { why: `${at}: ${why}` } : {}), flags: run.value.flags };
+}
+
 /** What the official InfluxDB 3 images set (their Dockerfiles' ENV) that the checks read: the processing engine is on. */
 const V3_IMAGE_ENV: Readonly<Record<string, string>> = { INFLUXDB3_PLUGIN_DIR: '/plugins' };
 
@@ -317,6 +349,7 @@ function hostView(e: Omit<EcsEvidence, 'host'>): HostEvidence | undefined {
       versionSource: `image tag of ${taskDefinition.family}:${taskDefinition.revision}/${container.name}`.slice(0, 100),
     };
     if (major === 3) return [{ ...v3Process(taskDefinition, container, n + 1), ...version }];
+    const { why, flags } = v12Unread(taskDefinition, container, major);
     const prefix = major === 1 ? 'INFLUXDB_' : 'INFLUXD_';
     const env = Object.fromEntries(
       container.environment
@@ -329,13 +362,14 @@ function hostView(e: Omit<EcsEvidence, 'host'>): HostEvidence | undefined {
         name: 'influxd',
         user: 'influxdb',
         cmdline: `influxd (${container.image})`.slice(0, 1000),
-        configPath: '',
+        // A command or configuration the task definition does not tell: read as nothing (the checks say NOT_AVAILABLE).
+        configPath: why ? `(${why})`.slice(0, 1000) : '',
         env,
-        configSource: 'defaults' as const,
+        configSource: why ? ('none' as const) : ('defaults' as const),
         config: {},
         headers: {},
         flavour: major === 2 ? ('influxdb-2' as const) : ('influxdb-1' as const),
-        flags: {},
+        flags,
         container: true,
         ...version,
       },
