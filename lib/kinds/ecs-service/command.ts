@@ -1,6 +1,7 @@
 /**
  * What an InfluxDB 3 container runs, from its task definition's `entryPoint` and `command` (CHECKS.md "InfluxDB on
- * Amazon ECS": the task definition is host evidence). Pure. Two halves:
+ * Amazon ECS": the task definition is host evidence); of a 1.x or 2.x container's, what tells its API's port
+ * (`influxdOf`). Pure. Two halves:
  *
  * - discovery keeps the arguments (`keptArgs`): bounded, control characters stripped, and the value of every flag or
  *   variable whose name says it holds a credential replaced by `***` before anything else sees it (an empty one stays
