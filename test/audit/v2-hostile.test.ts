@@ -10,16 +10,14 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { LISTED_MAX } from '../../lib/checks/support.js';
-import { parseConfig } from '../../lib/config.js';
 import { AuditCredentials } from '../../lib/evidence/audit/credentials.js';
 import { toAsff } from '../../lib/findings/asff.js';
 import type { Finding, ScanDocument } from '../../lib/model.js';
 import { probeRun } from '../../lib/probe.js';
 import { certificates } from '../../scripts/influxd.js';
+import { loopbackConfig, RAW_CONTROL } from '../support/hostile.js';
 
 const TOKEN = `v2-audit-${'S3cr3t'.repeat(8)}`;
-/** C0 (but tab and newline), DEL and C1 controls, bidi overrides: none may reach an output raw. */
-const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 /** Tokens of each kind the server lists (three kinds: under the 4 MiB cap with their descriptions). */
 const EACH = 5_000;
 /** Users the server pages (`?limit=100`), every one inactive: the audit reads at most 50 pages. */
@@ -89,17 +87,7 @@ beforeAll(async () => {
   url = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
 }, 30_000);
 
-const config = () =>
-  parseConfig({
-    probe: {
-      allowedCidrs: ['127.0.0.0/8'],
-      connectTimeoutMs: 1000,
-      tlsTimeoutMs: 1000,
-      responseTimeoutMs: 3000,
-      caFiles: [join(certificates(), 'ca.pem')],
-    },
-    audit: { ca: readFileSync(join(certificates(), 'ca.pem'), 'utf8') },
-  });
+const config = () => loopbackConfig(3000);
 const one = (doc: ScanDocument, id: string): Finding => doc.findings.find((f) => f.checkId === id)!;
 
 describe('the 2.x audit against a server listing tens of thousands of tokens', () => {
