@@ -177,7 +177,14 @@ const tokenFacts = (t: AuditToken) => ({
   ...(t.user ? { user: t.user } : {}),
   ...(t.org ? { org: t.org } : {}),
 });
-const described = (ts: AuditToken[]) => ts.map((t) => (t.description ? `${t.id} ("${t.description}")` : t.id)).join(', ');
+/** Tokens for a summary, at most LISTED_MAX of them (a server's list may hold tens of thousands). */
+const described = (ts: AuditToken[]) => listedNames(ts.map((t) => (t.description ? `${t.id} ("${t.description}")` : t.id)));
+/** A list from the server for a finding's evidence: at most LISTED_MAX, and `<key>NotListed` how many more there were. */
+function listed<K extends string, T>(key: K, items: readonly T[]): Record<K, T[]> & Partial<Record<`${K}NotListed`, number>> {
+  const { shown, omitted } = firstListed(items);
+  return { [key]: shown, ...(omitted ? { [`${key}NotListed`]: omitted } : {}) } as Record<K, T[]> &
+    Partial<Record<`${K}NotListed`, number>>;
+}
 
 /** 3.x: an admin token (`*:*:*`) that has not expired by `now`. */
 const liveAdmin = (now: number) => (t: V3['tokens'][number]) => t.admin && !(t.expires && Date.parse(t.expires) <= now);
@@ -219,7 +226,10 @@ export const allAccessExcess = auditCheck(['influxdb-2', 'influxdb-3'], {
     const details = {
       scope: a.scope,
       maxAllAccessTokens: max,
-      tokens: broad.map((t) => ({ ...tokenFacts(t), kind: tokenKind(t) })),
+      ...listed(
+        'tokens',
+        broad.map((t) => ({ ...tokenFacts(t), kind: tokenKind(t) })),
+      ),
       activeTokens: a.tokens.filter(active).length,
     };
     if (broad.length > max)
@@ -253,8 +263,9 @@ export const writeAllBuckets = auditCheck('influxdb-2', {
     const wide = a.tokens.filter(
       (t) => active(t) && tokenKind(t) === 'scoped' && t.permissions.some((p) => p.action === 'write' && p.type === 'buckets' && !p.id),
     );
-    const details = { scope: a.scope, tokens: wide.map(tokenFacts) };
-    if (wide.length) return [{ status: 'FAILED', summary: `tokens that may write every bucket: ${described(wide)}`, details }];
+    const details = { scope: a.scope, ...listed('tokens', wide.map(tokenFacts)) };
+    if (wide.length)
+      return [{ status: 'FAILED', summary: `${wide.length} tokens that may write every bucket: ${described(wide)}`, details }];
     return [{ status: 'PASSED', summary: 'no scoped token may write every bucket', details }];
   },
 });
@@ -276,14 +287,17 @@ export const inactiveUserActive = auditCheck('influxdb-2', {
     const kept = a.tokens.filter((t) => active(t) && t.userID !== undefined && inactive.has(t.userID));
     const details = {
       scope: a.scope,
-      inactiveUsers: [...inactive.values()],
-      tokens: kept.map((t) => ({ ...tokenFacts(t), user: inactive.get(t.userID!) })),
+      ...listed('inactiveUsers', [...inactive.values()]),
+      ...listed(
+        'tokens',
+        kept.map((t) => ({ ...tokenFacts(t), user: inactive.get(t.userID!) })),
+      ),
     };
     if (kept.length)
       return [
         {
           status: 'FAILED',
-          summary: `active tokens of inactive users: ${kept.map((t) => `${t.id} (${inactive.get(t.userID!)})`).join(', ')}`,
+          summary: `${kept.length} active tokens of inactive users: ${listedNames(kept.map((t) => `${t.id} (${inactive.get(t.userID!)})`))}`,
           details,
         },
       ];

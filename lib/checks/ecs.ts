@@ -4,7 +4,7 @@
  * `ecs` evidence (lib/kinds/ecs-service/evidence.ts), which only containerised InfluxDB has: silent for instances.
  * Evidence names a variable, never its value (discovery never kept one).
  */
-import type { EcsEvidence, InstanceCheck, Outcome, ResourceRef } from '../model.js';
+import type { EcsEvidence, HostEvidence, InstanceCheck, Outcome, ResourceRef } from '../model.js';
 import { isCredentialName } from '../util/credentials.js';
 import { fsbp, judged } from './compliance.js';
 import { versionBelow } from './hostfacts.js';
@@ -186,6 +186,39 @@ export function imageVersionOutcome(
   return [
     outcomes.length > 1 ? { ...worst, details: { ...worst.details, containers: outcomes.map((o) => `${o.status}: ${o.summary}`) } } : worst,
   ];
+}
+
+/** Why a container's configuration is not told: its image tag does not name its major version. */
+const UNKNOWN_MAJOR = 'the InfluxDB major version is unknown from the image tag';
+
+/**
+ * A host check's outcomes for a containerised InfluxDB, from its task definitions as host evidence (CHECKS.md "InfluxDB
+ * on Amazon ECS": `EcsEvidence.host`, lib/kinds/ecs-service/evidence.ts). Only a check whose facts a task definition
+ * states calls it (a variable, a 3.x command's flags); one that reads listeners, files or systemd never does, and says
+ * nothing of a container. `applies`: the majors the check is for; `told`: those whose facts the view holds (a 1.x/2.x
+ * container's command is not read). Silent when no container is both; a container of unknown major, one it applies to
+ * whose facts are not told, or an unreadable revision, makes a PASS NOT_AVAILABLE (it may hide what fails).
+ */
+export function fromTaskDefinitions(
+  e: EcsEvidence,
+  majors: { applies: readonly number[]; told: readonly number[] },
+  judge: (h: HostEvidence) => Outcome[],
+): Outcome[] {
+  const known = e.containers.map(({ container }) => container.influx?.major);
+  const judged = known.filter((m) => m !== undefined && majors.applies.includes(m) && majors.told.includes(m));
+  if (!judged.length && !known.includes(undefined)) return [];
+  if (!judged.length || !e.host) throw new EvidenceUnavailable(UNKNOWN_MAJOR);
+  const untold = [
+    ...(known.includes(undefined) ? [UNKNOWN_MAJOR] : []),
+    ...[...new Set(known)]
+      .filter((m) => m !== undefined && majors.applies.includes(m) && !majors.told.includes(m))
+      .map((m) => `what it reads of an InfluxDB ${m}.x container is not read from its task definition`),
+    ...e.unreadable,
+  ];
+  return judge(e.host).map((o) => {
+    if (o.status === 'PASSED' && untold.length) throw new EvidenceUnavailable(untold.join('; ').slice(0, 500));
+    return o;
+  });
 }
 
 export const ECS_CHECKS: readonly Described[] = [plaintextEnvironment, dataVolumeUnencrypted];

@@ -24,6 +24,7 @@ import type {
 import { ok } from '../model.js';
 import { isCredentialName } from '../util/credentials.js';
 import { judged } from './compliance.js';
+import { fromTaskDefinitions } from './ecs.js';
 import { hostCheck, unlessIncomplete } from './host.js';
 import { effective3, incompleteReason, isLoopback, v3Flag, v3Processes } from './hostfacts.js';
 import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue, firstListed, listedNames } from './support.js';
@@ -343,19 +344,25 @@ export const v3TelemetryUpload = hostCheck({
     pci: [judged('pci', ['2.2.4', '1.4.4'], 'only necessary functions; outbound traffic restricted')],
   },
   evidence: ['host'],
-  evaluate: ({ evidence }) => {
-    const h = evidenceValue(evidence.host!);
-    const o = onV3Host(h, (ps) => {
-      const s = ps.map((p) => ({ p, off: v3Flag(p, 'disable-telemetry-upload') }));
-      const on = s.filter((x) => !x.off.on);
-      const details = { settings: s.map((x) => `${x.p.name}[${x.p.pid}] disable-telemetry-upload ${x.off.on} (${x.off.from})`) };
-      return on.length
-        ? { status: 'FAILED', summary: `telemetry upload is on (${on.map((x) => `${x.p.name}[${x.p.pid}]`).join(', ')})`, details }
-        : { status: 'PASSED', summary: 'telemetry upload is disabled', details };
-    });
-    return o ? [o] : [];
-  },
+  needs: ['host', 'ecs'],
+  evaluate: ({ evidence }) =>
+    // A containerised InfluxDB 3: its task definitions as host evidence (its command and INFLUXDB3_* variables).
+    evidence.ecs
+      ? fromTaskDefinitions(evidenceValue(evidence.ecs), { applies: [3], told: [3] }, telemetry)
+      : telemetry(evidenceValue(evidence.host!)),
 });
+
+function telemetry(h: HostEvidence): Outcome[] {
+  const o = onV3Host(h, (ps) => {
+    const s = ps.map((p) => ({ p, off: v3Flag(p, 'disable-telemetry-upload') }));
+    const on = s.filter((x) => !x.off.on);
+    const details = { settings: s.map((x) => `${x.p.name}[${x.p.pid}] disable-telemetry-upload ${x.off.on} (${x.off.from})`) };
+    return on.length
+      ? { status: 'FAILED', summary: `telemetry upload is on (${on.map((x) => `${x.p.name}[${x.p.pid}]`).join(', ')})`, details }
+      : { status: 'PASSED', summary: 'telemetry upload is disabled', details };
+  });
+  return o ? [o] : [];
+}
 
 // ─────────────── secrets.command-line (host only, every flavour) ───────────────
 
@@ -385,20 +392,26 @@ export const secretsCommandLine = hostCheck({
     pci: [judged('pci', ['8.3.2'], 'authentication factors are unreadable where stored')],
   },
   evidence: ['host'],
-  evaluate: ({ evidence }) => {
-    const h = evidenceValue(evidence.host!);
-    const exposed = h.processes.flatMap((p) =>
-      Object.entries(p.secretFlags ?? {})
-        .filter(([f, v]) => v === 'set' && isCredentialFlag(p, f))
-        .map(([f]) => ({ pid: p.pid, name: p.name, flag: `--${f}` })),
-    );
-    const details = { flags: exposed.map((x) => `${x.name}[${x.pid}] ${x.flag}`) };
-    if (exposed.length)
-      return [{ status: 'FAILED', summary: `credential on the command line: ${details.flags.join(', ')} (value not shown)`, details }];
-    if (!h.processes.length) throw new EvidenceUnavailable(incompleteReason(h) ?? 'no running InfluxDB server process on the host');
-    return [unlessIncomplete(h, { status: 'PASSED', summary: 'no credential on the InfluxDB command lines', details })];
-  },
+  needs: ['host', 'ecs'],
+  evaluate: ({ evidence }) =>
+    // A containerised InfluxDB: its task definition's command (read for 3.x only: a 1.x/2.x container says nothing).
+    evidence.ecs
+      ? fromTaskDefinitions(evidenceValue(evidence.ecs), { applies: [1, 2, 3], told: [3] }, credentialFlags)
+      : credentialFlags(evidenceValue(evidence.host!)),
 });
+
+function credentialFlags(h: HostEvidence): Outcome[] {
+  const exposed = h.processes.flatMap((p) =>
+    Object.entries(p.secretFlags ?? {})
+      .filter(([f, v]) => v === 'set' && isCredentialFlag(p, f))
+      .map(([f]) => ({ pid: p.pid, name: p.name, flag: `--${f}` })),
+  );
+  const details = { flags: exposed.map((x) => `${x.name}[${x.pid}] ${x.flag}`) };
+  if (exposed.length)
+    return [{ status: 'FAILED', summary: `credential on the command line: ${details.flags.join(', ')} (value not shown)`, details }];
+  if (!h.processes.length) throw new EvidenceUnavailable(incompleteReason(h) ?? 'no running InfluxDB server process on the host');
+  return [unlessIncomplete(h, { status: 'PASSED', summary: 'no credential on the InfluxDB command lines', details })];
+}
 
 // ─────────────── storage.object-store-public (host names the bucket, AWS answers) ───────────────
 

@@ -139,13 +139,14 @@ beforeAll(async () => {
           AWS_SECRET_ACCESS_KEY: PLANTED,
           AZURE_STORAGE_ACCESS_KEY: PLANTED,
           INFLUXDB3_AUTH_TOKEN: PLANTED,
+          INFLUXDB3_TELEMETRY_DISABLE_UPLOAD: 'true',
         },
         groups: ['vpc-8086'],
       },
       {
         name: 'influx3-auth',
         image: 'influxdb:3.6.0-core',
-        command: ['serve', '--node-id', 'n2', '--object-store', 'file', '--data-dir', '/var/lib/influxdb3'],
+        command: ['serve', '--node-id', 'n2', '--object-store', 'file', '--data-dir', '/var/lib/influxdb3', '--admin-token', PLANTED],
         environment: { INFLUXDB3_ADMIN_TOKEN_RECOVERY_HTTP_BIND_ADDR: '0.0.0.0:8182' },
         groups: ['vpc-8086'],
       },
@@ -511,6 +512,45 @@ describe('InfluxDB 3 containers, judged from their task definitions', () => {
   });
 });
 
+describe('host checks judged from the task definition as host evidence (CHECKS.md "InfluxDB on Amazon ECS")', () => {
+  // Each fails on the old code: the ECS kind gave its task-definition host view to the endpoint checks alone.
+  it('host.v3-telemetry-upload: FAILED (LOW) without the flag or its variable, PASSED with INFLUXDB3_TELEMETRY_DISABLE_UPLOAD=true', () => {
+    for (const name of ['influx3-open', 'influx3-auth']) expect(verdict(name, 'host.v3-telemetry-upload')).toBe('FAILED LOW');
+    expect(of('influx3-auth', 'host.v3-telemetry-upload')[0]!.evidence.summary).toMatch(/^telemetry upload is on/);
+    expect(verdict('influx3-env', 'host.v3-telemetry-upload')).toBe('PASSED INFORMATIONAL');
+    // A command the scanner does not read: never a PASS.
+    expect(verdict('influx3-custom', 'host.v3-telemetry-upload')).toBe('NOT_AVAILABLE INFORMATIONAL');
+  });
+
+  it('secrets.command-line: FAILED naming the flag (never its value), PASSED on a command without one, NOT_AVAILABLE on an unread one', () => {
+    const flags = (name: string) => of(name, 'secrets.command-line').map((f) => `${f.status} ${f.severity} ${f.evidence.summary}`);
+    expect(flags('influx3-open')).toEqual([
+      'FAILED HIGH credential on the command line: influxdb3[1] --aws-secret-access-key (value not shown)',
+    ]);
+    expect(flags('influx3-auth')).toEqual(['FAILED HIGH credential on the command line: influxdb3[1] --admin-token (value not shown)']);
+    expect(verdict('influx3-script', 'secrets.command-line')).toBe('FAILED HIGH');
+    expect(verdict('influx3-env', 'secrets.command-line')).toBe('PASSED INFORMATIONAL');
+    expect(verdict('influx3-custom', 'secrets.command-line')).toBe('NOT_AVAILABLE INFORMATIONAL');
+    const text = JSON.stringify(result.document.findings.filter((f) => f.checkId === 'secrets.command-line'));
+    expect(text).not.toContain(PLANTED);
+  });
+
+  it('1.x and 2.x containers: the 3.x host checks say nothing; nor does secrets.command-line, whose command is not read for them', () => {
+    for (const name of ['influx-public', 'influx-v2', 'influx-auth', 'influx-adhoc'])
+      for (const check of ['host.v3-telemetry-upload', 'secrets.command-line', 'storage.object-store-public'])
+        expect(of(name, check)).toEqual([]);
+    // Nor do the other host-only checks judge a container (listeners, key files: not in a task definition).
+    const services = new Set(Object.values(estate.ecs));
+    for (const check of [
+      'tls.private-key-exposed',
+      'host.rpc-bind-all-interfaces',
+      'host.unexpected-listeners',
+      'host.evidence-unavailable',
+    ])
+      expect(result.document.findings.filter((f) => f.checkId === check && services.has(f.instanceId!))).toEqual([]);
+  });
+});
+
 describe('remediation', () => {
   it("a world-open rule on a group the service shares (grafana's task uses it too) is refused, never an EC2 error", async () => {
     const [open] = of('influx-public', 'net.http-port-public');
@@ -560,11 +600,14 @@ describe('failures and bounds', () => {
         'headers.security-headers-missing',
         'host.v2-hardening-disabled',
         'host.v3-processing-engine-open',
+        // Host checks whose facts a task definition states (the others never speak of a container).
+        'host.v3-telemetry-upload',
         'host.version-vulnerable',
         'net.cluster-ports-exposed',
         'net.http-port-public',
         'net.rpc-port-exposed',
         'net.unexpected-ports-open',
+        'secrets.command-line',
         'secrets.plaintext-environment',
         'tls.disabled',
         'tls.load-balancer-plaintext',

@@ -10,13 +10,13 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import { join } from 'node:path';
-import { parseConfig } from '../../lib/config.js';
 import { AuditCredentials } from '../../lib/evidence/audit/credentials.js';
 import { toAsff } from '../../lib/findings/asff.js';
 import type { Finding, ScanDocument } from '../../lib/model.js';
 import { probeRun } from '../../lib/probe.js';
 import { certificates } from '../../scripts/influxd.js';
 import { runCli } from '../support/cli.js';
+import { loopbackConfig, RAW_CONTROL } from '../support/hostile.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 const servers: Server[] = [];
@@ -37,20 +37,8 @@ async function serve(handler: Handler, tls = false): Promise<string> {
   return `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
-const config = () =>
-  parseConfig({
-    probe: {
-      allowedCidrs: ['127.0.0.0/8'],
-      connectTimeoutMs: 1000,
-      tlsTimeoutMs: 1000,
-      responseTimeoutMs: 1500,
-      caFiles: [join(certificates(), 'ca.pem')],
-    },
-    audit: { ca: readFileSync(join(certificates(), 'ca.pem'), 'utf8') },
-  });
+const config = () => loopbackConfig();
 const one = (doc: ScanDocument, id: string): Finding | undefined => doc.findings.find((f) => f.checkId === id);
-/** C0 (but tab and newline in the table's layout), DEL and C1 controls, bidi overrides: none may reach an output raw. */
-const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /** An InfluxDB 3 without authentication (/ping names 3.6.0 Core), whose other answers the test chooses. */
 const openV3 =
