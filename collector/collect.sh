@@ -138,9 +138,11 @@ OPTIONAL3 = {'admin-token-recovery-http-bind': ''}
 # A command-line flag that may carry a credential (any flavour): reported by name, with set/empty, never its value.
 SECRET_FLAG = re.compile(r'(token|secret|passw|access-key|storage-key|private-key)', re.I)
 NOT_SECRET_FLAG = re.compile(r'(-file|-path|-dir|-id|-recovery-http-bind|^tls-key|-key-id)$', re.I)
-# The variables that override them: the only ones printed.
+# The variables that override them: the only ones printed. RENAMED3: newer names of two of WANTED3's variables
+# (influxdb#4237; lib/host-evidence.ts V3_RENAMED), printed too: the scanner decides which one a release reads.
+RENAMED3 = ['INFLUXDB3_WITHOUT_AUTH', 'INFLUXDB3_DISABLE_TELEMETRY_UPLOAD']
 ENV_ALLOW = set(['INFLUXDB_' + re.sub('[.-]', '_', k).upper() for k in WANTED] +
-                ['INFLUXD_' + k.replace('-', '_').upper() for k in WANTED2 + ['config-path']] + list(WANTED3.values()))
+                ['INFLUXD_' + k.replace('-', '_').upper() for k in WANTED2 + ['config-path']] + list(WANTED3.values()) + RENAMED3)
 KEY_ROLES = ('http.https-private-key', 'meta.https-private-key', 'tls-key')
 
 errors = []
@@ -160,7 +162,7 @@ def clip(s, n=MAXSTR):
 
 def masked(k, v):
     u = k.upper()
-    if u in ('INFLUXD_TLS_KEY', 'TLS-KEY') or k in WANTED3.values():  # InfluxDB 3's options read here hold no secret
+    if u in ('INFLUXD_TLS_KEY', 'TLS-KEY') or k in WANTED3.values() or k in RENAMED3:  # InfluxDB 3's options read here hold no secret
         return v
     if re.search(r'SECRET|PASSWORD|TOKEN|_KEY$|-KEY-DATA$', u):
         return 'empty' if v == '' else 'set'

@@ -145,4 +145,15 @@ export const V3_OPTIONS = {
   'telemetry-endpoint': 'INFLUXDB3_TELEMETRY_ENDPOINT',
   'package-manager': 'INFLUXDB3_PACKAGE_MANAGER',
 } as const;
+/**
+ * Newer names of two options' variables (influxdb's env_compat ENV_ALIASES, #4237): a release that knows them reads
+ * the newer name when both are set, else the older; 3.6.0 reads the older only. Which one a server reads depends on
+ * its release, so where they disagree the option is not told (lib/checks/hostfacts.ts effective3).
+ */
+export const V3_RENAMED: Partial<Record<V3Option, string>> = {
+  'without-auth': 'INFLUXDB3_WITHOUT_AUTH',
+  'disable-telemetry-upload': 'INFLUXDB3_DISABLE_TELEMETRY_UPLOAD',
+};
+/** Every variable an InfluxDB 3 option the checks read may come from. */
+export const V3_VARIABLES: readonly string[] = [...Object.values(V3_OPTIONS), ...Object.values(V3_RENAMED)];
 export type V3Option = keyof typeof V3_OPTIONS;

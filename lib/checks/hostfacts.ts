@@ -2,7 +2,7 @@
  * Questions checks ask of host evidence (pure): the effective value of a
  * configuration key for a process, versions, processes by role.
  */
-import { V3_OPTIONS, type V3Option } from '../host-evidence.js';
+import { V3_OPTIONS, V3_RENAMED, type V3Option } from '../host-evidence.js';
 import type { HostEvidence, HostProcess } from '../model.js';
 import { EvidenceUnavailable } from './support.js';
 
@@ -142,8 +142,15 @@ export function effective3(p: HostProcess, key: V3Option): { value: string; from
   const flag = p.flags?.[key];
   if (flag !== undefined)
     return { value: flag === '' && key === 'admin-token-recovery-http-bind' ? V3_RECOVERY_DEFAULT : flag, from: 'flag' };
-  const env = p.env[V3_OPTIONS[key]];
-  if (env !== undefined && env !== '') return { value: env, from: 'environment' };
+  const set = (name: string | undefined) => (name !== undefined && p.env[name] !== '' ? p.env[name] : undefined);
+  const env = set(V3_OPTIONS[key]);
+  const renamed = V3_RENAMED[key];
+  // A newer release reads the newer name first, 3.6.0 the older only: where they differ, the release decides.
+  if (set(renamed) !== undefined && set(renamed) !== env)
+    throw new EvidenceUnavailable(
+      `${p.name}[${p.pid}]: ${renamed}=${set(renamed)!.slice(0, 40)} is read only by releases that renamed ${V3_OPTIONS[key]} (${env === undefined ? 'not set' : `=${env.slice(0, 40)}`}), and which one this server reads is not told`,
+    );
+  if (env !== undefined) return { value: env, from: 'environment' };
   return { value: V3_DEFAULTS[key] ?? '', from: 'default' };
 }
 

@@ -206,6 +206,28 @@ describe('3.x host verdicts of existing checks', () => {
     expect(one(judgeHost(ok(host3(v3({ flags: flags({ 'without-auth': 'true' }) })))), 'auth.disabled').status).toBe('FAILED');
     expect(one(judgeHost(ok(host3(v3()))), 'auth.disabled').status).toBe('PASSED');
   });
+  // Defect (fails on the old code): newer releases renamed INFLUXDB3_START_WITHOUT_AUTH to INFLUXDB3_WITHOUT_AUTH and
+  // INFLUXDB3_TELEMETRY_DISABLE_UPLOAD to INFLUXDB3_DISABLE_TELEMETRY_UPLOAD (influxdb's env_compat ENV_ALIASES,
+  // #4237: the newer name wins, the older is still read; 3.6.0 reads the older only). Only the older was read, so a
+  // server started with INFLUXDB3_WITHOUT_AUTH=true PASSED auth.disabled from its host.
+  it('a renamed variable (INFLUXDB3_WITHOUT_AUTH, INFLUXDB3_DISABLE_TELEMETRY_UPLOAD) is never ignored: NOT_AVAILABLE where the release decides, judged where both names agree', () => {
+    const auth = (env: Record<string, string>) => one(judgeHost(ok(host3(v3({ env })))), 'auth.disabled');
+    expect(auth({ INFLUXDB3_WITHOUT_AUTH: 'true' })).toMatchObject({ status: 'NOT_AVAILABLE' });
+    expect(JSON.stringify(auth({ INFLUXDB3_WITHOUT_AUTH: 'true' }).evidence)).toMatch(
+      /INFLUXDB3_WITHOUT_AUTH=true is read only by releases/,
+    );
+    expect(auth({ INFLUXDB3_WITHOUT_AUTH: 'true', INFLUXDB3_START_WITHOUT_AUTH: 'true' }).status).toBe('FAILED');
+    expect(auth({ INFLUXDB3_WITHOUT_AUTH: 'false', INFLUXDB3_START_WITHOUT_AUTH: 'true' }).status).toBe('NOT_AVAILABLE');
+    expect(auth({ INFLUXDB3_START_WITHOUT_AUTH: 'true' }).status).toBe('FAILED');
+    // The flag wins over both variables, on every release.
+    expect(
+      one(judgeHost(ok(host3(v3({ flags: flags({ 'without-auth': 'true' }), env: { INFLUXDB3_WITHOUT_AUTH: 'false' } })))), 'auth.disabled')
+        .status,
+    ).toBe('FAILED');
+    const telemetry = (env: Record<string, string>) => one(judgeHost(ok(host3(v3({ env })))), 'host.v3-telemetry-upload').status;
+    expect(telemetry({ INFLUXDB3_DISABLE_TELEMETRY_UPLOAD: 'true' })).toBe('NOT_AVAILABLE');
+    expect(telemetry({ INFLUXDB3_DISABLE_TELEMETRY_UPLOAD: 'true', INFLUXDB3_TELEMETRY_DISABLE_UPLOAD: 'true' })).toBe('PASSED');
+  });
   it('auth.diagnostics-unauthenticated: --disable-authz with metrics FAILS, health,ping alone PASSES', () => {
     const d = 'auth.diagnostics-unauthenticated';
     expect(one(judgeHost(ok(host3(v3({ flags: flags({ 'disable-authz': 'health,metrics' }) })))), d).status).toBe('FAILED');

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COLLECTOR_PATH, collectLocal } from '../../lib/evidence/host/local.js';
@@ -114,10 +115,12 @@ beforeAll(async () => {
  */
 let recovering: ChildProcess | undefined;
 let recoveringHost: Result<HostEvidence>;
+let recoveringApi = 0;
 
 beforeAll(async () => {
   if (!have) return;
   const [apiPort, recoveryPort] = [await freePort(), await freePort()];
+  recoveringApi = apiPort;
   const key = join(dir, 'open.key');
   copyFileSync(join(certificates(), 'valid.key'), key);
   chmodSync(key, 0o644);
@@ -138,7 +141,15 @@ beforeAll(async () => {
       '--tls-key',
       key,
     ],
-    { env: { PATH: process.env.PATH, INFLUXDB3_ADMIN_TOKEN_RECOVERY_HTTP_BIND_ADDR: `0.0.0.0:${recoveryPort}` }, stdio: 'pipe' },
+    {
+      // INFLUXDB3_WITHOUT_AUTH: the newer name of INFLUXDB3_START_WITHOUT_AUTH, which 3.6.0 does not read (below).
+      env: {
+        PATH: process.env.PATH,
+        INFLUXDB3_ADMIN_TOKEN_RECOVERY_HTTP_BIND_ADDR: `0.0.0.0:${recoveryPort}`,
+        INFLUXDB3_WITHOUT_AUTH: 'true',
+      },
+      stdio: 'pipe',
+    },
   );
   recovering.stdout?.on('data', (b: Buffer) => (recoveringLog = (recoveringLog + b.toString()).slice(-4000)));
   recovering.stderr?.on('data', (b: Buffer) => (recoveringLog = (recoveringLog + b.toString()).slice(-4000)));
@@ -220,6 +231,21 @@ describe('which influxdb3 command lines are servers (the collector, serve_at)', 
     const fs = judgeHost(recoveringHost).filter((f) => f.checkId === 'auth.v3-recovery-listener-exposed');
     expect(fs.map((f) => `${f.status} ${f.severity}`)).toEqual(['FAILED CRITICAL']);
     expect(fs[0]!.evidence.summary).toMatch(/0\.0\.0\.0:\d+ \(environment\)/);
+  });
+  // Defect (fails on the old code: the collector did not print the variable, and auth.disabled PASSED from the host).
+  it('INFLUXDB3_WITHOUT_AUTH (the name newer releases read; 3.6.0 ignores it and still asks for a token) leaves auth.disabled to the probe', async () => {
+    const p = evidence(recoveringHost).processes[0]!;
+    expect(p.env).toMatchObject({ INFLUXDB3_WITHOUT_AUTH: 'true' });
+    const fs = judgeHost(recoveringHost).filter((f) => f.checkId === 'auth.disabled');
+    expect(fs.map((f) => f.status)).toEqual(['NOT_AVAILABLE']);
+    expect(JSON.stringify(fs[0]!.evidence)).toMatch(/INFLUXDB3_WITHOUT_AUTH=true is read only by releases that renamed/);
+    const status = await new Promise<number | undefined>((resolve, reject) =>
+      get(`https://127.0.0.1:${recoveringApi}/api/v3/configure/database?format=json`, { rejectUnauthorized: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      }).on('error', reject),
+    );
+    expect(status).toBe(401);
   });
   it('TLS from --tls-cert/--tls-key: tls.disabled PASSED; the key readable by every user: tls.private-key-exposed FAILED', () => {
     const fs = judgeHost(recoveringHost);

@@ -30,7 +30,7 @@ import { DescribeFileSystemsCommand, type EFSClient } from '@aws-sdk/client-efs'
 import { instanceVolumes, toInstance } from '../../discover/ec2.js';
 import { matchesSelectors } from '../../discover/timestream.js';
 import { errorCode, toAwsCallError } from '../../errors.js';
-import { V3_OPTIONS } from '../../host-evidence.js';
+import { V3_VARIABLES as V3_OPTION_VARIABLES } from '../../host-evidence.js';
 import {
   fail,
   ok,
@@ -91,7 +91,7 @@ async function collect<P>(
 }
 
 /** InfluxDB 3's options the checks read hold no secret (the collector's rule), whatever their names say. */
-const V3_VARIABLES = new Set<string>(Object.values(V3_OPTIONS));
+const V3_VARIABLES = new Set<string>(V3_OPTION_VARIABLES);
 
 /** A plain variable: a credential's value is dropped here, before anything else sees it. */
 function variable(name: string, value: string): EcsVariable {

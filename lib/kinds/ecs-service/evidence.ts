@@ -14,7 +14,7 @@ import type { Config } from '../../config.js';
 import { auditSecretOf, ENDPOINT_TAG, internetExposed, probeTarget, type EvidenceTargets } from '../../evidence/index.js';
 import { subjectApiPorts } from '../../exposure/api-ports.js';
 import { networkEvidence, withPaths } from '../../exposure/network.js';
-import { COLLECTOR_SCHEMA, V3_OPTIONS } from '../../host-evidence.js';
+import { COLLECTOR_SCHEMA, V3_VARIABLES } from '../../host-evidence.js';
 import {
   fail,
   ok,
@@ -305,8 +305,8 @@ function v3Process(td: EcsTaskDefinition, c: EcsContainer, pid: number): Omit<Ho
   ];
   if (unsets !== false) for (const name of unset) delete known[name];
   for (const name of c.secrets) if (name.startsWith('INFLUXDB3_')) env[name] = 'set';
-  const hidden = Object.values(V3_OPTIONS).filter((name) => fromSecrets.has(name) || (name in env && !(name in known)));
-  for (const name of Object.values(V3_OPTIONS)) if (known[name] !== undefined && !hidden.includes(name)) env[name] = known[name]!;
+  const hidden = V3_VARIABLES.filter((name) => fromSecrets.has(name) || (name in env && !(name in known)));
+  for (const name of V3_VARIABLES) if (known[name] !== undefined && !hidden.includes(name)) env[name] = known[name]!;
   const serve = serveOf(c, Object.fromEntries(Object.entries(known).filter(([k]) => !fromSecrets.has(k))));
   const why = !serve.ok
     ? serve.reason
