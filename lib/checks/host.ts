@@ -24,7 +24,7 @@ import {
 } from './hostfacts.js';
 import { fsbp, judged, na, UNNEEDED_SERVICE } from './compliance.js';
 import { ASFF_TYPES, type Described, EvidenceUnavailable, evidenceValue, type SelfDescribed } from './support.js';
-import { imageVersionOutcome } from './ecs.js';
+import { fromTaskDefinitions, imageVersionOutcome } from './ecs.js';
 
 const CONFIG_URL = 'https://docs.influxdata.com/influxdb/v1/administration/config/';
 /** A check only the host answers (silent when host evidence was not collected: see the engine). */
@@ -384,12 +384,7 @@ export const v2HardeningDisabled: Described<InstanceCheck> = {
     evidence: ['host'],
     evaluate: ({ evidence }) => {
       // A containerised InfluxDB: its task definitions as host evidence (silent when its images are known not to be 2.x).
-      if (evidence.ecs) {
-        const e = evidenceValue(evidence.ecs);
-        if (e.containers.every((c) => c.container.influx?.major === 1 || c.container.influx?.major === 3)) return [];
-        if (!e.host) throw new EvidenceUnavailable('the InfluxDB major version is unknown from the image tag');
-        return hardening(e.host);
-      }
+      if (evidence.ecs) return fromTaskDefinitions(evidenceValue(evidence.ecs), { applies: [2], told: [2] }, hardening);
       return hardening(evidenceValue(evidence.host!));
     },
   }),

@@ -356,7 +356,8 @@ function sourceMatches(entry: AllowedPort, o: Opening): boolean | 'unknown' {
 
 /** TCP ports judged by the table (or expected) for this node: never "unexpected". */
 export function judgedTcpPorts(i: Instance, e: PortEvidence = {}): number[] {
-  return [...new Set([...subjectApiPorts(i, e), ...PORT_TABLE.filter((r) => r.appliesTo(i)).flatMap((r) => portsOf(r, i, e))])];
+  // The HTTP API row applies to every node: its ports (subjectApiPorts) are among these.
+  return [...new Set(PORT_TABLE.filter((r) => r.appliesTo(i)).flatMap((r) => portsOf(r, i, e)))];
 }
 
 const PORTLESS = new Set(['icmp', 'icmpv6']);

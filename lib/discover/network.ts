@@ -191,16 +191,16 @@ const routeLists = (tables: Iterable<{ table: RouteTable }>): string[] =>
     [...tables].flatMap(({ table }) => (table.Routes ?? []).flatMap((r) => (r.DestinationPrefixListId ? [r.DestinationPrefixListId] : []))),
   );
 
-/** Each subnet's routes (`tablesBySubnet`), prefix-list routes read through `lists`. */
+/** Each subnet's routes (`tablesBySubnet`, or the tables already matched), prefix-list routes read through `lists`. */
 export function routesBySubnet(
-  tables: RouteTable[],
+  tables: RouteTable[] | Map<string, { table: RouteTable; main: boolean }>,
   subnets: Map<string, string | undefined>,
   lists: ReadonlyMap<string, Result<string[]>> = new Map(),
 ): Map<string, SubnetRoutes> {
   const out = new Map<string, SubnetRoutes>();
   // One SubnetRoutes per table, shared by its subnets (the reachability model memoises its answers per table).
   const made = new Map<RouteTable, [SubnetRoutes?, SubnetRoutes?]>();
-  for (const [subnetId, { table, main }] of tablesBySubnet(tables, subnets)) {
+  for (const [subnetId, { table, main }] of Array.isArray(tables) ? tablesBySubnet(tables, subnets) : tables) {
     const pair = made.get(table) ?? [];
     made.set(table, pair);
     const routes = pair[Number(main)] ?? subnetRoutes(table, main, lists);
@@ -548,11 +548,12 @@ export async function discoverNetwork(clients: NetworkClients, inv: RegionInvent
   ]);
   // Routes to managed prefix lists: each list once per region, none read twice (the groups' lists are in `inv`).
   const lists = new Map(inv.prefixLists);
-  if (tables.ok) {
-    const wanted = routeLists(tablesBySubnet(tables.value, subnets).values()).filter((id) => !lists.has(id));
+  const matched = tables.ok ? tablesBySubnet(tables.value, subnets) : undefined;
+  if (matched) {
+    const wanted = routeLists(matched.values()).filter((id) => !lists.has(id));
     for (const [id, entries] of await readPrefixLists(ec2, wanted)) lists.set(id, entries);
   }
-  const routeMap: Result<Map<string, SubnetRoutes>> = tables.ok ? ok(routesBySubnet(tables.value, subnets, lists)) : fail(tables.reason);
+  const routeMap: Result<Map<string, SubnetRoutes>> = tables.ok ? ok(routesBySubnet(matched!, subnets, lists)) : fail(tables.reason);
   const aclMap: Result<Map<string, NetworkAcl>> = acls.ok ? ok(aclsBySubnet(acls.value, subnets)) : fail(acls.reason);
 
   const unknown = [...v2.unknown, ...(classic.ok ? [] : [{ lb: 'Classic Load Balancers', reason: classic.reason }])];
